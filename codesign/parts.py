@@ -1,0 +1,132 @@
+"""FPGA part table: resource totals, DSP family and SLR count of the devices codesign targets.
+
+Sources of the numbers (each row says which):
+
+- ``report``: the ``available`` totals that Vivado HLS / Vitis HLS print in the utilisation section of the
+  ``*_csynth.rpt`` reports under ``../shared/calibration/raw/`` (record parts listed in the row comment).
+  The per-SLR totals printed by the same reports give ``slr`` (device total / per-SLR total).
+- ``ds``: Xilinx/AMD product tables: DS890 (UltraScale architecture overview, UltraScale+ VU/KU and
+  Zynq UltraScale+ tables), DS962 / DS963 / DS965 (Alveo U200/U250, U50, U280 data sheets), DS180
+  (7-series overview). BRAM_18K is twice the number of 36 Kb block RAMs.
+
+The DSP slice family follows the architecture: 7-series has DSP48E1 (25x18 signed multiplier),
+UltraScale and UltraScale+ have DSP48E2 (27x18).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codesign.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Part:
+    """One FPGA device: its resource totals and DSP slice family."""
+
+    name: str
+    full_name: str
+    family: str
+    dsp_family: str
+    lut: int
+    ff: int
+    dsp: int
+    bram_18k: int
+    uram: int
+    slr: int = 1
+
+    def total(self, resource: str) -> int:
+        """Device total of ``resource`` (lut, ff, dsp, bram_18k, uram; case-insensitive)."""
+        key = resource.lower()
+        if key not in RESOURCES:
+            raise SpecError(f"unknown resource '{resource}' (accepted: {', '.join(RESOURCES)})")
+        return int(getattr(self, key))
+
+    def to_dict(self) -> dict:
+        """Plain-JSON form of the part."""
+        return {
+            "name": self.name,
+            "full_name": self.full_name,
+            "family": self.family,
+            "dsp_family": self.dsp_family,
+            "lut": self.lut,
+            "ff": self.ff,
+            "dsp": self.dsp,
+            "bram_18k": self.bram_18k,
+            "uram": self.uram,
+            "slr": self.slr,
+        }
+
+
+RESOURCES = ("lut", "ff", "dsp", "bram_18k", "uram")
+
+_E1, _E2 = "DSP48E1", "DSP48E2"
+_USP, _US, _ZUSP, _S7 = "virtexuplus", "kintexu", "zynquplus", "7series"
+
+# name, full part string, family, dsp family, LUT, FF, DSP, BRAM_18K, URAM, SLR
+_TABLE: tuple[Part, ...] = (
+    # report: xcvu9p-flgb2104-2-i (per-SLR totals: 3 SLRs); ds: DS890
+    Part("xcvu9p", "xcvu9p-flga2104-2L-e", _USP, _E2, 1182240, 2364480, 6840, 4320, 960, 3),
+    # ds: DS890 (VU11P)
+    Part("xcvu11p", "xcvu11p-flga2577-1-e", _USP, _E2, 1296000, 2592000, 9216, 4032, 960, 3),
+    # report: xcvu13p-flga2577-2-e (4 SLRs)
+    Part("xcvu13p", "xcvu13p-flga2577-2-e", _USP, _E2, 1728000, 3456000, 12288, 5376, 1280, 4),
+    # report: xcku15p-ffve1517-1-i
+    Part("xcku15p", "xcku15p-ffve1517-2-e", "kintexuplus", _E2, 522720, 1045440, 1968, 1968, 128, 1),
+    # report: xcku5p-ffvb676-2-e
+    Part("xcku5p", "xcku5p-ffvb676-2-e", "kintexuplus", _E2, 216960, 433920, 1824, 960, 64, 1),
+    # report: xcku115-flvb2104-2-i and xcku115-flva1517-2-e (2 SLRs)
+    Part("xcku115", "xcku115-flvb2104-2-e", _US, _E2, 663360, 1326720, 5520, 4320, 0, 2),
+    # report: xcu250-figd2104-2L-e (4 SLRs)
+    Part("xcu250", "xcu250-figd2104-2L-e", "alveo", _E2, 1728000, 3456000, 12288, 5376, 1280, 4),
+    # ds: DS962 (U200 is a VU9P: same totals as xcvu9p)
+    Part("xcu200", "xcu200-fsgd2104-2-e", "alveo", _E2, 1182240, 2364480, 6840, 4320, 960, 3),
+    # report: xcu50-fsvh2104-2L-e (2 SLRs)
+    Part("xcu50", "xcu50-fsvh2104-2L-e", "alveo", _E2, 871680, 1743360, 5952, 2688, 640, 2),
+    # ds: DS963 (U280); same silicon totals as the U55C below
+    Part("xcu280", "xcu280-fsvh2892-2L-e", "alveo", _E2, 1303680, 2607360, 9024, 4032, 960, 3),
+    # report: xcu55c-fsvh2892-2L-e (3 SLRs)
+    Part("xcu55c", "xcu55c-fsvh2892-2L-e", "alveo", _E2, 1303680, 2607360, 9024, 4032, 960, 3),
+    # report: xczu9eg-ffvb1156-2-e (ZCU102)
+    Part("xczu9eg", "xczu9eg-ffvb1156-2-e", _ZUSP, _E2, 274080, 548160, 2520, 1824, 0, 1),
+    # report: xczu7ev-ffvc1156-2-e
+    Part("xczu7ev", "xczu7ev-ffvc1156-2-e", _ZUSP, _E2, 230400, 460800, 1728, 624, 96, 1),
+    # report: xczu5ev-sfvc784-2LV-e
+    Part("xczu5ev", "xczu5ev-sfvc784-2LV-e", _ZUSP, _E2, 117120, 234240, 1248, 288, 64, 1),
+    # report: xczu49dr-ffvf1760-2-e
+    Part("xczu49dr", "xczu49dr-ffvf1760-2-e", "zynquplusRFSOC", _E2, 425280, 850560, 4272, 2160, 80, 1),
+    # report: xc7vx690t-ffg1761-2 and xc7vx690tffg1927-2
+    Part("xc7vx690t", "xc7vx690t-ffg1761-2", "virtex7", _E1, 433200, 866400, 3600, 2940, 0, 1),
+    # report: xc7z020-clg400-1 (PYNQ-Z2)
+    Part("xc7z020", "xc7z020-clg400-1", "zynq", _E1, 53200, 106400, 220, 280, 0, 1),
+    # report: xc7z007s-clg225-2
+    Part("xc7z007s", "xc7z007s-clg225-2", "zynq", _E1, 14400, 28800, 66, 100, 0, 1),
+    # report: xc7a200tl-ffg1156-2L
+    Part("xc7a200t", "xc7a200tl-ffg1156-2L", "artix7", _E1, 134600, 269200, 740, 730, 0, 1),
+)
+
+PARTS: dict[str, Part] = {p.name: p for p in _TABLE}
+
+
+def known_parts() -> tuple[str, ...]:
+    """Short names of every part in the table."""
+    return tuple(PARTS)
+
+
+def resolve_part(text: str) -> Part:
+    """Find a part by short name (``xcvu9p``) or full part string (``xcvu9p-flga2104-2L-e``)."""
+    if isinstance(text, Part):
+        return text
+    key = str(text).strip().lower()
+    if key in PARTS:
+        return PARTS[key]
+    # The device is the prefix before the package; 'xc7vx690tffg1927-2' and 'xc7a200tl-...' omit the dash or
+    # add a speed/voltage letter, so match the longest short name that prefixes the string.
+    hits = [name for name in PARTS if key.startswith(name)]
+    if hits:
+        best = max(hits, key=len)
+        part = PARTS[best]
+        return Part(part.name, str(text).strip(), part.family, part.dsp_family, part.lut, part.ff, part.dsp,
+                    part.bram_18k, part.uram, part.slr)
+    raise SpecError(f"unknown FPGA part '{text}' (known: {', '.join(PARTS)}; a full part string such as "
+                    "'xcvu9p-flga2104-2L-e' is matched on its device prefix)")

@@ -1,0 +1,332 @@
+"""The build spec: YAML parsed once, at the edge, into frozen typed objects.
+
+Two inputs are accepted by :func:`load_spec`:
+
+- a codesign spec (``name``, ``data``, ``model``, ``train``, ``prune``, ``quantize``, ``hls``, ``budget``);
+- a plain hls4ml YAML config as users already write it (``KerasJson``/``KerasH5``/``KerasModel``,
+  ``OutputDir``, ``HLSConfig`` ...), detected by its keys and kept as a validated dict for the
+  conversion step (:mod:`codesign.hls` owns its semantics).
+
+Every error names the file, the key path, the bad value and what is accepted. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
+
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+
+
+def _parse_precision(value: Any) -> FixedPrecision:
+    if isinstance(value, FixedPrecision):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a type name such as ap_fixed<16,6>")
+    try:
+        return FixedPrecision.parse(value)
+    except SpecError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
+PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class DataSource(str, Enum):
+    """Shipped data sets, addressed by name."""
+
+    JETS_HLF = "jets_hlf"
+    JETS_CONSTITUENTS = "jets_constituents"
+    L1 = "l1"
+
+
+class DataSpec(_Strict):
+    """Where the training/test data come from and how much of it to use."""
+
+    source: DataSource | None = Field(None, description="a shipped data set (default jets_hlf when no path)")
+    path: PathStr | None = Field(None, description="a user HDF5 file; public jet/L1 layouts are recognised")
+    inputs: str | None = Field(None, description="HDF5 key of the input array in a user file with another layout")
+    labels: str | None = Field(None, description="HDF5 key of the labels (one-hot or integer) in a user file")
+    n_train: int = Field(40000, gt=0)
+    n_test: int = Field(10000, gt=0)
+    n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
+    seed: int = 0
+    standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if self.source is not None and self.path is not None:
+            raise ValueError("give either 'source' (a shipped data set) or 'path' (your HDF5 file), not both")
+        if (self.inputs is None) != (self.labels is None) and self.source is None and self.path is not None:
+            if self.inputs is None:
+                raise ValueError("'labels' was given without 'inputs'")
+        return self
+
+
+class Family(str, Enum):
+    """Model families codesign can build from a spec."""
+
+    MLP = "mlp"
+    DEEPSETS = "deepsets"
+    INTERACTION_NET = "interaction_net"
+    VAE = "vae"
+
+
+class ModelSpec(_Strict):
+    """The network: a family with its sizes, or the user's own model file."""
+
+    family: Family | None = None
+    hidden: tuple[int, ...] = (64, 32, 32)
+    activation: Literal["relu"] = "relu"
+    phi: tuple[int, ...] = (32, 32)
+    rho: tuple[int, ...] = (32,)
+    aggregation: Literal["mean", "sum", "max"] = "mean"
+    latent_dim: int = Field(3, gt=0)
+    encoder: tuple[int, ...] = (32, 16)
+    decoder: tuple[int, ...] = (16, 32)
+    batchnorm: bool = False
+    file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
+    weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
+
+    @model_validator(mode="after")
+    def _family_or_file(self) -> ModelSpec:
+        if self.file is None and self.family is None:
+            raise ValueError("give 'family' (mlp, deepsets, interaction_net, vae) or 'file' (your model)")
+        if self.file is not None and self.family is not None:
+            raise ValueError("give either 'family' or 'file', not both")
+        if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
+            raise ValueError("'weights' goes with a 'file' ending in .json")
+        return self
+
+
+class TrainSpec(_Strict):
+    """Float training (Adam, early stopping on the validation loss)."""
+
+    epochs: int = Field(15, ge=0)
+    batch_size: int = Field(1024, gt=0)
+    learning_rate: float = Field(1.0e-3, gt=0)
+    seed: int = 0
+    patience: int = Field(3, ge=0)
+    validation_split: float = Field(0.2, ge=0, lt=1)
+
+
+class PruneSpec(_Strict):
+    """Magnitude pruning with tensorflow-model-optimization (PolynomialDecay to the target sparsity)."""
+
+    sparsity: float = Field(0.0, ge=0, lt=1, description="target fraction of zero weights; 0 turns pruning off")
+    epochs: int = Field(5, ge=1, description="fine-tuning epochs while pruning")
+    begin_fraction: float = Field(0.0, ge=0, le=1, description="start of the schedule, as a fraction of the steps")
+    end_fraction: float = Field(0.7, gt=0, le=1, description="target reached at this fraction of the steps")
+    frequency: int = Field(50, gt=0, description="pruning steps between mask updates")
+
+    @property
+    def enabled(self) -> bool:
+        """True when pruning is asked for."""
+        return self.sparsity > 0
+
+
+class LayerQuant(_Strict):
+    """Per-layer quantization override (QKeras convention: integer bits exclude the sign)."""
+
+    bits: int | None = Field(None, ge=1, le=32)
+    integer: int | None = Field(None, ge=0)
+    activation_bits: int | None = Field(None, ge=1, le=32)
+    activation_integer: int | None = Field(None, ge=0)
+
+
+class QuantizeSpec(_Strict):
+    """Quantization-aware training with QKeras."""
+
+    bits: int = Field(6, ge=1, le=32, description="weight and bias bits (quantized_bits)")
+    integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
+    activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
+    activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
+    input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="input type; data are snapped to it")
+    epochs: int = Field(10, ge=0, description="QAT epochs")
+    layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
+
+    @property
+    def act_bits(self) -> int:
+        """Activation bits after defaults."""
+        return self.activation_bits if self.activation_bits is not None else self.bits
+
+    @property
+    def act_integer(self) -> int:
+        """Activation integer bits after defaults."""
+        return self.activation_integer if self.activation_integer is not None else 3
+
+
+class Backend(str, Enum):
+    """hls4ml backends whose projects codesign writes."""
+
+    VIVADO = "Vivado"
+    VITIS = "Vitis"
+
+
+class HlsSpec(_Strict):
+    """hls4ml conversion settings."""
+
+    backend: Backend = Backend.VITIS
+    io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
+    strategy: Literal["Latency", "Resource"] = "Latency"
+    reuse_factor: int = Field(1, ge=1)
+    clock_ns: float = Field(5.0, gt=0)
+    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class BudgetSpec(_Strict):
+    """The 40 MHz L1 budget the design is judged against."""
+
+    tm_period: int = Field(1, ge=1, description="time-multiplexing period in bunch crossings")
+    latency_ns: float | None = Field(None, gt=0, description="latency limit; none = not checked")
+    max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], float] = Field(
+        default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05}
+    )
+
+
+class CheckSpec(_Strict):
+    """How the firmware is checked against the models."""
+
+    n_samples: int = Field(2000, gt=0, description="test inputs C-simulated and compared bit for bit")
+    workers: int = Field(2, ge=1, description="parallel C-simulation processes")
+
+
+class BuildSpec(_Strict):
+    """A whole codesign build: data, model, training, pruning, quantization, conversion and budget."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    data: DataSpec | None = None
+    model: ModelSpec
+    train: TrainSpec = TrainSpec()
+    prune: PruneSpec = PruneSpec()
+    quantize: QuantizeSpec | None = QuantizeSpec()
+    hls: HlsSpec = HlsSpec()
+    budget: BudgetSpec = BudgetSpec()
+    check: CheckSpec = CheckSpec()
+    part: str | None = Field(None, description="FPGA part; --part on the command line wins")
+
+    def resolved(self) -> dict:
+        """The spec with every default filled in, as JSON types (for report.json and the cache key)."""
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------- hls4ml YAML configs
+
+HLS4ML_KEYS = {
+    "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "OutputDir", "ProjectName", "Part",
+    "XilinxPart", "ClockPeriod", "ClockUncertainty", "IOType", "Backend", "HLSConfig", "InputData", "OutputPredictions",
+    "Board", "Interface", "Version", "WriterConfig",
+}  # fmt: skip
+_HLS4ML_MARKERS = {"KerasJson", "KerasH5", "KerasModel", "HLSConfig", "OutputDir"}
+
+
+class Hls4mlConfig(_Strict):
+    """A user's plain hls4ml YAML config, validated for its top-level keys; the rest is hls4ml's."""
+
+    path: PathStr
+    config: dict[str, Any]
+
+
+def is_hls4ml_config(raw: dict) -> bool:
+    """True when a YAML mapping looks like an hls4ml config rather than a codesign spec."""
+    return bool(_HLS4ML_MARKERS & set(raw))
+
+
+# ---------------------------------------------------------------------- loading and errors
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _model_at(loc: tuple, root: type[BaseModel]) -> type[BaseModel] | None:
+    """The pydantic model class that owns the key at ``loc`` (for listing accepted keys)."""
+    current: Any = root
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
+            ann = current.model_fields[part].annotation
+            args = getattr(ann, "__args__", ()) or ()
+            candidates = [a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if candidates:
+                current = candidates[0]
+                continue
+            dict_vals = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            current = dict_vals[0] if dict_vals else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            continue  # a dict key such as a layer name
+        else:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _format_error(path: Path, exc: ValidationError, root: type[BaseModel]) -> str:
+    lines = [f"{path}: invalid spec"]
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            owner = _model_at(loc, root)
+            accepted = ", ".join(_field_names(owner)) if owner else "see the README spec reference"
+            lines.append(f"  key '{key}': unknown key (accepted here: {accepted})")
+        elif err["type"] == "missing":
+            lines.append(f"  key '{key}': required key is missing")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            shown = repr(value) if not isinstance(value, dict) else "{...}"
+            lines.append(f"  key '{key}': bad value {shown}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
+    """Validate a YAML mapping read from ``path`` into a BuildSpec or an Hls4mlConfig."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: the top level must be a mapping of keys (name:, model:, ...), got {type(raw).__name__}")
+    if is_hls4ml_config(raw):
+        unknown = sorted(set(raw) - HLS4ML_KEYS)
+        if unknown:
+            raise SpecError(
+                f"{path}: unknown hls4ml config key(s) {', '.join(unknown)} "
+                f"(accepted: {', '.join(sorted(HLS4ML_KEYS))})"
+            )
+        return Hls4mlConfig(path=path, config=raw)
+    try:
+        return BuildSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(_format_error(path, exc, BuildSpec)) from None
+
+
+def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
+    """Read and validate a spec file; relative model/data paths are resolved against its folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: spec file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    spec = parse_spec(raw, path)
+    if isinstance(spec, BuildSpec):
+        spec = _resolve_paths(spec, path.parent)
+    return spec
+
+
+def _resolve_paths(spec: BuildSpec, base: Path) -> BuildSpec:
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p).resolve()
+
+    model = spec.model.model_copy(update={"file": fix(spec.model.file), "weights": fix(spec.model.weights)})
+    data = spec.data
+    if data is not None and data.path is not None:
+        data = data.model_copy(update={"path": fix(data.path)})
+    return spec.model_copy(update={"model": model, "data": data})

@@ -1,0 +1,110 @@
+"""Report parsers against every real report under ../shared/calibration/raw and its JSON record."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from codesign.errors import DataError
+from codesign.synth_reports import (
+    find_reports,
+    parse_csynth,
+    parse_csynth_rpt,
+    parse_csynth_xml,
+    parse_vivado_utilization,
+)
+
+CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
+pytestmark = pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(),
+                                reason="calibration data (../shared/calibration) not present")
+
+FIELDS = (("latency_min_cycles", "latency_min"), ("latency_max_cycles", "latency_max"),
+          ("interval_min", "interval_min"), ("interval_max", "interval_max"), ("BRAM_18K", "BRAM_18K"),
+          ("DSP", "DSP"), ("FF", "FF"), ("LUT", "LUT"), ("URAM", "URAM"), ("part", "part"),
+          ("hls_tool_version", "tool_version"), ("target_clock_ns", "target_clock_ns"),
+          ("estimated_clock_ns", "estimated_clock_ns"), ("clock_uncertainty_ns", "clock_uncertainty_ns"))
+
+
+def _records():
+    return [json.loads(line) for line in (CALIB / "hls_reports.jsonl").read_text().splitlines()]
+
+
+def _base(rec):
+    return CALIB / "raw" / rec["repo"].replace("/", "_") / rec["commit"][:10]
+
+
+def test_every_record_report_parses_to_its_numbers():
+    recs = _records()
+    assert len(recs) == 149
+    for rec in recs:
+        rep = parse_csynth(_base(rec) / rec["report_path"])
+        for key, attr in FIELDS:
+            want = rec.get(key)
+            if want == "undef":  # the tool printed 'undef' (latency unknown): parsed as None
+                want = None
+            assert getattr(rep, attr) == want, (rec["id"], key)
+        if rec["available"]:
+            assert rep.available == rec["available"], rec["id"]
+        assert rep.tool == rec["hls_tool"], rec["id"]
+
+
+def test_text_and_xml_twins_agree():
+    n = 0
+    for rec in _records():
+        path = _base(rec) / rec["report_path"]
+        twin = path.with_suffix(".rpt" if path.suffix == ".xml" else ".xml")
+        if twin.exists():
+            a, b = parse_csynth(path), parse_csynth(twin)
+            for attr in ("latency_min", "latency_max", "BRAM_18K", "DSP", "FF", "LUT"):
+                assert getattr(a, attr) == getattr(b, attr), (rec["id"], attr)
+            n += 1
+    assert n > 50
+
+
+def test_every_vivado_synth_report_matches_record():
+    n = 0
+    for rec in _records():
+        vs = rec.get("vivado_synth")
+        if not vs:
+            continue
+        u = parse_vivado_utilization(_base(rec) / vs["path"])
+        for key in ("LUT", "FF", "DSP", "BRAM_tile", "URAM"):
+            assert getattr(u, key) == vs.get(key), (rec["id"], key)
+        assert u.available.get("LUT") == vs["LUT_available"]
+        n += 1
+    assert n > 10
+
+
+def test_every_report_file_under_raw_parses():
+    n_rpt = n_xml = n_viv = 0
+    for f in sorted((CALIB / "raw").rglob("*")):
+        if f.name == "vivado_synth.rpt":
+            parse_vivado_utilization(f)
+            n_viv += 1
+        elif f.name.endswith("csynth.rpt"):
+            rep = parse_csynth_rpt(f)
+            assert rep.latency_max is not None or rep.LUT is not None, f
+            n_rpt += 1
+        elif f.name.endswith("csynth.xml"):
+            parse_csynth_xml(f)
+            n_xml += 1
+    assert n_rpt > 900 and n_xml > 200 and n_viv > 40
+
+
+def test_per_module_figures():
+    rec = next(r for r in _records() if r["id"].startswith("ArgyKokk/hls4ml_MLP_estimator::HLS_MLPs/jet_tagging/"
+                                                         "hls4ml_prj/DSP_reuse1::"))
+    rep = parse_csynth(_base(rec) / rec["report_path"].replace(".xml", ".rpt"))
+    dense2 = next(m for m in rep.modules if "config2_s" in m.module)
+    assert (dense2.latency_max, dense2.interval_max, dense2.DSP, dense2.FF, dense2.LUT) == (6, 1, 247, 22630, 19760)
+    assert sum(m.DSP for m in rep.modules) == rep.DSP
+
+
+def test_not_a_report(tmp_path):
+    bad = tmp_path / "x_csynth.rpt"
+    bad.write_text("hello\n")
+    with pytest.raises(DataError, match="not a Vivado HLS"):
+        parse_csynth(bad)
+    with pytest.raises(DataError, match="not valid XML"):
+        parse_csynth_xml(tmp_path / "x.xml", text="<a")
+    assert find_reports(tmp_path).csynth is None

@@ -1,0 +1,133 @@
+"""Magnitude pruning with tensorflow-model-optimization, returning a plain (un-wrapped) Keras model.
+
+Every trainable Dense/Conv1D kernel is wrapped with ``prune_low_magnitude`` and a PolynomialDecay schedule
+from 0 to the target sparsity; the model is fine-tuned for ``prune.epochs`` epochs (no early stopping: the
+schedule must finish), stripped, and its weights are copied into a fresh clone of the float model, because
+``strip_pruning`` output cannot be sliced or re-cloned reliably. The zeros of that model are the mask that
+quantization-aware training keeps.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from codesign import keras_env
+from codesign.errors import SpecError
+from codesign.train import TrainResult, compile_model, fit, seed_everything
+
+keras = keras_env.keras()
+import tensorflow_model_optimization as tfmot  # noqa: E402  (after keras_env: selects tf-keras)
+
+PRUNABLE = ("Dense", "Conv1D", "QDense", "QConv1D")
+# A pruned layer may miss its target by rounding (one weight, or this fraction); beyond that the schedule failed.
+SPARSITY_TOLERANCE = 0.02
+
+
+def prunable_layers(model) -> list[str]:
+    """Names of the layers that carry a trainable kernel that pruning and the mask apply to."""
+    return [
+        layer.name
+        for layer in model.layers
+        if type(layer).__name__ in PRUNABLE and layer.trainable and getattr(layer, "kernel", None) is not None
+    ]
+
+
+def sparsity_of(kernels: dict[str, np.ndarray]) -> dict:
+    """Fraction of exact-zero entries per kernel and over all of them: ``{"layers": {...}, "total": f}``."""
+    per_layer = {name: float(np.mean(np.asarray(k) == 0)) for name, k in kernels.items()}
+    n_zero = sum(int(np.sum(np.asarray(k) == 0)) for k in kernels.values())
+    n_all = sum(int(np.asarray(k).size) for k in kernels.values())
+    return {"layers": per_layer, "total": n_zero / n_all if n_all else 0.0}
+
+
+def kernels(model) -> dict[str, np.ndarray]:
+    """The float kernel of each prunable layer, by layer name."""
+    return {name: model.get_layer(name).kernel.numpy() for name in prunable_layers(model)}
+
+
+def sparsity(model) -> dict:
+    """Fraction of exact-zero kernel weights per prunable layer and in total (float weights as stored)."""
+    return sparsity_of(kernels(model))
+
+
+def masks(model) -> dict[str, np.ndarray]:
+    """Per-layer boolean masks (True = weight kept) of the prunable kernels of a pruned model."""
+    return {name: k != 0 for name, k in kernels(model).items()}
+
+
+def fresh_copy(model):
+    """An independent clone of ``model`` (new layer objects, same names and weights)."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def schedule_steps(n_fit: int, batch_size: int, epochs: int, prune) -> tuple[int, int, int]:
+    """(begin_step, end_step, frequency) of the schedule, with end_step a pruning step so the target is hit."""
+    steps = math.ceil(n_fit / batch_size) * epochs
+    begin = int(prune.begin_fraction * steps)
+    end = int(prune.end_fraction * steps)
+    if end <= begin:
+        raise SpecError(
+            f"prune.end_fraction ({prune.end_fraction}) must exceed prune.begin_fraction ({prune.begin_fraction}) "
+            f"by at least one of the {steps} training steps"
+        )
+    freq = min(int(prune.frequency), end - begin)
+    end = begin + ((end - begin) // freq) * freq
+    return begin, end, freq
+
+
+def _wrap(model, schedule):
+    names = set(prunable_layers(model))
+
+    def clone_fn(layer):
+        if layer.name in names:
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+        return layer
+
+    return keras.models.clone_model(model, clone_function=clone_fn)
+
+
+def prune(model, data, prune, train) -> TrainResult:
+    """Prune ``model`` to ``prune.sparsity`` (PruneSpec) while fine-tuning (TrainSpec); returns a plain model.
+
+    ``model`` itself is left unchanged. Raises when a layer ends further than the tolerance from the target.
+    """
+    target = float(prune.sparsity)
+    if not 0 < target < 1:
+        raise SpecError(f"prune.sparsity must be in (0, 1) to prune, got {target}")
+    if not prunable_layers(model):
+        raise SpecError(f"model {model.name!r} has no Dense/Conv1D kernel to prune")
+    seed_everything(train.seed)
+    n = len(data.x_train)
+    n_fit = int(n * (1 - float(train.validation_split)))
+    begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
+    schedule = tfmot.sparsity.keras.PolynomialDecay(
+        initial_sparsity=0.0, final_sparsity=target, begin_step=begin, end_step=end, frequency=freq
+    )
+    wrapped = _wrap(fresh_copy(model), schedule)
+    compile_model(wrapped, getattr(data, "task", "classification"), train.learning_rate)
+    result = fit(
+        wrapped,
+        data,
+        train,
+        int(prune.epochs),
+        callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+        early_stopping=False,
+    )
+    stripped = tfmot.sparsity.keras.strip_pruning(wrapped)
+    out = fresh_copy(model)
+    for layer in out.layers:
+        layer.set_weights(stripped.get_layer(layer.name).get_weights())
+    compile_model(out, getattr(data, "task", "classification"), train.learning_rate)
+    reached = sparsity(out)
+    sizes = {k: v.size for k, v in kernels(out).items()}
+    short = {k: v for k, v in reached["layers"].items() if v < target - max(SPARSITY_TOLERANCE, 1.0 / sizes[k])}
+    if short:
+        raise RuntimeError(
+            f"pruning stopped short of the target sparsity {target:.3f} in layers {short} "
+            f"(schedule steps {begin}..{end} every {freq}); this is a bug in the schedule arithmetic"
+        )
+    return TrainResult(model=out, history=result.history, epochs_run=result.epochs_run, seconds=result.seconds)

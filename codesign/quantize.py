@@ -1,0 +1,216 @@
+"""Quantization with QKeras: the float model as a QKeras model, quantization-aware training, quantized weights.
+
+:func:`to_qkeras` keeps the topology and layer names and swaps, layer by layer:
+
+- ``Dense`` -> ``QDense`` and ``Conv1D`` -> ``QConv1D`` with ``quantized_bits(bits, integer, alpha=1)``
+  kernel and bias quantizers (``alpha=1``: no per-channel scale, so hls4ml reproduces it bit for bit);
+- ReLU -> ``QActivation(quantized_relu(activation_bits, activation_integer))``;
+- the softmax stays a float ``Activation``; the logits layer's output is not quantized (hls4ml sizes it
+  exactly from the weight and input types), so the logits can be compared bit for bit.
+
+Per-layer overrides (``quantize.layers``) are keyed by layer name: ``bits``/``integer`` on a Dense/Conv1D
+layer, ``activation_bits``/``activation_integer`` on a ReLU layer or on the layer that feeds it.
+
+:func:`qat` fine-tunes with the pruning mask held: after every batch the masked kernel entries are set back
+to exactly zero, and at the end the quantized kernels are checked to be zero there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesign import keras_env
+from codesign.errors import SpecError
+from codesign.prune import masks, prunable_layers, sparsity_of
+from codesign.train import TrainResult, compile_model, fit, seed_everything
+
+keras = keras_env.keras()
+from qkeras import QActivation, QConv1D, QDense, quantized_bits, quantized_relu  # noqa: E402
+from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
+
+# 0/1 incidence matrices of the interaction network: exact in quantized_bits(2, 1) (values -2..1).
+FIXED_QUANTIZER = (2, 1)
+WEIGHT_LAYERS = ("Dense", "Conv1D")
+
+
+def custom_objects() -> dict:
+    """QKeras and codesign layer classes, for ``keras.models.load_model`` of a quantized model."""
+    from codesign.zoo import CUSTOM_OBJECTS
+
+    objs = dict(CUSTOM_OBJECTS)
+    _add_supported_quantized_objects(objs)
+    return objs
+
+
+def _is_relu(layer) -> bool:
+    cls = type(layer).__name__
+    if cls == "ReLU":
+        return True
+    return cls == "Activation" and layer.get_config()["activation"] == "relu"
+
+
+def _producers(model) -> dict[str, str]:
+    """Name of the single layer feeding each layer (layers with several inputs are left out)."""
+    out = {}
+    for layer in model.layers:
+        for node in layer._inbound_nodes:
+            inbound = node.inbound_layers
+            if not isinstance(inbound, (list, tuple)):
+                out[layer.name] = inbound.name
+    return out
+
+
+def _check_overrides(model, q) -> None:
+    layers = {layer.name: layer for layer in model.layers}
+    relu_after = {prod for name, prod in _producers(model).items() if _is_relu(layers[name])}
+    for name, lq in q.layers.items():
+        key = f"quantize.layers.{name}"
+        if name not in layers:
+            accepted = [n for n, layer in layers.items() if type(layer).__name__ in WEIGHT_LAYERS or _is_relu(layer)]
+            raise SpecError(f"{key}: no layer named {name!r} in the model (accepted: {', '.join(accepted)})")
+        layer = layers[name]
+        has_weights = type(layer).__name__ in WEIGHT_LAYERS
+        if (lq.bits is not None or lq.integer is not None) and not (has_weights and layer.trainable):
+            raise SpecError(
+                f"{key}: bits/integer set a kernel/bias quantizer; {name!r} is a {type(layer).__name__} "
+                f"without trainable weights (give activation_bits/activation_integer for an activation)"
+            )
+        if (lq.activation_bits is not None or lq.activation_integer is not None) and not (
+            _is_relu(layer) or name in relu_after
+        ):
+            raise SpecError(
+                f"{key}: activation_bits/activation_integer apply to a ReLU or the layer feeding one; "
+                f"{name!r} is neither (the logits output stays unquantized so that hls4ml sizes it exactly)"
+            )
+
+
+def _pick(value, default):
+    return default if value is None else value
+
+
+def to_qkeras(float_model, q):
+    """The QKeras version of ``float_model`` at the QuantizeSpec ``q``, float weights copied in."""
+    _check_overrides(float_model, q)
+    producers = _producers(float_model)
+    none = type("NoOverride", (), {"bits": None, "integer": None, "activation_bits": None, "activation_integer": None})
+
+    def weight_quantizers(layer):
+        if not layer.trainable:
+            bits, integer = FIXED_QUANTIZER
+        else:
+            lq = q.layers.get(layer.name, none)
+            bits, integer = _pick(lq.bits, q.bits), _pick(lq.integer, q.integer)
+        return {
+            "kernel_quantizer": quantized_bits(bits, integer, alpha=1),
+            "bias_quantizer": quantized_bits(bits, integer, alpha=1),
+        }
+
+    def act_quantizer(layer):
+        own = q.layers.get(layer.name, none)
+        feed = q.layers.get(producers.get(layer.name, ""), none)
+        bits = _pick(own.activation_bits, _pick(feed.activation_bits, q.act_bits))
+        integer = _pick(own.activation_integer, _pick(feed.activation_integer, q.act_integer))
+        return quantized_relu(bits, integer)
+
+    def clone_fn(layer):
+        cls = type(layer).__name__
+        cfg = layer.get_config()
+        if cls == "Dense":
+            return QDense(
+                cfg["units"], use_bias=cfg["use_bias"], name=layer.name, trainable=layer.trainable,
+                **weight_quantizers(layer),
+            )  # fmt: skip
+        if cls == "Conv1D":
+            return QConv1D(
+                cfg["filters"], cfg["kernel_size"], strides=cfg["strides"], padding=cfg["padding"],
+                use_bias=cfg["use_bias"], name=layer.name, trainable=layer.trainable, **weight_quantizers(layer),
+            )  # fmt: skip
+        if _is_relu(layer):
+            return QActivation(act_quantizer(layer), name=layer.name)
+        if cls == "Activation" and cfg["activation"] not in ("softmax", "linear"):
+            raise SpecError(
+                f"layer {layer.name!r}: activation {cfg['activation']!r} has no QKeras mapping here "
+                f"(accepted: relu -> quantized_relu, softmax and linear kept)"
+            )
+        return layer.__class__.from_config(cfg)
+
+    for layer in float_model.layers:
+        if type(layer).__name__ in WEIGHT_LAYERS and layer.get_config().get("activation") != "linear":
+            raise SpecError(
+                f"layer {layer.name!r}: fused activation {layer.get_config()['activation']!r}; put activations "
+                f"in their own Activation layers (accepted: relu -> quantized_relu, softmax)"
+            )
+    qmodel = keras.models.clone_model(float_model, clone_function=clone_fn)
+    for layer in qmodel.layers:
+        layer.set_weights(float_model.get_layer(layer.name).get_weights())
+    return qmodel
+
+
+class _HoldMask(keras.callbacks.Callback):
+    """Set the masked kernel entries back to exactly zero after every batch."""
+
+    def __init__(self, variables_and_masks):
+        super().__init__()
+        self.pairs = variables_and_masks
+
+    def apply(self) -> None:
+        for var, mask in self.pairs:
+            var.assign(var * mask)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.apply()
+
+
+def _mask_pairs(qmodel, mask_from) -> list:
+    pairs = []
+    for name, mask in masks(mask_from).items():
+        try:
+            layer = qmodel.get_layer(name)
+        except ValueError:
+            raise SpecError(f"pruning mask: layer {name!r} of the pruned model is not in the quantized model") from None
+        if tuple(layer.kernel.shape) != mask.shape:
+            raise SpecError(
+                f"pruning mask: layer {name!r} kernel shape {tuple(layer.kernel.shape)} != mask shape {mask.shape}"
+            )
+        pairs.append((layer.kernel, mask.astype(np.float32)))
+    return pairs
+
+
+def qat(qmodel, data, q, train, mask_from=None) -> TrainResult:
+    """Quantization-aware training for ``q.epochs`` epochs; zeros of ``mask_from`` (pruned float) stay zero."""
+    seed_everything(train.seed)
+    hold = _HoldMask(_mask_pairs(qmodel, mask_from) if mask_from is not None else [])
+    hold.apply()
+    compile_model(qmodel, getattr(data, "task", "classification"), train.learning_rate)
+    result = fit(qmodel, data, train, int(q.epochs), callbacks=[hold])
+    hold.apply()
+    if mask_from is not None:
+        qw = quantized_weights(qmodel)
+        for name, mask in masks(mask_from).items():
+            leaked = int(np.count_nonzero(qw[name][0][~mask]))
+            if leaked:
+                raise RuntimeError(f"QAT broke the pruning mask of layer {name!r}: {leaked} pruned weights non-zero")
+    return result
+
+
+def quantized_weights(qmodel) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """(kernel, bias) of every QDense/QConv1D after their quantizers, as float64, by layer name."""
+    out = {}
+    for layer in qmodel.layers:
+        kq = getattr(layer, "kernel_quantizer_internal", None)
+        if kq is None:
+            continue
+        kernel = np.asarray(kq(layer.kernel).numpy(), dtype=np.float64)
+        bias = None
+        if getattr(layer, "use_bias", False):
+            bq = layer.bias_quantizer_internal
+            b = bq(layer.bias) if bq is not None else layer.bias
+            bias = np.asarray(b.numpy(), dtype=np.float64)
+        out[layer.name] = (kernel, bias)
+    return out
+
+
+def quantized_sparsity(qmodel) -> dict:
+    """Fraction of exact-zero quantized kernel entries per prunable layer and in total."""
+    qw = quantized_weights(qmodel)
+    return sparsity_of({name: qw[name][0] for name in prunable_layers(qmodel) if name in qw})

@@ -1,0 +1,106 @@
+"""Float training: Adam, early stopping on the validation loss, reproducible with a seed.
+
+Classifiers are trained with categorical cross-entropy on the softmax output (labels one-hot); the VAE
+(``task == "anomaly"``) reconstructs its input with a mean-squared error plus the beta * KL term its
+sampling layer adds. :func:`compile_model` and :func:`fit` are shared with pruning and QAT.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from codesign import keras_env
+from codesign.errors import DataError
+
+keras = keras_env.keras()
+import tensorflow as tf  # noqa: E402  (after keras_env: selects tf-keras)
+
+TASKS = ("classification", "anomaly")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A trained model with its per-epoch history, the number of epochs run and the wall time."""
+
+    model: object
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epochs_run: int = 0
+    seconds: float = 0.0
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and TensorFlow and ask TensorFlow for deterministic kernels."""
+    keras.utils.set_random_seed(int(seed))
+    tf.config.experimental.enable_op_determinism()
+
+
+def targets(data, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The (inputs, targets) pair to fit on: labels for classifiers, the inputs themselves for anomaly models."""
+    task = getattr(data, "task", "classification")
+    if task not in TASKS:
+        raise DataError(f"data.task {task!r} is not known (accepted: {', '.join(TASKS)})")
+    x = np.asarray(getattr(data, f"x_{split}"), dtype=np.float32)
+    if task == "anomaly":
+        return x, x
+    y = getattr(data, f"y_{split}")
+    if y is None:
+        raise DataError(f"classification data have no y_{split} labels")
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 2 or len(y) != len(x):
+        raise DataError(f"y_{split} must be one-hot of shape [{len(x)}, n_classes], got {y.shape}")
+    return x, y
+
+
+def compile_model(model, task: str, learning_rate: float) -> None:
+    """Compile with Adam: cross-entropy + accuracy for classifiers, MSE for anomaly (reconstruction) models."""
+    opt = keras.optimizers.Adam(learning_rate=float(learning_rate))
+    if task == "anomaly":
+        model.compile(optimizer=opt, loss="mse")
+    else:
+        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+
+
+def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = True) -> TrainResult:
+    """Fit ``model`` (already compiled) for up to ``epochs`` epochs; returns history, epochs run and seconds."""
+    x, y = targets(data, "train")
+    cbs = list(callbacks)
+    val = float(train.validation_split)
+    if early_stopping and val > 0 and train.patience > 0:
+        cbs.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(train.patience), restore_best_weights=True)
+        )
+    t0 = time.perf_counter()
+    if epochs > 0:
+        hist = model.fit(
+            x,
+            y,
+            epochs=int(epochs),
+            batch_size=int(train.batch_size),
+            validation_split=val,
+            shuffle=True,
+            callbacks=cbs,
+            verbose=0,
+        )
+        history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    else:
+        history = {}
+    seconds = time.perf_counter() - t0
+    epochs_run = len(next(iter(history.values()))) if history else 0
+    return TrainResult(model=model, history=history, epochs_run=epochs_run, seconds=seconds)
+
+
+def train_float(model, data, train) -> TrainResult:
+    """Train the float model of ``data`` with the ``train`` settings (a TrainSpec); seeded and deterministic."""
+    seed_everything(train.seed)
+    compile_model(model, getattr(data, "task", "classification"), train.learning_rate)
+    return fit(model, data, train, train.epochs)
+
+
+def evaluate(model, data) -> dict[str, float]:
+    """Test-set loss (and accuracy for classifiers) of a compiled model."""
+    x, y = targets(data, "test")
+    values = model.evaluate(x, y, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in values.items()}

@@ -1,0 +1,250 @@
+"""The model zoo: float Keras networks built from a :class:`~codesign.spec.ModelSpec`.
+
+Every family is built from layers hls4ml 1.3 converts, with stable, meaningful layer names that the
+quantization step, per-layer overrides and the report refer to:
+
+- ``mlp``: ``dense_i`` -> (``bn_i``) -> ``relu_i`` ..., ``output_logits``, ``softmax``;
+- ``deepsets``: per-constituent ``phi_i`` (Conv1D, kernel 1; hls4ml keeps the quantizers of a QConv1D but
+  drops those of a QDense on 3-D input) -> ``phi_relu_i``, ``pool``, ``rho_i`` -> ``rho_relu_i``,
+  ``output_logits``, ``softmax``;
+- ``interaction_net``: see :func:`_interaction_net`;
+- ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds beta * KL to the
+  loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Only :func:`encoder_model` goes to firmware.
+
+The softmax is its own ``Activation`` layer so that the logits before it can be compared bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesign import keras_env
+from codesign.errors import SpecError
+
+keras = keras_env.keras()
+import tensorflow as tf  # noqa: E402  (after keras_env: selects tf-keras)
+
+FAMILIES = ("mlp", "deepsets", "interaction_net", "vae")
+AGGREGATIONS = ("mean", "max")
+LOGITS = "output_logits"
+SOFTMAX = "softmax"
+
+
+@keras.utils.register_keras_serializable(package="codesign")
+class Sampling(keras.layers.Layer):
+    """VAE reparameterisation z = mu + exp(logvar / 2) * eps; adds ``beta`` * KL(q(z|x) || N(0, 1)) as a loss."""
+
+    def __init__(self, beta: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.beta = float(beta)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        kl = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1)
+        self.add_loss(self.beta * tf.reduce_mean(kl))
+        self.add_metric(tf.reduce_mean(kl), name="kl")
+        eps = tf.random.normal(tf.shape(z_mean))
+        return z_mean + tf.exp(0.5 * z_log_var) * eps
+
+    def get_config(self) -> dict:
+        """Keras serialisation config."""
+        return {**super().get_config(), "beta": self.beta}
+
+
+CUSTOM_OBJECTS = {"Sampling": Sampling}
+
+
+def _family(spec) -> str:
+    fam = getattr(spec.family, "value", spec.family)
+    if fam not in FAMILIES:
+        raise SpecError(f"model.family: unknown family {fam!r} (accepted: {', '.join(FAMILIES)})")
+    return fam
+
+
+def _check_sizes(key: str, sizes, allow_empty: bool = False) -> tuple[int, ...]:
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes and not allow_empty:
+        raise SpecError(f"model.{key}: needs at least one layer size (a list of positive integers)")
+    if any(s <= 0 for s in sizes):
+        raise SpecError(f"model.{key}: layer sizes must be positive integers, got {list(sizes)}")
+    return sizes
+
+
+def _check_rank(family: str, input_shape: tuple[int, ...], rank: int, what: str) -> None:
+    if len(input_shape) != rank:
+        raise SpecError(
+            f"model.family {family!r} needs {what} (input shape of rank {rank} per sample), "
+            f"got input shape {tuple(input_shape)}"
+        )
+
+
+def _dense_block(x, sizes, prefix: str, relu_prefix: str, batchnorm: bool, conv: bool = False):
+    """Dense (or pointwise Conv1D) -> optional BatchNormalization -> ReLU, numbered from 1."""
+    L = keras.layers
+    for i, n in enumerate(sizes, start=1):
+        if conv:
+            x = L.Conv1D(n, kernel_size=1, name=f"{prefix}_{i}")(x)
+        else:
+            x = L.Dense(n, name=f"{prefix}_{i}")(x)
+        if batchnorm:
+            x = L.BatchNormalization(name=f"{prefix}_bn_{i}")(x)
+        x = L.Activation("relu", name=f"{relu_prefix}_{i}")(x)
+    return x
+
+
+def _classifier_head(x, n_classes: int):
+    L = keras.layers
+    logits = L.Dense(n_classes, name=LOGITS)(x)
+    return L.Activation("softmax", name=SOFTMAX)(logits)
+
+
+def _pool(x, aggregation: str, family: str):
+    L = keras.layers
+    if aggregation == "mean":
+        return L.GlobalAveragePooling1D(name="pool")(x)
+    if aggregation == "max":
+        return L.GlobalMaxPooling1D(name="pool")(x)
+    raise SpecError(
+        f"model.aggregation {aggregation!r} is not supported for {family}: hls4ml 1.3 has no global-sum "
+        f"layer (accepted: {', '.join(AGGREGATIONS)}; 'mean' is the sum divided by the fixed constituent count)"
+    )
+
+
+def _mlp(spec, input_shape, n_classes: int):
+    _check_rank("mlp", input_shape, 1, "a flat feature vector")
+    hidden = _check_sizes("hidden", spec.hidden)
+    inp = keras.Input(shape=input_shape, name="inputs")
+    x = _dense_block(inp, hidden, "dense", "relu", spec.batchnorm)
+    return keras.Model(inp, _classifier_head(x, n_classes), name="mlp")
+
+
+def _deepsets(spec, input_shape, n_classes: int):
+    _check_rank("deepsets", input_shape, 2, "constituents as (n_constituents, n_features)")
+    phi = _check_sizes("phi", spec.phi)
+    rho = _check_sizes("rho", spec.rho, allow_empty=True)
+    inp = keras.Input(shape=input_shape, name="inputs")
+    x = _dense_block(inp, phi, "phi", "phi_relu", spec.batchnorm, conv=True)
+    x = _pool(x, spec.aggregation, "deepsets")
+    x = _dense_block(x, rho, "rho", "rho_relu", spec.batchnorm)
+    return keras.Model(inp, _classifier_head(x, n_classes), name="deepsets")
+
+
+def interaction_matrices(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Receiver and sender incidence matrices R_r, R_s of the fully connected directed graph on n nodes.
+
+    Shapes (n, n*(n-1)); column e has a single 1 in the row of edge e's receiver (sender).
+    """
+    edges = [(r, s) for r in range(n) for s in range(n) if r != s]
+    rr = np.zeros((n, len(edges)), dtype=np.float32)
+    rs = np.zeros((n, len(edges)), dtype=np.float32)
+    for e, (r, s) in enumerate(edges):
+        rr[r, e] = 1.0
+        rs[s, e] = 1.0
+    return rr, rs
+
+
+# Fixed (non-trainable) 0/1 layers of the interaction network; pruning and QAT leave them alone.
+FIXED_LAYERS = ("edges_receiver", "edges_sender", "aggregate")
+
+
+def _interaction_net(spec, input_shape, n_classes: int):
+    """Interaction network over constituents: edge MLP on (receiver, sender) pairs, node MLP, pooling, rho.
+
+    The graph is fully connected; edges are gathered by fixed 0/1 pointwise Conv1D layers on the transposed input
+    (``edges_receiver``, ``edges_sender``), edge messages are summed per receiver by another fixed layer
+    (``aggregate``). ``phi`` sizes are used for both the edge MLP (``edge_i``) and the node MLP (``node_i``).
+    """
+    _check_rank("interaction_net", input_shape, 2, "constituents as (n_constituents, n_features)")
+    phi = _check_sizes("phi", spec.phi)
+    rho = _check_sizes("rho", spec.rho, allow_empty=True)
+    n, _ = input_shape
+    if n < 2:
+        raise SpecError(f"model.family 'interaction_net' needs at least 2 constituents, got {n}")
+    rr, rs = interaction_matrices(n)
+    L = keras.layers
+    inp = keras.Input(shape=input_shape, name="inputs")
+    xt = L.Permute((2, 1), name="transpose_in")(inp)  # (F, N)
+
+    def fixed(x, matrix, name):
+        # Pointwise Conv1D rather than Dense on 3-D input: hls4ml keeps a QConv1D's quantizers.
+        layer = L.Conv1D(matrix.shape[1], kernel_size=1, use_bias=False, trainable=False, name=name)
+        y = layer(x)
+        layer.set_weights([matrix[None, :, :]])
+        return y
+
+    recv = L.Permute((2, 1), name="receivers")(fixed(xt, rr, "edges_receiver"))  # (E, F)
+    send = L.Permute((2, 1), name="senders")(fixed(xt, rs, "edges_sender"))  # (E, F)
+    e = L.Concatenate(axis=-1, name="edge_inputs")([recv, send])
+    e = _dense_block(e, phi, "edge", "edge_relu", spec.batchnorm, conv=True)  # (E, D)
+    et = L.Permute((2, 1), name="transpose_edges")(e)  # (D, E)
+    agg = L.Permute((2, 1), name="node_messages")(fixed(et, rr.T.copy(), "aggregate"))  # (N, D)
+    x = L.Concatenate(axis=-1, name="node_inputs")([inp, agg])
+    x = _dense_block(x, phi, "node", "node_relu", spec.batchnorm, conv=True)
+    x = _pool(x, spec.aggregation, "interaction_net")
+    x = _dense_block(x, rho, "rho", "rho_relu", spec.batchnorm)
+    return keras.Model(inp, _classifier_head(x, n_classes), name="interaction_net")
+
+
+def _vae(spec, input_shape):
+    _check_rank("vae", input_shape, 1, "a flat feature vector")
+    enc = _check_sizes("encoder", spec.encoder)
+    dec = _check_sizes("decoder", spec.decoder)
+    latent = int(spec.latent_dim)
+    if latent <= 0:
+        raise SpecError(f"model.latent_dim must be a positive integer, got {latent}")
+    beta = float(getattr(spec, "beta", 1.0))
+    L = keras.layers
+    inp = keras.Input(shape=input_shape, name="inputs")
+    x = _dense_block(inp, enc, "enc", "enc_relu", spec.batchnorm)
+    z_mean = L.Dense(latent, name="z_mean")(x)
+    z_log_var = L.Dense(latent, name="z_log_var")(x)
+    z = Sampling(beta=beta, name="sampling")([z_mean, z_log_var])
+    y = _dense_block(z, dec, "dec", "dec_relu", spec.batchnorm)
+    out = L.Dense(int(np.prod(input_shape)), name="reconstruction")(y)
+    return keras.Model(inp, out, name="vae")
+
+
+def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | None = None):
+    """Build the float Keras model of ``spec`` (a ModelSpec) for inputs of ``input_shape`` per sample.
+
+    ``n_classes`` is ignored for the ``vae`` (its output reconstructs the input). With ``seed`` the
+    initial weights are reproducible.
+    """
+    if getattr(spec, "file", None) is not None:
+        raise SpecError("model.file: a user's model file is loaded by the pipeline, not built by the zoo")
+    family = _family(spec)
+    input_shape = tuple(int(d) for d in input_shape)
+    if family != "vae" and n_classes < 2:
+        raise SpecError(f"model.family {family!r} is a classifier and needs >= 2 classes, got {n_classes}")
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    if family == "mlp":
+        return _mlp(spec, input_shape, n_classes)
+    if family == "deepsets":
+        return _deepsets(spec, input_shape, n_classes)
+    if family == "interaction_net":
+        return _interaction_net(spec, input_shape, n_classes)
+    return _vae(spec, input_shape)
+
+
+def is_vae(model) -> bool:
+    """True when ``model`` has the VAE's ``z_mean``/``z_log_var`` heads."""
+    names = {layer.name for layer in model.layers}
+    return {"z_mean", "z_log_var"} <= names
+
+
+def encoder_model(vae):
+    """The VAE encoder alone, outputs ``[z_mean, z_log_var]``: the part that goes to firmware."""
+    if not is_vae(vae):
+        raise SpecError(f"model {vae.name!r} has no 'z_mean'/'z_log_var' layers: not a codesign VAE")
+    outs = [vae.get_layer("z_mean").output, vae.get_layer("z_log_var").output]
+    return keras.Model(vae.input, outs, name=f"{vae.name}_encoder")
+
+
+def anomaly_score(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
+    """Latent-space anomaly score R_z = sum_i mu_i^2 / sigma_i^2 with sigma_i^2 = exp(logvar_i)."""
+    z_mean = np.asarray(z_mean, dtype=np.float64)
+    z_log_var = np.asarray(z_log_var, dtype=np.float64)
+    if z_mean.shape != z_log_var.shape:
+        raise ValueError(f"z_mean shape {z_mean.shape} and z_log_var shape {z_log_var.shape} differ")
+    return np.sum(z_mean**2 * np.exp(-z_log_var), axis=-1)

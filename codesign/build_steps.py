@@ -1,0 +1,497 @@
+"""The concrete steps of ``codesign build``; each is thin glue over the module that does the work.
+
+Where-is-what: data (:mod:`codesign.datasets`), models (:mod:`codesign.zoo`), training
+(:mod:`codesign.train`), pruning (:mod:`codesign.prune`), QKeras (:mod:`codesign.quantize`), hls4ml
+(:mod:`codesign.hls`), g++ (:mod:`codesign.csim`), bit-accuracy (:mod:`codesign.compare`), physics
+metrics (:mod:`codesign.metrics`), estimator (:mod:`codesign.estimate`), budget (:mod:`codesign.budget`),
+reports (:mod:`codesign.report`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from codesign import modelio
+from codesign.errors import SpecError
+from codesign.pipeline import BuildContext, BuildState, Step
+from codesign.spec import Family
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    tmp.replace(path)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _model_path(ctx: BuildContext, stage: str) -> Path:
+    return ctx.path("models", f"{stage}.h5")
+
+
+def _load_stage(ctx: BuildContext, stage: str):
+    path = _model_path(ctx, stage)
+    if not path.is_file():
+        return None
+    from codesign import zoo
+
+    objects = {**modelio.custom_objects(), **getattr(zoo, "CUSTOM_OBJECTS", {})}
+    keras = modelio.keras_env.keras()
+    return keras.models.load_model(str(path), custom_objects=objects, compile=False)
+
+
+def _history_path(ctx: BuildContext, stage: str) -> Path:
+    return ctx.path("models", f"{stage}_history.json")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _user_model_is_source(ctx: BuildContext) -> bool:
+    return ctx.spec is None or ctx.spec.model.file is not None
+
+
+# ------------------------------------------------------------------------------------------ steps
+
+
+class LoadData(Step):
+    """Read the HDF5 data, split by seed, standardise, snap to the input grid."""
+
+    name = "load_data"
+
+    def inputs(self, ctx):
+        if ctx.spec is None:
+            return None
+        q = ctx.spec.quantize
+        return {"data": ctx.spec.resolved()["data"], "input": q.input.to_hls() if q else None,
+                "family": ctx.spec.model.family}  # fmt: skip
+
+    def run(self, ctx, state):
+        from codesign.datasets import load_dataset
+
+        spec = ctx.spec
+        if spec is None:
+            return state.note("no data: the hls4ml config path checks bit-accuracy on random inputs on the input grid")
+        if spec.model.file is not None and spec.data is None:
+            return state.note("no data given: bit-accuracy is checked on random inputs on the input grid")
+        precision = spec.quantize.input if spec.quantize is not None else None
+        if precision is None:
+            from codesign.precision import FixedPrecision
+
+            precision = FixedPrecision.parse("ap_fixed<16,6>")
+        data = load_dataset(spec.data, spec.model.family, precision)
+        return replace(state, data=data)
+
+
+class BuildModel(Step):
+    """Build the float model from the spec's family, or load the user's model."""
+
+    name = "build_model"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["model"] if ctx.spec is not None else "hls4ml-config"
+
+    def run(self, ctx, state):
+        if ctx.spec is None:
+            from codesign import hls
+
+            model = hls.load_model_from_hls4ml_config(ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path))
+            return replace(state, float_model=model)
+        if ctx.spec.model.file is not None:
+            model = modelio.load_model(ctx.spec.model.file, ctx.spec.model.weights)
+            return replace(state, float_model=model)
+        from codesign import zoo
+
+        data = state.data
+        model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names))
+        return replace(state, float_model=model)
+
+
+class TrainFloat(Step):
+    """Train the float model (skipped for a user's model, which comes trained)."""
+
+    name = "train_float"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["train"] if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return state
+        from codesign import train
+
+        result = train.train_float(state.float_model, state.data, ctx.spec.train)
+        return replace(state, float_model=result.model, histories={**state.histories, "float": result.history})
+
+    def save(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return
+        modelio.save_model(state.float_model, _model_path(ctx, "float"))
+        _write_json(_history_path(ctx, "float"), state.histories.get("float", {}))
+
+    def load(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return state
+        model = _load_stage(ctx, "float")
+        hist = _read_json(_history_path(ctx, "float"))
+        if model is None or hist is None:
+            return None
+        return replace(state, float_model=model, histories={**state.histories, "float": hist})
+
+
+class Prune(Step):
+    """Magnitude pruning to the spec's sparsity, fine-tuned, stripped."""
+
+    name = "prune"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["prune"] if ctx.spec is not None else None
+
+    def _active(self, ctx, state) -> bool:
+        return ctx.spec is not None and ctx.spec.prune.enabled
+
+    def run(self, ctx, state):
+        if not self._active(ctx, state):
+            return state
+        if state.data is None:
+            raise SpecError("prune.sparsity > 0 needs training data: add a 'data:' section to the spec")
+        from codesign import prune
+
+        result = prune.prune(state.float_model, state.data, ctx.spec.prune, ctx.spec.train)
+        return replace(state, pruned_model=result.model, histories={**state.histories, "prune": result.history})
+
+    def save(self, ctx, state):
+        if self._active(ctx, state):
+            modelio.save_model(state.pruned_model, _model_path(ctx, "pruned"))
+            _write_json(_history_path(ctx, "prune"), state.histories.get("prune", {}))
+
+    def load(self, ctx, state):
+        if not self._active(ctx, state):
+            return state
+        model = _load_stage(ctx, "pruned")
+        hist = _read_json(_history_path(ctx, "prune"))
+        if model is None or hist is None:
+            return None
+        return replace(state, pruned_model=model, histories={**state.histories, "prune": hist})
+
+
+def _is_qkeras(model) -> bool:
+    return any(type(layer).__name__.startswith("Q") for layer in model.layers)
+
+
+class Quantize(Step):
+    """QKeras model with the spec's bits, trained with QAT, keeping the pruning mask."""
+
+    name = "quantize"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
+
+    def _active(self, ctx, state) -> bool:
+        return ctx.spec is not None and ctx.spec.quantize is not None and not _is_qkeras(state.float_model)
+
+    def run(self, ctx, state):
+        source = state.pruned_model or state.float_model
+        if not self._active(ctx, state):
+            if _is_qkeras(source):
+                return replace(state, qmodel=source)
+            return state
+        if state.data is None:
+            raise SpecError(
+                "quantize: QAT needs training data; add a 'data:' section, or give an already-quantized "
+                "QKeras model, or set 'quantize: null' to convert the float model"
+            )
+        from codesign import quantize
+
+        q = ctx.spec.quantize
+        qmodel = quantize.to_qkeras(source, q)
+        result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
+        return replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
+
+    def save(self, ctx, state):
+        if self._active(ctx, state):
+            modelio.save_model(state.qmodel, _model_path(ctx, "quantized"))
+            _write_json(_history_path(ctx, "qat"), state.histories.get("qat", {}))
+
+    def load(self, ctx, state):
+        if not self._active(ctx, state):
+            return self.run(ctx, state)
+        model = _load_stage(ctx, "quantized")
+        hist = _read_json(_history_path(ctx, "qat"))
+        if model is None or hist is None:
+            return None
+        return replace(state, qmodel=model, histories={**state.histories, "qat": hist})
+
+
+def _firmware_keras_model(ctx: BuildContext, state: BuildState):
+    """The model converted to firmware: the VAE's encoder only; otherwise the quantized/float model."""
+    model = state.firmware_model
+    if ctx.spec is not None and ctx.spec.model.family == Family.VAE:
+        from codesign import zoo
+
+        return zoo.encoder_model(model)
+    return model
+
+
+def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> np.ndarray:
+    """The inputs the firmware is checked on: the test set (if any) plus random grid inputs with edges."""
+    from codesign import compare
+
+    n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
+    parts = []
+    shape = tuple(state.data.input_shape) if state.data is not None else None
+    if state.data is not None:
+        parts.append(state.data.x_test.astype(np.float64))
+        for sig in state.data.signals.values():
+            parts.append(sig.astype(np.float64))
+    if shape is None:
+        model = _firmware_keras_model(ctx, state)
+        shape = tuple(int(d) for d in model.input_shape[1:])
+    parts.append(compare.grid_inputs(precision, shape, n_random, seed=0))
+    return np.concatenate(parts, axis=0)
+
+
+class Convert(Step):
+    """hls4ml conversion with precisions derived from the QKeras quantizers; writes the HLS project."""
+
+    name = "convert"
+
+    def inputs(self, ctx):
+        if ctx.spec is None:
+            return {"hls4ml": ctx.hls4ml_config.config}
+        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"]}
+
+    def run(self, ctx, state):
+        from codesign import hls
+
+        out = ctx.path("hls")
+        if ctx.spec is None:
+            project = hls.convert_from_hls4ml_config(
+                ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out, part=ctx.part.full_name
+            )
+        else:
+            h = ctx.spec.hls
+            precision = ctx.spec.quantize.input if ctx.spec.quantize is not None else None
+            project = hls.convert(
+                _firmware_keras_model(ctx, state),
+                backend=h.backend.value,
+                io_type=h.io_type,
+                strategy=h.strategy,
+                reuse_factor=h.reuse_factor,
+                clock_ns=h.clock_ns,
+                part=ctx.part.full_name,
+                input_precision=precision,
+                output_dir=out,
+                project_name=h.project_name,
+                layer_overrides=None,
+            )
+        for line in getattr(project, "notes", ()):
+            state = state.note(f"conversion: {line}")
+        return replace(state, project=project)
+
+    def load(self, ctx, state):
+        return None  # the hls4ml model object is rebuilt every time; the C-sim results are cached instead
+
+
+class CSim(Step):
+    """Compile the firmware twice (hls4ml's ctypes library and the g++ testbench) and run both."""
+
+    name = "csim"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["check"] if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        from codesign import csim
+
+        project = state.project
+        x = _check_inputs(ctx, state, project.input_precision)
+        project.compile()
+        lib_out = np.asarray(project.predict(x), dtype=np.float64)
+        workers = ctx.spec.check.workers if ctx.spec is not None else 2
+        tb_out = np.asarray(csim.run_csim(project, x, workers=workers), dtype=np.float64)
+        return replace(state, csim={"inputs": x, "library": lib_out.reshape(len(x), -1),
+                                    "testbench": tb_out.reshape(len(x), -1)})  # fmt: skip
+
+    def save(self, ctx, state):
+        path = ctx.path("csim", "csim_results.npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name("csim_results.tmp.npz")
+        np.savez_compressed(tmp, **state.csim)
+        tmp.replace(path)
+
+    def load(self, ctx, state):
+        path = ctx.path("csim", "csim_results.npz")
+        if not path.is_file():
+            return None
+        with np.load(path) as z:
+            return replace(state, csim={k: z[k] for k in z.files})
+
+
+class Compare(Step):
+    """Firmware vs QKeras bit for bit (pre-softmax), and physics metrics float vs quantized vs firmware."""
+
+    name = "compare"
+
+    def run(self, ctx, state):
+        from codesign import compare, reference
+
+        x = state.csim["inputs"]
+        fw, lib = state.csim["testbench"], state.csim["library"]
+        model = _firmware_keras_model(ctx, state)
+        paths = compare.compare_exact(lib, fw, reference="hls4ml compiled library (ctypes)").to_dict()
+        if _is_qkeras(model):
+            ref = reference.logits(model, x).reshape(len(x), -1)
+            acc = compare.compare_exact(ref, fw, reference="QKeras model (pre-softmax outputs)").to_dict()
+        else:
+            ref = reference.logits(model, x).reshape(len(x), -1)
+            acc = {
+                "exact": None,
+                "n_samples": int(len(x)),
+                "reference": "float Keras model (no bit-exact reference for float models)",
+                **compare.agreement(ref, fw),
+            }
+        acc["library_vs_testbench"] = paths
+        state = replace(state, bit_accuracy=acc)
+        if state.data is None:
+            return state
+        scores = stage_scores(ctx, state)
+        return replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+
+
+def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
+    """Test-set outputs per stage: class probabilities (classifiers) or {process: R_z} (anomaly models).
+
+    The firmware stage uses the C-simulated outputs of the test inputs (the first rows of the C-sim
+    inputs; see :func:`_check_inputs`), so its metrics are the firmware's own.
+    """
+    from codesign import reference
+
+    data = state.data
+    fw = state.csim["testbench"]
+    n_test = len(data.x_test)
+    stages = {"float": state.pruned_model or state.float_model}
+    if state.qmodel is not None:
+        stages["quantized"] = state.qmodel
+    scores: dict = {}
+    if data.task == "classification":
+        for label, model in stages.items():
+            scores[label] = _softmax(reference.logits(model, data.x_test.astype(np.float64)))
+        scores["firmware"] = _softmax(fw[:n_test])
+        return scores
+    from codesign import zoo
+
+    def rz(out: np.ndarray) -> np.ndarray:
+        k = out.shape[1] // 2
+        return zoo.anomaly_score(out[:, :k], out[:, k:])
+
+    for label, model in stages.items():
+        enc = zoo.encoder_model(model)
+        scores[label] = {"background": rz(reference.logits(enc, data.x_test.astype(np.float64)))}
+        for name, arr in data.signals.items():
+            scores[label][name] = rz(reference.logits(enc, arr.astype(np.float64)))
+    scores["firmware"] = {"background": rz(fw[:n_test])}
+    start = n_test
+    for name, arr in data.signals.items():
+        scores["firmware"][name] = rz(fw[start : start + len(arr)])
+        start += len(arr)
+    return scores
+
+
+def stage_metrics(data, scores: dict) -> dict:
+    """Physics metrics of each stage's scores."""
+    from codesign import metrics
+
+    out = {}
+    for label, s in scores.items():
+        if data.task == "classification":
+            out[label] = metrics.classification_metrics(data.y_test, s, data.class_names)
+        else:
+            bkg = s["background"]
+            out[label] = metrics.anomaly_metrics(bkg, {k: v for k, v in s.items() if k != "background"})
+    return out
+
+
+class Estimate(Step):
+    """Latency, II and resources from the generated project (codesign's analytical estimator)."""
+
+    name = "estimate"
+
+    def inputs(self, ctx):
+        return ctx.part.full_name
+
+    def run(self, ctx, state):
+        from codesign.estimate import estimate_project
+
+        return replace(state, estimate=estimate_project(Path(state.project.path), ctx.part))
+
+
+class Budget(Step):
+    """The 40 MHz L1 verdict: II, latency and resource fractions of the part."""
+
+    name = "budget"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["budget"] if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        from codesign import budget
+        from codesign.spec import BudgetSpec
+
+        b = ctx.spec.budget if ctx.spec is not None else BudgetSpec()
+        clock = ctx.spec.hls.clock_ns if ctx.spec is not None else float(state.project.clock_ns)
+        verdict = budget.judge(
+            state.estimate, ctx.part, clock_ns=clock, tm_period=b.tm_period,
+            latency_limit_ns=b.latency_ns, max_fraction=dict(b.max_fraction),
+        )  # fmt: skip
+        return replace(state, budget=verdict)
+
+
+class Synthesize(Step):
+    """Run the vendor HLS tool on the project (only with ``--synth``)."""
+
+    name = "synth"
+
+    def run(self, ctx, state):
+        from codesign import synth
+
+        backend = ctx.spec.hls.backend.value if ctx.spec is not None else state.project.backend
+        synth.run_synthesis(Path(state.project.path), backend=backend, log_dir=ctx.path("logs"))
+        return state
+
+
+class Report(Step):
+    """Write report.json, report.md and the plots (atomically)."""
+
+    name = "report"
+
+    def run(self, ctx, state):
+        from codesign import report
+
+        report.write_build_report(ctx, state)
+        return state
+
+
+def default_steps(synth: bool = False) -> list[Step]:
+    """The ordered build."""
+    steps: list[Step] = [LoadData(), BuildModel(), TrainFloat(), Prune(), Quantize(), Convert(), CSim(),
+                         Compare(), Estimate(), Budget()]  # fmt: skip
+    if synth:
+        steps.append(Synthesize())
+    steps.append(Report())
+    return steps

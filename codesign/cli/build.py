@@ -1,0 +1,112 @@
+"""``codesign build SPEC --part PART``: spec to checked firmware project and report."""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+
+import click
+
+from codesign.errors import SpecError
+
+DEFAULT_OUT_ROOT = Path("vivado_projects")
+
+
+def _raise_stack_limit() -> None:
+    # hls4ml's io_parallel firmware keeps the weights of fully unrolled layers on the stack; large models
+    # overflow the default 8 MB when the compiled library runs in this process.
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    want = resource.RLIM_INFINITY if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and (want == resource.RLIM_INFINITY or soft < want):
+        try:
+            resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: bool, synth: bool, echo=click.echo):
+    """Parse the spec, run the ordered steps, and return (context, state)."""
+    from codesign import parts
+    from codesign.build_steps import default_steps
+    from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
+    from codesign.spec import BuildSpec, load_spec
+
+    spec = load_spec(spec_path)
+    if isinstance(spec, BuildSpec):
+        check_spec_consistency(spec)
+        part_text = part or spec.part
+        hls4ml_config = None
+        name = spec.name
+    else:
+        hls4ml_config = spec
+        spec = None
+        part_text = part or hls4ml_config.config.get("Part") or hls4ml_config.config.get("XilinxPart")
+        name = str(hls4ml_config.config.get("ProjectName", "myproject"))
+    if not part_text:
+        raise SpecError(f"{spec_path}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
+    target = parts.resolve_part(str(part_text))
+    out_dir = Path(out) if out is not None else DEFAULT_OUT_ROOT / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = BuildContext(spec=spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(), force=force,
+                       synth=synth)  # fmt: skip
+    _raise_stack_limit()
+    started = {"t": time.perf_counter()}
+
+    def progress(step: str) -> None:
+        echo(f"[{time.perf_counter() - started['t']:7.1f} s] {step}")
+
+    state = run_steps(ctx, default_steps(synth=synth), progress=progress)
+    return ctx, state
+
+
+def register(main: click.Group) -> None:
+    """Add the ``build`` command."""
+
+    @main.command("build")
+    @click.argument("spec", type=click.Path(path_type=Path))
+    @click.option("--part", help="FPGA part: short name (xcvu9p, xcvu13p, xcu250, ...) or full part string.")
+    @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default vivado_projects/<name>).")
+    @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
+    @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
+    @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
+    def build(spec: Path, part: str | None, out: Path | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
+        """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
+
+        SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
+        the firmware is bit-exact against the quantized model; 3 when it is not bit-exact; 4 with
+        --fail-on-budget when the design does not fit.
+        """
+        from codesign.errors import BitAccuracyError
+        from codesign.pipeline import require_bit_exact
+
+        ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth)
+        _summary(ctx, state)
+        try:
+            require_bit_exact(state)
+        except BitAccuracyError as exc:
+            click.echo(f"codesign: error: {exc}", err=True)
+            raise SystemExit(3) from None
+        verdict = state.budget.to_dict() if state.budget is not None else {}
+        if fail_on_budget and not verdict.get("pass"):
+            click.echo("codesign: the design does not fit the budget (see report.md)", err=True)
+            raise SystemExit(4)
+
+
+def _summary(ctx, state) -> None:
+    acc = state.bit_accuracy or {}
+    exact = acc.get("exact")
+    if exact is True:
+        click.echo(f"bit-exact: yes ({acc.get('n_samples')} inputs, reference: {acc.get('reference')})")
+    elif exact is False:
+        click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
+    else:
+        click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
+    m = (state.metrics or {}).get("firmware") or {}
+    if "accuracy" in m:
+        click.echo(f"firmware accuracy: {m['accuracy']:.4f}")
+    if state.budget is not None:
+        v = state.budget.to_dict()
+        failed = [c["name"] for c in v.get("checks", []) if not c.get("pass")]
+        click.echo(f"budget: {'PASS' if v.get('pass') else 'FAIL (' + ', '.join(failed) + ')'}")
+    click.echo(f"report: {ctx.path('report.md')}")

@@ -1,0 +1,212 @@
+"""Turn a :class:`DataSpec` into train/test arrays that every later step shares.
+
+The inputs are standardised (mean/std fitted on the training split) and then snapped to the firmware's
+input ``ap_fixed`` grid, so that float training, QAT, the QKeras reference and the C-simulation all see
+exactly the same numbers: bit-accuracy is only defined for inputs the firmware can represent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from codesign.errors import DataError, SpecError
+from codesign.precision import FixedPrecision, Overflow, Rounding
+from codesign.spec import DataSource, DataSpec, Family
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train/test split ready for training and firmware checks."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    task: str  # "classification" | "anomaly"
+    source: str
+    input_precision: FixedPrecision | None
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    signals: dict[str, np.ndarray] = field(default_factory=dict)  # anomaly: test inputs per signal process
+    files: tuple[Path, ...] = ()
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input sample."""
+        return tuple(self.x_train.shape[1:])
+
+    def summary(self) -> dict:
+        """Sizes and provenance for the report."""
+        out = {
+            "source": self.source,
+            "task": self.task,
+            "n_train": int(len(self.x_train)),
+            "n_test": int(len(self.x_test)),
+            "input_shape": list(self.input_shape),
+            "classes": list(self.class_names),
+            "input_precision": None if self.input_precision is None else self.input_precision.to_hls(),
+            "standardized": self.mean is not None,
+        }
+        if self.signals:
+            out["signals"] = {k: int(len(v)) for k, v in self.signals.items()}
+        return out
+
+
+def default_source(family: Family | None) -> DataSource:
+    """The shipped data set that fits a model family."""
+    if family in (Family.DEEPSETS, Family.INTERACTION_NET):
+        return DataSource.JETS_CONSTITUENTS
+    if family == Family.VAE:
+        return DataSource.L1
+    return DataSource.JETS_HLF
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (part of the build cache key)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _snap_precision(p: FixedPrecision) -> FixedPrecision:
+    """The input type with round-to-nearest and saturation, used to put data on its grid."""
+    return FixedPrecision(p.width, p.integer, p.signed, Rounding.RND_CONV, Overflow.SAT)
+
+
+def _check_finite(x: np.ndarray, where: str) -> None:
+    bad = ~np.isfinite(x)
+    if bad.any():
+        idx = np.argwhere(bad)[0].tolist()
+        raise DataError(f"{where}: {int(bad.sum())} NaN/Inf values (first at index {idx}); clean the file first")
+
+
+def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        fh = h5py.File(path, "r")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot open as HDF5 ({exc})") from None
+    with fh:
+        for key in (inputs, labels):
+            if key not in fh:
+                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())})")
+        return np.asarray(fh[inputs][...], dtype=np.float32), np.asarray(fh[labels][...])
+
+
+def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        return labels.astype(np.float32)
+    flat = labels.reshape(-1).astype(np.int64)
+    if flat.min() < 0:
+        raise DataError(f"{where}: integer labels must be >= 0")
+    return np.eye(int(flat.max()) + 1, dtype=np.float32)[flat]
+
+
+def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if n_train + n_test > n:
+        raise SpecError(
+            f"data.n_train + data.n_test = {n_train + n_test} but {where} holds only {n} samples; lower them"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:n_train], order[n_train : n_train + n_test]
+
+
+def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: FixedPrecision | None) -> Dataset:
+    """Read, split, standardise and snap the data a build trains and checks on."""
+    from codesign import data as jetdata
+
+    spec = spec or DataSpec()
+    source = spec.source if spec.path is None else None
+    if source is None and spec.path is None:
+        source = default_source(family)
+    signals: dict[str, np.ndarray] = {}
+    if spec.path is not None:
+        path = Path(spec.path)
+        if not path.is_file():
+            raise DataError(f"data.path: file {path} not found")
+        where = str(path)
+        if spec.inputs is not None:
+            x, y = _read_keys(path, spec.inputs, spec.labels or "")
+            y = _one_hot(y, where)
+            names = tuple(f"x{i}" for i in range(int(np.prod(x.shape[1:]))))
+            classes = tuple(str(i) for i in range(y.shape[1]))
+            task = "classification"
+        else:
+            with h5py.File(path, "r") as fh:
+                keys = set(fh.keys())
+            if "Particles" in keys:
+                source = DataSource.L1
+            elif "jets" in keys or "hlf" in keys:
+                source = DataSource.JETS_CONSTITUENTS if family in (Family.DEEPSETS, Family.INTERACTION_NET) else DataSource.JETS_HLF
+            else:
+                raise DataError(
+                    f"{path}: not a jet file (key 'jets'), an L1 file (key 'Particles'), and no 'inputs:'/'labels:' "
+                    f"keys were given in the spec (keys in file: {', '.join(sorted(keys))})"
+                )
+    else:
+        path = jetdata.SHIPPED_L1 if source == DataSource.L1 else jetdata.SHIPPED_JETS
+        where = f"shipped sample {path}"
+        if not path.is_file():
+            raise DataError(f"{where} is missing; regenerate it with the command in models/data/README.md")
+
+    if spec.path is None or spec.inputs is None:
+        if source == DataSource.L1:
+            sample = jetdata.read_l1(path)
+            bkg = sample.background()
+            x = bkg.flat().astype(np.float32)
+            y = np.zeros((len(x), 1), dtype=np.float32)
+            names = tuple(f"{k}_{i}" for i in range(19) for k in ("pt", "eta", "phi"))
+            classes = ("background",)
+            task = "anomaly"
+            for name in sample.signal_names:
+                signals[name] = sample.select(name).flat().astype(np.float32)
+        elif source == DataSource.JETS_CONSTITUENTS:
+            sample = jetdata.read_jets(path, n_constituents=spec.n_constituents)
+            if sample.constituents is None:
+                raise DataError(f"{where}: has no constituents (key jetConstituentList) for a constituent model")
+            x, y = sample.constituents.astype(np.float32), sample.labels.astype(np.float32)
+            names, classes, task = tuple(sample.constituent_names), tuple(sample.class_names), "classification"
+        else:
+            sample = jetdata.read_jets(path)
+            x, y = sample.hlf.astype(np.float32), sample.labels.astype(np.float32)
+            names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
+
+    _check_finite(x, f"{where}: inputs")
+    tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
+    x_train, x_test = x[tr], x[te]
+    mean = std = None
+    if spec.standardize:
+        axes = tuple(range(x_train.ndim - 1))
+        mean = x_train.mean(axis=axes, dtype=np.float64)
+        std = x_train.std(axis=axes, dtype=np.float64)
+        std = np.where(std > 0, std, 1.0)
+        x_train = (x_train - mean) / std
+        x_test = (x_test - mean) / std
+        signals = {k: (v - mean) / std for k, v in signals.items()}
+    if input_precision is not None:
+        snap = _snap_precision(input_precision)
+        x_train, x_test = snap.quantize(x_train), snap.quantize(x_test)
+        signals = {k: snap.quantize(v) for k, v in signals.items()}
+    return Dataset(
+        x_train=np.asarray(x_train, dtype=np.float32),
+        y_train=y[tr],
+        x_test=np.asarray(x_test, dtype=np.float32),
+        y_test=y[te],
+        feature_names=names,
+        class_names=classes,
+        task=task,
+        source=where,
+        input_precision=input_precision,
+        mean=mean,
+        std=std,
+        signals={k: np.asarray(v, dtype=np.float32) for k, v in signals.items()},
+        files=(path,),
+    )

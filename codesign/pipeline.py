@@ -1,0 +1,270 @@
+"""The build: an explicit, ordered list of named steps from a spec to a checked firmware project.
+
+Each step is a small object with a ``name``, the slice of configuration it depends on (``inputs``), a
+``run`` that takes and returns the :class:`BuildState`, and, where its work is expensive, ``save`` and
+``load`` so that an unchanged rerun reuses it. A step's cache key chains the previous step's key, its own
+inputs and the versions of the libraries involved, so changing the pruning target reruns pruning and
+everything after it, but not the float training. Each step's time and whether it came from the cache go
+into ``steps`` of report.json (and ``<out>/.codesign/steps.json``).
+
+Order (the names are stable; report.json and the cache refer to them):
+``load_data, build_model, train_float, prune, quantize, convert, csim, compare, estimate, budget, report``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign import __version__
+from codesign.datasets import Dataset, file_digest
+from codesign.errors import BitAccuracyError, SpecError
+from codesign.parts import Part
+from codesign.spec import BuildSpec, Hls4mlConfig
+
+STEP_NAMES = (
+    "load_data", "build_model", "train_float", "prune", "quantize",
+    "convert", "csim", "compare", "estimate", "budget", "report",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What does not change during a build: the parsed spec, the part, the output folder, the flags."""
+
+    spec: BuildSpec | None
+    hls4ml_config: Hls4mlConfig | None
+    part: Part
+    out_dir: Path
+    force: bool = False
+    synth: bool = False
+
+    @property
+    def name(self) -> str:
+        """Build name (the spec's, or the hls4ml config's project name)."""
+        if self.spec is not None:
+            return self.spec.name
+        return str(self.hls4ml_config.config.get("ProjectName", "myproject"))
+
+    def path(self, *parts: str) -> Path:
+        """A path inside the build folder."""
+        return self.out_dir.joinpath(*parts)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What a step took and whether it was reused from an earlier identical build."""
+
+    name: str
+    seconds: float
+    cached: bool
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON form."""
+        return {"name": self.name, "seconds": round(self.seconds, 3), "cached": self.cached, "note": self.note}
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """Everything the steps produce, handed from one to the next."""
+
+    data: Dataset | None = None
+    float_model: Any = None
+    histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    pruned_model: Any = None
+    qmodel: Any = None
+    sparsity: dict | None = None
+    project: Any = None  # codesign.hls.HlsProject
+    csim: dict[str, np.ndarray] | None = None
+    bit_accuracy: dict | None = None
+    scores: dict | None = None  # per stage (float/quantized/firmware): class probabilities or anomaly scores
+    metrics: dict | None = None
+    estimate: Any = None
+    budget: Any = None
+    notes: tuple[str, ...] = ()
+    records: tuple[StepRecord, ...] = ()
+
+    @property
+    def firmware_model(self):
+        """The Keras model that goes to firmware: quantized if there is one, else pruned, else float."""
+        return self.qmodel or self.pruned_model or self.float_model
+
+    def note(self, text: str) -> BuildState:
+        """Add a line to the report's notes."""
+        return replace(self, notes=(*self.notes, text))
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of codesign and the libraries whose behaviour the results depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"codesign": __version__}
+    for dist in ("hls4ml", "qkeras", "tensorflow", "tf-keras", "tensorflow-model-optimization", "numpy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+class Step:
+    """Base class of a build step; subclasses set ``name`` and implement ``run``."""
+
+    name = ""
+
+    def inputs(self, ctx: BuildContext) -> Any:
+        """The configuration this step depends on (part of its cache key)."""
+        return None
+
+    def run(self, ctx: BuildContext, state: BuildState) -> BuildState:
+        """Do the work."""
+        raise NotImplementedError
+
+    def save(self, ctx: BuildContext, state: BuildState) -> None:
+        """Persist what ``load`` needs; steps without it are recomputed on every build."""
+
+    def load(self, ctx: BuildContext, state: BuildState) -> BuildState | None:
+        """Restore from ``save``; None when there is nothing (or not everything) to restore."""
+        return None
+
+    @property
+    def cacheable(self) -> bool:
+        """True when the step overrides ``load``."""
+        return type(self).load is not Step.load
+
+
+class StepCache:
+    """Step keys of the last successful build in ``<out>/.codesign/cache.json``."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / ".codesign" / "cache.json"
+        try:
+            self.keys: dict[str, str] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.keys = {}
+
+    def hit(self, name: str, key: str) -> bool:
+        """True when the step last finished with this key."""
+        return self.keys.get(name) == key
+
+    def store(self, name: str, key: str) -> None:
+        """Record a finished step (written at once, atomically, so an interrupted build keeps it)."""
+        self.keys[name] = key
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.keys, indent=1))
+        tmp.replace(self.path)
+
+    def forget(self, name: str) -> None:
+        """Drop a step's key before its artefacts are rewritten."""
+        if self.keys.pop(name, None) is not None:
+            self.store_all()
+
+    def store_all(self) -> None:
+        """Write the key file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.keys, indent=1))
+        tmp.replace(self.path)
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def input_file_digests(ctx: BuildContext) -> dict[str, str]:
+    """Hashes of the files a build reads (data, user model, hls4ml config), for the cache key."""
+    files: list[Path] = []
+    if ctx.spec is not None:
+        from codesign import data as jetdata
+        from codesign.datasets import default_source
+        from codesign.spec import DataSource
+
+        d = ctx.spec.data
+        if d is not None and d.path is not None:
+            files.append(Path(d.path))
+        else:
+            src = (d.source if d is not None else None) or default_source(ctx.spec.model.family)
+            files.append(jetdata.SHIPPED_L1 if src == DataSource.L1 else jetdata.SHIPPED_JETS)
+        files += [p for p in (ctx.spec.model.file, ctx.spec.model.weights) if p is not None]
+    if ctx.hls4ml_config is not None:
+        files.append(Path(ctx.hls4ml_config.path))
+        files += hls4ml_model_files(ctx.hls4ml_config)
+    return {str(p): file_digest(p) if Path(p).is_file() else "missing" for p in files}
+
+
+def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
+    """Model files a plain hls4ml config points to, resolved against the config's folder."""
+    base = Path(cfg.path).parent
+    out = []
+    for key in ("KerasJson", "KerasH5", "KerasModel"):
+        value = cfg.config.get(key)
+        if isinstance(value, str):
+            p = Path(value)
+            out.append(p if p.is_absolute() else base / p)
+    return out
+
+
+def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState:
+    """Run the steps in order, reusing cached ones, recording each step's time into the state."""
+    cache = StepCache(ctx.out_dir)
+    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx), "part": ctx.part.full_name})
+    state = BuildState()
+    reuse = not ctx.force
+    for step in steps:
+        key = _digest([key, step.name, step.inputs(ctx)])
+        start = time.perf_counter()
+        if progress is not None:
+            progress(step.name)
+        cached = False
+        if not step.cacheable:
+            state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
+        else:
+            loaded = step.load(ctx, state) if reuse and cache.hit(step.name, key) else None
+            if loaded is not None:
+                state, cached = loaded, True
+            else:
+                reuse = False  # everything after a recomputed expensive step is recomputed too
+                cache.forget(step.name)
+                state = step.run(ctx, state)
+                step.save(ctx, state)
+                cache.store(step.name, key)
+        record = StepRecord(step.name, time.perf_counter() - start, cached)
+        state = replace(state, records=(*state.records, record))
+    _write_step_times(ctx, state)
+    return state
+
+
+def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
+    path = ctx.path(".codesign", "steps.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([r.to_dict() for r in state.records], indent=1))
+    tmp.replace(path)
+
+
+def require_bit_exact(state: BuildState) -> None:
+    """Raise BitAccuracyError when a bit-exact reference exists and the firmware does not match it."""
+    acc = state.bit_accuracy or {}
+    if acc.get("exact") is False:
+        first = acc.get("first_mismatch")
+        raise BitAccuracyError(
+            f"firmware is not bit-exact against the {acc.get('reference')}: {acc.get('n_mismatch')} of "
+            f"{acc.get('n_samples')} samples differ (max |diff| {acc.get('max_abs_diff')}); first mismatch: {first}"
+        )
+
+
+def check_spec_consistency(spec: BuildSpec) -> None:
+    """Cross-field checks that a single pydantic model cannot see."""
+    if spec.quantize is not None and spec.quantize.input.width > 24:
+        raise SpecError(
+            f"quantize.input: {spec.quantize.input.to_hls()} is wider than 24 bits; inputs travel as float32 "
+            "through training, so they could not be represented exactly (accepted: width <= 24)"
+        )

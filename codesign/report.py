@@ -1,0 +1,300 @@
+"""The build report: ``report.json`` for machines, ``report.md`` (+ PNG plots) for people.
+
+``report.md`` is rendered from the report dictionary alone, so any command that updates report.json
+(``codesign report`` after a synthesis run, for instance) re-renders the same Markdown with
+:func:`write_report`. Both files are written atomically (temporary file + rename): a reader never sees a
+half-written report, and an interrupted build leaves the previous one intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def load_report(out_dir: Path) -> dict:
+    """Read an existing report.json (empty dict if there is none)."""
+    path = Path(out_dir) / REPORT_JSON
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text())
+
+
+def write_report(report: dict, out_dir: Path) -> None:
+    """Write report.json and report.md (atomically) from a report dictionary."""
+    report = _jsonable(report)
+    atomic_write_text(Path(out_dir) / REPORT_JSON, json.dumps(report, indent=1, allow_nan=False) + "\n")
+    atomic_write_text(Path(out_dir) / REPORT_MD, render_markdown(report))
+
+
+# ------------------------------------------------------------------------------------ build report
+
+
+def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
+    """Assemble the report dictionary of a finished build."""
+    from codesign.pipeline import library_versions
+
+    project = state.project
+    spec = ctx.spec.resolved() if ctx.spec is not None else {"hls4ml_config": str(ctx.hls4ml_config.path)}
+    return _jsonable(
+        {
+            "name": ctx.name,
+            "spec": spec,
+            "part": ctx.part.to_dict(),
+            "versions": library_versions(),
+            "verdict": _verdict(state),
+            "data": state.data.summary() if state.data is not None else None,
+            "bit_accuracy": state.bit_accuracy,
+            "metrics": state.metrics or {},
+            "sparsity": state.sparsity,
+            "estimate": state.estimate,
+            "budget": state.budget,
+            # every step before this report; the report step's own time is in .codesign/steps.json
+            "steps": [r.to_dict() for r in state.records],
+            "project": {
+                "path": str(project.path) if project is not None else None,
+                "backend": getattr(project, "backend", None),
+                "io_type": getattr(project, "io_type", None),
+                "input_precision": str(getattr(project, "input_precision", None)),
+                "output_precision": str(getattr(project, "output_precision", None)),
+                "layer_precisions": {k: str(v) for k, v in (getattr(project, "layer_precisions", None) or {}).items()},
+                "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
+            },
+            "notes": list(state.notes),
+            "plots": plots,
+        }
+    )
+
+
+def _verdict(state) -> dict:
+    acc = state.bit_accuracy or {}
+    budget = state.budget.to_dict() if hasattr(state.budget, "to_dict") else (state.budget or {})
+    return {"bit_exact": acc.get("exact"), "budget_pass": budget.get("pass")}
+
+
+def write_build_report(ctx, state) -> dict:
+    """Make the plots and write report.json + report.md of a build; returns the report dictionary."""
+    from codesign import report_plots
+
+    plots = report_plots.make_plots(ctx, state)
+    report = build_report_dict(ctx, state, plots)
+    write_report(report, ctx.out_dir)
+    return report
+
+
+# ------------------------------------------------------------------------------------ markdown
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3g}"
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def render_markdown(r: dict) -> str:
+    """The human report, verdict first."""
+    lines: list[str] = []
+    name = r.get("name", "build")
+    part = r.get("part") or {}
+    lines.append(f"# codesign report: {name}")
+    lines.append("")
+    verdict = r.get("verdict") or {}
+    exact = verdict.get("bit_exact")
+    budget_pass = verdict.get("budget_pass")
+    bit = {True: "BIT-EXACT", False: "NOT BIT-EXACT", None: "no bit-exact reference (float model)"}[exact]
+    fit = {True: "FITS the 40 MHz L1 budget", False: "DOES NOT FIT the 40 MHz L1 budget", None: "budget not judged"}[
+        budget_pass
+    ]
+    lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
+    lines.append("")
+
+    acc = r.get("bit_accuracy") or {}
+    if acc:
+        lines.append("## Bit accuracy")
+        lines.append("")
+        lines.append(f"Reference: {acc.get('reference')}; {acc.get('n_samples')} inputs on the input fixed-point grid.")
+        rows = [[k, acc.get(k)] for k in ("exact", "n_samples", "n_mismatch", "max_abs_diff", "argmax_agreement")
+                if k in acc]  # fmt: skip
+        lines += _table(["check", "value"], rows)
+        paths = acc.get("library_vs_testbench")
+        if paths:
+            lines.append("")
+            lines.append(
+                f"hls4ml compiled library vs g++ testbench: exact = {_fmt(paths.get('exact'))}, "
+                f"{paths.get('n_mismatch')} mismatches of {paths.get('n_samples')}."
+            )
+        if acc.get("first_mismatch"):
+            lines.append("")
+            lines.append(f"First mismatch: `{json.dumps(acc['first_mismatch'])}`")
+        lines.append("")
+
+    budget = r.get("budget") or {}
+    if budget.get("checks"):
+        lines.append("## 40 MHz L1 budget")
+        lines.append("")
+        rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("unit", ""), c.get("status", c.get("pass")),
+                 c.get("margin")] for c in budget["checks"]]  # fmt: skip
+        lines += _table(["check", "value", "limit", "unit", "status", "margin"], rows)
+        if budget.get("achievable_clock_ns"):
+            lines.append("")
+            lines.append(f"Achievable clock (estimate): {_fmt(budget['achievable_clock_ns'])} ns.")
+        lines.append("")
+
+    est = r.get("estimate") or {}
+    if est:
+        lines.append("## Latency and resources")
+        lines.append("")
+        lines.append(f"Source: {est.get('source')}.")
+        lines.append("")
+        keys = ["latency_cycles", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram_18k", "uram"]
+        totals = {"lut": part.get("lut"), "ff": part.get("ff"), "dsp": part.get("dsp"), "bram_18k": part.get("bram_18k"),
+                  "uram": part.get("uram")}  # fmt: skip
+        rows = []
+        for k in keys:
+            v = est.get(k)
+            share = f"{100 * v / totals[k]:.2f} %" if k in totals and v is not None and totals[k] else ""
+            rows.append([k, v, share])
+        lines += _table(["figure", "value", "% of part"], rows)
+        per_layer = est.get("per_layer") or []
+        if per_layer:
+            lines.append("")
+            cols = ["name", "kind", "latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k"]
+            lines += _table(cols, [[layer.get(c) for c in cols] for layer in per_layer])
+            declined = [layer for layer in per_layer if layer.get("declined")]
+            for layer in declined:
+                lines.append(f"- {layer.get('name')}: not estimated ({layer.get('declined')})")
+        lines.append("")
+
+    syn = r.get("synthesis")
+    if syn:
+        lines.append("## Synthesis reports")
+        lines.append("")
+        lines.append("```json")
+        lines.append(json.dumps(syn, indent=1)[:4000])
+        lines.append("```")
+        lines.append("")
+
+    metrics = r.get("metrics") or {}
+    if metrics:
+        lines.append("## Physics performance (test set)")
+        lines.append("")
+        stages = [s for s in ("float", "quantized", "firmware") if s in metrics]
+        keys: list[str] = []
+        for s in stages:
+            for k in _flat_metrics(metrics[s]):
+                if k not in keys:
+                    keys.append(k)
+        rows = [[k] + [_flat_metrics(metrics[s]).get(k) for s in stages] for k in keys]
+        lines += _table(["metric"] + stages, rows)
+        lines.append("")
+
+    sp = r.get("sparsity")
+    if sp:
+        lines.append("## Sparsity")
+        lines.append("")
+        lines.append("```json")
+        lines.append(json.dumps(sp, indent=1))
+        lines.append("```")
+        lines.append("")
+
+    plots = r.get("plots") or {}
+    if plots:
+        lines.append("## Plots")
+        lines.append("")
+        for title, rel in plots.items():
+            lines.append(f"- [{title}]({rel})")
+        lines.append("")
+
+    proj = r.get("project") or {}
+    if proj.get("path"):
+        lines.append("## Firmware project")
+        lines.append("")
+        lines.append(f"- HLS project: `{proj['path']}` ({proj.get('backend')}, {proj.get('io_type')})")
+        lines.append(f"- input type `{proj.get('input_precision')}`, output type `{proj.get('output_precision')}`")
+        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && vitis_hls -f build_prj.tcl` "
+                     "(Vitis) or `vivado_hls -f build_prj.tcl` (Vivado)")  # fmt: skip
+        lines.append("")
+
+    steps = r.get("steps") or []
+    if steps:
+        lines.append("## Build steps")
+        lines.append("")
+        lines += _table(["step", "seconds", "cached"], [[s.get("name"), s.get("seconds"), s.get("cached")] for s in steps])
+        lines.append("")
+
+    notes = r.get("notes") or []
+    if notes:
+        lines.append("## Notes")
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+        lines.append("")
+
+    versions = r.get("versions") or {}
+    if versions:
+        lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _flat_metrics(m: dict, prefix: str = "") -> dict:
+    """Scalars of a metrics dict flattened to dotted keys (lists and matrices left out)."""
+    out = {}
+    for k, v in (m or {}).items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat_metrics(v, key + "."))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[key] = v
+    return out

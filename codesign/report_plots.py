@@ -1,0 +1,95 @@
+"""Plots of a build report: training curves, ROC / score curves float vs quantized vs firmware, resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def training_curves(histories: dict[str, dict[str, list[float]]], path: Path) -> bool:
+    """Loss and accuracy per epoch for each training stage (float, prune, QAT), one after the other."""
+    stages = [(k, v) for k, v in histories.items() if v and v.get("loss")]
+    if not stages:
+        return False
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    offset = 0
+    for stage, hist in stages:
+        n = len(hist["loss"])
+        epochs = np.arange(offset + 1, offset + n + 1)
+        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+            if key in hist:
+                ax.plot(epochs, hist[key], label=f"{stage} train")
+            if f"val_{key}" in hist:
+                ax.plot(epochs, hist[f"val_{key}"], "--", label=f"{stage} validation")
+        offset += n
+    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("epoch (all stages in sequence)")
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Training: float, pruning, quantization-aware")
+    _save(fig, path)
+    return True
+
+
+def layer_resources(estimate: dict, path: Path) -> bool:
+    """Per-layer LUT / FF / DSP / BRAM bars from the estimate."""
+    layers = [lay for lay in (estimate or {}).get("per_layer") or [] if not lay.get("declined")]
+    if not layers:
+        return False
+    names = [lay.get("name") for lay in layers]
+    keys = ["lut", "ff", "dsp", "bram_18k"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 0.35 * len(names) + 1.8), sharey=True)
+    for ax, key in zip(axes, keys, strict=True):
+        vals = [lay.get(key) or 0 for lay in layers]
+        ax.barh(names, vals, color="tab:blue")
+        ax.set_title(key.upper())
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].invert_yaxis()
+    fig.suptitle(f"Per-layer estimate ({estimate.get('source', '')})", fontsize=9)
+    _save(fig, path)
+    return True
+
+
+def make_plots(ctx, state) -> dict[str, str]:
+    """Write the build's plots under ``<out>/plots``; returns {title: path relative to the report}."""
+    out = ctx.path("plots")
+    made: dict[str, str] = {}
+    if training_curves(state.histories, out / "training.png"):
+        made["training curves"] = "plots/training.png"
+    est = state.estimate.to_dict() if hasattr(state.estimate, "to_dict") else state.estimate
+    if est and layer_resources(est, out / "resources.png"):
+        made["per-layer resources"] = "plots/resources.png"
+    made.update(_physics_plots(ctx, state, out))
+    return made
+
+
+def _physics_plots(ctx, state, out: Path) -> dict[str, str]:
+    from codesign import physics_plots
+
+    data, scores = state.data, state.scores
+    if data is None or not scores:
+        return {}
+    made = {}
+    if data.task == "classification":
+        path = out / "roc.png"
+        physics_plots.plot_roc_curves(data.y_test, scores, data.class_names, path)
+        made["ROC float vs quantized vs firmware"] = "plots/roc.png"
+    else:
+        path = out / "scores.png"
+        physics_plots.plot_score_distributions(scores, path)
+        made["anomaly scores per signal"] = "plots/scores.png"
+    return made

@@ -1,0 +1,30 @@
+# Two commands on a fresh machine:  `make demo` (set up + build the embedded default)  and  `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PART ?= xcvu9p
+
+.PHONY: install demo test test-slow lint bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/codesign build models/jet_mlp.yaml --part $(PART)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
+
+lint: install
+	$(BIN)/ruff check codesign tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/build_demo.py

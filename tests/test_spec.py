@@ -1,0 +1,78 @@
+"""Spec parsing: defaults, and errors that name the file, the key, the value and what is accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+from codesign.spec import BuildSpec, Hls4mlConfig, load_spec
+
+REPO = Path(__file__).resolve().parents[1]
+GOOD = {"name": "t", "model": {"family": "mlp", "hidden": [8]}, "quantize": {"bits": 4, "input": "ap_fixed<12,4>"}}
+
+
+def write(tmp_path: Path, obj) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(obj))
+    return path
+
+
+def test_shipped_demo_spec_parses():
+    spec = load_spec(REPO / "models" / "jet_mlp.yaml")
+    assert isinstance(spec, BuildSpec)
+    assert spec.model.hidden == (64, 32, 32)
+    assert spec.quantize.input == FixedPrecision.parse("ap_fixed<16,6>")
+    assert spec.prune.enabled and spec.prune.sparsity == 0.5
+
+
+def test_precision_is_a_value_object_after_parsing(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD))
+    assert isinstance(spec.quantize.input, FixedPrecision)
+    assert spec.resolved()["quantize"]["input"] == "ap_fixed<12,4>"
+
+
+@pytest.mark.parametrize(
+    "patch, needles",
+    [
+        ({"model": {"family": "mlp", "hiden": [8]}}, ["spec.yaml", "model.hiden", "unknown key", "hidden"]),
+        ({"train": {"epochs": "many"}}, ["spec.yaml", "train.epochs", "'many'", "integer"]),
+        ({"quantize": {"input": "ap_fixd<8,2>"}}, ["quantize.input", "ap_fixd", "accepted"]),
+        ({"hls": {"backend": "Quartus"}}, ["hls.backend", "'Quartus'", "Vivado", "Vitis"]),
+        ({"bogus": 1}, ["'bogus'", "unknown key", "accepted here: name"]),
+        ({"prune": {"sparsity": 1.5}}, ["prune.sparsity", "1.5"]),
+        ({"quantize": {"layers": {"dense_1": {"bitz": 3}}}}, ["quantize.layers.dense_1.bitz", "bits, integer"]),
+        ({"model": {}}, ["model", "family", "file"]),
+    ],
+)
+def test_errors_name_file_key_and_accepted(tmp_path, patch, needles):
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, {**GOOD, **patch}))
+    for needle in needles:
+        assert needle in str(info.value), (needle, str(info.value))
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec(bad)
+
+
+def test_hls4ml_config_detected_and_unknown_keys_named(tmp_path):
+    cfg = {"KerasH5": "m.h5", "OutputDir": "out", "Part": "xcvu9p-flga2104-2L-e", "HLSConfig": {"Model": {}}}
+    spec = load_spec(write(tmp_path, cfg))
+    assert isinstance(spec, Hls4mlConfig) and spec.config["KerasH5"] == "m.h5"
+    with pytest.raises(SpecError, match="XilinxPartt"):
+        load_spec(write(tmp_path, {**cfg, "XilinxPartt": "x"}))
+
+
+def test_relative_paths_resolve_against_the_spec_folder(tmp_path):
+    spec = load_spec(write(tmp_path, {"name": "t", "model": {"file": "my.h5"}, "data": {"path": "d.h5"}}))
+    assert spec.model.file == (tmp_path / "my.h5").resolve()
+    assert spec.data.path == (tmp_path / "d.h5").resolve()

@@ -209,8 +209,8 @@ class Quantize(Step):
         source = state.pruned_model or state.float_model
         if not self._active(ctx, state):
             if _is_qkeras(source):
-                return replace(state, qmodel=source)
-            return state
+                state = replace(state, qmodel=source)
+            return _with_sparsity(state)
         if state.data is None:
             raise SpecError(
                 "quantize: QAT needs training data; add a 'data:' section, or give an already-quantized "
@@ -221,7 +221,8 @@ class Quantize(Step):
         q = ctx.spec.quantize
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
-        return replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
+        state = replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
+        return _with_sparsity(state)
 
     def save(self, ctx, state):
         if self._active(ctx, state):
@@ -235,7 +236,19 @@ class Quantize(Step):
         hist = _read_json(_history_path(ctx, "qat"))
         if model is None or hist is None:
             return None
-        return replace(state, qmodel=model, histories={**state.histories, "qat": hist})
+        return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _with_sparsity(state: BuildState) -> BuildState:
+    """Fraction of exact-zero weights after pruning and after quantization (what the firmware sees)."""
+    from codesign import prune, quantize
+
+    out = {"float": prune.sparsity(state.float_model)}
+    if state.pruned_model is not None:
+        out["pruned"] = prune.sparsity(state.pruned_model)
+    if state.qmodel is not None:
+        out["quantized"] = quantize.quantized_sparsity(state.qmodel)
+    return replace(state, sparsity=out)
 
 
 def _firmware_keras_model(ctx: BuildContext, state: BuildState):

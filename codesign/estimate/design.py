@@ -1,0 +1,139 @@
+"""From settings (a record's or a project's) to the ordered list of layer calls the estimator walks.
+
+Each entry of ``top_calls`` (``nnet::dense<input_t, layer2_t, config2>``) is matched to the config struct of
+``parameters.h`` it names; the input and output element types are resolved through the typedefs.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from codesign.errors import SpecError
+from codesign.estimate.settings import resolve_type, split_template_args
+from codesign.precision import FixedPrecision
+
+_AP_RE = re.compile(r"ap_u?(?:fixed|int)\s*<[^<>]*>|(?<![\w])u?fixed\s*<[^<>]*>")
+
+#: nnet:: functions that are no hardware of their own (weight loading in C simulation, I/O helpers).
+IGNORED_CALLS = ("load_weights_from_txt", "load_compressed_weights_from_txt", "load_exponent_weights_from_txt",
+                 "print_result", "hls_stream_debug", "save_layer_output", "array", "copy_data", "fill_zero")
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """One layer as the top function calls it: kernel name, config constants, element precisions."""
+
+    name: str
+    function: str
+    config: dict[str, Any]
+    input: FixedPrecision | None
+    output: FixedPrecision | None
+    io_type: str
+    extra_inputs: tuple[FixedPrecision | None, ...] = field(default=())
+
+    def num(self, key: str, default: float | None = None) -> float | None:
+        """A numeric constant of the config struct, evaluating expressions such as ``n_in * n_out``."""
+        return eval_constant(self.config, key, default)
+
+    def prec(self, key: str) -> FixedPrecision | None:
+        """A precision of the config struct (``weight_t``, ``accum_t``, ``table_t`` ...), or None."""
+        return element_precision(self.config.get(key))
+
+
+def element_precision(type_text: Any) -> FixedPrecision | None:
+    """The ``ap_fixed`` element type inside a type text (``nnet::array<ap_fixed<8,1>,16*1>`` -> ap_fixed<8,1>)."""
+    if not isinstance(type_text, str):
+        return None
+    m = _AP_RE.search(type_text)
+    if not m:
+        return None
+    text = m.group(0)
+    if not text.startswith("ap_"):
+        text = "ap_" + text
+    try:
+        return FixedPrecision.parse(text)
+    except SpecError:
+        return None
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+        ast.Div: operator.truediv, ast.Mod: operator.mod}
+
+
+def eval_constant(config: dict, key: str, default: float | None = None, _depth: int = 0) -> float | None:
+    """Evaluate a config constant that may be an arithmetic expression of other constants."""
+    val = config.get(key)
+    if val is None:
+        return default
+    if isinstance(val, bool):
+        return float(val)
+    if isinstance(val, (int, float)):
+        return val
+    if _depth > 8:
+        return default
+    text = str(val).replace("DIV_ROUNDUP", "_divup")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return default
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return node.value
+        if isinstance(node, ast.Name):
+            v = eval_constant(config, node.id, None, _depth + 1)
+            if v is None:
+                raise ValueError(node.id)
+            return v
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            a, b = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Div) and isinstance(a, int) and isinstance(b, int):
+                return a // b
+            return _OPS[type(node.op)](a, b)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_divup" and len(node.args) == 2:
+            return math.ceil(ev(node.args[0]) / ev(node.args[1]))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        raise ValueError(ast.dump(node))
+
+    try:
+        return ev(tree)
+    except (ValueError, ZeroDivisionError, TypeError):
+        return default
+
+
+def build_calls(settings: dict) -> list[LayerCall]:
+    """Match the top function's calls to their config structs; unknown calls keep an empty config."""
+    layers = settings.get("layers") or []
+    by_config = {str(x.get("config")): x for x in layers if x.get("config")}
+    typedefs = settings.get("typedefs") or {}
+    io_types = settings.get("io_type") or []
+    default_io = io_types[0] if io_types else "io_parallel"
+    calls: list[LayerCall] = []
+    for call in settings.get("top_calls") or []:
+        m = re.match(r"nnet::(\w+)\s*<(.*)>\s*$", call)
+        if not m:
+            continue
+        func = m.group(1)
+        if func in IGNORED_CALLS:
+            continue
+        args = split_template_args(m.group(2))
+        cfg_name = next((a for a in reversed(args) if a in by_config), None)
+        cfg = dict(by_config.get(cfg_name, {})) if cfg_name else {}
+        types = [a for a in args if a != cfg_name]
+        precs = [element_precision(resolve_type(t, typedefs)) for t in types]
+        inp = precs[0] if precs else None
+        out = precs[-1] if len(precs) >= 2 else None
+        extra = tuple(precs[1:-1]) if len(precs) > 2 else ()
+        name = str(cfg.get("name") or cfg_name or func)
+        io = str(cfg.get("io_type") or default_io)
+        calls.append(LayerCall(name=name, function=func, config=cfg, input=inp, output=out, io_type=io,
+                               extra_inputs=extra))
+    return calls

@@ -1,0 +1,103 @@
+"""Hardware primitives of the model: the clock budget, multiplier mapping, adder trees and registers.
+
+Every constant sits in :mod:`codesign.estimate.constants` with the records it was fitted on. The structure
+(what hls4ml unrolls, what the HLS scheduler registers) is here:
+
+- HLS schedules operations into clock cycles of ``clock - uncertainty`` ns (the default uncertainty is
+  27 % of the period in Vitis HLS and 12.5 % in Vivado HLS, and hls4ml's build script sets the same).
+- A product of a data word (``wd`` bits) and a constant weight (``ww`` bits) goes to a DSP slice only when
+  both operands are wide: narrow constant products are cheaper as shift-and-add logic, and HLS folds
+  them into the adder tree. ``config_op mul -impl dsp|fabric`` forces the choice. A product wider than
+  the DSP's ports (25x18 for DSP48E1, 27x18 for DSP48E2) takes more than one slice.
+- A dot product of ``n`` terms is a balanced adder tree of ``ceil(log2 n)`` levels whose adders are as wide
+  as the partial sums (never wider than the accumulator type). The scheduler puts as many levels in a
+  cycle as fit; each cycle boundary registers the live partial sums.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from codesign.estimate import constants as K
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Target clock and the effective time per cycle HLS schedules into."""
+
+    period_ns: float
+    uncertainty_ns: float
+
+    @property
+    def effective_ns(self) -> float:
+        """Time per cycle available to logic."""
+        return max(self.period_ns - self.uncertainty_ns, 0.1 * self.period_ns)
+
+    def cycles(self, delay_ns: float) -> int:
+        """Register stages needed to cover a combinational delay (0 when it fits with the next op)."""
+        return max(0, math.ceil(delay_ns / self.effective_ns - 1e-9))
+
+
+def make_clock(period_ns: float, uncertainty: str | float | None, tool: str | None) -> Clock:
+    """Clock from the target period and the tcl uncertainty setting (``"27%"`` or ns), tool default otherwise."""
+    unc_ns = None
+    if isinstance(uncertainty, (int, float)):
+        unc_ns = float(uncertainty)
+    elif isinstance(uncertainty, str):
+        m = re.match(r"\s*([\d.]+)\s*(%?)", uncertainty)
+        if m:
+            unc_ns = float(m.group(1)) * period_ns / 100.0 if m.group(2) else float(m.group(1))
+    if unc_ns is None:
+        frac = K.VITIS_DEFAULT_UNCERTAINTY if (tool or "").startswith("Vitis") else K.VIVADO_DEFAULT_UNCERTAINTY
+        unc_ns = frac * period_ns
+    return Clock(float(period_ns), unc_ns)
+
+
+def mul_impl(tcl_lines: list[str] | None) -> str:
+    """The ``config_op mul -impl`` choice of the build script: ``dsp``, ``fabric`` or ``auto``."""
+    for line in tcl_lines or []:
+        m = re.search(r"config_op\s+mul\b.*-impl\s+(\w+)", line)
+        if m:
+            impl = m.group(1).lower()
+            return "fabric" if impl in ("fabric", "lut") else ("dsp" if impl.startswith("dsp") else "auto")
+    return "auto"
+
+
+@dataclass(frozen=True)
+class MultiplierCost:
+    """Expected cost of one constant-coefficient product."""
+
+    dsp: float
+    lut: float
+    dsp_fraction: float
+
+
+class MultiplierMap:
+    """DSP-vs-LUT mapping of a data x constant-weight product by operand widths, DSP family and impl."""
+
+    def predict(self, wd: int, ww: int, dsp_family: str, impl: str = "auto") -> MultiplierCost:
+        """Expected DSP slices and LUTs of one product of a ``wd``-bit word and a ``ww``-bit constant."""
+        a_port, b_port = (25, 18) if dsp_family == "DSP48E1" else (27, 18)
+        hi, lo = max(wd, ww), min(wd, ww)
+        slices = math.ceil(hi / a_port) * math.ceil(lo / b_port)
+        if impl == "fabric":
+            frac = 0.0
+        elif impl == "dsp":
+            frac = K.DSP_FORCED_FRACTION
+        else:
+            frac = K.DSP_MAX_FRACTION / (1.0 + math.exp(-(lo - K.DSP_WIDTH_CENTER) / K.DSP_WIDTH_SCALE))
+        lut_mul = K.LUT_PER_MUL_BIT2 * wd * ww
+        return MultiplierCost(dsp=frac * slices, lut=(1.0 - frac) * lut_mul, dsp_fraction=frac)
+
+
+def sum_width(wd: int, ww: int, n_terms: int, acc_width: int) -> int:
+    """Width of the partial sums of a dot product: product width plus growth, capped by the accumulator."""
+    growth = math.ceil(math.log2(max(n_terms, 1))) if n_terms > 1 else 0
+    return max(1, min(acc_width, wd + ww + growth))
+
+
+def tree_levels(n_terms: int) -> int:
+    """Levels of a balanced adder tree over ``n_terms`` inputs."""
+    return math.ceil(math.log2(n_terms)) if n_terms > 1 else 0

@@ -1,0 +1,340 @@
+"""Per-layer estimator classes: each ``predict(call, ctx)`` returns a frozen :class:`LayerEstimate`.
+
+They follow what the hls4ml 1.3 kernels (``templates/vivado/nnet_utils``) unroll:
+
+- ``nnet_dense_latency.h``: every non-zero product of the weight matrix is a multiplier (zeros are skipped at
+  compile time), with ``ALLOCATION mul limit = multiplier_limit`` when ``reuse_factor > 1``; the sums are
+  unrolled adder trees; the function is pipelined with II = reuse factor.
+- ``nnet_dense_resource.h``: ``block_factor = ceil(n_in*n_out/RF)`` multipliers (zeros included) reused RF times,
+  weights in a ROM of depth RF; II = RF.
+- ``nnet_activation.h``: ReLU is a compare-and-select; sigmoid/tanh/softmax read lookup tables.
+- ``nnet_batchnorm.h``: one product and one sum per element.
+- ``nnet_conv*_stream.h`` / ``nnet_conv*_latency.h``: a dense kernel over the receptive field, reused for every
+  output pixel (io_stream: one pixel per RF cycles through a line buffer).
+- ``nnet_pooling*.h``, ``nnet_merge*.h``: comparators / adders per element; concatenation is wiring.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock, MultiplierMap, sum_width, tree_levels
+from codesign.estimate.result import LayerEstimate, declined
+from codesign.precision import FixedPrecision
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every layer estimator needs besides the layer: clock, DSP family, multiplier impl, tool."""
+
+    clock: Clock
+    dsp_family: str
+    mul_impl: str
+    tool: str | None
+    tool_version: str | None
+
+    @property
+    def chains_cheap_ops(self) -> bool:
+        """Vitis HLS >= 2022.1 chains compare/select ops into the next layer's first cycle (0-cycle ReLU)."""
+        if not (self.tool or "").startswith("Vitis"):
+            return False
+        v = self.tool_version
+        if v is None:
+            return True  # projects written by hls4ml 1.3 are built with a recent Vitis HLS
+        try:
+            return float(v[:6]) >= 2022.1
+        except ValueError:
+            return True
+
+
+def _w(p: FixedPrecision | None, default: int = 16) -> int:
+    return p.width if p is not None else default
+
+
+def _i(x: float) -> int:
+    return int(round(x))
+
+
+class DotProductModel:
+    """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
+
+    multipliers = MultiplierMap()
+
+    def predict(self, n_in: int, n_out: int, nnz: int, wd: int, ww: int, acc_w: int, rf: int,
+                ctx: Context, *, zeros_skipped: bool = True) -> LayerEstimate:
+        """Latency, II and resources of the bank; ``nnz`` non-zero products, reuse factor ``rf``."""
+        rf = max(1, rf)
+        terms = max(1, round(nnz / max(n_out, 1)))
+        sw = sum_width(wd, ww, terms, acc_w)
+        mults_per_cycle = math.ceil(nnz / rf) if zeros_skipped else math.ceil(n_in * n_out / rf)
+        cost = self.multipliers.predict(wd, ww, ctx.dsp_family, ctx.mul_impl)
+        dsp = mults_per_cycle * cost.dsp
+        levels = tree_levels(terms)
+        t_mul = K.T_MUL_NS if cost.dsp_fraction > 0.05 else 0.5 * K.T_MUL_NS
+        depth = ctx.clock.cycles(t_mul + levels * K.T_ADD_NS)
+        latency = depth + (rf - 1)
+        sums = nnz if rf == 1 else mults_per_cycle
+        lut = sums * (K.LUT_PER_SUM_BIT * sw) + mults_per_cycle * cost.lut
+        if rf > 1:  # operand multiplexers in front of the shared multipliers
+            lut += mults_per_cycle * (wd + ww) * min(rf, 8) / 2
+        stages = min(max(latency - 1, 0), K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
+        ff = sums * K.FF_PER_SUM_BIT * sw * stages + (n_out * sw if latency >= 1 else 0)
+        return LayerEstimate("", "", latency, rf, _i(lut), _i(ff), _i(dsp), 0)
+
+
+class DenseEstimator:
+    """``nnet::dense`` (Latency or Resource strategy, any reuse factor, pruned weights)."""
+
+    core = DotProductModel()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one dense layer."""
+        n_in, n_out = call.num("n_in"), call.num("n_out")
+        if not n_in or not n_out:
+            return declined(call.name, "dense", "n_in / n_out missing from the config")
+        n_in, n_out = int(n_in), int(n_out)
+        rf = int(call.num("reuse_factor", 1) or 1)
+        n_zeros = int(call.num("n_zeros", 0) or 0)
+        nnz = int(call.num("n_nonzeros", n_in * n_out - n_zeros) or 0)
+        strategy = str(call.config.get("strategy", "latency")).lower()
+        wd, ww = _w(call.input), _w(call.prec("weight_t"))
+        acc = _w(call.prec("accum_t"), wd + ww + 8)
+        resource = strategy.startswith("resource")
+        est = self.core.predict(n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource)
+        bram = 0
+        latency = est.latency_cycles
+        if resource:
+            block = math.ceil(n_in * n_out / rf)
+            # weights in a ROM of depth RF and width block*ww: BRAM once the ROM is deep enough
+            if rf >= 64 or block * ww * rf > 36864 * 4:
+                bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
+            latency = (est.latency_cycles or 0) + 2
+        return LayerEstimate(call.name, f"dense/{strategy}", latency, est.ii_cycles, est.lut, est.ff, est.dsp, bram)
+
+
+class ConvEstimator:
+    """``nnet::conv_1d_cl`` / ``conv_2d_cl`` (and pointwise/depthwise) in io_parallel and io_stream."""
+
+    core = DotProductModel()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one convolution layer."""
+        c = call.num
+        n_chan, n_filt = c("n_chan"), c("n_filt")
+        fh, fw = c("filt_height", 1), c("filt_width")
+        if n_chan is None or n_filt is None or fw is None:
+            return declined(call.name, "conv", "convolution geometry missing from the config")
+        oh, ow = c("out_height", 1), c("out_width")
+        if ow is None:
+            return declined(call.name, "conv", "output size missing from the config")
+        ih, iw = c("in_height", 1), c("in_width", ow)
+        depthwise = "depthwise" in call.function
+        k_in = int(fh * fw * (1 if depthwise else n_chan))
+        n_out = int(n_chan if depthwise else n_filt)
+        rf = int(c("reuse_factor", 1) or 1)
+        n_zeros = int(c("n_zeros", 0) or 0)
+        nnz = max(k_in * n_out - n_zeros, 1)
+        wd, ww = _w(call.input), _w(call.prec("weight_t"))
+        acc = _w(call.prec("accum_t"), wd + ww + 8)
+        strategy = str(call.config.get("strategy", "latency")).lower()
+        kern = self.core.predict(k_in, n_out, nnz, wd, ww, acc, rf, ctx,
+                                 zeros_skipped=not strategy.startswith("resource"))
+        pixels = int(oh * ow)
+        if call.io_type == "io_stream":
+            # one input pixel per cycle through the line buffer; a kernel evaluation every RF cycles
+            ii = int(ih * iw * max(1, rf))
+            latency = ii + (kern.latency_cycles or 0) + 2
+            lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * 1.5)
+            ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)
+            bram = math.ceil(max(fh - 1, 0) * iw * n_chan * wd / 18432) if fh > 1 and iw * n_chan * wd > 4096 else 0
+            return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
+        partitions = int(c("n_partitions", 1) or 1)
+        copies = max(1, pixels // max(partitions, 1))
+        ii = partitions * rf
+        latency = (kern.latency_cycles or 0) + ii
+        return LayerEstimate(call.name, "conv/parallel", latency, ii, (kern.lut or 0) * copies,
+                             (kern.ff or 0) * copies, (kern.dsp or 0) * copies, 0)
+
+
+class ActivationEstimator:
+    """ReLU-like (compare/select), table-based (sigmoid, tanh, softmax ...) activations."""
+
+    SIMPLE = ("relu", "leaky_relu", "thresholded_relu", "relu6", "relu1", "hard_sigmoid", "hard_tanh", "linear",
+              "binary_tanh", "ternary_tanh", "clipped_relu", "prelu", "elu_simple")
+    TABLE = ("sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "gelu", "swish")
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one activation layer."""
+        n = int(call.num("n_in", 0) or 0)
+        if n <= 0:
+            return declined(call.name, call.function, "n_in missing from the activation config")
+        f = call.function.lower()
+        wo = _w(call.output, _w(call.input))
+        stream = call.io_type == "io_stream"
+        if f == "linear":
+            return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
+        if f in self.SIMPLE or f.startswith("relu"):
+            lut = n * wo * K.LUT_PER_RELU_BIT
+            lat = 0 if ctx.chains_cheap_ops and not stream else 1
+            ff = n * wo if lat else 0
+            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, 0), stream)
+        if f.startswith("softmax"):
+            table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
+            tw = _w(call.prec("exp_table_t"), 18)
+            per = math.ceil(table * tw / 18432)
+            bram = (math.ceil(n / 2) + 1) * per
+            lat = max(1, ctx.clock.cycles(K.T_SOFTMAX_NS + 2.0 * math.log2(max(n, 2))))
+            lut = n * K.LUT_PER_TABLE_LOOKUP * 2 + n * wo * 4
+            ff = n * wo * min(lat, 6)
+            return self._stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, _i(lut), _i(ff), n, bram),
+                                stream)
+        if f in self.TABLE:
+            table = int(call.num("table_size", 1024) or 1024)
+            tw = _w(call.prec("table_t"), 18)
+            bram = math.ceil(n / 2) * math.ceil(table * tw / 18432)
+            lat = max(1, ctx.clock.cycles(4.0))
+            lut = n * K.LUT_PER_TABLE_LOOKUP
+            ff = n * wo
+            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, bram), stream)
+        return declined(call.name, f, f"activation '{call.function}' is not modelled")
+
+    @staticmethod
+    def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
+        if not stream:
+            return est
+        # io_stream: one array element per cycle through the activation (II = number of elements / pack)
+        ii = max(1, n)
+        return LayerEstimate(est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff,
+                             est.dsp, est.bram_18k)
+
+
+class BatchNormEstimator:
+    """``nnet::normalize``: one product and one sum per element."""
+
+    multipliers = MultiplierMap()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one batch-normalisation layer."""
+        n = int(call.num("n_in", 0) or 0)
+        if n <= 0:
+            return declined(call.name, "batchnorm", "n_in missing from the config")
+        rf = int(call.num("reuse_factor", 1) or 1)
+        wd, ws = _w(call.input), _w(call.prec("scale_t"))
+        wo = _w(call.output, wd + ws)
+        cost = self.multipliers.predict(wd, ws, ctx.dsp_family, ctx.mul_impl)
+        per_cycle = math.ceil(n / rf)
+        lat = ctx.clock.cycles(K.T_MUL_NS + K.T_ADD_NS) + (rf - 1)
+        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
+        ff = n * wo if lat else 0
+        est = LayerEstimate(call.name, "batchnorm", lat, rf, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)
+        if call.io_type == "io_stream":
+            return ActivationEstimator._stream(call, n, est, True)
+        return est
+
+
+class PoolingEstimator:
+    """``nnet::pooling1d_cl`` / ``pooling2d_cl`` / global pooling: comparators or adders per window."""
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one pooling layer."""
+        c = call.num
+        n_filt = c("n_filt")
+        ph, pw = c("pool_height", 1), c("pool_width")
+        if n_filt is None or pw is None:
+            return declined(call.name, "pooling", "pooling geometry missing from the config")
+        oh, ow = c("out_height", 1), c("out_width", 1)
+        ih, iw = c("in_height", 1), c("in_width", ow * pw)
+        w = _w(call.input)
+        window = int(ph * pw)
+        if call.io_type == "io_stream":
+            ii = int(ih * iw)
+            lut = n_filt * window * w * 1.5
+            return LayerEstimate(call.name, "pooling/stream", ii + 2, ii, _i(lut), _i(n_filt * window * w), 0, 0)
+        n_out = int(oh * ow * n_filt)
+        lut = n_out * (window - 1) * w * 1.0
+        lat = ctx.clock.cycles(tree_levels(window) * K.T_ADD_NS * 0.5)
+        return LayerEstimate(call.name, "pooling", lat, 1, _i(lut), _i(n_out * w if lat else 0), 0, 0)
+
+
+class MergeEstimator:
+    """``nnet::add/subtract/multiply/average/maximum/minimum`` (element-wise) and ``concatenate`` (wiring)."""
+
+    multipliers = MultiplierMap()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one merge layer."""
+        f = call.function.lower()
+        n = int(call.num("n_elem", 0) or call.num("n_elem1_0", 0) or 0)
+        if f.startswith("concatenate"):
+            lat = 0 if call.io_type != "io_stream" else max(n, 1)
+            return LayerEstimate(call.name, "concatenate", lat, max(1, lat), 0, 0, 0, 0)
+        if n <= 0:
+            return declined(call.name, f, "n_elem missing from the merge config")
+        w = _w(call.output, _w(call.input))
+        if f == "multiply":
+            cost = self.multipliers.predict(_w(call.input), _w(call.input), ctx.dsp_family, ctx.mul_impl)
+            dsp, lut = n * cost.dsp, n * (cost.lut + w)
+        else:
+            dsp, lut = 0.0, n * w * 1.0
+        lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_NS)
+        est = LayerEstimate(call.name, f, lat, 1, _i(lut), n * w if lat else 0, _i(dsp), 0)
+        if call.io_type == "io_stream":
+            return ActivationEstimator._stream(call, n, est, True)
+        return est
+
+
+class PassThroughEstimator:
+    """Layout-only calls (zero padding, flatten, reshape, repack in io_stream)."""
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Padding/repacking streams move one element per cycle; in io_parallel they are wiring."""
+        if call.io_type != "io_stream":
+            return LayerEstimate(call.name, call.function, 0, 1, 0, 0, 0, 0)
+        c = call.num
+        n = int((c("out_height", 1) or 1) * (c("out_width", 0) or c("n_out", 0) or c("size", 0) or 1))
+        return LayerEstimate(call.name, call.function, n + 1, n, 100, 100, 0, 0)
+
+
+_DENSE = DenseEstimator()
+_CONV = ConvEstimator()
+_ACT = ActivationEstimator()
+_BN = BatchNormEstimator()
+_POOL = PoolingEstimator()
+_MERGE = MergeEstimator()
+_PASS = PassThroughEstimator()
+
+
+def estimator_for(call: LayerCall):
+    """The estimator class for a layer call, or None when the layer is not modelled."""
+    f = call.function.lower()
+    base = str(call.config.get("base", ""))
+    if f.startswith("dense") or base == "dense_config" and f.startswith(("dense", "pointwise")):
+        return _DENSE
+    if f.startswith(("conv_1d", "conv_2d", "conv1d", "conv2d", "pointwise_conv", "depthwise_conv")):
+        return _CONV
+    if f.startswith(("pooling", "global_pooling")):
+        return _POOL
+    if f in ("normalize", "normalize_bias") or base == "batchnorm_config" and f.startswith("normalize"):
+        return _BN
+    if f.startswith(("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")):
+        return _MERGE
+    if f.startswith(("zeropad", "flatten", "reshape", "repack", "transpose", "resize_nearest", "clone_stream",
+                     "clone")):
+        return _PASS
+    if base == "activ_config" or f in ActivationEstimator.SIMPLE or f in ActivationEstimator.TABLE or \
+            f.startswith("softmax"):
+        return _ACT
+    return None
+
+
+def predict_layer(call: LayerCall, ctx: Context) -> LayerEstimate:
+    """Estimate one layer call, or decline it with a reason when it is not modelled."""
+    est = estimator_for(call)
+    if est is None:
+        kind = call.function
+        what = "no config struct" if not call.config else f"config base '{call.config.get('base')}'"
+        return declined(call.name, kind, f"layer function 'nnet::{call.function}' ({what}) is not modelled")
+    return est.predict(call, ctx)

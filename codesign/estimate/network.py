@@ -1,0 +1,91 @@
+"""Whole-design estimate: walk the layer calls, then compose latency/II/resources for io_parallel or io_stream.
+
+io_parallel: the top function is one pipeline (``#pragma HLS PIPELINE``); its latency is the sum of the
+layers' plus a register per call boundary, its II the largest layer II. io_stream: the layers are
+DATAFLOW processes connected by FIFOs; the II is the slowest process's, and the latency is approximated by
+the sum of the process latencies (an upper bound: processes overlap once the first pixel flows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codesign.errors import DataError
+from codesign.estimate import constants as K
+from codesign.estimate.design import build_calls
+from codesign.estimate.hardware import make_clock, mul_impl
+from codesign.estimate.layers import Context, predict_layer
+from codesign.estimate.result import Estimate, LayerEstimate
+from codesign.estimate.settings import read_project, settings_from_record
+from codesign.parts import Part, resolve_part
+
+VERSION = "0.1"
+#: Number of calibration records behind the fitted constants (stock io_parallel, see constants.py).
+N_FIT_RECORDS = 43
+SOURCE = f"codesign-estimator {VERSION} (analytical, fitted on {N_FIT_RECORDS} calibration records)"
+
+
+def _sum(values: list[int | None]) -> int | None:
+    return None if any(v is None for v in values) else int(sum(values))  # type: ignore[arg-type]
+
+
+def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
+    """Estimate a design from its settings structure (see :mod:`codesign.estimate.settings`)."""
+    if part is None:
+        part = resolve_part(settings["part"])
+    clock_ns = settings.get("target_clock_ns")
+    if not clock_ns:
+        raise DataError(f"{settings.get('id')}: no target clock period in the settings")
+    tool = settings.get("hls_tool")
+    clock = make_clock(float(clock_ns), settings.get("clock_uncertainty"), tool)
+    ctx = Context(clock=clock, dsp_family=part.dsp_family, mul_impl=mul_impl(settings.get("tcl_config_lines")),
+                  tool=tool, tool_version=settings.get("hls_tool_version"))
+    calls = build_calls(settings)
+    if not calls:
+        return Estimate(None, None, None, None, None, None, None, None, (), SOURCE + "; no layer calls found")
+    per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
+    stream = any(c.io_type == "io_stream" for c in calls)
+    lat = [x.latency_cycles for x in per_layer]
+    iis = [x.ii_cycles for x in per_layer]
+    if any(v is None for v in lat):
+        latency = None
+        ii = None
+    elif stream:
+        latency = int(sum(lat)) + 2  # type: ignore[arg-type]
+        ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+    else:
+        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * len(calls) + K.TOP_CYCLES_FIXED  # type: ignore[arg-type]
+        ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+    lut = _sum([x.lut for x in per_layer])
+    ff = _sum([x.ff for x in per_layer])
+    dsp = _sum([x.dsp for x in per_layer])
+    bram = _sum([x.bram_18k for x in per_layer])
+    latency_ns = None if latency is None else round(latency * clock.period_ns, 3)
+    return Estimate(latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None,
+                    tuple(per_layer), SOURCE)
+
+
+def estimate_project(project_dir: Path, part: Part | None = None) -> Estimate:
+    """Estimate an hls4ml project directory (read from its files; ``part`` overrides the project's part)."""
+    return estimate_settings(read_project(project_dir), part)
+
+
+_RESULT_KEYS = (("latency_max_cycles", "latency_cycles"), ("interval_max", "ii_cycles"), ("LUT", "lut"),
+                ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
+
+
+def estimate_record(record: dict) -> dict:
+    """Predict one calibration-schema record from its settings only: the ``--records`` output line."""
+    out: dict = {"id": record.get("id")}
+    try:
+        est = estimate_settings(settings_from_record(record))
+    except Exception as exc:  # noqa: BLE001 - one bad record must not stop a batch; the reason is reported
+        for key, _ in _RESULT_KEYS:
+            out[key] = None
+        out["declined"] = f"{type(exc).__name__}: {exc}"
+        return out
+    for key, attr in _RESULT_KEYS:
+        out[key] = getattr(est, attr)
+    if est.declined or not est.per_layer:
+        out["declined"] = "; ".join(est.declined) or est.source
+    return out

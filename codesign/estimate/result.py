@@ -1,0 +1,62 @@
+"""Frozen results of the estimator: one per layer, one for the whole design."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RESOURCE_FIELDS = ("lut", "ff", "dsp", "bram_18k")
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """Latency, II and resources of one layer; all None with a ``declined`` reason when not estimated."""
+
+    name: str
+    kind: str
+    latency_cycles: int | None
+    ii_cycles: int | None
+    lut: int | None
+    ff: int | None
+    dsp: int | None
+    bram_18k: int | None
+    declined: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {"name": self.name, "kind": self.kind, "latency_cycles": self.latency_cycles,
+                "ii_cycles": self.ii_cycles, "lut": self.lut, "ff": self.ff, "dsp": self.dsp,
+                "bram_18k": self.bram_18k, "declined": self.declined}
+
+
+def declined(name: str, kind: str, reason: str) -> LayerEstimate:
+    """A layer the estimator does not know: every figure unknown, with the reason."""
+    return LayerEstimate(name, kind, None, None, None, None, None, None, reason)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Whole-design estimate: totals (None where any layer was declined) and the per-layer breakdown."""
+
+    latency_cycles: int | None
+    latency_ns: float | None
+    ii_cycles: int | None
+    lut: int | None
+    ff: int | None
+    dsp: int | None
+    bram_18k: int | None
+    uram: int | None
+    per_layer: tuple[LayerEstimate, ...]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form with exactly the dataclass fields."""
+        return {"latency_cycles": self.latency_cycles, "latency_ns": self.latency_ns,
+                "ii_cycles": self.ii_cycles, "lut": self.lut, "ff": self.ff, "dsp": self.dsp,
+                "bram_18k": self.bram_18k, "uram": self.uram,
+                "per_layer": [x.to_dict() for x in self.per_layer], "source": self.source}
+
+    @property
+    def declined(self) -> tuple[str, ...]:
+        """Reasons of the declined layers."""
+        return tuple(f"{x.name}: {x.declined}" for x in self.per_layer if x.declined)

@@ -1,0 +1,248 @@
+"""Turn an hls4ml project directory, or a calibration record, into one settings structure.
+
+The structure is the one ``../shared/calibration/hls_reports.jsonl`` uses for a record's *settings* (never its
+results): ``part``, ``target_clock_ns``, ``clock_uncertainty``, ``hls_tool``, ``hls_tool_version``, ``io_type``,
+``strategy``, ``reuse_factors``, ``layers`` (every config struct of ``parameters.h`` with its constants and
+resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``, ``model_shape``,
+``weight_sparsity``, ``available``. The project is read from its files (``firmware/parameters.h``,
+``defines.h``, ``myproject.cpp``, ``project.tcl`` / ``build_prj.tcl``, ``hls4ml_config.yml``) as hls4ml 1.3 writes
+them for the Vivado and Vitis backends; hls4ml itself is not imported.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codesign.errors import DataError, SpecError
+
+#: The keys of a record that the estimator may read: settings only, never results.
+SETTING_KEYS = (
+    "id", "part", "target_clock_ns", "clock_uncertainty", "hls_tool", "hls_tool_version", "io_type", "strategy",
+    "reuse_factors", "precisions", "layers", "typedefs", "defines", "top_calls", "tcl_config_lines",
+    "model_shape", "weight_sparsity", "available",
+)
+
+
+def settings_from_record(record: dict) -> dict:
+    """The settings of a calibration record (results and provenance dropped)."""
+    out = {k: record.get(k) for k in SETTING_KEYS}
+    # The tcl clock uncertainty line is a setting ('set clock_uncertainty 12.5%'); the report's value is not.
+    out["clock_uncertainty"] = _uncertainty_from_tcl(record.get("tcl_config_lines") or [])
+    return out
+
+
+def _uncertainty_from_tcl(lines: list[str]) -> str | None:
+    for line in lines:
+        m = re.match(r"\s*set\s+clock_uncertainty\s+(\S+)", line)
+        if m:
+            return m.group(1)
+    return None
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Safe YAML loader that reads hls4ml's ``!keras_model 'path'`` style tags as plain strings."""
+
+
+_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node)
+                                      if isinstance(node, yaml.ScalarNode) else None)
+
+
+# ------------------------------------------------------------------------------------------------ C++ parsing
+_STRUCT_RE = re.compile(
+    r"(?://\s*(?P<name>[^\n]*)\n)?\s*struct\s+(?P<config>\w+)\s*:\s*nnet::(?P<base>\w+)\s*\{(?P<body>.*?)\n\};",
+    re.S,
+)
+_CONST_RE = re.compile(r"static\s+(?:const|constexpr)\s+[\w:]+(?:\s+[\w:]+)?\s+(\w+)\s*=\s*([^;]+);")
+_TYPEDEF_RE = re.compile(r"^\s*typedef\s+(.+?)\s+(\w+)\s*;", re.M)
+
+
+def parse_typedefs(text: str) -> dict[str, str]:
+    """``typedef <type> <name>;`` lines as {name: type}."""
+    return {name: typ.strip() for typ, name in _TYPEDEF_RE.findall(text)}
+
+
+def parse_defines(text: str) -> dict[str, int]:
+    """``#define NAME <int>`` lines as {name: value}."""
+    return {k: int(v) for k, v in re.findall(r"^\s*#define\s+(\w+)\s+(\d+)\s*$", text, re.M)}
+
+
+def resolve_type(name: str, typedefs: dict[str, str], depth: int = 0) -> str:
+    """Follow a typedef chain to the underlying ``ap_*`` / ``nnet::array`` type text."""
+    name = name.strip()
+    if depth > 20 or name not in typedefs:
+        return name
+    return resolve_type(typedefs[name], typedefs, depth + 1)
+
+
+def _value(text: str) -> Any:
+    text = text.strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d*(?:[eE]-?\d+)?", text):
+        return float(text)
+    if text.startswith("nnet::"):
+        return text[len("nnet::"):]
+    return text
+
+
+def parse_layer_configs(text: str, typedefs: dict[str, str]) -> list[dict]:
+    """Every ``struct configN : nnet::<base>`` of parameters.h with its constants and resolved types."""
+    layers = []
+    for m in _STRUCT_RE.finditer(text):
+        body = m.group("body")
+        layer: dict[str, Any] = {"base": m.group("base"), "name": (m.group("name") or "").strip() or None}
+        for key, val in _CONST_RE.findall(body):
+            layer[key] = _value(val)
+        for typ, alias in _TYPEDEF_RE.findall(body):
+            layer[alias] = resolve_type(typ, typedefs)
+        layer["config"] = m.group("config")
+        if layer.get("name") and (layer["name"].startswith("hls-fpga") or " " in layer["name"]):
+            layer["name"] = None
+        layers.append(layer)
+    return layers
+
+
+def split_template_args(text: str) -> list[str]:
+    """Split ``a, b<c, d>, e`` at top-level commas."""
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        out.append("".join(cur).strip())
+    return out
+
+
+def parse_top_calls(text: str) -> list[str]:
+    """The ``nnet::func<T...>`` calls of the top function, in order, as ``nnet::func<args>`` strings."""
+    calls = []
+    for m in re.finditer(r"nnet::(\w+)\s*<", text):
+        start = m.end()
+        depth, i = 1, start
+        while i < len(text) and depth:
+            if text[i] == "<":
+                depth += 1
+            elif text[i] == ">":
+                depth -= 1
+            i += 1
+        if depth:
+            continue
+        args = ", ".join(split_template_args(text[start:i - 1]))
+        if not re.match(r"\s*\(", text[i:i + 5]):
+            continue  # a type such as nnet::array<...>, not a call
+        calls.append(f"nnet::{m.group(1)}<{args}>")
+    return calls
+
+
+def _tcl_settings(text: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, pat in (("part", r"set\s+part\s+\"?([\w\-]+)\"?"), ("clock", r"set\s+clock_period\s+([\d.]+)"),
+                     ("uncertainty", r"set\s+clock_uncertainty\s+([\d.]+%?)"), ("backend", r"set\s+backend\s+\"?(\w+)")):
+        m = re.search(pat, text)
+        if m:
+            out[key] = m.group(1)
+    m = re.search(r"create_clock\s+-period\s+([\d.]+)", text)
+    if m and "clock" not in out:
+        out["clock"] = m.group(1)
+    m = re.search(r"set_part\s+\{?([\w\-]+)", text)
+    if m and "part" not in out and not m.group(1).startswith("$"):
+        out["part"] = m.group(1)
+    out["config_lines"] = [ln.strip() for ln in text.splitlines()
+                           if re.match(r"\s*(config_\w+|set\s+clock_uncertainty|set_clock_uncertainty|catch\s*\{config_)",
+                                       ln)]
+    return out
+
+
+def read_project(project_dir: Path | str) -> dict:
+    """Read an hls4ml project directory into the settings structure the calibration records use."""
+    root = Path(project_dir)
+    if not root.is_dir():
+        raise DataError(f"{root}: not a directory (expected an hls4ml project directory)")
+    fw = root / "firmware"
+    params, defines = fw / "parameters.h", fw / "defines.h"
+    if not params.exists() or not defines.exists():
+        raise DataError(
+            f"{root}: not an hls4ml project (missing firmware/parameters.h or firmware/defines.h); "
+            "pass the directory hls4ml wrote (the one holding firmware/ and build_prj.tcl)"
+        )
+    cfg_yml = root / "hls4ml_config.yml"
+    config: dict = {}
+    if cfg_yml.exists():
+        try:
+            config = yaml.load(cfg_yml.read_text(), Loader=_TolerantLoader) or {}
+        except yaml.YAMLError as exc:
+            raise DataError(f"{cfg_yml}: invalid YAML ({exc})") from None
+    project_name = str(config.get("ProjectName") or "myproject")
+    top_cpp = fw / f"{project_name}.cpp"
+    if not top_cpp.exists():
+        cands = [p for p in fw.glob("*.cpp") if not p.name.endswith(("_test.cpp", "_bridge.cpp"))]
+        if not cands:
+            raise DataError(f"{root}: no top-level firmware/<project>.cpp found")
+        top_cpp = cands[0]
+    defines_text = defines.read_text(errors="replace")
+    typedefs = parse_typedefs(defines_text)
+    params_text = params.read_text(errors="replace")
+    typedefs.update({k: v for k, v in parse_typedefs(params_text.split("struct ")[0]).items() if k not in typedefs})
+    layers = parse_layer_configs(params_text, typedefs)
+    top_text = top_cpp.read_text(errors="replace")
+    top_calls = parse_top_calls(top_text)
+
+    tcl: dict[str, Any] = {"config_lines": []}
+    for name in ("project.tcl", "build_prj.tcl"):
+        f = root / name
+        if f.exists():
+            t = _tcl_settings(f.read_text(errors="replace"))
+            for k, v in t.items():
+                if k == "config_lines":
+                    tcl["config_lines"] += v
+                else:
+                    tcl.setdefault(k, v)
+    part = tcl.get("part") or config.get("Part")
+    clock = tcl.get("clock") or config.get("ClockPeriod")
+    if part is None or clock is None:
+        raise DataError(f"{root}: cannot find the part and clock (looked in project.tcl, build_prj.tcl, "
+                        "hls4ml_config.yml)")
+    backend = str(config.get("Backend") or tcl.get("backend") or "Vivado").lower()
+    tool = "Vitis HLS" if backend.startswith("vitis") else "Vivado HLS"
+    if backend not in ("vivado", "vitis"):
+        raise SpecError(f"{root}: backend '{backend}' is not estimated (accepted: Vivado, Vitis)")
+    uncertainty = tcl.get("uncertainty") or config.get("ClockUncertainty")
+    io_types = sorted({str(x["io_type"]) for x in layers if "io_type" in x}) or [str(config.get("IOType", "io_parallel"))]
+    strategies = sorted({str(x["strategy"]).lower() for x in layers if "strategy" in x})
+    rfs = sorted({int(x["reuse_factor"]) for x in layers if isinstance(x.get("reuse_factor"), int)})
+    n_w = n_z = 0
+    for x in layers:
+        if x.get("base") == "dense_config" and isinstance(x.get("n_in"), int) and isinstance(x.get("n_out"), int):
+            n_w += x["n_in"] * x["n_out"]
+            n_z += int(x.get("n_zeros", 0) or 0)
+    return {
+        "id": str(root),
+        "part": str(part),
+        "target_clock_ns": float(clock),
+        "clock_uncertainty": str(uncertainty) if uncertainty is not None else None,
+        "hls_tool": tool,
+        "hls_tool_version": None,
+        "io_type": io_types,
+        "strategy": strategies,
+        "reuse_factors": rfs,
+        "precisions": {},
+        "layers": layers,
+        "typedefs": typedefs,
+        "defines": parse_defines(defines_text),
+        "top_calls": top_calls,
+        "tcl_config_lines": tcl["config_lines"],
+        "model_shape": [],
+        "weight_sparsity": {"n_weights": n_w, "n_zeros": n_z} if n_w else None,
+        "available": None,
+    }

@@ -18,43 +18,64 @@ VIVADO_DEFAULT_UNCERTAINTY = 0.125
 
 # ---------------------------------------------------------------------------------------------- multipliers
 #: Default mapping: fraction of non-zero constant products put on DSPs, a logistic in the narrower operand
-#: width. Anchors: 16-bit x 16-bit (hls4ml tutorial part 1, published.md: 2774 DSP for ~4.4k products = 0.63),
-#: 18-bit (fastmachinelearning/hls4ml keras-to-hls reuse1: 163 DSP / 352 products = 0.46), 6-bit weights
-#: (kimhaneal11 per-layer: 38 / 626 = 0.06) and 7-9-bit (MinhNguy3n: 2 / ~900 = 0.002).
-DSP_MAX_FRACTION = 0.65
-DSP_WIDTH_CENTER = 10.0
-DSP_WIDTH_SCALE = 1.2
+#: width (weights are constants, so HLS builds narrow products from shift-adds). Per-layer anchors:
+#: <= 9 bits -> ~0 (kimhaneal11 6-bit: 38/2551, MinhNguy3n 7-9-bit: 2/770, RishThakkar 6-bit: 14/1732);
+#: 12 bits -> ~0.4 (Berk-Bilgin 28x12: 1734 slices / 1024 products, two slices each);
+#: 16 bits -> 0.5-0.95 (CestMerNeil 2022.1: 2245/4356, mbavier: 941/1280, hls4ml tutorial part 1 in
+#: published.md: 2774/~4400). HGQ projects (Lrozzy) declare wide weights with few effective bits and
+#: land below the curve.
+DSP_MAX_FRACTION = 0.8
+DSP_WIDTH_CENTER = 12.0
+DSP_WIDTH_SCALE = 1.0
 #: With ``config_op mul -impl dsp``: HLS still folds trivial constants (powers of two, small values) into
 #: logic. Median per-layer DSP / non-zero products of the ArgyKokk ``DSP_reuse*`` projects (8-bit weights).
 DSP_FORCED_FRACTION = 0.25
-#: LUTs per (data bit x weight bit) of a product left in logic, on top of its adder-tree share.
-#: ArgyKokk fabric-vs-dsp pairs of the same layer: (LUT_fabric - LUT_dsp) / (DSP * wd * ww).
-LUT_PER_MUL_BIT2 = 0.9
 
 # ---------------------------------------------------------------------------------------------- adder trees
-#: LUTs per partial-sum bit per non-zero product (one adder bit per term of the tree, plus sign extension
-#: and the constant-multiply shift-adds that HLS merges into it). Per-layer dense reports, stock io_parallel.
-LUT_PER_SUM_BIT = 1.2
-#: Delay of one adder-tree level and of a product, in ns (per-layer dense latencies of stock io_parallel).
-T_ADD_NS = 2.6
-T_MUL_NS = 2.0
+#: LUTs per partial-sum bit per non-zero product: the adder tree, into which HLS merges the shift-adds of
+#: the constant products. Per-layer dense reports: median 1.45 (ArgyKokk dsp/auto, 1.2-1.6), kimhaneal11
+#: 1.6-1.7, MinhNguy3n 1.3-1.8, CestMerNeil/RishThakkar/mbavier io_stream 1.1-2.1, and the hls4ml tutorial
+#: total (109k LUT / 4.4k products / 16 bits = 1.55) - nearly independent of how many products went to DSPs.
+LUT_PER_SUM_BIT = 1.5
+#: ``config_op mul -impl fabric`` builds every product as a LUT multiplier: ArgyKokk ``LUT_reuse*`` layers
+#: have 1.6x the LUTs of the same layers in ``DSP_reuse*`` (median of per-layer ratios).
+FABRIC_LUT_FACTOR = 1.6
+#: Delay of one adder-tree level (log2 of the fan-in, continuous) and of a product, in ns. Fitted to the
+#: per-layer dense latencies of ArgyKokk at 2.91 and 4.38 ns effective periods (e.g. 16 inputs -> 6 cycles,
+#: 64 -> 8 at 2.91 ns; 10 -> 3, 64 -> 5 at 4.38 ns).
+T_ADD_NS = 3.0
+T_MUL_NS = 3.0
 
 # ---------------------------------------------------------------------------------------------- registers
-#: FFs per partial-sum bit per non-zero product, for a layer of 4+ cycles (each cycle boundary registers
-#: the live partial sums; a 1-cycle layer registers only its outputs). Per-layer dense reports.
-FF_PER_SUM_BIT = 1.2
-FF_SATURATION_STAGES = 3
+#: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
+#: shallower layer registers proportionally less (kimhaneal11 1-cycle layers: 0.2-0.3; ArgyKokk and
+#: MinhNguy3n 5-11-cycle layers: 1.0-1.9, median 1.35).
+FF_PER_SUM_BIT = 1.4
+FF_SATURATION_STAGES = 5
 
 # ---------------------------------------------------------------------------------------------- activations
-#: ReLU and friends: one comparator+mux LUT per output bit. Per-layer relu reports (kimhaneal11, Lrozzy,
-#: MinhNguy3n, ArgyKokk): median LUT / (n_in x output width).
-LUT_PER_RELU_BIT = 1.0
-#: Table-lookup activations: address arithmetic LUTs per element; BRAM18 per two lookups per table.
+#: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu
+#: reports: kimhaneal11 1.75, ArgyKokk 2.2-2.7 (saturating outputs), MinhNguy3n 0.8, Lrozzy 0.5; median 1.3.
+LUT_PER_RELU_BIT = 1.3
+#: A ReLU is chained into the previous cycle when its delay fits: 0 cycles at >= 3.6 ns effective period,
+#: 1 cycle at 2.9 ns (ArgyKokk, kimhaneal11, MinhNguy3n, Lrozzy relu reports).
+T_RELU_NS = 3.3
+#: Table-lookup activations: address arithmetic LUTs per element.
 LUT_PER_TABLE_LOOKUP = 30
-#: Softmax (stable): fixed delay (max tree, exp lookup, sum, inverse lookup, multiply), ns.
-T_SOFTMAX_NS = 30.0
+#: Softmax (stable): delay = T_SOFTMAX_NS + T_SOFTMAX_LOG2_NS x log2(n) (max tree, exp lookups, sum,
+#: inverse lookup, multiply); ArgyKokk softmax reports, n = 2..16 at 2.91 and 4.38 ns (e.g. 5 -> 16 cycles
+#: at 2.91 ns, 10 -> 14 at 4.38 ns). LUT/FF per element: medians of the same reports.
+T_SOFTMAX_NS = 26.0
+T_SOFTMAX_LOG2_NS = 9.0
+LUT_PER_SOFTMAX_ELEMENT = 145
+FF_PER_SOFTMAX_ELEMENT = 215
 
 # ---------------------------------------------------------------------------------------------- top level
-#: io_parallel top: cycles added per layer call and once for the top function (I/O registers).
+#: io_parallel top: cycles added per (non-cast) layer call and once for the top function. Top latency minus
+#: the sum of the layer latencies: ArgyKokk jet tagging +11 over 8 calls, MinhNguy3n +11 over 7,
+#: kimhaneal11 +5 over 6, Lrozzy +5 over 7.
 TOP_CYCLES_PER_CALL = 1
-TOP_CYCLES_FIXED = 1
+TOP_CYCLES_FIXED = 2
+#: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
+#: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).
+POOL_STREAM_CYCLES_PER_PIXEL = 2

@@ -35,6 +35,7 @@ class LayerCall:
     output: FixedPrecision | None
     io_type: str
     extra_inputs: tuple[FixedPrecision | None, ...] = field(default=())
+    pack: int = 1
 
     def num(self, key: str, default: float | None = None) -> float | None:
         """A numeric constant of the config struct, evaluating expressions such as ``n_in * n_out``."""
@@ -109,6 +110,17 @@ def eval_constant(config: dict, key: str, default: float | None = None, _depth: 
         return default
 
 
+def _pack_size(type_text: str) -> int:
+    """Elements per stream word of ``nnet::array<T, N>`` (1 for a scalar type)."""
+    m = re.search(r"nnet::array<.*,\s*([\d\s*]+)>\s*$", type_text)
+    if not m:
+        return 1
+    try:
+        return max(1, math.prod(int(x) for x in m.group(1).split("*") if x.strip()))
+    except ValueError:
+        return 1
+
+
 def build_calls(settings: dict) -> list[LayerCall]:
     """Match the top function's calls to their config structs; unknown calls keep an empty config."""
     layers = settings.get("layers") or []
@@ -134,6 +146,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         extra = tuple(precs[1:-1]) if len(precs) > 2 else ()
         name = str(cfg.get("name") or cfg_name or func)
         io = str(cfg.get("io_type") or default_io)
+        pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
         calls.append(LayerCall(name=name, function=func, config=cfg, input=inp, output=out, io_type=io,
-                               extra_inputs=extra))
+                               extra_inputs=extra, pack=pack))
     return calls

@@ -67,7 +67,7 @@ def mul_impl(tcl_lines: list[str] | None) -> str:
 
 @dataclass(frozen=True)
 class MultiplierCost:
-    """Expected cost of one constant-coefficient product."""
+    """Expected cost of one constant-coefficient product: DSP slices and the LUT factor on its adder tree."""
 
     dsp: float
     lut: float
@@ -77,19 +77,27 @@ class MultiplierCost:
 class MultiplierMap:
     """DSP-vs-LUT mapping of a data x constant-weight product by operand widths, DSP family and impl."""
 
-    def predict(self, wd: int, ww: int, dsp_family: str, impl: str = "auto") -> MultiplierCost:
-        """Expected DSP slices and LUTs of one product of a ``wd``-bit word and a ``ww``-bit constant."""
+    @staticmethod
+    def slices(wd: int, ww: int, dsp_family: str) -> int:
+        """DSP slices of one full product: a wider operand than the ports takes several slices."""
         a_port, b_port = (25, 18) if dsp_family == "DSP48E1" else (27, 18)
         hi, lo = max(wd, ww), min(wd, ww)
-        slices = math.ceil(hi / a_port) * math.ceil(lo / b_port)
+        return math.ceil(hi / a_port) * math.ceil(lo / b_port)
+
+    def predict(self, wd: int, ww: int, dsp_family: str, impl: str = "auto") -> MultiplierCost:
+        """Expected DSP slices and LUTs of one product of a ``wd``-bit word and a ``ww``-bit constant."""
+        lo = min(wd, ww)
+        slices = self.slices(wd, ww, dsp_family)
         if impl == "fabric":
             frac = 0.0
         elif impl == "dsp":
             frac = K.DSP_FORCED_FRACTION
         else:
             frac = K.DSP_MAX_FRACTION / (1.0 + math.exp(-(lo - K.DSP_WIDTH_CENTER) / K.DSP_WIDTH_SCALE))
-        lut_mul = K.LUT_PER_MUL_BIT2 * wd * ww
-        return MultiplierCost(dsp=frac * slices, lut=(1.0 - frac) * lut_mul, dsp_fraction=frac)
+        # LUTs of the products are counted with the adder tree they merge into (see DotProductModel); a
+        # forced fabric mapping builds real LUT multipliers and scales that tree (FABRIC_LUT_FACTOR).
+        lut_factor = K.FABRIC_LUT_FACTOR if impl == "fabric" else 1.0
+        return MultiplierCost(dsp=frac * slices, lut=lut_factor, dsp_fraction=frac)
 
 
 def sum_width(wd: int, ww: int, n_terms: int, acc_width: int) -> int:

@@ -36,19 +36,6 @@ class Context:
     tool: str | None
     tool_version: str | None
 
-    @property
-    def chains_cheap_ops(self) -> bool:
-        """Vitis HLS >= 2022.1 chains compare/select ops into the next layer's first cycle (0-cycle ReLU)."""
-        if not (self.tool or "").startswith("Vitis"):
-            return False
-        v = self.tool_version
-        if v is None:
-            return True  # projects written by hls4ml 1.3 are built with a recent Vitis HLS
-        try:
-            return float(v[:6]) >= 2022.1
-        except ValueError:
-            return True
-
 
 def _w(p: FixedPrecision | None, default: int = 16) -> int:
     return p.width if p is not None else default
@@ -71,17 +58,25 @@ class DotProductModel:
         sw = sum_width(wd, ww, terms, acc_w)
         mults_per_cycle = math.ceil(nnz / rf) if zeros_skipped else math.ceil(n_in * n_out / rf)
         cost = self.multipliers.predict(wd, ww, ctx.dsp_family, ctx.mul_impl)
-        dsp = mults_per_cycle * cost.dsp
-        levels = tree_levels(terms)
-        t_mul = K.T_MUL_NS if cost.dsp_fraction > 0.05 else 0.5 * K.T_MUL_NS
-        depth = ctx.clock.cycles(t_mul + levels * K.T_ADD_NS)
-        latency = depth + (rf - 1)
-        sums = nnz if rf == 1 else mults_per_cycle
-        lut = sums * (K.LUT_PER_SUM_BIT * sw) + mults_per_cycle * cost.lut
-        if rf > 1:  # operand multiplexers in front of the shared multipliers
-            lut += mults_per_cycle * (wd + ww) * min(rf, 8) / 2
-        stages = min(max(latency - 1, 0), K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
-        ff = sums * K.FF_PER_SUM_BIT * sw * stages + (n_out * sw if latency >= 1 else 0)
+        if zeros_skipped:
+            # constant products: only the fraction HLS maps to DSPs counts against the ALLOCATION limit
+            slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
+            dsp = min(nnz * cost.dsp_fraction, mults_per_cycle) * slices
+        else:
+            # Resource strategy: weights come from a ROM, so the products are true multipliers
+            dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * (ctx.mul_impl != "fabric")
+        # continuous log2 of the fan-in: HLS balances uneven trees and chains short adders
+        levels = math.log2(terms) if terms > 1 else 0.0
+        depth = max(1, round((K.T_MUL_NS + levels * K.T_ADD_NS) / ctx.clock.effective_ns)) if nnz else 0
+        latency = max(depth, rf - 1)
+        # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
+        # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
+        sums = nnz if zeros_skipped else mults_per_cycle
+        lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
+        if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
+            lut += mults_per_cycle * wd * rf / 4
+        stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
+        ff = sums * K.FF_PER_SUM_BIT * sw * stages
         return LayerEstimate("", "", latency, rf, _i(lut), _i(ff), _i(dsp), 0)
 
 
@@ -178,18 +173,21 @@ class ActivationEstimator:
             return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
         if f in self.SIMPLE or f.startswith("relu"):
             lut = n * wo * K.LUT_PER_RELU_BIT
-            lat = 0 if ctx.chains_cheap_ops and not stream else 1
+            lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS and not stream else 1
+            lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
             ff = n * wo if lat else 0
             return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, 0), stream)
         if f.startswith("softmax"):
             table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
             tw = _w(call.prec("exp_table_t"), 18)
             per = math.ceil(table * tw / 18432)
-            bram = (math.ceil(n / 2) + 1) * per
-            lat = max(1, ctx.clock.cycles(K.T_SOFTMAX_NS + 2.0 * math.log2(max(n, 2))))
-            lut = n * K.LUT_PER_TABLE_LOOKUP * 2 + n * wo * 4
-            ff = n * wo * min(lat, 6)
-            return self._stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, _i(lut), _i(ff), n, bram),
+            bram = n * per  # one exp-table copy per element (the inverse table shares the last)
+            lat = max(1, round((K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))) /
+                               ctx.clock.effective_ns))
+            lut = n * K.LUT_PER_SOFTMAX_ELEMENT
+            ff = n * K.FF_PER_SOFTMAX_ELEMENT
+            dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
+            return self._stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, _i(lut), _i(ff), dsp, bram),
                                 stream)
         if f in self.TABLE:
             table = int(call.num("table_size", 1024) or 1024)
@@ -205,8 +203,8 @@ class ActivationEstimator:
     def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
         if not stream:
             return est
-        # io_stream: one array element per cycle through the activation (II = number of elements / pack)
-        ii = max(1, n)
+        # io_stream: one packed array (a pixel's channels) per cycle
+        ii = max(1, math.ceil(n / max(call.pack, 1)))
         return LayerEstimate(est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff,
                              est.dsp, est.bram_18k)
 
@@ -250,7 +248,7 @@ class PoolingEstimator:
         w = _w(call.input)
         window = int(ph * pw)
         if call.io_type == "io_stream":
-            ii = int(ih * iw)
+            ii = int(ih * iw) * K.POOL_STREAM_CYCLES_PER_PIXEL
             lut = n_filt * window * w * 1.5
             return LayerEstimate(call.name, "pooling/stream", ii + 2, ii, _i(lut), _i(n_filt * window * w), 0, 0)
         n_out = int(oh * ow * n_filt)
@@ -286,6 +284,18 @@ class MergeEstimator:
         return est
 
 
+class CastEstimator:
+    """HGQ / fixed-point quantizer calls (``nnet::h_quantize<in_t, out_t>``): an element-wise type cast.
+
+    hls4ml generates them without a config struct; the cast is wiring plus rounding/saturation logic that HLS
+    folds into the neighbouring layer, so it adds no cycle and is counted as no resource.
+    """
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """A cast costs no cycle and (to first order) no resource."""
+        return LayerEstimate(call.name, "cast", 0, 1, 0, 0, 0, 0)
+
+
 class PassThroughEstimator:
     """Layout-only calls (zero padding, flatten, reshape, repack in io_stream)."""
 
@@ -305,6 +315,7 @@ _BN = BatchNormEstimator()
 _POOL = PoolingEstimator()
 _MERGE = MergeEstimator()
 _PASS = PassThroughEstimator()
+_CAST = CastEstimator()
 
 
 def estimator_for(call: LayerCall):
@@ -324,6 +335,8 @@ def estimator_for(call: LayerCall):
     if f.startswith(("zeropad", "flatten", "reshape", "repack", "transpose", "resize_nearest", "clone_stream",
                      "clone")):
         return _PASS
+    if not call.config and ("quantize" in f or "quantizer" in f):
+        return _CAST
     if base == "activ_config" or f in ActivationEstimator.SIMPLE or f in ActivationEstimator.TABLE or \
             f.startswith("softmax"):
         return _ACT

@@ -54,7 +54,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         latency = int(sum(lat)) + 2  # type: ignore[arg-type]
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
     else:
-        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * len(calls) + K.TOP_CYCLES_FIXED  # type: ignore[arg-type]
+        n_calls = sum(1 for x in per_layer if x.kind not in ("cast", "linear"))
+        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + K.TOP_CYCLES_FIXED  # type: ignore[arg-type]
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
     lut = _sum([x.lut for x in per_layer])
     ff = _sum([x.ff for x in per_layer])

@@ -62,6 +62,18 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _as_2d(out) -> np.ndarray:
+    """Model outputs (one array or a list, e.g. a VAE encoder's mean and log-variance) as [n, k] float64."""
+    parts = out if isinstance(out, (list, tuple)) else [out]
+    n = len(parts[0])
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
+def _predict(model, x: np.ndarray) -> np.ndarray:
+    """Keras predictions (softmax included) for the physics metrics of the float and quantized stages."""
+    return _as_2d(model.predict(x, batch_size=4096, verbose=0))
+
+
 def _user_model_is_source(ctx: BuildContext) -> bool:
     return ctx.spec is None or ctx.spec.model.file is not None
 
@@ -108,10 +120,7 @@ class BuildModel(Step):
 
     def run(self, ctx, state):
         if ctx.spec is None:
-            from codesign import hls
-
-            model = hls.load_model_from_hls4ml_config(ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path))
-            return replace(state, float_model=model)
+            return state  # the hls4ml config names its model; the convert step loads it
         if ctx.spec.model.file is not None:
             model = modelio.load_model(ctx.spec.model.file, ctx.spec.model.weights)
             return replace(state, float_model=model)
@@ -273,8 +282,7 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> np.ndarray
         for sig in state.data.signals.values():
             parts.append(sig.astype(np.float64))
     if shape is None:
-        model = _firmware_keras_model(ctx, state)
-        shape = tuple(int(d) for d in model.input_shape[1:])
+        shape = tuple(int(d) for d in state.project.keras_model.input_shape[1:])
     parts.append(compare.grid_inputs(precision, shape, n_random, seed=0))
     return np.concatenate(parts, axis=0)
 
@@ -295,8 +303,9 @@ class Convert(Step):
         out = ctx.path("hls")
         if ctx.spec is None:
             project = hls.convert_from_hls4ml_config(
-                ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out, part=ctx.part.full_name
+                ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out
             )
+            state = replace(state, float_model=project.keras_model)
         else:
             h = ctx.spec.hls
             precision = ctx.spec.quantize.input if ctx.spec.quantize is not None else None
@@ -315,10 +324,9 @@ class Convert(Step):
             )
         for line in getattr(project, "notes", ()):
             state = state.note(f"conversion: {line}")
+        # Not cached: conversion takes seconds and the hls4ml model object it returns cannot be pickled;
+        # the expensive part after it, compiling and C-simulating, is cached by the csim step.
         return replace(state, project=project)
-
-    def load(self, ctx, state):
-        return None  # the hls4ml model object is rebuilt every time; the C-sim results are cached instead
 
 
 class CSim(Step):
@@ -366,17 +374,16 @@ class Compare(Step):
 
         x = state.csim["inputs"]
         fw, lib = state.csim["testbench"], state.csim["library"]
-        model = _firmware_keras_model(ctx, state)
+        model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
         paths = compare.compare_exact(lib, fw, reference="hls4ml compiled library (ctypes)").to_dict()
+        ref = _as_2d(reference.reference_outputs(model, x))
         if _is_qkeras(model):
-            ref = reference.logits(model, x).reshape(len(x), -1)
-            acc = compare.compare_exact(ref, fw, reference="QKeras model (pre-softmax outputs)").to_dict()
+            acc = compare.compare_exact(ref, fw, reference="QKeras model (pre-softmax outputs, exact float64)").to_dict()
         else:
-            ref = reference.logits(model, x).reshape(len(x), -1)
             acc = {
                 "exact": None,
                 "n_samples": int(len(x)),
-                "reference": "float Keras model (no bit-exact reference for float models)",
+                "reference": "float Keras model (float models have no bit-exact reference)",
                 **compare.agreement(ref, fw),
             }
         acc["library_vs_testbench"] = paths
@@ -393,8 +400,6 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     The firmware stage uses the C-simulated outputs of the test inputs (the first rows of the C-sim
     inputs; see :func:`_check_inputs`), so its metrics are the firmware's own.
     """
-    from codesign import reference
-
     data = state.data
     fw = state.csim["testbench"]
     n_test = len(data.x_test)
@@ -404,7 +409,7 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     scores: dict = {}
     if data.task == "classification":
         for label, model in stages.items():
-            scores[label] = _softmax(reference.logits(model, data.x_test.astype(np.float64)))
+            scores[label] = _predict(model, data.x_test)
         scores["firmware"] = _softmax(fw[:n_test])
         return scores
     from codesign import zoo
@@ -415,9 +420,9 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
 
     for label, model in stages.items():
         enc = zoo.encoder_model(model)
-        scores[label] = {"background": rz(reference.logits(enc, data.x_test.astype(np.float64)))}
+        scores[label] = {"background": rz(_predict(enc, data.x_test))}
         for name, arr in data.signals.items():
-            scores[label][name] = rz(reference.logits(enc, arr.astype(np.float64)))
+            scores[label][name] = rz(_predict(enc, arr))
     scores["firmware"] = {"background": rz(fw[:n_test])}
     start = n_test
     for name, arr in data.signals.items():

@@ -1,0 +1,5 @@
+"""``python -m codesign``."""
+
+from codesign.cli import main
+
+main()

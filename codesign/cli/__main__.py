@@ -1,0 +1,5 @@
+"""``python -m codesign.cli``."""
+
+from codesign.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""End-to-end `codesign build` on the shipped jet sample at small size: real training, pruning, QAT,
+hls4ml conversion and g++ C-simulation, bit-exact against QKeras."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from codesign.cli.build import run_build
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def small_spec(name: str, *, backend: str = "Vitis", bits: int = 6, **extra) -> dict:
+    spec = {
+        "name": name,
+        "data": {"source": "jets_hlf", "n_train": 3000, "n_test": 1000, "seed": 1},
+        "model": {"family": "mlp", "hidden": [8]},
+        "train": {"epochs": 2, "batch_size": 256, "seed": 1},
+        "prune": {"sparsity": 0.5, "epochs": 1},
+        "quantize": {"bits": bits, "integer": 0, "activation_bits": bits, "activation_integer": 3, "epochs": 1},
+        "hls": {"backend": backend, "clock_ns": 5.0},
+        "budget": {"latency_ns": 200},
+        "check": {"n_samples": 300, "workers": 2},
+    }
+    spec.update(extra)
+    return spec
+
+
+def write_spec(tmp_path: Path, spec: dict) -> Path:
+    path = tmp_path / f"{spec['name']}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def quiet(*_a, **_k) -> None:
+    """Drop progress lines in tests."""
+
+
+@pytest.mark.parametrize("backend, bits", [("Vitis", 6), ("Vivado", 6), ("Vitis", 4), ("Vivado", 8)])
+def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
+    spec = write_spec(tmp_path, small_spec(f"mlp_{backend}_{bits}", backend=backend, bits=bits))
+    ctx, state = run_build(spec, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, echo=quiet)
+    acc = state.bit_accuracy
+    assert acc["exact"] is True, acc
+    assert acc["library_vs_testbench"]["exact"] is True
+    # the comparison is the real thing: reference, library and testbench outputs are equal arrays
+    from codesign import reference
+
+    x = state.csim["inputs"]
+    np.testing.assert_array_equal(state.csim["library"], state.csim["testbench"])
+    ref = np.asarray(reference.reference_outputs(state.qmodel, x), dtype=np.float64).reshape(len(x), -1)
+    np.testing.assert_array_equal(ref, state.csim["testbench"])
+    assert len(x) == 1000 + 300
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    for key in ("spec", "part", "versions", "bit_accuracy", "metrics", "sparsity", "estimate", "budget", "steps"):
+        assert key in report, key
+    assert set(report["metrics"]) == {"float", "quantized", "firmware"}
+    assert report["metrics"]["firmware"]["accuracy"] > 0.3  # 5 classes: chance is 0.2
+    assert report["sparsity"]["quantized"]["total"] >= 0.4
+    assert report["part"]["name"] == "xcvu9p"
+    assert [s["name"] for s in report["steps"]][:3] == ["load_data", "build_model", "train_float"]
+    tcl = (tmp_path / "out" / "hls" / "build_prj.tcl").read_text()
+    assert "xcvu9p" in tcl
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert md.startswith("# codesign report") and "BIT-EXACT" in md
+
+
+def test_rerun_reuses_steps_and_force_redoes(tmp_path):
+    spec = write_spec(tmp_path, small_spec("rerun"))
+    out = tmp_path / "out"
+    _, first = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, echo=quiet)
+    _, second = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, echo=quiet)
+    cached = {r.name: r.cached for r in second.records}
+    assert cached["train_float"] and cached["prune"] and cached["quantize"] and cached["csim"]
+    assert second.bit_accuracy == first.bit_accuracy
+    _, third = run_build(spec, part="xcvu9p", out=out, force=True, synth=False, echo=quiet)
+    assert not any(r.cached for r in third.records)
+
+
+def test_cli_build_exit_code_and_unknown_part(tmp_path):
+    spec = write_spec(tmp_path, small_spec("cli"))
+    cmd = [sys.executable, "-m", "codesign.cli", "build", str(spec), "--part", "xcfoo"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "xcfoo" in proc.stderr and "xcvu9p" in proc.stderr

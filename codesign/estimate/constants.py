@@ -40,11 +40,14 @@ LUT_PER_SUM_BIT = 1.5
 #: ``config_op mul -impl fabric`` builds every product as a LUT multiplier: ArgyKokk ``LUT_reuse*`` layers
 #: have 1.6x the LUTs of the same layers in ``DSP_reuse*`` (median of per-layer ratios).
 FABRIC_LUT_FACTOR = 1.6
-#: Delay of one adder-tree level (log2 of the fan-in, continuous) and of a product, in ns. Fitted to the
-#: per-layer dense latencies of ArgyKokk at 2.91 and 4.38 ns effective periods (e.g. 16 inputs -> 6 cycles,
-#: 64 -> 8 at 2.91 ns; 10 -> 3, 64 -> 5 at 4.38 ns).
+#: Dot-product depth in cycles = floor((T_MUL + log2(fan-in) x T_ADD) / effective period + STAGE_ROUNDING),
+#: at least 1. T_MUL is the product's delay on a DSP (mapping fraction >= 0.25 or ``-impl dsp``) or in
+#: logic. Grid-fitted to the 64 per-layer dense latencies of ArgyKokk (RF <= 2, weights <= 8192, at 2.91 and
+#: 4.38 ns effective periods): 95 % within 1 cycle; e.g. 16 inputs -> 6 cycles (DSP) / 5 (fabric) at 2.91 ns.
 T_ADD_NS = 3.0
-T_MUL_NS = 3.0
+T_MUL_DSP_NS = 6.0
+T_MUL_LUT_NS = 4.0
+STAGE_ROUNDING = 0.75
 
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
@@ -71,11 +74,12 @@ LUT_PER_SOFTMAX_ELEMENT = 145
 FF_PER_SOFTMAX_ELEMENT = 215
 
 # ---------------------------------------------------------------------------------------------- top level
-#: io_parallel top: cycles added per (non-cast) layer call and once for the top function. Top latency minus
-#: the sum of the layer latencies: ArgyKokk jet tagging +11 over 8 calls, MinhNguy3n +11 over 7,
-#: kimhaneal11 +5 over 6, Lrozzy +5 over 7.
+#: io_parallel top: cycles added per (non-cast) layer call, plus TOP_CYCLES_II1 more when the top is
+#: pipelined at II = 1 (else minus it). Top latency minus the sum of the module latencies in the reports:
+#: ArgyKokk 4 calls: +5 (II 1) / +3 (II > 1); 8 calls: +8..+11 / +6..+7; kimhaneal11 6 calls: +5;
+#: Lrozzy 7: +5; MinhNguy3n 7: +11; fastmachinelearning/hls4ml (Vivado HLS 2016.4) 4 calls: +3.
 TOP_CYCLES_PER_CALL = 1
-TOP_CYCLES_FIXED = 2
+TOP_CYCLES_II1 = 1
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
 #: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).
 POOL_STREAM_CYCLES_PER_PIXEL = 2

@@ -67,7 +67,10 @@ class DotProductModel:
             dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * (ctx.mul_impl != "fabric")
         # continuous log2 of the fan-in: HLS balances uneven trees and chains short adders
         levels = math.log2(terms) if terms > 1 else 0.0
-        depth = max(1, round((K.T_MUL_NS + levels * K.T_ADD_NS) / ctx.clock.effective_ns)) if nnz else 0
+        dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
+        t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
+        depth = max(1, math.floor((t_mul + levels * K.T_ADD_NS) / ctx.clock.effective_ns + K.STAGE_ROUNDING))
+        depth = depth if nnz else 0
         latency = max(depth, rf - 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
@@ -224,7 +227,7 @@ class BatchNormEstimator:
         wo = _w(call.output, wd + ws)
         cost = self.multipliers.predict(wd, ws, ctx.dsp_family, ctx.mul_impl)
         per_cycle = math.ceil(n / rf)
-        lat = ctx.clock.cycles(K.T_MUL_NS + K.T_ADD_NS) + (rf - 1)
+        lat = ctx.clock.cycles(K.T_MUL_LUT_NS + K.T_ADD_NS) + (rf - 1)
         lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, rf, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)
@@ -277,7 +280,7 @@ class MergeEstimator:
             dsp, lut = n * cost.dsp, n * (cost.lut + w)
         else:
             dsp, lut = 0.0, n * w * 1.0
-        lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_NS)
+        lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
         est = LayerEstimate(call.name, f, lat, 1, _i(lut), n * w if lat else 0, _i(dsp), 0)
         if call.io_type == "io_stream":
             return ActivationEstimator._stream(call, n, est, True)

@@ -55,8 +55,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
     else:
         n_calls = sum(1 for x in per_layer if x.kind not in ("cast", "linear"))
-        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + K.TOP_CYCLES_FIXED  # type: ignore[arg-type]
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+        extra = K.TOP_CYCLES_II1 if ii == 1 else -K.TOP_CYCLES_II1
+        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + extra  # type: ignore[arg-type]
     lut = _sum([x.lut for x in per_layer])
     ff = _sum([x.ff for x in per_layer])
     dsp = _sum([x.dsp for x in per_layer])

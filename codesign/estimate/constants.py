@@ -63,6 +63,11 @@ LUT_PER_RELU_BIT = 1.3
 #: A ReLU is chained into the previous cycle when its delay fits: 0 cycles at >= 3.6 ns effective period,
 #: 1 cycle at 2.9 ns (ArgyKokk, kimhaneal11, MinhNguy3n, Lrozzy relu reports).
 T_RELU_NS = 3.3
+#: Element-wise io_stream layers handle one stream word (``pack`` elements) per cycle: LUT and FF per word
+#: bit. relu/stream reports: kendermag 970 LUT / (8 x 14 bit), RishThakkar 510 / (4 x 16), CestMerNeil
+#: 520 / (4 x 16) -> ~8; FF 3 per bit (same reports, median).
+STREAM_LUT_PER_BIT = 8
+STREAM_FF_PER_BIT = 3
 #: Table-lookup activations: address arithmetic LUTs per element.
 LUT_PER_TABLE_LOOKUP = 30
 #: Softmax (stable): delay = T_SOFTMAX_NS + T_SOFTMAX_LOG2_NS x log2(n) (max tree, exp lookups, sum,

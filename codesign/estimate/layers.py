@@ -110,7 +110,13 @@ class DenseEstimator:
             if rf >= 64 or block * ww * rf > 36864 * 4:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
             latency = (est.latency_cycles or 0) + 2
-        return LayerEstimate(call.name, f"dense/{strategy}", latency, est.ii_cycles, est.lut, est.ff, est.dsp, bram)
+        ii = est.ii_cycles
+        if call.io_type == "io_stream":
+            # the input array arrives as ceil(n_in / pack) stream words before the products can finish
+            words = math.ceil(n_in / max(call.pack, 1))
+            ii = max(ii or 1, words)
+            latency = (latency or 0) + words
+        return LayerEstimate(call.name, f"dense/{strategy}", latency, ii, est.lut, est.ff, est.dsp, bram)
 
 
 class ConvEstimator:
@@ -179,6 +185,9 @@ class ActivationEstimator:
             lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS and not stream else 1
             lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
             ff = n * wo if lat else 0
+            if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
+                lut = call.pack * _w(call.input) * K.STREAM_LUT_PER_BIT
+                ff = call.pack * _w(call.input) * K.STREAM_FF_PER_BIT
             return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, 0), stream)
         if f.startswith("softmax"):
             table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)

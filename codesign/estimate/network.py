@@ -3,7 +3,8 @@
 io_parallel: the top function is one pipeline (``#pragma HLS PIPELINE``); its latency is the sum of the
 layers' plus a register per call boundary, its II the largest layer II. io_stream: the layers are
 DATAFLOW processes connected by FIFOs; the II is the slowest process's, and the latency is approximated by
-the sum of the process latencies (an upper bound: processes overlap once the first pixel flows).
+the slowest process's interval plus every process's fill depth (latency beyond its interval) and one
+cycle per FIFO hop.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         latency = None
         ii = None
     elif stream:
-        latency = int(sum(lat)) + 2  # type: ignore[arg-type]
+        # DATAFLOW: the slowest process sets the pace; every other process adds only its fill depth
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+        depths = [max(int(a) - int(b or 0), 0) for a, b in zip(lat, iis, strict=True)]  # type: ignore[arg-type]
+        latency = int(ii or 0) + int(sum(depths)) + len(per_layer)
     else:
         n_calls = sum(1 for x in per_layer if x.kind not in ("cast", "linear"))
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]

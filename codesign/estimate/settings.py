@@ -197,6 +197,11 @@ def read_project(project_dir: Path | str) -> dict:
     layers = parse_layer_configs(params_text, typedefs)
     top_text = top_cpp.read_text(errors="replace")
     top_calls = parse_top_calls(top_text)
+    # hls4ml writes the layer name as a trailing comment of each call: prefer it to parameters.h comments
+    for cfg, name in re.findall(r"nnet::\w+\s*<[^;]*?,\s*(\w+)\s*>\s*\([^;]*\);\s*//\s*(\S+)", top_text):
+        for layer in layers:
+            if layer.get("config") == cfg:
+                layer["name"] = name
 
     tcl: dict[str, Any] = {"config_lines": []}
     for name in ("project.tcl", "build_prj.tcl"):

@@ -1,0 +1,172 @@
+"""Estimator: hls4ml 1.3 project reader, per-layer classes, record predictions from settings only."""
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from codesign.errors import DataError
+from codesign.estimate import Estimate, estimate_project, estimate_record, estimate_settings
+from codesign.estimate.design import build_calls, element_precision, eval_constant
+from codesign.estimate.hardware import MultiplierMap, make_clock, mul_impl
+from codesign.estimate.settings import read_project
+from codesign.parts import resolve_part
+
+FIX = Path(__file__).parent / "fixtures"
+VITIS = FIX / "hls4ml13_vitis_parallel"
+STREAM = FIX / "hls4ml13_vivado_stream"
+CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration" / "hls_reports.jsonl"
+
+
+def test_reader_turns_project_into_record_settings():
+    s = read_project(VITIS)
+    assert s["part"] == "xcvu9p-flga2104-2L-e" and s["target_clock_ns"] == 5.0
+    assert s["hls_tool"] == "Vitis HLS" and s["clock_uncertainty"] == "27%"
+    assert s["io_type"] == ["io_parallel"] and s["strategy"] == ["latency"]
+    fc1 = next(x for x in s["layers"] if x.get("name") == "fc1")
+    assert (fc1["n_in"], fc1["n_out"], fc1["n_zeros"], fc1["weight_t"]) == (16, 32, 128, "ap_fixed<16,6>")
+    assert [c.split("<")[0] for c in s["top_calls"] if "load_weights" not in c] == [
+        "nnet::dense", "nnet::relu", "nnet::normalize", "nnet::dense", "nnet::softmax"]
+    calls = build_calls(s)
+    assert calls[0].input.width == 16 and calls[0].prec("accum_t").width == 37
+
+
+def test_estimate_project_vitis_parallel():
+    est = estimate_project(VITIS)
+    assert isinstance(est, Estimate)
+    assert [x.name for x in est.per_layer] == ["fc1", "relu1", "bn1", "fc2", "sm"]
+    assert all(x.declined is None for x in est.per_layer)
+    assert est.ii_cycles == 1
+    assert est.latency_ns == pytest.approx(est.latency_cycles * 5.0)
+    assert est.lut == sum(x.lut for x in est.per_layer)
+    # 16-bit x 16-bit constant products: a large share on DSPs (hls4ml tutorial: ~0.63 of the products)
+    fc1 = est.per_layer[0]
+    assert 0.4 * 384 < fc1.dsp < 0.9 * 384
+    d = est.to_dict()
+    json.dumps(d)
+    assert set(d) == {"latency_cycles", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram_18k", "uram",
+                      "per_layer", "source"}
+    assert "calibration records" in d["source"]
+
+
+def test_estimate_project_vivado_stream():
+    est = estimate_project(STREAM)
+    kinds = [x.kind for x in est.per_layer]
+    assert kinds[0] == "conv/stream" and "pooling/stream" in kinds
+    conv = est.per_layer[0]
+    assert conv.ii_cycles == 8 * 8  # one input pixel per cycle through the line buffer
+    assert est.ii_cycles == max(x.ii_cycles for x in est.per_layer)
+    assert est.latency_cycles >= est.ii_cycles
+
+
+def test_part_override_changes_dsp_family():
+    e2 = estimate_project(VITIS, resolve_part("xcvu9p"))
+    e1 = estimate_project(VITIS, resolve_part("xc7z020"))
+    assert e1.dsp >= e2.dsp  # 25x18 ports never hold more than 27x18 ones
+
+
+def _settings():
+    return read_project(VITIS)
+
+
+def test_pruned_weights_cost_no_multiplier():
+    s = _settings()
+    dense = copy.deepcopy(s)
+    pruned = copy.deepcopy(s)
+    for layer in pruned["layers"]:
+        if layer.get("name") == "fc1":
+            layer["n_zeros"], layer["n_nonzeros"] = 448, 64
+    a, b = estimate_settings(dense).per_layer[0], estimate_settings(pruned).per_layer[0]
+    assert b.dsp < a.dsp / 4 and b.lut < a.lut / 4
+
+
+def test_mul_impl_and_reuse_factor():
+    s = _settings()
+    s["tcl_config_lines"] = s["tcl_config_lines"] + ["config_op mul -impl fabric"]
+    fabric = estimate_settings(s)
+    assert fabric.per_layer[0].dsp == 0 and fabric.per_layer[3].dsp == 0
+    s2 = _settings()
+    for layer in s2["layers"]:
+        if layer.get("name") == "fc1":
+            layer["reuse_factor"] = 4
+    est = estimate_settings(s2)
+    assert est.per_layer[0].ii_cycles == 4 and est.ii_cycles == 4
+
+
+def test_unknown_layer_is_unknown_not_zero():
+    s = _settings()
+    s["top_calls"] = s["top_calls"] + ["nnet::lstm<layer8_t, result_t, config99>"]
+    est = estimate_settings(s)
+    assert est.per_layer[-1].declined and "not modelled" in est.per_layer[-1].declined
+    assert est.lut is None and est.latency_cycles is None and est.dsp is None
+    assert est.declined
+
+
+def test_not_a_project(tmp_path):
+    with pytest.raises(DataError, match="not an hls4ml project"):
+        estimate_project(tmp_path)
+    with pytest.raises(DataError, match="not a directory"):
+        estimate_project(tmp_path / "missing")
+
+
+def test_project_without_part_is_clear(tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(VITIS, proj)
+    (proj / "project.tcl").unlink()
+    (proj / "build_prj.tcl").write_text("# nothing\n")
+    cfg = (proj / "hls4ml_config.yml").read_text().replace("Part:", "PartX:")
+    (proj / "hls4ml_config.yml").write_text(cfg)
+    with pytest.raises(DataError, match="part and clock"):
+        estimate_project(proj)
+
+
+def test_primitives():
+    assert element_precision("nnet::array<ap_fixed<8,1,AP_RND_CONV,AP_SAT,0>,16*1>").width == 8
+    assert eval_constant({"n_in": 4, "n_out": 3, "x": "n_in * n_out"}, "x") == 12
+    assert eval_constant({"rf": 2, "m": "DIV_ROUNDUP(7, rf)"}, "m") == 4
+    assert mul_impl(["config_op mul -impl fabric"]) == "fabric" and mul_impl([]) == "auto"
+    clk = make_clock(5.0, "27%", "Vitis HLS")
+    assert clk.effective_ns == pytest.approx(3.65)
+    assert make_clock(5.0, None, "Vivado HLS").effective_ns == pytest.approx(4.375)
+    m = MultiplierMap()
+    assert m.predict(16, 16, "DSP48E2").dsp > 0.5 and m.predict(6, 6, "DSP48E2").dsp < 0.01
+    assert m.predict(26, 18, "DSP48E1").dsp > m.predict(26, 18, "DSP48E2").dsp  # 26 bits: wider than 25, fits 27
+
+
+@pytest.mark.skipif(not CALIB.exists(), reason="calibration data (../shared/calibration) not present")
+def test_records_use_settings_only_and_cover_stock_io_parallel():
+    recs = [json.loads(line) for line in CALIB.read_text().splitlines()]
+    stock_par = [r for r in recs if "custom_or_modified_hls4ml" not in r["flags"] and r["io_type"] == ["io_parallel"]]
+    preds = [estimate_record(r) for r in stock_par]
+    assert all(set(p) >= {"id", "latency_max_cycles", "interval_max", "LUT", "FF", "DSP", "BRAM_18K"} for p in preds)
+    covered = sum(p["LUT"] is not None for p in preds)
+    assert covered / len(preds) >= 0.7
+    assert all(p.get("declined") for p in preds if p["LUT"] is None)
+    # results never leak into a prediction: scrambling them changes nothing
+    rec = copy.deepcopy(stock_par[0])
+    before = estimate_record(rec)
+    for key in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "latency_min_cycles", "interval_max",
+                "interval_min", "estimated_clock_ns", "clock_uncertainty_ns", "vivado_synth"):
+        rec[key] = 123456789
+    assert estimate_record(rec) == before
+
+
+@pytest.mark.slow
+def test_fresh_hls4ml_project(tmp_path):
+    """Write a project with the installed hls4ml and estimate it (imports TensorFlow: slow)."""
+    keras_env = pytest.importorskip("codesign.keras_env")
+    keras_env.setup()
+    hls4ml = pytest.importorskip("hls4ml")
+    import keras
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="d1"),
+                              keras.layers.Activation("relu", name="r1")])
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
+    hm = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "p"),
+                                                    backend="Vivado", io_type="io_parallel", part="xcku15p-ffve1517-2-e")
+    hm.write()
+    est = estimate_project(tmp_path / "p")
+    assert [x.name for x in est.per_layer] == ["d1", "r1"]
+    assert est.lut and est.latency_cycles and est.ii_cycles == 1

@@ -1,0 +1,107 @@
+"""``codesign estimate PROJECT_DIR`` and ``codesign estimate --records IN.jsonl --out PRED.jsonl``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from codesign.errors import DataError, SpecError
+from codesign.estimate import Estimate, estimate_project, estimate_record
+from codesign.parts import Part, resolve_part
+
+
+def project_path(path: Path) -> Path:
+    """The hls4ml project inside a codesign output folder (``<out>/hls``), or the path itself."""
+    path = Path(path)
+    if not (path / "firmware").is_dir() and (path / "hls" / "firmware").is_dir():
+        return path / "hls"
+    return path
+
+
+def render_table(est: Estimate, part: Part) -> str:
+    """Per-layer table and totals with the share of the part."""
+    cols = ("name", "kind", "latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k")
+    heads = ("layer", "kind", "latency", "II", "LUT", "FF", "DSP", "BRAM18")
+    rows = [[("-" if getattr(x, c) is None else str(getattr(x, c))) for c in cols] for x in est.per_layer]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    for x in est.per_layer:
+        if x.declined:
+            lines.append(f"  ! {x.name}: not estimated ({x.declined})")
+    lines.append("")
+    lat = "unknown" if est.latency_cycles is None else f"{est.latency_cycles} cycles ({est.latency_ns} ns)"
+    lines.append(f"latency {lat}, II {est.ii_cycles if est.ii_cycles is not None else 'unknown'}")
+    for key, label in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM_18K"), ("uram", "URAM")):
+        v, total = getattr(est, key), part.total(key)
+        share = f"{100.0 * v / total:6.2f} % of {part.name}" if v is not None and total else ""
+        lines.append(f"{label:9s} {('unknown' if v is None else str(v)):>10s}  {share}")
+    lines.append(f"source: {est.source}")
+    return "\n".join(lines)
+
+
+def run_records(src: Path, dst: Path) -> tuple[int, int]:
+    """Predict every record of a calibration-schema JSONL file; returns (records, predicted)."""
+    try:
+        lines = Path(src).read_text().splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read {src}: {exc}") from None
+    n = ok = 0
+    out = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{src}:{i}: not JSON ({exc.msg})") from None
+        pred = estimate_record(rec)
+        n += 1
+        ok += pred.get("LUT") is not None
+        out.append(json.dumps(pred))
+    Path(dst).write_text("\n".join(out) + ("\n" if out else ""))
+    return n, ok
+
+
+def register(main: click.Group) -> None:
+    """Add ``estimate`` to the command group."""
+
+    @main.command("estimate")
+    @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
+    @click.option("--part", "part_name", help="FPGA part (short or full name); default: the project's part.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON instead of a table.")
+    @click.option("--records", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Predict calibration-schema records (JSONL) instead of a project.")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+                  help="With --records: predictions JSONL. With a project: where to write estimate.json.")
+    def estimate_cmd(project_dir: Path | None, part_name: str | None, as_json: bool, records: Path | None,
+                     out: Path | None) -> None:
+        """Estimate latency, II and resources of an hls4ml project per layer (no synthesis needed)."""
+        if records is not None:
+            if project_dir is not None:
+                raise SpecError("give either PROJECT_DIR or --records, not both")
+            if out is None:
+                raise SpecError("--records needs --out PRED.jsonl")
+            n, ok = run_records(records, out)
+            click.echo(f"{ok}/{n} records predicted ({n - ok} declined, with a reason); wrote {out}")
+            return
+        if project_dir is None:
+            raise SpecError("missing PROJECT_DIR (an hls4ml project or a codesign output folder) or --records")
+        proj = project_path(project_dir)
+        part = resolve_part(part_name) if part_name else None
+        est = estimate_project(proj, part)
+        if part is None:
+            from codesign.estimate.settings import read_project
+
+            part = resolve_part(read_project(proj)["part"])
+        target = out or (proj / "estimate.json")
+        payload = {**est.to_dict(), "part": part.to_dict()}
+        Path(target).write_text(json.dumps(payload, indent=1) + "\n")
+        if as_json:
+            click.echo(json.dumps(payload, indent=1))
+        else:
+            click.echo(render_table(est, part))
+            click.echo(f"wrote {target}")

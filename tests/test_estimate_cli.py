@@ -1,0 +1,91 @@
+"""`codesign estimate`, `codesign report` and run_synthesis's missing-tool error."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codesign import tools
+from codesign.cli import main
+from codesign.errors import ToolError
+from codesign.synth import run_synthesis
+
+FIX = Path(__file__).parent / "fixtures" / "hls4ml13_vitis_parallel"
+CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
+
+
+def test_estimate_table_and_json(tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(FIX, proj)
+    res = CliRunner().invoke(main, ["estimate", str(proj)])
+    assert res.exit_code == 0, res.output
+    assert "fc1" in res.output and "% of xcvu9p" in res.output
+    est = json.loads((proj / "estimate.json").read_text())
+    assert est["per_layer"][0]["name"] == "fc1" and est["part"]["name"] == "xcvu9p"
+    res = CliRunner().invoke(main, ["estimate", str(proj), "--json", "--part", "xcu250"])
+    assert res.exit_code == 0
+    assert json.loads(res.output)["part"]["name"] == "xcu250"
+
+
+def test_estimate_errors(tmp_path):
+    res = CliRunner().invoke(main, ["estimate", str(tmp_path)])
+    assert res.exit_code == 2 and "not an hls4ml project" in res.output
+    res = CliRunner().invoke(main, ["estimate"])
+    assert res.exit_code == 2 and "PROJECT_DIR" in res.output
+    res = CliRunner().invoke(main, ["estimate", str(FIX), "--part", "xc9zzz"])
+    assert res.exit_code == 2 and "unknown FPGA part" in res.output
+
+
+def test_estimate_records(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rec = {"id": "r1", "part": "xcvu9p-flga2104-2L-e", "target_clock_ns": 5.0, "hls_tool": "Vitis HLS",
+           "io_type": ["io_parallel"], "tcl_config_lines": [],
+           "layers": [{"base": "dense_config", "name": "d", "n_in": 8, "n_out": 4, "n_zeros": 0, "reuse_factor": 1,
+                       "strategy": "latency", "weight_t": "ap_fixed<8,3>", "accum_t": "ap_fixed<20,8>",
+                       "config": "config2"}],
+           "typedefs": {"input_t": "ap_fixed<10,4>", "layer2_t": "ap_fixed<20,8>"},
+           "top_calls": ["nnet::dense<input_t, layer2_t, config2>"]}
+    bad = dict(rec, id="r2", top_calls=["nnet::gru<input_t, layer2_t, config9>"])
+    src.write_text(json.dumps(rec) + "\n" + json.dumps(bad) + "\n")
+    out = tmp_path / "pred.jsonl"
+    res = CliRunner().invoke(main, ["estimate", "--records", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    p1, p2 = [json.loads(x) for x in out.read_text().splitlines()]
+    assert p1["id"] == "r1" and p1["LUT"] > 0 and p1["interval_max"] == 1 and "declined" not in p1
+    assert p2["LUT"] is None and "not modelled" in p2["declined"]
+
+
+def test_report_refresh_with_csynth(tmp_path):
+    rpt_dir = (CALIB / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging" /
+               "hls4ml_prj" / "DSP_reuse1" / "myproject_prj" / "solution1" / "syn" / "report")
+    out = tmp_path / "out"
+    shutil.copytree(FIX, out / "hls")
+    if rpt_dir.is_dir():
+        shutil.copytree(rpt_dir, out / "hls" / "myproject_prj" / "solution1" / "syn" / "report")
+    res = CliRunner().invoke(main, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["estimate"]["per_layer"] and (out / "report.md").is_file()
+    syn = rep["synthesis"]
+    if rpt_dir.is_dir():
+        assert syn["csynth"]["lut"] == 72661 and syn["csynth"]["source"].endswith("myproject_csynth.rpt")
+        d = syn["estimate_vs_csynth"]["lut"]
+        assert d["report"] == 72661 and d["difference"] == rep["estimate"]["lut"] - 72661
+    else:
+        assert "no C-synthesis" in syn["note"]
+
+
+@pytest.mark.skipif(tools.which("vitis_hls") or tools.which("vitis-run"), reason="Vitis HLS is installed here")
+def test_synthesis_without_tool_says_what_is_missing(tmp_path):
+    with pytest.raises(ToolError, match=r"'vitis_hls'.*not found on PATH.*build_prj.tcl"):
+        run_synthesis(FIX, backend="Vitis", log_dir=tmp_path)
+
+
+@pytest.mark.skip(reason="needs Vivado HLS / Vitis HLS, which this machine does not have")
+def test_synthesis_runs_and_reports_parse(tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(FIX, proj)
+    run = run_synthesis(proj, backend="Vitis", log_dir=tmp_path / "logs")
+    assert run.reports.csynth is not None and run.reports.csynth.LUT > 0

@@ -1,0 +1,120 @@
+"""Bit-accuracy verdicts: exact equality with the first mismatching element, and agreement for float models."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+
+
+@dataclass(frozen=True)
+class BitAccuracy:
+    """Outcome of an exact comparison of firmware outputs with a reference."""
+
+    exact: bool
+    n_samples: int
+    n_mismatch: int
+    max_abs_diff: float
+    reference: str
+    first_mismatch: dict | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for report.json."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line a person reads."""
+        if self.exact:
+            return f"bit-exact on {self.n_samples} samples against {self.reference}"
+        fm = self.first_mismatch or {}
+        return (
+            f"NOT bit-exact against {self.reference}: {self.n_mismatch} of {self.n_samples} samples differ, "
+            f"max |diff| {self.max_abs_diff:.6g}; first at sample {fm.get('index')} "
+            f"output {fm.get('output')}: expected {fm.get('expected')!r}, got {fm.get('got')!r}"
+        )
+
+
+def _as_2d(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    parts = a if isinstance(a, (list, tuple)) else [a]
+    n = np.asarray(parts[0]).shape[0]
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
+def compare_exact(
+    expected: np.ndarray | list[np.ndarray], got: np.ndarray | list[np.ndarray], *, reference: str
+) -> BitAccuracy:
+    """Compare element by element with exact equality (NaN never equals); report the first mismatch."""
+    e, g = _as_2d(expected), _as_2d(got)
+    if e.shape != g.shape:
+        raise SpecError(f"cannot compare outputs of shape {g.shape} with reference {reference} of shape {e.shape}")
+    neq = ~(e == g)
+    bad_rows = np.flatnonzero(neq.any(axis=1))
+    diff = np.abs(e - g)
+    max_abs = float(np.nanmax(diff)) if diff.size and not np.all(np.isnan(diff)) else 0.0
+    if np.any(np.isnan(diff)):
+        max_abs = float("nan")
+    first = None
+    if bad_rows.size:
+        i = int(bad_rows[0])
+        j = int(np.flatnonzero(neq[i])[0])
+        first = {"index": i, "output": j, "expected": float(e[i, j]), "got": float(g[i, j])}
+    return BitAccuracy(
+        exact=bad_rows.size == 0,
+        n_samples=int(e.shape[0]),
+        n_mismatch=int(bad_rows.size),
+        max_abs_diff=max_abs if bad_rows.size else 0.0,
+        reference=reference,
+        first_mismatch=first,
+    )
+
+
+def agreement(float_out: np.ndarray | list[np.ndarray], fw_out: np.ndarray | list[np.ndarray]) -> dict[str, Any]:
+    """How closely firmware follows a float model that has no bit-exact reference (max |diff|, argmax agreement)."""
+    f, w = _as_2d(float_out), _as_2d(fw_out)
+    if f.shape != w.shape:
+        raise SpecError(f"float outputs {f.shape} and firmware outputs {w.shape} differ in shape")
+    diff = np.abs(f - w)
+    out: dict[str, Any] = {
+        "exact": False,
+        "reference": "float model (no bit-exact reference)",
+        "n_samples": int(f.shape[0]),
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "mean_abs_diff": float(diff.mean()) if diff.size else 0.0,
+    }
+    if f.shape[1] > 1:
+        out["argmax_agreement"] = float(np.mean(np.argmax(f, axis=1) == np.argmax(w, axis=1)))
+    else:
+        out["argmax_agreement"] = None
+    return out
+
+
+def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed: int) -> np.ndarray:
+    """``n`` random inputs on the precision's grid: full-range values, range edges and large magnitudes.
+
+    A quarter of the samples are built from the grid's edges (min, max, 0, +-lsb) only, so the products
+    and sums downstream reach the extremes of the intermediate types (and overflow a too-narrow one); a
+    quarter are uniform over the whole range; the rest are normal with a scale of a quarter of the range,
+    where most real data lies.
+    """
+    rng = np.random.default_rng(seed)
+    size = (n,) + tuple(shape)
+    lo, hi = precision.min_value, precision.max_value
+    n_edge = n // 4
+    n_unif = n // 4
+    out = np.empty(size, dtype=np.float64)
+    edges = precision.grid_edges()
+    out[:n_edge] = rng.choice(edges, size=(n_edge,) + tuple(shape))
+    out[n_edge : n_edge + n_unif] = rng.uniform(lo, hi, size=(n_unif,) + tuple(shape))
+    rest = n - n_edge - n_unif
+    out[n_edge + n_unif :] = rng.normal(0.0, max(abs(lo), abs(hi)) / 4, size=(rest,) + tuple(shape))
+    if n_edge:
+        # whole samples at the extremes: every input at max (or min) maximises the accumulators
+        out[0] = hi
+        if n_edge > 1:
+            out[1] = lo
+    snapped = precision.quantize(np.clip(out, lo, hi))
+    return rng.permutation(snapped, axis=0) if n > 1 else snapped

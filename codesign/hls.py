@@ -1,0 +1,787 @@
+"""The one module that imports hls4ml: Keras/QKeras model -> hls4ml project whose firmware is bit-exact.
+
+Precisions are not guessed: hls4ml's ``granularity="name"`` configuration already reads every QKeras
+quantizer, and this module fixes what hls4ml 1.3 gets wrong or leaves ambiguous, recording each change in
+:attr:`HlsProject.notes`:
+
+- a final softmax is removed before conversion, so the firmware's output is the pre-softmax logits that
+  the bit-accuracy check compares (the LUT softmax is neither exact nor needed for an argmax trigger);
+- a ``QActivation(quantized_bits)`` that follows an ``auto``-precision layer is dropped by hls4ml's
+  linear-activation optimizer without its quantizer: its type is copied onto the producer and its
+  ``_linear`` layer;
+- the input type is the given input precision (data must be snapped to its grid);
+- pruning wrappers are stripped and the model is rebuilt from its config with copied weights
+  (``strip_pruning`` output cannot be sliced).
+
+The compiled library is built by running the project's ``build_lib.sh`` through :mod:`codesign.tools`
+(checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``; ``predict`` runs in a thread
+with a large stack because unrolled weights live on the stack in C-simulation.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from codesign import keras_env
+from codesign.errors import SpecError, ToolError
+from codesign.precision import FixedPrecision
+from codesign.tools import run as run_tool
+
+keras_env.setup()
+
+import hls4ml  # noqa: E402  (keras_env.setup must run first)
+
+BACKENDS = ("Vivado", "Vitis")
+IO_TYPES = ("io_parallel", "io_stream")
+STRATEGIES = ("Latency", "Resource")
+DEFAULT_INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
+IO_SIDECAR = "codesign_io.json"
+PREDICT_STACK_BYTES = 1 << 30  # unrolled weights are stack arrays in C-simulation
+COMPILE_TIMEOUT_S = 1800.0
+
+# Keys of a plain hls4ml YAML config that codesign understands (hls4ml's own names).
+CONFIG_KEYS = (
+    "KerasJson",
+    "KerasH5",
+    "KerasModel",
+    "OutputDir",
+    "ProjectName",
+    "Part",
+    "ClockPeriod",
+    "ClockUncertainty",
+    "IOType",
+    "Backend",
+    "HLSConfig",
+    "InputData",
+    "OutputPredictions",
+)
+LEGACY_KEYS = {"XilinxPart": "Part"}
+HLS_CONFIG_KEYS = ("Model", "LayerType", "LayerName")
+
+
+def _pcheck(value: str, accepted: tuple[str, ...], what: str) -> str:
+    for a in accepted:
+        if str(value).lower() == a.lower():
+            return a
+    raise SpecError(f"{what} '{value}' is not supported (accepted: {', '.join(accepted)})")
+
+
+@dataclass(frozen=True)
+class TopPort:
+    """One argument of the generated top function, as the testbench must declare and fill it."""
+
+    name: str
+    type_name: str
+    size: int
+    definition: str
+    precision: FixedPrecision | None
+
+
+@dataclass(frozen=True, eq=False)
+class HlsProject:
+    """A written hls4ml project: where it is, its types, the config as written, and what codesign adjusted."""
+
+    path: Path
+    project_name: str
+    backend: str
+    io_type: str
+    part: str
+    clock_ns: float
+    input_precision: FixedPrecision | None
+    output_precision: FixedPrecision | None
+    layer_precisions: dict[str, dict[str, FixedPrecision]]
+    config: dict[str, Any]
+    notes: tuple[str, ...]
+    inputs: tuple[TopPort, ...]
+    outputs: tuple[TopPort, ...]
+    keras_model: Any = field(default=None, repr=False)
+    _graph: Any = field(default=None, repr=False)
+    _state: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input values per sample (all inputs flattened)."""
+        return sum(p.size for p in self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output values per sample (all outputs flattened)."""
+        return sum(p.size for p in self.outputs)
+
+    def compile(self) -> Path:
+        """Build the ctypes library with the project's build_lib.sh (checked, logged) and load it."""
+        if self._graph is None:
+            raise ToolError(f"{self.path}: this project was loaded from disk; convert it again to compile it")
+        if "lib" in self._state:
+            return self._state["lib"]
+        graph = self._graph
+        stamp = graph.config.get_config_value("Stamp")
+        run_tool(
+            ["bash", "build_lib.sh"],
+            cwd=self.path,
+            log=self.path / "logs" / "build_lib.log",
+            timeout_s=COMPILE_TIMEOUT_S,
+        )
+        lib = self.path / "firmware" / f"{self.project_name}-{stamp}.so"
+        if not lib.exists():
+            raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {self.path / 'logs/build_lib.log'}")
+        graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
+        self._state["lib"] = lib
+        return lib
+
+    def predict(self, x: np.ndarray | list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+        """Run hls4ml's compiled C-simulation on float64 inputs; returns float64 (one array per output)."""
+        if "lib" not in self._state:
+            self.compile()
+        xs = x if isinstance(x, (list, tuple)) else [x]
+        xs = [np.ascontiguousarray(np.asarray(a, dtype=np.float64)) for a in xs]
+        n = xs[0].shape[0]
+        xs = [a.reshape(n, -1) for a in xs]
+        arg = xs if len(xs) > 1 else xs[0]
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["y"] = self._graph.predict(arg)
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["err"] = exc
+
+        old = threading.stack_size()
+        threading.stack_size(PREDICT_STACK_BYTES)
+        try:
+            t = threading.Thread(target=work, name="hls4ml-predict")
+            t.start()
+        finally:
+            threading.stack_size(old)
+        t.join()
+        if "err" in box:
+            raise box["err"]
+        y = box["y"]
+        ys = y if isinstance(y, list) else [y]
+        ys = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in ys]
+        return ys if len(self.outputs) > 1 else ys[0]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able description: types as C++ strings, notes, ports."""
+        return {
+            "path": str(self.path),
+            "project_name": self.project_name,
+            "backend": self.backend,
+            "io_type": self.io_type,
+            "part": self.part,
+            "clock_ns": self.clock_ns,
+            "input_precision": self.input_precision.to_hls() if self.input_precision else None,
+            "output_precision": self.output_precision.to_hls() if self.output_precision else None,
+            "layer_precisions": {
+                ln: {k: p.to_hls() for k, p in types.items()} for ln, types in self.layer_precisions.items()
+            },
+            "notes": list(self.notes),
+            "inputs": [_port_dict(p) for p in self.inputs],
+            "outputs": [_port_dict(p) for p in self.outputs],
+        }
+
+    @classmethod
+    def load(cls, path: Path) -> HlsProject:
+        """Re-open a project written by :func:`convert` (no ctypes predict; C-simulation via csim works)."""
+        path = Path(path)
+        side = path / IO_SIDECAR
+        if not side.exists():
+            raise SpecError(f"{path} is not a project written by codesign (missing {IO_SIDECAR})")
+        d = json.loads(side.read_text())
+
+        def prec(s: str | None) -> FixedPrecision | None:
+            return FixedPrecision.parse(s) if s else None
+
+        return cls(
+            path=path,
+            project_name=d["project_name"],
+            backend=d["backend"],
+            io_type=d["io_type"],
+            part=d["part"],
+            clock_ns=float(d["clock_ns"]),
+            input_precision=prec(d["input_precision"]),
+            output_precision=prec(d["output_precision"]),
+            layer_precisions={
+                ln: {k: FixedPrecision.parse(v) for k, v in t.items()} for ln, t in d["layer_precisions"].items()
+            },
+            config=_read_written_config(path),
+            notes=tuple(d["notes"]),
+            inputs=tuple(_port_from(p) for p in d["inputs"]),
+            outputs=tuple(_port_from(p) for p in d["outputs"]),
+        )
+
+
+def _port_dict(p: TopPort) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "type_name": p.type_name,
+        "size": p.size,
+        "definition": p.definition,
+        "precision": p.precision.to_hls() if p.precision else None,
+    }
+
+
+def _port_from(d: dict[str, Any]) -> TopPort:
+    return TopPort(
+        d["name"],
+        d["type_name"],
+        int(d["size"]),
+        d["definition"],
+        FixedPrecision.parse(d["precision"]) if d["precision"] else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- model loading
+def _custom_objects() -> dict[str, Any]:
+    co: dict[str, Any] = {}
+    try:
+        from qkeras.utils import _add_supported_quantized_objects
+
+        _add_supported_quantized_objects(co)
+    except ImportError:  # pragma: no cover - qkeras is a dependency
+        pass
+    return co
+
+
+def load_keras_model(
+    path: Path | str | None = None, *, json_path: Path | str | None = None, weights_path: Path | str | None = None
+) -> Any:
+    """Load a tf-keras/QKeras model from ``.h5``/``.keras``/SavedModel, or from a JSON architecture + weights."""
+    keras = keras_env.keras()
+    co = _custom_objects()
+    if json_path is not None:
+        jp = Path(json_path)
+        if not jp.exists():
+            raise SpecError(f"model architecture file {jp} does not exist")
+        try:
+            model = keras.models.model_from_json(jp.read_text(), custom_objects=co)
+        except Exception as exc:
+            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}") from None
+        if weights_path is not None:
+            wp = Path(weights_path)
+            if not wp.exists():
+                raise SpecError(f"model weights file {wp} does not exist")
+            try:
+                model.load_weights(str(wp))
+            except Exception as exc:
+                raise SpecError(f"{wp}: cannot load weights into the model of {jp}: {_short(exc)}") from None
+        return model
+    if path is None:
+        raise SpecError("no model given: pass a .h5/.keras file or json_path (+ weights_path)")
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"model file {p} does not exist")
+    if p.suffix == ".keras" and _is_keras3_file(p):
+        uses_q = _keras3_uses_qkeras(p)
+        if uses_q:
+            raise SpecError(
+                f"{p}: this is a Keras-3 '.keras' file of a QKeras model; QKeras 0.9 and hls4ml 1.3 need the "
+                "Keras-2 (tf-keras) API, so it cannot be converted. Re-save the model with tf-keras "
+                "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights"
+            )
+    try:
+        return keras.models.load_model(str(p), custom_objects=co, compile=False)
+    except Exception as exc:
+        msg = _short(exc)
+        hint = ""
+        if "HGQ" in msg or "hgq" in msg:
+            hint = " (this looks like an HGQ model: install the HGQ package that trained it)"
+        elif p.suffix == ".keras" and _is_keras3_file(p):
+            hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
+        raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _is_keras3_file(p: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = z.namelist()
+            if "metadata.json" in names:
+                meta = json.loads(z.read("metadata.json"))
+                return str(meta.get("keras_version", "3")).startswith("3")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return False
+
+
+def _keras3_uses_qkeras(p: Path) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(p) as z:
+        cfg = z.read("config.json").decode(errors="replace") if "config.json" in z.namelist() else ""
+    return any(t in cfg for t in ("QDense", "QConv", "QActivation", "quantized_bits", "quantized_relu"))
+
+
+# ---------------------------------------------------------------------------------------------- model preparation
+def _layer_class(layer: Any) -> str:
+    return type(layer).__name__
+
+
+def _clone(model: Any, final_linear: str | None = None) -> Any:
+    """Fresh copy of ``model`` with copied weights (optionally one layer's activation made linear).
+
+    Layer by layer through ``clone_model``: rebuilding the whole model from its JSON config fails for
+    ``QActivation(quantizer_object)`` (its config holds the object, which JSON turns into a dict that
+    QActivation does not deserialize), and pruning-stripped models cannot be sliced directly.
+    """
+    keras = keras_env.keras()
+
+    def clone_layer(layer: Any) -> Any:
+        cfg = layer.get_config()
+        if layer.name == final_linear:
+            cfg["activation"] = "linear"
+        return layer.__class__.from_config(cfg)
+
+    new = keras.models.clone_model(model, clone_function=clone_layer)
+    for layer in new.layers:
+        try:
+            src = model.get_layer(layer.name)
+        except ValueError:
+            continue
+        if src.get_weights():
+            layer.set_weights(src.get_weights())
+    return new
+
+
+def _strip_pruning(model: Any, notes: list[str]) -> Any:
+    if not any(_layer_class(lyr) == "PruneLowMagnitude" for lyr in model.layers):
+        return model
+    import tensorflow_model_optimization as tfmot
+
+    stripped = tfmot.sparsity.keras.strip_pruning(model)
+    notes.append("pruning wrappers stripped (tfmot.strip_pruning) before conversion")
+    return stripped
+
+
+def _is_softmax_layer(layer: Any) -> bool:
+    cls = _layer_class(layer)
+    if cls == "Softmax":
+        return True
+    if cls in ("Activation", "QActivation"):
+        act = layer.get_config().get("activation")
+        return str(act) == "softmax"
+    return False
+
+
+def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
+    """Remove a softmax at a single-output model's end so the firmware outputs logits."""
+    keras = keras_env.keras()
+    if len(model.outputs) != 1:
+        return model
+    last = model.layers[-1]
+    if _is_softmax_layer(last):
+        inbound = _producer(last)
+        if inbound is None:
+            return model
+        fresh = _clone(model)
+        new = keras.Model(fresh.inputs, fresh.get_layer(inbound.name).output, name=model.name)
+        notes.append(
+            f"final softmax layer '{last.name}' removed: the firmware outputs the logits of "
+            f"'{inbound.name}', which the bit-accuracy check compares (apply softmax/argmax downstream)"
+        )
+        return new
+    act = getattr(last, "activation", None)
+    if getattr(act, "__name__", None) == "softmax":
+        new = _clone(model, final_linear=last.name)
+        notes.append(f"softmax activation of final layer '{last.name}' replaced by linear: the firmware outputs logits")
+        return new
+    return model
+
+
+def prepare_model(model: Any) -> tuple[Any, list[str]]:
+    """Strip pruning wrappers and a final softmax; returns the model to convert and what was changed."""
+    notes: list[str] = []
+    model = _strip_pruning(model, notes)
+    model = _strip_final_softmax(model, notes)
+    return model, notes
+
+
+# ---------------------------------------------------------------------------------------------- configuration
+def _prec_str(v: Any) -> str:
+    return v.to_hls() if isinstance(v, FixedPrecision) else str(v)
+
+
+def _producer(layer: Any) -> Any | None:
+    nodes = layer.inbound_nodes
+    if not nodes:
+        return None
+    inbound = nodes[0].inbound_layers
+    if isinstance(inbound, list):
+        return inbound[0] if len(inbound) == 1 else None
+    return inbound
+
+
+def _quantizer_of(layer: Any) -> Any | None:
+    q = getattr(layer, "quantizer", None)
+    if q is None:
+        q = getattr(layer, "activation", None)
+    return q
+
+
+def _merge_layer(dst: dict, src: dict) -> None:
+    for k, v in src.items():
+        if k == "Precision" and isinstance(v, dict):
+            dst.setdefault("Precision", {})
+            if not isinstance(dst["Precision"], dict):
+                dst["Precision"] = {"result": dst["Precision"]}
+            for pk, pv in v.items():
+                dst["Precision"][pk] = _prec_str(pv)
+        elif k == "Precision":
+            dst.setdefault("Precision", {})
+            if isinstance(dst["Precision"], dict):
+                for pk in list(dst["Precision"]) or ["result"]:
+                    if pk in ("weight", "bias", "result", "accum"):
+                        dst["Precision"][pk] = _prec_str(v)
+            else:
+                dst["Precision"] = _prec_str(v)
+        else:
+            dst[k] = v
+
+
+def build_hls_config(
+    model: Any,
+    *,
+    backend: str,
+    strategy: str,
+    reuse_factor: int,
+    input_precision: FixedPrecision,
+    layer_overrides: dict | None,
+    hls_config: dict | None,
+    notes: list[str],
+) -> dict:
+    """hls4ml HLSConfig with per-layer precisions from the QKeras quantizers plus codesign's fixes."""
+    default = input_precision.to_hls()
+    user_model = (hls_config or {}).get("Model", {}) or {}
+    if "Precision" in user_model:
+        up = user_model["Precision"]
+        default = _prec_str(up.get("default", default) if isinstance(up, dict) else up)
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend, default_precision=default)
+    cfg["Model"]["ReuseFactor"] = int(reuse_factor)
+    cfg["Model"]["Strategy"] = strategy
+    for k, v in user_model.items():
+        if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
+            cfg["Model"][k] = v
+    layers = cfg["LayerName"]
+
+    # input type: the grid the data is snapped to
+    for lyr in model.layers:
+        if _layer_class(lyr) == "InputLayer":
+            layers.setdefault(lyr.name, {}).setdefault("Precision", {})["result"] = input_precision.to_hls()
+
+    # QActivation(quantized_bits) after an auto-typed producer: hls4ml drops it with its quantizer
+    for lyr in model.layers:
+        if _layer_class(lyr) != "QActivation":
+            continue
+        q = _quantizer_of(lyr)
+        qname = type(q).__name__
+        if qname != "quantized_bits":
+            continue
+        prod = _producer(lyr)
+        if prod is None or prod.name not in layers:
+            continue
+        ptype = FixedPrecision.from_qkeras(q).to_hls()
+        pprec = layers[prod.name].setdefault("Precision", {})
+        if isinstance(pprec, dict) and pprec.get("result", "auto") == "auto":
+            pprec["result"] = ptype
+            lin = f"{prod.name}_linear"
+            if lin in layers:
+                layers[lin].setdefault("Precision", {})["result"] = ptype
+            notes.append(
+                f"QActivation '{lyr.name}' ({q}) would be dropped by hls4ml without its quantizer: "
+                f"its type {ptype} was set as the result of '{prod.name}'"
+            )
+
+    # user's per-type then per-name settings (explicit user choices win; noted since they may cost exactness)
+    if hls_config:
+        by_type = hls_config.get("LayerType", {}) or {}
+        keras_cls = {lyr.name: _layer_class(lyr) for lyr in model.layers}
+        for lname, entry in layers.items():
+            base = lname[: -len("_linear")] if lname.endswith("_linear") else lname
+            cls = keras_cls.get(base)
+            if cls and cls in by_type and not lname.endswith("_linear"):
+                _merge_layer(entry, by_type[cls])
+                notes.append(f"LayerType '{cls}' settings from the user's config applied to '{lname}'")
+        for lname, entry in (hls_config.get("LayerName", {}) or {}).items():
+            if lname not in layers:
+                raise SpecError(
+                    f"HLSConfig.LayerName '{lname}' is not a layer of the model (layers: {', '.join(sorted(layers))})"
+                )
+            _merge_layer(layers[lname], entry)
+            notes.append(f"user's HLSConfig.LayerName settings applied to '{lname}': {entry}")
+    if layer_overrides:
+        for lname, entry in layer_overrides.items():
+            if lname not in layers:
+                raise SpecError(
+                    f"layer override '{lname}' is not a layer of the model (layers: {', '.join(sorted(layers))})"
+                )
+            _merge_layer(layers[lname], entry)
+            notes.append(f"layer override applied to '{lname}': {entry}")
+    return cfg
+
+
+# ---------------------------------------------------------------------------------------------- conversion
+def _parse_type(t: Any) -> FixedPrecision | None:
+    try:
+        return FixedPrecision.parse(str(t.precision))
+    except Exception:
+        return None
+
+
+def _ports(variables: list[Any]) -> tuple[TopPort, ...]:
+    out = []
+    for v in variables:
+        out.append(
+            TopPort(
+                name=v.name,
+                type_name=v.type.name,
+                size=int(np.prod(v.shape)),
+                definition=v.definition_cpp(),
+                precision=_parse_type(v.type),
+            )
+        )
+    return tuple(out)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that reads hls4ml's ``!keras_model`` tag as the saved model's path."""
+
+
+_ConfigLoader.add_constructor("!keras_model", lambda loader, node: loader.construct_scalar(node))
+
+
+def _read_written_config(path: Path) -> dict[str, Any]:
+    f = path / "hls4ml_config.yml"
+    if not f.exists():
+        return {}
+    with open(f) as fh:
+        return yaml.load(fh, Loader=_ConfigLoader) or {}
+
+
+def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, ...], notes: list[str]) -> None:
+    for p in inputs + outputs:
+        if p.precision is not None and p.precision.width > 53:
+            notes.append(
+                f"'{p.name}' is {p.precision.to_hls()}: wider than a float64 mantissa, so its values are "
+                "not exactly representable in float64 and an exact comparison may fail"
+            )
+
+
+def convert(
+    model: Any,
+    *,
+    backend: str,
+    io_type: str,
+    strategy: str,
+    reuse_factor: int,
+    clock_ns: float,
+    part: str,
+    input_precision: FixedPrecision | None,
+    output_dir: Path,
+    project_name: str = "myproject",
+    tb_inputs: np.ndarray | None = None,
+    tb_outputs: np.ndarray | None = None,
+    layer_overrides: dict | None = None,
+    hls_config: dict | None = None,
+) -> HlsProject:
+    """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction."""
+    backend = _pcheck(backend, BACKENDS, "hls backend")
+    io_type = _pcheck(io_type, IO_TYPES, "hls io_type")
+    strategy = _pcheck(strategy, STRATEGIES, "hls strategy")
+    if int(reuse_factor) < 1:
+        raise SpecError(f"hls reuse_factor must be >= 1, got {reuse_factor}")
+    if not part or str(part).lower() == "none":
+        raise SpecError("no FPGA part given (the project's build_prj.tcl needs one, e.g. xcvu9p-flga2104-2L-e)")
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    model, notes = prepare_model(model)
+    if input_precision is None:
+        input_precision = DEFAULT_INPUT_PRECISION
+        notes.append(
+            f"no input precision given: inputs are {input_precision.to_hls()} (snap data to this grid for exactness)"
+        )
+    cfg = build_hls_config(
+        model,
+        backend=backend,
+        strategy=strategy,
+        reuse_factor=reuse_factor,
+        input_precision=input_precision,
+        layer_overrides=layer_overrides,
+        hls_config=hls_config,
+        notes=notes,
+    )
+    tb_in = tb_out = None
+    if tb_inputs is not None:
+        tb_in = str(output_dir / "tb_input_features.npy")
+        np.save(tb_in, np.asarray(tb_inputs, dtype=np.float64).reshape(len(tb_inputs), -1))
+    if tb_outputs is not None:
+        tb_out = str(output_dir / "tb_output_predictions.npy")
+        np.save(tb_out, np.asarray(tb_outputs, dtype=np.float64).reshape(len(tb_outputs), -1))
+    try:
+        graph = hls4ml.converters.convert_from_keras_model(
+            model,
+            hls_config=cfg,
+            output_dir=str(output_dir),
+            project_name=project_name,
+            backend=backend,
+            io_type=io_type,
+            part=part,
+            clock_period=clock_ns,
+            input_data_tb=tb_in,
+            output_data_tb=tb_out,
+        )
+    except Exception as exc:
+        raise SpecError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
+    if graph is None:
+        raise SpecError("hls4ml returned no model for this configuration")
+    graph.write()
+    inputs = _ports(graph.get_input_variables())
+    outputs = _ports(graph.get_output_variables())
+    _check_reference_types(inputs, outputs, notes)
+    layer_precisions: dict[str, dict[str, FixedPrecision]] = {}
+    for layer in graph.get_layers():
+        types = {}
+        for tname, t in layer.types.items():
+            fp = _parse_type(t)
+            if fp is not None:
+                types[tname.removesuffix("_t")] = fp
+        layer_precisions[layer.name] = types
+    project = HlsProject(
+        path=output_dir,
+        project_name=project_name,
+        backend=backend,
+        io_type=io_type,
+        part=str(part),
+        clock_ns=float(clock_ns),
+        input_precision=inputs[0].precision if len(inputs) == 1 else input_precision,
+        output_precision=outputs[0].precision if len(outputs) == 1 else None,
+        layer_precisions=layer_precisions,
+        config=_read_written_config(output_dir),
+        notes=tuple(notes),
+        inputs=inputs,
+        outputs=outputs,
+        keras_model=model,
+        _graph=graph,
+    )
+    (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
+    _check_tcl(project)
+    return project
+
+
+def _check_tcl(project: HlsProject) -> None:
+    """The written project must name the part and clock (hls4ml silently writes 'None' otherwise)."""
+    tcl = project.path / "project.tcl"
+    if not tcl.exists():
+        return
+    text = tcl.read_text()
+    if f'set part "{project.part}"' not in text:
+        raise ToolError(f'{tcl} does not set part "{project.part}"; hls4ml wrote:\n{text[:400]}')
+
+
+# ---------------------------------------------------------------------------------------------- user hls4ml configs
+def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_override: Path | None = None) -> HlsProject:
+    """Convert a user's plain hls4ml YAML config (KerasJson+KerasH5 / KerasH5 / KerasModel) through :func:`convert`."""
+    config_path = Path(config_path)
+    where = str(config_path)
+    if not isinstance(config, dict):
+        raise SpecError(f"{where}: an hls4ml config must be a mapping of keys (accepted: {', '.join(CONFIG_KEYS)})")
+    cfg = dict(config)
+    notes: list[str] = []
+    for legacy, new in LEGACY_KEYS.items():
+        if legacy in cfg:
+            if new in cfg and cfg[new] != cfg[legacy]:
+                raise SpecError(f"{where}: both '{legacy}' (legacy) and '{new}' are set and differ; keep '{new}'")
+            cfg[new] = cfg.pop(legacy)
+            notes.append(f"legacy key '{legacy}' read as '{new}' (hls4ml 1.3 ignores it and writes part None)")
+    unknown = [k for k in cfg if k not in CONFIG_KEYS]
+    if unknown:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} "
+            f"(accepted: {', '.join(CONFIG_KEYS + tuple(LEGACY_KEYS))})"
+        )
+    base = config_path.parent
+
+    def rel(v: Any) -> Path:
+        p = Path(str(v))
+        return p if p.is_absolute() else base / p
+
+    if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
+        model = cfg["KerasModel"]
+    elif "KerasModel" in cfg:
+        model = load_keras_model(rel(cfg["KerasModel"]))
+    elif "KerasJson" in cfg:
+        model = load_keras_model(
+            json_path=rel(cfg["KerasJson"]), weights_path=rel(cfg["KerasH5"]) if "KerasH5" in cfg else None
+        )
+    elif "KerasH5" in cfg:
+        model = load_keras_model(rel(cfg["KerasH5"]))
+    else:
+        raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
+
+    hls_cfg = cfg.get("HLSConfig", {}) or {}
+    if not isinstance(hls_cfg, dict):
+        raise SpecError(f"{where}: HLSConfig must be a mapping (keys: {', '.join(HLS_CONFIG_KEYS)})")
+    bad = [k for k in hls_cfg if k not in HLS_CONFIG_KEYS]
+    if bad:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig "
+            f"(accepted: {', '.join(HLS_CONFIG_KEYS)})"
+        )
+    mcfg = hls_cfg.get("Model", {}) or {}
+    input_precision = None
+    # the user's default precision is the input grid unless the input layer says otherwise
+    if "Precision" in mcfg:
+        p = mcfg["Precision"]
+        input_precision = FixedPrecision.parse(p.get("default") if isinstance(p, dict) else p)
+        if isinstance(p, str) or "default" in p:
+            notes.append(
+                f"Model.Precision {input_precision.to_hls()} used for the input and float layers only; "
+                "quantized layers keep the types of their QKeras quantizers (granularity 'name')"
+            )
+    for lname, entry in (hls_cfg.get("LayerName", {}) or {}).items():
+        try:
+            lyr = model.get_layer(lname)
+        except ValueError:
+            continue
+        if _layer_class(lyr) == "InputLayer":
+            pr = (entry or {}).get("Precision")
+            if pr is not None:
+                input_precision = FixedPrecision.parse(pr.get("result") if isinstance(pr, dict) else pr)
+    out_dir = output_dir_override or rel(cfg.get("OutputDir", "my-hls-test"))
+    if "Part" not in cfg:
+        raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
+    project = convert(
+        model,
+        backend=cfg.get("Backend", "Vivado"),
+        io_type=cfg.get("IOType", "io_parallel"),
+        strategy=mcfg.get("Strategy", "Latency"),
+        reuse_factor=int(mcfg.get("ReuseFactor", 1)),
+        clock_ns=float(cfg.get("ClockPeriod", 5.0)),
+        part=str(cfg["Part"]),
+        input_precision=input_precision,
+        output_dir=Path(out_dir),
+        project_name=str(cfg.get("ProjectName", "myproject")),
+        hls_config=hls_cfg,
+    )
+    object.__setattr__(project, "notes", tuple(notes) + project.notes)
+    (project.path / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
+    return project
+
+
+def versions() -> dict[str, str]:
+    """Version of hls4ml (the only place that imports it)."""
+    return {"hls4ml": getattr(hls4ml, "__version__", "unknown")}

@@ -1,0 +1,193 @@
+"""QKeras -> hls4ml -> C-simulation, bit for bit: float64 reference vs hls4ml ctypes vs the g++ testbench.
+
+Real conversions and real g++ builds of tiny models (each project costs ~15-20 s of compile on 2 cores).
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codesign import keras_env
+
+keras_env.setup()
+
+from codesign import compare, csim, hls, reference  # noqa: E402
+from codesign.errors import SpecError  # noqa: E402
+from tests import hls_models  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+
+N_SAMPLES = 3000
+
+
+def build(model, tmp: Path, *, backend: str = "Vivado", io_type: str = "io_parallel", **kw) -> hls.HlsProject:
+    """Convert, then build the ctypes library and the testbench side by side (one per core)."""
+    project = hls.convert(
+        model,
+        backend=backend,
+        io_type=io_type,
+        strategy="Latency",
+        reuse_factor=1,
+        clock_ns=5.0,
+        part=hls_models.PART,
+        input_precision=kw.pop("input_precision", hls_models.INPUT_PRECISION),
+        output_dir=tmp,
+        **kw,
+    )
+    with ThreadPoolExecutor(2) as pool:
+        futs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
+        for f in futs:
+            f.result()
+    return project
+
+
+def assert_exact(expected, got, what: str) -> None:
+    """assert_array_equal, with the first mismatching element in the message."""
+    verdict = compare.compare_exact(expected, got, reference=what)
+    assert verdict.exact, verdict.describe()
+    exp = expected if isinstance(expected, list) else [expected]
+    gt = got if isinstance(got, list) else [got]
+    for e, g in zip(exp, gt, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
+@pytest.fixture(scope="module")
+def mlp_projects(tmp_path_factory):
+    cache: dict = {}
+
+    def get(backend: str, bits: int):
+        key = (backend, bits)
+        if key not in cache:
+            model = hls_models.qmlp(bits, seed=bits)
+            cache[key] = (model, build(model, tmp_path_factory.mktemp(f"mlp_{backend}_{bits}"), backend=backend))
+        return cache[key]
+
+    return get
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("backend", ["Vivado", "Vitis"])
+def test_mlp_bit_exact(mlp_projects, backend, bits):
+    model, project = mlp_projects(backend, bits)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=bits)
+    # the input edges are in the sample: all-max and all-min rows drive every accumulator to its extreme
+    assert np.any(np.all(x == hls_models.INPUT_PRECISION.max_value, axis=1))
+    assert np.any(np.all(x == hls_models.INPUT_PRECISION.min_value, axis=1))
+
+    ref = reference.reference_outputs(project.keras_model, x)
+    ctypes_out = project.predict(x)
+    tb_out = csim.run_csim(project, x, workers=2)
+    assert_exact(ref, ctypes_out, "float64 QKeras reference vs hls4ml predict")
+    assert_exact(ref, tb_out, "float64 QKeras reference vs g++ testbench")
+    assert_exact(ctypes_out, tb_out, "hls4ml predict vs g++ testbench")
+
+    # narrow model: QKeras' own float32 predict is exact too, so the float64 reference follows QKeras
+    logits = model.get_layer("output_logits").output
+    keras = keras_env.keras()
+    qkeras_logits = keras.Model(model.inputs, logits).predict(x, verbose=0)
+    assert_exact(ref, qkeras_logits.astype(np.float64), "float64 reference vs QKeras float32 predict")
+
+    # the firmware outputs logits, and says so; its precision came from the quantizers, not a default
+    assert any("softmax" in n for n in project.notes)
+    assert project.output_precision is not None and project.output_precision.width <= 53
+    assert project.layer_precisions["dense1"]["weight"].width == bits
+    assert project.layer_precisions["relu1"]["result"].to_hls().startswith(f"ap_ufixed<{bits},2")
+    tcl = (project.path / "project.tcl").read_text()
+    assert f'set part "{hls_models.PART}"' in tcl and "set clock_period 5" in tcl
+    assert (project.path / "hls4ml_config.yml").exists() and project.config["Backend"] == backend
+    assert np.std(tb_out) > 0
+
+
+def test_perturbed_weight_is_detected(mlp_projects, tmp_path):
+    """Change one firmware weight by one lsb and rebuild: the comparison must fail and locate it."""
+    model, project = mlp_projects("Vivado", 8)
+    copy = tmp_path / "perturbed"
+    shutil.copytree(project.path, copy)
+    loaded = hls.HlsProject.load(copy)
+    wname = next(p.name for p in (copy / "firmware" / "weights").glob("w*.txt"))
+    lsb = loaded.layer_precisions["dense1"]["weight"].lsb
+    for ext in (".txt", ".h"):
+        f = copy / "firmware" / "weights" / wname.replace(".txt", ext)
+        text = f.read_text()
+        body_start = text.index("{") + 1 if ext == ".h" and "{" in text else 0
+        head, body = text[:body_start], text[body_start:]
+        first, rest = body.split(",", 1)
+        new_first = f"{float(first.strip()) + lsb:.10f}"
+        f.write_text(head + new_first + "," + rest)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=8)
+    ref = reference.reference_outputs(project.keras_model, x)
+    out = csim.run_csim(loaded, x)
+    verdict = compare.compare_exact(ref, out, reference="float64 QKeras reference")
+    assert not verdict.exact
+    assert verdict.n_mismatch > 0 and verdict.max_abs_diff > 0
+    i, j = verdict.first_mismatch["index"], verdict.first_mismatch["output"]
+    assert ref[i, j] == verdict.first_mismatch["expected"] and out[i, j] == verdict.first_mismatch["got"]
+    assert np.all(ref[:i] == out[:i])
+    # the unmodified project stays exact on the same inputs
+    assert compare.compare_exact(ref, csim.run_csim(project, x), reference="ref").exact
+
+
+def test_pruned_model_is_exact(tmp_path):
+    """Half the weights exactly zero, wrapped by tfmot's pruning: convert strips it and stays exact."""
+    import tensorflow_model_optimization as tfmot
+
+    model = hls_models.qmlp(6, seed=11, zero_fraction=0.5)
+    wrapped = tfmot.sparsity.keras.prune_low_magnitude(
+        model, pruning_schedule=tfmot.sparsity.keras.ConstantSparsity(0.5, 0)
+    )
+    project = build(wrapped, tmp_path, backend="Vitis")
+    assert any("pruning" in n for n in project.notes)
+    kernel = project.keras_model.get_layer("dense1").get_weights()[0]
+    assert np.mean(kernel == 0) > 0.3
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=6)
+    ref = reference.reference_outputs(project.keras_model, x)
+    assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")
+    assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
+
+
+def test_two_heads_wide_sums_and_dropped_qactivation(tmp_path):
+    """A 27-bit linear head (float32 QKeras rounds it) and a QActivation(quantized_bits) hls4ml would drop."""
+    model = hls_models.two_heads()
+    project = build(model, tmp_path)
+    assert any("trunk_q" in n and "trunk" in n for n in project.notes)
+    assert project.layer_precisions["trunk"]["result"].to_hls() == "ap_fixed<6,3,AP_RND_CONV,AP_SAT>"
+    assert project.layer_precisions["wide_head"]["result"].width > 24
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=5)
+    ref = reference.reference_outputs(model, x)
+    tb = csim.run_csim(project, x)
+    assert isinstance(tb, list) and len(tb) == 2
+    assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")
+    assert_exact(ref, tb, "float64 reference vs g++ testbench")
+    # QKeras' float32 predict is not exact at this width: the reason the reference is float64
+    q32 = model.predict(x, verbose=0)
+    assert not np.array_equal(q32[0].astype(np.float64), ref[0])
+    assert np.array_equal(q32[1].astype(np.float64), ref[1])
+
+
+def test_float_model_logits_agree(tmp_path):
+    """A float classifier: no exact reference; the firmware logits follow the float logits (not a flat 0.2)."""
+    model = hls_models.float_mlp()
+    project = build(model, tmp_path, backend="Vitis")
+    assert any("softmax" in n for n in project.notes)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=4)
+    x = np.clip(x, -4, 4)  # realistic range for float weights at ap_fixed<16,6> defaults
+    keras = keras_env.keras()
+    logits = keras.Model(model.inputs, model.get_layer("logits").output).predict(x, verbose=0)
+    fw = csim.run_csim(project, x)
+    assert_exact(project.predict(x), fw, "hls4ml predict vs g++ testbench")
+    agree = compare.agreement(logits, fw)
+    assert agree["max_abs_diff"] < 0.1, agree
+    assert agree["argmax_agreement"] > 0.97, agree
+    assert np.std(fw, axis=0).min() > 0.1  # per-class outputs vary: not the flat-0.2 failure
+
+
+def test_reference_refuses_what_it_cannot_do_exactly():
+    with pytest.raises(SpecError, match="softmax"):
+        reference.reference_outputs(hls_models.qmlp(4), np.zeros((2, 16)))
+    with pytest.raises(SpecError, match="53 bits"):
+        reference.reference_outputs(hls_models.float_mlp(), np.ones((2, 16)) * 0.1)

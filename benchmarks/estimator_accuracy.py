@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from codesign.estimate import constants as K  # noqa: E402
 from codesign.estimate import estimate_record  # noqa: E402
 from codesign.estimate.design import build_calls  # noqa: E402
-from codesign.estimate.hardware import make_clock, mul_impl  # noqa: E402
+from codesign.estimate.hardware import delay_factor, make_clock, mul_impl  # noqa: E402
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
 from codesign.parts import resolve_part  # noqa: E402
@@ -88,7 +88,8 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
         except Exception:  # noqa: BLE001
             continue
         clock = make_clock(s["target_clock_ns"], s["clock_uncertainty"], s["hls_tool"])
-        ctx = Context(clock, part.dsp_family, mul_impl(s["tcl_config_lines"]), s["hls_tool"], s["hls_tool_version"])
+        ctx = Context(clock, part.dsp_family, mul_impl(s["tcl_config_lines"]), s["hls_tool"], s["hls_tool_version"],
+                      delay_factor(part.family, part.full_name))
         for call in build_calls(s):
             cfg = call.config.get("config")
             if not cfg:

@@ -31,6 +31,12 @@ DSP_WIDTH_SCALE = 1.0
 #: logic. Median per-layer DSP / non-zero products of the ArgyKokk ``DSP_reuse*`` projects (8-bit weights).
 DSP_FORCED_FRACTION = 0.25
 
+#: Latency strategy: interval = RF (the kernel's PIPELINE II), except for a reuse factor above n_in, which
+#: hls4ml 1.x would not accept: then interval = min(RF, ceil(true multiplications / multiplier_limit) +
+#: II_ALLOCATION_SLACK). Empirical, from ArgyKokk's RF = 100 layers (intervals 2-49, well below 100, e.g.
+#: 32x10 -> 33, 21x3 -> 38, 8x16 -> 24; the 274- and 561-input layers keep interval 100 or less).
+II_ALLOCATION_SLACK = 1
+
 # ---------------------------------------------------------------------------------------------- adder trees
 #: LUTs per partial-sum bit per non-zero product: the adder tree, into which HLS merges the shift-adds of
 #: the constant products. Per-layer dense reports: median 1.45 (ArgyKokk dsp/auto, 1.2-1.6), kimhaneal11
@@ -48,6 +54,17 @@ T_ADD_NS = 3.0
 T_MUL_DSP_NS = 6.0
 T_MUL_LUT_NS = 4.0
 STAGE_ROUNDING = 0.75
+
+#: The delays above are those of 7-series parts at speed grade -2 (ArgyKokk: xc7z007s-2). HLS's delay
+#: library is much faster for UltraScale+: the dense layers of kimhaneal11 (xcu55c) and Lrozzy (xcu250) take
+#: 0-1 cycle at 3.65 ns where the same fan-in takes 5-8 on 7-series; factors above 0.2 would add cycles those
+#: reports do not have (upper bound, grid 0.15-0.5). Consistent with the published hls4ml tutorial (xcu250,
+#: 4 dense layers + softmax in 10 cycles). UltraScale (KU115) has no usable per-layer data: 0.5 is an
+#: interpolation, not a fit. Speed grade -1 is slower: MinhNguy3n (xc7z020-1) 64-input layer takes 9 cycles
+#: at 3.65 ns, 1.4x the -2 model.
+DELAY_FACTOR_ULTRASCALE_PLUS = 0.2
+DELAY_FACTOR_ULTRASCALE = 0.5
+DELAY_FACTOR_SPEED_GRADE_1 = 1.4
 
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
@@ -79,10 +96,11 @@ LUT_PER_SOFTMAX_ELEMENT = 145
 FF_PER_SOFTMAX_ELEMENT = 215
 
 # ---------------------------------------------------------------------------------------------- top level
-#: io_parallel top: cycles added per (non-cast) layer call, plus TOP_CYCLES_II1 more when the top is
-#: pipelined at II = 1 (else minus it). Top latency minus the sum of the module latencies in the reports:
-#: ArgyKokk 4 calls: +5 (II 1) / +3 (II > 1); 8 calls: +8..+11 / +6..+7; kimhaneal11 6 calls: +5;
-#: Lrozzy 7: +5; MinhNguy3n 7: +11; fastmachinelearning/hls4ml (Vivado HLS 2016.4) 4 calls: +3.
+#: io_parallel top: cycles added per layer call that takes cycles of its own (0-cycle layers such as casts
+#: and chained ReLUs add no boundary), plus TOP_CYCLES_II1 more when the top is pipelined at II = 1 (else
+#: minus it). Top latency minus the sum of the module latencies in the reports: ArgyKokk 4 calls: +5 (II 1)
+#: / +3 (II > 1); 8 calls: +6..+11; kimhaneal11 (3 layers with cycles): +5; Lrozzy (3): +5; MinhNguy3n: +11;
+#: fastmachinelearning/hls4ml (Vivado HLS 2016.4) 4 calls: +3.
 TOP_CYCLES_PER_CALL = 1
 TOP_CYCLES_II1 = 1
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,

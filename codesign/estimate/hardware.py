@@ -55,6 +55,27 @@ def make_clock(period_ns: float, uncertainty: str | float | None, tool: str | No
     return Clock(float(period_ns), unc_ns)
 
 
+_ULTRASCALE_PLUS = ("virtexuplus", "kintexuplus", "alveo", "zynquplus", "zynquplusRFSOC")
+
+
+def speed_grade(full_name: str) -> int | None:
+    """Speed grade of a full part string (``xc7z020-clg400-1`` -> 1, ``xcu250-figd2104-2L-e`` -> 2)."""
+    m = re.search(r"-(\d)(?:LV|L|E|I)?(?:-[a-zA-Z])?$", full_name.strip())
+    return int(m.group(1)) if m else None
+
+
+def delay_factor(family: str, full_name: str) -> float:
+    """Scale of the 7-series (-2) logic delays for a device family and speed grade (see constants)."""
+    if family in _ULTRASCALE_PLUS:
+        base = K.DELAY_FACTOR_ULTRASCALE_PLUS
+    elif family == "kintexu":
+        base = K.DELAY_FACTOR_ULTRASCALE
+    else:
+        base = 1.0
+    grade = speed_grade(full_name)
+    return base * (K.DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
+
+
 def mul_impl(tcl_lines: list[str] | None) -> str:
     """The ``config_op mul -impl`` choice of the build script: ``dsp``, ``fabric`` or ``auto``."""
     for line in tcl_lines or []:

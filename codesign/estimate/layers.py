@@ -35,6 +35,7 @@ class Context:
     mul_impl: str
     tool: str | None
     tool_version: str | None
+    delay_factor: float = 1.0
 
 
 def _w(p: FixedPrecision | None, default: int = 16) -> int:
@@ -69,9 +70,18 @@ class DotProductModel:
         levels = math.log2(terms) if terms > 1 else 0.0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
         t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
-        depth = max(1, math.floor((t_mul + levels * K.T_ADD_NS) / ctx.clock.effective_ns + K.STAGE_ROUNDING))
+        delay = (t_mul + levels * K.T_ADD_NS) * ctx.delay_factor
+        depth = max(1, math.floor(delay / ctx.clock.effective_ns + K.STAGE_ROUNDING))
         depth = depth if nnz else 0
-        latency = max(depth, rf - 1)
+        ii = rf
+        if zeros_skipped and rf > n_in:
+            # A reuse factor above n_in (which hls4ml 1.x would not accept): ALLOCATION caps the true
+            # multiplications (the products HLS does not turn into shift-adds) at multiplier_limit units and
+            # the interval comes out below the reuse factor (see constants.II_ALLOCATION_SLACK).
+            frac = cost.dsp_fraction if ctx.mul_impl != "fabric" else K.DSP_FORCED_FRACTION
+            limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
+            ii = min(rf, math.ceil(nnz * frac / limit) + K.II_ALLOCATION_SLACK)
+        latency = max(depth, ii - 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
         sums = nnz if zeros_skipped else mults_per_cycle
@@ -80,7 +90,7 @@ class DotProductModel:
             lut += mults_per_cycle * wd * rf / 4
         stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
-        return LayerEstimate("", "", latency, rf, _i(lut), _i(ff), _i(dsp), 0)
+        return LayerEstimate("", "", latency, ii, _i(lut), _i(ff), _i(dsp), 0)
 
 
 class DenseEstimator:
@@ -182,7 +192,7 @@ class ActivationEstimator:
             return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
         if f in self.SIMPLE or f.startswith("relu"):
             lut = n * wo * K.LUT_PER_RELU_BIT
-            lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS and not stream else 1
+            lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS * ctx.delay_factor and not stream else 1
             lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
             ff = n * wo if lat else 0
             if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
@@ -194,8 +204,8 @@ class ActivationEstimator:
             tw = _w(call.prec("exp_table_t"), 18)
             per = math.ceil(table * tw / 18432)
             bram = n * per  # one exp-table copy per element (the inverse table shares the last)
-            lat = max(1, round((K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))) /
-                               ctx.clock.effective_ns))
+            t_softmax = (K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))) * ctx.delay_factor
+            lat = max(1, round(t_softmax / ctx.clock.effective_ns))
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
@@ -236,10 +246,14 @@ class BatchNormEstimator:
         wo = _w(call.output, wd + ws)
         cost = self.multipliers.predict(wd, ws, ctx.dsp_family, ctx.mul_impl)
         per_cycle = math.ceil(n / rf)
-        lat = ctx.clock.cycles(K.T_MUL_LUT_NS + K.T_ADD_NS) + (rf - 1)
+        ii = rf
+        if rf > n:  # same ALLOCATION rescheduling as the latency dense kernel
+            frac = cost.dsp_fraction if ctx.mul_impl != "fabric" else K.DSP_FORCED_FRACTION
+            ii = min(rf, math.ceil(n * frac / per_cycle) + K.II_ALLOCATION_SLACK)
+        lat = ctx.clock.cycles((K.T_MUL_LUT_NS + K.T_ADD_NS) * ctx.delay_factor) + (ii - 1)
         lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
         ff = n * wo if lat else 0
-        est = LayerEstimate(call.name, "batchnorm", lat, rf, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)
+        est = LayerEstimate(call.name, "batchnorm", lat, ii, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)
         if call.io_type == "io_stream":
             return ActivationEstimator._stream(call, n, est, True)
         return est

@@ -14,7 +14,7 @@ from pathlib import Path
 from codesign.errors import DataError
 from codesign.estimate import constants as K
 from codesign.estimate.design import build_calls
-from codesign.estimate.hardware import make_clock, mul_impl
+from codesign.estimate.hardware import delay_factor, make_clock, mul_impl
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
@@ -40,7 +40,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     tool = settings.get("hls_tool")
     clock = make_clock(float(clock_ns), settings.get("clock_uncertainty"), tool)
     ctx = Context(clock=clock, dsp_family=part.dsp_family, mul_impl=mul_impl(settings.get("tcl_config_lines")),
-                  tool=tool, tool_version=settings.get("hls_tool_version"))
+                  tool=tool, tool_version=settings.get("hls_tool_version"),
+                  delay_factor=delay_factor(part.family, part.full_name))
     calls = build_calls(settings)
     if not calls:
         return Estimate(None, None, None, None, None, None, None, None, (), SOURCE + "; no layer calls found")
@@ -57,7 +58,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         depths = [max(int(a) - int(b or 0), 0) for a, b in zip(lat, iis, strict=True)]  # type: ignore[arg-type]
         latency = int(ii or 0) + int(sum(depths)) + len(per_layer)
     else:
-        n_calls = sum(1 for x in per_layer if x.kind not in ("cast", "linear"))
+        # a layer chained into its neighbours (0 cycles: casts, most ReLUs) adds no register boundary
+        n_calls = sum(1 for x in per_layer if (x.latency_cycles or 0) > 0)
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
         extra = K.TOP_CYCLES_II1 if ii == 1 else -K.TOP_CYCLES_II1
         latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + extra  # type: ignore[arg-type]

@@ -53,9 +53,9 @@ def is_stock(rec: dict) -> bool:
 
 def group(rec: dict) -> str:
     """io_type/strategy label of a record."""
-    io = "+".join(rec.get("io_type") or []) or "?"
-    st = "+".join(rec.get("strategy") or []) or "?"
-    return f"{io}/{st}"
+    io = "+".join(rec.get("io_type") or []) or "io?"
+    st = "+".join(rec.get("strategy") or []) or "strategy?"
+    return f"{'stock' if is_stock(rec) else 'custom'} {io}/{st}"
 
 
 @contextmanager
@@ -172,8 +172,8 @@ def summarize(results: list[dict]) -> dict:
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         groups[r["group"]].append(r)
-        if r["stock"] and r["group"].startswith("io_parallel"):
-            groups["STOCK io_parallel (target population)"].append(r)
+        if r["stock"] and r["group"].startswith("stock io_parallel"):
+            groups["ALL STOCK io_parallel (target population)"].append(r)
     out = {}
     for g, rs in sorted(groups.items()):
         row: dict = {"n": len(rs), "coverage": sum(r["pred"]["LUT"] is not None for r in rs) / len(rs)}

@@ -20,7 +20,7 @@ from codesign.precision import FixedPrecision
 _AP_RE = re.compile(r"ap_u?(?:fixed|int)\s*<[^<>]*>|(?<![\w])u?fixed\s*<[^<>]*>")
 
 #: nnet:: functions that are no hardware of their own (weight loading in C simulation, I/O helpers).
-IGNORED_CALLS = ("load_weights_from_txt", "load_compressed_weights_from_txt", "load_exponent_weights_from_txt",
+IGNORED_CALLS = ("print_full_result", "load_weights_from_txt", "load_compressed_weights_from_txt", "load_exponent_weights_from_txt",
                  "print_result", "hls_stream_debug", "save_layer_output", "array", "copy_data", "fill_zero")
 
 
@@ -121,6 +121,21 @@ def _pack_size(type_text: str) -> int:
         return 1
 
 
+_ELEMENTWISE = re.compile(r"^(relu|leaky_relu|hard_|sigmoid|tanh|elu|selu|softplus|softsign|softmax|linear|"
+                          r"binary_tanh|ternary_tanh|prelu|normalize)")
+
+
+def _output_size(cfg: dict) -> int | None:
+    """Number of output elements of a layer from its config constants, when they say."""
+    n_filt = eval_constant(cfg, "n_filt")
+    for keys in (("out_height", "out_width"), ("out_width",)):
+        vals = [eval_constant(cfg, k) for k in keys]
+        if all(v is not None for v in vals) and n_filt is not None and n_filt > 0:
+            return int(math.prod(vals) * n_filt)
+    n_out = eval_constant(cfg, "n_out")
+    return int(n_out) if n_out is not None else None
+
+
 def build_calls(settings: dict) -> list[LayerCall]:
     """Match the top function's calls to their config structs; unknown calls keep an empty config."""
     layers = settings.get("layers") or []
@@ -129,6 +144,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
     io_types = settings.get("io_type") or []
     default_io = io_types[0] if io_types else "io_parallel"
     calls: list[LayerCall] = []
+    prev_out: int | None = None
     for call in settings.get("top_calls") or []:
         m = re.match(r"nnet::(\w+)\s*<(.*)>\s*$", call)
         if not m:
@@ -147,6 +163,10 @@ def build_calls(settings: dict) -> list[LayerCall]:
         name = str(cfg.get("name") or cfg_name or func)
         io = str(cfg.get("io_type") or default_io)
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
+        if "n_in" not in cfg and prev_out is not None and _ELEMENTWISE.search(func):
+            # element-wise layer whose config struct the settings lack: its size is the previous output's
+            cfg["n_in"] = prev_out
+        prev_out = _output_size(cfg) or (cfg.get("n_in") if _ELEMENTWISE.search(func) else None)
         calls.append(LayerCall(name=name, function=func, config=cfg, input=inp, output=out, io_type=io,
                                extra_inputs=extra, pack=pack))
     return calls

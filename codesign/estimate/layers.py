@@ -167,7 +167,8 @@ class ConvEstimator:
             return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
         partitions = int(c("n_partitions", 1) or 1)
         copies = max(1, pixels // max(partitions, 1))
-        ii = partitions * rf
+        # the output pixels are computed in n_partitions sequential groups, each at the kernel's interval
+        ii = partitions * (kern.ii_cycles or rf)
         latency = (kern.latency_cycles or 0) + ii
         return LayerEstimate(call.name, "conv/parallel", latency, ii, (kern.lut or 0) * copies,
                              (kern.ff or 0) * copies, (kern.dsp or 0) * copies, 0)
@@ -266,11 +267,27 @@ class PoolingEstimator:
         """Estimate one pooling layer."""
         c = call.num
         n_filt = c("n_filt")
-        ph, pw = c("pool_height", 1), c("pool_width")
-        if n_filt is None or pw is None:
-            return declined(call.name, "pooling", "pooling geometry missing from the config")
-        oh, ow = c("out_height", 1), c("out_width", 1)
-        ih, iw = c("in_height", 1), c("in_width", ow * pw)
+        if n_filt is None:
+            return declined(call.name, "pooling", "n_filt missing from the pooling config")
+        one_d = "1d" in call.function or c("in_height") is None and c("pool_height") is None
+        if call.function.startswith("global_pooling"):
+            # the whole input is one window; one output per channel
+            ih, iw = (1, c("n_in")) if one_d else (c("in_height"), c("in_width"))
+            if iw is None or ih is None:
+                return declined(call.name, "pooling", "global pooling input size missing from the config")
+            ph, pw, oh, ow = ih, iw, 1, 1
+        elif one_d:
+            iw, ow, pw = c("n_in"), c("n_out"), c("pool_width")
+            ih = oh = ph = 1
+            if iw is None or ow is None or pw is None:
+                return declined(call.name, "pooling", "pooling geometry missing from the config")
+        else:
+            ph, pw = c("pool_height"), c("pool_width")
+            ih, iw, oh, ow = c("in_height"), c("in_width"), c("out_height"), c("out_width")
+            if None in (ph, pw, oh, ow):
+                return declined(call.name, "pooling", "pooling geometry missing from the config")
+            ih = ih if ih is not None else oh * ph
+            iw = iw if iw is not None else ow * pw
         w = _w(call.input)
         window = int(ph * pw)
         if call.io_type == "io_stream":
@@ -279,7 +296,7 @@ class PoolingEstimator:
             return LayerEstimate(call.name, "pooling/stream", ii + 2, ii, _i(lut), _i(n_filt * window * w), 0, 0)
         n_out = int(oh * ow * n_filt)
         lut = n_out * (window - 1) * w * 1.0
-        lat = ctx.clock.cycles(tree_levels(window) * K.T_ADD_NS * 0.5)
+        lat = ctx.clock.cycles(tree_levels(window) * K.T_ADD_NS * 0.5 * ctx.delay_factor)
         return LayerEstimate(call.name, "pooling", lat, 1, _i(lut), _i(n_out * w if lat else 0), 0, 0)
 
 

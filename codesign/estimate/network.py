@@ -44,7 +44,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
                   delay_factor=delay_factor(part.family, part.full_name))
     calls = build_calls(settings)
     if not calls:
-        return Estimate(None, None, None, None, None, None, None, None, (), SOURCE + "; no layer calls found")
+        return Estimate(None, None, None, None, None, None, None, None, (), SOURCE)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
     stream = any(c.io_type == "io_stream" for c in calls)
     lat = [x.latency_cycles for x in per_layer]
@@ -93,6 +93,8 @@ def estimate_record(record: dict) -> dict:
         return out
     for key, attr in _RESULT_KEYS:
         out[key] = getattr(est, attr)
-    if est.declined or not est.per_layer:
-        out["declined"] = "; ".join(est.declined) or est.source
+    if not est.per_layer:
+        out["declined"] = "no nnet:: layer calls in the settings (top_calls empty: no firmware to read)"
+    elif est.declined:
+        out["declined"] = "; ".join(est.declined)
     return out

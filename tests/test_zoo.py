@@ -1,0 +1,138 @@
+"""Model zoo: topology, layer names, invariances, the VAE loss and anomaly score against hand computations."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from codesign import keras_env
+
+keras = keras_env.keras()
+
+from codesign import zoo  # noqa: E402
+from codesign.errors import SpecError  # noqa: E402
+from codesign.spec import ModelSpec  # noqa: E402
+
+
+def names(model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def test_mlp_layers_and_shapes():
+    m = zoo.build_model(ModelSpec(family="mlp", hidden=(8, 4)), (16,), 5)
+    assert names(m) == ["inputs", "dense_1", "relu_1", "dense_2", "relu_2", "output_logits", "softmax"]
+    assert m.get_layer("dense_1").kernel.shape == (16, 8)
+    assert m.get_layer("output_logits").kernel.shape == (4, 5)
+    assert m.get_layer("softmax").get_config()["activation"] == "softmax"
+    assert m.get_layer("output_logits").get_config()["activation"] == "linear"
+    y = m.predict(np.zeros((3, 16), np.float32), verbose=0)
+    assert y.shape == (3, 5)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_mlp_batchnorm_names():
+    m = zoo.build_model(ModelSpec(family="mlp", hidden=(8,), batchnorm=True), (4,), 2)
+    assert names(m) == ["inputs", "dense_1", "dense_bn_1", "relu_1", "output_logits", "softmax"]
+
+
+def test_seeded_build_is_reproducible():
+    spec = ModelSpec(family="mlp", hidden=(8, 4))
+    a = zoo.build_model(spec, (16,), 5, seed=3).get_weights()
+    b = zoo.build_model(spec, (16,), 5, seed=3).get_weights()
+    c = zoo.build_model(spec, (16,), 5, seed=4).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("family", ["deepsets", "interaction_net"])
+@pytest.mark.parametrize("aggregation", ["mean", "max"])
+def test_set_models_are_permutation_invariant(family, aggregation):
+    spec = ModelSpec(family=family, phi=(8, 8), rho=(8,), aggregation=aggregation)
+    m = zoo.build_model(spec, (5, 3), 4, seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 5, 3)).astype(np.float32)
+    perm = rng.permutation(5)
+    y, yp = m.predict(x, verbose=0), m.predict(x[:, perm], verbose=0)
+    assert y.shape == (7, 4)
+    np.testing.assert_allclose(y, yp, rtol=1e-5, atol=1e-6)
+    # and the output does depend on the constituents (the invariance check is not vacuous)
+    assert not np.allclose(y, m.predict(x[:, ::-1] * 2.0, verbose=0))
+
+
+def test_deepsets_uses_pointwise_conv():
+    m = zoo.build_model(ModelSpec(family="deepsets", phi=(8, 6), rho=(4,)), (5, 3), 4)
+    assert names(m) == [
+        "inputs", "phi_1", "phi_relu_1", "phi_2", "phi_relu_2", "pool", "rho_1", "rho_relu_1", "output_logits",
+        "softmax",
+    ]  # fmt: skip
+    assert type(m.get_layer("phi_1")).__name__ == "Conv1D"
+    assert m.get_layer("phi_1").kernel.shape == (1, 3, 8)
+
+
+def test_interaction_matrices():
+    rr, rs = zoo.interaction_matrices(4)
+    assert rr.shape == rs.shape == (4, 12)
+    assert np.all(rr.sum(axis=0) == 1) and np.all(rs.sum(axis=0) == 1)
+    assert np.all(rr.sum(axis=1) == 3) and np.all(rs.sum(axis=1) == 3)
+    receivers, senders = rr.argmax(axis=0), rs.argmax(axis=0)
+    assert np.all(receivers != senders)
+    assert len(set(zip(receivers, senders, strict=True))) == 12
+
+
+def test_interaction_net_edges_are_pairs():
+    """The edge inputs are exactly (receiver features, sender features) for every ordered pair."""
+    m = zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), rho=()), (3, 2), 2)
+    x = np.arange(6, dtype=np.float32).reshape(1, 3, 2)
+    edges = keras.Model(m.input, m.get_layer("edge_inputs").output).predict(x, verbose=0)[0]
+    expected = [np.concatenate([x[0, r], x[0, s]]) for r in range(3) for s in range(3) if r != s]
+    np.testing.assert_array_equal(edges, np.array(expected))
+    assert not m.get_layer("edges_receiver").trainable
+
+
+def test_vae_layers_encoder_and_kl_loss():
+    spec = ModelSpec(family="vae", encoder=(8, 6), decoder=(6, 8), latent_dim=3)
+    vae = zoo.build_model(spec, (10,), 0, seed=0)
+    assert names(vae) == [
+        "inputs", "enc_1", "enc_relu_1", "enc_2", "enc_relu_2", "z_mean", "z_log_var", "sampling",
+        "dec_1", "dec_relu_1", "dec_2", "dec_relu_2", "reconstruction",
+    ]  # fmt: skip
+    enc = zoo.encoder_model(vae)
+    assert "sampling" not in names(enc) and "reconstruction" not in names(enc)
+    x = np.random.default_rng(0).normal(size=(5, 10)).astype(np.float32)
+    mu, logvar = enc.predict(x, verbose=0)
+    assert mu.shape == logvar.shape == (5, 3)
+    vae(x)  # the sampling layer adds beta * KL as a loss for this batch
+    kl = -0.5 * np.sum(1 + logvar - mu**2 - np.exp(logvar), axis=1).mean()
+    np.testing.assert_allclose(float(vae.losses[-1]), kl, rtol=1e-5)
+
+
+def test_anomaly_score_by_hand():
+    mu = np.array([[1.0, 2.0], [0.0, -3.0]])
+    logvar = np.array([[0.0, np.log(4.0)], [5.0, np.log(0.5)]])
+    # row 0: 1/1 + 4/4 = 2; row 1: 0 + 9/0.5 = 18
+    np.testing.assert_allclose(zoo.anomaly_score(mu, logvar), [2.0, 18.0], rtol=1e-12)
+    with pytest.raises(ValueError, match="shape"):
+        zoo.anomaly_score(mu, logvar[:, :1])
+
+
+def test_encoder_model_rejects_a_classifier():
+    m = zoo.build_model(ModelSpec(family="mlp", hidden=(4,)), (3,), 2)
+    with pytest.raises(SpecError, match="z_mean"):
+        zoo.encoder_model(m)
+
+
+def test_errors_name_the_key_and_the_accepted_values():
+    with pytest.raises(SpecError, match=r"model.aggregation 'sum'.*accepted: mean, max"):
+        zoo.build_model(ModelSpec(family="deepsets", aggregation="sum"), (5, 3), 4)
+    with pytest.raises(SpecError, match=r"'mlp' needs a flat feature vector.*\(5, 3\)"):
+        zoo.build_model(ModelSpec(family="mlp"), (5, 3), 4)
+    with pytest.raises(SpecError, match=r"'deepsets' needs constituents"):
+        zoo.build_model(ModelSpec(family="deepsets"), (16,), 4)
+    with pytest.raises(SpecError, match=r"model.hidden: needs at least one"):
+        zoo.build_model(ModelSpec(family="mlp", hidden=()), (16,), 4)
+    with pytest.raises(SpecError, match=r"unknown family 'cnn' \(accepted: mlp, deepsets, interaction_net, vae\)"):
+        zoo.build_model(SimpleNamespace(family="cnn", file=None), (16,), 4)
+    with pytest.raises(SpecError, match=r">= 2 classes"):
+        zoo.build_model(ModelSpec(family="mlp"), (16,), 1)

@@ -43,7 +43,7 @@ from codesign.synth_reports import parse_csynth  # noqa: E402
 
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
 #: The constants refitted inside each fold (scale-type constants: a median ratio fixes them).
-FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "DSP_FORCED_FRACTION", "DSP_MAX_FRACTION")
+FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "DSP_FORCED_FRACTION")
 
 
 def is_stock(rec: dict) -> bool:
@@ -117,7 +117,6 @@ def refit(rows: list[dict]) -> dict[str, float]:
         ("LUT_PER_SUM_BIT", "LUT", lambda r: True),
         ("FF_PER_SUM_BIT", "FF", lambda r: True),
         ("DSP_FORCED_FRACTION", "DSP", lambda r: r["ctx"].mul_impl == "dsp"),
-        ("DSP_MAX_FRACTION", "DSP", lambda r: r["ctx"].mul_impl == "auto"),
     ):
         pairs = []
         for r in dense:

@@ -112,7 +112,7 @@ class MultiplierMap:
         if impl == "fabric":
             frac = 0.0
         elif impl == "dsp":
-            frac = K.DSP_FORCED_FRACTION
+            frac = K.DSP_FORCED_FRACTION  # small-layer share; DotProductModel applies the size saturation
         else:
             frac = K.DSP_MAX_FRACTION / (1.0 + math.exp(-(lo - K.DSP_WIDTH_CENTER) / K.DSP_WIDTH_SCALE))
         # LUTs of the products are counted with the adder tree they merge into (see DotProductModel); a

@@ -62,9 +62,15 @@ class DotProductModel:
         if zeros_skipped:
             # constant products: only the fraction HLS maps to DSPs counts against the ALLOCATION limit
             slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
-            dsp = min(nnz * cost.dsp_fraction, mults_per_cycle) * slices
+            # the true multiplications (products HLS does not turn into shift-adds); with a forced mapping
+            # (-impl dsp or fabric) their share saturates with the layer size (constants.py)
+            true_mults = nnz * cost.dsp_fraction
+            if ctx.mul_impl in ("dsp", "fabric"):
+                true_mults = nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+            dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
         else:
             # Resource strategy: weights come from a ROM, so the products are true multipliers
+            true_mults = float(n_in * n_out)
             dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * (ctx.mul_impl != "fabric")
         # continuous log2 of the fan-in: HLS balances uneven trees and chains short adders
         levels = math.log2(terms) if terms > 1 else 0.0
@@ -78,9 +84,8 @@ class DotProductModel:
             # A reuse factor above n_in (which hls4ml 1.x would not accept): ALLOCATION caps the true
             # multiplications (the products HLS does not turn into shift-adds) at multiplier_limit units and
             # the interval comes out below the reuse factor (see constants.II_ALLOCATION_SLACK).
-            frac = cost.dsp_fraction if ctx.mul_impl != "fabric" else K.DSP_FORCED_FRACTION
             limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
-            ii = min(rf, math.ceil(nnz * frac / limit) + K.II_ALLOCATION_SLACK)
+            ii = min(rf, math.ceil(true_mults / limit) + K.II_ALLOCATION_SLACK)
         latency = max(depth, ii - 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.

@@ -210,7 +210,10 @@ class ActivationEstimator:
             tw = _w(call.prec("exp_table_t"), 18)
             per = math.ceil(table * tw / 18432)
             bram = n * per  # one exp-table copy per element (the inverse table shares the last)
-            t_softmax = (K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))) * ctx.delay_factor
+            t_softmax = K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))
+            if ctx.mul_impl == "fabric":  # the exp x 1/sum products leave the registered DSP pipeline
+                t_softmax -= K.SOFTMAX_FABRIC_SAVING_NS
+            t_softmax *= ctx.delay_factor
             lat = max(1, round(t_softmax / ctx.clock.effective_ns))
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
@@ -256,7 +259,10 @@ class BatchNormEstimator:
         if rf > n:  # same ALLOCATION rescheduling as the latency dense kernel
             frac = cost.dsp_fraction if ctx.mul_impl != "fabric" else K.DSP_FORCED_FRACTION
             ii = min(rf, math.ceil(n * frac / per_cycle) + K.II_ALLOCATION_SLACK)
-        lat = ctx.clock.cycles((K.T_MUL_LUT_NS + K.T_ADD_NS) * ctx.delay_factor) + (ii - 1)
+        # a one-term dot product (scale x + bias) whose last stage chains into the next layer's first cycle,
+        # as a ReLU's does: ArgyKokk's io_parallel batchnorm layers take 0 cycles at 4.38 ns
+        one_term = math.floor(K.T_MUL_LUT_NS * ctx.delay_factor / ctx.clock.effective_ns + K.STAGE_ROUNDING)
+        lat = max(0, one_term - 1) + (ii - 1)
         lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)

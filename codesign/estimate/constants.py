@@ -41,6 +41,12 @@ DSP_FORCED_SATURATION = 400.0
 #: 32x10 -> 33, 21x3 -> 38, 8x16 -> 24; the 274- and 561-input layers keep interval 100 or less).
 II_ALLOCATION_SLACK = 1
 
+#: Resource strategy: the weights come from a ROM, so every product is a true multiplier; it goes to a DSP
+#: when its wider operand has at least this many bits. Per-layer resource-strategy reports: 16x6, 14x6,
+#: 16x16, 24x8 -> one DSP per multiplier (RishThakkar, kendermag, uw-acme, Berk-Bilgin); 6x6 -> none
+#: (MuhammadAshraful). Exceptions: Spehic 4x4 (half on DSPs), ChiRuiChen 32x32 (none).
+RESOURCE_DSP_MIN_WIDTH = 10
+
 # ---------------------------------------------------------------------------------------------- adder trees
 #: LUTs per partial-sum bit per non-zero product: the adder tree, into which HLS merges the shift-adds of
 #: the constant products. Per-layer dense reports: median 1.45 (ArgyKokk dsp/auto, 1.2-1.6), kimhaneal11

@@ -70,8 +70,10 @@ class DotProductModel:
             dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
         else:
             # Resource strategy: weights come from a ROM, so the products are true multipliers
+            # (weights in a ROM): narrow ones still go to LUTs (constants.RESOURCE_DSP_MIN_WIDTH)
             true_mults = float(n_in * n_out)
-            dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * (ctx.mul_impl != "fabric")
+            on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
+            dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * on_dsp
         # continuous log2 of the fan-in: HLS balances uneven trees and chains short adders
         levels = math.log2(terms) if terms > 1 else 0.0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)

@@ -116,6 +116,10 @@ FF_PER_SOFTMAX_ELEMENT = 215
 #: fastmachinelearning/hls4ml (Vivado HLS 2016.4) 4 calls: +3.
 TOP_CYCLES_PER_CALL = 1
 TOP_CYCLES_II1 = 1
+#: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
+#: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
+#: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.
+FIFO_SRL_MAX_DEPTH = 64
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
 #: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).
 POOL_STREAM_CYCLES_PER_PIXEL = 2

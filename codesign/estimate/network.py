@@ -9,6 +9,8 @@ cycle per FIFO hop.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 from codesign.errors import DataError
@@ -28,6 +30,29 @@ SOURCE = f"codesign-estimator {VERSION} (analytical, fitted on {N_FIT_RECORDS} c
 
 def _sum(values: list[int | None]) -> int | None:
     return None if any(v is None for v in values) else int(sum(values))  # type: ignore[arg-type]
+
+
+def _fifo_bram(depth: int, width: int) -> int:
+    """BRAM18 of one FIFO: shallow ones are shift registers in LUTs, deep ones 512 x 36 BRAM words."""
+    if depth <= K.FIFO_SRL_MAX_DEPTH or width <= 0:
+        return 0
+    return math.ceil(width / 36) * math.ceil(depth / 512)
+
+
+def _with_fifos(calls: list, per_layer: list[LayerEstimate]) -> list[LayerEstimate]:
+    """Add each io_stream layer's output FIFO (depth = output pixels, as hls4ml sizes them) to its BRAM."""
+    out = []
+    for i, (call, est) in enumerate(zip(calls, per_layer, strict=True)):
+        if est.bram_18k is None or i + 1 >= len(calls):
+            out.append(est)
+            continue
+        c = call.num
+        depth = int((c("out_height", 1) or 1) * (c("out_width", 1) or 1)) if c("n_filt") is not None else 1
+        nxt = calls[i + 1]
+        width = nxt.pack * (nxt.input.width if nxt.input is not None else 16)
+        extra = _fifo_bram(depth, width)
+        out.append(replace(est, bram_18k=est.bram_18k + extra) if extra else est)
+    return out
 
 
 def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
@@ -63,6 +88,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
         extra = K.TOP_CYCLES_II1 if ii == 1 else -K.TOP_CYCLES_II1
         latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + extra  # type: ignore[arg-type]
+    if stream:
+        per_layer = _with_fifos(calls, per_layer)
     lut = _sum([x.lut for x in per_layer])
     ff = _sum([x.ff for x in per_layer])
     dsp = _sum([x.dsp for x in per_layer])

@@ -170,3 +170,18 @@ def test_fresh_hls4ml_project(tmp_path):
     est = estimate_project(tmp_path / "p")
     assert [x.name for x in est.per_layer] == ["d1", "r1"]
     assert est.lut and est.latency_cycles and est.ii_cycles == 1
+
+
+def test_published_jet_tagging_anchor():
+    """hls4ml tutorial part 1 (published.md): 16-64-32-32-5, ap_fixed<16,6>, RF 1, xcu250, 5 ns.
+
+    Published: latency 10 cycles, II 1, DSP 2774, LUT ~109k, FF ~13.3k, BRAM_18K 4 (Vivado HLS, older
+    hls4ml, trained weights). The fixture is the same network written by hls4ml 1.3 (random weights).
+    """
+    est = estimate_project(FIX / "hls4ml13_vivado_jet_tutorial")
+    assert est.ii_cycles == 1
+    assert abs(est.latency_cycles - 10) <= 3
+    assert abs(est.dsp - 2774) / 2774 < 0.25
+    assert abs(est.lut - 109_000) / 109_000 < 0.25
+    assert 13_300 / 2 < est.ff < 13_300 * 2
+    assert abs(est.bram_18k - 4) <= 2

@@ -89,3 +89,27 @@ def test_synthesis_runs_and_reports_parse(tmp_path):
     shutil.copytree(FIX, proj)
     run = run_synthesis(proj, backend="Vitis", log_dir=tmp_path / "logs")
     assert run.reports.csynth is not None and run.reports.csynth.LUT > 0
+
+
+def test_report_rejudges_budget_on_estimate_and_csynth(tmp_path):
+    rpt_dir = (CALIB / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging" /
+               "hls4ml_prj" / "DSP_reuse100" / "myproject_prj" / "solution1" / "syn" / "report")
+    if not rpt_dir.is_dir():
+        pytest.skip("calibration data (../shared/calibration) not present")
+    out = tmp_path / "out"
+    shutil.copytree(FIX, out / "hls")
+    shutil.copytree(rpt_dir, out / "hls" / "myproject_prj" / "solution1" / "syn" / "report")
+    spec = {"budget": {"tm_period": 1, "latency_ns": 500.0, "max_fraction": {"lut": 0.5, "dsp": 0.5}},
+            "hls": {"clock_ns": 3.33}}
+    (out / "report.json").write_text(json.dumps({"spec": spec, "verdict": {"budget_pass": None}}))
+    res = CliRunner().invoke(main, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text())
+    assert [c["name"] for c in rep["budget"]["checks"]] == ["ii", "latency_ns", "lut", "dsp"]
+    assert rep["verdict"]["budget_pass"] == rep["budget"]["pass"]
+    syn_budget = rep["synthesis"]["budget_from_csynth"]
+    # this report's interval is 48 cycles: 48 x 3.33 ns misses the 25 ns crossing
+    ii = next(c for c in syn_budget["checks"] if c["name"] == "ii")
+    assert ii["value"] == pytest.approx(48 * 3.33) and ii["pass"] is False
+    # its estimated clock (4.098 ns) is longer than the 3.33 ns target: the achievable clock is reported
+    assert syn_budget["achievable_clock_ns"] == pytest.approx(4.098)

@@ -90,9 +90,16 @@ def refresh(out_dir: Path) -> dict:
 
         hls_spec = (report.get("spec") or {}).get("hls") or {}
         clock = float(hls_spec.get("clock_ns") or read_project(project)["target_clock_ns"])
-        report["budget"] = judge(est, part, clock_ns=clock, tm_period=int(budget_spec.get("tm_period", 1)),
-                                 latency_limit_ns=budget_spec.get("latency_ns"),
-                                 max_fraction=dict(budget_spec.get("max_fraction") or {})).to_dict()
+        kwargs = {"clock_ns": clock, "tm_period": int(budget_spec.get("tm_period", 1)),
+                  "latency_limit_ns": budget_spec.get("latency_ns"),
+                  "max_fraction": dict(budget_spec.get("max_fraction") or {})}
+        report["budget"] = judge(est, part, **kwargs).to_dict()
+        if "csynth" in synthesis:
+            # the same checks on the C-synthesis figures; its estimated clock gives the achievable clock
+            figs = dict(synthesis["csynth"])
+            if figs.get("latency_cycles") is not None:
+                figs["latency_ns"] = figs["latency_cycles"] * clock
+            synthesis["budget_from_csynth"] = judge(figs, part, **kwargs).to_dict()
         verdict = report.get("verdict")
         if isinstance(verdict, dict):
             verdict["budget_pass"] = report["budget"]["pass"]

@@ -135,6 +135,11 @@ def to_qkeras(float_model, q):
         return layer.__class__.from_config(cfg)
 
     for layer in float_model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            raise SpecError(
+                f"layer {layer.name!r}: BatchNormalization has no bit-exact QKeras/hls4ml mapping here yet "
+                f"(accepted: models without it; set model.batchnorm: false, or quantize: null for a float build)"
+            )
         if type(layer).__name__ in WEIGHT_LAYERS and layer.get_config().get("activation") != "linear":
             raise SpecError(
                 f"layer {layer.name!r}: fused activation {layer.get_config()['activation']!r}; put activations "

@@ -204,11 +204,12 @@ def _vae(spec, input_shape):
     return keras.Model(inp, out, name="vae")
 
 
-def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | None = None):
+def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | None = 0):
     """Build the float Keras model of ``spec`` (a ModelSpec) for inputs of ``input_shape`` per sample.
 
-    ``n_classes`` is ignored for the ``vae`` (its output reconstructs the input). With ``seed`` the
-    initial weights are reproducible.
+    ``n_classes`` is ignored for the ``vae`` (its output reconstructs the input). The initial weights are
+    drawn after seeding with ``seed`` (pass the spec's ``train.seed``); ``None`` leaves the global
+    random state as it is.
     """
     if getattr(spec, "file", None) is not None:
         raise SpecError("model.file: a user's model file is loaded by the pipeline, not built by the zoo")

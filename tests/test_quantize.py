@@ -171,3 +171,9 @@ def test_vae_quantizes_and_reloads(tmp_path):
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     assert zoo.anomaly_score(*a).shape == (len(data.x_test),)
+
+
+def test_batchnorm_is_rejected_with_the_layer_name():
+    model = zoo.build_model(ModelSpec(family="mlp", hidden=(4,), batchnorm=True), (3,), 2)
+    with pytest.raises(SpecError, match=r"'dense_bn_1': BatchNormalization .*model.batchnorm: false"):
+        quantize.to_qkeras(model, Q)

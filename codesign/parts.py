@@ -103,6 +103,15 @@ _TABLE: tuple[Part, ...] = (
     Part("xc7z007s", "xc7z007s-clg225-2", "zynq", _E1, 14400, 28800, 66, 100, 0, 1),
     # report: xc7a200tl-ffg1156-2L
     Part("xc7a200t", "xc7a200tl-ffg1156-2L", "artix7", _E1, 134600, 269200, 740, 730, 0, 1),
+    # ds only (DS180 / DS890 product tables; no calibration report to cross-check):
+    Part("xcvu7p", "xcvu7p-flvb2104-2-e", _USP, _E2, 788160, 1576320, 4560, 2880, 640, 2),
+    Part("xcvu37p", "xcvu37p-fsvh2892-2L-e", _USP, _E2, 1303680, 2607360, 9024, 4032, 960, 3),
+    Part("xcku040", "xcku040-ffva1156-2-e", _US, _E2, 242400, 484800, 1920, 1200, 0, 1),
+    Part("xczu3eg", "xczu3eg-sbva484-1-e", _ZUSP, _E2, 70560, 141120, 360, 432, 0, 1),
+    Part("xc7z010", "xc7z010-clg400-1", "zynq", _E1, 17600, 35200, 80, 120, 0, 1),
+    Part("xc7z045", "xc7z045-ffg900-2", "zynq", _E1, 218600, 437200, 900, 1090, 0, 1),
+    Part("xc7a100t", "xc7a100t-csg324-1", "artix7", _E1, 63400, 126800, 240, 270, 0, 1),
+    Part("xc7k325t", "xc7k325t-ffg900-2", "kintex7", _E1, 203800, 407600, 840, 890, 0, 1),
 )
 
 PARTS: dict[str, Part] = {p.name: p for p in _TABLE}
@@ -130,3 +139,27 @@ def resolve_part(text: str) -> Part:
                     part.bram_18k, part.uram, part.slr)
     raise SpecError(f"unknown FPGA part '{text}' (known: {', '.join(PARTS)}; a full part string such as "
                     "'xcvu9p-flga2104-2L-e' is matched on its device prefix)")
+
+
+def part_from_totals(full_name: str, available: dict) -> Part:
+    """A part outside the table, from the totals a C-synthesis report printed for it (``available``).
+
+    The DSP family follows the device prefix: ``xc7`` parts are 7-series (DSP48E1), the UltraScale(+) names
+    (``xcvu``, ``xcku``, ``xczu``, ``xcu``, ``xcau``) have DSP48E2. Raises SpecError when the name or totals do
+    not allow that.
+    """
+    name = str(full_name).strip().lower()
+    keys = ("LUT", "FF", "DSP", "BRAM_18K")
+    if not available or any(not isinstance(available.get(k), int) for k in keys):
+        raise SpecError(f"unknown FPGA part '{full_name}' and no LUT/FF/DSP/BRAM_18K totals to describe it "
+                        f"(known: {', '.join(PARTS)})")
+    if name.startswith("xc7"):
+        family, dsp = "7series", _E1
+    elif name.startswith(("xcvu", "xcku", "xczu", "xcu", "xcau", "xcve", "xcvc")):
+        plus = "p" in name.split("-")[0][4:] or name.startswith(("xczu", "xcu", "xcau"))
+        family, dsp = (_USP if plus else _US), _E2
+    else:
+        raise SpecError(f"unknown FPGA part '{full_name}': cannot tell its DSP family (known: {', '.join(PARTS)})")
+    short = name.split("-")[0]
+    return Part(short, str(full_name).strip(), family, dsp, int(available["LUT"]), int(available["FF"]),
+                int(available["DSP"]), int(available["BRAM_18K"]), int(available.get("URAM") or 0), 1)

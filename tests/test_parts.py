@@ -48,3 +48,13 @@ def test_totals_match_every_calibration_report():
         for key, attr in (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"), ("URAM", "uram")):
             if key in avail:
                 assert getattr(part, attr) == avail[key], (rec["id"], key)
+
+
+def test_part_from_report_totals():
+    from codesign.parts import part_from_totals
+
+    p = part_from_totals("xc7k160t-ffg676-2", {"LUT": 101400, "FF": 202800, "DSP": 600, "BRAM_18K": 650})
+    assert (p.name, p.dsp_family, p.lut, p.uram) == ("xc7k160t", "DSP48E1", 101400, 0)
+    assert part_from_totals("xcvu5p-flva2104-2-e", {"LUT": 1, "FF": 1, "DSP": 1, "BRAM_18K": 1}).dsp_family == "DSP48E2"
+    with pytest.raises(SpecError, match="no LUT/FF/DSP/BRAM_18K totals"):
+        part_from_totals("xc7k160t", {})

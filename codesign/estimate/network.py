@@ -13,14 +13,14 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from codesign.errors import DataError
+from codesign.errors import DataError, SpecError
 from codesign.estimate import constants as K
 from codesign.estimate.design import build_calls
 from codesign.estimate.hardware import delay_factor, make_clock, mul_impl
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
-from codesign.parts import Part, resolve_part
+from codesign.parts import Part, part_from_totals, resolve_part
 
 VERSION = "0.1"
 #: Calibration records behind the constants: the stock records with per-module csynth reports (556 layer
@@ -59,7 +59,13 @@ def _with_fifos(calls: list, per_layer: list[LayerEstimate]) -> list[LayerEstima
 def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     """Estimate a design from its settings structure (see :mod:`codesign.estimate.settings`)."""
     if part is None:
-        part = resolve_part(settings["part"])
+        try:
+            part = resolve_part(settings["part"])
+        except SpecError:
+            if not settings.get("available"):
+                raise
+            # a record of a part outside the table: the totals its report printed describe it
+            part = part_from_totals(settings["part"], settings["available"])
     clock_ns = settings.get("target_clock_ns")
     if not clock_ns:
         raise DataError(f"{settings.get('id')}: no target clock period in the settings")

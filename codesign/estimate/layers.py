@@ -378,7 +378,7 @@ def estimator_for(call: LayerCall):
     """The estimator class for a layer call, or None when the layer is not modelled."""
     f = call.function.lower()
     base = str(call.config.get("base", ""))
-    if f.startswith("dense") or base == "dense_config" and f.startswith(("dense", "pointwise")):
+    if f.startswith("dense") or f == "compute_layer":  # compute_layer: the dense kernel of hls4ml <= 0.1
         return _DENSE
     if f.startswith(("conv_1d", "conv_2d", "conv1d", "conv2d", "pointwise_conv", "depthwise_conv")):
         return _CONV

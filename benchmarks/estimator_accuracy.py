@@ -88,8 +88,14 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
         except Exception:  # noqa: BLE001
             continue
         clock = make_clock(s["target_clock_ns"], s["clock_uncertainty"], s["hls_tool"])
-        ctx = Context(clock, part.dsp_family, mul_impl(s["tcl_config_lines"]), s["hls_tool"], s["hls_tool_version"],
-                      delay_factor(part.family, part.full_name))
+        ctx = Context(
+            clock,
+            part.dsp_family,
+            mul_impl(s["tcl_config_lines"]),
+            s["hls_tool"],
+            s["hls_tool_version"],
+            delay_factor(part.family, part.full_name),
+        )
         for call in build_calls(s):
             cfg = call.config.get("config")
             if not cfg:
@@ -111,8 +117,13 @@ def _balanced_median(pairs: list[tuple[str, float]]) -> float | None:
 def refit(rows: list[dict]) -> dict[str, float]:
     """Refit the scale constants on per-layer rows: repository-balanced median of actual / predicted."""
     out: dict[str, float] = {}
-    dense = [r for r in rows if r["call"].function.startswith("dense") and r["call"].io_type == "io_parallel"
-             and str(r["call"].config.get("strategy", "latency")).lower() == "latency"]
+    dense = [
+        r
+        for r in rows
+        if r["call"].function.startswith("dense")
+        and r["call"].io_type == "io_parallel"
+        and str(r["call"].config.get("strategy", "latency")).lower() == "latency"
+    ]
     for const, attr, sel in (
         ("LUT_PER_SUM_BIT", "LUT", lambda r: True),
         ("FF_PER_SUM_BIT", "FF", lambda r: True),
@@ -139,7 +150,9 @@ def naive(rec: dict) -> dict:
     lut = 0.0
     n_layers = 0
     for layer in rec.get("layers") or []:
-        if layer.get("base") in ("dense_config", "conv1d_config", "conv2d_config") and isinstance(layer.get("n_in"), int):
+        if layer.get("base") in ("dense_config", "conv1d_config", "conv2d_config") and isinstance(
+            layer.get("n_in"), int
+        ):
             n_in, n_out = layer.get("n_in"), layer.get("n_out") or layer.get("n_filt") or 0
             if isinstance(n_out, int):
                 k = n_in * n_out - int(layer.get("n_zeros") or 0)
@@ -147,8 +160,14 @@ def naive(rec: dict) -> dict:
                 m = re.search(r"<\s*(\d+)", str(layer.get("accum_t") or ""))
                 lut += k * (int(m.group(1)) if m else 16)
         n_layers += 1
-    return {"LUT": lut, "FF": lut, "DSP": nnz, "BRAM_18K": 0, "latency_max_cycles": n_layers + 2,
-            "interval_max": max(rec.get("reuse_factors") or [1])}
+    return {
+        "LUT": lut,
+        "FF": lut,
+        "DSP": nnz,
+        "BRAM_18K": 0,
+        "latency_max_cycles": n_layers + 2,
+        "interval_max": max(rec.get("reuse_factors") or [1]),
+    }
 
 
 def rel_err(pred, act) -> float | None:
@@ -181,12 +200,18 @@ def summarize(results: list[dict]) -> dict:
                 errs = [e for e in (rel_err(r[which][res], r["act"][res]) for r in rs) if e is not None]
                 row[f"{which}_{res}_med"] = statistics.median(errs) if errs else None
                 row[f"{which}_{res}_p90"] = pct(errs, 0.9)
-            lat = [abs(r[which]["latency_max_cycles"] - r["act"]["latency_max_cycles"]) for r in rs
-                   if r[which]["latency_max_cycles"] is not None and isinstance(r["act"]["latency_max_cycles"], int)]
+            lat = [
+                abs(r[which]["latency_max_cycles"] - r["act"]["latency_max_cycles"])
+                for r in rs
+                if r[which]["latency_max_cycles"] is not None and isinstance(r["act"]["latency_max_cycles"], int)
+            ]
             row[f"{which}_lat_med_cycles"] = statistics.median(lat) if lat else None
             row[f"{which}_lat_within2"] = (sum(x <= 2 for x in lat) / len(lat)) if lat else None
-            ii = [r[which]["interval_max"] == r["act"]["interval_max"] for r in rs
-                  if r[which]["interval_max"] is not None and "latency" in r["group"]]
+            ii = [
+                r[which]["interval_max"] == r["act"]["interval_max"]
+                for r in rs
+                if r[which]["interval_max"] is not None and "latency" in r["group"]
+            ]
             row[f"{which}_ii_exact"] = (sum(ii) / len(ii)) if ii else None
         out[g] = row
     return out
@@ -206,8 +231,17 @@ def run(calib: Path, do_refit: bool = False) -> dict:
             for rec in (r for r in recs if r["repo"] == repo):
                 pred = estimate_record(rec)
                 act = {k: rec.get(k) for k in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "interval_max")}
-                results.append({"id": rec["id"], "repo": repo, "group": group(rec), "stock": is_stock(rec),
-                                "pred": pred, "naive": naive(rec), "act": act})
+                results.append(
+                    {
+                        "id": rec["id"],
+                        "repo": repo,
+                        "group": group(rec),
+                        "stock": is_stock(rec),
+                        "pred": pred,
+                        "naive": naive(rec),
+                        "act": act,
+                    }
+                )
     return {"results": results, "summary": summarize(results), "fitted_per_fold": fitted_per_fold}
 
 
@@ -221,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", type=Path, default=ROOT.parent / "shared" / "calibration")
-    ap.add_argument("--refit", action="store_true",
-                    help="refit the scale constants (FITTED) on the other repositories inside each fold; by default "
-                         "the shipped constants are used (they were read off the per-layer reports, see constants.py)")
+    ap.add_argument(
+        "--refit",
+        action="store_true",
+        help="refit the scale constants (FITTED) on the other repositories inside each fold; by default "
+        "the shipped constants are used (they were read off the per-layer reports, see constants.py)",
+    )
     ap.add_argument("--json", type=Path, help="write per-record results and the summary here")
     args = ap.parse_args(argv)
     if not (args.calibration / "hls_reports.jsonl").exists():
@@ -236,13 +273,19 @@ def main(argv: list[str] | None = None) -> int:
     for g, row in out["summary"].items():
         print(f"== {g}: n={row['n']} coverage={_fmt(row['coverage'], True)}")
         for res, _ in RESOURCES:
-            print(f"   {res:8s} est {_fmt(row[f'pred_{res}_med'], True)} / {_fmt(row[f'pred_{res}_p90'], True)}"
-                  f"    naive {_fmt(row[f'naive_{res}_med'], True)} / {_fmt(row[f'naive_{res}_p90'], True)}")
-        print(f"   latency  est median {_fmt(row['pred_lat_med_cycles'])} cyc, within 2: "
-              f"{_fmt(row['pred_lat_within2'], True)}    naive median {_fmt(row['naive_lat_med_cycles'])} cyc, "
-              f"within 2: {_fmt(row['naive_lat_within2'], True)}")
-        print(f"   II exact (latency strategy) est {_fmt(row['pred_ii_exact'], True)}  "
-              f"naive {_fmt(row['naive_ii_exact'], True)}")
+            print(
+                f"   {res:8s} est {_fmt(row[f'pred_{res}_med'], True)} / {_fmt(row[f'pred_{res}_p90'], True)}"
+                f"    naive {_fmt(row[f'naive_{res}_med'], True)} / {_fmt(row[f'naive_{res}_p90'], True)}"
+            )
+        print(
+            f"   latency  est median {_fmt(row['pred_lat_med_cycles'])} cyc, within 2: "
+            f"{_fmt(row['pred_lat_within2'], True)}    naive median {_fmt(row['naive_lat_med_cycles'])} cyc, "
+            f"within 2: {_fmt(row['naive_lat_within2'], True)}"
+        )
+        print(
+            f"   II exact (latency strategy) est {_fmt(row['pred_ii_exact'], True)}  "
+            f"naive {_fmt(row['naive_ii_exact'], True)}"
+        )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str))
     return 0

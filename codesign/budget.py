@@ -153,8 +153,16 @@ def judge(
         checks.append(Check("ii", None, ii_limit, False, "ns", "initiation interval unknown (estimate declined)"))
     else:
         ii_ns = float(ii) * clock_ns
-        checks.append(Check("ii", ii_ns, ii_limit, ii_ns <= ii_limit + 1e-9, "ns",
-                            f"II {ii} cycles x {clock_ns:g} ns <= 25 ns x {tm_period}"))
+        checks.append(
+            Check(
+                "ii",
+                ii_ns,
+                ii_limit,
+                ii_ns <= ii_limit + 1e-9,
+                "ns",
+                f"II {ii} cycles x {clock_ns:g} ns <= 25 ns x {tm_period}",
+            )
+        )
 
     latency_cycles = _get(estimate, "latency_cycles")
     latency_ns = _get(estimate, "latency_ns")
@@ -162,11 +170,19 @@ def judge(
         latency_ns = float(latency_cycles) * clock_ns
     if latency_limit_ns is not None:
         if latency_ns is None:
-            checks.append(Check("latency_ns", None, latency_limit_ns, False, "ns",
-                                "latency unknown (estimate declined)"))
+            checks.append(
+                Check("latency_ns", None, latency_limit_ns, False, "ns", "latency unknown (estimate declined)")
+            )
         else:
-            checks.append(Check("latency_ns", float(latency_ns), float(latency_limit_ns),
-                                float(latency_ns) <= latency_limit_ns + 1e-9, "ns"))
+            checks.append(
+                Check(
+                    "latency_ns",
+                    float(latency_ns),
+                    float(latency_limit_ns),
+                    float(latency_ns) <= latency_limit_ns + 1e-9,
+                    "ns",
+                )
+            )
 
     for key, frac in max_fraction.items():
         res = key.lower()
@@ -175,8 +191,16 @@ def judge(
         if used is None:
             checks.append(Check(res, None, limit, False, res.upper(), f"{res} unknown (estimate declined)"))
         else:
-            checks.append(Check(res, float(used), limit, float(used) <= limit + 1e-9, res.upper(),
-                                f"<= {frac:.0%} of {part.name} ({part.total(res)})"))
+            checks.append(
+                Check(
+                    res,
+                    float(used),
+                    limit,
+                    float(used) <= limit + 1e-9,
+                    res.upper(),
+                    f"<= {frac:.0%} of {part.name} ({part.total(res)})",
+                )
+            )
 
     # The slowest clock period that still meets the timing checks with the estimated cycle counts.
     bounds = []
@@ -202,5 +226,13 @@ def judge(
     if any(c.status == "unknown" for c in checks):
         notes.append("checks marked 'unknown' fail closed: the estimator declined part of the design")
     passed = all(c.passed for c in checks)
-    return BudgetVerdict(passed, tuple(checks), part.name, float(clock_ns), int(tm_period), achievable,
-                         None if max_period is None or math.isinf(max_period) else max_period, tuple(notes))
+    return BudgetVerdict(
+        passed,
+        tuple(checks),
+        part.name,
+        float(clock_ns),
+        int(tm_period),
+        achievable,
+        None if max_period is None or math.isinf(max_period) else max_period,
+        tuple(notes),
+    )

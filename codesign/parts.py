@@ -135,10 +135,22 @@ def resolve_part(text: str) -> Part:
     if hits:
         best = max(hits, key=len)
         part = PARTS[best]
-        return Part(part.name, str(text).strip(), part.family, part.dsp_family, part.lut, part.ff, part.dsp,
-                    part.bram_18k, part.uram, part.slr)
-    raise SpecError(f"unknown FPGA part '{text}' (known: {', '.join(PARTS)}; a full part string such as "
-                    "'xcvu9p-flga2104-2L-e' is matched on its device prefix)")
+        return Part(
+            part.name,
+            str(text).strip(),
+            part.family,
+            part.dsp_family,
+            part.lut,
+            part.ff,
+            part.dsp,
+            part.bram_18k,
+            part.uram,
+            part.slr,
+        )
+    raise SpecError(
+        f"unknown FPGA part '{text}' (known: {', '.join(PARTS)}; a full part string such as "
+        "'xcvu9p-flga2104-2L-e' is matched on its device prefix)"
+    )
 
 
 def part_from_totals(full_name: str, available: dict) -> Part:
@@ -151,8 +163,10 @@ def part_from_totals(full_name: str, available: dict) -> Part:
     name = str(full_name).strip().lower()
     keys = ("LUT", "FF", "DSP", "BRAM_18K")
     if not available or any(not isinstance(available.get(k), int) for k in keys):
-        raise SpecError(f"unknown FPGA part '{full_name}' and no LUT/FF/DSP/BRAM_18K totals to describe it "
-                        f"(known: {', '.join(PARTS)})")
+        raise SpecError(
+            f"unknown FPGA part '{full_name}' and no LUT/FF/DSP/BRAM_18K totals to describe it "
+            f"(known: {', '.join(PARTS)})"
+        )
     if name.startswith("xc7"):
         family, dsp = "7series", _E1
     elif name.startswith(("xcvu", "xcku", "xczu", "xcu", "xcau", "xcve", "xcvc")):
@@ -161,5 +175,15 @@ def part_from_totals(full_name: str, available: dict) -> Part:
     else:
         raise SpecError(f"unknown FPGA part '{full_name}': cannot tell its DSP family (known: {', '.join(PARTS)})")
     short = name.split("-")[0]
-    return Part(short, str(full_name).strip(), family, dsp, int(available["LUT"]), int(available["FF"]),
-                int(available["DSP"]), int(available["BRAM_18K"]), int(available.get("URAM") or 0), 1)
+    return Part(
+        short,
+        str(full_name).strip(),
+        family,
+        dsp,
+        int(available["LUT"]),
+        int(available["FF"]),
+        int(available["DSP"]),
+        int(available["BRAM_18K"]),
+        int(available.get("URAM") or 0),
+        1,
+    )

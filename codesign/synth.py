@@ -36,8 +36,10 @@ def _commands(backend: str) -> list[tuple[str, list[str]]]:
     key = backend.lower()
     if key == "vitis":
         # hls4ml 1.3 reads its options from build_opt.tcl; Vitis 2023.2+ ships vitis-run next to vitis_hls
-        return [("vitis_hls", ["vitis_hls", "-f", "build_prj.tcl"]),
-                ("vitis-run", ["vitis-run", "--tcl", "build_prj.tcl", "--mode", "hls"])]
+        return [
+            ("vitis_hls", ["vitis_hls", "-f", "build_prj.tcl"]),
+            ("vitis-run", ["vitis-run", "--tcl", "build_prj.tcl", "--mode", "hls"]),
+        ]
     if key == "vivado":
         return [("vivado_hls", ["vivado_hls", "-f", "build_prj.tcl"])]
     raise SpecError(f"synthesis backend '{backend}' is not supported (accepted: Vivado, Vitis)")
@@ -48,7 +50,9 @@ def run_synthesis(project_dir: Path, *, backend: str, log_dir: Path, timeout_s: 
     project_dir = Path(project_dir)
     tcl = project_dir / "build_prj.tcl"
     if not tcl.is_file():
-        raise ToolError(f"{project_dir}: no build_prj.tcl, so there is nothing to synthesise (is this an hls4ml project?)")
+        raise ToolError(
+            f"{project_dir}: no build_prj.tcl, so there is nothing to synthesise (is this an hls4ml project?)"
+        )
     candidates = _commands(backend)
     found = next(((name, argv) for name, argv in candidates if tools.which(name)), None)
     if found is None:

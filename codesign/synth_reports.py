@@ -19,8 +19,16 @@ from pathlib import Path
 
 from codesign.errors import DataError
 
-_RES_KEYS = {"BRAM_18K": "BRAM_18K", "BRAM": "BRAM_18K", "DSP": "DSP", "DSP48E": "DSP", "DSP48": "DSP",
-             "FF": "FF", "LUT": "LUT", "URAM": "URAM"}
+_RES_KEYS = {
+    "BRAM_18K": "BRAM_18K",
+    "BRAM": "BRAM_18K",
+    "DSP": "DSP",
+    "DSP48E": "DSP",
+    "DSP48": "DSP",
+    "FF": "FF",
+    "LUT": "LUT",
+    "URAM": "URAM",
+}
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,30 @@ class CsynthReport:
 
     def to_dict(self) -> dict:
         """Plain-JSON form (modules included)."""
-        out = {k: getattr(self, k) for k in (
-            "path", "format", "tool", "tool_version", "top", "part", "target_clock_ns", "estimated_clock_ns",
-            "clock_uncertainty_ns", "latency_min", "latency_max", "interval_min", "interval_max", "pipeline_type",
-            "BRAM_18K", "DSP", "FF", "LUT", "URAM")}
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "path",
+                "format",
+                "tool",
+                "tool_version",
+                "top",
+                "part",
+                "target_clock_ns",
+                "estimated_clock_ns",
+                "clock_uncertainty_ns",
+                "latency_min",
+                "latency_max",
+                "interval_min",
+                "interval_max",
+                "pipeline_type",
+                "BRAM_18K",
+                "DSP",
+                "FF",
+                "LUT",
+                "URAM",
+            )
+        }
         out["available"] = dict(self.available)
         out["modules"] = [m.__dict__.copy() for m in self.modules]
         return out
@@ -99,9 +127,18 @@ class VivadoUtilization:
 
     def to_dict(self) -> dict:
         """Plain-JSON form."""
-        return {"path": self.path, "tool_version": self.tool_version, "device": self.device, "LUT": self.LUT,
-                "FF": self.FF, "DSP": self.DSP, "BRAM_tile": self.BRAM_tile, "BRAM_18K": self.BRAM_18K,
-                "URAM": self.URAM, "available": dict(self.available)}
+        return {
+            "path": self.path,
+            "tool_version": self.tool_version,
+            "device": self.device,
+            "LUT": self.LUT,
+            "FF": self.FF,
+            "DSP": self.DSP,
+            "BRAM_tile": self.BRAM_tile,
+            "BRAM_18K": self.BRAM_18K,
+            "URAM": self.URAM,
+            "available": dict(self.available),
+        }
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -135,7 +172,7 @@ def _section(text: str, title: str) -> str:
     m = re.search(r"^==\s*" + re.escape(title) + r".*?$", text, re.M)
     if not m:
         return ""
-    rest = text[m.end():]
+    rest = text[m.end() :]
     end = re.search(r"^={10,}\s*$\n^==\s", rest, re.M)
     return rest[: end.start()] if end else rest
 
@@ -195,11 +232,27 @@ def parse_csynth_rpt(path: Path | str, text: str | None = None) -> CsynthReport:
     totals, available, inst_res = _utilization(util)
     modules = _merge_instances(modules, inst_res)
     return CsynthReport(
-        path=str(path), format="rpt", tool=tool, tool_version=version, top=top, part=part,
-        target_clock_ns=target, estimated_clock_ns=est, clock_uncertainty_ns=unc,
-        latency_min=lat[0], latency_max=lat[1], interval_min=lat[2], interval_max=lat[3], pipeline_type=lat[4],
-        BRAM_18K=totals.get("BRAM_18K"), DSP=totals.get("DSP"), FF=totals.get("FF"), LUT=totals.get("LUT"),
-        URAM=totals.get("URAM"), available=available, modules=tuple(modules),
+        path=str(path),
+        format="rpt",
+        tool=tool,
+        tool_version=version,
+        top=top,
+        part=part,
+        target_clock_ns=target,
+        estimated_clock_ns=est,
+        clock_uncertainty_ns=unc,
+        latency_min=lat[0],
+        latency_max=lat[1],
+        interval_min=lat[2],
+        interval_max=lat[3],
+        pipeline_type=lat[4],
+        BRAM_18K=totals.get("BRAM_18K"),
+        DSP=totals.get("DSP"),
+        FF=totals.get("FF"),
+        LUT=totals.get("LUT"),
+        URAM=totals.get("URAM"),
+        available=available,
+        modules=tuple(modules),
     )
 
 
@@ -277,9 +330,22 @@ def _merge_instances(mods: list[ModuleFigures], res: dict) -> list[ModuleFigures
     for m in mods:
         r = res.get(m.instance, {})
         seen.add(m.instance)
-        out.append(ModuleFigures(m.instance, m.module, m.latency_min, m.latency_max, m.interval_min,
-                                 m.interval_max, m.pipeline_type, r.get("BRAM_18K"), r.get("DSP"), r.get("FF"),
-                                 r.get("LUT"), r.get("URAM")))
+        out.append(
+            ModuleFigures(
+                m.instance,
+                m.module,
+                m.latency_min,
+                m.latency_max,
+                m.interval_min,
+                m.interval_max,
+                m.pipeline_type,
+                r.get("BRAM_18K"),
+                r.get("DSP"),
+                r.get("FF"),
+                r.get("LUT"),
+                r.get("URAM"),
+            )
+        )
     return out
 
 
@@ -300,21 +366,49 @@ def _parse_summary(path: str, text: str, tool, version, top, part) -> CsynthRepo
             continue
         # columns: name, issue, slack, latency cycles, latency ns, iteration latency, interval, trip count,
         #          pipelined, BRAM, DSP, FF, LUT, URAM
-        fig = ModuleFigures(name, name, _int(row[3]), _int(row[3]), _int(row[6]), _int(row[6]),
-                            row[8] or None, _dash(row[9]), _dash(row[10]), _dash(row[11]), _dash(row[12]),
-                            _dash(row[13]))
+        fig = ModuleFigures(
+            name,
+            name,
+            _int(row[3]),
+            _int(row[3]),
+            _int(row[6]),
+            _int(row[6]),
+            row[8] or None,
+            _dash(row[9]),
+            _dash(row[10]),
+            _dash(row[11]),
+            _dash(row[12]),
+            _dash(row[13]),
+        )
         if top_fig is None:
             top_fig = fig
         elif row[0].startswith("+ ") or row[0].startswith(" + "):
             mods.append(fig)
     if top_fig is None:
         raise DataError(f"{path}: Synthesis Summary report without a module table")
-    return CsynthReport(path=path, format="summary-rpt", tool=tool, tool_version=version, top=top, part=part,
-                        target_clock_ns=None, estimated_clock_ns=None, clock_uncertainty_ns=None,
-                        latency_min=top_fig.latency_min, latency_max=top_fig.latency_max,
-                        interval_min=top_fig.interval_min, interval_max=top_fig.interval_max,
-                        pipeline_type=top_fig.pipeline_type, BRAM_18K=top_fig.BRAM_18K, DSP=top_fig.DSP,
-                        FF=top_fig.FF, LUT=top_fig.LUT, URAM=top_fig.URAM, available={}, modules=tuple(mods))
+    return CsynthReport(
+        path=path,
+        format="summary-rpt",
+        tool=tool,
+        tool_version=version,
+        top=top,
+        part=part,
+        target_clock_ns=None,
+        estimated_clock_ns=None,
+        clock_uncertainty_ns=None,
+        latency_min=top_fig.latency_min,
+        latency_max=top_fig.latency_max,
+        interval_min=top_fig.interval_min,
+        interval_max=top_fig.interval_max,
+        pipeline_type=top_fig.pipeline_type,
+        BRAM_18K=top_fig.BRAM_18K,
+        DSP=top_fig.DSP,
+        FF=top_fig.FF,
+        LUT=top_fig.LUT,
+        URAM=top_fig.URAM,
+        available={},
+        modules=tuple(mods),
+    )
 
 
 def _dash(cell: str) -> int:
@@ -357,15 +451,26 @@ def parse_csynth_xml(path: Path | str, text: str | None = None) -> CsynthReport:
     # Vitis HLS (2020.1 onwards) writes the flow target into the XML; Vivado HLS never does.
     tool = "Vitis HLS" if root.find("UserAssignments/FlowTarget") is not None else "Vivado HLS"
     return CsynthReport(
-        path=str(path), format="xml", tool=tool, tool_version=version, top=find("UserAssignments/TopModelName"),
-        part=find("UserAssignments/Part"), target_clock_ns=_float(find("UserAssignments/TargetClockPeriod")),
+        path=str(path),
+        format="xml",
+        tool=tool,
+        tool_version=version,
+        top=find("UserAssignments/TopModelName"),
+        part=find("UserAssignments/Part"),
+        target_clock_ns=_float(find("UserAssignments/TargetClockPeriod")),
         estimated_clock_ns=_float(find("PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod")),
         clock_uncertainty_ns=_float(find("UserAssignments/ClockUncertainty")),
-        latency_min=num(lat + "Best-caseLatency"), latency_max=num(lat + "Worst-caseLatency"),
-        interval_min=num(lat + "Interval-min"), interval_max=num(lat + "Interval-max"),
+        latency_min=num(lat + "Best-caseLatency"),
+        latency_max=num(lat + "Worst-caseLatency"),
+        interval_min=num(lat + "Interval-min"),
+        interval_max=num(lat + "Interval-max"),
         pipeline_type=find("PerformanceEstimates/PipelineType"),
-        BRAM_18K=used.get("BRAM_18K"), DSP=used.get("DSP"), FF=used.get("FF"), LUT=used.get("LUT"),
-        URAM=used.get("URAM"), available=res("AvailableResources"),
+        BRAM_18K=used.get("BRAM_18K"),
+        DSP=used.get("DSP"),
+        FF=used.get("FF"),
+        LUT=used.get("LUT"),
+        URAM=used.get("URAM"),
+        available=res("AvailableResources"),
     )
 
 
@@ -424,10 +529,17 @@ def parse_vivado_utilization(path: Path | str, text: str | None = None) -> Vivad
     def as_int(k: str) -> int | None:
         return int(found[k]) if k in found else None
 
-    return VivadoUtilization(path=str(path), tool_version=ver.group(1).strip() if ver else None,
-                             device=dev.group(1) if dev else None, LUT=as_int("LUT"), FF=as_int("FF"),
-                             DSP=as_int("DSP"), BRAM_tile=found.get("BRAM_tile"), URAM=as_int("URAM"),
-                             available=avail)
+    return VivadoUtilization(
+        path=str(path),
+        tool_version=ver.group(1).strip() if ver else None,
+        device=dev.group(1) if dev else None,
+        LUT=as_int("LUT"),
+        FF=as_int("FF"),
+        DSP=as_int("DSP"),
+        BRAM_tile=found.get("BRAM_tile"),
+        URAM=as_int("URAM"),
+        available=avail,
+    )
 
 
 # ----------------------------------------------------------------------------------------------- discovery

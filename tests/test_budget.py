@@ -12,8 +12,16 @@ VU9P = resolve_part("xcvu9p")
 
 
 def _est(**kw):
-    base = {"latency_cycles": 10, "latency_ns": 50.0, "ii_cycles": 1, "lut": 100000, "ff": 20000, "dsp": 2000,
-            "bram_18k": 4, "uram": 0}
+    base = {
+        "latency_cycles": 10,
+        "latency_ns": 50.0,
+        "ii_cycles": 1,
+        "lut": 100000,
+        "ff": 20000,
+        "dsp": 2000,
+        "bram_18k": 4,
+        "uram": 0,
+    }
     base.update(kw)
     return base
 
@@ -39,8 +47,13 @@ def test_ii_with_time_multiplexing():
 
 
 def test_latency_and_resource_fail_with_negative_margin():
-    v = judge(_est(latency_ns=120.0, latency_cycles=24, dsp=6000), VU9P, clock_ns=5.0, latency_limit_ns=100.0,
-              max_fraction={"dsp": 0.5})
+    v = judge(
+        _est(latency_ns=120.0, latency_cycles=24, dsp=6000),
+        VU9P,
+        clock_ns=5.0,
+        latency_limit_ns=100.0,
+        max_fraction={"dsp": 0.5},
+    )
     assert not v.passed
     assert v.check("latency_ns").margin == -20.0
     assert v.check("dsp").margin == pytest.approx(3420 - 6000)

@@ -28,7 +28,12 @@ def test_reader_turns_project_into_record_settings():
     fc1 = next(x for x in s["layers"] if x.get("name") == "fc1")
     assert (fc1["n_in"], fc1["n_out"], fc1["n_zeros"], fc1["weight_t"]) == (16, 32, 128, "ap_fixed<16,6>")
     assert [c.split("<")[0] for c in s["top_calls"] if "load_weights" not in c] == [
-        "nnet::dense", "nnet::relu", "nnet::normalize", "nnet::dense", "nnet::softmax"]
+        "nnet::dense",
+        "nnet::relu",
+        "nnet::normalize",
+        "nnet::dense",
+        "nnet::softmax",
+    ]
     calls = build_calls(s)
     assert calls[0].input.width == 16 and calls[0].prec("accum_t").width == 37
 
@@ -46,8 +51,18 @@ def test_estimate_project_vitis_parallel():
     assert 0.4 * 384 < fc1.dsp < 0.9 * 384
     d = est.to_dict()
     json.dumps(d)
-    assert set(d) == {"latency_cycles", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram_18k", "uram",
-                      "per_layer", "source"}
+    assert set(d) == {
+        "latency_cycles",
+        "latency_ns",
+        "ii_cycles",
+        "lut",
+        "ff",
+        "dsp",
+        "bram_18k",
+        "uram",
+        "per_layer",
+        "source",
+    }
     assert "calibration records" in d["source"]
 
 
@@ -147,8 +162,19 @@ def test_records_use_settings_only_and_cover_stock_io_parallel():
     # results never leak into a prediction: scrambling them changes nothing
     rec = copy.deepcopy(stock_par[0])
     before = estimate_record(rec)
-    for key in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "latency_min_cycles", "interval_max",
-                "interval_min", "estimated_clock_ns", "clock_uncertainty_ns", "vivado_synth"):
+    for key in (
+        "LUT",
+        "FF",
+        "DSP",
+        "BRAM_18K",
+        "latency_max_cycles",
+        "latency_min_cycles",
+        "interval_max",
+        "interval_min",
+        "estimated_clock_ns",
+        "clock_uncertainty_ns",
+        "vivado_synth",
+    ):
         rec[key] = 123456789
     assert estimate_record(rec) == before
 
@@ -161,11 +187,18 @@ def test_fresh_hls4ml_project(tmp_path):
     hls4ml = pytest.importorskip("hls4ml")
     import keras
 
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name="d1"),
-                              keras.layers.Activation("relu", name="r1")])
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4, name="d1"), keras.layers.Activation("relu", name="r1")]
+    )
     cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vivado")
-    hm = hls4ml.converters.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "p"),
-                                                    backend="Vivado", io_type="io_parallel", part="xcku15p-ffve1517-2-e")
+    hm = hls4ml.converters.convert_from_keras_model(
+        model,
+        hls_config=cfg,
+        output_dir=str(tmp_path / "p"),
+        backend="Vivado",
+        io_type="io_parallel",
+        part="xcku15p-ffve1517-2-e",
+    )
     hm.write()
     est = estimate_project(tmp_path / "p")
     assert [x.name for x in est.per_layer] == ["d1", "r1"]

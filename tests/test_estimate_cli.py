@@ -40,13 +40,30 @@ def test_estimate_errors(tmp_path):
 
 def test_estimate_records(tmp_path):
     src = tmp_path / "in.jsonl"
-    rec = {"id": "r1", "part": "xcvu9p-flga2104-2L-e", "target_clock_ns": 5.0, "hls_tool": "Vitis HLS",
-           "io_type": ["io_parallel"], "tcl_config_lines": [],
-           "layers": [{"base": "dense_config", "name": "d", "n_in": 8, "n_out": 4, "n_zeros": 0, "reuse_factor": 1,
-                       "strategy": "latency", "weight_t": "ap_fixed<8,3>", "accum_t": "ap_fixed<20,8>",
-                       "config": "config2"}],
-           "typedefs": {"input_t": "ap_fixed<10,4>", "layer2_t": "ap_fixed<20,8>"},
-           "top_calls": ["nnet::dense<input_t, layer2_t, config2>"]}
+    rec = {
+        "id": "r1",
+        "part": "xcvu9p-flga2104-2L-e",
+        "target_clock_ns": 5.0,
+        "hls_tool": "Vitis HLS",
+        "io_type": ["io_parallel"],
+        "tcl_config_lines": [],
+        "layers": [
+            {
+                "base": "dense_config",
+                "name": "d",
+                "n_in": 8,
+                "n_out": 4,
+                "n_zeros": 0,
+                "reuse_factor": 1,
+                "strategy": "latency",
+                "weight_t": "ap_fixed<8,3>",
+                "accum_t": "ap_fixed<20,8>",
+                "config": "config2",
+            }
+        ],
+        "typedefs": {"input_t": "ap_fixed<10,4>", "layer2_t": "ap_fixed<20,8>"},
+        "top_calls": ["nnet::dense<input_t, layer2_t, config2>"],
+    }
     bad = dict(rec, id="r2", top_calls=["nnet::gru<input_t, layer2_t, config9>"])
     src.write_text(json.dumps(rec) + "\n" + json.dumps(bad) + "\n")
     out = tmp_path / "pred.jsonl"
@@ -58,8 +75,20 @@ def test_estimate_records(tmp_path):
 
 
 def test_report_refresh_with_csynth(tmp_path):
-    rpt_dir = (CALIB / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging" /
-               "hls4ml_prj" / "DSP_reuse1" / "myproject_prj" / "solution1" / "syn" / "report")
+    rpt_dir = (
+        CALIB
+        / "raw"
+        / "ArgyKokk_hls4ml_MLP_estimator"
+        / "72e2e22e6a"
+        / "HLS_MLPs"
+        / "jet_tagging"
+        / "hls4ml_prj"
+        / "DSP_reuse1"
+        / "myproject_prj"
+        / "solution1"
+        / "syn"
+        / "report"
+    )
     out = tmp_path / "out"
     shutil.copytree(FIX, out / "hls")
     if rpt_dir.is_dir():
@@ -92,15 +121,29 @@ def test_synthesis_runs_and_reports_parse(tmp_path):
 
 
 def test_report_rejudges_budget_on_estimate_and_csynth(tmp_path):
-    rpt_dir = (CALIB / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging" /
-               "hls4ml_prj" / "DSP_reuse100" / "myproject_prj" / "solution1" / "syn" / "report")
+    rpt_dir = (
+        CALIB
+        / "raw"
+        / "ArgyKokk_hls4ml_MLP_estimator"
+        / "72e2e22e6a"
+        / "HLS_MLPs"
+        / "jet_tagging"
+        / "hls4ml_prj"
+        / "DSP_reuse100"
+        / "myproject_prj"
+        / "solution1"
+        / "syn"
+        / "report"
+    )
     if not rpt_dir.is_dir():
         pytest.skip("calibration data (../shared/calibration) not present")
     out = tmp_path / "out"
     shutil.copytree(FIX, out / "hls")
     shutil.copytree(rpt_dir, out / "hls" / "myproject_prj" / "solution1" / "syn" / "report")
-    spec = {"budget": {"tm_period": 1, "latency_ns": 500.0, "max_fraction": {"lut": 0.5, "dsp": 0.5}},
-            "hls": {"clock_ns": 3.33}}
+    spec = {
+        "budget": {"tm_period": 1, "latency_ns": 500.0, "max_fraction": {"lut": 0.5, "dsp": 0.5}},
+        "hls": {"clock_ns": 3.33},
+    }
     (out / "report.json").write_text(json.dumps({"spec": spec, "verdict": {"budget_pass": None}}))
     res = CliRunner().invoke(main, ["report", str(out)])
     assert res.exit_code == 0, res.output

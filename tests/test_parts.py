@@ -34,7 +34,10 @@ def test_unknown_part_lists_known_names():
 def test_published_device_totals():
     # published.md: VU9P and VU13P/U250 totals.
     assert (resolve_part("xcvu9p").ff, resolve_part("xcvu9p").dsp, resolve_part("xcvu9p").bram_18k) == (
-        2364480, 6840, 4320)
+        2364480,
+        6840,
+        4320,
+    )
     u250 = resolve_part("xcu250")
     assert (u250.lut, u250.ff, u250.dsp, u250.bram_18k, u250.uram) == (1728000, 3456000, 12288, 5376, 1280)
 

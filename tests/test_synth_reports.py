@@ -15,14 +15,26 @@ from codesign.synth_reports import (
 )
 
 CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
-pytestmark = pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(),
-                                reason="calibration data (../shared/calibration) not present")
+pytestmark = pytest.mark.skipif(
+    not (CALIB / "hls_reports.jsonl").exists(), reason="calibration data (../shared/calibration) not present"
+)
 
-FIELDS = (("latency_min_cycles", "latency_min"), ("latency_max_cycles", "latency_max"),
-          ("interval_min", "interval_min"), ("interval_max", "interval_max"), ("BRAM_18K", "BRAM_18K"),
-          ("DSP", "DSP"), ("FF", "FF"), ("LUT", "LUT"), ("URAM", "URAM"), ("part", "part"),
-          ("hls_tool_version", "tool_version"), ("target_clock_ns", "target_clock_ns"),
-          ("estimated_clock_ns", "estimated_clock_ns"), ("clock_uncertainty_ns", "clock_uncertainty_ns"))
+FIELDS = (
+    ("latency_min_cycles", "latency_min"),
+    ("latency_max_cycles", "latency_max"),
+    ("interval_min", "interval_min"),
+    ("interval_max", "interval_max"),
+    ("BRAM_18K", "BRAM_18K"),
+    ("DSP", "DSP"),
+    ("FF", "FF"),
+    ("LUT", "LUT"),
+    ("URAM", "URAM"),
+    ("part", "part"),
+    ("hls_tool_version", "tool_version"),
+    ("target_clock_ns", "target_clock_ns"),
+    ("estimated_clock_ns", "estimated_clock_ns"),
+    ("clock_uncertainty_ns", "clock_uncertainty_ns"),
+)
 
 
 def _records():
@@ -92,8 +104,11 @@ def test_every_report_file_under_raw_parses():
 
 
 def test_per_module_figures():
-    rec = next(r for r in _records() if r["id"].startswith("ArgyKokk/hls4ml_MLP_estimator::HLS_MLPs/jet_tagging/"
-                                                         "hls4ml_prj/DSP_reuse1::"))
+    rec = next(
+        r
+        for r in _records()
+        if r["id"].startswith("ArgyKokk/hls4ml_MLP_estimator::HLS_MLPs/jet_tagging/hls4ml_prj/DSP_reuse1::")
+    )
     rep = parse_csynth(_base(rec) / rec["report_path"].replace(".xml", ".rpt"))
     dense2 = next(m for m in rep.modules if "config2_s" in m.module)
     assert (dense2.latency_max, dense2.interval_max, dense2.DSP, dense2.FF, dense2.LUT) == (6, 1, 247, 22630, 19760)

@@ -73,12 +73,19 @@ def register(main: click.Group) -> None:
     @click.argument("project_dir", required=False, type=click.Path(path_type=Path))
     @click.option("--part", "part_name", help="FPGA part (short or full name); default: the project's part.")
     @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON instead of a table.")
-    @click.option("--records", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Predict calibration-schema records (JSONL) instead of a project.")
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-                  help="With --records: predictions JSONL. With a project: where to write estimate.json.")
-    def estimate_cmd(project_dir: Path | None, part_name: str | None, as_json: bool, records: Path | None,
-                     out: Path | None) -> None:
+    @click.option(
+        "--records",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Predict calibration-schema records (JSONL) instead of a project.",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="With --records: predictions JSONL. With a project: where to write estimate.json.",
+    )
+    def estimate_cmd(
+        project_dir: Path | None, part_name: str | None, as_json: bool, records: Path | None, out: Path | None
+    ) -> None:
         """Estimate latency, II and resources of an hls4ml project per layer (no synthesis needed)."""
         if records is not None:
             if project_dir is not None:

@@ -19,23 +19,49 @@ from codesign.estimate.settings import read_project
 from codesign.parts import resolve_part
 from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports
 
-_COMPARE = (("latency_cycles", "latency_max"), ("ii_cycles", "interval_max"), ("lut", "LUT"), ("ff", "FF"),
-            ("dsp", "DSP"), ("bram_18k", "BRAM_18K"))
+_COMPARE = (
+    ("latency_cycles", "latency_max"),
+    ("ii_cycles", "interval_max"),
+    ("lut", "LUT"),
+    ("ff", "FF"),
+    ("dsp", "DSP"),
+    ("bram_18k", "BRAM_18K"),
+)
 
 
 def csynth_figures(rep: CsynthReport) -> dict[str, Any]:
     """Top-level C-synthesis figures with their source."""
-    return {"source": rep.path, "tool": rep.tool, "tool_version": rep.tool_version, "part": rep.part,
-            "target_clock_ns": rep.target_clock_ns, "estimated_clock_ns": rep.estimated_clock_ns,
-            "latency_cycles": rep.latency_max, "latency_min_cycles": rep.latency_min,
-            "ii_cycles": rep.interval_max, "lut": rep.LUT, "ff": rep.FF, "dsp": rep.DSP, "bram_18k": rep.BRAM_18K,
-            "uram": rep.URAM, "modules": [m.__dict__.copy() for m in rep.modules]}
+    return {
+        "source": rep.path,
+        "tool": rep.tool,
+        "tool_version": rep.tool_version,
+        "part": rep.part,
+        "target_clock_ns": rep.target_clock_ns,
+        "estimated_clock_ns": rep.estimated_clock_ns,
+        "latency_cycles": rep.latency_max,
+        "latency_min_cycles": rep.latency_min,
+        "ii_cycles": rep.interval_max,
+        "lut": rep.LUT,
+        "ff": rep.FF,
+        "dsp": rep.DSP,
+        "bram_18k": rep.BRAM_18K,
+        "uram": rep.URAM,
+        "modules": [m.__dict__.copy() for m in rep.modules],
+    }
 
 
 def vivado_figures(u: VivadoUtilization) -> dict[str, Any]:
     """Post-synthesis utilisation with its source."""
-    return {"source": u.path, "tool_version": u.tool_version, "device": u.device, "lut": u.LUT, "ff": u.FF,
-            "dsp": u.DSP, "bram_18k": u.BRAM_18K, "uram": u.URAM}
+    return {
+        "source": u.path,
+        "tool_version": u.tool_version,
+        "device": u.device,
+        "lut": u.LUT,
+        "ff": u.FF,
+        "dsp": u.DSP,
+        "bram_18k": u.BRAM_18K,
+        "uram": u.URAM,
+    }
 
 
 def differences(est: Estimate, figures: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +106,10 @@ def refresh(out_dir: Path) -> dict:
         synthesis["vivado_synth"] = figs
         synthesis["estimate_vs_vivado_synth"] = differences(est, figs)
     if found.csynth is None and found.vivado_synth is None:
-        synthesis["note"] = (f"no C-synthesis or Vivado report under {project}; run the HLS tool "
-                             f"(cd {project} && vitis_hls -f build_prj.tcl) or `codesign build --synth`")
+        synthesis["note"] = (
+            f"no C-synthesis or Vivado report under {project}; run the HLS tool "
+            f"(cd {project} && vitis_hls -f build_prj.tcl) or `codesign build --synth`"
+        )
     report["synthesis"] = synthesis
 
     budget_spec = (report.get("spec") or {}).get("budget") if isinstance(report.get("spec"), dict) else None
@@ -90,9 +118,12 @@ def refresh(out_dir: Path) -> dict:
 
         hls_spec = (report.get("spec") or {}).get("hls") or {}
         clock = float(hls_spec.get("clock_ns") or read_project(project)["target_clock_ns"])
-        kwargs = {"clock_ns": clock, "tm_period": int(budget_spec.get("tm_period", 1)),
-                  "latency_limit_ns": budget_spec.get("latency_ns"),
-                  "max_fraction": dict(budget_spec.get("max_fraction") or {})}
+        kwargs = {
+            "clock_ns": clock,
+            "tm_period": int(budget_spec.get("tm_period", 1)),
+            "latency_limit_ns": budget_spec.get("latency_ns"),
+            "max_fraction": dict(budget_spec.get("max_fraction") or {}),
+        }
         report["budget"] = judge(est, part, **kwargs).to_dict()
         if "csynth" in synthesis:
             # the same checks on the C-synthesis figures; its estimated clock gives the achievable clock
@@ -116,8 +147,10 @@ def register(main: click.Group) -> None:
         """Refresh report.json/report.md: estimate, C-synthesis and Vivado figures, and their differences."""
         rep = refresh(project_dir)
         syn = rep.get("synthesis") or {}
-        click.echo(f"estimate: latency {rep['estimate']['latency_cycles']} cycles, LUT {rep['estimate']['lut']}, "
-                   f"DSP {rep['estimate']['dsp']}")
+        click.echo(
+            f"estimate: latency {rep['estimate']['latency_cycles']} cycles, LUT {rep['estimate']['lut']}, "
+            f"DSP {rep['estimate']['dsp']}"
+        )
         for key in ("csynth", "vivado_synth"):
             if key in syn:
                 s = syn[key]

@@ -20,8 +20,18 @@ from codesign.precision import FixedPrecision
 _AP_RE = re.compile(r"ap_u?(?:fixed|int)\s*<[^<>]*>|(?<![\w])u?fixed\s*<[^<>]*>")
 
 #: nnet:: functions that are no hardware of their own (weight loading in C simulation, I/O helpers).
-IGNORED_CALLS = ("print_full_result", "load_weights_from_txt", "load_compressed_weights_from_txt", "load_exponent_weights_from_txt",
-                 "print_result", "hls_stream_debug", "save_layer_output", "array", "copy_data", "fill_zero")
+IGNORED_CALLS = (
+    "print_full_result",
+    "load_weights_from_txt",
+    "load_compressed_weights_from_txt",
+    "load_exponent_weights_from_txt",
+    "print_result",
+    "hls_stream_debug",
+    "save_layer_output",
+    "array",
+    "copy_data",
+    "fill_zero",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +72,14 @@ def element_precision(type_text: Any) -> FixedPrecision | None:
         return None
 
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
-        ast.Div: operator.truediv, ast.Mod: operator.mod}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+}
 
 
 def eval_constant(config: dict, key: str, default: float | None = None, _depth: int = 0) -> float | None:
@@ -121,8 +137,10 @@ def _pack_size(type_text: str) -> int:
         return 1
 
 
-_ELEMENTWISE = re.compile(r"^(relu|leaky_relu|hard_|sigmoid|tanh|elu|selu|softplus|softsign|softmax|linear|"
-                          r"binary_tanh|ternary_tanh|prelu|normalize)")
+_ELEMENTWISE = re.compile(
+    r"^(relu|leaky_relu|hard_|sigmoid|tanh|elu|selu|softplus|softsign|softmax|linear|"
+    r"binary_tanh|ternary_tanh|prelu|normalize)"
+)
 
 
 def _output_size(cfg: dict) -> int | None:
@@ -167,6 +185,9 @@ def build_calls(settings: dict) -> list[LayerCall]:
             # element-wise layer whose config struct the settings lack: its size is the previous output's
             cfg["n_in"] = prev_out
         prev_out = _output_size(cfg) or (cfg.get("n_in") if _ELEMENTWISE.search(func) else None)
-        calls.append(LayerCall(name=name, function=func, config=cfg, input=inp, output=out, io_type=io,
-                               extra_inputs=extra, pack=pack))
+        calls.append(
+            LayerCall(
+                name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack
+            )
+        )
     return calls

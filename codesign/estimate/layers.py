@@ -51,8 +51,19 @@ class DotProductModel:
 
     multipliers = MultiplierMap()
 
-    def predict(self, n_in: int, n_out: int, nnz: int, wd: int, ww: int, acc_w: int, rf: int,
-                ctx: Context, *, zeros_skipped: bool = True) -> LayerEstimate:
+    def predict(
+        self,
+        n_in: int,
+        n_out: int,
+        nnz: int,
+        wd: int,
+        ww: int,
+        acc_w: int,
+        rf: int,
+        ctx: Context,
+        *,
+        zeros_skipped: bool = True,
+    ) -> LayerEstimate:
         """Latency, II and resources of the bank; ``nnz`` non-zero products, reuse factor ``rf``."""
         rf = max(1, rf)
         terms = max(1, round(nnz / max(n_out, 1)))
@@ -161,8 +172,9 @@ class ConvEstimator:
         wd, ww = _w(call.input), _w(call.prec("weight_t"))
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         strategy = str(call.config.get("strategy", "latency")).lower()
-        kern = self.core.predict(k_in, n_out, nnz, wd, ww, acc, rf, ctx,
-                                 zeros_skipped=not strategy.startswith("resource"))
+        kern = self.core.predict(
+            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource")
+        )
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every RF cycles
@@ -177,15 +189,36 @@ class ConvEstimator:
         # the output pixels are computed in n_partitions sequential groups, each at the kernel's interval
         ii = partitions * (kern.ii_cycles or rf)
         latency = (kern.latency_cycles or 0) + ii
-        return LayerEstimate(call.name, "conv/parallel", latency, ii, (kern.lut or 0) * copies,
-                             (kern.ff or 0) * copies, (kern.dsp or 0) * copies, 0)
+        return LayerEstimate(
+            call.name,
+            "conv/parallel",
+            latency,
+            ii,
+            (kern.lut or 0) * copies,
+            (kern.ff or 0) * copies,
+            (kern.dsp or 0) * copies,
+            0,
+        )
 
 
 class ActivationEstimator:
     """ReLU-like (compare/select), table-based (sigmoid, tanh, softmax ...) activations."""
 
-    SIMPLE = ("relu", "leaky_relu", "thresholded_relu", "relu6", "relu1", "hard_sigmoid", "hard_tanh", "linear",
-              "binary_tanh", "ternary_tanh", "clipped_relu", "prelu", "elu_simple")
+    SIMPLE = (
+        "relu",
+        "leaky_relu",
+        "thresholded_relu",
+        "relu6",
+        "relu1",
+        "hard_sigmoid",
+        "hard_tanh",
+        "linear",
+        "binary_tanh",
+        "ternary_tanh",
+        "clipped_relu",
+        "prelu",
+        "elu_simple",
+    )
     TABLE = ("sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "gelu", "swish")
 
     def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
@@ -220,8 +253,9 @@ class ActivationEstimator:
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
-            return self._stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, _i(lut), _i(ff), dsp, bram),
-                                stream)
+            return self._stream(
+                call, n, LayerEstimate(call.name, "softmax", lat, 1, _i(lut), _i(ff), dsp, bram), stream
+            )
         if f in self.TABLE:
             table = int(call.num("table_size", 1024) or 1024)
             tw = _w(call.prec("table_t"), 18)
@@ -238,8 +272,9 @@ class ActivationEstimator:
             return est
         # io_stream: one packed array (a pixel's channels) per cycle
         ii = max(1, math.ceil(n / max(call.pack, 1)))
-        return LayerEstimate(est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff,
-                             est.dsp, est.bram_18k)
+        return LayerEstimate(
+            est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff, est.dsp, est.bram_18k
+        )
 
 
 class BatchNormEstimator:
@@ -388,13 +423,18 @@ def estimator_for(call: LayerCall):
         return _BN
     if f.startswith(("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")):
         return _MERGE
-    if f.startswith(("zeropad", "flatten", "reshape", "repack", "transpose", "resize_nearest", "clone_stream",
-                     "clone")):
+    if f.startswith(
+        ("zeropad", "flatten", "reshape", "repack", "transpose", "resize_nearest", "clone_stream", "clone")
+    ):
         return _PASS
     if not call.config and ("quantize" in f or "quantizer" in f):
         return _CAST
-    if base == "activ_config" or f in ActivationEstimator.SIMPLE or f in ActivationEstimator.TABLE or \
-            f.startswith("softmax"):
+    if (
+        base == "activ_config"
+        or f in ActivationEstimator.SIMPLE
+        or f in ActivationEstimator.TABLE
+        or f.startswith("softmax")
+    ):
         return _ACT
     return None
 

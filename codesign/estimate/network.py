@@ -71,9 +71,14 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         raise DataError(f"{settings.get('id')}: no target clock period in the settings")
     tool = settings.get("hls_tool")
     clock = make_clock(float(clock_ns), settings.get("clock_uncertainty"), tool)
-    ctx = Context(clock=clock, dsp_family=part.dsp_family, mul_impl=mul_impl(settings.get("tcl_config_lines")),
-                  tool=tool, tool_version=settings.get("hls_tool_version"),
-                  delay_factor=delay_factor(part.family, part.full_name))
+    ctx = Context(
+        clock=clock,
+        dsp_family=part.dsp_family,
+        mul_impl=mul_impl(settings.get("tcl_config_lines")),
+        tool=tool,
+        tool_version=settings.get("hls_tool_version"),
+        delay_factor=delay_factor(part.family, part.full_name),
+    )
     calls = build_calls(settings)
     if not calls:
         return Estimate(None, None, None, None, None, None, None, None, (), SOURCE)
@@ -102,8 +107,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     dsp = _sum([x.dsp for x in per_layer])
     bram = _sum([x.bram_18k for x in per_layer])
     latency_ns = None if latency is None else round(latency * clock.period_ns, 3)
-    return Estimate(latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None,
-                    tuple(per_layer), SOURCE)
+    return Estimate(
+        latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE
+    )
 
 
 def estimate_project(project_dir: Path, part: Part | None = None) -> Estimate:
@@ -111,8 +117,14 @@ def estimate_project(project_dir: Path, part: Part | None = None) -> Estimate:
     return estimate_settings(read_project(project_dir), part)
 
 
-_RESULT_KEYS = (("latency_max_cycles", "latency_cycles"), ("interval_max", "ii_cycles"), ("LUT", "lut"),
-                ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
+_RESULT_KEYS = (
+    ("latency_max_cycles", "latency_cycles"),
+    ("interval_max", "ii_cycles"),
+    ("LUT", "lut"),
+    ("FF", "ff"),
+    ("DSP", "dsp"),
+    ("BRAM_18K", "bram_18k"),
+)
 
 
 def estimate_record(record: dict) -> dict:

@@ -24,9 +24,17 @@ class LayerEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {"name": self.name, "kind": self.kind, "latency_cycles": self.latency_cycles,
-                "ii_cycles": self.ii_cycles, "lut": self.lut, "ff": self.ff, "dsp": self.dsp,
-                "bram_18k": self.bram_18k, "declined": self.declined}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "latency_cycles": self.latency_cycles,
+            "ii_cycles": self.ii_cycles,
+            "lut": self.lut,
+            "ff": self.ff,
+            "dsp": self.dsp,
+            "bram_18k": self.bram_18k,
+            "declined": self.declined,
+        }
 
 
 def declined(name: str, kind: str, reason: str) -> LayerEstimate:
@@ -51,10 +59,18 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form with exactly the dataclass fields."""
-        return {"latency_cycles": self.latency_cycles, "latency_ns": self.latency_ns,
-                "ii_cycles": self.ii_cycles, "lut": self.lut, "ff": self.ff, "dsp": self.dsp,
-                "bram_18k": self.bram_18k, "uram": self.uram,
-                "per_layer": [x.to_dict() for x in self.per_layer], "source": self.source}
+        return {
+            "latency_cycles": self.latency_cycles,
+            "latency_ns": self.latency_ns,
+            "ii_cycles": self.ii_cycles,
+            "lut": self.lut,
+            "ff": self.ff,
+            "dsp": self.dsp,
+            "bram_18k": self.bram_18k,
+            "uram": self.uram,
+            "per_layer": [x.to_dict() for x in self.per_layer],
+            "source": self.source,
+        }
 
     @property
     def declined(self) -> tuple[str, ...]:

@@ -21,9 +21,24 @@ from codesign.errors import DataError, SpecError
 
 #: The keys of a record that the estimator may read: settings only, never results.
 SETTING_KEYS = (
-    "id", "part", "target_clock_ns", "clock_uncertainty", "hls_tool", "hls_tool_version", "io_type", "strategy",
-    "reuse_factors", "precisions", "layers", "typedefs", "defines", "top_calls", "tcl_config_lines",
-    "model_shape", "weight_sparsity", "available",
+    "id",
+    "part",
+    "target_clock_ns",
+    "clock_uncertainty",
+    "hls_tool",
+    "hls_tool_version",
+    "io_type",
+    "strategy",
+    "reuse_factors",
+    "precisions",
+    "layers",
+    "typedefs",
+    "defines",
+    "top_calls",
+    "tcl_config_lines",
+    "model_shape",
+    "weight_sparsity",
+    "available",
 )
 
 
@@ -47,8 +62,9 @@ class _TolerantLoader(yaml.SafeLoader):
     """Safe YAML loader that reads hls4ml's ``!keras_model 'path'`` style tags as plain strings."""
 
 
-_TolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node)
-                                      if isinstance(node, yaml.ScalarNode) else None)
+_TolerantLoader.add_multi_constructor(
+    "!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+)
 
 
 # ------------------------------------------------------------------------------------------------ C++ parsing
@@ -85,7 +101,7 @@ def _value(text: str) -> Any:
     if re.fullmatch(r"-?\d+\.\d*(?:[eE]-?\d+)?", text):
         return float(text)
     if text.startswith("nnet::"):
-        return text[len("nnet::"):]
+        return text[len("nnet::") :]
     return text
 
 
@@ -138,8 +154,8 @@ def parse_top_calls(text: str) -> list[str]:
             i += 1
         if depth:
             continue
-        args = ", ".join(split_template_args(text[start:i - 1]))
-        if not re.match(r"\s*\(", text[i:i + 5]):
+        args = ", ".join(split_template_args(text[start : i - 1]))
+        if not re.match(r"\s*\(", text[i : i + 5]):
             continue  # a type such as nnet::array<...>, not a call
         calls.append(f"nnet::{m.group(1)}<{args}>")
     return calls
@@ -147,8 +163,12 @@ def parse_top_calls(text: str) -> list[str]:
 
 def _tcl_settings(text: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, pat in (("part", r"set\s+part\s+\"?([\w\-]+)\"?"), ("clock", r"set\s+clock_period\s+([\d.]+)"),
-                     ("uncertainty", r"set\s+clock_uncertainty\s+([\d.]+%?)"), ("backend", r"set\s+backend\s+\"?(\w+)")):
+    for key, pat in (
+        ("part", r"set\s+part\s+\"?([\w\-]+)\"?"),
+        ("clock", r"set\s+clock_period\s+([\d.]+)"),
+        ("uncertainty", r"set\s+clock_uncertainty\s+([\d.]+%?)"),
+        ("backend", r"set\s+backend\s+\"?(\w+)"),
+    ):
         m = re.search(pat, text)
         if m:
             out[key] = m.group(1)
@@ -158,9 +178,11 @@ def _tcl_settings(text: str) -> dict[str, Any]:
     m = re.search(r"set_part\s+\{?([\w\-]+)", text)
     if m and "part" not in out and not m.group(1).startswith("$"):
         out["part"] = m.group(1)
-    out["config_lines"] = [ln.strip() for ln in text.splitlines()
-                           if re.match(r"\s*(config_\w+|set\s+clock_uncertainty|set_clock_uncertainty|catch\s*\{config_)",
-                                       ln)]
+    out["config_lines"] = [
+        ln.strip()
+        for ln in text.splitlines()
+        if re.match(r"\s*(config_\w+|set\s+clock_uncertainty|set_clock_uncertainty|catch\s*\{config_)", ln)
+    ]
     return out
 
 
@@ -216,14 +238,17 @@ def read_project(project_dir: Path | str) -> dict:
     part = tcl.get("part") or config.get("Part")
     clock = tcl.get("clock") or config.get("ClockPeriod")
     if part is None or clock is None:
-        raise DataError(f"{root}: cannot find the part and clock (looked in project.tcl, build_prj.tcl, "
-                        "hls4ml_config.yml)")
+        raise DataError(
+            f"{root}: cannot find the part and clock (looked in project.tcl, build_prj.tcl, hls4ml_config.yml)"
+        )
     backend = str(config.get("Backend") or tcl.get("backend") or "Vivado").lower()
     tool = "Vitis HLS" if backend.startswith("vitis") else "Vivado HLS"
     if backend not in ("vivado", "vitis"):
         raise SpecError(f"{root}: backend '{backend}' is not estimated (accepted: Vivado, Vitis)")
     uncertainty = tcl.get("uncertainty") or config.get("ClockUncertainty")
-    io_types = sorted({str(x["io_type"]) for x in layers if "io_type" in x}) or [str(config.get("IOType", "io_parallel"))]
+    io_types = sorted({str(x["io_type"]) for x in layers if "io_type" in x}) or [
+        str(config.get("IOType", "io_parallel"))
+    ]
     strategies = sorted({str(x["strategy"]).lower() for x in layers if "strategy" in x})
     rfs = sorted({int(x["reuse_factor"]) for x in layers if isinstance(x.get("reuse_factor"), int)})
     n_w = n_z = 0

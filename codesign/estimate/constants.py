@@ -124,3 +124,28 @@ FIFO_SRL_MAX_DEPTH = 64
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
 #: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).
 POOL_STREAM_CYCLES_PER_PIXEL = 2
+
+# ---------------------------------------------------------------------------------------------- assumptions
+# Not fitted: structural values for parts of the model with no (or too little) per-layer data. They set the
+# order of magnitude; the benchmark's io_stream and Resource-strategy figures show how far that goes.
+#: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
+MUX_INPUTS_PER_LUT = 4
+#: Resource-strategy weight ROMs go to BRAM from this depth (= RF) or this many bits (4 x 36 Kb).
+ROM_BRAM_MIN_DEPTH = 64
+ROM_BRAM_MIN_BITS = 4 * 36864
+#: Cycles the Resource-strategy kernel adds for its accumulation loop set-up and write-back.
+RESOURCE_EXTRA_CYCLES = 2
+#: Cycles an io_stream process adds to read its first word and write its last.
+STREAM_EXTRA_CYCLES = 2
+#: io_stream conv/pool windows: LUTs per bit of the sliding window (shift registers, selects).
+WINDOW_LUT_PER_BIT = 1.5
+#: Conv line buffers move to BRAM once a row holds more than this many bits.
+LINEBUFFER_BRAM_MIN_BITS = 4096
+#: Table-lookup activations: address computation and ROM read, ns (7-series).
+T_TABLE_LOOKUP_NS = 4.0
+#: Comparators (max pooling, element-wise merge): one LUT per bit; half an adder's delay per level.
+LUT_PER_COMPARE_BIT = 1.0
+T_COMPARE_NS = 1.5
+#: io_stream padding/repacking processes: a fixed handful of control LUTs/FFs.
+STREAM_COPY_LUT = 100
+STREAM_COPY_FF = 100

@@ -105,7 +105,7 @@ class DotProductModel:
         sums = nnz if zeros_skipped else mults_per_cycle
         lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
-            lut += mults_per_cycle * wd * rf / 4
+            lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
         stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
         return LayerEstimate("", "", latency, ii, _i(lut), _i(ff), _i(dsp), 0)
@@ -135,9 +135,9 @@ class DenseEstimator:
         if resource:
             block = math.ceil(n_in * n_out / rf)
             # weights in a ROM of depth RF and width block*ww: BRAM once the ROM is deep enough
-            if rf >= 64 or block * ww * rf > 36864 * 4:
+            if rf >= K.ROM_BRAM_MIN_DEPTH or block * ww * rf > K.ROM_BRAM_MIN_BITS:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
-            latency = (est.latency_cycles or 0) + 2
+            latency = (est.latency_cycles or 0) + K.RESOURCE_EXTRA_CYCLES
         ii = est.ii_cycles
         if call.io_type == "io_stream":
             # the input array arrives as ceil(n_in / pack) stream words before the products can finish
@@ -179,10 +179,11 @@ class ConvEstimator:
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every RF cycles
             ii = int(ih * iw * max(1, rf))
-            latency = ii + (kern.latency_cycles or 0) + 2
-            lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * 1.5)
+            latency = ii + (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
+            lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * K.WINDOW_LUT_PER_BIT)
             ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)
-            bram = math.ceil(max(fh - 1, 0) * iw * n_chan * wd / 18432) if fh > 1 and iw * n_chan * wd > 4096 else 0
+            row_bits = iw * n_chan * wd
+            bram = math.ceil((fh - 1) * row_bits / 18432) if fh > 1 and row_bits > K.LINEBUFFER_BRAM_MIN_BITS else 0
             return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
         partitions = int(c("n_partitions", 1) or 1)
         copies = max(1, pixels // max(partitions, 1))
@@ -260,7 +261,7 @@ class ActivationEstimator:
             table = int(call.num("table_size", 1024) or 1024)
             tw = _w(call.prec("table_t"), 18)
             bram = math.ceil(n / 2) * math.ceil(table * tw / 18432)
-            lat = max(1, ctx.clock.cycles(4.0))
+            lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor))
             lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
             return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, bram), stream)
@@ -340,11 +341,13 @@ class PoolingEstimator:
         window = int(ph * pw)
         if call.io_type == "io_stream":
             ii = int(ih * iw) * K.POOL_STREAM_CYCLES_PER_PIXEL
-            lut = n_filt * window * w * 1.5
-            return LayerEstimate(call.name, "pooling/stream", ii + 2, ii, _i(lut), _i(n_filt * window * w), 0, 0)
+            lut = n_filt * window * w * K.WINDOW_LUT_PER_BIT
+            return LayerEstimate(
+                call.name, "pooling/stream", ii + K.STREAM_EXTRA_CYCLES, ii, _i(lut), _i(n_filt * window * w), 0, 0
+            )
         n_out = int(oh * ow * n_filt)
-        lut = n_out * (window - 1) * w * 1.0
-        lat = ctx.clock.cycles(tree_levels(window) * K.T_ADD_NS * 0.5 * ctx.delay_factor)
+        lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
+        lat = ctx.clock.cycles(tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor)
         return LayerEstimate(call.name, "pooling", lat, 1, _i(lut), _i(n_out * w if lat else 0), 0, 0)
 
 
@@ -367,7 +370,7 @@ class MergeEstimator:
             cost = self.multipliers.predict(_w(call.input), _w(call.input), ctx.dsp_family, ctx.mul_impl)
             dsp, lut = n * cost.dsp, n * (cost.lut + w)
         else:
-            dsp, lut = 0.0, n * w * 1.0
+            dsp, lut = 0.0, n * w * K.LUT_PER_COMPARE_BIT
         lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
         est = LayerEstimate(call.name, f, lat, 1, _i(lut), n * w if lat else 0, _i(dsp), 0)
         if call.io_type == "io_stream":
@@ -396,7 +399,7 @@ class PassThroughEstimator:
             return LayerEstimate(call.name, call.function, 0, 1, 0, 0, 0, 0)
         c = call.num
         n = int((c("out_height", 1) or 1) * (c("out_width", 0) or c("n_out", 0) or c("size", 0) or 1))
-        return LayerEstimate(call.name, call.function, n + 1, n, 100, 100, 0, 0)
+        return LayerEstimate(call.name, call.function, n + 1, n, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0)
 
 
 _DENSE = DenseEstimator()

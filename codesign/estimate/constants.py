@@ -71,11 +71,11 @@ STAGE_ROUNDING = 0.75
 #: 0-1 cycle at 3.65 ns where the same fan-in takes 5-8 on 7-series; factors above 0.2 would add cycles those
 #: reports do not have (upper bound, grid 0.15-0.5). Consistent with the published hls4ml tutorial (xcu250,
 #: 4 dense layers + softmax in 10 cycles). UltraScale (KU115) has no usable per-layer data: 0.5 is an
-#: interpolation, not a fit. Speed grade -1 is slower: MinhNguy3n (xc7z020-1) 64-input layer takes 9 cycles
-#: at 3.65 ns, 1.4x the -2 model.
+#: interpolation, not a fit. Speed grade -1 parts are slower: 1.2 is the typical -1/-2 ratio of the data
+#: sheets' switching characteristics, not a fit (MinhNguy3n, xc7z020-1, takes even longer than that).
 DELAY_FACTOR_ULTRASCALE_PLUS = 0.2
 DELAY_FACTOR_ULTRASCALE = 0.5
-DELAY_FACTOR_SPEED_GRADE_1 = 1.4
+DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
@@ -88,9 +88,9 @@ FF_SATURATION_STAGES = 5
 #: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu
 #: reports: kimhaneal11 1.75, ArgyKokk 2.2-2.7 (saturating outputs), MinhNguy3n 0.8, Lrozzy 0.5; median 1.3.
 LUT_PER_RELU_BIT = 1.3
-#: A ReLU is chained into the previous cycle when its delay fits: 0 cycles at >= 3.6 ns effective period,
-#: 1 cycle at 2.9 ns (ArgyKokk, kimhaneal11, MinhNguy3n, Lrozzy relu reports).
-T_RELU_NS = 3.3
+#: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns
+#: (ArgyKokk, xc7z007s-2), 0 at 3.65 ns on xc7z020-1 (MinhNguy3n) and at 4.38 ns: 2.91 < T_RELU < 3.04.
+T_RELU_NS = 3.0
 #: Element-wise io_stream layers handle one stream word (``pack`` elements) per cycle: LUT and FF per word
 #: bit. relu/stream reports: kendermag 970 LUT / (8 x 14 bit), RishThakkar 510 / (4 x 16), CestMerNeil
 #: 520 / (4 x 16) -> ~8; FF 3 per bit (same reports, median).

@@ -19,6 +19,9 @@ from pathlib import Path
 
 from codesign.errors import DataError
 
+#: Vivado HLS / Vitis HLS releases whose reports are under ../shared/calibration/raw (the test parses them all).
+CHECKED_VERSIONS = (2016.4, 2024.2)
+
 _RES_KEYS = {
     "BRAM_18K": "BRAM_18K",
     "BRAM": "BRAM_18K",
@@ -75,6 +78,21 @@ class CsynthReport:
     available: dict[str, int] = field(default_factory=dict)
     modules: tuple[ModuleFigures, ...] = ()
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Warnings about the report: a tool version the parser was not checked on, figures it lacks."""
+        out = []
+        year = _float(self.tool_version) if self.tool_version else None
+        if year is None or not CHECKED_VERSIONS[0] <= year <= CHECKED_VERSIONS[1]:
+            out.append(
+                f"{self.tool or 'HLS tool'} version {self.tool_version or 'unknown'} is outside the versions this "
+                f"parser was checked on ({CHECKED_VERSIONS[0]:g}-{CHECKED_VERSIONS[1]:g}); check the figures"
+            )
+        missing = [k for k in ("latency_max", "interval_max", "LUT", "FF", "DSP") if getattr(self, k) is None]
+        if missing:
+            out.append(f"not reported: {', '.join(missing)}")
+        return tuple(out)
+
     def to_dict(self) -> dict:
         """Plain-JSON form (modules included)."""
         out = {
@@ -103,6 +121,7 @@ class CsynthReport:
         }
         out["available"] = dict(self.available)
         out["modules"] = [m.__dict__.copy() for m in self.modules]
+        out["notes"] = list(self.notes)
         return out
 
 

@@ -100,6 +100,7 @@ def test_report_refresh_with_csynth(tmp_path):
     syn = rep["synthesis"]
     if rpt_dir.is_dir():
         assert syn["csynth"]["lut"] == 72661 and syn["csynth"]["source"].endswith("myproject_csynth.rpt")
+        assert syn["csynth"]["notes"] == []
         d = syn["estimate_vs_csynth"]["lut"]
         assert d["report"] == 72661 and d["difference"] == rep["estimate"]["lut"] - 72661
     else:

@@ -123,3 +123,13 @@ def test_not_a_report(tmp_path):
     with pytest.raises(DataError, match="not valid XML"):
         parse_csynth_xml(tmp_path / "x.xml", text="<a")
     assert find_reports(tmp_path).csynth is None
+
+
+def test_unknown_tool_version_is_flagged():
+    rec = _records()[1]
+    path = _base(rec) / rec["report_path"]
+    rep = parse_csynth(path)
+    assert rep.notes == ()
+    text = path.read_text().replace(rec["hls_tool_version"], "2031.1", 1)
+    other = parse_csynth_xml(path, text=text) if path.suffix == ".xml" else parse_csynth_rpt(path, text=text)
+    assert other.LUT == rep.LUT and any("2031.1" in n and "outside the versions" in n for n in other.notes)

@@ -46,6 +46,7 @@ def csynth_figures(rep: CsynthReport) -> dict[str, Any]:
         "dsp": rep.DSP,
         "bram_18k": rep.BRAM_18K,
         "uram": rep.URAM,
+        "notes": list(rep.notes),
         "modules": [m.__dict__.copy() for m in rep.modules],
     }
 

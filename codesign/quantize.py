@@ -4,7 +4,8 @@
 
 - ``Dense`` -> ``QDense`` and ``Conv1D`` -> ``QConv1D`` with ``quantized_bits(bits, integer, alpha=1)``
   kernel and bias quantizers (``alpha=1``: no per-channel scale, so hls4ml reproduces it bit for bit);
-- ReLU -> ``QActivation(quantized_relu(activation_bits, activation_integer))``;
+- ReLU -> ``QActivation(quantized_relu(activation_bits, activation_integer))``; a ReLU fused into a
+  Dense/Conv1D becomes that layer's ``quantized_relu`` activation;
 - the softmax stays a float ``Activation``; the logits layer's output is not quantized (hls4ml sizes it
   exactly from the weight and input types), so the logits can be compared bit for bit.
 
@@ -45,6 +46,12 @@ def custom_objects() -> dict:
 def _is_relu(layer) -> bool:
     cls = type(layer).__name__
     if cls == "ReLU":
+        cfg = layer.get_config()
+        if cfg.get("max_value") is not None or cfg.get("negative_slope", 0) or cfg.get("threshold", 0):
+            raise SpecError(
+                f"layer {layer.name!r}: ReLU with max_value/negative_slope/threshold has no quantized_relu "
+                f"mapping here (accepted: a plain ReLU)"
+            )
         return True
     return cls == "Activation" and layer.get_config()["activation"] == "relu"
 
@@ -75,8 +82,9 @@ def _check_overrides(model, q) -> None:
                 f"{key}: bits/integer set a kernel/bias quantizer; {name!r} is a {type(layer).__name__} "
                 f"without trainable weights (give activation_bits/activation_integer for an activation)"
             )
+        fused_relu = has_weights and layer.get_config().get("activation") == "relu"
         if (lq.activation_bits is not None or lq.activation_integer is not None) and not (
-            _is_relu(layer) or name in relu_after
+            _is_relu(layer) or name in relu_after or fused_relu
         ):
             raise SpecError(
                 f"{key}: activation_bits/activation_integer apply to a ReLU or the layer feeding one; "
@@ -115,15 +123,15 @@ def to_qkeras(float_model, q):
     def clone_fn(layer):
         cls = type(layer).__name__
         cfg = layer.get_config()
-        if cls == "Dense":
-            return QDense(
-                cfg["units"], use_bias=cfg["use_bias"], name=layer.name, trainable=layer.trainable,
-                **weight_quantizers(layer),
-            )  # fmt: skip
-        if cls == "Conv1D":
+        if cls in WEIGHT_LAYERS:
+            # A fused ReLU becomes the layer's quantized_relu activation (hls4ml splits it out again).
+            act = act_quantizer(layer) if cfg["activation"] == "relu" else None
+            common = {"use_bias": cfg["use_bias"], "name": layer.name, "trainable": layer.trainable, "activation": act}
+            if cls == "Dense":
+                return QDense(cfg["units"], **common, **weight_quantizers(layer))
             return QConv1D(
                 cfg["filters"], cfg["kernel_size"], strides=cfg["strides"], padding=cfg["padding"],
-                use_bias=cfg["use_bias"], name=layer.name, trainable=layer.trainable, **weight_quantizers(layer),
+                **common, **weight_quantizers(layer),
             )  # fmt: skip
         if _is_relu(layer):
             return QActivation(act_quantizer(layer), name=layer.name)
@@ -140,10 +148,11 @@ def to_qkeras(float_model, q):
                 f"layer {layer.name!r}: BatchNormalization has no bit-exact QKeras/hls4ml mapping here yet "
                 f"(accepted: models without it; set model.batchnorm: false, or quantize: null for a float build)"
             )
-        if type(layer).__name__ in WEIGHT_LAYERS and layer.get_config().get("activation") != "linear":
+        if type(layer).__name__ in WEIGHT_LAYERS and layer.get_config().get("activation") not in ("linear", "relu"):
             raise SpecError(
-                f"layer {layer.name!r}: fused activation {layer.get_config()['activation']!r}; put activations "
-                f"in their own Activation layers (accepted: relu -> quantized_relu, softmax)"
+                f"layer {layer.name!r}: fused activation {layer.get_config()['activation']!r}; put it in its own "
+                f"Activation layer (accepted fused: relu -> quantized_relu, linear; a softmax goes in its own "
+                f"Activation layer so the logits before it can be compared bit for bit)"
             )
     qmodel = keras.models.clone_model(float_model, clone_function=clone_fn)
     for layer in qmodel.layers:

@@ -89,11 +89,17 @@ def test_bad_overrides_name_the_key(pruned, layers, message):
         quantize.to_qkeras(model, Q.model_copy(update={"layers": layers}))
 
 
-def test_fused_activation_is_rejected():
+def test_fused_relu_becomes_the_layer_quantizer_and_softmax_is_rejected():
     inp = keras.Input((4,), name="inputs")
     model = keras.Model(inp, keras.layers.Dense(3, activation="relu", name="dense_1")(inp))
-    with pytest.raises(SpecError, match=r"'dense_1': fused activation 'relu'"):
-        quantize.to_qkeras(model, Q)
+    qm = quantize.to_qkeras(model, Q)
+    act = qm.get_layer("dense_1").activation
+    assert (type(act).__name__, act.bits, act.integer) == ("quantized_relu", 8, 3)
+    y = qm.predict(np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32), verbose=0)
+    assert FixedPrecision.from_qkeras(act).on_grid(y) and np.all(y >= 0)
+    soft = keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="dense_1")(inp))
+    with pytest.raises(SpecError, match=r"'dense_1': fused activation 'softmax'.*own Activation layer"):
+        quantize.to_qkeras(soft, Q)
 
 
 def test_qat_keeps_mask_and_weights_on_grid(pruned):

@@ -338,11 +338,17 @@ class CSim(Step):
         return ctx.spec.resolved()["check"] if ctx.spec is not None else None
 
     def run(self, ctx, state):
+        from concurrent.futures import ThreadPoolExecutor
+
         from codesign import csim
 
         project = state.project
         x = _check_inputs(ctx, state, project.input_precision)
-        project.compile()
+        # The two g++ builds are independent processes: run them side by side on the two cores.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
+            for job in jobs:
+                job.result()
         lib_out = np.asarray(project.predict(x), dtype=np.float64)
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
         tb_out = np.asarray(csim.run_csim(project, x, workers=workers), dtype=np.float64)

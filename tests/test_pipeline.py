@@ -111,3 +111,22 @@ def test_require_bit_exact():
     bad = replace(BuildState(), bit_accuracy={"exact": False, "n_mismatch": 3, "n_samples": 10, "reference": "QKeras"})
     with pytest.raises(BitAccuracyError, match="3 of 10"):
         require_bit_exact(bad)
+
+
+def test_up_to_date_build_reads_the_report_back(tmp_path, monkeypatch):
+    monkeypatch.setattr("codesign.pipeline.input_file_digests", lambda ctx: {})
+    config, runs = {"a": 1, "b": 1, "c": 1}, []
+    run_steps(_ctx(tmp_path), _steps(config, runs))
+    # no report.json yet: not up to date, cached steps are loaded and cheap ones rerun
+    runs.clear()
+    run_steps(_ctx(tmp_path), _steps(config, runs))
+    assert runs == ["cheap"]
+    (tmp_path / "report.json").write_text(json.dumps({"bit_accuracy": {"exact": True}, "notes": ["n"]}))
+    runs.clear()
+    state = run_steps(_ctx(tmp_path), _steps(config, runs))
+    assert runs == []
+    assert all(r.cached for r in state.records) and state.bit_accuracy == {"exact": True}
+    config["c"] = 2  # any change: not up to date any more
+    runs.clear()
+    run_steps(_ctx(tmp_path), _steps(config, runs))
+    assert runs == ["cheap", "c"]

@@ -87,10 +87,17 @@ def register(main: click.Group) -> None:
         except BitAccuracyError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             raise SystemExit(3) from None
-        verdict = state.budget.to_dict() if state.budget is not None else {}
+        verdict = _as_dict(state.budget)
         if fail_on_budget and not verdict.get("pass"):
             click.echo("codesign: the design does not fit the budget (see report.md)", err=True)
             raise SystemExit(4)
+
+
+def _as_dict(obj) -> dict:
+    """Result objects and their report.json form (an up-to-date build reads results back) alike."""
+    if obj is None:
+        return {}
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
 def _summary(ctx, state) -> None:
@@ -102,11 +109,11 @@ def _summary(ctx, state) -> None:
         click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
     else:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
-    m = (state.metrics or {}).get("firmware") or {}
+    m = _as_dict((state.metrics or {}).get("firmware"))
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")
     if state.budget is not None:
-        v = state.budget.to_dict()
+        v = _as_dict(state.budget)
         failed = [c["name"] for c in v.get("checks", []) if not c.get("pass")]
         click.echo(f"budget: {'PASS' if v.get('pass') else 'FAIL (' + ', '.join(failed) + ')'}")
     click.echo(f"report: {ctx.path('report.md')}")

@@ -179,7 +179,27 @@ def test_vae_quantizes_and_reloads(tmp_path):
     assert zoo.anomaly_score(*a).shape == (len(data.x_test),)
 
 
-def test_batchnorm_is_rejected_with_the_layer_name():
-    model = zoo.build_model(ModelSpec(family="mlp", hidden=(4,), batchnorm=True), (3,), 2)
-    with pytest.raises(SpecError, match=r"'dense_bn_1': BatchNormalization .*model.batchnorm: false"):
-        quantize.to_qkeras(model, Q)
+def test_batchnorm_is_folded_into_the_dense_before_it():
+    data = toy_data.flat(n=600)
+    model = zoo.build_model(ModelSpec(family="mlp", hidden=(8, 4), batchnorm=True), (8,), 3, seed=0)
+    model = train.train_float(model, data, TRAIN).model  # moving mean/variance away from 0/1
+    bn = model.get_layer("dense_bn_1")
+    assert not np.allclose(bn.moving_mean.numpy(), 0.0)
+    folded = quantize.fold_batchnorm(model)
+    assert types(folded)["dense_bn_1"] == "Activation"
+    assert "BatchNormalization" not in types(folded).values()
+    np.testing.assert_allclose(
+        folded.predict(data.x_test, verbose=0), model.predict(data.x_test, verbose=0), rtol=1e-4, atol=1e-6
+    )
+    qm = quantize.to_qkeras(model, Q)
+    assert types(qm)["dense_1"] == "QDense" and types(qm)["dense_bn_1"] == "Activation"
+    np.testing.assert_array_equal(qm.get_layer("dense_1").kernel.numpy(), folded.get_layer("dense_1").kernel.numpy())
+
+
+def test_batchnorm_after_an_activation_is_rejected_by_name():
+    inp = keras.Input((4,), name="inputs")
+    x = keras.layers.Dense(3, name="dense_1")(inp)
+    x = keras.layers.Activation("relu", name="relu_1")(x)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    with pytest.raises(SpecError, match=r"'bn': BatchNormalization can only be quantized folded"):
+        quantize.to_qkeras(keras.Model(inp, x), Q)

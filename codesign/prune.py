@@ -71,8 +71,10 @@ def schedule_steps(n_fit: int, batch_size: int, epochs: int, prune) -> tuple[int
     end = int(prune.end_fraction * steps)
     if end <= begin:
         raise SpecError(
-            f"prune.end_fraction ({prune.end_fraction}) must exceed prune.begin_fraction ({prune.begin_fraction}) "
-            f"by at least one of the {steps} training steps"
+            f"prune: the schedule has {steps} training steps ({epochs} prune.epochs x {math.ceil(n_fit / batch_size)} "
+            f"batches) and prune.begin_fraction {prune.begin_fraction} .. end_fraction {prune.end_fraction} leaves "
+            f"no step to prune over (accepted: end_fraction > begin_fraction by at least one step; raise "
+            f"prune.epochs or end_fraction)"
         )
     freq = min(int(prune.frequency), end - begin)
     end = begin + ((end - begin) // freq) * freq

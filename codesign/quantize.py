@@ -6,7 +6,7 @@
   kernel and bias quantizers (``alpha=1``: no per-channel scale, so hls4ml reproduces it bit for bit);
 - ReLU -> ``QActivation(quantized_relu(activation_bits, activation_integer))``; a ReLU fused into a
   Dense/Conv1D becomes that layer's ``quantized_relu`` activation;
-- BatchNormalization is folded into the Dense/Conv1D before it (a linear ``Activation`` keeps its name);
+- BatchNormalization is folded into the Dense/Conv1D before it (:mod:`codesign.fold`);
 - the softmax stays a float ``Activation``; the logits layer's output is not quantized (hls4ml sizes it
   exactly from the weight and input types), so the logits can be compared bit for bit.
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import SpecError
+from codesign.fold import WEIGHT_LAYERS, fold_batchnorm, producers
 from codesign.prune import masks, prunable_layers, sparsity_of
 from codesign.train import TrainResult, compile_model, fit, seed_everything
 
@@ -32,7 +33,6 @@ from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
 
 # 0/1 incidence matrices of the interaction network: exact in quantized_bits(2, 1) (values -2..1).
 FIXED_QUANTIZER = (2, 1)
-WEIGHT_LAYERS = ("Dense", "Conv1D")
 
 
 def custom_objects() -> dict:
@@ -57,20 +57,9 @@ def _is_relu(layer) -> bool:
     return cls == "Activation" and layer.get_config()["activation"] == "relu"
 
 
-def _producers(model) -> dict[str, str]:
-    """Name of the single layer feeding each layer (layers with several inputs are left out)."""
-    out = {}
-    for layer in model.layers:
-        for node in layer._inbound_nodes:
-            inbound = node.inbound_layers
-            if not isinstance(inbound, (list, tuple)):
-                out[layer.name] = inbound.name
-    return out
-
-
 def _check_overrides(model, q) -> None:
     layers = {layer.name: layer for layer in model.layers}
-    relu_after = {prod for name, prod in _producers(model).items() if _is_relu(layers[name])}
+    relu_after = {prod for name, prod in producers(model).items() if _is_relu(layers[name])}
     for name, lq in q.layers.items():
         key = f"quantize.layers.{name}"
         if name not in layers:
@@ -93,70 +82,6 @@ def _check_overrides(model, q) -> None:
             )
 
 
-def _fold_target(bn, layers: dict, producers: dict):
-    """The Dense/Conv1D that BatchNormalization ``bn`` can be folded into, or a SpecError saying why not."""
-    prod = layers.get(producers.get(bn.name, ""))
-    axis = bn.get_config()["axis"]
-    axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
-    ok = (
-        prod is not None
-        and type(prod).__name__ in WEIGHT_LAYERS
-        and prod.get_config()["activation"] == "linear"
-        and len(prod._outbound_nodes) == 1
-        and axis in (-1, len(bn.input_shape) - 1)
-    )
-    if not ok:
-        raise SpecError(
-            f"layer {bn.name!r}: BatchNormalization can only be quantized folded into the Dense/Conv1D right "
-            f"before it (no activation in between, no other consumer, last axis); set model.batchnorm: false, "
-            f"or quantize: null for a float build"
-        )
-    return prod
-
-
-def fold_batchnorm(model):
-    """A copy of ``model`` with each BatchNormalization folded into the Dense/Conv1D before it.
-
-    The folded layer gets ``W * g / sqrt(var + eps)`` and ``(b - mean) * g / sqrt(var + eps) + beta``; a
-    linear ``Activation`` keeps the BatchNormalization's name (hls4ml removes it). Returns ``model`` itself
-    when it has no BatchNormalization.
-    """
-    layers = {layer.name: layer for layer in model.layers}
-    producers = _producers(model)
-    folds = {}
-    for bn in (layer for layer in model.layers if type(layer).__name__ == "BatchNormalization"):
-        prod = _fold_target(bn, layers, producers)
-        scale = 1.0 / np.sqrt(bn.moving_variance.numpy().astype(np.float64) + bn.epsilon)
-        if bn.gamma is not None:
-            scale = scale * bn.gamma.numpy()
-        shift = bn.beta.numpy() if bn.beta is not None else 0.0
-        kernel = prod.kernel.numpy().astype(np.float64)
-        bias = prod.bias.numpy().astype(np.float64) if prod.use_bias else np.zeros(kernel.shape[-1])
-        folds[prod.name] = [
-            (kernel * scale).astype(np.float32),
-            ((bias - bn.moving_mean.numpy()) * scale + shift).astype(np.float32),
-        ]
-    if not folds:
-        return model
-    bn_names = {bn.name for bn in model.layers if type(bn).__name__ == "BatchNormalization"}
-
-    def clone_fn(layer):
-        if layer.name in bn_names:
-            return keras.layers.Activation("linear", name=layer.name)
-        cfg = layer.get_config()
-        if layer.name in folds:
-            cfg["use_bias"] = True
-        return layer.__class__.from_config(cfg)
-
-    folded = keras.models.clone_model(model, clone_function=clone_fn)
-    for layer in folded.layers:
-        if layer.name in folds:
-            layer.set_weights(folds[layer.name])
-        elif layer.name not in bn_names:
-            layer.set_weights(model.get_layer(layer.name).get_weights())
-    return folded
-
-
 def _pick(value, default):
     return default if value is None else value
 
@@ -168,7 +93,7 @@ def to_qkeras(float_model, q):
     """
     float_model = fold_batchnorm(float_model)
     _check_overrides(float_model, q)
-    producers = _producers(float_model)
+    feeds = producers(float_model)
     none = type("NoOverride", (), {"bits": None, "integer": None, "activation_bits": None, "activation_integer": None})
 
     def weight_quantizers(layer):
@@ -184,7 +109,7 @@ def to_qkeras(float_model, q):
 
     def act_quantizer(layer):
         own = q.layers.get(layer.name, none)
-        feed = q.layers.get(producers.get(layer.name, ""), none)
+        feed = q.layers.get(feeds.get(layer.name, ""), none)
         bits = _pick(own.activation_bits, _pick(feed.activation_bits, q.act_bits))
         integer = _pick(own.activation_integer, _pick(feed.activation_integer, q.act_integer))
         return quantized_relu(bits, integer)

@@ -10,7 +10,7 @@ from codesign import keras_env
 
 keras = keras_env.keras()
 
-from codesign import prune, quantize, train, zoo  # noqa: E402
+from codesign import fold, prune, quantize, train, zoo  # noqa: E402
 from codesign.errors import SpecError  # noqa: E402
 from codesign.precision import FixedPrecision  # noqa: E402
 from codesign.spec import LayerQuant, ModelSpec, PruneSpec, QuantizeSpec, TrainSpec  # noqa: E402
@@ -185,7 +185,7 @@ def test_batchnorm_is_folded_into_the_dense_before_it():
     model = train.train_float(model, data, TRAIN).model  # moving mean/variance away from 0/1
     bn = model.get_layer("dense_bn_1")
     assert not np.allclose(bn.moving_mean.numpy(), 0.0)
-    folded = quantize.fold_batchnorm(model)
+    folded = fold.fold_batchnorm(model)
     assert types(folded)["dense_bn_1"] == "Activation"
     assert "BatchNormalization" not in types(folded).values()
     np.testing.assert_allclose(

@@ -212,10 +212,13 @@ class Quantize(Step):
         return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
 
     def _active(self, ctx, state) -> bool:
-        return ctx.spec is not None and ctx.spec.quantize is not None and not _is_qkeras(state.float_model)
+        return (ctx.spec is not None and ctx.spec.quantize is not None and state.float_model is not None
+                and not _is_qkeras(state.float_model))  # fmt: skip
 
     def run(self, ctx, state):
         source = state.pruned_model or state.float_model
+        if source is None:
+            return state  # an hls4ml config: the convert step loads its model
         if not self._active(ctx, state):
             if _is_qkeras(source):
                 state = replace(state, qmodel=source)

@@ -91,3 +91,36 @@ def test_cli_build_exit_code_and_unknown_part(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert "xcfoo" in proc.stderr and "xcvu9p" in proc.stderr
+
+
+def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
+    """Bring your own model: a QKeras .h5 in a spec without data, and the same file via a plain hls4ml config."""
+    from tests import hls_models
+
+    model = hls_models.qmlp(6, seed=3)
+    model.save(tmp_path / "user_model.h5")
+
+    spec = {"name": "byo_h5", "model": {"file": "user_model.h5"}, "quantize": None, "check": {"n_samples": 400}}
+    _, state = run_build(write_spec(tmp_path, spec), part="xcvu13p", out=tmp_path / "h5", force=False, synth=False,
+                         echo=quiet)  # fmt: skip
+    assert state.data is None and state.bit_accuracy["exact"] is True
+    assert state.bit_accuracy["n_samples"] == 400
+    assert any("random inputs" in n for n in state.notes)
+
+    config = {
+        "KerasH5": "user_model.h5",
+        "OutputDir": "ignored_by_codesign",
+        "ProjectName": "byo",
+        "XilinxPart": "xcvu9p-flga2104-2L-e",
+        "ClockPeriod": 4,
+        "IOType": "io_parallel",
+        "Backend": "Vivado",
+        "HLSConfig": {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"}},
+    }
+    cfg_path = tmp_path / "hls4ml_config.yml"
+    cfg_path.write_text(yaml.safe_dump(config))
+    ctx, state = run_build(cfg_path, part=None, out=tmp_path / "cfg", force=False, synth=False, echo=quiet)
+    assert ctx.part.name == "xcvu9p"  # from the legacy XilinxPart key
+    assert state.bit_accuracy["exact"] is True
+    report = json.loads((tmp_path / "cfg" / "report.json").read_text())
+    assert report["estimate"]["source"] and report["budget"]["checks"]

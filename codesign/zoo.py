@@ -8,8 +8,8 @@ quantization step, per-layer overrides and the report refer to:
   drops those of a QDense on 3-D input) -> ``phi_relu_i``, ``pool``, ``rho_i`` -> ``rho_relu_i``,
   ``output_logits``, ``softmax``;
 - ``interaction_net``: see :func:`_interaction_net`;
-- ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds beta * KL to the
-  loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Only :func:`encoder_model` goes to firmware.
+- ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds the weighted KL to
+  the loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Only :func:`encoder_model` goes to firmware.
 
 The softmax is its own ``Activation`` layer so that the logits before it can be compared bit for bit.
 """
@@ -32,23 +32,23 @@ SOFTMAX = "softmax"
 
 @keras.utils.register_keras_serializable(package="codesign")
 class Sampling(keras.layers.Layer):
-    """VAE reparameterisation z = mu + exp(logvar / 2) * eps; adds ``beta`` * KL(q(z|x) || N(0, 1)) as a loss."""
+    """VAE reparameterisation z = mu + exp(logvar / 2) * eps; adds ``kl_weight`` * KL(q(z|x) || N(0, 1)) as a loss."""
 
-    def __init__(self, beta: float = 1.0, **kwargs):
+    def __init__(self, kl_weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.beta = float(beta)
+        self.kl_weight = float(kl_weight)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
         kl = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=-1)
-        self.add_loss(self.beta * tf.reduce_mean(kl))
+        self.add_loss(self.kl_weight * tf.reduce_mean(kl))
         self.add_metric(tf.reduce_mean(kl), name="kl")
         eps = tf.random.normal(tf.shape(z_mean))
         return z_mean + tf.exp(0.5 * z_log_var) * eps
 
     def get_config(self) -> dict:
         """Keras serialisation config."""
-        return {**super().get_config(), "beta": self.beta}
+        return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
 CUSTOM_OBJECTS = {"Sampling": Sampling}
@@ -192,13 +192,16 @@ def _vae(spec, input_shape):
     latent = int(spec.latent_dim)
     if latent <= 0:
         raise SpecError(f"model.latent_dim must be a positive integer, got {latent}")
+    # The compiled loss is the per-feature mean squared error, so the KL of the beta-VAE objective
+    # (sum of squared errors + beta * KL) is divided by the number of features to keep the balance.
     beta = float(getattr(spec, "beta", 1.0))
+    n_features = int(np.prod(input_shape))
     L = keras.layers
     inp = keras.Input(shape=input_shape, name="inputs")
     x = _dense_block(inp, enc, "enc", "enc_relu", spec.batchnorm)
     z_mean = L.Dense(latent, name="z_mean")(x)
     z_log_var = L.Dense(latent, name="z_log_var")(x)
-    z = Sampling(beta=beta, name="sampling")([z_mean, z_log_var])
+    z = Sampling(kl_weight=beta / n_features, name="sampling")([z_mean, z_log_var])
     y = _dense_block(z, dec, "dec", "dec_relu", spec.batchnorm)
     out = L.Dense(int(np.prod(input_shape)), name="reconstruction")(y)
     return keras.Model(inp, out, name="vae")

@@ -68,8 +68,9 @@ def test_vae_trains_on_reconstruction_plus_kl():
     res = train.train_float(vae, data, TrainSpec(epochs=4, batch_size=64, learning_rate=3e-3, seed=0))
     assert {"loss", "kl", "val_loss"} <= set(res.history)
     assert res.history["loss"][-1] < res.history["loss"][0]
-    # the loss is MSE + beta*KL with beta = 1: it exceeds the KL term alone
-    assert all(loss > kl for loss, kl in zip(res.history["loss"], res.history["kl"], strict=True))
+    # no posterior collapse on data with 3 latent factors: the latent means spread over the test set
+    mu, _ = zoo.encoder_model(res.model).predict(data.x_test, verbose=0)
+    assert mu.std(axis=0).max() > 0.3, f"latent means barely move: std {mu.std(axis=0)}"
 
 
 def test_targets_reject_bad_labels():

@@ -165,6 +165,7 @@ def render_markdown(r: dict) -> str:
         lines.append("## Bit accuracy")
         lines.append("")
         lines.append(f"Reference: {acc.get('reference')}; {acc.get('n_samples')} inputs on the input fixed-point grid.")
+        lines.append("")
         rows = [[k, acc.get(k)] for k in ("exact", "n_samples", "n_mismatch", "max_abs_diff", "argmax_agreement")
                 if k in acc]  # fmt: skip
         lines += _table(["check", "value"], rows)
@@ -242,11 +243,17 @@ def render_markdown(r: dict) -> str:
 
     sp = r.get("sparsity")
     if sp:
-        lines.append("## Sparsity")
+        lines.append("## Sparsity (fraction of exact-zero weights)")
         lines.append("")
-        lines.append("```json")
-        lines.append(json.dumps(sp, indent=1))
-        lines.append("```")
+        stages = list(sp)
+        layer_names: list[str] = []
+        for st in stages:
+            for name in (sp[st] or {}).get("layers", {}):
+                if name not in layer_names:
+                    layer_names.append(name)
+        rows = [[n] + [(sp[st] or {}).get("layers", {}).get(n) for st in stages] for n in layer_names]
+        rows.append(["total"] + [(sp[st] or {}).get("total") for st in stages])
+        lines += _table(["layer"] + stages, rows)
         lines.append("")
 
     plots = r.get("plots") or {}
@@ -289,12 +296,18 @@ def render_markdown(r: dict) -> str:
 
 
 def _flat_metrics(m: dict, prefix: str = "") -> dict:
-    """Scalars of a metrics dict flattened to dotted keys (lists and matrices left out)."""
+    """Scalars of a metrics dict flattened to readable keys (lists, matrices and counts left out)."""
     out = {}
     for k, v in (m or {}).items():
-        key = f"{prefix}{k}"
+        if k in ("per_class", "signals"):
+            key = prefix  # the class / signal name is the next level
+        elif k == "rejection":
+            key = f"{prefix}1/eps_B at eps_S="
+        else:
+            key = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_flat_metrics(v, key + "."))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            sep = "" if key.endswith("=") or not key else " "
+            out.update(_flat_metrics(v, key + sep))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("n", "n_items", "n_background"):
             out[key] = v
     return out

@@ -85,11 +85,17 @@ def _physics_plots(ctx, state, out: Path) -> dict[str, str]:
         return {}
     made = {}
     if data.task == "classification":
-        path = out / "roc.png"
-        physics_plots.plot_roc_curves(data.y_test, scores, data.class_names, path)
+        physics_plots.plot_classifier_roc(data.y_test, scores, data.class_names, out / "roc.png",
+                                          title="ROC: float vs quantized vs firmware (C-sim)")  # fmt: skip
         made["ROC float vs quantized vs firmware"] = "plots/roc.png"
     else:
-        path = out / "scores.png"
-        physics_plots.plot_score_distributions(scores, path)
-        made["anomaly scores per signal"] = "plots/scores.png"
+        background = {stage: s["background"] for stage, s in scores.items()}
+        signals = {stage: {k: v for k, v in s.items() if k != "background"} for stage, s in scores.items()}
+        physics_plots.plot_anomaly_roc(background, signals, out / "roc.png",
+                                       title="anomaly ROC: float vs quantized vs firmware (C-sim)")  # fmt: skip
+        made["anomaly ROC float vs quantized vs firmware"] = "plots/roc.png"
+        fw = scores["firmware"]
+        physics_plots.plot_score_distributions(fw["background"], signals["firmware"], out / "scores.png",
+                                               title="firmware anomaly score R_z per process")  # fmt: skip
+        made["firmware anomaly scores per signal"] = "plots/scores.png"
     return made

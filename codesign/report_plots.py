@@ -31,9 +31,9 @@ def training_curves(histories: dict[str, dict[str, list[float]]], path: Path) ->
         epochs = np.arange(offset + 1, offset + n + 1)
         for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
             if key in hist:
-                ax.plot(epochs, hist[key], label=f"{stage} train")
+                ax.plot(epochs, hist[key], "o-", ms=3, label=f"{stage} train")
             if f"val_{key}" in hist:
-                ax.plot(epochs, hist[f"val_{key}"], "--", label=f"{stage} validation")
+                ax.plot(epochs, hist[f"val_{key}"], "s--", ms=3, label=f"{stage} validation")
         offset += n
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
         ax.set_xlabel("epoch (all stages in sequence)")

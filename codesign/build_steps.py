@@ -496,10 +496,16 @@ class Synthesize(Step):
 
     def run(self, ctx, state):
         from codesign import synth
+        from codesign.errors import ToolError
 
         backend = ctx.spec.hls.backend.value if ctx.spec is not None else state.project.backend
-        synth.run_synthesis(Path(state.project.path), backend=backend, log_dir=ctx.path("logs"))
-        return state
+        try:
+            run = synth.run_synthesis(Path(state.project.path), backend=backend, log_dir=ctx.path("logs"))
+        except ToolError as exc:
+            # The report is still written; the command exits non-zero afterwards because --synth was asked.
+            return replace(state, synth_error=str(exc)).note(f"synthesis: {exc}")
+        # the report step adds the parsed figures (codesign report's refresh) after writing the build report
+        return replace(state, synthesis={"tool": run.tool, "seconds": run.seconds, "log": str(run.log)})
 
 
 class Report(Step):
@@ -511,6 +517,10 @@ class Report(Step):
         from codesign import report
 
         report.write_build_report(ctx, state)
+        if state.synthesis is not None:
+            from codesign.cli.report import refresh
+
+            refresh(ctx.out_dir)  # csynth / Vivado figures with their sources, estimate vs report differences
         return state
 
 

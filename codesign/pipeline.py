@@ -88,6 +88,8 @@ class BuildState:
     metrics: dict | None = None
     estimate: Any = None
     budget: Any = None
+    synthesis: dict | None = None  # figures from the vendor reports when --synth ran
+    synth_error: str | None = None  # why --synth could not run (the build still writes its report)
     notes: tuple[str, ...] = ()
     records: tuple[StepRecord, ...] = ()
 
@@ -277,7 +279,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
         record = StepRecord(step.name, time.perf_counter() - start, cached)
         state = replace(state, records=(*state.records, record))
     _write_step_times(ctx, state)
-    if keys:
+    if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
     return state
 

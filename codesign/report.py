@@ -100,6 +100,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
                 "layer_precisions": {k: str(v) for k, v in (getattr(project, "layer_precisions", None) or {}).items()},
                 "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
             },
+            "synthesis": state.synthesis,
             "notes": list(state.notes),
             "plots": plots,
         }

@@ -75,7 +75,8 @@ def register(main: click.Group) -> None:
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
         the firmware is bit-exact against the quantized model; 3 when it is not bit-exact; 4 with
-        --fail-on-budget when the design does not fit.
+        --fail-on-budget when the design does not fit; 5 when --synth was asked and the HLS tool is missing
+        or failed (the report is written all the same).
         """
         from codesign.errors import BitAccuracyError
         from codesign.pipeline import require_bit_exact
@@ -87,6 +88,9 @@ def register(main: click.Group) -> None:
         except BitAccuracyError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             raise SystemExit(3) from None
+        if synth and state.synth_error:
+            click.echo(f"codesign: error: --synth: {state.synth_error}", err=True)
+            raise SystemExit(5)
         verdict = _as_dict(state.budget)
         if fail_on_budget and not verdict.get("pass"):
             click.echo("codesign: the design does not fit the budget (see report.md)", err=True)

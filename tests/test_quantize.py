@@ -141,6 +141,7 @@ def test_without_the_mask_pruned_weights_come_back(pruned):
     assert revived > 0
 
 
+@pytest.mark.slow
 def test_qat_with_the_same_seed_is_reproducible(pruned):
     data, model = pruned
     a = quantize.qat(quantize.to_qkeras(model, Q), data, Q, TRAIN, mask_from=model).model.get_weights()

@@ -65,6 +65,7 @@ CONFIG_KEYS = (
 )
 LEGACY_KEYS = {"XilinxPart": "Part"}
 HLS_CONFIG_KEYS = ("Model", "LayerType", "LayerName")
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
 
 
 def _pcheck(value: str, accepted: tuple[str, ...], what: str) -> str:
@@ -533,6 +534,56 @@ def build_hls_config(
     return cfg
 
 
+POOLING_LAYERS = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
+
+
+def _pool_types(in_prec: FixedPrecision, n: int, average: bool) -> tuple[FixedPrecision, FixedPrecision, bool]:
+    """(accum, result, exact) for a global pooling over ``n`` values of ``in_prec``.
+
+    hls4ml's average sums in ``accum_t`` then divides by ``n`` in ``accum_t``: the sum needs
+    ceil(log2 n) more integer bits and, for n = 2**k, the quotient k more fractional bits, then it is
+    exact. For other n the mean has no finite binary expansion, so no type makes it exact.
+    """
+    if not average:
+        return in_prec, in_prec, True
+    k = max(0, int(np.ceil(np.log2(n))))
+    exact = (1 << k) == n
+    accum = FixedPrecision(in_prec.width + 2 * k, in_prec.integer + k, in_prec.signed)
+    result = FixedPrecision(in_prec.width + k, in_prec.integer, in_prec.signed)
+    return accum, result, exact
+
+
+def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
+    """Give global pooling layers accum/result types that hold the exact sum and mean; True if changed."""
+    changed = False
+    for lyr in model.layers:
+        cls = _layer_class(lyr)
+        if cls not in POOLING_LAYERS or lyr.name not in cfg["LayerName"]:
+            continue
+        try:
+            node = graph.graph[lyr.name]
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        except Exception:
+            notes.append(
+                f"pooling layer '{lyr.name}': input type unknown, types left to hls4ml (exactness not guaranteed)"
+            )
+            continue
+        n = int(np.prod(lyr.input_shape[1:-1]))
+        accum, result, exact = _pool_types(in_prec, n, "Average" in cls)
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        if not isinstance(prec, dict):
+            continue
+        want = {"accum": accum.to_hls(), "result": result.to_hls()}
+        if any(prec.get(k) != v for k, v in want.items()):
+            prec.update(want)
+            changed = True
+            msg = f"pooling layer '{lyr.name}' over {n} values of {in_prec.to_hls()}: accum {want['accum']}, result {want['result']}"
+            if not exact:
+                msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
+            notes.append(msg)
+    return changed
+
+
 # ---------------------------------------------------------------------------------------------- conversion
 def _parse_type(t: Any) -> FixedPrecision | None:
     try:
@@ -631,23 +682,31 @@ def convert(
     if tb_outputs is not None:
         tb_out = str(output_dir / "tb_output_predictions.npy")
         np.save(tb_out, np.asarray(tb_outputs, dtype=np.float64).reshape(len(tb_outputs), -1))
-    try:
-        graph = hls4ml.converters.convert_from_keras_model(
-            model,
-            hls_config=cfg,
-            output_dir=str(output_dir),
-            project_name=project_name,
-            backend=backend,
-            io_type=io_type,
-            part=part,
-            clock_period=clock_ns,
-            input_data_tb=tb_in,
-            output_data_tb=tb_out,
-        )
-    except Exception as exc:
-        raise SpecError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
-    if graph is None:
-        raise SpecError("hls4ml returned no model for this configuration")
+
+    def _convert() -> Any:
+        try:
+            g = hls4ml.converters.convert_from_keras_model(
+                model,
+                hls_config=cfg,
+                output_dir=str(output_dir),
+                project_name=project_name,
+                backend=backend,
+                io_type=io_type,
+                part=part,
+                clock_period=clock_ns,
+                input_data_tb=tb_in,
+                output_data_tb=tb_out,
+            )
+        except Exception as exc:
+            raise SpecError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
+        if g is None:
+            raise SpecError("hls4ml returned no model for this configuration")
+        return g
+
+    graph = _convert()
+    # pooling types depend on their input's resolved type: read it from a first pass, then convert again
+    if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers) and _fix_pooling(model, cfg, graph, notes):
+        graph = _convert()
     graph.write()
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())
@@ -719,6 +778,24 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
         p = Path(str(v))
         return p if p.is_absolute() else base / p
 
+    hls_cfg = cfg.get("HLSConfig", {}) or {}
+    if not isinstance(hls_cfg, dict):
+        raise SpecError(f"{where}: HLSConfig must be a mapping (keys: {', '.join(HLS_CONFIG_KEYS)})")
+    bad = [k for k in hls_cfg if k not in HLS_CONFIG_KEYS]
+    if bad:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig "
+            f"(accepted: {', '.join(HLS_CONFIG_KEYS)})"
+        )
+    mcfg = hls_cfg.get("Model", {}) or {}
+    bad = [k for k in mcfg if k not in MODEL_KEYS]
+    if bad:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig.Model "
+            f"(accepted: {', '.join(MODEL_KEYS)})"
+        )
+    if "Part" not in cfg:
+        raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
@@ -732,22 +809,13 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
 
-    hls_cfg = cfg.get("HLSConfig", {}) or {}
-    if not isinstance(hls_cfg, dict):
-        raise SpecError(f"{where}: HLSConfig must be a mapping (keys: {', '.join(HLS_CONFIG_KEYS)})")
-    bad = [k for k in hls_cfg if k not in HLS_CONFIG_KEYS]
-    if bad:
-        raise SpecError(
-            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig "
-            f"(accepted: {', '.join(HLS_CONFIG_KEYS)})"
-        )
-    mcfg = hls_cfg.get("Model", {}) or {}
     input_precision = None
     # the user's default precision is the input grid unless the input layer says otherwise
     if "Precision" in mcfg:
         p = mcfg["Precision"]
-        input_precision = FixedPrecision.parse(p.get("default") if isinstance(p, dict) else p)
-        if isinstance(p, str) or "default" in p:
+        text = p.get("default") if isinstance(p, dict) else p
+        input_precision = FixedPrecision.parse(text) if text else None
+        if input_precision is not None:
             notes.append(
                 f"Model.Precision {input_precision.to_hls()} used for the input and float layers only; "
                 "quantized layers keep the types of their QKeras quantizers (granularity 'name')"
@@ -762,8 +830,6 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
             if pr is not None:
                 input_precision = FixedPrecision.parse(pr.get("result") if isinstance(pr, dict) else pr)
     out_dir = output_dir_override or rel(cfg.get("OutputDir", "my-hls-test"))
-    if "Part" not in cfg:
-        raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
     project = convert(
         model,
         backend=cfg.get("Backend", "Vivado"),

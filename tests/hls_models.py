@@ -30,7 +30,7 @@ def _randomize(model, seed: int, zero_fraction: float = 0.0) -> None:
 
 def qmlp(bits: int, seed: int = 0, zero_fraction: float = 0.0, n_in: int = 16, hidden: int = 8, n_out: int = 5):
     """Input -> QDense -> QActivation(quantized_relu) -> QDense 'output_logits' -> softmax, as the model side builds."""
-    from qkeras import QActivation, QDense, quantized_bits
+    from qkeras import QActivation, QDense
 
     keras = keras_env.keras()
     q = f"quantized_bits({bits},0,alpha=1)"

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is need
 N_SAMPLES = 3000
 
 
-def build(model, tmp: Path, *, backend: str = "Vivado", io_type: str = "io_parallel", **kw) -> hls.HlsProject:
-    """Convert, then build the ctypes library and the testbench side by side (one per core)."""
+def build(
+    model, tmp: Path, *, backend: str = "Vivado", io_type: str = "io_parallel", ctypes: bool = True, **kw
+) -> hls.HlsProject:
+    """Convert, then build the testbench and (if asked) the ctypes library side by side (one per core)."""
     project = hls.convert(
         model,
         backend=backend,
@@ -39,6 +41,9 @@ def build(model, tmp: Path, *, backend: str = "Vivado", io_type: str = "io_paral
         output_dir=tmp,
         **kw,
     )
+    if not ctypes:
+        csim.build_testbench(project)
+        return project
     with ThreadPoolExecutor(2) as pool:
         futs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
         for f in futs:
@@ -140,13 +145,12 @@ def test_pruned_model_is_exact(tmp_path):
     wrapped = tfmot.sparsity.keras.prune_low_magnitude(
         model, pruning_schedule=tfmot.sparsity.keras.ConstantSparsity(0.5, 0)
     )
-    project = build(wrapped, tmp_path, backend="Vitis")
+    project = build(wrapped, tmp_path, backend="Vitis", ctypes=False)
     assert any("pruning" in n for n in project.notes)
     kernel = project.keras_model.get_layer("dense1").get_weights()[0]
     assert np.mean(kernel == 0) > 0.3
     x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=6)
     ref = reference.reference_outputs(project.keras_model, x)
-    assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")
     assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
 
 
@@ -191,3 +195,42 @@ def test_reference_refuses_what_it_cannot_do_exactly():
         reference.reference_outputs(hls_models.qmlp(4), np.zeros((2, 16)))
     with pytest.raises(SpecError, match="53 bits"):
         reference.reference_outputs(hls_models.float_mlp(), np.ones((2, 16)) * 0.1)
+
+
+def test_deepsets_conv1d_and_average_pooling_exact(tmp_path):
+    """QConv1D(kernel 1) per constituent, mean over 16 constituents, QDense: exact with widened pooling types.
+
+    hls4ml's default pooling accumulator (the default precision) overflows on a sum of 16 saturated
+    activations; codesign sizes it from the pooling input type.
+    """
+    model = hls_models.deepsets(bits=6, n_const=16)
+    project = build(model, tmp_path, ctypes=False)
+    assert any("pooling layer 'pool' over 16 values" in n and "NOT" not in n for n in project.notes)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16, 3), N_SAMPLES, seed=7)
+    ref = reference.reference_outputs(model, x)
+    assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
+
+
+def test_average_over_non_power_of_two_is_reported_not_exact(tmp_path):
+    project = hls.convert(
+        hls_models.deepsets(bits=6, n_const=10),
+        backend="Vivado",
+        io_type="io_parallel",
+        strategy="Latency",
+        reuse_factor=1,
+        clock_ns=5.0,
+        part=hls_models.PART,
+        input_precision=hls_models.INPUT_PRECISION,
+        output_dir=tmp_path,
+    )
+    assert any("over 10 values" in n and "NOT bit-exact" in n for n in project.notes)
+
+
+@pytest.mark.slow
+def test_mlp_io_stream_bit_exact(tmp_path):
+    model = hls_models.qmlp(6, seed=6)
+    project = build(model, tmp_path, backend="Vivado", io_type="io_stream")
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=6)
+    ref = reference.reference_outputs(project.keras_model, x)
+    assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")
+    assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")

@@ -118,3 +118,69 @@ def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed:
             out[1] = lo
     snapped = precision.quantize(np.clip(out, lo, hi))
     return rng.permutation(snapped, axis=0) if n > 1 else snapped
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Steps 7-8 for one project: firmware (g++ testbench) vs the exact reference, and vs hls4ml's ctypes library."""
+
+    bit_accuracy: BitAccuracy | None
+    ctypes_vs_csim: BitAccuracy | None
+    agreement: dict | None
+    no_reference_reason: str | None
+    csim_out: Any = None
+    ctypes_out: Any = None
+    reference_out: Any = None
+
+    @property
+    def exact(self) -> bool:
+        """True when the firmware is bit-exact with the reference and both C-simulation paths agree."""
+        ok = self.bit_accuracy is not None and self.bit_accuracy.exact
+        return ok and (self.ctypes_vs_csim is None or self.ctypes_vs_csim.exact)
+
+    def to_dict(self) -> dict[str, Any]:
+        """report.json's ``bit_accuracy`` entry (plus the ctypes/testbench agreement)."""
+        if self.bit_accuracy is not None:
+            out = self.bit_accuracy.to_dict()
+        else:
+            out = dict(self.agreement or {})
+            out["note"] = self.no_reference_reason
+        if self.ctypes_vs_csim is not None:
+            out["ctypes_vs_csim"] = self.ctypes_vs_csim.to_dict()
+        return out
+
+
+def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = True) -> Verification:
+    """Run the g++ testbench (and hls4ml predict) on ``x`` and compare with the float64 QKeras reference.
+
+    ``project`` is a :class:`codesign.hls.HlsProject` from ``convert`` (its ``keras_model`` is the model
+    that was converted, softmax removed). Float models have no exact reference: their firmware is
+    compared with the Keras float outputs (:func:`agreement`) and the reason is recorded.
+    """
+    from codesign import csim, reference
+
+    fw = csim.run_csim(project, x, workers=workers)
+    ct = project.predict(x) if use_ctypes else None
+    ctypes_vs = compare_exact(ct, fw, reference="hls4ml ctypes predict") if ct is not None else None
+    try:
+        ref = reference.reference_outputs(project.keras_model, x)
+    except SpecError as exc:
+        float_out = project.keras_model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+        return Verification(
+            bit_accuracy=None,
+            ctypes_vs_csim=ctypes_vs,
+            agreement=agreement(float_out, fw),
+            no_reference_reason=f"no bit-exact reference: {exc}",
+            csim_out=fw,
+            ctypes_out=ct,
+            reference_out=float_out,
+        )
+    return Verification(
+        bit_accuracy=compare_exact(ref, fw, reference="QKeras model evaluated exactly in float64"),
+        ctypes_vs_csim=ctypes_vs,
+        agreement=None,
+        no_reference_reason=None,
+        csim_out=fw,
+        ctypes_out=ct,
+        reference_out=ref,
+    )

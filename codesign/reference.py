@@ -93,6 +93,11 @@ def _weights(layer: Any) -> tuple[np.ndarray, np.ndarray | None]:
     bias = w[1] if len(w) > 1 and getattr(layer, "use_bias", True) else None
     kq = getattr(layer, "kernel_quantizer_internal", None)
     bq = getattr(layer, "bias_quantizer_internal", None)
+    if kq is None:
+        raise SpecError(
+            f"layer '{layer.name}' has float weights (no QKeras quantizer): the firmware rounds them to its "
+            "default precision, so there is no bit-exact reference"
+        )
     if kq is not None:
         kernel = apply_quantizer(kq, kernel, f"{layer.name}.kernel_quantizer")
     if bias is not None and bq is not None:

@@ -1,0 +1,159 @@
+"""``codesign data jets | l1 | info``: generate the jet and L1 data sets, and describe a data file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from codesign.data import layouts as L
+
+_FEATURES_HELP = "comma-separated constituent features to store (public names), or 'all'"
+
+
+def _command_line(name: str, options: list[tuple[str, object]]) -> str:
+    """The canonical command line that regenerates a file (options that change its content only)."""
+    parts = ["codesign", "data", name]
+    for flag, value in options:
+        if value is None or value is False:
+            continue
+        parts.append(flag if value is True else f"{flag} {value}")
+    return " ".join(parts)
+
+
+def _features(text: str) -> tuple[str, ...]:
+    """Parse --features: 'all', 'none' or a comma-separated list of public constituent feature names."""
+    if text.strip().lower() == "all":
+        return L.PARTICLE_FEATURE_NAMES
+    if text.strip().lower() == "none":
+        return ()
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [f for f in names if f not in L.PARTICLE_FEATURE_NAMES]
+    if unknown:
+        raise click.BadParameter(f"unknown {unknown}; accepted: all, none, {', '.join(L.PARTICLE_FEATURE_NAMES)}")
+    return names
+
+
+@click.group("data")
+def data_group() -> None:
+    """Generate jets and L1 events with Pythia8 + FastJet, and inspect data files."""
+
+
+@data_group.command("jets")
+@click.option("--n", "n", type=int, required=True, help="number of jets, split evenly over the classes")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="output HDF5 file")
+@click.option("--seed", type=int, default=1, show_default=True, help="seed: same seed and arguments, same arrays")
+@click.option("--workers", type=int, default=1, show_default=True, help="worker processes (does not change the output)")
+@click.option("--pt-min", type=float, default=800.0, show_default=True, help="jet pT window lower edge [GeV]")
+@click.option("--pt-max", type=float, default=1200.0, show_default=True, help="jet pT window upper edge [GeV]")
+@click.option("--constituents", type=int, default=150, show_default=True, help="constituents stored per jet (pT-ordered)")
+@click.option("--features", default="all", show_default=True, help=_FEATURES_HELP)
+@click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float32", show_default=True,
+              help="storage type of the constituent list")
+@click.option("--classes", default="g,q,w,z,t", show_default=True, help="comma-separated subset of g,q,w,z,t")
+@click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
+@click.option("--force", is_flag=True, help="overwrite an existing output")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def jets_command(
+    n: int, out: Path, seed: int, workers: int, pt_min: float, pt_max: float, constituents: int, features: str,
+    dtype: str, classes: str, resume: bool, force: bool, quiet: bool,
+) -> None:
+    """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
+    from codesign.data.production import jet_config_from_options, produce_jets
+
+    feats = _features(features)
+    class_list = tuple(c.strip() for c in classes.split(",") if c.strip())
+    command = _command_line(
+        "jets",
+        [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
+         ("--constituents", constituents), ("--features", features), ("--dtype", dtype), ("--classes", classes)],
+    )
+    config = jet_config_from_options(pt_min, pt_max, constituents)
+    path = produce_jets(out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@data_group.command("l1")
+@click.option("--n", "n", type=int, required=True, help="triggered events per process")
+@click.option("--n-signal", type=int, default=None, help="events per signal process when several are listed (default --n)")
+@click.option("--n-process", "n_process", multiple=True, metavar="NAME=N",
+              help="events for one listed process, overriding --n / --n-signal (repeatable)")
+@click.option("--process", "process", default="background", show_default=True,
+              help=f"comma-separated processes, or 'all': {', '.join(L.L1_PROCESSES)}")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="output HDF5 file")
+@click.option("--seed", type=int, default=1, show_default=True, help="seed: same seed and arguments, same arrays")
+@click.option("--workers", type=int, default=1, show_default=True, help="worker processes (does not change the output)")
+@click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float32", show_default=True,
+              help="storage type of Particles")
+@click.option("--with-qcd", is_flag=True, help="include QCD b-bbar (forced semileptonic) in the background: very slow")
+@click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
+@click.option("--force", is_flag=True, help="overwrite an existing output")
+@click.option("--quiet", is_flag=True, help="no progress bar")
+def l1_command(
+    n: int, n_signal: int | None, n_process: tuple[str, ...], process: str, out: Path, seed: int, workers: int,
+    dtype: str, with_qcd: bool, resume: bool, force: bool, quiet: bool,
+) -> None:
+    """Generate single-lepton-triggered L1 events (19 objects x pT, eta, phi, type) in the ADC2021 layout."""
+    from codesign.data.l1 import L1Config
+    from codesign.data.production import produce_l1
+
+    names = L.L1_PROCESSES if process.strip() == "all" else tuple(p.strip() for p in process.split(",") if p.strip())
+    bad = [p for p in names if p not in L.L1_PROCESSES]
+    if bad or not names:
+        raise click.BadParameter(f"unknown {bad}; accepted: all, {', '.join(L.L1_PROCESSES)}", param_hint="--process")
+    per_process = {p: (n if p == L.BACKGROUND or n_signal is None else n_signal) for p in names}
+    for item in n_process:
+        name, _, count = item.partition("=")
+        if name not in names or not count.strip().isdigit():
+            raise click.BadParameter(f"{item!r}: expected NAME=N with NAME one of {', '.join(names)}",
+                                     param_hint="--n-process")
+        per_process[name] = int(count)
+    command = _command_line(
+        "l1",
+        [("--n", n), ("--n-signal", n_signal), *[("--n-process", item) for item in n_process], ("--process", process),
+         ("--out", out), ("--seed", seed),
+         ("--dtype", dtype), ("--with-qcd", with_qcd)],
+    )
+    path = produce_l1(out, n, names, seed, L1Config(include_qcd=with_qcd), workers, per_process, dtype, resume, force, command, not quiet)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@data_group.command("info")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def info_command(path: Path, as_json: bool) -> None:
+    """Describe a jets or L1 file: keys, the command that made it, and what is inside per class."""
+    import json
+
+    from codesign.data.summary import summarize
+
+    summary = summarize(path)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1, default=str))
+        return
+    click.echo(f"{path}: {summary['kind']} file, {summary['n']} entries")
+    for key, meta in summary["keys"].items():
+        click.echo(f"  {key:22s} {meta['shape']} {meta['dtype']}")
+    command = summary["attrs"].get(L.ATTR_COMMAND)
+    if command:
+        click.echo(f"  made by: {command}")
+    if summary["kind"] == "jets":
+        click.echo(f"  {'class':6s} {'n':>7s} {'frac':>6s} {'mMDT peak':>10s} {'width':>6s} {'<mult>':>7s} {'<D2 b1>':>8s}")
+        for name, c in summary["per_class"].items():
+            means = c["hlf_mean"]
+            click.echo(
+                f"  {name:6s} {c['n']:7d} {c['fraction']:6.3f} {c['mass_mmdt_peak']:10.1f} {c['mass_mmdt_width']:6.1f} "
+                f"{means.get('j_multiplicity', float('nan')):7.1f} {means.get('j_d2_b1_mmdt', float('nan')):8.3f}"
+            )
+    else:
+        click.echo(f"  {'process':10s} {'n':>7s} {'<e>':>5s} {'<mu>':>5s} {'<jets>':>6s} {'<MET>':>6s}  mixture")
+        for name, p in summary["per_process"].items():
+            mix = ", ".join(f"{k} {v:.3f}" for k, v in p.get("mixture", {}).items())
+            click.echo(
+                f"  {name:10s} {p['n']:7d} {p['electrons']:5.2f} {p['muons']:5.2f} {p['jets']:6.2f} {p['met_mean']:6.1f}  {mix}"
+            )
+
+
+def register(main: click.Group) -> None:
+    """Add the ``data`` command group to the codesign CLI."""
+    main.add_command(data_group)

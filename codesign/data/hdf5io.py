@@ -1,0 +1,302 @@
+"""Read and write jets and L1 events in the public HDF5 layouts, validating everything that is read.
+
+Every problem with an input file raises :class:`DataError` naming the file, the key and what was
+expected. Writers refuse to replace an existing file unless ``overwrite`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.data import layouts as L
+from codesign.data.samples import JetSample, L1Sample
+from codesign.errors import DataError
+
+COMPRESSION = {"compression": "gzip", "compression_opts": 9, "shuffle": True}
+
+# File-name fragments of the public ADC2021 files, used when a file carries no per-event process.
+PUBLIC_L1_FILE_PROCESS = (
+    ("background", "background"),
+    ("ato4l", "ato4l"),
+    ("leptoquark", "lq_btau"),
+    ("lq", "lq_btau"),
+    ("htotautau", "h_tautau"),
+    ("hchtotaunu", "hpm_taunu"),
+)
+
+
+def _h5py() -> Any:
+    import h5py
+
+    return h5py
+
+
+def _names(values: Sequence[str]) -> np.ndarray:
+    """Names as the fixed-length byte strings the public files use."""
+    return np.array([v.encode() for v in values])
+
+
+def _decode(path: Path, handle: Any, key: str) -> tuple[str, ...]:
+    """A dataset of byte or text names as a tuple of str."""
+    raw = _dataset(path, handle, key)[()]
+    try:
+        return tuple(v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(raw).ravel())
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: key {key!r} must hold ASCII names ({exc})") from exc
+
+
+def _dataset(path: Path, handle: Any, key: str) -> Any:
+    """The dataset at key, or a DataError listing the keys the file has."""
+    if key not in handle:
+        raise DataError(f"{path}: missing key {key!r}; the file has {sorted(handle.keys())}")
+    return handle[key]
+
+
+def _open(path: str | Path) -> tuple[Path, Any]:
+    """Open an HDF5 file for reading with a clear error if it is missing or not HDF5."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        return path, _h5py().File(path, "r")
+    except OSError as exc:
+        raise DataError(f"{path}: not a readable HDF5 file ({exc})") from exc
+
+
+def _check_finite(path: Path, key: str, array: np.ndarray) -> None:
+    """Raise if an array holds NaN or Inf, naming how many and the first position."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} NaN/Inf values (first at index {first})")
+
+
+def _prepare_output(path: Path, overwrite: bool) -> None:
+    """Refuse to replace an existing file unless asked; create the parent folder."""
+    if path.exists() and not overwrite:
+        raise DataError(f"{path}: already exists; pass --force (overwrite=True) to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _write_attrs(handle: Any, attrs: Mapping[str, Any]) -> None:
+    """Store metadata attributes; dicts are stored as JSON text."""
+    for key, value in attrs.items():
+        handle.attrs[key] = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
+
+
+# --- jets -------------------------------------------------------------------------------------------
+def write_jets(
+    path: str | Path,
+    columns: np.ndarray,
+    column_names: Sequence[str],
+    constituents: np.ndarray | None,
+    constituent_names: Sequence[str],
+    attrs: Mapping[str, Any] | None = None,
+    constituent_dtype: str = "float32",
+    overwrite: bool = False,
+) -> Path:
+    """Write jets in the public layout: ``jets`` + ``jetFeatureNames`` and the constituent list."""
+    path = Path(path)
+    _prepare_output(path, overwrite)
+    if columns.shape[1] != len(column_names):
+        raise ValueError(f"{columns.shape[1]} jet columns but {len(column_names)} names")
+    tmp = path.with_name(path.name + ".tmp")
+    with _h5py().File(tmp, "w") as f:
+        f.create_dataset(L.JETS_KEY, data=columns.astype(np.float32), **COMPRESSION)
+        f.create_dataset(L.JET_FEATURE_NAMES_KEY, data=_names(column_names))
+        if constituents is not None:
+            if constituents.shape[2] != len(constituent_names):
+                raise ValueError(f"{constituents.shape[2]} constituent features but {len(constituent_names)} names")
+            f.create_dataset(L.CONSTITUENTS_KEY, data=constituents.astype(constituent_dtype), **COMPRESSION)
+            f.create_dataset(L.PARTICLE_FEATURE_NAMES_KEY, data=_names(constituent_names))
+        _write_attrs(f, attrs or {})
+    tmp.replace(path)
+    return path
+
+
+def read_jets(path: str | Path, n_constituents: int | None = None) -> JetSample:
+    """Read a jets file (ours or the public hls4ml layout) into a validated :class:`JetSample`.
+
+    ``n_constituents``: None reads no constituents; an int keeps the leading (pT-ordered) ones.
+    """
+    path, f = _open(path)
+    with f:
+        names = _decode(path, f, L.JET_FEATURE_NAMES_KEY)
+        jets = _dataset(path, f, L.JETS_KEY)
+        if jets.ndim != 2 or jets.shape[1] != len(names):
+            raise DataError(
+                f"{path}: key {L.JETS_KEY!r} has shape {jets.shape}, expected [N, {len(names)}] to match "
+                f"{L.JET_FEATURE_NAMES_KEY!r}"
+            )
+        missing = [n for n in (*L.HLF_NAMES, *L.LABEL_COLUMNS) if n not in names]
+        if missing:
+            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} lacks the columns {missing}")
+        table = np.asarray(jets[()], dtype=np.float32)
+        hlf = table[:, [names.index(n) for n in L.HLF_NAMES]]
+        labels = table[:, [names.index(n) for n in L.LABEL_COLUMNS]]
+        _check_finite(path, L.JETS_KEY, hlf)
+        row_sums = labels.sum(axis=1)
+        is_binary = np.all((labels == 0.0) | (labels == 1.0))
+        if not is_binary or not np.all(row_sums == 1.0):
+            bad = int(np.sum(row_sums != 1.0)) if is_binary else int(np.sum((labels != 0) & (labels != 1)))
+            raise DataError(
+                f"{path}: key {L.JETS_KEY!r} label columns {list(L.LABEL_COLUMNS)} must be one-hot over the 5 "
+                f"classes; {bad} rows are not (jets labelled {L.UNDEF_COLUMN} are not accepted)"
+            )
+        constituents, const_names = None, ()
+        if n_constituents is not None:
+            constituents, const_names = _read_constituents(path, f, len(table), n_constituents)
+    return JetSample(
+        hlf=hlf,
+        hlf_names=L.HLF_NAMES,
+        constituents=constituents,
+        constituent_names=const_names,
+        labels=labels,
+        class_names=L.CLASS_NAMES,
+        source=str(path),
+    )
+
+
+def _read_constituents(path: Path, f: Any, n_jets: int, n_constituents: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The leading n_constituents of ``jetConstituentList`` with their feature names."""
+    data = _dataset(path, f, L.CONSTITUENTS_KEY)
+    if data.ndim != 3 or data.shape[0] != n_jets:
+        raise DataError(f"{path}: key {L.CONSTITUENTS_KEY!r} has shape {data.shape}, expected [{n_jets}, n_const, n_feat]")
+    if not 1 <= n_constituents <= data.shape[1]:
+        raise DataError(
+            f"{path}: key {L.CONSTITUENTS_KEY!r} holds {data.shape[1]} constituents per jet; "
+            f"asked for {n_constituents} (accepted 1..{data.shape[1]})"
+        )
+    names = _decode(path, f, L.PARTICLE_FEATURE_NAMES_KEY)
+    # Public files name one more feature (j1_pdgid) than they store: keep the first n_feat names.
+    if len(names) < data.shape[2]:
+        raise DataError(
+            f"{path}: key {L.PARTICLE_FEATURE_NAMES_KEY!r} names {len(names)} features but "
+            f"{L.CONSTITUENTS_KEY!r} has {data.shape[2]}"
+        )
+    values = np.asarray(data[:, :n_constituents, :], dtype=np.float32)
+    _check_finite(path, L.CONSTITUENTS_KEY, values)
+    return values, names[: data.shape[2]]
+
+
+def read_jet_table(path: str | Path) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The whole ``jets`` table with its column names (for summaries and checks)."""
+    path, f = _open(path)
+    with f:
+        names = _decode(path, f, L.JET_FEATURE_NAMES_KEY)
+        return np.asarray(_dataset(path, f, L.JETS_KEY)[()], dtype=np.float32), names
+
+
+# --- L1 events --------------------------------------------------------------------------------------
+def write_l1(
+    path: str | Path,
+    particles: np.ndarray,
+    process: np.ndarray,
+    process_names: Sequence[str],
+    subprocess: np.ndarray | None = None,
+    subprocess_names: Sequence[str] = (),
+    attrs: Mapping[str, Any] | None = None,
+    dtype: str = "float32",
+    overwrite: bool = False,
+) -> Path:
+    """Write L1 events in the ADC2021 layout plus per-event process codes (``Process``)."""
+    path = Path(path)
+    _prepare_output(path, overwrite)
+    tmp = path.with_name(path.name + ".tmp")
+    with _h5py().File(tmp, "w") as f:
+        f.create_dataset(L.PARTICLES_KEY, data=particles.astype(dtype), **COMPRESSION)
+        f.create_dataset(L.PARTICLES_NAMES_KEY, data=_names(L.L1_FEATURE_NAMES))
+        f.create_dataset(L.PARTICLES_CLASSES_KEY, data=_names(L.L1_CLASS_NAMES))
+        f.create_dataset(L.PROCESS_KEY, data=process.astype(np.int8), **COMPRESSION)
+        f.create_dataset(L.PROCESS_NAMES_KEY, data=_names(process_names))
+        if subprocess is not None:
+            f.create_dataset(L.SUBPROCESS_KEY, data=subprocess.astype(np.int8), **COMPRESSION)
+            f.create_dataset(L.SUBPROCESS_NAMES_KEY, data=_names(subprocess_names))
+        _write_attrs(f, attrs or {})
+    tmp.replace(path)
+    return path
+
+
+def _process_from_filename(path: Path) -> str:
+    """Process of a public single-process ADC2021 file, guessed from its name."""
+    stem = path.name.lower().replace("_", "")
+    for fragment, process in PUBLIC_L1_FILE_PROCESS:
+        if fragment in stem:
+            return process
+    return "unknown"
+
+
+def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
+    """Read an L1 file (ours or the public ADC2021 layout) into a validated :class:`L1Sample`.
+
+    Files without a per-event ``Process`` key are single-process: ``process`` names it, else it is
+    guessed from the file name (``unknown`` if that fails).
+    """
+    path, f = _open(path)
+    with f:
+        data = _dataset(path, f, L.PARTICLES_KEY)
+        if data.ndim != 3 or data.shape[1:] != (L.N_L1_OBJECTS, 4):
+            raise DataError(f"{path}: key {L.PARTICLES_KEY!r} has shape {data.shape}, expected [N, 19, 4]")
+        if L.PARTICLES_NAMES_KEY in f:
+            names = _decode(path, f, L.PARTICLES_NAMES_KEY)
+            if tuple(n.lower() for n in names) != tuple(n.lower() for n in L.L1_FEATURE_NAMES):
+                raise DataError(f"{path}: key {L.PARTICLES_NAMES_KEY!r} is {names}, expected {L.L1_FEATURE_NAMES}")
+        particles = np.asarray(data[()], dtype=np.float32)
+        _check_finite(path, L.PARTICLES_KEY, particles)
+        types = particles[:, :, 3]
+        if not np.all(np.isin(types, (0, 1, 2, 3, 4))):
+            raise DataError(f"{path}: key {L.PARTICLES_KEY!r} column Class must be 0 (padding) or 1..4")
+        subprocess, subprocess_names = None, ()
+        if L.PROCESS_KEY in f:
+            codes = np.asarray(f[L.PROCESS_KEY][()], dtype=np.int64)
+            process_names = _decode(path, f, L.PROCESS_NAMES_KEY)
+            if codes.shape != (len(particles),) or codes.min(initial=0) < 0 or codes.max(initial=0) >= len(process_names):
+                raise DataError(
+                    f"{path}: key {L.PROCESS_KEY!r} must hold one code in 0..{len(process_names) - 1} per event"
+                )
+            if process is not None:
+                raise DataError(f"{path}: has per-event processes; do not pass process={process!r}")
+            if L.SUBPROCESS_KEY in f:
+                subprocess = np.asarray(f[L.SUBPROCESS_KEY][()], dtype=np.int64)
+                subprocess_names = _decode(path, f, L.SUBPROCESS_NAMES_KEY)
+        else:
+            name = process or _process_from_filename(path)
+            process_names = (*L.L1_PROCESSES, name) if name not in L.L1_PROCESSES else L.L1_PROCESSES
+            codes = np.full(len(particles), process_names.index(name), dtype=np.int64)
+    return L1Sample(
+        particles=particles,
+        process=codes,
+        process_names=tuple(process_names),
+        subprocess=subprocess,
+        subprocess_names=tuple(subprocess_names),
+        source=str(path),
+    )
+
+
+def read_attrs(path: str | Path) -> dict[str, Any]:
+    """The metadata attributes of a file, JSON values decoded."""
+    path, f = _open(path)
+    with f:
+        out: dict[str, Any] = {}
+        for key, value in f.attrs.items():
+            if isinstance(value, bytes):
+                value = value.decode()
+            if isinstance(value, str) and value[:1] in "{[":
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    pass
+            out[key] = value.item() if isinstance(value, np.generic) else value
+        return out
+
+
+def file_keys(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Top-level datasets of a file: shape and dtype of each."""
+    path, f = _open(path)
+    with f:
+        return {k: (tuple(f[k].shape), str(f[k].dtype)) for k in f.keys() if hasattr(f[k], "shape")}

@@ -1,0 +1,235 @@
+"""Pythia8 + FastJet generation of labelled boosted jets (g, q, W, Z, t), one jet per event.
+
+Each class has its own hard process (hls4ml LHC jet data set recipe, Moreno/Duarte et al.):
+gluon (gg->gg, qqbar->gg), light quark (qq->qq, qqbar->qqbar with u, d, s), W (qqbar->Wg, qg->Wq,
+W->quarks), Z (the same with Z only, Z->quarks) and top (ttbar, W->quarks). Visible final-state particles
+are clustered with anti-kT R = 0.8; the jet in the pT window closest to the truth parton or boson
+(within Delta R < match_radius) is kept, the partons being tried in a random order. Generator-level
+particles are used directly (no detector simulation, no pileup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from codesign.data import observables as obs
+from codesign.data.clustering import antikt_jets, exclusive_kt_axes, mmdt_groom
+from codesign.data.layouts import CLASS_NAMES, JET_COLUMNS, PARTICLE_FEATURE_NAMES
+from codesign.data.pythia import PX, PY, PZ, E, final_state, make_pythia
+
+HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
+HADRONIC_Z = ("23:onMode = off", "23:onIfAny = 1 2 3 4 5")
+
+PROCESS_SETTINGS: dict[str, tuple[str, ...]] = {
+    "g": ("HardQCD:gg2gg = on", "HardQCD:qqbar2gg = on"),
+    "q": ("HardQCD:qq2qq = on", "HardQCD:qqbar2qqbarNew = on", "HardQCD:nQuarkNew = 3"),
+    "w": ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *HADRONIC_W),
+    "z": (
+        "WeakBosonAndParton:qqbar2gmZg = on",
+        "WeakBosonAndParton:qg2gmZq = on",
+        "WeakZ0:gmZmode = 2",
+        *HADRONIC_Z,
+    ),
+    "t": ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *HADRONIC_W),
+}
+
+# PDG ids accepted as the truth object of each class.
+TRUTH_IDS: dict[str, frozenset[int]] = {
+    "g": frozenset({21}),
+    "q": frozenset({1, 2, 3}),
+    "w": frozenset({24}),
+    "z": frozenset({23}),
+    "t": frozenset({6}),
+}
+
+
+@dataclass(frozen=True)
+class JetConfig:
+    """Settings of jet generation; the defaults are those of the public hls4ml jet data set."""
+
+    pt_min: float = 800.0  # GeV, jet pT window
+    pt_max: float = 1200.0
+    radius: float = 0.8  # anti-kT distance parameter
+    eta_max: float = 2.5  # |eta| of the jet axis
+    match_radius: float = 0.6  # Delta R(jet, truth parton or boson)
+    z_cut: float = 0.1  # mMDT
+    n_constituents: int = 150  # constituents kept per jet (all 16 features), pT-ordered, zero-padded
+    e_cm: float = 13000.0
+
+    def pythia_settings(self, label: str) -> tuple[str, ...]:
+        """Pythia settings for one class: its hard process and a pT-hat window around the jet window."""
+        # Jets lose pT to out-of-cone radiation, so the pT-hat window starts below the jet window.
+        lo, hi = 0.9 * self.pt_min, 1.1 * self.pt_max
+        return (*PROCESS_SETTINGS[label], f"PhaseSpace:pTHatMin = {lo:g}", f"PhaseSpace:pTHatMax = {hi:g}")
+
+
+def _wrap(dphi: np.ndarray) -> np.ndarray:
+    """Angles wrapped into [-pi, pi)."""
+    return np.remainder(dphi + np.pi, 2.0 * np.pi) - np.pi
+
+
+def constituent_features(parts: np.ndarray) -> np.ndarray:
+    """All 16 public per-particle features [n, 16] of a jet's constituents (rows px, py, pz, E)."""
+    px, py, pz, e = parts[:, PX], parts[:, PY], parts[:, PZ], parts[:, E]
+    jpx, jpy, jpz, je = px.sum(), py.sum(), pz.sum(), e.sum()
+    jpt = np.hypot(jpx, jpy)
+    jeta = float(obs.pseudorapidity(np.array([jpx]), np.array([jpy]), np.array([jpz]))[0])
+    jphi = np.arctan2(jpy, jpx)
+    pt = np.hypot(px, py)
+    eta = obs.pseudorapidity(px, py, pz)
+    phi = np.arctan2(py, px)
+    etarel = eta - jeta
+    phirel = _wrap(phi - jphi)
+    # Rotated frame: the pT-weighted principal axis of the (etarel, phirel) cloud along +etarot.
+    w = pt / pt.sum()
+    cov = np.cov(np.vstack([etarel, phirel]), aweights=w) if len(pt) > 1 else np.eye(2)
+    vals, vecs = np.linalg.eigh(np.atleast_2d(cov))
+    axis = vecs[:, int(np.argmax(vals))]
+    angle = np.arctan2(axis[1], axis[0])
+    c, s = np.cos(angle), np.sin(angle)
+    etarot = c * etarel + s * phirel
+    phirot = -s * etarel + c * phirel
+    p = np.sqrt(px * px + py * py + pz * pz)
+    jp = np.sqrt(jpx * jpx + jpy * jpy + jpz * jpz)
+    costheta = pz / np.maximum(p, 1e-12)
+    costhetarel = (px * jpx + py * jpy + pz * jpz) / np.maximum(p * jp, 1e-12)
+    cols = (
+        px, py, pz, e, e / je, pt, pt / jpt, eta, etarel, etarot, phi, phirel, phirot,
+        np.hypot(etarel, phirel), costheta, costhetarel,
+    )
+    return np.stack(cols, axis=1)
+
+
+def jet_columns(parts: np.ndarray, config: JetConfig) -> dict[str, float]:
+    """Jet-level features (public names, labels excluded) of one jet's constituents (rows px, py, pz, E)."""
+    px, py, pz, e = parts[:, PX], parts[:, PY], parts[:, PZ], parts[:, E]
+    pt = np.hypot(px, py)
+    rap = obs.rapidity(px, py, pz, e)
+    phi = np.arctan2(py, px)
+    out: dict[str, float] = {
+        "j_pt": float(np.hypot(px.sum(), py.sum())),
+        "j_eta": float(obs.pseudorapidity(np.array([px.sum()]), np.array([py.sum()]), np.array([pz.sum()]))[0]),
+        "j_mass": obs.invariant_mass(px, py, pz, e),
+    }
+    axes = exclusive_kt_axes(parts[:, :4], 3)
+    axes_rap = obs.rapidity(axes[:, 0], axes[:, 1], axes[:, 2], axes[:, 3])
+    axes_phi = np.arctan2(axes[:, 1], axes[:, 0])
+    for beta in obs.BETAS:
+        b = f"b{int(beta)}"
+        taus = [
+            obs.nsubjettiness(pt, rap, phi, axes_rap[:n], axes_phi[:n], beta, config.radius) if len(axes) >= n else 0.0
+            for n in (1, 2, 3)
+        ]
+        for n, tau in zip((1, 2, 3), taus, strict=True):
+            out[f"j_tau{n}_{b}"] = tau
+        out[f"j_tau32_{b}"] = taus[2] / taus[1] if taus[1] > 0 else 0.0
+    out["j_zlogz"] = obs.zlogz(pt)
+    out["j_multiplicity"] = float(len(parts))
+    groomed = parts[mmdt_groom(parts[:, :4], config.z_cut)]
+    gpx, gpy, gpz, ge = groomed[:, PX], groomed[:, PY], groomed[:, PZ], groomed[:, E]
+    ratios = obs.ecf_ratios(np.hypot(gpx, gpy), obs.rapidity(gpx, gpy, gpz, ge), np.arctan2(gpy, gpx))
+    out.update({f"{k}_mmdt": v for k, v in ratios.items()})
+    out["j_mass_mmdt"] = obs.invariant_mass(gpx, gpy, gpz, ge)
+    return out
+
+
+def _truth_candidates(process_record: object, label: str) -> list[np.ndarray]:
+    """Momenta (px, py, pz, E) of the hard-process partons/bosons that may label a jet of this class."""
+    ids = TRUTH_IDS[label]
+    out = []
+    for p in process_record:  # type: ignore[attr-defined]
+        if abs(p.id()) not in ids:
+            continue
+        if label in ("g", "q") and p.status() != 23:
+            continue
+        out.append(np.array([p.px(), p.py(), p.pz(), p.e()]))
+    if label in ("w", "z", "t"):
+        # The boson/top appears once per copy in the process record; keep distinct momenta only.
+        uniq: list[np.ndarray] = []
+        for c in out:
+            if not any(np.allclose(c, u) for u in uniq):
+                uniq.append(c)
+        out = uniq
+    return out
+
+
+def _select_jet(
+    parts: np.ndarray, candidates: list[np.ndarray], rng: np.random.Generator, config: JetConfig
+) -> np.ndarray | None:
+    """Constituent rows of the jet matched to one truth candidate, or None if no jet qualifies."""
+    # Particles beyond |eta| = eta_max + R + 0.5 cannot belong to an accepted jet; dropping them first
+    # (mostly beam remnants) saves clustering time without changing the accepted jets.
+    eta = obs.pseudorapidity(parts[:, PX], parts[:, PY], parts[:, PZ])
+    central = np.flatnonzero(np.abs(eta) < config.eta_max + config.radius + 0.5)
+    jets = [central[idx] for idx in antikt_jets(parts[central, :4], config.radius, 0.5 * config.pt_min)]
+    if not jets:
+        return None
+    kin = []
+    for idx in jets:
+        s = parts[idx, :4].sum(axis=0)
+        pt = np.hypot(s[0], s[1])
+        eta = float(obs.pseudorapidity(np.array([s[0]]), np.array([s[1]]), np.array([s[2]]))[0])
+        kin.append((pt, eta, np.arctan2(s[1], s[0])))
+    for ci in rng.permutation(len(candidates)):
+        c = candidates[ci]
+        c_eta = float(obs.pseudorapidity(c[:1], c[1:2], c[2:3])[0])
+        c_phi = np.arctan2(c[1], c[0])
+        best, best_dr = None, config.match_radius
+        for idx, (pt, eta, phi) in zip(jets, kin, strict=True):
+            if not (config.pt_min <= pt <= config.pt_max and abs(eta) <= config.eta_max):
+                continue
+            dr = float(np.hypot(eta - c_eta, _wrap(np.array(phi - c_phi))))
+            if dr < best_dr:
+                best, best_dr = idx, dr
+        if best is not None:
+            return best
+    return None
+
+
+@dataclass(frozen=True)
+class JetChunk:
+    """Jets of one class from one seeded Pythia run."""
+
+    columns: np.ndarray  # [n, len(JET_COLUMNS)] float32
+    constituents: np.ndarray  # [n, n_constituents, 16] float32, columns PARTICLE_FEATURE_NAMES
+    events_tried: int
+
+
+def generate_jet_chunk(label: str, n: int, seed: int, config: JetConfig, progress: object = None) -> JetChunk:
+    """Generate n labelled jets of one class with a Pythia seed; deterministic in (label, n, seed, config)."""
+    if label not in CLASS_NAMES:
+        raise ValueError(f"unknown jet class {label!r}; accepted: {', '.join(CLASS_NAMES)}")
+    pythia = make_pythia(config.pythia_settings(label), seed, config.e_cm)
+    rng = np.random.default_rng(seed)
+    columns = np.zeros((n, len(JET_COLUMNS)), dtype=np.float32)
+    consts = np.zeros((n, config.n_constituents, len(PARTICLE_FEATURE_NAMES)), dtype=np.float32)
+    label_col = JET_COLUMNS.index(f"j_{label}")
+    done = tried = 0
+    while done < n:
+        tried += 1
+        if tried > 200 * n + 1000:
+            raise RuntimeError(f"class {label}: only {done} of {n} jets after {tried} events; check the pT window")
+        if not pythia.next():
+            continue
+        parts = final_state(pythia.event)
+        candidates = _truth_candidates(pythia.process, label)
+        if not candidates or len(parts) == 0:
+            continue
+        rows = _select_jet(parts, candidates, rng, config)
+        if rows is None:
+            continue
+        jet = parts[rows]
+        jet = jet[np.argsort(-np.hypot(jet[:, PX], jet[:, PY]), kind="stable")]
+        values = jet_columns(jet, config)
+        for j, name in enumerate(JET_COLUMNS):
+            if name in values:
+                columns[done, j] = values[name]
+        columns[done, label_col] = 1.0
+        feats = constituent_features(jet)[: config.n_constituents]
+        consts[done, : len(feats)] = feats
+        done += 1
+        if progress is not None:
+            progress(1)  # type: ignore[operator]
+    return JetChunk(columns=columns, constituents=consts, events_tried=tried)

@@ -1,0 +1,197 @@
+"""Produce complete jets and L1 files: plan the chunks, run them, merge, shuffle, write with metadata."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import codesign
+from codesign.data import layouts as L
+from codesign.data.generate import (
+    DEFAULT_CHUNK_SIZE,
+    config_dict,
+    plan_chunks,
+    prepare_parts,
+    run_chunks,
+    split_counts,
+)
+from codesign.data.hdf5io import write_jets, write_l1
+from codesign.data.jets import JetConfig
+from codesign.errors import DataError
+
+CONSTITUENT_DTYPES = ("float16", "float32")
+
+
+def _shuffle(n: int, seed: int) -> np.ndarray:
+    """The fixed permutation applied to a merged file (classes interleaved, any prefix balanced on average)."""
+    return np.random.default_rng([seed, 0x5EED]).permutation(n)
+
+
+def _validate_common(n: int, seed: int, workers: int) -> None:
+    """Reject counts, seeds and worker numbers that cannot work."""
+    if n < 1:
+        raise DataError(f"--n must be at least 1 (got {n})")
+    if not 0 <= seed < 2**31:
+        raise DataError(f"--seed must be in 0..{2**31 - 1} (got {seed})")
+    if workers < 1:
+        raise DataError(f"--workers must be at least 1 (got {workers})")
+
+
+def produce_jets(
+    out: str | Path,
+    n: int,
+    seed: int,
+    config: JetConfig,
+    workers: int = 1,
+    features: Sequence[str] = L.PARTICLE_FEATURE_NAMES,
+    constituent_dtype: str = "float32",
+    classes: Sequence[str] = L.CLASS_NAMES,
+    resume: bool = False,
+    force: bool = False,
+    command: str = "",
+    progress: bool = True,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Path:
+    """Generate n jets split evenly over the classes and write them in the public layout."""
+    out = Path(out)
+    _validate_common(n, seed, workers)
+    unknown = [f for f in features if f not in L.PARTICLE_FEATURE_NAMES]
+    if unknown:
+        raise DataError(f"unknown constituent features {unknown}; accepted: {', '.join(L.PARTICLE_FEATURE_NAMES)}")
+    bad_classes = [c for c in classes if c not in L.CLASS_NAMES]
+    if bad_classes or not classes:
+        raise DataError(f"unknown jet classes {bad_classes}; accepted: {', '.join(L.CLASS_NAMES)}")
+    if constituent_dtype not in CONSTITUENT_DTYPES:
+        raise DataError(f"constituent dtype {constituent_dtype!r}; accepted: {', '.join(CONSTITUENT_DTYPES)}")
+    if not 0 < config.pt_min < config.pt_max:
+        raise DataError(f"jet pT window [{config.pt_min}, {config.pt_max}] GeV must have 0 < pt-min < pt-max")
+    counts = split_counts(n, list(classes), [1.0] * len(classes))
+    codes = {c: L.CLASS_NAMES.index(c) for c in classes}
+    tasks = plan_chunks("jets", counts, seed, config, chunk_size, codes)
+    manifest = {"kind": "jets", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
+    parts = prepare_parts(out, manifest, resume, force)
+    files = run_chunks(tasks, parts, workers, unit="jet", progress=progress)
+    columns, constituents, tried = [], [], {c: 0 for c in classes}
+    for task, path in zip(tasks, files, strict=True):
+        with np.load(path) as data:
+            columns.append(data["columns"])
+            constituents.append(data["constituents"])
+            tried[task.label] += int(data["tried"])
+    order = _shuffle(n, seed)
+    table = np.concatenate(columns)[order]
+    feat_index = [L.PARTICLE_FEATURE_NAMES.index(f) for f in features]
+    consts = np.concatenate(constituents)[order][:, :, feat_index] if feat_index else None
+    attrs: dict[str, Any] = {
+        L.ATTR_COMMAND: command,
+        L.ATTR_VERSION: codesign.__version__,
+        L.ATTR_GENERATOR: _generator_versions(),
+        L.ATTR_CONFIG: {**config_dict(config), "seed": seed, "n": n, "classes": list(classes)},
+        "events_tried": tried,
+        "counts": counts,
+    }
+    write_jets(out, table, L.JET_COLUMNS, consts, tuple(features), attrs, constituent_dtype, overwrite=force)
+    shutil.rmtree(parts)
+    return out
+
+
+def _generator_versions() -> str:
+    """Versions of the generator packages, recorded in every file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for pkg in ("pythia8mc", "fastjet", "numpy"):
+        try:
+            out.append(f"{pkg}=={version(pkg)}")
+        except PackageNotFoundError:
+            out.append(f"{pkg} (not installed)")
+    return " ".join(out)
+
+
+def produce_l1(
+    out: str | Path,
+    n: int,
+    processes: Sequence[str],
+    seed: int,
+    config: Any,
+    workers: int = 1,
+    n_per_process: dict[str, int] | None = None,
+    dtype: str = "float32",
+    resume: bool = False,
+    force: bool = False,
+    command: str = "",
+    progress: bool = True,
+    chunk_size: int = 100,
+) -> Path:
+    """Generate L1 events of one or several processes (the background as its documented mixture) and write them."""
+    from codesign.data.l1 import SUBPROCESS_NAMES
+
+    out = Path(out)
+    _validate_common(n, seed, workers)
+    bad = [p for p in processes if p not in L.L1_PROCESSES]
+    if bad or not processes:
+        raise DataError(f"unknown L1 processes {bad}; accepted: {', '.join(L.L1_PROCESSES)}")
+    per_process = n_per_process or {p: n for p in processes}
+    # Chunks are per sub-process: the background splits into its mixture, a signal is its own label.
+    counts: dict[str, int] = {}
+    for p in processes:
+        if p == L.BACKGROUND:
+            mixture = config.background_mixture
+            mix = split_counts(per_process[p], list(mixture), list(mixture.values()))
+            counts.update({k: v for k, v in mix.items() if v > 0})
+        else:
+            counts[p] = per_process[p]
+    codes = {label: SUBPROCESS_NAMES.index(label) for label in counts}
+    tasks = plan_chunks("l1", counts, seed, config, chunk_size, codes)
+    manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
+    parts = prepare_parts(out, manifest, resume, force)
+    files = run_chunks(tasks, parts, workers, unit="event", progress=progress)
+    particles, sub, tried = [], [], {label: 0 for label in counts}
+    for task, path in zip(tasks, files, strict=True):
+        with np.load(path) as data:
+            particles.append(data["particles"])
+            sub.append(np.full(task.n, SUBPROCESS_NAMES.index(task.label), dtype=np.int64))
+            tried[task.label] += int(data["tried"])
+    sub_codes = np.concatenate(sub)
+    process_of_sub = np.array([L.L1_PROCESSES.index(_process_of(s)) for s in SUBPROCESS_NAMES])
+    order = _shuffle(len(sub_codes), seed)
+    attrs: dict[str, Any] = {
+        L.ATTR_COMMAND: command,
+        L.ATTR_VERSION: codesign.__version__,
+        L.ATTR_GENERATOR: _generator_versions(),
+        L.ATTR_CONFIG: {**config_dict(config), "seed": seed, "n": per_process},
+        "events_tried": tried,
+        "counts": counts,
+        "background_mixture": config.background_mixture,
+    }
+    write_l1(
+        out,
+        np.concatenate(particles)[order],
+        process_of_sub[sub_codes][order],
+        L.L1_PROCESSES,
+        sub_codes[order],
+        SUBPROCESS_NAMES,
+        attrs,
+        dtype,
+        overwrite=force,
+    )
+    shutil.rmtree(parts)
+    return out
+
+
+def _process_of(subprocess: str) -> str:
+    """The L1 process a sub-process belongs to (background mixture components map to background)."""
+    from codesign.data.l1 import ADC2021_MIXTURE
+
+    return L.BACKGROUND if subprocess in ADC2021_MIXTURE else subprocess
+
+
+def jet_config_from_options(pt_min: float, pt_max: float, n_constituents: int) -> JetConfig:
+    """A JetConfig from the command-line options (the other settings keep their defaults)."""
+    if not 1 <= n_constituents <= 150:
+        raise DataError(f"--constituents must be in 1..150 (got {n_constituents})")
+    return replace(JetConfig(), pt_min=pt_min, pt_max=pt_max, n_constituents=n_constituents)

@@ -1,0 +1,9 @@
+"""Paths of the data sample shipped with codesign (the embedded default of the build and of CI tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "data"
+SHIPPED_JETS = SHIPPED_DIR / "jets.h5"
+SHIPPED_L1 = SHIPPED_DIR / "l1.h5"

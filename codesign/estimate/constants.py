@@ -36,11 +36,13 @@ DSP_WIDTH_SCALE = 1.0
 DSP_FORCED_FRACTION = 0.6
 DSP_FORCED_SATURATION = 400.0
 
-#: Latency strategy: interval = RF (the kernel's PIPELINE II), except for a reuse factor above n_in, which
-#: hls4ml 1.x would not accept: then interval = min(RF, ceil(true multiplications / multiplier_limit) +
-#: II_ALLOCATION_SLACK). Empirical, from ArgyKokk's RF = 100 layers (intervals 2-49, well below 100, e.g.
-#: 32x10 -> 33, 21x3 -> 38, 8x16 -> 24; the 274- and 561-input layers keep interval 100 or less).
-II_ALLOCATION_SLACK = 1
+#: Latency strategy with RF > 1: after the last of the ceil(M / multiplier_limit) issue cycles of the products
+#: that stay multiplications, the schedule still needs max(1, depth - ALLOC_TAIL_OFFSET) cycles of adder tree
+#: (depth: the same layer's RF = 1 latency). Read off ArgyKokk's RF = 100 dense layers with M taken from the
+#: DSP count of the same layer at RF = 1 with ``-impl dsp`` (15 layers, Vitis HLS 2021.1, xc7z007s-2): the
+#: tail is depth - 3 for 9 of them, within 1 for 12 (e.g. 16x64: 25 issue cycles + 3 -> 28, reported 28).
+#: Integer offset, not a least-squares fit; only ArgyKokk has RF > 1 Latency-strategy per-layer data.
+ALLOC_TAIL_OFFSET = 3
 
 #: Resource strategy: the weights come from a ROM, so every product is a true multiplier; it goes to a DSP
 #: when its wider operand has at least this many bits. Per-layer resource-strategy reports: 16x6, 14x6,
@@ -57,13 +59,21 @@ LUT_PER_SUM_BIT = 1.5
 #: ``config_op mul -impl fabric`` builds every product as a LUT multiplier: ArgyKokk ``LUT_reuse*`` layers
 #: have 1.6x the LUTs of the same layers in ``DSP_reuse*`` (median of per-layer ratios).
 FABRIC_LUT_FACTOR = 1.6
-#: Dot-product depth in cycles = floor((T_MUL + log2(fan-in) x T_ADD) / effective period + STAGE_ROUNDING),
-#: at least 1. T_MUL is the product's delay on a DSP (mapping fraction >= 0.25 or ``-impl dsp``) or in
-#: logic. Grid-fitted to the 64 per-layer dense latencies of ArgyKokk (RF <= 2, weights <= 8192, at 2.91 and
-#: 4.38 ns effective periods): 95 % within 1 cycle; e.g. 16 inputs -> 6 cycles (DSP) / 5 (fabric) at 2.91 ns.
-T_ADD_NS = 3.0
-T_MUL_DSP_NS = 6.0
-T_MUL_LUT_NS = 4.0
+#: Dot-product depth: the product (T_MUL on a DSP - mapping fraction >= 0.25 or ``-impl dsp`` - or in logic),
+#: then round(log2 fan-in) adder levels of T_ADD, packed into cycles by hardware.chain_cycles; at least 1
+#: cycle. The structure that matters: two adders (2 x T_ADD) do not fit in 4.38 ns on 7-series, one does in
+#: 2.91 ns, so the tree costs one cycle per level at both of ArgyKokk's clocks (reported: 16 -> 5 terms ... 50
+#: terms -> 5-6 cycles at 4.38 ns, 13 -> 6 cycles at 2.91 ns with -impl dsp); a DSP product that does not fit a
+#: 2.91 ns cycle is pipelined (two cycles with registered inputs), a LUT product just fits. Grid over T_ADD
+#: 2.2-2.9, T_MUL_DSP 2-9, T_MUL_LUT 1-5 on the 75 io_parallel dense layers at RF <= 2 with per-layer reports
+#: (ArgyKokk, Lrozzy, kimhaneal11, MinhNguy3n): 53 exact, 71 within one cycle (the previous continuous-delay
+#: form with STAGE_ROUNDING: 44 and 67); the plateau is flat for T_ADD 2.4-2.9, values from its middle.
+#: MinhNguy3n (xc7z020-1, Vitis 2024.2) stays under-predicted (4-11 cycles reported for 4-14 terms).
+T_ADD_NS = 2.8
+T_MUL_DSP_NS = 4.0
+T_MUL_LUT_NS = 3.0
+#: Batch normalisation's one-term product chains into the next layer when floor(T_MUL_LUT / period +
+#: STAGE_ROUNDING) <= 1 (ArgyKokk batchnorm layers: 0 cycles at 4.38 ns).
 STAGE_ROUNDING = 0.75
 
 #: The delays above are those of 7-series parts at speed grade -2 (ArgyKokk: xc7z007s-2). HLS's delay
@@ -110,13 +120,17 @@ LUT_PER_SOFTMAX_ELEMENT = 145
 FF_PER_SOFTMAX_ELEMENT = 215
 
 # ---------------------------------------------------------------------------------------------- top level
-#: io_parallel top: cycles added per layer call that takes cycles of its own (0-cycle layers such as casts
-#: and chained ReLUs add no boundary), plus TOP_CYCLES_II1 more when the top is pipelined at II = 1 (else
-#: minus it). Top latency minus the sum of the module latencies in the reports: ArgyKokk 4 calls: +5 (II 1)
-#: / +3 (II > 1); 8 calls: +6..+11; kimhaneal11 (3 layers with cycles): +5; Lrozzy (3): +5; MinhNguy3n: +11;
-#: fastmachinelearning/hls4ml (Vivado HLS 2016.4) 4 calls: +3.
-TOP_CYCLES_PER_CALL = 1
-TOP_CYCLES_II1 = 1
+#: io_parallel top (``#pragma HLS PIPELINE`` over the layer calls): one register per call boundary, except
+#: between two 0-cycle (combinational) calls, which chain; plus, with Vitis HLS on 7-series parts and the top at
+#: II = 1, TOP_CYCLES_II1_PER_DENSE per dense call. Top latency minus the sum of the module latencies in the
+#: reports: ArgyKokk (Vitis 2021.1, xc7z007s): 4 calls +3 at II > 1 / +5 at II = 1 with 2 dense; 8 calls +7 /
+#: +11 with 4 dense; Breast_cancer (8 calls, one chained pair) +6 / +8 (the rule says +9); MinhNguy3n (Vitis
+#: 2024.2, xc7z020) 7 calls, 4 dense: +11 (rule +10); Vivado HLS 2016.4/2018.2 (fastmachinelearning/hls4ml, 3
+#: boundaries): +3 at II 1, 2 and 7; UltraScale+ Vitis: kimhaneal11 +5 (rule +4), Lrozzy +5 (rule +5).
+#: Boundary counting is structural; the per-dense extra is the only count read off the data (ArgyKokk,
+#: MinhNguy3n), and its restriction to 7-series Vitis is what the UltraScale+ and Vivado HLS reports show.
+TOP_CYCLES_PER_BOUNDARY = 1
+TOP_CYCLES_II1_PER_DENSE = 1
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

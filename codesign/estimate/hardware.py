@@ -127,6 +127,27 @@ def sum_width(wd: int, ww: int, n_terms: int, acc_width: int) -> int:
     return max(1, min(acc_width, wd + ww + growth))
 
 
+def chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
+    """Register boundaries a chain of dependent operations crosses when HLS packs it into cycles.
+
+    Each operation starts in the current cycle if it still fits there, else at the next cycle boundary. One
+    longer than a cycle is a multi-cycle operation (a pipelined DSP or LUT multiplier): it gets registered
+    inputs and spans ceil(delay / period) cycles, its result arriving that far into its last cycle.
+    """
+    cycles, used = 0, 0.0
+    for d in delays_ns:
+        if used + d <= effective_ns + 1e-9:
+            used += d
+        elif d > effective_ns:
+            k = math.ceil(d / effective_ns - 1e-9)
+            cycles += k
+            used = d - (k - 1) * effective_ns
+        else:
+            cycles += 1
+            used = d
+    return cycles
+
+
 def tree_levels(n_terms: int) -> int:
     """Levels of a balanced adder tree over ``n_terms`` inputs."""
     return math.ceil(math.log2(n_terms)) if n_terms > 1 else 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import Clock, MultiplierMap, sum_width, tree_levels
+from codesign.estimate.hardware import Clock, MultiplierMap, chain_cycles, sum_width, tree_levels
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -50,6 +50,20 @@ class DotProductModel:
     """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
 
     multipliers = MultiplierMap()
+
+    @staticmethod
+    def allocated_mults(nnz: int, dsp_fraction: float, impl: str) -> float:
+        """Products that stay ``mul`` operations (counted by ALLOCATION) after HLS folds trivial constants.
+
+        With ``config_op mul -impl dsp|fabric`` the products stay multiplications bound to that resource: the
+        saturating share measured with ``-impl dsp`` (constants.DSP_FORCED_FRACTION/SATURATION; the RF = 100
+        ``-impl fabric`` intervals of ArgyKokk are within 10 % of the ``-impl dsp`` ones). With the default
+        mapping HLS turns narrow constant products into shift-adds that ALLOCATION does not count: only the
+        DSP share is left (MuhammadAshraful's 6-bit conv at RF 128 keeps II 2 per partition).
+        """
+        if impl in ("dsp", "fabric"):
+            return nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+        return nnz * dsp_fraction
 
     def predict(
         self,
@@ -85,21 +99,26 @@ class DotProductModel:
             true_mults = float(n_in * n_out)
             on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
             dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * on_dsp
-        # continuous log2 of the fan-in: HLS balances uneven trees and chains short adders
-        levels = math.log2(terms) if terms > 1 else 0.0
+        # The product, then one adder per tree level, chained into cycles (hardware.chain_cycles). The levels
+        # are log2 of the mean fan-in, rounded: HLS balances uneven trees and drops the pruned terms.
+        levels = round(math.log2(terms)) if terms > 1 else 0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
         t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
-        delay = (t_mul + levels * K.T_ADD_NS) * ctx.delay_factor
-        depth = max(1, math.floor(delay / ctx.clock.effective_ns + K.STAGE_ROUNDING))
+        ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
         depth = depth if nnz else 0
         ii = rf
-        if zeros_skipped and rf > n_in:
-            # A reuse factor above n_in (which hls4ml 1.x would not accept): ALLOCATION caps the true
-            # multiplications (the products HLS does not turn into shift-adds) at multiplier_limit units and
-            # the interval comes out below the reuse factor (see constants.II_ALLOCATION_SLACK).
-            limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
-            ii = min(rf, math.ceil(true_mults / limit) + K.II_ALLOCATION_SLACK)
         latency = max(depth, ii - 1)
+        if zeros_skipped and rf > 1 and nnz:
+            # Latency strategy with a reuse factor: ``ALLOCATION mul limit=multiplier_limit`` lets at most
+            # ``limit`` multiplications issue per cycle, so the schedule spends ceil(M / limit) cycles issuing
+            # the M products that stay multiplications, then the rest of the adder tree
+            # (constants.ALLOC_TAIL_OFFSET). The kernel asks for PIPELINE II = RF, but a schedule shorter than
+            # that is reported with II = latency + 1 (ArgyKokk RF = 2 and RF = 100 layers, whatever n_in).
+            limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
+            issue = math.ceil(self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl) / limit)
+            latency = max(depth, issue + max(0, depth - K.ALLOC_TAIL_OFFSET))
+            ii = min(rf, latency + 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
         sums = nnz if zeros_skipped else mults_per_cycle
@@ -293,14 +312,12 @@ class BatchNormEstimator:
         wo = _w(call.output, wd + ws)
         cost = self.multipliers.predict(wd, ws, ctx.dsp_family, ctx.mul_impl)
         per_cycle = math.ceil(n / rf)
-        ii = rf
-        if rf > n:  # same ALLOCATION rescheduling as the latency dense kernel
-            frac = cost.dsp_fraction if ctx.mul_impl != "fabric" else K.DSP_FORCED_FRACTION
-            ii = min(rf, math.ceil(n * frac / per_cycle) + K.II_ALLOCATION_SLACK)
         # a one-term dot product (scale x + bias) whose last stage chains into the next layer's first cycle,
-        # as a ReLU's does: ArgyKokk's io_parallel batchnorm layers take 0 cycles at 4.38 ns
+        # as a ReLU's does: ArgyKokk's io_parallel batchnorm layers take 0 cycles at 4.38 ns, at RF 1, 2 and
+        # 100 alike, and (as the latency dense kernel) report II = latency + 1 when that is below the RF
         one_term = math.floor(K.T_MUL_LUT_NS * ctx.delay_factor / ctx.clock.effective_ns + K.STAGE_ROUNDING)
-        lat = max(0, one_term - 1) + (ii - 1)
+        lat = max(0, one_term - 1)
+        ii = min(rf, lat + 1)
         lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, _i(lut), _i(ff), _i(per_cycle * cost.dsp), 0)

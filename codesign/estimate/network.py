@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 from codesign.errors import DataError, SpecError
@@ -56,6 +57,21 @@ def _with_fifos(calls: list, per_layer: list[LayerEstimate]) -> list[LayerEstima
     return out
 
 
+def _top_overhead(per_layer: list[LayerEstimate], ii: int | None, ctx: Context) -> int:
+    """Cycles the pipelined io_parallel top adds to the sum of its layers' latencies (see constants)."""
+    # casts (HGQ quantizers) are inlined into their neighbours: no call boundary of their own
+    per_layer = [x for x in per_layer if x.kind != "cast"]
+    boundaries = 0
+    for prev, cur in pairwise(per_layer):
+        # two combinational (0-cycle) calls in a row chain into one stage: no register between them
+        if not (prev.latency_cycles == 0 and cur.latency_cycles == 0):
+            boundaries += 1
+    extra = 0
+    if ii == 1 and (ctx.tool or "").startswith("Vitis") and ctx.delay_factor >= 1.0:
+        extra = K.TOP_CYCLES_II1_PER_DENSE * sum(1 for x in per_layer if x.kind.startswith("dense"))
+    return K.TOP_CYCLES_PER_BOUNDARY * boundaries + extra
+
+
 def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     """Estimate a design from its settings structure (see :mod:`codesign.estimate.settings`)."""
     if part is None:
@@ -95,11 +111,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         depths = [max(int(a) - int(b or 0), 0) for a, b in zip(lat, iis, strict=True)]  # type: ignore[arg-type]
         latency = int(ii or 0) + int(sum(depths)) + len(per_layer)
     else:
-        # a layer chained into its neighbours (0 cycles: casts, most ReLUs) adds no register boundary
-        n_calls = sum(1 for x in per_layer if (x.latency_cycles or 0) > 0)
         ii = int(max(iis)) if iis else None  # type: ignore[type-var]
-        extra = K.TOP_CYCLES_II1 if ii == 1 else -K.TOP_CYCLES_II1
-        latency = int(sum(lat)) + K.TOP_CYCLES_PER_CALL * n_calls + extra  # type: ignore[arg-type]
+        latency = int(sum(lat)) + _top_overhead(per_layer, ii, ctx)  # type: ignore[arg-type]
     if stream:
         per_layer = _with_fifos(calls, per_layer)
     lut = _sum([x.lut for x in per_layer])

@@ -11,6 +11,8 @@ Every sum of fixed-point products is exact in float64 while it fits 53 bits, whi
 Supported layers: InputLayer, (Q)Dense, (Q)Conv1D with kernel_size 1, (Q)Activation (linear, relu,
 softmax is refused: compare logits), GlobalAveragePooling1D, GlobalMaxPooling1D, Flatten, Dropout,
 Reshape. Anything else raises :class:`SpecError` naming the layer, rather than returning a guess.
+Float layers (no quantizer) are evaluated in float64 too, which gives a float model's outputs for an
+agreement check; :func:`exact_reference_reason` says when the result is not a bit-exact reference.
 """
 
 from __future__ import annotations
@@ -93,16 +95,34 @@ def _weights(layer: Any) -> tuple[np.ndarray, np.ndarray | None]:
     bias = w[1] if len(w) > 1 and getattr(layer, "use_bias", True) else None
     kq = getattr(layer, "kernel_quantizer_internal", None)
     bq = getattr(layer, "bias_quantizer_internal", None)
-    if kq is None:
-        raise SpecError(
-            f"layer '{layer.name}' has float weights (no QKeras quantizer): the firmware rounds them to its "
-            "default precision, so there is no bit-exact reference"
-        )
     if kq is not None:
         kernel = apply_quantizer(kq, kernel, f"{layer.name}.kernel_quantizer")
     if bias is not None and bq is not None:
         bias = apply_quantizer(bq, bias, f"{layer.name}.bias_quantizer")
     return kernel, bias
+
+
+def _is_quantized(layer: Any) -> bool:
+    return getattr(layer, "kernel_quantizer_internal", None) is not None
+
+
+def exact_reference_reason(model: Any) -> str | None:
+    """Why the model's float64 outputs are not a bit-exact reference for its firmware, or None if they are.
+
+    Layers with float weights (no QKeras kernel quantizer) are the usual reason: the firmware rounds
+    them to its default precision, which the float model does not do.
+    """
+    floats = [
+        lyr.name
+        for lyr in model.layers
+        if type(lyr).__name__ in ("Dense", "QDense", "Conv1D", "QConv1D") and not _is_quantized(lyr)
+    ]
+    if floats:
+        return (
+            f"layer(s) {', '.join(floats)} have float weights (no QKeras quantizer): the firmware rounds them "
+            "to its default precision, so the float model is not a bit-exact reference"
+        )
+    return None
 
 
 def _exact_sum_bits_ok(x: np.ndarray, layer: Any) -> None:
@@ -141,7 +161,8 @@ def forward(layer: Any, x: np.ndarray) -> np.ndarray:
         y = np.matmul(x, kernel)
         if bias is not None:
             y = y + bias
-        _exact_sum_bits_ok(y, layer)
+        if _is_quantized(layer):
+            _exact_sum_bits_ok(y, layer)
         return apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
     if cls in ("Conv1D", "QConv1D"):
         if tuple(layer.kernel_size) != (1,) or tuple(layer.strides) != (1,) or layer.data_format != "channels_last":
@@ -152,7 +173,8 @@ def forward(layer: Any, x: np.ndarray) -> np.ndarray:
         y = np.matmul(x, kernel[0])
         if bias is not None:
             y = y + bias
-        _exact_sum_bits_ok(y, layer)
+        if _is_quantized(layer):
+            _exact_sum_bits_ok(y, layer)
         return apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None

@@ -207,8 +207,16 @@ def test_float_model_logits_agree(tmp_path):
 def test_reference_refuses_what_it_cannot_do_exactly():
     with pytest.raises(SpecError, match="softmax"):
         reference.reference_outputs(hls_models.qmlp(4), np.zeros((2, 16)))
-    with pytest.raises(SpecError, match="float weights"):
-        reference.reference_outputs(hls_models.float_mlp(), np.ones((2, 16)) * 0.1)
+    # a float model: its float64 outputs serve an agreement check, but are flagged as no exact reference
+    keras = keras_env.keras()
+    fm = hls_models.float_mlp()
+    logits = keras.Model(fm.inputs, fm.get_layer("logits").output)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), 50, seed=2)
+    np.testing.assert_allclose(
+        reference.reference_outputs(logits, x), logits.predict(x, verbose=0), rtol=1e-5, atol=1e-4
+    )
+    assert "float weights" in reference.exact_reference_reason(logits)
+    assert reference.exact_reference_reason(hls_models.qmlp(4)) is None
 
 
 def test_deepsets_conv1d_and_average_pooling_exact(tmp_path):

@@ -6,7 +6,9 @@ repository-balanced medians of actual / predicted), predict R's records from the
 compare with their reports. Prints, per resource, the median and 90th-percentile absolute relative error
 and the latency error in cycles, split by stock/custom, io_type and strategy, next to a naive baseline
 (DSP = non-zero multiplies, LUT = FF = non-zero multiplies x accumulator width, latency = layers + 2,
-II = largest reuse factor). Usage::
+II = largest reuse factor). Then, per layer, the latency and II of every layer function against its own
+``<module>_csynth.rpt`` (stock records; grouped by io_type, layer kind and RF = 1 / RF > 1): exact, within
+one cycle, median error. Usage::
 
     .venv/bin/python benchmarks/estimator_accuracy.py [--calibration DIR] [--shipped] [--json OUT]
 
@@ -144,6 +146,57 @@ def refit(rows: list[dict]) -> dict[str, float]:
     return out
 
 
+def layer_kind(row: dict, est) -> str:
+    """Per-layer group label: io_type and the estimator's kind without its strategy/io suffix."""
+    kind = (est.kind or row["call"].function).split("/")[0]
+    if kind in ("dense", "conv"):
+        kind += " RF=1" if (row["call"].num("reuse_factor") or 1) <= 1 else " RF>1"
+    return f"{row['call'].io_type} {kind}"
+
+
+def layer_results(rows: list[dict]) -> list[dict]:
+    """Predicted vs reported latency and II of each per-layer report (under the constants in force)."""
+    out = []
+    for r in rows:
+        est = predict_layer(r["call"], r["ctx"])
+        m = r["module"]
+        if est.latency_cycles is None or m.latency_max is None:
+            continue
+        out.append(
+            {
+                "repo": r["repo"],
+                "group": layer_kind(r, est),
+                "pred_latency": est.latency_cycles,
+                "act_latency": m.latency_max,
+                "pred_ii": est.ii_cycles,
+                "act_ii": m.interval_max,
+            }
+        )
+    return out
+
+
+def summarize_layers(results: list[dict]) -> dict:
+    """Per layer group: n, repositories, latency exact / within 1 cycle, median |error|, II exact."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        groups[r["group"]].append(r)
+        if r["group"].startswith("io_parallel"):
+            groups["ALL io_parallel layers"].append(r)
+    out = {}
+    for g, rs in sorted(groups.items()):
+        err = [abs(r["pred_latency"] - r["act_latency"]) for r in rs]
+        ii = [r["pred_ii"] == r["act_ii"] for r in rs if r["act_ii"] is not None]
+        out[g] = {
+            "n": len(rs),
+            "repos": len({r["repo"] for r in rs}),
+            "lat_exact": sum(e == 0 for e in err) / len(err),
+            "lat_within1": sum(e <= 1 for e in err) / len(err),
+            "lat_med_cycles": statistics.median(err),
+            "ii_exact": (sum(ii) / len(ii)) if ii else None,
+        }
+    return out
+
+
 def naive(rec: dict) -> dict:
     """Baseline: DSP = non-zero multiplies; LUT, FF from products x accumulator width; latency = layers + 2."""
     nnz = 0
@@ -220,14 +273,16 @@ def summarize(results: list[dict]) -> dict:
 def run(calib: Path, do_refit: bool = False) -> dict:
     """Cross-validate: returns per-record results and the summary."""
     recs = [json.loads(line) for line in (calib / "hls_reports.jsonl").read_text().splitlines() if line.strip()]
-    rows = layer_rows(recs, calib) if do_refit else []
+    rows = layer_rows(recs, calib)
     results = []
+    per_layer: list[dict] = []
     fitted_per_fold = {}
     for repo in sorted({r["repo"] for r in recs}):
         train = [r for r in rows if r["repo"] != repo]
         values = refit(train) if do_refit else {}
         fitted_per_fold[repo] = values
         with constants(values):
+            per_layer += layer_results([r for r in rows if r["repo"] == repo])
             for rec in (r for r in recs if r["repo"] == repo):
                 pred = estimate_record(rec)
                 act = {k: rec.get(k) for k in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "interval_max")}
@@ -242,7 +297,13 @@ def run(calib: Path, do_refit: bool = False) -> dict:
                         "act": act,
                     }
                 )
-    return {"results": results, "summary": summarize(results), "fitted_per_fold": fitted_per_fold}
+    return {
+        "results": results,
+        "summary": summarize(results),
+        "layers": per_layer,
+        "layer_summary": summarize_layers(per_layer),
+        "fitted_per_fold": fitted_per_fold,
+    }
 
 
 def _fmt(x, p=False) -> str:
@@ -286,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"   II exact (latency strategy) est {_fmt(row['pred_ii_exact'], True)}  "
             f"naive {_fmt(row['naive_ii_exact'], True)}"
+        )
+    print("\nper-layer latency and II against the per-module *_csynth.rpt reports (stock records)")
+    for g, row in out["layer_summary"].items():
+        print(
+            f"== {g}: n={row['n']} ({row['repos']} repos)  latency exact {_fmt(row['lat_exact'], True)}, "
+            f"within 1 cycle {_fmt(row['lat_within1'], True)}, median |err| {row['lat_med_cycles']:.1f} cyc; "
+            f"II exact {_fmt(row['ii_exact'], True)}"
         )
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str))

@@ -1,0 +1,167 @@
+"""Latency / II structure of the estimator: cycle packing, reuse-factor schedules, the io_parallel top."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock, chain_cycles
+from codesign.estimate.layers import BatchNormEstimator, Context, DenseEstimator, DotProductModel, predict_layer
+from codesign.estimate.network import _top_overhead
+from codesign.estimate.result import LayerEstimate
+from codesign.precision import FixedPrecision
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIB = ROOT.parent / "shared" / "calibration"
+
+#: ArgyKokk's two clocks: 3.33 ns and 5 ns with 12.5 % uncertainty, 7-series delays (factor 1).
+FAST = Context(Clock(3.33, 3.33 * 0.125), "DSP48E1", "dsp", "Vitis HLS", "2021.1", 1.0)
+SLOW = Context(Clock(5.0, 0.625), "DSP48E1", "dsp", "Vitis HLS", "2021.1", 1.0)
+
+
+def _dense(n_in, n_out, rf=1, n_zeros=0, bits=8, name="d") -> LayerCall:
+    p = FixedPrecision.parse(f"ap_fixed<{bits},2>")
+    cfg = {
+        "n_in": n_in,
+        "n_out": n_out,
+        "reuse_factor": rf,
+        "n_zeros": n_zeros,
+        "strategy": "latency",
+        "weight_t": f"ap_fixed<{bits},1>",
+        "accum_t": "ap_fixed<16,4>",
+    }
+    return LayerCall(name, "dense", cfg, p, FixedPrecision.parse("ap_fixed<16,4>"), "io_parallel")
+
+
+def test_chain_cycles_packs_operations_into_cycles():
+    assert chain_cycles([], 4.0) == 0
+    assert chain_cycles([1.0, 1.0, 1.0], 4.0) == 0  # all fit in one cycle: combinational
+    assert chain_cycles([3.0, 3.0], 4.0) == 1  # the second does not fit: next cycle
+    assert chain_cycles([3.0, 3.0, 3.0], 4.0) == 2
+    # a multi-cycle operation spans ceil(d / period) cycles; its tail chains with what follows
+    assert chain_cycles([5.0], 4.0) == 2
+    assert chain_cycles([5.0, 2.0], 4.0) == 2
+    assert chain_cycles([5.0, 3.5], 4.0) == 3
+
+
+def test_adder_tree_costs_a_cycle_per_level_on_7_series():
+    """Two adders do not fit in one 4.38 ns cycle on 7-series: one level per cycle, as ArgyKokk's reports."""
+    est = DenseEstimator()
+    depths = [est.predict(_dense(fan, 16), SLOW).latency_cycles for fan in (2, 4, 16, 64)]
+    assert depths == [1, 2, 4, 6]
+    # the faster clock adds the pipelined DSP product in front of the tree
+    assert est.predict(_dense(16, 16), FAST).latency_cycles > depths[2]
+    # UltraScale+ delays (factor 0.2): a whole 16-term dot product in one cycle (Lrozzy, kimhaneal11: 0-1)
+    usp = Context(Clock(5.0, 1.35), "DSP48E2", "auto", "Vitis HLS", "2024.1", K.DELAY_FACTOR_ULTRASCALE_PLUS)
+    assert est.predict(_dense(16, 32, bits=16), usp).latency_cycles == 1
+
+
+def test_reuse_factor_schedule_and_interval():
+    """ALLOCATION-limited schedule: II = min(RF, latency + 1); RF = 1 and RF = 2 keep the unrolled depth."""
+    est = DenseEstimator()
+    rf1 = est.predict(_dense(16, 64, rf=1, n_zeros=165), FAST)
+    rf2 = est.predict(_dense(16, 64, rf=2, n_zeros=165), FAST)
+    rf100 = est.predict(_dense(16, 64, rf=100, n_zeros=165), FAST)
+    assert rf1.ii_cycles == 1 and rf2.ii_cycles == 2
+    assert rf2.latency_cycles == rf1.latency_cycles
+    # RF 100 on 1024 weights: ~10 multipliers for ~160 true products -> ~20 issue cycles, then the tree tail
+    assert rf1.latency_cycles < rf100.latency_cycles < 99
+    assert rf100.ii_cycles == rf100.latency_cycles + 1
+    # a reuse factor the schedule cannot beat keeps II = RF
+    big = est.predict(_dense(64, 64, rf=3), FAST)
+    assert big.ii_cycles == 3
+    # fewer multipliers (larger RF) never shorten the schedule
+    lats = [est.predict(_dense(32, 32, rf=rf), FAST).latency_cycles for rf in (1, 4, 16, 64, 256)]
+    assert lats == sorted(lats)
+
+
+def test_allocated_mults_depend_on_the_multiplier_mapping():
+    # forced mapping: the saturating share; default mapping: only the DSP share of the products
+    assert DotProductModel.allocated_mults(1000, 0.01, "dsp") == pytest.approx(
+        1000 * K.DSP_FORCED_FRACTION / (1 + 1000 / K.DSP_FORCED_SATURATION)
+    )
+    assert DotProductModel.allocated_mults(1000, 0.01, "auto") == pytest.approx(10.0)
+
+
+def test_batchnorm_interval_follows_its_latency():
+    p = FixedPrecision.parse("ap_fixed<16,4>")
+    cfg = {"n_in": 3, "reuse_factor": 100, "scale_t": "ap_fixed<16,4>"}
+    bn = BatchNormEstimator().predict(LayerCall("bn", "normalize", cfg, p, p, "io_parallel"), SLOW)
+    assert (bn.latency_cycles, bn.ii_cycles) == (0, 1)  # ArgyKokk: 0 cycles, II 1 at RF 1, 2 and 100
+
+
+def _layer(kind: str, lat: int) -> LayerEstimate:
+    return LayerEstimate(kind, kind, lat, 1, 0, 0, 0, 0)
+
+
+def test_top_overhead_counts_call_boundaries():
+    layers = [_layer("dense", 3), _layer("relu", 0), _layer("dense", 2), _layer("batchnorm", 0)]
+    layers += [_layer("relu", 0), _layer("dense", 1), _layer("softmax", 8)]
+    # 6 boundaries (batchnorm -> relu chain); Vitis on 7-series at II = 1: one more per dense call
+    assert _top_overhead(layers, 2, SLOW) == 5
+    assert _top_overhead(layers, 1, SLOW) == 5 + 3 * K.TOP_CYCLES_II1_PER_DENSE
+    vivado = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2018.2", 1.0)
+    assert _top_overhead(layers, 1, vivado) == 5
+    usp = Context(Clock(5.0, 1.35), "DSP48E2", "auto", "Vitis HLS", "2024.1", 0.2)
+    assert _top_overhead(layers, 1, usp) == 5
+    # HGQ casts are inlined: they add no boundary
+    with_casts = [_layer("cast", 0)] + [x for pair in zip(layers, [_layer("cast", 0)] * 7, strict=True) for x in pair]
+    assert _top_overhead(with_casts, 2, SLOW) == 5
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("estimator_accuracy", ROOT / "benchmarks" / "estimator_accuracy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_layer_summary_fractions():
+    bench = _benchmark()
+    rows = [
+        {
+            "repo": "a",
+            "group": "io_parallel dense RF=1",
+            "pred_latency": 5,
+            "act_latency": 5,
+            "pred_ii": 1,
+            "act_ii": 1,
+        },
+        {
+            "repo": "b",
+            "group": "io_parallel dense RF=1",
+            "pred_latency": 4,
+            "act_latency": 6,
+            "pred_ii": 1,
+            "act_ii": 2,
+        },
+        {"repo": "b", "group": "io_parallel relu", "pred_latency": 1, "act_latency": 0, "pred_ii": 1, "act_ii": 1},
+    ]
+    s = bench.summarize_layers(rows)
+    d = s["io_parallel dense RF=1"]
+    assert (d["n"], d["repos"], d["lat_exact"], d["lat_within1"], d["ii_exact"]) == (2, 2, 0.5, 0.5, 0.5)
+    assert s["ALL io_parallel layers"]["n"] == 3 and s["ALL io_parallel layers"]["lat_within1"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(), reason="calibration data not present")
+def test_per_layer_io_parallel_latency_against_reports():
+    """Regression guard (in-sample): io_parallel layer latencies of the stock per-module csynth reports."""
+    bench = _benchmark()
+    recs = [json.loads(x) for x in (CALIB / "hls_reports.jsonl").read_text().splitlines() if x.strip()]
+    rows = [r for r in bench.layer_rows(recs, CALIB) if r["call"].io_type == "io_parallel"]
+    dense = [
+        r
+        for r in rows
+        if r["call"].function == "dense"
+        and (r["call"].num("reuse_factor") or 1) <= 2
+        and r["call"].num("n_in") * r["call"].num("n_out") < 8192
+    ]
+    assert len(dense) >= 60
+    err = [abs(predict_layer(r["call"], r["ctx"]).latency_cycles - r["module"].latency_max) for r in dense]
+    assert sum(e <= 1 for e in err) / len(err) >= 0.9
+    others = [r for r in rows if r["call"].function != "dense" and r["module"].interval_max is not None]
+    ii_ok = [predict_layer(r["call"], r["ctx"]).ii_cycles == r["module"].interval_max for r in others]
+    assert sum(ii_ok) / len(ii_ok) >= 0.95

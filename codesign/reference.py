@@ -151,8 +151,22 @@ def _inbound(layer: Any) -> list[Any]:
     return list(ib) if isinstance(ib, (list, tuple)) else [ib]
 
 
-def forward(layer: Any, x: np.ndarray) -> np.ndarray:
-    """One layer of the float64 forward pass."""
+def _is_softmax_layer(layer: Any) -> bool:
+    cls = type(layer).__name__
+    if cls == "Softmax":
+        return True
+    return cls in ("Activation", "QActivation") and str(layer.get_config().get("activation")) == "softmax"
+
+
+def _is_softmax(layer: Any) -> bool:
+    """A softmax layer, or a layer whose activation is softmax."""
+    if _is_softmax_layer(layer):
+        return True
+    return _act_of(layer) == "softmax"
+
+
+def forward(layer: Any, x: np.ndarray, *, linear: bool = False) -> np.ndarray:
+    """One layer of the float64 forward pass (``linear``: without the layer's own activation)."""
     cls = type(layer).__name__
     if cls == "InputLayer":
         return x
@@ -163,7 +177,7 @@ def forward(layer: Any, x: np.ndarray) -> np.ndarray:
             y = y + bias
         if _is_quantized(layer):
             _exact_sum_bits_ok(y, layer)
-        return apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
+        return y if linear else apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
     if cls in ("Conv1D", "QConv1D"):
         if tuple(layer.kernel_size) != (1,) or tuple(layer.strides) != (1,) or layer.data_format != "channels_last":
             raise SpecError(
@@ -175,7 +189,7 @@ def forward(layer: Any, x: np.ndarray) -> np.ndarray:
             y = y + bias
         if _is_quantized(layer):
             _exact_sum_bits_ok(y, layer)
-        return apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
+        return y if linear else apply_quantizer(_act_of(layer), y, f"{layer.name}.activation")
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None
         return apply_quantizer(q if q is not None else _act_of(layer), x, layer.name)
@@ -195,7 +209,11 @@ def forward(layer: Any, x: np.ndarray) -> np.ndarray:
 
 
 def reference_outputs(model: Any, x: np.ndarray | list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
-    """The model's outputs for ``x`` computed exactly in float64 (one array per output, flattened per sample)."""
+    """The model's pre-softmax outputs for ``x`` computed exactly in float64 (one array per output, flattened).
+
+    A softmax at an output (a softmax layer, or a layer with a softmax activation) is left out, as
+    :func:`codesign.hls.convert` leaves it out of the firmware: the result is the logits.
+    """
     xs = x if isinstance(x, (list, tuple)) else [x]
     inputs = [t.node.layer.name if hasattr(t, "node") else None for t in model.inputs]
     input_layers = [lyr for lyr in model.layers if type(lyr).__name__ == "InputLayer"]
@@ -218,6 +236,10 @@ def reference_outputs(model: Any, x: np.ndarray | list[np.ndarray]) -> np.ndarra
             ins_vals = [values[i.name] for i in ins]
         if len(ins_vals) != 1:
             raise SpecError(f"layer '{layer.name}' has {len(ins_vals)} inputs; the reference supports one")
+        if layer.name in model.output_names and _is_softmax(layer):
+            # a final softmax: the reference is its input, the logits the firmware outputs
+            values[layer.name] = ins_vals[0] if _is_softmax_layer(layer) else forward(layer, ins_vals[0], linear=True)
+            continue
         values[layer.name] = forward(layer, ins_vals[0])
     outs = [values[n].reshape(values[n].shape[0], -1) for n in model.output_names]
     return outs if len(outs) > 1 else outs[0]

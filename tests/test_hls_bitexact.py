@@ -205,10 +205,21 @@ def test_float_model_logits_agree(tmp_path):
 
 
 def test_reference_refuses_what_it_cannot_do_exactly():
-    with pytest.raises(SpecError, match="softmax"):
-        reference.reference_outputs(hls_models.qmlp(4), np.zeros((2, 16)))
-    # a float model: its float64 outputs serve an agreement check, but are flagged as no exact reference
+    from qkeras import QDense
+
     keras = keras_env.keras()
+    # a final softmax is left out (the logits are the reference) ...
+    m = hls_models.qmlp(4)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), 50, seed=2)
+    logits_model = keras.Model(m.inputs, m.get_layer("output_logits").output)
+    np.testing.assert_array_equal(reference.reference_outputs(m, x), reference.reference_outputs(logits_model, x))
+    # ... but a softmax inside the model has no exact fixed-point reference
+    inp = keras.Input((4,))
+    mid = keras.layers.Activation("softmax", name="mid_softmax")(inp)
+    inner = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(4,0,alpha=1)", name="d")(mid))
+    with pytest.raises(SpecError, match="mid_softmax: softmax has no exact"):
+        reference.reference_outputs(inner, np.zeros((2, 4)))
+    # a float model: its float64 outputs serve an agreement check, but are flagged as no exact reference
     fm = hls_models.float_mlp()
     logits = keras.Model(fm.inputs, fm.get_layer("logits").output)
     x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), 50, seed=2)

@@ -108,14 +108,22 @@ STREAM_LUT_PER_BIT = 8
 STREAM_FF_PER_BIT = 3
 #: Table-lookup activations: address arithmetic LUTs per element.
 LUT_PER_TABLE_LOOKUP = 30
-#: Softmax (stable): delay = T_SOFTMAX_NS + T_SOFTMAX_LOG2_NS x log2(n) (max tree, exp lookups, sum,
-#: inverse lookup, multiply); ArgyKokk softmax reports, n = 2..16 at 2.91 and 4.38 ns (e.g. 5 -> 16 cycles
-#: at 2.91 ns, 10 -> 14 at 4.38 ns). LUT/FF per element: medians of the same reports.
-T_SOFTMAX_NS = 26.0
-T_SOFTMAX_LOG2_NS = 9.0
-#: With ``-impl fabric`` the same softmax layers are 2-4 cycles shorter (ArgyKokk LUT_* vs DSP_* pairs:
-#: n=16 18 vs 20 cycles at 2.91 ns, n=3 10 vs 13, n=2 6 vs 8 at 4.38 ns): about 10 ns less.
-SOFTMAX_FABRIC_SAVING_NS = 10.0
+#: Softmax: the chain of ActivationEstimator.softmax_cycles packed by hardware.chain_cycles, plus
+#: SOFTMAX_TABLE_REGISTERS cycles for the registered outputs of its two table reads. Grid (T_MAX_LEVEL 2-4,
+#: T_TABLE_READ 3-9, products 1-8 ns, registers -1..3) on ArgyKokk's 35 softmax reports (n = 2..16 at 2.91 and
+#: 4.38 ns, -impl dsp and fabric; the only io_parallel softmax reports): 26 exact, 35 within one cycle (the
+#: previous two-constant delay form: 15 and 32). Its structure: at 4.38 ns each tree level takes one cycle
+#: (two per log2 n, reported 8, 12, 14 cycles for n = 2, 6, 10), at 2.91 ns the compare-select does not fit
+#: one cycle (three per level: 13, 16, 20 for n = 3, 5, 16). With ``-impl dsp`` the final exp x 1/sum product
+#: is a registered DSP (T_SOFTMAX_MUL); with ``-impl fabric`` it folds into the table-output logic and the
+#: layer is 2-3 cycles shorter, as reported. The table registers scale with the delay factor (none on
+#: UltraScale+): there is no UltraScale+ softmax report here, and the published hls4ml tutorial (xcu250, the
+#: whole 16-64-32-32-5 network with softmax in 10 cycles, published.md) leaves it one or two cycles at most.
+T_MAX_LEVEL_NS = 3.0
+T_TABLE_READ_NS = 3.0
+T_SOFTMAX_MUL_NS = 5.0
+T_SOFTMAX_MUL_FABRIC_NS = 1.0
+SOFTMAX_TABLE_REGISTERS = 2
 LUT_PER_SOFTMAX_ELEMENT = 145
 FF_PER_SOFTMAX_ELEMENT = 215
 

@@ -265,11 +265,7 @@ class ActivationEstimator:
             tw = _w(call.prec("exp_table_t"), 18)
             per = math.ceil(table * tw / 18432)
             bram = n * per  # one exp-table copy per element (the inverse table shares the last)
-            t_softmax = K.T_SOFTMAX_NS + K.T_SOFTMAX_LOG2_NS * math.log2(max(n, 2))
-            if ctx.mul_impl == "fabric":  # the exp x 1/sum products leave the registered DSP pipeline
-                t_softmax -= K.SOFTMAX_FABRIC_SAVING_NS
-            t_softmax *= ctx.delay_factor
-            lat = max(1, round(t_softmax / ctx.clock.effective_ns))
+            lat = self.softmax_cycles(n, str(call.config.get("implementation", "stable")), ctx)
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
@@ -285,6 +281,24 @@ class ActivationEstimator:
             ff = n * wo
             return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, bram), stream)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
+
+    @staticmethod
+    def softmax_cycles(n: int, implementation: str, ctx: Context) -> int:
+        """Cycles of ``nnet::softmax`` as its operations chain (``nnet_activation.h``, see constants).
+
+        Stable: a max tree of ceil(log2 n) compare-select levels, x - max, the exp table read, a sum tree of
+        ceil(log2 n) adder levels, the 1/sum table read, the exp x 1/sum product. The latency variant skips the
+        max tree and the subtraction.
+        """
+        levels = math.ceil(math.log2(n)) if n > 1 else 0
+        t_mul = K.T_SOFTMAX_MUL_FABRIC_NS if ctx.mul_impl == "fabric" else K.T_SOFTMAX_MUL_NS
+        ops: list[float] = []
+        if "latency" not in implementation:
+            ops += [K.T_MAX_LEVEL_NS] * levels + [K.T_ADD_NS]
+        ops += [K.T_TABLE_READ_NS] + [K.T_ADD_NS] * levels + [K.T_TABLE_READ_NS, t_mul]
+        cycles = chain_cycles([d * ctx.delay_factor for d in ops], ctx.clock.effective_ns)
+        registers = round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
+        return max(1, cycles + registers)
 
     @staticmethod
     def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:

@@ -76,6 +76,17 @@ T_MUL_LUT_NS = 3.0
 #: STAGE_ROUNDING) <= 1 (ArgyKokk batchnorm layers: 0 cycles at 4.38 ns).
 STAGE_ROUNDING = 0.75
 
+#: Vitis HLS does not balance the accumulation of a dense layer with more than VITIS_BALANCE_MAX_WEIGHTS
+#: weights: the per-output sums stay chains of their non-zero terms, T_CHAIN_ADD each. Only two layers show
+#: it, both ArgyKokk (Vitis 2021.1, xc7z007s, 4.38 ns), at RF 1, 2 and 100 alike: 561x20 (342 terms per
+#: output) 192 cycles and 196x56 (105 terms) 48 cycles, i.e. 2.46 and 2.0 ns per term (T_CHAIN_ADD between
+#: the two); every layer up to 64x64 = 4096 weights is a balanced tree (the threshold lies in 4097-10976;
+#: 8192 is a guess inside it). Vivado HLS 2019.2 balances 256x768 (Fiwo735: whole transformer block in 10
+#: cycles), hence Vitis only. Unconfirmed for other Vitis versions; the mean fan-in stands for the longest
+#: chain, so expect errors of 10-20 % on such layers.
+VITIS_BALANCE_MAX_WEIGHTS = 8192
+T_CHAIN_ADD_NS = 2.2
+
 #: The delays above are those of 7-series parts at speed grade -2 (ArgyKokk: xc7z007s-2). HLS's delay
 #: library is much faster for UltraScale+: the dense layers of kimhaneal11 (xcu55c) and Lrozzy (xcu250) take
 #: 0-1 cycle at 3.65 ns where the same fan-in takes 5-8 on 7-series; factors above 0.2 would add cycles those

@@ -106,6 +106,10 @@ class DotProductModel:
         t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
         ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
         depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
+        if zeros_skipped and (ctx.tool or "").startswith("Vitis") and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
+            # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
+            # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
+            depth = max(depth, math.ceil(terms * K.T_CHAIN_ADD_NS * ctx.delay_factor / ctx.clock.effective_ns))
         depth = depth if nnz else 0
         ii = rf
         latency = max(depth, ii - 1)

@@ -9,7 +9,14 @@ import pytest
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock, chain_cycles
-from codesign.estimate.layers import BatchNormEstimator, Context, DenseEstimator, DotProductModel, predict_layer
+from codesign.estimate.layers import (
+    ActivationEstimator,
+    BatchNormEstimator,
+    Context,
+    DenseEstimator,
+    DotProductModel,
+    predict_layer,
+)
 from codesign.estimate.network import _top_overhead
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
@@ -165,3 +172,29 @@ def test_per_layer_io_parallel_latency_against_reports():
     others = [r for r in rows if r["call"].function != "dense" and r["module"].interval_max is not None]
     ii_ok = [predict_layer(r["call"], r["ctx"]).ii_cycles == r["module"].interval_max for r in others]
     assert sum(ii_ok) / len(ii_ok) >= 0.95
+
+
+def _softmax(n: int, ctx: Context, implementation: str = "softmax_implementation::stable") -> int:
+    return ActivationEstimator.softmax_cycles(n, implementation, ctx)
+
+
+def test_softmax_cycles_follow_its_trees_and_tables():
+    # ArgyKokk (Vitis 2021.1, 7-series): 8 / 12 / 14 cycles for n = 2 / 6 / 10 at 4.38 ns with -impl dsp
+    assert [_softmax(n, SLOW) for n in (2, 6, 10)] == [8, 12, 14]
+    # two trees of ceil(log2 n) levels: more cycles per level at the faster clock
+    assert _softmax(16, FAST) - _softmax(4, FAST) > _softmax(16, SLOW) - _softmax(4, SLOW)
+    fabric = Context(SLOW.clock, "DSP48E1", "fabric", "Vitis HLS", "2021.1", 1.0)
+    assert _softmax(6, fabric) < _softmax(6, SLOW)  # the product leaves the registered DSP
+    assert _softmax(6, SLOW, "softmax_implementation::latency") < _softmax(6, SLOW)  # no max tree
+    usp = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vivado HLS", None, K.DELAY_FACTOR_ULTRASCALE_PLUS)
+    assert 1 <= _softmax(5, usp) <= 2
+
+
+def test_vitis_leaves_very_large_accumulations_as_chains():
+    est = DenseEstimator()
+    small = est.predict(_dense(64, 64), SLOW).latency_cycles
+    big = est.predict(_dense(561, 20, n_zeros=4381), SLOW).latency_cycles
+    # 342 terms per output, about two chained adders per 4.38 ns cycle (ArgyKokk reports 192 cycles)
+    assert small <= 6 and 150 <= big <= 220
+    vivado = Context(SLOW.clock, "DSP48E1", "dsp", "Vivado HLS", "2019.2", 1.0)
+    assert est.predict(_dense(561, 20, n_zeros=4381), vivado).latency_cycles <= 12

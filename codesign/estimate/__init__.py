@@ -9,8 +9,11 @@ Declined (figures None, with the reason; totals then None too): layer functions 
 layers, attention, einsum, custom ``nnet::`` kernels, user-modified ``*_me`` kernels), configs missing the
 sizes a model needs, settings without ``top_calls`` (no firmware), parts outside the table with no
 ``available`` totals. Known weak spots: HGQ projects (declared weight widths are upper bounds, so LUT/DSP
-come out high), Vitis HLS 2021.1 dense layers with more than ~8k weights (reported far deeper than the
-model), reuse factors above n_in, io_stream resource-strategy latency and BRAM.
+come out high); Latency-strategy reuse factors above 1, whose schedule depends on how many products stay
+multiplications, which the weight values decide (ArgyKokk RF = 100: latency off by 5-35 %); DSP counts with
+``config_op mul -impl dsp`` (same cause, 30-40 % per layer); Vitis HLS dense layers above 8192 weights
+(modelled as unbalanced chains from two layers of one repository); 7-series speed grade -1 parts with Vitis
+2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); io_stream latency and BRAM.
 """
 
 from codesign.estimate.network import estimate_project, estimate_record, estimate_settings

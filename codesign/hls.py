@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -742,13 +743,29 @@ def convert(
 
 
 def _check_tcl(project: HlsProject) -> None:
-    """The written project must name the part and clock (hls4ml silently writes 'None' otherwise)."""
+    """The written project must set the part and clock (hls4ml silently writes 'None' otherwise).
+
+    hls4ml 1.3 sets them in ``project.tcl``, which ``build_prj.tcl`` sources; a header comment in
+    ``build_prj.tcl`` repeats them for whoever opens that file to run the build.
+    """
     tcl = project.path / "project.tcl"
     if not tcl.exists():
-        return
+        raise ToolError(f"hls4ml did not write {tcl}")
     text = tcl.read_text()
     if f'set part "{project.part}"' not in text:
         raise ToolError(f'{tcl} does not set part "{project.part}"; hls4ml wrote:\n{text[:400]}')
+    if not re.search(r"^set clock_period\s+\S+", text, re.MULTILINE):
+        raise ToolError(f"{tcl} does not set clock_period; hls4ml wrote:\n{text[:400]}")
+    build = project.path / "build_prj.tcl"
+    if build.exists():
+        body = build.read_text()
+        header = (
+            f"# codesign: part {project.part}, clock {project.clock_ns:g} ns ({project.backend} backend), "
+            "set in project.tcl which this script sources.\n"
+            f"# Run: {'vitis_hls' if project.backend == 'Vitis' else 'vivado_hls'} -f build_prj.tcl\n"
+        )
+        if not body.startswith("# codesign:"):
+            build.write_text(header + body)
 
 
 # ---------------------------------------------------------------------------------------------- user hls4ml configs

@@ -159,6 +159,12 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
     """
     from codesign import csim, reference
 
+    prec = project.input_precision
+    if prec is not None and len(project.inputs) == 1 and not prec.on_grid(x):
+        raise SpecError(
+            f"the check inputs are not on the input grid {prec.to_hls()}: the firmware would round them and the "
+            "reference would not; snap them first (FixedPrecision.quantize)"
+        )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
     ctypes_vs = compare_exact(ct, fw, reference="hls4ml ctypes predict") if ct is not None else None

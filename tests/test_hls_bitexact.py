@@ -95,6 +95,8 @@ def test_mlp_bit_exact(mlp_projects, backend, bits):
     assert_exact(ctypes_out, tb_out, "hls4ml predict vs g++ testbench")
     v = compare.verify(project, x)
     assert v.exact and v.to_dict()["n_samples"] == N_SAMPLES and v.to_dict()["ctypes_vs_csim"]["exact"]
+    with pytest.raises(SpecError, match="not on the input grid"):
+        compare.verify(project, x + 2.0**-12)
 
     # narrow model: QKeras' own float32 predict is exact too, so the float64 reference follows QKeras
     logits = model.get_layer("output_logits").output

@@ -101,8 +101,10 @@ DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
 #: shallower layer registers proportionally less (kimhaneal11 1-cycle layers: 0.2-0.3; ArgyKokk and
-#: MinhNguy3n 5-11-cycle layers: 1.0-1.9, median 1.35).
-FF_PER_SUM_BIT = 1.4
+#: MinhNguy3n 5-11-cycle layers: 1.0-1.9). Value: the benchmark's refit (repository-balanced median of
+#: reported / predicted over the io_parallel Latency dense layers of ArgyKokk, kimhaneal11, Lrozzy and
+#: MinhNguy3n) with the cycle-packed depths of this version: 1.12 (1.06-1.18 with one repository left out).
+FF_PER_SUM_BIT = 1.1
 FF_SATURATION_STAGES = 5
 
 # ---------------------------------------------------------------------------------------------- activations

@@ -127,7 +127,7 @@ class BuildModel(Step):
         from codesign import zoo
 
         data = state.data
-        model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names))
+        model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names), seed=ctx.spec.train.seed)
         return replace(state, float_model=model)
 
 

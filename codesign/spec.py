@@ -90,8 +90,9 @@ class ModelSpec(_Strict):
     activation: Literal["relu"] = "relu"
     phi: tuple[int, ...] = (32, 32)
     rho: tuple[int, ...] = (32,)
-    aggregation: Literal["mean", "sum", "max"] = "mean"
+    aggregation: Literal["mean", "max"] = "mean"
     latent_dim: int = Field(3, gt=0)
+    beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
     encoder: tuple[int, ...] = (32, 16)
     decoder: tuple[int, ...] = (16, 32)
     batchnorm: bool = False

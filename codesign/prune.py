@@ -23,6 +23,7 @@ import tensorflow_model_optimization as tfmot  # noqa: E402  (after keras_env: s
 PRUNABLE = ("Dense", "Conv1D", "QDense", "QConv1D")
 # A pruned layer may miss its target by rounding (one weight, or this fraction); beyond that the schedule failed.
 SPARSITY_TOLERANCE = 0.02
+MIN_UPDATES = 4
 
 
 def prunable_layers(model) -> list[str]:
@@ -65,7 +66,8 @@ def fresh_copy(model):
 
 
 def schedule_steps(n_fit: int, batch_size: int, epochs: int, prune) -> tuple[int, int, int]:
-    """(begin_step, end_step, frequency) of the schedule, with end_step a pruning step so the target is hit."""
+    """(begin_step, end_step, frequency) of the schedule: end_step is a pruning step, so the target is hit,
+    and the frequency is lowered when needed to give at least ``MIN_UPDATES`` mask updates."""
     steps = math.ceil(n_fit / batch_size) * epochs
     begin = int(prune.begin_fraction * steps)
     end = int(prune.end_fraction * steps)
@@ -76,7 +78,9 @@ def schedule_steps(n_fit: int, batch_size: int, epochs: int, prune) -> tuple[int
             f"no step to prune over (accepted: end_fraction > begin_fraction by at least one step; raise "
             f"prune.epochs or end_fraction)"
         )
-    freq = min(int(prune.frequency), end - begin)
+    # At least MIN_UPDATES mask updates: with few steps (small data sets) one-shot pruning at the last
+    # step leaves no time to recover.
+    freq = max(1, min(int(prune.frequency), (end - begin) // MIN_UPDATES))
     end = begin + ((end - begin) // freq) * freq
     return begin, end, freq
 

@@ -73,6 +73,7 @@ def test_schedule_ends_on_a_pruning_step(n_fit, batch, epochs, freq):
     steps = -(-n_fit // batch) * epochs
     assert 0 <= begin < end <= int(0.7 * steps)
     assert (end - begin) % f == 0 and 1 <= f <= freq
+    assert (end - begin) // f >= min(prune.MIN_UPDATES, int(0.7 * steps) - begin), "too few mask updates"
 
 
 def test_prune_rejects_zero_sparsity_and_empty_schedule(trained):

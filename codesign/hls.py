@@ -404,11 +404,45 @@ def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
     return model
 
 
+def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
+    """Store quantized weights in QDense layers on 3-D+ input (hls4ml's dense->conv pass drops their quantizers).
+
+    The layer's types already come from its quantizers; only the weight values were left unquantized
+    (the firmware then truncated and wrapped the float weights). Quantizing quantized weights is the
+    identity, so the model's outputs do not change.
+    """
+    targets = [
+        lyr for lyr in model.layers if _layer_class(lyr) == "QDense" and len(getattr(lyr, "input_shape", ()) or ()) > 2
+    ]
+    if not targets:
+        return model
+    import tensorflow as tf
+
+    model = _clone(model)
+    for src in targets:
+        lyr = model.get_layer(src.name)
+        ws = lyr.get_weights()
+        kq = getattr(lyr, "kernel_quantizer_internal", None)
+        bq = getattr(lyr, "bias_quantizer_internal", None)
+        if kq is not None:
+            ws[0] = np.asarray(kq(tf.constant(ws[0])))
+        if bq is not None and len(ws) > 1:
+            ws[1] = np.asarray(bq(tf.constant(ws[1])))
+        lyr.set_weights(ws)
+        notes.append(
+            f"QDense '{src.name}' on input of shape {tuple(src.input_shape[1:])}: hls4ml 1.3 converts it to a pointwise "
+            "convolution without its quantizers, so its weights were stored already quantized "
+            "(QConv1D(kernel_size=1) avoids this)"
+        )
+    return model
+
+
 def prepare_model(model: Any) -> tuple[Any, list[str]]:
-    """Strip pruning wrappers and a final softmax; returns the model to convert and what was changed."""
+    """Strip pruning wrappers and a final softmax, pre-quantize N-D QDense weights; returns model and notes."""
     notes: list[str] = []
     model = _strip_pruning(model, notes)
     model = _strip_final_softmax(model, notes)
+    model = _prequantize_nd_dense(model, notes)
     return model, notes
 
 

@@ -75,14 +75,17 @@ def float_mlp(seed: int = 2):
     return model
 
 
-def deepsets(bits: int = 6, seed: int = 3, n_const: int = 8, n_feat: int = 3, pooling: str = "avg"):
-    """QConv1D(kernel 1) per constituent -> quantized_relu -> global pooling -> QDense logits."""
+def deepsets(bits: int = 6, seed: int = 3, n_const: int = 8, n_feat: int = 3, pooling: str = "avg", phi: str = "conv"):
+    """QConv1D(kernel 1) (or QDense on 3-D input) per constituent -> quantized_relu -> pooling -> QDense logits."""
     from qkeras import QActivation, QConv1D, QDense
 
     keras = keras_env.keras()
     q = f"quantized_bits({bits},0,alpha=1)"
     inp = keras.Input((n_const, n_feat), name="constituents")
-    x = QConv1D(8, 1, kernel_quantizer=q, bias_quantizer=q, name="phi")(inp)
+    if phi == "conv":
+        x = QConv1D(8, 1, kernel_quantizer=q, bias_quantizer=q, name="phi")(inp)
+    else:
+        x = QDense(8, kernel_quantizer=q, bias_quantizer=q, name="phi")(inp)
     x = QActivation(f"quantized_relu({bits},2)", name="phi_relu")(x)
     pool = keras.layers.GlobalAveragePooling1D if pooling == "avg" else keras.layers.GlobalMaxPooling1D
     x = pool(name="pool")(x)

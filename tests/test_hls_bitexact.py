@@ -246,6 +246,18 @@ def test_deepsets_conv1d_and_average_pooling_exact(tmp_path):
     assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
 
 
+def test_deepsets_qdense_on_3d_input_exact(tmp_path):
+    """QDense per constituent: hls4ml turns it into a pointwise conv without quantizers; codesign pre-quantizes."""
+    model = hls_models.deepsets(bits=6, n_const=8, phi="dense", seed=9)
+    project = build(model, tmp_path, ctypes=False)
+    assert any("QDense 'phi' on input of shape (8, 3)" in n for n in project.notes)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (8, 3), N_SAMPLES, seed=9)
+    # the converted model (weights stored quantized) and the user's model give the same reference
+    ref = reference.reference_outputs(model, x)
+    np.testing.assert_array_equal(reference.reference_outputs(project.keras_model, x), ref)
+    assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
+
+
 def test_average_over_non_power_of_two_is_reported_not_exact(tmp_path):
     project = hls.convert(
         hls_models.deepsets(bits=6, n_const=10),

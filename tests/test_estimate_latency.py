@@ -17,7 +17,7 @@ from codesign.estimate.layers import (
     DotProductModel,
     predict_layer,
 )
-from codesign.estimate.network import _top_overhead
+from codesign.estimate.network import _top_overhead, _with_boundary_registers
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
 
@@ -198,3 +198,24 @@ def test_vitis_leaves_very_large_accumulations_as_chains():
     assert small <= 6 and 150 <= big <= 220
     vivado = Context(SLOW.clock, "DSP48E1", "dsp", "Vivado HLS", "2019.2", 1.0)
     assert est.predict(_dense(561, 20, n_zeros=4381), vivado).latency_cycles <= 12
+
+
+def test_call_boundaries_register_the_layer_outputs():
+    """The top's register row: each boundary holds the previous layer's outputs (n_out x width)."""
+    relu_cfg = {"n_in": 64}
+    p16, p8 = FixedPrecision.parse("ap_fixed<16,4>"), FixedPrecision.parse("ap_ufixed<8,0>")
+    calls = [
+        _dense(16, 64),
+        LayerCall("r", "relu", relu_cfg, p16, p8, "io_parallel"),
+        LayerCall("r2", "relu", relu_cfg, p8, p8, "io_parallel"),
+        _dense(64, 5),
+    ]
+    layers = [
+        LayerEstimate("d", "dense/latency", 5, 1, 0, 100, 0, 0),
+        LayerEstimate("r", "relu", 0, 1, 0, 0, 0, 0),
+        LayerEstimate("r2", "relu", 0, 1, 0, 0, 0, 0),
+        LayerEstimate("d2", "dense/latency", 4, 1, 0, 10, 0, 0),
+    ]
+    out = _with_boundary_registers(calls, layers)
+    # dense -> relu: 64 x 16 bits; relu -> relu chains (no register); relu -> dense: 64 x 8; the last none
+    assert [x.ff for x in out] == [100 + 64 * 16, 0, 64 * 8, 10]

@@ -143,7 +143,7 @@ _ELEMENTWISE = re.compile(
 )
 
 
-def _output_size(cfg: dict) -> int | None:
+def output_size(cfg: dict) -> int | None:
     """Number of output elements of a layer from its config constants, when they say."""
     n_filt = eval_constant(cfg, "n_filt")
     for keys in (("out_height", "out_width"), ("out_width",)):
@@ -184,7 +184,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         if "n_in" not in cfg and prev_out is not None and _ELEMENTWISE.search(func):
             # element-wise layer whose config struct the settings lack: its size is the previous output's
             cfg["n_in"] = prev_out
-        prev_out = _output_size(cfg) or (cfg.get("n_in") if _ELEMENTWISE.search(func) else None)
+        prev_out = output_size(cfg) or (cfg.get("n_in") if _ELEMENTWISE.search(func) else None)
         calls.append(
             LayerCall(
                 name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack

@@ -36,13 +36,14 @@ DSP_WIDTH_SCALE = 1.0
 DSP_FORCED_FRACTION = 0.6
 DSP_FORCED_SATURATION = 400.0
 
-#: Latency strategy with RF > 1: after the last of the ceil(M / multiplier_limit) issue cycles of the products
-#: that stay multiplications, the schedule still needs max(1, depth - ALLOC_TAIL_OFFSET) cycles of adder tree
-#: (depth: the same layer's RF = 1 latency). Read off ArgyKokk's RF = 100 dense layers with M taken from the
-#: DSP count of the same layer at RF = 1 with ``-impl dsp`` (15 layers, Vitis HLS 2021.1, xc7z007s-2): the
-#: tail is depth - 3 for 9 of them, within 1 for 12 (e.g. 16x64: 25 issue cycles + 3 -> 28, reported 28).
-#: Integer offset, not a least-squares fit; only ArgyKokk has RF > 1 Latency-strategy per-layer data.
-ALLOC_TAIL_OFFSET = 3
+#: Latency strategy with RF > 1: the last product issues in cycle ceil(M / multiplier_limit) - 1; the
+#: schedule then still needs max(0, depth - ALLOC_TAIL_OFFSET) cycles of adder tree (depth: the same layer's
+#: RF = 1 latency; the product's own cycles overlap the issue). Read off ArgyKokk's RF = 100 dense layers
+#: with M taken from the DSP count of the same layer at RF = 1 with ``-impl dsp`` (15 layers, Vitis HLS 2021.1,
+#: xc7z007s-2): 9 of them exact, 12 within 1 (e.g. 16x64: last issue in cycle 24, + 6 - 2 -> 28, reported 28);
+#: the RF = 2 layers (issue 1-2 cycles) keep their RF = 1 depth, as reported. Integer offset, not a
+#: least-squares fit; only ArgyKokk has RF > 1 Latency-strategy per-layer data.
+ALLOC_TAIL_OFFSET = 2
 
 #: Resource strategy: the weights come from a ROM, so every product is a true multiplier; it goes to a DSP
 #: when its wider operand has at least this many bits. Per-layer resource-strategy reports: 16x6, 14x6,
@@ -59,19 +60,22 @@ LUT_PER_SUM_BIT = 1.5
 #: ``config_op mul -impl fabric`` builds every product as a LUT multiplier: ArgyKokk ``LUT_reuse*`` layers
 #: have 1.6x the LUTs of the same layers in ``DSP_reuse*`` (median of per-layer ratios).
 FABRIC_LUT_FACTOR = 1.6
-#: Dot-product depth: the product (T_MUL on a DSP - mapping fraction >= 0.25 or ``-impl dsp`` - or in logic),
-#: then round(log2 fan-in) adder levels of T_ADD, packed into cycles by hardware.chain_cycles; at least 1
-#: cycle. The structure that matters: two adders (2 x T_ADD) do not fit in 4.38 ns on 7-series, one does in
-#: 2.91 ns, so the tree costs one cycle per level at both of ArgyKokk's clocks (reported: 16 -> 5 terms ... 50
-#: terms -> 5-6 cycles at 4.38 ns, 13 -> 6 cycles at 2.91 ns with -impl dsp); a DSP product that does not fit a
-#: 2.91 ns cycle is pipelined (two cycles with registered inputs), a LUT product just fits. Grid over T_ADD
-#: 2.2-2.9, T_MUL_DSP 2-9, T_MUL_LUT 1-5 on the 75 io_parallel dense layers at RF <= 2 with per-layer reports
-#: (ArgyKokk, Lrozzy, kimhaneal11, MinhNguy3n): 53 exact, 71 within one cycle (the previous continuous-delay
-#: form with STAGE_ROUNDING: 44 and 67); the plateau is flat for T_ADD 2.4-2.9, values from its middle.
+#: Dot-product depth: the product (T_MUL on a DSP - mapping fraction >= 0.25 or ``-impl dsp`` - or in logic,
+#: plus T_FANOUT per log2 of the n_out products each input word drives), then round(log2 fan-in) adder levels
+#: of T_ADD, packed into cycles by hardware.chain_cycles; at least 1 cycle. The structure that matters: two
+#: adders (2 x T_ADD) do not fit in 4.38 ns on 7-series, one does in 2.91 ns, so the tree costs one cycle per
+#: level at both of ArgyKokk's clocks (reported: 16 -> 5 terms ... 50 terms -> 5-6 cycles at 4.38 ns, 13 -> 6
+#: cycles at 2.91 ns with -impl dsp); a DSP product that does not fit a 2.91 ns cycle is pipelined (two cycles
+#: with registered inputs). The fan-out term is why narrow layers (21x3, 32x5, 64x6) come out a cycle faster
+#: than wide ones (32x32, 64x32) with the same fan-in. Grid over T_ADD 2.4-2.9, T_MUL_DSP 3-5, T_MUL_LUT 2-3.5,
+#: T_FANOUT 0-0.5 on the 71 io_parallel dense layers at RF <= 2 with per-layer reports (ArgyKokk, Lrozzy,
+#: kimhaneal11; MinhNguy3n left out, see below): 57 exact, all within one cycle (the previous continuous-delay
+#: form with STAGE_ROUNDING: 44 exact of these); the plateau is flat for T_ADD 2.4-2.9.
 #: MinhNguy3n (xc7z020-1, Vitis 2024.2) stays under-predicted (4-11 cycles reported for 4-14 terms).
 T_ADD_NS = 2.8
-T_MUL_DSP_NS = 4.0
-T_MUL_LUT_NS = 3.0
+T_MUL_DSP_NS = 3.5
+T_MUL_LUT_NS = 2.5
+T_FANOUT_NS = 0.1
 #: Batch normalisation's one-term product chains into the next layer when floor(T_MUL_LUT / period +
 #: STAGE_ROUNDING) <= 1 (ArgyKokk batchnorm layers: 0 cycles at 4.38 ns).
 STAGE_ROUNDING = 0.75

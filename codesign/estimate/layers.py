@@ -104,6 +104,8 @@ class DotProductModel:
         levels = round(math.log2(terms)) if terms > 1 else 0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
         t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
+        # each input word drives the n_out products it appears in: its net delay grows with that fan-out
+        t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
         ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
         depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
         if zeros_skipped and (ctx.tool or "").startswith("Vitis") and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
@@ -115,13 +117,13 @@ class DotProductModel:
         latency = max(depth, ii - 1)
         if zeros_skipped and rf > 1 and nnz:
             # Latency strategy with a reuse factor: ``ALLOCATION mul limit=multiplier_limit`` lets at most
-            # ``limit`` multiplications issue per cycle, so the schedule spends ceil(M / limit) cycles issuing
-            # the M products that stay multiplications, then the rest of the adder tree
+            # ``limit`` multiplications issue per cycle, so the last of the M products that stay
+            # multiplications issues in cycle ceil(M / limit) - 1, then the rest of the adder tree
             # (constants.ALLOC_TAIL_OFFSET). The kernel asks for PIPELINE II = RF, but a schedule shorter than
             # that is reported with II = latency + 1 (ArgyKokk RF = 2 and RF = 100 layers, whatever n_in).
             limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
             issue = math.ceil(self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl) / limit)
-            latency = max(depth, issue + max(0, depth - K.ALLOC_TAIL_OFFSET))
+            latency = max(depth, issue - 1 + max(0, depth - K.ALLOC_TAIL_OFFSET))
             ii = min(rf, latency + 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.

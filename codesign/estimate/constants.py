@@ -69,8 +69,8 @@ FABRIC_LUT_FACTOR = 1.6
 #: with registered inputs). The fan-out term is why narrow layers (21x3, 32x5, 64x6) come out a cycle faster
 #: than wide ones (32x32, 64x32) with the same fan-in. Grid over T_ADD 2.4-2.9, T_MUL_DSP 3-5, T_MUL_LUT 2-3.5,
 #: T_FANOUT 0-0.5 on the 71 io_parallel dense layers at RF <= 2 with per-layer reports (ArgyKokk, Lrozzy,
-#: kimhaneal11; MinhNguy3n left out, see below): 57 exact, all within one cycle (the previous continuous-delay
-#: form with STAGE_ROUNDING: 44 exact of these); the plateau is flat for T_ADD 2.4-2.9.
+#: kimhaneal11; MinhNguy3n left out, see below): 54 exact, all 71 within one cycle (the previous
+#: continuous-delay form with STAGE_ROUNDING: 43 and 65); the plateau is flat for T_ADD 2.4-2.9.
 #: MinhNguy3n (xc7z020-1, Vitis 2024.2) stays under-predicted (4-11 cycles reported for 4-14 terms).
 T_ADD_NS = 2.8
 T_MUL_DSP_NS = 3.5

@@ -219,3 +219,13 @@ def test_call_boundaries_register_the_layer_outputs():
     out = _with_boundary_registers(calls, layers)
     # dense -> relu: 64 x 16 bits; relu -> relu chains (no register); relu -> dense: 64 x 8; the last none
     assert [x.ff for x in out] == [100 + 64 * 16, 0, 64 * 8, 10]
+
+
+def test_fabric_products_cost_lut_multipliers_not_a_bigger_tree():
+    """-impl fabric: the products -impl dsp puts on DSPs become ~wd x ww-LUT multipliers (ArgyKokk pairs)."""
+    fabric = Context(SLOW.clock, "DSP48E1", "fabric", "Vitis HLS", "2021.1", 1.0)
+    for rf in (1, 100):
+        on_dsp = DenseEstimator().predict(_dense(64, 32, rf=rf, n_zeros=576), SLOW)
+        on_lut = DenseEstimator().predict(_dense(64, 32, rf=rf, n_zeros=576), fabric)
+        assert on_lut.dsp == 0 and on_dsp.dsp > 0
+        assert on_lut.lut - on_dsp.lut == pytest.approx(on_dsp.dsp * 8 * 8 * K.LUT_PER_MULT_BIT2, rel=0.02)

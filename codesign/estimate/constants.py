@@ -57,8 +57,15 @@ RESOURCE_DSP_MIN_WIDTH = 10
 #: 1.6-1.7, MinhNguy3n 1.3-1.8, CestMerNeil/RishThakkar/mbavier io_stream 1.1-2.1, and the hls4ml tutorial
 #: total (109k LUT / 4.4k products / 16 bits = 1.55) - nearly independent of how many products went to DSPs.
 LUT_PER_SUM_BIT = 1.5
-#: ``config_op mul -impl fabric`` builds every product as a LUT multiplier: ArgyKokk ``LUT_reuse*`` layers
-#: have 1.6x the LUTs of the same layers in ``DSP_reuse*`` (median of per-layer ratios).
+#: ``config_op mul -impl fabric``, Latency strategy: the products that ``-impl dsp`` puts on DSPs become LUT
+#: multipliers of LUT_PER_MULT_BIT2 x wd x ww LUTs each; the adder tree is unchanged. ArgyKokk's 17 pairs of
+#: the same layer synthesised with ``-impl fabric`` and ``-impl dsp`` (8-bit x 8-bit, RF 1, 2 and 100):
+#: LUT(fabric) - LUT(dsp) = 62 x DSP(dsp) in 14 pairs, 47-58 in the other 3 (62 / 64 = 0.97); at RF 100 the
+#: difference is 62 x multiplier_limit, the shared multipliers. Replaces a uniform 1.6x factor, which read
+#: the small layers 35 % low and the large ones 50-90 % high.
+LUT_PER_MULT_BIT2 = 0.97
+#: Resource strategy with ``-impl fabric`` (no per-layer data): every product a LUT multiplier, taken as the
+#: 1.6x median LUT ratio of the ArgyKokk fabric/dsp pairs above.
 FABRIC_LUT_FACTOR = 1.6
 #: Dot-product depth: the product (T_MUL on a DSP - mapping fraction >= 0.25 or ``-impl dsp`` - or in logic,
 #: plus T_FANOUT per log2 of the n_out products each input word drives), then round(log2 fan-in) adder levels

@@ -93,6 +93,8 @@ class DotProductModel:
             if ctx.mul_impl in ("dsp", "fabric"):
                 true_mults = nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
             dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
+            # -impl fabric: the products -impl dsp puts on DSPs become LUT multipliers (constants)
+            lut_mults = min(true_mults, mults_per_cycle) if ctx.mul_impl == "fabric" else 0.0
         else:
             # Resource strategy: weights come from a ROM, so the products are true multipliers
             # (weights in a ROM): narrow ones still go to LUTs (constants.RESOURCE_DSP_MIN_WIDTH)
@@ -128,7 +130,10 @@ class DotProductModel:
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
         sums = nnz if zeros_skipped else mults_per_cycle
-        lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
+        if zeros_skipped:
+            lut = sums * K.LUT_PER_SUM_BIT * sw + lut_mults * wd * ww * K.LUT_PER_MULT_BIT2
+        else:
+            lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
             lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
         stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES

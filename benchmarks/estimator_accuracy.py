@@ -14,7 +14,9 @@ one cycle, median error. Usage::
 
 Caveat: only the scale constants are refitted per fold. The structural constants (adder and multiplier
 delays, device factors, the DSP-mapping curve, ...) were read off per-layer reports of all repositories,
-so for the repositories they came from (ArgyKokk above all) the figures are partly in-sample. Constants
+so for the repositories they came from (ArgyKokk above all) the figures are partly in-sample; the group
+"ALL STOCK io_parallel without <repository>" leaves out the repository with the most target records and is
+the out-of-sample view of those constants (few records: read it as a sanity check, not a score). Constants
 without training data in a fold keep their shipped value (``-impl dsp`` exists only in ArgyKokk).
 ``--shipped`` skips the refit and uses the shipped constants in every fold.
 """

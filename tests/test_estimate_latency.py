@@ -13,6 +13,7 @@ from codesign.estimate.layers import (
     ActivationEstimator,
     BatchNormEstimator,
     Context,
+    ConvEstimator,
     DenseEstimator,
     DotProductModel,
     predict_layer,
@@ -229,3 +230,16 @@ def test_fabric_products_cost_lut_multipliers_not_a_bigger_tree():
         on_lut = DenseEstimator().predict(_dense(64, 32, rf=rf, n_zeros=576), fabric)
         assert on_lut.dsp == 0 and on_dsp.dsp > 0
         assert on_lut.lut - on_dsp.lut == pytest.approx(on_dsp.dsp * 8 * 8 * K.LUT_PER_MULT_BIT2, rel=0.02)
+
+
+def test_stream_conv_pays_the_kernel_interval_per_pixel():
+    """io_stream conv: one kernel evaluation per input pixel at the kernel's II (RF or shorter, as dense)."""
+    p = FixedPrecision.parse("ap_fixed<8,2>")
+    geometry = {"in_height": 6, "in_width": 6, "n_chan": 16, "n_filt": 24, "filt_height": 3, "filt_width": 3}
+    geometry |= {"out_height": 4, "out_width": 4, "weight_t": "ap_fixed<8,1>", "accum_t": "ap_fixed<16,4>"}
+    for rf in (1, 128):
+        cfg = dict(geometry, reuse_factor=rf, strategy="latency")
+        est = ConvEstimator().predict(LayerCall("c", "conv_2d_cl", cfg, p, p, "io_stream"), SLOW)
+        assert est.ii_cycles % 36 == 0 and est.ii_cycles <= 36 * rf
+    # RishThakkar (RF 128, Vivado HLS 2019.2): 398 cycles reported where 36 x RF would be 4608
+    assert est.ii_cycles < 36 * 128

@@ -207,8 +207,9 @@ class ConvEstimator:
         )
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
-            # one input pixel per cycle through the line buffer; a kernel evaluation every RF cycles
-            ii = int(ih * iw * max(1, rf))
+            # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles
+            # (RF, or less where the Latency-strategy kernel finishes sooner: DotProductModel)
+            ii = int(ih * iw * max(1, kern.ii_cycles or rf))
             latency = ii + (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
             lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * K.WINDOW_LUT_PER_BIT)
             ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)

@@ -18,6 +18,7 @@ from codesign.data.jets import JetConfig  # noqa: E402
 from codesign.data.l1 import L1Config  # noqa: E402
 from codesign.data.layouts import JET_COLUMNS  # noqa: E402
 from codesign.data.production import produce_jets, produce_l1  # noqa: E402
+from codesign.data.summary import l1_summary  # noqa: E402
 from codesign.errors import DataError  # noqa: E402
 
 FEATURES = ("j1_ptrel", "j1_etarel", "j1_phirel")
@@ -132,3 +133,6 @@ def test_l1_events_layout_and_trigger(tmp_path):
         progress=False, chunk_size=4,
     ))
     np.testing.assert_array_equal(sample.particles, again.particles)
+    summary = l1_summary(path)
+    assert summary["per_process"]["background"]["n"] == 6 and summary["per_process"]["h_tautau"]["n"] == 3
+    assert abs(sum(summary["per_process"]["background"]["mixture"].values()) - 1.0) < 1e-9

@@ -98,3 +98,39 @@ def test_zlogz_and_nsubjettiness_by_hand():
 def test_invariant_mass_by_hand():
     # Two massless 100 GeV particles back to back in the transverse plane: m = 200 GeV.
     assert obs.invariant_mass(np.array([100.0, -100.0]), np.zeros(2), np.zeros(2), np.array([100.0, 100.0])) == pytest.approx(200.0)
+
+
+def test_jet_columns_nsubjettiness_by_hand():
+    pytest.importorskip("fastjet")
+    from codesign.data.jets import JetConfig, jet_columns
+
+    # Two massless 100 GeV particles at y = +-0.1, phi = 0: the one-axis jet direction is y = 0, and the
+    # two exclusive-kT axes are the particles themselves.
+    rows = []
+    for y in (0.1, -0.1):
+        rows.append([100.0, 0.0, 100.0 * math.sinh(y), 100.0 * math.cosh(y)])
+    cols = jet_columns(np.array(rows), JetConfig())
+    assert cols["j_tau1_b1"] == pytest.approx(2 * 100 * 0.1 / (200 * 0.8))
+    assert cols["j_tau1_b2"] == pytest.approx(2 * 100 * 0.01 / (200 * 0.64))
+    assert cols["j_tau2_b1"] == pytest.approx(0.0, abs=1e-12)
+    assert cols["j_multiplicity"] == 2.0
+    assert cols["j_mass_mmdt"] == pytest.approx(cols["j_mass"])  # z = 0.5 passes the mMDT cut
+    assert cols["j_zlogz"] == pytest.approx(math.log(0.5))
+
+
+def test_mmdt_drops_a_soft_wide_particle_and_keeps_two_hard_prongs():
+    pytest.importorskip("fastjet")
+    from codesign.data.clustering import mmdt_groom
+
+    def p4(pt, y, phi):
+        return [pt * math.cos(phi), pt * math.sin(phi), pt * math.sinh(y), pt * math.cosh(y)]
+
+    # Prongs of 100 and 80 GeV 0.3 apart (z = 0.44 > 0.1) and a 2 GeV particle 0.7 away (z = 0.011).
+    parts = np.array([p4(100, 0.0, 0.0), p4(80, 0.3, 0.0), p4(2, -0.5, 0.5)])
+    assert mmdt_groom(parts, 0.1).tolist() == [0, 1]
+    # With a 15 GeV third particle (z = 0.077) it is still groomed away; at z_cut = 0.05 it stays.
+    parts[2] = p4(15, -0.5, 0.5)
+    assert mmdt_groom(parts, 0.1).tolist() == [0, 1]
+    assert mmdt_groom(parts, 0.05).tolist() == [0, 1, 2]
+    # A lone hard prong with a soft companion grooms down to the hard particle.
+    assert mmdt_groom(np.array([p4(100, 0, 0), p4(5, 0.2, 0)]), 0.1).tolist() == [0]

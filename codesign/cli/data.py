@@ -50,13 +50,15 @@ def data_group() -> None:
 @click.option("--features", default="all", show_default=True, help=_FEATURES_HELP)
 @click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float32", show_default=True,
               help="storage type of the constituent list")
+@click.option("--jet-features", type=click.Choice(["all", "hlf"]), default="all", show_default=True,
+              help="columns of the jets table: all, or hlf (pT, eta, mass, the 16 HLF, labels; no N-subjettiness)")
 @click.option("--classes", default="g,q,w,z,t", show_default=True, help="comma-separated subset of g,q,w,z,t")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def jets_command(
     n: int, out: Path, seed: int, workers: int, pt_min: float, pt_max: float, constituents: int, features: str,
-    dtype: str, classes: str, resume: bool, force: bool, quiet: bool,
+    dtype: str, jet_features: str, classes: str, resume: bool, force: bool, quiet: bool,
 ) -> None:
     """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
     from codesign.data.production import jet_config_from_options, produce_jets
@@ -66,10 +68,15 @@ def jets_command(
     command = _command_line(
         "jets",
         [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
-         ("--constituents", constituents), ("--features", features), ("--dtype", dtype), ("--classes", classes)],
+         ("--constituents", constituents), ("--features", features), ("--dtype", dtype),
+         ("--jet-features", None if jet_features == "all" else jet_features), ("--classes", classes)],
     )
     config = jet_config_from_options(pt_min, pt_max, constituents)
-    path = produce_jets(out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet)
+    columns = L.JET_COLUMNS if jet_features == "all" else L.HLF_JET_COLUMNS
+    path = produce_jets(
+        out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet,
+        jet_columns=columns,
+    )
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -113,13 +113,16 @@ def jet_columns(parts: np.ndarray, config: JetConfig) -> dict[str, float]:
         "j_eta": float(obs.pseudorapidity(np.array([px.sum()]), np.array([py.sum()]), np.array([pz.sum()]))[0]),
         "j_mass": obs.invariant_mass(px, py, pz, e),
     }
-    axes = exclusive_kt_axes(parts[:, :4], 3)
-    axes_rap = obs.rapidity(axes[:, 0], axes[:, 1], axes[:, 2], axes[:, 3])
-    axes_phi = np.arctan2(axes[:, 1], axes[:, 0])
+    # tau_N uses the N exclusive-kT subjets of its own N (they are not nested across N).
+    axes = {n: exclusive_kt_axes(parts[:, :4], n) for n in (1, 2, 3)}
     for beta in obs.BETAS:
         b = f"b{int(beta)}"
         taus = [
-            obs.nsubjettiness(pt, rap, phi, axes_rap[:n], axes_phi[:n], beta, config.radius) if len(axes) >= n else 0.0
+            obs.nsubjettiness(
+                pt, rap, phi, obs.rapidity(*axes[n].T), np.arctan2(axes[n][:, 1], axes[n][:, 0]), beta, config.radius
+            )
+            if len(axes[n]) == n
+            else 0.0
             for n in (1, 2, 3)
         ]
         for n, tau in zip((1, 2, 3), taus, strict=True):

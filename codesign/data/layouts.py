@@ -58,6 +58,8 @@ KINEMATIC_NAMES: tuple[str, ...] = (
 )
 
 JET_COLUMNS: tuple[str, ...] = KINEMATIC_NAMES + HLF_NAMES + LABEL_COLUMNS + (UNDEF_COLUMN,)
+# The compact selection (``--jet-features hlf``): jet kinematics, the 16 HLF and the labels.
+HLF_JET_COLUMNS: tuple[str, ...] = ("j_pt", "j_eta", "j_mass") + HLF_NAMES + LABEL_COLUMNS + (UNDEF_COLUMN,)
 
 # Per-constituent features of the public files, in their order.
 PARTICLE_FEATURE_NAMES: tuple[str, ...] = (

@@ -56,8 +56,13 @@ def produce_jets(
     command: str = "",
     progress: bool = True,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    jet_columns: Sequence[str] = L.JET_COLUMNS,
 ) -> Path:
-    """Generate n jets split evenly over the classes and write them in the public layout."""
+    """Generate n jets split evenly over the classes and write them in the public layout.
+
+    ``jet_columns`` picks the columns of the ``jets`` table (all of :data:`JET_COLUMNS` by default; the
+    16 HLF and the labels are always required).
+    """
     out = Path(out)
     _validate_common(n, seed, workers)
     unknown = [f for f in features if f not in L.PARTICLE_FEATURE_NAMES]
@@ -68,6 +73,10 @@ def produce_jets(
         raise DataError(f"unknown jet classes {bad_classes}; accepted: {', '.join(L.CLASS_NAMES)}")
     if constituent_dtype not in CONSTITUENT_DTYPES:
         raise DataError(f"constituent dtype {constituent_dtype!r}; accepted: {', '.join(CONSTITUENT_DTYPES)}")
+    required = [c for c in (*L.HLF_NAMES, *L.LABEL_COLUMNS, L.UNDEF_COLUMN) if c not in jet_columns]
+    unknown_cols = [c for c in jet_columns if c not in L.JET_COLUMNS]
+    if required or unknown_cols:
+        raise DataError(f"jet columns: missing required {required}, unknown {unknown_cols}; accepted: {', '.join(L.JET_COLUMNS)}")
     if not 0 < config.pt_min < config.pt_max:
         raise DataError(f"jet pT window [{config.pt_min}, {config.pt_max}] GeV must have 0 < pt-min < pt-max")
     counts = split_counts(n, list(classes), [1.0] * len(classes))
@@ -83,7 +92,7 @@ def produce_jets(
             constituents.append(data["constituents"])
             tried[task.label] += int(data["tried"])
     order = _shuffle(n, seed)
-    table = np.concatenate(columns)[order]
+    table = np.concatenate(columns)[order][:, [L.JET_COLUMNS.index(c) for c in jet_columns]]
     feat_index = [L.PARTICLE_FEATURE_NAMES.index(f) for f in features]
     consts = np.concatenate(constituents)[order][:, :, feat_index] if feat_index else None
     attrs: dict[str, Any] = {
@@ -94,7 +103,7 @@ def produce_jets(
         "events_tried": tried,
         "counts": counts,
     }
-    write_jets(out, table, L.JET_COLUMNS, consts, tuple(features), attrs, constituent_dtype, overwrite=force)
+    write_jets(out, table, tuple(jet_columns), consts, tuple(features), attrs, constituent_dtype, overwrite=force)
     shutil.rmtree(parts)
     return out
 

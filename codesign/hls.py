@@ -513,10 +513,19 @@ def build_hls_config(
             cfg["Model"][k] = v
     layers = cfg["LayerName"]
 
-    # input type: the grid the data is snapped to
-    for lyr in model.layers:
-        if _layer_class(lyr) == "InputLayer":
-            layers.setdefault(lyr.name, {}).setdefault("Precision", {})["result"] = input_precision.to_hls()
+    # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
+    input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
+    for t in model.inputs:
+        node = getattr(t, "node", None)
+        if node is not None and getattr(node, "layer", None) is not None:
+            input_names.add(node.layer.name)
+    for name in input_names:
+        if name in layers:
+            prec = layers[name].setdefault("Precision", {})
+            if isinstance(prec, dict):
+                prec["result"] = input_precision.to_hls()
+            else:
+                layers[name]["Precision"] = {"result": input_precision.to_hls()}
 
     # QActivation(quantized_bits) after an auto-typed producer: hls4ml drops it with its quantizer
     for lyr in model.layers:

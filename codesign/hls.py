@@ -675,6 +675,13 @@ def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, 
             )
 
 
+def _rows(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """One row per sample, all arrays (inputs or outputs) flattened side by side, as hls4ml's .dat files hold them."""
+    parts = a if isinstance(a, (list, tuple)) else [a]
+    n = len(parts[0])
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
 def convert(
     model: Any,
     *,
@@ -722,10 +729,10 @@ def convert(
     tb_in = tb_out = None
     if tb_inputs is not None:
         tb_in = str(output_dir / "tb_input_features.npy")
-        np.save(tb_in, np.asarray(tb_inputs, dtype=np.float64).reshape(len(tb_inputs), -1))
+        np.save(tb_in, _rows(tb_inputs))
     if tb_outputs is not None:
         tb_out = str(output_dir / "tb_output_predictions.npy")
-        np.save(tb_out, np.asarray(tb_outputs, dtype=np.float64).reshape(len(tb_outputs), -1))
+        np.save(tb_out, _rows(tb_outputs))
 
     def _convert() -> Any:
         try:

@@ -168,12 +168,14 @@ def test_pruned_model_is_exact(tmp_path):
 def test_two_heads_wide_sums_and_dropped_qactivation(tmp_path):
     """A 27-bit linear head (float32 QKeras rounds it) and a QActivation(quantized_bits) hls4ml would drop."""
     model = hls_models.two_heads()
-    project = build(model, tmp_path)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=5)
+    ref = reference.reference_outputs(model, x)
+    project = build(model, tmp_path, tb_inputs=x[:5], tb_outputs=[r[:5] for r in ref])
+    rows = (project.path / "tb_data" / "tb_output_predictions.dat").read_text().splitlines()
+    assert len(rows) == 5 and [float(v) for v in rows[0].split()] == list(np.concatenate([r[0] for r in ref]))
     assert any("trunk_q" in n and "trunk" in n for n in project.notes)
     assert project.layer_precisions["trunk"]["result"].to_hls() == "ap_fixed<6,3,AP_RND_CONV,AP_SAT>"
     assert project.layer_precisions["wide_head"]["result"].width > 24
-    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=5)
-    ref = reference.reference_outputs(model, x)
     tb = csim.run_csim(project, x)
     assert isinstance(tb, list) and len(tb) == 2
     assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")

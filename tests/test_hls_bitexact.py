@@ -283,3 +283,22 @@ def test_mlp_io_stream_bit_exact(tmp_path):
     ref = reference.reference_outputs(project.keras_model, x)
     assert_exact(ref, project.predict(x), "float64 reference vs hls4ml predict")
     assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
+
+
+def test_too_narrow_override_overflows_on_edge_inputs_and_is_caught(tmp_path):
+    """A hand-set accumulator narrower than the sums: the edge inputs overflow it and the check fails."""
+    model = hls_models.qmlp(4, seed=12)
+    narrow = "ap_fixed<8,3>"
+    project = build(
+        model,
+        tmp_path,
+        ctypes=False,
+        layer_overrides={"output_logits": {"Precision": {"accum": narrow, "result": narrow}}},
+    )
+    assert any("layer override applied to 'output_logits'" in n for n in project.notes)
+    assert project.layer_precisions["output_logits"]["accum"].to_hls() == narrow
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N_SAMPLES, seed=12)
+    ref = reference.reference_outputs(project.keras_model, x)
+    assert np.abs(ref).max() > 4  # the exact logits leave the [-4, 4) range of ap_fixed<8,3>
+    verdict = compare.compare_exact(ref, csim.run_csim(project, x), reference="float64 reference")
+    assert not verdict.exact and verdict.first_mismatch is not None

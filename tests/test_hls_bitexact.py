@@ -248,6 +248,7 @@ def test_deepsets_conv1d_and_average_pooling_exact(tmp_path):
     assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
 
 
+@pytest.mark.slow
 def test_deepsets_qdense_on_3d_input_exact(tmp_path):
     """QDense per constituent: hls4ml turns it into a pointwise conv without quantizers; codesign pre-quantizes."""
     model = hls_models.deepsets(bits=6, n_const=8, phi="dense", seed=9)
@@ -285,6 +286,7 @@ def test_mlp_io_stream_bit_exact(tmp_path):
     assert_exact(ref, csim.run_csim(project, x), "float64 reference vs g++ testbench")
 
 
+@pytest.mark.slow
 def test_too_narrow_override_overflows_on_edge_inputs_and_is_caught(tmp_path):
     """A hand-set accumulator narrower than the sums: the edge inputs overflow it and the check fails."""
     model = hls_models.qmlp(4, seed=12)

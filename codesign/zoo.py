@@ -195,7 +195,7 @@ def _vae(spec, input_shape):
         raise SpecError(f"model.latent_dim must be a positive integer, got {latent}")
     # The compiled loss is the per-feature mean squared error, so the KL of the beta-VAE objective
     # (sum of squared errors + beta * KL) is divided by the number of features to keep the balance.
-    beta = float(getattr(spec, "beta", 1.0))
+    beta = float(spec.beta)
     n_features = int(np.prod(input_shape))
     L = keras.layers
     inp = keras.Input(shape=input_shape, name="inputs")

@@ -412,7 +412,9 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     data = state.data
     fw = state.csim["testbench"]
     n_test = len(data.x_test)
-    stages = {"float": state.pruned_model or state.float_model}
+    stages = {"float": state.float_model}
+    if state.pruned_model is not None:
+        stages["pruned"] = state.pruned_model
     if state.qmodel is not None:
         stages["quantized"] = state.qmodel
     scores: dict = {}

@@ -232,7 +232,7 @@ def render_markdown(r: dict) -> str:
     if metrics:
         lines.append("## Physics performance (test set)")
         lines.append("")
-        stages = [s for s in ("float", "quantized", "firmware") if s in metrics]
+        stages = [s for s in ("float", "pruned", "quantized", "firmware") if s in metrics]
         keys: list[str] = []
         for s in stages:
             for k in _flat_metrics(metrics[s]):

@@ -22,9 +22,9 @@ def small_spec(name: str, *, backend: str = "Vitis", bits: int = 6, **extra) -> 
         "name": name,
         "data": {"source": "jets_hlf", "n_train": 3000, "n_test": 1000, "seed": 1},
         "model": {"family": "mlp", "hidden": [8]},
-        "train": {"epochs": 2, "batch_size": 256, "seed": 1},
-        "prune": {"sparsity": 0.5, "epochs": 1},
-        "quantize": {"bits": bits, "integer": 0, "activation_bits": bits, "activation_integer": 3, "epochs": 1},
+        "train": {"epochs": 8, "batch_size": 128, "learning_rate": 3.0e-3, "seed": 1},
+        "prune": {"sparsity": 0.5, "epochs": 2},
+        "quantize": {"bits": bits, "integer": 0, "activation_bits": bits, "activation_integer": 3, "epochs": 2},
         "hls": {"backend": backend, "clock_ns": 5.0},
         "budget": {"latency_ns": 200},
         "check": {"n_samples": 300, "workers": 2},
@@ -62,7 +62,7 @@ def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     for key in ("spec", "part", "versions", "bit_accuracy", "metrics", "sparsity", "estimate", "budget", "steps"):
         assert key in report, key
-    assert set(report["metrics"]) == {"float", "quantized", "firmware"}
+    assert set(report["metrics"]) == {"float", "pruned", "quantized", "firmware"}
     assert report["metrics"]["firmware"]["accuracy"] > 0.3  # 5 classes: chance is 0.2
     assert report["sparsity"]["quantized"]["total"] >= 0.4
     assert report["part"]["name"] == "xcvu9p"

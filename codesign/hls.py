@@ -24,7 +24,7 @@ import ctypes
 import json
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -910,7 +910,7 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
         project_name=str(cfg.get("ProjectName", "myproject")),
         hls_config=hls_cfg,
     )
-    object.__setattr__(project, "notes", tuple(notes) + project.notes)
+    project = replace(project, notes=tuple(notes) + project.notes)
     (project.path / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     return project
 

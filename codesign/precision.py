@@ -82,7 +82,7 @@ class FixedPrecision:
 
     # ------------------------------------------------------------------ parsing and printing
     @classmethod
-    def parse(cls, text: str) -> "FixedPrecision":
+    def parse(cls, text: str) -> FixedPrecision:
         """Parse ``ap_fixed<16,6>``, ``fixed<8,1,RND_CONV,SAT>``, ``ap_uint<4>`` and friends."""
         if isinstance(text, FixedPrecision):
             return text
@@ -197,7 +197,7 @@ class FixedPrecision:
 
     # ------------------------------------------------------------------ QKeras mapping
     @classmethod
-    def from_qkeras(cls, quantizer: dict | object) -> "FixedPrecision":
+    def from_qkeras(cls, quantizer: dict | object) -> FixedPrecision:
         """Map a QKeras ``quantized_bits``/``quantized_relu`` (object or its config dict) to ``ap_fixed``.
 
         QKeras rounds half to even (``tf.round``) and saturates, so the mapped type uses

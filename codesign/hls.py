@@ -264,7 +264,7 @@ def load_keras_model(
         if not jp.exists():
             raise SpecError(f"model architecture file {jp} does not exist")
         try:
-            model = keras.models.model_from_json(jp.read_text(), custom_objects=co)
+            model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
         except Exception as exc:
             raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}") from None
         if weights_path is not None:
@@ -299,6 +299,35 @@ def load_keras_model(
         elif p.suffix == ".keras" and _is_keras3_file(p):
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
         raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
+
+
+def _qactivation_json_fix(text: str) -> str:
+    """Write QActivation quantizers stored as {class_name, config} in their string form.
+
+    A ``QActivation(quantizer_object)`` serializes its quantizer as a dict, which QActivation's
+    constructor keeps as a dict instead of a quantizer, so ``model_from_json`` fails; the string form
+    (``quantized_relu(6,2)``) is what QActivation parses.
+    """
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        return text
+    from qkeras.quantizers import get_quantizer
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "QActivation" and isinstance(node.get("config"), dict):
+                act = node["config"].get("activation")
+                if isinstance(act, dict):
+                    node["config"]["activation"] = str(get_quantizer(act))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(cfg)
+    return json.dumps(cfg)
 
 
 def _short(exc: BaseException) -> str:

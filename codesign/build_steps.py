@@ -323,13 +323,33 @@ class Convert(Step):
                 input_precision=precision,
                 output_dir=out,
                 project_name=h.project_name,
-                layer_overrides=None,
+                layer_overrides=_conv_overrides(_firmware_keras_model(ctx, state), h),
             )
         for line in getattr(project, "notes", ()):
             state = state.note(f"conversion: {line}")
         # Not cached: conversion takes seconds and the hls4ml model object it returns cannot be pickled;
         # the expensive part after it, compiling and C-simulating, is cached by the csim step.
         return replace(state, project=project)
+
+
+def _conv_overrides(model, h) -> dict | None:
+    """ParallelizationFactor of each io_parallel Conv1D: hls4ml's default (1) computes one constituent per
+    cycle, so a DeepSets over 8 constituents would start a new event only every 8 cycles."""
+    if h.io_type != "io_parallel":
+        return None
+    out = {}
+    for layer in model.layers:
+        if type(layer).__name__ not in ("Conv1D", "QConv1D"):
+            continue
+        width = int(layer.output_shape[1])
+        pf = width if h.parallelization_factor == "full" else int(h.parallelization_factor)
+        if width % pf:
+            raise SpecError(
+                f"hls.parallelization_factor {pf} does not divide the {width} outputs of layer '{layer.name}' "
+                f"(accepted: a divisor of {width}, or 'full')"
+            )
+        out[layer.name] = {"ParallelizationFactor": pf}
+    return out or None
 
 
 class CSim(Step):

@@ -182,6 +182,9 @@ class HlsSpec(_Strict):
     strategy: Literal["Latency", "Resource"] = "Latency"
     reuse_factor: int = Field(1, ge=1)
     clock_ns: float = Field(5.0, gt=0)
+    parallelization_factor: int | Literal["full"] = Field(
+        "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
+    )
     project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -43,13 +43,7 @@ def _model_path(ctx: BuildContext, stage: str) -> Path:
 
 def _load_stage(ctx: BuildContext, stage: str):
     path = _model_path(ctx, stage)
-    if not path.is_file():
-        return None
-    from codesign import zoo
-
-    objects = {**modelio.custom_objects(), **getattr(zoo, "CUSTOM_OBJECTS", {})}
-    keras = modelio.keras_env.keras()
-    return keras.models.load_model(str(path), custom_objects=objects, compile=False)
+    return modelio.load_model(path) if path.is_file() else None
 
 
 def _history_path(ctx: BuildContext, stage: str) -> Path:
@@ -122,7 +116,11 @@ class BuildModel(Step):
         if ctx.spec is None:
             return state  # the hls4ml config names its model; the convert step loads it
         if ctx.spec.model.file is not None:
-            model = modelio.load_model(ctx.spec.model.file, ctx.spec.model.weights)
+            m = ctx.spec.model
+            if m.file.suffix.lower() == ".json":
+                model = modelio.load_model(json_path=m.file, weights_path=m.weights)
+            else:
+                model = modelio.load_model(m.file)
             return replace(state, float_model=model)
         from codesign import zoo
 

@@ -31,14 +31,18 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import keras_env
+from codesign import keras_env, modelio
 from codesign.errors import SpecError, ToolError
 from codesign.precision import FixedPrecision
+from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
+from codesign.spec import HLS4ML_LEGACY_KEYS as LEGACY_KEYS
 from codesign.tools import run as run_tool
 
 keras_env.setup()
 
 import hls4ml  # noqa: E402  (keras_env.setup must run first)
+
+load_keras_model = modelio.load_model  # the loader users of this module know; it lives in modelio
 
 BACKENDS = ("Vivado", "Vitis")
 IO_TYPES = ("io_parallel", "io_stream")
@@ -49,22 +53,6 @@ PREDICT_STACK_BYTES = 1 << 30  # unrolled weights are stack arrays in C-simulati
 COMPILE_TIMEOUT_S = 1800.0
 
 # Keys of a plain hls4ml YAML config that codesign understands (hls4ml's own names).
-CONFIG_KEYS = (
-    "KerasJson",
-    "KerasH5",
-    "KerasModel",
-    "OutputDir",
-    "ProjectName",
-    "Part",
-    "ClockPeriod",
-    "ClockUncertainty",
-    "IOType",
-    "Backend",
-    "HLSConfig",
-    "InputData",
-    "OutputPredictions",
-)
-LEGACY_KEYS = {"XilinxPart": "Part"}
 HLS_CONFIG_KEYS = ("Model", "LayerType", "LayerName")
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
 
@@ -242,119 +230,9 @@ def _port_from(d: dict[str, Any]) -> TopPort:
 
 
 # ---------------------------------------------------------------------------------------------- model loading
-def _custom_objects() -> dict[str, Any]:
-    co: dict[str, Any] = {}
-    try:
-        from qkeras.utils import _add_supported_quantized_objects
-
-        _add_supported_quantized_objects(co)
-    except ImportError:  # pragma: no cover - qkeras is a dependency
-        pass
-    return co
-
-
-def load_keras_model(
-    path: Path | str | None = None, *, json_path: Path | str | None = None, weights_path: Path | str | None = None
-) -> Any:
-    """Load a tf-keras/QKeras model from ``.h5``/``.keras``/SavedModel, or from a JSON architecture + weights."""
-    keras = keras_env.keras()
-    co = _custom_objects()
-    if json_path is not None:
-        jp = Path(json_path)
-        if not jp.exists():
-            raise SpecError(f"model architecture file {jp} does not exist")
-        try:
-            model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
-        except Exception as exc:
-            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}") from None
-        if weights_path is not None:
-            wp = Path(weights_path)
-            if not wp.exists():
-                raise SpecError(f"model weights file {wp} does not exist")
-            try:
-                model.load_weights(str(wp))
-            except Exception as exc:
-                raise SpecError(f"{wp}: cannot load weights into the model of {jp}: {_short(exc)}") from None
-        return model
-    if path is None:
-        raise SpecError("no model given: pass a .h5/.keras file or json_path (+ weights_path)")
-    p = Path(path)
-    if not p.exists():
-        raise SpecError(f"model file {p} does not exist")
-    if p.suffix == ".keras" and _is_keras3_file(p):
-        uses_q = _keras3_uses_qkeras(p)
-        if uses_q:
-            raise SpecError(
-                f"{p}: this is a Keras-3 '.keras' file of a QKeras model; QKeras 0.9 and hls4ml 1.3 need the "
-                "Keras-2 (tf-keras) API, so it cannot be converted. Re-save the model with tf-keras "
-                "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights"
-            )
-    try:
-        return keras.models.load_model(str(p), custom_objects=co, compile=False)
-    except Exception as exc:
-        msg = _short(exc)
-        hint = ""
-        if "HGQ" in msg or "hgq" in msg:
-            hint = " (this looks like an HGQ model: install the HGQ package that trained it)"
-        elif p.suffix == ".keras" and _is_keras3_file(p):
-            hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
-        raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
-
-
-def _qactivation_json_fix(text: str) -> str:
-    """Write QActivation quantizers stored as {class_name, config} in their string form.
-
-    A ``QActivation(quantizer_object)`` serializes its quantizer as a dict, which QActivation's
-    constructor keeps as a dict instead of a quantizer, so ``model_from_json`` fails; the string form
-    (``quantized_relu(6,2)``) is what QActivation parses.
-    """
-    try:
-        cfg = json.loads(text)
-    except ValueError:
-        return text
-    from qkeras.quantizers import get_quantizer
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class_name") == "QActivation" and isinstance(node.get("config"), dict):
-                act = node["config"].get("activation")
-                if isinstance(act, dict):
-                    node["config"]["activation"] = str(get_quantizer(act))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(cfg)
-    return json.dumps(cfg)
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
-
-
-def _is_keras3_file(p: Path) -> bool:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(p) as z:
-            names = z.namelist()
-            if "metadata.json" in names:
-                meta = json.loads(z.read("metadata.json"))
-                return str(meta.get("keras_version", "3")).startswith("3")
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-    return False
-
-
-def _keras3_uses_qkeras(p: Path) -> bool:
-    import zipfile
-
-    with zipfile.ZipFile(p) as z:
-        cfg = z.read("config.json").decode(errors="replace") if "config.json" in z.namelist() else ""
-    return any(t in cfg for t in ("QDense", "QConv", "QActivation", "quantized_bits", "quantized_relu"))
 
 
 # ---------------------------------------------------------------------------------------------- model preparation
@@ -895,13 +773,13 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
-        model = load_keras_model(rel(cfg["KerasModel"]))
+        model = modelio.load_model(rel(cfg["KerasModel"]))
     elif "KerasJson" in cfg:
-        model = load_keras_model(
+        model = modelio.load_model(
             json_path=rel(cfg["KerasJson"]), weights_path=rel(cfg["KerasH5"]) if "KerasH5" in cfg else None
         )
     elif "KerasH5" in cfg:
-        model = load_keras_model(rel(cfg["KerasH5"]))
+        model = modelio.load_model(rel(cfg["KerasH5"]))
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
 

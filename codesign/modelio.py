@@ -1,75 +1,141 @@
-"""Save and load Keras / QKeras models (HDF5 or Keras-2 JSON + weights) with clear errors."""
+"""Model I/O: save and load Keras / QKeras models (HDF5, tf-keras ``.keras``, JSON + weights) with clear errors.
+
+The one place that knows which custom layer classes a saved model may reference (QKeras and codesign's
+own) and the traps of loading them: a Keras-3 ``.keras`` file of a QKeras model cannot be used by QKeras
+0.9 / hls4ml 1.3, and a ``QActivation`` built from a quantizer object does not rebuild from its JSON.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from codesign import keras_env
 from codesign.errors import SpecError
 
-ACCEPTED = ".h5 (Keras 2 / tf-keras, float or QKeras), .json + weights .h5, or .keras saved by tf-keras"
-
 
 def custom_objects() -> dict:
-    """The QKeras (and pruning-wrapper) classes a saved model may reference."""
+    """The QKeras and codesign layer classes a saved model may reference."""
     keras_env.setup()
     from qkeras.utils import _add_supported_quantized_objects
 
-    objects: dict = {}
+    from codesign.zoo import CUSTOM_OBJECTS
+
+    objects: dict = dict(CUSTOM_OBJECTS)
     _add_supported_quantized_objects(objects)
     return objects
 
 
 def save_model(model, path: Path) -> Path:
-    """Save a model as HDF5 (the format hls4ml's KerasH5 reader and QKeras both take)."""
+    """Save a model as HDF5 (the format hls4ml's KerasH5 reader and QKeras both take), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     model.save(tmp, save_format="h5", include_optimizer=False)
     tmp.replace(path)
     return path
 
 
-def _is_keras3_archive(path: Path) -> bool:
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def load_model(
+    path: Path | str | None = None, *, json_path: Path | str | None = None, weights_path: Path | str | None = None
+) -> Any:
+    """Load a tf-keras/QKeras model from ``.h5``/``.keras``/SavedModel, or from a JSON architecture + weights."""
+    keras = keras_env.keras()
+    co = custom_objects()
+    if json_path is not None:
+        jp = Path(json_path)
+        if not jp.exists():
+            raise SpecError(f"model architecture file {jp} does not exist")
+        try:
+            model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
+        except Exception as exc:
+            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}") from None
+        if weights_path is not None:
+            wp = Path(weights_path)
+            if not wp.exists():
+                raise SpecError(f"model weights file {wp} does not exist")
+            try:
+                model.load_weights(str(wp))
+            except Exception as exc:
+                raise SpecError(f"{wp}: cannot load weights into the model of {jp}: {_short(exc)}") from None
+        return model
+    if path is None:
+        raise SpecError("no model given: pass a .h5/.keras file or json_path (+ weights_path)")
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"model file {p} does not exist")
+    if p.suffix == ".keras" and _is_keras3_file(p):
+        uses_q = _keras3_uses_qkeras(p)
+        if uses_q:
+            raise SpecError(
+                f"{p}: this is a Keras-3 '.keras' file of a QKeras model; QKeras 0.9 and hls4ml 1.3 need the "
+                "Keras-2 (tf-keras) API, so it cannot be converted. Re-save the model with tf-keras "
+                "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights"
+            )
+    try:
+        return keras.models.load_model(str(p), custom_objects=co, compile=False)
+    except Exception as exc:
+        msg = _short(exc)
+        hint = ""
+        if "HGQ" in msg or "hgq" in msg:
+            hint = " (this looks like an HGQ model: install the HGQ package that trained it)"
+        elif p.suffix == ".keras" and _is_keras3_file(p):
+            hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
+        raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
+
+
+def _qactivation_json_fix(text: str) -> str:
+    """Write QActivation quantizers stored as {class_name, config} in their string form.
+
+    A ``QActivation(quantizer_object)`` serializes its quantizer as a dict, which QActivation's
+    constructor keeps as a dict instead of a quantizer, so ``model_from_json`` fails; the string form
+    (``quantized_relu(6,2)``) is what QActivation parses.
+    """
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        return text
+    from qkeras.quantizers import get_quantizer
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "QActivation" and isinstance(node.get("config"), dict):
+                act = node["config"].get("activation")
+                if isinstance(act, dict):
+                    node["config"]["activation"] = str(get_quantizer(act))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(cfg)
+    return json.dumps(cfg)
+
+
+def _is_keras3_file(p: Path) -> bool:
     import zipfile
 
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as zf:
-        if "metadata.json" not in zf.namelist():
-            return False
-        meta = json.loads(zf.read("metadata.json"))
-    return str(meta.get("keras_version", "")).startswith("3")
-
-
-def load_model(path: Path, weights: Path | None = None):
-    """Load a user's or a cached model; QKeras layers are resolved, Keras-3 files are refused clearly."""
-    keras = keras_env.keras()
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"model file {path} not found (accepted: {ACCEPTED})")
-    objects = custom_objects()
-    suffix = path.suffix.lower()
     try:
-        if suffix == ".json":
-            if weights is None:
-                raise SpecError(f"{path}: a JSON model needs 'weights:' (an .h5 weights file)")
-            model = keras.models.model_from_json(path.read_text(), custom_objects=objects)
-            model.load_weights(str(weights))
-            return model
-        if suffix == ".keras" and _is_keras3_archive(path):
-            raise SpecError(
-                f"{path}: saved by Keras 3; QKeras and hls4ml 1.3's QKeras path need Keras 2 (tf-keras). "
-                "Re-save it with tf-keras as .h5 (model.save('model.h5')), or rebuild it with TF_USE_LEGACY_KERAS=1"
-            )
-        if suffix not in (".h5", ".hdf5", ".keras"):
-            raise SpecError(f"{path}: unknown model format '{suffix}' (accepted: {ACCEPTED})")
-        return keras.models.load_model(str(path), custom_objects=objects, compile=False)
-    except SpecError:
-        raise
-    except (ValueError, OSError, TypeError, KeyError) as exc:
-        hint = ""
-        if "HGQ" in str(exc) or "hgq" in str(exc).lower():
-            hint = " (an HGQ model: install the HGQ package to load it)"
-        raise SpecError(f"{path}: cannot load the model{hint}: {exc}") from None
+        with zipfile.ZipFile(p) as z:
+            names = z.namelist()
+            if "metadata.json" in names:
+                meta = json.loads(z.read("metadata.json"))
+                return str(meta.get("keras_version", "3")).startswith("3")
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return False
+
+
+def _keras3_uses_qkeras(p: Path) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(p) as z:
+        cfg = z.read("config.json").decode(errors="replace") if "config.json" in z.namelist() else ""
+    return any(t in cfg for t in ("QDense", "QConv", "QActivation", "quantized_bits", "quantized_relu"))

@@ -226,11 +226,14 @@ class BuildSpec(_Strict):
 
 # ---------------------------------------------------------------------- hls4ml YAML configs
 
-HLS4ML_KEYS = {
-    "KerasJson", "KerasH5", "KerasModel", "OnnxModel", "PytorchModel", "OutputDir", "ProjectName", "Part",
-    "XilinxPart", "ClockPeriod", "ClockUncertainty", "IOType", "Backend", "HLSConfig", "InputData", "OutputPredictions",
-    "Board", "Interface", "Version", "WriterConfig",
-}  # fmt: skip
+# The top-level keys of an hls4ml YAML config that codesign reads (the conversion in codesign/hls.py
+# follows them); legacy keys are read under their current name.
+HLS4ML_CONFIG_KEYS = (
+    "KerasJson", "KerasH5", "KerasModel", "OutputDir", "ProjectName", "Part", "ClockPeriod",
+    "ClockUncertainty", "IOType", "Backend", "HLSConfig", "InputData", "OutputPredictions",
+)  # fmt: skip
+HLS4ML_LEGACY_KEYS = {"XilinxPart": "Part"}
+HLS4ML_KEYS = set(HLS4ML_CONFIG_KEYS) | set(HLS4ML_LEGACY_KEYS)
 _HLS4ML_MARKERS = {"KerasJson", "KerasH5", "KerasModel", "HLSConfig", "OutputDir"}
 
 

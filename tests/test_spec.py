@@ -26,7 +26,7 @@ def test_shipped_demo_spec_parses():
     assert isinstance(spec, BuildSpec)
     assert spec.model.hidden == (64, 32, 32)
     assert spec.quantize.input == FixedPrecision.parse("ap_fixed<16,6>")
-    assert spec.prune.enabled and spec.prune.sparsity == 0.5
+    assert spec.prune.enabled and spec.prune.sparsity == 0.75
 
 
 def test_precision_is_a_value_object_after_parsing(tmp_path):

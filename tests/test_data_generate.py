@@ -114,11 +114,11 @@ def test_cli_jets_and_info(tmp_path):
 
 def test_l1_events_layout_and_trigger(tmp_path):
     path = produce_l1(
-        tmp_path / "l1.h5", 6, ("background", "h_tautau"), 3, L1Config(), 1, {"background": 6, "h_tautau": 3},
+        tmp_path / "l1.h5", 6, ("background", "ato4l"), 3, L1Config(), 1, {"background": 6, "ato4l": 3},
         progress=False, chunk_size=4,
     )
     sample = read_l1(path)
-    assert len(sample) == 9 and len(sample.background()) == 6 and sample.signal_names == ("h_tautau",)
+    assert len(sample) == 9 and len(sample.background()) == 6 and sample.signal_names == ("ato4l",)
     p = sample.particles
     assert np.all(p[:, 0, 3] == 1) and np.all(p[:, 0, 1] == 0)
     for slots, kind in ((slice(1, 5), 2), (slice(5, 9), 3), (slice(9, 19), 4)):
@@ -129,10 +129,10 @@ def test_l1_events_layout_and_trigger(tmp_path):
     assert np.all(leptons.max(axis=1) > 23.0), "every event passes the single-lepton trigger"
     assert np.all(p[:, 9:, 0][p[:, 9:, 3] == 4] > 15.0)
     again = read_l1(produce_l1(
-        tmp_path / "l1b.h5", 6, ("background", "h_tautau"), 3, L1Config(), 1, {"background": 6, "h_tautau": 3},
+        tmp_path / "l1b.h5", 6, ("background", "ato4l"), 3, L1Config(), 1, {"background": 6, "ato4l": 3},
         progress=False, chunk_size=4,
     ))
     np.testing.assert_array_equal(sample.particles, again.particles)
     summary = l1_summary(path)
-    assert summary["per_process"]["background"]["n"] == 6 and summary["per_process"]["h_tautau"]["n"] == 3
+    assert summary["per_process"]["background"]["n"] == 6 and summary["per_process"]["ato4l"]["n"] == 3
     assert abs(sum(summary["per_process"]["background"]["mixture"].values()) - 1.0) < 1e-9

@@ -370,11 +370,11 @@ class CSim(Step):
             jobs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
             for job in jobs:
                 job.result()
-        lib_out = np.asarray(project.predict(x), dtype=np.float64)
+        # several outputs (a VAE encoder's mean and log-variance) come as a list: one row per sample
+        lib_out = _as_2d(project.predict(x))
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
-        tb_out = np.asarray(csim.run_csim(project, x, workers=workers), dtype=np.float64)
-        return replace(state, csim={"inputs": x, "library": lib_out.reshape(len(x), -1),
-                                    "testbench": tb_out.reshape(len(x), -1)})  # fmt: skip
+        tb_out = _as_2d(csim.run_csim(project, x, workers=workers))
+        return replace(state, csim={"inputs": x, "library": lib_out, "testbench": tb_out})
 
     def save(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")

@@ -240,6 +240,9 @@ def render_markdown(r: dict) -> str:
                     keys.append(k)
         rows = [[k] + [_flat_metrics(metrics[s]).get(k) for s in stages] for k in keys]
         lines += _table(["metric"] + stages, rows)
+        if any(v == "n/r" for row in rows for v in row):
+            lines.append("")
+            lines.append("n/r: not resolved, the background test sample is too small for that FPR.")
         lines.append("")
 
     sp = r.get("sparsity")
@@ -296,8 +299,21 @@ def render_markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _flat_anomaly(m: dict) -> dict:
+    """Per signal: AUC and the TPR at each FPR; a TPR the background sample is too small to resolve is n/r."""
+    out: dict = {}
+    for name, sig in (m.get("signals") or {}).items():
+        out[f"{name} AUC"] = sig.get("auc")
+        for point in (sig.get("points") or {}).values():
+            key = f"{name} TPR at FPR {point.get('fpr'):g} (L1 rate {point.get('rate_khz', 0):.3g} kHz)"
+            out[key] = point.get("tpr") if point.get("resolved", True) else "n/r"
+    return out
+
+
 def _flat_metrics(m: dict, prefix: str = "") -> dict:
     """Scalars of a metrics dict flattened to readable keys (lists, matrices and counts left out)."""
+    if not prefix and "signals" in (m or {}):
+        return _flat_anomaly(m)
     out = {}
     for k, v in (m or {}).items():
         if k in ("per_class", "signals"):

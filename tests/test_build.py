@@ -124,3 +124,42 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
     assert state.bit_accuracy["exact"] is True
     report = json.loads((tmp_path / "cfg" / "report.json").read_text())
     assert report["estimate"]["source"] and report["budget"]["checks"]
+
+
+@pytest.mark.parametrize(
+    "name, spec",
+    [
+        (
+            "deepsets",
+            {
+                "data": {"source": "jets_constituents", "n_constituents": 8, "n_train": 2000, "n_test": 500},
+                "model": {"family": "deepsets", "phi": [8], "rho": [8]},
+                "quantize": {"bits": 6, "epochs": 1},
+            },
+        ),
+        (
+            "vae",
+            {
+                "data": {"source": "l1", "n_train": 2000, "n_test": 500},
+                "model": {"family": "vae", "encoder": [16], "latent_dim": 2, "decoder": [16]},
+                "quantize": {"bits": 8, "integer": 1, "epochs": 1},
+            },
+        ),
+    ],
+)
+def test_zoo_families_build_bit_exact(tmp_path, name, spec):
+    """DeepSets (pointwise QConv1D + pooling) and the VAE encoder (two output heads) through the whole build."""
+    full = {"name": name, "train": {"epochs": 2, "batch_size": 256}, "prune": {"sparsity": 0.5, "epochs": 1},
+            "check": {"n_samples": 200}, **spec}  # fmt: skip
+    _, state = run_build(write_spec(tmp_path, full), part="xcvu13p", out=tmp_path / "out", force=False, synth=False,
+                         echo=quiet)  # fmt: skip
+    assert state.bit_accuracy["exact"] is True, state.bit_accuracy
+    assert state.bit_accuracy["library_vs_testbench"]["exact"] is True
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    if name == "vae":
+        # the firmware is the encoder: mean and log-variance heads, scored by R_z on every signal
+        assert state.csim["testbench"].shape[1] == 4
+        assert set(report["metrics"]["firmware"]["signals"]) == {"ato4l", "lq_btau", "h_tautau", "hpm_taunu"}
+    else:
+        assert report["estimate"]["ii_cycles"] == 1  # per-constituent layers fully parallel by default
+        assert report["metrics"]["firmware"]["accuracy"] > 0.2

@@ -304,7 +304,8 @@ class Convert(Step):
         out = ctx.path("hls")
         if ctx.spec is None:
             project = hls.convert_from_hls4ml_config(
-                ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out
+                ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out,
+                part=ctx.part.full_name,
             )
             state = replace(state, float_model=project.keras_model)
         else:
@@ -397,23 +398,12 @@ class Compare(Step):
     name = "compare"
 
     def run(self, ctx, state):
-        from codesign import compare, reference
+        from codesign import compare
 
         x = state.csim["inputs"]
-        fw, lib = state.csim["testbench"], state.csim["library"]
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
-        paths = compare.compare_exact(lib, fw, reference="hls4ml compiled library (ctypes)").to_dict()
-        ref = _as_2d(reference.reference_outputs(model, x))
-        if _is_qkeras(model):
-            acc = compare.compare_exact(ref, fw, reference="QKeras model (pre-softmax outputs, exact float64)").to_dict()
-        else:
-            acc = {
-                "exact": None,
-                "n_samples": int(len(x)),
-                "reference": "float Keras model (float models have no bit-exact reference)",
-                **compare.agreement(ref, fw),
-            }
-        acc["library_vs_testbench"] = paths
+        verification = compare.judge(model, x, fw=state.csim["testbench"], ct=state.csim["library"])
+        acc = verification.to_dict()
         state = replace(state, bit_accuracy=acc)
         if state.data is None:
             return state

@@ -79,7 +79,6 @@ def agreement(float_out: np.ndarray | list[np.ndarray], fw_out: np.ndarray | lis
         raise SpecError(f"float outputs {f.shape} and firmware outputs {w.shape} differ in shape")
     diff = np.abs(f - w)
     out: dict[str, Any] = {
-        "exact": False,
         "reference": "float model (no bit-exact reference)",
         "n_samples": int(f.shape[0]),
         "max_abs_diff": float(diff.max()) if diff.size else 0.0,
@@ -133,49 +132,52 @@ class Verification:
     reference_out: Any = None
 
     @property
-    def exact(self) -> bool:
-        """True when the firmware is bit-exact with the reference and both C-simulation paths agree."""
-        ok = self.bit_accuracy is not None and self.bit_accuracy.exact
-        return ok and (self.ctypes_vs_csim is None or self.ctypes_vs_csim.exact)
+    def exact(self) -> bool | None:
+        """True when the firmware is bit-exact with the reference and both C-simulation paths agree.
+
+        None when there is no bit-exact reference (a float model) and the two C-simulation paths agree;
+        False whenever they disagree, reference or not: then one of them is not the firmware.
+        """
+        if self.ctypes_vs_csim is not None and not self.ctypes_vs_csim.exact:
+            return False
+        if self.bit_accuracy is None:
+            return None
+        return self.bit_accuracy.exact
 
     def to_dict(self) -> dict[str, Any]:
-        """report.json's ``bit_accuracy`` entry (plus the ctypes/testbench agreement)."""
+        """report.json's ``bit_accuracy`` entry; ``exact`` is the overall verdict (see :attr:`exact`)."""
         if self.bit_accuracy is not None:
             out = self.bit_accuracy.to_dict()
         else:
             out = dict(self.agreement or {})
             out["note"] = self.no_reference_reason
+        out["exact"] = self.exact
         if self.ctypes_vs_csim is not None:
-            out["ctypes_vs_csim"] = self.ctypes_vs_csim.to_dict()
+            out["library_vs_testbench"] = self.ctypes_vs_csim.to_dict()
         return out
 
 
-def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = True) -> Verification:
-    """Run the g++ testbench (and hls4ml predict) on ``x`` and compare with the float64 QKeras reference.
+REFERENCE_NAME = "QKeras model (pre-softmax outputs, evaluated exactly in float64)"
 
-    ``project`` is a :class:`codesign.hls.HlsProject` from ``convert`` (its ``keras_model`` is the model
-    that was converted, softmax removed). Float models have no exact reference: their firmware is
-    compared with the Keras float outputs (:func:`agreement`) and the reason is recorded.
+
+def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None) -> Verification:
+    """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
+    on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
+
+    Models without an exact reference (float weights somewhere, or a layer the exact evaluator does not
+    know) get the agreement with their float outputs and the reason instead.
     """
-    from codesign import csim, reference
+    from codesign import reference
 
-    prec = project.input_precision
-    if prec is not None and len(project.inputs) == 1 and not prec.on_grid(x):
-        raise SpecError(
-            f"the check inputs are not on the input grid {prec.to_hls()}: the firmware would round them and the "
-            "reference would not; snap them first (FixedPrecision.quantize)"
-        )
-    fw = csim.run_csim(project, x, workers=workers)
-    ct = project.predict(x) if use_ctypes else None
-    ctypes_vs = compare_exact(ct, fw, reference="hls4ml ctypes predict") if ct is not None else None
-    reason = reference.exact_reference_reason(project.keras_model)
+    ctypes_vs = compare_exact(ct, fw, reference="hls4ml compiled library (ctypes)") if ct is not None else None
+    reason = reference.exact_reference_reason(model)
     if reason is None:
         try:
-            ref = reference.reference_outputs(project.keras_model, x)
+            ref = reference.reference_outputs(model, x)
         except SpecError as exc:
             reason = str(exc)
     if reason is not None:
-        float_out = project.keras_model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+        float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
         return Verification(
             bit_accuracy=None,
             ctypes_vs_csim=ctypes_vs,
@@ -186,7 +188,7 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
             reference_out=float_out,
         )
     return Verification(
-        bit_accuracy=compare_exact(ref, fw, reference="QKeras model evaluated exactly in float64"),
+        bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME),
         ctypes_vs_csim=ctypes_vs,
         agreement=None,
         no_reference_reason=None,
@@ -194,3 +196,22 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
         ctypes_out=ct,
         reference_out=ref,
     )
+
+
+def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = True) -> Verification:
+    """Run the g++ testbench (and hls4ml predict) on ``x`` and :func:`judge` the outputs.
+
+    ``project`` is a :class:`codesign.hls.HlsProject` from ``convert`` (its ``keras_model`` is the model
+    that was converted, softmax removed).
+    """
+    from codesign import csim
+
+    prec = project.input_precision
+    if prec is not None and len(project.inputs) == 1 and not prec.on_grid(x):
+        raise SpecError(
+            f"the check inputs are not on the input grid {prec.to_hls()}: the firmware would round them and the "
+            "reference would not; snap them first (FixedPrecision.quantize)"
+        )
+    fw = csim.run_csim(project, x, workers=workers)
+    ct = project.predict(x) if use_ctypes else None
+    return judge(project.keras_model, x, fw, ct)

@@ -41,19 +41,20 @@ def render_testbench(project: HlsProject) -> str:
     offset = 0
     for p in project.inputs:
         declare.append(f"        {p.definition};")
-        fill.append(f"        nnet::copy_data<double, {p.type_name}, {offset}, {p.size}>(in, {p.name});")
+        fill.append(f"        nnet::copy_data<double, {p.type_name}, {offset}, {p.size}>(cs_in_, {p.name});")
         offset += p.size
     for p in project.outputs:
         declare.append(f"        {p.definition};")
         if stream:
             read.append(
-                f"        for (size_t i = 0; i < {p.size} / {p.type_name}::size; i++) {{\n"
-                f"            {p.type_name} pack = {p.name}.read();\n"
-                f"            for (size_t j = 0; j < {p.type_name}::size; j++) out[k++] = pack[j].to_double();\n"
+                f"        for (size_t cs_i_ = 0; cs_i_ < {p.size} / {p.type_name}::size; cs_i_++) {{\n"
+                f"            {p.type_name} cs_pack_ = {p.name}.read();\n"
+                f"            for (size_t cs_j_ = 0; cs_j_ < {p.type_name}::size; cs_j_++)\n"
+                f"                cs_out_[cs_k_++] = cs_pack_[cs_j_].to_double();\n"
                 "        }"
             )
         else:
-            read.append(f"        for (size_t i = 0; i < {p.size}; i++) out[k++] = {p.name}[i].to_double();")
+            read.append(f"        for (size_t cs_i_ = 0; cs_i_ < {p.size}; cs_i_++) cs_out_[cs_k_++] = {p.name}[cs_i_].to_double();")
     args = ", ".join(p.name for p in project.inputs + project.outputs)
     text = TEMPLATE.read_text()
     for key, val in {

@@ -601,6 +601,7 @@ def convert(
     input_precision: FixedPrecision | None,
     output_dir: Path,
     project_name: str = "myproject",
+    clock_uncertainty: str | float | None = None,
     tb_inputs: np.ndarray | None = None,
     tb_outputs: np.ndarray | None = None,
     layer_overrides: dict | None = None,
@@ -641,6 +642,8 @@ def convert(
         tb_out = str(output_dir / "tb_output_predictions.npy")
         np.save(tb_out, _rows(tb_outputs))
 
+    extra = {} if clock_uncertainty is None else {"clock_uncertainty": clock_uncertainty}
+
     def _convert() -> Any:
         try:
             g = hls4ml.converters.convert_from_keras_model(
@@ -654,6 +657,7 @@ def convert(
                 clock_period=clock_ns,
                 input_data_tb=tb_in,
                 output_data_tb=tb_out,
+                **extra,
             )
         except Exception as exc:
             raise SpecError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
@@ -726,8 +730,15 @@ def _check_tcl(project: HlsProject) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- user hls4ml configs
-def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_override: Path | None = None) -> HlsProject:
-    """Convert a user's plain hls4ml YAML config (KerasJson+KerasH5 / KerasH5 / KerasModel) through :func:`convert`."""
+def convert_from_hls4ml_config(
+    config: dict, config_path: Path, output_dir_override: Path | None = None, part: str | None = None
+) -> HlsProject:
+    """Convert a user's plain hls4ml YAML config (KerasJson+KerasH5 / KerasH5 / KerasModel) through :func:`convert`.
+
+    ``part`` (the full part name codesign resolved, ``--part`` winning over the config's ``Part``) is the
+    part written to the project; without it the config's ``Part`` is resolved (short names accepted).
+    """
+    from codesign import parts
     config_path = Path(config_path)
     where = str(config_path)
     if not isinstance(config, dict):
@@ -768,8 +779,12 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
             f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig.Model "
             f"(accepted: {', '.join(MODEL_KEYS)})"
         )
-    if "Part" not in cfg:
-        raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
+    if part is None:
+        if "Part" not in cfg:
+            raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
+        part = parts.resolve_part(str(cfg["Part"])).full_name
+    elif "Part" in cfg and parts.resolve_part(str(cfg["Part"])).full_name != part:
+        notes.append(f"part {part} (from --part) used instead of the config's Part {cfg['Part']}")
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
@@ -804,6 +819,11 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
             if pr is not None:
                 input_precision = FixedPrecision.parse(pr.get("result") if isinstance(pr, dict) else pr)
     out_dir = output_dir_override or rel(cfg.get("OutputDir", "my-hls-test"))
+    tb = {}
+    for key, arg in (("InputData", "tb_inputs"), ("OutputPredictions", "tb_outputs")):
+        if key in cfg:
+            tb[arg] = _read_tb_data(rel(cfg[key]), where, key)
+            notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
     project = convert(
         model,
         backend=cfg.get("Backend", "Vivado"),
@@ -811,15 +831,28 @@ def convert_from_hls4ml_config(config: dict, config_path: Path, output_dir_overr
         strategy=mcfg.get("Strategy", "Latency"),
         reuse_factor=int(mcfg.get("ReuseFactor", 1)),
         clock_ns=float(cfg.get("ClockPeriod", 5.0)),
-        part=str(cfg["Part"]),
+        part=part,
         input_precision=input_precision,
         output_dir=Path(out_dir),
         project_name=str(cfg.get("ProjectName", "myproject")),
+        clock_uncertainty=cfg.get("ClockUncertainty"),
         hls_config=hls_cfg,
+        **tb,
     )
     project = replace(project, notes=tuple(notes) + project.notes)
     (project.path / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     return project
+
+
+def _read_tb_data(path: Path, where: str, key: str) -> np.ndarray:
+    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``)."""
+    if not path.is_file():
+        raise SpecError(f"{where}: {key} file {path} does not exist (accepted: a .npy file or a .dat/.txt text file)")
+    try:
+        data = np.load(path) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from exc
+    return np.asarray(data, dtype=np.float64)
 
 
 def versions() -> dict[str, str]:

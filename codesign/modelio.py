@@ -8,6 +8,7 @@ own) and the traps of loading them: a Keras-3 ``.keras`` file of a QKeras model 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,75 @@ def save_model(model, path: Path) -> Path:
     return path
 
 
+# Layer classes of HGQ (High Granularity Quantization) models, which only the HGQ package defines.
+_HGQ_LAYER = re.compile(r"^(HQuantize|HDense|HConv1D|HConv2D|HActivation|HAdd|HBaseLayer|Signature|"
+                        r"PAveragePooling[123]D|PMaxPooling[123]D|PConcatenate|PReshape|PFlatten|PDropout)$")
+HGQ_HINT = ("this looks like an HGQ model: HGQ layers need the HGQ package that trained the model, which "
+            "codesign does not install; convert it with HGQ's own hls4ml path, or re-train it with QKeras")
+
+
+def _config_text(path: Path) -> str:
+    """The architecture JSON stored in a model file (JSON, HDF5 ``model_config`` or a ``.keras`` archive)."""
+    import zipfile
+
+    try:
+        if path.suffix == ".json":
+            return path.read_text(errors="replace")
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                return z.read("config.json").decode(errors="replace") if "config.json" in z.namelist() else ""
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            cfg = f.attrs.get("model_config", "")
+            return cfg.decode(errors="replace") if isinstance(cfg, bytes) else str(cfg)
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def _load_hint(path: Path, custom: dict) -> str:
+    """Why a model file does not load, where its architecture shows it: unknown layer classes, HGQ layers.
+
+    tf-keras's own message for an unknown class can be as bare as "'str' object is not callable".
+    """
+    names = sorted(_layer_classes(_config_text(path)))
+    if not names:
+        return ""
+    keras = keras_env.keras()
+    unknown = [n for n in names if n not in custom and not hasattr(keras.layers, n) and n not in _MODEL_CLASSES]
+    if not unknown:
+        return ""
+    hint = f" (layer class(es) {', '.join(unknown)} are neither Keras, QKeras nor codesign layers"
+    if any(_HGQ_LAYER.match(n) for n in unknown):
+        hint += f"; {HGQ_HINT}"
+    return hint + ")"
+
+
+_MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+
+
+def _layer_classes(text: str) -> set[str]:
+    """The ``class_name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        return set()
+    out: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, v in node.items():
+                if key == "layers" and isinstance(v, list):
+                    out.update(str(e["class_name"]) for e in v if isinstance(e, dict) and "class_name" in e)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(cfg)
+    return out
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
@@ -55,7 +125,8 @@ def load_model(
         try:
             model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
         except Exception as exc:
-            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}") from None
+            hint = _load_hint(jp, co)
+            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}{hint}") from None
         if weights_path is not None:
             wp = Path(weights_path)
             if not wp.exists():
@@ -82,10 +153,8 @@ def load_model(
         return keras.models.load_model(str(p), custom_objects=co, compile=False)
     except Exception as exc:
         msg = _short(exc)
-        hint = ""
-        if "HGQ" in msg or "hgq" in msg:
-            hint = " (this looks like an HGQ model: install the HGQ package that trained it)"
-        elif p.suffix == ".keras" and _is_keras3_file(p):
+        hint = _load_hint(p, co)
+        if not hint and p.suffix == ".keras" and _is_keras3_file(p):
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
         raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
 

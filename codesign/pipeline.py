@@ -13,6 +13,7 @@ Order (the names are stable; report.json and the cache refer to them):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -203,10 +204,10 @@ def input_file_digests(ctx: BuildContext) -> dict[str, str]:
 
 
 def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
-    """Model files a plain hls4ml config points to, resolved against the config's folder."""
+    """Files a plain hls4ml config points to (model, testbench data), resolved against the config's folder."""
     base = Path(cfg.path).parent
     out = []
-    for key in ("KerasJson", "KerasH5", "KerasModel"):
+    for key in ("KerasJson", "KerasH5", "KerasModel", "InputData", "OutputPredictions"):
         value = cfg.config.get(key)
         if isinstance(value, str):
             p = Path(value)
@@ -217,9 +218,24 @@ def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
 COMPLETE = "__complete__"
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Hash of codesign's own sources and firmware templates: a changed codesign redoes the steps, even at the
+    same version number (an editable install, a patched template)."""
+    root = Path(__file__).resolve().parent
+    files = sorted(root.rglob("*.py")) + sorted((root.parent / "firmware_templates").glob("*"))
+    h = hashlib.sha256()
+    for f in files:
+        if f.is_file():
+            h.update(f.relative_to(root.parent).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
     """Cache key of each step: the previous key, the step's name and inputs (the first from files/versions)."""
-    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx), "part": ctx.part.full_name})
+    key = _digest({"versions": library_versions(), "code": code_digest(), "files": input_file_digests(ctx),
+                   "part": ctx.part.full_name})  # fmt: skip
     keys = []
     for step in steps:
         key = _digest([key, step.name, step.inputs(ctx)])
@@ -293,8 +309,16 @@ def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
 
 
 def require_bit_exact(state: BuildState) -> None:
-    """Raise BitAccuracyError when a bit-exact reference exists and the firmware does not match it."""
+    """Raise BitAccuracyError when the two C-simulation paths disagree, or when a bit-exact reference exists
+    and the firmware does not match it."""
     acc = state.bit_accuracy or {}
+    paths = acc.get("library_vs_testbench") or {}
+    if paths.get("exact") is False:
+        raise BitAccuracyError(
+            f"the hls4ml compiled library and the g++ testbench disagree on {paths.get('n_mismatch')} of "
+            f"{paths.get('n_samples')} samples (max |diff| {paths.get('max_abs_diff')}; first mismatch: "
+            f"{paths.get('first_mismatch')}): the same firmware built twice gives two answers"
+        )
     if acc.get("exact") is False:
         first = acc.get("first_mismatch")
         raise BitAccuracyError(

@@ -126,6 +126,87 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
     assert report["estimate"]["source"] and report["budget"]["checks"]
 
 
+def test_float_json_config_takes_the_command_line_part(tmp_path):
+    """A float Keras JSON + weights config with BatchNormalization, a short Part and ClockUncertainty:
+    ``--part`` wins and reaches the project, the float model is reported by agreement (no exact reference)
+    while the two C-simulation paths must still agree exactly, and InputData feeds the emitted testbench."""
+    from codesign import keras_env
+
+    keras = keras_env.keras()
+    rng = np.random.default_rng(0)
+    inp = keras.Input((10,), name="in")
+    x = keras.layers.Dense(16, name="d1")(inp)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.Activation("relu", name="r1")(x)
+    out = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inp, out)
+    model.get_layer("bn").set_weights([rng.uniform(0.5, 1.5, 16), rng.normal(0, 0.2, 16), rng.normal(0, 0.2, 16),
+                                       rng.uniform(0.5, 2.0, 16)])  # fmt: skip
+    (tmp_path / "model.json").write_text(model.to_json())
+    model.save_weights(tmp_path / "model_weights.h5")
+    np.savetxt(tmp_path / "tb_input.dat", rng.normal(0, 1, (5, 10)))
+    config = {
+        "KerasJson": "model.json",
+        "KerasH5": "model_weights.h5",
+        "InputData": "tb_input.dat",
+        "ProjectName": "floatbn",
+        "Part": "xcku15p",
+        "ClockPeriod": 5,
+        "ClockUncertainty": "0.5",
+        "Backend": "Vitis",
+        "HLSConfig": {"Model": {"Precision": "ap_fixed<18,8>", "ReuseFactor": 1, "Strategy": "Latency"}},
+    }
+    cfg_path = tmp_path / "config.yml"
+    cfg_path.write_text(yaml.safe_dump(config))
+    ctx, state = run_build(cfg_path, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, echo=quiet)
+    tcl = (tmp_path / "out" / "hls" / "project.tcl").read_text()
+    assert ctx.part.name == "xcvu9p" and f'set part "{ctx.part.full_name}"' in tcl
+    assert "set clock_uncertainty 0.5" in tcl
+    assert any("instead of the config's Part xcku15p" in n for n in state.notes)
+    assert (tmp_path / "out" / "hls" / "tb_data" / "tb_input_features.dat").is_file()
+    acc = state.bit_accuracy
+    assert acc["exact"] is None and "float weights" in acc["note"]
+    assert acc["library_vs_testbench"]["exact"] is True and acc["library_vs_testbench"]["n_samples"] == acc["n_samples"]
+    # the random grid inputs reach +-128, where the float model's sums exceed the default ap_fixed<18,8>: the
+    # agreement is reported, not hidden, and here it shows the overflow
+    assert np.isfinite(acc["max_abs_diff"]) and acc["max_abs_diff"] > 1 and 0 <= acc["argmax_agreement"] <= 1
+
+
+def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
+    """The build's own verdict can fail: a firmware weight moved after conversion (both C-simulation paths
+    compile the edited file, so they agree with each other) is caught against QKeras and the CLI exits 3."""
+    from click.testing import CliRunner
+
+    from codesign import hls
+    from codesign.cli import main
+    from tests import hls_models
+
+    hls_models.qmlp(6, seed=3).save(tmp_path / "user_model.h5")
+    spec = {"name": "perturbed", "model": {"file": "user_model.h5"}, "quantize": None, "check": {"n_samples": 300}}
+    path = write_spec(tmp_path, spec)
+    original = hls.convert
+
+    def convert_then_perturb(*args, **kwargs):
+        project = original(*args, **kwargs)
+        weights = project.path / "firmware" / "weights"
+        name = sorted(weights.glob("w*.txt"))[0].stem
+        for f in (weights / f"{name}.txt", weights / f"{name}.h"):  # the testbench reads the .txt, HLS the .h
+            text = f.read_text()
+            start = text.index("{") + 1 if f.suffix == ".h" else 0
+            first, rest = text[start:].split(",", 1)
+            # far above the 6-bit weight's LSB: another design
+            f.write_text(text[:start] + f"{float(first.strip()) + 0.5:.10f}," + rest)
+        return project
+
+    monkeypatch.setattr(hls, "convert", convert_then_perturb)
+    result = CliRunner().invoke(main, ["build", str(path), "--part", "xcvu9p", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    assert "not bit-exact" in result.output and "first mismatch" in result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    acc = report["bit_accuracy"]
+    assert acc["exact"] is False and acc["n_mismatch"] > 0 and acc["library_vs_testbench"]["exact"] is True
+
+
 @pytest.mark.parametrize(
     "name, spec",
     [

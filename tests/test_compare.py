@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codesign.compare import agreement, compare_exact, grid_inputs
+from codesign.compare import Verification, agreement, compare_exact, grid_inputs
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
 
@@ -48,7 +48,22 @@ def test_agreement_reports_argmax():
     f = np.array([[1.0, 2.0], [3.0, 0.0]])
     w = np.array([[1.0, 2.5], [0.0, 3.0]])
     r = agreement(f, w)
-    assert r["argmax_agreement"] == 0.5 and r["max_abs_diff"] == 3.0 and r["exact"] is False
+    assert r["argmax_agreement"] == 0.5 and r["max_abs_diff"] == 3.0 and "exact" not in r
+
+
+def test_library_and_testbench_disagreeing_is_never_exact():
+    ref = np.array([[1.0, 2.0], [3.0, 4.0]])
+    same = compare_exact(ref, ref, reference="ref")
+    other = compare_exact(ref + [[0.0, 0.0], [0.0, 2.0**-8]], ref, reference="library")
+    v = Verification(bit_accuracy=same, ctypes_vs_csim=other, agreement=None, no_reference_reason=None)
+    assert v.exact is False and v.to_dict()["exact"] is False
+    assert v.to_dict()["library_vs_testbench"]["first_mismatch"] == {"index": 1, "output": 1, "expected": 4.00390625, "got": 4.0}
+    # a float model: no reference, but the two C-simulation paths still have to agree
+    f = Verification(bit_accuracy=None, ctypes_vs_csim=other, agreement={"max_abs_diff": 0.0}, no_reference_reason="float")
+    assert f.exact is False
+    ok = Verification(bit_accuracy=None, ctypes_vs_csim=same, agreement={"max_abs_diff": 0.0}, no_reference_reason="float")
+    assert ok.exact is None and ok.to_dict()["exact"] is None
+    assert Verification(bit_accuracy=same, ctypes_vs_csim=same, agreement=None, no_reference_reason=None).exact is True
 
 
 @pytest.mark.parametrize("text", ["ap_fixed<16,6>", "ap_ufixed<8,3>", "ap_fixed<10,2,AP_RND_CONV,AP_SAT>"])

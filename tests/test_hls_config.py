@@ -14,7 +14,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign import compare, csim, hls, reference  # noqa: E402
+from codesign import compare, csim, hls, modelio, reference  # noqa: E402
 from codesign.errors import SpecError  # noqa: E402
 from tests import hls_models  # noqa: E402
 
@@ -140,6 +140,28 @@ def test_keras3_qkeras_file_is_refused_clearly(tmp_path):
         z.writestr("model.weights.h5", b"")
     with pytest.raises(SpecError, match="Keras-3 '.keras' file of a QKeras model.*tf-keras"):
         hls.load_keras_model(f)
+
+
+def test_hgq_model_gets_a_hint(tmp_path):
+    """An HGQ model's JSON names layer classes (HQuantize, HDense) that only the HGQ package defines:
+    the error says so instead of only tf-keras's "Unknown layer"."""
+    cfg = json.loads(hls_models.float_mlp().to_json())
+    for layer in cfg["config"]["layers"]:
+        if layer["class_name"] == "Dense":
+            layer["class_name"] = "HDense"
+    f = tmp_path / "hgq_model.json"
+    f.write_text(json.dumps(cfg))
+    with pytest.raises(SpecError, match=r"hgq_model.json: cannot build.*class\(es\) HDense are neither.*looks like an HGQ"):
+        modelio.load_model(json_path=f)
+    # the same architecture in an HDF5 file (its model_config attribute)
+    h5 = tmp_path / "hgq_model.h5"
+    hls_models.float_mlp().save(h5)
+    import h5py
+
+    with h5py.File(h5, "r+") as z:
+        z.attrs["model_config"] = json.dumps(cfg)
+    with pytest.raises(SpecError, match=r"hgq_model.h5: cannot load.*HDense.*looks like an HGQ model"):
+        modelio.load_model(h5)
 
 
 def test_bad_convert_arguments_are_named(tmp_path):

@@ -111,6 +111,10 @@ def test_require_bit_exact():
     bad = replace(BuildState(), bit_accuracy={"exact": False, "n_mismatch": 3, "n_samples": 10, "reference": "QKeras"})
     with pytest.raises(BitAccuracyError, match="3 of 10"):
         require_bit_exact(bad)
+    # the two C-simulation paths disagreeing fails the build even for a float model (no reference)
+    split = {"exact": None, "library_vs_testbench": {"exact": False, "n_mismatch": 2, "n_samples": 10}}
+    with pytest.raises(BitAccuracyError, match="library and the g\\+\\+ testbench disagree on 2 of 10"):
+        require_bit_exact(replace(BuildState(), bit_accuracy=split))
 
 
 def test_up_to_date_build_reads_the_report_back(tmp_path, monkeypatch):

@@ -109,6 +109,9 @@ def _summary(ctx, state) -> None:
     exact = acc.get("exact")
     if exact is True:
         click.echo(f"bit-exact: yes ({acc.get('n_samples')} inputs, reference: {acc.get('reference')})")
+    elif exact is False and (acc.get("library_vs_testbench") or {}).get("exact") is False:
+        paths = acc["library_vs_testbench"]
+        click.echo(f"bit-exact: NO (library and testbench differ on {paths.get('n_mismatch')} of {paths.get('n_samples')})")
     elif exact is False:
         click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
     else:

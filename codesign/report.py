@@ -126,6 +126,56 @@ def write_build_report(ctx, state) -> dict:
 # ------------------------------------------------------------------------------------ markdown
 
 
+_SYNTH_FIGURES = ("latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k", "uram")
+
+
+def _synthesis_section(syn: dict) -> list[str]:
+    """Estimate vs C-synthesis vs Vivado synthesis, one row per figure, each column naming its source."""
+    lines = ["## Synthesis reports", ""]
+    if syn.get("note"):
+        lines += [syn["note"], ""]
+    sources = [(k, syn[k]) for k in ("csynth", "vivado_synth") if isinstance(syn.get(k), dict)]
+    for key, figs in sources:
+        tool = " ".join(str(x) for x in (figs.get("tool"), figs.get("tool_version")) if x)
+        lines.append(f"- {key}: `{figs.get('source')}`" + (f" ({tool})" if tool else ""))
+        if figs.get("estimated_clock_ns") is not None:
+            lines.append(f"  - estimated clock {_fmt(figs['estimated_clock_ns'])} ns (target "
+                         f"{_fmt(figs.get('target_clock_ns'))} ns)")  # fmt: skip
+        for note in figs.get("notes") or ():
+            lines.append(f"  - {note}")
+    if not sources:
+        return lines + [""]
+    lines.append("")
+    header = ["figure", "estimate"]
+    for key, _ in sources:
+        header += [key, f"estimate - {key}"]
+    rows = []
+    for fig in _SYNTH_FIGURES:
+        row: list[Any] = [fig, None]
+        seen = False
+        for key, figs in sources:
+            diff = (syn.get(f"estimate_vs_{key}") or {}).get(fig) or {}
+            if diff.get("estimate") is not None:
+                row[1] = diff["estimate"]
+            value = figs.get(fig)
+            seen = seen or value is not None
+            rel = diff.get("relative")
+            change = None if diff.get("difference") is None else (
+                f"{_fmt(diff['difference'])}" + ("" if rel is None else f" ({100 * rel:+.1f} %)"))  # fmt: skip
+            row += [value, change]
+        if seen:
+            rows.append(row)
+    lines += _table(header, rows)
+    budget = syn.get("budget_from_csynth")
+    if isinstance(budget, dict) and budget.get("checks"):
+        lines += ["", "Budget on the C-synthesis figures:", ""]
+        rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("status", c.get("pass")), c.get("margin")]
+                for c in budget["checks"]]  # fmt: skip
+        lines += _table(["check", "value", "limit", "status", "margin"], rows)
+    lines.append("")
+    return lines
+
+
 def _fmt(v: Any, digits: int = 4) -> str:
     if v is None:
         return "n/a"
@@ -221,12 +271,7 @@ def render_markdown(r: dict) -> str:
 
     syn = r.get("synthesis")
     if syn:
-        lines.append("## Synthesis reports")
-        lines.append("")
-        lines.append("```json")
-        lines.append(json.dumps(syn, indent=1)[:4000])
-        lines.append("```")
-        lines.append("")
+        lines += _synthesis_section(syn)
 
     metrics = r.get("metrics") or {}
     if metrics:

@@ -103,6 +103,11 @@ def test_report_refresh_with_csynth(tmp_path):
         assert syn["csynth"]["notes"] == []
         d = syn["estimate_vs_csynth"]["lut"]
         assert d["report"] == 72661 and d["difference"] == rep["estimate"]["lut"] - 72661
+        md = (out / "report.md").read_text()
+        assert "| figure | estimate | csynth | estimate - csynth |" in md
+        est_lut = rep["estimate"]["lut"]
+        rel = f"{100 * (est_lut - 72661) / 72661:+.1f} %"
+        assert any(line.startswith(f"| lut | {est_lut} | 72661 |") and rel in line for line in md.splitlines()), md
     else:
         assert "no C-synthesis" in syn["note"]
 

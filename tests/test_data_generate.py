@@ -136,3 +136,23 @@ def test_l1_events_layout_and_trigger(tmp_path):
     summary = l1_summary(path)
     assert summary["per_process"]["background"]["n"] == 6 and summary["per_process"]["ato4l"]["n"] == 3
     assert abs(sum(summary["per_process"]["background"]["mixture"].values()) - 1.0) < 1e-9
+
+
+def test_progress_counts_every_item_across_processes(tmp_path, capsys):
+    """The shared counter behind the progress bar moves per jet, inside a chunk, from worker processes."""
+    import multiprocessing
+
+    from codesign.data import generate
+
+    tasks = plan_chunks("jets", {"w": 3, "t": 2}, 5, JetConfig(n_constituents=8), chunk_size=3)
+    counter = multiprocessing.get_context("spawn").Value("q", 0)
+    generate._init_worker(counter)
+    try:
+        generate._run_chunk(tasks[0])
+    finally:
+        generate._init_worker(None)
+    assert counter.value == tasks[0].n == 3
+    parts = prepare_parts(tmp_path / "p.h5", {"kind": "jets"}, resume=False, force=False)
+    files = run_chunks(tasks, parts, workers=2, unit="jet", progress=True)
+    assert all(f.is_file() for f in files)
+    assert "5/5" in capsys.readouterr().err

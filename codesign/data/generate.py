@@ -82,17 +82,33 @@ def plan_chunks(
     return tasks
 
 
+# Items finished in this process, shared with the parent (set by _init_worker in worker processes), so
+# that the progress bar moves with every jet or event, not only when a chunk of 250 is done.
+_COUNTER: Any = None
+
+
+def _init_worker(counter: Any) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _count(k: int) -> None:
+    if _COUNTER is not None:
+        with _COUNTER.get_lock():
+            _COUNTER.value += k
+
+
 def _run_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
     """Generate one chunk's arrays."""
     if task.kind == "jets":
         from codesign.data.jets import generate_jet_chunk
 
-        chunk = generate_jet_chunk(task.label, task.n, task.seed, task.config)
+        chunk = generate_jet_chunk(task.label, task.n, task.seed, task.config, progress=_count)
         return {"columns": chunk.columns, "constituents": chunk.constituents, "tried": np.array(chunk.events_tried)}
     if task.kind == "l1":
         from codesign.data.l1 import generate_l1_chunk
 
-        l1 = generate_l1_chunk(task.label, task.n, task.seed, task.config)
+        l1 = generate_l1_chunk(task.label, task.n, task.seed, task.config, progress=_count)
         return {"particles": l1.particles, "subprocess": l1.subprocess, "tried": np.array(l1.events_tried)}
     raise ValueError(f"unknown chunk kind {task.kind!r}")
 
@@ -163,29 +179,45 @@ def run_chunks(
         from tqdm import tqdm
 
         bar = tqdm(total=total, initial=done, unit=unit, smoothing=0.1, dynamic_ncols=True)
+    ctx = multiprocessing.get_context("spawn")
+    counter = ctx.Value("q", 0)
+
+    def show() -> None:
+        if bar is not None:
+            bar.n = done + counter.value
+            bar.refresh()
+
     try:
         jobs = [(t, str(parts)) for t in todo]
         if workers <= 1:
-            results = map(_worker, jobs)
-            for name, n, seconds in results:
-                _advance(bar, on_chunk, name, n, seconds)
+            _init_worker(counter)
+            for name, n, seconds in map(_worker, jobs):
+                _finished(show, on_chunk, name, n, seconds)
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(processes=workers) as pool:
-                for name, n, seconds in pool.imap_unordered(_worker, jobs):
-                    _advance(bar, on_chunk, name, n, seconds)
+            with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(counter,)) as pool:
+                results = pool.imap_unordered(_worker, jobs)
+                remaining = len(jobs)
+                while remaining:
+                    try:
+                        name, n, seconds = results.next(timeout=0.5)
+                    except multiprocessing.TimeoutError:
+                        show()
+                        continue
+                    remaining -= 1
+                    _finished(show, on_chunk, name, n, seconds)
     except KeyboardInterrupt:
         raise DataError(f"interrupted; finished chunks are kept in {parts}: rerun with --resume to continue") from None
     finally:
+        _init_worker(None)
         if bar is not None:
             bar.close()
     return [parts / t.filename for t in tasks]
 
 
-def _advance(bar: Any, on_chunk: Callable[[str, int, float], None] | None, name: str, n: int, seconds: float) -> None:
-    """Report a finished chunk to the progress bar and the callback."""
-    if bar is not None:
-        bar.update(n)
+def _finished(show: Callable[[], None], on_chunk: Callable[[str, int, float], None] | None, name: str, n: int,
+              seconds: float) -> None:  # fmt: skip
+    """A chunk is saved: refresh the bar (its items were counted as they came) and call the callback."""
+    show()
     if on_chunk is not None:
         on_chunk(name, n, seconds)
 

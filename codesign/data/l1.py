@@ -97,7 +97,7 @@ class L1Chunk:
     events_tried: int
 
 
-def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config) -> L1Chunk:
+def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress: object = None) -> L1Chunk:
     """Generate n triggered events of one sub-process; deterministic in (label, n, seed, config)."""
     if label not in PROCESS_SETTINGS:
         raise ValueError(f"unknown L1 process {label!r}; accepted: {', '.join(PROCESS_SETTINGS)}")
@@ -118,4 +118,6 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config) -> L1Chun
         if fired:
             out[done] = objects
             done += 1
+            if progress is not None:
+                progress(1)  # type: ignore[operator]
     return L1Chunk(out, np.full(n, SUBPROCESS_NAMES.index(label), dtype=np.int64), tried)

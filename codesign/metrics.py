@@ -6,8 +6,8 @@ Conventions
   score, from (0, 0) to (1, 1); tied scores move both rates at once. AUC is the trapezoid integral,
   which equals the Mann-Whitney probability P(s_sig > s_bkg) + 0.5 P(s_sig == s_bkg).
 - Multi-class: one-vs-rest per class (class c is the signal, all other classes the background).
-- Background rejection at signal efficiency eps_S: 1/eps_B at the loosest ROC point whose signal
-  efficiency is >= eps_S; ``None`` when no background survives (rejection not measurable with the sample).
+- Background rejection at signal efficiency eps_S: 1/eps_B at the first (tightest) ROC point whose signal
+  efficiency is >= eps_S, i.e. the smallest eps_B that reaches eps_S; ``None`` when no background survives (rejection not measurable with the sample).
 - Anomaly detection (ADC2021 / AXOL1TL convention): the background sample stands for what reaches the
   L1 trigger at every bunch crossing, so a threshold that keeps a fraction FPR of the background fires at
   ``rate = f_BX * FPR`` with f_BX = 40 MHz (pass 28.61 MHz for the filled-bunch rate of the 2544-bunch
@@ -89,7 +89,7 @@ def roc_auc(is_signal: np.ndarray, scores: np.ndarray) -> float:
 
 
 def background_rejection(is_signal: np.ndarray, scores: np.ndarray, signal_efficiency: float) -> float | None:
-    """1/eps_B at the loosest threshold reaching the signal efficiency (None if eps_B = 0)."""
+    """1/eps_B at the tightest threshold reaching the signal efficiency (None if eps_B = 0)."""
     if not 0.0 < signal_efficiency <= 1.0:
         raise ValueError(f"signal efficiency must be in (0, 1], got {signal_efficiency}")
     fpr, tpr, _ = roc_curve(is_signal, scores)
@@ -306,6 +306,8 @@ def anomaly_metrics(
     signals = []
     for name, scores in signal_scores.items():
         sig = np.asarray(scores, dtype=np.float64).ravel()
+        if sig.size == 0:
+            raise ValueError(f"signal {name!r} has no events: AUC and efficiencies are undefined")
         truth = np.concatenate([np.zeros(len(bkg), bool), np.ones(len(sig), bool)])
         points = tuple(
             OperatingPoint(

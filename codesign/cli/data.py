@@ -40,10 +40,10 @@ def data_group() -> None:
 
 
 @data_group.command("jets")
-@click.option("--n", "n", type=int, required=True, help="number of jets, split evenly over the classes")
+@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="number of jets, split evenly over the classes")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="output HDF5 file")
 @click.option("--seed", type=int, default=1, show_default=True, help="seed: same seed and arguments, same arrays")
-@click.option("--workers", type=int, default=1, show_default=True, help="worker processes (does not change the output)")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes (does not change the output)")
 @click.option("--pt-min", type=float, default=800.0, show_default=True, help="jet pT window lower edge [GeV]")
 @click.option("--pt-max", type=float, default=1200.0, show_default=True, help="jet pT window upper edge [GeV]")
 @click.option("--constituents", type=int, default=150, show_default=True, help="constituents stored per jet (pT-ordered)")
@@ -81,15 +81,15 @@ def jets_command(
 
 
 @data_group.command("l1")
-@click.option("--n", "n", type=int, required=True, help="triggered events per process")
-@click.option("--n-signal", type=int, default=None, help="events per signal process when several are listed (default --n)")
+@click.option("--n", "n", type=click.IntRange(min=1), required=True, help="triggered events per process")
+@click.option("--n-signal", type=click.IntRange(min=1), default=None, help="events per signal process when several are listed (default --n)")
 @click.option("--n-process", "n_process", multiple=True, metavar="NAME=N",
               help="events for one listed process, overriding --n / --n-signal (repeatable)")
 @click.option("--process", "process", default="background", show_default=True,
               help=f"comma-separated processes, or 'all': {', '.join(L.L1_PROCESSES)}")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="output HDF5 file")
 @click.option("--seed", type=int, default=1, show_default=True, help="seed: same seed and arguments, same arrays")
-@click.option("--workers", type=int, default=1, show_default=True, help="worker processes (does not change the output)")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes (does not change the output)")
 @click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float32", show_default=True,
               help="storage type of Particles")
 @click.option("--with-qcd", is_flag=True, help="include QCD b-bbar (forced semileptonic) in the background: very slow")
@@ -111,8 +111,8 @@ def l1_command(
     per_process = {p: (n if p == L.BACKGROUND or n_signal is None else n_signal) for p in names}
     for item in n_process:
         name, _, count = item.partition("=")
-        if name not in names or not count.strip().isdigit():
-            raise click.BadParameter(f"{item!r}: expected NAME=N with NAME one of {', '.join(names)}",
+        if name not in names or not count.strip().isdigit() or int(count) < 1:
+            raise click.BadParameter(f"{item!r}: expected NAME=N with N >= 1 and NAME one of {', '.join(names)}",
                                      param_hint="--n-process")
         per_process[name] = int(count)
     command = _command_line(

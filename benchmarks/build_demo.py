@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,11 +27,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class LibraryTimer:
-    """Accumulates wall time spent inside wrapped library functions (outermost call only)."""
+    """Wall time spent inside wrapped library functions.
+
+    Per label, the outermost call of each thread is timed (nested wrapped calls are not counted twice);
+    the total is the wall time during which at least one library call runs, so two g++ processes started
+    side by side by two threads count once, as the build's wall clock sees them.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self._depth = 0
+        self.union = 0.0
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._active = 0
+        self._since = 0.0
 
     def wrap(self, owner, attr: str, label: str) -> None:
         """Replace ``owner.attr`` by a timed wrapper."""
@@ -38,40 +48,68 @@ class LibraryTimer:
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
-            if self._depth:
+            depth = getattr(self._local, "depth", 0)
+            if depth:
                 return original(*args, **kwargs)
-            self._depth += 1
+            self._local.depth = 1
             start = time.perf_counter()
+            with self._lock:
+                if self._active == 0:
+                    self._since = start
+                self._active += 1
             try:
                 return original(*args, **kwargs)
             finally:
-                self._depth -= 1
-                self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+                end = time.perf_counter()
+                self._local.depth = 0
+                with self._lock:
+                    self._active -= 1
+                    if self._active == 0:
+                        self.union += end - self._since
+                    self.seconds[label] = self.seconds.get(label, 0.0) + end - start
 
         setattr(owner, attr, timed)
 
     @property
     def total(self) -> float:
-        """Sum over all labels."""
-        return sum(self.seconds.values())
+        """Wall time with at least one library call running."""
+        return self.union
+
+    def reset(self) -> None:
+        """Forget what was measured."""
+        self.seconds.clear()
+        self.union = 0.0
 
 
 def instrument(timer: LibraryTimer) -> None:
-    """Wrap the library entry points the build calls."""
+    """Wrap the library entry points the build calls: those a hand-written notebook doing the same job
+    calls too (Keras model building, training, saving; tfmot's pruning wrappers; hls4ml; g++; plotting).
+
+    Model building counts as Keras time through ``clone_model`` (the QKeras and pruned copies) and
+    ``compile``; codesign's own work (spec parsing, the float64 reference, the estimator, the reports'
+    text, caching) is what is left outside.
+    """
     from codesign import keras_env
 
     keras = keras_env.keras()
     import hls4ml
+    import matplotlib.figure
+    import tensorflow_model_optimization as tfmot
     from hls4ml.model.graph import ModelGraph
 
     from codesign import tools
 
     timer.wrap(keras.Model, "fit", "keras fit")
     timer.wrap(keras.Model, "predict", "keras predict")
+    timer.wrap(keras.Model, "compile", "keras compile")
+    timer.wrap(keras.Model, "save", "keras save")
+    timer.wrap(keras.models, "clone_model", "keras clone_model (QKeras / pruned copies)")
+    timer.wrap(tfmot.sparsity.keras, "strip_pruning", "tfmot strip_pruning")
     timer.wrap(hls4ml.converters, "convert_from_keras_model", "hls4ml convert")
     timer.wrap(ModelGraph, "write", "hls4ml write")
     timer.wrap(ModelGraph, "predict", "hls4ml predict (ctypes)")
     timer.wrap(tools.subprocess, "run", "external processes (g++, testbench)")
+    timer.wrap(matplotlib.figure.Figure, "savefig", "matplotlib savefig")
 
 
 def main() -> None:
@@ -94,7 +132,7 @@ def main() -> None:
     library = timer.total
     by_label = dict(timer.seconds)
 
-    timer.seconds.clear()
+    timer.reset()
     t1 = time.perf_counter()
     _, rerun_state = run_build(Path(args.spec), part=args.part, out=out, force=False, synth=False, echo=lambda *_: None)
     rerun = time.perf_counter() - t1
@@ -109,7 +147,7 @@ def main() -> None:
     for label, sec in sorted(by_label.items(), key=lambda kv: -kv[1]):
         print(f"  {label:<40}{sec:>8.2f} s")
     overhead = (first - library) / library if library else float("nan")
-    print(f"  {'sum':<40}{library:>8.2f} s")
+    print(f"  {'wall time inside any of them':<40}{library:>8.2f} s")
     print()
     print(f"orchestration overhead (total - library) / library: {100 * overhead:.1f} %  (target <= 20 %)")
     print(f"unchanged rerun: {rerun:.2f} s = {100 * rerun / first:.1f} % of the first build  (target <= 10 %)")

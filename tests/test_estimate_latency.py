@@ -243,3 +243,14 @@ def test_stream_conv_pays_the_kernel_interval_per_pixel():
         assert est.ii_cycles % 36 == 0 and est.ii_cycles <= 36 * rf
     # RishThakkar (RF 128, Vivado HLS 2019.2): 398 cycles reported where 36 x RF would be 4608
     assert est.ii_cycles < 36 * 128
+
+
+def test_table_activation_pays_the_rom_read_register():
+    """sigmoid = index arithmetic + a ROM read with a registered output: 2 cycles where the logic is tiny
+    (kimhaneal11 xcu55c, fastmachinelearning/hls4ml xc7vx690t reports), one more where it spills a cycle."""
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    call = LayerCall("s", "sigmoid", {"n_in": 1, "table_size": 1024}, p, p, "io_parallel")
+    ultrascale_plus = Context(Clock(5.0, 1.35), "DSP48E2", "auto", "Vitis HLS", "2022.1", 0.2)
+    assert predict_layer(call, ultrascale_plus).latency_cycles == 1 + K.TABLE_ROM_READ_CYCLES == 2
+    assert predict_layer(call, SLOW).latency_cycles == 2
+    assert predict_layer(call, FAST).latency_cycles == 3  # 4 ns of index logic does not fit 2.91 ns

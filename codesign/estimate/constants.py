@@ -189,6 +189,15 @@ WINDOW_LUT_PER_BIT = 1.5
 LINEBUFFER_BRAM_MIN_BITS = 4096
 #: Table-lookup activations: address computation and ROM read, ns (7-series).
 T_TABLE_LOOKUP_NS = 4.0
+#: ``nnet::sigmoid``/``tanh``/... read ``table[index]`` from a ROM: HLS schedules the read with a registered
+#: output, one cycle after the cycle(s) of index arithmetic, even where that arithmetic is tiny. Every
+#: per-layer report of a table activation says so, in three repositories and three tools: kimhaneal11
+#: (Vitis 2022.1, xcu55c, 3.65 ns effective) sigmoid 2 cycles, fastmachinelearning/hls4ml (Vivado HLS 2016.4,
+#: xc7vx690t, 4.38 ns) sigmoid 2 cycles in its 3 reuse projects, uw-acme (io_stream, 2.91 ns) 4 = 2 + 1 +
+#: the stream word; the previous form (no read register) was one cycle short on all of them. A count from
+#: the structure (the ROM's output register), not a fit. Softmax's two table reads carry the same register
+#: in SOFTMAX_TABLE_REGISTERS.
+TABLE_ROM_READ_CYCLES = 1
 #: Comparators (max pooling, element-wise merge): one LUT per bit; half an adder's delay per level.
 LUT_PER_COMPARE_BIT = 1.0
 T_COMPARE_NS = 1.5

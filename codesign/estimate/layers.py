@@ -289,7 +289,9 @@ class ActivationEstimator:
             table = int(call.num("table_size", 1024) or 1024)
             tw = _w(call.prec("table_t"), 18)
             bram = math.ceil(n / 2) * math.ceil(table * tw / 18432)
-            lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor))
+            # index arithmetic (shift, offset, clip) into the table address, then the ROM read, whose
+            # registered output is one more cycle (constants.TABLE_ROM_READ_CYCLES)
+            lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
             lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
             return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, _i(lut), _i(ff), 0, bram), stream)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -87,9 +88,18 @@ def plan_chunks(
 _COUNTER: Any = None
 
 
-def _init_worker(counter: Any) -> None:
+def _init_worker(counter: Any, blas_threads: int | None = None) -> None:
+    """Set the shared item counter; in a worker process, also cap numpy's BLAS threads.
+
+    Without the cap every worker's OpenBLAS starts one thread per core, so two workers on two cores
+    oversubscribe them: measured here, 2 workers made 34 jets/s against 31 for one; capped, 58.
+    """
     global _COUNTER
     _COUNTER = counter
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(blas_threads)
 
 
 def _count(k: int) -> None:
@@ -194,7 +204,9 @@ def run_chunks(
             for name, n, seconds in map(_worker, jobs):
                 _finished(show, on_chunk, name, n, seconds)
         else:
-            with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(counter,)) as pool:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            blas = max(1, cores // workers)
+            with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(counter, blas)) as pool:
                 results = pool.imap_unordered(_worker, jobs)
                 remaining = len(jobs)
                 while remaining:

@@ -166,6 +166,13 @@ def _synthesis_section(syn: dict) -> list[str]:
         if seen:
             rows.append(row)
     lines += _table(header, rows)
+    layers = syn.get("layers_vs_csynth") or []
+    if layers:
+        lines += ["", "Per layer, estimate / C-synthesis module:", ""]
+        figs = ("latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k")
+        rows = [[row["name"], row["config"]]
+                + [f"{_fmt(row[f]['estimate'])} / {_fmt(row[f]['report'])}" for f in figs] for row in layers]  # fmt: skip
+        lines += _table(["layer", "config", *figs], rows)
     budget = syn.get("budget_from_csynth")
     if isinstance(budget, dict) and budget.get("checks"):
         lines += ["", "Budget on the C-synthesis figures:", ""]

@@ -571,26 +571,32 @@ class ProjectReports:
     vivado_synth: VivadoUtilization | None
 
 
-def find_reports(project_dir: Path | str, top: str = "myproject") -> ProjectReports:
-    """Locate and parse the top csynth report, the per-module reports and vivado_synth.rpt of a project."""
+def find_reports(project_dir: Path | str, top: str | None = None) -> ProjectReports:
+    """Locate and parse the top csynth report, the per-module reports and vivado_synth.rpt of a project.
+
+    ``top`` is the project name (``ProjectName``); without it, the name is read off each ``<name>_prj``
+    folder, so a project called ``Encoder`` has its ``Encoder_csynth.rpt`` found.
+    """
     root = Path(project_dir)
     top_rpt = None
     layer_rpts = []
-    report_dirs = sorted(root.glob(f"{top}_prj/solution*/syn/report")) + sorted(root.glob("*_prj/solution*/syn/report"))
+    first = sorted(root.glob(f"{top}_prj/solution*/syn/report")) if top else []
+    report_dirs = first + sorted(root.glob("*_prj/solution*/syn/report"))
     seen = set()
     for d in report_dirs:
         if d in seen:
             continue
         seen.add(d)
-        xml = d / f"{top}_csynth.xml"
-        rpt = d / f"{top}_csynth.rpt"
+        name = top or d.parents[2].name.removesuffix("_prj")
+        xml = d / f"{name}_csynth.xml"
+        rpt = d / f"{name}_csynth.rpt"
         if top_rpt is None:
             if rpt.exists():
                 top_rpt = parse_csynth_rpt(rpt)
             elif xml.exists():
                 top_rpt = parse_csynth_xml(xml)
         for f in sorted(d.glob("*_csynth.rpt")):
-            if f.name not in (f"{top}_csynth.rpt",):
+            if f.name != rpt.name:
                 try:
                     layer_rpts.append(parse_csynth_rpt(f))
                 except DataError:

@@ -1,6 +1,7 @@
 """`codesign estimate`, `codesign report` and run_synthesis's missing-tool error."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -162,3 +163,25 @@ def test_report_rejudges_budget_on_estimate_and_csynth(tmp_path):
     assert ii["value"] == pytest.approx(48 * 3.33) and ii["pass"] is False
     # its estimated clock (4.098 ns) is longer than the 3.33 ns target: the achievable clock is reported
     assert syn_budget["achievable_clock_ns"] == pytest.approx(4.098)
+
+
+def test_report_refresh_finds_a_named_project_and_compares_each_layer(tmp_path):
+    """A real project called 'Encoder' (its csynth report is Encoder_csynth.rpt, not myproject_csynth.rpt):
+    the top report is found, and each estimated layer is set beside the C-synthesis module of its config."""
+    src = CALIB / "raw" / "Berk-Bilgin_ML-fpga" / "2962ef6492" / "model_1" / "hls4ml_prj"
+    if not src.is_dir():
+        pytest.skip("calibration data (../shared/calibration) not present")
+    out = tmp_path / "prj"
+    shutil.copytree(src, out)
+    res = CliRunner().invoke(main, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    syn = json.loads((out / "report.json").read_text())["synthesis"]
+    assert syn["csynth"]["source"].endswith("Encoder_csynth.rpt") and syn["csynth"]["latency_cycles"] == 160
+    rows = {r["config"]: r for r in syn["layers_vs_csynth"]}
+    modules = {m["module"]: m for m in syn["csynth"]["modules"]}
+    assert len(rows) >= 8
+    for row in rows.values():
+        mod = modules[row["module"]]
+        assert re.search(rf"(^|_){row['config']}(_|$)", row["module"])
+        assert row["latency_cycles"]["report"] == mod["latency_max"] and row["lut"]["report"] == mod["LUT"]
+    assert "Per layer, estimate / C-synthesis module:" in (out / "report.md").read_text()

@@ -8,6 +8,7 @@ with the estimate-vs-report differences; the budget is re-judged when the report
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,37 @@ def differences(est: Estimate, figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_LAYER_FIGURES = (
+    ("latency_cycles", "latency_max"),
+    ("ii_cycles", "interval_max"),
+    ("lut", "LUT"),
+    ("ff", "FF"),
+    ("dsp", "DSP"),
+    ("bram_18k", "BRAM_18K"),
+)
+
+
+def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
+    """Per layer: the estimate next to the C-synthesis module of the same config struct (``config2`` is in
+    the module name ``dense_latency_<types>_config2_s``); layers without a module in the report are left out
+    (HLS inlines small ones such as ReLU into the top function)."""
+    rows = []
+    for layer in est.per_layer:
+        if not layer.config:
+            continue
+        pattern = re.compile(r"(^|_)" + re.escape(layer.config) + r"(_|$)")
+        mods = [m for m in modules if pattern.search(m.module)]
+        if not mods:
+            continue
+        mod = mods[0]
+        row: dict[str, Any] = {"name": layer.name, "config": layer.config, "module": mod.module}
+        for key, attr in _LAYER_FIGURES:
+            e, r = getattr(layer, key), getattr(mod, attr)
+            row[key] = {"estimate": e, "report": r, "difference": None if e is None or r is None else e - r}
+        rows.append(row)
+    return rows
+
+
 def refresh(out_dir: Path) -> dict:
     """Recompute the estimate, collect synthesis figures, and rewrite the report; returns the report dict."""
     from codesign import report as report_mod
@@ -102,6 +134,7 @@ def refresh(out_dir: Path) -> dict:
         figs = csynth_figures(found.csynth)
         synthesis["csynth"] = figs
         synthesis["estimate_vs_csynth"] = differences(est, figs)
+        synthesis["layers_vs_csynth"] = layer_differences(est, list(found.csynth.modules))
     if found.vivado_synth is not None:
         figs = vivado_figures(found.vivado_synth)
         synthesis["vivado_synth"] = figs
@@ -156,6 +189,8 @@ def register(main: click.Group) -> None:
             if key in syn:
                 s = syn[key]
                 click.echo(f"{key}: LUT {s.get('lut')}, FF {s.get('ff')}, DSP {s.get('dsp')} (source {s['source']})")
+                for note in s.get("notes") or ():
+                    click.echo(f"  note: {note}")
         if "note" in syn:
             click.echo(syn["note"])
         click.echo(f"wrote {Path(project_dir) / 'report.json'} and report.md")

@@ -18,7 +18,7 @@ They follow what the hls4ml 1.3 kernels (``templates/vivado/nnet_utils``) unroll
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
@@ -491,8 +491,11 @@ def estimator_for(call: LayerCall):
 def predict_layer(call: LayerCall, ctx: Context) -> LayerEstimate:
     """Estimate one layer call, or decline it with a reason when it is not modelled."""
     est = estimator_for(call)
+    config = call.config.get("config") if call.config else None
     if est is None:
         kind = call.function
         what = "no config struct" if not call.config else f"config base '{call.config.get('base')}'"
-        return declined(call.name, kind, f"layer function 'nnet::{call.function}' ({what}) is not modelled")
-    return est.predict(call, ctx)
+        out = declined(call.name, kind, f"layer function 'nnet::{call.function}' ({what}) is not modelled")
+    else:
+        out = est.predict(call, ctx)
+    return replace(out, config=config) if config else out

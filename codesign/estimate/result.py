@@ -21,11 +21,14 @@ class LayerEstimate:
     dsp: int | None
     bram_18k: int | None
     declined: str | None = None
+    #: the layer's config struct in parameters.h (``config2``): how C-synthesis names the layer's module
+    config: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return {
             "name": self.name,
+            "config": self.config,
             "kind": self.kind,
             "latency_cycles": self.latency_cycles,
             "ii_cycles": self.ii_cycles,

@@ -265,7 +265,6 @@ class ActivationEstimator:
         if f == "linear":
             return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
         if f in self.SIMPLE or f.startswith("relu"):
-            lut = n * wo * K.LUT_PER_RELU_BIT
             lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS * ctx.delay_factor and not stream else 1
             lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
             ff = n * wo if lat else 0
@@ -492,7 +491,10 @@ def predict_layer(call: LayerCall, ctx: Context) -> LayerEstimate:
     """Estimate one layer call, or decline it with a reason when it is not modelled."""
     est = estimator_for(call)
     config = call.config.get("config") if call.config else None
-    if est is None:
+    if call.function.lower().endswith("_me"):
+        # a user's modified copy of a stock kernel (relu_me, zeropad2d_cl_me, ...): its code is not hls4ml's
+        out = declined(call.name, call.function, f"'nnet::{call.function}' is a user-modified kernel, not hls4ml's")
+    elif est is None:
         kind = call.function
         what = "no config struct" if not call.config else f"config base '{call.config.get('base')}'"
         out = declined(call.name, kind, f"layer function 'nnet::{call.function}' ({what}) is not modelled")

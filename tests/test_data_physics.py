@@ -60,3 +60,25 @@ def test_shipped_l1_sample_holds_background_and_every_signal():
     # W -> l nu dominates the background: sizeable MET.
     assert np.median(bkg.particles[:, 0, 0]) > 15.0
     assert read_attrs(SHIPPED_L1)["codesign_command"].startswith("codesign data l1 ")
+
+
+def test_a_fresh_generation_has_the_boson_and_top_peaks_and_wider_gluons(tmp_path):
+    """The generator as it is now (not only the shipped file made by an earlier version): 300 new jets."""
+    pytest.importorskip("pythia8mc")
+    from codesign.data.jets import JetConfig
+    from codesign.data.production import produce_jets
+
+    path = produce_jets(tmp_path / "fresh.h5", 300, 11, JetConfig(n_constituents=32), 2,
+                        ("j1_ptrel", "j1_deltaR"), "float32", ("g", "q", "w", "z", "t"), progress=False,
+                        chunk_size=30)  # fmt: skip
+    fresh = read_jets(path, n_constituents=32)
+    mass, cls = fresh.feature("j_mass_mmdt"), fresh.class_index
+    median = {n: float(np.median(mass[cls == fresh.class_names.index(n)])) for n in fresh.class_names}
+    assert median["w"] < median["z"] < median["t"]
+    assert median["w"] == pytest.approx(80.4, abs=8.0) and median["z"] == pytest.approx(91.2, abs=8.0)
+    assert median["t"] == pytest.approx(172.5, abs=25.0)
+    mult = fresh.feature("j_multiplicity")
+    assert mult[cls == 0].mean() > 1.1 * mult[cls == 1].mean()
+    ptrel, dr = fresh.constituents[:, :, 0], fresh.constituents[:, :, 1]
+    width = (ptrel * dr).sum(axis=1) / ptrel.sum(axis=1)
+    assert width[cls == 0].mean() > width[cls == 1].mean()

@@ -189,10 +189,18 @@ def _fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        if v.is_integer() and abs(v) < 1e12:
+            return str(int(v))  # resource counts and their limits: every digit is meaningful
+        if abs(v) >= 1e4:
+            return f"{v:.0f}"
+        if v != 0 and abs(v) < 1e-3:
             return f"{v:.3g}"
         return f"{v:.{digits}g}"
     return str(v)
+
+
+def _percent(x: float | None) -> str | None:
+    return None if x is None else f"{100 * x:+.1f} %"
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -244,8 +252,8 @@ def render_markdown(r: dict) -> str:
         lines.append("## 40 MHz L1 budget")
         lines.append("")
         rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("unit", ""), c.get("status", c.get("pass")),
-                 c.get("margin")] for c in budget["checks"]]  # fmt: skip
-        lines += _table(["check", "value", "limit", "unit", "status", "margin"], rows)
+                 c.get("margin"), _percent(c.get("relative_margin"))] for c in budget["checks"]]  # fmt: skip
+        lines += _table(["check", "value", "limit", "unit", "status", "margin", "margin % of limit"], rows)
         if budget.get("achievable_clock_ns"):
             lines.append("")
             lines.append(f"Achievable clock (estimate): {_fmt(budget['achievable_clock_ns'])} ns.")

@@ -43,31 +43,40 @@ def plot_classifier_roc(
     path: str | Path,
     title: str = "",
 ) -> Path:
-    """One-vs-rest ROC per class (signal efficiency vs background mistag, log y), one line style per score set."""
+    """One-vs-rest ROC per class (signal efficiency vs background mistag, log y), one panel per class and
+    one line per score set, so that float, quantized and firmware can be told apart class by class."""
     plt = _pyplot()
     labels = np.asarray(labels)
     true = np.argmax(labels, axis=1) if labels.ndim == 2 else labels.astype(int)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    n = max(1, len(class_names))
+    ncols = min(3, n)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.4 * nrows), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for s_i, (set_name, scores) in enumerate(score_sets.items()):
-        scores = np.asarray(scores)
-        for c, name in enumerate(class_names):
-            is_c = true == c
-            if is_c.all() or not is_c.any():
-                continue
-            fpr, tpr, _ = roc_curve(is_c, scores[:, c])
+    for c, name in enumerate(class_names):
+        ax = axes[c // ncols][c % ncols]
+        is_c = true == c
+        if is_c.all() or not is_c.any():
+            ax.set_visible(False)
+            continue
+        for s_i, (set_name, scores) in enumerate(score_sets.items()):
+            fpr, tpr, _ = roc_curve(is_c, np.asarray(scores)[:, c])
             keep = fpr > 0
             ax.plot(
-                tpr[keep], fpr[keep], color=colors[c % len(colors)], linestyle=LINESTYLES[s_i % len(LINESTYLES)],
-                label=f"{name} {set_name} (AUC {auc(fpr, tpr):.3f})",
+                tpr[keep], fpr[keep], color=colors[s_i % len(colors)], linestyle=LINESTYLES[s_i % len(LINESTYLES)],
+                label=f"{set_name} (AUC {auc(fpr, tpr):.3f})",
             )
-    ax.set_yscale("log")
-    ax.set_xlabel("signal efficiency")
-    ax.set_ylabel("background efficiency (mistag rate)")
-    ax.set_xlim(0, 1)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=len(score_sets))
-    ax.set_title(title or "one-vs-rest ROC")
+        ax.set_yscale("log")
+        ax.set_ylim(max(0.5 / max(1, int((~is_c).sum())), 1e-5), 1.0)
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{name} vs rest", fontsize=10)
+        ax.set_xlabel("signal efficiency", fontsize=9)
+        ax.set_ylabel("background mistag rate", fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    for k in range(n, nrows * ncols):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.suptitle(title or "one-vs-rest ROC")
     return _save(fig, path)
 
 

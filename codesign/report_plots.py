@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
@@ -56,7 +57,12 @@ def layer_resources(estimate: dict, path: Path) -> bool:
     for ax, key in zip(axes, keys, strict=True):
         vals = [lay.get(key) or 0 for lay in layers]
         ax.barh(names, vals, color="tab:blue")
-        ax.set_title(key.upper())
+        top = max(vals) if vals else 0
+        ax.set_xlim(0, 1.25 * top if top > 0 else 1)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        for y, v in enumerate(vals):
+            ax.annotate(f"{v:,}", (v, y), xytext=(2, 0), textcoords="offset points", va="center", fontsize=7)
+        ax.set_title(f"{key.upper()} (total {sum(vals):,})")
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()
     fig.suptitle(f"Per-layer estimate ({estimate.get('source', '')})", fontsize=9)

@@ -95,6 +95,17 @@ class BudgetVerdict:
                 return c
         raise KeyError(name)
 
+    def objectives(self) -> dict[str, float | None]:
+        """Each check's value, to minimise in a scan (II and latency in ns, resources in units of the part)."""
+        return {c.name: c.value for c in self.checks}
+
+    def constraints(self) -> dict[str, float | None]:
+        """Each check's relative margin, (limit - value) / limit: feasible where >= 0, unknown as None.
+
+        A Pareto scan keeps the points whose constraints are all >= 0 and ranks them on :meth:`objectives`.
+        """
+        return {c.name: c.relative_margin for c in self.checks}
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form: ``{"pass", "checks": [...], "part", "clock_ns", ...}``."""
         return {

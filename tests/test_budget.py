@@ -79,3 +79,13 @@ def test_bad_arguments():
         judge(_est(), VU9P, clock_ns=5.0, latency_limit_ns=None, max_fraction={"luts": 0.5})
     with pytest.raises(SpecError, match="clock_ns"):
         judge(_est(), VU9P, clock_ns=0.0, latency_limit_ns=None, max_fraction={})
+
+
+def test_objectives_and_constraints_for_a_scan():
+    v = judge(_est(lut=700000, ff=None), VU9P, clock_ns=5.0, latency_limit_ns=100.0,
+              max_fraction={"lut": 0.5, "ff": 0.5})  # fmt: skip
+    assert v.objectives() == {"ii": 5.0, "latency_ns": 50.0, "lut": 700000.0, "ff": None}
+    c = v.constraints()
+    assert c["ii"] == pytest.approx(0.8) and c["latency_ns"] == pytest.approx(0.5)
+    assert c["lut"] == pytest.approx((0.5 * VU9P.lut - 700000) / (0.5 * VU9P.lut)) and c["lut"] < 0
+    assert c["ff"] is None and not v.passed  # unknown: neither feasible nor ranked

@@ -79,16 +79,6 @@ def differences(est: Estimate, figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_LAYER_FIGURES = (
-    ("latency_cycles", "latency_max"),
-    ("ii_cycles", "interval_max"),
-    ("lut", "LUT"),
-    ("ff", "FF"),
-    ("dsp", "DSP"),
-    ("bram_18k", "BRAM_18K"),
-)
-
-
 def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
     """Per layer: the estimate next to the C-synthesis module of the same config struct (``config2`` is in
     the module name ``dense_latency_<types>_config2_s``); layers without a module in the report are left out
@@ -103,7 +93,7 @@ def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
             continue
         mod = mods[0]
         row: dict[str, Any] = {"name": layer.name, "config": layer.config, "module": mod.module}
-        for key, attr in _LAYER_FIGURES:
+        for key, attr in _COMPARE:  # estimate field, ModuleFigures field
             e, r = getattr(layer, key), getattr(mod, attr)
             row[key] = {"estimate": e, "report": r, "difference": None if e is None or r is None else e - r}
         rows.append(row)

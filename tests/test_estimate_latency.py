@@ -18,7 +18,13 @@ from codesign.estimate.layers import (
     DotProductModel,
     predict_layer,
 )
-from codesign.estimate.network import _top_overhead, _with_boundary_registers
+from codesign.estimate.network import (
+    _top_overhead,
+    _with_boundary_registers,
+    dataflow_interval,
+    pipeline_interval,
+    top_style,
+)
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
 
@@ -254,3 +260,75 @@ def test_table_activation_pays_the_rom_read_register():
     assert predict_layer(call, ultrascale_plus).latency_cycles == 1 + K.TABLE_ROM_READ_CYCLES == 2
     assert predict_layer(call, SLOW).latency_cycles == 2
     assert predict_layer(call, FAST).latency_cycles == 3  # 4 ns of index logic does not fit 2.91 ns
+
+
+def _ii_layer(lat: int, ii: int, sequential: bool = False) -> LayerEstimate:
+    return LayerEstimate("x", "dense", lat, ii, 0, 0, 0, 0, sequential=sequential)
+
+
+def test_top_interval_follows_the_top_pragma_and_the_slowest_layer():
+    """io_parallel PIPELINE: the slowest layer's II (the pragma has no II=); DATAFLOW: + the handshake cycle."""
+    rf100 = [_dense(16, 64, rf=100), _dense(64, 5, rf=100)]
+    # the top's own pragma decides, whatever the layers
+    assert (
+        top_style({"top_pragmas": ["#pragma HLS ARRAY_PARTITION variable=x complete", "#pragma HLS PIPELINE "]}, [])[0]
+        == "pipeline"
+    )
+    assert top_style({"top_pragmas": ["#pragma HLS PIPELINE II=4"]}, []) == ("pipeline", 4)
+    assert top_style({"top_pragmas": ["#pragma HLS DATAFLOW"]}, rf100) == ("dataflow", None)
+    # without pragma text: hls4ml's SetPipelineStyle 'auto' rule
+    assert top_style({}, rf100) == ("pipeline", None)
+    res = LayerCall("r", "dense", {**rf100[0].config, "strategy": "resource"}, None, None, "io_parallel")
+    assert top_style({}, [res, rf100[1]]) == ("dataflow", None)
+    conv = LayerCall("c", "conv_2d_cl", {"n_partitions": 676}, None, None, "io_parallel")
+    assert top_style({}, [conv])[0] == "dataflow"
+    unrolled = LayerCall("u", "dense", {"strategy": "resource_unrolled", "reuse_factor": 8}, None, None, "io_parallel")
+    assert top_style({}, [unrolled, rf100[0]]) == ("pipeline", 100)
+    # PIPELINE without II=: the slowest layer's II, a layer whose schedule is shorter than its RF at latency + 1
+    # (ArgyKokk jet_tagging DSP_reuse100: layers at II 29, 1, 28, 1, 34, 1, 48, 1 -> top II 48)
+    layers = [_ii_layer(28, 29), _ii_layer(1, 1), _ii_layer(47, 48), _ii_layer(16, 1)]
+    assert pipeline_interval(layers, None, 161) == 48
+    # an explicit II= longer than the layers' is met, up to the pipeline's depth
+    assert pipeline_interval(layers, 100, 161) == 100
+    assert pipeline_interval(layers, 500, 161) == 162
+    assert pipeline_interval(layers, 8, 161) == 48
+    # DATAFLOW: a non-pipelined process (II = its latency) is restarted a cycle after its ap_done
+    # (MuhammadAshraful, Vitis 2024.1: conv 1353/1353, dense_resource 107/107, softmax 0/1 -> top II 1354)
+    procs = [_ii_layer(1353, 1353, True), _ii_layer(107, 107, True), _ii_layer(0, 1)]
+    assert dataflow_interval(procs) == 1354
+    assert dataflow_interval([_ii_layer(317, 308), _ii_layer(5, 1)]) == 308  # pipelined: its own II
+
+
+def test_multi_partition_conv_and_parallel_resource_dense_are_not_pipelined():
+    p = FixedPrecision.parse("ap_fixed<6,2>")
+    cfg = {
+        "n_chan": 1, "n_filt": 2, "filt_height": 3, "filt_width": 3, "in_height": 28, "in_width": 28,
+        "out_height": 26, "out_width": 26, "reuse_factor": 128, "n_partitions": 676, "strategy": "latency",
+        "weight_t": "ap_fixed<6,2>", "accum_t": "ap_fixed<6,2>",
+    }  # fmt: skip
+    conv = ConvEstimator().predict(LayerCall("c", "conv_2d_cl", cfg, p, p, "io_parallel"), SLOW)
+    assert conv.sequential and conv.ii_cycles == conv.latency_cycles
+    one = ConvEstimator().predict(LayerCall("c", "conv_2d_cl", {**cfg, "n_partitions": 1}, p, p, "io_parallel"), SLOW)
+    assert not one.sequential
+    dcfg = {**_dense(1352, 10, rf=104).config, "strategy": "resource"}
+    dense = DenseEstimator().predict(LayerCall("d", "dense", dcfg, p, p, "io_parallel"), SLOW)
+    assert dense.sequential and dense.ii_cycles == dense.latency_cycles
+
+
+@pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(), reason="calibration data not present")
+def test_top_interval_on_records_whose_settings_determine_it():
+    """Stock io_parallel Latency records whose II the settings fix: RF 1 and 2, RF 100 with a long schedule."""
+    from codesign.estimate import estimate_record
+
+    recs = [json.loads(x) for x in (CALIB / "hls_reports.jsonl").read_text().splitlines() if x.strip()]
+    picked = [
+        r
+        for r in recs
+        if "custom_or_modified_hls4ml" not in r["flags"]
+        and r["io_type"] == ["io_parallel"]
+        and (max(r["reuse_factors"] or [1]) <= 2 or "/HAR/" in r["id"] or "MuhammadAshraful" in r["repo"])
+        and "latency" in (r["strategy"] or [])
+    ]
+    assert len(picked) >= 25
+    for r in picked:
+        assert estimate_record(r)["interval_max"] == r["interval_max"], r["id"]

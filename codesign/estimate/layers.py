@@ -170,12 +170,21 @@ class DenseEstimator:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
             latency = (est.latency_cycles or 0) + K.RESOURCE_EXTRA_CYCLES
         ii = est.ii_cycles
+        sequential = False
         if call.io_type == "io_stream":
             # the input array arrives as ceil(n_in / pack) stream words before the products can finish
             words = math.ceil(n_in / max(call.pack, 1))
             ii = max(ii or 1, words)
             latency = (latency or 0) + words
-        return LayerEstimate(call.name, f"dense/{strategy}", latency, ii, est.lut, est.ff, est.dsp, bram)
+        elif resource:
+            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, rewind), not the function: the function
+            # takes its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1:
+            # dense_resource module latency 106-107, interval 106-107, its inner loop instance at II = RF 104)
+            ii = latency
+            sequential = True
+        return LayerEstimate(
+            call.name, f"dense/{strategy}", latency, ii, est.lut, est.ff, est.dsp, bram, sequential=sequential
+        )
 
 
 class ConvEstimator:
@@ -222,6 +231,13 @@ class ConvEstimator:
         # the output pixels are computed in n_partitions sequential groups, each at the kernel's interval
         ii = partitions * (kern.ii_cycles or rf)
         latency = (kern.latency_cycles or 0) + ii
+        # ``nnet_conv*_latency.h`` pipelines its PartitionLoop (II = RF, rewind), not the function: with more
+        # than one partition the function takes its next input once it has finished, II = latency
+        # (MuhammadAshraful, Vitis 2024.1, 676 partitions: PartitionLoop 676 x II 2, module latency 1353,
+        # interval 1353; hls4ml then writes a DATAFLOW top, whose II is 1354, network.dataflow_interval)
+        sequential = partitions > 1
+        if sequential:
+            ii = latency
         return LayerEstimate(
             call.name,
             "conv/parallel",
@@ -231,6 +247,7 @@ class ConvEstimator:
             (kern.ff or 0) * copies,
             (kern.dsp or 0) * copies,
             0,
+            sequential=sequential,
         )
 
 

@@ -1,15 +1,29 @@
 """Whole-design estimate: walk the layer calls, then compose latency/II/resources for io_parallel or io_stream.
 
-io_parallel: the top function is one pipeline (``#pragma HLS PIPELINE``); its latency is the sum of the
-layers' plus a register per call boundary, its II the largest layer II. io_stream: the layers are
-DATAFLOW processes connected by FIFOs; the II is the slowest process's, and the latency is approximated by
-the slowest process's interval plus every process's fill depth (latency beyond its interval) and one
-cycle per FIFO hop.
+The top function is either one pipeline (``#pragma HLS PIPELINE``) or a DATAFLOW region (:func:`top_style`).
+
+io_parallel, PIPELINE: its latency is the sum of the layers' plus a register per call boundary. Its II is
+the largest layer II (:func:`pipeline_interval`): hls4ml writes the pragma without ``II=`` (except for
+``resource_unrolled`` layers, where it asks for the largest reuse factor), so the tool aims at II = 1 and
+reports the II its slowest sub-function allows. Every stock io_parallel PIPELINE record of the calibration
+set whose report lists its layer modules says so (41 of 42; the exception is Vivado HLS 2016.4,
+fastmachinelearning/hls4ml reuse 4: II 7 over layers at II 4 and 3). A Latency-strategy dense layer asks for
+II = RF and is reported at min(RF, latency + 1) (layers.DotProductModel), so where a layer's schedule is
+shorter than its reuse factor the design's II follows the layer's latency, which with RF > 1 depends on how
+many products the weight values leave as true multiplications (ArgyKokk RF = 100: II 16-49 for RF 100).
+
+DATAFLOW (io_stream; io_parallel with a multi-partition convolution or a Resource-strategy layer, as
+hls4ml's ``SetPipelineStyle`` picks): the II is the slowest process's, plus the ap_done/ap_start handshake
+cycle for a process whose function is not pipelined (:func:`dataflow_interval`). The latency of io_stream is
+approximated by the slowest process's interval plus every process's fill depth (latency beyond its interval)
+and one cycle per FIFO hop; that of io_parallel by the sum of the layers' (arrays passed as ping-pong
+buffers: one process after the other).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -92,6 +106,65 @@ def _with_boundary_registers(calls: list[LayerCall], per_layer: list[LayerEstima
     return out
 
 
+_TOP_PRAGMA = re.compile(r"#pragma\s+HLS\s+(PIPELINE|DATAFLOW)\b(.*)", re.IGNORECASE)
+
+
+def top_style(settings: dict, calls: list[LayerCall]) -> tuple[str, int | None]:
+    """How the top function schedules its layer calls: ("pipeline" | "dataflow", the II PIPELINE asks for).
+
+    From the top function's ``#pragma HLS PIPELINE [II=n]`` / ``DATAFLOW`` line when the settings have it
+    (``top_pragmas``); otherwise by the rule hls4ml's ``SetPipelineStyle`` pass applies with the default
+    ``PipelineStyle: auto`` (``backends/vivado/passes/pipeline_style.py``, hls4ml 1.x): DATAFLOW for io_stream,
+    for a Conv1D/Conv2D with ``n_partitions != 1`` and for any Resource-strategy layer; PIPELINE with II = the
+    largest reuse factor for ``resource_unrolled`` layers; PIPELINE otherwise.
+    """
+    for line in settings.get("top_pragmas") or []:
+        m = _TOP_PRAGMA.search(str(line))
+        if m and m.group(1).upper() == "DATAFLOW":
+            return "dataflow", None
+        if m and not re.match(r"\s*off\b", m.group(2), re.IGNORECASE):
+            ii = re.search(r"\bII\s*=\s*(\d+)", m.group(2), re.IGNORECASE)
+            return "pipeline", int(ii.group(1)) if ii else None
+    if any(c.io_type == "io_stream" for c in calls):
+        return "dataflow", None
+    conv = ("conv_1d", "conv_2d", "conv1d", "conv2d", "pointwise_conv", "depthwise_conv")
+    if any(c.function.lower().startswith(conv) and int(c.num("n_partitions", 1) or 1) != 1 for c in calls):
+        return "dataflow", None
+    strategies = [str(c.config.get("strategy", "latency")).lower() for c in calls]
+    if any(st == "resource" for st in strategies):
+        return "dataflow", None
+    if any(st == "resource_unrolled" for st in strategies):
+        return "pipeline", max(int(c.num("reuse_factor", 1) or 1) for c in calls)
+    return "pipeline", None
+
+
+def pipeline_interval(per_layer: list[LayerEstimate], requested: int | None, latency: int) -> int:
+    """II of a PIPELINE top: its slowest layer's, or the II the pragma asks for if that is larger.
+
+    A requested II longer than the pipeline's depth (latency + 1) is reported as the depth, as the dense
+    kernels' ``PIPELINE II=RF`` is when their schedule is shorter (layers.DotProductModel).
+    """
+    ii = max(int(x.ii_cycles or 1) for x in per_layer) if per_layer else 1
+    if requested and requested > ii:
+        ii = max(ii, min(requested, latency + 1))
+    return ii
+
+
+def dataflow_interval(per_layer: list[LayerEstimate]) -> int:
+    """II of a DATAFLOW top: the slowest process's, a non-pipelined one's plus its handshake cycle.
+
+    A process whose function is not pipelined (``LayerEstimate.sequential``) is restarted only after its
+    ap_done, one cycle after its last state: the region's II is that process's interval (= its latency) + 1.
+    Every DATAFLOW record of the calibration set with per-process figures shows it (56 of 56, Vivado HLS
+    2019.1 to Vitis HLS 2024.1, io_stream and io_parallel, stock and custom): top II = the slowest process's
+    reported interval + 1 where that interval is its latency, and = that interval where the process is
+    pipelined (interval < latency).
+    """
+    if not per_layer:
+        return 1
+    return max(int(x.ii_cycles or 1) + (1 if x.sequential else 0) for x in per_layer)
+
+
 def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     """Estimate a design from its settings structure (see :mod:`codesign.estimate.settings`)."""
     if part is None:
@@ -120,6 +193,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         return Estimate(None, None, None, None, None, None, None, None, (), SOURCE)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
     stream = any(c.io_type == "io_stream" for c in calls)
+    style, requested_ii = top_style(settings, calls)
     lat = [x.latency_cycles for x in per_layer]
     iis = [x.ii_cycles for x in per_layer]
     if any(v is None for v in lat):
@@ -127,12 +201,17 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         ii = None
     elif stream:
         # DATAFLOW: the slowest process sets the pace; every other process adds only its fill depth
-        ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+        ii = dataflow_interval(per_layer)
         depths = [max(int(a) - int(b or 0), 0) for a, b in zip(lat, iis, strict=True)]  # type: ignore[arg-type]
         latency = int(ii or 0) + int(sum(depths)) + len(per_layer)
-    else:
-        ii = int(max(iis)) if iis else None  # type: ignore[type-var]
+    elif style == "dataflow":
+        # io_parallel DATAFLOW: the layer arrays become ping-pong buffers, one process after the other
+        ii = dataflow_interval(per_layer)
         latency = int(sum(lat)) + _top_overhead(per_layer, ii, ctx)  # type: ignore[arg-type]
+    else:
+        layer_ii = max(int(v or 1) for v in iis) if iis else 1
+        latency = int(sum(lat)) + _top_overhead(per_layer, layer_ii, ctx)  # type: ignore[arg-type]
+        ii = pipeline_interval(per_layer, requested_ii, latency)
     if stream:
         per_layer = _with_fifos(calls, per_layer)
     elif latency is not None:

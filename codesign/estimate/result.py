@@ -23,6 +23,10 @@ class LayerEstimate:
     declined: str | None = None
     #: the layer's config struct in parameters.h (``config2``): how C-synthesis names the layer's module
     config: str | None = None
+    #: the layer's function is not itself pipelined (a loop inside it is): it takes its next input only once
+    #: it has finished, so its II is its latency, and a DATAFLOW region adds a handshake cycle to it
+    #: (:func:`codesign.estimate.network.dataflow_interval`)
+    sequential: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

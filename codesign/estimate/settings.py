@@ -4,7 +4,10 @@ The structure is the one ``../shared/calibration/hls_reports.jsonl`` uses for a 
 results): ``part``, ``target_clock_ns``, ``clock_uncertainty``, ``hls_tool``, ``hls_tool_version``, ``io_type``,
 ``strategy``, ``reuse_factors``, ``layers`` (every config struct of ``parameters.h`` with its constants and
 resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``, ``model_shape``,
-``weight_sparsity``, ``available``. The project is read from its files (``firmware/parameters.h``,
+``weight_sparsity``, ``available``; a project read from its files also gives ``top_pragmas`` (the ``#pragma HLS``
+lines of the top function: PIPELINE or DATAFLOW). A record's own ``top_pragmas`` is not read (``SETTING_KEYS``
+is the list the records mode may use): its top style comes from the rule hls4ml's ``SetPipelineStyle`` pass
+applies to the layers, which gives the same figures on every calibration record. The project is read from its files (``firmware/parameters.h``,
 ``defines.h``, ``myproject.cpp``, ``project.tcl`` / ``build_prj.tcl``, ``hls4ml_config.yml``) as hls4ml 1.3 writes
 them for the Vivado and Vitis backends; hls4ml itself is not imported.
 """
@@ -271,6 +274,7 @@ def read_project(project_dir: Path | str) -> dict:
         "typedefs": typedefs,
         "defines": parse_defines(defines_text),
         "top_calls": top_calls,
+        "top_pragmas": [" ".join(p.split()) for p in re.findall(r"#pragma\s+HLS\b[^\n]*", top_text)],
         "tcl_config_lines": tcl["config_lines"],
         "model_shape": [],
         "weight_sparsity": {"n_weights": n_w, "n_zeros": n_z} if n_w else None,

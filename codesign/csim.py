@@ -19,8 +19,9 @@ import numpy as np
 from codesign import tools
 from codesign.errors import SpecError, ToolError
 from codesign.hls import HlsProject
+from codesign.resources import shipped_path
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "firmware_templates" / "testbench.cpp.tmpl"
+TEMPLATE = shipped_path("firmware_templates", "testbench.cpp.tmpl")
 TB_SOURCE = "codesign_tb.cpp"
 TB_BINARY = "codesign_tb"
 STACK_MB = 1024

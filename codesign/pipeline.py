@@ -222,13 +222,16 @@ COMPLETE = "__complete__"
 def code_digest() -> str:
     """Hash of codesign's own sources and firmware templates: a changed codesign redoes the steps, even at the
     same version number (an editable install, a patched template)."""
+    from codesign.resources import shipped_path
+
     root = Path(__file__).resolve().parent
-    files = sorted(root.rglob("*.py")) + sorted((root.parent / "firmware_templates").glob("*"))
+    templates = shipped_path("firmware_templates")
+    files = [(f"codesign/{f.relative_to(root).as_posix()}", f) for f in sorted(root.rglob("*.py"))]
+    files += [(f"firmware_templates/{f.name}", f) for f in sorted(templates.glob("*")) if f.is_file()]
     h = hashlib.sha256()
-    for f in files:
-        if f.is_file():
-            h.update(f.relative_to(root.parent).as_posix().encode())
-            h.update(f.read_bytes())
+    for name, f in files:
+        h.update(name.encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:16]
 
 

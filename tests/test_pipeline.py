@@ -134,3 +134,17 @@ def test_up_to_date_build_reads_the_report_back(tmp_path, monkeypatch):
     runs.clear()
     run_steps(_ctx(tmp_path), _steps(config, runs))
     assert runs == ["cheap", "c"]
+
+
+def test_shipped_files_are_found_in_an_install_without_a_checkout(tmp_path, monkeypatch):
+    """A wheel install has no repository around the package: the shipped files come from <prefix>/share."""
+    from codesign import resources
+
+    share = tmp_path / "share" / "codesign"
+    (share / "firmware_templates").mkdir(parents=True)
+    (share / "firmware_templates" / "testbench.cpp.tmpl").write_text("// t")
+    monkeypatch.setattr(resources, "REPO_ROOT", tmp_path / "no_checkout")
+    monkeypatch.setattr(resources, "SHARE_ROOT", share)
+    assert resources.shipped_path("firmware_templates", "testbench.cpp.tmpl") == share / "firmware_templates" / "testbench.cpp.tmpl"
+    # missing everywhere: the checkout's path, which the error that follows names
+    assert resources.shipped_path("models", "data") == tmp_path / "no_checkout" / "models" / "data"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from codesign.resources import shipped_path
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / "data"
+SHIPPED_DIR = shipped_path("models", "data")
 SHIPPED_JETS = SHIPPED_DIR / "jets.h5"
 SHIPPED_L1 = SHIPPED_DIR / "l1.h5"

@@ -375,7 +375,10 @@ class CSim(Step):
         lib_out = _as_2d(project.predict(x))
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
         tb_out = _as_2d(csim.run_csim(project, x, workers=workers))
-        return replace(state, csim={"inputs": x, "library": lib_out, "testbench": tb_out})
+        n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
+        # the first rows are the data (test set and signals), the rest random grid inputs
+        n_data = np.array(len(x) - n_random if state.data is not None else 0)
+        return replace(state, csim={"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": n_data})
 
     def save(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")
@@ -404,6 +407,13 @@ class Compare(Step):
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
         verification = compare.judge(model, x, fw=state.csim["testbench"], ct=state.csim["library"])
         acc = verification.to_dict()
+        n_data = int(state.csim.get("n_data", 0))
+        if verification.bit_accuracy is None and n_data > 0:
+            # a float model: the random grid inputs reach the range edges, where its sums may overflow the
+            # firmware's types; the data rows say how close the firmware follows it where it is used
+            ref, fw = _as_2d(verification.reference_out), _as_2d(verification.csim_out)
+            acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
+            acc["on_data"]["n_samples"] = n_data
         state = replace(state, bit_accuracy=acc)
         if state.data is None:
             return state

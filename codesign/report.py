@@ -235,6 +235,14 @@ def render_markdown(r: dict) -> str:
         rows = [[k, acc.get(k)] for k in ("exact", "n_samples", "n_mismatch", "max_abs_diff", "argmax_agreement")
                 if k in acc]  # fmt: skip
         lines += _table(["check", "value"], rows)
+        on_data = acc.get("on_data")
+        if on_data:
+            lines.append("")
+            lines.append(
+                f"On the {on_data.get('n_samples')} data inputs alone (the random grid inputs reach range edges where "
+                f"a float model's sums can overflow the firmware types): max |diff| {_fmt(on_data.get('max_abs_diff'))}, "
+                f"argmax agreement {_fmt(on_data.get('argmax_agreement'))}."
+            )
         paths = acc.get("library_vs_testbench")
         if paths:
             lines.append("")

@@ -172,6 +172,20 @@ def test_float_json_config_takes_the_command_line_part(tmp_path):
     assert np.isfinite(acc["max_abs_diff"]) and acc["max_abs_diff"] > 1 and 0 <= acc["argmax_agreement"] <= 1
 
 
+def test_float_spec_reports_agreement_on_the_data_apart(tmp_path):
+    """quantize: null converts the float model: no bit-exact reference, the agreement over all check inputs and
+    over the data rows alone (where the model is used), and the two C-simulation paths still equal."""
+    spec = small_spec("float_mlp", quantize=None, prune={"sparsity": 0.0})
+    _, state = run_build(write_spec(tmp_path, spec), part="xcvu9p", out=tmp_path / "out", force=False, synth=False,
+                         echo=quiet)  # fmt: skip
+    acc = state.bit_accuracy
+    assert acc["exact"] is None and acc["library_vs_testbench"]["exact"] is True
+    on_data = acc["on_data"]
+    assert on_data["n_samples"] == spec["data"]["n_test"] and acc["n_samples"] == on_data["n_samples"] + 300
+    assert on_data["argmax_agreement"] > 0.95 and on_data["max_abs_diff"] <= acc["max_abs_diff"]
+    assert "data inputs alone" in (tmp_path / "out" / "report.md").read_text()
+
+
 def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
     """The build's own verdict can fail: a firmware weight moved after conversion (both C-simulation paths
     compile the edited file, so they agree with each other) is caught against QKeras and the CLI exits 3."""

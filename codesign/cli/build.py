@@ -116,6 +116,10 @@ def _summary(ctx, state) -> None:
         click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
     else:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
+        if acc.get("on_data"):
+            d = acc["on_data"]
+            click.echo(f"  on the {d['n_samples']} data inputs: max |diff| {d['max_abs_diff']:.4g}, "
+                       f"argmax agreement {d['argmax_agreement']}")  # fmt: skip
     m = _as_dict((state.metrics or {}).get("firmware"))
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")

@@ -125,7 +125,11 @@ class BuildModel(Step):
         from codesign import zoo
 
         data = state.data
-        model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names), seed=ctx.spec.train.seed)
+        try:
+            model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names), seed=ctx.spec.train.seed)
+        except SpecError as exc:
+            raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
+                            "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
         return replace(state, float_model=model)
 
 

@@ -203,8 +203,5 @@ def _is_keras3_file(p: Path) -> bool:
 
 
 def _keras3_uses_qkeras(p: Path) -> bool:
-    import zipfile
-
-    with zipfile.ZipFile(p) as z:
-        cfg = z.read("config.json").decode(errors="replace") if "config.json" in z.namelist() else ""
+    cfg = _config_text(p)
     return any(t in cfg for t in ("QDense", "QConv", "QActivation", "quantized_bits", "quantized_relu"))

@@ -218,3 +218,21 @@ def test_published_jet_tagging_anchor():
     assert abs(est.lut - 109_000) / 109_000 < 0.25
     assert 13_300 / 2 < est.ff < 13_300 * 2
     assert abs(est.bram_18k - 4) <= 2
+
+
+def test_shallow_layer_registers_all_products_when_the_product_fills_a_cycle():
+    """7-series: the first boundary follows the products, so a 1-3 cycle layer carries the full FF constant;
+    UltraScale+ (product and adder levels chain in one cycle): the depth ramp (constants.FF_PER_SUM_BIT)."""
+    from codesign.estimate import constants as K
+    from codesign.estimate.hardware import make_clock
+    from codesign.estimate.layers import Context, DotProductModel
+
+    clock = make_clock(5.0, None, "Vivado HLS")
+    seven = Context(clock, "DSP48E1", "auto", "Vivado HLS", "2016.4", 1.0)
+    usplus = Context(clock, "DSP48E2", "auto", "Vivado HLS", "2016.4", 0.2)
+    m = DotProductModel()
+    # fastmachinelearning/hls4ml 10x32 layer, 165 non-zero 18x18 products, sums 18 bits wide
+    a = m.predict(10, 32, 165, 18, 18, 18, 1, seven)
+    assert a.latency_cycles <= 3 and a.ff == round(165 * 18 * K.FF_PER_SUM_BIT)
+    b = m.predict(10, 32, 165, 18, 18, 18, 1, usplus)
+    assert b.latency_cycles == 1 and b.ff == round(165 * 18 * K.FF_PER_SUM_BIT / K.FF_SATURATION_STAGES)

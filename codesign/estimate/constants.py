@@ -110,11 +110,19 @@ DELAY_FACTOR_ULTRASCALE = 0.5
 DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 
 # ---------------------------------------------------------------------------------------------- registers
-#: FFs per partial-sum bit per non-zero product once the layer is FF_SATURATION_STAGES+ cycles deep; a
-#: shallower layer registers proportionally less (kimhaneal11 1-cycle layers: 0.2-0.3; ArgyKokk and
-#: MinhNguy3n 5-11-cycle layers: 1.0-1.9). Value: the benchmark's refit (repository-balanced median of
-#: reported / predicted over the io_parallel Latency dense layers of ArgyKokk, kimhaneal11, Lrozzy and
-#: MinhNguy3n) with the cycle-packed depths of this version: 1.12 (1.06-1.18 with one repository left out).
+#: FFs per partial-sum bit per non-zero product. Structure (layers.DotProductModel): where the product does
+#: not share a cycle with the first adder level (T_MUL + T_ADD > effective period: every 7-series clock
+#: in the data), the first cycle boundary registers all non-zero products, so a layer of any depth
+#: >= 1 carries the full constant (the halving partial sums of later stages are inside it); ArgyKokk's 1-3
+#: cycle layers (3x2 at 1 cycle: 0.92 FF per product-bit, 5x3: 1.0-1.4, 10x5: 1.2-1.5),
+#: fastmachinelearning/hls4ml's 10x32 layer (Vivado HLS 2016.4, 3 cycles: 2893 FF = 0.97 x 165 x 18) and
+#: MinhNguy3n's 4-11-cycle layers (0.9-1.7) say so. The previous depth ramp (min(depth, 5) / 5 everywhere)
+#: read those records' FF 30-45 % low. Only where the product chains with adder levels in one cycle
+#: (UltraScale+ delays) does the first register sit further down the tree, on fewer values: there the layer
+#: registers min(depth, FF_SATURATION_STAGES) / FF_SATURATION_STAGES of it (kimhaneal11 1-cycle layers:
+#: 0.2-0.3 per product-bit). Value: the benchmark's refit (repository-balanced median of reported / predicted
+#: over the io_parallel Latency dense layers of ArgyKokk, kimhaneal11, Lrozzy and MinhNguy3n): 1.10
+#: (1.06-1.14 with one repository left out).
 FF_PER_SUM_BIT = 1.1
 FF_SATURATION_STAGES = 5
 

@@ -137,7 +137,16 @@ class DotProductModel:
             lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
             lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
-        stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
+        # Registers: where the product does not share a cycle with the first adder level (7-series clocks:
+        # T_MUL + T_ADD > the effective period), the first cycle boundary falls right after the products and
+        # holds every one of them, so a layer of any depth >= 1 carries the full FF_PER_SUM_BIT (the later,
+        # halving partial sums are in that constant). Where the product chains with adder levels (UltraScale+
+        # delays), the first register sits further down the tree, on fewer values: the depth ramp.
+        product_registered = levels > 0 and ops[0] + ops[1] > ctx.clock.effective_ns + 1e-9
+        if product_registered and latency >= 1:
+            stages = 1.0
+        else:
+            stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
         return LayerEstimate("", "", latency, ii, _i(lut), _i(ff), _i(dsp), 0)
 

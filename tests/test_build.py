@@ -216,6 +216,7 @@ def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["build", str(path), "--part", "xcvu9p", "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
     assert "not bit-exact" in result.output and "first mismatch" in result.output
+    assert "estimate: latency" in result.output and "budget: " in result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     acc = report["bit_accuracy"]
     assert acc["exact"] is False and acc["n_mismatch"] > 0 and acc["library_vs_testbench"]["exact"] is True

@@ -123,8 +123,19 @@ def _summary(ctx, state) -> None:
     m = _as_dict((state.metrics or {}).get("firmware"))
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")
+    est = _as_dict(state.estimate)
+    if est:
+        click.echo(
+            f"estimate: latency {est.get('latency_cycles')} cycles ({est.get('latency_ns')} ns), II {est.get('ii_cycles')}, "
+            f"LUT {est.get('lut')}, FF {est.get('ff')}, DSP {est.get('dsp')}, BRAM_18K {est.get('bram_18k')}"
+        )
     if state.budget is not None:
         v = _as_dict(state.budget)
-        failed = [c["name"] for c in v.get("checks", []) if not c.get("pass")]
-        click.echo(f"budget: {'PASS' if v.get('pass') else 'FAIL (' + ', '.join(failed) + ')'}")
+        failed = [c for c in v.get("checks", []) if not c.get("pass")]
+        if v.get("pass"):
+            click.echo("budget: PASS")
+        else:
+            why = ", ".join(f"{c['name']} {c.get('value')} > {c.get('limit')}" if c.get("value") is not None
+                            else f"{c['name']} unknown" for c in failed)  # fmt: skip
+            click.echo(f"budget: FAIL ({why})")
     click.echo(f"report: {ctx.path('report.md')}")

@@ -275,8 +275,9 @@ def _firmware_keras_model(ctx: BuildContext, state: BuildState):
     return model
 
 
-def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> np.ndarray:
-    """The inputs the firmware is checked on: the test set (if any) plus random grid inputs with edges."""
+def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.ndarray, int]:
+    """The inputs the firmware is checked on: the data (test set and signals, if any) first, then random grid
+    inputs with edges; and how many leading rows are data."""
     from codesign import compare
 
     n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
@@ -288,8 +289,9 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> np.ndarray
             parts.append(sig.astype(np.float64))
     if shape is None:
         shape = tuple(int(d) for d in state.project.keras_model.input_shape[1:])
+    n_data = sum(len(p) for p in parts)
     parts.append(compare.grid_inputs(precision, shape, n_random, seed=0))
-    return np.concatenate(parts, axis=0)
+    return np.concatenate(parts, axis=0), n_data
 
 
 class Convert(Step):
@@ -369,7 +371,7 @@ class CSim(Step):
         from codesign import csim
 
         project = state.project
-        x = _check_inputs(ctx, state, project.input_precision)
+        x, n_data = _check_inputs(ctx, state, project.input_precision)
         # The two g++ builds are independent processes: run them side by side on the two cores.
         with ThreadPoolExecutor(max_workers=2) as pool:
             jobs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
@@ -379,10 +381,8 @@ class CSim(Step):
         lib_out = _as_2d(project.predict(x))
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
         tb_out = _as_2d(csim.run_csim(project, x, workers=workers))
-        n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
-        # the first rows are the data (test set and signals), the rest random grid inputs
-        n_data = np.array(len(x) - n_random if state.data is not None else 0)
-        return replace(state, csim={"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": n_data})
+        csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data)}
+        return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")

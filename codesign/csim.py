@@ -9,7 +9,6 @@ input arrays are split into chunks run by parallel processes (one per core).
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -187,11 +186,3 @@ def run_csim(
         out.append(y[:, off : off + p.size])
         off += p.size
     return out
-
-
-def cpu_count() -> int:
-    """Cores this process may use (for choosing workers)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1

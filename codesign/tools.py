@@ -85,3 +85,11 @@ def run(
             f"'{' '.join(argv[:3])} ...' failed with exit code {proc.returncode} in {cwd}; log: {log}\n{tail}"
         )
     return ToolRun(argv, proc.returncode, seconds, log, proc.stdout)
+
+
+def cpu_count() -> int:
+    """Cores this process may use (its affinity mask where the OS has one), for choosing workers and threads."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import DataError
+from codesign.tools import cpu_count
 
 DEFAULT_CHUNK_SIZE = 250
 MANIFEST = "manifest.json"
@@ -204,8 +204,7 @@ def run_chunks(
             for name, n, seconds in map(_worker, jobs):
                 _finished(show, on_chunk, name, n, seconds)
         else:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            blas = max(1, cores // workers)
+            blas = max(1, cpu_count() // workers)
             with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(counter, blas)) as pool:
                 results = pool.imap_unordered(_worker, jobs)
                 remaining = len(jobs)

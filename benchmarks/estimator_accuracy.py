@@ -43,7 +43,7 @@ from codesign.estimate.hardware import delay_factor, make_clock, mul_impl  # noq
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
 from codesign.parts import resolve_part  # noqa: E402
-from codesign.synth_reports import parse_csynth  # noqa: E402
+from codesign.synth_reports import module_for_config, parse_csynth  # noqa: E402
 
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
 #: The constants refitted inside each fold (scale-type constants: a median ratio fixes them).
@@ -104,9 +104,9 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
             cfg = call.config.get("config")
             if not cfg:
                 continue
-            mods = [m for m in rep.modules if re.search(r"(^|_)" + re.escape(cfg) + r"(_|$)", m.module)]
-            if mods:
-                rows.append({"repo": rec["repo"], "call": call, "ctx": ctx, "module": mods[0]})
+            mod = module_for_config(rep.modules, cfg)
+            if mod is not None:
+                rows.append({"repo": rec["repo"], "call": call, "ctx": ctx, "module": mod})
     return rows
 
 

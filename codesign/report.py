@@ -176,9 +176,7 @@ def _synthesis_section(syn: dict) -> list[str]:
     budget = syn.get("budget_from_csynth")
     if isinstance(budget, dict) and budget.get("checks"):
         lines += ["", "Budget on the C-synthesis figures:", ""]
-        rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("status", c.get("pass")), c.get("margin")]
-                for c in budget["checks"]]  # fmt: skip
-        lines += _table(["check", "value", "limit", "status", "margin"], rows)
+        lines += _budget_table(budget["checks"])
     lines.append("")
     return lines
 
@@ -201,6 +199,13 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 def _percent(x: float | None) -> str | None:
     return None if x is None else f"{100 * x:+.1f} %"
+
+
+def _budget_table(checks: list[dict]) -> list[str]:
+    """The budget checks as a table: value, limit, status and margin (absolute and as % of the limit)."""
+    rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("unit", ""), c.get("status", c.get("pass")),
+             c.get("margin"), _percent(c.get("relative_margin"))] for c in checks]  # fmt: skip
+    return _table(["check", "value", "limit", "unit", "status", "margin", "margin % of limit"], rows)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -259,9 +264,7 @@ def render_markdown(r: dict) -> str:
     if budget.get("checks"):
         lines.append("## 40 MHz L1 budget")
         lines.append("")
-        rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("unit", ""), c.get("status", c.get("pass")),
-                 c.get("margin"), _percent(c.get("relative_margin"))] for c in budget["checks"]]  # fmt: skip
-        lines += _table(["check", "value", "limit", "unit", "status", "margin", "margin % of limit"], rows)
+        lines += _budget_table(budget["checks"])
         if budget.get("achievable_clock_ns"):
             lines.append("")
             lines.append(f"Achievable clock (estimate): {_fmt(budget['achievable_clock_ns'])} ns.")

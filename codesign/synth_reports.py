@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -559,6 +560,13 @@ def parse_vivado_utilization(path: Path | str, text: str | None = None) -> Vivad
         URAM=as_int("URAM"),
         available=avail,
     )
+
+
+def module_for_config(modules: Sequence[ModuleFigures], config: str) -> ModuleFigures | None:
+    """The report module of the hls4ml layer whose config struct is ``config`` (``config2`` names the module
+    ``dense_latency_<types>_config2_s``, never ``..._config20_s``), or None when HLS inlined the layer."""
+    pattern = re.compile(r"(^|_)" + re.escape(config) + r"(_|$)")
+    return next((m for m in modules if pattern.search(m.module)), None)
 
 
 # ----------------------------------------------------------------------------------------------- discovery

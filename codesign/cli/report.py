@@ -8,7 +8,6 @@ with the estimate-vs-report differences; the budget is re-judged when the report
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from codesign.errors import DataError
 from codesign.estimate import Estimate, estimate_project
 from codesign.estimate.settings import read_project
 from codesign.parts import resolve_part
-from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports
+from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports, module_for_config
 
 _COMPARE = (
     ("latency_cycles", "latency_max"),
@@ -87,11 +86,9 @@ def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
     for layer in est.per_layer:
         if not layer.config:
             continue
-        pattern = re.compile(r"(^|_)" + re.escape(layer.config) + r"(_|$)")
-        mods = [m for m in modules if pattern.search(m.module)]
-        if not mods:
+        mod = module_for_config(modules, layer.config)
+        if mod is None:
             continue
-        mod = mods[0]
         row: dict[str, Any] = {"name": layer.name, "config": layer.config, "module": mod.module}
         for key, attr in _COMPARE:  # estimate field, ModuleFigures field
             e, r = getattr(layer, key), getattr(mod, attr)

@@ -1,21 +1,62 @@
-"""Exception types: every user-facing failure is one of these, with a message that names the culprit."""
+"""Exception types: every user-facing failure is one of these, with a message that names the culprit.
+
+One kind of failure, one exception type, one exit code (the command line maps ``exit_code``; the README and
+``codesign --help`` list them):
+
+| code | type | meaning |
+|---|---|---|
+| 2 | SpecError, DataError | bad input: a spec, config, model, data file or command-line value |
+| 3 | BitAccuracyError | the firmware does not reproduce its reference bit for bit |
+| 4 | BudgetError | the design does not fit the budget (``--fail-on-budget``) |
+| 5 | ToolError | an external tool (g++, vitis_hls, vivado_hls, vivado, verilator, yosys) is missing or failed |
+| 6 | ReferenceUnavailableError | codesign cannot compute the bit-exact reference for a layer (the layer is named) |
+| 7 | InternalError | a bug in codesign: one line on the console, the traceback in a log file |
+"""
 
 
 class CodesignError(Exception):
     """Base class of the errors codesign reports to the user (printed without a traceback)."""
 
+    exit_code = 2
+
 
 class SpecError(CodesignError):
     """A spec, config or command-line value is wrong; the message names the file, key and what is accepted."""
+
+    exit_code = 2
 
 
 class DataError(CodesignError):
     """A data file is missing, has the wrong layout or holds invalid values."""
 
-
-class ToolError(CodesignError):
-    """An external tool (g++, vivado_hls, vitis_hls, vivado) failed or is missing."""
+    exit_code = 2
 
 
 class BitAccuracyError(CodesignError):
     """The firmware does not reproduce the quantized model bit for bit."""
+
+    exit_code = 3
+
+
+class BudgetError(CodesignError):
+    """The design does not fit the budget and the user asked for that to fail the command."""
+
+    exit_code = 4
+
+
+class ToolError(CodesignError):
+    """An external tool (g++, vivado_hls, vitis_hls, vivado) failed or is missing."""
+
+    exit_code = 5
+
+
+class ReferenceUnavailableError(CodesignError):
+    """The bit-exact reference cannot be computed for a layer of a quantized model; the message names it."""
+
+    exit_code = 6
+
+
+class InternalError(CodesignError):
+    """An unexpected failure inside codesign (a bug); the traceback goes to a log file."""
+
+    exit_code = 7

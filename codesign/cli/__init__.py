@@ -23,7 +23,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CodesignError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -78,7 +78,7 @@ def register(main: click.Group) -> None:
         --fail-on-budget when the design does not fit; 5 when --synth was asked and the HLS tool is missing
         or failed (the report is written all the same).
         """
-        from codesign.errors import BitAccuracyError
+        from codesign.errors import BitAccuracyError, BudgetError, ToolError
         from codesign.pipeline import require_bit_exact
 
         ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth)
@@ -87,14 +87,14 @@ def register(main: click.Group) -> None:
             require_bit_exact(state)
         except BitAccuracyError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
-            raise SystemExit(3) from None
+            raise SystemExit(exc.exit_code) from None
         if synth and state.synth_error:
             click.echo(f"codesign: error: --synth: {state.synth_error}", err=True)
-            raise SystemExit(5)
+            raise SystemExit(ToolError.exit_code)
         verdict = _as_dict(state.budget)
         if fail_on_budget and not verdict.get("pass"):
             click.echo("codesign: the design does not fit the budget (see report.md)", err=True)
-            raise SystemExit(4)
+            raise SystemExit(BudgetError.exit_code)
 
 
 def _as_dict(obj) -> dict:

@@ -9,6 +9,7 @@ import pytest
 
 from codesign.errors import DataError
 from codesign.estimate import Estimate, estimate_project, estimate_record, estimate_settings
+from codesign.estimate.calibration_set import load_records
 from codesign.estimate.design import build_calls, element_precision, eval_constant
 from codesign.estimate.hardware import MultiplierMap, make_clock, mul_impl
 from codesign.estimate.settings import read_project
@@ -17,7 +18,6 @@ from codesign.parts import resolve_part
 FIX = Path(__file__).parent / "fixtures"
 VITIS = FIX / "hls4ml13_vitis_parallel"
 STREAM = FIX / "hls4ml13_vivado_stream"
-CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration" / "hls_reports.jsonl"
 
 
 def test_reader_turns_project_into_record_settings():
@@ -150,9 +150,9 @@ def test_primitives():
     assert m.predict(26, 18, "DSP48E1").dsp > m.predict(26, 18, "DSP48E2").dsp  # 26 bits: wider than 25, fits 27
 
 
-@pytest.mark.skipif(not CALIB.exists(), reason="calibration data (../shared/calibration) not present")
 def test_records_use_settings_only_and_cover_stock_io_parallel():
-    recs = [json.loads(line) for line in CALIB.read_text().splitlines()]
+    """Every stock io_parallel record (../shared when present, else the carried copy) from its settings only."""
+    recs = load_records()
     stock_par = [r for r in recs if "custom_or_modified_hls4ml" not in r["flags"] and r["io_type"] == ["io_parallel"]]
     preds = [estimate_record(r) for r in stock_par]
     assert all(set(p) >= {"id", "latency_max_cycles", "interval_max", "LUT", "FF", "DSP", "BRAM_18K"} for p in preds)

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from codesign import tools
 from codesign.cli import main
 from codesign.errors import ToolError
+from codesign.estimate.calibration_set import shared_dir
 from codesign.synth import run_synthesis
 
 FIX = Path(__file__).parent / "fixtures" / "hls4ml13_vitis_parallel"
-CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
+CALIB = shared_dir()
 
 
 def test_estimate_table_and_json(tmp_path):

@@ -359,3 +359,20 @@ def test_top_interval_on_records_whose_settings_determine_it():
     assert len(picked) >= 25
     for r in picked:
         assert estimate_record(r)["interval_max"] == r["interval_max"], r["id"]
+
+
+def test_resource_dense_interval_follows_the_tool_and_old_dense_large_is_resource():
+    """Vivado HLS rewinds the Resource ReuseLoop (II = RF); Vitis HLS and RF = 1 finish first (II = latency)."""
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    cfg = {**_dense(16, 64, rf=16).config, "strategy": "resource", "weight_t": "ap_fixed<16,6>"}
+    vivado = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.2)
+    viv = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), vivado)
+    vit = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), SLOW)
+    assert (viv.ii_cycles, viv.sequential) == (16, False) and viv.latency_cycles == 15 + K.RESOURCE_EXTRA_CYCLES
+    assert vit.sequential and vit.ii_cycles == vit.latency_cycles
+    one = DenseEstimator().predict(LayerCall("d", "dense", {**cfg, "reuse_factor": 1}, p, p, "io_parallel"), vivado)
+    assert one.sequential and one.ii_cycles == one.latency_cycles
+    # hls4ml <= 0.4's dense_large (no strategy field) is the Resource kernel: reused multipliers, II = RF
+    old = {k: v for k, v in cfg.items() if k != "strategy"}
+    large = DenseEstimator().predict(LayerCall("d", "dense_large", old, p, p, "io_parallel"), vivado)
+    assert large.kind == "dense/resource" and large.ii_cycles == 16

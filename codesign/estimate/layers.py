@@ -166,6 +166,9 @@ class DenseEstimator:
         n_zeros = int(call.num("n_zeros", 0) or 0)
         nnz = int(call.num("n_nonzeros", n_in * n_out - n_zeros) or 0)
         strategy = str(call.config.get("strategy", "latency")).lower()
+        if call.function.lower().startswith("dense_large"):
+            # hls4ml <= 0.4 named its reuse kernel ``dense_large`` (no strategy field): the Resource strategy
+            strategy = "resource"
         wd, ww = _w(call.input), _w(call.prec("weight_t"))
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         resource = strategy.startswith("resource")
@@ -177,7 +180,8 @@ class DenseEstimator:
             # weights in a ROM of depth RF and width block*ww: BRAM once the ROM is deep enough
             if rf >= K.ROM_BRAM_MIN_DEPTH or block * ww * rf > K.ROM_BRAM_MIN_BITS:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
-            latency = (est.latency_cycles or 0) + K.RESOURCE_EXTRA_CYCLES
+            # RF > 1: the ReuseLoop's pipeline fills and drains around its RF issues; RF = 1: no loop is left
+            latency = (est.latency_cycles or 0) + (K.RESOURCE_EXTRA_CYCLES if rf > 1 else 0)
         ii = est.ii_cycles
         sequential = False
         if call.io_type == "io_stream":
@@ -185,10 +189,17 @@ class DenseEstimator:
             words = math.ceil(n_in / max(call.pack, 1))
             ii = max(ii or 1, words)
             latency = (latency or 0) + words
+        elif resource and rf > 1 and not (ctx.tool or "").startswith("Vitis"):
+            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
+            # honours ``rewind``: the function restarts every RF cycles, II = RF, while the previous call drains
+            # (every Resource dense layer at RF > 1 of Vivado HLS 2019.2-2020.1 in the calibration set:
+            # GuillaumeDerville, Gabriele-bot PYNQ_IA and ALVEO-PYNQ_ML, nicologhielmetti: 32 of 32)
+            ii = rf
         elif resource:
-            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, rewind), not the function: the function
-            # takes its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1:
-            # dense_resource module latency 106-107, interval 106-107, its inner loop instance at II = RF 104)
+            # Vitis HLS does not rewind that loop, and at RF = 1 there is no loop to rewind: the function takes
+            # its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1: dense_resource
+            # module latency 106-107, interval 106-107, its inner loop instance at II = RF 104; GuillaumeDerville,
+            # Vivado HLS 2020.1, RF = 1: interval = latency in 5 of 5 layers)
             ii = latency
             sequential = True
         return LayerEstimate(

@@ -47,7 +47,7 @@ from codesign.estimate.hardware import delay_factor, make_clock, mul_impl  # noq
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
 from codesign.estimate.uncertainty import CAP_RECORDS as CAP  # noqa: E402
-from codesign.estimate.uncertainty import bands_from, capped_weights, residual, weighted_quantile  # noqa: E402
+from codesign.estimate.uncertainty import bands_from, capped_weights, design_kind, residual, weighted_quantile  # noqa: E402
 from codesign.parts import resolve_part  # noqa: E402
 from codesign.synth_reports import module_for_config, parse_csynth  # noqa: E402
 
@@ -306,9 +306,9 @@ def bands(results: list[dict]) -> dict:
     """Error-bar bands (uncertainty.BANDS) from the held-out residuals of the stock records."""
     rows = []
     for r in results:
-        if not r["stock"] or r["pred"]["LUT"] is None or len(r["io_types"]) != 1:
+        io = design_kind(r["io_types"], r["strategies"])
+        if not r["stock"] or r["pred"]["LUT"] is None or io is None:
             continue
-        io = r["io_types"][0]
         for fig, key in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM_18K"),
                          ("latency_cycles", "latency_max_cycles"), ("ii_cycles", "interval_max")):  # fmt: skip
             res = residual(fig, io, r["pred"][key], r["act"][key])
@@ -332,7 +332,7 @@ def run(calib: Path, do_refit: bool = False, with_layers: bool = True) -> dict:
             for rec in (r for r in recs if r["repo"] == repo):
                 act = {k: rec.get(k) for k in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "interval_max")}
                 results.append({"id": rec["id"], "repo": repo, "group": group(rec), "stock": is_stock(rec),
-                                "io_types": rec.get("io_type") or [], "pred": estimate_record(rec),
+                                "io_types": rec.get("io_type") or [], "strategies": rec.get("strategy") or [], "pred": estimate_record(rec),
                                 "naive": naive(rec), "act": act})  # fmt: skip
     return {
         "n_records": len(recs),
@@ -390,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.bands:
         print("\nerror bands (uncertainty.BANDS): (io_type, figure): (p16, p84, records, repositories)")
         for k, v in out["bands"].items():
-            io, fig = k.split(" ")
-            print(f"    ({io!r}, {fig!r}): {v},")
+            kind, fig = k.rsplit(" ", 1)
+            print(f"    ({kind!r}, {fig!r}): {v},")
     if with_layers:
         print("\nper-layer latency and II against the per-module *_csynth.rpt reports (stock records)")
         for g, row in out["layer_summary"].items():

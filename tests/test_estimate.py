@@ -62,8 +62,15 @@ def test_estimate_project_vitis_parallel():
         "uram",
         "per_layer",
         "source",
+        "interval",
+        "interval_basis",
     }
     assert "calibration records" in d["source"]
+    # every known figure carries its 16th-84th percentile interval, which contains the estimate here
+    for key in ("latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k"):
+        lo, hi = d["interval"][key]
+        assert lo <= d[key] <= hi, key
+    assert d["interval_basis"].endswith("io_parallel latency designs")
 
 
 def test_estimate_project_vivado_stream():

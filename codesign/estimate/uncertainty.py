@@ -24,9 +24,28 @@ BAND = (0.16, 0.84)
 #: Figures whose band is a difference in cycles in io_parallel designs (a ratio elsewhere).
 ADDITIVE = ("latency_cycles", "ii_cycles")
 
-#: (io_type, figure) -> (low, high, records, repositories): from ``benchmarks/estimator_accuracy.py --bands`` on
+#: (design kind, figure) -> (low, high, records, repositories): from ``benchmarks/estimator_accuracy.py --bands`` on
 #: the 222 calibration records of December 2026 (stock designs the estimator covers; repository-capped).
-BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {}
+BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
+    ('io_parallel latency', 'bram_18k'): (1.0, 1.0, 48, 7),
+    ('io_parallel latency', 'dsp'): (0.614, 1.143, 37, 11),
+    ('io_parallel latency', 'ff'): (0.666, 1.517, 54, 11),
+    ('io_parallel latency', 'ii_cycles'): (0.0, 0.0, 54, 11),
+    ('io_parallel latency', 'latency_cycles'): (-2.0, 15.0, 54, 11),
+    ('io_parallel latency', 'lut'): (0.753, 1.214, 54, 11),
+    ('io_parallel resource', 'bram_18k'): (0.937, 9.6, 7, 4),
+    ('io_parallel resource', 'dsp'): (0.071, 1.0, 12, 5),
+    ('io_parallel resource', 'ff'): (0.823, 8.869, 12, 5),
+    ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
+    ('io_parallel resource', 'latency_cycles'): (-1.0, 19.0, 12, 5),
+    ('io_parallel resource', 'lut'): (1.756, 7.554, 12, 5),
+    ('io_stream', 'bram_18k'): (1.1, 12.133, 28, 12),
+    ('io_stream', 'dsp'): (0.571, 2.149, 32, 13),
+    ('io_stream', 'ff'): (1.188, 9.549, 32, 13),
+    ('io_stream', 'ii_cycles'): (1.003, 2.502, 32, 13),
+    ('io_stream', 'latency_cycles'): (0.973, 2.468, 32, 13),
+    ('io_stream', 'lut'): (0.883, 3.192, 32, 13),
+}
 
 
 def capped_weights(repos: Sequence[str], cap: int = CAP_RECORDS) -> list[float]:
@@ -51,11 +70,22 @@ def weighted_quantile(values: Sequence[float], weights: Sequence[float], q: floa
     return pairs[-1][0]
 
 
-def residual(figure: str, io_type: str, pred: float | None, act: float | None) -> float | None:
+def design_kind(io_types: Sequence[str], strategies: Sequence[str]) -> str | None:
+    """The population a band describes: ``io_stream``, ``io_parallel resource`` (any Resource-strategy layer:
+    a DATAFLOW of reused multipliers) or ``io_parallel latency``; None for a mix of io types."""
+    if len(set(io_types)) != 1:
+        return None
+    if io_types[0] != "io_parallel":
+        return str(io_types[0])
+    resource = any(str(s).lower().startswith("resource") for s in strategies)
+    return "io_parallel resource" if resource else "io_parallel latency"
+
+
+def residual(figure: str, kind: str, pred: float | None, act: float | None) -> float | None:
     """The residual a band is made of: act - pred (io_parallel cycles) or act / pred (the rest)."""
     if pred is None or act is None or not isinstance(act, (int, float)):
         return None
-    if figure in ADDITIVE and io_type == "io_parallel":
+    if figure in ADDITIVE and kind.startswith("io_parallel"):
         return float(act) - float(pred)
     if pred <= 0:
         return None
@@ -63,10 +93,10 @@ def residual(figure: str, io_type: str, pred: float | None, act: float | None) -
 
 
 def bands_from(rows: Iterable[tuple[str, str, str, float]]) -> dict[tuple[str, str], tuple[float, float, int, int]]:
-    """Bands from (repository, io_type, figure, residual) rows: capped-weight 16th-84th percentiles."""
+    """Bands from (repository, design kind, figure, residual) rows: capped-weight 16th-84th percentiles."""
     by_key: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
-    for repo, io_type, figure, res in rows:
-        by_key[(io_type, figure)].append((repo, res))
+    for repo, kind, figure, res in rows:
+        by_key[(kind, figure)].append((repo, res))
     out = {}
     for key, items in sorted(by_key.items()):
         repos = [r for r, _ in items]
@@ -78,13 +108,13 @@ def bands_from(rows: Iterable[tuple[str, str, str, float]]) -> dict[tuple[str, s
     return out
 
 
-def interval(figure: str, io_type: str, value: int | float | None) -> tuple[int, int] | None:
+def interval(figure: str, kind: str | None, value: int | float | None) -> tuple[int, int] | None:
     """The 16th-84th percentile interval around an estimated figure, or None without a band or a value."""
-    band = BANDS.get((io_type, figure))
+    band = BANDS.get((kind, figure)) if kind else None
     if value is None or band is None:
         return None
     lo, hi = band[0], band[1]
-    if figure in ADDITIVE and io_type == "io_parallel":
+    if figure in ADDITIVE and kind.startswith("io_parallel"):
         a, b = value + lo, value + hi
         floor = 1 if figure == "ii_cycles" else 0
         return (max(floor, math.floor(a)), max(floor, math.ceil(b)))

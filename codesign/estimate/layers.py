@@ -78,8 +78,10 @@ class DotProductModel:
         ctx: Context,
         *,
         zeros_skipped: bool = True,
+        n_shift: int = 0,
     ) -> LayerEstimate:
-        """Latency, II and resources of the bank; ``nnz`` non-zero products, reuse factor ``rf``."""
+        """Latency, II and resources of the bank; ``nnz`` non-zero products (``n_shift`` of them by +-2^k weights,
+        known in project mode: shifts, never on a DSP nor under the ALLOCATION limit), reuse factor ``rf``."""
         rf = max(1, rf)
         terms = max(1, round(nnz / max(n_out, 1)))
         sw = sum_width(wd, ww, terms, acc_w)
@@ -90,9 +92,10 @@ class DotProductModel:
             slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
             # the true multiplications (products HLS does not turn into shift-adds); with a forced mapping
             # (-impl dsp or fabric) their share saturates with the layer size (constants.py)
-            true_mults = nnz * cost.dsp_fraction
+            mults = max(0, nnz - n_shift)  # +-2^k weights are shifts (codesign.estimate.weights)
+            true_mults = mults * cost.dsp_fraction
             if ctx.mul_impl in ("dsp", "fabric"):
-                true_mults = nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+                true_mults = min(mults, nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION))
             dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
             # -impl fabric: the products -impl dsp puts on DSPs become LUT multipliers (constants)
             lut_mults = min(true_mults, mults_per_cycle) if ctx.mul_impl == "fabric" else 0.0
@@ -125,7 +128,8 @@ class DotProductModel:
             # (constants.ALLOC_TAIL_OFFSET). The kernel asks for PIPELINE II = RF, but a schedule shorter than
             # that is reported with II = latency + 1 (ArgyKokk RF = 2 and RF = 100 layers, whatever n_in).
             limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
-            issue = math.ceil(self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl) / limit)
+            allocated = min(max(0, nnz - n_shift), self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl))
+            issue = math.ceil(allocated / limit)
             latency = max(depth, issue - 1 + max(0, depth - K.ALLOC_TAIL_OFFSET))
             ii = min(rf, latency + 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
@@ -172,7 +176,10 @@ class DenseEstimator:
         wd, ww = _w(call.input), _w(call.prec("weight_t"))
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         resource = strategy.startswith("resource")
-        est = self.core.predict(n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource)
+        shifts = int(call.num("n_shift", 0) or 0)
+        est = self.core.predict(
+            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource, n_shift=shifts
+        )
         bram = 0
         latency = est.latency_cycles
         if resource:
@@ -233,8 +240,9 @@ class ConvEstimator:
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         strategy = str(call.config.get("strategy", "latency")).lower()
         kern = self.core.predict(
-            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource")
-        )
+            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),
+            n_shift=int(c("n_shift", 0) or 0),
+        )  # fmt: skip
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles

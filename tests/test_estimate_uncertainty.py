@@ -62,3 +62,23 @@ def test_budget_says_when_the_interval_straddles_a_limit():
     plain = judge({k: x for k, x in est.items() if k != "interval"}, part, clock_ns=5.0, latency_limit_ns=100.0,
                   max_fraction={"lut": 0.1})  # fmt: skip
     assert not any(c.straddles for c in plain.checks) and plain.check("lut").interval is None
+
+
+def test_benchmark_runs_on_the_carried_records(capsys):
+    """A fresh clone (no ../shared): the benchmark reads codesign/estimate/calibration and reports per repository."""
+    import importlib.util
+    from pathlib import Path
+
+    from codesign.estimate.calibration_set import CARRIED, load_records
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("estimator_accuracy", root / "benchmarks" / "estimator_accuracy.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--calibration", str(CARRIED)]) == 0
+    out = capsys.readouterr().out
+    recs = load_records(CARRIED)
+    target = [r for r in recs if "custom_or_modified_hls4ml" not in r["flags"] and r["io_type"] == ["io_parallel"]]
+    repos = sorted({r["repo"] for r in target})
+    assert f"{len(recs)} records from {CARRIED}" in out
+    assert all(f"  {repo[:50]}" in out for repo in repos) and "per-layer section needs" in out

@@ -355,7 +355,7 @@ def _c(x) -> str:
 
 
 def _line(label: str, f: dict) -> str:
-    res = "  ".join(f"{_p(f[f'{k}_med'])}/{_p(f[f'{k}_p90'])}" for k in ("LUT", "FF", "DSP"))
+    res = "  ".join(f"{_p(f[f'{k}_med'])}/{_p(f[f'{k}_p90'])}" for k in ("LUT", "FF", "DSP", "BRAM_18K"))
     return (f"{label:58.58s} {f['n']:4d} {f['repos']:3d} {_p(f['coverage'])}  {res}  {_p(f['lat_within2'])} "
             f"{_c(f['latency_max_cycles_med'])}/{_c(f['latency_max_cycles_p90'])}  {_p(f['ii_exact'])}")  # fmt: skip
 
@@ -377,9 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     mode = "shipped constants" if args.shipped else "scale constants refitted without the held-out repository"
     print(f"{out['n_records']} records from {calib}; each repository held out in turn ({mode});")
     print(f"statistics weight each repository as at most {CAP} records; median/p90 of |relative error| for")
-    print("LUT, FF, DSP; latency within 2 cycles and median/p90 |error| in cycles; II exact.\n")
+    print("LUT, FF, DSP, BRAM_18K; latency within 2 cycles and median/p90 |error| in cycles; II exact.\n")
     head = f"{'group':58s} {'n':>4s} {'rep':>3s} {'cov':>5s}  {'LUT med/p90':11s}  {'FF med/p90':11s}  "
-    print(head + f"{'DSP med/p90':11s}  {'lat<=2':6s} {'lat med/p90':9s} {'II ok':5s}")
+    print(head + f"{'DSP med/p90':11s}  {'BRAM med/p90':11s}  {'lat<=2':6s} {'lat med/p90':9s} {'II ok':5s}")
     for g, row in out["summary"].items():
         print(_line(g, row["est"]))
         if g.startswith(("STOCK", "stock io_parallel")):

@@ -186,9 +186,6 @@ POOL_STREAM_CYCLES_PER_PIXEL = 2
 # order of magnitude; the benchmark's io_stream and Resource-strategy figures show how far that goes.
 #: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
 MUX_INPUTS_PER_LUT = 4
-#: Resource-strategy weight ROMs go to BRAM from this depth (= RF) or this many bits (4 x 36 Kb).
-ROM_BRAM_MIN_DEPTH = 64
-ROM_BRAM_MIN_BITS = 4 * 36864
 #: Cycles the Resource-strategy kernel's ReuseLoop (RF > 1) adds to its RF - 1 issue cycles: weight-ROM read,
 #: product, accumulate, write-back. Read off the io_parallel Resource dense layers of Vivado HLS 2019.2-2020.1
 #: (GuillaumeDerville, Gabriele-bot, nicologhielmetti: reported latency - RF, median 4); the 25 io_stream

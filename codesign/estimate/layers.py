@@ -184,8 +184,9 @@ class DenseEstimator:
         latency = est.latency_cycles
         if resource:
             block = math.ceil(n_in * n_out / rf)
-            # weights in a ROM of depth RF and width block*ww: BRAM once the ROM is deep enough
-            if rf >= K.ROM_BRAM_MIN_DEPTH or block * ww * rf > K.ROM_BRAM_MIN_BITS:
+            # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
+            # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
+            if rf > 1:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
             # RF > 1: the ReuseLoop's pipeline fills and drains around its RF issues; RF = 1: no loop is left
             latency = (est.latency_cycles or 0) + (K.RESOURCE_EXTRA_CYCLES if rf > 1 else 0)

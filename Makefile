@@ -7,9 +7,12 @@ PART ?= xcvu9p
 .PHONY: install demo test test-slow lint bench
 
 $(VENV)/.installed: pyproject.toml
+	@echo "[1/3] creating the virtual environment $(VENV)"
 	$(PY) -m venv $(VENV)
+	@echo "[2/3] upgrading pip"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@echo "[3/3] installing codesign and its dependencies (TensorFlow, hls4ml, QKeras, ...: about two minutes; pip shows each package)"
+	$(BIN)/python -m pip install --progress-bar on -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -8,7 +8,7 @@ One kind of failure, one exception type, one exit code (the command line maps ``
 | 2 | SpecError, DataError | bad input: a spec, config, model, data file or command-line value |
 | 3 | BitAccuracyError | the firmware does not reproduce its reference bit for bit |
 | 4 | BudgetError | the design does not fit the budget (``--fail-on-budget``) |
-| 5 | ToolError | an external tool (g++, vitis_hls, vivado_hls, vivado, verilator, yosys) is missing or failed |
+| 5 | ToolError, ConversionError | an external tool (g++, vitis_hls, vivado_hls, vivado, verilator, yosys) is missing or failed, or hls4ml could not convert the model |
 | 6 | ReferenceUnavailableError | codesign cannot compute the bit-exact reference for a layer (the layer is named) |
 | 7 | InternalError | a bug in codesign: one line on the console, the traceback in a log file |
 """
@@ -46,6 +46,16 @@ class BudgetError(CodesignError):
 
 class ToolError(CodesignError):
     """An external tool (g++, vivado_hls, vitis_hls, vivado) failed or is missing."""
+
+    exit_code = 5
+
+
+class ConversionError(ToolError):
+    """hls4ml could not convert a model codesign accepted (a layer or setting hls4ml rejects, or a bug in it).
+
+    A failing tool (exit 5), not bad input: codesign validates the spec and the config before conversion, so
+    what reaches hls4ml is well-formed; the message carries hls4ml's own error and the layer when it names one.
+    """
 
     exit_code = 5
 

@@ -32,7 +32,7 @@ import numpy as np
 import yaml
 
 from codesign import keras_env, modelio
-from codesign.errors import SpecError, ToolError
+from codesign.errors import ConversionError, SpecError, ToolError
 from codesign.precision import FixedPrecision
 from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
 from codesign.spec import HLS4ML_LEGACY_KEYS as LEGACY_KEYS
@@ -660,9 +660,9 @@ def convert(
                 **extra,
             )
         except Exception as exc:
-            raise SpecError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
+            raise ConversionError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
         if g is None:
-            raise SpecError("hls4ml returned no model for this configuration")
+            raise ConversionError("hls4ml returned no model for this configuration")
         return g
 
     graph = _convert()

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import DataError
+
 BUNCH_CROSSING_RATE_MHZ = 40.0
 DEFAULT_FPRS = (1e-5, 1e-4, 1e-3)
 DEFAULT_SIGNAL_EFFICIENCIES = (0.3, 0.5)
@@ -53,11 +55,11 @@ def _binary_inputs(is_signal: np.ndarray, scores: np.ndarray) -> tuple[np.ndarra
     y = np.asarray(is_signal).astype(bool).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
-        raise ValueError(f"{len(y)} labels but {len(s)} scores")
+        raise DataError(f"{len(y)} labels but {len(s)} scores")
     if not np.all(np.isfinite(s)):
-        raise ValueError(f"scores hold {int(np.sum(~np.isfinite(s)))} NaN/Inf values")
+        raise DataError(f"scores hold {int(np.sum(~np.isfinite(s)))} NaN/Inf values")
     if y.all() or not y.any():
-        raise ValueError("ROC needs both signal and background items")
+        raise DataError("ROC needs both signal and background items")
     return y, s
 
 
@@ -91,7 +93,7 @@ def roc_auc(is_signal: np.ndarray, scores: np.ndarray) -> float:
 def background_rejection(is_signal: np.ndarray, scores: np.ndarray, signal_efficiency: float) -> float | None:
     """1/eps_B at the tightest threshold reaching the signal efficiency (None if eps_B = 0)."""
     if not 0.0 < signal_efficiency <= 1.0:
-        raise ValueError(f"signal efficiency must be in (0, 1], got {signal_efficiency}")
+        raise DataError(f"signal efficiency must be in (0, 1], got {signal_efficiency}")
     fpr, tpr, _ = roc_curve(is_signal, scores)
     index = int(np.argmax(tpr >= signal_efficiency - 1e-12))
     eps_b = float(fpr[index])
@@ -143,7 +145,7 @@ def _class_indices(labels: np.ndarray, n_classes: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim == 2:
         if labels.shape[1] != n_classes:
-            raise ValueError(f"one-hot labels have {labels.shape[1]} columns, expected {n_classes}")
+            raise DataError(f"one-hot labels have {labels.shape[1]} columns, expected {n_classes}")
         return np.argmax(labels, axis=1)
     return labels.astype(np.int64).ravel()
 
@@ -171,10 +173,10 @@ def classification_metrics(
     scores = np.asarray(scores, dtype=np.float64)
     n_classes = len(class_names)
     if scores.ndim != 2 or scores.shape[1] != n_classes:
-        raise ValueError(f"scores have shape {scores.shape}, expected [N, {n_classes}]")
+        raise DataError(f"scores have shape {scores.shape}, expected [N, {n_classes}]")
     true = _class_indices(labels, n_classes)
     if len(true) != len(scores):
-        raise ValueError(f"{len(true)} labels but {len(scores)} score rows")
+        raise DataError(f"{len(true)} labels but {len(scores)} score rows")
     predicted = np.argmax(scores, axis=1)
     per_class = []
     for c, name in enumerate(class_names):
@@ -205,7 +207,7 @@ def threshold_at_fpr(background_scores: np.ndarray, fpr: float) -> tuple[float, 
     """Threshold keeping at most floor(fpr * N) background events with score > threshold, and whether resolved."""
     s = np.sort(np.asarray(background_scores, dtype=np.float64).ravel())[::-1]
     if len(s) == 0:
-        raise ValueError("no background scores")
+        raise DataError("no background scores")
     k = int(np.floor(fpr * len(s)))
     if k >= len(s):
         return float(np.nextafter(s[-1], -np.inf)), True
@@ -301,13 +303,13 @@ def anomaly_metrics(
     """AUC and TPR at each FPR (with threshold and L1 rate) for every signal; higher score = more anomalous."""
     bkg = np.asarray(background_scores, dtype=np.float64).ravel()
     if not np.all(np.isfinite(bkg)):
-        raise ValueError("background scores hold NaN/Inf values")
+        raise DataError("background scores hold NaN/Inf values")
     thresholds = {f: threshold_at_fpr(bkg, f) for f in fprs}
     signals = []
     for name, scores in signal_scores.items():
         sig = np.asarray(scores, dtype=np.float64).ravel()
         if sig.size == 0:
-            raise ValueError(f"signal {name!r} has no events: AUC and efficiencies are undefined")
+            raise DataError(f"signal {name!r} has no events: AUC and efficiencies are undefined")
         truth = np.concatenate([np.zeros(len(bkg), bool), np.ones(len(sig), bool)])
         points = tuple(
             OperatingPoint(

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError
+from codesign.errors import InternalError, SpecError
 from codesign.train import TrainResult, compile_model, fit, seed_everything
 
 keras = keras_env.keras()
@@ -132,7 +132,7 @@ def prune(model, data, prune, train) -> TrainResult:
     sizes = {k: v.size for k, v in kernels(out).items()}
     short = {k: v for k, v in reached["layers"].items() if v < target - max(SPARSITY_TOLERANCE, 1.0 / sizes[k])}
     if short:
-        raise RuntimeError(
+        raise InternalError(
             f"pruning stopped short of the target sparsity {target:.3f} in layers {short} "
             f"(schedule steps {begin}..{end} every {freq}); this is a bug in the schedule arithmetic"
         )

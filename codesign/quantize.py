@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError
+from codesign.errors import InternalError, SpecError
 from codesign.fold import WEIGHT_LAYERS, fold_batchnorm, producers
 from codesign.prune import masks, prunable_layers, sparsity_of
 from codesign.train import TrainResult, compile_model, fit, seed_everything
@@ -192,7 +192,7 @@ def qat(qmodel, data, q, train, mask_from=None) -> TrainResult:
         for name, mask in masks(mask_from).items():
             leaked = int(np.count_nonzero(qw[name][0][~mask]))
             if leaked:
-                raise RuntimeError(f"QAT broke the pruning mask of layer {name!r}: {leaked} pruned weights non-zero")
+                raise InternalError(f"QAT broke the pruning mask of layer {name!r}: {leaked} pruned weights non-zero")
     return result
 
 

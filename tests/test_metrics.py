@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from codesign import metrics as M
+from codesign.errors import DataError
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -93,9 +94,9 @@ def test_anomaly_auc_matches_sklearn_and_serializes():
 
 
 def test_bad_inputs_are_rejected():
-    with pytest.raises(ValueError, match="both signal and background"):
+    with pytest.raises(DataError, match="both signal and background"):
         M.roc_auc(np.ones(5, bool), np.arange(5.0))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(DataError, match="NaN"):
         M.roc_auc(np.array([0, 1], bool), np.array([np.nan, 1.0]))
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(DataError, match="expected"):
         M.classification_metrics(np.zeros(3, int), np.zeros((3, 4)), ("a", "b", "c"))

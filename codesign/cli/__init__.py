@@ -1,32 +1,84 @@
 """Command-line entry point: ``codesign build | data | estimate | report``.
 
 Each command lives in its own module with a ``register(main)`` function; this module only assembles the
-group and turns :class:`CodesignError` into a one-line message and a non-zero exit code.
+group and turns :class:`CodesignError` into a one-line message and its exit code (codesign/errors.py).
+Any other exception is a bug in codesign: one line on the console, the traceback in a log file
+(``<out>/.codesign/error.log`` once a build knows its folder, a temporary file before), exit 7.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 import click
 
 from codesign import __version__
-from codesign.errors import CodesignError
+from codesign.errors import CodesignError, InternalError
 
 COMMAND_MODULES = ("build", "data", "estimate", "report")
+
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (for build: the firmware is bit-exact with its reference)
+  2  bad input: spec, config, model, data file or option
+  3  the firmware is not bit-exact with its reference
+  4  the design does not fit the budget (build --fail-on-budget)
+  5  a tool (g++, hls4ml's conversion, vitis_hls/vivado_hls) is missing or failed
+  6  the bit-exact reference cannot be computed for a layer (the layer is named)
+  7  internal error (a bug): the traceback is in the log file named on the console"""
+
+_error_log_dir: list[Path] = []
+
+
+def set_error_log_dir(path: Path) -> None:
+    """Write the traceback of an internal error under ``path`` (a build's ``.codesign`` folder)."""
+    _error_log_dir[:] = [Path(path)]
+
+
+def _write_traceback(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    for folder in _error_log_dir:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "error.log"
+            path.write_text(text)
+            return str(path)
+        except OSError:
+            pass
+    with tempfile.NamedTemporaryFile("w", prefix="codesign-error-", suffix=".log", delete=False) as fh:
+        fh.write(text)
+        return fh.name
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except InternalError as exc:
+            log = _write_traceback(exc)
+            click.echo(f"codesign: internal error: {exc} (traceback: {log})", err=True)
+            sys.exit(exc.exit_code)
         except CodesignError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log = _write_traceback(exc)
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            click.echo(
+                f"codesign: internal error (a bug in codesign): {type(exc).__name__}: {first} (traceback: {log})",
+                err=True,
+            )
+            sys.exit(InternalError.exit_code)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="codesign")
 def main() -> None:
     """FPGA trigger inference compiler: from a model spec to a bit-exact hls4ml project and its report."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from codesign.cli import set_error_log_dir
 from codesign.errors import SpecError
 
 DEFAULT_OUT_ROOT = Path("vivado_projects")
@@ -43,11 +44,19 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: boo
         spec = None
         part_text = part or hls4ml_config.config.get("Part") or hls4ml_config.config.get("XilinxPart")
         name = str(hls4ml_config.config.get("ProjectName", "myproject"))
+    out_from = "--out" if out is not None else None
+    if out is None and hls4ml_config is not None and hls4ml_config.config.get("OutputDir"):
+        # hls4ml writes its project to OutputDir (relative to the working directory): the build folder is there
+        out = Path(str(hls4ml_config.config["OutputDir"]))
+        out_from = f"{spec_path}: OutputDir"
     if not part_text:
         raise SpecError(f"{spec_path}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
     target = parts.resolve_part(str(part_text))
     out_dir = Path(out) if out is not None else DEFAULT_OUT_ROOT / name
     out_dir.mkdir(parents=True, exist_ok=True)
+    if out_from is not None and out_from != "--out":
+        echo(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
+    set_error_log_dir(out_dir / ".codesign")
     ctx = BuildContext(spec=spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(), force=force,
                        synth=synth)  # fmt: skip
     _raise_stack_limit()
@@ -56,8 +65,23 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: boo
     def progress(step: str) -> None:
         echo(f"[{time.perf_counter() - started['t']:7.1f} s] {step}")
 
-    state = run_steps(ctx, default_steps(synth=synth), progress=progress)
+    try:
+        state = run_steps(ctx, default_steps(synth=synth), progress=progress)
+    finally:
+        _write_build_log(out_dir)
     return ctx, state
+
+
+def _write_build_log(out_dir: Path) -> None:
+    """TensorFlow's start-up lines (kept off the console by keras_env) go to <out>/build.log."""
+    from codesign import keras_env
+
+    text = keras_env.startup_log()
+    if text:
+        try:
+            (out_dir / "build.log").write_text("# TensorFlow/absl start-up output (fd 2), captured by codesign\n" + text)
+        except OSError:
+            pass
 
 
 def register(main: click.Group) -> None:
@@ -73,10 +97,12 @@ def register(main: click.Group) -> None:
     def build(spec: Path, part: str | None, out: Path | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
-        SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
-        the firmware is bit-exact against the quantized model; 3 when it is not bit-exact; 4 with
-        --fail-on-budget when the design does not fit; 5 when --synth was asked and the HLS tool is missing
-        or failed (the report is written all the same).
+        SPEC is a codesign spec (see README) or a plain hls4ml YAML config (its OutputDir is the build
+        folder unless --out is given). Exits 0 when the build ran and the firmware is bit-exact against
+        its reference; 2 on bad input; 3 when it is not bit-exact; 4 with --fail-on-budget when the design
+        does not fit; 5 when a tool failed (g++, hls4ml's conversion, or the HLS tool with --synth; the
+        report is written all the same); 6 when the reference cannot be computed for a layer; 7 on an
+        internal error (traceback in <out>/.codesign/error.log).
         """
         from codesign.errors import BitAccuracyError, BudgetError, ToolError
         from codesign.pipeline import require_bit_exact

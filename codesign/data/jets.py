@@ -18,6 +18,7 @@ from codesign.data import observables as obs
 from codesign.data.clustering import antikt_jets, exclusive_kt_axes, mmdt_groom
 from codesign.data.layouts import CLASS_NAMES, JET_COLUMNS, PARTICLE_FEATURE_NAMES
 from codesign.data.pythia import PX, PY, PZ, E, final_state, make_pythia
+from codesign.errors import DataError, SpecError
 
 HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
 HADRONIC_Z = ("23:onMode = off", "23:onIfAny = 1 2 3 4 5")
@@ -203,7 +204,7 @@ class JetChunk:
 def generate_jet_chunk(label: str, n: int, seed: int, config: JetConfig, progress: object = None) -> JetChunk:
     """Generate n labelled jets of one class with a Pythia seed; deterministic in (label, n, seed, config)."""
     if label not in CLASS_NAMES:
-        raise ValueError(f"unknown jet class {label!r}; accepted: {', '.join(CLASS_NAMES)}")
+        raise SpecError(f"unknown jet class {label!r}; accepted: {', '.join(CLASS_NAMES)}")
     pythia = make_pythia(config.pythia_settings(label), seed, config.e_cm)
     rng = np.random.default_rng(seed)
     columns = np.zeros((n, len(JET_COLUMNS)), dtype=np.float32)
@@ -213,7 +214,7 @@ def generate_jet_chunk(label: str, n: int, seed: int, config: JetConfig, progres
     while done < n:
         tried += 1
         if tried > 200 * n + 1000:
-            raise RuntimeError(f"class {label}: only {done} of {n} jets after {tried} events; check the pT window")
+            raise DataError(f"class {label}: only {done} of {n} jets after {tried} events; check the pT window")
         if not pythia.next():
             continue
         parts = final_state(pythia.event)

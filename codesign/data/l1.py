@@ -24,6 +24,7 @@ import numpy as np
 from codesign.data import layouts as L
 from codesign.data.detector import DetectorModel, could_fire, reconstruct
 from codesign.data.pythia import final_state, make_pythia
+from codesign.errors import DataError, SpecError
 
 B_HADRONS = (511, 521, 531, 541, 5122, 5132, 5232, 5332)
 
@@ -100,7 +101,7 @@ class L1Chunk:
 def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress: object = None) -> L1Chunk:
     """Generate n triggered events of one sub-process; deterministic in (label, n, seed, config)."""
     if label not in PROCESS_SETTINGS:
-        raise ValueError(f"unknown L1 process {label!r}; accepted: {', '.join(PROCESS_SETTINGS)}")
+        raise SpecError(f"unknown L1 process {label!r}; accepted: {', '.join(PROCESS_SETTINGS)}")
     pythia = make_pythia(PROCESS_SETTINGS[label], seed, config.e_cm)
     rng = np.random.default_rng(seed)
     out = np.zeros((n, L.N_L1_OBJECTS, 4), dtype=np.float32)
@@ -108,7 +109,7 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress:
     while done < n:
         tried += 1
         if tried > 2000 * n + 10000:
-            raise RuntimeError(f"{label}: only {done} of {n} events passed the trigger after {tried} events")
+            raise DataError(f"{label}: only {done} of {n} events passed the trigger after {tried} events")
         if not pythia.next():
             continue
         particles = final_state(pythia.event)

@@ -409,7 +409,10 @@ class Compare(Step):
 
         x = state.csim["inputs"]
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
-        verification = compare.judge(model, x, fw=state.csim["testbench"], ct=state.csim["library"])
+        verification = compare.judge(
+            model, x, fw=state.csim["testbench"], ct=state.csim["library"],
+            softmax=getattr(state.project, "final_softmax", None),
+        )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
         if verification.bit_accuracy is None and n_data > 0:
@@ -443,7 +446,8 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     if data.task == "classification":
         for label, model in stages.items():
             scores[label] = _predict(model, data.x_test)
-        scores["firmware"] = _softmax(fw[:n_test])
+        kept = getattr(state.project, "final_softmax", None) is not None  # the firmware outputs probabilities
+        scores["firmware"] = fw[:n_test] if kept else _softmax(fw[:n_test])
         return scores
     from codesign import zoo
 

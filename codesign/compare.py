@@ -160,9 +160,17 @@ class Verification:
 REFERENCE_NAME = "QKeras model (pre-softmax outputs, evaluated exactly in float64)"
 
 
-def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None) -> Verification:
+SOFTMAX_REFERENCE_NAME = (
+    "QKeras model (logits evaluated exactly in float64), then the firmware's table softmax '{layer}' "
+    "redone in numpy (codesign/softmax_twin.py)"
+)
+
+
+def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, softmax: dict | None = None) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
     on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
+    ``softmax`` (``HlsProject.final_softmax``): the firmware ends in that table softmax; the reference's
+    logits go through :func:`codesign.softmax_twin.apply` before the comparison.
 
     Models without an exact reference (float weights somewhere, or a layer the exact evaluator does not
     know) get the agreement with their float outputs and the reason instead.
@@ -187,8 +195,15 @@ def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None) -> Verification:
             ctypes_out=ct,
             reference_out=float_out,
         )
+    name = REFERENCE_NAME
+    if softmax is not None:
+        from codesign import softmax_twin
+
+        cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
+        ref = softmax_twin.apply(cfg, ref)
+        name = SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer)
     return Verification(
-        bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME),
+        bit_accuracy=compare_exact(ref, fw, reference=name),
         ctypes_vs_csim=ctypes_vs,
         agreement=None,
         no_reference_reason=None,
@@ -214,4 +229,4 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
         )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
-    return judge(project.keras_model, x, fw, ct)
+    return judge(project.keras_model, x, fw, ct, softmax=getattr(project, "final_softmax", None))

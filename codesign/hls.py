@@ -5,7 +5,9 @@ quantizer, and this module fixes what hls4ml 1.3 gets wrong or leaves ambiguous,
 :attr:`HlsProject.notes`:
 
 - a final softmax is removed before conversion, so the firmware's output is the pre-softmax logits that
-  the bit-accuracy check compares (the LUT softmax is neither exact nor needed for an argmax trigger);
+  the bit-accuracy check compares (the LUT softmax is not needed for an argmax trigger), unless a user's
+  hls4ml config has a LayerName entry for it: then it stays, with the user's table types, and the check
+  compares its outputs with :mod:`codesign.softmax_twin` (hls4ml's table computation redone in numpy);
 - a ``QActivation(quantized_bits)`` that follows an ``auto``-precision layer is dropped by hls4ml's
   linear-activation optimizer without its quantizer: its type is copied onto the producer and its
   ``_linear`` layer;
@@ -93,6 +95,7 @@ class HlsProject:
     inputs: tuple[TopPort, ...]
     outputs: tuple[TopPort, ...]
     keras_model: Any = field(default=None, repr=False)
+    final_softmax: dict | None = None  # softmax_twin.SoftmaxConfig.to_dict() when the firmware ends in a softmax
     _graph: Any = field(default=None, repr=False)
     _state: dict = field(default_factory=dict, repr=False)
 
@@ -176,6 +179,7 @@ class HlsProject:
             "notes": list(self.notes),
             "inputs": [_port_dict(p) for p in self.inputs],
             "outputs": [_port_dict(p) for p in self.outputs],
+            "final_softmax": self.final_softmax,
         }
 
     @classmethod
@@ -206,6 +210,7 @@ class HlsProject:
             notes=tuple(d["notes"]),
             inputs=tuple(_port_from(p) for p in d["inputs"]),
             outputs=tuple(_port_from(p) for p in d["outputs"]),
+            final_softmax=d.get("final_softmax"),
         )
 
 
@@ -344,11 +349,20 @@ def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
     return model
 
 
-def prepare_model(model: Any) -> tuple[Any, list[str]]:
-    """Strip pruning wrappers and a final softmax, pre-quantize N-D QDense weights; returns model and notes."""
+def final_softmax_name(model: Any) -> str | None:
+    """Name of a separate softmax layer at the end of a single-output model, or None."""
+    if len(model.outputs) != 1 or not model.layers:
+        return None
+    last = model.layers[-1]
+    return last.name if _is_softmax_layer(last) and _producer(last) is not None else None
+
+
+def prepare_model(model: Any, keep_final_softmax: bool = False) -> tuple[Any, list[str]]:
+    """Strip pruning wrappers and a final softmax (unless kept), pre-quantize N-D QDense weights; returns model and notes."""
     notes: list[str] = []
     model = _strip_pruning(model, notes)
-    model = _strip_final_softmax(model, notes)
+    if not keep_final_softmax:
+        model = _strip_final_softmax(model, notes)
     model = _prequantize_nd_dense(model, notes)
     return model, notes
 
@@ -419,6 +433,11 @@ def build_hls_config(
         if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
             cfg["Model"][k] = v
     layers = cfg["LayerName"]
+    if hls_config is not None:
+        # config_from_keras_model writes ReuseFactor 1 into every layer, which would override the Model's
+        for entry in layers.values():
+            if "ReuseFactor" in entry:
+                entry["ReuseFactor"] = cfg["Model"]["ReuseFactor"]
 
     # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
     input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
@@ -459,14 +478,18 @@ def build_hls_config(
 
     # user's per-type then per-name settings (explicit user choices win; noted since they may cost exactness)
     if hls_config:
+        from codesign.hls4ml_config import layer_type_names
+
         by_type = hls_config.get("LayerType", {}) or {}
-        keras_cls = {lyr.name: _layer_class(lyr) for lyr in model.layers}
+        keras_layers = {lyr.name: lyr for lyr in model.layers}
         for lname, entry in layers.items():
-            base = lname[: -len("_linear")] if lname.endswith("_linear") else lname
-            cls = keras_cls.get(base)
-            if cls and cls in by_type and not lname.endswith("_linear"):
-                _merge_layer(entry, by_type[cls])
-                notes.append(f"LayerType '{cls}' settings from the user's config applied to '{lname}'")
+            lyr = keras_layers.get(lname)
+            if lyr is None:
+                continue
+            for cls in layer_type_names(lyr, _is_softmax_layer(lyr)):
+                if cls in by_type:
+                    _merge_layer(entry, by_type[cls])
+                    notes.append(f"LayerType '{cls}' settings from the user's config applied to '{lname}'")
         for lname, entry in (hls_config.get("LayerName", {}) or {}).items():
             if lname not in layers:
                 raise SpecError(
@@ -606,8 +629,16 @@ def convert(
     tb_outputs: np.ndarray | None = None,
     layer_overrides: dict | None = None,
     hls_config: dict | None = None,
+    keep_final_softmax: bool = False,
 ) -> HlsProject:
-    """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction."""
+    """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction.
+
+    ``keep_final_softmax``: a final softmax layer stays in the firmware (its outputs are then checked with
+    :mod:`codesign.softmax_twin`); if the twin cannot reproduce it, the model is converted again without it.
+    """
+    args = {k: v for k, v in locals().items() if k not in ("model", "keep_final_softmax")}
+    original_model = model
+    softmax_name = final_softmax_name(model) if keep_final_softmax else None
     backend = _pcheck(backend, BACKENDS, "hls backend")
     io_type = _pcheck(io_type, IO_TYPES, "hls io_type")
     strategy = _pcheck(strategy, STRATEGIES, "hls strategy")
@@ -618,7 +649,7 @@ def convert(
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    model, notes = prepare_model(model)
+    model, notes = prepare_model(model, keep_final_softmax=softmax_name is not None)
     if input_precision is None:
         input_precision = DEFAULT_INPUT_PRECISION
         notes.append(
@@ -666,10 +697,32 @@ def convert(
         return g
 
     graph = _convert()
+    if hls_config is not None:
+        _check_reuse_factors(graph)
     # pooling types depend on their input's resolved type: read it from a first pass, then convert again
     if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers) and _fix_pooling(model, cfg, graph, notes):
         graph = _convert()
     graph.write()
+    final_softmax = None
+    if softmax_name is not None:
+        from codesign import softmax_twin
+
+        try:
+            final_softmax = softmax_twin.read_config(output_dir, softmax_name).to_dict()
+        except softmax_twin.UnsupportedSoftmax as exc:
+            stripped = convert(original_model, **args, keep_final_softmax=False)
+            why = (
+                f"final softmax '{softmax_name}' of the user's config NOT kept: codesign cannot build an exact "
+                f"reference for it ({exc}), so the firmware outputs the logits and those are checked bit for bit"
+            )
+            return replace(stripped, notes=(why, *stripped.notes))
+        notes.append(
+            f"final softmax '{softmax_name}' kept in the firmware as the user's config asks "
+            f"({final_softmax['implementation']} implementation, exp table {final_softmax['exp_table_size']} x "
+            f"{final_softmax['exp_table_t']}, inverse table {final_softmax['inv_table_size']} x "
+            f"{final_softmax['inv_table_t']}, output {final_softmax['result_t']}); its outputs are checked against "
+            "hls4ml's table softmax redone in numpy (codesign/softmax_twin.py) on the exact logits"
+        )
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())
     _check_reference_types(inputs, outputs, notes)
@@ -696,11 +749,33 @@ def convert(
         inputs=inputs,
         outputs=outputs,
         keras_model=model,
+        final_softmax=final_softmax,
         _graph=graph,
     )
     (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     _check_tcl(project)
     return project
+
+
+def _check_reuse_factors(graph: Any) -> None:
+    """A user's ReuseFactor that hls4ml would silently replace (it prints a warning and picks the closest) is refused."""
+    for layer in graph.get_layers():
+        try:
+            asked = int(graph.config.get_reuse_factor(layer))
+        except Exception:
+            continue
+        used = layer.get_attr("reuse_factor")
+        if used is None or int(used) == asked:
+            continue
+        n_in, n_out = layer.get_attr("n_in"), layer.get_attr("n_out")
+        valid = ""
+        if n_in and n_out:
+            rfs = graph.config.backend.get_valid_reuse_factors(int(n_in), int(n_out))
+            valid = f"; valid for its {n_in} x {n_out} weights: {', '.join(map(str, rfs))}"
+        raise SpecError(
+            f"HLSConfig: ReuseFactor {asked} is not valid for layer '{layer.name}' (hls4ml would silently use "
+            f"{used}){valid}; set it per layer under LayerName.{layer.name}.ReuseFactor"
+        )
 
 
 def _check_tcl(project: HlsProject) -> None:
@@ -757,11 +832,10 @@ def convert_from_hls4ml_config(
             f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)} "
             f"(accepted: {', '.join(CONFIG_KEYS + tuple(LEGACY_KEYS))})"
         )
-    base = config_path.parent
+    from codesign import hls4ml_config as hc
 
-    def rel(v: Any) -> Path:
-        p = Path(str(v))
-        return p if p.is_absolute() else base / p
+    def rel(v: Any, key: str) -> Path:
+        return hc.resolve_path(v, key, config_path)
 
     hls_cfg = cfg.get("HLSConfig", {}) or {}
     if not isinstance(hls_cfg, dict):
@@ -773,12 +847,23 @@ def convert_from_hls4ml_config(
             f"(accepted: {', '.join(HLS_CONFIG_KEYS)})"
         )
     mcfg = hls_cfg.get("Model", {}) or {}
+    if not isinstance(mcfg, dict):
+        raise SpecError(f"{where}: HLSConfig.Model must be a mapping (keys: {', '.join(MODEL_KEYS)})")
     bad = [k for k in mcfg if k not in MODEL_KEYS]
     if bad:
         raise SpecError(
             f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig.Model "
             f"(accepted: {', '.join(MODEL_KEYS)})"
         )
+    reuse = hc.positive_int(mcfg.get("ReuseFactor", 1), f"{where}: HLSConfig.Model.ReuseFactor")
+    if "Precision" in mcfg:
+        hc.check_layer_entry({"Precision": mcfg["Precision"]}, f"{where}: HLSConfig.Model", False, notes)
+    try:
+        clock_ns = float(cfg.get("ClockPeriod", 5.0))
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}: ClockPeriod must be a number of ns, got {cfg.get('ClockPeriod')!r}") from None
+    if not 0.1 <= clock_ns <= 1000:
+        raise SpecError(f"{where}: ClockPeriod {clock_ns:g} ns is outside 0.1..1000 ns")
     if part is None:
         if "Part" not in cfg:
             raise SpecError(f"{where}: no 'Part' (e.g. xcvu9p-flga2104-2L-e); hls4ml would write part None")
@@ -788,16 +873,17 @@ def convert_from_hls4ml_config(
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
-        model = modelio.load_model(rel(cfg["KerasModel"]))
+        model = modelio.load_model(rel(cfg["KerasModel"], "KerasModel"))
     elif "KerasJson" in cfg:
-        model = modelio.load_model(
-            json_path=rel(cfg["KerasJson"]), weights_path=rel(cfg["KerasH5"]) if "KerasH5" in cfg else None
-        )
+        weights = rel(cfg["KerasH5"], "KerasH5") if "KerasH5" in cfg else None
+        model = modelio.load_model(json_path=rel(cfg["KerasJson"], "KerasJson"), weights_path=weights)
     elif "KerasH5" in cfg:
-        model = modelio.load_model(rel(cfg["KerasH5"]))
+        model = modelio.load_model(rel(cfg["KerasH5"], "KerasH5"))
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
 
+    softmax_name = final_softmax_name(model)
+    hls_cfg = _checked_layer_settings(hls_cfg, model, softmax_name, where, notes)
     input_precision = None
     # the user's default precision is the input grid unless the input layer says otherwise
     if "Precision" in mcfg:
@@ -810,38 +896,95 @@ def convert_from_hls4ml_config(
                 "quantized layers keep the types of their QKeras quantizers (granularity 'name')"
             )
     for lname, entry in (hls_cfg.get("LayerName", {}) or {}).items():
-        try:
-            lyr = model.get_layer(lname)
-        except ValueError:
-            continue
-        if _layer_class(lyr) == "InputLayer":
+        if lname in _input_layer_names(model):
             pr = (entry or {}).get("Precision")
             if pr is not None:
                 input_precision = FixedPrecision.parse(pr.get("result") if isinstance(pr, dict) else pr)
-    out_dir = output_dir_override or rel(cfg.get("OutputDir", "my-hls-test"))
+    # hls4ml writes OutputDir relative to the working directory
+    out_dir = output_dir_override or Path(str(cfg.get("OutputDir", "my-hls-test")))
     tb = {}
     for key, arg in (("InputData", "tb_inputs"), ("OutputPredictions", "tb_outputs")):
         if key in cfg:
-            tb[arg] = _read_tb_data(rel(cfg[key]), where, key)
+            tb[arg] = _read_tb_data(rel(cfg[key], key), where, key)
             notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
+    keep_softmax = softmax_name is not None and softmax_name in (hls_cfg.get("LayerName") or {})
     project = convert(
         model,
         backend=cfg.get("Backend", "Vivado"),
         io_type=cfg.get("IOType", "io_parallel"),
         strategy=mcfg.get("Strategy", "Latency"),
-        reuse_factor=int(mcfg.get("ReuseFactor", 1)),
-        clock_ns=float(cfg.get("ClockPeriod", 5.0)),
+        reuse_factor=reuse,
+        clock_ns=clock_ns,
         part=part,
         input_precision=input_precision,
         output_dir=Path(out_dir),
         project_name=str(cfg.get("ProjectName", "myproject")),
         clock_uncertainty=cfg.get("ClockUncertainty"),
         hls_config=hls_cfg,
+        keep_final_softmax=keep_softmax,
         **tb,
     )
+    sm = project.final_softmax
+    asked = ((hls_cfg.get("LayerName") or {}).get(sm["layer"]) or {}) if sm else {}
+    want = next((v for k, v in asked.items() if hc.snake(k) == "table_size"), None)
+    if sm and want is not None and (sm["exp_table_size"], sm["inv_table_size"]) != (int(want), int(want)):
+        notes.append(
+            f"softmax '{sm['layer']}': table_size {want} asked, hls4ml emitted exp table {sm['exp_table_size']} and "
+            f"inverse table {sm['inv_table_size']} entries (it caps a table at 2**bits of its address type)"
+        )
     project = replace(project, notes=tuple(notes) + project.notes)
     (project.path / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     return project
+
+
+def _input_layer_names(model: Any) -> set[str]:
+    names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
+    for t in model.inputs:
+        node = getattr(t, "node", None)
+        if node is not None and getattr(node, "layer", None) is not None:
+            names.add(node.layer.name)
+    return names
+
+
+def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None, where: str, notes: list[str]) -> dict:
+    """HLSConfig with every LayerName/LayerType entry validated: unknown layers, types or keys are refused."""
+    from codesign import hls4ml_config as hc
+
+    out = dict(hls_cfg)
+    names = {lyr.name: lyr for lyr in model.layers} | {n: None for n in _input_layer_names(model)}
+    by_name = hls_cfg.get("LayerName") or {}
+    if not isinstance(by_name, dict):
+        raise SpecError(f"{where}: HLSConfig.LayerName must be a mapping of layer names")
+    checked = {}
+    for lname, entry in by_name.items():
+        if lname not in names and not (str(lname).endswith("_linear") and str(lname)[:-7] in names):
+            raise SpecError(
+                f"{where}: HLSConfig.LayerName '{lname}' is not a layer of the model (layers: {', '.join(sorted(names))})"
+            )
+        lyr = names.get(lname)
+        checked[lname] = hc.check_layer_entry(
+            entry, f"{where}: HLSConfig.LayerName.{lname}", lyr is not None and _is_softmax_layer(lyr), notes
+        )
+    if by_name:
+        out["LayerName"] = checked
+    by_type = hls_cfg.get("LayerType") or {}
+    if not isinstance(by_type, dict):
+        raise SpecError(f"{where}: HLSConfig.LayerType must be a mapping of layer classes")
+    known: dict[str, bool] = {}
+    for lyr in model.layers:
+        for t in hc.layer_type_names(lyr, _is_softmax_layer(lyr)):
+            known[t] = known.get(t, False) or _is_softmax_layer(lyr)
+    checked = {}
+    for tname, entry in by_type.items():
+        if tname not in known:
+            raise SpecError(
+                f"{where}: HLSConfig.LayerType '{tname}' matches no layer of the model "
+                f"(layer types here: {', '.join(sorted(known))})"
+            )
+        checked[tname] = hc.check_layer_entry(entry, f"{where}: HLSConfig.LayerType.{tname}", known[tname], notes)
+    if by_type:
+        out["LayerType"] = checked
+    return out
 
 
 def _read_tb_data(path: Path, where: str, key: str) -> np.ndarray:

@@ -1,0 +1,122 @@
+"""A user's plain hls4ml YAML config, checked before conversion: every setting is applied or refused.
+
+hls4ml itself drops what it does not know (a misspelled layer name, a LayerType no layer has, an unknown
+key): codesign refuses those with a message naming the key and what is accepted. Paths resolve as
+hls4ml resolves them (the working directory), then against the config's folder, naming both when neither
+holds the file. This module checks; :func:`codesign.hls.convert_from_hls4ml_config` converts.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+
+# per-layer keys hls4ml 1.3 reads (compared in snake_case, as hls4ml converts them), and where they apply
+LAYER_KEYS = (
+    "precision", "reuse_factor", "strategy", "trace", "table_size", "table_t", "conv_implementation",
+    "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation",
+)  # fmt: skip
+SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation")
+PRECISION_KEYS = (
+    "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
+    "depthwise", "pointwise",
+)  # fmt: skip
+LAYER_STRATEGIES = ("Latency", "Resource")
+SOFTMAX_IMPLEMENTATIONS = ("stable", "latency", "argmax", "legacy")
+
+
+def snake(key: str) -> str:
+    """hls4ml's convert_to_snake_case: ``ReuseFactor`` -> ``reuse_factor``, ``exp_table_t`` unchanged."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", str(key)).lower().replace("__", "_")
+
+
+def resolve_path(value: Any, key: str, config_path: Path) -> Path:
+    """A model/data path of the config: absolute, or relative to the working directory (as hls4ml) then the config's folder."""
+    p = Path(str(value))
+    tried = [p] if p.is_absolute() else [Path.cwd() / p, Path(config_path).parent / p]
+    for t in dict.fromkeys(x.resolve() for x in tried):
+        if t.exists():
+            return t
+    raise SpecError(
+        f"{config_path}: {key} '{value}' not found (tried {' and '.join(str(t) for t in dict.fromkeys(tried))}; "
+        "relative paths are read from the working directory, as hls4ml does, then from the config's folder)"
+    )
+
+
+def _check_precision(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k not in PRECISION_KEYS:
+                raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
+            _check_precision(v, f"{where}.Precision.{k}")
+        return
+    if str(value).strip().lower() == "auto":
+        return
+    try:
+        FixedPrecision.parse(str(value))
+    except SpecError as exc:
+        raise SpecError(f"{where}: bad precision '{value}': {exc}") from None
+
+
+def positive_int(value: Any, where: str) -> int:
+    """An integer >= 1 (ReuseFactor), or a SpecError naming ``where``."""
+    try:
+        n = int(value)
+        if n != float(value) or n < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}: must be an integer >= 1, got {value!r}") from None
+    return n
+
+
+def check_layer_entry(entry: Any, where: str, is_softmax: bool, notes: list[str]) -> dict:
+    """Validate one LayerName/LayerType entry; returns it with a softmax's legacy ``Strategy: Stable`` read as its implementation."""
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict):
+        raise SpecError(f"{where}: must be a mapping of settings (accepted: {', '.join(LAYER_KEYS)})")
+    out = dict(entry)
+    for key, value in entry.items():
+        k = snake(key)
+        if k not in LAYER_KEYS:
+            raise SpecError(f"{where}: unknown key '{key}' (accepted: {', '.join(LAYER_KEYS)}, or CamelCase forms)")
+        if k in SOFTMAX_ONLY_KEYS and not is_softmax:
+            raise SpecError(f"{where}: '{key}' applies to a Softmax layer only")
+        if k == "precision":
+            _check_precision(value, where)
+        elif k in ("exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "table_t"):
+            _check_precision(value, f"{where}.{key}")
+        elif k in ("reuse_factor", "table_size", "parallelization_factor"):
+            positive_int(value, f"{where}.{key}")
+        elif k == "implementation" and str(value).lower() not in SOFTMAX_IMPLEMENTATIONS:
+            raise SpecError(f"{where}.{key}: '{value}' (accepted: {', '.join(SOFTMAX_IMPLEMENTATIONS)})")
+        elif k == "strategy":
+            v = str(value)
+            if is_softmax and v.lower() in SOFTMAX_IMPLEMENTATIONS and v.lower() != "latency":
+                # older hls4ml selected the softmax implementation with Strategy; 1.3 reads 'implementation'
+                out.pop(key)
+                out["implementation"] = v.lower()
+                notes.append(f"{where}: Strategy '{v}' read as the softmax implementation '{v.lower()}'")
+            elif v.lower() not in [s.lower() for s in LAYER_STRATEGIES]:
+                accepted = LAYER_STRATEGIES + (SOFTMAX_IMPLEMENTATIONS[1:] if is_softmax else ())
+                raise SpecError(f"{where}.{key}: '{value}' (accepted: {', '.join(accepted)})")
+        elif k == "trace" and not isinstance(value, bool):
+            raise SpecError(f"{where}.{key}: must be true or false, got {value!r}")
+    return out
+
+
+def layer_type_names(layer: Any, is_softmax: bool) -> tuple[str, ...]:
+    """The LayerType keys that select ``layer``: its Keras class and hls4ml's name for it (QDense -> Dense)."""
+    cls = type(layer).__name__
+    names = [cls]
+    if len(cls) > 1 and cls[0] == "Q" and cls[1].isupper():
+        names.append(cls[1:])
+    if is_softmax:
+        names.append("Softmax")
+    if cls == "ReLU":
+        names.append("Activation")
+    return tuple(dict.fromkeys(names))

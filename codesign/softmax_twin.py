@@ -1,0 +1,194 @@
+"""A numpy twin of hls4ml's table softmax (``nnet_activation.h``: ``softmax_stable`` / ``softmax_latency``).
+
+When a user's hls4ml config keeps the final softmax in the firmware, its outputs are a table computation,
+not ``exp(x)/sum(exp(x))``. This module redoes that computation from the emitted project's own types and
+table sizes (read from ``firmware/parameters.h`` and ``defines.h``, so it checks what was built), so the
+bit-accuracy check can compare the softmax outputs exactly:
+
+- the tables are filled as the C++ does at start-up: the address is the top ``N = ceil(log2(size))`` bits
+  of the table's address type, the float32 value of that address (times ``exp_scale``, negated for the
+  stable form) goes through ``exp`` (float32, correctly rounded here) or ``1/x``, and is cast to the table
+  type with its rounding and overflow modes;
+- inputs are looked up by their top ``N`` bits (stable: of ``inp_norm_t(x_max - x)``), summed in
+  ``accum_t`` with the same balanced adder tree (``reduce`` in nnet_common.h), cast to ``inv_inp_t``,
+  the inverse is looked up, and each ``exp * inv`` is cast to the result type.
+
+Only the ``stable`` and ``latency`` implementations over the last axis are covered; :func:`read_config`
+refuses the others, and the conversion then leaves the softmax out and says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from codesign.precision import FixedPrecision, Overflow
+
+IMPLEMENTATIONS = ("stable", "latency")
+
+
+@dataclass(frozen=True)
+class SoftmaxConfig:
+    """The emitted softmax's parameters and types (C++ type strings)."""
+
+    layer: str
+    implementation: str
+    n_slice: int
+    exp_table_size: int
+    inv_table_size: int
+    exp_scale: float
+    input_t: str
+    result_t: str
+    exp_table_t: str
+    inv_table_t: str
+    accum_t: str
+    inv_inp_t: str
+    inp_norm_t: str | None
+
+    def to_dict(self) -> dict:
+        """JSON-able form (for the project sidecar and report.json)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SoftmaxConfig:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**d)
+
+
+class UnsupportedSoftmax(Exception):
+    """The emitted softmax is not one this twin reproduces (the message says why)."""
+
+
+def _typedefs(text: str) -> dict[str, str]:
+    return {m.group(2): m.group(1).strip() for m in re.finditer(r"typedef\s+(.+?)\s+(\w+)\s*;", text)}
+
+
+def _resolve(name: str, defs: dict[str, str]) -> str:
+    seen = 0
+    while name in defs and seen < 20:
+        name, seen = defs[name], seen + 1
+    return name
+
+
+def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
+    """Parse the softmax of ``layer`` from the emitted firmware (parameters.h, defines.h, the top function)."""
+    fw = Path(project_path) / "firmware"
+    params = (fw / "parameters.h").read_text()
+    defines = _typedefs((fw / "defines.h").read_text())
+    m = re.search(rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S)
+    if m is None:
+        raise UnsupportedSoftmax(f"no softmax config for layer '{layer}' in {fw / 'parameters.h'}")
+    struct, body = m.group(1), m.group(2)
+
+    def const(key: str) -> str:
+        k = re.search(rf"\b{key}\s*=\s*([^;]+);", body)
+        if k is None:
+            raise UnsupportedSoftmax(f"'{key}' missing from {struct} in parameters.h")
+        return k.group(1).strip()
+
+    local = _typedefs(body)
+    impl = const("implementation").rsplit("::", 1)[-1]
+    n_in, n_slice = int(const("n_in")), int(const("n_slice"))
+    if impl not in IMPLEMENTATIONS:
+        raise UnsupportedSoftmax(f"softmax implementation '{impl}' (the exact twin covers: {', '.join(IMPLEMENTATIONS)})")
+    if n_in != n_slice:
+        raise UnsupportedSoftmax(f"softmax over {n_in} values in slices of {n_slice} (the twin covers one slice)")
+    top = "\n".join(p.read_text() for p in sorted(fw.glob("*.cpp")))
+    call = re.search(rf"nnet::softmax\w*<\s*(\w+)\s*,\s*(\w+)\s*,\s*{re.escape(struct)}\s*>", top)
+    if call is None:
+        raise UnsupportedSoftmax(f"no call of nnet::softmax with {struct} in the top function")
+    inp_norm = local.get("inp_norm_t")
+    return SoftmaxConfig(
+        layer=layer,
+        implementation=impl,
+        n_slice=n_slice,
+        exp_table_size=int(const("exp_table_size")),
+        inv_table_size=int(const("inv_table_size")),
+        exp_scale=float(const("exp_scale").rstrip("f")),
+        input_t=_resolve(call.group(1), defines),
+        result_t=_resolve(call.group(2), defines),
+        exp_table_t=_resolve(local["exp_table_t"], defines),
+        inv_table_t=_resolve(local["inv_table_t"], defines),
+        accum_t=_resolve(local["accum_t"], defines),
+        inv_inp_t=_resolve(local["inv_inp_t"], defines),
+        inp_norm_t=_resolve(inp_norm, defines) if inp_norm else None,
+    )
+
+
+def _cast(p: FixedPrecision, x: np.ndarray) -> np.ndarray:
+    """``ap_fixed`` cast of float64 values, infinities included (the C++ reads inf as 2**1024)."""
+    x = np.asarray(x, dtype=np.float64)
+    inf = ~np.isfinite(x)
+    out = p.quantize(np.where(inf, 0.0, x))
+    if inf.any():
+        sat = p.overflow != Overflow.WRAP
+        big = np.where(x > 0, p.max_value if sat else 0.0, p.min_value if sat else 0.0)
+        out = np.where(inf, big, out)
+    return out
+
+
+def _top_bits(p: FixedPrecision, x: np.ndarray, n: int) -> np.ndarray:
+    """``x(W-1, W-N)``: the top ``n`` bits of the two's-complement representation, as table indices."""
+    raw = np.round(np.asarray(x, dtype=np.float64) * 2.0**p.fractional).astype(np.int64)
+    bits = np.mod(raw, 1 << p.width)
+    return (bits >> (p.width - n)).astype(np.int64)
+
+
+def _index_value(p: FixedPrecision, n: int, size: int) -> np.ndarray:
+    """``softmax_real_val_from_idx``: the float32 value of the type with its top ``n`` bits set to i."""
+    raw = np.arange(size, dtype=np.int64) << (p.width - n)
+    if p.signed:
+        raw = np.where(raw >= 1 << (p.width - 1), raw - (1 << p.width), raw)
+    return (raw.astype(np.float64) * 2.0 ** (-p.fractional)).astype(np.float32)
+
+
+def _address_bits(p: FixedPrecision, size: int, what: str) -> int:
+    n = max(1, math.ceil(math.log2(size))) if size > 1 else 0
+    if n > p.width:
+        raise UnsupportedSoftmax(f"{what} table of {size} entries addressed by {p.to_hls()} ({p.width} bits)")
+    return n
+
+
+def _reduce_add(values: list[np.ndarray], acc: FixedPrecision) -> np.ndarray:
+    """nnet::reduce with Op_add<accum_t>: a balanced tree, each sum cast to accum_t."""
+    n = len(values)
+    if n == 1:
+        return values[0]
+    if n == 2:
+        return _cast(acc, values[0] + values[1])
+    left = 1 << int(math.floor(math.log2(n - 1)))
+    return _cast(acc, _reduce_add(values[:left], acc) + _reduce_add(values[left:], acc))
+
+
+def apply(cfg: SoftmaxConfig, logits: np.ndarray) -> np.ndarray:
+    """The firmware's softmax outputs for ``logits`` (values of the softmax's input type), float64."""
+    t = {k: FixedPrecision.parse(v) for k, v in asdict(cfg).items() if k.endswith("_t") and v}
+    x = np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
+    if x.shape[1] != cfg.n_slice:
+        raise UnsupportedSoftmax(f"softmax of {cfg.n_slice} values applied to {x.shape[1]}")
+    stable = cfg.implementation == "stable"
+    addr_t = t["inp_norm_t"] if stable else t["input_t"]
+    n_exp = _address_bits(addr_t, cfg.exp_table_size, "exp")
+    arg = _index_value(addr_t, n_exp, cfg.exp_table_size) * np.float32(cfg.exp_scale)
+    if stable:
+        arg = -arg
+    exp_table = _cast(t["exp_table_t"], np.exp(arg.astype(np.float64)).astype(np.float32).astype(np.float64))
+    n_inv = _address_bits(t["inv_inp_t"], cfg.inv_table_size, "inverse")
+    with np.errstate(divide="ignore"):
+        inv = (np.float32(1.0) / _index_value(t["inv_inp_t"], n_inv, cfg.inv_table_size)).astype(np.float64)
+    inv_table = _cast(t["inv_table_t"], inv)
+
+    if stable:
+        x_max = x.max(axis=1, keepdims=True)
+        idx = _top_bits(addr_t, _cast(addr_t, x_max - x), n_exp)
+    else:
+        idx = _top_bits(addr_t, x, n_exp)
+    exp_res = _cast(t["accum_t"], exp_table[idx])
+    total = _reduce_add([exp_res[:, i] for i in range(cfg.n_slice)], t["accum_t"])
+    exp_sum = _cast(t["inv_inp_t"], total)
+    inv_sum = inv_table[_top_bits(t["inv_inp_t"], exp_sum, n_inv)]
+    return _cast(t["result_t"], exp_res * inv_sum[:, None])

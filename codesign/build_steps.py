@@ -412,6 +412,7 @@ class Compare(Step):
         verification = compare.judge(
             model, x, fw=state.csim["testbench"], ct=state.csim["library"],
             softmax=getattr(state.project, "final_softmax", None),
+            logits=bool(getattr(state.project, "softmax_removed", False)),
         )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
@@ -422,10 +423,26 @@ class Compare(Step):
             acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
             acc["on_data"]["n_samples"] = n_data
         state = replace(state, bit_accuracy=acc)
+        if ctx.hls4ml_config is None or "InputData" not in ctx.hls4ml_config.config:  # the user's own tb data stays
+            state = _write_tb_data(state, x, verification)
         if state.data is None:
             return state
         scores = stage_scores(ctx, state)
         return replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+
+
+def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState:
+    """The check's inputs and expected outputs into the project's tb_data/ for Vivado/Vitis csim and cosim."""
+    from codesign import tb_data
+
+    exact_ref = verification.bit_accuracy is not None
+    expected = verification.reference_out if exact_ref else verification.csim_out
+    n = tb_data.write_tb_data(state.project.path, x, expected)
+    what = "the bit-exact reference's outputs" if exact_ref else "the C-simulated firmware's outputs (no exact reference)"
+    return state.note(
+        f"hls/tb_data/: the first {n} of the {len(x)} check inputs and, as expected outputs, {what}; the project's "
+        "testbench reads them in csim/cosim"
+    )
 
 
 def stage_scores(ctx: BuildContext, state: BuildState) -> dict:

@@ -157,7 +157,10 @@ class Verification:
         return out
 
 
-REFERENCE_NAME = "QKeras model (pre-softmax outputs, evaluated exactly in float64)"
+REFERENCE_NAME = "QKeras model (its outputs as converted, evaluated exactly in float64)"
+LOGITS_REFERENCE_NAME = (
+    "QKeras model (pre-softmax logits: the final softmax is left out of the firmware; evaluated exactly in float64)"
+)
 
 
 SOFTMAX_REFERENCE_NAME = (
@@ -166,11 +169,14 @@ SOFTMAX_REFERENCE_NAME = (
 )
 
 
-def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, softmax: dict | None = None) -> Verification:
+def judge(
+    model: Any, x: np.ndarray, fw: Any, ct: Any = None, softmax: dict | None = None, logits: bool = False
+) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
     on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
     ``softmax`` (``HlsProject.final_softmax``): the firmware ends in that table softmax; the reference's
-    logits go through :func:`codesign.softmax_twin.apply` before the comparison.
+    logits go through :func:`codesign.softmax_twin.apply` before the comparison. ``logits``: a final softmax
+    was left out (``HlsProject.softmax_removed``), which the reference's name says.
 
     Models without an exact reference (float weights somewhere, or a layer the exact evaluator does not
     know) get the agreement with their float outputs and the reason instead.
@@ -195,7 +201,7 @@ def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, softmax: dict | No
             ctypes_out=ct,
             reference_out=float_out,
         )
-    name = REFERENCE_NAME
+    name = LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME
     if softmax is not None:
         from codesign import softmax_twin
 
@@ -229,4 +235,7 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
         )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
-    return judge(project.keras_model, x, fw, ct, softmax=getattr(project, "final_softmax", None))
+    return judge(
+        project.keras_model, x, fw, ct, softmax=getattr(project, "final_softmax", None),
+        logits=bool(getattr(project, "softmax_removed", False)),
+    )

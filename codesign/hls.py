@@ -100,6 +100,11 @@ class HlsProject:
     _state: dict = field(default_factory=dict, repr=False)
 
     @property
+    def softmax_removed(self) -> bool:
+        """True when codesign left a final softmax out of the firmware (its outputs are then logits)."""
+        return any(n.startswith(("final softmax layer '", "softmax activation of final layer '")) for n in self.notes)
+
+    @property
     def n_inputs(self) -> int:
         """Number of input values per sample (all inputs flattened)."""
         return sum(p.size for p in self.inputs)
@@ -798,7 +803,8 @@ def _check_tcl(project: HlsProject) -> None:
         header = (
             f"# codesign: part {project.part}, clock {project.clock_ns:g} ns ({project.backend} backend), "
             "set in project.tcl which this script sources.\n"
-            f"# Run: {'vitis_hls' if project.backend == 'Vitis' else 'vivado_hls'} -f build_prj.tcl\n"
+            f"# Run: {'vitis_hls' if project.backend == 'Vitis' else 'vivado_hls'} -f build_prj.tcl "
+            '"csim=1 synth=1 cosim=0 export=0"\n'
         )
         if not body.startswith("# codesign:"):
             build.write_text(header + body)

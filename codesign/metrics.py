@@ -222,6 +222,14 @@ def trigger_rate_khz(
     return float(bunch_crossing_mhz * 1e3 * np.mean(s > threshold))
 
 
+def rate_at_fpr_khz(fpr: float, bunch_crossing_mhz: float = BUNCH_CROSSING_RATE_MHZ) -> float:
+    """The L1 rate in kHz that a background false-positive rate ``fpr`` stands for: f_BX x FPR (1e-5 -> 0.4 kHz).
+
+    The one place this figure is computed: report.md's operating-point labels and the ROC plot's legend use it.
+    """
+    return float(bunch_crossing_mhz * 1e3 * fpr)
+
+
 def fpr_for_rate(rate_khz: float, bunch_crossing_mhz: float = BUNCH_CROSSING_RATE_MHZ) -> float:
     """Background fraction that a trigger rate in kHz allows: rate / f_BX."""
     return float(rate_khz / (bunch_crossing_mhz * 1e3))

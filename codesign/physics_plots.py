@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, auc, roc_curve
+from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, auc, rate_at_fpr_khz, roc_curve
 
 LINESTYLES = ("-", "--", ":", "-.")
 
@@ -102,7 +102,7 @@ def plot_anomaly_roc(
                 fpr[keep], tpr[keep], color=colors[c % len(colors)], linestyle=LINESTYLES[s_i % len(LINESTYLES)],
                 label=f"{signal} {set_name} (AUC {auc(fpr, tpr):.3f})",
             )
-    ax.axvline(1e-5, color="grey", linestyle=":", label=f"FPR 1e-5 = {bunch_crossing_mhz * 1e3 * 1e-5:.2f} kHz")
+    ax.axvline(1e-5, color="grey", linestyle=":", label=f"FPR 1e-5 = {rate_at_fpr_khz(1e-5, bunch_crossing_mhz):.3g} kHz")
     ax.set_xscale("log")
     ax.set_xlabel("background efficiency (FPR)")
     ax.set_ylabel("signal efficiency (TPR)")

@@ -20,12 +20,19 @@ REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file atomically."""
+    """Write a text file atomically, readable as any new file (0666 less the umask; mkstemp alone gives 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
@@ -42,14 +49,19 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
+        return _jsonable(obj.item())
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return _jsonable(obj.tolist())
     if isinstance(obj, Path):
         return str(obj)
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy values as Python ones, paths as strings and NaN/Inf as None (strict JSON)."""
+    return _jsonable(obj)
 
 
 def load_report(out_dir: Path) -> dict:
@@ -76,6 +88,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
 
     project = state.project
     spec = ctx.spec.resolved() if ctx.spec is not None else {"hls4ml_config": str(ctx.hls4ml_config.path)}
+    base = Path(ctx.out_dir)
     return _jsonable(
         {
             "name": ctx.name,
@@ -91,20 +104,48 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "budget": state.budget,
             # every step before this report; the report step's own time is in .codesign/steps.json
             "steps": [r.to_dict() for r in state.records],
-            "project": {
-                "path": str(project.path) if project is not None else None,
-                "backend": getattr(project, "backend", None),
-                "io_type": getattr(project, "io_type", None),
-                "input_precision": str(getattr(project, "input_precision", None)),
-                "output_precision": str(getattr(project, "output_precision", None)),
-                "layer_precisions": {k: str(v) for k, v in (getattr(project, "layer_precisions", None) or {}).items()},
-                "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
-            },
+            "project": project_summary(project, base),
             "synthesis": state.synthesis,
             "notes": list(state.notes),
             "plots": plots,
         }
     )
+
+
+def relative_to(path: Any, base: Path) -> str | None:
+    """``path`` relative to the build folder when it lies inside it (reports stay valid when the folder moves)."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _type(p: Any) -> str | None:
+    return p.to_hls() if hasattr(p, "to_hls") else (None if p is None else str(p))
+
+
+def project_summary(project: Any, base: Path) -> dict:
+    """report.json's ``project``: paths relative to the build folder, every type as an ``ap_fixed<W,I>`` string."""
+    if project is None:
+        return {"path": None}
+    return {
+        "path": relative_to(project.path, base),
+        "backend": getattr(project, "backend", None),
+        "io_type": getattr(project, "io_type", None),
+        "input_precision": _type(getattr(project, "input_precision", None)),
+        "output_precision": _type(getattr(project, "output_precision", None)),
+        "inputs": [{"name": p.name, "size": p.size, "type": _type(p.precision)} for p in getattr(project, "inputs", ())],
+        "outputs": [{"name": p.name, "size": p.size, "type": _type(p.precision)} for p in getattr(project, "outputs", ())],
+        "layer_precisions": {
+            layer: {k: _type(v) for k, v in types.items()}
+            for layer, types in (getattr(project, "layer_precisions", None) or {}).items()
+        },
+        "final_softmax": getattr(project, "final_softmax", None),
+        "tcl": relative_to(Path(project.path) / "build_prj.tcl", base),
+        "tb_data": relative_to(Path(project.path) / "tb_data", base),
+    }
 
 
 def _verdict(state) -> dict:
@@ -221,6 +262,48 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return out
 
 
+def _bit_verdict(exact: bool | None, acc: dict | None) -> str:
+    """The bit-accuracy half of the verdict line, worded for what was (or was not) checked."""
+    if exact is True:
+        return "BIT-EXACT"
+    if exact is False:
+        return "NOT BIT-EXACT"
+    if not acc:
+        return "bit accuracy NOT CHECKED (no codesign build result in this folder; run `codesign build`)"
+    note = str(acc.get("note") or "")
+    if "float weights" in note:
+        return "no bit-exact reference (float model: its agreement with the firmware is below)"
+    return f"no bit-exact reference ({note.removeprefix('no bit-exact reference: ') or 'reason not recorded'})"
+
+
+def _latency_remainder(est: dict, io_type: str | None) -> str | None:
+    """Why the per-layer latencies do not add up to the total, when they do not."""
+    per_layer = est.get("per_layer") or []
+    lat = [layer.get("latency_cycles") for layer in per_layer]
+    total = est.get("latency_cycles")
+    if total is None or any(v is None for v in lat):
+        return None
+    summed = int(sum(lat))
+    if summed == int(total):
+        return None
+    if io_type == "io_stream":
+        return (
+            f"The layers' latencies add to {summed} cycles; the total {int(total)} is not their sum: with io_stream "
+            "the layers run as a dataflow pipeline, so the total is the slowest layer's interval plus each other "
+            "layer's fill depth plus one cycle per FIFO hand-off."
+        )
+    return (
+        f"The layers' latencies add to {summed} cycles; the other {int(total) - summed} of the total {int(total)} "
+        "are the top function's own cycles: the registers between layers and at the top function's inputs and "
+        "outputs (codesign/estimate/constants.py, TOP_CYCLES_*)."
+    )
+
+
+def _synth_command(backend: str | None) -> str:
+    tool = "vivado_hls" if backend == "Vivado" else "vitis_hls"
+    return f'{tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0"'
+
+
 def render_markdown(r: dict) -> str:
     """The human report, verdict first."""
     lines: list[str] = []
@@ -231,7 +314,7 @@ def render_markdown(r: dict) -> str:
     verdict = r.get("verdict") or {}
     exact = verdict.get("bit_exact")
     budget_pass = verdict.get("budget_pass")
-    bit = {True: "BIT-EXACT", False: "NOT BIT-EXACT", None: "no bit-exact reference (float model)"}[exact]
+    bit = _bit_verdict(exact, r.get("bit_accuracy"))
     fit = {True: "FITS the 40 MHz L1 budget", False: "DOES NOT FIT the 40 MHz L1 budget", None: "budget not judged"}[
         budget_pass
     ]
@@ -306,6 +389,9 @@ def render_markdown(r: dict) -> str:
             lines.append("")
             cols = ["name", "kind", "latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k"]
             lines += _table(cols, [[layer.get(c) for c in cols] for layer in per_layer])
+            remainder = _latency_remainder(est, (r.get("project") or {}).get("io_type"))
+            if remainder:
+                lines += ["", remainder]
             declined = [layer for layer in per_layer if layer.get("declined")]
             for layer in declined:
                 lines.append(f"- {layer.get('name')}: not estimated ({layer.get('declined')})")
@@ -360,9 +446,18 @@ def render_markdown(r: dict) -> str:
         lines.append("## Firmware project")
         lines.append("")
         lines.append(f"- HLS project: `{proj['path']}` ({proj.get('backend')}, {proj.get('io_type')})")
-        lines.append(f"- input type `{proj.get('input_precision')}`, output type `{proj.get('output_precision')}`")
-        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && vitis_hls -f build_prj.tcl` "
-                     "(Vitis) or `vivado_hls -f build_prj.tcl` (Vivado)")  # fmt: skip
+        lines.append("- " + _port_types(proj))
+        sm = proj.get("final_softmax")
+        if sm:
+            lines.append(
+                f"- the firmware ends in the softmax `{sm['layer']}` ({sm['implementation']}, exp table "
+                f"{sm['exp_table_size']} x `{sm['exp_table_t']}`, inverse table {sm['inv_table_size']} x "
+                f"`{sm['inv_table_t']}`): its outputs are probabilities, checked against codesign's twin of the table"
+            )
+        if proj.get("tb_data"):
+            lines.append(f"- `{proj['tb_data']}/`: the check's inputs and expected outputs, read by the project's "
+                         "own testbench in csim/cosim")  # fmt: skip
+        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && {_synth_command(proj.get('backend'))}`")
         lines.append("")
 
     steps = r.get("steps") or []
@@ -386,13 +481,38 @@ def render_markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _port_types(proj: dict) -> str:
+    """The input and output types, one per port (a VAE encoder has two outputs)."""
+
+    def ports(key: str, single: str) -> str:
+        items = proj.get(key) or []
+        if len(items) > 1:
+            return ", ".join(f"`{p.get('name')}` `{p.get('type')}` ({p.get('size')} values)" for p in items)
+        if items:
+            return f"`{items[0].get('type')}`"
+        return f"`{proj.get(single)}`"
+
+    outs = proj.get("outputs") or []
+    return (
+        f"input type{'s' if len(proj.get('inputs') or []) > 1 else ''} {ports('inputs', 'input_precision')}, "
+        f"output type{'s' if len(outs) > 1 else ''} {ports('outputs', 'output_precision')}"
+    )
+
+
 def _flat_anomaly(m: dict) -> dict:
-    """Per signal: AUC and the TPR at each FPR; a TPR the background sample is too small to resolve is n/r."""
+    """Per signal: AUC and the TPR at each FPR; a TPR the background sample is too small to resolve is n/r.
+
+    The rate beside each FPR is the L1 rate that FPR stands for (metrics.rate_at_fpr_khz, as in the ROC plot's
+    legend), not the rate measured at the threshold, which is 0 when the background sample cannot resolve it.
+    """
+    from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, rate_at_fpr_khz
+
+    f_bx = m.get("bunch_crossing_mhz") or BUNCH_CROSSING_RATE_MHZ
     out: dict = {}
     for name, sig in (m.get("signals") or {}).items():
         out[f"{name} AUC"] = sig.get("auc")
         for point in (sig.get("points") or {}).values():
-            key = f"{name} TPR at FPR {point.get('fpr'):g} (L1 rate {point.get('rate_khz', 0):.3g} kHz)"
+            key = f"{name} TPR at FPR {point.get('fpr'):g} (L1 rate {rate_at_fpr_khz(point.get('fpr'), f_bx):.3g} kHz)"
             out[key] = point.get("tpr") if point.get("resolved", True) else "n/r"
     return out
 

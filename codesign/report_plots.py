@@ -46,17 +46,30 @@ def training_curves(histories: dict[str, dict[str, list[float]]], path: Path) ->
     return True
 
 
+def unique_labels(names: list) -> list[str]:
+    """Bar labels, one per layer: repeated names get their occurrence number (``transpose (2)``)."""
+    counts: dict[str, int] = {}
+    total = {str(n): sum(1 for m in names if str(m) == str(n)) for n in names}
+    out = []
+    for n in names:
+        key = str(n)
+        counts[key] = counts.get(key, 0) + 1
+        out.append(f"{key} ({counts[key]})" if total[key] > 1 else key)
+    return out
+
+
 def layer_resources(estimate: dict, path: Path) -> bool:
     """Per-layer LUT / FF / DSP / BRAM bars from the estimate."""
     layers = [lay for lay in (estimate or {}).get("per_layer") or [] if not lay.get("declined")]
     if not layers:
         return False
-    names = [lay.get("name") for lay in layers]
+    # labels must be unique: matplotlib puts bars with the same category label on one row
+    names = unique_labels([lay.get("name") for lay in layers])
     keys = ["lut", "ff", "dsp", "bram_18k"]
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 0.35 * len(names) + 1.8), sharey=True)
     for ax, key in zip(axes, keys, strict=True):
         vals = [lay.get(key) or 0 for lay in layers]
-        ax.barh(names, vals, color="tab:blue")
+        ax.barh(range(len(names)), vals, color="tab:blue", tick_label=names)
         top = max(vals) if vals else 0
         ax.set_xlim(0, 1.25 * top if top > 0 else 1)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))

@@ -136,7 +136,10 @@ def info_command(path: Path, as_json: bool) -> None:
 
     summary = summarize(path)
     if as_json:
-        click.echo(json.dumps(summary, indent=1, default=str))
+        from codesign.report import jsonable
+
+        # NaN/Inf (an empty class's mean, say) are not JSON: they are written as null
+        click.echo(json.dumps(jsonable(summary), indent=1, default=str, allow_nan=False))
         return
     click.echo(f"{path}: {summary['kind']} file, {summary['n']} entries")
     for key, meta in summary["keys"].items():

@@ -105,7 +105,17 @@ def refresh(out_dir: Path) -> dict:
     if not out_dir.is_dir():
         raise DataError(f"{out_dir}: not a directory (expected a codesign output folder or an hls4ml project)")
     report = report_mod.load_report(out_dir)
+    if not report and report_mod.load_report(out_dir.parent) and (out_dir / "firmware").is_dir():
+        # `codesign report <build>/hls`: the build's report lives one folder up; refresh that one (its verdict
+        # and checks), rather than writing a report here that knows nothing of them
+        parent = report_mod.load_report(out_dir.parent)
+        proj = (parent.get("project") or {}).get("path")
+        if proj and (out_dir.parent / proj).resolve() == out_dir.resolve():
+            out_dir = out_dir.parent
+            report = parent
     proj_path = (report.get("project") or {}).get("path")
+    if proj_path and not Path(proj_path).is_absolute():
+        proj_path = out_dir / proj_path  # report.json keeps paths relative to the build folder
     project = Path(proj_path) if proj_path and Path(proj_path).is_dir() else None
     if project is None:
         project = out_dir / "hls" if (out_dir / "hls" / "firmware").is_dir() else out_dir
@@ -116,7 +126,7 @@ def refresh(out_dir: Path) -> dict:
     report.setdefault("part", part.to_dict())
 
     found = find_reports(project)
-    synthesis: dict[str, Any] = {"project": str(project)}
+    synthesis: dict[str, Any] = {"project": report_mod.relative_to(project, out_dir)}
     if found.csynth is not None:
         figs = csynth_figures(found.csynth)
         synthesis["csynth"] = figs
@@ -129,7 +139,8 @@ def refresh(out_dir: Path) -> dict:
     if found.csynth is None and found.vivado_synth is None:
         synthesis["note"] = (
             f"no C-synthesis or Vivado report under {project}; run the HLS tool "
-            f"(cd {project} && vitis_hls -f build_prj.tcl) or `codesign build --synth`"
+            f'(cd {project} && vitis_hls -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0", or vivado_hls for the '
+            "Vivado backend) or `codesign build --synth`"
         )
     report["synthesis"] = synthesis
 
@@ -156,6 +167,7 @@ def refresh(out_dir: Path) -> dict:
         if isinstance(verdict, dict):
             verdict["budget_pass"] = report["budget"]["pass"]
     report_mod.write_report(report, out_dir)
+    report["_out_dir"] = str(out_dir)
     return report
 
 
@@ -180,4 +192,4 @@ def register(main: click.Group) -> None:
                     click.echo(f"  note: {note}")
         if "note" in syn:
             click.echo(syn["note"])
-        click.echo(f"wrote {Path(project_dir) / 'report.json'} and report.md")
+        click.echo(f"wrote {Path(rep['_out_dir']) / 'report.json'} and report.md")

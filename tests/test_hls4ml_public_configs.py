@@ -9,8 +9,11 @@ setting reaches the emitted project or is refused by name.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -387,3 +390,28 @@ def test_paths_resolve_from_the_working_directory_then_the_config_folder(tmp_pat
     assert "KerasH5 'keras/qkeras_3layer_weights.h5' not found" in msg
     f = "keras/qkeras_3layer_weights.h5"
     assert str(elsewhere / f) in msg and str(path.parent / f) in msg
+
+
+@needs_gxx
+@pytest.mark.slow
+def test_public_3layer_config_builds_as_written_from_the_command_line(tmp_path):
+    """`codesign build config-files/qkeras_3layer_config.yml` from the repository root: exit 0, the softmax proven,
+    the build in OutputDir, tb_data written, TensorFlow's start-up lines in build.log and not on the console."""
+    import subprocess
+    import sys
+
+    _layout_3layer(tmp_path)
+    cmd = [sys.executable, "-m", "codesign.cli", "build", "config-files/qkeras_3layer_config.yml"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = tmp_path / "qkeras_3layer"  # OutputDir
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["verdict"]["bit_exact"] is True and "softmax_twin" in rep["bit_accuracy"]["reference"]
+    assert rep["project"]["final_softmax"]["layer"] == "softmax" and rep["project"]["path"] == "hls"
+    assert (out / "hls" / "tb_data" / "tb_input_features.dat").stat().st_size > 0
+    console = proc.stdout + proc.stderr
+    assert "cuda" not in console.lower() and "absl" not in console and "E0000" not in console
+    assert "bit-exact: yes" in console and 'build_prj.tcl "csim=1 synth=1 cosim=0 export=0"' in console
+    assert "OutputDir" in console
+    assert (out / "build.log").is_file()

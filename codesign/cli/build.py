@@ -164,9 +164,12 @@ def _summary(ctx, state) -> None:
             why = ", ".join(f"{c['name']} {c.get('value')} > {c.get('limit')}" if c.get("value") is not None
                             else f"{c['name']} unknown" for c in failed)  # fmt: skip
             click.echo(f"budget: FAIL ({why})")
-    project = state.project
-    if project is not None and getattr(project, "path", None) is not None:
-        tool = "vivado_hls" if getattr(project, "backend", "Vitis") == "Vivado" else "vitis_hls"
-        click.echo(f'vendor flow: cd {project.path} && {tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0" '
+    hls_dir = ctx.path("hls")
+    if (hls_dir / "build_prj.tcl").is_file():
+        backend = getattr(state.project, "backend", None) or (
+            ctx.spec.hls.backend.value if ctx.spec is not None else ctx.hls4ml_config.config.get("Backend", "Vivado")
+        )
+        tool = "vivado_hls" if str(backend).lower() == "vivado" else "vitis_hls"
+        click.echo(f'vendor flow: cd {hls_dir} && {tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0" '
                    "(tb_data/ holds the check's inputs and expected outputs)")  # fmt: skip
     click.echo(f"report: {ctx.path('report.md')}")

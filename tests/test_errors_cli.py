@@ -1,0 +1,100 @@
+"""Errors with meaning: one exit code per kind, internal errors as one line plus a log, no TensorFlow noise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codesign import errors
+from codesign.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _fail_with(monkeypatch, exc: BaseException) -> None:
+    import codesign.cli.build as build_cli
+
+    def boom(*_a, **_k):
+        raise exc
+
+    monkeypatch.setattr(build_cli, "run_build", boom)
+
+
+@pytest.mark.parametrize(
+    "exc, code",
+    [
+        (errors.SpecError("spec.yaml: key 'x'"), 2),
+        (errors.DataError("data.h5: empty"), 2),
+        (errors.ToolError("g++ failed; log: x"), 5),
+        (errors.ConversionError("hls4ml could not convert the model: Exception: layer 'l'"), 5),
+        (errors.ReferenceUnavailableError("layer 'c' (Conv2D)"), 6),
+    ],
+)
+def test_each_kind_of_error_has_its_exit_code(monkeypatch, exc, code):
+    _fail_with(monkeypatch, exc)
+    result = CliRunner().invoke(main, ["build", "spec.yaml"])
+    assert result.exit_code == code
+    assert result.output.strip() == f"codesign: error: {exc}"
+
+
+def test_unexpected_exception_is_one_line_and_a_log(monkeypatch, tmp_path):
+    import codesign.cli as cli
+
+    cli.set_error_log_dir(tmp_path / ".codesign")
+    _fail_with(monkeypatch, KeyError("surprise"))
+    try:
+        result = CliRunner().invoke(main, ["build", "spec.yaml"])
+    finally:
+        cli._error_log_dir.clear()
+    assert result.exit_code == 7
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "internal error" in lines[0] and "KeyError" in lines[0]
+    log = tmp_path / ".codesign" / "error.log"
+    assert str(log) in lines[0]
+    text = log.read_text()
+    assert "Traceback" in text and "surprise" in text and "boom" in text
+
+
+def test_internal_error_without_a_build_folder_logs_to_a_temp_file(monkeypatch):
+    _fail_with(monkeypatch, RuntimeError("no folder yet"))
+    result = CliRunner().invoke(main, ["build", "spec.yaml"])
+    assert result.exit_code == 7
+    path = Path(result.output.split("traceback: ")[1].rstrip(")\n"))
+    try:
+        assert "no folder yet" in path.read_text()
+    finally:
+        path.unlink()
+
+
+def test_help_lists_the_exit_codes():
+    out = CliRunner().invoke(main, ["--help"]).output
+    for code in ("2  bad input", "3  the firmware is not bit-exact", "5  a tool", "6  the bit-exact reference", "7  internal"):
+        assert code in out
+
+
+def test_metrics_and_data_errors_are_codesign_errors():
+    import numpy as np
+
+    from codesign import metrics
+    from codesign.data import jets
+
+    with pytest.raises(errors.DataError, match="both signal and background"):
+        metrics.roc_curve(np.ones(4, bool), np.arange(4.0))
+    with pytest.raises(errors.SpecError, match="unknown jet class 'x'"):
+        jets.generate_jet_chunk("x", 1, 0, None)
+
+
+def test_tensorflow_start_up_lines_stay_off_the_console():
+    code = (
+        "from codesign import keras_env; keras_env.setup(); import warnings; "
+        "print(keras_env.startup_log(), end=''); warnings.warn('codesign warning')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0
+    # only the warning issued after setup reaches stderr; TensorFlow's lines (cuInit, absl) were captured
+    assert proc.stderr.strip().splitlines()[-1].endswith("UserWarning: codesign warning"), proc.stderr
+    assert "absl" not in proc.stderr and "cuInit" not in proc.stderr and "cudart" not in proc.stderr

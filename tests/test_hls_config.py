@@ -43,7 +43,8 @@ def _write_config(tmp_path, text: str = CONFIG, **changes):
 
 
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
-def test_h5_model_through_plain_hls4ml_config_is_bit_exact(tmp_path):
+def test_h5_model_through_plain_hls4ml_config_is_bit_exact(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # hls4ml writes OutputDir relative to the working directory
     model = hls_models.qmlp(6, seed=21)
     model.save(tmp_path / "model.h5")
     cfg, path = _write_config(tmp_path)
@@ -116,7 +117,7 @@ def test_missing_part_and_missing_model_are_errors(tmp_path):
     with pytest.raises(SpecError, match="no 'Part'"):
         hls.convert_from_hls4ml_config(cfg, path)
     cfg, path = _write_config(tmp_path, KerasH5="nowhere.h5")
-    with pytest.raises(SpecError, match="nowhere.h5 does not exist"):
+    with pytest.raises(SpecError, match="KerasH5 'nowhere.h5' not found"):
         hls.convert_from_hls4ml_config(cfg, path)
     cfg, path = _write_config(tmp_path)
     del cfg["KerasH5"]

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from codesign import report_text
+from codesign.report_text import project_summary, relative_to  # noqa: F401  (public names of this module)
+
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 
@@ -104,48 +107,12 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "budget": state.budget,
             # every step before this report; the report step's own time is in .codesign/steps.json
             "steps": [r.to_dict() for r in state.records],
-            "project": project_summary(project, base),
+            "project": report_text.project_summary(project, base),
             "synthesis": state.synthesis,
             "notes": list(state.notes),
             "plots": plots,
         }
     )
-
-
-def relative_to(path: Any, base: Path) -> str | None:
-    """``path`` relative to the build folder when it lies inside it (reports stay valid when the folder moves)."""
-    if path is None:
-        return None
-    try:
-        return str(Path(path).resolve().relative_to(Path(base).resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _type(p: Any) -> str | None:
-    return p.to_hls() if hasattr(p, "to_hls") else (None if p is None else str(p))
-
-
-def project_summary(project: Any, base: Path) -> dict:
-    """report.json's ``project``: paths relative to the build folder, every type as an ``ap_fixed<W,I>`` string."""
-    if project is None:
-        return {"path": None}
-    return {
-        "path": relative_to(project.path, base),
-        "backend": getattr(project, "backend", None),
-        "io_type": getattr(project, "io_type", None),
-        "input_precision": _type(getattr(project, "input_precision", None)),
-        "output_precision": _type(getattr(project, "output_precision", None)),
-        "inputs": [{"name": p.name, "size": p.size, "type": _type(p.precision)} for p in getattr(project, "inputs", ())],
-        "outputs": [{"name": p.name, "size": p.size, "type": _type(p.precision)} for p in getattr(project, "outputs", ())],
-        "layer_precisions": {
-            layer: {k: _type(v) for k, v in types.items()}
-            for layer, types in (getattr(project, "layer_precisions", None) or {}).items()
-        },
-        "final_softmax": getattr(project, "final_softmax", None),
-        "tcl": relative_to(Path(project.path) / "build_prj.tcl", base),
-        "tb_data": relative_to(Path(project.path) / "tb_data", base),
-    }
 
 
 def _verdict(state) -> dict:
@@ -262,48 +229,6 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return out
 
 
-def _bit_verdict(exact: bool | None, acc: dict | None) -> str:
-    """The bit-accuracy half of the verdict line, worded for what was (or was not) checked."""
-    if exact is True:
-        return "BIT-EXACT"
-    if exact is False:
-        return "NOT BIT-EXACT"
-    if not acc:
-        return "bit accuracy NOT CHECKED (no codesign build result in this folder; run `codesign build`)"
-    note = str(acc.get("note") or "")
-    if "float weights" in note:
-        return "no bit-exact reference (float model: its agreement with the firmware is below)"
-    return f"no bit-exact reference ({note.removeprefix('no bit-exact reference: ') or 'reason not recorded'})"
-
-
-def _latency_remainder(est: dict, io_type: str | None) -> str | None:
-    """Why the per-layer latencies do not add up to the total, when they do not."""
-    per_layer = est.get("per_layer") or []
-    lat = [layer.get("latency_cycles") for layer in per_layer]
-    total = est.get("latency_cycles")
-    if total is None or any(v is None for v in lat):
-        return None
-    summed = int(sum(lat))
-    if summed == int(total):
-        return None
-    if io_type == "io_stream":
-        return (
-            f"The layers' latencies add to {summed} cycles; the total {int(total)} is not their sum: with io_stream "
-            "the layers run as a dataflow pipeline, so the total is the slowest layer's interval plus each other "
-            "layer's fill depth plus one cycle per FIFO hand-off."
-        )
-    return (
-        f"The layers' latencies add to {summed} cycles; the other {int(total) - summed} of the total {int(total)} "
-        "are the top function's own cycles: the registers between layers and at the top function's inputs and "
-        "outputs (codesign/estimate/constants.py, TOP_CYCLES_*)."
-    )
-
-
-def _synth_command(backend: str | None) -> str:
-    tool = "vivado_hls" if backend == "Vivado" else "vitis_hls"
-    return f'{tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0"'
-
-
 def render_markdown(r: dict) -> str:
     """The human report, verdict first."""
     lines: list[str] = []
@@ -314,7 +239,7 @@ def render_markdown(r: dict) -> str:
     verdict = r.get("verdict") or {}
     exact = verdict.get("bit_exact")
     budget_pass = verdict.get("budget_pass")
-    bit = _bit_verdict(exact, r.get("bit_accuracy"))
+    bit = report_text.bit_verdict(exact, r.get("bit_accuracy"))
     fit = {True: "FITS the 40 MHz L1 budget", False: "DOES NOT FIT the 40 MHz L1 budget", None: "budget not judged"}[
         budget_pass
     ]
@@ -389,7 +314,7 @@ def render_markdown(r: dict) -> str:
             lines.append("")
             cols = ["name", "kind", "latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k"]
             lines += _table(cols, [[layer.get(c) for c in cols] for layer in per_layer])
-            remainder = _latency_remainder(est, (r.get("project") or {}).get("io_type"))
+            remainder = report_text.latency_remainder(est, (r.get("project") or {}).get("io_type"))
             if remainder:
                 lines += ["", remainder]
             declined = [layer for layer in per_layer if layer.get("declined")]
@@ -446,7 +371,7 @@ def render_markdown(r: dict) -> str:
         lines.append("## Firmware project")
         lines.append("")
         lines.append(f"- HLS project: `{proj['path']}` ({proj.get('backend')}, {proj.get('io_type')})")
-        lines.append("- " + _port_types(proj))
+        lines.append("- " + report_text.port_types(proj))
         sm = proj.get("final_softmax")
         if sm:
             lines.append(
@@ -457,7 +382,7 @@ def render_markdown(r: dict) -> str:
         if proj.get("tb_data"):
             lines.append(f"- `{proj['tb_data']}/`: the check's inputs and expected outputs, read by the project's "
                          "own testbench in csim/cosim")  # fmt: skip
-        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && {_synth_command(proj.get('backend'))}`")
+        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && {report_text.synth_command(proj.get('backend'))}`")
         lines.append("")
 
     steps = r.get("steps") or []
@@ -479,24 +404,6 @@ def render_markdown(r: dict) -> str:
         lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
         lines.append("")
     return "\n".join(lines)
-
-
-def _port_types(proj: dict) -> str:
-    """The input and output types, one per port (a VAE encoder has two outputs)."""
-
-    def ports(key: str, single: str) -> str:
-        items = proj.get(key) or []
-        if len(items) > 1:
-            return ", ".join(f"`{p.get('name')}` `{p.get('type')}` ({p.get('size')} values)" for p in items)
-        if items:
-            return f"`{items[0].get('type')}`"
-        return f"`{proj.get(single)}`"
-
-    outs = proj.get("outputs") or []
-    return (
-        f"input type{'s' if len(proj.get('inputs') or []) > 1 else ''} {ports('inputs', 'input_precision')}, "
-        f"output type{'s' if len(outs) > 1 else ''} {ports('outputs', 'output_precision')}"
-    )
 
 
 def _flat_anomaly(m: dict) -> dict:

@@ -109,7 +109,8 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "steps": [r.to_dict() for r in state.records],
             "project": report_text.project_summary(project, base),
             "synthesis": state.synthesis,
-            "notes": list(state.notes),
+            # paths inside the build folder are written relative to it (the folder can be moved or shared)
+            "notes": [str(n).replace(f"{Path(ctx.out_dir).resolve()}/", "") for n in state.notes],
             "plots": plots,
         }
     )

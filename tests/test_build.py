@@ -256,6 +256,14 @@ def test_zoo_families_build_bit_exact(tmp_path, name, spec):
         # the firmware is the encoder: mean and log-variance heads, scored by R_z on every signal
         assert state.csim["testbench"].shape[1] == 4
         assert set(report["metrics"]["firmware"]["signals"]) == {"ato4l", "lq_btau", "h_tautau", "hpm_taunu"}
+        # the report tells the truth about a two-output, softmax-free model
+        md = (tmp_path / "out" / "report.md").read_text()
+        assert "pre-softmax" not in md and "output type None" not in md and "output types `" in md
+        assert "FPR 1e-05 (L1 rate 0.4 kHz)" in md
+        assert [p["size"] for p in report["project"]["outputs"]] == [2, 2]
+        assert all(t.startswith("ap_") for types in report["project"]["layer_precisions"].values() for t in types.values())
+        tb = np.loadtxt(tmp_path / "out" / "hls" / "tb_data" / "tb_output_predictions.dat", ndmin=2)
+        assert tb.shape[1] == 4 and len(tb) == min(1000, len(state.csim["inputs"]))
     else:
         assert report["estimate"]["ii_cycles"] == 1  # per-constituent layers fully parallel by default
         assert report["metrics"]["firmware"]["accuracy"] > 0.2

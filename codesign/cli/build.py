@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from codesign import console
 from codesign.cli import set_error_log_dir
 from codesign.errors import SpecError
 
@@ -65,23 +66,24 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: boo
     def progress(step: str) -> None:
         echo(f"[{time.perf_counter() - started['t']:7.1f} s] {step}")
 
-    try:
+    _write_build_log(out_dir)
+    started["t"] = time.perf_counter()  # step times from here, not from TensorFlow's import
+    with console.library_output_to(out_dir / "build.log"):
         state = run_steps(ctx, default_steps(synth=synth), progress=progress)
-    finally:
-        _write_build_log(out_dir)
     return ctx, state
 
 
 def _write_build_log(out_dir: Path) -> None:
-    """TensorFlow's start-up lines (kept off the console by keras_env) go to <out>/build.log."""
+    """A fresh <out>/build.log, starting with TensorFlow's start-up lines (kept off the console by keras_env)."""
     from codesign import keras_env
 
+    keras_env.setup()  # imports TensorFlow with its start-up output captured
     text = keras_env.startup_log()
-    if text:
-        try:
-            (out_dir / "build.log").write_text("# TensorFlow/absl start-up output (fd 2), captured by codesign\n" + text)
-        except OSError:
-            pass
+    head = "# TensorFlow/absl start-up output (fd 2), captured by codesign\n" + text if text else ""
+    try:
+        (out_dir / "build.log").write_text(head)
+    except OSError:
+        pass
 
 
 def register(main: click.Group) -> None:

@@ -1,0 +1,54 @@
+"""Keep the libraries' chatter off the console during a build, into ``<out>/build.log``.
+
+TensorFlow writes C++/absl lines (``E0000 ... node_def_util``, ``cuInit``) straight to file descriptor 2,
+and tf-keras/QKeras issue Python warnings about their own APIs on every build. Inside
+:func:`library_output_to`, fd 2 points at the build log while Python's ``sys.stderr`` (click's messages,
+tracebacks) keeps the console; a Python warning goes to the console when codesign issued it and to the
+log otherwise. What the libraries said is kept, not lost: the log names where each part came from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from pathlib import Path
+
+_CODESIGN_DIR = str(Path(__file__).resolve().parent)
+
+
+@contextlib.contextmanager
+def library_output_to(log_path: Path):
+    """Send fd 2 (C++ output) and other packages' Python warnings to ``log_path``; codesign's own stay visible."""
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(log_path, "a", buffering=1) as log:
+        log.write("# library output during the build (C++ stderr and other packages' warnings)\n")
+        log.flush()
+        saved_fd = os.dup(2)
+        console = os.fdopen(os.dup(saved_fd), "w", buffering=1)
+        old_stderr, old_show = sys.stderr, warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            text = warnings.formatwarning(message, category, filename, lineno, line)
+            if str(filename).startswith(_CODESIGN_DIR):
+                console.write(text)
+            else:
+                log.write(text)
+                log.flush()
+
+        os.dup2(log.fileno(), 2)
+        sys.stderr = console
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            warnings.showwarning = old_show
+            sys.stderr = old_stderr
+            console.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            console.close()

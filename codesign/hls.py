@@ -715,10 +715,13 @@ def convert(
         try:
             final_softmax = softmax_twin.read_config(output_dir, softmax_name).to_dict()
         except softmax_twin.UnsupportedSoftmax as exc:
-            stripped = convert(original_model, **args, keep_final_softmax=False)
+            user = dict(args["hls_config"] or {})
+            user["LayerName"] = {k: v for k, v in (user.get("LayerName") or {}).items() if k != softmax_name}
+            stripped = convert(original_model, **{**args, "hls_config": user}, keep_final_softmax=False)
             why = (
                 f"final softmax '{softmax_name}' of the user's config NOT kept: codesign cannot build an exact "
-                f"reference for it ({exc}), so the firmware outputs the logits and those are checked bit for bit"
+                f"reference for it ({exc}), so its settings are not applied: the firmware outputs the logits and "
+                "those are checked bit for bit"
             )
             return replace(stripped, notes=(why, *stripped.notes))
         notes.append(

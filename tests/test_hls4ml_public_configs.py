@@ -415,3 +415,12 @@ def test_public_3layer_config_builds_as_written_from_the_command_line(tmp_path):
     assert "bit-exact: yes" in console and 'build_prj.tcl "csim=1 synth=1 cosim=0 export=0"' in console
     assert "OutputDir" in console
     assert (out / "build.log").is_file()
+
+
+def test_softmax_the_twin_cannot_reproduce_is_left_out_and_said(tmp_path, monkeypatch):
+    cfg, path = _layout_3layer(tmp_path, QKERAS_3LAYER + "      implementation: argmax\n")
+    monkeypatch.chdir(tmp_path)
+    project = hls.convert_from_hls4ml_config(cfg, path, output_dir_override=tmp_path / "prj")
+    assert project.final_softmax is None and project.softmax_removed
+    assert any("final softmax 'softmax' of the user's config NOT kept" in n and "argmax" in n for n in project.notes)
+    assert "nnet::softmax" not in "".join(p.read_text() for p in (project.path / "firmware").glob("*.cpp"))

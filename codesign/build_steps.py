@@ -332,9 +332,20 @@ class Convert(Step):
             )
         for line in getattr(project, "notes", ()):
             state = state.note(f"conversion: {line}")
+        _record_converted(ctx, project)
         # Not cached: conversion takes seconds and the hls4ml model object it returns cannot be pickled;
         # the expensive part after it, compiling and C-simulating, is cached by the csim step.
         return replace(state, project=project)
+
+
+def _record_converted(ctx: BuildContext, project) -> None:
+    """What ``codesign check`` compares against later: the model as converted (pruning wrappers and the final
+    softmax removed; hls4ml's own keras_model.keras does not reload QKeras activations) and the hashes of
+    the firmware as emitted."""
+    from codesign.firmware import files
+
+    modelio.save_model(project.keras_model, ctx.path("models", "converted.h5"))
+    files.record_firmware(ctx.out_dir, Path(project.path) / "firmware")
 
 
 def _conv_overrides(model, h) -> dict | None:

@@ -1,0 +1,1 @@
+"""The firmware after conversion: its files, the checks run on it, and the per-layer comparison."""

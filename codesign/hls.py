@@ -875,17 +875,62 @@ class LayerTrace:
     path: Path
 
 
-def trace_layers(project_dir: Path, model: Any, x: np.ndarray, work_dir: Path, weights_dir: Path | None = None) -> LayerTrace:
-    """Every layer's output for ``x``, from hls4ml's trace of the firmware in ``project_dir`` as it is now.
+@dataclass(frozen=True, eq=False)
+class TraceBuild:
+    """A compiled copy of a project's firmware with hls4ml's trace hooks (from :func:`build_trace`)."""
+
+    graph: Any
+    top_matches: bool
+    path: Path
+
+    def trace(self, x: np.ndarray) -> LayerTrace:
+        """Every traced layer's output for ``x`` (float64 rows on the input grid)."""
+        import contextlib
+        import io
+
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
+                    box["out"] = self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["err"] = exc
+
+        old = threading.stack_size()
+        threading.stack_size(PREDICT_STACK_BYTES)
+        try:
+            t = threading.Thread(target=work, name="hls4ml-trace")
+            t.start()
+        finally:
+            threading.stack_size(old)
+        t.join()
+        if "err" in box:
+            raise box["err"]
+        _, traced = box["out"]
+        order, types = [], {}
+        for layer in self.graph.get_layers():
+            if layer.name not in traced:
+                continue
+            order.append(layer.name)
+            types[layer.name] = {"result": layer.get_output_variable().type.name}
+            for tname, t in layer.types.items():
+                role = tname.removesuffix("_t")
+                if role in ("accum", "weight", "bias", "table"):
+                    types[layer.name][role] = t.name
+        outputs = {k: np.asarray(v, dtype=np.float64) for k, v in traced.items()}
+        return LayerTrace(outputs, tuple(order), types, self.top_matches, self.path)
+
+
+def build_trace(project_dir: Path, model: Any, work_dir: Path, weights_dir: Path | None = None) -> TraceBuild:
+    """Compile the firmware in ``project_dir``, as it is now, with hls4ml's per-layer trace enabled.
 
     hls4ml writes trace hooks only when it writes a project, so ``model`` (the model as converted) is
     converted again with the written config and tracing on into ``work_dir``; the project's own firmware
     files (weights, ``defines.h``, ``parameters.h``, kernels) are copied over it, with ``weights_dir``'s
     ``.txt`` files (the synthesized values) when given, so edits made after the build are traced. Only
-    the top function is hls4ml's: :attr:`LayerTrace.top_matches` says whether it equals the project's.
+    the top function is hls4ml's: :attr:`TraceBuild.top_matches` says whether it equals the project's.
     """
-    import contextlib
-    import io
     import shutil
 
     project_dir, work_dir = Path(project_dir).resolve(), Path(work_dir).resolve()
@@ -917,42 +962,10 @@ def trace_layers(project_dir: Path, model: Any, x: np.ndarray, work_dir: Path, w
         shutil.copyfile(f, dst_fw / "weights" / f.name)
     traced_top = (dst_fw / f"{name}.cpp").read_text()
     own_top = (src_fw / f"{name}.cpp").read_text() if (src_fw / f"{name}.cpp").is_file() else ""
-    top_matches = _TRACE_BLOCK.sub("", traced_top) == own_top
     run_tool(["bash", "build_lib.sh"], cwd=work_dir, log=work_dir / "logs" / "build_lib.log", timeout_s=COMPILE_TIMEOUT_S)
     lib = dst_fw / f"{name}-{graph.config.get_config_value('Stamp')}.so"
     if not lib.exists():
         raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {work_dir / 'logs/build_lib.log'}")
     graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
     graph.compile = lambda: None  # trace() would write the project again and lose the copied firmware
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
-                box["out"] = graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["err"] = exc
-
-    old = threading.stack_size()
-    threading.stack_size(PREDICT_STACK_BYTES)
-    try:
-        t = threading.Thread(target=work, name="hls4ml-trace")
-        t.start()
-    finally:
-        threading.stack_size(old)
-    t.join()
-    if "err" in box:
-        raise box["err"]
-    _, traced = box["out"]
-    order, types = [], {}
-    for layer in graph.get_layers():
-        if layer.name not in traced:
-            continue
-        order.append(layer.name)
-        types[layer.name] = {"result": layer.get_output_variable().type.name}
-        for tname, t in layer.types.items():
-            role = tname.removesuffix("_t")
-            if role in ("accum", "weight", "bias", "table"):
-                types[layer.name][role] = t.name
-    outputs = {k: np.asarray(v, dtype=np.float64).reshape(len(v), *np.shape(v)[1:]) for k, v in traced.items()}
-    return LayerTrace(outputs, tuple(order), types, top_matches, work_dir)
+    return TraceBuild(graph, _TRACE_BLOCK.sub("", traced_top) == own_top, work_dir)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,8 @@ def check(
         raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
+    if junit is not None and Path(junit).is_dir():
+        raise SpecError(f"--junit {junit} is a folder (accepted: a file path, e.g. check.xml)")
     build = Path(build_dir)
     if not build.is_dir():
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "
@@ -208,15 +211,21 @@ def check(
     exe = hls_dir / csim.TB_BINARY
     before = exe.stat().st_mtime_ns if exe.exists() else None
     x_all = np.concatenate([chosen.x, chosen.edge_x], axis=0)
-    say(f"C-simulating {len(x_all)} inputs")
-    fw = _as_2d(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
-                              weights_dir=weights_dir))  # fmt: skip
-    rebuilt = before is None or exe.stat().st_mtime_ns != before
-    say("computing the reference")
-    try:
-        ref = _as_2d(reference.reference_outputs(model, x_all))
-    except SpecError as exc:
-        raise ReferenceUnavailableError(f"{build}: {exc}") from None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the traced copy of the firmware compiles beside the testbench (each g++ on its own core)
+        trace_job = pool.submit(hls.build_trace, hls_dir, model, build / WORK / "trace", weights_dir) if trace else None
+        say("compiling the testbench" + (" and the traced firmware" if trace else "") + " (when changed)")
+        csim.build_testbench(project, weights_dir=weights_dir)
+        say(f"C-simulating {len(x_all)} inputs")
+        fw = _as_2d(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
+                                  weights_dir=weights_dir))  # fmt: skip
+        rebuilt = before is None or exe.stat().st_mtime_ns != before
+        say("computing the reference")
+        try:
+            ref = _as_2d(reference.reference_outputs(model, x_all))
+        except SpecError as exc:
+            raise ReferenceUnavailableError(f"{build}: {exc}") from None
+        traced = trace_job.result() if trace_job is not None else None
     k = len(chosen.x)
     main = compare_exact(ref[:k], fw[:k], reference=REFERENCE_NAME)
     per_output = _per_output(ref[:k], fw[:k])
@@ -226,9 +235,9 @@ def check(
         "the C-simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
         "from the synthesized weights/*.h"]  # fmt: skip
     layer_verdicts, trace_notes = None, ()
-    if trace:
+    if traced is not None:
         say("tracing the firmware layer by layer (hls4ml trace)")
-        layer_verdicts, trace_notes = _trace(build, project, model, x_all, ref, fw, weights_dir)
+        layer_verdicts, trace_notes = _trace(traced, project, model, x_all, ref, fw)
     result = CheckResult(
         build_dir=build, exact=exact, reference=REFERENCE_NAME, inputs=chosen.source, n_data=chosen.n_data,
         n_random=chosen.n_random, outputs=main, per_output=per_output, edges=edges, firmware=changes,
@@ -252,17 +261,16 @@ def _read_report(path: Path) -> dict:
     return data
 
 
-def _trace(build: Path, project: Any, model: Any, x_all: np.ndarray, ref: np.ndarray, fw: np.ndarray,
-           weights_dir: Path | None) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
+def _trace(traced_fw: Any, project: Any, model: Any, x_all: np.ndarray, ref: np.ndarray,
+           fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
     """hls4ml's trace of the firmware on the mismatching samples (or the first ones) vs the per-layer reference."""
-    from codesign import hls
     from codesign.firmware import layers
 
     bad = np.flatnonzero(~(ref == fw).all(axis=1))
     rest = np.setdiff1d(np.arange(len(x_all)), bad)
     ids = np.concatenate([bad, rest])[:TRACE_SAMPLES]
     x = x_all[ids]
-    traced = hls.trace_layers(project.path, model, x, build / WORK / "trace", weights_dir=weights_dir)
+    traced = traced_fw.trace(x)
     defs = fwfiles.typedefs(traced.path / "firmware")
     types = {name: {role: fwfiles.type_string(defs.get(t, t)) for role, t in roles.items()}
              for name, roles in traced.type_names.items()}  # fmt: skip

@@ -201,3 +201,15 @@ def test_edge_cases_are_on_the_grid_and_push_the_first_layer():
     kernel = model.get_layer("dense1").get_weights()[0]
     i = labels.index("max sum of first-layer unit 0")
     assert float(x[i] @ kernel[:, 0]) == pytest.approx(float(np.abs(kernel[:, 0]) @ np.where(kernel[:, 0] > 0, 32 - 2**-10, 32)))
+
+
+def test_ci_example_is_valid_and_in_the_readme():
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "examples" / "ci" / "github-actions.yml").read_text()
+    wf = yaml.safe_load(text)
+    runs = [s.get("run", "") for s in wf["jobs"]["check"]["steps"]]
+    assert any(r.startswith("pip install") for r in runs) and any("codesign build models/" in r for r in runs)
+    assert any("codesign check" in r and "--junit reports/codesign-check.xml" in r for r in runs)
+    publish = [s for s in wf["jobs"]["check"]["steps"] if "junit" in str(s.get("uses", ""))]
+    assert publish and publish[0]["with"]["report_paths"] == "reports/codesign-check.xml"
+    assert text in (root / "README.md").read_text()  # the README shows the same workflow

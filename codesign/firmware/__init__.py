@@ -1,0 +1,1 @@
+"""The firmware as configured: its plain description and a bit-exact fixed-point emulator of it."""

@@ -322,6 +322,14 @@ def require_bit_exact(state: BuildState) -> None:
             f"{paths.get('n_samples')} samples (max |diff| {paths.get('max_abs_diff')}; first mismatch: "
             f"{paths.get('first_mismatch')}): the same firmware built twice gives two answers"
         )
+    emu = acc.get("emulator_vs_testbench") or {}
+    if emu.get("exact") is False and acc.get("n_mismatch") == 0:
+        raise BitAccuracyError(
+            f"the firmware matches the {acc.get('reference')} but not codesign's fixed-point emulator of its "
+            f"configured types on {emu.get('n_mismatch')} of {emu.get('n_samples')} samples (max |diff| "
+            f"{emu.get('max_abs_diff')}; first mismatch: {emu.get('first_mismatch')}): the firmware is not "
+            "what its types say, or the emulator is wrong; please report it"
+        )
     if acc.get("exact") is False:
         first = acc.get("first_mismatch")
         raise BitAccuracyError(

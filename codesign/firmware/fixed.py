@@ -81,13 +81,15 @@ def overflow(q: np.ndarray, p: FixedPrecision) -> np.ndarray:
     return np.clip(q, lo, hi)
 
 
-def cast(codes: np.ndarray, frac_from: int, to: FixedPrecision, *, bits_from: int = INT64_BITS) -> np.ndarray:
-    """Codes with ``frac_from`` fractional bits (values needing ``bits_from`` bits) cast to ``to``."""
+def cast(codes: np.ndarray, frac_from: int, to: FixedPrecision, *, bits_from: int | None = None) -> np.ndarray:
+    """Codes with ``frac_from`` fractional bits (values needing ``bits_from`` bits, else measured) cast to ``to``."""
     c = np.asarray(codes, dtype=np.int64)
     shift = frac_from - frac(to)
     if shift > 0:
         q = _round_shift(c, shift, to.rounding)
     elif shift < 0:
+        if bits_from is None:
+            bits_from = int(np.abs(c).max(initial=0)).bit_length() + 1
         check_width(bits_from - shift, f"casting to {to.to_hls()}")
         q = c << (-shift)
     else:

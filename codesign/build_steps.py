@@ -420,17 +420,21 @@ class Compare(Step):
 
         x = state.csim["inputs"]
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
+        desc = compare.firmware_description(state.project)
         verification = compare.judge(
-            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions
+            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions,
+            desc=desc,
         )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
-        if verification.bit_accuracy is None and n_data > 0:
+        if verification.agreement is not None and n_data > 0:
             # a float model: the random grid inputs reach the range edges, where its sums may overflow the
             # firmware's types; the data rows say how close the firmware follows it where it is used
             ref, fw = _as_2d(verification.reference_out), _as_2d(verification.csim_out)
             acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
             acc["on_data"]["n_samples"] = n_data
+            if "float_agreement" in acc:
+                acc["float_agreement"]["on_data"] = acc["on_data"]
         state = replace(state, bit_accuracy=acc)
         if state.data is None:
             return state

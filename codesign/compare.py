@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -121,7 +121,13 @@ def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed:
 
 @dataclass(frozen=True)
 class Verification:
-    """Steps 7-8 for one project: firmware (g++ testbench) vs the exact reference, and vs hls4ml's ctypes library."""
+    """Steps 7-8 for one project: firmware (g++ testbench) vs the exact reference, vs hls4ml's ctypes library,
+    and vs codesign's fixed-point emulator of the firmware as configured.
+
+    For a quantized model the reference is the QKeras model (float64) and the emulator is an extra check;
+    for a float model the emulator is the reference (exactness against the configured types), and
+    :attr:`agreement` says how closely the firmware follows the float model.
+    """
 
     bit_accuracy: BitAccuracy | None
     ctypes_vs_csim: BitAccuracy | None
@@ -131,16 +137,20 @@ class Verification:
     ctypes_out: Any = None
     reference_out: Any = None
     reference_unavailable: str | None = None
+    emulator_vs_csim: BitAccuracy | None = None
+    emulator_reason: str | None = None
 
     @property
     def exact(self) -> bool | None:
-        """True when the firmware is bit-exact with the reference and both C-simulation paths agree.
+        """True when the firmware is bit-exact with the reference and every other path agrees with it.
 
-        None when there is no bit-exact reference (a float model, or a quantized model whose reference
-        cannot be computed: see :attr:`reference_unavailable`) and the two C-simulation paths agree;
-        False whenever they disagree, reference or not: then one of them is not the firmware.
+        None when there is no bit-exact reference (a float model the emulator cannot run, or a quantized model
+        whose reference cannot be computed: see :attr:`reference_unavailable`) and the two C-simulation paths
+        agree; False whenever the C-simulation paths or the emulator disagree with the firmware, reference or not.
         """
         if self.ctypes_vs_csim is not None and not self.ctypes_vs_csim.exact:
+            return False
+        if self.emulator_vs_csim is not None and not self.emulator_vs_csim.exact:
             return False
         if self.bit_accuracy is None:
             return None
@@ -150,6 +160,8 @@ class Verification:
         """report.json's ``bit_accuracy`` entry; ``exact`` is the overall verdict (see :attr:`exact`)."""
         if self.bit_accuracy is not None:
             out = self.bit_accuracy.to_dict()
+            if self.agreement is not None:
+                out["float_agreement"] = dict(self.agreement)
         else:
             out = dict(self.agreement or {})
             out["note"] = self.no_reference_reason
@@ -159,6 +171,10 @@ class Verification:
             out["reference_unavailable"] = self.reference_unavailable
         if self.ctypes_vs_csim is not None:
             out["library_vs_testbench"] = self.ctypes_vs_csim.to_dict()
+        if self.emulator_vs_csim is not None:
+            out["emulator_vs_testbench"] = self.emulator_vs_csim.to_dict()
+        else:
+            out["emulator_vs_testbench"] = {"available": False, "reason": self.emulator_reason}
         return out
 
 
@@ -184,19 +200,43 @@ def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None
         return None, str(exc)
 
 
-def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, *, types: Any = None) -> Verification:
+EMULATOR_NAME = "codesign fixed-point emulator of the firmware's configured types"
+FLOAT_REFERENCE_NAME = f"{EMULATOR_NAME} (float model: exactness against its ap_fixed types)"
+
+
+def _emulate(desc: Any, x: np.ndarray, fw: Any) -> tuple[BitAccuracy | None, str | None, Any]:
+    """(emulator vs firmware, reason it could not run, emulator outputs)."""
+    if desc is None:
+        return None, "no firmware description (project converted before the emulator existed)", None
+    from codesign.firmware import emulator
+
+    try:
+        emu = emulator.emulate(desc, x)
+    except emulator.EmulationError as exc:
+        return None, str(exc), None
+    return compare_exact(emu, fw, reference=EMULATOR_NAME), None, emu
+
+
+def judge(
+    model: Any, x: np.ndarray, fw: Any, ct: Any = None, *, types: Any = None, desc: Any = None
+) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
-    on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
+    on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed) and
+    with the emulator of ``desc`` (the project's firmware description, optional).
 
     A quantized model (any QKeras quantizer) gets a verdict only from a proof: when its reference cannot
     be computed, :attr:`Verification.reference_unavailable` names the layer and why (the build then exits
-    with :class:`ReferenceUnavailableError`'s code). A float model (no quantizer anywhere) gets the
-    agreement with its float outputs and the reason instead. ``types``: the firmware's layer types
-    (``HlsProject.layer_precisions``), which a standalone BatchNormalization needs.
+    with :class:`ReferenceUnavailableError`'s code); the emulator is an extra check, not a proof for it. A float
+    model is judged against the emulator when it runs it (exactness against its configured types), else gets
+    the agreement with its float outputs and the reason; its agreement with the float model is reported
+    either way. ``types``: the firmware's layer types (``HlsProject.layer_precisions``), which a standalone
+    BatchNormalization needs.
     """
     from codesign import reference
 
     ctypes_vs = compare_exact(ct, fw, reference="hls4ml compiled library (ctypes)") if ct is not None else None
+    emu_vs, emu_reason, _ = _emulate(desc, x, fw)
+    common = {"ctypes_vs_csim": ctypes_vs, "csim_out": fw, "ctypes_out": ct}
     unavailable = None
     if reference.is_quantized_model(model):
         ref, unavailable = _unavailable(model, x, types)
@@ -209,27 +249,39 @@ def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, *, types: Any = No
                 ref = reference.reference_outputs(model, x, types=types)
             except ReferenceUnavailableError as exc:
                 reason = str(exc)
-    if reason is not None:
-        float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+    if reason is None:
+        bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
         return Verification(
-            bit_accuracy=None,
-            ctypes_vs_csim=ctypes_vs,
-            agreement=agreement(float_out, fw),
-            no_reference_reason=reason if unavailable else f"no bit-exact reference: {reason}",
-            csim_out=fw,
-            ctypes_out=ct,
-            reference_out=float_out,
-            reference_unavailable=unavailable,
+            bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME + (BN_NOTE if bn else "")),
+            agreement=None,
+            no_reference_reason=None,
+            reference_out=ref,
+            emulator_vs_csim=emu_vs,
+            emulator_reason=emu_reason,
+            **common,
         )
-    bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
+    float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+    agree = agreement(float_out, fw)
+    agree["reference"] = "float model"
+    if emu_vs is not None and unavailable is None:
+        return Verification(
+            bit_accuracy=replace(emu_vs, reference=FLOAT_REFERENCE_NAME),
+            agreement=agree,
+            no_reference_reason=None,
+            reference_out=float_out,
+            emulator_vs_csim=emu_vs,
+            emulator_reason=None,
+            **common,
+        )
     return Verification(
-        bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME + (BN_NOTE if bn else "")),
-        ctypes_vs_csim=ctypes_vs,
-        agreement=None,
-        no_reference_reason=None,
-        csim_out=fw,
-        ctypes_out=ct,
-        reference_out=ref,
+        bit_accuracy=None,
+        agreement=agree,
+        no_reference_reason=reason if unavailable else f"no bit-exact reference: {reason}; the emulator: {emu_reason}",
+        reference_out=float_out,
+        emulator_vs_csim=emu_vs,
+        emulator_reason=emu_reason,
+        reference_unavailable=unavailable,
+        **common,
     )
 
 
@@ -249,4 +301,12 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
         )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
-    return judge(project.keras_model, x, fw, ct, types=project.layer_precisions)
+    return judge(project.keras_model, x, fw, ct, types=project.layer_precisions, desc=firmware_description(project))
+
+
+def firmware_description(project: Any) -> Any:
+    """The project's firmware description, or None for a project written before codesign kept one."""
+    from codesign.firmware.description import FILE_NAME, FirmwareDescription
+
+    path = project.path / FILE_NAME
+    return FirmwareDescription.load(path) if path.is_file() else None

@@ -33,6 +33,7 @@ import yaml
 
 from codesign import keras_env, modelio
 from codesign.errors import SpecError, ToolError
+from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
 from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
 from codesign.spec import HLS4ML_LEGACY_KEYS as LEGACY_KEYS
@@ -158,6 +159,10 @@ class HlsProject:
         ys = y if isinstance(y, list) else [y]
         ys = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in ys]
         return ys if len(self.outputs) > 1 else ys[0]
+
+    def firmware_description(self) -> fw_description.FirmwareDescription:
+        """The firmware as configured (layers, types, weight codes), written next to the project at conversion."""
+        return fw_description.FirmwareDescription.load(self.path / fw_description.FILE_NAME)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able description: types as C++ strings, notes, ports."""
@@ -727,6 +732,7 @@ def convert(
             break
         graph = _convert()
     graph.write()
+    fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())
     _check_reference_types(inputs, outputs, notes)

@@ -327,6 +327,14 @@ def require_bit_exact(state: BuildState) -> None:
             f"no verdict for this quantized model: {acc['reference_unavailable']} (the firmware was built and "
             "C-simulated, but nothing proves it reproduces the model)"
         )
+    emu = acc.get("emulator_vs_testbench") or {}
+    if emu.get("exact") is False and acc.get("n_mismatch") == 0:
+        raise BitAccuracyError(
+            f"the firmware matches the {acc.get('reference')} but not codesign's fixed-point emulator of its "
+            f"configured types on {emu.get('n_mismatch')} of {emu.get('n_samples')} samples (max |diff| "
+            f"{emu.get('max_abs_diff')}; first mismatch: {emu.get('first_mismatch')}): the firmware is not "
+            "what its types say, or the emulator is wrong; please report it"
+        )
     if acc.get("exact") is False:
         first = acc.get("first_mismatch")
         raise BitAccuracyError(

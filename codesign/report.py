@@ -254,6 +254,23 @@ def render_markdown(r: dict) -> str:
                 f"a float model's sums can overflow the firmware types): max |diff| {_fmt(on_data.get('max_abs_diff'))}, "
                 f"argmax agreement {_fmt(on_data.get('argmax_agreement'))}."
             )
+        fa = acc.get("float_agreement")
+        if fa:
+            lines.append("")
+            lines.append(
+                f"Agreement with the float model (not a bit-exact claim): max |diff| {_fmt(fa.get('max_abs_diff'))}, "
+                f"argmax agreement {_fmt(fa.get('argmax_agreement'))} on {fa.get('n_samples')} inputs."
+            )
+        emu = acc.get("emulator_vs_testbench") or {}
+        if "exact" in emu and emu.get("reference") != acc.get("reference"):
+            lines.append("")
+            lines.append(
+                f"Fixed-point emulator vs g++ testbench: exact = {_fmt(emu.get('exact'))}, "
+                f"{emu.get('n_mismatch')} mismatches of {emu.get('n_samples')}."
+            )
+        elif emu.get("available") is False:
+            lines.append("")
+            lines.append(f"Fixed-point emulator not run: {emu.get('reason')}")
         paths = acc.get("library_vs_testbench")
         if paths:
             lines.append("")

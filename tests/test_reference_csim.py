@@ -17,7 +17,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign import compare, csim, hls, reference  # noqa: E402
+from codesign import compare, csim, reference  # noqa: E402
 from codesign.errors import ReferenceUnavailableError  # noqa: E402
 from codesign.pipeline import BuildState, require_bit_exact  # noqa: E402
 from tests import hls_models  # noqa: E402

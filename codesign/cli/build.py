@@ -111,6 +111,11 @@ def _summary(ctx, state) -> None:
     exact = acc.get("exact")
     if exact is True:
         click.echo(f"bit-exact: yes ({acc.get('n_samples')} inputs, reference: {acc.get('reference')})")
+        fa = acc.get("float_agreement")
+        if fa:
+            d = fa.get("on_data") or fa
+            click.echo(f"  agreement with the float model on {d.get('n_samples')} inputs: max |diff| "
+                       f"{d.get('max_abs_diff'):.4g}, argmax agreement {d.get('argmax_agreement')}")  # fmt: skip
     elif exact is False and (acc.get("library_vs_testbench") or {}).get("exact") is False:
         paths = acc["library_vs_testbench"]
         click.echo(f"bit-exact: NO (library and testbench differ on {paths.get('n_mismatch')} of {paths.get('n_samples')})")

@@ -1,6 +1,6 @@
 """`codesign check` on a real build of a tiny QKeras MLP (one build per module): exact as built, a tampered
 weight or type found with the first mismatch, the layer named by the trace and the JUnit case failing; usage
-errors exit 2, no reference 6, a missing g++ 5."""
+errors exit 2, no reference 6, a missing g++ 5; a float model is checked against the emulator (slow)."""
 
 from __future__ import annotations
 
@@ -155,15 +155,18 @@ def test_usage_errors_exit_2_with_a_clear_message(built, tmp_path, args, message
 
 
 def test_no_reference_exits_6(built, tmp_path):
-    """A float model as converted has no bit-exact reference: exit 6, never a quiet pass."""
+    """A float model has no QKeras reference; without the firmware description the emulator cannot stand in:
+    exit 6 with the reason, never a quiet pass."""
     from codesign import hls, modelio
 
     b = _copy(built, tmp_path)
     float_model, _ = hls.prepare_model(hls_models.float_mlp())
     modelio.save_model(float_model, b / "models" / "converted.h5")
+    (b / "hls" / "codesign_firmware.npz").unlink()
     res = CliRunner().invoke(main, ["check", str(b)])
     assert res.exit_code == 6, res.output
     assert "no bit-exact reference" in res.output and "float weights" in res.output
+    assert "no firmware description" in res.output
 
 
 def test_missing_gxx_exits_5(built, tmp_path, monkeypatch):
@@ -213,3 +216,15 @@ def test_ci_example_is_valid_and_in_the_readme():
     publish = [s for s in wf["jobs"]["check"]["steps"] if "junit" in str(s.get("uses", ""))]
     assert publish and publish[0]["with"]["report_paths"] == "reports/codesign-check.xml"
     assert text in (root / "README.md").read_text()  # the README shows the same workflow
+
+
+@pytest.mark.slow  # a second build (float model) with its two g++ compiles
+def test_float_model_build_is_checked_against_the_emulator(tmp_path):
+    hls_models.float_mlp().save(tmp_path / "float.h5")
+    spec = {"name": "float_check", "model": {"file": "float.h5"}, "quantize": None, "check": {"n_samples": 60}}
+    (tmp_path / "float_check.yaml").write_text(yaml.safe_dump(spec))
+    res = CliRunner().invoke(main, ["check", str(tmp_path / "float_check.yaml"), "--part", "xcvu9p", "--out",
+                                    str(tmp_path / "build"), "--trace"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "emulator" in res.output and "60 random inputs on the input grid" in res.output
+    assert "trace: no traced layer differs" in res.output

@@ -166,7 +166,7 @@ def check(
     progress: Callable[[str], None] | None = None,
 ) -> CheckResult:
     """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
-    from codesign import csim, hls, modelio, reference, tools
+    from codesign import csim, hls, modelio, tools
     from codesign.firmware import junit as junit_xml
     from codesign.firmware.check_inputs import choose_inputs
 
@@ -194,9 +194,7 @@ def check(
                                         f"input type; this one has {len(project.inputs)} input(s)")  # fmt: skip
     say("loading the converted model")
     model = modelio.load_model(converted)
-    reason = reference.exact_reference_reason(model)
-    if reason is not None:
-        raise ReferenceUnavailableError(f"{build}: no bit-exact reference for this firmware: {reason}")
+    ref_source = _reference_source(build, model, project)
 
     with np.load(results) as z:
         stored = z["inputs"]
@@ -221,13 +219,10 @@ def check(
                                   weights_dir=weights_dir))  # fmt: skip
         rebuilt = before is None or exe.stat().st_mtime_ns != before
         say("computing the reference")
-        try:
-            ref = _as_2d(reference.reference_outputs(model, x_all))
-        except SpecError as exc:
-            raise ReferenceUnavailableError(f"{build}: {exc}") from None
+        ref = _as_2d(ref_source.outputs(x_all))
         traced = trace_job.result() if trace_job is not None else None
     k = len(chosen.x)
-    main = compare_exact(ref[:k], fw[:k], reference=REFERENCE_NAME)
+    main = compare_exact(ref[:k], fw[:k], reference=ref_source.name)
     per_output = _per_output(ref[:k], fw[:k])
     edges = _edges(chosen.edge_labels, ref[k:], fw[k:])
     exact = main.exact and all(e.exact for e in edges) and not mismatches
@@ -237,9 +232,9 @@ def check(
     layer_verdicts, trace_notes = None, ()
     if traced is not None:
         say("tracing the firmware layer by layer (hls4ml trace)")
-        layer_verdicts, trace_notes = _trace(traced, project, model, x_all, ref, fw)
+        layer_verdicts, trace_notes = _trace(traced, project, ref_source, x_all, ref, fw)
     result = CheckResult(
-        build_dir=build, exact=exact, reference=REFERENCE_NAME, inputs=chosen.source, n_data=chosen.n_data,
+        build_dir=build, exact=exact, reference=ref_source.name, inputs=chosen.source, n_data=chosen.n_data,
         n_random=chosen.n_random, outputs=main, per_output=per_output, edges=edges, firmware=changes,
         weights=mismatches, testbench_rebuilt=rebuilt, layers=layer_verdicts, trace_notes=trace_notes,
         junit=Path(junit).resolve() if junit is not None else None, seconds=time.perf_counter() - start,
@@ -249,6 +244,39 @@ def check(
         junit_xml.write(Path(junit), junit_suites(result))
     _write_summary(build / WORK / "check.json", result)
     return result
+
+
+@dataclass(frozen=True)
+class ReferenceSource:
+    """Where the expected values come from: the model outputs and the per-layer outputs (hls4ml's names)."""
+
+    name: str
+    outputs: Callable[[np.ndarray], Any]
+    layers: Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+def _reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
+    """The quantized model's float64 reference; for a float model, the emulator of the firmware as the build
+    configured it (its types); else :class:`ReferenceUnavailableError` (exit 6) saying why."""
+    from codesign import compare, reference
+    from codesign.firmware import layers
+
+    types = project.layer_precisions
+    reason = reference.exact_reference_reason(model)
+    if reason is None:
+        return ReferenceSource(REFERENCE_NAME, lambda x: reference.reference_outputs(model, x, types=types),
+                               lambda x: layers.reference_layers(model, x, types))  # fmt: skip
+    if reference.is_quantized_model(model):
+        raise ReferenceUnavailableError(f"{build}: no bit-exact reference for this quantized model: {reason}")
+    desc = compare.firmware_description(project)
+    if desc is None:
+        raise ReferenceUnavailableError(f"{build}: no bit-exact reference: {reason}; and no firmware description "
+                                        f"({project.path}/codesign_firmware.npz) for the emulator: rebuild the "
+                                        "project with this codesign version")  # fmt: skip
+    from codesign.firmware import emulator
+
+    return ReferenceSource(compare.FLOAT_REFERENCE_NAME, lambda x: emulator.emulate(desc, x),
+                           lambda x: emulator.emulate_layers(desc, x))  # fmt: skip
 
 
 def _read_report(path: Path) -> dict:
@@ -261,7 +289,7 @@ def _read_report(path: Path) -> dict:
     return data
 
 
-def _trace(traced_fw: Any, project: Any, model: Any, x_all: np.ndarray, ref: np.ndarray,
+def _trace(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,
            fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
     """hls4ml's trace of the firmware on the mismatching samples (or the first ones) vs the per-layer reference."""
     from codesign.firmware import layers
@@ -275,7 +303,7 @@ def _trace(traced_fw: Any, project: Any, model: Any, x_all: np.ndarray, ref: np.
     types = {name: {role: fwfiles.type_string(defs.get(t, t)) for role, t in roles.items()}
              for name, roles in traced.type_names.items()}  # fmt: skip
     built = {name: p.get("result") for name, p in project.layer_precisions.items()}
-    verdicts = layers.compare_layers(traced.outputs, traced.order, layers.reference_layers(model, x), types, built, ids)
+    verdicts = layers.compare_layers(traced.outputs, traced.order, ref_source.layers(x), types, built, ids)
     notes = []
     if not traced.top_matches:
         notes.append(f"{project.path / 'firmware'}/{project.project_name}.cpp differs from what hls4ml writes for "

@@ -1,11 +1,10 @@
 """Per-layer comparison of the firmware (hls4ml's trace) with the reference's per-layer outputs.
 
-The reference side is one function, :func:`reference_layers`, so its source can change without touching
-the comparison: it uses ``codesign.reference.forward_layers`` when that exists, else a float64 forward pass
-over the model that keeps every layer's output, built on ``codesign.reference.forward``. Both give one
-array per Keras layer (its output, activation included). hls4ml splits a layer's own activation into a
-layer of its own named ``<layer>_<activation>``, so that name gets the activated output and the layer's
-own name its output before the activation.
+The reference side is a mapping from layer name to per-layer outputs, so its source can change without
+touching the comparison: for a quantized model :func:`reference_layers` (``codesign.reference.forward_layers``
+with hls4ml's names: a layer's own activation is split off as ``<layer>_<activation>``, the layer's own name
+holding its output before the activation); for a float model the emulator's ``emulate_layers`` of the
+firmware as the build configured it (hls4ml's layer names already).
 
 A traced layer agrees when its values equal the reference's, or equal the reference cast to the layer's
 result type as the build configured it (the firmware rounds there by design, e.g. a Dense whose result
@@ -19,69 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.precision import FixedPrecision
 
-LINEAR = ("linear", "", "None")
 
-
-def _activation_name(layer: Any) -> str:
-    """hls4ml's suffix for a layer's own activation: the Keras name or the QKeras quantizer's class."""
-    a = getattr(layer, "activation", None)
-    if a is None:
-        return ""
-    if hasattr(a, "get_config"):
-        return type(a).__name__
-    return str(getattr(a, "__name__", a))
-
-
-def _walk_layers(model: Any, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Float64 output of every layer (activation included), in the model's order; single-input graphs."""
-    from codesign import reference
-
-    if len(model.inputs) != 1:
-        raise ReferenceUnavailableError(f"the per-layer reference takes single-input models; this one has {len(model.inputs)}")
-    values: dict[str, np.ndarray] = {}
-    first = None
-    for layer in model.layers:
-        cls = type(layer).__name__
-        if cls == "InputLayer":
-            values[layer.name] = np.asarray(x, dtype=np.float64).reshape((len(x),) + tuple(model.input_shape[1:]))
-            first = layer.name
-            continue
-        nodes = layer.inbound_nodes
-        ib = nodes[0].inbound_layers if nodes else []
-        ins = list(ib) if isinstance(ib, (list, tuple)) else [ib]
-        if len(ins) != 1:
-            raise ReferenceUnavailableError(f"layer '{layer.name}' has {len(ins)} inputs; the per-layer reference takes one")
-        src = values[ins[0].name] if ins and ins[0].name in values else values.get(first, np.asarray(x, np.float64))
-        try:
-            values[layer.name] = reference.forward(layer, src)
-        except SpecError as exc:
-            raise ReferenceUnavailableError(str(exc)) from None
-    return values
-
-
-def reference_layers(model: Any, x: np.ndarray) -> dict[str, np.ndarray]:
+def reference_layers(model: Any, x: np.ndarray, types: Any = None) -> dict[str, np.ndarray]:
     """Per-layer float64 reference outputs, keyed as hls4ml names the layers (see the module docstring)."""
     from codesign import reference
 
-    source = getattr(reference, "forward_layers", None)
-    keras_out = source(model, x) if source is not None else _walk_layers(model, x)
-    out = dict(keras_out)
-    by_name = {layer.name: layer for layer in model.layers}
-    for name, value in keras_out.items():
-        layer = by_name.get(name)
-        act = _activation_name(layer) if layer is not None else ""
-        if act in LINEAR or type(layer).__name__ in ("Activation", "QActivation", "ReLU"):
-            continue
-        nodes = layer.inbound_nodes
-        ib = nodes[0].inbound_layers if nodes else []
-        ins = list(ib) if isinstance(ib, (list, tuple)) else [ib]
-        if len(ins) == 1 and ins[0].name in keras_out:
-            out[f"{name}_{act}"] = value
-            out[name] = reference.forward(layer, keras_out[ins[0].name], linear=True)
-    return out
+    return reference.forward_layers(model, x, types=types, split_activations=True)
 
 
 @dataclass(frozen=True)

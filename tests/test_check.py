@@ -228,3 +228,22 @@ def test_float_model_build_is_checked_against_the_emulator(tmp_path):
     assert res.exit_code == 0, res.output
     assert "emulator" in res.output and "60 random inputs on the input grid" in res.output
     assert "trace: no traced layer differs" in res.output
+
+
+def test_synthesized_weights_come_from_the_h_files(tmp_path):
+    from codesign.firmware import files
+
+    w = tmp_path / "firmware" / "weights"
+    w.mkdir(parents=True)
+    header = ("//Numpy array shape [3]\n#ifndef W2_H_\n#define W2_H_\n\n#ifndef __SYNTHESIS__\nweight2_t w2[3];\n#else\n"
+              "weight2_t w2[3] = {{{}}};\n\n#endif\n\n#endif\n")  # fmt: skip
+    (w / "w2.h").write_text(header.format("0.25000, -0.50000, 0.12500"))
+    (w / "w2.txt").write_text("0.25000, -0.50000, 0.12500")
+    (w / "b2.txt").write_text("0.0")  # no .h initializer: kept as the C-simulation has it
+    assert files.synthesized_weights(tmp_path / "firmware", tmp_path / "out") == (None, ())
+    (w / "w2.h").write_text(header.format("0.25000, 0.75000, 0.12500"))
+    out, mismatches = files.synthesized_weights(tmp_path / "firmware", tmp_path / "out")
+    assert [(m.name, m.index, m.h_value, m.txt_value) for m in mismatches] == [("w2", 1, 0.75, -0.5)]
+    assert (out / "w2.txt").read_text() == "0.25000, 0.75000, 0.12500\n" and (out / "b2.txt").read_text() == "0.0"
+    digests = files.firmware_digests(tmp_path / "firmware")
+    assert set(digests) == {"weights/w2.h", "weights/w2.txt", "weights/b2.txt"}

@@ -91,7 +91,7 @@ def test_cast_rounding_and_overflow_modes():
         p = FixedPrecision(8, 8, True, Rounding.TRN, mode)
         np.testing.assert_array_equal(fixed.cast(big, 0, p), want, err_msg=mode.value)
     np.testing.assert_array_equal(fixed.cast(big, 0, FixedPrecision(8, 8, False)), [212, 127, 128, 127, 128, 44])
-    with pytest.raises(EmulationError, match="NaN"):
+    with pytest.raises(EmulationError, match="NaN or infinity"):
         fixed.from_float(np.array([np.nan]), FixedPrecision(8, 3))
 
 
@@ -233,3 +233,14 @@ def test_random_precisions(tmp_path, case):
     check_exact(project, x, varied=False)
     layers = emulator.emulate_layers(desc, x)
     assert max(np.std(v) for name, v in layers.items() if name != "inputs") > 0
+
+
+def test_huge_and_tiny_inputs_cast_like_ap_fixed():
+    """Doubles far outside a type: wrapped codes of multiples of 2**width are 0, saturated ones clip."""
+    wrap = FixedPrecision.parse("ap_fixed<8,4>")
+    sat = FixedPrecision.parse("ap_fixed<8,4,AP_TRN,AP_SAT>")
+    x = np.array([1e300, -1e300, 2.0**40 + 1.5, 1e-300, -1e-300])
+    np.testing.assert_array_equal(fixed.from_float(x, wrap), [0, 0, 24, 0, -1])
+    np.testing.assert_array_equal(fixed.from_float(x, sat), [127, -128, 127, 0, -1])
+    with pytest.raises(EmulationError, match="infinity"):
+        fixed.from_float(np.array([np.inf]), sat)

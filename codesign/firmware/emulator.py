@@ -179,6 +179,21 @@ def _plain_strategy(layer: LayerDesc) -> None:
         )
 
 
+def conv1d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
+    """A Conv1D's input windows, one row per (sample, output position), ordered (filter position, channel)
+    as hls4ml's ``fill_buffer`` lays them out; zero padding included."""
+    at = layer.attrs
+    n = a.shape[0]
+    width, chan, k = int(at["in_width"]), int(at["n_chan"]), int(at["filt_width"])
+    stride, out_w = int(at["stride_width"]), int(at["out_width"])
+    pl, pr = int(at.get("pad_left", 0)), int(at.get("pad_right", 0))
+    xc = a.reshape(n, width, chan)
+    if pl or pr:
+        xc = np.pad(xc, ((0, 0), (pl, pr), (0, 0)))
+    idx = (np.arange(out_w) * stride)[:, None] + np.arange(k)[None, :]
+    return xc[:, idx, :].reshape(n * out_w, k * chan)
+
+
 def _conv1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     _plain_strategy(layer)
     a = layer.attrs
@@ -186,15 +201,8 @@ def _conv1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
         raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1 convolutions are emulated")
     x = ins[0]
     n = x.codes.shape[0]
-    width, chan = int(a["in_width"]), int(a["n_chan"])
-    k, n_filt, stride = int(a["filt_width"]), int(a["n_filt"]), int(a["stride_width"])
-    pl, pr, out_w = int(a.get("pad_left", 0)), int(a.get("pad_right", 0)), int(a["out_width"])
-    xc = x.codes.reshape(n, width, chan)
-    if pl or pr:
-        xc = np.pad(xc, ((0, 0), (pl, pr), (0, 0)))
-    # window rows ordered (filter position, channel), as fill_buffer lays them out
-    idx = (np.arange(out_w) * stride)[:, None] + np.arange(k)[None, :]
-    cols = xc[:, idx, :].reshape(n * out_w, k * chan)
+    chan, k, n_filt, out_w = int(a["n_chan"]), int(a["filt_width"]), int(a["n_filt"]), int(a["out_width"])
+    cols = conv1d_windows(layer, x.codes)
     w = layer.weights["weight"].reshape(k * chan, n_filt)
     res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
     return Tensor(res.codes.reshape(n, out_w, n_filt), res.prec)

@@ -435,11 +435,28 @@ class Compare(Step):
             acc["on_data"]["n_samples"] = n_data
             if "float_agreement" in acc:
                 acc["float_agreement"]["on_data"] = acc["on_data"]
+        acc["overflow"] = _overflow_profile(desc, x, n_data)
+        for layer in acc["overflow"].get("overflowing", []):
+            state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")
         state = replace(state, bit_accuracy=acc)
         if state.data is None:
             return state
         scores = stage_scores(ctx, state)
         return replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+
+
+def _overflow_profile(desc, x: np.ndarray, n_data: int) -> dict:
+    """Per-layer ranges against the types on the data rows (else on all check inputs); the grid rows with the
+    input type's edges are reported apart, by the layers they overflow."""
+    from codesign.firmware import profile
+
+    if n_data > 0:
+        out = profile.overflow_report(desc, x[:n_data], f"{n_data} data inputs")
+        if n_data < len(x) and out.get("rows") is not None:
+            edges = profile.overflow_report(desc, x[n_data:], "grid inputs with the input type's edges")
+            out["edge_inputs_overflowing"] = edges.get("overflowing", [])
+        return out
+    return profile.overflow_report(desc, x, f"{len(x)} check inputs on the input grid, edges included (no data)")
 
 
 def stage_scores(ctx: BuildContext, state: BuildState) -> dict:

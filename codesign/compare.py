@@ -162,6 +162,10 @@ class Verification:
             out = self.bit_accuracy.to_dict()
             if self.agreement is not None:
                 out["float_agreement"] = dict(self.agreement)
+                out["note"] = (
+                    f"{self.no_reference_reason}; judged bit for bit against the emulator of the firmware's "
+                    "configured types, agreement with the float model under float_agreement"
+                )
         else:
             out = dict(self.agreement or {})
             out["note"] = self.no_reference_reason
@@ -267,7 +271,7 @@ def judge(
         return Verification(
             bit_accuracy=replace(emu_vs, reference=FLOAT_REFERENCE_NAME),
             agreement=agree,
-            no_reference_reason=None,
+            no_reference_reason=f"no QKeras reference: {reason}",
             reference_out=float_out,
             emulator_vs_csim=emu_vs,
             emulator_reason=None,

@@ -13,6 +13,9 @@ quantizer, and this module fixes what hls4ml 1.3 gets wrong or leaves ambiguous,
 - pruning wrappers are stripped and the model is rebuilt from its config with copied weights
   (``strip_pruning`` output cannot be sliced).
 
+Next to each project it writes the firmware description (``codesign_firmware.npz``, :mod:`codesign.firmware`):
+every layer's types and weight codes as configured, which the fixed-point emulator runs without hls4ml.
+
 The compiled library is built by running the project's ``build_lib.sh`` through :mod:`codesign.tools`
 (checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``; ``predict`` runs in a thread
 with a large stack because unrolled weights live on the stack in C-simulation.

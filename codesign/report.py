@@ -184,6 +184,26 @@ def _synthesis_section(syn: dict) -> list[str]:
     return lines
 
 
+def _overflow_lines(ov: dict) -> list[str]:
+    """The overflow profile: one row per layer quantity; a loud line when any overflows."""
+    rows = ov.get("rows")
+    if rows is None:
+        return ["", f"Overflow profile not computed: {ov.get('reason')}"] if ov else []
+    lines = ["", f"### Overflow profile ({ov.get('inputs')})", ""]
+    if ov.get("overflowing"):
+        lines += [f"**WARNING: values overflow their type in {', '.join(ov['overflowing'])}.**", ""]
+    table = [
+        [r["layer"], r["quantity"], f"`{r['type']}`", f"[{_fmt(r['type_min'])}, {_fmt(r['type_max'])}]",
+         f"[{_fmt(r['observed_min'])}, {_fmt(r['observed_max'])}]", r["n_overflow"], f"`{r['suggested']}`"]
+        for r in rows
+    ]  # fmt: skip
+    lines += _table(["layer", "value", "type", "type range", "observed", "overflows", "narrowest holding it"], table)
+    edges = ov.get("edge_inputs_overflowing")
+    if edges is not None:
+        lines += ["", f"On the grid inputs with the input type's edges: overflow in {', '.join(edges) or 'no layer'}."]
+    return lines
+
+
 def _fmt(v: Any, digits: int = 4) -> str:
     if v is None:
         return "n/a"
@@ -271,6 +291,7 @@ def render_markdown(r: dict) -> str:
         elif emu.get("available") is False:
             lines.append("")
             lines.append(f"Fixed-point emulator not run: {emu.get('reason')}")
+        lines += _overflow_lines(acc.get("overflow") or {})
         paths = acc.get("library_vs_testbench")
         if paths:
             lines.append("")

@@ -128,8 +128,8 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
 
 def test_float_json_config_takes_the_command_line_part(tmp_path):
     """A float Keras JSON + weights config with BatchNormalization, a short Part and ClockUncertainty:
-    ``--part`` wins and reaches the project, the float model is reported by agreement (no exact reference)
-    while the two C-simulation paths must still agree exactly, and InputData feeds the emitted testbench."""
+    ``--part`` wins and reaches the project, the firmware is exact against the emulator (no QKeras reference) and
+    its agreement with the float model is reported apart, and InputData feeds the emitted testbench."""
     from codesign import keras_env
 
     keras = keras_env.keras()
@@ -165,25 +165,31 @@ def test_float_json_config_takes_the_command_line_part(tmp_path):
     assert any("instead of the config's Part xcku15p" in n for n in state.notes)
     assert (tmp_path / "out" / "hls" / "tb_data" / "tb_input_features.dat").is_file()
     acc = state.bit_accuracy
-    assert acc["exact"] is None and "float weights" in acc["note"]
+    # no QKeras reference: the firmware is exact against the emulator of its configured ap_fixed<18,8> types
+    assert acc["exact"] is True and "float weights" in acc["note"] and "emulator" in acc["reference"]
+    assert acc["n_mismatch"] == 0 and acc["emulator_vs_testbench"]["exact"] is True
     assert acc["library_vs_testbench"]["exact"] is True and acc["library_vs_testbench"]["n_samples"] == acc["n_samples"]
     # the random grid inputs reach +-128, where the float model's sums exceed the default ap_fixed<18,8>: the
-    # agreement is reported, not hidden, and here it shows the overflow
-    assert np.isfinite(acc["max_abs_diff"]) and acc["max_abs_diff"] > 1 and 0 <= acc["argmax_agreement"] <= 1
+    # agreement with the float model is reported apart, not hidden, and here it shows the overflow
+    fa = acc["float_agreement"]
+    assert np.isfinite(fa["max_abs_diff"]) and fa["max_abs_diff"] > 1 and 0 <= fa["argmax_agreement"] <= 1
 
 
 def test_float_spec_reports_agreement_on_the_data_apart(tmp_path):
-    """quantize: null converts the float model: no bit-exact reference, the agreement over all check inputs and
-    over the data rows alone (where the model is used), and the two C-simulation paths still equal."""
+    """quantize: null converts the float model: exact against the emulator of its configured types, the agreement
+    with the float model over all check inputs and over the data rows alone, the two C-simulation paths equal."""
     spec = small_spec("float_mlp", quantize=None, prune={"sparsity": 0.0})
     _, state = run_build(write_spec(tmp_path, spec), part="xcvu9p", out=tmp_path / "out", force=False, synth=False,
                          echo=quiet)  # fmt: skip
     acc = state.bit_accuracy
-    assert acc["exact"] is None and acc["library_vs_testbench"]["exact"] is True
+    assert acc["exact"] is True and acc["library_vs_testbench"]["exact"] is True and "emulator" in acc["reference"]
+    fa = acc["float_agreement"]
     on_data = acc["on_data"]
+    assert fa["on_data"] == on_data
     assert on_data["n_samples"] == spec["data"]["n_test"] and acc["n_samples"] == on_data["n_samples"] + 300
-    assert on_data["argmax_agreement"] > 0.95 and on_data["max_abs_diff"] <= acc["max_abs_diff"]
-    assert "data inputs alone" in (tmp_path / "out" / "report.md").read_text()
+    assert on_data["argmax_agreement"] > 0.95 and on_data["max_abs_diff"] <= fa["max_abs_diff"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "data inputs alone" in md and "Agreement with the float model" in md and "BIT-EXACT" in md
 
 
 def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):

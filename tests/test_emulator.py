@@ -18,7 +18,7 @@ from codesign import keras_env
 keras_env.setup()
 
 from codesign import compare, csim, hls  # noqa: E402
-from codesign.firmware import description, emulator, fixed  # noqa: E402
+from codesign.firmware import description, emulator, fixed, profile  # noqa: E402
 from codesign.firmware.fixed import EmulationError  # noqa: E402
 from codesign.precision import FixedPrecision, Overflow, Rounding  # noqa: E402
 from tests import hls_models  # noqa: E402
@@ -91,7 +91,7 @@ def test_cast_rounding_and_overflow_modes():
         p = FixedPrecision(8, 8, True, Rounding.TRN, mode)
         np.testing.assert_array_equal(fixed.cast(big, 0, p), want, err_msg=mode.value)
     np.testing.assert_array_equal(fixed.cast(big, 0, FixedPrecision(8, 8, False)), [212, 127, 128, 127, 128, 44])
-    with pytest.raises(EmulationError, match="NaN"):
+    with pytest.raises(EmulationError, match="NaN or infinity"):
         fixed.from_float(np.array([np.nan]), FixedPrecision(8, 3))
 
 
@@ -168,6 +168,16 @@ def test_overflowing_intermediate_types(tmp_path):
     w = fixed.to_float(d1.weights["weight"], d1.type("weight"))
     b = fixed.to_float(d1.weights["bias"], d1.type("bias"))
     assert np.mean(np.abs(x @ w + b) >= 8) > 0.05
+    # the overflow profile sees it: counts, observed range and a suggested type that holds that range
+    rows = {(r.layer, r.quantity): r for r in profile.profile(desc, x)}
+    acc_row = rows[("dense1", "accum")]
+    assert acc_row.n_overflow == int(np.count_nonzero((x @ w + b < -8) | (x @ w + b > 8 - 2.0**-8)))
+    assert acc_row.observed_max == float((x @ w + b).max())
+    wide = FixedPrecision.parse(acc_row.suggested)
+    assert wide.fractional == acc.fractional and wide.min_value <= acc_row.observed_min
+    assert wide.max_value >= acc_row.observed_max and wide.overflow == Overflow.SAT
+    report = profile.overflow_report(desc, x, "test inputs")
+    assert "dense1 (accum)" in report["overflowing"] and len(report["rows"]) == len(rows)
 
 
 @needs_gxx
@@ -233,3 +243,25 @@ def test_random_precisions(tmp_path, case):
     check_exact(project, x, varied=False)
     layers = emulator.emulate_layers(desc, x)
     assert max(np.std(v) for name, v in layers.items() if name != "inputs") > 0
+
+
+def test_huge_and_tiny_inputs_cast_like_ap_fixed():
+    """Doubles far outside a type: wrapped codes of multiples of 2**width are 0, saturated ones clip."""
+    wrap = FixedPrecision.parse("ap_fixed<8,4>")
+    sat = FixedPrecision.parse("ap_fixed<8,4,AP_TRN,AP_SAT>")
+    x = np.array([1e300, -1e300, 2.0**40 + 1.5, 1e-300, -1e-300])
+    np.testing.assert_array_equal(fixed.from_float(x, wrap), [0, 0, 24, 0, -1])
+    np.testing.assert_array_equal(fixed.from_float(x, sat), [127, -128, 127, 0, -1])
+    with pytest.raises(EmulationError, match="infinity"):
+        fixed.from_float(np.array([np.inf]), sat)
+
+
+def test_suggested_type_is_the_narrowest_holding_the_range():
+    """Same fractional bits, sign and modes; the fewest integer bits whose range holds [lo, hi]."""
+    p = FixedPrecision.parse("ap_fixed<8,3,AP_RND,AP_SAT>")
+    assert profile.suggest(p, -4.0, 3.96875).to_hls() == "ap_fixed<8,3,AP_RND,AP_SAT>"
+    assert profile.suggest(p, -4.0, 3.97).to_hls() == "ap_fixed<9,4,AP_RND,AP_SAT>"
+    assert profile.suggest(p, -4.03125, 1.0).to_hls() == "ap_fixed<9,4,AP_RND,AP_SAT>"
+    assert profile.suggest(p, -0.25, 0.5).to_hls() == "ap_fixed<6,1,AP_RND,AP_SAT>"
+    u = FixedPrecision.parse("ap_ufixed<6,2>")
+    assert profile.suggest(u, 0.0, 13.0).to_hls() == "ap_ufixed<8,4>"

@@ -129,6 +129,10 @@ def _summary(ctx, state) -> None:
             d = acc["on_data"]
             click.echo(f"  on the {d['n_samples']} data inputs: max |diff| {d['max_abs_diff']:.4g}, "
                        f"argmax agreement {d['argmax_agreement']}")  # fmt: skip
+    ov = acc.get("overflow") or {}
+    if ov.get("overflowing"):
+        click.echo(f"WARNING: overflow on the {ov.get('inputs')} in {', '.join(ov['overflowing'])} "
+                   "(report.md: overflow profile)", err=True)  # fmt: skip
     m = _as_dict((state.metrics or {}).get("firmware"))
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import keras_env, modelio
+from codesign import exact_types, keras_env, modelio
 from codesign.errors import SpecError, ToolError
 from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
@@ -549,49 +549,6 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
     return changed
 
 
-def _fix_po2(model: Any, cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
-    """Exact accum/result types for layers with power-of-two kernels (hls4ml gives them the default); True if changed.
-
-    A result type the user set is kept; ``owned`` collects the layers whose types this function set.
-    """
-    from codesign import exact_types
-
-    changed = False
-    for lyr in model.layers:
-        kq = getattr(lyr, "kernel_quantizer_internal", None)
-        if type(kq).__name__ != "quantized_po2" or lyr.name not in cfg["LayerName"]:
-            continue
-        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
-        if not isinstance(prec, dict) or (prec.get("result", "auto") != "auto" and lyr.name not in owned):
-            continue
-        try:
-            node = graph.graph[lyr.name]
-            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
-            bias = FixedPrecision.parse(str(node.types["bias_t"].precision)) if lyr.use_bias else None
-        except Exception:
-            notes.append(f"power-of-two layer '{lyr.name}': input type unknown, hls4ml's default types kept")
-            continue
-        import tensorflow as tf
-
-        kernel = np.asarray(kq(tf.constant(lyr.get_weights()[0])))
-        emin, emax = exact_types.po2_exponents(kernel)
-        accum = exact_types.po2_accum(in_prec, emin, emax, int(np.prod(kernel.shape[:-1])), bias).to_hls()
-        lin = cfg["LayerName"].get(f"{lyr.name}_linear")
-        lin_prec = lin.setdefault("Precision", {}) if isinstance(lin, dict) else {}
-        if prec.get("accum") != accum or prec.get("result") != accum or lin_prec.get("result", accum) != accum:
-            # the split-off linear activation keeps its own (default) type once the result is set: set it too
-            prec.update({"accum": accum, "result": accum})
-            if isinstance(lin_prec, dict) and lin is not None:
-                lin_prec["result"] = accum
-            owned.add(lyr.name)
-            changed = True
-            notes.append(
-                f"power-of-two layer '{lyr.name}' (exponents {emin}..{emax}) on {in_prec.to_hls()}: accum and result "
-                f"{accum} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
-            )
-    return changed
-
-
 # ---------------------------------------------------------------------------------------------- conversion
 def _parse_type(t: Any) -> FixedPrecision | None:
     try:
@@ -730,10 +687,11 @@ def convert(
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
             changed = _fix_pooling(model, cfg, graph, notes)
-        changed = _fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
         if not changed:
             break
         graph = _convert()
+    exact_types.fix_alpha(graph, notes, _ap_type(graph))
     graph.write()
     fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
     inputs = _ports(graph.get_input_variables())
@@ -767,6 +725,16 @@ def convert(
     (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     _check_tcl(project)
     return project
+
+
+def _ap_type(graph: Any) -> Any:
+    """A function from an ``ap_fixed`` string to the backend's precision type object, ready to be written."""
+    from hls4ml.backends.fpga.fpga_types import APTypeConverter
+
+    def convert(text: str) -> Any:
+        return APTypeConverter().convert(graph.config.backend.convert_precision_string(text))
+
+    return convert
 
 
 def _check_tcl(project: HlsProject) -> None:

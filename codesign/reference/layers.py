@@ -63,9 +63,10 @@ def weights(layer: Any) -> tuple[np.ndarray, np.ndarray | None]:
     bias = w[1] if len(w) > 1 and getattr(layer, "use_bias", True) else None
     kq = getattr(layer, "kernel_quantizer_internal", None)
     bq = getattr(layer, "bias_quantizer_internal", None)
-    kernel = quantize_weights(kq, kernel, f"layer '{layer.name}' kernel_quantizer")
+    where = f"layer '{layer.name}' ({type(layer).__name__})"
+    kernel = quantize_weights(kq, kernel, f"{where} kernel_quantizer")
     if bias is not None:
-        bias = quantize_weights(bq, bias, f"layer '{layer.name}' bias_quantizer")
+        bias = quantize_weights(bq, bias, f"{where} bias_quantizer")
     return kernel, bias
 
 
@@ -165,10 +166,19 @@ def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, stric
     cfg = layer.get_config()
     if cfg.get("axis") not in (-1, [-1], len(x.shape) - 1, [len(x.shape) - 1]):
         raise refuse(layer, f"axis {cfg.get('axis')} (hls4ml normalises the last axis only)")
-    for qname in ("gamma", "beta", "mean", "variance"):
-        if cfg.get(f"{qname}_quantizer") is not None:
-            raise refuse(layer, f"{qname}_quantizer: hls4ml 1.3 ignores QBatchNormalization's quantizers")
     ws = {w.name.split("/")[-1].split(":")[0]: np.asarray(w.numpy()) for w in layer.weights}
+    for qname, wname in (("gamma", "gamma"), ("beta", "beta"), ("mean", "moving_mean"), ("variance", "moving_variance")):
+        q = getattr(layer, f"{qname}_quantizer_internal", None)
+        if q is None or wname not in ws:
+            continue
+        import tensorflow as tf
+
+        if not np.array_equal(np.asarray(q(tf.constant(ws[wname]))), ws[wname]):
+            raise refuse(
+                layer,
+                f"{qname}_quantizer changes the stored {wname}, and hls4ml 1.3 ignores QBatchNormalization's "
+                "quantizers: the firmware normalises with other numbers than the model",
+            )
     var, mean = ws["moving_variance"], ws["moving_mean"]
     gamma = ws.get("gamma", np.float32(1.0))
     beta = ws.get("beta", np.float32(0.0))
@@ -235,10 +245,10 @@ def forward(
     x = xs[0]
     if cls in WEIGHT_LAYERS:
         y = _linear(layer, x, strict)
-        return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' activation")
+        return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' ({cls}) activation")
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None
-        return apply_quantizer(q if q is not None else activation_of(layer), x, f"layer '{layer.name}'")
+        return apply_quantizer(q if q is not None else activation_of(layer), x, f"layer '{layer.name}' ({cls})")
     if cls == "ReLU":
         c = layer.get_config()
         if c.get("max_value") is not None or c.get("negative_slope") or c.get("threshold"):

@@ -18,7 +18,8 @@ every layer's types and weight codes as configured, which the fixed-point emulat
 
 The compiled library is built by running the project's ``build_lib.sh`` through :mod:`codesign.tools`
 (checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``; ``predict`` runs in a thread
-with a large stack because unrolled weights live on the stack in C-simulation.
+with a large stack because unrolled weights live on the stack in C-simulation. :func:`build_trace` compiles
+a copy of a written project's firmware with hls4ml's per-layer trace for ``codesign check --trace``.
 """
 
 from __future__ import annotations

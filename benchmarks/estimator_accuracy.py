@@ -1,22 +1,26 @@
-"""Leave-one-repository-out cross-validation of the estimator on the calibration set.
+"""Leave-one-repository-out cross-validation of the estimator on the calibration records.
 
-For every repository R of ``../shared/calibration/hls_reports.jsonl``: refit the scale constants listed in
-FITTED on the per-layer ``*_csynth.rpt`` figures of the *other* repositories (io_parallel dense layers,
-repository-balanced medians of actual / predicted), predict R's records from their settings only, and
-compare with their reports. Prints, per resource, the median and 90th-percentile absolute relative error
-and the latency error in cycles, split by stock/custom, io_type and strategy, next to a naive baseline
-(DSP = non-zero multiplies, LUT = FF = non-zero multiplies x accumulator width, latency = layers + 2,
-II = largest reuse factor). Then, per layer, the latency and II of every layer function against its own
-``<module>_csynth.rpt`` (stock records; grouped by io_type, layer kind and RF = 1 / RF > 1): exact, within
-one cycle, median error. Usage::
+Records: ``../shared/calibration`` (or ``$CODESIGN_CALIBRATION``) when present, since it may have grown; else the
+copy carried in ``codesign/estimate/calibration`` (no raw reports: the per-layer section is then left out).
+New records are picked up as they are; nothing here names a record count.
 
-    .venv/bin/python benchmarks/estimator_accuracy.py [--calibration DIR] [--shipped] [--json OUT]
+For every repository R: refit the scale constants listed in FITTED on the per-layer ``*_csynth.rpt`` figures
+of the *other* repositories (io_parallel dense layers, repository-balanced medians of actual / predicted),
+predict R's records from their settings only, and compare with their reports. Every statistic weights the
+records so that no repository counts for more than ``uncertainty.CAP_RECORDS`` records (the dominant sweep is
+capped), and is given as median and 90th percentile of |relative error| (resources) or |error| in cycles
+(latency), per group of records and, for the target population (stock io_parallel), per repository, next to a
+naive baseline (DSP = non-zero multiplies, LUT = FF = non-zero multiplies x accumulator width, latency =
+layers + 2, II = largest reuse factor). Then, with raw reports, per layer the latency and II of every layer
+function against its own ``<module>_csynth.rpt`` (stock records; by io_type, kind, strategy and RF = 1 / > 1).
+``--bands`` prints the error-bar table of ``codesign/estimate/uncertainty.py`` from the held-out residuals.
+Usage::
+
+    .venv/bin/python benchmarks/estimator_accuracy.py [--calibration DIR] [--shipped] [--bands] [--json OUT]
 
 Caveat: only the scale constants are refitted per fold. The structural constants (adder and multiplier
 delays, device factors, the DSP-mapping curve, ...) were read off per-layer reports of all repositories,
-so for the repositories they came from (ArgyKokk above all) the figures are partly in-sample; the group
-"ALL STOCK io_parallel without <repository>" leaves out the repository with the most target records and is
-the out-of-sample view of those constants (few records: read it as a sanity check, not a score). Constants
+so for the repositories they came from (ArgyKokk above all) the figures are partly in-sample. Constants
 without training data in a fold keep their shipped value (``-impl dsp`` exists only in ArgyKokk).
 ``--shipped`` skips the refit and uses the shipped constants in every fold.
 """
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import statistics
 import sys
@@ -38,10 +41,13 @@ sys.path.insert(0, str(ROOT))
 
 from codesign.estimate import constants as K  # noqa: E402
 from codesign.estimate import estimate_record  # noqa: E402
+from codesign.estimate.calibration_set import load_records, records_dir  # noqa: E402
 from codesign.estimate.design import build_calls  # noqa: E402
 from codesign.estimate.hardware import delay_factor, make_clock, mul_impl  # noqa: E402
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
+from codesign.estimate.uncertainty import CAP_RECORDS as CAP  # noqa: E402
+from codesign.estimate.uncertainty import bands_from, capped_weights, design_kind, residual, weighted_quantile  # noqa: E402
 from codesign.parts import resolve_part  # noqa: E402
 from codesign.synth_reports import module_for_config, parse_csynth  # noqa: E402
 
@@ -152,7 +158,8 @@ def layer_kind(row: dict, est) -> str:
     """Per-layer group label: io_type and the estimator's kind without its strategy/io suffix."""
     kind = (est.kind or row["call"].function).split("/")[0]
     if kind in ("dense", "conv"):
-        kind += " RF=1" if (row["call"].num("reuse_factor") or 1) <= 1 else " RF>1"
+        strategy = str(row["call"].config.get("strategy", "latency")).lower()
+        kind += f"/{strategy} " + ("RF=1" if (row["call"].num("reuse_factor") or 1) <= 1 else "RF>1")
     return f"{row['call'].io_type} {kind}"
 
 
@@ -239,145 +246,162 @@ def rel_err(pred, act) -> float | None:
     return abs(pred - act) / abs(act)
 
 
-def pct(values: list[float], q: float) -> float | None:
-    """q-th percentile (nearest rank) or None."""
-    if not values:
-        return None
-    v = sorted(values)
-    return v[min(len(v) - 1, max(0, math.ceil(q * len(v)) - 1))]
+FIGURES = ("LUT", "FF", "DSP", "BRAM_18K")
+TARGET = "STOCK io_parallel (target population)"
+
+
+def _errors(rs: list[dict], which: str, key: str) -> tuple[list[float], list[str]]:
+    """|relative error| (resources) or |error| in cycles (latency) of the records that have both, by repo."""
+    vals, repos = [], []
+    for r in rs:
+        pred, act = r[which].get(key), r["act"].get(key)
+        if key == "latency_max_cycles":
+            e = abs(pred - act) if pred is not None and isinstance(act, int) else None
+        else:
+            e = rel_err(pred, act)
+        if e is not None:
+            vals.append(e)
+            repos.append(r["repo"])
+    return vals, repos
+
+
+def figures(rs: list[dict], which: str = "pred") -> dict:
+    """Repository-capped median and p90 per figure, latency within 2 cycles, II exact, coverage."""
+    w_all = capped_weights([r["repo"] for r in rs])
+    row: dict = {"n": len(rs), "repos": len({r["repo"] for r in rs})}
+    row["coverage"] = sum(w for r, w in zip(rs, w_all, strict=True) if r["pred"]["LUT"] is not None) / sum(w_all)
+    for key in (*FIGURES, "latency_max_cycles"):
+        vals, repos = _errors(rs, which, key)
+        w = capped_weights(repos)
+        row[f"{key}_med"] = weighted_quantile(vals, w, 0.5)
+        row[f"{key}_p90"] = weighted_quantile(vals, w, 0.9)
+        if key == "latency_max_cycles":
+            row["lat_within2"] = sum(wi for v, wi in zip(vals, w, strict=True) if v <= 2) / sum(w) if vals else None
+    ii = [(r["repo"], r[which]["interval_max"] == r["act"]["interval_max"]) for r in rs if r[which]["interval_max"]]
+    w = capped_weights([a for a, _ in ii])
+    row["ii_exact"] = sum(wi for (_, ok), wi in zip(ii, w, strict=True) if ok) / sum(w) if ii else None
+    return row
 
 
 def summarize(results: list[dict]) -> dict:
-    """Per-group figures: coverage, median/p90 relative errors, latency within 2 cycles, II exact."""
+    """Per group of records (and the target population with and without its largest repository): figures."""
     groups: dict[str, list[dict]] = defaultdict(list)
     target = [r for r in results if r["stock"] and r["group"].startswith("stock io_parallel")]
     for r in results:
         groups[r["group"]].append(r)
-    groups["ALL STOCK io_parallel (target population)"] = target
+    groups[TARGET] = target
     if target:
-        # The structural latency constants were read off per-layer reports, most of them this repository's:
-        # the population without it is the out-of-sample view of those constants.
         top = max({r["repo"] for r in target}, key=lambda repo: sum(r["repo"] == repo for r in target))
-        groups[f"ALL STOCK io_parallel without {top}"] = [r for r in target if r["repo"] != top]
-    out = {}
-    for g, rs in sorted(groups.items()):
-        row: dict = {"n": len(rs), "coverage": sum(r["pred"]["LUT"] is not None for r in rs) / len(rs)}
-        for which in ("pred", "naive"):
-            for res, _ in RESOURCES:
-                errs = [e for e in (rel_err(r[which][res], r["act"][res]) for r in rs) if e is not None]
-                row[f"{which}_{res}_med"] = statistics.median(errs) if errs else None
-                row[f"{which}_{res}_p90"] = pct(errs, 0.9)
-            lat = [
-                abs(r[which]["latency_max_cycles"] - r["act"]["latency_max_cycles"])
-                for r in rs
-                if r[which]["latency_max_cycles"] is not None and isinstance(r["act"]["latency_max_cycles"], int)
-            ]
-            row[f"{which}_lat_med_cycles"] = statistics.median(lat) if lat else None
-            row[f"{which}_lat_within2"] = (sum(x <= 2 for x in lat) / len(lat)) if lat else None
-            ii = [
-                r[which]["interval_max"] == r["act"]["interval_max"]
-                for r in rs
-                if r[which]["interval_max"] is not None and "latency" in r["group"]
-            ]
-            row[f"{which}_ii_exact"] = (sum(ii) / len(ii)) if ii else None
-            ii_err = [
-                e
-                for e in (
-                    rel_err(r[which]["interval_max"], r["act"]["interval_max"]) for r in rs if "latency" in r["group"]
-                )
-                if e is not None
-            ]
-            row[f"{which}_ii_mean_rel"] = statistics.fmean(ii_err) if ii_err else None
-        out[g] = row
-    return out
+        groups[f"STOCK io_parallel without {top}"] = [r for r in target if r["repo"] != top]
+    return {g: {"est": figures(rs), "naive": figures(rs, "naive")} for g, rs in sorted(groups.items())}
 
 
-def run(calib: Path, do_refit: bool = False) -> dict:
-    """Cross-validate: returns per-record results and the summary."""
-    recs = [json.loads(line) for line in (calib / "hls_reports.jsonl").read_text().splitlines() if line.strip()]
-    rows = layer_rows(recs, calib)
-    results = []
+def per_repository(results: list[dict]) -> dict:
+    """The target population's figures per repository (each repository held out in turn)."""
+    target = [r for r in results if r["stock"] and r["group"].startswith("stock io_parallel")]
+    return {repo: figures([r for r in target if r["repo"] == repo]) for repo in sorted({r["repo"] for r in target})}
+
+
+def bands(results: list[dict]) -> dict:
+    """Error-bar bands (uncertainty.BANDS) from the held-out residuals of the stock records."""
+    rows = []
+    for r in results:
+        io = design_kind(r["io_types"], r["strategies"])
+        if not r["stock"] or r["pred"]["LUT"] is None or io is None:
+            continue
+        for fig, key in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM_18K"),
+                         ("latency_cycles", "latency_max_cycles"), ("ii_cycles", "interval_max")):  # fmt: skip
+            res = residual(fig, io, r["pred"][key], r["act"][key])
+            if res is not None:
+                rows.append((r["repo"], io, fig, res))
+    return bands_from(rows)
+
+
+def run(calib: Path, do_refit: bool = False, with_layers: bool = True) -> dict:
+    """Cross-validate: per-record results, summaries per group and per repository, per-layer results."""
+    recs = load_records(calib)
+    rows = layer_rows(recs, calib) if with_layers else []
+    results: list[dict] = []
     per_layer: list[dict] = []
     fitted_per_fold = {}
     for repo in sorted({r["repo"] for r in recs}):
-        train = [r for r in rows if r["repo"] != repo]
-        values = refit(train) if do_refit else {}
+        values = refit([r for r in rows if r["repo"] != repo]) if do_refit else {}
         fitted_per_fold[repo] = values
         with constants(values):
             per_layer += layer_results([r for r in rows if r["repo"] == repo])
             for rec in (r for r in recs if r["repo"] == repo):
-                pred = estimate_record(rec)
                 act = {k: rec.get(k) for k in ("LUT", "FF", "DSP", "BRAM_18K", "latency_max_cycles", "interval_max")}
-                results.append(
-                    {
-                        "id": rec["id"],
-                        "repo": repo,
-                        "group": group(rec),
-                        "stock": is_stock(rec),
-                        "pred": pred,
-                        "naive": naive(rec),
-                        "act": act,
-                    }
-                )
+                results.append({"id": rec["id"], "repo": repo, "group": group(rec), "stock": is_stock(rec),
+                                "io_types": rec.get("io_type") or [], "strategies": rec.get("strategy") or [], "pred": estimate_record(rec),
+                                "naive": naive(rec), "act": act})  # fmt: skip
     return {
+        "n_records": len(recs),
         "results": results,
         "summary": summarize(results),
+        "per_repository": per_repository(results),
+        "bands": {f"{k[0]} {k[1]}": v for k, v in bands(results).items()},
         "layers": per_layer,
         "layer_summary": summarize_layers(per_layer),
         "fitted_per_fold": fitted_per_fold,
     }
 
 
-def _fmt(x, p=False) -> str:
-    if x is None:
-        return "   -  "
-    return f"{100 * x:5.0f}%" if p else f"{x:6.1f}"
+def _p(x) -> str:
+    return "    -" if x is None else f"{100 * x:4.0f}%"
+
+
+def _c(x) -> str:
+    return "   -" if x is None else f"{x:4.0f}"
+
+
+def _line(label: str, f: dict) -> str:
+    res = "  ".join(f"{_p(f[f'{k}_med'])}/{_p(f[f'{k}_p90'])}" for k in ("LUT", "FF", "DSP", "BRAM_18K"))
+    return (f"{label:58.58s} {f['n']:4d} {f['repos']:3d} {_p(f['coverage'])}  {res}  {_p(f['lat_within2'])} "
+            f"{_c(f['latency_max_cycles_med'])}/{_c(f['latency_max_cycles_p90'])}  {_p(f['ii_exact'])}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calibration", type=Path, default=ROOT.parent / "shared" / "calibration")
-    ap.add_argument(
-        "--shipped",
-        action="store_true",
-        help="use the shipped constants in every fold instead of refitting the scale constants",
-    )
-    ap.add_argument("--json", type=Path, help="write per-record results and the summary here")
+    ap.add_argument("--calibration", type=Path, default=None, help="folder with hls_reports.jsonl [and raw/]")
+    ap.add_argument("--shipped", action="store_true", help="shipped constants in every fold (no refit)")
+    ap.add_argument("--bands", action="store_true", help="print the error-bar table for uncertainty.BANDS")
+    ap.add_argument("--json", type=Path, help="write per-record results and the summaries here")
     args = ap.parse_args(argv)
-    if not (args.calibration / "hls_reports.jsonl").exists():
-        print(f"calibration data not found under {args.calibration}", file=sys.stderr)
+    calib = args.calibration or records_dir()
+    if not (calib / "hls_reports.jsonl").exists():
+        print(f"calibration records not found: {calib / 'hls_reports.jsonl'}", file=sys.stderr)
         return 2
-    out = run(args.calibration, not args.shipped)
-    mode = (
-        "shipped constants, in-sample" if args.shipped else "scale constants refitted without the held-out repository"
-    )
-    print(f"per repository held out ({mode}); |rel err| median / p90 per resource; latency |err| in cycles")
-    print("codesign estimator vs naive baseline (DSP = non-zero multiplies)\n")
+    with_layers = (calib / "raw").is_dir()
+    out = run(calib, not args.shipped, with_layers)
+    mode = "shipped constants" if args.shipped else "scale constants refitted without the held-out repository"
+    print(f"{out['n_records']} records from {calib}; each repository held out in turn ({mode});")
+    print(f"statistics weight each repository as at most {CAP} records; median/p90 of |relative error| for")
+    print("LUT, FF, DSP, BRAM_18K; latency within 2 cycles and median/p90 |error| in cycles; II exact.\n")
+    head = f"{'group':58s} {'n':>4s} {'rep':>3s} {'cov':>5s}  {'LUT med/p90':11s}  {'FF med/p90':11s}  "
+    print(head + f"{'DSP med/p90':11s}  {'BRAM med/p90':11s}  {'lat<=2':6s} {'lat med/p90':9s} {'II ok':5s}")
     for g, row in out["summary"].items():
-        print(f"== {g}: n={row['n']} coverage={_fmt(row['coverage'], True)}")
-        for res, _ in RESOURCES:
+        print(_line(g, row["est"]))
+        if g.startswith(("STOCK", "stock io_parallel")):
+            print(_line("   naive baseline", row["naive"]))
+    print("\nper repository, STOCK io_parallel (held out):")
+    for repo, f in out["per_repository"].items():
+        print(_line("  " + repo, f))
+    if args.bands:
+        print("\nerror bands (uncertainty.BANDS): (io_type, figure): (p16, p84, records, repositories)")
+        for k, v in out["bands"].items():
+            kind, fig = k.rsplit(" ", 1)
+            print(f"    ({kind!r}, {fig!r}): {v},")
+    if with_layers:
+        print("\nper-layer latency and II against the per-module *_csynth.rpt reports (stock records)")
+        for g, row in out["layer_summary"].items():
             print(
-                f"   {res:8s} est {_fmt(row[f'pred_{res}_med'], True)} / {_fmt(row[f'pred_{res}_p90'], True)}"
-                f"    naive {_fmt(row[f'naive_{res}_med'], True)} / {_fmt(row[f'naive_{res}_p90'], True)}"
+                f"== {g}: n={row['n']} ({row['repos']} repos)  latency exact {_p(row['lat_exact'])}, "
+                f"within 1 cycle {_p(row['lat_within1'])}, median |err| {row['lat_med_cycles']:.1f} cyc; "
+                f"II exact {_p(row['ii_exact'])}"
             )
-        print(
-            f"   latency  est median {_fmt(row['pred_lat_med_cycles'])} cyc, within 2: "
-            f"{_fmt(row['pred_lat_within2'], True)}    naive median {_fmt(row['naive_lat_med_cycles'])} cyc, "
-            f"within 2: {_fmt(row['naive_lat_within2'], True)}"
-        )
-        print(
-            f"   II exact (latency strategy) est {_fmt(row['pred_ii_exact'], True)} "
-            f"(mean |rel err| {_fmt(row['pred_ii_mean_rel'], True)})  naive {_fmt(row['naive_ii_exact'], True)} "
-            f"({_fmt(row['naive_ii_mean_rel'], True)})"
-        )
-    print("\nper-layer latency and II against the per-module *_csynth.rpt reports (stock records)")
-    for g, row in out["layer_summary"].items():
-        print(
-            f"== {g}: n={row['n']} ({row['repos']} repos)  latency exact {_fmt(row['lat_exact'], True)}, "
-            f"within 1 cycle {_fmt(row['lat_within1'], True)}, median |err| {row['lat_med_cycles']:.1f} cyc; "
-            f"II exact {_fmt(row['ii_exact'], True)}"
-        )
+    else:
+        print("\n(no raw/ reports next to the records: the per-layer section needs ../shared/calibration/raw)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str))
     return 0

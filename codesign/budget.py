@@ -11,12 +11,16 @@ Checks, each with its value, limit, pass/fail and margin:
 A check whose figure the estimate does not have (the estimator declined a layer, so the total is null)
 fails closed: ``pass`` is False, ``status`` is ``"unknown"`` and ``reason`` says why. A design is never
 declared to fit on a number nobody computed.
+
+Where the estimate carries intervals (``Estimate.interval``: the estimator's 16th-84th percentile band), each
+check carries its value's interval, and ``straddles`` (with a note) says when it reaches both sides of the
+limit: the verdict is then within the estimator's error.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from codesign.errors import SpecError
@@ -35,6 +39,13 @@ class Check:
     passed: bool
     unit: str
     reason: str | None = None
+    #: the estimate's 16th-84th percentile interval of the value (same unit), when the estimate carries one
+    interval: tuple[float, float] | None = None
+
+    @property
+    def straddles(self) -> bool:
+        """True when the value's interval reaches both sides of the limit: the verdict could go either way."""
+        return self.interval is not None and self.interval[0] <= self.limit < self.interval[1]
 
     @property
     def margin(self) -> float | None:
@@ -67,6 +78,8 @@ class Check:
             "unit": self.unit,
             "status": self.status,
             "reason": self.reason,
+            "interval": None if self.interval is None else [_num(x) for x in self.interval],
+            "straddles": self.straddles,
         }
 
 
@@ -234,6 +247,13 @@ def judge(
             f"({1000.0 / achievable:.0f} MHz); at that clock II x clock = "
             + (f"{float(ii) * achievable:.3g} ns" if ii is not None else "unknown")
         )
+    checks = _with_intervals(checks, _get(estimate, "interval") or {}, clock_ns)
+    for c in checks:
+        if c.straddles:
+            notes.append(
+                f"{c.name}: the estimate's 16-84 % interval {c.interval[0]:.6g}-{c.interval[1]:.6g} {c.unit} "
+                f"straddles the limit {c.limit:.6g}: '{c.status}' is within the estimator's error"
+            )
     if any(c.status == "unknown" for c in checks):
         notes.append("checks marked 'unknown' fail closed: the estimator declined part of the design")
     passed = all(c.passed for c in checks)
@@ -247,3 +267,19 @@ def judge(
         None if max_period is None or math.isinf(max_period) else max_period,
         tuple(notes),
     )
+
+
+def _with_intervals(checks: list[Check], interval: dict, clock_ns: float) -> list[Check]:
+    """Attach the estimate's interval (``Estimate.interval``) to each check, in the check's unit."""
+    out = []
+    for c in checks:
+        if c.name == "ii":
+            iv = interval.get("ii_cycles")
+            iv = None if iv is None else (float(iv[0]) * clock_ns, float(iv[1]) * clock_ns)
+        elif c.name == "latency_ns":
+            cyc = interval.get("latency_cycles")
+            iv = interval.get("latency_ns") or (None if cyc is None else (cyc[0] * clock_ns, cyc[1] * clock_ns))
+        else:
+            iv = interval.get(c.name)
+        out.append(replace(c, interval=None if iv is None or c.value is None else (float(iv[0]), float(iv[1]))))
+    return out

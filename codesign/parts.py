@@ -97,6 +97,8 @@ _TABLE: tuple[Part, ...] = (
     Part("xczu49dr", "xczu49dr-ffvf1760-2-e", "zynquplusRFSOC", _E2, 425280, 850560, 4272, 2160, 80, 1),
     # report: xc7vx690t-ffg1761-2 and xc7vx690tffg1927-2
     Part("xc7vx690t", "xc7vx690t-ffg1761-2", "virtex7", _E1, 433200, 866400, 3600, 2940, 0, 1),
+    # report: xc7vx485tffg1761-2 (freaksie/ML-on-Chip)
+    Part("xc7vx485t", "xc7vx485t-ffg1761-2", "virtex7", _E1, 303600, 607200, 2800, 2060, 0, 1),
     # report: xc7z020-clg400-1 (PYNQ-Z2)
     Part("xc7z020", "xc7z020-clg400-1", "zynq", _E1, 53200, 106400, 220, 280, 0, 1),
     # report: xc7z007s-clg225-2

@@ -228,7 +228,14 @@ def _budget_table(checks: list[dict]) -> list[str]:
     """The budget checks as a table: value, limit, status and margin (absolute and as % of the limit)."""
     rows = [[c.get("name"), c.get("value"), c.get("limit"), c.get("unit", ""), c.get("status", c.get("pass")),
              c.get("margin"), _percent(c.get("relative_margin"))] for c in checks]  # fmt: skip
-    return _table(["check", "value", "limit", "unit", "status", "margin", "margin % of limit"], rows)
+    header = ["check", "value", "limit", "unit", "status", "margin", "margin % of limit"]
+    if any(c.get("interval") for c in checks):
+        # the estimate's 16-84 % interval; "straddles" where it reaches both sides of the limit
+        header.append("estimate interval (16-84 %)")
+        for row, c in zip(rows, checks, strict=True):
+            iv = c.get("interval")
+            row.append("" if not iv else f"{_fmt(iv[0])} - {_fmt(iv[1])}" + (" (straddles)" if c.get("straddles") else ""))
+    return _table(header, rows)
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
@@ -315,6 +322,10 @@ def render_markdown(r: dict) -> str:
         if budget.get("achievable_clock_ns"):
             lines.append("")
             lines.append(f"Achievable clock (estimate): {_fmt(budget['achievable_clock_ns'])} ns.")
+        straddling = [c["name"] for c in budget["checks"] if c.get("straddles")]
+        if straddling:
+            lines.append("")
+            lines.append(f"Within the estimator's error (interval straddles the limit): {', '.join(straddling)}.")
         lines.append("")
 
     est = r.get("estimate") or {}
@@ -327,11 +338,16 @@ def render_markdown(r: dict) -> str:
         totals = {"lut": part.get("lut"), "ff": part.get("ff"), "dsp": part.get("dsp"), "bram_18k": part.get("bram_18k"),
                   "uram": part.get("uram")}  # fmt: skip
         rows = []
+        interval = est.get("interval") or {}
         for k in keys:
             v = est.get(k)
             share = f"{100 * v / totals[k]:.2f} %" if k in totals and v is not None and totals[k] else ""
-            rows.append([k, v, share])
-        lines += _table(["figure", "value", "% of part"], rows)
+            iv = interval.get(k)
+            rows.append([k, v, share, "" if not iv else f"{_fmt(iv[0])} - {_fmt(iv[1])}"])
+        lines += _table(["figure", "value", "% of part", "interval (16-84 %)"], rows)
+        if est.get("interval_basis"):
+            lines.append("")
+            lines.append(f"Intervals: {est['interval_basis']} (benchmarks/estimator_accuracy.py).")
         per_layer = est.get("per_layer") or []
         if per_layer:
             lines.append("")

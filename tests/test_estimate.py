@@ -9,6 +9,7 @@ import pytest
 
 from codesign.errors import DataError
 from codesign.estimate import Estimate, estimate_project, estimate_record, estimate_settings
+from codesign.estimate.calibration_set import load_records
 from codesign.estimate.design import build_calls, element_precision, eval_constant
 from codesign.estimate.hardware import MultiplierMap, make_clock, mul_impl
 from codesign.estimate.settings import read_project
@@ -17,7 +18,6 @@ from codesign.parts import resolve_part
 FIX = Path(__file__).parent / "fixtures"
 VITIS = FIX / "hls4ml13_vitis_parallel"
 STREAM = FIX / "hls4ml13_vivado_stream"
-CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration" / "hls_reports.jsonl"
 
 
 def test_reader_turns_project_into_record_settings():
@@ -62,8 +62,15 @@ def test_estimate_project_vitis_parallel():
         "uram",
         "per_layer",
         "source",
+        "interval",
+        "interval_basis",
     }
     assert "calibration records" in d["source"]
+    # every known figure carries its 16th-84th percentile interval, which contains the estimate here
+    for key in ("latency_cycles", "ii_cycles", "lut", "ff", "dsp", "bram_18k"):
+        lo, hi = d["interval"][key]
+        assert lo <= d[key] <= hi, key
+    assert d["interval_basis"].endswith("io_parallel latency designs")
 
 
 def test_estimate_project_vivado_stream():
@@ -150,9 +157,9 @@ def test_primitives():
     assert m.predict(26, 18, "DSP48E1").dsp > m.predict(26, 18, "DSP48E2").dsp  # 26 bits: wider than 25, fits 27
 
 
-@pytest.mark.skipif(not CALIB.exists(), reason="calibration data (../shared/calibration) not present")
 def test_records_use_settings_only_and_cover_stock_io_parallel():
-    recs = [json.loads(line) for line in CALIB.read_text().splitlines()]
+    """Every stock io_parallel record (../shared when present, else the carried copy) from its settings only."""
+    recs = load_records()
     stock_par = [r for r in recs if "custom_or_modified_hls4ml" not in r["flags"] and r["io_type"] == ["io_parallel"]]
     preds = [estimate_record(r) for r in stock_par]
     assert all(set(p) >= {"id", "latency_max_cycles", "interval_max", "LUT", "FF", "DSP", "BRAM_18K"} for p in preds)
@@ -236,3 +243,33 @@ def test_shallow_layer_registers_all_products_when_the_product_fills_a_cycle():
     assert a.latency_cycles <= 3 and a.ff == round(165 * 18 * K.FF_PER_SUM_BIT)
     b = m.predict(10, 32, 165, 18, 18, 18, 1, usplus)
     assert b.latency_cycles == 1 and b.ff == round(165 * 18 * K.FF_PER_SUM_BIT / K.FF_SATURATION_STAGES)
+
+
+def test_weight_values_decide_which_products_are_multiplications(tmp_path):
+    """Project mode reads firmware/weights/w<N>.h: +-2^k weights are shifts, never DSPs (codesign.estimate.weights)."""
+    from codesign.estimate.layers import Context, DotProductModel
+    from codesign.estimate.weights import count_products, is_shift
+
+    assert [is_shift(v) for v in (1.0, -0.5, 0.25, 2.0, 0.0, 0.75, -0.3, 3.0)] == [True] * 4 + [False] * 4
+    proj = tmp_path / "p"
+    shutil.copytree(VITIS, proj)
+    base = estimate_project(proj)
+    # fc1 (config2): 16 x 32 with 128 zeros; 200 of the 384 non-zero weights are +-2^k
+    values = [0.0] * 128 + [0.5, -0.25] * 100 + [0.3] * 184
+    assert count_products(values) == {"n_weights": 512, "n_zeros": 128, "n_shift": 200, "n_mult": 184}
+    (proj / "firmware" / "weights").mkdir()
+    (proj / "firmware" / "weights" / "w2.h").write_text(
+        "//Numpy array shape [16, 32]\n#ifndef W2_H_\n#define W2_H_\n#ifndef __SYNTHESIS__\nweight2_t w2[512];\n"
+        "#else\nweight2_t w2[512] = {" + ", ".join(f"{v:.6f}" for v in values) + "};\n#endif\n#endif\n"
+    )
+    s = read_project(proj)
+    assert next(x for x in s["layers"] if x.get("config") == "config2")["n_shift"] == 200
+    est = estimate_project(proj)
+    fc1, fc1_base = est.per_layer[0], base.per_layer[0]
+    assert fc1.dsp < fc1_base.dsp and fc1.lut == fc1_base.lut and est.per_layer[1:] == base.per_layer[1:]
+    # the DSP count is the one of a layer with only the 184 true multiplications
+    call = build_calls(s)[0]
+    part = resolve_part(s["part"])
+    ctx = Context(make_clock(5.0, "27%", "Vitis HLS"), part.dsp_family, "auto", "Vitis HLS", None, 0.2)
+    only_mults = DotProductModel().predict(16, 32, 184, call.input.width, 16, 37, 1, ctx)
+    assert fc1.dsp == only_mults.dsp

@@ -11,10 +11,11 @@ from click.testing import CliRunner
 from codesign import tools
 from codesign.cli import main
 from codesign.errors import ToolError
+from codesign.estimate.calibration_set import shared_dir
 from codesign.synth import run_synthesis
 
 FIX = Path(__file__).parent / "fixtures" / "hls4ml13_vitis_parallel"
-CALIB = Path(__file__).resolve().parents[1].parent / "shared" / "calibration"
+CALIB = shared_dir()
 
 
 def test_estimate_table_and_json(tmp_path):
@@ -25,6 +26,9 @@ def test_estimate_table_and_json(tmp_path):
     assert "fc1" in res.output and "% of xcvu9p" in res.output
     est = json.loads((proj / "estimate.json").read_text())
     assert est["per_layer"][0]["name"] == "fc1" and est["part"]["name"] == "xcvu9p"
+    # each total with its 16-84 % interval, in the table and the JSON
+    lo, hi = est["interval"]["lut"]
+    assert f"[{lo:g} - {hi:g}]" in res.output and "[intervals]: 16th-84th percentile" in res.output
     res = CliRunner().invoke(main, ["estimate", str(proj), "--json", "--part", "xcu250"])
     assert res.exit_code == 0
     assert json.loads(res.output)["part"]["name"] == "xcu250"

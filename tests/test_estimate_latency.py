@@ -1,12 +1,12 @@
 """Latency / II structure of the estimator: cycle packing, reuse-factor schedules, the io_parallel top."""
 
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
 
 from codesign.estimate import constants as K
+from codesign.estimate.calibration_set import load_records, raw_dir, records_dir, shared_dir
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock, chain_cycles
 from codesign.estimate.layers import (
@@ -29,7 +29,6 @@ from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
 
 ROOT = Path(__file__).resolve().parents[1]
-CALIB = ROOT.parent / "shared" / "calibration"
 
 #: ArgyKokk's two clocks: 3.33 ns and 5 ns with 12.5 % uncertainty, 7-series delays (factor 1).
 FAST = Context(Clock(3.33, 3.33 * 0.125), "DSP48E1", "dsp", "Vitis HLS", "2021.1", 1.0)
@@ -160,22 +159,45 @@ def test_layer_summary_fractions():
     assert s["ALL io_parallel layers"]["n"] == 3 and s["ALL io_parallel layers"]["lat_within1"] == pytest.approx(2 / 3)
 
 
-@pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(), reason="calibration data not present")
+#: The repositories whose per-layer reports the dense depth model was read on and this guard was set on
+#: (the calibration set before December 2026; constants.py). Their Latency-strategy dense layers at RF <= 2:
+#: 71 of 75 within one cycle (the misses: MinhNguy3n's xc7z020-1, known and documented).
+GUARD_REPOS = (
+    "ArgyKokk/hls4ml_MLP_estimator",
+    "Lrozzy/hls4ml-tutorial",
+    "kimhaneal11/hls4ml_practice",
+    "MinhNguy3n/hls4ml-tutorial",
+)
+
+
+@pytest.mark.skipif(raw_dir() is None, reason="per-layer reports (../shared/calibration/raw) not present")
 def test_per_layer_io_parallel_latency_against_reports():
-    """Regression guard (in-sample): io_parallel layer latencies of the stock per-module csynth reports."""
+    """Regression guard (in-sample): io_parallel layer latencies of the stock per-module csynth reports.
+
+    Dense: the Latency-strategy kernel (``nnet_dense_latency.h``: unrolled products and adder trees), whose
+    depth model this guards. Floor 0.9 within one cycle on GUARD_REPOS, the repositories it was read and set on;
+    floor 0.85 on every record present (December 2026, 222 records: 87 of 98, 0.89). The layers of the newer
+    repositories that miss (freaksie/ML-on-Chip, Vivado HLS 2018.3 on Virtex-7: two adder levels per cycle where
+    the model has one; alex-yang-upenn at 2.91 ns on UltraScale+) have no rule yet that does not break another
+    repository (a Kintex/Virtex-7 delay factor fixed freaksie and broke fastmachinelearning/hls4ml's Vivado HLS
+    2016.4 design); ``benchmarks/estimator_accuracy.py`` reports them per group. Resource-strategy dense layers
+    are another kernel and are reported there too (``io_parallel dense/resource``).
+    """
     bench = _benchmark()
-    recs = [json.loads(x) for x in (CALIB / "hls_reports.jsonl").read_text().splitlines() if x.strip()]
-    rows = [r for r in bench.layer_rows(recs, CALIB) if r["call"].io_type == "io_parallel"]
+    rows = [r for r in bench.layer_rows(load_records(shared_dir()), shared_dir()) if r["call"].io_type == "io_parallel"]
     dense = [
         r
         for r in rows
         if r["call"].function == "dense"
+        and str(r["call"].config.get("strategy", "latency")).lower() == "latency"
         and (r["call"].num("reuse_factor") or 1) <= 2
         and r["call"].num("n_in") * r["call"].num("n_out") < 8192
     ]
-    assert len(dense) >= 60
-    err = [abs(predict_layer(r["call"], r["ctx"]).latency_cycles - r["module"].latency_max) for r in dense]
-    assert sum(e <= 1 for e in err) / len(err) >= 0.9
+    within = {id(r): abs(predict_layer(r["call"], r["ctx"]).latency_cycles - r["module"].latency_max) <= 1 for r in dense}
+    guarded = [r for r in dense if r["repo"] in GUARD_REPOS]
+    assert len(guarded) >= 60 and {r["repo"] for r in guarded} == set(GUARD_REPOS)
+    assert sum(within[id(r)] for r in guarded) / len(guarded) >= 0.9
+    assert sum(within.values()) / len(dense) >= 0.85
     others = [r for r in rows if r["call"].function != "dense" and r["module"].interval_max is not None]
     ii_ok = [predict_layer(r["call"], r["ctx"]).ii_cycles == r["module"].interval_max for r in others]
     assert sum(ii_ok) / len(ii_ok) >= 0.95
@@ -315,16 +337,21 @@ def test_multi_partition_conv_and_parallel_resource_dense_are_not_pipelined():
     assert dense.sequential and dense.ii_cycles == dense.latency_cycles
 
 
-@pytest.mark.skipif(not (CALIB / "hls_reports.jsonl").exists(), reason="calibration data not present")
 def test_top_interval_on_records_whose_settings_determine_it():
-    """Stock io_parallel Latency records whose II the settings fix: RF 1 and 2, RF 100 with a long schedule."""
+    """Stock io_parallel Latency records whose II the settings fix: RF 1 and 2, RF 100 with a long schedule.
+
+    Left out: records whose report is the ``myproject`` core inside a wrapper that hls4ml's settings do not
+    describe (the VitisAccelerator ``kernel_wrapper`` feeds the core through memory ports: alex-yang-upenn's
+    core reports II 3 with every layer at II 1, the wrapper's two ports over 5 outputs).
+    """
     from codesign.estimate import estimate_record
 
-    recs = [json.loads(x) for x in (CALIB / "hls_reports.jsonl").read_text().splitlines() if x.strip()]
+    recs = load_records(records_dir())
     picked = [
         r
         for r in recs
         if "custom_or_modified_hls4ml" not in r["flags"]
+        and not any(f.startswith("vitis_accelerator_kernel_wrapper") for f in r["flags"])
         and r["io_type"] == ["io_parallel"]
         and (max(r["reuse_factors"] or [1]) <= 2 or "/HAR/" in r["id"] or "MuhammadAshraful" in r["repo"])
         and "latency" in (r["strategy"] or [])
@@ -332,3 +359,20 @@ def test_top_interval_on_records_whose_settings_determine_it():
     assert len(picked) >= 25
     for r in picked:
         assert estimate_record(r)["interval_max"] == r["interval_max"], r["id"]
+
+
+def test_resource_dense_interval_follows_the_tool_and_old_dense_large_is_resource():
+    """Vivado HLS rewinds the Resource ReuseLoop (II = RF); Vitis HLS and RF = 1 finish first (II = latency)."""
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    cfg = {**_dense(16, 64, rf=16).config, "strategy": "resource", "weight_t": "ap_fixed<16,6>"}
+    vivado = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.2)
+    viv = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), vivado)
+    vit = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), SLOW)
+    assert (viv.ii_cycles, viv.sequential) == (16, False) and viv.latency_cycles == 15 + K.RESOURCE_EXTRA_CYCLES
+    assert vit.sequential and vit.ii_cycles == vit.latency_cycles
+    one = DenseEstimator().predict(LayerCall("d", "dense", {**cfg, "reuse_factor": 1}, p, p, "io_parallel"), vivado)
+    assert one.sequential and one.ii_cycles == one.latency_cycles
+    # hls4ml <= 0.4's dense_large (no strategy field) is the Resource kernel: reused multipliers, II = RF
+    old = {k: v for k, v in cfg.items() if k != "strategy"}
+    large = DenseEstimator().predict(LayerCall("d", "dense_large", old, p, p, "io_parallel"), vivado)
+    assert large.kind == "dense/resource" and large.ii_cycles == 16

@@ -33,12 +33,19 @@ def render_table(est: Estimate, part: Part) -> str:
         if x.declined:
             lines.append(f"  ! {x.name}: not estimated ({x.declined})")
     lines.append("")
+    def band(key: str) -> str:
+        iv = est.interval.get(key)
+        return f"  [{iv[0]:g} - {iv[1]:g}]" if iv is not None else ""
+
     lat = "unknown" if est.latency_cycles is None else f"{est.latency_cycles} cycles ({est.latency_ns} ns)"
-    lines.append(f"latency {lat}, II {est.ii_cycles if est.ii_cycles is not None else 'unknown'}")
+    ii = est.ii_cycles if est.ii_cycles is not None else "unknown"
+    lines.append(f"latency {lat}{band('latency_cycles')}, II {ii}{band('ii_cycles')}")
     for key, label in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM_18K"), ("uram", "URAM")):
         v, total = getattr(est, key), part.total(key)
         share = f"{100.0 * v / total:6.2f} % of {part.name}" if v is not None and total else ""
-        lines.append(f"{label:9s} {('unknown' if v is None else str(v)):>10s}  {share}")
+        lines.append(f"{label:9s} {('unknown' if v is None else str(v)):>10s}  {share}{band(key)}")
+    if est.interval_basis:
+        lines.append(f"[intervals]: {est.interval_basis}")
     lines.append(f"source: {est.source}")
     return "\n".join(lines)
 

@@ -3,7 +3,9 @@
 Modules: ``settings`` (project/record -> settings), ``design`` (settings -> layer calls), ``hardware``
 (clock, multiplier mapping, adder trees), ``constants`` (fitted constants and their sources), ``layers``
 (per-layer estimator classes), ``network`` (whole-design composition), ``result`` (frozen results).
-Accuracy: ``benchmarks/estimator_accuracy.py`` (leave-one-repository-out on ../shared/calibration).
+Accuracy: ``benchmarks/estimator_accuracy.py`` (leave-one-repository-out on ../shared/calibration, or the
+records carried in ``calibration/``); each estimate's ``interval`` is the band of those held-out residuals
+(``uncertainty``). Project mode reads the weight values (``weights``): +-2^k products are shifts.
 
 Declined (figures None, with the reason; totals then None too): layer functions without a model (recurrent
 layers, attention, einsum, custom ``nnet::`` kernels, user-modified ``*_me`` kernels), configs missing the
@@ -13,7 +15,9 @@ come out high); Latency-strategy reuse factors above 1, whose schedule depends o
 multiplications, which the weight values decide (ArgyKokk RF = 100: latency off by 5-35 %); DSP counts with
 ``config_op mul -impl dsp`` (same cause, 30-40 % per layer); Vitis HLS dense layers above 8192 weights
 (modelled as unbalanced chains from two layers of one repository); 7-series speed grade -1 parts with Vitis
-2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); io_stream latency and BRAM.
+2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); Virtex-7 with Vivado HLS 2018.3 (freaksie:
+two adder levels per cycle, one cycle shallower than modelled); Resource-strategy LUT and FF (2-8x low);
+io_stream latency and BRAM.
 """
 
 from codesign.estimate.network import estimate_project, estimate_record, estimate_settings

@@ -78,8 +78,10 @@ class DotProductModel:
         ctx: Context,
         *,
         zeros_skipped: bool = True,
+        n_shift: int = 0,
     ) -> LayerEstimate:
-        """Latency, II and resources of the bank; ``nnz`` non-zero products, reuse factor ``rf``."""
+        """Latency, II and resources of the bank; ``nnz`` non-zero products (``n_shift`` of them by +-2^k weights,
+        known in project mode: shifts, never on a DSP nor under the ALLOCATION limit), reuse factor ``rf``."""
         rf = max(1, rf)
         terms = max(1, round(nnz / max(n_out, 1)))
         sw = sum_width(wd, ww, terms, acc_w)
@@ -90,9 +92,10 @@ class DotProductModel:
             slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
             # the true multiplications (products HLS does not turn into shift-adds); with a forced mapping
             # (-impl dsp or fabric) their share saturates with the layer size (constants.py)
-            true_mults = nnz * cost.dsp_fraction
+            mults = max(0, nnz - n_shift)  # +-2^k weights are shifts (codesign.estimate.weights)
+            true_mults = mults * cost.dsp_fraction
             if ctx.mul_impl in ("dsp", "fabric"):
-                true_mults = nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+                true_mults = min(mults, nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION))
             dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
             # -impl fabric: the products -impl dsp puts on DSPs become LUT multipliers (constants)
             lut_mults = min(true_mults, mults_per_cycle) if ctx.mul_impl == "fabric" else 0.0
@@ -125,7 +128,8 @@ class DotProductModel:
             # (constants.ALLOC_TAIL_OFFSET). The kernel asks for PIPELINE II = RF, but a schedule shorter than
             # that is reported with II = latency + 1 (ArgyKokk RF = 2 and RF = 100 layers, whatever n_in).
             limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
-            issue = math.ceil(self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl) / limit)
+            allocated = min(max(0, nnz - n_shift), self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl))
+            issue = math.ceil(allocated / limit)
             latency = max(depth, issue - 1 + max(0, depth - K.ALLOC_TAIL_OFFSET))
             ii = min(rf, latency + 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
@@ -166,18 +170,26 @@ class DenseEstimator:
         n_zeros = int(call.num("n_zeros", 0) or 0)
         nnz = int(call.num("n_nonzeros", n_in * n_out - n_zeros) or 0)
         strategy = str(call.config.get("strategy", "latency")).lower()
+        if call.function.lower().startswith("dense_large"):
+            # hls4ml <= 0.4 named its reuse kernel ``dense_large`` (no strategy field): the Resource strategy
+            strategy = "resource"
         wd, ww = _w(call.input), _w(call.prec("weight_t"))
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         resource = strategy.startswith("resource")
-        est = self.core.predict(n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource)
+        shifts = int(call.num("n_shift", 0) or 0)
+        est = self.core.predict(
+            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource, n_shift=shifts
+        )
         bram = 0
         latency = est.latency_cycles
         if resource:
             block = math.ceil(n_in * n_out / rf)
-            # weights in a ROM of depth RF and width block*ww: BRAM once the ROM is deep enough
-            if rf >= K.ROM_BRAM_MIN_DEPTH or block * ww * rf > K.ROM_BRAM_MIN_BITS:
+            # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
+            # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
+            if rf > 1:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
-            latency = (est.latency_cycles or 0) + K.RESOURCE_EXTRA_CYCLES
+            # RF > 1: the ReuseLoop's pipeline fills and drains around its RF issues; RF = 1: no loop is left
+            latency = (est.latency_cycles or 0) + (K.RESOURCE_EXTRA_CYCLES if rf > 1 else 0)
         ii = est.ii_cycles
         sequential = False
         if call.io_type == "io_stream":
@@ -185,10 +197,17 @@ class DenseEstimator:
             words = math.ceil(n_in / max(call.pack, 1))
             ii = max(ii or 1, words)
             latency = (latency or 0) + words
+        elif resource and rf > 1 and not (ctx.tool or "").startswith("Vitis"):
+            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
+            # honours ``rewind``: the function restarts every RF cycles, II = RF, while the previous call drains
+            # (every Resource dense layer at RF > 1 of Vivado HLS 2019.2-2020.1 in the calibration set:
+            # GuillaumeDerville, Gabriele-bot PYNQ_IA and ALVEO-PYNQ_ML, nicologhielmetti: 32 of 32)
+            ii = rf
         elif resource:
-            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, rewind), not the function: the function
-            # takes its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1:
-            # dense_resource module latency 106-107, interval 106-107, its inner loop instance at II = RF 104)
+            # Vitis HLS does not rewind that loop, and at RF = 1 there is no loop to rewind: the function takes
+            # its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1: dense_resource
+            # module latency 106-107, interval 106-107, its inner loop instance at II = RF 104; GuillaumeDerville,
+            # Vivado HLS 2020.1, RF = 1: interval = latency in 5 of 5 layers)
             ii = latency
             sequential = True
         return LayerEstimate(
@@ -222,8 +241,9 @@ class ConvEstimator:
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         strategy = str(call.config.get("strategy", "latency")).lower()
         kern = self.core.predict(
-            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource")
-        )
+            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),
+            n_shift=int(c("n_shift", 0) or 0),
+        )  # fmt: skip
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles

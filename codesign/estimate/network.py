@@ -35,6 +35,7 @@ from codesign.estimate.hardware import delay_factor, make_clock, mul_impl
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
+from codesign.estimate.uncertainty import design_kind, interval
 from codesign.parts import Part, part_from_totals, resolve_part
 
 VERSION = "0.1"
@@ -221,9 +222,17 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     dsp = _sum([x.dsp for x in per_layer])
     bram = _sum([x.bram_18k for x in per_layer])
     latency_ns = None if latency is None else round(latency * clock.period_ns, 3)
+    kind = design_kind(sorted({c.io_type for c in calls}), [str(c.config.get("strategy", "latency")) for c in calls])
+    figures = {"latency_cycles": latency, "ii_cycles": ii, "lut": lut, "ff": ff, "dsp": dsp, "bram_18k": bram}
+    bands = {k: interval(k, kind, v) for k, v in figures.items()}
+    cycles = bands["latency_cycles"]
+    bands["latency_ns"] = None if cycles is None else (round(cycles[0] * clock.period_ns, 3),
+                                                       round(cycles[1] * clock.period_ns, 3))  # fmt: skip
+    basis = f"16th-84th percentile of held-out residuals, {kind} designs" if kind else None
     return Estimate(
-        latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE
-    )
+        latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE,
+        bands, basis,
+    )  # fmt: skip
 
 
 def estimate_project(project_dir: Path, part: Part | None = None) -> Estimate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 RESOURCE_FIELDS = ("lut", "ff", "dsp", "bram_18k")
@@ -63,6 +63,12 @@ class Estimate:
     uram: int | None
     per_layer: tuple[LayerEstimate, ...]
     source: str
+    #: per figure (``latency_cycles``, ``latency_ns``, ``ii_cycles``, ``lut``, ``ff``, ``dsp``, ``bram_18k``): the
+    #: 16th-84th percentile interval of the held-out residuals (codesign.estimate.uncertainty), None where the
+    #: figure is unknown or no band describes the design
+    interval: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    #: which population's band the interval comes from (``io_parallel latency``, ``io_stream`` ...)
+    interval_basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form with exactly the dataclass fields."""
@@ -77,6 +83,8 @@ class Estimate:
             "uram": self.uram,
             "per_layer": [x.to_dict() for x in self.per_layer],
             "source": self.source,
+            "interval": {k: (list(v) if v is not None else None) for k, v in self.interval.items()},
+            "interval_basis": self.interval_basis,
         }
 
     @property

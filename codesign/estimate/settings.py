@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from codesign.errors import DataError, SpecError
+from codesign.estimate.weights import layer_weight_counts
 
 #: The keys of a record that the estimator may read: settings only, never results.
 SETTING_KEYS = (
@@ -254,6 +255,11 @@ def read_project(project_dir: Path | str) -> dict:
     ]
     strategies = sorted({str(x["strategy"]).lower() for x in layers if "strategy" in x})
     rfs = sorted({int(x["reuse_factor"]) for x in layers if isinstance(x.get("reuse_factor"), int)})
+    for x in layers:
+        # the weight values, where hls4ml wrote them: +-2^k products are shifts (codesign.estimate.weights)
+        counts = layer_weight_counts(fw, str(x.get("config") or ""))
+        if counts is not None:
+            x["n_shift"] = counts["n_shift"]
     n_w = n_z = 0
     for x in layers:
         if x.get("base") == "dense_config" and isinstance(x.get("n_in"), int) and isinstance(x.get("n_out"), int):

@@ -153,7 +153,11 @@ def _weight_codes(var: Any, prec: FixedPrecision | None, where: str) -> np.ndarr
     """The codes the firmware holds: hls4ml prints each weight as text, the C++ reads it as a double and casts it."""
     if prec is None:
         raise EmulationError(f"{where}: weight type {var.type.precision} is not ap_fixed/ap_int")
-    values = np.array([float(s) for s in var], dtype=np.float64).reshape(var.data.shape)
+    try:
+        values = np.array([float(s) for s in var], dtype=np.float64).reshape(var.data.shape)
+    except ValueError:  # e.g. power-of-two weights, which hls4ml writes as {sign, exponent} pairs
+        raise EmulationError(f"{where}: weights of type {var.type.precision} are not written as plain numbers; "
+                             "the emulator does not run them") from None  # fmt: skip
     return from_float(values, prec)
 
 

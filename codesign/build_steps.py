@@ -409,7 +409,9 @@ class Compare(Step):
 
         x = state.csim["inputs"]
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
-        verification = compare.judge(model, x, fw=state.csim["testbench"], ct=state.csim["library"])
+        verification = compare.judge(
+            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions
+        )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
         if verification.bit_accuracy is None and n_data > 0:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.errors import SpecError
+from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.precision import FixedPrecision
 
 
@@ -130,12 +130,14 @@ class Verification:
     csim_out: Any = None
     ctypes_out: Any = None
     reference_out: Any = None
+    reference_unavailable: str | None = None
 
     @property
     def exact(self) -> bool | None:
         """True when the firmware is bit-exact with the reference and both C-simulation paths agree.
 
-        None when there is no bit-exact reference (a float model) and the two C-simulation paths agree;
+        None when there is no bit-exact reference (a float model, or a quantized model whose reference
+        cannot be computed: see :attr:`reference_unavailable`) and the two C-simulation paths agree;
         False whenever they disagree, reference or not: then one of them is not the firmware.
         """
         if self.ctypes_vs_csim is not None and not self.ctypes_vs_csim.exact:
@@ -152,43 +154,76 @@ class Verification:
             out = dict(self.agreement or {})
             out["note"] = self.no_reference_reason
         out["exact"] = self.exact
+        if self.reference_unavailable is not None:
+            out["reference"] = "none (quantized model: the bit-exact reference could not be computed)"
+            out["reference_unavailable"] = self.reference_unavailable
         if self.ctypes_vs_csim is not None:
             out["library_vs_testbench"] = self.ctypes_vs_csim.to_dict()
         return out
 
 
 REFERENCE_NAME = "QKeras model (pre-softmax outputs, evaluated exactly in float64)"
+BN_NOTE = "; BatchNormalization scale and bias as the firmware stores them (its scale/bias types)"
 
 
-def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None) -> Verification:
+def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None]:
+    """(reference outputs, None), or (None, why) for a quantized model whose reference cannot be computed."""
+    from codesign import reference
+
+    floats = reference.float_weight_layers(model)
+    if floats:
+        return None, (
+            f"layer(s) {', '.join(repr(n) for n in floats)} of a quantized model have float weights (no QKeras "
+            "kernel quantizer): the firmware rounds them to its default precision, which the model does not "
+            "define, so nothing about them can be proven; give them QKeras quantizers (QDense/QConv with "
+            "quantized_bits)"
+        )
+    try:
+        return reference.reference_outputs(model, x, types=types), None
+    except ReferenceUnavailableError as exc:
+        return None, str(exc)
+
+
+def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, *, types: Any = None) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
     on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
 
-    Models without an exact reference (float weights somewhere, or a layer the exact evaluator does not
-    know) get the agreement with their float outputs and the reason instead.
+    A quantized model (any QKeras quantizer) gets a verdict only from a proof: when its reference cannot
+    be computed, :attr:`Verification.reference_unavailable` names the layer and why (the build then exits
+    with :class:`ReferenceUnavailableError`'s code). A float model (no quantizer anywhere) gets the
+    agreement with its float outputs and the reason instead. ``types``: the firmware's layer types
+    (``HlsProject.layer_precisions``), which a standalone BatchNormalization needs.
     """
     from codesign import reference
 
     ctypes_vs = compare_exact(ct, fw, reference="hls4ml compiled library (ctypes)") if ct is not None else None
-    reason = reference.exact_reference_reason(model)
-    if reason is None:
-        try:
-            ref = reference.reference_outputs(model, x)
-        except SpecError as exc:
-            reason = str(exc)
+    unavailable = None
+    if reference.is_quantized_model(model):
+        ref, unavailable = _unavailable(model, x, types)
+        reason = None if unavailable is None else f"no bit-exact reference for this quantized model: {unavailable}"
+    else:
+        # a float model keeps the agreement path (with an exact reference only when it has no weights at all)
+        reason = reference.exact_reference_reason(model)
+        if reason is None:
+            try:
+                ref = reference.reference_outputs(model, x, types=types)
+            except ReferenceUnavailableError as exc:
+                reason = str(exc)
     if reason is not None:
         float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
         return Verification(
             bit_accuracy=None,
             ctypes_vs_csim=ctypes_vs,
             agreement=agreement(float_out, fw),
-            no_reference_reason=f"no bit-exact reference: {reason}",
+            no_reference_reason=reason if unavailable else f"no bit-exact reference: {reason}",
             csim_out=fw,
             ctypes_out=ct,
             reference_out=float_out,
+            reference_unavailable=unavailable,
         )
+    bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
     return Verification(
-        bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME),
+        bit_accuracy=compare_exact(ref, fw, reference=REFERENCE_NAME + (BN_NOTE if bn else "")),
         ctypes_vs_csim=ctypes_vs,
         agreement=None,
         no_reference_reason=None,
@@ -214,4 +249,4 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
         )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
-    return judge(project.keras_model, x, fw, ct)
+    return judge(project.keras_model, x, fw, ct, types=project.layer_precisions)

@@ -485,7 +485,10 @@ def build_hls_config(
     return cfg
 
 
-POOLING_LAYERS = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
+POOLING_LAYERS = (
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+    "AveragePooling1D", "AveragePooling2D",
+)  # fmt: skip
 
 
 def _pool_types(in_prec: FixedPrecision, n: int, average: bool) -> tuple[FixedPrecision, FixedPrecision, bool]:
@@ -519,7 +522,10 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
                 f"pooling layer '{lyr.name}': input type unknown, types left to hls4ml (exactness not guaranteed)"
             )
             continue
-        n = int(np.prod(lyr.input_shape[1:-1]))
+        if cls.startswith("Global"):
+            n = int(np.prod(lyr.input_shape[1:-1]))
+        else:
+            n = int(np.prod(lyr.pool_size))
         accum, result, exact = _pool_types(in_prec, n, "Average" in cls)
         prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
         if not isinstance(prec, dict):
@@ -532,6 +538,49 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
             if not exact:
                 msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
             notes.append(msg)
+    return changed
+
+
+def _fix_po2(model: Any, cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
+    """Exact accum/result types for layers with power-of-two kernels (hls4ml gives them the default); True if changed.
+
+    A result type the user set is kept; ``owned`` collects the layers whose types this function set.
+    """
+    from codesign import exact_types
+
+    changed = False
+    for lyr in model.layers:
+        kq = getattr(lyr, "kernel_quantizer_internal", None)
+        if type(kq).__name__ != "quantized_po2" or lyr.name not in cfg["LayerName"]:
+            continue
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        if not isinstance(prec, dict) or (prec.get("result", "auto") != "auto" and lyr.name not in owned):
+            continue
+        try:
+            node = graph.graph[lyr.name]
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+            bias = FixedPrecision.parse(str(node.types["bias_t"].precision)) if lyr.use_bias else None
+        except Exception:
+            notes.append(f"power-of-two layer '{lyr.name}': input type unknown, hls4ml's default types kept")
+            continue
+        import tensorflow as tf
+
+        kernel = np.asarray(kq(tf.constant(lyr.get_weights()[0])))
+        emin, emax = exact_types.po2_exponents(kernel)
+        accum = exact_types.po2_accum(in_prec, emin, emax, int(np.prod(kernel.shape[:-1])), bias).to_hls()
+        lin = cfg["LayerName"].get(f"{lyr.name}_linear")
+        lin_prec = lin.setdefault("Precision", {}) if isinstance(lin, dict) else {}
+        if prec.get("accum") != accum or prec.get("result") != accum or lin_prec.get("result", accum) != accum:
+            # the split-off linear activation keeps its own (default) type once the result is set: set it too
+            prec.update({"accum": accum, "result": accum})
+            if isinstance(lin_prec, dict) and lin is not None:
+                lin_prec["result"] = accum
+            owned.add(lyr.name)
+            changed = True
+            notes.append(
+                f"power-of-two layer '{lyr.name}' (exponents {emin}..{emax}) on {in_prec.to_hls()}: accum and result "
+                f"{accum} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
+            )
     return changed
 
 
@@ -666,8 +715,16 @@ def convert(
         return g
 
     graph = _convert()
-    # pooling types depend on their input's resolved type: read it from a first pass, then convert again
-    if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers) and _fix_pooling(model, cfg, graph, notes):
+    # pooling and power-of-two layer types depend on their input's resolved type: read it from a pass, then
+    # convert again (a fixed layer can change the input type of the next one: at most one pass per layer)
+    po2_owned: set[str] = set()
+    for _ in range(len(model.layers)):
+        changed = False
+        if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
+            changed = _fix_pooling(model, cfg, graph, notes)
+        changed = _fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        if not changed:
+            break
         graph = _convert()
     graph.write()
     inputs = _ports(graph.get_input_variables())

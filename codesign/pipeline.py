@@ -25,7 +25,7 @@ import numpy as np
 
 from codesign import __version__
 from codesign.datasets import Dataset, file_digest
-from codesign.errors import BitAccuracyError, SpecError
+from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
 
@@ -313,7 +313,7 @@ def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
 
 def require_bit_exact(state: BuildState) -> None:
     """Raise BitAccuracyError when the two C-simulation paths disagree, or when a bit-exact reference exists
-    and the firmware does not match it."""
+    and the firmware does not match it; ReferenceUnavailableError when a quantized model has no reference."""
     acc = state.bit_accuracy or {}
     paths = acc.get("library_vs_testbench") or {}
     if paths.get("exact") is False:
@@ -321,6 +321,11 @@ def require_bit_exact(state: BuildState) -> None:
             f"the hls4ml compiled library and the g++ testbench disagree on {paths.get('n_mismatch')} of "
             f"{paths.get('n_samples')} samples (max |diff| {paths.get('max_abs_diff')}; first mismatch: "
             f"{paths.get('first_mismatch')}): the same firmware built twice gives two answers"
+        )
+    if acc.get("reference_unavailable"):
+        raise ReferenceUnavailableError(
+            f"no verdict for this quantized model: {acc['reference_unavailable']} (the firmware was built and "
+            "C-simulated, but nothing proves it reproduces the model)"
         )
     if acc.get("exact") is False:
         first = acc.get("first_mismatch")

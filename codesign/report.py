@@ -110,7 +110,10 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
 def _verdict(state) -> dict:
     acc = state.bit_accuracy or {}
     budget = state.budget.to_dict() if hasattr(state.budget, "to_dict") else (state.budget or {})
-    return {"bit_exact": acc.get("exact"), "budget_pass": budget.get("pass")}
+    out = {"bit_exact": acc.get("exact"), "budget_pass": budget.get("pass")}
+    if acc.get("reference_unavailable"):
+        out["reference_unavailable"] = acc["reference_unavailable"]
+    return out
 
 
 def write_build_report(ctx, state) -> dict:
@@ -232,6 +235,9 @@ def render_markdown(r: dict) -> str:
     exact = verdict.get("bit_exact")
     budget_pass = verdict.get("budget_pass")
     bit = {True: "BIT-EXACT", False: "NOT BIT-EXACT", None: "no bit-exact reference (float model)"}[exact]
+    unproven = (r.get("bit_accuracy") or {}).get("reference_unavailable")
+    if exact is None and unproven:
+        bit = "NOT PROVEN bit-exact (quantized model; its reference cannot be computed)"
     fit = {True: "FITS the 40 MHz L1 budget", False: "DOES NOT FIT the 40 MHz L1 budget", None: "budget not judged"}[
         budget_pass
     ]
@@ -262,6 +268,9 @@ def render_markdown(r: dict) -> str:
                 f"hls4ml compiled library vs g++ testbench: exact = {_fmt(paths.get('exact'))}, "
                 f"{paths.get('n_mismatch')} mismatches of {paths.get('n_samples')}."
             )
+        if acc.get("reference_unavailable"):
+            lines.append("")
+            lines.append(f"No verdict: {acc['reference_unavailable']}")
         if acc.get("first_mismatch"):
             lines.append("")
             lines.append(f"First mismatch: `{json.dumps(acc['first_mismatch'])}`")

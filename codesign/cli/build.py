@@ -74,18 +74,20 @@ def register(main: click.Group) -> None:
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
-        the firmware is bit-exact against the quantized model; 3 when it is not bit-exact; 4 with
+        the firmware is bit-exact against the quantized model (a float model: when it ran; its agreement is
+        reported); 3 when it is not bit-exact; 6 when a quantized model's reference cannot be computed
+        (the layer is named; report written); 4 with
         --fail-on-budget when the design does not fit; 5 when --synth was asked and the HLS tool is missing
         or failed (the report is written all the same).
         """
-        from codesign.errors import BitAccuracyError, BudgetError, ToolError
+        from codesign.errors import BitAccuracyError, BudgetError, ReferenceUnavailableError, ToolError
         from codesign.pipeline import require_bit_exact
 
         ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth)
         _summary(ctx, state)
         try:
             require_bit_exact(state)
-        except BitAccuracyError as exc:
+        except (BitAccuracyError, ReferenceUnavailableError) as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             raise SystemExit(exc.exit_code) from None
         if synth and state.synth_error:
@@ -114,6 +116,8 @@ def _summary(ctx, state) -> None:
         click.echo(f"bit-exact: NO (library and testbench differ on {paths.get('n_mismatch')} of {paths.get('n_samples')})")
     elif exact is False:
         click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
+    elif acc.get("reference_unavailable"):
+        click.echo(f"bit-exact: NOT PROVEN, no reference for this quantized model: {acc['reference_unavailable']}")
     else:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
         if acc.get("on_data"):

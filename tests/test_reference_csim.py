@@ -1,0 +1,110 @@
+"""The extended reference proven against real firmware: hls4ml conversion, g++ C-simulation, exact equality.
+
+Interaction network (as codesign quantizes it), power-of-two weights, QConv2D with padding/strides and
+pooling, two-input merges with Permute/Concatenate/standalone BatchNormalization; and a quantized model
+whose reference cannot be computed gets no verdict (ReferenceUnavailableError naming the layer).
+Each project costs one g++ compile of the testbench (~15-30 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from codesign import keras_env
+
+keras_env.setup()
+
+from codesign import compare, csim, hls, reference  # noqa: E402
+from codesign.errors import ReferenceUnavailableError  # noqa: E402
+from codesign.pipeline import BuildState, require_bit_exact  # noqa: E402
+from tests import hls_models  # noqa: E402
+from tests.test_hls_bitexact import assert_exact, build  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+
+N = 2000
+P = hls_models.INPUT_PRECISION
+
+
+def _proven(project, x) -> np.ndarray:
+    """Reference vs g++ testbench, exactly; and the pipeline's judge says exact with a proof."""
+    ref = reference.reference_outputs(project.keras_model, x, types=project.layer_precisions)
+    tb = csim.run_csim(project, x)
+    assert_exact(ref, tb, "float64 reference vs g++ testbench")
+    v = compare.judge(project.keras_model, x, tb, types=project.layer_precisions)
+    assert v.exact is True and v.reference_unavailable is None, v.to_dict()
+    return ref
+
+
+def _overflows(values: np.ndarray, prec_of_next) -> bool:
+    return bool(np.any(np.abs(values) > prec_of_next))
+
+
+@pytest.mark.slow
+def test_interaction_network_quantized_is_proven(tmp_path):
+    """The zoo's interaction network at 8 bits: Permute, fixed 0/1 QConv1D, Concatenate, mean pooling."""
+    model = hls_models.interaction_net(bits=8, n_const=4, n_feat=2)
+    project = build(model, tmp_path / "in", ctypes=False)
+    x = compare.grid_inputs(P, (4, 2), N, seed=1)
+    ref = _proven(project, x)
+    assert np.std(ref) > 0
+    # the edge inputs saturate the edge MLP's quantized_relu (its clip is part of the model) ...
+    layers = reference.forward_layers(project.keras_model, x)
+    top = float(np.max(layers["edge_relu_1"]))
+    assert np.mean(layers["edge_relu_1"] == top) > 0.01
+    # ... and its sums go far beyond the activation's range
+    assert np.max(np.abs(layers["edge_1"])) > 4 * top
+
+
+def test_po2_weights_are_proven(tmp_path):
+    model = hls_models.po2_mlp()
+    project = build(model, tmp_path / "po2", ctypes=False)
+    x = compare.grid_inputs(P, (8,), N, seed=2)
+    ref = _proven(project, x)
+    assert np.std(ref) > 0
+    assert "weight" in project.layer_precisions["po2_dense"]
+
+
+def test_qconv2d_is_proven(tmp_path):
+    """3x3 'same' padding, 2x2 stride (1, 2) 'valid', max and average pooling."""
+    model = hls_models.qconv2d()
+    project = build(model, tmp_path / "conv", ctypes=False)
+    x = compare.grid_inputs(P, (6, 6, 2), N, seed=3)
+    ref = _proven(project, x)
+    assert np.std(ref) > 0
+
+
+def test_merges_permute_concatenate_batchnorm_are_proven(tmp_path):
+    model = hls_models.merges()
+    project = build(model, tmp_path / "merge", ctypes=False)
+    xs = [compare.grid_inputs(P, (4, 3), N, seed=4), compare.grid_inputs(P, (4, 3), N, seed=5)]
+    ref = _proven(project, xs)
+    assert np.std(ref) > 0
+    # the BatchNormalization's reference uses the firmware's scale/bias types: without them, no verdict
+    with pytest.raises(ReferenceUnavailableError, match="'bn' \\(BatchNormalization\\).*scale"):
+        reference.reference_outputs(project.keras_model, xs)
+
+
+def test_unsupported_quantizer_gets_no_verdict(tmp_path):
+    """quantized_tanh: hls4ml's hard tanh is not QKeras' function: exit 6 naming the layer, not a quiet pass."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="inputs")
+    h = QDense(4, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
+               name="dense1")(inp)  # fmt: skip
+    h = QActivation("quantized_tanh(6)", name="tanh1")(h)
+    model = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(6,0,alpha=1)", name="logits")(h))
+    hls_models._randomize(model, 1)
+    project = build(model, tmp_path / "tanh", ctypes=False)
+    x = compare.grid_inputs(P, (8,), 50, seed=6)
+    v = compare.judge(project.keras_model, x, csim.run_csim(project, x), types=project.layer_precisions)
+    assert v.exact is None and "'tanh1'" in v.reference_unavailable and "quantized_tanh" in v.reference_unavailable
+    acc = v.to_dict()
+    assert acc["exact"] is None and acc["reference_unavailable"] == v.reference_unavailable
+    with pytest.raises(ReferenceUnavailableError, match="tanh1") as err:
+        require_bit_exact(BuildState(bit_accuracy=acc))
+    assert err.value.exit_code == 6

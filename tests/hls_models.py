@@ -108,7 +108,7 @@ def interaction_net(bits: int = 8, n_const: int = 4, n_feat: int = 2, seed: int 
     from codesign import quantize, zoo
     from codesign.spec import ModelSpec, QuantizeSpec
 
-    spec = ModelSpec(family="interaction_net", phi=(4,), rho=(3,), aggregation="mean")
+    spec = ModelSpec(family="interaction_net", phi=(4,), rho=(), aggregation="mean")
     model = quantize.to_qkeras(zoo.build_model(spec, (n_const, n_feat), 3, seed=seed), QuantizeSpec(bits=bits))
     randomize_trainable(model, seed)
     return model
@@ -168,7 +168,7 @@ def merges(seed: int = 9, n: int = 4, f: int = 3):
     mx = L.Maximum(name="max")([s, d])
     mn = L.Minimum(name="min")([s, m])
     c = L.Concatenate(axis=-1, name="cat")([mx, mn])  # (n, 8)
-    p = L.Permute((2, 1), name="perm")(c)  # (8, n)
+    p = L.Permute((2, 1), name="swap")(c)  # (8, n); a layer named "perm" breaks hls4ml (attribute clash)
     bn = L.BatchNormalization(name="bn")(p)
     y = L.Flatten(name="flat")(bn)
     y = QDense(3, kernel_quantizer=q, bias_quantizer=q, name="logits")(y)

@@ -43,7 +43,6 @@ def _overflows(values: np.ndarray, prec_of_next) -> bool:
     return bool(np.any(np.abs(values) > prec_of_next))
 
 
-@pytest.mark.slow
 def test_interaction_network_quantized_is_proven(tmp_path):
     """The zoo's interaction network at 8 bits: Permute, fixed 0/1 QConv1D, Concatenate, mean pooling."""
     model = hls_models.interaction_net(bits=8, n_const=4, n_feat=2)
@@ -68,6 +67,7 @@ def test_po2_weights_are_proven(tmp_path):
     assert "weight" in project.layer_precisions["po2_dense"]
 
 
+@pytest.mark.slow
 def test_qconv2d_is_proven(tmp_path):
     """3x3 'same' padding, 2x2 stride (1, 2) 'valid', max and average pooling."""
     model = hls_models.qconv2d()
@@ -77,6 +77,7 @@ def test_qconv2d_is_proven(tmp_path):
     assert np.std(ref) > 0
 
 
+@pytest.mark.slow
 def test_merges_permute_concatenate_batchnorm_are_proven(tmp_path):
     model = hls_models.merges()
     project = build(model, tmp_path / "merge", ctypes=False)
@@ -88,8 +89,7 @@ def test_merges_permute_concatenate_batchnorm_are_proven(tmp_path):
         reference.reference_outputs(project.keras_model, xs)
 
 
-def test_unsupported_quantizer_gets_no_verdict(tmp_path):
-    """quantized_tanh: hls4ml's hard tanh is not QKeras' function: exit 6 naming the layer, not a quiet pass."""
+def _tanh_model():
     from qkeras import QActivation, QDense
 
     keras = keras_env.keras()
@@ -99,12 +99,51 @@ def test_unsupported_quantizer_gets_no_verdict(tmp_path):
     h = QActivation("quantized_tanh(6)", name="tanh1")(h)
     model = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(6,0,alpha=1)", name="logits")(h))
     hls_models._randomize(model, 1)
-    project = build(model, tmp_path / "tanh", ctypes=False)
+    return model
+
+
+def test_unsupported_quantizer_gets_no_verdict(tmp_path):
+    """quantized_tanh: hls4ml's hard tanh is not QKeras' function: no verdict, the layer named (exit 6).
+
+    Whatever the firmware outputs, the verdict is the same, so no g++ build is needed here (the slow
+    end-to-end test below runs the real build).
+    """
+    project = hls.convert(
+        _tanh_model(), backend="Vivado", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5.0,
+        part=hls_models.PART, input_precision=P, output_dir=tmp_path / "tanh",
+    )  # fmt: skip
     x = compare.grid_inputs(P, (8,), 50, seed=6)
-    v = compare.judge(project.keras_model, x, csim.run_csim(project, x), types=project.layer_precisions)
-    assert v.exact is None and "'tanh1'" in v.reference_unavailable and "quantized_tanh" in v.reference_unavailable
+    for fw in (np.zeros((50, 2)), np.ones((50, 2))):
+        v = compare.judge(project.keras_model, x, fw, types=project.layer_precisions)
+        assert v.exact is None and "'tanh1' (QActivation)" in v.reference_unavailable
+        assert "quantized_tanh" in v.reference_unavailable
     acc = v.to_dict()
     assert acc["exact"] is None and acc["reference_unavailable"] == v.reference_unavailable
     with pytest.raises(ReferenceUnavailableError, match="tanh1") as err:
         require_bit_exact(BuildState(bit_accuracy=acc))
     assert err.value.exit_code == 6
+    # a float model keeps the agreement path: no proof is asked of it
+    fv = compare.judge(hls_models.float_mlp(), compare.grid_inputs(P, (16,), 20, seed=1), np.zeros((20, 5)))
+    assert fv.exact is None and fv.reference_unavailable is None and "float weights" in fv.no_reference_reason
+
+
+@pytest.mark.slow
+def test_unsupported_quantizer_build_exits_6(tmp_path):
+    """The whole `codesign build` of a QKeras .h5 with quantized_tanh: report written, NOT PROVEN, exit 6."""
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    _tanh_model().save(tmp_path / "tanh.h5")
+    spec = {"name": "tanh", "model": {"file": "tanh.h5"}, "quantize": None, "check": {"n_samples": 200}}
+    (tmp_path / "tanh.yaml").write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "tanh.yaml"), "--part", "xcvu9p", "--out", str(out)])
+    assert result.exit_code == 6, result.output
+    assert "NOT PROVEN" in result.output and "'tanh1' (QActivation)" in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["bit_accuracy"]["exact"] is None and "tanh1" in report["verdict"]["reference_unavailable"]
+    assert "NOT PROVEN" in (out / "report.md").read_text()

@@ -63,9 +63,10 @@ def weights(layer: Any) -> tuple[np.ndarray, np.ndarray | None]:
     bias = w[1] if len(w) > 1 and getattr(layer, "use_bias", True) else None
     kq = getattr(layer, "kernel_quantizer_internal", None)
     bq = getattr(layer, "bias_quantizer_internal", None)
-    kernel = quantize_weights(kq, kernel, f"layer '{layer.name}' kernel_quantizer")
+    where = f"layer '{layer.name}' ({type(layer).__name__})"
+    kernel = quantize_weights(kq, kernel, f"{where} kernel_quantizer")
     if bias is not None:
-        bias = quantize_weights(bq, bias, f"layer '{layer.name}' bias_quantizer")
+        bias = quantize_weights(bq, bias, f"{where} bias_quantizer")
     return kernel, bias
 
 
@@ -235,10 +236,10 @@ def forward(
     x = xs[0]
     if cls in WEIGHT_LAYERS:
         y = _linear(layer, x, strict)
-        return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' activation")
+        return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' ({cls}) activation")
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None
-        return apply_quantizer(q if q is not None else activation_of(layer), x, f"layer '{layer.name}'")
+        return apply_quantizer(q if q is not None else activation_of(layer), x, f"layer '{layer.name}' ({cls})")
     if cls == "ReLU":
         c = layer.get_config()
         if c.get("max_value") is not None or c.get("negative_slope") or c.get("threshold"):

@@ -584,6 +584,37 @@ def _fix_po2(model: Any, cfg: dict, graph: Any, notes: list[str], owned: set[str
     return changed
 
 
+def _fix_alpha(graph: Any, notes: list[str]) -> None:
+    """Exact result types for hls4ml's ApplyAlpha layers (the power-of-two scale of quantized_bits(alpha='auto_po2')).
+
+    hls4ml 1.3 inserts them during conversion with their precision forced to 'auto', which falls back to the
+    default precision (the scale is an exponent type it cannot reason about); no config reaches them, so the
+    type is set on the converted graph before it is written.
+    """
+    from hls4ml.backends.fpga.fpga_types import APTypeConverter
+
+    from codesign import exact_types
+
+    for node in list(graph.get_layers()):
+        if node.class_name != "ApplyAlpha":
+            continue
+        try:
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+            bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
+            emin, emax = exact_types.po2_exponents(node.weights["scale"].data)
+        except Exception:
+            notes.append(f"scale layer '{node.name}': types unknown, hls4ml's default result type kept")
+            continue
+        res = exact_types.po2_accum(in_prec, emin, emax, 1, bias)
+        out_type = node.get_output_variable().type
+        out_type.precision = graph.config.backend.convert_precision_string(res.to_hls())
+        out_type.convert_precision(APTypeConverter())  # Vivado/Vitis write ap_ types
+        notes.append(
+            f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
+            f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
+        )
+
+
 # ---------------------------------------------------------------------------------------------- conversion
 def _parse_type(t: Any) -> FixedPrecision | None:
     try:
@@ -726,6 +757,7 @@ def convert(
         if not changed:
             break
         graph = _convert()
+    _fix_alpha(graph, notes)
     graph.write()
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())

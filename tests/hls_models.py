@@ -180,3 +180,26 @@ def merges(seed: int = 9, n: int = 4, f: int = 3):
     mean, var = rng.normal(0.0, 0.5, n), rng.uniform(0.5, 2.0, n)
     bn_layer.set_weights([gamma, beta, mean, var])
     return model
+
+
+def auto_po2_mlp(seed: int = 10, n_in: int = 8):
+    """QDense with quantized_bits(alpha='auto_po2') kernels (per-channel power-of-two scales) -> relu -> QDense."""
+    from qkeras import QActivation, QDense, quantized_bits
+
+    keras = keras_env.keras()
+    inp = keras.Input((n_in,), name="inputs")
+    k = quantized_bits(6, 0, alpha="auto_po2")
+    x = QDense(5, kernel_quantizer=k, bias_quantizer=quantized_bits(8, 3, alpha=1), name="scaled")(inp)
+    x = QActivation("quantized_relu(6,2)", name="relu1")(x)
+    x = QDense(3, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+               name="logits")(x)  # fmt: skip
+    model = keras.Model(inp, x, name="auto_po2_mlp")
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.get_weights():
+            # per-channel magnitudes from 1/8 to 4: the scales differ between channels
+            ws = layer.get_weights()
+            ws[0] = rng.normal(0.0, 1.0, ws[0].shape) * (2.0 ** rng.integers(-3, 3, ws[0].shape[-1]))
+            ws[1] = rng.normal(0.0, 0.5, ws[1].shape)
+            layer.set_weights(ws)
+    return model

@@ -147,3 +147,12 @@ def test_unsupported_quantizer_build_exits_6(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["bit_accuracy"]["exact"] is None and "tanh1" in report["verdict"]["reference_unavailable"]
     assert "NOT PROVEN" in (out / "report.md").read_text()
+
+
+def test_auto_po2_scaled_weights(tmp_path):
+    """quantized_bits(alpha='auto_po2'): hls4ml splits the scale into an ApplyAlpha layer."""
+    model = hls_models.auto_po2_mlp()
+    project = build(model, tmp_path / "alpha", ctypes=False)
+    x = compare.grid_inputs(P, (8,), N, seed=7)
+    ref = _proven(project, x)
+    assert np.std(ref) > 0

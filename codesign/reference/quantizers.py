@@ -42,6 +42,17 @@ def _is_po2(v: float) -> bool:
     return v != 0 and m == 0.5
 
 
+def _auto_po2_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:
+    """quantized_bits(alpha="auto_po2") on weights: QKeras' own values (a power-of-two scale per output channel)."""
+    import tensorflow as tf
+
+    vals = np.asarray(q(tf.constant(np.asarray(w, dtype=np.float32))), dtype=np.float64)
+    scale = np.asarray(q.scale, dtype=np.float64)
+    if not all(_is_po2(float(v)) for v in np.ravel(scale)):
+        raise _refuse(where, "quantized_bits(alpha='auto_po2') gave a scale that is not a power of two")
+    return vals
+
+
 def _quantized_bits(c: dict, x: np.ndarray, where: str, weights: bool) -> np.ndarray:
     alpha = c.get("alpha")
     if alpha not in (None, 1, 1.0):
@@ -128,6 +139,8 @@ def quantize_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:
     if q is None:
         return w
     name, c = quantizer_config(q)
+    if name == "quantized_bits" and c.get("alpha") == "auto_po2" and not c.get("use_stochastic_rounding"):
+        return _auto_po2_weights(q, w, where)
     if name == "quantized_bits":
         return _quantized_bits(c, w, where, weights=True)
     if name == "quantized_po2":

@@ -156,3 +156,51 @@ def test_auto_po2_scaled_weights(tmp_path):
     x = compare.grid_inputs(P, (8,), N, seed=7)
     ref = _proven(project, x)
     assert np.std(ref) > 0
+
+
+def test_leaky_quantized_relu_exact_in_range_and_hls4ml_deviation_caught(tmp_path):
+    """quantized_relu(negative_slope=0.5): QKeras stops the negative side at -slope * 2**integer, hls4ml's
+    LeakyReLU saturates at -2**integer: exact while inputs stay >= -2**integer, caught below."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    q = "quantized_bits(6,0,alpha=1)"
+    inp = keras.Input((8,), name="inputs")
+    h = QDense(6, kernel_quantizer=q, bias_quantizer=q, name="dense1")(inp)
+    h = QActivation("quantized_relu(6,2,negative_slope=0.5)", name="leaky")(h)
+    model = keras.Model(inp, QDense(3, kernel_quantizer=q, bias_quantizer=q, name="logits")(h))
+    hls_models._randomize(model, 12)
+    project = build(model, tmp_path / "leaky", ctypes=False)
+    x = compare.grid_inputs(P, (8,), N, seed=8)
+    x = np.concatenate([x, P.quantize(x / 32)])  # half the rows small: their sums stay above -4
+    pre = reference.forward_layers(project.keras_model, x)["dense1"]
+    inside = np.all(pre >= -4.0, axis=1)  # -2**integer
+    assert inside.sum() > 100 and (~inside).sum() > 100
+    ref = reference.reference_outputs(project.keras_model, x, types=project.layer_precisions)
+    tb = csim.run_csim(project, x)
+    assert_exact(ref[inside], tb[inside], "float64 reference vs g++ testbench, leaky inputs >= -4")
+    v = compare.judge(project.keras_model, x, tb, types=project.layer_precisions)
+    assert v.exact is False and not inside[v.bit_accuracy.first_mismatch["index"]]
+
+
+@pytest.mark.slow
+def test_interaction_network_build_from_readme_keys_is_proven(tmp_path):
+    """`codesign build` of an 8-bit interaction network spec (README keys): trained, quantized, proven, exit 0."""
+    import yaml
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    spec = {
+        "name": "inet",
+        "data": {"source": "jets_constituents", "n_constituents": 4, "n_train": 1500, "n_test": 300},
+        "model": {"family": "interaction_net", "phi": [4], "rho": [], "aggregation": "mean"},
+        "train": {"epochs": 1, "batch_size": 256},
+        "quantize": {"bits": 8, "epochs": 1},
+        "check": {"n_samples": 300},
+    }
+    (tmp_path / "inet.yaml").write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "inet.yaml"), "--part", "xcvu9p", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "bit-exact: yes" in result.output

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import keras_env, modelio
+from codesign import exact_types, keras_env, modelio
 from codesign.errors import SpecError, ToolError
 from codesign.precision import FixedPrecision
 from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
@@ -541,80 +541,6 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
     return changed
 
 
-def _fix_po2(model: Any, cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
-    """Exact accum/result types for layers with power-of-two kernels (hls4ml gives them the default); True if changed.
-
-    A result type the user set is kept; ``owned`` collects the layers whose types this function set.
-    """
-    from codesign import exact_types
-
-    changed = False
-    for lyr in model.layers:
-        kq = getattr(lyr, "kernel_quantizer_internal", None)
-        if type(kq).__name__ != "quantized_po2" or lyr.name not in cfg["LayerName"]:
-            continue
-        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
-        if not isinstance(prec, dict) or (prec.get("result", "auto") != "auto" and lyr.name not in owned):
-            continue
-        try:
-            node = graph.graph[lyr.name]
-            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
-            bias = FixedPrecision.parse(str(node.types["bias_t"].precision)) if lyr.use_bias else None
-        except Exception:
-            notes.append(f"power-of-two layer '{lyr.name}': input type unknown, hls4ml's default types kept")
-            continue
-        import tensorflow as tf
-
-        kernel = np.asarray(kq(tf.constant(lyr.get_weights()[0])))
-        emin, emax = exact_types.po2_exponents(kernel)
-        accum = exact_types.po2_accum(in_prec, emin, emax, int(np.prod(kernel.shape[:-1])), bias).to_hls()
-        lin = cfg["LayerName"].get(f"{lyr.name}_linear")
-        lin_prec = lin.setdefault("Precision", {}) if isinstance(lin, dict) else {}
-        if prec.get("accum") != accum or prec.get("result") != accum or lin_prec.get("result", accum) != accum:
-            # the split-off linear activation keeps its own (default) type once the result is set: set it too
-            prec.update({"accum": accum, "result": accum})
-            if isinstance(lin_prec, dict) and lin is not None:
-                lin_prec["result"] = accum
-            owned.add(lyr.name)
-            changed = True
-            notes.append(
-                f"power-of-two layer '{lyr.name}' (exponents {emin}..{emax}) on {in_prec.to_hls()}: accum and result "
-                f"{accum} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
-            )
-    return changed
-
-
-def _fix_alpha(graph: Any, notes: list[str]) -> None:
-    """Exact result types for hls4ml's ApplyAlpha layers (the power-of-two scale of quantized_bits(alpha='auto_po2')).
-
-    hls4ml 1.3 inserts them during conversion with their precision forced to 'auto', which falls back to the
-    default precision (the scale is an exponent type it cannot reason about); no config reaches them, so the
-    type is set on the converted graph before it is written.
-    """
-    from hls4ml.backends.fpga.fpga_types import APTypeConverter
-
-    from codesign import exact_types
-
-    for node in list(graph.get_layers()):
-        if node.class_name != "ApplyAlpha":
-            continue
-        try:
-            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
-            bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
-            emin, emax = exact_types.po2_exponents(node.weights["scale"].data)
-        except Exception:
-            notes.append(f"scale layer '{node.name}': types unknown, hls4ml's default result type kept")
-            continue
-        res = exact_types.po2_accum(in_prec, emin, emax, 1, bias)
-        out_type = node.get_output_variable().type
-        out_type.precision = graph.config.backend.convert_precision_string(res.to_hls())
-        out_type.convert_precision(APTypeConverter())  # Vivado/Vitis write ap_ types
-        notes.append(
-            f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
-            f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
-        )
-
-
 # ---------------------------------------------------------------------------------------------- conversion
 def _parse_type(t: Any) -> FixedPrecision | None:
     try:
@@ -753,11 +679,11 @@ def convert(
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
             changed = _fix_pooling(model, cfg, graph, notes)
-        changed = _fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
         if not changed:
             break
         graph = _convert()
-    _fix_alpha(graph, notes)
+    exact_types.fix_alpha(graph, notes, _ap_type(graph))
     graph.write()
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())
@@ -790,6 +716,16 @@ def convert(
     (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     _check_tcl(project)
     return project
+
+
+def _ap_type(graph: Any) -> Any:
+    """A function from an ``ap_fixed`` string to the backend's precision type object, ready to be written."""
+    from hls4ml.backends.fpga.fpga_types import APTypeConverter
+
+    def convert(text: str) -> Any:
+        return APTypeConverter().convert(graph.config.backend.convert_precision_string(text))
+
+    return convert
 
 
 def _check_tcl(project: HlsProject) -> None:

@@ -169,3 +169,27 @@ def test_quantized_model_detection():
     assert reference.is_quantized_model(hls_models.qmlp(4))
     assert not reference.is_quantized_model(hls_models.float_mlp())
     assert reference.float_weight_layers(hls_models.float_mlp()) == ["dense1", "logits"]
+
+
+def test_batchnorm_needs_the_firmware_types_and_qbatchnorm_quantizers_are_checked():
+    from qkeras import QActivation, QBatchNormalization
+
+    from codesign.precision import FixedPrecision as FP
+
+    inp = keras.Input((4,))
+    q = QActivation("quantized_bits(6,2,alpha=1)", name="q")(inp)
+    model = keras.Model(inp, L.BatchNormalization(name="bn")(q))
+    model.get_layer("bn").set_weights([np.full(4, 0.5), np.full(4, 0.25), np.zeros(4), np.full(4, 1.0)])
+    x = _grid((4,), prec="ap_fixed<8,3>")
+    with pytest.raises(ReferenceUnavailableError, match="'bn' \\(BatchNormalization\\).*scale"):
+        reference.reference_outputs(model, x)
+    types = {"bn": {"scale": FP.parse("ap_fixed<16,6>"), "bias": FP.parse("ap_fixed<16,6>")}}
+    got = reference.reference_outputs(model, x, types=types)
+    qvals = reference.apply_quantizer(model.get_layer("q").quantizer, x, "q")
+    # scale 0.5/sqrt(1+1e-3) truncated to 10 fractional bits; bias 0.25 exact
+    s = np.floor(np.float32(0.5) / np.sqrt(np.float32(1.0) + np.float32(1e-3)) * 1024) / 1024
+    np.testing.assert_array_equal(got, qvals * s + 0.25)
+    qbn = keras.Model(inp, QBatchNormalization(name="qbn")(q))  # QKeras' default po2 quantizers
+    qbn.get_layer("qbn").set_weights([np.full(4, 0.3), np.full(4, 0.25), np.zeros(4), np.full(4, 1.0)])
+    with pytest.raises(ReferenceUnavailableError, match="'qbn' \\(QBatchNormalization\\).*ignores"):
+        reference.reference_outputs(qbn, x, types={"qbn": types["bn"]})

@@ -166,10 +166,19 @@ def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, stric
     cfg = layer.get_config()
     if cfg.get("axis") not in (-1, [-1], len(x.shape) - 1, [len(x.shape) - 1]):
         raise refuse(layer, f"axis {cfg.get('axis')} (hls4ml normalises the last axis only)")
-    for qname in ("gamma", "beta", "mean", "variance"):
-        if cfg.get(f"{qname}_quantizer") is not None:
-            raise refuse(layer, f"{qname}_quantizer: hls4ml 1.3 ignores QBatchNormalization's quantizers")
     ws = {w.name.split("/")[-1].split(":")[0]: np.asarray(w.numpy()) for w in layer.weights}
+    for qname, wname in (("gamma", "gamma"), ("beta", "beta"), ("mean", "moving_mean"), ("variance", "moving_variance")):
+        q = getattr(layer, f"{qname}_quantizer_internal", None)
+        if q is None or wname not in ws:
+            continue
+        import tensorflow as tf
+
+        if not np.array_equal(np.asarray(q(tf.constant(ws[wname]))), ws[wname]):
+            raise refuse(
+                layer,
+                f"{qname}_quantizer changes the stored {wname}, and hls4ml 1.3 ignores QBatchNormalization's "
+                "quantizers: the firmware normalises with other numbers than the model",
+            )
     var, mean = ws["moving_variance"], ws["moving_mean"]
     gamma = ws.get("gamma", np.float32(1.0))
     beta = ws.get("beta", np.float32(0.0))

@@ -210,7 +210,8 @@ def judge(model: Any, x: np.ndarray, fw: Any, ct: Any = None, *, types: Any = No
             except ReferenceUnavailableError as exc:
                 reason = str(exc)
     if reason is not None:
-        float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+        xs = [np.asarray(a, dtype=np.float64) for a in x] if isinstance(x, (list, tuple)) else np.asarray(x, np.float64)
+        float_out = model.predict(xs, verbose=0)
         return Verification(
             bit_accuracy=None,
             ctypes_vs_csim=ctypes_vs,

@@ -121,6 +121,7 @@ class BuildModel(Step):
                 model = modelio.load_model(json_path=m.file, weights_path=m.weights)
             else:
                 model = modelio.load_model(m.file)
+            check_layer_names(model, ctx.spec)
             return replace(state, float_model=model)
         from codesign import zoo
 
@@ -130,6 +131,7 @@ class BuildModel(Step):
         except SpecError as exc:
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
+        check_layer_names(model, ctx.spec)  # before any training
         return replace(state, float_model=model)
 
 
@@ -328,13 +330,41 @@ class Convert(Step):
                 input_precision=precision,
                 output_dir=out,
                 project_name=h.project_name,
-                layer_overrides=_conv_overrides(_firmware_keras_model(ctx, state), h),
+                layer_overrides=_layer_overrides(_firmware_keras_model(ctx, state), h),
             )
         for line in getattr(project, "notes", ()):
             state = state.note(f"conversion: {line}")
         # Not cached: conversion takes seconds and the hls4ml model object it returns cannot be pickled;
         # the expensive part after it, compiling and C-simulating, is cached by the csim step.
         return replace(state, project=project)
+
+
+def check_layer_names(model, spec) -> None:
+    """Refuse ``hls.layers`` / ``quantize.layers`` entries naming a layer the model does not have."""
+    names = [layer.name for layer in model.layers]
+    sections = [("hls.layers", spec.hls.layers)]
+    if spec.quantize is not None:
+        sections.append(("quantize.layers", spec.quantize.layers))
+    for key, entries in sections:
+        for lname in entries:
+            if lname not in names:
+                raise SpecError(f"{key}.{lname}: no layer named {lname!r} in the model (layers: {', '.join(names)})")
+
+
+def _layer_overrides(model, h) -> dict | None:
+    """hls4ml ``LayerName`` entries: Conv1D parallelization, then the spec's per-layer settings (which win)."""
+    out = _conv_overrides(model, h) or {}
+    names = {layer.name for layer in model.layers}
+    for lname, layer_spec in h.layers.items():
+        if lname not in names:
+            raise SpecError(
+                f"hls.layers.{lname}: no layer named {lname!r} in the converted model "
+                f"(layers: {', '.join(layer.name for layer in model.layers)})"
+            )
+        entry = layer_spec.overrides()
+        if entry:
+            out[lname] = {**out.get(lname, {}), **entry}
+    return out or None
 
 
 def _conv_overrides(model, h) -> dict | None:

@@ -395,6 +395,21 @@ def _merge_layer(dst: dict, src: dict) -> None:
             dst[k] = v
 
 
+def _apply_model_reuse(cfg: dict) -> None:
+    """Give every layer the model's reuse factor and strategy.
+
+    ``config_from_keras_model(granularity="name")`` writes ``ReuseFactor: 1`` into each layer's entry, and a
+    layer's entry wins over ``Model``: without this, a model-level reuse factor never reaches the firmware.
+    Per-layer settings (the spec's ``hls.layers``, an hls4ml config's ``LayerName``) are merged afterwards.
+    """
+    model = cfg["Model"]
+    for entry in cfg["LayerName"].values():
+        if "ReuseFactor" in entry:
+            entry["ReuseFactor"] = int(model["ReuseFactor"])
+        if "Strategy" in entry:
+            entry["Strategy"] = model["Strategy"]
+
+
 def build_hls_config(
     model: Any,
     *,
@@ -419,6 +434,7 @@ def build_hls_config(
         if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
             cfg["Model"][k] = v
     layers = cfg["LayerName"]
+    _apply_model_reuse(cfg)
 
     # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
     input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}

@@ -141,6 +141,8 @@ class LayerQuant(_Strict):
 
     bits: int | None = Field(None, ge=1, le=32)
     integer: int | None = Field(None, ge=0)
+    bias_bits: int | None = Field(None, ge=1, le=32, description="bias bits of this layer (default: its bits)")
+    bias_integer: int | None = Field(None, ge=0, description="bias integer bits of this layer (default: its integer)")
     activation_bits: int | None = Field(None, ge=1, le=32)
     activation_integer: int | None = Field(None, ge=0)
 
@@ -150,6 +152,8 @@ class QuantizeSpec(_Strict):
 
     bits: int = Field(6, ge=1, le=32, description="weight and bias bits (quantized_bits)")
     integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
+    bias_bits: int | None = Field(None, ge=1, le=32, description="bias bits (default: bits)")
+    bias_integer: int | None = Field(None, ge=0, description="bias integer bits, sign bit excluded (default: integer)")
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
     activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
     input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="input type; data are snapped to it")
@@ -174,6 +178,35 @@ class Backend(str, Enum):
     VITIS = "Vitis"
 
 
+class LayerPrecisionSpec(_Strict):
+    """Per-layer hls4ml types (parsed into precision value objects here, at the edge)."""
+
+    accum: Precision | None = Field(None, description="accumulator type, e.g. ap_fixed<32,12>")
+    result: Precision | None = Field(None, description="output type (narrower than exact costs bit-exactness)")
+
+
+class HlsLayerSpec(_Strict):
+    """hls4ml settings of one layer, by name; unset keys follow the hls section."""
+
+    reuse_factor: int | None = Field(None, ge=1)
+    strategy: Literal["Latency", "Resource"] | None = None
+    precision: LayerPrecisionSpec | None = None
+
+    def overrides(self) -> dict:
+        """The layer's entry for hls4ml's ``LayerName`` config (only what was set)."""
+        out: dict = {}
+        if self.reuse_factor is not None:
+            out["ReuseFactor"] = self.reuse_factor
+        if self.strategy is not None:
+            out["Strategy"] = self.strategy
+        if self.precision is not None:
+            prec = {k: v.to_hls() for k, v in (("accum", self.precision.accum), ("result", self.precision.result))
+                    if v is not None}  # fmt: skip
+            if prec:
+                out["Precision"] = prec
+        return out
+
+
 class HlsSpec(_Strict):
     """hls4ml conversion settings."""
 
@@ -186,6 +219,7 @@ class HlsSpec(_Strict):
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
     project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    layers: dict[str, HlsLayerSpec] = Field(default_factory=dict, description="per-layer settings by layer name")
 
 
 class BudgetSpec(_Strict):

@@ -574,7 +574,7 @@ class Report(Step):
 
         report.write_build_report(ctx, state)
         if state.synthesis is not None:
-            from codesign.cli.report import refresh
+            from codesign.report_refresh import refresh
 
             refresh(ctx.out_dir)  # csynth / Vivado figures with their sources, estimate vs report differences
         return state

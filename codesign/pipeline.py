@@ -45,6 +45,7 @@ class BuildContext:
     out_dir: Path
     force: bool = False
     synth: bool = False
+    cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
 
     @property
     def name(self) -> str:
@@ -248,13 +249,17 @@ def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
 
 def up_to_date_state(ctx: BuildContext, steps: list[Step], report: dict) -> BuildState:
     """The state of a finished build whose every step is unchanged, read back from its report.json."""
+    from codesign.budget import BudgetVerdict
+    from codesign.estimate.result import Estimate
+
     records = tuple(StepRecord(s.name, 0.0, True, "build up to date") for s in steps)
+    est, verdict = report.get("estimate"), report.get("budget")
     return BuildState(
         bit_accuracy=report.get("bit_accuracy"),
         metrics=report.get("metrics"),
         sparsity=report.get("sparsity"),
-        estimate=report.get("estimate"),
-        budget=report.get("budget"),
+        estimate=Estimate.from_dict(est) if isinstance(est, dict) else est,
+        budget=BudgetVerdict.from_dict(verdict) if isinstance(verdict, dict) else verdict,
         notes=tuple(report.get("notes") or ()),
         records=records,
     )
@@ -311,7 +316,7 @@ def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
     tmp.replace(path)
 
 
-def require_bit_exact(state: BuildState) -> None:
+def require_bit_exact(state) -> None:
     """Raise BitAccuracyError when the two C-simulation paths disagree, or when a bit-exact reference exists
     and the firmware does not match it; ReferenceUnavailableError when a quantized model has no reference."""
     acc = state.bit_accuracy or {}

@@ -46,6 +46,11 @@ def _load_stage(ctx: BuildContext, stage: str):
     return modelio.load_model(path) if path.is_file() else None
 
 
+def _stage_files(stage: str, history: str) -> list[str]:
+    """A model stage's files, relative to the build folder (what the shared step cache stores)."""
+    return [f"models/{stage}.h5", f"models/{history}_history.json"]
+
+
 def _history_path(ctx: BuildContext, stage: str) -> Path:
     return ctx.path("models", f"{stage}_history.json")
 
@@ -79,6 +84,7 @@ class LoadData(Step):
     """Read the HDF5 data, split by seed, standardise, snap to the input grid."""
 
     name = "load_data"
+    code = ("codesign.datasets", "codesign.data", "codesign.precision")
 
     def inputs(self, ctx):
         if ctx.spec is None:
@@ -108,6 +114,7 @@ class BuildModel(Step):
     """Build the float model from the spec's family, or load the user's model."""
 
     name = "build_model"
+    code = ("codesign.zoo", "codesign.modelio", "codesign.build_steps:check_layer_names")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["model"] if ctx.spec is not None else "hls4ml-config"
@@ -139,6 +146,7 @@ class TrainFloat(Step):
     """Train the float model (skipped for a user's model, which comes trained)."""
 
     name = "train_float"
+    code = ("codesign.train", "codesign.modelio", "codesign.build_steps:_user_model_is_source")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["train"] if ctx.spec is not None else None
@@ -157,6 +165,9 @@ class TrainFloat(Step):
         modelio.save_model(state.float_model, _model_path(ctx, "float"))
         _write_json(_history_path(ctx, "float"), state.histories.get("float", {}))
 
+    def artefacts(self, ctx, state):
+        return [] if _user_model_is_source(ctx) else _stage_files("float", "float")
+
     def load(self, ctx, state):
         if _user_model_is_source(ctx):
             return state
@@ -171,6 +182,7 @@ class Prune(Step):
     """Magnitude pruning to the spec's sparsity, fine-tuned, stripped."""
 
     name = "prune"
+    code = ("codesign.prune", "codesign.train", "codesign.modelio")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["prune"] if ctx.spec is not None else None
@@ -193,6 +205,9 @@ class Prune(Step):
             modelio.save_model(state.pruned_model, _model_path(ctx, "pruned"))
             _write_json(_history_path(ctx, "prune"), state.histories.get("prune", {}))
 
+    def artefacts(self, ctx, state):
+        return _stage_files("pruned", "prune") if self._active(ctx, state) else []
+
     def load(self, ctx, state):
         if not self._active(ctx, state):
             return state
@@ -211,6 +226,7 @@ class Quantize(Step):
     """QKeras model with the spec's bits, trained with QAT, keeping the pruning mask."""
 
     name = "quantize"
+    code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
@@ -244,6 +260,9 @@ class Quantize(Step):
         if self._active(ctx, state):
             modelio.save_model(state.qmodel, _model_path(ctx, "quantized"))
             _write_json(_history_path(ctx, "qat"), state.histories.get("qat", {}))
+
+    def artefacts(self, ctx, state):
+        return _stage_files("quantized", "qat") if self._active(ctx, state) else []
 
     def load(self, ctx, state):
         if not self._active(ctx, state):
@@ -300,11 +319,13 @@ class Convert(Step):
     """hls4ml conversion with precisions derived from the QKeras quantizers; writes the HLS project."""
 
     name = "convert"
+    code = ("codesign.hls", "codesign.zoo", "codesign.build_steps:_layer_overrides", "codesign.build_steps:_conv_overrides",
+            "codesign.build_steps:_firmware_keras_model")  # fmt: skip
 
     def inputs(self, ctx):
         if ctx.spec is None:
-            return {"hls4ml": ctx.hls4ml_config.config}
-        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"]}
+            return {"hls4ml": ctx.hls4ml_config.config, "part": ctx.part.full_name}
+        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"], "part": ctx.part.full_name}
 
     def run(self, ctx, state):
         from codesign import hls
@@ -391,6 +412,7 @@ class CSim(Step):
     """Compile the firmware twice (hls4ml's ctypes library and the g++ testbench) and run both."""
 
     name = "csim"
+    code = ("codesign.csim", "codesign.hls", "codesign.compare", "codesign.build_steps:_check_inputs", "templates")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["check"] if ctx.spec is not None else None
@@ -420,6 +442,9 @@ class CSim(Step):
         tmp = path.with_name("csim_results.tmp.npz")
         np.savez_compressed(tmp, **state.csim)
         tmp.replace(path)
+
+    def artefacts(self, ctx, state):
+        return ["csim/csim_results.npz"]
 
     def load(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")

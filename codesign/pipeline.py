@@ -13,7 +13,6 @@ Order (the names are stable; report.json and the cache refer to them):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import time
@@ -28,6 +27,7 @@ from codesign.datasets import Dataset, file_digest
 from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
+from codesign.step_cache import SharedStepCache, StepCache, code_digest
 
 STEP_NAMES = (
     "load_data", "build_model", "train_float", "prune", "quantize",
@@ -122,6 +122,9 @@ class Step:
     """Base class of a build step; subclasses set ``name`` and implement ``run``."""
 
     name = ""
+    #: the code the result depends on besides the step's own class: modules, ``module:function`` helpers,
+    #: ``"templates"`` (see :func:`codesign.step_cache.code_digest`)
+    code: tuple[str, ...] = ()
 
     def inputs(self, ctx: BuildContext) -> Any:
         """The configuration this step depends on (part of its cache key)."""
@@ -138,45 +141,14 @@ class Step:
         """Restore from ``save``; None when there is nothing (or not everything) to restore."""
         return None
 
+    def artefacts(self, ctx: BuildContext, state: BuildState) -> list[str]:
+        """The files ``save`` wrote, relative to the build folder (what a shared cache stores)."""
+        return []
+
     @property
     def cacheable(self) -> bool:
         """True when the step overrides ``load``."""
         return type(self).load is not Step.load
-
-
-class StepCache:
-    """Step keys of the last successful build in ``<out>/.codesign/cache.json``."""
-
-    def __init__(self, out_dir: Path):
-        self.path = out_dir / ".codesign" / "cache.json"
-        try:
-            self.keys: dict[str, str] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.keys = {}
-
-    def hit(self, name: str, key: str) -> bool:
-        """True when the step last finished with this key."""
-        return self.keys.get(name) == key
-
-    def store(self, name: str, key: str) -> None:
-        """Record a finished step (written at once, atomically, so an interrupted build keeps it)."""
-        self.keys[name] = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
-
-    def forget(self, name: str) -> None:
-        """Drop a step's key before its artefacts are rewritten."""
-        if self.keys.pop(name, None) is not None:
-            self.store_all()
-
-    def store_all(self) -> None:
-        """Write the key file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
 
 
 def _digest(obj: Any) -> str:
@@ -219,30 +191,17 @@ def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
 COMPLETE = "__complete__"
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """Hash of codesign's own sources and firmware templates: a changed codesign redoes the steps, even at the
-    same version number (an editable install, a patched template)."""
-    from codesign.resources import shipped_path
-
-    root = Path(__file__).resolve().parent
-    templates = shipped_path("firmware_templates")
-    files = [(f"codesign/{f.relative_to(root).as_posix()}", f) for f in sorted(root.rglob("*.py"))]
-    files += [(f"firmware_templates/{f.name}", f) for f in sorted(templates.glob("*")) if f.is_file()]
-    h = hashlib.sha256()
-    for name, f in files:
-        h.update(name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
-    """Cache key of each step: the previous key, the step's name and inputs (the first from files/versions)."""
-    key = _digest({"versions": library_versions(), "code": code_digest(), "files": input_file_digests(ctx),
-                   "part": ctx.part.full_name})  # fmt: skip
+    """Cache key of each step: the previous step's key, the step's name, its inputs and its code
+    (:func:`codesign.step_cache.code_digest`); the first chains from the input files and library versions.
+
+    So a key holds exactly what the step's result depends on: the float training's key does not change with
+    the pruning, quantization, hls settings or the part, and a docstring edit changes no key.
+    """
+    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx)})
     keys = []
     for step in steps:
-        key = _digest([key, step.name, step.inputs(ctx)])
+        key = _digest([key, step.name, step.inputs(ctx), code_digest(step)])
         keys.append(key)
     return keys
 
@@ -272,6 +231,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
     to date (like ``make``): nothing is loaded or recomputed, and the state is read back from the report.
     """
     cache = StepCache(ctx.out_dir)
+    shared = SharedStepCache(ctx.cache_dir) if ctx.cache_dir is not None else None
     keys = step_keys(ctx, steps)
     report_path = ctx.path("report.json")
     if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) and report_path.is_file():
@@ -294,18 +254,37 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
             loaded = step.load(ctx, state) if reuse and cache.hit(step.name, key) else None
             if loaded is not None:
                 state, cached = loaded, True
-            else:
+            elif shared is None:
                 reuse = False  # everything after a recomputed expensive step is recomputed too
                 cache.forget(step.name)
                 state = step.run(ctx, state)
                 step.save(ctx, state)
                 cache.store(step.name, key)
+            else:
+                state, cached, reuse = _run_shared(ctx, step, key, state, cache, shared, reuse)
         record = StepRecord(step.name, time.perf_counter() - start, cached)
         state = replace(state, records=(*state.records, record))
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
     return state
+
+
+def _run_shared(ctx, step, key, state, cache, shared, reuse):
+    """A cacheable step with a shared cache: reuse the stored result of its key, or compute and store it while
+    holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse)."""
+    with shared.lock(key):
+        if reuse and shared.fetch(key, ctx.out_dir):
+            loaded = step.load(ctx, state)
+            if loaded is not None:
+                cache.store(step.name, key)
+                return loaded, True, True
+        cache.forget(step.name)
+        state = step.run(ctx, state)
+        step.save(ctx, state)
+        cache.store(step.name, key)
+        shared.put(key, ctx.out_dir, step.artefacts(ctx, state))
+    return state, False, False
 
 
 def _write_step_times(ctx: BuildContext, state: BuildState) -> None:

@@ -273,8 +273,10 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
 def _run_shared(ctx, step, key, state, cache, shared, reuse):
     """A cacheable step with a shared cache: reuse the stored result of its key, or compute and store it while
     holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse)."""
+    # keys are content addresses: a stored result is reused even after an earlier step of this build was
+    # recomputed (that step's result has the same key, so the stored one was made from an equivalent input)
     with shared.lock(key):
-        if reuse and shared.fetch(key, ctx.out_dir):
+        if not ctx.force and shared.fetch(key, ctx.out_dir):
             loaded = step.load(ctx, state)
             if loaded is not None:
                 cache.store(step.name, key)

@@ -3,7 +3,7 @@
 Each step is a small object with a ``name``, the slice of configuration it depends on (``inputs``), a
 ``run`` that takes and returns the :class:`BuildState`, and, where its work is expensive, ``save`` and
 ``load`` so that an unchanged rerun reuses it. A step's cache key chains the previous step's key, its own
-inputs and the versions of the libraries involved, so changing the pruning target reruns pruning and
+inputs, its own code (:mod:`codesign.step_cache`) and the versions of the libraries involved, so changing the pruning target reruns pruning and
 everything after it, but not the float training. Each step's time and whether it came from the cache go
 into ``steps`` of report.json (and ``<out>/.codesign/steps.json``).
 

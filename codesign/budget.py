@@ -86,7 +86,9 @@ class Check:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Check:
         """Read back :meth:`to_dict`."""
-        return cls(d["name"], d.get("value"), d["limit"], bool(d["pass"]), d.get("unit", ""), d.get("reason"))
+        iv = d.get("interval")
+        return cls(d["name"], d.get("value"), d["limit"], bool(d["pass"]), d.get("unit", ""), d.get("reason"),
+                   None if iv is None else (float(iv[0]), float(iv[1])))  # fmt: skip
 
 
 @dataclass(frozen=True)

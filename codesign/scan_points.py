@@ -55,6 +55,8 @@ def record_from_result(result, params: dict, point_id: str, seconds: float) -> d
     status, error = "ok", None
     if result.bit_exact is False:
         status, error = "failed", "not bit-exact: " + _bit_reason(result.bit_accuracy)
+    elif (result.bit_accuracy or {}).get("reference_unavailable"):
+        status, error = "failed", f"no bit-exactness verdict: {result.bit_accuracy['reference_unavailable']}"
     return {
         "id": point_id,
         "params": params,

@@ -88,3 +88,19 @@ def test_bad_spec_type_is_a_spec_error():
         codesign.build(42, part="xcvu9p")  # type: ignore[arg-type]
     with pytest.raises(SpecError, match=r"(?s)<spec dict>.*hls.reuse_factor"):
         codesign.build(tiny_spec(hls={"reuse_factor": 0}), part="xcvu9p")
+
+
+def test_estimate_and_budget_read_back_from_report_json_are_equal_objects():
+    """What an up-to-date build reads from report.json is the object a fresh build made (intervals included)."""
+    import json
+
+    from codesign.budget import BudgetVerdict, Check
+    from codesign.estimate.result import Estimate, LayerEstimate
+
+    est = Estimate(3, 15.0, 1, 120, 80, 2, 0, 0, (LayerEstimate("d1", "dense", 3, 1, 120, 80, 2, 0, None, "config2"),),
+                   "src", {"lut": (100.0, 140.0), "ff": None}, "io_parallel latency")  # fmt: skip
+    verdict = BudgetVerdict(False, (Check("lut", 120.0, 110.0, False, "LUT", "r", (100.0, 140.0)),
+                                    Check("ii", None, 25.0, False, "ns", "unknown")), "xcvu9p", 5.0, 1, None, 25.0, ("n",))  # fmt: skip
+    assert Estimate.from_dict(json.loads(json.dumps(est.to_dict()))) == est
+    back = BudgetVerdict.from_dict(json.loads(json.dumps(verdict.to_dict())))
+    assert back == verdict and back.objectives() == {"lut": 120.0, "ii": None} and back.check("lut").straddles

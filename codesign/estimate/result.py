@@ -101,6 +101,8 @@ class Estimate:
             d.get("latency_cycles"), d.get("latency_ns"), d.get("ii_cycles"), d.get("lut"), d.get("ff"),
             d.get("dsp"), d.get("bram_18k"), d.get("uram"),
             tuple(LayerEstimate.from_dict(x) for x in d.get("per_layer") or ()), d.get("source", ""),
+            {k: (tuple(v) if v is not None else None) for k, v in (d.get("interval") or {}).items()},
+            d.get("interval_basis"),
         )  # fmt: skip
 
     @property

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign import modelio
+from codesign.durable import atomic_path, atomic_write_text
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
 from codesign.spec import Family
@@ -24,10 +25,7 @@ from codesign.spec import Family
 
 
 def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def _read_json(path: Path):
@@ -121,6 +119,7 @@ class BuildModel(Step):
                 model = modelio.load_model(json_path=m.file, weights_path=m.weights)
             else:
                 model = modelio.load_model(m.file)
+            _check_data_fits_model(ctx, state, model)
             return replace(state, float_model=model)
         from codesign import zoo
 
@@ -131,6 +130,27 @@ class BuildModel(Step):
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
         return replace(state, float_model=model)
+
+
+def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
+    """The user's data must have the user's model's input shape: checked before any training or g++ build."""
+    data = state.data
+    if data is None:
+        return
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in inputs]
+    if len(shapes) != 1 or shapes[0] != tuple(data.input_shape):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
+            f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
+            "match the model's input)"
+        )
+    n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
+    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model has {n_out} outputs but the data ({data.source}) have "
+            f"{len(data.class_names)} classes (accepted: one output per class)"
+        )
 
 
 class TrainFloat(Step):
@@ -235,8 +255,9 @@ class Quantize(Step):
         q = ctx.spec.quantize
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
-        state = replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
-        return _with_sparsity(state)
+        state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
+        _refuse_all_zero_layers(ctx, state)
+        return state
 
     def save(self, ctx, state):
         if self._active(ctx, state):
@@ -251,6 +272,19 @@ class Quantize(Step):
         if model is None or hist is None:
             return None
         return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _refuse_all_zero_layers(ctx: BuildContext, state: BuildState) -> None:
+    """A layer whose every quantized weight is 0 outputs a constant: the quantization chosen cannot hold it."""
+    per_layer = ((state.sparsity or {}).get("quantized") or {}).get("layers") or {}
+    dead = [name for name, frac in per_layer.items() if frac >= 1.0]
+    if dead:
+        q = ctx.spec.quantize
+        raise SpecError(
+            f"{ctx.spec.name}: quantize: every weight of layer(s) {', '.join(dead)} rounds to 0 with quantized_bits("
+            f"{q.bits},{q.integer}) (after QAT): the firmware would output a constant; accepted: fewer integer or more "
+            "bits (quantize.bits / quantize.integer, or quantize.layers.<name>)"
+        )
 
 
 def _with_sparsity(state: BuildState) -> BuildState:
@@ -385,11 +419,8 @@ class CSim(Step):
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
-        path = ctx.path("csim", "csim_results.npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("csim_results.tmp.npz")
-        np.savez_compressed(tmp, **state.csim)
-        tmp.replace(path)
+        with atomic_path(ctx.path("csim", "csim_results.npz")) as tmp:
+            np.savez_compressed(tmp, **state.csim)
 
     def load(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")

@@ -847,7 +847,7 @@ def convert_from_hls4ml_config(
     tb = {}
     for key, arg in (("InputData", "tb_inputs"), ("OutputPredictions", "tb_outputs")):
         if key in cfg:
-            tb[arg] = _read_tb_data(rel(cfg[key]), where, key)
+            tb[arg] = _read_tb_data(rel(cfg[key]), where, key, _flat_width(model, key == "InputData"))
             notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
     project = convert(
         model,
@@ -869,15 +869,32 @@ def convert_from_hls4ml_config(
     return project
 
 
-def _read_tb_data(path: Path, where: str, key: str) -> np.ndarray:
-    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``)."""
+def _flat_width(model: Any, inputs: bool) -> int:
+    """Numbers per sample over all the model's inputs (or outputs)."""
+    tensors = model.inputs if inputs else model.outputs
+    return int(sum(np.prod([d for d in t.shape[1:]]) for t in tensors))
+
+
+def _read_tb_data(path: Path, where: str, key: str, width: int | None = None) -> np.ndarray:
+    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``), finite,
+    with ``width`` numbers per sample (the model's inputs or outputs; a final softmax counts as output)."""
     if not path.is_file():
         raise SpecError(f"{where}: {key} file {path} does not exist (accepted: a .npy file or a .dat/.txt text file)")
     try:
         data = np.load(path) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from exc
-    return np.asarray(data, dtype=np.float64)
+        data = np.asarray(data, dtype=np.float64)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from None
+    if data.ndim == 0 or data.size == 0:
+        raise SpecError(f"{where}: {key} file {path} holds no samples (accepted: one sample per row)")
+    if not np.isfinite(data).all():
+        bad = np.argwhere(~np.isfinite(data))[0].tolist()
+        raise SpecError(f"{where}: {key} file {path} holds NaN/Inf (first at index {bad}; accepted: finite numbers)")
+    rows = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(1, -1)
+    if width is not None and rows.shape[1] != width:
+        raise SpecError(f"{where}: {key} file {path} has {rows.shape[1]} numbers per sample but the model has {width} "
+                        f"(accepted: one row of {width} numbers per sample)")  # fmt: skip
+    return data
 
 
 def versions() -> dict[str, str]:

@@ -30,11 +30,11 @@ def custom_objects() -> dict:
 
 def save_model(model, path: Path) -> Path:
     """Save a model as HDF5 (the format hls4ml's KerasH5 reader and QKeras both take), atomically."""
+    from codesign.durable import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    model.save(tmp, save_format="h5", include_optimizer=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:  # a failed save (full disk) leaves no half-written file behind
+        model.save(tmp, save_format="h5", include_optimizer=False)
     return path
 
 

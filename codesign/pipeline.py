@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +26,8 @@ import numpy as np
 
 from codesign import __version__
 from codesign.datasets import Dataset, file_digest
-from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
+from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
+from codesign.errors import BitAccuracyError, CodesignError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
 
@@ -149,9 +151,10 @@ class StepCache:
     def __init__(self, out_dir: Path):
         self.path = out_dir / ".codesign" / "cache.json"
         try:
-            self.keys: dict[str, str] = json.loads(self.path.read_text())
+            keys = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            self.keys = {}
+            keys = {}  # missing or unreadable: nothing is reused
+        self.keys: dict[str, str] = keys if isinstance(keys, dict) else {}
 
     def hit(self, name: str, key: str) -> bool:
         """True when the step last finished with this key."""
@@ -160,10 +163,7 @@ class StepCache:
     def store(self, name: str, key: str) -> None:
         """Record a finished step (written at once, atomically, so an interrupted build keeps it)."""
         self.keys[name] = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
+        self.store_all()
 
     def forget(self, name: str) -> None:
         """Drop a step's key before its artefacts are rewritten."""
@@ -171,11 +171,8 @@ class StepCache:
             self.store_all()
 
     def store_all(self) -> None:
-        """Write the key file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
+        """Write the key file (atomically)."""
+        atomic_write_text(self.path, json.dumps(self.keys, indent=1))
 
 
 def _digest(obj: Any) -> str:
@@ -265,17 +262,40 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
 
     When every step's key equals the last finished build's and its report.json is there, the build is up
     to date (like ``make``): nothing is loaded or recomputed, and the state is read back from the report.
+    The folder is locked for the whole build (a second build into it is refused, see :mod:`codesign.durable`);
+    a failed write (full disk, read-only folder) is a SpecError naming the path.
     """
+    try:
+        with build_lock(ctx.out_dir):
+            return _run_locked(ctx, steps, progress)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(exc, ctx.out_dir) from None
+        raise
+
+
+def _read_report(path: Path) -> dict | None:
+    """A finished build's report.json, or None when it is missing or unreadable (then the build reruns)."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
     cache = StepCache(ctx.out_dir)
     keys = step_keys(ctx, steps)
     report_path = ctx.path("report.json")
-    if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) and report_path.is_file():
+    report = _read_report(report_path) if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) else None
+    if report is not None and not ctx.path(".codesign", IN_PROGRESS).exists():
         if progress is not None:
             progress("up to date: every step unchanged since the last build (--force redoes it)")
-        state = up_to_date_state(ctx, steps, json.loads(report_path.read_text()))
+        state = up_to_date_state(ctx, steps, report)
         _write_step_times(ctx, state)
         return state
     cache.forget(COMPLETE)
+    _start_build(ctx)
     state = BuildState()
     reuse = not ctx.force
     for step, key in zip(steps, keys, strict=True):
@@ -286,7 +306,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
         if not step.cacheable:
             state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
         else:
-            loaded = step.load(ctx, state) if reuse and cache.hit(step.name, key) else None
+            loaded = _load_cached(ctx, step, state, progress) if reuse and cache.hit(step.name, key) else None
             if loaded is not None:
                 state, cached = loaded, True
             else:
@@ -300,15 +320,34 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
+    ctx.path(".codesign", IN_PROGRESS).unlink(missing_ok=True)
     return state
 
 
+def _start_build(ctx: BuildContext) -> None:
+    """Mark the folder as being rebuilt and remove the previous build's reports: a build killed before its
+    report step must not leave the old verdict beside the new project (``codesign report`` refuses while the
+    marker is there)."""
+    marker = ctx.path(".codesign", IN_PROGRESS)
+    atomic_write_text(marker, f"{os.getpid()}\n")
+    for name in ("report.json", "report.md"):
+        ctx.path(name).unlink(missing_ok=True)
+
+
+def _load_cached(ctx: BuildContext, step: Step, state: BuildState, progress) -> BuildState | None:
+    """A step's saved artefacts, or None when they are missing or damaged (a truncated file): then it reruns."""
+    try:
+        return step.load(ctx, state)
+    except CodesignError:
+        raise
+    except Exception as exc:  # noqa: BLE001  (a damaged artefact of any kind means: redo the step)
+        if progress is not None:
+            progress(f"{step.name}: cached artefact unreadable ({type(exc).__name__}: {exc}); redoing the step")
+        return None
+
+
 def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
-    path = ctx.path(".codesign", "steps.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([r.to_dict() for r in state.records], indent=1))
-    tmp.replace(path)
+    atomic_write_text(ctx.path(".codesign", "steps.json"), json.dumps([r.to_dict() for r in state.records], indent=1))
 
 
 def require_bit_exact(state: BuildState) -> None:

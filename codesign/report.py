@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import DataError
+
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 
@@ -53,11 +55,18 @@ def _jsonable(obj: Any) -> Any:
 
 
 def load_report(out_dir: Path) -> dict:
-    """Read an existing report.json (empty dict if there is none)."""
+    """Read an existing report.json (empty dict if there is none); DataError when it is damaged."""
     path = Path(out_dir) / REPORT_JSON
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable report ({exc}); it may be truncated: rerun `codesign build` "
+                        "(accepted: a report.json written by codesign)") from None  # fmt: skip
+    if not isinstance(report, dict):
+        raise DataError(f"{path}: not a codesign report (a JSON object is expected, got {type(report).__name__})")
+    return report
 
 
 def write_report(report: dict, out_dir: Path) -> None:

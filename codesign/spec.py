@@ -17,10 +17,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
+from codesign.yamlio import UniqueKeyLoader
+
+SEED_MAX = 2**32 - 1  # numpy's and TensorFlow's seed range
+CLOCK_NS_RANGE = (1.0, 100.0)  # 1 GHz .. 10 MHz: outside it no FPGA fabric closes timing / no trigger runs
 
 
 def _parse_precision(value: Any) -> FixedPrecision:
@@ -29,11 +42,18 @@ def _parse_precision(value: Any) -> FixedPrecision:
     if not isinstance(value, str):
         raise ValueError("expected a type name such as ap_fixed<16,6>")
     try:
-        return FixedPrecision.parse(value)
+        p = FixedPrecision.parse(value)
     except SpecError as exc:
         raise ValueError(str(exc)) from None
+    if p.integer > p.width:
+        raise ValueError(f"'{value}' has more integer bits ({p.integer}) than bits ({p.width}); accepted: "
+                         "ap_fixed<W,I> with 1 <= W and I <= W, e.g. ap_fixed<16,6>")  # fmt: skip
+    return p
 
 
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2**32-1")]
+Size = Annotated[int, Field(gt=0, description="a layer size: a positive integer")]
+Fraction = Annotated[float, Field(gt=0, le=1, description="a fraction of the part, in (0, 1]")]
 Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
 
@@ -60,7 +80,7 @@ class DataSpec(_Strict):
     n_train: int = Field(40000, gt=0)
     n_test: int = Field(10000, gt=0)
     n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
-    seed: int = 0
+    seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
 
     @model_validator(mode="after")
@@ -86,18 +106,19 @@ class ModelSpec(_Strict):
     """The network: a family with its sizes, or the user's own model file."""
 
     family: Family | None = None
-    hidden: tuple[int, ...] = (64, 32, 32)
+    hidden: tuple[Size, ...] = (64, 32, 32)
     activation: Literal["relu"] = "relu"
-    phi: tuple[int, ...] = (32, 32)
-    rho: tuple[int, ...] = (32,)
+    phi: tuple[Size, ...] = (32, 32)
+    rho: tuple[Size, ...] = (32,)
     aggregation: Literal["mean", "max"] = "mean"
     latent_dim: int = Field(3, gt=0)
     beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
-    encoder: tuple[int, ...] = (32, 16)
-    decoder: tuple[int, ...] = (16, 32)
+    encoder: tuple[Size, ...] = (32, 16)
+    decoder: tuple[Size, ...] = (16, 32)
     batchnorm: bool = False
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
+    random_weights: bool = Field(False, description="build a .json model without weights, with random weights")
 
     @model_validator(mode="after")
     def _family_or_file(self) -> ModelSpec:
@@ -107,6 +128,12 @@ class ModelSpec(_Strict):
             raise ValueError("give either 'family' or 'file', not both")
         if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
             raise ValueError("'weights' goes with a 'file' ending in .json")
+        is_json = self.file is not None and self.file.suffix.lower() == ".json"
+        if is_json and self.weights is None and not self.random_weights:
+            raise ValueError(f"'file' {self.file.name} is an architecture without weights: give 'weights' (the .h5 "
+                             "weights file), or set 'random_weights: true' to build it with random weights")  # fmt: skip
+        if self.random_weights and (not is_json or self.weights is not None):
+            raise ValueError("'random_weights: true' goes with a .json 'file' and no 'weights' (accepted: false)")
         return self
 
 
@@ -116,7 +143,7 @@ class TrainSpec(_Strict):
     epochs: int = Field(15, ge=0)
     batch_size: int = Field(1024, gt=0)
     learning_rate: float = Field(1.0e-3, gt=0)
-    seed: int = 0
+    seed: Seed = 0
     patience: int = Field(3, ge=0)
     validation_split: float = Field(0.2, ge=0, lt=1)
 
@@ -136,25 +163,49 @@ class PruneSpec(_Strict):
         return self.sparsity > 0
 
 
+def _check_weight_bits(bits: int | None, integer: int | None) -> None:
+    if bits is not None and integer is not None and integer >= bits:
+        raise ValueError(
+            f"integer {integer} >= bits {bits}: quantized_bits({bits},{integer}) has no fractional bits and a step of "
+            f"{2.0 ** (integer - bits + 1):g}, so every weight below that rounds to 0; accepted: integer <= bits - 1 "
+            "(QKeras convention: integer excludes the sign bit)"
+        )
+
+
 class LayerQuant(_Strict):
     """Per-layer quantization override (QKeras convention: integer bits exclude the sign)."""
 
-    bits: int | None = Field(None, ge=1, le=32)
+    bits: int | None = Field(None, ge=2, le=32)
     integer: int | None = Field(None, ge=0)
     activation_bits: int | None = Field(None, ge=1, le=32)
     activation_integer: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _fraction_bits(self) -> LayerQuant:
+        _check_weight_bits(self.bits, self.integer)
+        return self
 
 
 class QuantizeSpec(_Strict):
     """Quantization-aware training with QKeras."""
 
-    bits: int = Field(6, ge=1, le=32, description="weight and bias bits (quantized_bits)")
+    bits: int = Field(6, ge=2, le=32, description="weight and bias bits (quantized_bits: a sign and a value bit at least)")
     integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
     activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
     input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="input type; data are snapped to it")
     epochs: int = Field(10, ge=0, description="QAT epochs")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
+
+    @model_validator(mode="after")
+    def _fraction_bits(self) -> QuantizeSpec:
+        _check_weight_bits(self.bits, self.integer)
+        for name, layer in self.layers.items():
+            try:
+                _check_weight_bits(layer.bits or self.bits, self.integer if layer.integer is None else layer.integer)
+            except ValueError as exc:
+                raise ValueError(f"layers.{name}: {exc}") from None
+        return self
 
     @property
     def act_bits(self) -> int:
@@ -181,7 +232,7 @@ class HlsSpec(_Strict):
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     strategy: Literal["Latency", "Resource"] = "Latency"
     reuse_factor: int = Field(1, ge=1)
-    clock_ns: float = Field(5.0, gt=0)
+    clock_ns: float = Field(5.0, ge=CLOCK_NS_RANGE[0], le=CLOCK_NS_RANGE[1], description="clock period, 1 to 100 ns")
     parallelization_factor: int | Literal["full"] = Field(
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
@@ -193,7 +244,7 @@ class BudgetSpec(_Strict):
 
     tm_period: int = Field(1, ge=1, description="time-multiplexing period in bunch crossings")
     latency_ns: float | None = Field(None, gt=0, description="latency limit; none = not checked")
-    max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], float] = Field(
+    max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], Fraction] = Field(
         default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05}
     )
 
@@ -208,7 +259,7 @@ class CheckSpec(_Strict):
 class BuildSpec(_Strict):
     """A whole codesign build: data, model, training, pruning, quantization, conversion and budget."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)
     data: DataSpec | None = None
     model: ModelSpec
     train: TrainSpec = TrainSpec()
@@ -218,6 +269,14 @@ class BuildSpec(_Strict):
     budget: BudgetSpec = BudgetSpec()
     check: CheckSpec = CheckSpec()
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder(cls, name: str) -> str:
+        if set(name) == {"."}:
+            raise ValueError(f"'{name}' would write the build outside vivado_projects/ (accepted: letters, "
+                             "digits, '_', '.', '-' with at least one letter or digit)")  # fmt: skip
+        return name
 
     def resolved(self) -> dict:
         """The spec with every default filled in, as JSON types (for report.json and the cache key)."""
@@ -297,15 +356,24 @@ def _format_error(path: Path, exc: ValidationError, root: type[BaseModel]) -> st
 
 def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
     """Validate a YAML mapping read from ``path`` into a BuildSpec or an Hls4mlConfig."""
+    if raw is None:
+        raise SpecError(f"{path}: the file is empty (accepted: a codesign spec with name: and model:, or an hls4ml config)")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: the top level must be a mapping of keys (name:, model:, ...), got {type(raw).__name__}")
+    bad_keys = [k for k in raw if not isinstance(k, str)]
+    if bad_keys:
+        raise SpecError(f"{path}: top-level key {bad_keys[0]!r} is not a name (accepted: name, model, data, ... "
+                        "or the keys of an hls4ml config)")  # fmt: skip
     if is_hls4ml_config(raw):
+        from codesign.hls4ml_values import check_hls4ml_values
+
         unknown = sorted(set(raw) - HLS4ML_KEYS)
         if unknown:
             raise SpecError(
                 f"{path}: unknown hls4ml config key(s) {', '.join(unknown)} "
                 f"(accepted: {', '.join(sorted(HLS4ML_KEYS))})"
             )
+        check_hls4ml_values(raw, path)
         return Hls4mlConfig(path=path, config=raw)
     try:
         return BuildSpec.model_validate(raw)
@@ -316,10 +384,16 @@ def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
 def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
     """Read and validate a spec file; relative model/data paths are resolved against its folder."""
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(f"{path}: is a folder, not a spec file (accepted: a .yaml codesign spec or hls4ml config)")
     if not path.is_file():
-        raise SpecError(f"{path}: spec file not found")
+        raise SpecError(f"{path}: spec file not found (accepted: a .yaml codesign spec or hls4ml config)")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot be read as a text file ({exc}); accepted: a UTF-8 YAML file") from None
+    try:
+        raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML: {exc}") from None
     spec = parse_spec(raw, path)

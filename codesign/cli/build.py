@@ -25,10 +25,11 @@ def _raise_stack_limit() -> None:
             pass
 
 
-def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: bool, synth: bool, echo=click.echo):
+def run_build(spec_path: Path, *, part: str | None, out: Path | str | None, force: bool, synth: bool, echo=click.echo):
     """Parse the spec, run the ordered steps, and return (context, state)."""
     from codesign import parts
     from codesign.build_steps import default_steps
+    from codesign.durable import check_writable
     from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
     from codesign.spec import BuildSpec, load_spec
 
@@ -45,9 +46,11 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: boo
         name = str(hls4ml_config.config.get("ProjectName", "myproject"))
     if not part_text:
         raise SpecError(f"{spec_path}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
-    target = parts.resolve_part(str(part_text))
-    out_dir = Path(out) if out is not None else DEFAULT_OUT_ROOT / name
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target = parts.resolve_part(str(part_text))
+    except SpecError as exc:
+        raise SpecError(f"{'--part' if part else f'{spec_path}: part'}: {exc}") from None
+    out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, "--out" if out is not None else "name")
     ctx = BuildContext(spec=spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(), force=force,
                        synth=synth)  # fmt: skip
     _raise_stack_limit()
@@ -66,11 +69,11 @@ def register(main: click.Group) -> None:
     @main.command("build")
     @click.argument("spec", type=click.Path(path_type=Path))
     @click.option("--part", help="FPGA part: short name (xcvu9p, xcvu13p, xcu250, ...) or full part string.")
-    @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default vivado_projects/<name>).")
+    @click.option("--out", help="Output folder (default vivado_projects/<name>); one build at a time per folder.")
     @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
-    def build(spec: Path, part: str | None, out: Path | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
+    def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and

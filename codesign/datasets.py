@@ -86,11 +86,12 @@ def _check_finite(x: np.ndarray, where: str) -> None:
     bad = ~np.isfinite(x)
     if bad.any():
         idx = np.argwhere(bad)[0].tolist()
-        raise DataError(f"{where}: {int(bad.sum())} NaN/Inf values (first at index {idx}); clean the file first")
+        raise DataError(f"{where}: {int(bad.sum())} NaN/Inf values (first at index {idx}); clean the file first "
+                        "(accepted: finite numbers)")  # fmt: skip
 
 
 MAX_ABS_INPUT = 1.0e15  # beyond this float32 sums and the standardisation lose every other value's digits
-COLLAPSE_SHARE = 0.99  # a feature with this share of one value after snapping has lost its information
+COLLAPSE_SHARE = 0.9  # a varying feature with this share of one value after snapping has lost its information
 
 
 def _check_magnitude(x: np.ndarray, where: str) -> None:
@@ -130,11 +131,13 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
     try:
         fh = h5py.File(path, "r")
     except OSError as exc:
-        raise DataError(f"{path}: cannot open as HDF5 ({exc})") from None
+        raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
+                        "truncated or of another format") from None  # fmt: skip
     with fh:
         for key in (inputs, labels):
             if key not in fh:
-                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())})")
+                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())}; accepted: "
+                        "data.inputs / data.labels naming keys of the file)")  # fmt: skip
             if not hasattr(fh[key], "shape"):
                 raise DataError(f"{path}: key '{key}' is a group, not an array (accepted: a numeric dataset)")
         try:
@@ -171,7 +174,8 @@ def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
 def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     if n_train + n_test > n:
         raise SpecError(
-            f"data.n_train + data.n_test = {n_train + n_test} but {where} holds only {n} samples; lower them"
+            f"data.n_train + data.n_test = {n_train + n_test} but {where} holds only {n} samples; lower them "
+            f"(accepted: n_train + n_test <= {n})"
         )
     order = np.random.default_rng(seed).permutation(n)
     return order[:n_train], order[n_train : n_train + n_test]
@@ -189,7 +193,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     if spec.path is not None:
         path = Path(spec.path)
         if not path.is_file():
-            raise DataError(f"data.path: file {path} not found")
+            raise DataError(f"data.path: file {path} not found (accepted: an existing HDF5 file, relative paths "
+                            "from the spec's folder)")  # fmt: skip
         where = str(path)
         if spec.inputs is not None:
             x, y = _read_keys(path, spec.inputs, spec.labels or "")
@@ -202,8 +207,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
                 with h5py.File(path, "r") as fh:
                     keys = set(fh.keys())
             except OSError as exc:
-                raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5), which may be "
-                                "empty or truncated") from None  # fmt: skip
+                raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
+                                "truncated or of another format") from None  # fmt: skip
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:
@@ -211,7 +216,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             else:
                 raise DataError(
                     f"{path}: not a jet file (key 'jets'), an L1 file (key 'Particles'), and no 'inputs:'/'labels:' "
-                    f"keys were given in the spec (keys in file: {', '.join(sorted(keys))})"
+                    f"keys were given in the spec (keys in file: {', '.join(sorted(keys))}; accepted: data.inputs and "
+                    "data.labels naming your keys)"
                 )
     else:
         path = jetdata.SHIPPED_L1 if source == DataSource.L1 else jetdata.SHIPPED_JETS

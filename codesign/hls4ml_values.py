@@ -39,7 +39,8 @@ def check_precision(value: Any, where: str) -> None:
     try:
         p = FixedPrecision.parse(value)
     except SpecError as exc:
-        raise SpecError(f"{where}: {exc}") from None
+        tail = "" if "accepted" in str(exc) else f" (accepted: {PRECISIONS_ACCEPTED})"
+        raise SpecError(f"{where}: {exc}{tail}") from None
     if p.width > MAX_WIDTH or p.integer > p.width:
         raise SpecError(
             f"{where}: '{value}' has width {p.width} and {p.integer} integer bits (accepted: 1 <= W <= {MAX_WIDTH} "

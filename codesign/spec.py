@@ -52,7 +52,7 @@ def _parse_precision(value: Any) -> FixedPrecision:
 
 
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2**32-1")]
-Size = Annotated[int, Field(gt=0, description="a layer size: a positive integer")]
+Size = Annotated[int, Field(gt=0)]
 Fraction = Annotated[float, Field(gt=0, le=1, description="a fraction of the part, in (0, 1]")]
 Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
@@ -77,8 +77,8 @@ class DataSpec(_Strict):
     path: PathStr | None = Field(None, description="a user HDF5 file; public jet/L1 layouts are recognised")
     inputs: str | None = Field(None, description="HDF5 key of the input array in a user file with another layout")
     labels: str | None = Field(None, description="HDF5 key of the labels (one-hot or integer) in a user file")
-    n_train: int = Field(40000, gt=0)
-    n_test: int = Field(10000, gt=0)
+    n_train: int = Field(40000, gt=0, description="training samples, a positive integer")
+    n_test: int = Field(10000, gt=0, description="test samples, a positive integer")
     n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
     seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
@@ -87,9 +87,11 @@ class DataSpec(_Strict):
     def _one_source(self) -> DataSpec:
         if self.source is not None and self.path is not None:
             raise ValueError("give either 'source' (a shipped data set) or 'path' (your HDF5 file), not both")
-        if (self.inputs is None) != (self.labels is None) and self.source is None and self.path is not None:
-            if self.inputs is None:
-                raise ValueError("'labels' was given without 'inputs'")
+        if (self.inputs is None) != (self.labels is None):
+            given, missing = ("labels", "inputs") if self.inputs is None else ("inputs", "labels")
+            raise ValueError(f"'{given}' was given without '{missing}' (accepted: both HDF5 keys, or neither)")
+        if self.inputs is not None and self.path is None:
+            raise ValueError("'inputs'/'labels' name keys of your own file: give 'path' too")
         return self
 
 
@@ -106,15 +108,15 @@ class ModelSpec(_Strict):
     """The network: a family with its sizes, or the user's own model file."""
 
     family: Family | None = None
-    hidden: tuple[Size, ...] = (64, 32, 32)
+    hidden: tuple[Size, ...] = Field((64, 32, 32), description="a list of layer sizes, positive integers")
     activation: Literal["relu"] = "relu"
-    phi: tuple[Size, ...] = (32, 32)
-    rho: tuple[Size, ...] = (32,)
+    phi: tuple[Size, ...] = Field((32, 32), description="a list of layer sizes, positive integers")
+    rho: tuple[Size, ...] = Field((32,), description="a list of layer sizes, positive integers")
     aggregation: Literal["mean", "max"] = "mean"
-    latent_dim: int = Field(3, gt=0)
+    latent_dim: int = Field(3, gt=0, description="VAE latent dimensions, a positive integer")
     beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
-    encoder: tuple[Size, ...] = (32, 16)
-    decoder: tuple[Size, ...] = (16, 32)
+    encoder: tuple[Size, ...] = Field((32, 16), description="a list of layer sizes, positive integers")
+    decoder: tuple[Size, ...] = Field((16, 32), description="a list of layer sizes, positive integers")
     batchnorm: bool = False
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
@@ -140,12 +142,12 @@ class ModelSpec(_Strict):
 class TrainSpec(_Strict):
     """Float training (Adam, early stopping on the validation loss)."""
 
-    epochs: int = Field(15, ge=0)
-    batch_size: int = Field(1024, gt=0)
-    learning_rate: float = Field(1.0e-3, gt=0)
+    epochs: int = Field(15, ge=0, description="an integer >= 0")
+    batch_size: int = Field(1024, gt=0, description="a positive integer")
+    learning_rate: float = Field(1.0e-3, gt=0, description="a number > 0")
     seed: Seed = 0
-    patience: int = Field(3, ge=0)
-    validation_split: float = Field(0.2, ge=0, lt=1)
+    patience: int = Field(3, ge=0, description="epochs without improvement before stopping, >= 0")
+    validation_split: float = Field(0.2, ge=0, lt=1, description="a fraction in [0, 1)")
 
 
 class PruneSpec(_Strict):
@@ -175,10 +177,10 @@ def _check_weight_bits(bits: int | None, integer: int | None) -> None:
 class LayerQuant(_Strict):
     """Per-layer quantization override (QKeras convention: integer bits exclude the sign)."""
 
-    bits: int | None = Field(None, ge=2, le=32)
-    integer: int | None = Field(None, ge=0)
-    activation_bits: int | None = Field(None, ge=1, le=32)
-    activation_integer: int | None = Field(None, ge=0)
+    bits: int | None = Field(None, ge=2, le=32, description="weight bits, 2 to 32")
+    integer: int | None = Field(None, ge=0, description="weight integer bits without the sign, 0 to bits - 1")
+    activation_bits: int | None = Field(None, ge=1, le=32, description="activation bits, 1 to 32")
+    activation_integer: int | None = Field(None, ge=0, description="activation integer bits, >= 0")
 
     @model_validator(mode="after")
     def _fraction_bits(self) -> LayerQuant:
@@ -189,11 +191,11 @@ class LayerQuant(_Strict):
 class QuantizeSpec(_Strict):
     """Quantization-aware training with QKeras."""
 
-    bits: int = Field(6, ge=2, le=32, description="weight and bias bits (quantized_bits: a sign and a value bit at least)")
+    bits: int = Field(6, ge=2, le=32, description="weight and bias bits, 2 to 32 (quantized_bits needs a sign and a value bit)")
     integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
     activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
-    input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="input type; data are snapped to it")
+    input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="the input type ap_fixed<W,I>, 1 <= W <= 24, I <= W; data are snapped to it")
     epochs: int = Field(10, ge=0, description="QAT epochs")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
 
@@ -231,12 +233,12 @@ class HlsSpec(_Strict):
     backend: Backend = Backend.VITIS
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     strategy: Literal["Latency", "Resource"] = "Latency"
-    reuse_factor: int = Field(1, ge=1)
+    reuse_factor: int = Field(1, ge=1, description="an integer >= 1")
     clock_ns: float = Field(5.0, ge=CLOCK_NS_RANGE[0], le=CLOCK_NS_RANGE[1], description="clock period, 1 to 100 ns")
     parallelization_factor: int | Literal["full"] = Field(
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
-    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
 
 
 class BudgetSpec(_Strict):
@@ -245,7 +247,8 @@ class BudgetSpec(_Strict):
     tm_period: int = Field(1, ge=1, description="time-multiplexing period in bunch crossings")
     latency_ns: float | None = Field(None, gt=0, description="latency limit; none = not checked")
     max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], Fraction] = Field(
-        default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05}
+        default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05},
+        description="allowed fraction of the part per resource (lut, ff, dsp, bram_18k, uram), each in (0, 1]",
     )
 
 
@@ -259,7 +262,7 @@ class CheckSpec(_Strict):
 class BuildSpec(_Strict):
     """A whole codesign build: data, model, training, pruning, quantization, conversion and budget."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128, description="a folder name: letters, digits, _ . -")
     data: DataSpec | None = None
     model: ModelSpec
     train: TrainSpec = TrainSpec()
@@ -335,6 +338,22 @@ def _model_at(loc: tuple, root: type[BaseModel]) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def _accepted(loc: tuple, root: type[BaseModel]) -> str:
+    """' (accepted: <description>)' of the innermost documented field on ``loc``, or ''."""
+    for end in range(len(loc), 0, -1):
+        owner = _model_at(loc[:end], root)
+        name = loc[end - 1]
+        if owner is not None and isinstance(name, str) and name in owner.model_fields:
+            field = owner.model_fields[name]
+            if field.description:
+                return f" (accepted: {field.description})"
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, Enum):
+                return f" (accepted: {', '.join(m.value for m in ann)})"
+            return ""
+    return ""
+
+
 def _format_error(path: Path, exc: ValidationError, root: type[BaseModel]) -> str:
     lines = [f"{path}: invalid spec"]
     for err in exc.errors():
@@ -350,7 +369,8 @@ def _format_error(path: Path, exc: ValidationError, root: type[BaseModel]) -> st
         else:
             msg = err["msg"].removeprefix("Value error, ")
             shown = repr(value) if not isinstance(value, dict) else "{...}"
-            lines.append(f"  key '{key}': bad value {shown}: {msg}")
+            accepted = _accepted(loc, root) if "accepted" not in msg else ""
+            lines.append(f"  key '{key}': bad value {shown}: {msg}{accepted}")
     return "\n".join(lines)
 
 

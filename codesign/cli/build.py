@@ -35,7 +35,10 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | str | None, forc
 
     spec = load_spec(spec_path)
     if isinstance(spec, BuildSpec):
-        check_spec_consistency(spec)
+        try:
+            check_spec_consistency(spec)
+        except SpecError as exc:
+            raise SpecError(f"{spec_path}: {exc}") from None
         part_text = part or spec.part
         hls4ml_config = None
         name = spec.name

@@ -26,26 +26,48 @@ LOCK_NAME = "lock"
 IN_PROGRESS = "in_progress"
 
 # errno values that mean "this folder cannot take the build's output", not a bug in codesign
+FULL_BELOW_BYTES = 64 * 1024  # a file system with less than this free is full for a build
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
 def write_error(exc: OSError, where: Path | str) -> SpecError:
     """A SpecError for an OSError raised while writing into ``where``, naming the path and the cause."""
     path = exc.filename or where
-    cause = exc.strerror or str(exc)
-    hint = "free some space or pass --out on another disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (
-        "pass --out on a folder you can write")
+    cause = exc.strerror or disk_problem(where) or str(exc)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or cause == "No space left on device"
+    hint = "free some space or pass --out on another disk" if full else "pass --out on a folder you can write"
     return SpecError(f"{path}: cannot write the build output: {cause} ({hint}; accepted: a writable folder with free space)")
 
 
-def is_write_error(exc: BaseException) -> bool:
-    """True for an OSError that says the output folder cannot be written (full, read-only, forbidden)."""
+def is_write_error(exc: BaseException, where: Path | str | None = None) -> bool:
+    """True for an OSError that says the output folder cannot be written (full, read-only, forbidden).
+
+    Some writers lose the errno (numpy's ``tofile``: "65536 requested and 11248 written"); then the folder's
+    file system is asked whether it is full or read-only."""
     if not isinstance(exc, OSError):
         return False
     if exc.errno in WRITE_ERRNOS:
         return True
     text = str(exc)  # h5py and zipfile wrap the errno into their own message
-    return "No space left on device" in text or "Read-only file system" in text or "Disk quota exceeded" in text
+    if "No space left on device" in text or "Read-only file system" in text or "Disk quota exceeded" in text:
+        return True
+    return where is not None and disk_problem(where) is not None
+
+
+def disk_problem(where: Path | str) -> str | None:
+    """'No space left on device' / 'Read-only file system' when the file system holding ``where`` is so."""
+    path = Path(where)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return "Read-only file system"
+    if st.f_bavail * st.f_frsize < FULL_BELOW_BYTES:
+        return "No space left on device"
+    return None
 
 
 @contextlib.contextmanager
@@ -61,6 +83,14 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        # asked before the partial file is removed, while the disk is still as full as the write found it
+        problem = disk_problem(path.parent) if exc.errno not in WRITE_ERRNOS else None
+        tmp.unlink(missing_ok=True)
+        if problem is not None:
+            code = errno.ENOSPC if problem.startswith("No space") else errno.EROFS
+            raise OSError(code, problem, str(path)) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

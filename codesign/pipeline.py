@@ -269,7 +269,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
         with build_lock(ctx.out_dir):
             return _run_locked(ctx, steps, progress)
     except OSError as exc:
-        if is_write_error(exc):
+        if is_write_error(exc, ctx.out_dir):
             raise write_error(exc, ctx.out_dir) from None
         raise
 

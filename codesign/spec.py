@@ -59,7 +59,7 @@ PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
 
 
 class DataSource(str, Enum):

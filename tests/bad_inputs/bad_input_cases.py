@@ -275,6 +275,9 @@ CASES: list[Case] = [
     Case("data-too-few-samples", {S: spec(data={"n_train": 10**7})}, build(), ("jets.h5", "data.n_train", "holds only", ACC)),
     Case("train-epochs-negative", {S: spec(train={"epochs": -1})}, build(), (S, "train.epochs", "integer >= 0")),
     Case("train-learning-rate-0", {S: spec(train={"learning_rate": 0})}, build(), (S, "train.learning_rate", "> 0")),
+    Case("train-learning-rate-inf", {S: spec(train={"learning_rate": float("inf")})}, build(),
+         (S, "train.learning_rate", "finite number", "> 0")),
+    Case("hls-clock-nan", {S: spec(hls={"clock_ns": float("nan")})}, build(), (S, "hls.clock_ns", "finite number", "1 to 100 ns")),
     Case("train-validation-split", {S: spec(train={"validation_split": 1.5})}, build(), (S, "train.validation_split", "[0, 1)")),
     Case("prune-sparsity-1", {S: spec(prune={"sparsity": 1.0})}, build(), (S, "prune.sparsity", "fraction of zero weights")),
     Case("prune-epochs-0", {S: spec(prune={"epochs": 0})}, build(), (S, "prune.epochs", "fine-tuning epochs")),
@@ -293,6 +296,7 @@ CASES: list[Case] = [
          (S, "'model'", "random_weights", ACC)),
     # --- data files
     data_case("data-file-missing", lambda p: None, ("data.h5", "data.path", "not found", ACC)),
+    data_case("data-path-is-a-folder", lambda p: (p / "x").parent.mkdir(), ("data.h5", "data.path", "not found", ACC)),
     data_case("data-file-empty", lambda p: p.write_bytes(b""), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-not-hdf5", lambda p: p.write_text("x,y\n1,2\n"), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-truncated", truncated_h5, ("data.h5", "cannot open as HDF5", ACC)),

@@ -27,7 +27,7 @@ import numpy as np
 from codesign import __version__
 from codesign.datasets import Dataset, file_digest
 from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
-from codesign.errors import BitAccuracyError, CodesignError, ReferenceUnavailableError, SpecError
+from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
 
@@ -338,9 +338,7 @@ def _load_cached(ctx: BuildContext, step: Step, state: BuildState, progress) -> 
     """A step's saved artefacts, or None when they are missing or damaged (a truncated file): then it reruns."""
     try:
         return step.load(ctx, state)
-    except CodesignError:
-        raise
-    except Exception as exc:  # noqa: BLE001  (a damaged artefact of any kind means: redo the step)
+    except Exception as exc:  # noqa: BLE001  (a damaged artefact of any kind, even one the loader names: redo)
         if progress is not None:
             progress(f"{step.name}: cached artefact unreadable ({type(exc).__name__}: {exc}); redoing the step")
         return None

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,46 @@ def test_a_truncated_cached_artefact_is_detected_and_the_step_redone(tmp_path):
     assert [(r.name, r.cached) for r in again.records] == [("a", True), ("b", False), ("c", False), ("report", False)]
     assert any("b: cached artefact unreadable" in m for m in messages)
     assert again.notes == clean.notes
+
+
+class SavesModel(Step):
+    """Caches a tiny Keras model as HDF5 through codesign's own model writer and reader."""
+
+    name = "model"
+
+    def inputs(self, ctx):
+        return "tiny"
+
+    def run(self, ctx, state):
+        from codesign import keras_env
+
+        keras = keras_env.keras()
+        inp = keras.Input((3,))
+        model = keras.Model(inp, keras.layers.Dense(2, kernel_initializer="ones", name="d")(inp))
+        return replace(state, float_model=model)
+
+    def save(self, ctx, state):
+        from codesign import modelio
+
+        modelio.save_model(state.float_model, ctx.path("models", "m.h5"))
+
+    def load(self, ctx, state):
+        from codesign import modelio
+
+        path = ctx.path("models", "m.h5")
+        return replace(state, float_model=modelio.load_model(path)) if path.is_file() else None
+
+
+def test_a_truncated_cached_keras_model_is_redone(tmp_path):
+    run_steps(_ctx(tmp_path), [SavesModel(), Reports()])
+    model = tmp_path / "models" / "m.h5"
+    model.write_bytes(model.read_bytes()[:1000])
+    (tmp_path / "report.json").unlink()
+    messages: list[str] = []
+    again = run_steps(_ctx(tmp_path), [SavesModel(), Reports()], progress=messages.append)
+    assert [(r.name, r.cached) for r in again.records] == [("model", False), ("report", False)]
+    assert any("model: cached artefact unreadable" in m for m in messages), messages
+    assert np.array_equal(again.float_model.get_layer("d").get_weights()[0], np.ones((3, 2)))
 
 
 def test_a_truncated_report_is_not_taken_as_an_up_to_date_build(tmp_path):

@@ -33,7 +33,6 @@ class Case:
     code: int = 2
     needs_mount: bool = False  # mounts a tmpfs (skipped where mount is not permitted)
     hold_lock: str | None = None  # a folder whose build lock the test holds while the command runs
-    needs_model: bool = False  # writes a tiny Keras model (imports TensorFlow)
     extra: dict = field(default_factory=dict)
 
 
@@ -322,11 +321,11 @@ CASES: list[Case] = [
     Case("data-wrong-width-for-model",
          {S: spec(**_merge(DATA_SPEC, {"model": {"family": _DROP, "hidden": _DROP, "file": "m.h5"}})),
           "data.h5": h5(x=_xy(width=6)[0], y=Y), "m.h5": tiny_model},
-         build(), ("m.h5", "inputs of shape (8,)", "(6,)", ACC), needs_model=True),
+         build(), ("m.h5", "inputs of shape (8,)", "(6,)", ACC)),
     Case("data-classes-vs-model-outputs",
          {S: spec(**_merge(DATA_SPEC, {"model": {"family": _DROP, "hidden": _DROP, "file": "m.h5"}})),
           "data.h5": h5(x=X, y=np.arange(400) % 3), "m.h5": tiny_model},
-         build(), ("m.h5", "2 outputs", "3 classes", ACC), needs_model=True),
+         build(), ("m.h5", "2 outputs", "3 classes", ACC)),
     # --- hls4ml configs
     cfg_case("cfg-reuse-text", ("config.yml", "HLSConfig.Model.ReuseFactor", "'fast'", ACC),
              HLSConfig={"Model": {"ReuseFactor": "fast"}}),
@@ -353,12 +352,10 @@ CASES: list[Case] = [
     cfg_case("cfg-keras-h5-number", ("config.yml", "KerasH5", "not a file path"), KerasH5=5),
     Case("cfg-inputdata-wrong-width", {"config.yml": hls4ml_config(InputData="tb.npy"), "model.h5": tiny_model,
                                        "tb.npy": npy(np.zeros((5, 6)))},
-         build(spec_file="config.yml"), ("config.yml", "InputData", "tb.npy", "6 numbers per sample", "8", ACC),
-         needs_model=True),
+         build(spec_file="config.yml"), ("config.yml", "InputData", "tb.npy", "6 numbers per sample", "8", ACC)),
     Case("cfg-inputdata-nan", {"config.yml": hls4ml_config(InputData="tb.npy"), "model.h5": tiny_model,
                                "tb.npy": npy(_with(np.zeros((5, 8)), (2, 4), np.nan))},
-         build(spec_file="config.yml"), ("config.yml", "InputData", "tb.npy", "NaN/Inf", "[2, 4]", ACC),
-         needs_model=True),
+         build(spec_file="config.yml"), ("config.yml", "InputData", "tb.npy", "NaN/Inf", "[2, 4]", ACC)),
     # --- reports of earlier builds
     Case("report-truncated", {"b/report.json": '{"spec": {"name": "x"}, "bit_acc', "b/hls/x": "x"},
          ("report", "{tmp}/b"), ("b/report.json", "truncated", ACC)),

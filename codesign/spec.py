@@ -170,7 +170,7 @@ def _check_weight_bits(bits: int | None, integer: int | None) -> None:
     if bits is not None and integer is not None and integer >= bits:
         raise ValueError(
             f"integer {integer} >= bits {bits}: quantized_bits({bits},{integer}) has no fractional bits and a step of "
-            f"{2.0 ** (integer - bits + 1):g}, so every weight below that rounds to 0; accepted: integer <= bits - 1 "
+            f"2**{integer - bits + 1}, so every weight below that rounds to 0; accepted: integer <= bits - 1 "
             "(QKeras convention: integer excludes the sign bit)"
         )
 
@@ -179,9 +179,9 @@ class LayerQuant(_Strict):
     """Per-layer quantization override (QKeras convention: integer bits exclude the sign)."""
 
     bits: int | None = Field(None, ge=2, le=32, description="weight bits, 2 to 32")
-    integer: int | None = Field(None, ge=0, description="weight integer bits without the sign, 0 to bits - 1")
+    integer: int | None = Field(None, ge=0, le=31, description="weight integer bits without the sign, 0 to bits - 1")
     activation_bits: int | None = Field(None, ge=1, le=32, description="activation bits, 1 to 32")
-    activation_integer: int | None = Field(None, ge=0, description="activation integer bits, >= 0")
+    activation_integer: int | None = Field(None, ge=0, le=32, description="activation integer bits, 0 to 32")
 
     @model_validator(mode="after")
     def _fraction_bits(self) -> LayerQuant:
@@ -193,9 +193,9 @@ class QuantizeSpec(_Strict):
     """Quantization-aware training with QKeras."""
 
     bits: int = Field(6, ge=2, le=32, description="weight and bias bits, 2 to 32 (quantized_bits needs a sign and a value bit)")
-    integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
+    integer: int = Field(0, ge=0, le=31, description="integer bits of weights and biases, sign bit excluded, 0 to bits - 1")
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
-    activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
+    activation_integer: int | None = Field(None, ge=0, le=32, description="quantized_relu integer bits, 0 to 32 (default: 3)")
     input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="the input type ap_fixed<W,I>, 1 <= W <= 24, I <= W; data are snapped to it")
     epochs: int = Field(10, ge=0, description="QAT epochs")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")

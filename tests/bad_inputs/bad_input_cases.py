@@ -221,7 +221,7 @@ CASES: list[Case] = [
     Case("part-missing", {S: spec()}, ("build", "{tmp}/spec.yaml", "--out", "{tmp}/out"), (S, "no FPGA part", "--part")),
     # --- quantize
     Case("quantize-integer-above-bits", {S: spec(quantize={"bits": 4, "integer": 6})}, build(),
-         (S, "'quantize'", "integer 6 >= bits 4", "rounds to 0", ACC)),
+         (S, "'quantize'", "integer 6 >= bits 4", "2**3", "rounds to 0", ACC)),
     Case("quantize-integer-equals-bits", {S: spec(quantize={"bits": 4, "integer": 4})}, build(),
          (S, "'quantize'", "integer 4 >= bits 4", ACC)),
     Case("quantize-layer-integer-above-bits", {S: spec(quantize={"layers": {"dense_1": {"bits": 3, "integer": 5}}})}, build(),

@@ -128,9 +128,12 @@ def known_parts() -> tuple[str, ...]:
 # What may follow a known device in a full Xilinx/AMD part string: an optional device letter (``xc7a200tl``),
 # the package and pin count (``-flga2104``; 7-series report names may omit the dash), the speed grade with
 # its voltage letters (``-2``, ``-2L``, ``-2LV``), the temperature grade (``-e``, ``-i``, ``-q``, ``-m``) and an
-# engineering-sample suffix (``-es1``). Anything else is refused rather than written into the tcl.
-PART_SUFFIX = re.compile(r"^[a-z]?-?[a-z]{2,5}\d{3,4}-\d[a-z]{0,3}(-[eiqm])?(-es\d)?$", re.IGNORECASE)
-PART_PATTERN_DOC = "<device>-<package><pins>-<speed>[L|LV][-<temperature>], e.g. xcvu9p-flga2104-2L-e"
+# engineering-sample suffix (``-es1``); older hls4ml configs put the speed grade first (``xc7vx690t-3ffg1930``).
+# Anything else is refused rather than written into the tcl.
+PART_SUFFIX = re.compile(
+    r"^[a-z]?(-?[a-z]{2,5}\d{3,4}-\d[a-z]{0,3}|-\d[a-z]{2,6}\d{3,4})(-[eiqm])?(-es\d)?$", re.IGNORECASE
+)
+PART_PATTERN_DOC = "<device>-<package><pins>-<speed>[L|LV][-<temperature>], e.g. xcvu9p-flga2104-2L-e (or <device>-<speed><package><pins>)"
 
 
 def resolve_part(text: str) -> Part:

@@ -98,6 +98,9 @@ class ModelSpec(_Strict):
     batchnorm: bool = False
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
+    trust_code: bool = Field(
+        False, description="load a model file that would run code (Lambda, unknown classes); = --trust-model-code"
+    )
 
     @model_validator(mode="after")
     def _family_or_file(self) -> ModelSpec:
@@ -107,6 +110,8 @@ class ModelSpec(_Strict):
             raise ValueError("give either 'family' or 'file', not both")
         if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
             raise ValueError("'weights' goes with a 'file' ending in .json")
+        if self.trust_code and self.file is None:
+            raise ValueError("'trust_code' goes with 'file' (your model); a 'family' model is codesign's own")
         return self
 
 

@@ -1,0 +1,362 @@
+"""A model file is data: refuse, before any deserialization, every object in it that would run code when loaded.
+
+tf-keras rebuilds a model by calling the layers named in its architecture JSON; a ``Lambda`` layer carries
+marshalled Python bytecode (or the name of a Python function), a ``TFOpLambda`` names a TensorFlow function
+to call, and any class name, ``module`` key (``.keras`` archives: tf-keras imports that module) or
+``registered_name`` can reach code that codesign did not choose. QKeras parses quantizer strings such as
+``quantized_relu(6,2)`` by calling the named function. So codesign reads the architecture from the file
+itself (``model_config`` of an ``.h5``, ``config.json`` of a ``.keras`` archive, the ``.json`` file) and
+accepts only what it knows: Keras, QKeras, codesign's own layers (and HGQ's when installed). The user may opt
+in (``--trust-model-code`` / ``model.trust_code``) for a model they wrote; a Lambda still cannot go to firmware.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import inspect
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codesign import keras_env
+from codesign.errors import SpecError
+
+# Layers whose config names code that tf-keras runs while rebuilding the model.
+CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda", "__lambda__"}
+# Plain data that tf-keras decodes without looking anything up.
+_DATA_OBJECTS = {"__tuple__", "__numpy__", "__tensor__", "__bytes__", "__ellipsis__"}
+_TYPESPECS = {"TensorSpec", "RaggedTensorSpec", "SparseTensorSpec"}
+_MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+_EXTRA_KERAS = {"Policy", "DTypePolicy", "FloatDTypePolicy", "InputSpec", "TensorShape"}
+# QKeras quantizer functions that are not among its custom objects but that its quantizer strings may name.
+_QKERAS_EXTRA = {"quantized_hswish", "binary_sigmoid", "binary_tanh", "hard_sigmoid", "hard_tanh",
+                 "smooth_sigmoid", "smooth_tanh"}  # fmt: skip
+_TRUSTED_PACKAGES = ("keras", "tf_keras", "qkeras", "codesign")
+HGQ_PACKAGE = "HGQ"  # HGQ v1 (tf.keras), whose hls4ml path reads these models
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\(.*\))?\s*$", re.DOTALL)
+OPT_IN = "--trust-model-code (or model.trust_code: true in a spec)"
+# Layer classes of HGQ (High Granularity Quantization) models, which only the HGQ package defines.
+HGQ_LAYER = re.compile(r"^(HQuantize|HDense|HConv1D|HConv2D|HActivation|HAdd|HBaseLayer|Signature|"
+                       r"PAveragePooling[123]D|PMaxPooling[123]D|PConcatenate|PReshape|PFlatten|PDropout|"
+                       r"FixedPointQuantizer|FixedPointQuantizerBase)$")
+HGQ_HINT = ("this looks like an HGQ model: HGQ layers need the HGQ package that trained the model, which "
+            "codesign does not install; convert it with HGQ's own hls4ml path, or re-train it with QKeras")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One object in a model file that codesign will not deserialize: where it is and why."""
+
+    layer: str  # the layer it is or sits in ('' for the model itself)
+    cls: str
+    where: str  # key path inside that layer's entry ('' for the layer itself)
+    why: str
+
+    def describe(self) -> str:
+        """One line: the layer, its class, the key and the reason."""
+        at = f", at '{self.where}'" if self.where else ""
+        return f"layer '{self.layer}' (class {self.cls}{at}): {self.why}"
+
+
+def hgq_installed() -> bool:
+    """True when the HGQ package (its layers are then known classes) can be imported."""
+    return importlib.util.find_spec(HGQ_PACKAGE) is not None
+
+
+def hgq_custom_objects() -> dict:
+    """HGQ's layer and quantizer classes, for loading HGQ models; empty when HGQ is not installed."""
+    if not hgq_installed():
+        return {}
+    keras_env.setup()
+    try:
+        from HGQ.layers import custom_objects  # type: ignore[import-not-found]
+    except ImportError:
+        return {}
+    return dict(custom_objects)
+
+
+def custom_objects() -> dict:
+    """The QKeras, codesign (and HGQ, when installed) classes a saved model may reference."""
+    keras_env.setup()
+    from qkeras.utils import _add_supported_quantized_objects
+
+    from codesign.zoo import CUSTOM_OBJECTS
+
+    objects: dict = dict(CUSTOM_OBJECTS)
+    _add_supported_quantized_objects(objects)
+    objects.update(hgq_custom_objects())
+    return objects
+
+
+@functools.lru_cache(maxsize=1)
+def known_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(classes, functions) a model file may name: Keras, QKeras, codesign's and HGQ's, code layers excluded."""
+    keras = keras_env.keras()
+    classes: set[str] = set(_MODEL_CLASSES | _EXTRA_KERAS)
+    for mod in (keras.layers, keras.initializers, keras.regularizers, keras.constraints, keras.mixed_precision,
+                keras.optimizers, keras.losses, keras.metrics):
+        classes.update(n for n in dir(mod) if not n.startswith("_") and inspect.isclass(getattr(mod, n, None)))
+    functions = {n for mod in (keras.activations, keras.losses, keras.metrics) for n in dir(mod)
+                 if not n.startswith("_") and inspect.isfunction(getattr(mod, n, None))}  # fmt: skip
+    functions.add("linear")
+    for name, obj in custom_objects().items():
+        kind = classes if inspect.isclass(obj) else functions
+        kind.add(name)
+        kind.add(keras.saving.get_registered_name(obj))  # 'codesign>Sampling' for a registered class
+    functions |= _QKERAS_EXTRA
+    classes -= CODE_LAYERS
+    return frozenset(classes), frozenset(functions - CODE_LAYERS)
+
+
+def _module_ok(module: Any) -> bool:
+    if module is None:
+        return True
+    if not isinstance(module, str):
+        return False
+    packages = _TRUSTED_PACKAGES + ((HGQ_PACKAGE,) if hgq_installed() else ())
+    return module == "builtins" or any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def accepted_text() -> str:
+    """What a model file may contain, for error messages."""
+    hgq = "HGQ layers" if hgq_installed() else f"HGQ layers only when HGQ is installed ({install_hint()})"
+    return (f"Keras layers, initializers, regularizers and constraints; QKeras layers and quantizers; codesign's "
+            f"{', '.join(sorted(_codesign_classes()))}; {hgq}")  # fmt: skip
+
+
+def install_hint() -> str:
+    """How to make HGQ's classes known."""
+    return "pip install 'codesign[hgq]'"
+
+
+def _codesign_classes() -> set[str]:
+    from codesign.zoo import CUSTOM_OBJECTS
+
+    return set(CUSTOM_OBJECTS)
+
+
+def _code_reason(cls: str, cfg: dict) -> str:
+    if cls == "__lambda__":
+        return "holds marshalled Python bytecode (a lambda) that would run when the model is loaded"
+    if cls in ("TFOpLambda", "SlicingOpLambda"):
+        return f"calls the TensorFlow function '{cfg.get('function')}' named in the file when the model is loaded"
+    kind = cfg.get("function_type")
+    fn = cfg.get("function")
+    if kind == "function":
+        return (f"names the Python function '{cfg.get('module')}.{fn}', which would be imported and run when "
+                "the model is loaded")  # fmt: skip
+    return "holds marshalled Python bytecode (a lambda) that would run when the model is loaded"
+
+
+def _unknown(what: str, name: Any) -> str:
+    text = f"{what} {name!r} is not a Keras, QKeras or codesign class, so loading it could run code it brings"
+    if isinstance(name, str) and HGQ_LAYER.match(name) and not hgq_installed():
+        text += f"; {HGQ_HINT}"
+    return text
+
+
+def _check_object(node: dict) -> str | None:
+    """Why this ``{class_name, config, module, registered_name}`` object would not be safe to rebuild."""
+    classes, functions = known_names()
+    cls = node.get("class_name")
+    cfg = node.get("config") if isinstance(node.get("config"), dict) else {}
+    if not isinstance(cls, str):
+        return f"class_name {cls!r} is not a name"
+    if cls in CODE_LAYERS:
+        return _code_reason(cls, cfg)
+    if cls in _DATA_OBJECTS:
+        return None
+    module = node.get("module")
+    if not _module_ok(module):
+        return (f"names the module {module!r}, which tf-keras would import (running its code); accepted modules: "
+                f"{', '.join(p + '.*' for p in _TRUSTED_PACKAGES)}")  # fmt: skip
+    if cls == "__typespec__":
+        spec = node.get("spec_name")
+        return None if spec in _TYPESPECS else f"type spec {spec!r} is not a TensorFlow tensor spec"
+    if cls == "function":
+        fn = node.get("config")
+        return None if fn in functions else _unknown("function", fn)
+    if cls not in classes:
+        return _unknown("class", cls)
+    reg = node.get("registered_name")
+    if reg is not None and reg != cls and reg not in classes and reg not in functions:
+        return _unknown("registered name", reg)
+    return None
+
+
+def _check_string(key: str, value: str) -> str | None:
+    """A quantizer/activation string: QKeras calls the function it names, so the name must be known."""
+    classes, functions = known_names()
+    m = _NAME.match(value)
+    if value.strip() == "" or (m and (m.group(1) in functions or m.group(1) in classes)):
+        return None
+    name = m.group(1) if m else value[:60]
+    return f"'{key}' names {name!r}, which is not a Keras activation or QKeras quantizer (it would be called)"
+
+
+def _entry_name(node: dict) -> str | None:
+    name = node.get("name")
+    if not isinstance(name, str) and isinstance(node.get("config"), dict):
+        name = node["config"].get("name")
+    return name if isinstance(name, str) else None
+
+
+def scan(cfg: Any) -> list[Finding]:
+    """Every object of a Keras architecture (already parsed JSON) that would run code or is unknown."""
+    out: list[Finding] = []
+
+    def visit(node: Any, layer: tuple[str, str], path: str, top: bool) -> None:
+        if isinstance(node, list):
+            for v in node:
+                visit(v, layer, path, False)
+            return
+        if not isinstance(node, dict):
+            return
+        if "class_name" in node:
+            name = _entry_name(node)
+            cls = str(node.get("class_name"))
+            is_layer = name is not None and (top or path.endswith("layers") or path == "" or cls in CODE_LAYERS)
+            if is_layer:
+                layer, path = (name, cls), ""
+            why = _check_object(node)
+            if why is not None:
+                out.append(Finding(layer[0], cls if is_layer else layer[1], path if not is_layer else "",
+                                   why if is_layer else f"object of class {cls}: {why}"))  # fmt: skip
+                return  # what it holds is its own business: it is refused as a whole
+        for key, value in node.items():
+            if top and key == "compile_config":
+                continue  # codesign loads with compile=False: tf-keras drops the top-level compile config
+            sub = f"{path}.{key}" if path else key
+            if isinstance(value, str) and key != "name" and (
+                key.endswith("quantizer") or key.endswith("activation") or _CALL.match(value)
+            ):
+                why = _check_string(key, value)
+                if why is not None:
+                    out.append(Finding(layer[0], layer[1], sub, why))
+            else:
+                visit(value, layer, sub if key != "config" else path, False)
+
+    visit(cfg, ("(model)", str(cfg.get("class_name")) if isinstance(cfg, dict) else "?"), "", True)
+    return out
+
+
+def read_architecture(path: Path) -> Any:
+    """The architecture JSON stored in a model file, parsed; SpecError when there is none to read."""
+    path = Path(path)
+    if path.is_dir():
+        raise SpecError(
+            f"{path}: a folder (TensorFlow SavedModel) holds traced TensorFlow graphs whose code codesign cannot "
+            f"check; re-save the model as .h5, tf-keras .keras or .json + weights, or pass {OPT_IN}"
+        )
+    try:
+        if path.suffix.lower() == ".json":
+            text = path.read_text(errors="replace")
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                if "config.json" not in z.namelist():
+                    raise SpecError(f"{path}: a zip archive without config.json is not a Keras .keras model")
+                text = z.read("config.json").decode(errors="replace")
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                raw = f.attrs.get("model_config")
+            if raw is None:
+                raise SpecError(
+                    f"{path}: no model architecture in this HDF5 file (no 'model_config' attribute): a weights-only "
+                    "file? Give the architecture .json as the model and this file as its weights"
+                )
+            text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise SpecError(f"{path}: cannot read a Keras model architecture from it ({exc}); accepted: an HDF5 .h5 "
+                        "model, a tf-keras .keras archive or an architecture .json") from None  # fmt: skip
+    try:
+        cfg = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise SpecError(f"{path}: the model architecture is not valid JSON ({str(exc)[:200]})") from None
+    if not isinstance(cfg, dict) or "class_name" not in cfg:
+        raise SpecError(f"{path}: the stored architecture is not a Keras model config (no top-level class_name)")
+    return cfg
+
+
+def check_file(path: Path, *, trust: bool = False) -> list[str]:
+    """Refuse a model file that would run code when loaded (SpecError); with ``trust``, say what was let through.
+
+    Returns the notes for the build report: empty when nothing needed trust.
+    """
+    path = Path(path)
+    if trust and path.is_dir():
+        return [f"{path}: SavedModel folder loaded unchecked ({OPT_IN})"]
+    cfg = read_architecture(path)
+    try:
+        findings = scan(cfg)
+    except RecursionError:
+        raise SpecError(f"{path}: the model architecture is nested too deeply to check") from None
+    if not findings:
+        return []
+    if trust:
+        return [f"{path}: loaded although {f.describe()} ({OPT_IN})" for f in findings]
+    shown = findings[:8]
+    more = f"\n  ... and {len(findings) - len(shown)} more" if len(findings) > len(shown) else ""
+    raise SpecError(
+        f"{path}: refusing to load this model: it would run code that is not Keras', QKeras' or codesign's\n"
+        + "\n".join(f"  {f.describe()}" for f in shown) + more
+        + f"\nAccepted: {accepted_text()}. If you wrote this model and trust it, pass {OPT_IN}; a Lambda layer "
+        "still cannot go to firmware (replace it with Keras/QKeras layers)."
+    )
+
+
+def trust_notes(trust: bool, notes: list[str]) -> list[str]:
+    """Report lines for --trust-model-code: what it let through, or that nothing needed it."""
+    if not trust:
+        return []
+    return notes or [f"{OPT_IN} was given; the model file(s) had nothing that needed it"]
+
+
+@contextlib.contextmanager
+def loading_scope(trust: bool):
+    """tf-keras's own safe mode on (untrusted) or off (trusted) while a model is rebuilt: a second lock."""
+    from tf_keras.src.saving.serialization_lib import SafeModeScope
+
+    with SafeModeScope(safe_mode=not trust):
+        yield
+
+
+def firmware_blockers(model: Any) -> list[str]:
+    """Layers of a loaded model that carry Python code and so cannot become firmware, as 'name (class)'."""
+    out = []
+    for layer in _all_layers(model):
+        cls = type(layer).__name__
+        if cls in CODE_LAYERS:
+            out.append(f"'{layer.name}' ({cls})")
+    return out
+
+
+def _all_layers(model: Any) -> list[Any]:
+    """Every layer, nested models' and wrappers' (TimeDistributed, Bidirectional) included."""
+    out, todo = [], list(getattr(model, "layers", ()))
+    while todo:
+        layer = todo.pop(0)
+        out.append(layer)
+        todo += list(getattr(layer, "layers", ()) or ())
+        inner = getattr(layer, "layer", None)
+        if inner is not None:
+            todo.append(inner)
+    return out
+
+
+def require_firmware_safe(model: Any, source: str = "the model") -> None:
+    """SpecError naming every Lambda-like layer: hls4ml has no such layer, and its Python cannot become HLS."""
+    bad = firmware_blockers(model)
+    if bad:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(bad)} run Python code, which cannot go to firmware (hls4ml has no Lambda "
+            "layer, even with --trust-model-code); replace them with Keras/QKeras layers (e.g. Multiply, Add, "
+            "Activation, Reshape) and re-save the model"
+        )

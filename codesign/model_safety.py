@@ -173,6 +173,8 @@ def _check_object(node: dict) -> str | None:
     if cls in _DATA_OBJECTS:
         return None
     module = node.get("module")
+    if cls not in ("function", "__typespec__") and cls not in classes:
+        return _unknown("class", cls) + (f" (from module {module!r})" if module else "")
     if not _module_ok(module):
         return (f"names the module {module!r}, which tf-keras would import (running its code); accepted modules: "
                 f"{', '.join(p + '.*' for p in _TRUSTED_PACKAGES)}")  # fmt: skip
@@ -182,8 +184,6 @@ def _check_object(node: dict) -> str | None:
     if cls == "function":
         fn = node.get("config")
         return None if fn in functions else _unknown("function", fn)
-    if cls not in classes:
-        return _unknown("class", cls)
     reg = node.get("registered_name")
     if reg is not None and reg != cls and reg not in classes and reg not in functions:
         return _unknown("registered name", reg)

@@ -18,6 +18,8 @@ import importlib.util
 import inspect
 import json
 import re
+import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,8 +248,9 @@ def scan(cfg: Any) -> list[Finding]:
     return out
 
 
-def read_architecture(path: Path) -> Any:
-    """The architecture JSON stored in a model file, parsed; SpecError when there is none to read."""
+def read_architecture(path: Path, *, as_json: bool = False) -> Any:
+    """The architecture JSON stored in a model file (or, ``as_json``, the file itself), parsed, read exactly as
+    tf-keras will read it; SpecError when there is none to read."""
     path = Path(path)
     if path.is_dir():
         raise SpecError(
@@ -255,13 +258,13 @@ def read_architecture(path: Path) -> Any:
             f"check; re-save the model as .h5, tf-keras .keras or .json + weights, or pass {OPT_IN}"
         )
     try:
-        if path.suffix.lower() == ".json":
-            text = path.read_text(errors="replace")
-        elif zipfile.is_zipfile(path):
+        if as_json:
+            text: str | bytes = path.read_text()
+        elif str(path).endswith(".keras") and zipfile.is_zipfile(path):  # tf-keras's own test, so both read one file
             with zipfile.ZipFile(path) as z:
                 if "config.json" not in z.namelist():
                     raise SpecError(f"{path}: a zip archive without config.json is not a Keras .keras model")
-                text = z.read("config.json").decode(errors="replace")
+                text = z.read("config.json")  # bytes, as tf-keras hands them to json.loads
         else:
             import h5py
 
@@ -272,7 +275,7 @@ def read_architecture(path: Path) -> Any:
                     f"{path}: no model architecture in this HDF5 file (no 'model_config' attribute): a weights-only "
                     "file? Give the architecture .json as the model and this file as its weights"
                 )
-            text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise SpecError(f"{path}: cannot read a Keras model architecture from it ({exc}); accepted: an HDF5 .h5 "
                         "model, a tf-keras .keras archive or an architecture .json") from None  # fmt: skip
@@ -285,19 +288,39 @@ def read_architecture(path: Path) -> Any:
     return cfg
 
 
-def check_file(path: Path, *, trust: bool = False) -> list[str]:
+@contextlib.contextmanager
+def private_copy(path: Path):
+    """A copy of a model file in a private temporary folder, so that the file checked is the file loaded."""
+    path = Path(path)
+    if path.is_dir():
+        yield path  # a SavedModel folder: refused unless trusted, and then loaded as it is
+        return
+    with tempfile.TemporaryDirectory(prefix="codesign-model-") as tmp:
+        local = Path(tmp) / path.name
+        try:
+            shutil.copyfile(path, local)
+        except OSError as exc:
+            raise SpecError(f"{path}: cannot read the model file ({exc})") from None
+        yield local
+
+
+def check_file(path: Path, *, trust: bool = False, as_json: bool = False, shown: Path | None = None) -> list[str]:
     """Refuse a model file that would run code when loaded (SpecError); with ``trust``, say what was let through.
 
-    Returns the notes for the build report: empty when nothing needed trust.
+    ``shown`` is the name to report (the user's file, when ``path`` is a private copy of it). Returns the notes
+    for the build report: empty when nothing needed trust.
     """
     path = Path(path)
     if trust and path.is_dir():
-        return [f"{path}: SavedModel folder loaded unchecked ({OPT_IN})"]
-    cfg = read_architecture(path)
+        return [f"{shown or path}: SavedModel folder loaded unchecked ({OPT_IN})"]
     try:
+        cfg = read_architecture(path, as_json=as_json)
         findings = scan(cfg)
+    except SpecError as exc:
+        raise SpecError(str(exc).replace(str(path), str(shown or path))) from None
     except RecursionError:
-        raise SpecError(f"{path}: the model architecture is nested too deeply to check") from None
+        raise SpecError(f"{shown or path}: the model architecture is nested too deeply to check") from None
+    path = Path(shown or path)
     if not findings:
         return []
     if trust:

@@ -114,12 +114,16 @@ def load_model(
             raise SpecError(f"model architecture file {jp} does not exist")
         if weights_path is not None and not Path(weights_path).exists():
             raise SpecError(f"model weights file {weights_path} does not exist")
-        _note(notes, model_safety.check_file(jp, trust=trust))
         keras = keras_env.keras()
         co = custom_objects()
         try:
+            with model_safety.private_copy(jp) as local:  # the bytes checked are the bytes loaded
+                _note(notes, model_safety.check_file(local, trust=trust, as_json=True, shown=jp))
+                text = local.read_text()
             with model_safety.loading_scope(trust):
-                model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
+                model = keras.models.model_from_json(_qactivation_json_fix(text), custom_objects=co)
+        except SpecError:
+            raise
         except Exception as exc:
             hint = _load_hint(jp, co)
             raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}{hint}") from None
@@ -143,12 +147,15 @@ def load_model(
                 "Keras-2 (tf-keras) API, so it cannot be converted. Re-save the model with tf-keras "
                 "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights"
             )
-    _note(notes, model_safety.check_file(p, trust=trust))
     keras = keras_env.keras()
     co = custom_objects()
     try:
-        with model_safety.loading_scope(trust):
-            return keras.models.load_model(str(p), custom_objects=co, compile=False, safe_mode=not trust)
+        with model_safety.private_copy(p) as local:  # the bytes checked are the bytes loaded
+            _note(notes, model_safety.check_file(local, trust=trust, shown=p))
+            with model_safety.loading_scope(trust):
+                return keras.models.load_model(str(local), custom_objects=co, compile=False, safe_mode=not trust)
+    except SpecError:
+        raise
     except Exception as exc:
         msg = _short(exc)
         hint = _load_hint(p, co)

@@ -189,7 +189,7 @@ def test_shipped_and_test_models_pass_the_check(tmp_path):
             model.save(tmp_path / f"{name}.{fmt}", save_format=fmt)
             assert model_safety.check_file(tmp_path / f"{name}.{fmt}") == []
         (tmp_path / f"{name}.json").write_text(model.to_json())
-        assert model_safety.check_file(tmp_path / f"{name}.json") == []
+        assert model_safety.check_file(tmp_path / f"{name}.json", as_json=True) == []
 
 
 def test_files_without_an_architecture_are_refused(tmp_path):

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import exact_types, keras_env, model_safety, modelio, safe_names
+from codesign import exact_types, hgq, keras_env, model_safety, modelio, safe_names
 from codesign.errors import SpecError, ToolError
 from codesign.precision import FixedPrecision
 from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
@@ -625,6 +625,7 @@ def convert(
     project_name = safe_names.project_name(project_name, "project name")
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
+    hgq.require_proxy(model)
     safe_names.layer_names(model)
     if hls_config:
         safe_names.config_strings(hls_config, "hls4ml config")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import inspect
 import json
 import re
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codesign import keras_env
+from codesign import hgq, keras_env
 from codesign.errors import SpecError
 
 # Layers whose config names code that tf-keras runs while rebuilding the model.
@@ -39,16 +38,10 @@ _EXTRA_KERAS = {"Policy", "DTypePolicy", "FloatDTypePolicy", "InputSpec", "Tenso
 _QKERAS_EXTRA = {"quantized_hswish", "binary_sigmoid", "binary_tanh", "hard_sigmoid", "hard_tanh",
                  "smooth_sigmoid", "smooth_tanh"}  # fmt: skip
 _TRUSTED_PACKAGES = ("keras", "tf_keras", "qkeras", "codesign")
-HGQ_PACKAGE = "HGQ"  # HGQ v1 (tf.keras), whose hls4ml path reads these models
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\(.*\))?\s*$", re.DOTALL)
 OPT_IN = "--trust-model-code (or model.trust_code: true in a spec)"
-# Layer classes of HGQ (High Granularity Quantization) models, which only the HGQ package defines.
-HGQ_LAYER = re.compile(r"^(HQuantize|HDense|HConv1D|HConv2D|HActivation|HAdd|HBaseLayer|Signature|"
-                       r"PAveragePooling[123]D|PMaxPooling[123]D|PConcatenate|PReshape|PFlatten|PDropout|"
-                       r"FixedPointQuantizer|FixedPointQuantizerBase)$")
-HGQ_HINT = ("this looks like an HGQ model: HGQ layers need the HGQ package that trained the model, which "
-            "codesign does not install; convert it with HGQ's own hls4ml path, or re-train it with QKeras")
+HGQ_LAYER, HGQ_HINT = hgq.LAYER, hgq.HINT
 
 
 @dataclass(frozen=True)
@@ -66,25 +59,8 @@ class Finding:
         return f"layer '{self.layer}' (class {self.cls}{at}): {self.why}"
 
 
-def hgq_installed() -> bool:
-    """True when the HGQ package (its layers are then known classes) can be imported."""
-    return importlib.util.find_spec(HGQ_PACKAGE) is not None
-
-
-def hgq_custom_objects() -> dict:
-    """HGQ's layer and quantizer classes, for loading HGQ models; empty when HGQ is not installed."""
-    if not hgq_installed():
-        return {}
-    keras_env.setup()
-    try:
-        from HGQ.layers import custom_objects  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
-    return dict(custom_objects)
-
-
-def custom_objects() -> dict:
-    """The QKeras, codesign (and HGQ, when installed) classes a saved model may reference."""
+def custom_objects(with_hgq: bool = False) -> dict:
+    """The QKeras and codesign classes a saved model may reference (and HGQ's, ``with_hgq`` and installed)."""
     keras_env.setup()
     from qkeras.utils import _add_supported_quantized_objects
 
@@ -92,13 +68,14 @@ def custom_objects() -> dict:
 
     objects: dict = dict(CUSTOM_OBJECTS)
     _add_supported_quantized_objects(objects)
-    objects.update(hgq_custom_objects())
+    if with_hgq:
+        objects.update(hgq.objects())
     return objects
 
 
-@functools.lru_cache(maxsize=1)
-def known_names() -> tuple[frozenset[str], frozenset[str]]:
-    """(classes, functions) a model file may name: Keras, QKeras, codesign's and HGQ's, code layers excluded."""
+@functools.lru_cache(maxsize=2)
+def known_names(with_hgq: bool = False) -> tuple[frozenset[str], frozenset[str]]:
+    """(classes, functions) a model file may name: Keras, QKeras, codesign's (and HGQ's), code layers excluded."""
     keras = keras_env.keras()
     classes: set[str] = set(_MODEL_CLASSES | _EXTRA_KERAS)
     for mod in (keras.layers, keras.initializers, keras.regularizers, keras.constraints, keras.mixed_precision,
@@ -107,7 +84,7 @@ def known_names() -> tuple[frozenset[str], frozenset[str]]:
     functions = {n for mod in (keras.activations, keras.losses, keras.metrics) for n in dir(mod)
                  if not n.startswith("_") and inspect.isfunction(getattr(mod, n, None))}  # fmt: skip
     functions.add("linear")
-    for name, obj in custom_objects().items():
+    for name, obj in custom_objects(with_hgq).items():
         kind = classes if inspect.isclass(obj) else functions
         kind.add(name)
         kind.add(keras.saving.get_registered_name(obj))  # 'codesign>Sampling' for a registered class
@@ -116,25 +93,20 @@ def known_names() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(classes), frozenset(functions - CODE_LAYERS)
 
 
-def _module_ok(module: Any) -> bool:
+def _module_ok(module: Any, with_hgq: bool) -> bool:
     if module is None:
         return True
     if not isinstance(module, str):
         return False
-    packages = _TRUSTED_PACKAGES + ((HGQ_PACKAGE,) if hgq_installed() else ())
+    packages = _TRUSTED_PACKAGES + ((hgq.PACKAGE,) if with_hgq else ())
     return module == "builtins" or any(module == p or module.startswith(p + ".") for p in packages)
 
 
 def accepted_text() -> str:
     """What a model file may contain, for error messages."""
-    hgq = "HGQ layers" if hgq_installed() else f"HGQ layers only when HGQ is installed ({install_hint()})"
+    extra = "HGQ layers" if hgq.installed() else f"HGQ layers only when HGQ is installed ({hgq.INSTALL})"
     return (f"Keras layers, initializers, regularizers and constraints; QKeras layers and quantizers; codesign's "
-            f"{', '.join(sorted(_codesign_classes()))}; {hgq}")  # fmt: skip
-
-
-def install_hint() -> str:
-    """How to make HGQ's classes known."""
-    return "pip install 'codesign[hgq]'"
+            f"{', '.join(sorted(_codesign_classes()))}; {extra}")  # fmt: skip
 
 
 def _codesign_classes() -> set[str]:
@@ -158,14 +130,14 @@ def _code_reason(cls: str, cfg: dict) -> str:
 
 def _unknown(what: str, name: Any) -> str:
     text = f"{what} {name!r} is not a Keras, QKeras or codesign class, so loading it could run code it brings"
-    if isinstance(name, str) and HGQ_LAYER.match(name) and not hgq_installed():
+    if isinstance(name, str) and HGQ_LAYER.match(name) and not hgq.installed():
         text += f"; {HGQ_HINT}"
     return text
 
 
-def _check_object(node: dict) -> str | None:
+def _check_object(node: dict, with_hgq: bool) -> str | None:
     """Why this ``{class_name, config, module, registered_name}`` object would not be safe to rebuild."""
-    classes, functions = known_names()
+    classes, functions = known_names(with_hgq)
     cls = node.get("class_name")
     cfg = node.get("config") if isinstance(node.get("config"), dict) else {}
     if not isinstance(cls, str):
@@ -177,7 +149,7 @@ def _check_object(node: dict) -> str | None:
     module = node.get("module")
     if cls not in ("function", "__typespec__") and cls not in classes:
         return _unknown("class", cls) + (f" (from module {module!r})" if module else "")
-    if not _module_ok(module):
+    if not _module_ok(module, with_hgq):
         return (f"names the module {module!r}, which tf-keras would import (running its code); accepted modules: "
                 f"{', '.join(p + '.*' for p in _TRUSTED_PACKAGES)}")  # fmt: skip
     if cls == "__typespec__":
@@ -192,9 +164,9 @@ def _check_object(node: dict) -> str | None:
     return None
 
 
-def _check_string(key: str, value: str) -> str | None:
+def _check_string(key: str, value: str, with_hgq: bool) -> str | None:
     """A quantizer/activation string: QKeras calls the function it names, so the name must be known."""
-    classes, functions = known_names()
+    classes, functions = known_names(with_hgq)
     m = _NAME.match(value)
     if value.strip() == "" or (m and (m.group(1) in functions or m.group(1) in classes)):
         return None
@@ -212,6 +184,7 @@ def _entry_name(node: dict) -> str | None:
 def scan(cfg: Any) -> list[Finding]:
     """Every object of a Keras architecture (already parsed JSON) that would run code or is unknown."""
     out: list[Finding] = []
+    with_hgq = uses_hgq(cfg)
 
     def visit(node: Any, layer: tuple[str, str], path: str, top: bool) -> None:
         if isinstance(node, list):
@@ -226,7 +199,7 @@ def scan(cfg: Any) -> list[Finding]:
             is_layer = name is not None and (top or path.endswith("layers") or path == "" or cls in CODE_LAYERS)
             if is_layer:
                 layer, path = (name, cls), ""
-            why = _check_object(node)
+            why = _check_object(node, with_hgq)
             if why is not None:
                 out.append(Finding(layer[0], cls if is_layer else layer[1], path if not is_layer else "",
                                    why if is_layer else f"object of class {cls}: {why}"))  # fmt: skip
@@ -238,7 +211,7 @@ def scan(cfg: Any) -> list[Finding]:
             if isinstance(value, str) and key != "name" and (
                 key.endswith("quantizer") or key.endswith("activation") or _CALL.match(value)
             ):
-                why = _check_string(key, value)
+                why = _check_string(key, value, with_hgq)
                 if why is not None:
                     out.append(Finding(layer[0], layer[1], sub, why))
             else:
@@ -246,6 +219,16 @@ def scan(cfg: Any) -> list[Finding]:
 
     visit(cfg, ("(model)", str(cfg.get("class_name")) if isinstance(cfg, dict) else "?"), "", True)
     return out
+
+
+def uses_hgq(cfg: Any) -> bool:
+    """True when HGQ is installed and the architecture names its classes (HGQ is then imported to load it)."""
+    return hgq.installed() and hgq.named_in(cfg)
+
+
+def needs_hgq(path: Path, *, as_json: bool = False) -> bool:
+    """True when HGQ is installed and the model file names its classes."""
+    return hgq.installed() and not Path(path).is_dir() and uses_hgq(read_architecture(path, as_json=as_json))
 
 
 def read_architecture(path: Path, *, as_json: bool = False) -> Any:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codesign import keras_env, model_safety
+from codesign import hgq, keras_env, model_safety
 from codesign.errors import SpecError
 from codesign.model_safety import HGQ_HINT, custom_objects
 
@@ -60,7 +60,7 @@ def _load_hint(path: Path, custom: dict) -> str:
     if not unknown:
         return ""
     hint = f" (layer class(es) {', '.join(unknown)} are neither Keras, QKeras nor codesign layers"
-    if any(model_safety.HGQ_LAYER.match(n) for n in unknown):
+    if any(model_safety.HGQ_LAYER.match(n) for n in unknown) and not hgq.installed():
         hint += f"; {HGQ_HINT}"
     return hint + ")"
 
@@ -119,6 +119,7 @@ def load_model(
         try:
             with model_safety.private_copy(jp) as local:  # the bytes checked are the bytes loaded
                 _note(notes, model_safety.check_file(local, trust=trust, as_json=True, shown=jp))
+                co = custom_objects(model_safety.needs_hgq(local, as_json=True))
                 text = local.read_text()
             with model_safety.loading_scope(trust):
                 model = keras.models.model_from_json(_qactivation_json_fix(text), custom_objects=co)
@@ -152,6 +153,7 @@ def load_model(
     try:
         with model_safety.private_copy(p) as local:  # the bytes checked are the bytes loaded
             _note(notes, model_safety.check_file(local, trust=trust, shown=p))
+            co = custom_objects(model_safety.needs_hgq(local))
             with model_safety.loading_scope(trust):
                 return keras.models.load_model(str(local), custom_objects=co, compile=False, safe_mode=not trust)
     except SpecError:

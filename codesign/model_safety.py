@@ -30,7 +30,7 @@ from codesign.errors import SpecError
 # Layers whose config names code that tf-keras runs while rebuilding the model.
 CODE_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda", "__lambda__"}
 # Plain data that tf-keras decodes without looking anything up.
-_DATA_OBJECTS = {"__tuple__", "__numpy__", "__tensor__", "__bytes__", "__ellipsis__"}
+_DATA_OBJECTS = {"__tuple__", "__numpy__", "__tensor__", "__bytes__", "__ellipsis__", "__keras_tensor__"}
 _TYPESPECS = {"TensorSpec", "RaggedTensorSpec", "SparseTensorSpec"}
 _MODEL_CLASSES = {"Functional", "Sequential", "Model"}
 _EXTRA_KERAS = {"Policy", "DTypePolicy", "FloatDTypePolicy", "InputSpec", "TensorShape"}
@@ -147,14 +147,15 @@ def _check_object(node: dict, with_hgq: bool) -> str | None:
     if cls in _DATA_OBJECTS:
         return None
     module = node.get("module")
-    if cls not in ("function", "__typespec__") and cls not in classes:
+    if cls == "__typespec__":  # a tensor spec, found by its module (TensorFlow's) and name
+        spec, reg = node.get("spec_name"), node.get("registered_name")
+        ok = spec in _TYPESPECS and reg in (None, spec) and str(module).split(".")[0] in ("tensorflow", "tf_keras")
+        return None if ok else f"type spec {spec!r} of module {module!r} is not a TensorFlow tensor spec"
+    if cls != "function" and cls not in classes:
         return _unknown("class", cls) + (f" (from module {module!r})" if module else "")
     if not _module_ok(module, with_hgq):
         return (f"names the module {module!r}, which tf-keras would import (running its code); accepted modules: "
                 f"{', '.join(p + '.*' for p in _TRUSTED_PACKAGES)}")  # fmt: skip
-    if cls == "__typespec__":
-        spec = node.get("spec_name")
-        return None if spec in _TYPESPECS else f"type spec {spec!r} is not a TensorFlow tensor spec"
     if cls == "function":
         fn = node.get("config")
         return None if fn in functions else _unknown("function", fn)

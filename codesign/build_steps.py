@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import modelio
+from codesign import model_safety, modelio
 from codesign.durable import atomic_path, atomic_write_text
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
@@ -41,7 +41,7 @@ def _model_path(ctx: BuildContext, stage: str) -> Path:
 
 def _load_stage(ctx: BuildContext, stage: str):
     path = _model_path(ctx, stage)
-    return modelio.load_model(path) if path.is_file() else None
+    return modelio.load_model(path, trust=ctx.trusts_model_code) if path.is_file() else None
 
 
 def _history_path(ctx: BuildContext, stage: str) -> Path:
@@ -115,11 +115,15 @@ class BuildModel(Step):
             return state  # the hls4ml config names its model; the convert step loads it
         if ctx.spec.model.file is not None:
             m = ctx.spec.model
+            trust, notes = ctx.trusts_model_code, []
             if m.file.suffix.lower() == ".json":
-                model = modelio.load_model(json_path=m.file, weights_path=m.weights)
+                model = modelio.load_model(json_path=m.file, weights_path=m.weights, trust=trust, notes=notes)
             else:
-                model = modelio.load_model(m.file)
+                model = modelio.load_model(m.file, trust=trust, notes=notes)
             _check_data_fits_model(ctx, state, model)
+            model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            for line in model_safety.trust_notes(trust, notes):
+                state = state.note(line)
             return replace(state, float_model=model)
         from codesign import zoo
 
@@ -345,7 +349,7 @@ class Convert(Step):
         if ctx.spec is None:
             project = hls.convert_from_hls4ml_config(
                 ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out,
-                part=ctx.part.full_name,
+                part=ctx.part.full_name, trust=ctx.trusts_model_code,
             )
             state = replace(state, float_model=project.keras_model)
         else:

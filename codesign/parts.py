@@ -147,11 +147,13 @@ def resolve_part(text: str) -> Part:
     # add a speed/voltage letter, so match the longest short name that prefixes the string.
     hits = [name for name in PARTS if key.startswith(name) and PART_SUFFIX.match(key[len(name):])]
     if hits:
+        from codesign.safe_names import part_text
+
         best = max(hits, key=len)
         part = PARTS[best]
         return Part(
             part.name,
-            str(text).strip(),
+            part_text(text),
             part.family,
             part.dsp_family,
             part.lut,

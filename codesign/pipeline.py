@@ -47,6 +47,12 @@ class BuildContext:
     out_dir: Path
     force: bool = False
     synth: bool = False
+    trust_model_code: bool = False  # --trust-model-code
+
+    @property
+    def trusts_model_code(self) -> bool:
+        """True when the user opted in to loading model files that run code (flag or model.trust_code)."""
+        return self.trust_model_code or (self.spec is not None and self.spec.model.trust_code)
 
     @property
     def name(self) -> str:
@@ -235,7 +241,7 @@ def code_digest() -> str:
 def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
     """Cache key of each step: the previous key, the step's name and inputs (the first from files/versions)."""
     key = _digest({"versions": library_versions(), "code": code_digest(), "files": input_file_digests(ctx),
-                   "part": ctx.part.full_name})  # fmt: skip
+                   "part": ctx.part.full_name, "trust_model_code": ctx.trusts_model_code})  # fmt: skip
     keys = []
     for step in steps:
         key = _digest([key, step.name, step.inputs(ctx)])

@@ -110,6 +110,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
                 "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
             },
             "synthesis": state.synthesis,
+            "trust_model_code": bool(getattr(ctx, "trusts_model_code", False)),
             "notes": list(state.notes),
             "plots": plots,
         }
@@ -252,6 +253,10 @@ def render_markdown(r: dict) -> str:
     ]
     lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
     lines.append("")
+    if r.get("trust_model_code"):
+        lines.append("**Model code trusted** (`--trust-model-code` / `model.trust_code`): the model file was loaded "
+                     "without codesign's check for code it runs; see the notes.")  # fmt: skip
+        lines.append("")
 
     acc = r.get("bit_accuracy") or {}
     if acc:

@@ -122,6 +122,9 @@ class ModelSpec(_Strict):
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
     random_weights: bool = Field(False, description="build a .json model without weights, with random weights")
+    trust_code: bool = Field(
+        False, description="load a model file that would run code (Lambda, unknown classes); = --trust-model-code"
+    )
 
     @model_validator(mode="after")
     def _family_or_file(self) -> ModelSpec:
@@ -137,6 +140,8 @@ class ModelSpec(_Strict):
                              "weights file), or set 'random_weights: true' to build it with random weights")  # fmt: skip
         if self.random_weights and (not is_json or self.weights is not None):
             raise ValueError("'random_weights: true' goes with a .json 'file' and no 'weights' (accepted: false)")
+        if self.trust_code and self.file is None:
+            raise ValueError("'trust_code' goes with 'file' (your model); a 'family' model is codesign's own")
         return self
 
 

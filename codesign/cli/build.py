@@ -25,9 +25,18 @@ def _raise_stack_limit() -> None:
             pass
 
 
-def run_build(spec_path: Path, *, part: str | None, out: Path | str | None, force: bool, synth: bool, echo=click.echo):
+def run_build(
+    spec_path: Path,
+    *,
+    part: str | None,
+    out: Path | str | None,
+    force: bool,
+    synth: bool,
+    echo=click.echo,
+    trust_model_code: bool = False,
+):
     """Parse the spec, run the ordered steps, and return (context, state)."""
-    from codesign import parts
+    from codesign import parts, safe_names
     from codesign.build_steps import default_steps
     from codesign.durable import check_writable
     from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
@@ -46,7 +55,8 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | str | None, forc
         hls4ml_config = spec
         spec = None
         part_text = part or hls4ml_config.config.get("Part") or hls4ml_config.config.get("XilinxPart")
-        name = str(hls4ml_config.config.get("ProjectName", "myproject"))
+        name = safe_names.project_name(hls4ml_config.config.get("ProjectName", "myproject"),
+                                       f"{spec_path}: ProjectName")  # fmt: skip
     if not part_text:
         raise SpecError(f"{spec_path}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
     try:
@@ -55,7 +65,7 @@ def run_build(spec_path: Path, *, part: str | None, out: Path | str | None, forc
         raise SpecError(f"{'--part' if part else f'{spec_path}: part'}: {exc}") from None
     out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, "--out" if out is not None else "name")
     ctx = BuildContext(spec=spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(), force=force,
-                       synth=synth)  # fmt: skip
+                       synth=synth, trust_model_code=trust_model_code)  # fmt: skip
     _raise_stack_limit()
     started = {"t": time.perf_counter()}
 
@@ -76,7 +86,11 @@ def register(main: click.Group) -> None:
     @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
-    def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
+    @click.option("--trust-model-code", is_flag=True,
+                  help="Load a model file that would run code (Lambda layers, classes codesign does not know); "
+                       "only for models you wrote. Recorded in the report.")  # fmt: skip
+    def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool,
+              trust_model_code: bool) -> None:  # fmt: skip
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
@@ -89,7 +103,7 @@ def register(main: click.Group) -> None:
         from codesign.errors import BitAccuracyError, BudgetError, ReferenceUnavailableError, ToolError
         from codesign.pipeline import require_bit_exact
 
-        ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth)
+        ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, trust_model_code=trust_model_code)
         _summary(ctx, state)
         try:
             require_bit_exact(state)

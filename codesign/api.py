@@ -99,30 +99,38 @@ def load_any_spec(spec: str | Path | dict):
 
 
 def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
-              synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None):  # fmt: skip
+              synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
+              trust_model_code: bool = False):  # fmt: skip
     """Parse the spec, run the ordered steps, and return (context, state): the lower-level entry point."""
-    from codesign import parts
+    from codesign import parts, safe_names
     from codesign.build_steps import default_steps
+    from codesign.durable import check_writable
     from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
     from codesign.spec import BuildSpec
 
     where = spec if not isinstance(spec, dict) else "<spec dict>"
     parsed = load_any_spec(spec)
     if isinstance(parsed, BuildSpec):
-        check_spec_consistency(parsed)
+        try:
+            check_spec_consistency(parsed)
+        except SpecError as exc:
+            raise SpecError(f"{where}: {exc}") from None
         part_text = part or parsed.part
         hls4ml_config, build_spec, name = None, parsed, parsed.name
     else:
         hls4ml_config, build_spec = parsed, None
         part_text = part or hls4ml_config.config.get("Part") or hls4ml_config.config.get("XilinxPart")
-        name = str(hls4ml_config.config.get("ProjectName", "myproject"))
+        name = safe_names.project_name(hls4ml_config.config.get("ProjectName", "myproject"),
+                                       f"{where}: ProjectName")  # fmt: skip
     if not part_text:
         raise SpecError(f"{where}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
-    target = parts.resolve_part(str(part_text))
-    out_dir = Path(out) if out is not None else DEFAULT_OUT_ROOT / name
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target = parts.resolve_part(str(part_text))
+    except SpecError as exc:
+        raise SpecError(f"{'--part' if part else f'{where}: part'}: {exc}") from None
+    out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, "--out" if out is not None else "name")
     ctx = BuildContext(spec=build_spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(),
-                       force=force, synth=synth,
+                       force=force, synth=synth, trust_model_code=trust_model_code,
                        cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None)  # fmt: skip
     raise_stack_limit()
     started = time.perf_counter()
@@ -137,7 +145,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
 
 def build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
           synth: bool = False, progress: Callable[[str], None] | None = None,
-          cache_dir: str | Path | None = None) -> BuildResult:  # fmt: skip
+          cache_dir: str | Path | None = None, trust_model_code: bool = False) -> BuildResult:  # fmt: skip
     """Build a spec (file path or dict) into a checked firmware project; the same result type fresh or cached.
 
     ``out`` defaults to ``vivado_projects/<name>``; ``force`` redoes every step; ``cache_dir`` is a step cache
@@ -145,6 +153,7 @@ def build(spec: str | Path | dict, *, part: str | None = None, out: str | Path |
     :class:`codesign.errors.CodesignError` on bad input; a build that is not bit-exact or misses the budget
     returns normally (see ``bit_exact`` and ``budget.passed``).
     """
-    ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, progress=progress, cache_dir=cache_dir)
+    ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, progress=progress, cache_dir=cache_dir,
+                           trust_model_code=trust_model_code)
     report = json.loads(ctx.path("report.json").read_text())
     return BuildResult.from_report(report, ctx.out_dir, steps=state.records, synth_error=state.synth_error)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import modelio
+from codesign import model_safety, modelio
+from codesign.durable import atomic_path, atomic_write_text
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
 from codesign.spec import Family
@@ -24,10 +25,7 @@ from codesign.spec import Family
 
 
 def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def _read_json(path: Path):
@@ -43,7 +41,7 @@ def _model_path(ctx: BuildContext, stage: str) -> Path:
 
 def _load_stage(ctx: BuildContext, stage: str):
     path = _model_path(ctx, stage)
-    return modelio.load_model(path) if path.is_file() else None
+    return modelio.load_model(path, trust=ctx.trusts_model_code) if path.is_file() else None
 
 
 def _stage_files(stage: str, history: str) -> list[str]:
@@ -124,11 +122,16 @@ class BuildModel(Step):
             return state  # the hls4ml config names its model; the convert step loads it
         if ctx.spec.model.file is not None:
             m = ctx.spec.model
+            trust, notes = ctx.trusts_model_code, []
             if m.file.suffix.lower() == ".json":
-                model = modelio.load_model(json_path=m.file, weights_path=m.weights)
+                model = modelio.load_model(json_path=m.file, weights_path=m.weights, trust=trust, notes=notes)
             else:
-                model = modelio.load_model(m.file)
+                model = modelio.load_model(m.file, trust=trust, notes=notes)
+            _check_data_fits_model(ctx, state, model)
             check_layer_names(model, ctx.spec)
+            model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            for line in model_safety.trust_notes(trust, notes):
+                state = state.note(line)
             return replace(state, float_model=model)
         from codesign import zoo
 
@@ -140,6 +143,27 @@ class BuildModel(Step):
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
         check_layer_names(model, ctx.spec)  # before any training
         return replace(state, float_model=model)
+
+
+def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
+    """The user's data must have the user's model's input shape: checked before any training or g++ build."""
+    data = state.data
+    if data is None:
+        return
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in inputs]
+    if len(shapes) != 1 or shapes[0] != tuple(data.input_shape):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
+            f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
+            "match the model's input)"
+        )
+    n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
+    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model has {n_out} outputs but the data ({data.source}) have "
+            f"{len(data.class_names)} classes (accepted: one output per class)"
+        )
 
 
 class TrainFloat(Step):
@@ -253,8 +277,9 @@ class Quantize(Step):
         q = ctx.spec.quantize
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
-        state = replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
-        return _with_sparsity(state)
+        state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
+        _refuse_all_zero_layers(ctx, state)
+        return state
 
     def save(self, ctx, state):
         if self._active(ctx, state):
@@ -272,6 +297,19 @@ class Quantize(Step):
         if model is None or hist is None:
             return None
         return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _refuse_all_zero_layers(ctx: BuildContext, state: BuildState) -> None:
+    """A layer whose every quantized weight is 0 outputs a constant: the quantization chosen cannot hold it."""
+    per_layer = ((state.sparsity or {}).get("quantized") or {}).get("layers") or {}
+    dead = [name for name, frac in per_layer.items() if frac >= 1.0]
+    if dead:
+        q = ctx.spec.quantize
+        raise SpecError(
+            f"{ctx.spec.name}: quantize: every weight of layer(s) {', '.join(dead)} rounds to 0 with quantized_bits("
+            f"{q.bits},{q.integer}) (after QAT): the firmware would output a constant; accepted: fewer integer or more "
+            "bits (quantize.bits / quantize.integer, or quantize.layers.<name>)"
+        )
 
 
 def _with_sparsity(state: BuildState) -> BuildState:
@@ -334,7 +372,7 @@ class Convert(Step):
         if ctx.spec is None:
             project = hls.convert_from_hls4ml_config(
                 ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out,
-                part=ctx.part.full_name,
+                part=ctx.part.full_name, trust=ctx.trusts_model_code,
             )
             state = replace(state, float_model=project.keras_model)
         else:
@@ -437,11 +475,8 @@ class CSim(Step):
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
-        path = ctx.path("csim", "csim_results.npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("csim_results.tmp.npz")
-        np.savez_compressed(tmp, **state.csim)
-        tmp.replace(path)
+        with atomic_path(ctx.path("csim", "csim_results.npz")) as tmp:
+            np.savez_compressed(tmp, **state.csim)
 
     def artefacts(self, ctx, state):
         return ["csim/csim_results.npz"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from codesign import __version__
 from codesign.datasets import Dataset, file_digest
+from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
 from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
@@ -46,6 +48,12 @@ class BuildContext:
     force: bool = False
     synth: bool = False
     cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
+    trust_model_code: bool = False  # --trust-model-code
+
+    @property
+    def trusts_model_code(self) -> bool:
+        """True when the user opted in to loading model files that run code (flag or model.trust_code)."""
+        return self.trust_model_code or (self.spec is not None and self.spec.model.trust_code)
 
     @property
     def name(self) -> str:
@@ -198,7 +206,8 @@ def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
     So a key holds exactly what the step's result depends on: the float training's key does not change with
     the pruning, quantization, hls settings or the part, and a docstring edit changes no key.
     """
-    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx)})
+    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx),
+                   "trust_model_code": ctx.trusts_model_code})  # fmt: skip
     keys = []
     for step in steps:
         key = _digest([key, step.name, step.inputs(ctx), code_digest(step)])
@@ -229,18 +238,41 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
 
     When every step's key equals the last finished build's and its report.json is there, the build is up
     to date (like ``make``): nothing is loaded or recomputed, and the state is read back from the report.
+    The folder is locked for the whole build (a second build into it is refused, see :mod:`codesign.durable`);
+    a failed write (full disk, read-only folder) is a SpecError naming the path.
     """
+    try:
+        with build_lock(ctx.out_dir):
+            return _run_locked(ctx, steps, progress)
+    except OSError as exc:
+        if is_write_error(exc, ctx.out_dir):
+            raise write_error(exc, ctx.out_dir) from None
+        raise
+
+
+def _read_report(path: Path) -> dict | None:
+    """A finished build's report.json, or None when it is missing or unreadable (then the build reruns)."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
     cache = StepCache(ctx.out_dir)
     shared = SharedStepCache(ctx.cache_dir) if ctx.cache_dir is not None else None
     keys = step_keys(ctx, steps)
     report_path = ctx.path("report.json")
-    if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) and report_path.is_file():
+    report = _read_report(report_path) if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) else None
+    if report is not None and not ctx.path(".codesign", IN_PROGRESS).exists():
         if progress is not None:
             progress("up to date: every step unchanged since the last build (--force redoes it)")
-        state = up_to_date_state(ctx, steps, json.loads(report_path.read_text()))
+        state = up_to_date_state(ctx, steps, report)
         _write_step_times(ctx, state)
         return state
     cache.forget(COMPLETE)
+    _start_build(ctx)
     state = BuildState()
     reuse = not ctx.force
     for step, key in zip(steps, keys, strict=True):
@@ -251,7 +283,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
         if not step.cacheable:
             state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
         else:
-            loaded = step.load(ctx, state) if reuse and cache.hit(step.name, key) else None
+            loaded = _load_cached(ctx, step, state, progress) if reuse and cache.hit(step.name, key) else None
             if loaded is not None:
                 state, cached = loaded, True
             elif shared is None:
@@ -267,6 +299,7 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
+    ctx.path(".codesign", IN_PROGRESS).unlink(missing_ok=True)
     return state
 
 
@@ -289,12 +322,28 @@ def _run_shared(ctx, step, key, state, cache, shared, reuse):
     return state, False, False
 
 
+def _start_build(ctx: BuildContext) -> None:
+    """Mark the folder as being rebuilt and remove the previous build's reports: a build killed before its
+    report step must not leave the old verdict beside the new project (``codesign report`` refuses while the
+    marker is there)."""
+    marker = ctx.path(".codesign", IN_PROGRESS)
+    atomic_write_text(marker, f"{os.getpid()}\n")
+    for name in ("report.json", "report.md"):
+        ctx.path(name).unlink(missing_ok=True)
+
+
+def _load_cached(ctx: BuildContext, step: Step, state: BuildState, progress) -> BuildState | None:
+    """A step's saved artefacts, or None when they are missing or damaged (a truncated file): then it reruns."""
+    try:
+        return step.load(ctx, state)
+    except Exception as exc:  # noqa: BLE001  (a damaged artefact of any kind, even one the loader names: redo)
+        if progress is not None:
+            progress(f"{step.name}: cached artefact unreadable ({type(exc).__name__}: {exc}); redoing the step")
+        return None
+
+
 def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
-    path = ctx.path(".codesign", "steps.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([r.to_dict() for r in state.records], indent=1))
-    tmp.replace(path)
+    atomic_write_text(ctx.path(".codesign", "steps.json"), json.dumps([r.to_dict() for r in state.records], indent=1))
 
 
 def require_bit_exact(state) -> None:

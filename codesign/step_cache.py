@@ -34,9 +34,10 @@ class StepCache:
     def __init__(self, out_dir: Path):
         self.path = out_dir / ".codesign" / "cache.json"
         try:
-            self.keys: dict[str, str] = json.loads(self.path.read_text())
+            keys = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            self.keys = {}
+            keys = {}  # missing or unreadable: nothing is reused
+        self.keys: dict[str, str] = keys if isinstance(keys, dict) else {}
 
     def hit(self, name: str, key: str) -> bool:
         """True when the step last finished with this key."""

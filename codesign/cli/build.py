@@ -13,11 +13,15 @@ def register(main: click.Group) -> None:
     @main.command("build")
     @click.argument("spec", type=click.Path(path_type=Path))
     @click.option("--part", help="FPGA part: short name (xcvu9p, xcvu13p, xcu250, ...) or full part string.")
-    @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default vivado_projects/<name>).")
+    @click.option("--out", help="Output folder (default vivado_projects/<name>); one build at a time per folder.")
     @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
-    def build(spec: Path, part: str | None, out: Path | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
+    @click.option("--trust-model-code", is_flag=True,
+                  help="Load a model file that would run code (Lambda layers, classes codesign does not know); "
+                       "only for models you wrote. Recorded in the report.")  # fmt: skip
+    def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool,
+              trust_model_code: bool) -> None:  # fmt: skip
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config. Exits 0 when the build ran and
@@ -31,7 +35,8 @@ def register(main: click.Group) -> None:
         from codesign.errors import BitAccuracyError, BudgetError, ReferenceUnavailableError, ToolError
         from codesign.pipeline import require_bit_exact
 
-        result = api_build(spec, part=part, out=out, force=force, synth=synth, progress=click.echo)
+        result = api_build(spec, part=part, out=out, force=force, synth=synth, progress=click.echo,
+                            trust_model_code=trust_model_code)
         _summary(result)
         try:
             require_bit_exact(result)

@@ -19,6 +19,14 @@ def register(main: click.Group) -> None:
     @click.argument("project_dir", type=click.Path(path_type=Path))
     def report_cmd(project_dir: Path) -> None:
         """Refresh report.json/report.md: estimate, C-synthesis and Vivado figures, and their differences."""
+        from codesign.durable import IN_PROGRESS
+        from codesign.errors import DataError
+
+        if (Path(project_dir) / ".codesign" / IN_PROGRESS).exists():
+            raise DataError(
+                f"{project_dir}: a codesign build into this folder is running or was interrupted before its report "
+                "(.codesign/in_progress); rerun `codesign build` first (accepted: a folder whose build finished)"
+            )
         rep = refresh(project_dir)
         syn = rep.get("synthesis") or {}
         click.echo(

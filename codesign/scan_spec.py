@@ -27,7 +27,8 @@ import yaml
 from pydantic import ValidationError
 
 from codesign.errors import SpecError
-from codesign.spec import BuildSpec, Family, _format_error
+from codesign.spec import BuildSpec, Family
+from codesign.spec_errors import format_validation_error
 
 SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part")
 MODES = ("grid", "optuna")
@@ -194,7 +195,7 @@ def _validate(raw: dict, where: Path) -> BuildSpec:
     try:
         return BuildSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_format_error(where, exc, BuildSpec)) from None
+        raise SpecError(format_validation_error(where, exc, BuildSpec)) from None
 
 
 def _family(base: dict) -> str | None:

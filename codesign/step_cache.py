@@ -24,6 +24,7 @@ import inspect
 import json
 import os
 import shutil
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 
 def source_digest(text: str) -> str:
     """Hash of Python source by meaning: its syntax tree without docstrings, comments or formatting."""
-    tree = _strip_docstrings(ast.parse(text))
+    tree = _strip_docstrings(ast.parse(textwrap.dedent(text)))  # a class defined inside a function is indented
     return hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()
 
 

@@ -264,7 +264,8 @@ def judge(
             emulator_reason=emu_reason,
             **common,
         )
-    float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+    xs = [np.asarray(a, dtype=np.float64) for a in x] if isinstance(x, (list, tuple)) else np.asarray(x, np.float64)
+    float_out = model.predict(xs, verbose=0)
     agree = agreement(float_out, fw)
     agree["reference"] = "float model"
     if emu_vs is not None and unavailable is None:

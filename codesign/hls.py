@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import exact_types, keras_env, modelio
+from codesign import exact_types, hgq, keras_env, model_safety, modelio, safe_names
 from codesign.errors import SpecError, ToolError
 from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
@@ -404,6 +404,21 @@ def _merge_layer(dst: dict, src: dict) -> None:
             dst[k] = v
 
 
+def _apply_model_reuse(cfg: dict) -> None:
+    """Give every layer the model's reuse factor and strategy.
+
+    ``config_from_keras_model(granularity="name")`` writes ``ReuseFactor: 1`` into each layer's entry, and a
+    layer's entry wins over ``Model``: without this, a model-level reuse factor never reaches the firmware.
+    Per-layer settings (the spec's ``hls.layers``, an hls4ml config's ``LayerName``) are merged afterwards.
+    """
+    model = cfg["Model"]
+    for entry in cfg["LayerName"].values():
+        if "ReuseFactor" in entry:
+            entry["ReuseFactor"] = int(model["ReuseFactor"])
+        if "Strategy" in entry:
+            entry["Strategy"] = model["Strategy"]
+
+
 def build_hls_config(
     model: Any,
     *,
@@ -428,6 +443,7 @@ def build_hls_config(
         if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
             cfg["Model"][k] = v
     layers = cfg["LayerName"]
+    _apply_model_reuse(cfg)
 
     # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
     input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
@@ -630,6 +646,14 @@ def convert(
         raise SpecError(f"hls reuse_factor must be >= 1, got {reuse_factor}")
     if not part or str(part).lower() == "none":
         raise SpecError("no FPGA part given (the project's build_prj.tcl needs one, e.g. xcvu9p-flga2104-2L-e)")
+    part = safe_names.part_text(part)
+    project_name = safe_names.project_name(project_name, "project name")
+    clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
+    model_safety.require_firmware_safe(model)
+    hgq.require_proxy(model)
+    safe_names.layer_names(model)
+    if hls_config:
+        safe_names.config_strings(hls_config, "hls4ml config")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
@@ -766,12 +790,17 @@ def _check_tcl(project: HlsProject) -> None:
 
 # ---------------------------------------------------------------------------------------------- user hls4ml configs
 def convert_from_hls4ml_config(
-    config: dict, config_path: Path, output_dir_override: Path | None = None, part: str | None = None
+    config: dict,
+    config_path: Path,
+    output_dir_override: Path | None = None,
+    part: str | None = None,
+    trust: bool = False,
 ) -> HlsProject:
     """Convert a user's plain hls4ml YAML config (KerasJson+KerasH5 / KerasH5 / KerasModel) through :func:`convert`.
 
     ``part`` (the full part name codesign resolved, ``--part`` winning over the config's ``Part``) is the
     part written to the project; without it the config's ``Part`` is resolved (short names accepted).
+    ``trust`` (``--trust-model-code``) loads model files that would run code; see :mod:`codesign.model_safety`.
     """
     from codesign import parts
     config_path = Path(config_path)
@@ -820,18 +849,25 @@ def convert_from_hls4ml_config(
         part = parts.resolve_part(str(cfg["Part"])).full_name
     elif "Part" in cfg and parts.resolve_part(str(cfg["Part"])).full_name != part:
         notes.append(f"part {part} (from --part) used instead of the config's Part {cfg['Part']}")
+    project_name = safe_names.project_name(cfg.get("ProjectName", "myproject"), f"{where}: ProjectName")
+    clock_uncertainty = safe_names.clock_uncertainty(cfg.get("ClockUncertainty"), where)
+    safe_names.config_strings(hls_cfg, where)
+    loaded: list[str] = []
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
-        model = modelio.load_model(rel(cfg["KerasModel"]))
+        model = modelio.load_model(rel(cfg["KerasModel"]), trust=trust, notes=loaded)
     elif "KerasJson" in cfg:
         model = modelio.load_model(
-            json_path=rel(cfg["KerasJson"]), weights_path=rel(cfg["KerasH5"]) if "KerasH5" in cfg else None
-        )
+            json_path=rel(cfg["KerasJson"]), weights_path=rel(cfg["KerasH5"]) if "KerasH5" in cfg else None,
+            trust=trust, notes=loaded,
+        )  # fmt: skip
     elif "KerasH5" in cfg:
-        model = modelio.load_model(rel(cfg["KerasH5"]))
+        model = modelio.load_model(rel(cfg["KerasH5"]), trust=trust, notes=loaded)
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
+    model_safety.require_firmware_safe(model, where)
+    notes += model_safety.trust_notes(trust, loaded)
 
     input_precision = None
     # the user's default precision is the input grid unless the input layer says otherwise
@@ -857,7 +893,7 @@ def convert_from_hls4ml_config(
     tb = {}
     for key, arg in (("InputData", "tb_inputs"), ("OutputPredictions", "tb_outputs")):
         if key in cfg:
-            tb[arg] = _read_tb_data(rel(cfg[key]), where, key)
+            tb[arg] = _read_tb_data(rel(cfg[key]), where, key, _flat_width(model, key == "InputData"))
             notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
     project = convert(
         model,
@@ -869,8 +905,8 @@ def convert_from_hls4ml_config(
         part=part,
         input_precision=input_precision,
         output_dir=Path(out_dir),
-        project_name=str(cfg.get("ProjectName", "myproject")),
-        clock_uncertainty=cfg.get("ClockUncertainty"),
+        project_name=project_name,
+        clock_uncertainty=clock_uncertainty,
         hls_config=hls_cfg,
         **tb,
     )
@@ -879,15 +915,32 @@ def convert_from_hls4ml_config(
     return project
 
 
-def _read_tb_data(path: Path, where: str, key: str) -> np.ndarray:
-    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``)."""
+def _flat_width(model: Any, inputs: bool) -> int:
+    """Numbers per sample over all the model's inputs (or outputs)."""
+    tensors = model.inputs if inputs else model.outputs
+    return int(sum(np.prod([d for d in t.shape[1:]]) for t in tensors))
+
+
+def _read_tb_data(path: Path, where: str, key: str, width: int | None = None) -> np.ndarray:
+    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``), finite,
+    with ``width`` numbers per sample (the model's inputs or outputs; a final softmax counts as output)."""
     if not path.is_file():
         raise SpecError(f"{where}: {key} file {path} does not exist (accepted: a .npy file or a .dat/.txt text file)")
     try:
-        data = np.load(path) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from exc
-    return np.asarray(data, dtype=np.float64)
+        data = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
+        data = np.asarray(data, dtype=np.float64)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from None
+    if data.ndim == 0 or data.size == 0:
+        raise SpecError(f"{where}: {key} file {path} holds no samples (accepted: one sample per row)")
+    if not np.isfinite(data).all():
+        bad = np.argwhere(~np.isfinite(data))[0].tolist()
+        raise SpecError(f"{where}: {key} file {path} holds NaN/Inf (first at index {bad}; accepted: finite numbers)")
+    rows = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(1, -1)
+    if width is not None and rows.shape[1] != width:
+        raise SpecError(f"{where}: {key} file {path} has {rows.shape[1]} numbers per sample but the model has {width} "
+                        f"(accepted: one row of {width} numbers per sample)")  # fmt: skip
+    return data
 
 
 def versions() -> dict[str, str]:

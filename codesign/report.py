@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from codesign.errors import DataError
+
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 
@@ -53,11 +55,18 @@ def _jsonable(obj: Any) -> Any:
 
 
 def load_report(out_dir: Path) -> dict:
-    """Read an existing report.json (empty dict if there is none)."""
+    """Read an existing report.json (empty dict if there is none); DataError when it is damaged."""
     path = Path(out_dir) / REPORT_JSON
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable report ({exc}); it may be truncated: rerun `codesign build` "
+                        "(accepted: a report.json written by codesign)") from None  # fmt: skip
+    if not isinstance(report, dict):
+        raise DataError(f"{path}: not a codesign report (a JSON object is expected, got {type(report).__name__})")
+    return report
 
 
 def write_report(report: dict, out_dir: Path) -> None:
@@ -101,6 +110,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
                 "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
             },
             "synthesis": state.synthesis,
+            "trust_model_code": bool(getattr(ctx, "trusts_model_code", False)),
             "notes": list(state.notes),
             "plots": plots,
         }
@@ -263,6 +273,10 @@ def render_markdown(r: dict) -> str:
     ]
     lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
     lines.append("")
+    if r.get("trust_model_code"):
+        lines.append("**Model code trusted** (`--trust-model-code` / `model.trust_code`): the model file was loaded "
+                     "without codesign's check for code it runs; see the notes.")  # fmt: skip
+        lines.append("")
 
     acc = r.get("bit_accuracy") or {}
     if acc:

@@ -193,3 +193,23 @@ def test_batchnorm_needs_the_firmware_types_and_qbatchnorm_quantizers_are_checke
     qbn.get_layer("qbn").set_weights([np.full(4, 0.3), np.full(4, 0.25), np.zeros(4), np.full(4, 1.0)])
     with pytest.raises(ReferenceUnavailableError, match="'qbn' \\(QBatchNormalization\\).*ignores"):
         reference.reference_outputs(qbn, x, types={"qbn": types["bn"]})
+
+
+def test_judge_multi_input_quantized_without_reference_names_the_layer():
+    """No g++ here: whatever the firmware outputs, a quantized model without a reference gets no verdict."""
+    from qkeras import QActivation
+
+    from codesign import compare
+
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    s = L.Add(name="add")([QActivation("quantized_bits(6,2,alpha=1)", name="qa")(a), b])
+    model = keras.Model([a, b], QActivation("quantized_tanh(6)", name="squash")(s))
+    xs = [_grid((4,), n=8, seed=1), _grid((4,), n=8, seed=2)]
+    v = compare.judge(model, xs, np.zeros((8, 4)))
+    assert v.exact is None and v.bit_accuracy is None
+    assert "'squash' (QActivation)" in v.reference_unavailable and v.to_dict()["reference_unavailable"]
+    # with a supported activation the same graph is judged, and a wrong firmware is caught
+    ok = keras.Model([a, b], QActivation("quantized_relu(6,2)", name="clip")(s))
+    ref = reference.reference_outputs(ok, xs)
+    assert compare.judge(ok, xs, ref).exact is True
+    assert compare.judge(ok, xs, ref + 2.0**-4).exact is False

@@ -67,7 +67,6 @@ def test_po2_weights_are_proven(tmp_path):
     assert "weight" in project.layer_precisions["po2_dense"]
 
 
-@pytest.mark.slow
 def test_qconv2d_is_proven(tmp_path):
     """3x3 'same' padding, 2x2 stride (1, 2) 'valid', max and average pooling."""
     model = hls_models.qconv2d()
@@ -149,6 +148,7 @@ def test_unsupported_quantizer_build_exits_6(tmp_path):
     assert "NOT PROVEN" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_auto_po2_scaled_weights(tmp_path):
     """quantized_bits(alpha='auto_po2'): hls4ml splits the scale into an ApplyAlpha layer."""
     model = hls_models.auto_po2_mlp()
@@ -158,6 +158,7 @@ def test_auto_po2_scaled_weights(tmp_path):
     assert np.std(ref) > 0
 
 
+@pytest.mark.slow
 def test_leaky_quantized_relu_exact_in_range_and_hls4ml_deviation_caught(tmp_path):
     """quantized_relu(negative_slope=0.5): QKeras stops the negative side at -slope * 2**integer, hls4ml's
     LeakyReLU saturates at -2**integer: exact while inputs stay >= -2**integer, caught below."""

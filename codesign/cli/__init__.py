@@ -1,4 +1,4 @@
-"""Command-line entry point: ``codesign build | check | data | estimate | report``.
+"""Command-line entry point: ``codesign build | check | data | estimate | report | scan``.
 
 Each command lives in its own module with a ``register(main)`` function; this module only assembles the
 group and turns :class:`CodesignError` into a one-line message and a non-zero exit code.
@@ -14,7 +14,7 @@ import click
 from codesign import __version__
 from codesign.errors import CodesignError
 
-COMMAND_MODULES = ("build", "check", "data", "estimate", "report")
+COMMAND_MODULES = ("build", "check", "data", "estimate", "report", "scan")
 
 
 class _Group(click.Group):

@@ -45,9 +45,10 @@ def register(main: click.Group) -> None:
         from codesign import check
 
         if target.is_file():
-            from codesign.cli.build import run_build
+            from codesign.api import run_build
 
-            ctx, _ = run_build(target, part=part, out=out, force=False, synth=False)
+            ctx, _ = run_build(target, part=part, out=out, force=False, synth=False,
+                               progress=lambda m: click.echo(m, err=True))  # fmt: skip
             build_dir = ctx.out_dir
         elif part is not None or out is not None:
             raise SpecError(f"--part/--out apply to a SPEC, which is built first; {target} is not a spec file")

@@ -15,8 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 import codesign
+from codesign.api import run_build
 from codesign.cli import main
-from codesign.cli.build import run_build
 from tests import hls_models
 
 
@@ -34,7 +34,7 @@ def built(tmp_path_factory) -> Path:
             "check": {"n_samples": 40, "workers": 2}}  # fmt: skip
     (root / "tiny_check.yaml").write_text(yaml.safe_dump(spec))
     _, state = run_build(root / "tiny_check.yaml", part="xcvu9p", out=root / "build", force=False, synth=False,
-                         echo=quiet)  # fmt: skip
+                         progress=quiet)  # fmt: skip
     assert state.bit_accuracy["exact"] is True
     return root / "build"
 

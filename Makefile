@@ -3,8 +3,11 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PART ?= xcvu9p
+# HGQ v1, optional (HGQ models): its metadata asks for keras<3, which TensorFlow 2.21 excludes, so it cannot be a
+# pip extra of codesign; it runs on the tf-keras that codesign aliases as keras, so it is installed without deps.
+HGQ_PIN := hgq==0.2.6
 
-.PHONY: install demo test test-slow lint bench
+.PHONY: install demo test test-slow lint bench hgq
 
 $(VENV)/.installed: pyproject.toml
 	@echo "[1/3] creating the virtual environment $(VENV)"
@@ -16,6 +19,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+hgq: install
+	$(BIN)/python -m pip install --quiet --no-deps $(HGQ_PIN)
 
 demo: install
 	$(BIN)/codesign build models/jet_mlp.yaml --part $(PART)

@@ -120,21 +120,21 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="build folder (default: a temporary one)")
     args = ap.parse_args()
 
-    from codesign.cli.build import run_build
+    from codesign.api import run_build
 
     timer = LibraryTimer()
     instrument(timer)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="codesign_bench_"))
 
     t0 = time.perf_counter()
-    _, state = run_build(Path(args.spec), part=args.part, out=out, force=True, synth=False, echo=lambda *_: None)
+    _, state = run_build(Path(args.spec), part=args.part, out=out, force=True, synth=False, progress=None)
     first = time.perf_counter() - t0
     library = timer.total
     by_label = dict(timer.seconds)
 
     timer.reset()
     t1 = time.perf_counter()
-    _, rerun_state = run_build(Path(args.spec), part=args.part, out=out, force=False, synth=False, echo=lambda *_: None)
+    _, rerun_state = run_build(Path(args.spec), part=args.part, out=out, force=False, synth=False, progress=None)
     rerun = time.perf_counter() - t1
 
     print(f"demo build of {args.spec} for {args.part} in {out}")

@@ -83,6 +83,14 @@ class Check:
         }
 
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Check:
+        """Read back :meth:`to_dict`."""
+        iv = d.get("interval")
+        return cls(d["name"], d.get("value"), d["limit"], bool(d["pass"]), d.get("unit", ""), d.get("reason"),
+                   None if iv is None else (float(iv[0]), float(iv[1])))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class BudgetVerdict:
     """Outcome of :func:`judge`: overall pass, the checks, and the clock the design could run at.
@@ -118,6 +126,15 @@ class BudgetVerdict:
         A Pareto scan keeps the points whose constraints are all >= 0 and ranks them on :meth:`objectives`.
         """
         return {c.name: c.relative_margin for c in self.checks}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BudgetVerdict:
+        """Read back :meth:`to_dict` (a report.json's ``budget``)."""
+        return cls(
+            bool(d["pass"]), tuple(Check.from_dict(c) for c in d.get("checks") or ()), d.get("part", ""),
+            float(d.get("clock_ns") or 0.0), int(d.get("tm_period") or 1), d.get("achievable_clock_ns"),
+            d.get("max_period_for_timing_ns"), tuple(d.get("notes") or ()),
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form: ``{"pass", "checks": [...], "part", "clock_ns", ...}``."""

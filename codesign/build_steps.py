@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign import modelio
+from codesign import model_safety, modelio
+from codesign.durable import atomic_path, atomic_write_text
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
 from codesign.spec import Family
@@ -24,10 +25,7 @@ from codesign.spec import Family
 
 
 def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def _read_json(path: Path):
@@ -43,7 +41,12 @@ def _model_path(ctx: BuildContext, stage: str) -> Path:
 
 def _load_stage(ctx: BuildContext, stage: str):
     path = _model_path(ctx, stage)
-    return modelio.load_model(path) if path.is_file() else None
+    return modelio.load_model(path, trust=ctx.trusts_model_code) if path.is_file() else None
+
+
+def _stage_files(stage: str, history: str) -> list[str]:
+    """A model stage's files, relative to the build folder (what the shared step cache stores)."""
+    return [f"models/{stage}.h5", f"models/{history}_history.json"]
 
 
 def _history_path(ctx: BuildContext, stage: str) -> Path:
@@ -79,6 +82,7 @@ class LoadData(Step):
     """Read the HDF5 data, split by seed, standardise, snap to the input grid."""
 
     name = "load_data"
+    code = ("codesign.datasets", "codesign.data", "codesign.precision")
 
     def inputs(self, ctx):
         if ctx.spec is None:
@@ -108,6 +112,7 @@ class BuildModel(Step):
     """Build the float model from the spec's family, or load the user's model."""
 
     name = "build_model"
+    code = ("codesign.zoo", "codesign.modelio", "codesign.build_steps:check_layer_names")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["model"] if ctx.spec is not None else "hls4ml-config"
@@ -117,10 +122,16 @@ class BuildModel(Step):
             return state  # the hls4ml config names its model; the convert step loads it
         if ctx.spec.model.file is not None:
             m = ctx.spec.model
+            trust, notes = ctx.trusts_model_code, []
             if m.file.suffix.lower() == ".json":
-                model = modelio.load_model(json_path=m.file, weights_path=m.weights)
+                model = modelio.load_model(json_path=m.file, weights_path=m.weights, trust=trust, notes=notes)
             else:
-                model = modelio.load_model(m.file)
+                model = modelio.load_model(m.file, trust=trust, notes=notes)
+            _check_data_fits_model(ctx, state, model)
+            check_layer_names(model, ctx.spec)
+            model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            for line in model_safety.trust_notes(trust, notes):
+                state = state.note(line)
             return replace(state, float_model=model)
         from codesign import zoo
 
@@ -130,13 +141,36 @@ class BuildModel(Step):
         except SpecError as exc:
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
+        check_layer_names(model, ctx.spec)  # before any training
         return replace(state, float_model=model)
+
+
+def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
+    """The user's data must have the user's model's input shape: checked before any training or g++ build."""
+    data = state.data
+    if data is None:
+        return
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in inputs]
+    if len(shapes) != 1 or shapes[0] != tuple(data.input_shape):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
+            f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
+            "match the model's input)"
+        )
+    n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
+    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model has {n_out} outputs but the data ({data.source}) have "
+            f"{len(data.class_names)} classes (accepted: one output per class)"
+        )
 
 
 class TrainFloat(Step):
     """Train the float model (skipped for a user's model, which comes trained)."""
 
     name = "train_float"
+    code = ("codesign.train", "codesign.modelio", "codesign.build_steps:_user_model_is_source")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["train"] if ctx.spec is not None else None
@@ -155,6 +189,9 @@ class TrainFloat(Step):
         modelio.save_model(state.float_model, _model_path(ctx, "float"))
         _write_json(_history_path(ctx, "float"), state.histories.get("float", {}))
 
+    def artefacts(self, ctx, state):
+        return [] if _user_model_is_source(ctx) else _stage_files("float", "float")
+
     def load(self, ctx, state):
         if _user_model_is_source(ctx):
             return state
@@ -169,6 +206,7 @@ class Prune(Step):
     """Magnitude pruning to the spec's sparsity, fine-tuned, stripped."""
 
     name = "prune"
+    code = ("codesign.prune", "codesign.train", "codesign.modelio")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["prune"] if ctx.spec is not None else None
@@ -191,6 +229,9 @@ class Prune(Step):
             modelio.save_model(state.pruned_model, _model_path(ctx, "pruned"))
             _write_json(_history_path(ctx, "prune"), state.histories.get("prune", {}))
 
+    def artefacts(self, ctx, state):
+        return _stage_files("pruned", "prune") if self._active(ctx, state) else []
+
     def load(self, ctx, state):
         if not self._active(ctx, state):
             return state
@@ -209,6 +250,7 @@ class Quantize(Step):
     """QKeras model with the spec's bits, trained with QAT, keeping the pruning mask."""
 
     name = "quantize"
+    code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
@@ -235,13 +277,17 @@ class Quantize(Step):
         q = ctx.spec.quantize
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
-        state = replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history})
-        return _with_sparsity(state)
+        state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
+        _refuse_all_zero_layers(ctx, state)
+        return state
 
     def save(self, ctx, state):
         if self._active(ctx, state):
             modelio.save_model(state.qmodel, _model_path(ctx, "quantized"))
             _write_json(_history_path(ctx, "qat"), state.histories.get("qat", {}))
+
+    def artefacts(self, ctx, state):
+        return _stage_files("quantized", "qat") if self._active(ctx, state) else []
 
     def load(self, ctx, state):
         if not self._active(ctx, state):
@@ -251,6 +297,19 @@ class Quantize(Step):
         if model is None or hist is None:
             return None
         return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _refuse_all_zero_layers(ctx: BuildContext, state: BuildState) -> None:
+    """A layer whose every quantized weight is 0 outputs a constant: the quantization chosen cannot hold it."""
+    per_layer = ((state.sparsity or {}).get("quantized") or {}).get("layers") or {}
+    dead = [name for name, frac in per_layer.items() if frac >= 1.0]
+    if dead:
+        q = ctx.spec.quantize
+        raise SpecError(
+            f"{ctx.spec.name}: quantize: every weight of layer(s) {', '.join(dead)} rounds to 0 with quantized_bits("
+            f"{q.bits},{q.integer}) (after QAT): the firmware would output a constant; accepted: fewer integer or more "
+            "bits (quantize.bits / quantize.integer, or quantize.layers.<name>)"
+        )
 
 
 def _with_sparsity(state: BuildState) -> BuildState:
@@ -298,11 +357,13 @@ class Convert(Step):
     """hls4ml conversion with precisions derived from the QKeras quantizers; writes the HLS project."""
 
     name = "convert"
+    code = ("codesign.hls", "codesign.zoo", "codesign.build_steps:_layer_overrides", "codesign.build_steps:_conv_overrides",
+            "codesign.build_steps:_firmware_keras_model")  # fmt: skip
 
     def inputs(self, ctx):
         if ctx.spec is None:
-            return {"hls4ml": ctx.hls4ml_config.config}
-        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"]}
+            return {"hls4ml": ctx.hls4ml_config.config, "part": ctx.part.full_name}
+        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"], "part": ctx.part.full_name}
 
     def run(self, ctx, state):
         from codesign import hls
@@ -311,7 +372,7 @@ class Convert(Step):
         if ctx.spec is None:
             project = hls.convert_from_hls4ml_config(
                 ctx.hls4ml_config.config, Path(ctx.hls4ml_config.path), output_dir_override=out,
-                part=ctx.part.full_name,
+                part=ctx.part.full_name, trust=ctx.trusts_model_code,
             )
             state = replace(state, float_model=project.keras_model)
         else:
@@ -328,13 +389,52 @@ class Convert(Step):
                 input_precision=precision,
                 output_dir=out,
                 project_name=h.project_name,
-                layer_overrides=_conv_overrides(_firmware_keras_model(ctx, state), h),
+                layer_overrides=_layer_overrides(_firmware_keras_model(ctx, state), h),
             )
         for line in getattr(project, "notes", ()):
             state = state.note(f"conversion: {line}")
+        _record_converted(ctx, project)
         # Not cached: conversion takes seconds and the hls4ml model object it returns cannot be pickled;
         # the expensive part after it, compiling and C-simulating, is cached by the csim step.
         return replace(state, project=project)
+
+
+def _record_converted(ctx: BuildContext, project) -> None:
+    """What ``codesign check`` compares against later: the model as converted (pruning wrappers and the final
+    softmax removed; hls4ml's own keras_model.keras does not reload QKeras activations) and the hashes of
+    the firmware as emitted."""
+    from codesign.firmware import files
+
+    modelio.save_model(project.keras_model, ctx.path("models", "converted.h5"))
+    files.record_firmware(ctx.out_dir, Path(project.path) / "firmware")
+
+
+def check_layer_names(model, spec) -> None:
+    """Refuse ``hls.layers`` / ``quantize.layers`` entries naming a layer the model does not have."""
+    names = [layer.name for layer in model.layers]
+    sections = [("hls.layers", spec.hls.layers)]
+    if spec.quantize is not None:
+        sections.append(("quantize.layers", spec.quantize.layers))
+    for key, entries in sections:
+        for lname in entries:
+            if lname not in names:
+                raise SpecError(f"{key}.{lname}: no layer named {lname!r} in the model (layers: {', '.join(names)})")
+
+
+def _layer_overrides(model, h) -> dict | None:
+    """hls4ml ``LayerName`` entries: Conv1D parallelization, then the spec's per-layer settings (which win)."""
+    out = _conv_overrides(model, h) or {}
+    names = {layer.name for layer in model.layers}
+    for lname, layer_spec in h.layers.items():
+        if lname not in names:
+            raise SpecError(
+                f"hls.layers.{lname}: no layer named {lname!r} in the converted model "
+                f"(layers: {', '.join(layer.name for layer in model.layers)})"
+            )
+        entry = layer_spec.overrides()
+        if entry:
+            out[lname] = {**out.get(lname, {}), **entry}
+    return out or None
 
 
 def _conv_overrides(model, h) -> dict | None:
@@ -361,6 +461,7 @@ class CSim(Step):
     """Compile the firmware twice (hls4ml's ctypes library and the g++ testbench) and run both."""
 
     name = "csim"
+    code = ("codesign.csim", "codesign.hls", "codesign.compare", "codesign.build_steps:_check_inputs", "templates")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["check"] if ctx.spec is not None else None
@@ -385,11 +486,11 @@ class CSim(Step):
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
-        path = ctx.path("csim", "csim_results.npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("csim_results.tmp.npz")
-        np.savez_compressed(tmp, **state.csim)
-        tmp.replace(path)
+        with atomic_path(ctx.path("csim", "csim_results.npz")) as tmp:
+            np.savez_compressed(tmp, **state.csim)
+
+    def artefacts(self, ctx, state):
+        return ["csim/csim_results.npz"]
 
     def load(self, ctx, state):
         path = ctx.path("csim", "csim_results.npz")
@@ -409,19 +510,26 @@ class Compare(Step):
 
         x = state.csim["inputs"]
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
+        desc = compare.firmware_description(state.project)
         verification = compare.judge(
-            model, x, fw=state.csim["testbench"], ct=state.csim["library"],
+            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions,
+            desc=desc,
             softmax=getattr(state.project, "final_softmax", None),
             logits=bool(getattr(state.project, "softmax_removed", False)),
         )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
-        if verification.bit_accuracy is None and n_data > 0:
+        if verification.agreement is not None and n_data > 0:
             # a float model: the random grid inputs reach the range edges, where its sums may overflow the
             # firmware's types; the data rows say how close the firmware follows it where it is used
             ref, fw = _as_2d(verification.reference_out), _as_2d(verification.csim_out)
             acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
             acc["on_data"]["n_samples"] = n_data
+            if "float_agreement" in acc:
+                acc["float_agreement"]["on_data"] = acc["on_data"]
+        acc["overflow"] = _overflow_profile(desc, x, n_data)
+        for layer in acc["overflow"].get("overflowing", []):
+            state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")
         state = replace(state, bit_accuracy=acc)
         if ctx.hls4ml_config is None or "InputData" not in ctx.hls4ml_config.config:  # the user's own tb data stays
             state = _write_tb_data(state, x, verification)
@@ -443,6 +551,20 @@ def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState
         f"hls/tb_data/: the first {n} of the {len(x)} check inputs and, as expected outputs, {what}; the project's "
         "testbench reads them in csim/cosim"
     )
+
+
+def _overflow_profile(desc, x: np.ndarray, n_data: int) -> dict:
+    """Per-layer ranges against the types on the data rows (else on all check inputs); the grid rows with the
+    input type's edges are reported apart, by the layers they overflow."""
+    from codesign.firmware import profile
+
+    if n_data > 0:
+        out = profile.overflow_report(desc, x[:n_data], f"{n_data} data inputs")
+        if n_data < len(x) and out.get("rows") is not None:
+            edges = profile.overflow_report(desc, x[n_data:], "grid inputs with the input type's edges")
+            out["edge_inputs_overflowing"] = edges.get("overflowing", [])
+        return out
+    return profile.overflow_report(desc, x, f"{len(x)} check inputs on the input grid, edges included (no data)")
 
 
 def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
@@ -563,7 +685,7 @@ class Report(Step):
 
         report.write_build_report(ctx, state)
         if state.synthesis is not None:
-            from codesign.cli.report import refresh
+            from codesign.report_refresh import refresh
 
             refresh(ctx.out_dir)  # csynth / Vivado figures with their sources, estimate vs report differences
         return state

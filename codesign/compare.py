@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from codesign.errors import SpecError
+from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.precision import FixedPrecision
 
 
@@ -121,7 +121,13 @@ def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed:
 
 @dataclass(frozen=True)
 class Verification:
-    """Steps 7-8 for one project: firmware (g++ testbench) vs the exact reference, and vs hls4ml's ctypes library."""
+    """Steps 7-8 for one project: firmware (g++ testbench) vs the exact reference, vs hls4ml's ctypes library,
+    and vs codesign's fixed-point emulator of the firmware as configured.
+
+    For a quantized model the reference is the QKeras model (float64) and the emulator is an extra check;
+    for a float model the emulator is the reference (exactness against the configured types), and
+    :attr:`agreement` says how closely the firmware follows the float model.
+    """
 
     bit_accuracy: BitAccuracy | None
     ctypes_vs_csim: BitAccuracy | None
@@ -130,15 +136,21 @@ class Verification:
     csim_out: Any = None
     ctypes_out: Any = None
     reference_out: Any = None
+    reference_unavailable: str | None = None
+    emulator_vs_csim: BitAccuracy | None = None
+    emulator_reason: str | None = None
 
     @property
     def exact(self) -> bool | None:
-        """True when the firmware is bit-exact with the reference and both C-simulation paths agree.
+        """True when the firmware is bit-exact with the reference and every other path agrees with it.
 
-        None when there is no bit-exact reference (a float model) and the two C-simulation paths agree;
-        False whenever they disagree, reference or not: then one of them is not the firmware.
+        None when there is no bit-exact reference (a float model the emulator cannot run, or a quantized model
+        whose reference cannot be computed: see :attr:`reference_unavailable`) and the two C-simulation paths
+        agree; False whenever the C-simulation paths or the emulator disagree with the firmware, reference or not.
         """
         if self.ctypes_vs_csim is not None and not self.ctypes_vs_csim.exact:
+            return False
+        if self.emulator_vs_csim is not None and not self.emulator_vs_csim.exact:
             return False
         if self.bit_accuracy is None:
             return None
@@ -148,12 +160,25 @@ class Verification:
         """report.json's ``bit_accuracy`` entry; ``exact`` is the overall verdict (see :attr:`exact`)."""
         if self.bit_accuracy is not None:
             out = self.bit_accuracy.to_dict()
+            if self.agreement is not None:
+                out["float_agreement"] = dict(self.agreement)
+                out["note"] = (
+                    f"{self.no_reference_reason}; judged bit for bit against the emulator of the firmware's "
+                    "configured types, agreement with the float model under float_agreement"
+                )
         else:
             out = dict(self.agreement or {})
             out["note"] = self.no_reference_reason
         out["exact"] = self.exact
+        if self.reference_unavailable is not None:
+            out["reference"] = "none (quantized model: the bit-exact reference could not be computed)"
+            out["reference_unavailable"] = self.reference_unavailable
         if self.ctypes_vs_csim is not None:
             out["library_vs_testbench"] = self.ctypes_vs_csim.to_dict()
+        if self.emulator_vs_csim is not None:
+            out["emulator_vs_testbench"] = self.emulator_vs_csim.to_dict()
+        else:
+            out["emulator_vs_testbench"] = {"available": False, "reason": self.emulator_reason}
         return out
 
 
@@ -161,45 +186,122 @@ REFERENCE_NAME = "QKeras model (its outputs as converted, evaluated exactly in f
 LOGITS_REFERENCE_NAME = (
     "QKeras model (pre-softmax logits: the final softmax is left out of the firmware; evaluated exactly in float64)"
 )
-
-
 SOFTMAX_REFERENCE_NAME = (
     "QKeras model (logits evaluated exactly in float64), then the firmware's table softmax '{layer}' "
     "redone in numpy (codesign/softmax_twin.py)"
 )
+BN_NOTE = "; BatchNormalization scale and bias as the firmware stores them (its scale/bias types)"
+
+
+def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None]:
+    """(reference outputs, None), or (None, why) for a quantized model whose reference cannot be computed."""
+    from codesign import reference
+
+    floats = reference.float_weight_layers(model)
+    if floats:
+        return None, (
+            f"layer(s) {', '.join(repr(n) for n in floats)} of a quantized model have float weights (no QKeras "
+            "kernel quantizer): the firmware rounds them to its default precision, which the model does not "
+            "define, so nothing about them can be proven; give them QKeras quantizers (QDense/QConv with "
+            "quantized_bits)"
+        )
+    try:
+        return reference.reference_outputs(model, x, types=types), None
+    except ReferenceUnavailableError as exc:
+        return None, str(exc)
+
+
+EMULATOR_NAME = "codesign fixed-point emulator of the firmware's configured types"
+FLOAT_REFERENCE_NAME = f"{EMULATOR_NAME} (float model: exactness against its ap_fixed types)"
+
+
+def _emulate(desc: Any, x: np.ndarray, fw: Any) -> tuple[BitAccuracy | None, str | None, Any]:
+    """(emulator vs firmware, reason it could not run, emulator outputs)."""
+    if desc is None:
+        return None, "no firmware description (project converted before the emulator existed)", None
+    from codesign.firmware import emulator
+
+    try:
+        emu = emulator.emulate(desc, x)
+    except emulator.EmulationError as exc:
+        return None, str(exc), None
+    return compare_exact(emu, fw, reference=EMULATOR_NAME), None, emu
 
 
 def judge(
-    model: Any, x: np.ndarray, fw: Any, ct: Any = None, softmax: dict | None = None, logits: bool = False
+    model: Any,
+    x: np.ndarray,
+    fw: Any,
+    ct: Any = None,
+    *,
+    types: Any = None,
+    desc: Any = None,
+    softmax: dict | None = None,
+    logits: bool = False,
 ) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
-    on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed).
+    on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed) and
+    with the emulator of ``desc`` (the project's firmware description, optional).
     ``softmax`` (``HlsProject.final_softmax``): the firmware ends in that table softmax; the reference's
     logits go through :func:`codesign.softmax_twin.apply` before the comparison. ``logits``: a final softmax
     was left out (``HlsProject.softmax_removed``), which the reference's name says.
 
-    Models without an exact reference (float weights somewhere, or a layer the exact evaluator does not
-    know) get the agreement with their float outputs and the reason instead.
+    A quantized model (any QKeras quantizer) gets a verdict only from a proof: when its reference cannot
+    be computed, :attr:`Verification.reference_unavailable` names the layer and why (the build then exits
+    with :class:`ReferenceUnavailableError`'s code); the emulator is an extra check, not a proof for it. A float
+    model is judged against the emulator when it runs it (exactness against its configured types), else gets
+    the agreement with its float outputs and the reason; its agreement with the float model is reported
+    either way. ``types``: the firmware's layer types (``HlsProject.layer_precisions``), which a standalone
+    BatchNormalization needs.
     """
     from codesign import reference
 
     ctypes_vs = compare_exact(ct, fw, reference="hls4ml compiled library (ctypes)") if ct is not None else None
-    reason = reference.exact_reference_reason(model)
+    emu_vs, emu_reason, _ = _emulate(desc, x, fw)
+    common = {"ctypes_vs_csim": ctypes_vs, "csim_out": fw, "ctypes_out": ct}
+    unavailable = None
+    if reference.is_quantized_model(model):
+        ref, unavailable = _unavailable(model, x, types)
+        reason = None if unavailable is None else f"no bit-exact reference for this quantized model: {unavailable}"
+    else:
+        # a float model keeps the agreement path (with an exact reference only when it has no weights at all)
+        reason = reference.exact_reference_reason(model)
+        if reason is None:
+            try:
+                ref = reference.reference_outputs(model, x, types=types)
+            except ReferenceUnavailableError as exc:
+                reason = str(exc)
     if reason is None:
-        try:
-            ref = reference.reference_outputs(model, x)
-        except SpecError as exc:
-            reason = str(exc)
-    if reason is not None:
-        float_out = model.predict(np.asarray(x, dtype=np.float64), verbose=0)
+        bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
+        name = (LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME) + (BN_NOTE if bn else "")
+        if softmax is not None:
+            from codesign import softmax_twin
+
+            cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
+            ref = softmax_twin.apply(cfg, ref)
+            name = SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer) + (BN_NOTE if bn else "")
         return Verification(
-            bit_accuracy=None,
-            ctypes_vs_csim=ctypes_vs,
-            agreement=agreement(float_out, fw),
-            no_reference_reason=f"no bit-exact reference: {reason}",
-            csim_out=fw,
-            ctypes_out=ct,
+            bit_accuracy=compare_exact(ref, fw, reference=name),
+            agreement=None,
+            no_reference_reason=None,
+            reference_out=ref,
+            emulator_vs_csim=emu_vs,
+            emulator_reason=emu_reason,
+            **common,
+        )
+    xs = [np.asarray(a, dtype=np.float64) for a in x] if isinstance(x, (list, tuple)) else np.asarray(x, np.float64)
+    float_out = model.predict(xs, verbose=0)
+    agree = agreement(float_out, fw)
+    agree["reference"] = "float model"
+    if emu_vs is not None and unavailable is None:
+        return Verification(
+            bit_accuracy=replace(emu_vs, reference=FLOAT_REFERENCE_NAME),
+            agreement=agree,
+            no_reference_reason=f"no QKeras reference: {reason}",
             reference_out=float_out,
+            emulator_vs_csim=emu_vs,
+            emulator_reason=None,
+            **common,
         )
     name = LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME
     if softmax is not None:
@@ -209,13 +311,14 @@ def judge(
         ref = softmax_twin.apply(cfg, ref)
         name = SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer)
     return Verification(
-        bit_accuracy=compare_exact(ref, fw, reference=name),
-        ctypes_vs_csim=ctypes_vs,
-        agreement=None,
-        no_reference_reason=None,
-        csim_out=fw,
-        ctypes_out=ct,
-        reference_out=ref,
+        bit_accuracy=None,
+        agreement=agree,
+        no_reference_reason=reason if unavailable else f"no bit-exact reference: {reason}; the emulator: {emu_reason}",
+        reference_out=float_out,
+        emulator_vs_csim=emu_vs,
+        emulator_reason=emu_reason,
+        reference_unavailable=unavailable,
+        **common,
     )
 
 
@@ -236,6 +339,14 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
     return judge(
-        project.keras_model, x, fw, ct, softmax=getattr(project, "final_softmax", None),
-        logits=bool(getattr(project, "softmax_removed", False)),
+        project.keras_model, x, fw, ct, types=project.layer_precisions, desc=firmware_description(project),
+        softmax=getattr(project, "final_softmax", None), logits=bool(getattr(project, "softmax_removed", False)),
     )
+
+
+def firmware_description(project: Any) -> Any:
+    """The project's firmware description, or None for a project written before codesign kept one."""
+    from codesign.firmware.description import FILE_NAME, FirmwareDescription
+
+    path = project.path / FILE_NAME
+    return FirmwareDescription.load(path) if path.is_file() else None

@@ -17,6 +17,14 @@ from pathlib import Path
 
 _CODESIGN_DIR = str(Path(__file__).resolve().parent)
 
+# where the command line writes the traceback of an internal error: the running build's .codesign folder
+_error_log_dir: list[Path] = []
+
+
+def set_error_log_dir(path: Path) -> None:
+    """Write the traceback of an internal error under ``path`` (a build's ``.codesign`` folder)."""
+    _error_log_dir[:] = [Path(path)]
+
 
 @contextlib.contextmanager
 def library_output_to(log_path: Path):

@@ -73,13 +73,17 @@ def render_testbench(project: HlsProject) -> str:
     return text
 
 
-def build_testbench(project: HlsProject | Path, *, opt: str = "-O2") -> Path:
-    """Compile the project's firmware with codesign's testbench into an executable; returns its path."""
+def build_testbench(project: HlsProject | Path, *, opt: str = "-O2", weights_dir: Path | None = None) -> Path:
+    """Compile the project's firmware with codesign's testbench into an executable; returns its path.
+
+    ``weights_dir``: where the C-simulation loads the weights' ``.txt`` files from (default the project's
+    ``firmware/weights``; :func:`codesign.firmware.files.synthesized_weights` writes the ``.h`` values).
+    """
     proj = _project(project)
     gxx = tools.require("g++", "build the C-simulation testbench")
     src = render_testbench(proj)
     path = proj.path
-    weights = (path / "firmware" / "weights").resolve()
+    weights = Path(weights_dir or path / "firmware" / "weights").resolve()
     common = [gxx, opt, "-std=c++14", "-pthread", "-Ifirmware", "-Ifirmware/ap_types", "-I."]
     weights_def = f'-DWEIGHTS_DIR="{weights}"'
     units = [(TB_SOURCE, "codesign_tb.o"), (f"firmware/{proj.project_name}.cpp", "codesign_fw.o")]
@@ -140,11 +144,16 @@ def _inputs_2d(project: HlsProject, x: np.ndarray | list[np.ndarray]) -> np.ndar
 
 
 def run_csim(
-    project: HlsProject | Path, x: np.ndarray | list[np.ndarray], *, workers: int = 2, opt: str = "-O2"
+    project: HlsProject | Path,
+    x: np.ndarray | list[np.ndarray],
+    *,
+    workers: int = 2,
+    opt: str = "-O2",
+    weights_dir: Path | None = None,
 ) -> np.ndarray | list[np.ndarray]:
     """Run the g++ testbench on ``x`` (float64, one row per sample) in parallel chunks; returns float64 outputs."""
     proj = _project(project)
-    exe = build_testbench(proj, opt=opt)
+    exe = build_testbench(proj, opt=opt, weights_dir=weights_dir)
     data = _inputs_2d(proj, x)
     n = data.shape[0]
     if n == 0:

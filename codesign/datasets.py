@@ -86,34 +86,96 @@ def _check_finite(x: np.ndarray, where: str) -> None:
     bad = ~np.isfinite(x)
     if bad.any():
         idx = np.argwhere(bad)[0].tolist()
-        raise DataError(f"{where}: {int(bad.sum())} NaN/Inf values (first at index {idx}); clean the file first")
+        raise DataError(f"{where}: {int(bad.sum())} NaN/Inf values (first at index {idx}); clean the file first "
+                        "(accepted: finite numbers)")  # fmt: skip
+
+
+MAX_ABS_INPUT = 1.0e15  # beyond this float32 sums and the standardisation lose every other value's digits
+COLLAPSE_SHARE = 0.9  # a varying feature with this share of one value after snapping has lost its information
+
+
+def _check_magnitude(x: np.ndarray, where: str) -> None:
+    """Refuse values so large that float32 training and the standardisation cannot be trusted."""
+    big = np.abs(x) >= MAX_ABS_INPUT
+    if big.any():
+        idx = np.argwhere(big)[0].tolist()
+        raise DataError(f"{where}: {int(big.sum())} values of magnitude >= {MAX_ABS_INPUT:g} (first at index {idx}: "
+                        f"{float(x[tuple(idx)]):g}); accepted: finite values below {MAX_ABS_INPUT:g}, in physical units")  # fmt: skip
+
+
+def _check_resolution(raw: np.ndarray, snapped: np.ndarray, names, precision, where: str, standardized: bool) -> None:
+    """Refuse a feature that varies in the data but collapses to one value on the input grid: an outlier that
+    dominates the standardisation (a 1e30 among O(1) values), or an input type too coarse for the data."""
+    flat_raw, flat_snap = raw.reshape(len(raw), -1), snapped.reshape(len(snapped), -1)
+    if len(flat_raw) < 2:
+        return
+    for col in range(flat_raw.shape[1]):
+        _, raw_counts = np.unique(flat_raw[:, col], return_counts=True)
+        if raw_counts.max() / len(flat_raw) > 0.5:
+            continue  # mostly one value already in the data (padding, a constant feature): nothing is lost
+        _, counts = np.unique(flat_snap[:, col], return_counts=True)
+        share = counts.max() / len(flat_snap)
+        if share >= COLLAPSE_SHARE:
+            name = names[col] if col < len(names) else f"#{col}"
+            row = int(np.argmax(np.abs(flat_raw[:, col])))
+            scaled = "after standardisation " if standardized else ""
+            raise DataError(
+                f"{where}: feature '{name}' varies in the data but {share:.1%} of its training values become one "
+                f"value {scaled}on the input grid {precision.to_hls()} (largest |x| {float(np.abs(flat_raw[row, col])):.3g} "
+                f"in training row {row}): an outlier dominates the scale, or the input type is too coarse; accepted: "
+                "data without extreme outliers, on a scale the input type resolves"
+            )
 
 
 def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         fh = h5py.File(path, "r")
     except OSError as exc:
-        raise DataError(f"{path}: cannot open as HDF5 ({exc})") from None
+        raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
+                        "truncated or of another format") from None  # fmt: skip
     with fh:
         for key in (inputs, labels):
             if key not in fh:
-                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())})")
-        return np.asarray(fh[inputs][...], dtype=np.float32), np.asarray(fh[labels][...])
+                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())}; accepted: "
+                        "data.inputs / data.labels naming keys of the file)")  # fmt: skip
+            if not hasattr(fh[key], "shape"):
+                raise DataError(f"{path}: key '{key}' is a group, not an array (accepted: a numeric dataset)")
+        try:
+            x, y = np.asarray(fh[inputs][...], dtype=np.float32), np.asarray(fh[labels][...])
+        except (OSError, ValueError, TypeError) as exc:
+            raise DataError(f"{path}: keys '{inputs}'/'{labels}' cannot be read as numbers ({exc}); accepted: "
+                            "numeric arrays, the file may be truncated") from None  # fmt: skip
+    if x.ndim < 2 or len(x) == 0:
+        raise DataError(f"{path}: key '{inputs}' has shape {x.shape} (accepted: samples x features, at least one sample)")
+    if len(y) != len(x):
+        raise DataError(f"{path}: key '{labels}' has {len(y)} labels but key '{inputs}' has {len(x)} samples "
+                        "(accepted: one label per sample)")  # fmt: skip
+    if y.ndim > 2 or not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
+        raise DataError(f"{path}: key '{labels}' must hold finite numeric labels, one per sample (integer class "
+                        f"indices or one-hot rows); got dtype {y.dtype}, shape {y.shape}")  # fmt: skip
+    return x, y
 
 
 def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] > 1:
         return labels.astype(np.float32)
+    if labels.ndim == 2 and labels.shape[1] != 1:
+        raise DataError(f"{where}: labels of shape {labels.shape} (accepted: integer class indices or one-hot rows)")
+    if np.any(labels != np.round(labels)):
+        raise DataError(f"{where}: labels are not integers (accepted: integer class indices >= 0 or one-hot rows)")
     flat = labels.reshape(-1).astype(np.int64)
     if flat.min() < 0:
         raise DataError(f"{where}: integer labels must be >= 0")
+    if flat.max() >= 1000:
+        raise DataError(f"{where}: label {int(flat.max())} is not a class index (accepted: classes 0 .. 999)")
     return np.eye(int(flat.max()) + 1, dtype=np.float32)[flat]
 
 
 def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     if n_train + n_test > n:
         raise SpecError(
-            f"data.n_train + data.n_test = {n_train + n_test} but {where} holds only {n} samples; lower them"
+            f"data.n_train + data.n_test = {n_train + n_test} but {where} holds only {n} samples; lower them "
+            f"(accepted: n_train + n_test <= {n})"
         )
     order = np.random.default_rng(seed).permutation(n)
     return order[:n_train], order[n_train : n_train + n_test]
@@ -131,7 +193,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     if spec.path is not None:
         path = Path(spec.path)
         if not path.is_file():
-            raise DataError(f"data.path: file {path} not found")
+            raise DataError(f"data.path: file {path} not found (accepted: an existing HDF5 file, relative paths "
+                            "from the spec's folder)")  # fmt: skip
         where = str(path)
         if spec.inputs is not None:
             x, y = _read_keys(path, spec.inputs, spec.labels or "")
@@ -140,8 +203,12 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             classes = tuple(str(i) for i in range(y.shape[1]))
             task = "classification"
         else:
-            with h5py.File(path, "r") as fh:
-                keys = set(fh.keys())
+            try:
+                with h5py.File(path, "r") as fh:
+                    keys = set(fh.keys())
+            except OSError as exc:
+                raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
+                                "truncated or of another format") from None  # fmt: skip
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:
@@ -149,7 +216,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             else:
                 raise DataError(
                     f"{path}: not a jet file (key 'jets'), an L1 file (key 'Particles'), and no 'inputs:'/'labels:' "
-                    f"keys were given in the spec (keys in file: {', '.join(sorted(keys))})"
+                    f"keys were given in the spec (keys in file: {', '.join(sorted(keys))}; accepted: data.inputs and "
+                    "data.labels naming your keys)"
                 )
     else:
         path = jetdata.SHIPPED_L1 if source == DataSource.L1 else jetdata.SHIPPED_JETS
@@ -180,6 +248,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
 
     _check_finite(x, f"{where}: inputs")
+    _check_magnitude(x, f"{where}: inputs")
     tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
     x_train, x_test = x[tr], x[te]
     mean = std = None
@@ -195,6 +264,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         snap = _snap_precision(input_precision)
         x_train, x_test = snap.quantize(x_train), snap.quantize(x_test)
         signals = {k: snap.quantize(v) for k, v in signals.items()}
+        _check_resolution(x[tr], x_train, names, input_precision, where, spec.standardize)
     return Dataset(
         x_train=np.asarray(x_train, dtype=np.float32),
         y_train=y[tr],

@@ -15,9 +15,13 @@ quantizer, and this module fixes what hls4ml 1.3 gets wrong or leaves ambiguous,
 - pruning wrappers are stripped and the model is rebuilt from its config with copied weights
   (``strip_pruning`` output cannot be sliced).
 
+Next to each project it writes the firmware description (``codesign_firmware.npz``, :mod:`codesign.firmware`):
+every layer's types and weight codes as configured, which the fixed-point emulator runs without hls4ml.
+
 The compiled library is built by running the project's ``build_lib.sh`` through :mod:`codesign.tools`
 (checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``; ``predict`` runs in a thread
-with a large stack because unrolled weights live on the stack in C-simulation.
+with a large stack because unrolled weights live on the stack in C-simulation. :func:`build_trace` compiles
+a copy of a written project's firmware with hls4ml's per-layer trace for ``codesign check --trace``.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from codesign import keras_env, modelio
+from codesign import exact_types, hgq, keras_env, model_safety, modelio, safe_names
 from codesign.errors import ConversionError, SpecError, ToolError
+from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
 from codesign.spec import HLS4ML_CONFIG_KEYS as CONFIG_KEYS
 from codesign.spec import HLS4ML_LEGACY_KEYS as LEGACY_KEYS
@@ -166,6 +171,10 @@ class HlsProject:
         ys = y if isinstance(y, list) else [y]
         ys = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in ys]
         return ys if len(self.outputs) > 1 else ys[0]
+
+    def firmware_description(self) -> fw_description.FirmwareDescription:
+        """The firmware as configured (layers, types, weight codes), written next to the project at conversion."""
+        return fw_description.FirmwareDescription.load(self.path / fw_description.FILE_NAME)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able description: types as C++ strings, notes, ports."""
@@ -414,6 +423,21 @@ def _merge_layer(dst: dict, src: dict) -> None:
             dst[k] = v
 
 
+def _apply_model_reuse(cfg: dict) -> None:
+    """Give every layer the model's reuse factor and strategy.
+
+    ``config_from_keras_model(granularity="name")`` writes ``ReuseFactor: 1`` into each layer's entry, and a
+    layer's entry wins over ``Model``: without this, a model-level reuse factor never reaches the firmware.
+    Per-layer settings (the spec's ``hls.layers``, an hls4ml config's ``LayerName``) are merged afterwards.
+    """
+    model = cfg["Model"]
+    for entry in cfg["LayerName"].values():
+        if "ReuseFactor" in entry:
+            entry["ReuseFactor"] = int(model["ReuseFactor"])
+        if "Strategy" in entry:
+            entry["Strategy"] = model["Strategy"]
+
+
 def build_hls_config(
     model: Any,
     *,
@@ -438,11 +462,7 @@ def build_hls_config(
         if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
             cfg["Model"][k] = v
     layers = cfg["LayerName"]
-    if hls_config is not None:
-        # config_from_keras_model writes ReuseFactor 1 into every layer, which would override the Model's
-        for entry in layers.values():
-            if "ReuseFactor" in entry:
-                entry["ReuseFactor"] = cfg["Model"]["ReuseFactor"]
+    _apply_model_reuse(cfg)
 
     # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
     input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
@@ -513,7 +533,10 @@ def build_hls_config(
     return cfg
 
 
-POOLING_LAYERS = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
+POOLING_LAYERS = (
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+    "AveragePooling1D", "AveragePooling2D",
+)  # fmt: skip
 
 
 def _pool_types(in_prec: FixedPrecision, n: int, average: bool) -> tuple[FixedPrecision, FixedPrecision, bool]:
@@ -547,7 +570,10 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
                 f"pooling layer '{lyr.name}': input type unknown, types left to hls4ml (exactness not guaranteed)"
             )
             continue
-        n = int(np.prod(lyr.input_shape[1:-1]))
+        if cls.startswith("Global"):
+            n = int(np.prod(lyr.input_shape[1:-1]))
+        else:
+            n = int(np.prod(lyr.pool_size))
         accum, result, exact = _pool_types(in_prec, n, "Average" in cls)
         prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
         if not isinstance(prec, dict):
@@ -651,6 +677,14 @@ def convert(
         raise SpecError(f"hls reuse_factor must be >= 1, got {reuse_factor}")
     if not part or str(part).lower() == "none":
         raise SpecError("no FPGA part given (the project's build_prj.tcl needs one, e.g. xcvu9p-flga2104-2L-e)")
+    part = safe_names.part_text(part)
+    project_name = safe_names.project_name(project_name, "project name")
+    clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
+    model_safety.require_firmware_safe(model)
+    hgq.require_proxy(model)
+    safe_names.layer_names(model)
+    if hls_config:
+        safe_names.config_strings(hls_config, "hls4ml config")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
@@ -704,10 +738,20 @@ def convert(
     graph = _convert()
     if hls_config is not None:
         _check_reuse_factors(graph)
-    # pooling types depend on their input's resolved type: read it from a first pass, then convert again
-    if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers) and _fix_pooling(model, cfg, graph, notes):
+    # pooling and power-of-two layer types depend on their input's resolved type: read it from a pass, then
+    # convert again (a fixed layer can change the input type of the next one: at most one pass per layer)
+    po2_owned: set[str] = set()
+    for _ in range(len(model.layers)):
+        changed = False
+        if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
+            changed = _fix_pooling(model, cfg, graph, notes)
+        changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        if not changed:
+            break
         graph = _convert()
+    exact_types.fix_alpha(graph, notes, _ap_type(graph))
     graph.write()
+    fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
     final_softmax = None
     if softmax_name is not None:
         from codesign import softmax_twin
@@ -786,6 +830,16 @@ def _check_reuse_factors(graph: Any) -> None:
         )
 
 
+def _ap_type(graph: Any) -> Any:
+    """A function from an ``ap_fixed`` string to the backend's precision type object, ready to be written."""
+    from hls4ml.backends.fpga.fpga_types import APTypeConverter
+
+    def convert(text: str) -> Any:
+        return APTypeConverter().convert(graph.config.backend.convert_precision_string(text))
+
+    return convert
+
+
 def _check_tcl(project: HlsProject) -> None:
     """The written project must set the part and clock (hls4ml silently writes 'None' otherwise).
 
@@ -815,12 +869,17 @@ def _check_tcl(project: HlsProject) -> None:
 
 # ---------------------------------------------------------------------------------------------- user hls4ml configs
 def convert_from_hls4ml_config(
-    config: dict, config_path: Path, output_dir_override: Path | None = None, part: str | None = None
+    config: dict,
+    config_path: Path,
+    output_dir_override: Path | None = None,
+    part: str | None = None,
+    trust: bool = False,
 ) -> HlsProject:
     """Convert a user's plain hls4ml YAML config (KerasJson+KerasH5 / KerasH5 / KerasModel) through :func:`convert`.
 
     ``part`` (the full part name codesign resolved, ``--part`` winning over the config's ``Part``) is the
     part written to the project; without it the config's ``Part`` is resolved (short names accepted).
+    ``trust`` (``--trust-model-code``) loads model files that would run code; see :mod:`codesign.model_safety`.
     """
     from codesign import parts
     config_path = Path(config_path)
@@ -879,17 +938,26 @@ def convert_from_hls4ml_config(
         part = parts.resolve_part(str(cfg["Part"])).full_name
     elif "Part" in cfg and parts.resolve_part(str(cfg["Part"])).full_name != part:
         notes.append(f"part {part} (from --part) used instead of the config's Part {cfg['Part']}")
+    project_name = safe_names.project_name(cfg.get("ProjectName", "myproject"), f"{where}: ProjectName")
+    clock_uncertainty = safe_names.clock_uncertainty(cfg.get("ClockUncertainty"), where)
+    safe_names.config_strings(hls_cfg, where)
+    loaded: list[str] = []
     if "KerasModel" in cfg and not isinstance(cfg["KerasModel"], (str, Path)):
         model = cfg["KerasModel"]
     elif "KerasModel" in cfg:
-        model = modelio.load_model(rel(cfg["KerasModel"], "KerasModel"))
+        model = modelio.load_model(rel(cfg["KerasModel"], "KerasModel"), trust=trust, notes=loaded)
     elif "KerasJson" in cfg:
-        weights = rel(cfg["KerasH5"], "KerasH5") if "KerasH5" in cfg else None
-        model = modelio.load_model(json_path=rel(cfg["KerasJson"], "KerasJson"), weights_path=weights)
+        model = modelio.load_model(
+            json_path=rel(cfg["KerasJson"], "KerasJson"),
+            weights_path=rel(cfg["KerasH5"], "KerasH5") if "KerasH5" in cfg else None,
+            trust=trust, notes=loaded,
+        )  # fmt: skip
     elif "KerasH5" in cfg:
-        model = modelio.load_model(rel(cfg["KerasH5"], "KerasH5"))
+        model = modelio.load_model(rel(cfg["KerasH5"], "KerasH5"), trust=trust, notes=loaded)
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
+    model_safety.require_firmware_safe(model, where)
+    notes += model_safety.trust_notes(trust, loaded)
 
     softmax_name = final_softmax_name(model)
     hls_cfg = _checked_layer_settings(hls_cfg, model, softmax_name, where, notes)
@@ -914,7 +982,7 @@ def convert_from_hls4ml_config(
     tb = {}
     for key, arg in (("InputData", "tb_inputs"), ("OutputPredictions", "tb_outputs")):
         if key in cfg:
-            tb[arg] = _read_tb_data(rel(cfg[key], key), where, key)
+            tb[arg] = _read_tb_data(rel(cfg[key], key), where, key, _flat_width(model, key == "InputData"))
             notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
     keep_softmax = softmax_name is not None and softmax_name in (hls_cfg.get("LayerName") or {})
     project = convert(
@@ -927,8 +995,8 @@ def convert_from_hls4ml_config(
         part=part,
         input_precision=input_precision,
         output_dir=Path(out_dir),
-        project_name=str(cfg.get("ProjectName", "myproject")),
-        clock_uncertainty=cfg.get("ClockUncertainty"),
+        project_name=project_name,
+        clock_uncertainty=clock_uncertainty,
         hls_config=hls_cfg,
         keep_final_softmax=keep_softmax,
         **tb,
@@ -996,17 +1064,145 @@ def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None,
     return out
 
 
-def _read_tb_data(path: Path, where: str, key: str) -> np.ndarray:
-    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``)."""
+def _flat_width(model: Any, inputs: bool) -> int:
+    """Numbers per sample over all the model's inputs (or outputs)."""
+    tensors = model.inputs if inputs else model.outputs
+    return int(sum(np.prod([d for d in t.shape[1:]]) for t in tensors))
+
+
+def _read_tb_data(path: Path, where: str, key: str, width: int | None = None) -> np.ndarray:
+    """A testbench data file of an hls4ml config: ``.npy`` or whitespace-separated text (``.dat``/``.txt``), finite,
+    with ``width`` numbers per sample (the model's inputs or outputs; a final softmax counts as output)."""
     if not path.is_file():
         raise SpecError(f"{where}: {key} file {path} does not exist (accepted: a .npy file or a .dat/.txt text file)")
     try:
-        data = np.load(path) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from exc
-    return np.asarray(data, dtype=np.float64)
+        data = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, ndmin=2)
+        data = np.asarray(data, dtype=np.float64)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SpecError(f"{where}: {key} file {path} could not be read as .npy or text numbers: {exc}") from None
+    if data.ndim == 0 or data.size == 0:
+        raise SpecError(f"{where}: {key} file {path} holds no samples (accepted: one sample per row)")
+    if not np.isfinite(data).all():
+        bad = np.argwhere(~np.isfinite(data))[0].tolist()
+        raise SpecError(f"{where}: {key} file {path} holds NaN/Inf (first at index {bad}; accepted: finite numbers)")
+    rows = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(1, -1)
+    if width is not None and rows.shape[1] != width:
+        raise SpecError(f"{where}: {key} file {path} has {rows.shape[1]} numbers per sample but the model has {width} "
+                        f"(accepted: one row of {width} numbers per sample)")  # fmt: skip
+    return data
 
 
 def versions() -> dict[str, str]:
     """Version of hls4ml (the only place that imports it)."""
     return {"hls4ml": getattr(hls4ml, "__version__", "unknown")}
+
+
+# ---------------------------------------------------------------------------------------------- per-layer trace
+_TRACE_BLOCK = re.compile(r"#ifndef __SYNTHESIS__\n(?:\s*nnet::save_layer_output<[^\n]*\n)+#endif\n")
+
+
+@dataclass(frozen=True)
+class LayerTrace:
+    """hls4ml's per-layer C-simulation outputs (``ModelGraph.trace``) of a project's firmware."""
+
+    outputs: dict[str, np.ndarray]  # hls4ml layer name -> (n_samples, *shape), float64
+    order: tuple[str, ...]  # traced layers in firmware order
+    type_names: dict[str, dict[str, str]]  # layer -> {"result": "layer4_t", "accum": ..., "weight": ...}
+    top_matches: bool  # the project's top function equals hls4ml's for its config (trace hooks aside)
+    path: Path
+
+
+@dataclass(frozen=True, eq=False)
+class TraceBuild:
+    """A compiled copy of a project's firmware with hls4ml's trace hooks (from :func:`build_trace`)."""
+
+    graph: Any
+    top_matches: bool
+    path: Path
+
+    def trace(self, x: np.ndarray) -> LayerTrace:
+        """Every traced layer's output for ``x`` (float64 rows on the input grid)."""
+        import contextlib
+        import io
+
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
+                    box["out"] = self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["err"] = exc
+
+        old = threading.stack_size()
+        threading.stack_size(PREDICT_STACK_BYTES)
+        try:
+            t = threading.Thread(target=work, name="hls4ml-trace")
+            t.start()
+        finally:
+            threading.stack_size(old)
+        t.join()
+        if "err" in box:
+            raise box["err"]
+        _, traced = box["out"]
+        order, types = [], {}
+        for layer in self.graph.get_layers():
+            if layer.name not in traced:
+                continue
+            order.append(layer.name)
+            types[layer.name] = {"result": layer.get_output_variable().type.name}
+            for tname, t in layer.types.items():
+                role = tname.removesuffix("_t")
+                if role in ("accum", "weight", "bias", "table"):
+                    types[layer.name][role] = t.name
+        outputs = {k: np.asarray(v, dtype=np.float64) for k, v in traced.items()}
+        return LayerTrace(outputs, tuple(order), types, self.top_matches, self.path)
+
+
+def build_trace(project_dir: Path, model: Any, work_dir: Path, weights_dir: Path | None = None) -> TraceBuild:
+    """Compile the firmware in ``project_dir``, as it is now, with hls4ml's per-layer trace enabled.
+
+    hls4ml writes trace hooks only when it writes a project, so ``model`` (the model as converted) is
+    converted again with the written config and tracing on into ``work_dir``; the project's own firmware
+    files (weights, ``defines.h``, ``parameters.h``, kernels) are copied over it, with ``weights_dir``'s
+    ``.txt`` files (the synthesized values) when given, so edits made after the build are traced. Only
+    the top function is hls4ml's: :attr:`TraceBuild.top_matches` says whether it equals the project's.
+    """
+    import shutil
+
+    project_dir, work_dir = Path(project_dir).resolve(), Path(work_dir).resolve()
+    written = _read_written_config(project_dir)
+    if not written.get("HLSConfig"):
+        raise SpecError(f"{project_dir}: no hls4ml_config.yml written by hls4ml; convert the model again")
+    cfg = json.loads(json.dumps(written["HLSConfig"]))
+    for entry in (cfg.get("LayerName") or {}).values():
+        entry["Trace"] = True
+    shutil.rmtree(work_dir, ignore_errors=True)
+    extra = {"clock_uncertainty": written["ClockUncertainty"]} if written.get("ClockUncertainty") else {}
+    name = str(written.get("ProjectName", "myproject"))
+    try:
+        graph = hls4ml.converters.convert_from_keras_model(
+            model, hls_config=cfg, output_dir=str(work_dir), project_name=name, backend=written.get("Backend"),
+            io_type=written.get("IOType"), part=written.get("Part"), clock_period=written.get("ClockPeriod"), **extra,
+        )  # fmt: skip
+    except Exception as exc:
+        raise SpecError(f"hls4ml could not convert the model again for the trace: {_short(exc)}") from exc
+    graph.config.trace_output = True
+    graph.write()
+    src_fw, dst_fw = project_dir / "firmware", work_dir / "firmware"
+    for f in src_fw.rglob("*"):
+        rel = f.relative_to(src_fw)
+        if f.is_file() and "ap_types" not in rel.parts and f.suffix != ".so" and rel.as_posix() != f"{name}.cpp":
+            (dst_fw / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dst_fw / rel)
+    for f in Path(weights_dir).glob("*.txt") if weights_dir is not None else ():
+        shutil.copyfile(f, dst_fw / "weights" / f.name)
+    traced_top = (dst_fw / f"{name}.cpp").read_text()
+    own_top = (src_fw / f"{name}.cpp").read_text() if (src_fw / f"{name}.cpp").is_file() else ""
+    run_tool(["bash", "build_lib.sh"], cwd=work_dir, log=work_dir / "logs" / "build_lib.log", timeout_s=COMPILE_TIMEOUT_S)
+    lib = dst_fw / f"{name}-{graph.config.get_config_value('Stamp')}.so"
+    if not lib.exists():
+        raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {work_dir / 'logs/build_lib.log'}")
+    graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
+    graph.compile = lambda: None  # trace() would write the project again and lose the copied firmware
+    return TraceBuild(graph, _TRACE_BLOCK.sub("", traced_top) == own_top, work_dir)

@@ -8,41 +8,24 @@ own) and the traps of loading them: a Keras-3 ``.keras`` file of a QKeras model 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from codesign import keras_env
+from codesign import hgq, keras_env, model_safety
 from codesign.errors import SpecError
+from codesign.model_safety import HGQ_HINT, custom_objects
 
-
-def custom_objects() -> dict:
-    """The QKeras and codesign layer classes a saved model may reference."""
-    keras_env.setup()
-    from qkeras.utils import _add_supported_quantized_objects
-
-    from codesign.zoo import CUSTOM_OBJECTS
-
-    objects: dict = dict(CUSTOM_OBJECTS)
-    _add_supported_quantized_objects(objects)
-    return objects
+__all__ = ["HGQ_HINT", "custom_objects", "load_model", "save_model"]
 
 
 def save_model(model, path: Path) -> Path:
     """Save a model as HDF5 (the format hls4ml's KerasH5 reader and QKeras both take), atomically."""
+    from codesign.durable import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    model.save(tmp, save_format="h5", include_optimizer=False)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:  # a failed save (full disk) leaves no half-written file behind
+        model.save(tmp, save_format="h5", include_optimizer=False)
     return path
-
-
-# Layer classes of HGQ (High Granularity Quantization) models, which only the HGQ package defines.
-_HGQ_LAYER = re.compile(r"^(HQuantize|HDense|HConv1D|HConv2D|HActivation|HAdd|HBaseLayer|Signature|"
-                        r"PAveragePooling[123]D|PMaxPooling[123]D|PConcatenate|PReshape|PFlatten|PDropout)$")
-HGQ_HINT = ("this looks like an HGQ model: HGQ layers need the HGQ package that trained the model, which "
-            "codesign does not install; convert it with HGQ's own hls4ml path, or re-train it with QKeras")
 
 
 def _config_text(path: Path) -> str:
@@ -77,7 +60,7 @@ def _load_hint(path: Path, custom: dict) -> str:
     if not unknown:
         return ""
     hint = f" (layer class(es) {', '.join(unknown)} are neither Keras, QKeras nor codesign layers"
-    if any(_HGQ_LAYER.match(n) for n in unknown):
+    if any(model_safety.HGQ_LAYER.match(n) for n in unknown) and not hgq.installed():
         hint += f"; {HGQ_HINT}"
     return hint + ")"
 
@@ -113,24 +96,40 @@ def _short(exc: BaseException) -> str:
 
 
 def load_model(
-    path: Path | str | None = None, *, json_path: Path | str | None = None, weights_path: Path | str | None = None
+    path: Path | str | None = None,
+    *,
+    json_path: Path | str | None = None,
+    weights_path: Path | str | None = None,
+    trust: bool = False,
+    notes: list[str] | None = None,
 ) -> Any:
-    """Load a tf-keras/QKeras model from ``.h5``/``.keras``/SavedModel, or from a JSON architecture + weights."""
-    keras = keras_env.keras()
-    co = custom_objects()
+    """Load a tf-keras/QKeras model from ``.h5``/``.keras``, or from a JSON architecture + weights.
+
+    The architecture is checked first (:func:`codesign.model_safety.check_file`): a file that would run code
+    when loaded is refused unless ``trust``; what trust let through is appended to ``notes``.
+    """
     if json_path is not None:
         jp = Path(json_path)
         if not jp.exists():
             raise SpecError(f"model architecture file {jp} does not exist")
+        if weights_path is not None and not Path(weights_path).exists():
+            raise SpecError(f"model weights file {weights_path} does not exist")
+        keras = keras_env.keras()
+        co = custom_objects()
         try:
-            model = keras.models.model_from_json(_qactivation_json_fix(jp.read_text()), custom_objects=co)
+            with model_safety.private_copy(jp) as local:  # the bytes checked are the bytes loaded
+                _note(notes, model_safety.check_file(local, trust=trust, as_json=True, shown=jp))
+                co = custom_objects(model_safety.needs_hgq(local, as_json=True))
+                text = local.read_text()
+            with model_safety.loading_scope(trust):
+                model = keras.models.model_from_json(_qactivation_json_fix(text), custom_objects=co)
+        except SpecError:
+            raise
         except Exception as exc:
             hint = _load_hint(jp, co)
             raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}{hint}") from None
         if weights_path is not None:
             wp = Path(weights_path)
-            if not wp.exists():
-                raise SpecError(f"model weights file {wp} does not exist")
             try:
                 model.load_weights(str(wp))
             except Exception as exc:
@@ -149,14 +148,27 @@ def load_model(
                 "Keras-2 (tf-keras) API, so it cannot be converted. Re-save the model with tf-keras "
                 "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights"
             )
+    keras = keras_env.keras()
+    co = custom_objects()
     try:
-        return keras.models.load_model(str(p), custom_objects=co, compile=False)
+        with model_safety.private_copy(p) as local:  # the bytes checked are the bytes loaded
+            _note(notes, model_safety.check_file(local, trust=trust, shown=p))
+            co = custom_objects(model_safety.needs_hgq(local))
+            with model_safety.loading_scope(trust):
+                return keras.models.load_model(str(local), custom_objects=co, compile=False, safe_mode=not trust)
+    except SpecError:
+        raise
     except Exception as exc:
         msg = _short(exc)
         hint = _load_hint(p, co)
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
         raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
+
+
+def _note(notes: list[str] | None, lines: list[str]) -> None:
+    if notes is not None:
+        notes.extend(lines)
 
 
 def _qactivation_json_fix(text: str) -> str:

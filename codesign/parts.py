@@ -15,6 +15,7 @@ UltraScale and UltraScale+ have DSP48E2 (27x18).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from codesign.errors import SpecError
@@ -124,8 +125,19 @@ def known_parts() -> tuple[str, ...]:
     return tuple(PARTS)
 
 
+# What may follow a known device in a full Xilinx/AMD part string: an optional device letter (``xc7a200tl``),
+# the package and pin count (``-flga2104``; 7-series report names may omit the dash), the speed grade with
+# its voltage letters (``-2``, ``-2L``, ``-2LV``), the temperature grade (``-e``, ``-i``, ``-q``, ``-m``) and an
+# engineering-sample suffix (``-es1``); older hls4ml configs put the speed grade first (``xc7vx690t-3ffg1930``).
+# Anything else is refused rather than written into the tcl.
+PART_SUFFIX = re.compile(
+    r"^[a-z]?(-?[a-z]{2,5}\d{3,4}-\d[a-z]{0,3}|-\d[a-z]{2,6}\d{3,4})(-[eiqm])?(-es\d)?$", re.IGNORECASE
+)
+PART_PATTERN_DOC = "<device>-<package><pins>-<speed>[L|LV][-<temperature>], e.g. xcvu9p-flga2104-2L-e (or <device>-<speed><package><pins>)"
+
+
 def resolve_part(text: str) -> Part:
-    """Find a part by short name (``xcvu9p``) or full part string (``xcvu9p-flga2104-2L-e``)."""
+    """Find a part by short name (``xcvu9p``) or full part string (``xcvu9p-flga2104-2L-e``, see PART_SUFFIX)."""
     if isinstance(text, Part):
         return text
     key = str(text).strip().lower()
@@ -133,13 +145,15 @@ def resolve_part(text: str) -> Part:
         return PARTS[key]
     # The device is the prefix before the package; 'xc7vx690tffg1927-2' and 'xc7a200tl-...' omit the dash or
     # add a speed/voltage letter, so match the longest short name that prefixes the string.
-    hits = [name for name in PARTS if key.startswith(name)]
+    hits = [name for name in PARTS if key.startswith(name) and PART_SUFFIX.match(key[len(name):])]
     if hits:
+        from codesign.safe_names import part_text
+
         best = max(hits, key=len)
         part = PARTS[best]
         return Part(
             part.name,
-            str(text).strip(),
+            part_text(text),
             part.family,
             part.dsp_family,
             part.lut,
@@ -150,8 +164,8 @@ def resolve_part(text: str) -> Part:
             part.slr,
         )
     raise SpecError(
-        f"unknown FPGA part '{text}' (known: {', '.join(PARTS)}; a full part string such as "
-        "'xcvu9p-flga2104-2L-e' is matched on its device prefix)"
+        f"unknown FPGA part '{text}' (accepted: a known device {', '.join(PARTS)}, or its full part string "
+        f"{PART_PATTERN_DOC})"
     )
 
 

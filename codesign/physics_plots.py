@@ -28,11 +28,15 @@ def _pyplot():
 
 def _save(fig, path: str | Path) -> Path:
     """Save a figure as PNG (creating the folder) and close it."""
+    from codesign.durable import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    _pyplot().close(fig)
+    try:
+        with atomic_path(path) as tmp:  # written whole or not at all
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        _pyplot().close(fig)
     return path
 
 

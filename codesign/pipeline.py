@@ -3,7 +3,7 @@
 Each step is a small object with a ``name``, the slice of configuration it depends on (``inputs``), a
 ``run`` that takes and returns the :class:`BuildState`, and, where its work is expensive, ``save`` and
 ``load`` so that an unchanged rerun reuses it. A step's cache key chains the previous step's key, its own
-inputs and the versions of the libraries involved, so changing the pruning target reruns pruning and
+inputs, its own code (:mod:`codesign.step_cache`) and the versions of the libraries involved, so changing the pruning target reruns pruning and
 everything after it, but not the float training. Each step's time and whether it came from the cache go
 into ``steps`` of report.json (and ``<out>/.codesign/steps.json``).
 
@@ -13,9 +13,9 @@ Order (the names are stable; report.json and the cache refer to them):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,9 +25,11 @@ import numpy as np
 
 from codesign import __version__
 from codesign.datasets import Dataset, file_digest
-from codesign.errors import BitAccuracyError, SpecError
+from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
+from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
 from codesign.parts import Part
 from codesign.spec import BuildSpec, Hls4mlConfig
+from codesign.step_cache import SharedStepCache, StepCache, code_digest
 
 STEP_NAMES = (
     "load_data", "build_model", "train_float", "prune", "quantize",
@@ -45,6 +47,13 @@ class BuildContext:
     out_dir: Path
     force: bool = False
     synth: bool = False
+    cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
+    trust_model_code: bool = False  # --trust-model-code
+
+    @property
+    def trusts_model_code(self) -> bool:
+        """True when the user opted in to loading model files that run code (flag or model.trust_code)."""
+        return self.trust_model_code or (self.spec is not None and self.spec.model.trust_code)
 
     @property
     def name(self) -> str:
@@ -121,6 +130,9 @@ class Step:
     """Base class of a build step; subclasses set ``name`` and implement ``run``."""
 
     name = ""
+    #: the code the result depends on besides the step's own class: modules, ``module:function`` helpers,
+    #: ``"templates"`` (see :func:`codesign.step_cache.code_digest`)
+    code: tuple[str, ...] = ()
 
     def inputs(self, ctx: BuildContext) -> Any:
         """The configuration this step depends on (part of its cache key)."""
@@ -137,45 +149,14 @@ class Step:
         """Restore from ``save``; None when there is nothing (or not everything) to restore."""
         return None
 
+    def artefacts(self, ctx: BuildContext, state: BuildState) -> list[str]:
+        """The files ``save`` wrote, relative to the build folder (what a shared cache stores)."""
+        return []
+
     @property
     def cacheable(self) -> bool:
         """True when the step overrides ``load``."""
         return type(self).load is not Step.load
-
-
-class StepCache:
-    """Step keys of the last successful build in ``<out>/.codesign/cache.json``."""
-
-    def __init__(self, out_dir: Path):
-        self.path = out_dir / ".codesign" / "cache.json"
-        try:
-            self.keys: dict[str, str] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.keys = {}
-
-    def hit(self, name: str, key: str) -> bool:
-        """True when the step last finished with this key."""
-        return self.keys.get(name) == key
-
-    def store(self, name: str, key: str) -> None:
-        """Record a finished step (written at once, atomically, so an interrupted build keeps it)."""
-        self.keys[name] = key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
-
-    def forget(self, name: str) -> None:
-        """Drop a step's key before its artefacts are rewritten."""
-        if self.keys.pop(name, None) is not None:
-            self.store_all()
-
-    def store_all(self) -> None:
-        """Write the key file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.keys, indent=1))
-        tmp.replace(self.path)
 
 
 def _digest(obj: Any) -> str:
@@ -218,43 +199,35 @@ def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
 COMPLETE = "__complete__"
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """Hash of codesign's own sources and firmware templates: a changed codesign redoes the steps, even at the
-    same version number (an editable install, a patched template)."""
-    from codesign.resources import shipped_path
-
-    root = Path(__file__).resolve().parent
-    templates = shipped_path("firmware_templates")
-    files = [(f"codesign/{f.relative_to(root).as_posix()}", f) for f in sorted(root.rglob("*.py"))]
-    files += [(f"firmware_templates/{f.name}", f) for f in sorted(templates.glob("*")) if f.is_file()]
-    h = hashlib.sha256()
-    for name, f in files:
-        h.update(name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
-    """Cache key of each step: the previous key, the step's name and inputs (the first from files/versions)."""
-    key = _digest({"versions": library_versions(), "code": code_digest(), "files": input_file_digests(ctx),
-                   "part": ctx.part.full_name})  # fmt: skip
+    """Cache key of each step: the previous step's key, the step's name, its inputs and its code
+    (:func:`codesign.step_cache.code_digest`); the first chains from the input files and library versions.
+
+    So a key holds exactly what the step's result depends on: the float training's key does not change with
+    the pruning, quantization, hls settings or the part, and a docstring edit changes no key.
+    """
+    key = _digest({"versions": library_versions(), "files": input_file_digests(ctx),
+                   "trust_model_code": ctx.trusts_model_code})  # fmt: skip
     keys = []
     for step in steps:
-        key = _digest([key, step.name, step.inputs(ctx)])
+        key = _digest([key, step.name, step.inputs(ctx), code_digest(step)])
         keys.append(key)
     return keys
 
 
 def up_to_date_state(ctx: BuildContext, steps: list[Step], report: dict) -> BuildState:
     """The state of a finished build whose every step is unchanged, read back from its report.json."""
+    from codesign.budget import BudgetVerdict
+    from codesign.estimate.result import Estimate
+
     records = tuple(StepRecord(s.name, 0.0, True, "build up to date") for s in steps)
+    est, verdict = report.get("estimate"), report.get("budget")
     return BuildState(
         bit_accuracy=report.get("bit_accuracy"),
         metrics=report.get("metrics"),
         sparsity=report.get("sparsity"),
-        estimate=report.get("estimate"),
-        budget=report.get("budget"),
+        estimate=Estimate.from_dict(est) if isinstance(est, dict) else est,
+        budget=BudgetVerdict.from_dict(verdict) if isinstance(verdict, dict) else verdict,
         notes=tuple(report.get("notes") or ()),
         records=records,
     )
@@ -265,17 +238,41 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
 
     When every step's key equals the last finished build's and its report.json is there, the build is up
     to date (like ``make``): nothing is loaded or recomputed, and the state is read back from the report.
+    The folder is locked for the whole build (a second build into it is refused, see :mod:`codesign.durable`);
+    a failed write (full disk, read-only folder) is a SpecError naming the path.
     """
+    try:
+        with build_lock(ctx.out_dir):
+            return _run_locked(ctx, steps, progress)
+    except OSError as exc:
+        if is_write_error(exc, ctx.out_dir):
+            raise write_error(exc, ctx.out_dir) from None
+        raise
+
+
+def _read_report(path: Path) -> dict | None:
+    """A finished build's report.json, or None when it is missing or unreadable (then the build reruns)."""
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
     cache = StepCache(ctx.out_dir)
+    shared = SharedStepCache(ctx.cache_dir) if ctx.cache_dir is not None else None
     keys = step_keys(ctx, steps)
     report_path = ctx.path("report.json")
-    if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) and report_path.is_file():
+    report = _read_report(report_path) if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) else None
+    if report is not None and not ctx.path(".codesign", IN_PROGRESS).exists():
         if progress is not None:
             progress("up to date: every step unchanged since the last build (--force redoes it)")
-        state = up_to_date_state(ctx, steps, json.loads(report_path.read_text()))
+        state = up_to_date_state(ctx, steps, report)
         _write_step_times(ctx, state)
         return state
     cache.forget(COMPLETE)
+    _start_build(ctx)
     state = BuildState()
     reuse = not ctx.force
     for step, key in zip(steps, keys, strict=True):
@@ -286,34 +283,72 @@ def run_steps(ctx: BuildContext, steps: list[Step], progress=None) -> BuildState
         if not step.cacheable:
             state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
         else:
-            loaded = step.load(ctx, state) if reuse and cache.hit(step.name, key) else None
+            loaded = _load_cached(ctx, step, state, progress) if reuse and cache.hit(step.name, key) else None
             if loaded is not None:
                 state, cached = loaded, True
-            else:
+            elif shared is None:
                 reuse = False  # everything after a recomputed expensive step is recomputed too
                 cache.forget(step.name)
                 state = step.run(ctx, state)
                 step.save(ctx, state)
                 cache.store(step.name, key)
+            else:
+                state, cached, reuse = _run_shared(ctx, step, key, state, cache, shared, reuse)
         record = StepRecord(step.name, time.perf_counter() - start, cached)
         state = replace(state, records=(*state.records, record))
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
+    ctx.path(".codesign", IN_PROGRESS).unlink(missing_ok=True)
     return state
 
 
+def _run_shared(ctx, step, key, state, cache, shared, reuse):
+    """A cacheable step with a shared cache: reuse the stored result of its key, or compute and store it while
+    holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse)."""
+    # keys are content addresses: a stored result is reused even after an earlier step of this build was
+    # recomputed (that step's result has the same key, so the stored one was made from an equivalent input)
+    with shared.lock(key):
+        if not ctx.force and shared.fetch(key, ctx.out_dir):
+            loaded = step.load(ctx, state)
+            if loaded is not None:
+                cache.store(step.name, key)
+                return loaded, True, True
+        cache.forget(step.name)
+        state = step.run(ctx, state)
+        step.save(ctx, state)
+        cache.store(step.name, key)
+        shared.put(key, ctx.out_dir, step.artefacts(ctx, state))
+    return state, False, False
+
+
+def _start_build(ctx: BuildContext) -> None:
+    """Mark the folder as being rebuilt and remove the previous build's reports: a build killed before its
+    report step must not leave the old verdict beside the new project (``codesign report`` refuses while the
+    marker is there)."""
+    marker = ctx.path(".codesign", IN_PROGRESS)
+    atomic_write_text(marker, f"{os.getpid()}\n")
+    for name in ("report.json", "report.md"):
+        ctx.path(name).unlink(missing_ok=True)
+
+
+def _load_cached(ctx: BuildContext, step: Step, state: BuildState, progress) -> BuildState | None:
+    """A step's saved artefacts, or None when they are missing or damaged (a truncated file): then it reruns."""
+    try:
+        return step.load(ctx, state)
+    except Exception as exc:  # noqa: BLE001  (a damaged artefact of any kind, even one the loader names: redo)
+        if progress is not None:
+            progress(f"{step.name}: cached artefact unreadable ({type(exc).__name__}: {exc}); redoing the step")
+        return None
+
+
 def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
-    path = ctx.path(".codesign", "steps.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([r.to_dict() for r in state.records], indent=1))
-    tmp.replace(path)
+    atomic_write_text(ctx.path(".codesign", "steps.json"), json.dumps([r.to_dict() for r in state.records], indent=1))
 
 
-def require_bit_exact(state: BuildState) -> None:
+def require_bit_exact(state) -> None:
     """Raise BitAccuracyError when the two C-simulation paths disagree, or when a bit-exact reference exists
-    and the firmware does not match it."""
+    and the firmware does not match it; ReferenceUnavailableError when a quantized model has no reference."""
     acc = state.bit_accuracy or {}
     paths = acc.get("library_vs_testbench") or {}
     if paths.get("exact") is False:
@@ -321,6 +356,19 @@ def require_bit_exact(state: BuildState) -> None:
             f"the hls4ml compiled library and the g++ testbench disagree on {paths.get('n_mismatch')} of "
             f"{paths.get('n_samples')} samples (max |diff| {paths.get('max_abs_diff')}; first mismatch: "
             f"{paths.get('first_mismatch')}): the same firmware built twice gives two answers"
+        )
+    if acc.get("reference_unavailable"):
+        raise ReferenceUnavailableError(
+            f"no verdict for this quantized model: {acc['reference_unavailable']} (the firmware was built and "
+            "C-simulated, but nothing proves it reproduces the model)"
+        )
+    emu = acc.get("emulator_vs_testbench") or {}
+    if emu.get("exact") is False and acc.get("n_mismatch") == 0:
+        raise BitAccuracyError(
+            f"the firmware matches the {acc.get('reference')} but not codesign's fixed-point emulator of its "
+            f"configured types on {emu.get('n_mismatch')} of {emu.get('n_samples')} samples (max |diff| "
+            f"{emu.get('max_abs_diff')}; first mismatch: {emu.get('first_mismatch')}): the firmware is not "
+            "what its types say, or the emulator is wrong; please report it"
         )
     if acc.get("exact") is False:
         first = acc.get("first_mismatch")

@@ -67,9 +67,10 @@ def _check_overrides(model, q) -> None:
             raise SpecError(f"{key}: no layer named {name!r} in the model (accepted: {', '.join(accepted)})")
         layer = layers[name]
         has_weights = type(layer).__name__ in WEIGHT_LAYERS
-        if (lq.bits is not None or lq.integer is not None) and not (has_weights and layer.trainable):
+        weight_keys = (lq.bits, lq.integer, lq.bias_bits, lq.bias_integer)
+        if any(v is not None for v in weight_keys) and not (has_weights and layer.trainable):
             raise SpecError(
-                f"{key}: bits/integer set a kernel/bias quantizer; {name!r} is a {type(layer).__name__} "
+                f"{key}: bits/integer (and bias_bits/bias_integer) set a kernel/bias quantizer; {name!r} is a {type(layer).__name__} "
                 f"without trainable weights (give activation_bits/activation_integer for an activation)"
             )
         fused_relu = has_weights and layer.get_config().get("activation") == "relu"
@@ -94,17 +95,22 @@ def to_qkeras(float_model, q):
     float_model = fold_batchnorm(float_model)
     _check_overrides(float_model, q)
     feeds = producers(float_model)
-    none = type("NoOverride", (), {"bits": None, "integer": None, "activation_bits": None, "activation_integer": None})
+    none = type("NoOverride", (), dict.fromkeys(
+        ("bits", "integer", "bias_bits", "bias_integer", "activation_bits", "activation_integer")))  # fmt: skip
 
     def weight_quantizers(layer):
         if not layer.trainable:
             bits, integer = FIXED_QUANTIZER
+            bbits, binteger = bits, integer
         else:
             lq = q.layers.get(layer.name, none)
             bits, integer = _pick(lq.bits, q.bits), _pick(lq.integer, q.integer)
+            # a layer's bias follows its own bias setting, then the global bias setting, then its kernel
+            bbits = _pick(lq.bias_bits, _pick(q.bias_bits, bits))
+            binteger = _pick(lq.bias_integer, _pick(q.bias_integer, integer))
         return {
             "kernel_quantizer": quantized_bits(bits, integer, alpha=1),
-            "bias_quantizer": quantized_bits(bits, integer, alpha=1),
+            "bias_quantizer": quantized_bits(bbits, binteger, alpha=1),
         }
 
     def act_quantizer(layer):

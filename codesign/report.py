@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from codesign import report_text
+from codesign.errors import DataError
 from codesign.report_text import project_summary, relative_to  # noqa: F401  (public names of this module)
 
 REPORT_JSON = "report.json"
@@ -68,11 +69,18 @@ def jsonable(obj: Any) -> Any:
 
 
 def load_report(out_dir: Path) -> dict:
-    """Read an existing report.json (empty dict if there is none)."""
+    """Read an existing report.json (empty dict if there is none); DataError when it is damaged."""
     path = Path(out_dir) / REPORT_JSON
     if not path.is_file():
         return {}
-    return json.loads(path.read_text())
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable report ({exc}); it may be truncated: rerun `codesign build` "
+                        "(accepted: a report.json written by codesign)") from None  # fmt: skip
+    if not isinstance(report, dict):
+        raise DataError(f"{path}: not a codesign report (a JSON object is expected, got {type(report).__name__})")
+    return report
 
 
 def write_report(report: dict, out_dir: Path) -> None:
@@ -109,6 +117,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "steps": [r.to_dict() for r in state.records],
             "project": report_text.project_summary(project, base),
             "synthesis": state.synthesis,
+            "trust_model_code": bool(getattr(ctx, "trusts_model_code", False)),
             # paths inside the build folder are written relative to it (the folder can be moved or shared)
             "notes": [str(n).replace(f"{Path(ctx.out_dir).resolve()}/", "") for n in state.notes],
             "plots": plots,
@@ -119,7 +128,10 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
 def _verdict(state) -> dict:
     acc = state.bit_accuracy or {}
     budget = state.budget.to_dict() if hasattr(state.budget, "to_dict") else (state.budget or {})
-    return {"bit_exact": acc.get("exact"), "budget_pass": budget.get("pass")}
+    out = {"bit_exact": acc.get("exact"), "budget_pass": budget.get("pass")}
+    if acc.get("reference_unavailable"):
+        out["reference_unavailable"] = acc["reference_unavailable"]
+    return out
 
 
 def write_build_report(ctx, state) -> dict:
@@ -190,6 +202,26 @@ def _synthesis_section(syn: dict) -> list[str]:
     return lines
 
 
+def _overflow_lines(ov: dict) -> list[str]:
+    """The overflow profile: one row per layer quantity; a loud line when any overflows."""
+    rows = ov.get("rows")
+    if rows is None:
+        return ["", f"Overflow profile not computed: {ov.get('reason')}"] if ov else []
+    lines = ["", f"### Overflow profile ({ov.get('inputs')})", ""]
+    if ov.get("overflowing"):
+        lines += [f"**WARNING: values overflow their type in {', '.join(ov['overflowing'])}.**", ""]
+    table = [
+        [r["layer"], r["quantity"], f"`{r['type']}`", f"[{_fmt(r['type_min'])}, {_fmt(r['type_max'])}]",
+         f"[{_fmt(r['observed_min'])}, {_fmt(r['observed_max'])}]", r["n_overflow"], f"`{r['suggested']}`"]
+        for r in rows
+    ]  # fmt: skip
+    lines += _table(["layer", "value", "type", "type range", "observed", "overflows", "narrowest holding it"], table)
+    edges = ov.get("edge_inputs_overflowing")
+    if edges is not None:
+        lines += ["", f"On the grid inputs with the input type's edges: overflow in {', '.join(edges) or 'no layer'}."]
+    return lines
+
+
 def _fmt(v: Any, digits: int = 4) -> str:
     if v is None:
         return "n/a"
@@ -246,6 +278,10 @@ def render_markdown(r: dict) -> str:
     ]
     lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
     lines.append("")
+    if r.get("trust_model_code"):
+        lines.append("**Model code trusted** (`--trust-model-code` / `model.trust_code`): the model file was loaded "
+                     "without codesign's check for code it runs; see the notes.")  # fmt: skip
+        lines.append("")
 
     acc = r.get("bit_accuracy") or {}
     if acc:
@@ -264,6 +300,24 @@ def render_markdown(r: dict) -> str:
                 f"a float model's sums can overflow the firmware types): max |diff| {_fmt(on_data.get('max_abs_diff'))}, "
                 f"argmax agreement {_fmt(on_data.get('argmax_agreement'))}."
             )
+        fa = acc.get("float_agreement")
+        if fa:
+            lines.append("")
+            lines.append(
+                f"Agreement with the float model (not a bit-exact claim): max |diff| {_fmt(fa.get('max_abs_diff'))}, "
+                f"argmax agreement {_fmt(fa.get('argmax_agreement'))} on {fa.get('n_samples')} inputs."
+            )
+        emu = acc.get("emulator_vs_testbench") or {}
+        if "exact" in emu and emu.get("reference") != acc.get("reference"):
+            lines.append("")
+            lines.append(
+                f"Fixed-point emulator vs g++ testbench: exact = {_fmt(emu.get('exact'))}, "
+                f"{emu.get('n_mismatch')} mismatches of {emu.get('n_samples')}."
+            )
+        elif emu.get("available") is False:
+            lines.append("")
+            lines.append(f"Fixed-point emulator not run: {emu.get('reason')}")
+        lines += _overflow_lines(acc.get("overflow") or {})
         paths = acc.get("library_vs_testbench")
         if paths:
             lines.append("")
@@ -271,6 +325,9 @@ def render_markdown(r: dict) -> str:
                 f"hls4ml compiled library vs g++ testbench: exact = {_fmt(paths.get('exact'))}, "
                 f"{paths.get('n_mismatch')} mismatches of {paths.get('n_samples')}."
             )
+        if acc.get("reference_unavailable"):
+            lines.append("")
+            lines.append(f"No verdict: {acc['reference_unavailable']}")
         if acc.get("first_mismatch"):
             lines.append("")
             lines.append(f"First mismatch: `{json.dumps(acc['first_mismatch'])}`")

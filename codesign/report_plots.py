@@ -13,11 +13,13 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
+    from codesign.durable import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:  # a failed write (full disk) leaves no half-written plot
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    finally:
+        plt.close(fig)
 
 
 def training_curves(histories: dict[str, dict[str, list[float]]], path: Path) -> bool:

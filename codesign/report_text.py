@@ -55,6 +55,8 @@ def bit_verdict(exact: bool | None, acc: dict | None) -> str:
         return "NOT BIT-EXACT"
     if not acc:
         return "bit accuracy NOT CHECKED (no codesign build result in this folder; run `codesign build`)"
+    if acc.get("reference_unavailable"):
+        return "NOT PROVEN bit-exact (quantized model; its reference cannot be computed)"
     note = str(acc.get("note") or "")
     if "float weights" in note:
         return "no bit-exact reference (float model: its agreement with the firmware is below)"

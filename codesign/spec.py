@@ -17,10 +17,24 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
+from codesign.spec_errors import format_validation_error
+from codesign.yamlio import UniqueKeyLoader
+
+SEED_MAX = 2**32 - 1  # numpy's and TensorFlow's seed range
+CLOCK_NS_RANGE = (1.0, 100.0)  # 1 GHz .. 10 MHz: outside it no FPGA fabric closes timing / no trigger runs
 
 
 def _parse_precision(value: Any) -> FixedPrecision:
@@ -29,17 +43,24 @@ def _parse_precision(value: Any) -> FixedPrecision:
     if not isinstance(value, str):
         raise ValueError("expected a type name such as ap_fixed<16,6>")
     try:
-        return FixedPrecision.parse(value)
+        p = FixedPrecision.parse(value)
     except SpecError as exc:
         raise ValueError(str(exc)) from None
+    if p.integer > p.width:
+        raise ValueError(f"'{value}' has more integer bits ({p.integer}) than bits ({p.width}); accepted: "
+                         "ap_fixed<W,I> with 1 <= W and I <= W, e.g. ap_fixed<16,6>")  # fmt: skip
+    return p
 
 
+Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2**32-1")]
+Size = Annotated[int, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1, description="a fraction of the part, in (0, 1]")]
 Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
 
 
 class DataSource(str, Enum):
@@ -57,19 +78,21 @@ class DataSpec(_Strict):
     path: PathStr | None = Field(None, description="a user HDF5 file; public jet/L1 layouts are recognised")
     inputs: str | None = Field(None, description="HDF5 key of the input array in a user file with another layout")
     labels: str | None = Field(None, description="HDF5 key of the labels (one-hot or integer) in a user file")
-    n_train: int = Field(40000, gt=0)
-    n_test: int = Field(10000, gt=0)
+    n_train: int = Field(40000, gt=0, description="training samples, a positive integer")
+    n_test: int = Field(10000, gt=0, description="test samples, a positive integer")
     n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
-    seed: int = 0
+    seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:
         if self.source is not None and self.path is not None:
             raise ValueError("give either 'source' (a shipped data set) or 'path' (your HDF5 file), not both")
-        if (self.inputs is None) != (self.labels is None) and self.source is None and self.path is not None:
-            if self.inputs is None:
-                raise ValueError("'labels' was given without 'inputs'")
+        if (self.inputs is None) != (self.labels is None):
+            given, missing = ("labels", "inputs") if self.inputs is None else ("inputs", "labels")
+            raise ValueError(f"'{given}' was given without '{missing}' (accepted: both HDF5 keys, or neither)")
+        if self.inputs is not None and self.path is None:
+            raise ValueError("'inputs'/'labels' name keys of your own file: give 'path' too")
         return self
 
 
@@ -86,18 +109,22 @@ class ModelSpec(_Strict):
     """The network: a family with its sizes, or the user's own model file."""
 
     family: Family | None = None
-    hidden: tuple[int, ...] = (64, 32, 32)
+    hidden: tuple[Size, ...] = Field((64, 32, 32), description="a list of layer sizes, positive integers")
     activation: Literal["relu"] = "relu"
-    phi: tuple[int, ...] = (32, 32)
-    rho: tuple[int, ...] = (32,)
+    phi: tuple[Size, ...] = Field((32, 32), description="a list of layer sizes, positive integers")
+    rho: tuple[Size, ...] = Field((32,), description="a list of layer sizes, positive integers")
     aggregation: Literal["mean", "max"] = "mean"
-    latent_dim: int = Field(3, gt=0)
+    latent_dim: int = Field(3, gt=0, description="VAE latent dimensions, a positive integer")
     beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
-    encoder: tuple[int, ...] = (32, 16)
-    decoder: tuple[int, ...] = (16, 32)
+    encoder: tuple[Size, ...] = Field((32, 16), description="a list of layer sizes, positive integers")
+    decoder: tuple[Size, ...] = Field((16, 32), description="a list of layer sizes, positive integers")
     batchnorm: bool = False
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
+    random_weights: bool = Field(False, description="build a .json model without weights, with random weights")
+    trust_code: bool = Field(
+        False, description="load a model file that would run code (Lambda, unknown classes); = --trust-model-code"
+    )
 
     @model_validator(mode="after")
     def _family_or_file(self) -> ModelSpec:
@@ -107,18 +134,26 @@ class ModelSpec(_Strict):
             raise ValueError("give either 'family' or 'file', not both")
         if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
             raise ValueError("'weights' goes with a 'file' ending in .json")
+        is_json = self.file is not None and self.file.suffix.lower() == ".json"
+        if is_json and self.weights is None and not self.random_weights:
+            raise ValueError(f"'file' {self.file.name} is an architecture without weights: give 'weights' (the .h5 "
+                             "weights file), or set 'random_weights: true' to build it with random weights")  # fmt: skip
+        if self.random_weights and (not is_json or self.weights is not None):
+            raise ValueError("'random_weights: true' goes with a .json 'file' and no 'weights' (accepted: false)")
+        if self.trust_code and self.file is None:
+            raise ValueError("'trust_code' goes with 'file' (your model); a 'family' model is codesign's own")
         return self
 
 
 class TrainSpec(_Strict):
     """Float training (Adam, early stopping on the validation loss)."""
 
-    epochs: int = Field(15, ge=0)
-    batch_size: int = Field(1024, gt=0)
-    learning_rate: float = Field(1.0e-3, gt=0)
-    seed: int = 0
-    patience: int = Field(3, ge=0)
-    validation_split: float = Field(0.2, ge=0, lt=1)
+    epochs: int = Field(15, ge=0, description="an integer >= 0")
+    batch_size: int = Field(1024, gt=0, description="a positive integer")
+    learning_rate: float = Field(1.0e-3, gt=0, description="a number > 0")
+    seed: Seed = 0
+    patience: int = Field(3, ge=0, description="epochs without improvement before stopping, >= 0")
+    validation_split: float = Field(0.2, ge=0, lt=1, description="a fraction in [0, 1)")
 
 
 class PruneSpec(_Strict):
@@ -136,25 +171,53 @@ class PruneSpec(_Strict):
         return self.sparsity > 0
 
 
+def _check_weight_bits(bits: int | None, integer: int | None) -> None:
+    if bits is not None and integer is not None and integer >= bits:
+        raise ValueError(
+            f"integer {integer} >= bits {bits}: quantized_bits({bits},{integer}) has no fractional bits and a step of "
+            f"2**{integer - bits + 1}, so every weight below that rounds to 0; accepted: integer <= bits - 1 "
+            "(QKeras convention: integer excludes the sign bit)"
+        )
+
+
 class LayerQuant(_Strict):
     """Per-layer quantization override (QKeras convention: integer bits exclude the sign)."""
 
-    bits: int | None = Field(None, ge=1, le=32)
-    integer: int | None = Field(None, ge=0)
-    activation_bits: int | None = Field(None, ge=1, le=32)
-    activation_integer: int | None = Field(None, ge=0)
+    bits: int | None = Field(None, ge=2, le=32, description="weight bits, 2 to 32")
+    integer: int | None = Field(None, ge=0, le=31, description="weight integer bits without the sign, 0 to bits - 1")
+    bias_bits: int | None = Field(None, ge=2, le=32, description="bias bits of this layer (default: its bits)")
+    bias_integer: int | None = Field(None, ge=0, le=31, description="bias integer bits of this layer (default: its integer)")
+    activation_bits: int | None = Field(None, ge=1, le=32, description="activation bits, 1 to 32")
+    activation_integer: int | None = Field(None, ge=0, le=32, description="activation integer bits, 0 to 32")
+
+    @model_validator(mode="after")
+    def _fraction_bits(self) -> LayerQuant:
+        _check_weight_bits(self.bits, self.integer)
+        return self
 
 
 class QuantizeSpec(_Strict):
     """Quantization-aware training with QKeras."""
 
-    bits: int = Field(6, ge=1, le=32, description="weight and bias bits (quantized_bits)")
-    integer: int = Field(0, ge=0, description="integer bits of weights and biases, sign bit excluded")
+    bits: int = Field(6, ge=2, le=32, description="weight and bias bits, 2 to 32 (quantized_bits needs a sign and a value bit)")
+    integer: int = Field(0, ge=0, le=31, description="integer bits of weights and biases, sign bit excluded, 0 to bits - 1")
+    bias_bits: int | None = Field(None, ge=2, le=32, description="bias bits (default: bits)")
+    bias_integer: int | None = Field(None, ge=0, le=31, description="bias integer bits, sign bit excluded (default: integer)")
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
-    activation_integer: int | None = Field(None, ge=0, description="quantized_relu integer bits (default: 3)")
-    input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="input type; data are snapped to it")
+    activation_integer: int | None = Field(None, ge=0, le=32, description="quantized_relu integer bits, 0 to 32 (default: 3)")
+    input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="the input type ap_fixed<W,I>, 1 <= W <= 24, I <= W; data are snapped to it")
     epochs: int = Field(10, ge=0, description="QAT epochs")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
+
+    @model_validator(mode="after")
+    def _fraction_bits(self) -> QuantizeSpec:
+        _check_weight_bits(self.bits, self.integer)
+        for name, layer in self.layers.items():
+            try:
+                _check_weight_bits(layer.bits or self.bits, self.integer if layer.integer is None else layer.integer)
+            except ValueError as exc:
+                raise ValueError(f"layers.{name}: {exc}") from None
+        return self
 
     @property
     def act_bits(self) -> int:
@@ -174,18 +237,48 @@ class Backend(str, Enum):
     VITIS = "Vitis"
 
 
+class LayerPrecisionSpec(_Strict):
+    """Per-layer hls4ml types (parsed into precision value objects here, at the edge)."""
+
+    accum: Precision | None = Field(None, description="accumulator type, e.g. ap_fixed<32,12>")
+    result: Precision | None = Field(None, description="output type (narrower than exact costs bit-exactness)")
+
+
+class HlsLayerSpec(_Strict):
+    """hls4ml settings of one layer, by name; unset keys follow the hls section."""
+
+    reuse_factor: int | None = Field(None, ge=1)
+    strategy: Literal["Latency", "Resource"] | None = None
+    precision: LayerPrecisionSpec | None = None
+
+    def overrides(self) -> dict:
+        """The layer's entry for hls4ml's ``LayerName`` config (only what was set)."""
+        out: dict = {}
+        if self.reuse_factor is not None:
+            out["ReuseFactor"] = self.reuse_factor
+        if self.strategy is not None:
+            out["Strategy"] = self.strategy
+        if self.precision is not None:
+            prec = {k: v.to_hls() for k, v in (("accum", self.precision.accum), ("result", self.precision.result))
+                    if v is not None}  # fmt: skip
+            if prec:
+                out["Precision"] = prec
+        return out
+
+
 class HlsSpec(_Strict):
     """hls4ml conversion settings."""
 
     backend: Backend = Backend.VITIS
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"
     strategy: Literal["Latency", "Resource"] = "Latency"
-    reuse_factor: int = Field(1, ge=1)
-    clock_ns: float = Field(5.0, gt=0)
+    reuse_factor: int = Field(1, ge=1, description="an integer >= 1")
+    clock_ns: float = Field(5.0, ge=CLOCK_NS_RANGE[0], le=CLOCK_NS_RANGE[1], description="clock period, 1 to 100 ns")
     parallelization_factor: int | Literal["full"] = Field(
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
-    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
+    layers: dict[str, HlsLayerSpec] = Field(default_factory=dict, description="per-layer settings by layer name")
 
 
 class BudgetSpec(_Strict):
@@ -193,8 +286,9 @@ class BudgetSpec(_Strict):
 
     tm_period: int = Field(1, ge=1, description="time-multiplexing period in bunch crossings")
     latency_ns: float | None = Field(None, gt=0, description="latency limit; none = not checked")
-    max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], float] = Field(
-        default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05}
+    max_fraction: dict[Literal["lut", "ff", "dsp", "bram_18k", "uram"], Fraction] = Field(
+        default_factory=lambda: {"lut": 0.05, "ff": 0.05, "dsp": 0.05, "bram_18k": 0.05},
+        description="allowed fraction of the part per resource (lut, ff, dsp, bram_18k, uram), each in (0, 1]",
     )
 
 
@@ -208,7 +302,7 @@ class CheckSpec(_Strict):
 class BuildSpec(_Strict):
     """A whole codesign build: data, model, training, pruning, quantization, conversion and budget."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128, description="a folder name: letters, digits, _ . -")
     data: DataSpec | None = None
     model: ModelSpec
     train: TrainSpec = TrainSpec()
@@ -218,6 +312,14 @@ class BuildSpec(_Strict):
     budget: BudgetSpec = BudgetSpec()
     check: CheckSpec = CheckSpec()
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder(cls, name: str) -> str:
+        if set(name) == {"."}:
+            raise ValueError(f"'{name}' would write the build outside vivado_projects/ (accepted: letters, "
+                             "digits, '_', '.', '-' with at least one letter or digit)")  # fmt: skip
+        return name
 
     def resolved(self) -> dict:
         """The spec with every default filled in, as JSON types (for report.json and the cache key)."""
@@ -252,74 +354,46 @@ def is_hls4ml_config(raw: dict) -> bool:
 # ---------------------------------------------------------------------- loading and errors
 
 
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
-
-
-def _model_at(loc: tuple, root: type[BaseModel]) -> type[BaseModel] | None:
-    """The pydantic model class that owns the key at ``loc`` (for listing accepted keys)."""
-    current: Any = root
-    for part in loc[:-1]:
-        if isinstance(current, type) and issubclass(current, BaseModel) and part in current.model_fields:
-            ann = current.model_fields[part].annotation
-            args = getattr(ann, "__args__", ()) or ()
-            candidates = [a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
-            if candidates:
-                current = candidates[0]
-                continue
-            dict_vals = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-            current = dict_vals[0] if dict_vals else None
-        elif isinstance(current, type) and issubclass(current, BaseModel):
-            continue  # a dict key such as a layer name
-        else:
-            return None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _format_error(path: Path, exc: ValidationError, root: type[BaseModel]) -> str:
-    lines = [f"{path}: invalid spec"]
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        value = err.get("input")
-        if err["type"] == "extra_forbidden":
-            owner = _model_at(loc, root)
-            accepted = ", ".join(_field_names(owner)) if owner else "see the README spec reference"
-            lines.append(f"  key '{key}': unknown key (accepted here: {accepted})")
-        elif err["type"] == "missing":
-            lines.append(f"  key '{key}': required key is missing")
-        else:
-            msg = err["msg"].removeprefix("Value error, ")
-            shown = repr(value) if not isinstance(value, dict) else "{...}"
-            lines.append(f"  key '{key}': bad value {shown}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
     """Validate a YAML mapping read from ``path`` into a BuildSpec or an Hls4mlConfig."""
+    if raw is None:
+        raise SpecError(f"{path}: the file is empty (accepted: a codesign spec with name: and model:, or an hls4ml config)")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: the top level must be a mapping of keys (name:, model:, ...), got {type(raw).__name__}")
+    bad_keys = [k for k in raw if not isinstance(k, str)]
+    if bad_keys:
+        raise SpecError(f"{path}: top-level key {bad_keys[0]!r} is not a name (accepted: name, model, data, ... "
+                        "or the keys of an hls4ml config)")  # fmt: skip
     if is_hls4ml_config(raw):
+        from codesign.hls4ml_values import check_hls4ml_values
+
         unknown = sorted(set(raw) - HLS4ML_KEYS)
         if unknown:
             raise SpecError(
                 f"{path}: unknown hls4ml config key(s) {', '.join(unknown)} "
                 f"(accepted: {', '.join(sorted(HLS4ML_KEYS))})"
             )
+        check_hls4ml_values(raw, path)
         return Hls4mlConfig(path=path, config=raw)
     try:
         return BuildSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_format_error(path, exc, BuildSpec)) from None
+        raise SpecError(format_validation_error(path, exc, BuildSpec)) from None
 
 
 def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
     """Read and validate a spec file; relative model/data paths are resolved against its folder."""
     path = Path(path)
+    if path.is_dir():
+        raise SpecError(f"{path}: is a folder, not a spec file (accepted: a .yaml codesign spec or hls4ml config)")
     if not path.is_file():
-        raise SpecError(f"{path}: spec file not found")
+        raise SpecError(f"{path}: spec file not found (accepted: a .yaml codesign spec or hls4ml config)")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot be read as a text file ({exc}); accepted: a UTF-8 YAML file") from None
+    try:
+        raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: not valid YAML: {exc}") from None
     spec = parse_spec(raw, path)

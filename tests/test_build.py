@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from codesign.cli.build import run_build
+from codesign.api import run_build
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def quiet(*_a, **_k) -> None:
 @pytest.mark.parametrize("backend, bits", [("Vitis", 6), ("Vivado", 6), ("Vitis", 4), ("Vivado", 8)])
 def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
     spec = write_spec(tmp_path, small_spec(f"mlp_{backend}_{bits}", backend=backend, bits=bits))
-    ctx, state = run_build(spec, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, echo=quiet)
+    ctx, state = run_build(spec, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, progress=quiet)
     acc = state.bit_accuracy
     assert acc["exact"] is True, acc
     assert acc["library_vs_testbench"]["exact"] is True
@@ -76,12 +76,12 @@ def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
 def test_rerun_reuses_steps_and_force_redoes(tmp_path):
     spec = write_spec(tmp_path, small_spec("rerun"))
     out = tmp_path / "out"
-    _, first = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, echo=quiet)
-    _, second = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, echo=quiet)
+    _, first = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, progress=quiet)
+    _, second = run_build(spec, part="xcvu9p", out=out, force=False, synth=False, progress=quiet)
     cached = {r.name: r.cached for r in second.records}
     assert cached["train_float"] and cached["prune"] and cached["quantize"] and cached["csim"]
     assert second.bit_accuracy == first.bit_accuracy
-    _, third = run_build(spec, part="xcvu9p", out=out, force=True, synth=False, echo=quiet)
+    _, third = run_build(spec, part="xcvu9p", out=out, force=True, synth=False, progress=quiet)
     assert not any(r.cached for r in third.records)
 
 
@@ -102,7 +102,7 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
 
     spec = {"name": "byo_h5", "model": {"file": "user_model.h5"}, "quantize": None, "check": {"n_samples": 400}}
     _, state = run_build(write_spec(tmp_path, spec), part="xcvu13p", out=tmp_path / "h5", force=False, synth=False,
-                         echo=quiet)  # fmt: skip
+                         progress=quiet)  # fmt: skip
     assert state.data is None and state.bit_accuracy["exact"] is True
     assert state.bit_accuracy["n_samples"] == 400
     assert any("random inputs" in n for n in state.notes)
@@ -119,7 +119,7 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
     }
     cfg_path = tmp_path / "hls4ml_config.yml"
     cfg_path.write_text(yaml.safe_dump(config))
-    ctx, state = run_build(cfg_path, part=None, out=tmp_path / "cfg", force=False, synth=False, echo=quiet)
+    ctx, state = run_build(cfg_path, part=None, out=tmp_path / "cfg", force=False, synth=False, progress=quiet)
     assert ctx.part.name == "xcvu9p"  # from the legacy XilinxPart key
     assert state.bit_accuracy["exact"] is True
     report = json.loads((tmp_path / "cfg" / "report.json").read_text())
@@ -128,8 +128,8 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
 
 def test_float_json_config_takes_the_command_line_part(tmp_path):
     """A float Keras JSON + weights config with BatchNormalization, a short Part and ClockUncertainty:
-    ``--part`` wins and reaches the project, the float model is reported by agreement (no exact reference)
-    while the two C-simulation paths must still agree exactly, and InputData feeds the emitted testbench."""
+    ``--part`` wins and reaches the project, the firmware is exact against the emulator (no QKeras reference) and
+    its agreement with the float model is reported apart, and InputData feeds the emitted testbench."""
     from codesign import keras_env
 
     keras = keras_env.keras()
@@ -158,32 +158,38 @@ def test_float_json_config_takes_the_command_line_part(tmp_path):
     }
     cfg_path = tmp_path / "config.yml"
     cfg_path.write_text(yaml.safe_dump(config))
-    ctx, state = run_build(cfg_path, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, echo=quiet)
+    ctx, state = run_build(cfg_path, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, progress=quiet)
     tcl = (tmp_path / "out" / "hls" / "project.tcl").read_text()
     assert ctx.part.name == "xcvu9p" and f'set part "{ctx.part.full_name}"' in tcl
     assert "set clock_uncertainty 0.5" in tcl
     assert any("instead of the config's Part xcku15p" in n for n in state.notes)
     assert (tmp_path / "out" / "hls" / "tb_data" / "tb_input_features.dat").is_file()
     acc = state.bit_accuracy
-    assert acc["exact"] is None and "float weights" in acc["note"]
+    # no QKeras reference: the firmware is exact against the emulator of its configured ap_fixed<18,8> types
+    assert acc["exact"] is True and "float weights" in acc["note"] and "emulator" in acc["reference"]
+    assert acc["n_mismatch"] == 0 and acc["emulator_vs_testbench"]["exact"] is True
     assert acc["library_vs_testbench"]["exact"] is True and acc["library_vs_testbench"]["n_samples"] == acc["n_samples"]
     # the random grid inputs reach +-128, where the float model's sums exceed the default ap_fixed<18,8>: the
-    # agreement is reported, not hidden, and here it shows the overflow
-    assert np.isfinite(acc["max_abs_diff"]) and acc["max_abs_diff"] > 1 and 0 <= acc["argmax_agreement"] <= 1
+    # agreement with the float model is reported apart, not hidden, and here it shows the overflow
+    fa = acc["float_agreement"]
+    assert np.isfinite(fa["max_abs_diff"]) and fa["max_abs_diff"] > 1 and 0 <= fa["argmax_agreement"] <= 1
 
 
 def test_float_spec_reports_agreement_on_the_data_apart(tmp_path):
-    """quantize: null converts the float model: no bit-exact reference, the agreement over all check inputs and
-    over the data rows alone (where the model is used), and the two C-simulation paths still equal."""
+    """quantize: null converts the float model: exact against the emulator of its configured types, the agreement
+    with the float model over all check inputs and over the data rows alone, the two C-simulation paths equal."""
     spec = small_spec("float_mlp", quantize=None, prune={"sparsity": 0.0})
     _, state = run_build(write_spec(tmp_path, spec), part="xcvu9p", out=tmp_path / "out", force=False, synth=False,
-                         echo=quiet)  # fmt: skip
+                         progress=quiet)  # fmt: skip
     acc = state.bit_accuracy
-    assert acc["exact"] is None and acc["library_vs_testbench"]["exact"] is True
+    assert acc["exact"] is True and acc["library_vs_testbench"]["exact"] is True and "emulator" in acc["reference"]
+    fa = acc["float_agreement"]
     on_data = acc["on_data"]
+    assert fa["on_data"] == on_data
     assert on_data["n_samples"] == spec["data"]["n_test"] and acc["n_samples"] == on_data["n_samples"] + 300
-    assert on_data["argmax_agreement"] > 0.95 and on_data["max_abs_diff"] <= acc["max_abs_diff"]
-    assert "data inputs alone" in (tmp_path / "out" / "report.md").read_text()
+    assert on_data["argmax_agreement"] > 0.95 and on_data["max_abs_diff"] <= fa["max_abs_diff"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "data inputs alone" in md and "Agreement with the float model" in md and "BIT-EXACT" in md
 
 
 def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
@@ -248,7 +254,7 @@ def test_zoo_families_build_bit_exact(tmp_path, name, spec):
     full = {"name": name, "train": {"epochs": 2, "batch_size": 256}, "prune": {"sparsity": 0.5, "epochs": 1},
             "check": {"n_samples": 200}, **spec}  # fmt: skip
     _, state = run_build(write_spec(tmp_path, full), part="xcvu13p", out=tmp_path / "out", force=False, synth=False,
-                         echo=quiet)  # fmt: skip
+                         progress=quiet)  # fmt: skip
     assert state.bit_accuracy["exact"] is True, state.bit_accuracy
     assert state.bit_accuracy["library_vs_testbench"]["exact"] is True
     report = json.loads((tmp_path / "out" / "report.json").read_text())

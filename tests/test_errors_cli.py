@@ -16,12 +16,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _fail_with(monkeypatch, exc: BaseException) -> None:
-    import codesign.cli.build as build_cli
+    import codesign.api as api
 
     def boom(*_a, **_k):
         raise exc
 
-    monkeypatch.setattr(build_cli, "run_build", boom)
+    monkeypatch.setattr(api, "build", boom)  # the build command is a thin wrapper over codesign.api.build
 
 
 @pytest.mark.parametrize(

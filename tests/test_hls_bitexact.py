@@ -17,7 +17,7 @@ from codesign import keras_env
 keras_env.setup()
 
 from codesign import compare, csim, hls, reference  # noqa: E402
-from codesign.errors import SpecError  # noqa: E402
+from codesign.errors import ReferenceUnavailableError, SpecError  # noqa: E402
 from tests import hls_models  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
@@ -201,11 +201,14 @@ def test_float_model_logits_agree(tmp_path):
     assert agree["max_abs_diff"] < 0.1, agree
     assert agree["argmax_agreement"] > 0.97, agree
     assert np.std(fw, axis=0).min() > 0.1  # per-class outputs vary: not the flat-0.2 failure
-    # the pipeline's entry point reports agreement, not exactness, and says why
+    # the pipeline's entry point: no QKeras reference (and says why), so exactness against the emulator of the
+    # configured types, and the agreement with the float model apart
     v = compare.verify(project, x)
-    assert v.bit_accuracy is None and v.exact is None and "float weights" in v.no_reference_reason
+    assert v.exact is True and v.bit_accuracy.reference == compare.FLOAT_REFERENCE_NAME
+    assert "float weights" in v.no_reference_reason and v.emulator_vs_csim.exact
     assert v.ctypes_vs_csim.exact and v.agreement["argmax_agreement"] == agree["argmax_agreement"]
-    assert v.to_dict()["exact"] is None
+    d = v.to_dict()
+    assert d["exact"] is True and d["float_agreement"]["max_abs_diff"] == agree["max_abs_diff"]
 
 
 def test_reference_refuses_what_it_cannot_do_exactly():
@@ -221,7 +224,7 @@ def test_reference_refuses_what_it_cannot_do_exactly():
     inp = keras.Input((4,))
     mid = keras.layers.Activation("softmax", name="mid_softmax")(inp)
     inner = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(4,0,alpha=1)", name="d")(mid))
-    with pytest.raises(SpecError, match="mid_softmax: softmax has no exact"):
+    with pytest.raises(ReferenceUnavailableError, match="mid_softmax.*softmax has no exact"):
         reference.reference_outputs(inner, np.zeros((2, 4)))
     # a float model: its float64 outputs serve an agreement check, but are flagged as no exact reference
     fm = hls_models.float_mlp()

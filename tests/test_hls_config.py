@@ -143,16 +143,19 @@ def test_keras3_qkeras_file_is_refused_clearly(tmp_path):
         hls.load_keras_model(f)
 
 
-def test_hgq_model_gets_a_hint(tmp_path):
+def test_hgq_model_gets_a_hint(tmp_path, monkeypatch):
     """An HGQ model's JSON names layer classes (HQuantize, HDense) that only the HGQ package defines:
-    the error says so instead of only tf-keras's "Unknown layer"."""
+    without HGQ the error says so, and how to install it, instead of only tf-keras's "Unknown layer"."""
+    from codesign import hgq
+
+    monkeypatch.setattr(hgq, "installed", lambda: False)
     cfg = json.loads(hls_models.float_mlp().to_json())
     for layer in cfg["config"]["layers"]:
         if layer["class_name"] == "Dense":
             layer["class_name"] = "HDense"
     f = tmp_path / "hgq_model.json"
     f.write_text(json.dumps(cfg))
-    with pytest.raises(SpecError, match=r"hgq_model.json: cannot build.*class\(es\) HDense are neither.*looks like an HGQ"):
+    with pytest.raises(SpecError, match=r"(?s)hgq_model.json: refusing.*'HDense' is not a Keras.*HGQ.*--no-deps hgq=="):
         modelio.load_model(json_path=f)
     # the same architecture in an HDF5 file (its model_config attribute)
     h5 = tmp_path / "hgq_model.h5"
@@ -161,7 +164,7 @@ def test_hgq_model_gets_a_hint(tmp_path):
 
     with h5py.File(h5, "r+") as z:
         z.attrs["model_config"] = json.dumps(cfg)
-    with pytest.raises(SpecError, match=r"hgq_model.h5: cannot load.*HDense.*looks like an HGQ model"):
+    with pytest.raises(SpecError, match=r"(?s)hgq_model.h5: refusing to load.*HDense.*looks like an HGQ model"):
         modelio.load_model(h5)
 
 

@@ -1,4 +1,4 @@
-"""Command-line entry point: ``codesign build | data | estimate | report``.
+"""Command-line entry point: ``codesign build | check | data | estimate | report | scan``.
 
 Each command lives in its own module with a ``register(main)`` function; this module only assembles the
 group and turns :class:`CodesignError` into a one-line message and its exit code (codesign/errors.py).
@@ -12,14 +12,14 @@ import importlib
 import sys
 import tempfile
 import traceback
-from pathlib import Path
 
 import click
 
 from codesign import __version__
+from codesign.console import _error_log_dir, set_error_log_dir  # noqa: F401  (set by codesign.api)
 from codesign.errors import CodesignError, InternalError
 
-COMMAND_MODULES = ("build", "data", "estimate", "report")
+COMMAND_MODULES = ("build", "check", "data", "estimate", "report", "scan")
 
 
 EXIT_CODES_HELP = """\b
@@ -32,12 +32,6 @@ Exit codes:
   6  the bit-exact reference cannot be computed for a layer (the layer is named)
   7  internal error (a bug): the traceback is in the log file named on the console"""
 
-_error_log_dir: list[Path] = []
-
-
-def set_error_log_dir(path: Path) -> None:
-    """Write the traceback of an internal error under ``path`` (a build's ``.codesign`` folder)."""
-    _error_log_dir[:] = [Path(path)]
 
 
 def _write_traceback(exc: BaseException) -> str:

@@ -1,76 +1,10 @@
-"""``codesign build SPEC --part PART``: spec to checked firmware project and report."""
+"""``codesign build SPEC --part PART``: a thin wrapper over :func:`codesign.api.build`."""
 
 from __future__ import annotations
 
-import resource
-import time
 from pathlib import Path
 
 import click
-
-from codesign import console
-from codesign.cli import set_error_log_dir
-from codesign.errors import SpecError
-
-DEFAULT_OUT_ROOT = Path("vivado_projects")
-
-
-def _raise_stack_limit() -> None:
-    # hls4ml's io_parallel firmware keeps the weights of fully unrolled layers on the stack; large models
-    # overflow the default 8 MB when the compiled library runs in this process.
-    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    want = resource.RLIM_INFINITY if hard == resource.RLIM_INFINITY else hard
-    if soft != resource.RLIM_INFINITY and (want == resource.RLIM_INFINITY or soft < want):
-        try:
-            resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
-        except (ValueError, OSError):
-            pass
-
-
-def run_build(spec_path: Path, *, part: str | None, out: Path | None, force: bool, synth: bool, echo=click.echo):
-    """Parse the spec, run the ordered steps, and return (context, state)."""
-    from codesign import parts
-    from codesign.build_steps import default_steps
-    from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
-    from codesign.spec import BuildSpec, load_spec
-
-    spec = load_spec(spec_path)
-    if isinstance(spec, BuildSpec):
-        check_spec_consistency(spec)
-        part_text = part or spec.part
-        hls4ml_config = None
-        name = spec.name
-    else:
-        hls4ml_config = spec
-        spec = None
-        part_text = part or hls4ml_config.config.get("Part") or hls4ml_config.config.get("XilinxPart")
-        name = str(hls4ml_config.config.get("ProjectName", "myproject"))
-    out_from = "--out" if out is not None else None
-    if out is None and hls4ml_config is not None and hls4ml_config.config.get("OutputDir"):
-        # hls4ml writes its project to OutputDir (relative to the working directory): the build folder is there
-        out = Path(str(hls4ml_config.config["OutputDir"]))
-        out_from = f"{spec_path}: OutputDir"
-    if not part_text:
-        raise SpecError(f"{spec_path}: no FPGA part: pass --part (e.g. --part xcvu9p) or set 'part:' in the spec")
-    target = parts.resolve_part(str(part_text))
-    out_dir = Path(out) if out is not None else DEFAULT_OUT_ROOT / name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if out_from is not None and out_from != "--out":
-        echo(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
-    set_error_log_dir(out_dir / ".codesign")
-    ctx = BuildContext(spec=spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(), force=force,
-                       synth=synth)  # fmt: skip
-    _raise_stack_limit()
-    started = {"t": time.perf_counter()}
-
-    def progress(step: str) -> None:
-        echo(f"[{time.perf_counter() - started['t']:7.1f} s] {step}")
-
-    _write_build_log(out_dir)
-    started["t"] = time.perf_counter()  # step times from here, not from TensorFlow's import
-    with console.library_output_to(out_dir / "build.log"):
-        state = run_steps(ctx, default_steps(synth=synth), progress=progress)
-    return ctx, state
 
 
 def _write_build_log(out_dir: Path) -> None:
@@ -92,11 +26,15 @@ def register(main: click.Group) -> None:
     @main.command("build")
     @click.argument("spec", type=click.Path(path_type=Path))
     @click.option("--part", help="FPGA part: short name (xcvu9p, xcvu13p, xcu250, ...) or full part string.")
-    @click.option("--out", type=click.Path(path_type=Path), help="Output folder (default vivado_projects/<name>).")
+    @click.option("--out", help="Output folder (default vivado_projects/<name>); one build at a time per folder.")
     @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
-    def build(spec: Path, part: str | None, out: Path | None, force: bool, synth: bool, fail_on_budget: bool) -> None:
+    @click.option("--trust-model-code", is_flag=True,
+                  help="Load a model file that would run code (Lambda layers, classes codesign does not know); "
+                       "only for models you wrote. Recorded in the report.")  # fmt: skip
+    def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool,
+              trust_model_code: bool) -> None:  # fmt: skip
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config (its OutputDir is the build
@@ -106,72 +44,86 @@ def register(main: click.Group) -> None:
         report is written all the same); 6 when the reference cannot be computed for a layer; 7 on an
         internal error (traceback in <out>/.codesign/error.log).
         """
-        from codesign.errors import BitAccuracyError, BudgetError, ToolError
+        from codesign.api import build as api_build
+        from codesign.errors import BitAccuracyError, BudgetError, ReferenceUnavailableError, ToolError
         from codesign.pipeline import require_bit_exact
 
-        ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth)
-        _summary(ctx, state)
+        result = api_build(spec, part=part, out=out, force=force, synth=synth, progress=click.echo,
+                            trust_model_code=trust_model_code)
+        _summary(result)
         try:
-            require_bit_exact(state)
-        except BitAccuracyError as exc:
+            require_bit_exact(result)
+        except (BitAccuracyError, ReferenceUnavailableError) as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             raise SystemExit(exc.exit_code) from None
-        if synth and state.synth_error:
-            click.echo(f"codesign: error: --synth: {state.synth_error}", err=True)
+        if synth and result.synth_error:
+            click.echo(f"codesign: error: --synth: {result.synth_error}", err=True)
             raise SystemExit(ToolError.exit_code)
-        verdict = _as_dict(state.budget)
-        if fail_on_budget and not verdict.get("pass"):
+        if fail_on_budget and not result.budget_pass:
             click.echo("codesign: the design does not fit the budget (see report.md)", err=True)
             raise SystemExit(BudgetError.exit_code)
 
 
-def _as_dict(obj) -> dict:
-    """Result objects and their report.json form (an up-to-date build reads results back) alike."""
-    if obj is None:
-        return {}
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-
-
-def _summary(ctx, state) -> None:
-    acc = state.bit_accuracy or {}
+def _summary(result) -> None:
+    acc = result.bit_accuracy or {}
     exact = acc.get("exact")
     if exact is True:
         click.echo(f"bit-exact: yes ({acc.get('n_samples')} inputs, reference: {acc.get('reference')})")
+        fa = acc.get("float_agreement")
+        if fa:
+            d = fa.get("on_data") or fa
+            click.echo(f"  agreement with the float model on {d.get('n_samples')} inputs: max |diff| "
+                       f"{d.get('max_abs_diff'):.4g}, argmax agreement {d.get('argmax_agreement')}")  # fmt: skip
     elif exact is False and (acc.get("library_vs_testbench") or {}).get("exact") is False:
         paths = acc["library_vs_testbench"]
         click.echo(f"bit-exact: NO (library and testbench differ on {paths.get('n_mismatch')} of {paths.get('n_samples')})")
     elif exact is False:
         click.echo(f"bit-exact: NO ({acc.get('n_mismatch')} of {acc.get('n_samples')} differ)")
+    elif acc.get("reference_unavailable"):
+        click.echo(f"bit-exact: NOT PROVEN, no reference for this quantized model: {acc['reference_unavailable']}")
     else:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
         if acc.get("on_data"):
             d = acc["on_data"]
             click.echo(f"  on the {d['n_samples']} data inputs: max |diff| {d['max_abs_diff']:.4g}, "
                        f"argmax agreement {d['argmax_agreement']}")  # fmt: skip
-    m = _as_dict((state.metrics or {}).get("firmware"))
+    ov = acc.get("overflow") or {}
+    if ov.get("overflowing"):
+        click.echo(f"WARNING: overflow on the {ov.get('inputs')} in {', '.join(ov['overflowing'])} "
+                   "(report.md: overflow profile)", err=True)  # fmt: skip
+    m = (result.metrics or {}).get("firmware") or {}
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")
-    est = _as_dict(state.estimate)
-    if est:
+    est = result.estimate
+    if est is not None:
         click.echo(
-            f"estimate: latency {est.get('latency_cycles')} cycles ({est.get('latency_ns')} ns), II {est.get('ii_cycles')}, "
-            f"LUT {est.get('lut')}, FF {est.get('ff')}, DSP {est.get('dsp')}, BRAM_18K {est.get('bram_18k')}"
+            f"estimate: latency {est.latency_cycles} cycles ({est.latency_ns} ns), II {est.ii_cycles}, "
+            f"LUT {est.lut}, FF {est.ff}, DSP {est.dsp}, BRAM_18K {est.bram_18k}"
         )
-    if state.budget is not None:
-        v = _as_dict(state.budget)
-        failed = [c for c in v.get("checks", []) if not c.get("pass")]
-        if v.get("pass"):
+    if result.budget is not None:
+        if result.budget.passed:
             click.echo("budget: PASS")
         else:
-            why = ", ".join(f"{c['name']} {c.get('value')} > {c.get('limit')}" if c.get("value") is not None
-                            else f"{c['name']} unknown" for c in failed)  # fmt: skip
+            failed = [c for c in result.budget.checks if not c.passed]
+            why = ", ".join(f"{c.name} {c.value} > {c.limit}" if c.value is not None else f"{c.name} unknown"
+                            for c in failed)  # fmt: skip
             click.echo(f"budget: FAIL ({why})")
-    hls_dir = ctx.path("hls")
-    if (hls_dir / "build_prj.tcl").is_file():
-        backend = getattr(state.project, "backend", None) or (
-            ctx.spec.hls.backend.value if ctx.spec is not None else ctx.hls4ml_config.config.get("Backend", "Vivado")
-        )
+    hls_dir = result.out_dir / "hls"
+    tcl = hls_dir / "build_prj.tcl"
+    if tcl.is_file():
+        backend = _backend_of(hls_dir)
         tool = "vivado_hls" if str(backend).lower() == "vivado" else "vitis_hls"
         click.echo(f'vendor flow: cd {hls_dir} && {tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0" '
                    "(tb_data/ holds the check's inputs and expected outputs)")  # fmt: skip
-    click.echo(f"report: {ctx.path('report.md')}")
+    click.echo(f"report: {result.report_md}")
+
+
+def _backend_of(hls_dir: Path) -> str:
+    """The hls4ml backend the project was written for (its hls4ml_config.yml), Vitis when it does not say."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((hls_dir / "hls4ml_config.yml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return "Vitis"
+    return str(cfg.get("Backend", "Vitis")) if isinstance(cfg, dict) else "Vitis"

@@ -1,174 +1,15 @@
 """``codesign report PROJECT_DIR``: refresh report.json / report.md from the estimate and any synthesis reports.
 
-PROJECT_DIR is a codesign output folder (report.json + the hls4ml project in ``hls/``) or a bare hls4ml
-project. The estimate is recomputed; the C-synthesis (``*_csynth.rpt``/``.xml``) and Vivado
-(``vivado_synth.rpt``) figures found are added under ``synthesis``, each with its ``source`` file, together
-with the estimate-vs-report differences; the budget is re-judged when the report carries a budget spec.
+The work is :func:`codesign.report_refresh.refresh`; this module is the command around it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from codesign.errors import DataError
-from codesign.estimate import Estimate, estimate_project
-from codesign.estimate.settings import read_project
-from codesign.parts import resolve_part
-from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports, module_for_config
-
-_COMPARE = (
-    ("latency_cycles", "latency_max"),
-    ("ii_cycles", "interval_max"),
-    ("lut", "LUT"),
-    ("ff", "FF"),
-    ("dsp", "DSP"),
-    ("bram_18k", "BRAM_18K"),
-)
-
-
-def csynth_figures(rep: CsynthReport) -> dict[str, Any]:
-    """Top-level C-synthesis figures with their source."""
-    return {
-        "source": rep.path,
-        "tool": rep.tool,
-        "tool_version": rep.tool_version,
-        "part": rep.part,
-        "target_clock_ns": rep.target_clock_ns,
-        "estimated_clock_ns": rep.estimated_clock_ns,
-        "latency_cycles": rep.latency_max,
-        "latency_min_cycles": rep.latency_min,
-        "ii_cycles": rep.interval_max,
-        "lut": rep.LUT,
-        "ff": rep.FF,
-        "dsp": rep.DSP,
-        "bram_18k": rep.BRAM_18K,
-        "uram": rep.URAM,
-        "notes": list(rep.notes),
-        "modules": [m.__dict__.copy() for m in rep.modules],
-    }
-
-
-def vivado_figures(u: VivadoUtilization) -> dict[str, Any]:
-    """Post-synthesis utilisation with its source."""
-    return {
-        "source": u.path,
-        "tool_version": u.tool_version,
-        "device": u.device,
-        "lut": u.LUT,
-        "ff": u.FF,
-        "dsp": u.DSP,
-        "bram_18k": u.BRAM_18K,
-        "uram": u.URAM,
-    }
-
-
-def differences(est: Estimate, figures: dict[str, Any]) -> dict[str, Any]:
-    """Estimate minus report, absolute and relative to the report, per figure."""
-    out = {}
-    for key, _ in _COMPARE:
-        e, r = getattr(est, key), figures.get(key)
-        if r is None:
-            continue
-        diff = None if e is None else e - r
-        rel = None if diff is None or not r else round(diff / r, 4)
-        out[key] = {"estimate": e, "report": r, "difference": diff, "relative": rel}
-    return out
-
-
-def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
-    """Per layer: the estimate next to the C-synthesis module of the same config struct (``config2`` is in
-    the module name ``dense_latency_<types>_config2_s``); layers without a module in the report are left out
-    (HLS inlines small ones such as ReLU into the top function)."""
-    rows = []
-    for layer in est.per_layer:
-        if not layer.config:
-            continue
-        mod = module_for_config(modules, layer.config)
-        if mod is None:
-            continue
-        row: dict[str, Any] = {"name": layer.name, "config": layer.config, "module": mod.module}
-        for key, attr in _COMPARE:  # estimate field, ModuleFigures field
-            e, r = getattr(layer, key), getattr(mod, attr)
-            row[key] = {"estimate": e, "report": r, "difference": None if e is None or r is None else e - r}
-        rows.append(row)
-    return rows
-
-
-def refresh(out_dir: Path) -> dict:
-    """Recompute the estimate, collect synthesis figures, and rewrite the report; returns the report dict."""
-    from codesign import report as report_mod
-
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        raise DataError(f"{out_dir}: not a directory (expected a codesign output folder or an hls4ml project)")
-    report = report_mod.load_report(out_dir)
-    if not report and report_mod.load_report(out_dir.parent) and (out_dir / "firmware").is_dir():
-        # `codesign report <build>/hls`: the build's report lives one folder up; refresh that one (its verdict
-        # and checks), rather than writing a report here that knows nothing of them
-        parent = report_mod.load_report(out_dir.parent)
-        proj = (parent.get("project") or {}).get("path")
-        if proj and (out_dir.parent / proj).resolve() == out_dir.resolve():
-            out_dir = out_dir.parent
-            report = parent
-    proj_path = (report.get("project") or {}).get("path")
-    if proj_path and not Path(proj_path).is_absolute():
-        proj_path = out_dir / proj_path  # report.json keeps paths relative to the build folder
-    project = Path(proj_path) if proj_path and Path(proj_path).is_dir() else None
-    if project is None:
-        project = out_dir / "hls" if (out_dir / "hls" / "firmware").is_dir() else out_dir
-    part_info = report.get("part") or {}
-    part = resolve_part(part_info.get("full_name") or part_info.get("name") or read_project(project)["part"])
-    est = estimate_project(project, part)
-    report["estimate"] = est.to_dict()
-    report.setdefault("part", part.to_dict())
-
-    found = find_reports(project)
-    synthesis: dict[str, Any] = {"project": report_mod.relative_to(project, out_dir)}
-    if found.csynth is not None:
-        figs = csynth_figures(found.csynth)
-        synthesis["csynth"] = figs
-        synthesis["estimate_vs_csynth"] = differences(est, figs)
-        synthesis["layers_vs_csynth"] = layer_differences(est, list(found.csynth.modules))
-    if found.vivado_synth is not None:
-        figs = vivado_figures(found.vivado_synth)
-        synthesis["vivado_synth"] = figs
-        synthesis["estimate_vs_vivado_synth"] = differences(est, figs)
-    if found.csynth is None and found.vivado_synth is None:
-        synthesis["note"] = (
-            f"no C-synthesis or Vivado report under {project}; run the HLS tool "
-            f'(cd {project} && vitis_hls -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0", or vivado_hls for the '
-            "Vivado backend) or `codesign build --synth`"
-        )
-    report["synthesis"] = synthesis
-
-    budget_spec = (report.get("spec") or {}).get("budget") if isinstance(report.get("spec"), dict) else None
-    if isinstance(budget_spec, dict):
-        from codesign.budget import judge
-
-        hls_spec = (report.get("spec") or {}).get("hls") or {}
-        clock = float(hls_spec.get("clock_ns") or read_project(project)["target_clock_ns"])
-        kwargs = {
-            "clock_ns": clock,
-            "tm_period": int(budget_spec.get("tm_period", 1)),
-            "latency_limit_ns": budget_spec.get("latency_ns"),
-            "max_fraction": dict(budget_spec.get("max_fraction") or {}),
-        }
-        report["budget"] = judge(est, part, **kwargs).to_dict()
-        if "csynth" in synthesis:
-            # the same checks on the C-synthesis figures; its estimated clock gives the achievable clock
-            figs = dict(synthesis["csynth"])
-            if figs.get("latency_cycles") is not None:
-                figs["latency_ns"] = figs["latency_cycles"] * clock
-            synthesis["budget_from_csynth"] = judge(figs, part, **kwargs).to_dict()
-        verdict = report.get("verdict")
-        if isinstance(verdict, dict):
-            verdict["budget_pass"] = report["budget"]["pass"]
-    report_mod.write_report(report, out_dir)
-    report["_out_dir"] = str(out_dir)
-    return report
+from codesign.report_refresh import refresh
 
 
 def register(main: click.Group) -> None:
@@ -178,6 +19,14 @@ def register(main: click.Group) -> None:
     @click.argument("project_dir", type=click.Path(path_type=Path))
     def report_cmd(project_dir: Path) -> None:
         """Refresh report.json/report.md: estimate, C-synthesis and Vivado figures, and their differences."""
+        from codesign.durable import IN_PROGRESS
+        from codesign.errors import DataError
+
+        if (Path(project_dir) / ".codesign" / IN_PROGRESS).exists():
+            raise DataError(
+                f"{project_dir}: a codesign build into this folder is running or was interrupted before its report "
+                "(.codesign/in_progress); rerun `codesign build` first (accepted: a folder whose build finished)"
+            )
         rep = refresh(project_dir)
         syn = rep.get("synthesis") or {}
         click.echo(

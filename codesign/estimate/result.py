@@ -44,6 +44,13 @@ class LayerEstimate:
         }
 
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LayerEstimate:
+        """Read back :meth:`to_dict` (a report.json's ``estimate.per_layer`` entry)."""
+        return cls(d["name"], d["kind"], d.get("latency_cycles"), d.get("ii_cycles"), d.get("lut"), d.get("ff"),
+                   d.get("dsp"), d.get("bram_18k"), d.get("declined"), d.get("config"))  # fmt: skip
+
+
 def declined(name: str, kind: str, reason: str) -> LayerEstimate:
     """A layer the estimator does not know: every figure unknown, with the reason."""
     return LayerEstimate(name, kind, None, None, None, None, None, None, reason)
@@ -86,6 +93,17 @@ class Estimate:
             "interval": {k: (list(v) if v is not None else None) for k, v in self.interval.items()},
             "interval_basis": self.interval_basis,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Estimate:
+        """Read back :meth:`to_dict` (a report.json's ``estimate``)."""
+        return cls(
+            d.get("latency_cycles"), d.get("latency_ns"), d.get("ii_cycles"), d.get("lut"), d.get("ff"),
+            d.get("dsp"), d.get("bram_18k"), d.get("uram"),
+            tuple(LayerEstimate.from_dict(x) for x in d.get("per_layer") or ()), d.get("source", ""),
+            {k: (tuple(v) if v is not None else None) for k, v in (d.get("interval") or {}).items()},
+            d.get("interval_basis"),
+        )  # fmt: skip
 
     @property
     def declined(self) -> tuple[str, ...]:

@@ -1,0 +1,105 @@
+"""Benchmark of ``codesign scan``: points per hour with 1 and 2 workers, with and without the shared step cache,
+and the share of a point's time per build step.
+
+Runs the demo grid (``models/scan_jet_mlp.yaml``, 24 points) once per configuration, each into a fresh folder
+(so the shared cache starts empty), and prints one row per configuration plus the step shares, and a JSON
+summary. Targets (issue 10): >= 100 points/hour on 2 cores, 2 workers >= 1.6x one.
+
+Usage::
+
+    python benchmarks/scan_rate.py                                  # the full demo grid, 4 configurations
+    python benchmarks/scan_rate.py --points 4 --tiny --configs 1:cache,2:cache --out /tmp/scan_bench
+
+``--points N`` keeps the first N grid points (first axis slowest, so they share the float training);
+``--tiny`` shrinks the spec's data and epochs (a reduced run: say so when quoting its figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"data": {"n_train": 3000, "n_test": 1000}, "train": {"epochs": 3, "patience": 1}, "prune": {"epochs": 1},
+        "quantize": {"epochs": 1}, "check": {"n_samples": 200, "workers": 1}}  # fmt: skip
+
+
+def reduced_scan(scan, points: int | None, tiny: bool):
+    """The scan with its grid cut to the first ``points`` (as explicit axes values) and a smaller spec if asked."""
+    base = json.loads(json.dumps(scan.base))
+    if tiny:
+        for section, values in TINY.items():
+            base.setdefault(section, {}).update(values)
+    axes = scan.axes
+    if points is not None:
+        grid = scan.grid()[:points]
+        axes = {k: tuple(dict.fromkeys(p[k] for p in grid)) for k in scan.axes}
+    return replace(scan, base=base, axes=axes), points
+
+
+def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None) -> dict:
+    """One scan run; returns its rate and per-step seconds."""
+    from codesign.scan import run_scan
+
+    if out.exists():
+        shutil.rmtree(out)
+    t0 = time.perf_counter()
+    if limit is not None and len(scan.grid()) > limit:
+        raise SystemExit(f"the reduced axes give {len(scan.grid())} points, more than --points {limit}")
+    run_scan(scan, out, workers=workers, shared_cache=cache, show_progress=False)
+    wall = time.perf_counter() - t0
+    recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    steps: dict[str, float] = defaultdict(float)
+    for r in recs:
+        for s in r.get("steps") or ():
+            steps[s["name"]] += s["seconds"]
+    total = sum(r["seconds"] for r in recs) or 1.0
+    return {
+        "workers": workers, "shared_cache": cache, "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
+        "wall_s": round(wall, 1), "points_per_hour": round(3600 * len(recs) / wall, 1),
+        "mean_point_s": round(total / max(1, len(recs)), 1),
+        "step_share": {k: round(v / total, 3) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
+    }  # fmt: skip
+
+
+def main() -> None:
+    """Run the configurations and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scan", default=str(REPO / "models" / "scan_jet_mlp.yaml"))
+    ap.add_argument("--points", type=int, default=None, help="keep the first N grid points")
+    ap.add_argument("--tiny", action="store_true", help="smaller data and epochs (a reduced run)")
+    ap.add_argument("--configs", default="1:cache,2:cache,1:nocache,2:nocache", help="workers:cache|nocache,...")
+    ap.add_argument("--out", default=None, help="scan folders go here (default: a temporary folder)")
+    args = ap.parse_args()
+
+    from codesign.scan_spec import load_scan
+
+    scan, limit = reduced_scan(load_scan(args.scan), args.points, args.tiny)
+    root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="codesign_scan_bench_"))
+    rows = []
+    for item in args.configs.split(","):
+        w, c = item.split(":")
+        row = run_config(scan, int(w), c == "cache", root / f"w{w}_{c}", limit)
+        rows.append(row)
+        print(f"workers {row['workers']}  shared cache {'yes' if row['shared_cache'] else 'no '}  "
+              f"{row['points']} points ({row['failed']} failed) in {row['wall_s']} s: {row['points_per_hour']} points/hour, "
+              f"mean point {row['mean_point_s']} s", flush=True)  # fmt: skip
+        print("  share of point time per step: " + ", ".join(f"{k} {v:.0%}" for k, v in row["step_share"].items()))
+    by = {(r["workers"], r["shared_cache"]): r for r in rows}
+    for cache in (True, False):
+        if (1, cache) in by and (2, cache) in by:
+            speedup = by[2, cache]["points_per_hour"] / by[1, cache]["points_per_hour"]
+            print(f"2 workers vs 1 ({'shared cache' if cache else 'no shared cache'}): {speedup:.2f}x (target >= 1.6x)")
+    summary = {"scan": args.scan, "points": len(scan.grid()), "tiny": args.tiny, "configs": rows}
+    (root / "scan_rate.json").write_text(json.dumps(summary, indent=1))
+    print(f"summary: {root / 'scan_rate.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Durability of a build folder: one build at a time, files replaced whole or not at all, clear write errors.
+
+- :func:`build_lock` takes ``<out>/.codesign/lock`` with ``fcntl.flock``. A second build into the same folder
+  does not wait: it is refused at once with a :class:`SpecError` naming the folder and the holder's pid
+  (two builds interleaving their g++ objects is how a folder gets corrupt; waiting could hang CI forever).
+  The kernel drops the lock when its process dies, so a killed build never leaves a stale lock behind.
+- :func:`atomic_path` yields a temporary path beside the target and moves it into place only when the
+  writer finished; on any failure the temporary file is removed, so no half-written file is ever left.
+- :func:`write_error` turns a failed write (full disk, read-only folder, no permission) into a SpecError
+  that names the path and what is accepted, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from codesign.errors import SpecError
+
+LOCK_NAME = "lock"
+IN_PROGRESS = "in_progress"
+
+# errno values that mean "this folder cannot take the build's output", not a bug in codesign
+FULL_BELOW_BYTES = 64 * 1024  # a file system with less than this free is full for a build
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def write_error(exc: OSError, where: Path | str) -> SpecError:
+    """A SpecError for an OSError raised while writing into ``where``, naming the path and the cause."""
+    path = exc.filename or where
+    cause = exc.strerror or disk_problem(where) or str(exc)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or cause == "No space left on device"
+    hint = "free some space or pass --out on another disk" if full else "pass --out on a folder you can write"
+    return SpecError(f"{path}: cannot write the build output: {cause} ({hint}; accepted: a writable folder with free space)")
+
+
+def is_write_error(exc: BaseException, where: Path | str | None = None) -> bool:
+    """True for an OSError that says the output folder cannot be written (full, read-only, forbidden).
+
+    Some writers lose the errno (numpy's ``tofile``: "65536 requested and 11248 written"); then the folder's
+    file system is asked whether it is full or read-only."""
+    if not isinstance(exc, OSError):
+        return False
+    if exc.errno in WRITE_ERRNOS:
+        return True
+    text = str(exc)  # h5py and zipfile wrap the errno into their own message
+    if "No space left on device" in text or "Read-only file system" in text or "Disk quota exceeded" in text:
+        return True
+    return where is not None and disk_problem(where) is not None
+
+
+def disk_problem(where: Path | str) -> str | None:
+    """'No space left on device' / 'Read-only file system' when the file system holding ``where`` is so."""
+    path = Path(where)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return "Read-only file system"
+    if st.f_bavail * st.f_frsize < FULL_BELOW_BYTES:
+        return "No space left on device"
+    return None
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        # asked before the partial file is removed, while the disk is still as full as the write found it
+        problem = disk_problem(path.parent) if exc.errno not in WRITE_ERRNOS else None
+        tmp.unlink(missing_ok=True)
+        if problem is not None:
+            code = errno.ENOSPC if problem.startswith("No space") else errno.EROFS
+            raise OSError(code, problem, str(path)) from exc
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write a text file atomically (all of it or, on any failure, the previous file untouched)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+class BuildLock:
+    """An exclusive ``flock`` on ``<out>/.codesign/lock``, held for the whole build."""
+
+    def __init__(self, out_dir: Path | str):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / ".codesign" / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise SpecError naming the folder and the pid that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise SpecError(
+                f"{self.out_dir}: another codesign build (pid {holder}) is writing into this folder; wait for it to "
+                "finish or pass another --out (accepted: one build per output folder at a time)"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock (the kernel drops it too when the process dies)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def build_lock(out_dir: Path | str) -> BuildLock:
+    """The lock of one output folder (use as a context manager)."""
+    return BuildLock(out_dir)
+
+
+def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
+    """Create ``out_dir`` and prove a file can be written there; SpecError naming the folder otherwise."""
+    if not str(out_dir).strip():
+        raise SpecError(f"{flag} '{out_dir}': would write the build into the working directory "
+                        "(accepted: a folder name, e.g. --out vivado_projects/my_build)")  # fmt: skip
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"{flag} {out}: is a file, not a folder (accepted: a new or existing folder)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".codesign" / f".probe-{os.getpid()}"
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except FileExistsError as exc:
+        raise SpecError(f"{flag} {out}: {exc.filename or out} is a file, not a folder "
+                        "(accepted: a new or existing folder)") from None  # fmt: skip
+    except NotADirectoryError:
+        raise SpecError(f"{flag} {out}: a parent of this path is a file, not a folder "
+                        "(accepted: a path whose parents are folders)") from None  # fmt: skip
+    except OSError as exc:
+        raise write_error(exc, out) from None
+    return out

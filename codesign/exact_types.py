@@ -1,0 +1,109 @@
+"""Fixed-point types that hold a layer's result exactly where hls4ml 1.3's type inference falls back to its default.
+
+hls4ml infers exact accumulator types for fixed-point weights, but a power-of-two (``quantized_po2``) kernel is
+an exponent type it cannot reason about, so its accumulator and result get the default precision
+(``ap_fixed<16,6>``) and overflow or truncate. A product ``x * 2**e`` of a value on an ``ap_fixed<W,I>``
+grid needs ``I + e_max`` integer and ``W - I - e_min`` fractional bits; ``n`` of them summed need
+``ceil(log2 n)`` more integer bits, and the bias one more. The same holds for hls4ml's ApplyAlpha layer, the
+per-channel power-of-two scale of ``quantized_bits(alpha="auto_po2")`` kernels.
+
+These functions read the hls4ml graph object they are given (duck-typed); :mod:`codesign.hls` calls them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from codesign.precision import FixedPrecision
+
+
+def po2_exponents(kernel: np.ndarray) -> tuple[int, int]:
+    """(smallest, largest) exponent of a kernel of powers of two (zeros are not stored by quantized_po2)."""
+    k = np.abs(np.asarray(kernel, dtype=np.float64))
+    k = k[k != 0]
+    if k.size == 0:
+        return 0, 0
+    _, e = np.frexp(k)
+    return int(np.min(e)) - 1, int(np.max(e)) - 1
+
+
+def po2_accum(
+    in_prec: FixedPrecision, emin: int, emax: int, n_ops: int, bias: FixedPrecision | None
+) -> FixedPrecision:
+    """The type of sum_i x_i * (+-2**e_i) (+ bias) for n_ops products with e in [emin, emax], exactly."""
+    integer = in_prec.integer + (0 if in_prec.signed else 1) + emax + math.ceil(math.log2(max(n_ops, 1)))
+    frac = in_prec.fractional - emin
+    if bias is not None:
+        integer = max(integer, bias.integer + (0 if bias.signed else 1)) + 1
+        frac = max(frac, bias.fractional)
+    return FixedPrecision(integer + frac, integer, True)
+
+
+def fix_po2(model: Any, cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
+    """Exact accum/result types for layers with power-of-two kernels (hls4ml gives them the default); True if changed.
+
+    A result type the user set is kept; ``owned`` collects the layers whose types this function set.
+    """
+    changed = False
+    for lyr in model.layers:
+        kq = getattr(lyr, "kernel_quantizer_internal", None)
+        if type(kq).__name__ != "quantized_po2" or lyr.name not in cfg["LayerName"]:
+            continue
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        if not isinstance(prec, dict) or (prec.get("result", "auto") != "auto" and lyr.name not in owned):
+            continue
+        try:
+            node = graph.graph[lyr.name]
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+            bias = FixedPrecision.parse(str(node.types["bias_t"].precision)) if lyr.use_bias else None
+        except Exception:
+            notes.append(f"power-of-two layer '{lyr.name}': input type unknown, hls4ml's default types kept")
+            continue
+        import tensorflow as tf
+
+        kernel = np.asarray(kq(tf.constant(lyr.get_weights()[0])))
+        emin, emax = po2_exponents(kernel)
+        accum = po2_accum(in_prec, emin, emax, int(np.prod(kernel.shape[:-1])), bias).to_hls()
+        lin = cfg["LayerName"].get(f"{lyr.name}_linear")
+        lin_prec = lin.setdefault("Precision", {}) if isinstance(lin, dict) else {}
+        if prec.get("accum") != accum or prec.get("result") != accum or lin_prec.get("result", accum) != accum:
+            # the split-off linear activation keeps its own (default) type once the result is set: set it too
+            prec.update({"accum": accum, "result": accum})
+            if isinstance(lin_prec, dict) and lin is not None:
+                lin_prec["result"] = accum
+            owned.add(lyr.name)
+            changed = True
+            notes.append(
+                f"power-of-two layer '{lyr.name}' (exponents {emin}..{emax}) on {in_prec.to_hls()}: accum and result "
+                f"{accum} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
+            )
+    return changed
+
+
+def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> None:
+    """Exact result types for hls4ml's ApplyAlpha layers (the power-of-two scale of quantized_bits(alpha='auto_po2')).
+
+    hls4ml 1.3 inserts them during conversion with their precision forced to 'auto', which falls back to the
+    default precision (the scale is an exponent type it cannot reason about); no config reaches them, so the
+    type is set on the converted graph before it is written (``ap_type``: string to the backend's type).
+    """
+    for node in list(graph.get_layers()):
+        if node.class_name != "ApplyAlpha":
+            continue
+        try:
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+            bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
+            emin, emax = po2_exponents(node.weights["scale"].data)
+        except Exception:
+            notes.append(f"scale layer '{node.name}': types unknown, hls4ml's default result type kept")
+            continue
+        res = po2_accum(in_prec, emin, emax, 1, bias)
+        node.get_output_variable().type.precision = ap_type(res.to_hls())
+        notes.append(
+            f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
+            f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
+        )

@@ -1,0 +1,356 @@
+"""``codesign check``: is a finished build's firmware, as it is now on disk, bit-exact with its reference?
+
+The check reads what the build left (``models/converted.h5``, ``hls/``, ``csim/csim_results.npz``,
+``.codesign/firmware.json``), says which firmware files changed since, C-simulates the firmware with
+codesign's parallel g++ testbench (recompiled only when a source changed) on N inputs and on edge cases,
+and compares with the float64 reference exactly. The weights simulated are the ones HLS synthesizes
+(``weights/*.h``); when they differ from the ``.txt`` files every C-simulation loads, that is reported and the
+``.h`` values are simulated. With ``trace`` the first layer whose output differs is found from hls4ml's
+trace of the firmware against the reference's per-layer outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign.compare import REFERENCE_NAME, BitAccuracy, compare_exact
+from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.firmware import files as fwfiles
+from codesign.firmware.layers import LayerVerdict
+
+TRACE_SAMPLES = 100  # samples traced layer by layer: the mismatching ones first
+WORK = "check"  # the check's own folder inside the build (synthesized weights, trace project, check.json)
+
+
+@dataclass(frozen=True)
+class OutputVerdict:
+    """One firmware output (flattened index) over the main inputs."""
+
+    index: int
+    n_mismatch: int
+    n_samples: int
+    first: dict | None  # {sample, expected, got}
+
+
+@dataclass(frozen=True)
+class EdgeVerdict:
+    """One edge-case input."""
+
+    label: str
+    exact: bool
+    first: dict | None  # {output, expected, got}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``codesign check`` found; ``exact`` is the verdict (exit 0 when true, 1 when false)."""
+
+    build_dir: Path
+    exact: bool
+    reference: str
+    inputs: str
+    n_data: int
+    n_random: int
+    outputs: BitAccuracy
+    per_output: tuple[OutputVerdict, ...]
+    edges: tuple[EdgeVerdict, ...]
+    firmware: fwfiles.FirmwareChanges
+    weights: tuple[fwfiles.WeightsMismatch, ...]
+    testbench_rebuilt: bool
+    layers: tuple[LayerVerdict, ...] | None = None
+    trace_notes: tuple[str, ...] = ()
+    junit: Path | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def first_differing_layer(self) -> LayerVerdict | None:
+        """The first traced layer (firmware order) whose output differs from the reference."""
+        return next((v for v in self.layers or () if v.status == "differs"), None)
+
+    def lines(self) -> list[str]:
+        """The console report, one finding per line."""
+        out = [f"firmware: {self.firmware.describe()}"
+               + ("; testbench recompiled" if self.testbench_rebuilt else "; testbench reused")]  # fmt: skip
+        out += [f"weights: {w.describe()}; the check simulates the .h values" for w in self.weights]
+        out.append(f"inputs: {self.inputs}; {len(self.edges)} edge cases apart")
+        out.append(f"reference: {self.reference}")
+        o = self.outputs
+        if o.exact:
+            out.append(f"outputs: exact on {o.n_samples} inputs ({len(self.per_output)} outputs each)")
+        else:
+            fm = o.first_mismatch or {}
+            out.append(f"outputs: NOT exact: {o.n_mismatch} of {o.n_samples} inputs differ (max |diff| "
+                       f"{o.max_abs_diff:.6g}); first mismatch: sample {fm.get('index')}, output {fm.get('output')}: "
+                       f"expected {fm.get('expected')!r}, got {fm.get('got')!r}")  # fmt: skip
+        bad = [e for e in self.edges if not e.exact]
+        if not bad:
+            out.append(f"edge cases: exact on all {len(self.edges)}")
+        else:
+            f = bad[0].first or {}
+            out.append(f"edge cases: NOT exact on {len(bad)} of {len(self.edges)}; first: '{bad[0].label}', output "
+                       f"{f.get('output')}: expected {f.get('expected')!r}, got {f.get('got')!r}")  # fmt: skip
+        if self.layers is not None:
+            first = self.first_differing_layer
+            out.append(f"trace: first layer that differs: {first.describe()}" if first is not None
+                       else "trace: no traced layer differs from the reference")  # fmt: skip
+            out += [f"  {v.describe()}" for v in self.layers]
+            out += [f"  note: {n}" for n in self.trace_notes]
+        out += [f"note: {n}" for n in self.notes]
+        if self.junit is not None:
+            out.append(f"junit: {self.junit}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``<build>/check/check.json``)."""
+        d = asdict(self)
+        d["build_dir"], d["junit"] = str(self.build_dir), str(self.junit) if self.junit else None
+        d["first_differing_layer"] = self.first_differing_layer.name if self.first_differing_layer else None
+        return d
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise SpecError(f"{path.parent.parent if path.parent.name else path.parent}: not a finished codesign build "
+                        f"({what} {path} is missing; accepted: the --out folder of a finished `codesign build` of "
+                        "this version, or a spec to build first)")  # fmt: skip
+    return path
+
+
+def _as_2d(a: Any) -> np.ndarray:
+    parts = a if isinstance(a, (list, tuple)) else [a]
+    n = len(parts[0])
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
+def _per_output(ref: np.ndarray, fw: np.ndarray) -> tuple[OutputVerdict, ...]:
+    out = []
+    for j in range(ref.shape[1]):
+        bad = np.flatnonzero(~(ref[:, j] == fw[:, j]))
+        first = None
+        if bad.size:
+            i = int(bad[0])
+            first = {"sample": i, "expected": float(ref[i, j]), "got": float(fw[i, j])}
+        out.append(OutputVerdict(j, int(bad.size), len(ref), first))
+    return tuple(out)
+
+
+def _edges(labels: tuple[str, ...], ref: np.ndarray, fw: np.ndarray) -> tuple[EdgeVerdict, ...]:
+    out = []
+    for i, label in enumerate(labels):
+        bad = np.flatnonzero(~(ref[i] == fw[i]))
+        first = None
+        if bad.size:
+            j = int(bad[0])
+            first = {"output": j, "expected": float(ref[i, j]), "got": float(fw[i, j])}
+        out.append(EdgeVerdict(label, bad.size == 0, first))
+    return tuple(out)
+
+
+def check(
+    build_dir: Path | str,
+    *,
+    n: int | None = None,
+    junit: Path | str | None = None,
+    trace: bool = False,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
+    from codesign import csim, hls, modelio, tools
+    from codesign.firmware import junit as junit_xml
+    from codesign.firmware.check_inputs import choose_inputs
+
+    start = time.perf_counter()
+    say = progress or (lambda _m: None)
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
+    if junit is not None and Path(junit).is_dir():
+        raise SpecError(f"--junit {junit} is a folder (accepted: a file path, e.g. check.xml)")
+    build = Path(build_dir)
+    if not build.is_dir():
+        raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "
+                        "or a spec file)")  # fmt: skip
+    build = build.resolve()
+    report = _read_report(_require(build / "report.json", "report"))
+    hls_dir = build / "hls"
+    _require(hls_dir / hls.IO_SIDECAR, "project description")
+    converted = _require(build / "models" / "converted.h5", "converted model")
+    results = _require(build / "csim" / "csim_results.npz", "C-simulation results")
+    project = hls.HlsProject.load(hls_dir)
+    if len(project.inputs) != 1 or project.input_precision is None:
+        raise ReferenceUnavailableError(f"{hls_dir}: codesign check takes single-input firmware with a fixed-point "
+                                        f"input type; this one has {len(project.inputs)} input(s)")  # fmt: skip
+    say("loading the converted model")
+    model = modelio.load_model(converted)
+    ref_source = _reference_source(build, model, project)
+
+    with np.load(results) as z:
+        stored = z["inputs"]
+        n_data = int(z["n_data"]) if "n_data" in z.files else 0
+    spec_check = ((report.get("spec") or {}).get("check") or {}) if isinstance(report, dict) else {}
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    chosen = choose_inputs(stored[:n_data] if n_data else None, project.input_precision, shape, model, n=n,
+                           default_n=int(spec_check.get("n_samples") or 2000), seed=int(seed))  # fmt: skip
+
+    changes = fwfiles.firmware_changes(build, hls_dir / "firmware")
+    weights_dir, mismatches = fwfiles.synthesized_weights(hls_dir / "firmware", build / WORK / "weights")
+    exe = hls_dir / csim.TB_BINARY
+    before = exe.stat().st_mtime_ns if exe.exists() else None
+    x_all = np.concatenate([chosen.x, chosen.edge_x], axis=0)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # the traced copy of the firmware compiles beside the testbench (each g++ on its own core)
+        trace_job = pool.submit(hls.build_trace, hls_dir, model, build / WORK / "trace", weights_dir) if trace else None
+        say("compiling the testbench" + (" and the traced firmware" if trace else "") + " (when changed)")
+        csim.build_testbench(project, weights_dir=weights_dir)
+        say(f"C-simulating {len(x_all)} inputs")
+        fw = _as_2d(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
+                                  weights_dir=weights_dir))  # fmt: skip
+        rebuilt = before is None or exe.stat().st_mtime_ns != before
+        say("computing the reference")
+        ref = _as_2d(ref_source.outputs(x_all))
+        traced = trace_job.result() if trace_job is not None else None
+    k = len(chosen.x)
+    main = compare_exact(ref[:k], fw[:k], reference=ref_source.name)
+    per_output = _per_output(ref[:k], fw[:k])
+    edges = _edges(chosen.edge_labels, ref[k:], fw[k:])
+    simulated_exact = main.exact and all(e.exact for e in edges)
+    exact = simulated_exact and not mismatches
+    notes = ["the simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
+             "from the synthesized weights/*.h: not exact"] if simulated_exact and mismatches else []  # fmt: skip
+    layer_verdicts, trace_notes = None, ()
+    if traced is not None:
+        say("tracing the firmware layer by layer (hls4ml trace)")
+        layer_verdicts, trace_notes = _trace(traced, project, ref_source, x_all, ref, fw)
+    result = CheckResult(
+        build_dir=build, exact=exact, reference=ref_source.name, inputs=chosen.source, n_data=chosen.n_data,
+        n_random=chosen.n_random, outputs=main, per_output=per_output, edges=edges, firmware=changes,
+        weights=mismatches, testbench_rebuilt=rebuilt, layers=layer_verdicts, trace_notes=trace_notes,
+        junit=Path(junit).resolve() if junit is not None else None, seconds=time.perf_counter() - start,
+        notes=tuple(notes),
+    )  # fmt: skip
+    if junit is not None:
+        junit_xml.write(Path(junit), junit_suites(result))
+    try:
+        _write_summary(build / WORK / "check.json", result)
+    except OSError as exc:
+        say(f"could not write {build / WORK / 'check.json'}: {exc.strerror or exc} (the result stands)")
+    return result
+
+
+@dataclass(frozen=True)
+class ReferenceSource:
+    """Where the expected values come from: the model outputs and the per-layer outputs (hls4ml's names)."""
+
+    name: str
+    outputs: Callable[[np.ndarray], Any]
+    layers: Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
+def _reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
+    """The quantized model's float64 reference; for a float model, the emulator of the firmware as the build
+    configured it (its types); else :class:`ReferenceUnavailableError` (exit 6) saying why."""
+    from codesign import compare, reference
+    from codesign.firmware import layers
+
+    types = project.layer_precisions
+    reason = reference.exact_reference_reason(model)
+    if reason is None:
+        return ReferenceSource(REFERENCE_NAME, lambda x: reference.reference_outputs(model, x, types=types),
+                               lambda x: layers.reference_layers(model, x, types))  # fmt: skip
+    if reference.is_quantized_model(model):
+        raise ReferenceUnavailableError(f"{build}: no bit-exact reference for this quantized model: {reason}")
+    desc = compare.firmware_description(project)
+    if desc is None:
+        raise ReferenceUnavailableError(f"{build}: no bit-exact reference: {reason}; and no firmware description "
+                                        f"({project.path}/codesign_firmware.npz) for the emulator: rebuild the "
+                                        "project with this codesign version")  # fmt: skip
+    from codesign.firmware import emulator
+
+    return ReferenceSource(compare.FLOAT_REFERENCE_NAME, lambda x: emulator.emulate(desc, x),
+                           lambda x: emulator.emulate_layers(desc, x))  # fmt: skip
+
+
+def _read_report(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SpecError(f"{path}: cannot be read as JSON ({exc}); rerun `codesign build` for this folder") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: not a codesign report (a JSON object is expected)")
+    return data
+
+
+def _trace(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,
+           fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
+    """hls4ml's trace of the firmware on the mismatching samples (or the first ones) vs the per-layer reference."""
+    from codesign.firmware import layers
+
+    bad = np.flatnonzero(~(ref == fw).all(axis=1))
+    rest = np.setdiff1d(np.arange(len(x_all)), bad)
+    ids = np.concatenate([bad, rest])[:TRACE_SAMPLES]
+    x = x_all[ids]
+    traced = traced_fw.trace(x)
+    defs = fwfiles.typedefs(traced.path / "firmware")
+    types = {name: {role: fwfiles.type_string(defs.get(t, t)) for role, t in roles.items()}
+             for name, roles in traced.type_names.items()}  # fmt: skip
+    built = {name: p.get("result") for name, p in project.layer_precisions.items()}
+    verdicts = layers.compare_layers(traced.outputs, traced.order, ref_source.layers(x), types, built, ids)
+    notes = []
+    if not traced.top_matches:
+        notes.append(f"{project.path / 'firmware'}/{project.project_name}.cpp differs from what hls4ml writes for "
+                     "this config: the trace runs hls4ml's top function with the project's headers and weights")  # fmt: skip
+    missing = [v.name for v in verdicts if v.status == "no counterpart"]
+    if missing:
+        notes.append(f"firmware layer(s) {', '.join(missing)} have no reference layer of that name (hls4ml renames "
+                     "or inserts layers in its model surgery); they are listed, not compared")  # fmt: skip
+    return verdicts, tuple(notes)
+
+
+def junit_suites(result: CheckResult) -> dict[str, list]:
+    """JUnit suites of a check: one case per firmware output, per edge case, per traced layer, and the weights."""
+    from codesign.firmware.junit import Case
+
+    outputs = []
+    for o in result.per_output:
+        f = o.first or {}
+        fail = None if o.n_mismatch == 0 else (
+            f"output {o.index}: {o.n_mismatch} of {o.n_samples} inputs differ; first at sample {f.get('sample')}: "
+            f"expected {f.get('expected')!r}, got {f.get('got')!r}")  # fmt: skip
+        outputs.append(Case(f"output[{o.index}]", "codesign.check.outputs", fail, result.inputs if fail is None else fail))
+    edges = []
+    for e in result.edges:
+        f = e.first or {}
+        fail = None if e.exact else f"'{e.label}': output {f.get('output')}: expected {f.get('expected')!r}, got {f.get('got')!r}"
+        edges.append(Case(e.label, "codesign.check.edge_cases", fail))
+    files = [Case("weights .h (synthesized) == .txt (C-simulated)", "codesign.check.firmware",
+                  "; ".join(w.describe() for w in result.weights) or None, result.firmware.describe())]  # fmt: skip
+    suites = {"outputs": outputs, "edge_cases": edges, "firmware_files": files}
+    if result.layers is not None:
+        cases = []
+        for v in result.layers:
+            if v.status == "no counterpart":
+                cases.append(Case(v.name, "codesign.check.layers", skipped=v.describe()))
+            else:
+                cases.append(Case(v.name, "codesign.check.layers", v.describe() if v.status == "differs" else None,
+                                  v.describe()))  # fmt: skip
+        suites["layers"] = cases
+    return suites
+
+
+def _write_summary(path: Path, result: CheckResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result.to_dict(), indent=1, default=str))
+    tmp.replace(path)

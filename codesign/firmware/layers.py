@@ -1,0 +1,98 @@
+"""Per-layer comparison of the firmware (hls4ml's trace) with the reference's per-layer outputs.
+
+The reference side is a mapping from layer name to per-layer outputs, so its source can change without
+touching the comparison: for a quantized model :func:`reference_layers` (``codesign.reference.forward_layers``
+with hls4ml's names: a layer's own activation is split off as ``<layer>_<activation>``, the layer's own name
+holding its output before the activation); for a float model the emulator's ``emulate_layers`` of the
+firmware as the build configured it (hls4ml's layer names already).
+
+A traced layer agrees when its values equal the reference's, or equal the reference cast to the layer's
+result type as the build configured it (the firmware rounds there by design, e.g. a Dense whose result
+type is the next quantizer's). Layers with no reference counterpart are listed, not guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from codesign.precision import FixedPrecision
+
+
+def reference_layers(model: Any, x: np.ndarray, types: Any = None) -> dict[str, np.ndarray]:
+    """Per-layer float64 reference outputs, keyed as hls4ml names the layers (see the module docstring)."""
+    from codesign import reference
+
+    return reference.forward_layers(model, x, types=types, split_activations=True)
+
+
+@dataclass(frozen=True)
+class LayerVerdict:
+    """One traced firmware layer against the reference."""
+
+    name: str
+    status: str  # "exact" | "rounded" (equal after the cast to its result type) | "differs" | "no counterpart"
+    types: dict[str, str]  # role -> C++ type as the firmware defines it now (ap_fixed<W,I>)
+    built_result: str | None  # the result type the build configured
+    n_mismatch: int = 0
+    n_samples: int = 0
+    first: dict | None = None  # {sample, index, expected, got}
+
+    def describe(self) -> str:
+        """One line a person reads."""
+        types = ", ".join(f"{k} {v}" for k, v in self.types.items())
+        if self.status == "differs":
+            f = self.first or {}
+            changed = ""
+            if self.built_result and self.types.get("result") and self.types["result"] != self.built_result:
+                changed = f" (the build configured result {self.built_result})"
+            return (f"layer '{self.name}' ({types}){changed}: {self.n_mismatch} of {self.n_samples} traced samples "
+                    f"differ; first at sample {f.get('sample')} element {f.get('index')}: expected "
+                    f"{f.get('expected')!r}, got {f.get('got')!r}")  # fmt: skip
+        if self.status == "no counterpart":
+            return f"layer '{self.name}' ({types}): no reference counterpart of that name (not compared)"
+        extra = " after rounding to its result type" if self.status == "rounded" else ""
+        return f"layer '{self.name}' ({types}): equal on {self.n_samples} traced samples{extra}"
+
+
+def compare_layers(
+    traced: dict[str, np.ndarray],
+    order: tuple[str, ...],
+    reference: dict[str, np.ndarray],
+    types: dict[str, dict[str, str]],
+    built_results: dict[str, FixedPrecision | None],
+    sample_ids: np.ndarray,
+) -> tuple[LayerVerdict, ...]:
+    """Verdict for each traced layer in firmware order (``sample_ids``: the check-input index of each row)."""
+    out = []
+    for name in order:
+        got = traced[name]
+        n = len(got)
+        built = built_results.get(name)
+        built_text = built.to_hls() if built is not None else None
+        if name not in reference:
+            out.append(LayerVerdict(name, "no counterpart", types.get(name, {}), built_text, n_samples=n))
+            continue
+        got2 = got.reshape(n, -1)
+        ref2 = np.asarray(reference[name], dtype=np.float64).reshape(n, -1)
+        if got2.shape != ref2.shape:
+            out.append(LayerVerdict(name, "differs", types.get(name, {}), built_text, n, n,
+                                    {"sample": int(sample_ids[0]), "index": None, "expected": f"shape {ref2.shape[1:]}",
+                                     "got": f"shape {got2.shape[1:]}"}))  # fmt: skip
+            continue
+        if np.array_equal(got2, ref2):
+            out.append(LayerVerdict(name, "exact", types.get(name, {}), built_text, n_samples=n))
+            continue
+        cast = built.quantize(ref2) if built is not None and built.width <= 52 else ref2
+        bad = ~((got2 == ref2) | (got2 == cast))
+        rows = np.flatnonzero(bad.any(axis=1))
+        if rows.size == 0:
+            out.append(LayerVerdict(name, "rounded", types.get(name, {}), built_text, n_samples=n))
+            continue
+        i = int(rows[0])
+        j = int(np.flatnonzero(bad[i])[0])
+        first = {"sample": int(sample_ids[i]), "index": j, "expected": float(cast[i, j]), "got": float(got2[i, j])}
+        out.append(LayerVerdict(name, "differs", types.get(name, {}), built_text, int(rows.size), n, first))
+    return tuple(out)

@@ -1,0 +1,135 @@
+"""The values of a plain hls4ml YAML config, checked at the edge before any model is loaded.
+
+:mod:`codesign.spec` recognises an hls4ml config by its keys; this module checks what those keys hold
+(types, ranges, precision strings, the part), so a non-numeric ``ReuseFactor`` or ``ClockPeriod``, a
+``Precision`` such as ``ap_fixed<0,0>`` or an unknown part is refused with the file, the key path and what is
+accepted, instead of failing (or passing) deep inside hls4ml. Which layer names exist and how paths resolve
+is :mod:`codesign.hls`'s business.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from codesign.errors import SpecError
+from codesign.precision import ACCEPTED as PRECISIONS_ACCEPTED
+from codesign.precision import FixedPrecision
+
+BACKENDS = ("Vivado", "Vitis")
+IO_TYPES = ("io_parallel", "io_stream")
+STRATEGIES = ("Latency", "Resource")
+MAX_WIDTH = 1024  # AP_INT_MAX_W, the widest ap_fixed the HLS headers take by default
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_UNCERTAINTY = re.compile(r"^\s*\d+(\.\d+)?\s*%?\s*$")
+_FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OutputDir", "InputData", "OutputPredictions")
+
+
+def check_precision(value: Any, where: str) -> None:
+    """Refuse a precision that is not a type name, is malformed, or has nonsense widths (``ap_fixed<0,0>``)."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            check_precision(sub, f"{where}.{key}")
+        return
+    if not isinstance(value, str):
+        raise SpecError(f"{where}: {value!r} is not a type name (accepted: 'auto' or {PRECISIONS_ACCEPTED})")
+    if value.strip().lower() == "auto":
+        return
+    try:
+        p = FixedPrecision.parse(value)
+    except SpecError as exc:
+        tail = "" if "accepted" in str(exc) else f" (accepted: {PRECISIONS_ACCEPTED})"
+        raise SpecError(f"{where}: {exc}{tail}") from None
+    if p.width > MAX_WIDTH or p.integer > p.width:
+        raise SpecError(
+            f"{where}: '{value}' has width {p.width} and {p.integer} integer bits (accepted: 1 <= W <= {MAX_WIDTH} "
+            "and I <= W, e.g. ap_fixed<16,6>)"
+        )
+
+
+def _choice(value: Any, accepted: tuple[str, ...], where: str) -> None:
+    if not isinstance(value, str) or value.lower() not in {a.lower() for a in accepted}:
+        raise SpecError(f"{where}: {value!r} is not supported (accepted: {', '.join(accepted)})")
+
+
+def _positive_int(value: Any, where: str, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(f"{where}: {value!r} is not an integer >= {minimum} (accepted: e.g. 1, 2, 4)")
+
+
+def _mapping(value: Any, where: str, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: must be a mapping ({what}), got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_layer_entry(entry: Any, where: str) -> None:
+    """Value types of the settings codesign applies from a Model / LayerType / LayerName entry."""
+    entry = _mapping(entry, where, "Precision:, ReuseFactor:, Strategy:, ...")
+    for key, value in entry.items():
+        if not isinstance(key, str):
+            raise SpecError(f"{where}: key {key!r} is not a name (accepted: Precision, ReuseFactor, Strategy, ...)")
+        at = f"{where}.{key}"
+        if key == "Precision":
+            check_precision(value, at)
+        elif key in ("ReuseFactor", "ParallelizationFactor"):
+            _positive_int(value, at)
+        elif key == "BramFactor":
+            _positive_int(value, at, minimum=0)
+        elif key == "Strategy":
+            _choice(value, STRATEGIES, at)
+        elif key in ("TraceOutput", "Trace") and not isinstance(value, bool):
+            raise SpecError(f"{at}: {value!r} is not true/false")
+
+
+def check_hls4ml_values(raw: dict, path: Path) -> None:
+    """Check the values of an hls4ml config read from ``path``; SpecError naming file, key and what is accepted."""
+    from codesign import parts
+    from codesign.spec import CLOCK_NS_RANGE
+
+    where = str(path)
+    for key in _FILE_KEYS:
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            raise SpecError(f"{where}: {key}: {raw[key]!r} is not a file path (accepted: a path string)")
+    if "KerasJson" in raw and "KerasH5" not in raw:
+        raise SpecError(
+            f"{where}: KerasJson without KerasH5: the model would be built with random weights (accepted: "
+            "KerasJson + KerasH5, KerasH5 alone, or KerasModel)"
+        )
+    if "ProjectName" in raw and (not isinstance(raw["ProjectName"], str) or not _NAME.match(raw["ProjectName"])):
+        raise SpecError(f"{where}: ProjectName: {raw['ProjectName']!r} is not a C identifier (accepted: letters, "
+                        "digits and '_', not starting with a digit)")  # fmt: skip
+    for key in ("Part", "XilinxPart"):
+        if key in raw:
+            if not isinstance(raw[key], str):
+                raise SpecError(f"{where}: {key}: {raw[key]!r} is not a part name (accepted: e.g. xcvu9p-flga2104-2L-e)")
+            try:
+                parts.resolve_part(raw[key])
+            except SpecError as exc:
+                raise SpecError(f"{where}: {key}: {exc}") from None
+    if "ClockPeriod" in raw:
+        clock = raw["ClockPeriod"]
+        lo, hi = CLOCK_NS_RANGE
+        if isinstance(clock, bool) or not isinstance(clock, (int, float)) or not lo <= clock <= hi:
+            raise SpecError(f"{where}: ClockPeriod: {clock!r} is not a clock period in ns (accepted: a number from "
+                            f"{lo:g} to {hi:g})")  # fmt: skip
+    if "ClockUncertainty" in raw:
+        unc = raw["ClockUncertainty"]
+        ok = (isinstance(unc, (int, float)) and not isinstance(unc, bool) and unc >= 0) or (
+            isinstance(unc, str) and _UNCERTAINTY.match(unc))
+        if not ok:
+            raise SpecError(f"{where}: ClockUncertainty: {unc!r} (accepted: ns >= 0, or a percentage such as '12.5%')")
+    if "IOType" in raw:
+        _choice(raw["IOType"], IO_TYPES, f"{where}: IOType")
+    if "Backend" in raw:
+        _choice(raw["Backend"], BACKENDS, f"{where}: Backend")
+    hls_cfg = _mapping(raw.get("HLSConfig"), f"{where}: HLSConfig", "Model:, LayerType:, LayerName:")
+    if "Model" in hls_cfg:
+        _check_layer_entry(hls_cfg["Model"], f"{where}: HLSConfig.Model")
+    for section in ("LayerType", "LayerName"):
+        entries = _mapping(hls_cfg.get(section), f"{where}: HLSConfig.{section}", "a layer name or class per key")
+        for name, entry in entries.items():
+            _check_layer_entry(entry, f"{where}: HLSConfig.{section}.{name}")

@@ -1,0 +1,152 @@
+"""The model's graph walked in order: every layer's float64 output, the model's outputs, and whether they are a proof."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from codesign.errors import ReferenceUnavailableError
+from codesign.reference.layers import WEIGHT_LAYERS, activation_of, forward, is_quantized_layer, refuse
+from codesign.reference.quantizers import quantizer_config
+
+
+def _inbound(layer: Any) -> list[Any]:
+    nodes = layer.inbound_nodes
+    if not nodes:
+        return []
+    if len(nodes) > 1:
+        raise refuse(layer, "used more than once in the model; the reference supports single-use layers")
+    ib = nodes[0].inbound_layers
+    return list(ib) if isinstance(ib, (list, tuple)) else [ib]
+
+
+def _is_softmax_layer(layer: Any) -> bool:
+    cls = type(layer).__name__
+    if cls == "Softmax":
+        return True
+    return cls in ("Activation", "QActivation") and str(layer.get_config().get("activation")) == "softmax"
+
+
+def is_softmax(layer: Any) -> bool:
+    """A softmax layer, or a layer whose activation is softmax."""
+    return _is_softmax_layer(layer) or activation_of(layer) == "softmax"
+
+
+def is_quantized_model(model: Any) -> bool:
+    """True when any layer carries a QKeras quantizer: then only a bit-exact proof is a verdict."""
+    return any(is_quantized_layer(lyr) for lyr in model.layers)
+
+
+def float_weight_layers(model: Any) -> list[str]:
+    """Names of Dense/Conv layers without a QKeras kernel quantizer (the firmware rounds their weights)."""
+    return [
+        lyr.name
+        for lyr in model.layers
+        if type(lyr).__name__ in WEIGHT_LAYERS and getattr(lyr, "kernel_quantizer_internal", None) is None
+    ]
+
+
+def exact_reference_reason(model: Any) -> str | None:
+    """Why the model's float64 outputs are not a bit-exact reference for its firmware, or None if they are.
+
+    Layers with float weights (no QKeras kernel quantizer) are the usual reason: the firmware rounds them
+    to its default precision, which the float model does not do. Layers the reference cannot evaluate
+    exactly are found when it runs (:class:`ReferenceUnavailableError`).
+    """
+    floats = float_weight_layers(model)
+    if floats:
+        return (
+            f"layer(s) {', '.join(floats)} have float weights (no QKeras quantizer): the firmware rounds them "
+            "to its default precision, so the float model is not a bit-exact reference"
+        )
+    return None
+
+
+def input_names(model: Any) -> list[str]:
+    """Names of the model's input layers, in the order of ``model.inputs``."""
+    names = [t.node.layer.name if hasattr(t, "node") else None for t in model.inputs]
+    if any(n is None for n in names):
+        names = [lyr.name for lyr in model.layers if type(lyr).__name__ == "InputLayer"]
+    return names
+
+
+def _activation_name(layer: Any) -> str:
+    name, _ = quantizer_config(activation_of(layer))
+    return name
+
+
+def forward_layers(
+    model: Any,
+    x: np.ndarray | list[np.ndarray],
+    *,
+    types: Mapping[str, Mapping[str, Any]] | None = None,
+    split_activations: bool = False,
+) -> dict[str, np.ndarray]:
+    """Float64 output of every layer for inputs ``x`` (batch first, unflattened), by layer name, in model order.
+
+    A softmax at an output is evaluated as its input (the firmware outputs the logits). ``types`` are
+    the firmware's per-layer types (``HlsProject.layer_precisions``), needed by standalone BatchNormalization.
+    ``split_activations``: name the outputs as hls4ml does, which splits a fused activation into its own
+    layer: ``name`` is then the pre-activation sum and ``name_<activation>`` (e.g. ``dense1_quantized_relu``,
+    ``dense1_relu``) its activated output.
+    Raises :class:`ReferenceUnavailableError` naming the first layer with no exact reference.
+    """
+    xs = x if isinstance(x, (list, tuple)) else [x]
+    inputs = input_names(model)
+    if len(xs) != len(inputs):
+        raise ReferenceUnavailableError(f"the model has {len(inputs)} input(s), got {len(xs)} array(s)")
+    values: dict[str, np.ndarray] = {}
+    for name, a, t in zip(inputs, xs, model.inputs, strict=True):
+        shape = tuple(int(d) for d in t.shape[1:])
+        values[name] = np.asarray(a, dtype=np.float64).reshape((len(a),) + shape)
+    out: dict[str, np.ndarray] = dict(values)
+    outputs = set(model.output_names)
+    strict = is_quantized_model(model)
+    for layer in model.layers:
+        if layer.name in values:
+            continue
+        ins = _inbound(layer)
+        # Sequential models built without an explicit Input: the first layer reads the model input
+        ins_vals = [values[i.name] for i in ins] if ins else [values[inputs[0]]]
+        arg = ins_vals if len(ins_vals) > 1 else ins_vals[0]
+        ltypes = (types or {}).get(layer.name)
+        if layer.name in outputs and is_softmax(layer):
+            # a final softmax: the reference is its input, the logits the firmware outputs
+            y = arg if _is_softmax_layer(layer) else forward(layer, arg, linear=True, types=ltypes, strict=strict)
+            values[layer.name] = out[layer.name] = y
+            continue
+        act = _activation_name(layer) if type(layer).__name__ in WEIGHT_LAYERS else ""
+        if split_activations and act not in ("", "linear"):
+            pre = forward(layer, arg, linear=True, types=ltypes, strict=strict)
+            y = forward(layer, arg, types=ltypes, strict=strict)
+            out[layer.name] = pre
+            out[f"{layer.name}_{act}"] = y
+        else:
+            y = forward(layer, arg, types=ltypes, strict=strict)
+            out[layer.name] = y
+        values[layer.name] = y
+    return out
+
+
+def reference_outputs(
+    model: Any, x: np.ndarray | list[np.ndarray], *, types: Mapping[str, Mapping[str, Any]] | None = None
+) -> np.ndarray | list[np.ndarray]:
+    """The model's pre-softmax outputs for ``x`` computed exactly in float64 (one array per output, flattened).
+
+    A softmax at an output (a softmax layer, or a layer with a softmax activation) is left out, as
+    :func:`codesign.hls.convert` leaves it out of the firmware: the result is the logits.
+    """
+    values = forward_layers(model, x, types=types)
+    outs = [values[n].reshape(values[n].shape[0], -1) for n in model.output_names]
+    return outs if len(outs) > 1 else outs[0]
+
+
+def float32_is_exact(model: Any, x: np.ndarray) -> bool:
+    """Whether QKeras' own float32 ``predict`` equals the float64 reference on ``x``."""
+    ref = reference_outputs(model, x)
+    got = model.predict(x, verbose=0)
+    refs = ref if isinstance(ref, list) else [ref]
+    gots = got if isinstance(got, list) else [got]
+    return all(np.array_equal(np.asarray(g, np.float64).reshape(r.shape), r) for r, g in zip(refs, gots, strict=True))

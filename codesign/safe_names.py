@@ -1,0 +1,83 @@
+"""User text that ends up inside generated code or scripts: accepted only in forms that cannot become code.
+
+hls4ml writes the project name into C++ function names, ``build_lib.sh`` (``PROJECT=<name>``, run by bash
+when the firmware is compiled) and ``project.tcl``; the part and clock uncertainty into ``project.tcl``
+(``set part "<part>"``: Tcl substitutes ``[...]`` inside quotes); layer names into C++ variable names and
+comments; HLSConfig values (precisions, strategies) into C++ headers. A quote, ``$(...)``, ``[...]``, ``;`` or a
+newline in any of them would run as code when codesign compiles and C-simulates the project (or when
+``--synth`` runs the HLS tool), so they are refused here with the key named and what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from codesign.errors import SpecError
+
+C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_CLOCK_UNCERTAINTY = re.compile(r"\d+(\.\d+)?%?")
+# precisions (ap_fixed<16,6,AP_RND,AP_SAT>), strategies, flags: no quote, ;, (, ), [, ], {, }, $, `, \, # or newline
+_CONFIG_TEXT = re.compile(r"[A-Za-z0-9_<>,. %+-]*")
+_LAYER_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def project_name(value: Any, where: str) -> str:
+    """A project name (hls4ml ``ProjectName``, spec ``hls.project_name``): a C identifier."""
+    text = str(value)
+    if not C_IDENTIFIER.fullmatch(text):
+        raise SpecError(
+            f"{where}: {text!r} is not accepted: hls4ml writes it into C++ function names and the build_lib.sh shell "
+            "script (accepted: a C identifier, letters, digits and _, not starting with a digit)"
+        )
+    return text
+
+
+def part_text(value: Any) -> str:
+    """A full FPGA part string as written into project.tcl: letters, digits, '-' and '_' only."""
+    text = str(value).strip()
+    if not _PART.fullmatch(text):
+        raise SpecError(
+            f"FPGA part {text!r}: hls4ml writes the part into project.tcl, which the HLS tool runs (accepted: "
+            "letters, digits, '-' and '_', e.g. xcvu9p-flga2104-2L-e)"
+        )
+    return text
+
+
+def clock_uncertainty(value: Any, where: str) -> str | float | None:
+    """ClockUncertainty as written into project.tcl: a number of ns or a percentage."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        return value
+    if isinstance(value, str) and _CLOCK_UNCERTAINTY.fullmatch(value.strip()):
+        return value.strip()
+    raise SpecError(f"{where}: ClockUncertainty {value!r} is not accepted (accepted: a number of ns such as 0.5, "
+                    "or a percentage of the clock such as 12.5%)")  # fmt: skip
+
+
+def config_strings(node: Any, where: str, key: str = "HLSConfig") -> None:
+    """Every key and string value of a user's HLSConfig must be plain text hls4ml can write into C++."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if not isinstance(k, str) or not _CONFIG_TEXT.fullmatch(k):
+                raise SpecError(f"{where}: {key} has the key {k!r}, which cannot go into C++ (accepted: letters, "
+                                "digits, '_', '.', '-')")  # fmt: skip
+            config_strings(v, where, f"{key}.{k}")
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            config_strings(v, where, key)
+    elif isinstance(node, str) and not _CONFIG_TEXT.fullmatch(node):
+        raise SpecError(
+            f"{where}: {key} = {node!r} cannot go into the generated C++ (accepted: a type such as "
+            "ap_fixed<16,6,AP_RND,AP_SAT>, a number or a word; no quotes, ;, (, ), [, ], {, }, $, \\ or newlines)"
+        )
+
+
+def layer_names(model: Any, where: str = "the model") -> None:
+    """Layer names become C++ names and comments: letters, digits, '_', '.', '-' only."""
+    bad = [layer.name for layer in getattr(model, "layers", ()) if not _LAYER_NAME.fullmatch(str(layer.name))]
+    if bad:
+        raise SpecError(
+            f"{where}: layer name(s) {', '.join(repr(b) for b in bad)} cannot go into the generated C++ (accepted: "
+            "letters, digits, '_', '.', '-'); rename the layers and re-save the model"
+        )

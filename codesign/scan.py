@@ -1,0 +1,354 @@
+"""``codesign scan``: build many points of a spec (a grid, or NSGA-II trials) and keep the Pareto front.
+
+The study lives in ``<out>``: ``scan.json`` (which scan this folder holds), ``optuna.db`` (the Optuna study in
+SQLite, so it survives any crash), ``points.jsonl`` (one line per finished point, written by this coordinating
+process only, once the point is done), ``points/<id>/`` (each point's build folder) and ``cache/`` (the step
+cache the points share). ``--resume`` reads points.jsonl and never redoes a finished point; a point that was
+running when the scan died has no line and is run again. Points run in a local process pool, or on a Dask
+cluster when a scheduler address is given; workers share only the folder (storage and cache).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codesign.errors import SpecError, ToolError
+from codesign.scan_points import PointsLog, run_point
+from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile
+
+STUDY_FILE = "optuna.db"
+SCAN_FILE = "scan.json"
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """What a scan run did: how many points it ran now, how many were done before, and where the outputs are."""
+
+    out: Path
+    n_points: int
+    n_done_before: int
+    n_ran: int
+    n_failed: int
+    seconds: float
+    outputs: dict[str, str]
+
+
+def objective_value(rec: dict, name: str) -> float | None:
+    """A point's figure: an estimate figure, or the firmware's physics figure."""
+    if name in ESTIMATE_FIGURES:
+        v = (rec.get("estimate") or {}).get(name)
+    else:
+        v = ((rec.get("metrics") or {}).get("firmware") or {}).get(name)
+    return None if v is None else float(v)
+
+
+def _choice(v: Any) -> Any:
+    """An axis value as an Optuna categorical choice (lists as JSON text)."""
+    return json.dumps(list(v)) if isinstance(v, (list, tuple)) else v
+
+
+def _unchoice(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str) and v.startswith("[") else v
+
+
+def _params_key(params: dict) -> str:
+    return json.dumps({k: _choice(v) for k, v in params.items()}, sort_keys=True)
+
+
+# ------------------------------------------------------------------------------------------ storage
+
+
+def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
+    """Refuse an output folder that holds another scan, or this scan's points without --resume."""
+    marker, db = out / SCAN_FILE, out / STUDY_FILE
+    if marker.is_file():
+        try:
+            held = json.loads(marker.read_text())
+        except ValueError:
+            raise SpecError(f"{marker}: unreadable scan marker; choose another --out") from None
+        if held.get("identity") != scan.identity:
+            raise SpecError(
+                f"{out}: the storage ({STUDY_FILE}, points.jsonl) is from a different scan ({held.get('scan_file')}, "
+                f"identity {held.get('identity')}; this one is {scan.path}, identity {scan.identity}): choose another "
+                f"--out, or rerun that scan file"
+            )
+        if not resume and PointsLog(out / "points.jsonl").read():
+            raise SpecError(f"{out}: already holds points of this scan: pass --resume to finish it, or choose another --out")
+    elif db.is_file():
+        raise SpecError(f"{db}: an Optuna storage without {SCAN_FILE}: not a codesign scan folder; choose another --out")
+
+
+def _write_marker(scan: ScanFile, out: Path) -> None:
+    marker = out / SCAN_FILE
+    if not marker.is_file():
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"identity": scan.identity, "scan_file": str(scan.path),
+                                   "axes": {k: list(v) for k, v in scan.axes.items()},
+                                   "objectives": scan.objectives}, indent=1, default=list))  # fmt: skip
+        tmp.replace(marker)
+
+
+def _study(scan: ScanFile, out: Path):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directions = ["maximize" if d == "max" else "minimize" for d in scan.objectives.values()]
+    sampler = None
+    if scan.mode == "optuna":  # the budget constraint is set on each trial (Trial.set_constraint) before its tell
+        sampler = optuna.samplers.NSGAIISampler(seed=scan.seed)
+    return optuna.create_study(storage=f"sqlite:///{out / STUDY_FILE}", study_name=f"scan-{scan.identity}",
+                               directions=directions, sampler=sampler, load_if_exists=True)  # fmt: skip
+
+
+def _distributions(scan: ScanFile) -> dict:
+    import optuna
+
+    return {k: optuna.distributions.CategoricalDistribution([_choice(v) for v in vals]) for k, vals in scan.axes.items()}
+
+
+def _values(scan: ScanFile, rec: dict) -> list[float] | None:
+    vals = [objective_value(rec, name) for name in scan.objectives]
+    return None if rec.get("status") != "ok" or any(v is None for v in vals) else vals
+
+
+def _constraints(rec: dict) -> list[float]:
+    # Optuna's convention: feasible when every value <= 0
+    return [0.0 if rec.get("budget_pass") else 1.0]
+
+
+def _record_trial(study, scan: ScanFile, rec: dict) -> None:
+    """Add a finished grid point to the study (complete with its values, or failed)."""
+    import optuna
+
+    vals = _values(scan, rec)
+    trial = optuna.trial.create_trial(
+        params={k: _choice(v) for k, v in rec["params"].items()}, distributions=_distributions(scan),
+        values=vals, state=optuna.trial.TrialState.COMPLETE if vals else optuna.trial.TrialState.FAIL,
+        user_attrs={"point_id": rec["id"], "constraints": _constraints(rec)},
+    )  # fmt: skip
+    study.add_trial(trial)
+
+
+# ------------------------------------------------------------------------------------------ execution
+
+
+class _Pool:
+    """A local process pool or a Dask cluster, behind submit / wait_any / close."""
+
+    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point):
+        self.client, self.fn = None, point_fn
+        if scheduler:
+            self.client = connect_scheduler(scheduler)
+            self.executor = None
+        else:
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, job: dict):
+        """Start one point."""
+        if self.client is not None:
+            return self.client.submit(self.fn, job, pure=False, key=f"codesign-point-{job['id']}-{time.time_ns()}")
+        return self.executor.submit(self.fn, job)
+
+    def wait_any(self, futures) -> set:
+        """Block until at least one point finished; return the finished futures."""
+        if self.client is not None:
+            from distributed import wait
+
+            return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+        return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
+
+    def close(self) -> None:
+        """Shut the pool down (the cluster itself is left running)."""
+        if self.client is not None:
+            self.client.close()
+        else:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def connect_scheduler(address: str, timeout_s: float = 10.0):
+    """A Dask client of a running scheduler; a clear error when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ToolError(f"--scheduler needs dask.distributed (pip install distributed): {exc}") from None
+    try:
+        return Client(address, timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SpecError(f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None
+
+
+def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, resume: bool = False,
+             scheduler: str | None = None, part: str | None = None, shared_cache: bool = True,
+             show_progress: bool = True, point_fn=run_point) -> ScanSummary:  # fmt: skip
+    """Run (or finish, with ``resume``) a scan into ``out``; returns a summary. Bad input fails before any work.
+
+    ``point_fn`` builds one point from its job (:func:`codesign.scan_points.run_point`; tests pass a stand-in).
+    """
+    from codesign.scan_report import write_outputs
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    check_storage(scan, out, resume)
+    part = part or scan.part or scan.base.get("part")
+    if not part:
+        raise SpecError(f"{scan.path}: no FPGA part: pass --part, or set 'part:' in the scan file or its spec")
+    from codesign.parts import resolve_part
+
+    part = resolve_part(str(part)).full_name
+    workers = workers or max(1, os.cpu_count() or 1)
+    pool = _Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
+    _write_marker(scan, out)
+    log = PointsLog(out / "points.jsonl")
+    study = _study(scan, out)
+    done = {r["id"]: r for r in log.read()}
+    n_before = len(done)
+    start = time.perf_counter()
+    runner = _Runner(scan, out, part, pool, log, study, done, shared_cache, show_progress)
+    try:
+        if scan.mode == "grid":
+            runner.grid()
+        else:
+            runner.optuna(workers if scheduler is None else max(workers, 2))
+    finally:
+        runner.close()
+        pool.close()
+    records = log.read()
+    outputs = write_outputs(scan, out, records)
+    return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
+                       time.perf_counter() - start, outputs)  # fmt: skip
+
+
+class _Runner:
+    """The coordinating loop: submit points, write each finished one once, tell the study."""
+
+    def __init__(self, scan, out, part, pool, log, study, done, shared_cache, show_progress):
+        self.scan, self.out, self.part, self.pool, self.log, self.study = scan, out, part, pool, log, study
+        self.done, self.n_ran = done, 0
+        self.cache_dir = str(out / "cache") if shared_cache else None
+        total = len(scan.grid()) if scan.mode == "grid" else scan.trials
+        self.bar = None
+        if show_progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=len(done), unit="point", desc="scan", dynamic_ncols=True)
+            self._postfix()
+
+    def _postfix(self) -> None:
+        if self.bar is not None:
+            failed = sum(r["status"] != "ok" for r in self.done.values())
+            self.bar.set_postfix(done=len(self.done), failed=failed, remaining=self.bar.total - len(self.done))
+
+    def job(self, point_id: str, params: dict) -> dict:
+        """What a worker needs for one point (plain data, picklable)."""
+        spec = self.scan.point_spec(params, name=f"{self.scan.base.get('name', 'scan')}_{point_id}")
+        _absolute_paths(spec, self.scan.base_dir)
+        return {"id": point_id, "params": params, "spec": spec, "part": self.part,
+                "build_dir": str(self.out / "points" / point_id), "cache_dir": self.cache_dir}  # fmt: skip
+
+    def finish(self, rec: dict) -> None:
+        """Write a finished point's line (first), then count it."""
+        self.log.append(rec)
+        self.done[rec["id"]] = rec
+        self.n_ran += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self._postfix()
+
+    def grid(self) -> None:
+        """Every grid point not yet in points.jsonl; the study gets each finished point as a trial."""
+        in_study = {t.user_attrs.get("point_id") for t in self.study.get_trials(deepcopy=False)}
+        for rec in self.done.values():  # lines written just before a crash, before the study heard of them
+            if rec["id"] not in in_study:
+                _record_trial(self.study, self.scan, rec)
+        todo = [(f"p{i:04d}", p) for i, p in enumerate(self.scan.grid()) if f"p{i:04d}" not in self.done]
+        running = {self.pool.submit(self.job(pid, params)): pid for pid, params in todo}
+        while running:
+            for fut in self.pool.wait_any(running):
+                running.pop(fut)
+                rec = fut.result()
+                self.finish(rec)
+                _record_trial(self.study, self.scan, rec)
+
+    def optuna(self, parallel: int) -> None:
+        """NSGA-II trials until ``trials`` points are finished; a trial left running by a crash is run again."""
+        import optuna
+
+        TS = optuna.trial.TrialState
+        by_params = {_params_key(r["params"]): r for r in self.done.values()}
+        for t in self.study.get_trials(deepcopy=False, states=(TS.RUNNING, TS.WAITING)):
+            pid = f"t{t.number:04d}"
+            if t.state == TS.RUNNING and pid in self.done:  # its line was written, the tell was not
+                self._tell(t.number, self.done[pid])
+            elif t.state == TS.RUNNING:
+                self.study._storage.set_trial_state_values(t._trial_id, TS.FAIL)
+                self.study.enqueue_trial({k: v for k, v in t.params.items()}, skip_if_exists=False)
+        running: dict = {}
+        space = len(self.scan.grid())
+        repeats = 0
+        while len(self.done) + len(running) < self.scan.trials or running:
+            while len(self.done) + len(running) < self.scan.trials and len(running) < parallel:
+                if len(by_params) + len(running) >= space or repeats > 200:
+                    break  # every combination is done or running: nothing new to try
+                trial = self.study.ask(_distributions(self.scan))
+                params = {k: _unchoice(trial.params[k]) for k in self.scan.axes}
+                pid = f"t{trial.number:04d}"
+                same = by_params.get(_params_key(params))
+                if same is not None:  # NSGA-II proposed a finished point again: its result, not a rebuild
+                    repeats += 1
+                    self._tell(trial.number, same)
+                    continue
+                if _params_key(params) in running_keys(running):  # proposed again while it runs: not twice
+                    repeats += 1
+                    self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+                    continue
+                running[self.pool.submit(self.job(pid, params))] = (trial.number, _params_key(params))
+            if not running:
+                break
+            for fut in self.pool.wait_any(running):
+                number, _ = running.pop(fut)
+                rec = fut.result()
+                self.finish(rec)
+                by_params[_params_key(rec["params"])] = rec
+                self._tell(number, rec)
+
+    def _tell(self, number: int, rec: dict) -> None:
+        """Tell the study a trial's outcome (a point's values, or a failure)."""
+        import optuna
+
+        vals = _values(self.scan, rec)
+        trial_id = self._trial_id(number)
+        self.study._storage.set_trial_user_attr(trial_id, "point_id", rec["id"])
+        if "budget" in self.scan.constraints and vals is not None:
+            optuna.trial.Trial(self.study, trial_id).set_constraint("budget", _constraints(rec)[0])
+        if vals is None:
+            self.study.tell(number, state=optuna.trial.TrialState.FAIL)
+        else:
+            self.study.tell(number, vals)
+
+    def _trial_id(self, number: int) -> int:
+        return self.study._storage.get_trial_id_from_study_id_trial_number(self.study._study_id, number)
+
+    def close(self) -> None:
+        """Close the progress bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def running_keys(running: dict) -> list[str]:
+    """The parameter keys of the points in flight."""
+    return [key for _, key in running.values()]
+
+
+def _absolute_paths(spec: dict, base_dir: Path) -> None:
+    """Relative model/data paths of the base spec, resolved against its folder (workers run elsewhere)."""
+    for section, key in (("model", "file"), ("model", "weights"), ("data", "path")):
+        node = spec.get(section)
+        if isinstance(node, dict) and node.get(key) and not Path(str(node[key])).is_absolute():
+            node[key] = str((base_dir / str(node[key])).resolve())

@@ -1,0 +1,137 @@
+"""One scan point: its build (run in a worker) and its line in ``points.jsonl`` (appended safely).
+
+:func:`run_point` builds a point's spec with :func:`codesign.api.build` into its own folder, sharing the step
+cache, and returns its record; a point that fails (bad spec for this combination, hls4ml error, not bit-exact)
+comes back with ``status: failed`` and the reason instead of stopping the scan.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
+
+
+def physics_figures(stage: dict | None) -> dict[str, float]:
+    """The scalar physics figures of one stage's metrics: accuracy/auc for classifiers, auc/tpr_at_fpr for anomaly
+    models (means over signals), and each class's or signal's auc as ``auc_<name>``."""
+    stage = stage or {}
+    out: dict[str, float] = {}
+    if "signals" in stage:
+        sigs = stage.get("signals") or {}
+        aucs = {n: s.get("auc") for n, s in sigs.items() if s.get("auc") is not None}
+        if aucs:
+            out["auc"] = sum(aucs.values()) / len(aucs)
+        tprs = []
+        for s in sigs.values():
+            points = list((s.get("points") or {}).values())
+            if points and points[0].get("tpr") is not None and points[0].get("resolved", True):
+                tprs.append(points[0]["tpr"])
+        if tprs:
+            out["tpr_at_fpr"] = sum(tprs) / len(tprs)
+        out.update({f"auc_{n}": v for n, v in aucs.items()})
+        return out
+    for key in ("accuracy", "mean_auc"):
+        if isinstance(stage.get(key), (int, float)):
+            out[key] = float(stage[key])
+    if "mean_auc" in out:
+        out["auc"] = out["mean_auc"]
+    for name, c in (stage.get("per_class") or {}).items():
+        if isinstance(c.get("auc"), (int, float)):
+            out[f"auc_{name}"] = float(c["auc"])
+    return out
+
+
+def record_from_result(result, params: dict, point_id: str, seconds: float) -> dict[str, Any]:
+    """A point's line from a :class:`codesign.api.BuildResult`."""
+    est = result.estimate
+    estimate = {k: getattr(est, k, None) for k in ESTIMATE_KEYS} if est is not None else {}
+    status, error = "ok", None
+    if result.bit_exact is False:
+        status, error = "failed", "not bit-exact: " + _bit_reason(result.bit_accuracy)
+    elif (result.bit_accuracy or {}).get("reference_unavailable"):
+        status, error = "failed", f"no bit-exactness verdict: {result.bit_accuracy['reference_unavailable']}"
+    return {
+        "id": point_id,
+        "params": params,
+        "status": status,
+        "bit_exact": result.bit_exact,
+        "metrics": {stage: physics_figures(m) for stage, m in (result.metrics or {}).items()},
+        "estimate": estimate,
+        "budget_pass": result.budget_pass,
+        "budget_failed": [c.name for c in result.budget.checks if not c.passed] if result.budget is not None else [],
+        "build_dir": str(result.out_dir),
+        "seconds": round(seconds, 3),
+        "steps": [s.to_dict() for s in result.steps],
+        "error": error,
+    }
+
+
+def _bit_reason(acc: dict) -> str:
+    paths = acc.get("library_vs_testbench") or {}
+    if paths.get("exact") is False:
+        return f"library and testbench differ on {paths.get('n_mismatch')} of {paths.get('n_samples')} samples"
+    return f"{acc.get('n_mismatch')} of {acc.get('n_samples')} samples differ from the {acc.get('reference')}"
+
+
+def run_point(job: dict) -> dict[str, Any]:
+    """Build one point (in a worker process); never raises: a failure is a record with its reason."""
+    from codesign.errors import CodesignError
+
+    start = time.perf_counter()
+    params, point_id = job["params"], job["id"]
+    try:
+        from codesign.api import build
+
+        result = build(job["spec"], part=job["part"], out=job["build_dir"], cache_dir=job.get("cache_dir"))
+        return record_from_result(result, params, point_id, time.perf_counter() - start)
+    except CodesignError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # an unexpected failure of one point must not stop the scan
+        error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
+    return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "metrics": {}, "estimate": {},
+            "budget_pass": None, "budget_failed": [], "build_dir": job["build_dir"],
+            "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
+
+
+class PointsLog:
+    """``points.jsonl``: one JSON line per finished point, appended with one write under a file lock."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def read(self) -> list[dict]:
+        """The complete lines; a line cut by a crash (the last one) is dropped and the file repaired."""
+        if not self.path.is_file():
+            return []
+        good, bad = [], 0
+        for line in self.path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                bad += 1
+                continue
+            if isinstance(rec, dict) and "id" in rec:
+                good.append(rec)
+        if bad:  # rewrite without the cut line, atomically, so that later appends start on a fresh line
+            tmp = self.path.with_suffix(".repair.tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in good))
+            tmp.replace(self.path)
+        return good
+
+    def append(self, record: dict) -> None:
+        """Append one line (a single write, flushed to disk, under an exclusive lock)."""
+        data = (json.dumps(record, default=str) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,158 @@
+"""A scan's outputs from its points: ``pareto.csv``, ``pareto.png`` and ``scan.md`` (all written atomically)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from codesign.pareto import pareto_front
+from codesign.report import atomic_write_text
+from codesign.scan import objective_value
+from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile
+
+PLOT_AGAINST = ("lut", "dsp", "latency_ns")
+
+
+def feasible(scan: ScanFile, rec: dict) -> bool:
+    """A finished point with every objective known that meets the constraints (the budget, when asked)."""
+    if rec.get("status") != "ok" or any(objective_value(rec, n) is None for n in scan.objectives):
+        return False
+    return not ("budget" in scan.constraints and rec.get("budget_pass") is not True)
+
+
+def front(scan: ScanFile, records: list[dict]) -> list[dict]:
+    """The non-dominated feasible points."""
+    pool = [r for r in records if feasible(scan, r)]
+    values = [[objective_value(r, n) for n in scan.objectives] for r in pool]
+    return [pool[i] for i in pareto_front(values, list(scan.objectives.values()))]
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return json.dumps(list(v))
+    return str(v)
+
+
+def write_csv(scan: ScanFile, best: list[dict], path: Path) -> None:
+    """pareto.csv: id, axis values, objectives, the estimate, budget verdict, build folder."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    extra = [k for k in ESTIMATE_FIGURES if k not in scan.objectives]
+    w.writerow(["id", *scan.axes, *scan.objectives, *extra, "budget_pass", "bit_exact", "build_dir"])
+    for r in best:
+        w.writerow([r["id"], *(_fmt(r["params"].get(k)) for k in scan.axes),
+                    *(objective_value(r, n) for n in scan.objectives), *((r.get("estimate") or {}).get(k) for k in extra),
+                    r.get("budget_pass"), r.get("bit_exact"), r.get("build_dir")])  # fmt: skip
+    atomic_write_text(path, buf.getvalue())
+
+
+def physics_axis(scan: ScanFile) -> str:
+    """The physics figure the plot shows: the first physics objective, else accuracy (auc for anomaly scans)."""
+    for name in scan.objectives:
+        if name not in ESTIMATE_FIGURES:
+            return name
+    return "auc" if (scan.base.get("model") or {}).get("family") == "vae" else "accuracy"
+
+
+def write_plot(scan: ScanFile, records: list[dict], best: list[dict], path: Path) -> None:
+    """pareto.png: the physics figure against LUT, DSP and latency; front highlighted, budget failures marked,
+    the float model as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    y_name = physics_axis(scan)
+    ok = [r for r in records if r.get("status") == "ok" and objective_value(r, y_name) is not None]
+    best_ids = {r["id"] for r in best}
+    fig, axes = plt.subplots(1, len(PLOT_AGAINST), figsize=(5 * len(PLOT_AGAINST), 4.2), squeeze=False)
+    floats = [((r.get("metrics") or {}).get("float") or {}).get(y_name) for r in ok]
+    floats = [f for f in floats if f is not None]
+    for ax, x_name in zip(axes[0], PLOT_AGAINST, strict=True):
+        groups = {
+            "budget fails": [r for r in ok if r.get("budget_pass") is not True],
+            "fits the budget": [r for r in ok if r.get("budget_pass") is True and r["id"] not in best_ids],
+            "Pareto front": [r for r in ok if r["id"] in best_ids],
+        }
+        style = {"budget fails": dict(marker="x", color="tab:red", s=30),
+                 "fits the budget": dict(marker="o", color="tab:gray", s=25, alpha=0.7),
+                 "Pareto front": dict(marker="*", color="tab:blue", s=140, edgecolor="k")}  # fmt: skip
+        for label, pts in groups.items():
+            xs = [objective_value(r, x_name) for r in pts]
+            ys = [objective_value(r, y_name) for r in pts]
+            keep = [(x, y) for x, y in zip(xs, ys, strict=True) if x is not None]
+            if keep:
+                ax.scatter(*zip(*keep, strict=True), label=f"{label} ({len(keep)})", **style[label])
+        if floats:
+            ax.axhline(max(floats), color="tab:green", ls="--", label="float model" + (" (best)" if len(set(floats)) > 1 else ""))
+        ax.set_xlabel(x_name.upper() if x_name != "latency_ns" else "latency [ns]")
+        ax.set_ylabel(f"firmware {y_name}")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{scan.path.name}: {len(ok)} points, {sum(r.get('status') != 'ok' for r in records)} failed")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _effects(scan: ScanFile, records: list[dict]) -> list[str]:
+    """Mean of each objective per value of each axis (over the finished points): the settings that matter."""
+    ok = [r for r in records if r.get("status") == "ok"]
+    lines = []
+    for axis, values in scan.axes.items():
+        lines += [f"### {axis}", "", "| value | points | " + " | ".join(f"mean {n}" for n in scan.objectives) + " |",
+                  "|---|---|" + "---|" * len(scan.objectives)]  # fmt: skip
+        for v in values:
+            pts = [r for r in ok if json.dumps(r["params"].get(axis)) == json.dumps(list(v) if isinstance(v, tuple) else v)]
+            means = []
+            for n in scan.objectives:
+                vals = [objective_value(r, n) for r in pts if objective_value(r, n) is not None]
+                means.append(_fmt(sum(vals) / len(vals)) if vals else "-")
+            lines.append(f"| {_fmt(v)} | {len(pts)} | " + " | ".join(means) + " |")
+        lines.append("")
+    return lines
+
+
+def write_markdown(scan: ScanFile, records: list[dict], best: list[dict], path: Path) -> None:
+    """scan.md: the counts, the best points, the settings that matter, what failed and why."""
+    failed = [r for r in records if r.get("status") != "ok"]
+    over = [r for r in records if r.get("status") == "ok" and r.get("budget_pass") is not True]
+    objs = ", ".join(f"{n} ({d})" for n, d in scan.objectives.items())
+    lines = [f"# codesign scan: {scan.path.name}", "",
+             f"{len(records)} points ({scan.mode}), {len(records) - len(failed)} built, {len(failed)} failed, "
+             f"{len(over)} over the budget. Objectives: {objs}; constraints: {', '.join(scan.constraints) or 'none'}.",
+             "", "## Pareto front", "", "![pareto](pareto.png)", "",
+             "| id | " + " | ".join(scan.axes) + " | " + " | ".join(scan.objectives) + " | budget |",
+             "|---|" + "---|" * (len(scan.axes) + len(scan.objectives) + 1)]  # fmt: skip
+    first = next(iter(scan.objectives))
+    sign = -1 if scan.objectives[first] == "max" else 1
+    for r in sorted(best, key=lambda r: sign * objective_value(r, first)):
+        lines.append(f"| {r['id']} | " + " | ".join(_fmt(r["params"].get(k)) for k in scan.axes) + " | "
+                     + " | ".join(_fmt(objective_value(r, n)) for n in scan.objectives)
+                     + f" | {'pass' if r.get('budget_pass') else 'FAIL'} |")  # fmt: skip
+    if not best:
+        lines.append("| (no feasible point) |")
+    lines += ["", "## The settings that matter", "", *_effects(scan, records), "## Failed points", ""]
+    lines += [f"- `{r['id']}` {json.dumps(r['params'])}: {r.get('error')}" for r in failed] or ["none"]
+    if over:
+        lines += ["", "## Over the budget", ""]
+        lines += [f"- `{r['id']}` {json.dumps(r['params'])}: {', '.join(r.get('budget_failed') or []) or 'unknown'}"
+                  for r in over]  # fmt: skip
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def write_outputs(scan: ScanFile, out: Path, records: list[dict]) -> dict[str, str]:
+    """Write pareto.csv, pareto.png and scan.md; returns their paths."""
+    best = front(scan, records)
+    paths = {"points": out / "points.jsonl", "pareto_csv": out / "pareto.csv", "pareto_png": out / "pareto.png",
+             "scan_md": out / "scan.md"}  # fmt: skip
+    write_csv(scan, best, paths["pareto_csv"])
+    write_plot(scan, records, best, paths["pareto_png"])
+    write_markdown(scan, records, best, paths["scan_md"])
+    return {k: str(v) for k, v in paths.items()}

@@ -1,0 +1,250 @@
+"""The scan file (``codesign scan SCAN.yaml``), parsed and checked at the edge, before any work.
+
+```yaml
+base: jet_mlp.yaml          # a spec, relative to this file (or the spec inline under `spec:`)
+mode: grid                  # or optuna (NSGA-II) with `trials:` and `seed:`
+axes: {quantize.bits: [4, 6, 8], prune.sparsity: [0.0, 0.5], hls.reuse_factor: [1, 4]}
+objectives: {accuracy: max, lut: min, dsp: min}
+constraints: [budget]
+part: xcvu9p                # optional; --part wins
+```
+
+Axes are dotted spec keys (per-layer keys such as ``hls.layers.dense_1.reuse_factor`` included); every value is
+checked by building the spec it gives, so a wrong type or an unknown key is refused naming the file and key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from codesign.errors import SpecError
+from codesign.spec import BuildSpec, Family
+from codesign.spec_errors import format_validation_error
+
+SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part")
+MODES = ("grid", "optuna")
+DIRECTIONS = ("min", "max")
+ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
+CLASSIFIER_FIGURES = ("accuracy", "auc", "mean_auc")
+ANOMALY_FIGURES = ("auc", "tpr_at_fpr")
+CONSTRAINTS = ("budget",)
+# mapping keys whose children are names the user chooses (layer names), not spec fields
+NAMED_CHILDREN = ("hls.layers", "quantize.layers")
+
+
+@dataclass(frozen=True)
+class ScanFile:
+    """A validated scan: the base spec (as a raw mapping), the axes and the objectives."""
+
+    path: Path
+    base: dict
+    base_dir: Path
+    mode: str
+    trials: int | None
+    seed: int
+    axes: dict[str, tuple]
+    objectives: dict[str, str]
+    constraints: tuple[str, ...]
+    part: str | None
+
+    @property
+    def identity(self) -> str:
+        """Digest of what defines the scan (base spec, mode, axes, objectives): a storage from another scan differs."""
+        return hashlib.sha256(json.dumps(
+            {"base": self.base, "mode": self.mode, "trials": self.trials, "seed": self.seed,
+             "axes": {k: list(v) for k, v in self.axes.items()}, "objectives": self.objectives,
+             "constraints": list(self.constraints), "part": self.part}, sort_keys=True, default=str,
+        ).encode()).hexdigest()[:16]  # fmt: skip
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every combination of the axis values, the first axis slowest (a stable order, for ids and resume)."""
+        keys = list(self.axes)
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*self.axes.values())]
+
+    def point_spec(self, params: dict[str, Any], name: str) -> dict:
+        """The raw spec of one point: the base with each axis value set at its dotted key."""
+        raw = copy.deepcopy(self.base)
+        for key, value in params.items():
+            set_dotted(raw, key, value)
+        raw["name"] = name
+        return raw
+
+
+def set_dotted(raw: dict, key: str, value: Any) -> None:
+    """Set ``a.b.c`` in a nested mapping, creating the intermediate mappings."""
+    node = raw
+    *head, last = key.split(".")
+    for part in head:
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, dict):
+            raise SpecError(f"'{key}': '{part}' is a value, not a section")
+        node = nxt
+    node[last] = value
+
+
+def _known_key(key: str) -> bool:
+    """True when a dotted key names a spec field (or a per-layer field under a layer name)."""
+    from pydantic import BaseModel
+
+    parts = key.split(".")
+    model: Any = BuildSpec
+    i = 0
+    while i < len(parts):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or parts[i] not in model.model_fields:
+            return False
+        prefix = ".".join(parts[: i + 1])
+        ann = model.model_fields[parts[i]].annotation
+        if prefix in NAMED_CHILDREN:
+            if i + 2 >= len(parts) + 1:
+                return False
+            value_type = getattr(ann, "__args__", (None, None))[1]
+            model, i = value_type, i + 2  # skip the layer name
+            continue
+        candidates = [a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = candidates[0] if candidates else None
+        i += 1
+    return True
+
+
+def _err(path: Path, key: str, msg: str) -> SpecError:
+    return SpecError(f"{path}: key '{key}': {msg}")
+
+
+def load_scan(path: str | Path) -> ScanFile:
+    """Read and check a scan file; every error names the file and the key."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: scan file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    return parse_scan(raw, path)
+
+
+def parse_scan(raw: Any, path: Path) -> ScanFile:
+    """Check a scan mapping read from ``path``."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: the top level must be a mapping (keys: {', '.join(SCAN_KEYS)})")
+    unknown = sorted(set(raw) - set(SCAN_KEYS))
+    if unknown:
+        raise SpecError(f"{path}: unknown key(s) {', '.join(unknown)} (accepted: {', '.join(SCAN_KEYS)})")
+    base, base_dir = _base(raw, path)
+    mode = raw.get("mode", "grid")
+    if mode not in MODES:
+        raise _err(path, "mode", f"bad value {mode!r} (accepted: {', '.join(MODES)})")
+    trials = raw.get("trials")
+    if mode == "optuna" and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
+        raise _err(path, "trials", f"optuna mode needs trials: a positive integer, got {trials!r}")
+    if mode == "grid" and trials is not None:
+        raise _err(path, "trials", "only for mode: optuna (a grid runs every combination)")
+    seed = raw.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise _err(path, "seed", f"bad value {seed!r}: an integer")
+    axes = _axes(raw.get("axes"), base, base_dir, path)
+    family = _family(base)
+    objectives = _objectives(raw.get("objectives"), family, path)
+    constraints = raw.get("constraints", [])
+    if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
+        raise _err(path, "constraints", f"bad value {constraints!r} (accepted: a list of {', '.join(CONSTRAINTS)})")
+    part = raw.get("part")
+    if part is not None:
+        from codesign.parts import resolve_part
+
+        try:
+            resolve_part(str(part))
+        except SpecError as exc:
+            raise _err(path, "part", str(exc)) from None
+    return ScanFile(path, base, base_dir, mode, trials, seed, axes, objectives, tuple(constraints),
+                    None if part is None else str(part))  # fmt: skip
+
+
+def _base(raw: dict, path: Path) -> tuple[dict, Path]:
+    if ("base" in raw) == ("spec" in raw):
+        raise SpecError(f"{path}: give either 'base' (a spec file, relative to this file) or 'spec' (the spec inline)")
+    if "spec" in raw:
+        spec = raw["spec"]
+        if not isinstance(spec, dict):
+            raise _err(path, "spec", "the inline spec must be a mapping (name:, model:, ...)")
+        return copy.deepcopy(spec), path.parent.resolve()
+    base_path = Path(str(raw["base"]))
+    base_path = base_path if base_path.is_absolute() else (path.parent / base_path)
+    if not base_path.is_file():
+        raise _err(path, "base", f"spec file {base_path} not found")
+    try:
+        spec = yaml.safe_load(base_path.read_text())
+    except yaml.YAMLError as exc:
+        raise _err(path, "base", f"{base_path} is not valid YAML: {exc}") from None
+    if not isinstance(spec, dict):
+        raise _err(path, "base", f"{base_path} is not a codesign spec mapping")
+    return spec, base_path.parent.resolve()
+
+
+def _validate(raw: dict, where: Path) -> BuildSpec:
+    try:
+        return BuildSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError(format_validation_error(where, exc, BuildSpec)) from None
+
+
+def _family(base: dict) -> str | None:
+    fam = (base.get("model") or {}).get("family")
+    return str(fam) if fam is not None else None
+
+
+def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]:
+    if not isinstance(axes, dict) or not axes:
+        raise _err(path, "axes", "a non-empty mapping of dotted spec keys to lists of values, e.g. {quantize.bits: [4, 6]}")
+    _validate(base, path)  # the base itself must be a valid spec
+    out: dict[str, tuple] = {}
+    for key, values in axes.items():
+        where = f"axes.{key}"
+        if not isinstance(key, str) or not _known_key(key):
+            raise _err(path, where, "the spec has no such key (a dotted spec key, e.g. quantize.bits, "
+                       "hls.reuse_factor, hls.layers.<layer>.reuse_factor, model.hidden)")  # fmt: skip
+        if not isinstance(values, list):
+            raise _err(path, where, f"bad value {values!r}: a list of values")
+        if not values:
+            raise _err(path, where, "empty axis: give at least one value")
+        for v in values:
+            raw = copy.deepcopy(base)
+            set_dotted(raw, key, v)
+            try:
+                _validate(raw, path)
+            except SpecError as exc:
+                detail = str(exc).split("\n", 1)[-1].strip()
+                raise _err(path, where, f"value {v!r} does not give a valid spec: {detail}") from None
+        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
+            raise _err(path, where, f"repeated values in {values!r}")
+        out[key] = tuple(tuple(v) if isinstance(v, list) else v for v in values)
+    return out
+
+
+def allowed_objectives(family: str | None) -> tuple[str, ...]:
+    """Figures a point's report has for this model family."""
+    physics = ANOMALY_FIGURES if family == Family.VAE.value else CLASSIFIER_FIGURES
+    return physics + ESTIMATE_FIGURES
+
+
+def _objectives(objs: Any, family: str | None, path: Path) -> dict[str, str]:
+    if not isinstance(objs, dict) or not objs:
+        raise _err(path, "objectives", "a non-empty mapping of report figures to min or max, e.g. {accuracy: max, lut: min}")
+    allowed = allowed_objectives(family)
+    for name, direction in objs.items():
+        if name not in allowed:
+            raise _err(path, f"objectives.{name}", f"the report has no figure {name!r} for a {family or 'user'} model "
+                       f"(accepted: {', '.join(allowed)})")  # fmt: skip
+        if direction not in DIRECTIONS:
+            raise _err(path, f"objectives.{name}", f"bad value {direction!r} (accepted: min, max)")
+    return dict(objs)

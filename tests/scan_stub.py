@@ -1,0 +1,33 @@
+"""A stand-in for a scan point's build (unit tests of the scan engine: no training, no g++).
+
+Importable by name so that spawned pool workers can run it. Each call leaves a marker file, so a test can
+count how often each point was built."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+
+def fake_point(job: dict) -> dict:
+    """A deterministic record from the point's params, after a short sleep; bits == 5 fails."""
+    calls = Path(job["build_dir"]).parent.parent / "calls"
+    calls.mkdir(parents=True, exist_ok=True)
+    (calls / f"{job['id']}.{uuid.uuid4().hex}").write_text(str(os.getpid()))
+    time.sleep(float(os.environ.get("SCAN_STUB_SLEEP", "0.3")))
+    p = job["params"]
+    bits = p.get("quantize.bits", 6)
+    rf = p.get("hls.reuse_factor", 1)
+    if bits == 5:
+        return {"id": job["id"], "params": p, "status": "failed", "bit_exact": None, "metrics": {}, "estimate": {},
+                "budget_pass": None, "budget_failed": [], "build_dir": job["build_dir"], "seconds": 0.3,
+                "steps": [], "error": "SpecError: five bits are refused by this stand-in"}  # fmt: skip
+    lut = 1000 * bits // rf
+    return {"id": job["id"], "params": p, "status": "ok", "bit_exact": True,
+            "metrics": {"firmware": {"accuracy": 0.5 + 0.03 * bits}, "float": {"accuracy": 0.8}},
+            "estimate": {"lut": lut, "ff": 10, "dsp": bits * 2 // rf, "bram_18k": 0, "latency_ns": 10.0 * rf,
+                         "ii_cycles": rf, "latency_cycles": 2 * rf},
+            "budget_pass": lut < 7000, "budget_failed": [] if lut < 7000 else ["lut"], "build_dir": job["build_dir"],
+            "seconds": 0.3, "steps": [], "error": None}  # fmt: skip

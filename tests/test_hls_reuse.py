@@ -1,0 +1,163 @@
+"""Spec hls settings reach the firmware: global and per-layer reuse factor, strategy, accum/result types, and
+separate kernel/bias bits each appear in parameters.h, move the estimate, and keep the C-simulation bit-exact.
+
+Real conversions and g++ builds of a tiny MLP (about 15 s of compile each on 2 cores).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from codesign import keras_env
+
+keras_env.setup()
+
+from codesign import build_steps, compare, csim, hls, parts, reference  # noqa: E402
+from codesign.errors import SpecError  # noqa: E402
+from codesign.estimate import estimate_project  # noqa: E402
+from codesign.spec import BuildSpec, QuantizeSpec  # noqa: E402
+from tests import hls_models  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+
+PART = parts.resolve_part("xcvu9p")
+
+
+def _spec(hls: dict, quantize: dict | None = None) -> BuildSpec:
+    raw = {"name": "t", "model": {"family": "mlp"}, "hls": hls}
+    if quantize is not None:
+        raw["quantize"] = quantize
+    return BuildSpec.model_validate(raw)
+
+
+def _convert(model, spec: BuildSpec, out):
+    """The convert step's own call: the spec's hls section and per-layer overrides, as a build passes them."""
+    h = spec.hls
+    return hls.convert(
+        model, backend=h.backend.value, io_type=h.io_type, strategy=h.strategy, reuse_factor=h.reuse_factor,
+        clock_ns=h.clock_ns, part=PART.full_name, input_precision=hls_models.INPUT_PRECISION, output_dir=out,
+        layer_overrides=build_steps._layer_overrides(hls.prepare_model(model)[0], h),
+    )  # fmt: skip
+
+
+def _params(project) -> str:
+    return (project.path / "firmware" / "parameters.h").read_text()
+
+
+def _struct_value(text: str, layer_type_prefix: str, key: str) -> list[str]:
+    """Values of ``static const unsigned key = ...`` in each config struct whose name starts with the prefix."""
+    out = []
+    for m in re.finditer(r"struct (\w+) : nnet::\w+ \{(.*?)\n\};", text, re.DOTALL):
+        if m.group(1).startswith(layer_type_prefix):
+            k = re.search(rf"\b{key}\s*=\s*([^;]+);", m.group(2))
+            if k:
+                out.append(k.group(1).strip())
+    return out
+
+
+def _bit_exact(project, n: int = 1500) -> None:
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), n, seed=1)
+    ref = reference.reference_outputs(project.keras_model, x)
+    out = csim.run_csim(project, x, workers=2)
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory):
+    model = hls_models.qmlp(10, seed=10)  # 10-bit weights: Resource-strategy multipliers go to DSPs
+    out = {}
+    for strategy in ("Latency", "Resource"):
+        for rf in (1, 4):
+            spec = _spec({"backend": "Vivado", "reuse_factor": rf, "strategy": strategy})
+            out[strategy, rf] = _convert(model, spec, tmp_path_factory.mktemp(f"{strategy}{rf}"))
+    return out
+
+
+@pytest.mark.parametrize("strategy", ["Latency", "Resource"])
+def test_model_reuse_factor_reaches_every_layer_and_the_estimate(projects, strategy):
+    p1, p4 = projects[strategy, 1], projects[strategy, 4]
+    text1, text4 = _params(p1), _params(p4)
+    rfs1 = re.findall(r"reuse_factor = (\d+);", text1)
+    rfs4 = re.findall(r"reuse_factor = (\d+);", text4)
+    assert rfs1 and set(rfs1) == {"1"}
+    assert set(rfs4) == {"4"}, rfs4  # every layer, activations included: no per-layer ReuseFactor 1 left behind
+    assert len(rfs4) == len(rfs1)
+    assert set(re.findall(r"strategy = nnet::(\w+);", text4)) == {strategy.lower()}
+    e1, e4 = estimate_project(p1.path, PART), estimate_project(p4.path, PART)
+    if strategy == "Latency":
+        # ALLOCATION limits the multipliers; II = min(RF, latency + 1) (see codesign/estimate/layers.py)
+        assert e1.ii_cycles == 1 < e4.ii_cycles <= 4
+    else:
+        # Resource: ceil(n_in * n_out / RF) multipliers reused RF times
+        assert e4.ii_cycles >= max(4, e1.ii_cycles)
+        assert 0 < e4.dsp < e1.dsp
+    csim.build_testbench(p4)
+    _bit_exact(p4)
+
+
+def test_per_layer_settings_reach_parameters_h_and_stay_bit_exact(tmp_path):
+    model = hls_models.qmlp(6, seed=6)
+    spec = _spec({
+        "backend": "Vivado",
+        "layers": {
+            "dense1": {"reuse_factor": 2, "strategy": "Resource", "precision": {"accum": "ap_fixed<40,16>"}},
+            "output_logits": {"reuse_factor": 8, "precision": {"result": "ap_fixed<40,16>", "accum": "ap_fixed<40,16>"}},
+        },
+    })  # fmt: skip
+    p = _convert(model, spec, tmp_path / "p")
+    text = _params(p)
+    structs = dict(re.findall(r"struct (config\d+) : nnet::dense_config \{(.*?)\n\};", text, re.DOTALL))
+    by_rf = {re.search(r"reuse_factor = (\d+);", body).group(1): body for body in structs.values()}
+    assert set(by_rf) == {"2", "8"}
+    assert "strategy = nnet::resource;" in by_rf["2"] and "strategy = nnet::latency;" in by_rf["8"]
+    assert p.layer_precisions["dense1"]["accum"].to_hls() == "ap_fixed<40,16>"
+    assert p.layer_precisions["output_logits"]["result"].to_hls() == "ap_fixed<40,16>"
+    assert "ap_fixed<40,16>" in (p.path / "firmware" / "defines.h").read_text()
+    csim.build_testbench(p)
+    _bit_exact(p)
+    # the other layers keep the model's reuse factor
+    assert set(_struct_value(text, "relu_config", "reuse_factor")) <= {"1"}
+
+
+def test_spec_precision_is_a_value_object_and_bad_types_are_refused():
+    spec = _spec({"layers": {"dense1": {"precision": {"accum": "ap_fixed<24,12>"}}}})
+    acc = spec.hls.layers["dense1"].precision.accum
+    assert (acc.width, acc.integer) == (24, 12)
+    with pytest.raises(Exception, match="hls.layers.dense1.precision.accum"):
+        from codesign.spec import parse_spec
+
+        parse_spec({"name": "t", "model": {"family": "mlp"}, "hls": {"layers": {"dense1": {"precision": {"accum": "int"}}}}},
+                   __import__("pathlib").Path("s.yaml"))  # fmt: skip
+
+
+def test_unknown_layer_is_refused_with_the_models_layers():
+    model = hls_models.qmlp(6, seed=6)
+    spec = _spec({"layers": {"dense9": {"reuse_factor": 2}}}, quantize={"layers": {"dense1": {"bits": 4}}})
+    with pytest.raises(SpecError, match=r"hls\.layers\.dense9: no layer named 'dense9'.*dense1, relu1, output_logits"):
+        build_steps.check_layer_names(model, spec)
+    spec = _spec({}, quantize={"layers": {"densX": {"bias_bits": 4}}})
+    with pytest.raises(SpecError, match=r"quantize\.layers\.densX.*layers: inputs, dense1"):
+        build_steps.check_layer_names(model, spec)
+
+
+def test_bias_bits_are_separate_from_kernel_bits_and_reach_the_firmware(tmp_path):
+    from codesign import quantize
+
+    float_model = hls_models.float_mlp()
+    q = QuantizeSpec(bits=6, integer=0, bias_bits=10, bias_integer=3, layers={"logits": {"bias_bits": 12, "bias_integer": 4}})
+    qmodel = quantize.to_qkeras(float_model, q)
+    cfg = {n: qmodel.get_layer(n).bias_quantizer_internal.get_config() for n in ("dense1", "logits")}
+    assert (cfg["dense1"]["bits"], cfg["dense1"]["integer"]) == (10, 3)
+    assert (cfg["logits"]["bits"], cfg["logits"]["integer"]) == (12, 4)
+    kcfg = qmodel.get_layer("dense1").kernel_quantizer_internal.get_config()
+    assert (kcfg["bits"], kcfg["integer"]) == (6, 0)
+    p = _convert(qmodel, _spec({"backend": "Vivado"}), tmp_path / "p")
+    assert p.layer_precisions["dense1"]["bias"].to_hls().startswith("ap_fixed<10,4")
+    assert p.layer_precisions["dense1"]["weight"].to_hls().startswith("ap_fixed<6,1")
+    assert p.layer_precisions["logits"]["bias"].to_hls().startswith("ap_fixed<12,5")
+    csim.build_testbench(p)
+    _bit_exact(p)

@@ -1,0 +1,241 @@
+"""``codesign scan``: the scan file is checked before any work, the grid is enumerated in a stable order, the
+Pareto front agrees with an independent implementation, and a scan killed with SIGKILL and resumed has every
+point exactly once without redoing a finished one.
+
+Fast: the engine tests run a stand-in point build (tests/scan_stub.py); real builds are in test_scan_slow.py."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from codesign.errors import SpecError
+from codesign.pareto import pareto_front
+from codesign.scan import check_storage, connect_scheduler, run_scan
+from codesign.scan_spec import load_scan
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC = {"name": "toy", "data": {"source": "jets_hlf", "n_train": 500, "n_test": 200}, "model": {"family": "mlp", "hidden": [4]}}
+
+
+def write_scan(tmp_path: Path, **over) -> Path:
+    raw = {"spec": SPEC, "mode": "grid", "axes": {"quantize.bits": [4, 5, 6, 8], "hls.reuse_factor": [1, 2, 4]},
+           "objectives": {"accuracy": "max", "lut": "min"}, "constraints": ["budget"], "part": "xcvu9p"}  # fmt: skip
+    raw.update(over)
+    path = tmp_path / "scan.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+# ------------------------------------------------------------------------------------------ the scan file
+
+
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        ({"axes": {"quantize.bitz": [4]}}, r"scan.yaml: key 'axes.quantize.bitz': the spec has no such key"),
+        ({"axes": {"hls.layer.dense_1.reuse_factor": [2]}}, r"key 'axes.hls.layer.dense_1.reuse_factor': the spec has no"),
+        ({"axes": {"quantize.bits": []}}, r"key 'axes.quantize.bits': empty axis"),
+        ({"axes": {"quantize.bits": ["six"]}}, r"key 'axes.quantize.bits': value 'six' does not give a valid spec.*quantize.bits"),
+        ({"axes": {"hls.layers.dense_1.strategy": ["Fast"]}}, r"axes.hls.layers.dense_1.strategy': value 'Fast'"),
+        ({"axes": {"quantize.bits": 4}}, r"key 'axes.quantize.bits': bad value 4: a list"),
+        ({"axes": {}}, r"key 'axes': a non-empty mapping"),
+        ({"objectives": {"accuracy": "max", "lutz": "min"}}, r"key 'objectives.lutz': the report has no figure 'lutz'.*accepted: accuracy"),
+        ({"objectives": {"tpr_at_fpr": "max"}}, r"objectives.tpr_at_fpr': the report has no figure"),
+        ({"objectives": {"lut": "smallest"}}, r"objectives.lut': bad value 'smallest'"),
+        ({"mode": "random"}, r"key 'mode': bad value 'random'"),
+        ({"mode": "optuna"}, r"key 'trials': optuna mode needs trials"),
+        ({"constraints": ["timing"]}, r"key 'constraints'"),
+        ({"part": "xcfoo"}, r"key 'part'"),
+        ({"bogus": 1}, r"unknown key\(s\) bogus"),
+        ({"base": "nope.yaml"}, r"give either 'base'"),
+    ],
+)
+def test_bad_scan_files_are_refused_naming_file_and_key(tmp_path, over, match):
+    with pytest.raises(SpecError, match=match):
+        load_scan(write_scan(tmp_path, **over))
+
+
+def test_base_file_relative_to_the_scan_file(tmp_path):
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(SPEC))
+    raw = yaml.safe_load(write_scan(tmp_path).read_text())
+    raw.pop("spec")
+    raw["base"] = "b.yaml"
+    (tmp_path / "scan.yaml").write_text(yaml.safe_dump(raw))
+    assert load_scan(tmp_path / "scan.yaml").base["name"] == "toy"
+    raw["base"] = "missing.yaml"
+    (tmp_path / "scan.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(SpecError, match=r"scan.yaml: key 'base': spec file .*missing.yaml not found"):
+        load_scan(tmp_path / "scan.yaml")
+
+
+def test_grid_enumeration_and_point_specs(tmp_path):
+    scan = load_scan(write_scan(tmp_path, axes={"quantize.bits": [4, 6], "model.hidden": [[8], [16, 8]],
+                                                "hls.layers.dense_1.reuse_factor": [1, 2, 4]}))  # fmt: skip
+    grid = scan.grid()
+    assert len(grid) == 2 * 2 * 3 and len({json.dumps(p, sort_keys=True) for p in grid}) == 12
+    assert grid[0] == {"quantize.bits": 4, "model.hidden": (8,), "hls.layers.dense_1.reuse_factor": 1}
+    assert grid[1]["hls.layers.dense_1.reuse_factor"] == 2 and grid[-1]["quantize.bits"] == 6  # first axis slowest
+    spec = scan.point_spec(grid[-1], name="toy_p0011")
+    assert spec["quantize"]["bits"] == 6 and spec["model"]["hidden"] == (16, 8)
+    assert spec["hls"]["layers"]["dense_1"]["reuse_factor"] == 4 and spec["name"] == "toy_p0011"
+    assert "quantize" not in scan.base  # the base is not modified
+
+
+def test_shipped_demo_scan_is_the_24_point_grid():
+    scan = load_scan(REPO / "models" / "scan_jet_mlp.yaml")
+    assert len(scan.grid()) == 24 and scan.base["name"] == "jet_mlp"
+    assert scan.objectives == {"accuracy": "max", "lut": "min", "dsp": "min"} and scan.constraints == ("budget",)
+
+
+def test_storage_of_another_scan_and_an_unreachable_scheduler_are_refused(tmp_path):
+    first = load_scan(write_scan(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scan.json").write_text(json.dumps({"identity": "0123456789abcdef", "scan_file": "other.yaml"}))
+    with pytest.raises(SpecError, match=r"storage .* is from a different scan \(other.yaml"):
+        check_storage(first, out, resume=True)
+    (out / "scan.json").unlink()
+    (out / "optuna.db").write_text("")
+    with pytest.raises(SpecError, match="optuna.db: an Optuna storage without scan.json"):
+        check_storage(first, out, resume=False)
+    with pytest.raises(SpecError, match=r"--scheduler tcp://127.0.0.1:9: cannot reach the Dask scheduler"):
+        connect_scheduler("tcp://127.0.0.1:9", timeout_s=2)
+
+
+# ------------------------------------------------------------------------------------------ Pareto front
+
+
+def _front_by_sorting(values: np.ndarray, directions: list[str]) -> set[int]:
+    """Independent implementation: minimise everything, sort lexicographically, keep rows no kept row dominates."""
+    v = np.where(np.array(directions) == "max", -values, values)
+    order = np.lexsort(v.T[::-1])
+    kept: list[int] = []
+    for i in order:
+        dominated = any(np.all(v[k] <= v[i]) and np.any(v[k] < v[i]) for k in kept)
+        if not dominated:
+            kept.append(int(i))
+    # rows equal to a kept row are on the front as well (neither dominates the other)
+    return {int(i) for i in range(len(v)) if any(np.array_equal(v[i], v[k]) for k in kept)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pareto_front_two_implementations_agree(seed):
+    rng = np.random.default_rng(seed)
+    n, m = rng.integers(5, 60), rng.integers(2, 4)
+    values = rng.integers(0, 6, size=(n, m)).astype(float)  # small integers: many ties
+    directions = list(rng.choice(["min", "max"], size=m))
+    ours = set(pareto_front(values.tolist(), directions))
+    assert ours == _front_by_sorting(values, directions)
+    assert ours  # a non-empty set always has a front
+
+
+# ------------------------------------------------------------------------------------------ the engine
+
+
+def _count_calls(out: Path) -> collections.Counter:
+    return collections.Counter(p.name.split(".")[0] for p in (out / "calls").iterdir())
+
+
+def _ids(out: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in (out / "points.jsonl").read_text().splitlines()]
+
+
+def test_grid_scan_writes_every_point_once_and_the_outputs(tmp_path):
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path))
+    out = tmp_path / "out"
+    s = run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    ids = _ids(out)
+    assert sorted(ids) == [f"p{i:04d}" for i in range(12)]
+    assert s.n_failed == 3 and s.n_ran == 12
+    recs = {json.loads(line)["id"]: json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()}
+    assert all("five bits" in r["error"] for r in recs.values() if r["params"]["quantize.bits"] == 5)
+    front = (out / "pareto.csv").read_text().splitlines()
+    # feasible (lut < 7000) and non-dominated in (accuracy max, lut min): rf 4 at 4, 6 and 8 bits (lut 1000, 1500,
+    # 2000); 8 bits rf 2 (lut 4000) has the accuracy of 8 bits rf 4 at more LUTs, 8 bits rf 1 fails the budget
+    assert sorted(row.split(",")[0] for row in front[1:]) == ["p0002", "p0008", "p0011"]
+    assert (out / "pareto.png").stat().st_size > 10_000
+    md = (out / "scan.md").read_text()
+    assert "12 points (grid), 9 built, 3 failed" in md and "five bits are refused" in md
+    with pytest.raises(SpecError, match="already holds points of this scan: pass --resume"):
+        run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    again = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    assert again.n_ran == 0 and max(_count_calls(out).values()) == 1  # nothing redone
+    import optuna
+
+    study = optuna.load_study(study_name=f"scan-{scan.identity}", storage=f"sqlite:///{out / 'optuna.db'}")
+    assert len(study.trials) == 12 and sum(t.state.name == "FAIL" for t in study.trials) == 3
+
+
+def test_kill_9_mid_scan_then_resume_gives_every_point_once(tmp_path):
+    scan_path = write_scan(tmp_path)
+    out = tmp_path / "out"
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        from codesign.scan import run_scan
+        from codesign.scan_spec import load_scan
+        from tests.scan_stub import fake_point
+        if __name__ == "__main__":  # spawned pool workers import this file again
+            run_scan(load_scan({str(scan_path)!r}), {str(out)!r}, workers=2, point_fn=fake_point, show_progress=False)
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "SCAN_STUB_SLEEP": "1.0"}
+    proc = subprocess.Popen([sys.executable, str(driver)], cwd=REPO, env=env, start_new_session=True)
+    deadline = time.time() + 120
+    lines = out / "points.jsonl"
+    while time.time() < deadline and (not lines.is_file() or len(lines.read_text().splitlines()) < 3):
+        assert proc.poll() is None, "the scan process ended before it could be killed"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the scan and its pool workers, as a crash or kill -9 of the job
+    proc.wait()
+    before = set(_ids(out))
+    assert 3 <= len(before) < 12, "the kill came too late to test a resume"
+    calls_before = _count_calls(out)
+    from tests.scan_stub import fake_point
+
+    os.environ["SCAN_STUB_SLEEP"] = "0.05"
+    try:
+        s = run_scan(load_scan(scan_path), out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    finally:
+        os.environ.pop("SCAN_STUB_SLEEP", None)
+    ids = _ids(out)
+    assert sorted(ids) == [f"p{i:04d}" for i in range(12)] and len(ids) == len(set(ids))  # every point exactly once
+    calls = _count_calls(out)
+    assert all(calls[i] == 1 for i in before)  # a finished point is never redone
+    running_at_kill = [i for i in calls_before if i not in before]
+    assert all(calls[i] == 2 for i in running_at_kill)  # a point running at the kill is run again
+    assert s.n_done_before == len(before) and s.n_ran == 12 - len(before)
+
+
+def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path, mode="optuna", trials=6, seed=3))
+    out = tmp_path / "out"
+    s = run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    ids = _ids(out)
+    assert len(ids) == 6 == len(set(ids)) and s.n_points == 6
+    params = [json.dumps(json.loads(line)["params"], sort_keys=True) for line in (out / "points.jsonl").read_text().splitlines()]
+    assert len(set(params)) == 6  # a combination proposed twice is not built twice
+    import optuna
+
+    study = optuna.load_study(study_name=f"scan-{scan.identity}", storage=f"sqlite:///{out / 'optuna.db'}")
+    recs = {json.loads(line)["id"]: json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()}
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert complete and {t.user_attrs.get("point_id") for t in study.trials} - {None} == set(recs)
+    for t in complete:  # the study holds each point's figures, with the budget as its constraint
+        r = recs[t.user_attrs["point_id"]]
+        assert t.values == [r["metrics"]["firmware"]["accuracy"], r["estimate"]["lut"]]
+        assert t.system_attrs["constraints:budget"] == (0.0 if r["budget_pass"] else 1.0)

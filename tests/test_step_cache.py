@@ -1,0 +1,151 @@
+"""The step cache: keys hold what each step depends on (spec slice and code), a docstring edit changes no key,
+and a shared content-addressed store lets a second build reuse a first build's step outputs.
+
+Fast unit tests: the run_steps tests use stand-in steps (no training, no g++)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from codesign import parts
+from codesign.pipeline import BuildContext, BuildState, Step, run_steps, step_keys
+from codesign.spec import BuildSpec
+from codesign.step_cache import SharedStepCache, source_digest
+
+PART = parts.resolve_part("xcvu9p")
+BASE = {"name": "k", "model": {"family": "mlp", "hidden": [4]}, "prune": {"sparsity": 0.5}}
+
+
+def _keys(tmp_path: Path, **changes) -> dict[str, str]:
+    from codesign.build_steps import default_steps
+
+    raw = json.loads(json.dumps(BASE))
+    for dotted, value in changes.items():
+        node = raw
+        *head, last = dotted.split("__")
+        for k in head:
+            node = node.setdefault(k, {})
+        node[last] = value
+    ctx = BuildContext(spec=BuildSpec.model_validate(raw), hls4ml_config=None, part=PART, out_dir=tmp_path)
+    steps = default_steps()
+    return dict(zip([s.name for s in steps], step_keys(ctx, steps), strict=True))
+
+
+def test_keys_follow_what_each_step_depends_on(tmp_path):
+    base = _keys(tmp_path)
+    pruned = _keys(tmp_path, prune__sparsity=0.75)
+    bits = _keys(tmp_path, quantize__bits=4)
+    reuse = _keys(tmp_path, hls__reuse_factor=4)
+    layer = _keys(tmp_path, hls__layers={"dense_1": {"reuse_factor": 2}})
+    width = _keys(tmp_path, model__hidden=[8])
+    # a later setting never changes an earlier step's key ...
+    assert pruned["train_float"] == base["train_float"] and pruned["prune"] != base["prune"]
+    assert bits["prune"] == base["prune"] and bits["quantize"] != base["quantize"]
+    for other in (reuse, layer):
+        assert other["quantize"] == base["quantize"] and other["csim"] != base["csim"]
+    # ... and a changed step changes every key after it
+    assert width["build_model"] != base["build_model"] and width["train_float"] != base["train_float"]
+    assert all(pruned[k] != base[k] for k in ("quantize", "csim", "report"))
+    # the part only matters from the conversion on
+    import codesign.pipeline as pipeline
+
+    ctx = BuildContext(spec=BuildSpec.model_validate(BASE), hls4ml_config=None, part=parts.resolve_part("xcu250"),
+                       out_dir=tmp_path)  # fmt: skip
+    from codesign.build_steps import default_steps
+
+    other_part = dict(zip([s.name for s in default_steps()], pipeline.step_keys(ctx, default_steps()), strict=True))
+    assert other_part["quantize"] == base["quantize"] and other_part["csim"] != base["csim"]
+
+
+def test_source_digest_ignores_docstrings_comments_and_layout():
+    a = 'def f(x):\n    """Doc."""\n    return x + 1\n'
+    b = "def f(x):  # a comment\n    return (x +\n            1)\n"
+    c = 'def f(x):\n    """Doc."""\n    return x + 2\n'
+    assert source_digest(a) == source_digest(b)
+    assert source_digest(a) != source_digest(c)
+
+
+def test_a_docstring_edit_changes_no_step_key(tmp_path, monkeypatch):
+    from codesign import step_cache
+
+    before = _keys(tmp_path)
+    real = step_cache.source_digest
+    # re-hash every module and step class as if its docstring had been edited and a comment added
+    step_cache.module_digest.cache_clear()
+    monkeypatch.setattr(step_cache, "source_digest", lambda text: real(text.replace('"""', '"""Edited. ', 1) + "\n# note\n"))
+    after = _keys(tmp_path)
+    step_cache.module_digest.cache_clear()
+    assert after == before
+    monkeypatch.setattr(step_cache, "source_digest", lambda text: real(text + "\nX_NEW = 1\n"))
+    changed = _keys(tmp_path)
+    step_cache.module_digest.cache_clear()
+    assert changed["train_float"] != before["train_float"]
+
+
+class _Counting(Step):
+    """A stand-in expensive step: writes a file derived from its input, counts its runs."""
+
+    name = "train_float"
+    runs: list = []
+
+    def inputs(self, ctx):
+        return ctx.spec.train.epochs
+
+    def run(self, ctx, state):
+        type(self).runs.append(str(ctx.out_dir))
+        return replace(state, histories={"float": {"value": [ctx.spec.train.epochs * 10]}})
+
+    def save(self, ctx, state):
+        p = ctx.path("models", "fake.json")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(state.histories["float"]))
+
+    def artefacts(self, ctx, state):
+        return ["models/fake.json"]
+
+    def load(self, ctx, state):
+        p = ctx.path("models", "fake.json")
+        return replace(state, histories={"float": json.loads(p.read_text())}) if p.is_file() else None
+
+
+def _ctx(out: Path, cache: Path | None, epochs: int = 3) -> BuildContext:
+    spec = BuildSpec.model_validate({**BASE, "train": {"epochs": epochs}})
+    return BuildContext(spec=spec, hls4ml_config=None, part=PART, out_dir=out, cache_dir=cache)
+
+
+def test_shared_cache_reuses_across_build_folders(tmp_path):
+    _Counting.runs = []
+    cache = tmp_path / "cache"
+    first = run_steps(_ctx(tmp_path / "a", cache), [_Counting()])
+    second = run_steps(_ctx(tmp_path / "b", cache), [_Counting()])
+    assert _Counting.runs == [str(tmp_path / "a")]  # the second folder never ran the step
+    assert not first.records[0].cached and second.records[0].cached
+    assert second.histories == first.histories == {"float": {"value": [30]}}
+    assert (tmp_path / "b" / "models" / "fake.json").is_file()
+    # another input: another key, computed
+    third = run_steps(_ctx(tmp_path / "c", cache, epochs=4), [_Counting()])
+    assert _Counting.runs[-1] == str(tmp_path / "c") and third.histories["float"]["value"] == [40]
+    # without a shared cache each folder is on its own (single builds keep their per-folder cache)
+    run_steps(_ctx(tmp_path / "d", None), [_Counting()])
+    assert _Counting.runs[-1] == str(tmp_path / "d")
+    again = run_steps(_ctx(tmp_path / "d", None), [_Counting()])
+    assert again.records[0].cached and _Counting.runs.count(str(tmp_path / "d")) == 1
+
+
+def test_shared_entries_are_complete_or_absent(tmp_path):
+    shared = SharedStepCache(tmp_path / "cache")
+    out = tmp_path / "b"
+    (out / "models").mkdir(parents=True)
+    (out / "models" / "m.h5").write_bytes(b"abc")
+    assert not shared.fetch("k1", tmp_path / "x")
+    with pytest.raises(FileNotFoundError):
+        shared.put("k1", out, ["models/m.h5", "models/missing.json"])
+    assert not shared.has("k1")  # a failed store leaves no entry
+    shared.put("k1", out, ["models/m.h5"])
+    assert shared.has("k1") and shared.fetch("k1", tmp_path / "y")
+    assert (tmp_path / "y" / "models" / "m.h5").read_bytes() == b"abc"
+    assert not BuildState().records

@@ -947,11 +947,9 @@ def convert_from_hls4ml_config(
     elif "KerasModel" in cfg:
         model = modelio.load_model(rel(cfg["KerasModel"], "KerasModel"), trust=trust, notes=loaded)
     elif "KerasJson" in cfg:
-        model = modelio.load_model(
-            json_path=rel(cfg["KerasJson"], "KerasJson"),
-            weights_path=rel(cfg["KerasH5"], "KerasH5") if "KerasH5" in cfg else None,
-            trust=trust, notes=loaded,
-        )  # fmt: skip
+        weights = rel(cfg["KerasH5"], "KerasH5") if "KerasH5" in cfg else None
+        model = modelio.load_model(json_path=rel(cfg["KerasJson"], "KerasJson"), weights_path=weights,
+                                   trust=trust, notes=loaded)  # fmt: skip
     elif "KerasH5" in cfg:
         model = modelio.load_model(rel(cfg["KerasH5"], "KerasH5"), trust=trust, notes=loaded)
     else:

@@ -285,3 +285,14 @@ def test_emulator_disagreement_fails_the_verdict():
     unavailable = compare.Verification(same, same, None, None, emulator_reason="layer 'sm' is an hls4ml Softmax")
     assert unavailable.exact is True
     assert unavailable.to_dict()["emulator_vs_testbench"] == {"available": False, "reason": "layer 'sm' is an hls4ml Softmax"}
+
+
+def test_unsigned_codes_into_a_signed_type_of_the_same_width_overflow():
+    """ap_ufixed<6,6> 63 into ap_fixed<6,6>: wraps to -1 or saturates to 31 (the float fast path included)."""
+    u = FixedPrecision.parse("ap_ufixed<6,6>")
+    codes = np.array([0.0, 31.0, 32.0, 63.0])
+    wrap = FixedPrecision.parse("ap_fixed<6,6>")
+    sat = FixedPrecision.parse("ap_fixed<6,6,AP_TRN,AP_SAT>")
+    np.testing.assert_array_equal(fixed.cast(codes, 0, wrap, bits_from=fixed.sbits(u)), [0, 31, -32, -1])
+    np.testing.assert_array_equal(fixed.cast(codes, 0, sat, bits_from=fixed.sbits(u)), [0, 31, 31, 31])
+    np.testing.assert_array_equal(fixed.cast(codes.astype(np.int64), 0, sat), [0, 31, 31, 31])

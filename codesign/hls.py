@@ -751,7 +751,11 @@ def convert(
         graph = _convert()
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
     graph.write()
-    fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
+    try:
+        fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
+    except Exception as exc:  # the emulator is a second check: its absence is reported, never fatal
+        (output_dir / fw_description.FILE_NAME).unlink(missing_ok=True)
+        notes.append(f"firmware description not written, so the emulator cannot check this project: {_short(exc)}")
     final_softmax = None
     if softmax_name is not None:
         from codesign import softmax_twin

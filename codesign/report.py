@@ -211,7 +211,7 @@ def _overflow_lines(ov: dict) -> list[str]:
     if ov.get("overflowing"):
         lines += [f"**WARNING: values overflow their type in {', '.join(ov['overflowing'])}.**", ""]
     table = [
-        [r["layer"], r["quantity"], f"`{r['type']}`", f"[{_fmt(r['type_min'])}, {_fmt(r['type_max'])}]",
+        [r["layer"], r["quantity"], f"`{r['type']}`", f"[{r['type_min']:.15g}, {r['type_max']:.15g}]",
          f"[{_fmt(r['observed_min'])}, {_fmt(r['observed_max'])}]", r["n_overflow"], f"`{r['suggested']}`"]
         for r in rows
     ]  # fmt: skip
@@ -292,6 +292,13 @@ def render_markdown(r: dict) -> str:
         rows = [[k, acc.get(k)] for k in ("exact", "n_samples", "n_mismatch", "max_abs_diff", "argmax_agreement")
                 if k in acc]  # fmt: skip
         lines += _table(["check", "value"], rows)
+        fa = acc.get("float_agreement")
+        if fa:
+            lines.append("")
+            lines.append(
+                f"Agreement with the float model (not a bit-exact claim): max |diff| {_fmt(fa.get('max_abs_diff'))}, "
+                f"argmax agreement {_fmt(fa.get('argmax_agreement'))} on {fa.get('n_samples')} inputs."
+            )
         on_data = acc.get("on_data")
         if on_data:
             lines.append("")
@@ -299,13 +306,6 @@ def render_markdown(r: dict) -> str:
                 f"On the {on_data.get('n_samples')} data inputs alone (the random grid inputs reach range edges where "
                 f"a float model's sums can overflow the firmware types): max |diff| {_fmt(on_data.get('max_abs_diff'))}, "
                 f"argmax agreement {_fmt(on_data.get('argmax_agreement'))}."
-            )
-        fa = acc.get("float_agreement")
-        if fa:
-            lines.append("")
-            lines.append(
-                f"Agreement with the float model (not a bit-exact claim): max |diff| {_fmt(fa.get('max_abs_diff'))}, "
-                f"argmax agreement {_fmt(fa.get('argmax_agreement'))} on {fa.get('n_samples')} inputs."
             )
         emu = acc.get("emulator_vs_testbench") or {}
         if "exact" in emu and emu.get("reference") != acc.get("reference"):

@@ -71,6 +71,10 @@ def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
     assert "xcvu9p" in tcl
     md = (tmp_path / "out" / "report.md").read_text()
     assert md.startswith("# codesign report") and "BIT-EXACT" in md
+    # the emulator agrees with the firmware too, and profiles every layer's ranges on the data
+    assert acc["emulator_vs_testbench"]["exact"] is True and acc["emulator_vs_testbench"]["n_samples"] == len(x)
+    rows = report["bit_accuracy"]["overflow"]["rows"]
+    assert {r["layer"] for r in rows} >= {"dense_1", "relu_1", "output_logits"} and "Overflow profile" in md
 
 
 def test_rerun_reuses_steps_and_force_redoes(tmp_path):
@@ -257,7 +261,9 @@ def test_zoo_families_build_bit_exact(tmp_path, name, spec):
                          progress=quiet)  # fmt: skip
     assert state.bit_accuracy["exact"] is True, state.bit_accuracy
     assert state.bit_accuracy["library_vs_testbench"]["exact"] is True
+    assert state.bit_accuracy["emulator_vs_testbench"]["exact"] is True
     report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["bit_accuracy"]["overflow"]["rows"]
     if name == "vae":
         # the firmware is the encoder: mean and log-variance heads, scored by R_z on every signal
         assert state.csim["testbench"].shape[1] == 4

@@ -265,3 +265,34 @@ def test_suggested_type_is_the_narrowest_holding_the_range():
     assert profile.suggest(p, -0.25, 0.5).to_hls() == "ap_fixed<6,1,AP_RND,AP_SAT>"
     u = FixedPrecision.parse("ap_ufixed<6,2>")
     assert profile.suggest(u, 0.0, 13.0).to_hls() == "ap_ufixed<8,4>"
+
+
+def test_emulator_disagreement_fails_the_verdict():
+    """Firmware equal to QKeras but not to the emulator of its types: not exact, and the build says which."""
+    from dataclasses import replace
+
+    from codesign.errors import BitAccuracyError
+    from codesign.pipeline import BuildState, require_bit_exact
+
+    same = compare.compare_exact(np.zeros((3, 2)), np.zeros((3, 2)), reference="QKeras")
+    differ = compare.compare_exact(np.zeros((3, 2)), np.array([[0, 0], [0, 0.25], [0, 0]]), reference="emulator")
+    v = compare.Verification(same, same, None, None, emulator_vs_csim=differ)
+    assert v.exact is False
+    d = v.to_dict()
+    assert d["exact"] is False and d["n_mismatch"] == 0 and d["emulator_vs_testbench"]["first_mismatch"]["index"] == 1
+    with pytest.raises(BitAccuracyError, match="not codesign's fixed-point emulator"):
+        require_bit_exact(replace(BuildState(), bit_accuracy=d))
+    unavailable = compare.Verification(same, same, None, None, emulator_reason="layer 'sm' is an hls4ml Softmax")
+    assert unavailable.exact is True
+    assert unavailable.to_dict()["emulator_vs_testbench"] == {"available": False, "reason": "layer 'sm' is an hls4ml Softmax"}
+
+
+def test_unsigned_codes_into_a_signed_type_of_the_same_width_overflow():
+    """ap_ufixed<6,6> 63 into ap_fixed<6,6>: wraps to -1 or saturates to 31 (the float fast path included)."""
+    u = FixedPrecision.parse("ap_ufixed<6,6>")
+    codes = np.array([0.0, 31.0, 32.0, 63.0])
+    wrap = FixedPrecision.parse("ap_fixed<6,6>")
+    sat = FixedPrecision.parse("ap_fixed<6,6,AP_TRN,AP_SAT>")
+    np.testing.assert_array_equal(fixed.cast(codes, 0, wrap, bits_from=fixed.sbits(u)), [0, 31, -32, -1])
+    np.testing.assert_array_equal(fixed.cast(codes, 0, sat, bits_from=fixed.sbits(u)), [0, 31, 31, 31])
+    np.testing.assert_array_equal(fixed.cast(codes.astype(np.int64), 0, sat), [0, 31, 31, 31])

@@ -153,6 +153,10 @@ def _weight_codes(var: Any, prec: FixedPrecision | None, where: str) -> np.ndarr
     """The codes the firmware holds: hls4ml prints each weight as text, the C++ reads it as a double and casts it."""
     if prec is None:
         raise EmulationError(f"{where}: weight type {var.type.precision} is not ap_fixed/ap_int")
+    bases = {c.__name__ for c in type(var.type.precision).__mro__}
+    if not bases & {"FixedPrecisionType", "IntegerPrecisionType"} or bases & {"ExponentPrecisionType", "XnorPrecisionType"}:
+        # binary/power-of-two weights use other product kernels (and po2 ones are written as {sign, exponent})
+        raise EmulationError(f"{where}: weight type {type(var.type.precision).__name__} is not ap_fixed/ap_int")
     try:
         values = np.array([float(s) for s in var], dtype=np.float64).reshape(var.data.shape)
     except ValueError:  # e.g. power-of-two weights, which hls4ml writes as {sign, exponent} pairs
@@ -178,7 +182,7 @@ def from_graph(graph: Any) -> FirmwareDescription:
             try:
                 weights[wname] = _weight_codes(var, _precision(var.type.precision), f"layer '{layer.name}' {wname}")
                 types.setdefault(wname, _precision(var.type.precision))
-            except EmulationError as exc:
+            except (EmulationError, SpecError) as exc:
                 attrs.setdefault("unsupported", str(exc))
         out = layer.get_output_variable()
         layers.append(

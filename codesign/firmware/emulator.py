@@ -33,6 +33,7 @@ from codesign.firmware.fixed import (
     from_float,
     native,
     overflow,
+    sbits,
     to_float,
 )
 from codesign.precision import FixedPrecision, Overflow
@@ -90,7 +91,7 @@ def _plan(layer: LayerDesc, w: np.ndarray, b: np.ndarray | None, xp: FixedPrecis
     if b is None:
         b_acc = np.zeros(w.shape[1], dtype=native(ap))
     else:
-        b_acc = cast(b, frac(layer.type("bias")), ap, bits_from=layer.type("bias").width)
+        b_acc = cast(b, frac(layer.type("bias")), ap, bits_from=sbits(layer.type("bias")))
     alo, ahi = code_range(ap)
     fast, w_blas, no_sum_overflow = False, None, False
     if shift >= 0:
@@ -132,7 +133,7 @@ def dense_codes(x: Tensor, w: np.ndarray, b: np.ndarray | None, layer: LayerDesc
         acc = overflow(acc, ap)
     else:
         acc = _general_accumulate(x, plan.w, plan.b_acc.astype(np.int64), frac(x.prec) + frac(layer.type("weight")), ap, layer)
-    return Tensor(cast(acc, frac(ap), rp, bits_from=ap.width), rp)
+    return Tensor(cast(acc, frac(ap), rp, bits_from=sbits(ap)), rp)
 
 
 def _general_accumulate(
@@ -148,7 +149,7 @@ def _general_accumulate(
     for s in range(0, n, step):
         xc = x.codes[s : s + step].astype(np.int64)
         prods = xc[:, :, None] * w[None, :, :]
-        mult = cast(prods, fprod, ap, bits_from=x.prec.width + layer.type("weight").width).astype(np.int64)
+        mult = cast(prods, fprod, ap, bits_from=sbits(x.prec) + sbits(layer.type("weight"))).astype(np.int64)
         if ap.overflow == Overflow.WRAP:
             acc = overflow(b_acc[None, :] + mult.sum(axis=1), ap)
         else:
@@ -212,20 +213,20 @@ def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     x, rp = ins[0], layer.type("result")
     act = str(layer.attrs.get("activation", "")).lower()
     if act == "linear":
-        return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=x.prec.width), rp)
+        return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
     if act == "relu":
         if rp.signed or rp.overflow == Overflow.WRAP:
             codes = np.maximum(x.codes, 0)
         else:  # an unsigned saturating cast sends every negative code to 0 itself
             codes = x.codes
-        return Tensor(cast(codes, frac(x.prec), rp, bits_from=x.prec.width), rp)
+        return Tensor(cast(codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
     if act in ("sigmoid", "tanh"):
         size = int(layer.attrs.get("table_size", 1024))
         table_t = layer.type("table")
         table = tables.sigmoid_table(size, table_t) if act == "sigmoid" else tables.tanh_table(size, table_t)
         span = 16 if act == "sigmoid" else 8
         index = tables.table_index(x.codes.astype(np.int64), frac(x.prec), size, span)
-        return Tensor(cast(table[index], frac(table_t), rp, bits_from=table_t.width), rp)
+        return Tensor(cast(table[index], frac(table_t), rp, bits_from=sbits(table_t)), rp)
     raise EmulationError(
         f"layer '{layer.name}': activation '{act}' is not emulated (accepted: linear, relu, sigmoid, tanh)"
     )
@@ -239,7 +240,7 @@ def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     xc = x.codes.reshape(n, n_in, n_filt).astype(np.int64)
     op = str(layer.attrs.get("pool_op", "")).lower()
     if op == "max":
-        y = cast(xc.max(axis=1), frac(x.prec), ap, bits_from=x.prec.width)
+        y = cast(xc.max(axis=1), frac(x.prec), ap, bits_from=sbits(x.prec))
     elif op == "average":
         # accum_t y = 0; y += x[i] (each sum cast to accum_t); y /= n (division truncates toward zero)
         f = max(frac(ap), frac(x.prec))
@@ -251,7 +252,7 @@ def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
         y = overflow(np.where(y < 0, -q, q), ap)
     else:
         raise EmulationError(f"layer '{layer.name}': pool_op '{op}' is not emulated (accepted: Max, Average)")
-    return Tensor(cast(y, frac(ap), rp, bits_from=ap.width), rp)
+    return Tensor(cast(y, frac(ap), rp, bits_from=sbits(ap)), rp)
 
 
 def _batchnorm(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -304,7 +305,7 @@ def _concatenate(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     rp = layer.type("result")
     n = ins[0].codes.shape[0]
     axis = int(layer.attrs.get("axis", -1))
-    parts = [cast(t.codes, frac(t.prec), rp, bits_from=t.prec.width) for t in ins]
+    parts = [cast(t.codes, frac(t.prec), rp, bits_from=sbits(t.prec)) for t in ins]
     return Tensor(np.concatenate(parts, axis=axis if axis < 0 else axis).reshape(n, *layer.shape), rp)
 
 
@@ -316,7 +317,7 @@ def _reshape(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 def _transpose(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     x, rp = ins[0], layer.type("result")
     perm = [int(p) + 1 for p in layer.attrs["perm"]]
-    return Tensor(cast(np.transpose(x.codes, [0, *perm]), frac(x.prec), rp, bits_from=x.prec.width), rp)
+    return Tensor(cast(np.transpose(x.codes, [0, *perm]), frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
 
 
 KERNELS = {

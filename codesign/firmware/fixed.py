@@ -29,6 +29,11 @@ def frac(p: FixedPrecision) -> int:
     return p.width - p.integer
 
 
+def sbits(p: FixedPrecision) -> int:
+    """Bits a two's-complement integer needs to hold every code of ``p`` (an unsigned type needs one more)."""
+    return p.width + (0 if p.signed else 1)
+
+
 def code_range(p: FixedPrecision) -> tuple[int, int]:
     """Smallest and largest integer code of ``p`` (after its overflow mode)."""
     if p.signed:
@@ -147,7 +152,10 @@ def cast(
     bits_from: int | None = None,
     source_unsigned: bool = False,
 ) -> np.ndarray:
-    """Codes with ``frac_from`` fractional bits (values needing ``bits_from`` bits, else measured) cast to ``to``.
+    """Codes with ``frac_from`` fractional bits cast to ``to``.
+
+    ``bits_from`` bounds the codes as two's-complement integers (:func:`sbits` of their type; measured
+    when not given).
 
     Float64 codes stay in float64 while every value is below 2**52; otherwise the cast runs in int64.
     The result has ``to``'s :func:`native` dtype.

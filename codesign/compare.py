@@ -196,7 +196,15 @@ BN_NOTE = "; BatchNormalization scale and bias as the firmware stores them (its 
 def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None]:
     """(reference outputs, None), or (None, why) for a quantized model whose reference cannot be computed."""
     from codesign import reference
+    from codesign.reference.layers import HGQ_PROXY_LAYERS
 
+    proxies = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers if type(lyr).__name__ in HGQ_PROXY_LAYERS]
+    if proxies:
+        return None, (
+            f"layer(s) {', '.join(proxies[:4])}{' ...' if len(proxies) > 4 else ''} are HGQ proxy quantizers: codesign "
+            "has no independent bit-exact reference for HGQ models yet (hls4ml takes the firmware's types from these "
+            "quantizers); compare the firmware with the proxy model's own outputs yourself (tests/test_hgq.py shows how)"
+        )
     floats = reference.float_weight_layers(model)
     if floats:
         return None, (

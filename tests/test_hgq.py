@@ -83,3 +83,16 @@ def test_hgq_proxy_firmware_is_bit_exact(proxy_file, tmp_path):
     assert np.count_nonzero(expected) > expected.size // 4  # not a trivially zero model
     np.testing.assert_array_equal(library, expected)
     np.testing.assert_array_equal(testbench, expected)
+
+
+def test_hgq_proxy_gets_no_verdict_without_a_proof(proxy_file):
+    """codesign has no exact reference for FixedPointQuantizer: a proxy model is a quantized model whose build gets
+    no verdict (exit 6, the quantizer layers named), never the float-model label."""
+    from codesign import compare, reference
+
+    model = modelio.load_model(proxy_file)
+    assert reference.is_quantized_model(model)
+    x = np.zeros((4, 8))
+    v = compare.judge(model, x, np.zeros((4, 2)))
+    assert v.exact is None and v.bit_accuracy is None
+    assert "(FixedPointQuantizer)" in v.reference_unavailable and "HGQ proxy" in v.reference_unavailable

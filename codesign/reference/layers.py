@@ -49,9 +49,14 @@ def activation_of(layer: Any) -> Any:
     return getattr(a, "__name__", str(a))
 
 
+# HGQ proxy-model quantizers: the layer holds fixed-point types, so a model with one is a quantized model
+HGQ_PROXY_LAYERS = ("FixedPointQuantizer", "UnaryLUT")
+
+
 def is_quantized_layer(layer: Any) -> bool:
-    """True when the layer carries any QKeras quantizer (kernel, bias, activation or a QActivation's)."""
-    if type(layer).__name__.startswith("Q"):
+    """True when the layer carries any QKeras quantizer (kernel, bias, activation or a QActivation's) or is an HGQ
+    proxy quantizer."""
+    if type(layer).__name__.startswith("Q") or type(layer).__name__ in HGQ_PROXY_LAYERS:
         return True
     return any(getattr(layer, a, None) is not None for a in ("kernel_quantizer_internal", "quantizer"))
 

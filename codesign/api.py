@@ -38,6 +38,7 @@ class BuildResult:
     report_json: Path
     report_md: Path
     synth_error: str | None = None
+    rtl: dict | None = None  # the report's rtl section (--rtl), None without it
 
     @property
     def up_to_date(self) -> bool:
@@ -71,6 +72,7 @@ class BuildResult:
             report_json=Path(out_dir) / "report.json",
             report_md=Path(out_dir) / "report.md",
             synth_error=synth_error,
+            rtl=report.get("rtl"),
         )
 
 
@@ -100,8 +102,12 @@ def load_any_spec(spec: str | Path | dict):
 
 def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
               synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
-              trust_model_code: bool = False):  # fmt: skip
+              trust_model_code: bool = False, rtl: bool = False):  # fmt: skip
     """Parse the spec, run the ordered steps, and return (context, state): the lower-level entry point."""
+    if rtl:  # fail fast (ToolError, exit 5, naming what to install) before the long HLS steps
+        from codesign.rtl import sim
+
+        sim.verilator_env()
     from codesign import parts, safe_names
     from codesign.build_steps import default_steps
     from codesign.durable import check_writable
@@ -130,7 +136,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         raise SpecError(f"{'--part' if part else f'{where}: part'}: {exc}") from None
     out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, "--out" if out is not None else "name")
     ctx = BuildContext(spec=build_spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(),
-                       force=force, synth=synth, trust_model_code=trust_model_code,
+                       force=force, synth=synth, rtl=rtl, trust_model_code=trust_model_code,
                        cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None)  # fmt: skip
     raise_stack_limit()
     started = time.perf_counter()
@@ -139,21 +145,22 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         if progress is not None:
             progress(f"[{time.perf_counter() - started:7.1f} s] {step}")
 
-    state = run_steps(ctx, default_steps(synth=synth), progress=timed)
+    state = run_steps(ctx, default_steps(synth=synth, rtl=rtl), progress=timed)
     return ctx, state
 
 
 def build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
           synth: bool = False, progress: Callable[[str], None] | None = None,
-          cache_dir: str | Path | None = None, trust_model_code: bool = False) -> BuildResult:  # fmt: skip
+          cache_dir: str | Path | None = None, trust_model_code: bool = False, rtl: bool = False) -> BuildResult:  # fmt: skip
     """Build a spec (file path or dict) into a checked firmware project; the same result type fresh or cached.
 
     ``out`` defaults to ``vivado_projects/<name>``; ``force`` redoes every step; ``cache_dir`` is a step cache
-    shared between builds (a scan's); ``progress`` receives one line per step. Raises a
+    shared between builds (a scan's); ``progress`` receives one line per step; ``rtl`` adds the da4ml/Verilator/yosys
+    step (:mod:`codesign.rtl`). Raises a
     :class:`codesign.errors.CodesignError` on bad input; a build that is not bit-exact or misses the budget
     returns normally (see ``bit_exact`` and ``budget.passed``).
     """
     ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, progress=progress, cache_dir=cache_dir,
-                           trust_model_code=trust_model_code)
+                           trust_model_code=trust_model_code, rtl=rtl)
     report = json.loads(ctx.path("report.json").read_text())
     return BuildResult.from_report(report, ctx.out_dir, steps=state.records, synth_error=state.synth_error)

@@ -110,6 +110,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
                 "tcl": str(Path(project.path) / "build_prj.tcl") if project is not None else None,
             },
             "synthesis": state.synthesis,
+            "rtl": state.rtl,
             "trust_model_code": bool(getattr(ctx, "trusts_model_code", False)),
             "notes": list(state.notes),
             "plots": plots,
@@ -375,6 +376,10 @@ def render_markdown(r: dict) -> str:
     syn = r.get("synthesis")
     if syn:
         lines += _synthesis_section(syn)
+    if r.get("rtl"):
+        from codesign.rtl.report import rtl_section
+
+        lines += rtl_section(r["rtl"], est, syn)
 
     metrics = r.get("metrics") or {}
     if metrics:

@@ -39,6 +39,7 @@ class BuildResult:
     report_json: Path
     report_md: Path
     synth_error: str | None = None
+    rtl: dict | None = None  # the report's rtl section (--rtl), None without it
 
     @property
     def up_to_date(self) -> bool:
@@ -72,6 +73,7 @@ class BuildResult:
             report_json=Path(out_dir) / "report.json",
             report_md=Path(out_dir) / "report.md",
             synth_error=synth_error,
+            rtl=report.get("rtl"),
         )
 
 
@@ -101,8 +103,12 @@ def load_any_spec(spec: str | Path | dict):
 
 def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
               synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
-              trust_model_code: bool = False):  # fmt: skip
+              trust_model_code: bool = False, rtl: bool = False):  # fmt: skip
     """Parse the spec, run the ordered steps, and return (context, state): the lower-level entry point."""
+    if rtl:  # fail fast (ToolError, exit 5, naming what to install) before the long HLS steps
+        from codesign.rtl import sim
+
+        sim.verilator_env()
     from codesign import parts, safe_names
     from codesign.build_steps import default_steps
     from codesign.durable import check_writable
@@ -139,7 +145,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         progress(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
     console.set_error_log_dir(out_dir / ".codesign")
     ctx = BuildContext(spec=build_spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(),
-                       force=force, synth=synth, trust_model_code=trust_model_code,
+                       force=force, synth=synth, rtl=rtl, trust_model_code=trust_model_code,
                        cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None)  # fmt: skip
     raise_stack_limit()
     _write_build_log(out_dir)
@@ -150,7 +156,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
             progress(f"[{time.perf_counter() - started:7.1f} s] {step}")
 
     with console.library_output_to(out_dir / "build.log"):
-        state = run_steps(ctx, default_steps(synth=synth), progress=timed)
+        state = run_steps(ctx, default_steps(synth=synth, rtl=rtl), progress=timed)
     return ctx, state
 
 
@@ -169,15 +175,16 @@ def _write_build_log(out_dir: Path) -> None:
 
 def build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
           synth: bool = False, progress: Callable[[str], None] | None = None,
-          cache_dir: str | Path | None = None, trust_model_code: bool = False) -> BuildResult:  # fmt: skip
+          cache_dir: str | Path | None = None, trust_model_code: bool = False, rtl: bool = False) -> BuildResult:  # fmt: skip
     """Build a spec (file path or dict) into a checked firmware project; the same result type fresh or cached.
 
     ``out`` defaults to ``vivado_projects/<name>``; ``force`` redoes every step; ``cache_dir`` is a step cache
-    shared between builds (a scan's); ``progress`` receives one line per step. Raises a
+    shared between builds (a scan's); ``progress`` receives one line per step; ``rtl`` adds the da4ml/Verilator/yosys
+    step (:mod:`codesign.rtl`). Raises a
     :class:`codesign.errors.CodesignError` on bad input; a build that is not bit-exact or misses the budget
     returns normally (see ``bit_exact`` and ``budget.passed``).
     """
     ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, progress=progress, cache_dir=cache_dir,
-                           trust_model_code=trust_model_code)
+                           trust_model_code=trust_model_code, rtl=rtl)
     report = json.loads(ctx.path("report.json").read_text())
     return BuildResult.from_report(report, ctx.out_dir, steps=state.records, synth_error=state.synth_error)

@@ -675,6 +675,30 @@ class Synthesize(Step):
         return replace(state, synthesis={"tool": run.tool, "seconds": run.seconds, "log": str(run.log)})
 
 
+class Rtl(Step):
+    """``--rtl``: Verilog through da4ml, checked bit for bit in Verilator on the C-sim inputs, yosys counts."""
+
+    name = "rtl"
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["hls"] if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        from codesign.errors import CodesignError
+        from codesign.rtl import flow
+
+        clock = ctx.spec.hls.clock_ns if ctx.spec is not None else float(state.project.clock_ns)
+        try:
+            rtl = flow.build(state.project.keras_model, state.project.input_precision, state.csim["inputs"],
+                             ctx.out_dir, clock_ns=clock, part=ctx.part.full_name)  # fmt: skip
+        except CodesignError as exc:
+            # the report is still written, with the reason; the command exits with the error's code afterwards
+            rtl = {"bit_exact": None, "error": str(exc), "exit_code": exc.exit_code, "notes": [f"not built: {exc}"]}
+        for line in rtl["notes"]:
+            state = state.note(f"rtl: {line}")
+        return replace(state, rtl=rtl)
+
+
 class Report(Step):
     """Write report.json, report.md and the plots (atomically)."""
 
@@ -691,11 +715,13 @@ class Report(Step):
         return state
 
 
-def default_steps(synth: bool = False) -> list[Step]:
+def default_steps(synth: bool = False, rtl: bool = False) -> list[Step]:
     """The ordered build."""
     steps: list[Step] = [LoadData(), BuildModel(), TrainFloat(), Prune(), Quantize(), Convert(), CSim(),
                          Compare(), Estimate(), Budget()]  # fmt: skip
     if synth:
         steps.append(Synthesize())
+    if rtl:
+        steps.append(Rtl())
     steps.append(Report())
     return steps

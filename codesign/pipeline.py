@@ -47,6 +47,7 @@ class BuildContext:
     out_dir: Path
     force: bool = False
     synth: bool = False
+    rtl: bool = False  # --rtl: also emit Verilog through da4ml (codesign.rtl)
     cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
     trust_model_code: bool = False  # --trust-model-code
 
@@ -100,6 +101,7 @@ class BuildState:
     budget: Any = None
     synthesis: dict | None = None  # figures from the vendor reports when --synth ran
     synth_error: str | None = None  # why --synth could not run (the build still writes its report)
+    rtl: dict | None = None  # the --rtl section (codesign.rtl.flow): Verilator check, yosys counts
     notes: tuple[str, ...] = ()
     records: tuple[StepRecord, ...] = ()
 
@@ -228,6 +230,7 @@ def up_to_date_state(ctx: BuildContext, steps: list[Step], report: dict) -> Buil
         sparsity=report.get("sparsity"),
         estimate=Estimate.from_dict(est) if isinstance(est, dict) else est,
         budget=BudgetVerdict.from_dict(verdict) if isinstance(verdict, dict) else verdict,
+        rtl=report.get("rtl"),
         notes=tuple(report.get("notes") or ()),
         records=records,
     )
@@ -375,6 +378,12 @@ def require_bit_exact(state) -> None:
         raise BitAccuracyError(
             f"firmware is not bit-exact against the {acc.get('reference')}: {acc.get('n_mismatch')} of "
             f"{acc.get('n_samples')} samples differ (max |diff| {acc.get('max_abs_diff')}); first mismatch: {first}"
+        )
+    rtl = getattr(state, "rtl", None) or {}
+    if rtl.get("bit_exact") is False:
+        raise BitAccuracyError(
+            f"the RTL (Verilator) is not bit-exact against the quantized model: {rtl.get('n_mismatch')} of "
+            f"{rtl.get('n_samples')} samples differ; first mismatch: {rtl.get('first_mismatch')}"
         )
 
 

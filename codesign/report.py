@@ -117,6 +117,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "steps": [r.to_dict() for r in state.records],
             "project": report_text.project_summary(project, base),
             "synthesis": state.synthesis,
+            "rtl": state.rtl,
             "trust_model_code": bool(getattr(ctx, "trusts_model_code", False)),
             # paths inside the build folder are written relative to it (the folder can be moved or shared)
             "notes": [str(n).replace(f"{Path(ctx.out_dir).resolve()}/", "") for n in state.notes],
@@ -383,6 +384,10 @@ def render_markdown(r: dict) -> str:
     syn = r.get("synthesis")
     if syn:
         lines += _synthesis_section(syn)
+    if r.get("rtl"):
+        from codesign.rtl.report import rtl_section
+
+        lines += rtl_section(r["rtl"], est, syn)
 
     metrics = r.get("metrics") or {}
     if metrics:

@@ -30,11 +30,12 @@ def register(main: click.Group) -> None:
     @click.option("--force", is_flag=True, help="Redo every step instead of reusing finished ones.")
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
+    @click.option("--rtl", is_flag=True, help="Also emit Verilog (da4ml), check it in Verilator, count it with yosys.")
     @click.option("--trust-model-code", is_flag=True,
                   help="Load a model file that would run code (Lambda layers, classes codesign does not know); "
                        "only for models you wrote. Recorded in the report.")  # fmt: skip
     def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool,
-              trust_model_code: bool) -> None:  # fmt: skip
+              rtl: bool, trust_model_code: bool) -> None:  # fmt: skip
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config (its OutputDir is the build
@@ -43,19 +44,24 @@ def register(main: click.Group) -> None:
         does not fit; 5 when a tool failed (g++, hls4ml's conversion, or the HLS tool with --synth; the
         report is written all the same); 6 when the reference cannot be computed for a layer; 7 on an
         internal error (traceback in <out>/.codesign/error.log).
+        With --rtl: 3 when the Verilog is not bit-exact in Verilator, 5 when da4ml/verilator are missing,
+        2 when a layer has no RTL mapping (named).
         """
         from codesign.api import build as api_build
         from codesign.errors import BitAccuracyError, BudgetError, ReferenceUnavailableError, ToolError
         from codesign.pipeline import require_bit_exact
 
         result = api_build(spec, part=part, out=out, force=force, synth=synth, progress=click.echo,
-                            trust_model_code=trust_model_code)
+                            trust_model_code=trust_model_code, rtl=rtl)
         _summary(result)
         try:
             require_bit_exact(result)
         except (BitAccuracyError, ReferenceUnavailableError) as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             raise SystemExit(exc.exit_code) from None
+        if result.rtl and result.rtl.get("error"):
+            click.echo(f"codesign: error: --rtl: {result.rtl['error']}", err=True)
+            raise SystemExit(int(result.rtl.get("exit_code") or ToolError.exit_code))
         if synth and result.synth_error:
             click.echo(f"codesign: error: --synth: {result.synth_error}", err=True)
             raise SystemExit(ToolError.exit_code)
@@ -108,6 +114,13 @@ def _summary(result) -> None:
             why = ", ".join(f"{c.name} {c.value} > {c.limit}" if c.value is not None else f"{c.name} unknown"
                             for c in failed)  # fmt: skip
             click.echo(f"budget: FAIL ({why})")
+    r = result.rtl
+    if r and r.get("error"):
+        click.echo(f"rtl: not built ({r['error']})")
+    elif r:
+        click.echo(f"rtl: bit-exact {'yes' if r.get('bit_exact') else 'NO'} in Verilator ({r.get('n_samples')} inputs), "
+                   f"latency {r.get('latency_cycles')} cycles @ {r.get('clock_ns')} ns, LUT {r.get('lut')}, "
+                   f"FF {r.get('ff')}{'' if r.get('lut') is not None else ' (yosys not on PATH)'}")  # fmt: skip
     hls_dir = result.out_dir / "hls"
     tcl = hls_dir / "build_prj.tcl"
     if tcl.is_file():

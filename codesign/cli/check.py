@@ -48,7 +48,7 @@ def register(main: click.Group) -> None:
             from codesign.api import run_build
 
             ctx, _ = run_build(target, part=part, out=out, force=False, synth=False,
-                               progress=lambda m: click.echo(m, err=True))  # fmt: skip
+                               progress=click.echo)  # fmt: skip
             build_dir = ctx.out_dir
         elif part is not None or out is not None:
             raise SpecError(f"--part/--out apply to a SPEC, which is built first; {target} is not a spec file")

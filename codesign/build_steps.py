@@ -334,9 +334,13 @@ def _firmware_keras_model(ctx: BuildContext, state: BuildState):
     return model
 
 
-def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.ndarray, int]:
-    """The inputs the firmware is checked on: the data (test set and signals, if any) first, then random grid
-    inputs with edges; and how many leading rows are data."""
+NO_DATA_INPUTS = "N(0,1) inputs on the input grid (no data given: a stand-in for standardized data)"
+
+
+def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.ndarray, int, str]:
+    """The inputs the firmware is checked on: representative rows first (the data's test set and signals, or
+    without data N(0,1) inputs on the input grid, said so), then random grid inputs with the type's edges; how many
+    leading rows are representative, and what they are."""
     from codesign import compare
 
     n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
@@ -346,11 +350,17 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.n
         parts.append(state.data.x_test.astype(np.float64))
         for sig in state.data.signals.values():
             parts.append(sig.astype(np.float64))
-    if shape is None:
+        label = "data inputs"
+    else:
+        # agreement and overflow figures over the whole input range say little about a sound conversion: judge
+        # them where standardized inputs live, and keep the range edges apart
         shape = tuple(int(d) for d in state.project.keras_model.input_shape[1:])
-    n_data = sum(len(p) for p in parts)
+        normal = np.random.default_rng(1).normal(0.0, 1.0, size=(n_random,) + shape)
+        parts.append(precision.quantize(np.clip(normal, precision.min_value, precision.max_value)))
+        label = NO_DATA_INPUTS
+    n_rep = sum(len(p) for p in parts)
     parts.append(compare.grid_inputs(precision, shape, n_random, seed=0))
-    return np.concatenate(parts, axis=0), n_data
+    return np.concatenate(parts, axis=0), n_rep, label
 
 
 class Convert(Step):
@@ -472,7 +482,7 @@ class CSim(Step):
         from codesign import csim
 
         project = state.project
-        x, n_data = _check_inputs(ctx, state, project.input_precision)
+        x, n_data, rep_label = _check_inputs(ctx, state, project.input_precision)
         # The two g++ builds are independent processes: run them side by side on the two cores.
         with ThreadPoolExecutor(max_workers=2) as pool:
             jobs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
@@ -482,7 +492,8 @@ class CSim(Step):
         lib_out = _as_2d(project.predict(x))
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
         tb_out = _as_2d(csim.run_csim(project, x, workers=workers))
-        csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data)}
+        csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data),
+                    "rep_label": np.array(rep_label)}  # fmt: skip
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
@@ -519,15 +530,17 @@ class Compare(Step):
         )
         acc = verification.to_dict()
         n_data = int(state.csim.get("n_data", 0))
+        rep_label = str(state.csim.get("rep_label", "data inputs"))
         if verification.agreement is not None and n_data > 0:
             # a float model: the random grid inputs reach the range edges, where its sums may overflow the
             # firmware's types; the data rows say how close the firmware follows it where it is used
             ref, fw = _as_2d(verification.reference_out), _as_2d(verification.csim_out)
             acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
             acc["on_data"]["n_samples"] = n_data
+            acc["on_data"]["inputs"] = rep_label
             if "float_agreement" in acc:
                 acc["float_agreement"]["on_data"] = acc["on_data"]
-        acc["overflow"] = _overflow_profile(desc, x, n_data)
+        acc["overflow"] = _overflow_profile(desc, x, n_data, rep_label)
         for layer in acc["overflow"].get("overflowing", []):
             state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")
         state = replace(state, bit_accuracy=acc)
@@ -553,13 +566,13 @@ def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState
     )
 
 
-def _overflow_profile(desc, x: np.ndarray, n_data: int) -> dict:
+def _overflow_profile(desc, x: np.ndarray, n_data: int, rep_label: str = "data inputs") -> dict:
     """Per-layer ranges against the types on the data rows (else on all check inputs); the grid rows with the
     input type's edges are reported apart, by the layers they overflow."""
     from codesign.firmware import profile
 
     if n_data > 0:
-        out = profile.overflow_report(desc, x[:n_data], f"{n_data} data inputs")
+        out = profile.overflow_report(desc, x[:n_data], f"{n_data} {rep_label}")
         if n_data < len(x) and out.get("rows") is not None:
             edges = profile.overflow_report(desc, x[n_data:], "grid inputs with the input type's edges")
             out["edge_inputs_overflowing"] = edges.get("overflowing", [])

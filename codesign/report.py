@@ -304,7 +304,7 @@ def render_markdown(r: dict) -> str:
         if on_data:
             lines.append("")
             lines.append(
-                f"On the {on_data.get('n_samples')} data inputs alone (the random grid inputs reach range edges where "
+                f"On the {on_data.get('n_samples')} {on_data.get('inputs', 'data inputs')} alone (the random grid inputs reach range edges where "
                 f"a float model's sums can overflow the firmware types): max |diff| {_fmt(on_data.get('max_abs_diff'))}, "
                 f"argmax agreement {_fmt(on_data.get('argmax_agreement'))}."
             )

@@ -108,7 +108,8 @@ def test_h5_model_and_hls4ml_config_through_codesign_build(tmp_path):
     _, state = run_build(write_spec(tmp_path, spec), part="xcvu13p", out=tmp_path / "h5", force=False, synth=False,
                          progress=quiet)  # fmt: skip
     assert state.data is None and state.bit_accuracy["exact"] is True
-    assert state.bit_accuracy["n_samples"] == 400
+    assert state.bit_accuracy["n_samples"] == 800  # 400 N(0,1) stand-ins for data, then 400 grid inputs with edges
+    assert state.bit_accuracy["overflow"]["inputs"].startswith("400 N(0,1) inputs")
     assert any("random inputs" in n for n in state.notes)
 
     config = {
@@ -173,6 +174,8 @@ def test_float_json_config_takes_the_command_line_part(tmp_path):
     assert acc["exact"] is True and "float weights" in acc["note"] and "emulator" in acc["reference"]
     assert acc["n_mismatch"] == 0 and acc["emulator_vs_testbench"]["exact"] is True
     assert acc["library_vs_testbench"]["exact"] is True and acc["library_vs_testbench"]["n_samples"] == acc["n_samples"]
+    # without data the agreement is also given on N(0,1) inputs, said so, apart from the range edges
+    assert acc["on_data"]["inputs"].startswith("N(0,1) inputs") and acc["on_data"]["n_samples"] == 2000
     # the random grid inputs reach +-128, where the float model's sums exceed the default ap_fixed<18,8>: the
     # agreement with the float model is reported apart, not hidden, and here it shows the overflow
     fa = acc["float_agreement"]

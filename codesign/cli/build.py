@@ -65,7 +65,7 @@ def _summary(result) -> None:
         fa = acc.get("float_agreement")
         if fa:
             d = fa.get("on_data") or fa
-            click.echo(f"  agreement with the float model on {d.get('n_samples')} inputs: max |diff| "
+            click.echo(f"  agreement with the float model on {d.get('n_samples')} {d.get('inputs', 'inputs')}: max |diff| "
                        f"{d.get('max_abs_diff'):.4g}, argmax agreement {d.get('argmax_agreement')}")  # fmt: skip
     elif exact is False and (acc.get("library_vs_testbench") or {}).get("exact") is False:
         paths = acc["library_vs_testbench"]
@@ -78,7 +78,7 @@ def _summary(result) -> None:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
         if acc.get("on_data"):
             d = acc["on_data"]
-            click.echo(f"  on the {d['n_samples']} data inputs: max |diff| {d['max_abs_diff']:.4g}, "
+            click.echo(f"  on the {d['n_samples']} {d.get('inputs', 'data inputs')}: max |diff| {d['max_abs_diff']:.4g}, "
                        f"argmax agreement {d['argmax_agreement']}")  # fmt: skip
     ov = acc.get("overflow") or {}
     if ov.get("overflowing"):

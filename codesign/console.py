@@ -56,7 +56,20 @@ def library_output_to(log_path: Path):
         finally:
             warnings.showwarning = old_show
             sys.stderr = old_stderr
+            _restore_logging_streams(console, old_stderr)
             console.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
             console.close()
+
+
+def _restore_logging_streams(stream, original) -> None:
+    """Point logging handlers created inside the redirect (TensorFlow's logger picks up ``sys.stderr`` lazily) back
+    at the original stream, so they do not write to the console copy this module is about to close."""
+    import logging
+
+    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    for lg in loggers:
+        for handler in lg.handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is stream:
+                handler.setStream(original)

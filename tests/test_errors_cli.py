@@ -98,3 +98,21 @@ def test_tensorflow_start_up_lines_stay_off_the_console():
     # only the warning issued after setup reaches stderr; TensorFlow's lines (cuInit, absl) were captured
     assert proc.stderr.strip().splitlines()[-1].endswith("UserWarning: codesign warning"), proc.stderr
     assert "absl" not in proc.stderr and "cuInit" not in proc.stderr and "cudart" not in proc.stderr
+
+
+def test_a_logging_handler_made_during_the_build_outlives_it(tmp_path):
+    """TensorFlow's logger takes ``sys.stderr`` when it first logs; made inside the build's redirect, it must not
+    keep the console copy that the redirect closes (a later warning then printed a '--- Logging error ---')."""
+    import logging
+
+    from codesign import console
+
+    logger = logging.getLogger("codesign-test-late-handler")
+    with console.library_output_to(tmp_path / "build.log"):
+        handler = logging.StreamHandler()  # takes sys.stderr now: the redirect's console copy
+        logger.addHandler(handler)
+    try:
+        assert not handler.stream.closed
+        logger.warning("after the build")
+    finally:
+        logger.removeHandler(handler)

@@ -220,8 +220,6 @@ def from_float(x: np.ndarray, to: FixedPrecision) -> np.ndarray:
             up |= tie & neg
         elif r == Rounding.RND_INF:
             up |= tie & ~neg
-        elif r == Rounding.RND_CONV:
-            up |= tie & (np.mod(fl, 2) == 1)
         q = fl + up
     lo, hi = code_range(to)
     if to.overflow != Overflow.WRAP:

@@ -119,11 +119,16 @@ def test_mul_impl_and_reuse_factor():
 
 def test_unknown_layer_is_unknown_not_zero():
     s = _settings()
-    s["top_calls"] = s["top_calls"] + ["nnet::lstm<layer8_t, result_t, config99>"]
+    s["top_calls"] = s["top_calls"] + ["nnet::multiheadattention<layer8_t, result_t, config99>"]
     est = estimate_settings(s)
     assert est.per_layer[-1].declined and "not modelled" in est.per_layer[-1].declined
     assert est.lut is None and est.latency_cycles is None and est.dsp is None
     assert est.declined
+    # a recurrent call whose config struct is missing is refused by name, not estimated as nothing
+    s["top_calls"] = s["top_calls"][:-1] + ["nnet::lstm_stack<layer8_t, result_t, config99>"]
+    est = estimate_settings(s)
+    assert est.per_layer[-1].kind == "lstm" and "n_in / n_state missing" in est.per_layer[-1].declined
+    assert est.lut is None
 
 
 def test_not_a_project(tmp_path):

@@ -69,7 +69,7 @@ def test_estimate_records(tmp_path):
         "typedefs": {"input_t": "ap_fixed<10,4>", "layer2_t": "ap_fixed<20,8>"},
         "top_calls": ["nnet::dense<input_t, layer2_t, config2>"],
     }
-    bad = dict(rec, id="r2", top_calls=["nnet::gru<input_t, layer2_t, config9>"])
+    bad = dict(rec, id="r2", top_calls=["nnet::multiheadattention<input_t, layer2_t, config9>"])
     src.write_text(json.dumps(rec) + "\n" + json.dumps(bad) + "\n")
     out = tmp_path / "pred.jsonl"
     res = CliRunner().invoke(main, ["estimate", "--records", str(src), "--out", str(out)])

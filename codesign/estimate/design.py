@@ -46,6 +46,9 @@ class LayerCall:
     io_type: str
     extra_inputs: tuple[FixedPrecision | None, ...] = field(default=())
     pack: int = 1
+    #: config structs the layer's own struct names (a recurrent layer's two dense products and two
+    #: activations: ``mult1``, ``mult2``, ``act_recr``, ``act``; see :func:`recurrent_parts`)
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def num(self, key: str, default: float | None = None) -> float | None:
         """A numeric constant of the config struct, evaluating expressions such as ``n_in * n_out``."""
@@ -154,12 +157,50 @@ def output_size(cfg: dict) -> int | None:
     return int(n_out) if n_out is not None else None
 
 
+_IO_TYPES = ("io_parallel", "io_stream")
+_RECURRENT = re.compile(r"^(lstm|gru)")
+
+
+def is_recurrent(function: str, config: dict) -> bool:
+    """An LSTM / GRU layer call (``nnet::lstm_stack``, ``gru_stack``, ``lstm``, ``gru_static`` ...)."""
+    base = str(config.get("base", ""))
+    return bool(_RECURRENT.match(function.lower())) or base in ("lstm_config", "gru_config")
+
+
+def recurrent_parts(cfg_name: str | None, cfg: dict, by_config: dict[str, dict]) -> dict[str, dict]:
+    """The config structs a recurrent layer's struct names: its two dense products and two activations.
+
+    hls4ml (0.7 to 1.3, ``recurrent_templates.py``) writes ``configN_1`` (input x kernel), ``configN_2`` (state x
+    recurrent kernel), ``<recurrent_activation>_configN_recr`` and ``<activation>_configN`` next to ``configN``
+    and names them in it (``typedef configN_1 mult_config1`` ...); the typedef is used where the settings kept
+    it, the naming rule otherwise. Each activation's function is the prefix of its struct name.
+    """
+    if not cfg_name:
+        return {}
+    out: dict[str, dict] = {}
+    for key, typedef, default in (("mult1", "mult_config1", f"{cfg_name}_1"), ("mult2", "mult_config2", f"{cfg_name}_2")):
+        name = str(cfg.get(typedef) or default)
+        if name in by_config:
+            out[key] = dict(by_config[name])
+    for key, typedefs, suffix in (
+        ("act_recr", ("ACT_CONFIG_LSTM", "ACT_CONFIG_GRU"), f"_{cfg_name}_recr"),
+        ("act", ("ACT_CONFIG_T",), f"_{cfg_name}"),
+    ):
+        named = [str(cfg[t]) for t in typedefs if cfg.get(t) in by_config]
+        found = named or [n for n in by_config if n.endswith(suffix) and n != cfg_name]
+        if found:
+            out[key] = {**by_config[found[0]], "function": found[0][: -len(suffix)] if found[0].endswith(suffix) else None}
+    return out
+
+
 def build_calls(settings: dict) -> list[LayerCall]:
     """Match the top function's calls to their config structs; unknown calls keep an empty config."""
     layers = settings.get("layers") or []
     by_config = {str(x.get("config")): x for x in layers if x.get("config")}
     typedefs = settings.get("typedefs") or {}
-    io_types = settings.get("io_type") or []
+    # hls4ml's recurrent config writes its strategy into ``io_type`` (``io_type = nnet::latency``): only the two
+    # io types count
+    io_types = [t for t in settings.get("io_type") or [] if t in _IO_TYPES]
     default_io = io_types[0] if io_types else "io_parallel"
     calls: list[LayerCall] = []
     prev_out: int | None = None
@@ -180,14 +221,20 @@ def build_calls(settings: dict) -> list[LayerCall]:
         extra = tuple(precs[1:-1]) if len(precs) > 2 else ()
         name = str(cfg.get("name") or cfg_name or func)
         io = str(cfg.get("io_type") or default_io)
+        io = io if io in _IO_TYPES else default_io
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
+        parts = recurrent_parts(cfg_name, cfg, by_config) if is_recurrent(func, cfg) else {}
+        if parts.get("mult1") and "strategy" not in cfg:
+            # the layer's strategy is that of its dense products (hls4ml's SetPipelineStyle reads the layer's)
+            cfg["strategy"] = parts["mult1"].get("strategy", "latency")
         if "n_in" not in cfg and prev_out is not None and _ELEMENTWISE.search(func):
             # element-wise layer whose config struct the settings lack: its size is the previous output's
             cfg["n_in"] = prev_out
         prev_out = output_size(cfg) or (cfg.get("n_in") if _ELEMENTWISE.search(func) else None)
         calls.append(
             LayerCall(
-                name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack
+                name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack,
+                parts=parts,
             )
         )
     return calls

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, replace
 
 from codesign.estimate import constants as K
-from codesign.estimate.design import LayerCall
+from codesign.estimate.design import LayerCall, is_recurrent
 from codesign.estimate.hardware import Clock, MultiplierMap, chain_cycles, sum_width, tree_levels
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
@@ -507,6 +507,10 @@ def estimator_for(call: LayerCall):
     """The estimator class for a layer call, or None when the layer is not modelled."""
     f = call.function.lower()
     base = str(call.config.get("base", ""))
+    if is_recurrent(call.function, call.config):
+        from codesign.estimate.recurrent import RecurrentEstimator  # recurrent builds on the classes here
+
+        return RecurrentEstimator()
     if f.startswith("dense") or f == "compute_layer":  # compute_layer: the dense kernel of hls4ml <= 0.1
         return _DENSE
     if f.startswith(("conv_1d", "conv_2d", "conv1d", "conv2d", "pointwise_conv", "depthwise_conv")):

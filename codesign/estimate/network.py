@@ -223,12 +223,15 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     bram = _sum([x.bram_18k for x in per_layer])
     latency_ns = None if latency is None else round(latency * clock.period_ns, 3)
     kind = design_kind(sorted({c.io_type for c in calls}), [str(c.config.get("strategy", "latency")) for c in calls])
+    basis = f"16th-84th percentile of held-out residuals, {kind} designs" if kind else None
+    if any(x.kind.startswith(("lstm", "gru")) for x in per_layer):
+        kind = "recurrent"
+        basis = "assumed band (no LSTM/GRU C-synthesis report in the calibration set): uncertainty.ASSUMED_BANDS"
     figures = {"latency_cycles": latency, "ii_cycles": ii, "lut": lut, "ff": ff, "dsp": dsp, "bram_18k": bram}
     bands = {k: interval(k, kind, v) for k, v in figures.items()}
     cycles = bands["latency_cycles"]
     bands["latency_ns"] = None if cycles is None else (round(cycles[0] * clock.period_ns, 3),
                                                        round(cycles[1] * clock.period_ns, 3))  # fmt: skip
-    basis = f"16th-84th percentile of held-out residuals, {kind} designs" if kind else None
     return Estimate(
         latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE,
         bands, basis,

@@ -220,8 +220,16 @@ class ConvEstimator:
 
     core = DotProductModel()
 
+    #: hls4ml 0.0.x (``nnet::conv_1d``, base ``conv_config``) named the 1D geometry after the y axis
+    OLD_NAMES = {"in_width": "y_in", "filt_width": "y_filt", "out_width": "y_out"}
+
     def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
         """Estimate one convolution layer."""
+        if any(old in call.config and new not in call.config for new, old in self.OLD_NAMES.items()):
+            cfg = dict(call.config)
+            for new, old in self.OLD_NAMES.items():
+                cfg.setdefault(new, cfg.get(old))
+            call = replace(call, config=cfg)
         c = call.num
         n_chan, n_filt = c("n_chan"), c("n_filt")
         fh, fw = c("filt_height", 1), c("filt_width")
@@ -256,6 +264,10 @@ class ConvEstimator:
             bram = math.ceil((fh - 1) * row_bits / 18432) if fh > 1 and row_bits > K.LINEBUFFER_BRAM_MIN_BITS else 0
             return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
         partitions = int(c("n_partitions", 1) or 1)
+        if "_large" in call.function:
+            # hls4ml <= 0.4 ``conv_2d_large_cl``: im2col, then one dense_large kernel called for each output
+            # pixel in turn (filipemlins/nas-hls4ml: one kernel's DSPs, not one per pixel)
+            partitions = pixels
         copies = max(1, pixels // max(partitions, 1))
         # the output pixels are computed in n_partitions sequential groups, each at the kernel's interval
         ii = partitions * (kern.ii_cycles or rf)

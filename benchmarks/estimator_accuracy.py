@@ -53,7 +53,7 @@ from codesign.synth_reports import module_for_config, parse_csynth  # noqa: E402
 
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
 #: The constants refitted inside each fold (scale-type constants: a median ratio fixes them).
-FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "DSP_FORCED_FRACTION")
+FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "DSP_FORCED_FRACTION", "FF_RESOURCE_PER_BIT")
 
 
 def is_stock(rec: dict) -> bool:
@@ -151,6 +151,20 @@ def refit(rows: list[dict]) -> dict[str, float]:
         ratio = _balanced_median(pairs)
         if ratio is not None:
             out[const] = getattr(K, const) * ratio
+    # Resource strategy at RF > 1 (any io type): the registers of the ReuseLoop
+    pairs = []
+    for r in rows:
+        c = r["call"]
+        if not (c.function.startswith("dense") and str(c.config.get("strategy", "")).lower().startswith("resource")):
+            continue
+        if (c.num("reuse_factor", 1) or 1) <= 1:
+            continue
+        est = predict_layer(c, r["ctx"])
+        if est.ff and r["module"].FF:
+            pairs.append((r["repo"], r["module"].FF / est.ff))
+    ratio = _balanced_median(pairs)
+    if ratio is not None:
+        out["FF_RESOURCE_PER_BIT"] = K.FF_RESOURCE_PER_BIT * ratio
     return out
 
 

@@ -127,6 +127,14 @@ DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 #: (1.06-1.14 with one repository left out).
 FF_PER_SUM_BIT = 1.1
 FF_SATURATION_STAGES = 5
+#: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): registers per bit of what
+#: lives across the loop's iterations: the input array (n_in x data width), the n_out accumulators and, per
+#: multiplier (block factor), its two operands and its partial sum. The previous form (the Latency-strategy
+#: rule on the block factor's products) read these layers' FF 5-100x low (GuillaumeDerville 4x3 at RF 12:
+#: 18 predicted, 499 reported). Structure from the kernel; the scale is the benchmark's refit, repository-
+#: balanced median of reported / structural bits over the io_parallel and io_stream Resource dense layers
+#: of 10 repositories (1.4-3.9 per repository; ``benchmarks/estimator_accuracy.py`` refits it per fold).
+FF_RESOURCE_PER_BIT = 2.4
 
 # ---------------------------------------------------------------------------------------------- activations
 #: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu

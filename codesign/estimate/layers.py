@@ -182,8 +182,16 @@ class DenseEstimator:
         )
         bram = 0
         latency = est.latency_cycles
+        ff = est.ff
         if resource:
             block = math.ceil(n_in * n_out / rf)
+            if rf > 1:
+                # the ReuseLoop keeps what lives across its RF iterations in registers: the input array (read
+                # by a different multiplier each iteration), the n_out accumulators, and per multiplier its
+                # operands and product, each carried through the loop's pipeline stages (constants)
+                sw = sum_width(wd, ww, n_in, acc)
+                bits = n_in * wd + n_out * acc + block * (wd + ww + sw)
+                ff = _i(bits * K.FF_RESOURCE_PER_BIT)
             # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
             # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
             if rf > 1:
@@ -211,7 +219,7 @@ class DenseEstimator:
             ii = latency
             sequential = True
         return LayerEstimate(
-            call.name, f"dense/{strategy}", latency, ii, est.lut, est.ff, est.dsp, bram, sequential=sequential
+            call.name, f"dense/{strategy}", latency, ii, est.lut, ff, est.dsp, bram, sequential=sequential
         )
 
 

@@ -287,6 +287,13 @@ class ConvEstimator:
         sequential = partitions > 1
         if sequential:
             ii = latency
+        dsp = (kern.dsp or 0) * copies
+        if call.function.endswith("_cl") and not strategy.startswith("resource") and "_large" not in call.function:
+            # ``#pragma HLS ALLOCATION operation instances=mul limit=mult_config::multiplier_limit``: the
+            # kernel's limit (its products / RF) holds for all the pixels of a partition together, so the
+            # multiplications on DSPs cannot outnumber it (the latency/II effect is not modelled: no report)
+            limit = math.ceil(k_in * n_out / max(rf, 1)) - n_zeros // max(rf, 1)
+            dsp = min(dsp, max(limit, 1) * self.core.multipliers.slices(wd, ww, ctx.dsp_family))
         return LayerEstimate(
             call.name,
             "conv/parallel",
@@ -294,7 +301,7 @@ class ConvEstimator:
             ii,
             (kern.lut or 0) * copies,
             (kern.ff or 0) * copies,
-            (kern.dsp or 0) * copies,
+            dsp,
             0,
             sequential=sequential,
         )

@@ -1,0 +1,124 @@
+"""LSTM / GRU layers, old and capped convolutions, Resource-strategy registers: the estimator's structure.
+
+The two recurrent fixtures are the firmware text hls4ml 1.3 wrote (Vitis backend, xcvu13p, 5 ns) for a
+Keras ``Input((5, 3)) -> LSTM(4) | GRU(4) -> Dense(2)``: ``hls4ml13_lstm_io_parallel_latency`` (io_parallel,
+Latency) and ``hls4ml13_gru_io_stream_resource`` (io_stream, Resource); build files, parameters.h, defines.h,
+myproject.cpp and the weight headers only.
+"""
+
+import copy
+import math
+from pathlib import Path
+
+from codesign.estimate import constants as K
+from codesign.estimate import estimate_project
+from codesign.estimate.design import LayerCall, build_calls
+from codesign.estimate.hardware import Clock, sum_width
+from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, predict_layer
+from codesign.estimate.network import estimate_settings
+from codesign.estimate.settings import read_project
+from codesign.precision import FixedPrecision
+
+FIX = Path(__file__).parent / "fixtures"
+LSTM = FIX / "hls4ml13_lstm_io_parallel_latency"
+GRU = FIX / "hls4ml13_gru_io_stream_resource"
+SLOW = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.0)
+
+
+def _recurrent(est):
+    return next(x for x in est.per_layer if x.kind.startswith(("lstm", "gru")))
+
+
+def _with(settings: dict, config: str, **values) -> dict:
+    s = copy.deepcopy(settings)
+    for layer in s["layers"]:
+        if layer.get("config") == config:
+            layer.update(values)
+    return s
+
+
+def test_lstm_and_gru_projects_are_estimated_with_an_assumed_band():
+    for path, kind in ((LSTM, "lstm/static"), (GRU, "gru/stream")):
+        est = estimate_project(path)
+        rnn = _recurrent(est)
+        assert rnn.kind == kind and rnn.declined is None
+        assert None not in (est.lut, est.ff, est.dsp, est.latency_cycles, est.ii_cycles)
+        assert rnn.lut > 0 and rnn.ff > 0 and rnn.latency_cycles > 5  # five time steps, one after the other
+        assert "assumed" in est.interval_basis and est.interval["lut"][0] < est.lut < est.interval["lut"][1]
+
+
+def test_static_time_loop_runs_step_after_step_and_restarts_when_done():
+    s = read_project(LSTM)
+    five, ten = estimate_settings(s), estimate_settings(_with(s, "config2", n_sequence=10))
+    a, b = _recurrent(five), _recurrent(ten)
+    step = (a.latency_cycles - 1) // 5
+    assert a.latency_cycles == 5 * step + 1 and b.latency_cycles == 10 * step + 1
+    assert a.ii_cycles == a.latency_cycles and a.sequential
+    # the static cell is one piece of hardware whatever the sequence length
+    assert (a.lut, a.ff, a.dsp, a.bram_18k) == (b.lut, b.ff, b.dsp, b.bram_18k)
+
+
+def _layer(settings: dict):
+    call = next(c for c in build_calls(settings) if c.function == "lstm_stack")
+    return predict_layer(call, SLOW)
+
+
+def test_unrolled_time_loop_is_n_sequence_cells_at_ii_one():
+    s = read_project(LSTM)
+    static, unrolled = _layer(s), _layer(_with(s, "config2", use_static="false"))
+    assert unrolled.kind == "lstm/unrolled" and unrolled.ii_cycles == 1 and not unrolled.sequential
+    assert unrolled.latency_cycles == static.latency_cycles
+    # resources: the static cell's, computed without rounding, times n_sequence (rounded once)
+    for f in ("lut", "ff", "dsp", "bram_18k"):
+        assert abs(getattr(unrolled, f) - 5 * getattr(static, f)) <= 5
+
+
+def test_gru_reads_one_stream_word_per_step():
+    s = read_project(GRU)
+    a = _recurrent(estimate_settings(s))
+    b = _recurrent(estimate_settings(_with(s, "config2", n_sequence=7)))
+    assert (b.latency_cycles - 1) * 5 == (a.latency_cycles - 1) * 7
+
+
+def test_recurrent_without_its_dense_configs_is_refused_by_name():
+    s = read_project(LSTM)
+    s["layers"] = [x for x in s["layers"] if x.get("config") not in ("config2_1", "config2_2")]
+    est = estimate_settings(s)
+    rnn = next(x for x in est.per_layer if x.kind == "lstm")
+    assert "configN_1, configN_2" in rnn.declined and est.lut is None
+
+
+def _conv(cfg: dict, function: str = "conv_1d_cl") -> LayerCall:
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    base = {"weight_t": "ap_fixed<16,6>", "accum_t": "ap_fixed<32,12>", "reuse_factor": 1, "n_zeros": 0}
+    return LayerCall("c", function, {**base, **cfg}, p, p, "io_parallel")
+
+
+def test_old_conv_1d_geometry_names_read_as_the_new_ones():
+    old = _conv({"y_in": 8, "y_filt": 3, "y_out": 6, "n_chan": 4, "n_filt": 5}, "conv_1d")
+    new = _conv({"in_width": 8, "filt_width": 3, "out_width": 6, "n_chan": 4, "n_filt": 5}, "conv_1d")
+    a, b = ConvEstimator().predict(old, SLOW), ConvEstimator().predict(new, SLOW)
+    assert a.declined is None and (a.latency_cycles, a.lut, a.ff, a.dsp) == (b.latency_cycles, b.lut, b.ff, b.dsp)
+
+
+def test_conv_dsp_capped_by_the_kernels_multiplier_limit():
+    geo = {"in_width": 34, "filt_width": 3, "n_chan": 16, "n_filt": 16, "out_width": 32, "n_partitions": 1}
+    one = ConvEstimator().predict(_conv({**geo, "out_width": 1, "in_width": 3}), SLOW)
+    many = ConvEstimator().predict(_conv(geo), SLOW)
+    limit = 3 * 16 * 16  # the kernel's products / RF 1
+    assert one.dsp < limit and many.dsp == limit  # 32 pixels x one.dsp would exceed it
+    rf4 = ConvEstimator().predict(_conv({**geo, "reuse_factor": 4}), SLOW)
+    assert rf4.dsp == math.ceil(limit / 4)
+
+
+def test_resource_dense_registers_follow_the_reuse_loop():
+    p8 = FixedPrecision.parse("ap_fixed<8,3>")
+    cfg = {"n_in": 14, "n_out": 8, "reuse_factor": 14, "strategy": "resource", "weight_t": "ap_fixed<6,1>",
+           "accum_t": "ap_fixed<20,8>", "n_zeros": 0}  # fmt: skip
+    est = DenseEstimator().predict(LayerCall("d", "dense", cfg, p8, p8, "io_parallel"), SLOW)
+    block = math.ceil(14 * 8 / 14)
+    bits = 14 * 8 + 8 * 20 + block * (8 + 6 + sum_width(8, 6, 14, 20))
+    assert est.ff == round(bits * K.FF_RESOURCE_PER_BIT)
+    # RF = 1: no loop, the Latency-strategy register rule
+    rf1 = DenseEstimator().predict(LayerCall("d", "dense", {**cfg, "reuse_factor": 1}, p8, p8, "io_parallel"), SLOW)
+    assert rf1.ff != round((14 * 8 + 8 * 20 + 112 * (8 + 6 + sum_width(8, 6, 14, 20))) * K.FF_RESOURCE_PER_BIT)

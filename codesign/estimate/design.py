@@ -167,7 +167,9 @@ def is_recurrent(function: str, config: dict) -> bool:
     return bool(_RECURRENT.match(function.lower())) or base in ("lstm_config", "gru_config")
 
 
-def recurrent_parts(cfg_name: str | None, cfg: dict, by_config: dict[str, dict]) -> dict[str, dict]:
+def recurrent_parts(
+    cfg_name: str | None, cfg: dict, by_config: dict[str, dict], defines: dict | None = None
+) -> dict[str, dict]:
     """The config structs a recurrent layer's struct names: its two dense products and two activations.
 
     hls4ml (0.7 to 1.3, ``recurrent_templates.py``) writes ``configN_1`` (input x kernel), ``configN_2`` (state x
@@ -181,7 +183,7 @@ def recurrent_parts(cfg_name: str | None, cfg: dict, by_config: dict[str, dict])
     for key, typedef, default in (("mult1", "mult_config1", f"{cfg_name}_1"), ("mult2", "mult_config2", f"{cfg_name}_2")):
         name = str(cfg.get(typedef) or default)
         if name in by_config:
-            out[key] = dict(by_config[name])
+            out[key] = {**(defines or {}), **by_config[name]}
     for key, typedefs, suffix in (
         ("act_recr", ("ACT_CONFIG_LSTM", "ACT_CONFIG_GRU"), f"_{cfg_name}_recr"),
         ("act", ("ACT_CONFIG_T",), f"_{cfg_name}"),
@@ -198,6 +200,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
     layers = settings.get("layers") or []
     by_config = {str(x.get("config")): x for x in layers if x.get("config")}
     typedefs = settings.get("typedefs") or {}
+    defines = {k: v for k, v in (settings.get("defines") or {}).items() if isinstance(v, (int, float))}
     # hls4ml's recurrent config writes its strategy into ``io_type`` (``io_type = nnet::latency``): only the two
     # io types count
     io_types = [t for t in settings.get("io_type") or [] if t in _IO_TYPES]
@@ -214,6 +217,10 @@ def build_calls(settings: dict) -> list[LayerCall]:
         args = split_template_args(m.group(2))
         cfg_name = next((a for a in reversed(args) if a in by_config), None)
         cfg = dict(by_config.get(cfg_name, {})) if cfg_name else {}
+        if cfg:
+            # sizes written as defines.h names (hls4ml <= 0.8: ``n_out = N_OUT_2 * 4``) evaluate through them
+            for k, v in defines.items():
+                cfg.setdefault(k, v)
         types = [a for a in args if a != cfg_name]
         precs = [element_precision(resolve_type(t, typedefs)) for t in types]
         inp = precs[0] if precs else None
@@ -223,7 +230,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         io = str(cfg.get("io_type") or default_io)
         io = io if io in _IO_TYPES else default_io
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
-        parts = recurrent_parts(cfg_name, cfg, by_config) if is_recurrent(func, cfg) else {}
+        parts = recurrent_parts(cfg_name, cfg, by_config, defines) if is_recurrent(func, cfg) else {}
         if parts.get("mult1") and "strategy" not in cfg:
             # the layer's strategy is that of its dense products (hls4ml's SetPipelineStyle reads the layer's)
             cfg["strategy"] = parts["mult1"].get("strategy", "latency")

@@ -127,6 +127,16 @@ DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 #: (1.06-1.14 with one repository left out).
 FF_PER_SUM_BIT = 1.1
 FF_SATURATION_STAGES = 5
+#: Vivado HLS (2016-2020) binds a DSP product that does not fit one cycle (T_MUL x delay factor, plus one T_ADD
+#: per cascade level of a product wider than the DSP ports, above the effective period) to a pipelined
+#: multiplier core and counts the core's stage registers as fabric FFs in its "Instance" row; Vitis HLS
+#: reports the same cores with 0 FF (absorbed into the DSP slice: ArgyKokk, Vitis 2021.1, 25 DSP instances,
+#: 0 FF). Per instance and per extra cycle, FF_PIPELINED_MUL_PER_BIT x (wd + ww): both operands, or the
+#: product, registered. camillaMiao's 16x4 layer (Vivado HLS 2019.2, 16x16 bits): on xc7z020-1 the products
+#: do not fit 4.375 ns and 50 DSP instances carry 3350 FF (67 each, 2 x 32 = 64 predicted); on xc7vx690t-3 the
+#: same layer's products fit and carry none. GuillaumeDerville (Vivado HLS 2020.1, xc7z020-1, 16x16 at RF 4
+#: and 8): 89-94 FF per DSP instance beyond the adder-tree registers. A count from the structure, not a fit.
+FF_PIPELINED_MUL_PER_BIT = 2.0
 #: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): registers per bit of what
 #: lives across the loop's iterations: the input array (n_in x data width), the n_out accumulators and, per
 #: multiplier (block factor), its two operands and its partial sum. The previous form (the Latency-strategy

@@ -112,6 +112,10 @@ class DotProductModel:
         t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
         # each input word drives the n_out products it appears in: its net delay grows with that fan-out
         t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
+        slices_per_product = self.multipliers.slices(wd, ww, ctx.dsp_family)
+        if dsp_path and slices_per_product > 1:
+            # a product wider than the DSP ports is a cascade of partial products summed by adders
+            t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product))
         ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
         depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
         if zeros_skipped and (ctx.tool or "").startswith("Vitis") and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
@@ -152,6 +156,12 @@ class DotProductModel:
         else:
             stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
+        mul_cycles = math.ceil(ops[0] / ctx.clock.effective_ns - 1e-9)
+        if dsp and mul_cycles > 1 and not (ctx.tool or "").startswith("Vitis"):
+            # Vivado HLS binds a product longer than a cycle to a pipelined multiplier core whose stage
+            # registers it counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT); Vitis HLS absorbs them
+            # into the DSP slice (its mul instances report 0 FF)
+            ff += (dsp / slices_per_product) * (mul_cycles - 1) * (wd + ww) * K.FF_PIPELINED_MUL_PER_BIT
         return LayerEstimate("", "", latency, ii, _i(lut), _i(ff), _i(dsp), 0)
 
 

@@ -210,6 +210,12 @@ MUX_INPUTS_PER_LUT = 4
 #: Resource dense layers of 9 repositories (none used to read it) go from 0 % to 24 % within one cycle
 #: (median |error| 6 -> 4 cycles) with it. At RF = 1 the loop is unrolled and adds nothing (GuillaumeDerville).
 RESOURCE_EXTRA_CYCLES = 4
+#: io_stream Resource-strategy convolutions: every input pixel takes RF + STREAM_RESOURCE_PIXEL_CYCLES cycles
+#: (the kernel's RF issues, its pipeline fill and drain, the call and the window shift; calls do not overlap).
+#: Per-layer reports (interval / input pixels - RF): Berk-Bilgin 6-11 (Vivado 2020.1), kendermag 8-10 (2019.1),
+#: ChiRuiChen AutoEncoder 11 in 6 layers (2019.2), RishThakkar 5-11 (2019.2): repository medians 9, 9, 11,
+#: 8. The previous form (RF per pixel) read these intervals 1.1-6.5x low.
+STREAM_RESOURCE_PIXEL_CYCLES = 10
 #: Cycles an io_stream process adds to read its first word and write its last.
 STREAM_EXTRA_CYCLES = 2
 #: io_stream conv/pool windows: LUTs per bit of the sliding window (shift registers, selects).

@@ -274,7 +274,12 @@ class ConvEstimator:
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles
             # (RF, or less where the Latency-strategy kernel finishes sooner: DotProductModel)
-            ii = int(ih * iw * max(1, kern.ii_cycles or rf))
+            per_pixel = max(1, kern.ii_cycles or rf)
+            if strategy.startswith("resource"):
+                # the Resource kernel is called once per pixel and not overlapped with the next call: its RF
+                # issues plus its fill/drain and the call around it (constants.STREAM_RESOURCE_PIXEL_CYCLES)
+                per_pixel = rf + K.STREAM_RESOURCE_PIXEL_CYCLES
+            ii = int(ih * iw * per_pixel)
             latency = ii + (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
             lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * K.WINDOW_LUT_PER_BIT)
             ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)

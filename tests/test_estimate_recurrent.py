@@ -122,3 +122,47 @@ def test_resource_dense_registers_follow_the_reuse_loop():
     # RF = 1: no loop, the Latency-strategy register rule
     rf1 = DenseEstimator().predict(LayerCall("d", "dense", {**cfg, "reuse_factor": 1}, p8, p8, "io_parallel"), SLOW)
     assert rf1.ff != round((14 * 8 + 8 * 20 + 112 * (8 + 6 + sum_width(8, 6, 14, 20))) * K.FF_RESOURCE_PER_BIT)
+
+
+def _dense16(tool: str, clock: Clock, grade_factor: float) -> tuple:
+    p16 = FixedPrecision.parse("ap_fixed<16,6>")
+    cfg = {"n_in": 16, "n_out": 4, "reuse_factor": 1, "strategy": "latency", "weight_t": "ap_fixed<16,6>",
+           "accum_t": "ap_fixed<16,6>", "n_zeros": 0}  # fmt: skip
+    ctx = Context(clock, "DSP48E1", "auto", tool, None, grade_factor)
+    return DenseEstimator().predict(LayerCall("d", "dense", cfg, p16, p16, "io_parallel"), ctx), ctx
+
+
+def test_vivado_counts_the_registers_of_a_multi_cycle_dsp_multiplier_vitis_does_not():
+    clock = Clock(5.0, 0.625)
+    # speed grade -1 (x1.2): a 16x16 DSP product does not fit 4.375 ns, a multi-cycle multiplier core
+    vivado, ctx = _dense16("Vivado HLS", clock, 1.2)
+    vitis, _ = _dense16("Vitis HLS", clock, 1.2)
+    t_mul = (K.T_MUL_DSP_NS + K.T_FANOUT_NS * math.log2(4)) * 1.2
+    cycles = math.ceil(t_mul / clock.effective_ns)
+    assert cycles == 2 and vivado.dsp == vitis.dsp > 0
+    # per DSP multiplier, (cycles - 1) stages of both operands (the DSP count is rounded: within one product)
+    per_mul = (cycles - 1) * 32 * K.FF_PIPELINED_MUL_PER_BIT
+    assert abs((vivado.ff - vitis.ff) - vivado.dsp * per_mul) <= per_mul
+    # a -3 grade part (x1.0): the product fits a cycle, no core registers in either tool
+    fast_vivado, _ = _dense16("Vivado HLS", clock, 1.0)
+    fast_vitis, _ = _dense16("Vitis HLS", clock, 1.0)
+    assert fast_vivado.ff == fast_vitis.ff
+
+
+def test_stream_resource_conv_takes_rf_plus_the_call_per_input_pixel():
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    cfg = {"in_height": 10, "in_width": 10, "n_chan": 4, "n_filt": 4, "filt_height": 3, "filt_width": 3,
+           "out_height": 8, "out_width": 8, "reuse_factor": 36, "strategy": "resource", "n_zeros": 0,
+           "weight_t": "ap_fixed<16,6>", "accum_t": "ap_fixed<32,12>"}  # fmt: skip
+    est = ConvEstimator().predict(LayerCall("c", "conv_2d_cl", cfg, p, p, "io_stream"), SLOW)
+    assert est.ii_cycles == 10 * 10 * (36 + K.STREAM_RESOURCE_PIXEL_CYCLES)
+
+
+def test_sizes_written_as_defines_evaluate_through_them():
+    s = read_project(LSTM)
+    old = _with(s, "config2_1", n_out="N_OUT_2 * 4")
+    old["defines"] = {**(old.get("defines") or {}), "N_OUT_2": 4}
+    a, b = estimate_settings(s), estimate_settings(old)
+    assert (a.lut, a.ff, a.dsp, a.latency_cycles) == (b.lut, b.ff, b.dsp, b.latency_cycles)
+    old["defines"] = {}
+    assert estimate_settings(old).lut is None  # without the define the size is unknown, not guessed

@@ -27,23 +27,23 @@ ADDITIVE = ("latency_cycles", "ii_cycles")
 #: (design kind, figure) -> (low, high, records, repositories): from ``benchmarks/estimator_accuracy.py --bands`` on
 #: the 222 calibration records of December 2026 (stock designs the estimator covers; repository-capped).
 BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
-    ('io_parallel latency', 'bram_18k'): (1.0, 1.0, 48, 7),
-    ('io_parallel latency', 'dsp'): (0.614, 1.143, 37, 11),
-    ('io_parallel latency', 'ff'): (0.666, 1.517, 54, 11),
-    ('io_parallel latency', 'ii_cycles'): (0.0, 0.0, 54, 11),
-    ('io_parallel latency', 'latency_cycles'): (-2.0, 15.0, 54, 11),
-    ('io_parallel latency', 'lut'): (0.753, 1.214, 54, 11),
+    ('io_parallel latency', 'bram_18k'): (1.0, 1.6, 49, 7),
+    ('io_parallel latency', 'dsp'): (0.614, 1.143, 38, 11),
+    ('io_parallel latency', 'ff'): (0.681, 1.268, 55, 11),
+    ('io_parallel latency', 'ii_cycles'): (0.0, 0.0, 55, 11),
+    ('io_parallel latency', 'latency_cycles'): (-2.0, 15.0, 55, 11),
+    ('io_parallel latency', 'lut'): (0.76, 1.222, 55, 11),
     ('io_parallel resource', 'bram_18k'): (0.841, 1.0, 11, 5),
     ('io_parallel resource', 'dsp'): (0.071, 1.0, 12, 5),
-    ('io_parallel resource', 'ff'): (0.823, 8.869, 12, 5),
+    ('io_parallel resource', 'ff'): (0.59, 2.422, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
     ('io_parallel resource', 'latency_cycles'): (-1.0, 19.0, 12, 5),
     ('io_parallel resource', 'lut'): (1.756, 7.554, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
     ('io_stream', 'dsp'): (0.571, 2.149, 32, 13),
-    ('io_stream', 'ff'): (1.188, 9.549, 32, 13),
-    ('io_stream', 'ii_cycles'): (1.003, 2.502, 32, 13),
-    ('io_stream', 'latency_cycles'): (0.973, 2.468, 32, 13),
+    ('io_stream', 'ff'): (0.602, 2.013, 32, 13),
+    ('io_stream', 'ii_cycles'): (0.958, 2.045, 32, 13),
+    ('io_stream', 'latency_cycles'): (0.948, 2.003, 32, 13),
     ('io_stream', 'lut'): (0.883, 3.192, 32, 13),
 }
 

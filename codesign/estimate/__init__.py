@@ -2,22 +2,31 @@
 
 Modules: ``settings`` (project/record -> settings), ``design`` (settings -> layer calls), ``hardware``
 (clock, multiplier mapping, adder trees), ``constants`` (fitted constants and their sources), ``layers``
-(per-layer estimator classes), ``network`` (whole-design composition), ``result`` (frozen results).
+(per-layer estimator classes), ``recurrent`` (LSTM/GRU), ``network`` (whole-design composition), ``result``
+(frozen results).
 Accuracy: ``benchmarks/estimator_accuracy.py`` (leave-one-repository-out on ../shared/calibration, or the
 records carried in ``calibration/``); each estimate's ``interval`` is the band of those held-out residuals
 (``uncertainty``). Project mode reads the weight values (``weights``): +-2^k products are shifts.
 
-Declined (figures None, with the reason; totals then None too): layer functions without a model (recurrent
-layers, attention, einsum, custom ``nnet::`` kernels, user-modified ``*_me`` kernels), configs missing the
-sizes a model needs, settings without ``top_calls`` (no firmware), parts outside the table with no
-``available`` totals. Known weak spots: HGQ projects (declared weight widths are upper bounds, so LUT/DSP
+LSTM and GRU layers (``recurrent``: io_parallel and io_stream, Latency and Resource, static and unrolled) are
+composed per time step from the dense and activation models; no stock LSTM/GRU report is in the calibration
+set, so their interval is an assumed band, said so in ``interval_basis``.
+
+Declined (figures None, with the reason; totals then None too): layer functions without a model
+(bidirectional recurrent layers, attention, einsum, layer normalisation, custom ``nnet::`` kernels,
+user-modified ``*_me`` kernels), configs missing the sizes a model needs, settings without ``top_calls`` (no
+firmware), parts outside the table with no ``available`` totals. Known weak spots: hls4ml 0.x designs whose
+kernels were not pipelined (filipemlins/nas-hls4ml, Vivado HLS 2018.3: 7 million cycles, every layer function
+sequential; LUT/FF 60-70x over); HGQ projects (declared weight widths are upper bounds, so LUT/DSP
 come out high); Latency-strategy reuse factors above 1, whose schedule depends on how many products stay
 multiplications, which the weight values decide (ArgyKokk RF = 100: latency off by 5-35 %); DSP counts with
 ``config_op mul -impl dsp`` (same cause, 30-40 % per layer); Vitis HLS dense layers above 8192 weights
 (modelled as unbalanced chains from two layers of one repository); 7-series speed grade -1 parts with Vitis
 2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); Virtex-7 with Vivado HLS 2018.3 (freaksie:
-two adder levels per cycle, one cycle shallower than modelled); Resource-strategy LUT and FF (2-8x low);
-io_stream latency and BRAM.
+two adder levels per cycle, one cycle shallower than modelled); Resource-strategy LUT (2-8x low) and FF of
+very narrow (2-4 bit) Resource layers (up to 8x high); io_stream Latency-strategy convolutions with Vitis
+HLS 2022.2 and later (3-6 cycles per pixel reported, 1 modelled) and BRAM; the latency effect of the
+convolution kernel's ALLOCATION limit.
 """
 
 from codesign.estimate.network import estimate_project, estimate_record, estimate_settings

@@ -16,6 +16,7 @@ from codesign.estimate.design import LayerCall, build_calls
 from codesign.estimate.hardware import Clock, sum_width
 from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, predict_layer
 from codesign.estimate.network import estimate_settings
+from codesign.estimate.recurrent import cell
 from codesign.estimate.settings import read_project
 from codesign.precision import FixedPrecision
 
@@ -26,7 +27,7 @@ SLOW = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.0
 
 
 def _recurrent(est):
-    return next(x for x in est.per_layer if x.kind.startswith(("lstm", "gru")))
+    return next(x for x in est.per_layer if x.kind.startswith(("lstm", "gru", "bidirectional")))
 
 
 def _with(settings: dict, config: str, **values) -> dict:
@@ -166,3 +167,19 @@ def test_sizes_written_as_defines_evaluate_through_them():
     assert (a.lut, a.ff, a.dsp, a.latency_cycles) == (b.lut, b.ff, b.dsp, b.latency_cycles)
     old["defines"] = {}
     assert estimate_settings(old).lut is None  # without the define the size is unknown, not guessed
+
+
+def test_bidirectional_runs_its_two_cells_side_by_side():
+    # Bidirectional(LSTM(4), backward_layer=GRU(3)) -> Dense(2), hls4ml 1.3 (fixture hls4ml13_bidirectional_io_parallel)
+    s = read_project(FIX / "hls4ml13_bidirectional_io_parallel")
+    bi = _recurrent(estimate_settings(s))
+    assert bi.kind == "bidirectional/static" and bi.declined is None
+    call = next(c for c in build_calls(s) if c.function == "bidirectional_stack")
+    fwd = cell("lstm", 4, call.parts["forward"], call, SLOW)
+    bwd = cell("gru", 3, call.parts["backward"], call, SLOW)
+    one = predict_layer(call, SLOW)
+    assert one.latency_cycles == 5 * max(fwd.step, bwd.step, fwd.dense_ii, bwd.dense_ii) + 1
+    assert one.dsp == round(fwd.dsp + bwd.dsp) and one.bram_18k == fwd.bram + bwd.bram
+    # without its backward layer's config the layer is refused by name
+    s["layers"] = [x for x in s["layers"] if x.get("config") != "config2_backward"]
+    assert "backward layer's config" in _recurrent(estimate_settings(s)).declined

@@ -8,12 +8,12 @@ Accuracy: ``benchmarks/estimator_accuracy.py`` (leave-one-repository-out on ../s
 records carried in ``calibration/``); each estimate's ``interval`` is the band of those held-out residuals
 (``uncertainty``). Project mode reads the weight values (``weights``): +-2^k products are shifts.
 
-LSTM and GRU layers (``recurrent``: io_parallel and io_stream, Latency and Resource, static and unrolled) are
+LSTM, GRU and bidirectional layers (``recurrent``: io_parallel and io_stream, Latency and Resource, static and unrolled) are
 composed per time step from the dense and activation models; no stock LSTM/GRU report is in the calibration
 set, so their interval is an assumed band, said so in ``interval_basis``.
 
 Declined (figures None, with the reason; totals then None too): layer functions without a model
-(bidirectional recurrent layers, attention, einsum, layer normalisation, custom ``nnet::`` kernels,
+(attention, einsum, layer normalisation, custom ``nnet::`` kernels,
 user-modified ``*_me`` kernels), configs missing the sizes a model needs, settings without ``top_calls`` (no
 firmware), parts outside the table with no ``available`` totals. Known weak spots: hls4ml 0.x designs whose
 kernels were not pipelined (filipemlins/nas-hls4ml, Vivado HLS 2018.3: 7 million cycles, every layer function

@@ -158,13 +158,34 @@ def output_size(cfg: dict) -> int | None:
 
 
 _IO_TYPES = ("io_parallel", "io_stream")
-_RECURRENT = re.compile(r"^(lstm|gru)")
+_RECURRENT = re.compile(r"^(lstm|gru|bidirectional)")
+_RECURRENT_BASES = ("lstm_config", "gru_config", "bidirectional_config")
 
 
 def is_recurrent(function: str, config: dict) -> bool:
-    """An LSTM / GRU layer call (``nnet::lstm_stack``, ``gru_stack``, ``lstm``, ``gru_static`` ...)."""
+    """An LSTM / GRU layer call (``nnet::lstm_stack``, ``gru_stack``, ``bidirectional_stack`` ...)."""
     base = str(config.get("base", ""))
-    return bool(_RECURRENT.match(function.lower())) or base in ("lstm_config", "gru_config")
+    return bool(_RECURRENT.match(function.lower())) or base in _RECURRENT_BASES
+
+
+def _cell_parts(
+    cfg: dict, by_config: dict[str, dict], defines: dict, mults: tuple[str, str], index: str
+) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for key, typedef, default in (("mult1", "mult_config1", mults[0]), ("mult2", "mult_config2", mults[1])):
+        name = str(cfg.get(typedef) or default)
+        if name in by_config:
+            out[key] = {**defines, **by_config[name]}
+    for key, typedefs, suffix in (
+        ("act_recr", ("ACT_CONFIG_LSTM", "ACT_CONFIG_GRU"), f"_{index}_recr"),
+        ("act", ("ACT_CONFIG_T",), f"_{index}"),
+    ):
+        named = [str(cfg[t]) for t in typedefs if cfg.get(t) in by_config]
+        found = named or [n for n in by_config if n.endswith(suffix) and n != index]
+        if found:
+            fn = found[0][: -len(suffix)] if found[0].endswith(suffix) else None
+            out[key] = {**by_config[found[0]], "function": fn}
+    return out
 
 
 def recurrent_parts(
@@ -175,23 +196,25 @@ def recurrent_parts(
     hls4ml (0.7 to 1.3, ``recurrent_templates.py``) writes ``configN_1`` (input x kernel), ``configN_2`` (state x
     recurrent kernel), ``<recurrent_activation>_configN_recr`` and ``<activation>_configN`` next to ``configN``
     and names them in it (``typedef configN_1 mult_config1`` ...); the typedef is used where the settings kept
-    it, the naming rule otherwise. Each activation's function is the prefix of its struct name.
+    it, the naming rule otherwise. Each activation's function is the prefix of its struct name. A
+    bidirectional layer (hls4ml 1.3) has one such set per direction, under ``forward`` and ``backward``:
+    ``configN_forward`` (with ``n_state``, ``n_mult`` 4 for LSTM, 3 for GRU), ``configN_1_f``, ``configN_2_f``,
+    ``<act>_configN_f_recr``, ``<act>_configN_f`` (``_b`` for backward).
     """
     if not cfg_name:
         return {}
+    defines = defines or {}
+    bidirectional = str(cfg.get("base", "")) == "bidirectional_config" or "FORWARD_CONFIG" in cfg
+    if not bidirectional:
+        return _cell_parts(cfg, by_config, defines, (f"{cfg_name}_1", f"{cfg_name}_2"), cfg_name)
     out: dict[str, dict] = {}
-    for key, typedef, default in (("mult1", "mult_config1", f"{cfg_name}_1"), ("mult2", "mult_config2", f"{cfg_name}_2")):
-        name = str(cfg.get(typedef) or default)
-        if name in by_config:
-            out[key] = {**(defines or {}), **by_config[name]}
-    for key, typedefs, suffix in (
-        ("act_recr", ("ACT_CONFIG_LSTM", "ACT_CONFIG_GRU"), f"_{cfg_name}_recr"),
-        ("act", ("ACT_CONFIG_T",), f"_{cfg_name}"),
-    ):
-        named = [str(cfg[t]) for t in typedefs if cfg.get(t) in by_config]
-        found = named or [n for n in by_config if n.endswith(suffix) and n != cfg_name]
-        if found:
-            out[key] = {**by_config[found[0]], "function": found[0][: -len(suffix)] if found[0].endswith(suffix) else None}
+    for d in ("forward", "backward"):
+        name = str(cfg.get(f"{d.upper()}_CONFIG") or f"{cfg_name}_{d}")
+        if name not in by_config:
+            continue
+        sub = {**defines, **by_config[name]}
+        mults = (f"{cfg_name}_1_{d[0]}", f"{cfg_name}_2_{d[0]}")
+        out[d] = {"layer": sub, **_cell_parts(sub, by_config, defines, mults, f"{cfg_name}_{d[0]}")}
     return out
 
 
@@ -231,9 +254,10 @@ def build_calls(settings: dict) -> list[LayerCall]:
         io = io if io in _IO_TYPES else default_io
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
         parts = recurrent_parts(cfg_name, cfg, by_config, defines) if is_recurrent(func, cfg) else {}
-        if parts.get("mult1") and "strategy" not in cfg:
+        mult1 = parts.get("mult1") or parts.get("forward", {}).get("mult1")
+        if mult1 and "strategy" not in cfg:
             # the layer's strategy is that of its dense products (hls4ml's SetPipelineStyle reads the layer's)
-            cfg["strategy"] = parts["mult1"].get("strategy", "latency")
+            cfg["strategy"] = mult1.get("strategy", "latency")
         if "n_in" not in cfg and prev_out is not None and _ELEMENTWISE.search(func):
             # element-wise layer whose config struct the settings lack: its size is the previous output's
             cfg["n_in"] = prev_out

@@ -224,7 +224,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     latency_ns = None if latency is None else round(latency * clock.period_ns, 3)
     kind = design_kind(sorted({c.io_type for c in calls}), [str(c.config.get("strategy", "latency")) for c in calls])
     basis = f"16th-84th percentile of held-out residuals, {kind} designs" if kind else None
-    if any(x.kind.startswith(("lstm", "gru")) for x in per_layer):
+    if any(x.kind.startswith(("lstm", "gru", "bidirectional")) for x in per_layer):
         kind = "recurrent"
         basis = "assumed band (no LSTM/GRU C-synthesis report in the calibration set): uncertainty.ASSUMED_BANDS"
     figures = {"latency_cycles": latency, "ii_cycles": ii, "lut": lut, "ff": ff, "dsp": dsp, "bram_18k": bram}

@@ -1,4 +1,4 @@
-"""LSTM and GRU layers (``nnet_recurrent.h``, hls4ml 0.7 to 1.3): a cell of two dense products, run per time step.
+"""LSTM, GRU and bidirectional layers (``nnet_recurrent.h``, hls4ml 0.7 to 1.3): cells of two dense products per step.
 
 What the kernels do (``lstm_stack`` / ``gru_stack``, io_parallel and io_stream):
 
@@ -11,7 +11,9 @@ What the kernels do (``lstm_stack`` / ``gru_stack``, io_parallel and io_stream):
   mode. ``use_static`` (hls4ml's default) keeps the state in static variables of one cell function: one cell
   in hardware, reused every step, which takes the next sequence only once the last step is done (II = latency,
   like a Resource-strategy layer). ``use_static = false`` unrolls the loop into n_sequence cells (resources x
-  n_sequence) that a pipelined top can restart every II (the largest reuse factor).
+  n_sequence) that a pipelined top can restart every II (the largest reuse factor);
+- ``bidirectional_stack`` (hls4ml 1.3): a forward and a backward cell (each an LSTM or a GRU) called in every
+  step on independent data, so side by side: the step is the slower cell's, the resources both cells'.
 
 The dense products, the activations and their constants are those of :mod:`codesign.estimate.layers` (the
 per-kernel rules measured on the dense and activation reports); the composition is counted from the kernel
@@ -23,10 +25,11 @@ the estimate's ``interval_basis``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from codesign.estimate import constants as K
-from codesign.estimate.design import LayerCall, element_precision
+from codesign.estimate.design import LayerCall, element_precision, eval_constant
 from codesign.estimate.layers import ActivationEstimator, Context, DenseEstimator
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -46,91 +49,131 @@ def _w(p, default: int) -> int:
     return p.width if p is not None else default
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One time step's hardware: the cycles of its critical path, its resources, its dense products' II."""
+
+    step: int
+    lut: float
+    ff: float
+    dsp: float
+    bram: int
+    dense_ii: int
+
+
+def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) -> Cell | str:
+    """The cell of an LSTM or GRU time step from its dense and activation configs, or why it cannot be."""
+    mult1, mult2 = parts.get("mult1"), parts.get("mult2")
+    if mult1 is None or mult2 is None:
+        return "the recurrent layer's dense configs (configN_1, configN_2) are missing"
+    g = GATES[kind]
+    acc = element_precision(call.config.get("accum_t")) or element_precision(mult1.get("accum_t"))
+    acc_w = _w(acc, 16)
+    out_p = call.output or acc
+    io = "io_parallel"  # the cell works on arrays in both io types; the stream is read around it
+    dense = DenseEstimator()
+    d1 = dense.predict(LayerCall(call.name, "dense", mult1, call.input, acc, io), ctx)
+    d2 = dense.predict(LayerCall(call.name, "dense", mult2, out_p, acc, io), ctx)
+    act = ActivationEstimator()
+    acts = []
+    for key, n, default, times in (
+        ("act_recr", (g - 1) * n_state, "sigmoid", 1),
+        ("act", n_state, "tanh", 2 if kind == "lstm" else 1),
+    ):
+        cfg = {**(parts.get(key) or {}), "n_in": n}
+        fn = str(cfg.pop("function", None) or default)
+        est = act.predict(LayerCall(call.name, fn, cfg, acc, acc, io), ctx)
+        acts += [est] * times
+    pieces = [d1, d2, *acts]
+    missing = [x for x in pieces if x.latency_cycles is None]
+    if missing:
+        return f"part of the cell is not modelled: {missing[0].declined}"
+    # the 3 n_state products of two variables (no constant operand): true multiplications, on DSPs when the
+    # wider operand reaches the width the Resource strategy's ROM-fed products need (same rule)
+    n_prod = 3 * n_state
+    on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and acc_w >= K.RESOURCE_DSP_MIN_WIDTH)
+    prod_dsp = n_prod * (math.ceil(acc_w / 18) ** 2 if on_dsp else 0)
+    prod_lut = 0 if on_dsp else n_prod * acc_w * acc_w * K.LUT_PER_MULT_BIT2
+    t_mul = (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) * ctx.delay_factor
+    t_add = K.T_ADD_NS * ctx.delay_factor
+    mul_add = max(1, ctx.clock.cycles(t_mul + t_add))  # a product and the sum it feeds, registered
+    gate_add = max(1, ctx.clock.cycles(t_add))
+    # gate sums (G n_state) and the state update's adds, one LUT per bit each
+    add_lut = (g + 2) * n_state * acc_w * K.LUT_PER_COMPARE_BIT
+    # the critical path of one step: both products of the state (the input one runs beside it), the gate
+    # sum, the recurrent activation, then (LSTM) c x i + s x f, tanh(s), o x tanh(s); (GRU) r x Uh, + Wx,
+    # tanh, the (1 - z) h~ + z h mix
+    step = max(int(d1.latency_cycles or 0), int(d2.latency_cycles or 0)) + gate_add
+    step += int(acts[0].latency_cycles or 0) + mul_add
+    if kind == "lstm":
+        step += int(acts[1].latency_cycles or 0) + int(acts[2].latency_cycles or 0) + mul_add
+    else:
+        step += gate_add + int(acts[1].latency_cycles or 0) + mul_add
+    return Cell(
+        step=step,
+        lut=sum(int(x.lut or 0) for x in pieces) + prod_lut + add_lut,
+        # registers: each step's state (h; LSTM also s) and the activated gates it waits on, besides the parts'
+        ff=sum(int(x.ff or 0) for x in pieces) + (g + (2 if kind == "lstm" else 1)) * n_state * acc_w,
+        dsp=sum(int(x.dsp or 0) for x in pieces) + prod_dsp,
+        bram=sum(int(x.bram_18k or 0) for x in pieces),
+        dense_ii=max(int(d1.ii_cycles or 1), int(d2.ii_cycles or 1)),
+    )
+
+
 class RecurrentEstimator:
-    """``nnet::lstm_stack`` / ``gru_stack`` (io_parallel and io_stream, Latency and Resource strategies)."""
+    """``nnet::lstm_stack`` / ``gru_stack`` / ``bidirectional_stack`` (io_parallel and io_stream, Latency and
+    Resource strategies)."""
 
     def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
-        """Estimate one LSTM or GRU layer from its config struct and the structs it names."""
+        """Estimate one LSTM, GRU or bidirectional layer from its config struct and the structs it names."""
         f = call.function.lower()
         base = str(call.config.get("base", ""))
-        kind = "lstm" if f.startswith("lstm") or base.startswith("lstm") else "gru"
-        if "bidirectional" in f:
-            return declined(call.name, kind, "bidirectional recurrent layers are not modelled")
         c = call.num
-        n_in, n_state = c("n_in"), c("n_state", c("n_out"))
-        n_seq = int(c("n_sequence", 1) or 1)
-        if not n_in or not n_state:
-            return declined(call.name, kind, "n_in / n_state missing from the recurrent config")
-        mult1, mult2 = call.parts.get("mult1"), call.parts.get("mult2")
-        if mult1 is None or mult2 is None:
-            return declined(call.name, kind, "the recurrent layer's dense configs (configN_1, configN_2) are missing")
-        n_in, n_state, g = int(n_in), int(n_state), GATES[kind]
-        acc = element_precision(call.config.get("accum_t")) or element_precision(mult1.get("accum_t"))
-        acc_w = _w(acc, 16)
-        out_p = call.output or acc
-        io = "io_parallel"  # the cell works on arrays in both io types; the stream is read around it
-        dense = DenseEstimator()
-        d1 = dense.predict(LayerCall(call.name, "dense", mult1, call.input, acc, io), ctx)
-        d2 = dense.predict(LayerCall(call.name, "dense", mult2, out_p, acc, io), ctx)
-        act = ActivationEstimator()
-        acts = []
-        for key, n, default, times in (
-            ("act_recr", (g - 1) * n_state, "sigmoid", 1),
-            ("act", n_state, "tanh", 2 if kind == "lstm" else 1),
-        ):
-            cfg = {**(call.parts.get(key) or {}), "n_in": n}
-            fn = str(cfg.pop("function", None) or default)
-            est = act.predict(LayerCall(call.name, fn, cfg, acc, acc, io), ctx)
-            acts += [est] * times
-        parts = [d1, d2, *acts]
-        missing = [p for p in parts if p.latency_cycles is None]
-        if missing:
-            return declined(call.name, kind, f"part of the cell is not modelled: {missing[0].declined}")
-        # the 3 n_state products of two variables (no constant operand): true multiplications, on DSPs when the
-        # wider operand reaches the width the Resource strategy's ROM-fed products need (same rule)
-        n_prod = 3 * n_state
-        on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and acc_w >= K.RESOURCE_DSP_MIN_WIDTH)
-        prod_dsp = n_prod * (math.ceil(acc_w / 18) ** 2 if on_dsp else 0)
-        prod_lut = 0 if on_dsp else n_prod * acc_w * acc_w * K.LUT_PER_MULT_BIT2
-        t_mul = (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) * ctx.delay_factor
-        t_add = K.T_ADD_NS * ctx.delay_factor
-        mul_add = max(1, ctx.clock.cycles(t_mul + t_add))  # a product and the sum it feeds, registered
-        gate_add = max(1, ctx.clock.cycles(t_add))
-        # gate sums (G n_state) and the state update's adds, one LUT per bit each
-        add_lut = (g + 2) * n_state * acc_w * K.LUT_PER_COMPARE_BIT
-        # the critical path of one step: both products of the state (the input one runs beside it), the gate
-        # sum, the recurrent activation, then (LSTM) c x i + s x f, tanh(s), o x tanh(s); (GRU) r x Uh, + Wx,
-        # tanh, the (1 - z) h~ + z h mix
-        step = max(int(d1.latency_cycles or 0), int(d2.latency_cycles or 0)) + gate_add
-        step += int(acts[0].latency_cycles or 0) + mul_add
-        if kind == "lstm":
-            step += int(acts[1].latency_cycles or 0) + int(acts[2].latency_cycles or 0) + mul_add
+        n_in, n_seq = c("n_in"), int(c("n_sequence", 1) or 1)
+        if f.startswith("bidirectional") or base == "bidirectional_config":
+            kind = "bidirectional"
+            cells = []
+            for d in ("forward", "backward"):
+                parts = call.parts.get(d)
+                if parts is None:
+                    return declined(call.name, kind, f"the {d} layer's config (configN_{d}) is missing")
+                layer = parts["layer"]
+                sub_kind = "lstm" if int(eval_constant(layer, "n_mult", 4) or 4) == 4 else "gru"
+                n_state = eval_constant(layer, "n_state")
+                if not n_state:
+                    return declined(call.name, kind, f"n_state missing from the {d} layer's config")
+                cells.append(cell(sub_kind, int(n_state), parts, call, ctx))
         else:
-            step += gate_add + int(acts[1].latency_cycles or 0) + mul_add
-        static = _truthy(call.config.get("use_static"), True)
-        copies = 1 if static else n_seq
-        lut = sum(int(p.lut or 0) for p in parts) + prod_lut + add_lut
-        # registers: each step's state (h; LSTM also s) and the activated gates it waits on, besides the parts'
-        ff = sum(int(p.ff or 0) for p in parts) + (g + (2 if kind == "lstm" else 1)) * n_state * acc_w
-        dsp = sum(int(p.dsp or 0) for p in parts) + prod_dsp
-        bram = sum(int(p.bram_18k or 0) for p in parts)
-        # a step can only start once the dense products accept a new input (their II, RF with the Resource
-        # strategy) and once the previous step's state is there
-        per_step = max(step, int(d1.ii_cycles or 1), int(d2.ii_cycles or 1))
+            kind = "lstm" if f.startswith("lstm") or base.startswith("lstm") else "gru"
+            n_state = c("n_state", c("n_out"))
+            if not n_in or not n_state:
+                return declined(call.name, kind, "n_in / n_state missing from the recurrent config")
+            cells = [cell(kind, int(n_state), call.parts, call, ctx)]
+        if not n_in:
+            return declined(call.name, kind, "n_in missing from the recurrent config")
+        reasons = [x for x in cells if isinstance(x, str)]
+        if reasons:
+            return declined(call.name, kind, reasons[0])
+        ok = [x for x in cells if isinstance(x, Cell)]
+        # a bidirectional layer runs its forward and backward cells side by side in every step
+        per_step = max(max(x.step for x in ok), max(x.dense_ii for x in ok))
         words = 1
         if call.io_type == "io_stream":
             # io_stream: each step reads its input vector as ceil(n_in / pack) words (one per cycle) and
             # writes its state, inside the same time loop
-            words = math.ceil(n_in / max(call.pack, 1))
+            words = math.ceil(int(n_in) / max(call.pack, 1))
             per_step = max(per_step, words)
         latency = n_seq * per_step + 1  # + the output copy of the last state
+        static = _truthy(call.config.get("use_static"), True)
+        copies = 1 if static else n_seq
         if static:
             ii, sequential = latency, True
         else:
-            ii = max(int(d1.ii_cycles or 1), int(d2.ii_cycles or 1), n_seq * words if words > 1 else 1)
+            ii = max(max(x.dense_ii for x in ok), n_seq * words if words > 1 else 1)
             sequential = False
         suffix = "/stream" if call.io_type == "io_stream" else ("/static" if static else "/unrolled")
         return LayerEstimate(
-            call.name, kind + suffix, latency, ii, round(lut * copies), round(ff * copies), round(dsp * copies),
-            bram * copies, sequential=sequential,
+            call.name, kind + suffix, latency, ii, round(sum(x.lut for x in ok) * copies),
+            round(sum(x.ff for x in ok) * copies), round(sum(x.dsp for x in ok) * copies),
+            sum(x.bram for x in ok) * copies, sequential=sequential,
         )  # fmt: skip

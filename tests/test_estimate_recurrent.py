@@ -14,7 +14,7 @@ from codesign.estimate import constants as K
 from codesign.estimate import estimate_project
 from codesign.estimate.design import LayerCall, build_calls
 from codesign.estimate.hardware import Clock, sum_width
-from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, predict_layer
+from codesign.estimate.layers import ActivationEstimator, Context, ConvEstimator, DenseEstimator, predict_layer
 from codesign.estimate.network import estimate_settings
 from codesign.estimate.recurrent import cell
 from codesign.estimate.settings import read_project
@@ -52,9 +52,10 @@ def test_static_time_loop_runs_step_after_step_and_restarts_when_done():
     s = read_project(LSTM)
     five, ten = estimate_settings(s), estimate_settings(_with(s, "config2", n_sequence=10))
     a, b = _recurrent(five), _recurrent(ten)
-    step = (a.latency_cycles - 1) // 5
-    assert a.latency_cycles == 5 * step + 1 and b.latency_cycles == 10 * step + 1
-    assert a.ii_cycles == a.latency_cycles and a.sequential
+    # each step: the cell, then one cycle for the loop's next call; the last step without it
+    step = (a.latency_cycles + 1) // 5
+    assert a.latency_cycles == 5 * step - 1 and b.latency_cycles == 10 * step - 1
+    assert a.ii_cycles == a.latency_cycles + 1 and a.sequential
     # the static cell is one piece of hardware whatever the sequence length
     assert (a.lut, a.ff, a.dsp, a.bram_18k) == (b.lut, b.ff, b.dsp, b.bram_18k)
 
@@ -78,7 +79,7 @@ def test_gru_reads_one_stream_word_per_step():
     s = read_project(GRU)
     a = _recurrent(estimate_settings(s))
     b = _recurrent(estimate_settings(_with(s, "config2", n_sequence=7)))
-    assert (b.latency_cycles - 1) * 5 == (a.latency_cycles - 1) * 7
+    assert (b.latency_cycles + 1) * 5 == (a.latency_cycles + 1) * 7
 
 
 def test_recurrent_without_its_dense_configs_is_refused_by_name():
@@ -178,8 +179,27 @@ def test_bidirectional_runs_its_two_cells_side_by_side():
     fwd = cell("lstm", 4, call.parts["forward"], call, SLOW)
     bwd = cell("gru", 3, call.parts["backward"], call, SLOW)
     one = predict_layer(call, SLOW)
-    assert one.latency_cycles == 5 * max(fwd.step, bwd.step, fwd.dense_ii, bwd.dense_ii) + 1
+    assert one.latency_cycles == 5 * (max(fwd.step, bwd.step, fwd.dense_ii, bwd.dense_ii) + 1) - 1
     assert one.dsp == round(fwd.dsp + bwd.dsp) and one.bram_18k == fwd.bram + bwd.bram
     # without its backward layer's config the layer is refused by name
     s["layers"] = [x for x in s["layers"] if x.get("config") != "config2_backward"]
     assert "backward layer's config" in _recurrent(estimate_settings(s)).declined
+
+
+def test_cell_schedule_per_tool():
+    s = read_project(LSTM)
+    call = next(c for c in build_calls(s) if c.function == "lstm_stack")
+    vivado = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vivado HLS", "2020.1", 0.2)
+    vitis = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vitis HLS", "2023.1", 0.2)
+    a, b = cell("lstm", 4, call.parts, call, vivado), cell("lstm", 4, call.parts, call, vitis)
+    acc = FixedPrecision.parse(call.parts["mult1"]["accum_t"])
+    dense = max(
+        DenseEstimator().predict(LayerCall("d", "dense", call.parts[k], p, acc, "io_parallel"), vivado).latency_cycles
+        for k, p in (("mult1", call.input), ("mult2", call.output))
+    )
+    # Vivado HLS: one pipeline, the dense pair then a cycle per table read (3) and per product stage (2)
+    assert a.step == dense + 3 + 2
+    # Vitis HLS: the unpipelined cell, whose four sub-function calls each add a state
+    table = ActivationEstimator().predict(LayerCall("t", "sigmoid", {"n_in": 12}, acc, acc, "io_parallel"), vitis)
+    assert b.step >= dense + 3 * table.latency_cycles + 4 * K.RECURRENT_CALL_CYCLES
+    assert (a.lut, a.dsp) == (b.lut, b.dsp)

@@ -216,6 +216,19 @@ RESOURCE_EXTRA_CYCLES = 4
 #: ChiRuiChen AutoEncoder 11 in 6 layers (2019.2), RishThakkar 5-11 (2019.2): repository medians 9, 9, 11,
 #: 8. The previous form (RF per pixel) read these intervals 1.1-6.5x low.
 STREAM_RESOURCE_PIXEL_CYCLES = 10
+#: LSTM/GRU (codesign/estimate/recurrent.py). The calibration set has no stock recurrent report; these two
+#: counts come from the scheduling data (``*.tcl``/``*.json`` autopilot files) two public hls4ml LSTM projects
+#: committed, found by searching public code: (a) Vivado HLS, LSTM(4) over 16 steps of 1 input:
+#: ``lstm_static`` pipelined, latency 5, ``lstm_stack`` latency 95 = 16 x (5 + 1) - 1, II 96; (b) Vitis HLS,
+#: hls4ml 1.x, LSTM(20) over 20 steps of 6 inputs: ``lstm_static`` not pipelined, latency 16 (dense 3,
+#: sigmoid 2, tanh 2 x 2, the rest its products and the call states), II 17, ``lstm_stack`` latency 339 =
+#: 20 x (16 + 1) - 1. So each step costs the cell's latency plus RECURRENT_STEP_CYCLES (the loop's call
+#: state), and with Vitis HLS each of the cell's sub-function calls adds RECURRENT_CALL_CYCLES ((b): 3 + 1 +
+#: 2 + 1 + 2 + 2 + 1 modelled parts + 4 calls = 16). With Vivado HLS ((a)) the cell is one pipeline: the
+#: dense pair, one cycle per table read (sigmoid, tanh, tanh) and one per product stage (1-cycle DSP
+#: mul / muladd), 1 + 3 + 2 = 6 modelled for 5 reported. Two designs, structure read from them; not a fit.
+RECURRENT_STEP_CYCLES = 1
+RECURRENT_CALL_CYCLES = 1
 #: Cycles an io_stream process adds to read its first word and write its last.
 STREAM_EXTRA_CYCLES = 2
 #: io_stream conv/pool windows: LUTs per bit of the sliding window (shift registers, selects).

@@ -109,6 +109,14 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
         step += int(acts[1].latency_cycles or 0) + int(acts[2].latency_cycles or 0) + mul_add
     else:
         step += gate_add + int(acts[1].latency_cycles or 0) + mul_add
+    if (ctx.tool or "").startswith("Vitis"):
+        # Vitis HLS leaves the cell function unpipelined: its sub-function calls (the dense pair, then each
+        # activation) run one after the other, each ending on a registered state (constants.RECURRENT_...)
+        step += (1 + len(acts)) * K.RECURRENT_CALL_CYCLES
+    else:
+        # Vivado HLS pipelines the cell as one function: the table reads take a cycle each and the products
+        # are DSP multiply-adds of one cycle, the gate sums folded into them (constants.RECURRENT_...)
+        step = max(int(d1.latency_cycles or 0), int(d2.latency_cycles or 0)) + len(acts) + 2
     return Cell(
         step=step,
         lut=sum(int(x.lut or 0) for x in pieces) + prod_lut + add_lut,
@@ -163,11 +171,14 @@ class RecurrentEstimator:
             # writes its state, inside the same time loop
             words = math.ceil(int(n_in) / max(call.pack, 1))
             per_step = max(per_step, words)
-        latency = n_seq * per_step + 1  # + the output copy of the last state
+        # the time loop is not pipelined: each iteration calls the cell and takes one more cycle to start the
+        # next (constants.RECURRENT_STEP_CYCLES), the last one without it
+        latency = n_seq * (per_step + K.RECURRENT_STEP_CYCLES) - K.RECURRENT_STEP_CYCLES
         static = _truthy(call.config.get("use_static"), True)
         copies = 1 if static else n_seq
         if static:
-            ii, sequential = latency, True
+            # the stack function is not pipelined: it takes the next sequence once it is done
+            ii, sequential = latency + 1, True
         else:
             ii = max(max(x.dense_ii for x in ok), n_seq * words if words > 1 else 1)
             sequential = False

@@ -191,6 +191,18 @@ FF_PER_SOFTMAX_ELEMENT = 215
 #: MinhNguy3n), and its restriction to 7-series Vitis is what the UltraScale+ and Vivado HLS reports show.
 TOP_CYCLES_PER_BOUNDARY = 1
 TOP_CYCLES_II1_PER_DENSE = 1
+#: io_parallel, Vivado HLS: hls4ml ``ARRAY_RESHAPE``s the top's input array into one word of n_in x width bits.
+#: A Resource-strategy dense layer at RF > 1 that reads it directly indexes it with its loop variable
+#: (``data[in_index]``), which becomes a variable part-select of that word: a shifter of ceil(log2(n_in x
+#: width)) levels in front of the multipliers, PORT_SHIFT_CYCLES_PER_LEVEL each, in every ReuseLoop iteration.
+#: Layers reading the top's partitioned layer arrays index a mux and do not pay it; nor does a fully unrolled
+#: layer (constant indices). Reports, ReuseLoop iteration latency of the layer reading the port vs. the
+#: others of the same design: GuillaumeDerville (Vivado HLS 2020.1, 14 x 16 bits, 8 levels) 12-14 vs 4-5 at RF
+#: 2, 14, 16, 56; Gabriele-bot PYNQ_IA (2020.1, 16 x 16 bits, 8 levels) 14 vs 6; Gabriele-bot ALVEO-PYNQ_ML,
+#: whose first call is an activation, shows no excess on its dense layers. One cycle per level is structural
+#: (a 2:1 mux level on a wide word plus routing), not fitted; Vitis HLS has no such record here, so it is not
+#: applied there.
+PORT_SHIFT_CYCLES_PER_LEVEL = 1
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

@@ -107,6 +107,24 @@ def _with_boundary_registers(calls: list[LayerCall], per_layer: list[LayerEstima
     return out
 
 
+def port_read_cycles(call: LayerCall, ctx: Context) -> int:
+    """Cycles a Resource dense layer at RF > 1 adds when it reads the top's reshaped input port (Vivado HLS).
+
+    Its ``data[in_index]`` is a variable part-select of the n_in x width-bit input word: a shifter of
+    ceil(log2(n_in x width)) levels in every ReuseLoop iteration (constants.PORT_SHIFT_CYCLES_PER_LEVEL).
+    """
+    if call.io_type != "io_parallel" or (ctx.tool or "").startswith("Vitis"):
+        return 0
+    strategy = str(call.config.get("strategy", "latency")).lower()
+    if not (call.function.lower().startswith("dense") and strategy.startswith("resource")):
+        return 0
+    n_in, rf = int(call.num("n_in", 0) or 0), int(call.num("reuse_factor", 1) or 1)
+    if rf <= 1 or n_in <= 1:
+        return 0
+    width = call.input.width if call.input is not None else 16
+    return K.PORT_SHIFT_CYCLES_PER_LEVEL * math.ceil(math.log2(n_in * width))
+
+
 _TOP_PRAGMA = re.compile(r"#pragma\s+HLS\s+(PIPELINE|DATAFLOW)\b(.*)", re.IGNORECASE)
 
 
@@ -193,6 +211,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     if not calls:
         return Estimate(None, None, None, None, None, None, None, None, (), SOURCE)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
+    extra = port_read_cycles(calls[0], ctx)
+    if extra and per_layer[0].latency_cycles is not None:
+        per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)
     stream = any(c.io_type == "io_stream" for c in calls)
     style, requested_ii = top_style(settings, calls)
     lat = [x.latency_cycles for x in per_layer]

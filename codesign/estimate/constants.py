@@ -153,6 +153,13 @@ LUT_PER_RELU_BIT = 1.3
 #: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns
 #: (ArgyKokk, xc7z007s-2), 0 at 3.65 ns on xc7z020-1 (MinhNguy3n) and at 4.38 ns: 2.91 < T_RELU < 3.04.
 T_RELU_NS = 3.0
+#: Convergent rounding (``AP_RND_CONV``) of a ReLU output that drops fraction bits detects the exact tie (an
+#: OR over the dropped bits, and the kept LSB) before the rounding add: one more logic level than AP_RND/TRN.
+#: Bounds from the per-layer relu reports: GuillaumeDerville (xc7z020-1, delay factor 1.2, 4.38 ns, RND_CONV +
+#: SAT from 19-29 bits) 1 cycle, so (T_RELU + T) x 1.2 > 4.38, T > 0.65; ArgyKokk (xc7z007s, 1.0, 4.38 ns,
+#: RND_CONV + SAT from 16 bits) 0 cycles, T < 1.38; Gabriele-bot PYNQ_IA (AP_RND + SAT, 1.2, 4.38 ns) 0 cycles,
+#: which AP_RND's cost of 0 keeps. The middle of the bounds.
+T_RND_CONV_NS = 1.0
 #: Element-wise io_stream layers handle one stream word (``pack`` elements) per cycle: LUT and FF per word
 #: bit. relu/stream reports: kendermag 970 LUT / (8 x 14 bit), RishThakkar 510 / (4 x 16), CestMerNeil
 #: 520 / (4 x 16) -> ~8; FF 3 per bit (same reports, median).

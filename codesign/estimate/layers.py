@@ -47,6 +47,13 @@ def _i(x: float) -> int:
     return int(round(x))
 
 
+def _rounds_convergent(inp: FixedPrecision | None, out: FixedPrecision | None) -> bool:
+    """Whether an element-wise output rounds convergently (``AP_RND_CONV``) and drops fraction bits to do so."""
+    if inp is None or out is None or out.rounding.value != "AP_RND_CONV":
+        return False
+    return out.width - out.integer < inp.width - inp.integer
+
+
 class DotProductModel:
     """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
 
@@ -353,7 +360,8 @@ class ActivationEstimator:
         if f == "linear":
             return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
         if f in self.SIMPLE or f.startswith("relu"):
-            lat = 0 if ctx.clock.effective_ns >= K.T_RELU_NS * ctx.delay_factor and not stream else 1
+            t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
+            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
             lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
             ff = n * wo if lat else 0
             if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic

@@ -1,0 +1,71 @@
+"""Two latency rules: the reshaped-input-port read of a Resource dense layer, and the convergent-rounding ReLU."""
+
+from codesign.estimate import constants as K
+from codesign.estimate import estimate_record
+from codesign.estimate.calibration_set import load_records
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock
+from codesign.estimate.layers import Context, predict_layer
+from codesign.estimate.network import port_read_cycles
+from codesign.precision import FixedPrecision
+
+#: Vivado HLS 2020.1 on xc7z020-1 (delay factor 1.2) at 5 ns with 12.5 % uncertainty: GuillaumeDerville's setting.
+VIVADO = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.2)
+VITIS = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", "2022.1", 1.2)
+
+
+def _dense(n_in: int, rf: int, strategy: str = "resource", io: str = "io_parallel", bits: int = 16) -> LayerCall:
+    cfg = {"n_in": n_in, "n_out": 8, "reuse_factor": rf, "strategy": strategy, "weight_t": "ap_fixed<8,1>",
+           "accum_t": "ap_fixed<24,8>"}  # fmt: skip
+    return LayerCall("enc1", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},6>"), None, io)
+
+
+def _levels(bits: int) -> int:
+    """ceil(log2(bits)) by doubling (independent of math.log2)."""
+    n, width = 0, 1
+    while width < bits:
+        width *= 2
+        n += 1
+    return n
+
+
+def test_port_read_costs_a_cycle_per_shifter_level_only_where_the_kernel_indexes_the_port():
+    # 14 inputs x 16 bits = 224-bit word: 8 levels (GuillaumeDerville's enc1: 12-14-cycle iterations vs 4-5)
+    assert port_read_cycles(_dense(14, 14), VIVADO) == _levels(14 * 16) * K.PORT_SHIFT_CYCLES_PER_LEVEL == 8
+    assert port_read_cycles(_dense(16, 8, bits=6), VIVADO) == _levels(16 * 6) == 7
+    assert port_read_cycles(_dense(14, 1), VIVADO) == 0  # RF = 1: unrolled, constant indices
+    assert port_read_cycles(_dense(14, 14, strategy="latency"), VIVADO) == 0  # unrolled products
+    assert port_read_cycles(_dense(14, 14, io="io_stream"), VIVADO) == 0  # the input is a stream, not a port
+    assert port_read_cycles(_dense(14, 14), VITIS) == 0  # no Vitis HLS record shows it
+
+
+def test_port_read_is_added_once_to_the_design_latency():
+    recs = [r for r in load_records() if r["id"] == "GuillaumeDerville/Strage-Umons::hls4ml_dse_rf16::fb1a8b4e36"]
+    assert len(recs) == 1
+    with_rule = estimate_record(recs[0])["latency_max_cycles"]
+    old = K.PORT_SHIFT_CYCLES_PER_LEVEL
+    try:
+        K.PORT_SHIFT_CYCLES_PER_LEVEL = 0
+        without = estimate_record(recs[0])["latency_max_cycles"]
+    finally:
+        K.PORT_SHIFT_CYCLES_PER_LEVEL = old
+    assert with_rule - without == _levels(14 * 16)
+    assert abs(with_rule - recs[0]["latency_max_cycles"]) <= 3  # reported 130 (124-130)
+
+
+def _relu(inp: str, out: str) -> LayerCall:
+    return LayerCall("r", "relu", {"n_in": 8}, FixedPrecision.parse(inp), FixedPrecision.parse(out), "io_parallel")
+
+
+def test_convergent_rounding_relu_takes_a_cycle_on_slow_7_series_only():
+    conv = _relu("ap_fixed<19,8>", "ap_ufixed<8,2,AP_RND_CONV,AP_SAT>")
+    assert predict_layer(conv, VIVADO).latency_cycles == 1  # GuillaumeDerville: reported 1
+    # the same relu on a delay-factor 1.0 part (ArgyKokk, xc7z007s-2, RND_CONV + SAT from 16 bits): 0
+    fast_part = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", "2021.1", 1.0)
+    assert predict_layer(_relu("ap_fixed<16,4>", "ap_ufixed<8,0,AP_RND_CONV,AP_SAT>"), fast_part).latency_cycles == 0
+    # AP_RND (PYNQ_IA: 0 cycles), truncation, and RND_CONV that drops no fraction bit cost no extra level
+    assert predict_layer(_relu("ap_fixed<16,6>", "ap_fixed<6,1,AP_RND,AP_SAT>"), VIVADO).latency_cycles == 0
+    assert predict_layer(_relu("ap_fixed<19,8>", "ap_ufixed<8,2>"), VIVADO).latency_cycles == 0
+    assert predict_layer(_relu("ap_fixed<8,2>", "ap_ufixed<8,2,AP_RND_CONV,AP_SAT>"), VIVADO).latency_cycles == 0
+    # a registered relu holds its outputs
+    assert predict_layer(conv, VIVADO).ff == 8 * 8

@@ -368,7 +368,7 @@ def test_resource_dense_interval_follows_the_tool_and_old_dense_large_is_resourc
     vivado = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.2)
     viv = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), vivado)
     vit = DenseEstimator().predict(LayerCall("d", "dense", cfg, p, p, "io_parallel"), SLOW)
-    assert (viv.ii_cycles, viv.sequential) == (16, False) and viv.latency_cycles == 15 + K.RESOURCE_EXTRA_CYCLES
+    assert (viv.ii_cycles, viv.sequential) == (16, False) and viv.latency_cycles == 15 + K.RESOURCE_ITER_BASE_CYCLES + 1
     assert vit.sequential and vit.ii_cycles == vit.latency_cycles
     one = DenseEstimator().predict(LayerCall("d", "dense", {**cfg, "reuse_factor": 1}, p, p, "io_parallel"), vivado)
     assert one.sequential and one.ii_cycles == one.latency_cycles

@@ -223,12 +223,12 @@ POOL_STREAM_CYCLES_PER_PIXEL = 2
 # order of magnitude; the benchmark's io_stream and Resource-strategy figures show how far that goes.
 #: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
 MUX_INPUTS_PER_LUT = 4
-#: Cycles the Resource-strategy kernel's ReuseLoop (RF > 1) adds to its RF - 1 issue cycles: weight-ROM read,
-#: product, accumulate, write-back. Read off the io_parallel Resource dense layers of Vivado HLS 2019.2-2020.1
-#: (GuillaumeDerville, Gabriele-bot, nicologhielmetti: reported latency - RF, median 4); the 25 io_stream
-#: Resource dense layers of 9 repositories (none used to read it) go from 0 % to 24 % within one cycle
-#: (median |error| 6 -> 4 cycles) with it. At RF = 1 the loop is unrolled and adds nothing (GuillaumeDerville).
-RESOURCE_EXTRA_CYCLES = 4
+#: Cycles of one Resource-strategy ReuseLoop iteration (RF > 1) besides its product and accumulation
+#: (layers.reuse_loop_cycles): the weight-ROM read, the input multiplexer, the write-back. Read off the
+#: io_parallel Resource dense layers whose iteration adds one product per accumulator (GuillaumeDerville,
+#: Vivado HLS 2020.1: ReuseLoop iteration latency 4-5 = this + the product-and-add cycle); the earlier form
+#: (a flat 4 cycles over RF - 1 whatever the accumulation) was the median of reported latency - RF.
+RESOURCE_ITER_BASE_CYCLES = 3
 #: io_stream Resource-strategy convolutions: every input pixel takes RF + STREAM_RESOURCE_PIXEL_CYCLES cycles
 #: (the kernel's RF issues, its pipeline fill and drain, the call and the window shift; calls do not overlap).
 #: Per-layer reports (interval / input pixels - RF): Berk-Bilgin 6-11 (Vivado 2020.1), kendermag 8-10 (2019.1),

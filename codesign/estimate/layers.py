@@ -214,7 +214,8 @@ class DenseEstimator:
             if rf > 1:
                 bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
             # RF > 1: the ReuseLoop's pipeline fills and drains around its RF issues; RF = 1: no loop is left
-            latency = (est.latency_cycles or 0) + (K.RESOURCE_EXTRA_CYCLES if rf > 1 else 0)
+            if rf > 1:
+                latency = reuse_loop_cycles(n_in, n_out, rf, wd, ww, ctx)
         ii = est.ii_cycles
         sequential = False
         if call.io_type == "io_stream":
@@ -238,6 +239,24 @@ class DenseEstimator:
         return LayerEstimate(
             call.name, f"dense/{strategy}", latency, ii, est.lut, ff, est.dsp, bram, sequential=sequential
         )
+
+
+def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Context) -> int:
+    """Latency of ``nnet_dense_resource.h``'s ReuseLoop at RF > 1: RF - 1 issues plus one iteration's depth.
+
+    An iteration reads a weight word from the ROM and an input through its multiplexer
+    (constants.RESOURCE_ITER_BASE_CYCLES), multiplies, and adds its products into their accumulators: with
+    RF <= n_in (``dense_resource_rf_leq_nin``) each accumulator takes ``multscale`` = block / n_out products per
+    iteration, a tree of ceil(log2(multscale + 1)) adders (the accumulator is one of its terms); with RF > n_in one
+    product per accumulator. The product and the adders chain into cycles as in the unrolled kernel.
+    """
+    block = math.ceil(n_in * n_out / rf)
+    multscale = max(1, block // max(n_out, 1)) if rf <= n_in else 1
+    levels = math.ceil(math.log2(multscale + 1))
+    on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
+    t_mul = K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS
+    ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)
 
 
 class ConvEstimator:

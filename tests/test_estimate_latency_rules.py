@@ -1,11 +1,11 @@
-"""Two latency rules: the reshaped-input-port read of a Resource dense layer, and the convergent-rounding ReLU."""
+"""Latency rules: the Resource ReuseLoop iteration, the reshaped-input-port read, the convergent-rounding ReLU."""
 
 from codesign.estimate import constants as K
 from codesign.estimate import estimate_record
 from codesign.estimate.calibration_set import load_records
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock
-from codesign.estimate.layers import Context, predict_layer
+from codesign.estimate.layers import Context, predict_layer, reuse_loop_cycles
 from codesign.estimate.network import port_read_cycles
 from codesign.precision import FixedPrecision
 
@@ -69,3 +69,17 @@ def test_convergent_rounding_relu_takes_a_cycle_on_slow_7_series_only():
     assert predict_layer(_relu("ap_fixed<8,2>", "ap_ufixed<8,2,AP_RND_CONV,AP_SAT>"), VIVADO).latency_cycles == 0
     # a registered relu holds its outputs
     assert predict_layer(conv, VIVADO).ff == 8 * 8
+
+
+def test_reuse_loop_iteration_adds_its_accumulation_tree():
+    # reported module latencies, Vivado HLS 2020.1 at 4.38 ns on xc7z020-1 (per-module csynth reports)
+    assert reuse_loop_cycles(64, 32, 32, 6, 6, VIVADO) == 36  # Gabriele-bot/PYNQ_IA fc2: 2 products per acc
+    assert reuse_loop_cycles(32, 32, 16, 6, 6, VIVADO) == 20  # PYNQ_IA fc3
+    assert reuse_loop_cycles(4, 8, 32, 8, 8, VIVADO) == 35  # GuillaumeDerville dec2 (RF > n_in: one per acc)
+    assert reuse_loop_cycles(3, 4, 3, 8, 8, VIVADO) == 6  # GuillaumeDerville dec1 at RF 3
+    # more products per accumulator and iteration (RF <= n_in: block / n_out of them) make the iteration deeper
+    shallow = reuse_loop_cycles(32, 32, 50, 4, 4, VIVADO) - 49
+    deep = reuse_loop_cycles(800, 32, 50, 4, 4, VIVADO) - 49  # Spehic qdense_1: 16 products per acc
+    assert deep > shallow >= K.RESOURCE_ITER_BASE_CYCLES
+    # the layer estimate uses it at RF > 1 (and adds the stream words in io_stream)
+    assert predict_layer(_dense(64, 16, bits=6), VIVADO).latency_cycles == reuse_loop_cycles(64, 8, 16, 6, 8, VIVADO)

@@ -255,6 +255,8 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     levels = math.ceil(math.log2(multscale + 1))
     on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
     t_mul = K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS
+    # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
+    t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
     ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)
 

@@ -37,13 +37,13 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel resource', 'dsp'): (0.071, 1.0, 12, 5),
     ('io_parallel resource', 'ff'): (0.59, 2.287, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
-    ('io_parallel resource', 'latency_cycles'): (-1.0, 6.0, 12, 5),
+    ('io_parallel resource', 'latency_cycles'): (-3.0, 5.0, 12, 5),
     ('io_parallel resource', 'lut'): (1.756, 7.554, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
     ('io_stream', 'dsp'): (0.571, 2.149, 32, 13),
     ('io_stream', 'ff'): (0.602, 2.013, 32, 13),
     ('io_stream', 'ii_cycles'): (0.958, 2.045, 32, 13),
-    ('io_stream', 'latency_cycles'): (0.948, 2.003, 32, 13),
+    ('io_stream', 'latency_cycles'): (0.947, 2.003, 32, 13),
     ('io_stream', 'lut'): (0.883, 3.192, 32, 13),
 }
 

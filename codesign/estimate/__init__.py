@@ -26,7 +26,9 @@ multiplications, which the weight values decide (ArgyKokk RF = 100: latency off 
 two adder levels per cycle, one cycle shallower than modelled); Resource-strategy LUT (2-8x low) and FF of
 very narrow (2-4 bit) Resource layers (up to 8x high); io_stream Latency-strategy convolutions with Vitis
 HLS 2022.2 and later (3-6 cycles per pixel reported, 1 modelled) and BRAM; the latency effect of the
-convolution kernel's ALLOCATION limit.
+convolution kernel's ALLOCATION limit; a Resource dense layer reading the top's input port is modelled with
+Vivado HLS's shifter (``network.port_read_cycles``) only, no Vitis HLS report showing it; the ``rf_gt_nin_rem0``
+Resource kernel's iteration is 4 or 5 cycles at equal sizes (GuillaumeDerville), modelled as 4.
 """
 
 from codesign.estimate.network import estimate_project, estimate_record, estimate_settings

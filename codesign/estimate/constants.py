@@ -210,6 +210,14 @@ TOP_CYCLES_II1_PER_DENSE = 1
 #: (a 2:1 mux level on a wide word plus routing), not fitted; Vitis HLS has no such record here, so it is not
 #: applied there.
 PORT_SHIFT_CYCLES_PER_LEVEL = 1
+#: The same shifter in area: one per distinct input word an iteration reads (ceil(n_in / RF) for RF <= n_in,
+#: else one), each a pipelined ``lshr_<N>ns`` core plus its select/mask logic, N x ceil(log2 N) x
+#: PORT_SHIFT_LUT_PER_BIT_LEVEL LUTs and N x PORT_SHIFT_FF_PER_BIT FFs (its stages and output register).
+#: Read off GuillaumeDerville's per-module reports (N = 224: 2599 LUT, 1903 FF per shifter; 7 of them at RF 2,
+#: one at RF 14 and 56); Gabriele-bot PYNQ_IA (N = 256, two at RF 8: 2983 LUT, 2159 FF each) and
+#: nicologhielmetti (N = 256, one at RF 64) were not used and agree within 1 %.
+PORT_SHIFT_LUT_PER_BIT_LEVEL = 1.45
+PORT_SHIFT_FF_PER_BIT = 8.5
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

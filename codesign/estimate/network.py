@@ -125,6 +125,18 @@ def port_read_cycles(call: LayerCall, ctx: Context) -> int:
     return K.PORT_SHIFT_CYCLES_PER_LEVEL * math.ceil(math.log2(n_in * width))
 
 
+def port_shifter_area(call: LayerCall, ctx: Context) -> tuple[int, int]:
+    """LUT and FF of the shifters :func:`port_read_cycles` describes: one per input word an iteration reads."""
+    if not port_read_cycles(call, ctx):
+        return 0, 0
+    n_in, rf = int(call.num("n_in", 0) or 0), int(call.num("reuse_factor", 1) or 1)
+    width = call.input.width if call.input is not None else 16
+    bits = n_in * width
+    reads = math.ceil(n_in / rf) if rf <= n_in else 1
+    lut = reads * bits * math.ceil(math.log2(bits)) * K.PORT_SHIFT_LUT_PER_BIT_LEVEL
+    return int(round(lut)), int(round(reads * bits * K.PORT_SHIFT_FF_PER_BIT))
+
+
 _TOP_PRAGMA = re.compile(r"#pragma\s+HLS\s+(PIPELINE|DATAFLOW)\b(.*)", re.IGNORECASE)
 
 
@@ -214,6 +226,10 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     extra = port_read_cycles(calls[0], ctx)
     if extra and per_layer[0].latency_cycles is not None:
         per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)
+    shift_lut, _shift_ff = port_shifter_area(calls[0], ctx)
+    if shift_lut and per_layer[0].lut is not None:
+        first = per_layer[0]
+        per_layer[0] = replace(first, lut=first.lut + shift_lut)
     stream = any(c.io_type == "io_stream" for c in calls)
     style, requested_ii = top_style(settings, calls)
     lat = [x.latency_cycles for x in per_layer]

@@ -150,6 +150,16 @@ FF_RESOURCE_PER_BIT = 2.4
 #: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu
 #: reports: kimhaneal11 1.75, ArgyKokk 2.2-2.7 (saturating outputs), MinhNguy3n 0.8, Lrozzy 0.5; median 1.3.
 LUT_PER_RELU_BIT = 1.3
+#: A ReLU whose output cast quantizes (AP_SAT dropping integer bits, or a rounding mode dropping fraction
+#: bits) adds the overflow detection over the dropped bits, the rounding adder and the saturating select:
+#: RELU_CAST_LUT_PER_BIT per input bit per element on top of LUT_PER_RELU_BIT (Vivado HLS), and
+#: RELU_CAST_LUT_PER_BIT_VITIS (Vitis HLS, which maps the same cast into fewer LUTs). Vivado HLS: read off
+#: GuillaumeDerville (2020.1, 19 -> 8 bits RND_CONV + SAT: 97-100 LUT per element, 4.0 per bit above the base);
+#: not used, Gabriele-bot PYNQ_IA (16 -> 6 bits, RND + SAT: 94, 4.1) and nicologhielmetti (16 -> 7: 96, 4.2)
+#: agree. Vitis HLS: read off alex-yang-upenn (2022.2, 16 -> 6 bits RND_CONV + SAT: 60-70, 2.3); not used,
+#: ArgyKokk (2021.1, 16 -> 8: 35-55 per element, 0.9-2.1 above the base).
+RELU_CAST_LUT_PER_BIT = 4.0
+RELU_CAST_LUT_PER_BIT_VITIS = 2.3
 #: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns
 #: (ArgyKokk, xc7z007s-2), 0 at 3.65 ns on xc7z020-1 (MinhNguy3n) and at 4.38 ns: 2.91 < T_RELU < 3.04.
 T_RELU_NS = 3.0

@@ -54,6 +54,15 @@ def _rounds_convergent(inp: FixedPrecision | None, out: FixedPrecision | None) -
     return out.width - out.integer < inp.width - inp.integer
 
 
+def _quantizing_cast(inp: FixedPrecision | None, out: FixedPrecision | None) -> bool:
+    """Whether an element-wise output cast saturates away integer bits or rounds away fraction bits."""
+    if inp is None or out is None:
+        return False
+    saturates = out.overflow.value != "AP_WRAP" and out.integer < inp.integer
+    rounds = out.rounding.value not in ("AP_TRN", "AP_TRN_ZERO") and out.width - out.integer < inp.width - inp.integer
+    return saturates or rounds
+
+
 class DotProductModel:
     """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
 
@@ -383,7 +392,11 @@ class ActivationEstimator:
         if f in self.SIMPLE or f.startswith("relu"):
             t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
             lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
-            lut = n * _w(call.input) * K.LUT_PER_RELU_BIT
+            per_bit = K.LUT_PER_RELU_BIT
+            if _quantizing_cast(call.input, call.output):
+                vitis = (ctx.tool or "").startswith("Vitis")
+                per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if vitis else K.RELU_CAST_LUT_PER_BIT
+            lut = n * _w(call.input) * per_bit
             ff = n * wo if lat else 0
             if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
                 lut = call.pack * _w(call.input) * K.STREAM_LUT_PER_BIT

@@ -203,8 +203,11 @@ class DenseEstimator:
         acc = _w(call.prec("accum_t"), wd + ww + 8)
         resource = strategy.startswith("resource")
         shifts = int(call.num("n_shift", 0) or 0)
+        # at RF = 1 the ReuseLoop is a single iteration: every weight index is a constant, so HLS folds the
+        # weights into the products as in the Latency strategy (zeros vanish, narrow products leave the DSPs)
+        constant_weights = not resource or rf <= 1
         est = self.core.predict(
-            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=not resource, n_shift=shifts
+            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=constant_weights, n_shift=shifts
         )
         bram = 0
         latency = est.latency_cycles

@@ -228,6 +228,17 @@ PORT_SHIFT_CYCLES_PER_LEVEL = 1
 #: nicologhielmetti (N = 256, one at RF 64) were not used and agree within 1 %.
 PORT_SHIFT_LUT_PER_BIT_LEVEL = 1.45
 PORT_SHIFT_FF_PER_BIT = 8.5
+#: io_parallel DATAFLOW top (a Resource-strategy layer): every element of every array passed between two layer
+#: calls becomes its own channel, a FIFO of depth DATAFLOW_CHANNEL_DEPTH that the report counts as depth x bits
+#: LUTs (shift-register storage), plus DATAFLOW_CHANNEL_LUT of handshake logic (a 2-input mux, 9, and two gates,
+#: 2 each) and DATAFLOW_CHANNEL_FF registers. The top's registers are these, not the PIPELINE top's output
+#: registers. Read off nicologhielmetti's top report (Vivado HLS 2019.2: 261 channels, FIFO 6296 LUT = sum of
+#: depth x bits 6304, Multiplexer 2349 = 261 x 9, Expression 1074, FF 1310 = 261 x 5 + the input word's);
+#: GuillaumeDerville (2020.1: 54 channels, FIFO 1355 LUT vs 1414 depth x bits, Multiplexer 486 = 54 x 9) and
+#: Gabriele-bot PYNQ_IA (2020.1: FIFO 7448 LUT vs 7712) were not used.
+DATAFLOW_CHANNEL_DEPTH = 2
+DATAFLOW_CHANNEL_LUT = 13
+DATAFLOW_CHANNEL_FF = 5
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

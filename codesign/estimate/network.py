@@ -107,6 +107,20 @@ def _with_boundary_registers(calls: list[LayerCall], per_layer: list[LayerEstima
     return out
 
 
+def _with_dataflow_channels(calls: list[LayerCall], per_layer: list[LayerEstimate]) -> list[LayerEstimate]:
+    """Add to each io_parallel DATAFLOW process the channels of its output array: one FIFO per element (constants)."""
+    out = list(per_layer)
+    for i in range(len(calls) - 1):
+        x = out[i]
+        if x.lut is None or x.ff is None:
+            continue
+        n = output_size(calls[i].config) or int(calls[i].num("n_in", 0) or 0)
+        width = calls[i].output.width if calls[i].output is not None else 16
+        lut = n * (K.DATAFLOW_CHANNEL_DEPTH * width + K.DATAFLOW_CHANNEL_LUT)
+        out[i] = replace(x, lut=x.lut + lut, ff=x.ff + n * K.DATAFLOW_CHANNEL_FF)
+    return out
+
+
 def port_read_cycles(call: LayerCall, ctx: Context) -> int:
     """Cycles a Resource dense layer at RF > 1 adds when it reads the top's reshaped input port (Vivado HLS).
 
@@ -252,6 +266,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         ii = pipeline_interval(per_layer, requested_ii, latency)
     if stream:
         per_layer = _with_fifos(calls, per_layer)
+    elif style == "dataflow":
+        per_layer = _with_dataflow_channels(calls, per_layer)
     elif latency is not None:
         per_layer = _with_boundary_registers(calls, per_layer)
     lut = _sum([x.lut for x in per_layer])

@@ -1,0 +1,125 @@
+"""Activations (``nnet_activation.h``): ReLU-like ones are a compare-and-select; sigmoid/tanh/softmax read
+lookup tables."""
+
+from __future__ import annotations
+
+import math
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import chain_cycles
+from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.result import LayerEstimate, declined
+from codesign.precision import FixedPrecision
+
+
+def _rounds_convergent(inp: FixedPrecision | None, out: FixedPrecision | None) -> bool:
+    """Whether an element-wise output rounds convergently (``AP_RND_CONV``) and drops fraction bits to do so."""
+    if inp is None or out is None or out.rounding.value != "AP_RND_CONV":
+        return False
+    return out.width - out.integer < inp.width - inp.integer
+
+
+def _quantizing_cast(inp: FixedPrecision | None, out: FixedPrecision | None) -> bool:
+    """Whether an element-wise output cast saturates away integer bits or rounds away fraction bits."""
+    if inp is None or out is None:
+        return False
+    saturates = out.overflow.value != "AP_WRAP" and out.integer < inp.integer
+    rounds = out.rounding.value not in ("AP_TRN", "AP_TRN_ZERO") and out.width - out.integer < inp.width - inp.integer
+    return saturates or rounds
+
+
+class ActivationEstimator:
+    """ReLU-like (compare/select), table-based (sigmoid, tanh, softmax ...) activations."""
+
+    SIMPLE = (
+        "relu",
+        "leaky_relu",
+        "thresholded_relu",
+        "relu6",
+        "relu1",
+        "hard_sigmoid",
+        "hard_tanh",
+        "linear",
+        "binary_tanh",
+        "ternary_tanh",
+        "clipped_relu",
+        "prelu",
+        "elu_simple",
+    )
+    TABLE = ("sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "gelu", "swish")
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one activation layer."""
+        n = int(call.num("n_in", 0) or 0)
+        if n <= 0:
+            return declined(call.name, call.function, "n_in missing from the activation config")
+        f = call.function.lower()
+        wo = width_of(call.output, width_of(call.input))
+        stream = call.io_type == "io_stream"
+        if f == "linear":
+            return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
+        if f in self.SIMPLE or f.startswith("relu"):
+            t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
+            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
+            per_bit = K.LUT_PER_RELU_BIT
+            if _quantizing_cast(call.input, call.output):
+                vitis = (ctx.tool or "").startswith("Vitis")
+                per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if vitis else K.RELU_CAST_LUT_PER_BIT
+            lut = n * width_of(call.input) * per_bit
+            ff = n * wo if lat else 0
+            if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
+                lut = call.pack * width_of(call.input) * K.STREAM_LUT_PER_BIT
+                ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
+            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream)
+        if f.startswith("softmax"):
+            table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
+            tw = width_of(call.prec("exp_table_t"), 18)
+            per = math.ceil(table * tw / 18432)
+            bram = n * per  # one exp-table copy per element (the inverse table shares the last)
+            lat = self.softmax_cycles(n, str(call.config.get("implementation", "stable")), ctx)
+            lut = n * K.LUT_PER_SOFTMAX_ELEMENT
+            ff = n * K.FF_PER_SOFTMAX_ELEMENT
+            dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
+            return self._stream(
+                call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream
+            )
+        if f in self.TABLE:
+            table = int(call.num("table_size", 1024) or 1024)
+            tw = width_of(call.prec("table_t"), 18)
+            bram = math.ceil(n / 2) * math.ceil(table * tw / 18432)
+            # index arithmetic (shift, offset, clip) into the table address, then the ROM read, whose
+            # registered output is one more cycle (constants.TABLE_ROM_READ_CYCLES)
+            lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
+            lut = n * K.LUT_PER_TABLE_LOOKUP
+            ff = n * wo
+            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
+        return declined(call.name, f, f"activation '{call.function}' is not modelled")
+
+    @staticmethod
+    def softmax_cycles(n: int, implementation: str, ctx: Context) -> int:
+        """Cycles of ``nnet::softmax`` as its operations chain (``nnet_activation.h``, see constants).
+
+        Stable: a max tree of ceil(log2 n) compare-select levels, x - max, the exp table read, a sum tree of
+        ceil(log2 n) adder levels, the 1/sum table read, the exp x 1/sum product. The latency variant skips the
+        max tree and the subtraction.
+        """
+        levels = math.ceil(math.log2(n)) if n > 1 else 0
+        t_mul = K.T_SOFTMAX_MUL_FABRIC_NS if ctx.mul_impl == "fabric" else K.T_SOFTMAX_MUL_NS
+        ops: list[float] = []
+        if "latency" not in implementation:
+            ops += [K.T_MAX_LEVEL_NS] * levels + [K.T_ADD_NS]
+        ops += [K.T_TABLE_READ_NS] + [K.T_ADD_NS] * levels + [K.T_TABLE_READ_NS, t_mul]
+        cycles = chain_cycles([d * ctx.delay_factor for d in ops], ctx.clock.effective_ns)
+        registers = round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
+        return max(1, cycles + registers)
+
+    @staticmethod
+    def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
+        if not stream:
+            return est
+        # io_stream: one packed array (a pixel's channels) per cycle
+        ii = max(1, math.ceil(n / max(call.pack, 1)))
+        return LayerEstimate(
+            est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff, est.dsp, est.bram_18k
+        )

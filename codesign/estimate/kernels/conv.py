@@ -1,0 +1,102 @@
+"""Convolutions (``nnet_conv*_stream.h`` / ``nnet_conv*_latency.h``): a dense kernel over the receptive field,
+reused for every output pixel (io_stream: one input pixel per kernel interval through a line buffer)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.kernels.common import Context, width_of
+from codesign.estimate.kernels.dense import DotProductModel
+from codesign.estimate.result import LayerEstimate, declined
+
+
+class ConvEstimator:
+    """``nnet::conv_1d_cl`` / ``conv_2d_cl`` (and pointwise/depthwise) in io_parallel and io_stream."""
+
+    core = DotProductModel()
+
+    #: hls4ml 0.0.x (``nnet::conv_1d``, base ``conv_config``) named the 1D geometry after the y axis
+    OLD_NAMES = {"in_width": "y_in", "filt_width": "y_filt", "out_width": "y_out"}
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one convolution layer."""
+        if any(old in call.config and new not in call.config for new, old in self.OLD_NAMES.items()):
+            cfg = dict(call.config)
+            for new, old in self.OLD_NAMES.items():
+                cfg.setdefault(new, cfg.get(old))
+            call = replace(call, config=cfg)
+        c = call.num
+        n_chan, n_filt = c("n_chan"), c("n_filt")
+        fh, fw = c("filt_height", 1), c("filt_width")
+        if n_chan is None or n_filt is None or fw is None:
+            return declined(call.name, "conv", "convolution geometry missing from the config")
+        oh, ow = c("out_height", 1), c("out_width")
+        if ow is None:
+            return declined(call.name, "conv", "output size missing from the config")
+        ih, iw = c("in_height", 1), c("in_width", ow)
+        depthwise = "depthwise" in call.function
+        k_in = int(fh * fw * (1 if depthwise else n_chan))
+        n_out = int(n_chan if depthwise else n_filt)
+        rf = int(c("reuse_factor", 1) or 1)
+        n_zeros = int(c("n_zeros", 0) or 0)
+        nnz = max(k_in * n_out - n_zeros, 1)
+        wd, ww = width_of(call.input), width_of(call.prec("weight_t"))
+        acc = width_of(call.prec("accum_t"), wd + ww + 8)
+        strategy = str(call.config.get("strategy", "latency")).lower()
+        kern = self.core.predict(
+            k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),
+            n_shift=int(c("n_shift", 0) or 0),
+        )  # fmt: skip
+        pixels = int(oh * ow)
+        if call.io_type == "io_stream":
+            # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles
+            # (RF, or less where the Latency-strategy kernel finishes sooner: DotProductModel)
+            per_pixel = max(1, kern.ii_cycles or rf)
+            if strategy.startswith("resource"):
+                # the Resource kernel is called once per pixel and not overlapped with the next call: its RF
+                # issues plus its fill/drain and the call around it (constants.STREAM_RESOURCE_PIXEL_CYCLES)
+                per_pixel = rf + K.STREAM_RESOURCE_PIXEL_CYCLES
+            ii = int(ih * iw * per_pixel)
+            latency = ii + (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
+            lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * K.WINDOW_LUT_PER_BIT)
+            ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)
+            row_bits = iw * n_chan * wd
+            bram = math.ceil((fh - 1) * row_bits / 18432) if fh > 1 and row_bits > K.LINEBUFFER_BRAM_MIN_BITS else 0
+            return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
+        partitions = int(c("n_partitions", 1) or 1)
+        if "_large" in call.function:
+            # hls4ml <= 0.4 ``conv_2d_large_cl``: im2col, then one dense_large kernel called for each output
+            # pixel in turn (filipemlins/nas-hls4ml: one kernel's DSPs, not one per pixel)
+            partitions = pixels
+        copies = max(1, pixels // max(partitions, 1))
+        # the output pixels are computed in n_partitions sequential groups, each at the kernel's interval
+        ii = partitions * (kern.ii_cycles or rf)
+        latency = (kern.latency_cycles or 0) + ii
+        # ``nnet_conv*_latency.h`` pipelines its PartitionLoop (II = RF, rewind), not the function: with more
+        # than one partition the function takes its next input once it has finished, II = latency
+        # (MuhammadAshraful, Vitis 2024.1, 676 partitions: PartitionLoop 676 x II 2, module latency 1353,
+        # interval 1353; hls4ml then writes a DATAFLOW top, whose II is 1354, network.dataflow_interval)
+        sequential = partitions > 1
+        if sequential:
+            ii = latency
+        dsp = (kern.dsp or 0) * copies
+        if call.function.endswith("_cl") and not strategy.startswith("resource") and "_large" not in call.function:
+            # ``#pragma HLS ALLOCATION operation instances=mul limit=mult_config::multiplier_limit``: the
+            # kernel's limit (its products / RF) holds for all the pixels of a partition together, so the
+            # multiplications on DSPs cannot outnumber it (the latency/II effect is not modelled: no report)
+            limit = math.ceil(k_in * n_out / max(rf, 1)) - n_zeros // max(rf, 1)
+            dsp = min(dsp, max(limit, 1) * self.core.multipliers.slices(wd, ww, ctx.dsp_family))
+        return LayerEstimate(
+            call.name,
+            "conv/parallel",
+            latency,
+            ii,
+            (kern.lut or 0) * copies,
+            (kern.ff or 0) * copies,
+            dsp,
+            0,
+            sequential=sequential,
+        )

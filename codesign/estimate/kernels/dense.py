@@ -1,0 +1,229 @@
+"""Dense kernels: the dot-product bank shared with convolutions (:class:`DotProductModel`) and ``nnet::dense``.
+
+- ``nnet_dense_latency.h``: every non-zero product of the weight matrix is a multiplier (zeros are skipped at
+  compile time), with ``ALLOCATION mul limit = multiplier_limit`` when ``reuse_factor > 1``; the sums are
+  unrolled adder trees whose levels the scheduler packs into cycles (``hardware.chain_cycles``); the function
+  asks for PIPELINE II = reuse factor, and reports II = min(RF, latency + 1) when its schedule is shorter.
+- ``nnet_dense_resource.h``: ``block_factor = ceil(n_in*n_out/RF)`` multipliers (zeros included) reused RF times,
+  weights in a ROM of depth RF; II = RF.
+"""
+
+from __future__ import annotations
+
+import math
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width
+from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.result import LayerEstimate, declined
+
+
+class DotProductModel:
+    """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
+
+    multipliers = MultiplierMap()
+
+    @staticmethod
+    def allocated_mults(nnz: int, dsp_fraction: float, impl: str) -> float:
+        """Products that stay ``mul`` operations (counted by ALLOCATION) after HLS folds trivial constants.
+
+        With ``config_op mul -impl dsp|fabric`` the products stay multiplications bound to that resource: the
+        saturating share measured with ``-impl dsp`` (constants.DSP_FORCED_FRACTION/SATURATION; the RF = 100
+        ``-impl fabric`` intervals of ArgyKokk are within 10 % of the ``-impl dsp`` ones). With the default
+        mapping HLS turns narrow constant products into shift-adds that ALLOCATION does not count: only the
+        DSP share is left (MuhammadAshraful's 6-bit conv at RF 128 keeps II 2 per partition).
+        """
+        if impl in ("dsp", "fabric"):
+            return nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+        return nnz * dsp_fraction
+
+    def predict(
+        self,
+        n_in: int,
+        n_out: int,
+        nnz: int,
+        wd: int,
+        ww: int,
+        acc_w: int,
+        rf: int,
+        ctx: Context,
+        *,
+        zeros_skipped: bool = True,
+        n_shift: int = 0,
+    ) -> LayerEstimate:
+        """Latency, II and resources of the bank; ``nnz`` non-zero products (``n_shift`` of them by +-2^k weights,
+        known in project mode: shifts, never on a DSP nor under the ALLOCATION limit), reuse factor ``rf``."""
+        rf = max(1, rf)
+        terms = max(1, round(nnz / max(n_out, 1)))
+        sw = sum_width(wd, ww, terms, acc_w)
+        mults_per_cycle = math.ceil(nnz / rf) if zeros_skipped else math.ceil(n_in * n_out / rf)
+        cost = self.multipliers.predict(wd, ww, ctx.dsp_family, ctx.mul_impl)
+        if zeros_skipped:
+            # constant products: only the fraction HLS maps to DSPs counts against the ALLOCATION limit
+            slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
+            # the true multiplications (products HLS does not turn into shift-adds); with a forced mapping
+            # (-impl dsp or fabric) their share saturates with the layer size (constants.py)
+            mults = max(0, nnz - n_shift)  # +-2^k weights are shifts (codesign.estimate.weights)
+            true_mults = mults * cost.dsp_fraction
+            if ctx.mul_impl in ("dsp", "fabric"):
+                true_mults = min(mults, nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION))
+            dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
+            # -impl fabric: the products -impl dsp puts on DSPs become LUT multipliers (constants)
+            lut_mults = min(true_mults, mults_per_cycle) if ctx.mul_impl == "fabric" else 0.0
+        else:
+            # Resource strategy: weights come from a ROM, so the products are true multipliers
+            # (weights in a ROM): narrow ones still go to LUTs (constants.RESOURCE_DSP_MIN_WIDTH)
+            true_mults = float(n_in * n_out)
+            on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
+            dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * on_dsp
+        # The product, then one adder per tree level, chained into cycles (hardware.chain_cycles). The levels
+        # are log2 of the mean fan-in, rounded: HLS balances uneven trees and drops the pruned terms.
+        levels = round(math.log2(terms)) if terms > 1 else 0
+        dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
+        t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
+        # each input word drives the n_out products it appears in: its net delay grows with that fan-out
+        t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
+        slices_per_product = self.multipliers.slices(wd, ww, ctx.dsp_family)
+        if dsp_path and slices_per_product > 1:
+            # a product wider than the DSP ports is a cascade of partial products summed by adders
+            t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product))
+        ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
+        if zeros_skipped and (ctx.tool or "").startswith("Vitis") and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
+            # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
+            # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
+            depth = max(depth, math.ceil(terms * K.T_CHAIN_ADD_NS * ctx.delay_factor / ctx.clock.effective_ns))
+        depth = depth if nnz else 0
+        ii = rf
+        latency = max(depth, ii - 1)
+        if zeros_skipped and rf > 1 and nnz:
+            # Latency strategy with a reuse factor: ``ALLOCATION mul limit=multiplier_limit`` lets at most
+            # ``limit`` multiplications issue per cycle, so the last of the M products that stay
+            # multiplications issues in cycle ceil(M / limit) - 1, then the rest of the adder tree
+            # (constants.ALLOC_TAIL_OFFSET). The kernel asks for PIPELINE II = RF, but a schedule shorter than
+            # that is reported with II = latency + 1 (ArgyKokk RF = 2 and RF = 100 layers, whatever n_in).
+            limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
+            allocated = min(max(0, nnz - n_shift), self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl))
+            issue = math.ceil(allocated / limit)
+            latency = max(depth, issue - 1 + max(0, depth - K.ALLOC_TAIL_OFFSET))
+            ii = min(rf, latency + 1)
+        # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
+        # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
+        sums = nnz if zeros_skipped else mults_per_cycle
+        if zeros_skipped:
+            lut = sums * K.LUT_PER_SUM_BIT * sw + lut_mults * wd * ww * K.LUT_PER_MULT_BIT2
+        else:
+            lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
+        if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
+            lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
+        # Registers: where the product does not share a cycle with the first adder level (7-series clocks:
+        # T_MUL + T_ADD > the effective period), the first cycle boundary falls right after the products and
+        # holds every one of them, so a layer of any depth >= 1 carries the full FF_PER_SUM_BIT (the later,
+        # halving partial sums are in that constant). Where the product chains with adder levels (UltraScale+
+        # delays), the first register sits further down the tree, on fewer values: the depth ramp.
+        product_registered = levels > 0 and ops[0] + ops[1] > ctx.clock.effective_ns + 1e-9
+        if product_registered and latency >= 1:
+            stages = 1.0
+        else:
+            stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
+        ff = sums * K.FF_PER_SUM_BIT * sw * stages
+        mul_cycles = math.ceil(ops[0] / ctx.clock.effective_ns - 1e-9)
+        if dsp and mul_cycles > 1 and not (ctx.tool or "").startswith("Vitis"):
+            # Vivado HLS binds a product longer than a cycle to a pipelined multiplier core whose stage
+            # registers it counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT); Vitis HLS absorbs them
+            # into the DSP slice (its mul instances report 0 FF)
+            ff += (dsp / slices_per_product) * (mul_cycles - 1) * (wd + ww) * K.FF_PIPELINED_MUL_PER_BIT
+        return LayerEstimate("", "", latency, ii, rint(lut), rint(ff), rint(dsp), 0)
+
+
+class DenseEstimator:
+    """``nnet::dense`` (Latency or Resource strategy, any reuse factor, pruned weights)."""
+
+    core = DotProductModel()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one dense layer."""
+        n_in, n_out = call.num("n_in"), call.num("n_out")
+        if not n_in or not n_out:
+            return declined(call.name, "dense", "n_in / n_out missing from the config")
+        n_in, n_out = int(n_in), int(n_out)
+        rf = int(call.num("reuse_factor", 1) or 1)
+        n_zeros = int(call.num("n_zeros", 0) or 0)
+        nnz = int(call.num("n_nonzeros", n_in * n_out - n_zeros) or 0)
+        strategy = str(call.config.get("strategy", "latency")).lower()
+        if call.function.lower().startswith("dense_large"):
+            # hls4ml <= 0.4 named its reuse kernel ``dense_large`` (no strategy field): the Resource strategy
+            strategy = "resource"
+        wd, ww = width_of(call.input), width_of(call.prec("weight_t"))
+        acc = width_of(call.prec("accum_t"), wd + ww + 8)
+        resource = strategy.startswith("resource")
+        shifts = int(call.num("n_shift", 0) or 0)
+        # at RF = 1 the ReuseLoop is a single iteration: every weight index is a constant, so HLS folds the
+        # weights into the products as in the Latency strategy (zeros vanish, narrow products leave the DSPs)
+        constant_weights = not resource or rf <= 1
+        est = self.core.predict(
+            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=constant_weights, n_shift=shifts
+        )
+        bram = 0
+        latency = est.latency_cycles
+        ff = est.ff
+        if resource:
+            block = math.ceil(n_in * n_out / rf)
+            if rf > 1:
+                # the ReuseLoop keeps what lives across its RF iterations in registers: the input array (read
+                # by a different multiplier each iteration), the n_out accumulators, and per multiplier its
+                # operands and product, each carried through the loop's pipeline stages (constants)
+                sw = sum_width(wd, ww, n_in, acc)
+                bits = n_in * wd + n_out * acc + block * (wd + ww + sw)
+                ff = rint(bits * K.FF_RESOURCE_PER_BIT)
+            # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
+            # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
+            if rf > 1:
+                bram = math.ceil(block * ww / 36) * math.ceil(rf / 512)
+            # RF > 1: the ReuseLoop's pipeline fills and drains around its RF issues; RF = 1: no loop is left
+            if rf > 1:
+                latency = reuse_loop_cycles(n_in, n_out, rf, wd, ww, ctx)
+        ii = est.ii_cycles
+        sequential = False
+        if call.io_type == "io_stream":
+            # the input array arrives as ceil(n_in / pack) stream words before the products can finish
+            words = math.ceil(n_in / max(call.pack, 1))
+            ii = max(ii or 1, words)
+            latency = (latency or 0) + words
+        elif resource and rf > 1 and not (ctx.tool or "").startswith("Vitis"):
+            # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
+            # honours ``rewind``: the function restarts every RF cycles, II = RF, while the previous call drains
+            # (every Resource dense layer at RF > 1 of Vivado HLS 2019.2-2020.1 in the calibration set:
+            # GuillaumeDerville, Gabriele-bot PYNQ_IA and ALVEO-PYNQ_ML, nicologhielmetti: 32 of 32)
+            ii = rf
+        elif resource:
+            # Vitis HLS does not rewind that loop, and at RF = 1 there is no loop to rewind: the function takes
+            # its next input once it has finished, II = latency (MuhammadAshraful, Vitis 2024.1: dense_resource
+            # module latency 106-107, interval 106-107, its inner loop instance at II = RF 104; GuillaumeDerville,
+            # Vivado HLS 2020.1, RF = 1: interval = latency in 5 of 5 layers)
+            ii = latency
+            sequential = True
+        return LayerEstimate(
+            call.name, f"dense/{strategy}", latency, ii, est.lut, ff, est.dsp, bram, sequential=sequential
+        )
+
+
+def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Context) -> int:
+    """Latency of ``nnet_dense_resource.h``'s ReuseLoop at RF > 1: RF - 1 issues plus one iteration's depth.
+
+    An iteration reads a weight word from the ROM and an input through its multiplexer
+    (constants.RESOURCE_ITER_BASE_CYCLES), multiplies, and adds its products into their accumulators: with
+    RF <= n_in (``dense_resource_rf_leq_nin``) each accumulator takes ``multscale`` = block / n_out products per
+    iteration, a tree of ceil(log2(multscale + 1)) adders (the accumulator is one of its terms); with RF > n_in one
+    product per accumulator. The product and the adders chain into cycles as in the unrolled kernel.
+    """
+    block = math.ceil(n_in * n_out / rf)
+    multscale = max(1, block // max(n_out, 1)) if rf <= n_in else 1
+    levels = math.ceil(math.log2(multscale + 1))
+    on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
+    t_mul = K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS
+    # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
+    t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
+    ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)

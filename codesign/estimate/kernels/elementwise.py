@@ -1,0 +1,136 @@
+"""Element-wise and layout kernels: batch normalisation (``nnet_batchnorm.h``: one product and one sum per
+element), pooling (``nnet_pooling*.h``: comparators or adders per window), merges (``nnet_merge*.h``; concatenation
+is wiring), quantizer casts and layout-only calls."""
+
+from __future__ import annotations
+
+import math
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import MultiplierMap, tree_levels
+from codesign.estimate.kernels.activation import ActivationEstimator
+from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.result import LayerEstimate, declined
+
+
+class BatchNormEstimator:
+    """``nnet::normalize``: one product and one sum per element."""
+
+    multipliers = MultiplierMap()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one batch-normalisation layer."""
+        n = int(call.num("n_in", 0) or 0)
+        if n <= 0:
+            return declined(call.name, "batchnorm", "n_in missing from the config")
+        rf = int(call.num("reuse_factor", 1) or 1)
+        wd, ws = width_of(call.input), width_of(call.prec("scale_t"))
+        wo = width_of(call.output, wd + ws)
+        cost = self.multipliers.predict(wd, ws, ctx.dsp_family, ctx.mul_impl)
+        per_cycle = math.ceil(n / rf)
+        # a one-term dot product (scale x + bias) whose last stage chains into the next layer's first cycle,
+        # as a ReLU's does: ArgyKokk's io_parallel batchnorm layers take 0 cycles at 4.38 ns, at RF 1, 2 and
+        # 100 alike, and (as the latency dense kernel) report II = latency + 1 when that is below the RF
+        one_term = math.floor(K.T_MUL_LUT_NS * ctx.delay_factor / ctx.clock.effective_ns + K.STAGE_ROUNDING)
+        lat = max(0, one_term - 1)
+        ii = min(rf, lat + 1)
+        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
+        ff = n * wo if lat else 0
+        est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
+        if call.io_type == "io_stream":
+            return ActivationEstimator._stream(call, n, est, True)
+        return est
+
+
+class PoolingEstimator:
+    """``nnet::pooling1d_cl`` / ``pooling2d_cl`` / global pooling: comparators or adders per window."""
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one pooling layer."""
+        c = call.num
+        n_filt = c("n_filt")
+        if n_filt is None:
+            return declined(call.name, "pooling", "n_filt missing from the pooling config")
+        one_d = "1d" in call.function or c("in_height") is None and c("pool_height") is None
+        if call.function.startswith("global_pooling"):
+            # the whole input is one window; one output per channel
+            ih, iw = (1, c("n_in")) if one_d else (c("in_height"), c("in_width"))
+            if iw is None or ih is None:
+                return declined(call.name, "pooling", "global pooling input size missing from the config")
+            ph, pw, oh, ow = ih, iw, 1, 1
+        elif one_d:
+            iw, ow, pw = c("n_in"), c("n_out"), c("pool_width")
+            ih = oh = ph = 1
+            if iw is None or ow is None or pw is None:
+                return declined(call.name, "pooling", "pooling geometry missing from the config")
+        else:
+            ph, pw = c("pool_height"), c("pool_width")
+            ih, iw, oh, ow = c("in_height"), c("in_width"), c("out_height"), c("out_width")
+            if None in (ph, pw, oh, ow):
+                return declined(call.name, "pooling", "pooling geometry missing from the config")
+            ih = ih if ih is not None else oh * ph
+            iw = iw if iw is not None else ow * pw
+        w = width_of(call.input)
+        window = int(ph * pw)
+        if call.io_type == "io_stream":
+            ii = int(ih * iw) * K.POOL_STREAM_CYCLES_PER_PIXEL
+            lut = n_filt * window * w * K.WINDOW_LUT_PER_BIT
+            return LayerEstimate(
+                call.name, "pooling/stream", ii + K.STREAM_EXTRA_CYCLES, ii, rint(lut), rint(n_filt * window * w), 0, 0
+            )
+        n_out = int(oh * ow * n_filt)
+        lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
+        lat = ctx.clock.cycles(tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor)
+        return LayerEstimate(call.name, "pooling", lat, 1, rint(lut), rint(n_out * w if lat else 0), 0, 0)
+
+
+class MergeEstimator:
+    """``nnet::add/subtract/multiply/average/maximum/minimum`` (element-wise) and ``concatenate`` (wiring)."""
+
+    multipliers = MultiplierMap()
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one merge layer."""
+        f = call.function.lower()
+        n = int(call.num("n_elem", 0) or call.num("n_elem1_0", 0) or 0)
+        if f.startswith("concatenate"):
+            lat = 0 if call.io_type != "io_stream" else max(n, 1)
+            return LayerEstimate(call.name, "concatenate", lat, max(1, lat), 0, 0, 0, 0)
+        if n <= 0:
+            return declined(call.name, f, "n_elem missing from the merge config")
+        w = width_of(call.output, width_of(call.input))
+        if f == "multiply":
+            cost = self.multipliers.predict(width_of(call.input), width_of(call.input), ctx.dsp_family, ctx.mul_impl)
+            dsp, lut = n * cost.dsp, n * (cost.lut + w)
+        else:
+            dsp, lut = 0.0, n * w * K.LUT_PER_COMPARE_BIT
+        lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
+        est = LayerEstimate(call.name, f, lat, 1, rint(lut), n * w if lat else 0, rint(dsp), 0)
+        if call.io_type == "io_stream":
+            return ActivationEstimator._stream(call, n, est, True)
+        return est
+
+
+class CastEstimator:
+    """HGQ / fixed-point quantizer calls (``nnet::h_quantize<in_t, out_t>``): an element-wise type cast.
+
+    hls4ml generates them without a config struct; the cast is wiring plus rounding/saturation logic that HLS
+    folds into the neighbouring layer, so it adds no cycle and is counted as no resource.
+    """
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """A cast costs no cycle and (to first order) no resource."""
+        return LayerEstimate(call.name, "cast", 0, 1, 0, 0, 0, 0)
+
+
+class PassThroughEstimator:
+    """Layout-only calls (zero padding, flatten, reshape, repack in io_stream)."""
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Padding/repacking streams move one element per cycle; in io_parallel they are wiring."""
+        if call.io_type != "io_stream":
+            return LayerEstimate(call.name, call.function, 0, 1, 0, 0, 0, 0)
+        c = call.num
+        n = int((c("out_height", 1) or 1) * (c("out_width", 0) or c("n_out", 0) or c("size", 0) or 1))
+        return LayerEstimate(call.name, call.function, n + 1, n, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0)

@@ -15,7 +15,7 @@ What the kernels do (``lstm_stack`` / ``gru_stack``, io_parallel and io_stream):
 - ``bidirectional_stack`` (hls4ml 1.3): a forward and a backward cell (each an LSTM or a GRU) called in every
   step on independent data, so side by side: the step is the slower cell's, the resources both cells'.
 
-The dense products, the activations and their constants are those of :mod:`codesign.estimate.layers` (the
+The dense products, the activations and their constants are those of :mod:`codesign.estimate.kernels` (the
 per-kernel rules measured on the dense and activation reports); the composition is counted from the kernel
 source. No report of a stock hls4ml LSTM / GRU is in the calibration set, so nothing here was checked against
 one: the uncertainty band for recurrent designs is an assumption (``uncertainty.ASSUMED_BANDS``), said so in
@@ -30,7 +30,9 @@ from typing import Any
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall, element_precision, eval_constant
-from codesign.estimate.layers import ActivationEstimator, Context, DenseEstimator
+from codesign.estimate.kernels.activation import ActivationEstimator
+from codesign.estimate.kernels.common import Context
+from codesign.estimate.kernels.dense import DenseEstimator
 from codesign.estimate.result import LayerEstimate, declined
 
 #: gates per cell: LSTM i, f, c, o; GRU z, r, h

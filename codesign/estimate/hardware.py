@@ -40,6 +40,11 @@ class Clock:
         return max(0, math.ceil(delay_ns / self.effective_ns - 1e-9))
 
 
+def is_vitis(tool: str | None) -> bool:
+    """Whether the HLS tool is Vitis HLS (not Vivado HLS): where their schedules or bindings differ."""
+    return (tool or "").startswith("Vitis")
+
+
 def make_clock(period_ns: float, uncertainty: str | float | None, tool: str | None) -> Clock:
     """Clock from the target period and the tcl uncertainty setting (``"27%"`` or ns), tool default otherwise."""
     unc_ns = None
@@ -50,7 +55,7 @@ def make_clock(period_ns: float, uncertainty: str | float | None, tool: str | No
         if m:
             unc_ns = float(m.group(1)) * period_ns / 100.0 if m.group(2) else float(m.group(1))
     if unc_ns is None:
-        frac = K.VITIS_DEFAULT_UNCERTAINTY if (tool or "").startswith("Vitis") else K.VIVADO_DEFAULT_UNCERTAINTY
+        frac = K.VITIS_DEFAULT_UNCERTAINTY if is_vitis(tool) else K.VIVADO_DEFAULT_UNCERTAINTY
         unc_ns = frac * period_ns
     return Clock(float(period_ns), unc_ns)
 

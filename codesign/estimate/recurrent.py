@@ -31,7 +31,7 @@ from typing import Any
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall, element_precision, eval_constant
 from codesign.estimate.kernels.activation import ActivationEstimator
-from codesign.estimate.kernels.common import Context
+from codesign.estimate.kernels.common import Context, variable_product_on_dsp, width_of
 from codesign.estimate.kernels.dense import DenseEstimator
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -45,10 +45,6 @@ def _truthy(value: Any, default: bool = True) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("false", "0", "no")
-
-
-def _w(p, default: int) -> int:
-    return p.width if p is not None else default
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
         return "the recurrent layer's dense configs (configN_1, configN_2) are missing"
     g = GATES[kind]
     acc = element_precision(call.config.get("accum_t")) or element_precision(mult1.get("accum_t"))
-    acc_w = _w(acc, 16)
+    acc_w = width_of(acc, 16)
     out_p = call.output or acc
     io = "io_parallel"  # the cell works on arrays in both io types; the stream is read around it
     dense = DenseEstimator()
@@ -93,7 +89,7 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
     # the 3 n_state products of two variables (no constant operand): true multiplications, on DSPs when the
     # wider operand reaches the width the Resource strategy's ROM-fed products need (same rule)
     n_prod = 3 * n_state
-    on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and acc_w >= K.RESOURCE_DSP_MIN_WIDTH)
+    on_dsp = variable_product_on_dsp(acc_w, ctx)
     prod_dsp = n_prod * (math.ceil(acc_w / 18) ** 2 if on_dsp else 0)
     prod_lut = 0 if on_dsp else n_prod * acc_w * acc_w * K.LUT_PER_MULT_BIT2
     t_mul = (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) * ctx.delay_factor
@@ -111,7 +107,7 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
         step += int(acts[1].latency_cycles or 0) + int(acts[2].latency_cycles or 0) + mul_add
     else:
         step += gate_add + int(acts[1].latency_cycles or 0) + mul_add
-    if (ctx.tool or "").startswith("Vitis"):
+    if ctx.vitis:
         # Vitis HLS leaves the cell function unpipelined: its sub-function calls (the dense pair, then each
         # activation) run one after the other, each ending on a registered state (constants.RECURRENT_...)
         step += (1 + len(acts)) * K.RECURRENT_CALL_CYCLES

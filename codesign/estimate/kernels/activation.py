@@ -8,7 +8,7 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
-from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_elementwise, width_of
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -64,14 +64,13 @@ class ActivationEstimator:
             lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
             per_bit = K.LUT_PER_RELU_BIT
             if _quantizing_cast(call.input, call.output):
-                vitis = (ctx.tool or "").startswith("Vitis")
-                per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if vitis else K.RELU_CAST_LUT_PER_BIT
+                per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
             lut = n * width_of(call.input) * per_bit
             ff = n * wo if lat else 0
             if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
                 lut = call.pack * width_of(call.input) * K.STREAM_LUT_PER_BIT
                 ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
-            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream)
+            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream)
         if f.startswith("softmax"):
             table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
             tw = width_of(call.prec("exp_table_t"), 18)
@@ -81,7 +80,7 @@ class ActivationEstimator:
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
-            return self._stream(
+            return _stream(
                 call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream
             )
         if f in self.TABLE:
@@ -93,7 +92,7 @@ class ActivationEstimator:
             lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
             lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
-            return self._stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
+            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
 
     @staticmethod
@@ -114,12 +113,6 @@ class ActivationEstimator:
         registers = round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
         return max(1, cycles + registers)
 
-    @staticmethod
-    def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
-        if not stream:
-            return est
-        # io_stream: one packed array (a pixel's channels) per cycle
-        ii = max(1, math.ceil(n / max(call.pack, 1)))
-        return LayerEstimate(
-            est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff, est.dsp, est.bram_18k
-        )
+
+def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
+    return stream_elementwise(call, n, est) if stream else est

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from codesign.estimate.hardware import Clock
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock, is_vitis
+from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
 
 
@@ -19,6 +23,11 @@ class Context:
     tool_version: str | None
     delay_factor: float = 1.0
 
+    @property
+    def vitis(self) -> bool:
+        """Whether the tool is Vitis HLS (hardware.is_vitis)."""
+        return is_vitis(self.tool)
+
 
 def width_of(p: FixedPrecision | None, default: int = 16) -> int:
     """The width of a precision, or ``default`` where the type is unknown."""
@@ -28,3 +37,17 @@ def width_of(p: FixedPrecision | None, default: int = 16) -> int:
 def rint(x: float) -> int:
     """Round a resource count to the nearest integer."""
     return int(round(x))
+
+
+def variable_product_on_dsp(width: int, ctx: Context) -> bool:
+    """Whether a product with no constant operand (a ROM-fed weight, two variables) of operands up to ``width``
+    bits goes on a DSP: always with ``-impl dsp``, by width with the default mapping (constants)."""
+    return ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and width >= K.RESOURCE_DSP_MIN_WIDTH)
+
+
+def stream_elementwise(call: LayerCall, n: int, est: LayerEstimate) -> LayerEstimate:
+    """An element-wise layer in io_stream: one packed array (a pixel's channels) per cycle."""
+    ii = max(1, math.ceil(n / max(call.pack, 1)))
+    return LayerEstimate(
+        est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff, est.dsp, est.bram_18k
+    )

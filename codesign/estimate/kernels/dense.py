@@ -15,8 +15,20 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width
-from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.kernels.common import Context, rint, variable_product_on_dsp, width_of
 from codesign.estimate.result import LayerEstimate, declined
+
+
+def forced_share(nnz: int) -> float:
+    """Products of a bank of ``nnz`` that stay multiplications under ``config_op mul -impl dsp|fabric``: a share
+    that saturates with the layer size (constants.DSP_FORCED_FRACTION / DSP_FORCED_SATURATION)."""
+    return nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+
+
+def product_delay_ns(on_dsp: bool, n_out: int) -> float:
+    """Delay of one product (DSP or LUT multiplier) whose input word drives the ``n_out`` products it appears in:
+    its net delay grows with that fan-out (constants.T_FANOUT_NS)."""
+    return (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) + K.T_FANOUT_NS * math.log2(max(n_out, 1))
 
 
 class DotProductModel:
@@ -35,7 +47,7 @@ class DotProductModel:
         DSP share is left (MuhammadAshraful's 6-bit conv at RF 128 keeps II 2 per partition).
         """
         if impl in ("dsp", "fabric"):
-            return nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
+            return forced_share(nnz)
         return nnz * dsp_fraction
 
     def predict(
@@ -67,7 +79,7 @@ class DotProductModel:
             mults = max(0, nnz - n_shift)  # +-2^k weights are shifts (codesign.estimate.weights)
             true_mults = mults * cost.dsp_fraction
             if ctx.mul_impl in ("dsp", "fabric"):
-                true_mults = min(mults, nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION))
+                true_mults = min(mults, forced_share(nnz))
             dsp = min(true_mults, mults_per_cycle) * slices if ctx.mul_impl != "fabric" else 0.0
             # -impl fabric: the products -impl dsp puts on DSPs become LUT multipliers (constants)
             lut_mults = min(true_mults, mults_per_cycle) if ctx.mul_impl == "fabric" else 0.0
@@ -75,22 +87,20 @@ class DotProductModel:
             # Resource strategy: weights come from a ROM, so the products are true multipliers
             # (weights in a ROM): narrow ones still go to LUTs (constants.RESOURCE_DSP_MIN_WIDTH)
             true_mults = float(n_in * n_out)
-            on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
+            on_dsp = variable_product_on_dsp(max(wd, ww), ctx)
             dsp = mults_per_cycle * self.multipliers.slices(wd, ww, ctx.dsp_family) * on_dsp
         # The product, then one adder per tree level, chained into cycles (hardware.chain_cycles). The levels
         # are log2 of the mean fan-in, rounded: HLS balances uneven trees and drops the pruned terms.
         levels = round(math.log2(terms)) if terms > 1 else 0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
-        t_mul = K.T_MUL_DSP_NS if dsp_path else K.T_MUL_LUT_NS
-        # each input word drives the n_out products it appears in: its net delay grows with that fan-out
-        t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
+        t_mul = product_delay_ns(dsp_path, n_out)
         slices_per_product = self.multipliers.slices(wd, ww, ctx.dsp_family)
         if dsp_path and slices_per_product > 1:
             # a product wider than the DSP ports is a cascade of partial products summed by adders
             t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product))
         ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
         depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
-        if zeros_skipped and (ctx.tool or "").startswith("Vitis") and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
+        if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
             # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
             depth = max(depth, math.ceil(terms * K.T_CHAIN_ADD_NS * ctx.delay_factor / ctx.clock.effective_ns))
@@ -129,7 +139,7 @@ class DotProductModel:
             stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
         mul_cycles = math.ceil(ops[0] / ctx.clock.effective_ns - 1e-9)
-        if dsp and mul_cycles > 1 and not (ctx.tool or "").startswith("Vitis"):
+        if dsp and mul_cycles > 1 and not ctx.vitis:
             # Vivado HLS binds a product longer than a cycle to a pipelined multiplier core whose stage
             # registers it counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT); Vitis HLS absorbs them
             # into the DSP slice (its mul instances report 0 FF)
@@ -191,7 +201,7 @@ class DenseEstimator:
             words = math.ceil(n_in / max(call.pack, 1))
             ii = max(ii or 1, words)
             latency = (latency or 0) + words
-        elif resource and rf > 1 and not (ctx.tool or "").startswith("Vitis"):
+        elif resource and rf > 1 and not ctx.vitis:
             # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
             # honours ``rewind``: the function restarts every RF cycles, II = RF, while the previous call drains
             # (every Resource dense layer at RF > 1 of Vivado HLS 2019.2-2020.1 in the calibration set:
@@ -221,9 +231,8 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     block = math.ceil(n_in * n_out / rf)
     multscale = max(1, block // max(n_out, 1)) if rf <= n_in else 1
     levels = math.ceil(math.log2(multscale + 1))
-    on_dsp = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and max(wd, ww) >= K.RESOURCE_DSP_MIN_WIDTH)
-    t_mul = K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS
+    on_dsp = variable_product_on_dsp(max(wd, ww), ctx)
     # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
-    t_mul += K.T_FANOUT_NS * math.log2(max(n_out, 1))
+    t_mul = product_delay_ns(on_dsp, n_out)
     ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)

@@ -9,8 +9,7 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, tree_levels
-from codesign.estimate.kernels.activation import ActivationEstimator
-from codesign.estimate.kernels.common import Context, rint, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_elementwise, width_of
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -39,7 +38,7 @@ class BatchNormEstimator:
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
         if call.io_type == "io_stream":
-            return ActivationEstimator._stream(call, n, est, True)
+            return stream_elementwise(call, n, est)
         return est
 
 
@@ -108,7 +107,7 @@ class MergeEstimator:
         lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
         est = LayerEstimate(call.name, f, lat, 1, rint(lut), n * w if lat else 0, rint(dsp), 0)
         if call.io_type == "io_stream":
-            return ActivationEstimator._stream(call, n, est, True)
+            return stream_elementwise(call, n, est)
         return est
 
 

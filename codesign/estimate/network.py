@@ -82,9 +82,15 @@ def _top_overhead(per_layer: list[LayerEstimate], ii: int | None, ctx: Context) 
         if not (prev.latency_cycles == 0 and cur.latency_cycles == 0):
             boundaries += 1
     extra = 0
-    if ii == 1 and (ctx.tool or "").startswith("Vitis") and ctx.delay_factor >= 1.0:
+    if ii == 1 and ctx.vitis and ctx.delay_factor >= 1.0:
         extra = K.TOP_CYCLES_II1_PER_DENSE * sum(1 for x in per_layer if x.kind.startswith("dense"))
     return K.TOP_CYCLES_PER_BOUNDARY * boundaries + extra
+
+
+def _output_array(call: LayerCall) -> tuple[int, int]:
+    """Elements and element width of the array a layer passes to the next (16 bits where the type is unknown)."""
+    n = output_size(call.config) or int(call.num("n_in", 0) or 0)
+    return n, call.output.width if call.output is not None else 16
 
 
 def _with_boundary_registers(calls: list[LayerCall], per_layer: list[LayerEstimate]) -> list[LayerEstimate]:
@@ -101,8 +107,7 @@ def _with_boundary_registers(calls: list[LayerCall], per_layer: list[LayerEstima
         x, y = per_layer[a], per_layer[b]
         if x.ff is None or (x.latency_cycles == 0 and y.latency_cycles == 0):
             continue
-        n = output_size(calls[a].config) or int(calls[a].num("n_in", 0) or 0)
-        width = calls[a].output.width if calls[a].output is not None else 16
+        n, width = _output_array(calls[a])
         out[a] = replace(x, ff=x.ff + n * width)
     return out
 
@@ -114,8 +119,7 @@ def _with_dataflow_channels(calls: list[LayerCall], per_layer: list[LayerEstimat
         x = out[i]
         if x.lut is None or x.ff is None:
             continue
-        n = output_size(calls[i].config) or int(calls[i].num("n_in", 0) or 0)
-        width = calls[i].output.width if calls[i].output is not None else 16
+        n, width = _output_array(calls[i])
         lut = n * (K.DATAFLOW_CHANNEL_DEPTH * width + K.DATAFLOW_CHANNEL_LUT)
         out[i] = replace(x, lut=x.lut + lut, ff=x.ff + n * K.DATAFLOW_CHANNEL_FF)
     return out
@@ -127,7 +131,7 @@ def port_read_cycles(call: LayerCall, ctx: Context) -> int:
     Its ``data[in_index]`` is a variable part-select of the n_in x width-bit input word: a shifter of
     ceil(log2(n_in x width)) levels in every ReuseLoop iteration (constants.PORT_SHIFT_CYCLES_PER_LEVEL).
     """
-    if call.io_type != "io_parallel" or (ctx.tool or "").startswith("Vitis"):
+    if call.io_type != "io_parallel" or ctx.vitis:
         return 0
     strategy = str(call.config.get("strategy", "latency")).lower()
     if not (call.function.lower().startswith("dense") and strategy.startswith("resource")):

@@ -89,7 +89,7 @@ def test_model_reuse_factor_reaches_every_layer_and_the_estimate(projects, strat
     assert set(re.findall(r"strategy = nnet::(\w+);", text4)) == {strategy.lower()}
     e1, e4 = estimate_project(p1.path, PART), estimate_project(p4.path, PART)
     if strategy == "Latency":
-        # ALLOCATION limits the multipliers; II = min(RF, latency + 1) (see codesign/estimate/layers.py)
+        # ALLOCATION limits the multipliers; II = min(RF, latency + 1) (see codesign/estimate/kernels/dense.py)
         assert e1.ii_cycles == 1 < e4.ii_cycles <= 4
     else:
         # Resource: ceil(n_in * n_out / RF) multipliers reused RF times

@@ -112,7 +112,7 @@ DELAY_FACTOR_ULTRASCALE = 0.5
 DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 
 # ---------------------------------------------------------------------------------------------- registers
-#: FFs per partial-sum bit per non-zero product. Structure (layers.DotProductModel): where the product does
+#: FFs per partial-sum bit per non-zero product. Structure (kernels.dense.DotProductModel): where the product does
 #: not share a cycle with the first adder level (T_MUL + T_ADD > effective period: every 7-series clock
 #: in the data), the first cycle boundary registers all non-zero products, so a layer of any depth
 #: >= 1 carries the full constant (the halving partial sums of later stages are inside it); ArgyKokk's 1-3
@@ -253,7 +253,7 @@ POOL_STREAM_CYCLES_PER_PIXEL = 2
 #: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
 MUX_INPUTS_PER_LUT = 4
 #: Cycles of one Resource-strategy ReuseLoop iteration (RF > 1) besides its product and accumulation
-#: (layers.reuse_loop_cycles): the weight-ROM read, the input multiplexer, the write-back. Read off the
+#: (kernels.dense.reuse_loop_cycles): the weight-ROM read, the input multiplexer, the write-back. Read off the
 #: io_parallel Resource dense layers whose iteration adds one product per accumulator (GuillaumeDerville,
 #: Vivado HLS 2020.1: ReuseLoop iteration latency 4-5 = this + the product-and-add cycle); the earlier form
 #: (a flat 4 cycles over RF - 1 whatever the accumulation) was the median of reported latency - RF.

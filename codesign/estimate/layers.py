@@ -1,20 +1,10 @@
 """Which estimator a layer call goes to (:func:`estimator_for`, :func:`predict_layer`), and the public names of
-the per-layer estimator classes, which live in :mod:`codesign.estimate.kernels` (one module per kernel family):
-each ``predict(call, ctx)`` returns a frozen :class:`LayerEstimate`.
+the per-layer estimator classes: each ``predict(call, ctx)`` returns a frozen :class:`LayerEstimate`.
 
-They follow what the hls4ml 1.3 kernels (``templates/vivado/nnet_utils``) unroll:
-
-- ``nnet_dense_latency.h``: every non-zero product of the weight matrix is a multiplier (zeros are skipped at
-  compile time), with ``ALLOCATION mul limit = multiplier_limit`` when ``reuse_factor > 1``; the sums are
-  unrolled adder trees whose levels the scheduler packs into cycles (``hardware.chain_cycles``); the function
-  asks for PIPELINE II = reuse factor, and reports II = min(RF, latency + 1) when its schedule is shorter.
-- ``nnet_dense_resource.h``: ``block_factor = ceil(n_in*n_out/RF)`` multipliers (zeros included) reused RF times,
-  weights in a ROM of depth RF; II = RF.
-- ``nnet_activation.h``: ReLU is a compare-and-select; sigmoid/tanh/softmax read lookup tables.
-- ``nnet_batchnorm.h``: one product and one sum per element.
-- ``nnet_conv*_stream.h`` / ``nnet_conv*_latency.h``: a dense kernel over the receptive field, reused for every
-  output pixel (io_stream: one input pixel per kernel interval through a line buffer).
-- ``nnet_pooling*.h``, ``nnet_merge*.h``: comparators / adders per element; concatenation is wiring.
+The classes follow what the hls4ml 1.3 kernels (``templates/vivado/nnet_utils``) unroll, one module per kernel
+family in :mod:`codesign.estimate.kernels`: ``dense`` (the dot-product bank and ``nnet::dense``), ``conv``,
+``activation`` (ReLU-like and table-based, softmax), ``elementwise`` (batchnorm, pooling, merge, casts, layout);
+LSTM/GRU cells are :mod:`codesign.estimate.recurrent`.
 """
 
 from __future__ import annotations

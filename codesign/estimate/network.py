@@ -8,7 +8,7 @@ the largest layer II (:func:`pipeline_interval`): hls4ml writes the pragma witho
 reports the II its slowest sub-function allows. Every stock io_parallel PIPELINE record of the calibration
 set whose report lists its layer modules says so (41 of 42; the exception is Vivado HLS 2016.4,
 fastmachinelearning/hls4ml reuse 4: II 7 over layers at II 4 and 3). A Latency-strategy dense layer asks for
-II = RF and is reported at min(RF, latency + 1) (layers.DotProductModel), so where a layer's schedule is
+II = RF and is reported at min(RF, latency + 1) (kernels.dense.DotProductModel), so where a layer's schedule is
 shorter than its reuse factor the design's II follows the layer's latency, which with RF > 1 depends on how
 many products the weight values leave as true multiplications (ArgyKokk RF = 100: II 16-49 for RF 100).
 
@@ -191,7 +191,7 @@ def pipeline_interval(per_layer: list[LayerEstimate], requested: int | None, lat
     """II of a PIPELINE top: its slowest layer's, or the II the pragma asks for if that is larger.
 
     A requested II longer than the pipeline's depth (latency + 1) is reported as the depth, as the dense
-    kernels' ``PIPELINE II=RF`` is when their schedule is shorter (layers.DotProductModel).
+    kernels' ``PIPELINE II=RF`` is when their schedule is shorter (kernels.dense.DotProductModel).
     """
     ii = max(int(x.ii_cycles or 1) for x in per_layer) if per_layer else 1
     if requested and requested > ii:

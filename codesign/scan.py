@@ -11,6 +11,7 @@ cluster when a scheduler address is given; workers share only the folder (storag
 from __future__ import annotations
 
 import concurrent.futures as cf
+import hashlib
 import json
 import multiprocessing
 import os
@@ -139,6 +140,27 @@ def _record_trial(study, scan: ScanFile, rec: dict) -> None:
 # ------------------------------------------------------------------------------------------ execution
 
 
+# the environment variables that size a worker's thread pools (TensorFlow's, OpenMP's, BLAS's)
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "MKL_NUM_THREADS")  # fmt: skip
+
+
+def worker_threads(workers: int, cores: int | None = None) -> int:
+    """Threads per local worker: the cores shared out, so that two workers on two cores do not fight."""
+    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+
+
+def _init_worker(threads: int, preload: bool) -> None:
+    """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
+    once, while the coordinator is still setting up (the process builds many points and keeps it)."""
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, str(threads))
+    if preload:
+        from codesign import keras_env
+
+        keras_env.setup()
+
+
 class _Pool:
     """A local process pool or a Dask cluster, behind submit / wait_any / close."""
 
@@ -148,7 +170,8 @@ class _Pool:
             self.client = connect_scheduler(scheduler)
             self.executor = None
         else:
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                   initializer=_init_worker, initargs=(worker_threads(workers), point_fn is run_point))  # fmt: skip
 
     def submit(self, job: dict):
         """Start one point."""
@@ -210,7 +233,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     done = {r["id"]: r for r in log.read()}
     n_before = len(done)
     start = time.perf_counter()
-    runner = _Runner(scan, out, part, pool, log, study, done, shared_cache, show_progress)
+    runner = _Runner(scan, out, part, pool, log, study, done, shared_cache, show_progress, workers)
     try:
         if scan.mode == "grid":
             runner.grid()
@@ -228,8 +251,9 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
 class _Runner:
     """The coordinating loop: submit points, write each finished one once, tell the study."""
 
-    def __init__(self, scan, out, part, pool, log, study, done, shared_cache, show_progress):
+    def __init__(self, scan, out, part, pool, log, study, done, shared_cache, show_progress, workers=1):
         self.scan, self.out, self.part, self.pool, self.log, self.study = scan, out, part, pool, log, study
+        self.workers = workers if shared_cache else 1  # without the shared cache no point waits on another
         self.done, self.n_ran = done, 0
         self.cache_dir = str(out / "cache") if shared_cache else None
         total = len(scan.grid()) if scan.mode == "grid" else scan.trials
@@ -252,6 +276,16 @@ class _Runner:
         return {"id": point_id, "params": params, "spec": spec, "part": self.part,
                 "build_dir": str(self.out / "points" / point_id), "cache_dir": self.cache_dir}  # fmt: skip
 
+    def stages(self, params: dict) -> tuple[str, ...]:
+        """What a point's expensive cached steps depend on, one digest per step (float training, pruning, QAT):
+        points with an equal digest share that step's result through the shared cache."""
+        spec = self.scan.point_spec(params, name="")
+        out, acc = [], {}
+        for sections in (("data", "model", "train"), ("prune",), ("quantize",)):
+            acc.update({s: spec.get(s) for s in sections})
+            out.append(hashlib.sha256(json.dumps(acc, sort_keys=True, default=str).encode()).hexdigest()[:16])
+        return tuple(out)
+
     def finish(self, rec: dict) -> None:
         """Write a finished point's line (first), then count it."""
         self.log.append(rec)
@@ -268,6 +302,7 @@ class _Runner:
             if rec["id"] not in in_study:
                 _record_trial(self.study, self.scan, rec)
         todo = [(f"p{i:04d}", p) for i, p in enumerate(self.scan.grid()) if f"p{i:04d}" not in self.done]
+        todo = [todo[i] for i in spread_order([self.stages(p) for _, p in todo], self.workers)]
         running = {self.pool.submit(self.job(pid, params)): pid for pid, params in todo}
         while running:
             for fut in self.pool.wait_any(running):
@@ -339,6 +374,27 @@ class _Runner:
         """Close the progress bar."""
         if self.bar is not None:
             self.bar.close()
+
+
+def spread_order(stages: list[tuple[str, ...]], workers: int) -> list[int]:
+    """An order of the points in which points running side by side share as few unfinished steps as possible.
+
+    ``stages[i]`` lists point i's expensive steps (equal digests: one shared result). A step first met within the
+    last ``workers - 1`` submitted points is probably still running, and a second point needing it would wait on its
+    lock; each point is the first (in grid order) that waits on the fewest such steps. One worker: grid order.
+    """
+    first_at: dict[str, int] = {}
+    remaining = list(range(len(stages)))
+    order: list[int] = []
+    while remaining:
+        pos = len(order)
+        recent = {s for s, at in first_at.items() if at > pos - workers}
+        best = min(remaining, key=lambda i: (sum(1 for s in stages[i] if s in recent), i))
+        remaining.remove(best)
+        for s in stages[best]:
+            first_at.setdefault(s, pos)
+        order.append(best)
+    return order
 
 
 def running_keys(running: dict) -> list[str]:

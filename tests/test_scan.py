@@ -239,3 +239,44 @@ def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
         r = recs[t.user_attrs["point_id"]]
         assert t.values == [r["metrics"]["firmware"]["accuracy"], r["estimate"]["lut"]]
         assert t.system_attrs["constraints:budget"] == (0.0 if r["budget_pass"] else 1.0)
+
+
+# ------------------------------------------------------------------------------------------ scheduling
+
+
+def _waits(order: list[int], stages: list[tuple[str, ...]], workers: int) -> int:
+    """How many (point, step) pairs would wait on a step started by a point submitted just before (independent
+    count: for each submitted point, the steps first needed by one of the previous workers - 1 points)."""
+    total = 0
+    for pos, i in enumerate(order):
+        earlier = [stages[j] for j in order[max(0, pos - workers + 1) : pos]]
+        before = [stages[j] for j in order[: max(0, pos - workers + 1)]]
+        for s in stages[i]:
+            if any(s in st for st in earlier) and not any(s in st for st in before):
+                total += 1
+    return total
+
+
+def test_spread_order_keeps_points_that_share_a_qat_apart(tmp_path):
+    from codesign.scan import _Runner, spread_order
+
+    scan = load_scan(REPO / "models" / "scan_jet_mlp.yaml")
+    runner = _Runner.__new__(_Runner)
+    runner.scan = scan
+    stages = [runner.stages(p) for p in scan.grid()]
+    # the digests follow the spec sections: one float training, 4 prunings, 12 QAT models for the demo grid
+    assert len({s[0] for s in stages}) == 1 and len({s[1] for s in stages}) == 4 and len({s[2] for s in stages}) == 12
+    assert spread_order(stages, 1) == list(range(24))  # one worker: grid order
+    order = spread_order(stages, 2)
+    assert sorted(order) == list(range(24))
+    grid_waits, spread_waits = _waits(list(range(24)), stages, 2), _waits(order, stages, 2)
+    # grid order pairs the two reuse factors of one QAT model (each pair waits on its pruning and QAT);
+    # the spread order only waits on the single float training at the start
+    assert grid_waits >= 12 and spread_waits == 1, (grid_waits, spread_waits)
+
+
+def test_worker_threads_share_the_cores():
+    from codesign.scan import worker_threads
+
+    assert worker_threads(1, cores=2) == 2 and worker_threads(2, cores=2) == 1 and worker_threads(4, cores=2) == 1
+    assert worker_threads(2, cores=16) == 8

@@ -22,7 +22,7 @@ from typing import Any
 
 from codesign.errors import SpecError, ToolError
 from codesign.scan_points import PointsLog, run_point
-from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile
+from codesign.scan_spec import ESTIMATE_FIGURES, RTL_COUNTS, RTL_FIGURES, ScanFile
 
 STUDY_FILE = "optuna.db"
 SCAN_FILE = "scan.json"
@@ -42,8 +42,11 @@ class ScanSummary:
 
 
 def objective_value(rec: dict, name: str) -> float | None:
-    """A point's figure: an estimate figure, or the firmware's physics figure."""
-    if name in ESTIMATE_FIGURES:
+    """A point's figure: an estimate figure, an RTL figure (``rtl_lut`` is the report's rtl.lut), or the firmware's
+    physics figure."""
+    if name in RTL_FIGURES:
+        v = (rec.get("rtl") or {}).get(name[len("rtl_") :])
+    elif name in ESTIMATE_FIGURES:
         v = (rec.get("estimate") or {}).get(name)
     else:
         v = ((rec.get("metrics") or {}).get("firmware") or {}).get(name)
@@ -195,6 +198,21 @@ class _Pool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
+def check_rtl_tools(scan: ScanFile) -> None:
+    """``rtl: true``: da4ml and Verilator must be there (ToolError, exit 5, before any work), and yosys when an
+    objective is one of its counts (without it every point's rtl_lut / rtl_ff would be unknown)."""
+    import shutil
+
+    from codesign.rtl import sim
+
+    sim.versions()
+    sim.verilator_env()
+    counts = [n for n in scan.objectives if n in RTL_COUNTS]
+    if counts and shutil.which("yosys") is None:
+        raise ToolError(f"{scan.path}: objectives {', '.join(counts)} are yosys's counts, and yosys is not on PATH "
+                        "(apt-get install yosys), or choose rtl_latency_ns")  # fmt: skip
+
+
 def connect_scheduler(address: str, timeout_s: float = 10.0):
     """A Dask client of a running scheduler; a clear error when it cannot be reached."""
     try:
@@ -225,6 +243,8 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     from codesign.parts import resolve_part
 
     part = resolve_part(str(part)).full_name
+    if scan.rtl:
+        check_rtl_tools(scan)
     workers = workers or max(1, os.cpu_count() or 1)
     pool = _Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
     _write_marker(scan, out)
@@ -274,7 +294,8 @@ class _Runner:
         spec = self.scan.point_spec(params, name=f"{self.scan.base.get('name', 'scan')}_{point_id}")
         _absolute_paths(spec, self.scan.base_dir)
         return {"id": point_id, "params": params, "spec": spec, "part": self.part,
-                "build_dir": str(self.out / "points" / point_id), "cache_dir": self.cache_dir}  # fmt: skip
+                "build_dir": str(self.out / "points" / point_id), "cache_dir": self.cache_dir,
+                "rtl": self.scan.rtl}  # fmt: skip
 
     def stages(self, params: dict) -> tuple[str, ...]:
         """What a point's expensive cached steps depend on, one digest per step (float training, pruning, QAT):

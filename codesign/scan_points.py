@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
+RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "latency_ns", "latency_cycles", "ii_cycles",
+            "error")  # fmt: skip
 
 
 def physics_figures(stage: dict | None) -> dict[str, float]:
@@ -57,6 +59,12 @@ def record_from_result(result, params: dict, point_id: str, seconds: float) -> d
         status, error = "failed", "not bit-exact: " + _bit_reason(result.bit_accuracy)
     elif (result.bit_accuracy or {}).get("reference_unavailable"):
         status, error = "failed", f"no bit-exactness verdict: {result.bit_accuracy['reference_unavailable']}"
+    rtl = {k: result.rtl.get(k) for k in RTL_KEYS} if result.rtl is not None else None
+    if rtl is not None and status == "ok":
+        if rtl.get("error"):
+            status, error = "failed", f"rtl: {rtl['error']}"
+        elif rtl.get("bit_exact") is not True:
+            status, error = "failed", f"rtl: not bit-exact in Verilator ({rtl.get('n_mismatch')} of {rtl.get('n_samples')} samples differ)"
     return {
         "id": point_id,
         "params": params,
@@ -66,6 +74,7 @@ def record_from_result(result, params: dict, point_id: str, seconds: float) -> d
         "estimate": estimate,
         "budget_pass": result.budget_pass,
         "budget_failed": [c.name for c in result.budget.checks if not c.passed] if result.budget is not None else [],
+        "rtl": rtl,
         "build_dir": str(result.out_dir),
         "seconds": round(seconds, 3),
         "steps": [s.to_dict() for s in result.steps],
@@ -89,14 +98,15 @@ def run_point(job: dict) -> dict[str, Any]:
     try:
         from codesign.api import build
 
-        result = build(job["spec"], part=job["part"], out=job["build_dir"], cache_dir=job.get("cache_dir"))
+        result = build(job["spec"], part=job["part"], out=job["build_dir"], cache_dir=job.get("cache_dir"),
+                       rtl=bool(job.get("rtl")))  # fmt: skip
         return record_from_result(result, params, point_id, time.perf_counter() - start)
     except CodesignError as exc:
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an unexpected failure of one point must not stop the scan
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
     return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "metrics": {}, "estimate": {},
-            "budget_pass": None, "budget_failed": [], "build_dir": job["build_dir"],
+            "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from codesign.pareto import pareto_front
 from codesign.report import atomic_write_text
 from codesign.scan import objective_value
-from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile
+from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile, is_physics
 
 PLOT_AGAINST = ("lut", "dsp", "latency_ns")
 
@@ -53,7 +53,7 @@ def write_csv(scan: ScanFile, best: list[dict], path: Path) -> None:
 def physics_axis(scan: ScanFile) -> str:
     """The physics figure the plot shows: the first physics objective, else accuracy (auc for anomaly scans)."""
     for name in scan.objectives:
-        if name not in ESTIMATE_FIGURES:
+        if is_physics(name):
             return name
     return "auc" if (scan.base.get("model") or {}).get("family") == "vae" else "accuracy"
 

@@ -7,6 +7,8 @@ axes: {quantize.bits: [4, 6, 8], prune.sparsity: [0.0, 0.5], hls.reuse_factor: [
 objectives: {accuracy: max, lut: min, dsp: min}
 constraints: [budget]
 part: xcvu9p                # optional; --part wins
+rtl: false                  # true: every point also takes the RTL route (codesign build --rtl), so the
+                            # objectives may name rtl_lut, rtl_ff, rtl_latency_ns (yosys/da4ml figures)
 ```
 
 Axes are dotted spec keys (per-layer keys such as ``hls.layers.dense_1.reuse_factor`` included); every value is
@@ -30,10 +32,13 @@ from codesign.errors import SpecError
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
 
-SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part")
+SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl")
 MODES = ("grid", "optuna")
 DIRECTIONS = ("min", "max")
 ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
+# the report's rtl section (codesign build --rtl): rtl_<key> is rtl.<key>; lut/ff are yosys's counts
+RTL_FIGURES = ("rtl_lut", "rtl_ff", "rtl_latency_ns", "rtl_latency_cycles", "rtl_ii_cycles")
+RTL_COUNTS = ("rtl_lut", "rtl_ff")  # null in the report without yosys
 CLASSIFIER_FIGURES = ("accuracy", "auc", "mean_auc")
 ANOMALY_FIGURES = ("auc", "tpr_at_fpr")
 CONSTRAINTS = ("budget",)
@@ -55,6 +60,7 @@ class ScanFile:
     objectives: dict[str, str]
     constraints: tuple[str, ...]
     part: str | None
+    rtl: bool = False  # every point also takes the RTL route (codesign build --rtl)
 
     @property
     def identity(self) -> str:
@@ -62,7 +68,8 @@ class ScanFile:
         return hashlib.sha256(json.dumps(
             {"base": self.base, "mode": self.mode, "trials": self.trials, "seed": self.seed,
              "axes": {k: list(v) for k, v in self.axes.items()}, "objectives": self.objectives,
-             "constraints": list(self.constraints), "part": self.part}, sort_keys=True, default=str,
+             "constraints": list(self.constraints), "part": self.part, **({"rtl": True} if self.rtl else {})},
+            sort_keys=True, default=str,
         ).encode()).hexdigest()[:16]  # fmt: skip
 
     def grid(self) -> list[dict[str, Any]]:
@@ -154,7 +161,10 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise _err(path, "seed", f"bad value {seed!r}: an integer")
     axes = _axes(raw.get("axes"), base, base_dir, path)
     family = _family(base)
-    objectives = _objectives(raw.get("objectives"), family, path)
+    rtl = raw.get("rtl", False)
+    if not isinstance(rtl, bool):
+        raise _err(path, "rtl", f"bad value {rtl!r} (accepted: true, false)")
+    objectives = _objectives(raw.get("objectives"), family, path, rtl)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
         raise _err(path, "constraints", f"bad value {constraints!r} (accepted: a list of {', '.join(CONSTRAINTS)})")
@@ -167,7 +177,7 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         except SpecError as exc:
             raise _err(path, "part", str(exc)) from None
     return ScanFile(path, base, base_dir, mode, trials, seed, axes, objectives, tuple(constraints),
-                    None if part is None else str(part))  # fmt: skip
+                    None if part is None else str(part), rtl)  # fmt: skip
 
 
 def _base(raw: dict, path: Path) -> tuple[dict, Path]:
@@ -231,17 +241,25 @@ def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]
     return out
 
 
-def allowed_objectives(family: str | None) -> tuple[str, ...]:
-    """Figures a point's report has for this model family."""
+def allowed_objectives(family: str | None, rtl: bool = False) -> tuple[str, ...]:
+    """Figures a point's report has for this model family (the rtl_* ones only when the scan takes the RTL route)."""
     physics = ANOMALY_FIGURES if family == Family.VAE.value else CLASSIFIER_FIGURES
-    return physics + ESTIMATE_FIGURES
+    return physics + ESTIMATE_FIGURES + (RTL_FIGURES if rtl else ())
 
 
-def _objectives(objs: Any, family: str | None, path: Path) -> dict[str, str]:
+def is_physics(name: str) -> bool:
+    """True for a physics figure (accuracy, auc, ...), False for a resource or latency figure."""
+    return name not in ESTIMATE_FIGURES and name not in RTL_FIGURES
+
+
+def _objectives(objs: Any, family: str | None, path: Path, rtl: bool = False) -> dict[str, str]:
     if not isinstance(objs, dict) or not objs:
         raise _err(path, "objectives", "a non-empty mapping of report figures to min or max, e.g. {accuracy: max, lut: min}")
-    allowed = allowed_objectives(family)
+    allowed = allowed_objectives(family, rtl)
     for name, direction in objs.items():
+        if name in RTL_FIGURES and not rtl:
+            raise _err(path, f"objectives.{name}", f"{name!r} is a figure of the RTL route: set 'rtl: true' in the scan "
+                       "file (every point then also runs codesign build --rtl: da4ml, Verilator, yosys)")  # fmt: skip
         if name not in allowed:
             raise _err(path, f"objectives.{name}", f"the report has no figure {name!r} for a {family or 'user'} model "
                        f"(accepted: {', '.join(allowed)})")  # fmt: skip

@@ -60,6 +60,9 @@ def write_scan(tmp_path: Path, **over) -> Path:
         ({"part": "xcfoo"}, r"key 'part'"),
         ({"bogus": 1}, r"unknown key\(s\) bogus"),
         ({"base": "nope.yaml"}, r"give either 'base'"),
+        ({"objectives": {"accuracy": "max", "rtl_lut": "min"}}, r"objectives.rtl_lut': 'rtl_lut' is a figure of the RTL route: set 'rtl: true'"),
+        ({"rtl": "yes"}, r"key 'rtl': bad value 'yes' \(accepted: true, false\)"),
+        ({"rtl": True, "objectives": {"rtl_carry": "min"}}, r"objectives.rtl_carry': the report has no figure 'rtl_carry'.*rtl_lut"),
     ],
 )
 def test_bad_scan_files_are_refused_naming_file_and_key(tmp_path, over, match):
@@ -280,3 +283,64 @@ def test_worker_threads_share_the_cores():
 
     assert worker_threads(1, cores=2) == 2 and worker_threads(2, cores=2) == 1 and worker_threads(4, cores=2) == 1
     assert worker_threads(2, cores=16) == 8
+
+
+# ------------------------------------------------------------------------------------------ RTL objectives
+
+
+def _result(rtl: dict | None):
+    from codesign.api import BuildResult
+
+    return BuildResult(name="toy", out_dir=Path("/x"), bit_exact=True, bit_accuracy={"exact": True}, metrics={},
+                       sparsity=None, estimate=None, budget=None, steps=(), notes=(), report_json=Path("/x/r.json"),
+                       report_md=Path("/x/r.md"), rtl=rtl)  # fmt: skip
+
+
+def test_rtl_section_becomes_the_points_rtl_figures_or_its_failure():
+    from codesign.scan import objective_value
+    from codesign.scan_points import record_from_result
+
+    ok = record_from_result(_result({"bit_exact": True, "n_mismatch": 0, "n_samples": 9, "lut": 812, "ff": 95,
+                                     "latency_ns": 15.0, "latency_cycles": 3, "ii_cycles": 1}), {}, "p0000", 1.0)  # fmt: skip
+    assert ok["status"] == "ok" and objective_value(ok, "rtl_lut") == 812.0 and objective_value(ok, "rtl_ff") == 95.0
+    assert objective_value(ok, "rtl_latency_ns") == 15.0 and objective_value(ok, "lut") is None  # HLS estimate apart
+    refused = record_from_result(_result({"bit_exact": None, "error": "layer 'phi1' (Conv1D): the RTL route takes "
+                                          "Dense layers only", "exit_code": 2}), {}, "p0001", 1.0)  # fmt: skip
+    assert refused["status"] == "failed" and refused["error"].startswith("rtl: layer 'phi1' (Conv1D)")
+    assert objective_value(refused, "rtl_lut") is None
+    wrong = record_from_result(_result({"bit_exact": False, "n_mismatch": 3, "n_samples": 9}), {}, "p0002", 1.0)
+    assert wrong["status"] == "failed" and "not bit-exact in Verilator (3 of 9" in wrong["error"]
+    assert record_from_result(_result(None), {}, "p0003", 1.0)["rtl"] is None  # no --rtl: no section
+
+
+def test_rtl_scan_passes_rtl_to_each_point_and_ranks_on_rtl_lut(tmp_path, monkeypatch):
+    import codesign.scan as scan_mod
+    from tests.scan_stub import fake_point
+
+    monkeypatch.setattr(scan_mod, "check_rtl_tools", lambda scan: None)  # the tools are not what this test is about
+    scan = load_scan(write_scan(tmp_path, rtl=True, objectives={"accuracy": "max", "rtl_lut": "min"}))
+    assert scan.rtl and scan.identity != load_scan(write_scan(tmp_path)).identity
+    out = tmp_path / "out"
+    run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    assert all(r["rtl"] is not None for r in recs if r["status"] == "ok")
+    header, *rows = (out / "pareto.csv").read_text().splitlines()
+    assert header.split(",")[: 2 + 2 + 1] == ["id", "quantize.bits", "hls.reuse_factor", "accuracy", "rtl_lut"]
+    # the stand-in's rtl_lut is 900 * bits: the front is every bits value at its best (feasible) reuse factor
+    assert {row.split(",")[1] for row in rows} == {"4", "6", "8"}
+
+
+def test_rtl_scan_refuses_up_front_without_yosys_for_its_counts(tmp_path, monkeypatch):
+    import shutil as sh
+
+    from codesign.errors import ToolError
+    from codesign.rtl import sim
+    from codesign.scan import check_rtl_tools
+
+    monkeypatch.setattr(sim, "versions", lambda: {"da4ml": "0.6.0", "verilator": "5"})
+    monkeypatch.setattr(sim, "verilator_env", lambda: {})
+    monkeypatch.setattr(sh, "which", lambda name: None)
+    scan = load_scan(write_scan(tmp_path, rtl=True, objectives={"accuracy": "max", "rtl_lut": "min"}))
+    with pytest.raises(ToolError, match=r"objectives rtl_lut are yosys's counts, and yosys is not on PATH"):
+        check_rtl_tools(scan)
+    check_rtl_tools(load_scan(write_scan(tmp_path, rtl=True, objectives={"accuracy": "max", "rtl_latency_ns": "min"})))

@@ -88,3 +88,50 @@ def test_dask_local_cluster_runs_the_points(tmp_path):
     recs = records(tmp_path / "out")
     assert sorted(r["id"] for r in recs) == ["p0000", "p0001"] and s.n_failed == 0
     assert all(r["bit_exact"] is True for r in recs)
+
+
+def test_check_on_a_point_whose_steps_came_from_the_shared_cache(tmp_path):
+    """A point whose training, QAT and C-simulation came from the shared cache still holds everything
+    ``codesign check`` reads (models/converted.h5 included), and the check finds it exact."""
+    from codesign.scan import run_scan
+    from codesign.scan_spec import load_scan
+
+    scan = load_scan(write_scan(tmp_path, {"budget.latency_ns": [100, 200]}))  # same firmware, two budgets
+    run_scan(scan, tmp_path / "out", workers=1, show_progress=False)
+    by = {r["id"]: r for r in records(tmp_path / "out")}
+    second = by["p0001"]
+    cached = {s["name"]: s["cached"] for s in second["steps"]}
+    assert cached["train_float"] and cached["quantize"] and cached["csim"], cached
+    build = Path(second["build_dir"])
+    assert (build / "models" / "converted.h5").is_file()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "codesign.cli", "check", str(build)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0 and "verdict: bit-exact" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def _rtl_ready() -> str | None:
+    try:
+        from codesign.rtl import sim
+
+        sim.versions()
+        sim.verilator_env()
+    except Exception as exc:  # noqa: BLE001 - any failure means the route cannot run here
+        return f"the RTL route cannot run here: {exc}"
+    return None if shutil.which("yosys") else "yosys is not on PATH"
+
+
+@pytest.mark.skipif(_rtl_ready() is not None, reason=str(_rtl_ready()))
+def test_rtl_scan_ranks_points_on_yosys_luts(tmp_path):
+    from codesign.scan import run_scan
+    from codesign.scan_spec import load_scan
+
+    path = write_scan(tmp_path, {"quantize.bits": [4, 8]})
+    raw = yaml.safe_load(path.read_text())
+    raw.update(rtl=True, objectives={"accuracy": "max", "rtl_lut": "min"})
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    run_scan(load_scan(path), tmp_path / "out", workers=2, show_progress=False)
+    by = {r["params"]["quantize.bits"]: r for r in records(tmp_path / "out")}
+    assert all(r["status"] == "ok" and r["rtl"]["bit_exact"] is True for r in by.values()), by
+    assert by[8]["rtl"]["lut"] > by[4]["rtl"]["lut"] > 0  # wider weights, more LUTs (yosys's count)
+    assert "rtl_lut" in (tmp_path / "out" / "pareto.csv").read_text().splitlines()[0]

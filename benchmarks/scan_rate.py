@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import resource
 import shutil
 import tempfile
 import time
@@ -43,27 +45,39 @@ def reduced_scan(scan, points: int | None, tiny: bool):
     return replace(scan, base=base, axes=axes), points
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's ended children and their descendants."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None) -> dict:
     """One scan run; returns its rate and per-step seconds."""
     from codesign.scan import run_scan
 
     if out.exists():
         shutil.rmtree(out)
-    t0 = time.perf_counter()
     if limit is not None and len(scan.grid()) > limit:
         raise SystemExit(f"the reduced axes give {len(scan.grid())} points, more than --points {limit}")
+    cpu0 = _children_cpu()
+    t0 = time.perf_counter()
     run_scan(scan, out, workers=workers, shared_cache=cache, show_progress=False)
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0  # the pool's workers and their g++ processes (all ended and waited for by now)
     recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
     steps: dict[str, float] = defaultdict(float)
+    waited = 0.0
     for r in recs:
         for s in r.get("steps") or ():
             steps[s["name"]] += s["seconds"]
+            m = re.match(r"waited ([0-9.]+) s", s.get("note") or "")
+            waited += float(m.group(1)) if m else 0.0
     total = sum(r["seconds"] for r in recs) or 1.0
     return {
         "workers": workers, "shared_cache": cache, "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
         "wall_s": round(wall, 1), "points_per_hour": round(3600 * len(recs) / wall, 1),
         "mean_point_s": round(total / max(1, len(recs)), 1),
+        "cores_used": round(cpu / wall, 2), "lock_wait_s": round(waited, 1),
         "step_share": {k: round(v / total, 3) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
     }  # fmt: skip
 
@@ -89,7 +103,8 @@ def main() -> None:
         rows.append(row)
         print(f"workers {row['workers']}  shared cache {'yes' if row['shared_cache'] else 'no '}  "
               f"{row['points']} points ({row['failed']} failed) in {row['wall_s']} s: {row['points_per_hour']} points/hour, "
-              f"mean point {row['mean_point_s']} s", flush=True)  # fmt: skip
+              f"mean point {row['mean_point_s']} s, {row['cores_used']} cores busy on average, "
+              f"{row['lock_wait_s']} s waiting on another worker's step", flush=True)  # fmt: skip
         print("  share of point time per step: " + ", ".join(f"{k} {v:.0%}" for k, v in row["step_share"].items()))
     by = {(r["workers"], r["shared_cache"]): r for r in rows}
     for cache in (True, False):

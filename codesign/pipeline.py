@@ -282,7 +282,7 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
         start = time.perf_counter()
         if progress is not None:
             progress(step.name)
-        cached = False
+        cached, note = False, ""
         if not step.cacheable:
             state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
         else:
@@ -296,8 +296,9 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
                 step.save(ctx, state)
                 cache.store(step.name, key)
             else:
-                state, cached, reuse = _run_shared(ctx, step, key, state, cache, shared, reuse)
-        record = StepRecord(step.name, time.perf_counter() - start, cached)
+                state, cached, reuse, waited = _run_shared(ctx, step, key, state, cache, shared, reuse)
+                note = f"waited {waited:.1f} s for another build computing this step" if waited >= 0.5 else ""
+        record = StepRecord(step.name, time.perf_counter() - start, cached, note)
         state = replace(state, records=(*state.records, record))
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
@@ -308,21 +309,24 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
 
 def _run_shared(ctx, step, key, state, cache, shared, reuse):
     """A cacheable step with a shared cache: reuse the stored result of its key, or compute and store it while
-    holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse)."""
+    holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse,
+    seconds waited for the lock)."""
     # keys are content addresses: a stored result is reused even after an earlier step of this build was
     # recomputed (that step's result has the same key, so the stored one was made from an equivalent input)
+    asked = time.perf_counter()
     with shared.lock(key):
+        waited = time.perf_counter() - asked
         if not ctx.force and shared.fetch(key, ctx.out_dir):
             loaded = step.load(ctx, state)
             if loaded is not None:
                 cache.store(step.name, key)
-                return loaded, True, True
+                return loaded, True, True, waited
         cache.forget(step.name)
         state = step.run(ctx, state)
         step.save(ctx, state)
         cache.store(step.name, key)
         shared.put(key, ctx.out_dir, step.artefacts(ctx, state))
-    return state, False, False
+    return state, False, False, waited
 
 
 def _start_build(ctx: BuildContext) -> None:

@@ -149,3 +149,36 @@ def test_shared_entries_are_complete_or_absent(tmp_path):
     assert shared.has("k1") and shared.fetch("k1", tmp_path / "y")
     assert (tmp_path / "y" / "models" / "m.h5").read_bytes() == b"abc"
     assert not BuildState().records
+
+
+def test_a_build_waiting_on_another_builds_step_says_how_long(tmp_path):
+    import threading
+    import time
+
+    from codesign.pipeline import step_keys
+
+    _Counting.runs = []
+    cache = tmp_path / "cache"
+    ctx = _ctx(tmp_path / "a", cache)
+    key = step_keys(ctx, [_Counting()])[0]
+    shared = SharedStepCache(cache)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another worker computing the same step
+        with shared.lock(key):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(10)
+    threading.Timer(1.0, release.set).start()
+    start = time.perf_counter()
+    state = run_steps(ctx, [_Counting()])
+    t.join()
+    rec = state.records[0]
+    waited = float(rec.note.split()[1])
+    assert rec.note.startswith("waited ") and rec.note.endswith("for another build computing this step")
+    assert 0.8 <= waited <= time.perf_counter() - start
+    quick = run_steps(_ctx(tmp_path / "b", cache), [_Counting()])
+    assert quick.records[0].cached and quick.records[0].note == ""  # no wait: no note

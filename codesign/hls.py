@@ -49,6 +49,10 @@ keras_env.setup()
 
 import hls4ml  # noqa: E402  (keras_env.setup must run first)
 
+from codesign import hls_ext  # noqa: E402  (registers codesign's extension layers with hls4ml)
+
+hls_ext.register_all()
+
 load_keras_model = modelio.load_model  # the loader users of this module know; it lives in modelio
 
 BACKENDS = ("Vivado", "Vitis")

@@ -190,6 +190,44 @@ class FixedPrecision:
             q = np.clip(q, lo, hi)
         return q * 2.0 ** (-self.fractional)
 
+    def cast_codes(self, codes: np.ndarray, frac: int) -> np.ndarray:
+        """Cast integer codes at scale 2**-frac to this type exactly as ``ap_fixed`` would; int64 codes at
+        2**-self.fractional out (the caller keeps every code within 62 bits)."""
+        c = np.asarray(codes, dtype=np.int64)
+        shift = int(frac) - self.fractional
+        if shift <= 0:
+            q = c << (-shift)
+        else:
+            fl = c >> shift  # arithmetic shift: floor
+            rem = c - (fl << shift)  # in [0, 2**shift)
+            half = np.int64(1) << (shift - 1)
+            up, tie = rem > half, rem == half
+            r = self.rounding
+            if r == Rounding.TRN:
+                q = fl
+            elif r == Rounding.TRN_ZERO:
+                q = fl + ((c < 0) & (rem != 0))
+            elif r == Rounding.RND:
+                q = fl + (up | tie)
+            elif r == Rounding.RND_ZERO:
+                q = fl + (up | (tie & (c < 0)))
+            elif r == Rounding.RND_INF:
+                q = fl + (up | (tie & (c >= 0)))
+            elif r == Rounding.RND_MIN_INF:
+                q = fl + up
+            else:  # RND_CONV: ties to even
+                q = fl + (up | (tie & ((fl & 1) == 1)))
+            q = q.astype(np.int64)
+        lo = round(self.min_value * 2.0**self.fractional)
+        hi = round(self.max_value * 2.0**self.fractional)
+        if self.overflow == Overflow.WRAP:
+            span = np.int64(1) << self.width
+            base = -(1 << (self.width - 1)) if self.signed else 0
+            return np.mod(q - base, span) + base
+        if self.overflow == Overflow.SAT_ZERO:
+            return np.where((q < lo) | (q > hi), 0, q).astype(np.int64)
+        return np.clip(q, lo, hi).astype(np.int64)
+
     def on_grid(self, x: np.ndarray) -> bool:
         """True when every value is exactly representable."""
         x = np.asarray(x, dtype=np.float64)

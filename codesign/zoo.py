@@ -20,6 +20,7 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import SpecError
+from codesign.score_layer import AnomalyScore
 
 keras = keras_env.keras()
 import tensorflow as tf  # noqa: E402  (after keras_env: selects tf-keras)
@@ -51,7 +52,7 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
-CUSTOM_OBJECTS = {"Sampling": Sampling}
+CUSTOM_OBJECTS = {"Sampling": Sampling, "AnomalyScore": AnomalyScore}
 
 
 def _family(spec) -> str:

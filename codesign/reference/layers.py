@@ -29,7 +29,7 @@ GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePoo
 BATCHNORM = ("BatchNormalization", "QBatchNormalization")
 ACTIVATION = ("Activation", "QActivation", "ReLU")
 SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + (
-    "Flatten", "Reshape", "Permute", "Concatenate",
+    "Flatten", "Reshape", "Permute", "Concatenate", "AnomalyScore",
 )  # fmt: skip
 MAX_EXACT = 2.0**53
 
@@ -241,6 +241,12 @@ def forward(
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
     if cls == "Average":
         raise refuse(layer, "hls4ml computes (a + b) * 0.5 in a type without the extra fractional bit: it truncates")
+    if cls == "AnomalyScore":
+        from codesign.reference.score import score
+
+        if len(xs) != 2:
+            raise refuse(layer, f"{len(xs)} inputs (the score takes two)")
+        return score(layer.score, xs[0], xs[1], f"layer '{layer.name}' (AnomalyScore)")
     if cls in ("Concatenate",) + MERGE:
         if cls == "Concatenate":
             return np.concatenate(xs, axis=layer.axis)

@@ -19,7 +19,6 @@ from codesign import model_safety, modelio
 from codesign.durable import atomic_path, atomic_write_text
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
-from codesign.spec import Family
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -325,12 +324,14 @@ def _with_sparsity(state: BuildState) -> BuildState:
 
 
 def _firmware_keras_model(ctx: BuildContext, state: BuildState):
-    """The model converted to firmware: the VAE's encoder only; otherwise the quantized/float model."""
+    """The model converted to firmware: an anomaly model (vae, ae) with its score layer, so the firmware outputs one
+    score (:func:`codesign.zoo.score_model`); otherwise the quantized/float model."""
     model = state.firmware_model
-    if ctx.spec is not None and ctx.spec.model.family == Family.VAE:
+    score = ctx.spec.anomaly_score if ctx.spec is not None else None
+    if score is not None:
         from codesign import zoo
 
-        return zoo.encoder_model(model)
+        return zoo.score_model(model, score)
     return model
 
 
@@ -368,12 +369,14 @@ class Convert(Step):
 
     name = "convert"
     code = ("codesign.hls", "codesign.zoo", "codesign.build_steps:_layer_overrides", "codesign.build_steps:_conv_overrides",
-            "codesign.build_steps:_firmware_keras_model")  # fmt: skip
+            "codesign.build_steps:_firmware_keras_model", "codesign.hls_ext", "codesign.score_layer",
+            "codesign.score_spec")  # fmt: skip
 
     def inputs(self, ctx):
         if ctx.spec is None:
             return {"hls4ml": ctx.hls4ml_config.config, "part": ctx.part.full_name}
-        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"], "part": ctx.part.full_name}
+        return {"hls": ctx.spec.resolved()["hls"], "check": ctx.spec.resolved()["check"], "part": ctx.part.full_name,
+                "score": ctx.spec.resolved()["score"]}  # fmt: skip
 
     def run(self, ctx, state):
         from codesign import hls
@@ -549,7 +552,12 @@ class Compare(Step):
         if state.data is None:
             return state
         scores = stage_scores(ctx, state)
-        return replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+        state = replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+        from codesign.score_check import tail_check, warning_lines
+
+        for line in warning_lines(tail_check(state.metrics)):
+            state = state.note(line)
+        return state
 
 
 def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState:
@@ -581,10 +589,11 @@ def _overflow_profile(desc, x: np.ndarray, n_data: int, rep_label: str = "data i
 
 
 def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
-    """Test-set outputs per stage: class probabilities (classifiers) or {process: R_z} (anomaly models).
+    """Test-set outputs per stage: class probabilities (classifiers) or {process: score} (anomaly models).
 
     The firmware stage uses the C-simulated outputs of the test inputs (the first rows of the C-sim
-    inputs; see :func:`_check_inputs`), so its metrics are the firmware's own.
+    inputs; see :func:`_check_inputs`), so its metrics are the firmware's own: for an anomaly model the score the
+    firmware computed. The float/pruned/quantized stages compute the same score with its float formula.
     """
     data = state.data
     fw = state.csim["testbench"]
@@ -603,19 +612,17 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
         return scores
     from codesign import zoo
 
-    def rz(out: np.ndarray) -> np.ndarray:
-        k = out.shape[1] // 2
-        return zoo.anomaly_score(out[:, :k], out[:, k:])
-
+    score = ctx.spec.anomaly_score
     for label, model in stages.items():
-        enc = zoo.encoder_model(model)
-        scores[label] = {"background": rz(_predict(enc, data.x_test))}
+        scored = zoo.score_model(model, score)
+        scores[label] = {"background": _predict(scored, data.x_test)[:, 0]}
         for name, arr in data.signals.items():
-            scores[label][name] = rz(_predict(enc, arr))
-    scores["firmware"] = {"background": rz(fw[:n_test])}
+            scores[label][name] = _predict(scored, arr)[:, 0]
+    # the firmware outputs the score itself (computed in fixed point by the score layer)
+    scores["firmware"] = {"background": fw[:n_test, 0]}
     start = n_test
     for name, arr in data.signals.items():
-        scores["firmware"][name] = rz(fw[start : start + len(arr)])
+        scores["firmware"][name] = fw[start : start + len(arr), 0]
         start += len(arr)
     return scores
 

@@ -63,7 +63,7 @@ def default_source(family: Family | None) -> DataSource:
     """The shipped data set that fits a model family."""
     if family in (Family.DEEPSETS, Family.INTERACTION_NET):
         return DataSource.JETS_CONSTITUENTS
-    if family == Family.VAE:
+    if family in (Family.VAE, Family.AE):
         return DataSource.L1
     return DataSource.JETS_HLF
 

@@ -691,6 +691,10 @@ def convert(
     project_name = safe_names.project_name(project_name, "project name")
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
+    scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
+    if scores and io_type != "io_parallel":
+        raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "
+                        f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
     if hls_config:

@@ -96,6 +96,7 @@ def write_report(report: dict, out_dir: Path) -> None:
 def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
     """Assemble the report dictionary of a finished build."""
     from codesign.pipeline import library_versions
+    from codesign.score_check import tail_check
 
     project = state.project
     spec = ctx.spec.resolved() if ctx.spec is not None else {"hls4ml_config": str(ctx.hls4ml_config.path)}
@@ -110,6 +111,7 @@ def build_report_dict(ctx, state, plots: dict[str, str]) -> dict:
             "data": state.data.summary() if state.data is not None else None,
             "bit_accuracy": state.bit_accuracy,
             "metrics": state.metrics or {},
+            "score_check": tail_check(state.metrics),
             "sparsity": state.sparsity,
             "estimate": state.estimate,
             "budget": state.budget,
@@ -279,6 +281,10 @@ def render_markdown(r: dict) -> str:
     ]
     lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
     lines.append("")
+    from codesign.score_check import warning_lines
+
+    for line in warning_lines(r.get("score_check")):
+        lines += [f"**{line}**", ""]
     if r.get("trust_model_code"):
         lines.append("**Model code trusted** (`--trust-model-code` / `model.trust_code`): the model file was loaded "
                      "without codesign's check for code it runs; see the notes.")  # fmt: skip
@@ -405,6 +411,7 @@ def render_markdown(r: dict) -> str:
             lines.append("")
             lines.append("n/r: not resolved, the background test sample is too small for that FPR.")
         lines.append("")
+        lines += score_section(r)
 
     sp = r.get("sparsity")
     if sp:
@@ -467,6 +474,23 @@ def render_markdown(r: dict) -> str:
         lines.append("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
         lines.append("")
     return "\n".join(lines)
+
+
+def score_section(r: dict) -> list[str]:
+    """The anomaly score the firmware computes (kind, types) and the firmware-vs-float tail check."""
+    score = (r.get("spec") or {}).get("score")
+    check = r.get("score_check")
+    if not check:
+        return []
+    lines = ["## Anomaly score in firmware", ""]
+    if score:
+        lines += ["The firmware outputs one score (AnomalyScore extension layer); settings: "
+                  + ", ".join(f"{k} `{v}`" for k, v in score.items() if v is not None) + ".", ""]  # fmt: skip
+    rows = [[c["signal"], c["float_tpr"], c["firmware_tpr"],
+             None if c["relative_loss"] is None else f"{-100 * c['relative_loss']:.1f} %",
+             "LOSES THE TAIL" if c["flagged"] else "ok"] for c in check["signals"]]  # fmt: skip
+    lines += _table(["signal", f"float TPR @ FPR {check['fpr']:g}", "firmware TPR", "change", "check"], rows)
+    return [*lines, ""]
 
 
 def _flat_anomaly(m: dict) -> dict:

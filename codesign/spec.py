@@ -30,6 +30,7 @@ from pydantic import (
 
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
+from codesign.score_spec import ScoreSpec
 from codesign.spec_errors import format_validation_error
 from codesign.yamlio import UniqueKeyLoader
 
@@ -103,6 +104,7 @@ class Family(str, Enum):
     DEEPSETS = "deepsets"
     INTERACTION_NET = "interaction_net"
     VAE = "vae"
+    AE = "ae"
 
 
 class ModelSpec(_Strict):
@@ -129,7 +131,7 @@ class ModelSpec(_Strict):
     @model_validator(mode="after")
     def _family_or_file(self) -> ModelSpec:
         if self.file is None and self.family is None:
-            raise ValueError("give 'family' (mlp, deepsets, interaction_net, vae) or 'file' (your model)")
+            raise ValueError("give 'family' (mlp, deepsets, interaction_net, vae, ae) or 'file' (your model)")
         if self.file is not None and self.family is not None:
             raise ValueError("give either 'family' or 'file', not both")
         if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
@@ -311,6 +313,7 @@ class BuildSpec(_Strict):
     hls: HlsSpec = HlsSpec()
     budget: BudgetSpec = BudgetSpec()
     check: CheckSpec = CheckSpec()
+    score: ScoreSpec | None = Field(None, description="the anomaly score the firmware computes (vae, ae)")
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
 
     @field_validator("name")
@@ -321,9 +324,34 @@ class BuildSpec(_Strict):
                              "digits, '_', '.', '-' with at least one letter or digit)")  # fmt: skip
         return name
 
+    @model_validator(mode="after")
+    def _score_fits_family(self) -> BuildSpec:
+        family = self.model.family.value if self.model.family is not None else None
+        if self.score is not None and family not in ("vae", "ae"):
+            raise ValueError(f"'score' applies to model.family vae or ae (the firmware computes an anomaly score), "
+                             f"not to {family or 'a model file'}; remove it")  # fmt: skip
+        if self.score is not None:
+            try:
+                self.score.resolved_kind(family)
+            except SpecError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def anomaly_score(self) -> ScoreSpec | None:
+        """The score settings with the family's kind filled in (None for classifiers and model files)."""
+        family = self.model.family.value if self.model.family is not None else None
+        if family not in ("vae", "ae"):
+            return None
+        score = self.score or ScoreSpec()
+        return score.model_copy(update={"kind": score.resolved_kind(family)})
+
     def resolved(self) -> dict:
         """The spec with every default filled in, as JSON types (for report.json and the cache key)."""
-        return self.model_dump(mode="json")
+        out = self.model_dump(mode="json")
+        score = self.anomaly_score
+        out["score"] = score.model_dump(mode="json") if score is not None else None
+        return out
 
 
 # ---------------------------------------------------------------------- hls4ml YAML configs

@@ -9,7 +9,10 @@ quantization step, per-layer overrides and the report refer to:
   ``output_logits``, ``softmax``;
 - ``interaction_net``: see :func:`_interaction_net`;
 - ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds the weighted KL to
-  the loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Only :func:`encoder_model` goes to firmware.
+  the loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Its encoder and the score go to firmware
+  (:func:`score_model`);
+- ``ae``: ``enc_i`` -> ``enc_relu_i``, ``latent`` (linear), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``; the
+  whole network and the squared reconstruction error go to firmware (:func:`score_model`).
 
 The softmax is its own ``Activation`` layer so that the logits before it can be compared bit for bit.
 """
@@ -25,7 +28,8 @@ from codesign.score_layer import AnomalyScore
 keras = keras_env.keras()
 import tensorflow as tf  # noqa: E402  (after keras_env: selects tf-keras)
 
-FAMILIES = ("mlp", "deepsets", "interaction_net", "vae")
+FAMILIES = ("mlp", "deepsets", "interaction_net", "vae", "ae")
+ANOMALY_FAMILIES = ("vae", "ae")
 AGGREGATIONS = ("mean", "max")
 LOGITS = "output_logits"
 SOFTMAX = "softmax"
@@ -209,10 +213,24 @@ def _vae(spec, input_shape):
     return keras.Model(inp, out, name="vae")
 
 
+def _ae(spec, input_shape):
+    _check_rank("ae", input_shape, 1, "a flat feature vector")
+    enc = _check_sizes("encoder", spec.encoder)
+    dec = _check_sizes("decoder", spec.decoder)
+    latent = int(spec.latent_dim)
+    L = keras.layers
+    inp = keras.Input(shape=input_shape, name="inputs")
+    x = _dense_block(inp, enc, "enc", "enc_relu", spec.batchnorm)
+    z = L.Dense(latent, name="latent")(x)
+    y = _dense_block(z, dec, "dec", "dec_relu", spec.batchnorm)
+    out = L.Dense(int(np.prod(input_shape)), name="reconstruction")(y)
+    return keras.Model(inp, out, name="ae")
+
+
 def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | None = 0):
     """Build the float Keras model of ``spec`` (a ModelSpec) for inputs of ``input_shape`` per sample.
 
-    ``n_classes`` is ignored for the ``vae`` (its output reconstructs the input). The initial weights are
+    ``n_classes`` is ignored for the ``vae`` and ``ae`` (their output reconstructs the input). The initial weights are
     drawn after seeding with ``seed`` (pass the spec's ``train.seed``); ``None`` leaves the global
     random state as it is.
     """
@@ -220,7 +238,7 @@ def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | 
         raise SpecError("model.file: a user's model file is loaded by the pipeline, not built by the zoo")
     family = _family(spec)
     input_shape = tuple(int(d) for d in input_shape)
-    if family != "vae" and n_classes < 2:
+    if family not in ANOMALY_FAMILIES and n_classes < 2:
         raise SpecError(f"model.family {family!r} is a classifier and needs >= 2 classes, got {n_classes}")
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
@@ -230,6 +248,8 @@ def build_model(spec, input_shape: tuple[int, ...], n_classes: int, seed: int | 
         return _deepsets(spec, input_shape, n_classes)
     if family == "interaction_net":
         return _interaction_net(spec, input_shape, n_classes)
+    if family == "ae":
+        return _ae(spec, input_shape)
     return _vae(spec, input_shape)
 
 
@@ -245,6 +265,25 @@ def encoder_model(vae):
         raise SpecError(f"model {vae.name!r} has no 'z_mean'/'z_log_var' layers: not a codesign VAE")
     outs = [vae.get_layer("z_mean").output, vae.get_layer("z_log_var").output]
     return keras.Model(vae.input, outs, name=f"{vae.name}_encoder")
+
+
+def score_model(model, score):
+    """The anomaly model's firmware: one output, the score of :class:`AnomalyScore` with the ScoreSpec ``score``.
+
+    A VAE gives [z_mean, z_log_var] of its encoder to the score (rz, mu2, kl); an AE gives [inputs, reconstruction]
+    (sse). ``model`` may be the float, pruned or quantized stage (the layer names are the same).
+    """
+    kind = score.kind.value
+    if is_vae(model):
+        if kind not in ("rz", "mu2", "kl"):
+            raise SpecError(f"score.kind {kind!r} does not apply to a VAE (accepted: rz, mu2, kl)")
+        ins = [model.get_layer("z_mean").output, model.get_layer("z_log_var").output]
+    else:
+        if kind != "sse":
+            raise SpecError(f"score.kind {kind!r} does not apply to an autoencoder (accepted: sse)")
+        ins = [model.input, model.output]
+    out = AnomalyScore(**score.layer_config("ae" if kind == "sse" else "vae"), name="anomaly_score")(ins)
+    return keras.Model(model.input, out, name=f"{model.name}_score")
 
 
 def anomaly_score(z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:

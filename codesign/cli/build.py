@@ -84,6 +84,10 @@ def _summary(result) -> None:
     if ov.get("overflowing"):
         click.echo(f"WARNING: overflow on the {ov.get('inputs')} in {', '.join(ov['overflowing'])} "
                    "(report.md: overflow profile)", err=True)  # fmt: skip
+    from codesign.score_check import tail_check, warning_lines
+
+    for line in warning_lines(tail_check(result.metrics)):
+        click.echo(line, err=True)
     m = (result.metrics or {}).get("firmware") or {}
     if "accuracy" in m:
         click.echo(f"firmware accuracy: {m['accuracy']:.4f}")

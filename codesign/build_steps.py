@@ -249,7 +249,8 @@ class Quantize(Step):
     """QKeras model with the spec's bits, trained with QAT, keeping the pruning mask."""
 
     name = "quantize"
-    code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity")
+    code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity",
+            "codesign.act_range")  # fmt: skip
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
@@ -274,6 +275,12 @@ class Quantize(Step):
         from codesign import quantize
 
         q = ctx.spec.quantize
+        if q.activation_range == "data":
+            from codesign import act_range
+
+            q, lines = act_range.from_data(source, state.data.x_train, q)
+            for line in lines:
+                state = state.note(f"quantize: {line}")
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
         state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))

@@ -33,7 +33,7 @@ def tail_check(metrics: dict | None, fpr: float = TAIL_FPR, max_loss: float = MA
         t_float, t_fw = _tpr(sig, fpr), _tpr(fw["signals"].get(name), fpr)
         loss = None if not t_float or t_fw is None else (t_float - t_fw) / t_float
         rows.append({"signal": name, "float_tpr": t_float, "firmware_tpr": t_fw, "relative_loss": loss,
-                     "flagged": loss is not None and loss > max_loss})  # fmt: skip
+                     "flagged": loss is not None and loss > max_loss + 1e-12})  # exactly 10 % is within  # fmt: skip
     return {"fpr": fpr, "max_relative_loss": max_loss, "signals": rows,
             "flagged": [r["signal"] for r in rows if r["flagged"]]}  # fmt: skip
 

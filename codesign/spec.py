@@ -210,9 +210,24 @@ class QuantizeSpec(_Strict):
     input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="the input type ap_fixed<W,I>, 1 <= W <= 24, I <= W; data are snapped to it")
     epochs: int = Field(10, ge=0, description="QAT epochs")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
+    activation_range: Literal["fixed", "data"] = Field(
+        "fixed", description="fixed: activation_integer everywhere; data: each ReLU's integer bits from its largest "
+        "activation on the training inputs x headroom"
+    )
+    headroom: float | None = Field(None, ge=1.0, description="activation_range data: factor on the data's maximum (default 2)")
+    activation_fractional: int | None = Field(
+        None, ge=0, le=24, description="activation_range data: fractional bits kept; width = integer bits + this "
+        "(default: the width stays activation_bits)"
+    )
 
     @model_validator(mode="after")
     def _fraction_bits(self) -> QuantizeSpec:
+        if self.activation_range == "data" and self.activation_integer is not None:
+            raise ValueError("activation_integer and activation_range 'data' both set the ReLU integer bits "
+                             "(accepted: one of them)")  # fmt: skip
+        if self.activation_range == "fixed" and (self.headroom is not None or self.activation_fractional is not None):
+            raise ValueError("headroom / activation_fractional apply to activation_range 'data' only "
+                             "(accepted: set activation_range: data, or remove them)")  # fmt: skip
         _check_weight_bits(self.bits, self.integer)
         for name, layer in self.layers.items():
             try:

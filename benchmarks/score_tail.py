@@ -1,0 +1,90 @@
+"""Does the firmware keep the anomaly tail? models/l1_vae.yaml built with fixed vs data-set activation ranges.
+
+Builds the spec once per quantization variant (the float and pruned steps are shared through one step cache, so
+the float model is the same), and prints per signal the AUC and TPR at FPR 1e-3 of the float model and of the
+firmware's own score (C-simulated), with the relative loss. Target: A->4l firmware TPR within 10 % of float.
+
+Usage: ``python benchmarks/score_tail.py [--spec models/l1_vae.yaml] [--out DIR] [--n-train N] [--epochs E]
+[--qat-epochs Q]`` (the size options shrink the spec for time; say so when quoting the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = {
+    "fixed (quantized_relu(8,3))": {},
+    "data, width 8": {"activation_range": "data", "activation_integer": None},
+    "data, 5 fractional bits": {"activation_range": "data", "activation_integer": None, "activation_fractional": 5},
+}
+
+
+def _spec(path: Path, args, name: str, quant: dict) -> dict:
+    spec = yaml.safe_load(path.read_text())
+    spec["name"] = name
+    if args.n_train:
+        spec["data"]["n_train"] = args.n_train
+    if args.epochs is not None:
+        spec["train"]["epochs"] = args.epochs
+    q = dict(spec["quantize"])
+    if args.qat_epochs is not None:
+        q["epochs"] = args.qat_epochs
+    for k, v in quant.items():
+        if v is None:
+            q.pop(k, None)
+        else:
+            q[k] = v
+    spec["quantize"] = q
+    spec["check"] = {"n_samples": 200, "workers": 2}
+    return spec
+
+
+def main() -> None:
+    """Run the variants and print the table."""
+    from codesign.api import run_build
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spec", default=str(REPO / "models" / "l1_vae.yaml"))
+    ap.add_argument("--out", default="/tmp/score_tail")
+    ap.add_argument("--n-train", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--qat-epochs", type=int, default=None)
+    ap.add_argument("--variants", default=",".join(str(i) for i in range(len(VARIANTS))))
+    args = ap.parse_args()
+    out = Path(args.out)
+    rows = []
+    names = list(VARIANTS)
+    for i in (int(v) for v in args.variants.split(",")):
+        label = names[i]
+        t0 = time.perf_counter()
+        spec = _spec(Path(args.spec), args, f"score_tail_{i}", VARIANTS[label])
+        _, state = run_build(spec, part="xcvu9p", out=out / f"v{i}", cache_dir=out / "cache", progress=None)
+        seconds = time.perf_counter() - t0
+        report = json.loads((out / f"v{i}" / "report.json").read_text())
+        for c in report["score_check"]["signals"]:
+            fl = report["metrics"]["float"]["signals"][c["signal"]]["auc"]
+            fw = report["metrics"]["firmware"]["signals"][c["signal"]]["auc"]
+            loss = c["relative_loss"]
+            rows.append([label, c["signal"], f"{fl:.3f}", f"{fw:.3f}", c["float_tpr"], c["firmware_tpr"],
+                         "-" if loss is None else f"{-100 * loss:+.0f} %", report["verdict"]["bit_exact"]])  # fmt: skip
+        est = report.get("estimate") or {}
+        print(f"{label}: {seconds:.0f} s, bit-exact {report['verdict']['bit_exact']}, LUT {est.get('lut')}, "
+              f"DSP {est.get('dsp')}, latency {est.get('latency_cycles')} cycles", flush=True)  # fmt: skip
+        for n in report["notes"]:
+            if n.startswith("quantize: activation range"):
+                print("   ", n)
+    head = ["variant", "signal", "AUC float", "AUC firmware", "TPR@1e-3 float", "TPR@1e-3 firmware", "change", "exact"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in rows:
+        print("| " + " | ".join(str(v) for v in r) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -254,31 +254,48 @@ def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
                 "quantize": {"bits": 8, "integer": 1, "epochs": 1},
             },
         ),
+        pytest.param(
+            "ae",
+            {
+                "data": {"source": "l1", "n_train": 2000, "n_test": 500},
+                "model": {"family": "ae", "encoder": [16], "latent_dim": 2, "decoder": [16]},
+                "quantize": {"bits": 8, "integer": 1, "epochs": 1, "activation_range": "data"},
+            },
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_zoo_families_build_bit_exact(tmp_path, name, spec):
-    """DeepSets (pointwise QConv1D + pooling) and the VAE encoder (two output heads) through the whole build."""
+    """DeepSets (pointwise QConv1D + pooling), the VAE (encoder + R_z) and the AE (+ squared error) through the build."""
     full = {"name": name, "train": {"epochs": 2, "batch_size": 256}, "prune": {"sparsity": 0.5, "epochs": 1},
             "check": {"n_samples": 200}, **spec}  # fmt: skip
     _, state = run_build(write_spec(tmp_path, full), part="xcvu13p", out=tmp_path / "out", force=False, synth=False,
                          progress=quiet)  # fmt: skip
     assert state.bit_accuracy["exact"] is True, state.bit_accuracy
     assert state.bit_accuracy["library_vs_testbench"]["exact"] is True
-    assert state.bit_accuracy["emulator_vs_testbench"]["exact"] is True
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["bit_accuracy"]["overflow"]["rows"]
-    if name == "vae":
-        # the firmware is the encoder: mean and log-variance heads, scored by R_z on every signal
-        assert state.csim["testbench"].shape[1] == 4
+    if name in ("vae", "ae"):
+        # the score layer is not in the emulator: said so, never a silent pass
+        emu = state.bit_accuracy["emulator_vs_testbench"]
+        assert emu["available"] is False and "HAnomalyScore" in emu["reason"]
+        # the firmware outputs one score (R_z for the VAE, the squared reconstruction error for the AE), and the
+        # firmware stage's metrics are that score's on every signal
+        assert state.csim["testbench"].shape[1] == 1
         assert set(report["metrics"]["firmware"]["signals"]) == {"ato4l", "lq_btau", "h_tautau", "hpm_taunu"}
-        # the report tells the truth about a two-output, softmax-free model
+        np.testing.assert_array_equal(state.scores["firmware"]["background"], state.csim["testbench"][:500, 0])
+        assert report["spec"]["score"]["kind"] == ("rz" if name == "vae" else "sse")
+        assert {c["signal"] for c in report["score_check"]["signals"]} == set(report["metrics"]["firmware"]["signals"])
         md = (tmp_path / "out" / "report.md").read_text()
-        assert "pre-softmax" not in md and "output type None" not in md and "output types `" in md
+        assert "pre-softmax" not in md and "output type None" not in md and "## Anomaly score in firmware" in md
         assert "FPR 1e-05 (L1 rate 0.4 kHz)" in md
-        assert [p["size"] for p in report["project"]["outputs"]] == [2, 2]
+        assert [p["size"] for p in report["project"]["outputs"]] == [1]
         assert all(t.startswith("ap_") for types in report["project"]["layer_precisions"].values() for t in types.values())
         tb = np.loadtxt(tmp_path / "out" / "hls" / "tb_data" / "tb_output_predictions.dat", ndmin=2)
-        assert tb.shape[1] == 4 and len(tb) == min(1000, len(state.csim["inputs"]))
-    else:
-        assert report["estimate"]["ii_cycles"] == 1  # per-constituent layers fully parallel by default
-        assert report["metrics"]["firmware"]["accuracy"] > 0.2
+        assert tb.shape[1] == 1 and len(tb) == min(1000, len(state.csim["inputs"]))
+        if name == "ae":
+            assert any(n.startswith("quantize: activation range of 'enc_relu_1' from data") for n in report["notes"])
+        return
+    assert state.bit_accuracy["emulator_vs_testbench"]["exact"] is True
+    assert report["bit_accuracy"]["overflow"]["rows"]
+    assert report["estimate"]["ii_cycles"] == 1  # per-constituent layers fully parallel by default
+    assert report["metrics"]["firmware"]["accuracy"] > 0.2

@@ -113,6 +113,26 @@ def test_vae_kl_weight_follows_beta():
     assert vae.get_layer("sampling").kl_weight == pytest.approx(0.5 / 8)
 
 
+def test_ae_layers_and_score_models():
+    """The AE reconstructs its input through a linear latent; score_model gives one score per event per family."""
+    from codesign.score_spec import parse_score
+
+    ae = zoo.build_model(ModelSpec(family="ae", encoder=(6,), decoder=(6,), latent_dim=2), (5,), 0, seed=0)
+    assert names(ae) == ["inputs", "enc_1", "enc_relu_1", "latent", "dec_1", "dec_relu_1", "reconstruction"]
+    x = np.random.default_rng(0).normal(size=(7, 5)).astype(np.float32)
+    scored = zoo.score_model(ae, parse_score({"kind": "sse"}))
+    np.testing.assert_allclose(scored.predict(x, verbose=0)[:, 0], np.sum((x - ae.predict(x, verbose=0)) ** 2, axis=1),
+                               rtol=1e-5)  # fmt: skip
+    vae = zoo.build_model(ModelSpec(family="vae", encoder=(6,), decoder=(6,), latent_dim=2), (5,), 0, seed=0)
+    mu, lv = zoo.encoder_model(vae).predict(x, verbose=0)
+    rz = zoo.score_model(vae, parse_score({"kind": "rz"})).predict(x, verbose=0)[:, 0]
+    np.testing.assert_allclose(rz, zoo.anomaly_score(mu, lv), rtol=1e-5)
+    with pytest.raises(SpecError, match=r"score.kind 'sse' does not apply to a VAE"):
+        zoo.score_model(vae, parse_score({"kind": "sse"}))
+    with pytest.raises(SpecError, match=r"score.kind 'kl' does not apply to an autoencoder"):
+        zoo.score_model(ae, parse_score({"kind": "kl"}))
+
+
 def test_anomaly_score_by_hand():
     mu = np.array([[1.0, 2.0], [0.0, -3.0]])
     logvar = np.array([[0.0, np.log(4.0)], [5.0, np.log(0.5)]])
@@ -139,7 +159,7 @@ def test_errors_name_the_key_and_the_accepted_values():
         zoo.build_model(ModelSpec(family="deepsets"), (16,), 4)
     with pytest.raises(SpecError, match=r"model.hidden: needs at least one"):
         zoo.build_model(ModelSpec(family="mlp", hidden=()), (16,), 4)
-    with pytest.raises(SpecError, match=r"unknown family 'cnn' \(accepted: mlp, deepsets, interaction_net, vae\)"):
+    with pytest.raises(SpecError, match=r"unknown family 'cnn' \(accepted: mlp, deepsets, interaction_net, vae, ae\)"):
         zoo.build_model(SimpleNamespace(family="cnn", file=None), (16,), 4)
     with pytest.raises(SpecError, match=r">= 2 classes"):
         zoo.build_model(ModelSpec(family="mlp"), (16,), 1)

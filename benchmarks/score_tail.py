@@ -20,7 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = {
     "fixed (quantized_relu(8,3))": {},
-    "data, width 8": {"activation_range": "data", "activation_integer": None},
+    "data, width 12": {"activation_range": "data", "activation_integer": None, "activation_bits": 12},
     "data, 5 fractional bits": {"activation_range": "data", "activation_integer": None, "activation_fractional": 5},
 }
 

@@ -59,22 +59,22 @@ class ScoreSpec(BaseModel):
 
     kind: ScoreKind | None = Field(None, description="rz, mu2, kl (vae) or sse (ae); default rz for vae, sse for ae")
     input_precision: Prec = Field(
-        FixedPrecision.parse("ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
+        FixedPrecision.parse("ap_fixed<14,5,AP_RND_CONV,AP_SAT>"),
         description="type mu (vae) or the input and its reconstruction (ae) are cast to before squaring",
     )
     table_input: Prec = Field(
-        FixedPrecision.parse("ap_fixed<9,4,AP_RND_CONV,AP_SAT>"),
+        FixedPrecision.parse("ap_fixed<10,5,AP_RND_CONV,AP_SAT>"),
         description="signed type the log-variance is cast to; its 2**W codes are the exp table's entries (W <= 14)",
     )
     table_precision: Prec = Field(
-        FixedPrecision.parse("ap_ufixed<18,12,AP_RND_CONV,AP_SAT>"),
+        FixedPrecision.parse("ap_ufixed<26,18,AP_RND_CONV,AP_SAT>"),
         description="type of the table entries exp(-logvar) (rz) or (exp(logvar) - 1 - logvar)/2 (kl)",
     )
     accum_precision: Prec = Field(
-        FixedPrecision.parse("ap_ufixed<32,16,AP_TRN,AP_SAT>"), description="type of the running sum"
+        FixedPrecision.parse("ap_ufixed<40,26,AP_TRN,AP_SAT>"), description="type of the running sum"
     )
     result_precision: Prec = Field(
-        FixedPrecision.parse("ap_ufixed<24,14,AP_TRN,AP_SAT>"), description="type of the score the firmware outputs"
+        FixedPrecision.parse("ap_ufixed<32,26,AP_TRN,AP_SAT>"), description="type of the score the firmware outputs"
     )
 
     @model_validator(mode="after")

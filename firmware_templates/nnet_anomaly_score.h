@@ -17,6 +17,8 @@
 
 namespace nnet {
 
+struct anomaly_score_config {}; // the base of every score's config struct (codesign's estimator reads it by name)
+
 template <class in1_T, class in2_T, class res_T, typename CONFIG_T>
 void anomaly_score(in1_T in1[CONFIG_T::n_in], in2_T in2[CONFIG_T::n_in], res_T res[1],
                    const typename CONFIG_T::table_t table[CONFIG_T::table_size]) {

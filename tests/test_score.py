@@ -69,6 +69,14 @@ def test_twin_equals_csim_for_every_kind(tmp_path):
     params = (tmp_path / "hls" / "firmware" / "parameters.h").read_text()
     assert "nnet::anomaly_score<" in (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
     assert "static const int kind = 1;" in params and "static const unsigned table_size = 64;" in params
+    # the estimator models the score layers (analytically, labelled uncalibrated) instead of declining the design
+    from codesign.estimate import estimate_project
+    from codesign.parts import resolve_part
+
+    est = estimate_project(tmp_path / "hls", resolve_part("xcvu9p")).to_dict()
+    scores = [r for r in est["per_layer"] if r["name"].startswith("score_")]
+    assert len(scores) == 4 and all(r["declined"] is None and "not calibrated" in r["kind"] for r in scores)
+    assert est["lut"] is not None and est["latency_cycles"] is not None
     project.compile()
     rng = np.random.default_rng(1)
     p = hls_models.INPUT_PRECISION

@@ -58,6 +58,10 @@ def estimator_for(call: LayerCall):
     base = str(call.config.get("base", ""))
     if is_recurrent(call.function, call.config):
         return RecurrentEstimator()
+    if base == "anomaly_score_config":
+        from codesign.estimate.score import AnomalyScoreEstimator
+
+        return AnomalyScoreEstimator()
     if f.startswith("dense") or f == "compute_layer":  # compute_layer: the dense kernel of hls4ml <= 0.1
         return _DENSE
     if f.startswith(("conv_1d", "conv_2d", "conv1d", "conv2d", "pointwise_conv", "depthwise_conv")):

@@ -61,7 +61,7 @@ class HAnomalyScore(Layer):
                                   data=table_values(spec))  # fmt: skip
 
 
-CONFIG_TEMPLATE = """struct config{index} {{
+CONFIG_TEMPLATE = """struct config{index} : nnet::anomaly_score_config {{
     static const unsigned n_in = {n_in};
     static const int kind = {kind};
     static const unsigned index_bits = {index_bits};

@@ -55,7 +55,7 @@ def physics_axis(scan: ScanFile) -> str:
     for name in scan.objectives:
         if is_physics(name):
             return name
-    return "auc" if (scan.base.get("model") or {}).get("family") == "vae" else "accuracy"
+    return "auc" if (scan.base.get("model") or {}).get("family") in ("vae", "ae") else "accuracy"
 
 
 def write_plot(scan: ScanFile, records: list[dict], best: list[dict], path: Path) -> None:

@@ -243,7 +243,7 @@ def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]
 
 def allowed_objectives(family: str | None, rtl: bool = False) -> tuple[str, ...]:
     """Figures a point's report has for this model family (the rtl_* ones only when the scan takes the RTL route)."""
-    physics = ANOMALY_FIGURES if family == Family.VAE.value else CLASSIFIER_FIGURES
+    physics = ANOMALY_FIGURES if family in (Family.VAE.value, Family.AE.value) else CLASSIFIER_FIGURES
     return physics + ESTIMATE_FIGURES + (RTL_FIGURES if rtl else ())
 
 

@@ -98,6 +98,11 @@ def make_plots(ctx, state) -> dict[str, str]:
     return made
 
 
+def _score_kind(ctx) -> str:
+    score = ctx.spec.anomaly_score if ctx.spec is not None else None
+    return score.kind.value if score is not None else "score"
+
+
 def _physics_plots(ctx, state, out: Path) -> dict[str, str]:
     from codesign import physics_plots
 
@@ -117,6 +122,6 @@ def _physics_plots(ctx, state, out: Path) -> dict[str, str]:
         made["anomaly ROC float vs quantized vs firmware"] = "plots/roc.png"
         fw = scores["firmware"]
         physics_plots.plot_score_distributions(fw["background"], signals["firmware"], out / "scores.png",
-                                               title="firmware anomaly score R_z per process")  # fmt: skip
+                                               title=f"firmware anomaly score ({_score_kind(ctx)}) per process")  # fmt: skip
         made["firmware anomaly scores per signal"] = "plots/scores.png"
     return made

@@ -18,10 +18,13 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+_DATA = {"activation_range": "data", "activation_integer": None, "headroom": 2.0}
 VARIANTS = {
-    "fixed (quantized_relu(8,3))": {},
-    "data, width 12": {"activation_range": "data", "activation_integer": None, "activation_bits": 12},
-    "data, 5 fractional bits": {"activation_range": "data", "activation_integer": None, "activation_fractional": 5},
+    "fixed (quantized_relu(8,3))": {"activation_range": "fixed", "activation_integer": 3, "activation_bits": 8,
+                                    "headroom": None, "activation_fractional": None},
+    "data, width 12": {**_DATA, "activation_bits": 12, "activation_fractional": None},
+    "data, 5 fractional bits": {**_DATA, "activation_fractional": 5},
+    "data, 6 fractional bits, headroom 4": {**_DATA, "activation_fractional": 6, "headroom": 4.0},
 }
 
 

@@ -1,4 +1,4 @@
-"""The anomaly score in firmware: numpy twin vs the g++-compiled hls4ml project bit for bit, the integer casts
+"""The anomaly score in firmware: numpy twin and emulator vs the g++-compiled hls4ml project bit for bit, the casts
 against FixedPrecision.quantize, the score settings' errors, the tail check and data-set activation ranges."""
 
 from __future__ import annotations
@@ -88,6 +88,18 @@ def test_twin_equals_csim_for_every_kind(tmp_path):
         bad = np.flatnonzero(f[:, 0] != r[:, 0])
         assert bad.size == 0, f"{kind}: {bad.size} of {len(x)} differ, first row {bad[:1]}: fw {f[bad[:1], 0]} twin {r[bad[:1], 0]}"
         assert len(np.unique(r)) > 100, f"{kind}: the check needs varied scores"
+    # the fixed-point emulator, from the firmware as hls4ml wrote it (types, table codes), gives the same numbers
+    from codesign.compare import firmware_description
+    from codesign.firmware.emulator import emulate
+
+    emu = emulate(firmware_description(project), x)
+    for kind, f, e in zip(KINDS, fw, emu, strict=True):
+        np.testing.assert_array_equal(np.asarray(e).reshape(len(x), -1), f, err_msg=f"emulator, {kind}")
+    # the overflow profile names the score's casts that saturate (rz's result here) and those that do not
+    from codesign.firmware.profile import profile
+
+    rows = {(r.layer, r.quantity): r.n_overflow for r in profile(firmware_description(project), x)}
+    assert rows[("score_rz", "result")] > 0 and rows[("score_kl", "result")] == 0 and ("score_kl", "index") in rows
     # the narrow types really saturate or wrap on these inputs (the check covers the edges)
     rz_max = FixedPrecision.parse(KINDS["rz"]["result_precision"]).max_value
     assert np.any(ref[0] == rz_max)

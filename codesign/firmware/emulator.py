@@ -320,7 +320,15 @@ def _transpose(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(cast(np.transpose(x.codes, [0, *perm]), frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
 
 
+def _score(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    from codesign.firmware.score_kernel import anomaly_score
+
+    codes, rp = anomaly_score(layer, ins)
+    return Tensor(codes, rp)
+
+
 KERNELS = {
+    "HAnomalyScore": _score,
     "Dense": _dense,
     "Conv1D": _conv1d,
     "PointwiseConv1D": _conv1d,

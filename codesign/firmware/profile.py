@@ -121,6 +121,10 @@ def layer_rows(layer: LayerDesc, ins: list[Tensor]) -> list[RangeRow]:
         fn = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "maximum": np.maximum,
               "minimum": np.minimum, "average": lambda u, v: (u + v) / 2}.get(op)  # fmt: skip
         return [_row(layer, "result", layer.type("result"), fn(a, b))] if fn else []
+    if kind == "HAnomalyScore":
+        from codesign.firmware.score_kernel import range_inputs
+
+        return [_row(layer, q, p, v) for q, (p, v) in range_inputs(layer, ins).items()]
     if kind in ("Concatenate", "Transpose"):
         return [_row(layer, "result", layer.type("result"), np.concatenate([_values(t).ravel() for t in ins]))]
     return []

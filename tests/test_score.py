@@ -122,7 +122,9 @@ def test_cast_codes_equals_quantize(rounding, overflow):
 def test_twin_matches_the_float_formula_where_nothing_saturates():
     """The twin is a fixed-point R_z: close to sum mu^2 exp(-logvar) when the types hold the values."""
     spec = parse_score({"kind": "rz", "table_input": "ap_fixed<12,4,AP_RND_CONV,AP_SAT>",
-                        "table_precision": "ap_ufixed<24,8,AP_RND_CONV,AP_SAT>"})  # fmt: skip
+                        "table_precision": "ap_ufixed<24,8,AP_RND_CONV,AP_SAT>",
+                        "accum_precision": "ap_ufixed<40,20,AP_TRN,AP_SAT>",
+                        "result_precision": "ap_ufixed<32,16,AP_TRN,AP_SAT>"})  # fmt: skip
     rng = np.random.default_rng(0)
     mu, lv = rng.normal(0, 1, (500, 3)), rng.uniform(-2, 2, (500, 3))
     mu, lv = np.round(mu * 2**10) / 2**10, np.round(lv * 2**8) / 2**8

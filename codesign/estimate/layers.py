@@ -59,7 +59,7 @@ def estimator_for(call: LayerCall):
     if is_recurrent(call.function, call.config):
         return RecurrentEstimator()
     if base == "anomaly_score_config":
-        from codesign.estimate.score import AnomalyScoreEstimator
+        from codesign.estimate.kernels.score import AnomalyScoreEstimator
 
         return AnomalyScoreEstimator()
     if f.startswith("dense") or f == "compute_layer":  # compute_layer: the dense kernel of hls4ml <= 0.1

@@ -100,3 +100,18 @@ def test_bad_inputs_are_rejected():
         M.roc_auc(np.array([0, 1], bool), np.array([np.nan, 1.0]))
     with pytest.raises(DataError, match="expected"):
         M.classification_metrics(np.zeros(3, int), np.zeros((3, 4)), ("a", "b", "c"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hand_written_roc_equals_sklearn_exactly(seed):
+    """codesign's own ROC/AUC and sklearn's (drop_intermediate=False, then sklearn.metrics.auc) agree bit for bit,
+    ties included: the condition for replacing the hand-written path with sklearn."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(3000) < 0.3
+    s = np.round(rng.normal(y * 0.8, 1.0), 1 if seed % 2 else 6)
+    fpr, tpr, thr = M.roc_curve(y, s)
+    ref_fpr, ref_tpr, ref_thr = sklearn_metrics.roc_curve(y, s, drop_intermediate=False)
+    np.testing.assert_array_equal(fpr, ref_fpr)
+    np.testing.assert_array_equal(tpr, ref_tpr)
+    np.testing.assert_array_equal(thr, ref_thr)
+    assert M.auc(fpr, tpr) == sklearn_metrics.auc(ref_fpr, ref_tpr)

@@ -1,0 +1,194 @@
+"""Bootstrap intervals: the resampled figures against codesign.metrics (sklearn) on the same resample weights, the
+interval width against the spread over independent samples, the paired stage-vs-float flag, the data weights."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from codesign import metrics as M
+from codesign import metrics_bootstrap as B
+from codesign.errors import DataError, SpecError
+from codesign.metrics_stages import event_weights, stage_metrics
+from codesign.spec import parse_spec
+
+
+def _draws(seed: int, sizes: list[int], n: int) -> list[list[np.ndarray]]:
+    """The multiplicities the bootstrap draws: per resample, one vector per stratum, in order."""
+    rng = np.random.default_rng(seed)
+    return [[np.bincount(rng.integers(0, k, k), minlength=k).astype(float) for k in sizes] for _ in range(n)]
+
+
+def test_anomaly_resamples_equal_the_metrics_on_the_same_weights():
+    rng = np.random.default_rng(1)
+    bkg = np.round(rng.normal(0, 1, 4000), 2)
+    sig = {"a": np.round(rng.normal(1.5, 1, 300), 2), "b": np.round(rng.normal(0.5, 1, 200), 2)}
+    wb = rng.exponential(1.0, 4000)
+    ws = {"a": rng.exponential(1.0, 300)}
+    fprs = (1e-3, 1e-2, 0.1)
+    settings = B.BootstrapSettings(n=5, seed=7)
+    res = B.anomaly_resamples({"float": {"background": bkg, **sig}}, settings, fprs, weights=wb, signal_weights=ws)
+    for b, (mb, ma, mbb) in enumerate(_draws(7, [4000, 300, 200], 5)):
+        ref = M.anomaly_metrics(bkg, sig, fprs, weights=wb * mb, signal_weights={"a": ws["a"] * ma, "b": mbb})
+        for name in sig:
+            assert res["float"][("auc", name)][b] == pytest.approx(ref.signal(name).auc, abs=1e-12)
+            for p in ref.signal(name).points:
+                assert res["float"][("tpr", name, p.fpr)][b] == pytest.approx(p.tpr, abs=1e-12)
+
+
+def test_classification_resamples_equal_the_metrics_on_the_same_weights():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 3, 1500)
+    scores = np.round(rng.normal(size=(1500, 3)) + np.eye(3)[labels], 2)
+    w = rng.exponential(1.0, 1500)
+    settings = B.BootstrapSettings(n=4, seed=3)
+    res = B.classification_resamples({"float": scores}, labels, "abc", settings, (0.3, 0.5), weights=w)
+    members = [np.flatnonzero(labels == c) for c in range(3)]
+    for b, draw in enumerate(_draws(3, [len(m) for m in members], 4)):
+        mult = np.zeros(1500)
+        for idx, m in zip(members, draw, strict=True):
+            mult[idx] = m
+        ref = M.classification_metrics(labels, scores, "abc", (0.3, 0.5), weights=w * mult)
+        assert res["float"][("accuracy",)][b] == pytest.approx(ref.accuracy, abs=1e-12)
+        for c in ref.per_class:
+            assert res["float"][("auc", c.name)][b] == pytest.approx(c.auc, abs=1e-12)
+            for e, rej in c.rejection.items():
+                assert 1.0 / res["float"][("eps_b", c.name, e)][b] == pytest.approx(rej, rel=1e-12)
+
+
+def test_interval_width_matches_the_spread_over_independent_samples():
+    """The 68 % band of one sample's bootstrap is about +-1 standard deviation of the AUC and of the TPR at
+    FPR 1e-3 (thresholds redrawn) over many independent samples of the same size: what an interval must mean."""
+    rng = np.random.default_rng(11)
+
+    def sample():
+        return {"background": rng.normal(0, 1, 20_000), "s": rng.normal(1.5, 1, 400)}
+
+    aucs, tprs = [], []
+    for _ in range(80):
+        d = sample()
+        m = M.anomaly_metrics(d["background"], {"s": d["s"]}, fprs=(1e-3,))
+        aucs.append(m.signal("s").auc)
+        tprs.append(m.signal("s").tpr_at(1e-3))
+    one = sample()
+    out = stage_metrics(SimpleNamespace(task="anomaly", x_test=one["background"], signals={"s": one["s"]}),
+                        {"float": one}, B.BootstrapSettings(n=300, seed=0))  # fmt: skip
+    s = out["float"]["signals"]["s"]
+    lo, hi = s["auc_interval"]
+    assert lo < s["auc"] < hi
+    assert 0.7 < (hi - lo) / 2 / np.std(aucs) < 1.4
+    lo, hi = s["points"]["0.001"]["tpr_interval"]
+    assert lo <= s["points"]["0.001"]["tpr"] <= hi
+    assert 0.6 < (hi - lo) / 2 / np.std(tprs) < 1.6
+
+
+def _anomaly_data(rng, n_bkg=5000, n_sig=500):
+    bkg, sig = rng.normal(0, 1, n_bkg), rng.normal(1.2, 1, n_sig)
+    data = SimpleNamespace(task="anomaly", x_test=bkg, signals={"s": sig})
+    return data, bkg, sig
+
+
+def test_firmware_vs_float_flag_is_paired():
+    rng = np.random.default_rng(4)
+    data, bkg, sig = _anomaly_data(rng)
+    settings = B.BootstrapSettings(n=200, seed=1)
+    # a firmware whose scores saturate at 0.8: the tail above it, where the signal lives, is lost
+    coarse = {"background": np.minimum(bkg, 0.8), "s": np.minimum(sig, 0.8)}
+    same = {"background": bkg.copy(), "s": sig.copy()}
+    out = stage_metrics(data, {"float": {"background": bkg, "s": sig}, "quantized": same, "firmware": coarse},
+                        settings)  # fmt: skip
+    q = out["quantized"]["signals"]["s"]["vs_float"]
+    assert q["auc"]["value"] == 0.0 and q["auc"]["paired_interval"] == [0.0, 0.0] and not q["auc"]["beyond_noise"]
+    assert q["auc"]["float_interval"] == out["float"]["signals"]["s"]["auc_interval"]
+    fw = out["firmware"]["signals"]["s"]["vs_float"]
+    assert fw["auc"]["value"] < 0 and fw["auc"]["beyond_noise"]
+    assert fw["auc"]["stage"] < fw["auc"]["float_interval"][0]
+    assert fw["tpr at FPR 0.001"]["beyond_noise"] and fw["tpr at FPR 0.001"]["paired_interval"][1] < 0
+    assert "tpr at FPR 1e-05" not in fw  # not resolved by 5000 background events: no comparison
+    assert out["firmware"]["signals"]["s"]["points"]["1e-05"]["tpr_interval"] is None
+    lines = B.beyond_noise(out)
+    assert any(line.startswith("firmware vs float: s auc") and "68 % bootstrap interval" in line for line in lines)
+    json.dumps(out, allow_nan=False)
+    # a firmware that moves the AUC by a real but small amount (the paired band leaves out 0) stays within the
+    # float figure's interval: not flagged
+    b2, s2 = bkg.copy(), sig.copy()
+    b2[:100] += rng.normal(0, 0.5, 100)
+    out = stage_metrics(data, {"float": {"background": bkg, "s": sig}, "firmware": {"background": b2, "s": s2}},
+                        settings)  # fmt: skip
+    auc = out["firmware"]["signals"]["s"]["vs_float"]["auc"]
+    assert auc["paired_interval"][1] < 0 and not auc["beyond_noise"]
+    assert B.beyond_noise(out) == []
+
+
+def test_classifier_intervals_and_rejection_ratio():
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 3, 3000)
+    logits = rng.normal(size=(3000, 3)) + 1.2 * np.eye(3)[labels]
+    data = SimpleNamespace(task="classification", x_test=logits, y_test=labels, class_names=("a", "b", "c"))
+    worse = logits + rng.normal(0, 1.5, logits.shape)
+    out = stage_metrics(data, {"float": logits, "firmware": worse}, B.BootstrapSettings(n=150, seed=2))
+    fl, fw = out["float"], out["firmware"]
+    assert fl["accuracy_interval"][0] < fl["accuracy"] < fl["accuracy_interval"][1]
+    rej, (lo, hi) = fl["per_class"]["a"]["rejection"]["0.5"], fl["per_class"]["a"]["rejection_interval"]["0.5"]
+    assert lo < rej < hi
+    assert fw["vs_float"]["accuracy"]["beyond_noise"] and fw["vs_float"]["accuracy"]["value"] < 0
+    ratio = fw["per_class"]["a"]["vs_float"]["rejection at eps_S 0.5"]
+    assert ratio["kind"] == "ratio" and ratio["value"] < 1 and ratio["paired_interval"][1] < 1 and ratio["beyond_noise"]
+    assert ratio["stage"] == pytest.approx(fw["per_class"]["a"]["rejection"]["0.5"])
+    assert ratio["float_interval"] == fl["per_class"]["a"]["rejection_interval"]["0.5"]
+    assert "vs_float" not in fl and fl["bootstrap"]["n"] == 150 and fl["bootstrap"]["weighted"] is False
+    again = stage_metrics(data, {"float": logits, "firmware": worse}, B.BootstrapSettings(n=150, seed=2))
+    assert again == out  # seeded
+
+
+def test_dataset_weights_reach_every_figure():
+    rng = np.random.default_rng(8)
+    data, bkg, sig = _anomaly_data(rng, 3000, 300)
+    wb = rng.exponential(1.0, 3000)
+    data.weights = {"test": wb, "s": np.full(300, 2.0), "train": np.ones(7)}
+    out = stage_metrics(data, {"float": {"background": bkg, "s": sig}}, B.BootstrapSettings(n=20))
+    ref = M.anomaly_metrics(bkg, {"s": sig}, weights=wb).to_dict()  # constant signal weights change nothing
+    assert out["float"]["signals"]["s"]["auc"] == pytest.approx(ref["signals"]["s"]["auc"], abs=1e-12)
+    assert out["float"]["weighted"] is True and out["float"]["bootstrap"]["weighted"] is True
+    assert out["float"]["signals"]["s"]["points"]["0.001"]["rate_khz"] == ref["signals"]["s"]["points"]["0.001"]["rate_khz"]
+    plain = stage_metrics(SimpleNamespace(task="anomaly", x_test=bkg, signals={"s": sig}),
+                          {"float": {"background": bkg, "s": sig}})  # fmt: skip
+    assert plain["float"]["signals"]["s"]["auc"] != out["float"]["signals"]["s"]["auc"]
+    data.weights = wb  # a plain array: the test (background) events' weights
+    assert event_weights(data)[0] is not None and event_weights(data)[1] == {}
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [(np.ones(10), "10 weights for 3000 background test events"), ({"bkg": np.ones(3000)}, "unknown entries"),
+     ({"test": -np.ones(3000)}, "negative"), ({"s": np.full(300, np.nan)}, "NaN")],
+)  # fmt: skip
+def test_bad_dataset_weights_are_refused(weights, match):
+    data, bkg, sig = _anomaly_data(np.random.default_rng(0), 3000, 300)
+    data.weights = weights
+    with pytest.raises(DataError, match=match):
+        stage_metrics(data, {"float": {"background": bkg, "s": sig}})
+
+
+def test_spec_metrics_section(tmp_path):
+    spec = parse_spec({"name": "x", "model": {"family": "mlp"}, "metrics": {"bootstrap": 50, "confidence": 0.9}},
+                      tmp_path / "s.yaml")  # fmt: skip
+    assert (spec.metrics.bootstrap, spec.metrics.seed, spec.metrics.confidence) == (50, 0, 0.9)
+    assert parse_spec({"name": "x", "model": {"family": "mlp"}}, tmp_path / "s.yaml").metrics.bootstrap == 200
+    for bad in ({"bootstrap": -1}, {"confidence": 1.0}, {"resamples": 3}):
+        with pytest.raises(SpecError, match="metrics"):
+            parse_spec({"name": "x", "model": {"family": "mlp"}, "metrics": bad}, tmp_path / "s.yaml")
+
+
+def test_no_bootstrap_leaves_the_figures_alone():
+    rng = np.random.default_rng(9)
+    data, bkg, sig = _anomaly_data(rng, 2000, 100)
+    scores = {"float": {"background": bkg, "s": sig}}
+    off = stage_metrics(data, scores, B.BootstrapSettings(n=0))
+    assert off == stage_metrics(data, scores) and "bootstrap" not in off["float"]
+    on = stage_metrics(data, scores, B.BootstrapSettings(n=10))
+    for key in ("auc", "n"):
+        assert on["float"]["signals"]["s"][key] == off["float"]["signals"]["s"][key]

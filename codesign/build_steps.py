@@ -553,12 +553,7 @@ class Compare(Step):
         if state.data is None:
             return state
         scores = stage_scores(ctx, state)
-        figures = stage_metrics(state.data, scores, bootstrap_settings(ctx))
-        from codesign.metrics_bootstrap import beyond_noise
-
-        for line in beyond_noise(figures):
-            state = state.note(line)
-        return replace(state, scores=scores, metrics=figures)
+        return replace(state, scores=scores, metrics=stage_metrics(state.data, scores, bootstrap_settings(ctx)))
 
 
 def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState:

@@ -203,12 +203,12 @@ def _comparison(stage: np.ndarray, ref: np.ndarray, nominal: tuple, settings: Bo
         if ok.mean() < 0.95:
             return None  # most resamples must resolve both rejections for a meaningful band
         band = _rejection_interval(ref, settings)
-        value, paired, at = nominal[1] / nominal[0], ref[ok] / stage[ok], 1.0 / nominal[0]
+        value, paired, at, base = nominal[1] / nominal[0], ref[ok] / stage[ok], 1.0 / nominal[0], 1.0 / nominal[1]
     else:
         band = interval(ref, settings)
-        value, paired, at = nominal[0] - nominal[1], stage - ref, nominal[0]
+        value, paired, at, base = nominal[0] - nominal[1], stage - ref, nominal[0], nominal[1]
     outside = None not in band and np.isfinite(band).all() and not band[0] <= at <= band[1]
-    return {"kind": "ratio" if ratio else "difference", "value": float(value), "stage": float(at),
+    return {"kind": "ratio" if ratio else "difference", "value": float(value), "stage": float(at), "float": float(base),
             "float_interval": band, "paired_interval": interval(paired, settings), "beyond_noise": bool(outside)}
 
 
@@ -223,14 +223,14 @@ def annotate_anomaly(metrics: dict[str, dict], resamples: dict, settings: Bootst
             compare = ref is not None and stage != "float"
             vs: dict[str, Any] = {}
             if compare:
-                vs["auc"] = _comparison(resamples[stage][("auc", name)], ref[("auc", name)],
+                vs["AUC"] = _comparison(resamples[stage][("auc", name)], ref[("auc", name)],
                                         (sig["auc"], metrics["float"]["signals"][name]["auc"]), settings)  # fmt: skip
             for key, point in (sig.get("points") or {}).items():
                 values = resamples[stage][("tpr", name, float(point["fpr"]))]
                 point["tpr_interval"] = interval(values, settings) if point.get("resolved", True) else None
                 if compare and point.get("resolved", True):
                     float_point = metrics["float"]["signals"][name]["points"][key]
-                    vs[f"tpr at FPR {key}"] = _comparison(values, ref[("tpr", name, float(point["fpr"]))],
+                    vs[f"TPR at FPR {key}"] = _comparison(values, ref[("tpr", name, float(point["fpr"]))],
                                                           (point["tpr"], float_point["tpr"]), settings)  # fmt: skip
             if compare:
                 sig["vs_float"] = {k: v for k, v in vs.items() if v is not None}
@@ -258,10 +258,10 @@ def annotate_classification(metrics: dict[str, dict], resamples: dict, settings:
             if not compare:
                 continue
             f = metrics["float"]["per_class"][name]
-            vs = {"auc": _comparison(figs[("auc", name)], ref[("auc", name)], (c["auc"], f["auc"]), settings)}
+            vs = {"AUC": _comparison(figs[("auc", name)], ref[("auc", name)], (c["auc"], f["auc"]), settings)}
             for key, value in (c.get("rejection") or {}).items():
                 eps = (1.0 / value if value else 0.0, 1.0 / f["rejection"][key] if f["rejection"].get(key) else 0.0)
-                vs[f"rejection at eps_S {key}"] = _comparison(figs[("eps_b", name, float(key))],
+                vs[f"1/eps_B at eps_S {key}"] = _comparison(figs[("eps_b", name, float(key))],
                                                               ref[("eps_b", name, float(key))], eps, settings, ratio=True)  # fmt: skip
             c["vs_float"] = {k: v for k, v in vs.items() if v is not None}
 
@@ -278,9 +278,9 @@ def beyond_noise(metrics: dict[str, dict], stage: str = "firmware") -> list[str]
     for who, fig, cmp in rows:
         if cmp and cmp.get("beyond_noise"):
             lo, hi = cmp["float_interval"]
-            out.append(f"{stage} vs float: {who}{fig} {cmp['stage']:.4g} lies outside the float figure's "
-                       f"{100 * conf:.0f} % bootstrap interval [{lo:.4g}, {hi:.4g}] ({cmp['kind']} {cmp['value']:.4g}): "
-                       "a change beyond the statistical noise of the test sample")  # fmt: skip
+            out.append(f"{stage} vs float: {who}{fig} {cmp['stage']:.4g} vs {cmp['float']:.4g} ({cmp['kind']} "
+                       f"{cmp['value']:.4g}), outside the float figure's {100 * conf:.0f} % bootstrap interval "
+                       f"[{lo:.4g}, {hi:.4g}]: beyond the statistical noise of the test sample")  # fmt: skip
     return out
 
 

@@ -101,16 +101,16 @@ def test_firmware_vs_float_flag_is_paired():
     out = stage_metrics(data, {"float": {"background": bkg, "s": sig}, "quantized": same, "firmware": coarse},
                         settings)  # fmt: skip
     q = out["quantized"]["signals"]["s"]["vs_float"]
-    assert q["auc"]["value"] == 0.0 and q["auc"]["paired_interval"] == [0.0, 0.0] and not q["auc"]["beyond_noise"]
-    assert q["auc"]["float_interval"] == out["float"]["signals"]["s"]["auc_interval"]
+    assert q["AUC"]["value"] == 0.0 and q["AUC"]["paired_interval"] == [0.0, 0.0] and not q["AUC"]["beyond_noise"]
+    assert q["AUC"]["float_interval"] == out["float"]["signals"]["s"]["auc_interval"]
     fw = out["firmware"]["signals"]["s"]["vs_float"]
-    assert fw["auc"]["value"] < 0 and fw["auc"]["beyond_noise"]
-    assert fw["auc"]["stage"] < fw["auc"]["float_interval"][0]
-    assert fw["tpr at FPR 0.001"]["beyond_noise"] and fw["tpr at FPR 0.001"]["paired_interval"][1] < 0
-    assert "tpr at FPR 1e-05" not in fw  # not resolved by 5000 background events: no comparison
+    assert fw["AUC"]["value"] < 0 and fw["AUC"]["beyond_noise"]
+    assert fw["AUC"]["stage"] < fw["AUC"]["float_interval"][0]
+    assert fw["TPR at FPR 0.001"]["beyond_noise"] and fw["TPR at FPR 0.001"]["paired_interval"][1] < 0
+    assert "TPR at FPR 1e-05" not in fw  # not resolved by 5000 background events: no comparison
     assert out["firmware"]["signals"]["s"]["points"]["1e-05"]["tpr_interval"] is None
     lines = B.beyond_noise(out)
-    assert any(line.startswith("firmware vs float: s auc") and "68 % bootstrap interval" in line for line in lines)
+    assert any(line.startswith("firmware vs float: s AUC") and "68 % bootstrap interval" in line for line in lines)
     json.dumps(out, allow_nan=False)
     # a firmware that moves the AUC by a real but small amount (the paired band leaves out 0) stays within the
     # float figure's interval: not flagged
@@ -118,7 +118,7 @@ def test_firmware_vs_float_flag_is_paired():
     b2[:100] += rng.normal(0, 0.5, 100)
     out = stage_metrics(data, {"float": {"background": bkg, "s": sig}, "firmware": {"background": b2, "s": s2}},
                         settings)  # fmt: skip
-    auc = out["firmware"]["signals"]["s"]["vs_float"]["auc"]
+    auc = out["firmware"]["signals"]["s"]["vs_float"]["AUC"]
     assert auc["paired_interval"][1] < 0 and not auc["beyond_noise"]
     assert B.beyond_noise(out) == []
 
@@ -135,7 +135,7 @@ def test_classifier_intervals_and_rejection_ratio():
     rej, (lo, hi) = fl["per_class"]["a"]["rejection"]["0.5"], fl["per_class"]["a"]["rejection_interval"]["0.5"]
     assert lo < rej < hi
     assert fw["vs_float"]["accuracy"]["beyond_noise"] and fw["vs_float"]["accuracy"]["value"] < 0
-    ratio = fw["per_class"]["a"]["vs_float"]["rejection at eps_S 0.5"]
+    ratio = fw["per_class"]["a"]["vs_float"]["1/eps_B at eps_S 0.5"]
     assert ratio["kind"] == "ratio" and ratio["value"] < 1 and ratio["paired_interval"][1] < 1 and ratio["beyond_noise"]
     assert ratio["stage"] == pytest.approx(fw["per_class"]["a"]["rejection"]["0.5"])
     assert ratio["float_interval"] == fl["per_class"]["a"]["rejection_interval"]["0.5"]
@@ -192,3 +192,28 @@ def test_no_bootstrap_leaves_the_figures_alone():
     on = stage_metrics(data, scores, B.BootstrapSettings(n=10))
     for key in ("auc", "n"):
         assert on["float"]["signals"]["s"][key] == off["float"]["signals"]["s"][key]
+
+
+def test_report_md_shows_intervals_and_flags():
+    from codesign import report
+
+    rng = np.random.default_rng(12)
+    data, bkg, sig = _anomaly_data(rng)
+    fw = {"background": np.minimum(bkg, 0.8), "s": np.minimum(sig, 0.8)}
+    out = stage_metrics(data, {"float": {"background": bkg, "s": sig}, "firmware": fw}, B.BootstrapSettings(n=50))
+    md = report.render_markdown(report.jsonable({"metrics": out}))
+    row = next(line for line in md.splitlines() if line.startswith("| s AUC |"))
+    lo, hi = out["float"]["signals"]["s"]["auc_interval"]
+    assert f"[{report._fmt(lo)}, {report._fmt(hi)}]" in row and row.endswith("(!) |")
+    assert "68 % bootstrap interval (percentiles 16-84 of 50 resamples" in md
+    assert "### Changes from float beyond the statistical noise" in md and "firmware vs float: s AUC" in md
+    assert "| s TPR at FPR 1e-05 (L1 rate 0.4 kHz) | n/r | n/r |" in md
+    plain = report.render_markdown(report.jsonable({"metrics": stage_metrics(data, {"float": fw})}))
+    assert "No intervals" in plain and "(!)" not in plain
+    labels = rng.integers(0, 2, 800)
+    logits = rng.normal(size=(800, 2)) + np.eye(2)[labels]
+    cdata = SimpleNamespace(task="classification", x_test=logits, y_test=labels, class_names=("q", "g"))
+    md = report.render_markdown(report.jsonable({"metrics": stage_metrics(cdata, {"float": logits},
+                                                                          B.BootstrapSettings(n=30))}))  # fmt: skip
+    for label in ("| accuracy |", "| mean_auc |", "| q auc |", "| g 1/eps_B at eps_S=0.3 |"):
+        assert any(line.startswith(label) and ("[" in line or label == "| mean_auc |") for line in md.splitlines())

@@ -217,3 +217,46 @@ def test_report_md_shows_intervals_and_flags():
                                                                           B.BootstrapSettings(n=30))}))  # fmt: skip
     for label in ("| accuracy |", "| mean_auc |", "| q auc |", "| g 1/eps_B at eps_S=0.3 |"):
         assert any(line.startswith(label) and ("[" in line or label == "| mean_auc |") for line in md.splitlines())
+
+
+@pytest.mark.slow  # a real VAE build: about 2 minutes on the shared 2-core machine
+def test_build_carries_dataset_weights_and_intervals_into_the_report(tmp_path, monkeypatch):
+    """A small VAE build whose dataset carries per-event weights (as l1.h5 will): report.json's metrics are the
+    weighted figures of the stages' scores, with the spec's bootstrap, and report.md shows them."""
+    pytest.importorskip("hls4ml")
+    import yaml
+
+    from codesign import datasets
+    from codesign.api import run_build
+
+    real = datasets.load_dataset
+
+    def weighted(*args, **kwargs):
+        data = real(*args, **kwargs)
+        w = np.linspace(0.5, 2.0, len(data.x_test))
+        object.__setattr__(data, "weights", {"test": w})  # the attribute the data branch adds to Dataset
+        return data
+
+    monkeypatch.setattr(datasets, "load_dataset", weighted)
+    spec = {"name": "vae_w", "data": {"source": "l1", "n_train": 1500, "n_test": 400},
+            "model": {"family": "vae", "encoder": [8], "latent_dim": 2, "decoder": [8]},
+            "train": {"epochs": 1, "batch_size": 256}, "quantize": {"bits": 8, "integer": 1, "epochs": 1},
+            "check": {"n_samples": 50}, "metrics": {"bootstrap": 30, "seed": 3}}  # fmt: skip
+    path = tmp_path / "vae_w.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    _, state = run_build(path, part="xcvu9p", out=tmp_path / "out", force=False, synth=False, progress=lambda *a: None)
+    import json
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    fw = report["metrics"]["firmware"]
+    assert fw["weighted"] is True and fw["bootstrap"] == {**fw["bootstrap"], "n": 30, "seed": 3, "weighted": True}
+    w = np.linspace(0.5, 2.0, 400)
+    scores = state.scores["firmware"]
+    ref = M.anomaly_metrics(scores["background"], {k: v for k, v in scores.items() if k != "background"}, weights=w)
+    for name, sig in fw["signals"].items():
+        assert sig["auc"] == ref.signal(name).auc
+        assert sig["points"]["0.001"]["rate_khz"] == ref.signal(name).points[2].rate_khz
+        assert len(sig["auc_interval"]) == 2 and "AUC" in sig["vs_float"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Figures weighted by the data's per-event weights" in md and "30 resamples" in md
+    assert (tmp_path / "out" / "plots" / "scores.png").is_file()

@@ -232,6 +232,9 @@ def classification_metrics(
     if len(true) != len(scores):
         raise DataError(f"{len(true)} labels but {len(scores)} score rows")
     w = check_weights(weights, len(true), "test items")
+    for e in signal_efficiencies:
+        if not 0.0 < e <= 1.0:
+            raise DataError(f"signal efficiency must be in (0, 1], got {e}")
     predicted = np.argmax(scores, axis=1)
     per_class = []
     for c, name in enumerate(class_names):
@@ -240,9 +243,6 @@ def classification_metrics(
             per_class.append(ClassMetrics(name, float("nan"), {e: None for e in signal_efficiencies}, int(is_c.sum())))
             continue
         fpr, tpr, _ = roc_curve(is_c, scores[:, c], w)
-        for e in signal_efficiencies:
-            if not 0.0 < e <= 1.0:
-                raise DataError(f"signal efficiency must be in (0, 1], got {e}")
         per_class.append(
             ClassMetrics(
                 name=name,

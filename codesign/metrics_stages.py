@@ -1,12 +1,15 @@
 """The build's physics metrics: each stage's scores (float, pruned, quantized, firmware) on the test set, with the
 data's per-event weights and bootstrap intervals, as report.json's ``metrics``.
 
-Per-event weights come from the dataset object's ``weights`` attribute (None: unit weights). Accepted forms:
+Per-event weights come from the dataset object's ``weights`` attribute, or else its ``weights_test`` (the data
+branch's name for the test rows' weights); None: unit weights. Accepted forms of ``weights``:
 
 - a 1-D float array with one weight per test event (``x_test``; the background test events of anomaly data);
 - a mapping ``{"test": array, <signal name>: array, ...}``: the test events' weights and, for anomaly data,
   each signal's (aligned with ``data.signals[name]``); a missing entry means unit weights, a ``"train"``
   entry is the training's business and is not used here.
+
+``weights_test`` is a 1-D array of the test events' weights (signal events then weigh 1).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from codesign.metrics_bootstrap import BootstrapSettings
 def event_weights(data) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     """(test-event weights, {signal: weights}) from ``data.weights``; DataError naming what does not fit."""
     raw = getattr(data, "weights", None)
+    if raw is None:
+        raw = getattr(data, "weights_test", None)
     if raw is None:
         return None, {}
     signals = getattr(data, "signals", None) or {}

@@ -159,6 +159,11 @@ def test_dataset_weights_reach_every_figure():
     assert plain["float"]["signals"]["s"]["auc"] != out["float"]["signals"]["s"]["auc"]
     data.weights = wb  # a plain array: the test (background) events' weights
     assert event_weights(data)[0] is not None and event_weights(data)[1] == {}
+    # the data branch's Dataset names the test rows' weights weights_test
+    alt = SimpleNamespace(task="anomaly", x_test=bkg, signals={"s": sig}, weights_test=wb)
+    np.testing.assert_array_equal(event_weights(alt)[0], wb)
+    assert stage_metrics(alt, {"float": {"background": bkg, "s": sig}})["float"]["signals"]["s"]["auc"] == \
+        ref["signals"]["s"]["auc"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,10 @@ lies outside the float figure's interval: the change is larger than what the tes
 of the paired difference (of the ratio, for rejections) is given as well; it says how well the change itself
 is known and is narrow (the stages score the same events), so it leaves out 0 for almost any real change.
 
+A TPR at an FPR whose threshold has fewer than ``MIN_TAIL_EVENTS`` (10) effective background events above it
+is an extreme order statistic, for which the bootstrap is known to be unreliable: its interval is given but
+marked ``tpr_interval_rough`` and its comparison is never flagged.
+
 Each resample reuses one sort per score set (the figures are cumulative sums over the sorted events), so this
 module has its own sorted-ROC arithmetic; tests/test_metrics_bootstrap.py checks it against
 :mod:`codesign.metrics` (scikit-learn) on weighted samples.
@@ -31,6 +35,9 @@ from codesign.metrics import DEFAULT_FPRS, DEFAULT_SIGNAL_EFFICIENCIES, class_in
 
 DEFAULT_RESAMPLES = 200
 DEFAULT_CONFIDENCE = 0.68
+# A threshold at FPR set by fewer (effective) background events above it than this is an extreme order statistic,
+# whose bootstrap band is known to be unreliable: such TPR intervals are marked rough and never flagged.
+MIN_TAIL_EVENTS = 10
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,7 @@ def annotate_anomaly(metrics: dict[str, dict], resamples: dict, settings: Bootst
     ref = resamples.get("float")
     for stage, m in metrics.items():
         m["bootstrap"] = settings.to_dict(weighted)
+        n_eff = m.get("n_background_effective") if m.get("weighted") else m.get("n_background")
         for name, sig in (m.get("signals") or {}).items():
             sig["auc_interval"] = interval(resamples[stage][("auc", name)], settings)
             compare = ref is not None and stage != "float"
@@ -228,10 +236,16 @@ def annotate_anomaly(metrics: dict[str, dict], resamples: dict, settings: Bootst
             for key, point in (sig.get("points") or {}).items():
                 values = resamples[stage][("tpr", name, float(point["fpr"]))]
                 point["tpr_interval"] = interval(values, settings) if point.get("resolved", True) else None
+                rough = n_eff is not None and float(point["fpr"]) * n_eff < MIN_TAIL_EVENTS
+                if point.get("resolved", True):
+                    point["tpr_interval_rough"] = bool(rough)
                 if compare and point.get("resolved", True):
                     float_point = metrics["float"]["signals"][name]["points"][key]
-                    vs[f"TPR at FPR {key}"] = _comparison(values, ref[("tpr", name, float(point["fpr"]))],
-                                                          (point["tpr"], float_point["tpr"]), settings)  # fmt: skip
+                    cmp = _comparison(values, ref[("tpr", name, float(point["fpr"]))],
+                                      (point["tpr"], float_point["tpr"]), settings)  # fmt: skip
+                    if cmp is not None and rough:
+                        cmp.update(beyond_noise=False, rough=True)  # too few background events to judge
+                    vs[f"TPR at FPR {key}"] = cmp
             if compare:
                 sig["vs_float"] = {k: v for k, v in vs.items() if v is not None}
 

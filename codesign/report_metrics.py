@@ -40,7 +40,8 @@ def flat_anomaly(m: dict) -> dict:
             if not point.get("resolved", True):
                 out[label] = "n/r"
             else:
-                out[label] = _cell(point.get("tpr"), point.get("tpr_interval"), vs.get(f"TPR at FPR {key}"))
+                cell = _cell(point.get("tpr"), point.get("tpr_interval"), vs.get(f"TPR at FPR {key}"))
+                out[label] = f"{cell} ~" if point.get("tpr_interval_rough") else cell
     return out
 
 
@@ -80,6 +81,10 @@ def _method_line(metrics: dict, stages: list[str]) -> list[str]:
             + (", weighted" if boot.get("weighted") else "") + "; spec key `metrics`). "
             f"{FLAG}: outside the float figure's interval, a change beyond the statistical noise of the test sample."
         )
+        if any(p.get("tpr_interval_rough") for s in stages for sig in (metrics[s].get("signals") or {}).values()
+               for p in (sig.get("points") or {}).values()):  # fmt: skip
+            lines.append("~: the threshold rests on fewer than 10 background events; the interval is rough (the "
+                         "bootstrap of such an extreme tail is unreliable) and the figure is not flagged.")  # fmt: skip
     else:
         lines.append("No intervals (`metrics.bootstrap: 0`, or a report from before they existed): differences between "
                      "stages cannot be told from noise here.")  # fmt: skip

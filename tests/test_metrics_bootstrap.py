@@ -93,7 +93,7 @@ def _anomaly_data(rng, n_bkg=5000, n_sig=500):
 
 def test_firmware_vs_float_flag_is_paired():
     rng = np.random.default_rng(4)
-    data, bkg, sig = _anomaly_data(rng)
+    data, bkg, sig = _anomaly_data(rng, 20_000)
     settings = B.BootstrapSettings(n=200, seed=1)
     # a firmware whose scores saturate at 0.8: the tail above it, where the signal lives, is lost
     coarse = {"background": np.minimum(bkg, 0.8), "s": np.minimum(sig, 0.8)}
@@ -107,8 +107,13 @@ def test_firmware_vs_float_flag_is_paired():
     assert fw["AUC"]["value"] < 0 and fw["AUC"]["beyond_noise"]
     assert fw["AUC"]["stage"] < fw["AUC"]["float_interval"][0]
     assert fw["TPR at FPR 0.001"]["beyond_noise"] and fw["TPR at FPR 0.001"]["paired_interval"][1] < 0
-    assert "TPR at FPR 1e-05" not in fw  # not resolved by 5000 background events: no comparison
+    assert "TPR at FPR 1e-05" not in fw  # not resolved by 20000 background events: no comparison
     assert out["firmware"]["signals"]["s"]["points"]["1e-05"]["tpr_interval"] is None
+    # FPR 1e-4: a threshold on 2 background events, a rough interval, never flagged even though the TPR drops
+    assert fw["TPR at FPR 0.0001"]["rough"] and not fw["TPR at FPR 0.0001"]["beyond_noise"]
+    assert fw["TPR at FPR 0.0001"]["value"] < 0
+    assert out["float"]["signals"]["s"]["points"]["0.0001"]["tpr_interval_rough"] is True
+    assert out["float"]["signals"]["s"]["points"]["0.001"]["tpr_interval_rough"] is False
     lines = B.beyond_noise(out)
     assert any(line.startswith("firmware vs float: s AUC") and "68 % bootstrap interval" in line for line in lines)
     json.dumps(out, allow_nan=False)
@@ -213,6 +218,9 @@ def test_report_md_shows_intervals_and_flags():
     assert "68 % bootstrap interval (percentiles 16-84 of 50 resamples" in md
     assert "### Changes from float beyond the statistical noise" in md and "firmware vs float: s AUC" in md
     assert "| s TPR at FPR 1e-05 (L1 rate 0.4 kHz) | n/r | n/r |" in md
+    rough = next(line for line in md.splitlines() if line.startswith("| s TPR at FPR 0.001 "))
+    assert rough.endswith(" ~ |") and "(!)" not in rough  # 5 background events above the threshold
+    assert "~: the threshold rests on fewer than 10 background events" in md
     plain = report.render_markdown(report.jsonable({"metrics": stage_metrics(data, {"float": fw})}))
     assert "No intervals" in plain and "(!)" not in plain
     labels = rng.integers(0, 2, 800)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from codesign.plot_style import pyplot, style
 
@@ -34,18 +34,21 @@ def training_curves(histories: dict[str, dict[str, list[float]]], path: Path) ->
 
 
 def _training_figure(stages: list, path: Path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    # an accuracy panel only where a stage has one (a VAE trains on its loss alone)
+    keys = ("loss", "accuracy") if any("accuracy" in hist for _, hist in stages) else ("loss",)
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.8), squeeze=False)
+    axes = axes[0]
     offset = 0
     for stage, hist in stages:
         n = len(hist["loss"])
         epochs = np.arange(offset + 1, offset + n + 1)
-        for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+        for ax, key in zip(axes, keys, strict=True):
             if key in hist:
                 ax.plot(epochs, hist[key], "o-", ms=3, label=f"{stage} train")
             if f"val_{key}" in hist:
                 ax.plot(epochs, hist[f"val_{key}"], "s--", ms=3, label=f"{stage} validation")
         offset += n
-    for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
+    for ax, key in zip(axes, keys, strict=True):
         ax.set_xlabel("epoch (all stages in sequence)")
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
@@ -102,7 +105,11 @@ def _resource_figure(estimate: dict, layers: list[dict], names: list[str], path:
         ax.set_title(f"{key.upper()} (total {sum(vals):,})")
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()
-    fig.suptitle(f"Per-layer estimate ({estimate.get('source', '')})", fontsize=9)
+    axes[0].yaxis.set_minor_locator(NullLocator())  # one row per layer: no minor ticks between them
+    for ax in axes:
+        ax.tick_params(axis="y", which="both", right=False)
+    fig.suptitle(f"Per-layer estimate ({estimate.get('source', '')})", fontsize=9, y=1.0)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     _save(fig, path)
 
 

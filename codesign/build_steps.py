@@ -525,6 +525,10 @@ class Compare(Step):
     """Firmware vs QKeras bit for bit (pre-softmax), and physics metrics float vs quantized vs firmware."""
 
     name = "compare"
+    code = ("codesign.metrics", "codesign.metrics_bootstrap", "codesign.metrics_stages")
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved().get("metrics") if ctx.spec is not None else None
 
     def run(self, ctx, state):
         from codesign import compare
@@ -559,7 +563,7 @@ class Compare(Step):
         if state.data is None:
             return state
         scores = stage_scores(ctx, state)
-        state = replace(state, scores=scores, metrics=stage_metrics(state.data, scores))
+        state = replace(state, scores=scores, metrics=stage_metrics(state.data, scores, bootstrap_settings(ctx)))
         from codesign.score_check import tail_check, warning_lines
 
         for line in warning_lines(tail_check(state.metrics)):
@@ -634,18 +638,19 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     return scores
 
 
-def stage_metrics(data, scores: dict) -> dict:
-    """Physics metrics of each stage's scores."""
-    from codesign import metrics
+def stage_metrics(data, scores: dict, bootstrap=None) -> dict:
+    """Physics metrics of each stage's scores (weighted, with bootstrap intervals): :mod:`codesign.metrics_stages`."""
+    from codesign.metrics_stages import stage_metrics as compute
 
-    out = {}
-    for label, s in scores.items():
-        if data.task == "classification":
-            out[label] = metrics.classification_metrics(data.y_test, s, data.class_names)
-        else:
-            bkg = s["background"]
-            out[label] = metrics.anomaly_metrics(bkg, {k: v for k, v in s.items() if k != "background"})
-    return out
+    return compute(data, scores, bootstrap)
+
+
+def bootstrap_settings(ctx: BuildContext):
+    """The spec's ``metrics`` section as bootstrap settings (the defaults for an hls4ml-config build)."""
+    from codesign.metrics_bootstrap import BootstrapSettings
+
+    m = ctx.spec.metrics if ctx.spec is not None else None
+    return BootstrapSettings() if m is None else BootstrapSettings(m.bootstrap, m.seed, m.confidence)
 
 
 class Estimate(Step):

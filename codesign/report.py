@@ -395,23 +395,10 @@ def render_markdown(r: dict) -> str:
 
         lines += rtl_section(r["rtl"], est, syn)
 
-    metrics = r.get("metrics") or {}
-    if metrics:
-        lines.append("## Physics performance (test set)")
-        lines.append("")
-        stages = [s for s in ("float", "pruned", "quantized", "firmware") if s in metrics]
-        keys: list[str] = []
-        for s in stages:
-            for k in _flat_metrics(metrics[s]):
-                if k not in keys:
-                    keys.append(k)
-        rows = [[k] + [_flat_metrics(metrics[s]).get(k) for s in stages] for k in keys]
-        lines += _table(["metric"] + stages, rows)
-        if any(v == "n/r" for row in rows for v in row):
-            lines.append("")
-            lines.append("n/r: not resolved, the background test sample is too small for that FPR.")
-        lines.append("")
-        lines += score_section(r)
+    from codesign.report_metrics import physics_section
+
+    lines += physics_section(r.get("metrics") or {})
+    lines += score_section(r)
 
     sp = r.get("sparsity")
     if sp:
@@ -491,41 +478,3 @@ def score_section(r: dict) -> list[str]:
              "LOSES THE TAIL" if c["flagged"] else "ok"] for c in check["signals"]]  # fmt: skip
     lines += _table(["signal", f"float TPR @ FPR {check['fpr']:g}", "firmware TPR", "change", "check"], rows)
     return [*lines, ""]
-
-
-def _flat_anomaly(m: dict) -> dict:
-    """Per signal: AUC and the TPR at each FPR; a TPR the background sample is too small to resolve is n/r.
-
-    The rate beside each FPR is the L1 rate that FPR stands for (metrics.rate_at_fpr_khz, as in the ROC plot's
-    legend), not the rate measured at the threshold, which is 0 when the background sample cannot resolve it.
-    """
-    from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, rate_at_fpr_khz
-
-    f_bx = m.get("bunch_crossing_mhz") or BUNCH_CROSSING_RATE_MHZ
-    out: dict = {}
-    for name, sig in (m.get("signals") or {}).items():
-        out[f"{name} AUC"] = sig.get("auc")
-        for point in (sig.get("points") or {}).values():
-            key = f"{name} TPR at FPR {point.get('fpr'):g} (L1 rate {rate_at_fpr_khz(point.get('fpr'), f_bx):.3g} kHz)"
-            out[key] = point.get("tpr") if point.get("resolved", True) else "n/r"
-    return out
-
-
-def _flat_metrics(m: dict, prefix: str = "") -> dict:
-    """Scalars of a metrics dict flattened to readable keys (lists, matrices and counts left out)."""
-    if not prefix and "signals" in (m or {}):
-        return _flat_anomaly(m)
-    out = {}
-    for k, v in (m or {}).items():
-        if k in ("per_class", "signals"):
-            key = prefix  # the class / signal name is the next level
-        elif k == "rejection":
-            key = f"{prefix}1/eps_B at eps_S="
-        else:
-            key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            sep = "" if key.endswith("=") or not key else " "
-            out.update(_flat_metrics(v, key + sep))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("n", "n_items", "n_background"):
-            out[key] = v
-    return out

@@ -316,6 +316,14 @@ class CheckSpec(_Strict):
     workers: int = Field(2, ge=1, description="parallel C-simulation processes")
 
 
+class MetricsSpec(_Strict):
+    """How the physics metrics are qualified: bootstrap intervals (codesign/metrics_bootstrap.py)."""
+
+    bootstrap: int = Field(200, ge=0, le=100_000, description="bootstrap resamples of the test set, 0 to 100000 (0: none)")
+    seed: Seed = 0
+    confidence: float = Field(0.68, gt=0, lt=1, description="the intervals' confidence level, in (0, 1)")
+
+
 class BuildSpec(_Strict):
     """A whole codesign build: data, model, training, pruning, quantization, conversion and budget."""
 
@@ -329,6 +337,7 @@ class BuildSpec(_Strict):
     budget: BudgetSpec = BudgetSpec()
     check: CheckSpec = CheckSpec()
     score: ScoreSpec | None = Field(None, description="the anomaly score the firmware computes (vae, ae)")
+    metrics: MetricsSpec = MetricsSpec()
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
 
     @field_validator("name")

@@ -64,6 +64,8 @@ def test_demo_spec_small_is_bit_exact(tmp_path, backend, bits):
         assert key in report, key
     assert set(report["metrics"]) == {"float", "pruned", "quantized", "firmware"}
     assert report["metrics"]["firmware"]["accuracy"] > 0.3  # 5 classes: chance is 0.2
+    lo, hi = report["metrics"]["firmware"]["accuracy_interval"]
+    assert lo <= report["metrics"]["firmware"]["accuracy"] <= hi and "accuracy" in report["metrics"]["firmware"]["vs_float"]
     assert report["sparsity"]["quantized"]["total"] >= 0.4
     assert report["part"]["name"] == "xcvu9p"
     assert [s["name"] for s in report["steps"]][:3] == ["load_data", "build_model", "train_float"]
@@ -283,6 +285,12 @@ def test_zoo_families_build_bit_exact(tmp_path, name, spec):
         np.testing.assert_array_equal(state.scores["firmware"]["background"], state.csim["testbench"][:500, 0])
         assert report["spec"]["score"]["kind"] == ("rz" if name == "vae" else "sse")
         assert {c["signal"] for c in report["score_check"]["signals"]} == set(report["metrics"]["firmware"]["signals"])
+        # bootstrap intervals by default, and the firmware compared with float figure by figure
+        ato4l = report["metrics"]["firmware"]["signals"]["ato4l"]
+        assert report["metrics"]["firmware"]["bootstrap"]["n"] == 200 and len(ato4l["auc_interval"]) == 2
+        assert "AUC" in ato4l["vs_float"]
+        # 500 background events cannot resolve FPR 1e-3: no interval and no comparison there
+        assert ato4l["points"]["0.001"]["tpr_interval"] is None and "TPR at FPR 0.001" not in ato4l["vs_float"]
         md = (tmp_path / "out" / "report.md").read_text()
         assert "pre-softmax" not in md and "output type None" not in md and "## Anomaly score in firmware" in md
         assert "FPR 1e-05 (L1 rate 0.4 kHz)" in md

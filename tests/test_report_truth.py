@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from codesign import metrics, physics_plots, report, report_plots, tb_data
+from codesign import metrics, physics_plots, report, report_metrics, report_plots, tb_data
 from codesign.hls import TopPort
 from codesign.precision import FixedPrecision as F
 
@@ -83,7 +83,7 @@ def test_rate_at_fpr_is_one_figure_in_report_and_plot(tmp_path, monkeypatch):
     bkg, sig = rng.normal(0, 1, 2000), rng.normal(2, 1, 500)  # 2000 events cannot resolve FPR 1e-5
     m = metrics.anomaly_metrics(bkg, {"signal": sig}).to_dict()
     point = m["signals"]["signal"]["points"]["1e-05"] if "1e-05" in m["signals"]["signal"]["points"] else None
-    flat = report._flat_anomaly(m)
+    flat = report_metrics.flat_anomaly(m)
     key = next(k for k in flat if "FPR 1e-05" in k)
     assert "(L1 rate 0.4 kHz)" in key and flat[key] == "n/r"
     if point is not None:

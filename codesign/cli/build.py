@@ -90,7 +90,15 @@ def _summary(result) -> None:
         click.echo(line, err=True)
     m = (result.metrics or {}).get("firmware") or {}
     if "accuracy" in m:
-        click.echo(f"firmware accuracy: {m['accuracy']:.4f}")
+        band = m.get("accuracy_interval")
+        shown = f" [{band[0]:.4f}, {band[1]:.4f}]" if band and None not in band else ""
+        click.echo(f"firmware accuracy: {m['accuracy']:.4f}{shown}")
+    from codesign.metrics_bootstrap import beyond_noise
+
+    flagged = beyond_noise(result.metrics or {})
+    if flagged:
+        click.echo(f"WARNING: {len(flagged)} firmware figure(s) differ from float beyond the statistical noise "
+                   f"(report.md: Physics performance), e.g. {flagged[0]}", err=True)  # fmt: skip
     est = result.estimate
     if est is not None:
         click.echo(

@@ -1,0 +1,306 @@
+"""Bootstrap intervals of the physics metrics, and which stage-vs-float differences are beyond that noise.
+
+Method
+------
+``n`` resamples (seeded) of the test events with replacement, stratified: the background and each signal
+apart (anomaly scores), each true class apart (classifiers), so every resample keeps the sample sizes. A
+resample is a multiplicity per event (0, 1, 2, ...) multiplied into the event weights: the weighted bootstrap
+when the data carry weights. Every figure is recomputed on every resample, thresholds at FPR included (on the
+resampled background), and every stage (float, pruned, quantized, firmware) sees the same resamples, because
+the stages score the same events: their differences are paired. An interval is the central ``confidence``
+band of the resampled values (percentiles 16 and 84 for 0.68). A stage's figure is ``beyond_noise`` when it
+lies outside the float figure's interval: the change is larger than what the test sample can measure. The band
+of the paired difference (of the ratio, for rejections) is given as well; it says how well the change itself
+is known and is narrow (the stages score the same events), so it leaves out 0 for almost any real change.
+
+A TPR at an FPR whose threshold has fewer than ``MIN_TAIL_EVENTS`` (10) effective background events above it
+is an extreme order statistic, for which the bootstrap is known to be unreliable: its interval is given but
+marked ``tpr_interval_rough`` and its comparison is never flagged.
+
+Each resample reuses one sort per score set (the figures are cumulative sums over the sorted events), so this
+module has its own sorted-ROC arithmetic; tests/test_metrics_bootstrap.py checks it against
+:mod:`codesign.metrics` (scikit-learn) on weighted samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from codesign.errors import DataError
+from codesign.metrics import DEFAULT_FPRS, DEFAULT_SIGNAL_EFFICIENCIES, class_indices, threshold_in_sorted
+
+DEFAULT_RESAMPLES = 200
+DEFAULT_CONFIDENCE = 0.68
+# A threshold at FPR set by fewer (effective) background events above it than this is an extreme order statistic,
+# whose bootstrap band is known to be unreliable: such TPR intervals are marked rough and never flagged.
+MIN_TAIL_EVENTS = 10
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """How many resamples, their seed and the interval's confidence level (``n = 0``: no intervals)."""
+
+    n: int = DEFAULT_RESAMPLES
+    seed: int = 0
+    confidence: float = DEFAULT_CONFIDENCE
+
+    def to_dict(self, weighted: bool) -> dict[str, Any]:
+        """The ``bootstrap`` entry of a stage's metrics in report.json."""
+        lo, hi = self.percentiles
+        return {"n": self.n, "seed": self.seed, "confidence": self.confidence, "percentiles": [lo, hi],
+                "weighted": weighted, "method": "stratified resampling, paired across stages"}  # fmt: skip
+
+    @property
+    def percentiles(self) -> tuple[float, float]:
+        """The interval's lower and upper percentiles."""
+        return 50.0 * (1.0 - self.confidence), 50.0 * (1.0 + self.confidence)
+
+
+class _SortedCurve:
+    """One binary problem sorted once by score (high to low); the ROC for any per-event weights."""
+
+    def __init__(self, is_signal: np.ndarray, scores: np.ndarray):
+        self.order = np.argsort(-scores, kind="stable")
+        self.y = is_signal[self.order]
+        s = scores[self.order]
+        self.last = np.append(np.flatnonzero(np.diff(s) != 0.0), len(s) - 1)  # last item of each tied group
+
+    def roc(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(fpr, tpr) from (0, 0) to (1, 1), one point per distinct score."""
+        w = weights[self.order]
+        tp = np.cumsum(np.where(self.y, w, 0.0))[self.last]
+        fp = np.cumsum(np.where(self.y, 0.0, w))[self.last]
+        return np.concatenate([[0.0], fp / fp[-1]]), np.concatenate([[0.0], tp / tp[-1]])
+
+
+def _trapezoid(tpr: np.ndarray, fpr: np.ndarray) -> float:
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def _eps_b(fpr: np.ndarray, tpr: np.ndarray, efficiency: float) -> float:
+    return float(fpr[int(np.argmax(tpr >= efficiency - 1e-12))])
+
+
+def _multiplicities(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+
+
+def _unit(weights: np.ndarray | None, n: int) -> np.ndarray:
+    return np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------------ anomaly scores
+
+
+def anomaly_resamples(
+    stages: Mapping[str, Mapping[str, np.ndarray]],
+    settings: BootstrapSettings,
+    fprs: Sequence[float] = DEFAULT_FPRS,
+    weights: np.ndarray | None = None,
+    signal_weights: Mapping[str, np.ndarray | None] | None = None,
+) -> dict[str, dict[tuple, np.ndarray]]:
+    """Per stage, ``{("auc", signal): values, ("tpr", signal, fpr): values}`` over the resamples."""
+    first = next(iter(stages.values()))
+    names = [k for k in first if k != "background"]
+    n_bkg = len(first["background"])
+    w_bkg = _unit(weights, n_bkg)
+    w_sig = {k: _unit((signal_weights or {}).get(k), len(first[k])) for k in names}
+    prepared = {}
+    for stage, scores in stages.items():
+        bkg = np.asarray(scores["background"], dtype=np.float64).ravel()
+        order = np.argsort(-bkg, kind="stable")
+        sigs = {}
+        for k in names:
+            sig = np.asarray(scores[k], dtype=np.float64).ravel()
+            truth = np.concatenate([np.zeros(n_bkg, bool), np.ones(len(sig), bool)])
+            sig_order = np.argsort(-sig, kind="stable")
+            sigs[k] = (_SortedCurve(truth, np.concatenate([bkg, sig])), -sig[sig_order], sig_order)
+        prepared[stage] = (bkg[order], order, sigs)
+    out: dict[str, dict[tuple, list]] = {s: {} for s in stages}
+    rng = np.random.default_rng(settings.seed)
+    for _ in range(settings.n):
+        wb = w_bkg * _multiplicities(rng, n_bkg)
+        ws = {k: w_sig[k] * _multiplicities(rng, len(w_sig[k])) for k in names}
+        for stage, (bkg_desc, order, sigs) in prepared.items():
+            cumulative = np.concatenate([[0.0], np.cumsum(wb[order])])
+            thresholds = [threshold_in_sorted(bkg_desc, cumulative, f)[0] for f in fprs]
+            for k, (curve, neg_sig_desc, sig_order) in sigs.items():
+                fpr, tpr = curve.roc(np.concatenate([wb, ws[k]]))
+                out[stage].setdefault(("auc", k), []).append(_trapezoid(tpr, fpr))
+                cum_sig = np.cumsum(ws[k][sig_order])
+                for f, thr in zip(fprs, thresholds, strict=True):
+                    above = int(np.searchsorted(neg_sig_desc, -thr, side="left"))  # signal events with s > thr
+                    out[stage].setdefault(("tpr", k, float(f)), []).append(
+                        (cum_sig[above - 1] if above else 0.0) / cum_sig[-1])
+    return {s: {k: np.asarray(v) for k, v in figs.items()} for s, figs in out.items()}
+
+
+# ------------------------------------------------------------------------------------------ classifiers
+
+
+def classification_resamples(
+    stages: Mapping[str, np.ndarray],
+    labels: np.ndarray,
+    class_names: Sequence[str],
+    settings: BootstrapSettings,
+    signal_efficiencies: Sequence[float] = DEFAULT_SIGNAL_EFFICIENCIES,
+    weights: np.ndarray | None = None,
+) -> dict[str, dict[tuple, np.ndarray]]:
+    """Per stage, ``{("accuracy",), ("auc", class), ("eps_b", class, efficiency): values}`` over the resamples."""
+    true = class_indices(labels, len(class_names))
+    w = _unit(weights, len(true))
+    members = [np.flatnonzero(true == c) for c in range(len(class_names))]
+    prepared = {}
+    for stage, scores in stages.items():
+        scores = np.asarray(scores, dtype=np.float64)
+        correct = np.argmax(scores, axis=1) == true
+        curves = {name: _SortedCurve(true == c, scores[:, c]) for c, name in enumerate(class_names)
+                  if 0 < len(members[c]) < len(true)}  # fmt: skip
+        prepared[stage] = (correct, curves)
+    out: dict[str, dict[tuple, list]] = {s: {} for s in stages}
+    rng = np.random.default_rng(settings.seed)
+    for _ in range(settings.n):
+        mult = np.zeros(len(true))
+        for idx in members:
+            if len(idx):
+                mult[idx] = _multiplicities(rng, len(idx))
+        wb = w * mult
+        for stage, (correct, curves) in prepared.items():
+            out[stage].setdefault(("accuracy",), []).append(float(np.sum(wb[correct]) / np.sum(wb)))
+            for name, curve in curves.items():
+                fpr, tpr = curve.roc(wb)
+                out[stage].setdefault(("auc", name), []).append(_trapezoid(tpr, fpr))
+                for e in signal_efficiencies:
+                    out[stage].setdefault(("eps_b", name, float(e)), []).append(_eps_b(fpr, tpr, e))
+    return {s: {k: np.asarray(v) for k, v in figs.items()} for s, figs in out.items()}
+
+
+# ------------------------------------------------------------------------------------------ intervals
+
+
+def interval(values: np.ndarray, settings: BootstrapSettings) -> list[float]:
+    """The central ``confidence`` band of resampled values, [low, high]."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).any():
+        return [float("nan"), float("nan")]  # no resample defines the figure (JSON null)
+    lo, hi = np.nanpercentile(values, settings.percentiles)  # a resample that leaves a class weightless is NaN
+    return [float(lo), float(hi)]
+
+
+def _rejection_interval(eps_b: np.ndarray, settings: BootstrapSettings) -> list[float | None]:
+    lo, hi = interval(eps_b, settings)  # 1/x turns the eps_B band into the rejection band, ends swapped
+    return [1.0 / hi if hi > 0 else None, 1.0 / lo if lo > 0 else None]
+
+
+def _comparison(stage: np.ndarray, ref: np.ndarray, nominal: tuple, settings: BootstrapSettings,
+                ratio: bool = False) -> dict[str, Any] | None:  # fmt: skip
+    """A stage against float: the difference (or, for rejections, the ratio) with the float figure's interval, and
+    whether the stage's value lies outside it; ``paired_interval`` is the band of the paired difference (ratio).
+
+    ``stage``/``ref`` are resampled values (eps_B for rejections), ``nominal`` the (stage, float) figures (eps_B
+    for rejections). None when a figure is not defined (eps_B = 0: rejection not measurable)."""
+    if ratio:  # rejection ratio stage / float = eps_B(float) / eps_B(stage)
+        if not (nominal[0] > 0 and nominal[1] > 0):
+            return None
+        ok = (stage > 0) & (ref > 0)
+        if ok.mean() < 0.95:
+            return None  # most resamples must resolve both rejections for a meaningful band
+        band = _rejection_interval(ref, settings)
+        value, paired, at, base = nominal[1] / nominal[0], ref[ok] / stage[ok], 1.0 / nominal[0], 1.0 / nominal[1]
+    else:
+        band = interval(ref, settings)
+        value, paired, at, base = nominal[0] - nominal[1], stage - ref, nominal[0], nominal[1]
+    outside = None not in band and np.isfinite(band).all() and not band[0] <= at <= band[1]
+    return {"kind": "ratio" if ratio else "difference", "value": float(value), "stage": float(at), "float": float(base),
+            "float_interval": band, "paired_interval": interval(paired, settings), "beyond_noise": bool(outside)}
+
+
+def annotate_anomaly(metrics: dict[str, dict], resamples: dict, settings: BootstrapSettings, weighted: bool) -> None:
+    """Add ``auc_interval``, each point's ``tpr_interval`` and, for stages other than float, ``vs_float`` to the
+    stages' report dicts (``{stage: AnomalyMetrics.to_dict()}``), in place."""
+    ref = resamples.get("float")
+    for stage, m in metrics.items():
+        m["bootstrap"] = settings.to_dict(weighted)
+        n_eff = m.get("n_background_effective") if m.get("weighted") else m.get("n_background")
+        for name, sig in (m.get("signals") or {}).items():
+            sig["auc_interval"] = interval(resamples[stage][("auc", name)], settings)
+            compare = ref is not None and stage != "float"
+            vs: dict[str, Any] = {}
+            if compare:
+                vs["AUC"] = _comparison(resamples[stage][("auc", name)], ref[("auc", name)],
+                                        (sig["auc"], metrics["float"]["signals"][name]["auc"]), settings)  # fmt: skip
+            for key, point in (sig.get("points") or {}).items():
+                values = resamples[stage][("tpr", name, float(point["fpr"]))]
+                point["tpr_interval"] = interval(values, settings) if point.get("resolved", True) else None
+                rough = n_eff is not None and float(point["fpr"]) * n_eff < MIN_TAIL_EVENTS
+                if point.get("resolved", True):
+                    point["tpr_interval_rough"] = bool(rough)
+                if compare and point.get("resolved", True):
+                    float_point = metrics["float"]["signals"][name]["points"][key]
+                    cmp = _comparison(values, ref[("tpr", name, float(point["fpr"]))],
+                                      (point["tpr"], float_point["tpr"]), settings)  # fmt: skip
+                    if cmp is not None and rough:
+                        cmp.update(beyond_noise=False, rough=True)  # too few background events to judge
+                    vs[f"TPR at FPR {key}"] = cmp
+            if compare:
+                sig["vs_float"] = {k: v for k, v in vs.items() if v is not None}
+
+
+def annotate_classification(metrics: dict[str, dict], resamples: dict, settings: BootstrapSettings,
+                            weighted: bool) -> None:  # fmt: skip
+    """Add ``accuracy_interval``, per class ``auc_interval`` / ``rejection_interval`` and, for stages other than
+    float, ``vs_float`` to the stages' report dicts (``{stage: ClassificationMetrics.to_dict()}``), in place."""
+    ref = resamples.get("float")
+    for stage, m in metrics.items():
+        m["bootstrap"] = settings.to_dict(weighted)
+        figs = resamples[stage]
+        m["accuracy_interval"] = interval(figs[("accuracy",)], settings)
+        compare = ref is not None and stage != "float"
+        if compare:
+            m["vs_float"] = {"accuracy": _comparison(figs[("accuracy",)], ref[("accuracy",)],
+                                                     (m["accuracy"], metrics["float"]["accuracy"]), settings)}  # fmt: skip
+        for name, c in (m.get("per_class") or {}).items():
+            if ("auc", name) not in figs:
+                continue
+            c["auc_interval"] = interval(figs[("auc", name)], settings)
+            c["rejection_interval"] = {key: _rejection_interval(figs[("eps_b", name, float(key))], settings)
+                                       for key in (c.get("rejection") or {})}  # fmt: skip
+            if not compare:
+                continue
+            f = metrics["float"]["per_class"][name]
+            vs = {"AUC": _comparison(figs[("auc", name)], ref[("auc", name)], (c["auc"], f["auc"]), settings)}
+            for key, value in (c.get("rejection") or {}).items():
+                eps = (1.0 / value if value else 0.0, 1.0 / f["rejection"][key] if f["rejection"].get(key) else 0.0)
+                vs[f"1/eps_B at eps_S {key}"] = _comparison(figs[("eps_b", name, float(key))],
+                                                              ref[("eps_b", name, float(key))], eps, settings, ratio=True)  # fmt: skip
+            c["vs_float"] = {k: v for k, v in vs.items() if v is not None}
+
+
+def beyond_noise(metrics: dict[str, dict], stage: str = "firmware") -> list[str]:
+    """One line per figure where ``stage`` differs from float beyond the bootstrap interval (for report notes)."""
+    m = metrics.get(stage) or {}
+    conf = (m.get("bootstrap") or {}).get("confidence")
+    rows = [("", "accuracy", (m.get("vs_float") or {}).get("accuracy"))]
+    for group in ("signals", "per_class"):
+        for name, entry in (m.get(group) or {}).items():
+            rows += [(f"{name} ", fig, cmp) for fig, cmp in (entry.get("vs_float") or {}).items()]
+    out = []
+    for who, fig, cmp in rows:
+        if cmp and cmp.get("beyond_noise"):
+            lo, hi = cmp["float_interval"]
+            out.append(f"{stage} vs float: {who}{fig} {cmp['stage']:.4g} vs {cmp['float']:.4g} ({cmp['kind']} "
+                       f"{cmp['value']:.4g}), outside the float figure's {100 * conf:.0f} % bootstrap interval "
+                       f"[{lo:.4g}, {hi:.4g}]: beyond the statistical noise of the test sample")  # fmt: skip
+    return out
+
+
+def check_settings(n: int, confidence: float) -> None:
+    """Refuse settings that give no interval (the spec parser checks the same; this guards direct API use)."""
+    if n < 0:
+        raise DataError(f"bootstrap resamples must be >= 0 (0 turns the intervals off), got {n}")
+    if not 0.0 < confidence < 1.0:
+        raise DataError(f"bootstrap confidence must be in (0, 1), e.g. 0.68, got {confidence}")

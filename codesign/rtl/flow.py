@@ -55,7 +55,7 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
     (rtl_dir / "add_to_vivado.tcl").write_text(_vivado_tcl(rtl_dir))
     seconds = {"trace_and_write": round(time.perf_counter() - t0, 2)}
     t0 = time.perf_counter()
-    got, sim_s = sim.compile_and_run(design, x, log_dir)
+    got, sim_s = sim.compile_and_run(design, np.asarray(x).reshape(len(x), -1), log_dir)  # the harness is flat
     seconds["verilate"] = round(time.perf_counter() - t0 - sim_s, 2)
     seconds["simulate"] = round(sim_s, 4)
     ref_parts = reference_outputs(model, x)

@@ -178,3 +178,20 @@ def test_budget_on_rtl_figures_names_each_source():
     v = budget.judge(_rtl_section(lut=4000, latency_cycles=7), part, **kw)
     assert v.check("latency_ns").value == 35.0 and not v.passed
     assert v.to_dict()["basis"] == "rtl" and v.to_dict()["figures"]["ii"].startswith("RTL")
+
+
+def test_report_md_says_which_figures_the_budget_used():
+    from codesign import report
+    from codesign.rtl import budget
+
+    part = parts.resolve_part("xcvu9p")
+    v = budget.judge(_rtl_section(lut=4000), part, tm_period=1, latency_limit_ns=30.0, max_fraction={"lut": 0.01})
+    hls = {"pass": False, "checks": []}
+    r = {"name": "x", "verdict": {"bit_exact": True, "budget_pass": v.passed}, "budget": v.to_dict(),
+         "rtl": {"budget_hls_estimate": hls}}  # fmt: skip
+    md = report.render_markdown(r)
+    verdict_line = next(line for line in md.splitlines() if line.startswith("**Verdict"))
+    assert "FITS the 40 MHz L1 budget (judged on the RTL figures)" in verdict_line
+    assert "Judged on the RTL figures" in md and "- lut: RTL: yosys" in md and "same budget fails" in md
+    plain = dict(r, budget={**v.to_dict(), "basis": "hls_estimate"}, rtl=None)
+    assert "Judged on the HLS estimate" in report.render_markdown(plain)

@@ -1,76 +1,113 @@
-"""RTL (da4ml -> Verilog, Verilator, yosys) vs HLS (hls4ml, codesign estimate, g++ C-sim) on the demo MLP shape.
+"""RTL (da4ml -> Verilog, Verilator, yosys) vs HLS (hls4ml, codesign estimate, g++ C-sim) on the zoo's specs.
 
-Same QKeras model (16 -> 64 -> 32 -> 32 -> 5 at 6 bits by default, random weights: the shape of
-models/jet_mlp.yaml without training it), same inputs on the input grid. Prints yosys LUT/FF and the RTL latency
-beside the HLS estimate (target: RTL LUT <= 0.5x, latency no worse), Verilator samples/s beside the g++ C-sim,
-the wall time of each stage, and whether the RTL, the C-sim and the float64 reference agree bit for bit.
+For each spec (default: the demo MLP, DeepSets and the VAE encoder) one ``codesign build --rtl`` with short
+training (``--epochs``: train/prune/QAT epochs and ``--n-train`` samples, to fit this busy machine; the figures
+then describe that quickly trained, pruned and quantized model, the same for both routes), then on the build's
+own check inputs: RTL LUT/FF (yosys when on PATH, else da4ml's own estimate, labelled) and latency beside the HLS
+estimate (target: RTL LUT <= 0.5x, latency no worse), Verilator samples/s beside the g++ C-simulation
+(same inputs, both bit-exact against the float64 reference), and the wall time of each stage.
 
-    python benchmarks/rtl_vs_hls.py [--n 20000] [--hidden 64 32 32] [--bits 6] [--clock-ns 5] [--out DIR]
+    python benchmarks/rtl_vs_hls.py [--spec models/jet_mlp.yaml ...] [--epochs 2] [--n-train 4000]
+                                     [--n-check 10000] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from csim_throughput import INPUT_PRECISION, demo_model, timed  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+SPECS = ["models/jet_mlp.yaml", "models/jet_deepsets.yaml", "models/l1_vae.yaml"]
 
-from codesign import compare, csim, hls, parts, reference  # noqa: E402
-from codesign.estimate import estimate_project  # noqa: E402
-from codesign.rtl import flow  # noqa: E402
+
+def _spec(path: Path, epochs: int, n_train: int, n_check: int) -> dict:
+    """The spec with short training and ``n_check`` check inputs (paths resolved against the repository)."""
+    from codesign import yamlio
+
+    d = yamlio.yaml.load(path.read_text(), Loader=yamlio.UniqueKeyLoader)
+    d["data"] = {**d.get("data", {}), "n_train": n_train, "n_test": min(n_train, int(d["data"].get("n_test", n_train)))}
+    d["train"] = {**d.get("train", {}), "epochs": epochs}
+    if d.get("prune"):
+        d["prune"] = {**d["prune"], "epochs": max(1, epochs)}
+    if d.get("quantize"):
+        d["quantize"] = {**d["quantize"], "epochs": epochs}
+    d["check"] = {**d.get("check", {}), "n_samples": n_check}
+    return d
+
+
+def _row(spec_path: Path, args, out: Path) -> dict:
+    from codesign import api, csim
+
+    cwd = os.getcwd()
+    os.chdir(REPO)  # the specs' data paths are relative to the repository
+    try:
+        t0 = time.perf_counter()
+        ctx, state = api.run_build(_spec(spec_path, args.epochs, args.n_train, args.n_check), part="xcvu9p",
+                                   out=out / spec_path.stem, force=True, rtl=True)  # fmt: skip
+        wall = time.perf_counter() - t0
+    finally:
+        os.chdir(cwd)
+    rtl, est = state.rtl, state.estimate.to_dict() if hasattr(state.estimate, "to_dict") else dict(state.estimate)
+    if rtl.get("error"):
+        raise SystemExit(f"{spec_path}: RTL not built: {rtl['error']}")
+    x = state.csim["inputs"]
+    t0 = time.perf_counter()
+    y = csim.run_csim(state.project, x, workers=2)
+    t_cs = time.perf_counter() - t0
+    csim_rows = np.concatenate([np.asarray(a, np.float64).reshape(len(x), -1) for a in (y if isinstance(y, list) else [y])], 1)
+    rtl_rows = np.load(out / spec_path.stem / rtl["results"])["rtl"]
+    return {"spec": spec_path.stem, "rtl": rtl, "est": est, "csim_exact": bool(state.bit_accuracy.get("exact")),
+            "rtl_equals_csim": bool(np.array_equal(rtl_rows, csim_rows)), "n": len(x), "csim_s": t_cs,
+            "steps": {r.name: round(r.seconds, 1) for r in state.records}, "wall": wall,
+            "budget": state.budget.to_dict()}  # fmt: skip
+
+
+def _ratio(a, b) -> str:
+    return f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
 
 
 def main() -> None:
-    """Convert, estimate and C-simulate with hls4ml; trace, verilate, simulate and count with da4ml/yosys."""
+    """One --rtl build per spec with short training; RTL vs HLS figures, throughput and stage times per row."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20_000)
-    ap.add_argument("--hidden", type=int, nargs="+", default=[64, 32, 32])
-    ap.add_argument("--bits", type=int, default=6)
-    ap.add_argument("--clock-ns", type=float, default=5.0)
+    ap.add_argument("--spec", type=Path, nargs="+", default=[REPO / s for s in SPECS])
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--n-train", type=int, default=4000)
+    ap.add_argument("--n-check", type=int, default=10000)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-
     out = args.out or Path(tempfile.mkdtemp(prefix="rtl_bench_"))
-    part = parts.resolve_part("xcvu9p")
-    model = demo_model(16, args.hidden, 5, args.bits)
-    x = compare.grid_inputs(INPUT_PRECISION, (16,), args.n, seed=0)
-    ref = np.asarray(reference.reference_outputs(model, x), np.float64).reshape(len(x), -1)
-
-    project, t_convert = timed(hls.convert, model, backend="Vitis", io_type="io_parallel", strategy="Latency",
-                               reuse_factor=1, clock_ns=args.clock_ns, part=part.full_name,
-                               input_precision=INPUT_PRECISION, output_dir=out / "hls")  # fmt: skip
-    est, t_est = timed(estimate_project, Path(project.path), part)
-    est = est.to_dict() if hasattr(est, "to_dict") else dict(est)
-    _, t_tb = timed(csim.build_testbench, project)
-    y_cs, t_cs = timed(csim.run_csim, project, x, workers=2)
-    cs_exact = np.array_equal(np.asarray(y_cs, np.float64).reshape(ref.shape), ref)
-
-    t0 = time.perf_counter()
-    rtl = flow.build(model, INPUT_PRECISION, x, out, clock_ns=args.clock_ns, part=part.full_name)
-    t_rtl = time.perf_counter() - t0
-
-    print(f"model 16 -> {args.hidden} -> 5, {args.bits}-bit, clock {args.clock_ns} ns, {args.n} inputs; out {out}")
-    print(f"bit-exact vs float64 reference: C-sim {cs_exact}, RTL (Verilator) {rtl['bit_exact']}")
-    print(f"{'figure':<16}{'RTL':>10}{'HLS estimate':>14}{'RTL/HLS':>9}")
-    for fig in ("latency_cycles", "latency_ns", "ii_cycles", "lut", "ff"):
-        r, e = rtl.get(fig), est.get(fig)
-        ratio = f"{r / e:.3f}" if isinstance(r, (int, float)) and isinstance(e, (int, float)) and e else ""
-        print(f"{fig:<16}{r!s:>10}{e!s:>14}{ratio:>9}")
-    print(f"carry cells (yosys) {rtl.get('carry')}, da4ml's own estimate {rtl['da4ml_estimate']}, {rtl['tools']}")
-    sim_s = rtl["seconds"]["simulate"]
-    print(f"throughput: Verilator {args.n / sim_s:,.0f} samples/s (1 thread) vs g++ C-sim {args.n / t_cs:,.0f} "
-          f"samples/s (2 workers)")  # fmt: skip
-    print(f"wall seconds: hls4ml convert {t_convert:.1f}, estimate {t_est:.1f}, testbench build {t_tb:.1f}, "
-          f"C-sim run {t_cs:.2f}; rtl total {t_rtl:.1f} = {rtl['seconds']}")  # fmt: skip
-    print(f"cores {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f}")
-    if not (cs_exact and rtl["bit_exact"]):
+    rows = [_row(Path(s).resolve(), args, out) for s in args.spec]
+    print(f"short training: {args.epochs} epochs, {args.n_train} training samples; out {out}")
+    print(f"{'spec':<14}{'RTL LUT':>9}{'LUT src':>8}{'HLS LUT':>9}{'ratio':>7}{'RTL FF':>8}{'HLS FF':>8}"
+          f"{'RTL lat':>8}{'HLS lat':>8}{'RTL Msps':>9}{'C-sim Msps':>11}{'exact':>7}")  # fmt: skip
+    for r in rows:
+        rtl, est = r["rtl"], r["est"]
+        lut = rtl["lut"] if rtl["lut"] is not None else rtl["da4ml_estimate"]["lut"]
+        ff = rtl["ff"] if rtl["ff"] is not None else rtl["da4ml_estimate"]["ff"]
+        src = "yosys" if rtl["lut"] is not None else "da4ml"
+        v_sps = r["n"] / rtl["seconds"]["simulate"] / 1e6
+        c_sps = r["n"] / r["csim_s"] / 1e6
+        exact = r["csim_exact"] and rtl["bit_exact"] and r["rtl_equals_csim"]
+        print(f"{r['spec']:<14}{lut:>9}{src:>8}{est.get('lut')!s:>9}{_ratio(lut, est.get('lut')):>7}{ff:>8}"
+              f"{est.get('ff')!s:>8}{rtl['latency_cycles']:>8}{est.get('latency_cycles')!s:>8}{v_sps:>9.3f}"
+              f"{c_sps:>11.3f}{exact!s:>7}")  # fmt: skip
+    for r in rows:
+        rtl = r["rtl"]
+        print(f"{r['spec']}: clock {rtl['clock_ns']} ns, RTL latency {rtl['latency_ns']} ns / II {rtl['ii_cycles']}, "
+              f"HLS estimate {r['est'].get('latency_ns')} ns / II {r['est'].get('ii_cycles')}; da4ml estimate "
+              f"{rtl['da4ml_estimate']}; {r['n']} inputs; budget on {r['budget']['basis']}: "
+              f"{'pass' if r['budget']['pass'] else 'fail'} (HLS estimate: "
+              f"{'pass' if rtl['budget_hls_estimate']['pass'] else 'fail'})")  # fmt: skip
+        print(f"  wall s: build {r['wall']:.0f} = steps {json.dumps(r['steps'])}; rtl {json.dumps(rtl['seconds'])}; "
+              f"C-sim run {r['csim_s']:.2f}")  # fmt: skip
+    print(f"cores {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f} (timings indicative only)")
+    if not all(r["csim_exact"] and r["rtl"]["bit_exact"] and r["rtl_equals_csim"] for r in rows):
         raise SystemExit("an implementation is not bit-exact: the figures compare different designs")
 
 

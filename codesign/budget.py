@@ -108,6 +108,10 @@ class BudgetVerdict:
     achievable_clock_ns: float | None
     max_period_for_timing_ns: float | None
     notes: tuple[str, ...] = ()
+    #: which figures were judged: "hls_estimate" (codesign's estimator) or "rtl" (codesign build --rtl)
+    basis: str = "hls_estimate"
+    #: where each check's figure came from, (check, source) pairs (set for the RTL basis)
+    figures: tuple[tuple[str, str], ...] = ()
 
     def check(self, name: str) -> Check:
         """The check called ``name``."""
@@ -133,7 +137,8 @@ class BudgetVerdict:
         return cls(
             bool(d["pass"]), tuple(Check.from_dict(c) for c in d.get("checks") or ()), d.get("part", ""),
             float(d.get("clock_ns") or 0.0), int(d.get("tm_period") or 1), d.get("achievable_clock_ns"),
-            d.get("max_period_for_timing_ns"), tuple(d.get("notes") or ()),
+            d.get("max_period_for_timing_ns"), tuple(d.get("notes") or ()), d.get("basis", "hls_estimate"),
+            tuple((d.get("figures") or {}).items()),
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +152,8 @@ class BudgetVerdict:
             "achievable_clock_ns": _num(self.achievable_clock_ns),
             "max_period_for_timing_ns": _num(self.max_period_for_timing_ns),
             "notes": list(self.notes),
+            "basis": self.basis,
+            "figures": dict(self.figures),
         }
 
 

@@ -728,6 +728,18 @@ class Rtl(Step):
             rtl = {"bit_exact": None, "error": str(exc), "exit_code": exc.exit_code, "notes": [f"not built: {exc}"]}
         for line in rtl["notes"]:
             state = state.note(f"rtl: {line}")
+        if rtl.get("bit_exact") and state.budget is not None:
+            # the 40 MHz verdict on the RTL's own figures; the HLS estimate's verdict stays in the rtl section
+            from codesign.rtl import budget as rtl_budget
+            from codesign.spec import BudgetSpec
+
+            b = ctx.spec.budget if ctx.spec is not None else BudgetSpec()
+            verdict = rtl_budget.judge(rtl, ctx.part, tm_period=b.tm_period, latency_limit_ns=b.latency_ns,
+                                       max_fraction=dict(b.max_fraction))  # fmt: skip
+            rtl = {**rtl, "budget_hls_estimate": state.budget.to_dict()}
+            state = replace(state, budget=verdict).note(
+                f"budget: judged on the RTL figures (HLS estimate's verdict: "
+                f"{'pass' if rtl['budget_hls_estimate']['pass'] else 'fail'}, in rtl.budget_hls_estimate)")
         return replace(state, rtl=rtl)
 
 

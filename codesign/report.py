@@ -279,6 +279,8 @@ def render_markdown(r: dict) -> str:
     fit = {True: "FITS the 40 MHz L1 budget", False: "DOES NOT FIT the 40 MHz L1 budget", None: "budget not judged"}[
         budget_pass
     ]
+    if budget_pass is not None and (r.get("budget") or {}).get("basis") == "rtl":
+        fit += " (judged on the RTL figures)"
     lines.append(f"**Verdict: firmware {bit}; {fit}** on {part.get('full_name', part.get('name', '?'))}.")
     lines.append("")
     from codesign.score_check import warning_lines
@@ -344,6 +346,7 @@ def render_markdown(r: dict) -> str:
     if budget.get("checks"):
         lines.append("## 40 MHz L1 budget")
         lines.append("")
+        lines += report_text.budget_basis(budget, (r.get("rtl") or {}).get("budget_hls_estimate"))
         lines += _budget_table(budget["checks"])
         if budget.get("achievable_clock_ns"):
             lines.append("")

@@ -107,3 +107,18 @@ def port_types(proj: dict) -> str:
         f"input type{'s' if len(proj.get('inputs') or []) > 1 else ''} {ports('inputs', 'input_precision')}, "
         f"output type{'s' if len(outs) > 1 else ''} {ports('outputs', 'output_precision')}"
     )
+
+
+def budget_basis(budget: dict, hls_verdict: dict | None) -> list[str]:
+    """Lines saying which figures the budget verdict used (RTL or HLS estimate), for report.md; none for old reports."""
+    basis = budget.get("basis")
+    if basis is None:
+        return []
+    if basis != "rtl":
+        return ["Judged on the HLS estimate (codesign's estimator).", ""]
+    lines = ["Judged on the RTL figures (`codesign build --rtl`), by check:", ""]
+    lines += [f"- {name}: {source}" for name, source in (budget.get("figures") or {}).items()]
+    if hls_verdict is not None:
+        lines += ["", f"On the HLS estimate the same budget {'passes' if hls_verdict.get('pass') else 'fails'} "
+                      "(report.json `rtl.budget_hls_estimate`)."]  # fmt: skip
+    return lines + [""]

@@ -112,14 +112,34 @@ def test_parse_yosys_stat():
 
     text = """   Number of cells:   10\n     CARRY8    3\n     FDRE   7\n     FDSE 1\n     LUT2   5\n     LUT6  2
      INV 1\n     IBUF   9\n     MUXF7   4\n"""
-    assert parse_stat("junk\n   Number of cells: 1\n     LUT1 99\n" + text) == {"lut": 8, "ff": 8, "carry": 3}
+    assert parse_stat("junk\n   Number of cells: 1\n     LUT1 99\n" + text) == {"lut": 8, "ff": 8, "carry": 3, "dsp": 0,
+                                                                              "bram_18k": 0, "uram": 0}  # fmt: skip
+    mem = "   Number of cells: 9\n     DSP48E2 2\n     RAMB18E2 1\n     RAMB36E2 3\n     URAM288 1\n     LUT3 4\n"
+    assert parse_stat(mem) == {"lut": 4, "ff": 0, "carry": 0, "dsp": 2, "bram_18k": 7, "uram": 1}
+
+
+def bn_mlp(seed: int = 6):
+    """QDense -> a standalone BatchNormalization (no RTL mapping) -> QActivation -> QDense logits."""
+    from qkeras import QActivation, QDense
+
+    keras = hls_models.keras_env.keras()
+    q = "quantized_bits(6,0,alpha=1)"
+    inp = keras.Input((8,), name="inputs")
+    x = QDense(6, kernel_quantizer=q, bias_quantizer=q, name="dense1")(inp)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = QActivation("quantized_relu(6,2)", name="relu1")(x)
+    x = QDense(3, kernel_quantizer=q, bias_quantizer=q, name="logits")(x)
+    model = keras.Model(inp, x, name="bn_mlp")
+    hls_models._randomize(model, seed)
+    model.get_layer("bn").set_weights([np.ones(6), np.zeros(6), np.zeros(6), np.full(6, 2.0)])
+    return model
 
 
 def test_unsupported_layer_is_refused_by_name():
     from codesign.rtl import trace
 
-    with pytest.raises(SpecError, match=r"layer '.*' \((Q?Conv1D|QDense)\).*not supported by the RTL route"):
-        trace.check_supported(hls_models.deepsets())
+    with pytest.raises(SpecError, match=r"layer 'bn' \(BatchNormalization\).*not supported by the RTL route"):
+        trace.check_supported(bn_mlp())
     with pytest.raises(SpecError, match="float weights"):
         trace.check_supported(hls_models.float_mlp())
 
@@ -166,7 +186,7 @@ def _user_model_spec(tmp_path, model, name: str):
     model.save(tmp_path / "user_model.h5")
     path = tmp_path / f"{name}.yaml"
     path.write_text(json.dumps({"name": name, "model": {"file": "user_model.h5"}, "quantize": None,
-                                "check": {"n_samples": 200}}))  # fmt: skip
+                                "check": {"n_samples": 200}, "budget": {"latency_ns": 200}}))  # fmt: skip
     return path
 
 
@@ -181,16 +201,24 @@ def test_cli_build_rtl_writes_the_report_section(tmp_path):
     spec = _user_model_spec(tmp_path, hls_models.qmlp(6, seed=3, n_in=8, hidden=8, n_out=3), "rtl_cli")
     result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path / "out"), "--rtl"])
     assert result.exit_code == 0, result.output
-    assert "rtl: bit-exact yes in Verilator (200 inputs)" in result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     rtl = report["rtl"]
-    assert rtl["bit_exact"] is True and rtl["n_samples"] == report["bit_accuracy"]["n_samples"] == 200
+    n = report["bit_accuracy"]["n_samples"]  # 200 N(0,1) inputs and as many at the range edges
+    assert f"rtl: bit-exact yes in Verilator ({n} inputs)" in result.output and "budget: PASS on the RTL" in result.output
+    assert rtl["bit_exact"] is True and rtl["n_samples"] == n >= 200
     saved = np.load(tmp_path / "out" / rtl["results"])
     csim = np.load(tmp_path / "out" / "csim" / "csim_results.npz")
     np.testing.assert_array_equal(saved["inputs"], csim["inputs"])  # the same inputs as the C-simulation
     np.testing.assert_array_equal(saved["rtl"], csim["testbench"])  # and the same outputs, bit for bit
     md = (tmp_path / "out" / "report.md").read_text()
     assert "## RTL" in md and "RTL / HLS estimate" in md
+    # the 40 MHz verdict is judged on the RTL figures, each check naming its source; the estimate's verdict is kept
+    budget = report["budget"]
+    assert budget["basis"] == "rtl" and report["verdict"]["budget_pass"] == budget["pass"]
+    lat = next(c for c in budget["checks"] if c["name"] == "latency_ns")
+    assert lat["value"] == rtl["latency_ns"] == rtl["latency_cycles"] * rtl["clock_ns"]
+    assert "da4ml pipeline" in budget["figures"]["latency_ns"] and "checks" in rtl["budget_hls_estimate"]
+    assert "Judged on the RTL figures" in md
 
 
 @pytest.mark.slow
@@ -200,7 +228,7 @@ def test_cli_build_rtl_refuses_an_unsupported_layer_with_exit_2(tmp_path):
 
     from codesign.cli import main
 
-    spec = _user_model_spec(tmp_path, hls_models.deepsets(), "rtl_ds")
+    spec = _user_model_spec(tmp_path, bn_mlp(), "rtl_bn")
     result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path / "out"), "--rtl"])
     assert result.exit_code == 2, result.output
     assert "not supported by the RTL route" in result.output

@@ -106,20 +106,22 @@ def _summary(result) -> None:
             f"LUT {est.lut}, FF {est.ff}, DSP {est.dsp}, BRAM_18K {est.bram_18k}"
         )
     if result.budget is not None:
+        on = " on the RTL figures" if getattr(result.budget, "basis", None) == "rtl" else ""
         if result.budget.passed:
-            click.echo("budget: PASS")
+            click.echo(f"budget: PASS{on}")
         else:
             failed = [c for c in result.budget.checks if not c.passed]
             why = ", ".join(f"{c.name} {c.value} > {c.limit}" if c.value is not None else f"{c.name} unknown"
                             for c in failed)  # fmt: skip
-            click.echo(f"budget: FAIL ({why})")
+            click.echo(f"budget: FAIL{on} ({why})")
     r = result.rtl
     if r and r.get("error"):
         click.echo(f"rtl: not built ({r['error']})")
     elif r:
         click.echo(f"rtl: bit-exact {'yes' if r.get('bit_exact') else 'NO'} in Verilator ({r.get('n_samples')} inputs), "
-                   f"latency {r.get('latency_cycles')} cycles @ {r.get('clock_ns')} ns, LUT {r.get('lut')}, "
-                   f"FF {r.get('ff')}{'' if r.get('lut') is not None else ' (yosys not on PATH)'}")  # fmt: skip
+                   f"latency {r.get('latency_cycles')} cycles ({r.get('latency_ns')} ns @ {r.get('clock_ns')} ns), "
+                   f"II {r.get('ii_cycles')}, LUT {r.get('lut')}, FF {r.get('ff')}"
+                   f"{'' if r.get('lut') is not None else ' (yosys not on PATH)'}")  # fmt: skip
     hls_dir = result.out_dir / "hls"
     tcl = hls_dir / "build_prj.tcl"
     if tcl.is_file():

@@ -55,7 +55,7 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
     (rtl_dir / "add_to_vivado.tcl").write_text(_vivado_tcl(rtl_dir))
     seconds = {"trace_and_write": round(time.perf_counter() - t0, 2)}
     t0 = time.perf_counter()
-    got, sim_s = sim.compile_and_run(design, x, log_dir)
+    got, sim_s = sim.compile_and_run(design, np.asarray(x).reshape(len(x), -1), log_dir)  # the harness is flat
     seconds["verilate"] = round(time.perf_counter() - t0 - sim_s, 2)
     seconds["simulate"] = round(sim_s, 4)
     ref_parts = reference_outputs(model, x)
@@ -64,7 +64,7 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
     got = got.reshape(ref.shape)
     np.savez_compressed(rtl_dir / "verilator_results.npz", inputs=x, rtl=got, reference=ref)
     n_bad = int(np.sum(np.any(got != ref, axis=1)))
-    counts: dict[str, Any] = {"lut": None, "ff": None, "carry": None}
+    counts: dict[str, Any] = {"lut": None, "ff": None, "carry": None, "dsp": None, "bram_18k": None, "uram": None}
     notes = []
     if yosys.available():
         syn = yosys.synthesize(rtl_dir, f"{sim.TOP}_wrapper", log_dir)
@@ -87,6 +87,7 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
         "first_mismatch": _first_mismatch(got, ref),
         **counts,
         "da4ml_estimate": {"lut": round(design.cost_lut, 1), "ff": design.reg_bits},
+        "operators": {"multipliers": design.multipliers, "lookup_tables": design.lookup_tables},
         "latency_cycles": design.latency_cycles,
         "latency_ns": round(design.latency_cycles * clock_ns, 3),
         "clock_ns": float(clock_ns),

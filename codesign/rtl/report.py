@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_FIGURES = ("latency_cycles", "latency_ns", "ii_cycles", "lut", "ff")
+_FIGURES = ("latency_cycles", "latency_ns", "ii_cycles", "lut", "ff", "dsp", "bram_18k")
 
 
 def _ratio(a: Any, b: Any) -> str:

@@ -66,6 +66,8 @@ class RtlDesign:
     cost_lut: float
     reg_bits: int
     out_bits: int
+    multipliers: int = 0  # variable x variable products (opcode 7): yosys may map them to DSPs
+    lookup_tables: int = 0  # table lookups (opcode 8): ROMs, LUT or block RAM
 
 
 def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlDesign:
@@ -82,7 +84,9 @@ def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlD
     pipe = model._pipe
     n_stages = len(pipe.solutions) if pipe is not None else 0
     out_bits = int(sum(int(np.max(v)) for v in _out_kifs(comb)))  # the harness pads every output to max k+i+f
-    return RtlDesign(model, Path(path), n_stages, 1, float(comb.cost), int(pipe.reg_bits if pipe else 0), out_bits)
+    opcodes = [int(op.opcode) for op in comb.ops]
+    return RtlDesign(model, Path(path), n_stages, 1, float(comb.cost), int(pipe.reg_bits if pipe else 0), out_bits,
+                     opcodes.count(7), opcodes.count(8))  # fmt: skip
 
 
 def _out_kifs(comb: Any):

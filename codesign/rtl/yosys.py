@@ -26,9 +26,12 @@ def version() -> str | None:
 
 
 def parse_stat(text: str) -> dict[str, int]:
-    """{lut, ff, carry} summed over the cell counts of yosys' last ``stat`` block (an INV is a LUT1 in Vivado)."""
+    """{lut, ff, carry, dsp, bram_18k, uram} summed over the cells of yosys' last ``stat`` block.
+
+    An INV is a LUT1 in Vivado; a RAMB36 counts as two 18k block RAMs.
+    """
     block = text.rsplit("Number of cells:", 1)[-1]
-    lut = ff = carry = 0
+    lut = ff = carry = dsp = bram = uram = 0
     for line in block.splitlines():
         m = _CELL.match(line)
         if not m:
@@ -40,7 +43,13 @@ def parse_stat(text: str) -> dict[str, int]:
             ff += n
         elif re.fullmatch(r"CARRY[48]", cell):
             carry += n
-    return {"lut": lut, "ff": ff, "carry": carry}
+        elif re.fullmatch(r"DSP48E\d?", cell):
+            dsp += n
+        elif re.fullmatch(r"RAMB(18|36)E\d", cell):
+            bram += 2 * n if cell.startswith("RAMB36") else n
+        elif re.fullmatch(r"URAM288\w*", cell):
+            uram += n
+    return {"lut": lut, "ff": ff, "carry": carry, "dsp": dsp, "bram_18k": bram, "uram": uram}
 
 
 def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) -> dict[str, int | float]:

@@ -625,13 +625,35 @@ def stage_metrics(data, scores: dict) -> dict:
     from codesign import metrics
 
     out = {}
+    weighted = background_weight_kwargs(data, metrics.anomaly_metrics)
     for label, s in scores.items():
         if data.task == "classification":
             out[label] = metrics.classification_metrics(data.y_test, s, data.class_names)
         else:
             bkg = s["background"]
-            out[label] = metrics.anomaly_metrics(bkg, {k: v for k, v in s.items() if k != "background"})
+            out[label] = metrics.anomaly_metrics(bkg, {k: v for k, v in s.items() if k != "background"}, **weighted)
     return out
+
+
+def background_weight_kwargs(data, function) -> dict:
+    """``{"weights": ...}`` (the test rows' float64 event weights) for a metrics function that takes them; a loud
+    warning and no weights where the data are weighted but the function cannot use them."""
+    import inspect
+    import warnings
+
+    weights = getattr(data, "weights_test", None)
+    if weights is None or data.task != "anomaly":
+        return {}
+    if "weights" in inspect.signature(function).parameters:
+        return {"weights": np.asarray(weights, dtype=np.float64)}
+    if not np.all(weights == weights[0]):
+        warnings.warn(
+            f"the background events carry weights (min {weights.min():.3g}, max {weights.max():.3g}) but "
+            f"{function.__module__}.{function.__name__} takes none: FPR, thresholds and rates in kHz are UNWEIGHTED "
+            "counts of the background events, not the physical mixture",
+            stacklevel=2,
+        )
+    return {}
 
 
 class Estimate(Step):

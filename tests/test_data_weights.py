@@ -154,3 +154,27 @@ def test_qcd_chunk_is_weighted_by_its_forced_decays():
     assert np.all((per_b <= 0.3**n_b) & (per_b >= 0.1**n_b))
     leptons = np.isin(chunk.particles[:, 1:9, 3], (2, 3)) & (chunk.particles[:, 1:9, 0] > 23.0)
     assert np.all(leptons.any(axis=1))  # each passed the single-lepton trigger
+
+
+def test_qcd_options_need_with_qcd_and_the_summary_shows_the_weight_mixture(tmp_path):
+    import click
+    from click.testing import CliRunner
+
+    from codesign.cli.data import register
+    from codesign.data.summary import l1_summary
+
+    @click.group()
+    def main() -> None:
+        """Test group."""
+
+    register(main)
+    result = CliRunner().invoke(main, ["data", "l1", "--n", "5", "--out", str(tmp_path / "x.h5"), "--n-qcd", "2"])
+    assert result.exit_code == 2 and "--with-qcd" in result.output
+    n = 6
+    particles = np.zeros((n, 19, 4), np.float32)
+    sub = np.array([0, 0, 0, 1, 1, 1])  # w_lnu, qcd_bb
+    w = np.array([0.5, 0.5, 0.5, 2.0, 2.0, 0.5])
+    path = write_l1(tmp_path / "m.h5", particles, np.zeros(n, int), ("background",), sub, SUBPROCESS_NAMES, weights=w)
+    mix = l1_summary(path)["per_process"]["background"]
+    assert mix["mixture"] == {"w_lnu": 0.5, "qcd_bb": 0.5}
+    assert mix["weight_mixture"]["qcd_bb"] == pytest.approx(4.5 / 6.0)

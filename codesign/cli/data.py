@@ -175,7 +175,10 @@ def info_command(path: Path, as_json: bool) -> None:
     else:
         click.echo(f"  {'process':10s} {'n':>7s} {'<e>':>5s} {'<mu>':>5s} {'<jets>':>6s} {'<MET>':>6s}  mixture")
         for name, p in summary["per_process"].items():
-            mix = ", ".join(f"{k} {v:.3f}" for k, v in p.get("mixture", {}).items())
+            weighted = p.get("weight_mixture", {})
+            mix = ", ".join(
+                f"{k} {v:.3f}" + (f" (weight {weighted[k]:.3f})" if k in weighted else "") for k, v in p.get("mixture", {}).items()
+            )
             click.echo(
                 f"  {name:10s} {p['n']:7d} {p['electrons']:5.2f} {p['muons']:5.2f} {p['jets']:6.2f} {p['met_mean']:6.1f}  {mix}"
             )

@@ -36,6 +36,10 @@ class Dataset:
     std: np.ndarray | None = None
     signals: dict[str, np.ndarray] = field(default_factory=dict)  # anomaly: test inputs per signal process
     files: tuple[Path, ...] = ()
+    # Per-sample float64 weights of the training and test rows (L1 files with a ``Weights`` key: the
+    # background mixture's event weights); None: every sample weighs 1. Signal events weigh 1.
+    weights_train: np.ndarray | None = None
+    weights_test: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -56,6 +60,10 @@ class Dataset:
         }
         if self.signals:
             out["signals"] = {k: int(len(v)) for k, v in self.signals.items()}
+        if self.weights_test is not None:
+            w = self.weights_test
+            out["weights"] = {"test_sum": float(w.sum()), "test_min": float(w.min()), "test_max": float(w.max()),
+                              "effective_test_events": float(w.sum() ** 2 / np.sum(w * w))}
         return out
 
 
@@ -190,6 +198,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     if source is None and spec.path is None:
         source = default_source(family)
     signals: dict[str, np.ndarray] = {}
+    weights: np.ndarray | None = None
+    bounds: np.ndarray | None = None
     if spec.path is not None:
         path = Path(spec.path)
         if not path.is_file():
@@ -227,15 +237,20 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
 
     if spec.path is None or spec.inputs is None:
         if source == DataSource.L1:
+            from codesign import l1_inputs
+
+            pt_scale = spec.pt_scale or "log"
             sample = jetdata.read_l1(path)
             bkg = sample.background()
-            x = bkg.flat().astype(np.float32)
+            x = l1_inputs.l1_features(bkg.particles, pt_scale)
             y = np.zeros((len(x), 1), dtype=np.float32)
-            names = tuple(f"{k}_{i}" for i in range(19) for k in ("pt", "eta", "phi"))
+            names = l1_inputs.feature_names(pt_scale)
             classes = ("background",)
             task = "anomaly"
+            weights = None if bkg.weights is None else bkg.event_weights
+            bounds = l1_inputs.physical_bounds(pt_scale)
             for name in sample.signal_names:
-                signals[name] = sample.select(name).flat().astype(np.float32)
+                signals[name] = l1_inputs.l1_features(sample.select(name).particles, pt_scale)
         elif source == DataSource.JETS_CONSTITUENTS:
             sample = jetdata.read_jets(path, n_constituents=spec.n_constituents)
             if sample.constituents is None:
@@ -247,6 +262,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             x, y = sample.hlf.astype(np.float32), sample.labels.astype(np.float32)
             names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
 
+    if spec.pt_scale is not None and bounds is None:
+        raise SpecError(f"data.pt_scale applies to L1 data only; {where} is not an L1 file (remove the key)")
     _check_finite(x, f"{where}: inputs")
     _check_magnitude(x, f"{where}: inputs")
     tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
@@ -257,6 +274,11 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         mean = x_train.mean(axis=axes, dtype=np.float64)
         std = x_train.std(axis=axes, dtype=np.float64)
         std = np.where(std > 0, std, 1.0)
+        if bounds is not None and input_precision is not None:
+            from codesign.l1_inputs import HEADROOM, floored_std
+
+            # rarely filled slots keep a spread that maps every physical value inside the input type
+            std = floored_std(std, mean, bounds.reshape(std.shape), HEADROOM * float(input_precision.max_value))
         x_train = (x_train - mean) / std
         x_test = (x_test - mean) / std
         signals = {k: (v - mean) / std for k, v in signals.items()}
@@ -279,4 +301,6 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         std=std,
         signals={k: np.asarray(v, dtype=np.float32) for k, v in signals.items()},
         files=(path,),
+        weights_train=None if weights is None else weights[tr],
+        weights_test=None if weights is None else weights[te],
     )

@@ -84,6 +84,9 @@ class DataSpec(_Strict):
     n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
     seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
+    pt_scale: Literal["log", "linear"] | None = Field(
+        None, description="L1 data only: object pT fed as log(1 + pT/GeV) (log, the default) or in GeV (linear)"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DataSpec:

@@ -72,11 +72,13 @@ def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = Tr
         cbs.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(train.patience), restore_best_weights=True)
         )
+    weights = getattr(data, "weights_train", None)  # per-event weights of the data (L1 background mixture)
     t0 = time.perf_counter()
     if epochs > 0:
         hist = model.fit(
             x,
             y,
+            sample_weight=None if weights is None else np.asarray(weights, dtype=np.float32),
             epochs=int(epochs),
             batch_size=int(train.batch_size),
             validation_split=val,

@@ -53,12 +53,18 @@ def data_group() -> None:
 @click.option("--jet-features", type=click.Choice(["all", "hlf"]), default="all", show_default=True,
               help="columns of the jets table: all, or hlf (pT, eta, mass, the 16 HLF, labels; no N-subjettiness)")
 @click.option("--classes", default="g,q,w,z,t", show_default=True, help="comma-separated subset of g,q,w,z,t")
+@click.option("--boson-process", type=click.Choice(["scalar", "wprime", "vjet"]), default="scalar", show_default=True,
+              help="W/Z production: heavy scalar -> WW/ZZ, W' -> WZ (longitudinal bosons), or qqbar->Vg/qg->Vq (old)")
+@click.option("--parton-pt", type=float, default=None,
+              help="generate partons/bosons at this pT (pT-hat and resonance mass / 2 within 1 %%) [GeV]; "
+              "the jet pT window is then a cut (default: pT-hat window 0.9 pt-min .. 1.1 pt-max)")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def jets_command(
     n: int, out: Path, seed: int, workers: int, pt_min: float, pt_max: float, constituents: int, features: str,
-    dtype: str, jet_features: str, classes: str, resume: bool, force: bool, quiet: bool,
+    dtype: str, jet_features: str, classes: str, boson_process: str, parton_pt: float | None, resume: bool,
+    force: bool, quiet: bool,
 ) -> None:
     """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
     from codesign.data.production import jet_config_from_options, produce_jets
@@ -69,9 +75,10 @@ def jets_command(
         "jets",
         [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
          ("--constituents", constituents), ("--features", features), ("--dtype", dtype),
-         ("--jet-features", None if jet_features == "all" else jet_features), ("--classes", classes)],
+         ("--jet-features", None if jet_features == "all" else jet_features), ("--classes", classes),
+         ("--boson-process", boson_process), ("--parton-pt", None if parton_pt is None else f"{parton_pt:g}")],
     )
-    config = jet_config_from_options(pt_min, pt_max, constituents)
+    config = jet_config_from_options(pt_min, pt_max, constituents, boson_process, parton_pt)
     columns = L.JET_COLUMNS if jet_features == "all" else L.HLF_JET_COLUMNS
     path = produce_jets(
         out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet,
@@ -92,13 +99,18 @@ def jets_command(
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes (does not change the output)")
 @click.option("--dtype", type=click.Choice(["float16", "float32"]), default="float32", show_default=True,
               help="storage type of Particles")
-@click.option("--with-qcd", is_flag=True, help="include QCD b-bbar (forced semileptonic) in the background: very slow")
+@click.option("--with-qcd", is_flag=True,
+              help="include QCD b-bbar (forced semileptonic, weighted) in the background at the ADC2021 weight fraction")
+@click.option("--n-qcd", type=click.IntRange(min=1), default=None,
+              help="QCD events among the --n background events (default its fraction, 33.8 %%); weights keep 33.8 %%")
+@click.option("--qcd-rehadronize", type=click.IntRange(min=1), default=10, show_default=True,
+              help="hadronisations of each QCD parton-level event (each weighted 1/N)")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def l1_command(
     n: int, n_signal: int | None, n_process: tuple[str, ...], process: str, out: Path, seed: int, workers: int,
-    dtype: str, with_qcd: bool, resume: bool, force: bool, quiet: bool,
+    dtype: str, with_qcd: bool, n_qcd: int | None, qcd_rehadronize: int, resume: bool, force: bool, quiet: bool,
 ) -> None:
     """Generate single-lepton-triggered L1 events (19 objects x pT, eta, phi, type) in the ADC2021 layout."""
     from codesign.data.l1 import L1Config
@@ -119,9 +131,14 @@ def l1_command(
         "l1",
         [("--n", n), ("--n-signal", n_signal), *[("--n-process", item) for item in n_process], ("--process", process),
          ("--out", out), ("--seed", seed),
-         ("--dtype", dtype), ("--with-qcd", with_qcd)],
+         ("--dtype", dtype), ("--with-qcd", with_qcd), ("--n-qcd", n_qcd),
+         ("--qcd-rehadronize", qcd_rehadronize if with_qcd else None)],
     )
-    path = produce_l1(out, n, names, seed, L1Config(include_qcd=with_qcd), workers, per_process, dtype, resume, force, command, not quiet)
+    if (n_qcd is not None or qcd_rehadronize != 10) and not with_qcd:
+        raise click.BadParameter("--n-qcd / --qcd-rehadronize need --with-qcd", param_hint="--n-qcd")
+    config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize)
+    path = produce_l1(out, n, names, seed, config, workers, per_process, dtype, resume, force, command, not quiet,
+                      n_qcd=n_qcd)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
@@ -158,7 +175,10 @@ def info_command(path: Path, as_json: bool) -> None:
     else:
         click.echo(f"  {'process':10s} {'n':>7s} {'<e>':>5s} {'<mu>':>5s} {'<jets>':>6s} {'<MET>':>6s}  mixture")
         for name, p in summary["per_process"].items():
-            mix = ", ".join(f"{k} {v:.3f}" for k, v in p.get("mixture", {}).items())
+            weighted = p.get("weight_mixture", {})
+            mix = ", ".join(
+                f"{k} {v:.3f}" + (f" (weight {weighted[k]:.3f})" if k in weighted else "") for k, v in p.get("mixture", {}).items()
+            )
             click.echo(
                 f"  {name:10s} {p['n']:7d} {p['electrons']:5.2f} {p['muons']:5.2f} {p['jets']:6.2f} {p['met_mean']:6.1f}  {mix}"
             )

@@ -119,7 +119,10 @@ def _run_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
         from codesign.data.l1 import generate_l1_chunk
 
         l1 = generate_l1_chunk(task.label, task.n, task.seed, task.config, progress=_count)
-        return {"particles": l1.particles, "subprocess": l1.subprocess, "tried": np.array(l1.events_tried)}
+        arrays = {"particles": l1.particles, "subprocess": l1.subprocess, "tried": np.array(l1.events_tried)}
+        if l1.weights is not None:
+            arrays["weights"] = l1.weights
+        return arrays
     raise ValueError(f"unknown chunk kind {task.kind!r}")
 
 

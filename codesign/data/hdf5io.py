@@ -203,8 +203,9 @@ def write_l1(
     attrs: Mapping[str, Any] | None = None,
     dtype: str = "float32",
     overwrite: bool = False,
+    weights: np.ndarray | None = None,
 ) -> Path:
-    """Write L1 events in the ADC2021 layout plus per-event process codes (``Process``)."""
+    """Write L1 events in the ADC2021 layout plus per-event process codes (``Process``) and weights."""
     path = Path(path)
     _prepare_output(path, overwrite)
     tmp = path.with_name(path.name + ".tmp")
@@ -217,6 +218,10 @@ def write_l1(
         if subprocess is not None:
             f.create_dataset(L.SUBPROCESS_KEY, data=subprocess.astype(np.int8), **COMPRESSION)
             f.create_dataset(L.SUBPROCESS_NAMES_KEY, data=_names(subprocess_names))
+        if weights is not None:
+            if np.shape(weights) != (len(particles),):
+                raise ValueError(f"weights have shape {np.shape(weights)}, expected ({len(particles)},)")
+            f.create_dataset(L.WEIGHTS_KEY, data=np.asarray(weights, dtype=np.float64), **COMPRESSION)
         _write_attrs(f, attrs or {})
     tmp.replace(path)
     return path
@@ -252,6 +257,14 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
         if not np.all(np.isin(types, (0, 1, 2, 3, 4))):
             raise DataError(f"{path}: key {L.PARTICLES_KEY!r} column Class must be 0 (padding) or 1..4")
         subprocess, subprocess_names = None, ()
+        weights = None
+        if L.WEIGHTS_KEY in f:
+            weights = np.asarray(f[L.WEIGHTS_KEY][()], dtype=np.float64)
+            if weights.shape != (len(particles),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+                raise DataError(
+                    f"{path}: key {L.WEIGHTS_KEY!r} must hold one finite weight >= 0 per event "
+                    f"(shape ({len(particles)},)); got shape {weights.shape}"
+                )
         if L.PROCESS_KEY in f:
             codes = np.asarray(f[L.PROCESS_KEY][()], dtype=np.int64)
             process_names = _decode(path, f, L.PROCESS_NAMES_KEY)
@@ -275,6 +288,7 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
         subprocess=subprocess,
         subprocess_names=tuple(subprocess_names),
         source=str(path),
+        weights=weights,
     )
 
 

@@ -1,8 +1,12 @@
 """Pythia8 + FastJet generation of labelled boosted jets (g, q, W, Z, t), one jet per event.
 
-Each class has its own hard process (hls4ml LHC jet data set recipe, Moreno/Duarte et al.):
-gluon (gg->gg, qqbar->gg), light quark (qq->qq, qqbar->qqbar with u, d, s), W (qqbar->Wg, qg->Wq,
-W->quarks), Z (the same with Z only, Z->quarks) and top (ttbar, W->quarks). Visible final-state particles
+Each class has its own hard process: gluon (gg->gg, qqbar->gg), light quark (qq->qq, qqbar->qqbar with
+u, d, s) and top (ttbar, W->quarks). W and Z come, as boosted-boson taggers are trained, from a heavy
+resonance decaying to two bosons (``boson_process``): ``scalar`` (default; gg -> H2 -> WW or ZZ, bosons
+mostly longitudinally polarised, so both quarks share the boson's momentum and mMDT keeps two prongs)
+or ``wprime`` (f fbar' -> W' -> WZ, also longitudinal); ``vjet`` keeps the older qqbar->Vg, qg->Vq
+(mostly transverse bosons at 1 TeV: a quarter of them have a quark with z < 0.1 and groom to one prong).
+The resonance mass is spread (forced Breit-Wigner) so that the bosons' pT covers the jet window. Visible final-state particles
 are clustered with anti-kT R = 0.8; the jet in the pT window closest to the truth parton or boson
 (within Delta R < match_radius) is kept, the partons being tried in a random order. Generator-level
 particles are used directly (no detector simulation, no pileup).
@@ -26,15 +30,34 @@ HADRONIC_Z = ("23:onMode = off", "23:onIfAny = 1 2 3 4 5")
 PROCESS_SETTINGS: dict[str, tuple[str, ...]] = {
     "g": ("HardQCD:gg2gg = on", "HardQCD:qqbar2gg = on"),
     "q": ("HardQCD:qq2qq = on", "HardQCD:qqbar2qqbarNew = on", "HardQCD:nQuarkNew = 3"),
-    "w": ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *HADRONIC_W),
-    "z": (
-        "WeakBosonAndParton:qqbar2gmZg = on",
-        "WeakBosonAndParton:qg2gmZq = on",
-        "WeakZ0:gmZmode = 2",
-        *HADRONIC_Z,
-    ),
     "t": ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", *HADRONIC_W),
 }
+
+# How W and Z jets are produced (``JetConfig.boson_process``); the resonance ones take the mass settings
+# of :meth:`JetConfig.resonance_settings`.
+BOSON_PROCESSES: dict[str, dict[str, tuple[str, ...]]] = {
+    "scalar": {
+        "w": ("Higgs:useBSM = on", "HiggsBSM:gg2H2 = on", "35:onMode = off", "35:onIfMatch = 24 -24", *HADRONIC_W),
+        "z": ("Higgs:useBSM = on", "HiggsBSM:gg2H2 = on", "35:onMode = off", "35:onIfMatch = 23 23",
+              "WeakZ0:gmZmode = 2", *HADRONIC_Z),
+    },
+    "wprime": {
+        label: ("NewGaugeBoson:ffbar2Wprime = on", "Wprime:coup2WZ = 1", "34:onMode = off", "34:onIfMatch = 24 23",
+                "WeakZ0:gmZmode = 2", *HADRONIC_W, *HADRONIC_Z)
+        for label in ("w", "z")
+    },
+    "vjet": {
+        "w": ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", *HADRONIC_W),
+        "z": (
+            "WeakBosonAndParton:qqbar2gmZg = on",
+            "WeakBosonAndParton:qg2gmZq = on",
+            "WeakZ0:gmZmode = 2",
+            *HADRONIC_Z,
+        ),
+    },
+}
+RESONANCE_ID = {"scalar": 35, "wprime": 34}
+PARTON_PT_TOLERANCE = 0.01  # relative half-width of the parton pT-hat window of JetConfig.parton_pt
 
 # PDG ids accepted as the truth object of each class.
 TRUTH_IDS: dict[str, frozenset[int]] = {
@@ -58,12 +81,41 @@ class JetConfig:
     z_cut: float = 0.1  # mMDT
     n_constituents: int = 150  # constituents kept per jet (all 16 features), pT-ordered, zero-padded
     e_cm: float = 13000.0
+    boson_process: str = "scalar"  # W/Z production: a key of BOSON_PROCESSES
+    pthat_margin: tuple[float, float] = (0.9, 1.1)  # pT-hat window = these factors x the jet pT window
+    parton_pt: float | None = None  # if set: pT-hat (and resonance mass / 2) within +-1 % of it, jet window a cut
 
     def pythia_settings(self, label: str) -> tuple[str, ...]:
-        """Pythia settings for one class: its hard process and a pT-hat window around the jet window."""
+        """Pythia settings for one class: its hard process and a pT-hat (or resonance mass) window."""
+        if self.boson_process not in BOSON_PROCESSES:
+            raise DataError(f"boson process {self.boson_process!r}; accepted: {', '.join(BOSON_PROCESSES)}")
+        if label in ("w", "z"):
+            process = BOSON_PROCESSES[self.boson_process][label]
+            if self.boson_process in RESONANCE_ID:
+                return (*process, *self.resonance_settings(RESONANCE_ID[self.boson_process]))
+        else:
+            process = PROCESS_SETTINGS[label]
         # Jets lose pT to out-of-cone radiation, so the pT-hat window starts below the jet window.
-        lo, hi = 0.9 * self.pt_min, 1.1 * self.pt_max
-        return (*PROCESS_SETTINGS[label], f"PhaseSpace:pTHatMin = {lo:g}", f"PhaseSpace:pTHatMax = {hi:g}")
+        lo, hi = self.pthat_margin[0] * self.pt_min, self.pthat_margin[1] * self.pt_max
+        if self.parton_pt is not None:
+            lo, hi = (1.0 - PARTON_PT_TOLERANCE) * self.parton_pt, (1.0 + PARTON_PT_TOLERANCE) * self.parton_pt
+        return (*process, f"PhaseSpace:pTHatMin = {lo:g}", f"PhaseSpace:pTHatMax = {hi:g}")
+
+    def resonance_settings(self, pdg_id: int) -> tuple[str, ...]:
+        """Mass settings of the heavy resonance: a forced wide Breit-Wigner whose decay bosons (pT up to
+        M / 2, Jacobian peak at M / 2) cover the jet pT window."""
+        m0 = self.pt_min + self.pt_max
+        m_lo, m_hi = 2.0 * self.pthat_margin[0] * self.pt_min, 2.0 * self.pthat_margin[1] * self.pt_max
+        if self.parton_pt is not None:
+            m0 = 2.0 * self.parton_pt
+            m_lo, m_hi = (1.0 - PARTON_PT_TOLERANCE) * m0, (1.0 + PARTON_PT_TOLERANCE) * m0
+        return (
+            f"{pdg_id}:m0 = {m0:g}",
+            f"{pdg_id}:doForceWidth = on",
+            f"{pdg_id}:mWidth = {0.5 * (m_hi - m_lo):g}",
+            f"{pdg_id}:mMin = {m_lo:g}",
+            f"{pdg_id}:mMax = {m_hi:g}",
+        )
 
 
 def _wrap(dphi: np.ndarray) -> np.ndarray:

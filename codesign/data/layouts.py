@@ -89,6 +89,7 @@ PROCESS_KEY = "Process"
 PROCESS_NAMES_KEY = "Process_Names"
 SUBPROCESS_KEY = "Subprocess"
 SUBPROCESS_NAMES_KEY = "Subprocess_Names"
+WEIGHTS_KEY = "Weights"  # per-event float64 weights (ours; absent from the public files: all 1)
 
 L1_FEATURE_NAMES: tuple[str, ...] = ("Pt", "Eta", "Phi", "Class")
 L1_CLASS_NAMES: tuple[str, ...] = ("MET_class_1", "Four_Ele_class_2", "Four_Mu_class_3", "Ten_Jet_class_4")

@@ -135,9 +135,15 @@ def produce_l1(
     command: str = "",
     progress: bool = True,
     chunk_size: int = 100,
+    n_qcd: int | None = None,
 ) -> Path:
-    """Generate L1 events of one or several processes (the background as its documented mixture) and write them."""
-    from codesign.data.l1 import SUBPROCESS_NAMES
+    """Generate L1 events of one or several processes (the background as its documented mixture) and write them.
+
+    With QCD in the mixture, ``n_qcd`` of the background events are QCD (default: its fraction of them) and
+    the rest are split over the other components by their fractions; the mixture's fractions are then
+    imposed on the summed weights (``Weights``: mean 1 over the background, 1 for every signal event).
+    """
+    from codesign.data.l1 import QCD, SUBPROCESS_NAMES
 
     out = Path(out)
     _validate_common(n, seed, workers)
@@ -150,7 +156,15 @@ def produce_l1(
     for p in processes:
         if p == L.BACKGROUND:
             mixture = config.background_mixture
-            mix = split_counts(per_process[p], list(mixture), list(mixture.values()))
+            total = per_process[p]
+            if QCD in mixture:
+                qcd = round(total * mixture[QCD]) if n_qcd is None else n_qcd
+                if not 1 <= qcd < total:
+                    raise DataError(f"--n-qcd must be in 1..{total - 1} (the background has {total} events; got {qcd})")
+                rest = {k: v for k, v in mixture.items() if k != QCD}
+                mix = {**split_counts(total - qcd, list(rest), list(rest.values())), QCD: qcd}
+            else:
+                mix = split_counts(total, list(mixture), list(mixture.values()))
             counts.update({k: v for k, v in mix.items() if v > 0})
         else:
             counts[p] = per_process[p]
@@ -159,13 +173,17 @@ def produce_l1(
     manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
     parts = prepare_parts(out, manifest, resume, force)
     files = run_chunks(tasks, parts, workers, unit="event", progress=progress)
-    particles, sub, tried = [], [], {label: 0 for label in counts}
+    particles, sub, raw_weights, tried = [], [], [], {label: 0 for label in counts}
     for task, path in zip(tasks, files, strict=True):
         with np.load(path) as data:
             particles.append(data["particles"])
             sub.append(np.full(task.n, SUBPROCESS_NAMES.index(task.label), dtype=np.int64))
+            raw_weights.append(data["weights"] if "weights" in data.files else np.ones(task.n))
             tried[task.label] += int(data["tried"])
     sub_codes = np.concatenate(sub)
+    weights = np.concatenate(raw_weights).astype(np.float64)
+    if QCD in config.background_mixture:  # the mixture is imposed on the weights (else every weight is 1)
+        weights = mixture_weights(weights, sub_codes, SUBPROCESS_NAMES, config.background_mixture)
     process_of_sub = np.array([L.L1_PROCESSES.index(_process_of(s)) for s in SUBPROCESS_NAMES])
     order = _shuffle(len(sub_codes), seed)
     attrs: dict[str, Any] = {
@@ -176,6 +194,8 @@ def produce_l1(
         "events_tried": tried,
         "counts": counts,
         "background_mixture": config.background_mixture,
+        "weights": "Weights: per-event float64; background components sum to their mixture fraction x the "
+        "number of background events; signal events 1",
     }
     write_l1(
         out,
@@ -187,9 +207,27 @@ def produce_l1(
         attrs,
         dtype,
         overwrite=force,
+        weights=weights[order],
     )
     shutil.rmtree(parts)
     return out
+
+
+def mixture_weights(
+    raw: np.ndarray, sub_codes: np.ndarray, sub_names: Sequence[str], mixture: dict[str, float]
+) -> np.ndarray:
+    """Per-event weights: each background component's generation weights scaled so that they sum to its
+    mixture fraction x the number of background events (mean 1 over the background); other events keep 1."""
+    weights = np.ones(len(raw), dtype=np.float64)
+    present = {name: sub_codes == sub_names.index(name) for name in mixture if np.any(sub_codes == sub_names.index(name))}
+    n_background = int(sum(mask.sum() for mask in present.values()))
+    total_fraction = sum(mixture[name] for name in present)
+    for name, mask in present.items():
+        w = np.asarray(raw[mask], dtype=np.float64)
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise DataError(f"{name}: generation weights must be finite, >= 0 and not all 0")
+        weights[mask] = w * (mixture[name] / total_fraction * n_background / w.sum())
+    return weights
 
 
 def _process_of(subprocess: str) -> str:
@@ -199,8 +237,17 @@ def _process_of(subprocess: str) -> str:
     return L.BACKGROUND if subprocess in ADC2021_MIXTURE else subprocess
 
 
-def jet_config_from_options(pt_min: float, pt_max: float, n_constituents: int) -> JetConfig:
+def jet_config_from_options(
+    pt_min: float, pt_max: float, n_constituents: int, boson_process: str = "scalar", parton_pt: float | None = None
+) -> JetConfig:
     """A JetConfig from the command-line options (the other settings keep their defaults)."""
+    from codesign.data.jets import BOSON_PROCESSES
+
     if not 1 <= n_constituents <= 150:
         raise DataError(f"--constituents must be in 1..150 (got {n_constituents})")
-    return replace(JetConfig(), pt_min=pt_min, pt_max=pt_max, n_constituents=n_constituents)
+    if boson_process not in BOSON_PROCESSES:
+        raise DataError(f"--boson-process {boson_process!r}; accepted: {', '.join(BOSON_PROCESSES)}")
+    if parton_pt is not None and not pt_min < parton_pt < pt_max:
+        raise DataError(f"--parton-pt {parton_pt:g} must lie inside the jet window ({pt_min:g}, {pt_max:g}) GeV")
+    return replace(JetConfig(), pt_min=pt_min, pt_max=pt_max, n_constituents=n_constituents,
+                   boson_process=boson_process, parton_pt=parton_pt)

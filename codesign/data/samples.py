@@ -76,12 +76,22 @@ class L1Sample:
     subprocess: np.ndarray | None = None  # [N] int codes into subprocess_names (background mixture)
     subprocess_names: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    weights: np.ndarray | None = None  # [N] float64 per-event weights (None: every event weighs 1)
 
     def __post_init__(self) -> None:
         if self.particles.ndim != 3 or self.particles.shape[1:] != (19, 4):
             raise ValueError(f"particles have shape {self.particles.shape}, expected [N, 19, 4]")
         if self.process.shape != (len(self.particles),):
             raise ValueError(f"process has shape {self.process.shape}, expected ({len(self.particles)},)")
+        if self.weights is not None and self.weights.shape != (len(self.particles),):
+            raise ValueError(f"weights have shape {self.weights.shape}, expected ({len(self.particles)},)")
+
+    @property
+    def event_weights(self) -> np.ndarray:
+        """Per-event weights as float64 (ones when the file has none)."""
+        if self.weights is None:
+            return np.ones(len(self.particles), dtype=np.float64)
+        return np.asarray(self.weights, dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.particles)
@@ -115,6 +125,7 @@ class L1Sample:
             subprocess=None if self.subprocess is None else self.subprocess[index],
             subprocess_names=self.subprocess_names,
             source=self.source,
+            weights=None if self.weights is None else self.weights[index],
         )
 
     def flat(self) -> np.ndarray:

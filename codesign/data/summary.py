@@ -65,10 +65,14 @@ def l1_summary(path: str | Path) -> dict[str, Any]:
             "met_mean": float(np.mean(sample.particles[sel, L.MET_SLOT, 0])),
         }
         if sample.subprocess is not None:
-            sub = sample.subprocess[sel]
+            sub, w = sample.subprocess[sel], sample.event_weights[sel]
             entry["mixture"] = {
                 sample.subprocess_names[c]: float(np.mean(sub == c)) for c in np.unique(sub).tolist()
             }
+            if sample.weights is not None:
+                entry["weight_mixture"] = {
+                    sample.subprocess_names[c]: float(w[sub == c].sum() / w.sum()) for c in np.unique(sub).tolist()
+                }
         per_process[name] = entry
     return {"kind": "l1", "n": len(sample), "per_process": per_process}
 

@@ -5,20 +5,22 @@ an exponent type it cannot reason about, so its accumulator and result get the d
 (``ap_fixed<16,6>``) and overflow or truncate. A product ``x * 2**e`` of a value on an ``ap_fixed<W,I>``
 grid needs ``I + e_max`` integer and ``W - I - e_min`` fractional bits; ``n`` of them summed need
 ``ceil(log2 n)`` more integer bits, and the bias one more. The same holds for hls4ml's ApplyAlpha layer, the
-per-channel power-of-two scale of ``quantized_bits(alpha="auto_po2")`` kernels.
+per-channel power-of-two scale of ``quantized_bits(alpha="auto_po2")`` kernels. And an activation quantizer
+with no fractional bits is typed ``ap_int``/``ap_uint`` by hls4ml, which neither rounds nor saturates.
 
-These functions read the hls4ml graph object they are given (duck-typed); :mod:`codesign.hls` calls them.
+These functions read the hls4ml graph object or configuration they are given (duck-typed); :mod:`codesign.hls` calls them.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from codesign.precision import FixedPrecision
+from codesign.precision import FixedPrecision, Overflow, Rounding
 
 
 def po2_exponents(kernel: np.ndarray) -> tuple[int, int]:
@@ -107,3 +109,48 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
             f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
             f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
         )
+
+
+_INT_TYPE = re.compile(r"^\s*(?:ap_)?(u?)int<\s*(\d+)\s*>\s*$")
+
+
+def activation_quantizers(model: Any) -> list[tuple[str, Any]]:
+    """(hls4ml layer name, QKeras quantizer) of every activation quantizer: a QActivation's, or a fused one.
+
+    hls4ml splits a QDense/QConv's quantizer activation into its own layer named ``<layer>_<quantizer class>``.
+    """
+    out = []
+    for lyr in model.layers:
+        cls = type(lyr).__name__
+        if cls == "QActivation":
+            out.append((lyr.name, getattr(lyr, "quantizer", None)))
+        elif cls.startswith("Q"):
+            act = getattr(lyr, "activation", None)
+            if act is not None and hasattr(act, "get_config") and not isinstance(act, type):
+                out.append((f"{lyr.name}_{type(act).__name__}", act))
+    return [(name, q) for name, q in out if type(q).__name__ in ("quantized_relu", "quantized_bits")]
+
+
+def fix_integer_activations(model: Any, layers: dict, notes: list[str]) -> None:
+    """Round and saturate activation quantizers with no fractional bits, as QKeras does.
+
+    hls4ml 1.3 (``config_from_keras_model``) types an activation quantizer whose integer bits fill or exceed
+    its width (``quantized_relu(3, 3)``, ``quantized_bits(3, 2)``) as a plain ``ap_uint``/``ap_int<I>``, which
+    truncates and wraps where QKeras rounds half to even and saturates (and, for more integer bits than
+    bits, keeps a step of 1 where QKeras' step is ``2**(integer - bits)``). Such a result becomes
+    ``ap_[u]fixed<bits, I, AP_RND_CONV, AP_SAT>``, hls4ml's own integer bits I with QKeras' grid.
+    """
+    for name, q in activation_quantizers(model):
+        prec = (layers.get(name) or {}).get("Precision")
+        if not isinstance(prec, dict):
+            continue
+        m = _INT_TYPE.match(str(prec.get("result", "")))
+        if not m:
+            continue
+        bits = int(q.get_config()["bits"])
+        fixed = FixedPrecision(bits, int(m.group(2)), not m.group(1), Rounding.RND_CONV, Overflow.SAT)
+        notes.append(
+            f"layer '{name}': {q} has no fractional bits; hls4ml typed its result {prec['result']} "
+            f"(truncates and wraps), set to {fixed.to_hls()} (rounds half to even and saturates, as QKeras)"
+        )
+        prec["result"] = fixed.to_hls()

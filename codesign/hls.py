@@ -511,6 +511,9 @@ def build_hls_config(
                 f"its type {ptype} was set as the result of '{prod.name}'"
             )
 
+    # quantized_relu(3, 3) and the like: hls4ml types them ap_uint<3> (no rounding, no saturation)
+    exact_types.fix_integer_activations(model, layers, notes)
+
     # user's per-type then per-name settings (explicit user choices win; noted since they may cost exactness)
     if hls_config:
         from codesign.hls4ml_config import layer_type_names

@@ -76,3 +76,26 @@ def test_integer_only_activations_are_bit_exact(tmp_path):
         assert np.any(as_uint != acts[out]), out
     assert np.any(acts["dense1_quantized_relu"] == 7.0) and np.any(acts["dense1"] > 8.0)
     assert set(np.unique(acts["relu2"])) <= {0.0, 2.0, 4.0, 6.0}
+
+
+def test_quantized_bits_activation_without_fraction_rounds_and_saturates():
+    """QActivation(quantized_bits(3, 2)): hls4ml's int<3> becomes ap_fixed<3,3,AP_RND_CONV,AP_SAT>; a user type wins."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    q = "quantized_bits(3,0,alpha=1)"
+    inp = keras.Input((4,), name="inputs")
+    x = QDense(4, kernel_quantizer=q, bias_quantizer=q, name="dense1")(inp)
+    x = QActivation("quantized_bits(3,2,alpha=1)", name="act1")(x)
+    x = QActivation("quantized_relu(4,3)", name="relu1")(x)  # has fractional bits: left as hls4ml types it
+    model = keras.Model(inp, QDense(2, kernel_quantizer=q, bias_quantizer=q, name="output_logits")(x))
+    kw = dict(backend="Vitis", strategy="Latency", reuse_factor=1, input_precision=INPUT, layer_overrides=None)
+    notes: list[str] = []
+    layers = hls.build_hls_config(model, hls_config=None, notes=notes, **kw)["LayerName"]
+    assert layers["act1"]["Precision"]["result"] == "ap_fixed<3,3,AP_RND_CONV,AP_SAT>"
+    assert layers["relu1"]["Precision"]["result"] == "ufixed<4,3,RND_CONV,SAT,0>"
+    (note,) = [n for n in notes if "has no fractional bits" in n]
+    assert "'act1'" in note and "int<3>" in note and "ap_fixed<3,3,AP_RND_CONV,AP_SAT>" in note
+    user = {"LayerName": {"act1": {"Precision": {"result": "ap_fixed<8,4>"}}}}
+    layers = hls.build_hls_config(model, hls_config=user, notes=[], **kw)["LayerName"]
+    assert layers["act1"]["Precision"]["result"] == "ap_fixed<8,4>"

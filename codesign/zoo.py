@@ -3,7 +3,7 @@
 Every family is built from layers hls4ml 1.3 converts, with stable, meaningful layer names that the
 quantization step, per-layer overrides and the report refer to:
 
-- ``mlp``: ``dense_i`` -> (``bn_i``) -> ``relu_i`` ..., ``output_logits``, ``softmax``;
+- ``mlp``: (``flatten`` for constituents) ``dense_i`` -> (``bn_i``) -> ``relu_i`` ..., ``output_logits``, ``softmax``;
 - ``deepsets``: per-constituent ``phi_i`` (Conv1D, kernel 1; hls4ml keeps the quantizers of a QConv1D but
   drops those of a QDense on 3-D input) -> ``phi_relu_i``, ``pool``, ``rho_i`` -> ``rho_relu_i``,
   ``output_logits``, ``softmax``;
@@ -119,11 +119,18 @@ def _pool(x, aggregation: str, family: str):
 
 
 def _mlp(spec, input_shape, n_classes: int):
-    _check_rank("mlp", input_shape, 1, "a flat feature vector")
+    if len(input_shape) != 2:  # constituents (N, F) are flattened first
+        _check_rank("mlp", input_shape, 1, "a flat feature vector, or constituents (n_constituents, n_features)")
     hidden = _check_sizes("hidden", spec.hidden)
     inp = keras.Input(shape=input_shape, name="inputs")
-    x = _dense_block(inp, hidden, "dense", "relu", spec.batchnorm)
+    x = _flatten(inp) if len(input_shape) == 2 else inp
+    x = _dense_block(x, hidden, "dense", "relu", spec.batchnorm)
     return keras.Model(inp, _classifier_head(x, n_classes), name="mlp")
+
+
+def _flatten(x):
+    """Flatten (N, F) constituents for an MLP (``flatten``)."""
+    return keras.layers.Flatten(name="flatten")(x)
 
 
 def _deepsets(spec, input_shape, n_classes: int):

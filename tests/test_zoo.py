@@ -61,6 +61,12 @@ def test_set_models_are_permutation_invariant(family, aggregation):
     assert not np.allclose(y, m.predict(x[:, ::-1] * 2.0, verbose=0))
 
 
+def test_mlp_flattens_constituents():
+    m = zoo.build_model(ModelSpec(family="mlp", hidden=(8,)), (5, 3), 4)
+    assert names(m)[:3] == ["inputs", "flatten", "dense_1"]
+    assert m.get_layer("dense_1").kernel.shape == (15, 8)
+
+
 def test_deepsets_uses_pointwise_conv():
     m = zoo.build_model(ModelSpec(family="deepsets", phi=(8, 6), rho=(4,)), (5, 3), 4)
     assert names(m) == [
@@ -170,8 +176,8 @@ def test_errors_name_the_key_and_the_accepted_values():
     summed = ModelSpec(family="deepsets").model_copy(update={"aggregation": "sum"})
     with pytest.raises(SpecError, match=r"model.aggregation 'sum'.*no global-sum layer.*accepted: mean, max"):
         zoo.build_model(summed, (5, 3), 4)
-    with pytest.raises(SpecError, match=r"'mlp' needs a flat feature vector.*\(5, 3\)"):
-        zoo.build_model(ModelSpec(family="mlp"), (5, 3), 4)
+    with pytest.raises(SpecError, match=r"'mlp' needs a flat feature vector, or constituents.*\(2, 5, 3\)"):
+        zoo.build_model(ModelSpec(family="mlp"), (2, 5, 3), 4)
     with pytest.raises(SpecError, match=r"'deepsets' needs constituents"):
         zoo.build_model(ModelSpec(family="deepsets"), (16,), 4)
     with pytest.raises(SpecError, match=r"model.hidden: needs at least one"):

@@ -12,7 +12,9 @@ accuracy, the firmware's per-class one-vs-rest AUC, whether the firmware is bit-
     nice -n 10 python benchmarks/zoo_table.py --out /tmp/zoo     # the full specs, trained to convergence (hours)
     python benchmarks/zoo_table.py --quick --families deepsets --sizes 8    # one row
 
-Writes ``zoo_table.md`` and ``zoo_table.json`` into ``--out`` (each build's folder beside them).
+Writes ``zoo_table.md`` and ``zoo_table.json`` into ``--out`` (each build's folder beside them) after every
+row; rows of an earlier run into the same folder (same data file and mode) are kept unless rebuilt, so the
+table can be filled in several runs (builds are cached per folder: an unchanged spec is not retrained).
 """
 
 from __future__ import annotations
@@ -104,6 +106,14 @@ def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
     }  # fmt: skip
 
 
+def _previous_rows(path: Path, label: str, quick: bool) -> list[dict]:
+    """Rows of an earlier run into the same folder on the same data and mode (kept unless rebuilt now)."""
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    return list(old["rows"]) if old.get("data") == label and old.get("quick") == quick else []
+
+
 def _epochs(build: Path) -> dict[str, int]:
     """Epochs each training stage ran (float, prune, qat), from the build's histories."""
     runs = {}
@@ -163,16 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="zoo_table_"))
     out.mkdir(parents=True, exist_ok=True)
     label = data_label()
-    rows = []
+    rows = _previous_rows(out / "zoo_table.json", label, args.quick)
     for n in args.sizes:
         for family in args.families:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)
+            rows = [r for r in rows if (r["model"], r["n"]) != (FAMILIES[family], n)]
             rows.append(run_one(family, n, args.quick, out, args.part))
+            rows.sort(key=lambda r: (r["n"], list(FAMILIES.values()).index(r["model"])))
             print(f"  done in {rows[-1]['seconds']:.0f} s", flush=True)
-    text = table(rows, label, args.quick, args.part)
+            text = table(rows, label, args.quick, args.part)  # written after every row: a long run's partial table
+            (out / "zoo_table.md").write_text(text)
+            (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))
     print(text)
-    (out / "zoo_table.md").write_text(text)
-    (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))
     print(f"wrote {out / 'zoo_table.md'} and zoo_table.json")
     return 0
 

@@ -64,6 +64,10 @@ def test_interaction_network_quantized_is_proven(tmp_path):
     assert np.max(np.abs(pre)) > 4 * float(np.max(edges))
     assert float(np.max(layers["aggregate"])) > float(np.max(edges))
     np.testing.assert_array_equal(layers["aggregate"], layers["edge_relu_2"].reshape(N, 4, 3, 3).sum(axis=2))
+    # the fixed-point emulator runs the extension layers too, equal to the reference
+    from codesign.firmware import emulator
+
+    np.testing.assert_array_equal(emulator.emulate(project.firmware_description(), x), ref)
 
 
 def test_po2_weights_are_proven(tmp_path):

@@ -157,7 +157,8 @@ def register() -> None:
                 saturation_mode=SaturationMode.SAT,
             )  # fmt: skip
 
-    class HEdgePairSum(hls4ml.model.layers.Layer):
+    # hls4ml names a layer's kind by its class name (the firmware description and emulator key on it)
+    class _HlsEdgePairSum(hls4ml.model.layers.Layer):
         _expected_attributes = [Attribute("n_nodes"), Attribute("n_feat"), Attribute("relu", value_type=bool)]
 
         def initialize(self):
@@ -175,7 +176,7 @@ def register() -> None:
                 )
             self.add_output_variable([n * (n - 1), d], precision=precision)
 
-    class HReceiverSum(hls4ml.model.layers.Layer):
+    class _HlsReceiverSum(hls4ml.model.layers.Layer):
         _expected_attributes = [Attribute("n_nodes"), Attribute("n_feat")]
 
         def initialize(self):
@@ -209,7 +210,7 @@ def register() -> None:
 
     class EdgeConfig(LayerConfigTemplate):
         def __init__(self):
-            super().__init__(HEdgePairSum)
+            super().__init__(_HlsEdgePairSum)
 
         def format(self, node):
             a = node.get_input_variable(node.inputs[0]).type.precision
@@ -224,7 +225,7 @@ def register() -> None:
 
     class EdgeCall(FunctionCallTemplate):
         def __init__(self):
-            super().__init__(HEdgePairSum, include_header=include)
+            super().__init__(_HlsEdgePairSum, include_header=include)
 
         def format(self, node):
             a, b = (node.get_input_variable(i) for i in node.inputs[:2])
@@ -236,7 +237,7 @@ def register() -> None:
 
     class RecvConfig(LayerConfigTemplate):
         def __init__(self):
-            super().__init__(HReceiverSum)
+            super().__init__(_HlsReceiverSum)
 
         def format(self, node):
             x = node.get_input_variable().type.precision
@@ -250,7 +251,7 @@ def register() -> None:
 
     class RecvCall(FunctionCallTemplate):
         def __init__(self):
-            super().__init__(HReceiverSum, include_header=include)
+            super().__init__(_HlsReceiverSum, include_header=include)
 
         def format(self, node):
             x, out = node.get_input_variable(), node.get_output_variable()
@@ -258,8 +259,10 @@ def register() -> None:
 
     register_keras_v2_layer_handler("EdgePairSum", parse_edge_pair_sum)
     register_keras_v2_layer_handler("ReceiverSum", parse_receiver_sum)
-    hls4ml.model.layers.register_layer("EdgePairSum", HEdgePairSum)
-    hls4ml.model.layers.register_layer("ReceiverSum", HReceiverSum)
+    _HlsEdgePairSum.__name__ = "EdgePairSum"
+    _HlsReceiverSum.__name__ = "ReceiverSum"
+    hls4ml.model.layers.register_layer("EdgePairSum", _HlsEdgePairSum)
+    hls4ml.model.layers.register_layer("ReceiverSum", _HlsReceiverSum)
     header = shipped_path("firmware_templates", HEADER).resolve()
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)

@@ -68,6 +68,14 @@ def test_interaction_network_quantized_is_proven(tmp_path):
     from codesign.firmware import emulator
 
     np.testing.assert_array_equal(emulator.emulate(project.firmware_description(), x), ref)
+    # ... and the estimator models them (adders, no DSP), so the totals are known
+    from codesign.estimate import estimate_project
+
+    est = estimate_project(project.path)
+    kinds = {e.name: e for e in est.per_layer}
+    assert kinds["edge_1"].kind == "edge_pair_sum" and kinds["aggregate"].kind == "receiver_sum"
+    assert kinds["edge_1"].lut > 0 and kinds["aggregate"].lut > 0 and kinds["edge_1"].dsp == 0
+    assert est.lut is not None and est.latency_cycles is not None
 
 
 def test_po2_weights_are_proven(tmp_path):

@@ -125,6 +125,10 @@ def _epochs(build: Path) -> dict[str, int]:
     return runs
 
 
+def _int(v) -> str:
+    return "-" if v is None else f"{int(v):,}"
+
+
 def _pct(v) -> str:
     return "-" if v is None else f"{100 * v:.1f} %"
 
@@ -156,7 +160,7 @@ def table(rows: list[dict], label: str, quick: bool, part: str) -> str:
         lines.append(
             f"| {r['model']} | {r['n']} | codesign | {r['params']:,} | {r['flops']:,} | {_pct(r['accuracy_float'])} "
             f"| {_pct(r['accuracy_firmware'])} | {_aucs(r['auc_firmware'])} | {r['bit_exact']} | {lat} "
-            f"| {e.get('ii_cycles', '-')} | {e.get('lut', '-')} | {e.get('dsp', '-')} |"
+            f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} |"
         )
     return "\n".join(lines) + "\n"
 

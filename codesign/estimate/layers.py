@@ -16,8 +16,6 @@ from codesign.estimate.design import LayerCall, is_recurrent
 from codesign.estimate.kernels.activation import ActivationEstimator
 from codesign.estimate.kernels.common import Context
 from codesign.estimate.kernels.conv import ConvEstimator
-from codesign.estimate.kernels.graph import FUNCTIONS as GRAPH_FUNCTIONS
-from codesign.estimate.kernels.graph import GraphEstimator
 from codesign.estimate.kernels.dense import DenseEstimator, DotProductModel, reuse_loop_cycles
 from codesign.estimate.kernels.elementwise import (
     BatchNormEstimator,
@@ -26,6 +24,8 @@ from codesign.estimate.kernels.elementwise import (
     PassThroughEstimator,
     PoolingEstimator,
 )
+from codesign.estimate.kernels.graph import FUNCTIONS as GRAPH_FUNCTIONS
+from codesign.estimate.kernels.graph import GraphEstimator
 from codesign.estimate.recurrent import RecurrentEstimator
 from codesign.estimate.result import LayerEstimate, declined
 

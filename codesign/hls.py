@@ -15,6 +15,9 @@ quantizer, and this module fixes what hls4ml 1.3 gets wrong or leaves ambiguous,
 - pruning wrappers are stripped and the model is rebuilt from its config with copied weights
   (``strip_pruning`` output cannot be sliced).
 
+codesign's own hls4ml extension layers (:mod:`codesign.hls_ext`, e.g. the interaction network's edge layers)
+are registered with hls4ml when this module is imported.
+
 Next to each project it writes the firmware description (``codesign_firmware.npz``, :mod:`codesign.firmware`):
 every layer's types and weight codes as configured, which the fixed-point emulator runs without hls4ml.
 

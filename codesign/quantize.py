@@ -31,8 +31,10 @@ keras = keras_env.keras()
 from qkeras import QActivation, QConv1D, QDense, quantized_bits, quantized_relu  # noqa: E402
 from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
 
-# 0/1 incidence matrices of the interaction network: exact in quantized_bits(2, 1) (values -2..1).
+# non-trainable Dense/Conv1D layers (fixed 0/1 matrices in a user's model): exact in quantized_bits(2, 1) (values -2..1).
 FIXED_QUANTIZER = (2, 1)
+# weightless layers whose fused activation is a ReLU made quantized_relu like a Dense/Conv1D's
+ACT_LAYERS = ("EdgePairSum",)
 
 
 def custom_objects() -> dict:
@@ -73,7 +75,7 @@ def _check_overrides(model, q) -> None:
                 f"{key}: bits/integer (and bias_bits/bias_integer) set a kernel/bias quantizer; {name!r} is a {type(layer).__name__} "
                 f"without trainable weights (give activation_bits/activation_integer for an activation)"
             )
-        fused_relu = has_weights and layer.get_config().get("activation") == "relu"
+        fused_relu = (has_weights or type(layer).__name__ in ACT_LAYERS) and layer.get_config().get("activation") == "relu"
         if (lq.activation_bits is not None or lq.activation_integer is not None) and not (
             _is_relu(layer) or name in relu_after or fused_relu
         ):
@@ -133,6 +135,9 @@ def to_qkeras(float_model, q):
                 cfg["filters"], cfg["kernel_size"], strides=cfg["strides"], padding=cfg["padding"],
                 **common, **weight_quantizers(layer),
             )  # fmt: skip
+        if cls in ACT_LAYERS and cfg.get("activation") == "relu":
+            # a weightless layer with a fused ReLU (the interaction network's EdgePairSum) gets the quantized_relu
+            return layer.__class__.from_config({**cfg, "activation": act_quantizer(layer)})
         if _is_relu(layer):
             return QActivation(act_quantizer(layer), name=layer.name)
         if cls == "Activation" and cfg["activation"] not in ("softmax", "linear"):

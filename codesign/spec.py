@@ -159,6 +159,11 @@ class TrainSpec(_Strict):
     seed: Seed = 0
     patience: int = Field(3, ge=0, description="epochs without improvement before stopping, >= 0")
     validation_split: float = Field(0.2, ge=0, lt=1, description="a fraction in [0, 1)")
+    lr_patience: int = Field(
+        0, ge=0, description="epochs without validation-loss improvement before the learning rate is multiplied by "
+        "lr_factor, >= 0 (0: constant learning rate)"
+    )  # fmt: skip
+    lr_factor: float = Field(0.5, gt=0, lt=1, description="a number in (0, 1)")
 
 
 class PruneSpec(_Strict):

@@ -1,4 +1,5 @@
-"""Float training: Adam, early stopping on the validation loss, reproducible with a seed.
+"""Float training: Adam, early stopping on the validation loss (optionally the learning rate reduced on a plateau),
+reproducible with a seed.
 
 Classifiers are trained with categorical cross-entropy on the softmax output (labels one-hot); the VAE
 (``task == "anomaly"``) reconstructs its input with a mean-squared error plus the beta * KL term its
@@ -71,6 +72,13 @@ def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = Tr
     if early_stopping and val > 0 and train.patience > 0:
         cbs.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=int(train.patience), restore_best_weights=True)
+        )
+    lr_patience = int(getattr(train, "lr_patience", 0) or 0)
+    if val > 0 and lr_patience > 0:
+        cbs.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=float(train.lr_factor), patience=lr_patience, min_lr=1e-5
+            )
         )
     weights = getattr(data, "weights_train", None)  # per-event weights of the data (L1 background mixture)
     t0 = time.perf_counter()

@@ -3,11 +3,12 @@
 Every family is built from layers hls4ml 1.3 converts, with stable, meaningful layer names that the
 quantization step, per-layer overrides and the report refer to:
 
-- ``mlp``: ``dense_i`` -> (``bn_i``) -> ``relu_i`` ..., ``output_logits``, ``softmax``;
+- ``mlp``: (``flatten`` for constituents) ``dense_i`` -> (``bn_i``) -> ``relu_i`` ..., ``output_logits``, ``softmax``;
 - ``deepsets``: per-constituent ``phi_i`` (Conv1D, kernel 1; hls4ml keeps the quantizers of a QConv1D but
   drops those of a QDense on 3-D input) -> ``phi_relu_i``, ``pool``, ``rho_i`` -> ``rho_relu_i``,
   ``output_logits``, ``softmax``;
-- ``interaction_net``: see :func:`_interaction_net`;
+- ``interaction_net``: ``edge_1_recv``/``edge_1_send`` (per node) -> ``edge_1`` (EdgePairSum, per edge) ->
+  ``edge_i`` -> ``aggregate`` (ReceiverSum) -> ``node_i`` -> ``pool`` -> ``rho_i``; see :func:`_interaction_net`;
 - ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds the weighted KL to
   the loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Its encoder and the score go to firmware
   (:func:`score_model`);
@@ -23,6 +24,8 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import SpecError
+from codesign.hls_ext.interaction import CUSTOM_OBJECTS as GRAPH_OBJECTS
+from codesign.hls_ext.interaction import EdgePairSum, ReceiverSum
 from codesign.score_layer import AnomalyScore
 
 keras = keras_env.keras()
@@ -56,7 +59,7 @@ class Sampling(keras.layers.Layer):
         return {**super().get_config(), "kl_weight": self.kl_weight}
 
 
-CUSTOM_OBJECTS = {"Sampling": Sampling, "AnomalyScore": AnomalyScore}
+CUSTOM_OBJECTS = {"Sampling": Sampling, "AnomalyScore": AnomalyScore, **GRAPH_OBJECTS}
 
 
 def _family(spec) -> str:
@@ -83,10 +86,10 @@ def _check_rank(family: str, input_shape: tuple[int, ...], rank: int, what: str)
         )
 
 
-def _dense_block(x, sizes, prefix: str, relu_prefix: str, batchnorm: bool, conv: bool = False):
-    """Dense (or pointwise Conv1D) -> optional BatchNormalization -> ReLU, numbered from 1."""
+def _dense_block(x, sizes, prefix: str, relu_prefix: str, batchnorm: bool, conv: bool = False, start: int = 1):
+    """Dense (or pointwise Conv1D) -> optional BatchNormalization -> ReLU, numbered from ``start``."""
     L = keras.layers
-    for i, n in enumerate(sizes, start=1):
+    for i, n in enumerate(sizes, start=start):
         if conv:
             x = L.Conv1D(n, kernel_size=1, name=f"{prefix}_{i}")(x)
         else:
@@ -116,11 +119,18 @@ def _pool(x, aggregation: str, family: str):
 
 
 def _mlp(spec, input_shape, n_classes: int):
-    _check_rank("mlp", input_shape, 1, "a flat feature vector")
+    if len(input_shape) != 2:  # constituents (N, F) are flattened first
+        _check_rank("mlp", input_shape, 1, "a flat feature vector, or constituents (n_constituents, n_features)")
     hidden = _check_sizes("hidden", spec.hidden)
     inp = keras.Input(shape=input_shape, name="inputs")
-    x = _dense_block(inp, hidden, "dense", "relu", spec.batchnorm)
+    x = _flatten(inp) if len(input_shape) == 2 else inp
+    x = _dense_block(x, hidden, "dense", "relu", spec.batchnorm)
     return keras.Model(inp, _classifier_head(x, n_classes), name="mlp")
+
+
+def _flatten(x):
+    """Flatten (N, F) constituents for an MLP (``flatten``)."""
+    return keras.layers.Flatten(name="flatten")(x)
 
 
 def _deepsets(spec, input_shape, n_classes: int):
@@ -134,31 +144,17 @@ def _deepsets(spec, input_shape, n_classes: int):
     return keras.Model(inp, _classifier_head(x, n_classes), name="deepsets")
 
 
-def interaction_matrices(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Receiver and sender incidence matrices R_r, R_s of the fully connected directed graph on n nodes.
-
-    Shapes (n, n*(n-1)); column e has a single 1 in the row of edge e's receiver (sender).
-    """
-    edges = [(r, s) for r in range(n) for s in range(n) if r != s]
-    rr = np.zeros((n, len(edges)), dtype=np.float32)
-    rs = np.zeros((n, len(edges)), dtype=np.float32)
-    for e, (r, s) in enumerate(edges):
-        rr[r, e] = 1.0
-        rs[s, e] = 1.0
-    return rr, rs
-
-
-# Fixed (non-trainable) 0/1 layers of the interaction network; pruning and QAT leave them alone.
-FIXED_LAYERS = ("edges_receiver", "edges_sender", "aggregate")
-
-
 def _interaction_net(spec, input_shape, n_classes: int):
     """Interaction network over constituents: edge MLP on (receiver, sender) pairs, node MLP, pooling, rho.
 
-    The graph is fully connected; edges are gathered by fixed 0/1 pointwise Conv1D layers on the transposed input
-    (``edges_receiver``, ``edges_sender``), edge messages are summed per receiver by another fixed layer
-    (``aggregate``). ``phi`` sizes are used for both the edge MLP (``edge_i``) and the node MLP (``node_i``).
-    The edge MLP runs on N(N-1) edges (240 for 16 constituents, 992 for 32): its firmware grows accordingly.
+    The graph is fully connected without self-loops (N(N-1) edges). The edge MLP's first layer on
+    ``[x_r; x_s]`` is computed as ``(W_r x_r + b) + W_s x_s``: two pointwise Conv1D per node (``edge_1_recv``
+    with the bias, ``edge_1_send`` without) whose outputs :class:`EdgePairSum` (``edge_1``) adds per edge, with
+    the ReLU; further edge layers are pointwise Conv1D on the edges (``edge_i``). :class:`ReceiverSum`
+    (``aggregate``) sums each receiver's incoming messages; the node MLP (``node_i``) runs on ``[x; messages]``.
+    ``phi`` sizes serve both the edge and the node MLP. No 0/1 incidence matrix is multiplied (see
+    :mod:`codesign.hls_ext.interaction`); the edge MLP after its first layer still runs on N(N-1) edges
+    (56 for 8 constituents, 240 for 16, 992 for 32).
     """
     _check_rank("interaction_net", input_shape, 2, "constituents as (n_constituents, n_features)")
     phi = _check_sizes("phi", spec.phi)
@@ -166,28 +162,22 @@ def _interaction_net(spec, input_shape, n_classes: int):
     n, _ = input_shape
     if n < 2:
         raise SpecError(f"model.family 'interaction_net' needs at least 2 constituents, got {n}")
-    rr, rs = interaction_matrices(n)
+    if spec.batchnorm:
+        raise SpecError(
+            "model.batchnorm is not supported for interaction_net: the edge MLP's first layer is split into a "
+            "receiver and a sender term added per edge, so a BatchNormalization has no single layer to fold into"
+        )
     L = keras.layers
     inp = keras.Input(shape=input_shape, name="inputs")
-    xt = L.Permute((2, 1), name="transpose_in")(inp)  # (F, N)
-
-    def fixed(x, matrix, name):
-        # Pointwise Conv1D rather than Dense on 3-D input: hls4ml keeps a QConv1D's quantizers.
-        layer = L.Conv1D(matrix.shape[1], kernel_size=1, use_bias=False, trainable=False, name=name)
-        y = layer(x)
-        layer.set_weights([matrix[None, :, :]])
-        return y
-
-    recv = L.Permute((2, 1), name="receivers")(fixed(xt, rr, "edges_receiver"))  # (E, F)
-    send = L.Permute((2, 1), name="senders")(fixed(xt, rs, "edges_sender"))  # (E, F)
-    e = L.Concatenate(axis=-1, name="edge_inputs")([recv, send])
-    e = _dense_block(e, phi, "edge", "edge_relu", spec.batchnorm, conv=True)  # (E, D)
-    et = L.Permute((2, 1), name="transpose_edges")(e)  # (D, E)
-    agg = L.Permute((2, 1), name="node_messages")(fixed(et, rr.T.copy(), "aggregate"))  # (N, D)
+    recv = L.Conv1D(phi[0], kernel_size=1, name="edge_1_recv")(inp)
+    send = L.Conv1D(phi[0], kernel_size=1, use_bias=False, name="edge_1_send")(inp)
+    e = EdgePairSum(activation="relu", name="edge_1")([recv, send])  # (E, D)
+    e = _dense_block(e, phi[1:], "edge", "edge_relu", False, conv=True, start=2)
+    agg = ReceiverSum(n, name="aggregate")(e)  # (N, D)
     x = L.Concatenate(axis=-1, name="node_inputs")([inp, agg])
-    x = _dense_block(x, phi, "node", "node_relu", spec.batchnorm, conv=True)
+    x = _dense_block(x, phi, "node", "node_relu", False, conv=True)
     x = _pool(x, spec.aggregation, "interaction_net")
-    x = _dense_block(x, rho, "rho", "rho_relu", spec.batchnorm)
+    x = _dense_block(x, rho, "rho", "rho_relu", False)
     return keras.Model(inp, _classifier_head(x, n_classes), name="interaction_net")
 
 

@@ -96,19 +96,19 @@ def deepsets(bits: int = 6, seed: int = 3, n_const: int = 8, n_feat: int = 3, po
 
 
 def randomize_trainable(model, seed: int) -> None:
-    """Random weights for the trainable layers only (the interaction network's fixed 0/1 layers stay)."""
+    """Random weights for the trainable layers only (fixed layers, e.g. a user's 0/1 matrices, stay)."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if layer.trainable and layer.get_weights():
             layer.set_weights([rng.normal(0.0, 0.6, w.shape) for w in layer.get_weights()])
 
 
-def interaction_net(bits: int = 8, n_const: int = 4, n_feat: int = 2, seed: int = 5):
+def interaction_net(bits: int = 8, n_const: int = 4, n_feat: int = 2, seed: int = 5, phi: tuple[int, ...] = (4,)):
     """The zoo's interaction network, tiny, quantized by codesign's own to_qkeras (as a build does)."""
     from codesign import quantize, zoo
     from codesign.spec import ModelSpec, QuantizeSpec
 
-    spec = ModelSpec(family="interaction_net", phi=(4,), rho=(), aggregation="mean")
+    spec = ModelSpec(family="interaction_net", phi=phi, rho=(), aggregation="mean")
     model = quantize.to_qkeras(zoo.build_model(spec, (n_const, n_feat), 3, seed=seed), QuantizeSpec(bits=bits))
     randomize_trainable(model, seed)
     return model

@@ -150,18 +150,21 @@ def test_qat_with_the_same_seed_is_reproducible(pruned):
         np.testing.assert_array_equal(x, y)
 
 
-def test_set_models_use_qconv1d_and_exact_fixed_incidence():
+def test_set_models_use_qconv1d_and_the_edge_layer_gets_quantized_relu(tmp_path):
     ds = zoo.build_model(ModelSpec(family="deepsets", phi=(8,), rho=(8,)), (4, 3), 3, seed=0)
     assert types(quantize.to_qkeras(ds, Q))["phi_1"] == "QConv1D"
     net = zoo.build_model(ModelSpec(family="interaction_net", phi=(8,), rho=()), (4, 3), 3, seed=0)
     qn = quantize.to_qkeras(net, Q)
-    qw = quantize.quantized_weights(qn)
-    rr, rs = zoo.interaction_matrices(4)
-    np.testing.assert_array_equal(qw["edges_receiver"][0][0], rr)
-    np.testing.assert_array_equal(qw["edges_sender"][0][0], rs)
-    np.testing.assert_array_equal(qw["aggregate"][0][0], rr.T)
-    assert qw["aggregate"][1] is None
-    assert not qn.get_layer("aggregate").trainable
+    t = types(qn)
+    assert t["edge_1_recv"] == t["edge_1_send"] == "QConv1D" and t["edge_1"] == "EdgePairSum"
+    assert str(qn.get_layer("edge_1").activation) == "quantized_relu(8,3)"
+    assert not any(not layer.trainable for layer in qn.layers if layer.get_weights())  # no fixed 0/1 layer left
+    x = np.random.default_rng(0).normal(size=(4, 4, 3)).astype(np.float32)
+    path = tmp_path / "in.h5"
+    qn.save(path)
+    back = keras.models.load_model(path, custom_objects=quantize.custom_objects(), compile=False)
+    np.testing.assert_array_equal(back.predict(x, verbose=0), qn.predict(x, verbose=0))
+    assert str(back.get_layer("edge_1").activation) == "quantized_relu(8,3)"
 
 
 def test_vae_quantizes_and_reloads(tmp_path):

@@ -1,6 +1,6 @@
 """The extended reference proven against real firmware: hls4ml conversion, g++ C-simulation, exact equality.
 
-Interaction network (as codesign quantizes it), power-of-two weights, QConv2D with padding/strides and
+Interaction network (as codesign quantizes it, with its extension layers), power-of-two weights, QConv2D with padding/strides and
 pooling, two-input merges with Permute/Concatenate/standalone BatchNormalization; and a quantized model
 whose reference cannot be computed gets no verdict (ReferenceUnavailableError naming the layer).
 Each project costs one g++ compile of the testbench (~15-30 s on 2 cores).
@@ -44,18 +44,38 @@ def _overflows(values: np.ndarray, prec_of_next) -> bool:
 
 
 def test_interaction_network_quantized_is_proven(tmp_path):
-    """The zoo's interaction network at 8 bits: Permute, fixed 0/1 QConv1D, Concatenate, mean pooling."""
-    model = hls_models.interaction_net(bits=8, n_const=4, n_feat=2)
+    """The zoo's interaction network at 8 bits: per-node QConv1D, the EdgePairSum / ReceiverSum extension layers
+    (no 0/1 matrix), a second edge layer on the edges, Concatenate, mean pooling."""
+    model = hls_models.interaction_net(bits=8, n_const=4, n_feat=2, phi=(4, 3))
     project = build(model, tmp_path / "in", ctypes=False)
+    top = (project.path / "firmware" / "myproject.cpp").read_text()
+    assert "nnet::edge_pair_sum<" in top and "nnet::receiver_sum<" in top
+    n_params = sum(int(np.prod(w.shape)) for w in model.get_weights())
+    assert n_params == model.count_params()  # every weight is trainable: no incidence matrix in the firmware
     x = compare.grid_inputs(P, (4, 2), N, seed=1)
     ref = _proven(project, x)
     assert np.std(ref) > 0
-    # the edge inputs saturate the edge MLP's quantized_relu (its clip is part of the model) ...
     layers = reference.forward_layers(project.keras_model, x)
-    top = float(np.max(layers["edge_relu_1"]))
-    assert np.mean(layers["edge_relu_1"] == top) > 0.01
-    # ... and its sums go far beyond the activation's range
-    assert np.max(np.abs(layers["edge_1"])) > 4 * top
+    pre = layers["edge_1_recv"][:, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]] + layers["edge_1_send"][:, [1, 2, 3, 0, 2, 3, 0, 1, 3, 0, 1, 2]]
+    edges = layers["edge_1"]
+    # the edge layer's quantized_relu clips: both at zero and at its top, on a sizeable share of the edges ...
+    assert np.mean(edges == 0) > 0.05 and np.mean(edges == float(np.max(edges))) > 0.01
+    # ... its sums go far beyond the activation's range, and the per-receiver sums exceed it too
+    assert np.max(np.abs(pre)) > 4 * float(np.max(edges))
+    assert float(np.max(layers["aggregate"])) > float(np.max(edges))
+    np.testing.assert_array_equal(layers["aggregate"], layers["edge_relu_2"].reshape(N, 4, 3, 3).sum(axis=2))
+    # the fixed-point emulator runs the extension layers too, equal to the reference
+    from codesign.firmware import emulator
+
+    np.testing.assert_array_equal(emulator.emulate(project.firmware_description(), x), ref)
+    # ... and the estimator models them (adders, no DSP), so the totals are known
+    from codesign.estimate import estimate_project
+
+    est = estimate_project(project.path)
+    kinds = {e.name: e for e in est.per_layer}
+    assert kinds["edge_1"].kind == "edge_pair_sum" and kinds["aggregate"].kind == "receiver_sum"
+    assert kinds["edge_1"].lut > 0 and kinds["aggregate"].lut > 0 and kinds["edge_1"].dsp == 0
+    assert est.lut is not None and est.latency_cycles is not None
 
 
 def test_po2_weights_are_proven(tmp_path):

@@ -47,6 +47,21 @@ def test_same_seed_same_weights_other_seed_differs():
     assert not np.array_equal(a[0], c[0])
 
 
+def test_learning_rate_halves_on_a_plateau():
+    data = toy_data.flat(n=1500)
+    spec = TrainSpec(epochs=6, batch_size=64, learning_rate=0.3, seed=0, patience=0, lr_patience=1, lr_factor=0.5)
+    res = fit_mlp(data, spec)
+    lr = res.history["lr"]
+    val = res.history["val_loss"]
+    assert len(lr) == 6 and lr[0] == pytest.approx(0.3)
+    for i in range(1, len(lr)):  # halved exactly after an epoch that did not beat the best validation loss
+        worse = val[i - 1] >= min(val[: i - 1], default=np.inf)
+        assert lr[i] == pytest.approx(lr[i - 1] * (0.5 if worse else 1.0))
+    assert min(lr) < 0.3
+    plain = fit_mlp(data, spec.model_copy(update={"lr_patience": 0}))
+    assert "lr" not in plain.history
+
+
 def test_early_stopping_restores_the_best_epoch():
     data = toy_data.flat(n=1500)
     # A large learning rate makes the validation loss bounce, so early stopping has something to do.

@@ -61,6 +61,12 @@ def test_set_models_are_permutation_invariant(family, aggregation):
     assert not np.allclose(y, m.predict(x[:, ::-1] * 2.0, verbose=0))
 
 
+def test_mlp_flattens_constituents():
+    m = zoo.build_model(ModelSpec(family="mlp", hidden=(8,)), (5, 3), 4)
+    assert names(m)[:3] == ["inputs", "flatten", "dense_1"]
+    assert m.get_layer("dense_1").kernel.shape == (15, 8)
+
+
 def test_deepsets_uses_pointwise_conv():
     m = zoo.build_model(ModelSpec(family="deepsets", phi=(8, 6), rho=(4,)), (5, 3), 4)
     assert names(m) == [
@@ -71,24 +77,41 @@ def test_deepsets_uses_pointwise_conv():
     assert m.get_layer("phi_1").kernel.shape == (1, 3, 8)
 
 
-def test_interaction_matrices():
-    rr, rs = zoo.interaction_matrices(4)
-    assert rr.shape == rs.shape == (4, 12)
-    assert np.all(rr.sum(axis=0) == 1) and np.all(rs.sum(axis=0) == 1)
-    assert np.all(rr.sum(axis=1) == 3) and np.all(rs.sum(axis=1) == 3)
-    receivers, senders = rr.argmax(axis=0), rs.argmax(axis=0)
-    assert np.all(receivers != senders)
-    assert len(set(zip(receivers, senders, strict=True))) == 12
+def test_edge_index_is_every_ordered_pair_once_receiver_major():
+    from codesign.hls_ext.interaction import edge_index
+
+    recv, send = edge_index(4)
+    assert len(recv) == 12 and np.all(recv != send)
+    assert len(set(zip(recv.tolist(), send.tolist(), strict=True))) == 12
+    assert recv.tolist() == sorted(recv.tolist())  # receiver-major, as the firmware numbers edges
+    assert np.all(np.bincount(send, minlength=4) == 3)
 
 
-def test_interaction_net_edges_are_pairs():
-    """The edge inputs are exactly (receiver features, sender features) for every ordered pair."""
-    m = zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), rho=()), (3, 2), 2)
-    x = np.arange(6, dtype=np.float32).reshape(1, 3, 2)
-    edges = keras.Model(m.input, m.get_layer("edge_inputs").output).predict(x, verbose=0)[0]
-    expected = [np.concatenate([x[0, r], x[0, s]]) for r in range(3) for s in range(3) if r != s]
-    np.testing.assert_array_equal(edges, np.array(expected))
-    assert not m.get_layer("edges_receiver").trainable
+def test_interaction_net_split_first_edge_layer_equals_the_concatenated_form():
+    """relu(W_r x_r + b + W_s x_s) per edge is the textbook edge layer relu(W [x_r; x_s] + b); messages sum per receiver."""
+    m = zoo.build_model(ModelSpec(family="interaction_net", phi=(4, 3), rho=()), (3, 2), 2, seed=1)
+    assert [type(m.get_layer(n)).__name__ for n in ("edge_1_recv", "edge_1_send", "edge_1", "edge_2", "aggregate")] == [
+        "Conv1D", "Conv1D", "EdgePairSum", "Conv1D", "ReceiverSum"
+    ]  # fmt: skip
+    x = np.random.default_rng(0).normal(size=(2, 3, 2)).astype(np.float32)
+    wr, b = m.get_layer("edge_1_recv").get_weights()
+    (ws,) = m.get_layer("edge_1_send").get_weights()
+    w = np.concatenate([wr[0], ws[0]], axis=0)  # (2F, D): the unsplit layer's kernel
+    expected = np.array(
+        [[np.maximum(np.concatenate([x[j, r], x[j, s]]) @ w + b, 0) for r in range(3) for s in range(3) if s != r]
+         for j in range(2)]
+    )  # fmt: skip
+    edges = keras.Model(m.input, m.get_layer("edge_1").output).predict(x, verbose=0)
+    np.testing.assert_allclose(edges, expected, rtol=1e-5, atol=1e-6)
+    e2 = keras.Model(m.input, m.get_layer("edge_relu_2").output).predict(x, verbose=0)  # (2, 6, 3)
+    agg = keras.Model(m.input, m.get_layer("aggregate").output).predict(x, verbose=0)
+    np.testing.assert_allclose(agg, e2.reshape(2, 3, 2, 3).sum(axis=2), rtol=1e-6)
+    assert m.get_layer("aggregate").output.shape[1:] == (3, 3)
+
+
+def test_interaction_net_refuses_batchnorm():
+    with pytest.raises(SpecError, match="batchnorm"):
+        zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), rho=(), batchnorm=True), (3, 2), 2)
 
 
 def test_vae_layers_encoder_and_kl_loss():
@@ -153,8 +176,8 @@ def test_errors_name_the_key_and_the_accepted_values():
     summed = ModelSpec(family="deepsets").model_copy(update={"aggregation": "sum"})
     with pytest.raises(SpecError, match=r"model.aggregation 'sum'.*no global-sum layer.*accepted: mean, max"):
         zoo.build_model(summed, (5, 3), 4)
-    with pytest.raises(SpecError, match=r"'mlp' needs a flat feature vector.*\(5, 3\)"):
-        zoo.build_model(ModelSpec(family="mlp"), (5, 3), 4)
+    with pytest.raises(SpecError, match=r"'mlp' needs a flat feature vector, or constituents.*\(2, 5, 3\)"):
+        zoo.build_model(ModelSpec(family="mlp"), (2, 5, 3), 4)
     with pytest.raises(SpecError, match=r"'deepsets' needs constituents"):
         zoo.build_model(ModelSpec(family="deepsets"), (16,), 4)
     with pytest.raises(SpecError, match=r"model.hidden: needs at least one"):

@@ -3,7 +3,8 @@ the per-layer estimator classes: each ``predict(call, ctx)`` returns a frozen :c
 
 The classes follow what the hls4ml 1.3 kernels (``templates/vivado/nnet_utils``) unroll, one module per kernel
 family in :mod:`codesign.estimate.kernels`: ``dense`` (the dot-product bank and ``nnet::dense``), ``conv``,
-``activation`` (ReLU-like and table-based, softmax), ``elementwise`` (batchnorm, pooling, merge, casts, layout);
+``activation`` (ReLU-like and table-based, softmax), ``elementwise`` (batchnorm, pooling, merge, casts, layout),
+``graph`` (codesign's interaction-network extension kernels);
 LSTM/GRU cells are :mod:`codesign.estimate.recurrent`.
 """
 
@@ -23,6 +24,8 @@ from codesign.estimate.kernels.elementwise import (
     PassThroughEstimator,
     PoolingEstimator,
 )
+from codesign.estimate.kernels.graph import FUNCTIONS as GRAPH_FUNCTIONS
+from codesign.estimate.kernels.graph import GraphEstimator
 from codesign.estimate.recurrent import RecurrentEstimator
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -50,6 +53,7 @@ _POOL = PoolingEstimator()
 _MERGE = MergeEstimator()
 _PASS = PassThroughEstimator()
 _CAST = CastEstimator()
+_GRAPH = GraphEstimator()
 
 
 def estimator_for(call: LayerCall):
@@ -68,6 +72,8 @@ def estimator_for(call: LayerCall):
         return _CONV
     if f.startswith(("pooling", "global_pooling")):
         return _POOL
+    if f in GRAPH_FUNCTIONS:
+        return _GRAPH
     if f in ("normalize", "normalize_bias") or base == "batchnorm_config" and f.startswith("normalize"):
         return _BN
     if f.startswith(("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codesign.firmware import tables
+from codesign.firmware import graph_kernels, tables
 from codesign.firmware.description import FirmwareDescription, LayerDesc
 from codesign.firmware.fixed import (
     EmulationError,
@@ -340,6 +340,7 @@ KERNELS = {
     "Concatenate": _concatenate,
     "Reshape": _reshape,
     "Transpose": _transpose,
+    **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
 }
 
 

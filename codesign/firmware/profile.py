@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import SpecError
+from codesign.firmware import graph_kernels
 from codesign.firmware.description import FirmwareDescription, LayerDesc
 from codesign.firmware.emulator import Tensor, conv1d_windows, run
 from codesign.firmware.fixed import EmulationError, to_float
@@ -125,6 +126,8 @@ def layer_rows(layer: LayerDesc, ins: list[Tensor]) -> list[RangeRow]:
         from codesign.firmware.score_kernel import range_inputs
 
         return [_row(layer, q, p, v) for q, (p, v) in range_inputs(layer, ins).items()]
+    if kind in graph_kernels.KINDS:
+        return [_row(layer, "result", layer.type("result"), graph_kernels.exact_values(layer, ins))]
     if kind in ("Concatenate", "Transpose"):
         return [_row(layer, "result", layer.type("result"), np.concatenate([_values(t).ravel() for t in ins]))]
     return []

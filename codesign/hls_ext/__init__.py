@@ -7,6 +7,7 @@ and runs before any conversion (:mod:`codesign.hls`).
 
 def register_all() -> None:
     """Register every codesign extension layer with hls4ml (safe to call more than once)."""
-    from codesign.hls_ext import anomaly_score
+    from codesign.hls_ext import anomaly_score, interaction
 
     anomaly_score.register()
+    interaction.register()

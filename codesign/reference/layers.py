@@ -28,7 +28,8 @@ POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
 BATCHNORM = ("BatchNormalization", "QBatchNormalization")
 ACTIVATION = ("Activation", "QActivation", "ReLU")
-SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + (
+GRAPH = ("EdgePairSum", "ReceiverSum")  # codesign/hls_ext/interaction.py
+SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + GRAPH + (
     "Flatten", "Reshape", "Permute", "Concatenate", "AnomalyScore",
 )  # fmt: skip
 MAX_EXACT = 2.0**53
@@ -228,6 +229,36 @@ def _merge(layer: Any, xs: list[np.ndarray], strict: bool) -> np.ndarray:
     return np.minimum(a, b)
 
 
+def _edges(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Receiver and sender of every edge of the complete directed graph on n nodes, receiver-major (as the
+    firmware numbers them: e = r * (n - 1) + k, sender k if k < r else k + 1)."""
+    recv = np.array([r for r in range(n) for k in range(n - 1)], dtype=np.int64)
+    send = np.array([k if k < r else k + 1 for r in range(n) for k in range(n - 1)], dtype=np.int64)
+    return recv, send
+
+
+def _graph(layer: Any, xs: list[np.ndarray], linear: bool, strict: bool) -> np.ndarray:
+    """EdgePairSum: act(recv[r] + send[s]) per edge; ReceiverSum: each receiver's incoming edges summed."""
+    if type(layer).__name__ == "EdgePairSum":
+        if len(xs) != 2 or xs[0].shape != xs[1].shape:
+            raise refuse(layer, "needs two inputs of the same shape (receiver and sender terms, (N, D) each)")
+        recv, send = _edges(xs[0].shape[1])
+        y = xs[0][:, recv, :] + xs[1][:, send, :]
+        if strict:
+            check_exact(layer, np.abs(y), max(frac_bits(xs[0]), frac_bits(xs[1])))
+        return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' (EdgePairSum)")
+    if len(xs) != 1:
+        raise refuse(layer, f"{len(xs)} inputs where one is expected")
+    n = int(layer.get_config()["n_nodes"])
+    x = xs[0]
+    if x.shape[1] != n * (n - 1):
+        raise refuse(layer, f"{x.shape[1]} edges is not n_nodes * (n_nodes - 1) for n_nodes = {n}")
+    y = x.reshape(x.shape[0], n, n - 1, x.shape[2]).sum(axis=2)
+    if strict:
+        check_exact(layer, np.abs(x).reshape(y.shape[0], n, n - 1, -1).sum(axis=2), frac_bits(x))
+    return y
+
+
 def forward(
     layer: Any, x: np.ndarray | list[np.ndarray], *, linear: bool = False, types: Mapping | None = None, strict: bool = True
 ) -> Any:
@@ -251,6 +282,8 @@ def forward(
         if cls == "Concatenate":
             return np.concatenate(xs, axis=layer.axis)
         return _merge(layer, xs, strict)
+    if cls in GRAPH:
+        return _graph(layer, xs, linear, strict)
     if len(xs) != 1:
         raise refuse(layer, f"{len(xs)} inputs where one is expected")
     x = xs[0]

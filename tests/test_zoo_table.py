@@ -1,0 +1,68 @@
+"""The constituent taggers' specs (DeepSets and interaction network at 8, 16, 32), their FLOP counts by hand,
+and benchmarks/zoo_table.py --quick end to end (slow)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from codesign import keras_env
+
+keras = keras_env.keras()
+
+from codesign import flops, zoo  # noqa: E402
+from codesign.spec import ModelSpec, load_spec  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = [f"jet_{fam}_{n}.yaml" for fam in ("deepsets", "in") for n in (8, 16, 32)]
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_constituent_specs_parse_and_build(name):
+    spec = load_spec(ROOT / "models" / name)
+    n = int(name.rsplit("_", 1)[1].split(".")[0])
+    assert spec.data.n_constituents == n and spec.name == name.removesuffix(".yaml")
+    assert spec.train.patience > 0 and spec.train.lr_patience > 0 and spec.train.epochs >= 100
+    model = zoo.build_model(spec.model, (n, 5), 5, seed=0)
+    assert model.output_shape == (None, 5)
+    if "_in_" in name:
+        assert model.get_layer("edge_1").output.shape[1] == n * (n - 1)
+
+
+def test_flops_by_hand():
+    ds = zoo.build_model(ModelSpec(family="deepsets", phi=(4,), rho=(3,)), (6, 2), 5, seed=0)
+    # phi: 6 positions x 2*2*4; pool: 6*4 (5 adds + 1 division per channel); rho 2*4*3; logits 2*3*5
+    assert flops.count(ds) == {"params": 12 + 15 + 20, "flops": 96 + 24 + 24 + 30}
+    net = zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), rho=()), (3, 2), 5, seed=0)
+    # recv + send terms per node 2 * (3*2*2*4); 6 edges x 4 adds; receivers 3*(3-2)*4 adds; node 3*2*6*4;
+    # mean pool 3*4; logits 2*4*5
+    assert flops.count(net)["flops"] == 96 + 24 + 12 + 144 + 12 + 40
+    assert flops.count(net)["params"] == net.count_params() == 12 + 8 + 28 + 25
+
+
+def test_flops_refuse_an_unknown_layer():
+    inp = keras.Input((4,))
+    m = keras.Model(inp, keras.layers.LayerNormalization(name="ln")(inp))
+    with pytest.raises(ValueError, match="'ln' \\(LayerNormalization\\)"):
+        flops.count(m)
+
+
+@pytest.mark.slow
+def test_zoo_table_quick_runs_end_to_end(tmp_path):
+    """One quick row: a real build (training, QAT, hls4ml with the extension layers, g++ C-sim, estimate)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import zoo_table
+
+    assert zoo_table.main(["--quick", "--families", "interaction_net", "--sizes", "8", "--out", str(tmp_path)]) == 0
+    rows = json.loads((tmp_path / "zoo_table.json").read_text())["rows"]
+    (row,) = rows
+    assert row["model"] == "IN" and row["n"] == 8 and row["bit_exact"] is True
+    assert row["accuracy_firmware"] > 0.3  # five balanced classes: chance is 0.2
+    assert all(0.5 < a <= 1 for a in row["auc_firmware"])
+    assert row["estimate"]["lut"] > 0 and row["estimate"]["latency_cycles"] > 0
+    text = (tmp_path / "zoo_table.md").read_text()
+    assert "QUICK MODE" in text and "2402.01876" in text and "codesign data jets" in text
+    assert row["flops"] > row["params"] > 0

@@ -14,7 +14,7 @@ import numpy as np
 from codesign.errors import SpecError
 from codesign.reference.layers import _padding, activation_of, weights
 from codesign.reference.quantizers import quantizer_config
-from codesign.rtl import quantizers
+from codesign.rtl import quantizers, score
 
 DENSE = ("Dense", "QDense")
 CONV = ("Conv1D", "QConv1D", "Conv2D", "QConv2D")
@@ -24,7 +24,7 @@ MOVE = ("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "Gaussi
 MERGE = ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate")
 POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
-SUPPORTED = DENSE + CONV + ACTIVATION + MOVE + MERGE + POOL + GLOBAL_POOL
+SUPPORTED = DENSE + CONV + ACTIVATION + MOVE + MERGE + POOL + GLOBAL_POOL + ("AnomalyScore",)
 SUPPORTED_TEXT = ("QDense/QConv1D/QConv2D (quantized weights; valid/same padding, any stride), "
                   "QActivation/Activation/ReLU (" + quantizers.ACTIVATIONS + "), Add/Subtract/Multiply/Maximum/"
                   "Minimum/Concatenate, Max/AveragePooling (valid) and their global forms (averages over a power of "
@@ -47,6 +47,9 @@ def check(layer: Any) -> None:
                             "before it (codesign's quantize step does)")  # fmt: skip
     if cls not in SUPPORTED:
         raise refuse(layer, "no RTL mapping for this layer type")
+    if cls == "AnomalyScore":
+        score.check(layer)
+        return
     cfg = layer.get_config()
     if cls in DENSE + CONV and getattr(layer, "kernel_quantizer_internal", None) is None:
         raise refuse(layer, "float weights (no QKeras kernel quantizer) have no fixed-point RTL")
@@ -135,6 +138,8 @@ def forward(layer: Any, xs: list[Any], *, linear: bool = False) -> Any:
     cls = type(layer).__name__
     if cls in MERGE:
         return _merge(layer, xs)
+    if cls == "AnomalyScore":
+        return score.forward(layer, xs)
     if len(xs) != 1:
         raise refuse(layer, f"{len(xs)} inputs where one is expected")
     x = xs[0]

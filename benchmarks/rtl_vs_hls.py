@@ -1,6 +1,7 @@
 """RTL (da4ml -> Verilog, Verilator, yosys) vs HLS (hls4ml, codesign estimate, g++ C-sim) on the zoo's specs.
 
-For each spec (default: the demo MLP, DeepSets and the VAE encoder) one ``codesign build --rtl`` with short
+For each spec (default: the demo MLP, DeepSets and the VAE: its encoder with the rz anomaly score, the
+firmware's one output) one ``codesign build --rtl`` with short
 training (``--epochs``: train/prune/QAT epochs and ``--n-train`` samples, to fit this busy machine; the figures
 then describe that quickly trained, pruned and quantized model, the same for both routes), then on the build's
 own check inputs: RTL LUT/FF (yosys when on PATH, else da4ml's own estimate, labelled) and latency beside the HLS

@@ -132,3 +132,36 @@ def test_settings_da4ml_cannot_hold_are_refused_naming_layer_and_kind(kind, type
     for word in ["'anomaly_score'", "AnomalyScore", f"kind '{kind}'", "--rtl", *words]:
         assert word in msg, msg
 
+
+
+@pytest.mark.slow
+@needs_rtl
+def test_cli_build_rtl_of_a_tiny_vae_spec_is_bit_exact_with_its_score(tmp_path):
+    """codesign build --rtl on a shrunk l1_vae.yaml (its score settings kept): the RTL outputs the firmware's score."""
+    import json
+    from pathlib import Path
+
+    import yaml
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+
+    d = yaml.safe_load((Path(__file__).resolve().parents[1] / "models" / "l1_vae.yaml").read_text())
+    d.update(data={**d["data"], "n_train": 600, "n_test": 300}, train={**d["train"], "epochs": 1},
+             model={**d["model"], "encoder": [4], "latent_dim": 2, "decoder": [4]}, prune={**d["prune"], "epochs": 1},
+             quantize={**d["quantize"], "epochs": 1}, check={"n_samples": 100, "workers": 1})  # fmt: skip
+    spec = tmp_path / "tiny_vae.yaml"
+    spec.write_text(json.dumps(d))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(out), "--rtl"])
+    assert result.exit_code == 0, result.output
+    rtl = json.loads((out / "report.json").read_text())["rtl"]
+    assert rtl["bit_exact"] is True and rtl["operators"]["lookup_tables"] == 2, rtl
+    from codesign.rtl import yosys
+
+    if yosys.available():  # the exp tables' memory files are read by yosys (da4ml's placeholder is not)
+        assert rtl["lut"] > 0 and rtl["bram_18k"] is not None, rtl
+    saved = np.load(out / rtl["results"])
+    csim = np.load(out / "csim" / "csim_results.npz")
+    assert saved["rtl"].shape == (len(csim["inputs"]), 1)  # one output: the score
+    np.testing.assert_array_equal(saved["rtl"].ravel(), np.asarray(csim["testbench"]).ravel())

@@ -62,7 +62,13 @@ def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) 
     # the design has tables, from the folder their memory files are in
     static = [p for p in (rtl_dir / "src" / "static").glob("*.v") if has_tables or p.name != "lookup_table.v"]
     files = sorted(str(p) for p in static) + sorted(str(p) for p in (rtl_dir / "src").glob("*.v"))
-    script = f"read_verilog -sv {' '.join(files)}; synth_xilinx -family xcup -flatten -top {top}; stat"
+    # -defer: each table module is elaborated with its own MEM_FILE, not the placeholder; da4ml's rom_style
+    # attribute is an expression yosys's memory mapper rejects ("no valid mapping"), so it is dropped and
+    # synth_xilinx picks the ROM's cells itself
+    read = f"read_verilog -sv {' '.join(files)}"
+    if has_tables:
+        read = f"read_verilog -defer -sv {' '.join(files)}; hierarchy -top {top}; setattr -unset rom_style m:*"
+    script = f"{read}; synth_xilinx -family xcup -flatten -top {top}; stat"
     run = tools.run(["yosys", "-q", "-p", script, "-l", str(log_dir / "yosys.log")], cwd=mem if has_tables else rtl_dir / "src",
                     log=log_dir / "yosys_console.log", timeout_s=timeout_s)
     counts = parse_stat((log_dir / "yosys.log").read_text())

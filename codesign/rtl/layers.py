@@ -28,7 +28,7 @@ SUPPORTED = DENSE + CONV + ACTIVATION + MOVE + MERGE + POOL + GLOBAL_POOL + ("An
 SUPPORTED_TEXT = ("QDense/QConv1D/QConv2D (quantized weights; valid/same padding, any stride), "
                   "QActivation/Activation/ReLU (" + quantizers.ACTIVATIONS + "), Add/Subtract/Multiply/Maximum/"
                   "Minimum/Concatenate, Max/AveragePooling (valid) and their global forms (averages over a power of "
-                  "two), Flatten/Reshape/Permute/Dropout")  # fmt: skip
+                  "two), Flatten/Reshape/Permute/Dropout, AnomalyScore (rz, mu2, kl, sse)")  # fmt: skip
 
 
 def refuse(layer: Any, why: str) -> SpecError:

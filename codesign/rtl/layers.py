@@ -14,7 +14,7 @@ import numpy as np
 from codesign.errors import SpecError
 from codesign.reference.layers import _padding, activation_of, weights
 from codesign.reference.quantizers import quantizer_config
-from codesign.rtl import quantizers, score
+from codesign.rtl import graph, quantizers, score
 
 DENSE = ("Dense", "QDense")
 CONV = ("Conv1D", "QConv1D", "Conv2D", "QConv2D")
@@ -24,11 +24,12 @@ MOVE = ("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "Gaussi
 MERGE = ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Concatenate")
 POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
-SUPPORTED = DENSE + CONV + ACTIVATION + MOVE + MERGE + POOL + GLOBAL_POOL + ("AnomalyScore",)
+SUPPORTED = DENSE + CONV + ACTIVATION + MOVE + MERGE + POOL + GLOBAL_POOL + ("AnomalyScore",) + graph.KINDS
 SUPPORTED_TEXT = ("QDense/QConv1D/QConv2D (quantized weights; valid/same padding, any stride), "
                   "QActivation/Activation/ReLU (" + quantizers.ACTIVATIONS + "), Add/Subtract/Multiply/Maximum/"
                   "Minimum/Concatenate, Max/AveragePooling (valid) and their global forms (averages over a power of "
-                  "two), Flatten/Reshape/Permute/Dropout, AnomalyScore (rz, mu2, kl, sse)")  # fmt: skip
+                  "two), Flatten/Reshape/Permute/Dropout, AnomalyScore (rz, mu2, kl, sse), "
+                  "EdgePairSum (linear, relu, quantized_relu), ReceiverSum")  # fmt: skip
 
 
 def refuse(layer: Any, why: str) -> SpecError:
@@ -63,7 +64,7 @@ def check(layer: Any) -> None:
     if cls in POOL and cfg.get("padding") != "valid":
         raise refuse(layer, f"pooling with padding '{cfg.get('padding')}' (accepted: valid)")
     act = getattr(layer, "quantizer", None) if cls == "QActivation" else activation_of(layer)
-    if cls in DENSE + CONV + ("Activation", "QActivation") and act is not None:
+    if cls in DENSE + CONV + ("Activation", "QActivation", "EdgePairSum") and act is not None:
         name, _ = quantizer_config(act)
         if name not in quantizers.NAMES and not (name == "softmax" and cls in DENSE + ("Activation",)):
             raise refuse(layer, f"activation/quantizer '{name}' (accepted: {quantizers.ACTIVATIONS})")
@@ -140,6 +141,8 @@ def forward(layer: Any, xs: list[Any], *, linear: bool = False) -> Any:
         return _merge(layer, xs)
     if cls == "AnomalyScore":
         return score.forward(layer, xs)
+    if cls in graph.KINDS:
+        return graph.forward(layer, xs, linear=linear)
     if len(xs) != 1:
         raise refuse(layer, f"{len(xs)} inputs where one is expected")
     x = xs[0]

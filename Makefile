@@ -27,7 +27,7 @@ demo: install
 	$(BIN)/codesign build models/jet_mlp.yaml --part $(PART)
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow

@@ -102,6 +102,7 @@ def test_zoo_deepsets_is_bit_exact_in_verilator(tmp_path, monkeypatch):
     assert rtl["operators"] == {"multipliers": 0, "lookup_tables": 0}  # constant weights: shift-add only
 
 
+@pytest.mark.slow  # the default suite's Verilator VAE is tests/test_rtl_score.py (encoder + rz score)
 @needs_rtl
 def test_vae_encoder_mean_and_log_variance_are_bit_exact_in_verilator(tmp_path, monkeypatch):
     model = vae_encoder()

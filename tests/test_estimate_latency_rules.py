@@ -83,3 +83,30 @@ def test_reuse_loop_iteration_adds_its_accumulation_tree():
     assert deep > shallow >= K.RESOURCE_ITER_BASE_CYCLES
     # the layer estimate uses it at RF > 1 (and adds the stream words in io_stream)
     assert predict_layer(_dense(64, 16, bits=6), VIVADO).latency_cycles == reuse_loop_cycles(64, 8, 16, 6, 8, VIVADO)
+
+
+def _softmax(n: int, ctx: Context, in_bits: int = 16, io: str = "io_parallel") -> LayerCall:
+    cfg = {"n_in": n, "table_size": 1024, "implementation": "softmax_implementation::stable"}
+    inp = FixedPrecision.parse(f"ap_fixed<{in_bits},{min(6, in_bits - 1)}>")
+    return LayerCall("sm", "softmax", cfg, inp, inp, io)
+
+
+def _usp(tool: str, period: float, uncertainty: float) -> Context:
+    return Context(Clock(period, uncertainty), "DSP48E2", "auto", tool, None, K.DELAY_FACTOR_ULTRASCALE_PLUS)
+
+
+def test_softmax_on_ultrascale_plus_keeps_its_table_reads():
+    vitis, vivado = _usp("Vitis HLS", 3.33, 0.42), _usp("Vivado HLS", 3.33, 0.42)  # 2.91 ns as alex-yang-upenn sets
+    lat = {name: predict_layer(_softmax(5, c), c).latency_cycles for name, c in (("vitis", vitis), ("vivado", vivado))}
+    # the chain is scaled by max(0.2, SOFTMAX_MIN_DELAY_FACTOR), not by the dense layers' 0.2
+    assert K.SOFTMAX_MIN_DELAY_FACTOR > K.DELAY_FACTOR_ULTRASCALE_PLUS
+    # Vitis HLS registers both table reads on every device; Vivado HLS not on UltraScale+
+    assert lat["vitis"] - lat["vivado"] == K.SOFTMAX_TABLE_REGISTERS
+    assert abs(lat["vitis"] - 8) <= 1  # alex-yang-upenn, Vitis 2022.2, xcu55c, n = 5: 8 cycles
+    # a 6-bit input addresses a 64-entry LUT table: the dense factor, no table register (MuhammadAshraful: 0)
+    narrow = predict_layer(_softmax(10, vitis, in_bits=6), vitis).latency_cycles
+    assert narrow < lat["vivado"] and narrow <= 2
+    # 7-series (delay factor >= 1) is unchanged: the registers on both tools
+    slow = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", None, 1.2)
+    slow_vitis = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", None, 1.2)
+    assert predict_layer(_softmax(5, slow), slow).latency_cycles == predict_layer(_softmax(5, slow), slow_vitis).latency_cycles

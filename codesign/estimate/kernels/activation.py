@@ -4,11 +4,12 @@ lookup tables."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
-from codesign.estimate.kernels.common import Context, rint, stream_elementwise, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -58,10 +59,12 @@ class ActivationEstimator:
         wo = width_of(call.output, width_of(call.input))
         stream = call.io_type == "io_stream"
         if f == "linear":
-            return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
+            return _stream(call, n, LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0), stream)
         if f in self.SIMPLE or f.startswith("relu"):
             t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
-            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
+            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor else 1
+            if stream:  # read, compare-select and write of a word; the word's read is counted by _stream
+                lat = stream_word_cycles(ctx) - 1
             per_bit = K.LUT_PER_RELU_BIT
             if _quantizing_cast(call.input, call.output):
                 per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
@@ -81,9 +84,12 @@ class ActivationEstimator:
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
-            return _stream(
-                call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream
-            )
+            est = _stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream)
+            if stream:
+                # nnet_activation_stream.h's softmax is not pipelined: every io_stream softmax report (23, 10
+                # repositories) has interval = latency
+                est = replace(est, ii_cycles=est.latency_cycles, sequential=True)
+            return est
         if f in self.TABLE:
             table = int(call.num("table_size", 1024) or 1024)
             tw = width_of(call.prec("table_t"), 18)
@@ -125,10 +131,12 @@ def softmax_delay_factor(ctx: Context, in_width: int = 16) -> float:
     """Scale of the softmax chain's 7-series delays: the device's, but never below SOFTMAX_MIN_DELAY_FACTOR.
 
     The UltraScale+ factor (0.2) was read off dense layers (DSP products, carry-chain adders); the softmax's
-    compare-selects, table addressing and ROM reads speed up less (constants.SOFTMAX_MIN_DELAY_FACTOR), except
-    on a narrow input, whose exp table is a few LUTs.
+    compare-selects, table addressing and ROM reads speed up less (constants.SOFTMAX_MIN_DELAY_FACTOR, and
+    SOFTMAX_MIN_DELAY_FACTOR_VIVADO for Vivado HLS), except on a narrow input, whose exp table is a few LUTs.
     """
-    return ctx.delay_factor if _narrow(in_width) else max(ctx.delay_factor, K.SOFTMAX_MIN_DELAY_FACTOR)
+    if _narrow(in_width):
+        return ctx.delay_factor
+    return max(ctx.delay_factor, K.SOFTMAX_MIN_DELAY_FACTOR if ctx.vitis else K.SOFTMAX_MIN_DELAY_FACTOR_VIVADO)
 
 
 def softmax_table_registers(ctx: Context, in_width: int = 16) -> int:

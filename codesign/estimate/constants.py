@@ -194,23 +194,20 @@ T_SOFTMAX_MUL_NS = 5.0
 T_SOFTMAX_MUL_FABRIC_NS = 1.0
 SOFTMAX_TABLE_REGISTERS = 2
 #: Softmax on UltraScale+ (the UltraScale+ reports came after the fit above). The dense layers' delay factor
-#: (0.2) made every UltraScale+ softmax 1-3 cycles where the reports say 6-12: the compare-selects, table
-#: addressing and ROM reads do not speed up as DSP products and carry chains do. With Vitis HLS the chain is
-#: scaled by max(device factor, SOFTMAX_MIN_DELAY_FACTOR) (Vivado HLS: the next constant), and Vitis HLS keeps the two table-read registers on every
+#: (0.2) made every UltraScale+ softmax 1-3 cycles where the reports say 3-12: the compare-selects, table
+#: addressing and ROM reads do not speed up as DSP products and carry chains do. The chain is scaled by
+#: max(device factor, SOFTMAX_MIN_DELAY_FACTOR), and Vitis HLS keeps the two table-read registers on every
 #: device, Vivado HLS only on 7-series-speed logic (kernels.activation.softmax_table_registers). Per-layer
 #: softmax reports on UltraScale+ (core latency; io_stream minus its stream word): Vitis alex-yang-upenn
-#: (2022.2, 2.91 ns eff., n = 5: 8; n = 10: 10), abdennour-GUESSOUM (2023.2, 3.65 ns, n = 10: 9), CestMerNeil
+#: (2022.2, n = 5 at 2.43 ns eff.: 8; n = 10: 10), abdennour-GUESSOUM (2023.2, 3.65 ns, n = 10: 9), CestMerNeil
 #: (2022.1, 4.38 ns: 7); Vivado HLS Gabriele-bot ALVEO-PYNQ_ML (2020.1, n = 10: 11 / 6 / 5 at 1.75 / 2.91 /
-#: 3.5 ns), mbavier (2019.2, 4.38 ns: 3). Leave-one-repository-out over these five (factor chosen on a grid
-#: 0.2-0.7 without the held-out one: 0.5 four times, 0.35 once): held-out errors 1, -1 x 4, 1, 2-3, -1 x 2
-#: cycles, against 4, 3-7, 5, 4-6, 0-2 with the dense factor. RishThakkar's io_stream softmax (Vivado 2019.2,
-#: 10-43 cycles, 7-series and UltraScale+ alike) is another kernel's schedule and was left out.
-SOFTMAX_MIN_DELAY_FACTOR = 0.5
-#: Vivado HLS schedules the same chain faster on UltraScale+ (and reads the tables without a register): Gabriele-bot
-#: ALVEO and mbavier are fitted best by 0.35 (held-out errors 0-1 cycle either way round, against -1 at 0.5), and
-#: the published hls4ml tutorial (Vivado HLS, xcu250, 5 ns: the whole 16-64-32-32-5 tagger with its softmax in 10
-#: cycles; tests/test_estimate.py) leaves the softmax 2 cycles at most, which 0.35 gives and 0.5 does not (4).
-SOFTMAX_MIN_DELAY_FACTOR_VIVADO = 0.35
+#: 3.5 ns), mbavier (2019.2, 4.38 ns: 3). Leave-one-repository-out over these five (the factor chosen on a grid
+#: 0.2-0.7 without the held-out one: 0.35 every time): held-out errors 2, 3, 1 and 3, 0-1, 0 cycles (reported
+#: minus predicted), against 4, 5, 4-6, 3-7, 0-2 with the dense factor. The published hls4ml tutorial (Vivado
+#: HLS, xcu250, 5 ns: the 16-64-32-32-5 tagger with its softmax in 10 cycles; tests/test_estimate.py) leaves
+#: the softmax 2 cycles at most, as 0.35 has it. RishThakkar's io_stream softmax (Vivado 2019.2, 10-43 cycles,
+#: 7-series and UltraScale+ alike) is another kernel's schedule and was left out.
+SOFTMAX_MIN_DELAY_FACTOR = 0.35
 #: ... except for a softmax input of at most SOFTMAX_LUT_TABLE_MAX_BITS bits: it addresses at most 64 entries of
 #: the exp table, a LUT ROM, and the layer keeps the dense factor and no table register on a fast device. One
 #: record says so, MuhammadAshraful (Vitis 2024.1, xcku5p, ap_fixed<6,2> input, n = 10: 0 cycles reported,

@@ -32,7 +32,7 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel latency', 'dsp'): (0.614, 1.143, 38, 11),
     ('io_parallel latency', 'ff'): (0.681, 1.268, 55, 11),
     ('io_parallel latency', 'ii_cycles'): (0.0, 0.0, 55, 11),
-    ('io_parallel latency', 'latency_cycles'): (-2.0, 9.0, 55, 11),
+    ('io_parallel latency', 'latency_cycles'): (-2.0, 10.0, 55, 11),
     ('io_parallel latency', 'lut'): (0.746, 1.222, 55, 11),
     ('io_parallel resource', 'bram_18k'): (0.841, 1.0, 11, 5),
     ('io_parallel resource', 'dsp'): (0.982, 1.519, 12, 5),

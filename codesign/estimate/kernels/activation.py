@@ -131,12 +131,12 @@ def softmax_delay_factor(ctx: Context, in_width: int = 16) -> float:
     """Scale of the softmax chain's 7-series delays: the device's, but never below SOFTMAX_MIN_DELAY_FACTOR.
 
     The UltraScale+ factor (0.2) was read off dense layers (DSP products, carry-chain adders); the softmax's
-    compare-selects, table addressing and ROM reads speed up less (constants.SOFTMAX_MIN_DELAY_FACTOR, and
-    SOFTMAX_MIN_DELAY_FACTOR_VIVADO for Vivado HLS), except on a narrow input, whose exp table is a few LUTs.
+    compare-selects, table addressing and ROM reads speed up less (constants.SOFTMAX_MIN_DELAY_FACTOR), except on
+    a narrow input, whose exp table is a few LUTs.
     """
     if _narrow(in_width):
         return ctx.delay_factor
-    return max(ctx.delay_factor, K.SOFTMAX_MIN_DELAY_FACTOR if ctx.vitis else K.SOFTMAX_MIN_DELAY_FACTOR_VIVADO)
+    return max(ctx.delay_factor, K.SOFTMAX_MIN_DELAY_FACTOR)
 
 
 def softmax_table_registers(ctx: Context, in_width: int = 16) -> int:

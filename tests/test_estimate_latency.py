@@ -216,7 +216,8 @@ def test_softmax_cycles_follow_its_trees_and_tables():
     assert _softmax(6, fabric) < _softmax(6, SLOW)  # the product leaves the registered DSP
     assert _softmax(6, SLOW, "softmax_implementation::latency") < _softmax(6, SLOW)  # no max tree
     usp = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vivado HLS", None, K.DELAY_FACTOR_ULTRASCALE_PLUS)
-    assert 1 <= _softmax(5, usp) <= 2
+    # UltraScale+ is faster, but not by the dense layers' factor (test_estimate_latency_rules.py)
+    assert 2 <= _softmax(5, usp) < _softmax(5, SLOW) - 4
 
 
 def test_vitis_leaves_very_large_accumulations_as_chains():

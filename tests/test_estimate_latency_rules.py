@@ -83,3 +83,96 @@ def test_reuse_loop_iteration_adds_its_accumulation_tree():
     assert deep > shallow >= K.RESOURCE_ITER_BASE_CYCLES
     # the layer estimate uses it at RF > 1 (and adds the stream words in io_stream)
     assert predict_layer(_dense(64, 16, bits=6), VIVADO).latency_cycles == reuse_loop_cycles(64, 8, 16, 6, 8, VIVADO)
+
+
+def _softmax(n: int, ctx: Context, in_bits: int = 16, io: str = "io_parallel") -> LayerCall:
+    cfg = {"n_in": n, "table_size": 1024, "implementation": "softmax_implementation::stable"}
+    inp = FixedPrecision.parse(f"ap_fixed<{in_bits},{min(6, in_bits - 1)}>")
+    return LayerCall("sm", "softmax", cfg, inp, inp, io)
+
+
+def _usp(tool: str, period: float, uncertainty: float) -> Context:
+    return Context(Clock(period, uncertainty), "DSP48E2", "auto", tool, None, K.DELAY_FACTOR_ULTRASCALE_PLUS)
+
+
+def test_softmax_on_ultrascale_plus_keeps_its_table_reads():
+    vitis, vivado = _usp("Vitis HLS", 3.33, 0.9), _usp("Vivado HLS", 3.33, 0.9)  # alex-yang-upenn: 2.43 ns
+    lat = {name: predict_layer(_softmax(5, c), c).latency_cycles for name, c in (("vitis", vitis), ("vivado", vivado))}
+    # the chain is scaled by max(0.2, SOFTMAX_MIN_DELAY_FACTOR), not by the dense layers' 0.2
+    assert K.SOFTMAX_MIN_DELAY_FACTOR > K.DELAY_FACTOR_ULTRASCALE_PLUS
+    # Vitis HLS registers both table reads on every device; Vivado HLS not on UltraScale+
+    assert lat["vitis"] - lat["vivado"] == K.SOFTMAX_TABLE_REGISTERS
+    assert abs(lat["vitis"] - 8) <= 1  # alex-yang-upenn, Vitis 2022.2, xcu55c, n = 5: 8 cycles
+    # Vivado HLS, UltraScale+, 4.38 ns, n = 10: mbavier's io_stream softmax, 3 cycles besides its stream word
+    at_5ns = _usp("Vivado HLS", 5.0, 0.625)
+    assert abs(predict_layer(_softmax(10, at_5ns), at_5ns).latency_cycles - 3) <= 1
+    # a 6-bit input addresses a 64-entry LUT table: the dense factor, no table register (MuhammadAshraful: 0)
+    ku5p = _usp("Vitis HLS", 5.0, 0.625)  # MuhammadAshraful's xcku5p setting
+    narrow = predict_layer(_softmax(10, ku5p, in_bits=6), ku5p).latency_cycles
+    assert narrow <= 2 and narrow + K.SOFTMAX_TABLE_REGISTERS < predict_layer(_softmax(10, ku5p), ku5p).latency_cycles
+    # 7-series (delay factor >= 1) is unchanged: the registers on both tools
+    slow = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", None, 1.2)
+    slow_vitis = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", None, 1.2)
+    assert predict_layer(_softmax(5, slow), slow).latency_cycles == predict_layer(_softmax(5, slow), slow_vitis).latency_cycles
+
+
+def _stream_relu(n: int, pack: int) -> LayerCall:
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    return LayerCall("r", "relu", {"n_in": n}, p, p, "io_stream", pack=pack)
+
+
+USP_VIVADO = _usp("Vivado HLS", 5.0, 0.625)
+
+
+def test_stream_relu_is_a_loop_over_its_words_in_a_function_that_is_not_pipelined():
+    # RishThakkar (Vivado HLS 2019.2), 14400 elements in 900 words of 16: 903 on xczu5ev, 904 on xc7z020-1
+    for ctx, reported in ((USP_VIVADO, 903), (VIVADO, 904)):
+        est = predict_layer(_stream_relu(14400, 16), ctx)
+        assert est.latency_cycles == reported and est.ii_cycles == reported and est.sequential
+    # one word: one pipeline, II 1 (1 cycle on UltraScale+, 2 on 7-series -1 at 5 ns)
+    one = [predict_layer(_stream_relu(64, 64), c) for c in (USP_VIVADO, VIVADO)]
+    assert [x.latency_cycles for x in one] == [1, 2] and all(x.ii_cycles == 1 and not x.sequential for x in one)
+    # io_parallel is unchanged: a relu that fits the cycle is combinational
+    par = LayerCall("r", "relu", {"n_in": 64}, FixedPrecision.parse("ap_fixed<16,6>"), None, "io_parallel")
+    assert predict_layer(par, USP_VIVADO).latency_cycles == 0
+
+
+def test_stream_dense_and_softmax_take_their_next_input_once_done():
+    # every io_stream dense and softmax report has interval = latency
+    dense = predict_layer(_dense(64, 1, strategy="latency", io="io_stream"), VIVADO)
+    assert dense.ii_cycles == dense.latency_cycles and dense.sequential
+    core = predict_layer(_dense(64, 1, strategy="latency"), VIVADO).latency_cycles
+    one_word = LayerCall("enc1", "dense", _dense(64, 1, strategy="latency").config, FixedPrecision.parse("ap_fixed<16,6>"),
+                         None, "io_stream", pack=64)  # fmt: skip
+    assert predict_layer(one_word, VIVADO).latency_cycles == core + 1  # one word: no loop
+    assert dense.latency_cycles == core + 64 + K.STREAM_LOOP_CYCLES  # 64 words of 1
+    sm = predict_layer(_softmax(10, USP_VIVADO, io="io_stream"), USP_VIVADO)
+    assert sm.ii_cycles == sm.latency_cycles and sm.sequential
+
+
+def test_stream_pooling_reads_a_pixel_per_word_cycle():
+    cfg = {"n_filt": 6, "in_height": 24, "in_width": 24, "pool_height": 2, "pool_width": 2, "out_height": 12,
+           "out_width": 12, "stride_height": 2, "stride_width": 2}  # fmt: skip
+    call = LayerCall("p", "pooling2d_cl", cfg, FixedPrecision.parse("ap_fixed<16,6>"), None, "io_stream", pack=6)
+    fast, slow = predict_layer(call, USP_VIVADO), predict_layer(call, VIVADO)
+    # UltraScale+: one pixel a cycle (RishThakkar, alex-yang-upenn, CestMerNeil Vitis, Gabriele-bot ALVEO);
+    # 7-series -1 at 5 ns: two (CestMerNeil Vivado, ChiRuiChen, kendermag, Spehic, RishThakkar)
+    assert fast.latency_cycles == 576 + K.STREAM_LOOP_CYCLES and slow.latency_cycles == 2 * 576 + K.STREAM_LOOP_CYCLES
+    assert fast.ii_cycles == fast.latency_cycles and fast.sequential
+
+
+def test_clock_uncertainty_counts_only_where_the_script_applies_it():
+    from codesign.estimate.settings import settings_from_record
+
+    def unc(lines):
+        return settings_from_record({"tcl_config_lines": lines})["clock_uncertainty"]
+
+    applied = ["set clock_uncertainty 12.5%", "set_clock_uncertainty $clock_uncertainty default"]
+    assert unc(applied) == "12.5%"  # hls4ml's build_prj.tcl
+    assert unc(["set clock_uncertainty 12.5%"]) is None  # a variable nobody applies: the tool's default
+    assert unc(["set clock_uncertainty 12.5%", "set_clock_uncertainty 0.5 default"]) == "0.5"  # a literal wins
+    assert unc([]) is None
+    # alex-yang-upenn's record sets the variable alone and its report says 0.9 ns: 27 % of 3.33 ns (Vitis default)
+    rec = [r for r in load_records() if r["id"] == "alex-yang-upenn/vitis_accel_backend_test::.::ab6b341da7"]
+    assert len(rec) == 1 and rec[0]["clock_uncertainty_ns"] == 0.9
+    assert settings_from_record(rec[0])["clock_uncertainty"] is None

@@ -193,6 +193,26 @@ T_TABLE_READ_NS = 3.0
 T_SOFTMAX_MUL_NS = 5.0
 T_SOFTMAX_MUL_FABRIC_NS = 1.0
 SOFTMAX_TABLE_REGISTERS = 2
+#: Softmax on UltraScale+ (the UltraScale+ reports came after the fit above). The dense layers' delay factor
+#: (0.2) made every UltraScale+ softmax 1-3 cycles where the reports say 3-12: the compare-selects, table
+#: addressing and ROM reads do not speed up as DSP products and carry chains do. The chain is scaled by
+#: max(device factor, SOFTMAX_MIN_DELAY_FACTOR), and Vitis HLS keeps the two table-read registers on every
+#: device, Vivado HLS only on 7-series-speed logic (kernels.activation.softmax_table_registers). Per-layer
+#: softmax reports on UltraScale+ (core latency; io_stream minus its stream word): Vitis alex-yang-upenn
+#: (2022.2, n = 5 at 2.43 ns eff.: 8; n = 10: 10), abdennour-GUESSOUM (2023.2, 3.65 ns, n = 10: 9), CestMerNeil
+#: (2022.1, 4.38 ns: 7); Vivado HLS Gabriele-bot ALVEO-PYNQ_ML (2020.1, n = 10: 11 / 6 / 5 at 1.75 / 2.91 /
+#: 3.5 ns), mbavier (2019.2, 4.38 ns: 3). Leave-one-repository-out over these five (the factor chosen on a grid
+#: 0.2-0.7 without the held-out one: 0.35 every time): held-out errors 2, 3, 1 and 3, 0-1, 0 cycles (reported
+#: minus predicted), against 4, 5, 4-6, 3-7, 0-2 with the dense factor. The published hls4ml tutorial (Vivado
+#: HLS, xcu250, 5 ns: the 16-64-32-32-5 tagger with its softmax in 10 cycles; tests/test_estimate.py) leaves
+#: the softmax 2 cycles at most, as 0.35 has it. RishThakkar's io_stream softmax (Vivado 2019.2, 10-43 cycles,
+#: 7-series and UltraScale+ alike) is another kernel's schedule and was left out.
+SOFTMAX_MIN_DELAY_FACTOR = 0.35
+#: ... except for a softmax input of at most SOFTMAX_LUT_TABLE_MAX_BITS bits: it addresses at most 64 entries of
+#: the exp table, a LUT ROM, and the layer keeps the dense factor and no table register on a fast device. One
+#: record says so, MuhammadAshraful (Vitis 2024.1, xcku5p, ap_fixed<6,2> input, n = 10: 0 cycles reported,
+#: 5-6 by the rule above); 6 bits is the LUT6 address width, not a fit. Untested elsewhere.
+SOFTMAX_LUT_TABLE_MAX_BITS = 6
 LUT_PER_SOFTMAX_ELEMENT = 145
 FF_PER_SOFTMAX_ELEMENT = 215
 
@@ -279,6 +299,20 @@ RECURRENT_STEP_CYCLES = 1
 RECURRENT_CALL_CYCLES = 1
 #: Cycles an io_stream process adds to read its first word and write its last.
 STREAM_EXTRA_CYCLES = 2
+#: io_stream element-wise and dense layers over W > 1 stream words: a pipelined loop inside a function that is
+#: not pipelined, latency = W + the per-word cycles + STREAM_LOOP_CYCLES (loop entry/exit, the read and write
+#: registers), interval = latency (kernels.common.stream_elementwise). Per-layer relu reports with W > 1
+#: (Vivado HLS 2019.1-2020.1 and Vitis 2022.1; 9 repositories): latency = interval = W + 3 on UltraScale+
+#: (CestMerNeil, RishThakkar, Gabriele-bot ALVEO at 2.0-4.0 ns) and 7-series -2 (uw-acme), W + 4 on 7-series
+#: -1 at 5 ns (kendermag, Gabriele-bot PYNQ_IA, RishThakkar, CestMerNeil, ChiRuiChen, Spehic); the previous form
+#: (W + 1, II = W) was 2-3 cycles short on all 9. Dense (W > 1): + 3 brings 10 of 14 reports within 2.
+STREAM_LOOP_CYCLES = 3
+#: io_stream element-wise layers: read, compare-select and write of one word take
+#: max(1, cycles(T_STREAM_WORD_NS x delay factor)). Single-word relu reports: 1 cycle on UltraScale+ (CestMerNeil
+#: Vitis 2022.1, RishThakkar Vivado 2019.2) and at 8.75 ns on 7-series -1 (nicologhielmetti), 2 at 4.38 ns on
+#: 7-series -1 (kendermag, RishThakkar, Spehic): 3.65 < T <= 4.38, and the W > 1 reports above agree (W + 2 + it),
+#: except uw-acme (7-series -2 at 2.91 ns: 1 cycle where the rule says 2). The middle of the bounds.
+T_STREAM_WORD_NS = 4.0
 #: io_stream conv/pool windows: LUTs per bit of the sliding window (shift registers, selects).
 WINDOW_LUT_PER_BIT = 1.5
 #: Conv line buffers move to BRAM once a row holds more than this many bits.

@@ -4,11 +4,12 @@ lookup tables."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
-from codesign.estimate.kernels.common import Context, rint, stream_elementwise, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -58,10 +59,12 @@ class ActivationEstimator:
         wo = width_of(call.output, width_of(call.input))
         stream = call.io_type == "io_stream"
         if f == "linear":
-            return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
+            return _stream(call, n, LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0), stream)
         if f in self.SIMPLE or f.startswith("relu"):
             t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
-            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor and not stream else 1
+            lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor else 1
+            if stream:  # read, compare-select and write of a word; the word's read is counted by _stream
+                lat = stream_word_cycles(ctx) - 1
             per_bit = K.LUT_PER_RELU_BIT
             if _quantizing_cast(call.input, call.output):
                 per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
@@ -76,13 +79,17 @@ class ActivationEstimator:
             tw = width_of(call.prec("exp_table_t"), 18)
             per = math.ceil(table * tw / 18432)
             bram = n * per  # one exp-table copy per element (the inverse table shares the last)
-            lat = self.softmax_cycles(n, str(call.config.get("implementation", "stable")), ctx)
+            impl = str(call.config.get("implementation", "stable"))
+            lat = self.softmax_cycles(n, impl, ctx, width_of(call.input))
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
-            return _stream(
-                call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream
-            )
+            est = _stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream)
+            if stream:
+                # nnet_activation_stream.h's softmax is not pipelined: every io_stream softmax report (23, 10
+                # repositories) has interval = latency
+                est = replace(est, ii_cycles=est.latency_cycles, sequential=True)
+            return est
         if f in self.TABLE:
             table = int(call.num("table_size", 1024) or 1024)
             tw = width_of(call.prec("table_t"), 18)
@@ -96,12 +103,13 @@ class ActivationEstimator:
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
 
     @staticmethod
-    def softmax_cycles(n: int, implementation: str, ctx: Context) -> int:
+    def softmax_cycles(n: int, implementation: str, ctx: Context, in_width: int = 16) -> int:
         """Cycles of ``nnet::softmax`` as its operations chain (``nnet_activation.h``, see constants).
 
         Stable: a max tree of ceil(log2 n) compare-select levels, x - max, the exp table read, a sum tree of
         ceil(log2 n) adder levels, the 1/sum table read, the exp x 1/sum product. The latency variant skips the
-        max tree and the subtraction.
+        max tree and the subtraction. An input of ``in_width`` bits addresses at most 2^in_width entries of the exp
+        table (:func:`softmax_delay_factor`, :func:`softmax_table_registers`).
         """
         levels = math.ceil(math.log2(n)) if n > 1 else 0
         t_mul = K.T_SOFTMAX_MUL_FABRIC_NS if ctx.mul_impl == "fabric" else K.T_SOFTMAX_MUL_NS
@@ -109,9 +117,34 @@ class ActivationEstimator:
         if "latency" not in implementation:
             ops += [K.T_MAX_LEVEL_NS] * levels + [K.T_ADD_NS]
         ops += [K.T_TABLE_READ_NS] + [K.T_ADD_NS] * levels + [K.T_TABLE_READ_NS, t_mul]
-        cycles = chain_cycles([d * ctx.delay_factor for d in ops], ctx.clock.effective_ns)
-        registers = round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
-        return max(1, cycles + registers)
+        factor = softmax_delay_factor(ctx, in_width)
+        chain = chain_cycles([d * factor for d in ops], ctx.clock.effective_ns)
+        return max(1, chain + softmax_table_registers(ctx, in_width))
+
+
+def _narrow(in_width: int) -> bool:
+    """Whether the softmax input addresses a LUT-sized exp table (constants.SOFTMAX_LUT_TABLE_MAX_BITS)."""
+    return in_width <= K.SOFTMAX_LUT_TABLE_MAX_BITS
+
+
+def softmax_delay_factor(ctx: Context, in_width: int = 16) -> float:
+    """Scale of the softmax chain's 7-series delays: the device's, but never below SOFTMAX_MIN_DELAY_FACTOR.
+
+    The UltraScale+ factor (0.2) was read off dense layers (DSP products, carry-chain adders); the softmax's
+    compare-selects, table addressing and ROM reads speed up less (constants.SOFTMAX_MIN_DELAY_FACTOR), except on
+    a narrow input, whose exp table is a few LUTs.
+    """
+    if _narrow(in_width):
+        return ctx.delay_factor
+    return max(ctx.delay_factor, K.SOFTMAX_MIN_DELAY_FACTOR)
+
+
+def softmax_table_registers(ctx: Context, in_width: int = 16) -> int:
+    """Register stages of the softmax's two table reads: always with Vitis HLS (but for a narrow input), with
+    Vivado HLS only where the logic is as slow as 7-series (it reads a fast device's tables combinationally)."""
+    if ctx.vitis and not _narrow(in_width):
+        return K.SOFTMAX_TABLE_REGISTERS
+    return round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
 
 
 def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:

@@ -45,9 +45,28 @@ def variable_product_on_dsp(width: int, ctx: Context) -> bool:
     return ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and width >= K.RESOURCE_DSP_MIN_WIDTH)
 
 
+def stream_words(call: LayerCall, n: int) -> int:
+    """Stream words an io_stream layer reads: ``n`` elements, ``pack`` of them per word."""
+    return max(1, math.ceil(n / max(call.pack, 1)))
+
+
 def stream_elementwise(call: LayerCall, n: int, est: LayerEstimate) -> LayerEstimate:
-    """An element-wise layer in io_stream: one packed array (a pixel's channels) per cycle."""
-    ii = max(1, math.ceil(n / max(call.pack, 1)))
-    return LayerEstimate(
-        est.name, est.kind + "/stream", (est.latency_cycles or 0) + ii, ii, est.lut, est.ff, est.dsp, est.bram_18k
-    )
+    """An element-wise layer in io_stream: one packed array (a pixel's channels) per cycle.
+
+    One word: the function is one pipeline, the element's latency plus the word's read (II 1). Several words:
+    a pipelined loop over them inside a function that is not itself pipelined: the words, the element's
+    latency, and STREAM_LOOP_CYCLES for the loop's entry/exit and its read/write registers; it takes its next
+    input once done (II = latency, sequential: a DATAFLOW region adds its handshake cycle). Constants.
+    """
+    words = stream_words(call, n)
+    lat = (est.latency_cycles or 0) + words
+    if words == 1:
+        return LayerEstimate(est.name, est.kind + "/stream", lat, 1, est.lut, est.ff, est.dsp, est.bram_18k)
+    lat += K.STREAM_LOOP_CYCLES
+    return LayerEstimate(est.name, est.kind + "/stream", lat, lat, est.lut, est.ff, est.dsp, est.bram_18k,
+                         sequential=True)  # fmt: skip
+
+
+def stream_word_cycles(ctx: Context) -> int:
+    """Cycles an io_stream element-wise layer spends on one word: read, compute, write (constants)."""
+    return max(1, ctx.clock.cycles(K.T_STREAM_WORD_NS * ctx.delay_factor))

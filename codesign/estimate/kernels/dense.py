@@ -15,7 +15,7 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width
-from codesign.estimate.kernels.common import Context, rint, variable_product_on_dsp, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_words, variable_product_on_dsp, width_of
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -197,10 +197,13 @@ class DenseEstimator:
         ii = est.ii_cycles
         sequential = False
         if call.io_type == "io_stream":
-            # the input array arrives as ceil(n_in / pack) stream words before the products can finish
-            words = math.ceil(n_in / max(call.pack, 1))
-            ii = max(ii or 1, words)
-            latency = (latency or 0) + words
+            # the input array arrives as ceil(n_in / pack) stream words before the products can finish; several
+            # words are a loop (STREAM_LOOP_CYCLES, as kernels.common.stream_elementwise). The wrapper function is
+            # not pipelined: every io_stream dense report (41, 12 repositories, Latency and Resource) has
+            # interval = latency
+            words = stream_words(call, n_in)
+            latency = (latency or 0) + words + (K.STREAM_LOOP_CYCLES if words > 1 else 0)
+            ii, sequential = latency, True
         elif resource and rf > 1 and not ctx.vitis:
             # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
             # honours ``rewind``: the function restarts every RF cycles, II = RF, while the previous call drains

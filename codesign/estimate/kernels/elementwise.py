@@ -9,7 +9,7 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, tree_levels
-from codesign.estimate.kernels.common import Context, rint, stream_elementwise, width_of
+from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -73,11 +73,14 @@ class PoolingEstimator:
         w = width_of(call.input)
         window = int(ph * pw)
         if call.io_type == "io_stream":
-            ii = int(ih * iw) * K.POOL_STREAM_CYCLES_PER_PIXEL
+            # one input pixel per stream_word_cycles (read, compare into the window, write; constants)
+            ii = int(ih * iw) * stream_word_cycles(ctx)
             lut = n_filt * window * w * K.WINDOW_LUT_PER_BIT
-            return LayerEstimate(
-                call.name, "pooling/stream", ii + K.STREAM_EXTRA_CYCLES, ii, rint(lut), rint(n_filt * window * w), 0, 0
-            )
+            # a loop over the pixels in a function that is not pipelined (as kernels.common.stream_elementwise):
+            # interval = latency in every io_stream pooling report
+            lat = ii + K.STREAM_LOOP_CYCLES
+            return LayerEstimate(call.name, "pooling/stream", lat, lat, rint(lut), rint(n_filt * window * w), 0, 0,
+                                 sequential=True)  # fmt: skip
         n_out = int(oh * ow * n_filt)
         lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
         lat = ctx.clock.cycles(tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor)

@@ -270,6 +270,14 @@ PORT_SHIFT_FF_PER_BIT = 8.5
 DATAFLOW_CHANNEL_DEPTH = 2
 DATAFLOW_CHANNEL_LUT = 13
 DATAFLOW_CHANNEL_FF = 5
+#: io_parallel convolution with n_partitions > 1 (hls4ml >= 0.7 ``conv_*d_latency_cl``): the generated
+#: ``fill_buffer`` selects, for every word of the n_pixels x k_in input buffer, one of n_partitions input words,
+#: which HLS reports as a Multiplexer of n_partitions x width input bits per word; LUTs per such input bit.
+#: Read off the one report with it (MuhammadAshraful, Vitis HLS 2024.1, Conv2D 3x3, 676 partitions, 6-bit data:
+#: fill_buffer 31977 LUT = 0.876 x 9 x 6 x 676); no other record has an io_parallel convolution to check it on.
+#: The same report's conv module carries 8215 FF in registers, its output array (26 x 26 x 2 x 6 bits = 8112)
+#: plus control: kernels.conv adds out_pixels x n_filt x result width.
+FILL_BUFFER_LUT_PER_INPUT_BIT = 0.876
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

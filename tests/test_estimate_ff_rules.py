@@ -1,0 +1,112 @@
+"""Register (FF) and area rules: where the first register of a dot product falls, what the Resource ReuseLoop
+registers per multiplier, and the io_parallel convolution's fill_buffer and output registers.
+
+Each expected figure is counted here from the rule's structure (products, widths, partitions), not read back
+from the estimator, and compared exactly.
+"""
+
+import math
+
+import pytest
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import make_clock
+from codesign.estimate.kernels.dense import registered_fraction
+from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, DotProductModel
+from codesign.precision import FixedPrecision
+
+CLOCK = make_clock(5.0, None, "Vivado HLS")
+SEVEN = Context(CLOCK, "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.0)
+USPLUS = Context(CLOCK, "DSP48E2", "auto", "Vitis HLS", "2022.1", 0.2)
+P16 = FixedPrecision.parse("ap_fixed<16,6>")
+
+
+def _sum_bits(wd: int, ww: int, terms: int, acc: int) -> int:
+    """Partial-sum width: product width plus one bit per doubling of the terms, capped by the accumulator."""
+    growth, span = 0, 1
+    while span < terms:
+        span *= 2
+        growth += 1
+    return min(acc, wd + ww + growth)
+
+
+@pytest.mark.parametrize("n_in", [8, 64, 512])
+def test_chained_product_registers_a_flat_share_whatever_the_depth(n_in):
+    """UltraScale+ delays: product and adder levels share the first cycle, so the first register holds the
+    partial sums a few levels down: FF_CHAINED_FRACTION of the 7-series figure, for shallow and deep layers."""
+    m = DotProductModel()
+    n_out, wd, ww, acc = 16, 16, 6, 24
+    est = m.predict(n_in, n_out, n_in * n_out, wd, ww, acc, 1, USPLUS)
+    assert est.latency_cycles >= 1
+    sw = _sum_bits(wd, ww, n_in, acc)
+    assert est.ff == round(n_in * n_out * sw * K.FF_PER_SUM_BIT * K.FF_CHAINED_FRACTION)
+    # 7-series at the same clock: the product fills its cycle, every product is registered
+    seven = m.predict(n_in, n_out, n_in * n_out, wd, ww, acc, 1, SEVEN)
+    assert seven.ff == round(n_in * n_out * sw * K.FF_PER_SUM_BIT)
+    assert seven.ff > est.ff
+
+
+def test_register_share_by_placement():
+    """The three placements of registered_fraction: none in a 0-cycle layer, every product where the product
+    fills its cycle (product + first adder over the period), the chained share otherwise."""
+    eff = CLOCK.effective_ns
+    assert registered_fraction(3, [eff, 1.0, 1.0, 1.0], 0, SEVEN) == 0.0
+    assert registered_fraction(3, [eff - 0.5, 1.0, 1.0, 1.0], 2, SEVEN) == 1.0
+    assert registered_fraction(3, [eff - 1.5, 1.0, 1.0, 1.0], 2, SEVEN) == K.FF_CHAINED_FRACTION
+
+
+def _resource(n_in: int, n_out: int, rf: int, bits: int, wbits: int, acc: str = "ap_fixed<24,10>") -> LayerCall:
+    cfg = {"n_in": n_in, "n_out": n_out, "reuse_factor": rf, "strategy": "resource", "n_zeros": 0,
+           "weight_t": f"ap_fixed<{wbits},2>", "accum_t": acc}  # fmt: skip
+    return LayerCall("d", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},3>"), None, "io_parallel")
+
+
+def test_resource_loop_registers_operands_only_for_dsp_products():
+    """ReuseLoop registers: input array, accumulators and each multiplier's partial sum; a product wide enough
+    for a DSP (RESOURCE_DSP_MIN_WIDTH) also registers its two operands, a narrow LUT product does not."""
+    n_in, n_out, rf, acc = 32, 16, 8, 24
+    block = math.ceil(n_in * n_out / rf)
+    for bits, wbits, on_dsp in ((6, 6, False), (16, 8, True)):
+        assert (max(bits, wbits) >= K.RESOURCE_DSP_MIN_WIDTH) is on_dsp
+        est = DenseEstimator().predict(_resource(n_in, n_out, rf, bits, wbits), SEVEN)
+        sw = _sum_bits(bits, wbits, n_in, acc)
+        per_mult = sw + (bits + wbits if on_dsp else 0)
+        assert est.ff == round((n_in * bits + n_out * acc + block * per_mult) * K.FF_RESOURCE_PER_BIT)
+    # ``config_op mul -impl dsp`` puts even the narrow products on DSPs: operands registered again
+    forced = Context(CLOCK, "DSP48E1", "dsp", "Vivado HLS", "2020.1", 1.0)
+    narrow = DenseEstimator().predict(_resource(n_in, n_out, rf, 6, 6), forced)
+    sw = _sum_bits(6, 6, n_in, acc)
+    assert narrow.ff == round((n_in * 6 + n_out * acc + block * (sw + 12)) * K.FF_RESOURCE_PER_BIT)
+
+
+def _conv(partitions: int, implementation: bool = True, strategy: str = "latency") -> LayerCall:
+    cfg = {"in_height": 10, "in_width": 10, "n_chan": 2, "filt_height": 3, "filt_width": 3, "n_filt": 4,
+           "out_height": 8, "out_width": 8, "reuse_factor": 1, "n_zeros": 0, "strategy": strategy,
+           "n_partitions": partitions, "weight_t": "ap_fixed<8,2>", "accum_t": "ap_fixed<20,8>"}  # fmt: skip
+    if implementation:
+        cfg["implementation"] = "conv_implementation::linebuffer"
+    out = FixedPrecision.parse("ap_fixed<10,4>")
+    return LayerCall("c", "conv_2d_cl", cfg, FixedPrecision.parse("ap_fixed<12,4>"), out, "io_parallel")
+
+
+def test_partitioned_convolution_costs_its_fill_buffer_and_output_registers():
+    """hls4ml >= 0.7 conv_2d_latency_cl with 64 partitions of one pixel: each of the 3 x 3 x 2 buffer words
+    selects one of 64 input words (12 bits), and the 8 x 8 x 4 outputs (10 bits) are held in registers."""
+    conv = ConvEstimator()
+    est = conv.predict(_conv(64), SEVEN)
+    kern = DotProductModel().predict(18, 4, 72, 12, 8, 20, 1, SEVEN)
+    assert est.lut == kern.lut + round(18 * 1 * 12 * 64 * K.FILL_BUFFER_LUT_PER_INPUT_BIT)
+    assert est.ff == kern.ff + 8 * 8 * 4 * 10
+    # MuhammadAshraful's report (3 x 3 x 1 words of 6 bits, 676 partitions): 31977 LUT in fill_buffer
+    assert abs(conv.fill_buffer_luts(9, 1, 6, 676) - 31977) / 31977 < 0.01
+
+
+@pytest.mark.parametrize("call", [_conv(1), _conv(64, implementation=False)])
+def test_fill_buffer_only_where_the_kernel_has_one(call):
+    """One partition (the whole image at once) or an hls4ml < 0.7 config (no conv_implementation): the kernel's
+    own figures, one copy per pixel of a partition."""
+    est = ConvEstimator().predict(call, SEVEN)
+    kern = DotProductModel().predict(18, 4, 72, 12, 8, 20, 1, SEVEN)
+    copies = 64 // int(call.config["n_partitions"])
+    assert (est.lut, est.ff) == (kern.lut * copies, kern.ff * copies)

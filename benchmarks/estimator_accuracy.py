@@ -53,7 +53,7 @@ from codesign.synth_reports import module_for_config, parse_csynth  # noqa: E402
 
 RESOURCES = (("LUT", "lut"), ("FF", "ff"), ("DSP", "dsp"), ("BRAM_18K", "bram_18k"))
 #: The constants refitted inside each fold (scale-type constants: a median ratio fixes them).
-FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "FF_CHAINED_FRACTION", "DSP_FORCED_FRACTION", "FF_RESOURCE_PER_BIT")
+FITTED = ("LUT_PER_SUM_BIT", "FF_PER_SUM_BIT", "DSP_FORCED_FRACTION", "FF_RESOURCE_PER_BIT")
 
 
 def is_stock(rec: dict) -> bool:
@@ -124,13 +124,6 @@ def _balanced_median(pairs: list[tuple[str, float]]) -> float | None:
     return statistics.median(meds) if meds else None
 
 
-def chained(row: dict) -> bool:
-    """Whether a layer's register estimate rests on constants.FF_CHAINED_FRACTION (its product chains with adders)."""
-    base = predict_layer(row["call"], row["ctx"]).ff
-    with constants({"FF_CHAINED_FRACTION": 2 * K.FF_CHAINED_FRACTION}):
-        return predict_layer(row["call"], row["ctx"]).ff != base
-
-
 def refit(rows: list[dict]) -> dict[str, float]:
     """Refit the scale constants on per-layer rows: repository-balanced median of actual / predicted."""
     out: dict[str, float] = {}
@@ -141,20 +134,13 @@ def refit(rows: list[dict]) -> dict[str, float]:
         and r["call"].io_type == "io_parallel"
         and str(r["call"].config.get("strategy", "latency")).lower() == "latency"
     ]
-    latency_dense = [
-        r
-        for r in rows
-        if r["call"].function.startswith("dense")
-        and str(r["call"].config.get("strategy", "latency")).lower() == "latency"
-    ]
-    for const, attr, sel, pool in (
-        ("LUT_PER_SUM_BIT", "LUT", lambda r: True, dense),
-        ("FF_PER_SUM_BIT", "FF", lambda r: not chained(r), dense),
-        ("FF_CHAINED_FRACTION", "FF", chained, latency_dense),
-        ("DSP_FORCED_FRACTION", "DSP", lambda r: r["ctx"].mul_impl == "dsp", dense),
+    for const, attr, sel in (
+        ("LUT_PER_SUM_BIT", "LUT", lambda r: True),
+        ("FF_PER_SUM_BIT", "FF", lambda r: True),
+        ("DSP_FORCED_FRACTION", "DSP", lambda r: r["ctx"].mul_impl == "dsp"),
     ):
         pairs = []
-        for r in pool:
+        for r in dense:
             if not sel(r):
                 continue
             est = predict_layer(r["call"], r["ctx"])

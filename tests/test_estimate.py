@@ -234,7 +234,7 @@ def test_published_jet_tagging_anchor():
 
 def test_shallow_layer_registers_all_products_when_the_product_fills_a_cycle():
     """7-series: the first boundary follows the products, so a 1-3 cycle layer carries the full FF constant;
-    UltraScale+ (product and adder levels chain in one cycle): the chained share (constants.FF_CHAINED_FRACTION)."""
+    UltraScale+ (product and adder levels chain in one cycle): the depth ramp (constants.FF_PER_SUM_BIT)."""
     from codesign.estimate import constants as K
     from codesign.estimate.hardware import make_clock
     from codesign.estimate.layers import Context, DotProductModel
@@ -247,7 +247,7 @@ def test_shallow_layer_registers_all_products_when_the_product_fills_a_cycle():
     a = m.predict(10, 32, 165, 18, 18, 18, 1, seven)
     assert a.latency_cycles <= 3 and a.ff == round(165 * 18 * K.FF_PER_SUM_BIT)
     b = m.predict(10, 32, 165, 18, 18, 18, 1, usplus)
-    assert b.latency_cycles == 1 and b.ff == round(165 * 18 * K.FF_PER_SUM_BIT * K.FF_CHAINED_FRACTION)
+    assert b.latency_cycles == 1 and b.ff == round(165 * 18 * K.FF_PER_SUM_BIT / K.FF_SATURATION_STAGES)
 
 
 def test_weight_values_decide_which_products_are_multiplications(tmp_path):

@@ -1,5 +1,5 @@
-"""Register (FF) and area rules: where the first register of a dot product falls, what the Resource ReuseLoop
-registers per multiplier, and the io_parallel convolution's fill_buffer and output registers.
+"""Register (FF) and area rules: what the Resource ReuseLoop registers per multiplier, and the io_parallel
+convolution's fill_buffer and output registers.
 
 Each expected figure is counted here from the rule's structure (products, widths, partitions), not read back
 from the estimator, and compared exactly.
@@ -12,14 +12,11 @@ import pytest
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import make_clock
-from codesign.estimate.kernels.dense import registered_fraction
 from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, DotProductModel
 from codesign.precision import FixedPrecision
 
 CLOCK = make_clock(5.0, None, "Vivado HLS")
 SEVEN = Context(CLOCK, "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.0)
-USPLUS = Context(CLOCK, "DSP48E2", "auto", "Vitis HLS", "2022.1", 0.2)
-P16 = FixedPrecision.parse("ap_fixed<16,6>")
 
 
 def _sum_bits(wd: int, ww: int, terms: int, acc: int) -> int:
@@ -29,31 +26,6 @@ def _sum_bits(wd: int, ww: int, terms: int, acc: int) -> int:
         span *= 2
         growth += 1
     return min(acc, wd + ww + growth)
-
-
-@pytest.mark.parametrize("n_in", [8, 64, 512])
-def test_chained_product_registers_a_flat_share_whatever_the_depth(n_in):
-    """UltraScale+ delays: product and adder levels share the first cycle, so the first register holds the
-    partial sums a few levels down: FF_CHAINED_FRACTION of the 7-series figure, for shallow and deep layers."""
-    m = DotProductModel()
-    n_out, wd, ww, acc = 16, 16, 6, 24
-    est = m.predict(n_in, n_out, n_in * n_out, wd, ww, acc, 1, USPLUS)
-    assert est.latency_cycles >= 1
-    sw = _sum_bits(wd, ww, n_in, acc)
-    assert est.ff == round(n_in * n_out * sw * K.FF_PER_SUM_BIT * K.FF_CHAINED_FRACTION)
-    # 7-series at the same clock: the product fills its cycle, every product is registered
-    seven = m.predict(n_in, n_out, n_in * n_out, wd, ww, acc, 1, SEVEN)
-    assert seven.ff == round(n_in * n_out * sw * K.FF_PER_SUM_BIT)
-    assert seven.ff > est.ff
-
-
-def test_register_share_by_placement():
-    """The three placements of registered_fraction: none in a 0-cycle layer, every product where the product
-    fills its cycle (product + first adder over the period), the chained share otherwise."""
-    eff = CLOCK.effective_ns
-    assert registered_fraction(3, [eff, 1.0, 1.0, 1.0], 0, SEVEN) == 0.0
-    assert registered_fraction(3, [eff - 0.5, 1.0, 1.0, 1.0], 2, SEVEN) == 1.0
-    assert registered_fraction(3, [eff - 1.5, 1.0, 1.0, 1.0], 2, SEVEN) == K.FF_CHAINED_FRACTION
 
 
 def _resource(n_in: int, n_out: int, rf: int, bits: int, wbits: int, acc: str = "ap_fixed<24,10>") -> LayerCall:

@@ -121,23 +121,12 @@ DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 #: MinhNguy3n's 4-11-cycle layers (0.9-1.7) say so. The previous depth ramp (min(depth, 5) / 5 everywhere)
 #: read those records' FF 30-45 % low. Only where the product chains with adder levels in one cycle
 #: (UltraScale+ delays) does the first register sit further down the tree, on fewer values: there the layer
-#: registers FF_CHAINED_FRACTION of it (kimhaneal11 1-cycle layers: 0.2-0.3 per product-bit). Value: the benchmark's refit (repository-balanced median of reported / predicted
+#: registers min(depth, FF_SATURATION_STAGES) / FF_SATURATION_STAGES of it (kimhaneal11 1-cycle layers:
+#: 0.2-0.3 per product-bit). Value: the benchmark's refit (repository-balanced median of reported / predicted
 #: over the io_parallel Latency dense layers of ArgyKokk, kimhaneal11, Lrozzy and MinhNguy3n): 1.10
 #: (1.06-1.14 with one repository left out).
 FF_PER_SUM_BIT = 1.1
-#: Where the product chains with the first adder levels in one cycle (kernels.dense.registered_fraction), the
-#: first register holds the partial sums a few levels down the tree: this share of FF_PER_SUM_BIT, flat in the
-#: layer's depth. Per-layer reports of Latency dense layers on UltraScale+ parts, reported FF / (non-zero
-#: products x sum width x FF_PER_SUM_BIT), repository medians: kimhaneal11 (Vitis 2022.1, 1-cycle layers) 0.19,
-#: abdennour-GUESSOUM (Vitis 2023.2, io_stream, 17-25 cycles) 0.24, mbavier (Vivado HLS 2019.2, 67 cycles) 0.22,
-#: CestMerNeil (Vitis 2022.1) 0.34, RishThakkar (Vivado HLS 2019.2, zu5ev) 0.20, alex-yang-upenn (Vitis 2022.2
-#: at 2.9 ns effective, the tightest clock) 0.44; Lrozzy (HGQ: declared widths far above the real ones) 0.02 and
-#: Berk-Bilgin (one 28-bit layer at 10 ns) 1.19. Value: the repository-balanced median of those eight, 0.23
-#: (``benchmarks/estimator_accuracy.py`` refits it per fold). The previous rule, a ramp min(depth, 5) / 5, gave
-#: the same 0.2 to 1-cycle layers and up to 1.0 to deep ones, which report 0.2 (abdennour's 25-cycle layer,
-#: mbavier's 67). Where the register falls is not predictable from the latency delays (fitted to cycle
-#: counts), hence one share rather than a depth rule.
-FF_CHAINED_FRACTION = 0.23
+FF_SATURATION_STAGES = 5
 #: Vivado HLS (2016-2020) binds a DSP product that does not fit one cycle (T_MUL x delay factor, plus one T_ADD
 #: per cascade level of a product wider than the DSP ports, above the effective period) to a pipelined
 #: multiplier core and counts the core's stage registers as fabric FFs in its "Instance" row; Vitis HLS
@@ -150,7 +139,11 @@ FF_CHAINED_FRACTION = 0.23
 FF_PIPELINED_MUL_PER_BIT = 2.0
 #: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): registers per bit of what
 #: lives across the loop's iterations: the input array (n_in x data width), the n_out accumulators and, per
-#: multiplier (block factor), its two operands and its partial sum. The previous form (the Latency-strategy
+#: multiplier (block factor), its partial sum, plus its two operands where the product is bound to a DSP
+#: (kernels.dense.resource_register_bits; a product below RESOURCE_DSP_MIN_WIDTH is LUT logic chained with its
+#: add, whose operands are not registered: counting them read nicologhielmetti's 7-bit layers 1.1-1.5x high
+#: (its 16-bit DSP layer 1.0x) and Gabriele-bot PYNQ_IA's 6-bit ones 1.7-2.4x (its 16-bit DSP layers
+#: 1.3-1.7x), per-layer reports, Vivado HLS 2019.2/2020.1). The previous form (the Latency-strategy
 #: rule on the block factor's products) read these layers' FF 5-100x low (GuillaumeDerville 4x3 at RF 12:
 #: 18 predicted, 499 reported). Structure from the kernel; the scale is the benchmark's refit, repository-
 #: balanced median of reported / structural bits over the io_parallel and io_stream Resource dense layers

@@ -31,22 +31,6 @@ def product_delay_ns(on_dsp: bool, n_out: int) -> float:
     return (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) + K.T_FANOUT_NS * math.log2(max(n_out, 1))
 
 
-def registered_fraction(levels: int, ops: list[float], latency: int, ctx: Context) -> float:
-    """Share of the products' partial-sum bits a Latency-strategy bank registers (times constants.FF_PER_SUM_BIT).
-
-    Where the product does not share a cycle with the first adder level (T_MUL + T_ADD above the effective
-    period: every 7-series clock in the data) the first cycle boundary falls right after the products and holds
-    every one of them, so a layer of any depth >= 1 carries the full constant (the later, halving partial sums
-    are in it). Where the product chains with adder levels (UltraScale+ delays, slow clocks) the first register
-    sits inside the tree, on fewer values, whatever the layer's depth: constants.FF_CHAINED_FRACTION. A layer of
-    0 cycles registers nothing.
-    """
-    if latency < 1:
-        return 0.0
-    product_registered = levels > 0 and ops[0] + ops[1] > ctx.clock.effective_ns + 1e-9
-    return 1.0 if product_registered else K.FF_CHAINED_FRACTION
-
-
 class DotProductModel:
     """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
 
@@ -143,7 +127,17 @@ class DotProductModel:
             lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
             lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
-        ff = sums * K.FF_PER_SUM_BIT * sw * registered_fraction(levels, ops, latency, ctx)
+        # Registers: where the product does not share a cycle with the first adder level (7-series clocks:
+        # T_MUL + T_ADD > the effective period), the first cycle boundary falls right after the products and
+        # holds every one of them, so a layer of any depth >= 1 carries the full FF_PER_SUM_BIT (the later,
+        # halving partial sums are in that constant). Where the product chains with adder levels (UltraScale+
+        # delays), the first register sits further down the tree, on fewer values: the depth ramp.
+        product_registered = levels > 0 and ops[0] + ops[1] > ctx.clock.effective_ns + 1e-9
+        if product_registered and latency >= 1:
+            stages = 1.0
+        else:
+            stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
+        ff = sums * K.FF_PER_SUM_BIT * sw * stages
         mul_cycles = math.ceil(ops[0] / ctx.clock.effective_ns - 1e-9)
         if dsp and mul_cycles > 1 and not ctx.vitis:
             # Vivado HLS binds a product longer than a cycle to a pipelined multiplier core whose stage

@@ -12,6 +12,7 @@ import pytest
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import make_clock
+from codesign.estimate.kernels.dense import accum_cast_bits
 from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, DotProductModel
 from codesign.precision import FixedPrecision
 
@@ -82,3 +83,39 @@ def test_fill_buffer_only_where_the_kernel_has_one(call):
     kern = DotProductModel().predict(18, 4, 72, 12, 8, 20, 1, SEVEN)
     copies = 64 // int(call.config["n_partitions"])
     assert (est.lut, est.ff) == (kern.lut * copies, kern.ff * copies)
+
+
+def _dense_acc(acc: str, rf: int = 1, strategy: str = "latency") -> LayerCall:
+    cfg = {"n_in": 16, "n_out": 4, "reuse_factor": rf, "strategy": strategy, "n_zeros": 8,
+           "weight_t": "ap_fixed<8,1>", "accum_t": acc}  # fmt: skip
+    return LayerCall("d", "dense", cfg, FixedPrecision.parse("ap_fixed<16,6>"), None, "io_parallel")
+
+
+@pytest.mark.parametrize(
+    ("acc", "bits"),
+    [
+        ("ap_fixed<24,10>", 0),  # hls4ml's default: truncating, wrapping
+        ("ap_fixed<24,10,AP_RND,AP_SAT>", 24 + 24),  # 24-bit product (21 fraction bits) rounded and saturated
+        ("ap_fixed<24,10,AP_TRN,AP_SAT>", 24),  # only the sums saturate (the 7-bit product integer part fits)
+        ("ap_fixed<24,5,AP_TRN,AP_SAT>", 24 + 24),  # the product's 7 integer bits saturate into 5
+        ("ap_fixed<24,10,AP_RND_CONV,AP_WRAP>", 24),  # only the product's cast rounds
+        ("ap_fixed<40,10,AP_RND,AP_WRAP>", 0),  # accum_t keeps every fraction bit: nothing to round
+    ],
+)
+def test_accumulator_casts_cost_where_accum_t_quantizes(acc, bits):
+    """Each product is cast to accum_t and each sum cast back: input bits of the quantizing casts, counted from
+    the 16-bit (6 integer) data x 8-bit (1 integer) weight product, 24 bits with 7 integer bits."""
+    assert accum_cast_bits(_dense_acc(acc)) == bits
+
+
+def test_accumulator_casts_priced_as_relu_casts_per_product():
+    """Latency strategy: one cast set per non-zero product (64 - 8 zeros); Resource at RF 4: per multiplier
+    (64 / 4); LUTs per bit as the quantizing ReLU output cast of the same tool."""
+    plain, sat = "ap_fixed<24,10>", "ap_fixed<24,10,AP_RND,AP_SAT>"
+    vitis = Context(CLOCK, "DSP48E1", "auto", "Vitis HLS", "2022.1", 1.0)
+    for ctx, per_bit in ((SEVEN, K.RELU_CAST_LUT_PER_BIT), (vitis, K.RELU_CAST_LUT_PER_BIT_VITIS)):
+        for rf, strategy, products in ((1, "latency", 56), (4, "resource", 16)):
+            a = DenseEstimator().predict(_dense_acc(plain, rf, strategy), ctx)
+            b = DenseEstimator().predict(_dense_acc(sat, rf, strategy), ctx)
+            assert b.lut - a.lut == round(products * 48 * per_bit)
+            assert (b.ff, b.dsp, b.latency_cycles) == (a.ff, a.dsp, a.latency_cycles)

@@ -162,6 +162,10 @@ LUT_PER_RELU_BIT = 1.3
 #: not used, Gabriele-bot PYNQ_IA (16 -> 6 bits, RND + SAT: 94, 4.1) and nicologhielmetti (16 -> 7: 96, 4.2)
 #: agree. Vitis HLS: read off alex-yang-upenn (2022.2, 16 -> 6 bits RND_CONV + SAT: 60-70, 2.3); not used,
 #: ArgyKokk (2021.1, 16 -> 8: 35-55 per element, 0.9-2.1 above the base).
+#: The same per-bit cost prices the casts into a rounding or saturating ``accum_t`` that every product of a
+#: dense/conv kernel goes through (kernels.dense.accum_cast_luts): not read off any kernel, it carries
+#: Berk-Bilgin's per-layer LUT (Vivado HLS 2020.1, accum_t ap_fixed<28,16,AP_RND_ZERO,AP_SAT> and
+#: <24,16,AP_RND,AP_SAT>: 0.11-0.23x before, 0.69-0.99x with it, 18 layers).
 RELU_CAST_LUT_PER_BIT = 4.0
 RELU_CAST_LUT_PER_BIT_VITIS = 2.3
 #: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns

@@ -45,7 +45,7 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_stream', 'ff'): (0.805, 2.013, 32, 13),
     ('io_stream', 'ii_cycles'): (0.958, 2.502, 32, 13),
     ('io_stream', 'latency_cycles'): (0.958, 2.493, 32, 13),
-    ('io_stream', 'lut'): (0.883, 3.192, 32, 13),
+    ('io_stream', 'lut'): (0.883, 2.067, 32, 13),
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.kernels.common import Context, width_of
-from codesign.estimate.kernels.dense import DotProductModel
+from codesign.estimate.kernels.dense import DotProductModel, accum_cast_luts
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -51,6 +51,9 @@ class ConvEstimator:
             k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),
             n_shift=int(c("n_shift", 0) or 0),
         )  # fmt: skip
+        # the products' casts into a rounding / saturating accum_t (kernels.dense.accum_cast_luts), per kernel
+        kern = replace(kern, lut=(kern.lut or 0) + accum_cast_luts(
+            call, nnz if not strategy.startswith("resource") else math.ceil(k_in * n_out / rf), ctx))
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles

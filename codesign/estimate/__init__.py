@@ -25,8 +25,9 @@ multiplications, which the weight values decide (ArgyKokk RF = 100: latency off 
 2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); Virtex-7 with Vivado HLS 2018.3 (freaksie:
 two adder levels per cycle, one cycle shallower than modelled); the n_in:1 input multiplexer per multiplier of
 some Vivado HLS Resource layers (PYNQ_IA's non-first layers 2.8-5.8x LUT low) and FF of very narrow (2-4 bit)
-Resource layers (up to 8x high); io_parallel CNNs with Vitis 2024.1 (MuhammadAshraful: ``fill_buffer`` and the
-per-pixel convolution not modelled, LUT 0.3x); io_stream Latency-strategy convolutions with Vitis
+Resource layers (up to 6.5x high); io_parallel CNNs with Vitis 2024.1 (MuhammadAshraful: ``fill_buffer`` and the
+output registers are modelled from that one report, the rest of its top, 278k FF, is not: LUT 0.4x, FF 0.15x);
+io_stream Latency-strategy convolutions with Vitis
 HLS 2022.2 and later (3-6 cycles per pixel reported, 1 modelled) and BRAM; the latency effect of the
 convolution kernel's ALLOCATION limit; a Resource dense layer reading the top's input port is modelled with
 Vivado HLS's shifter (``network.port_read_cycles``) only, no Vitis HLS report showing it; the ``rf_gt_nin_rem0``

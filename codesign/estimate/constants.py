@@ -139,7 +139,11 @@ FF_SATURATION_STAGES = 5
 FF_PIPELINED_MUL_PER_BIT = 2.0
 #: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): registers per bit of what
 #: lives across the loop's iterations: the input array (n_in x data width), the n_out accumulators and, per
-#: multiplier (block factor), its two operands and its partial sum. The previous form (the Latency-strategy
+#: multiplier (block factor), its partial sum, plus its two operands where the product is bound to a DSP
+#: (kernels.dense.resource_register_bits; a product below RESOURCE_DSP_MIN_WIDTH is LUT logic chained with its
+#: add, whose operands are not registered: counting them read nicologhielmetti's 7-bit layers 1.1-1.5x high
+#: (its 16-bit DSP layer 1.0x) and Gabriele-bot PYNQ_IA's 6-bit ones 1.7-2.4x (its 16-bit DSP layers
+#: 1.3-1.7x), per-layer reports, Vivado HLS 2019.2/2020.1). The previous form (the Latency-strategy
 #: rule on the block factor's products) read these layers' FF 5-100x low (GuillaumeDerville 4x3 at RF 12:
 #: 18 predicted, 499 reported). Structure from the kernel; the scale is the benchmark's refit, repository-
 #: balanced median of reported / structural bits over the io_parallel and io_stream Resource dense layers
@@ -158,6 +162,10 @@ LUT_PER_RELU_BIT = 1.3
 #: not used, Gabriele-bot PYNQ_IA (16 -> 6 bits, RND + SAT: 94, 4.1) and nicologhielmetti (16 -> 7: 96, 4.2)
 #: agree. Vitis HLS: read off alex-yang-upenn (2022.2, 16 -> 6 bits RND_CONV + SAT: 60-70, 2.3); not used,
 #: ArgyKokk (2021.1, 16 -> 8: 35-55 per element, 0.9-2.1 above the base).
+#: The same per-bit cost prices the casts into a rounding or saturating ``accum_t`` that every product of a
+#: dense/conv kernel goes through (kernels.dense.accum_cast_luts): not read off any kernel, it carries
+#: Berk-Bilgin's per-layer LUT (Vivado HLS 2020.1, accum_t ap_fixed<28,16,AP_RND_ZERO,AP_SAT> and
+#: <24,16,AP_RND,AP_SAT>: 0.11-0.23x before, 0.69-0.99x with it, 18 layers).
 RELU_CAST_LUT_PER_BIT = 4.0
 RELU_CAST_LUT_PER_BIT_VITIS = 2.3
 #: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns
@@ -259,6 +267,14 @@ PORT_SHIFT_FF_PER_BIT = 8.5
 DATAFLOW_CHANNEL_DEPTH = 2
 DATAFLOW_CHANNEL_LUT = 13
 DATAFLOW_CHANNEL_FF = 5
+#: io_parallel convolution with n_partitions > 1 (hls4ml >= 0.7 ``conv_*d_latency_cl``): the generated
+#: ``fill_buffer`` selects, for every word of the n_pixels x k_in input buffer, one of n_partitions input words,
+#: which HLS reports as a Multiplexer of n_partitions x width input bits per word; LUTs per such input bit.
+#: Read off the one report with it (MuhammadAshraful, Vitis HLS 2024.1, Conv2D 3x3, 676 partitions, 6-bit data:
+#: fill_buffer 31977 LUT = 0.876 x 9 x 6 x 676); no other record has an io_parallel convolution to check it on.
+#: The same report's conv module carries 8215 FF in registers, its output array (26 x 26 x 2 x 6 bits = 8112)
+#: plus control: kernels.conv adds out_pixels x n_filt x result width.
+FILL_BUFFER_LUT_PER_INPUT_BIT = 0.876
 #: io_stream FIFOs deeper than this go to BRAM (512 x 36 words per BRAM18), shallower ones to SRL LUTs.
 #: hls4ml sizes each conv/pool output FIFO to its number of output pixels. Not fitted: the Vivado/Vitis
 #: default SRL threshold is in this range; checked against the io_stream records' BRAM totals.

@@ -36,16 +36,16 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel latency', 'lut'): (0.746, 1.222, 55, 11),
     ('io_parallel resource', 'bram_18k'): (0.841, 1.0, 11, 5),
     ('io_parallel resource', 'dsp'): (0.982, 1.519, 12, 5),
-    ('io_parallel resource', 'ff'): (0.645, 2.661, 12, 5),
+    ('io_parallel resource', 'ff'): (0.694, 2.462, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
     ('io_parallel resource', 'latency_cycles'): (-3.0, 5.0, 12, 5),
     ('io_parallel resource', 'lut'): (0.928, 1.514, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
     ('io_stream', 'dsp'): (0.571, 2.149, 32, 13),
-    ('io_stream', 'ff'): (0.602, 2.013, 32, 13),
+    ('io_stream', 'ff'): (0.805, 2.013, 32, 13),
     ('io_stream', 'ii_cycles'): (0.958, 2.502, 32, 13),
     ('io_stream', 'latency_cycles'): (0.958, 2.493, 32, 13),
-    ('io_stream', 'lut'): (0.883, 3.192, 32, 13),
+    ('io_stream', 'lut'): (0.883, 2.067, 32, 13),
 }
 
 

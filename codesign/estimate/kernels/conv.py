@@ -9,7 +9,7 @@ from dataclasses import replace
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.kernels.common import Context, width_of
-from codesign.estimate.kernels.dense import DotProductModel
+from codesign.estimate.kernels.dense import DotProductModel, accum_cast_luts
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -44,12 +44,16 @@ class ConvEstimator:
         n_zeros = int(c("n_zeros", 0) or 0)
         nnz = max(k_in * n_out - n_zeros, 1)
         wd, ww = width_of(call.input), width_of(call.prec("weight_t"))
+        out_w = width_of(call.output)
         acc = width_of(call.prec("accum_t"), wd + ww + 8)
         strategy = str(call.config.get("strategy", "latency")).lower()
         kern = self.core.predict(
             k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),
             n_shift=int(c("n_shift", 0) or 0),
         )  # fmt: skip
+        # the products' casts into a rounding / saturating accum_t (kernels.dense.accum_cast_luts), per kernel
+        kern = replace(kern, lut=(kern.lut or 0) + accum_cast_luts(
+            call, nnz if not strategy.startswith("resource") else math.ceil(k_in * n_out / rf), ctx))
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
             # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles
@@ -76,7 +80,9 @@ class ConvEstimator:
         ii = partitions * (kern.ii_cycles or rf)
         latency = (kern.latency_cycles or 0) + ii
         # ``nnet_conv*_latency.h`` pipelines its PartitionLoop (II = RF, rewind), not the function: with more
-        # than one partition the function takes its next input once it has finished, II = latency
+        # than one partition the function takes its next input once it has finished, II = latency; each
+        # partition fills its input buffer through a multiplexer (``fill_buffer``) and writes its slice of the
+        # output, so the whole output array is held in registers until the function returns
         # (MuhammadAshraful, Vitis 2024.1, 676 partitions: PartitionLoop 676 x II 2, module latency 1353,
         # interval 1353; hls4ml then writes a DATAFLOW top, whose II is 1354, network.dataflow_interval)
         sequential = partitions > 1
@@ -89,14 +95,21 @@ class ConvEstimator:
             # multiplications on DSPs cannot outnumber it (the latency/II effect is not modelled: no report)
             limit = math.ceil(k_in * n_out / max(rf, 1)) - n_zeros // max(rf, 1)
             dsp = min(dsp, max(limit, 1) * self.core.multipliers.slices(wd, ww, ctx.dsp_family))
-        return LayerEstimate(
-            call.name,
-            "conv/parallel",
-            latency,
-            ii,
-            (kern.lut or 0) * copies,
-            (kern.ff or 0) * copies,
-            dsp,
-            0,
-            sequential=sequential,
-        )
+        lut, ff = (kern.lut or 0) * copies, (kern.ff or 0) * copies
+        if sequential and self.fills_buffer(call):
+            lut, ff = lut + self.fill_buffer_luts(k_in, copies, wd, partitions), ff + pixels * n_out * out_w
+        return LayerEstimate(call.name, "conv/parallel", latency, ii, lut, ff, dsp, 0, sequential=sequential)
+
+    @staticmethod
+    def fills_buffer(call: LayerCall) -> bool:
+        """Whether the io_parallel kernel is hls4ml's ``conv_*d_latency_cl`` with a generated ``fill_buffer``
+        (hls4ml >= 0.7: the config names a ``conv_implementation``; the Resource kernel has none)."""
+        strategy = str(call.config.get("strategy", "latency")).lower()
+        return call.function.endswith("_cl") and "implementation" in call.config and not strategy.startswith("resource")
+
+    @staticmethod
+    def fill_buffer_luts(k_in: int, n_pixels: int, wd: int, partitions: int) -> int:
+        """LUTs of ``fill_buffer``: each of the n_pixels x k_in buffer words selects one of n_partitions input
+        words (one ``if (partition == p)`` branch per partition), a multiplexer HLS costs per input bit
+        (constants.FILL_BUFFER_LUT_PER_INPUT_BIT)."""
+        return int(round(n_pixels * k_in * wd * partitions * K.FILL_BUFFER_LUT_PER_INPUT_BIT))

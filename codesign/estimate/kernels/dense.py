@@ -181,12 +181,7 @@ class DenseEstimator:
         if resource:
             block = math.ceil(n_in * n_out / rf)
             if rf > 1:
-                # the ReuseLoop keeps what lives across its RF iterations in registers: the input array (read
-                # by a different multiplier each iteration), the n_out accumulators, and per multiplier its
-                # operands and product, each carried through the loop's pipeline stages (constants)
-                sw = sum_width(wd, ww, n_in, acc)
-                bits = n_in * wd + n_out * acc + block * (wd + ww + sw)
-                ff = rint(bits * K.FF_RESOURCE_PER_BIT)
+                ff = rint(resource_register_bits(n_in, n_out, rf, wd, ww, acc, ctx) * K.FF_RESOURCE_PER_BIT)
             # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
             # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
             if rf > 1:
@@ -217,8 +212,11 @@ class DenseEstimator:
             # Vivado HLS 2020.1, RF = 1: interval = latency in 5 of 5 layers)
             ii = latency
             sequential = True
+        # every product (Latency: the non-zero ones; Resource at RF > 1: the block factor's multipliers) is cast to
+        # accum_t and added into a saturating accumulator where accum_t quantizes
+        lut = (est.lut or 0) + accum_cast_luts(call, nnz if constant_weights else math.ceil(n_in * n_out / rf), ctx)
         return LayerEstimate(
-            call.name, f"dense/{strategy}", latency, ii, est.lut, ff, est.dsp, bram, sequential=sequential
+            call.name, f"dense/{strategy}", latency, ii, lut, ff, est.dsp, bram, sequential=sequential
         )
 
 
@@ -239,3 +237,43 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     t_mul = product_delay_ns(on_dsp, n_out)
     ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)
+
+
+def resource_register_bits(n_in: int, n_out: int, rf: int, wd: int, ww: int, acc: int, ctx: Context) -> int:
+    """Bits ``nnet_dense_resource.h``'s ReuseLoop (RF > 1) keeps in registers across its pipeline stages.
+
+    The input array (read by a different multiplier each iteration), the n_out accumulators and, per
+    multiplier (block factor), its partial sum; a product bound to a DSP (constants.RESOURCE_DSP_MIN_WIDTH)
+    also registers its two operands at the slice's ports, while a narrow product in LUTs chains with its add
+    (constants.FF_RESOURCE_PER_BIT).
+    """
+    block = math.ceil(n_in * n_out / rf)
+    sw = sum_width(wd, ww, n_in, acc)
+    per_mult = sw + (wd + ww if variable_product_on_dsp(max(wd, ww), ctx) else 0)
+    return n_in * wd + n_out * acc + block * per_mult
+
+
+def accum_cast_bits(call: LayerCall) -> int:
+    """Input bits of the quantizing casts each product goes through when ``accum_t`` rounds or saturates.
+
+    hls4ml's kernels store every product in an ``accum_t`` array (``mult[i] = product(...)``), a cast that
+    rounds where the product has more fraction bits than accum_t and its rounding mode is not a truncation, and
+    saturates where it has more integer bits and accum_t does not wrap; then ``acc[j] += mult[i]`` casts each
+    sum back to accum_t, which saturates where accum_t does. A truncating, wrapping accum_t (hls4ml's default)
+    costs nothing here.
+    """
+    inp, weight, acc = call.input, call.prec("weight_t"), call.prec("accum_t")
+    if inp is None or weight is None or acc is None:
+        return 0
+    prod_w, prod_i = inp.width + weight.width, inp.integer + weight.integer
+    rounds = acc.rounding.value not in ("AP_TRN", "AP_TRN_ZERO") and prod_w - prod_i > acc.width - acc.integer
+    saturates = acc.overflow.value != "AP_WRAP"
+    bits = prod_w if rounds or (saturates and prod_i > acc.integer) else 0
+    return bits + (acc.width if saturates else 0)
+
+
+def accum_cast_luts(call: LayerCall, n_products: int, ctx: Context) -> int:
+    """LUTs of the accumulator casts (:func:`accum_cast_bits`) of ``n_products`` products, at the cost per input bit
+    measured on quantizing ReLU output casts (constants.RELU_CAST_LUT_PER_BIT, Vivado / Vitis HLS)."""
+    per_bit = K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
+    return rint(max(0, n_products) * accum_cast_bits(call) * per_bit)

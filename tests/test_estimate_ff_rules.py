@@ -1,0 +1,121 @@
+"""Register (FF) and area rules: what the Resource ReuseLoop registers per multiplier, and the io_parallel
+convolution's fill_buffer and output registers.
+
+Each expected figure is counted here from the rule's structure (products, widths, partitions), not read back
+from the estimator, and compared exactly.
+"""
+
+import math
+
+import pytest
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import make_clock
+from codesign.estimate.kernels.dense import accum_cast_bits
+from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, DotProductModel
+from codesign.precision import FixedPrecision
+
+CLOCK = make_clock(5.0, None, "Vivado HLS")
+SEVEN = Context(CLOCK, "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.0)
+
+
+def _sum_bits(wd: int, ww: int, terms: int, acc: int) -> int:
+    """Partial-sum width: product width plus one bit per doubling of the terms, capped by the accumulator."""
+    growth, span = 0, 1
+    while span < terms:
+        span *= 2
+        growth += 1
+    return min(acc, wd + ww + growth)
+
+
+def _resource(n_in: int, n_out: int, rf: int, bits: int, wbits: int, acc: str = "ap_fixed<24,10>") -> LayerCall:
+    cfg = {"n_in": n_in, "n_out": n_out, "reuse_factor": rf, "strategy": "resource", "n_zeros": 0,
+           "weight_t": f"ap_fixed<{wbits},2>", "accum_t": acc}  # fmt: skip
+    return LayerCall("d", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},3>"), None, "io_parallel")
+
+
+def test_resource_loop_registers_operands_only_for_dsp_products():
+    """ReuseLoop registers: input array, accumulators and each multiplier's partial sum; a product wide enough
+    for a DSP (RESOURCE_DSP_MIN_WIDTH) also registers its two operands, a narrow LUT product does not."""
+    n_in, n_out, rf, acc = 32, 16, 8, 24
+    block = math.ceil(n_in * n_out / rf)
+    for bits, wbits, on_dsp in ((6, 6, False), (16, 8, True)):
+        assert (max(bits, wbits) >= K.RESOURCE_DSP_MIN_WIDTH) is on_dsp
+        est = DenseEstimator().predict(_resource(n_in, n_out, rf, bits, wbits), SEVEN)
+        sw = _sum_bits(bits, wbits, n_in, acc)
+        per_mult = sw + (bits + wbits if on_dsp else 0)
+        assert est.ff == round((n_in * bits + n_out * acc + block * per_mult) * K.FF_RESOURCE_PER_BIT)
+    # ``config_op mul -impl dsp`` puts even the narrow products on DSPs: operands registered again
+    forced = Context(CLOCK, "DSP48E1", "dsp", "Vivado HLS", "2020.1", 1.0)
+    narrow = DenseEstimator().predict(_resource(n_in, n_out, rf, 6, 6), forced)
+    sw = _sum_bits(6, 6, n_in, acc)
+    assert narrow.ff == round((n_in * 6 + n_out * acc + block * (sw + 12)) * K.FF_RESOURCE_PER_BIT)
+
+
+def _conv(partitions: int, implementation: bool = True, strategy: str = "latency") -> LayerCall:
+    cfg = {"in_height": 10, "in_width": 10, "n_chan": 2, "filt_height": 3, "filt_width": 3, "n_filt": 4,
+           "out_height": 8, "out_width": 8, "reuse_factor": 1, "n_zeros": 0, "strategy": strategy,
+           "n_partitions": partitions, "weight_t": "ap_fixed<8,2>", "accum_t": "ap_fixed<20,8>"}  # fmt: skip
+    if implementation:
+        cfg["implementation"] = "conv_implementation::linebuffer"
+    out = FixedPrecision.parse("ap_fixed<10,4>")
+    return LayerCall("c", "conv_2d_cl", cfg, FixedPrecision.parse("ap_fixed<12,4>"), out, "io_parallel")
+
+
+def test_partitioned_convolution_costs_its_fill_buffer_and_output_registers():
+    """hls4ml >= 0.7 conv_2d_latency_cl with 64 partitions of one pixel: each of the 3 x 3 x 2 buffer words
+    selects one of 64 input words (12 bits), and the 8 x 8 x 4 outputs (10 bits) are held in registers."""
+    conv = ConvEstimator()
+    est = conv.predict(_conv(64), SEVEN)
+    kern = DotProductModel().predict(18, 4, 72, 12, 8, 20, 1, SEVEN)
+    assert est.lut == kern.lut + round(18 * 1 * 12 * 64 * K.FILL_BUFFER_LUT_PER_INPUT_BIT)
+    assert est.ff == kern.ff + 8 * 8 * 4 * 10
+    # MuhammadAshraful's report (3 x 3 x 1 words of 6 bits, 676 partitions): 31977 LUT in fill_buffer
+    assert abs(conv.fill_buffer_luts(9, 1, 6, 676) - 31977) / 31977 < 0.01
+
+
+@pytest.mark.parametrize("call", [_conv(1), _conv(64, implementation=False)])
+def test_fill_buffer_only_where_the_kernel_has_one(call):
+    """One partition (the whole image at once) or an hls4ml < 0.7 config (no conv_implementation): the kernel's
+    own figures, one copy per pixel of a partition."""
+    est = ConvEstimator().predict(call, SEVEN)
+    kern = DotProductModel().predict(18, 4, 72, 12, 8, 20, 1, SEVEN)
+    copies = 64 // int(call.config["n_partitions"])
+    assert (est.lut, est.ff) == (kern.lut * copies, kern.ff * copies)
+
+
+def _dense_acc(acc: str, rf: int = 1, strategy: str = "latency") -> LayerCall:
+    cfg = {"n_in": 16, "n_out": 4, "reuse_factor": rf, "strategy": strategy, "n_zeros": 8,
+           "weight_t": "ap_fixed<8,1>", "accum_t": acc}  # fmt: skip
+    return LayerCall("d", "dense", cfg, FixedPrecision.parse("ap_fixed<16,6>"), None, "io_parallel")
+
+
+@pytest.mark.parametrize(
+    ("acc", "bits"),
+    [
+        ("ap_fixed<24,10>", 0),  # hls4ml's default: truncating, wrapping
+        ("ap_fixed<24,10,AP_RND,AP_SAT>", 24 + 24),  # 24-bit product (21 fraction bits) rounded and saturated
+        ("ap_fixed<24,10,AP_TRN,AP_SAT>", 24),  # only the sums saturate (the 7-bit product integer part fits)
+        ("ap_fixed<24,5,AP_TRN,AP_SAT>", 24 + 24),  # the product's 7 integer bits saturate into 5
+        ("ap_fixed<24,10,AP_RND_CONV,AP_WRAP>", 24),  # only the product's cast rounds
+        ("ap_fixed<40,10,AP_RND,AP_WRAP>", 0),  # accum_t keeps every fraction bit: nothing to round
+    ],
+)
+def test_accumulator_casts_cost_where_accum_t_quantizes(acc, bits):
+    """Each product is cast to accum_t and each sum cast back: input bits of the quantizing casts, counted from
+    the 16-bit (6 integer) data x 8-bit (1 integer) weight product, 24 bits with 7 integer bits."""
+    assert accum_cast_bits(_dense_acc(acc)) == bits
+
+
+def test_accumulator_casts_priced_as_relu_casts_per_product():
+    """Latency strategy: one cast set per non-zero product (64 - 8 zeros); Resource at RF 4: per multiplier
+    (64 / 4); LUTs per bit as the quantizing ReLU output cast of the same tool."""
+    plain, sat = "ap_fixed<24,10>", "ap_fixed<24,10,AP_RND,AP_SAT>"
+    vitis = Context(CLOCK, "DSP48E1", "auto", "Vitis HLS", "2022.1", 1.0)
+    for ctx, per_bit in ((SEVEN, K.RELU_CAST_LUT_PER_BIT), (vitis, K.RELU_CAST_LUT_PER_BIT_VITIS)):
+        for rf, strategy, products in ((1, "latency", 56), (4, "resource", 16)):
+            a = DenseEstimator().predict(_dense_acc(plain, rf, strategy), ctx)
+            b = DenseEstimator().predict(_dense_acc(sat, rf, strategy), ctx)
+            assert b.lut - a.lut == round(products * 48 * per_bit)
+            assert (b.ff, b.dsp, b.latency_cycles) == (a.ff, a.dsp, a.latency_cycles)

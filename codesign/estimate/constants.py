@@ -306,8 +306,9 @@ STREAM_RESOURCE_PIXEL_CYCLES = 10
 #: 7-series delays (the io_parallel UltraScale+ factor, 0.2, makes every window kernel 1 cycle where the loop
 #: depths grow with the window and the clock: Gabriele-bot ALVEO 3/4/5 cycles for a 9-term window and 5/7/9
 #: for 144 terms at 4.0/3.33/2.0 ns). Read off the loop depths of the per-layer reports of 7 repositories
-#: (30 pipelined loops): leave-one-repository-out over a grid picks 0.35 / 4 in four folds, 0.4 / 4 in one and
-#: 0.6 / 3 in two. 0.35 is also the softmax floor (SOFTMAX_MIN_DELAY_FACTOR), found independently.
+#: (26 pipelined loops): leave-one-repository-out over a grid picks 0.35 / 4 in four folds, 0.4 / 4 in one and
+#: 0.6 / 3 in two; with 0.35 / 4, 16 of the 26 depths are within one cycle (RishThakkar's RF > 1 windows, whose
+#: depth follows the weight values, 2 of 9). 0.35 is also the softmax floor (SOFTMAX_MIN_DELAY_FACTOR), found independently.
 STREAM_CONV_MIN_DELAY_FACTOR = 0.35
 STREAM_CONV_WINDOW_CYCLES = 4
 #: With Vitis HLS >= 2022.2 the pixel loop of a convolution with a window reaches II = depth - this, whatever

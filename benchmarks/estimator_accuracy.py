@@ -310,9 +310,10 @@ def summarize(results: list[dict]) -> dict:
     return {g: {"est": figures(rs), "naive": figures(rs, "naive")} for g, rs in sorted(groups.items())}
 
 
-def per_repository(results: list[dict]) -> dict:
-    """The target population's figures per repository (each repository held out in turn)."""
-    target = [r for r in results if r["stock"] and r["group"].startswith("stock io_parallel")]
+def per_repository(results: list[dict], io_type: str = "io_parallel") -> dict:
+    """A stock population's figures per repository (each repository held out in turn): the target population
+    (io_parallel) by default."""
+    target = [r for r in results if r["stock"] and r["group"].startswith(f"stock {io_type}")]
     return {repo: figures([r for r in target if r["repo"] == repo]) for repo in sorted({r["repo"] for r in target})}
 
 
@@ -353,6 +354,7 @@ def run(calib: Path, do_refit: bool = False, with_layers: bool = True) -> dict:
         "results": results,
         "summary": summarize(results),
         "per_repository": per_repository(results),
+        "per_repository_stream": per_repository(results, "io_stream"),
         "bands": {f"{k[0]} {k[1]}": v for k, v in bands(results).items()},
         "layers": per_layer,
         "layer_summary": summarize_layers(per_layer),
@@ -400,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
             print(_line("   naive baseline", row["naive"]))
     print("\nper repository, STOCK io_parallel (held out):")
     for repo, f in out["per_repository"].items():
+        print(_line("  " + repo, f))
+    print("\nper repository, stock io_stream (held out):")
+    for repo, f in out["per_repository_stream"].items():
         print(_line("  " + repo, f))
     if args.bands:
         print("\nerror bands (uncertainty.BANDS): (io_type, figure): (p16, p84, records, repositories)")

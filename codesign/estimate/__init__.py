@@ -27,8 +27,10 @@ two adder levels per cycle, one cycle shallower than modelled); the n_in:1 input
 some Vivado HLS Resource layers (PYNQ_IA's non-first layers 2.8-5.8x LUT low) and FF of very narrow (2-4 bit)
 Resource layers (up to 6.5x high); io_parallel CNNs with Vitis 2024.1 (MuhammadAshraful: ``fill_buffer`` and the
 output registers are modelled from that one report, the rest of its top, 278k FF, is not: LUT 0.4x, FF 0.15x);
-io_stream Latency-strategy convolutions with Vitis
-HLS 2022.2 and later (3-6 cycles per pixel reported, 1 modelled) and BRAM; the latency effect of the
+io_stream Latency-strategy convolutions at RF > 1,
+whose window depth follows the weight values (RishThakkar RF 128-256: 0.35-0.55x latency), and io_stream BRAM;
+small Vivado HLS Resource layers' multiplexers and index counters (GuillaumeDerville 0.05-0.3x LUT per layer: no
+rule held on other repositories, README); the latency effect of the
 convolution kernel's ALLOCATION limit; a Resource dense layer reading the top's input port is modelled with
 Vivado HLS's shifter (``network.port_read_cycles``) only, no Vitis HLS report showing it; the ``rf_gt_nin_rem0``
 Resource kernel's iteration is 4 or 5 cycles at equal sizes (GuillaumeDerville), modelled as 4.

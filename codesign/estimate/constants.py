@@ -300,6 +300,23 @@ RESOURCE_ITER_BASE_CYCLES = 3
 #: ChiRuiChen AutoEncoder 11 in 6 layers (2019.2), RishThakkar 5-11 (2019.2): repository medians 9, 9, 11,
 #: 8. The previous form (RF per pixel) read these intervals 1.1-6.5x low.
 STREAM_RESOURCE_PIXEL_CYCLES = 10
+#: io_stream Latency-strategy convolutions (kernels.conv.ConvEstimator.stream_pixel_schedule): the depth of one
+#: ReadInput iteration is the window kernel's depth + STREAM_CONV_WINDOW_CYCLES (pixel read, line-buffer and
+#: window shift, result write), with the kernel's adders at no less than STREAM_CONV_MIN_DELAY_FACTOR of the
+#: 7-series delays (the io_parallel UltraScale+ factor, 0.2, makes every window kernel 1 cycle where the loop
+#: depths grow with the window and the clock: Gabriele-bot ALVEO 3/4/5 cycles for a 9-term window and 5/7/9
+#: for 144 terms at 4.0/3.33/2.0 ns). Read off the loop depths of the per-layer reports of 7 repositories
+#: (26 pipelined loops): leave-one-repository-out over a grid picks 0.35 / 4 in four folds, 0.4 / 4 in one and
+#: 0.6 / 3 in two; with 0.35 / 4, 16 of the 26 depths are within one cycle (RishThakkar's RF > 1 windows, whose
+#: depth follows the weight values, 2 of 9). 0.35 is also the softmax floor (SOFTMAX_MIN_DELAY_FACTOR), found independently.
+STREAM_CONV_MIN_DELAY_FACTOR = 0.35
+STREAM_CONV_WINDOW_CYCLES = 4
+#: With Vitis HLS >= 2022.2 the pixel loop of a convolution with a window reaches II = depth - this, whatever
+#: its target: the loop carries the window state through the iteration. Loop tables: abdennour (2023.2)
+#: depth 5 / II 3 and 8 / 6, alex-yang (2022.2) 7 / 5 twice, SpAllen0726 (2023.1, no firmware: not a
+#: benchmark record) 5 / 3, 8 / 6, 8 / 6, 9 / 7, and its pointwise layer (no window) depth 5 / II 1; Vitis 2022.1
+#: (CestMerNeil) and Vivado HLS 2019.1-2020.1 reach II 1.
+STREAM_CONV_RECURRENCE_SLACK = 2
 #: LSTM/GRU (codesign/estimate/recurrent.py). The calibration set has no stock recurrent report; these two
 #: counts come from the scheduling data (``*.tcl``/``*.json`` autopilot files) two public hls4ml LSTM projects
 #: committed, found by searching public code: (a) Vivado HLS, LSTM(4) over 16 steps of 1 input:

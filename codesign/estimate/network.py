@@ -214,6 +214,23 @@ def dataflow_interval(per_layer: list[LayerEstimate]) -> int:
     return max(int(x.ii_cycles or 1) + (1 if x.sequential else 0) for x in per_layer)
 
 
+def stream_latency(per_layer: list[LayerEstimate], ii: int) -> int:
+    """Latency of an io_stream DATAFLOW top: its II, every process's fill depth and one cycle per FIFO hop.
+
+    A process's fill is its ``fill_cycles`` where it gives one (a sequential convolution: its pixel
+    pipeline's depth), else its latency beyond its interval; the sequential process that sets the pace has
+    its fill inside its latency (= its interval) already.
+    """
+    lat = [int(x.latency_cycles or 0) for x in per_layer]
+    iis = [int(x.ii_cycles or 0) for x in per_layer]
+    depths = [x.fill_cycles if x.fill_cycles is not None else max(a - b, 0)
+              for x, a, b in zip(per_layer, lat, iis, strict=True)]  # fmt: skip
+    slowest = max(range(len(per_layer)), key=lambda i: max(iis[i], 1) + per_layer[i].sequential)
+    if per_layer[slowest].fill_cycles is not None:
+        depths[slowest] = 0
+    return int(ii) + sum(depths) + len(per_layer)
+
+
 def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     """Estimate a design from its settings structure (see :mod:`codesign.estimate.settings`)."""
     if part is None:
@@ -258,8 +275,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     elif stream:
         # DATAFLOW: the slowest process sets the pace; every other process adds only its fill depth
         ii = dataflow_interval(per_layer)
-        depths = [max(int(a) - int(b or 0), 0) for a, b in zip(lat, iis, strict=True)]  # type: ignore[arg-type]
-        latency = int(ii or 0) + int(sum(depths)) + len(per_layer)
+        latency = stream_latency(per_layer, ii)
     elif style == "dataflow":
         # io_parallel DATAFLOW: the layer arrays become ping-pong buffers, one process after the other
         ii = dataflow_interval(per_layer)

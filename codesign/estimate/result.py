@@ -27,6 +27,9 @@ class LayerEstimate:
     #: it has finished, so its II is its latency, and a DATAFLOW region adds a handshake cycle to it
     #: (:func:`codesign.estimate.network.dataflow_interval`)
     sequential: bool = False
+    #: io_stream: cycles from a process's first input to its first output where that is not latency - II (a
+    #: sequential layer whose loop streams pixels through: the loop's iteration depth); None: latency - II
+    fill_cycles: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

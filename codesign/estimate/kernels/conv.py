@@ -4,6 +4,7 @@ reused for every output pixel (io_stream: one input pixel per kernel interval th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 from codesign.estimate import constants as K
@@ -11,6 +12,12 @@ from codesign.estimate.design import LayerCall
 from codesign.estimate.kernels.common import Context, width_of
 from codesign.estimate.kernels.dense import DotProductModel, accum_cast_luts
 from codesign.estimate.result import LayerEstimate, declined
+
+
+def version_at_least(version: str | None, major: int, minor: int) -> bool:
+    """Whether a tool version such as ``"2022.2"`` or ``"2019.2.1"`` is at least ``major.minor``."""
+    m = re.match(r"\s*(\d+)\.(\d+)", version or "")
+    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (major, minor)
 
 
 class ConvEstimator:
@@ -56,20 +63,30 @@ class ConvEstimator:
             call, nnz if not strategy.startswith("resource") else math.ceil(k_in * n_out / rf), ctx))
         pixels = int(oh * ow)
         if call.io_type == "io_stream":
-            # one input pixel per cycle through the line buffer; a kernel evaluation every kernel II cycles
-            # (RF, or less where the Latency-strategy kernel finishes sooner: DotProductModel)
-            per_pixel = max(1, kern.ii_cycles or rf)
+            pixels_in = int(ih * iw)
             if strategy.startswith("resource"):
                 # the Resource kernel is called once per pixel and not overlapped with the next call: its RF
-                # issues plus its fill/drain and the call around it (constants.STREAM_RESOURCE_PIXEL_CYCLES)
-                per_pixel = rf + K.STREAM_RESOURCE_PIXEL_CYCLES
-            ii = int(ih * iw * per_pixel)
-            latency = ii + (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
+                # issues plus its fill/drain and the call around it (constants.STREAM_RESOURCE_PIXEL_CYCLES); the
+                # loop is the whole function (reported latency = interval = pixels x per-pixel cycles)
+                latency = pixels_in * (rf + K.STREAM_RESOURCE_PIXEL_CYCLES)
+                fill = (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
+            else:
+                pointwise = "pointwise" in call.function or fh * fw == 1
+                args = (k_in, n_out, nnz, wd, ww, acc, rf)
+                per_pixel, depth = self.stream_pixel_schedule(args, rf, pointwise, ctx, n_shift=int(c("n_shift", 0) or 0))
+                # the ReadInput loop: (pixels - 1) intervals then the last pixel's depth, + the call's state
+                latency = (pixels_in - 1) * per_pixel + depth + 1
+                fill = depth + 1
             lut = (kern.lut or 0) + int(fh * fw * n_chan * wd * K.WINDOW_LUT_PER_BIT)
             ff = (kern.ff or 0) + int(fh * fw * n_chan * wd)
             row_bits = iw * n_chan * wd
             bram = math.ceil((fh - 1) * row_bits / 18432) if fh > 1 and row_bits > K.LINEBUFFER_BRAM_MIN_BITS else 0
-            return LayerEstimate(call.name, "conv/stream", latency, ii, lut, ff, kern.dsp, bram)
+            # the function is not pipelined (a loop inside): II = latency, and a DATAFLOW region restarts it
+            # one handshake cycle after its last state (network.dataflow_interval)
+            # one handshake cycle after its last state (network.dataflow_interval); its fill into the next process
+            # is the pixel pipeline's depth
+            return LayerEstimate(call.name, "conv/stream", latency, latency, lut, ff, kern.dsp, bram,
+                                 sequential=True, fill_cycles=fill)  # fmt: skip
         partitions = int(c("n_partitions", 1) or 1)
         if "_large" in call.function:
             # hls4ml <= 0.4 ``conv_2d_large_cl``: im2col, then one dense_large kernel called for each output
@@ -99,6 +116,29 @@ class ConvEstimator:
         if sequential and self.fills_buffer(call):
             lut, ff = lut + self.fill_buffer_luts(k_in, copies, wd, partitions), ff + pixels * n_out * out_w
         return LayerEstimate(call.name, "conv/parallel", latency, ii, lut, ff, dsp, 0, sequential=sequential)
+
+    def stream_pixel_schedule(
+        self, args: tuple, rf: int, pointwise: bool, ctx: Context, *, n_shift: int = 0
+    ) -> tuple[int, int]:
+        """(cycles per input pixel, iteration depth) of the io_stream Latency-strategy pixel loop.
+
+        hls4ml pipelines its ReadInput loop at ``II = reuse_factor``. One iteration reads a pixel, shifts the
+        line buffer and window (STREAM_CONV_WINDOW_CYCLES with the read and the write) and runs the dense
+        kernel over the window, whose adders HLS schedules at no less than STREAM_CONV_MIN_DELAY_FACTOR of the
+        7-series delays (constants). Where the target II is not shorter than that depth, HLS runs the loop
+        without overlap: II = depth. With Vitis HLS >= 2022.2 the window's state (the static line-buffer and
+        position counters) is carried from one pixel to the next through the iteration, so the II is at
+        least depth - STREAM_CONV_RECURRENCE_SLACK (a pointwise kernel has no window and keeps its target).
+        """
+        kctx = replace(ctx, delay_factor=max(ctx.delay_factor, K.STREAM_CONV_MIN_DELAY_FACTOR))
+        kern = self.core.predict(*args, kctx, n_shift=n_shift)
+        depth = (kern.latency_cycles or 0) + K.STREAM_CONV_WINDOW_CYCLES
+        target = max(1, rf)
+        if target >= depth:
+            return depth, depth
+        if not pointwise and ctx.vitis and version_at_least(ctx.tool_version, 2022, 2):
+            return max(target, depth - K.STREAM_CONV_RECURRENCE_SLACK), depth
+        return target, depth
 
     @staticmethod
     def fills_buffer(call: LayerCall) -> bool:

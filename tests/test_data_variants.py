@@ -84,3 +84,18 @@ def test_variant_spec_swaps_one_class_and_cuts_pt(tmp_path):
     assert np.bincount(y, minlength=5)[[0, 1, 2, 4]].tolist() == [6, 6, 6, 6]  # 950-1100 of a: 30 jets
     with pytest.raises(SystemExit, match="CLASS:FILE"):
         bench.load_variant(f"bad={a}+x:{b}")
+
+
+def test_variant_picks_are_paired_and_w_vs_z_auc_sees_the_separation():
+    bench = _benchmark()
+    y = np.repeat(np.arange(5), 30)
+    fewer_z = np.r_[y[y != 3], np.full(10, 3)]
+    a, b = bench.balanced(y, 8, 0), bench.balanced(fewer_z, 8, 0)
+    # the g jets picked do not depend on how many Z jets the variant has
+    np.testing.assert_array_equal(a[:8], b[:8])
+    rng = np.random.default_rng(0)
+    hlf = rng.normal(size=(len(y), 3))
+    hlf[y == 3, 0] += 8.0  # Z separable from everything, W like g / q / t
+    r = bench.score(hlf, y, 0, False, folds=3)["gbt"]
+    assert r["auc_w_vs_z"] > 0.9 and r["auc"]["z"] > 0.9
+    assert r["auc"]["w"] < 0.85 and r["z_to_w"] == pytest.approx(0.0, abs=0.05)

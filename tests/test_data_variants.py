@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from codesign.data.hdf5io import write_jets
-from codesign.data.jets import BOSON_DECAYS, JetConfig
+from codesign.data.jets import BOSON_DECAYS, BOSON_WIDTHS, JetConfig
 from codesign.data.layouts import HLF_JET_COLUMNS
 from codesign.data.production import jet_config_from_options
 from codesign.errors import DataError
@@ -42,23 +42,42 @@ def test_boson_decays_switch_off_b_for_the_boson_classes_only():
     assert jet_config_from_options(800.0, 1200.0, 8, boson_decays="udsc").boson_decays == "udsc"
 
 
-def test_pythia_honours_the_light_boson_decays():
-    """Real Pythia: with udsc no Z of gg -> H2 -> ZZ decays to b; with udscb some do (24 events each)."""
+def test_boson_width_zero_forces_the_pole_mass_for_the_boson_classes_only():
+    zero = JetConfig(boson_width="zero")
+    for label in ("w", "z"):
+        assert {"24:doForceWidth = on", "24:mWidth = 0.001", "23:mWidth = 0.001"} <= set(zero.pythia_settings(label))
+    assert zero.pythia_settings("t") == JetConfig().pythia_settings("t")
+    assert set(BOSON_WIDTHS) == {"natural", "zero"}
+    with pytest.raises(DataError, match="boson width 'narrow'"):
+        JetConfig(boson_width="narrow").pythia_settings("w")
+    with pytest.raises(DataError, match="--boson-width"):
+        jet_config_from_options(800.0, 1200.0, 8, boson_width="none")
+
+
+def test_pythia_honours_the_decay_and_width_options():
+    """Real Pythia (gg -> H2 -> ZZ, 30 events, no showers): udsc gives no Z -> b bbar where the default
+    does; zero width puts every Z at the pole, where the natural width spreads them."""
     pytest.importorskip("pythia8mc")
     from codesign.data.pythia import make_pythia
 
-    def z_daughters(config: JetConfig) -> set[int]:
+    def z_decays(config: JetConfig) -> tuple[set[int], np.ndarray]:
         pythia = make_pythia(config.pythia_settings("z") + ("PartonLevel:all = off",), seed=3)
         ids: set[int] = set()
-        for _ in range(24):
+        masses = []
+        for _ in range(30):
             assert pythia.next()
             for p in pythia.process:
                 if p.id() == 23 and p.daughter1() > 0 and pythia.process[p.daughter1()].id() != 23:
                     ids.update(abs(pythia.process[d].id()) for d in range(p.daughter1(), p.daughter2() + 1))
-        return ids
+                    masses.append(p.m())
+        return ids, np.array(masses)
 
-    assert z_daughters(JetConfig(boson_decays="udsc")) <= {1, 2, 3, 4}
-    assert 5 in z_daughters(JetConfig())
+    ids, masses = z_decays(JetConfig())
+    assert 5 in ids and np.ptp(masses) > 5.0
+    ids, _ = z_decays(JetConfig(boson_decays="udsc"))
+    assert ids <= {1, 2, 3, 4}
+    _, masses = z_decays(JetConfig(boson_width="zero"))
+    assert len(masses) == 60 and np.ptp(masses) < 0.1 and abs(np.median(masses) - 91.19) < 0.05
 
 
 def _toy_file(path: Path, pt: float, shift: float) -> Path:

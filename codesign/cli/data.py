@@ -58,13 +58,19 @@ def data_group() -> None:
 @click.option("--parton-pt", type=float, default=None,
               help="generate partons/bosons at this pT (pT-hat and resonance mass / 2 within 1 %%) [GeV]; "
               "the jet pT window is then a cut (default: pT-hat window 0.9 pt-min .. 1.1 pt-max)")
+@click.option("--boson-decays", type=click.Choice(["udscb", "udsc"]), default="udscb", show_default=True,
+              help="quark flavours the W and Z of the w/z classes decay to (udsc: no Z -> b bbar, whose "
+              "semileptonic b decays lose neutrinos and pull the Z mass into the W peak)")
+@click.option("--boson-width", type=click.Choice(["natural", "zero"]), default="natural", show_default=True,
+              help="W/Z line shape: Breit-Wigner, or every boson at its pole mass (as the public set's on-shell "
+              "MadGraph bosons)")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def jets_command(
     n: int, out: Path, seed: int, workers: int, pt_min: float, pt_max: float, constituents: int, features: str,
-    dtype: str, jet_features: str, classes: str, boson_process: str, parton_pt: float | None, resume: bool,
-    force: bool, quiet: bool,
+    dtype: str, jet_features: str, classes: str, boson_process: str, parton_pt: float | None, boson_decays: str,
+    boson_width: str, resume: bool, force: bool, quiet: bool,
 ) -> None:
     """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
     from codesign.data.production import jet_config_from_options, produce_jets
@@ -76,9 +82,12 @@ def jets_command(
         [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
          ("--constituents", constituents), ("--features", features), ("--dtype", dtype),
          ("--jet-features", None if jet_features == "all" else jet_features), ("--classes", classes),
-         ("--boson-process", boson_process), ("--parton-pt", None if parton_pt is None else f"{parton_pt:g}")],
+         ("--boson-process", boson_process), ("--parton-pt", None if parton_pt is None else f"{parton_pt:g}"),
+         ("--boson-decays", None if boson_decays == "udscb" else boson_decays),
+         ("--boson-width", None if boson_width == "natural" else boson_width)],
     )
-    config = jet_config_from_options(pt_min, pt_max, constituents, boson_process, parton_pt)
+    config = jet_config_from_options(pt_min, pt_max, constituents, boson_process, parton_pt, boson_decays,
+                                     boson_width)
     columns = L.JET_COLUMNS if jet_features == "all" else L.HLF_JET_COLUMNS
     path = produce_jets(
         out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet,

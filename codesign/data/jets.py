@@ -57,6 +57,22 @@ BOSON_PROCESSES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 RESONANCE_ID = {"scalar": 35, "wprime": 34}
+# Quark flavours the W and Z of the w / z classes may decay to (``JetConfig.boson_decays``). "udscb" is
+# every hadronic decay; "udsc" drops b (Z -> b bbar, and the negligible W -> u b / c b): a b hadron's
+# semileptonic decay loses a neutrino inside the jet, which pulls the Z's groomed mass into the W's
+# peak. The top class keeps every W decay whatever this is.
+BOSON_DECAYS: dict[str, tuple[str, ...]] = {
+    "udscb": (),
+    "udsc": ("24:offIfAny = 5", "23:offIfAny = 5"),
+}
+# Line shape of the W and Z of the w / z classes (``JetConfig.boson_width``). "natural": Pythia's
+# Breit-Wigner (in gg -> H2 -> VV, 12-14 % of the bosons land more than 5 GeV off the pole, with a long
+# low-mass tail down to 10 GeV). "zero": every boson at its pole mass (width forced to 1 MeV), as in the
+# public hls4ml jets, whose W and Z were made on shell ("undecayed") by MadGraph and decayed by Pythia.
+BOSON_WIDTHS: dict[str, tuple[str, ...]] = {
+    "natural": (),
+    "zero": ("24:doForceWidth = on", "24:mWidth = 0.001", "23:doForceWidth = on", "23:mWidth = 0.001"),
+}
 PARTON_PT_TOLERANCE = 0.01  # relative half-width of the parton pT-hat window of JetConfig.parton_pt
 
 # PDG ids accepted as the truth object of each class.
@@ -84,13 +100,20 @@ class JetConfig:
     boson_process: str = "scalar"  # W/Z production: a key of BOSON_PROCESSES
     pthat_margin: tuple[float, float] = (0.9, 1.1)  # pT-hat window = these factors x the jet pT window
     parton_pt: float | None = None  # if set: pT-hat (and resonance mass / 2) within +-1 % of it, jet window a cut
+    boson_decays: str = "udscb"  # quark flavours of the w / z classes' boson decays: a key of BOSON_DECAYS
+    boson_width: str = "natural"  # line shape of the w / z classes' bosons: a key of BOSON_WIDTHS
 
     def pythia_settings(self, label: str) -> tuple[str, ...]:
         """Pythia settings for one class: its hard process and a pT-hat (or resonance mass) window."""
         if self.boson_process not in BOSON_PROCESSES:
             raise DataError(f"boson process {self.boson_process!r}; accepted: {', '.join(BOSON_PROCESSES)}")
+        if self.boson_decays not in BOSON_DECAYS:
+            raise DataError(f"boson decays {self.boson_decays!r}; accepted: {', '.join(BOSON_DECAYS)}")
+        if self.boson_width not in BOSON_WIDTHS:
+            raise DataError(f"boson width {self.boson_width!r}; accepted: {', '.join(BOSON_WIDTHS)}")
         if label in ("w", "z"):
-            process = BOSON_PROCESSES[self.boson_process][label]
+            process = (*BOSON_PROCESSES[self.boson_process][label], *BOSON_DECAYS[self.boson_decays],
+                       *BOSON_WIDTHS[self.boson_width])
             if self.boson_process in RESONANCE_ID:
                 return (*process, *self.resonance_settings(RESONANCE_ID[self.boson_process]))
         else:

@@ -122,3 +122,20 @@ def test_final_lepton_pre_pass_keeps_exactly_the_events_could_fire_keeps():
     fast, slow = np.array(decisions).T
     assert 0 < slow.sum() < len(slow)  # both outcomes occur in W -> l nu (taus, acceptance)
     np.testing.assert_array_equal(fast, slow)
+
+
+def test_shipped_l1_has_qcd_at_the_adc2021_weight_and_records_how_it_was_made():
+    from codesign.data import SHIPPED_L1
+
+    if not SHIPPED_L1.is_file():
+        pytest.skip("shipped L1 sample not present")
+    bkg = read_l1(SHIPPED_L1).background()
+    w = bkg.event_weights
+    qcd = bkg.subprocess == SUBPROCESS_NAMES.index(QCD)
+    assert qcd.sum() >= 800 and w[qcd].sum() / w.sum() == pytest.approx(0.338, rel=1e-9)
+    attrs = read_attrs(SHIPPED_L1)
+    assert "--with-qcd" in attrs["codesign_command"] and f"--n-qcd {int(qcd.sum())}" in attrs["codesign_command"]
+    assert attrs["cpu_seconds"][QCD] > 0 and len(attrs["reused_from"]["sha256"]) == 64
+    # the l1 specs' split (seed 0, 30,000 training then 20,000 test events): effective size of the test background
+    test = np.random.default_rng(0).permutation(len(bkg))[30000:50000]
+    assert w[test].sum() ** 2 / np.sum(w[test] ** 2) > 2000

@@ -3,7 +3,8 @@
     python benchmarks/l1_inputs_check.py models/data/l1.h5 [--n-train 30000] [--n-test 20000]
 
 Mixture: each background component's share of the events and of the summed weights, and its effective
-number of events (sum w)^2 / sum w^2. Saturation: the share of events (test background and each signal)
+number of events (sum w)^2 / sum w^2; in the test split, that effective number, the weighted FPR of the
+heaviest single event and the number of QCD events. Saturation: the share of events (test background and each signal)
 with at least one input at the type's rail, for plain z-scores of (pT, eta, phi) (the scaling before
 data.pt_scale) and for the build's scaling now (log pT, spreads floored by the physical bounds).
 """
@@ -58,9 +59,15 @@ def main() -> None:
     data = load_dataset(DataSpec(path=args.path, n_train=args.n_train, n_test=args.n_test), Family.VAE, p)
     new = {"background": saturated(data.x_test)}
     new.update({s: saturated(x) for s, x in data.signals.items()})
+    test_weights = data.summary().get("weights")
+    if test_weights is not None:  # the weighted FPR of the heaviest single test event, and the test QCD events
+        wt = bkg.event_weights[te]
+        test_weights["max_event_fpr"] = float(wt.max() / wt.sum())
+        if bkg.subprocess is not None and "qcd_bb" in bkg.subprocess_names:
+            test_weights["qcd_test_events"] = int(np.sum(bkg.subprocess[te] == bkg.subprocess_names.index("qcd_bb")))
     print(json.dumps({"file": args.path, "background_events": len(bkg), "mixture": mixture,
                       "saturated_zscore_linear_pt": old, "saturated_log_pt_floored": new,
-                      "test_weights": data.summary().get("weights")}, indent=1))  # fmt: skip
+                      "test_weights": test_weights}, indent=1))  # fmt: skip
 
 
 if __name__ == "__main__":

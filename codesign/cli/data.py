@@ -114,12 +114,16 @@ def jets_command(
               help="QCD events among the --n background events (default its fraction, 33.8 %%); weights keep 33.8 %%")
 @click.option("--qcd-rehadronize", type=click.IntRange(min=1), default=10, show_default=True,
               help="hadronisations of each QCD parton-level event (each weighted 1/N)")
+@click.option("--reuse", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="take the events of every non-QCD sub-process whose count is unchanged from this earlier file "
+                   "(same seed and detector settings) instead of generating them; the output is the same")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def l1_command(
     n: int, n_signal: int | None, n_process: tuple[str, ...], process: str, out: Path, seed: int, workers: int,
-    dtype: str, with_qcd: bool, n_qcd: int | None, qcd_rehadronize: int, resume: bool, force: bool, quiet: bool,
+    dtype: str, with_qcd: bool, n_qcd: int | None, qcd_rehadronize: int, reuse: Path | None, resume: bool,
+    force: bool, quiet: bool,
 ) -> None:
     """Generate single-lepton-triggered L1 events (19 objects x pT, eta, phi, type) in the ADC2021 layout."""
     from codesign.data.l1 import L1Config
@@ -147,7 +151,7 @@ def l1_command(
         raise click.BadParameter("--n-qcd / --qcd-rehadronize need --with-qcd", param_hint="--n-qcd")
     config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize)
     path = produce_l1(out, n, names, seed, config, workers, per_process, dtype, resume, force, command, not quiet,
-                      n_qcd=n_qcd)
+                      n_qcd=n_qcd, reuse=reuse)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -91,6 +91,10 @@ def _leptons(
     return rows[order], idx[keep][order]
 
 
+# could_fire keeps events with an electron or muon above this fraction of the trigger threshold (true pT).
+LEPTON_PRESELECTION = 0.75
+
+
 def could_fire(particles: np.ndarray, model: DetectorModel) -> bool:
     """Cheap pre-selection: an electron or muon with true pT above 75 % of the trigger threshold.
 
@@ -101,7 +105,7 @@ def could_fire(particles: np.ndarray, model: DetectorModel) -> bool:
     if not lep.any():
         return False
     pt = np.hypot(particles[lep, PX], particles[lep, PY])
-    return bool(np.any(pt > 0.75 * model.trigger_lepton_pt))
+    return bool(np.any(pt > LEPTON_PRESELECTION * model.trigger_lepton_pt))
 
 
 def reconstruct(particles: np.ndarray, model: DetectorModel, rng: np.random.Generator) -> tuple[np.ndarray, bool]:

@@ -130,7 +130,9 @@ def _worker(args: tuple[ChunkTask, str]) -> tuple[str, int, float]:
     """Run a chunk in a worker process and save it atomically; returns (file, n, seconds)."""
     task, parts = args
     start = time.perf_counter()
+    cpu = time.process_time()
     arrays = _run_chunk(task)
+    arrays["cpu_s"] = np.array(time.process_time() - cpu)  # this chunk's CPU seconds, summed into the file's attrs
     target = Path(parts) / task.filename
     tmp = target.with_name(target.stem + ".tmp.npz")
     np.savez(tmp, **arrays)

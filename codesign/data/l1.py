@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codesign.data import layouts as L
-from codesign.data.detector import DetectorModel, could_fire, reconstruct
-from codesign.data.pythia import final_state, make_pythia
+from codesign.data.detector import LEPTON_PRESELECTION, DetectorModel, could_fire, reconstruct
+from codesign.data.pythia import final_state, has_final_lepton, make_pythia
 from codesign.errors import DataError, SpecError
 
 B_HADRONS = (511, 521, 531, 541, 5122, 5132, 5232, 5332)
@@ -122,18 +122,27 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress:
         tried += 1
         if tried > 2000 * n + 10000:
             raise DataError(f"{label}: only {done} of {n} events passed the trigger after {tried} events")
-        if not pythia.next():
-            continue
-        particles = final_state(pythia.event)
-        if not could_fire(particles, config.detector):
-            continue
-        objects, fired = reconstruct(particles, config.detector, rng)
-        if fired:
-            out[done] = objects
+        if pythia.next() and _keep_if_fired(pythia.event, config.detector, rng, out, done, progress):
             done += 1
-            if progress is not None:
-                progress(1)  # type: ignore[operator]
     return L1Chunk(out, np.full(n, SUBPROCESS_NAMES.index(label), dtype=np.int64), tried)
+
+
+def _keep_if_fired(
+    event: object, detector: DetectorModel, rng: np.random.Generator, out: np.ndarray, row: int, progress: object
+) -> bool:
+    """Reconstruct a generated event and, if it fires the trigger, store its objects in out[row] and count it."""
+    if not has_final_lepton(event, LEPTON_PRESELECTION * detector.trigger_lepton_pt):
+        return False  # the same events as could_fire drops (its threshold), found before copying the particles
+    particles = final_state(event)
+    if not could_fire(particles, detector):
+        return False
+    objects, fired = reconstruct(particles, detector, rng)
+    if not fired:
+        return False
+    out[row] = objects
+    if progress is not None:
+        progress(1)  # type: ignore[operator]
+    return True
 
 
 def open_fractions(pythia: object, ids: tuple[int, ...]) -> dict[int, float]:
@@ -195,16 +204,9 @@ def _generate_qcd_chunk(n: int, seed: int, config: L1Config, progress: object = 
             tried += 1
             if attempt:
                 pythia.event.assign(parton_level)
-            if not pythia.forceHadronLevel(False):
-                continue
-            particles = final_state(pythia.event)
-            if not could_fire(particles, config.detector):
-                continue
-            objects, fired = reconstruct(particles, config.detector, rng)
-            if fired:
-                out[done] = objects
+            if pythia.forceHadronLevel(False) and _keep_if_fired(
+                pythia.event, config.detector, rng, out, done, progress
+            ):
                 weights[done] = forced_decay_weight(pythia.event, fractions) / tries
                 done += 1
-                if progress is not None:
-                    progress(1)  # type: ignore[operator]
     return L1Chunk(out, np.full(n, SUBPROCESS_NAMES.index(QCD), dtype=np.int64), tried, weights)

@@ -27,7 +27,7 @@ from codesign.errors import DataError
 CONSTITUENT_DTYPES = ("float16", "float32")
 
 
-def _shuffle(n: int, seed: int) -> np.ndarray:
+def shuffle_order(n: int, seed: int) -> np.ndarray:
     """The fixed permutation applied to a merged file (classes interleaved, any prefix balanced on average)."""
     return np.random.default_rng([seed, 0x5EED]).permutation(n)
 
@@ -91,7 +91,7 @@ def produce_jets(
             columns.append(data["columns"])
             constituents.append(data["constituents"])
             tried[task.label] += int(data["tried"])
-    order = _shuffle(n, seed)
+    order = shuffle_order(n, seed)
     table = np.concatenate(columns)[order][:, [L.JET_COLUMNS.index(c) for c in jet_columns]]
     feat_index = [L.PARTICLE_FEATURE_NAMES.index(f) for f in features]
     consts = np.concatenate(constituents)[order][:, :, feat_index] if feat_index else None
@@ -136,12 +136,15 @@ def produce_l1(
     progress: bool = True,
     chunk_size: int = 100,
     n_qcd: int | None = None,
+    reuse: str | Path | None = None,
 ) -> Path:
     """Generate L1 events of one or several processes (the background as its documented mixture) and write them.
 
     With QCD in the mixture, ``n_qcd`` of the background events are QCD (default: its fraction of them) and
     the rest are split over the other components by their fractions; the mixture's fractions are then
     imposed on the summed weights (``Weights``: mean 1 over the background, 1 for every signal event).
+    ``reuse`` names an earlier file of the same seed and settings whose non-QCD chunks are taken instead of
+    generated (:mod:`codesign.data.l1_reuse`); the output is the same as without it.
     """
     from codesign.data.l1 import QCD, SUBPROCESS_NAMES
 
@@ -172,20 +175,28 @@ def produce_l1(
     tasks = plan_chunks("l1", counts, seed, config, chunk_size, codes)
     manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
     parts = prepare_parts(out, manifest, resume, force)
+    reused = None
+    if reuse is not None:
+        from codesign.data.l1_reuse import seed_parts_from_file
+
+        reused = seed_parts_from_file(reuse, tasks, parts, seed, chunk_size, config)
     files = run_chunks(tasks, parts, workers, unit="event", progress=progress)
     particles, sub, raw_weights, tried = [], [], [], {label: 0 for label in counts}
+    cpu: dict[str, float] = {}
     for task, path in zip(tasks, files, strict=True):
         with np.load(path) as data:
             particles.append(data["particles"])
             sub.append(np.full(task.n, SUBPROCESS_NAMES.index(task.label), dtype=np.int64))
             raw_weights.append(data["weights"] if "weights" in data.files else np.ones(task.n))
             tried[task.label] += int(data["tried"])
+            if "cpu_s" in data.files:
+                cpu[task.label] = cpu.get(task.label, 0.0) + float(data["cpu_s"])
     sub_codes = np.concatenate(sub)
     weights = np.concatenate(raw_weights).astype(np.float64)
     if QCD in config.background_mixture:  # the mixture is imposed on the weights (else every weight is 1)
         weights = mixture_weights(weights, sub_codes, SUBPROCESS_NAMES, config.background_mixture)
     process_of_sub = np.array([L.L1_PROCESSES.index(_process_of(s)) for s in SUBPROCESS_NAMES])
-    order = _shuffle(len(sub_codes), seed)
+    order = shuffle_order(len(sub_codes), seed)
     attrs: dict[str, Any] = {
         L.ATTR_COMMAND: command,
         L.ATTR_VERSION: codesign.__version__,
@@ -196,7 +207,11 @@ def produce_l1(
         "background_mixture": config.background_mixture,
         "weights": "Weights: per-event float64; background components sum to their mixture fraction x the "
         "number of background events; signal events 1",
+        # CPU seconds of the chunks generated for this file, per sub-process (reused chunks are not counted)
+        "cpu_seconds": {label: round(seconds, 1) for label, seconds in cpu.items()},
     }
+    if reused is not None:
+        attrs["reused_from"] = reused
     write_l1(
         out,
         np.concatenate(particles)[order],

@@ -54,6 +54,15 @@ def final_state(event: Any, visible_only: bool = True) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+def has_final_lepton(event: Any, pt_min: float) -> bool:
+    """Whether a Pythia event has a final-state electron or muon with pT > pt_min GeV.
+
+    A cheaper pass than :func:`final_state` (one call per particle for all but the leptons), used to drop
+    the events that cannot fire a lepton trigger before their particles are copied out.
+    """
+    return any(p.idAbs() in (11, 13) and p.isFinal() and p.pT() > pt_min for p in event)
+
+
 def chunk_seed(base_seed: int, *keys: int) -> int:
     """A Pythia seed derived from the user seed and chunk keys, independent of worker count."""
     state = np.random.SeedSequence([int(base_seed), *[int(k) for k in keys]]).generate_state(1)[0]

@@ -101,6 +101,7 @@ def compare(recs: list[dict], specs: dict[str, dict], r4: dict[str, dict], held_
         rows.append({
             "id": rec["id"], "repo": rec["repo"], "match": spec["match"], "board": spec["hls_config"]["board"],
             "part": rec.get("part"), "hls_config": spec["hls_config"], "other_types": spec["other_types"],
+            "versions": spec["versions"], "notes": spec["notes"],
             "act": {k: rec.get(k) for k in KEYS},
             "codesign": {k: held_out[rec["id"]].get(k) for k in KEYS},
             "rule4ml": _rounded(r) if "error" not in r else {k: None for k in KEYS},
@@ -143,6 +144,8 @@ def print_report(rows: list[dict], why: dict[str, str], summ: dict, n_records: i
             cells.append("/".join("-".rjust(w) if v is None else f"{v:{w}.0f}" for v in vals))
         tag = r["board"] + ("*" if r["match"] == "family" else "")
         print(f"{r['id'][:50]:50s} {tag:10s} " + " ".join(cells))
+        for note in r["notes"]:
+            print(f"    {note}")
         if r["rule4ml_error"]:
             print(f"    rule4ml refused: {r['rule4ml_error']}")
     print("  (* a device of the board's family, not the board's own)\n")

@@ -3,8 +3,8 @@
 Reads ``{"specs": [...]}`` (the output of ``rule4ml_spec.record_spec``) from the file named as the first argument
 (or stdin), builds each Keras model with the Keras of this environment, asks rule4ml's pre-trained estimators for
 its figures and prints one JSON list: per spec ``{id, board, pct: {...}, LUT, FF, DSP, BRAM_18K,
-latency_max_cycles, interval_max}`` (resources converted from rule4ml's percent of the board with rule4ml's own
-board totals), or ``{id, error}`` when rule4ml refused that model. Imports nothing from codesign.
+latency_max_cycles, interval_max}`` (rule4ml 0.2.0's default estimators: its v2 graph networks, absolute counts),
+or ``{id, error}`` when rule4ml refused that model. Imports nothing from codesign.
 Usage::
 
     /tmp/est-rule4ml/venv/bin/python benchmarks/rule4ml_driver.py SPECS.json
@@ -20,14 +20,14 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-#: rule4ml output column -> (our key, board total key in rule4ml's supported_boards.json or None for cycles)
+#: rule4ml 0.2.0 output column (absolute counts; ``"LUT (%)"`` beside each is the percentage of the board) -> ours
 COLUMNS = {
-    "LUT": ("LUT", "max_lut"),
-    "FF": ("FF", "max_ff"),
-    "DSP": ("DSP", "max_dsp"),
-    "BRAM": ("BRAM_18K", "max_bram"),
-    "CYCLES": ("latency_max_cycles", None),
-    "INTERVAL": ("interval_max", None),
+    "LUT": "LUT",
+    "FF": "FF",
+    "DSP": "DSP",
+    "BRAM": "BRAM_18K",
+    "CYCLES": "latency_max_cycles",
+    "INTERVAL": "interval_max",
 }
 
 
@@ -56,16 +56,10 @@ def build_keras(spec: dict, keras):
     return keras.Model(inp, x, name="model")
 
 
-def _column(name: str) -> str | None:
-    head = name.split(" ")[0].upper()
-    return head if head in COLUMNS else None
-
-
 def predict(specs: list[dict]) -> list[dict]:
-    """rule4ml's figures for each spec (absolute counts and its percentages), or the error it raised."""
+    """rule4ml's figures for each spec (and its percentages of the board), or the error it raised."""
     import keras
     from rule4ml.models.wrappers import MultiModelWrapper
-    from rule4ml.parsers.data_parser import boards_data
 
     wrapper = MultiModelWrapper()
     with contextlib.redirect_stdout(io.StringIO()):
@@ -77,24 +71,26 @@ def predict(specs: list[dict]) -> list[dict]:
             model = build_keras(spec, keras)
             model.build((None, *spec["input_shape"]))
             with contextlib.redirect_stdout(io.StringIO()):
-                df = wrapper.predict([model], [json.loads(json.dumps(spec["hls_config"]))], verbose=0)
-            rec = df.to_dict(orient="records")[0]
+                df = wrapper.predict([model], hls_configs=[json.loads(json.dumps(spec["hls_config"]))],
+                                     hls4ml_versions=[spec["versions"]["hls4ml"]],
+                                     vivado_versions=[spec["versions"]["vivado"]], verbose=0)  # fmt: skip
+            recs = df.to_dict(orient="records")
+            if len(recs) != 1:
+                raise RuntimeError(f"rule4ml returned {len(recs)} rows for one model and configuration")
         except Exception as exc:  # noqa: BLE001 - rule4ml's refusal is a result: reported per model
             row["error"] = f"{type(exc).__name__}: {exc}"[:300]
             out.append(row)
             continue
-        board = boards_data[spec["hls_config"]["board"]]
         row["pct"] = {}
-        for name, value in rec.items():
-            col = _column(str(name))
-            if col is None or value is None:
+        for name, value in recs[0].items():
+            head, _, tail = str(name).partition(" ")
+            key = COLUMNS.get(head.upper())
+            if key is None or value is None:
                 continue
-            key, total = COLUMNS[col]
-            if total is None:
-                row[key] = float(value)
-            else:
+            if tail == "(%)":
                 row["pct"][key] = float(value)
-                row[key] = float(value) / 100.0 * board[total]
+            elif not tail:
+                row[key] = float(value)
         out.append(row)
     return out
 

@@ -33,6 +33,12 @@ FAMILY_BOARDS = (
     (re.compile(r"^xc(u\d|vu\d+p|ku\d+p)"), "alveo-u200"),  # UltraScale+ (Alveo, Virtex/Kintex US+)
 )
 
+#: rule4ml 0.2.0's tool versions (its ``default_vivado_map``; the version is one of its inputs) and hls4ml versions
+TOOL_VERSIONS = ("2019.1", "2019.2", "2020.1", "2020.2", "2021.1", "2021.2", "2022.1", "2022.2", "2023.1", "2023.2",
+                 "2024.1", "2024.2")  # fmt: skip
+#: No record names its hls4ml version (only a coarse hint, none of them >= 1.0): rule4ml's older one is given.
+HLS4ML_VERSION = "0.8.1"
+
 _ACTIVATIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax"}
 _DENSE = re.compile(r"^dense(_latency|_resource|_large|_compressed)?$")
 _CONV2D = re.compile(r"^conv_2d(_large)?(_cl)?$")
@@ -61,6 +67,18 @@ def board_for(part: str | None, same_family: bool = False) -> str:
             if pat.match(dev):
                 return board
     raise Unrepresentable(f"part {part}: rule4ml's boards are {', '.join(sorted(BOARDS.values()))}")
+
+
+def tool_version(version: str | None) -> tuple[str, str | None]:
+    """rule4ml's tool version for a record's: the same, else the nearest it knows (with a note saying so)."""
+    if version in TOOL_VERSIONS:
+        return version, None
+    try:
+        v = float(str(version))
+    except ValueError:
+        return TOOL_VERSIONS[0], f"tool version {version!r} unknown: {TOOL_VERSIONS[0]} given"
+    near = min(TOOL_VERSIONS, key=lambda t: abs(float(t) - v))
+    return near, f"tool version {version}: rule4ml knows {TOOL_VERSIONS[0]}-{TOOL_VERSIONS[-1]}, {near} given"
 
 
 def precision_text(type_text: str) -> tuple[int, int]:
@@ -216,8 +234,11 @@ def record_spec(rec: dict, same_family: bool = False) -> dict:
         raise Unrepresentable(f"negative integer bits ({weights[0]}): rule4ml reads ap_fixed<W, I> with I >= 0")
     types = {str(c.config.get(k)).replace(" ", "") for c in kernels for k in ("weight_t", "accum_t", "result_t")}
     types.discard("None")
+    tool, note = tool_version(rec.get("hls_tool_version"))
     return {
         "id": rec["id"],
+        "versions": {"hls4ml": HLS4ML_VERSION, "vivado": tool},
+        "notes": [note] if note else [],
         "input_shape": input_shape,
         "layers": layers,
         "hls_config": {

@@ -66,14 +66,19 @@ def specs_for(recs: list[dict]) -> tuple[dict[str, dict], dict[str, str]]:
     return specs, why
 
 
+def driver_env() -> dict[str, str]:
+    """This environment less what codesign's own Keras set-up puts in it (tf-keras, our PYTHONPATH)."""
+    return {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "PYTHONPATH", "KERAS_BACKEND")}
+
+
 def run_rule4ml(python: Path, specs: list[dict], timeout: float = 1800) -> dict:
-    """rule4ml_driver.py in rule4ml's interpreter; ea.ToolFailed-like RuntimeError with its stderr if it fails."""
+    """rule4ml_driver.py in rule4ml's interpreter (a clean environment); RuntimeError with its stderr if it fails."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump({"specs": specs}, fh)
         path = fh.name
     try:
         proc = subprocess.run([str(python), str(HERE / "rule4ml_driver.py"), path], capture_output=True, text=True,
-                              timeout=timeout, check=False)  # fmt: skip
+                              timeout=timeout, check=False, env=driver_env())  # fmt: skip
     finally:
         os.unlink(path)
     if proc.returncode != 0:

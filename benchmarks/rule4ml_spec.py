@@ -49,22 +49,17 @@ class Unrepresentable(Exception):
     """The record has something rule4ml takes no input for (the message says what)."""
 
 
-def device(part: str) -> str:
-    """The device name of a part number (``xc7z020-clg400-1`` -> ``xc7z020``)."""
-    m = re.match(r"(xc[a-z0-9]+?)(?:-|(?=[a-z]{2,3}\d{3,4}))", part.lower())
-    return m.group(1) if m else part.lower()
-
-
 def board_for(part: str | None, same_family: bool = False) -> str:
     """rule4ml board for a part: the same device, or (``same_family``) the same family; else Unrepresentable."""
     if not part:
         raise Unrepresentable("no part in the record")
-    dev = device(part)
-    if dev in BOARDS:
-        return BOARDS[dev]
+    compact = part.lower().replace("-", "")
+    for dev, board in BOARDS.items():
+        if compact.startswith(dev) and not compact[len(dev) : len(dev) + 1].isdigit():
+            return board
     if same_family:
         for pat, board in FAMILY_BOARDS:
-            if pat.match(dev):
+            if pat.match(compact):
                 return board
     raise Unrepresentable(f"part {part}: rule4ml's boards are {', '.join(sorted(BOARDS.values()))}")
 

@@ -119,3 +119,26 @@ def test_benchmark_exits_2_naming_the_venv_command_when_rule4ml_is_absent(tmp_pa
     assert B.main(["--rule4ml-python", str(tmp_path / "no-venv" / "bin" / "python")]) == 2
     err = capsys.readouterr().err
     assert "python3 -m venv" in err and "rule4ml==0.2.0" in err and "--rule4ml-python" in err
+
+
+RULE4ML_PYTHON = Path("/tmp/est-rule4ml/venv/bin/python")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not RULE4ML_PYTHON.exists(), reason="rule4ml's venv /tmp/est-rule4ml/venv absent (see estimator_vs_rule4ml.py)"
+)
+def test_driver_runs_rule4ml_on_a_rebuilt_record():
+    import estimator_vs_rule4ml as B
+
+    rec = _by_id("GuillaumeDerville/Strage-Umons::hls4ml_dse_rf1::")
+    spec = S.record_spec(rec)
+    out = B.run_rule4ml(RULE4ML_PYTHON, [spec, {**spec, "id": "bad", "hls_config": {**spec["hls_config"],
+                        "board": "no-such-board"}}])  # fmt: skip
+    ok, bad = out["predictions"]
+    assert out["rule4ml_version"] == "0.2.0"
+    # absolute counts and rule4ml's own percentages of the pynq-z2 (53200 LUT, 220 DSP) agree
+    assert ok["LUT"] == pytest.approx(ok["pct"]["LUT"] / 100 * 53200, rel=0.01, abs=1)
+    assert ok["DSP"] == pytest.approx(ok["pct"]["DSP"] / 100 * 220, rel=0.01, abs=0.02)
+    assert ok["latency_max_cycles"] > 0 and "error" not in ok
+    assert "no-such-board" in bad["error"]

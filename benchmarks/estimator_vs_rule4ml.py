@@ -19,7 +19,7 @@ question, but the board is one of rule4ml's inputs. Usage::
 rule4ml's environment (never codesign's; rule4ml is not a dependency of codesign)::
 
     python3 -m venv /tmp/est-rule4ml/venv
-    /tmp/est-rule4ml/venv/bin/pip install /path/to/torch-cpu-wheel(optional) rule4ml==0.2.0
+    /tmp/est-rule4ml/venv/bin/pip install rule4ml==0.2.0    # ~3 GB; install a CPU torch wheel first to skip CUDA
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ def specs_for(recs: list[dict]) -> tuple[dict[str, dict], dict[str, str]]:
             try:
                 spec = record_spec(rec, same_family=True)
                 spec["match"] = "family"
-            except Unrepresentable:
-                why[rec["id"]] = str(exc)
+            except Unrepresentable as exc2:
+                # the reason that stops it once the part is accepted by family (else the part itself)
+                why[rec["id"]] = str(exc if str(exc2).startswith("part ") else exc2)
                 continue
         specs[rec["id"]] = spec
     return specs, why

@@ -554,6 +554,12 @@ class Compare(Step):
             acc["on_data"]["inputs"] = rep_label
             if "float_agreement" in acc:
                 acc["float_agreement"]["on_data"] = acc["on_data"]
+        if verification.bit_accuracy is not None and not verification.bit_accuracy.exact:
+            from codesign.firmware.check import first_differing_layer
+
+            # which layer first differs, from the check's per-layer trace (a second g++ build, on failure only)
+            acc["first_mismatch"]["layer"] = first_differing_layer(
+                state.project, model, x, verification.csim_out, ctx.path(".codesign", "trace"))
         acc["overflow"] = _overflow_profile(desc, x, n_data, rep_label)
         for layer in acc["overflow"].get("overflowing", []):
             state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")

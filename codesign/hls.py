@@ -1134,6 +1134,7 @@ class LayerTrace:
     type_names: dict[str, dict[str, str]]  # layer -> {"result": "layer4_t", "accum": ..., "weight": ...}
     top_matches: bool  # the project's top function equals hls4ml's for its config (trace hooks aside)
     path: Path
+    classes: dict[str, str] = field(default_factory=dict)  # layer -> hls4ml class (Dense, Activation, ...)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1154,18 +1155,19 @@ class TraceBuild:
                 return self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
 
         _, traced = on_big_stack(work, "hls4ml-trace")
-        order, types = [], {}
+        order, types, classes = [], {}, {}
         for layer in self.graph.get_layers():
             if layer.name not in traced:
                 continue
             order.append(layer.name)
+            classes[layer.name] = str(layer.class_name)
             types[layer.name] = {"result": layer.get_output_variable().type.name}
             for tname, t in layer.types.items():
                 role = tname.removesuffix("_t")
                 if role in ("accum", "weight", "bias", "table"):
                     types[layer.name][role] = t.name
         outputs = {k: np.asarray(v, dtype=np.float64) for k, v in traced.items()}
-        return LayerTrace(outputs, tuple(order), types, self.top_matches, self.path)
+        return LayerTrace(outputs, tuple(order), types, self.top_matches, self.path, classes)
 
 
 def build_trace(project_dir: Path, model: Any, work_dir: Path, weights_dir: Path | None = None) -> TraceBuild:

@@ -377,7 +377,7 @@ class Convert(Step):
     name = "convert"
     code = ("codesign.hls", "codesign.zoo", "codesign.build_steps:_layer_overrides", "codesign.build_steps:_conv_overrides",
             "codesign.build_steps:_firmware_keras_model", "codesign.hls_ext", "codesign.score_layer",
-            "codesign.score_spec")  # fmt: skip
+            "codesign.score_spec", "codesign.exact_types")  # fmt: skip
 
     def inputs(self, ctx):
         if ctx.spec is None:

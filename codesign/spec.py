@@ -381,7 +381,7 @@ class BuildSpec(_Strict):
 
 # ---------------------------------------------------------------------- hls4ml YAML configs
 
-# The top-level keys of an hls4ml YAML config that codesign reads (the conversion in codesign/hls.py
+# The top-level keys of an hls4ml YAML config that codesign reads (the conversion in codesign/hls/
 # follows them); legacy keys are read under their current name.
 HLS4ML_CONFIG_KEYS = (
     "KerasJson", "KerasH5", "KerasModel", "OutputDir", "ProjectName", "Part", "ClockPeriod",

@@ -43,7 +43,7 @@ class LayerVerdict:
 
     def describe(self) -> str:
         """One line a person reads."""
-        types = ", ".join(([self.kind] if self.kind else []) + [f"{k} {v}" for k, v in self.types.items()])
+        types = ", ".join(f"{k} {v}" for k, v in self.types.items()) + (f"; hls4ml {self.kind}" if self.kind else "")
         if self.status == "differs":
             f = self.first or {}
             changed = ""

@@ -8,83 +8,26 @@ and checks the three outputs are identical (a fast wrong answer is not a result)
 
 from __future__ import annotations
 
-import argparse
 import os
-import resource
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
+from throughput_harness import INPUT_PRECISION, arguments, convert_demo, cpu_seconds, measure
 
-from codesign import keras_env
-
-keras_env.setup()
-
-from codesign import compare, csim, hls  # noqa: E402
-from codesign.precision import FixedPrecision  # noqa: E402
-
-INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
-
-
-def demo_model(n_in: int, hidden: list[int], n_out: int, bits: int, seed: int = 0):
-    """A QKeras MLP shaped like the demo spec (jet tagging: 16 inputs, 5 classes)."""
-    from qkeras import QActivation, QDense
-
-    keras = keras_env.keras()
-    q = f"quantized_bits({bits},0,alpha=1)"
-    rng = np.random.default_rng(seed)
-    inp = keras.Input((n_in,), name="inputs")
-    x = inp
-    for i, h in enumerate(hidden):
-        x = QDense(h, kernel_quantizer=q, bias_quantizer=q, name=f"dense{i}")(x)
-        x = QActivation(f"quantized_relu({bits},2)", name=f"relu{i}")(x)
-    x = QDense(n_out, kernel_quantizer=q, bias_quantizer=q, name="output_logits")(x)
-    model = keras.Model(inp, x)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0, 0.3, w.shape) for w in layer.get_weights()])
-    return model
+from codesign import compare, csim
 
 
 def timed(fn, *args, **kw):
-    """(result, seconds) of one call."""
-    t = time.perf_counter()
-    out = fn(*args, **kw)
-    return out, time.perf_counter() - t
-
-
-def cpu_seconds() -> float:
-    """CPU seconds used so far by this process and its finished children (user + system)."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+    """(result, wall seconds) of one call."""
+    out, wall, _ = measure(fn, *args, **kw)
+    return out, wall
 
 
 def main() -> None:
     """Build the project once, then time predict and run_csim with 1 and 2 workers on the same inputs."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--hidden", type=int, nargs="+", default=[64, 32, 32])
-    ap.add_argument("--bits", type=int, default=6)
-    ap.add_argument("--backend", default="Vitis")
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
-
+    args = arguments(__doc__)
     out = args.out or Path(tempfile.mkdtemp(prefix="csim_bench_"))
-    model = demo_model(16, args.hidden, 5, args.bits)
-    project, t_convert = timed(
-        hls.convert,
-        model,
-        backend=args.backend,
-        io_type="io_parallel",
-        strategy="Latency",
-        reuse_factor=1,
-        clock_ns=5.0,
-        part="xcvu9p-flga2104-2L-e",
-        input_precision=INPUT_PRECISION,
-        output_dir=out,
-    )
+    project, t_convert = timed(convert_demo, args, out)
     _, t_lib = timed(project.compile)
     _, t_tb = timed(csim.build_testbench, project)
     x = compare.grid_inputs(INPUT_PRECISION, (16,), args.n, seed=0)

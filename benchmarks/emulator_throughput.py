@@ -15,84 +15,24 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core per path: set before numpy loads BLAS
 
-import argparse  # noqa: E402
-import resource  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from throughput_harness import INPUT_PRECISION, arguments, convert_demo, measure  # noqa: E402
 
-from codesign import keras_env  # noqa: E402
-
-keras_env.setup()
-
-from codesign import compare, csim, hls  # noqa: E402
+from codesign import compare, csim  # noqa: E402
 from codesign.firmware import emulator  # noqa: E402
-from codesign.precision import FixedPrecision  # noqa: E402
 
-INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
 TARGET_RATIO = 100.0
 REPEATS = 5
 
 
-def demo_model(n_in: int, hidden: list[int], n_out: int, bits: int, seed: int = 0):
-    """A QKeras MLP shaped like the demo spec (jet tagging: 16 inputs, 5 classes)."""
-    from qkeras import QActivation, QDense
-
-    keras = keras_env.keras()
-    q = f"quantized_bits({bits},0,alpha=1)"
-    rng = np.random.default_rng(seed)
-    inp = keras.Input((n_in,), name="inputs")
-    x = inp
-    for i, h in enumerate(hidden):
-        x = QDense(h, kernel_quantizer=q, bias_quantizer=q, name=f"dense{i}")(x)
-        x = QActivation(f"quantized_relu({bits},2)", name=f"relu{i}")(x)
-    x = QDense(n_out, kernel_quantizer=q, bias_quantizer=q, name="output_logits")(x)
-    model = keras.Model(inp, x)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0, 0.3, w.shape) for w in layer.get_weights()])
-    return model
-
-
-def cpu_seconds() -> float:
-    """CPU seconds used so far by this process and its finished children (user + system)."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
-
-
-def measure(fn, *args, **kw):
-    """(result, wall seconds, CPU seconds) of one call."""
-    c, t = cpu_seconds(), time.perf_counter()
-    out = fn(*args, **kw)
-    return out, time.perf_counter() - t, cpu_seconds() - c
-
-
 def main() -> None:
     """Convert and build once, then run the three paths on the same inputs and compare their outputs."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=100_000)
-    ap.add_argument("--hidden", type=int, nargs="+", default=[64, 32, 32])
-    ap.add_argument("--bits", type=int, default=6)
-    ap.add_argument("--backend", default="Vitis")
-    ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args()
-
+    args = arguments(__doc__)
     out = args.out or Path(tempfile.mkdtemp(prefix="emulator_bench_"))
-    model = demo_model(16, args.hidden, 5, args.bits)
-    project = hls.convert(
-        model,
-        backend=args.backend,
-        io_type="io_parallel",
-        strategy="Latency",
-        reuse_factor=1,
-        clock_ns=5.0,
-        part="xcvu9p-flga2104-2L-e",
-        input_precision=INPUT_PRECISION,
-        output_dir=out,
-    )
+    project = convert_demo(args, out)
     project.compile()
     csim.build_testbench(project)
     desc = project.firmware_description()

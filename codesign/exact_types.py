@@ -154,3 +154,46 @@ def fix_integer_activations(model: Any, layers: dict, notes: list[str]) -> None:
             f"(truncates and wraps), set to {fixed.to_hls()} (rounds half to even and saturates, as QKeras)"
         )
         prec["result"] = fixed.to_hls()
+
+
+# the parse keys where hls4ml 1.3's Keras handlers keep a QDense/QConv/QRNN's weight quantizers, by Keras attribute
+WEIGHT_QUANTIZER_KEYS = {
+    "kernel_quantizer": "weight_quantizer", "bias_quantizer": "bias_quantizer",
+    "depthwise_quantizer": "depthwise_quantizer", "pointwise_quantizer": "pointwise_quantizer",
+    "recurrent_quantizer": "recurrent_weight_quantizer",
+}  # fmt: skip
+
+
+def exact_weight_type(config: dict) -> tuple[FixedPrecision, str] | None:
+    """(the weight type that holds a ``quantized_bits`` grid exactly, hls4ml 1.3's type) where hls4ml's is wrong.
+
+    hls4ml 1.3 (``QKerasQuantizer._get_type``) types ``quantized_bits(bits, integer)`` weights as
+    ``ap_int<bits>`` when ``integer == bits``, where QKeras' grid has a step of 2 and a range of
+    [-2**bits, 2**bits - 2] (``quantized_bits(3, 3)``: -8..6, which ``ap_int<3>`` wraps): they become
+    ``ap_fixed<bits, bits + 1>``. ``integer > bits`` already gets ``ap_fixed<bits, integer + 1>`` (right);
+    ``keep_negative=False`` is left to the reference, which refuses it. ``config``: the quantizer's Keras config
+    (``{"class_name", "config"}``). None when hls4ml's type is right or not corrected here.
+    """
+    if not isinstance(config, dict) or config.get("class_name") != "quantized_bits":
+        return None
+    c = config.get("config") or {}
+    bits, integer = int(c.get("bits", 8)), int(c.get("integer", 0))
+    if bits < 2 or integer != bits or not bool(c.get("keep_negative", True)):
+        return None  # 1 bit is hls4ml's binary (xnor) path, not a fixed-point grid
+    return FixedPrecision(bits, bits + 1, True), f"ap_int<{bits}>"
+
+
+def weight_type_notes(model: Any) -> list[str]:
+    """One note per QKeras weight quantizer whose hls4ml 1.3 type :func:`exact_weight_type` corrects."""
+    notes = []
+    for lyr in model.layers:
+        cfg = lyr.get_config() if type(lyr).__name__.startswith("Q") else {}
+        for attr in WEIGHT_QUANTIZER_KEYS:
+            fixed = exact_weight_type(cfg.get(attr))
+            if fixed is not None:
+                c = cfg[attr]["config"]
+                notes.append(
+                    f"layer '{lyr.name}': {attr} quantized_bits({c.get('bits')},{c.get('integer')}) would be typed "
+                    f"{fixed[1]} by hls4ml 1.3 (wraps QKeras' grid, step 2); typed {fixed[0].to_hls()}"
+                )
+    return notes

@@ -378,10 +378,14 @@ def require_bit_exact(state) -> None:
             "what its types say, or the emulator is wrong; please report it"
         )
     if acc.get("exact") is False:
-        first = acc.get("first_mismatch")
+        from codesign.report_text import first_layer_text
+
+        first = dict(acc.get("first_mismatch") or {})
+        layer = first_layer_text(first.pop("layer", None))
         raise BitAccuracyError(
             f"firmware is not bit-exact against the {acc.get('reference')}: {acc.get('n_mismatch')} of "
-            f"{acc.get('n_samples')} samples differ (max |diff| {acc.get('max_abs_diff')}); first mismatch: {first}"
+            f"{acc.get('n_samples')} samples differ (max |diff| {acc.get('max_abs_diff')}); first mismatch: "
+            f"{first or None}" + (f"; {layer}" if layer else "")
         )
     rtl = getattr(state, "rtl", None) or {}
     if rtl.get("bit_exact") is False:

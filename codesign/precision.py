@@ -262,3 +262,18 @@ class FixedPrecision:
     def qkeras_args(self) -> tuple[int, int]:
         """The ``(bits, integer)`` pair QKeras takes for this signed/unsigned fixed type."""
         return (self.width, self.integer - 1) if self.signed else (self.width, self.integer)
+
+
+def parse_field(value: object, example: str = "ap_fixed<16,6>") -> FixedPrecision:
+    """A config field's precision (a :class:`FixedPrecision` or its text), ``ValueError`` for pydantic otherwise.
+
+    The callers add their own bounds (the spec: I <= W; the score twin: W <= 52).
+    """
+    if isinstance(value, FixedPrecision):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a type name such as {example}")
+    try:
+        return FixedPrecision.parse(value)
+    except SpecError as exc:
+        raise ValueError(str(exc)) from None

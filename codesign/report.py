@@ -338,8 +338,10 @@ def render_markdown(r: dict) -> str:
             lines.append("")
             lines.append(f"No verdict: {acc['reference_unavailable']}")
         if acc.get("first_mismatch"):
+            first = {k: v for k, v in acc["first_mismatch"].items() if k != "layer"}
             lines.append("")
-            lines.append(f"First mismatch: `{json.dumps(acc['first_mismatch'])}`")
+            lines.append(f"First mismatch: `{json.dumps(first)}`")
+            lines += report_text.first_layer_lines(acc["first_mismatch"].get("layer"))
         lines.append("")
 
     budget = r.get("budget") or {}

@@ -122,3 +122,25 @@ def budget_basis(budget: dict, hls_verdict: dict | None) -> list[str]:
         lines += ["", f"On the HLS estimate the same budget {'passes' if hls_verdict.get('pass') else 'fails'} "
                       "(report.json `rtl.budget_hls_estimate`)."]  # fmt: skip
     return lines + [""]
+
+
+def first_layer_text(layer: dict | None) -> str | None:
+    """One line naming the first firmware layer that differs (``bit_accuracy.first_mismatch.layer``), or why not."""
+    if not layer:
+        return None
+    if "unavailable" in layer:
+        return f"first layer that differs: not found ({layer['unavailable']})"
+    types = ", ".join(f"{k} {v}" for k, v in (layer.get("types") or {}).items())
+    text = (f"first layer that differs: '{layer.get('name')}' (hls4ml {layer.get('hls4ml_class')}; {types}), sample "
+            f"{layer.get('sample')} element {layer.get('element')}: reference {layer.get('reference')!r}, firmware "
+            f"{layer.get('firmware')!r} ({layer.get('n_mismatch')} of {layer.get('n_traced')} traced samples differ)")  # fmt: skip
+    if layer.get("rounded_before"):
+        text += (f"; before it, {', '.join(repr(n) for n in layer['rounded_before'])} equal the reference only once "
+                 "rounded to their result type (a result type set too narrow shows at the next layer)")  # fmt: skip
+    return text
+
+
+def first_layer_lines(layer: dict | None) -> list[str]:
+    """report.md lines for :func:`first_layer_text` (none when there is no entry)."""
+    text = first_layer_text(layer)
+    return [] if text is None else ["", text[0].upper() + text[1:] + "."]

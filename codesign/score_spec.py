@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, model_validator
 
 from codesign.errors import SpecError
-from codesign.precision import FixedPrecision
+from codesign.precision import FixedPrecision, parse_field
 
 MAX_TABLE_BITS = 14  # 16384 entries: a table beyond that is no longer a LUT-sized ROM
 MAX_CODE_BITS = 62  # the twin computes in int64 codes: every aligned sum must fit
@@ -36,14 +36,7 @@ class ScoreKind(str, Enum):
 
 
 def _precision(value: Any) -> FixedPrecision:
-    if isinstance(value, FixedPrecision):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected a type name such as ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
-    try:
-        p = FixedPrecision.parse(value)
-    except SpecError as exc:
-        raise ValueError(str(exc)) from None
+    p = parse_field(value, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>")
     if p.width > 52:
         raise ValueError(f"'{value}' is wider than 52 bits (accepted: W <= 52, the twin's float64 output is exact)")
     return p

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from codesign.errors import SpecError
-from codesign.precision import FixedPrecision
+from codesign.precision import FixedPrecision, parse_field
 from codesign.score_spec import ScoreSpec
 from codesign.spec_errors import format_validation_error
 from codesign.yamlio import UniqueKeyLoader
@@ -39,14 +39,7 @@ CLOCK_NS_RANGE = (1.0, 100.0)  # 1 GHz .. 10 MHz: outside it no FPGA fabric clos
 
 
 def _parse_precision(value: Any) -> FixedPrecision:
-    if isinstance(value, FixedPrecision):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected a type name such as ap_fixed<16,6>")
-    try:
-        p = FixedPrecision.parse(value)
-    except SpecError as exc:
-        raise ValueError(str(exc)) from None
+    p = parse_field(value)
     if p.integer > p.width:
         raise ValueError(f"'{value}' has more integer bits ({p.integer}) than bits ({p.width}); accepted: "
                          "ap_fixed<W,I> with 1 <= W and I <= W, e.g. ap_fixed<16,6>")  # fmt: skip
@@ -388,7 +381,7 @@ class BuildSpec(_Strict):
 
 # ---------------------------------------------------------------------- hls4ml YAML configs
 
-# The top-level keys of an hls4ml YAML config that codesign reads (the conversion in codesign/hls.py
+# The top-level keys of an hls4ml YAML config that codesign reads (the conversion in codesign/hls/
 # follows them); legacy keys are read under their current name.
 HLS4ML_CONFIG_KEYS = (
     "KerasJson", "KerasH5", "KerasModel", "OutputDir", "ProjectName", "Part", "ClockPeriod",

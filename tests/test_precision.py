@@ -97,3 +97,24 @@ def test_quantize_matches_ap_fixed_bit_for_bit(tmp_path):
         expected = t.quantize(values)
         bad = np.flatnonzero(expected != row)
         assert bad.size == 0, f"{t.to_hls()}: x={values[bad[0]]} ap_fixed={row[bad[0]]} ours={expected[bad[0]]}"
+
+
+def test_parse_field_is_the_one_parse_and_each_caller_keeps_its_bound():
+    """spec.py and score_spec.py share precision.parse_field; the spec refuses I > W, the score W > 52."""
+    import pydantic
+
+    from codesign.precision import FixedPrecision, parse_field
+    from codesign.score_spec import ScoreSpec
+    from codesign.spec import _parse_precision
+
+    p = FixedPrecision.parse("ap_fixed<16,6>")
+    assert parse_field(p) is p and parse_field("ap_fixed<16,6>") == p
+    for bad in (16, "ap_fixed<16"):
+        with pytest.raises(ValueError):
+            parse_field(bad)
+    assert _parse_precision("ap_fixed<60,10>").width == 60  # no width bound in the spec
+    with pytest.raises(ValueError, match="more integer bits"):
+        _parse_precision("ap_fixed<8,10>")
+    assert ScoreSpec(input_precision="ap_fixed<8,10>").input_precision.integer == 10  # no I <= W bound in the score
+    with pytest.raises(pydantic.ValidationError, match="wider than 52 bits"):
+        ScoreSpec(input_precision="ap_fixed<60,10>")

@@ -12,7 +12,7 @@ from codesign.errors import SpecError
 EXIT_CODES = """\b
 Exit codes of check (its own; build uses 3 for not bit-exact):
   0  the firmware is bit-exact on every input and edge case
-  1  it is not (the first mismatch is printed; --trace names the first layer)
+  1  it is not (the first mismatch and the first layer that differs are printed)
   2  usage error: not a build folder or spec, bad --n / --seed / --junit
   5  g++ (or another tool) failed
   6  no bit-exact reference can be computed (a float model, or a layer the reference lacks)
@@ -28,7 +28,8 @@ def register(main: click.Group) -> None:
                   help="Inputs to check (default: every data input the build C-simulated, or the spec's "
                        "check.n_samples random grid inputs when it has no data); edge cases come on top.")
     @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report to this file.")
-    @click.option("--trace", is_flag=True, help="Find the first firmware layer whose output differs (hls4ml trace).")
+    @click.option("--trace", is_flag=True, help="Trace the firmware layer by layer (hls4ml trace) even when it is exact; "
+                                                  "when it is not, the first layer that differs is always found.")
     @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling data and random inputs.")
     @click.option("--part", help="SPEC only: FPGA part for the build (as in codesign build).")
     @click.option("--out", type=click.Path(path_type=Path), help="SPEC only: build folder (as in codesign build).")

@@ -194,7 +194,7 @@ def check(
                                         f"input type; this one has {len(project.inputs)} input(s)")  # fmt: skip
     say("loading the converted model")
     model = modelio.load_model(converted)
-    ref_source = _reference_source(build, model, project)
+    ref_source = reference_source(build, model, project)
 
     with np.load(results) as z:
         stored = z["inputs"]
@@ -232,9 +232,13 @@ def check(
     notes = ["the simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
              "from the synthesized weights/*.h: not exact"] if simulated_exact and mismatches else []  # fmt: skip
     layer_verdicts, trace_notes = None, ()
+    if traced is None and not simulated_exact:
+        # not exact: the first layer that differs is what a reader needs next, so it is traced unasked
+        say("compiling the traced firmware (outputs differ)")
+        traced = hls.build_trace(hls_dir, model, build / WORK / "trace", weights_dir)
     if traced is not None:
         say("tracing the firmware layer by layer (hls4ml trace)")
-        layer_verdicts, trace_notes = _trace(traced, project, ref_source, x_all, ref, fw)
+        layer_verdicts, trace_notes = trace_layers(traced, project, ref_source, x_all, ref, fw)
     result = CheckResult(
         build_dir=build, exact=exact, reference=ref_source.name, inputs=chosen.source, n_data=chosen.n_data,
         n_random=chosen.n_random, outputs=main, per_output=per_output, edges=edges, firmware=changes,
@@ -260,7 +264,7 @@ class ReferenceSource:
     layers: Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
-def _reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
+def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
     """The quantized model's float64 reference; for a float model, the emulator of the firmware as the build
     configured it (its types); else :class:`ReferenceUnavailableError` (exit 6) saying why."""
     from codesign import compare, reference
@@ -294,8 +298,8 @@ def _read_report(path: Path) -> dict:
     return data
 
 
-def _trace(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,
-           fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
+def trace_layers(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,
+                 fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
     """hls4ml's trace of the firmware on the mismatching samples (or the first ones) vs the per-layer reference."""
     from codesign.firmware import layers
 
@@ -308,7 +312,8 @@ def _trace(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.
     types = {name: {role: fwfiles.type_string(defs.get(t, t)) for role, t in roles.items()}
              for name, roles in traced.type_names.items()}  # fmt: skip
     built = {name: p.get("result") for name, p in project.layer_precisions.items()}
-    verdicts = layers.compare_layers(traced.outputs, traced.order, ref_source.layers(x), types, built, ids)
+    verdicts = layers.compare_layers(traced.outputs, traced.order, ref_source.layers(x), types, built, ids,
+                                     traced.classes)  # fmt: skip
     notes = []
     if not traced.top_matches:
         notes.append(f"{project.path / 'firmware'}/{project.project_name}.cpp differs from what hls4ml writes for "
@@ -318,6 +323,31 @@ def _trace(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.
         notes.append(f"firmware layer(s) {', '.join(missing)} have no reference layer of that name (hls4ml renames "
                      "or inserts layers in its model surgery); they are listed, not compared")  # fmt: skip
     return verdicts, tuple(notes)
+
+
+def first_differing_layer(project: Any, model: Any, x: np.ndarray, fw: Any, work_dir: Path) -> dict:
+    """The build's ``first_mismatch.layer``: the check's layer trace (:func:`trace_layers`) of a freshly built
+    project on the build's own inputs ``x`` and testbench outputs ``fw``, compiled in ``work_dir``.
+
+    Returns :func:`codesign.firmware.layers.first_differing`'s entry, with ``notes``; or ``{"unavailable": why}``
+    when the trace cannot run (no per-layer reference, hls4ml cannot trace it, no traced layer differs).
+    """
+    from codesign import hls
+    from codesign.errors import CodesignError
+    from codesign.firmware import layers
+
+    try:
+        src = reference_source(project.path.parent, model, project)
+        traced = hls.build_trace(project.path, model, work_dir)
+        verdicts, notes = trace_layers(traced, project, src, x, _as_2d(src.outputs(x)), _as_2d(fw))
+    except (CodesignError, OSError) as exc:
+        return {"unavailable": f"the layer trace could not run: {exc}"}
+    first = layers.first_differing(verdicts)
+    if first is None:
+        return {"unavailable": "no traced layer differs from the per-layer reference on the first "
+                               f"{TRACE_SAMPLES} mismatching samples", "notes": list(notes)}  # fmt: skip
+    first["notes"] = list(notes)
+    return first
 
 
 def junit_suites(result: CheckResult) -> dict[str, list]:

@@ -13,7 +13,7 @@ type is the next quantizer's). Layers with no reference counterpart are listed, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,11 @@ class LayerVerdict:
     n_mismatch: int = 0
     n_samples: int = 0
     first: dict | None = None  # {sample, index, expected, got}
+    kind: str | None = None  # hls4ml's layer class (Dense, Activation, ...)
 
     def describe(self) -> str:
         """One line a person reads."""
-        types = ", ".join(f"{k} {v}" for k, v in self.types.items())
+        types = ", ".join(f"{k} {v}" for k, v in self.types.items()) + (f"; hls4ml {self.kind}" if self.kind else "")
         if self.status == "differs":
             f = self.first or {}
             changed = ""
@@ -64,8 +65,10 @@ def compare_layers(
     types: dict[str, dict[str, str]],
     built_results: dict[str, FixedPrecision | None],
     sample_ids: np.ndarray,
+    kinds: dict[str, str] | None = None,
 ) -> tuple[LayerVerdict, ...]:
-    """Verdict for each traced layer in firmware order (``sample_ids``: the check-input index of each row)."""
+    """Verdict for each traced layer in firmware order (``sample_ids``: the check-input index of each row;
+    ``kinds``: hls4ml's class of each layer)."""
     out = []
     for name in order:
         got = traced[name]
@@ -95,4 +98,24 @@ def compare_layers(
         j = int(np.flatnonzero(bad[i])[0])
         first = {"sample": int(sample_ids[i]), "index": j, "expected": float(cast[i, j]), "got": float(got2[i, j])}
         out.append(LayerVerdict(name, "differs", types.get(name, {}), built_text, int(rows.size), n, first))
-    return tuple(out)
+    return tuple(replace(v, kind=(kinds or {}).get(v.name)) for v in out)
+
+
+def first_differing(verdicts: tuple[LayerVerdict, ...] | None) -> dict | None:
+    """report.json's ``first_mismatch.layer``: the first traced layer (firmware order) whose output differs,
+    its hls4ml class and types, and the reference vs firmware value where it first differs; None if none does."""
+    verdicts = tuple(verdicts or ())
+    for i, v in enumerate(verdicts):
+        if v.status != "differs":
+            continue
+        f = v.first or {}
+        return {
+            "name": v.name, "hls4ml_class": v.kind, "types": dict(v.types), "built_result": v.built_result,
+            "sample": f.get("sample"), "element": f.get("index"), "reference": f.get("expected"),
+            "firmware": f.get("got"), "n_mismatch": v.n_mismatch, "n_traced": v.n_samples,
+            # layers before it that equal the reference only once rounded to their result type: where a type set
+            # too narrow shows first (the next layer's input is then off the reference)
+            "rounded_before": [u.name for u in verdicts[:i] if u.status == "rounded"],
+            "describe": v.describe(),
+        }  # fmt: skip
+    return None

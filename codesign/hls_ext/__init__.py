@@ -7,7 +7,8 @@ and runs before any conversion (:mod:`codesign.hls`).
 
 def register_all() -> None:
     """Register every codesign extension layer with hls4ml (safe to call more than once)."""
-    from codesign.hls_ext import anomaly_score, interaction
+    from codesign.hls_ext import anomaly_score, interaction, qkeras_weight_types
 
     anomaly_score.register()
     interaction.register()
+    qkeras_weight_types.register()

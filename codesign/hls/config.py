@@ -1,0 +1,223 @@
+"""The hls4ml HLSConfig: per-layer precisions from the QKeras quantizers, the user's settings, the pooling-type fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from codesign import exact_types, keras_env
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+
+keras_env.setup()
+
+import hls4ml  # noqa: E402  (keras_env.setup must run first)
+
+from codesign.hls.prepare import (  # noqa: E402
+    _is_softmax_layer,
+    _layer_class,
+    _producer,
+)
+
+
+def _prec_str(v: Any) -> str:
+    return v.to_hls() if isinstance(v, FixedPrecision) else str(v)
+
+
+def _quantizer_of(layer: Any) -> Any | None:
+    q = getattr(layer, "quantizer", None)
+    if q is None:
+        q = getattr(layer, "activation", None)
+    return q
+
+
+def _merge_layer(dst: dict, src: dict) -> None:
+    for k, v in src.items():
+        if k == "Precision" and isinstance(v, dict):
+            dst.setdefault("Precision", {})
+            if not isinstance(dst["Precision"], dict):
+                dst["Precision"] = {"result": dst["Precision"]}
+            for pk, pv in v.items():
+                dst["Precision"][pk] = _prec_str(pv)
+        elif k == "Precision":
+            dst.setdefault("Precision", {})
+            if isinstance(dst["Precision"], dict):
+                for pk in list(dst["Precision"]) or ["result"]:
+                    if pk in ("weight", "bias", "result", "accum"):
+                        dst["Precision"][pk] = _prec_str(v)
+            else:
+                dst["Precision"] = _prec_str(v)
+        else:
+            dst[k] = v
+
+
+def _apply_model_reuse(cfg: dict) -> None:
+    """Give every layer the model's reuse factor and strategy.
+
+    ``config_from_keras_model(granularity="name")`` writes ``ReuseFactor: 1`` into each layer's entry, and a
+    layer's entry wins over ``Model``: without this, a model-level reuse factor never reaches the firmware.
+    Per-layer settings (the spec's ``hls.layers``, an hls4ml config's ``LayerName``) are merged afterwards.
+    """
+    model = cfg["Model"]
+    for entry in cfg["LayerName"].values():
+        if "ReuseFactor" in entry:
+            entry["ReuseFactor"] = int(model["ReuseFactor"])
+        if "Strategy" in entry:
+            entry["Strategy"] = model["Strategy"]
+
+
+def build_hls_config(
+    model: Any,
+    *,
+    backend: str,
+    strategy: str,
+    reuse_factor: int,
+    input_precision: FixedPrecision,
+    layer_overrides: dict | None,
+    hls_config: dict | None,
+    notes: list[str],
+) -> dict:
+    """hls4ml HLSConfig with per-layer precisions from the QKeras quantizers plus codesign's fixes."""
+    default = input_precision.to_hls()
+    user_model = (hls_config or {}).get("Model", {}) or {}
+    if "Precision" in user_model:
+        up = user_model["Precision"]
+        default = _prec_str(up.get("default", default) if isinstance(up, dict) else up)
+    cfg = hls4ml.utils.config_from_keras_model(model, granularity="name", backend=backend, default_precision=default)
+    cfg["Model"]["ReuseFactor"] = int(reuse_factor)
+    cfg["Model"]["Strategy"] = strategy
+    for k, v in user_model.items():
+        if k in ("ReuseFactor", "Strategy", "BramFactor", "TraceOutput"):
+            cfg["Model"][k] = v
+    layers = cfg["LayerName"]
+    _apply_model_reuse(cfg)
+
+    # input type: the grid the data is snapped to (Sequential models do not list their InputLayer)
+    input_names = {lyr.name for lyr in model.layers if _layer_class(lyr) == "InputLayer"}
+    for t in model.inputs:
+        node = getattr(t, "node", None)
+        if node is not None and getattr(node, "layer", None) is not None:
+            input_names.add(node.layer.name)
+    for name in input_names:
+        if name in layers:
+            prec = layers[name].setdefault("Precision", {})
+            if isinstance(prec, dict):
+                prec["result"] = input_precision.to_hls()
+            else:
+                layers[name]["Precision"] = {"result": input_precision.to_hls()}
+
+    # QActivation(quantized_bits) after an auto-typed producer: hls4ml drops it with its quantizer
+    for lyr in model.layers:
+        if _layer_class(lyr) != "QActivation":
+            continue
+        q = _quantizer_of(lyr)
+        qname = type(q).__name__
+        if qname != "quantized_bits":
+            continue
+        prod = _producer(lyr)
+        if prod is None or prod.name not in layers:
+            continue
+        ptype = FixedPrecision.from_qkeras(q).to_hls()
+        pprec = layers[prod.name].setdefault("Precision", {})
+        if isinstance(pprec, dict) and pprec.get("result", "auto") == "auto":
+            pprec["result"] = ptype
+            lin = f"{prod.name}_linear"
+            if lin in layers:
+                layers[lin].setdefault("Precision", {})["result"] = ptype
+            notes.append(
+                f"QActivation '{lyr.name}' ({q}) would be dropped by hls4ml without its quantizer: "
+                f"its type {ptype} was set as the result of '{prod.name}'"
+            )
+
+    # quantized_relu(3, 3) and the like: hls4ml types them ap_uint<3> (no rounding, no saturation)
+    exact_types.fix_integer_activations(model, layers, notes)
+    # quantized_bits(3, 3) weights: hls4ml types them ap_int<3>; codesign.hls_ext.qkeras_weight_types retypes them
+    notes.extend(exact_types.weight_type_notes(model))
+
+    # user's per-type then per-name settings (explicit user choices win; noted since they may cost exactness)
+    if hls_config:
+        from codesign.hls4ml_config import layer_type_names
+
+        by_type = hls_config.get("LayerType", {}) or {}
+        keras_layers = {lyr.name: lyr for lyr in model.layers}
+        for lname, entry in layers.items():
+            lyr = keras_layers.get(lname)
+            if lyr is None:
+                continue
+            for cls in layer_type_names(lyr, _is_softmax_layer(lyr)):
+                if cls in by_type:
+                    _merge_layer(entry, by_type[cls])
+                    notes.append(f"LayerType '{cls}' settings from the user's config applied to '{lname}'")
+        for lname, entry in (hls_config.get("LayerName", {}) or {}).items():
+            if lname not in layers:
+                raise SpecError(
+                    f"HLSConfig.LayerName '{lname}' is not a layer of the model (layers: {', '.join(sorted(layers))})"
+                )
+            _merge_layer(layers[lname], entry)
+            notes.append(f"user's HLSConfig.LayerName settings applied to '{lname}': {entry}")
+    if layer_overrides:
+        for lname, entry in layer_overrides.items():
+            if lname not in layers:
+                raise SpecError(
+                    f"layer override '{lname}' is not a layer of the model (layers: {', '.join(sorted(layers))})"
+                )
+            _merge_layer(layers[lname], entry)
+            notes.append(f"layer override applied to '{lname}': {entry}")
+    return cfg
+
+
+POOLING_LAYERS = (
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+    "AveragePooling1D", "AveragePooling2D",
+)  # fmt: skip
+
+
+def _pool_types(in_prec: FixedPrecision, n: int, average: bool) -> tuple[FixedPrecision, FixedPrecision, bool]:
+    """(accum, result, exact) for a global pooling over ``n`` values of ``in_prec``.
+
+    hls4ml's average sums in ``accum_t`` then divides by ``n`` in ``accum_t``: the sum needs
+    ceil(log2 n) more integer bits and, for n = 2**k, the quotient k more fractional bits, then it is
+    exact. For other n the mean has no finite binary expansion, so no type makes it exact.
+    """
+    if not average:
+        return in_prec, in_prec, True
+    k = max(0, int(np.ceil(np.log2(n))))
+    exact = (1 << k) == n
+    accum = FixedPrecision(in_prec.width + 2 * k, in_prec.integer + k, in_prec.signed)
+    result = FixedPrecision(in_prec.width + k, in_prec.integer, in_prec.signed)
+    return accum, result, exact
+
+
+def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
+    """Give global pooling layers accum/result types that hold the exact sum and mean; True if changed."""
+    changed = False
+    for lyr in model.layers:
+        cls = _layer_class(lyr)
+        if cls not in POOLING_LAYERS or lyr.name not in cfg["LayerName"]:
+            continue
+        try:
+            node = graph.graph[lyr.name]
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        except Exception:
+            notes.append(
+                f"pooling layer '{lyr.name}': input type unknown, types left to hls4ml (exactness not guaranteed)"
+            )
+            continue
+        if cls.startswith("Global"):
+            n = int(np.prod(lyr.input_shape[1:-1]))
+        else:
+            n = int(np.prod(lyr.pool_size))
+        accum, result, exact = _pool_types(in_prec, n, "Average" in cls)
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        if not isinstance(prec, dict):
+            continue
+        want = {"accum": accum.to_hls(), "result": result.to_hls()}
+        if any(prec.get(k) != v for k, v in want.items()):
+            prec.update(want)
+            changed = True
+            msg = f"pooling layer '{lyr.name}' over {n} values of {in_prec.to_hls()}: accum {want['accum']}, result {want['result']}"
+            if not exact:
+                msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
+            notes.append(msg)
+    return changed

@@ -1,0 +1,319 @@
+"""Keras/QKeras model -> written hls4ml project whose firmware is bit-exact (:func:`convert`), with its checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from codesign import exact_types, hgq, keras_env, model_safety, safe_names
+from codesign.errors import ConversionError, SpecError, ToolError
+from codesign.firmware import description as fw_description
+from codesign.precision import FixedPrecision
+
+keras_env.setup()
+
+import hls4ml  # noqa: E402  (keras_env.setup must run first)
+
+from codesign.hls.config import (  # noqa: E402
+    POOLING_LAYERS,
+    _fix_pooling,
+    build_hls_config,
+)
+from codesign.hls.prepare import (  # noqa: E402
+    _layer_class,
+    final_softmax_name,
+    prepare_model,
+)
+from codesign.hls.project import (  # noqa: E402
+    BACKENDS,
+    DEFAULT_INPUT_PRECISION,
+    IO_SIDECAR,
+    IO_TYPES,
+    STRATEGIES,
+    HlsProject,
+    TopPort,
+    _read_written_config,
+    _short,
+)
+
+
+def _pcheck(value: str, accepted: tuple[str, ...], what: str) -> str:
+    for a in accepted:
+        if str(value).lower() == a.lower():
+            return a
+    raise SpecError(f"{what} '{value}' is not supported (accepted: {', '.join(accepted)})")
+
+
+def _parse_type(t: Any) -> FixedPrecision | None:
+    try:
+        return FixedPrecision.parse(str(t.precision))
+    except Exception:
+        return None
+
+
+def _ports(variables: list[Any]) -> tuple[TopPort, ...]:
+    out = []
+    for v in variables:
+        out.append(
+            TopPort(
+                name=v.name,
+                type_name=v.type.name,
+                size=int(np.prod(v.shape)),
+                definition=v.definition_cpp(),
+                precision=_parse_type(v.type),
+            )
+        )
+    return tuple(out)
+
+
+def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, ...], notes: list[str]) -> None:
+    for p in inputs + outputs:
+        if p.precision is not None and p.precision.width > 53:
+            notes.append(
+                f"'{p.name}' is {p.precision.to_hls()}: wider than a float64 mantissa, so its values are "
+                "not exactly representable in float64 and an exact comparison may fail"
+            )
+
+
+def _rows(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """One row per sample, all arrays (inputs or outputs) flattened side by side, as hls4ml's .dat files hold them."""
+    parts = a if isinstance(a, (list, tuple)) else [a]
+    n = len(parts[0])
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
+def convert(
+    model: Any,
+    *,
+    backend: str,
+    io_type: str,
+    strategy: str,
+    reuse_factor: int,
+    clock_ns: float,
+    part: str,
+    input_precision: FixedPrecision | None,
+    output_dir: Path,
+    project_name: str = "myproject",
+    clock_uncertainty: str | float | None = None,
+    tb_inputs: np.ndarray | None = None,
+    tb_outputs: np.ndarray | None = None,
+    layer_overrides: dict | None = None,
+    hls_config: dict | None = None,
+    keep_final_softmax: bool = False,
+) -> HlsProject:
+    """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction.
+
+    ``keep_final_softmax``: a final softmax layer stays in the firmware (its outputs are then checked with
+    :mod:`codesign.softmax_twin`); if the twin cannot reproduce it, the model is converted again without it.
+    """
+    args = {k: v for k, v in locals().items() if k not in ("model", "keep_final_softmax")}
+    original_model = model
+    softmax_name = final_softmax_name(model) if keep_final_softmax else None
+    backend = _pcheck(backend, BACKENDS, "hls backend")
+    io_type = _pcheck(io_type, IO_TYPES, "hls io_type")
+    strategy = _pcheck(strategy, STRATEGIES, "hls strategy")
+    if int(reuse_factor) < 1:
+        raise SpecError(f"hls reuse_factor must be >= 1, got {reuse_factor}")
+    if not part or str(part).lower() == "none":
+        raise SpecError("no FPGA part given (the project's build_prj.tcl needs one, e.g. xcvu9p-flga2104-2L-e)")
+    part = safe_names.part_text(part)
+    project_name = safe_names.project_name(project_name, "project name")
+    clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
+    model_safety.require_firmware_safe(model)
+    scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
+    if scores and io_type != "io_parallel":
+        raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "
+                        f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
+    hgq.require_proxy(model)
+    safe_names.layer_names(model)
+    if hls_config:
+        safe_names.config_strings(hls_config, "hls4ml config")
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    model, notes = prepare_model(model, keep_final_softmax=softmax_name is not None)
+    if input_precision is None:
+        input_precision = DEFAULT_INPUT_PRECISION
+        notes.append(
+            f"no input precision given: inputs are {input_precision.to_hls()} (snap data to this grid for exactness)"
+        )
+    cfg = build_hls_config(
+        model,
+        backend=backend,
+        strategy=strategy,
+        reuse_factor=reuse_factor,
+        input_precision=input_precision,
+        layer_overrides=layer_overrides,
+        hls_config=hls_config,
+        notes=notes,
+    )
+    tb_in = tb_out = None
+    if tb_inputs is not None:
+        tb_in = str(output_dir / "tb_input_features.npy")
+        np.save(tb_in, _rows(tb_inputs))
+    if tb_outputs is not None:
+        tb_out = str(output_dir / "tb_output_predictions.npy")
+        np.save(tb_out, _rows(tb_outputs))
+
+    extra = {} if clock_uncertainty is None else {"clock_uncertainty": clock_uncertainty}
+
+    def _convert() -> Any:
+        try:
+            g = hls4ml.converters.convert_from_keras_model(
+                model,
+                hls_config=cfg,
+                output_dir=str(output_dir),
+                project_name=project_name,
+                backend=backend,
+                io_type=io_type,
+                part=part,
+                clock_period=clock_ns,
+                input_data_tb=tb_in,
+                output_data_tb=tb_out,
+                **extra,
+            )
+        except Exception as exc:
+            raise ConversionError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
+        if g is None:
+            raise ConversionError("hls4ml returned no model for this configuration")
+        return g
+
+    graph = _convert()
+    if hls_config is not None:
+        _check_reuse_factors(graph)
+    # pooling and power-of-two layer types depend on their input's resolved type: read it from a pass, then
+    # convert again (a fixed layer can change the input type of the next one: at most one pass per layer)
+    po2_owned: set[str] = set()
+    for _ in range(len(model.layers)):
+        changed = False
+        if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
+            changed = _fix_pooling(model, cfg, graph, notes)
+        changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        if not changed:
+            break
+        graph = _convert()
+    exact_types.fix_alpha(graph, notes, _ap_type(graph))
+    graph.write()
+    try:
+        fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
+    except Exception as exc:  # the emulator is a second check: its absence is reported, never fatal
+        (output_dir / fw_description.FILE_NAME).unlink(missing_ok=True)
+        notes.append(f"firmware description not written, so the emulator cannot check this project: {_short(exc)}")
+    final_softmax = None
+    if softmax_name is not None:
+        from codesign import softmax_twin
+
+        try:
+            final_softmax = softmax_twin.read_config(output_dir, softmax_name).to_dict()
+        except softmax_twin.UnsupportedSoftmax as exc:
+            user = dict(args["hls_config"] or {})
+            user["LayerName"] = {k: v for k, v in (user.get("LayerName") or {}).items() if k != softmax_name}
+            stripped = convert(original_model, **{**args, "hls_config": user}, keep_final_softmax=False)
+            why = (
+                f"final softmax '{softmax_name}' of the user's config NOT kept: codesign cannot build an exact "
+                f"reference for it ({exc}), so its settings are not applied: the firmware outputs the logits and "
+                "those are checked bit for bit"
+            )
+            return replace(stripped, notes=(why, *stripped.notes))
+        notes.append(
+            f"final softmax '{softmax_name}' kept in the firmware as the user's config asks "
+            f"({final_softmax['implementation']} implementation, exp table {final_softmax['exp_table_size']} x "
+            f"{final_softmax['exp_table_t']}, inverse table {final_softmax['inv_table_size']} x "
+            f"{final_softmax['inv_table_t']}, output {final_softmax['result_t']}); its outputs are checked against "
+            "hls4ml's table softmax redone in numpy (codesign/softmax_twin.py) on the exact logits"
+        )
+    inputs = _ports(graph.get_input_variables())
+    outputs = _ports(graph.get_output_variables())
+    _check_reference_types(inputs, outputs, notes)
+    layer_precisions: dict[str, dict[str, FixedPrecision]] = {}
+    for layer in graph.get_layers():
+        types = {}
+        for tname, t in layer.types.items():
+            fp = _parse_type(t)
+            if fp is not None:
+                types[tname.removesuffix("_t")] = fp
+        layer_precisions[layer.name] = types
+    project = HlsProject(
+        path=output_dir,
+        project_name=project_name,
+        backend=backend,
+        io_type=io_type,
+        part=str(part),
+        clock_ns=float(clock_ns),
+        input_precision=inputs[0].precision if len(inputs) == 1 else input_precision,
+        output_precision=outputs[0].precision if len(outputs) == 1 else None,
+        layer_precisions=layer_precisions,
+        config=_read_written_config(output_dir),
+        notes=tuple(notes),
+        inputs=inputs,
+        outputs=outputs,
+        keras_model=model,
+        final_softmax=final_softmax,
+        _graph=graph,
+    )
+    (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
+    _check_tcl(project)
+    return project
+
+
+def _check_reuse_factors(graph: Any) -> None:
+    """A user's ReuseFactor that hls4ml would silently replace (it prints a warning and picks the closest) is refused."""
+    for layer in graph.get_layers():
+        try:
+            asked = int(graph.config.get_reuse_factor(layer))
+        except Exception:
+            continue
+        used = layer.get_attr("reuse_factor")
+        if used is None or int(used) == asked:
+            continue
+        n_in, n_out = layer.get_attr("n_in"), layer.get_attr("n_out")
+        valid = ""
+        if n_in and n_out:
+            rfs = graph.config.backend.get_valid_reuse_factors(int(n_in), int(n_out))
+            valid = f"; valid for its {n_in} x {n_out} weights: {', '.join(map(str, rfs))}"
+        raise SpecError(
+            f"HLSConfig: ReuseFactor {asked} is not valid for layer '{layer.name}' (hls4ml would silently use "
+            f"{used}){valid}; set it per layer under LayerName.{layer.name}.ReuseFactor"
+        )
+
+
+def _ap_type(graph: Any) -> Any:
+    """A function from an ``ap_fixed`` string to the backend's precision type object, ready to be written."""
+    from hls4ml.backends.fpga.fpga_types import APTypeConverter
+
+    def convert(text: str) -> Any:
+        return APTypeConverter().convert(graph.config.backend.convert_precision_string(text))
+
+    return convert
+
+
+def _check_tcl(project: HlsProject) -> None:
+    """The written project must set the part and clock (hls4ml silently writes 'None' otherwise).
+
+    hls4ml 1.3 sets them in ``project.tcl``, which ``build_prj.tcl`` sources; a header comment in
+    ``build_prj.tcl`` repeats them for whoever opens that file to run the build.
+    """
+    tcl = project.path / "project.tcl"
+    if not tcl.exists():
+        raise ToolError(f"hls4ml did not write {tcl}")
+    text = tcl.read_text()
+    if f'set part "{project.part}"' not in text:
+        raise ToolError(f'{tcl} does not set part "{project.part}"; hls4ml wrote:\n{text[:400]}')
+    if not re.search(r"^set clock_period\s+\S+", text, re.MULTILINE):
+        raise ToolError(f"{tcl} does not set clock_period; hls4ml wrote:\n{text[:400]}")
+    build = project.path / "build_prj.tcl"
+    if build.exists():
+        body = build.read_text()
+        header = (
+            f"# codesign: part {project.part}, clock {project.clock_ns:g} ns ({project.backend} backend), "
+            "set in project.tcl which this script sources.\n"
+            f"# Run: {'vitis_hls' if project.backend == 'Vitis' else 'vivado_hls'} -f build_prj.tcl "
+            '"csim=1 synth=1 cosim=0 export=0"\n'
+        )
+        if not body.startswith("# codesign:"):
+            build.write_text(header + body)

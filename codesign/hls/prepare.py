@@ -1,0 +1,145 @@
+"""Model preparation before conversion: pruning wrappers stripped, the final softmax removed, N-d Dense pre-quantized."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from codesign import keras_env
+
+
+def _layer_class(layer: Any) -> str:
+    return type(layer).__name__
+
+
+def _clone(model: Any, final_linear: str | None = None) -> Any:
+    """Fresh copy of ``model`` with copied weights (optionally one layer's activation made linear).
+
+    Layer by layer through ``clone_model``: rebuilding the whole model from its JSON config fails for
+    ``QActivation(quantizer_object)`` (its config holds the object, which JSON turns into a dict that
+    QActivation does not deserialize), and pruning-stripped models cannot be sliced directly.
+    """
+    keras = keras_env.keras()
+
+    def clone_layer(layer: Any) -> Any:
+        cfg = layer.get_config()
+        if layer.name == final_linear:
+            cfg["activation"] = "linear"
+        return layer.__class__.from_config(cfg)
+
+    new = keras.models.clone_model(model, clone_function=clone_layer)
+    for layer in new.layers:
+        try:
+            src = model.get_layer(layer.name)
+        except ValueError:
+            continue
+        if src.get_weights():
+            layer.set_weights(src.get_weights())
+    return new
+
+
+def _strip_pruning(model: Any, notes: list[str]) -> Any:
+    if not any(_layer_class(lyr) == "PruneLowMagnitude" for lyr in model.layers):
+        return model
+    import tensorflow_model_optimization as tfmot
+
+    stripped = tfmot.sparsity.keras.strip_pruning(model)
+    notes.append("pruning wrappers stripped (tfmot.strip_pruning) before conversion")
+    return stripped
+
+
+def _is_softmax_layer(layer: Any) -> bool:
+    cls = _layer_class(layer)
+    if cls == "Softmax":
+        return True
+    if cls in ("Activation", "QActivation"):
+        act = layer.get_config().get("activation")
+        return str(act) == "softmax"
+    return False
+
+
+def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
+    """Remove a softmax at a single-output model's end so the firmware outputs logits."""
+    keras = keras_env.keras()
+    if len(model.outputs) != 1:
+        return model
+    last = model.layers[-1]
+    if _is_softmax_layer(last):
+        inbound = _producer(last)
+        if inbound is None:
+            return model
+        fresh = _clone(model)
+        new = keras.Model(fresh.inputs, fresh.get_layer(inbound.name).output, name=model.name)
+        notes.append(
+            f"final softmax layer '{last.name}' removed: the firmware outputs the logits of "
+            f"'{inbound.name}', which the bit-accuracy check compares (apply softmax/argmax downstream)"
+        )
+        return new
+    act = getattr(last, "activation", None)
+    if getattr(act, "__name__", None) == "softmax":
+        new = _clone(model, final_linear=last.name)
+        notes.append(f"softmax activation of final layer '{last.name}' replaced by linear: the firmware outputs logits")
+        return new
+    return model
+
+
+def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
+    """Store quantized weights in QDense layers on 3-D+ input (hls4ml's dense->conv pass drops their quantizers).
+
+    The layer's types already come from its quantizers; only the weight values were left unquantized
+    (the firmware then truncated and wrapped the float weights). Quantizing quantized weights is the
+    identity, so the model's outputs do not change.
+    """
+    targets = [
+        lyr for lyr in model.layers if _layer_class(lyr) == "QDense" and len(getattr(lyr, "input_shape", ()) or ()) > 2
+    ]
+    if not targets:
+        return model
+    import tensorflow as tf
+
+    model = _clone(model)
+    for src in targets:
+        lyr = model.get_layer(src.name)
+        ws = lyr.get_weights()
+        kq = getattr(lyr, "kernel_quantizer_internal", None)
+        bq = getattr(lyr, "bias_quantizer_internal", None)
+        if kq is not None:
+            ws[0] = np.asarray(kq(tf.constant(ws[0])))
+        if bq is not None and len(ws) > 1:
+            ws[1] = np.asarray(bq(tf.constant(ws[1])))
+        lyr.set_weights(ws)
+        notes.append(
+            f"QDense '{src.name}' on input of shape {tuple(src.input_shape[1:])}: hls4ml 1.3 converts it to a pointwise "
+            "convolution without its quantizers, so its weights were stored already quantized "
+            "(QConv1D(kernel_size=1) avoids this)"
+        )
+    return model
+
+
+def final_softmax_name(model: Any) -> str | None:
+    """Name of a separate softmax layer at the end of a single-output model, or None."""
+    if len(model.outputs) != 1 or not model.layers:
+        return None
+    last = model.layers[-1]
+    return last.name if _is_softmax_layer(last) and _producer(last) is not None else None
+
+
+def prepare_model(model: Any, keep_final_softmax: bool = False) -> tuple[Any, list[str]]:
+    """Strip pruning wrappers and a final softmax (unless kept), pre-quantize N-D QDense weights; returns model and notes."""
+    notes: list[str] = []
+    model = _strip_pruning(model, notes)
+    if not keep_final_softmax:
+        model = _strip_final_softmax(model, notes)
+    model = _prequantize_nd_dense(model, notes)
+    return model, notes
+
+
+def _producer(layer: Any) -> Any | None:
+    nodes = layer.inbound_nodes
+    if not nodes:
+        return None
+    inbound = nodes[0].inbound_layers
+    if isinstance(inbound, list):
+        return inbound[0] if len(inbound) == 1 else None
+    return inbound

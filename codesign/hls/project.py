@@ -1,0 +1,241 @@
+"""A written hls4ml project (:class:`HlsProject`): its ports and types, ctypes compile/predict on a big stack, reload from disk."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from codesign.errors import SpecError, ToolError
+from codesign.firmware import description as fw_description
+from codesign.precision import FixedPrecision
+from codesign.tools import run as run_tool
+
+BACKENDS = ("Vivado", "Vitis")
+
+
+IO_TYPES = ("io_parallel", "io_stream")
+
+
+STRATEGIES = ("Latency", "Resource")
+
+
+DEFAULT_INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
+
+
+IO_SIDECAR = "codesign_io.json"
+
+
+PREDICT_STACK_BYTES = 1 << 30  # unrolled weights are stack arrays in C-simulation
+
+
+def on_big_stack(fn: Any, name: str) -> Any:
+    """``fn()`` in a thread with a 1 GiB stack (hls4ml's compiled library keeps unrolled weights on the stack);
+    its exception is re-raised here."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["out"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["err"] = exc
+
+    old = threading.stack_size()
+    threading.stack_size(PREDICT_STACK_BYTES)
+    try:
+        t = threading.Thread(target=work, name=name)
+        t.start()
+    finally:
+        threading.stack_size(old)
+    t.join()
+    if "err" in box:
+        raise box["err"]
+    return box["out"]
+
+
+COMPILE_TIMEOUT_S = 1800.0
+
+
+@dataclass(frozen=True)
+class TopPort:
+    """One argument of the generated top function, as the testbench must declare and fill it."""
+
+    name: str
+    type_name: str
+    size: int
+    definition: str
+    precision: FixedPrecision | None
+
+
+@dataclass(frozen=True, eq=False)
+class HlsProject:
+    """A written hls4ml project: where it is, its types, the config as written, and what codesign adjusted."""
+
+    path: Path
+    project_name: str
+    backend: str
+    io_type: str
+    part: str
+    clock_ns: float
+    input_precision: FixedPrecision | None
+    output_precision: FixedPrecision | None
+    layer_precisions: dict[str, dict[str, FixedPrecision]]
+    config: dict[str, Any]
+    notes: tuple[str, ...]
+    inputs: tuple[TopPort, ...]
+    outputs: tuple[TopPort, ...]
+    keras_model: Any = field(default=None, repr=False)
+    final_softmax: dict | None = None  # softmax_twin.SoftmaxConfig.to_dict() when the firmware ends in a softmax
+    _graph: Any = field(default=None, repr=False)
+    _state: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def softmax_removed(self) -> bool:
+        """True when codesign left a final softmax out of the firmware (its outputs are then logits)."""
+        return any(n.startswith(("final softmax layer '", "softmax activation of final layer '")) for n in self.notes)
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input values per sample (all inputs flattened)."""
+        return sum(p.size for p in self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output values per sample (all outputs flattened)."""
+        return sum(p.size for p in self.outputs)
+
+    def compile(self) -> Path:
+        """Build the ctypes library with the project's build_lib.sh (checked, logged) and load it."""
+        if self._graph is None:
+            raise ToolError(f"{self.path}: this project was loaded from disk; convert it again to compile it")
+        if "lib" in self._state:
+            return self._state["lib"]
+        graph = self._graph
+        stamp = graph.config.get_config_value("Stamp")
+        run_tool(
+            ["bash", "build_lib.sh"],
+            cwd=self.path,
+            log=self.path / "logs" / "build_lib.log",
+            timeout_s=COMPILE_TIMEOUT_S,
+        )
+        lib = self.path / "firmware" / f"{self.project_name}-{stamp}.so"
+        if not lib.exists():
+            raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {self.path / 'logs/build_lib.log'}")
+        graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
+        self._state["lib"] = lib
+        return lib
+
+    def predict(self, x: np.ndarray | list[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+        """Run hls4ml's compiled C-simulation on float64 inputs; returns float64 (one array per output)."""
+        if "lib" not in self._state:
+            self.compile()
+        xs = x if isinstance(x, (list, tuple)) else [x]
+        xs = [np.ascontiguousarray(np.asarray(a, dtype=np.float64)) for a in xs]
+        n = xs[0].shape[0]
+        xs = [a.reshape(n, -1) for a in xs]
+        arg = xs if len(xs) > 1 else xs[0]
+        y = on_big_stack(lambda: self._graph.predict(arg), "hls4ml-predict")
+        ys = y if isinstance(y, list) else [y]
+        ys = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in ys]
+        return ys if len(self.outputs) > 1 else ys[0]
+
+    def firmware_description(self) -> fw_description.FirmwareDescription:
+        """The firmware as configured (layers, types, weight codes), written next to the project at conversion."""
+        return fw_description.FirmwareDescription.load(self.path / fw_description.FILE_NAME)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-able description: types as C++ strings, notes, ports."""
+        return {
+            "path": str(self.path),
+            "project_name": self.project_name,
+            "backend": self.backend,
+            "io_type": self.io_type,
+            "part": self.part,
+            "clock_ns": self.clock_ns,
+            "input_precision": self.input_precision.to_hls() if self.input_precision else None,
+            "output_precision": self.output_precision.to_hls() if self.output_precision else None,
+            "layer_precisions": {
+                ln: {k: p.to_hls() for k, p in types.items()} for ln, types in self.layer_precisions.items()
+            },
+            "notes": list(self.notes),
+            "inputs": [_port_dict(p) for p in self.inputs],
+            "outputs": [_port_dict(p) for p in self.outputs],
+            "final_softmax": self.final_softmax,
+        }
+
+    @classmethod
+    def load(cls, path: Path) -> HlsProject:
+        """Re-open a project written by :func:`convert` (no ctypes predict; C-simulation via csim works)."""
+        path = Path(path)
+        side = path / IO_SIDECAR
+        if not side.exists():
+            raise SpecError(f"{path} is not a project written by codesign (missing {IO_SIDECAR})")
+        d = json.loads(side.read_text())
+
+        def prec(s: str | None) -> FixedPrecision | None:
+            return FixedPrecision.parse(s) if s else None
+
+        return cls(
+            path=path,
+            project_name=d["project_name"],
+            backend=d["backend"],
+            io_type=d["io_type"],
+            part=d["part"],
+            clock_ns=float(d["clock_ns"]),
+            input_precision=prec(d["input_precision"]),
+            output_precision=prec(d["output_precision"]),
+            layer_precisions={
+                ln: {k: FixedPrecision.parse(v) for k, v in t.items()} for ln, t in d["layer_precisions"].items()
+            },
+            config=_read_written_config(path),
+            notes=tuple(d["notes"]),
+            inputs=tuple(_port_from(p) for p in d["inputs"]),
+            outputs=tuple(_port_from(p) for p in d["outputs"]),
+            final_softmax=d.get("final_softmax"),
+        )
+
+
+def _port_dict(p: TopPort) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "type_name": p.type_name,
+        "size": p.size,
+        "definition": p.definition,
+        "precision": p.precision.to_hls() if p.precision else None,
+    }
+
+
+def _port_from(d: dict[str, Any]) -> TopPort:
+    return TopPort(
+        d["name"],
+        d["type_name"],
+        int(d["size"]),
+        d["definition"],
+        FixedPrecision.parse(d["precision"]) if d["precision"] else None,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that reads hls4ml's ``!keras_model`` tag as the saved model's path."""
+
+
+_ConfigLoader.add_constructor("!keras_model", lambda loader, node: loader.construct_scalar(node))
+
+
+def _read_written_config(path: Path) -> dict[str, Any]:
+    f = path / "hls4ml_config.yml"
+    if not f.exists():
+        return {}
+    with open(f) as fh:
+        return yaml.load(fh, Loader=_ConfigLoader) or {}

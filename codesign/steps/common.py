@@ -1,0 +1,63 @@
+"""Helpers the build steps share: model stage files, JSON, predictions as [n, k] float64."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from codesign import modelio
+from codesign.durable import atomic_write_text
+from codesign.pipeline import BuildContext
+
+
+def _write_json(path: Path, obj) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=1))
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _model_path(ctx: BuildContext, stage: str) -> Path:
+    return ctx.path("models", f"{stage}.h5")
+
+
+def _load_stage(ctx: BuildContext, stage: str):
+    path = _model_path(ctx, stage)
+    return modelio.load_model(path, trust=ctx.trusts_model_code) if path.is_file() else None
+
+
+def _stage_files(stage: str, history: str) -> list[str]:
+    """A model stage's files, relative to the build folder (what the shared step cache stores)."""
+    return [f"models/{stage}.h5", f"models/{history}_history.json"]
+
+
+def _history_path(ctx: BuildContext, stage: str) -> Path:
+    return ctx.path("models", f"{stage}_history.json")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _as_2d(out) -> np.ndarray:
+    """Model outputs (one array or a list, e.g. a VAE encoder's mean and log-variance) as [n, k] float64."""
+    parts = out if isinstance(out, (list, tuple)) else [out]
+    n = len(parts[0])
+    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+
+
+def _predict(model, x: np.ndarray) -> np.ndarray:
+    """Keras predictions (softmax included) for the physics metrics of the float and quantized stages."""
+    return _as_2d(model.predict(x, batch_size=4096, verbose=0))
+
+
+def _user_model_is_source(ctx: BuildContext) -> bool:
+    return ctx.spec is None or ctx.spec.model.file is not None

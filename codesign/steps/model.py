@@ -1,0 +1,285 @@
+"""The model side of the build: load the data, build, train, prune and quantize the model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from codesign import model_safety, modelio
+from codesign.errors import SpecError
+from codesign.pipeline import BuildContext, BuildState, Step
+from codesign.steps.common import (
+    _history_path,
+    _load_stage,
+    _model_path,
+    _read_json,
+    _stage_files,
+    _user_model_is_source,
+    _write_json,
+)
+
+
+class LoadData(Step):
+    """Read the HDF5 data, split by seed, standardise, snap to the input grid."""
+
+    name = "load_data"
+    code = ("codesign.datasets", "codesign.data", "codesign.precision")
+
+    def inputs(self, ctx):
+        if ctx.spec is None:
+            return None
+        q = ctx.spec.quantize
+        return {"data": ctx.spec.resolved()["data"], "input": q.input.to_hls() if q else None,
+                "family": ctx.spec.model.family}  # fmt: skip
+
+    def run(self, ctx, state):
+        from codesign.datasets import load_dataset
+
+        spec = ctx.spec
+        if spec is None:
+            return state.note("no data: the hls4ml config path checks bit-accuracy on random inputs on the input grid")
+        if spec.model.file is not None and spec.data is None:
+            return state.note("no data given: bit-accuracy is checked on random inputs on the input grid")
+        precision = spec.quantize.input if spec.quantize is not None else None
+        if precision is None:
+            from codesign.precision import FixedPrecision
+
+            precision = FixedPrecision.parse("ap_fixed<16,6>")
+        data = load_dataset(spec.data, spec.model.family, precision)
+        return replace(state, data=data)
+
+
+class BuildModel(Step):
+    """Build the float model from the spec's family, or load the user's model."""
+
+    name = "build_model"
+    code = ("codesign.zoo", "codesign.modelio", "codesign.build_steps:check_layer_names")
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["model"] if ctx.spec is not None else "hls4ml-config"
+
+    def run(self, ctx, state):
+        if ctx.spec is None:
+            return state  # the hls4ml config names its model; the convert step loads it
+        if ctx.spec.model.file is not None:
+            m = ctx.spec.model
+            trust, notes = ctx.trusts_model_code, []
+            if m.file.suffix.lower() == ".json":
+                model = modelio.load_model(json_path=m.file, weights_path=m.weights, trust=trust, notes=notes)
+            else:
+                model = modelio.load_model(m.file, trust=trust, notes=notes)
+            _check_data_fits_model(ctx, state, model)
+            check_layer_names(model, ctx.spec)
+            model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            for line in model_safety.trust_notes(trust, notes):
+                state = state.note(line)
+            return replace(state, float_model=model)
+        from codesign import zoo
+
+        data = state.data
+        try:
+            model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names), seed=ctx.spec.train.seed)
+        except SpecError as exc:
+            raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
+                            "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
+        check_layer_names(model, ctx.spec)  # before any training
+        return replace(state, float_model=model)
+
+
+def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
+    """The user's data must have the user's model's input shape: checked before any training or g++ build."""
+    data = state.data
+    if data is None:
+        return
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in inputs]
+    if len(shapes) != 1 or shapes[0] != tuple(data.input_shape):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
+            f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
+            "match the model's input)"
+        )
+    n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
+    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names):
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model has {n_out} outputs but the data ({data.source}) have "
+            f"{len(data.class_names)} classes (accepted: one output per class)"
+        )
+
+
+class TrainFloat(Step):
+    """Train the float model (skipped for a user's model, which comes trained)."""
+
+    name = "train_float"
+    code = ("codesign.train", "codesign.modelio", "codesign.build_steps:_user_model_is_source")
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["train"] if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return state
+        from codesign import train
+
+        result = train.train_float(state.float_model, state.data, ctx.spec.train)
+        return replace(state, float_model=result.model, histories={**state.histories, "float": result.history})
+
+    def save(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return
+        modelio.save_model(state.float_model, _model_path(ctx, "float"))
+        _write_json(_history_path(ctx, "float"), state.histories.get("float", {}))
+
+    def artefacts(self, ctx, state):
+        return [] if _user_model_is_source(ctx) else _stage_files("float", "float")
+
+    def load(self, ctx, state):
+        if _user_model_is_source(ctx):
+            return state
+        model = _load_stage(ctx, "float")
+        hist = _read_json(_history_path(ctx, "float"))
+        if model is None or hist is None:
+            return None
+        return replace(state, float_model=model, histories={**state.histories, "float": hist})
+
+
+class Prune(Step):
+    """Magnitude pruning to the spec's sparsity, fine-tuned, stripped."""
+
+    name = "prune"
+    code = ("codesign.prune", "codesign.train", "codesign.modelio")
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["prune"] if ctx.spec is not None else None
+
+    def _active(self, ctx, state) -> bool:
+        return ctx.spec is not None and ctx.spec.prune.enabled
+
+    def run(self, ctx, state):
+        if not self._active(ctx, state):
+            return state
+        if state.data is None:
+            raise SpecError("prune.sparsity > 0 needs training data: add a 'data:' section to the spec")
+        from codesign import prune
+
+        result = prune.prune(state.float_model, state.data, ctx.spec.prune, ctx.spec.train)
+        return replace(state, pruned_model=result.model, histories={**state.histories, "prune": result.history})
+
+    def save(self, ctx, state):
+        if self._active(ctx, state):
+            modelio.save_model(state.pruned_model, _model_path(ctx, "pruned"))
+            _write_json(_history_path(ctx, "prune"), state.histories.get("prune", {}))
+
+    def artefacts(self, ctx, state):
+        return _stage_files("pruned", "prune") if self._active(ctx, state) else []
+
+    def load(self, ctx, state):
+        if not self._active(ctx, state):
+            return state
+        model = _load_stage(ctx, "pruned")
+        hist = _read_json(_history_path(ctx, "prune"))
+        if model is None or hist is None:
+            return None
+        return replace(state, pruned_model=model, histories={**state.histories, "prune": hist})
+
+
+def _is_qkeras(model) -> bool:
+    return any(type(layer).__name__.startswith("Q") for layer in model.layers)
+
+
+class Quantize(Step):
+    """QKeras model with the spec's bits, trained with QAT, keeping the pruning mask."""
+
+    name = "quantize"
+    code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity",
+            "codesign.act_range")  # fmt: skip
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
+
+    def _active(self, ctx, state) -> bool:
+        return (ctx.spec is not None and ctx.spec.quantize is not None and state.float_model is not None
+                and not _is_qkeras(state.float_model))  # fmt: skip
+
+    def run(self, ctx, state):
+        source = state.pruned_model or state.float_model
+        if source is None:
+            return state  # an hls4ml config: the convert step loads its model
+        if not self._active(ctx, state):
+            if _is_qkeras(source):
+                state = replace(state, qmodel=source)
+            return _with_sparsity(state)
+        if state.data is None:
+            raise SpecError(
+                "quantize: QAT needs training data; add a 'data:' section, or give an already-quantized "
+                "QKeras model, or set 'quantize: null' to convert the float model"
+            )
+        from codesign import quantize
+
+        q = ctx.spec.quantize
+        if q.activation_range == "data":
+            from codesign import act_range
+
+            q, lines = act_range.from_data(source, state.data.x_train, q)
+            for line in lines:
+                state = state.note(f"quantize: {line}")
+        qmodel = quantize.to_qkeras(source, q)
+        result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
+        state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
+        _refuse_all_zero_layers(ctx, state)
+        return state
+
+    def save(self, ctx, state):
+        if self._active(ctx, state):
+            modelio.save_model(state.qmodel, _model_path(ctx, "quantized"))
+            _write_json(_history_path(ctx, "qat"), state.histories.get("qat", {}))
+
+    def artefacts(self, ctx, state):
+        return _stage_files("quantized", "qat") if self._active(ctx, state) else []
+
+    def load(self, ctx, state):
+        if not self._active(ctx, state):
+            return self.run(ctx, state)
+        model = _load_stage(ctx, "quantized")
+        hist = _read_json(_history_path(ctx, "qat"))
+        if model is None or hist is None:
+            return None
+        return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _refuse_all_zero_layers(ctx: BuildContext, state: BuildState) -> None:
+    """A layer whose every quantized weight is 0 outputs a constant: the quantization chosen cannot hold it."""
+    per_layer = ((state.sparsity or {}).get("quantized") or {}).get("layers") or {}
+    dead = [name for name, frac in per_layer.items() if frac >= 1.0]
+    if dead:
+        q = ctx.spec.quantize
+        raise SpecError(
+            f"{ctx.spec.name}: quantize: every weight of layer(s) {', '.join(dead)} rounds to 0 with quantized_bits("
+            f"{q.bits},{q.integer}) (after QAT): the firmware would output a constant; accepted: fewer integer or more "
+            "bits (quantize.bits / quantize.integer, or quantize.layers.<name>)"
+        )
+
+
+def _with_sparsity(state: BuildState) -> BuildState:
+    """Fraction of exact-zero weights after pruning and after quantization (what the firmware sees)."""
+    from codesign import prune, quantize
+
+    out = {"float": prune.sparsity(state.float_model)}
+    if state.pruned_model is not None:
+        out["pruned"] = prune.sparsity(state.pruned_model)
+    if state.qmodel is not None:
+        out["quantized"] = quantize.quantized_sparsity(state.qmodel)
+    return replace(state, sparsity=out)
+
+
+def check_layer_names(model, spec) -> None:
+    """Refuse ``hls.layers`` / ``quantize.layers`` entries naming a layer the model does not have."""
+    names = [layer.name for layer in model.layers]
+    sections = [("hls.layers", spec.hls.layers)]
+    if spec.quantize is not None:
+        sections.append(("quantize.layers", spec.quantize.layers))
+    for key, entries in sections:
+        for lname in entries:
+            if lname not in names:
+                raise SpecError(f"{key}.{lname}: no layer named {lname!r} in the model (layers: {', '.join(names)})")

@@ -1,0 +1,152 @@
+"""The build's verdicts on the firmware: bit for bit against the reference, overflow, and physics metrics per stage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from codesign.pipeline import BuildContext, BuildState, Step
+from codesign.steps.common import (
+    _as_2d,
+    _predict,
+    _softmax,
+)
+
+
+class Compare(Step):
+    """Firmware vs QKeras bit for bit (pre-softmax), and physics metrics float vs quantized vs firmware."""
+
+    name = "compare"
+    code = ("codesign.metrics", "codesign.metrics_bootstrap", "codesign.metrics_stages")
+
+    def inputs(self, ctx):
+        return ctx.spec.resolved().get("metrics") if ctx.spec is not None else None
+
+    def run(self, ctx, state):
+        from codesign import compare
+
+        x = state.csim["inputs"]
+        model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
+        desc = compare.firmware_description(state.project)
+        verification = compare.judge(
+            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions,
+            desc=desc,
+            softmax=getattr(state.project, "final_softmax", None),
+            logits=bool(getattr(state.project, "softmax_removed", False)),
+        )
+        acc = verification.to_dict()
+        n_data = int(state.csim.get("n_data", 0))
+        rep_label = str(state.csim.get("rep_label", "data inputs"))
+        if verification.agreement is not None and n_data > 0:
+            # a float model: the random grid inputs reach the range edges, where its sums may overflow the
+            # firmware's types; the data rows say how close the firmware follows it where it is used
+            ref, fw = _as_2d(verification.reference_out), _as_2d(verification.csim_out)
+            acc["on_data"] = compare.agreement(ref[:n_data], fw[:n_data])
+            acc["on_data"]["n_samples"] = n_data
+            acc["on_data"]["inputs"] = rep_label
+            if "float_agreement" in acc:
+                acc["float_agreement"]["on_data"] = acc["on_data"]
+        if verification.bit_accuracy is not None and not verification.bit_accuracy.exact:
+            from codesign.firmware.check import first_differing_layer
+
+            # which layer first differs, from the check's per-layer trace (a second g++ build, on failure only)
+            acc["first_mismatch"]["layer"] = first_differing_layer(
+                state.project, model, x, verification.csim_out, ctx.path(".codesign", "trace"))
+        acc["overflow"] = _overflow_profile(desc, x, n_data, rep_label)
+        for layer in acc["overflow"].get("overflowing", []):
+            state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")
+        state = replace(state, bit_accuracy=acc)
+        if ctx.hls4ml_config is None or "InputData" not in ctx.hls4ml_config.config:  # the user's own tb data stays
+            state = _write_tb_data(state, x, verification)
+        if state.data is None:
+            return state
+        scores = stage_scores(ctx, state)
+        state = replace(state, scores=scores, metrics=stage_metrics(state.data, scores, bootstrap_settings(ctx)))
+        from codesign.score_check import tail_check, warning_lines
+
+        for line in warning_lines(tail_check(state.metrics)):
+            state = state.note(line)
+        return state
+
+
+def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState:
+    """The check's inputs and expected outputs into the project's tb_data/ for Vivado/Vitis csim and cosim."""
+    from codesign import tb_data
+
+    exact_ref = verification.bit_accuracy is not None
+    expected = verification.reference_out if exact_ref else verification.csim_out
+    n = tb_data.write_tb_data(state.project.path, x, expected)
+    what = "the bit-exact reference's outputs" if exact_ref else "the C-simulated firmware's outputs (no exact reference)"
+    return state.note(
+        f"hls/tb_data/: the first {n} of the {len(x)} check inputs and, as expected outputs, {what}; the project's "
+        "testbench reads them in csim/cosim"
+    )
+
+
+def _overflow_profile(desc, x: np.ndarray, n_data: int, rep_label: str = "data inputs") -> dict:
+    """Per-layer ranges against the types on the data rows (else on all check inputs); the grid rows with the
+    input type's edges are reported apart, by the layers they overflow."""
+    from codesign.firmware import profile
+
+    if n_data > 0:
+        out = profile.overflow_report(desc, x[:n_data], f"{n_data} {rep_label}")
+        if n_data < len(x) and out.get("rows") is not None:
+            edges = profile.overflow_report(desc, x[n_data:], "grid inputs with the input type's edges")
+            out["edge_inputs_overflowing"] = edges.get("overflowing", [])
+        return out
+    return profile.overflow_report(desc, x, f"{len(x)} check inputs on the input grid, edges included (no data)")
+
+
+def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
+    """Test-set outputs per stage: class probabilities (classifiers) or {process: score} (anomaly models).
+
+    The firmware stage uses the C-simulated outputs of the test inputs (the first rows of the C-sim
+    inputs; see :func:`_check_inputs`), so its metrics are the firmware's own: for an anomaly model the score the
+    firmware computed. The float/pruned/quantized stages compute the same score with its float formula.
+    """
+    data = state.data
+    fw = state.csim["testbench"]
+    n_test = len(data.x_test)
+    stages = {"float": state.float_model}
+    if state.pruned_model is not None:
+        stages["pruned"] = state.pruned_model
+    if state.qmodel is not None:
+        stages["quantized"] = state.qmodel
+    scores: dict = {}
+    if data.task == "classification":
+        for label, model in stages.items():
+            scores[label] = _predict(model, data.x_test)
+        kept = getattr(state.project, "final_softmax", None) is not None  # the firmware outputs probabilities
+        scores["firmware"] = fw[:n_test] if kept else _softmax(fw[:n_test])
+        return scores
+    from codesign import zoo
+
+    score = ctx.spec.anomaly_score
+    for label, model in stages.items():
+        scored = zoo.score_model(model, score)
+        scores[label] = {"background": _predict(scored, data.x_test)[:, 0]}
+        for name, arr in data.signals.items():
+            scores[label][name] = _predict(scored, arr)[:, 0]
+    # the firmware outputs the score itself (computed in fixed point by the score layer)
+    scores["firmware"] = {"background": fw[:n_test, 0]}
+    start = n_test
+    for name, arr in data.signals.items():
+        scores["firmware"][name] = fw[start : start + len(arr), 0]
+        start += len(arr)
+    return scores
+
+
+def stage_metrics(data, scores: dict, bootstrap=None) -> dict:
+    """Physics metrics of each stage's scores (weighted, with bootstrap intervals): :mod:`codesign.metrics_stages`."""
+    from codesign.metrics_stages import stage_metrics as compute
+
+    return compute(data, scores, bootstrap)
+
+
+def bootstrap_settings(ctx: BuildContext):
+    """The spec's ``metrics`` section as bootstrap settings (the defaults for an hls4ml-config build)."""
+    from codesign.metrics_bootstrap import BootstrapSettings
+
+    m = ctx.spec.metrics if ctx.spec is not None else None
+    return BootstrapSettings() if m is None else BootstrapSettings(m.bootstrap, m.seed, m.confidence)

@@ -1,7 +1,8 @@
 """QKeras quantizers and Keras activations on da4ml arrays, as :func:`codesign.reference.apply_quantizer` defines them.
 
 QKeras rounds half to even and saturates; da4ml's own ``quantize`` rounds half up, so the rounding is built
-from da4ml's truncation and the parity bit (see :func:`round_half_even`).
+from da4ml's truncation, the half, sticky and parity bits (see :func:`round_half_even`), with the increment and
+the saturation on the output's width rather than the (much wider) accumulator's.
 """
 
 from __future__ import annotations
@@ -17,21 +18,60 @@ NAMES = ("", "linear", "relu", "quantized_relu", "quantized_bits")
 ACTIVATIONS = ", ".join(NAMES[1:])
 
 
+def _bit(v: Any, f: int) -> Any:
+    """The bit of weight 2**-f of ``v`` (two's complement) as a 0/1 variable: a wire, no logic."""
+    return v.quantize(0, 1 - f, f, "WRAP", "TRN") * 2.0**f
+
+
+def _round_up(v: Any, f: int) -> Any:
+    """0/1: whether QKeras' round half to even of ``v`` to the 2**-f grid goes up from floor(v).
+
+    Up when the half bit is set and either a lower bit (the sticky OR) or the parity bit (of weight 2**-f) is:
+    a few LUTs of bit logic, where adding constants to ``v`` costs carry chains over its full width.
+    """
+    half, odd = _bit(v, f + 1), _bit(v, f)
+    if float(v.step) < 2.0 ** -(f + 1):
+        f_v = -int(np.log2(float(v.step)))
+        sticky = v.quantize(0, -f - 1, f_v, "WRAP", "TRN").unary_bit_op("any")  # bits below the half bit
+        odd = sticky.msb_mux(1.0, odd)
+    return half.msb_mux(odd, 0.0)
+
+
+def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
+    """clamp(t + r * lsb) to (k, i, f) for ``t`` on the lsb grid and ``r`` in {0, 1}.
+
+    The increment runs on the output's own width (t's low k+i+f bits); whether t itself is out of range is read
+    from its upper bits (any set: too high; for negatives, not all set: too low), so no adder spans t's width.
+    """
+    lsb = 2.0**-f
+    kt, it, _ = t.kif
+    if it <= i and kt <= k:  # t already fits: only the increment can overflow
+        return (t + r * lsb).quantize(k, i, f, overflow, "TRN")
+    hi = 2.0**i - lsb
+    lo = -(2.0**i) * k if overflow == "SAT" else -hi * k
+    ws = (t.quantize(k, i, f, "WRAP", "TRN") + r * lsb).quantize(k, i, f, overflow, "TRN")
+    pos, neg = ws, (ws if k else lo)
+    if it > i:
+        upper = t.quantize(0, it, -i, "WRAP", "TRN")  # the bits of weight 2**i .. 2**(it-1)
+        pos = upper.unary_bit_op("any").msb_mux(hi, ws)
+        if k:
+            neg = upper.unary_bit_op("all").msb_mux(ws, lo)
+    return t.msb_mux(neg, pos) if kt else pos
+
+
 def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     """One da4ml variable quantized to (k, i, f) with QKeras' rounding (half to even) and saturation."""
     lsb = 2.0**-f
-    step = float(v.step)
     if v.low == v.high:  # a constant: exact in float64
         val = float(v.low)
         q = float(np.round(val / lsb)) * lsb
         lo = -(2.0**i) * k if overflow == "SAT" else -(2.0**i - lsb) * k
         return v.from_const(min(max(q, lo), 2.0**i - lsb), hwconf=v.hwconf)
-    if step >= lsb:  # already on the output grid: only saturation
+    if float(v.step) >= lsb:  # already on the output grid: only saturation
         return v.quantize(k, i, f, overflow, "TRN")
-    # floor(v / lsb) has parity b; half to even == floor(v + lsb/2 - step + b * step), b in {0, 1}
-    b = v.quantize(0, 1 - f, f, "WRAP", "TRN")  # the bit of weight lsb: 0 or lsb
-    w = v + (lsb / 2 - step) + b * (step / lsb)
-    return w.quantize(k, i, f, overflow, "TRN")
+    kv, iv, _ = v.kif
+    t = v.quantize(kv, iv, f, "WRAP", "TRN")  # floor(v / lsb) * lsb: the bits below lsb dropped
+    return _add_saturate(t, _round_up(v, f), k, i, f, overflow)
 
 
 def apply(q: Any, x: Any, where: str) -> Any:

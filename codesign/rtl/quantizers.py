@@ -23,18 +23,41 @@ def _bit(v: Any, f: int) -> Any:
     return v.quantize(0, 1 - f, f, "WRAP", "TRN") * 2.0**f
 
 
-def _round_up(v: Any, f: int) -> Any:
+def _round_up(v: Any, f: int, half: Any) -> Any:
     """0/1: whether QKeras' round half to even of ``v`` to the 2**-f grid goes up from floor(v).
 
-    Up when the half bit is set and either a lower bit (the sticky OR) or the parity bit (of weight 2**-f) is:
-    a few LUTs of bit logic, where adding constants to ``v`` costs carry chains over its full width.
+    Up when ``half`` (the bit of weight 2**-(f+1), or 0 where the increment must not happen) is set and either a
+    lower bit (the sticky OR) or the parity bit (of weight 2**-f) is: a few LUTs of bit logic, where adding
+    constants to ``v`` costs carry chains over its full width.
     """
-    half, odd = _bit(v, f + 1), _bit(v, f)
+    odd = _bit(v, f)
     if float(v.step) < 2.0 ** -(f + 1):
         f_v = -int(np.log2(float(v.step)))
         sticky = v.quantize(0, -f - 1, f_v, "WRAP", "TRN").unary_bit_op("any")  # bits below the half bit
         odd = sticky.msb_mux(1.0, odd)
     return half.msb_mux(odd, 0.0)
+
+
+def _round_unsigned(v: Any, t: Any, i: int, f: int) -> Any:
+    """Round half to even and saturate to (0, i, f): one multiplexer, then an increment on i+f bits.
+
+    floor(v) negative or with a bit of weight >= 2**i set selects 0 or the maximum, with no increment; else its
+    low i+f bits are incremented when rounding goes up, except where they are all ones (the maximum already).
+    The selection comes first so that the increment is the last operation (one level of logic less).
+    """
+    hi = 2.0**i - 2.0**-f
+    kt, it, _ = t.kif
+    tl = t.quantize(0, i, f, "WRAP", "TRN")
+    half = _bit(v, f + 1)
+    if i + f > 0 and float(tl.high) >= hi:  # tl can be the maximum: all its i+f bits set
+        half = tl.unary_bit_op("all").msb_mux(0.0, half)
+    r = _round_up(v, f, half)
+    if it > i:  # the sign or a bit of weight >= 2**i set: 0 or the maximum
+        sel = t.quantize(0, it + kt, -i, "WRAP", "TRN").unary_bit_op("any")
+        tl, r = sel.msb_mux(t.msb_mux(0.0, hi) if kt else hi, tl), sel.msb_mux(0.0, r)
+    elif kt:  # only the sign: 0
+        tl, r = t.msb_mux(0.0, tl), t.msb_mux(0.0, r)
+    return (tl + r * 2.0**-f).quantize(0, i, f, "WRAP", "TRN")  # <= the maximum: the wrap drops a zero bit
 
 
 def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
@@ -71,7 +94,9 @@ def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
         return v.quantize(k, i, f, overflow, "TRN")
     kv, iv, _ = v.kif
     t = v.quantize(kv, iv, f, "WRAP", "TRN")  # floor(v / lsb) * lsb: the bits below lsb dropped
-    return _add_saturate(t, _round_up(v, f), k, i, f, overflow)
+    if not k:
+        return _round_unsigned(v, t, i, f)
+    return _add_saturate(t, _round_up(v, f, _bit(v, f + 1)), k, i, f, overflow)
 
 
 def apply(q: Any, x: Any, where: str) -> Any:

@@ -23,6 +23,23 @@ def _bit(v: Any, f: int) -> Any:
     return v.quantize(0, 1 - f, f, "WRAP", "TRN") * 2.0**f
 
 
+def _mux(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where the MSB of ``cond`` is set, else ``b`` (da4ml's msb_mux), never through its bit-slice shortcut.
+
+    da4ml 0.6.0's ``msb_mux`` on a 'wrap' (bit-slice) variable reads the MSB of the variable it was sliced from;
+    for a scaled variable (a power-of-two factor, as a layer output can carry) that picks the wrong bit
+    (quantized_relu(6,3) of a (0, 4, 8) value scaled by 1/4 gave the maximum for inputs 4 to 8). Presenting
+    the slice as another operation for the call makes da4ml multiplex on the slice itself.
+    """
+    if cond.opr != "wrap":
+        return cond.msb_mux(a, b)
+    cond.opr = "wrap (no msb_mux shortcut)"
+    try:
+        return cond.msb_mux(a, b)
+    finally:
+        cond.opr = "wrap"
+
+
 def _round_up(v: Any, f: int, half: Any) -> Any:
     """0/1: whether QKeras' round half to even of ``v`` to the 2**-f grid goes up from floor(v).
 
@@ -34,8 +51,8 @@ def _round_up(v: Any, f: int, half: Any) -> Any:
     if float(v.step) < 2.0 ** -(f + 1):
         f_v = -int(np.log2(float(v.step)))
         sticky = v.quantize(0, -f - 1, f_v, "WRAP", "TRN").unary_bit_op("any")  # bits below the half bit
-        odd = sticky.msb_mux(1.0, odd)
-    return half.msb_mux(odd, 0.0)
+        odd = _mux(sticky, 1.0, odd)
+    return _mux(half, odd, 0.0)
 
 
 def _round_unsigned(v: Any, t: Any, i: int, f: int) -> Any:
@@ -50,13 +67,13 @@ def _round_unsigned(v: Any, t: Any, i: int, f: int) -> Any:
     tl = t.quantize(0, i, f, "WRAP", "TRN")
     half = _bit(v, f + 1)
     if i + f > 0 and float(tl.high) >= hi:  # tl can be the maximum: all its i+f bits set
-        half = tl.unary_bit_op("all").msb_mux(0.0, half)
+        half = _mux(tl.unary_bit_op("all"), 0.0, half)
     r = _round_up(v, f, half)
     if it > i:  # the sign or a bit of weight >= 2**i set: 0 or the maximum
         sel = t.quantize(0, it + kt, -i, "WRAP", "TRN").unary_bit_op("any")
-        tl, r = sel.msb_mux(t.msb_mux(0.0, hi) if kt else hi, tl), sel.msb_mux(0.0, r)
+        tl, r = _mux(sel, _mux(t, 0.0, hi) if kt else hi, tl), _mux(sel, 0.0, r)
     elif kt:  # only the sign: 0
-        tl, r = t.msb_mux(0.0, tl), t.msb_mux(0.0, r)
+        tl, r = _mux(t, 0.0, tl), _mux(t, 0.0, r)
     return (tl + r * 2.0**-f).quantize(0, i, f, "WRAP", "TRN")  # <= the maximum: the wrap drops a zero bit
 
 
@@ -76,10 +93,10 @@ def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
     pos, neg = ws, (ws if k else lo)
     if it > i:
         upper = t.quantize(0, it, -i, "WRAP", "TRN")  # the bits of weight 2**i .. 2**(it-1)
-        pos = upper.unary_bit_op("any").msb_mux(hi, ws)
+        pos = _mux(upper.unary_bit_op("any"), hi, ws)
         if k:
-            neg = upper.unary_bit_op("all").msb_mux(ws, lo)
-    return t.msb_mux(neg, pos) if kt else pos
+            neg = _mux(upper.unary_bit_op("all"), ws, lo)
+    return _mux(t, neg, pos) if kt else pos
 
 
 def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
@@ -93,6 +110,9 @@ def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     if float(v.step) >= lsb:  # already on the output grid: only saturation
         return v.quantize(k, i, f, overflow, "TRN")
     kv, iv, _ = v.kif
+    if kv + iv + f <= 0:  # |v| < lsb: da4ml's quantize makes floor(v) a constant 0, so round by adding instead
+        step = float(v.step)  # half to even == floor(v + lsb/2 - step + b * step), b the parity bit of floor(v)
+        return (v + (lsb / 2 - step) + _bit(v, f) * step).quantize(k, i, f, overflow, "TRN")
     t = v.quantize(kv, iv, f, "WRAP", "TRN")  # floor(v / lsb) * lsb: the bits below lsb dropped
     if not k:
         return _round_unsigned(v, t, i, f)

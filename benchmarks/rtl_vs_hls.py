@@ -105,6 +105,11 @@ def main() -> None:
               f"{rtl['da4ml_estimate']}; {r['n']} inputs; budget on {r['budget']['basis']}: "
               f"{'pass' if r['budget']['pass'] else 'fail'} (HLS estimate: "
               f"{'pass' if rtl['budget_hls_estimate']['pass'] else 'fail'})")  # fmt: skip
+        lut, hls_lut, hls_lat = rtl["lut"] or rtl["da4ml_estimate"]["lut"], r["est"].get("lut"), r["est"].get("latency_cycles")
+        lut_ok = isinstance(hls_lut, (int, float)) and lut <= 0.5 * hls_lut
+        lat_ok = isinstance(hls_lat, (int, float)) and rtl["latency_cycles"] <= hls_lat
+        print(f"  target (RTL LUT <= 0.5x HLS estimate, latency no worse): LUT {'met' if lut_ok else 'NOT met'}, "
+              f"latency {'met' if lat_ok else 'NOT met'}; HLS estimate DSP {r['est'].get('dsp')} (RTL DSP {rtl['dsp']})")
         print(f"  wall s: build {r['wall']:.0f} = steps {json.dumps(r['steps'])}; rtl {json.dumps(rtl['seconds'])}; "
               f"C-sim run {r['csim_s']:.2f}")  # fmt: skip
     print(f"cores {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f} (timings indicative only)")

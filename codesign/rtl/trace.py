@@ -32,8 +32,8 @@ def check_supported(model: Any) -> None:
             raise layers.refuse(layer, "used more than once in the model (single-use layers only)")
 
 
-def trace(model: Any, input_precision: FixedPrecision) -> tuple[Any, Any]:
-    """(inputs, outputs): flat da4ml arrays of the model's one input and its pre-softmax outputs, concatenated."""
+def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dict[str, Any]]:
+    """(inputs, {layer name: its da4ml array}) in layer order; the outputs' softmax left out."""
     from da4ml.trace import FixedVariableArrayInput, HWConfig
 
     check_supported(model)
@@ -52,6 +52,29 @@ def trace(model: Any, input_precision: FixedPrecision) -> tuple[Any, Any]:
             values[layer.name] = xs[0] if _is_softmax_layer(layer) else layers.forward(layer, xs, linear=True)
             continue
         values[layer.name] = layers.forward(layer, xs)
+    return inp, values
+
+
+def trace(model: Any, input_precision: FixedPrecision) -> tuple[Any, Any]:
+    """(inputs, outputs): flat da4ml arrays of the model's one input and its pre-softmax outputs, concatenated."""
+    inp, values = _trace_layers(model, input_precision)
     outs = [values[n].ravel() for n in model.output_names]
     out = outs[0] if len(outs) == 1 else np.concatenate(outs)
     return inp, out
+
+
+def layer_costs(model: Any, input_precision: FixedPrecision) -> list[tuple[str, str, float]]:
+    """[(layer name, class, da4ml LUT estimate added by the layer)]: the cost of every layer output so far, less
+    the cost before it (shared logic is counted where it is first needed)."""
+    from da4ml.trace import comb_trace
+
+    inp, values = _trace_layers(model, input_precision)
+    rows, seen, before = [], [], 0.0
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        seen.append(values[layer.name].ravel())
+        cost = float(comb_trace(inp, np.concatenate(seen)).cost)
+        rows.append((layer.name, type(layer).__name__, cost - before))
+        before = cost
+    return rows

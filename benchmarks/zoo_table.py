@@ -72,11 +72,14 @@ def spec_for(family: str, n: int, quick: bool) -> dict:
 
 
 def data_label() -> str:
-    """The generation command recorded in the shipped jets file."""
+    """The generation command recorded in the shipped jets file and the file's SHA-256 (which data gave the figures)."""
+    from codesign.datasets import file_digest
     from codesign.resources import shipped_path
 
-    with h5py.File(shipped_path("models", "data", "jets.h5"), "r") as f:
-        return str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
+    path = shipped_path("models", "data", "jets.h5")
+    with h5py.File(path, "r") as f:
+        command = str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
+    return f"{command} (sha256 {file_digest(path)})"
 
 
 def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
@@ -101,7 +104,7 @@ def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
             "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii_cycles": est.ii_cycles,
             "lut": est.lut, "dsp": est.dsp,
         },
-        "epochs_run": _epochs(out / spec["name"]), "max_epochs": spec["train"]["epochs"],
+        "epochs_run": _epochs(out / spec["name"]), "max_epochs": _max_epochs(spec), "data": data_label(),
         "seconds": round(seconds, 1), "spec": spec,
     }  # fmt: skip
 
@@ -125,6 +128,23 @@ def _epochs(build: Path) -> dict[str, int]:
     return runs
 
 
+def _max_epochs(spec: dict) -> dict[str, int]:
+    """Each training stage's epoch limit in the spec (float, prune, qat)."""
+    return {"float": spec["train"]["epochs"], "prune": spec["prune"]["epochs"], "qat": spec["quantize"]["epochs"]}
+
+
+def _epochs_text(r: dict) -> str:
+    """'float/prune/qat' epochs run, a stage that ran its whole limit marked with '*'."""
+    run, limit = r.get("epochs_run") or {}, r.get("max_epochs") or {}
+    if not isinstance(limit, dict):  # rows written before the per-stage limits were recorded
+        limit = {"float": limit}
+    parts = []
+    for stage in ("float", "prune", "qat"):
+        n = run.get(stage)
+        parts.append("-" if n is None else f"{n}{'*' if limit.get(stage) == n else ''}")
+    return " / ".join(parts)
+
+
 def _int(v) -> str:
     return "-" if v is None else f"{int(v):,}"
 
@@ -142,25 +162,26 @@ def table(rows: list[dict], label: str, quick: bool, part: str) -> str:
     lines = [
         f"Data: `{label}`" + (" -- QUICK MODE (few jets and epochs: not comparable to the paper)" if quick else ""),
         f"FLOPs: a multiply-add = 2 FLOPs, pruned zeros counted (codesign/flops.py). Firmware figures: codesign's "
-        f"estimate for {part} at the spec's clock (not synthesis). AUC: one-vs-rest, firmware outputs, g / q / W / Z / t.",
+        f"estimate for {part} at the spec's clock (not synthesis). AUC: one-vs-rest, firmware outputs, g / q / W / Z / t. "
+        "Epochs: run by float training / pruning / QAT, '*' where a stage ran its spec's whole limit.",
         "",
         "| model | N | source | params | FLOPs | accuracy (float) | accuracy (firmware) | AUC g / q / W / Z / t "
-        "| bit-exact | latency (est.) | II (est.) | LUT (est.) | DSP (est.) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| bit-exact | latency (est.) | II (est.) | LUT (est.) | DSP (est.) | epochs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         p = PAPER.get((r["model"], r["n"]))
         if p:
             lines.append(
                 f"| {r['model']} | {r['n']} | 2402.01876 | {p[0]:,} | {p[1]:,} | | {p[2]:.1f} % | {_aucs(p[3])} "
-                "| | | | | |"
+                "| | | | | | |"
             )
         e = r.get("estimate") or {}
         lat = "-" if e.get("latency_cycles") is None else f"{e['latency_cycles']} cyc ({e['latency_ns']:.0f} ns)"
         lines.append(
             f"| {r['model']} | {r['n']} | codesign | {r['params']:,} | {r['flops']:,} | {_pct(r['accuracy_float'])} "
             f"| {_pct(r['accuracy_firmware'])} | {_aucs(r['auc_firmware'])} | {r['bit_exact']} | {lat} "
-            f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} |"
+            f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} | {_epochs_text(r)} |"
         )
     return "\n".join(lines) + "\n"
 

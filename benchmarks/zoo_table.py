@@ -11,6 +11,11 @@ accuracy, the firmware's per-class one-vs-rest AUC, whether the firmware is bit-
     python benchmarks/zoo_table.py --quick                      # 6k jets, a few epochs: minutes, a smoke run
     nice -n 10 python benchmarks/zoo_table.py --out /tmp/zoo     # the full specs, trained to convergence (hours)
     python benchmarks/zoo_table.py --quick --families deepsets --sizes 8    # one row
+    nice -n 10 python benchmarks/zoo_table.py --families interaction_net --sizes 32 --float-only --out /tmp/zoo
+
+``--float-only`` runs only the build's first steps (load data, build, float training; the same step cache, so a
+later full build into the same folder reuses the trained model): the row then has parameters, FLOPs and the
+float model's accuracy and AUC, and no firmware figures (for a model whose firmware is too large to C-simulate here).
 
 Writes ``zoo_table.md`` and ``zoo_table.json`` into ``--out`` (each build's folder beside them) after every
 row; rows of an earlier run into the same folder (same data file and mode) are kept unless rebuilt, so the
@@ -80,6 +85,38 @@ def data_label() -> str:
     with h5py.File(path, "r") as f:
         command = str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
     return f"{command} (sha256 {file_digest(path)})"
+
+
+def run_float_only(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
+    """Only the float steps of one entry's build (data, model, training): a row without firmware figures."""
+    import numpy as np
+
+    from codesign import flops, metrics, parts
+    from codesign.build_steps import BuildModel, LoadData, TrainFloat
+    from codesign.pipeline import BuildContext, run_steps
+    from codesign.spec import load_spec
+
+    spec = spec_for(family, n, quick)
+    folder = out / spec["name"]
+    folder.mkdir(parents=True, exist_ok=True)
+    spec_path = folder / "float_only_spec.yaml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    ctx = BuildContext(spec=load_spec(spec_path), hls4ml_config=None, part=parts.resolve_part(part),
+                       out_dir=folder.resolve())  # fmt: skip
+    t0 = time.perf_counter()
+    state = run_steps(ctx, [LoadData(), BuildModel(), TrainFloat()])
+    seconds = time.perf_counter() - t0
+    data, model = state.data, state.float_model
+    scores = np.asarray(model.predict(data.x_test, batch_size=1024, verbose=0))
+    m = metrics.classification_metrics(data.y_test, scores, data.class_names)
+    auc = {c.name: c.auc for c in m.per_class}
+    return {
+        "model": FAMILIES[family], "n": n, "name": spec["name"], **flops.count(model),
+        "accuracy_float": m.accuracy, "accuracy_firmware": None, "auc_firmware": [None] * len(CLASSES),
+        "auc_float": [auc.get(c) for c in data.class_names], "bit_exact": None, "estimate": None,
+        "epochs_run": _epochs(folder), "max_epochs": _max_epochs(spec), "data": data_label(),
+        "seconds": round(seconds, 1), "spec": spec, "float_only": True,
+    }  # fmt: skip
 
 
 def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
@@ -157,6 +194,13 @@ def _aucs(vals) -> str:
     return " / ".join("-" if v is None else f"{v:.2f}" for v in vals)
 
 
+def _row_aucs(r: dict) -> str:
+    """The firmware's AUCs, or the float model's marked '(float)' for a float-only row."""
+    if r.get("float_only"):
+        return _aucs(r.get("auc_float") or [None] * len(CLASSES)) + " (float)"
+    return _aucs(r["auc_firmware"])
+
+
 def table(rows: list[dict], label: str, quick: bool, part: str) -> str:
     """The markdown table: each codesign row under the paper's row of the same model and size."""
     lines = [
@@ -180,7 +224,7 @@ def table(rows: list[dict], label: str, quick: bool, part: str) -> str:
         lat = "-" if e.get("latency_cycles") is None else f"{e['latency_cycles']} cyc ({e['latency_ns']:.0f} ns)"
         lines.append(
             f"| {r['model']} | {r['n']} | codesign | {r['params']:,} | {r['flops']:,} | {_pct(r['accuracy_float'])} "
-            f"| {_pct(r['accuracy_firmware'])} | {_aucs(r['auc_firmware'])} | {r['bit_exact']} | {lat} "
+            f"| {_pct(r['accuracy_firmware'])} | {_row_aucs(r)} | {'-' if r['bit_exact'] is None else r['bit_exact']} | {lat} "
             f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} | {_epochs_text(r)} |"
         )
     return "\n".join(lines) + "\n"
@@ -194,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", nargs="+", type=int, default=[8, 16, 32], choices=[8, 16, 32])
     ap.add_argument("--part", default="xcvu9p")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--float-only", action="store_true",
+                    help="only the float training steps (no QAT, hls4ml, C-simulation or estimate): float accuracy/AUC")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="zoo_table_"))
     out.mkdir(parents=True, exist_ok=True)
@@ -203,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         for family in args.families:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)
             rows = [r for r in rows if (r["model"], r["n"]) != (FAMILIES[family], n)]
-            rows.append(run_one(family, n, args.quick, out, args.part))
+            run = run_float_only if args.float_only else run_one
+            rows.append(run(family, n, args.quick, out, args.part))
             rows.sort(key=lambda r: (r["n"], list(FAMILIES.values()).index(r["model"])))
             print(f"  done in {rows[-1]['seconds']:.0f} s", flush=True)
             text = table(rows, label, args.quick, args.part)  # written after every row: a long run's partial table

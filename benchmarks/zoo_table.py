@@ -13,7 +13,8 @@ accuracy, the firmware's per-class one-vs-rest AUC, whether the firmware is bit-
     python benchmarks/zoo_table.py --quick --families deepsets --sizes 8    # one row
     nice -n 10 python benchmarks/zoo_table.py --families interaction_net --sizes 32 --float-only --out /tmp/zoo
 
-``--float-only`` runs only the build's first steps (load data, build, float training; the same step cache, so a
+``--reestimate`` builds nothing and recomputes every row's estimate (in ``--out``) from its hls4ml project with
+the estimator as it is now. ``--float-only`` runs only the build's first steps (load data, build, float training; the same step cache, so a
 later full build into the same folder reuses the trained model): the row then has parameters, FLOPs and the
 float model's accuracy and AUC, and no firmware figures (for a model whose firmware is too large to C-simulate here).
 
@@ -146,6 +147,26 @@ def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
     }  # fmt: skip
 
 
+def reestimate(rows: list[dict], out: Path, part: str) -> list[dict]:
+    """Each built row's estimate recomputed from its hls4ml project with the estimator as it is now."""
+    from codesign import parts
+    from codesign.estimate import estimate_project
+
+    target = parts.resolve_part(part)
+    fresh = []
+    for r in rows:
+        project = out / r["name"] / "hls"
+        if r.get("float_only") or not project.is_dir():
+            fresh.append(r)
+            continue
+        est = estimate_project(project, target)
+        fresh.append({**r, "estimate": {
+            "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii_cycles": est.ii_cycles,
+            "lut": est.lut, "dsp": est.dsp,
+        }})  # fmt: skip
+    return fresh
+
+
 def _previous_rows(path: Path, label: str, quick: bool) -> list[dict]:
     """Rows of an earlier run into the same folder on the same data and mode (kept unless rebuilt now)."""
     if not path.exists():
@@ -238,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", nargs="+", type=int, default=[8, 16, 32], choices=[8, 16, 32])
     ap.add_argument("--part", default="xcvu9p")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--reestimate", action="store_true",
+                    help="build nothing: recompute the estimate of every row in --out from its hls4ml project")
     ap.add_argument("--float-only", action="store_true",
                     help="only the float training steps (no QAT, hls4ml, C-simulation or estimate): float accuracy/AUC")
     args = ap.parse_args(argv)
@@ -245,6 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     label = data_label()
     rows = _previous_rows(out / "zoo_table.json", label, args.quick)
+    if args.reestimate:
+        rows = reestimate(rows, out, args.part)
+        text = table(rows, label, args.quick, args.part)
+        (out / "zoo_table.md").write_text(text)
+        (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))
+        print(text)
+        return 0
     for n in args.sizes:
         for family in args.families:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)

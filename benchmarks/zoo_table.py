@@ -280,9 +280,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)
             rows = [r for r in rows if (r["model"], r["n"]) != (FAMILIES[family], n)]
             run = run_float_only if args.float_only else run_one
-            rows.append(run(family, n, args.quick, out, args.part))
+            row = run(family, n, args.quick, out, args.part)
+            rows.append(row)
             rows.sort(key=lambda r: (r["n"], list(FAMILIES.values()).index(r["model"])))
-            print(f"  done in {rows[-1]['seconds']:.0f} s", flush=True)
+            print(f"  done in {row['seconds']:.0f} s", flush=True)  # this row's, not the last one after sorting
             text = table(rows, label, args.quick, args.part)  # written after every row: a long run's partial table
             (out / "zoo_table.md").write_text(text)
             (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))

@@ -11,6 +11,12 @@ accuracy, the firmware's per-class one-vs-rest AUC, whether the firmware is bit-
     python benchmarks/zoo_table.py --quick                      # 6k jets, a few epochs: minutes, a smoke run
     nice -n 10 python benchmarks/zoo_table.py --out /tmp/zoo     # the full specs, trained to convergence (hours)
     python benchmarks/zoo_table.py --quick --families deepsets --sizes 8    # one row
+    nice -n 10 python benchmarks/zoo_table.py --families interaction_net --sizes 32 --float-only --out /tmp/zoo
+
+``--reestimate`` builds nothing and recomputes every row's estimate (in ``--out``) from its hls4ml project with
+the estimator as it is now. ``--float-only`` runs only the build's first steps (load data, build, float training; the same step cache, so a
+later full build into the same folder reuses the trained model): the row then has parameters, FLOPs and the
+float model's accuracy and AUC, and no firmware figures (for a model whose firmware is too large to C-simulate here).
 
 Writes ``zoo_table.md`` and ``zoo_table.json`` into ``--out`` (each build's folder beside them) after every
 row; rows of an earlier run into the same folder (same data file and mode) are kept unless rebuilt, so the
@@ -72,11 +78,46 @@ def spec_for(family: str, n: int, quick: bool) -> dict:
 
 
 def data_label() -> str:
-    """The generation command recorded in the shipped jets file."""
+    """The generation command recorded in the shipped jets file and the file's SHA-256 (which data gave the figures)."""
+    from codesign.datasets import file_digest
     from codesign.resources import shipped_path
 
-    with h5py.File(shipped_path("models", "data", "jets.h5"), "r") as f:
-        return str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
+    path = shipped_path("models", "data", "jets.h5")
+    with h5py.File(path, "r") as f:
+        command = str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
+    return f"{command} (sha256 {file_digest(path)})"
+
+
+def run_float_only(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
+    """Only the float steps of one entry's build (data, model, training): a row without firmware figures."""
+    import numpy as np
+
+    from codesign import flops, metrics, parts
+    from codesign.build_steps import BuildModel, LoadData, TrainFloat
+    from codesign.pipeline import BuildContext, run_steps
+    from codesign.spec import load_spec
+
+    spec = spec_for(family, n, quick)
+    folder = out / spec["name"]
+    folder.mkdir(parents=True, exist_ok=True)
+    spec_path = folder / "float_only_spec.yaml"
+    spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    ctx = BuildContext(spec=load_spec(spec_path), hls4ml_config=None, part=parts.resolve_part(part),
+                       out_dir=folder.resolve())  # fmt: skip
+    t0 = time.perf_counter()
+    state = run_steps(ctx, [LoadData(), BuildModel(), TrainFloat()])
+    seconds = time.perf_counter() - t0
+    data, model = state.data, state.float_model
+    scores = np.asarray(model.predict(data.x_test, batch_size=1024, verbose=0))
+    m = metrics.classification_metrics(data.y_test, scores, data.class_names)
+    auc = {c.name: c.auc for c in m.per_class}
+    return {
+        "model": FAMILIES[family], "n": n, "name": spec["name"], **flops.count(model),
+        "accuracy_float": m.accuracy, "accuracy_firmware": None, "auc_firmware": [None] * len(CLASSES),
+        "auc_float": [auc.get(c) for c in data.class_names], "bit_exact": None, "estimate": None,
+        "epochs_run": _epochs(folder), "max_epochs": _max_epochs(spec), "data": data_label(),
+        "seconds": round(seconds, 1), "spec": spec, "float_only": True,
+    }  # fmt: skip
 
 
 def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
@@ -101,9 +142,29 @@ def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
             "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii_cycles": est.ii_cycles,
             "lut": est.lut, "dsp": est.dsp,
         },
-        "epochs_run": _epochs(out / spec["name"]), "max_epochs": spec["train"]["epochs"],
+        "epochs_run": _epochs(out / spec["name"]), "max_epochs": _max_epochs(spec), "data": data_label(),
         "seconds": round(seconds, 1), "spec": spec,
     }  # fmt: skip
+
+
+def reestimate(rows: list[dict], out: Path, part: str) -> list[dict]:
+    """Each built row's estimate recomputed from its hls4ml project with the estimator as it is now."""
+    from codesign import parts
+    from codesign.estimate import estimate_project
+
+    target = parts.resolve_part(part)
+    fresh = []
+    for r in rows:
+        project = out / r["name"] / "hls"
+        if r.get("float_only") or not project.is_dir():
+            fresh.append(r)
+            continue
+        est = estimate_project(project, target)
+        fresh.append({**r, "estimate": {
+            "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii_cycles": est.ii_cycles,
+            "lut": est.lut, "dsp": est.dsp,
+        }})  # fmt: skip
+    return fresh
 
 
 def _previous_rows(path: Path, label: str, quick: bool) -> list[dict]:
@@ -125,6 +186,23 @@ def _epochs(build: Path) -> dict[str, int]:
     return runs
 
 
+def _max_epochs(spec: dict) -> dict[str, int]:
+    """Each training stage's epoch limit in the spec (float, prune, qat)."""
+    return {"float": spec["train"]["epochs"], "prune": spec["prune"]["epochs"], "qat": spec["quantize"]["epochs"]}
+
+
+def _epochs_text(r: dict) -> str:
+    """'float/prune/qat' epochs run, a stage that ran its whole limit marked with '*'."""
+    run, limit = r.get("epochs_run") or {}, r.get("max_epochs") or {}
+    if not isinstance(limit, dict):  # rows written before the per-stage limits were recorded
+        limit = {"float": limit}
+    parts = []
+    for stage in ("float", "prune", "qat"):
+        n = run.get(stage)
+        parts.append("-" if n is None else f"{n}{'*' if limit.get(stage) == n else ''}")
+    return " / ".join(parts)
+
+
 def _int(v) -> str:
     return "-" if v is None else f"{int(v):,}"
 
@@ -137,30 +215,38 @@ def _aucs(vals) -> str:
     return " / ".join("-" if v is None else f"{v:.2f}" for v in vals)
 
 
+def _row_aucs(r: dict) -> str:
+    """The firmware's AUCs, or the float model's marked '(float)' for a float-only row."""
+    if r.get("float_only"):
+        return _aucs(r.get("auc_float") or [None] * len(CLASSES)) + " (float)"
+    return _aucs(r["auc_firmware"])
+
+
 def table(rows: list[dict], label: str, quick: bool, part: str) -> str:
     """The markdown table: each codesign row under the paper's row of the same model and size."""
     lines = [
         f"Data: `{label}`" + (" -- QUICK MODE (few jets and epochs: not comparable to the paper)" if quick else ""),
         f"FLOPs: a multiply-add = 2 FLOPs, pruned zeros counted (codesign/flops.py). Firmware figures: codesign's "
-        f"estimate for {part} at the spec's clock (not synthesis). AUC: one-vs-rest, firmware outputs, g / q / W / Z / t.",
+        f"estimate for {part} at the spec's clock (not synthesis). AUC: one-vs-rest, firmware outputs, g / q / W / Z / t. "
+        "Epochs: run by float training / pruning / QAT, '*' where a stage ran its spec's whole limit.",
         "",
         "| model | N | source | params | FLOPs | accuracy (float) | accuracy (firmware) | AUC g / q / W / Z / t "
-        "| bit-exact | latency (est.) | II (est.) | LUT (est.) | DSP (est.) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| bit-exact | latency (est.) | II (est.) | LUT (est.) | DSP (est.) | epochs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         p = PAPER.get((r["model"], r["n"]))
         if p:
             lines.append(
                 f"| {r['model']} | {r['n']} | 2402.01876 | {p[0]:,} | {p[1]:,} | | {p[2]:.1f} % | {_aucs(p[3])} "
-                "| | | | | |"
+                "| | | | | | |"
             )
         e = r.get("estimate") or {}
         lat = "-" if e.get("latency_cycles") is None else f"{e['latency_cycles']} cyc ({e['latency_ns']:.0f} ns)"
         lines.append(
             f"| {r['model']} | {r['n']} | codesign | {r['params']:,} | {r['flops']:,} | {_pct(r['accuracy_float'])} "
-            f"| {_pct(r['accuracy_firmware'])} | {_aucs(r['auc_firmware'])} | {r['bit_exact']} | {lat} "
-            f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} |"
+            f"| {_pct(r['accuracy_firmware'])} | {_row_aucs(r)} | {'-' if r['bit_exact'] is None else r['bit_exact']} | {lat} "
+            f"| {e.get('ii_cycles', '-')} | {_int(e.get('lut'))} | {_int(e.get('dsp'))} | {_epochs_text(r)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -173,18 +259,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", nargs="+", type=int, default=[8, 16, 32], choices=[8, 16, 32])
     ap.add_argument("--part", default="xcvu9p")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--reestimate", action="store_true",
+                    help="build nothing: recompute the estimate of every row in --out from its hls4ml project")
+    ap.add_argument("--float-only", action="store_true",
+                    help="only the float training steps (no QAT, hls4ml, C-simulation or estimate): float accuracy/AUC")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="zoo_table_"))
     out.mkdir(parents=True, exist_ok=True)
     label = data_label()
     rows = _previous_rows(out / "zoo_table.json", label, args.quick)
+    if args.reestimate:
+        rows = reestimate(rows, out, args.part)
+        text = table(rows, label, args.quick, args.part)
+        (out / "zoo_table.md").write_text(text)
+        (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))
+        print(text)
+        return 0
     for n in args.sizes:
         for family in args.families:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)
             rows = [r for r in rows if (r["model"], r["n"]) != (FAMILIES[family], n)]
-            rows.append(run_one(family, n, args.quick, out, args.part))
+            run = run_float_only if args.float_only else run_one
+            row = run(family, n, args.quick, out, args.part)
+            rows.append(row)
             rows.sort(key=lambda r: (r["n"], list(FAMILIES.values()).index(r["model"])))
-            print(f"  done in {rows[-1]['seconds']:.0f} s", flush=True)
+            print(f"  done in {row['seconds']:.0f} s", flush=True)  # this row's, not the last one after sorting
             text = table(rows, label, args.quick, args.part)  # written after every row: a long run's partial table
             (out / "zoo_table.md").write_text(text)
             (out / "zoo_table.json").write_text(json.dumps({"data": label, "quick": args.quick, "rows": rows}, indent=1))

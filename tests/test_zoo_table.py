@@ -66,3 +66,50 @@ def test_zoo_table_quick_runs_end_to_end(tmp_path):
     text = (tmp_path / "zoo_table.md").read_text()
     assert "QUICK MODE" in text and "2402.01876" in text and "codesign data jets" in text
     assert row["flops"] > row["params"] > 0
+
+
+def _zoo_table():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import zoo_table
+
+    return zoo_table
+
+
+def test_table_marks_epoch_limits_float_only_rows_and_the_data_digest():
+    """Epochs run per stage with '*' where the limit was hit; a float-only row shows float AUCs, no firmware."""
+    zt = _zoo_table()
+    full = {"model": "DS", "n": 8, "params": 10, "flops": 20, "accuracy_float": 0.6, "accuracy_firmware": 0.59,
+            "auc_firmware": [0.8, 0.81, 0.82, 0.83, 0.84], "bit_exact": True,
+            "estimate": {"latency_cycles": 18, "latency_ns": 90.0, "ii_cycles": 1, "lut": 1234, "dsp": 5},
+            "epochs_run": {"float": 61, "prune": 6, "qat": 9}, "max_epochs": {"float": 150, "prune": 6, "qat": 10}}  # fmt: skip
+    only = {"model": "IN", "n": 32, "params": 30, "flops": 40, "accuracy_float": 0.7, "accuracy_firmware": None,
+            "auc_firmware": [None] * 5, "auc_float": [0.9, 0.91, 0.92, 0.93, 0.94], "bit_exact": None,
+            "estimate": None, "epochs_run": {"float": 150}, "max_epochs": {"float": 150, "prune": 6, "qat": 10},
+            "float_only": True}  # fmt: skip
+    lines = zt.table([full, only], "cmd (sha256 abc)", False, "xcvu9p").splitlines()
+    assert lines[0] == "Data: `cmd (sha256 abc)`"
+    ds = next(x for x in lines if x.startswith("| DS | 8 | codesign"))
+    assert ds.endswith("| 61 / 6* / 9 |") and "| 1,234 | 5 |" in ds and "0.80 / 0.81 / 0.82 / 0.83 / 0.84 |" in ds
+    net = next(x for x in lines if x.startswith("| IN | 32 | codesign"))
+    assert "0.90 / 0.91 / 0.92 / 0.93 / 0.94 (float)" in net and net.endswith("| 150* / - / - |")
+    assert "| 70.0 % | - |" in net
+    assert next(x for x in lines if x.startswith("| IN | 32 | 2402.01876")).count("|") == ds.count("|")
+
+
+def test_data_label_names_the_shipped_file_digest():
+    from codesign.datasets import file_digest
+    from codesign.resources import shipped_path
+
+    label = _zoo_table().data_label()
+    assert label.startswith("codesign data jets") and label.endswith(f"(sha256 {file_digest(shipped_path('models', 'data', 'jets.h5'))})")
+
+
+@pytest.mark.slow
+def test_zoo_table_float_only_quick_row(tmp_path):
+    """--float-only: the build's float steps only; the row has float accuracy and AUC and no firmware figures."""
+    zt = _zoo_table()
+    assert zt.main(["--quick", "--float-only", "--families", "deepsets", "--sizes", "8", "--out", str(tmp_path)]) == 0
+    (row,) = json.loads((tmp_path / "zoo_table.json").read_text())["rows"]
+    assert row["float_only"] and row["estimate"] is None and row["accuracy_firmware"] is None
+    assert row["accuracy_float"] > 0.3 and all(0.5 < a <= 1 for a in row["auc_float"])
+    assert row["epochs_run"] == {"float": 4} and (tmp_path / row["name"] / "models" / "float.h5").exists()

@@ -1,0 +1,93 @@
+"""What interaction network over 32 constituents fits a VU9P: codesign's estimate of candidate forms.
+
+Each candidate is the zoo's interaction network (codesign.zoo, the extension-layer form) over 32 constituents
+with random 50 %-sparse weights quantized as the shipped specs do (8-bit weights, quantized_relu(8,3),
+ap_fixed<16,6> inputs), converted with hls4ml (io_parallel, Latency, RF 1, 5 ns, xcvu9p) and estimated by
+codesign (an estimate, not synthesis; no training and no C-simulation: the weights' values change the LUT
+count only through their sparsity and size). ``pf`` is ``hls.parallelization_factor`` (outputs of each
+per-constituent / per-edge Conv1D computed per cycle; it must divide 32 and 992, so 1-32 or full).
+
+    python benchmarks/in32_fit.py [--n-const 32] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from codesign import keras_env  # noqa: E402
+
+keras = keras_env.keras()
+
+from codesign import flops, hls, parts, quantize, zoo  # noqa: E402
+from codesign.estimate import estimate_project  # noqa: E402
+from codesign.precision import FixedPrecision  # noqa: E402
+from codesign.spec import ModelSpec, QuantizeSpec  # noqa: E402
+
+INPUT = FixedPrecision.parse("ap_fixed<16,6>")
+# (phi, rho, parallelization factor): the shipped spec first, then folded and smaller edge networks
+CANDIDATES = [
+    ((32, 16), (16,), "full"),
+    ((32, 16), (16,), 32),
+    ((32, 16), (16,), 8),
+    ((16, 8), (16,), "full"),
+    ((32,), (16,), "full"),
+    ((16,), (16,), "full"),
+    ((8,), (16,), "full"),
+]
+
+
+def candidate(n: int, phi, rho, pf, out: Path) -> dict:
+    """Convert one candidate and estimate it."""
+    spec = ModelSpec(family="interaction_net", phi=tuple(phi), rho=tuple(rho), aggregation="mean")
+    model = zoo.build_model(spec, (n, 5), 5, seed=0)
+    model = keras.Model(model.input, model.get_layer(zoo.LOGITS).output)  # the firmware outputs the logits
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0, 0.5, w.shape) * (rng.random(w.shape) < 0.5) for w in layer.get_weights()])
+    cost = flops.count(model)
+    qmodel = quantize.to_qkeras(model, QuantizeSpec(bits=8, integer=0, activation_bits=8, activation_integer=3))
+    overrides = {
+        lyr.name: {"ParallelizationFactor": int(lyr.output.shape[1]) if pf == "full" else int(pf)}
+        for lyr in qmodel.layers
+        if type(lyr).__name__ in ("Conv1D", "QConv1D")
+    }
+    t0 = time.perf_counter()
+    project = hls.convert(
+        qmodel, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5.0,
+        part="xcvu9p-flga2104-2L-e", input_precision=INPUT, output_dir=out / f"phi{'_'.join(map(str, phi))}_pf{pf}",
+        layer_overrides=overrides,
+    )  # fmt: skip
+    est = estimate_project(project.path)
+    return {"phi": phi, "rho": rho, "pf": pf, **cost, "est": est, "seconds": time.perf_counter() - t0}
+
+
+def main() -> None:
+    """Estimate every candidate and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-const", type=int, default=32)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    out = args.out or Path(tempfile.mkdtemp(prefix="in32_fit_"))
+    lut_total = parts.resolve_part("xcvu9p").lut
+    print(f"interaction network over {args.n_const} constituents, xcvu9p, 5 ns (codesign estimate, not synthesis)")
+    print("| phi (edge and node) | rho | pf | params | FLOPs | latency | II | LUT | DSP |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for phi, rho, pf in CANDIDATES:
+        r = candidate(args.n_const, phi, rho, pf, out)
+        e = r["est"]
+        print(f"| {list(phi)} | {list(rho)} | {pf} | {r['params']:,} | {r['flops']:,} | {e.latency_cycles} cyc "
+              f"({e.latency_ns:.0f} ns) | {e.ii_cycles} | {e.lut:,} ({100 * e.lut / lut_total:.0f} %) | {e.dsp:,} |",
+              flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

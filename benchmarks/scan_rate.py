@@ -12,15 +12,18 @@ Usage::
 
     python benchmarks/scan_rate.py                                  # the full demo grid, 4 configurations
     python benchmarks/scan_rate.py --points 4 --tiny --configs 1:cache,2:cache --out /tmp/scan_bench
+    python benchmarks/scan_rate.py --points 8 --configs 1:cache:plots,1:cache    # the points' plots on vs off
 
 ``--points N`` keeps the first N grid points (first axis slowest, so they share the float training);
-``--tiny`` shrinks the spec's data and epochs (a reduced run: say so when quoting its figures).
+``--tiny`` shrinks the spec's data and epochs (a reduced run: say so when quoting its figures). A configuration
+``W:cache:plots`` keeps every point's report plots (the scan file's ``plots: true``; scans skip them by default).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -54,9 +57,11 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None) -> dict:
+def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None, plots: bool = False) -> dict:
     """One scan run; returns its rate and per-step seconds."""
     from codesign.scan import run_scan
+
+    scan = replace(scan, plots=plots)
 
     if out.exists():
         shutil.rmtree(out)
@@ -77,7 +82,7 @@ def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None) ->
             waited += float(m.group(1)) if m else 0.0
     total = sum(r["seconds"] for r in recs) or 1.0
     return {
-        "workers": workers, "shared_cache": cache, "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
+        "workers": workers, "shared_cache": cache, "plots": plots, "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
         "wall_s": round(wall, 1), "points_per_hour": round(3600 * len(recs) / wall, 1),
         "mean_point_s": round(total / max(1, len(recs)), 1),
         "cores_used": round(cpu / wall, 2), "cpu_s_per_point": round(cpu / max(1, len(recs)), 1),
@@ -92,7 +97,8 @@ def main() -> None:
     ap.add_argument("--scan", default=str(REPO / "models" / "scan_jet_mlp.yaml"))
     ap.add_argument("--points", type=int, default=None, help="keep the first N grid points")
     ap.add_argument("--tiny", action="store_true", help="smaller data and epochs (a reduced run)")
-    ap.add_argument("--configs", default="1:cache,2:cache,1:nocache,2:nocache", help="workers:cache|nocache,...")
+    ap.add_argument("--configs", default="1:cache,2:cache,1:nocache,2:nocache",
+                    help="workers:cache|nocache[:plots],... (plots: the points keep their report plots)")
     ap.add_argument("--out", default=None, help="scan folders go here (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -102,16 +108,21 @@ def main() -> None:
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="codesign_scan_bench_"))
     rows = []
     for item in args.configs.split(","):
-        w, c = item.split(":")
-        row = run_config(scan, int(w), c == "cache", root / f"w{w}_{c}", limit)
+        w, c, *opt = item.split(":")
+        if c not in ("cache", "nocache") or opt not in ([], ["plots"]):
+            raise SystemExit(f"--configs: bad item {item!r} (workers:cache|nocache[:plots])")
+        row = run_config(scan, int(w), c == "cache", root / f"w{w}_{c}{'_plots' if opt else ''}", limit, bool(opt))
+        row["load_average"] = [round(v, 1) for v in os.getloadavg()]
         rows.append(row)
         print(f"workers {row['workers']}  shared cache {'yes' if row['shared_cache'] else 'no '}  "
+              f"plots {'yes' if row['plots'] else 'no '}  "
               f"{row['points']} points ({row['failed']} failed) in {row['wall_s']} s: {row['points_per_hour']} points/hour, "
               f"mean point {row['mean_point_s']} s, {row['cores_used']} cores busy on average "
               f"({row['cpu_s_per_point']} CPU s per point), "
-              f"{row['lock_wait_s']} s waiting on another worker's step", flush=True)  # fmt: skip
+              f"{row['lock_wait_s']} s waiting on another worker's step; load average after {row['load_average']}",
+              flush=True)  # fmt: skip
         print("  share of point time per step: " + ", ".join(f"{k} {v:.0%}" for k, v in row["step_share"].items()))
-    by = {(r["workers"], r["shared_cache"]): r for r in rows}
+    by = {(r["workers"], r["shared_cache"]): r for r in rows if not r["plots"]}
     for cache in (True, False):
         if (1, cache) in by and (2, cache) in by:
             speedup = by[2, cache]["points_per_hour"] / by[1, cache]["points_per_hour"]

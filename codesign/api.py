@@ -103,8 +103,10 @@ def load_any_spec(spec: str | Path | dict):
 
 def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
               synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
-              trust_model_code: bool = False, rtl: bool = False):  # fmt: skip
+              trust_model_code: bool = False, rtl: bool = False, plots: bool = True):  # fmt: skip
     """Parse the spec, run the ordered steps, and return (context, state): the lower-level entry point."""
+    if not isinstance(plots, bool):
+        raise SpecError(f"codesign.build: plots must be True or False, got {plots!r}")
     if rtl:  # fail fast (ToolError, exit 5, naming what to install) before the long HLS steps
         from codesign.rtl import sim
 
@@ -145,7 +147,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         progress(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
     console.set_error_log_dir(out_dir / ".codesign")
     ctx = BuildContext(spec=build_spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(),
-                       force=force, synth=synth, rtl=rtl, trust_model_code=trust_model_code,
+                       force=force, synth=synth, rtl=rtl, trust_model_code=trust_model_code, plots=plots,
                        cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None)  # fmt: skip
     raise_stack_limit()
     _write_build_log(out_dir)
@@ -175,16 +177,17 @@ def _write_build_log(out_dir: Path) -> None:
 
 def build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,
           synth: bool = False, progress: Callable[[str], None] | None = None,
-          cache_dir: str | Path | None = None, trust_model_code: bool = False, rtl: bool = False) -> BuildResult:  # fmt: skip
+          cache_dir: str | Path | None = None, trust_model_code: bool = False, rtl: bool = False,
+          plots: bool = True) -> BuildResult:  # fmt: skip
     """Build a spec (file path or dict) into a checked firmware project; the same result type fresh or cached.
 
     ``out`` defaults to ``vivado_projects/<name>``; ``force`` redoes every step; ``cache_dir`` is a step cache
     shared between builds (a scan's); ``progress`` receives one line per step; ``rtl`` adds the da4ml/Verilator/yosys
-    step (:mod:`codesign.rtl`). Raises a
+    step (:mod:`codesign.rtl`); ``plots=False`` writes the report without its PNG plots. Raises a
     :class:`codesign.errors.CodesignError` on bad input; a build that is not bit-exact or misses the budget
     returns normally (see ``bit_exact`` and ``budget.passed``).
     """
     ctx, state = run_build(spec, part=part, out=out, force=force, synth=synth, progress=progress, cache_dir=cache_dir,
-                           trust_model_code=trust_model_code, rtl=rtl)
+                           trust_model_code=trust_model_code, rtl=rtl, plots=plots)
     report = json.loads(ctx.path("report.json").read_text())
     return BuildResult.from_report(report, ctx.out_dir, steps=state.records, synth_error=state.synth_error)

@@ -195,3 +195,32 @@ def run_csim(
         out.append(y[:, off : off + p.size])
         off += p.size
     return out
+
+
+def library_and_testbench(project: HlsProject, x: np.ndarray | list[np.ndarray], *, workers: int = 2,
+                          overlap: bool = True) -> tuple:  # fmt: skip
+    """Both C-simulations of a converted project on ``x``: (hls4ml's ctypes library's outputs, codesign's g++
+    testbench's), each as :meth:`HlsProject.predict` / :func:`run_csim` return them.
+
+    They are independent g++ builds and runs, so with ``overlap`` each path runs as one chain in its own thread
+    (library: compile, then predict; testbench: compile, then run), and a core left idle by one path's link or
+    single-threaded predict goes to the other. ``overlap=False`` compiles both side by side, then predicts, then
+    runs the testbench (the order before; kept for the test that both give equal outputs).
+    """
+
+    def library():
+        project.compile()
+        return project.predict(x)
+
+    def testbench():
+        build_testbench(project)
+        return run_csim(project, x, workers=workers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        if overlap:
+            lib, tb = pool.submit(library), pool.submit(testbench)
+            return lib.result(), tb.result()
+        jobs = [pool.submit(project.compile), pool.submit(build_testbench, project)]
+        for job in jobs:
+            job.result()
+    return library(), testbench()

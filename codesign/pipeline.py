@@ -50,6 +50,7 @@ class BuildContext:
     rtl: bool = False  # --rtl: also emit Verilog through da4ml (codesign.rtl)
     cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
     trust_model_code: bool = False  # --trust-model-code
+    plots: bool = True  # False: the report is written without its PNG plots (--no-plots; scan points by default)
 
     @property
     def trusts_model_code(self) -> bool:

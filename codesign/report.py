@@ -137,12 +137,32 @@ def _verdict(state) -> dict:
     return out
 
 
-def write_build_report(ctx, state) -> dict:
-    """Make the plots and write report.json + report.md of a build; returns the report dictionary."""
-    from codesign import report_plots
+PLOT_FILES = ("training.png", "resources.png", "roc.png", "scores.png")  # what report_plots.make_plots writes
 
-    plots = report_plots.make_plots(ctx, state)
-    report = build_report_dict(ctx, state, plots)
+
+def remove_plots(out_dir: Path) -> None:
+    """Delete the plots an earlier build wrote into ``<out>/plots`` (a build without plots shows no stale ones)."""
+    folder = out_dir / "plots"
+    for name in PLOT_FILES:
+        (folder / name).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+NO_PLOTS_NOTE = "plots not made (codesign build --no-plots, or a scan point: a scan file's `plots: true` keeps them)"
+
+
+def write_build_report(ctx, state, plots: bool = True) -> dict:
+    """Make the plots (unless ``plots`` is False) and write report.json + report.md; returns the report dictionary."""
+    if plots:
+        from codesign import report_plots
+
+        made = report_plots.make_plots(ctx, state)
+    else:  # (matplotlib is not even imported) a folder built before with plots keeps none that no longer match
+        made = {}
+        remove_plots(Path(ctx.out_dir))
+        state = state.note(NO_PLOTS_NOTE)
+    report = build_report_dict(ctx, state, made)
     write_report(report, ctx.out_dir)
     return report
 

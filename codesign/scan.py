@@ -295,7 +295,7 @@ class _Runner:
         _absolute_paths(spec, self.scan.base_dir)
         return {"id": point_id, "params": params, "spec": spec, "part": self.part,
                 "build_dir": str(self.out / "points" / point_id), "cache_dir": self.cache_dir,
-                "rtl": self.scan.rtl}  # fmt: skip
+                "rtl": self.scan.rtl, "plots": self.scan.plots}  # fmt: skip
 
     def stages(self, params: dict) -> tuple[str, ...]:
         """What a point's expensive cached steps depend on, one digest per step (float training, pruning, QAT):

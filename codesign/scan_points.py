@@ -99,7 +99,7 @@ def run_point(job: dict) -> dict[str, Any]:
         from codesign.api import build
 
         result = build(job["spec"], part=job["part"], out=job["build_dir"], cache_dir=job.get("cache_dir"),
-                       rtl=bool(job.get("rtl")))  # fmt: skip
+                       rtl=bool(job.get("rtl")), plots=bool(job.get("plots", False)))  # fmt: skip
         return record_from_result(result, params, point_id, time.perf_counter() - start)
     except CodesignError as exc:
         error = f"{type(exc).__name__}: {exc}"

@@ -58,47 +58,56 @@ def physics_axis(scan: ScanFile) -> str:
     return "auc" if (scan.base.get("model") or {}).get("family") in ("vae", "ae") else "accuracy"
 
 
-def write_plot(scan: ScanFile, records: list[dict], best: list[dict], path: Path) -> None:
-    """pareto.png: the physics figure against LUT, DSP and latency; front highlighted, budget failures marked,
-    the float model as a line."""
-    import matplotlib
+def _save(fig, path: Path) -> None:
+    """Save a figure as PNG, whole or not at all, and close it."""
+    from codesign.durable import atomic_path
+    from codesign.plot_style import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    try:
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+    finally:
+        pyplot().close(fig)
+
+
+def write_plot(scan: ScanFile, records: list[dict], best: list[dict], path: Path) -> None:
+    """pareto.png in the house style (:mod:`codesign.plot_style`, mplhep's CMS look): the physics figure against
+    LUT, DSP and latency; front highlighted, budget failures marked, the float model as a line."""
+    from codesign.plot_style import colors, pyplot, style
 
     y_name = physics_axis(scan)
     ok = [r for r in records if r.get("status") == "ok" and objective_value(r, y_name) is not None]
     best_ids = {r["id"] for r in best}
-    fig, axes = plt.subplots(1, len(PLOT_AGAINST), figsize=(5 * len(PLOT_AGAINST), 4.2), squeeze=False)
     floats = [((r.get("metrics") or {}).get("float") or {}).get(y_name) for r in ok]
     floats = [f for f in floats if f is not None]
-    for ax, x_name in zip(axes[0], PLOT_AGAINST, strict=True):
-        groups = {
-            "budget fails": [r for r in ok if r.get("budget_pass") is not True],
-            "fits the budget": [r for r in ok if r.get("budget_pass") is True and r["id"] not in best_ids],
-            "Pareto front": [r for r in ok if r["id"] in best_ids],
-        }
-        style = {"budget fails": dict(marker="x", color="tab:red", s=30),
-                 "fits the budget": dict(marker="o", color="tab:gray", s=25, alpha=0.7),
-                 "Pareto front": dict(marker="*", color="tab:blue", s=140, edgecolor="k")}  # fmt: skip
-        for label, pts in groups.items():
-            xs = [objective_value(r, x_name) for r in pts]
-            ys = [objective_value(r, y_name) for r in pts]
-            keep = [(x, y) for x, y in zip(xs, ys, strict=True) if x is not None]
-            if keep:
-                ax.scatter(*zip(*keep, strict=True), label=f"{label} ({len(keep)})", **style[label])
-        if floats:
-            ax.axhline(max(floats), color="tab:green", ls="--", label="float model" + (" (best)" if len(set(floats)) > 1 else ""))
-        ax.set_xlabel(x_name.upper() if x_name != "latency_ns" else "latency [ns]")
-        ax.set_ylabel(f"firmware {y_name}")
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{scan.path.name}: {len(ok)} points, {sum(r.get('status') != 'ok' for r in records)} failed")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    groups = {
+        "budget fails": [r for r in ok if r.get("budget_pass") is not True],
+        "fits the budget": [r for r in ok if r.get("budget_pass") is True and r["id"] not in best_ids],
+        "Pareto front": [r for r in ok if r["id"] in best_ids],
+    }
+    with style():
+        palette = colors()  # the CMS cycle: blue, orange, red, purple, grey, violet
+        looks = {"budget fails": dict(marker="x", color=palette[2 % len(palette)], s=30),
+                 "fits the budget": dict(marker="o", color=palette[4 % len(palette)], s=22, alpha=0.8),
+                 "Pareto front": dict(marker="*", color=palette[0], s=150, edgecolor="k", zorder=3)}  # fmt: skip
+        fig, axes = pyplot().subplots(1, len(PLOT_AGAINST), figsize=(4.6 * len(PLOT_AGAINST), 4.0), squeeze=False)
+        for ax, x_name in zip(axes[0], PLOT_AGAINST, strict=True):
+            for label, pts in groups.items():
+                keep = [(objective_value(r, x_name), objective_value(r, y_name)) for r in pts]
+                keep = [(x, y) for x, y in keep if x is not None]
+                if keep:
+                    ax.scatter(*zip(*keep, strict=True), label=f"{label} ({len(keep)})", **looks[label])
+            if floats:
+                ax.axhline(max(floats), color=palette[3 % len(palette)], ls="--",
+                           label="float model" + (" (best)" if len(set(floats)) > 1 else ""))  # fmt: skip
+            ax.set_xlabel(x_name.upper() if x_name != "latency_ns" else "latency [ns]")
+            ax.set_ylabel(f"firmware {y_name}")
+            ax.grid(alpha=0.3)
+        axes[0][0].legend(loc="best")
+        fig.suptitle(f"{scan.path.name}: {len(ok)} points, {sum(r.get('status') != 'ok' for r in records)} failed",
+                     fontsize=11)  # fmt: skip
+        _save(fig, path)
 
 
 def _effects(scan: ScanFile, records: list[dict]) -> list[str]:

@@ -9,6 +9,7 @@ constraints: [budget]
 part: xcvu9p                # optional; --part wins
 rtl: false                  # true: every point also takes the RTL route (codesign build --rtl), so the
                             # objectives may name rtl_lut, rtl_ff, rtl_latency_ns (yosys/da4ml figures)
+plots: false                # true: every point's report also gets its PNG plots (slower; off by default)
 ```
 
 Axes are dotted spec keys (per-layer keys such as ``hls.layers.dense_1.reuse_factor`` included); every value is
@@ -32,7 +33,7 @@ from codesign.errors import SpecError
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
 
-SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl")
+SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl", "plots")
 MODES = ("grid", "optuna")
 DIRECTIONS = ("min", "max")
 ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
@@ -61,6 +62,7 @@ class ScanFile:
     constraints: tuple[str, ...]
     part: str | None
     rtl: bool = False  # every point also takes the RTL route (codesign build --rtl)
+    plots: bool = False  # every point's report also gets its PNG plots (not part of the identity: results are equal)
 
     @property
     def identity(self) -> str:
@@ -164,6 +166,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     rtl = raw.get("rtl", False)
     if not isinstance(rtl, bool):
         raise _err(path, "rtl", f"bad value {rtl!r} (accepted: true, false)")
+    plots = raw.get("plots", False)
+    if not isinstance(plots, bool):
+        raise _err(path, "plots", f"bad value {plots!r} (accepted: true, false; the points' report plots, off by default)")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
@@ -177,7 +182,7 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         except SpecError as exc:
             raise _err(path, "part", str(exc)) from None
     return ScanFile(path, base, base_dir, mode, trials, seed, axes, objectives, tuple(constraints),
-                    None if part is None else str(part), rtl)  # fmt: skip
+                    None if part is None else str(part), rtl, plots)  # fmt: skip
 
 
 def _base(raw: dict, path: Path) -> tuple[dict, Path]:

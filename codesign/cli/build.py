@@ -18,11 +18,12 @@ def register(main: click.Group) -> None:
     @click.option("--synth", is_flag=True, help="Also run vitis_hls / vivado_hls when found on PATH.")
     @click.option("--fail-on-budget", is_flag=True, help="Exit non-zero when the design does not fit the budget.")
     @click.option("--rtl", is_flag=True, help="Also emit Verilog (da4ml), check it in Verilator, count it with yosys.")
+    @click.option("--no-plots", is_flag=True, help="Write the report without its PNG plots (faster; report.md says so).")
     @click.option("--trust-model-code", is_flag=True,
                   help="Load a model file that would run code (Lambda layers, classes codesign does not know); "
                        "only for models you wrote. Recorded in the report.")  # fmt: skip
     def build(spec: Path, part: str | None, out: str | None, force: bool, synth: bool, fail_on_budget: bool,
-              rtl: bool, trust_model_code: bool) -> None:  # fmt: skip
+              rtl: bool, no_plots: bool, trust_model_code: bool) -> None:  # fmt: skip
         """Train, prune, quantize, convert with hls4ml, C-simulate, estimate and judge a model SPEC.
 
         SPEC is a codesign spec (see README) or a plain hls4ml YAML config (its OutputDir is the build
@@ -39,7 +40,7 @@ def register(main: click.Group) -> None:
         from codesign.pipeline import require_bit_exact
 
         result = api_build(spec, part=part, out=out, force=force, synth=synth, progress=click.echo,
-                            trust_model_code=trust_model_code, rtl=rtl)
+                            trust_model_code=trust_model_code, rtl=rtl, plots=not no_plots)
         _summary(result)
         try:
             require_bit_exact(result)

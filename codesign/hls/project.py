@@ -35,6 +35,9 @@ IO_SIDECAR = "codesign_io.json"
 PREDICT_STACK_BYTES = 1 << 30  # unrolled weights are stack arrays in C-simulation
 
 
+_STACK_SIZE_LOCK = threading.Lock()
+
+
 def on_big_stack(fn: Any, name: str) -> Any:
     """``fn()`` in a thread with a 1 GiB stack (hls4ml's compiled library keeps unrolled weights on the stack);
     its exception is re-raised here."""
@@ -46,13 +49,14 @@ def on_big_stack(fn: Any, name: str) -> Any:
         except BaseException as exc:  # re-raised in the caller's thread
             box["err"] = exc
 
-    old = threading.stack_size()
-    threading.stack_size(PREDICT_STACK_BYTES)
-    try:
-        t = threading.Thread(target=work, name=name)
-        t.start()
-    finally:
-        threading.stack_size(old)
+    with _STACK_SIZE_LOCK:  # the size is process-wide: two callers at once (overlapped C-sim) must not interleave
+        old = threading.stack_size()
+        threading.stack_size(PREDICT_STACK_BYTES)
+        try:
+            t = threading.Thread(target=work, name=name)
+            t.start()
+        finally:
+            threading.stack_size(old)
     t.join()
     if "err" in box:
         raise box["err"]

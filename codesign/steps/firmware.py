@@ -161,21 +161,14 @@ class CSim(Step):
         return ctx.spec.resolved()["check"] if ctx.spec is not None else None
 
     def run(self, ctx, state):
-        from concurrent.futures import ThreadPoolExecutor
-
         from codesign import csim
 
         project = state.project
         x, n_data, rep_label = _check_inputs(ctx, state, project.input_precision)
-        # The two g++ builds are independent processes: run them side by side on the two cores.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [pool.submit(project.compile), pool.submit(csim.build_testbench, project)]
-            for job in jobs:
-                job.result()
-        # several outputs (a VAE encoder's mean and log-variance) come as a list: one row per sample
-        lib_out = _as_2d(project.predict(x))
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
-        tb_out = _as_2d(csim.run_csim(project, x, workers=workers))
+        # the library and the testbench are independent g++ builds and runs: each is a chain in its own thread
+        lib_out, tb_out = csim.library_and_testbench(project, x, workers=workers)
+        lib_out, tb_out = _as_2d(lib_out), _as_2d(tb_out)  # several outputs (a VAE encoder's): one row per sample
         csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data),
                     "rep_label": np.array(rep_label)}  # fmt: skip
         return replace(state, csim=csim_out)

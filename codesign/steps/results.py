@@ -103,10 +103,13 @@ class Report(Step):
 
     name = "report"
 
+    def inputs(self, ctx):
+        return {"plots": ctx.plots}  # switching the plots on or off rewrites the report
+
     def run(self, ctx, state):
         from codesign import report
 
-        report.write_build_report(ctx, state)
+        report.write_build_report(ctx, state, plots=ctx.plots)
         if state.synthesis is not None:
             from codesign.report_refresh import refresh
 

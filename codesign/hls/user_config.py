@@ -34,6 +34,18 @@ HLS_CONFIG_KEYS = ("Model", "LayerType", "LayerName")
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
 
 
+
+def _section(value: Any, label: str, keys: tuple[str, ...], where: str) -> dict:
+    """A config section that must be a mapping with only the accepted keys, or a SpecError naming them."""
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: {label} must be a mapping (keys: {', '.join(keys)})")
+    bad = [k for k in value if k not in keys]
+    if bad:
+        raise SpecError(
+            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in {label} (accepted: {', '.join(keys)})"
+        )
+    return value
+
 def convert_from_hls4ml_config(
     config: dict,
     config_path: Path,
@@ -71,24 +83,8 @@ def convert_from_hls4ml_config(
     def rel(v: Any, key: str) -> Path:
         return hc.resolve_path(v, key, config_path)
 
-    hls_cfg = cfg.get("HLSConfig", {}) or {}
-    if not isinstance(hls_cfg, dict):
-        raise SpecError(f"{where}: HLSConfig must be a mapping (keys: {', '.join(HLS_CONFIG_KEYS)})")
-    bad = [k for k in hls_cfg if k not in HLS_CONFIG_KEYS]
-    if bad:
-        raise SpecError(
-            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig "
-            f"(accepted: {', '.join(HLS_CONFIG_KEYS)})"
-        )
-    mcfg = hls_cfg.get("Model", {}) or {}
-    if not isinstance(mcfg, dict):
-        raise SpecError(f"{where}: HLSConfig.Model must be a mapping (keys: {', '.join(MODEL_KEYS)})")
-    bad = [k for k in mcfg if k not in MODEL_KEYS]
-    if bad:
-        raise SpecError(
-            f"{where}: unknown key(s) {', '.join(repr(k) for k in bad)} in HLSConfig.Model "
-            f"(accepted: {', '.join(MODEL_KEYS)})"
-        )
+    hls_cfg = _section(cfg.get("HLSConfig", {}) or {}, "HLSConfig", HLS_CONFIG_KEYS, where)
+    mcfg = _section(hls_cfg.get("Model", {}) or {}, "HLSConfig.Model", MODEL_KEYS, where)
     reuse = hc.positive_int(mcfg.get("ReuseFactor", 1), f"{where}: HLSConfig.Model.ReuseFactor")
     if "Precision" in mcfg:
         hc.check_layer_entry({"Precision": mcfg["Precision"]}, f"{where}: HLSConfig.Model", False, notes)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codesign import tools
 from codesign.errors import SpecError, ToolError
 from codesign.scan_points import PointsLog, run_point
 from codesign.scan_spec import ESTIMATE_FIGURES, RTL_COUNTS, RTL_FIGURES, ScanFile
@@ -150,7 +151,7 @@ THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREA
 
 def worker_threads(workers: int, cores: int | None = None) -> int:
     """Threads per local worker: the cores shared out, so that two workers on two cores do not fight."""
-    return max(1, (cores or os.cpu_count() or 1) // max(1, workers))
+    return max(1, (cores or tools.cpu_count()) // max(1, workers))
 
 
 def _init_worker(threads: int, preload: bool) -> None:
@@ -245,7 +246,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     part = resolve_part(str(part)).full_name
     if scan.rtl:
         check_rtl_tools(scan)
-    workers = workers or max(1, os.cpu_count() or 1)
+    workers = workers or tools.cpu_count()  # the cores this process may use (a batch slot's affinity mask)
     pool = _Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
     _write_marker(scan, out)
     log = PointsLog(out / "points.jsonl")

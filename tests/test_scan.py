@@ -344,3 +344,16 @@ def test_rtl_scan_refuses_up_front_without_yosys_for_its_counts(tmp_path, monkey
     with pytest.raises(ToolError, match=r"objectives rtl_lut are yosys's counts, and yosys is not on PATH"):
         check_rtl_tools(scan)
     check_rtl_tools(load_scan(write_scan(tmp_path, rtl=True, objectives={"accuracy": "max", "rtl_latency_ns": "min"})))
+
+
+def test_worker_threads_follow_the_affinity_mask(monkeypatch):
+    """A batch slot's affinity mask (SLURM, taskset), not the machine's core count, sizes the default pool."""
+    import os
+
+    from codesign.scan import worker_threads
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert worker_threads(1) == 1 and worker_threads(2) == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert worker_threads(1) == 4 and worker_threads(2) == 2

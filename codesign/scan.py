@@ -10,23 +10,34 @@ cluster when a scheduler address is given; workers share only the folder (storag
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from codesign import tools
-from codesign.errors import SpecError, ToolError
+from codesign.errors import SpecError
 from codesign.scan_points import PointsLog, run_point
-from codesign.scan_spec import ESTIMATE_FIGURES, RTL_COUNTS, RTL_FIGURES, ScanFile
+from codesign.scan_pool import THREAD_ENV, Pool, check_rtl_tools, connect_scheduler, worker_threads
+from codesign.scan_spec import ScanFile
+from codesign.scan_study import (
+    SCAN_FILE,
+    STUDY_FILE,
+    check_storage,
+    constraint_values,
+    distributions,
+    objective_value,
+    objective_values,
+    open_study,
+    params_key,
+    record_trial,
+    unchoice,
+    write_marker,
+)  # fmt: skip
 
-STUDY_FILE = "optuna.db"
-SCAN_FILE = "scan.json"
+__all__ = ["STUDY_FILE", "SCAN_FILE", "THREAD_ENV", "ScanSummary", "check_rtl_tools", "check_storage",
+           "connect_scheduler", "objective_value", "run_scan", "spread_order", "worker_threads"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,188 +53,7 @@ class ScanSummary:
     outputs: dict[str, str]
 
 
-def objective_value(rec: dict, name: str) -> float | None:
-    """A point's figure: an estimate figure, an RTL figure (``rtl_lut`` is the report's rtl.lut), or the firmware's
-    physics figure."""
-    if name in RTL_FIGURES:
-        v = (rec.get("rtl") or {}).get(name[len("rtl_") :])
-    elif name in ESTIMATE_FIGURES:
-        v = (rec.get("estimate") or {}).get(name)
-    else:
-        v = ((rec.get("metrics") or {}).get("firmware") or {}).get(name)
-    return None if v is None else float(v)
-
-
-def _choice(v: Any) -> Any:
-    """An axis value as an Optuna categorical choice (lists as JSON text)."""
-    return json.dumps(list(v)) if isinstance(v, (list, tuple)) else v
-
-
-def _unchoice(v: Any) -> Any:
-    return json.loads(v) if isinstance(v, str) and v.startswith("[") else v
-
-
-def _params_key(params: dict) -> str:
-    return json.dumps({k: _choice(v) for k, v in params.items()}, sort_keys=True)
-
-
-# ------------------------------------------------------------------------------------------ storage
-
-
-def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
-    """Refuse an output folder that holds another scan, or this scan's points without --resume."""
-    marker, db = out / SCAN_FILE, out / STUDY_FILE
-    if marker.is_file():
-        try:
-            held = json.loads(marker.read_text())
-        except ValueError:
-            raise SpecError(f"{marker}: unreadable scan marker; choose another --out") from None
-        if held.get("identity") != scan.identity:
-            raise SpecError(
-                f"{out}: the storage ({STUDY_FILE}, points.jsonl) is from a different scan ({held.get('scan_file')}, "
-                f"identity {held.get('identity')}; this one is {scan.path}, identity {scan.identity}): choose another "
-                f"--out, or rerun that scan file"
-            )
-        if not resume and PointsLog(out / "points.jsonl").read():
-            raise SpecError(f"{out}: already holds points of this scan: pass --resume to finish it, or choose another --out")
-    elif db.is_file():
-        raise SpecError(f"{db}: an Optuna storage without {SCAN_FILE}: not a codesign scan folder; choose another --out")
-
-
-def _write_marker(scan: ScanFile, out: Path) -> None:
-    marker = out / SCAN_FILE
-    if not marker.is_file():
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"identity": scan.identity, "scan_file": str(scan.path),
-                                   "axes": {k: list(v) for k, v in scan.axes.items()},
-                                   "objectives": scan.objectives}, indent=1, default=list))  # fmt: skip
-        tmp.replace(marker)
-
-
-def _study(scan: ScanFile, out: Path):
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    directions = ["maximize" if d == "max" else "minimize" for d in scan.objectives.values()]
-    sampler = None
-    if scan.mode == "optuna":  # the budget constraint is set on each trial (Trial.set_constraint) before its tell
-        sampler = optuna.samplers.NSGAIISampler(seed=scan.seed)
-    return optuna.create_study(storage=f"sqlite:///{out / STUDY_FILE}", study_name=f"scan-{scan.identity}",
-                               directions=directions, sampler=sampler, load_if_exists=True)  # fmt: skip
-
-
-def _distributions(scan: ScanFile) -> dict:
-    import optuna
-
-    return {k: optuna.distributions.CategoricalDistribution([_choice(v) for v in vals]) for k, vals in scan.axes.items()}
-
-
-def _values(scan: ScanFile, rec: dict) -> list[float] | None:
-    vals = [objective_value(rec, name) for name in scan.objectives]
-    return None if rec.get("status") != "ok" or any(v is None for v in vals) else vals
-
-
-def _constraints(rec: dict) -> list[float]:
-    # Optuna's convention: feasible when every value <= 0
-    return [0.0 if rec.get("budget_pass") else 1.0]
-
-
-def _record_trial(study, scan: ScanFile, rec: dict) -> None:
-    """Add a finished grid point to the study (complete with its values, or failed)."""
-    import optuna
-
-    vals = _values(scan, rec)
-    trial = optuna.trial.create_trial(
-        params={k: _choice(v) for k, v in rec["params"].items()}, distributions=_distributions(scan),
-        values=vals, state=optuna.trial.TrialState.COMPLETE if vals else optuna.trial.TrialState.FAIL,
-        user_attrs={"point_id": rec["id"], "constraints": _constraints(rec)},
-    )  # fmt: skip
-    study.add_trial(trial)
-
-
 # ------------------------------------------------------------------------------------------ execution
-
-
-# the environment variables that size a worker's thread pools (TensorFlow's, OpenMP's, BLAS's)
-THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-              "MKL_NUM_THREADS")  # fmt: skip
-
-
-def worker_threads(workers: int, cores: int | None = None) -> int:
-    """Threads per local worker: the cores shared out, so that two workers on two cores do not fight."""
-    return max(1, (cores or tools.cpu_count()) // max(1, workers))
-
-
-def _init_worker(threads: int, preload: bool) -> None:
-    """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
-    once, while the coordinator is still setting up (the process builds many points and keeps it)."""
-    for name in THREAD_ENV:
-        os.environ.setdefault(name, str(threads))
-    if preload:
-        from codesign import keras_env
-
-        keras_env.setup()
-
-
-class _Pool:
-    """A local process pool or a Dask cluster, behind submit / wait_any / close."""
-
-    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point):
-        self.client, self.fn = None, point_fn
-        if scheduler:
-            self.client = connect_scheduler(scheduler)
-            self.executor = None
-        else:
-            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                                   initializer=_init_worker, initargs=(worker_threads(workers), point_fn is run_point))  # fmt: skip
-
-    def submit(self, job: dict):
-        """Start one point."""
-        if self.client is not None:
-            return self.client.submit(self.fn, job, pure=False, key=f"codesign-point-{job['id']}-{time.time_ns()}")
-        return self.executor.submit(self.fn, job)
-
-    def wait_any(self, futures) -> set:
-        """Block until at least one point finished; return the finished futures."""
-        if self.client is not None:
-            from distributed import wait
-
-            return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
-        return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
-
-    def close(self) -> None:
-        """Shut the pool down (the cluster itself is left running)."""
-        if self.client is not None:
-            self.client.close()
-        else:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def check_rtl_tools(scan: ScanFile) -> None:
-    """``rtl: true``: da4ml and Verilator must be there (ToolError, exit 5, before any work), and yosys when an
-    objective is one of its counts (without it every point's rtl_lut / rtl_ff would be unknown)."""
-    import shutil
-
-    from codesign.rtl import sim
-
-    sim.versions()
-    sim.verilator_env()
-    counts = [n for n in scan.objectives if n in RTL_COUNTS]
-    if counts and shutil.which("yosys") is None:
-        raise ToolError(f"{scan.path}: objectives {', '.join(counts)} are yosys's counts, and yosys is not on PATH "
-                        "(apt-get install yosys), or choose rtl_latency_ns")  # fmt: skip
-
-
-def connect_scheduler(address: str, timeout_s: float = 10.0):
-    """A Dask client of a running scheduler; a clear error when it cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise ToolError(f"--scheduler needs dask.distributed (pip install distributed): {exc}") from None
-    try:
-        return Client(address, timeout=f"{timeout_s}s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise SpecError(f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None
 
 
 def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, resume: bool = False,
@@ -247,10 +77,10 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     if scan.rtl:
         check_rtl_tools(scan)
     workers = workers or tools.cpu_count()  # the cores this process may use (a batch slot's affinity mask)
-    pool = _Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
-    _write_marker(scan, out)
+    pool = Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
+    write_marker(scan, out)
     log = PointsLog(out / "points.jsonl")
-    study = _study(scan, out)
+    study = open_study(scan, out)
     done = {r["id"]: r for r in log.read()}
     n_before = len(done)
     start = time.perf_counter()
@@ -322,7 +152,7 @@ class _Runner:
         in_study = {t.user_attrs.get("point_id") for t in self.study.get_trials(deepcopy=False)}
         for rec in self.done.values():  # lines written just before a crash, before the study heard of them
             if rec["id"] not in in_study:
-                _record_trial(self.study, self.scan, rec)
+                record_trial(self.study, self.scan, rec)
         todo = [(f"p{i:04d}", p) for i, p in enumerate(self.scan.grid()) if f"p{i:04d}" not in self.done]
         todo = [todo[i] for i in spread_order([self.stages(p) for _, p in todo], self.workers)]
         running = {self.pool.submit(self.job(pid, params)): pid for pid, params in todo}
@@ -331,14 +161,14 @@ class _Runner:
                 running.pop(fut)
                 rec = fut.result()
                 self.finish(rec)
-                _record_trial(self.study, self.scan, rec)
+                record_trial(self.study, self.scan, rec)
 
     def optuna(self, parallel: int) -> None:
         """NSGA-II trials until ``trials`` points are finished; a trial left running by a crash is run again."""
         import optuna
 
         TS = optuna.trial.TrialState
-        by_params = {_params_key(r["params"]): r for r in self.done.values()}
+        by_params = {params_key(r["params"]): r for r in self.done.values()}
         for t in self.study.get_trials(deepcopy=False, states=(TS.RUNNING, TS.WAITING)):
             pid = f"t{t.number:04d}"
             if t.state == TS.RUNNING and pid in self.done:  # its line was written, the tell was not
@@ -353,37 +183,37 @@ class _Runner:
             while len(self.done) + len(running) < self.scan.trials and len(running) < parallel:
                 if len(by_params) + len(running) >= space or repeats > 200:
                     break  # every combination is done or running: nothing new to try
-                trial = self.study.ask(_distributions(self.scan))
-                params = {k: _unchoice(trial.params[k]) for k in self.scan.axes}
+                trial = self.study.ask(distributions(self.scan))
+                params = {k: unchoice(trial.params[k]) for k in self.scan.axes}
                 pid = f"t{trial.number:04d}"
-                same = by_params.get(_params_key(params))
+                same = by_params.get(params_key(params))
                 if same is not None:  # NSGA-II proposed a finished point again: its result, not a rebuild
                     repeats += 1
                     self._tell(trial.number, same)
                     continue
-                if _params_key(params) in running_keys(running):  # proposed again while it runs: not twice
+                if params_key(params) in running_keys(running):  # proposed again while it runs: not twice
                     repeats += 1
                     self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
                     continue
-                running[self.pool.submit(self.job(pid, params))] = (trial.number, _params_key(params))
+                running[self.pool.submit(self.job(pid, params))] = (trial.number, params_key(params))
             if not running:
                 break
             for fut in self.pool.wait_any(running):
                 number, _ = running.pop(fut)
                 rec = fut.result()
                 self.finish(rec)
-                by_params[_params_key(rec["params"])] = rec
+                by_params[params_key(rec["params"])] = rec
                 self._tell(number, rec)
 
     def _tell(self, number: int, rec: dict) -> None:
         """Tell the study a trial's outcome (a point's values, or a failure)."""
         import optuna
 
-        vals = _values(self.scan, rec)
+        vals = objective_values(self.scan, rec)
         trial_id = self._trial_id(number)
         self.study._storage.set_trial_user_attr(trial_id, "point_id", rec["id"])
         if "budget" in self.scan.constraints and vals is not None:
-            optuna.trial.Trial(self.study, trial_id).set_constraint("budget", _constraints(rec)[0])
+            optuna.trial.Trial(self.study, trial_id).set_constraint("budget", constraint_values(rec)[0])
         if vals is None:
             self.study.tell(number, state=optuna.trial.TrialState.FAIL)
         else:

@@ -1,0 +1,95 @@
+"""Where a scan's points run: a local process pool (workers sized to the cores this process may use, each with
+its thread pools capped) or a Dask cluster given by its scheduler address, behind one submit / wait_any / close."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+
+from codesign import tools
+from codesign.errors import SpecError, ToolError
+from codesign.scan_points import run_point
+from codesign.scan_spec import RTL_COUNTS, ScanFile
+
+# the environment variables that size a worker's thread pools (TensorFlow's, OpenMP's, BLAS's)
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "MKL_NUM_THREADS")  # fmt: skip
+
+
+def worker_threads(workers: int, cores: int | None = None) -> int:
+    """Threads per local worker: the cores shared out, so that two workers on two cores do not fight."""
+    return max(1, (cores or tools.cpu_count()) // max(1, workers))
+
+
+def _init_worker(threads: int, preload: bool) -> None:
+    """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
+    once, while the coordinator is still setting up (the process builds many points and keeps it)."""
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, str(threads))
+    if preload:
+        from codesign import keras_env
+
+        keras_env.setup()
+
+
+class Pool:
+    """A local process pool or a Dask cluster, behind submit / wait_any / close."""
+
+    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point):
+        self.client, self.fn = None, point_fn
+        if scheduler:
+            self.client = connect_scheduler(scheduler)
+            self.executor = None
+        else:
+            self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                   initializer=_init_worker, initargs=(worker_threads(workers), point_fn is run_point))  # fmt: skip
+
+    def submit(self, job: dict):
+        """Start one point."""
+        if self.client is not None:
+            return self.client.submit(self.fn, job, pure=False, key=f"codesign-point-{job['id']}-{time.time_ns()}")
+        return self.executor.submit(self.fn, job)
+
+    def wait_any(self, futures) -> set:
+        """Block until at least one point finished; return the finished futures."""
+        if self.client is not None:
+            from distributed import wait
+
+            return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+        return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
+
+    def close(self) -> None:
+        """Shut the pool down (the cluster itself is left running)."""
+        if self.client is not None:
+            self.client.close()
+        else:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def check_rtl_tools(scan: ScanFile) -> None:
+    """``rtl: true``: da4ml and Verilator must be there (ToolError, exit 5, before any work), and yosys when an
+    objective is one of its counts (without it every point's rtl_lut / rtl_ff would be unknown)."""
+    import shutil
+
+    from codesign.rtl import sim
+
+    sim.versions()
+    sim.verilator_env()
+    counts = [n for n in scan.objectives if n in RTL_COUNTS]
+    if counts and shutil.which("yosys") is None:
+        raise ToolError(f"{scan.path}: objectives {', '.join(counts)} are yosys's counts, and yosys is not on PATH "
+                        "(apt-get install yosys), or choose rtl_latency_ns")  # fmt: skip
+
+
+def connect_scheduler(address: str, timeout_s: float = 10.0):
+    """A Dask client of a running scheduler; a clear error when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise ToolError(f"--scheduler needs dask.distributed (pip install distributed): {exc}") from None
+    try:
+        return Client(address, timeout=f"{timeout_s}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SpecError(f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}: {exc})") from None

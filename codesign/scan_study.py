@@ -1,0 +1,118 @@
+"""A scan's storage: the marker that says which scan a folder holds, and the Optuna study (SQLite) that learns
+each finished point's objective values and budget verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from codesign.errors import SpecError
+from codesign.scan_points import PointsLog
+from codesign.scan_spec import ESTIMATE_FIGURES, RTL_FIGURES, ScanFile
+
+STUDY_FILE = "optuna.db"
+SCAN_FILE = "scan.json"
+
+
+def objective_value(rec: dict, name: str) -> float | None:
+    """A point's figure: an estimate figure, an RTL figure (``rtl_lut`` is the report's rtl.lut), or the firmware's
+    physics figure."""
+    if name in RTL_FIGURES:
+        v = (rec.get("rtl") or {}).get(name[len("rtl_") :])
+    elif name in ESTIMATE_FIGURES:
+        v = (rec.get("estimate") or {}).get(name)
+    else:
+        v = ((rec.get("metrics") or {}).get("firmware") or {}).get(name)
+    return None if v is None else float(v)
+
+
+def choice(v: Any) -> Any:
+    """An axis value as an Optuna categorical choice (lists as JSON text)."""
+    return json.dumps(list(v)) if isinstance(v, (list, tuple)) else v
+
+
+def unchoice(v: Any) -> Any:
+    """An Optuna choice back as the axis value."""
+    return json.loads(v) if isinstance(v, str) and v.startswith("[") else v
+
+
+def params_key(params: dict) -> str:
+    """A point's parameters as one comparable text."""
+    return json.dumps({k: choice(v) for k, v in params.items()}, sort_keys=True)
+
+
+def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
+    """Refuse an output folder that holds another scan, or this scan's points without --resume."""
+    marker, db = out / SCAN_FILE, out / STUDY_FILE
+    if marker.is_file():
+        try:
+            held = json.loads(marker.read_text())
+        except ValueError:
+            raise SpecError(f"{marker}: unreadable scan marker; choose another --out") from None
+        if held.get("identity") != scan.identity:
+            raise SpecError(
+                f"{out}: the storage ({STUDY_FILE}, points.jsonl) is from a different scan ({held.get('scan_file')}, "
+                f"identity {held.get('identity')}; this one is {scan.path}, identity {scan.identity}): choose another "
+                f"--out, or rerun that scan file"
+            )
+        if not resume and PointsLog(out / "points.jsonl").read():
+            raise SpecError(f"{out}: already holds points of this scan: pass --resume to finish it, or choose another --out")
+    elif db.is_file():
+        raise SpecError(f"{db}: an Optuna storage without {SCAN_FILE}: not a codesign scan folder; choose another --out")
+
+
+def write_marker(scan: ScanFile, out: Path) -> None:
+    """Write ``scan.json`` (which scan this folder holds) once, atomically."""
+    marker = out / SCAN_FILE
+    if not marker.is_file():
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"identity": scan.identity, "scan_file": str(scan.path),
+                                   "axes": {k: list(v) for k, v in scan.axes.items()},
+                                   "objectives": scan.objectives}, indent=1, default=list))  # fmt: skip
+        tmp.replace(marker)
+
+
+def open_study(scan: ScanFile, out: Path):
+    """The scan's Optuna study in ``<out>/optuna.db`` (created, or loaded to resume)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directions = ["maximize" if d == "max" else "minimize" for d in scan.objectives.values()]
+    sampler = None
+    if scan.mode == "optuna":  # the budget constraint is set on each trial (Trial.set_constraint) before its tell
+        sampler = optuna.samplers.NSGAIISampler(seed=scan.seed)
+    return optuna.create_study(storage=f"sqlite:///{out / STUDY_FILE}", study_name=f"scan-{scan.identity}",
+                               directions=directions, sampler=sampler, load_if_exists=True)  # fmt: skip
+
+
+def distributions(scan: ScanFile) -> dict:
+    """Each axis as an Optuna categorical distribution."""
+    import optuna
+
+    return {k: optuna.distributions.CategoricalDistribution([choice(v) for v in vals]) for k, vals in scan.axes.items()}
+
+
+def objective_values(scan: ScanFile, rec: dict) -> list[float] | None:
+    """A point's objective values in the scan's order; None when it failed or lacks one."""
+    vals = [objective_value(rec, name) for name in scan.objectives]
+    return None if rec.get("status") != "ok" or any(v is None for v in vals) else vals
+
+
+def constraint_values(rec: dict) -> list[float]:
+    """A point's constraint values for Optuna (feasible when every value <= 0)."""
+    # Optuna's convention: feasible when every value <= 0
+    return [0.0 if rec.get("budget_pass") else 1.0]
+
+
+def record_trial(study, scan: ScanFile, rec: dict) -> None:
+    """Add a finished grid point to the study (complete with its values, or failed)."""
+    import optuna
+
+    vals = objective_values(scan, rec)
+    trial = optuna.trial.create_trial(
+        params={k: choice(v) for k, v in rec["params"].items()}, distributions=distributions(scan),
+        values=vals, state=optuna.trial.TrialState.COMPLETE if vals else optuna.trial.TrialState.FAIL,
+        user_attrs={"point_id": rec["id"], "constraints": constraint_values(rec)},
+    )  # fmt: skip
+    study.add_trial(trial)

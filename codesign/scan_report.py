@@ -9,8 +9,8 @@ from pathlib import Path
 
 from codesign.pareto import pareto_front
 from codesign.report import atomic_write_text
-from codesign.scan_study import objective_value
 from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile, is_physics
+from codesign.scan_study import objective_value
 
 PLOT_AGAINST = ("lut", "dsp", "latency_ns")
 

@@ -28,3 +28,25 @@ def test_sigmoid_and_tanh_index_logic_scales_with_the_index_width():
     assert predict_layer(_act("tanh", 2, "ap_fixed<16,6>"), VIVADO).lut == 322  # 2 x 11.5 x 14
     # table activations whose index code is not modelled keep the flat per-element charge
     assert predict_layer(_act("elu", 3, "ap_fixed<16,6>"), VIVADO).lut == 3 * K.LUT_PER_TABLE_LOOKUP
+
+
+def _pool(function: str, cfg: dict, bits: int = 6) -> LayerCall:
+    p = FixedPrecision.parse(f"ap_fixed<{bits},2>")
+    return LayerCall("p", function, cfg, p, p, "io_stream", pack=cfg.get("n_filt", 1))
+
+
+def test_stream_pooling_counts_compare_selects_per_channel_plus_the_pixel_loop():
+    two_d = {"n_filt": 16, "in_height": 30, "in_width": 30, "out_height": 15, "out_width": 15, "pool_height": 2,
+             "pool_width": 2}  # fmt: skip
+    # 16 channels x (4 - 1) compares x 50 + 500 of loop control (RishThakkar's 16-channel layer reports 3209-3223)
+    assert predict_layer(_pool("pooling2d_cl", two_d), VIVADO).lut == 16 * 3 * 50 + 500 == 2900
+    # the data width and the image size do not enter; a 4x4 window has 15 compares per channel
+    assert predict_layer(_pool("pooling2d_cl", two_d, bits=32), VIVADO).lut == 2900
+    big = {**two_d, "n_filt": 12, "pool_height": 4, "pool_width": 4, "out_height": 7, "out_width": 7}
+    assert predict_layer(_pool("pooling2d_cl", big), VIVADO).lut == 12 * 15 * 50 + 500
+    # 1-D: a window of 2 is one compare per channel
+    one_d = {"n_filt": 8, "n_in": 64, "n_out": 32, "pool_width": 2}
+    assert predict_layer(_pool("pooling1d_cl", one_d), VIVADO).lut == 8 * 1 * 50 + 500
+    # global pooling (no report of it here) keeps the window-register form: channels x window x width x 1.5
+    glob = {"n_filt": 4, "in_height": 2, "in_width": 2}
+    assert predict_layer(_pool("global_pooling2d_cl", glob), VIVADO).lut == round(4 * 4 * 6 * K.WINDOW_LUT_PER_BIT)

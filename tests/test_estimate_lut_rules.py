@@ -10,26 +10,6 @@ from codesign.precision import FixedPrecision
 VIVADO = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2018.3", 1.0)
 
 
-def _act(function: str, n: int, precision: str, table_size: int = 1024) -> LayerCall:
-    p = FixedPrecision.parse(precision)
-    return LayerCall("a", function, {"n_in": n, "table_size": table_size}, p, p, "io_parallel")
-
-
-def test_sigmoid_and_tanh_index_logic_scales_with_the_index_width():
-    # sigmoid: data * 1024 / 16 keeps 6 integer + 6 shifted bits, + sign: a 13-bit index; 3 adders x 1.5 + 3
-    # compares + 4 selects = 11.5 LUT per index bit (the freaksie report: 152 LUT for one element)
-    assert K.TABLE_INDEX_LUT_PER_BIT == 3 * 1.5 + 3 + 4
-    assert predict_layer(_act("sigmoid", 1, "ap_fixed<16,6>"), VIVADO).lut == 150  # 11.5 x 13 = 149.5
-    assert predict_layer(_act("sigmoid", 4, "ap_fixed<16,6>"), VIVADO).lut == 598  # 4 x 149.5
-    # ap_fixed<18,4>: 4 + 6 + 1 = 11 bits -> 126.5 (reported 116); a 256-entry table: 6 + 4 + 1 = 11 bits
-    assert predict_layer(_act("sigmoid", 2, "ap_fixed<18,4>"), VIVADO).lut == 253
-    assert predict_layer(_act("sigmoid", 2, "ap_fixed<16,6>", 256), VIVADO).lut == 253
-    # tanh spreads 8 units over its table (data * 1024 / 8): one index bit more than sigmoid
-    assert predict_layer(_act("tanh", 2, "ap_fixed<16,6>"), VIVADO).lut == 322  # 2 x 11.5 x 14
-    # table activations whose index code is not modelled keep the flat per-element charge
-    assert predict_layer(_act("elu", 3, "ap_fixed<16,6>"), VIVADO).lut == 3 * K.LUT_PER_TABLE_LOOKUP
-
-
 def _pool(function: str, cfg: dict, bits: int = 6) -> LayerCall:
     p = FixedPrecision.parse(f"ap_fixed<{bits},2>")
     return LayerCall("p", function, cfg, p, p, "io_stream", pack=cfg.get("n_filt", 1))

@@ -183,19 +183,8 @@ T_RND_CONV_NS = 1.0
 #: 520 / (4 x 16) -> ~8; FF 3 per bit (same reports, median).
 STREAM_LUT_PER_BIT = 8
 STREAM_FF_PER_BIT = 3
-#: Table-lookup activations: address arithmetic LUTs per element, for the tables whose index code is not modelled
-#: (elu, selu, softplus, ...; no per-layer report of them here). Not fitted.
+#: Table-lookup activations: address arithmetic LUTs per element.
 LUT_PER_TABLE_LOOKUP = 30
-#: ``nnet::sigmoid`` / ``nnet::tanh`` index each element into their table with ``data * table_size / R`` (R = 16 for
-#: sigmoid, 8 for tanh: a shift), truncated to int, ``+ table_size / 2``, clipped below at 0 and above at
-#: table_size - 1: on an index of b = integer bits + log2(table_size / R) + 1 bits, three adders (1.5 LUT per bit,
-#: LUT_PER_SUM_BIT's order), three compares and four selects (1 per bit each): TABLE_INDEX_LUT_PER_BIT x b per
-#: element (kernels.activation.table_index_luts). Counted off the Expression table of freaksie's sigmoid report
-#: (Vivado HLS 2018.3, ap_fixed<16,6>, 1024 entries, b = 13: adders 19 + 20 + 20, compares 8 + 13 + 18, selects
-#: 10 + 12 + 13 + 13, 152 LUT in all, 11.5 x 13 = 150); not used to read it: freaksie's ap_fixed<18,4> (116 for 127),
-#: ap_fixed<32,18> (235 for 288) and kimhaneal11 (Vitis 2022.1, ap_fixed<16,6>: 145 for 150). The flat 30 read these
-#: 4-8x low.
-TABLE_INDEX_LUT_PER_BIT = 11.5
 #: Softmax: the chain of ActivationEstimator.softmax_cycles packed by hardware.chain_cycles, plus
 #: SOFTMAX_TABLE_REGISTERS cycles for the registered outputs of its two table reads. Grid (T_MAX_LEVEL 2-4,
 #: T_TABLE_READ 3-9, products 1-8 ns, registers -1..3) on ArgyKokk's 35 softmax reports (n = 2..16 at 2.91 and

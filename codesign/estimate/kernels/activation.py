@@ -97,7 +97,7 @@ class ActivationEstimator:
             # index arithmetic (shift, offset, clip) into the table address, then the ROM read, whose
             # registered output is one more cycle (constants.TABLE_ROM_READ_CYCLES)
             lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
-            lut = n * table_index_luts(f, call.input, table)
+            lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
             return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
@@ -120,20 +120,6 @@ class ActivationEstimator:
         factor = softmax_delay_factor(ctx, in_width)
         chain = chain_cycles([d * factor for d in ops], ctx.clock.effective_ns)
         return max(1, chain + softmax_table_registers(ctx, in_width))
-
-
-#: Input range ``nnet::sigmoid`` / ``nnet::tanh`` spread over their table (``data * table_size / R``).
-TABLE_RANGE = {"sigmoid": 16, "tanh": 8}
-
-
-def table_index_luts(function: str, inp: FixedPrecision | None, table_size: int) -> float:
-    """LUTs of one element's table index (scale, offset, two clips) for sigmoid/tanh (constants.TABLE_INDEX_LUT_PER_BIT);
-    the flat constants.LUT_PER_TABLE_LOOKUP for table activations whose index code is not modelled or an unknown input."""
-    span = TABLE_RANGE.get(function)
-    if span is None or inp is None:
-        return K.LUT_PER_TABLE_LOOKUP
-    bits = inp.integer + max(0, math.ceil(math.log2(max(table_size, 1) / span))) + 1
-    return K.TABLE_INDEX_LUT_PER_BIT * max(1, bits)
 
 
 def _narrow(in_width: int) -> bool:

@@ -30,3 +30,26 @@ def test_stream_pooling_counts_compare_selects_per_channel_plus_the_pixel_loop()
     # global pooling (no report of it here) keeps the window-register form: channels x window x width x 1.5
     glob = {"n_filt": 4, "in_height": 2, "in_width": 2}
     assert predict_layer(_pool("global_pooling2d_cl", glob), VIVADO).lut == round(4 * 4 * 6 * K.WINDOW_LUT_PER_BIT)
+
+
+def _lut_residuals():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("lut_residuals", root / "benchmarks" / "lut_residuals.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_lut_residual_groups_and_repository_balanced_median():
+    m = _lut_residuals()
+    assert [m._bucket(x, (100, 1000)) for x in (5, 100, 999, 1000)] == ["0-99", "100-999", "100-999", ">=1000"]
+    assert m.family("xcu250-figd2104-2L-e") == m.family("xcku5p-ffvb676-2-e") == "UltraScale+"
+    assert (m.family("xcku115-flvb2104-2-e"), m.family("xc7z020clg400-1")) == ("UltraScale", "7-series")
+    # repository a: ratios 1 and 4 (geometric median 2), b: 8, c: 0.5 -> repository medians 0.5, 2, 8 -> 2
+    rows = [{"repo": "a", "ratio": 1.0}, {"repo": "a", "ratio": 4.0}, {"repo": "b", "ratio": 8.0},
+            {"repo": "c", "ratio": 0.5}]  # fmt: skip
+    med, lo, hi, n, k = m.balanced(rows)
+    assert (round(med, 9), round(lo, 9), round(hi, 9), n, k) == (2.0, 0.5, 8.0, 4, 3)

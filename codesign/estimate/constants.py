@@ -348,6 +348,19 @@ STREAM_LOOP_CYCLES = 3
 T_STREAM_WORD_NS = 4.0
 #: io_stream conv/pool windows: LUTs per bit of the sliding window (shift registers, selects).
 WINDOW_LUT_PER_BIT = 1.5
+#: io_stream pooling (``nnet_pooling_stream.h``): per channel, window - 1 compare-selects of the max (adds of the
+#: average) over the window, POOL_STREAM_COMPARE_LUT each with their window-register selects, plus
+#: POOL_STREAM_CONTROL_LUT for the pixel loop (its int counters, their compares, the FSM), whatever the data width
+#: (3 to 32 bits: the reports' compares and selects barely grow with it) and the image width
+#: (kernels.elementwise.stream_pooling_luts). Read off the two repositories whose 2x2 pooling reports span several
+#: channel counts (slope and intercept of LUT against channels x 3): RishThakkar (Vivado HLS 2019.2, 4/16/24
+#: channels: 56 per compare, 506) and CestMerNeil (Vivado HLS 2019.2: 52, ~500; Vitis HLS 2022.1: 42, 453). Not
+#: used to read them, reported / predicted: abdennour-GUESSOUM (Vitis 2023.2) 0.90-0.97, Spehic 0.97, Gabriele-bot
+#: PYNQ_IA 0.81-0.90, ChiRuiChen (32 bits) 1.20-1.24, alex-yang-upenn (Vitis 2022.2) 0.70, Gabriele-bot
+#: ALVEO-PYNQ_ML (3 bits) 0.65, kendermag 0.75-0.77 and, with 4x4 windows, 0.52; uw-acme's 1-D pooling 1.71. The
+#: previous form (WINDOW_LUT_PER_BIT x channels x window x width) read all of them 1.4-11x low.
+POOL_STREAM_COMPARE_LUT = 50
+POOL_STREAM_CONTROL_LUT = 500
 #: Conv line buffers move to BRAM once a row holds more than this many bits.
 LINEBUFFER_BRAM_MIN_BITS = 4096
 #: Table-lookup activations: address computation and ROM read, ns (7-series).

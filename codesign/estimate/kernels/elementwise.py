@@ -75,7 +75,7 @@ class PoolingEstimator:
         if call.io_type == "io_stream":
             # one input pixel per stream_word_cycles (read, compare into the window, write; constants)
             ii = int(ih * iw) * stream_word_cycles(ctx)
-            lut = n_filt * window * w * K.WINDOW_LUT_PER_BIT
+            lut = stream_pooling_luts(int(n_filt), window, w, call.function.startswith("global_pooling"))
             # a loop over the pixels in a function that is not pipelined (as kernels.common.stream_elementwise):
             # interval = latency in every io_stream pooling report
             lat = ii + K.STREAM_LOOP_CYCLES
@@ -85,6 +85,15 @@ class PoolingEstimator:
         lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
         lat = ctx.clock.cycles(tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor)
         return LayerEstimate(call.name, "pooling", lat, 1, rint(lut), rint(n_out * w if lat else 0), 0, 0)
+
+
+def stream_pooling_luts(n_filt: int, window: int, width: int, global_pool: bool) -> float:
+    """LUTs of an io_stream pooling layer: per channel the window's window - 1 compare-selects, plus the pixel loop's
+    counters and control (constants.POOL_STREAM_COMPARE_LUT, POOL_STREAM_CONTROL_LUT). Global pooling keeps the
+    window-register form (WINDOW_LUT_PER_BIT): no report of it here."""
+    if global_pool:
+        return n_filt * window * width * K.WINDOW_LUT_PER_BIT
+    return K.POOL_STREAM_CONTROL_LUT + n_filt * max(window - 1, 1) * K.POOL_STREAM_COMPARE_LUT
 
 
 class MergeEstimator:

@@ -1,0 +1,55 @@
+"""LUT rules of the estimator, each checked against numbers worked out by hand from the rule's structure."""
+
+from codesign.estimate import constants as K
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock
+from codesign.estimate.layers import Context, predict_layer
+from codesign.precision import FixedPrecision
+
+#: Vivado HLS 2018.3 on a 7-series -2 part at 5 ns (freaksie's setting).
+VIVADO = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2018.3", 1.0)
+
+
+def _pool(function: str, cfg: dict, bits: int = 6) -> LayerCall:
+    p = FixedPrecision.parse(f"ap_fixed<{bits},2>")
+    return LayerCall("p", function, cfg, p, p, "io_stream", pack=cfg.get("n_filt", 1))
+
+
+def test_stream_pooling_counts_compare_selects_per_channel_plus_the_pixel_loop():
+    two_d = {"n_filt": 16, "in_height": 30, "in_width": 30, "out_height": 15, "out_width": 15, "pool_height": 2,
+             "pool_width": 2}  # fmt: skip
+    # 16 channels x (4 - 1) compares x 50 + 500 of loop control (RishThakkar's 16-channel layer reports 3209-3223)
+    assert predict_layer(_pool("pooling2d_cl", two_d), VIVADO).lut == 16 * 3 * 50 + 500 == 2900
+    # the data width and the image size do not enter; a 4x4 window has 15 compares per channel
+    assert predict_layer(_pool("pooling2d_cl", two_d, bits=32), VIVADO).lut == 2900
+    big = {**two_d, "n_filt": 12, "pool_height": 4, "pool_width": 4, "out_height": 7, "out_width": 7}
+    assert predict_layer(_pool("pooling2d_cl", big), VIVADO).lut == 12 * 15 * 50 + 500
+    # 1-D: a window of 2 is one compare per channel
+    one_d = {"n_filt": 8, "n_in": 64, "n_out": 32, "pool_width": 2}
+    assert predict_layer(_pool("pooling1d_cl", one_d), VIVADO).lut == 8 * 1 * 50 + 500
+    # global pooling (no report of it here) keeps the window-register form: channels x window x width x 1.5
+    glob = {"n_filt": 4, "in_height": 2, "in_width": 2}
+    assert predict_layer(_pool("global_pooling2d_cl", glob), VIVADO).lut == round(4 * 4 * 6 * K.WINDOW_LUT_PER_BIT)
+
+
+def _lut_residuals():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("lut_residuals", root / "benchmarks" / "lut_residuals.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_lut_residual_groups_and_repository_balanced_median():
+    m = _lut_residuals()
+    assert [m._bucket(x, (100, 1000)) for x in (5, 100, 999, 1000)] == ["0-99", "100-999", "100-999", ">=1000"]
+    assert m.family("xcu250-figd2104-2L-e") == m.family("xcku5p-ffvb676-2-e") == "UltraScale+"
+    assert (m.family("xcku115-flvb2104-2-e"), m.family("xc7z020clg400-1")) == ("UltraScale", "7-series")
+    # repository a: ratios 1 and 4 (geometric median 2), b: 8, c: 0.5 -> repository medians 0.5, 2, 8 -> 2
+    rows = [{"repo": "a", "ratio": 1.0}, {"repo": "a", "ratio": 4.0}, {"repo": "b", "ratio": 8.0},
+            {"repo": "c", "ratio": 0.5}]  # fmt: skip
+    med, lo, hi, n, k = m.balanced(rows)
+    assert (round(med, 9), round(lo, 9), round(hi, 9), n, k) == (2.0, 0.5, 8.0, 4, 3)

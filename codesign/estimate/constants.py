@@ -20,16 +20,28 @@ VITIS_DEFAULT_UNCERTAINTY = 0.27
 VIVADO_DEFAULT_UNCERTAINTY = 0.125
 
 # ---------------------------------------------------------------------------------------------- multipliers
-#: Default mapping: fraction of non-zero constant products put on DSPs, a logistic in the narrower operand
-#: width (weights are constants, so HLS builds narrow products from shift-adds). Per-layer anchors:
-#: <= 9 bits -> ~0 (kimhaneal11 6-bit: 38/2551, MinhNguy3n 7-9-bit: 2/770, RishThakkar 6-bit: 14/1732);
-#: 12 bits -> ~0.4 (Berk-Bilgin 28x12: 1734 slices / 1024 products, two slices each);
-#: 16 bits -> 0.5-0.95 (CestMerNeil 2022.1: 2245/4356, mbavier: 941/1280, hls4ml tutorial part 1 in
-#: published.md: 2774/~4400). HGQ projects (Lrozzy) declare wide weights with few effective bits and
-#: land below the curve.
+#: Default mapping: fraction of non-zero constant products put on DSPs, DSP_MAX_FRACTION times a logistic in the
+#: product's effective width lo^(1 - DSP_WIDTH_HI_WEIGHT) x hi^DSP_WIDTH_HI_WEIGHT (lo, hi: the narrower and the
+#: wider operand; weights are constants, so HLS builds narrow products from shift-adds). Per-layer anchors
+#: (stock, default mapping): both operands <= 12 bits -> ~0 (MinhNguy3n Vitis 2024.2 12x9: 2/314, 10x8 and 9x8:
+#: 0; abdennour-GUESSOUM Vitis 2023.2 8x8: 0 of ~4000; GuillaumeDerville 8x8: 0; alex-yang and RishThakkar
+#: 6x6: 0); a 16-bit word x a 6-8-bit weight -> 0-12 % (kimhaneal11 38/626 and 0/1925, alex-yang 29/240 and
+#: 7/2010, RishThakkar 14/1732, GuillaumeDerville 8/105, CestMerNeil Vivado 2019.2 0 of ~3000);
+#: 28x12 -> 0.85 (Berk-Bilgin: 1734 slices / 1024 products, two slices each); 16x16 -> 0.5-0.95
+#: (CestMerNeil 2022.1: 2245/4356, mbavier: 941/1280, freaksie, camillaMiao 0.8-1.0, hls4ml tutorial part 1
+#: in published.md: 2774/~4400). So: 16x16 0.785, 28x12 0.67, 16x12 0.08, 14x14 0.4, 12x9 and 16x6 ~0.
+#: The curve was a logistic in the narrower width alone (center 12, scale 1), which put 4-21 % of 9- to
+#: 11-bit products on DSPs: MinhNguy3n 18 DSPs for 2, abdennour 75 for 0, CestMerNeil's Vivado 2019.2 16x8 layers 4-20 each
+#: for 0. DSP_WIDTH_HI_WEIGHT / CENTER / SCALE were chosen by leave-one-repository-out over a grid (hi weight
+#: 0-0.75, center 11-14, scale 0.5-1.5; per fold, the mean over the other repositories of their median record
+#: DSP error and median per-layer |log| DSP error): (0.25, 14, 0.5) in 20 of 22 folds. Still wrong where a
+#: 16-bit word meets 6-8-bit weights (kimhaneal11, alex-yang, RishThakkar keep 1-12 % on DSPs, now ~0, and
+#: CestMerNeil 0 %): which constants HLS keeps as multiplications depends on their values, which the records
+#: do not carry. HGQ projects (Lrozzy) declare wide weights with few effective bits and land below the curve.
 DSP_MAX_FRACTION = 0.8
-DSP_WIDTH_CENTER = 12.0
-DSP_WIDTH_SCALE = 1.0
+DSP_WIDTH_CENTER = 14.0
+DSP_WIDTH_SCALE = 0.5
+DSP_WIDTH_HI_WEIGHT = 0.25
 #: With ``config_op mul -impl dsp`` HLS still folds trivial constants into logic, and the share of products
 #: on DSPs falls with the layer size: DSP products = nnz x DSP_FORCED_FRACTION / (1 + nnz / SATURATION).
 #: Empirical (cause not established), grid-fitted on the 21 distinct per-layer DSP counts of ArgyKokk's

@@ -112,14 +112,16 @@ class MultiplierMap:
 
     def predict(self, wd: int, ww: int, dsp_family: str, impl: str = "auto") -> MultiplierCost:
         """Expected DSP slices and LUTs of one product of a ``wd``-bit word and a ``ww``-bit constant."""
-        lo = min(wd, ww)
+        # the product's effective width: the narrower operand, weighted up by the wider one (constants)
+        lo, hi = min(wd, ww), max(wd, ww)
+        width = lo ** (1.0 - K.DSP_WIDTH_HI_WEIGHT) * hi**K.DSP_WIDTH_HI_WEIGHT
         slices = self.slices(wd, ww, dsp_family)
         if impl == "fabric":
             frac = 0.0
         elif impl == "dsp":
             frac = K.DSP_FORCED_FRACTION  # small-layer share; DotProductModel applies the size saturation
         else:
-            frac = K.DSP_MAX_FRACTION / (1.0 + math.exp(-(lo - K.DSP_WIDTH_CENTER) / K.DSP_WIDTH_SCALE))
+            frac = K.DSP_MAX_FRACTION / (1.0 + math.exp(-(width - K.DSP_WIDTH_CENTER) / K.DSP_WIDTH_SCALE))
         # LUTs of the products are counted with the adder tree they merge into (see DotProductModel); a
         # forced fabric mapping builds real LUT multipliers and scales that tree (FABRIC_LUT_FACTOR).
         lut_factor = K.FABRIC_LUT_FACTOR if impl == "fabric" else 1.0

@@ -28,22 +28,23 @@ ADDITIVE = ("latency_cycles", "ii_cycles")
 #: the 222 calibration records of December 2026 (stock designs the estimator covers; repository-capped); the
 #: latency and II rows after the softmax and io_stream loop rules (constants.SOFTMAX_MIN_DELAY_FACTOR, STREAM_LOOP_CYCLES),
 #: the io_stream ones after the stream-convolution pixel-loop rules (constants.STREAM_CONV_*), the io_stream LUT row after the
-#: stream-pooling rule (constants.POOL_STREAM_*).
+#: stream-pooling rule (constants.POOL_STREAM_*), the dsp rows after the effective-width DSP curve (constants.DSP_WIDTH_*;
+#: a design estimated at 0 DSPs has no ratio and is not in them).
 BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel latency', 'bram_18k'): (1.0, 1.6, 49, 7),
-    ('io_parallel latency', 'dsp'): (0.614, 1.143, 38, 11),
+    ('io_parallel latency', 'dsp'): (0.673, 1.138, 36, 9),
     ('io_parallel latency', 'ff'): (0.681, 1.268, 55, 11),
     ('io_parallel latency', 'ii_cycles'): (0.0, 0.0, 55, 11),
     ('io_parallel latency', 'latency_cycles'): (-2.0, 10.0, 55, 11),
     ('io_parallel latency', 'lut'): (0.746, 1.222, 55, 11),
     ('io_parallel resource', 'bram_18k'): (0.841, 1.0, 11, 5),
-    ('io_parallel resource', 'dsp'): (0.982, 1.519, 12, 5),
+    ('io_parallel resource', 'dsp'): (0.982, 1.0, 11, 5),
     ('io_parallel resource', 'ff'): (0.694, 2.462, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
     ('io_parallel resource', 'latency_cycles'): (-3.0, 5.0, 12, 5),
     ('io_parallel resource', 'lut'): (0.928, 1.514, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
-    ('io_stream', 'dsp'): (0.571, 2.149, 32, 13),
+    ('io_stream', 'dsp'): (0.687, 1.833, 32, 13),
     ('io_stream', 'ff'): (0.805, 2.013, 32, 13),
     ('io_stream', 'ii_cycles'): (0.955, 1.03, 32, 13),
     ('io_stream', 'latency_cycles'): (0.953, 1.035, 32, 13),

@@ -1,0 +1,70 @@
+"""DSP mapping of constant products by operand widths (hardware.MultiplierMap), with hand-derived numbers."""
+
+import math
+
+import pytest
+
+from codesign.estimate import constants as K
+from codesign.estimate import estimate_record
+from codesign.estimate.calibration_set import load_records
+from codesign.estimate.design import LayerCall
+from codesign.estimate.hardware import Clock, MultiplierMap
+from codesign.estimate.layers import Context, predict_layer
+from codesign.precision import FixedPrecision
+
+#: Vitis HLS 2024.2 on xc7z020-1 at 5 ns (MinhNguy3n's setting).
+VITIS_Z020 = Context(Clock(5.0, 1.35), "DSP48E1", "auto", "Vitis HLS", "2024.2", 1.2)
+
+
+def _share(effective_width: float) -> float:
+    """The documented curve, written out: 0.8 / (1 + e^-((w - 14) / 0.5))."""
+    return 0.8 / (1.0 + math.exp(-(effective_width - 14.0) * 2.0))
+
+
+def test_dsp_share_follows_the_effective_product_width():
+    m = MultiplierMap()
+    # 16 x 16: effective width 16, two scales above the center
+    assert m.predict(16, 16, "DSP48E2").dsp_fraction == pytest.approx(0.8 / (1 + math.exp(-4)), abs=1e-9)
+    assert m.predict(16, 16, "DSP48E2").dsp_fraction == pytest.approx(0.7856, abs=1e-4)
+    # 14 x 14 sits on the center: half the maximum
+    assert m.predict(14, 14, "DSP48E2").dsp_fraction == pytest.approx(0.4, abs=1e-12)
+    # 28 x 12 (Berk-Bilgin): (12^3 x 28)^(1/4) = 48384^(1/4) = 14.831 -> 0.672; two DSP48E2 slices per product
+    w = (12**3 * 28) ** 0.25
+    assert w == pytest.approx(14.831, abs=1e-3)
+    cost = m.predict(28, 12, "DSP48E2")
+    assert cost.dsp_fraction == pytest.approx(_share(w), abs=1e-12) == pytest.approx(0.6724, abs=1e-4)
+    assert cost.dsp == pytest.approx(2 * cost.dsp_fraction)
+    # both operands narrow (MinhNguy3n 12 x 9, abdennour 8 x 8): shift-adds, no DSP; a 16-bit word and a 12-bit
+    # weight: (12^3 x 16)^(1/4) = 12.89 -> 8 %
+    assert m.predict(12, 9, "DSP48E1").dsp_fraction < 1e-3
+    assert m.predict(8, 8, "DSP48E2").dsp_fraction < 1e-5
+    assert m.predict(16, 12, "DSP48E2").dsp_fraction == pytest.approx(0.0791, abs=1e-4)
+    # the narrower operand weighs more than the wider one: 12 x 16 maps less than 14 x 14
+    assert m.predict(12, 16, "DSP48E2").dsp_fraction < m.predict(14, 14, "DSP48E2").dsp_fraction
+    # a forced mapping overrides the curve
+    assert m.predict(6, 6, "DSP48E2", "dsp").dsp_fraction == K.DSP_FORCED_FRACTION
+    assert m.predict(16, 16, "DSP48E2", "fabric").dsp == 0.0
+
+
+def _dense(n_in: int, n_out: int, data: str, weight: str, n_zeros: int = 0) -> LayerCall:
+    cfg = {"n_in": n_in, "n_out": n_out, "reuse_factor": 1, "strategy": "latency", "n_zeros": n_zeros,
+           "weight_t": weight, "accum_t": "ap_fixed<24,10>"}  # fmt: skip
+    return LayerCall("fc1", "dense", cfg, FixedPrecision.parse(data), None, "io_parallel")
+
+
+def test_dense_layer_dsp_count():
+    # MinhNguy3n's first layer: 16 x 64, 12-bit data x 9-bit weights, 710 zeros -> 314 products, none on DSPs
+    # (report: 2); the old curve in the narrower width (center 12, scale 1) gave 314 x 0.8 / (1 + e^3) = 12
+    est = predict_layer(_dense(16, 64, "ap_fixed<12,5>", "ap_fixed<9,4>", n_zeros=710), VITIS_Z020)
+    assert est.dsp == 0
+    # 10 x 4 at 16 x 16 bits: 40 products x 0.7856 = 31.4 -> 31 DSPs (camillaMiao-like, 16 x 4: 50 of 64)
+    est = predict_layer(_dense(10, 4, "ap_fixed<16,6>", "ap_fixed<16,6>"), VITIS_Z020)
+    assert est.dsp == round(40 * 0.8 / (1 + math.exp(-4))) == 31
+
+
+def test_narrow_record_is_no_longer_over_predicted():
+    recs = [r for r in load_records() if r["id"] == "MinhNguy3n/hls4ml-tutorial::model_3.1/hls4ml_prj::f3793a3b4f"]
+    assert len(recs) == 1
+    assert recs[0]["DSP"] == 2
+    # every layer is narrow (9- to 12-bit data, 7- to 9-bit weights): 18 predicted before, now at most the 2 reported
+    assert estimate_record(recs[0])["DSP"] <= 2

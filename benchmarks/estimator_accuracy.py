@@ -112,7 +112,7 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
                 continue
             mod = module_for_config(rep.modules, cfg)
             if mod is not None:
-                rows.append({"repo": rec["repo"], "call": call, "ctx": ctx, "module": mod})
+                rows.append({"repo": rec["repo"], "id": rec["id"], "call": call, "ctx": ctx, "module": mod})
     return rows
 
 
@@ -188,6 +188,7 @@ def layer_results(rows: list[dict]) -> list[dict]:
         out.append(
             {
                 "repo": r["repo"],
+                "id": r.get("id"),
                 "group": layer_kind(r, est),
                 "pred_latency": est.latency_cycles,
                 "act_latency": m.latency_max,

@@ -306,6 +306,19 @@ MUX_INPUTS_PER_LUT = 4
 #: Vivado HLS 2020.1: ReuseLoop iteration latency 4-5 = this + the product-and-add cycle); the earlier form
 #: (a flat 4 cycles over RF - 1 whatever the accumulation) was the median of reported latency - RF.
 RESOURCE_ITER_BASE_CYCLES = 3
+#: ``dense_resource_rf_gt_nin_rem0`` (Resource strategy, RF > n_in, RF a multiple of n_in) fills an ``outidx``
+#: table of RF accumulator indices before its ReuseLoop ("This causes a huge increase in scheduling and RTL
+#: generation times, hence the above workaround", nnet_dense_resource.h) and reads ``outidx[ir]`` at the start of
+#: every iteration, before any accumulator can be addressed: one cycle more per iteration than the rf_leq_nin
+#: kernel. Per-layer reports, reported - estimated without it, rem0 layers against the rf_leq_nin layers of the same
+#: repository: Vivado HLS 2020.1, GuillaumeDerville +1 in 9 of 12 rem0 layers against 0 in 4 of 5 leq layers (its
+#: port-reading layers aside), Spehic +1 against 0; Vivado HLS 2019.x, no difference: nicologhielmetti (2019.2)
+#: io_parallel 67 cycles for its rem0 32x32 and its leq 64x32 layer alike at RF 64, io_stream +1/+2 against +1/+1,
+#: kendermag (2019.1) +1 against +1/+2. So from REM0_INDEX_READ_FROM_YEAR on (Vitis HLS, 2020.2 and later, has no
+#: rem0 report here and is taken to behave as Vivado HLS 2020.1). A count from the kernel's structure, gated by
+#: tool version on two repositories each side; not a fit.
+REM0_INDEX_READ_CYCLES = 1
+REM0_INDEX_READ_FROM_YEAR = 2020
 #: io_stream Resource-strategy convolutions: every input pixel takes RF + STREAM_RESOURCE_PIXEL_CYCLES cycles
 #: (the kernel's RF issues, its pipeline fill and drain, the call and the window shift; calls do not overlap).
 #: Per-layer reports (interval / input pixels - RF): Berk-Bilgin 6-11 (Vivado 2020.1), kendermag 8-10 (2019.1),

@@ -81,6 +81,12 @@ def delay_factor(family: str, full_name: str) -> float:
     return base * (K.DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
 
 
+def tool_year(version: str | None) -> int | None:
+    """The release year of an HLS tool version string (``2019.2`` -> 2019), None when it has none."""
+    m = re.match(r"\s*(\d{4})", str(version or ""))
+    return int(m.group(1)) if m else None
+
+
 def mul_impl(tcl_lines: list[str] | None) -> str:
     """The ``config_op mul -impl`` choice of the build script: ``dsp``, ``fabric`` or ``auto``."""
     for line in tcl_lines or []:

@@ -29,7 +29,8 @@ ADDITIVE = ("latency_cycles", "ii_cycles")
 #: latency and II rows after the softmax and io_stream loop rules (constants.SOFTMAX_MIN_DELAY_FACTOR, STREAM_LOOP_CYCLES),
 #: the io_stream ones after the stream-convolution pixel-loop rules (constants.STREAM_CONV_*), the io_stream LUT row after the
 #: stream-pooling rule (constants.POOL_STREAM_*), the dsp rows after the effective-width DSP curve (constants.DSP_WIDTH_*;
-#: a design estimated at 0 DSPs has no ratio and is not in them).
+#: a design estimated at 0 DSPs has no ratio and is not in them), the io_parallel resource latency row after the rem0
+#: index read (constants.REM0_INDEX_READ_CYCLES).
 BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel latency', 'bram_18k'): (1.0, 1.6, 49, 7),
     ('io_parallel latency', 'dsp'): (0.673, 1.138, 36, 9),
@@ -41,7 +42,7 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel resource', 'dsp'): (0.982, 1.0, 11, 5),
     ('io_parallel resource', 'ff'): (0.694, 2.462, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
-    ('io_parallel resource', 'latency_cycles'): (-3.0, 5.0, 12, 5),
+    ('io_parallel resource', 'latency_cycles'): (-3.0, 1.0, 12, 5),
     ('io_parallel resource', 'lut'): (0.928, 1.514, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
     ('io_stream', 'dsp'): (0.687, 1.833, 32, 13),

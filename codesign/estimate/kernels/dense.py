@@ -14,7 +14,7 @@ import math
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width
+from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width, tool_year
 from codesign.estimate.kernels.common import Context, rint, stream_words, variable_product_on_dsp, width_of
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -227,7 +227,10 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     (constants.RESOURCE_ITER_BASE_CYCLES), multiplies, and adds its products into their accumulators: with
     RF <= n_in (``dense_resource_rf_leq_nin``) each accumulator takes ``multscale`` = block / n_out products per
     iteration, a tree of ceil(log2(multscale + 1)) adders (the accumulator is one of its terms); with RF > n_in one
-    product per accumulator. The product and the adders chain into cycles as in the unrolled kernel.
+    product per accumulator. The product and the adders chain into cycles as in the unrolled kernel. With RF > n_in
+    and RF a multiple of n_in (``dense_resource_rf_gt_nin_rem0``) each iteration first reads its accumulator index
+    from the ``outidx`` table the kernel fills before the loop: constants.REM0_INDEX_READ_CYCLES more (HLS 2020 and
+    later; 2019.x folds the read into the iteration).
     """
     block = math.ceil(n_in * n_out / rf)
     multscale = max(1, block // max(n_out, 1)) if rf <= n_in else 1
@@ -236,7 +239,9 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
     t_mul = product_delay_ns(on_dsp, n_out)
     ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
-    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + chain_cycles(ops, ctx.clock.effective_ns)
+    rem0 = rf > n_in and rf % n_in == 0
+    index_read = K.REM0_INDEX_READ_CYCLES if rem0 and (tool_year(ctx.tool_version) or 9999) >= K.REM0_INDEX_READ_FROM_YEAR else 0
+    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain_cycles(ops, ctx.clock.effective_ns)
 
 
 def resource_register_bits(n_in: int, n_out: int, rf: int, wd: int, ww: int, acc: int, ctx: Context) -> int:

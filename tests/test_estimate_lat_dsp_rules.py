@@ -1,4 +1,5 @@
-"""DSP mapping of constant products by operand widths (hardware.MultiplierMap), with hand-derived numbers."""
+"""DSP mapping of constant products by operand widths (hardware.MultiplierMap) and the rem0 Resource kernel's
+index read, with hand-derived numbers."""
 
 import math
 
@@ -9,7 +10,7 @@ from codesign.estimate import estimate_record
 from codesign.estimate.calibration_set import load_records
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock, MultiplierMap
-from codesign.estimate.layers import Context, predict_layer
+from codesign.estimate.layers import Context, predict_layer, reuse_loop_cycles
 from codesign.precision import FixedPrecision
 
 #: Vitis HLS 2024.2 on xc7z020-1 at 5 ns (MinhNguy3n's setting).
@@ -68,3 +69,45 @@ def test_narrow_record_is_no_longer_over_predicted():
     assert recs[0]["DSP"] == 2
     # every layer is narrow (9- to 12-bit data, 7- to 9-bit weights): 18 predicted before, now at most the 2 reported
     assert estimate_record(recs[0])["DSP"] <= 2
+
+
+def _ctx(version: str) -> Context:
+    """Vivado HLS on xc7z020-1 at 5 ns (12.5 % uncertainty, delay factor 1.2): GuillaumeDerville's setting."""
+    return Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", version, 1.2)
+
+
+def test_rem0_resource_kernel_reads_its_index_table_from_2020_on():
+    # 4 x 3 at RF 12 (RF > n_in, 12 % 4 == 0: dense_resource_rf_gt_nin_rem0), 8-bit data x 8-bit weights (LUT
+    # product): RF - 1 = 11 issues + 3 (ROM read, input mux, write-back) + the outidx read (1) + one cycle for the
+    # product (2.5 + 0.1 x log2(3) = 2.66 ns, x 1.2 = 3.19) chained with its add (2.8 x 1.2 = 3.36): 6.55 ns > 4.375
+    # -> one boundary. 11 + 3 + 1 + 1 = 16, GuillaumeDerville's report (Vivado HLS 2020.1); 15 with Vivado HLS 2019.2.
+    assert reuse_loop_cycles(4, 3, 12, 8, 8, _ctx("2020.1")) == 16
+    assert reuse_loop_cycles(4, 3, 12, 8, 8, _ctx("2019.2")) == 15
+    assert reuse_loop_cycles(4, 3, 12, 8, 8, _ctx("2024.1")) == 16  # Vitis HLS versions: as 2020.1
+    # RF <= n_in (rf_leq_nin) and RF > n_in not a multiple (rf_gt_nin): no index table
+    assert reuse_loop_cycles(4, 3, 4, 8, 8, _ctx("2020.1")) == 4 - 1 + 3 + 1 == 7  # reported 7
+    assert reuse_loop_cycles(4, 3, 6, 8, 8, _ctx("2020.1")) == 6 - 1 + 3 + 1
+    # the constant is what moves it
+    old = K.REM0_INDEX_READ_CYCLES
+    try:
+        K.REM0_INDEX_READ_CYCLES = 0
+        assert reuse_loop_cycles(4, 3, 12, 8, 8, _ctx("2020.1")) == 15
+    finally:
+        K.REM0_INDEX_READ_CYCLES = old
+
+
+def test_rem0_rule_on_a_record():
+    # GuillaumeDerville's pynq_z1_final design: six Resource layers, every one RF > n_in and a multiple of it (14x8 and
+    # 8x14 at RF 56, 8x4 and 4x8 at RF 32, 4x3 and 3x4 at RF 12): six cycles more than without the rule
+    rid = "GuillaumeDerville/Strage-Umons::hls4ml_pynq_z1_final::fb1a8b4e36"
+    recs = [r for r in load_records() if r["id"] == rid]
+    assert len(recs) == 1
+    with_rule = estimate_record(recs[0])["latency_max_cycles"]
+    old = K.REM0_INDEX_READ_CYCLES
+    try:
+        K.REM0_INDEX_READ_CYCLES = 0
+        without = estimate_record(recs[0])["latency_max_cycles"]
+    finally:
+        K.REM0_INDEX_READ_CYCLES = old
+    assert with_rule - without == 6
+    assert abs(with_rule - recs[0]["latency_max_cycles"]) <= abs(without - recs[0]["latency_max_cycles"])

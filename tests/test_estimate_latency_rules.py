@@ -75,7 +75,10 @@ def test_reuse_loop_iteration_adds_its_accumulation_tree():
     # reported module latencies, Vivado HLS 2020.1 at 4.38 ns on xc7z020-1 (per-module csynth reports)
     assert reuse_loop_cycles(64, 32, 32, 6, 6, VIVADO) == 36  # Gabriele-bot/PYNQ_IA fc2: 2 products per acc
     assert reuse_loop_cycles(32, 32, 16, 6, 6, VIVADO) == 20  # PYNQ_IA fc3
-    assert reuse_loop_cycles(4, 8, 32, 8, 8, VIVADO) == 35  # GuillaumeDerville dec2 (RF > n_in: one per acc)
+    # GuillaumeDerville bottleneck (RF > n_in: one product per acc; rem0 kernel: + its outidx read): reported 16
+    assert reuse_loop_cycles(4, 3, 12, 8, 8, VIVADO) == 16
+    # its dec2 (4 x 8 at RF 32) reported 35 in both designs: one of the 3 of 12 rem0 layers without the index read
+    assert reuse_loop_cycles(4, 8, 32, 8, 8, VIVADO) == 36
     assert reuse_loop_cycles(3, 4, 3, 8, 8, VIVADO) == 6  # GuillaumeDerville dec1 at RF 3
     # more products per accumulator and iteration (RF <= n_in: block / n_out of them) make the iteration deeper
     shallow = reuse_loop_cycles(32, 32, 50, 4, 4, VIVADO) - 49

@@ -111,3 +111,28 @@ def test_rem0_rule_on_a_record():
         K.REM0_INDEX_READ_CYCLES = old
     assert with_rule - without == 6
     assert abs(with_rule - recs[0]["latency_max_cycles"]) <= abs(without - recs[0]["latency_max_cycles"])
+
+
+def _latency_dense(n_in: int, n_out: int, rf: int) -> LayerCall:
+    cfg = {"n_in": n_in, "n_out": n_out, "reuse_factor": rf, "strategy": "latency", "n_zeros": 0,
+           "weight_t": "ap_fixed<16,6>", "accum_t": "ap_fixed<16,6>"}  # fmt: skip
+    return LayerCall("fc", "dense", cfg, FixedPrecision.parse("ap_fixed<16,6>"), None, "io_parallel")
+
+
+def test_latency_strategy_rf_schedule_overlaps_one_cycle_less_with_vivado_hls():
+    vivado = _ctx("2020.1")
+    vitis = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", "2021.1", 1.2)
+    # GuillaumeDerville's 8 x 4 layer at RF 8, 16 x 16 bits: ALLOCATION limit ceil(32 / 8) = 4; 32 x 0.7856 = 25.1
+    # products stay multiplications, the last issues in cycle ceil(25.1 / 4) - 1 = 6. The RF = 1 depth: the DSP
+    # product (3.5 + 0.1 x log2 4) x 1.2 = 4.44 ns > 4.375 is a 2-cycle multiplier ending 0.065 ns into its second
+    # cycle, then 3 adder levels of 3.36 ns: the first fits there, the other two take a cycle each -> 4.
+    # Vivado HLS: 6 + (4 - 1) = 9 (reported 9); with the Vitis HLS overlap 6 + (4 - 2) = 8.
+    assert predict_layer(_latency_dense(8, 4, 8), vivado).latency_cycles == 9
+    assert predict_layer(_latency_dense(8, 4, 8), vitis).latency_cycles == 8
+    assert predict_layer(_latency_dense(8, 4, 8), vivado).ii_cycles == 8
+    # 4 x 8 at RF 8: same issue (cycle 6), depth 3 (2 levels): 6 + 2 = 8 (reported 8)
+    assert predict_layer(_latency_dense(4, 8, 8), vivado).latency_cycles == 8
+    # RF = 1: no ALLOCATION, the tool does not matter
+    assert predict_layer(_latency_dense(8, 4, 1), vivado).latency_cycles == predict_layer(
+        _latency_dense(8, 4, 1), vitis
+    ).latency_cycles == 4

@@ -116,7 +116,9 @@ class DotProductModel:
             limit = max(1, math.ceil(n_in * n_out / rf) - (n_in * n_out - nnz) // rf)
             allocated = min(max(0, nnz - n_shift), self.allocated_mults(nnz, cost.dsp_fraction, ctx.mul_impl))
             issue = math.ceil(allocated / limit)
-            latency = max(depth, issue - 1 + max(0, depth - K.ALLOC_TAIL_OFFSET))
+            # (Vivado HLS overlaps one cycle less of the tree: constants.ALLOC_TAIL_OFFSET_VIVADO)
+            offset = K.ALLOC_TAIL_OFFSET if ctx.vitis else K.ALLOC_TAIL_OFFSET_VIVADO
+            latency = max(depth, issue - 1 + max(0, depth - offset))
             ii = min(rf, latency + 1)
         # Latency strategy: the adder trees stay fully unrolled whatever the reuse factor (only the
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.

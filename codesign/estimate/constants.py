@@ -20,24 +20,17 @@ VITIS_DEFAULT_UNCERTAINTY = 0.27
 VIVADO_DEFAULT_UNCERTAINTY = 0.125
 
 # ---------------------------------------------------------------------------------------------- multipliers
-#: Default mapping: fraction of non-zero constant products put on DSPs, DSP_MAX_FRACTION times a logistic in the
-#: product's effective width lo^(1 - DSP_WIDTH_HI_WEIGHT) x hi^DSP_WIDTH_HI_WEIGHT (lo, hi: the narrower and the
-#: wider operand; weights are constants, so HLS builds narrow products from shift-adds). Per-layer anchors
-#: (stock, default mapping): both operands <= 12 bits -> ~0 (MinhNguy3n Vitis 2024.2 12x9: 2/314, 10x8 and 9x8:
-#: 0; abdennour-GUESSOUM Vitis 2023.2 8x8: 0 of ~4000; GuillaumeDerville 8x8: 0; alex-yang and RishThakkar
-#: 6x6: 0); a 16-bit word x a 6-8-bit weight -> 0-12 % (kimhaneal11 38/626 and 0/1925, alex-yang 29/240 and
-#: 7/2010, RishThakkar 14/1732, GuillaumeDerville 8/105, CestMerNeil Vivado 2019.2 0 of ~3000);
-#: 28x12 -> 0.85 (Berk-Bilgin: 1734 slices / 1024 products, two slices each); 16x16 -> 0.5-0.95
-#: (CestMerNeil 2022.1: 2245/4356, mbavier: 941/1280, freaksie, camillaMiao 0.8-1.0, hls4ml tutorial part 1
-#: in published.md: 2774/~4400). So: 16x16 0.785, 28x12 0.67, 16x12 0.08, 14x14 0.4, 12x9 and 16x6 ~0.
-#: The curve was a logistic in the narrower width alone (center 12, scale 1), which put 4-21 % of 9- to
-#: 11-bit products on DSPs: MinhNguy3n 18 DSPs for 2, abdennour 75 for 0, CestMerNeil's Vivado 2019.2 16x8 layers 4-20 each
-#: for 0. DSP_WIDTH_HI_WEIGHT / CENTER / SCALE were chosen by leave-one-repository-out over a grid (hi weight
-#: 0-0.75, center 11-14, scale 0.5-1.5; per fold, the mean over the other repositories of their median record
-#: DSP error and median per-layer |log| DSP error): (0.25, 14, 0.5) in 20 of 22 folds. Still wrong where a
-#: 16-bit word meets 6-8-bit weights (kimhaneal11, alex-yang, RishThakkar keep 1-12 % on DSPs, now ~0, and
-#: CestMerNeil 0 %): which constants HLS keeps as multiplications depends on their values, which the records
-#: do not carry. HGQ projects (Lrozzy) declare wide weights with few effective bits and land below the curve.
+#: Default mapping: share of non-zero constant products on DSPs, DSP_MAX_FRACTION x a logistic in the product's
+#: effective width lo^(1 - DSP_WIDTH_HI_WEIGHT) x hi^DSP_WIDTH_HI_WEIGHT (lo/hi: narrower/wider operand; narrow
+#: constant products are shift-adds). Per-layer anchors: both operands <= 12 bits -> ~0 (MinhNguy3n 12x9: 2/314,
+#: 10x8, 9x8: 0; abdennour-GUESSOUM 8x8: 0 of ~4000; 6x6: 0); 16-bit word x 6-8-bit weight -> 0-12 % (kimhaneal11
+#: 38/626 and 0/1925, alex-yang 29/240, RishThakkar 14/1732, GuillaumeDerville 8/105, CestMerNeil 0 of ~3000);
+#: 28x12 -> 0.85 (Berk-Bilgin, two slices each); 16x16 -> 0.5-0.95 (CestMerNeil 2022.1, mbavier, freaksie,
+#: camillaMiao, published.md). Curve: 16x16 0.785, 28x12 0.67, 14x14 0.4, 16x12 0.08, 12x9 and 16x6 ~0. The old
+#: logistic in lo (center 12, scale 1) put 4-21 % of 9- to 11-bit products on DSPs (MinhNguy3n 18 for 2, abdennour
+#: 75 for 0). Chosen by leave-one-repository-out on a grid (hi weight 0-0.75, center 11-14, scale 0.5-1.5; mean of
+#: the other repositories' median record DSP error and per-layer |log| error): (0.25, 14, 0.5) in 20 of 22 folds.
+#: Wrong where a 16-bit word meets 6-8-bit weights (1-12 % on DSPs, now ~0): that depends on the weight values.
 DSP_MAX_FRACTION = 0.8
 DSP_WIDTH_CENTER = 14.0
 DSP_WIDTH_SCALE = 0.5
@@ -58,15 +51,10 @@ DSP_FORCED_SATURATION = 400.0
 #: the RF = 2 layers (issue 1-2 cycles) keep their RF = 1 depth, as reported. Integer offset, not a
 #: least-squares fit; only ArgyKokk has RF > 1 Latency-strategy per-layer data.
 ALLOC_TAIL_OFFSET = 2
-#: ... with Vitis HLS. Vivado HLS overlaps one cycle less of the adder tree with the issue of the last products:
-#: ALLOC_TAIL_OFFSET_VIVADO. Design-level reports (hls4ml's Latency kernel at RF > 1, 7-series): GuillaumeDerville
-#: (Vivado HLS 2020.1, 16-bit layers at RF 4 and 8) -3 and -3 cycles with the Vitis offset, +1 and +1 with this
-#: one, its per-layer reports 72 -> 78 % exact; fastmachinelearning/hls4ml (Vivado HLS 2016.4, the 3-layer example
-#: at RF 2 and 4) -2 and -3 -> -1 and 0. Leave-one-repository-out over {0, 1, 2}: holding out fastmachinelearning,
-#: GuillaumeDerville picks 1 (fastmachinelearning 75 -> 100 % of records within 2 cycles); holding out
-#: GuillaumeDerville, fastmachinelearning's records are within 2 cycles at 0 and 1 alike (it cannot choose; at 1
-#: GuillaumeDerville goes 43 -> 71 %). Gabriele-bot PYNQ_IA's Latency RF 16-64 record, whose report is of another
-#: configuration, moves 54 -> 58 cycles off. An integer read off two repositories, not a fit.
+#: ... with Vitis HLS; Vivado HLS overlaps one cycle less of the tree (ALLOC_TAIL_OFFSET_VIVADO). GuillaumeDerville
+#: (2020.1, 16-bit layers at RF 4 and 8: design -3/-3 -> +1/+1, per layer 72 -> 78 % exact) and fastmachinelearning
+#: (2016.4, RF 2 and 4: -2/-3 -> -1/0). Leave-one-repository-out over {0, 1, 2}: without fastmachinelearning 1 is
+#: chosen (it goes 75 -> 100 % within 2 cycles); without GuillaumeDerville, 0 and 1 tie. An integer, not a fit.
 ALLOC_TAIL_OFFSET_VIVADO = 1
 
 #: Resource strategy: the weights come from a ROM, so every product is a true multiplier; it goes to a DSP
@@ -316,17 +304,11 @@ MUX_INPUTS_PER_LUT = 4
 #: Vivado HLS 2020.1: ReuseLoop iteration latency 4-5 = this + the product-and-add cycle); the earlier form
 #: (a flat 4 cycles over RF - 1 whatever the accumulation) was the median of reported latency - RF.
 RESOURCE_ITER_BASE_CYCLES = 3
-#: ``dense_resource_rf_gt_nin_rem0`` (Resource strategy, RF > n_in, RF a multiple of n_in) fills an ``outidx``
-#: table of RF accumulator indices before its ReuseLoop ("This causes a huge increase in scheduling and RTL
-#: generation times, hence the above workaround", nnet_dense_resource.h) and reads ``outidx[ir]`` at the start of
-#: every iteration, before any accumulator can be addressed: one cycle more per iteration than the rf_leq_nin
-#: kernel. Per-layer reports, reported - estimated without it, rem0 layers against the rf_leq_nin layers of the same
-#: repository: Vivado HLS 2020.1, GuillaumeDerville +1 in 9 of 12 rem0 layers against 0 in 4 of 5 leq layers (its
-#: port-reading layers aside), Spehic +1 against 0; Vivado HLS 2019.x, no difference: nicologhielmetti (2019.2)
-#: io_parallel 67 cycles for its rem0 32x32 and its leq 64x32 layer alike at RF 64, io_stream +1/+2 against +1/+1,
-#: kendermag (2019.1) +1 against +1/+2. So from REM0_INDEX_READ_FROM_YEAR on (Vitis HLS, 2020.2 and later, has no
-#: rem0 report here and is taken to behave as Vivado HLS 2020.1). A count from the kernel's structure, gated by
-#: tool version on two repositories each side; not a fit.
+#: ``dense_resource_rf_gt_nin_rem0`` (Resource, RF > n_in, RF % n_in == 0) fills an ``outidx`` table before its
+#: ReuseLoop and reads ``outidx[ir]`` first in every iteration: one cycle more than rf_leq_nin, from HLS
+#: REM0_INDEX_READ_FROM_YEAR on. Per layer, rem0 vs leq of one repository (reported - estimated without it): Vivado
+#: HLS 2020.1 GuillaumeDerville +1 in 9 of 12 vs 0 in 4 of 5, Spehic +1 vs 0; 2019.x no difference (nicologhielmetti
+#: 67 = 67 cycles at RF 64, kendermag +1 vs +1/+2). Vitis HLS (no rem0 report) is taken as 2020.1. Structural.
 REM0_INDEX_READ_CYCLES = 1
 REM0_INDEX_READ_FROM_YEAR = 2020
 #: io_stream Resource-strategy convolutions: every input pixel takes RF + STREAM_RESOURCE_PIXEL_CYCLES cycles

@@ -136,3 +136,41 @@ def test_latency_strategy_rf_schedule_overlaps_one_cycle_less_with_vivado_hls():
     assert predict_layer(_latency_dense(8, 4, 1), vivado).latency_cycles == predict_layer(
         _latency_dense(8, 4, 1), vitis
     ).latency_cycles == 4
+
+
+def _bench(name: str):
+    """Load a benchmarks/ script as a module (benchmarks/ is not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_residual_summary_caps_each_repository():
+    res = _bench("estimator_residuals")
+    # repository A has 10 residuals of +4 (capped to a total weight of 5), B has 5 of 0 and C one of -1:
+    # weights 0.5 x 10, 1 x 5, 1 x 1 -> sorted -1 (1), 0 (5), +4 (5): total 11, median at cumulative 5.5 -> 0;
+    # p10 at 1.1 -> 0; p90 at 9.9 -> +4; within 2: (1 + 5) / 11
+    rows = [("A", 4.0)] * 10 + [("B", 0.0)] * 5 + [("C", -1.0)]
+    s = res.summarize(rows, within=2)
+    assert (s["n"], s["repos"]) == (16, 3)
+    assert (s["p10"], s["med"], s["p90"]) == (0.0, 0.0, 4.0)
+    assert s["within"] == pytest.approx(6 / 11)
+    keys = res.record_keys({"part": "xc7z020-clg400-1", "hls_tool": "Vivado HLS", "hls_tool_version": "2020.1",
+                            "strategy": ["resource"], "io_type": ["io_parallel"], "reuse_factors": [1, 32]})  # fmt: skip
+    assert keys == {"tool": "Vivado HLS 2020.1", "family": "zynq", "strategy": "resource", "io": "io_parallel",
+                    "reuse": "RF>1"}  # fmt: skip
+
+
+def test_compare_marks_repositories_whose_latency_or_dsp_moved():
+    cmp = _bench("estimator_compare")
+    before = {"lat_within2": 0.6, "latency_max_cycles_med": 2, "DSP_med": 0.06, "LUT_med": 0.2}
+    same_lat = dict(before, LUT_med=0.3)  # only LUT moved: not marked, shown as before->after
+    moved = dict(before, lat_within2=0.69)
+    assert cmp.line("x", before, same_lat).startswith(" ") and "20%->30%" in cmp.line("x", before, same_lat)
+    assert cmp.line("x", before, moved).startswith("*") and "60%->69%" in cmp.line("x", before, moved)
+    assert cmp.line("x", None, moved).startswith("*")  # a repository new in the after run

@@ -296,6 +296,20 @@ POOL_STREAM_CYCLES_PER_PIXEL = 2
 # ---------------------------------------------------------------------------------------------- assumptions
 # Not fitted: structural values for parts of the model with no (or too little) per-layer data. They set the
 # order of magnitude; the benchmark's io_stream and Resource-strategy figures show how far that goes.
+#: Vivado HLS 2018.2-2020.1 prices every row of a module's Multiplexer table by its input count alone,
+#: MUX_LUT_PER_INPUT x inputs - MUX_LUT_BASE LUTs (2:1 -> 9, 3:1 -> 15, 4:1 -> 21, 5:1 -> 27, 6:1 -> 33), whatever its
+#: width (a 1-bit enable and a 256-bit word alike): 51433 of the 51587 rows of up to 8 inputs in every per-module
+#: report under ../shared/calibration/raw; the others are 7:1 (38) and 8:1 (41). Vivado HLS 2016.4 and Vitis HLS
+#: price by width (Vitis 2023.2 3:1 -> 14, 4:1 -> 20): the rules using this are Vivado HLS >= 2018 only. A count of
+#: the report's rule, not a fit.
+MUX_LUT_PER_INPUT = 6
+MUX_LUT_BASE = 3
+#: Resource dense layer at RF > 1 (Vivado HLS, kernels.dense.rewind_mux_luts): the multiplexers of one input
+#: element across the rewound ReuseLoop. Two forms in the reports: rewind, phi, pipeline phi-register and phi
+#: register, four 2:1 (36 LUT: GuillaumeDerville, nicologhielmetti, uw-acme, kendermag), or a 2:1 rewind and a 3:1
+#: phi register (24: Gabriele-bot PYNQ_IA, Spehic); the middle of the two, as nothing in the settings tells them
+#: apart.
+REWIND_MUX_PER_INPUT = 30
 #: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
 MUX_INPUTS_PER_LUT = 4
 #: Cycles of one Resource-strategy ReuseLoop iteration (RF > 1) besides its product and accumulation

@@ -32,6 +32,7 @@ from codesign.errors import DataError, SpecError
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall, build_calls, output_size
 from codesign.estimate.hardware import delay_factor, make_clock, mul_impl
+from codesign.estimate.kernels.multiplexers import port_read_mux_delta
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
@@ -264,7 +265,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     shift_lut, _shift_ff = port_shifter_area(calls[0], ctx)
     if shift_lut and per_layer[0].lut is not None:
         first = per_layer[0]
-        per_layer[0] = replace(first, lut=first.lut + shift_lut)
+        per_layer[0] = replace(first, lut=max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx)))
     stream = any(c.io_type == "io_stream" for c in calls)
     style, requested_ii = top_style(settings, calls)
     lat = [x.latency_cycles for x in per_layer]

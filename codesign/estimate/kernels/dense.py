@@ -16,6 +16,7 @@ from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width, tool_year
 from codesign.estimate.kernels.common import Context, rint, stream_words, variable_product_on_dsp, width_of
+from codesign.estimate.kernels.multiplexers import operand_mux_luts, rewind_mux_luts
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -63,9 +64,12 @@ class DotProductModel:
         *,
         zeros_skipped: bool = True,
         n_shift: int = 0,
+        shared_index: bool = False,
     ) -> LayerEstimate:
         """Latency, II and resources of the bank; ``nnz`` non-zero products (``n_shift`` of them by +-2^k weights,
-        known in project mode: shifts, never on a DSP nor under the ALLOCATION limit), reuse factor ``rf``."""
+        known in project mode: shifts, never on a DSP nor under the ALLOCATION limit), reuse factor ``rf``;
+        ``shared_index``: the reused multipliers read ``data[in_index]`` as ``nnet_dense_resource.h`` indexes it
+        (multiplexers.operand_mux_luts), else each has its own RF:1 operand multiplexer."""
         rf = max(1, rf)
         terms = max(1, round(nnz / max(n_out, 1)))
         sw = sum_width(wd, ww, terms, acc_w)
@@ -128,7 +132,7 @@ class DotProductModel:
         else:
             lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
-            lut += mults_per_cycle * wd * rf / K.MUX_INPUTS_PER_LUT
+            lut += operand_mux_luts(n_in, n_out, rf, wd, shared_index)
         # Registers: where the product does not share a cycle with the first adder level (7-series clocks:
         # T_MUL + T_ADD > the effective period), the first cycle boundary falls right after the products and
         # holds every one of them, so a layer of any depth >= 1 carries the full FF_PER_SUM_BIT (the later,
@@ -175,7 +179,8 @@ class DenseEstimator:
         # weights into the products as in the Latency strategy (zeros vanish, narrow products leave the DSPs)
         constant_weights = not resource or rf <= 1
         est = self.core.predict(
-            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=constant_weights, n_shift=shifts
+            n_in, n_out, max(nnz, 0), wd, ww, acc, rf, ctx, zeros_skipped=constant_weights, n_shift=shifts,
+            shared_index=True,
         )
         bram = 0
         latency = est.latency_cycles
@@ -217,6 +222,8 @@ class DenseEstimator:
         # every product (Latency: the non-zero ones; Resource at RF > 1: the block factor's multipliers) is cast to
         # accum_t and added into a saturating accumulator where accum_t quantizes
         lut = (est.lut or 0) + accum_cast_luts(call, nnz if constant_weights else math.ceil(n_in * n_out / rf), ctx)
+        if resource:
+            lut += rewind_mux_luts(call, n_in, n_out, rf, ctx)
         return LayerEstimate(
             call.name, f"dense/{strategy}", latency, ii, lut, ff, est.dsp, bram, sequential=sequential
         )
@@ -284,3 +291,4 @@ def accum_cast_luts(call: LayerCall, n_products: int, ctx: Context) -> int:
     measured on quantizing ReLU output casts (constants.RELU_CAST_LUT_PER_BIT, Vivado / Vitis HLS)."""
     per_bit = K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
     return rint(max(0, n_products) * accum_cast_bits(call) * per_bit)
+

@@ -10,6 +10,7 @@ from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
 from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
+from codesign.estimate.kernels.multiplexers import stream_wrapper_luts
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -70,8 +71,8 @@ class ActivationEstimator:
                 per_bit += K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
             lut = n * width_of(call.input) * per_bit
             ff = n * wo if lat else 0
-            if stream:  # one stream word (pack elements) per cycle, plus the FIFO handshake logic
-                lut = call.pack * width_of(call.input) * K.STREAM_LUT_PER_BIT
+            if stream:  # one stream word (pack elements) per cycle, plus the stream handshake multiplexers
+                lut = stream_wrapper_luts(call, call.pack * width_of(call.input) * per_bit, n)
                 ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
             return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream)
         if f.startswith("softmax"):

@@ -90,3 +90,15 @@ def port_read_mux_delta(call: LayerCall, ctx: Context) -> int:
     wd = call.input.width if call.input is not None else 16
     mux = rewind_mux_luts(call, n_in, n_out, rf, ctx, reads_port=True) - rewind_mux_luts(call, n_in, n_out, rf, ctx)
     return round(mux - operand_mux_luts(n_in, n_out, rf, wd))
+
+
+def stream_wrapper_luts(call: LayerCall, element_logic: float, n: int) -> float:
+    """An io_stream element-wise layer: one word's element logic (``pack`` elements of the io_parallel kernel), a
+    2:1 stream-blocking multiplexer per element read and per element written, ``ap_done`` and ``real_start``;
+    over several words, the loop's state machine (4:1) and two pipeline enables (relu reports' Multiplexer tables:
+    kendermag 16 elements 306 LUT = 16 x 18 + 18)."""
+    m2 = mux_luts(2)
+    lut = element_logic + call.pack * 2 * m2 + 2 * m2
+    if stream_words(call, n) > 1:
+        lut += mux_luts(4) + 2 * m2
+    return lut

@@ -262,8 +262,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     extra = port_read_cycles(calls[0], ctx)
     if extra and per_layer[0].latency_cycles is not None:
         per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)
-    shift_lut, _shift_ff = port_shifter_area(calls[0], ctx)
-    if shift_lut and per_layer[0].lut is not None:
+    if extra and per_layer[0].lut is not None:
+        # the first layer reads the port through shifters instead of its operand multiplexers
+        shift_lut, _shift_ff = port_shifter_area(calls[0], ctx)
         first = per_layer[0]
         per_layer[0] = replace(first, lut=max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx)))
     stream = any(c.io_type == "io_stream" for c in calls)

@@ -43,13 +43,13 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel resource', 'ff'): (0.694, 2.462, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
     ('io_parallel resource', 'latency_cycles'): (-3.0, 1.0, 12, 5),
-    ('io_parallel resource', 'lut'): (0.928, 1.514, 12, 5),
+    ('io_parallel resource', 'lut'): (0.968, 1.348, 12, 5),
     ('io_stream', 'bram_18k'): (1.1, 4.286, 30, 13),
     ('io_stream', 'dsp'): (0.687, 1.833, 32, 13),
     ('io_stream', 'ff'): (0.805, 2.013, 32, 13),
     ('io_stream', 'ii_cycles'): (0.955, 1.03, 32, 13),
     ('io_stream', 'latency_cycles'): (0.953, 1.035, 32, 13),
-    ('io_stream', 'lut'): (0.864, 1.904, 32, 13),
+    ('io_stream', 'lut'): (0.879, 1.607, 32, 13),
 }
 
 

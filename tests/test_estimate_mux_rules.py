@@ -87,23 +87,3 @@ def test_stream_wrapper_handshake_multiplexers():
     relu10 = replace(relu, config={"n_in": 40}, pack=10)
     assert stream_wrapper_luts(relu10, 0.0, 40) == 10 * 18 + 18 + 21 + 18
 
-
-def test_compare_runs_marks_each_repository_better_or_worse():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_runs.py"
-    spec = importlib.util.spec_from_file_location("compare_runs", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    before = {"summary": {"all": {"est": {"LUT_med": 0.20, "LUT_p90": 0.60}}},
-              "per_repository": {"a": {"LUT_med": 0.15, "LUT_p90": 0.34}, "b": {"LUT_med": 0.08, "LUT_p90": 0.08}},
-              "per_repository_stream": {"c": {"LUT_med": 0.10, "LUT_p90": 0.10}}}  # fmt: skip
-    after = {"summary": {"all": {"est": {"LUT_med": 0.18, "LUT_p90": 0.67}}},
-             "per_repository": {"a": {"LUT_med": 0.13, "LUT_p90": 0.19}, "b": {"LUT_med": 0.33, "LUT_p90": 0.34}},
-             "per_repository_stream": {"c": {"LUT_med": 0.102, "LUT_p90": 0.10}}}  # fmt: skip
-    out = {(sec, name): (text, mark) for sec, name, text, mark in mod.rows(before, after, "LUT")}
-    assert out[("group", "all")] == ("  20%/  60% ->   18%/  67%", "better")
-    assert out[("io_parallel", "a")][1] == "better"
-    assert out[("io_parallel", "b")][1] == "worse"
-    assert out[("io_stream", "c")][1] == ""  # moved by less than half a point

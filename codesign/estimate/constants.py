@@ -188,11 +188,8 @@ T_RELU_NS = 3.0
 #: RND_CONV + SAT from 16 bits) 0 cycles, T < 1.38; Gabriele-bot PYNQ_IA (AP_RND + SAT, 1.2, 4.38 ns) 0 cycles,
 #: which AP_RND's cost of 0 keeps. The middle of the bounds.
 T_RND_CONV_NS = 1.0
-#: Element-wise io_stream layers handle one stream word (``pack`` elements) per cycle: FF per word bit (relu/stream
-#: reports: kendermag, RishThakkar, CestMerNeil, median 3). Their LUTs are the io_parallel element logic for the
-#: word plus the stream handshake multiplexers (kernels.multiplexers.stream_wrapper_luts); the earlier 8 LUT per
-#: word bit (read off the same reports) read the io_stream relu layers of 11 repositories 0.73x (0.40-0.93) held
-#: out, the structural form 1.02x (0.88-1.24).
+#: io_stream element-wise layers, one word (``pack`` elements) per cycle: FF per word bit (relu reports of kendermag,
+#: RishThakkar, CestMerNeil); LUT: kernels.multiplexers.stream_wrapper_luts (was 8 per word bit: 0.73x held out).
 STREAM_FF_PER_BIT = 3
 #: Table-lookup activations: address arithmetic LUTs per element.
 LUT_PER_TABLE_LOOKUP = 30
@@ -297,21 +294,12 @@ POOL_STREAM_CYCLES_PER_PIXEL = 2
 # ---------------------------------------------------------------------------------------------- assumptions
 # Not fitted: structural values for parts of the model with no (or too little) per-layer data. They set the
 # order of magnitude; the benchmark's io_stream and Resource-strategy figures show how far that goes.
-#: Vivado HLS 2018.2-2020.1 prices every row of a module's Multiplexer table by its input count alone,
-#: MUX_LUT_PER_INPUT x inputs - MUX_LUT_BASE LUTs (2:1 -> 9, 3:1 -> 15, 4:1 -> 21, 5:1 -> 27, 6:1 -> 33), whatever its
-#: width (a 1-bit enable and a 256-bit word alike): 51433 of the 51587 rows of up to 8 inputs in every per-module
-#: report under ../shared/calibration/raw; the others are 7:1 (38) and 8:1 (41). Vivado HLS 2016.4 and Vitis HLS
-#: price by width (Vitis 2023.2 3:1 -> 14, 4:1 -> 20): the rules using this are Vivado HLS >= 2018 only. A count of
-#: the report's rule, not a fit.
-MUX_LUT_PER_INPUT = 6
-MUX_LUT_BASE = 3
-#: Resource dense layer at RF > 1 (Vivado HLS, kernels.dense.rewind_mux_luts): the multiplexers of one input
-#: element across the rewound ReuseLoop. Two forms in the reports: rewind, phi, pipeline phi-register and phi
-#: register, four 2:1 (36 LUT: GuillaumeDerville, nicologhielmetti, uw-acme, kendermag), or a 2:1 rewind and a 3:1
-#: phi register (24: Gabriele-bot PYNQ_IA, Spehic); the middle of the two, as nothing in the settings tells them
-#: apart.
-REWIND_MUX_PER_INPUT = 30
-#: A LUT6 selects among 4 data inputs: operand multiplexers of reused multipliers cost wd x RF / 4 LUTs each.
+#: Vivado HLS 2018.2-2020.1 prices a Multiplexer-table row by its inputs alone, 6 x inputs - 3 LUTs whatever its width
+#: (51433 of the 51587 rows of <= 8 inputs under ../shared/calibration/raw); 2016.4 and Vitis HLS price by width. The
+#: rewound ReuseLoop's muxes per input element (multiplexers.rewind_mux_luts): four 2:1 (36: GuillaumeDerville,
+#: nicologhielmetti, uw-acme, kendermag) or a 2:1 and a 3:1 (24: PYNQ_IA, Spehic); 30 is the middle.
+MUX_LUT_PER_INPUT, MUX_LUT_BASE, REWIND_MUX_PER_INPUT = 6, 3, 30
+#: A LUT6 selects among 4 data inputs: a k:1 operand multiplexer of wd bits costs wd x k / 4 LUTs (multiplexers.py).
 MUX_INPUTS_PER_LUT = 4
 #: Cycles of one Resource-strategy ReuseLoop iteration (RF > 1) besides its product and accumulation
 #: (kernels.dense.reuse_loop_cycles): the weight-ROM read, the input multiplexer, the write-back. Read off the

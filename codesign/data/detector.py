@@ -1,6 +1,6 @@
 """A simple, documented L1 detector model in numpy: from final-state particles to the 19 ADC2021 objects.
 
-Model (our choices, not a CMS parametrisation; no pileup):
+Model (our choices, not a CMS parametrisation; pileup, when asked, is overlaid before it: codesign.data.pileup):
 
 - electrons: |eta| < 3.0, efficiency 90 %, sigma(pT)/pT = 3 % (+) 15 %/sqrt(pT [GeV]);
 - muons:     |eta| < 2.1, efficiency 95 %, sigma(pT)/pT = 1.5 % (+) 0.02 % x pT;

@@ -20,6 +20,9 @@ Signals (masses as in ADC2021): A -> 4 leptons (m = 50 GeV; Pythia's CP-odd A ha
 CP-even H0 state, id 35, is used: gg -> H0 -> Z* Z* -> 4 l, l = e, mu), leptoquark pairs with LQ -> b tau
 (m = 80 GeV), h0 -> tau tau (gg -> h, m = 60 GeV) and H+- -> tau nu (f fbar' -> H+-, m = 60 GeV).
 Taus decay inclusively.
+
+Pileup (``pileup`` > 0): minimum-bias interactions overlaid on each event before the detector model, see
+:mod:`codesign.data.pileup`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 
 from codesign.data import layouts as L
 from codesign.data.detector import LEPTON_PRESELECTION, DetectorModel, could_fire, reconstruct
+from codesign.data.pileup import PileupOverlay
 from codesign.data.pythia import final_state, has_final_lepton, make_pythia
 from codesign.errors import DataError, SpecError
 
@@ -91,6 +95,14 @@ class L1Config:
     e_cm: float = 13000.0
     include_qcd: bool = False  # use the full ADC2021 mixture (fractions of the summed weights), with qcd_bb
     qcd_rehadronize: int = 10  # hadronisations of each QCD parton-level event (1: plain generation)
+    pileup: float = 0.0  # mean number of minimum-bias interactions overlaid on each event (Poisson; 0: none)
+    pileup_pool: int = 1000  # minimum-bias events generated per chunk and drawn from (codesign.data.pileup)
+
+    def pileup_overlay(self, seed: int) -> PileupOverlay | None:
+        """The chunk's pileup pool (None without pileup)."""
+        if self.pileup == 0:
+            return None
+        return PileupOverlay.generate(self.pileup, self.pileup_pool, seed, self.e_cm)
 
     @property
     def background_mixture(self) -> dict[str, float]:
@@ -115,6 +127,7 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress:
     if label == QCD:
         return _generate_qcd_chunk(n, seed, config, progress)
     pythia = make_pythia(PROCESS_SETTINGS[label], seed, config.e_cm)
+    pileup = config.pileup_overlay(seed)
     rng = np.random.default_rng(seed)
     out = np.zeros((n, L.N_L1_OBJECTS, 4), dtype=np.float32)
     done = tried = 0
@@ -122,20 +135,28 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress:
         tried += 1
         if tried > 2000 * n + 10000:
             raise DataError(f"{label}: only {done} of {n} events passed the trigger after {tried} events")
-        if pythia.next() and _keep_if_fired(pythia.event, config.detector, rng, out, done, progress):
+        if pythia.next() and _keep_if_fired(pythia.event, config.detector, rng, out, done, progress, pileup):
             done += 1
     return L1Chunk(out, np.full(n, SUBPROCESS_NAMES.index(label), dtype=np.int64), tried)
 
 
 def _keep_if_fired(
-    event: object, detector: DetectorModel, rng: np.random.Generator, out: np.ndarray, row: int, progress: object
+    event: object, detector: DetectorModel, rng: np.random.Generator, out: np.ndarray, row: int, progress: object,
+    pileup: PileupOverlay | None = None,
 ) -> bool:
-    """Reconstruct a generated event and, if it fires the trigger, store its objects in out[row] and count it."""
+    """Reconstruct a generated event (with its pileup overlaid) and, if it fires the trigger, store its objects in
+    out[row] and count it.
+
+    The pre-selection looks at the hard event only: a pileup interaction (soft QCD) practically never holds an
+    electron or muon above 0.75 x the trigger threshold, so an event whose trigger lepton would come from pileup
+    is not generated."""
     if not has_final_lepton(event, LEPTON_PRESELECTION * detector.trigger_lepton_pt):
         return False  # the same events as could_fire drops (its threshold), found before copying the particles
     particles = final_state(event)
     if not could_fire(particles, detector):
         return False
+    if pileup is not None:
+        particles = pileup.overlay(particles, rng)
     objects, fired = reconstruct(particles, detector, rng)
     if not fired:
         return False
@@ -186,6 +207,7 @@ def _generate_qcd_chunk(n: int, seed: int, config: L1Config, progress: object = 
     if tries < 1:
         raise DataError(f"qcd_rehadronize must be at least 1 (got {tries})")
     pythia = make_pythia((*PROCESS_SETTINGS[QCD], "HadronLevel:all = off"), seed, config.e_cm)
+    pileup = config.pileup_overlay(seed)
     fractions = open_fractions(pythia, B_HADRONS)
     rng = np.random.default_rng(seed)
     out = np.zeros((n, L.N_L1_OBJECTS, 4), dtype=np.float32)
@@ -205,7 +227,7 @@ def _generate_qcd_chunk(n: int, seed: int, config: L1Config, progress: object = 
             if attempt:
                 pythia.event.assign(parton_level)
             if pythia.forceHadronLevel(False) and _keep_if_fired(
-                pythia.event, config.detector, rng, out, done, progress
+                pythia.event, config.detector, rng, out, done, progress, pileup
             ):
                 weights[done] = forced_decay_weight(pythia.event, fractions) / tries
                 done += 1

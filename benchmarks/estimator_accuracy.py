@@ -45,6 +45,7 @@ from codesign.estimate.calibration_set import load_records, records_dir  # noqa:
 from codesign.estimate.design import build_calls  # noqa: E402
 from codesign.estimate.hardware import delay_factor, make_clock, mul_impl  # noqa: E402
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
+from codesign.estimate.network import port_shifter_area  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
 from codesign.estimate.uncertainty import CAP_RECORDS as CAP  # noqa: E402
 from codesign.estimate.uncertainty import bands_from, capped_weights, design_kind, residual, weighted_quantile  # noqa: E402
@@ -106,13 +107,13 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
             s["hls_tool_version"],
             delay_factor(part.family, part.full_name),
         )
-        for call in build_calls(s):
+        for i, call in enumerate(build_calls(s)):
             cfg = call.config.get("config")
             if not cfg:
                 continue
             mod = module_for_config(rep.modules, cfg)
             if mod is not None:
-                rows.append({"repo": rec["repo"], "id": rec["id"], "call": call, "ctx": ctx, "module": mod})
+                rows.append({"repo": rec["repo"], "id": rec["id"], "call": call, "ctx": ctx, "module": mod, "first": i == 0})
     return rows
 
 
@@ -160,8 +161,10 @@ def refit(rows: list[dict]) -> dict[str, float]:
         if (c.num("reuse_factor", 1) or 1) <= 1:
             continue
         est = predict_layer(c, r["ctx"])
-        if est.ff and r["module"].FF:
-            pairs.append((r["repo"], r["module"].FF / est.ff))
+        # the first layer's module also holds the shifters that read the top's input port (network.py)
+        shift_ff = port_shifter_area(c, r["ctx"])[1] if r.get("first") else 0
+        if est.ff and r["module"].FF and r["module"].FF > shift_ff:
+            pairs.append((r["repo"], (r["module"].FF - shift_ff) / est.ff))
     ratio = _balanced_median(pairs)
     if ratio is not None:
         out["FF_RESOURCE_PER_BIT"] = K.FF_RESOURCE_PER_BIT * ratio

@@ -60,6 +60,22 @@ def test_port_shifters_are_added_to_the_first_layer_only():
     assert with_rule - without == round(_shifter_lut(14 * 16))  # enc1 at RF 14: one shifter
 
 
+def test_port_shifter_registers_are_added_to_the_first_layer():
+    """The shifter's stage and output registers (PORT_SHIFT_FF_PER_BIT per bit of the 224-bit port word) count in
+    the design's FF: GuillaumeDerville's enc1 at RF 14 reads one word per iteration, one shifter."""
+    recs = [r for r in load_records() if r["id"] == "GuillaumeDerville/Strage-Umons::hls4ml_dse_rf16::fb1a8b4e36"]
+    assert len(recs) == 1
+    with_rule = estimate_record(recs[0])["FF"]
+    old = K.PORT_SHIFT_FF_PER_BIT
+    try:
+        K.PORT_SHIFT_FF_PER_BIT = 0.0
+        without = estimate_record(recs[0])["FF"]
+    finally:
+        K.PORT_SHIFT_FF_PER_BIT = old
+    assert with_rule - without == round(14 * 16 * K.PORT_SHIFT_FF_PER_BIT)
+    assert port_shifter_area(_dense(14, 2), VIVADO)[1] == round(7 * 224 * K.PORT_SHIFT_FF_PER_BIT)  # 7 at RF 2
+
+
 def _relu(inp: str, out: str, n: int = 8) -> LayerCall:
     return LayerCall("r", "relu", {"n_in": n}, FixedPrecision.parse(inp), FixedPrecision.parse(out), "io_parallel")
 

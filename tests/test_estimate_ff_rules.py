@@ -29,15 +29,19 @@ def _sum_bits(wd: int, ww: int, terms: int, acc: int) -> int:
     return min(acc, wd + ww + growth)
 
 
-def _resource(n_in: int, n_out: int, rf: int, bits: int, wbits: int, acc: str = "ap_fixed<24,10>") -> LayerCall:
+def _resource(
+    n_in: int, n_out: int, rf: int, bits: int, wbits: int, acc: str = "ap_fixed<24,10>", io_type: str = "io_parallel"
+) -> LayerCall:
     cfg = {"n_in": n_in, "n_out": n_out, "reuse_factor": rf, "strategy": "resource", "n_zeros": 0,
            "weight_t": f"ap_fixed<{wbits},2>", "accum_t": acc}  # fmt: skip
-    return LayerCall("d", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},3>"), None, "io_parallel")
+    out = FixedPrecision.parse("ap_fixed<12,4>")
+    return LayerCall("d", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},3>"), out, io_type)
 
 
 def test_resource_loop_registers_operands_only_for_dsp_products():
     """ReuseLoop registers: input array, accumulators and each multiplier's partial sum; a product wide enough
-    for a DSP (RESOURCE_DSP_MIN_WIDTH) also registers its two operands, a narrow LUT product does not."""
+    for a DSP (RESOURCE_DSP_MIN_WIDTH) also registers its two operands, a narrow LUT product does not. Vivado HLS
+    2020.1, io_parallel: two copies of the input array and a 12-bit return register per output besides."""
     n_in, n_out, rf, acc = 32, 16, 8, 24
     block = math.ceil(n_in * n_out / rf)
     for bits, wbits, on_dsp in ((6, 6, False), (16, 8, True)):
@@ -45,12 +49,36 @@ def test_resource_loop_registers_operands_only_for_dsp_products():
         est = DenseEstimator().predict(_resource(n_in, n_out, rf, bits, wbits), SEVEN)
         sw = _sum_bits(bits, wbits, n_in, acc)
         per_mult = sw + (bits + wbits if on_dsp else 0)
-        assert est.ff == round((n_in * bits + n_out * acc + block * per_mult) * K.FF_RESOURCE_PER_BIT)
+        expected = 2 * n_in * bits + n_out * acc + block * per_mult + n_out * 12
+        assert est.ff == round(expected * K.FF_RESOURCE_PER_BIT)
     # ``config_op mul -impl dsp`` puts even the narrow products on DSPs: operands registered again
     forced = Context(CLOCK, "DSP48E1", "dsp", "Vivado HLS", "2020.1", 1.0)
     narrow = DenseEstimator().predict(_resource(n_in, n_out, rf, 6, 6), forced)
     sw = _sum_bits(6, 6, n_in, acc)
-    assert narrow.ff == round((n_in * 6 + n_out * acc + block * (sw + 12)) * K.FF_RESOURCE_PER_BIT)
+    expected = 2 * n_in * 6 + n_out * acc + block * (sw + 12) + n_out * 12
+    assert narrow.ff == round(expected * K.FF_RESOURCE_PER_BIT)
+
+
+@pytest.mark.parametrize(
+    ("tool", "version", "io_type", "bits"),
+    [
+        # 32 x 16 at RF 8, 16-bit data x 8-bit weights on DSPs, 24-bit accumulator, 12-bit outputs:
+        # block 64 multipliers, each a 24-bit partial sum (16 + 8 + 5 growth, capped at 24) and 16 + 8 operand
+        # bits; 16 accumulators of 24 bits; the input array is 32 x 16 = 512 bits
+        ("Vivado HLS", "2020.1", "io_parallel", 2 * 512 + 384 + 64 * 48 + 16 * 12),  # rewind + phi, return regs
+        ("Vivado HLS", "2019.2", "io_parallel", 0 * 512 + 384 + 64 * 48),  # the argument array, unregistered
+        ("Vivado HLS", "2019.2", "io_stream", 2 * 512 + 384 + 64 * 48),  # the array read from the stream
+        ("Vivado HLS", "2020.1", "io_stream", 2 * 512 + 384 + 64 * 48),  # no return registers in io_stream
+        ("Vitis HLS", "2023.1", "io_parallel", 1 * 512 + 384 + 64 * 48),  # no rewind: one copy
+        ("Vivado HLS", None, "io_parallel", 0 * 512 + 384 + 64 * 48),  # unknown version: the older rule
+    ],
+)
+def test_resource_loop_registers_by_tool_version(tool, version, io_type, bits):
+    """Copies of the input array and return registers of the Resource ReuseLoop per tool version and io type
+    (constants.RESOURCE_INPUT_COPIES_REWIND, RESOURCE_REWIND_REGISTERS_FROM); hand-counted bits."""
+    ctx = Context(make_clock(5.0, None, tool), "DSP48E1", "auto", tool, version, 1.0)
+    est = DenseEstimator().predict(_resource(32, 16, 8, 16, 8, io_type=io_type), ctx)
+    assert est.ff == round(bits * K.FF_RESOURCE_PER_BIT)
 
 
 def _conv(partitions: int, implementation: bool = True, strategy: str = "latency") -> LayerCall:
@@ -119,3 +147,4 @@ def test_accumulator_casts_priced_as_relu_casts_per_product():
             b = DenseEstimator().predict(_dense_acc(sat, rf, strategy), ctx)
             assert b.lut - a.lut == round(products * 48 * per_bit)
             assert (b.ff, b.dsp, b.latency_cycles) == (a.ff, a.dsp, a.latency_cycles)
+

@@ -147,18 +147,17 @@ FF_SATURATION_STAGES = 5
 #: same layer's products fit and carry none. GuillaumeDerville (Vivado HLS 2020.1, xc7z020-1, 16x16 at RF 4
 #: and 8): 89-94 FF per DSP instance beyond the adder-tree registers. A count from the structure, not a fit.
 FF_PIPELINED_MUL_PER_BIT = 2.0
-#: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): registers per bit of what
-#: lives across the loop's iterations: the input array (n_in x data width), the n_out accumulators and, per
-#: multiplier (block factor), its partial sum, plus its two operands where the product is bound to a DSP
-#: (kernels.dense.resource_register_bits; a product below RESOURCE_DSP_MIN_WIDTH is LUT logic chained with its
-#: add, whose operands are not registered: counting them read nicologhielmetti's 7-bit layers 1.1-1.5x high
-#: (its 16-bit DSP layer 1.0x) and Gabriele-bot PYNQ_IA's 6-bit ones 1.7-2.4x (its 16-bit DSP layers
-#: 1.3-1.7x), per-layer reports, Vivado HLS 2019.2/2020.1). The previous form (the Latency-strategy
-#: rule on the block factor's products) read these layers' FF 5-100x low (GuillaumeDerville 4x3 at RF 12:
-#: 18 predicted, 499 reported). Structure from the kernel; the scale is the benchmark's refit, repository-
-#: balanced median of reported / structural bits over the io_parallel and io_stream Resource dense layers
-#: of 10 repositories (1.4-3.9 per repository; ``benchmarks/estimator_accuracy.py`` refits it per fold).
-FF_RESOURCE_PER_BIT = 2.4
+#: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): FFs per bit of what lives across
+#: its iterations (kernels.dense.resource_register_bits): the input array, the accumulators and, per multiplier,
+#: its partial sum plus its two operands where the product is on a DSP (a product below RESOURCE_DSP_MIN_WIDTH
+#: is LUT logic chained with its add). Scale: the benchmark's refit over the Resource dense layers of 10
+#: repositories, the first layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule).
+FF_RESOURCE_PER_BIT = 1.67
+#: Input-array copies by tool version (kernels.dense.resource_input_copies; see the README): Vivado HLS 2020.1
+#: keeps a rewind and a phi register per input word and an ``ap_return_N_preg`` per io_parallel output (PYNQ_IA,
+#: GuillaumeDerville), 2019.2 neither past the first layer (nicologhielmetti); io_stream twice; Vitis HLS once.
+RESOURCE_INPUT_COPIES_REWIND = 2
+RESOURCE_REWIND_REGISTERS_FROM_YEAR = 2020
 
 # ---------------------------------------------------------------------------------------------- activations
 #: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu
@@ -261,7 +260,8 @@ PORT_SHIFT_CYCLES_PER_LEVEL = 1
 #: PORT_SHIFT_LUT_PER_BIT_LEVEL LUTs and N x PORT_SHIFT_FF_PER_BIT FFs (its stages and output register).
 #: Read off GuillaumeDerville's per-module reports (N = 224: 2599 LUT, 1903 FF per shifter; 7 of them at RF 2,
 #: one at RF 14 and 56); Gabriele-bot PYNQ_IA (N = 256, two at RF 8: 2983 LUT, 2159 FF each) and
-#: nicologhielmetti (N = 256, one at RF 64) were not used and agree within 1 %.
+#: nicologhielmetti (N = 256, one at RF 64) were not used and agree within 1 %. The FFs count in the first
+#: layer since the version rule of RESOURCE_INPUT_COPIES_REWIND.
 PORT_SHIFT_LUT_PER_BIT_LEVEL = 1.45
 PORT_SHIFT_FF_PER_BIT = 8.5
 #: io_parallel DATAFLOW top (a Resource-strategy layer): every element of every array passed between two layer

@@ -145,7 +145,8 @@ def port_read_cycles(call: LayerCall, ctx: Context) -> int:
 
 
 def port_shifter_area(call: LayerCall, ctx: Context) -> tuple[int, int]:
-    """LUT and FF of the shifters :func:`port_read_cycles` describes: one per input word an iteration reads."""
+    """LUT and FF of the shifters :func:`port_read_cycles` describes: one per input word an iteration reads
+    (counted in the first layer's figures)."""
     if not port_read_cycles(call, ctx):
         return 0, 0
     n_in, rf = int(call.num("n_in", 0) or 0), int(call.num("reuse_factor", 1) or 1)
@@ -263,10 +264,12 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     if extra and per_layer[0].latency_cycles is not None:
         per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)
     if extra and per_layer[0].lut is not None:
-        # the first layer reads the port through shifters instead of its operand multiplexers
-        shift_lut, _shift_ff = port_shifter_area(calls[0], ctx)
+        # the first layer reads the port through shifters instead of its operand multiplexers; their stage and
+        # output registers count too (constants.PORT_SHIFT_FF_PER_BIT)
+        shift_lut, shift_ff = port_shifter_area(calls[0], ctx)
         first = per_layer[0]
-        per_layer[0] = replace(first, lut=max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx)))
+        lut = max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx))
+        per_layer[0] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
     stream = any(c.io_type == "io_stream" for c in calls)
     style, requested_ii = top_style(settings, calls)
     lat = [x.latency_cycles for x in per_layer]

@@ -188,7 +188,9 @@ class DenseEstimator:
         if resource:
             block = math.ceil(n_in * n_out / rf)
             if rf > 1:
-                ff = rint(resource_register_bits(n_in, n_out, rf, wd, ww, acc, ctx) * K.FF_RESOURCE_PER_BIT)
+                out_w = width_of(call.output, acc)
+                bits = resource_register_bits(n_in, n_out, rf, wd, ww, acc, ctx, io_type=call.io_type, out_w=out_w)
+                ff = rint(bits * K.FF_RESOURCE_PER_BIT)
             # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
             # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
             if rf > 1:
@@ -253,18 +255,43 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain_cycles(ops, ctx.clock.effective_ns)
 
 
-def resource_register_bits(n_in: int, n_out: int, rf: int, wd: int, ww: int, acc: int, ctx: Context) -> int:
+def registers_rewound_loop(ctx: Context) -> bool:
+    """Whether the tool gives a rewound ReuseLoop's input words and return values registers of their own:
+    Vivado HLS from RESOURCE_REWIND_REGISTERS_FROM_YEAR (2020.1) on, an unknown version not; not Vitis HLS, which does not rewind the loop."""
+    return not ctx.vitis and (tool_year(ctx.tool_version) or 0) >= K.RESOURCE_REWIND_REGISTERS_FROM_YEAR
+
+
+def resource_input_copies(ctx: Context, io_type: str) -> int:
+    """Register copies of each input word of a Resource layer at RF > 1, per tool version (constants).
+
+    Vivado HLS 2020.1 keeps every input word in a rewind and a phi register; an io_stream layer's input array,
+    read from the stream into the kernel, is held in as many (any Vivado HLS version); Vivado HLS 2019.2 and
+    older read an io_parallel layer's argument array directly, no register of its own; Vitis HLS: one copy.
+    """
+    if ctx.vitis:
+        return 1
+    if registers_rewound_loop(ctx) or io_type == "io_stream":
+        return K.RESOURCE_INPUT_COPIES_REWIND
+    return 0
+
+
+def resource_register_bits(
+    n_in: int, n_out: int, rf: int, wd: int, ww: int, acc: int, ctx: Context, *, io_type: str = "io_parallel",
+    out_w: int = 0,
+) -> int:  # fmt: skip
     """Bits ``nnet_dense_resource.h``'s ReuseLoop (RF > 1) keeps in registers across its pipeline stages.
 
-    The input array (read by a different multiplier each iteration), the n_out accumulators and, per
-    multiplier (block factor), its partial sum; a product bound to a DSP (constants.RESOURCE_DSP_MIN_WIDTH)
-    also registers its two operands at the slice's ports, while a narrow product in LUTs chains with its add
-    (constants.FF_RESOURCE_PER_BIT).
+    The input array (:func:`resource_input_copies` copies of it), the n_out accumulators and, per multiplier
+    (block factor), its partial sum; a product bound to a DSP (constants.RESOURCE_DSP_MIN_WIDTH) also registers
+    its two operands at the slice's ports, while a narrow product in LUTs chains with its add. Where the tool
+    registers the rewound loop (:func:`registers_rewound_loop`), an io_parallel layer also returns each output
+    from a register of ``out_w`` bits. Scaled by constants.FF_RESOURCE_PER_BIT.
     """
     block = math.ceil(n_in * n_out / rf)
     sw = sum_width(wd, ww, n_in, acc)
     per_mult = sw + (wd + ww if variable_product_on_dsp(max(wd, ww), ctx) else 0)
-    return n_in * wd + n_out * acc + block * per_mult
+    ret = n_out * out_w if io_type == "io_parallel" and registers_rewound_loop(ctx) else 0
+    return resource_input_copies(ctx, io_type) * n_in * wd + n_out * acc + block * per_mult + ret
 
 
 def accum_cast_bits(call: LayerCall) -> int:

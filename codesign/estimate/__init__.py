@@ -25,7 +25,8 @@ multiplications, which the weight values decide (ArgyKokk RF = 100: latency off 
 2024.2 (MinhNguy3n: dense layers 2-3x deeper than modelled); Virtex-7 with Vivado HLS 2018.3 (freaksie:
 two adder levels per cycle, one cycle shallower than modelled); the n_in:1 input multiplexer per multiplier of
 some Vivado HLS Resource layers (PYNQ_IA's non-first layers 2.8-5.8x LUT low) and FF of very narrow (2-4 bit)
-Resource layers (up to 6.5x high); io_parallel CNNs with Vitis 2024.1 (MuhammadAshraful: ``fill_buffer`` and the
+Resource layers (up to 4.6x high); the Latency strategy's registers at RF > 1 (ArgyKokk's RF 2 and 100 designs
+0.66-0.92x of the estimate); io_parallel CNNs with Vitis 2024.1 (MuhammadAshraful: ``fill_buffer`` and the
 output registers are modelled from that one report, the rest of its top, 278k FF, is not: LUT 0.4x, FF 0.15x);
 io_stream Latency-strategy convolutions at RF > 1,
 whose window depth follows the weight values (RishThakkar RF 128-256: 0.35-0.55x latency), and io_stream BRAM;

@@ -147,11 +147,9 @@ FF_SATURATION_STAGES = 5
 #: same layer's products fit and carry none. GuillaumeDerville (Vivado HLS 2020.1, xc7z020-1, 16x16 at RF 4
 #: and 8): 89-94 FF per DSP instance beyond the adder-tree registers. A count from the structure, not a fit.
 FF_PIPELINED_MUL_PER_BIT = 2.0
-#: Resource strategy at RF > 1 (``nnet_dense_resource.h``'s pipelined ReuseLoop): FFs per bit of what lives across
-#: its iterations (kernels.dense.resource_register_bits): the input array, the accumulators and, per multiplier,
-#: its partial sum plus its two operands where the product is on a DSP (a product below RESOURCE_DSP_MIN_WIDTH
-#: is LUT logic chained with its add). Scale: the benchmark's refit over the Resource dense layers of 10
-#: repositories, the first layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule).
+#: Resource ReuseLoop at RF > 1: FFs per bit of what lives across its iterations (kernels.dense.
+#: resource_register_bits). The benchmark's refit over the Resource dense layers of 10 repositories, the first
+#: layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule below).
 FF_RESOURCE_PER_BIT = 1.67
 #: Input-array copies by tool version (kernels.dense.resource_input_copies; see the README): Vivado HLS 2020.1
 #: keeps a rewind and a phi register per input word and an ``ap_return_N_preg`` per io_parallel output (PYNQ_IA,

@@ -1,0 +1,127 @@
+"""The spec's data, model, train and prune sections: what is trained, on what, and how it is pruned."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from codesign.spec.fields import PathStr, Seed, Size, _Strict
+
+
+class DataSource(str, Enum):
+    """Shipped data sets, addressed by name."""
+
+    JETS_HLF = "jets_hlf"
+    JETS_CONSTITUENTS = "jets_constituents"
+    L1 = "l1"
+
+
+class DataSpec(_Strict):
+    """Where the training/test data come from and how much of it to use."""
+
+    source: DataSource | None = Field(None, description="a shipped data set (default jets_hlf when no path)")
+    path: PathStr | None = Field(None, description="a user HDF5 file; public jet/L1 layouts are recognised")
+    inputs: str | None = Field(None, description="HDF5 key of the input array in a user file with another layout")
+    labels: str | None = Field(None, description="HDF5 key of the labels (one-hot or integer) in a user file")
+    n_train: int = Field(40000, gt=0, description="training samples, a positive integer")
+    n_test: int = Field(10000, gt=0, description="test samples, a positive integer")
+    n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
+    seed: Seed = 0
+    standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
+    pt_scale: Literal["log", "linear"] | None = Field(
+        None, description="L1 data only: object pT fed as log(1 + pT/GeV) (log, the default) or in GeV (linear)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if self.source is not None and self.path is not None:
+            raise ValueError("give either 'source' (a shipped data set) or 'path' (your HDF5 file), not both")
+        if (self.inputs is None) != (self.labels is None):
+            given, missing = ("labels", "inputs") if self.inputs is None else ("inputs", "labels")
+            raise ValueError(f"'{given}' was given without '{missing}' (accepted: both HDF5 keys, or neither)")
+        if self.inputs is not None and self.path is None:
+            raise ValueError("'inputs'/'labels' name keys of your own file: give 'path' too")
+        return self
+
+
+class Family(str, Enum):
+    """Model families codesign can build from a spec."""
+
+    MLP = "mlp"
+    DEEPSETS = "deepsets"
+    INTERACTION_NET = "interaction_net"
+    VAE = "vae"
+    AE = "ae"
+
+
+class ModelSpec(_Strict):
+    """The network: a family with its sizes, or the user's own model file."""
+
+    family: Family | None = None
+    hidden: tuple[Size, ...] = Field((64, 32, 32), description="a list of layer sizes, positive integers")
+    activation: Literal["relu"] = "relu"
+    phi: tuple[Size, ...] = Field((32, 32), description="a list of layer sizes, positive integers")
+    rho: tuple[Size, ...] = Field((32,), description="a list of layer sizes, positive integers")
+    aggregation: Literal["mean", "max"] = "mean"
+    latent_dim: int = Field(3, gt=0, description="VAE latent dimensions, a positive integer")
+    beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
+    encoder: tuple[Size, ...] = Field((32, 16), description="a list of layer sizes, positive integers")
+    decoder: tuple[Size, ...] = Field((16, 32), description="a list of layer sizes, positive integers")
+    batchnorm: bool = False
+    file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
+    weights: PathStr | None = Field(None, description="weights .h5 for a .json model")
+    random_weights: bool = Field(False, description="build a .json model without weights, with random weights")
+    trust_code: bool = Field(
+        False, description="load a model file that would run code (Lambda, unknown classes); = --trust-model-code"
+    )
+
+    @model_validator(mode="after")
+    def _family_or_file(self) -> ModelSpec:
+        if self.file is None and self.family is None:
+            raise ValueError("give 'family' (mlp, deepsets, interaction_net, vae, ae) or 'file' (your model)")
+        if self.file is not None and self.family is not None:
+            raise ValueError("give either 'family' or 'file', not both")
+        if self.weights is not None and (self.file is None or self.file.suffix != ".json"):
+            raise ValueError("'weights' goes with a 'file' ending in .json")
+        is_json = self.file is not None and self.file.suffix.lower() == ".json"
+        if is_json and self.weights is None and not self.random_weights:
+            raise ValueError(f"'file' {self.file.name} is an architecture without weights: give 'weights' (the .h5 "
+                             "weights file), or set 'random_weights: true' to build it with random weights")  # fmt: skip
+        if self.random_weights and (not is_json or self.weights is not None):
+            raise ValueError("'random_weights: true' goes with a .json 'file' and no 'weights' (accepted: false)")
+        if self.trust_code and self.file is None:
+            raise ValueError("'trust_code' goes with 'file' (your model); a 'family' model is codesign's own")
+        return self
+
+
+class TrainSpec(_Strict):
+    """Float training (Adam, early stopping on the validation loss)."""
+
+    epochs: int = Field(15, ge=0, description="an integer >= 0")
+    batch_size: int = Field(1024, gt=0, description="a positive integer")
+    learning_rate: float = Field(1.0e-3, gt=0, description="a number > 0")
+    seed: Seed = 0
+    patience: int = Field(3, ge=0, description="epochs without improvement before stopping, >= 0")
+    validation_split: float = Field(0.2, ge=0, lt=1, description="a fraction in [0, 1)")
+    lr_patience: int = Field(
+        0, ge=0, description="epochs without validation-loss improvement before the learning rate is multiplied by "
+        "lr_factor, >= 0 (0: constant learning rate)"
+    )  # fmt: skip
+    lr_factor: float = Field(0.5, gt=0, lt=1, description="a number in (0, 1)")
+
+
+class PruneSpec(_Strict):
+    """Magnitude pruning with tensorflow-model-optimization (PolynomialDecay to the target sparsity)."""
+
+    sparsity: float = Field(0.0, ge=0, lt=1, description="target fraction of zero weights; 0 turns pruning off")
+    epochs: int = Field(5, ge=1, description="fine-tuning epochs while pruning")
+    begin_fraction: float = Field(0.0, ge=0, le=1, description="start of the schedule, as a fraction of the steps")
+    end_fraction: float = Field(0.7, gt=0, le=1, description="target reached at this fraction of the steps")
+    frequency: int = Field(50, gt=0, description="pruning steps between mask updates")
+
+    @property
+    def enabled(self) -> bool:
+        """True when pruning is asked for."""
+        return self.sparsity > 0

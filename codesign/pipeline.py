@@ -9,6 +9,10 @@ into ``steps`` of report.json (and ``<out>/.codesign/steps.json``).
 
 Order (the names are stable; report.json and the cache refer to them):
 ``load_data, build_model, train_float, prune, quantize, convert, csim, compare, estimate, budget, report``.
+
+This module runs the steps and computes their keys; the types they share (:class:`BuildContext`,
+:class:`BuildState`, :class:`Step`) are in :mod:`codesign.build_state`, the bit-exactness verdict in
+:mod:`codesign.bit_exact`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,103 +21,23 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from codesign import __version__
-from codesign.datasets import Dataset, file_digest
+from codesign.bit_exact import require_bit_exact
+from codesign.build_state import STEP_NAMES, BuildContext, BuildState, Step, StepRecord
+from codesign.datasets import file_digest
 from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
-from codesign.errors import BitAccuracyError, ReferenceUnavailableError, SpecError
-from codesign.parts import Part
-from codesign.spec import BuildSpec, Hls4mlConfig
+from codesign.spec import Hls4mlConfig, check_spec_consistency
 from codesign.step_cache import SharedStepCache, StepCache, code_digest
 
-STEP_NAMES = (
-    "load_data", "build_model", "train_float", "prune", "quantize",
-    "convert", "csim", "compare", "estimate", "budget", "report",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BuildContext:
-    """What does not change during a build: the parsed spec, the part, the output folder, the flags."""
-
-    spec: BuildSpec | None
-    hls4ml_config: Hls4mlConfig | None
-    part: Part
-    out_dir: Path
-    force: bool = False
-    synth: bool = False
-    rtl: bool = False  # --rtl: also emit Verilog through da4ml (codesign.rtl)
-    cache_dir: Path | None = None  # a step cache shared between builds (a scan's); None: this folder's own
-    trust_model_code: bool = False  # --trust-model-code
-    plots: bool = True  # False: the report is written without its PNG plots (--no-plots; scan points by default)
-
-    @property
-    def trusts_model_code(self) -> bool:
-        """True when the user opted in to loading model files that run code (flag or model.trust_code)."""
-        return self.trust_model_code or (self.spec is not None and self.spec.model.trust_code)
-
-    @property
-    def name(self) -> str:
-        """Build name (the spec's, or the hls4ml config's project name)."""
-        if self.spec is not None:
-            return self.spec.name
-        return str(self.hls4ml_config.config.get("ProjectName", "myproject"))
-
-    def path(self, *parts: str) -> Path:
-        """A path inside the build folder."""
-        return self.out_dir.joinpath(*parts)
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """What a step took and whether it was reused from an earlier identical build."""
-
-    name: str
-    seconds: float
-    cached: bool
-    note: str = ""
-
-    def to_dict(self) -> dict:
-        """JSON form."""
-        return {"name": self.name, "seconds": round(self.seconds, 3), "cached": self.cached, "note": self.note}
-
-
-@dataclass(frozen=True)
-class BuildState:
-    """Everything the steps produce, handed from one to the next."""
-
-    data: Dataset | None = None
-    float_model: Any = None
-    histories: dict[str, dict[str, list[float]]] = field(default_factory=dict)
-    pruned_model: Any = None
-    qmodel: Any = None
-    sparsity: dict | None = None
-    project: Any = None  # codesign.hls.HlsProject
-    csim: dict[str, np.ndarray] | None = None
-    bit_accuracy: dict | None = None
-    scores: dict | None = None  # per stage (float/quantized/firmware): class probabilities or anomaly scores
-    metrics: dict | None = None
-    estimate: Any = None
-    budget: Any = None
-    synthesis: dict | None = None  # figures from the vendor reports when --synth ran
-    synth_error: str | None = None  # why --synth could not run (the build still writes its report)
-    rtl: dict | None = None  # the --rtl section (codesign.rtl.flow): Verilator check, yosys counts
-    notes: tuple[str, ...] = ()
-    records: tuple[StepRecord, ...] = ()
-
-    @property
-    def firmware_model(self):
-        """The Keras model that goes to firmware: quantized if there is one, else pruned, else float."""
-        return self.qmodel or self.pruned_model or self.float_model
-
-    def note(self, text: str) -> BuildState:
-        """Add a line to the report's notes."""
-        return replace(self, notes=(*self.notes, text))
+# the build's types, its verdict and the spec's cross-field check are re-exported: steps, the API and other
+# branches import them from here
+__all__ = ["COMPLETE", "STEP_NAMES", "BuildContext", "BuildState", "Step", "StepRecord", "check_spec_consistency",
+           "hls4ml_model_files", "input_file_digests", "library_versions", "require_bit_exact", "run_steps",
+           "step_keys", "up_to_date_state"]  # fmt: skip
 
 
 def library_versions() -> dict[str, str]:
@@ -127,39 +51,6 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[dist] = "not installed"
     return out
-
-
-class Step:
-    """Base class of a build step; subclasses set ``name`` and implement ``run``."""
-
-    name = ""
-    #: the code the result depends on besides the step's own class: modules, ``module:function`` helpers,
-    #: ``"templates"`` (see :func:`codesign.step_cache.code_digest`)
-    code: tuple[str, ...] = ()
-
-    def inputs(self, ctx: BuildContext) -> Any:
-        """The configuration this step depends on (part of its cache key)."""
-        return None
-
-    def run(self, ctx: BuildContext, state: BuildState) -> BuildState:
-        """Do the work."""
-        raise NotImplementedError
-
-    def save(self, ctx: BuildContext, state: BuildState) -> None:
-        """Persist what ``load`` needs; steps without it are recomputed on every build."""
-
-    def load(self, ctx: BuildContext, state: BuildState) -> BuildState | None:
-        """Restore from ``save``; None when there is nothing (or not everything) to restore."""
-        return None
-
-    def artefacts(self, ctx: BuildContext, state: BuildState) -> list[str]:
-        """The files ``save`` wrote, relative to the build folder (what a shared cache stores)."""
-        return []
-
-    @property
-    def cacheable(self) -> bool:
-        """True when the step overrides ``load``."""
-        return type(self).load is not Step.load
 
 
 def _digest(obj: Any) -> str:
@@ -352,54 +243,3 @@ def _load_cached(ctx: BuildContext, step: Step, state: BuildState, progress) -> 
 
 def _write_step_times(ctx: BuildContext, state: BuildState) -> None:
     atomic_write_text(ctx.path(".codesign", "steps.json"), json.dumps([r.to_dict() for r in state.records], indent=1))
-
-
-def require_bit_exact(state) -> None:
-    """Raise BitAccuracyError when the two C-simulation paths disagree, or when a bit-exact reference exists
-    and the firmware does not match it; ReferenceUnavailableError when a quantized model has no reference."""
-    acc = state.bit_accuracy or {}
-    paths = acc.get("library_vs_testbench") or {}
-    if paths.get("exact") is False:
-        raise BitAccuracyError(
-            f"the hls4ml compiled library and the g++ testbench disagree on {paths.get('n_mismatch')} of "
-            f"{paths.get('n_samples')} samples (max |diff| {paths.get('max_abs_diff')}; first mismatch: "
-            f"{paths.get('first_mismatch')}): the same firmware built twice gives two answers"
-        )
-    if acc.get("reference_unavailable"):
-        raise ReferenceUnavailableError(
-            f"no verdict for this quantized model: {acc['reference_unavailable']} (the firmware was built and "
-            "C-simulated, but nothing proves it reproduces the model)"
-        )
-    emu = acc.get("emulator_vs_testbench") or {}
-    if emu.get("exact") is False and acc.get("n_mismatch") == 0:
-        raise BitAccuracyError(
-            f"the firmware matches the {acc.get('reference')} but not codesign's fixed-point emulator of its "
-            f"configured types on {emu.get('n_mismatch')} of {emu.get('n_samples')} samples (max |diff| "
-            f"{emu.get('max_abs_diff')}; first mismatch: {emu.get('first_mismatch')}): the firmware is not "
-            "what its types say, or the emulator is wrong; please report it"
-        )
-    if acc.get("exact") is False:
-        from codesign.report_text import first_layer_text
-
-        first = dict(acc.get("first_mismatch") or {})
-        layer = first_layer_text(first.pop("layer", None))
-        raise BitAccuracyError(
-            f"firmware is not bit-exact against the {acc.get('reference')}: {acc.get('n_mismatch')} of "
-            f"{acc.get('n_samples')} samples differ (max |diff| {acc.get('max_abs_diff')}); first mismatch: "
-            f"{first or None}" + (f"; {layer}" if layer else "")
-        )
-    rtl = getattr(state, "rtl", None) or {}
-    if rtl.get("bit_exact") is False:
-        raise BitAccuracyError(
-            f"the RTL (Verilator) is not bit-exact against the quantized model: {rtl.get('n_mismatch')} of "
-            f"{rtl.get('n_samples')} samples differ; first mismatch: {rtl.get('first_mismatch')}"
-        )
-
-
-def check_spec_consistency(spec: BuildSpec) -> None:
-    """Cross-field checks that a single pydantic model cannot see."""
-    if spec.quantize is not None and spec.quantize.input.width > 24:
-        raise SpecError(
-            f"quantize.input: {spec.quantize.input.to_hls()} is wider than 24 bits; inputs travel as float32 "
-            "through training, so they could not be represented exactly (accepted: width <= 24)"
-        )

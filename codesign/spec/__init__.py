@@ -10,11 +10,11 @@ Two inputs are accepted by :func:`load_spec`:
 Every error names the file, the key path, the bad value and what is accepted. Unknown keys are errors.
 
 Modules, by spec section: ``fields`` (the strict base model, shared field types), ``training`` (data, model,
-train, prune), ``quantize``, ``hls``, ``build`` (budget, check, metrics and the whole BuildSpec),
+train, prune), ``quantize``, ``hls``, ``build`` (budget, check, metrics, the whole BuildSpec and its cross-field check),
 ``hls4ml_yaml`` (a plain hls4ml config), ``load`` (reading a file). Everything is re-exported here.
 """
 
-from codesign.spec.build import BudgetSpec, BuildSpec, CheckSpec, MetricsSpec
+from codesign.spec.build import BudgetSpec, BuildSpec, CheckSpec, MetricsSpec, check_spec_consistency
 from codesign.spec.fields import CLOCK_NS_RANGE, SEED_MAX, Fraction, PathStr, Precision, Seed, Size, _parse_precision
 from codesign.spec.hls import Backend, HlsLayerSpec, HlsSpec, LayerPrecisionSpec
 from codesign.spec.hls4ml_yaml import (
@@ -33,5 +33,5 @@ __all__ = [
     "BudgetSpec", "BuildSpec", "CheckSpec", "DataSource", "DataSpec", "Family", "Fraction", "Hls4mlConfig",
     "HlsLayerSpec", "HlsSpec", "LayerPrecisionSpec", "LayerQuant", "MetricsSpec", "ModelSpec", "PathStr",
     "Precision", "PruneSpec", "QuantizeSpec", "Seed", "Size", "TrainSpec", "_parse_precision", "_resolve_paths",
-    "is_hls4ml_config", "load_spec", "parse_spec",
+    "check_spec_consistency", "is_hls4ml_config", "load_spec", "parse_spec",
 ]  # fmt: skip

@@ -92,3 +92,12 @@ class BuildSpec(_Strict):
         score = self.anomaly_score
         out["score"] = score.model_dump(mode="json") if score is not None else None
         return out
+
+
+def check_spec_consistency(spec: BuildSpec) -> None:
+    """Cross-field checks that a single pydantic model cannot see."""
+    if spec.quantize is not None and spec.quantize.input.width > 24:
+        raise SpecError(
+            f"quantize.input: {spec.quantize.input.to_hls()} is wider than 24 bits; inputs travel as float32 "
+            "through training, so they could not be represented exactly (accepted: width <= 24)"
+        )

@@ -1,0 +1,200 @@
+"""The emulator's layer kernels: one function per hls4ml layer kind, each mapping input tensors to the output tensor.
+
+They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_pooling.h``, ``nnet_activation.h``,
+``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; the interaction-network and score
+layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from codesign.firmware import graph_kernels, tables
+from codesign.firmware.dense import dense_codes
+from codesign.firmware.description import LayerDesc
+from codesign.firmware.fixed import EmulationError, cast, check_width, frac, overflow, sbits
+from codesign.firmware.tensor import Tensor
+from codesign.precision import Overflow
+
+
+def _dense(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    _plain_strategy(layer)
+    x = ins[0]
+    n = x.codes.shape[0]
+    w = layer.weights["weight"]
+    flat = Tensor(x.codes.reshape(n, -1), x.prec)
+    if flat.codes.shape[1] != w.shape[0]:
+        raise EmulationError(f"layer '{layer.name}': input has {flat.codes.shape[1]} values, weights {w.shape}")
+    return dense_codes(flat, w, layer.weights.get("bias"), layer)
+
+
+def _plain_strategy(layer: LayerDesc) -> None:
+    strategy = str(layer.attrs.get("strategy", "latency")).lower()
+    if strategy != "latency":
+        raise EmulationError(
+            f"layer '{layer.name}' ({layer.kind}): strategy '{strategy}' is not emulated (accepted: Latency)"
+        )
+
+
+def conv1d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
+    """A Conv1D's input windows, one row per (sample, output position), ordered (filter position, channel)
+    as hls4ml's ``fill_buffer`` lays them out; zero padding included."""
+    at = layer.attrs
+    n = a.shape[0]
+    width, chan, k = int(at["in_width"]), int(at["n_chan"]), int(at["filt_width"])
+    stride, out_w = int(at["stride_width"]), int(at["out_width"])
+    pl, pr = int(at.get("pad_left", 0)), int(at.get("pad_right", 0))
+    xc = a.reshape(n, width, chan)
+    if pl or pr:
+        xc = np.pad(xc, ((0, 0), (pl, pr), (0, 0)))
+    idx = (np.arange(out_w) * stride)[:, None] + np.arange(k)[None, :]
+    return xc[:, idx, :].reshape(n * out_w, k * chan)
+
+
+def _conv1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    _plain_strategy(layer)
+    a = layer.attrs
+    if a.get("data_format", "channels_last") != "channels_last" or int(a.get("dilation", 1)) != 1:
+        raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1 convolutions are emulated")
+    x = ins[0]
+    n = x.codes.shape[0]
+    chan, k, n_filt, out_w = int(a["n_chan"]), int(a["filt_width"]), int(a["n_filt"]), int(a["out_width"])
+    cols = conv1d_windows(layer, x.codes)
+    w = layer.weights["weight"].reshape(k * chan, n_filt)
+    res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
+    return Tensor(res.codes.reshape(n, out_w, n_filt), res.prec)
+
+
+def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    x, rp = ins[0], layer.type("result")
+    act = str(layer.attrs.get("activation", "")).lower()
+    if act == "linear":
+        return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
+    if act == "relu":
+        if rp.signed or rp.overflow == Overflow.WRAP:
+            codes = np.maximum(x.codes, 0)
+        else:  # an unsigned saturating cast sends every negative code to 0 itself
+            codes = x.codes
+        return Tensor(cast(codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
+    if act in ("sigmoid", "tanh"):
+        size = int(layer.attrs.get("table_size", 1024))
+        table_t = layer.type("table")
+        table = tables.sigmoid_table(size, table_t) if act == "sigmoid" else tables.tanh_table(size, table_t)
+        span = 16 if act == "sigmoid" else 8
+        index = tables.table_index(x.codes.astype(np.int64), frac(x.prec), size, span)
+        return Tensor(cast(table[index], frac(table_t), rp, bits_from=sbits(table_t)), rp)
+    raise EmulationError(
+        f"layer '{layer.name}': activation '{act}' is not emulated (accepted: linear, relu, sigmoid, tanh)"
+    )
+
+
+def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    x = ins[0]
+    ap, rp = layer.type("accum"), layer.type("result")
+    n = x.codes.shape[0]
+    n_in, n_filt = int(layer.attrs["n_in"]), int(layer.attrs["n_filt"])
+    xc = x.codes.reshape(n, n_in, n_filt).astype(np.int64)
+    op = str(layer.attrs.get("pool_op", "")).lower()
+    if op == "max":
+        y = cast(xc.max(axis=1), frac(x.prec), ap, bits_from=sbits(x.prec))
+    elif op == "average":
+        # accum_t y = 0; y += x[i] (each sum cast to accum_t); y /= n (division truncates toward zero)
+        f = max(frac(ap), frac(x.prec))
+        check_width(max(ap.width + f - frac(ap), x.prec.width + f - frac(x.prec)) + 1, f"layer '{layer.name}'")
+        y = np.zeros((n, n_filt), dtype=np.int64)
+        for i in range(n_in):
+            y = cast((y << (f - frac(ap))) + (xc[:, i, :] << (f - frac(x.prec))), f, ap).astype(np.int64)
+        q = np.abs(y) // n_in
+        y = overflow(np.where(y < 0, -q, q), ap)
+    else:
+        raise EmulationError(f"layer '{layer.name}': pool_op '{op}' is not emulated (accepted: Max, Average)")
+    return Tensor(cast(y, frac(ap), rp, bits_from=sbits(ap)), rp)
+
+
+def _batchnorm(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    x, rp = ins[0], layer.type("result")
+    sp, bp = layer.type("scale"), layer.type("bias")
+    n = x.codes.shape[0]
+    xc = x.codes.reshape(n, -1).astype(np.int64)
+    scale = layer.weights["scale"].ravel().astype(np.int64)
+    bias = layer.weights["bias"].ravel().astype(np.int64)
+    reps = xc.shape[1] // scale.size
+    scale, bias = np.tile(scale, reps), np.tile(bias, reps)
+    fp = frac(x.prec) + frac(sp)
+    f = max(fp, frac(bp))
+    check_width(max(x.prec.width + sp.width + f - fp, bp.width + f - frac(bp)) + 1, f"layer '{layer.name}'")
+    total = (xc * scale << (f - fp)) + (bias << (f - frac(bp)))
+    return Tensor(cast(total, f, rp).reshape(x.codes.shape), rp)
+
+
+def _align(ts: list[Tensor]) -> tuple[list[np.ndarray], int]:
+    f = max(frac(t.prec) for t in ts)
+    check_width(max(t.prec.width + f - frac(t.prec) for t in ts) + 1, "merging inputs")
+    return [t.codes.astype(np.int64) << (f - frac(t.prec)) for t in ts], f
+
+
+def _merge(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    rp = layer.type("result")
+    op = str(layer.attrs.get("op", "")).lower()
+    if op == "multiply":
+        a, b = ins
+        check_width(a.prec.width + b.prec.width, f"layer '{layer.name}'")
+        prod = a.codes.astype(np.int64) * b.codes.astype(np.int64)
+        return Tensor(cast(prod, frac(a.prec) + frac(b.prec), rp), rp)
+    (a, b), f = _align(ins)
+    if op == "add":
+        v = a + b
+    elif op == "subtract":
+        v = a - b
+    elif op == "average":
+        v, f = a + b, f + 1
+    elif op == "maximum":
+        v = np.maximum(a, b)
+    elif op == "minimum":
+        v = np.minimum(a, b)
+    else:
+        raise EmulationError(f"layer '{layer.name}': merge op '{op}' is not emulated")
+    return Tensor(cast(v, f, rp), rp)
+
+
+def _concatenate(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    rp = layer.type("result")
+    n = ins[0].codes.shape[0]
+    axis = int(layer.attrs.get("axis", -1))
+    parts = [cast(t.codes, frac(t.prec), rp, bits_from=sbits(t.prec)) for t in ins]
+    return Tensor(np.concatenate(parts, axis=axis if axis < 0 else axis).reshape(n, *layer.shape), rp)
+
+
+def _reshape(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    x = ins[0]
+    return Tensor(x.codes.reshape(x.codes.shape[0], *layer.shape), x.prec)
+
+
+def _transpose(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    x, rp = ins[0], layer.type("result")
+    perm = [int(p) + 1 for p in layer.attrs["perm"]]
+    return Tensor(cast(np.transpose(x.codes, [0, *perm]), frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
+
+
+def _score(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    from codesign.firmware.score_kernel import anomaly_score
+
+    codes, rp = anomaly_score(layer, ins)
+    return Tensor(codes, rp)
+
+
+KERNELS = {
+    "HAnomalyScore": _score,
+    "Dense": _dense,
+    "Conv1D": _conv1d,
+    "PointwiseConv1D": _conv1d,
+    "Activation": _activation,
+    "ReLU": _activation,
+    "GlobalPooling1D": _global_pool1d,
+    "BatchNormalization": _batchnorm,
+    "Merge": _merge,
+    "Concatenate": _concatenate,
+    "Reshape": _reshape,
+    "Transpose": _transpose,
+    **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
+}

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.arrays import as_rows
+
 MAX_ROWS = 1000  # cosim time grows with every sample; the first rows are the data inputs
-
-
-def _rows(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    parts = a if isinstance(a, (list, tuple)) else [a]
-    n = len(parts[0])
-    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
 
 
 def _write(path: Path, rows: np.ndarray) -> None:
@@ -32,7 +28,7 @@ def _write(path: Path, rows: np.ndarray) -> None:
 
 def write_tb_data(project_dir: Path, inputs, outputs, max_rows: int = MAX_ROWS) -> int:
     """Write the first ``max_rows`` samples of ``inputs`` and their expected ``outputs``; returns the row count."""
-    x, y = _rows(inputs), _rows(outputs)
+    x, y = as_rows(inputs), as_rows(outputs)
     n = min(len(x), len(y), max_rows)
     folder = Path(project_dir) / "tb_data"
     folder.mkdir(parents=True, exist_ok=True)

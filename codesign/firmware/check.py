@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.arrays import as_rows
 from codesign.compare import REFERENCE_NAME, BitAccuracy, compare_exact
 from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.firmware import files as fwfiles
@@ -125,12 +126,6 @@ def _require(path: Path, what: str) -> Path:
     return path
 
 
-def _as_2d(a: Any) -> np.ndarray:
-    parts = a if isinstance(a, (list, tuple)) else [a]
-    n = len(parts[0])
-    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
-
-
 def _per_output(ref: np.ndarray, fw: np.ndarray) -> tuple[OutputVerdict, ...]:
     out = []
     for j in range(ref.shape[1]):
@@ -217,11 +212,11 @@ def check(
         say("compiling the testbench" + (" and the traced firmware" if trace else "") + " (when changed)")
         csim.build_testbench(project, weights_dir=weights_dir)
         say(f"C-simulating {len(x_all)} inputs")
-        fw = _as_2d(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
-                                  weights_dir=weights_dir))  # fmt: skip
+        fw = as_rows(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
+                                 weights_dir=weights_dir))  # fmt: skip
         rebuilt = before is None or exe.stat().st_mtime_ns != before
         say("computing the reference")
-        ref = _as_2d(ref_source.outputs(x_all))
+        ref = as_rows(ref_source.outputs(x_all))
         traced = trace_job.result() if trace_job is not None else None
     k = len(chosen.x)
     main = compare_exact(ref[:k], fw[:k], reference=ref_source.name)
@@ -339,7 +334,7 @@ def first_differing_layer(project: Any, model: Any, x: np.ndarray, fw: Any, work
     try:
         src = reference_source(project.path.parent, model, project)
         traced = hls.build_trace(project.path, model, work_dir)
-        verdicts, notes = trace_layers(traced, project, src, x, _as_2d(src.outputs(x)), _as_2d(fw))
+        verdicts, notes = trace_layers(traced, project, src, x, as_rows(src.outputs(x)), as_rows(fw))
     except (CodesignError, OSError) as exc:
         return {"unavailable": f"the layer trace could not run: {exc}"}
     first = layers.first_differing(verdicts)

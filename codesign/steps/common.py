@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign import modelio
+from codesign.arrays import as_rows
 from codesign.durable import atomic_write_text
 from codesign.pipeline import BuildContext
 
@@ -47,11 +48,8 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _as_2d(out) -> np.ndarray:
-    """Model outputs (one array or a list, e.g. a VAE encoder's mean and log-variance) as [n, k] float64."""
-    parts = out if isinstance(out, (list, tuple)) else [out]
-    n = len(parts[0])
-    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
+# the steps' classes call it _as_2d, and a step's class source is part of its cache key: the name stays
+_as_2d = as_rows
 
 
 def _predict(model, x: np.ndarray) -> np.ndarray:

@@ -64,13 +64,16 @@ def data_group() -> None:
 @click.option("--boson-width", type=click.Choice(["natural", "zero"]), default="natural", show_default=True,
               help="W/Z line shape: Breit-Wigner, or every boson at its pole mass (as the public set's on-shell "
               "MadGraph bosons)")
+@click.option("--constituents-from", type=click.Choice(["particles", "towers"]), default="particles", show_default=True,
+              help="what jets are clustered from and made of: generator-level visible particles, or tracks "
+              "(charged, pT > 0.1 GeV, |eta| < 2.5) and calorimeter towers (Delphes CMS-card cells and thresholds)")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")
 def jets_command(
     n: int, out: Path, seed: int, workers: int, pt_min: float, pt_max: float, constituents: int, features: str,
     dtype: str, jet_features: str, classes: str, boson_process: str, parton_pt: float | None, boson_decays: str,
-    boson_width: str, resume: bool, force: bool, quiet: bool,
+    boson_width: str, constituents_from: str, resume: bool, force: bool, quiet: bool,
 ) -> None:
     """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
     from codesign.data.production import jet_config_from_options, produce_jets
@@ -84,10 +87,11 @@ def jets_command(
          ("--jet-features", None if jet_features == "all" else jet_features), ("--classes", classes),
          ("--boson-process", boson_process), ("--parton-pt", None if parton_pt is None else f"{parton_pt:g}"),
          ("--boson-decays", None if boson_decays == "udscb" else boson_decays),
-         ("--boson-width", None if boson_width == "natural" else boson_width)],
+         ("--boson-width", None if boson_width == "natural" else boson_width),
+         ("--constituents-from", None if constituents_from == "particles" else constituents_from)],
     )
     config = jet_config_from_options(pt_min, pt_max, constituents, boson_process, parton_pt, boson_decays,
-                                     boson_width)
+                                     boson_width, constituents_from)
     columns = L.JET_COLUMNS if jet_features == "all" else L.HLF_JET_COLUMNS
     path = produce_jets(
         out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet,

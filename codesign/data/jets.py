@@ -8,8 +8,10 @@ or ``wprime`` (f fbar' -> W' -> WZ, also longitudinal); ``vjet`` keeps the older
 (mostly transverse bosons at 1 TeV: a quarter of them have a quark with z < 0.1 and groom to one prong).
 The resonance mass is spread (forced Breit-Wigner) so that the bosons' pT covers the jet window. Visible final-state particles
 are clustered with anti-kT R = 0.8; the jet in the pT window closest to the truth parton or boson
-(within Delta R < match_radius) is kept, the partons being tried in a random order. Generator-level
-particles are used directly (no detector simulation, no pileup).
+(within Delta R < match_radius) is kept, the partons being tried in a random order. By default
+generator-level particles are used directly (``constituents_from="particles"``: no detector simulation,
+no pileup); ``"towers"`` replaces them, before clustering, by tracks and calorimeter towers
+(:mod:`codesign.data.towers`), so that clustering, the jet features and the constituents all see them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import numpy as np
 from codesign.data import observables as obs
 from codesign.data.clustering import antikt_jets, exclusive_kt_axes, mmdt_groom
 from codesign.data.layouts import CLASS_NAMES, JET_COLUMNS, PARTICLE_FEATURE_NAMES
-from codesign.data.pythia import PX, PY, PZ, E, final_state, make_pythia
+from codesign.data.pythia import CHARGE, PX, PY, PZ, E, final_state, make_pythia
+from codesign.data.towers import CONSTITUENT_SOURCES, detector_candidates
 from codesign.errors import DataError, SpecError
 
 HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
@@ -102,6 +105,7 @@ class JetConfig:
     parton_pt: float | None = None  # if set: pT-hat (and resonance mass / 2) within +-1 % of it, jet window a cut
     boson_decays: str = "udscb"  # quark flavours of the w / z classes' boson decays: a key of BOSON_DECAYS
     boson_width: str = "natural"  # line shape of the w / z classes' bosons: a key of BOSON_WIDTHS
+    constituents_from: str = "particles"  # "particles" (generator level) or "towers" (codesign.data.towers)
 
     def pythia_settings(self, label: str) -> tuple[str, ...]:
         """Pythia settings for one class: its hard process and a pT-hat (or resonance mass) window."""
@@ -276,10 +280,20 @@ class JetChunk:
     events_tried: int
 
 
+def _visible(event: object, config: JetConfig) -> np.ndarray:
+    """What the jet is clustered from: visible final-state particles, or tracks and towers made of them."""
+    if config.constituents_from == "particles":
+        return final_state(event)
+    parts = final_state(event, with_charge=True)
+    return detector_candidates(parts[:, :5], parts[:, CHARGE]) if len(parts) else parts[:, :5]
+
+
 def generate_jet_chunk(label: str, n: int, seed: int, config: JetConfig, progress: object = None) -> JetChunk:
     """Generate n labelled jets of one class with a Pythia seed; deterministic in (label, n, seed, config)."""
     if label not in CLASS_NAMES:
         raise SpecError(f"unknown jet class {label!r}; accepted: {', '.join(CLASS_NAMES)}")
+    if config.constituents_from not in CONSTITUENT_SOURCES:
+        raise DataError(f"constituents from {config.constituents_from!r}; accepted: {', '.join(CONSTITUENT_SOURCES)}")
     pythia = make_pythia(config.pythia_settings(label), seed, config.e_cm)
     rng = np.random.default_rng(seed)
     columns = np.zeros((n, len(JET_COLUMNS)), dtype=np.float32)
@@ -292,7 +306,7 @@ def generate_jet_chunk(label: str, n: int, seed: int, config: JetConfig, progres
             raise DataError(f"class {label}: only {done} of {n} jets after {tried} events; check the pT window")
         if not pythia.next():
             continue
-        parts = final_state(pythia.event)
+        parts = _visible(pythia.event, config)
         candidates = _truth_candidates(pythia.process, label)
         if not candidates or len(parts) == 0:
             continue

@@ -254,10 +254,11 @@ def _process_of(subprocess: str) -> str:
 
 def jet_config_from_options(
     pt_min: float, pt_max: float, n_constituents: int, boson_process: str = "scalar", parton_pt: float | None = None,
-    boson_decays: str = "udscb", boson_width: str = "natural",
+    boson_decays: str = "udscb", boson_width: str = "natural", constituents_from: str = "particles",
 ) -> JetConfig:
     """A JetConfig from the command-line options (the other settings keep their defaults)."""
     from codesign.data.jets import BOSON_DECAYS, BOSON_PROCESSES, BOSON_WIDTHS
+    from codesign.data.towers import CONSTITUENT_SOURCES
 
     if not 1 <= n_constituents <= 150:
         raise DataError(f"--constituents must be in 1..150 (got {n_constituents})")
@@ -267,8 +268,10 @@ def jet_config_from_options(
         raise DataError(f"--boson-decays {boson_decays!r}; accepted: {', '.join(BOSON_DECAYS)}")
     if boson_width not in BOSON_WIDTHS:
         raise DataError(f"--boson-width {boson_width!r}; accepted: {', '.join(BOSON_WIDTHS)}")
+    if constituents_from not in CONSTITUENT_SOURCES:
+        raise DataError(f"--constituents-from {constituents_from!r}; accepted: {', '.join(CONSTITUENT_SOURCES)}")
     if parton_pt is not None and not pt_min < parton_pt < pt_max:
         raise DataError(f"--parton-pt {parton_pt:g} must lie inside the jet window ({pt_min:g}, {pt_max:g}) GeV")
     return replace(JetConfig(), pt_min=pt_min, pt_max=pt_max, n_constituents=n_constituents,
                    boson_process=boson_process, parton_pt=parton_pt, boson_decays=boson_decays,
-                   boson_width=boson_width)
+                   boson_width=boson_width, constituents_from=constituents_from)

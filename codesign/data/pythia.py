@@ -23,7 +23,7 @@ QUIET = (
 )
 
 # Columns of the arrays returned by :func:`final_state`.
-PX, PY, PZ, E, PID = range(5)
+PX, PY, PZ, E, PID, CHARGE = range(6)  # CHARGE only with final_state(with_charge=True)
 
 
 def make_pythia(settings: Iterable[str], seed: int, e_cm: float = 13000.0) -> Any:
@@ -42,15 +42,23 @@ def make_pythia(settings: Iterable[str], seed: int, e_cm: float = 13000.0) -> An
     return pythia
 
 
-def final_state(event: Any, visible_only: bool = True) -> np.ndarray:
-    """Final-state particles of a Pythia event as float64 [n, 5]: px, py, pz, E, PDG id."""
-    rows = [
-        (p.px(), p.py(), p.pz(), p.e(), p.id())
-        for p in event
-        if p.isFinal() and (p.isVisible() or not visible_only)
-    ]
+def final_state(event: Any, visible_only: bool = True, with_charge: bool = False) -> np.ndarray:
+    """Final-state particles of a Pythia event as float64 [n, 5]: px, py, pz, E, PDG id (and a 6th
+    column, the electric charge, with ``with_charge``)."""
+    if with_charge:
+        rows = [
+            (p.px(), p.py(), p.pz(), p.e(), p.id(), p.charge())
+            for p in event
+            if p.isFinal() and (p.isVisible() or not visible_only)
+        ]
+    else:
+        rows = [
+            (p.px(), p.py(), p.pz(), p.e(), p.id())
+            for p in event
+            if p.isFinal() and (p.isVisible() or not visible_only)
+        ]
     if not rows:
-        return np.zeros((0, 5))
+        return np.zeros((0, 6 if with_charge else 5))
     return np.asarray(rows, dtype=np.float64)
 
 

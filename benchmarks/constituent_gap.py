@@ -1,0 +1,175 @@
+"""Why constituent taggers sit below 2402.01876: float DeepSets@32 and the 16-HLF MLP, side by side.
+
+    python benchmarks/constituent_gap.py compare particles=models/data/jets.h5@12500 towers=/tmp/towers.h5
+    python benchmarks/constituent_gap.py curve models/data/jets.h5 --sizes 5000 10000 20000 40000
+
+``compare`` trains, on every sample, the float stage of the shipped specs ``models/jet_deepsets_32.yaml``
+(phi 32-32-32, mean, rho 16; its epochs, early stopping and learning-rate schedule) and
+``models/jet_mlp.yaml`` (16 HLF, 64-32-32), on the same split of jet positions (``--n-test`` test jets,
+the rest training; ``--folds K`` rotates the test block so that K x n-test jets are scored), and prints
+accuracy and one-vs-rest AUC per class, with a description of the constituents (multiplicity, jet-pT
+fraction in the 8 / 16 / 32 leading ones). ``FILE@N`` takes the file's first N jets in generation order
+(its shuffle undone): the same jets as a file generated with ``--n N`` and the same seed and settings,
+since chunks are seeded by their index (N a multiple of 250 x the number of classes).
+``curve`` trains both on the first 5k / 10k / ... jets of a file's training split against one fixed
+test set (the build's split: ``data.seed`` 0), to say how much of the gap is the training-set size.
+Inputs are standardised on the training jets as in the build, not snapped to the input type (float only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = ("g", "q", "w", "z", "t")
+CHUNK = 250
+
+
+def load(spec: str) -> tuple[str, object]:
+    """``NAME=FILE[@N]`` -> (name, JetSample with 32 constituents), in generation order when @N is given."""
+    from codesign.data.hdf5io import read_attrs, read_jets
+    from codesign.data.layouts import ATTR_CONFIG
+    from codesign.data.production import shuffle_order
+
+    name, _, rest = spec.partition("=")
+    path, _, first = rest.partition("@")
+    sample = read_jets(path, n_constituents=32)
+    if first:
+        n_first = int(first)
+        cfg = read_attrs(path)[ATTR_CONFIG]
+        n_classes = len(cfg.get("classes", CLASSES))
+        if n_first % (CHUNK * n_classes) or cfg["n"] % (CHUNK * n_classes):
+            raise SystemExit(f"{spec}: @N and the file's n must be multiples of {CHUNK} x {n_classes} classes")
+        # the file is the concatenation of its chunks (round-robin over the classes) shuffled by shuffle_order
+        order = shuffle_order(len(sample), int(cfg["seed"]))
+        sample = sample.subset(np.argsort(order)[:n_first])
+    return name, sample
+
+
+def describe(sample) -> dict[str, float]:
+    """Median multiplicity and median jet-pT fraction carried by the 8 / 16 / 32 leading constituents."""
+    ptrel = sample.constituents[:, :, sample.constituent_names.index("j1_ptrel")].astype(np.float64)
+    out = {"multiplicity": float(np.median(sample.feature("j_multiplicity")))}
+    for k in (8, 16, 32):
+        out[f"pt_frac_{k}"] = float(np.median(ptrel[:, :k].sum(axis=1)))
+    return out
+
+
+def train_eval(kind: str, x_tr, y_tr, x_te, y_te) -> dict[str, object]:
+    """Float training of one shipped spec's model (its train settings) and its test accuracy / AUCs."""
+    from sklearn.metrics import roc_auc_score
+
+    from codesign.spec import load_spec
+    from codesign.train import train_float
+    from codesign.zoo import build_model
+
+    spec = load_spec(ROOT / "models" / ("jet_deepsets_32.yaml" if kind == "ds32" else "jet_mlp.yaml"))
+    axes = tuple(range(x_tr.ndim - 1))
+    mean, std = x_tr.mean(axis=axes, dtype=np.float64), x_tr.std(axis=axes, dtype=np.float64)
+    std = np.where(std > 0, std, 1.0)
+    data = SimpleNamespace(x_train=((x_tr - mean) / std).astype(np.float32), y_train=y_tr, task="classification")
+    model = build_model(spec.model, x_tr.shape[1:], len(CLASSES), seed=spec.train.seed)
+    result = train_float(model, data, spec.train)
+    prob = model.predict(((x_te - mean) / std).astype(np.float32), verbose=0, batch_size=4096)
+    truth = y_te.argmax(axis=1)
+    return {
+        "accuracy": float(np.mean(prob.argmax(axis=1) == truth)),
+        "auc": [float(roc_auc_score(truth == i, prob[:, i])) for i in range(len(CLASSES))],
+        "epochs": result.epochs_run,
+        "seconds": round(result.seconds, 1),
+    }
+
+
+def _inputs(sample, kind: str) -> np.ndarray:
+    return sample.constituents if kind == "ds32" else sample.hlf
+
+
+def _row(name: str, kind: str, n_train: int, n_test: int, r: dict) -> str:
+    model = "DeepSets@32" if kind == "ds32" else "16-HLF MLP"
+    auc = " | ".join(f"{a:.3f}" for a in r["auc"])
+    return (f"| {name} | {model} | {n_train} | {n_test} | {100 * r['accuracy']:.1f} % | {auc} | {r['epochs']} | "
+            f"{r['seconds']:.0f} s |")
+
+
+HEADER = ("| sample | model | train jets | test jets | accuracy | AUC g | q | W | Z | t | epochs | train time |\n"
+          + "|---" * 12 + "|")
+
+
+def compare(args) -> None:
+    """Both models on every sample, the same jet positions in train and test."""
+    loaded = [load(s) for s in args.samples]
+    n = min(len(s) for _, s in loaded)
+    print("| sample | jets | median multiplicity | median pT fraction in 8 / 16 / 32 leading |\n|---|---|---|---|")
+    for name, s in loaded:
+        d = describe(s.subset(np.arange(n)))
+        print(f"| {name} | {n} | {d['multiplicity']:.0f} | {d['pt_frac_8']:.2f} / {d['pt_frac_16']:.2f} / {d['pt_frac_32']:.2f} |")
+    perm = np.random.default_rng(args.seed).permutation(n)
+    print("\n" + HEADER)
+    rows = []
+    for kind in args.models:
+        for name, s in loaded:
+            pooled = {"correct": 0, "n": 0}
+            for fold in range(args.folds):
+                te = perm[fold * args.n_test:(fold + 1) * args.n_test]
+                tr = np.setdiff1d(perm, te)
+                x = _inputs(s, kind).astype(np.float32)
+                r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te])
+                print(_row(f"{name} (fold {fold})" if args.folds > 1 else name, kind, len(tr), len(te), r), flush=True)
+                pooled["correct"] += round(r["accuracy"] * len(te))
+                pooled["n"] += len(te)
+                rows.append({"sample": name, "model": kind, "fold": fold, "n_train": len(tr), **r})
+            if args.folds > 1:
+                print(f"| {name} | {kind} pooled | | {pooled['n']} | {100 * pooled['correct'] / pooled['n']:.1f} % | | | | | | | |")
+    for row in rows:
+        print(json.dumps(row))
+
+
+def curve(args) -> None:
+    """Both models on growing prefixes of the build's training split, one fixed test set."""
+    _, s = load(f"file={args.file}")
+    perm = np.random.default_rng(0).permutation(len(s))  # the build's split: data.seed 0
+    te, tr_all = perm[: args.n_test], perm[args.n_test:]
+    print(HEADER)
+    rows = []
+    for kind in args.models:
+        x = _inputs(s, kind).astype(np.float32)
+        for size in args.sizes:
+            tr = tr_all[:size]
+            r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te])
+            print(_row(Path(args.file).name, kind, len(tr), len(te), r), flush=True)
+            rows.append({"file": args.file, "model": kind, "n_train": len(tr), **r})
+    for row in rows:
+        print(json.dumps(row))
+
+
+def main() -> None:
+    """Parse the command line and run one study."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="study", required=True)
+    p = sub.add_parser("compare", help="both models on several samples, same split")
+    p.add_argument("samples", nargs="+", help="NAME=FILE[@N]")
+    p.add_argument("--n-test", type=int, default=2500)
+    p.add_argument("--folds", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", nargs="+", default=["ds32", "mlp"], choices=["ds32", "mlp"])
+    p.set_defaults(run=compare)
+    c = sub.add_parser("curve", help="learning curve in the training-set size")
+    c.add_argument("file")
+    c.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000, 20000, 40000])
+    c.add_argument("--n-test", type=int, default=10000)
+    c.add_argument("--models", nargs="+", default=["ds32", "mlp"], choices=["ds32", "mlp"])
+    c.set_defaults(run=curve)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    args.run(args)
+    print(f"# wall {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -61,8 +61,9 @@ def describe(sample) -> dict[str, float]:
     return out
 
 
-def train_eval(kind: str, x_tr, y_tr, x_te, y_te) -> dict[str, object]:
-    """Float training of one shipped spec's model (its train settings) and its test accuracy / AUCs."""
+def train_eval(kind: str, x_tr, y_tr, x_te, y_te, patience: int | None = None) -> dict[str, object]:
+    """Float training of one shipped spec's model (its train settings; ``patience`` overrides its early-stopping
+    patience) and its test accuracy / AUCs."""
     from sklearn.metrics import roc_auc_score
 
     from codesign.spec import load_spec
@@ -74,8 +75,9 @@ def train_eval(kind: str, x_tr, y_tr, x_te, y_te) -> dict[str, object]:
     mean, std = x_tr.mean(axis=axes, dtype=np.float64), x_tr.std(axis=axes, dtype=np.float64)
     std = np.where(std > 0, std, 1.0)
     data = SimpleNamespace(x_train=((x_tr - mean) / std).astype(np.float32), y_train=y_tr, task="classification")
-    model = build_model(spec.model, x_tr.shape[1:], len(CLASSES), seed=spec.train.seed)
-    result = train_float(model, data, spec.train)
+    train = spec.train if patience is None else spec.train.model_copy(update={"patience": patience})
+    model = build_model(spec.model, x_tr.shape[1:], len(CLASSES), seed=train.seed)
+    result = train_float(model, data, train)
     prob = model.predict(((x_te - mean) / std).astype(np.float32), verbose=0, batch_size=4096)
     truth = y_te.argmax(axis=1)
     return {
@@ -86,8 +88,17 @@ def train_eval(kind: str, x_tr, y_tr, x_te, y_te) -> dict[str, object]:
     }
 
 
-def _inputs(sample, kind: str) -> np.ndarray:
-    return sample.constituents if kind == "ds32" else sample.hlf
+def _inputs(sample, kind: str, derived: bool = False) -> np.ndarray:
+    """The model's inputs; ``derived`` appends to each constituent its momentum in the jet frame,
+    ptrel x (cos phirel, sin phirel, sinh etarel), so that the jet mass is a function of mean-pooled sums."""
+    if kind != "ds32":
+        return sample.hlf
+    x = sample.constituents.astype(np.float32)
+    if not derived:
+        return x
+    names = sample.constituent_names
+    pt, eta, phi = (x[:, :, names.index(f"j1_{k}")] for k in ("ptrel", "etarel", "phirel"))
+    return np.concatenate([x, np.stack([pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)], axis=2)], axis=2)
 
 
 def _row(name: str, kind: str, n_train: int, n_test: int, r: dict) -> str:
@@ -118,8 +129,8 @@ def compare(args) -> None:
             for fold in range(args.folds):
                 te = perm[fold * args.n_test:(fold + 1) * args.n_test]
                 tr = np.setdiff1d(perm, te)
-                x = _inputs(s, kind).astype(np.float32)
-                r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te])
+                x = _inputs(s, kind, args.derived).astype(np.float32)
+                r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te], args.patience)
                 print(_row(f"{name} (fold {fold})" if args.folds > 1 else name, kind, len(tr), len(te), r), flush=True)
                 pooled["correct"] += round(r["accuracy"] * len(te))
                 pooled["n"] += len(te)
@@ -138,10 +149,10 @@ def curve(args) -> None:
     print(HEADER)
     rows = []
     for kind in args.models:
-        x = _inputs(s, kind).astype(np.float32)
+        x = _inputs(s, kind, args.derived).astype(np.float32)
         for size in args.sizes:
             tr = tr_all[:size]
-            r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te])
+            r = train_eval(kind, x[tr], s.labels[tr], x[te], s.labels[te], args.patience)
             print(_row(Path(args.file).name, kind, len(tr), len(te), r), flush=True)
             rows.append({"file": args.file, "model": kind, "n_train": len(tr), **r})
     for row in rows:
@@ -158,12 +169,16 @@ def main() -> None:
     p.add_argument("--folds", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", nargs="+", default=["ds32", "mlp"], choices=["ds32", "mlp"])
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (default: the spec's)")
+    p.add_argument("--derived", action="store_true", help="DeepSets also gets each constituent's jet-frame momentum")
     p.set_defaults(run=compare)
     c = sub.add_parser("curve", help="learning curve in the training-set size")
     c.add_argument("file")
     c.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000, 20000, 40000])
     c.add_argument("--n-test", type=int, default=10000)
     c.add_argument("--models", nargs="+", default=["ds32", "mlp"], choices=["ds32", "mlp"])
+    c.add_argument("--patience", type=int, default=None, help="early-stopping patience (default: the spec's)")
+    c.add_argument("--derived", action="store_true", help="DeepSets also gets each constituent's jet-frame momentum")
     c.set_defaults(run=curve)
     args = parser.parse_args()
     t0 = time.perf_counter()

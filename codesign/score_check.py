@@ -14,6 +14,7 @@ from typing import Any
 
 TAIL_FPR = 1e-3
 MAX_RELATIVE_LOSS = 0.10
+STAGES = ("float", "pruned", "quantized", "firmware")
 
 
 def _plain(m: Any) -> dict:
@@ -42,7 +43,9 @@ def tail_check(metrics: dict | None, fpr: float = TAIL_FPR, max_loss: float = MA
                      "float_fpr_reached": p_float.get("fpr_reached"), "firmware_fpr_reached": p_fw.get("fpr_reached"),
                      "fpr_short": bool(p_float.get("fpr_short") or p_fw.get("fpr_short")),
                      "rough": bool(p_float.get("tpr_interval_rough") or p_fw.get("tpr_interval_rough")),
-                     "paired_interval": paired.get("paired_interval")})  # fmt: skip
+                     "paired_interval": paired.get("paired_interval"),
+                     "stage_tprs": {st: _point((m[st].get("signals") or {}).get(name), fpr).get("tpr")
+                                    for st in STAGES if m.get(st) and "signals" in m[st]}})  # fmt: skip
     return {"fpr": fpr, "max_relative_loss": max_loss, "signals": rows,
             "flagged": [r["signal"] for r in rows if r["flagged"]]}  # fmt: skip
 
@@ -66,6 +69,12 @@ def warning_lines(check: dict | None) -> list[str]:
 def caveats(row: dict) -> list[str]:
     """What limits one signal's comparison: different working points, too few background events, the paired band."""
     out = []
+    tprs = [(st, t) for st, t in (row.get("stage_tprs") or {}).items() if t is not None]
+    steps = [(a[1] - b[1], a, b) for a, b in zip(tprs, tprs[1:], strict=False)]
+    if len(steps) > 1:
+        drop, a, b = max(steps, key=lambda x: x[0])
+        if drop > 0:
+            out.append(f"; largest drop at {a[0]} -> {b[0]} ({a[1]:.4g} -> {b[1]:.4g})")
     if row.get("fpr_short"):
         out.append(f"; not like for like: the thresholds reach FPR {row['float_fpr_reached']:.2g} (float) and "
                    f"{row['firmware_fpr_reached']:.2g} (firmware), a heavy background event straddles them")  # fmt: skip

@@ -81,3 +81,13 @@ def test_score_section_lists_the_caveats():
     assert "| caveats |" in text and "LOSES THE TAIL | not like for like: the thresholds reach FPR 0.0003" in text
     clean = {"float": _stage(0.1, 1e-3, False, False), "firmware": _stage(0.1, 1e-3, False, False)}
     assert "| ok | - |" in "\n".join(score_section({"score_check": tail_check(clean)}))
+
+
+def test_tail_warning_names_the_step_that_lost_most():
+    """With the pruned and quantized stages, the warning names the step with the largest drop (the l1_ae's figures)."""
+    m = {st: _stage(t, 1e-3, False, False) for st, t in
+         (("float", 0.085), ("pruned", 0.073), ("quantized", 0.072), ("firmware", 0.072))}  # fmt: skip
+    check = tail_check(m)
+    assert check["signals"][0]["stage_tprs"] == {"float": 0.085, "pruned": 0.073, "quantized": 0.072, "firmware": 0.072}
+    (line,) = warning_lines(check)
+    assert line.endswith("; largest drop at float -> pruned (0.085 -> 0.073)")

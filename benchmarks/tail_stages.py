@@ -121,14 +121,17 @@ def layer_table(build: Path, data, signal: str, trace: bool, types: dict) -> Non
         print(f"| {key[0]} | {key[1]} | {lim:.6g} | {top_b:.4g} | {top_s:.4g} | {n_b} | {n_s} |")
 
 
-def float_relu_table(build: Path, data, signal: str, notes: list[str]) -> None:
-    """The float model's ReLU maxima per process against the quantized caps written in the build's notes."""
-    import re
-
+def float_relu_table(build: Path, data, signal: str, types: dict) -> None:
+    """The float model's ReLU maxima per process against the firmware's ReLU caps (their result types' maxima; a
+    ReLU fused into a Dense is hls4ml's ``<dense>_relu``)."""
     from codesign import act_range, modelio
+    from codesign.precision import FixedPrecision
 
     model = modelio.load_model(build / "models" / "float.h5")
-    caps = {m.group(1): float(m.group(2)) for n in notes if (m := re.search(r"range of '([^']+)'.*\(cap ([0-9.e+]+)\)", n))}
+    caps = {}
+    for name in act_range.relu_layers(model):
+        t = (types.get(name) or types.get(f"{name}_relu") or {}).get("result")
+        caps[name] = FixedPrecision.parse(t).max_value if t else float("nan")
     top_b = act_range.activation_maxima(model, data.x_test)
     top_s = act_range.activation_maxima(model, data.signals[signal])
     print("\n## Float model's ReLUs against the quantized caps")
@@ -158,7 +161,7 @@ def main() -> None:
     scores = _stage_scores(args.build, spec, data)
     stage_table(scores, weights, args.signal, [float(f) for f in args.fpr.split(",")])
     layer_table(args.build, data, args.signal, args.trace, report["project"]["layer_precisions"])
-    float_relu_table(args.build, data, args.signal, report.get("notes") or [])
+    float_relu_table(args.build, data, args.signal, report["project"]["layer_precisions"])
 
 
 if __name__ == "__main__":

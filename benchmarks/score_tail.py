@@ -4,8 +4,12 @@ Builds the spec once per quantization variant (the float and pruned steps are sh
 the float model is the same), and prints per signal the AUC and TPR at FPR 1e-3 of the float model and of the
 firmware's own score (C-simulated), with the relative loss. Target: A->4l firmware TPR within 10 % of float.
 
+Then, per variant, every stage (float, pruned, quantized, firmware) at FPR 1e-3 and 1e-4: the TPR with its bootstrap
+interval, the FPR its threshold reached (``@`` when short of half the asked FPR), and the paired change from float.
+
 Usage: ``python benchmarks/score_tail.py [--spec models/l1_vae.yaml] [--out DIR] [--n-train N] [--epochs E]
-[--qat-epochs Q]`` (the size options shrink the spec for time; say so when quoting the figures).
+[--qat-epochs Q] [--prune-epochs P] [--sparsity S]`` (the size options shrink the spec for time, the pruning ones
+change the pruned stage, which is then trained anew; say so when quoting the figures).
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ def _spec(path: Path, args, name: str, quant: dict) -> dict:
         else:
             q[k] = v
     spec["quantize"] = q
+    if args.prune_epochs is not None:
+        spec["prune"]["epochs"] = args.prune_epochs
+    if args.sparsity is not None:
+        spec["prune"]["sparsity"] = args.sparsity
     spec["check"] = {"n_samples": 200, "workers": 2}
     return spec
 
@@ -58,10 +66,13 @@ def main() -> None:
     ap.add_argument("--n-train", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--qat-epochs", type=int, default=None)
+    ap.add_argument("--prune-epochs", type=int, default=None)
+    ap.add_argument("--sparsity", type=float, default=None)
+    ap.add_argument("--signal", default="ato4l", help="signal of the per-stage table")
     ap.add_argument("--variants", default=",".join(str(i) for i in range(len(VARIANTS))))
     args = ap.parse_args()
     out = Path(args.out)
-    rows = []
+    rows, stage_rows = [], []
     names = list(VARIANTS)
     for i in (int(v) for v in args.variants.split(",")):
         label = names[i]
@@ -82,11 +93,37 @@ def main() -> None:
         for n in report["notes"]:
             if n.startswith("quantize: activation range"):
                 print("   ", n)
+        stage_rows += _stage_rows(label, report, args.signal)
     head = ["variant", "signal", "AUC float", "AUC firmware", "TPR@1e-3 float", "TPR@1e-3 firmware", "change", "exact"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
         print("| " + " | ".join(str(v) for v in r) + " |")
+    head = ["variant", "stage", "AUC", "TPR@1e-3 [68 %]", "reached FPR", "paired change", "TPR@1e-4 [68 %]", "reached FPR"]
+    print(f"\n{args.signal}, every stage:\n| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in stage_rows:
+        print("| " + " | ".join(str(v) for v in r) + " |")
+
+
+def _stage_rows(label: str, report: dict, signal: str) -> list[list]:
+    """One row per stage: AUC, and at FPR 1e-3 / 1e-4 the TPR [interval] (~ rough), reached FPR, paired change."""
+    rows = []
+    for stage, m in report["metrics"].items():
+        sig = m["signals"][signal]
+        row = [label, stage, f"{sig['auc']:.3f}"]
+        for key in ("0.001", "0.0001"):
+            p = sig["points"][key]
+            band = p.get("tpr_interval")
+            cell = f"{p['tpr']:.3f}" + (f" [{band[0]:.3f}, {band[1]:.3f}]" if band else "") + (" ~" if p.get("tpr_interval_rough") else "")
+            reached = p.get("fpr_reached")
+            row += [cell, "-" if reached is None else f"{reached:.2g}" + (" @" if p.get("fpr_short") else "")]
+            if key == "0.001":
+                cmp = (sig.get("vs_float") or {}).get(f"TPR at FPR {key}") or {}
+                pb = cmp.get("paired_interval")
+                row.append("-" if not cmp else f"{cmp['value']:+.3f} [{pb[0]:+.3f}, {pb[1]:+.3f}]")
+        rows.append(row)
+    return rows
 
 
 if __name__ == "__main__":

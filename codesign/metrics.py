@@ -23,6 +23,10 @@ Conventions
   under FPR (``FPR * N_bkg < 1`` unweighted) the background sample cannot resolve that point, the threshold
   falls back to the highest background score, and the value is flagged ``resolved = False``. The rate in kHz
   at a threshold is f_BX times the weighted background fraction above it.
+- Reached FPR: with weights (or ties) the background fraction above the threshold (``fpr_reached``) can fall well
+  below the FPR asked for, when a heavy event straddles it: the point then sits at a lower rate than its label.
+  ``fpr_short`` marks a resolved point whose reached FPR is below ``SHORT_FPR_FRACTION`` (one half) of the asked
+  one: its TPR belongs to a tighter working point, and two stages compared there may not be like for like.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from codesign.errors import DataError
 BUNCH_CROSSING_RATE_MHZ = 40.0
 DEFAULT_FPRS = (1e-5, 1e-4, 1e-3)
 DEFAULT_SIGNAL_EFFICIENCIES = (0.3, 0.5)
+SHORT_FPR_FRACTION = 0.5  # a resolved point reaching less than this fraction of its FPR is marked fpr_short
 
 
 def _plain(value: Any) -> Any:
@@ -329,6 +334,8 @@ class OperatingPoint:
     tpr: float
     rate_khz: float
     resolved: bool  # False when fpr * N_background < 1: the background sample cannot resolve this point
+    fpr_reached: float | None = None  # (weighted) background fraction above the threshold
+    fpr_short: bool = False  # resolved, but fpr_reached < SHORT_FPR_FRACTION * fpr (a heavy event straddles it)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -412,7 +419,8 @@ def anomaly_metrics(
     if unknown:
         raise DataError(f"weights given for unknown signal(s) {unknown}; signals: {sorted(signal_scores)}")
     thresholds = {f: threshold_at_fpr(bkg, f, w_bkg) for f in fprs}
-    rates = {f: trigger_rate_khz(bkg, thr, bunch_crossing_mhz, w_bkg) for f, (thr, _) in thresholds.items()}
+    reached = {f: fraction_above(bkg, thr, w_bkg) for f, (thr, _) in thresholds.items()}
+    rates = {f: float(bunch_crossing_mhz * 1e3 * reached[f]) for f in thresholds}
     signals = []
     for name, scores in signal_scores.items():
         sig = np.asarray(scores, dtype=np.float64).ravel()
@@ -425,7 +433,8 @@ def anomaly_metrics(
             np.ones(len(bkg)) if w_bkg is None else w_bkg, np.ones(len(sig)) if w_sig is None else w_sig])  # fmt: skip
         points = tuple(
             OperatingPoint(fpr=float(f), threshold=thr, tpr=fraction_above(sig, thr, w_sig), rate_khz=rates[f],
-                           resolved=resolved)  # fmt: skip
+                           resolved=resolved, fpr_reached=reached[f],
+                           fpr_short=bool(resolved and reached[f] < SHORT_FPR_FRACTION * f))  # fmt: skip
             for f, (thr, resolved) in thresholds.items()
         )
         signals.append(SignalMetrics(name, roc_auc(truth, np.concatenate([bkg, sig]), both), points, len(sig)))

@@ -490,6 +490,8 @@ def render_markdown(r: dict) -> str:
 
 def score_section(r: dict) -> list[str]:
     """The anomaly score the firmware computes (kind, types) and the firmware-vs-float tail check."""
+    from codesign.score_check import caveats
+
     score = (r.get("spec") or {}).get("score")
     check = r.get("score_check")
     if not check:
@@ -500,6 +502,7 @@ def score_section(r: dict) -> list[str]:
                   + ", ".join(f"{k} `{v}`" for k, v in score.items() if v is not None) + ".", ""]  # fmt: skip
     rows = [[c["signal"], c["float_tpr"], c["firmware_tpr"],
              None if c["relative_loss"] is None else f"{-100 * c['relative_loss']:.1f} %",
-             "LOSES THE TAIL" if c["flagged"] else "ok"] for c in check["signals"]]  # fmt: skip
-    lines += _table(["signal", f"float TPR @ FPR {check['fpr']:g}", "firmware TPR", "change", "check"], rows)
+             "LOSES THE TAIL" if c["flagged"] else "ok", "".join(caveats(c)).lstrip("; ") or "-"]
+            for c in check["signals"]]  # fmt: skip
+    lines += _table(["signal", f"float TPR @ FPR {check['fpr']:g}", "firmware TPR", "change", "check", "caveats"], rows)
     return [*lines, ""]

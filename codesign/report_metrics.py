@@ -9,6 +9,7 @@ from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, rate_at_fpr_khz
 
 STAGES = ("float", "pruned", "quantized", "firmware")
 FLAG = "(!)"
+SHORT = "@ FPR"  # a point whose threshold reaches well below its FPR: the FPR it reached follows
 
 
 def _cell(value: Any, band: list | None = None, cmp: dict | None = None) -> Any:
@@ -41,7 +42,8 @@ def flat_anomaly(m: dict) -> dict:
                 out[label] = "n/r"
             else:
                 cell = _cell(point.get("tpr"), point.get("tpr_interval"), vs.get(f"TPR at FPR {key}"))
-                out[label] = f"{cell} ~" if point.get("tpr_interval_rough") else cell
+                cell = f"{cell} ~" if point.get("tpr_interval_rough") else cell
+                out[label] = f"{cell} {SHORT} {point['fpr_reached']:.2g}" if point.get("fpr_short") else cell
     return out
 
 
@@ -109,6 +111,11 @@ def physics_section(metrics: dict) -> list[str]:
     if any(v == "n/r" for row in rows for v in row):
         lines += ["n/r: not resolved, the background test sample is too small for that FPR.", ""]
     lines += _method_line(metrics, stages) + [""]
+    if any(p.get("fpr_short") for s in stages for sig in (metrics[s].get("signals") or {}).values()
+           for p in (sig.get("points") or {}).values()):  # fmt: skip
+        lines += [f"{SHORT} x: the threshold reaches a background fraction x, below half the FPR asked for (a heavy "
+                  "background event straddles it; too few background events): the TPR belongs to that tighter working "
+                  "point, and stages that reach different fractions are not compared like for like.", ""]  # fmt: skip
     from codesign.metrics_bootstrap import beyond_noise
 
     flagged = [line for s in stages if s != "float" for line in beyond_noise(metrics, s)]

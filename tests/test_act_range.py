@@ -72,3 +72,25 @@ def test_activation_range_settings_checked(quant, match):
     """Conflicting or out-of-range settings are refused at the edge, by key."""
     with pytest.raises(SpecError, match=match):
         parse_spec({"name": "x", "model": {"family": "vae"}, "quantize": quant}, Path("spec.yaml"))
+
+
+def test_reused_quantize_step_reports_its_ranges(tmp_path):
+    """A quantize step loaded from a finished build (or the step cache) notes the data-set ranges as a fresh run does."""
+    from types import SimpleNamespace
+
+    from codesign import modelio
+    from codesign.pipeline import BuildState
+    from codesign.steps.model import Quantize
+
+    x = np.random.default_rng(0).uniform(0, 3, size=(200, 4)).astype(np.float32)
+    q = QuantizeSpec(activation_range="data", activation_bits=8, headroom=2.0)
+    spec = SimpleNamespace(quantize=q)
+    ctx = SimpleNamespace(spec=spec, trusts_model_code=False, path=lambda *parts: tmp_path.joinpath(*parts))
+    (tmp_path / "models").mkdir()
+    q2, fresh = act_range.from_data(tiny(), x, q)
+    modelio.save_model(quantize.to_qkeras(tiny(), q2), tmp_path / "models" / "quantized.h5")
+    (tmp_path / "models" / "qat_history.json").write_text("{}")
+    state = BuildState(data=SimpleNamespace(x_train=x), float_model=tiny())
+    loaded = Quantize().load(ctx, state)
+    assert loaded.qmodel is not None
+    assert list(loaded.notes) == [f"quantize: {line}" for line in fresh] and len(fresh) == 2

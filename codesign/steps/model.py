@@ -217,13 +217,7 @@ class Quantize(Step):
             )
         from codesign import quantize
 
-        q = ctx.spec.quantize
-        if q.activation_range == "data":
-            from codesign import act_range
-
-            q, lines = act_range.from_data(source, state.data.x_train, q)
-            for line in lines:
-                state = state.note(f"quantize: {line}")
+        q, state = _data_ranges(ctx, state, source)
         qmodel = quantize.to_qkeras(source, q)
         result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
         state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
@@ -245,7 +239,23 @@ class Quantize(Step):
         hist = _read_json(_history_path(ctx, "qat"))
         if model is None or hist is None:
             return None
+        if state.data is not None:  # a reused step reports the ranges it was built with, as a fresh one does
+            _, state = _data_ranges(ctx, state, state.pruned_model or state.float_model)
         return _with_sparsity(replace(state, qmodel=model, histories={**state.histories, "qat": hist}))
+
+
+def _data_ranges(ctx: BuildContext, state: BuildState, source):
+    """The spec's QuantizeSpec with ``activation_range: data`` applied (act_range), and the state with one note per
+    ReLU saying the range chosen; the spec's own QuantizeSpec and the state unchanged otherwise."""
+    q = ctx.spec.quantize
+    if q.activation_range != "data":
+        return q, state
+    from codesign import act_range
+
+    q, lines = act_range.from_data(source, state.data.x_train, q)
+    for line in lines:
+        state = state.note(f"quantize: {line}")
+    return q, state
 
 
 def _refuse_all_zero_layers(ctx: BuildContext, state: BuildState) -> None:

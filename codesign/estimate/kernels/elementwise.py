@@ -143,5 +143,18 @@ class PassThroughEstimator:
         if call.io_type != "io_stream":
             return LayerEstimate(call.name, call.function, 0, 1, 0, 0, 0, 0)
         c = call.num
+        f = call.function.lower()
+        if f.startswith("resize_nearest"):
+            # one output word per cycle: its row loop is pipelined but writes ratio_h x new_width words, so the
+            # trip count is the output image (new_height x new_width), not its input; not a pipelined function
+            lat = int((c("new_height", 1) or 1) * (c("new_width", 1) or 1)) + K.STREAM_RESIZE_CYCLES
+            return LayerEstimate(call.name, call.function, lat, lat, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0,
+                                 sequential=True)  # fmt: skip
         n = int((c("out_height", 1) or 1) * (c("out_width", 0) or c("n_out", 0) or c("size", 0) or 1))
+        if f.startswith("zeropad2d"):
+            # PadTop / PadMain (PadLeft, CopyMain, PadRight) / PadBottom: one output pixel per cycle plus the
+            # loops' entry and exit; the function is not pipelined (interval = latency)
+            lat = n + K.STREAM_PAD2D_CYCLES
+            return LayerEstimate(call.name, call.function, lat, lat, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0,
+                                 sequential=True)  # fmt: skip
         return LayerEstimate(call.name, call.function, n + 1, n, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock
-from codesign.estimate.kernels.elementwise import PassThroughEstimator
+from codesign.estimate.kernels.elementwise import BatchNormEstimator, PassThroughEstimator
 from codesign.estimate.layers import Context
 from codesign.estimate.network import dataflow_interval
 from codesign.estimate.result import LayerEstimate
@@ -68,3 +68,26 @@ def test_a_padding_process_that_sets_the_pace_adds_its_handshake_cycle():
     faster = LayerEstimate("conv", "conv/stream", 1100, 1100, 0, 0, 0, 0, sequential=True)
     assert dataflow_interval([pad, faster]) == 1160
     assert dataflow_interval([replace(pad, sequential=False), faster]) == 1159
+
+
+def _normalize(n: int, pack: int, rf: int) -> LayerCall:
+    call = _call("normalize", n_in=n, n_filt=-1, reuse_factor=rf, scale_t="ap_fixed<16,6>", bias_t="ap_fixed<16,6>")
+    return replace(call, pack=pack)
+
+
+def test_stream_batchnorm_serialises_a_word_through_its_allocated_multipliers():
+    """``ALLOCATION mul limit = ceil(n_in / RF)``: one 42-element word at RF 256 -> 1 multiplier, 42 cycles per word
+    (RishThakkar, Vivado HLS 2019.2: interval 42, latency 42-45; 64 elements: 64); RF 21 -> 2 multipliers, 21
+    cycles; RF 1 keeps one word per cycle. Four 16-element words at RF 64 -> 1 multiplier: 4 x 15 more cycles,
+    and the function (a loop over the words) takes its next input once done."""
+    bn = BatchNormEstimator()
+    one = bn.predict(_normalize(42, 42, 1), VIVADO)
+    assert one.ii_cycles == 1
+    serial = bn.predict(_normalize(42, 42, 256), VIVADO)
+    assert (serial.latency_cycles, serial.ii_cycles) == (one.latency_cycles + 41, 42)
+    two = bn.predict(_normalize(42, 42, 21), VIVADO)
+    assert (two.latency_cycles, two.ii_cycles) == (one.latency_cycles + 20, 21)
+    words1 = bn.predict(_normalize(64, 16, 4), VIVADO)  # limit 16 = pack: one cycle per word
+    words = bn.predict(_normalize(64, 16, 64), VIVADO)
+    assert words.latency_cycles == words1.latency_cycles + 4 * 15
+    assert words.ii_cycles == words.latency_cycles and words.sequential

@@ -395,6 +395,7 @@ TABLE_ROM_READ_CYCLES = 1
 #: Comparators (max pooling, element-wise merge): one LUT per bit; half an adder's delay per level.
 LUT_PER_COMPARE_BIT = 1.0
 T_COMPARE_NS = 1.5
-#: io_stream padding/repacking processes: a fixed handful of control LUTs/FFs.
-STREAM_COPY_LUT = 100
-STREAM_COPY_FF = 100
+#: io_stream padding/repacking: control LUTs/FFs. zeropad2d_cl / resize_nearest: latency = interval = output pixels +
+#: PAD2D / RESIZE (Vivado HLS 2019.x: zeropad2d 8 of 8 reports, ChiRuiChen, kendermag, mbavier; resize 3 of 3, ChiRuiChen).
+STREAM_COPY_LUT = STREAM_COPY_FF = 100
+STREAM_PAD2D_CYCLES, STREAM_RESIZE_CYCLES = 3, 2

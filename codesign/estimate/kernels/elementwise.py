@@ -5,11 +5,19 @@ is wiring), quantizer casts and layout-only calls."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, tree_levels
-from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
+from codesign.estimate.kernels.common import (
+    Context,
+    rint,
+    stream_elementwise,
+    stream_word_cycles,
+    stream_words,
+    width_of,
+)
 from codesign.estimate.result import LayerEstimate, declined
 
 
@@ -38,8 +46,24 @@ class BatchNormEstimator:
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
         if call.io_type == "io_stream":
-            return stream_elementwise(call, n, est)
+            return self.stream_allocation(call, n, rf, stream_elementwise(call, n, est))
         return est
+
+    @staticmethod
+    def stream_allocation(call: LayerCall, n: int, rf: int, est: LayerEstimate) -> LayerEstimate:
+        """io_stream ``normalize``: ``ALLOCATION mul limit = ceil(n_in / RF)`` (the scale is an argument array, so
+        every product is a true multiplication) serialises a word's ``pack`` products through that many multipliers.
+
+        RishThakkar (Vivado HLS 2019.2), one 42- or 64-element word: RF 256 and 128 give interval 42 / 64 (latency
+        42-45 / 64-67), RF 1 gives interval 1. A word then takes ceil(pack / limit) cycles instead of one.
+        """
+        limit = math.ceil(n / max(rf, 1))
+        per_word = math.ceil(min(max(call.pack, 1), n) / limit)
+        if per_word <= 1 or est.latency_cycles is None:
+            return est
+        words = stream_words(call, n)
+        lat = est.latency_cycles + words * (per_word - 1)
+        return replace(est, latency_cycles=lat, ii_cycles=per_word if words == 1 else lat)
 
 
 class PoolingEstimator:
@@ -143,5 +167,18 @@ class PassThroughEstimator:
         if call.io_type != "io_stream":
             return LayerEstimate(call.name, call.function, 0, 1, 0, 0, 0, 0)
         c = call.num
+        f = call.function.lower()
+        if f.startswith("resize_nearest"):
+            # one output word per cycle: its row loop is pipelined but writes ratio_h x new_width words, so the
+            # trip count is the output image (new_height x new_width), not its input; not a pipelined function
+            lat = int((c("new_height", 1) or 1) * (c("new_width", 1) or 1)) + K.STREAM_RESIZE_CYCLES
+            return LayerEstimate(call.name, call.function, lat, lat, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0,
+                                 sequential=True)  # fmt: skip
         n = int((c("out_height", 1) or 1) * (c("out_width", 0) or c("n_out", 0) or c("size", 0) or 1))
+        if f.startswith("zeropad2d"):
+            # PadTop / PadMain (PadLeft, CopyMain, PadRight) / PadBottom: one output pixel per cycle plus the
+            # loops' entry and exit; the function is not pipelined (interval = latency)
+            lat = n + K.STREAM_PAD2D_CYCLES
+            return LayerEstimate(call.name, call.function, lat, lat, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0,
+                                 sequential=True)  # fmt: skip
         return LayerEstimate(call.name, call.function, n + 1, n, K.STREAM_COPY_LUT, K.STREAM_COPY_FF, 0, 0)

@@ -122,6 +122,9 @@ def jets_command(
               help="mean number of minimum-bias interactions overlaid on each event (Poisson; 0: none)")
 @click.option("--pileup-pool", type=click.IntRange(min=1), default=1000, show_default=True,
               help="minimum-bias events generated per chunk of 250 events and drawn from with replacement")
+@click.option("--pileup-mitigation", type=click.Choice(["none", "chs", "chs-area"]), default="none", show_default=True,
+              help="with --pileup: none; chs (charged pileup inside |eta| < 2.5 removed, perfect vertexing); "
+                   "chs-area (chs, then rho x area subtraction of the jets and isolation sums)")
 @click.option("--reuse", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="take the events of every non-QCD sub-process whose count is unchanged from this earlier file "
                    "(same seed and detector settings) instead of generating them; the output is the same")
@@ -131,7 +134,7 @@ def jets_command(
 def l1_command(
     n: int, n_signal: int | None, n_process: tuple[str, ...], process: str, out: Path, seed: int, workers: int,
     dtype: str, with_qcd: bool, n_qcd: int | None, qcd_rehadronize: int, pileup: float, pileup_pool: int,
-    reuse: Path | None, resume: bool, force: bool, quiet: bool,
+    pileup_mitigation: str, reuse: Path | None, resume: bool, force: bool, quiet: bool,
 ) -> None:
     """Generate single-lepton-triggered L1 events (19 objects x pT, eta, phi, type) in the ADC2021 layout."""
     from codesign.data.l1 import L1Config
@@ -154,13 +157,18 @@ def l1_command(
          ("--out", out), ("--seed", seed),
          ("--dtype", dtype), ("--with-qcd", with_qcd), ("--n-qcd", n_qcd),
          ("--qcd-rehadronize", qcd_rehadronize if with_qcd else None), ("--pileup", pileup or None),
-         ("--pileup-pool", pileup_pool if pileup else None)],
+         ("--pileup-pool", pileup_pool if pileup else None),
+         ("--pileup-mitigation", None if pileup_mitigation == "none" else pileup_mitigation)],
     )
     if (n_qcd is not None or qcd_rehadronize != 10) and not with_qcd:
         raise click.BadParameter("--n-qcd / --qcd-rehadronize need --with-qcd", param_hint="--n-qcd")
     if pileup_pool != 1000 and not pileup:
         raise click.BadParameter("--pileup-pool needs --pileup above 0", param_hint="--pileup-pool")
-    config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize, pileup=pileup, pileup_pool=pileup_pool)
+    if pileup_mitigation != "none" and not pileup:
+        raise click.BadParameter(f"{pileup_mitigation!r} needs --pileup above 0 (there is no pileup to mitigate)",
+                                 param_hint="--pileup-mitigation")
+    config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize, pileup=pileup, pileup_pool=pileup_pool,
+                      pileup_mitigation=pileup_mitigation)
     path = produce_l1(out, n, names, seed, config, workers, per_process, dtype, resume, force, command, not quiet,
                       n_qcd=n_qcd, reuse=reuse)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,4 +1,5 @@
-"""The one place that calls FastJet: anti-kT jets, mMDT grooming by C/A declustering, exclusive-kT axes.
+"""The one place that calls FastJet: anti-kT jets (with active areas), mMDT grooming by C/A declustering,
+exclusive-kT axes, and the grid-median pileup density.
 
 Particles travel as float64 arrays [n, >=4] with columns px, py, pz, E; jets come back as index arrays
 into those rows, so every observable is then computed in numpy on the rows.
@@ -57,6 +58,42 @@ def antikt_jets(p4: np.ndarray, radius: float, pt_min: float) -> list[np.ndarray
     seq = fj.ClusterSequence(_pseudojets(p4), fj.JetDefinition(fj.antikt_algorithm, radius))
     jets = fj.sorted_by_pt(seq.inclusive_jets(pt_min))
     return [np.array([c.user_index() for c in j.constituents()], dtype=np.int64) for j in jets]
+
+
+def antikt_jets_with_area(
+    p4: np.ndarray, radius: float, pt_min: float, ghost_rap_max: float, ghost_area: float
+) -> list[tuple[np.ndarray, float]]:
+    """Anti-kT jets above pt_min, hardest first, as (constituent row indices, active area) pairs.
+
+    FastJet's active area: ghosts of ``ghost_area`` each up to |rapidity| ``ghost_rap_max`` are clustered with
+    the particles and a jet's area is its number of ghosts times their area. The ghosts sit on FastJet's grid
+    with no random scatter of position or pT (grid_scatter = pt_scatter = 0), so the areas are the same in
+    every process and run: the Python wheel cannot seed FastJet's shared ghost generator. Ghosts are
+    infinitely soft, so the anti-kT jets' particles are those of :func:`antikt_jets`.
+    """
+    fj = _fastjet()
+    if len(p4) == 0:
+        return []
+    ghosts = fj.GhostedAreaSpec(float(ghost_rap_max), 1, float(ghost_area), 0.0, 0.0)
+    seq = fj.ClusterSequenceArea(
+        _pseudojets(p4), fj.JetDefinition(fj.antikt_algorithm, radius), fj.AreaDefinition(fj.active_area, ghosts)
+    )
+    jets = fj.sorted_by_pt(seq.inclusive_jets(pt_min))
+    return [(np.array([c.user_index() for c in j.constituents()], dtype=np.int64), float(j.area())) for j in jets]
+
+
+def grid_median_rho(p4: np.ndarray, rap_max: float, spacing: float, abs_rap_min: float, abs_rap_max: float) -> float:
+    """Pileup pT density [GeV per unit rapidity-azimuth area]: FastJet's GridMedianBackgroundEstimator.
+
+    The grid spans |rapidity| < rap_max in cells of about ``spacing`` x ``spacing`` (FastJet rounds both to
+    divide the ranges evenly); rho is the median over the cells whose centre has abs_rap_min <= |y| <=
+    abs_rap_max of the cell's scalar pT sum over its area (empty cells count, with 0).
+    """
+    fj = _fastjet()
+    tiles = fj.SelectorAbsRapRange(float(abs_rap_min), float(abs_rap_max))
+    estimator = fj.GridMedianBackgroundEstimator(-float(rap_max), float(rap_max), float(spacing), float(spacing), tiles)
+    estimator.set_particles(_pseudojets(p4))
+    return float(estimator.rho())
 
 
 def mmdt_groom(p4: np.ndarray, z_cut: float = 0.1) -> np.ndarray:

@@ -14,6 +14,8 @@ Model (our choices, not a CMS parametrisation; pileup, when asked, is overlaid b
 - single-lepton trigger: at least one selected electron or muon with pT > 23 GeV.
 
 Directions (eta, phi) are not smeared. All randomness comes from the generator handed in.
+Pileup mitigation (charged-hadron subtraction, rho x area subtraction of jets and isolation), when asked, is
+applied here: :mod:`codesign.data.pileup_mitigation` (with ``none`` the model above is unchanged, draw for draw).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from codesign.data import layouts as L
-from codesign.data.clustering import antikt_jets
+from codesign.data import pileup_mitigation as PU
+from codesign.data.clustering import antikt_jets, antikt_jets_with_area
 from codesign.data.observables import pseudorapidity
 from codesign.data.pythia import PID, PX, PY, PZ
 
@@ -60,25 +63,31 @@ def _pt_eta_phi(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.hypot(p[:, PX], p[:, PY]), pseudorapidity(p[:, PX], p[:, PY], p[:, PZ]), np.arctan2(p[:, PY], p[:, PX])
 
 
-def relative_isolation(particles: np.ndarray, index: np.ndarray, cone: float) -> np.ndarray:
-    """Scalar pT sum of the other particles within Delta R < cone of each chosen particle, over its pT."""
+def relative_isolation(
+    particles: np.ndarray, index: np.ndarray, cone: float, offset: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Scalar pT sum of the other particles within Delta R < cone of each chosen particle, less ``offset``
+    (a pileup estimate, the result floored at 0), over its pT."""
     pt, eta, phi = _pt_eta_phi(particles)
     deta = eta[index, None] - eta[None, :]
     dphi = np.remainder(phi[index, None] - phi[None, :] + np.pi, 2 * np.pi) - np.pi
     inside = (deta * deta + dphi * dphi) < cone * cone
     inside[np.arange(len(index)), index] = False
-    return (inside * pt[None, :]).sum(axis=1) / np.maximum(pt[index], 1e-12)
+    return np.maximum((inside * pt[None, :]).sum(axis=1) - offset, 0.0) / np.maximum(pt[index], 1e-12)
 
 
 def _leptons(
-    particles: np.ndarray, abs_id: int, eta_max: float, eff: float, model: DetectorModel, rng: np.random.Generator
+    particles: np.ndarray, abs_id: int, eta_max: float, eff: float, model: DetectorModel, rng: np.random.Generator,
+    rho: PU.Rho | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Selected leptons of one flavour as rows (pT, eta, phi) pT-ordered, and their particle indices."""
+    """Selected leptons of one flavour as rows (pT, eta, phi) pT-ordered, and their particle indices
+    (isolation sums less rho(eta) x cone area when ``rho`` is given)."""
     idx = np.flatnonzero(np.abs(particles[:, PID]) == abs_id)
     if len(idx) == 0:
         return np.zeros((0, 3)), idx
     pt, eta, phi = _pt_eta_phi(particles[idx])
-    iso = relative_isolation(particles, idx, model.isolation_cone)
+    offset = 0.0 if rho is None else rho.at(eta) * np.pi * model.isolation_cone**2
+    iso = relative_isolation(particles, idx, model.isolation_cone, offset)
     if abs_id == 11:
         res = np.hypot(model.electron_res_const, model.electron_res_stoch / np.sqrt(np.maximum(pt, 1e-6)))
     else:
@@ -108,14 +117,27 @@ def could_fire(particles: np.ndarray, model: DetectorModel) -> bool:
     return bool(np.any(pt > LEPTON_PRESELECTION * model.trigger_lepton_pt))
 
 
-def reconstruct(particles: np.ndarray, model: DetectorModel, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """The [19, 4] ADC2021 object array of one event (visible final-state particles) and its trigger decision."""
+def reconstruct(
+    particles: np.ndarray, model: DetectorModel, rng: np.random.Generator, mitigation: str = "none",
+    charged_pileup: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool]:
+    """The [19, 4] ADC2021 object array of one event (visible final-state particles) and its trigger decision.
+
+    ``mitigation`` (codesign.data.pileup_mitigation) needs ``charged_pileup``, a mask of the particles that are
+    charged and come from pileup, when it subtracts charged pileup."""
+    if mitigation not in PU.MITIGATIONS:
+        raise ValueError(f"pileup mitigation {mitigation!r}; accepted: {', '.join(PU.MITIGATIONS)}")
+    if PU.subtracts_charged(mitigation):
+        if charged_pileup is None:
+            raise ValueError(f"pileup mitigation {mitigation!r} needs the charged-pileup mask of the particles")
+        particles = particles[PU.chs_keep(_pt_eta_phi(particles)[1], charged_pileup)]
     out = np.zeros((L.N_L1_OBJECTS, 4), dtype=np.float32)
     visible = particles[~np.isin(np.abs(particles[:, PID]), NEUTRINOS)]
-    electrons, e_idx = _leptons(visible, 11, model.electron_eta_max, model.electron_efficiency, model, rng)
-    muons, _ = _leptons(visible, 13, model.muon_eta_max, model.muon_efficiency, model, rng)
     pt, eta, phi = _pt_eta_phi(visible)
     in_calo = np.abs(eta) < model.calo_eta_max
+    rho = PU.Rho.measure(visible[in_calo]) if PU.subtracts_area(mitigation) else None
+    electrons, e_idx = _leptons(visible, 11, model.electron_eta_max, model.electron_efficiency, model, rng, rho)
+    muons, _ = _leptons(visible, 13, model.muon_eta_max, model.muon_efficiency, model, rng, rho)
     # MET from the true visible momentum balance plus a resolution term growing with the event activity.
     sum_et = float(pt[in_calo].sum())
     met_xy = -visible[in_calo][:, [PX, PY]].sum(axis=0)
@@ -129,12 +151,14 @@ def reconstruct(particles: np.ndarray, model: DetectorModel, rng: np.random.Gene
     calo[e_idx] = False
     calo_idx = np.flatnonzero(calo)
     jets = []
-    for members in antikt_jets(visible[calo_idx, :4], model.jet_radius, 0.5 * model.jet_pt_min):
+    for members, area in _jets(visible[calo_idx, :4], model, rho is not None):
         p = visible[calo_idx[members], :4].sum(axis=0)
         jpt = float(np.hypot(p[0], p[1]))
         jeta = float(pseudorapidity(p[:1], p[1:2], p[2:3])[0])
         res = np.hypot(model.jet_res_const, model.jet_res_stoch / np.sqrt(max(jpt, 1e-6)))
         jpt *= 1.0 + res * rng.standard_normal()
+        if rho is not None:
+            jpt -= float(rho.at(jeta)) * area
         if jpt > model.jet_pt_min and abs(jeta) < model.jet_eta_max:
             jets.append((jpt, jeta, float(np.arctan2(p[1], p[0]))))
     jets.sort(key=lambda j: -j[0])
@@ -142,3 +166,10 @@ def reconstruct(particles: np.ndarray, model: DetectorModel, rng: np.random.Gene
         out[L.JET_SLOTS.start + i] = (*jet, L.TYPE_JET)
     leading = max(electrons[:1, 0].tolist() + muons[:1, 0].tolist(), default=0.0)
     return out, leading > model.trigger_lepton_pt
+
+
+def _jets(p4: np.ndarray, model: DetectorModel, with_area: bool) -> list[tuple[np.ndarray, float]]:
+    """Anti-kT jets above half the jet threshold (before smearing) as (row indices, active area or 0)."""
+    if with_area:
+        return antikt_jets_with_area(p4, model.jet_radius, 0.5 * model.jet_pt_min, model.calo_eta_max, PU.GHOST_AREA)
+    return [(members, 0.0) for members in antikt_jets(p4, model.jet_radius, 0.5 * model.jet_pt_min)]

@@ -22,7 +22,8 @@ CP-even H0 state, id 35, is used: gg -> H0 -> Z* Z* -> 4 l, l = e, mu), leptoqua
 Taus decay inclusively.
 
 Pileup (``pileup`` > 0): minimum-bias interactions overlaid on each event before the detector model, see
-:mod:`codesign.data.pileup`.
+:mod:`codesign.data.pileup`; ``pileup_mitigation`` (none, chs, chs-area) is applied in the detector model, see
+:mod:`codesign.data.pileup_mitigation`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 from codesign.data import layouts as L
 from codesign.data.detector import LEPTON_PRESELECTION, DetectorModel, could_fire, reconstruct
 from codesign.data.pileup import PileupOverlay
+from codesign.data.pileup_mitigation import check_mitigation
 from codesign.data.pythia import final_state, has_final_lepton, make_pythia
 from codesign.errors import DataError, SpecError
 
@@ -97,6 +99,11 @@ class L1Config:
     qcd_rehadronize: int = 10  # hadronisations of each QCD parton-level event (1: plain generation)
     pileup: float = 0.0  # mean number of minimum-bias interactions overlaid on each event (Poisson; 0: none)
     pileup_pool: int = 1000  # minimum-bias events generated per chunk and drawn from (codesign.data.pileup)
+    pileup_mitigation: str = "none"  # none | chs | chs-area (codesign.data.pileup_mitigation); needs pileup > 0
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown pileup mitigation, or one asked for without pileup."""
+        check_mitigation(self.pileup_mitigation, self.pileup)
 
     def pileup_overlay(self, seed: int) -> PileupOverlay | None:
         """The chunk's pileup pool (None without pileup)."""
@@ -135,13 +142,13 @@ def generate_l1_chunk(label: str, n: int, seed: int, config: L1Config, progress:
         tried += 1
         if tried > 2000 * n + 10000:
             raise DataError(f"{label}: only {done} of {n} events passed the trigger after {tried} events")
-        if pythia.next() and _keep_if_fired(pythia.event, config.detector, rng, out, done, progress, pileup):
+        if pythia.next() and _keep_if_fired(pythia.event, config, rng, out, done, progress, pileup):
             done += 1
     return L1Chunk(out, np.full(n, SUBPROCESS_NAMES.index(label), dtype=np.int64), tried)
 
 
 def _keep_if_fired(
-    event: object, detector: DetectorModel, rng: np.random.Generator, out: np.ndarray, row: int, progress: object,
+    event: object, config: L1Config, rng: np.random.Generator, out: np.ndarray, row: int, progress: object,
     pileup: PileupOverlay | None = None,
 ) -> bool:
     """Reconstruct a generated event (with its pileup overlaid) and, if it fires the trigger, store its objects in
@@ -150,14 +157,16 @@ def _keep_if_fired(
     The pre-selection looks at the hard event only: a pileup interaction (soft QCD) practically never holds an
     electron or muon above 0.75 x the trigger threshold, so an event whose trigger lepton would come from pileup
     is not generated."""
+    detector = config.detector
     if not has_final_lepton(event, LEPTON_PRESELECTION * detector.trigger_lepton_pt):
         return False  # the same events as could_fire drops (its threshold), found before copying the particles
     particles = final_state(event)
     if not could_fire(particles, detector):
         return False
+    charged_pileup = None
     if pileup is not None:
-        particles = pileup.overlay(particles, rng)
-    objects, fired = reconstruct(particles, detector, rng)
+        particles, charged_pileup = pileup.overlay_tagged(particles, rng)
+    objects, fired = reconstruct(particles, detector, rng, config.pileup_mitigation, charged_pileup)
     if not fired:
         return False
     out[row] = objects
@@ -227,7 +236,7 @@ def _generate_qcd_chunk(n: int, seed: int, config: L1Config, progress: object = 
             if attempt:
                 pythia.event.assign(parton_level)
             if pythia.forceHadronLevel(False) and _keep_if_fired(
-                pythia.event, config.detector, rng, out, done, progress, pileup
+                pythia.event, config, rng, out, done, progress, pileup
             ):
                 weights[done] = forced_decay_weight(pythia.event, fractions) / tries
                 done += 1

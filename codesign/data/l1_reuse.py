@@ -6,7 +6,8 @@ each label's chunks are consecutive runs of ``chunk_size`` events (the last one 
 Every chunk that the new plan also has (same sub-process, chunk index and size, hence the same Pythia seed)
 and that is not QCD is saved in the new parts folder, where ``run_chunks`` skips it; the output is then the
 same as a full regeneration with the same arguments. A chunk's events do not depend on ``include_qcd`` or
-``qcd_rehadronize``, only on the detector model, collision energy and pileup (mean and pool), which must match.
+``qcd_rehadronize``, only on the detector model, collision energy and pileup (mean, pool and mitigation), which
+must match.
 
 QCD chunks are never reused: the file keeps their mixture-normalised weights, not the generation weights
 that a new mixture needs, so they are regenerated (the same seeds give the same events).
@@ -78,8 +79,9 @@ def seed_parts_from_file(source: str | Path, tasks: list[ChunkTask], parts: Path
     if int(gen["seed"]) != seed:
         raise DataError(f"{source}: was generated with --seed {gen['seed']}; --reuse needs the same seed (got {seed})")
     new = config_dict(config)
-    defaults = {"pileup": 0.0, "pileup_pool": 1000}  # files from before pileup existed had none
-    for key in ("detector", "e_cm", "pileup", "pileup_pool"):
+    # files from before pileup (or its mitigation) existed had none
+    defaults = {"pileup": 0.0, "pileup_pool": 1000, "pileup_mitigation": "none"}
+    for key in ("detector", "e_cm", "pileup", "pileup_pool", "pileup_mitigation"):
         if key == "pileup_pool" and not new["pileup"]:
             continue  # without pileup the pool is never made
         if gen.get(key, defaults.get(key)) != new[key]:

@@ -5,7 +5,9 @@ chunk's own seed, so the output does not depend on the worker count) and every h
 detector model gets k ~ Poisson(mu) of them, drawn with replacement, their visible final-state particles
 appended to its own. The detector model then sees them everywhere a real trigger would, with no mitigation: in
 the lepton isolation sums, in the anti-kT jets (pileup jets above the jet threshold appear) and in the MET
-(its vector sum and its resolution term, which grows with the scalar sum of E_T).
+(its vector sum and its resolution term, which grows with the scalar sum of E_T), unless a mitigation is asked
+for (:mod:`codesign.data.pileup_mitigation`): each pool particle carries whether it is charged (from Pythia's
+particle data), so that charged-hadron subtraction can find the charged pileup.
 
 A pool is a premixing library in miniature: two events of a chunk share on average mu^2 / pool of their pileup
 interactions, so the pileup of two events is correlated by about mu / pool (0.06 at mu 60 with a pool of 1000).
@@ -45,6 +47,13 @@ class PileupOverlay:
 
     mu: float
     events: tuple[np.ndarray, ...]  # visible final-state particles of each pool event, [n_i, 5] (pythia.final_state)
+    charged: tuple[np.ndarray, ...]  # [n_i] bool per pool event: the particle has a non-zero electric charge
+
+    def __post_init__(self) -> None:
+        """Check that every pool event has one charge flag per particle."""
+        shapes = [(len(e), c.shape) for e, c in zip(self.events, self.charged, strict=False)]
+        if len(self.events) != len(self.charged) or any(c != (n,) for n, c in shapes):
+            raise DataError("a pileup pool needs one charge flag per particle of each event")
 
     @classmethod
     def generate(cls, mu: float, pool: int, seed: int, e_cm: float) -> PileupOverlay:
@@ -55,15 +64,20 @@ class PileupOverlay:
             raise DataError(f"the pileup pool needs at least 1 event (got {pool})")
         pythia = minimum_bias(chunk_seed(seed, POOL_SALT), e_cm)
         events: list[np.ndarray] = []
+        charge_type: dict[int, int] = {}  # three times the electric charge, per PDG id (Pythia's particle data)
         failures = 0
         while len(events) < pool:
             if pythia.next():
                 events.append(final_state(pythia.event))
+                for pid in np.unique(events[-1][:, 4]).astype(int).tolist():
+                    if pid not in charge_type:
+                        charge_type[pid] = int(pythia.particleData.chargeType(pid))
             else:
                 failures += 1
                 if failures > 10 * pool + 100:
                     raise DataError(f"minimum-bias generation failed {failures} times for a pool of {pool}")
-        return cls(float(mu), tuple(events))
+        charged = tuple(np.array([charge_type[int(pid)] != 0 for pid in e[:, 4]], dtype=bool) for e in events)
+        return cls(float(mu), tuple(events), charged)
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """Indices of the pool events overlaid on one hard event (k ~ Poisson(mu), with replacement)."""
@@ -72,7 +86,13 @@ class PileupOverlay:
 
     def overlay(self, particles: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The hard event's particles followed by those of its pileup interactions."""
+        return self.overlay_tagged(particles, rng)[0]
+
+    def overlay_tagged(self, particles: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`overlay`, and a mask of its rows that are charged pileup particles (the same draws)."""
         picks = self.draw(rng)
+        hard = np.zeros(len(particles), dtype=bool)
         if len(picks) == 0:
-            return particles
-        return np.concatenate([particles, *[self.events[i] for i in picks]], axis=0)
+            return particles, hard
+        overlaid = np.concatenate([particles, *[self.events[i] for i in picks]], axis=0)
+        return overlaid, np.concatenate([hard, *[self.charged[i] for i in picks]])

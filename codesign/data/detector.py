@@ -127,20 +127,24 @@ def reconstruct(
     charged and come from pileup, when it subtracts charged pileup."""
     if mitigation not in PU.MITIGATIONS:
         raise ValueError(f"pileup mitigation {mitigation!r}; accepted: {', '.join(PU.MITIGATIONS)}")
+    out = np.zeros((L.N_L1_OBJECTS, 4), dtype=np.float32)
+    # MET from the true visible momentum balance of every particle (not mitigated: removing the charged pileup
+    # alone would leave its neutral part unbalanced) plus a resolution term growing with the event activity.
+    every = particles[~np.isin(np.abs(particles[:, PID]), NEUTRINOS)]
+    every_pt, every_eta, _ = _pt_eta_phi(every)
+    every_in_calo = np.abs(every_eta) < model.calo_eta_max
+    sum_et = float(every_pt[every_in_calo].sum())
+    met_xy = -every[every_in_calo][:, [PX, PY]].sum(axis=0)
     if PU.subtracts_charged(mitigation):
         if charged_pileup is None:
             raise ValueError(f"pileup mitigation {mitigation!r} needs the charged-pileup mask of the particles")
         particles = particles[PU.chs_keep(_pt_eta_phi(particles)[1], charged_pileup)]
-    out = np.zeros((L.N_L1_OBJECTS, 4), dtype=np.float32)
     visible = particles[~np.isin(np.abs(particles[:, PID]), NEUTRINOS)]
     pt, eta, phi = _pt_eta_phi(visible)
     in_calo = np.abs(eta) < model.calo_eta_max
     rho = PU.Rho.measure(visible[in_calo]) if PU.subtracts_area(mitigation) else None
     electrons, e_idx = _leptons(visible, 11, model.electron_eta_max, model.electron_efficiency, model, rng, rho)
     muons, _ = _leptons(visible, 13, model.muon_eta_max, model.muon_efficiency, model, rng, rho)
-    # MET from the true visible momentum balance plus a resolution term growing with the event activity.
-    sum_et = float(pt[in_calo].sum())
-    met_xy = -visible[in_calo][:, [PX, PY]].sum(axis=0)
     met_xy = met_xy + rng.standard_normal(2) * model.met_res_stoch * np.sqrt(sum_et)
     out[L.MET_SLOT] = (np.hypot(*met_xy), 0.0, np.arctan2(met_xy[1], met_xy[0]), L.TYPE_MET)
     for rows, slots, kind in ((electrons, L.ELECTRON_SLOTS, L.TYPE_ELECTRON), (muons, L.MUON_SLOTS, L.TYPE_MUON)):

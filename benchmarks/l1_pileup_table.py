@@ -43,7 +43,7 @@ def row(path: str) -> str:
 
 def main(paths: list[str]) -> None:
     """Print the table header and one row per file."""
-    print("| background | kept / generated | MET median (p90) | jets per event (|eta| < 2.5) | jet HT median (p90) | "
+    print("| background | kept / generated | MET median (p90) | jets per event (\\|eta\\| < 2.5) | jet HT median (p90) | "
           "leading lepton median | CPU |")
     print("|---|---|---|---|---|---|---|")
     for path in paths:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from codesign.metrics import BUNCH_CROSSING_RATE_MHZ, rate_at_fpr_khz
+from codesign.report_tables import _fmt, _table
 
 STAGES = ("float", "pruned", "quantized", "firmware")
 FLAG = "(!)"
@@ -14,8 +15,6 @@ SHORT = "@ FPR"  # a point whose threshold reaches well below its FPR: the FPR i
 
 def _cell(value: Any, band: list | None = None, cmp: dict | None = None) -> Any:
     """A table cell: the value, its interval when there is one, and the flag when it left the float's interval."""
-    from codesign.report import _fmt
-
     if value is None or isinstance(value, str) or band is None:
         text = value
     else:
@@ -95,8 +94,6 @@ def _method_line(metrics: dict, stages: list[str]) -> list[str]:
 
 def physics_section(metrics: dict) -> list[str]:
     """The '## Physics performance' lines of report.md (empty when there are no metrics)."""
-    from codesign.report import _table
-
     stages = [s for s in STAGES if s in (metrics or {})]
     if not stages:
         return []

@@ -86,6 +86,19 @@ def test_a_docstring_edit_changes_no_step_key(tmp_path, monkeypatch):
     assert changed["train_float"] != before["train_float"]
 
 
+def test_a_report_code_change_reruns_only_the_report(tmp_path, monkeypatch):
+    """report.md's rendering is the report step's code: a new codesign rewrites a cached build's report."""
+    from codesign import step_cache
+
+    before = _keys(tmp_path)
+    cached = step_cache.module_digest
+    monkeypatch.setattr(step_cache, "module_digest",
+                        lambda name: cached(name) + ("x" if name == "codesign.report_markdown" else ""))  # fmt: skip
+    after = _keys(tmp_path)
+    assert after["report"] != before["report"]
+    assert {k: v for k, v in after.items() if k != "report"} == {k: v for k, v in before.items() if k != "report"}
+
+
 class _Counting(Step):
     """A stand-in expensive step: writes a file derived from its input, counts its runs."""
 

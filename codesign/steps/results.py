@@ -102,6 +102,9 @@ class Report(Step):
     """Write report.json, report.md and the plots (atomically)."""
 
     name = "report"
+    code = ("codesign.report", "codesign.report_markdown", "codesign.report_tables", "codesign.report_metrics",
+            "codesign.report_text", "codesign.report_plots", "codesign.physics_plots", "codesign.plot_style",
+            "codesign.report_refresh")  # fmt: skip  # a new codesign rewrites a cached build's report
 
     def inputs(self, ctx):
         return {"plots": ctx.plots}  # switching the plots on or off rewrites the report

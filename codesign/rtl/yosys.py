@@ -1,4 +1,11 @@
-"""LUT / flip-flop / carry counts of the da4ml Verilog from yosys ``synth_xilinx`` (UltraScale+, flattened)."""
+"""LUT / flip-flop / carry counts of the da4ml Verilog from yosys ``synth_xilinx`` (UltraScale+, flattened).
+
+The script is ``synth_xilinx``'s own, run in two parts around its ``coarse`` section, which is repeated without
+``alumacc`` (:data:`COARSE_NO_ALUMACC`; yosys's generic ``synth`` has this as ``-noalumacc``, ``synth_xilinx``
+0.23 has no switch for it). ``alumacc`` merges chains of additions into ``$macc`` cells whose carry-save mapping
+takes LUT3-LUT6 per bit on top of the carry chains; da4ml's shift-add trees are already the adders to build, and
+without it each maps to one carry chain (one LUT per bit), as da4ml's own estimate assumes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,14 @@ from pathlib import Path
 from codesign import tools
 
 _CELL = re.compile(r"^\s+(\S+)\s+(\d+)\s*$")
+# synth_xilinx's coarse section (yosys 0.23, LUT6 parts) less alumacc: $add/$sub stay adders, $alu per adder
+COARSE_NO_ALUMACC = "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; share; opt; memory -nomap; opt_clean"
+
+
+def synth_script(top: str) -> str:
+    """The yosys commands that map the read design (top module ``top``) to UltraScale+ cells, then ``stat``."""
+    synth = f"synth_xilinx -family xcup -flatten -top {top}"
+    return f"{synth} -run begin:coarse; {COARSE_NO_ALUMACC}; {synth} -run map_memory:; stat"
 
 
 def available() -> bool:
@@ -53,7 +68,8 @@ def parse_stat(text: str) -> dict[str, int]:
 
 
 def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) -> dict[str, int | float]:
-    """Run ``synth_xilinx -family xcup -flatten`` on the project; {lut, ff, carry, seconds} (ToolError on failure)."""
+    """Run ``synth_xilinx -family xcup -flatten`` (:func:`synth_script`) on the project; {lut, ff, carry, seconds}
+    (ToolError on failure)."""
     tools.require("yosys", "count the RTL's LUTs and flip-flops")
     rtl_dir, log_dir = Path(rtl_dir).resolve(), Path(log_dir).resolve()
     mem = rtl_dir / "src" / "memfiles"
@@ -68,7 +84,7 @@ def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) 
     read = f"read_verilog -sv {' '.join(files)}"
     if has_tables:
         read = f"read_verilog -defer -sv {' '.join(files)}; hierarchy -top {top}; setattr -unset rom_style m:*"
-    script = f"{read}; synth_xilinx -family xcup -flatten -top {top}; stat"
+    script = f"{read}; {synth_script(top)}"
     run = tools.run(["yosys", "-q", "-p", script, "-l", str(log_dir / "yosys.log")], cwd=mem if has_tables else rtl_dir / "src",
                     log=log_dir / "yosys_console.log", timeout_s=timeout_s)
     counts = parse_stat((log_dir / "yosys.log").read_text())

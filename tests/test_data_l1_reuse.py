@@ -90,6 +90,7 @@ def test_reuse_refuses_files_it_cannot_reproduce(tmp_path):
     first = _produce(tmp_path / "a.h5")
     with pytest.raises(DataError, match="same seed"):
         _produce(tmp_path / "s.h5", seed=4, reuse=first)
+    assert not (tmp_path / "s.h5.parts").exists()  # a refusal leaves no parts folder: the next run needs no --force
     other = L1Config(detector=replace(DetectorModel(), trigger_lepton_pt=25.0))
     with pytest.raises(DataError, match="'detector'"):
         _produce(tmp_path / "d.h5", config=other, reuse=first)

@@ -174,12 +174,18 @@ def produce_l1(
     codes = {label: SUBPROCESS_NAMES.index(label) for label in counts}
     tasks = plan_chunks("l1", counts, seed, config, chunk_size, codes)
     manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
+    had_parts = out.with_name(out.name + ".parts").exists()
     parts = prepare_parts(out, manifest, resume, force)
     reused = None
     if reuse is not None:
         from codesign.data.l1_reuse import seed_parts_from_file
 
-        reused = seed_parts_from_file(reuse, tasks, parts, seed, chunk_size, config)
+        try:
+            reused = seed_parts_from_file(reuse, tasks, parts, seed, chunk_size, config)
+        except DataError:
+            if not had_parts:  # a refused --reuse leaves nothing behind (the same command can run again)
+                shutil.rmtree(parts, ignore_errors=True)
+            raise
     files = run_chunks(tasks, parts, workers, unit="event", progress=progress)
     particles, sub, raw_weights, tried = [], [], [], {label: 0 for label in counts}
     cpu: dict[str, float] = {}

@@ -380,6 +380,16 @@ def _line(label: str, f: dict) -> str:
             f"{_c(f['latency_max_cycles_med'])}/{_c(f['latency_max_cycles_p90'])}  {_p(f['ii_exact'])}")  # fmt: skip
 
 
+def calibration_folder(given: Path | None) -> Path | None:
+    """The records folder to read (``given``, else ../shared/calibration or the copy carried in the package); None,
+    said on stderr, when it holds no hls_reports.jsonl."""
+    calib = given or records_dir()
+    if not (calib / "hls_reports.jsonl").exists():
+        print(f"calibration records not found: {calib / 'hls_reports.jsonl'}", file=sys.stderr)
+        return None
+    return calib
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -388,9 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bands", action="store_true", help="print the error-bar table for uncertainty.BANDS")
     ap.add_argument("--json", type=Path, help="write per-record results and the summaries here")
     args = ap.parse_args(argv)
-    calib = args.calibration or records_dir()
-    if not (calib / "hls_reports.jsonl").exists():
-        print(f"calibration records not found: {calib / 'hls_reports.jsonl'}", file=sys.stderr)
+    calib = calibration_folder(args.calibration)
+    if calib is None:
         return 2
     with_layers = (calib / "raw").is_dir()
     out = run(calib, not args.shipped, with_layers)

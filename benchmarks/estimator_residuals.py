@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import estimator_accuracy as EA  # noqa: E402
 
-from codesign.estimate.calibration_set import load_records, records_dir  # noqa: E402
+from codesign.estimate.calibration_set import load_records  # noqa: E402
 from codesign.estimate.uncertainty import capped_weights, weighted_quantile  # noqa: E402
 from codesign.parts import resolve_part  # noqa: E402
 
@@ -107,9 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibration", type=Path, default=None, help="folder with hls_reports.jsonl [and raw/]")
     ap.add_argument("--min-repos", type=int, default=1, help="print only groups with at least this many repositories")
     args = ap.parse_args(argv)
-    calib = args.calibration or records_dir()
-    if not (calib / "hls_reports.jsonl").exists():
-        print(f"calibration records not found: {calib / 'hls_reports.jsonl'}", file=sys.stderr)
+    calib = EA.calibration_folder(args.calibration)
+    if calib is None:
         return 2
     with_layers = (calib / "raw").is_dir()
     out = EA.run(calib, True, with_layers)

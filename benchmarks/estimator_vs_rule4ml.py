@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE.parent))
 import estimator_accuracy as ea  # noqa: E402
 from rule4ml_spec import Unrepresentable, record_spec  # noqa: E402
 
-from codesign.estimate.calibration_set import load_records, records_dir  # noqa: E402
+from codesign.estimate.calibration_set import load_records  # noqa: E402
 
 DEFAULT_PYTHON = Path(os.environ.get("RULE4ML_PYTHON", "/tmp/est-rule4ml/venv/bin/python"))
 VENV_HINT = "python3 -m venv /tmp/est-rule4ml/venv && /tmp/est-rule4ml/venv/bin/pip install rule4ml==0.2.0"
@@ -187,9 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rule4ml's python not found: {args.rule4ml_python}\ncreate that environment (not codesign's) with:\n"
               f"    {VENV_HINT}\nor name another with --rule4ml-python PATH", file=sys.stderr)  # fmt: skip
         return 2
-    calib = args.calibration or records_dir()
-    if not (calib / "hls_reports.jsonl").exists():
-        print(f"calibration records not found: {calib / 'hls_reports.jsonl'}", file=sys.stderr)
+    calib = ea.calibration_folder(args.calibration)
+    if calib is None:
         return 2
     recs = load_records(calib)
     specs, why = specs_for(recs)

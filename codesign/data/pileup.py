@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.data.pythia import chunk_seed, final_state, make_pythia
+from codesign.data.pythia import CHARGE, chunk_seed, final_state, make_pythia
 from codesign.errors import DataError
 
 MINIMUM_BIAS = ("SoftQCD:inelastic = on",)
@@ -64,20 +64,15 @@ class PileupOverlay:
             raise DataError(f"the pileup pool needs at least 1 event (got {pool})")
         pythia = minimum_bias(chunk_seed(seed, POOL_SALT), e_cm)
         events: list[np.ndarray] = []
-        charge_type: dict[int, int] = {}  # three times the electric charge, per PDG id (Pythia's particle data)
         failures = 0
         while len(events) < pool:
             if pythia.next():
-                events.append(final_state(pythia.event))
-                for pid in np.unique(events[-1][:, 4]).astype(int).tolist():
-                    if pid not in charge_type:
-                        charge_type[pid] = int(pythia.particleData.chargeType(pid))
+                events.append(final_state(pythia.event, with_charge=True))
             else:
                 failures += 1
                 if failures > 10 * pool + 100:
                     raise DataError(f"minimum-bias generation failed {failures} times for a pool of {pool}")
-        charged = tuple(np.array([charge_type[int(pid)] != 0 for pid in e[:, 4]], dtype=bool) for e in events)
-        return cls(float(mu), tuple(events), charged)
+        return cls(float(mu), tuple(e[:, :CHARGE] for e in events), tuple(e[:, CHARGE] != 0 for e in events))
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """Indices of the pool events overlaid on one hard event (k ~ Poisson(mu), with replacement)."""

@@ -152,9 +152,14 @@ def _chunk_is_complete(path: Path, n: int) -> bool:
         return False
 
 
+def parts_dir(out: Path) -> Path:
+    """The folder that holds an output's finished chunks while it is generated (``<out>.parts``)."""
+    return out.with_name(out.name + ".parts")
+
+
 def prepare_parts(out: Path, manifest: dict[str, Any], resume: bool, force: bool) -> Path:
     """Create or reuse the parts folder of an output, checking the manifest on resume."""
-    parts = out.with_name(out.name + ".parts")
+    parts = parts_dir(out)
     if out.exists() and not force:
         raise DataError(f"{out}: already exists; pass --force to overwrite it")
     text = json.dumps(manifest, sort_keys=True, indent=1, default=str)

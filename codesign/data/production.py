@@ -15,6 +15,7 @@ from codesign.data import layouts as L
 from codesign.data.generate import (
     DEFAULT_CHUNK_SIZE,
     config_dict,
+    parts_dir,
     plan_chunks,
     prepare_parts,
     run_chunks,
@@ -174,7 +175,7 @@ def produce_l1(
     codes = {label: SUBPROCESS_NAMES.index(label) for label in counts}
     tasks = plan_chunks("l1", counts, seed, config, chunk_size, codes)
     manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}
-    had_parts = out.with_name(out.name + ".parts").exists()
+    had_parts = parts_dir(out).exists()
     parts = prepare_parts(out, manifest, resume, force)
     reused = None
     if reuse is not None:

@@ -53,3 +53,22 @@ def test_lut_residual_groups_and_repository_balanced_median():
             {"repo": "c", "ratio": 0.5}]  # fmt: skip
     med, lo, hi, n, k = m.balanced(rows)
     assert (round(med, 9), round(lo, 9), round(hi, 9), n, k) == (2.0, 0.5, 8.0, 4, 3)
+
+
+def _narrow_dense(ctx: Context) -> int:
+    """LUTs of a 4 -> 2 Latency dense layer at RF 1, 6-bit data x 6-bit weights (fabric), 16-bit accumulator."""
+    cfg = {"n_in": 4, "n_out": 2, "reuse_factor": 1, "strategy": "latency", "weight_t": "ap_fixed<6,2>",
+           "accum_t": "ap_fixed<16,6>"}  # fmt: skip
+    call = LayerCall("d", "dense", cfg, FixedPrecision.parse("ap_fixed<6,2>"), None, "io_parallel")
+    return predict_layer(call, ctx).lut
+
+
+def test_adder_tree_priced_at_width_plus_offset_except_vitis_2021():
+    # 8 non-zero products, 4 terms per output: partial sums of 6 + 6 + log2(4) = 14 bits (under the 16-bit accum_t).
+    # Vivado HLS and Vitis HLS >= 2022 price a W-bit adder at W + 7 LUTs (their Expression tables: 16/16 -> 23,
+    # 24/24 -> 31); Vitis HLS 2021.1 at W (ArgyKokk: 16/16 -> 16). So 8 x 1.2 x (14 + 7) against 8 x 1.2 x 14.
+    assert (K.LUT_PER_SUM_BIT, K.ADDER_LUT_OFFSET_BITS) == (1.2, 7.0)
+    assert _narrow_dense(VIVADO) == round(8 * 1.2 * 21) == 202
+    vitis = lambda version: Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", version, 1.0)  # noqa: E731
+    assert _narrow_dense(vitis("2023.2")) == 202
+    assert _narrow_dense(vitis("2021.1")) == round(8 * 1.2 * 14) == 134

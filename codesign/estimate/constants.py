@@ -64,11 +64,18 @@ ALLOC_TAIL_OFFSET_VIVADO = 1
 RESOURCE_DSP_MIN_WIDTH = 10
 
 # ---------------------------------------------------------------------------------------------- adder trees
-#: LUTs per partial-sum bit per non-zero product: the adder tree, into which HLS merges the shift-adds of
-#: the constant products. Per-layer dense reports: median 1.45 (ArgyKokk dsp/auto, 1.2-1.6), kimhaneal11
-#: 1.6-1.7, MinhNguy3n 1.3-1.8, CestMerNeil/RishThakkar/mbavier io_stream 1.1-2.1, and the hls4ml tutorial
-#: total (109k LUT / 4.4k products / 16 bits = 1.55) - nearly independent of how many products went to DSPs.
-LUT_PER_SUM_BIT = 1.5
+#: LUTs per priced adder bit per non-zero product: the adder tree, into which HLS merges the shift-adds of the
+#: constant products (nearly independent of how many went to DSPs); a W-bit partial sum is priced W + offset
+#: bits (kernels.common.adder_lut_offset). Repository-balanced median over the io_parallel Latency dense layer
+#: reports, refitted per fold by estimator_accuracy.py: 1.18-1.20 (1.69 without the offset, 1.5 shipped).
+LUT_PER_SUM_BIT = 1.2
+#: The adder price in the Expression tables of the dense/conv reports under ../shared/calibration/raw ('+'/'-'
+#: rows, W >= 9): W + 7 LUTs (16 -> 23, 24 -> 31) is the commonest price in 20 of the 29 repositories of Vivado
+#: HLS 2016.4-2020.1 and Vitis HLS 2022.1-2024.2 and appears in 28 (mbavier: none; uw-acme 13 %, PYNQ_IA 26 %,
+#: freaksie 35 %: the rest at W or below, merged adders); Vitis HLS 2021.1 never uses it (ArgyKokk, the only
+#: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, README estimator section.
+ADDER_LUT_OFFSET_BITS = 7.0
+ADDER_AT_WIDTH_LAST_VITIS_YEAR = 2021
 #: ``config_op mul -impl fabric``, Latency strategy: the products that ``-impl dsp`` puts on DSPs become LUT
 #: multipliers of LUT_PER_MULT_BIT2 x wd x ww LUTs each; the adder tree is unchanged. ArgyKokk's 17 pairs of
 #: the same layer synthesised with ``-impl fabric`` and ``-impl dsp`` (8-bit x 8-bit, RF 1, 2 and 100):

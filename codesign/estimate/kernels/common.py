@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import Clock, is_vitis
+from codesign.estimate.hardware import Clock, is_vitis, tool_year
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
 
@@ -27,6 +27,14 @@ class Context:
     def vitis(self) -> bool:
         """Whether the tool is Vitis HLS (hardware.is_vitis)."""
         return is_vitis(self.tool)
+
+
+def adder_lut_offset(ctx: Context) -> float:
+    """LUTs HLS prices an adder above its width: ADDER_LUT_OFFSET_BITS, none for Vitis HLS up to 2021 (constants)."""
+    year = tool_year(ctx.tool_version)
+    if ctx.vitis and year is not None and year <= K.ADDER_AT_WIDTH_LAST_VITIS_YEAR:
+        return 0.0
+    return K.ADDER_LUT_OFFSET_BITS
 
 
 def width_of(p: FixedPrecision | None, default: int = 16) -> int:

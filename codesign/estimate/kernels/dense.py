@@ -15,7 +15,14 @@ import math
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width, tool_year
-from codesign.estimate.kernels.common import Context, rint, stream_words, variable_product_on_dsp, width_of
+from codesign.estimate.kernels.common import (
+    Context,
+    adder_lut_offset,
+    rint,
+    stream_words,
+    variable_product_on_dsp,
+    width_of,
+)
 from codesign.estimate.kernels.multiplexers import operand_mux_luts, rewind_mux_luts
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -128,9 +135,9 @@ class DotProductModel:
         # multipliers are shared, through ALLOCATION); Resource strategy: one accumulator per multiplier.
         sums = nnz if zeros_skipped else mults_per_cycle
         if zeros_skipped:
-            lut = sums * K.LUT_PER_SUM_BIT * sw + lut_mults * wd * ww * K.LUT_PER_MULT_BIT2
+            lut = sums * K.LUT_PER_SUM_BIT * (sw + adder_lut_offset(ctx)) + lut_mults * wd * ww * K.LUT_PER_MULT_BIT2
         else:
-            lut = sums * K.LUT_PER_SUM_BIT * sw * cost.lut
+            lut = sums * K.LUT_PER_SUM_BIT * (sw + adder_lut_offset(ctx)) * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
             lut += operand_mux_luts(n_in, n_out, rf, wd, shared_index)
         # Registers: where the product does not share a cycle with the first adder level (7-series clocks:

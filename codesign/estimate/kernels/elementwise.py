@@ -12,6 +12,7 @@ from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import MultiplierMap, tree_levels
 from codesign.estimate.kernels.common import (
     Context,
+    adder_lut_offset,
     rint,
     stream_elementwise,
     stream_word_cycles,
@@ -42,7 +43,7 @@ class BatchNormEstimator:
         one_term = math.floor(K.T_MUL_LUT_NS * ctx.delay_factor / ctx.clock.effective_ns + K.STAGE_ROUNDING)
         lat = max(0, one_term - 1)
         ii = min(rf, lat + 1)
-        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * wo)
+        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * (wo + adder_lut_offset(ctx)))
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
         if call.io_type == "io_stream":

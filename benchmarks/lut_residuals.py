@@ -1,4 +1,4 @@
-"""Where the estimator's LUT misses come from: held-out per-layer LUT residuals grouped by what HLS does differently.
+"""Where the estimator's LUT (or latency) misses come from: held-out per-layer residuals grouped by what HLS does differently.
 
 Each repository is held out in turn (scale constants refitted on the others, as in ``estimator_accuracy.py``); every
 layer function with its own ``*_csynth.rpt`` is predicted and compared with that report's LUT. The ratios
@@ -8,9 +8,12 @@ wider than ``accum_t``), reuse factor and layer size (non-zero products), and pr
 repository-balanced median (the median over repositories of each repository's median) with the spread of the
 repository medians, so that one repository's sweep cannot set a group. Then the design-level ratio per repository
 (stock records, reported / predicted LUT). Needs ``../shared/calibration/raw`` (the per-module reports).
-Usage::
+``--figure latency`` groups the per-layer latency instead: predicted - reported cycles, the repository-balanced
+median with the spread of the repository medians, and the share of layers within one cycle (each repository
+weighted equally). Usage::
 
     .venv/bin/python benchmarks/lut_residuals.py [--calibration DIR] [--io io_parallel|io_stream|all]
+                                                 [--figure lut|latency]
 """
 
 from __future__ import annotations
@@ -80,8 +83,9 @@ def axes(row: dict, part_name: str) -> dict[str, str]:
     return out
 
 
-def layer_ratios(calib: Path, io: str) -> list[dict]:
-    """Held-out reported / predicted LUT of every stock layer with a per-module report."""
+def layer_ratios(calib: Path, io: str, figure: str = "lut") -> list[dict]:
+    """Held-out reported / predicted LUT (``figure="latency"``: predicted - reported cycles, under ``ratio``) of
+    every stock layer with a per-module report."""
     recs = load_records(calib)
     parts = {r["repo"]: r.get("part") or "" for r in recs}
     rows = ea.layer_rows(recs, calib)
@@ -92,12 +96,33 @@ def layer_ratios(calib: Path, io: str) -> list[dict]:
                 if io != "all" and r["call"].io_type != io:
                     continue
                 est = predict_layer(r["call"], r["ctx"])
-                if not est.lut or not r["module"].LUT:
+                if figure == "latency":
+                    if est.latency_cycles is None or r["module"].latency_max is None:
+                        continue
+                    value = float(est.latency_cycles - r["module"].latency_max)
+                elif not est.lut or not r["module"].LUT:
                     continue
+                else:
+                    value = r["module"].LUT / est.lut
                 kind = ea.layer_kind(r, est).split(" ", 1)[1]
-                row = {**r, "kind": kind, "ratio": r["module"].LUT / est.lut}
+                row = {**r, "kind": kind, "ratio": value}
                 out.append({"repo": repo, "ratio": row["ratio"], "axes": axes(row, parts[repo])})
     return out
+
+
+def balanced_cycles(rows: list[dict]) -> tuple[float, float, float, float, int, int]:
+    """Latency residuals (predicted - reported cycles): repository-balanced median, the 16th/84th percentile of the
+    repository medians, the repository-balanced share within one cycle, layers, repositories."""
+    by_repo: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        by_repo[r["repo"]].append(r["ratio"])
+    meds = sorted(statistics.median(v) for v in by_repo.values())
+    within = statistics.mean(sum(abs(x) <= 1 for x in v) / len(v) for v in by_repo.values())
+
+    def q(p: float) -> float:
+        return meds[min(len(meds) - 1, max(0, round(p * (len(meds) - 1))))]
+
+    return statistics.median(meds), q(0.16), q(0.84), within, len(rows), len(meds)
 
 
 def balanced(rows: list[dict]) -> tuple[float, float, float, int, int]:
@@ -118,14 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", type=Path, default=None, help="folder with hls_reports.jsonl and raw/")
     ap.add_argument("--io", default="io_parallel", choices=("io_parallel", "io_stream", "all"))
+    ap.add_argument("--figure", default="lut", choices=("lut", "latency"))
     args = ap.parse_args(argv)
     calib = args.calibration or records_dir()
     if not (calib / "raw").is_dir():
         print(f"per-module reports not found: {calib / 'raw'} (needs ../shared/calibration)", file=sys.stderr)
         return 2
-    rows = layer_ratios(calib, args.io)
-    print(f"{len(rows)} {args.io} layers, each repository held out; reported / predicted LUT, repository-balanced")
-    print("median [16th-84th percentile of the repository medians] (layers, repositories)\n")
+    rows = layer_ratios(calib, args.io, args.figure)
+    if args.figure == "latency":
+        print(f"{len(rows)} {args.io} layers, each repository held out; predicted - reported latency (cycles),")
+        print("repository-balanced median [16th-84th percentile of the repository medians], share within one cycle")
+        print("(repository-balanced) (layers, repositories)\n")
+    else:
+        print(f"{len(rows)} {args.io} layers, each repository held out; reported / predicted LUT, repository-balanced")
+        print("median [16th-84th percentile of the repository medians] (layers, repositories)\n")
     names = sorted({k for r in rows for k in r["axes"]}, key=lambda k: list(rows[0]["axes"]).index(k)
                    if k in rows[0]["axes"] else 99)  # fmt: skip
     for axis in names:
@@ -135,9 +166,15 @@ def main(argv: list[str] | None = None) -> int:
             if axis in r["axes"]:
                 groups[r["axes"][axis]].append(r)
         for label, rs in sorted(groups.items()):
+            if args.figure == "latency":
+                med, lo, hi, within, n, k = balanced_cycles(rs)
+                print(f"  {label:42.42s} {med:+5.1f}  [{lo:+.1f} .. {hi:+.1f}]  {100 * within:3.0f} %  ({n} layers, {k} repos)")
+                continue
             med, lo, hi, n, k = balanced(rs)
             print(f"  {label:42.42s} {med:5.2f}  [{lo:4.2f}-{hi:4.2f}]  ({n} layers, {k} repos)")
     print("\nper repository (its layers' median, all kinds):")
+    if args.figure == "latency":
+        print("  (predicted - reported cycles)")
     by_repo: dict[str, list[float]] = defaultdict(list)
     for r in rows:
         by_repo[r["repo"]].append(r["ratio"])

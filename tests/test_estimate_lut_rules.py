@@ -72,3 +72,15 @@ def test_adder_tree_priced_at_width_plus_offset_except_vitis_2021():
     vitis = lambda version: Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", version, 1.0)  # noqa: E731
     assert _narrow_dense(vitis("2023.2")) == 202
     assert _narrow_dense(vitis("2021.1")) == round(8 * 1.2 * 14) == 134
+
+
+def test_latency_residual_groups_balance_repositories():
+    m = _lut_residuals()
+    # repository a: -1, 0, 3 (median 0, 2 of 3 within one cycle), b: 4 (0 of 1), c: -2, -1 (median -1.5, 1 of 2)
+    rows = [{"repo": "a", "ratio": x} for x in (-1.0, 0.0, 3.0)] + [{"repo": "b", "ratio": 4.0}] + [
+        {"repo": "c", "ratio": x} for x in (-2.0, -1.0)
+    ]
+    med, lo, hi, within, n, k = m.balanced_cycles(rows)
+    # repository medians -1.5, 0, 4 -> median 0, 16th / 84th percentile of three: the first and the last
+    assert (med, lo, hi, n, k) == (0.0, -1.5, 4.0, 6, 3)
+    assert round(within, 9) == round((2 / 3 + 0 + 1 / 2) / 3, 9)

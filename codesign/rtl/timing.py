@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from codesign.errors import SpecError
 from codesign.parts import resolve_part
 
 DSP_FMAX_NOPIPELINEREG_MHZ = 304.0  # slowest UltraScale+ figure (DS925/DS931/DS930, -1 at 0.72 V; DS923 VU+: 323)
@@ -64,7 +65,7 @@ def dsp_timed(part: str, clock_ns: float) -> bool:
     """Whether products on ``part`` at ``clock_ns`` are timed as DSP48E2 stages (UltraScale+, clock >= 3.29 ns)."""
     try:
         family = resolve_part(part).family
-    except Exception:  # an unknown part: da4ml's model, as before
+    except SpecError:  # a part codesign does not know: da4ml's model, as before
         return False
     return family in DSP_FAMILIES and float(clock_ns) >= DSP_NS
 

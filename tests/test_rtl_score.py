@@ -108,6 +108,7 @@ def _verilator_bit_exact(model, tmp_path, monkeypatch, n: int = 300) -> dict:
 def test_vae_encoder_with_rz_score_is_bit_exact_in_verilator(tmp_path, monkeypatch):
     rtl = _verilator_bit_exact(score_model("vae", "rz"), tmp_path, monkeypatch)
     assert rtl["operators"]["lookup_tables"] == 2 and rtl["operators"]["multipliers"] >= 2  # exp table, mu^2 * T
+    assert any("timed as one DSP48E2 stage" in n for n in rtl["notes"]), rtl["notes"]  # codesign/rtl/timing.py
 
 
 @needs_rtl

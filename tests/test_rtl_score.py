@@ -101,6 +101,10 @@ def _verilator_bit_exact(model, tmp_path, monkeypatch, n: int = 300) -> dict:
     assert saved["rtl"].shape == (len(x), 1)
     np.testing.assert_array_equal(saved["rtl"], _reference(model, x))  # Verilator's outputs, checked here again
     assert len(np.unique(saved["rtl"])) > 100
+    from da4ml.types import CombLogic
+
+    comb = CombLogic.load(tmp_path / "rtl" / "model" / "comb.json")  # the graph the pipeline was cut from
+    assert max(comb.ops[i].latency for i in comb.out_idxs) <= rtl["latency_cycles"] * rtl["clock_ns"]
     return rtl
 
 

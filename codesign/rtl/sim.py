@@ -86,6 +86,8 @@ def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlD
     model = RTLModel(sol, TOP, path, flavor="verilog", latency_cutoff=float(clock_ns), print_latency=True,
                      part_name=part, clock_period=float(clock_ns))
     model.write()
+    if sol is not comb:  # da4ml writes model/comb.json only when given the comb logic itself
+        comb.save(Path(path) / "model" / "comb.json")
     pipe = model._pipe
     n_stages = len(pipe.solutions) if pipe is not None else 0
     out_bits = int(sum(int(np.max(v)) for v in _out_kifs(comb)))  # the harness pads every output to max k+i+f

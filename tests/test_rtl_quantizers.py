@@ -42,3 +42,34 @@ def test_every_input_code_is_quantized_as_the_reference(spec):
         np.testing.assert_array_equal(got, want, err_msg=f"{spec} on ({k}, {i}, {f}) inputs x {scale}")
         checked += int(np.sum(want != x))  # inputs the quantizer changes: rounded or saturated
     assert checked > 0
+
+
+# constants a bias can add: on the input grid, finer than it, negative, and one that is minus the half (the sum
+# then loses its constant); with the inputs of INPUTS they put values on and off the output grid and on ties
+CONSTANTS = [0.3125, -0.171875, 1.0 / 128, -1.5, -1.0 / 64]
+
+
+@needs_rtl
+@pytest.mark.parametrize("spec", QUANTIZERS)
+def test_a_constant_addition_is_rounded_as_the_reference(spec):
+    """``x + c`` (a layer's bias) takes the rounding's half into its constant and clears the last bit at an odd
+    tie instead of incrementing (quantizers._round_from_half_up): equal to the reference on every input code."""
+    import qkeras
+    from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
+
+    from codesign.rtl import quantizers
+
+    q = eval(spec, {**vars(qkeras)})
+    ties = 0
+    for (k, i, f), scale, c in itertools.product(INPUTS, (1.0, 0.25), CONSTANTS):
+        x = _codes(k, i, f) * scale + c
+        inp = FixedVariableArrayInput((1,), HWConfig(1, -1, -1))
+        v = inp.quantize(k, i, f) * scale + c
+        assert all(e.opr == "cadd" for e in v._vars.ravel())  # the path under test
+        out = quantizers.apply(q, v, spec)
+        got = comb_trace(inp, out).predict((x[:, None] - c) / scale, n_threads=1)[:, 0]
+        want = reference.apply_quantizer(q, x, spec)
+        np.testing.assert_array_equal(got, want, err_msg=f"{spec} on ({k}, {i}, {f}) inputs x {scale} + {c}")
+        lsb = 2.0 ** -(int(q.bits) - int(q.integer) - int("bits" in spec and q.keep_negative))
+        ties += int(np.sum(np.abs(x / lsb - np.floor(x / lsb) - 0.5) == 0))
+    assert ties > 0  # round-half ties were among the inputs

@@ -99,20 +99,63 @@ def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
     return _mux(t, neg, pos) if kt else pos
 
 
+def _round_from_half_up(v: Any, k: int, i: int, f: int, overflow: str) -> Any | None:
+    """Round half to even and saturate ``v``, a constant addition (``x + c``), without an increment.
+
+    The half is folded into the constant (da4ml merges ``(x + c) + 2**-(f+1)`` into one constant addition, so
+    it costs nothing): t = floor(v + half) is v rounded half up. It differs from half to even only at a tie
+    (v + half exactly on the output grid: its bits below 2**-f all zero) with t odd, which half to even rounds
+    down to the even neighbour: t with its last bit cleared. Clearing it leaves t's sign and upper bits as they
+    are, so the saturation reads them from t, beside the last-bit logic, and multiplexes the result. None where
+    t or the tie test is a constant (da4ml folds those; :func:`round_half_even`'s general route is used instead).
+    """
+    t_plus = v + 2.0 ** -(f + 1)
+    f_t = -int(np.log2(float(t_plus.step)))
+    kt, it, _ = t_plus.kif
+    t = t_plus.quantize(kt, it, f, "WRAP", "TRN")  # floor(v + half): rounded half up
+    below = t_plus.quantize(0, -f, f_t, "WRAP", "TRN").unary_bit_op("any")  # bits below 2**-f: not a tie if set
+    if t.low == t.high or below.low == below.high:  # a constant floor or tie test: the general route handles it
+        return None
+    odd_tie = _mux(below, 0.0, _bit(t, f))
+    ko = int(bool(k))
+    low = _mux(odd_tie, t.quantize(ko, i, f - 1, "WRAP", "TRN"), t.quantize(ko, i, f, "WRAP", "TRN"))
+    hi = 2.0**i - 2.0**-f
+    if not k:  # unsigned output: 0 when t is negative, the maximum when a bit of weight >= 2**i is set
+        if it > i:
+            sel = t.quantize(0, it + kt, -i, "WRAP", "TRN").unary_bit_op("any")
+            return _mux(sel, _mux(t, 0.0, hi) if kt else hi, low)
+        return _mux(t, 0.0, low) if kt else low
+    low = low.quantize(k, i, f, overflow, "TRN")  # in range; SAT_SYM maps -2**i to -hi
+    if it <= i:
+        return low
+    lo = -(2.0**i) if overflow == "SAT" else -hi
+    upper = t.quantize(0, it, -i, "WRAP", "TRN")  # the bits of weight 2**i .. 2**(it-1)
+    pos = _mux(upper.unary_bit_op("any"), hi, low)
+    neg = _mux(upper.unary_bit_op("all"), low, lo)
+    return _mux(t, neg, pos) if kt else pos
+
+
 def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     """One da4ml variable quantized to (k, i, f) with QKeras' rounding (half to even) and saturation."""
     lsb = 2.0**-f
-    if v.low == v.high:  # a constant: exact in float64
-        val = float(v.low)
-        q = float(np.round(val / lsb)) * lsb
+
+    def const(val: float) -> float:  # the quantizer on one value, exact in float64
         lo = -(2.0**i) * k if overflow == "SAT" else -(2.0**i - lsb) * k
-        return v.from_const(min(max(q, lo), 2.0**i - lsb), hwconf=v.hwconf)
+        return min(max(float(np.round(val / lsb)) * lsb, lo), 2.0**i - lsb)
+
+    q_low = const(float(v.low))
+    if q_low == const(float(v.high)):  # a constant, or a range the (monotone) quantizer maps to one value, as a
+        return v.from_const(q_low, hwconf=v.hwconf)  # channel that is always negative before a relu
     if float(v.step) >= lsb:  # already on the output grid: only saturation
         return v.quantize(k, i, f, overflow, "TRN")
     kv, iv, _ = v.kif
     if kv + iv + f <= 0:  # |v| < lsb: da4ml's quantize makes floor(v) a constant 0, so round by adding instead
         step = float(v.step)  # half to even == floor(v + lsb/2 - step + b * step), b the parity bit of floor(v)
         return (v + (lsb / 2 - step) + _bit(v, f) * step).quantize(k, i, f, overflow, "TRN")
+    if v.opr == "cadd":  # a constant addition (a layer's bias) takes the half for free: no increment
+        r = _round_from_half_up(v, k, i, f, overflow)
+        if r is not None:
+            return r
     t = v.quantize(kv, iv, f, "WRAP", "TRN")  # floor(v / lsb) * lsb: the bits below lsb dropped
     if not k:
         return _round_unsigned(v, t, i, f)

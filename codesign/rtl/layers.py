@@ -14,7 +14,7 @@ import numpy as np
 from codesign.errors import SpecError
 from codesign.reference.layers import _padding, activation_of, weights
 from codesign.reference.quantizers import quantizer_config
-from codesign.rtl import graph, quantizers, score
+from codesign.rtl import constants, graph, quantizers, score
 
 DENSE = ("Dense", "QDense")
 CONV = ("Conv1D", "QConv1D", "Conv2D", "QConv2D")
@@ -101,7 +101,19 @@ def _linear(layer: Any, x: Any) -> Any:
             win = _gather(x, ksize, strides, layer.padding)
             out_shape = win.shape[:rank]
             y = win.reshape(*out_shape, -1) @ kernel.reshape(-1, kernel.shape[-1])
-    return y if bias is None else y + bias
+    return y if bias is None else _add_bias(y, bias)
+
+
+def _add_bias(y: Any, bias: np.ndarray) -> Any:
+    """y + bias (on the last axis), each constant placed in its output's adder tree where it is cheapest."""
+    from da4ml.trace import FixedVariableArray
+
+    fo = constants.fanout(list(y._vars.ravel()))
+    flat = y._vars.reshape(-1, y.shape[-1])
+    out = np.empty(flat.shape, dtype=object)
+    for r, j in np.ndindex(*flat.shape):
+        out[r, j] = constants.add(flat[r, j], float(bias[j]), fo)
+    return FixedVariableArray(out.reshape(y._vars.shape), y.solver_options, hwconf=y.hwconf)
 
 
 def _mean(layer: Any, s: Any, n: int) -> Any:

@@ -13,6 +13,7 @@ import numpy as np
 
 from codesign.errors import SpecError
 from codesign.reference.quantizers import quantizer_config
+from codesign.rtl import constants
 
 NAMES = ("", "linear", "relu", "quantized_relu", "quantized_bits")
 ACTIVATIONS = ", ".join(NAMES[1:])
@@ -99,7 +100,7 @@ def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
     return _mux(t, neg, pos) if kt else pos
 
 
-def _round_from_half_up(v: Any, k: int, i: int, f: int, overflow: str) -> Any | None:
+def _round_from_half_up(t_plus: Any, k: int, i: int, f: int, overflow: str) -> Any | None:
     """Round half to even and saturate ``v``, a constant addition (``x + c``), without an increment.
 
     The half is folded into the constant (da4ml merges ``(x + c) + 2**-(f+1)`` into one constant addition, so
@@ -109,7 +110,6 @@ def _round_from_half_up(v: Any, k: int, i: int, f: int, overflow: str) -> Any | 
     are, so the saturation reads them from t, beside the last-bit logic, and multiplexes the result. None where
     t or the tie test is a constant (da4ml folds those; :func:`round_half_even`'s general route is used instead).
     """
-    t_plus = v + 2.0 ** -(f + 1)
     f_t = -int(np.log2(float(t_plus.step)))
     kt, it, _ = t_plus.kif
     t = t_plus.quantize(kt, it, f, "WRAP", "TRN")  # floor(v + half): rounded half up
@@ -152,10 +152,10 @@ def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     if kv + iv + f <= 0:  # |v| < lsb: da4ml's quantize makes floor(v) a constant 0, so round by adding instead
         step = float(v.step)  # half to even == floor(v + lsb/2 - step + b * step), b the parity bit of floor(v)
         return (v + (lsb / 2 - step) + _bit(v, f) * step).quantize(k, i, f, overflow, "TRN")
-    if v.opr == "cadd":  # a constant addition (a layer's bias) takes the half for free: no increment
-        r = _round_from_half_up(v, k, i, f, overflow)
-        if r is not None:
-            return r
+    t_plus = constants.merge(v, 2.0 ** -(f + 1))  # a layer's bias takes the half for free: no increment
+    r = None if t_plus is None else _round_from_half_up(t_plus, k, i, f, overflow)
+    if r is not None:
+        return r
     t = v.quantize(kv, iv, f, "WRAP", "TRN")  # floor(v / lsb) * lsb: the bits below lsb dropped
     if not k:
         return _round_unsigned(v, t, i, f)

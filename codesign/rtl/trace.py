@@ -64,17 +64,23 @@ def trace(model: Any, input_precision: FixedPrecision) -> tuple[Any, Any]:
 
 
 def layer_costs(model: Any, input_precision: FixedPrecision) -> list[tuple[str, str, float]]:
-    """[(layer name, class, da4ml LUT estimate added by the layer)]: the cost of every layer output so far, less
-    the cost before it (shared logic is counted where it is first needed)."""
+    """[(layer name, class, da4ml LUT estimate added by the layer)]: the cost of the graph that computes the
+    layer's output and every earlier output still used later, less the cost before it (shared logic is counted
+    where it is first needed; a layer that rebuilds earlier adders, as a bias's rounding half does
+    (:mod:`codesign.rtl.constants`), is charged the difference). The rows sum to the design's cost."""
     from da4ml.trace import comb_trace
 
     inp, values = _trace_layers(model, input_precision)
-    rows, seen, before = [], [], 0.0
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        seen.append(values[layer.name].ravel())
-        cost = float(comb_trace(inp, np.concatenate(seen)).cost)
+    order = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    last_use = {}
+    for n, layer in enumerate(order):
+        for i in _inbound(layer):
+            last_use[i.name] = n
+    rows, before = [], 0.0
+    for n, layer in enumerate(order):
+        live = [values[m.name].ravel() for m in order[: n + 1]
+                if m is layer or last_use.get(m.name, -1) > n or m.name in model.output_names]  # fmt: skip
+        cost = float(comb_trace(inp, np.concatenate(live)).cost)
         rows.append((layer.name, type(layer).__name__, cost - before))
         before = cost
     return rows

@@ -15,8 +15,13 @@ from math import log2
 from typing import Any
 
 # node id -> which operand (0 or 1) of that rebuilt adder holds the constant addition; filled by add(), read by
-# merge(); node ids are da4ml's random UUIDs, so entries of earlier traces never match a new graph
+# merge(); emptied by reset() at each trace (da4ml's node ids are random UUIDs: stale entries never match)
 _PATH: dict[Any, int] = {}
+
+
+def reset() -> None:
+    """Forget the adders recorded by :func:`add` (called when a new graph is traced)."""
+    _PATH.clear()
 
 
 def fanout(outputs: list[Any]) -> dict[Any, int]:

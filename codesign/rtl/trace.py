@@ -17,7 +17,7 @@ import numpy as np
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
 from codesign.reference.graph import _inbound, _is_softmax_layer, is_softmax
-from codesign.rtl import layers
+from codesign.rtl import constants, layers
 
 
 def check_supported(model: Any) -> None:
@@ -37,6 +37,7 @@ def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dic
     from da4ml.trace import FixedVariableArrayInput, HWConfig
 
     check_supported(model)
+    constants.reset()
     shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     p = input_precision
     inp = FixedVariableArrayInput((int(np.prod(shape)),), HWConfig(1, -1, -1))

@@ -5,7 +5,7 @@ BUILD is a ``codesign build`` output folder (models/converted.h5, hls/codesign_i
 the check inputs are the build's C-simulation inputs plus ``--n-grid`` random inputs on the input grid. To
 compare two versions of the RTL route, run it at each commit on the same build folder.
 
-    python benchmarks/rtl_cost.py BUILD [BUILD ...] [--yosys] [--n-grid 2000] [--out DIR]
+    python benchmarks/rtl_cost.py BUILD [BUILD ...] [--yosys] [--yosys-stages] [--n-grid 2000] [--out DIR]
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ def _report(build: Path, args, out: Path) -> dict:
     res.update(stages=design.latency_cycles, reg_bits=design.reg_bits)
     if args.yosys:
         res["yosys"] = yosys.synthesize(out / build.name, f"{sim.TOP}_wrapper", out / build.name)
+    if args.yosys_stages:  # each combinational stage module on its own (the registers: reg_bits above)
+        stages = []
+        for n in range(design.latency_cycles):
+            log = out / build.name / "stages" / str(n)
+            log.mkdir(parents=True, exist_ok=True)
+            stages.append(yosys.synthesize(out / build.name, f"{sim.TOP}_stage{n}", log))
+        res["yosys_stages"] = {"lut": [s["lut"] for s in stages], "carry": [s["carry"] for s in stages],
+                               "seconds": [s["seconds"] for s in stages], "lut_sum": sum(s["lut"] for s in stages)}
     return res
 
 
@@ -54,6 +62,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("build", type=Path, nargs="+")
     ap.add_argument("--yosys", action="store_true", help="also run yosys synth_xilinx on the written RTL (minutes)")
+    ap.add_argument("--yosys-stages", action="store_true",
+                    help="yosys on each pipeline stage module, LUTs summed (when the whole design is too slow)")
     ap.add_argument("--n-grid", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
@@ -67,6 +77,8 @@ def main() -> None:
             print(f"  {name:<22}{cls:<24}{cost:>10.0f}")
         if "yosys" in r:
             print(f"  yosys: {json.dumps(r['yosys'])}")
+        if "yosys_stages" in r:
+            print(f"  yosys per stage: {json.dumps(r['yosys_stages'])}")
         print(f"  {time.perf_counter() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}; RTL in {out / r['build']}")
         if r["mismatch"]:
             raise SystemExit(f"{build}: the traced graph differs from the float64 reference")

@@ -159,6 +159,124 @@ def curve(args) -> None:
         print(json.dumps(row))
 
 
+VARIANT_HELP = ("tokens joined by ':': features zoo5 (the stored ptrel, etarel, phirel, erel, deltaR) | pt3 (pT in GeV, "
+                "etarel, phirel: 2402.01876) | ptrel3 (ptrel, etarel, phirel) | pte5 (pT and E in GeV, etarel, phirel, "
+                "deltaR) | all7 (the stored five, pT and E); norm std (mean / std, the build's) | "
+                "robust (x / (95th - 5th percentile), no shift: padding stays 0, 2402.01876); cutX (drop constituents "
+                "below X GeV: zero rows); rhoN (rho [N]); phiA-B-C; mlp (the flattened-constituent MLP 64-32-32)")
+
+
+def parse_variant(text: str) -> dict:
+    """``pt3:robust:cut2:rho32`` -> the settings of one DeepSets variant."""
+    out = {"features": "zoo5", "norm": "std", "cut": 0.0, "rho": None, "phi": None, "family": "deepsets"}
+    for tok in filter(None, text.split(":")):
+        if tok in FEATURE_SETS:
+            out["features"] = tok
+        elif tok in ("std", "robust"):
+            out["norm"] = tok
+        elif tok.startswith("cut"):
+            out["cut"] = float(tok[3:])
+        elif tok.startswith("rho"):
+            out["rho"] = tuple(int(v) for v in tok[3:].split("-"))
+        elif tok.startswith("phi"):
+            out["phi"] = tuple(int(v) for v in tok[3:].split("-"))
+        elif tok == "mlp":
+            out["family"] = "mlp"
+        else:
+            raise SystemExit(f"variant {text!r}: unknown token {tok!r}; {VARIANT_HELP}")
+    return out
+
+
+FEATURE_SETS: dict[str, tuple[str, ...] | None] = {
+    "zoo5": None,  # the file's stored features (shipped: ptrel, etarel, phirel, erel, deltaR)
+    "pt3": ("j1_pt", "j1_etarel", "j1_phirel"),  # 2402.01876
+    "ptrel3": ("j1_ptrel", "j1_etarel", "j1_phirel"),
+    "pte5": ("j1_pt", "j1_etarel", "j1_phirel", "j1_e", "j1_deltaR"),
+    "all7": ("j1_ptrel", "j1_etarel", "j1_phirel", "j1_erel", "j1_deltaR", "j1_pt", "j1_e"),
+}
+
+
+def variant_inputs(sample, jet: dict, features: str, cut: float) -> np.ndarray:
+    """Per-constituent inputs of one variant through the build's feature selection
+    (:func:`codesign.data.constituents.select_features`), unscaled; constituents below ``cut`` GeV are zero rows."""
+    from codesign.data.constituents import select_features
+
+    names = tuple(sample.constituent_names)
+    x = select_features(sample.constituents, names, FEATURE_SETS[features] or names, jet, "variant")
+    pt = select_features(sample.constituents, names, ("j1_pt",), jet, "variant")[:, :, 0]
+    return np.where((pt > cut)[:, :, None], x, 0.0)
+
+
+def scale(x_tr: np.ndarray, x_te: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the scaling on the training jets (every slot, padding included) and apply it to both."""
+    flat = x_tr.reshape(-1, x_tr.shape[-1])
+    if norm == "std":
+        shift, div = flat.mean(axis=0), flat.std(axis=0)
+    else:
+        shift = np.zeros(flat.shape[1])
+        hi, lo = np.percentile(flat, [95, 5], axis=0)
+        div = hi - lo
+    div = np.where(div > 0, div, 1.0)
+    return ((x_tr - shift) / div).astype(np.float32), ((x_te - shift) / div).astype(np.float32)
+
+
+def train_variant(v: dict, x_tr, y_tr, x_te, y_te, patience: int | None, epochs: int | None = None) -> dict:
+    """Float training of the DeepSets@32 spec (or its flattened MLP) with a variant's model sizes."""
+    from sklearn.metrics import roc_auc_score
+
+    from codesign.spec import load_spec
+    from codesign.train import train_float
+    from codesign.zoo import build_model
+
+    spec = load_spec(ROOT / "models" / "jet_deepsets_32.yaml")
+    update = {"phi": v["phi"] or spec.model.phi, "rho": v["rho"] or spec.model.rho}
+    if v["family"] == "mlp":
+        update = {"family": "mlp", "hidden": (64, 32, 32)}
+    model_spec = spec.model.model_copy(update=update)
+    train = spec.train.model_copy(update={k: v for k, v in (("patience", patience), ("epochs", epochs)) if v})
+    model = build_model(model_spec, x_tr.shape[1:], len(CLASSES), seed=train.seed)
+    result = train_float(model, SimpleNamespace(x_train=x_tr, y_train=y_tr, task="classification"), train)
+    prob = model.predict(x_te, verbose=0, batch_size=4096)
+    truth = y_te.argmax(axis=1)
+    return {
+        "accuracy": float(np.mean(prob.argmax(axis=1) == truth)),
+        "auc": [float(roc_auc_score(truth == i, prob[:, i])) for i in range(len(CLASSES))],
+        "epochs": result.epochs_run,
+        "seconds": round(result.seconds, 1),
+        "params": int(model.count_params()),
+        "max_abs_input": float(max(np.abs(x_tr).max(), np.abs(x_te).max())),
+    }
+
+
+def variants(args) -> None:
+    """DeepSets@32 input / model variants on one fixed split of one file, the 16-HLF MLP as reference."""
+    from codesign.data.hdf5io import read_jet_table, read_jets
+
+    sample = read_jets(args.file, n_constituents=args.n_constituents)
+    table, names = read_jet_table(args.file)
+    jet = {k: table[:, names.index(k)].astype(np.float64) for k in ("j_pt", "j_eta", "j_mass")}
+    perm = np.random.default_rng(0).permutation(len(sample))  # the build's split: data.seed 0
+    te, tr = perm[: args.n_test], perm[args.n_test:][: args.n_train]
+    print("| variant | params | train jets | test jets | max abs input | accuracy | AUC g | q | W | Z | t | epochs | train time |\n"
+          + "|---" * 13 + "|")
+    rows = []
+    for text in args.variants:
+        if text == "hlf":
+            r = train_eval("mlp", sample.hlf[tr], sample.labels[tr], sample.hlf[te], sample.labels[te], args.patience)
+            r |= {"params": 0, "max_abs_input": float("nan")}
+        else:
+            v = parse_variant(text)
+            x = variant_inputs(sample, jet, v["features"], v["cut"])
+            x_tr, x_te = scale(x[tr], x[te], v["norm"])
+            r = train_variant(v, x_tr, sample.labels[tr], x_te, sample.labels[te], args.patience, args.epochs)
+        auc = " | ".join(f"{a:.3f}" for a in r["auc"])
+        print(f"| {text} | {r['params']} | {len(tr)} | {len(te)} | {r['max_abs_input']:.1f} | {100 * r['accuracy']:.1f} % | "
+              f"{auc} | {r['epochs']} | {r['seconds']:.0f} s |", flush=True)
+        rows.append({"variant": text, "n_train": len(tr), "n_test": len(te), **r})
+    for row in rows:
+        print(json.dumps(row))
+
+
 def main() -> None:
     """Parse the command line and run one study."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -180,6 +298,15 @@ def main() -> None:
     c.add_argument("--patience", type=int, default=None, help="early-stopping patience (default: the spec's)")
     c.add_argument("--derived", action="store_true", help="DeepSets also gets each constituent's jet-frame momentum")
     c.set_defaults(run=curve)
+    v = sub.add_parser("variants", help="DeepSets input / model variants on one split; 'hlf' = the 16-HLF MLP")
+    v.add_argument("file")
+    v.add_argument("variants", nargs="+", help=VARIANT_HELP)
+    v.add_argument("--n-train", type=int, default=20000)
+    v.add_argument("--n-test", type=int, default=10000)
+    v.add_argument("--n-constituents", type=int, default=32)
+    v.add_argument("--epochs", type=int, default=None, help="epoch limit (default: the spec's)")
+    v.add_argument("--patience", type=int, default=None, help="early-stopping patience (default: the spec's)")
+    v.set_defaults(run=variants)
     args = parser.parse_args()
     t0 = time.perf_counter()
     args.run(args)

@@ -189,6 +189,22 @@ def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np
     return order[:n_train], order[n_train : n_train + n_test]
 
 
+def _constituent_inputs(path: Path, sample, features: tuple[str, ...] | None, where: str):
+    """The per-constituent inputs and their names: every stored feature, or ``data.constituent_features``."""
+    from codesign.data.constituents import jet_columns_needed, select_features
+    from codesign.data.hdf5io import read_jet_table
+
+    stored = tuple(sample.constituent_names)
+    if features is None:
+        return sample.constituents.astype(np.float32), stored
+    jet = {}
+    need = jet_columns_needed(tuple(features), stored)
+    if need:
+        table, columns = read_jet_table(path)
+        jet = {c: table[:, columns.index(c)] for c in need if c in columns}
+    return select_features(sample.constituents, stored, tuple(features), jet, where), tuple(features)
+
+
 def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: FixedPrecision | None) -> Dataset:
     """Read, split, standardise and snap the data a build trains and checks on."""
     from codesign import data as jetdata
@@ -222,7 +238,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:
-                source = DataSource.JETS_CONSTITUENTS if family in (Family.DEEPSETS, Family.INTERACTION_NET) else DataSource.JETS_HLF
+                wants = family in (Family.DEEPSETS, Family.INTERACTION_NET) or spec.constituent_features is not None
+                source = DataSource.JETS_CONSTITUENTS if wants else DataSource.JETS_HLF
             else:
                 raise DataError(
                     f"{path}: not a jet file (key 'jets'), an L1 file (key 'Particles'), and no 'inputs:'/'labels:' "
@@ -255,13 +272,16 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             sample = jetdata.read_jets(path, n_constituents=spec.n_constituents)
             if sample.constituents is None:
                 raise DataError(f"{where}: has no constituents (key jetConstituentList) for a constituent model")
-            x, y = sample.constituents.astype(np.float32), sample.labels.astype(np.float32)
-            names, classes, task = tuple(sample.constituent_names), tuple(sample.class_names), "classification"
+            x, names = _constituent_inputs(path, sample, spec.constituent_features, where)
+            y, classes, task = sample.labels.astype(np.float32), tuple(sample.class_names), "classification"
         else:
             sample = jetdata.read_jets(path)
             x, y = sample.hlf.astype(np.float32), sample.labels.astype(np.float32)
             names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
 
+    if spec.constituent_features is not None and source != DataSource.JETS_CONSTITUENTS:
+        raise SpecError(f"data.constituent_features applies to constituent models (deepsets, interaction_net) on a jet "
+                        f"file; {where} is read as {source.value if source else 'a user array'} (remove the key)")  # fmt: skip
     if spec.pt_scale is not None and bounds is None:
         raise SpecError(f"data.pt_scale applies to L1 data only; {where} is not an L1 file (remove the key)")
     _check_finite(x, f"{where}: inputs")

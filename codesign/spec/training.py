@@ -28,6 +28,12 @@ class DataSpec(_Strict):
     n_train: int = Field(40000, gt=0, description="training samples, a positive integer")
     n_test: int = Field(10000, gt=0, description="test samples, a positive integer")
     n_constituents: int = Field(16, gt=0, le=150, description="constituents per jet for jets_constituents")
+    constituent_features: tuple[str, ...] | None = Field(
+        None,
+        min_length=1,
+        description="constituent models only: per-constituent features in this order, stored in the file or derived "
+        "(j1_pt, j1_e in GeV from j1_ptrel / j1_erel and the jet); default: every stored feature",
+    )
     seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
     pt_scale: Literal["log", "linear"] | None = Field(

@@ -27,8 +27,12 @@ def test_constituent_specs_parse_and_build(name):
     assert spec.data.n_constituents == n and spec.name == name.removesuffix(".yaml")
     assert spec.train.patience > 0 and spec.train.lr_patience > 0 and spec.train.epochs >= 100
     assert spec.quantize.epochs >= 40  # QAT early-stops on train.patience; 10 epochs stopped DS/IN still improving
-    model = zoo.build_model(spec.model, (n, 5), 5, seed=0)
+    # 2402.01876's inputs: constituent pT in GeV, eta and phi relative to the jet axis
+    assert spec.data.constituent_features == ("j1_pt", "j1_etarel", "j1_phirel")
+    model = zoo.build_model(spec.model, (n, 3), 5, seed=0)
     assert model.output_shape == (None, 5)
+    if "_deepsets_" in name:  # the paper's 3,461 at every size: phi 3-32-32-32, rho 32, 5 logits
+        assert model.count_params() == (3 * 32 + 32) + 2 * (32 * 32 + 32) + (32 * 32 + 32) + (32 * 5 + 5) == 3461
     if "_in_" in name:
         assert model.get_layer("edge_1").output.shape[1] == n * (n - 1)
 

@@ -247,7 +247,9 @@ def test_perturbed_firmware_fails_the_build_with_exit_3(tmp_path, monkeypatch):
         (
             "deepsets",
             {
-                "data": {"source": "jets_constituents", "n_constituents": 8, "n_train": 2000, "n_test": 500},
+                # the zoo's inputs: j1_pt derived in GeV from the stored ratios (codesign/data/constituents.py)
+                "data": {"source": "jets_constituents", "n_constituents": 8, "n_train": 2000, "n_test": 500,
+                         "constituent_features": ["j1_pt", "j1_etarel", "j1_phirel"]},
                 "model": {"family": "deepsets", "phi": [8], "rho": [8]},
                 "quantize": {"bits": 6, "epochs": 1},
                 # 2 epochs left this tiny model at chance (19.6 %) on the resonance W/Z jets: 6 learn something
@@ -283,6 +285,8 @@ def test_zoo_families_build_bit_exact(tmp_path, name, spec):
     assert state.bit_accuracy["library_vs_testbench"]["exact"] is True
     assert state.bit_accuracy["emulator_vs_testbench"]["exact"] is True  # the score layer included
     report = json.loads((tmp_path / "out" / "report.json").read_text())
+    if name == "deepsets":
+        assert report["data"]["input_shape"] == [8, 3]  # data.constituent_features applied
     if name in ("vae", "ae"):
         # the firmware outputs one score (R_z for the VAE, the squared reconstruction error for the AE), and the
         # firmware stage's metrics are that score's on every signal

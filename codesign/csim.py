@@ -2,13 +2,13 @@
 
 The testbench (``firmware_templates/testbench.cpp.tmpl``) is a fixed template; this module only fills
 in the top function's ports. It reads raw float64 inputs and writes raw float64 outputs converted with
-``to_double()`` (exact for types up to 53 bits), so nothing is lost to a 6-digit text format. Large
-input arrays are split into chunks run by parallel processes (one per core).
+``to_double()`` (exact for types up to 53 bits), so nothing is lost to a 6-digit text format. It links the
+firmware object that hls4ml's ctypes library links (:mod:`codesign.hls.library_build`): the firmware is
+compiled once per project. Large input arrays are split into chunks run by parallel processes (one per core).
 """
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,14 +17,14 @@ import numpy as np
 
 from codesign import tools
 from codesign.errors import SpecError, ToolError
-from codesign.hls import HlsProject
+from codesign.hls import HlsProject, library_build
 from codesign.resources import shipped_path
 
 TEMPLATE = shipped_path("firmware_templates", "testbench.cpp.tmpl")
 TB_SOURCE = "codesign_tb.cpp"
 TB_BINARY = "codesign_tb"
+TB_INCLUDES = ("-Ifirmware", "-Ifirmware/ap_types", "-I.")
 STACK_MB = 1024
-COMPILE_TIMEOUT_S = 1800.0
 RUN_TIMEOUT_S = 3600.0
 
 
@@ -73,60 +73,34 @@ def render_testbench(project: HlsProject) -> str:
     return text
 
 
-def build_testbench(project: HlsProject | Path, *, opt: str = "-O2", weights_dir: Path | None = None) -> Path:
-    """Compile the project's firmware with codesign's testbench into an executable; returns its path.
+def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = None) -> Path:
+    """Link codesign's testbench with the project's firmware object into an executable; returns its path.
 
-    ``weights_dir``: where the C-simulation loads the weights' ``.txt`` files from (default the project's
-    ``firmware/weights``; :func:`codesign.firmware.files.synthesized_weights` writes the ``.h`` values).
+    The firmware object is the one hls4ml's ctypes library links (:func:`codesign.hls.library_build.firmware_object`,
+    build_lib.sh's flags; compiled here if the library has not been built yet), so the firmware translation unit
+    is compiled once per project; the testbench unit uses the same flags. Outputs that are up to date are not
+    rebuilt. ``weights_dir``: where the C-simulation loads the weights' ``.txt`` files from (default the
+    project's ``firmware/weights``; :func:`codesign.firmware.files.synthesized_weights` writes the ``.h``
+    values); another folder is baked into an object of its own.
     """
     proj = _project(project)
-    gxx = tools.require("g++", "build the C-simulation testbench")
     src = render_testbench(proj)
     path = proj.path
-    weights = Path(weights_dir or path / "firmware" / "weights").resolve()
-    common = [gxx, opt, "-std=c++14", "-pthread", "-Ifirmware", "-Ifirmware/ap_types", "-I."]
-    weights_def = f'-DWEIGHTS_DIR="{weights}"'
-    units = [(TB_SOURCE, "codesign_tb.o"), (f"firmware/{proj.project_name}.cpp", "codesign_fw.o")]
-    argv = common + [weights_def, "-o", TB_BINARY] + [u for u, _ in units]
-    stamp = hashlib.sha256((src + " ".join(argv) + _firmware_digest(path)).encode()).hexdigest()
-    exe = path / TB_BINARY
-    stamp_file = path / (TB_BINARY + ".stamp")
-    if exe.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
-        return exe
-    (path / TB_SOURCE).write_text(src)
-    # the two translation units compile in parallel (one per core), then link
+    weights = Path(weights_dir or path / "firmware" / "weights")
+    digest = library_build.firmware_digest(path)
+    tb_file = path / TB_SOURCE
+    if not tb_file.exists() or tb_file.read_text() != src:
+        tb_file.write_text(src)
+    # the firmware object (the long unit) and the testbench unit compile side by side, one per core
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [
-            pool.submit(
-                tools.run,
-                [*common, weights_def, "-c", unit, "-o", obj],
-                cwd=path,
-                log=path / "logs" / f"build_testbench_{obj}.log",
-                timeout_s=COMPILE_TIMEOUT_S,
-            )
-            for unit, obj in units
-        ]
-        for job in jobs:
-            job.result()
-    tools.run(
-        [gxx, "-pthread", "-o", TB_BINARY, *[obj for _, obj in units]],
-        cwd=path,
-        log=path / "logs" / "build_testbench_link.log",
-        timeout_s=COMPILE_TIMEOUT_S,
-    )
-    stamp_file.write_text(stamp)
-    return exe
-
-
-def _firmware_digest(path: Path) -> str:
-    """Hash of the firmware sources, so an edited weight or kernel forces a rebuild."""
-    h = hashlib.sha256()
-    fw = path / "firmware"
-    for f in sorted(fw.rglob("*")):
-        if f.is_file() and f.suffix in (".h", ".cpp", ".txt") and "ap_types" not in f.parts:
-            h.update(str(f.relative_to(fw)).encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()
+        fw_job = pool.submit(library_build.firmware_object, path, proj.project_name, weights_dir, digest)
+        tb_job = pool.submit(library_build.compile_unit, path, TB_SOURCE, "testbench.o", weights, digest,
+                             TB_INCLUDES, ("-pthread",))  # fmt: skip
+        (fw_obj, fw_stamp), tb_stamp = fw_job.result(), tb_job.result()
+    gxx = tools.require("g++", "build the C-simulation testbench")
+    argv = [gxx, "-pthread", "-o", TB_BINARY, f"{library_build.BUILD_DIR}/testbench.o", str(fw_obj.relative_to(path))]
+    library_build.stamped(path, TB_BINARY, argv, fw_stamp + tb_stamp, "build_testbench_link.log")
+    return path / TB_BINARY
 
 
 def _inputs_2d(project: HlsProject, x: np.ndarray | list[np.ndarray]) -> np.ndarray:
@@ -148,12 +122,11 @@ def run_csim(
     x: np.ndarray | list[np.ndarray],
     *,
     workers: int = 2,
-    opt: str = "-O2",
     weights_dir: Path | None = None,
 ) -> np.ndarray | list[np.ndarray]:
     """Run the g++ testbench on ``x`` (float64, one row per sample) in parallel chunks; returns float64 outputs."""
     proj = _project(project)
-    exe = build_testbench(proj, opt=opt, weights_dir=weights_dir)
+    exe = build_testbench(proj, weights_dir=weights_dir)
     data = _inputs_2d(proj, x)
     n = data.shape[0]
     if n == 0:
@@ -202,10 +175,12 @@ def library_and_testbench(project: HlsProject, x: np.ndarray | list[np.ndarray],
     """Both C-simulations of a converted project on ``x``: (hls4ml's ctypes library's outputs, codesign's g++
     testbench's), each as :meth:`HlsProject.predict` / :func:`run_csim` return them.
 
-    They are independent g++ builds and runs, so with ``overlap`` each path runs as one chain in its own thread
-    (library: compile, then predict; testbench: compile, then run), and a core left idle by one path's link or
-    single-threaded predict goes to the other. ``overlap=False`` compiles both side by side, then predicts, then
-    runs the testbench (the order before; kept for the test that both give equal outputs).
+    The two drivers (hls4ml's bridge, codesign's testbench) link one object of the firmware, compiled once (the
+    first chain to need it compiles it, the other waits for it). With ``overlap`` each path runs as one chain in
+    its own thread (library: bridge, firmware object, link, predict; testbench: firmware object beside the
+    testbench unit, link, run), so a core left idle by one chain's link or single-threaded predict goes to the
+    other. ``overlap=False`` builds both side by side, then predicts, then runs the testbench (the order before;
+    kept for the test that both give equal outputs).
     """
 
     def library():

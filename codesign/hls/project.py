@@ -14,8 +14,8 @@ import yaml
 
 from codesign.errors import SpecError, ToolError
 from codesign.firmware import description as fw_description
+from codesign.hls import library_build
 from codesign.precision import FixedPrecision
-from codesign.tools import run as run_tool
 
 BACKENDS = ("Vivado", "Vitis")
 
@@ -63,7 +63,15 @@ def on_big_stack(fn: Any, name: str) -> Any:
     return box["out"]
 
 
-COMPILE_TIMEOUT_S = 1800.0
+COMPILE_TIMEOUT_S = library_build.COMPILE_TIMEOUT_S
+
+
+def _dlclose(lib: ctypes.CDLL) -> None:
+    """Unload a ctypes library (as hls4ml does before loading a rebuilt one under the same name)."""
+    close = ctypes.CDLL(None).dlclose  # glibc >= 2.34 has it in libc; the process already links libdl otherwise
+    close.argtypes = [ctypes.c_void_p]
+    close.restype = ctypes.c_int
+    close(lib._handle)
 
 
 @dataclass(frozen=True)
@@ -115,24 +123,18 @@ class HlsProject:
         return sum(p.size for p in self.outputs)
 
     def compile(self) -> Path:
-        """Build the ctypes library with the project's build_lib.sh (checked, logged) and load it."""
+        """Build hls4ml's ctypes library (build_lib.sh's steps, :mod:`~codesign.hls.library_build`) and load it;
+        an up-to-date library is not rebuilt, an edited firmware is rebuilt and loaded again."""
         if self._graph is None:
             raise ToolError(f"{self.path}: this project was loaded from disk; convert it again to compile it")
-        if "lib" in self._state:
-            return self._state["lib"]
         graph = self._graph
-        stamp = graph.config.get_config_value("Stamp")
-        run_tool(
-            ["bash", "build_lib.sh"],
-            cwd=self.path,
-            log=self.path / "logs" / "build_lib.log",
-            timeout_s=COMPILE_TIMEOUT_S,
-        )
-        lib = self.path / "firmware" / f"{self.project_name}-{stamp}.so"
-        if not lib.exists():
-            raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {self.path / 'logs/build_lib.log'}")
+        lib, key = library_build.build_library(self.path, self.project_name, graph.config.get_config_value("Stamp"))
+        if self._state.get("lib_key") == key:
+            return lib
+        if graph._top_function_lib is not None:  # the old build: unloaded first, or dlopen returns it again
+            _dlclose(graph._top_function_lib)
         graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
-        self._state["lib"] = lib
+        self._state.update(lib=lib, lib_key=key)
         return lib
 
     def predict(self, x: np.ndarray | list[np.ndarray]) -> np.ndarray | list[np.ndarray]:

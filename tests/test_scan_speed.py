@@ -146,7 +146,7 @@ def test_a_real_build_without_then_with_plots(tmp_path):
 # ------------------------------------------------------------------------------------------ overlapped C-sim
 
 
-@pytest.mark.slow  # four g++ builds of a tiny firmware twice: ~40 s on an idle 2-core machine
+@pytest.mark.slow  # three g++ units (firmware, bridge, testbench) of a tiny firmware, twice: ~30 s on an idle 2-core machine
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 def test_overlapped_csim_gives_the_sequential_outputs(tmp_path):
     from codesign import compare, csim, hls, keras_env

@@ -27,8 +27,9 @@ are registered with hls4ml when this package is imported.
 Next to each project it writes the firmware description (``codesign_firmware.npz``, :mod:`codesign.firmware`):
 every layer's types and weight codes as configured, which the fixed-point emulator runs without hls4ml.
 
-The compiled library is built by running the project's ``build_lib.sh`` through :mod:`codesign.tools`
-(checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``; ``predict`` runs in a thread
+The compiled library is built by :mod:`~codesign.hls.library_build`: ``build_lib.sh``'s g++ steps and flags
+through :mod:`codesign.tools` (checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``, with
+the firmware object kept for codesign's testbench to link (a non-template script is run as written); ``predict`` runs in a thread
 with a large stack because unrolled weights live on the stack in C-simulation. :func:`build_trace` compiles
 a copy of a written project's firmware with hls4ml's per-layer trace for ``codesign check --trace``.
 """

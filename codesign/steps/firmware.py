@@ -152,7 +152,7 @@ def _conv_overrides(model, h) -> dict | None:
 
 
 class CSim(Step):
-    """Compile the firmware twice (hls4ml's ctypes library and the g++ testbench) and run both."""
+    """Compile the firmware once and link it into hls4ml's ctypes library and codesign's g++ testbench; run both."""
 
     name = "csim"
     code = ("codesign.csim", "codesign.hls", "codesign.compare", "codesign.build_steps:_check_inputs", "templates")
@@ -166,7 +166,7 @@ class CSim(Step):
         project = state.project
         x, n_data, rep_label = _check_inputs(ctx, state, project.input_precision)
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
-        # the library and the testbench are independent g++ builds and runs: each is a chain in its own thread
+        # two drivers of one firmware object (library: bridge + predict; testbench: its own main), each a chain in its own thread
         lib_out, tb_out = csim.library_and_testbench(project, x, workers=workers)
         lib_out, tb_out = _as_2d(lib_out), _as_2d(tb_out)  # several outputs (a VAE encoder's): one row per sample
         csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data),

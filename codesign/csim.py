@@ -86,7 +86,7 @@ def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = No
     proj = _project(project)
     src = render_testbench(proj)
     path = proj.path
-    weights = Path(weights_dir or path / "firmware" / "weights")
+    weights, tag = library_build.weights_tag(path, weights_dir)
     digest = library_build.firmware_digest(path)
     tb_file = path / TB_SOURCE
     if not tb_file.exists() or tb_file.read_text() != src:
@@ -94,11 +94,12 @@ def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = No
     # the firmware object (the long unit) and the testbench unit compile side by side, one per core
     with ThreadPoolExecutor(max_workers=2) as pool:
         fw_job = pool.submit(library_build.firmware_object, path, proj.project_name, weights_dir, digest)
-        tb_job = pool.submit(library_build.compile_unit, path, TB_SOURCE, "testbench.o", weights, digest,
+        tb_job = pool.submit(library_build.compile_unit, path, TB_SOURCE, f"testbench{tag}.o", weights, digest,
                              TB_INCLUDES, ("-pthread",))  # fmt: skip
         (fw_obj, fw_stamp), tb_stamp = fw_job.result(), tb_job.result()
     gxx = tools.require("g++", "build the C-simulation testbench")
-    argv = [gxx, "-pthread", "-o", TB_BINARY, f"{library_build.BUILD_DIR}/testbench.o", str(fw_obj.relative_to(path))]
+    argv = [gxx, "-pthread", "-o", TB_BINARY, f"{library_build.BUILD_DIR}/testbench{tag}.o",
+            str(fw_obj.relative_to(path))]  # fmt: skip
     library_build.stamped(path, TB_BINARY, argv, fw_stamp + tb_stamp, "build_testbench_link.log")
     return path / TB_BINARY
 

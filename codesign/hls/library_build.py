@@ -102,6 +102,14 @@ def compile_unit(path: Path, source: str, obj: str, weights_dir: Path, digest: s
     return stamped(path, f"{BUILD_DIR}/{obj}", argv, digest + hashlib.sha256(src).hexdigest(), f"compile_{obj}.log")
 
 
+def weights_tag(path: Path, weights_dir: Path | None) -> tuple[Path, str]:
+    """The weights folder (absolute; default the project's ``firmware/weights``) and the suffix of the object
+    names built for it: empty for the default, a hash of the folder otherwise (each folder keeps its objects)."""
+    default = (Path(path) / "firmware" / "weights").resolve()
+    weights = Path(weights_dir).resolve() if weights_dir is not None else default
+    return weights, "" if weights == default else "_" + hashlib.sha256(str(weights).encode()).hexdigest()[:12]
+
+
 def firmware_object(path: Path, project_name: str, weights_dir: Path | None = None,
                     digest: str | None = None) -> tuple[Path, str]:  # fmt: skip
     """The object of ``firmware/<project>.cpp`` (compiled when missing or stale) and its stamp.
@@ -110,9 +118,7 @@ def firmware_object(path: Path, project_name: str, weights_dir: Path | None = No
     ``weights_dir`` (baked into the object as ``WEIGHTS_DIR``) gets an object of its own.
     """
     path = Path(path)
-    default = (path / "firmware" / "weights").resolve()
-    weights = Path(weights_dir).resolve() if weights_dir is not None else default
-    tag = "" if weights == default else "_" + hashlib.sha256(str(weights).encode()).hexdigest()[:12]
+    weights, tag = weights_tag(path, weights_dir)
     obj = f"firmware{tag}.o"
     stamp = compile_unit(path, f"firmware/{project_name}.cpp", obj, weights, digest or firmware_digest(path))
     return path / BUILD_DIR / obj, stamp

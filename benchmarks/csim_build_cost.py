@@ -5,8 +5,8 @@ A demo-shaped QKeras MLP (16 -> 64, 32, 32 -> 5, 6-bit, Vitis, io_parallel) is c
 ``stages``: each g++ command of the C-sim step timed alone (CPU of the child: user + system, which does not
 depend on the machine's load the way wall time does): the firmware unit as hls4ml's build_lib.sh compiles it
 (-O3 -fPIC), the bridge, the library link, the firmware unit as the testbench compiled it before
-(-O2 -std=c++14), the testbench unit (both ways), its link; then hls4ml's predict and the testbench run on
-``--n`` inputs.
+(-O2 -std=c++14), the testbench unit (both ways), its link, the firmware unit at -O2 (an option not taken: the
+library would no longer be build_lib.sh's); then hls4ml's predict and the testbench run on ``--n`` inputs.
 
 ``compare``: ``csim.library_and_testbench`` (what a scan point runs) of each ``--code`` tree (a folder holding
 a ``codesign`` package, e.g. ``git archive main`` unpacked), each run in its own process on a fresh conversion,
@@ -83,21 +83,24 @@ def stages(n: int, out: Path) -> None:
         "testbench unit, new flags (build_lib.sh's)": [*lib_flags, "-pthread", *csim.TB_INCLUDES, wdef, "-c",
                                                        csim.TB_SOURCE, "-o", "objs/tb3.o"],
         "testbench link": ["-pthread", "-o", "objs/tb", "objs/tb3.o", "objs/fw3.o"],
+        "(option) firmware unit at -O2, other flags build_lib.sh's": ["-O2", *lib_flags[1:], "-Ifirmware/ap_types/",
+                                                                    wdef, "-c", f"firmware/{name}.cpp", "-o",
+                                                                    "objs/fw2p.o"],
     }  # fmt: skip
     print(f"load average before: {os.getloadavg()[0]:.1f}; project {path}")
     for label, argv in cmds.items():
         c0, t0 = _cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
         subprocess.run(["g++", *argv], cwd=path, check=True, capture_output=True)
-        print(f"{label:<50}{_cpu(resource.RUSAGE_CHILDREN) - c0:7.2f} CPU s  {time.perf_counter() - t0:6.2f} s wall")
+        print(f"{label:<58}{_cpu(resource.RUSAGE_CHILDREN) - c0:7.2f} CPU s  {time.perf_counter() - t0:6.2f} s wall")
     x = inputs(n)
     p.compile()
     c1 = _cpu(resource.RUSAGE_SELF)
     y_lib = p.predict(x)
-    print(f"{'hls4ml predict (ctypes, this process)':<50}{_cpu(resource.RUSAGE_SELF) - c1:7.2f} CPU s")
+    print(f"{'hls4ml predict (ctypes, this process)':<58}{_cpu(resource.RUSAGE_SELF) - c1:7.2f} CPU s")
     csim.build_testbench(p)
     c0, t0 = _cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
     y_tb = csim.run_csim(p, x, workers=2)  # up to date: only the stamp checks and the run (2 chunk processes)
-    print(f"{'testbench run (2 processes)':<50}{_cpu(resource.RUSAGE_CHILDREN) - c0:7.2f} CPU s  "
+    print(f"{'testbench run (2 processes)':<58}{_cpu(resource.RUSAGE_CHILDREN) - c0:7.2f} CPU s  "
           f"{time.perf_counter() - t0:6.2f} s wall")  # fmt: skip
     print(f"load average after: {os.getloadavg()[0]:.1f}; library == testbench: {np.array_equal(y_lib, y_tb)}")
 

@@ -12,15 +12,14 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError, ToolError
-from codesign.tools import run as run_tool
+from codesign.errors import SpecError
 
 keras_env.setup()
 
 import hls4ml  # noqa: E402  (keras_env.setup must run first)
 
+from codesign.hls import library_build  # noqa: E402
 from codesign.hls.project import (  # noqa: E402
-    COMPILE_TIMEOUT_S,
     _read_written_config,
     _short,
     on_big_stack,
@@ -114,10 +113,7 @@ def build_trace(project_dir: Path, model: Any, work_dir: Path, weights_dir: Path
         shutil.copyfile(f, dst_fw / "weights" / f.name)
     traced_top = (dst_fw / f"{name}.cpp").read_text()
     own_top = (src_fw / f"{name}.cpp").read_text() if (src_fw / f"{name}.cpp").is_file() else ""
-    run_tool(["bash", "build_lib.sh"], cwd=work_dir, log=work_dir / "logs" / "build_lib.log", timeout_s=COMPILE_TIMEOUT_S)
-    lib = dst_fw / f"{name}-{graph.config.get_config_value('Stamp')}.so"
-    if not lib.exists():
-        raise ToolError(f"build_lib.sh finished but {lib} is missing; log: {work_dir / 'logs/build_lib.log'}")
+    lib, _ = library_build.build_library(work_dir, name, graph.config.get_config_value("Stamp"))
     graph._top_function_lib = ctypes.cdll.LoadLibrary(str(lib))
     graph.compile = lambda: None  # trace() would write the project again and lose the copied firmware
     return TraceBuild(graph, _TRACE_BLOCK.sub("", traced_top) == own_top, work_dir)

@@ -88,9 +88,19 @@ def _add_saturate(t: Any, r: Any, k: int, i: int, f: int, overflow: str) -> Any:
     kt, it, _ = t.kif
     if it <= i and kt <= k:  # t already fits: only the increment can overflow
         return (t + r * lsb).quantize(k, i, f, overflow, "TRN")
-    hi = 2.0**i - lsb
-    lo = -(2.0**i) * k if overflow == "SAT" else -hi * k
     ws = (t.quantize(k, i, f, "WRAP", "TRN") + r * lsb).quantize(k, i, f, overflow, "TRN")
+    return _clamp_by_upper_bits(t, ws, k, i, f, overflow)
+
+
+def _clamp_by_upper_bits(t: Any, ws: Any, k: int, i: int, f: int, overflow: str) -> Any:
+    """``ws`` (t's value on (k, i, f), computed from its low bits) where ``t`` is in range, else the limit.
+
+    Whether t is out of range is read from its upper bits (any set: too high; for negatives, not all set: too
+    low), so no adder spans t's width.
+    """
+    kt, it, _ = t.kif
+    hi = 2.0**i - 2.0**-f
+    lo = -(2.0**i) * k if overflow == "SAT" else -hi * k
     pos, neg = ws, (ws if k else lo)
     if it > i:
         upper = t.quantize(0, it, -i, "WRAP", "TRN")  # the bits of weight 2**i .. 2**(it-1)
@@ -126,13 +136,7 @@ def _round_from_half_up(t_plus: Any, k: int, i: int, f: int, overflow: str) -> A
             return _mux(sel, _mux(t, 0.0, hi) if kt else hi, low)
         return _mux(t, 0.0, low) if kt else low
     low = low.quantize(k, i, f, overflow, "TRN")  # in range; SAT_SYM maps -2**i to -hi
-    if it <= i:
-        return low
-    lo = -(2.0**i) if overflow == "SAT" else -hi
-    upper = t.quantize(0, it, -i, "WRAP", "TRN")  # the bits of weight 2**i .. 2**(it-1)
-    pos = _mux(upper.unary_bit_op("any"), hi, low)
-    neg = _mux(upper.unary_bit_op("all"), low, lo)
-    return _mux(t, neg, pos) if kt else pos
+    return low if it <= i else _clamp_by_upper_bits(t, low, k, i, f, overflow)
 
 
 def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:

@@ -42,13 +42,9 @@ def _cpu(who: int) -> float:
 def demo_project(out: Path):
     """The demo-shaped MLP converted into ``out`` (with the codesign on ``sys.path``)."""
     sys.path.insert(0, str(HERE))
-    from throughput_harness import INPUT_PRECISION, PART, demo_model
+    from throughput_harness import convert_demo
 
-    from codesign import hls
-
-    model = demo_model(16, [64, 32, 32], 5, 6)
-    return hls.convert(model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1,
-                       clock_ns=5.0, part=PART, input_precision=INPUT_PRECISION, output_dir=out)  # fmt: skip
+    return convert_demo(argparse.Namespace(hidden=[64, 32, 32], bits=6, backend="Vitis"), out)
 
 
 def inputs(n: int) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Latency rules: the Resource ReuseLoop iteration, the reshaped-input-port read, the convergent-rounding ReLU."""
 
+import pytest
+
 from codesign.estimate import constants as K
 from codesign.estimate import estimate_record
 from codesign.estimate.calibration_set import load_records
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import Clock
+from codesign.estimate.hardware import Clock, chain_cycles
 from codesign.estimate.layers import Context, predict_layer, reuse_loop_cycles
 from codesign.estimate.network import port_read_cycles
 from codesign.precision import FixedPrecision
@@ -179,3 +181,31 @@ def test_clock_uncertainty_counts_only_where_the_script_applies_it():
     rec = [r for r in load_records() if r["id"] == "alex-yang-upenn/vitis_accel_backend_test::.::ab6b341da7"]
     assert len(rec) == 1 and rec[0]["clock_uncertainty_ns"] == 0.9
     assert settings_from_record(rec[0])["clock_uncertainty"] is None
+
+
+def _latency_rules():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("latency_rules", root / "benchmarks" / "latency_rules.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_candidate_latency_rules_by_hand():
+    """benchmarks/latency_rules.py's variants (tried, not kept): the data-sheet factor and the registered product."""
+    m = _latency_rules()
+    # DSP48E1 Fmax ratio to Artix-7 -2 (550.66 MHz): Virtex-7 -2 650.20, Zynq 7z020 -1 464.25, Virtex-7 -3 741.84
+    assert m.datasheet_delay_factor("virtex7", "xc7vx485tffg1761-2") == pytest.approx(0.8469, abs=1e-4)
+    assert m.datasheet_delay_factor("zynq", "xc7z020-clg400-1") == pytest.approx(1.1861, abs=1e-4)
+    assert m.datasheet_delay_factor("virtex7", "xc7vx690t-ffg1930-3") == pytest.approx(0.7423, abs=1e-4)
+    assert m.datasheet_delay_factor("zynq", "xc7z007s-clg225-2") == 1.0
+    assert m.fabric_class("zynq", "xc7z045-ffg900-2") == "kintex"  # Zynq 7z030 and up: Kintex-7 fabric
+    assert m.datasheet_delay_factor("alveo", "xcu250-figd2104-2L-e") == K.DELAY_FACTOR_ULTRASCALE_PLUS
+    # a 3.5 ns product at 2.91 ns spans 2 cycles; a 2.0 ns add chains into its last 0.59 ns (shipped) or waits
+    # for the next cycle (registered output)
+    assert chain_cycles([3.5, 2.0], 2.91) == 2
+    assert m.registered_chain_cycles([3.5, 2.0], 2.91) == 3
+    assert m.registered_chain_cycles([2.0, 0.5], 2.91) == chain_cycles([2.0, 0.5], 2.91) == 0

@@ -1,0 +1,199 @@
+"""Candidate structural latency rules, each judged as ``estimator_accuracy.py`` judges the estimator.
+
+Every variant patches the model for the length of one leave-one-repository-out run (scale constants refitted
+per fold, repositories capped), and is printed against the shipped model: stock io_parallel latency within
+2 cycles, median / p90 latency error, LUT / FF / DSP median / p90, II exact, per-layer exact rates, and the
+per-repository before -> after of ``estimator_compare.py``. None of these rules is in the estimator: this
+script keeps the evidence for why (README, estimator section, sixth round). Variants:
+
+- ``datasheet``: the 7-series delay factor from the DSP48E1 maximum frequency of the part's fabric class and
+  speed grade, relative to Artix-7 -2 (Artix-7 and Zynq-7000 7z007s-7z020 are Artix-7 fabric; Kintex-7,
+  Virtex-7 and Zynq 7z030 and up are Kintex-7 fabric); UltraScale(+) unchanged.
+- ``datasheet+tadd2.5``: the same with the adder delay at 2.5 ns instead of 2.8 (inside the 2.4-2.9 ns
+  plateau constants.T_ADD_NS was chosen on), the largest value at which two adders fit a 5 ns Vivado HLS
+  cycle on a Virtex-7 -2 part under that factor.
+- ``datasheet+tadd2.5 (2017+)``: the same, only for Vivado/Vitis HLS 2017 and later.
+- ``registered-multiplier``: a multiplier longer than a cycle delivers its product from its output register
+  (the next operation starts a cycle later) instead of chaining into its last cycle.
+
+Usage::
+
+    .venv/bin/python benchmarks/latency_rules.py [--calibration DIR] [--only NAME] [--per-repository]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import estimator_accuracy as EA  # noqa: E402
+import estimator_compare  # noqa: E402
+
+from codesign.estimate import constants as K  # noqa: E402
+from codesign.estimate import hardware as H  # noqa: E402
+from codesign.estimate import network as N  # noqa: E402
+from codesign.estimate.kernels import dense as KD  # noqa: E402
+
+#: DSP48E1 maximum frequency (MHz, all pipeline registers used) by fabric class and speed grade, as the 7-series
+#: data sheets list it (DS181 Artix-7 / DS187 Zynq-7000 7z007s-7z020; DS182 Kintex-7 / DS183 Virtex-7 / DS187
+#: Zynq-7000 7z030 and up). Quoted from memory of those tables, not re-read here: the ratios are what is used.
+DSP48E1_FMAX_MHZ = {
+    ("artix", 1): 464.25,
+    ("artix", 2): 550.66,
+    ("artix", 3): 628.93,
+    ("kintex", 1): 561.48,
+    ("kintex", 2): 650.20,
+    ("kintex", 3): 741.84,
+}
+_ORIGINAL_DELAY_FACTOR = H.delay_factor
+_ORIGINAL_CHAIN_CYCLES = H.chain_cycles
+
+
+def fabric_class(family: str, full_name: str) -> str:
+    """``kintex`` for Kintex-7-fabric parts (Kintex-7, Virtex-7, Zynq 7z030 and up), else ``artix``."""
+    if family in ("virtex7", "kintex7"):
+        return "kintex"
+    m = re.match(r"xc7z(\d{3})", full_name.strip().lower())
+    return "kintex" if m and int(m.group(1)) >= 30 else "artix"
+
+
+def datasheet_delay_factor(family: str, full_name: str) -> float:
+    """7-series: Artix-7 -2 DSP48E1 Fmax over the part's (its speed grade, -2 when unknown); else the shipped factor."""
+    if not full_name.lower().startswith("xc7"):
+        return _ORIGINAL_DELAY_FACTOR(family, full_name)
+    grade = H.speed_grade(full_name) or 2
+    fmax = DSP48E1_FMAX_MHZ[(fabric_class(family, full_name), min(max(grade, 1), 3))]
+    return DSP48E1_FMAX_MHZ[("artix", 2)] / fmax
+
+
+def registered_chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
+    """hardware.chain_cycles, but a multi-cycle operation's result leaves its output register: nothing chains after it."""
+    cycles, used = 0, 0.0
+    for d in delays_ns:
+        if used + d <= effective_ns + 1e-9:
+            used += d
+        elif d > effective_ns:
+            cycles += math.ceil(d / effective_ns - 1e-9)
+            used = effective_ns
+        else:
+            cycles += 1
+            used = d
+    return cycles
+
+
+@contextmanager
+def _delay_factor(fn: Callable[[str, str], float]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for module in (H, N, EA):
+            stack.enter_context(mock.patch.object(module, "delay_factor", fn))
+        yield
+
+
+@contextmanager
+def _from_year(first_year: int) -> Iterator[None]:
+    """Undo the patched delay factor for records (and their per-layer rows) of tools older than ``first_year``."""
+    old_settings, old_rows = N.estimate_settings, EA.layer_rows
+
+    def settings(s: dict, part=None):
+        if (H.tool_year(s.get("hls_tool_version")) or 0) >= first_year:
+            return old_settings(s, part)
+        with _delay_factor(_ORIGINAL_DELAY_FACTOR):
+            return old_settings(s, part)
+
+    def rows(recs: list[dict], calib: Path) -> list[dict]:
+        out = old_rows(recs, calib)
+        for r in out:
+            ctx = r["ctx"]
+            if (H.tool_year(ctx.tool_version) or 0) < first_year:
+                rec = next(x for x in recs if x["id"] == r["id"])
+                part = EA.resolve_part(EA.settings_from_record(rec)["part"])
+                r["ctx"] = replace(ctx, delay_factor=_ORIGINAL_DELAY_FACTOR(part.family, part.full_name))
+        return out
+
+    with mock.patch.object(N, "estimate_settings", settings), mock.patch.object(EA, "layer_rows", rows):
+        yield
+
+
+@contextmanager
+def variant(name: str) -> Iterator[None]:
+    """Apply one named variant (see the module docstring) for the length of the block."""
+    with ExitStack() as stack:
+        if name.startswith("datasheet"):
+            stack.enter_context(_delay_factor(datasheet_delay_factor))
+        if "tadd2.5" in name:
+            stack.enter_context(mock.patch.object(K, "T_ADD_NS", 2.5))
+        if name.endswith("(2017+)"):
+            stack.enter_context(_from_year(2017))
+        if name == "registered-multiplier":
+            stack.enter_context(mock.patch.object(H, "chain_cycles", registered_chain_cycles))
+            stack.enter_context(mock.patch.object(KD, "chain_cycles", registered_chain_cycles))
+        yield
+
+
+VARIANTS = ("shipped", "datasheet", "datasheet+tadd2.5", "datasheet+tadd2.5 (2017+)", "registered-multiplier")
+LAYER_GROUPS = (
+    "ALL io_parallel layers",
+    "io_parallel dense/latency RF=1",
+    "io_parallel dense/resource RF>1",
+    "io_stream dense/resource RF>1",
+)
+
+
+def _pct(x: float | None) -> str:
+    return "    -" if x is None else f"{100 * x:4.0f}%"
+
+
+def summary_line(name: str, out: dict) -> str:
+    """The target population's figures and the per-layer exact rates of one run."""
+    f = out["summary"]["STOCK io_parallel (target population)"]["est"]
+    ls = out["layer_summary"]
+    layers = " ".join(_pct(ls[g]["lat_exact"]) if g in ls else "    -" for g in LAYER_GROUPS)
+    return (
+        f"{name:28s} {_pct(f['lat_within2'])} {f['latency_max_cycles_med']:>3}/{f['latency_max_cycles_p90']:<3} "
+        f"{_pct(f['LUT_med'])}/{_pct(f['LUT_p90'])} {_pct(f['FF_med'])}/{_pct(f['FF_p90'])} "
+        f"{_pct(f['DSP_med'])}/{_pct(f['DSP_p90'])} {_pct(f['ii_exact'])}  {layers}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calibration", type=Path, default=None, help="folder with hls_reports.jsonl and raw/")
+    ap.add_argument("--only", choices=VARIANTS[1:], help="run the shipped model and this variant only")
+    ap.add_argument("--per-repository", action="store_true", help="print estimator_compare's table per variant")
+    args = ap.parse_args(argv)
+    calib = EA.calibration_folder(args.calibration)
+    if calib is None:
+        return 2
+    if not (calib / "raw").is_dir():
+        print(f"{calib} has no raw/ reports: the per-layer refit and figures need them", file=sys.stderr)
+        return 2
+    names = ("shipped", args.only) if args.only else VARIANTS
+    runs = {}
+    for name in names:
+        with variant(name):
+            runs[name] = EA.run(calib, do_refit=True, with_layers=True)
+    print("stock io_parallel, held out and repository-capped: lat<=2, latency error med/p90 (cycles), LUT, FF, DSP")
+    print("med/p90, II exact; per-layer latency exact: " + ", ".join(LAYER_GROUPS))
+    for name in names:
+        print(summary_line(name, runs[name]))
+    if args.per_repository:
+        for name in names[1:]:
+            print(f"\n== {name} (shipped -> variant)")
+            print("\n".join(estimator_compare.compare(runs["shipped"], runs[name])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

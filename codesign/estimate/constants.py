@@ -127,6 +127,10 @@ T_CHAIN_ADD_NS = 2.2
 DELAY_FACTOR_ULTRASCALE_PLUS = 0.2
 DELAY_FACTOR_ULTRASCALE = 0.5
 DELAY_FACTOR_SPEED_GRADE_1 = 1.2
+#: The DSP multiplier's own factors (hardware.dsp_delay_factor, applied to T_MUL_DSP_NS only).
+DSP_DELAY_FACTOR_ULTRASCALE_PLUS = DELAY_FACTOR_ULTRASCALE_PLUS
+DSP_DELAY_FACTOR_ULTRASCALE = DELAY_FACTOR_ULTRASCALE
+DSP_DELAY_FACTOR_SPEED_GRADE_1 = DELAY_FACTOR_SPEED_GRADE_1
 
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product. Structure (kernels.dense.DotProductModel): where the product does

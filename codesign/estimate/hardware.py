@@ -164,3 +164,29 @@ def chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
 def tree_levels(n_terms: int) -> int:
     """Levels of a balanced adder tree over ``n_terms`` inputs."""
     return math.ceil(math.log2(n_terms)) if n_terms > 1 else 0
+
+
+
+def dsp_delay_factor(family: str, full_name: str) -> float:
+    """Scale of the 7-series (-2) DSP multiplier delay T_MUL_DSP_NS for a device family and speed grade (constants)."""
+    if family in _ULTRASCALE_PLUS:
+        base = K.DSP_DELAY_FACTOR_ULTRASCALE_PLUS
+    elif family == "kintexu":
+        base = K.DSP_DELAY_FACTOR_ULTRASCALE
+    else:
+        base = 1.0
+    grade = speed_grade(full_name)
+    return base * (K.DSP_DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
+
+
+def multiplier_latency(wa: int, wb: int, on_dsp: bool, clock: Clock, family: str, full_name: str) -> int:
+    """Register stages of a ``wa`` x ``wb`` multiplier core (its name's stage count minus one) as the model schedules
+    it (chain_cycles): none when the product fits the effective period, else registered inputs and
+    ceil(delay / period) cycles; a product wider than the DSP ports adds its cascade's adders."""
+    if on_dsp:
+        slices = MultiplierMap.slices(wa, wb, "DSP48E2" if family in _ULTRASCALE_PLUS or family == "kintexu" else "DSP48E1")
+        d = K.T_MUL_DSP_NS * dsp_delay_factor(family, full_name)
+        d += K.T_ADD_NS * math.ceil(math.log2(slices)) * delay_factor(family, full_name) if slices > 1 else 0.0
+    else:
+        d = K.T_MUL_LUT_NS * delay_factor(family, full_name)
+    return 0 if d <= clock.effective_ns + 1e-9 else math.ceil(d / clock.effective_ns - 1e-9)

@@ -92,7 +92,7 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
     on_dsp = variable_product_on_dsp(acc_w, ctx)
     prod_dsp = n_prod * (math.ceil(acc_w / 18) ** 2 if on_dsp else 0)
     prod_lut = 0 if on_dsp else n_prod * acc_w * acc_w * K.LUT_PER_MULT_BIT2
-    t_mul = (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) * ctx.delay_factor
+    t_mul = K.T_MUL_DSP_NS * ctx.dsp_factor if on_dsp else K.T_MUL_LUT_NS * ctx.delay_factor
     t_add = K.T_ADD_NS * ctx.delay_factor
     mul_add = max(1, ctx.clock.cycles(t_mul + t_add))  # a product and the sum it feeds, registered
     gate_add = max(1, ctx.clock.cycles(t_add))

@@ -22,6 +22,13 @@ class Context:
     tool: str | None
     tool_version: str | None
     delay_factor: float = 1.0
+    #: scale of T_MUL_DSP_NS for this device (hardware.dsp_delay_factor); None: the logic's delay_factor
+    dsp_delay_factor: float | None = None
+
+    @property
+    def dsp_factor(self) -> float:
+        """Scale of the DSP multiplier's 7-series delay: its own factor where set, else the logic's."""
+        return self.delay_factor if self.dsp_delay_factor is None else self.dsp_delay_factor
 
     @property
     def vitis(self) -> bool:

@@ -130,7 +130,8 @@ class ConvEstimator:
         position counters) is carried from one pixel to the next through the iteration, so the II is at
         least depth - STREAM_CONV_RECURRENCE_SLACK (a pointwise kernel has no window and keeps its target).
         """
-        kctx = replace(ctx, delay_factor=max(ctx.delay_factor, K.STREAM_CONV_MIN_DELAY_FACTOR))
+        floor = K.STREAM_CONV_MIN_DELAY_FACTOR
+        kctx = replace(ctx, delay_factor=max(ctx.delay_factor, floor), dsp_delay_factor=max(ctx.dsp_factor, floor))
         kern = self.core.predict(*args, kctx, n_shift=n_shift)
         depth = (kern.latency_cycles or 0) + K.STREAM_CONV_WINDOW_CYCLES
         target = max(1, rf)

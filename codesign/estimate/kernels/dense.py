@@ -33,10 +33,14 @@ def forced_share(nnz: int) -> float:
     return nnz * K.DSP_FORCED_FRACTION / (1.0 + nnz / K.DSP_FORCED_SATURATION)
 
 
-def product_delay_ns(on_dsp: bool, n_out: int) -> float:
-    """Delay of one product (DSP or LUT multiplier) whose input word drives the ``n_out`` products it appears in:
-    its net delay grows with that fan-out (constants.T_FANOUT_NS)."""
-    return (K.T_MUL_DSP_NS if on_dsp else K.T_MUL_LUT_NS) + K.T_FANOUT_NS * math.log2(max(n_out, 1))
+def product_delay_ns(on_dsp: bool, n_out: int, ctx: Context) -> float:
+    """Delay on the device of one product (DSP or LUT multiplier) whose input word drives the ``n_out`` products it
+    appears in: its net delay grows with that fan-out (constants.T_FANOUT_NS); a DSP product scales with the
+    device's DSP factor (hardware.dsp_delay_factor), the rest with its logic factor."""
+    fanout = K.T_FANOUT_NS * math.log2(max(n_out, 1)) * ctx.delay_factor
+    if on_dsp:
+        return K.T_MUL_DSP_NS * ctx.dsp_factor + fanout
+    return K.T_MUL_LUT_NS * ctx.delay_factor + fanout
 
 
 class DotProductModel:
@@ -104,12 +108,12 @@ class DotProductModel:
         # are log2 of the mean fan-in, rounded: HLS balances uneven trees and drops the pruned terms.
         levels = round(math.log2(terms)) if terms > 1 else 0
         dsp_path = ctx.mul_impl == "dsp" or (ctx.mul_impl == "auto" and cost.dsp_fraction >= 0.25)
-        t_mul = product_delay_ns(dsp_path, n_out)
+        t_mul = product_delay_ns(dsp_path, n_out, ctx)
         slices_per_product = self.multipliers.slices(wd, ww, ctx.dsp_family)
         if dsp_path and slices_per_product > 1:
             # a product wider than the DSP ports is a cascade of partial products summed by adders
-            t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product))
-        ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+            t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product)) * ctx.delay_factor
+        ops = [t_mul] + [K.T_ADD_NS * ctx.delay_factor] * levels
         depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
         if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
@@ -255,8 +259,7 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     levels = math.ceil(math.log2(multscale + 1))
     on_dsp = variable_product_on_dsp(max(wd, ww), ctx)
     # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
-    t_mul = product_delay_ns(on_dsp, n_out)
-    ops = [t_mul * ctx.delay_factor] + [K.T_ADD_NS * ctx.delay_factor] * levels
+    ops = [product_delay_ns(on_dsp, n_out, ctx)] + [K.T_ADD_NS * ctx.delay_factor] * levels
     rem0 = rf > n_in and rf % n_in == 0
     index_read = K.REM0_INDEX_READ_CYCLES if rem0 and (tool_year(ctx.tool_version) or 9999) >= K.REM0_INDEX_READ_FROM_YEAR else 0
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain_cycles(ops, ctx.clock.effective_ns)

@@ -15,6 +15,15 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
 - ``datasheet+tadd2.5 (2017+)``: the same, only for Vivado/Vitis HLS 2017 and later.
 - ``registered-multiplier``: a multiplier longer than a cycle delivers its product from its output register
   (the next operation starts a cycle later) instead of chaining into its last cycle.
+- ``dsp-us+ F`` (F = 0.5, 0.6, 0.69): the DSP multiplier's delay on UltraScale+ is F x the 7-series -2 one
+  (hardware.dsp_delay_factor), the logic's stays 0.2. The bounds come from the multiplier cores' stage counts
+  (benchmarks/multiplier_cores.py): Vivado HLS 2020.1 pipelines an UltraScale+ DSP product at 1.75 ns effective
+  (F > 0.5), Vitis HLS 2022.2 keeps it combinational at 2.43 ns (F <= 0.69).
+- ``mul-output-registered`` (``vivado`` / ``all``): a pipelined multiplier core registers its product only, as
+  Vivado HLS's generic ``mul`` cores on 7-series -1 at 5 ns do (2 stages where the model's registered-input form
+  gives 3): the product chains from where the schedule stands and crosses the boundaries its delay reaches.
+- ``dsp-grade1 1.3``: the DSP delay at speed grade -1 is 1.3x the -2 one (the logic's stays 1.2): every Vivado and
+  Vitis HLS report on a 7-series -1 part at 5 ns pipelines its DSP products (factor > 1.25), at 10 ns not.
 
 Usage::
 
@@ -135,13 +144,28 @@ def variant(name: str) -> Iterator[None]:
             stack.enter_context(mock.patch.object(K, "T_ADD_NS", 2.5))
         if name.endswith("(2017+)"):
             stack.enter_context(_from_year(2017))
+        for m in re.finditer(r"dsp-(us\+|grade1) ([\d.]+)", name):
+            const = "DSP_DELAY_FACTOR_ULTRASCALE_PLUS" if m.group(1) == "us+" else "DSP_DELAY_FACTOR_SPEED_GRADE_1"
+            stack.enter_context(mock.patch.object(K, const, float(m.group(2))))
+        if name.startswith("mul-output-registered"):
+            stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VIVADO", False))
+            if name.endswith("all"):
+                stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VITIS", False))
+        if "iter-base+1" in name:
+            stack.enter_context(mock.patch.object(K, "RESOURCE_ITER_BASE_CYCLES", K.RESOURCE_ITER_BASE_CYCLES + 1))
         if name == "registered-multiplier":
             stack.enter_context(mock.patch.object(H, "chain_cycles", registered_chain_cycles))
             stack.enter_context(mock.patch.object(KD, "chain_cycles", registered_chain_cycles))
         yield
 
 
-VARIANTS = ("shipped", "datasheet", "datasheet+tadd2.5", "datasheet+tadd2.5 (2017+)", "registered-multiplier")
+VARIANTS = (
+    "shipped", "datasheet", "datasheet+tadd2.5", "datasheet+tadd2.5 (2017+)", "registered-multiplier",
+    "dsp-us+ 0.5", "dsp-us+ 0.6", "dsp-us+ 0.69", "dsp-grade1 1.3", "dsp-us+ 0.6 dsp-grade1 1.3",
+    "mul-output-registered vivado", "mul-output-registered all", "mul-output-registered vivado dsp-us+ 0.6",
+    "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3",
+    "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3 iter-base+1",
+)  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",
     "io_parallel dense/latency RF=1",
@@ -170,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calibration", type=Path, default=None, help="folder with hls_reports.jsonl and raw/")
-    ap.add_argument("--only", choices=VARIANTS[1:], help="run the shipped model and this variant only")
+    ap.add_argument("--only", nargs="+", choices=VARIANTS[1:], help="run the shipped model and these variants only")
     ap.add_argument("--per-repository", action="store_true", help="print estimator_compare's table per variant")
     args = ap.parse_args(argv)
     calib = EA.calibration_folder(args.calibration)
@@ -179,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (calib / "raw").is_dir():
         print(f"{calib} has no raw/ reports: the per-layer refit and figures need them", file=sys.stderr)
         return 2
-    names = ("shipped", args.only) if args.only else VARIANTS
+    names = ("shipped", *args.only) if args.only else VARIANTS
     runs = {}
     for name in names:
         with variant(name):

@@ -10,7 +10,7 @@ section), and compares the depths with the estimator's (``hardware.multiplier_la
 
 Usage::
 
-    .venv/bin/python benchmarks/multiplier_cores.py [--calibration DIR] [--rows]
+    .venv/bin/python benchmarks/multiplier_cores.py [--calibration DIR] [--rows] [--variant NAME ...]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import estimator_accuracy as EA  # noqa: E402
+import latency_rules  # noqa: E402
 
 from codesign.estimate.hardware import Clock, make_clock, multiplier_latency, speed_grade  # noqa: E402
 
@@ -35,6 +36,10 @@ CORE = re.compile(
     r"(?P<op>(?:[a-z]+_)?(?:mul|muladd|mulsub|addmul|submul|addmuladd|submuladd))_"
     r"(?P<ports>(?:\d+n?s_)+)(?P<out>\d+)_(?P<stages>\d+)_(?P<ce>[01])(?:_U\d+)?$"
 )
+
+
+BIND_OPS = ("mul", "add", "sub", "muladd", "mulsub", "addmul", "submul", "mac")
+BIND_IMPLS = ("dsp", "dsp_slice", "dsp48", "fabric", "auto")
 
 
 def core_of(cell: str) -> re.Match | None:
@@ -67,31 +72,29 @@ def cores_in_report(text: str) -> dict[str, dict]:
             m = core_of(cell)
             if not m:
                 continue
-            key = m.group(0).removesuffix("_U" + m.group(0).rsplit("_U", 1)[-1]) if "_U" in m.group(0) else m.group(0)
+            key = re.sub(r"_U\d+$", "", m.group(0))
             row = found.setdefault(key, {
-                "core": key, "op": m.group("op").split("_")[-1] if m.group("op").startswith("mul_mul") else m.group("op"),
+                "core": key, "op": "mul" if m.group("op") == "mul_mul" else m.group("op"),
                 "ports": [int(p.rstrip("ns")) for p in m.group("ports").strip("_").split("_")],
                 "out": int(m.group("out")), "stages": int(m.group("stages")), "impl": None,
             })  # fmt: skip
             rest = [c.strip() for c in cells[i + 1:]]
             if in_dsp_section or m.group("op").startswith("mul_mul"):
                 row["impl"] = "dsp"
-            elif len(rest) >= 5 and rest[3] in ("mul", "add", "sub", "muladd", "mac") or (len(rest) >= 5 and rest[4] in (
-                "dsp", "dsp_slice", "fabric", "auto", "dsp48")):
+            elif len(rest) >= 6 and rest[3] in BIND_OPS and rest[4] in BIND_IMPLS:
                 # Vitis HLS Bind Op row: Name | DSP | Pragma | Variable | Op | Impl | Latency
                 dsp = _int(rest[0])
-                if dsp is not None:
-                    row["impl"] = "dsp" if dsp > 0 else (row["impl"] or "fabric")
-                lat = _int(rest[5]) if len(rest) > 5 else None
-                if lat is not None:
-                    row["bind_latency"] = lat
-            elif len(rest) >= 4 and all(_int(c) is not None for c in rest[1:4]):
-                # Instance row: Instance | Module | BRAM | DSP | FF | LUT (the module cell follows the instance)
-                dsp = _int(rest[1]) if core_of(rest[0]) else _int(rest[0 + 1])
-                if core_of(rest[0]):
-                    dsp = _int(rest[2])
-                if dsp is not None:
-                    row["impl"] = "dsp" if dsp > 0 else (row["impl"] or "fabric")
+                if dsp:
+                    row["impl"] = "dsp"
+                elif rest[4] == "fabric" or dsp == 0:
+                    row["impl"] = row["impl"] or "fabric"
+                elif rest[4].startswith("dsp"):
+                    row["impl"] = "dsp"
+                if _int(rest[5]) is not None:
+                    row["bind_latency"] = _int(rest[5])
+            elif len(rest) >= 4 and core_of(rest[0]) and _int(rest[2]) is not None:
+                # Instance row: Instance | Module | BRAM | DSP | FF | LUT
+                row["impl"] = "dsp" if _int(rest[2]) else (row["impl"] or "fabric")
             break
     return found
 
@@ -126,7 +129,8 @@ def mine(calib: Path) -> list[dict]:
 def predicted(row: dict) -> int:
     """The estimator's stage count (latency + 1) of one mined core."""
     clock = Clock(row["clock_ns"], row["clock_ns"] - row["effective_ns"])
-    return 1 + multiplier_latency(row["ports"][0], row["ports"][1], row["impl"] == "dsp", clock, row["family"], row["part"])
+    return 1 + multiplier_latency(row["ports"][0], row["ports"][1], row["impl"] == "dsp", clock, row["family"], row["part"],
+                                row["tool"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibration", type=Path, default=None)
     ap.add_argument("--rows", action="store_true", help="print every mined core")
     ap.add_argument("--json", type=Path, help="write the mined rows here")
+    ap.add_argument("--variant", action="append", default=[], help="also score a latency_rules.py variant (repeatable)")
     args = ap.parse_args(argv)
     calib = EA.calibration_folder(args.calibration)
     if calib is None or not (calib / "raw").is_dir():
@@ -158,9 +163,20 @@ def main(argv: list[str] | None = None) -> int:
         seen = " ".join(f"{k}:{v}" for k, v in sorted(groups[g].items()))
         print(f"{g[0][:10]:10s} {g[1]:7s} {g[2]:12s} {g[3]!s:2s} {g[4]:5.2f} {g[5]:5.2f} {g[6]:6s} {seen:28s} "
               f"{hits[g][0]}/{hits[g][1]}")  # fmt: skip
-    n = sum(h[1] for h in hits.values())
-    print(f"all: {sum(h[0] for h in hits.values())}/{n} cores' stage counts predicted exactly")
+    print("stage counts predicted exactly: all cores / stock records' / stock single-slice DSP (both operands <= 18 bits)")
+    for name in ("shipped", *args.variant):
+        with latency_rules.variant(name):
+            print(f"{name:55s} " + " / ".join(_score(sub) for sub in _subsets(rows)))
     return 0
+
+
+def _subsets(rows: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    stock = [r for r in rows if r["stock"]]
+    return rows, stock, [r for r in stock if r["impl"] == "dsp" and max(r["ports"]) <= 18]
+
+
+def _score(rows: list[dict]) -> str:
+    return f"{sum(predicted(r) == r['stages'] for r in rows)}/{len(rows)}"
 
 
 if __name__ == "__main__":

@@ -140,17 +140,23 @@ def sum_width(wd: int, ww: int, n_terms: int, acc_width: int) -> int:
     return max(1, min(acc_width, wd + ww + growth))
 
 
-def chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
+def chain_cycles(delays_ns: list[float], effective_ns: float, *, registered_inputs: bool = True) -> int:
     """Register boundaries a chain of dependent operations crosses when HLS packs it into cycles.
 
     Each operation starts in the current cycle if it still fits there, else at the next cycle boundary. One
-    longer than a cycle is a multi-cycle operation (a pipelined DSP or LUT multiplier): it gets registered
-    inputs and spans ceil(delay / period) cycles, its result arriving that far into its last cycle.
+    longer than a cycle is a multi-cycle operation (a pipelined DSP or LUT multiplier): with ``registered_inputs``
+    it gets registered inputs and spans ceil(delay / period) cycles, its result arriving that far into its last
+    cycle; without, it starts where the chain stands and crosses the boundaries its delay reaches (a core that
+    registers its product only: :func:`mul_inputs_registered`).
     """
     cycles, used = 0, 0.0
     for d in delays_ns:
         if used + d <= effective_ns + 1e-9:
             used += d
+        elif d > effective_ns and not registered_inputs:
+            k = math.ceil((used + d) / effective_ns - 1e-9) - 1
+            cycles += k
+            used = used + d - k * effective_ns
         elif d > effective_ns:
             k = math.ceil(d / effective_ns - 1e-9)
             cycles += k
@@ -159,6 +165,11 @@ def chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
             cycles += 1
             used = d
     return cycles
+
+
+def mul_inputs_registered(tool: str | None) -> bool:
+    """Whether the tool's pipelined multiplier core registers its inputs before the product (constants)."""
+    return K.MUL_INPUTS_REGISTERED_VITIS if is_vitis(tool) else K.MUL_INPUTS_REGISTERED_VIVADO
 
 
 def tree_levels(n_terms: int) -> int:
@@ -179,7 +190,9 @@ def dsp_delay_factor(family: str, full_name: str) -> float:
     return base * (K.DSP_DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
 
 
-def multiplier_latency(wa: int, wb: int, on_dsp: bool, clock: Clock, family: str, full_name: str) -> int:
+def multiplier_latency(
+    wa: int, wb: int, on_dsp: bool, clock: Clock, family: str, full_name: str, tool: str | None = None
+) -> int:  # fmt: skip
     """Register stages of a ``wa`` x ``wb`` multiplier core (its name's stage count minus one) as the model schedules
     it (chain_cycles): none when the product fits the effective period, else registered inputs and
     ceil(delay / period) cycles; a product wider than the DSP ports adds its cascade's adders."""
@@ -189,4 +202,4 @@ def multiplier_latency(wa: int, wb: int, on_dsp: bool, clock: Clock, family: str
         d += K.T_ADD_NS * math.ceil(math.log2(slices)) * delay_factor(family, full_name) if slices > 1 else 0.0
     else:
         d = K.T_MUL_LUT_NS * delay_factor(family, full_name)
-    return 0 if d <= clock.effective_ns + 1e-9 else math.ceil(d / clock.effective_ns - 1e-9)
+    return chain_cycles([d], clock.effective_ns, registered_inputs=mul_inputs_registered(tool))

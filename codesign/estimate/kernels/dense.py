@@ -14,7 +14,7 @@ import math
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import MultiplierMap, chain_cycles, sum_width, tool_year
+from codesign.estimate.hardware import MultiplierMap, chain_cycles, mul_inputs_registered, sum_width, tool_year
 from codesign.estimate.kernels.common import (
     Context,
     adder_lut_offset,
@@ -114,7 +114,7 @@ class DotProductModel:
             # a product wider than the DSP ports is a cascade of partial products summed by adders
             t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product)) * ctx.delay_factor
         ops = [t_mul] + [K.T_ADD_NS * ctx.delay_factor] * levels
-        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns))
+        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=mul_inputs_registered(ctx.tool)))
         if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
             # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
@@ -262,7 +262,8 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     ops = [product_delay_ns(on_dsp, n_out, ctx)] + [K.T_ADD_NS * ctx.delay_factor] * levels
     rem0 = rf > n_in and rf % n_in == 0
     index_read = K.REM0_INDEX_READ_CYCLES if rem0 and (tool_year(ctx.tool_version) or 9999) >= K.REM0_INDEX_READ_FROM_YEAR else 0
-    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain_cycles(ops, ctx.clock.effective_ns)
+    chain = chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=mul_inputs_registered(ctx.tool))
+    return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain
 
 
 def registers_rewound_loop(ctx: Context) -> bool:

@@ -22,6 +22,9 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
 - ``mul-output-registered`` (``vivado`` / ``all``): a pipelined multiplier core registers its product only, as
   Vivado HLS's generic ``mul`` cores on 7-series -1 at 5 ns do (2 stages where the model's registered-input form
   gives 3): the product chains from where the schedule stands and crosses the boundaries its delay reaches.
+  ``vivado-constant``: only the constant-weight products of the unrolled (Latency-strategy) kernel, whose
+  reports bind generic ``mul`` cores of 2 stages, while the Resource strategy's ROM-fed products bind
+  ``mul_mul`` DSP48 cores of 3 (Gabriele-bot/PYNQ_IA and GuillaumeDerville, Vivado HLS 2020.1, xc7z020-1, 5 ns).
 - ``dsp-grade1 1.3``: the DSP delay at speed grade -1 is 1.3x the -2 one (the logic's stays 1.2): every Vivado and
   Vitis HLS report on a 7-series -1 part at 5 ns pipelines its DSP products (factor > 1.25), at 10 ns not.
 
@@ -148,7 +151,9 @@ def variant(name: str) -> Iterator[None]:
             const = "DSP_DELAY_FACTOR_ULTRASCALE_PLUS" if m.group(1) == "us+" else "DSP_DELAY_FACTOR_SPEED_GRADE_1"
             stack.enter_context(mock.patch.object(K, const, float(m.group(2))))
         if name.startswith("mul-output-registered"):
-            stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VIVADO", False))
+            stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VIVADO_CONSTANT", False))
+            if "constant" not in name:
+                stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VIVADO", False))
             if name.endswith("all"):
                 stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VITIS", False))
         if "iter-base+1" in name:
@@ -165,6 +170,7 @@ VARIANTS = (
     "mul-output-registered vivado", "mul-output-registered all", "mul-output-registered vivado dsp-us+ 0.6",
     "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3",
     "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3 iter-base+1",
+    "mul-output-registered vivado-constant", "mul-output-registered vivado-constant dsp-grade1 1.3",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

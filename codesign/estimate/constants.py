@@ -133,6 +133,7 @@ DSP_DELAY_FACTOR_ULTRASCALE = DELAY_FACTOR_ULTRASCALE
 DSP_DELAY_FACTOR_SPEED_GRADE_1 = DELAY_FACTOR_SPEED_GRADE_1
 #: Whether a multiplier core longer than a cycle registers its inputs (hardware.chain_cycles, mul_inputs_registered).
 MUL_INPUTS_REGISTERED_VIVADO = True
+MUL_INPUTS_REGISTERED_VIVADO_CONSTANT = True
 MUL_INPUTS_REGISTERED_VITIS = True
 
 # ---------------------------------------------------------------------------------------------- registers

@@ -167,9 +167,12 @@ def chain_cycles(delays_ns: list[float], effective_ns: float, *, registered_inpu
     return cycles
 
 
-def mul_inputs_registered(tool: str | None) -> bool:
-    """Whether the tool's pipelined multiplier core registers its inputs before the product (constants)."""
-    return K.MUL_INPUTS_REGISTERED_VITIS if is_vitis(tool) else K.MUL_INPUTS_REGISTERED_VIVADO
+def mul_inputs_registered(tool: str | None, constant_operand: bool = False) -> bool:
+    """Whether the tool's pipelined multiplier core registers its inputs before the product (constants); a
+    ``constant_operand`` product is an unrolled kernel's (a weight of the Latency strategy, shared or not)."""
+    if is_vitis(tool):
+        return K.MUL_INPUTS_REGISTERED_VITIS
+    return K.MUL_INPUTS_REGISTERED_VIVADO_CONSTANT if constant_operand else K.MUL_INPUTS_REGISTERED_VIVADO
 
 
 def tree_levels(n_terms: int) -> int:

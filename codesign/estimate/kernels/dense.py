@@ -114,7 +114,8 @@ class DotProductModel:
             # a product wider than the DSP ports is a cascade of partial products summed by adders
             t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product)) * ctx.delay_factor
         ops = [t_mul] + [K.T_ADD_NS * ctx.delay_factor] * levels
-        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=mul_inputs_registered(ctx.tool)))
+        registered = mul_inputs_registered(ctx.tool, constant_operand=zeros_skipped)
+        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=registered))
         if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
             # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)

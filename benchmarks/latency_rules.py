@@ -27,6 +27,10 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
   ``mul_mul`` DSP48 cores of 3 (Gabriele-bot/PYNQ_IA and GuillaumeDerville, Vivado HLS 2020.1, xc7z020-1, 5 ns).
 - ``dsp-grade1 1.3``: the DSP delay at speed grade -1 is 1.3x the -2 one (the logic's stays 1.2): every Vivado and
   Vitis HLS report on a 7-series -1 part at 5 ns pipelines its DSP products (factor > 1.25), at 10 ns not.
+- ``iter-base+1``: constants.RESOURCE_ITER_BASE_CYCLES one higher (the Resource iteration's cycle back, with the
+  output-registered core).
+
+Names combine (``mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3``): each part applies its patch.
 
 Usage::
 
@@ -89,8 +93,9 @@ def datasheet_delay_factor(family: str, full_name: str) -> float:
     return DSP48E1_FMAX_MHZ[("artix", 2)] / fmax
 
 
-def registered_chain_cycles(delays_ns: list[float], effective_ns: float) -> int:
-    """hardware.chain_cycles, but a multi-cycle operation's result leaves its output register: nothing chains after it."""
+def registered_chain_cycles(delays_ns: list[float], effective_ns: float, *, registered_inputs: bool = True) -> int:
+    """hardware.chain_cycles, but a multi-cycle operation's result leaves its output register: nothing chains after it
+    (its inputs registered whatever ``registered_inputs`` says)."""
     cycles, used = 0, 0.0
     for d in delays_ns:
         if used + d <= effective_ns + 1e-9:

@@ -10,6 +10,7 @@ from codesign.estimate.hardware import (
     chain_cycles,
     delay_factor,
     dsp_delay_factor,
+    mul_inputs_registered,
     multiplier_latency,
 )
 
@@ -37,11 +38,15 @@ VITIS_RPT = """
 """
 
 
-def _miner():
-    spec = importlib.util.spec_from_file_location("multiplier_cores", ROOT / "benchmarks" / "multiplier_cores.py")
+def _benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
     return m
+
+
+def _miner():
+    return _benchmark("multiplier_cores")
 
 
 def test_core_names_give_widths_stages_and_mapping():
@@ -88,3 +93,17 @@ def test_chain_without_input_registers_starts_where_the_chain_stands():
     # after a 1.0 ns op the 4.55 ns product reaches 5.55: one boundary; 1.175 + 3.36 = 4.535 does not fit: 2
     assert chain_cycles([1.0, 4.55, 3.36], 4.375, registered_inputs=False) == 2
     assert chain_cycles([2.0, 0.5], 2.91, registered_inputs=False) == chain_cycles([2.0, 0.5], 2.91) == 0
+
+
+def test_latency_rules_variant_names_patch_what_they_say():
+    rules = _benchmark("latency_rules")
+    u250, z020 = ("alveo", "xcu250-figd2104-2L-e"), ("zynq", "xc7z020-clg400-1")
+    with rules.variant("dsp-us+ 0.6 dsp-grade1 1.3"):
+        assert dsp_delay_factor(*u250) == 0.6 and delay_factor(*u250) == K.DELAY_FACTOR_ULTRASCALE_PLUS
+        assert dsp_delay_factor(*z020) == 1.3 and delay_factor(*z020) == K.DELAY_FACTOR_SPEED_GRADE_1
+    with rules.variant("mul-output-registered vivado-constant"):
+        assert not mul_inputs_registered("Vivado HLS", constant_operand=True)
+        assert mul_inputs_registered("Vivado HLS") and mul_inputs_registered("Vitis HLS", constant_operand=True)
+    with rules.variant("mul-output-registered all"):
+        assert not mul_inputs_registered("Vivado HLS") and not mul_inputs_registered("Vitis HLS")
+    assert dsp_delay_factor(*u250) == K.DELAY_FACTOR_ULTRASCALE_PLUS and mul_inputs_registered("Vivado HLS", True)

@@ -127,18 +127,13 @@ T_CHAIN_ADD_NS = 2.2
 DELAY_FACTOR_ULTRASCALE_PLUS = 0.2
 DELAY_FACTOR_ULTRASCALE = 0.5
 DELAY_FACTOR_SPEED_GRADE_1 = 1.2
-#: The DSP multiplier's own factors (hardware.dsp_delay_factor, applied to T_MUL_DSP_NS only), equal to the logic's.
-#: The stage counts in the names of the multiplier cores the reports bind (benchmarks/multiplier_cores.py) bound
-#: them differently: UltraScale+ 0.5-0.69 (Vivado HLS 2020.1 pipelines a DSP product at 1.75 ns effective, Vitis
-#: HLS 2022.2 does not at 2.43 ns), speed grade -1 above 1.25 (every 7-series -1 report at 5 ns pipelines it, none
-#: at 10 ns). Either value moves no held-out figure (README, estimator section, seventh round), so neither is used.
+#: The DSP multiplier's own factors (hardware.dsp_delay_factor) and whether a core longer than a cycle registers its
+#: inputs (hardware.mul_inputs_registered): hooks left at the shipped model. The reports' core names bound the DSP
+#: factor at 0.5-0.69 on UltraScale+ and above 1.25 at grade -1, and show output-registered generic ``mul`` cores in
+#: Vivado HLS; neither moves the held-out latency for the better (README, estimator section, seventh round).
 DSP_DELAY_FACTOR_ULTRASCALE_PLUS = DELAY_FACTOR_ULTRASCALE_PLUS
 DSP_DELAY_FACTOR_ULTRASCALE = DELAY_FACTOR_ULTRASCALE
 DSP_DELAY_FACTOR_SPEED_GRADE_1 = DELAY_FACTOR_SPEED_GRADE_1
-#: Whether a multiplier core longer than a cycle registers its inputs (hardware.chain_cycles, mul_inputs_registered).
-#: Vivado HLS's generic ``mul`` cores (unrolled constant-weight products) on 7-series -1 at 5 ns have 2 stages, its
-#: ``mul_mul`` DSP48 cores (the Resource strategy's ROM-fed products) 3, Vitis HLS 2021.1's at 3.33 ns 3: registering
-#: only the product (False) matches more core names and makes the held-out latency worse (seventh round), so True.
 MUL_INPUTS_REGISTERED_VIVADO = True
 MUL_INPUTS_REGISTERED_VIVADO_CONSTANT = True
 MUL_INPUTS_REGISTERED_VITIS = True

@@ -33,7 +33,9 @@ class AnomalyScoreEstimator:
             return declined(call.name, KIND, "n_in / input_t / table_t / accum_t missing from the score's config")
         slices = MultiplierMap.slices
         dsp = n * slices(w_in, w_in, ctx.dsp_family)
-        ops = [K.T_MUL_DSP_NS * ctx.dsp_factor / ctx.delay_factor]
+        # the ops are 7-series delays scaled by the logic factor below; a DSP product scales with the DSP factor
+        t_mul = K.T_MUL_DSP_NS * ctx.dsp_factor / ctx.delay_factor
+        ops = [t_mul]
         lut = n * w_acc  # the accumulation chain
         if kind in (1, 2):  # rz, kl: table reads
             size = int(call.num("table_size", 0) or 0)
@@ -41,7 +43,7 @@ class AnomalyScoreEstimator:
             ops.append(K.T_TABLE_READ_NS)
         if kind == 1:  # rz: square x table entry
             dsp += n * slices(2 * w_in, w_t, ctx.dsp_family)
-            ops.append(K.T_MUL_DSP_NS * ctx.dsp_factor / ctx.delay_factor)
+            ops.append(t_mul)
         if kind == 3:  # sse: the difference before the square
             lut += n * (w_in + 1)
             ops.insert(0, K.T_ADD_NS)

@@ -27,6 +27,8 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
   ``mul_mul`` DSP48 cores of 3 (Gabriele-bot/PYNQ_IA and GuillaumeDerville, Vivado HLS 2020.1, xc7z020-1, 5 ns).
 - ``dsp-grade1 1.3``: the DSP delay at speed grade -1 is 1.3x the -2 one (the logic's stays 1.2): every Vivado and
   Vitis HLS report on a 7-series -1 part at 5 ns pipelines its DSP products (factor > 1.25), at 10 ns not.
+- ``alloc-offset-vivado N``: constants.ALLOC_TAIL_OFFSET_VIVADO = N (it was read with the registered-input
+  product; one cycle less of product depth wants one less of offset).
 - ``iter-base+1``: constants.RESOURCE_ITER_BASE_CYCLES one higher (the Resource iteration's cycle back, with the
   output-registered core).
 
@@ -161,6 +163,9 @@ def variant(name: str) -> Iterator[None]:
                 stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VIVADO", False))
             if name.endswith("all"):
                 stack.enter_context(mock.patch.object(K, "MUL_INPUTS_REGISTERED_VITIS", False))
+        m = re.search(r"alloc-offset-vivado (\d+)", name)
+        if m:
+            stack.enter_context(mock.patch.object(K, "ALLOC_TAIL_OFFSET_VIVADO", int(m.group(1))))
         if "iter-base+1" in name:
             stack.enter_context(mock.patch.object(K, "RESOURCE_ITER_BASE_CYCLES", K.RESOURCE_ITER_BASE_CYCLES + 1))
         if name == "registered-multiplier":
@@ -176,6 +181,7 @@ VARIANTS = (
     "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3",
     "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3 iter-base+1",
     "mul-output-registered vivado-constant", "mul-output-registered vivado-constant dsp-grade1 1.3",
+    "mul-output-registered vivado-constant alloc-offset-vivado 0",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

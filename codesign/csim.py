@@ -73,7 +73,7 @@ def render_testbench(project: HlsProject) -> str:
     return text
 
 
-def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = None) -> Path:
+def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = None, pch: Path | None = None) -> Path:
     """Link codesign's testbench with the project's firmware object into an executable; returns its path.
 
     The firmware object is the one hls4ml's ctypes library links (:func:`codesign.hls.library_build.firmware_object`,
@@ -81,7 +81,8 @@ def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = No
     is compiled once per project; the testbench unit uses the same flags. Outputs that are up to date are not
     rebuilt. ``weights_dir``: where the C-simulation loads the weights' ``.txt`` files from (default the
     project's ``firmware/weights``; :func:`codesign.firmware.files.synthesized_weights` writes the ``.h``
-    values); another folder is baked into an object of its own.
+    values); another folder is baked into an object of its own. ``pch``: a precompiled header for both units
+    (:func:`codesign.hls.pch.header`; the same objects, faster).
     """
     proj = _project(project)
     src = render_testbench(proj)
@@ -93,9 +94,11 @@ def build_testbench(project: HlsProject | Path, *, weights_dir: Path | None = No
         tb_file.write_text(src)
     # the firmware object (the long unit) and the testbench unit compile side by side, one per core
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fw_job = pool.submit(library_build.firmware_object, path, proj.project_name, weights_dir, digest)
+        fw_job = pool.submit(library_build.firmware_object, path, proj.project_name, weights_dir, digest, pch)
+        # compiled without -pthread (it only defines _REENTRANT, which glibc and libstdc++ ignore: the object is
+        # the same), so that the unit takes the library units' precompiled header; the link has -pthread
         tb_job = pool.submit(library_build.compile_unit, path, TB_SOURCE, f"testbench{tag}.o", weights, digest,
-                             TB_INCLUDES, ("-pthread",))  # fmt: skip
+                             TB_INCLUDES, (), pch)  # fmt: skip
         (fw_obj, fw_stamp), tb_stamp = fw_job.result(), tb_job.result()
     gxx = tools.require("g++", "build the C-simulation testbench")
     argv = [gxx, "-pthread", "-o", TB_BINARY, f"{library_build.BUILD_DIR}/testbench{tag}.o",
@@ -124,10 +127,11 @@ def run_csim(
     *,
     workers: int = 2,
     weights_dir: Path | None = None,
+    pch: Path | None = None,
 ) -> np.ndarray | list[np.ndarray]:
     """Run the g++ testbench on ``x`` (float64, one row per sample) in parallel chunks; returns float64 outputs."""
     proj = _project(project)
-    exe = build_testbench(proj, weights_dir=weights_dir)
+    exe = build_testbench(proj, weights_dir=weights_dir, pch=pch)
     data = _inputs_2d(proj, x)
     n = data.shape[0]
     if n == 0:
@@ -172,7 +176,7 @@ def run_csim(
 
 
 def library_and_testbench(project: HlsProject, x: np.ndarray | list[np.ndarray], *, workers: int = 2,
-                          overlap: bool = True) -> tuple:  # fmt: skip
+                          overlap: bool = True, library: bool = True, pch: Path | None = None) -> tuple:  # fmt: skip
     """Both C-simulations of a converted project on ``x``: (hls4ml's ctypes library's outputs, codesign's g++
     testbench's), each as :meth:`HlsProject.predict` / :func:`run_csim` return them.
 
@@ -181,22 +185,26 @@ def library_and_testbench(project: HlsProject, x: np.ndarray | list[np.ndarray],
     its own thread (library: bridge, firmware object, link, predict; testbench: firmware object beside the
     testbench unit, link, run), so a core left idle by one chain's link or single-threaded predict goes to the
     other. ``overlap=False`` builds both side by side, then predicts, then runs the testbench (the order before;
-    kept for the test that both give equal outputs).
+    kept for the test that both give equal outputs). ``library=False``: the testbench alone (its outputs and
+    None; hls4ml's library, a cross-check of the testbench, is not built). ``pch``: a precompiled header for
+    every unit (:func:`codesign.hls.pch.header`).
     """
 
-    def library():
-        project.compile()
+    def lib_chain():
+        project.compile(pch)
         return project.predict(x)
 
-    def testbench():
-        build_testbench(project)
-        return run_csim(project, x, workers=workers)
+    def tb_chain():
+        return run_csim(project, x, workers=workers, pch=pch)
+
+    if not library:
+        return None, tb_chain()
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         if overlap:
-            lib, tb = pool.submit(library), pool.submit(testbench)
+            lib, tb = pool.submit(lib_chain), pool.submit(tb_chain)
             return lib.result(), tb.result()
-        jobs = [pool.submit(project.compile), pool.submit(build_testbench, project)]
+        jobs = [pool.submit(project.compile, pch), pool.submit(build_testbench, project, pch=pch)]
         for job in jobs:
             job.result()
-    return library(), testbench()
+    return lib_chain(), tb_chain()

@@ -146,7 +146,10 @@ def render_markdown(r: dict) -> str:
             lines.append(f"Fixed-point emulator not run: {emu.get('reason')}")
         lines += _overflow_lines(acc.get("overflow") or {})
         paths = acc.get("library_vs_testbench")
-        if paths:
+        if paths and paths.get("checked") is False:
+            lines.append("")
+            lines.append(f"hls4ml compiled library not run: {paths.get('reason')}")
+        elif paths:
             lines.append("")
             lines.append(
                 f"hls4ml compiled library vs g++ testbench: exact = {_fmt(paths.get('exact'))}, "

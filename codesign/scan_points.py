@@ -50,8 +50,14 @@ def physics_figures(stage: dict | None) -> dict[str, float]:
     return out
 
 
-def record_from_result(result, params: dict, point_id: str, seconds: float) -> dict[str, Any]:
-    """A point's line from a :class:`codesign.api.BuildResult`."""
+def csim_mode(spec: dict) -> str:
+    """How a point's firmware is C-simulated, from its raw spec: ``both`` (testbench and hls4ml's library,
+    compared; check.library true, the default) or ``testbench`` (check.library false)."""
+    return "both" if (spec.get("check") or {}).get("library", True) else "testbench"
+
+
+def record_from_result(result, params: dict, point_id: str, seconds: float, csim: str = "both") -> dict[str, Any]:
+    """A point's line from a :class:`codesign.api.BuildResult` (``csim``: :func:`csim_mode`)."""
     est = result.estimate
     estimate = {k: getattr(est, k, None) for k in ESTIMATE_KEYS} if est is not None else {}
     status, error = "ok", None
@@ -70,6 +76,7 @@ def record_from_result(result, params: dict, point_id: str, seconds: float) -> d
         "params": params,
         "status": status,
         "bit_exact": result.bit_exact,
+        "csim": csim,
         "metrics": {stage: physics_figures(m) for stage, m in (result.metrics or {}).items()},
         "estimate": estimate,
         "budget_pass": result.budget_pass,
@@ -100,12 +107,13 @@ def run_point(job: dict) -> dict[str, Any]:
 
         result = build(job["spec"], part=job["part"], out=job["build_dir"], cache_dir=job.get("cache_dir"),
                        rtl=bool(job.get("rtl")), plots=bool(job.get("plots", False)))  # fmt: skip
-        return record_from_result(result, params, point_id, time.perf_counter() - start)
+        return record_from_result(result, params, point_id, time.perf_counter() - start, csim_mode(job["spec"]))
     except CodesignError as exc:
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an unexpected failure of one point must not stop the scan
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
-    return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "metrics": {}, "estimate": {},
+    return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "csim": csim_mode(job["spec"]),
+            "metrics": {}, "estimate": {},
             "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from codesign.pareto import pareto_front
 from codesign.report import atomic_write_text
-from codesign.scan_spec import ESTIMATE_FIGURES, ScanFile, is_physics
+from codesign.scan_spec import CSIM_MODES, CSIM_TEXT, ESTIMATE_FIGURES, ScanFile, is_physics
 from codesign.scan_study import objective_value
 
 PLOT_AGAINST = ("lut", "dsp", "latency_ns")
@@ -136,7 +136,7 @@ def write_markdown(scan: ScanFile, records: list[dict], best: list[dict], path: 
     lines = [f"# codesign scan: {scan.path.name}", "",
              f"{len(records)} points ({scan.mode}), {len(records) - len(failed)} built, {len(failed)} failed, "
              f"{len(over)} over the budget. Objectives: {objs}; constraints: {', '.join(scan.constraints) or 'none'}.",
-             "", "## Pareto front", "", "![pareto](pareto.png)", "",
+             "", _csim_line(records), "", "## Pareto front", "", "![pareto](pareto.png)", "",
              "| id | " + " | ".join(scan.axes) + " | " + " | ".join(scan.objectives) + " | budget |",
              "|---|" + "---|" * (len(scan.axes) + len(scan.objectives) + 1)]  # fmt: skip
     first = next(iter(scan.objectives))
@@ -154,6 +154,13 @@ def write_markdown(scan: ScanFile, records: list[dict], best: list[dict], path: 
         lines += [f"- `{r['id']}` {json.dumps(r['params'])}: {', '.join(r.get('budget_failed') or []) or 'unknown'}"
                   for r in over]  # fmt: skip
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _csim_line(records: list[dict]) -> str:
+    """How the points' firmware was C-simulated (the points.jsonl ``csim`` field: both paths, or the testbench)."""
+    n = {m: sum(r.get("csim") == m for r in records) for m in CSIM_MODES}
+    parts = [f"{n[m]} point(s) {CSIM_TEXT[m]}" for m in CSIM_MODES if n[m]]
+    return "C-simulation: " + ("; ".join(parts) if parts else "no point recorded it") + "."
 
 
 def write_outputs(scan: ScanFile, out: Path, records: list[dict]) -> dict[str, str]:

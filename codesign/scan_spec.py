@@ -10,6 +10,8 @@ part: xcvu9p                # optional; --part wins
 rtl: false                  # true: every point also takes the RTL route (codesign build --rtl), so the
                             # objectives may name rtl_lut, rtl_ff, rtl_latency_ns (yosys/da4ml figures)
 plots: false                # true: every point's report also gets its PNG plots (slower; off by default)
+csim: both                  # optional; testbench: C-simulate each point with codesign's g++ testbench alone, without
+                            # hls4ml's ctypes library as a second path (sets check.library: false in every point)
 ```
 
 Axes are dotted spec keys (per-layer keys such as ``hls.layers.dense_1.reuse_factor`` included); every value is
@@ -33,7 +35,12 @@ from codesign.errors import SpecError
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
 
-SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl", "plots")
+SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl", "plots",
+             "csim")  # fmt: skip
+# csim: the C-simulation paths of every point (check.library true / false); absent: the spec's check.library
+CSIM_MODES = ("both", "testbench")
+CSIM_TEXT = {"both": "C-simulated twice (codesign's g++ testbench and hls4ml's ctypes library, compared)",
+             "testbench": "C-simulated by codesign's g++ testbench alone (check.library: false)"}  # fmt: skip
 MODES = ("grid", "optuna")
 DIRECTIONS = ("min", "max")
 ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
@@ -63,6 +70,7 @@ class ScanFile:
     part: str | None
     rtl: bool = False  # every point also takes the RTL route (codesign build --rtl)
     plots: bool = False  # every point's report also gets its PNG plots (not part of the identity: results are equal)
+    csim: str | None = None  # both / testbench: every point's check.library; None: the spec's (or an axis's)
 
     @property
     def identity(self) -> str:
@@ -70,7 +78,8 @@ class ScanFile:
         return hashlib.sha256(json.dumps(
             {"base": self.base, "mode": self.mode, "trials": self.trials, "seed": self.seed,
              "axes": {k: list(v) for k, v in self.axes.items()}, "objectives": self.objectives,
-             "constraints": list(self.constraints), "part": self.part, **({"rtl": True} if self.rtl else {})},
+             "constraints": list(self.constraints), "part": self.part, **({"rtl": True} if self.rtl else {}),
+             **({"csim": self.csim} if self.csim is not None else {})},
             sort_keys=True, default=str,
         ).encode()).hexdigest()[:16]  # fmt: skip
 
@@ -82,6 +91,8 @@ class ScanFile:
     def point_spec(self, params: dict[str, Any], name: str) -> dict:
         """The raw spec of one point: the base with each axis value set at its dotted key."""
         raw = copy.deepcopy(self.base)
+        if self.csim is not None:
+            set_dotted(raw, "check.library", self.csim == "both")
         for key, value in params.items():
             set_dotted(raw, key, value)
         raw["name"] = name
@@ -169,6 +180,12 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     plots = raw.get("plots", False)
     if not isinstance(plots, bool):
         raise _err(path, "plots", f"bad value {plots!r} (accepted: true, false; the points' report plots, off by default)")
+    csim = raw.get("csim")
+    if csim is not None and csim not in CSIM_MODES:
+        raise _err(path, "csim", f"bad value {csim!r} (accepted: both (the testbench and hls4ml's ctypes library, "
+                   "compared), testbench (the testbench alone))")  # fmt: skip
+    if csim is not None and "check.library" in axes:
+        raise _err(path, "csim", "axes.check.library sets the same thing per point: give one of the two")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
@@ -182,7 +199,7 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         except SpecError as exc:
             raise _err(path, "part", str(exc)) from None
     return ScanFile(path, base, base_dir, mode, trials, seed, axes, objectives, tuple(constraints),
-                    None if part is None else str(part), rtl, plots)  # fmt: skip
+                    None if part is None else str(part), rtl, plots, csim)  # fmt: skip
 
 
 def _base(raw: dict, path: Path) -> tuple[dict, Path]:

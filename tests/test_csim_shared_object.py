@@ -111,7 +111,7 @@ def test_another_weights_folder_gets_its_own_object(tmp_path, monkeypatch):
         out.write_text("object")
 
     monkeypatch.setattr(library_build.tools, "run", fake_run)
-    monkeypatch.setattr(library_build, "_gxx", lambda: "g++")
+    monkeypatch.setattr(library_build, "gxx", lambda: "g++")
     monkeypatch.setattr(library_build, "compile_flags", lambda: ("-O3", "-fPIC"))
     p = tmp_path / "proj"
     (p / "firmware" / "weights").mkdir(parents=True)

@@ -37,7 +37,8 @@ def _lock(target: Path) -> threading.Lock:
         return _LOCKS.setdefault(target.resolve(), threading.Lock())
 
 
-def _gxx() -> str:
+def gxx() -> str:
+    """The g++ every C-simulation unit is compiled with (ToolError when missing)."""
     return tools.require("g++", "compile the C-simulation (hls4ml's library and codesign's testbench)")
 
 
@@ -50,11 +51,11 @@ def _accepts(gxx: str, flag: str, work: Path) -> bool:
 @functools.cache
 def compile_flags() -> tuple[str, ...]:
     """build_lib.sh's CFLAGS for this g++: ``-O3 -fPIC``, ``-std=c++23`` (else c++11), ``-fno-gnu-unique`` if known."""
-    gxx = _gxx()
+    cxx = gxx()
     with tempfile.TemporaryDirectory(prefix="codesign_gxx_probe_") as tmp:
         work = Path(tmp)
-        flags = ["-O3", "-fPIC", "-std=c++23" if _accepts(gxx, "-std=c++23", work) else "-std=c++11"]
-        if _accepts(gxx, "-fno-gnu-unique", work):
+        flags = ["-O3", "-fPIC", "-std=c++23" if _accepts(cxx, "-std=c++23", work) else "-std=c++11"]
+        if _accepts(cxx, "-fno-gnu-unique", work):
             flags.append("-fno-gnu-unique")  # lets a rebuilt library with the same name be loaded again
     return tuple(flags)
 
@@ -93,11 +94,13 @@ def stamped(path: Path, target: str, argv: list[str], inputs: str, log: str) -> 
 
 
 def compile_unit(path: Path, source: str, obj: str, weights_dir: Path, digest: str,
-                 includes: tuple[str, ...] = ("-Ifirmware/ap_types/",), extra: tuple[str, ...] = ()) -> str:  # fmt: skip
+                 includes: tuple[str, ...] = ("-Ifirmware/ap_types/",), extra: tuple[str, ...] = (),
+                 pch: Path | None = None) -> str:  # fmt: skip
     """Compile ``source`` (relative to the project) into ``codesign_build/<obj>`` with build_lib.sh's flags;
-    returns its stamp. ``digest`` is the firmware's (:func:`firmware_digest`): every unit includes its headers."""
-    argv = [_gxx(), *compile_flags(), *extra, *includes, weights_define(weights_dir), "-c", source,
-            "-o", f"{BUILD_DIR}/{obj}"]  # fmt: skip
+    returns its stamp. ``digest`` is the firmware's (:func:`firmware_digest`): every unit includes its headers.
+    ``pch``: a precompiled header to ``-include`` (:func:`codesign.hls.pch.header`; the same object, faster)."""
+    argv = [gxx(), *compile_flags(), *extra, *(("-Winvalid-pch", "-include", str(pch)) if pch is not None else ()), *includes,
+            weights_define(weights_dir), "-c", source, "-o", f"{BUILD_DIR}/{obj}"]  # fmt: skip
     src = (path / source).read_bytes()
     return stamped(path, f"{BUILD_DIR}/{obj}", argv, digest + hashlib.sha256(src).hexdigest(), f"compile_{obj}.log")
 
@@ -111,16 +114,18 @@ def weights_tag(path: Path, weights_dir: Path | None) -> tuple[Path, str]:
 
 
 def firmware_object(path: Path, project_name: str, weights_dir: Path | None = None,
-                    digest: str | None = None) -> tuple[Path, str]:  # fmt: skip
+                    digest: str | None = None, pch: Path | None = None) -> tuple[Path, str]:  # fmt: skip
     """The object of ``firmware/<project>.cpp`` (compiled when missing or stale) and its stamp.
 
     With the project's own ``firmware/weights`` it is the object the ctypes library links; another
-    ``weights_dir`` (baked into the object as ``WEIGHTS_DIR``) gets an object of its own.
+    ``weights_dir`` (baked into the object as ``WEIGHTS_DIR``) gets an object of its own. ``pch``: as
+    :func:`compile_unit`.
     """
     path = Path(path)
     weights, tag = weights_tag(path, weights_dir)
     obj = f"firmware{tag}.o"
-    stamp = compile_unit(path, f"firmware/{project_name}.cpp", obj, weights, digest or firmware_digest(path))
+    stamp = compile_unit(path, f"firmware/{project_name}.cpp", obj, weights, digest or firmware_digest(path),
+                         pch=pch)
     return path / BUILD_DIR / obj, stamp
 
 
@@ -135,9 +140,10 @@ def hls4ml_script(project_name: str, stamp: str) -> str | None:
     return template.read_text().replace("myproject", project_name).replace("mystamp", stamp)
 
 
-def build_library(path: Path, project_name: str, stamp: str) -> tuple[Path, str]:
+def build_library(path: Path, project_name: str, stamp: str, pch: Path | None = None) -> tuple[Path, str]:
     """hls4ml's ctypes library ``firmware/<project>-<stamp>.so`` (built when missing or stale) and a key that
-    changes whenever it is rebuilt; the firmware object is shared with codesign's testbench."""
+    changes whenever it is rebuilt; the firmware object is shared with codesign's testbench. ``pch``: a
+    precompiled header for its two units (:func:`compile_unit`)."""
     path = Path(path)
     lib = f"firmware/{project_name}-{stamp}.so"
     script = path / "build_lib.sh"
@@ -149,8 +155,8 @@ def build_library(path: Path, project_name: str, stamp: str) -> tuple[Path, str]
         return path / lib, key
     digest = firmware_digest(path)
     weights = path / "firmware" / "weights"
-    bridge = compile_unit(path, f"{project_name}_bridge.cpp", "bridge.o", weights, digest)
-    fw_obj, fw = firmware_object(path, project_name, digest=digest)
-    argv = [_gxx(), *compile_flags(), "-Ifirmware/ap_types/", "-shared", str(fw_obj.relative_to(path)),
+    bridge = compile_unit(path, f"{project_name}_bridge.cpp", "bridge.o", weights, digest, pch=pch)
+    fw_obj, fw = firmware_object(path, project_name, digest=digest, pch=pch)
+    argv = [gxx(), *compile_flags(), "-Ifirmware/ap_types/", "-shared", str(fw_obj.relative_to(path)),
             f"{BUILD_DIR}/bridge.o", "-o", lib]  # fmt: skip
     return path / lib, stamped(path, lib, argv, fw + bridge, "build_lib_link.log")

@@ -30,6 +30,8 @@ class CheckSpec(_Strict):
 
     n_samples: int = Field(2000, gt=0, description="test inputs C-simulated and compared bit for bit")
     workers: int = Field(2, ge=1, description="parallel C-simulation processes")
+    library: bool = Field(True, description="also C-simulate through hls4ml's ctypes library, a cross-check that it "
+                          "equals codesign's testbench (false: the testbench alone, as a scan's csim: testbench)")
 
 
 class MetricsSpec(_Strict):

@@ -166,11 +166,15 @@ class CSim(Step):
         project = state.project
         x, n_data, rep_label = _check_inputs(ctx, state, project.input_precision)
         workers = ctx.spec.check.workers if ctx.spec is not None else 2
-        # two drivers of one firmware object (library: bridge + predict; testbench: its own main), each a chain in its own thread
-        lib_out, tb_out = csim.library_and_testbench(project, x, workers=workers)
-        lib_out, tb_out = _as_2d(lib_out), _as_2d(tb_out)  # several outputs (a VAE encoder's): one row per sample
-        csim_out = {"inputs": x, "library": lib_out, "testbench": tb_out, "n_data": np.array(n_data),
+        library = ctx.spec.check.library if ctx.spec is not None else True
+        pch, state = _shared_pch(ctx, state, project)
+        # two drivers of one firmware object (library: bridge + predict; testbench: its own main), each a chain in its
+        # own thread; check.library false: the testbench alone
+        lib_out, tb_out = csim.library_and_testbench(project, x, workers=workers, library=library, pch=pch)
+        csim_out = {"inputs": x, "testbench": _as_2d(tb_out), "n_data": np.array(n_data),  # one row per sample
                     "rep_label": np.array(rep_label)}  # fmt: skip
+        if lib_out is not None:
+            csim_out["library"] = _as_2d(lib_out)
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
@@ -186,3 +190,18 @@ class CSim(Step):
             return None
         with np.load(path) as z:
             return replace(state, csim={k: z[k] for k in z.files})
+
+
+def _shared_pch(ctx: BuildContext, state: BuildState, project) -> tuple[Path | None, BuildState]:
+    """The precompiled header in the shared step cache (``<cache>/pch``, :mod:`codesign.hls.pch`) when the build
+    has one (a scan's points share it); None otherwise, or with a warning note when it cannot be built (the units
+    then compile without it: the same objects, slower)."""
+    if ctx.cache_dir is None:
+        return None, state
+    from codesign.errors import ToolError
+    from codesign.hls import pch
+
+    try:
+        return pch.header(Path(ctx.cache_dir) / "pch", project.path), state
+    except ToolError as exc:
+        return None, state.note(f"WARNING: no precompiled header for the C-simulation ({exc}); compiled without it")

@@ -13,6 +13,9 @@ from codesign.steps.common import (
     _softmax,
 )
 
+LIBRARY_SKIPPED = ("check.library: false: the firmware was C-simulated by codesign's g++ testbench alone, without "
+                   "hls4ml's ctypes library as a second path")
+
 
 class Compare(Step):
     """Firmware vs QKeras bit for bit (pre-softmax), and physics metrics float vs quantized vs firmware."""
@@ -30,12 +33,14 @@ class Compare(Step):
         model = state.project.keras_model  # as converted: pruning wrappers and the final softmax stripped
         desc = compare.firmware_description(state.project)
         verification = compare.judge(
-            model, x, fw=state.csim["testbench"], ct=state.csim["library"], types=state.project.layer_precisions,
+            model, x, fw=state.csim["testbench"], ct=state.csim.get("library"), types=state.project.layer_precisions,
             desc=desc,
             softmax=getattr(state.project, "final_softmax", None),
             logits=bool(getattr(state.project, "softmax_removed", False)),
         )
         acc = verification.to_dict()
+        if "library" not in state.csim:  # check.library: false (a scan's csim: testbench)
+            acc["library_vs_testbench"] = {"checked": False, "reason": LIBRARY_SKIPPED}
         n_data = int(state.csim.get("n_data", 0))
         rep_label = str(state.csim.get("rep_label", "data inputs"))
         if verification.agreement is not None and n_data > 0:

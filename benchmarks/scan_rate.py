@@ -14,11 +14,13 @@ Usage::
     python benchmarks/scan_rate.py --points 4 --tiny --configs 1:cache,2:cache --out /tmp/scan_bench
     python benchmarks/scan_rate.py --points 8 --configs 1:cache:plots,1:cache    # the points' plots on vs off
     python benchmarks/scan_rate.py --points 8 --configs 1:cache:cpus1,2:cache,1:cache   # scaling per core, and the target's
+    python benchmarks/scan_rate.py --configs 1:cache:tb,2:cache:tb   # the demo grid, the testbench alone per point
 
 ``--points N`` keeps the first N grid points (first axis slowest, so they share the float training);
 ``--tiny`` shrinks the spec's data and epochs (a reduced run: say so when quoting its figures). A configuration
 ``W:cache:plots`` keeps every point's report plots (the scan file's ``plots: true``; scans skip them by default);
-``:cpusN`` runs that configuration on the first N cores only (this process's affinity mask, inherited by the workers
+``:tb`` runs it with the scan file's ``csim: testbench`` (each point C-simulated by the testbench alone, without
+hls4ml's library as a second path); ``:cpusN`` runs that configuration on the first N cores only (this process's affinity mask, inherited by the workers
 and their g++): one worker on one core against two workers on two cores says how the engine scales per core, apart
 from the two threads a point's C-simulation uses when it has a second core.
 """
@@ -62,12 +64,12 @@ def _children_cpu() -> float:
 
 
 def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None, plots: bool = False,
-               cpus: int | None = None) -> dict:  # fmt: skip
-    """One scan run (on the first ``cpus`` cores of this process's affinity mask when given); returns its rate and
-    per-step seconds."""
+               cpus: int | None = None, csim: str | None = None) -> dict:  # fmt: skip
+    """One scan run (on the first ``cpus`` cores of this process's affinity mask when given; ``csim`` the scan
+    file's csim setting when given); returns its rate and per-step seconds."""
     from codesign.scan import run_scan
 
-    scan = replace(scan, plots=plots)
+    scan = replace(scan, plots=plots, csim=csim if csim is not None else scan.csim)
     mask = os.sched_getaffinity(0)
     if cpus is not None:
         if cpus > len(mask):
@@ -88,20 +90,25 @@ def run_config(scan, workers: int, cache: bool, out: Path, limit: int | None, pl
     cpu = _children_cpu() - cpu0  # the pool's workers and their g++ processes (all ended and waited for by now)
     recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
     steps: dict[str, float] = defaultdict(float)
+    step_cpu: dict[str, float] = defaultdict(float)
     waited = 0.0
     for r in recs:
         for s in r.get("steps") or ():
             steps[s["name"]] += s["seconds"]
+            step_cpu[s["name"]] += s.get("cpu_s") or 0.0
             m = re.match(r"waited ([0-9.]+) s", s.get("note") or "")
             waited += float(m.group(1)) if m else 0.0
     total = sum(r["seconds"] for r in recs) or 1.0
     return {
-        "workers": workers, "cpus": cpus or len(mask), "shared_cache": cache, "plots": plots, "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
+        "workers": workers, "cpus": cpus or len(mask), "shared_cache": cache, "plots": plots, "csim": scan.csim or "spec",
+        "points": len(recs), "failed": sum(r["status"] != "ok" for r in recs),
         "wall_s": round(wall, 1), "points_per_hour": round(3600 * len(recs) / wall, 1),
         "mean_point_s": round(total / max(1, len(recs)), 1),
         "cores_used": round(cpu / wall, 2), "cpu_s_per_point": round(cpu / max(1, len(recs)), 1),
         "lock_wait_s": round(waited, 1),
         "step_share": {k: round(v / total, 3) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
+        "step_cpu_s_per_point": {k: round(v / max(1, len(recs)), 2) for k, v in sorted(step_cpu.items(), key=lambda kv: -kv[1])},
+        "step_cores": {k: round(step_cpu[k] / v, 2) for k, v in steps.items() if v > 0 and step_cpu.get(k)},
     }  # fmt: skip
 
 
@@ -112,8 +119,8 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=None, help="keep the first N grid points")
     ap.add_argument("--tiny", action="store_true", help="smaller data and epochs (a reduced run)")
     ap.add_argument("--configs", default="1:cache,2:cache,1:nocache,2:nocache",
-                    help="workers:cache|nocache[:plots][:cpusN],... (plots: the points keep their report plots; "
-                         "cpusN: the scan runs on N cores only)")
+                    help="workers:cache|nocache[:plots][:cpusN][:tb],... (plots: the points keep their report plots; "
+                         "cpusN: the scan runs on N cores only; tb: csim: testbench)")
     ap.add_argument("--out", default=None, help="scan folders go here (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -125,34 +132,39 @@ def main() -> None:
     for item in args.configs.split(","):
         w, c, *opt = item.split(":")
         cpus = [o for o in opt if re.fullmatch(r"cpus[1-9][0-9]*", o)]
-        plots = "plots" in opt
-        if c not in ("cache", "nocache") or len(opt) != plots + len(cpus) or len(cpus) > 1:
-            raise SystemExit(f"--configs: bad item {item!r} (workers:cache|nocache[:plots][:cpusN])")
+        plots, tb = "plots" in opt, "tb" in opt
+        if c not in ("cache", "nocache") or len(opt) != plots + tb + len(cpus) or len(cpus) > 1:
+            raise SystemExit(f"--configs: bad item {item!r} (workers:cache|nocache[:plots][:cpusN][:tb])")
         n_cpus = int(cpus[0][4:]) if cpus else None
-        name = f"w{w}_{c}{'_plots' if plots else ''}{f'_cpus{n_cpus}' if n_cpus else ''}"
-        row = run_config(scan, int(w), c == "cache", root / name, limit, plots, n_cpus)
+        name = f"w{w}_{c}{'_plots' if plots else ''}{f'_cpus{n_cpus}' if n_cpus else ''}{'_tb' if tb else ''}"
+        row = run_config(scan, int(w), c == "cache", root / name, limit, plots, n_cpus, "testbench" if tb else None)
         row["load_average"] = [round(v, 1) for v in os.getloadavg()]
         rows.append(row)
         print(f"workers {row['workers']}  cores {row['cpus']}  shared cache {'yes' if row['shared_cache'] else 'no '}  "
-              f"plots {'yes' if row['plots'] else 'no '}  "
+              f"plots {'yes' if row['plots'] else 'no '}  csim {row['csim']}  "
               f"{row['points']} points ({row['failed']} failed) in {row['wall_s']} s: {row['points_per_hour']} points/hour, "
               f"mean point {row['mean_point_s']} s, {row['cores_used']} cores busy on average "
               f"({row['cpu_s_per_point']} CPU s per point), "
               f"{row['lock_wait_s']} s waiting on another worker's step; load average after {row['load_average']}",
               flush=True)  # fmt: skip
         print("  share of point time per step: " + ", ".join(f"{k} {v:.0%}" for k, v in row["step_share"].items()))
+        if row["step_cpu_s_per_point"]:
+            print("  CPU s per point per step (cores busy in the step): " + ", ".join(
+                f"{k} {v} ({row['step_cores'].get(k, 0)})" for k, v in row["step_cpu_s_per_point"].items()))
     full = len(os.sched_getaffinity(0))
-    by = {(r["workers"], r["shared_cache"]): r for r in rows if not r["plots"] and r["cpus"] == full}
+    by = {(r["workers"], r["shared_cache"], r["csim"]): r for r in rows if not r["plots"] and r["cpus"] == full}
+    per_core = {(r["workers"], r["shared_cache"], r["csim"]): r for r in rows
+                if not r["plots"] and r["cpus"] == r["workers"]}  # fmt: skip
     for cache in (True, False):
-        if (1, cache) in by and (2, cache) in by:
-            speedup = by[2, cache]["points_per_hour"] / by[1, cache]["points_per_hour"]
-            print(f"2 workers vs 1 ({'shared cache' if cache else 'no shared cache'}): {speedup:.2f}x (target >= 1.6x)")
-    per_core = {(r["workers"], r["shared_cache"]): r for r in rows if not r["plots"] and r["cpus"] == r["workers"]}
-    for cache in (True, False):
-        if (1, cache) in per_core and (2, cache) in per_core:
-            speedup = per_core[2, cache]["points_per_hour"] / per_core[1, cache]["points_per_hour"]
-            print(f"2 workers on 2 cores vs 1 worker on 1 core ({'shared cache' if cache else 'no shared cache'}): "
-                  f"{speedup:.2f}x (the engine's scaling per core; not the target's comparison)")
+        for csim in sorted({r["csim"] for r in rows}):
+            what = f"{'shared cache' if cache else 'no shared cache'}, csim {csim}"
+            if (1, cache, csim) in by and (2, cache, csim) in by:
+                speedup = by[2, cache, csim]["points_per_hour"] / by[1, cache, csim]["points_per_hour"]
+                print(f"2 workers vs 1 ({what}): {speedup:.2f}x (target >= 1.6x)")
+            if (1, cache, csim) in per_core and (2, cache, csim) in per_core:
+                speedup = per_core[2, cache, csim]["points_per_hour"] / per_core[1, cache, csim]["points_per_hour"]
+                print(f"2 workers on 2 cores vs 1 worker on 1 core ({what}): "
+                      f"{speedup:.2f}x (the engine's scaling per core; not the target's comparison)")
     summary = {"scan": args.scan, "points": len(scan.grid()), "tiny": args.tiny, "configs": rows}
     (root / "scan_rate.json").write_text(json.dumps(summary, indent=1))
     print(f"summary: {root / 'scan_rate.json'}")

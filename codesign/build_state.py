@@ -62,10 +62,14 @@ class StepRecord:
     seconds: float
     cached: bool
     note: str = ""
+    cpu_s: float | None = None  # CPU seconds of the build's process and its children (g++) during the step
 
     def to_dict(self) -> dict:
-        """JSON form."""
-        return {"name": self.name, "seconds": round(self.seconds, 3), "cached": self.cached, "note": self.note}
+        """JSON form (``cpu_s`` only when measured)."""
+        out = {"name": self.name, "seconds": round(self.seconds, 3), "cached": self.cached, "note": self.note}
+        if self.cpu_s is not None:
+            out["cpu_s"] = round(self.cpu_s, 3)
+        return out
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
     state = BuildState()
     reuse = not ctx.force
     for step, key in zip(steps, keys, strict=True):
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), process_cpu_s()
         if progress is not None:
             progress(step.name)
         cached, note = False, ""
@@ -190,13 +190,22 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
             else:
                 state, cached, reuse, waited = _run_shared(ctx, step, key, state, cache, shared, reuse)
                 note = f"waited {waited:.1f} s for another build computing this step" if waited >= 0.5 else ""
-        record = StepRecord(step.name, time.perf_counter() - start, cached, note)
+        record = StepRecord(step.name, time.perf_counter() - start, cached, note, process_cpu_s() - cpu0)
         state = replace(state, records=(*state.records, record))
     _write_step_times(ctx, state)
     if keys and state.synth_error is None:  # a build whose asked-for synthesis failed is not complete
         cache.store(COMPLETE, keys[-1])
     ctx.path(".codesign", IN_PROGRESS).unlink(missing_ok=True)
     return state
+
+
+def process_cpu_s() -> float:
+    """CPU seconds of this process (all its threads) and of its ended children (g++, the testbench), user + system:
+    a step's difference is its CPU when the process builds one thing at a time (a scan worker, the CLI)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _run_shared(ctx, step, key, state, cache, shared, reuse):

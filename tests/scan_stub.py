@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+from codesign.scan_points import csim_mode
+
 
 def fake_point(job: dict) -> dict:
     """A deterministic record from the point's params, after a short sleep; bits == 5 fails."""
@@ -30,5 +32,6 @@ def fake_point(job: dict) -> dict:
             "estimate": {"lut": lut, "ff": 10, "dsp": bits * 2 // rf, "bram_18k": 0, "latency_ns": 10.0 * rf,
                          "ii_cycles": rf, "latency_cycles": 2 * rf},
             "budget_pass": lut < 7000, "budget_failed": [] if lut < 7000 else ["lut"], "build_dir": job["build_dir"],
+            "csim": csim_mode(job["spec"]),
             "rtl": {"bit_exact": True, "lut": 900 * bits, "ff": 50 * bits, "latency_ns": 5.0 * bits} if job.get("rtl") else None,
             "seconds": 0.3, "steps": [], "error": None}  # fmt: skip

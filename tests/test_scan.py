@@ -62,6 +62,9 @@ def write_scan(tmp_path: Path, **over) -> Path:
         ({"base": "nope.yaml"}, r"give either 'base'"),
         ({"objectives": {"accuracy": "max", "rtl_lut": "min"}}, r"objectives.rtl_lut': 'rtl_lut' is a figure of the RTL route: set 'rtl: true'"),
         ({"rtl": "yes"}, r"key 'rtl': bad value 'yes' \(accepted: true, false\)"),
+        ({"csim": "library"}, r"key 'csim': bad value 'library' \(accepted: both .*testbench"),
+        ({"csim": False}, r"key 'csim': bad value False"),
+        ({"csim": "testbench", "axes": {"check.library": [True, False]}}, r"key 'csim': axes.check.library sets the same"),
         ({"rtl": True, "objectives": {"rtl_carry": "min"}}, r"objectives.rtl_carry': the report has no figure 'rtl_carry'.*rtl_lut"),
     ],
 )
@@ -94,6 +97,22 @@ def test_grid_enumeration_and_point_specs(tmp_path):
     assert spec["quantize"]["bits"] == 6 and spec["model"]["hidden"] == (16, 8)
     assert spec["hls"]["layers"]["dense_1"]["reuse_factor"] == 4 and spec["name"] == "toy_p0011"
     assert "quantize" not in scan.base  # the base is not modified
+
+
+def test_csim_setting_reaches_every_point_spec_and_the_scan_identity(tmp_path):
+    from codesign.scan_points import csim_mode
+
+    default = load_scan(write_scan(tmp_path))
+    tb = load_scan(write_scan(tmp_path, csim="testbench"))
+    both = load_scan(write_scan(tmp_path, csim="both"))
+    assert default.csim is None and "check" not in default.point_spec(default.grid()[0], name="x")
+    assert csim_mode(default.point_spec(default.grid()[0], name="x")) == "both"  # the spec's default: both paths
+    spec = tb.point_spec(tb.grid()[0], name="x")
+    assert spec["check"]["library"] is False and csim_mode(spec) == "testbench"
+    assert both.point_spec(both.grid()[0], name="x")["check"]["library"] is True
+    assert len({default.identity, tb.identity, both.identity}) == 3  # a resume cannot switch it silently
+    axis = load_scan(write_scan(tmp_path, axes={"check.library": [True, False]}))
+    assert [csim_mode(axis.point_spec(p, name="x")) for p in axis.grid()] == ["both", "testbench"]
 
 
 def test_shipped_demo_scan_is_the_24_point_grid():
@@ -173,6 +192,7 @@ def test_grid_scan_writes_every_point_once_and_the_outputs(tmp_path):
     assert (out / "pareto.png").stat().st_size > 10_000
     md = (out / "scan.md").read_text()
     assert "12 points (grid), 9 built, 3 failed" in md and "five bits are refused" in md
+    assert "C-simulation: 9 point(s) C-simulated twice (codesign's g++ testbench and hls4ml's ctypes library" in md
     with pytest.raises(SpecError, match="already holds points of this scan: pass --resume"):
         run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
     again = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)

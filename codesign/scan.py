@@ -77,7 +77,8 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     if scan.rtl:
         check_rtl_tools(scan)
     workers = workers or tools.cpu_count()  # the cores this process may use (a batch slot's affinity mask)
-    pool = Pool(workers, scheduler, point_fn)  # an unreachable scheduler fails here, before any work
+    # an unreachable scheduler fails here, before any work; local workers start the shared precompiled header
+    pool = Pool(workers, scheduler, point_fn, str(out / "cache" / "pch") if shared_cache else None)
     write_marker(scan, out)
     log = PointsLog(out / "points.jsonl")
     study = open_study(scan, out)

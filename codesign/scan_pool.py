@@ -23,28 +23,37 @@ def worker_threads(workers: int, cores: int | None = None) -> int:
     return max(1, (cores or tools.cpu_count()) // max(1, workers))
 
 
-def _init_worker(threads: int, preload: bool) -> None:
+def _init_worker(threads: int, preload: bool, pch_root: str | None = None) -> None:
     """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
-    once, while the coordinator is still setting up (the process builds many points and keeps it)."""
+    once, while the coordinator is still setting up (the process builds many points and keeps it). ``pch_root``:
+    start building the C-simulation's precompiled header there in a background thread (one worker builds it, under
+    a file lock, while the first point trains; :func:`codesign.hls.pch.prebuild`)."""
     for name in THREAD_ENV:
         os.environ.setdefault(name, str(threads))
     if preload:
         from codesign import keras_env
 
         keras_env.setup()
+    if preload and pch_root is not None:
+        import threading
+
+        from codesign.hls import pch
+
+        threading.Thread(target=pch.prebuild, args=(pch_root,), name="codesign-pch", daemon=True).start()
 
 
 class Pool:
     """A local process pool or a Dask cluster, behind submit / wait_any / close."""
 
-    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point):
+    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point, pch_root: str | None = None):
         self.client, self.fn = None, point_fn
         if scheduler:
             self.client = connect_scheduler(scheduler)
             self.executor = None
         else:
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                                   initializer=_init_worker, initargs=(worker_threads(workers), point_fn is run_point))  # fmt: skip
+                                                   initializer=_init_worker,
+                                                   initargs=(worker_threads(workers), point_fn is run_point, pch_root))  # fmt: skip
 
     def submit(self, job: dict):
         """Start one point."""

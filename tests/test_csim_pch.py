@@ -1,4 +1,4 @@
-"""The C-simulation's precompiled header (codesign/hls/pch.py): built once from one project, taken by another
+"""The C-simulation's precompiled header (codesign/hls/pch.py): built once from hls4ml's own ap_types, taken by a
 project's three units, whose objects and library are byte for byte those compiled without it; and the testbench
 alone (check.library false) compiles no bridge and gives the outputs both paths give."""
 
@@ -47,11 +47,10 @@ def test_a_shared_precompiled_header_gives_the_same_objects_and_the_testbench_al
 
     monkeypatch.setattr(tools, "run", spy)
     root = tmp_path / "cache" / "pch"
+    header = pch.prebuild(root)  # as a scan worker does at its start: from hls4ml's templates, no project yet
+    assert header is not None and header.with_name(pch.HEADER + ".gch").is_file()
+    assert [p.name for p in root.iterdir() if p.name.startswith(".")] == [".lock"]  # no staging folder left
     project = _convert(tmp_path / "b", seed=5)
-    other = tmp_path / "a"  # another project folder (its ap_types, as every hls4ml project has them)
-    shutil.copytree(project.path / "firmware" / "ap_types", other / "firmware" / "ap_types")
-    header = pch.header(root, other)
-    assert header.with_name(pch.HEADER + ".gch").is_file()
     assert pch.header(root, project.path) == header  # same g++, flags and ap_types: the same file, not rebuilt
     assert sum("c++-header" in argv for argv in calls) == 1
     x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), 300, seed=1)

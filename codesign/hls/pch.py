@@ -78,6 +78,8 @@ def header(root: Path, project: Path) -> Path:
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (final / (HEADER + ".gch")).is_file():
+            for stale in root.glob(".build_*"):  # left by a process killed while it held the lock
+                shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(prefix=".build_", dir=root))
             try:
                 (tmp / HEADER).write_text(TEXT)
@@ -89,3 +91,33 @@ def header(root: Path, project: Path) -> Path:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     return final / HEADER
+
+
+def template_ap_types() -> Path | None:
+    """hls4ml's ap_types folder, which it copies into every Vivado/Vitis project (found without importing hls4ml)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hls4ml")
+    if spec is None or spec.origin is None:
+        return None
+    ap = Path(spec.origin).parent / "templates" / "vivado" / "ap_types"
+    return ap if ap.is_dir() else None
+
+
+def prebuild(root: Path) -> Path | None:
+    """Build the header from hls4ml's own ap_types before any project exists (a scan worker does it in the
+    background while the first point trains); the same folder :func:`header` gives a project with those files.
+    None when hls4ml's templates are not found or g++ fails (the first C-simulation then builds it, or says why)."""
+    ap = template_ap_types()
+    if ap is None:
+        return None
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".stage_", dir=root))
+    try:
+        shutil.copytree(ap, stage / "firmware" / "ap_types")
+        return header(root, stage)
+    except (ToolError, OSError):
+        return None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -135,3 +135,28 @@ def test_rtl_scan_ranks_points_on_yosys_luts(tmp_path):
     assert all(r["status"] == "ok" and r["rtl"]["bit_exact"] is True for r in by.values()), by
     assert by[8]["rtl"]["lut"] > by[4]["rtl"]["lut"] > 0  # wider weights, more LUTs (yosys's count)
     assert "rtl_lut" in (tmp_path / "out" / "pareto.csv").read_text().splitlines()[0]
+
+
+def test_csim_testbench_scan_gives_the_both_paths_points_without_the_library(tmp_path):
+    """``csim: testbench``: the same point line as ``csim: both`` (timings aside), no hls4ml library built,
+    the report says the library was not run, and the points share the precompiled header in cache/pch."""
+    from codesign.scan import run_scan
+    from codesign.scan_spec import load_scan
+
+    lines = {}
+    for mode in ("both", "testbench"):
+        (tmp_path / mode).mkdir()
+        path = write_scan(tmp_path / mode, {"hls.reuse_factor": [1]})
+        raw = yaml.safe_load(path.read_text())
+        path.write_text(yaml.safe_dump({**raw, "csim": mode}, sort_keys=False))
+        run_scan(load_scan(path), tmp_path / mode / "out", workers=1, show_progress=False)
+        (rec,) = records(tmp_path / mode / "out")
+        assert rec["status"] == "ok" and rec["bit_exact"] is True and rec["csim"] == mode, rec
+        hls_dir = Path(rec["build_dir"]) / "hls"
+        assert bool(list(hls_dir.glob("firmware/*.so"))) is (mode == "both")  # the library only with both paths
+        paths = json.loads((Path(rec["build_dir"]) / "report.json").read_text())["bit_accuracy"]["library_vs_testbench"]
+        assert (paths.get("exact") is True) if mode == "both" else (paths["checked"] is False and "check.library" in paths["reason"])
+        assert list((tmp_path / mode / "out" / "cache" / "pch").glob("*/codesign_pch.h.gch"))
+        assert f"1 point(s) C-simulated {'twice' if mode == 'both' else 'by'}" in (tmp_path / mode / "out" / "scan.md").read_text()
+        lines[mode] = {k: v for k, v in rec.items() if k not in ("seconds", "steps", "build_dir", "csim")}
+    assert lines["both"] == lines["testbench"]

@@ -32,6 +32,6 @@ def fake_point(job: dict) -> dict:
             "estimate": {"lut": lut, "ff": 10, "dsp": bits * 2 // rf, "bram_18k": 0, "latency_ns": 10.0 * rf,
                          "ii_cycles": rf, "latency_cycles": 2 * rf},
             "budget_pass": lut < 7000, "budget_failed": [] if lut < 7000 else ["lut"], "build_dir": job["build_dir"],
-            "csim": csim_mode(job["spec"]),
+            "csim": csim_mode(job.get("spec") or {}),
             "rtl": {"bit_exact": True, "lut": 900 * bits, "ff": 50 * bits, "latency_ns": 5.0 * bits} if job.get("rtl") else None,
             "seconds": 0.3, "steps": [], "error": None}  # fmt: skip

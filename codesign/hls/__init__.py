@@ -29,7 +29,9 @@ every layer's types and weight codes as configured, which the fixed-point emulat
 
 The compiled library is built by :mod:`~codesign.hls.library_build`: ``build_lib.sh``'s g++ steps and flags
 through :mod:`codesign.tools` (checked exit code, log, timeout) instead of hls4ml's unchecked ``compile``, with
-the firmware object kept for codesign's testbench to link (a non-template script is run as written); ``predict`` runs in a thread
+the firmware object kept for codesign's testbench to link (a non-template script is run as written), and can take
+the precompiled header of :mod:`~codesign.hls.pch` (the invariant headers, shared by a scan's points through its
+step cache; byte-identical objects); ``predict`` runs in a thread
 with a large stack because unrolled weights live on the stack in C-simulation. :func:`build_trace` compiles
 a copy of a written project's firmware with hls4ml's per-layer trace for ``codesign check --trace``.
 """

@@ -5,9 +5,11 @@ with random 50 %-sparse weights quantized as the shipped specs do (8-bit weights
 ap_fixed<16,6> inputs), converted with hls4ml (io_parallel, Latency, RF 1, 5 ns, xcvu9p) and estimated by
 codesign (an estimate, not synthesis; no training and no C-simulation: the weights' values change the LUT
 count only through their sparsity and size). ``pf`` is ``hls.parallelization_factor`` (outputs of each
-per-constituent / per-edge Conv1D computed per cycle; it must divide 32 and 992, so 1-32 or full).
+per-constituent / per-edge Conv1D computed per cycle; it must divide 32 and 992, so 1-32 or full). The
+per-constituent features are those of the shipped ``models/jet_in_32.yaml`` (``data.constituent_features``: 3
+since 6 December 2026, 2402.01876's pT / eta_rel / phi_rel; the table in the README before that used 5).
 
-    python benchmarks/in32_fit.py [--n-const 32] [--out DIR]
+    python benchmarks/in32_fit.py [--n-const 32] [--phi 8 16] [--out DIR]
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ keras = keras_env.keras()
 from codesign import flops, hls, parts, quantize, zoo  # noqa: E402
 from codesign.estimate import estimate_project  # noqa: E402
 from codesign.precision import FixedPrecision  # noqa: E402
-from codesign.spec import ModelSpec, QuantizeSpec  # noqa: E402
+from codesign.spec import ModelSpec, QuantizeSpec, load_spec  # noqa: E402
 
 INPUT = FixedPrecision.parse("ap_fixed<16,6>")
+SPEC = Path(__file__).resolve().parent.parent / "models" / "jet_in_32.yaml"
 # (phi, rho, parallelization factor): the shipped spec first, then folded and smaller edge networks
 CANDIDATES = [
     ((32, 16), (16,), "full"),
@@ -44,10 +47,18 @@ CANDIDATES = [
 ]
 
 
-def candidate(n: int, phi, rho, pf, out: Path) -> dict:
+def n_features(path: Path = SPEC) -> int:
+    """Per-constituent input features of the shipped interaction-network spec (its data.constituent_features)."""
+    features = load_spec(path).data.constituent_features
+    if not features:
+        raise SystemExit(f"{path}: data.constituent_features is not set, so the feature count is the file's")
+    return len(features)
+
+
+def candidate(n: int, n_feat: int, phi, rho, pf, out: Path) -> dict:
     """Convert one candidate and estimate it."""
     spec = ModelSpec(family="interaction_net", phi=tuple(phi), rho=tuple(rho), aggregation="mean")
-    model = zoo.build_model(spec, (n, 5), 5, seed=0)
+    model = zoo.build_model(spec, (n, n_feat), 5, seed=0)
     model = keras.Model(model.input, model.get_layer(zoo.LOGITS).output)  # the firmware outputs the logits
     rng = np.random.default_rng(0)
     for layer in model.layers:
@@ -74,15 +85,20 @@ def main() -> None:
     """Estimate every candidate and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-const", type=int, default=32)
+    ap.add_argument("--phi", type=int, nargs="+", default=None,
+                    help="only the one-layer edge networks of these widths, fully parallel (e.g. 8 16: the cheap ones)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    n_feat = n_features()
+    cands = CANDIDATES if args.phi is None else [c for c in CANDIDATES if c[2] == "full" and len(c[0]) == 1 and c[0][0] in args.phi]
     out = args.out or Path(tempfile.mkdtemp(prefix="in32_fit_"))
     lut_total = parts.resolve_part("xcvu9p").lut
-    print(f"interaction network over {args.n_const} constituents, xcvu9p, 5 ns (codesign estimate, not synthesis)")
+    print(f"interaction network over {args.n_const} constituents x {n_feat} features ({SPEC.name}), xcvu9p, 5 ns "
+          "(codesign estimate, not synthesis)")
     print("| phi (edge and node) | rho | pf | params | FLOPs | latency | II | LUT | DSP |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for phi, rho, pf in CANDIDATES:
-        r = candidate(args.n_const, phi, rho, pf, out)
+    for phi, rho, pf in cands:
+        r = candidate(args.n_const, n_feat, phi, rho, pf, out)
         e = r["est"]
         print(f"| {list(phi)} | {list(rho)} | {pf} | {r['params']:,} | {r['flops']:,} | {e.latency_cycles} cyc "
               f"({e.latency_ns:.0f} ns) | {e.ii_cycles} | {e.lut:,} ({100 * e.lut / lut_total:.0f} %) | {e.dsp:,} |",

@@ -118,3 +118,38 @@ def test_zoo_table_float_only_quick_row(tmp_path):
     assert row["float_only"] and row["estimate"] is None and row["accuracy_firmware"] is None
     assert row["accuracy_float"] > 0.3 and all(0.5 < a <= 1 for a in row["auc_float"])
     assert row["epochs_run"] == {"float": 4} and (tmp_path / row["name"] / "models" / "float.h5").exists()
+
+
+@pytest.mark.parametrize("n", [8, 16, 32])
+def test_zoo_mlp_entry_takes_the_papers_flattened_constituents(n):
+    """The MLP row is the DeepSets spec with only the model (and name) swapped: 2402.01876's MLP flattens the
+    same (pT, eta_rel, phi_rel) constituents its DeepSets reads, so the data, training and firmware keys match."""
+    import yaml
+
+    from codesign.spec.build import BuildSpec
+
+    zt = _zoo_table()
+    mlp, ds = zt.spec_for("mlp", n, quick=False), zt.spec_for("deepsets", n, quick=False)
+    assert ds == yaml.safe_load((ROOT / "models" / f"jet_deepsets_{n}.yaml").read_text())
+    assert {k: v for k, v in mlp.items() if k not in ("model", "name")} == {
+        k: v for k, v in ds.items() if k not in ("model", "name")
+    }
+    assert mlp["model"] == {"family": "mlp", "hidden": [64, 32, 32]} and mlp["name"] == f"jet_mlp_const_{n}"
+    spec = BuildSpec.model_validate(mlp)
+    assert spec.data.constituent_features == ("j1_pt", "j1_etarel", "j1_phirel")
+    model = zoo.build_model(spec.model, (n, 3), 5, seed=0)
+    # flattened n x 3 inputs into 64-32-32-5
+    assert model.count_params() == (3 * n * 64 + 64) + (64 * 32 + 32) + (32 * 32 + 32) + (32 * 5 + 5)
+
+
+def test_in32_fit_takes_the_feature_count_from_the_shipped_spec(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import in32_fit
+
+    assert in32_fit.n_features() == len(load_spec(ROOT / "models" / "jet_in_32.yaml").data.constituent_features) == 3
+    text = (ROOT / "models" / "jet_in_32.yaml").read_text().replace(
+        "constituent_features: [j1_pt, j1_etarel, j1_phirel], ", ""
+    )
+    (tmp_path / "no_features.yaml").write_text(text)
+    with pytest.raises(SystemExit, match="constituent_features is not set"):
+        in32_fit.n_features(tmp_path / "no_features.yaml")

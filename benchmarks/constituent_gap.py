@@ -171,12 +171,13 @@ VARIANT_HELP = ("tokens joined by ':': features zoo5 (the stored ptrel, etarel, 
                 "etarel, phirel: 2402.01876) | ptrel3 (ptrel, etarel, phirel) | pte5 (pT and E in GeV, etarel, phirel, "
                 "deltaR) | all7 (the stored five, pT and E); norm std (mean / std, the build's) | "
                 "robust (x / (95th - 5th percentile), no shift: padding stays 0, 2402.01876); cutX (drop constituents "
-                "below X GeV: zero rows); rhoN (rho [N], default 16); phiA-B-C (default 32-32-32); mlp (the flattened-constituent MLP 64-32-32)")
+                "below X GeV: zero rows); rhoN (rho [N], default 16); phiA-B-C (default 32-32-32); mlp (the flattened-constituent MLP 64-32-32, the zoo's) | "
+                "mlpA-B-C (that MLP with hidden layers A-B-C)")
 
 
 def parse_variant(text: str) -> dict:
     """``pt3:robust:cut2:rho32`` -> the settings of one DeepSets variant."""
-    out = {"features": "zoo5", "norm": "std", "cut": 0.0, "rho": None, "phi": None, "family": "deepsets"}
+    out = {"features": "zoo5", "norm": "std", "cut": 0.0, "rho": None, "phi": None, "family": "deepsets", "hidden": None}
     for tok in filter(None, text.split(":")):
         if tok in FEATURE_SETS:
             out["features"] = tok
@@ -188,8 +189,9 @@ def parse_variant(text: str) -> dict:
             out["rho"] = tuple(int(v) for v in tok[3:].split("-"))
         elif tok.startswith("phi"):
             out["phi"] = tuple(int(v) for v in tok[3:].split("-"))
-        elif tok == "mlp":
+        elif tok == "mlp" or tok.startswith("mlp"):
             out["family"] = "mlp"
+            out["hidden"] = tuple(int(v) for v in tok[3:].split("-")) if tok != "mlp" else None
         else:
             raise SystemExit(f"variant {text!r}: unknown token {tok!r}; {VARIANT_HELP}")
     return out
@@ -239,7 +241,7 @@ def train_variant(v: dict, x_tr, y_tr, x_te, y_te, patience: int | None, epochs:
     spec = load_spec(ROOT / "models" / "jet_deepsets_32.yaml")
     update = {"phi": v["phi"] or (32, 32, 32), "rho": v["rho"] or (16,)}  # the zoo's DeepSets before 6 Dec 2026
     if v["family"] == "mlp":
-        update = {"family": "mlp", "hidden": (64, 32, 32)}
+        update = {"family": "mlp", "hidden": v.get("hidden") or (64, 32, 32)}
     model_spec = spec.model.model_copy(update=update)
     train = spec.train.model_copy(update={k: v for k, v in (("patience", patience), ("epochs", epochs)) if v})
     model = build_model(model_spec, x_tr.shape[1:], len(CLASSES), seed=train.seed)

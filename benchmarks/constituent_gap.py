@@ -172,7 +172,8 @@ VARIANT_HELP = ("tokens joined by ':': features zoo5 (the stored ptrel, etarel, 
                 "deltaR) | all7 (the stored five, pT and E); norm std (mean / std, the build's) | "
                 "robust (x / (95th - 5th percentile), no shift: padding stays 0, 2402.01876); cutX (drop constituents "
                 "below X GeV: zero rows); rhoN (rho [N], default 16); phiA-B-C (default 32-32-32); mlp (the flattened-constituent MLP 64-32-32, the zoo's) | "
-                "mlpA-B-C (that MLP with hidden layers A-B-C)")
+                "mlpA-B-C (that MLP with hidden layers A-B-C) | in (the zoo's interaction network: phi [8] at 32 "
+                "constituents, else [32, 16]; rho [16])")
 
 
 def parse_variant(text: str) -> dict:
@@ -189,6 +190,8 @@ def parse_variant(text: str) -> dict:
             out["rho"] = tuple(int(v) for v in tok[3:].split("-"))
         elif tok.startswith("phi"):
             out["phi"] = tuple(int(v) for v in tok[3:].split("-"))
+        elif tok == "in":
+            out["family"] = "interaction_net"
         elif tok == "mlp" or tok.startswith("mlp"):
             out["family"] = "mlp"
             out["hidden"] = tuple(int(v) for v in tok[3:].split("-")) if tok != "mlp" else None
@@ -242,6 +245,9 @@ def train_variant(v: dict, x_tr, y_tr, x_te, y_te, patience: int | None, epochs:
     update = {"phi": v["phi"] or (32, 32, 32), "rho": v["rho"] or (16,)}  # the zoo's DeepSets before 6 Dec 2026
     if v["family"] == "mlp":
         update = {"family": "mlp", "hidden": v.get("hidden") or (64, 32, 32)}
+    elif v["family"] == "interaction_net":  # models/jet_in_{N}.yaml's network: phi [8] at 32, [32, 16] below
+        default_phi = (8,) if x_tr.shape[1] == 32 else (32, 16)
+        update = {"family": "interaction_net", "phi": v["phi"] or default_phi, "rho": v["rho"] or (16,)}
     model_spec = spec.model.model_copy(update=update)
     train = spec.train.model_copy(update={k: v for k, v in (("patience", patience), ("epochs", epochs)) if v})
     model = build_model(model_spec, x_tr.shape[1:], len(CLASSES), seed=train.seed)

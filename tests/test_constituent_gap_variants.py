@@ -19,5 +19,6 @@ def test_variant_tokens():
     assert constituent_gap.parse_variant("pt3:std:mlp")["hidden"] is None  # the zoo's 64-32-32
     wide = constituent_gap.parse_variant("pt3:std:mlp128-128-64")
     assert wide["family"] == "mlp" and wide["hidden"] == (128, 128, 64)
+    assert constituent_gap.parse_variant("pt3:std:in")["family"] == "interaction_net"
     with pytest.raises(SystemExit, match="unknown token 'wide'"):
         constituent_gap.parse_variant("pt3:wide")

@@ -6,7 +6,7 @@ the weight bits the pruned model). Per variant: the estimate's LUT / DSP / laten
 bit-exact verdict, and for one signal (default A->4l) AUC and TPR at FPR 1e-3 of every stage with its 68 %
 interval, the FPR the threshold reached, and the firmware's change from float (target: within 10 %).
 
-Usage: ``python benchmarks/ae_budget.py [--spec models/l1_ae.yaml] [--out DIR] [--data PATH] [--variants a,b]``
+Usage: ``python benchmarks/ae_budget.py [--spec models/l1_ae.yaml] [--out DIR] [--data PATH] [--variants 'a;b']``
 (``--list`` prints the variants). Builds are full specs (40 float epochs): minutes each on a shared machine.
 """
 
@@ -37,6 +37,10 @@ VARIANTS: dict[str, dict] = {
     "32 / 32, weights 6 bits": {"model.encoder": [32], "model.decoder": [32], "quantize.bits": 6},
     "32 / 32, reuse 2": {"model.encoder": [32], "model.decoder": [32], "hls.reuse_factor": 2},
     "32 / 32, sparsity 0.75": {"model.encoder": [32], "model.decoder": [32], "prune.sparsity": 0.75},
+    "32 / 32, Resource, reuse 4": {"model.encoder": [32], "model.decoder": [32], "hls.strategy": "Resource",
+                                   "hls.reuse_factor": 4},
+    "train seed 1": {"train.seed": 1},
+    "16 / 16, train seed 1": {"model.encoder": [16], "model.decoder": [16], "train.seed": 1},
 }
 
 
@@ -92,7 +96,7 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/ae_budget")
     ap.add_argument("--data", default=None, help="data.path: an L1 file instead of the shipped one")
     ap.add_argument("--signal", default="ato4l")
-    ap.add_argument("--variants", default="shipped", help="comma-separated variant names (see --list)")
+    ap.add_argument("--variants", default="shipped", help="variant names separated by ';' (see --list)")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list:
@@ -107,7 +111,7 @@ def main() -> None:
     head = ["variant", "LUT", "DSP", "latency ns", "II", "budget", "bit-exact", f"{args.signal} AUC float / fw",
             "TPR@1e-3 float", "pruned", "quantized", "firmware", "fw vs float", "s"]  # fmt: skip
     rows = []
-    for label in args.variants.split(","):
+    for label in args.variants.split(";"):
         label = label.strip()
         if label not in VARIANTS:
             raise SystemExit(f"unknown variant {label!r}; known: {', '.join(VARIANTS)}")

@@ -69,16 +69,21 @@ def speed_grade(full_name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def delay_factor(family: str, full_name: str) -> float:
-    """Scale of the 7-series (-2) logic delays for a device family and speed grade (see constants)."""
+def _family_grade_factor(family: str, full_name: str, ultrascale_plus: float, ultrascale: float, grade_1: float) -> float:
+    """A 7-series (-2) delay scaled by the device family's factor and, on speed grade -1, the grade's factor."""
     if family in _ULTRASCALE_PLUS:
-        base = K.DELAY_FACTOR_ULTRASCALE_PLUS
+        base = ultrascale_plus
     elif family == "kintexu":
-        base = K.DELAY_FACTOR_ULTRASCALE
+        base = ultrascale
     else:
         base = 1.0
-    grade = speed_grade(full_name)
-    return base * (K.DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
+    return base * (grade_1 if speed_grade(full_name) == 1 else 1.0)
+
+
+def delay_factor(family: str, full_name: str) -> float:
+    """Scale of the 7-series (-2) logic delays for a device family and speed grade (see constants)."""
+    return _family_grade_factor(family, full_name, K.DELAY_FACTOR_ULTRASCALE_PLUS, K.DELAY_FACTOR_ULTRASCALE,
+                                K.DELAY_FACTOR_SPEED_GRADE_1)
 
 
 def tool_year(version: str | None) -> int | None:
@@ -183,14 +188,8 @@ def tree_levels(n_terms: int) -> int:
 
 def dsp_delay_factor(family: str, full_name: str) -> float:
     """Scale of the 7-series (-2) DSP multiplier delay T_MUL_DSP_NS for a device family and speed grade (constants)."""
-    if family in _ULTRASCALE_PLUS:
-        base = K.DSP_DELAY_FACTOR_ULTRASCALE_PLUS
-    elif family == "kintexu":
-        base = K.DSP_DELAY_FACTOR_ULTRASCALE
-    else:
-        base = 1.0
-    grade = speed_grade(full_name)
-    return base * (K.DSP_DELAY_FACTOR_SPEED_GRADE_1 if grade == 1 else 1.0)
+    return _family_grade_factor(family, full_name, K.DSP_DELAY_FACTOR_ULTRASCALE_PLUS, K.DSP_DELAY_FACTOR_ULTRASCALE,
+                                K.DSP_DELAY_FACTOR_SPEED_GRADE_1)
 
 
 def multiplier_latency(

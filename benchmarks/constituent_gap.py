@@ -72,8 +72,6 @@ def describe(sample) -> dict[str, float]:
 def train_eval(kind: str, x_tr, y_tr, x_te, y_te, patience: int | None = None) -> dict[str, object]:
     """Float training of one shipped spec's model (its train settings; ``patience`` overrides its early-stopping
     patience) and its test accuracy / AUCs."""
-    from sklearn.metrics import roc_auc_score
-
     from codesign.spec import load_spec
     from codesign.train import train_float
     from codesign.zoo import build_model
@@ -86,7 +84,14 @@ def train_eval(kind: str, x_tr, y_tr, x_te, y_te, patience: int | None = None) -
     train = spec.train if patience is None else spec.train.model_copy(update={"patience": patience})
     model = build_model(spec.model, x_tr.shape[1:], len(CLASSES), seed=train.seed)
     result = train_float(model, data, train)
-    prob = model.predict(((x_te - mean) / std).astype(np.float32), verbose=0, batch_size=4096)
+    return _scores(model, ((x_te - mean) / std).astype(np.float32), y_te, result)
+
+
+def _scores(model, x_te: np.ndarray, y_te: np.ndarray, result) -> dict:
+    """Accuracy and per-class AUC of a trained model on the test jets, with its training's epochs and seconds."""
+    from sklearn.metrics import roc_auc_score
+
+    prob = model.predict(x_te, verbose=0, batch_size=4096)
     truth = y_te.argmax(axis=1)
     return {
         "accuracy": float(np.mean(prob.argmax(axis=1) == truth)),
@@ -235,8 +240,6 @@ def scale(x_tr: np.ndarray, x_te: np.ndarray, norm: str) -> tuple[np.ndarray, np
 
 def train_variant(v: dict, x_tr, y_tr, x_te, y_te, patience: int | None, epochs: int | None = None) -> dict:
     """Float training of the DeepSets@32 spec (or its flattened MLP) with a variant's model sizes."""
-    from sklearn.metrics import roc_auc_score
-
     from codesign.spec import load_spec
     from codesign.train import train_float
     from codesign.zoo import build_model
@@ -252,13 +255,8 @@ def train_variant(v: dict, x_tr, y_tr, x_te, y_te, patience: int | None, epochs:
     train = spec.train.model_copy(update={k: v for k, v in (("patience", patience), ("epochs", epochs)) if v})
     model = build_model(model_spec, x_tr.shape[1:], len(CLASSES), seed=train.seed)
     result = train_float(model, SimpleNamespace(x_train=x_tr, y_train=y_tr, task="classification"), train)
-    prob = model.predict(x_te, verbose=0, batch_size=4096)
-    truth = y_te.argmax(axis=1)
     return {
-        "accuracy": float(np.mean(prob.argmax(axis=1) == truth)),
-        "auc": [float(roc_auc_score(truth == i, prob[:, i])) for i in range(len(CLASSES))],
-        "epochs": result.epochs_run,
-        "seconds": round(result.seconds, 1),
+        **_scores(model, x_te, y_te, result),
         "params": int(model.count_params()),
         "max_abs_input": float(max(np.abs(x_tr).max(), np.abs(x_te).max())),
     }

@@ -14,7 +14,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign import compare, csim, hls, tools  # noqa: E402
+from codesign import compare, csim, hls  # noqa: E402
 from codesign.hls import library_build, pch  # noqa: E402
 from tests import hls_models  # noqa: E402
 
@@ -37,15 +37,8 @@ def _objects(project: hls.HlsProject) -> dict[str, bytes]:
 @pytest.mark.slow  # the header (~5 CPU s), a tiny firmware's units twice: 29 CPU s, 108 s at load 9
 @needs_gxx
 def test_a_shared_precompiled_header_gives_the_same_objects_and_the_testbench_alone_the_same_outputs(tmp_path,
-                                                                                                     monkeypatch):  # fmt: skip
-    calls: list[tuple[str, ...]] = []
-    real = tools.run
-
-    def spy(argv, **kw):
-        calls.append(tuple(str(a) for a in argv))
-        return real(argv, **kw)
-
-    monkeypatch.setattr(tools, "run", spy)
+                                                                                                     gxx_calls):  # fmt: skip
+    calls = gxx_calls
     root = tmp_path / "cache" / "pch"
     header = pch.prebuild(root)  # as a scan worker does at its start: from hls4ml's templates, no project yet
     assert header is not None and header.with_name(pch.HEADER + ".gch").is_file()

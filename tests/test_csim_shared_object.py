@@ -27,20 +27,6 @@ def _convert(out: Path) -> hls.HlsProject:
                        input_precision=hls_models.INPUT_PRECISION, output_dir=out)  # fmt: skip
 
 
-@pytest.fixture
-def gxx_calls(monkeypatch):
-    """The argv of every external command codesign runs (the real commands still run)."""
-    calls: list[tuple[str, ...]] = []
-    real = tools.run
-
-    def spy(argv, **kw):
-        calls.append(tuple(str(a) for a in argv))
-        return real(argv, **kw)
-
-    monkeypatch.setattr(tools, "run", spy)
-    return calls
-
-
 def _compiles(calls, source: str) -> int:
     return sum(1 for argv in calls if "-c" in argv and argv[argv.index("-c") + 1] == source)
 

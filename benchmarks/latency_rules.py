@@ -32,6 +32,19 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
 - ``iter-base+1``: constants.RESOURCE_ITER_BASE_CYCLES one higher (the Resource iteration's cycle back, with the
   output-registered core).
 
+- ``kintex-fabric F``: the logic delay factor x F on Kintex-7-fabric 7-series parts only (Virtex-7, Kintex-7, Zynq
+  7z030 and up), the DSP factor and every other part unchanged (two 16-bit adders per 4.38 ns cycle at F <= 0.78,
+  as freaksie's Virtex-7 layers schedule them).
+- ``postadd-vivado`` / ``postadd-vitis``: where the build script sets ``config_schedule -enable_dsp_full_reg=false``
+  (hardware.dsp_full_reg), an unrolled kernel's DSP product takes its first adder level (the DSP48 post-adder):
+  constants.DSP_POSTADDER_CHAIN_VIVADO / _VITIS.
+- ``resource-product-add``: with that flag false, a Resource iteration's LUT product chains the add of its block's
+  products (multscale >= 2), as GuillaumeDerville's register tables show (no product register; Vivado HLS 2020.1,
+  xc7z020-1, 5 ns), where PYNQ_IA (flag at its default, same tool, part and clock) registers every product:
+  constants.RESOURCE_PRODUCT_ADD_CHAIN.
+- ``resource-product-registered``: Vivado HLS registers a Resource iteration's one-cycle product before its adds
+  (PYNQ_IA's and Spehic's ``mul_ln1118_*_reg``): constants.RESOURCE_PRODUCT_REGISTERED_VIVADO.
+
 Names combine (``mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3``): each part applies its patch.
 
 Usage::
@@ -111,6 +124,17 @@ def registered_chain_cycles(delays_ns: list[float], effective_ns: float, *, regi
     return cycles
 
 
+def _kintex_fabric_factor(scale: float) -> Callable[[str, str], float]:
+    """The shipped logic factor, times ``scale`` on Kintex-7-fabric 7-series parts (fabric_class); DSP factor untouched."""
+
+    def factor(family: str, full_name: str) -> float:
+        base = _ORIGINAL_DELAY_FACTOR(family, full_name)
+        is_7series = full_name.lower().startswith("xc7")
+        return base * scale if is_7series and fabric_class(family, full_name) == "kintex" else base
+
+    return factor
+
+
 @contextmanager
 def _delay_factor(fn: Callable[[str, str], float]) -> Iterator[None]:
     with ExitStack() as stack:
@@ -150,6 +174,14 @@ def variant(name: str) -> Iterator[None]:
     with ExitStack() as stack:
         if name.startswith("datasheet"):
             stack.enter_context(_delay_factor(datasheet_delay_factor))
+        for flag, const in (("postadd-vivado", "DSP_POSTADDER_CHAIN_VIVADO"), ("postadd-vitis", "DSP_POSTADDER_CHAIN_VITIS"),
+                            ("resource-product-add", "RESOURCE_PRODUCT_ADD_CHAIN"),
+                            ("resource-product-registered", "RESOURCE_PRODUCT_REGISTERED_VIVADO")):
+            if flag in name:
+                stack.enter_context(mock.patch.object(K, const, True))
+        m = re.search(r"kintex-fabric ([\d.]+)", name)
+        if m:
+            stack.enter_context(_delay_factor(_kintex_fabric_factor(float(m.group(1)))))
         if "tadd2.5" in name:
             stack.enter_context(mock.patch.object(K, "T_ADD_NS", 2.5))
         if name.endswith("(2017+)"):
@@ -182,6 +214,9 @@ VARIANTS = (
     "mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3 iter-base+1",
     "mul-output-registered vivado-constant", "mul-output-registered vivado-constant dsp-grade1 1.3",
     "mul-output-registered vivado-constant alloc-offset-vivado 0",
+    "kintex-fabric 0.75", "kintex-fabric 0.6", "postadd-vivado", "postadd-vivado postadd-vitis", "resource-product-add",
+    "postadd-vivado resource-product-add", "postadd-vivado kintex-fabric 0.75", "resource-product-registered",
+    "resource-product-registered resource-product-add",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

@@ -137,6 +137,15 @@ DSP_DELAY_FACTOR_SPEED_GRADE_1 = DELAY_FACTOR_SPEED_GRADE_1
 MUL_INPUTS_REGISTERED_VIVADO = True
 MUL_INPUTS_REGISTERED_VIVADO_CONSTANT = True
 MUL_INPUTS_REGISTERED_VITIS = True
+#: Candidates of the eighth round, hooks left off (README, estimator section): where the build script sets
+#: ``config_schedule -enable_dsp_full_reg=false`` (hardware.dsp_full_reg), an unrolled kernel's DSP product takes its
+#: first adder level (DSP_POSTADDER_CHAIN_*) or a Resource iteration's LUT product chains the add of its block's
+#: products (RESOURCE_PRODUCT_ADD_CHAIN); a Resource iteration's one-cycle product is registered before its adds
+#: (RESOURCE_PRODUCT_REGISTERED_VIVADO). Each is refuted by a register table or breaks a repository not read for it.
+DSP_POSTADDER_CHAIN_VIVADO = False
+DSP_POSTADDER_CHAIN_VITIS = False
+RESOURCE_PRODUCT_ADD_CHAIN = False
+RESOURCE_PRODUCT_REGISTERED_VIVADO = False
 
 # ---------------------------------------------------------------------------------------------- registers
 #: FFs per partial-sum bit per non-zero product. Structure (kernels.dense.DotProductModel): where the product does

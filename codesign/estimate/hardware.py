@@ -102,6 +102,16 @@ def mul_impl(tcl_lines: list[str] | None) -> str:
     return "auto"
 
 
+def dsp_full_reg(tcl_lines: list[str] | None) -> bool:
+    """Whether the build script leaves ``config_schedule -enable_dsp_full_reg`` at the tools' default (true): False
+    where it sets it false (hls4ml's build scripts do from about 0.6 on)."""
+    for line in tcl_lines or []:
+        m = re.search(r"config_schedule\b.*-enable_dsp_full_reg(?:\s*=\s*|\s+)(\w+)", line)
+        if m:
+            return m.group(1).lower() not in ("false", "0", "off", "no")
+    return True
+
+
 @dataclass(frozen=True)
 class MultiplierCost:
     """Expected cost of one constant-coefficient product: DSP slices and the LUT factor on its adder tree."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from codesign.errors import DataError, SpecError
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall, build_calls, output_size
-from codesign.estimate.hardware import delay_factor, dsp_delay_factor, make_clock, mul_impl
+from codesign.estimate.hardware import delay_factor, dsp_delay_factor, dsp_full_reg, make_clock, mul_impl
 from codesign.estimate.kernels.multiplexers import port_read_mux_delta
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.result import Estimate, LayerEstimate
@@ -256,6 +256,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         tool_version=settings.get("hls_tool_version"),
         delay_factor=delay_factor(part.family, part.full_name),
         dsp_delay_factor=dsp_delay_factor(part.family, part.full_name),
+        dsp_full_reg=dsp_full_reg(settings.get("tcl_config_lines")),
     )
     calls = build_calls(settings)
     if not calls:

@@ -24,6 +24,8 @@ class Context:
     delay_factor: float = 1.0
     #: scale of T_MUL_DSP_NS for this device (hardware.dsp_delay_factor); None: the logic's delay_factor
     dsp_delay_factor: float | None = None
+    #: ``config_schedule -enable_dsp_full_reg`` as the build script leaves it (hardware.dsp_full_reg)
+    dsp_full_reg: bool = True
 
     @property
     def dsp_factor(self) -> float:

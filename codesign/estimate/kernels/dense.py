@@ -43,6 +43,13 @@ def product_delay_ns(on_dsp: bool, n_out: int, ctx: Context) -> float:
     return K.T_MUL_LUT_NS * ctx.delay_factor + fanout
 
 
+def post_adder_levels(dsp_path: bool, levels: int, ctx: Context) -> int:
+    """Adder levels a DSP product absorbs (its post-adder) where ``-enable_dsp_full_reg=false`` lets HLS chain them
+    (constants.DSP_POSTADDER_CHAIN_*): one, else none."""
+    chains = K.DSP_POSTADDER_CHAIN_VITIS if ctx.vitis else K.DSP_POSTADDER_CHAIN_VIVADO
+    return 1 if chains and dsp_path and levels > 0 and not ctx.dsp_full_reg else 0
+
+
 class DotProductModel:
     """A bank of ``n_out`` dot products of ``n_in`` terms with constant weights (the core of dense/conv)."""
 
@@ -115,7 +122,8 @@ class DotProductModel:
             t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product)) * ctx.delay_factor
         ops = [t_mul] + [K.T_ADD_NS * ctx.delay_factor] * levels
         registered = mul_inputs_registered(ctx.tool, constant_operand=zeros_skipped)
-        depth = max(1, chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=registered))
+        depth = max(1, chain_cycles(ops[: len(ops) - post_adder_levels(dsp_path, levels, ctx)],
+                                    ctx.clock.effective_ns, registered_inputs=registered))
         if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
             # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
@@ -260,10 +268,18 @@ def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Con
     levels = math.ceil(math.log2(multscale + 1))
     on_dsp = variable_product_on_dsp(max(wd, ww), ctx)
     # as in the unrolled kernel, the input word read in an iteration drives the n_out products it appears in
-    ops = [product_delay_ns(on_dsp, n_out, ctx)] + [K.T_ADD_NS * ctx.delay_factor] * levels
+    # (a LUT product may chain the add of its block's products where -enable_dsp_full_reg=false: constants)
+    fused = K.RESOURCE_PRODUCT_ADD_CHAIN and not on_dsp and not ctx.dsp_full_reg and multscale >= 2
+    ops = [product_delay_ns(on_dsp, n_out, ctx)] + [K.T_ADD_NS * ctx.delay_factor] * (levels - fused)
     rem0 = rf > n_in and rf % n_in == 0
     index_read = K.REM0_INDEX_READ_CYCLES if rem0 and (tool_year(ctx.tool_version) or 9999) >= K.REM0_INDEX_READ_FROM_YEAR else 0
-    chain = chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=mul_inputs_registered(ctx.tool))
+    registered = mul_inputs_registered(ctx.tool)
+    if K.RESOURCE_PRODUCT_REGISTERED_VIVADO and not ctx.vitis and len(ops) > 1 and ops[0] <= ctx.clock.effective_ns:
+        # a product of one cycle leaves a register of its own: a boundary between it and the adds (constants); a
+        # multi-cycle one already delivers from its last stage
+        chain = 1 + chain_cycles(ops[1:], ctx.clock.effective_ns, registered_inputs=registered)
+    else:
+        chain = chain_cycles(ops, ctx.clock.effective_ns, registered_inputs=registered)
     return rf - 1 + K.RESOURCE_ITER_BASE_CYCLES + index_read + chain
 
 

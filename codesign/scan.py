@@ -58,8 +58,11 @@ class ScanSummary:
 
 def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, resume: bool = False,
              scheduler: str | None = None, part: str | None = None, shared_cache: bool = True,
-             show_progress: bool = True, point_fn=run_point) -> ScanSummary:  # fmt: skip
+             show_progress: bool = True, point_fn=run_point, threads_per_worker: int | None = None) -> ScanSummary:  # fmt: skip
     """Run (or finish, with ``resume``) a scan into ``out``; returns a summary. Bad input fails before any work.
+
+    ``threads_per_worker``: each local worker's thread pools (TensorFlow's, BLAS's), default the cores shared out
+    among the workers (README, "Scans": more than that lets a worker use a core the other leaves idle).
 
     ``point_fn`` builds one point from its job (:func:`codesign.scan_points.run_point`; tests pass a stand-in).
     """
@@ -78,7 +81,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
         check_rtl_tools(scan)
     workers = workers or tools.cpu_count()  # the cores this process may use (a batch slot's affinity mask)
     # an unreachable scheduler fails here, before any work; local workers start the shared precompiled header
-    pool = Pool(workers, scheduler, point_fn, str(out / "cache" / "pch") if shared_cache else None)
+    pool = Pool(workers, scheduler, point_fn, str(out / "cache" / "pch") if shared_cache else None, threads_per_worker)
     write_marker(scan, out)
     log = PointsLog(out / "points.jsonl")
     study = open_study(scan, out)

@@ -18,18 +18,25 @@ THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREA
               "MKL_NUM_THREADS")  # fmt: skip
 
 
-def worker_threads(workers: int, cores: int | None = None) -> int:
-    """Threads per local worker: the cores shared out, so that two workers on two cores do not fight."""
+def worker_threads(workers: int, cores: int | None = None, threads: int | None = None) -> int:
+    """Threads per local worker: ``threads`` when given (``--threads-per-worker``), else the cores shared out, so
+    that two workers on two cores do not fight."""
+    if threads is not None:
+        return max(1, int(threads))
     return max(1, (cores or tools.cpu_count()) // max(1, workers))
 
 
-def _init_worker(threads: int, preload: bool, pch_root: str | None = None) -> None:
+def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force: bool = False) -> None:
     """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
     once, while the coordinator is still setting up (the process builds many points and keeps it). ``pch_root``:
     start building the C-simulation's precompiled header there in a background thread (one worker builds it, under
-    a file lock, while the first point trains; :func:`codesign.hls.pch.prebuild`)."""
+    a file lock, while the first point trains; :func:`codesign.hls.pch.prebuild`). ``force``: ``threads`` was
+    asked for (``--threads-per-worker``) and replaces the environment's own settings instead of deferring to them."""
     for name in THREAD_ENV:
-        os.environ.setdefault(name, str(threads))
+        if force:
+            os.environ[name] = str(threads)
+        else:
+            os.environ.setdefault(name, str(threads))
     if preload:
         from codesign import keras_env
 
@@ -45,15 +52,20 @@ def _init_worker(threads: int, preload: bool, pch_root: str | None = None) -> No
 class Pool:
     """A local process pool or a Dask cluster, behind submit / wait_any / close."""
 
-    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point, pch_root: str | None = None):
+    def __init__(self, workers: int, scheduler: str | None, point_fn=run_point, pch_root: str | None = None,
+                 threads: int | None = None):
         self.client, self.fn = None, point_fn
+        if scheduler and threads is not None:
+            raise SpecError(f"--threads-per-worker {threads}: applies to local workers only; a Dask cluster's workers "
+                            "set their own threads (dask worker --nthreads, or the jobqueue cluster's cores)")
         if scheduler:
             self.client = connect_scheduler(scheduler)
             self.executor = None
         else:
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                                    initializer=_init_worker,
-                                                   initargs=(worker_threads(workers), point_fn is run_point, pch_root))  # fmt: skip
+                                                   initargs=(worker_threads(workers, threads=threads), point_fn is run_point, pch_root,
+                                                             threads is not None))  # fmt: skip
 
     def submit(self, job: dict):
         """Start one point."""

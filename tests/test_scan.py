@@ -377,3 +377,20 @@ def test_worker_threads_follow_the_affinity_mask(monkeypatch):
     assert worker_threads(1) == 1 and worker_threads(2) == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     assert worker_threads(1) == 4 and worker_threads(2) == 2
+
+
+def test_threads_per_worker_is_applied_over_the_environment_or_refused_on_dask(monkeypatch):
+    """--threads-per-worker replaces the shared-out default and any thread setting in the environment (a setting
+    the user gave is applied); with a Dask scheduler it is refused before any connection is tried."""
+    from codesign.errors import SpecError
+    from codesign.scan_pool import THREAD_ENV, Pool, _init_worker, worker_threads
+
+    assert worker_threads(2, cores=2, threads=2) == 2 and worker_threads(1, cores=8, threads=3) == 3
+    for name in THREAD_ENV:
+        monkeypatch.setenv(name, "7")
+    _init_worker(1, preload=False)  # the default defers to the environment
+    assert {os.environ[n] for n in THREAD_ENV} == {"7"}
+    _init_worker(2, preload=False, force=True)
+    assert {os.environ[n] for n in THREAD_ENV} == {"2"}
+    with pytest.raises(SpecError, match="threads-per-worker 2.*local workers only"):
+        Pool(2, "tcp://127.0.0.1:1", threads=2)

@@ -96,12 +96,32 @@ def _bit_reason(acc: dict) -> str:
     return f"{acc.get('n_mismatch')} of {acc.get('n_samples')} samples differ from the {acc.get('reference')}"
 
 
+_PCH_STARTED: set[str] = set()  # the header folders this process has started building
+
+
+def start_pch_prebuild(root: str) -> None:
+    """Start building the C-simulation's precompiled header in ``root`` in a background thread, once per process:
+    one process builds it under a file lock while the first point trains, the others find it built
+    (:func:`codesign.hls.pch.prebuild`). A local worker starts it when it is spawned, a Dask worker with its first
+    point (the cluster's workers run no code of ours before that)."""
+    if root in _PCH_STARTED:
+        return
+    _PCH_STARTED.add(root)
+    import threading
+
+    from codesign.hls import pch
+
+    threading.Thread(target=pch.prebuild, args=(root,), name="codesign-pch", daemon=True).start()
+
+
 def run_point(job: dict) -> dict[str, Any]:
     """Build one point (in a worker process); never raises: a failure is a record with its reason."""
     from codesign.errors import CodesignError
 
     start = time.perf_counter()
     params, point_id = job["params"], job["id"]
+    if job.get("cache_dir"):
+        start_pch_prebuild(str(Path(job["cache_dir"]) / "pch"))
     try:
         from codesign.api import build
 

@@ -42,11 +42,9 @@ def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force
 
         keras_env.setup()
     if preload and pch_root is not None:
-        import threading
+        from codesign.scan_points import start_pch_prebuild
 
-        from codesign.hls import pch
-
-        threading.Thread(target=pch.prebuild, args=(pch_root,), name="codesign-pch", daemon=True).start()
+        start_pch_prebuild(pch_root)
 
 
 class Pool:

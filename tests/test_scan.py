@@ -394,3 +394,36 @@ def test_threads_per_worker_is_applied_over_the_environment_or_refused_on_dask(m
     assert {os.environ[n] for n in THREAD_ENV} == {"2"}
     with pytest.raises(SpecError, match="threads-per-worker 2.*local workers only"):
         Pool(2, "tcp://127.0.0.1:1", threads=2)
+
+
+def test_a_worker_starts_the_header_prebuild_once_with_its_first_point(monkeypatch, tmp_path):
+    """Dask workers run no code of ours before their first point: run_point starts the precompiled header's
+    background build for the scan's cache, once per process (a local worker's start and its points share it)."""
+    import threading
+    import types
+
+    from codesign import scan_points
+    from codesign.errors import SpecError
+    from codesign.hls import pch
+
+    calls, started = [], threading.Event()
+
+    def fake_prebuild(root):
+        calls.append(root)
+        started.set()
+
+    def no_build(*args, **kwargs):
+        raise SpecError("stand-in build")
+
+    monkeypatch.setattr(pch, "prebuild", fake_prebuild)
+    monkeypatch.setattr(scan_points, "_PCH_STARTED", set())
+    monkeypatch.setitem(sys.modules, "codesign.api", types.SimpleNamespace(build=no_build))
+    job = {"id": "p0000", "params": {}, "spec": {"name": "x"}, "part": "xcvu9p", "build_dir": str(tmp_path / "p"),
+           "cache_dir": str(tmp_path / "cache")}  # fmt: skip
+    rec = scan_points.run_point(job)
+    assert rec["status"] == "failed" and "stand-in build" in rec["error"] and started.wait(5)
+    scan_points.start_pch_prebuild(str(tmp_path / "cache" / "pch"))  # the local worker's start, same folder
+    scan_points.run_point(dict(job, id="p0001"))
+    assert calls == [str(tmp_path / "cache" / "pch")]
+    scan_points.run_point(dict(job, cache_dir=None))  # no shared cache: no header
+    assert len(calls) == 1

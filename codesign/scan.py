@@ -237,7 +237,9 @@ def spread_order(stages: list[tuple[str, ...]], workers: int) -> list[int]:
 
     ``stages[i]`` lists point i's expensive steps (equal digests: one shared result). A step first met within the
     last ``workers - 1`` submitted points is probably still running, and a second point needing it would wait on its
-    lock; each point is the first (in grid order) that waits on the fewest such steps. One worker: grid order.
+    lock; each point is one that waits on the fewest such steps, of those the one that computes the most steps no
+    point before it computes (the longest first, so that the points left at the end, when a worker may have nothing
+    else to do, are the short ones that reuse every step), then the first in grid order. One worker: grid order.
     """
     first_at: dict[str, int] = {}
     remaining = list(range(len(stages)))
@@ -245,7 +247,13 @@ def spread_order(stages: list[tuple[str, ...]], workers: int) -> list[int]:
     while remaining:
         pos = len(order)
         recent = {s for s, at in first_at.items() if at > pos - workers}
-        best = min(remaining, key=lambda i: (sum(1 for s in stages[i] if s in recent), i))
+
+        def key(i: int) -> tuple[int, int, int]:
+            waits = sum(1 for s in stages[i] if s in recent)
+            fresh = sum(1 for s in stages[i] if s not in first_at) if workers > 1 else 0
+            return waits, -fresh, i
+
+        best = min(remaining, key=key)
         remaining.remove(best)
         for s in stages[best]:
             first_at.setdefault(s, pos)

@@ -296,6 +296,14 @@ def test_spread_order_keeps_points_that_share_a_qat_apart(tmp_path):
     # grid order pairs the two reuse factors of one QAT model (each pair waits on its pruning and QAT);
     # the spread order only waits on the single float training at the start
     assert grid_waits >= 12 and spread_waits == 1, (grid_waits, spread_waits)
+    # the long points first: the 12 that train a QAT model of their own, then the 12 that reuse one, so that the
+    # end of the scan (where a worker may idle) holds only short points
+    seen: set[str] = set()
+    fresh = []
+    for i in order:
+        fresh.append(sum(1 for s in stages[i] if s not in seen))
+        seen.update(stages[i])
+    assert all(f >= 1 for f in fresh[:12]) and fresh[12:] == [0] * 12, fresh
 
 
 def test_worker_threads_share_the_cores():

@@ -248,7 +248,7 @@ def spread_order(stages: list[tuple[str, ...]], workers: int) -> list[int]:
         pos = len(order)
         recent = {s for s, at in first_at.items() if at > pos - workers}
 
-        def key(i: int) -> tuple[int, int, int]:
+        def key(i: int, recent: set = recent) -> tuple[int, int, int]:
             waits = sum(1 for s in stages[i] if s in recent)
             fresh = sum(1 for s in stages[i] if s not in first_at) if workers > 1 else 0
             return waits, -fresh, i

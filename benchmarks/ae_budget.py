@@ -1,5 +1,8 @@
 """Can the L1 autoencoder fit its budget and keep the tail? models/l1_ae.yaml built with spec changes, one per row.
 
+The same with ``--spec models/l1_vae.yaml`` for the VAE (the ``prune.layers`` and ``score.*`` variants are
+the VAE's: its decoder and latent layers are named dec_*, reconstruction, z_mean, z_log_var).
+
 Each variant is the shipped spec with a few keys changed (dotted names, ``model.encoder=[16,8]``); the builds
 share one step cache, so variants that differ only after a step reuse it (the reuse factor reuses the QAT model,
 the weight bits the pruned model). Per variant: the estimate's LUT / DSP / latency and the budget verdict, the
@@ -40,6 +43,21 @@ VARIANTS: dict[str, dict] = {
     "32 / 32, Resource, reuse 4": {"model.encoder": [32], "model.decoder": [32], "hls.strategy": "Resource",
                                    "hls.reuse_factor": 4},
     "train seed 1": {"train.seed": 1},
+    "train seed 2": {"train.seed": 2},
+    "sparsity 0.25": {"prune.sparsity": 0.25},
+    "no pruning": {"prune.sparsity": 0.0},
+    "prune epochs 15": {"prune.epochs": 15},
+    "decoder dense": {"prune.layers": {"dec_1": 0.0, "dec_2": 0.0, "reconstruction": 0.0}},
+    "decoder dense, train seed 1": {"prune.layers": {"dec_1": 0.0, "dec_2": 0.0, "reconstruction": 0.0},
+                                    "train.seed": 1},
+    "distill": {"prune.distill": True},
+    "distill, train seed 1": {"prune.distill": True, "train.seed": 1},
+    "distill, prune epochs 15": {"prune.distill": True, "prune.epochs": 15},
+    "latent dense": {"prune.layers": {"z_mean": 0.0, "z_log_var": 0.0}},
+    "score table wide": {"score.table_input": "ap_fixed<11,6,AP_RND_CONV,AP_SAT>",
+                         "score.table_precision": "ap_ufixed<32,24,AP_RND_CONV,AP_SAT>",
+                         "score.accum_precision": "ap_ufixed<48,32,AP_TRN,AP_SAT>",
+                         "score.result_precision": "ap_ufixed<40,32,AP_TRN,AP_SAT>"},
     "16 / 16, train seed 1": {"model.encoder": [16], "model.decoder": [16], "train.seed": 1},
 }
 

@@ -85,43 +85,65 @@ def schedule_steps(n_fit: int, batch_size: int, epochs: int, prune) -> tuple[int
     return begin, end, freq
 
 
-def _wrap(model, schedule):
-    names = set(prunable_layers(model))
+def layer_targets(model, prune) -> dict[str, float]:
+    """Target sparsity of each prunable layer: ``prune.sparsity`` unless ``prune.layers`` names the layer."""
+    names = prunable_layers(model)
+    overrides = dict(getattr(prune, "layers", None) or {})
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise SpecError(f"prune.layers names {unknown}, which are not prunable layers of model {model.name!r}; "
+                        f"accepted: {', '.join(names)}")  # fmt: skip
+    return {name: float(overrides.get(name, prune.sparsity)) for name in names}
 
+
+def _wrap(model, schedules: dict):
     def clone_fn(layer):
-        if layer.name in names:
-            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+        if layer.name in schedules:
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedules[layer.name])
         return layer
 
     return keras.models.clone_model(model, clone_function=clone_fn)
 
 
 def prune(model, data, prune, train) -> TrainResult:
-    """Prune ``model`` to ``prune.sparsity`` (PruneSpec) while fine-tuning (TrainSpec); returns a plain model.
+    """Prune ``model`` to ``prune.sparsity`` (PruneSpec; ``prune.layers`` per layer) while fine-tuning (TrainSpec).
 
-    ``model`` itself is left unchanged. Raises when a layer ends further than the tolerance from the target.
+    Returns a plain model; ``model`` itself is left unchanged. A layer whose target is 0 stays dense (and is still
+    fine-tuned). Raises when a layer ends further than the tolerance from its target.
     """
     target = float(prune.sparsity)
     if not 0 < target < 1:
         raise SpecError(f"prune.sparsity must be in (0, 1) to prune, got {target}")
     if not prunable_layers(model):
         raise SpecError(f"model {model.name!r} has no Dense/Conv1D kernel to prune")
+    targets = layer_targets(model, prune)
     seed_everything(train.seed)
     n = len(data.x_train)
     n_fit = int(n * (1 - float(train.validation_split)))
     begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
-    schedule = tfmot.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0, final_sparsity=target, begin_step=begin, end_step=end, frequency=freq
-    )
-    wrapped = _wrap(fresh_copy(model), schedule)
-    compile_model(wrapped, getattr(data, "task", "classification"), train.learning_rate)
+    schedules = {
+        name: tfmot.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0, final_sparsity=t, begin_step=begin, end_step=end, frequency=freq
+        )
+        for name, t in targets.items()
+        if t > 0
+    }
+    wrapped = _wrap(fresh_copy(model), schedules)
+    task = getattr(data, "task", "classification")
+    if getattr(prune, "distill", False):
+        student, y = _distillation(model, wrapped, data, task)
+        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss="mse")
+    else:
+        student, y = wrapped, None
+        compile_model(wrapped, task, train.learning_rate)
     result = fit(
-        wrapped,
+        student,
         data,
         train,
         int(prune.epochs),
         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
         early_stopping=False,
+        y=y,
     )
     stripped = tfmot.sparsity.keras.strip_pruning(wrapped)
     out = fresh_copy(model)
@@ -130,10 +152,39 @@ def prune(model, data, prune, train) -> TrainResult:
     compile_model(out, getattr(data, "task", "classification"), train.learning_rate)
     reached = sparsity(out)
     sizes = {k: v.size for k, v in kernels(out).items()}
-    short = {k: v for k, v in reached["layers"].items() if v < target - max(SPARSITY_TOLERANCE, 1.0 / sizes[k])}
+    short = {k: v for k, v in reached["layers"].items() if v < targets[k] - max(SPARSITY_TOLERANCE, 1.0 / sizes[k])}
     if short:
         raise InternalError(
-            f"pruning stopped short of the target sparsity {target:.3f} in layers {short} "
+            f"pruning stopped short of the target sparsity {targets} in layers {short} "
             f"(schedule steps {begin}..{end} every {freq}); this is a bug in the schedule arithmetic"
         )
     return TrainResult(model=out, history=result.history, epochs_run=result.epochs_run, seconds=result.seconds)
+
+
+def _output_of(model, name: str):
+    """The output of layer ``name`` in ``model``, also when it is wrapped for pruning."""
+    for layer in model.layers:
+        if name in (layer.name, getattr(getattr(layer, "layer", None), "name", None)):
+            return layer.output
+    raise InternalError(f"model {model.name!r} has no layer {name!r}")
+
+
+def _distillation(teacher, wrapped, data, task: str):
+    """(student, targets) for fine-tuning the pruned model toward the float model's outputs on the training inputs.
+
+    An autoencoder fits the float model's reconstruction; a VAE fits the float encoder's z_mean and z_log_var (what
+    its score is made of) while its decoder keeps its own target (the input) and its KL term.
+    """
+    from codesign.zoo import is_vae
+
+    if task != "anomaly":
+        raise SpecError("prune.distill applies to anomaly models (model.family vae or ae); a classifier is pruned "
+                        "against its labels (remove prune.distill)")  # fmt: skip
+    x = np.asarray(data.x_train, dtype=np.float32)
+    if not is_vae(teacher):
+        return wrapped, teacher.predict(x, batch_size=4096, verbose=0)
+    heads = ("z_mean", "z_log_var")
+    enc = keras.Model(teacher.input, [teacher.get_layer(h).output for h in heads])
+    mu, lv = enc.predict(x, batch_size=4096, verbose=0)
+    student = keras.Model(wrapped.input, [*(_output_of(wrapped, h) for h in heads), wrapped.output])
+    return student, [mu, lv, x]

@@ -64,9 +64,12 @@ def compile_model(model, task: str, learning_rate: float) -> None:
         model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
 
 
-def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = True) -> TrainResult:
-    """Fit ``model`` (already compiled) for up to ``epochs`` epochs; returns history, epochs run and seconds."""
-    x, y = targets(data, "train")
+def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = True, y=None) -> TrainResult:
+    """Fit ``model`` (already compiled) for up to ``epochs`` epochs; returns history, epochs run and seconds.
+
+    ``y`` replaces the data's own targets (e.g. a teacher model's outputs when distilling)."""
+    x, own = targets(data, "train")
+    y = own if y is None else y
     cbs = list(callbacks)
     val = float(train.validation_split)
     if early_stopping and val > 0 and train.patience > 0:

@@ -57,6 +57,18 @@ def test_pruned_deepsets_conv_kernels():
     assert abs(s["total"] - 0.5) < 0.02
 
 
+def test_prune_layers_overrides_the_target_per_layer_and_names_unknown_layers(trained):
+    data, model = trained
+    spec = PruneSpec(sparsity=0.5, epochs=1, frequency=5, layers={"dense_1": 0.0, "output_logits": 0.75})
+    s = prune.sparsity(prune.prune(model, data, spec, TRAIN).model)["layers"]
+    assert s["dense_1"] == 0.0  # left dense
+    assert abs(s["dense_2"] - 0.5) <= 0.02 and abs(s["output_logits"] - 0.75) <= 0.02
+    with pytest.raises(SpecError, match=r"prune.layers names \['enc_9'\].*accepted: dense_1, dense_2, output_logits"):
+        prune.prune(model, data, PruneSpec(sparsity=0.5, layers={"enc_9": 0.1}), TRAIN)
+    with pytest.raises(ValueError, match="prune.layers"):
+        PruneSpec(sparsity=0.5, layers={"dense_1": 1.0})
+
+
 def test_sparsity_of_by_hand():
     k = {"a": np.array([[0.0, 1.0], [0.0, 0.0]]), "b": np.array([1.0, 2.0, 0.0, 4.0, 5.0, 6.0])}
     s = prune.sparsity_of(k)
@@ -82,3 +94,23 @@ def test_prune_rejects_zero_sparsity_and_empty_schedule(trained):
         prune.prune(model, data, PruneSpec(sparsity=0.0), TRAIN)
     with pytest.raises(SpecError, match="end_fraction"):
         prune.prune(model, data, PruneSpec(sparsity=0.5, begin_fraction=0.5, end_fraction=0.5), TRAIN)
+
+
+@pytest.mark.slow  # ~20 CPU-s: one float VAE and two pruning runs
+def test_distill_fits_the_float_encoder_better_than_the_own_loss_and_is_refused_for_classifiers(trained):
+    """prune.distill: the pruned VAE's z_mean / z_log_var end closer to the float model's than with its own loss."""
+    data = toy_data.background(n=1500)
+    vae = zoo.build_model(ModelSpec(family="vae", encoder=(16, 8), decoder=(8, 16), latent_dim=3), (10,), 0, seed=0)
+    vae = train.train_float(vae, data, TRAIN).model
+    enc = lambda m: keras.Model(m.input, [m.get_layer("z_mean").output, m.get_layer("z_log_var").output])  # noqa: E731
+    want = enc(vae).predict(data.x_test, verbose=0)
+    gaps = {}
+    for distill in (False, True):
+        res = prune.prune(vae, data, PruneSpec(sparsity=0.5, epochs=2, frequency=5, distill=distill), TRAIN)
+        got = enc(res.model).predict(data.x_test, verbose=0)
+        gaps[distill] = sum(float(np.mean((g - w) ** 2)) for g, w in zip(got, want, strict=True))
+        assert abs(prune.sparsity(res.model)["total"] - 0.5) < 0.02
+    assert gaps[True] < gaps[False], gaps
+    clf_data, clf = trained
+    with pytest.raises(SpecError, match="prune.distill applies to anomaly models"):
+        prune.prune(clf, clf_data, PruneSpec(sparsity=0.5, epochs=1, distill=True), TRAIN)

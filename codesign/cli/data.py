@@ -126,8 +126,9 @@ def jets_command(
               help="with --pileup: none; chs (charged pileup inside |eta| < 2.5 removed, perfect vertexing); "
                    "chs-area (chs, then rho x area subtraction of the jets and isolation sums)")
 @click.option("--reuse", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="take the events of every non-QCD sub-process whose count is unchanged from this earlier file "
-                   "(same seed and detector settings) instead of generating them; the output is the same")
+              help="take the events of every sub-process whose count is unchanged from this earlier file (same seed "
+                   "and detector settings), and the first chunks of a non-QCD one that grows, instead of generating "
+                   "them; the output is the same")
 @click.option("--resume", is_flag=True, help="continue an interrupted run, keeping its finished chunks")
 @click.option("--force", is_flag=True, help="overwrite an existing output")
 @click.option("--quiet", is_flag=True, help="no progress bar")

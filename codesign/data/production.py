@@ -189,12 +189,14 @@ def produce_l1(
             raise
     files = run_chunks(tasks, parts, workers, unit="event", progress=progress)
     particles, sub, raw_weights, tried = [], [], [], {label: 0 for label in counts}
+    file_weights: list[np.ndarray] = []
     cpu: dict[str, float] = {}
     for task, path in zip(tasks, files, strict=True):
         with np.load(path) as data:
             particles.append(data["particles"])
             sub.append(np.full(task.n, SUBPROCESS_NAMES.index(task.label), dtype=np.int64))
             raw_weights.append(data["weights"] if "weights" in data.files else np.ones(task.n))
+            file_weights.append(data["file_weights"] if "file_weights" in data.files else np.full(task.n, np.nan))
             tried[task.label] += int(data["tried"])
             if "cpu_s" in data.files:
                 cpu[task.label] = cpu.get(task.label, 0.0) + float(data["cpu_s"])
@@ -202,6 +204,7 @@ def produce_l1(
     weights = np.concatenate(raw_weights).astype(np.float64)
     if QCD in config.background_mixture:  # the mixture is imposed on the weights (else every weight is 1)
         weights = mixture_weights(weights, sub_codes, SUBPROCESS_NAMES, config.background_mixture)
+        weights = _keep_file_weights(weights, np.concatenate(file_weights))
     process_of_sub = np.array([L.L1_PROCESSES.index(_process_of(s)) for s in SUBPROCESS_NAMES])
     order = shuffle_order(len(sub_codes), seed)
     attrs: dict[str, Any] = {
@@ -249,6 +252,19 @@ def mixture_weights(
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise DataError(f"{name}: generation weights must be finite, >= 0 and not all 0")
         weights[mask] = w * (mixture[name] / total_fraction * n_background / w.sum())
+    return weights
+
+
+def _keep_file_weights(weights: np.ndarray, file_weights: np.ndarray) -> np.ndarray:
+    """The reused file's weights where the mixture gave them back up to rounding (NaN: not reused).
+
+    Renormalising already normalised weights is the identity up to the last bit; keeping the file's values makes
+    a reused event's row byte for byte the file's. A larger difference (another mixture) keeps the new weights.
+    """
+    kept = ~np.isnan(file_weights)
+    if kept.any() and np.allclose(weights[kept], file_weights[kept], rtol=1e-12, atol=0):
+        weights = weights.copy()
+        weights[kept] = file_weights[kept]
     return weights
 
 

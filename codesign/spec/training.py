@@ -126,6 +126,24 @@ class PruneSpec(_Strict):
     begin_fraction: float = Field(0.0, ge=0, le=1, description="start of the schedule, as a fraction of the steps")
     end_fraction: float = Field(0.7, gt=0, le=1, description="target reached at this fraction of the steps")
     frequency: int = Field(50, gt=0, description="pruning steps between mask updates")
+    layers: dict[str, float] = Field(
+        default_factory=dict,
+        description="per-layer target sparsity by layer name, overriding `sparsity` for those layers (0: left "
+        "dense), each in [0, 1)",
+    )
+
+    distill: bool = Field(
+        False,
+        description="anomaly models: fine-tune while pruning toward the float model's outputs on the training inputs "
+        "(the AE's reconstruction; the VAE's z_mean and z_log_var, its decoder keeping its own target)",
+    )
+
+    @model_validator(mode="after")
+    def _layer_targets(self) -> PruneSpec:
+        bad = {k: v for k, v in self.layers.items() if not 0 <= v < 1}
+        if bad:
+            raise ValueError(f"prune.layers: each sparsity must be in [0, 1), got {bad}")
+        return self
 
     @property
     def enabled(self) -> bool:

@@ -52,10 +52,15 @@ VARIANTS: dict[str, dict] = {
                                     "train.seed": 1},
     "distill": {"prune.distill": True},
     "distill, train seed 1": {"prune.distill": True, "train.seed": 1},
+    "distill, train seed 2": {"prune.distill": True, "train.seed": 2},
+    "train seed 3": {"train.seed": 3},
+    "train seed 4": {"train.seed": 4},
+    "distill, train seed 3": {"prune.distill": True, "train.seed": 3},
+    "distill, train seed 4": {"prune.distill": True, "train.seed": 4},
     "distill, prune epochs 15": {"prune.distill": True, "prune.epochs": 15},
     "latent dense": {"prune.layers": {"z_mean": 0.0, "z_log_var": 0.0}},
     "score table wide": {"score.table_input": "ap_fixed<11,6,AP_RND_CONV,AP_SAT>",
-                         "score.table_precision": "ap_ufixed<32,24,AP_RND_CONV,AP_SAT>",
+                         "score.table_precision": "ap_ufixed<30,24,AP_RND_CONV,AP_SAT>",
                          "score.accum_precision": "ap_ufixed<48,32,AP_TRN,AP_SAT>",
                          "score.result_precision": "ap_ufixed<40,32,AP_TRN,AP_SAT>"},
     "16 / 16, train seed 1": {"model.encoder": [16], "model.decoder": [16], "train.seed": 1},
@@ -99,6 +104,10 @@ def _row(label: str, report: dict, signal: str, seconds: float) -> list[str]:
     fl = stages["float"]["signals"][signal]["points"]["0.001"]["tpr"]
     fw = stages["firmware"]["signals"][signal]["points"]["0.001"]["tpr"]
     change = f"{100 * (fw - fl) / fl:+.0f} %" if fl else "n/a"
+    cmp = (stages["firmware"]["signals"][signal].get("vs_float") or {}).get("TPR at FPR 0.001") or {}
+    band = cmp.get("paired_interval")
+    if band:
+        change += f" (paired {cmp['value']:+.4f} [{band[0]:+.4f}, {band[1]:+.4f}])"
     auc = f"{stages['float']['signals'][signal]['auc']:.3f} / {stages['firmware']['signals'][signal]['auc']:.3f}"
     verdict = "PASS" if budget.get("pass") else "FAIL (" + ", ".join(failed) + ")"
     return [label, str(est.get("lut")), str(est.get("dsp")), str(est.get("latency_ns")), str(est.get("ii_cycles")),

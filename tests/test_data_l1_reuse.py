@@ -86,50 +86,59 @@ def test_reuse_adds_qcd_exactly_as_a_full_regeneration(tmp_path, monkeypatch):
     assert QCD not in read_attrs(added)["reused_from"]["events"]
 
 
+def _fake_chunk(label, n, seed, config, progress=None):
+    """Stand-in for every sub-process (the bookkeeping is under test, not Pythia): seeded events, QCD weighted."""
+    if label == QCD:
+        return _fake_qcd(n, seed, config)
+    rng = np.random.default_rng(seed)
+    particles = np.zeros((n, 19, 4), np.float32)
+    particles[:, 1] = np.stack([rng.uniform(24, 60, n), rng.uniform(-2, 2, n), rng.uniform(-3, 3, n), np.full(n, 2)], 1)
+    return l1.L1Chunk(particles, np.full(n, SUBPROCESS_NAMES.index(label)), 3 * n + int(rng.integers(0, 5)))
+
+
 def test_reuse_keeps_qcd_and_the_first_signal_chunks_when_only_a_signal_grows(tmp_path, monkeypatch):
-    monkeypatch.setattr(l1, "_generate_qcd_chunk", _fake_qcd)
+    monkeypatch.setattr(l1, "generate_l1_chunk", _fake_chunk)
     qcd = L1Config(include_qcd=True)
-    per = {"background": 10, "ato4l": 4}
-    first = produce_l1(tmp_path / "a.h5", 10, tuple(per), 3, qcd, 1, per, progress=False, chunk_size=4, n_qcd=4)
-    more = {"background": 10, "ato4l": 6}
-    full = produce_l1(tmp_path / "full.h5", 10, tuple(more), 3, qcd, 1, more, progress=False, chunk_size=4, n_qcd=4)
+    per = {"background": 40, "ato4l": 8}
+    first = produce_l1(tmp_path / "a.h5", 40, tuple(per), 3, qcd, 1, per, progress=False, chunk_size=4, n_qcd=8)
+    more = {"background": 40, "ato4l": 14}
+    full = produce_l1(tmp_path / "full.h5", 40, tuple(more), 3, qcd, 1, more, progress=False, chunk_size=4, n_qcd=8)
     generated = []
 
     def only_new_signal(label, n, seed, *args, **kwargs):
         generated.append((label, n))
         if label != "ato4l":
             raise AssertionError(f"{label} was generated although the reused file holds it")
-        return real(label, n, seed, *args, **kwargs)
+        return _fake_chunk(label, n, seed, *args, **kwargs)
 
-    real = l1.generate_l1_chunk
     monkeypatch.setattr(l1, "generate_l1_chunk", only_new_signal)
-    added = produce_l1(tmp_path / "b.h5", 10, tuple(more), 3, qcd, 1, more, progress=False, chunk_size=4, n_qcd=4,
+    added = produce_l1(tmp_path / "b.h5", 40, tuple(more), 3, qcd, 1, more, progress=False, chunk_size=4, n_qcd=8,
                        reuse=first)  # fmt: skip
-    assert generated == [("ato4l", 2)]  # chunk 0 of ato4l (4 events) reused, chunk 1 (2 events) generated
+    assert generated == [("ato4l", 4), ("ato4l", 2)]  # chunks 0-1 of ato4l (8 events) reused, 2-3 (6) generated
     f, b, a = read_l1(full), read_l1(added), read_l1(first)
     np.testing.assert_array_equal(f.particles, b.particles)
     np.testing.assert_array_equal(f.weights, b.weights)
     # every event of the first file is in the new one, particles and weight byte for byte (QCD weights included)
     rows = lambda s: sorted(bytes(p) + np.float64(w).tobytes() for p, w in zip(s.particles, s.weights, strict=True))  # noqa: E731
-    assert set(rows(a)) <= set(rows(b)) and len(rows(b)) == len(rows(a)) + 2
+    assert set(rows(a)) <= set(rows(b)) and len(rows(b)) == len(rows(a)) + 6
     old, new = read_attrs(first), read_attrs(added)
     assert new["events_tried"]["ato4l"] == read_attrs(full)["events_tried"]["ato4l"] > old["events_tried"]["ato4l"]
     assert new["events_tried"][QCD] == old["events_tried"][QCD]
-    assert new["reused_from"]["events"] == {**old["counts"], "ato4l": 4}
+    assert new["reused_from"]["events"] == {**old["counts"], "ato4l": 8}
 
 
 def test_reuse_regenerates_a_signal_whose_last_chunk_was_partial(tmp_path, monkeypatch):
-    first = _produce(tmp_path / "a.h5", per_process={"background": 4, "ato4l": 6})
+    monkeypatch.setattr(l1, "generate_l1_chunk", _fake_chunk)
+    first = _produce(tmp_path / "a.h5", per_process={"background": 1, "ato4l": 2})
     generated = []
-    real = l1.generate_l1_chunk
 
     def spy(label, n, *args, **kwargs):
         generated.append((label, n))
-        return real(label, n, *args, **kwargs)
+        return _fake_chunk(label, n, *args, **kwargs)
 
     monkeypatch.setattr(l1, "generate_l1_chunk", spy)
-    _produce(tmp_path / "b.h5", per_process={"background": 4, "ato4l": 8}, reuse=first)
-    assert sorted(generated) == [("ato4l", 4), ("ato4l", 4)]  # 6 = 4 + 2: the old partial chunk is not the new one
+    _produce(tmp_path / "b.h5", per_process={"background": 1, "ato4l": 3}, reuse=first)
+    assert generated == [("ato4l", 3)]  # chunks of 4: the old 2 events were a partial chunk, not the new chunk of 3
 
 
 def test_reuse_refuses_files_it_cannot_reproduce(tmp_path):

@@ -85,6 +85,24 @@ def test_po2_weights_are_proven(tmp_path):
     ref = _proven(project, x)
     assert np.std(ref) > 0
     assert "weight" in project.layer_precisions["po2_dense"]
+    # hls4ml writes po2 weights as {sign, exponent} pairs: the estimator and `codesign check` read them as the
+    # model's quantized values (both refused these headers as "not an hls4ml weights header" before)
+    from codesign.estimate import estimate_project
+    from codesign.estimate.weights import parse_values
+    from codesign.firmware.files import synthesized_weights
+
+    kernel, _ = reference.layers.weights(model.get_layer("po2_dense"))
+    headers = sorted((project.path / "firmware" / "weights").glob("w*.h"))
+    assert "={{" in headers[0].read_text().replace(" ", "")  # nested pairs
+    assert parse_values(headers[0]) == [float(v) for v in kernel.ravel()]
+    est = estimate_project(project.path)
+    assert est.lut is not None and {e.name: e for e in est.per_layer}["po2_dense"].dsp == 0
+    assert synthesized_weights(project.path / "firmware", tmp_path / "w") == (None, ())
+    h = headers[0]
+    h.write_text(h.read_text().replace("{1.0, ", "{0.0, ", 1))  # flip one weight's sign in the .h only
+    out, mismatches = synthesized_weights(project.path / "firmware", tmp_path / "w")
+    assert [m.name for m in mismatches] == [h.stem] and mismatches[0].h_value == -mismatches[0].txt_value
+    assert (out / f"{h.stem}.txt").read_text().startswith("{")
 
 
 def test_qconv2d_is_proven(tmp_path):

@@ -15,15 +15,26 @@ from pathlib import Path
 from codesign.errors import DataError
 
 _INIT = re.compile(r"=\s*\{([^{}]*)\}\s*;", re.S)
+# quantized_po2 weights (hls4ml's ExponentWeightVariable): ``exponent_weight2_t w2[N] = {{1.0, -3}, {0.0, 0}, ...};``
+# each entry is {sign, log2|w|} with sign 1 for w >= 0 and 0 for w < 0
+_INIT_PAIRS = re.compile(r"=\s*\{((?:\s*\{[^{}]*\}\s*,?)*)\s*\}\s*;", re.S)
+_PAIR = re.compile(r"\{\s*([^,{}]+?)\s*,\s*([^,{}]+?)\s*\}")
 
 
 def parse_values(path: Path) -> list[float]:
-    """The values of the array initializer in an hls4ml weights header (``weight2_t w2[N] = {...};``)."""
+    """The values of the array initializer in an hls4ml weights header (``weight2_t w2[N] = {...};``; power-of-two
+    weights as ``{sign, exponent}`` pairs)."""
     try:
         text = Path(path).read_text(errors="replace")
     except OSError as exc:
         raise DataError(f"cannot read weights header {path}: {exc}") from None
     m = _INIT.search(text)
+    pairs = _INIT_PAIRS.search(text) if not m else None
+    if pairs:
+        try:
+            return [(1.0 if float(sg) else -1.0) * 2.0 ** int(e) for sg, e in _PAIR.findall(pairs.group(1))]
+        except ValueError as exc:
+            raise DataError(f"{path}: a power-of-two weight is not a {{sign, exponent}} pair of numbers ({exc})") from None
     if not m:
         raise DataError(f"{path}: no '= {{...}};' array initializer (not an hls4ml weights header)")
     try:

@@ -24,7 +24,9 @@ from codesign.precision import FixedPrecision
 RECORD = Path(".codesign") / "firmware.json"
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".txt")
 
-_H_INIT = re.compile(r"#else\s*\n[^=]*=\s*\{(?P<values>[^}]*)\}\s*;", re.DOTALL)
+# the values up to the closing '};' (quantized_po2 weights are nested {sign, exponent} pairs)
+_H_INIT = re.compile(r"#else\s*\n[^=]*=\s*\{(?P<values>[^;]*?)\}\s*;", re.DOTALL)
+_PAIR = re.compile(r"\{\s*([^,{}]+?)\s*,\s*([^,{}]+?)\s*\}")
 _TYPEDEF = re.compile(r"^\s*typedef\s+(?P<type>.+?)\s+(?P<name>\w+)\s*;", re.MULTILINE)
 
 
@@ -90,14 +92,25 @@ def firmware_changes(build_dir: Path, firmware_dir: Path) -> FirmwareChanges:
 
 
 def _values(text: str) -> list[str]:
+    if "{" in text:  # hls4ml's ExponentWeightVariable: {sign, log2|w|} per weight (sign 1 for w >= 0)
+        return [f"{{{a}, {b}}}" for a, b in _PAIR.findall(text)]
     return [t.strip() for t in text.replace("\n", " ").split(",") if t.strip()]
+
+
+def _float(token: str) -> float:
+    pair = _PAIR.fullmatch(token)
+    if pair is None:
+        return float(token)
+    return (1.0 if float(pair.group(1)) else -1.0) * 2.0 ** int(pair.group(2))
 
 
 def _floats(tokens: list[str], where: Path) -> list[float]:
     try:
-        return [float(t) for t in tokens]
+        return [_float(t) for t in tokens]
     except ValueError as exc:
-        raise SpecError(f"{where}: a weight is not a number ({exc}); accepted: comma-separated decimals") from None
+        raise SpecError(
+            f"{where}: a weight is not a number ({exc}); accepted: comma-separated decimals or {{sign, exponent}} pairs"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _CLOCK_UNCERTAINTY = re.compile(r"\d+(\.\d+)?%?")
 # precisions (ap_fixed<16,6,AP_RND,AP_SAT>), strategies, flags: no quote, ;, (, ), [, ], {, }, $, `, \, # or newline
 _CONFIG_TEXT = re.compile(r"[A-Za-z0-9_<>,. %+-]*")
-_LAYER_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def project_name(value: Any, where: str) -> str:
@@ -74,10 +73,12 @@ def config_strings(node: Any, where: str, key: str = "HLSConfig") -> None:
 
 
 def layer_names(model: Any, where: str = "the model") -> None:
-    """Layer names become C++ names and comments: letters, digits, '_', '.', '-' only."""
-    bad = [layer.name for layer in getattr(model, "layers", ()) if not _LAYER_NAME.fullmatch(str(layer.name))]
+    """Layer names become C++ identifiers (an input's array, every layer's ``<name>_result_t`` typedef): C identifiers
+    only (a '.' or '-' in a name, or a leading digit, made g++ fail on hls4ml's project)."""
+    bad = [layer.name for layer in getattr(model, "layers", ()) if not C_IDENTIFIER.fullmatch(str(layer.name))]
     if bad:
         raise SpecError(
-            f"{where}: layer name(s) {', '.join(repr(b) for b in bad)} cannot go into the generated C++ (accepted: "
-            "letters, digits, '_', '.', '-'); rename the layers and re-save the model"
+            f"{where}: layer name(s) {', '.join(repr(b) for b in bad)} cannot go into the generated C++: hls4ml writes "
+            "them into C++ type and variable names (accepted: C identifiers, letters, digits and '_', not starting "
+            "with a digit); rename the layers and re-save the model"
         )

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from codesign import model_safety, modelio
+from codesign import model_safety, modelio, safe_names
 from codesign.errors import SpecError
 from codesign.pipeline import BuildContext, BuildState, Step
 from codesign.steps.common import (
@@ -72,6 +72,7 @@ class BuildModel(Step):
             _check_data_fits_model(ctx, state, model)
             check_layer_names(model, ctx.spec)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            safe_names.layer_names(model, str(m.file))
             for line in model_safety.trust_notes(trust, notes):
                 state = state.note(line)
             return replace(state, float_model=model)

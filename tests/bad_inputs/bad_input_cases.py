@@ -160,6 +160,17 @@ def tiny_model(path: Path, width: int = 8, n_out: int = 2) -> None:
     modelio.save_model(keras.Model(inp, out), path)
 
 
+def odd_names_model(path: Path) -> None:
+    """A tiny float model whose input and one layer have names that are not C identifiers ('-', '.')."""
+    from codesign import keras_env, modelio
+
+    keras_env.setup()
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="input-1")
+    out = keras.layers.Dense(2, name="out")(keras.layers.Dense(4, activation="relu", name="dense.1")(inp))
+    modelio.save_model(keras.Model(inp, out), path)
+
+
 def fill_tmpfs(path: Path) -> None:
     """Fill the (tiny tmpfs) folder until the disk is full."""
     chunk = b"\0" * 4096
@@ -334,6 +345,9 @@ CASES: list[Case] = [
          {S: spec(**_merge(DATA_SPEC, {"model": {"family": _DROP, "hidden": _DROP, "file": "m.h5"}})),
           "data.h5": h5(x=X, y=np.arange(400) % 3), "m.h5": tiny_model},
          build(), ("m.h5", "2 outputs", "3 classes", ACC)),
+    Case("model-layer-names-not-c", {S: spec(data=_DROP, model={"family": _DROP, "hidden": _DROP, "file": "m.h5"},
+                                             quantize=None), "m.h5": odd_names_model},
+         build(), ("m.h5", "'input-1'", "'dense.1'", "C identifiers", ACC)),
     # --- hls4ml configs
     cfg_case("cfg-reuse-text", ("config.yml", "HLSConfig.Model.ReuseFactor", "'fast'", ACC),
              HLSConfig={"Model": {"ReuseFactor": "fast"}}),

@@ -153,6 +153,26 @@ def test_refused_quantizers_name_the_layer():
     assert reference.forward_layers(keras.Model(i3, L.AveragePooling1D(3, name="p3f")(i3)), np.ones((2, 6, 2)))["p3f"].shape == (2, 2, 2)
 
 
+def test_qnoise_factor_below_one_is_refused_as_qkeras_mixes_in_the_float_value():
+    """A model saved mid QNoise schedule: QKeras outputs (1 - f) x + f q(x), which the firmware (hls4ml ignores f)
+    cannot reproduce; the reference equalled the firmware, so the build said bit-exact while predict() differed."""
+    from qkeras import QActivation, QDense, quantized_bits, quantized_relu
+
+    inp = keras.Input((4,))
+    act = keras.Model(inp, QActivation(quantized_relu(6, 2, qnoise_factor=0.5), name="noisy")(inp))
+    x = np.array([[0.3, -1.0, 2.71, 0.1]])
+    assert not np.array_equal(act.predict(x, verbose=0), reference.apply_quantizer(quantized_relu(6, 2), x, "q"))
+    with pytest.raises(ReferenceUnavailableError, match="'noisy'.*qnoise_factor=0.5.*set qnoise_factor=1"):
+        reference.reference_outputs(act, x)
+    kq = quantized_bits(6, 0, alpha=1, qnoise_factor=0.25)
+    dense = keras.Model(inp, QDense(2, kernel_quantizer=kq, bias_quantizer=quantized_bits(6, 0, alpha=1), name="d")(inp))
+    with pytest.raises(ReferenceUnavailableError, match="'d' \\(QDense\\) kernel_quantizer.*qnoise_factor=0.25"):
+        reference.reference_outputs(dense, x)
+    # the factor at 1 (QKeras' default and the end of a schedule) is the plain quantizer
+    full = keras.Model(inp, QActivation(quantized_relu(6, 2, qnoise_factor=1.0), name="full")(inp))
+    np.testing.assert_array_equal(reference.reference_outputs(full, x), full.predict(x, verbose=0))
+
+
 def test_wide_sums_are_refused_not_rounded():
     from qkeras import QDense
 

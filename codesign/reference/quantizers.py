@@ -37,6 +37,18 @@ def _refuse(where: str, why: str) -> ReferenceUnavailableError:
     return ReferenceUnavailableError(f"{where}: {why}")
 
 
+def _require_full_noise(name: str, c: dict, where: str) -> None:
+    """QKeras returns (1 - qnoise_factor) * x + qnoise_factor * q(x): below 1 the model is not quantized there."""
+    qn = c.get("qnoise_factor", 1.0)
+    if qn is not None and float(np.asarray(qn)) != 1.0:
+        raise _refuse(
+            where,
+            f"{name}(qnoise_factor={float(np.asarray(qn))}): QKeras outputs a mix of the unquantized and the quantized "
+            "value, which no fixed-point firmware reproduces (hls4ml ignores the factor); set qnoise_factor=1 (the end "
+            "of a QNoise schedule) and re-save the model",
+        )
+
+
 def _is_po2(v: float) -> bool:
     m, _ = np.frexp(abs(v))
     return v != 0 and m == 0.5
@@ -101,6 +113,7 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
     name, c = quantizer_config(q)
     if name in ("linear", ""):
         return x
+    _require_full_noise(name, c, where)
     if name == "relu":
         return np.maximum(x, 0.0)
     if name == "quantized_bits":
@@ -139,6 +152,7 @@ def quantize_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:
     if q is None:
         return w
     name, c = quantizer_config(q)
+    _require_full_noise(name, c, where)
     if name == "quantized_bits" and c.get("alpha") == "auto_po2" and not c.get("use_stochastic_rounding"):
         return _auto_po2_weights(q, w, where)
     if name == "quantized_bits":

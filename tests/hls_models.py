@@ -128,6 +128,33 @@ def po2_mlp(seed: int = 7, n_in: int = 8):
     return model
 
 
+def reshaping(seed: int = 31, rank: int = 2):
+    """Foreign-style moves around a QConv: ZeroPadding -> QConv 3 -> quantized_relu -> UpSampling (nearest) ->
+    Cropping -> Flatten -> QDense; 1-D (rank 1, input (5, 2)) or 2-D (rank 2, input (4, 3, 2))."""
+    from qkeras import QActivation, QConv1D, QConv2D, QDense
+
+    keras = keras_env.keras()
+    L = keras.layers
+    q = "quantized_bits(6,0,alpha=1)"
+    if rank == 1:
+        pad, conv, up, crop = L.ZeroPadding1D((1, 2)), QConv1D, L.UpSampling1D(3), L.Cropping1D((2, 1))
+        inp = keras.Input((5, 2), name="seq")
+    else:
+        pad, conv, up = L.ZeroPadding2D(((1, 0), (1, 1))), QConv2D, L.UpSampling2D((2, 3))
+        crop = L.Cropping2D(((1, 2), (0, 1)))
+        inp = keras.Input((4, 3, 2), name="image")
+    for layer, name in ((pad, "pad"), (up, "up"), (crop, "crop")):
+        layer._name = name
+    x = pad(inp)
+    x = conv(3, 3, kernel_quantizer=q, bias_quantizer=q, name="conv")(x)
+    x = QActivation("quantized_relu(6,2)", name="relu")(x)
+    x = crop(up(x))
+    x = QDense(3, kernel_quantizer=q, bias_quantizer=q, name="logits")(L.Flatten(name="flat")(x))
+    model = keras.Model(inp, x, name=f"reshaping{rank}d")
+    _randomize(model, seed)
+    return model
+
+
 def qconv2d(seed: int = 8, side: int = 6):
     """QConv2D 3x3 'same' -> quantized_relu -> MaxPooling2D -> QConv2D 2x2 stride 2 'valid' -> AvgPool -> QDense."""
     from qkeras import QActivation, QConv2D, QDense

@@ -233,3 +233,37 @@ def test_judge_multi_input_quantized_without_reference_names_the_layer():
     ref = reference.reference_outputs(ok, xs)
     assert compare.judge(ok, xs, ref).exact is True
     assert compare.judge(ok, xs, ref + 2.0**-4).exact is False
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: L.UpSampling1D(3, name="u"), (5, 2)),
+        (lambda: L.UpSampling2D((2, 3), name="u"), (3, 4, 2)),
+        (lambda: L.ZeroPadding1D((1, 2), name="u"), (5, 2)),
+        (lambda: L.ZeroPadding2D(((1, 0), (2, 1)), name="u"), (3, 4, 2)),
+        (lambda: L.Cropping1D((1, 2), name="u"), (6, 2)),
+        (lambda: L.Cropping2D(((1, 0), (0, 2)), name="u"), (4, 5, 2)),
+    ],
+)
+def test_upsampling_padding_cropping_move_values_as_keras(layer, shape):
+    """Foreign models' UpSampling/ZeroPadding/Cropping (were refused with exit 6): values moved exactly as Keras does."""
+    from qkeras import QActivation
+
+    inp = keras.Input(shape)
+    q = QActivation("quantized_bits(8,3,alpha=1)", name="q")(inp)
+    model = keras.Model(inp, layer()(q))
+    x = np.random.default_rng(0).normal(0, 3, (4, *shape))
+    ref = reference.forward_layers(model, x)
+    np.testing.assert_array_equal(ref["u"], model.predict(x, verbose=0))
+    assert ref["u"].shape[1:] == model.output_shape[1:]
+
+
+def test_bilinear_upsampling_and_unknown_layers_are_refused_with_the_accepted_list():
+    inp = keras.Input((3, 3, 1))
+    model = keras.Model(inp, L.UpSampling2D(2, interpolation="bilinear", name="bil")(inp))
+    with pytest.raises(ReferenceUnavailableError, match="'bil'.*interpolation 'bilinear' \\(accepted: nearest\\)"):
+        reference.forward_layers(model, np.zeros((1, 3, 3, 1)))
+    model = keras.Model(inp, L.RandomFlip(name="flip")(inp))
+    with pytest.raises(ReferenceUnavailableError, match="'flip' \\(RandomFlip\\).*accepted: .*QDense.*UpSampling1D"):
+        reference.forward_layers(model, np.zeros((1, 3, 3, 1)))

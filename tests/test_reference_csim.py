@@ -115,6 +115,18 @@ def test_qconv2d_is_proven(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("rank", [1, 2])
+def test_zeropadding_upsampling_cropping_are_proven(tmp_path, rank):
+    """hls4ml's zeropad, resize_nearest and cropping kernels move values as the reference does (refused before)."""
+    model = hls_models.reshaping(rank=rank)
+    project = build(model, tmp_path / f"reshape{rank}", ctypes=False)
+    x = compare.grid_inputs(P, model.input_shape[1:], N, seed=6)
+    ref = _proven(project, x)
+    assert np.std(ref) > 0
+    assert reference.forward_layers(project.keras_model, x)["up"].shape[1:] == model.get_layer("up").output_shape[1:]
+
+
+@pytest.mark.slow
 def test_merges_permute_concatenate_batchnorm_are_proven(tmp_path):
     model = hls_models.merges()
     project = build(model, tmp_path / "merge", ctypes=False)

@@ -1,7 +1,7 @@
 """One Keras/QKeras layer evaluated exactly in float64, as hls4ml 1.3's firmware computes it, or refused.
 
 Every supported layer either moves values (InputLayer, Dropout, Flatten, Reshape, Permute, Concatenate,
-max pooling) or computes sums and products of fixed-point values (Dense on any rank, Conv1D/Conv2D of any
+max pooling, UpSampling (nearest), ZeroPadding, Cropping) or computes sums and products of fixed-point values (Dense on any rank, Conv1D/Conv2D of any
 kernel, stride and ``valid``/``same`` padding, average pooling over a power of two, Add/Subtract/Multiply/
 Maximum/Minimum). Those are exact in float64 while the operands and sums fit 53 bits, which is checked;
 hls4ml's inferred types hold them exactly, so the firmware computes the same numbers (its C-simulation
@@ -26,10 +26,11 @@ PASS_THROUGH = ("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
 MERGE = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
 POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
+RESHAPING = ("UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D")
 BATCHNORM = ("BatchNormalization", "QBatchNormalization")
 ACTIVATION = ("Activation", "QActivation", "ReLU")
 GRAPH = ("EdgePairSum", "ReceiverSum")  # codesign/hls_ext/interaction.py
-SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + GRAPH + (
+SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + GRAPH + RESHAPING + (
     "Flatten", "Reshape", "Permute", "Concatenate", "AnomalyScore",
 )  # fmt: skip
 MAX_EXACT = 2.0**53
@@ -165,6 +166,27 @@ def _mean(layer: Any, x: np.ndarray, axes: tuple[int, ...], strict: bool) -> np.
     if strict:
         check_exact(layer, np.sum(np.abs(x), axis=axes), frac_bits(x))
     return np.sum(x, axis=axes) / n
+
+
+def _reshaping(layer: Any, x: np.ndarray) -> np.ndarray:
+    """UpSampling (nearest: each value repeated), ZeroPadding (zeros around), Cropping (rows/columns dropped): values
+    moved, never computed, as hls4ml 1.3's resize_nearest / zeropad / cropping kernels move them (channels last)."""
+    cls = type(layer).__name__
+    cfg = layer.get_config()
+    if cfg.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise refuse(layer, "data_format channels_first (accepted: channels_last)")
+    if cls.startswith("UpSampling"):
+        if cfg.get("interpolation", "nearest") != "nearest":
+            raise refuse(layer, f"interpolation '{cfg.get('interpolation')}' (accepted: nearest)")
+        for axis, f in enumerate(np.atleast_1d(layer.size), start=1):
+            x = np.repeat(x, int(f), axis=axis)
+        return x
+    if cls.startswith("ZeroPadding"):
+        pads = [tuple(int(v) for v in p) for p in (layer.padding if cls.endswith("2D") else [layer.padding])]
+        return np.pad(x, [(0, 0), *pads, (0, 0)])
+    crops = [tuple(int(v) for v in c) for c in (layer.cropping if cls.endswith("2D") else [layer.cropping])]
+    sl = tuple(slice(a, x.shape[i + 1] - b) for i, (a, b) in enumerate(crops))
+    return x[(slice(None), *sl)]
 
 
 def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, strict: bool) -> np.ndarray:
@@ -315,6 +337,8 @@ def forward(
         return _mean(layer, x, axes, strict)
     if cls in BATCHNORM:
         return _batchnorm(layer, x, types, strict)
+    if cls in RESHAPING:
+        return _reshaping(layer, x)
     if cls == "Sampling":
         raise refuse(layer, "random sampling has no firmware; only the VAE encoder goes to firmware")
-    raise refuse(layer, "no exact float64 reference for this layer class")
+    raise refuse(layer, f"no exact float64 reference for this layer class (accepted: {', '.join(SUPPORTED)})")

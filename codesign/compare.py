@@ -209,9 +209,9 @@ def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None
     if floats:
         return None, (
             f"layer(s) {', '.join(repr(n) for n in floats)} of a quantized model have float weights (no QKeras "
-            "kernel quantizer): the firmware rounds them to its default precision, which the model does not "
-            "define, so nothing about them can be proven; give them QKeras quantizers (QDense/QConv with "
-            "quantized_bits)"
+            "kernel quantizer, or a non-zero bias without a bias_quantizer): the firmware rounds them to its default "
+            "precision, which the model does not define, so nothing about them can be proven; give them QKeras "
+            "quantizers (QDense/QConv with kernel_quantizer and bias_quantizer quantized_bits)"
         )
     try:
         return reference.reference_outputs(model, x, types=types), None

@@ -267,3 +267,24 @@ def test_bilinear_upsampling_and_unknown_layers_are_refused_with_the_accepted_li
     model = keras.Model(inp, L.RandomFlip(name="flip")(inp))
     with pytest.raises(ReferenceUnavailableError, match="'flip' \\(RandomFlip\\).*accepted: .*QDense.*UpSampling1D"):
         reference.forward_layers(model, np.zeros((1, 3, 3, 1)))
+
+
+def test_float_bias_of_a_quantized_layer_gets_no_verdict():
+    """QDense(kernel_quantizer=...) without a bias_quantizer: hls4ml rounds the float bias to ap_fixed<16,6>, so the
+    build said NOT bit-exact on 3 of 200 inputs and `codesign check` said bit-exact on others: no proof, exit 6."""
+    from qkeras import QActivation, QDense
+
+    from codesign import compare
+
+    q = "quantized_bits(6,0,alpha=1)"
+    inp = keras.Input((4,))
+    h = QActivation("quantized_relu(6,2)", name="r")(QDense(3, kernel_quantizer=q, name="nobq")(inp))
+    model = keras.Model(inp, QDense(2, kernel_quantizer=q, bias_quantizer=q, name="out")(h))
+    x = np.zeros((2, 4))
+    assert reference.float_weight_layers(model) == []  # a zero bias is exact in any type
+    model.get_layer("nobq").set_weights([np.full((4, 3), 0.25), np.array([0.1, 0.0, -0.3])])
+    assert reference.float_weight_layers(model) == ["nobq"]
+    ref, why = compare._unavailable(model, x, None)
+    assert ref is None and "'nobq'" in why and "bias_quantizer" in why
+    no_bias = keras.Model(inp, QDense(2, kernel_quantizer=q, use_bias=False, name="nb")(inp))
+    assert reference.float_weight_layers(no_bias) == []

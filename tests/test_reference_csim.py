@@ -146,7 +146,8 @@ def _tanh_model():
     h = QDense(4, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
                name="dense1")(inp)  # fmt: skip
     h = QActivation("quantized_tanh(6)", name="tanh1")(h)
-    model = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(6,0,alpha=1)", name="logits")(h))
+    model = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
+                                    name="logits")(h))
     hls_models._randomize(model, 1)
     return model
 

@@ -39,12 +39,23 @@ def is_quantized_model(model: Any) -> bool:
     return any(is_quantized_layer(lyr) for lyr in model.layers)
 
 
+def _float_bias(layer: Any) -> bool:
+    """A non-zero bias without a QKeras bias quantizer (QDense(kernel_quantizer=...) alone): hls4ml rounds it to
+    its default precision (``ap_fixed<16,6>``) where the model adds the float32 value."""
+    if not getattr(layer, "use_bias", False) or getattr(layer, "bias_quantizer_internal", None) is not None:
+        return False
+    ws = layer.get_weights()
+    return len(ws) > 1 and bool(np.any(np.asarray(ws[1]) != 0))
+
+
 def float_weight_layers(model: Any) -> list[str]:
-    """Names of Dense/Conv layers without a QKeras kernel quantizer (the firmware rounds their weights)."""
+    """Names of Dense/Conv layers without a QKeras kernel quantizer, or with a float non-zero bias (the firmware
+    rounds those weights)."""
     return [
         lyr.name
         for lyr in model.layers
-        if type(lyr).__name__ in WEIGHT_LAYERS and getattr(lyr, "kernel_quantizer_internal", None) is None
+        if type(lyr).__name__ in WEIGHT_LAYERS
+        and (getattr(lyr, "kernel_quantizer_internal", None) is None or _float_bias(lyr))
     ]
 
 
@@ -58,7 +69,7 @@ def exact_reference_reason(model: Any) -> str | None:
     floats = float_weight_layers(model)
     if floats:
         return (
-            f"layer(s) {', '.join(floats)} have float weights (no QKeras quantizer): the firmware rounds them "
+            f"layer(s) {', '.join(floats)} have float weights (no QKeras kernel or bias quantizer): the firmware rounds them "
             "to its default precision, so the float model is not a bit-exact reference"
         )
     return None

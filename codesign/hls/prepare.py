@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -13,18 +14,19 @@ def _layer_class(layer: Any) -> str:
     return type(layer).__name__
 
 
-def _clone(model: Any, final_linear: str | None = None) -> Any:
-    """Fresh copy of ``model`` with copied weights (optionally one layer's activation made linear).
+def _clone(model: Any, final_linear: str | Collection[str] | None = None) -> Any:
+    """Fresh copy of ``model`` with copied weights (optionally some layers' activation made linear).
 
     Layer by layer through ``clone_model``: rebuilding the whole model from its JSON config fails for
     ``QActivation(quantizer_object)`` (its config holds the object, which JSON turns into a dict that
     QActivation does not deserialize), and pruning-stripped models cannot be sliced directly.
     """
     keras = keras_env.keras()
+    linear = {final_linear} if isinstance(final_linear, str) else set(final_linear or ())
 
     def clone_layer(layer: Any) -> Any:
         cfg = layer.get_config()
-        if layer.name == final_linear:
+        if layer.name in linear:
             cfg["activation"] = "linear"
         return layer.__class__.from_config(cfg)
 
@@ -60,28 +62,26 @@ def _is_softmax_layer(layer: Any) -> bool:
 
 
 def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
-    """Remove a softmax at a single-output model's end so the firmware outputs logits."""
+    """Remove a softmax at the end of every output so the firmware outputs logits (each output of a multi-output
+    model too: the reference compares logits there, and a kept softmax was judged a mismatch)."""
     keras = keras_env.keras()
-    if len(model.outputs) != 1:
+    outs = [model.get_layer(n) for n in model.output_names]
+    separate = {lyr.name: p for lyr in outs if _is_softmax_layer(lyr) and (p := _producer(lyr)) is not None}
+    fused = [lyr.name for lyr in outs if lyr.name not in separate
+             and getattr(getattr(lyr, "activation", None), "__name__", None) == "softmax"]  # fmt: skip
+    if not separate and not fused:
         return model
-    last = model.layers[-1]
-    if _is_softmax_layer(last):
-        inbound = _producer(last)
-        if inbound is None:
-            return model
-        fresh = _clone(model)
-        new = keras.Model(fresh.inputs, fresh.get_layer(inbound.name).output, name=model.name)
+    new = _clone(model, final_linear=fused)
+    if separate:
+        tensors = [new.get_layer(separate[lyr.name].name if lyr.name in separate else lyr.name).output for lyr in outs]
+        new = keras.Model(new.inputs, tensors if len(tensors) > 1 else tensors[0], name=model.name)
+    for name, producer in separate.items():
         notes.append(
-            f"final softmax layer '{last.name}' removed: the firmware outputs the logits of "
-            f"'{inbound.name}', which the bit-accuracy check compares (apply softmax/argmax downstream)"
+            f"final softmax layer '{name}' removed: the firmware outputs the logits of "
+            f"'{producer.name}', which the bit-accuracy check compares (apply softmax/argmax downstream)"
         )
-        return new
-    act = getattr(last, "activation", None)
-    if getattr(act, "__name__", None) == "softmax":
-        new = _clone(model, final_linear=last.name)
-        notes.append(f"softmax activation of final layer '{last.name}' replaced by linear: the firmware outputs logits")
-        return new
-    return model
+    notes.extend(f"softmax activation of final layer '{n}' replaced by linear: the firmware outputs logits" for n in fused)
+    return new
 
 
 def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:

@@ -18,9 +18,10 @@ from codesign.precision import FixedPrecision
 # per-layer keys hls4ml 1.3 reads (compared in snake_case, as hls4ml converts them), and where they apply
 LAYER_KEYS = (
     "precision", "reuse_factor", "strategy", "trace", "table_size", "table_t", "conv_implementation",
-    "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation",
+    "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation", "skip",
 )  # fmt: skip
-SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation")
+# 'skip' (hls4ml's SkipSoftmax, written as Skip: false by config_from_keras_model): true leaves the softmax out
+SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation", "skip")
 PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
     "depthwise", "pointwise",
@@ -104,9 +105,14 @@ def check_layer_entry(entry: Any, where: str, is_softmax: bool, notes: list[str]
             elif v.lower() not in [s.lower() for s in LAYER_STRATEGIES]:
                 accepted = LAYER_STRATEGIES + (SOFTMAX_IMPLEMENTATIONS[1:] if is_softmax else ())
                 raise SpecError(f"{where}.{key}: '{value}' (accepted: {', '.join(accepted)})")
-        elif k == "trace" and not isinstance(value, bool):
+        elif k in ("trace", "skip") and not isinstance(value, bool):
             raise SpecError(f"{where}.{key}: must be true or false, got {value!r}")
     return out
+
+
+def skips_softmax(entry: Any) -> bool:
+    """True when a (checked) softmax entry says ``Skip: true``: hls4ml then removes the softmax from the firmware."""
+    return isinstance(entry, dict) and any(snake(k) == "skip" and v is True for k, v in entry.items())
 
 
 def layer_type_names(layer: Any, is_softmax: bool) -> tuple[str, ...]:

@@ -1,9 +1,11 @@
 """Models written the way other projects write them, through `codesign build` with `model.file` (no data).
 
 Each case was a wrong verdict or an unclear failure before: a softmax head on one output of a two-output
-model (kept in the firmware while the reference compared logits: a false mismatch, exit 3) and power-of-two
-kernels (the estimate and `codesign check` could not read hls4ml's {sign, exponent} weight headers: exit 2).
-The fast test checks the model preparation alone; the builds run hls4ml and g++ (slow).
+model (kept in the firmware while the reference compared logits: a false mismatch, exit 3); power-of-two
+kernels (the estimate and `codesign check` could not read hls4ml's {sign, exponent} weight headers: exit 2);
+the config hls4ml's own ``config_from_keras_model(granularity='name')`` writes (its softmax ``Skip: false``
+and the input's ``result: auto`` were refused, exit 2). The fast tests check the model preparation and the
+conversion alone; the builds run hls4ml and g++ (slow).
 """
 
 from __future__ import annotations
@@ -86,3 +88,75 @@ def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
     assert "bit-exact: yes" in text and "Traceback" not in text
     code, text = _check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+
+
+# hls4ml 1.3's config_from_keras_model(hls_models.qmlp(6, n_in=4, hidden=3, n_out=2), granularity="name",
+# backend="Vitis"), as it writes it
+HLS4ML_GENERATED = """
+LayerName:
+  dense1:
+    Precision: {accum: auto, bias: 'fixed<6,1,TRN,WRAP,0>', result: auto, weight: 'fixed<6,1,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    Trace: false
+  dense1_linear:
+    Precision: {result: auto, table: 'fixed<18,8,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    TableSize: 1024
+    Trace: false
+  inputs:
+    Precision: {result: auto}
+    Trace: false
+  output_logits:
+    Precision: {accum: auto, bias: 'fixed<6,1,TRN,WRAP,0>', result: auto, weight: 'fixed<6,1,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    Trace: false
+  output_logits_linear:
+    Precision: {result: auto, table: 'fixed<18,8,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    TableSize: 1024
+    Trace: false
+  relu1:
+    Precision: {result: 'ufixed<6,2,RND_CONV,SAT,0>', table: 'fixed<18,8,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    TableSize: 1024
+    Trace: false
+  softmax:
+    Implementation: stable
+    Precision: {accum: 'fixed<18,8,RND,SAT,0>', exp_table: 'fixed<18,8,RND,SAT,0>', inv_inp: 'fixed<18,8,RND,SAT,0>',
+                inv_table: 'fixed<18,8,RND,SAT,0>', result: auto, table: 'fixed<18,8,TRN,WRAP,0>'}
+    ReuseFactor: 1
+    Skip: false
+    TableSize: 1024
+    Trace: false
+Model:
+  BramFactor: 1000000000
+  Precision: {default: 'fixed<16,6>'}
+  ReuseFactor: 1
+  Strategy: Latency
+  TraceOutput: false
+"""
+
+
+@pytest.mark.parametrize("skip", [False, True, "no"])
+def test_hls4ml_generated_name_config_converts_and_its_softmax_skip_is_applied(tmp_path, skip):
+    from codesign.errors import SpecError
+    from codesign.precision import FixedPrecision
+
+    hls_models.qmlp(6, n_in=4, hidden=3, n_out=2).save(tmp_path / "m.h5")
+    hls_config = yaml.safe_load(HLS4ML_GENERATED)
+    hls_config["LayerName"]["softmax"]["Skip"] = skip
+    cfg = {"KerasH5": "m.h5", "OutputDir": "prj", "ProjectName": "myproject", "Part": "xcvu9p-flga2104-2L-e",
+           "ClockPeriod": 5, "IOType": "io_parallel", "Backend": "Vitis", "HLSConfig": hls_config}  # fmt: skip
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(cfg))
+    if skip == "no":
+        with pytest.raises(SpecError, match="LayerName.softmax.Skip: must be true or false"):
+            hls.convert_from_hls4ml_config(cfg, path, output_dir_override=tmp_path / "prj")
+        return
+    project = hls.convert_from_hls4ml_config(cfg, path, output_dir_override=tmp_path / "prj")
+    assert project.input_precision == FixedPrecision.parse("ap_fixed<16,6>")  # input "auto": the Model default
+    if skip:
+        assert project.final_softmax is None and project.softmax_removed
+        assert any("Skip is true" in n for n in project.notes)
+    else:
+        assert project.final_softmax is not None and project.final_softmax["implementation"] == "stable"

@@ -135,8 +135,13 @@ def convert_from_hls4ml_config(
     for lname, entry in (hls_cfg.get("LayerName", {}) or {}).items():
         if lname in _input_layer_names(model):
             pr = (entry or {}).get("Precision")
-            if pr is not None:
-                input_precision = FixedPrecision.parse(pr.get("result") if isinstance(pr, dict) else pr)
+            text = pr.get("result") if isinstance(pr, dict) else pr
+            # 'auto' (hls4ml's config_from_keras_model writes it for the input): hls4ml gives the Model default
+            if text is not None and str(text).strip().lower() != "auto":
+                try:
+                    input_precision = FixedPrecision.parse(text)
+                except SpecError as exc:
+                    raise SpecError(f"{where}: HLSConfig.LayerName.{lname}.Precision: {exc}") from None
     # hls4ml writes OutputDir relative to the working directory
     out_dir = output_dir_override or Path(str(cfg.get("OutputDir", "my-hls-test")))
     tb = {}
@@ -145,6 +150,11 @@ def convert_from_hls4ml_config(
             tb[arg] = _read_tb_data(rel(cfg[key], key), where, key, _flat_width(model, key == "InputData"))
             notes.append(f"{key} {cfg[key]} written as the emitted project's own testbench data (Vivado/Vitis csim)")
     keep_softmax = softmax_name is not None and softmax_name in (hls_cfg.get("LayerName") or {})
+    if keep_softmax and hc.skips_softmax(hls_cfg["LayerName"][softmax_name]):
+        # hls4ml's SkipSoftmax removes it; codesign leaves it out the same way (its logits are checked)
+        hls_cfg = {**hls_cfg, "LayerName": {k: v for k, v in hls_cfg["LayerName"].items() if k != softmax_name}}
+        keep_softmax = False
+        notes.append(f"{where}: HLSConfig.LayerName.{softmax_name}.Skip is true: the softmax is left out of the firmware")
     project = convert(
         model,
         backend=cfg.get("Backend", "Vivado"),

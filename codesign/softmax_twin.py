@@ -102,6 +102,10 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
     if call is None:
         raise UnsupportedSoftmax(f"no call of nnet::softmax with {struct} in the top function")
     inp_norm = local.get("inp_norm_t")
+    for t in (call.group(1), call.group(2)):
+        if "nnet::array" in _resolve(t, defines):
+            # io_stream: hls4ml's stream softmax (nnet_activation_stream.h) is another kernel, not twinned here
+            raise UnsupportedSoftmax(f"io_stream softmax ({_resolve(t, defines)} packets); the twin covers io_parallel")
     return SoftmaxConfig(
         layer=layer,
         implementation=impl,

@@ -3,7 +3,7 @@
 The configs (config-files/qkeras_3layer_config.yml, qkeras_mnist_dense_config.yml, qkeras_mnist_cnn_config.yml)
 are reproduced key for key; the models have the same layer names and kinds, scaled down. What is checked:
 the final softmax the configs name is kept with the user's table types and proven bit-exact against
-codesign/softmax_twin.py; paths resolve from the working directory first, then the config's folder; every
+codesign/softmax_twin.py (io_parallel; the io_stream CNN's softmax is left out and said); paths resolve from the working directory first, then the config's folder; every
 setting reaches the emitted project or is refused by name.
 """
 

@@ -139,6 +139,7 @@ class Verification:
     reference_unavailable: str | None = None
     emulator_vs_csim: BitAccuracy | None = None
     emulator_reason: str | None = None
+    batchnorm_as_model: dict | None = None
 
     @property
     def exact(self) -> bool | None:
@@ -173,6 +174,8 @@ class Verification:
         if self.reference_unavailable is not None:
             out["reference"] = "none (quantized model: the bit-exact reference could not be computed)"
             out["reference_unavailable"] = self.reference_unavailable
+        if self.batchnorm_as_model is not None:
+            out["batchnorm_as_model"] = dict(self.batchnorm_as_model)
         if self.ctypes_vs_csim is not None:
             out["library_vs_testbench"] = self.ctypes_vs_csim.to_dict()
         if self.emulator_vs_csim is not None:
@@ -218,6 +221,27 @@ def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None
     except ReferenceUnavailableError as exc:
         return None, str(exc)
 
+
+def batchnorm_as_model(model: Any, x: Any, ref: Any, types: Any) -> dict:
+    """The model's own outputs (its unrounded BatchNormalization scale and bias) against ``ref``, the verdict's
+    reference (the same model with them rounded as the firmware stores them; the model defines no fixed-point type
+    for them): on how many inputs the model itself gives other outputs than the firmware it is judged by."""
+    from codesign import reference
+
+    try:
+        own = reference.reference_outputs(model, x, types=types, batchnorm_as_model=True)
+    except ReferenceUnavailableError as exc:
+        return {"computed": False, "reason": str(exc)}
+    acc = compare_exact(ref, own, reference="the model with its own unrounded BatchNormalization scale and bias")
+    return {"computed": True, "exact": acc.exact, "n_mismatch": acc.n_mismatch, "n_samples": acc.n_samples,
+            "note": BN_AS_MODEL_NOTE}  # fmt: skip
+
+
+BN_AS_MODEL_NOTE = (
+    "the verdict's reference normalises with the BatchNormalization scale and bias rounded to the firmware's "
+    "scale/bias types; the model itself normalises with unrounded ones (fold BatchNormalization into the Dense/Conv "
+    "before it, as codesign's quantize step does, for a firmware equal to the model's own outputs)"
+)
 
 EMULATOR_NAME = "codesign fixed-point emulator of the firmware's configured types"
 FLOAT_REFERENCE_NAME = f"{EMULATOR_NAME} (float model: exactness against its ap_fixed types)"
@@ -282,6 +306,7 @@ def judge(
     if reason is None:
         bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
         name = (LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME) + (BN_NOTE if bn else "")
+        bn_own = batchnorm_as_model(model, x, ref, types) if bn else None
         if softmax is not None:
             from codesign import softmax_twin
 
@@ -295,6 +320,7 @@ def judge(
             reference_out=ref,
             emulator_vs_csim=emu_vs,
             emulator_reason=emu_reason,
+            batchnorm_as_model=bn_own,
             **common,
         )
     xs = [np.asarray(a, dtype=np.float64) for a in x] if isinstance(x, (list, tuple)) else np.asarray(x, np.float64)

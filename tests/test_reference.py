@@ -215,6 +215,35 @@ def test_batchnorm_needs_the_firmware_types_and_qbatchnorm_quantizers_are_checke
         reference.reference_outputs(qbn, x, types={"qbn": types["bn"]})
 
 
+def test_the_model_s_own_batchnorm_is_compared_beside_the_verdict():
+    """A verdict with a standalone BatchNormalization is against its constants rounded as the firmware stores them;
+    how many inputs the model's own unrounded normalisation sends elsewhere is said beside it (judge and its dict)."""
+    from qkeras import QActivation
+
+    from codesign import compare
+    from codesign.precision import FixedPrecision as FP
+
+    inp = keras.Input((4,))
+    q = QActivation("quantized_bits(6,2,alpha=1)", name="q")(inp)
+    model = keras.Model(inp, L.BatchNormalization(name="bn")(q))
+    model.get_layer("bn").set_weights([np.full(4, 0.7), np.full(4, 0.3), np.full(4, 0.1), np.full(4, 1.3)])
+    x = _grid((4,), prec="ap_fixed<8,3>")
+    types = {"bn": {"scale": FP.parse("ap_fixed<8,2>"), "bias": FP.parse("ap_fixed<8,2>")}}
+    rounded = reference.reference_outputs(model, x, types=types)
+    own = reference.reference_outputs(model, x, types=types, batchnorm_as_model=True)
+    qvals = reference.apply_quantizer(model.get_layer("q").quantizer, x, "q")
+    scale = np.float32(0.7) / np.sqrt(np.float32(1.3) + np.float32(1e-3))
+    np.testing.assert_array_equal(own, qvals * np.float64(scale) + np.float64(np.float32(0.3) - scale * np.float32(0.1)))
+    v = compare.judge(model, x, rounded, types=types)  # a firmware equal to the rounded reference
+    assert v.exact is True
+    d = v.to_dict()["batchnorm_as_model"]
+    assert d["computed"] and d["exact"] is False and d["n_mismatch"] == int(np.sum(np.any(own != rounded, axis=1)))
+    assert d["n_mismatch"] > 0 and d["n_samples"] == len(x)
+    # a model without BatchNormalization carries no such entry
+    plain = keras.Model(inp, q)
+    assert "batchnorm_as_model" not in compare.judge(plain, x, reference.reference_outputs(plain, x)).to_dict()
+
+
 def test_judge_multi_input_quantized_without_reference_names_the_layer():
     """No g++ here: whatever the firmware outputs, a quantized model without a reference gets no verdict."""
     from qkeras import QActivation

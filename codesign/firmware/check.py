@@ -226,6 +226,14 @@ def check(
     exact = simulated_exact and not mismatches
     notes = ["the simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
              "from the synthesized weights/*.h: not exact"] if simulated_exact and mismatches else []  # fmt: skip
+    if ref_source.name == REFERENCE_NAME and any(type(lyr).__name__ == "BatchNormalization" for lyr in model.layers):
+        from codesign.compare import batchnorm_as_model
+
+        own = batchnorm_as_model(model, x_all, ref_source.outputs(x_all), project.layer_precisions)
+        if own.get("exact") is False:
+            notes.append(f"the reference rounds the BatchNormalization scale and bias as the firmware stores them; the "
+                         f"model's own unrounded ones give other outputs on {own['n_mismatch']} of {own['n_samples']} "
+                         "inputs (fold BatchNormalization into the layer before it for firmware equal to the model)")  # fmt: skip
     layer_verdicts, trace_notes = None, ()
     if traced is None and not simulated_exact:
         # not exact: the first layer that differs is what a reader needs next, so it is traced unasked

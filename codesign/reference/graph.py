@@ -94,6 +94,7 @@ def forward_layers(
     *,
     types: Mapping[str, Mapping[str, Any]] | None = None,
     split_activations: bool = False,
+    batchnorm_as_model: bool = False,
 ) -> dict[str, np.ndarray]:
     """Float64 output of every layer for inputs ``x`` (batch first, unflattened), by layer name, in model order.
 
@@ -101,7 +102,8 @@ def forward_layers(
     the firmware's per-layer types (``HlsProject.layer_precisions``), needed by standalone BatchNormalization.
     ``split_activations``: name the outputs as hls4ml does, which splits a fused activation into its own
     layer: ``name`` is then the pre-activation sum and ``name_<activation>`` (e.g. ``dense1_quantized_relu``,
-    ``dense1_relu``) its activated output.
+    ``dense1_relu``) its activated output. ``batchnorm_as_model``: standalone BatchNormalization layers with the
+    model's own unrounded scale and bias instead of the firmware's (what the model computes, not a proof).
     Raises :class:`ReferenceUnavailableError` naming the first layer with no exact reference.
     """
     xs = x if isinstance(x, (list, tuple)) else [x]
@@ -115,6 +117,7 @@ def forward_layers(
     out: dict[str, np.ndarray] = dict(values)
     outputs = set(model.output_names)
     strict = is_quantized_model(model)
+    kw = {"batchnorm_as_model": True} if batchnorm_as_model else {}
     for layer in model.layers:
         if layer.name in values:
             continue
@@ -125,31 +128,32 @@ def forward_layers(
         ltypes = (types or {}).get(layer.name)
         if layer.name in outputs and is_softmax(layer):
             # a final softmax: the reference is its input, the logits the firmware outputs
-            y = arg if _is_softmax_layer(layer) else forward(layer, arg, linear=True, types=ltypes, strict=strict)
+            y = arg if _is_softmax_layer(layer) else forward(layer, arg, linear=True, types=ltypes, strict=strict, **kw)
             values[layer.name] = out[layer.name] = y
             continue
         act = _activation_name(layer) if type(layer).__name__ in WEIGHT_LAYERS else ""
         if split_activations and act not in ("", "linear"):
-            pre = forward(layer, arg, linear=True, types=ltypes, strict=strict)
-            y = forward(layer, arg, types=ltypes, strict=strict)
+            pre = forward(layer, arg, linear=True, types=ltypes, strict=strict, **kw)
+            y = forward(layer, arg, types=ltypes, strict=strict, **kw)
             out[layer.name] = pre
             out[f"{layer.name}_{act}"] = y
         else:
-            y = forward(layer, arg, types=ltypes, strict=strict)
+            y = forward(layer, arg, types=ltypes, strict=strict, **kw)
             out[layer.name] = y
         values[layer.name] = y
     return out
 
 
 def reference_outputs(
-    model: Any, x: np.ndarray | list[np.ndarray], *, types: Mapping[str, Mapping[str, Any]] | None = None
+    model: Any, x: np.ndarray | list[np.ndarray], *, types: Mapping[str, Mapping[str, Any]] | None = None,
+    batchnorm_as_model: bool = False,
 ) -> np.ndarray | list[np.ndarray]:
     """The model's pre-softmax outputs for ``x`` computed exactly in float64 (one array per output, flattened).
 
     A softmax at an output (a softmax layer, or a layer with a softmax activation) is left out, as
     :func:`codesign.hls.convert` leaves it out of the firmware: the result is the logits.
     """
-    values = forward_layers(model, x, types=types)
+    values = forward_layers(model, x, types=types, batchnorm_as_model=batchnorm_as_model)
     outs = [values[n].reshape(values[n].shape[0], -1) for n in model.output_names]
     return outs if len(outs) > 1 else outs[0]
 

@@ -189,8 +189,10 @@ def _reshaping(layer: Any, x: np.ndarray) -> np.ndarray:
     return x[(slice(None), *sl)]
 
 
-def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, strict: bool) -> np.ndarray:
-    """x * scale + bias with hls4ml's scale and bias, rounded as the firmware stores them (its scale/bias types)."""
+def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, strict: bool,
+               as_model: bool = False) -> np.ndarray:  # fmt: skip
+    """x * scale + bias with hls4ml's scale and bias, rounded as the firmware stores them (its scale/bias types);
+    ``as_model``: unrounded, as the model itself normalises (a diagnostic, not a proof: no exactness check)."""
     cfg = layer.get_config()
     if cfg.get("axis") not in (-1, [-1], len(x.shape) - 1, [len(x.shape) - 1]):
         raise refuse(layer, f"axis {cfg.get('axis')} (hls4ml normalises the last axis only)")
@@ -213,6 +215,8 @@ def _batchnorm(layer: Any, x: np.ndarray, types: Mapping[str, Any] | None, stric
     # hls4ml's BatchNormalization.initialize, on the float32 weights it reads
     scale = gamma / np.sqrt(var + np.float32(cfg["epsilon"]))
     bias = beta - scale * mean
+    if as_model:
+        return x * scale.astype(np.float64) + bias.astype(np.float64)
     if types is None or "scale" not in types or "bias" not in types:
         raise refuse(
             layer,
@@ -282,13 +286,15 @@ def _graph(layer: Any, xs: list[np.ndarray], linear: bool, strict: bool) -> np.n
 
 
 def forward(
-    layer: Any, x: np.ndarray | list[np.ndarray], *, linear: bool = False, types: Mapping | None = None, strict: bool = True
+    layer: Any, x: np.ndarray | list[np.ndarray], *, linear: bool = False, types: Mapping | None = None, strict: bool = True,
+    batchnorm_as_model: bool = False,
 ) -> Any:
     """One layer of the float64 forward pass; ``x`` is a list for merge layers.
 
     ``linear``: without the layer's own activation. ``types``: the firmware's types of this layer
     (``HlsProject.layer_precisions[name]``), needed by a standalone BatchNormalization only. ``strict``:
     refuse results float64 cannot hold exactly (off for float models, whose outputs serve agreement only).
+    ``batchnorm_as_model``: a standalone BatchNormalization with the model's own (unrounded) scale and bias.
     """
     cls = type(layer).__name__
     xs = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -336,7 +342,7 @@ def forward(
             return np.max(x, axis=axes)
         return _mean(layer, x, axes, strict)
     if cls in BATCHNORM:
-        return _batchnorm(layer, x, types, strict)
+        return _batchnorm(layer, x, types, strict, as_model=batchnorm_as_model)
     if cls in RESHAPING:
         return _reshaping(layer, x)
     if cls == "Sampling":

@@ -7,7 +7,7 @@ PART ?= xcvu9p
 # pip extra of codesign; it runs on the tf-keras that codesign aliases as keras, so it is installed without deps.
 HGQ_PIN := hgq==0.2.6
 
-.PHONY: install demo test test-slow lint bench hgq
+.PHONY: install demo test test-serial test-slow lint bench hgq
 
 $(VENV)/.installed: pyproject.toml
 	@echo "[1/3] creating the virtual environment $(VENV)"
@@ -26,8 +26,14 @@ hgq: install
 demo: install
 	$(BIN)/codesign build models/jet_mlp.yaml --part $(PART)
 
+# `make test` runs the default suite on every core this process may use (pytest-xdist `-n auto`, capped at 8 by
+# tests/conftest.py; PYTEST_XDIST_AUTO_NUM_WORKERS=N sets N). loadgroup keeps a module whose own fixtures are
+# module-scoped on one worker (conftest marks it), so those builds run once. `make test-serial`: one process.
 test: install
-	$(BIN)/python -m pytest -q --durations=30
+	$(BIN)/python -m pytest -q --durations=30 -n auto --dist loadgroup
+
+test-serial: install
+	$(BIN)/python -m pytest -q --durations=30 -p no:xdist
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from codesign.arrays import as_rows
-from codesign.compare import REFERENCE_NAME, BitAccuracy, compare_exact
+from codesign.compare import BN_NOTE, REFERENCE_NAME, BitAccuracy, compare_exact
 from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.firmware import files as fwfiles
 from codesign.firmware.layers import LayerVerdict
@@ -226,7 +226,7 @@ def check(
     exact = simulated_exact and not mismatches
     notes = ["the simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
              "from the synthesized weights/*.h: not exact"] if simulated_exact and mismatches else []  # fmt: skip
-    if ref_source.name == REFERENCE_NAME and any(type(lyr).__name__ == "BatchNormalization" for lyr in model.layers):
+    if ref_source.name == REFERENCE_NAME + BN_NOTE:
         from codesign.compare import batchnorm_as_model
 
         own = batchnorm_as_model(model, x_all, ref_source.outputs(x_all), project.layer_precisions)
@@ -276,7 +276,9 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
     types = project.layer_precisions
     reason = reference.exact_reference_reason(model)
     if reason is None:
-        return ReferenceSource(REFERENCE_NAME, lambda x: reference.reference_outputs(model, x, types=types),
+        bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
+        return ReferenceSource(REFERENCE_NAME + (BN_NOTE if bn else ""),
+                               lambda x: reference.reference_outputs(model, x, types=types),
                                lambda x: layers.reference_layers(model, x, types))  # fmt: skip
     if reference.is_quantized_model(model):
         raise ReferenceUnavailableError(f"{build}: no bit-exact reference for this quantized model: {reason}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +12,13 @@ from codesign.data.jets import BOSON_DECAYS, BOSON_WIDTHS, JetConfig
 from codesign.data.layouts import HLF_JET_COLUMNS
 from codesign.data.production import jet_config_from_options
 from codesign.errors import DataError
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("jets_variants", ROOT / "benchmarks" / "jets_variants.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("jets_variants")
 
 
 def test_boson_decays_switch_off_b_for_the_boson_classes_only():

@@ -4,9 +4,7 @@ None of the candidates is in the shipped estimate (README, estimator section, ei
 parser, that the hooks leave the shipped figures alone, and each candidate's arithmetic worked out by hand.
 """
 
-import importlib.util
 from dataclasses import replace
-from pathlib import Path
 
 from codesign.estimate import constants as K
 from codesign.estimate.calibration_set import load_records
@@ -15,6 +13,7 @@ from codesign.estimate.hardware import Clock, dsp_full_reg
 from codesign.estimate.layers import Context, predict_layer, reuse_loop_cycles
 from codesign.estimate.settings import settings_from_record
 from codesign.precision import FixedPrecision
+from tests.benchmark_module import load_benchmark
 
 #: Vivado HLS 2020.1 on xc7z020-1 (delay factor 1.2) at 5 ns, 12.5 %: 4.375 ns per cycle (GuillaumeDerville, PYNQ_IA).
 Z020 = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2020.1", 1.2)
@@ -23,11 +22,7 @@ V7 = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", "2018.3", 1.0)
 
 
 def _latency_rules():
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("latency_rules", root / "benchmarks" / "latency_rules.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("latency_rules")
 
 
 def test_dsp_full_reg_reads_the_config_schedule_line():

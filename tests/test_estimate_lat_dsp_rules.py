@@ -139,15 +139,9 @@ def test_latency_strategy_rf_schedule_overlaps_one_cycle_less_with_vivado_hls():
 
 
 def _bench(name: str):
-    """Load a benchmarks/ script as a module (benchmarks/ is not a package)."""
-    import importlib.util
-    from pathlib import Path
+    from tests.benchmark_module import load_benchmark
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark(name)
 
 
 def test_residual_summary_caps_each_repository():

@@ -1,6 +1,5 @@
 """Latency / II structure of the estimator: cycle packing, reuse-factor schedules, the io_parallel top."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from codesign.estimate.network import (
 )
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,10 +126,7 @@ def test_top_overhead_counts_call_boundaries():
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("estimator_accuracy", ROOT / "benchmarks" / "estimator_accuracy.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("estimator_accuracy")
 
 
 def test_layer_summary_fractions():

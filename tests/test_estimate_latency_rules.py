@@ -184,14 +184,9 @@ def test_clock_uncertainty_counts_only_where_the_script_applies_it():
 
 
 def _latency_rules():
-    import importlib.util
-    from pathlib import Path
+    from tests.benchmark_module import load_benchmark
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("latency_rules", root / "benchmarks" / "latency_rules.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("latency_rules")
 
 
 def test_candidate_latency_rules_by_hand():

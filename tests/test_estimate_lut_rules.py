@@ -33,14 +33,9 @@ def test_stream_pooling_counts_compare_selects_per_channel_plus_the_pixel_loop()
 
 
 def _lut_residuals():
-    import importlib.util
-    from pathlib import Path
+    from tests.benchmark_module import load_benchmark
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("lut_residuals", root / "benchmarks" / "lut_residuals.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("lut_residuals")
 
 
 def test_lut_residual_groups_and_repository_balanced_median():

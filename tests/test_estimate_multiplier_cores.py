@@ -1,6 +1,5 @@
 """The multiplier cores' stage counts: the report-name parser and the model's multiplier depth, against hand-derived numbers."""
 
-import importlib.util
 from pathlib import Path
 from unittest import mock
 
@@ -13,6 +12,7 @@ from codesign.estimate.hardware import (
     mul_inputs_registered,
     multiplier_latency,
 )
+from tests.benchmark_module import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,10 +39,7 @@ VITIS_RPT = """
 
 
 def _benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_benchmark(name)
 
 
 def _miner():

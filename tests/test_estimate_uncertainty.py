@@ -66,15 +66,11 @@ def test_budget_says_when_the_interval_straddles_a_limit():
 
 def test_benchmark_runs_on_the_carried_records(capsys):
     """A fresh clone (no ../shared): the benchmark reads codesign/estimate/calibration and reports per repository."""
-    import importlib.util
-    from pathlib import Path
 
     from codesign.estimate.calibration_set import CARRIED, load_records
+    from tests.benchmark_module import load_benchmark
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("estimator_accuracy", root / "benchmarks" / "estimator_accuracy.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("estimator_accuracy")
     assert bench.main(["--calibration", str(CARRIED)]) == 0
     out = capsys.readouterr().out
     recs = load_records(CARRIED)

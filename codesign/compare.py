@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.arrays import as_rows
 from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.precision import FixedPrecision
 
@@ -222,6 +223,13 @@ def _unavailable(model: Any, x: np.ndarray, types: Any) -> tuple[Any, str | None
         return None, str(exc)
 
 
+def has_batchnorm(model: Any) -> bool:
+    """Whether ``model`` has a standalone (Q)BatchNormalization, whose reference uses the firmware's scale/bias."""
+    from codesign.reference.layers import BATCHNORM
+
+    return any(type(lyr).__name__ in BATCHNORM for lyr in model.layers)
+
+
 def batchnorm_as_model(model: Any, x: Any, ref: Any, types: Any) -> dict:
     """The model's own outputs (its unrounded BatchNormalization scale and bias) against ``ref``, the verdict's
     reference (the same model with them rounded as the firmware stores them; the model defines no fixed-point type
@@ -232,9 +240,20 @@ def batchnorm_as_model(model: Any, x: Any, ref: Any, types: Any) -> dict:
         own = reference.reference_outputs(model, x, types=types, batchnorm_as_model=True)
     except ReferenceUnavailableError as exc:
         return {"computed": False, "reason": str(exc)}
-    acc = compare_exact(ref, own, reference="the model with its own unrounded BatchNormalization scale and bias")
+    acc = compare_exact(as_rows(ref), as_rows(own),
+                        reference="the model with its own unrounded BatchNormalization scale and bias")  # fmt: skip
     return {"computed": True, "exact": acc.exact, "n_mismatch": acc.n_mismatch, "n_samples": acc.n_samples,
             "note": BN_AS_MODEL_NOTE}  # fmt: skip
+
+
+def batchnorm_line(own: dict) -> str | None:
+    """The sentence a build's notes and ``codesign check`` give when the model's own normalisation differs from the
+    reference (``own``: :func:`batchnorm_as_model`'s result); None when it does not or could not be computed."""
+    if own.get("exact") is not False:
+        return None
+    return (f"the reference rounds the BatchNormalization scale and bias as the firmware stores them; the model's own "
+            f"unrounded ones give other outputs on {own['n_mismatch']} of {own['n_samples']} inputs (fold "
+            "BatchNormalization into the layer before it for firmware equal to the model)")  # fmt: skip
 
 
 BN_AS_MODEL_NOTE = (
@@ -304,7 +323,7 @@ def judge(
             except ReferenceUnavailableError as exc:
                 reason = str(exc)
     if reason is None:
-        bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
+        bn = has_batchnorm(model)
         name = (LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME) + (BN_NOTE if bn else "")
         bn_own = batchnorm_as_model(model, x, ref, types) if bn else None
         if softmax is not None:

@@ -226,14 +226,11 @@ def check(
     exact = simulated_exact and not mismatches
     notes = ["the simulated outputs match, but the project's weights/*.txt (read by Vitis csim and hls4ml) differ "
              "from the synthesized weights/*.h: not exact"] if simulated_exact and mismatches else []  # fmt: skip
-    if ref_source.name == REFERENCE_NAME + BN_NOTE:
-        from codesign.compare import batchnorm_as_model
+    if ref_source.name == REFERENCE_NAME + BN_NOTE:  # the quantized model's reference, with a BatchNormalization
+        from codesign.compare import batchnorm_as_model, batchnorm_line
 
-        own = batchnorm_as_model(model, x_all, ref_source.outputs(x_all), project.layer_precisions)
-        if own.get("exact") is False:
-            notes.append(f"the reference rounds the BatchNormalization scale and bias as the firmware stores them; the "
-                         f"model's own unrounded ones give other outputs on {own['n_mismatch']} of {own['n_samples']} "
-                         "inputs (fold BatchNormalization into the layer before it for firmware equal to the model)")  # fmt: skip
+        bn_line = batchnorm_line(batchnorm_as_model(model, x_all, ref, project.layer_precisions))
+        notes += [bn_line] if bn_line is not None else []
     layer_verdicts, trace_notes = None, ()
     if traced is None and not simulated_exact:
         # not exact: the first layer that differs is what a reader needs next, so it is traced unasked
@@ -276,8 +273,7 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
     types = project.layer_precisions
     reason = reference.exact_reference_reason(model)
     if reason is None:
-        bn = any(type(lyr).__name__ in ("BatchNormalization", "QBatchNormalization") for lyr in model.layers)
-        return ReferenceSource(REFERENCE_NAME + (BN_NOTE if bn else ""),
+        return ReferenceSource(REFERENCE_NAME + (BN_NOTE if compare.has_batchnorm(model) else ""),
                                lambda x: reference.reference_outputs(model, x, types=types),
                                lambda x: layers.reference_layers(model, x, types))  # fmt: skip
     if reference.is_quantized_model(model):

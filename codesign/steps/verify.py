@@ -41,13 +41,9 @@ class Compare(Step):
         acc = verification.to_dict()
         if "library" not in state.csim:  # check.library: false (a scan's csim: testbench)
             acc["library_vs_testbench"] = {"checked": False, "reason": LIBRARY_SKIPPED}
-        bn = acc.get("batchnorm_as_model") or {}
-        if bn.get("exact") is False:
-            state = state.note(
-                f"WARNING: bit-exact against the firmware's rounded BatchNormalization constants, but the model's own "
-                f"unrounded BatchNormalization gives other outputs on {bn['n_mismatch']} of {bn['n_samples']} inputs "
-                "(bit_accuracy.batchnorm_as_model)"
-            )
+        bn_line = compare.batchnorm_line(acc.get("batchnorm_as_model") or {})
+        if bn_line is not None:
+            state = state.note(f"WARNING: {bn_line} (bit_accuracy.batchnorm_as_model)")
         n_data = int(state.csim.get("n_data", 0))
         rep_label = str(state.csim.get("rep_label", "data inputs"))
         if verification.agreement is not None and n_data > 0:

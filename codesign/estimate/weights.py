@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 
 from codesign.errors import DataError
+from codesign.firmware.files import PO2_PAIR, po2_value
 
 _INIT = re.compile(r"=\s*\{([^{}]*)\}\s*;", re.S)
 # quantized_po2 weights (hls4ml's ExponentWeightVariable): ``exponent_weight2_t w2[N] = {{1.0, -3}, {0.0, 0}, ...};``
 # each entry is {sign, log2|w|} with sign 1 for w >= 0 and 0 for w < 0
 _INIT_PAIRS = re.compile(r"=\s*\{((?:\s*\{[^{}]*\}\s*,?)*)\s*\}\s*;", re.S)
-_PAIR = re.compile(r"\{\s*([^,{}]+?)\s*,\s*([^,{}]+?)\s*\}")
 
 
 def parse_values(path: Path) -> list[float]:
@@ -32,7 +32,7 @@ def parse_values(path: Path) -> list[float]:
     pairs = _INIT_PAIRS.search(text) if not m else None
     if pairs:
         try:
-            return [(1.0 if float(sg) else -1.0) * 2.0 ** int(e) for sg, e in _PAIR.findall(pairs.group(1))]
+            return [po2_value(sg, e) for sg, e in PO2_PAIR.findall(pairs.group(1))]
         except ValueError as exc:
             raise DataError(f"{path}: a power-of-two weight is not a {{sign, exponent}} pair of numbers ({exc})") from None
     if not m:

@@ -26,7 +26,8 @@ SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".txt")
 
 # the values up to the closing '};' (quantized_po2 weights are nested {sign, exponent} pairs)
 _H_INIT = re.compile(r"#else\s*\n[^=]*=\s*\{(?P<values>[^;]*?)\}\s*;", re.DOTALL)
-_PAIR = re.compile(r"\{\s*([^,{}]+?)\s*,\s*([^,{}]+?)\s*\}")
+# one quantized_po2 weight as hls4ml's ExponentWeightVariable writes it: {sign, log2|w|}, sign 1 for w >= 0, 0 for w < 0
+PO2_PAIR = re.compile(r"\{\s*([^,{}]+?)\s*,\s*([^,{}]+?)\s*\}")
 _TYPEDEF = re.compile(r"^\s*typedef\s+(?P<type>.+?)\s+(?P<name>\w+)\s*;", re.MULTILINE)
 
 
@@ -92,16 +93,19 @@ def firmware_changes(build_dir: Path, firmware_dir: Path) -> FirmwareChanges:
 
 
 def _values(text: str) -> list[str]:
-    if "{" in text:  # hls4ml's ExponentWeightVariable: {sign, log2|w|} per weight (sign 1 for w >= 0)
-        return [f"{{{a}, {b}}}" for a, b in _PAIR.findall(text)]
+    if "{" in text:  # quantized_po2 weights: {sign, exponent} pairs (PO2_PAIR)
+        return [f"{{{a}, {b}}}" for a, b in PO2_PAIR.findall(text)]
     return [t.strip() for t in text.replace("\n", " ").split(",") if t.strip()]
 
 
+def po2_value(sign: str, exponent: str) -> float:
+    """The weight of one {sign, exponent} pair (:data:`PO2_PAIR`): +-2**exponent."""
+    return (1.0 if float(sign) else -1.0) * 2.0 ** int(exponent)
+
+
 def _float(token: str) -> float:
-    pair = _PAIR.fullmatch(token)
-    if pair is None:
-        return float(token)
-    return (1.0 if float(pair.group(1)) else -1.0) * 2.0 ** int(pair.group(2))
+    pair = PO2_PAIR.fullmatch(token)
+    return float(token) if pair is None else po2_value(*pair.groups())
 
 
 def _floats(tokens: list[str], where: Path) -> list[float]:

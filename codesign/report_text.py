@@ -82,7 +82,7 @@ def latency_remainder(est: dict, io_type: str | None) -> str | None:
     return (
         f"The layers' latencies add to {summed} cycles; the other {int(total) - summed} of the total {int(total)} "
         "are the top function's own cycles: the registers between layers and at the top function's inputs and "
-        "outputs (codesign/estimate/constants.py, TOP_CYCLES_*)."
+        "outputs (codesign/estimate/constants/timing.py, TOP_CYCLES_*)."
     )
 
 

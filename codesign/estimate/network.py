@@ -41,7 +41,7 @@ from codesign.parts import Part, part_from_totals, resolve_part
 
 VERSION = "0.1"
 #: Calibration records behind the constants: the stock records with per-module csynth reports (556 layer
-#: figures from 14 repositories; see constants.py for which constant came from which).
+#: figures from 14 repositories; see constants/ for which constant came from which).
 N_FIT_RECORDS = 67
 SOURCE = f"codesign-estimator {VERSION} (analytical, fitted on {N_FIT_RECORDS} calibration records)"
 

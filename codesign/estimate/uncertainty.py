@@ -8,7 +8,7 @@ ratio reported / estimated (LUT 10000 with a band of 0.8-1.3 gives 8000-13000); 
 use the difference in cycles; io_stream latency and II the ratio (their errors scale with the pixel count).
 
 The band is a statement about designs like the calibration records (stock hls4ml, the tools and parts listed
-in constants.py), not a guarantee: a design unlike them can fall outside it.
+in constants/), not a guarantee: a design unlike them can fall outside it.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ class DotProductModel:
             # constant products: only the fraction HLS maps to DSPs counts against the ALLOCATION limit
             slices = cost.dsp / cost.dsp_fraction if cost.dsp_fraction > 0 else 0.0
             # the true multiplications (products HLS does not turn into shift-adds); with a forced mapping
-            # (-impl dsp or fabric) their share saturates with the layer size (constants.py)
+            # (-impl dsp or fabric) their share saturates with the layer size (constants)
             mults = max(0, nnz - n_shift)  # +-2^k weights are shifts (codesign.estimate.weights)
             true_mults = mults * cost.dsp_fraction
             if ctx.mul_impl in ("dsp", "fabric"):

@@ -1,0 +1,158 @@
+"""Area constants: LUTs, FFs, DSPs and BRAM per structure of a kernel, each with the records it was read off.
+
+Read by the estimator as ``constants.NAME`` (the package re-exports them; patch them there, see ``__init__``).
+"""
+
+# ---------------------------------------------------------------------------------------------- multipliers
+#: Default mapping: share of non-zero constant products on DSPs, DSP_MAX_FRACTION x a logistic in the product's
+#: effective width lo^(1 - DSP_WIDTH_HI_WEIGHT) x hi^DSP_WIDTH_HI_WEIGHT (lo/hi: narrower/wider operand; narrow
+#: constant products are shift-adds). Per-layer anchors: both operands <= 12 bits -> ~0 (MinhNguy3n 12x9: 2/314,
+#: 10x8, 9x8: 0; abdennour-GUESSOUM 8x8: 0 of ~4000; 6x6: 0); 16-bit word x 6-8-bit weight -> 0-12 % (kimhaneal11
+#: 38/626 and 0/1925, alex-yang 29/240, RishThakkar 14/1732, GuillaumeDerville 8/105, CestMerNeil 0 of ~3000);
+#: 28x12 -> 0.85 (Berk-Bilgin, two slices each); 16x16 -> 0.5-0.95 (CestMerNeil 2022.1, mbavier, freaksie,
+#: camillaMiao, published.md). Curve: 16x16 0.785, 28x12 0.67, 14x14 0.4, 16x12 0.08, 12x9 and 16x6 ~0. The old
+#: logistic in lo (center 12, scale 1) put 4-21 % of 9- to 11-bit products on DSPs (MinhNguy3n 18 for 2, abdennour
+#: 75 for 0). Chosen by leave-one-repository-out on a grid (hi weight 0-0.75, center 11-14, scale 0.5-1.5; mean of
+#: the other repositories' median record DSP error and per-layer |log| error): (0.25, 14, 0.5) in 20 of 22 folds.
+#: Wrong where a 16-bit word meets 6-8-bit weights (1-12 % on DSPs, now ~0): that depends on the weight values.
+DSP_MAX_FRACTION = 0.8
+DSP_WIDTH_CENTER = 14.0
+DSP_WIDTH_SCALE = 0.5
+DSP_WIDTH_HI_WEIGHT = 0.25
+#: With ``config_op mul -impl dsp`` HLS still folds trivial constants into logic, and the share of products
+#: on DSPs falls with the layer size: DSP products = nnz x DSP_FORCED_FRACTION / (1 + nnz / SATURATION).
+#: Empirical (cause not established), grid-fitted on the 21 distinct per-layer DSP counts of ArgyKokk's
+#: ``DSP_reuse1/2`` projects (8-bit weights, the only ``-impl dsp`` data): median |log error| 0.17, e.g.
+#: 92 products -> 42 DSP, 859 -> 247, 5876 -> 120. Only ArgyKokk uses this setting, so it is untested elsewhere.
+DSP_FORCED_FRACTION = 0.6
+DSP_FORCED_SATURATION = 400.0
+#: Resource strategy: the weights come from a ROM, so every product is a true multiplier; it goes to a DSP
+#: when its wider operand has at least this many bits. Per-layer resource-strategy reports: 16x6, 14x6,
+#: 16x16, 24x8 -> one DSP per multiplier (RishThakkar, kendermag, uw-acme, Berk-Bilgin); 6x6 -> none
+#: (MuhammadAshraful). Exceptions: Spehic 4x4 (half on DSPs), ChiRuiChen 32x32 (none).
+RESOURCE_DSP_MIN_WIDTH = 10
+
+# ---------------------------------------------------------------------------------------------- adder trees
+#: LUTs per priced adder bit per non-zero product: the adder tree, into which HLS merges the shift-adds of the
+#: constant products (nearly independent of how many went to DSPs); a W-bit partial sum is priced W + offset
+#: bits (kernels.common.adder_lut_offset). Repository-balanced median over the io_parallel Latency dense layer
+#: reports, refitted per fold by estimator_accuracy.py: 1.18-1.20 (1.69 without the offset, 1.5 shipped).
+LUT_PER_SUM_BIT = 1.2
+#: The adder price in the Expression tables of the dense/conv reports under ../shared/calibration/raw ('+'/'-'
+#: rows, W >= 9): W + 7 LUTs (16 -> 23, 24 -> 31) is the commonest price in 21 of the 29 repositories of Vivado
+#: HLS 2016.4-2020.1 and Vitis HLS 2022.1-2024.2 and appears in 28 (mbavier: none; uw-acme 13 %, PYNQ_IA 26 %,
+#: freaksie 35 %: the rest at W or below, merged adders); Vitis HLS 2021.1 never uses it (ArgyKokk, the only
+#: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, README estimator section.
+ADDER_LUT_OFFSET_BITS = 7.0
+ADDER_AT_WIDTH_LAST_VITIS_YEAR = 2021
+#: ``config_op mul -impl fabric``, Latency strategy: the products that ``-impl dsp`` puts on DSPs become LUT
+#: multipliers of LUT_PER_MULT_BIT2 x wd x ww LUTs each; the adder tree is unchanged. ArgyKokk's 17 pairs of
+#: the same layer synthesised with ``-impl fabric`` and ``-impl dsp`` (8-bit x 8-bit, RF 1, 2 and 100):
+#: LUT(fabric) - LUT(dsp) = 62 x DSP(dsp) in 14 pairs, 47-58 in the other 3 (62 / 64 = 0.97); at RF 100 the
+#: difference is 62 x multiplier_limit, the shared multipliers. Replaces a uniform 1.6x factor, which read
+#: the small layers 35 % low and the large ones 50-90 % high.
+LUT_PER_MULT_BIT2 = 0.97
+#: Resource strategy with ``-impl fabric`` (no per-layer data): every product a LUT multiplier, taken as the
+#: 1.6x median LUT ratio of the ArgyKokk fabric/dsp pairs above.
+FABRIC_LUT_FACTOR = 1.6
+
+# ---------------------------------------------------------------------------------------------- registers
+#: FFs per partial-sum bit per non-zero product. Structure (kernels.dense.DotProductModel): where the product does
+#: not share a cycle with the first adder level (T_MUL + T_ADD > effective period: every 7-series clock
+#: in the data), the first cycle boundary registers all non-zero products, so a layer of any depth
+#: >= 1 carries the full constant (the halving partial sums of later stages are inside it); ArgyKokk's 1-3
+#: cycle layers (3x2 at 1 cycle: 0.92 FF per product-bit, 5x3: 1.0-1.4, 10x5: 1.2-1.5),
+#: fastmachinelearning/hls4ml's 10x32 layer (Vivado HLS 2016.4, 3 cycles: 2893 FF = 0.97 x 165 x 18) and
+#: MinhNguy3n's 4-11-cycle layers (0.9-1.7) say so. The previous depth ramp (min(depth, 5) / 5 everywhere)
+#: read those records' FF 30-45 % low. Only where the product chains with adder levels in one cycle
+#: (UltraScale+ delays) does the first register sit further down the tree, on fewer values: there the layer
+#: registers min(depth, FF_SATURATION_STAGES) / FF_SATURATION_STAGES of it (kimhaneal11 1-cycle layers:
+#: 0.2-0.3 per product-bit). Value: the benchmark's refit (repository-balanced median of reported / predicted
+#: over the io_parallel Latency dense layers of ArgyKokk, kimhaneal11, Lrozzy and MinhNguy3n): 1.10
+#: (1.06-1.14 with one repository left out).
+FF_PER_SUM_BIT = 1.1
+FF_SATURATION_STAGES = 5
+#: Vivado HLS (2016-2020) binds a DSP product that does not fit one cycle (T_MUL x delay factor, plus one T_ADD
+#: per cascade level of a product wider than the DSP ports, above the effective period) to a pipelined
+#: multiplier core and counts the core's stage registers as fabric FFs in its "Instance" row; Vitis HLS
+#: reports the same cores with 0 FF (absorbed into the DSP slice: ArgyKokk, Vitis 2021.1, 25 DSP instances,
+#: 0 FF). Per instance and per extra cycle, FF_PIPELINED_MUL_PER_BIT x (wd + ww): both operands, or the
+#: product, registered. camillaMiao's 16x4 layer (Vivado HLS 2019.2, 16x16 bits): on xc7z020-1 the products
+#: do not fit 4.375 ns and 50 DSP instances carry 3350 FF (67 each, 2 x 32 = 64 predicted); on xc7vx690t-3 the
+#: same layer's products fit and carry none. GuillaumeDerville (Vivado HLS 2020.1, xc7z020-1, 16x16 at RF 4
+#: and 8): 89-94 FF per DSP instance beyond the adder-tree registers. A count from the structure, not a fit.
+FF_PIPELINED_MUL_PER_BIT = 2.0
+#: Resource ReuseLoop at RF > 1: FFs per bit of what lives across its iterations (kernels.dense.
+#: resource_register_bits). The benchmark's refit over the Resource dense layers of 10 repositories, the first
+#: layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule below).
+FF_RESOURCE_PER_BIT = 1.67
+#: Input-array copies by tool version (kernels.dense.resource_input_copies; see the README): Vivado HLS 2020.1
+#: keeps a rewind and a phi register per input word and an ``ap_return_N_preg`` per io_parallel output (PYNQ_IA,
+#: GuillaumeDerville), 2019.2 neither past the first layer (nicologhielmetti); io_stream twice; Vitis HLS once.
+RESOURCE_INPUT_COPIES_REWIND = 2
+RESOURCE_REWIND_REGISTERS_FROM_YEAR = 2020
+
+# ---------------------------------------------------------------------------------------------- activations
+#: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu
+#: reports: kimhaneal11 1.75, ArgyKokk 2.2-2.7 (saturating outputs), MinhNguy3n 0.8, Lrozzy 0.5; median 1.3.
+LUT_PER_RELU_BIT = 1.3
+#: A ReLU whose output cast quantizes (AP_SAT dropping integer bits, or a rounding mode dropping fraction
+#: bits) adds the overflow detection over the dropped bits, the rounding adder and the saturating select:
+#: RELU_CAST_LUT_PER_BIT per input bit per element on top of LUT_PER_RELU_BIT (Vivado HLS), and
+#: RELU_CAST_LUT_PER_BIT_VITIS (Vitis HLS, which maps the same cast into fewer LUTs). Vivado HLS: read off
+#: GuillaumeDerville (2020.1, 19 -> 8 bits RND_CONV + SAT: 97-100 LUT per element, 4.0 per bit above the base);
+#: not used, Gabriele-bot PYNQ_IA (16 -> 6 bits, RND + SAT: 94, 4.1) and nicologhielmetti (16 -> 7: 96, 4.2)
+#: agree. Vitis HLS: read off alex-yang-upenn (2022.2, 16 -> 6 bits RND_CONV + SAT: 60-70, 2.3); not used,
+#: ArgyKokk (2021.1, 16 -> 8: 35-55 per element, 0.9-2.1 above the base).
+#: The same per-bit cost prices the casts into a rounding or saturating ``accum_t`` that every product of a
+#: dense/conv kernel goes through (kernels.dense.accum_cast_luts): not read off any kernel, it carries
+#: Berk-Bilgin's per-layer LUT (Vivado HLS 2020.1, accum_t ap_fixed<28,16,AP_RND_ZERO,AP_SAT> and
+#: <24,16,AP_RND,AP_SAT>: 0.11-0.23x before, 0.69-0.99x with it, 18 layers).
+RELU_CAST_LUT_PER_BIT = 4.0
+RELU_CAST_LUT_PER_BIT_VITIS = 2.3
+#: Table-lookup activations: address arithmetic LUTs per element.
+LUT_PER_TABLE_LOOKUP = 30
+#: Comparators (max pooling, element-wise merge): one LUT per bit.
+LUT_PER_COMPARE_BIT = 1.0
+#: Softmax: LUTs and FFs per element.
+LUT_PER_SOFTMAX_ELEMENT = 145
+FF_PER_SOFTMAX_ELEMENT = 215
+
+# ---------------------------------------------------------------------------------------------- top level
+#: The same shifter in area: one per distinct input word an iteration reads (ceil(n_in / RF) for RF <= n_in,
+#: else one), each a pipelined ``lshr_<N>ns`` core plus its select/mask logic, N x ceil(log2 N) x
+#: PORT_SHIFT_LUT_PER_BIT_LEVEL LUTs and N x PORT_SHIFT_FF_PER_BIT FFs (its stages and output register).
+#: Read off GuillaumeDerville's per-module reports (N = 224: 2599 LUT, 1903 FF per shifter; 7 of them at RF 2,
+#: one at RF 14 and 56); Gabriele-bot PYNQ_IA (N = 256, two at RF 8: 2983 LUT, 2159 FF each) and
+#: nicologhielmetti (N = 256, one at RF 64) were not used and agree within 1 %. The FFs count in the first
+#: layer since the version rule of RESOURCE_INPUT_COPIES_REWIND.
+PORT_SHIFT_LUT_PER_BIT_LEVEL = 1.45
+PORT_SHIFT_FF_PER_BIT = 8.5
+#: io_parallel DATAFLOW top (a Resource-strategy layer): every element of every array passed between two layer
+#: calls becomes its own channel, a FIFO of depth DATAFLOW_CHANNEL_DEPTH that the report counts as depth x bits
+#: LUTs (shift-register storage), plus DATAFLOW_CHANNEL_LUT of handshake logic (a 2-input mux, 9, and two gates,
+#: 2 each) and DATAFLOW_CHANNEL_FF registers. The top's registers are these, not the PIPELINE top's output
+#: registers. Read off nicologhielmetti's top report (Vivado HLS 2019.2: 261 channels, FIFO 6296 LUT = sum of
+#: depth x bits 6304, Multiplexer 2349 = 261 x 9, Expression 1074, FF 1310 = 261 x 5 + the input word's);
+#: GuillaumeDerville (2020.1: 54 channels, FIFO 1355 LUT vs 1414 depth x bits, Multiplexer 486 = 54 x 9) and
+#: Gabriele-bot PYNQ_IA (2020.1: FIFO 7448 LUT vs 7712) were not used.
+DATAFLOW_CHANNEL_DEPTH = 2
+DATAFLOW_CHANNEL_LUT = 13
+DATAFLOW_CHANNEL_FF = 5
+#: io_parallel convolution with n_partitions > 1 (hls4ml >= 0.7 ``conv_*d_latency_cl``): the generated
+#: ``fill_buffer`` selects, for every word of the n_pixels x k_in input buffer, one of n_partitions input words,
+#: which HLS reports as a Multiplexer of n_partitions x width input bits per word; LUTs per such input bit.
+#: Read off the one report with it (MuhammadAshraful, Vitis HLS 2024.1, Conv2D 3x3, 676 partitions, 6-bit data:
+#: fill_buffer 31977 LUT = 0.876 x 9 x 6 x 676); no other record has an io_parallel convolution to check it on.
+#: The same report's conv module carries 8215 FF in registers, its output array (26 x 26 x 2 x 6 bits = 8112)
+#: plus control: kernels.conv adds out_pixels x n_filt x result width.
+FILL_BUFFER_LUT_PER_INPUT_BIT = 0.876
+
+# ---------------------------------------------------------------------------------------------- multiplexers
+#: Vivado HLS 2018.2-2020.1 prices a Multiplexer-table row by its inputs alone, 6 x inputs - 3 LUTs whatever its width
+#: (51433 of the 51587 rows of <= 8 inputs under ../shared/calibration/raw); 2016.4 and Vitis HLS price by width. The
+#: rewound ReuseLoop's muxes per input element (multiplexers.rewind_mux_luts): four 2:1 (36: GuillaumeDerville,
+#: nicologhielmetti, uw-acme, kendermag) or a 2:1 and a 3:1 (24: PYNQ_IA, Spehic); 30 is the middle.
+MUX_LUT_PER_INPUT, MUX_LUT_BASE, REWIND_MUX_PER_INPUT = 6, 3, 30
+#: A LUT6 selects among 4 data inputs: a k:1 operand multiplexer of wd bits costs wd x k / 4 LUTs (multiplexers.py).
+MUX_INPUTS_PER_LUT = 4

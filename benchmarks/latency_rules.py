@@ -45,6 +45,9 @@ script keeps the evidence for why (README, estimator section, sixth round). Vari
 - ``resource-product-registered``: Vivado HLS registers a Resource iteration's one-cycle product before its adds
   (PYNQ_IA's and Spehic's ``mul_ln1118_*_reg``): constants.RESOURCE_PRODUCT_REGISTERED_VIVADO.
 
+- ``product-live-bits``: a dense/conv product keeps only the operand bits that reach its wrapping ``accum_t``
+  (I_acc + F_data + F_weight; kernels.common.live_operand_widths): constants.PRODUCT_LIVE_BITS.
+
 Names combine (``mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3``): each part applies its patch.
 
 Usage::
@@ -176,7 +179,8 @@ def variant(name: str) -> Iterator[None]:
             stack.enter_context(_delay_factor(datasheet_delay_factor))
         for flag, const in (("postadd-vivado", "DSP_POSTADDER_CHAIN_VIVADO"), ("postadd-vitis", "DSP_POSTADDER_CHAIN_VITIS"),
                             ("resource-product-add", "RESOURCE_PRODUCT_ADD_CHAIN"),
-                            ("resource-product-registered", "RESOURCE_PRODUCT_REGISTERED_VIVADO")):
+                            ("resource-product-registered", "RESOURCE_PRODUCT_REGISTERED_VIVADO"),
+                            ("product-live-bits", "PRODUCT_LIVE_BITS")):
             if flag in name:
                 stack.enter_context(mock.patch.object(K, const, True))
         m = re.search(r"kintex-fabric ([\d.]+)", name)
@@ -216,7 +220,7 @@ VARIANTS = (
     "mul-output-registered vivado-constant alloc-offset-vivado 0",
     "kintex-fabric 0.75", "kintex-fabric 0.6", "postadd-vivado", "postadd-vivado postadd-vitis", "resource-product-add",
     "postadd-vivado resource-product-add", "postadd-vivado kintex-fabric 0.75", "resource-product-registered",
-    "resource-product-registered resource-product-add",
+    "resource-product-registered resource-product-add", "product-live-bits",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

@@ -84,6 +84,11 @@ DSP_POSTADDER_CHAIN_VIVADO = False
 DSP_POSTADDER_CHAIN_VITIS = False
 RESOURCE_PRODUCT_ADD_CHAIN = False
 RESOURCE_PRODUCT_REGISTERED_VIVADO = False
+#: Candidate of the ninth round, hook left off (README, estimator section): a dense/conv product is cast to a wrapping
+#: ``accum_t`` before any sum, so its operands' bits above I_acc + F_data + F_weight cannot reach the result and HLS's
+#: bit-width analysis drops them (kernels.common.live_operand_widths): freaksie's ``ap_fixed<32,32>`` input times
+#: ``<18,4>`` weights into ``<18,4>`` is an 18 x 18 product, one DSP and no cascade (its 2x8 layer: 1 cycle reported).
+PRODUCT_LIVE_BITS = False
 
 # ---------------------------------------------------------------------------------------------- activations
 #: A ReLU is chained into the previous cycle when its delay fits the effective period: 1 cycle at 2.91 ns

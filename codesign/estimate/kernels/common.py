@@ -9,7 +9,7 @@ from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock, is_vitis, tool_year
 from codesign.estimate.result import LayerEstimate
-from codesign.precision import FixedPrecision
+from codesign.precision import FixedPrecision, Overflow
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,20 @@ def adder_lut_offset(ctx: Context) -> float:
 def width_of(p: FixedPrecision | None, default: int = 16) -> int:
     """The width of a precision, or ``default`` where the type is unknown."""
     return p.width if p is not None else default
+
+
+def live_operand_widths(call: LayerCall) -> tuple[int, int]:
+    """Widths of a dense/conv product's data and weight operands, and with constants.PRODUCT_LIVE_BITS only the
+    bits that reach a wrapping ``accum_t`` (the product is cast to it before any sum): a data bit of weight
+    2^k lands at 2^(k - F_w) and up, so with I_a integer bits of accumulator it is dropped once k >= I_a + F_w;
+    likewise for the weight with F_x. Both operands keep at most I_a + F_x + F_w bits. A saturating or unknown
+    accumulator keeps every bit (its overflow detection reads them)."""
+    x, w, acc = call.input, call.prec("weight_t"), call.prec("accum_t")
+    wd, ww = width_of(x), width_of(w)
+    if not K.PRODUCT_LIVE_BITS or x is None or w is None or acc is None or acc.overflow is not Overflow.WRAP:
+        return wd, ww
+    cap = acc.integer + (x.width - x.integer) + (w.width - w.integer)
+    return max(1, min(wd, cap)), max(1, min(ww, cap))
 
 
 def rint(x: float) -> int:

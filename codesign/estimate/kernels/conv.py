@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.kernels.common import Context, width_of
+from codesign.estimate.kernels.common import Context, live_operand_widths, width_of
 from codesign.estimate.kernels.dense import DotProductModel, accum_cast_luts
 from codesign.estimate.result import LayerEstimate, declined
 
@@ -50,9 +50,9 @@ class ConvEstimator:
         rf = int(c("reuse_factor", 1) or 1)
         n_zeros = int(c("n_zeros", 0) or 0)
         nnz = max(k_in * n_out - n_zeros, 1)
-        wd, ww = width_of(call.input), width_of(call.prec("weight_t"))
+        wd, ww = live_operand_widths(call)
         out_w = width_of(call.output)
-        acc = width_of(call.prec("accum_t"), wd + ww + 8)
+        acc = width_of(call.prec("accum_t"), width_of(call.input) + width_of(call.prec("weight_t")) + 8)
         strategy = str(call.config.get("strategy", "latency")).lower()
         kern = self.core.predict(
             k_in, n_out, nnz, wd, ww, acc, rf, ctx, zeros_skipped=not strategy.startswith("resource"),

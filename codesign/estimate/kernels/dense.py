@@ -18,6 +18,7 @@ from codesign.estimate.hardware import MultiplierMap, chain_cycles, mul_inputs_r
 from codesign.estimate.kernels.common import (
     Context,
     adder_lut_offset,
+    live_operand_widths,
     rint,
     stream_words,
     variable_product_on_dsp,
@@ -191,8 +192,8 @@ class DenseEstimator:
         if call.function.lower().startswith("dense_large"):
             # hls4ml <= 0.4 named its reuse kernel ``dense_large`` (no strategy field): the Resource strategy
             strategy = "resource"
-        wd, ww = width_of(call.input), width_of(call.prec("weight_t"))
-        acc = width_of(call.prec("accum_t"), wd + ww + 8)
+        wd, ww = live_operand_widths(call)
+        acc = width_of(call.prec("accum_t"), width_of(call.input) + width_of(call.prec("weight_t")) + 8)
         resource = strategy.startswith("resource")
         shifts = int(call.num("n_shift", 0) or 0)
         # at RF = 1 the ReuseLoop is a single iteration: every weight index is a constant, so HLS folds the

@@ -7,7 +7,7 @@ and II, its weight in the repository-capped statistics, and, where ``raw/`` has 
 lies: the layers whose own ``*_csynth.rpt`` module was found (predicted vs reported, per layer), the layers
 without one (HLS inlined them or mangled their module name), and the top function's own cycles (top latency
 minus the sum of the latencies in its instance table, against the model's boundary count). The misses are then
-grouped by that split. Nothing here changes the estimator; it is the evidence behind the README's ninth round.
+grouped by that split. Nothing here changes the estimator; it is the evidence behind docs/estimator.md's ninth round.
 Usage::
 
     .venv/bin/python benchmarks/latency_misses.py [--calibration DIR] [--cycles N] [--json OUT]

@@ -4,7 +4,7 @@ Every variant patches the model for the length of one leave-one-repository-out r
 per fold, repositories capped), and is printed against the shipped model: stock io_parallel latency within
 2 cycles, median / p90 latency error, LUT / FF / DSP median / p90, II exact, per-layer exact rates, and the
 per-repository before -> after of ``estimator_compare.py``. None of these rules is in the estimator: this
-script keeps the evidence for why (README, estimator section, sixth round). Variants:
+script keeps the evidence for why (docs/estimator.md, sixth round). Variants:
 
 - ``datasheet``: the 7-series delay factor from the DSP48E1 maximum frequency of the part's fabric class and
   speed grade, relative to Artix-7 -2 (Artix-7 and Zynq-7000 7z007s-7z020 are Artix-7 fabric; Kintex-7,

@@ -1,6 +1,6 @@
 """Latency, eighth round: the build script's ``-enable_dsp_full_reg`` setting and the candidate rules read with it.
 
-None of the candidates is in the shipped estimate (README, estimator section, eighth round): these tests pin the
+None of the candidates is in the shipped estimate (docs/estimator.md, eighth round): these tests pin the
 parser, that the hooks leave the shipped figures alone, and each candidate's arithmetic worked out by hand.
 """
 

@@ -1,5 +1,5 @@
 """Latency, ninth round: the candidate that keeps only the product bits reaching a wrapping ``accum_t``
-(constants.PRODUCT_LIVE_BITS, off in the shipped estimate: README, estimator section, ninth round)."""
+(constants.PRODUCT_LIVE_BITS, off in the shipped estimate: docs/estimator.md, ninth round)."""
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall

@@ -31,7 +31,7 @@ output registers are modelled from that one report, the rest of its top, 278k FF
 io_stream Latency-strategy convolutions at RF > 1,
 whose window depth follows the weight values (RishThakkar RF 128-256: 0.35-0.55x latency), and io_stream BRAM;
 small Vivado HLS Resource layers' multiplexers and index counters (GuillaumeDerville 0.05-0.3x LUT per layer: no
-rule held on other repositories, README); the latency effect of the
+rule held on other repositories, docs/estimator.md); the latency effect of the
 convolution kernel's ALLOCATION limit; a Resource dense layer reading the top's input port is modelled with
 Vivado HLS's shifter (``network.port_read_cycles``) only, no Vitis HLS report showing it; the ``rf_gt_nin_rem0``
 Resource kernel's iteration is 4 or 5 cycles at equal sizes (GuillaumeDerville), modelled as 4.

@@ -42,7 +42,7 @@ LUT_PER_SUM_BIT = 1.2
 #: rows, W >= 9): W + 7 LUTs (16 -> 23, 24 -> 31) is the commonest price in 21 of the 29 repositories of Vivado
 #: HLS 2016.4-2020.1 and Vitis HLS 2022.1-2024.2 and appears in 28 (mbavier: none; uw-acme 13 %, PYNQ_IA 26 %,
 #: freaksie 35 %: the rest at W or below, merged adders); Vitis HLS 2021.1 never uses it (ArgyKokk, the only
-#: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, README estimator section.
+#: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, docs/estimator.md, fifth round.
 ADDER_LUT_OFFSET_BITS = 7.0
 ADDER_AT_WIDTH_LAST_VITIS_YEAR = 2021
 #: ``config_op mul -impl fabric``, Latency strategy: the products that ``-impl dsp`` puts on DSPs become LUT
@@ -86,7 +86,7 @@ FF_PIPELINED_MUL_PER_BIT = 2.0
 #: resource_register_bits). The benchmark's refit over the Resource dense layers of 10 repositories, the first
 #: layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule below).
 FF_RESOURCE_PER_BIT = 1.67
-#: Input-array copies by tool version (kernels.dense.resource_input_copies; see the README): Vivado HLS 2020.1
+#: Input-array copies by tool version (kernels.dense.resource_input_copies; docs/estimator.md): Vivado HLS 2020.1
 #: keeps a rewind and a phi register per input word and an ``ap_return_N_preg`` per io_parallel output (PYNQ_IA,
 #: GuillaumeDerville), 2019.2 neither past the first layer (nicologhielmetti); io_stream twice; Vitis HLS once.
 RESOURCE_INPUT_COPIES_REWIND = 2

@@ -68,14 +68,14 @@ DELAY_FACTOR_SPEED_GRADE_1 = 1.2
 #: The DSP multiplier's own factors (hardware.dsp_delay_factor) and whether a core longer than a cycle registers its
 #: inputs (hardware.mul_inputs_registered): hooks left at the shipped model. The reports' core names bound the DSP
 #: factor at 0.5-0.69 on UltraScale+ and above 1.25 at grade -1, and show output-registered generic ``mul`` cores in
-#: Vivado HLS; neither moves the held-out latency for the better (README, estimator section, seventh round).
+#: Vivado HLS; neither moves the held-out latency for the better (docs/estimator.md, seventh round).
 DSP_DELAY_FACTOR_ULTRASCALE_PLUS = DELAY_FACTOR_ULTRASCALE_PLUS
 DSP_DELAY_FACTOR_ULTRASCALE = DELAY_FACTOR_ULTRASCALE
 DSP_DELAY_FACTOR_SPEED_GRADE_1 = DELAY_FACTOR_SPEED_GRADE_1
 MUL_INPUTS_REGISTERED_VIVADO = True
 MUL_INPUTS_REGISTERED_VIVADO_CONSTANT = True
 MUL_INPUTS_REGISTERED_VITIS = True
-#: Candidates of the eighth round, hooks left off (README, estimator section): where the build script sets
+#: Candidates of the eighth round, hooks left off (docs/estimator.md, eighth round): where the build script sets
 #: ``config_schedule -enable_dsp_full_reg=false`` (hardware.dsp_full_reg), an unrolled kernel's DSP product takes its
 #: first adder level (DSP_POSTADDER_CHAIN_*) or a Resource iteration's LUT product chains the add of its block's
 #: products (RESOURCE_PRODUCT_ADD_CHAIN); a Resource iteration's one-cycle product is registered before its adds
@@ -84,7 +84,7 @@ DSP_POSTADDER_CHAIN_VIVADO = False
 DSP_POSTADDER_CHAIN_VITIS = False
 RESOURCE_PRODUCT_ADD_CHAIN = False
 RESOURCE_PRODUCT_REGISTERED_VIVADO = False
-#: Candidate of the ninth round, hook left off (README, estimator section): a dense/conv product is cast to a wrapping
+#: Candidate of the ninth round, hook left off (docs/estimator.md, ninth round): a dense/conv product is cast to a wrapping
 #: ``accum_t`` before any sum, so its operands' bits above I_acc + F_data + F_weight cannot reach the result and HLS's
 #: bit-width analysis drops them (kernels.common.live_operand_widths): freaksie's ``ap_fixed<32,32>`` input times
 #: ``<18,4>`` weights into ``<18,4>`` is an 18 x 18 product, one DSP and no cascade (its 2x8 layer: 1 cycle reported).

@@ -62,7 +62,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     """Run (or finish, with ``resume``) a scan into ``out``; returns a summary. Bad input fails before any work.
 
     ``threads_per_worker``: each local worker's thread pools (TensorFlow's, BLAS's), default the cores shared out
-    among the workers (README, "Scans": more than that lets a worker use a core the other leaves idle).
+    among the workers (README, "Scans"; docs/scans.md: more lets a worker use a core the other leaves idle).
 
     ``point_fn`` builds one point from its job (:func:`codesign.scan_points.run_point`; tests pass a stand-in).
     """

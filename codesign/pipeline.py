@@ -98,14 +98,22 @@ def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
     (:func:`codesign.step_cache.code_digest`); the first chains from the input files and library versions.
 
     So a key holds exactly what the step's result depends on: the float training's key does not change with
-    the pruning, quantization, hls settings or the part, and a docstring edit changes no key.
+    the pruning, quantization, hls settings or the part, and a docstring edit changes no key. An optional step
+    (``--synth``, ``--rtl``: :attr:`Step.optional`) chains from the last required step before it, not from its
+    optional siblings, and the next required step chains from that key and theirs: asking for one optional step
+    changes no other optional step's key, and no key before it.
     """
     key = _digest({"versions": library_versions(), "files": input_file_digests(ctx),
                    "trust_model_code": ctx.trusts_model_code})  # fmt: skip
-    keys = []
+    keys, optional = [], []
     for step in steps:
-        key = _digest([key, step.name, step.inputs(ctx), code_digest(step)])
-        keys.append(key)
+        chain = [key, *optional] if optional and not step.optional else key
+        own = _digest([chain, step.name, step.inputs(ctx), code_digest(step)])
+        keys.append(own)
+        if step.optional:
+            optional.append(own)
+        else:
+            key, optional = own, []
     return keys
 
 

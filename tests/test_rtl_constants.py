@@ -63,7 +63,9 @@ def test_bias_placed_in_the_tree_equals_float64_without_duplicating_adders():
                 nodes[u.id] = u
                 stack.extend(u._from)
         placed.shared = sum(u.opr == "vadd" and fo[i] > 1 for i, u in nodes.items())
-        out = np.array([constants.add(v, float(b), fo, placements) for v, b in zip(y._vars, B, strict=True)], dtype=object)
+        out = np.array(
+            [constants.add(v, float(b), fo, placements) for v, b in zip(y._vars, B, strict=True)], dtype=object
+        )
         return FixedVariableArray(out, y.solver_options, hwconf=y.hwconf)
 
     x = _codes()
@@ -95,7 +97,8 @@ def test_rounding_half_joins_the_bias_without_a_new_operation():
     assert [op.opcode for op in comb_trace(inp, out).ops].count(4) == base
     x = _codes()
     np.testing.assert_array_equal(comb_trace(inp, out).predict(x, n_threads=1), x @ W + B + 2.0**-6)
-    assert constants.merge((inp.quantize(1, 3, 2) @ W)._vars[2], 0.5, constants.Placements()) is None  # no constant addition to join
+    no_bias = (inp.quantize(1, 3, 2) @ W)._vars[2]
+    assert constants.merge(no_bias, 0.5, constants.Placements()) is None  # no constant addition to join
 
 
 @needs_rtl

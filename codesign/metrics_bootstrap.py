@@ -83,7 +83,8 @@ class _SortedCurve:
         self.n_background = last + 1 - self.n_signal
 
     def roc(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(fpr, tpr), [resamples, points]: from (0, 0) to (1, 1), one point per distinct score."""
+        """(fpr, tpr), [resamples, points]: one point per distinct score, up to (1, 1); the ROC's first point,
+        (0, 0), is left out (:func:`_trapezoid` and :func:`_eps_b` count it)."""
         return self.roc_from(_running(weights, self.background), _running(weights, self.signal))
 
     def roc_from(self, background: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,18 +93,17 @@ class _SortedCurve:
 
 
 def _rates(running: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """[resamples, points + 1]: 0, then each row's running sum at ``points`` over its total."""
-    out = np.empty((len(running), len(points) + 1))
-    out[:, 0] = 0.0
-    np.take(running, points, axis=1, out=out[:, 1:], mode="clip")  # (the points are in range) clip: no buffering
-    np.divide(out[:, 1:], out[:, -1:].copy(), out=out[:, 1:])
-    return out
+    """[resamples, points]: each row's running sum at ``points`` over its total."""
+    at = np.take(running, points, axis=1)
+    return np.true_divide(at, at[:, -1:], dtype=np.float64)  # integer sums: each converted exactly, then divided
 
 
 def _running(weights: np.ndarray, events: np.ndarray) -> np.ndarray:
-    """[resamples, len(events) + 1]: 0, then each row's running sum of the weights of ``events``, in that order."""
-    out = np.empty((len(weights), len(events) + 1))
-    out[:, 0] = 0.0
+    """[resamples, len(events) + 1]: 0, then each row's running sum of the weights of ``events``, in that order.
+
+    Unit weights come as the integer multiplicities: their sums are the float sums' exact values, added faster."""
+    out = np.empty((len(weights), len(events) + 1), dtype=weights.dtype)
+    out[:, 0] = 0
     np.cumsum(np.take(weights, events, axis=1), axis=1, out=out[:, 1:])
     return out
 
@@ -115,26 +115,38 @@ def _rowsum(a: np.ndarray) -> np.ndarray:
 
 
 def _trapezoid(tpr: np.ndarray, fpr: np.ndarray) -> np.ndarray:
-    """The area under each resample's curve: the sum of diff(fpr) * (tpr[1:] + tpr[:-1]) / 2 (in place)."""
-    terms = np.diff(fpr, axis=1)
-    terms *= tpr[:, 1:] + tpr[:, :-1]
-    terms /= 2.0
+    """The area under each resample's curve from (0, 0) on: the sum of diff(fpr) * (tpr[1:] + tpr[:-1]) / 2 over
+    the curve with its first point, term by term as numpy computes it (x - 0 and x + 0 are x; halving by * 0.5
+    rounds as / 2 does)."""
+    terms = np.empty_like(fpr)
+    np.multiply(fpr[:, 0], tpr[:, 0], out=terms[:, 0])  # the term from (0, 0)
+    np.subtract(fpr[:, 1:], fpr[:, :-1], out=terms[:, 1:])
+    terms[:, 1:] *= tpr[:, 1:] + tpr[:, :-1]
+    terms *= 0.5
     return _rowsum(terms)
 
 
 def _eps_b(fpr: np.ndarray, tpr: np.ndarray, efficiency: float) -> np.ndarray:
-    """Each resample's background efficiency at the first point reaching the signal ``efficiency`` (the first
-    point, as for a resample whose signal has no weight: its tpr is NaN)."""
+    """Each resample's background efficiency at the first point of its ROC, (0, 0) included, reaching the signal
+    ``efficiency`` (0, the first point's, when none does, as for a resample whose signal has no weight)."""
     goal = efficiency - 1e-12
+    if goal <= 0.0:
+        return np.zeros(len(fpr))  # (0, 0) reaches it
     first = np.array([np.searchsorted(row, goal) for row in tpr])  # tpr rises along each row
     rows = np.arange(len(tpr))
     reached = first < tpr.shape[1]
-    reached[reached] = tpr[rows[reached], first[reached]] >= goal
-    return fpr[rows, np.where(reached, first, 0)]
+    reached[reached] = tpr[rows[reached], first[reached]] >= goal  # (a NaN row reaches nothing)
+    return np.where(reached, fpr[rows, np.minimum(first, tpr.shape[1] - 1)], 0.0)
 
 
 def _multiplicities(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+    """How often each of ``n`` events is drawn into one resample (integers)."""
+    return np.bincount(rng.integers(0, n, n), minlength=n)
+
+
+def _weighted(counts: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """[resamples, events]: the multiplicities times the events' weights; the integers themselves for unit weights."""
+    return counts if weights is None else counts * np.asarray(weights, dtype=np.float64)
 
 
 def _blocks(n_resamples: int, n_events: int) -> list[int]:
@@ -151,10 +163,6 @@ def _joined(out: dict[str, dict[tuple, list]]) -> dict[str, dict[tuple, np.ndarr
     return {s: {k: np.concatenate(v) for k, v in figs.items()} for s, figs in out.items()}
 
 
-def _unit(weights: np.ndarray | None, n: int) -> np.ndarray:
-    return np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-
-
 # ------------------------------------------------------------------------------------------ anomaly scores
 
 
@@ -169,8 +177,7 @@ def anomaly_resamples(
     first = next(iter(stages.values()))
     names = [k for k in first if k != "background"]
     n_bkg = len(first["background"])
-    w_bkg = _unit(weights, n_bkg)
-    w_sig = {k: _unit((signal_weights or {}).get(k), len(first[k])) for k in names}
+    w_sig = {k: (signal_weights or {}).get(k) for k in names}
     prepared = {}
     for stage, scores in stages.items():
         bkg = np.asarray(scores["background"], dtype=np.float64).ravel()
@@ -185,11 +192,12 @@ def anomaly_resamples(
     fractions = np.asarray(fprs, dtype=np.float64)
     out: dict[str, dict[tuple, list]] = {s: {} for s in stages}
     rng = np.random.default_rng(settings.seed)
-    for size in _blocks(settings.n, n_bkg + sum(len(w) for w in w_sig.values())):
-        draws = [(_multiplicities(rng, n_bkg), [_multiplicities(rng, len(w_sig[k])) for k in names])
+    n_sig = [len(first[k]) for k in names]
+    for size in _blocks(settings.n, n_bkg + sum(n_sig)):
+        draws = [(_multiplicities(rng, n_bkg), [_multiplicities(rng, n) for n in n_sig])
                  for _ in range(size)]  # fmt: skip  # one resample's strata after the other, as drawn one at a time
-        wb = np.array([d[0] for d in draws]) * w_bkg
-        ws = {k: np.array([d[1][j] for d in draws]) * w_sig[k] for j, k in enumerate(names)}
+        wb = _weighted(np.array([d[0] for d in draws]), weights)
+        ws = {k: _weighted(np.array([d[1][j] for d in draws]), w_sig[k]) for j, k in enumerate(names)}
         rows = np.arange(size)[:, None]
         for stage, (bkg_desc, order, sigs) in prepared.items():
             cumulative = _running(wb, order)
@@ -222,7 +230,6 @@ def classification_resamples(
 ) -> dict[str, dict[tuple, np.ndarray]]:
     """Per stage, ``{("accuracy",), ("auc", class), ("eps_b", class, efficiency): values}`` over the resamples."""
     true = class_indices(labels, len(class_names))
-    w = _unit(weights, len(true))
     members = [np.flatnonzero(true == c) for c in range(len(class_names))]
     prepared = {}
     for stage, scores in stages.items():
@@ -234,12 +241,12 @@ def classification_resamples(
     out: dict[str, dict[tuple, list]] = {s: {} for s in stages}
     rng = np.random.default_rng(settings.seed)
     for size in _blocks(settings.n, len(true)):
-        mult = np.zeros((size, len(true)))
+        mult = np.zeros((size, len(true)), dtype=np.int64)
         for r in range(size):
             for idx in members:
                 if len(idx):
                     mult[r, idx] = _multiplicities(rng, len(idx))
-        wb = mult if weights is None else mult * w  # [resamples, events] (unit weights would change no value)
+        wb = _weighted(mult, weights)  # [resamples, events]
         total = _rowsum(wb)
         for stage, (correct, curves) in prepared.items():
             _collect(out, stage, ("accuracy",), _rowsum(wb[:, correct]) / total)

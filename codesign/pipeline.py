@@ -58,10 +58,13 @@ def _digest(obj: Any) -> str:
 
 
 def input_file_digests(ctx: BuildContext) -> dict[str, str]:
-    """Hashes of the files a build reads (data, user model, hls4ml config), for the cache key."""
+    """Hashes of the files a build reads (data, user model, hls4ml config), for the cache key; the shipped data
+    sample is named by its name in codesign (``shipped:jets.h5``), not by where codesign is installed, so that
+    another checkout or install of the same codesign reuses the same steps (the user's files go by their path)."""
+    from codesign import data as jetdata
+
     files: list[Path] = []
     if ctx.spec is not None:
-        from codesign import data as jetdata
         from codesign.datasets import default_source
         from codesign.spec import DataSource
 
@@ -75,7 +78,8 @@ def input_file_digests(ctx: BuildContext) -> dict[str, str]:
     if ctx.hls4ml_config is not None:
         files.append(Path(ctx.hls4ml_config.path))
         files += hls4ml_model_files(ctx.hls4ml_config)
-    return {str(p): file_digest(p) if Path(p).is_file() else "missing" for p in files}
+    shipped = {Path(p): f"shipped:{Path(p).name}" for p in (jetdata.SHIPPED_JETS, jetdata.SHIPPED_L1)}
+    return {shipped.get(Path(p), str(p)): file_digest(p) if Path(p).is_file() else "missing" for p in files}
 
 
 def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:

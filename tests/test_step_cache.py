@@ -216,3 +216,23 @@ def test_optional_steps_change_only_their_own_and_the_report_key(tmp_path):
     assert keys[True, True]["rtl"] == keys[False, True]["rtl"]
     # the report writes what the optional steps found: its key (the build's last) tells each combination apart
     assert len({k["report"] for k in keys.values()}) == 4
+
+
+def test_keys_do_not_depend_on_where_the_shipped_sample_lies(tmp_path, monkeypatch):
+    """The same shipped data in another checkout or install gives the same keys (its content is what counts): a
+    copy of codesign elsewhere reuses the steps; a changed sample changes them."""
+    import shutil
+
+    import codesign.data as jetdata
+
+    before = _keys(tmp_path)
+    moved = tmp_path / "elsewhere" / "models" / "data"
+    moved.mkdir(parents=True)
+    for name in ("SHIPPED_JETS", "SHIPPED_L1"):
+        copy = moved / getattr(jetdata, name).name
+        shutil.copyfile(getattr(jetdata, name), copy)
+        monkeypatch.setattr(jetdata, name, copy)
+    assert _keys(tmp_path) == before
+    with open(moved / "jets.h5", "ab") as fh:
+        fh.write(b"\0")
+    assert _keys(tmp_path)["load_data"] != before["load_data"]

@@ -112,6 +112,9 @@ class Step:
     #: the code the result depends on besides the step's own class: modules, ``module:function`` helpers,
     #: ``"templates"`` (see :func:`codesign.step_cache.code_digest`)
     code: tuple[str, ...] = ()
+    #: True for a step only some builds run (``--synth``, ``--rtl``) whose result its optional siblings do not
+    #: read: its key chains from the last required step, not from theirs (:func:`codesign.pipeline.step_keys`)
+    optional = False
 
     def inputs(self, ctx: BuildContext) -> Any:
         """The configuration this step depends on (part of its cache key)."""

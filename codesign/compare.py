@@ -39,17 +39,11 @@ class BitAccuracy:
         )
 
 
-def _as_2d(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    parts = a if isinstance(a, (list, tuple)) else [a]
-    n = np.asarray(parts[0]).shape[0]
-    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
-
-
 def compare_exact(
     expected: np.ndarray | list[np.ndarray], got: np.ndarray | list[np.ndarray], *, reference: str
 ) -> BitAccuracy:
     """Compare element by element with exact equality (NaN never equals); report the first mismatch."""
-    e, g = _as_2d(expected), _as_2d(got)
+    e, g = as_rows(expected), as_rows(got)
     if e.shape != g.shape:
         raise SpecError(f"cannot compare outputs of shape {g.shape} with reference {reference} of shape {e.shape}")
     neq = ~(e == g)
@@ -75,7 +69,7 @@ def compare_exact(
 
 def agreement(float_out: np.ndarray | list[np.ndarray], fw_out: np.ndarray | list[np.ndarray]) -> dict[str, Any]:
     """How closely firmware follows a float model that has no bit-exact reference (max |diff|, argmax agreement)."""
-    f, w = _as_2d(float_out), _as_2d(fw_out)
+    f, w = as_rows(float_out), as_rows(fw_out)
     if f.shape != w.shape:
         raise SpecError(f"float outputs {f.shape} and firmware outputs {w.shape} differ in shape")
     diff = np.abs(f - w)

@@ -70,3 +70,10 @@ class InternalError(CodesignError):
     """An unexpected failure inside codesign (a bug); the traceback goes to a log file."""
 
     exit_code = 7
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line of text (at most 300 characters), or its type name when it has none: what a
+    message quoting a library's error (Keras, hls4ml) shows of it."""
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

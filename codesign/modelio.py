@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign import hgq, keras_env, model_safety
-from codesign.errors import SpecError
+from codesign.errors import SpecError, first_line
 from codesign.model_safety import HGQ_HINT, custom_objects
 
 __all__ = ["HGQ_HINT", "custom_objects", "load_model", "save_model"]
@@ -90,11 +90,6 @@ def _layer_classes(text: str) -> set[str]:
     return out
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
 def load_model(
     path: Path | str | None = None,
     *,
@@ -127,13 +122,13 @@ def load_model(
             raise
         except Exception as exc:
             hint = _load_hint(jp, co)
-            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {_short(exc)}{hint}") from None
+            raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {first_line(exc)}{hint}") from None
         if weights_path is not None:
             wp = Path(weights_path)
             try:
                 model.load_weights(str(wp))
             except Exception as exc:
-                raise SpecError(f"{wp}: cannot load weights into the model of {jp}: {_short(exc)}") from None
+                raise SpecError(f"{wp}: cannot load weights into the model of {jp}: {first_line(exc)}") from None
         return model
     if path is None:
         raise SpecError("no model given: pass a .h5/.keras file or json_path (+ weights_path)")
@@ -159,7 +154,7 @@ def load_model(
     except SpecError:
         raise
     except Exception as exc:
-        msg = _short(exc)
+        msg = first_line(exc)
         hint = _load_hint(p, co)
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"

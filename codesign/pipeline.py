@@ -58,10 +58,13 @@ def _digest(obj: Any) -> str:
 
 
 def input_file_digests(ctx: BuildContext) -> dict[str, str]:
-    """Hashes of the files a build reads (data, user model, hls4ml config), for the cache key."""
+    """Hashes of the files a build reads (data, user model, hls4ml config), for the cache key; the shipped data
+    sample is named by its name in codesign (``shipped:jets.h5``), not by where codesign is installed, so that
+    another checkout or install of the same codesign reuses the same steps (the user's files go by their path)."""
+    from codesign import data as jetdata
+
     files: list[Path] = []
     if ctx.spec is not None:
-        from codesign import data as jetdata
         from codesign.datasets import default_source
         from codesign.spec import DataSource
 
@@ -75,7 +78,8 @@ def input_file_digests(ctx: BuildContext) -> dict[str, str]:
     if ctx.hls4ml_config is not None:
         files.append(Path(ctx.hls4ml_config.path))
         files += hls4ml_model_files(ctx.hls4ml_config)
-    return {str(p): file_digest(p) if Path(p).is_file() else "missing" for p in files}
+    shipped = {Path(p): f"shipped:{Path(p).name}" for p in (jetdata.SHIPPED_JETS, jetdata.SHIPPED_L1)}
+    return {shipped.get(Path(p), str(p)): file_digest(p) if Path(p).is_file() else "missing" for p in files}
 
 
 def hls4ml_model_files(cfg: Hls4mlConfig) -> list[Path]:
@@ -98,14 +102,22 @@ def step_keys(ctx: BuildContext, steps: list[Step]) -> list[str]:
     (:func:`codesign.step_cache.code_digest`); the first chains from the input files and library versions.
 
     So a key holds exactly what the step's result depends on: the float training's key does not change with
-    the pruning, quantization, hls settings or the part, and a docstring edit changes no key.
+    the pruning, quantization, hls settings or the part, and a docstring edit changes no key. An optional step
+    (``--synth``, ``--rtl``: :attr:`Step.optional`) chains from the last required step before it, not from its
+    optional siblings, and the next required step chains from that key and theirs: asking for one optional step
+    changes no other optional step's key, and no key before it.
     """
     key = _digest({"versions": library_versions(), "files": input_file_digests(ctx),
                    "trust_model_code": ctx.trusts_model_code})  # fmt: skip
-    keys = []
+    keys, optional = [], []
     for step in steps:
-        key = _digest([key, step.name, step.inputs(ctx), code_digest(step)])
-        keys.append(key)
+        chain = [key, *optional] if optional and not step.optional else key
+        own = _digest([chain, step.name, step.inputs(ctx), code_digest(step)])
+        keys.append(own)
+        if step.optional:
+            optional.append(own)
+        else:
+            key, optional = own, []
     return keys
 
 

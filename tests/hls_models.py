@@ -13,6 +13,14 @@ INPUT_PRECISION = FixedPrecision.parse("ap_fixed<16,6>")
 PART = "xcvu9p-flga2104-2L-e"
 
 
+def convert(model, out, *, backend: str = "Vitis", io_type: str = "io_parallel", input_precision=INPUT_PRECISION, **kw):
+    """hls4ml conversion as the tests make it: Latency, reuse factor 1, 5 ns, PART; ``kw`` goes to hls.convert."""
+    from codesign import hls
+
+    return hls.convert(model, backend=backend, io_type=io_type, strategy="Latency", reuse_factor=1, clock_ns=5.0,
+                       part=PART, input_precision=input_precision, output_dir=out, **kw)  # fmt: skip
+
+
 def _randomize(model, seed: int, zero_fraction: float = 0.0) -> None:
     rng = np.random.default_rng(seed)
     for layer in model.layers:

@@ -22,9 +22,7 @@ needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is neede
 
 
 def _convert(out: Path, seed: int) -> hls.HlsProject:
-    return hls.convert(hls_models.qmlp(6, seed=seed), backend="Vivado", io_type="io_parallel", strategy="Latency",
-                       reuse_factor=1, clock_ns=5.0, part=hls_models.PART,
-                       input_precision=hls_models.INPUT_PRECISION, output_dir=out)  # fmt: skip
+    return hls_models.convert(hls_models.qmlp(6, seed=seed), out, backend="Vivado")
 
 
 def _objects(project: hls.HlsProject) -> dict[str, bytes]:

@@ -29,18 +29,7 @@ N = 3000
 
 def build(model, tmp: Path, **kw) -> hls.HlsProject:
     """Convert with hls4ml (Vitis, io_parallel, Latency) and build the g++ testbench."""
-    project = hls.convert(
-        model,
-        backend=kw.pop("backend", "Vitis"),
-        io_type="io_parallel",
-        strategy="Latency",
-        reuse_factor=1,
-        clock_ns=5.0,
-        part=hls_models.PART,
-        input_precision=kw.pop("input_precision", hls_models.INPUT_PRECISION),
-        output_dir=tmp,
-        **kw,
-    )
+    project = hls_models.convert(model, tmp, **kw)
     csim.build_testbench(project)
     return project
 

@@ -18,6 +18,12 @@ FIX = Path(__file__).parent / "fixtures" / "hls4ml13_vitis_parallel"
 CALIB = shared_dir()
 
 
+def _csynth_reports(project: str) -> Path:
+    """The C-synthesis report folder of one jet-tagging MLP project of the calibration set (may be absent)."""
+    prj = CALIB / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging" / "hls4ml_prj"
+    return prj / project / "myproject_prj" / "solution1" / "syn" / "report"
+
+
 def test_estimate_table_and_json(tmp_path):
     proj = tmp_path / "p"
     shutil.copytree(FIX, proj)
@@ -80,20 +86,7 @@ def test_estimate_records(tmp_path):
 
 
 def test_report_refresh_with_csynth(tmp_path):
-    rpt_dir = (
-        CALIB
-        / "raw"
-        / "ArgyKokk_hls4ml_MLP_estimator"
-        / "72e2e22e6a"
-        / "HLS_MLPs"
-        / "jet_tagging"
-        / "hls4ml_prj"
-        / "DSP_reuse1"
-        / "myproject_prj"
-        / "solution1"
-        / "syn"
-        / "report"
-    )
+    rpt_dir = _csynth_reports("DSP_reuse1")
     out = tmp_path / "out"
     shutil.copytree(FIX, out / "hls")
     if rpt_dir.is_dir():
@@ -132,20 +125,7 @@ def test_synthesis_runs_and_reports_parse(tmp_path):
 
 
 def test_report_rejudges_budget_on_estimate_and_csynth(tmp_path):
-    rpt_dir = (
-        CALIB
-        / "raw"
-        / "ArgyKokk_hls4ml_MLP_estimator"
-        / "72e2e22e6a"
-        / "HLS_MLPs"
-        / "jet_tagging"
-        / "hls4ml_prj"
-        / "DSP_reuse100"
-        / "myproject_prj"
-        / "solution1"
-        / "syn"
-        / "report"
-    )
+    rpt_dir = _csynth_reports("DSP_reuse100")
     if not rpt_dir.is_dir():
         pytest.skip("calibration data (../shared/calibration) not present")
     out = tmp_path / "out"

@@ -29,18 +29,7 @@ def build(
     model, tmp: Path, *, backend: str = "Vivado", io_type: str = "io_parallel", ctypes: bool = True, **kw
 ) -> hls.HlsProject:
     """Convert, then build the testbench and (if asked) the ctypes library side by side (one per core)."""
-    project = hls.convert(
-        model,
-        backend=backend,
-        io_type=io_type,
-        strategy="Latency",
-        reuse_factor=1,
-        clock_ns=5.0,
-        part=hls_models.PART,
-        input_precision=kw.pop("input_precision", hls_models.INPUT_PRECISION),
-        output_dir=tmp,
-        **kw,
-    )
+    project = hls_models.convert(model, tmp, backend=backend, io_type=io_type, **kw)
     if not ctypes:
         csim.build_testbench(project)
         return project
@@ -265,17 +254,7 @@ def test_deepsets_qdense_on_3d_input_exact(tmp_path):
 
 
 def test_average_over_non_power_of_two_is_reported_not_exact(tmp_path):
-    project = hls.convert(
-        hls_models.deepsets(bits=6, n_const=10),
-        backend="Vivado",
-        io_type="io_parallel",
-        strategy="Latency",
-        reuse_factor=1,
-        clock_ns=5.0,
-        part=hls_models.PART,
-        input_precision=hls_models.INPUT_PRECISION,
-        output_dir=tmp_path,
-    )
+    project = hls_models.convert(hls_models.deepsets(bits=6, n_const=10), tmp_path, backend="Vivado")
     assert any("over 10 values" in n and "NOT bit-exact" in n for n in project.notes)
 
 

@@ -54,10 +54,7 @@ def test_reference_follows_qkeras_on_integer_only_quantizers():
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 def test_integer_only_activations_are_bit_exact(tmp_path):
     model = lowbit_mlp()
-    project = hls.convert(
-        model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5.0,
-        part=hls_models.PART, input_precision=INPUT, output_dir=tmp_path,
-    )  # fmt: skip
+    project = hls_models.convert(model, tmp_path, input_precision=INPUT)
     csim.build_testbench(project)
     types = {n: t["result"].to_hls() for n, t in project.layer_precisions.items() if "result" in t}
     assert types["dense1_quantized_relu"] == "ap_ufixed<3,3,AP_RND_CONV,AP_SAT>", types

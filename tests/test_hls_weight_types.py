@@ -16,7 +16,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign import compare, csim, exact_types, hls, reference  # noqa: E402
+from codesign import compare, csim, exact_types, reference  # noqa: E402
 from codesign.precision import FixedPrecision  # noqa: E402
 from tests import hls_models  # noqa: E402
 
@@ -68,10 +68,7 @@ def test_integer_weight_quantizers_are_bit_exact(tmp_path):
     model = integer_weight_mlp()
     kernel = np.asarray(model.get_layer("dense1").kernel_quantizer_internal(model.get_layer("dense1").kernel))
     assert kernel.min() == -8.0 and kernel.max() == 6.0  # outside ap_int<3>: hls4ml's own type would wrap them
-    project = hls.convert(
-        model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5.0,
-        part=hls_models.PART, input_precision=INPUT, output_dir=tmp_path,
-    )  # fmt: skip
+    project = hls_models.convert(model, tmp_path, input_precision=INPUT)
     types = {n: {k: v.to_hls() for k, v in t.items() if v is not None} for n, t in project.layer_precisions.items()}
     assert (types["dense1"]["weight"], types["dense1"]["bias"]) == ("ap_fixed<3,4>", "ap_fixed<4,5>"), types
     assert (types["out"]["weight"], types["out"]["bias"]) == ("ap_fixed<4,6>", "ap_fixed<3,4>"), types

@@ -59,6 +59,99 @@ def test_classification_resamples_equal_the_metrics_on_the_same_weights():
                 assert 1.0 / res["float"][("eps_b", c.name, e)][b] == pytest.approx(rej, rel=1e-12)
 
 
+def _one_roc(y: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One resample's ROC the plain way: one running sum over all events sorted by score, a point per distinct score."""
+    order = np.argsort(-s, kind="stable")
+    ws, ys, ss = w[order], y[order], s[order]
+    last = np.append(np.flatnonzero(np.diff(ss) != 0.0), len(ss) - 1)
+    tp, fp = np.cumsum(np.where(ys, ws, 0.0))[last], np.cumsum(np.where(ys, 0.0, ws))[last]
+    return np.concatenate([[0.0], fp / fp[-1]]), np.concatenate([[0.0], tp / tp[-1]])
+
+
+def _one_auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def _loop_classification(stages, labels, names, settings, efficiencies, weights):
+    """The bootstrap one resample at a time (as codesign computed it before its resamples were computed in blocks)."""
+    members = [np.flatnonzero(labels == c) for c in range(len(names))]
+    rng, out = np.random.default_rng(settings.seed), {s: {} for s in stages}
+    for _ in range(settings.n):
+        mult = np.zeros(len(labels))
+        for idx in members:
+            mult[idx] = np.bincount(rng.integers(0, len(idx), len(idx)), minlength=len(idx))
+        wb = weights * mult
+        for stage, scores in stages.items():
+            correct = np.argmax(scores, axis=1) == labels
+            out[stage].setdefault(("accuracy",), []).append(float(np.sum(wb[correct]) / np.sum(wb)))
+            for c, name in enumerate(names):
+                fpr, tpr = _one_roc(labels == c, scores[:, c], wb)
+                out[stage].setdefault(("auc", name), []).append(_one_auc(fpr, tpr))
+                for e in efficiencies:
+                    first = int(np.argmax(tpr >= e - 1e-12))
+                    out[stage].setdefault(("eps_b", name, float(e)), []).append(float(fpr[first]))
+    return out
+
+
+def _loop_anomaly(stages, settings, fprs, weights, signal_weights):
+    """The anomaly bootstrap one resample at a time: thresholds by threshold_at_fpr, TPR by fraction_above."""
+    names = [k for k in next(iter(stages.values())) if k != "background"]
+    rng, out = np.random.default_rng(settings.seed), {s: {} for s in stages}
+    for _ in range(settings.n):
+        wb = weights * np.bincount(rng.integers(0, len(weights), len(weights)), minlength=len(weights))
+        ws = {k: signal_weights[k] * np.bincount(rng.integers(0, len(signal_weights[k]), len(signal_weights[k])),
+                                                 minlength=len(signal_weights[k])) for k in names}  # fmt: skip
+        for stage, scores in stages.items():
+            bkg = scores["background"]
+            for k in names:
+                y = np.concatenate([np.zeros(len(bkg), bool), np.ones(len(scores[k]), bool)])
+                fpr, tpr = _one_roc(y, np.concatenate([bkg, scores[k]]), np.concatenate([wb, ws[k]]))
+                out[stage].setdefault(("auc", k), []).append(_one_auc(fpr, tpr))
+                order = np.argsort(-scores[k], kind="stable")
+                cum = np.cumsum(ws[k][order])
+                for f in fprs:
+                    thr = M.threshold_at_fpr(bkg, f, wb)[0]
+                    above = int(np.sum(scores[k] > thr))
+                    out[stage].setdefault(("tpr", k, float(f)), []).append((cum[above - 1] if above else 0.0) / cum[-1])
+    return out
+
+
+def _assert_identical(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for stage in want:
+        assert list(got[stage]) == list(want[stage])  # same figures, in the same order
+        for key, values in want[stage].items():
+            np.testing.assert_array_equal(got[stage][key], np.asarray(values), err_msg=f"{stage} {key}")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_blocks_of_resamples_equal_one_resample_at_a_time_to_the_last_bit(monkeypatch, weighted):
+    """Every resampled figure equals the plain one-resample-at-a-time computation exactly (same random stream,
+    same sums), in blocks of several resamples and with a block cut short; scores with and without ties."""
+    rng = np.random.default_rng(21)
+    monkeypatch.setattr(B, "BLOCK_VALUES", 3 * 1200)  # 3 resamples a block, the last block shorter
+    labels = rng.integers(0, 3, 1200)
+    fine = rng.normal(size=(1200, 3)) + 1.3 * np.eye(3)[labels]
+    stages = {"float": fine, "firmware": np.round(fine, 1)}  # the firmware's coarse scores: many ties
+    w = rng.exponential(1.0, 1200) if weighted else np.ones(1200)
+    settings = B.BootstrapSettings(n=8, seed=5)
+    got = B.classification_resamples(stages, labels, "abc", settings, (0.3, 0.6), weights=w if weighted else None)
+    _assert_identical(got, _loop_classification(stages, labels, "abc", settings, (0.3, 0.6), w))
+
+    monkeypatch.setattr(B, "BLOCK_VALUES", 2 * 1400)
+    bkg, sig = rng.gamma(2.0, 1.0, 1000), {"a": rng.gamma(3.0, 1.2, 250), "b": rng.gamma(2.5, 1.0, 150)}
+    stages = {
+        "float": {"background": bkg, **sig},
+        "firmware": {"background": np.round(bkg, 1), **{k: np.round(v, 1) for k, v in sig.items()}},
+    }
+    wb = rng.exponential(1.0, 1000) if weighted else np.ones(1000)
+    ws = {"a": rng.exponential(1.0, 250) if weighted else np.ones(250), "b": np.ones(150)}
+    fprs = (0.002, 0.05, 0.3)
+    got = B.anomaly_resamples(stages, settings, fprs, weights=wb if weighted else None,
+                              signal_weights={"a": ws["a"]} if weighted else None)  # fmt: skip
+    _assert_identical(got, _loop_anomaly(stages, settings, fprs, wb, ws))
+
+
 def test_interval_width_matches_the_spread_over_independent_samples():
     """The 68 % band of one sample's bootstrap is about +-1 standard deviation of the AUC and of the TPR at
     FPR 1e-3 (thresholds redrawn) over many independent samples of the same size: what an interval must mean."""

@@ -17,7 +17,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign import compare, csim, hls, reference  # noqa: E402
+from codesign import compare, csim, reference  # noqa: E402
 from codesign.errors import ReferenceUnavailableError  # noqa: E402
 from codesign.pipeline import BuildState, require_bit_exact  # noqa: E402
 from tests import hls_models  # noqa: E402
@@ -158,10 +158,7 @@ def test_unsupported_quantizer_gets_no_verdict(tmp_path):
     Whatever the firmware outputs, the verdict is the same, so no g++ build is needed here (the slow
     end-to-end test below runs the real build).
     """
-    project = hls.convert(
-        _tanh_model(), backend="Vivado", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5.0,
-        part=hls_models.PART, input_precision=P, output_dir=tmp_path / "tanh",
-    )  # fmt: skip
+    project = hls_models.convert(_tanh_model(), tmp_path / "tanh", backend="Vivado", input_precision=P)
     x = compare.grid_inputs(P, (8,), 50, seed=6)
     for fw in (np.zeros((50, 2)), np.ones((50, 2))):
         v = compare.judge(project.keras_model, x, fw, types=project.layer_precisions)

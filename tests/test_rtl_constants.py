@@ -55,6 +55,7 @@ def test_bias_placed_in_the_tree_equals_float64_without_duplicating_adders():
 
     def placed(y):
         fo = constants.fanout(list(y._vars.ravel()))
+        placements = constants.Placements()
         nodes, stack = {}, list(y._vars)
         while stack:
             u = stack.pop()
@@ -62,7 +63,9 @@ def test_bias_placed_in_the_tree_equals_float64_without_duplicating_adders():
                 nodes[u.id] = u
                 stack.extend(u._from)
         placed.shared = sum(u.opr == "vadd" and fo[i] > 1 for i, u in nodes.items())
-        out = np.array([constants.add(v, float(b), fo) for v, b in zip(y._vars, B, strict=True)], dtype=object)
+        out = np.array(
+            [constants.add(v, float(b), fo, placements) for v, b in zip(y._vars, B, strict=True)], dtype=object
+        )
         return FixedVariableArray(out, y.solver_options, hwconf=y.hwconf)
 
     x = _codes()
@@ -86,7 +89,7 @@ def test_rounding_half_joins_the_bias_without_a_new_operation():
 
     inp, y = _trace(lambda y: y + B)
     base = [op.opcode for op in comb_trace(inp, y).ops].count(4)  # constant additions
-    merged = np.array([constants.merge(v, 2.0**-6) for v in y._vars], dtype=object)
+    merged = np.array([constants.merge(v, 2.0**-6, constants.Placements()) for v in y._vars], dtype=object)
     assert all(m is not None for m in merged)
     from da4ml.trace import FixedVariableArray
 
@@ -94,4 +97,36 @@ def test_rounding_half_joins_the_bias_without_a_new_operation():
     assert [op.opcode for op in comb_trace(inp, out).ops].count(4) == base
     x = _codes()
     np.testing.assert_array_equal(comb_trace(inp, out).predict(x, n_threads=1), x @ W + B + 2.0**-6)
-    assert constants.merge((inp.quantize(1, 3, 2) @ W)._vars[2], 0.5) is None  # no constant addition to join
+    no_bias = (inp.quantize(1, 3, 2) @ W)._vars[2]
+    assert constants.merge(no_bias, 0.5, constants.Placements()) is None  # no constant addition to join
+
+
+@needs_rtl
+def test_each_graph_keeps_its_own_rebuilt_adders():
+    """The adders that placing one graph's biases rebuilt are recorded in that graph's Placements alone: tracing
+    another model meanwhile (a second build in the same process) leaves the record as it was, another graph's
+    record does not see them, and the rounding half still joins the bias through them."""
+    from da4ml.trace import FixedVariableArray, comb_trace
+
+    from codesign.rtl import constants, trace
+    from tests.test_rtl import PREC, tie_mlp
+
+    mine = constants.Placements()
+
+    def placed(y):
+        fo = constants.fanout(list(y._vars.ravel()))
+        out = np.array([constants.add(v, float(b), fo, mine) for v, b in zip(y._vars, B, strict=True)], dtype=object)
+        return FixedVariableArray(out, y.solver_options, hwconf=y.hwconf)
+
+    inp, y = _trace(placed)
+    rebuilt = [v for v in y._vars if v.id in mine.side]  # outputs whose bias went down the tree: merge reads these
+    assert rebuilt and all(v.opr == "vadd" for v in rebuilt)
+    before = dict(mine.side)
+    trace.trace(tie_mlp(), PREC)  # another graph, traced between this one's bias placement and its rounding
+    assert mine.side == before
+    assert all(constants.merge(v, 2.0**-6, constants.Placements()) is None for v in rebuilt)
+    merged = np.array([constants.merge(v, 2.0**-6, mine) for v in y._vars], dtype=object)
+    assert all(m is not None for m in merged)
+    out = FixedVariableArray(merged, y.solver_options, hwconf=y.hwconf)
+    x = _codes()
+    np.testing.assert_array_equal(comb_trace(inp, out).predict(x, n_threads=1), x @ W + B + 2.0**-6)

@@ -29,14 +29,14 @@ def test_every_input_code_is_quantized_as_the_reference(spec):
     import qkeras
     from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
 
-    from codesign.rtl import quantizers
+    from codesign.rtl import constants, quantizers
 
     q = eval(spec, {**vars(qkeras)})  # a QKeras quantizer object, as a QActivation holds it
     checked = 0
     for (k, i, f), scale in itertools.product(INPUTS, (1.0, 0.25)):
         x = _codes(k, i, f) * scale
         inp = FixedVariableArrayInput((1,), HWConfig(1, -1, -1))
-        out = quantizers.apply(q, inp.quantize(k, i, f) * scale, spec)
+        out = quantizers.apply(q, inp.quantize(k, i, f) * scale, spec, constants.Placements())
         got = comb_trace(inp, out).predict(x[:, None] / scale, n_threads=1)[:, 0]
         want = reference.apply_quantizer(q, x, spec)
         np.testing.assert_array_equal(got, want, err_msg=f"{spec} on ({k}, {i}, {f}) inputs x {scale}")
@@ -57,7 +57,7 @@ def test_a_constant_addition_is_rounded_as_the_reference(spec):
     import qkeras
     from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
 
-    from codesign.rtl import quantizers
+    from codesign.rtl import constants, quantizers
 
     q = eval(spec, {**vars(qkeras)})
     ties = 0
@@ -66,7 +66,7 @@ def test_a_constant_addition_is_rounded_as_the_reference(spec):
         inp = FixedVariableArrayInput((1,), HWConfig(1, -1, -1))
         v = inp.quantize(k, i, f) * scale + c
         assert all(e.opr == "cadd" for e in v._vars.ravel())  # the path under test
-        out = quantizers.apply(q, v, spec)
+        out = quantizers.apply(q, v, spec, constants.Placements())
         got = comb_trace(inp, out).predict((x[:, None] - c) / scale, n_threads=1)[:, 0]
         want = reference.apply_quantizer(q, x, spec)
         np.testing.assert_array_equal(got, want, err_msg=f"{spec} on ({k}, {i}, {f}) inputs x {scale} + {c}")

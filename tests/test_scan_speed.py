@@ -149,7 +149,7 @@ def test_a_real_build_without_then_with_plots(tmp_path):
 @pytest.mark.slow  # three g++ units (firmware, bridge, testbench) of a tiny firmware, twice: ~30 s on an idle 2-core machine
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 def test_overlapped_csim_gives_the_sequential_outputs(tmp_path):
-    from codesign import compare, csim, hls, keras_env
+    from codesign import compare, csim, keras_env
 
     keras_env.setup()
     from tests import hls_models
@@ -158,9 +158,7 @@ def test_overlapped_csim_gives_the_sequential_outputs(tmp_path):
     x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), 300, seed=1)
     outs = {}
     for overlap in (False, True):  # two separate conversions: each path is compiled and run from scratch
-        project = hls.convert(model, backend="Vivado", io_type="io_parallel", strategy="Latency", reuse_factor=1,
-                              clock_ns=5.0, part=hls_models.PART, input_precision=hls_models.INPUT_PRECISION,
-                              output_dir=tmp_path / f"overlap_{overlap}")  # fmt: skip
+        project = hls_models.convert(model, tmp_path / f"overlap_{overlap}", backend="Vivado")
         outs[overlap] = csim.library_and_testbench(project, x, workers=2, overlap=overlap)
     (lib_seq, tb_seq), (lib_ovl, tb_ovl) = outs[False], outs[True]
     assert lib_seq.shape == (len(x), 5) and np.isfinite(lib_seq).all() and len(np.unique(lib_seq)) > 10

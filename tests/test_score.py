@@ -59,12 +59,9 @@ def four_scores(seed: int = 0):
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 def test_twin_equals_csim_for_every_kind(tmp_path):
     """One g++ build: the firmware's four scores equal the numpy twin's on inputs that saturate every type."""
-    from codesign import hls
 
     model = four_scores()
-    project = hls.convert(model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1,
-                          clock_ns=5.0, part=hls_models.PART, input_precision=hls_models.INPUT_PRECISION,
-                          output_dir=tmp_path / "hls")  # fmt: skip
+    project = hls_models.convert(model, tmp_path / "hls")
     assert (tmp_path / "hls" / "firmware" / "nnet_utils" / "nnet_anomaly_score.h").is_file()
     params = (tmp_path / "hls" / "firmware" / "parameters.h").read_text()
     assert "nnet::anomaly_score<" in (tmp_path / "hls" / "firmware" / "myproject.cpp").read_text()
@@ -157,15 +154,13 @@ def test_bad_score_settings_are_refused_by_key(raw, match):
 
 def test_score_layer_refuses_bad_settings_and_io_stream(tmp_path):
     """The Keras layer validates its own config; the conversion refuses io_stream by layer name."""
-    from codesign import hls
 
     with pytest.raises(SpecError, match=r"layer 'bad'.*kind"):
         AnomalyScore(kind="chi2", name="bad")
     inp = keras.Input((3,), name="inputs")
     model = keras.Model(inp, AnomalyScore(kind="mu2", name="s")([inp, inp]))
     with pytest.raises(SpecError, match=r"layer\(s\) s \(AnomalyScore\).*io_parallel only.*'io_stream'"):
-        hls.convert(model, backend="Vitis", io_type="io_stream", strategy="Latency", reuse_factor=1, clock_ns=5.0,
-                    part=hls_models.PART, input_precision=hls_models.INPUT_PRECISION, output_dir=tmp_path)  # fmt: skip
+        hls_models.convert(model, tmp_path, io_type="io_stream")
 
 
 def _metrics(float_tpr: float, fw_tpr: float) -> dict:

@@ -197,3 +197,42 @@ def test_a_build_waiting_on_another_builds_step_says_how_long(tmp_path):
     assert 0.1 <= waited <= time.perf_counter() - start + 0.05
     quick = run_steps(_ctx(tmp_path / "b", cache), [_Counting()])
     assert quick.records[0].cached and quick.records[0].note == ""  # no wait: no note
+
+
+def test_optional_steps_change_only_their_own_and_the_report_key(tmp_path):
+    """--synth and --rtl added to (or dropped from) a build leave every other step's key, the optional sibling's
+    included, as it was: the training, quantization, conversion and C-simulation are reused, not redone."""
+    from codesign.build_steps import default_steps
+
+    ctx = BuildContext(spec=BuildSpec.model_validate(BASE), hls4ml_config=None, part=PART, out_dir=tmp_path)
+    keys = {}
+    for synth, rtl in ((False, False), (True, False), (False, True), (True, True)):
+        steps = default_steps(synth=synth, rtl=rtl)
+        keys[synth, rtl] = dict(zip([s.name for s in steps], step_keys(ctx, steps), strict=True))
+    plain = keys[False, False]
+    for flags, k in keys.items():
+        assert {n: k[n] for n in plain if n != "report"} == {n: v for n, v in plain.items() if n != "report"}, flags
+    assert keys[True, True]["synth"] == keys[True, False]["synth"]
+    assert keys[True, True]["rtl"] == keys[False, True]["rtl"]
+    # the report writes what the optional steps found: its key (the build's last) tells each combination apart
+    assert len({k["report"] for k in keys.values()}) == 4
+
+
+def test_keys_do_not_depend_on_where_the_shipped_sample_lies(tmp_path, monkeypatch):
+    """The same shipped data in another checkout or install gives the same keys (its content is what counts): a
+    copy of codesign elsewhere reuses the steps; a changed sample changes them."""
+    import shutil
+
+    import codesign.data as jetdata
+
+    before = _keys(tmp_path)
+    moved = tmp_path / "elsewhere" / "models" / "data"
+    moved.mkdir(parents=True)
+    for name in ("SHIPPED_JETS", "SHIPPED_L1"):
+        copy = moved / getattr(jetdata, name).name
+        shutil.copyfile(getattr(jetdata, name), copy)
+        monkeypatch.setattr(jetdata, name, copy)
+    assert _keys(tmp_path) == before
+    with open(moved / "jets.h5", "ab") as fh:
+        fh.write(b"\0")
+    assert _keys(tmp_path)["load_data"] != before["load_data"]

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from codesign import exact_types, hgq, keras_env, model_safety, safe_names
-from codesign.errors import ConversionError, SpecError, ToolError
+from codesign.arrays import as_rows
+from codesign.errors import ConversionError, SpecError, ToolError, first_line
 from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
 
@@ -38,7 +39,6 @@ from codesign.hls.project import (  # noqa: E402
     HlsProject,
     TopPort,
     _read_written_config,
-    _short,
 )
 
 
@@ -78,13 +78,6 @@ def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, 
                 f"'{p.name}' is {p.precision.to_hls()}: wider than a float64 mantissa, so its values are "
                 "not exactly representable in float64 and an exact comparison may fail"
             )
-
-
-def _rows(a: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    """One row per sample, all arrays (inputs or outputs) flattened side by side, as hls4ml's .dat files hold them."""
-    parts = a if isinstance(a, (list, tuple)) else [a]
-    n = len(parts[0])
-    return np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1) for p in parts], axis=1)
 
 
 def convert(
@@ -155,10 +148,10 @@ def convert(
     tb_in = tb_out = None
     if tb_inputs is not None:
         tb_in = str(output_dir / "tb_input_features.npy")
-        np.save(tb_in, _rows(tb_inputs))
+        np.save(tb_in, as_rows(tb_inputs))
     if tb_outputs is not None:
         tb_out = str(output_dir / "tb_output_predictions.npy")
-        np.save(tb_out, _rows(tb_outputs))
+        np.save(tb_out, as_rows(tb_outputs))
 
     extra = {} if clock_uncertainty is None else {"clock_uncertainty": clock_uncertainty}
 
@@ -178,7 +171,9 @@ def convert(
                 **extra,
             )
         except Exception as exc:
-            raise ConversionError(f"hls4ml could not convert the model: {type(exc).__name__}: {_short(exc)}") from exc
+            raise ConversionError(
+                f"hls4ml could not convert the model: {type(exc).__name__}: {first_line(exc)}"
+            ) from exc
         if g is None:
             raise ConversionError("hls4ml returned no model for this configuration")
         return g
@@ -203,7 +198,7 @@ def convert(
         fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
     except Exception as exc:  # the emulator is a second check: its absence is reported, never fatal
         (output_dir / fw_description.FILE_NAME).unlink(missing_ok=True)
-        notes.append(f"firmware description not written, so the emulator cannot check this project: {_short(exc)}")
+        notes.append(f"firmware description not written, so the emulator cannot check this project: {first_line(exc)}")
     final_softmax = None
     if softmax_name is not None:
         from codesign import softmax_twin

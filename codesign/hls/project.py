@@ -229,11 +229,6 @@ def _port_from(d: dict[str, Any]) -> TopPort:
     )
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
 class _ConfigLoader(yaml.SafeLoader):
     """SafeLoader that reads hls4ml's ``!keras_model`` tag as the saved model's path."""
 

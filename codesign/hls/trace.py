@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError
+from codesign.errors import SpecError, first_line
 
 keras_env.setup()
 
@@ -21,7 +21,6 @@ import hls4ml  # noqa: E402  (keras_env.setup must run first)
 from codesign.hls import library_build  # noqa: E402
 from codesign.hls.project import (  # noqa: E402
     _read_written_config,
-    _short,
     on_big_stack,
 )
 
@@ -100,7 +99,7 @@ def build_trace(project_dir: Path, model: Any, work_dir: Path, weights_dir: Path
             io_type=written.get("IOType"), part=written.get("Part"), clock_period=written.get("ClockPeriod"), **extra,
         )  # fmt: skip
     except Exception as exc:
-        raise SpecError(f"hls4ml could not convert the model again for the trace: {_short(exc)}") from exc
+        raise SpecError(f"hls4ml could not convert the model again for the trace: {first_line(exc)}") from exc
     graph.config.trace_output = True
     graph.write()
     src_fw, dst_fw = project_dir / "firmware", work_dir / "firmware"

@@ -19,7 +19,7 @@ SHORT_FPR_FRACTION = 0.5  # a resolved point reaching less than this fraction of
 
 def threshold_in_sorted(descending: np.ndarray, cumulative: np.ndarray, fpr: float) -> tuple[float, bool]:
     """:func:`threshold_at_fpr` on scores sorted high to low with ``cumulative`` = [0, cumsum(weights)] in that
-    order (the bootstrap sorts once and calls this per resample)."""
+    order (what :mod:`codesign.metrics_bootstrap` computes for many resamples at once)."""
     k = int(np.searchsorted(cumulative, fpr * cumulative[-1], side="right")) - 1  # most events that fit under fpr
     if k >= len(descending):
         return float(np.nextafter(descending[-1], -np.inf)), True

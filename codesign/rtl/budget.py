@@ -39,8 +39,9 @@ def figures(rtl: dict) -> tuple[dict[str, Any], dict[str, str]]:
     return out, src
 
 
-def judge(rtl: dict, part: Any, *, tm_period: int, latency_limit_ns: float | None,
-          max_fraction: dict[str, float]) -> budget.BudgetVerdict:
+def judge(
+    rtl: dict, part: Any, *, tm_period: int, latency_limit_ns: float | None, max_fraction: dict[str, float]
+) -> budget.BudgetVerdict:
     """The budget verdict on the RTL figures (``basis`` "rtl", ``figures`` naming each check's source)."""
     figs, src = figures(rtl)
     verdict = budget.judge(figs, part, clock_ns=rtl["clock_ns"], tm_period=tm_period,

@@ -7,21 +7,25 @@ can go down the tree to a narrower operand, as long as the adders it passes thro
 rebuilt around the new operand; a shared one would be duplicated). :func:`add` does that, greedily, for the
 outputs of one constant matrix product (``fanout`` from :func:`fanout`); :func:`merge` then adds a second
 constant (the rounding half) to the same constant addition, where da4ml folds the two into one, at no cost.
+
+Which operand of each rebuilt adder holds the constant addition is what :func:`merge` reads of :func:`add`'s work:
+it is kept in a :class:`Placements` that the caller creates for one traced graph and passes to both (no state
+lives in this module, so two graphs traced in one process, even at once, never see each other's adders).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from math import log2
 from typing import Any
 
-# node id -> which operand (0 or 1) of that rebuilt adder holds the constant addition; filled by add(), read by
-# merge(); emptied by reset() at each trace (da4ml's node ids are random UUIDs: stale entries never match)
-_PATH: dict[Any, int] = {}
 
+@dataclass
+class Placements:
+    """The adders :func:`add` rebuilt in one traced graph: node id -> which operand (0 or 1) holds the constant
+    addition; :func:`merge` reads it. One per traced graph (:func:`codesign.rtl.trace` makes it)."""
 
-def reset() -> None:
-    """Forget the adders recorded by :func:`add` (called when a new graph is traced)."""
-    _PATH.clear()
+    side: dict[Any, int] = field(default_factory=dict)
 
 
 def fanout(outputs: list[Any]) -> dict[Any, int]:
@@ -79,36 +83,37 @@ def _best(v: Any, c: float, fanout: dict[Any, int]) -> tuple[int, list[int]]:
     return best
 
 
-def add(v: Any, c: float, fanout: dict[Any, int]) -> Any:
-    """``v + c``, the constant added at the operand of v's adder tree where it costs least (see the module)."""
+def add(v: Any, c: float, fanout: dict[Any, int], placed: Placements) -> Any:
+    """``v + c``, the constant added at the operand of v's adder tree where it costs least (see the module); the
+    adders it rebuilds are recorded in ``placed``."""
     if c == 0:
         return v
-    return _add_on(v, c, _best(v, c, fanout)[1])
+    return _add_on(v, c, _best(v, c, fanout)[1], placed)
 
 
-def _add_on(v: Any, c: float, path: list[int]) -> Any:
+def _add_on(v: Any, c: float, path: list[int], placed: Placements) -> Any:
     if not path:
         return v + c
     s = _scale(v)
     a, b = v._from
-    return _rebuild(a, b, path[0], _add_on((a, b)[path[0]], c / s, path[1:]), s)
+    return _rebuild(a, b, path[0], _add_on((a, b)[path[0]], c / s, path[1:], placed), s, placed)
 
 
-def merge(v: Any, c: float) -> Any | None:
+def merge(v: Any, c: float, placed: Placements) -> Any | None:
     """``v + c`` when ``v`` holds a constant addition that ``c`` joins at no cost (``v`` a constant addition, or an
-    adder rebuilt by :func:`add` around one); None otherwise."""
+    adder rebuilt by :func:`add` around one, as recorded in ``placed``); None otherwise."""
     if v.opr == "cadd":
         return v + c
-    side = _PATH.get(v.id)
+    side = placed.side.get(v.id)
     if v.opr != "vadd" or side is None or (s := _scale(v)) is None:
         return None
     a, b = v._from
-    inner = merge((a, b)[side], c / s)
-    return None if inner is None else _rebuild(a, b, side, inner, s)
+    inner = merge((a, b)[side], c / s, placed)
+    return None if inner is None else _rebuild(a, b, side, inner, s, placed)
 
 
-def _rebuild(a: Any, b: Any, side: int, inner: Any, s: float) -> Any:
+def _rebuild(a: Any, b: Any, side: int, inner: Any, s: float, placed: Placements) -> Any:
     """s * (a + b) with operand ``side`` replaced by ``inner``; records which operand of the new adder it is."""
     out = (inner + b if side == 0 else a + inner) * s
-    _PATH[out.id] = 0 if out._from[0].id == inner.id else 1  # da4ml may swap the operands (a negative factor)
+    placed.side[out.id] = 0 if out._from[0].id == inner.id else 1  # da4ml may swap the operands (a negative factor)
     return out

@@ -36,8 +36,9 @@ def _vivado_tcl(rtl_dir: Path) -> str:
     ])  # fmt: skip
 
 
-def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: Path, *, clock_ns: float,
-          part: str) -> dict:
+def build(
+    model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: Path, *, clock_ns: float, part: str
+) -> dict:
     """Write ``out_dir``/rtl, simulate ``x`` in Verilator against the float64 reference; the report's rtl section.
 
     Raises ToolError (da4ml/verilator missing or failing) and SpecError (a layer the route does not support).
@@ -67,8 +68,10 @@ def build(model: Any, input_precision: FixedPrecision, x: np.ndarray, out_dir: P
     counts: dict[str, Any] = {"lut": None, "ff": None, "carry": None, "dsp": None, "bram_18k": None, "uram": None}
     notes = []
     if design.dsp_stages:
-        notes.append(f"latency: {design.dsp_stages} variable products timed as one DSP48E2 stage each at "
-                     f"{clock_ns} ns (codesign/rtl/timing.py, DS923 FMAX_NOPIPELINEREG), not as da4ml's adder chains")
+        notes.append(
+            f"latency: {design.dsp_stages} variable products timed as one DSP48E2 stage each at "
+            f"{clock_ns} ns (codesign/rtl/timing.py, DS923 FMAX_NOPIPELINEREG), not as da4ml's adder chains"
+        )
     if yosys.available():
         syn = yosys.synthesize(rtl_dir, f"{sim.TOP}_wrapper", log_dir)
         seconds["yosys"] = syn.pop("seconds")

@@ -14,7 +14,7 @@ import numpy as np
 
 from codesign.errors import SpecError
 from codesign.reference.layers import activation_of
-from codesign.rtl import quantizers
+from codesign.rtl import constants, quantizers
 
 KINDS = ("EdgePairSum", "ReceiverSum")
 
@@ -29,14 +29,15 @@ def _edges(n: int) -> tuple[np.ndarray, np.ndarray]:
     return recv, send
 
 
-def forward(layer: Any, xs: list[Any], *, linear: bool = False) -> Any:
-    """The layer's output (da4ml array, no batch axis) for its inputs ``xs``; ``linear``: without the activation."""
+def forward(layer: Any, xs: list[Any], placed: constants.Placements, *, linear: bool = False) -> Any:
+    """The layer's output (da4ml array, no batch axis) for its inputs ``xs``; ``linear``: without the activation;
+    ``placed``: the graph's rebuilt adders, for the activation's rounding (:mod:`codesign.rtl.constants`)."""
     if type(layer).__name__ == "EdgePairSum":
         if len(xs) != 2 or xs[0].shape != xs[1].shape or xs[0].ndim != 2:
             raise _refuse(layer, f"inputs of shapes {[x.shape for x in xs]} (accepted: two (N, D) arrays)")
         recv, send = _edges(int(xs[0].shape[0]))
         y = xs[0][recv] + xs[1][send]
-        return y if linear else quantizers.apply(activation_of(layer), y, f"layer '{layer.name}' (EdgePairSum)")
+        return y if linear else quantizers.apply(activation_of(layer), y, f"layer '{layer.name}' (EdgePairSum)", placed)
     if len(xs) != 1:
         raise _refuse(layer, f"{len(xs)} inputs where one is expected")
     n, x = int(layer.get_config()["n_nodes"]), xs[0]

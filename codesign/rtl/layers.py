@@ -88,7 +88,7 @@ def _gather(x: Any, ksize: tuple[int, ...], strides: tuple[int, ...], pad: str) 
     return FixedVariableArray(rows[np.where(win < 0, len(rows) - 1, win)], x.solver_options, hwconf=x.hwconf)
 
 
-def _linear(layer: Any, x: Any) -> Any:
+def _linear(layer: Any, x: Any, placed: constants.Placements) -> Any:
     kernel, bias = weights(layer)
     if type(layer).__name__ in DENSE:
         y = x @ kernel
@@ -101,10 +101,10 @@ def _linear(layer: Any, x: Any) -> Any:
             win = _gather(x, ksize, strides, layer.padding)
             out_shape = win.shape[:rank]
             y = win.reshape(*out_shape, -1) @ kernel.reshape(-1, kernel.shape[-1])
-    return y if bias is None else _add_bias(y, bias)
+    return y if bias is None else _add_bias(y, bias, placed)
 
 
-def _add_bias(y: Any, bias: np.ndarray) -> Any:
+def _add_bias(y: Any, bias: np.ndarray, placed: constants.Placements) -> Any:
     """y + bias (on the last axis), each constant placed in its output's adder tree where it is cheapest."""
     from da4ml.trace import FixedVariableArray
 
@@ -112,7 +112,7 @@ def _add_bias(y: Any, bias: np.ndarray) -> Any:
     flat = y._vars.reshape(-1, y.shape[-1])
     out = np.empty(flat.shape, dtype=object)
     for r, j in np.ndindex(*flat.shape):
-        out[r, j] = constants.add(flat[r, j], float(bias[j]), fo)
+        out[r, j] = constants.add(flat[r, j], float(bias[j]), fo, placed)
     return FixedVariableArray(out.reshape(y._vars.shape), y.solver_options, hwconf=y.hwconf)
 
 
@@ -145,8 +145,9 @@ def _merge(layer: Any, xs: list[Any]) -> Any:
             "Maximum": lambda: np.maximum(a, b), "Minimum": lambda: np.minimum(a, b)}[cls]()  # fmt: skip
 
 
-def forward(layer: Any, xs: list[Any], *, linear: bool = False) -> Any:
-    """The layer's output for its inputs ``xs`` (da4ml arrays); ``linear``: without its own activation."""
+def forward(layer: Any, xs: list[Any], placed: constants.Placements, *, linear: bool = False) -> Any:
+    """The layer's output for its inputs ``xs`` (da4ml arrays); ``linear``: without its own activation; ``placed``:
+    the graph's rebuilt adders (:mod:`codesign.rtl.constants`)."""
     check(layer)
     cls = type(layer).__name__
     if cls in MERGE:
@@ -154,16 +155,18 @@ def forward(layer: Any, xs: list[Any], *, linear: bool = False) -> Any:
     if cls == "AnomalyScore":
         return score.forward(layer, xs)
     if cls in graph.KINDS:
-        return graph.forward(layer, xs, linear=linear)
+        return graph.forward(layer, xs, placed, linear=linear)
     if len(xs) != 1:
         raise refuse(layer, f"{len(xs)} inputs where one is expected")
     x = xs[0]
     if cls in DENSE + CONV:
-        y = _linear(layer, x)
-        return y if linear else quantizers.apply(activation_of(layer), y, f"layer '{layer.name}' activation")
+        y = _linear(layer, x, placed)
+        return y if linear else quantizers.apply(activation_of(layer), y, f"layer '{layer.name}' activation", placed)
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None
-        return quantizers.apply(q if q is not None else activation_of(layer), x, f"layer '{layer.name}' ({cls})")
+        return quantizers.apply(
+            q if q is not None else activation_of(layer), x, f"layer '{layer.name}' ({cls})", placed
+        )
     if cls == "ReLU":
         return x.relu()
     if cls == "Flatten":

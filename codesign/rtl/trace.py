@@ -37,7 +37,7 @@ def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dic
     from da4ml.trace import FixedVariableArrayInput, HWConfig
 
     check_supported(model)
-    constants.reset()
+    placed = constants.Placements()  # this graph's own: another trace in the process keeps its own
     shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     p = input_precision
     inp = FixedVariableArrayInput((int(np.prod(shape)),), HWConfig(1, -1, -1))
@@ -50,9 +50,9 @@ def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dic
         ins = _inbound(layer)
         xs = [values[i.name] for i in ins] if ins else [x0]
         if layer.name in model.output_names and is_softmax(layer):  # the firmware outputs the logits
-            values[layer.name] = xs[0] if _is_softmax_layer(layer) else layers.forward(layer, xs, linear=True)
+            values[layer.name] = xs[0] if _is_softmax_layer(layer) else layers.forward(layer, xs, placed, linear=True)
             continue
-        values[layer.name] = layers.forward(layer, xs)
+        values[layer.name] = layers.forward(layer, xs, placed)
     return inp, values
 
 

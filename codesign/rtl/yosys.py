@@ -85,7 +85,11 @@ def synthesize(rtl_dir: Path, top: str, log_dir: Path, timeout_s: float = 1800) 
     if has_tables:
         read = f"read_verilog -defer -sv {' '.join(files)}; hierarchy -top {top}; setattr -unset rom_style m:*"
     script = f"{read}; {synth_script(top)}"
-    run = tools.run(["yosys", "-q", "-p", script, "-l", str(log_dir / "yosys.log")], cwd=mem if has_tables else rtl_dir / "src",
-                    log=log_dir / "yosys_console.log", timeout_s=timeout_s)
+    run = tools.run(
+        ["yosys", "-q", "-p", script, "-l", str(log_dir / "yosys.log")],
+        cwd=mem if has_tables else rtl_dir / "src",
+        log=log_dir / "yosys_console.log",
+        timeout_s=timeout_s,
+    )
     counts = parse_stat((log_dir / "yosys.log").read_text())
     return {**counts, "seconds": round(run.seconds, 2)}

@@ -47,6 +47,7 @@ class Synthesize(Step):
     """Run the vendor HLS tool on the project (only with ``--synth``)."""
 
     name = "synth"
+    optional = True
 
     def run(self, ctx, state):
         from codesign import synth
@@ -66,6 +67,7 @@ class Rtl(Step):
     """``--rtl``: Verilog through da4ml, checked bit for bit in Verilator on the C-sim inputs, yosys counts."""
 
     name = "rtl"
+    optional = True
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["hls"] if ctx.spec is not None else None

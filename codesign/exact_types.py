@@ -16,10 +16,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from codesign.errors import SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
 
 
@@ -153,6 +155,28 @@ def fix_integer_activations(model: Any, layers: dict, notes: list[str]) -> None:
             f"layer '{name}': {q} has no fractional bits; hls4ml typed its result {prec['result']} "
             f"(truncates and wraps), set to {fixed.to_hls()} (rounds half to even and saturates, as QKeras)"
         )
+        prec["result"] = fixed.to_hls()
+
+
+def fix_symmetric_activations(model: Any, layers: dict, notes: list[str]) -> None:
+    """``quantized_bits(symmetric=True)`` activations saturate at ``-max`` as QKeras clips them (``AP_SAT_SYM``).
+
+    hls4ml 1.3 types them ``AP_SAT``, whose most negative value ``-2**(I-1)`` QKeras never outputs.
+    """
+    for name, q in activation_quantizers(model):
+        c = q.get_config()
+        if type(q).__name__ != "quantized_bits" or not c.get("symmetric") or not c.get("keep_negative", True):
+            continue
+        prec = (layers.get(name) or {}).get("Precision")
+        if not isinstance(prec, dict):
+            continue
+        try:
+            now = FixedPrecision.parse(str(prec.get("result")))
+        except SpecError:
+            now = FixedPrecision.from_qkeras(q)
+        fixed = replace(now, overflow=Overflow.SAT_SYM)
+        if fixed != now:
+            notes.append(f"layer '{name}': {q} is symmetric; result typed {fixed.to_hls()} (hls4ml: {now.to_hls()})")
         prec["result"] = fixed.to_hls()
 
 

@@ -132,6 +132,7 @@ def build_hls_config(
 
     # quantized_relu(3, 3) and the like: hls4ml types them ap_uint<3> (no rounding, no saturation)
     exact_types.fix_integer_activations(model, layers, notes)
+    exact_types.fix_symmetric_activations(model, layers, notes)
     # quantized_bits(3, 3) weights: hls4ml types them ap_int<3>; codesign.hls_ext.qkeras_weight_types retypes them
     notes.extend(exact_types.weight_type_notes(model))
 

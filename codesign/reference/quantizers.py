@@ -121,12 +121,18 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
     if name == "quantized_relu":
         return _quantized_relu(c, x, where)
     if name == "softmax":
-        raise _refuse(where, "softmax has no exact fixed-point reference (hls4ml uses lookup tables); compare the logits before it")
+        raise _refuse(
+            where, "softmax inside the model has no exact fixed-point reference (hls4ml uses lookup tables); a final "
+            "softmax is left out of the firmware and its logits compared",
+        )
     if name in ("quantized_po2", "quantized_relu_po2"):
         raise _refuse(where, f"{name} as an activation: hls4ml 1.3 types it as a fixed-point value, not a power of two")
     if name in ("quantized_tanh", "quantized_sigmoid", "tanh", "sigmoid", "hard_sigmoid", "hard_tanh"):
+        final = " (a sigmoid or softmax at a model output is left out of the firmware and its logits compared)"
         raise _refuse(
-            where, f"{name}: hls4ml evaluates it with a lookup table or a hard approximation that QKeras does not share"
+            where,
+            f"{name} inside the model: hls4ml evaluates it with a lookup table or a hard approximation that QKeras "
+            f"does not share{final if name in ('sigmoid', 'tanh') else ''}",
         )
     raise _refuse(where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS})")
 

@@ -8,7 +8,9 @@ and the input's ``result: auto`` were refused, exit 2). A final sigmoid (binary 
 ``QActivation("sigmoid")``) was refused with exit 6 ('no exact reference'); it is now left out like a final softmax
 and the logit compared. A one-output classifier with binary labels was refused ('1 outputs but 2 classes', exit 2).
 ``quantized_bits(symmetric=True)`` activations were typed ``AP_SAT`` by hls4ml (a true mismatch, exit 3: the firmware
-reached ``-2**I`` where QKeras stops at ``-max``); they are now ``AP_SAT_SYM``. hls4ml 1.3 ignores a table type
+reached ``-2**I`` where QKeras stops at ``-max``); they are now ``AP_SAT_SYM``. A QDense's fused
+``quantized_bits`` activation was dropped by hls4ml with its type (the firmware passed the unquantized sum on:
+exit 3); the Dense's result now carries the quantizer's type. hls4ml 1.3 ignores a table type
 written under ``Precision: {table: ...}`` (as its own config_from_keras_model writes it): codesign applies it as
 ``table_t``. The fast tests check the model preparation and the conversion alone; the builds run hls4ml and g++ (slow).
 """
@@ -181,6 +183,8 @@ def test_symmetric_activations_saturate_symmetrically():
                            hls_config=None, notes=notes)  # fmt: skip
     assert cfg["LayerName"]["d2_quantized_bits"]["Precision"]["result"] == "ap_fixed<7,2,AP_RND_CONV,AP_SAT_SYM>"
     assert any("'d2_quantized_bits'" in n and "symmetric" in n for n in notes)
+    # hls4ml drops the fused activation layer with its type: the Dense's own result carries it
+    assert cfg["LayerName"]["d2"]["Precision"]["result"] == "ap_fixed<7,2,AP_RND_CONV,AP_SAT_SYM>"
 
 
 def _build(tmp_path: Path, model, name: str) -> tuple[int, str, Path]:
@@ -219,8 +223,51 @@ def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
     with np.load(out / "csim" / "csim_results.npz") as z:
         x, fw = z["inputs"], z["testbench"]
     converted = modelio.load_model(out / "models" / "converted.h5")
-    qkeras = np.asarray(converted.predict(x, verbose=0), np.float64).reshape(fw.shape)
+    outs = converted.predict(x, verbose=0)
+    outs = outs if isinstance(outs, list) else [outs]
+    qkeras = np.concatenate([np.asarray(o, np.float64).reshape(len(x), -1) for o in outs], axis=1)
     np.testing.assert_array_equal(qkeras, fw)
+
+
+def test_two_input_model_is_refused_by_name_not_a_crash(tmp_path):
+    """A two-input model.file crashed the build (exit 7, 'int() argument must be ... not tuple'); it is a clear
+    refusal (exit 2) naming the inputs and what is accepted."""
+    from qkeras import QDense
+
+    keras = keras_env.keras()
+    a, b = keras.Input((4,), name="xa"), keras.Input((3,), name="xb")
+    h = keras.layers.Concatenate(name="cat")([a, b])
+    model = keras.Model([a, b], QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
+    code, text, _ = _build(tmp_path, model, "two_inputs")
+    assert code == 2 and "has 2 inputs (xa, xb)" in text and "single-input" in text, text[-2000:]
+    assert "internal error" not in text
+
+
+@pytest.mark.parametrize("layer", ["perm", "bias"])
+def test_layer_named_like_its_own_hls4ml_attribute_is_refused(tmp_path, layer):
+    """hls4ml 1.3 stores a layer's output under the layer's name among its attributes: a Permute named 'perm'
+    failed to convert (exit 5, "'VivadoArrayVariable' object is not iterable"), a Dense named 'bias' converted with
+    a wrong bias (its outputs off by up to 0.85 from Keras where the others differ by quantization, ~0.003)."""
+    from qkeras import QDense
+
+    from codesign.errors import SpecError
+    from codesign.precision import FixedPrecision
+
+    keras = keras_env.keras()
+    inp = keras.Input((4, 3), name="x")
+    h = keras.layers.Permute((2, 1), name="perm" if layer == "perm" else "swap")(inp)
+    h = keras.layers.Flatten(name="flat")(h)
+    model = keras.Model(inp, QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name=layer if layer == "bias" else "out")(h))
+    with pytest.raises(SpecError, match=rf"layer '{layer}' \((Transpose|QDense)\): hls4ml 1.3 keeps .*rename the layer"):
+        hls.convert(model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5,
+                    part="xcvu9p-flga2104-2L-e", input_precision=FixedPrecision.parse("ap_fixed<16,6>"),
+                    output_dir=tmp_path / "prj")  # fmt: skip
+    # Keras' default name for an Activation layer, 'activation', is an attribute too, and converts correctly
+    from codesign.hls.conversion import _refuse_shadowing_names
+
+    inp2 = keras.Input((3,), name="y")
+    act = keras.layers.Activation("relu", name="activation")(QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name="d")(inp2))
+    _refuse_shadowing_names(keras.Model(inp2, act))  # no error
 
 
 def _mann_whitney_auc(is_signal: np.ndarray, score: np.ndarray) -> float:
@@ -244,7 +291,8 @@ def test_binary_classifier_with_data_gets_its_auc_on_the_one_output(tmp_path):
         f["x"], f["y"] = x.astype(np.float32), y
     model.save(tmp_path / "m.h5")
     spec = {"name": "binary", "model": {"file": "m.h5"}, "quantize": None, "check": {"n_samples": 100, "workers": 1},
-            "data": {"path": "data.h5", "inputs": "x", "labels": "y", "n_train": 500, "n_test": 1000}}  # fmt: skip
+            "data": {"path": "data.h5", "inputs": "x", "labels": "y", "n_train": 500, "n_test": 1000,
+                     "standardize": False}}  # fmt: skip
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     cmd = [sys.executable, "-m", "codesign.cli", "build", "spec.yaml", "--part", "xcvu9p", "--out", "out", "--no-plots"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)

@@ -134,6 +134,7 @@ def convert(
                         f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
+    _refuse_shadowing_names(model)
     if hls_config:
         safe_names.config_strings(hls_config, "hls4ml config")
     output_dir = Path(output_dir).resolve()
@@ -280,6 +281,33 @@ def _without_head(model: Any, args: dict, name: str, head: str, exc: Exception) 
         f"({exc}), so its settings are not applied: the firmware outputs the logits and those are checked bit for bit"
     )
     return replace(stripped, notes=(why, *stripped.notes))
+
+
+# keys of hls4ml's parsed layer that a layer of the same name does not disturb (Keras names Activation layers
+# 'activation' by default, and hls4ml converts those correctly)
+_HARMLESS_KEYS = {"name", "class_name", "inputs", "outputs", "activation", "data_format"}
+
+
+def _refuse_shadowing_names(model: Any) -> None:
+    """hls4ml 1.3 stores a layer's output variable as the layer's attribute named after the layer: a layer named
+    like one of its own attributes loses that attribute (a Permute named 'perm' fails to convert; a Dense named
+    'bias' converts with the wrong bias and no error). Such names are refused, with the layer and the attribute."""
+    try:
+        arch = json.loads(model.to_json())
+        layers, *_ = hls4ml.converters.parse_keras_model(arch, hls4ml.converters.KerasModelReader(model))
+    except Exception:
+        return  # the conversion itself reports what hls4ml cannot parse
+    from hls4ml.model.layers import layer_map
+
+    for layer in layers:
+        cls = layer_map.get(layer.get("class_name"))
+        attrs = set(layer) | {a.name for a in getattr(cls, "expected_attributes", ())}
+        if layer["name"] in attrs - _HARMLESS_KEYS:
+            raise SpecError(
+                f"layer '{layer['name']}' ({layer['class_name']}): hls4ml 1.3 keeps the layer's attribute "
+                f"'{layer['name']}' under the same name as its output and loses one of them (wrong firmware or a "
+                "failed conversion); rename the layer (e.g. '{0}_1') and re-save the model".replace("{0}", layer["name"])
+            )
 
 
 def _check_reuse_factors(graph: Any) -> None:

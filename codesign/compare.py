@@ -9,6 +9,15 @@ import numpy as np
 
 from codesign.arrays import as_rows
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.final_heads import (  # noqa: F401  (the reference's names, re-exported)
+    LOGITS_REFERENCE_NAME,
+    REFERENCE_NAME,
+    SIGMOID_LOGITS_REFERENCE_NAME,
+    SIGMOID_REFERENCE_NAME,
+    SOFTMAX_REFERENCE_NAME,
+    apply_twin,
+    logits_reference_name,
+)
 from codesign.precision import FixedPrecision
 
 
@@ -184,47 +193,6 @@ class Verification:
         else:
             out["emulator_vs_testbench"] = {"available": False, "reason": self.emulator_reason}
         return out
-
-
-REFERENCE_NAME = "QKeras model (its outputs as converted, evaluated exactly in float64)"
-LOGITS_REFERENCE_NAME = (
-    "QKeras model (pre-softmax logits: the final softmax is left out of the firmware; evaluated exactly in float64)"
-)
-SIGMOID_LOGITS_REFERENCE_NAME = (
-    "QKeras model (pre-sigmoid logits: the final sigmoid is left out of the firmware; evaluated exactly in float64)"
-)
-SOFTMAX_REFERENCE_NAME = (
-    "QKeras model (logits evaluated exactly in float64), then the firmware's table softmax '{layer}' "
-    "redone in numpy (codesign/softmax_twin.py)"
-)
-SIGMOID_REFERENCE_NAME = (
-    "QKeras model (logits evaluated exactly in float64), then the firmware's table sigmoid '{layer}' "
-    "redone in numpy (codesign/sigmoid_twin.py)"
-)
-
-
-def apply_twin(ref: Any, softmax: dict | None, sigmoid: dict | None) -> tuple[Any, str | None]:
-    """The reference's logits through the firmware's kept final softmax or sigmoid (its numpy twin), and the
-    reference's name then; ``(ref, None)`` when the firmware ends in neither."""
-    if softmax is not None:
-        from codesign import softmax_twin
-
-        cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
-        return softmax_twin.apply(cfg, ref), SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer)
-    if sigmoid is not None:
-        from codesign import sigmoid_twin
-
-        scfg = sigmoid_twin.SigmoidConfig.from_dict(sigmoid)
-        return sigmoid_twin.apply(scfg, ref), SIGMOID_REFERENCE_NAME.format(layer=scfg.layer)
-    return ref, None
-
-
-def logits_reference_name(removed: bool | tuple[str, ...]) -> str:
-    """The reference's name when the final activations ``removed`` (``HlsProject.removed_heads``) were left out."""
-    if not removed:
-        return REFERENCE_NAME
-    only_sigmoid = not isinstance(removed, bool) and tuple(removed) == ("sigmoid",)
-    return SIGMOID_LOGITS_REFERENCE_NAME if only_sigmoid else LOGITS_REFERENCE_NAME
 
 
 BN_NOTE = "; BatchNormalization scale and bias as the firmware stores them (its scale/bias types)"

@@ -159,13 +159,16 @@ def fix_integer_activations(model: Any, layers: dict, notes: list[str]) -> None:
 
 
 def fix_symmetric_activations(model: Any, layers: dict, notes: list[str]) -> None:
-    """``quantized_bits(symmetric=True)`` activations saturate at ``-max`` as QKeras clips them (``AP_SAT_SYM``).
+    """``quantized_bits`` activations typed on QKeras' grid where hls4ml 1.3's type is another one.
 
-    hls4ml 1.3 types them ``AP_SAT``, whose most negative value ``-2**(I-1)`` QKeras never outputs.
+    ``symmetric=True`` clips at ``-max``: ``AP_SAT_SYM`` (hls4ml's ``AP_SAT`` reaches ``-2**(I-1)``, which QKeras
+    never outputs). ``keep_negative=False`` is QKeras' unsigned grid ``ap_ufixed<bits, integer>`` (hls4ml types it
+    signed, one fractional bit short).
     """
     for name, q in activation_quantizers(model):
         c = q.get_config()
-        if type(q).__name__ != "quantized_bits" or not c.get("symmetric") or not c.get("keep_negative", True):
+        symmetric, unsigned = bool(c.get("symmetric")), not c.get("keep_negative", True)
+        if type(q).__name__ != "quantized_bits" or not (symmetric or unsigned):
             continue
         prec = (layers.get(name) or {}).get("Precision")
         if not isinstance(prec, dict):
@@ -174,9 +177,10 @@ def fix_symmetric_activations(model: Any, layers: dict, notes: list[str]) -> Non
             now = FixedPrecision.parse(str(prec.get("result")))
         except SpecError:
             now = FixedPrecision.from_qkeras(q)
-        fixed = replace(now, overflow=Overflow.SAT_SYM)
+        fixed = FixedPrecision.from_qkeras(q) if unsigned else replace(now, overflow=Overflow.SAT_SYM)
         if fixed != now:
-            notes.append(f"layer '{name}': {q} is symmetric; result typed {fixed.to_hls()} (hls4ml: {now.to_hls()})")
+            why = "keeps no negative values" if unsigned else "is symmetric"
+            notes.append(f"layer '{name}': {q} {why}; result typed {fixed.to_hls()} (hls4ml: {now.to_hls()})")
         prec["result"] = fixed.to_hls()
 
 

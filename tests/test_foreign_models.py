@@ -10,7 +10,8 @@ and the logit compared. A one-output classifier with binary labels was refused (
 ``quantized_bits(symmetric=True)`` activations were typed ``AP_SAT`` by hls4ml (a true mismatch, exit 3: the firmware
 reached ``-2**I`` where QKeras stops at ``-max``); they are now ``AP_SAT_SYM``. A QDense's fused
 ``quantized_bits`` activation was dropped by hls4ml with its type (the firmware passed the unquantized sum on:
-exit 3); the Dense's result now carries the quantizer's type. hls4ml 1.3 ignores a table type
+exit 3); the Dense's result now carries the quantizer's type. ``quantized_bits(keep_negative=False)`` activations
+were refused (exit 6); they are typed on QKeras' unsigned grid and proven. hls4ml 1.3 ignores a table type
 written under ``Precision: {table: ...}`` (as its own config_from_keras_model writes it): codesign applies it as
 ``table_t``. The fast tests check the model preparation and the conversion alone; the builds run hls4ml and g++ (slow).
 """
@@ -166,6 +167,49 @@ def symmetric_mlp():
     return model
 
 
+def unsigned_bits_mlp():
+    """quantized_bits(keep_negative=False) activations: fused into a QDense, and a QActivation after a quantized_relu."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    h = QDense(6, kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_bits(6,1,keep_negative=False,alpha=1)",
+               name="d1")(inp)  # fmt: skip
+    h = QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="d2")(h)
+    h = QActivation("quantized_relu(6,2)", name="r2")(h)
+    h = QActivation("quantized_bits(5,2,keep_negative=False,alpha=1)", name="a2")(h)
+    out = QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)
+    model = keras.Model(inp, out, name="unsigned_bits")
+    hls_models._randomize(model, 27)
+    return model
+
+
+def test_unsigned_quantized_bits_activation_has_a_reference_and_its_own_type():
+    """keep_negative=False was refused (exit 6: hls4ml types it signed, one fractional bit short); the activation now
+    gets QKeras' grid ap_ufixed<bits, integer> and the reference follows QKeras (weights stay refused)."""
+    from qkeras import quantized_bits
+
+    from codesign import reference
+    from codesign.errors import ReferenceUnavailableError
+    from codesign.hls.config import build_hls_config
+    from codesign.precision import FixedPrecision
+    from codesign.reference.quantizers import apply_quantizer, quantize_weights
+
+    q = quantized_bits(5, 2, keep_negative=False, alpha=1)
+    x = np.linspace(-6, 6, 997)
+    np.testing.assert_array_equal(apply_quantizer(q, x, "a2"), np.asarray(q(x.astype(np.float32)), np.float64))
+    assert FixedPrecision.from_qkeras(q).to_hls() == "ap_ufixed<5,2,AP_RND_CONV,AP_SAT>"
+    with pytest.raises(ReferenceUnavailableError, match="keep_negative=False\\) weights"):
+        quantize_weights(q, x, "d1 kernel")
+    model = unsigned_bits_mlp()
+    xs = np.round(np.random.default_rng(4).normal(size=(50, 8)) * 64) / 64
+    np.testing.assert_array_equal(reference.reference_outputs(model, xs), model.predict(xs, verbose=0))
+    cfg = build_hls_config(model, backend="Vitis", strategy="Latency", reuse_factor=1,
+                           input_precision=FixedPrecision.parse("ap_fixed<16,6>"), layer_overrides=None,
+                           hls_config=None, notes=[])  # fmt: skip
+    assert cfg["LayerName"]["d1"]["Precision"]["result"] == "ap_ufixed<6,1,AP_RND_CONV,AP_SAT>"
+
+
 def test_symmetric_activations_saturate_symmetrically():
     from codesign.hls.config import build_hls_config
     from codesign.precision import FixedPrecision, Overflow
@@ -206,9 +250,10 @@ def _check(out: Path) -> tuple[int, str]:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("which", ["two_heads_softmax", "po2", "sigmoid_layer", "sigmoid_fused", "sigmoid_qactivation",
-                                   "symmetric"])  # fmt: skip
+                                   "symmetric", "unsigned_bits"])  # fmt: skip
 def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
-    models = {"two_heads_softmax": two_heads_with_softmax, "po2": hls_models.po2_mlp, "symmetric": symmetric_mlp}
+    models = {"two_heads_softmax": two_heads_with_softmax, "po2": hls_models.po2_mlp, "symmetric": symmetric_mlp,
+              "unsigned_bits": unsigned_bits_mlp}  # fmt: skip
     model = models[which]() if which in models else sigmoid_head(which.removeprefix("sigmoid_"))
     code, text, out = _build(tmp_path, model, which)
     assert code == 0, text[-3000:]

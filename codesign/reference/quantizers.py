@@ -78,12 +78,15 @@ def _quantized_bits(c: dict, x: np.ndarray, where: str, weights: bool) -> np.nda
     unsigned_bits = bits - int(keep_negative)
     if unsigned_bits <= 0:
         raise _refuse(where, "1-bit quantized_bits (binary) has no exact reference here")
-    if not keep_negative:
-        # hls4ml types it ap_fixed<bits, integer+1> (signed), one fractional bit short of QKeras' grid
-        raise _refuse(where, "quantized_bits(keep_negative=False): hls4ml 1.3 types it signed with one fractional bit less")
+    if not keep_negative and weights:
+        # hls4ml types them ap_fixed<bits, integer+1> (signed), one fractional bit short of QKeras' grid
+        raise _refuse(
+            where, "quantized_bits(keep_negative=False) weights: hls4ml 1.3 types them signed with one fractional bit less"
+        )
     m, m_i = 2.0**unsigned_bits, 2.0**integer
     p = np.round(x * (m / m_i))  # numpy rounds half to even, as tf.round
-    return np.clip(p, -m + symmetric, m - 1) * (m_i / m)
+    # an activation with keep_negative=False stops at 0 (codesign types it ap_ufixed<bits, integer>)
+    return np.clip(p, (-m + symmetric) if keep_negative else 0.0, m - 1) * (m_i / m)
 
 
 def _quantized_relu(c: dict, x: np.ndarray, where: str) -> np.ndarray:

@@ -9,6 +9,15 @@ import numpy as np
 
 from codesign.arrays import as_rows
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.final_heads import (  # noqa: F401  (the reference's names, re-exported)
+    LOGITS_REFERENCE_NAME,
+    REFERENCE_NAME,
+    SIGMOID_LOGITS_REFERENCE_NAME,
+    SIGMOID_REFERENCE_NAME,
+    SOFTMAX_REFERENCE_NAME,
+    apply_twin,
+    logits_reference_name,
+)
 from codesign.precision import FixedPrecision
 
 
@@ -180,14 +189,6 @@ class Verification:
         return out
 
 
-REFERENCE_NAME = "QKeras model (its outputs as converted, evaluated exactly in float64)"
-LOGITS_REFERENCE_NAME = (
-    "QKeras model (pre-softmax logits: the final softmax is left out of the firmware; evaluated exactly in float64)"
-)
-SOFTMAX_REFERENCE_NAME = (
-    "QKeras model (logits evaluated exactly in float64), then the firmware's table softmax '{layer}' "
-    "redone in numpy (codesign/softmax_twin.py)"
-)
 BN_NOTE = "; BatchNormalization scale and bias as the firmware stores them (its scale/bias types)"
 
 
@@ -282,14 +283,16 @@ def judge(
     types: Any = None,
     desc: Any = None,
     softmax: dict | None = None,
-    logits: bool = False,
+    logits: bool | tuple[str, ...] = False,
+    sigmoid: dict | None = None,
 ) -> Verification:
     """Compare C-simulation outputs ``fw`` (g++ testbench) and ``ct`` (hls4ml ctypes library, optional)
     on inputs ``x`` with the exact reference of ``model`` (the model as converted, softmax removed) and
     with the emulator of ``desc`` (the project's firmware description, optional).
     ``softmax`` (``HlsProject.final_softmax``): the firmware ends in that table softmax; the reference's
-    logits go through :func:`codesign.softmax_twin.apply` before the comparison. ``logits``: a final softmax
-    was left out (``HlsProject.softmax_removed``), which the reference's name says.
+    logits go through :func:`codesign.softmax_twin.apply` before the comparison (``sigmoid``,
+    ``HlsProject.final_sigmoid``: the same with :func:`codesign.sigmoid_twin.apply`). ``logits``: the final softmax
+    or sigmoid left out (``HlsProject.removed_heads``), which the reference's name says.
 
     A quantized model (any QKeras quantizer) gets a verdict only from a proof: when its reference cannot
     be computed, :attr:`Verification.reference_unavailable` names the layer and why (the build then exits
@@ -318,14 +321,11 @@ def judge(
                 reason = str(exc)
     if reason is None:
         bn = has_batchnorm(model)
-        name = (LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME) + (BN_NOTE if bn else "")
+        name = logits_reference_name(logits) + (BN_NOTE if bn else "")
         bn_own = batchnorm_as_model(model, x, ref, types) if bn else None
-        if softmax is not None:
-            from codesign import softmax_twin
-
-            cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
-            ref = softmax_twin.apply(cfg, ref)
-            name = SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer) + (BN_NOTE if bn else "")
+        ref, twin = apply_twin(ref, softmax, sigmoid)
+        if twin is not None:
+            name = twin + (BN_NOTE if bn else "")
         return Verification(
             bit_accuracy=compare_exact(ref, fw, reference=name),
             agreement=None,
@@ -350,13 +350,6 @@ def judge(
             emulator_reason=None,
             **common,
         )
-    name = LOGITS_REFERENCE_NAME if logits else REFERENCE_NAME
-    if softmax is not None:
-        from codesign import softmax_twin
-
-        cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
-        ref = softmax_twin.apply(cfg, ref)
-        name = SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer)
     return Verification(
         bit_accuracy=None,
         agreement=agree,
@@ -387,7 +380,8 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
     ct = project.predict(x) if use_ctypes else None
     return judge(
         project.keras_model, x, fw, ct, types=project.layer_precisions, desc=firmware_description(project),
-        softmax=getattr(project, "final_softmax", None), logits=bool(getattr(project, "softmax_removed", False)),
+        softmax=getattr(project, "final_softmax", None), logits=tuple(getattr(project, "removed_heads", ())),
+        sigmoid=getattr(project, "final_sigmoid", None),
     )
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from codesign.errors import SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
 
 
@@ -153,6 +155,32 @@ def fix_integer_activations(model: Any, layers: dict, notes: list[str]) -> None:
             f"layer '{name}': {q} has no fractional bits; hls4ml typed its result {prec['result']} "
             f"(truncates and wraps), set to {fixed.to_hls()} (rounds half to even and saturates, as QKeras)"
         )
+        prec["result"] = fixed.to_hls()
+
+
+def fix_symmetric_activations(model: Any, layers: dict, notes: list[str]) -> None:
+    """``quantized_bits`` activations typed on QKeras' grid where hls4ml 1.3's type is another one.
+
+    ``symmetric=True`` clips at ``-max``: ``AP_SAT_SYM`` (hls4ml's ``AP_SAT`` reaches ``-2**(I-1)``, which QKeras
+    never outputs). ``keep_negative=False`` is QKeras' unsigned grid ``ap_ufixed<bits, integer>`` (hls4ml types it
+    signed, one fractional bit short).
+    """
+    for name, q in activation_quantizers(model):
+        c = q.get_config()
+        symmetric, unsigned = bool(c.get("symmetric")), not c.get("keep_negative", True)
+        if type(q).__name__ != "quantized_bits" or not (symmetric or unsigned):
+            continue
+        prec = (layers.get(name) or {}).get("Precision")
+        if not isinstance(prec, dict):
+            continue
+        try:
+            now = FixedPrecision.parse(str(prec.get("result")))
+        except SpecError:
+            now = FixedPrecision.from_qkeras(q)
+        fixed = FixedPrecision.from_qkeras(q) if unsigned else replace(now, overflow=Overflow.SAT_SYM)
+        if fixed != now:
+            why = "keeps no negative values" if unsigned else "is symmetric"
+            notes.append(f"layer '{name}': {q} {why}; result typed {fixed.to_hls()} (hls4ml: {now.to_hls()})")
         prec["result"] = fixed.to_hls()
 
 

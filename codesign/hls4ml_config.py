@@ -107,6 +107,42 @@ def check_layer_entry(entry: Any, where: str, is_softmax: bool, notes: list[str]
                 raise SpecError(f"{where}.{key}: '{value}' (accepted: {', '.join(accepted)})")
         elif k in ("trace", "skip") and not isinstance(value, bool):
             raise SpecError(f"{where}.{key}: must be true or false, got {value!r}")
+    return _table_types_from_precision(out, where, is_softmax, notes)
+
+
+# table types hls4ml 1.3 reads only from their own '<name>_t' key: under Precision it ignores them silently and
+# keeps these defaults (FPGABackend / VivadoBackend attribute maps)
+TABLE_PRECISIONS = {"table": "ap_fixed<18,8>", "exp_table": "ap_fixed<18,8,AP_RND,AP_SAT>",
+                    "inv_table": "ap_fixed<18,8,AP_RND,AP_SAT>", "inv_inp": "ap_fixed<18,8,AP_RND,AP_SAT>"}  # fmt: skip
+
+
+def _table_types_from_precision(entry: dict, where: str, is_softmax: bool, notes: list[str]) -> dict:
+    """``Precision: {table: T}`` (as hls4ml's config_from_keras_model writes it) as the ``table_t: T`` key hls4ml
+    reads; hls4ml 1.3 would leave the table at its default type."""
+    pkey = next((k for k in entry if snake(k) == "precision"), None)
+    prec = entry.get(pkey) if pkey is not None else None
+    if not isinstance(prec, dict) or not any(k in prec for k in TABLE_PRECISIONS):
+        return entry
+    out, kept = dict(entry), dict(prec)
+    for name in TABLE_PRECISIONS:
+        if name not in prec:
+            continue
+        if name != "table" and not is_softmax:
+            raise SpecError(f"{where}.Precision.{name}: applies to a Softmax layer only")
+        value = kept.pop(name)
+        if str(value).strip().lower() == "auto" or FixedPrecision.parse(str(value)) == FixedPrecision.parse(
+            TABLE_PRECISIONS[name]
+        ):
+            continue  # hls4ml's default: nothing to move
+        given = next((v for k, v in entry.items() if snake(k) == f"{name}_t"), None)
+        if given is not None:
+            if FixedPrecision.parse(str(given)) != FixedPrecision.parse(str(value)):
+                raise SpecError(f"{where}: Precision.{name} '{value}' and {name}_t '{given}' disagree (give one)")
+            continue
+        out[f"{name}_t"] = value
+        notes.append(f"{where}: Precision.{name} '{value}' applied as {name}_t (hls4ml 1.3 reads the table type "
+                     f"only from {name}_t and would leave the default)")  # fmt: skip
+    out[pkey] = kept
     return out
 
 

@@ -239,7 +239,8 @@ class FixedPrecision:
         """Map a QKeras ``quantized_bits``/``quantized_relu`` (object or its config dict) to ``ap_fixed``.
 
         QKeras rounds half to even (``tf.round``) and saturates, so the mapped type uses
-        ``AP_RND_CONV``/``AP_SAT``; ``quantized_bits`` excludes the sign bit from ``integer``.
+        ``AP_RND_CONV``/``AP_SAT`` (``AP_SAT_SYM`` for ``symmetric=True``); ``quantized_bits`` excludes the sign bit
+        from ``integer``.
         """
         if isinstance(quantizer, dict):
             cfg = quantizer.get("config", quantizer)
@@ -253,7 +254,9 @@ class FixedPrecision:
         if name == "quantized_bits":
             keep_negative = bool(cfg.get("keep_negative", True))
             if keep_negative:
-                return cls(bits, integer + 1, True, Rounding.RND_CONV, Overflow.SAT)
+                # symmetric=True clips at -max, never -2**integer: AP_SAT_SYM
+                sat = Overflow.SAT_SYM if cfg.get("symmetric") else Overflow.SAT
+                return cls(bits, integer + 1, True, Rounding.RND_CONV, sat)
             return cls(bits, integer, False, Rounding.RND_CONV, Overflow.SAT)
         raise SpecError(
             f"QKeras quantizer '{name}' has no ap_fixed mapping here (accepted: quantized_bits, quantized_relu)"

@@ -7,7 +7,8 @@
 - ReLU -> ``QActivation(quantized_relu(activation_bits, activation_integer))``; a ReLU fused into a
   Dense/Conv1D becomes that layer's ``quantized_relu`` activation;
 - BatchNormalization is folded into the Dense/Conv1D before it (:mod:`codesign.fold`);
-- the softmax stays a float ``Activation``; the logits layer's output is not quantized (hls4ml sizes it
+- a final softmax or sigmoid stays (a float ``Activation``, or the output layer's own activation); the logits
+  layer's output is not quantized (hls4ml sizes it
   exactly from the weight and input types), so the logits can be compared bit for bit.
 
 Per-layer overrides (``quantize.layers``) are keyed by layer name: ``bits``/``integer`` on a Dense/Conv1D
@@ -25,6 +26,7 @@ from codesign import keras_env
 from codesign.errors import InternalError, SpecError
 from codesign.fold import WEIGHT_LAYERS, fold_batchnorm, producers
 from codesign.prune import masks, prunable_layers, sparsity_of
+from codesign.reference.graph import FINAL_HEADS
 from codesign.train import TrainResult, compile_model, fit, seed_everything
 
 keras = keras_env.keras()
@@ -128,6 +130,8 @@ def to_qkeras(float_model, q):
         if cls in WEIGHT_LAYERS:
             # A fused ReLU becomes the layer's quantized_relu activation (hls4ml splits it out again).
             act = act_quantizer(layer) if cfg["activation"] == "relu" else None
+            if cfg["activation"] in FINAL_HEADS:
+                act = cfg["activation"]  # an output's (checked below): left out of the firmware, its logits compared
             common = {"use_bias": cfg["use_bias"], "name": layer.name, "trainable": layer.trainable, "activation": act}
             if cls == "Dense":
                 return QDense(cfg["units"], **common, **weight_quantizers(layer))
@@ -140,19 +144,21 @@ def to_qkeras(float_model, q):
             return layer.__class__.from_config({**cfg, "activation": act_quantizer(layer)})
         if _is_relu(layer):
             return QActivation(act_quantizer(layer), name=layer.name)
-        if cls == "Activation" and cfg["activation"] not in ("softmax", "linear"):
+        if cls == "Activation" and cfg["activation"] not in ("softmax", "sigmoid", "linear"):
             raise SpecError(
                 f"layer {layer.name!r}: activation {cfg['activation']!r} has no QKeras mapping here "
-                f"(accepted: relu -> quantized_relu, softmax and linear kept)"
+                f"(accepted: relu -> quantized_relu, softmax, sigmoid and linear kept)"
             )
         return layer.__class__.from_config(cfg)
 
+    outputs = set(float_model.output_names)
     for layer in float_model.layers:
-        if type(layer).__name__ in WEIGHT_LAYERS and layer.get_config().get("activation") not in ("linear", "relu"):
+        act = layer.get_config().get("activation") if type(layer).__name__ in WEIGHT_LAYERS else "linear"
+        if act not in ("linear", "relu") and not (act in FINAL_HEADS and layer.name in outputs):
             raise SpecError(
-                f"layer {layer.name!r}: fused activation {layer.get_config()['activation']!r}; put it in its own "
-                f"Activation layer (accepted fused: relu -> quantized_relu, linear; a softmax goes in its own "
-                f"Activation layer so the logits before it can be compared bit for bit)"
+                f"layer {layer.name!r}: fused activation {act!r}; put it in its own Activation layer (accepted fused: "
+                "relu -> quantized_relu, linear, and softmax or sigmoid on an output layer, which the firmware leaves "
+                "out so the logits before it can be compared bit for bit)"
             )
     qmodel = keras.models.clone_model(float_model, clone_function=clone_fn)
     for layer in qmodel.layers:

@@ -262,6 +262,13 @@ def render_markdown(r: dict) -> str:
                 f"{sm['exp_table_size']} x `{sm['exp_table_t']}`, inverse table {sm['inv_table_size']} x "
                 f"`{sm['inv_table_t']}`): its outputs are probabilities, checked against codesign's twin of the table"
             )
+        sg = proj.get("final_sigmoid")
+        if sg:
+            lines.append(
+                f"- the firmware ends in the sigmoid `{sg['layer']}` (table {sg['table_size']} x `{sg['table_t']}` over "
+                f"[-8, 8), output `{sg['result_t']}`): its outputs are probabilities, checked against codesign's twin "
+                "of the table"
+            )
         if proj.get("tb_data"):
             lines.append(f"- `{proj['tb_data']}/`: the check's inputs and expected outputs, read by the project's "
                          "own testbench in csim/cosim")  # fmt: skip

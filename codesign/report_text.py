@@ -42,6 +42,7 @@ def project_summary(project: Any, base: Path) -> dict:
             for layer, types in (getattr(project, "layer_precisions", None) or {}).items()
         },
         "final_softmax": getattr(project, "final_softmax", None),
+        "final_sigmoid": getattr(project, "final_sigmoid", None),
         "tcl": relative_to(Path(project.path) / "build_prj.tcl", base),
         "tb_data": relative_to(Path(project.path) / "tb_data", base),
     }

@@ -1,7 +1,8 @@
 """Float training: Adam, early stopping on the validation loss (optionally the learning rate reduced on a plateau),
 reproducible with a seed.
 
-Classifiers are trained with categorical cross-entropy on the softmax output (labels one-hot); the VAE
+Classifiers are trained with categorical cross-entropy on the softmax output (labels one-hot), a one-output
+binary classifier with binary cross-entropy on its sigmoid (or its logit) against the class-1 column; the VAE
 (``task == "anomaly"``) reconstructs its input with a mean-squared error plus the beta * KL term its
 sampling layer adds. :func:`compile_model` and :func:`fit` are shared with pruning and QAT.
 """
@@ -55,11 +56,28 @@ def targets(data, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def _one_output(model) -> bool:
+    return len(model.outputs) == 1 and int(np.prod([int(d) for d in model.outputs[0].shape[1:]])) == 1
+
+
+def _ends_in_sigmoid(model) -> bool:
+    from codesign.reference.graph import fused_head_of, head_of
+
+    layer = model.get_layer(model.output_names[0])
+    layer = getattr(layer, "layer", layer)  # a pruning wrapper's layer
+    return (head_of(layer) or fused_head_of(layer)) == "sigmoid"
+
+
 def compile_model(model, task: str, learning_rate: float) -> None:
-    """Compile with Adam: cross-entropy + accuracy for classifiers, MSE for anomaly (reconstruction) models."""
+    """Compile with Adam: cross-entropy + accuracy for classifiers (binary for a one-output model: on its sigmoid,
+    or on its logit without one), MSE for anomaly (reconstruction) models."""
     opt = keras.optimizers.Adam(learning_rate=float(learning_rate))
     if task == "anomaly":
         model.compile(optimizer=opt, loss="mse")
+    elif _one_output(model):
+        logits = not _ends_in_sigmoid(model)
+        acc = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if logits else 0.5)
+        model.compile(optimizer=opt, loss=keras.losses.BinaryCrossentropy(from_logits=logits), metrics=[acc])
     else:
         model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
 
@@ -69,6 +87,8 @@ def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = Tr
 
     ``y`` replaces the data's own targets (e.g. a teacher model's outputs when distilling)."""
     x, own = targets(data, "train")
+    if y is None and own.ndim == 2 and own.shape[1] == 2 and _one_output(model):
+        own = own[:, 1:]  # a one-output binary classifier learns the probability of class 1
     y = own if y is None else y
     cbs = list(callbacks)
     val = float(train.validation_split)
@@ -115,5 +135,7 @@ def train_float(model, data, train) -> TrainResult:
 def evaluate(model, data) -> dict[str, float]:
     """Test-set loss (and accuracy for classifiers) of a compiled model."""
     x, y = targets(data, "test")
+    if y.ndim == 2 and y.shape[1] == 2 and _one_output(model):
+        y = y[:, 1:]
     values = model.evaluate(x, y, verbose=0, return_dict=True)
     return {k: float(v) for k, v in values.items()}

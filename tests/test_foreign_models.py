@@ -4,8 +4,16 @@ Each case was a wrong verdict or an unclear failure before: a softmax head on on
 model (kept in the firmware while the reference compared logits: a false mismatch, exit 3); power-of-two
 kernels (the estimate and `codesign check` could not read hls4ml's {sign, exponent} weight headers: exit 2);
 the config hls4ml's own ``config_from_keras_model(granularity='name')`` writes (its softmax ``Skip: false``
-and the input's ``result: auto`` were refused, exit 2). The fast tests check the model preparation and the
-conversion alone; the builds run hls4ml and g++ (slow).
+and the input's ``result: auto`` were refused, exit 2). A final sigmoid (binary taggers: ``Activation("sigmoid")``, ``Dense(1, activation="sigmoid")``,
+``QActivation("sigmoid")``) was refused with exit 6 ('no exact reference'); it is now left out like a final softmax
+and the logit compared. A one-output classifier with binary labels was refused ('1 outputs but 2 classes', exit 2).
+``quantized_bits(symmetric=True)`` activations were typed ``AP_SAT`` by hls4ml (a true mismatch, exit 3: the firmware
+reached ``-2**I`` where QKeras stops at ``-max``); they are now ``AP_SAT_SYM``. A QDense's fused
+``quantized_bits`` activation was dropped by hls4ml with its type (the firmware passed the unquantized sum on:
+exit 3); the Dense's result now carries the quantizer's type. ``quantized_bits(keep_negative=False)`` activations
+were refused (exit 6); they are typed on QKeras' unsigned grid and proven. hls4ml 1.3 ignores a table type
+written under ``Precision: {table: ...}`` (as its own config_from_keras_model writes it): codesign applies it as
+``table_t``. The fast tests check the model preparation and the conversion alone; the builds run hls4ml and g++ (slow).
 """
 
 from __future__ import annotations
@@ -62,6 +70,167 @@ def test_every_output_softmax_is_stripped_to_its_logits():
     assert np.allclose(np.exp(got[2]) / np.exp(got[2]).sum(1, keepdims=True), model.predict(x, verbose=0)[2], atol=1e-6)
 
 
+def sigmoid_head(form: str, seed: int = 3):
+    """A QDense trunk and a one-unit logit ending in a sigmoid: 'layer' (Activation), 'fused' (the Dense's own
+    activation), 'qactivation' (QActivation("sigmoid")), or 'hidden' (a sigmoid inside the model, then a QDense)."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    h = QDense(6, kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_relu(6,2)", name="d1")(inp)
+    if form == "fused":
+        out = QDense(1, kernel_quantizer=Q, bias_quantizer=Q, activation="sigmoid", name="out")(h)
+    elif form == "hidden":
+        mid = QDense(4, kernel_quantizer=Q, bias_quantizer=Q, activation="sigmoid", name="mid")(h)
+        out = QDense(1, kernel_quantizer=Q, bias_quantizer=Q, name="out")(mid)
+    else:
+        out = QDense(1, kernel_quantizer=Q, bias_quantizer=Q, name="logit")(h)
+        layer = QActivation if form == "qactivation" else keras.layers.Activation
+        out = layer("sigmoid", name="sig")(out)
+    model = keras.Model(inp, out, name=f"sigmoid_{form}")
+    hls_models._randomize(model, seed)
+    return model
+
+
+@pytest.mark.parametrize("form", ["layer", "fused", "qactivation"])
+def test_final_sigmoid_is_stripped_to_its_logit(form):
+    from codesign import reference
+    from codesign.compare import SIGMOID_LOGITS_REFERENCE_NAME, logits_reference_name
+
+    model = sigmoid_head(form)
+    prepared, notes = hls.prepare_model(model)
+    logit = "out" if form == "fused" else "logit"
+    assert prepared.output_names == [logit]
+    assert len(notes) == 1 and "sigmoid" in notes[0] and "same cut on the logit" in notes[0]
+    x = np.round(np.random.default_rng(0).normal(size=(64, 8)) * 1024) / 1024
+    ref = reference.reference_outputs(model, x)  # the original model's reference is its logit too
+    np.testing.assert_array_equal(ref, np.asarray(prepared.predict(x, verbose=0), np.float64))
+    np.testing.assert_allclose(1 / (1 + np.exp(-ref)), model.predict(x, verbose=0), rtol=1e-6)
+    assert logits_reference_name(("sigmoid",)) == SIGMOID_LOGITS_REFERENCE_NAME
+
+
+def test_hidden_sigmoid_is_still_refused_with_the_reason():
+    from codesign import reference
+    from codesign.errors import ReferenceUnavailableError
+
+    model = sigmoid_head("hidden")
+    prepared, notes = hls.prepare_model(model)
+    assert notes == [] and prepared.output_names == ["out"]
+    with pytest.raises(ReferenceUnavailableError, match=r"'mid'.*sigmoid inside the model.*lookup table.*at a model "
+                                                        "output is left out"):  # fmt: skip
+        reference.reference_outputs(model, np.zeros((2, 8)))
+
+
+def test_one_output_binary_scores_are_the_two_class_columns():
+    from codesign.steps.common import _binary_scores
+
+    p = np.array([[0.2], [0.9]])
+    np.testing.assert_array_equal(_binary_scores(p, probabilities=True), np.column_stack([1 - p[:, 0], p[:, 0]]))
+    logit = np.log(p / (1 - p))
+    np.testing.assert_allclose(_binary_scores(logit, probabilities=False), [[0.8, 0.2], [0.1, 0.9]], rtol=1e-12)
+    assert np.all(np.isfinite(_binary_scores(np.array([[-1e4], [1e4]]), probabilities=False)))
+
+
+def test_table_types_under_precision_are_applied_as_hls4ml_reads_them():
+    from codesign import hls4ml_config as hc
+    from codesign.errors import SpecError
+
+    notes: list[str] = []
+    entry = {"Precision": {"result": "auto", "table": "ap_ufixed<12,0>"}, "TableSize": 512}
+    out = hc.check_layer_entry(entry, "c.yml: HLSConfig.LayerName.sig", False, notes)
+    assert out == {"Precision": {"result": "auto"}, "TableSize": 512, "table_t": "ap_ufixed<12,0>"}
+    assert len(notes) == 1 and "applied as table_t" in notes[0]
+    # hls4ml's own defaults (config_from_keras_model writes them) change nothing and say nothing
+    notes.clear()
+    default = {"Precision": {"result": "auto", "table": "fixed<18,8,TRN,WRAP,0>"}}
+    assert hc.check_layer_entry(default, "w", False, notes) == {"Precision": {"result": "auto"}} and notes == []
+    with pytest.raises(SpecError, match="Precision.table 'ap_fixed<8,3>' and table_t 'ap_fixed<9,3>' disagree"):
+        hc.check_layer_entry({"Precision": {"table": "ap_fixed<8,3>"}, "table_t": "ap_fixed<9,3>"}, "w", False, [])
+    with pytest.raises(SpecError, match="Precision.exp_table: applies to a Softmax layer only"):
+        hc.check_layer_entry({"Precision": {"exp_table": "ap_fixed<8,3>"}}, "w", False, [])
+
+
+def symmetric_mlp():
+    """quantized_bits(symmetric=True) weights and activation (a QActivation after the Dense, and a fused one)."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    sym = "quantized_bits(6,0,alpha=1,symmetric=True)"
+    inp = keras.Input((8,), name="x")
+    h = QDense(6, kernel_quantizer=sym, bias_quantizer=sym, name="d1")(inp)
+    h = QActivation("quantized_bits(8,2,alpha=1,symmetric=True)", name="a1")(h)
+    h = QDense(5, kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_bits(7,1,alpha=1,symmetric=True)",
+               name="d2")(h)  # fmt: skip
+    out = QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)
+    model = keras.Model(inp, out, name="symmetric")
+    hls_models._randomize(model, 9)
+    return model
+
+
+def unsigned_bits_mlp():
+    """quantized_bits(keep_negative=False) activations: fused into a QDense, and a QActivation after a quantized_relu."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    h = QDense(6, kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_bits(6,1,keep_negative=False,alpha=1)",
+               name="d1")(inp)  # fmt: skip
+    h = QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="d2")(h)
+    h = QActivation("quantized_relu(6,2)", name="r2")(h)
+    h = QActivation("quantized_bits(5,2,keep_negative=False,alpha=1)", name="a2")(h)
+    out = QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)
+    model = keras.Model(inp, out, name="unsigned_bits")
+    hls_models._randomize(model, 27)
+    return model
+
+
+def test_unsigned_quantized_bits_activation_has_a_reference_and_its_own_type():
+    """keep_negative=False was refused (exit 6: hls4ml types it signed, one fractional bit short); the activation now
+    gets QKeras' grid ap_ufixed<bits, integer> and the reference follows QKeras (weights stay refused)."""
+    from qkeras import quantized_bits
+
+    from codesign import reference
+    from codesign.errors import ReferenceUnavailableError
+    from codesign.hls.config import build_hls_config
+    from codesign.precision import FixedPrecision
+    from codesign.reference.quantizers import apply_quantizer, quantize_weights
+
+    q = quantized_bits(5, 2, keep_negative=False, alpha=1)
+    x = np.linspace(-6, 6, 997)
+    np.testing.assert_array_equal(apply_quantizer(q, x, "a2"), np.asarray(q(x.astype(np.float32)), np.float64))
+    assert FixedPrecision.from_qkeras(q).to_hls() == "ap_ufixed<5,2,AP_RND_CONV,AP_SAT>"
+    with pytest.raises(ReferenceUnavailableError, match="keep_negative=False\\) weights"):
+        quantize_weights(q, x, "d1 kernel")
+    model = unsigned_bits_mlp()
+    xs = np.round(np.random.default_rng(4).normal(size=(50, 8)) * 64) / 64
+    np.testing.assert_array_equal(reference.reference_outputs(model, xs), model.predict(xs, verbose=0))
+    cfg = build_hls_config(model, backend="Vitis", strategy="Latency", reuse_factor=1,
+                           input_precision=FixedPrecision.parse("ap_fixed<16,6>"), layer_overrides=None,
+                           hls_config=None, notes=[])  # fmt: skip
+    assert cfg["LayerName"]["d1"]["Precision"]["result"] == "ap_ufixed<6,1,AP_RND_CONV,AP_SAT>"
+
+
+def test_symmetric_activations_saturate_symmetrically():
+    from codesign.hls.config import build_hls_config
+    from codesign.precision import FixedPrecision, Overflow
+
+    model = symmetric_mlp()
+    q = model.get_layer("a1").quantizer
+    t = FixedPrecision.from_qkeras(q)
+    assert t.overflow == Overflow.SAT_SYM and t.min_value == -t.max_value == -(4 - 1 / 32)
+    # the type clips as QKeras does: -max, never -2**I
+    x = np.array([-10.0, -4.0, -3.984375, -3.96875, 3.99, 10.0])
+    np.testing.assert_array_equal(t.quantize(x), np.asarray(q(x.astype(np.float32)), np.float64))
+    notes: list[str] = []
+    cfg = build_hls_config(model, backend="Vitis", strategy="Latency", reuse_factor=1,
+                           input_precision=FixedPrecision.parse("ap_fixed<16,6>"), layer_overrides=None,
+                           hls_config=None, notes=notes)  # fmt: skip
+    assert cfg["LayerName"]["d2_quantized_bits"]["Precision"]["result"] == "ap_fixed<7,2,AP_RND_CONV,AP_SAT_SYM>"
+    assert any("'d2_quantized_bits'" in n and "symmetric" in n for n in notes)
+    # hls4ml drops the fused activation layer with its type: the Dense's own result carries it
+    assert cfg["LayerName"]["d2"]["Precision"]["result"] == "ap_fixed<7,2,AP_RND_CONV,AP_SAT_SYM>"
+
+
 def _build(tmp_path: Path, model, name: str) -> tuple[int, str, Path]:
     model.save(tmp_path / f"{name}.h5")
     spec = {"name": name, "model": {"file": f"{name}.h5"}, "quantize": None, "check": {"n_samples": 100, "workers": 1}}
@@ -80,14 +249,112 @@ def _check(out: Path) -> tuple[int, str]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
-@pytest.mark.parametrize("which", ["two_heads_softmax", "po2"])
+@pytest.mark.parametrize("which", ["two_heads_softmax", "po2", "sigmoid_layer", "sigmoid_fused", "sigmoid_qactivation",
+                                   "symmetric", "unsigned_bits"])  # fmt: skip
 def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
-    model = two_heads_with_softmax() if which == "two_heads_softmax" else hls_models.po2_mlp()
+    models = {"two_heads_softmax": two_heads_with_softmax, "po2": hls_models.po2_mlp, "symmetric": symmetric_mlp,
+              "unsigned_bits": unsigned_bits_mlp}  # fmt: skip
+    model = models[which]() if which in models else sigmoid_head(which.removeprefix("sigmoid_"))
     code, text, out = _build(tmp_path, model, which)
     assert code == 0, text[-3000:]
     assert "bit-exact: yes" in text and "Traceback" not in text
+    if which.startswith("sigmoid"):
+        assert "pre-sigmoid logits" in text
     code, text = _check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    # independently of codesign's reference: QKeras' own predict of the converted model equals the C-simulation
+    from codesign import modelio
+
+    with np.load(out / "csim" / "csim_results.npz") as z:
+        x, fw = z["inputs"], z["testbench"]
+    converted = modelio.load_model(out / "models" / "converted.h5")
+    outs = converted.predict(x, verbose=0)
+    outs = outs if isinstance(outs, list) else [outs]
+    qkeras = np.concatenate([np.asarray(o, np.float64).reshape(len(x), -1) for o in outs], axis=1)
+    np.testing.assert_array_equal(qkeras, fw)
+
+
+def test_two_input_model_is_refused_by_name_not_a_crash(tmp_path):
+    """A two-input model.file crashed the build (exit 7, 'int() argument must be ... not tuple'); it is a clear
+    refusal (exit 2) naming the inputs and what is accepted."""
+    from qkeras import QDense
+
+    keras = keras_env.keras()
+    a, b = keras.Input((4,), name="xa"), keras.Input((3,), name="xb")
+    h = keras.layers.Concatenate(name="cat")([a, b])
+    model = keras.Model([a, b], QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
+    code, text, _ = _build(tmp_path, model, "two_inputs")
+    assert code == 2 and "has 2 inputs (xa, xb)" in text and "single-input" in text, text[-2000:]
+    assert "internal error" not in text
+
+
+@pytest.mark.parametrize("layer", ["perm", "bias"])
+def test_layer_named_like_its_own_hls4ml_attribute_is_refused(tmp_path, layer):
+    """hls4ml 1.3 stores a layer's output under the layer's name among its attributes: a Permute named 'perm'
+    failed to convert (exit 5, "'VivadoArrayVariable' object is not iterable"), a Dense named 'bias' converted with
+    a wrong bias (its outputs off by up to 0.85 from Keras where the others differ by quantization, ~0.003)."""
+    from qkeras import QDense
+
+    from codesign.errors import SpecError
+    from codesign.precision import FixedPrecision
+
+    keras = keras_env.keras()
+    inp = keras.Input((4, 3), name="x")
+    h = keras.layers.Permute((2, 1), name="perm" if layer == "perm" else "swap")(inp)
+    h = keras.layers.Flatten(name="flat")(h)
+    model = keras.Model(inp, QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name=layer if layer == "bias" else "out")(h))
+    with pytest.raises(SpecError, match=rf"layer '{layer}' \((Transpose|QDense)\): hls4ml 1.3 keeps .*rename the layer"):
+        hls.convert(model, backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1, clock_ns=5,
+                    part="xcvu9p-flga2104-2L-e", input_precision=FixedPrecision.parse("ap_fixed<16,6>"),
+                    output_dir=tmp_path / "prj")  # fmt: skip
+    # Keras' default name for an Activation layer, 'activation', is an attribute too, and converts correctly
+    from codesign.hls.conversion import _refuse_shadowing_names
+
+    inp2 = keras.Input((3,), name="y")
+    act = keras.layers.Activation("relu", name="activation")(QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name="d")(inp2))
+    _refuse_shadowing_names(keras.Model(inp2, act))  # no error
+
+
+def _mann_whitney_auc(is_signal: np.ndarray, score: np.ndarray) -> float:
+    """AUC as the probability that a signal scores above a background (ties count half), pair by pair."""
+    s, b = score[is_signal], score[~is_signal]
+    return float(((s[:, None] > b[None, :]).sum() + 0.5 * (s[:, None] == b[None, :]).sum()) / (len(s) * len(b)))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_binary_classifier_with_data_gets_its_auc_on_the_one_output(tmp_path):
+    """A one-output sigmoid tagger with 0/1 labels: the build was refused (exit 2, '1 outputs but 2 classes');
+    now the firmware's logit is proven and the report's AUC is the firmware's own, computed here pair by pair."""
+    import h5py
+
+    model = sigmoid_head("layer")
+    rng = np.random.default_rng(1)
+    x = np.round(rng.normal(size=(1500, 8)) * 64) / 64  # on the input grid: the data rows are the firmware's inputs
+    y = (rng.random(1500) < model.predict(x, verbose=0)[:, 0]).astype(np.int64)  # labels the model separates
+    with h5py.File(tmp_path / "data.h5", "w") as f:
+        f["x"], f["y"] = x.astype(np.float32), y
+    model.save(tmp_path / "m.h5")
+    spec = {"name": "binary", "model": {"file": "m.h5"}, "quantize": None, "check": {"n_samples": 100, "workers": 1},
+            "data": {"path": "data.h5", "inputs": "x", "labels": "y", "n_train": 500, "n_test": 1000,
+                     "standardize": False}}  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    cmd = [sys.executable, "-m", "codesign.cli", "build", "spec.yaml", "--part", "xcvu9p", "--out", "out", "--no-plots"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    report = yaml.safe_load((tmp_path / "out" / "report.json").read_text())
+    assert report["bit_accuracy"]["exact"] is True
+    with np.load(tmp_path / "out" / "csim" / "csim_results.npz") as z:
+        rows, logits = z["inputs"][:1000], z["testbench"][:1000, 0]
+    label = {r.tobytes(): v for r, v in zip(x.astype(np.float64), y, strict=True)}
+    is_signal = np.array([label[r.tobytes()] for r in rows.astype(np.float64)]) == 1
+    fw = report["metrics"]["firmware"]
+    assert fw["per_class"]["1"]["auc"] == pytest.approx(_mann_whitney_auc(is_signal, logits), abs=1e-12)
+    assert fw["accuracy"] == pytest.approx(np.mean((logits > 0) == is_signal), abs=1e-12)
+    assert 0.6 < fw["per_class"]["1"]["auc"] < 0.95
+    # the model's own sigmoid output ranks and cuts the events as the firmware's logit does
+    quantized = report["metrics"]["quantized"]
+    assert (quantized["accuracy"], quantized["per_class"]["1"]["auc"]) == (fw["accuracy"], fw["per_class"]["1"]["auc"])
 
 
 # hls4ml 1.3's config_from_keras_model(hls_models.qmlp(6, n_in=4, hidden=3, n_out=2), granularity="name",

@@ -417,6 +417,11 @@ def test_public_3layer_config_builds_as_written_from_the_command_line(tmp_path):
     assert "bit-exact: yes" in console and 'build_prj.tcl "csim=1 synth=1 cosim=0 export=0"' in console
     assert "OutputDir" in console
     assert (out / "build.log").is_file()
+    # codesign check compares through the same twin (it compared the logits with the probabilities: NOT bit-exact)
+    check = subprocess.run([sys.executable, "-m", "codesign.cli", "check", str(out), "--n", "100"], capture_output=True,
+                           text=True, cwd=tmp_path, env=env, timeout=900)  # fmt: skip
+    assert check.returncode == 0 and "verdict: bit-exact" in check.stdout, check.stdout + check.stderr
+    assert "softmax_twin" in check.stdout
 
 
 def test_softmax_the_twin_cannot_reproduce_is_left_out_and_said(tmp_path, monkeypatch):

@@ -89,17 +89,29 @@ def test_bad_overrides_name_the_key(pruned, layers, message):
         quantize.to_qkeras(model, Q.model_copy(update={"layers": layers}))
 
 
-def test_fused_relu_becomes_the_layer_quantizer_and_softmax_is_rejected():
+def test_fused_relu_becomes_the_layer_quantizer_and_a_hidden_softmax_or_sigmoid_is_rejected():
     inp = keras.Input((4,), name="inputs")
     model = keras.Model(inp, keras.layers.Dense(3, activation="relu", name="dense_1")(inp))
     qm = quantize.to_qkeras(model, Q)
     act = qm.get_layer("dense_1").activation
     assert (type(act).__name__, act.bits, act.integer) == ("quantized_relu", 8, 3)
-    y = qm.predict(np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32), verbose=0)
+    x = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    y = qm.predict(x, verbose=0)
     assert FixedPrecision.from_qkeras(act).on_grid(y) and np.all(y >= 0)
-    soft = keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="dense_1")(inp))
-    with pytest.raises(SpecError, match=r"'dense_1': fused activation 'softmax'.*own Activation layer"):
-        quantize.to_qkeras(soft, Q)
+    for head in ("softmax", "sigmoid"):
+        # inside the model: refused (no exact reference, no QKeras mapping)
+        mid = keras.layers.Dense(3, activation=head, name="dense_1")(inp)
+        inner = keras.Model(inp, keras.layers.Dense(2, name="dense_2")(mid))
+        with pytest.raises(SpecError, match=rf"'dense_1': fused activation '{head}'.*own Activation layer"):
+            quantize.to_qkeras(inner, Q)
+        # on the output layer it stays the layer's activation (the firmware leaves it out and outputs the logits)
+        head_model = keras.Model(inp, keras.layers.Dense(1, activation=head, name="dense_1")(inp))
+        qh = quantize.to_qkeras(head_model, Q)
+        assert qh.get_layer("dense_1").activation.__name__ == head
+        logits = qh.get_layer("dense_1")
+        z = x @ logits.kernel_quantizer_internal(logits.kernel).numpy() + logits.bias_quantizer_internal(logits.bias).numpy()
+        want = 1 / (1 + np.exp(-z)) if head == "sigmoid" else np.ones_like(z)
+        np.testing.assert_allclose(qh.predict(x, verbose=0), want, rtol=1e-5)
 
 
 def test_qat_keeps_mask_and_weights_on_grid(pruned):

@@ -273,6 +273,14 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
     types = project.layer_precisions
     reason = reference.exact_reference_reason(model)
     if reason is None:
+        softmax, sigmoid = getattr(project, "final_softmax", None), getattr(project, "final_sigmoid", None)
+        if softmax is not None or sigmoid is not None:
+            # the firmware ends in the kept table softmax/sigmoid: the exact logits through its numpy twin
+            twin = compare.SOFTMAX_REFERENCE_NAME if softmax is not None else compare.SIGMOID_REFERENCE_NAME
+            return ReferenceSource(twin.format(layer=(softmax or sigmoid)["layer"]),
+                                   lambda x: compare.apply_twin(reference.reference_outputs(model, x, types=types),
+                                                                softmax, sigmoid)[0],
+                                   lambda x: layers.reference_layers(model, x, types))  # fmt: skip
         return ReferenceSource(REFERENCE_NAME + (BN_NOTE if compare.has_batchnorm(model) else ""),
                                lambda x: reference.reference_outputs(model, x, types=types),
                                lambda x: layers.reference_layers(model, x, types))  # fmt: skip

@@ -10,10 +10,11 @@ Precisions are not guessed: hls4ml's ``granularity="name"`` configuration alread
 quantizer, and this package fixes what hls4ml 1.3 gets wrong or leaves ambiguous, recording each change in
 :attr:`HlsProject.notes`:
 
-- a final softmax is removed before conversion, so the firmware's output is the pre-softmax logits that
-  the bit-accuracy check compares (the LUT softmax is not needed for an argmax trigger), unless a user's
-  hls4ml config has a LayerName entry for it: then it stays, with the user's table types, and the check
-  compares its outputs with :mod:`codesign.softmax_twin` (hls4ml's table computation redone in numpy);
+- a final softmax or sigmoid is removed before conversion, so the firmware's output is the logits that
+  the bit-accuracy check compares (the LUT softmax is not needed for an argmax trigger, nor the LUT sigmoid for
+  a cut, which is a cut on the logit), unless a user's hls4ml config has a LayerName entry for it: then it
+  stays, with the user's table types, and the check compares its outputs with :mod:`codesign.softmax_twin` /
+  :mod:`codesign.sigmoid_twin` (hls4ml's table computations redone in numpy);
 - a ``QActivation(quantized_bits)`` that follows an ``auto``-precision layer is dropped by hls4ml's
   linear-activation optimizer without its quantizer: its type is copied onto the producer and its
   ``_linear`` layer;

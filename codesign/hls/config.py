@@ -130,8 +130,21 @@ def build_hls_config(
                 f"its type {ptype} was set as the result of '{prod.name}'"
             )
 
+    # QDense(activation=quantized_bits(...)): hls4ml splits the activation out as '<layer>_quantized_bits', then its
+    # linear-activation optimizer drops it with its type, leaving the layer's auto result (the unquantized sum)
+    for lyr in model.layers:
+        q = getattr(lyr, "activation", None)
+        if _layer_class(lyr) == "QActivation" or type(q).__name__ != "quantized_bits" or lyr.name not in layers:
+            continue
+        ptype = FixedPrecision.from_qkeras(q).to_hls()
+        pprec = layers[lyr.name].setdefault("Precision", {})
+        if isinstance(pprec, dict) and pprec.get("result", "auto") == "auto":
+            pprec["result"] = ptype
+            notes.append(f"'{lyr.name}' activation {q} would be dropped by hls4ml with its type: its result is {ptype}")
+
     # quantized_relu(3, 3) and the like: hls4ml types them ap_uint<3> (no rounding, no saturation)
     exact_types.fix_integer_activations(model, layers, notes)
+    exact_types.fix_symmetric_activations(model, layers, notes)
     # quantized_bits(3, 3) weights: hls4ml types them ap_int<3>; codesign.hls_ext.qkeras_weight_types retypes them
     notes.extend(exact_types.weight_type_notes(model))
 

@@ -27,7 +27,7 @@ from codesign.hls.config import (  # noqa: E402
 )
 from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
-    final_softmax_name,
+    final_head_name,
     prepare_model,
 )
 from codesign.hls.project import (  # noqa: E402
@@ -98,15 +98,18 @@ def convert(
     layer_overrides: dict | None = None,
     hls_config: dict | None = None,
     keep_final_softmax: bool = False,
+    keep_final_sigmoid: bool = False,
 ) -> HlsProject:
     """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction.
 
-    ``keep_final_softmax``: a final softmax layer stays in the firmware (its outputs are then checked with
-    :mod:`codesign.softmax_twin`); if the twin cannot reproduce it, the model is converted again without it.
+    ``keep_final_softmax`` / ``keep_final_sigmoid``: a final softmax / sigmoid layer stays in the firmware (its
+    outputs are then checked with :mod:`codesign.softmax_twin` / :mod:`codesign.sigmoid_twin`); if the twin cannot
+    reproduce it, the model is converted again without it.
     """
-    args = {k: v for k, v in locals().items() if k not in ("model", "keep_final_softmax")}
+    args = {k: v for k, v in locals().items() if k not in ("model", "keep_final_softmax", "keep_final_sigmoid")}
     original_model = model
-    softmax_name = final_softmax_name(model) if keep_final_softmax else None
+    softmax_name = final_head_name(model, "softmax") if keep_final_softmax else None
+    sigmoid_name = final_head_name(model, "sigmoid") if keep_final_sigmoid and softmax_name is None else None
     backend = _pcheck(backend, BACKENDS, "hls backend")
     io_type = _pcheck(io_type, IO_TYPES, "hls io_type")
     strategy = _pcheck(strategy, STRATEGIES, "hls strategy")
@@ -124,12 +127,13 @@ def convert(
                         f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
+    _refuse_shadowing_names(model)
     if hls_config:
         safe_names.config_strings(hls_config, "hls4ml config")
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    model, notes = prepare_model(model, keep_final_softmax=softmax_name is not None)
+    model, notes = prepare_model(model, keep_final_softmax=softmax_name is not None or sigmoid_name is not None)
     if input_precision is None:
         input_precision = DEFAULT_INPUT_PRECISION
         notes.append(
@@ -199,22 +203,27 @@ def convert(
     except Exception as exc:  # the emulator is a second check: its absence is reported, never fatal
         (output_dir / fw_description.FILE_NAME).unlink(missing_ok=True)
         notes.append(f"firmware description not written, so the emulator cannot check this project: {first_line(exc)}")
-    final_softmax = None
+    final_softmax = final_sigmoid = None
+    if sigmoid_name is not None:
+        from codesign import sigmoid_twin
+
+        try:
+            final_sigmoid = sigmoid_twin.read_config(output_dir, sigmoid_name).to_dict()
+        except sigmoid_twin.UnsupportedSigmoid as exc:
+            return _without_head(original_model, args, sigmoid_name, "sigmoid", exc)
+        notes.append(
+            f"final sigmoid '{sigmoid_name}' kept in the firmware as the user's config asks (table "
+            f"{final_sigmoid['table_size']} x {final_sigmoid['table_t']} over [-8, 8), output "
+            f"{final_sigmoid['result_t']}); its outputs are checked against hls4ml's table sigmoid redone in numpy "
+            "(codesign/sigmoid_twin.py) on the exact logits"
+        )
     if softmax_name is not None:
         from codesign import softmax_twin
 
         try:
             final_softmax = softmax_twin.read_config(output_dir, softmax_name).to_dict()
         except softmax_twin.UnsupportedSoftmax as exc:
-            user = dict(args["hls_config"] or {})
-            user["LayerName"] = {k: v for k, v in (user.get("LayerName") or {}).items() if k != softmax_name}
-            stripped = convert(original_model, **{**args, "hls_config": user}, keep_final_softmax=False)
-            why = (
-                f"final softmax '{softmax_name}' of the user's config NOT kept: codesign cannot build an exact "
-                f"reference for it ({exc}), so its settings are not applied: the firmware outputs the logits and "
-                "those are checked bit for bit"
-            )
-            return replace(stripped, notes=(why, *stripped.notes))
+            return _without_head(original_model, args, softmax_name, "softmax", exc)
         notes.append(
             f"final softmax '{softmax_name}' kept in the firmware as the user's config asks "
             f"({final_softmax['implementation']} implementation, exp table {final_softmax['exp_table_size']} x "
@@ -249,11 +258,51 @@ def convert(
         outputs=outputs,
         keras_model=model,
         final_softmax=final_softmax,
+        final_sigmoid=final_sigmoid,
         _graph=graph,
     )
     (output_dir / IO_SIDECAR).write_text(json.dumps(project.summary(), indent=1))
     _check_tcl(project)
     return project
+
+
+def _without_head(model: Any, args: dict, name: str, head: str, exc: Exception) -> HlsProject:
+    """The model converted again with its final ``head`` left out (the twin cannot reproduce the emitted one)."""
+    user = dict(args["hls_config"] or {})
+    user["LayerName"] = {k: v for k, v in (user.get("LayerName") or {}).items() if k != name}
+    stripped = convert(model, **{**args, "hls_config": user})
+    why = (
+        f"final {head} '{name}' of the user's config NOT kept: codesign cannot build an exact reference for it "
+        f"({exc}), so its settings are not applied: the firmware outputs the logits and those are checked bit for bit"
+    )
+    return replace(stripped, notes=(why, *stripped.notes))
+
+
+# keys of hls4ml's parsed layer that a layer of the same name does not disturb (Keras names Activation layers
+# 'activation' by default, and hls4ml converts those correctly)
+_HARMLESS_KEYS = {"name", "class_name", "inputs", "outputs", "activation", "data_format"}
+
+
+def _refuse_shadowing_names(model: Any) -> None:
+    """hls4ml 1.3 stores a layer's output variable as the layer's attribute named after the layer: a layer named
+    like one of its own attributes loses that attribute (a Permute named 'perm' fails to convert; a Dense named
+    'bias' converts with the wrong bias and no error). Such names are refused, with the layer and the attribute."""
+    try:
+        arch = json.loads(model.to_json())
+        layers, *_ = hls4ml.converters.parse_keras_model(arch, hls4ml.converters.KerasModelReader(model))
+    except Exception:
+        return  # the conversion itself reports what hls4ml cannot parse
+    from hls4ml.model.layers import layer_map
+
+    for layer in layers:
+        cls = layer_map.get(layer.get("class_name"))
+        attrs = set(layer) | {a.name for a in getattr(cls, "expected_attributes", ())}
+        if layer["name"] in attrs - _HARMLESS_KEYS:
+            raise SpecError(
+                f"layer '{layer['name']}' ({layer['class_name']}): hls4ml 1.3 keeps the layer's attribute "
+                f"'{layer['name']}' under the same name as its output and loses one of them (wrong firmware or a "
+                "failed conversion); rename the layer (e.g. '{0}_1') and re-save the model".replace("{0}", layer["name"])
+            )
 
 
 def _check_reuse_factors(graph: Any) -> None:

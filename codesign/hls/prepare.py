@@ -1,4 +1,5 @@
-"""Model preparation before conversion: pruning wrappers stripped, the final softmax removed, N-d Dense pre-quantized."""
+"""Model preparation before conversion: pruning wrappers stripped, a final softmax or sigmoid removed, N-d Dense
+pre-quantized."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
+from codesign.reference.graph import fused_head_of, head_of
 
 
 def _layer_class(layer: Any) -> str:
@@ -52,23 +54,16 @@ def _strip_pruning(model: Any, notes: list[str]) -> Any:
 
 
 def _is_softmax_layer(layer: Any) -> bool:
-    cls = _layer_class(layer)
-    if cls == "Softmax":
-        return True
-    if cls in ("Activation", "QActivation"):
-        act = layer.get_config().get("activation")
-        return str(act) == "softmax"
-    return False
+    return head_of(layer) == "softmax"
 
 
-def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
-    """Remove a softmax at the end of every output so the firmware outputs logits (each output of a multi-output
-    model too: the reference compares logits there, and a kept softmax was judged a mismatch)."""
+def _strip_final_heads(model: Any, notes: list[str]) -> Any:
+    """Remove a softmax or sigmoid at the end of every output so the firmware outputs logits (each output of a
+    multi-output model too: the reference compares logits there, and a kept softmax was judged a mismatch)."""
     keras = keras_env.keras()
     outs = [model.get_layer(n) for n in model.output_names]
-    separate = {lyr.name: p for lyr in outs if _is_softmax_layer(lyr) and (p := _producer(lyr)) is not None}
-    fused = [lyr.name for lyr in outs if lyr.name not in separate
-             and getattr(getattr(lyr, "activation", None), "__name__", None) == "softmax"]  # fmt: skip
+    separate = {lyr.name: p for lyr in outs if head_of(lyr) and (p := _producer(lyr)) is not None}
+    fused = {lyr.name: h for lyr in outs if lyr.name not in separate and (h := fused_head_of(lyr))}
     if not separate and not fused:
         return model
     new = _clone(model, final_linear=fused)
@@ -76,12 +71,22 @@ def _strip_final_softmax(model: Any, notes: list[str]) -> Any:
         tensors = [new.get_layer(separate[lyr.name].name if lyr.name in separate else lyr.name).output for lyr in outs]
         new = keras.Model(new.inputs, tensors if len(tensors) > 1 else tensors[0], name=model.name)
     for name, producer in separate.items():
+        head = head_of(model.get_layer(name))
         notes.append(
-            f"final softmax layer '{name}' removed: the firmware outputs the logits of "
-            f"'{producer.name}', which the bit-accuracy check compares (apply softmax/argmax downstream)"
+            f"final {head} layer '{name}' removed: the firmware outputs the logits of "
+            f"'{producer.name}', which the bit-accuracy check compares ({_DOWNSTREAM[head]})"
         )
-    notes.extend(f"softmax activation of final layer '{n}' replaced by linear: the firmware outputs logits" for n in fused)
+    notes.extend(
+        f"{head} activation of final layer '{n}' replaced by linear: the firmware outputs logits ({_DOWNSTREAM[head]})"
+        for n, head in fused.items()
+    )
     return new
+
+
+_DOWNSTREAM = {
+    "softmax": "apply softmax/argmax downstream",
+    "sigmoid": "sigmoid is monotonic: a cut on the probability is the same cut on the logit, log(p / (1 - p))",
+}
 
 
 def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
@@ -117,20 +122,44 @@ def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
     return model
 
 
-def final_softmax_name(model: Any) -> str | None:
-    """Name of a separate softmax layer at the end of a single-output model, or None."""
+def final_head_name(model: Any, head: str = "softmax") -> str | None:
+    """hls4ml's name for the ``head`` ('softmax' or 'sigmoid') ending a single-output model: the separate layer's
+    name, or ``<layer>_<head>`` for the output layer's own activation (hls4ml splits it out under that name)."""
     if len(model.outputs) != 1 or not model.layers:
         return None
-    last = model.layers[-1]
-    return last.name if _is_softmax_layer(last) and _producer(last) is not None else None
+    last = model.get_layer(model.output_names[0])
+    if head_of(last) == head and _producer(last) is not None:
+        return last.name
+    return f"{last.name}_{head}" if fused_head_of(last) == head else None
+
+
+def split_activation_names(model: Any) -> dict[str, Any]:
+    """``{hls4ml's name of a fused activation (``<layer>_<activation>``): the layer}``, e.g. ``out_sigmoid``."""
+    from codesign.reference.quantizers import quantizer_config
+
+    out = {}
+    for lyr in model.layers:
+        if head_of(lyr) is not None or _layer_class(lyr) in ("Activation", "QActivation", "InputLayer"):
+            continue
+        act = getattr(lyr, "activation", None)
+        name = quantizer_config(act if hasattr(act, "get_config") else getattr(act, "__name__", act))[0] if act else ""
+        if name and name != "linear":
+            out[f"{lyr.name}_{name}"] = lyr
+    return out
+
+
+def final_softmax_name(model: Any) -> str | None:
+    """Name of a separate softmax layer at the end of a single-output model, or None."""
+    return final_head_name(model, "softmax")
 
 
 def prepare_model(model: Any, keep_final_softmax: bool = False) -> tuple[Any, list[str]]:
-    """Strip pruning wrappers and a final softmax (unless kept), pre-quantize N-D QDense weights; returns model and notes."""
+    """Strip pruning wrappers and a final softmax/sigmoid (unless kept), pre-quantize N-D QDense weights; returns
+    model and notes."""
     notes: list[str] = []
     model = _strip_pruning(model, notes)
     if not keep_final_softmax:
-        model = _strip_final_softmax(model, notes)
+        model = _strip_final_heads(model, notes)
     model = _prequantize_nd_dense(model, notes)
     return model, notes
 

@@ -16,6 +16,7 @@ from codesign.errors import SpecError, ToolError
 from codesign.firmware import description as fw_description
 from codesign.hls import library_build
 from codesign.precision import FixedPrecision
+from codesign.reference.graph import FINAL_HEADS
 
 BACKENDS = ("Vivado", "Vitis")
 
@@ -104,13 +105,20 @@ class HlsProject:
     outputs: tuple[TopPort, ...]
     keras_model: Any = field(default=None, repr=False)
     final_softmax: dict | None = None  # softmax_twin.SoftmaxConfig.to_dict() when the firmware ends in a softmax
+    final_sigmoid: dict | None = None  # sigmoid_twin.SigmoidConfig.to_dict() when the firmware ends in a sigmoid
     _graph: Any = field(default=None, repr=False)
     _state: dict = field(default_factory=dict, repr=False)
 
     @property
+    def removed_heads(self) -> tuple[str, ...]:
+        """The final activations ('softmax', 'sigmoid') codesign left out of the firmware (its outputs are logits)."""
+        starts = {h: (f"final {h} layer '", f"{h} activation of final layer '") for h in FINAL_HEADS}
+        return tuple(h for h in FINAL_HEADS if any(n.startswith(starts[h]) for n in self.notes))
+
+    @property
     def softmax_removed(self) -> bool:
-        """True when codesign left a final softmax out of the firmware (its outputs are then logits)."""
-        return any(n.startswith(("final softmax layer '", "softmax activation of final layer '")) for n in self.notes)
+        """True when codesign left a final softmax or sigmoid out of the firmware (its outputs are then logits)."""
+        return bool(self.removed_heads)
 
     @property
     def n_inputs(self) -> int:
@@ -175,6 +183,7 @@ class HlsProject:
             "inputs": [_port_dict(p) for p in self.inputs],
             "outputs": [_port_dict(p) for p in self.outputs],
             "final_softmax": self.final_softmax,
+            "final_sigmoid": self.final_sigmoid,
         }
 
     @classmethod
@@ -206,6 +215,7 @@ class HlsProject:
             inputs=tuple(_port_from(p) for p in d["inputs"]),
             outputs=tuple(_port_from(p) for p in d["outputs"]),
             final_softmax=d.get("final_softmax"),
+            final_sigmoid=d.get("final_sigmoid"),
         )
 
 

@@ -17,7 +17,9 @@ from codesign.hls.conversion import (  # noqa: E402
 from codesign.hls.prepare import (  # noqa: E402
     _is_softmax_layer,
     _layer_class,
+    final_head_name,
     final_softmax_name,
+    split_activation_names,
 )
 from codesign.hls.project import (  # noqa: E402
     IO_SIDECAR,
@@ -155,6 +157,8 @@ def convert_from_hls4ml_config(
         hls_cfg = {**hls_cfg, "LayerName": {k: v for k, v in hls_cfg["LayerName"].items() if k != softmax_name}}
         keep_softmax = False
         notes.append(f"{where}: HLSConfig.LayerName.{softmax_name}.Skip is true: the softmax is left out of the firmware")
+    sigmoid_name = final_head_name(model, "sigmoid")
+    keep_sigmoid = sigmoid_name is not None and sigmoid_name in (hls_cfg.get("LayerName") or {})
     project = convert(
         model,
         backend=cfg.get("Backend", "Vivado"),
@@ -169,6 +173,7 @@ def convert_from_hls4ml_config(
         clock_uncertainty=clock_uncertainty,
         hls_config=hls_cfg,
         keep_final_softmax=keep_softmax,
+        keep_final_sigmoid=keep_sigmoid,
         **tb,
     )
     sm = project.final_softmax
@@ -199,19 +204,21 @@ def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None,
 
     out = dict(hls_cfg)
     names = {lyr.name: lyr for lyr in model.layers} | {n: None for n in _input_layer_names(model)}
+    split = split_activation_names(model)  # a fused activation: hls4ml's own layer '<layer>_<activation>'
     by_name = hls_cfg.get("LayerName") or {}
     if not isinstance(by_name, dict):
         raise SpecError(f"{where}: HLSConfig.LayerName must be a mapping of layer names")
     checked = {}
     for lname, entry in by_name.items():
-        if lname not in names and not (str(lname).endswith("_linear") and str(lname)[:-7] in names):
+        linear = str(lname).endswith("_linear") and str(lname)[:-7] in names
+        if lname not in names and lname not in split and not linear:
             raise SpecError(
-                f"{where}: HLSConfig.LayerName '{lname}' is not a layer of the model (layers: {', '.join(sorted(names))})"
+                f"{where}: HLSConfig.LayerName '{lname}' is not a layer of the model (layers: {', '.join(sorted(names))}"
+                f"{'; fused activations as hls4ml names them: ' + ', '.join(sorted(split)) if split else ''})"
             )
         lyr = names.get(lname)
-        checked[lname] = hc.check_layer_entry(
-            entry, f"{where}: HLSConfig.LayerName.{lname}", lyr is not None and _is_softmax_layer(lyr), notes
-        )
+        softmax = (lyr is not None and _is_softmax_layer(lyr)) or (lname in split and str(lname).endswith("_softmax"))
+        checked[lname] = hc.check_layer_entry(entry, f"{where}: HLSConfig.LayerName.{lname}", softmax, notes)
     if by_name:
         out["LayerName"] = checked
     by_type = hls_cfg.get("LayerType") or {}

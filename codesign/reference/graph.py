@@ -22,16 +22,52 @@ def _inbound(layer: Any) -> list[Any]:
     return list(ib) if isinstance(ib, (list, tuple)) else [ib]
 
 
-def _is_softmax_layer(layer: Any) -> bool:
+#: activations that may end a model: the firmware outputs their input (the logits) unless a twin redoes them
+FINAL_HEADS = ("softmax", "sigmoid")
+
+
+def head_of(layer: Any) -> str | None:
+    """'softmax' or 'sigmoid' for a separate layer that applies only that (Softmax, Activation, QActivation), else None."""
     cls = type(layer).__name__
     if cls == "Softmax":
-        return True
-    return cls in ("Activation", "QActivation") and str(layer.get_config().get("activation")) == "softmax"
+        return "softmax"
+    if cls in ("Activation", "QActivation"):
+        act = str(layer.get_config().get("activation"))
+        return act if act in FINAL_HEADS else None
+    return None
+
+
+def fused_head_of(layer: Any) -> str | None:
+    """'softmax' or 'sigmoid' when a layer's own (fused) activation is one of them, e.g. Dense(1, 'sigmoid')."""
+    if head_of(layer) is not None:
+        return None
+    act = activation_of(layer)
+    return act if isinstance(act, str) and act in FINAL_HEADS else None
+
+
+def _is_softmax_layer(layer: Any) -> bool:
+    return head_of(layer) == "softmax"
 
 
 def is_softmax(layer: Any) -> bool:
     """A softmax layer, or a layer whose activation is softmax."""
-    return _is_softmax_layer(layer) or activation_of(layer) == "softmax"
+    return _is_softmax_layer(layer) or fused_head_of(layer) == "softmax"
+
+
+def _is_head_layer(layer: Any) -> bool:
+    """A separate softmax or sigmoid layer (Softmax, Activation, QActivation)."""
+    return head_of(layer) is not None
+
+
+def is_final_head(layer: Any) -> bool:
+    """A softmax or sigmoid layer, or a layer whose own activation is softmax or sigmoid."""
+    return head_of(layer) is not None or fused_head_of(layer) is not None
+
+
+def output_head(model: Any) -> str | None:
+    """'softmax' or 'sigmoid' when the model's (first) output ends in one (its own layer or a fused activation)."""
+    layer = model.get_layer(model.output_names[0])
+    return head_of(layer) or fused_head_of(layer)
 
 
 def is_quantized_model(model: Any) -> bool:
@@ -98,7 +134,7 @@ def forward_layers(
 ) -> dict[str, np.ndarray]:
     """Float64 output of every layer for inputs ``x`` (batch first, unflattened), by layer name, in model order.
 
-    A softmax at an output is evaluated as its input (the firmware outputs the logits). ``types`` are
+    A softmax or sigmoid at an output is evaluated as its input (the firmware outputs the logits). ``types`` are
     the firmware's per-layer types (``HlsProject.layer_precisions``), needed by standalone BatchNormalization.
     ``split_activations``: name the outputs as hls4ml does, which splits a fused activation into its own
     layer: ``name`` is then the pre-activation sum and ``name_<activation>`` (e.g. ``dense1_quantized_relu``,
@@ -126,9 +162,9 @@ def forward_layers(
         ins_vals = [values[i.name] for i in ins] if ins else [values[inputs[0]]]
         arg = ins_vals if len(ins_vals) > 1 else ins_vals[0]
         ltypes = (types or {}).get(layer.name)
-        if layer.name in outputs and is_softmax(layer):
-            # a final softmax: the reference is its input, the logits the firmware outputs
-            y = arg if _is_softmax_layer(layer) else forward(layer, arg, linear=True, types=ltypes, strict=strict, **kw)
+        if layer.name in outputs and is_final_head(layer):
+            # a final softmax or sigmoid: the reference is its input, the logits the firmware outputs
+            y = arg if _is_head_layer(layer) else forward(layer, arg, linear=True, types=ltypes, strict=strict, **kw)
             values[layer.name] = out[layer.name] = y
             continue
         act = _activation_name(layer) if type(layer).__name__ in WEIGHT_LAYERS else ""
@@ -148,9 +184,9 @@ def reference_outputs(
     model: Any, x: np.ndarray | list[np.ndarray], *, types: Mapping[str, Mapping[str, Any]] | None = None,
     batchnorm_as_model: bool = False,
 ) -> np.ndarray | list[np.ndarray]:
-    """The model's pre-softmax outputs for ``x`` computed exactly in float64 (one array per output, flattened).
+    """The model's pre-softmax/sigmoid outputs for ``x`` computed exactly in float64 (one array per output, flattened).
 
-    A softmax at an output (a softmax layer, or a layer with a softmax activation) is left out, as
+    A softmax or sigmoid at an output (its own layer, or a layer's activation) is left out, as
     :func:`codesign.hls.convert` leaves it out of the firmware: the result is the logits.
     """
     values = forward_layers(model, x, types=types, batchnorm_as_model=batchnorm_as_model)

@@ -78,12 +78,15 @@ def _quantized_bits(c: dict, x: np.ndarray, where: str, weights: bool) -> np.nda
     unsigned_bits = bits - int(keep_negative)
     if unsigned_bits <= 0:
         raise _refuse(where, "1-bit quantized_bits (binary) has no exact reference here")
-    if not keep_negative:
-        # hls4ml types it ap_fixed<bits, integer+1> (signed), one fractional bit short of QKeras' grid
-        raise _refuse(where, "quantized_bits(keep_negative=False): hls4ml 1.3 types it signed with one fractional bit less")
+    if not keep_negative and weights:
+        # hls4ml types them ap_fixed<bits, integer+1> (signed), one fractional bit short of QKeras' grid
+        raise _refuse(
+            where, "quantized_bits(keep_negative=False) weights: hls4ml 1.3 types them signed with one fractional bit less"
+        )
     m, m_i = 2.0**unsigned_bits, 2.0**integer
     p = np.round(x * (m / m_i))  # numpy rounds half to even, as tf.round
-    return np.clip(p, -m + symmetric, m - 1) * (m_i / m)
+    # an activation with keep_negative=False stops at 0 (codesign types it ap_ufixed<bits, integer>)
+    return np.clip(p, (-m + symmetric) if keep_negative else 0.0, m - 1) * (m_i / m)
 
 
 def _quantized_relu(c: dict, x: np.ndarray, where: str) -> np.ndarray:
@@ -121,12 +124,18 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
     if name == "quantized_relu":
         return _quantized_relu(c, x, where)
     if name == "softmax":
-        raise _refuse(where, "softmax has no exact fixed-point reference (hls4ml uses lookup tables); compare the logits before it")
+        raise _refuse(
+            where, "softmax inside the model has no exact fixed-point reference (hls4ml uses lookup tables); a final "
+            "softmax is left out of the firmware and its logits compared",
+        )
     if name in ("quantized_po2", "quantized_relu_po2"):
         raise _refuse(where, f"{name} as an activation: hls4ml 1.3 types it as a fixed-point value, not a power of two")
     if name in ("quantized_tanh", "quantized_sigmoid", "tanh", "sigmoid", "hard_sigmoid", "hard_tanh"):
+        final = " (a sigmoid or softmax at a model output is left out of the firmware and its logits compared)"
         raise _refuse(
-            where, f"{name}: hls4ml evaluates it with a lookup table or a hard approximation that QKeras does not share"
+            where,
+            f"{name} inside the model: hls4ml evaluates it with a lookup table or a hard approximation that QKeras "
+            f"does not share{final if name in ('sigmoid', 'tanh') else ''}",
         )
     raise _refuse(where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS})")
 

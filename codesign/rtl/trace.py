@@ -16,7 +16,7 @@ import numpy as np
 
 from codesign.errors import SpecError
 from codesign.precision import FixedPrecision
-from codesign.reference.graph import _inbound, _is_softmax_layer, is_softmax
+from codesign.reference.graph import _inbound, _is_head_layer, is_final_head
 from codesign.rtl import constants, layers
 
 
@@ -25,7 +25,7 @@ def check_supported(model: Any) -> None:
     if len(model.inputs) != 1:
         raise SpecError(f"model '{model.name}' has {len(model.inputs)} inputs; the RTL route supports one")
     for layer in model.layers:
-        if type(layer).__name__ == "InputLayer" or (layer.name in model.output_names and _is_softmax_layer(layer)):
+        if type(layer).__name__ == "InputLayer" or (layer.name in model.output_names and _is_head_layer(layer)):
             continue
         layers.check(layer)
         if len(layer.inbound_nodes) > 1:
@@ -49,8 +49,8 @@ def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dic
             continue
         ins = _inbound(layer)
         xs = [values[i.name] for i in ins] if ins else [x0]
-        if layer.name in model.output_names and is_softmax(layer):  # the firmware outputs the logits
-            values[layer.name] = xs[0] if _is_softmax_layer(layer) else layers.forward(layer, xs, placed, linear=True)
+        if layer.name in model.output_names and is_final_head(layer):  # the firmware outputs the logits
+            values[layer.name] = xs[0] if _is_head_layer(layer) else layers.forward(layer, xs, placed, linear=True)
             continue
         values[layer.name] = layers.forward(layer, xs, placed)
     return inp, values

@@ -48,6 +48,14 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _binary_scores(out: np.ndarray, probabilities: bool) -> np.ndarray:
+    """A one-output binary classifier's scores as the two class columns [1 - p, p] the metrics read: ``out`` is the
+    sigmoid's probability (``probabilities``) or a logit, which gets the sigmoid."""
+    z = np.asarray(out, dtype=np.float64)[:, 0]
+    p = z if probabilities else 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without exp overflow
+    return np.column_stack([1.0 - p, p])
+
+
 # the steps' classes call it _as_2d, and a step's class source is part of its cache key: the name stays
 _as_2d = as_rows
 

@@ -37,6 +37,14 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.n
     leading rows are representative, and what they are."""
     from codesign import compare
 
+    names = [t.name.split(":")[0] for t in state.project.keras_model.inputs]
+    if len(names) != 1:
+        where = ctx.spec.model.file if ctx.spec is not None and ctx.spec.model.file else "the model"
+        raise SpecError(
+            f"{where}: the model has {len(names)} inputs ({', '.join(names)}); `codesign build` and `codesign check` "
+            "check single-input firmware (accepted: one input, e.g. the inputs concatenated into one tensor before "
+            "the model; the Python API codesign.hls.convert + codesign.compare.verify takes a list of input arrays)"
+        )
     n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
     parts = []
     shape = tuple(state.data.input_shape) if state.data is not None else None

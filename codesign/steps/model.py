@@ -102,10 +102,12 @@ def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
             "match the model's input)"
         )
     n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
-    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names):
+    binary = n_out == 1 and len(data.class_names) == 2  # one sigmoid (or logit) output: the probability of class 1
+    if data.task == "classification" and len(model.outputs) == 1 and n_out != len(data.class_names) and not binary:
         raise SpecError(
             f"model.file {ctx.spec.model.file}: the model has {n_out} outputs but the data ({data.source}) have "
-            f"{len(data.class_names)} classes (accepted: one output per class)"
+            f"{len(data.class_names)} classes (accepted: one output per class, or one output (a sigmoid or a logit) "
+            "for two classes)"
         )
 
 

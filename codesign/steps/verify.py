@@ -9,6 +9,7 @@ import numpy as np
 from codesign.pipeline import BuildContext, BuildState, Step
 from codesign.steps.common import (
     _as_2d,
+    _binary_scores,
     _predict,
     _softmax,
 )
@@ -36,7 +37,8 @@ class Compare(Step):
             model, x, fw=state.csim["testbench"], ct=state.csim.get("library"), types=state.project.layer_precisions,
             desc=desc,
             softmax=getattr(state.project, "final_softmax", None),
-            logits=bool(getattr(state.project, "softmax_removed", False)),
+            logits=tuple(getattr(state.project, "removed_heads", ())),
+            sigmoid=getattr(state.project, "final_sigmoid", None),
         )
         acc = verification.to_dict()
         if "library" not in state.csim:  # check.library: false (a scan's csim: testbench)
@@ -114,7 +116,7 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     firmware computed. The float/pruned/quantized stages compute the same score with its float formula.
     """
     data = state.data
-    fw = state.csim["testbench"]
+    fw = _as_2d(state.csim["testbench"])
     n_test = len(data.x_test)
     stages = {"float": state.float_model}
     if state.pruned_model is not None:
@@ -123,6 +125,8 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
         stages["quantized"] = state.qmodel
     scores: dict = {}
     if data.task == "classification":
+        if fw.shape[1] == 1 and len(data.class_names) == 2:
+            return _binary_stage_scores(stages, data.x_test, fw[:n_test], state.project)
         for label, model in stages.items():
             scores[label] = _predict(model, data.x_test)
         kept = getattr(state.project, "final_softmax", None) is not None  # the firmware outputs probabilities
@@ -142,6 +146,17 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     for name, arr in data.signals.items():
         scores["firmware"][name] = fw[start : start + len(arr), 0]
         start += len(arr)
+    return scores
+
+
+def _binary_stage_scores(stages: dict, x_test: np.ndarray, fw: np.ndarray, project) -> dict:
+    """A one-output binary classifier: each stage's [1 - p, p]. A model ending in a sigmoid outputs p; one without
+    outputs a logit, and so does firmware whose final sigmoid was left out: p is then the logit's sigmoid (the
+    firmware's cut on its logit is the model's cut on p)."""
+    from codesign.reference.graph import output_head
+
+    scores = {label: _binary_scores(_predict(m, x_test), output_head(m) == "sigmoid") for label, m in stages.items()}
+    scores["firmware"] = _binary_scores(fw, getattr(project, "final_sigmoid", None) is not None)
     return scores
 
 

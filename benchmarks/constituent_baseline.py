@@ -147,6 +147,7 @@ VARIANTS: dict[str, tuple[tuple[int, ...], str, tuple[int, ...]]] = {
     "paper-sum": ((32, 32, 32), "sum", (32,)),
     "wide-mean": ((64, 64, 64), "mean", (64, 32)),
     "wide-sum": ((64, 64, 64), "sum", (64, 32)),
+    "wider-sum": ((128, 128, 128), "sum", (128, 64)),
 }
 
 

@@ -8,8 +8,8 @@ rebuilt jet must give the generator's j_pt, j_eta and j_mass: two independent co
 from __future__ import annotations
 
 import numpy as np
-
 from benchmark_module import load_benchmark
+
 from codesign.data.jets import JetConfig, constituent_features, jet_columns
 from codesign.data.layouts import PARTICLE_FEATURE_NAMES
 

@@ -162,6 +162,7 @@ def check(
 ) -> CheckResult:
     """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
     from codesign import csim, hls, modelio, tools
+    from codesign.durable import check_output_file
     from codesign.firmware import junit as junit_xml
     from codesign.firmware.check_inputs import choose_inputs
 
@@ -171,8 +172,10 @@ def check(
         raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
-    if junit is not None and Path(junit).is_dir():
-        raise SpecError(f"--junit {junit} is a folder (accepted: a file path, e.g. check.xml)")
+    if not isinstance(trace, bool):
+        raise SpecError(f"codesign.check: trace must be True or False, got {trace!r}")
+    if junit is not None:  # before the check runs, so that its verdict is not lost to an unwritable path
+        check_output_file(junit, "--junit")
     build = Path(build_dir)
     if not build.is_dir():
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "

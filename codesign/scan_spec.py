@@ -170,8 +170,8 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if mode == "grid" and trials is not None:
         raise _err(path, "trials", "only for mode: optuna (a grid runs every combination)")
     seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise _err(path, "seed", f"bad value {seed!r}: an integer")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise _err(path, "seed", f"bad value {seed!r} (accepted: an integer from 0 to 2**32 - 1, the NSGA-II sampler's)")
     axes = _axes(raw.get("axes"), base, base_dir, path)
     family = _family(base)
     rtl = raw.get("rtl", False)

@@ -31,8 +31,9 @@ def _features(text: str) -> tuple[str, ...]:
     names = tuple(t.strip() for t in text.split(",") if t.strip())
     unknown = [f for f in names if f not in L.PARTICLE_FEATURE_NAMES]
     if unknown:
-        raise click.BadParameter(f"unknown {unknown}; accepted: all, none, {', '.join(L.PARTICLE_FEATURE_NAMES)}",
-                                 param_hint="--features")
+        raise click.BadParameter(
+            f"unknown {unknown}; accepted: all, none, {', '.join(L.PARTICLE_FEATURE_NAMES)}", param_hint="--features"
+        )
     return names
 
 

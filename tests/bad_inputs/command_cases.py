@@ -110,6 +110,25 @@ COMMAND_CASES: list[Case] = [
         scan("--resume"),
         ("sc/scan.json", "not a scan marker", "choose another --out"),
     ),
+    Case(
+        "scan-key-typo-suggested",
+        {"s.yaml": scan_file(objectivs={"lut": "min"})},
+        scan(),
+        ("s.yaml", "objectivs", "did you mean 'objectives'?", ACC),
+    ),
+    # --- spec keys: a misspelt key names its closest accepted key
+    Case(
+        "spec-top-key-typo-suggested",
+        {"spec.yaml": spec(trian={"epochs": 1})},
+        build(),
+        ("spec.yaml", "key 'trian'", "did you mean 'train'?", ACC),
+    ),
+    Case(
+        "spec-nested-key-typo-suggested",
+        {"spec.yaml": spec(quantize={"bitz": 6})},
+        build(),
+        ("spec.yaml", "key 'quantize.bitz'", "did you mean 'bits'?", ACC),
+    ),
     # --- estimate records
     Case(
         "estimate-records-line-a-list",

@@ -9,6 +9,7 @@ cases hold the same objects (an :class:`~codesign.estimate.Estimate`, a
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -105,8 +106,13 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
               synth: bool = False, progress: Callable[[str], None] | None = None, cache_dir: str | Path | None = None,
               trust_model_code: bool = False, rtl: bool = False, plots: bool = True):  # fmt: skip
     """Parse the spec, run the ordered steps, and return (context, state): the lower-level entry point."""
-    if not isinstance(plots, bool):
-        raise SpecError(f"codesign.build: plots must be True or False, got {plots!r}")
+    flags = {"force": force, "synth": synth, "trust_model_code": trust_model_code, "rtl": rtl, "plots": plots}
+    for flag, value in flags.items():  # a string such as 'no' is truthy: it would switch the setting on
+        if not isinstance(value, bool):
+            raise SpecError(f"codesign.build: {flag} must be True or False, got {value!r}")
+    for name, value in (("out", out), ("cache_dir", cache_dir)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise SpecError(f"codesign.build: {name} must be a folder path (str or Path), got {value!r}")
     if rtl:  # fail fast (ToolError, exit 5, naming what to install) before the long HLS steps
         from codesign.rtl import sim
 
@@ -146,9 +152,10 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
     if out_from not in ("--out", "name") and progress is not None:
         progress(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
     console.set_error_log_dir(out_dir / ".codesign")
+    cache = check_writable(cache_dir, "cache_dir").resolve() if cache_dir is not None else None
     ctx = BuildContext(spec=build_spec, hls4ml_config=hls4ml_config, part=target, out_dir=out_dir.resolve(),
                        force=force, synth=synth, rtl=rtl, trust_model_code=trust_model_code, plots=plots,
-                       cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None)  # fmt: skip
+                       cache_dir=cache)  # fmt: skip
     raise_stack_limit()
     _write_build_log(out_dir)
     started = time.perf_counter()  # step times from here, not from TensorFlow's import

@@ -166,6 +166,7 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
 
 def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] > 1:
+        _check_every_class(labels.sum(axis=0) > 0, where, "one-hot rows with every column used")
         return labels.astype(np.float32)
     if labels.ndim == 2 and labels.shape[1] != 1:
         raise DataError(f"{where}: labels of shape {labels.shape} (accepted: integer class indices or one-hot rows)")
@@ -173,10 +174,21 @@ def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
         raise DataError(f"{where}: labels are not integers (accepted: integer class indices >= 0 or one-hot rows)")
     flat = labels.reshape(-1).astype(np.int64)
     if flat.min() < 0:
-        raise DataError(f"{where}: integer labels must be >= 0")
+        raise DataError(f"{where}: integer labels must be >= 0, got {int(flat.min())} (accepted: integer class "
+                        "indices 0 .. K-1, every one present, or one-hot rows)")  # fmt: skip
     if flat.max() >= 1000:
         raise DataError(f"{where}: label {int(flat.max())} is not a class index (accepted: classes 0 .. 999)")
+    _check_every_class(np.bincount(flat) > 0, where, "integer class indices 0 .. K-1, every one present")
     return np.eye(int(flat.max()) + 1, dtype=np.float32)[flat]
+
+
+def _check_every_class(present: np.ndarray, where: str, accepted: str) -> None:
+    """Refuse labels with a class that has no event: the model would get an output no sample trains or scores."""
+    missing = np.flatnonzero(~present)
+    if missing.size:
+        listed = ", ".join(str(int(k)) for k in missing[:10]) + (" ..." if missing.size > 10 else "")
+        raise DataError(f"{where}: {missing.size} of {present.size} classes have no events (class {listed}; "
+                        f"present: {', '.join(str(int(k)) for k in np.flatnonzero(present)[:10])}); accepted: {accepted}")  # fmt: skip
 
 
 def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:

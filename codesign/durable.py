@@ -172,3 +172,27 @@ def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
     except OSError as exc:
         raise write_error(exc, out) from None
     return out
+
+
+def check_output_file(path: Path | str, flag: str = "--out") -> Path:
+    """Prove a file can be written at ``path`` (its folder made if missing) before any work; SpecError otherwise."""
+    if not str(path).strip():
+        raise SpecError(f"{flag} '{path}': empty (accepted: a file path, e.g. {flag} out.json)")
+    target = Path(path)
+    if target.is_dir():
+        raise SpecError(f"{flag} {target}: is a folder, not a file (accepted: a file path in an existing folder)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied", str(target))
+    except (FileExistsError, NotADirectoryError):
+        raise SpecError(f"{flag} {target}: a parent of this path is a file, not a folder "
+                        "(accepted: a path whose parents are folders)") from None  # fmt: skip
+    except OSError as exc:
+        cause = exc.strerror or disk_problem(target.parent) or str(exc)
+        raise SpecError(f"{flag} {target}: cannot write the file: {cause} "
+                        "(accepted: a file path in a folder you can write)") from None  # fmt: skip
+    return target

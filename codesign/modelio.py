@@ -157,7 +157,11 @@ def load_model(
         msg = first_line(exc)
         hint = _load_hint(p, co)
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):
+            msg = msg.split(" Full object config:")[0]  # the rest is the whole architecture on one line
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
+        elif not hint and p.suffix == ".keras":
+            hint = ("; tf-keras does not reload every QKeras layer (QActivation among them) from a '.keras' archive: "
+                    "accepted: the same model saved as .h5 (model.save('model.h5')) or as JSON + weights")  # fmt: skip
         raise SpecError(f"{p}: cannot load the Keras model: {msg}{hint}") from None
 
 

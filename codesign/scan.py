@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesign import tools
+from codesign.durable import check_writable
 from codesign.errors import SpecError
 from codesign.scan_points import PointsLog, run_point
 from codesign.scan_pool import THREAD_ENV, Pool, check_rtl_tools, connect_scheduler, worker_threads
@@ -68,8 +69,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     """
     from codesign.scan_report import write_outputs
 
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_writable(Path(out).resolve(), "--out")
     check_storage(scan, out, resume)
     part = part or scan.part or scan.base.get("part")
     if not part:

@@ -21,6 +21,7 @@ checked by building the spec it gives, so a wrong type or an unknown key is refu
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import itertools
 import json
@@ -131,7 +132,9 @@ def _known_key(key: str) -> bool:
             value_type = getattr(ann, "__args__", (None, None))[1]
             model, i = value_type, i + 2  # skip the layer name
             continue
-        candidates = [a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)]
+        candidates = [
+            a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         model = candidates[0] if candidates else None
         i += 1
     return True
@@ -159,7 +162,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise SpecError(f"{path}: the top level must be a mapping (keys: {', '.join(SCAN_KEYS)})")
     unknown = sorted(set(raw) - set(SCAN_KEYS))
     if unknown:
-        raise SpecError(f"{path}: unknown key(s) {', '.join(unknown)} (accepted: {', '.join(SCAN_KEYS)})")
+        close = [m for k in unknown for m in difflib.get_close_matches(str(k), SCAN_KEYS, n=1)]
+        hint = f"did you mean {', '.join(repr(m) for m in close)}? " if close else ""
+        raise SpecError(f"{path}: unknown key(s) {', '.join(unknown)} ({hint}accepted: {', '.join(SCAN_KEYS)})")
     base, base_dir = _base(raw, path)
     mode = raw.get("mode", "grid")
     if mode not in MODES:
@@ -170,8 +175,10 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if mode == "grid" and trials is not None:
         raise _err(path, "trials", "only for mode: optuna (a grid runs every combination)")
     seed = raw.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise _err(path, "seed", f"bad value {seed!r}: an integer")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise _err(
+            path, "seed", f"bad value {seed!r} (accepted: an integer from 0 to 2**32 - 1, the NSGA-II sampler's)"
+        )
     axes = _axes(raw.get("axes"), base, base_dir, path)
     family = _family(base)
     rtl = raw.get("rtl", False)
@@ -179,7 +186,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise _err(path, "rtl", f"bad value {rtl!r} (accepted: true, false)")
     plots = raw.get("plots", False)
     if not isinstance(plots, bool):
-        raise _err(path, "plots", f"bad value {plots!r} (accepted: true, false; the points' report plots, off by default)")
+        raise _err(
+            path, "plots", f"bad value {plots!r} (accepted: true, false; the points' report plots, off by default)"
+        )
     csim = raw.get("csim")
     if csim is not None and csim not in CSIM_MODES:
         raise _err(path, "csim", f"bad value {csim!r} (accepted: both (the testbench and hls4ml's ctypes library, "
@@ -237,7 +246,9 @@ def _family(base: dict) -> str | None:
 
 def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]:
     if not isinstance(axes, dict) or not axes:
-        raise _err(path, "axes", "a non-empty mapping of dotted spec keys to lists of values, e.g. {quantize.bits: [4, 6]}")
+        raise _err(
+            path, "axes", "a non-empty mapping of dotted spec keys to lists of values, e.g. {quantize.bits: [4, 6]}"
+        )
     _validate(base, path)  # the base itself must be a valid spec
     out: dict[str, tuple] = {}
     for key, values in axes.items():
@@ -276,7 +287,9 @@ def is_physics(name: str) -> bool:
 
 def _objectives(objs: Any, family: str | None, path: Path, rtl: bool = False) -> dict[str, str]:
     if not isinstance(objs, dict) or not objs:
-        raise _err(path, "objectives", "a non-empty mapping of report figures to min or max, e.g. {accuracy: max, lut: min}")
+        raise _err(
+            path, "objectives", "a non-empty mapping of report figures to min or max, e.g. {accuracy: max, lut: min}"
+        )
     allowed = allowed_objectives(family, rtl)
     for name, direction in objs.items():
         if name in RTL_FIGURES and not rtl:

@@ -50,6 +50,9 @@ def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
             held = json.loads(marker.read_text())
         except ValueError:
             raise SpecError(f"{marker}: unreadable scan marker; choose another --out") from None
+        if not isinstance(held, dict) or "identity" not in held:
+            raise SpecError(f"{marker}: not a scan marker (no 'identity'): this folder was not written by "
+                            "`codesign scan`; choose another --out")  # fmt: skip
         if held.get("identity") != scan.identity:
             raise SpecError(
                 f"{out}: the storage ({STUDY_FILE}, points.jsonl) is from a different scan ({held.get('scan_file')}, "

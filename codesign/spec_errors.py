@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,11 @@ def format_validation_error(path: Path, exc: ValidationError, root: type[BaseMod
         value = err.get("input")
         if err["type"] == "extra_forbidden":
             owner = _model_at(loc, root)
-            accepted = ", ".join(_field_names(owner)) if owner else "see the README spec reference"
-            lines.append(f"  key '{key}': unknown key (accepted here: {accepted})")
+            names = _field_names(owner) if owner else []
+            accepted = ", ".join(names) if owner else "see the README spec reference"
+            close = difflib.get_close_matches(str(loc[-1]), names, n=1) if loc else []
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            lines.append(f"  key '{key}': unknown key ({hint}accepted here: {accepted})")
         elif err["type"] == "missing":
             lines.append(f"  key '{key}': required key is missing")
         else:

@@ -44,7 +44,9 @@ def register(main: click.Group) -> None:
         the float64 reference exactly.
         """
         from codesign import check
+        from codesign.firmware.check import check_arguments
 
+        check_arguments(n=n, junit=junit, trace=trace, seed=seed)  # before a spec target's build
         if target.is_file():
             from codesign.api import run_build
 

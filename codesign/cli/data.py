@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from codesign.data import layouts as L
+from codesign.durable import check_output_file
 
 _FEATURES_HELP = "comma-separated constituent features to store (public names), or 'all'"
 
@@ -30,7 +31,9 @@ def _features(text: str) -> tuple[str, ...]:
     names = tuple(t.strip() for t in text.split(",") if t.strip())
     unknown = [f for f in names if f not in L.PARTICLE_FEATURE_NAMES]
     if unknown:
-        raise click.BadParameter(f"unknown {unknown}; accepted: all, none, {', '.join(L.PARTICLE_FEATURE_NAMES)}")
+        raise click.BadParameter(
+            f"unknown {unknown}; accepted: all, none, {', '.join(L.PARTICLE_FEATURE_NAMES)}", param_hint="--features"
+        )
     return names
 
 
@@ -93,6 +96,7 @@ def jets_command(
     config = jet_config_from_options(pt_min, pt_max, constituents, boson_process, parton_pt, boson_decays,
                                      boson_width, constituents_from)
     columns = L.JET_COLUMNS if jet_features == "all" else L.HLF_JET_COLUMNS
+    check_output_file(out)  # before any event is generated
     path = produce_jets(
         out, n, seed, config, workers, feats, dtype, class_list, resume, force, command, not quiet,
         jet_columns=columns,
@@ -170,6 +174,7 @@ def l1_command(
                                  param_hint="--pileup-mitigation")
     config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize, pileup=pileup, pileup_pool=pileup_pool,
                       pileup_mitigation=pileup_mitigation)
+    check_output_file(out)  # before any event is generated
     path = produce_l1(out, n, names, seed, config, workers, per_process, dtype, resume, force, command, not quiet,
                       n_qcd=n_qcd, reuse=reuse)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from codesign.durable import check_output_file
 from codesign.errors import DataError, SpecError
 from codesign.estimate import Estimate, estimate_project, estimate_record
 from codesign.parts import Part, resolve_part
@@ -65,6 +66,9 @@ def run_records(src: Path, dst: Path) -> tuple[int, int]:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{src}:{i}: not JSON ({exc.msg})") from None
+        if not isinstance(rec, dict):
+            raise DataError(f"{src}:{i}: a JSON {type(rec).__name__}, not an object (accepted: one calibration-schema "
+                            "record, a JSON object, per line)")  # fmt: skip
         pred = estimate_record(rec)
         n += 1
         ok += pred.get("LUT") is not None
@@ -99,19 +103,21 @@ def register(main: click.Group) -> None:
                 raise SpecError("give either PROJECT_DIR or --records, not both")
             if out is None:
                 raise SpecError("--records needs --out PRED.jsonl")
-            n, ok = run_records(records, out)
+            n, ok = run_records(records, check_output_file(out))
             click.echo(f"{ok}/{n} records predicted ({n - ok} declined, with a reason); wrote {out}")
             return
         if project_dir is None:
             raise SpecError("missing PROJECT_DIR (an hls4ml project or a codesign output folder) or --records")
         proj = project_path(project_dir)
         part = resolve_part(part_name) if part_name else None
+        target = check_output_file(out) if out is not None else None  # before any work
         est = estimate_project(proj, part)
+        if target is None:
+            target = check_output_file(proj / "estimate.json", "--out (default: the project's estimate.json)")
         if part is None:
             from codesign.estimate.settings import read_project
 
             part = resolve_part(read_project(proj)["part"])
-        target = out or (proj / "estimate.json")
         payload = {**est.to_dict(), "part": part.to_dict()}
         Path(target).write_text(json.dumps(payload, indent=1) + "\n")
         if as_json:

@@ -150,6 +150,20 @@ def _edges(labels: tuple[str, ...], ref: np.ndarray, fw: np.ndarray) -> tuple[Ed
     return tuple(out)
 
 
+def check_arguments(*, n: int | None, junit: Path | str | None, trace: bool, seed: int) -> None:
+    """Refuse bad check arguments before any work (a spec target's build included): SpecError naming the option."""
+    from codesign.durable import check_output_file
+
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
+    if not isinstance(trace, bool):
+        raise SpecError(f"codesign.check: trace must be True or False, got {trace!r}")
+    if junit is not None:  # before the check runs, so that its verdict is not lost to an unwritable path
+        check_output_file(junit, "--junit")
+
+
 def check(
     build_dir: Path | str,
     *,
@@ -167,12 +181,7 @@ def check(
 
     start = time.perf_counter()
     say = progress or (lambda _m: None)
-    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
-        raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
-    if junit is not None and Path(junit).is_dir():
-        raise SpecError(f"--junit {junit} is a folder (accepted: a file path, e.g. check.xml)")
+    check_arguments(n=n, junit=junit, trace=trace, seed=seed)
     build = Path(build_dir)
     if not build.is_dir():
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "

@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 from bad_input_cases import CASES, Case
 from click.testing import CliRunner
+from command_cases import COMMAND_CASES
 
 from codesign.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 SUBPROCESS_CASES = ("spec-duplicate-top-key", "quantize-integer-above-bits", "data-labels-shorter", "cfg-reuse-text",
-                    "out-is-a-file", "report-truncated", "spec-is-a-folder")  # fmt: skip
+                    "out-is-a-file", "report-truncated", "spec-is-a-folder", "scan-out-is-a-file",
+                    "estimate-records-line-a-list")  # fmt: skip
 
 
 def _write_files(case: Case, tmp: Path) -> None:
@@ -74,13 +76,16 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
         assert fragment.replace("{tmp}", str(tmp)) in text, f"{case.id}: {fragment!r} not in:\n{text}"
 
 
+ALL_CASES = CASES + COMMAND_CASES
+
+
 def test_catalogue_is_large_and_ids_unique():
-    ids = [c.id for c in CASES]
+    ids = [c.id for c in ALL_CASES]
     assert len(ids) == len(set(ids))
     assert len(ids) >= 60
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_bad_input(case: Case, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a build that wrongly writes into the working directory is seen here
     _write_files(case, tmp_path)
@@ -102,7 +107,7 @@ def test_bad_input(case: Case, tmp_path: Path, monkeypatch):
 
 @pytest.mark.parametrize("case_id", SUBPROCESS_CASES)
 def test_bad_input_as_a_user_sees_it(case_id: str, tmp_path: Path):
-    case = next(c for c in CASES if c.id == case_id)
+    case = next(c for c in ALL_CASES if c.id == case_id)
     _write_files(case, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "codesign.cli", *_args(case, tmp_path)], capture_output=True,

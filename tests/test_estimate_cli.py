@@ -85,6 +85,14 @@ def test_estimate_records(tmp_path):
     assert p2["LUT"] is None and "not modelled" in p2["declined"]
 
 
+def test_estimate_records_refuses_a_file_without_records(tmp_path):
+    src, out = tmp_path / "empty.jsonl", tmp_path / "pred.jsonl"
+    src.write_text("\n  \n")
+    res = CliRunner().invoke(main, ["estimate", "--records", str(src), "--out", str(out)])
+    assert res.exit_code == 2 and "empty.jsonl: no records" in res.output, res.output
+    assert not out.exists()  # no empty predictions file passed off as a result
+
+
 def test_report_refresh_with_csynth(tmp_path):
     rpt_dir = _csynth_reports("DSP_reuse1")
     out = tmp_path / "out"

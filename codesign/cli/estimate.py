@@ -73,6 +73,8 @@ def run_records(src: Path, dst: Path) -> tuple[int, int]:
         n += 1
         ok += pred.get("LUT") is not None
         out.append(json.dumps(pred))
+    if n == 0:  # nothing to predict is not a result: no empty predictions file, no exit 0
+        raise DataError(f"{src}: no records (accepted: one calibration-schema record, a JSON object, per line)")
     Path(dst).write_text("\n".join(out) + ("\n" if out else ""))
     return n, ok
 

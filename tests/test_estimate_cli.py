@@ -49,6 +49,16 @@ def test_estimate_errors(tmp_path):
     assert res.exit_code == 2 and "unknown FPGA part" in res.output
 
 
+def test_estimate_refuses_a_project_with_no_estimable_layer(tmp_path):
+    proj = tmp_path / "p"
+    shutil.copytree(FIX, proj)
+    params = proj / "firmware" / "parameters.h"
+    params.write_text(params.read_text()[:400])  # cut mid-file: the layers' configs are gone
+    res = CliRunner().invoke(main, ["estimate", str(proj)])
+    assert res.exit_code == 2 and "none of its" in res.output and "parameters.h" in res.output, res.output
+    assert not (proj / "estimate.json").exists()
+
+
 def test_estimate_records(tmp_path):
     src = tmp_path / "in.jsonl"
     rec = {

@@ -114,6 +114,11 @@ def register(main: click.Group) -> None:
         part = resolve_part(part_name) if part_name else None
         target = check_output_file(out) if out is not None else None  # before any work
         est = estimate_project(proj, part)
+        if est.per_layer and all(x.declined for x in est.per_layer):  # every figure unknown: not an estimate
+            raise DataError(
+                f"{proj}: none of its {len(est.per_layer)} layers could be estimated (first: {est.declined[0]}); "
+                "is firmware/parameters.h complete (an hls4ml project as written by hls4ml)?"
+            )
         if target is None:
             target = check_output_file(proj / "estimate.json", "--out (default: the project's estimate.json)")
         if part is None:

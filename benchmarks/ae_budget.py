@@ -80,6 +80,11 @@ VARIANTS: dict[str, dict] = {
     "prune epochs 5": {"prune.epochs": 5},
     "prune epochs 15, end 0.4": {"prune.epochs": 15, "prune.end_fraction": 0.4},
     "prune epochs 20, end 0.3": {"prune.epochs": 20, "prune.end_fraction": 0.3},
+    "prune epochs 30": {"prune.epochs": 30},
+    "prune epochs 15, frequency 10": {"prune.epochs": 15, "prune.frequency": 10},
+    "distill, prune epochs 30": {"prune.distill": True, "prune.epochs": 30},
+    "weights 6 bits, sparsity 0.4": {"quantize.bits": 6, "prune.sparsity": 0.4},
+    "weights 6 bits, sparsity 0.3": {"quantize.bits": 6, "prune.sparsity": 0.3},
 }
 SEED_SUFFIX = ", train seed "
 

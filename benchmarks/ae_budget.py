@@ -10,7 +10,8 @@ bit-exact verdict, and for one signal (default A->4l) AUC and TPR at FPR 1e-3 of
 interval, the FPR the threshold reached, and the firmware's change from float (target: within 10 %).
 
 Usage: ``python benchmarks/ae_budget.py [--spec models/l1_ae.yaml] [--out DIR] [--data PATH] [--variants 'a;b']``
-(``--list`` prints the variants). Builds are full specs (40 float epochs): minutes each on a shared machine.
+(``--list`` prints the variants; any of them may end in
+``, train seed N`` to change the training seed). Builds are full specs (40 float epochs): minutes each on a shared machine.
 """
 
 from __future__ import annotations
@@ -40,16 +41,22 @@ VARIANTS: dict[str, dict] = {
     "32 / 32, weights 6 bits": {"model.encoder": [32], "model.decoder": [32], "quantize.bits": 6},
     "32 / 32, reuse 2": {"model.encoder": [32], "model.decoder": [32], "hls.reuse_factor": 2},
     "32 / 32, sparsity 0.75": {"model.encoder": [32], "model.decoder": [32], "prune.sparsity": 0.75},
-    "32 / 32, Resource, reuse 4": {"model.encoder": [32], "model.decoder": [32], "hls.strategy": "Resource",
-                                   "hls.reuse_factor": 4},
+    "32 / 32, Resource, reuse 4": {
+        "model.encoder": [32],
+        "model.decoder": [32],
+        "hls.strategy": "Resource",
+        "hls.reuse_factor": 4,
+    },
     "train seed 1": {"train.seed": 1},
     "train seed 2": {"train.seed": 2},
     "sparsity 0.25": {"prune.sparsity": 0.25},
     "no pruning": {"prune.sparsity": 0.0},
     "prune epochs 15": {"prune.epochs": 15},
     "decoder dense": {"prune.layers": {"dec_1": 0.0, "dec_2": 0.0, "reconstruction": 0.0}},
-    "decoder dense, train seed 1": {"prune.layers": {"dec_1": 0.0, "dec_2": 0.0, "reconstruction": 0.0},
-                                    "train.seed": 1},
+    "decoder dense, train seed 1": {
+        "prune.layers": {"dec_1": 0.0, "dec_2": 0.0, "reconstruction": 0.0},
+        "train.seed": 1,
+    },
     "distill": {"prune.distill": True},
     "distill, train seed 1": {"prune.distill": True, "train.seed": 1},
     "distill, train seed 2": {"prune.distill": True, "train.seed": 2},
@@ -63,12 +70,33 @@ VARIANTS: dict[str, dict] = {
     "prune epochs 15, train seed 4": {"prune.epochs": 15, "train.seed": 4},
     "distill, prune epochs 15": {"prune.distill": True, "prune.epochs": 15},
     "latent dense": {"prune.layers": {"z_mean": 0.0, "z_log_var": 0.0}},
-    "score table wide": {"score.table_input": "ap_fixed<11,6,AP_RND_CONV,AP_SAT>",
-                         "score.table_precision": "ap_ufixed<30,24,AP_RND_CONV,AP_SAT>",
-                         "score.accum_precision": "ap_ufixed<48,32,AP_TRN,AP_SAT>",
-                         "score.result_precision": "ap_ufixed<40,32,AP_TRN,AP_SAT>"},
+    "score table wide": {
+        "score.table_input": "ap_fixed<11,6,AP_RND_CONV,AP_SAT>",
+        "score.table_precision": "ap_ufixed<30,24,AP_RND_CONV,AP_SAT>",
+        "score.accum_precision": "ap_ufixed<48,32,AP_TRN,AP_SAT>",
+        "score.result_precision": "ap_ufixed<40,32,AP_TRN,AP_SAT>",
+    },
     "16 / 16, train seed 1": {"model.encoder": [16], "model.decoder": [16], "train.seed": 1},
+    "prune epochs 5": {"prune.epochs": 5},
+    "prune epochs 15, end 0.4": {"prune.epochs": 15, "prune.end_fraction": 0.4},
+    "prune epochs 20, end 0.3": {"prune.epochs": 20, "prune.end_fraction": 0.3},
+    "prune epochs 30": {"prune.epochs": 30},
+    "prune epochs 15, frequency 10": {"prune.epochs": 15, "prune.frequency": 10},
+    "distill, prune epochs 30": {"prune.distill": True, "prune.epochs": 30},
+    "weights 6 bits, sparsity 0.4": {"quantize.bits": 6, "prune.sparsity": 0.4},
+    "weights 6 bits, sparsity 0.3": {"quantize.bits": 6, "prune.sparsity": 0.3},
 }
+SEED_SUFFIX = ", train seed "
+
+
+def _changes(label: str) -> dict:
+    """The spec changes of a variant: a listed name, or a listed name followed by ', train seed N'."""
+    if label in VARIANTS:
+        return VARIANTS[label]
+    base, _, seed = label.rpartition(SEED_SUFFIX)
+    if base in VARIANTS and seed.isdigit():
+        return {**VARIANTS[base], "train.seed": int(seed)}
+    raise SystemExit(f"unknown variant {label!r}; known: {', '.join(VARIANTS)} (each may end in '{SEED_SUFFIX}N')")
 
 
 def _apply(spec: dict, changes: dict) -> dict:
@@ -144,9 +172,7 @@ def main() -> None:
     rows = []
     for label in args.variants.split(";"):
         label = label.strip()
-        if label not in VARIANTS:
-            raise SystemExit(f"unknown variant {label!r}; known: {', '.join(VARIANTS)}")
-        spec = _apply(base, VARIANTS[label])
+        spec = _apply(base, _changes(label))
         spec["name"] = "ae_budget_" + "".join(c if c.isalnum() else "_" for c in label)
         folder = out / spec["name"]
         t0 = time.perf_counter()

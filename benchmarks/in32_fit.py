@@ -7,7 +7,7 @@ codesign (an estimate, not synthesis; no training and no C-simulation: the weigh
 count only through their sparsity and size). ``pf`` is ``hls.parallelization_factor`` (outputs of each
 per-constituent / per-edge Conv1D computed per cycle; it must divide 32 and 992, so 1-32 or full). The
 per-constituent features are those of the shipped ``models/jet_in_32.yaml`` (``data.constituent_features``: 3
-since 6 December 2026, 2402.01876's pT / eta_rel / phi_rel; the table in the README before that used 5).
+since 6 December 2026, 2402.01876's pT / eta_rel / phi_rel; the table in docs/zoo.md before that used 5).
 
     python benchmarks/in32_fit.py [--n-const 32] [--phi 8 16] [--out DIR]
 """

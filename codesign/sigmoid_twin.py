@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.firmware.files import parse_typedefs, resolve_type
 from codesign.precision import FixedPrecision
-from codesign.softmax_twin import _cast, _resolve, _typedefs
+from codesign.softmax_twin import _cast
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def read_config(project_path: Path, layer: str) -> SigmoidConfig:
     """Parse the sigmoid of ``layer`` from the emitted firmware (parameters.h, defines.h, the top function)."""
     fw = Path(project_path) / "firmware"
     params = (fw / "parameters.h").read_text()
-    defines = _typedefs((fw / "defines.h").read_text())
+    defines = parse_typedefs((fw / "defines.h").read_text())
     m = re.search(
         rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S
     )
@@ -76,9 +77,11 @@ def read_config(project_path: Path, layer: str) -> SigmoidConfig:
         found = f"nnet::{call.group(1)}" if call else "no call"
         raise UnsupportedSigmoid(f"{found} with {struct} in the top function (the twin covers nnet::sigmoid)")
     for t in (call.group(2), call.group(3)):
-        if "nnet::array" in _resolve(t, defines):
-            raise UnsupportedSigmoid(f"io_stream sigmoid ({_resolve(t, defines)} packets); the twin covers io_parallel")
-    local = _typedefs(body)
+        if "nnet::array" in resolve_type(t, defines):
+            raise UnsupportedSigmoid(
+                f"io_stream sigmoid ({resolve_type(t, defines)} packets); the twin covers io_parallel"
+            )
+    local = parse_typedefs(body)
     table_size = int(const("table_size"))
     if table_size < 1:
         raise UnsupportedSigmoid(f"sigmoid table of {table_size} entries")
@@ -86,9 +89,9 @@ def read_config(project_path: Path, layer: str) -> SigmoidConfig:
         layer=layer,
         n_in=int(const("n_in")),
         table_size=table_size,
-        input_t=_resolve(call.group(2), defines),
-        result_t=_resolve(call.group(3), defines),
-        table_t=_resolve(local["table_t"], defines),
+        input_t=resolve_type(call.group(2), defines),
+        result_t=resolve_type(call.group(3), defines),
+        table_t=resolve_type(local["table_t"], defines),
     )
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codesign.firmware.files import parse_typedefs, resolve_type
 from codesign.precision import FixedPrecision, Overflow
 
 IMPLEMENTATIONS = ("stable", "latency")
@@ -63,22 +64,11 @@ class UnsupportedSoftmax(Exception):
     """The emitted softmax is not one this twin reproduces (the message says why)."""
 
 
-def _typedefs(text: str) -> dict[str, str]:
-    return {m.group(2): m.group(1).strip() for m in re.finditer(r"typedef\s+(.+?)\s+(\w+)\s*;", text)}
-
-
-def _resolve(name: str, defs: dict[str, str]) -> str:
-    seen = 0
-    while name in defs and seen < 20:
-        name, seen = defs[name], seen + 1
-    return name
-
-
 def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
     """Parse the softmax of ``layer`` from the emitted firmware (parameters.h, defines.h, the top function)."""
     fw = Path(project_path) / "firmware"
     params = (fw / "parameters.h").read_text()
-    defines = _typedefs((fw / "defines.h").read_text())
+    defines = parse_typedefs((fw / "defines.h").read_text())
     m = re.search(rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S)
     if m is None:
         raise UnsupportedSoftmax(f"no softmax config for layer '{layer}' in {fw / 'parameters.h'}")
@@ -90,7 +80,7 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
             raise UnsupportedSoftmax(f"'{key}' missing from {struct} in parameters.h")
         return k.group(1).strip()
 
-    local = _typedefs(body)
+    local = parse_typedefs(body)
     impl = const("implementation").rsplit("::", 1)[-1]
     n_in, n_slice = int(const("n_in")), int(const("n_slice"))
     if impl not in IMPLEMENTATIONS:
@@ -103,9 +93,11 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
         raise UnsupportedSoftmax(f"no call of nnet::softmax with {struct} in the top function")
     inp_norm = local.get("inp_norm_t")
     for t in (call.group(1), call.group(2)):
-        if "nnet::array" in _resolve(t, defines):
+        if "nnet::array" in resolve_type(t, defines):
             # io_stream: hls4ml's stream softmax (nnet_activation_stream.h) is another kernel, not twinned here
-            raise UnsupportedSoftmax(f"io_stream softmax ({_resolve(t, defines)} packets); the twin covers io_parallel")
+            raise UnsupportedSoftmax(
+                f"io_stream softmax ({resolve_type(t, defines)} packets); the twin covers io_parallel"
+            )
     return SoftmaxConfig(
         layer=layer,
         implementation=impl,
@@ -113,13 +105,13 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
         exp_table_size=int(const("exp_table_size")),
         inv_table_size=int(const("inv_table_size")),
         exp_scale=float(const("exp_scale").rstrip("f")),
-        input_t=_resolve(call.group(1), defines),
-        result_t=_resolve(call.group(2), defines),
-        exp_table_t=_resolve(local["exp_table_t"], defines),
-        inv_table_t=_resolve(local["inv_table_t"], defines),
-        accum_t=_resolve(local["accum_t"], defines),
-        inv_inp_t=_resolve(local["inv_inp_t"], defines),
-        inp_norm_t=_resolve(inp_norm, defines) if inp_norm else None,
+        input_t=resolve_type(call.group(1), defines),
+        result_t=resolve_type(call.group(2), defines),
+        exp_table_t=resolve_type(local["exp_table_t"], defines),
+        inv_table_t=resolve_type(local["inv_table_t"], defines),
+        accum_t=resolve_type(local["accum_t"], defines),
+        inv_inp_t=resolve_type(local["inv_inp_t"], defines),
+        inp_norm_t=resolve_type(inp_norm, defines) if inp_norm else None,
     )
 
 

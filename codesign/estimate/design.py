@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codesign.errors import SpecError
-from codesign.estimate.settings import resolve_type, split_template_args
+from codesign.estimate.settings import split_template_args
+from codesign.firmware.files import resolve_type
 from codesign.precision import FixedPrecision
 
 _AP_RE = re.compile(r"ap_u?(?:fixed|int)\s*<[^<>]*>|(?<![\w])u?fixed\s*<[^<>]*>")

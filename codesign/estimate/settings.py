@@ -22,6 +22,7 @@ import yaml
 
 from codesign.errors import DataError, SpecError
 from codesign.estimate.weights import layer_weight_counts
+from codesign.firmware.files import parse_typedefs, resolve_type
 
 #: The keys of a record that the estimator may read: settings only, never results.
 SETTING_KEYS = (
@@ -90,25 +91,11 @@ _STRUCT_RE = re.compile(
     re.S,
 )
 _CONST_RE = re.compile(r"static\s+(?:const|constexpr)\s+[\w:]+(?:\s+[\w:]+)?\s+(\w+)\s*=\s*([^;]+);")
-_TYPEDEF_RE = re.compile(r"^\s*typedef\s+(.+?)\s+(\w+)\s*;", re.M)
-
-
-def parse_typedefs(text: str) -> dict[str, str]:
-    """``typedef <type> <name>;`` lines as {name: type}."""
-    return {name: typ.strip() for typ, name in _TYPEDEF_RE.findall(text)}
 
 
 def parse_defines(text: str) -> dict[str, int]:
     """``#define NAME <int>`` lines as {name: value}."""
     return {k: int(v) for k, v in re.findall(r"^\s*#define\s+(\w+)\s+(\d+)\s*$", text, re.M)}
-
-
-def resolve_type(name: str, typedefs: dict[str, str], depth: int = 0) -> str:
-    """Follow a typedef chain to the underlying ``ap_*`` / ``nnet::array`` type text."""
-    name = name.strip()
-    if depth > 20 or name not in typedefs:
-        return name
-    return resolve_type(typedefs[name], typedefs, depth + 1)
 
 
 def _value(text: str) -> Any:
@@ -130,7 +117,7 @@ def parse_layer_configs(text: str, typedefs: dict[str, str]) -> list[dict]:
         layer: dict[str, Any] = {"base": m.group("base"), "name": (m.group("name") or "").strip() or None}
         for key, val in _CONST_RE.findall(body):
             layer[key] = _value(val)
-        for typ, alias in _TYPEDEF_RE.findall(body):
+        for alias, typ in parse_typedefs(body).items():
             layer[alias] = resolve_type(typ, typedefs)
         layer["config"] = m.group("config")
         if layer.get("name") and (layer["name"].startswith("hls-fpga") or " " in layer["name"]):

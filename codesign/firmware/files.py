@@ -175,6 +175,19 @@ def synthesized_weights(firmware_dir: Path, out_dir: Path) -> tuple[Path | None,
     return out_dir, tuple(mismatches)
 
 
+def parse_typedefs(text: str) -> dict[str, str]:
+    """``typedef <type> <name>;`` lines of a C++ header as {name: type} (a later line of the same name wins)."""
+    return {m.group("name"): m.group("type").strip() for m in _TYPEDEF.finditer(text)}
+
+
+def resolve_type(name: str, typedefs: dict[str, str], depth: int = 0) -> str:
+    """Follow a typedef chain to the underlying ``ap_*`` / ``nnet::array`` type text."""
+    name = name.strip()
+    if depth > 20 or name not in typedefs:
+        return name
+    return resolve_type(typedefs[name], typedefs, depth + 1)
+
+
 def typedefs(firmware_dir: Path) -> dict[str, str]:
     """``typedef`` names of ``defines.h`` (and ``parameters.h``) mapped to their C++ types as written."""
     out: dict[str, str] = {}

@@ -41,6 +41,7 @@ class BuildResult:
     report_md: Path
     synth_error: str | None = None
     rtl: dict | None = None  # the report's rtl section (--rtl), None without it
+    reuse_factors: dict | None = None  # per layer with multipliers, the reuse factor in the firmware (parameters.h)
 
     @property
     def up_to_date(self) -> bool:
@@ -75,6 +76,7 @@ class BuildResult:
             report_md=Path(out_dir) / "report.md",
             synth_error=synth_error,
             rtl=report.get("rtl"),
+            reuse_factors=(report.get("project") or {}).get("reuse_factors"),
         )
 
 

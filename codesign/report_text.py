@@ -43,6 +43,7 @@ def project_summary(project: Any, base: Path) -> dict:
         },
         "final_softmax": getattr(project, "final_softmax", None),
         "final_sigmoid": getattr(project, "final_sigmoid", None),
+        "reuse_factors": dict(getattr(project, "reuse_factors", None) or {}),
         "tcl": relative_to(Path(project.path) / "build_prj.tcl", base),
         "tb_data": relative_to(Path(project.path) / "tb_data", base),
     }

@@ -74,6 +74,7 @@ def record_from_result(result, params: dict, point_id: str, seconds: float, csim
     return {
         "id": point_id,
         "params": params,
+        "reuse_factors": result.reuse_factors,  # as in the firmware: hls4ml may move an asked one
         "status": status,
         "bit_exact": result.bit_exact,
         "csim": csim,

@@ -165,3 +165,60 @@ def test_bias_bits_are_separate_from_kernel_bits_and_reach_the_firmware(tmp_path
     assert p.layer_precisions["logits"]["bias"].to_hls().startswith("ap_fixed<12,5")
     csim.build_testbench(p)
     _bit_exact(p)
+
+
+def _dense_reuse_factors(text: str) -> dict[str, int]:
+    """``{layer: reuse_factor}`` of every dense config struct of parameters.h (its layer name is the comment above)."""
+    found = re.findall(r"// (\w+)\nstruct \w+ : nnet::dense_config \{.*?reuse_factor = (\d+);", text, re.DOTALL)
+    return {name: int(rf) for name, rf in found}
+
+
+def test_model_reuse_factor_hls4ml_moves_is_noted_and_is_the_one_estimated(tmp_path):
+    from codesign.report_text import project_summary
+
+    model = hls_models.qmlp(6, seed=6)  # dense1 16 x 8, output_logits 8 x 5: Resource takes 2 or 4, never 3
+    asked = _convert(model, _spec({"backend": "Vivado", "strategy": "Resource", "reuse_factor": 3}), tmp_path / "rf3")
+    given = _convert(model, _spec({"backend": "Vivado", "strategy": "Resource", "reuse_factor": 2}), tmp_path / "rf2")
+    in_firmware = _dense_reuse_factors(_params(asked))
+    assert in_firmware == {"dense1": 2, "output_logits": 2}
+    reloaded = hls.HlsProject.load(asked.path)
+    assert project_summary(asked, tmp_path)["reuse_factors"] == in_firmware == reloaded.reuse_factors
+    noted = {}  # layer -> (value asked, value used), as the notes say
+    for note in asked.notes:
+        if m := re.match(r"hls\.reuse_factor (\d+): layer '(\w+)'.* hls4ml uses (\d+)", note):
+            noted[m.group(2)] = (int(m.group(1)), int(m.group(3)))
+    assert noted == {name: (3, rf) for name, rf in in_firmware.items()}
+    assert not [n for n in given.notes if "hls4ml uses" in n]  # a value every layer takes: nothing to say
+    assert estimate_project(asked.path, PART) == estimate_project(given.path, PART)
+
+
+def test_latency_strategy_keeps_a_reuse_factor_that_divides_nothing(tmp_path):
+    p = _convert(hls_models.qmlp(6, seed=6), _spec({"backend": "Vivado", "reuse_factor": 3}), tmp_path / "p")
+    assert _dense_reuse_factors(_params(p)) == p.reuse_factors == {"dense1": 3, "output_logits": 3}
+    assert not [n for n in p.notes if "hls4ml uses" in n]
+
+
+@pytest.mark.parametrize(
+    "hls_section, message",
+    [
+        (
+            {"reuse_factor": 1000},
+            r"hls\.reuse_factor: 1000 exceeds every layer's n_in x n_out \(the largest: layer "
+            r"'dense1', 16 x 8 = 128\); accepted: 1 to 128",
+        ),
+        (
+            {"strategy": "Resource", "layers": {"dense1": {"reuse_factor": 3}}},
+            r"hls\.layers\.dense1\.reuse_factor 3 is not valid for layer 'dense1' \(hls4ml would silently use 2\); "
+            r"valid for its 16 x 8 weights: 1, 2, 4, 8, 16, \.\.\. \(n_in x n_out = 128\)",
+        ),
+        (
+            {"layers": {"output_logits": {"reuse_factor": 41}}},
+            r"hls\.layers\.output_logits\.reuse_factor 41 is not valid .*\(at most 40\); valid for its 8 x 5 weights: "
+            r"\.\.\., 4, 8, 40 \(n_in x n_out = 40\)",
+        ),
+    ],
+)
+def test_reuse_factor_no_layer_can_take_is_refused(tmp_path, hls_section, message):
+    with pytest.raises(SpecError, match=message):
+        _convert(hls_models.qmlp(6, seed=6), _spec({"backend": "Vivado", **hls_section}), tmp_path / "p")
+    assert not (tmp_path / "p" / "firmware" / "parameters.h").exists()  # refused before the project is written

@@ -341,6 +341,15 @@ def test_rtl_section_becomes_the_points_rtl_figures_or_its_failure():
     assert record_from_result(_result(None), {}, "p0003", 1.0)["rtl"] is None  # no --rtl: no section
 
 
+def test_point_records_the_reuse_factors_in_the_firmware_not_the_asked_one():
+    from codesign.api import BuildResult
+    from codesign.scan_points import record_from_result
+
+    report = {"name": "toy", "bit_accuracy": {"exact": True}, "project": {"reuse_factors": {"dense1": 2, "out": 2}}}
+    rec = record_from_result(BuildResult.from_report(report, Path("/x")), {"hls.reuse_factor": 3}, "p0000", 1.0)
+    assert rec["params"] == {"hls.reuse_factor": 3} and rec["reuse_factors"] == {"dense1": 2, "out": 2}
+
+
 def test_rtl_scan_passes_rtl_to_each_point_and_ranks_on_rtl_lut(tmp_path, monkeypatch):
     import codesign.scan as scan_mod
     from tests.scan_stub import fake_point

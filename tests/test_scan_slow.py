@@ -65,6 +65,8 @@ def test_real_scan_kill_9_and_resume(tmp_path):
     assert sorted(ids) == ["p0000", "p0001", "p0002", "p0003"]  # every point exactly once
     assert all(r["status"] == "ok" and r["bit_exact"] is True for r in recs), [r.get("error") for r in recs]
     by = {(r["params"]["quantize.bits"], r["params"]["hls.reuse_factor"]): r for r in recs}
+    # each point records the reuse factor in its firmware (Latency: hls4ml keeps the asked one on every layer)
+    assert all(set(r["reuse_factors"].values()) == {r["params"]["hls.reuse_factor"]} for r in recs)
     # the settings reach the firmware: reuse factor moves the II, bits move the LUTs
     assert by[8, 4]["estimate"]["ii_cycles"] > by[8, 1]["estimate"]["ii_cycles"]
     assert by[8, 1]["estimate"]["lut"] > by[4, 1]["estimate"]["lut"]

@@ -40,6 +40,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     _read_written_config,
 )
+from codesign.hls.reuse import HLS4ML_KEYS, SPEC_KEYS, check_reuse_factors  # noqa: E402
 
 
 def _pcheck(value: str, accepted: tuple[str, ...], what: str) -> str:
@@ -183,8 +184,6 @@ def convert(
         return g
 
     graph = _convert()
-    if hls_config is not None:
-        _check_reuse_factors(graph)
     # pooling and power-of-two layer types depend on their input's resolved type: read it from a pass, then
     # convert again (a fixed layer can change the input type of the next one: at most one pass per layer)
     po2_owned: set[str] = set()
@@ -197,6 +196,10 @@ def convert(
             break
         graph = _convert()
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
+    own_rf = {n for n, e in {**(layer_overrides or {}), **((hls_config or {}).get("LayerName") or {})}.items()
+              if "ReuseFactor" in (e or {})}  # fmt: skip
+    keys = HLS4ML_KEYS if hls_config else SPEC_KEYS
+    reuse_factors = check_reuse_factors(graph, int(reuse_factor), own_rf, keys, notes)
     graph.write()
     try:
         fw_description.from_graph(graph).save(output_dir / fw_description.FILE_NAME)
@@ -252,6 +255,7 @@ def convert(
         input_precision=inputs[0].precision if len(inputs) == 1 else input_precision,
         output_precision=outputs[0].precision if len(outputs) == 1 else None,
         layer_precisions=layer_precisions,
+        reuse_factors=reuse_factors,
         config=_read_written_config(output_dir),
         notes=tuple(notes),
         inputs=inputs,
@@ -303,27 +307,6 @@ def _refuse_shadowing_names(model: Any) -> None:
                 f"'{layer['name']}' under the same name as its output and loses one of them (wrong firmware or a "
                 "failed conversion); rename the layer (e.g. '{0}_1') and re-save the model".replace("{0}", layer["name"])
             )
-
-
-def _check_reuse_factors(graph: Any) -> None:
-    """A user's ReuseFactor that hls4ml would silently replace (it prints a warning and picks the closest) is refused."""
-    for layer in graph.get_layers():
-        try:
-            asked = int(graph.config.get_reuse_factor(layer))
-        except Exception:
-            continue
-        used = layer.get_attr("reuse_factor")
-        if used is None or int(used) == asked:
-            continue
-        n_in, n_out = layer.get_attr("n_in"), layer.get_attr("n_out")
-        valid = ""
-        if n_in and n_out:
-            rfs = graph.config.backend.get_valid_reuse_factors(int(n_in), int(n_out))
-            valid = f"; valid for its {n_in} x {n_out} weights: {', '.join(map(str, rfs))}"
-        raise SpecError(
-            f"HLSConfig: ReuseFactor {asked} is not valid for layer '{layer.name}' (hls4ml would silently use "
-            f"{used}){valid}; set it per layer under LayerName.{layer.name}.ReuseFactor"
-        )
 
 
 def _ap_type(graph: Any) -> Any:

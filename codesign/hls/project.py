@@ -106,6 +106,7 @@ class HlsProject:
     keras_model: Any = field(default=None, repr=False)
     final_softmax: dict | None = None  # softmax_twin.SoftmaxConfig.to_dict() when the firmware ends in a softmax
     final_sigmoid: dict | None = None  # sigmoid_twin.SigmoidConfig.to_dict() when the firmware ends in a sigmoid
+    reuse_factors: dict[str, int] = field(default_factory=dict)  # per layer with multipliers, as in parameters.h
     _graph: Any = field(default=None, repr=False)
     _state: dict = field(default_factory=dict, repr=False)
 
@@ -184,6 +185,7 @@ class HlsProject:
             "outputs": [_port_dict(p) for p in self.outputs],
             "final_softmax": self.final_softmax,
             "final_sigmoid": self.final_sigmoid,
+            "reuse_factors": dict(self.reuse_factors),
         }
 
     @classmethod
@@ -216,6 +218,7 @@ class HlsProject:
             outputs=tuple(_port_from(p) for p in d["outputs"]),
             final_softmax=d.get("final_softmax"),
             final_sigmoid=d.get("final_sigmoid"),
+            reuse_factors={k: int(v) for k, v in (d.get("reuse_factors") or {}).items()},
         )
 
 

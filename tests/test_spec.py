@@ -46,6 +46,7 @@ def test_precision_is_a_value_object_after_parsing(tmp_path):
         ({"prune": {"sparsity": 1.5}}, ["prune.sparsity", "1.5"]),
         ({"quantize": {"layers": {"dense_1": {"bitz": 3}}}}, ["quantize.layers.dense_1.bitz", "bits, integer"]),
         ({"model": {}}, ["model", "family", "file"]),
+        ({"quantize": 5}, ["key 'quantize'", "bad value 5", "or null: no QAT"]),
     ],
 )
 def test_errors_name_file_key_and_accepted(tmp_path, patch, needles):
@@ -53,6 +54,13 @@ def test_errors_name_file_key_and_accepted(tmp_path, patch, needles):
         load_spec(write(tmp_path, {**GOOD, **patch}))
     for needle in needles:
         assert needle in str(info.value), (needle, str(info.value))
+
+
+def test_quantize_null_is_the_float_model_and_leaving_it_out_the_qat_defaults(tmp_path):
+    floated = load_spec(write(tmp_path, {**GOOD, "quantize": None}))
+    default = load_spec(write(tmp_path, {k: v for k, v in GOOD.items() if k != "quantize"}))
+    assert floated.quantize is None and floated.resolved()["quantize"] is None
+    assert default.quantize is not None and default.quantize.bits == 6
 
 
 def test_missing_file_and_bad_yaml(tmp_path):

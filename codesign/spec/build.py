@@ -50,7 +50,11 @@ class BuildSpec(_Strict):
     model: ModelSpec
     train: TrainSpec = TrainSpec()
     prune: PruneSpec = PruneSpec()
-    quantize: QuantizeSpec | None = QuantizeSpec()
+    quantize: QuantizeSpec | None = Field(
+        QuantizeSpec(),
+        description="a mapping of the quantize keys (left out: the 6-bit QAT defaults), or null: no QAT, the float "
+        "model converted with ap_fixed<16,6> types and proven against the emulator of those types",
+    )
     hls: HlsSpec = HlsSpec()
     budget: BudgetSpec = BudgetSpec()
     check: CheckSpec = CheckSpec()

@@ -235,3 +235,28 @@ def test_cli_build_rtl_refuses_an_unsupported_layer_with_exit_2(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["bit_accuracy"]["exact"] is True  # the HLS build itself completed and is reported
     assert "not supported by the RTL route" in report["rtl"]["error"] and report["rtl"]["bit_exact"] is None
+
+
+@pytest.mark.slow
+@needs_rtl
+def test_rtl_step_is_reused_from_the_shared_cache_and_the_build_folder(tmp_path):
+    """A second build on the same inputs takes the Verilator/yosys result and the rtl/ folder from the shared
+    cache; a rebuild of the same folder whose report changes (plots) takes it from the folder's own cache."""
+    import codesign
+
+    spec = _user_model_spec(tmp_path, hls_models.qmlp(6, seed=3, n_in=8, hidden=8, n_out=3), "rtl_cache")
+    cache = tmp_path / "cache"
+    first = codesign.build(spec, part="xcvu9p", out=tmp_path / "a", rtl=True, plots=False, cache_dir=cache)
+    second = codesign.build(spec, part="xcvu9p", out=tmp_path / "b", rtl=True, plots=False, cache_dir=cache)
+    again = codesign.build(spec, part="xcvu9p", out=tmp_path / "b", rtl=True, plots=True)
+
+    def rtl_cached(result) -> bool:
+        return next(s.cached for s in result.steps if s.name == "rtl")
+
+    assert not rtl_cached(first) and rtl_cached(second) and rtl_cached(again)
+    assert first.rtl["bit_exact"] is True and second.rtl == first.rtl == again.rtl
+    assert first.budget.to_dict() == second.budget.to_dict() == again.budget.to_dict()  # judged on the RTL figures
+    for key in ("verilog_dir", "testbench", "vivado_tcl", "results"):
+        assert (tmp_path / "b" / second.rtl[key]).exists(), key
+    saved = np.load(tmp_path / "b" / second.rtl["results"])
+    np.testing.assert_array_equal(saved["rtl"], np.load(tmp_path / "a" / first.rtl["results"])["rtl"])

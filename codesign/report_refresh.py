@@ -14,6 +14,7 @@ from typing import Any
 
 from codesign.errors import DataError
 from codesign.estimate import Estimate, estimate_project
+from codesign.estimate.design import build_calls
 from codesign.estimate.settings import read_project
 from codesign.parts import resolve_part
 from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports, module_for_config
@@ -77,15 +78,17 @@ def differences(est: Estimate, figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def layer_differences(est: Estimate, modules: list) -> list[dict[str, Any]]:
+def layer_differences(est: Estimate, modules: list, calls: list[tuple[str, str | None]] = ()) -> list[dict[str, Any]]:
     """Per layer: the estimate next to the C-synthesis module of the same config struct (``config2`` is in
-    the module name ``dense_latency_<types>_config2_s``); layers without a module in the report are left out
-    (HLS inlines small ones such as ReLU into the top function)."""
+    the module name ``dense_latency_<types>_config2_s``, or a module named after the function alone that
+    ``calls``, the top function's ``(function, config)`` pairs, make unambiguous: :func:`module_for_config`);
+    layers without a module in the report are left out (HLS inlines small ones such as ReLU into the top
+    function)."""
     rows = []
     for layer in est.per_layer:
         if not layer.config:
             continue
-        mod = module_for_config(modules, layer.config)
+        mod = module_for_config(modules, layer.config, calls)
         if mod is None:
             continue
         row: dict[str, Any] = {"name": layer.name, "config": layer.config, "module": mod.module}
@@ -130,7 +133,8 @@ def refresh(out_dir: Path) -> dict:
         figs = csynth_figures(found.csynth)
         synthesis["csynth"] = figs
         synthesis["estimate_vs_csynth"] = differences(est, figs)
-        synthesis["layers_vs_csynth"] = layer_differences(est, list(found.csynth.modules))
+        calls = [(c.function, c.config.get("config")) for c in build_calls(read_project(project))]
+        synthesis["layers_vs_csynth"] = layer_differences(est, list(found.csynth.modules), calls)
     if found.vivado_synth is not None:
         figs = vivado_figures(found.vivado_synth)
         synthesis["vivado_synth"] = figs

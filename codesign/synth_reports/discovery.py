@@ -23,11 +23,26 @@ def parse_csynth(path: Path | str) -> CsynthReport:
     raise DataError(f"{p}: unknown report type (accepted: *_csynth.rpt, *_csynth.xml)")
 
 
-def module_for_config(modules: Sequence[ModuleFigures], config: str) -> ModuleFigures | None:
+def module_for_config(
+    modules: Sequence[ModuleFigures], config: str, calls: Sequence[tuple[str, str | None]] = ()
+) -> ModuleFigures | None:
     """The report module of the hls4ml layer whose config struct is ``config`` (``config2`` names the module
-    ``dense_latency_<types>_config2_s``, never ``..._config20_s``), or None when HLS inlined the layer."""
+    ``dense_latency_<types>_config2_s``, never ``..._config20_s``), or None when HLS inlined the layer.
+
+    Vivado HLS names some modules after the function alone: ``softmax`` for a function instantiated once,
+    ``relu``, ``relu_1``, ... for one instantiated several times. Given the top function's calls as
+    ``(function, config)`` pairs, such a module is the layer's when the top calls its function once, for this
+    config, and the report has exactly one module of that name; otherwise the name cannot say which layer it is.
+    """
     pattern = re.compile(r"(^|_)" + re.escape(config) + r"(_|$)")
-    return next((m for m in modules if pattern.search(m.module)), None)
+    found = next((m for m in modules if pattern.search(m.module)), None)
+    if found is not None:
+        return found
+    functions = [f for f, c in calls if c == config]
+    if len(functions) != 1 or sum(f == functions[0] for f, _ in calls) != 1:
+        return None
+    named = [m for m in modules if re.fullmatch(re.escape(functions[0]) + r"(_\d+)?", m.module)]
+    return named[0] if len(named) == 1 else None
 
 
 def find_reports(project_dir: Path | str, top: str | None = None) -> ProjectReports:

@@ -58,7 +58,7 @@ class Compare(Step):
             if "float_agreement" in acc:
                 acc["float_agreement"]["on_data"] = acc["on_data"]
         if verification.bit_accuracy is not None and not verification.bit_accuracy.exact:
-            from codesign.firmware.check import first_differing_layer
+            from codesign.firmware.check_trace import first_differing_layer
 
             # which layer first differs, from the check's per-layer trace (a second g++ build, on failure only)
             acc["first_mismatch"]["layer"] = first_differing_layer(

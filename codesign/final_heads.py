@@ -1,9 +1,22 @@
 """A final softmax or sigmoid: the reference's name when it is left out of the firmware, and its numpy twin when the
-firmware keeps it (:mod:`codesign.softmax_twin`, :mod:`codesign.sigmoid_twin`), applied to the exact logits."""
+firmware keeps it (:mod:`codesign.softmax_twin`, :mod:`codesign.sigmoid_twin`), applied to the exact logits.
+
+What the twins share is here: the head's config struct as emitted, the io_stream refusal, the float64 ``ap_fixed``
+cast; each twin module has ``read_config``, ``apply``, ``describe`` and its config class ``CONFIG``.
+"""
 
 from __future__ import annotations
 
+import importlib
+import re
+from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import numpy as np
+
+from codesign.firmware.files import parse_typedefs, resolve_type
+from codesign.precision import FixedPrecision, Overflow
 
 REFERENCE_NAME = "QKeras model (its outputs as converted, evaluated exactly in float64)"
 LOGITS_REFERENCE_NAME = (
@@ -22,20 +35,68 @@ SIGMOID_REFERENCE_NAME = (
 )
 
 
+TWIN_REFERENCE_NAMES = {"softmax": SOFTMAX_REFERENCE_NAME, "sigmoid": SIGMOID_REFERENCE_NAME}
+
+
+class UnsupportedHead(Exception):
+    """The emitted final softmax or sigmoid is not one its twin reproduces (the message says why)."""
+
+
+def twin(head: str) -> ModuleType:
+    """The numpy twin module of a final ``head`` ('softmax' or 'sigmoid')."""
+    return importlib.import_module(f"codesign.{head}_twin")
+
+
 def apply_twin(ref: Any, softmax: dict | None, sigmoid: dict | None) -> tuple[Any, str | None]:
     """The reference's logits through the firmware's kept final softmax or sigmoid (its numpy twin), and the
     reference's name then; ``(ref, None)`` when the firmware ends in neither."""
-    if softmax is not None:
-        from codesign import softmax_twin
-
-        cfg = softmax_twin.SoftmaxConfig.from_dict(softmax)
-        return softmax_twin.apply(cfg, ref), SOFTMAX_REFERENCE_NAME.format(layer=cfg.layer)
-    if sigmoid is not None:
-        from codesign import sigmoid_twin
-
-        scfg = sigmoid_twin.SigmoidConfig.from_dict(sigmoid)
-        return sigmoid_twin.apply(scfg, ref), SIGMOID_REFERENCE_NAME.format(layer=scfg.layer)
+    for head, kept in (("softmax", softmax), ("sigmoid", sigmoid)):
+        if kept is not None:
+            module = twin(head)
+            cfg = module.CONFIG.from_dict(kept)
+            return module.apply(cfg, ref), TWIN_REFERENCE_NAMES[head].format(layer=cfg.layer)
     return ref, None
+
+
+def cast(p: FixedPrecision, x: np.ndarray) -> np.ndarray:
+    """``ap_fixed`` cast of float64 values, infinities included (the C++ reads inf as 2**1024)."""
+    x = np.asarray(x, dtype=np.float64)
+    inf = ~np.isfinite(x)
+    out = p.quantize(np.where(inf, 0.0, x))
+    if inf.any():
+        sat = p.overflow != Overflow.WRAP
+        big = np.where(x > 0, p.max_value if sat else 0.0, p.min_value if sat else 0.0)
+        out = np.where(inf, big, out)
+    return out
+
+
+def emitted_activation(project_path: Path, layer: str, unsupported: type[UnsupportedHead], what: str) -> tuple:
+    """``layer``'s ``nnet::activ_config`` in the emitted firmware: ``(struct name, its typedefs, a function reading
+    one of its constants, defines.h's typedefs, the .cpp sources)``; ``unsupported`` naming ``what`` when missing."""
+    fw = Path(project_path) / "firmware"
+    params = (fw / "parameters.h").read_text()
+    m = re.search(
+        rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S
+    )
+    if m is None:
+        raise unsupported(f"no {what} config for layer '{layer}' in {fw / 'parameters.h'}")
+    struct, body = m.group(1), m.group(2)
+
+    def const(key: str) -> str:
+        k = re.search(rf"\b{key}\s*=\s*([^;]+);", body)
+        if k is None:
+            raise unsupported(f"'{key}' missing from {struct} in parameters.h")
+        return k.group(1).strip()
+
+    top = "\n".join(p.read_text() for p in sorted(fw.glob("*.cpp")))
+    return struct, parse_typedefs(body), const, parse_typedefs((fw / "defines.h").read_text()), top
+
+
+def refuse_stream(head: str, types: tuple[str, ...], defines: dict, unsupported: type[UnsupportedHead]) -> None:
+    """io_stream's final activations (nnet_activation_stream.h) are other kernels, not twinned: refused."""
+    for t in types:
+        if "nnet::array" in resolve_type(t, defines):
+            raise unsupported(f"io_stream {head} ({resolve_type(t, defines)} packets); the twin covers io_parallel")
 
 
 def logits_reference_name(removed: bool | tuple[str, ...]) -> str:

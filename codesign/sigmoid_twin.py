@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.firmware.files import parse_typedefs, resolve_type
+from codesign.final_heads import UnsupportedHead, cast, emitted_activation, refuse_stream
+from codesign.firmware.files import resolve_type
 from codesign.precision import FixedPrecision
-from codesign.softmax_twin import _cast
 
 
 @dataclass(frozen=True)
@@ -49,39 +49,21 @@ class SigmoidConfig:
         return cls(**d)
 
 
-class UnsupportedSigmoid(Exception):
+class UnsupportedSigmoid(UnsupportedHead):
     """The emitted sigmoid is not one this twin reproduces (the message says why)."""
+
+
+CONFIG = SigmoidConfig
 
 
 def read_config(project_path: Path, layer: str) -> SigmoidConfig:
     """Parse the sigmoid of ``layer`` from the emitted firmware (parameters.h, defines.h, the top function)."""
-    fw = Path(project_path) / "firmware"
-    params = (fw / "parameters.h").read_text()
-    defines = parse_typedefs((fw / "defines.h").read_text())
-    m = re.search(
-        rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S
-    )
-    if m is None:
-        raise UnsupportedSigmoid(f"no activation config for layer '{layer}' in {fw / 'parameters.h'}")
-    struct, body = m.group(1), m.group(2)
-
-    def const(key: str) -> str:
-        k = re.search(rf"\b{key}\s*=\s*([^;]+);", body)
-        if k is None:
-            raise UnsupportedSigmoid(f"'{key}' missing from {struct} in parameters.h")
-        return k.group(1).strip()
-
-    top = "\n".join(p.read_text() for p in sorted(fw.glob("*.cpp")))
+    struct, local, const, defines, top = emitted_activation(project_path, layer, UnsupportedSigmoid, "activation")
     call = re.search(rf"nnet::(\w+)<\s*(\w+)\s*,\s*(\w+)\s*,\s*{re.escape(struct)}\s*>", top)
     if call is None or call.group(1) != "sigmoid":
         found = f"nnet::{call.group(1)}" if call else "no call"
         raise UnsupportedSigmoid(f"{found} with {struct} in the top function (the twin covers nnet::sigmoid)")
-    for t in (call.group(2), call.group(3)):
-        if "nnet::array" in resolve_type(t, defines):
-            raise UnsupportedSigmoid(
-                f"io_stream sigmoid ({resolve_type(t, defines)} packets); the twin covers io_parallel"
-            )
-    local = parse_typedefs(body)
+    refuse_stream("sigmoid", call.groups()[1:], defines, UnsupportedSigmoid)
     table_size = int(const("table_size"))
     if table_size < 1:
         raise UnsupportedSigmoid(f"sigmoid table of {table_size} entries")
@@ -115,4 +97,9 @@ def apply(cfg: SigmoidConfig, logits: np.ndarray) -> np.ndarray:
     x = np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
     if x.shape[1] != cfg.n_in:
         raise UnsupportedSigmoid(f"sigmoid of {cfg.n_in} values applied to {x.shape[1]}")
-    return _cast(FixedPrecision.parse(cfg.result_t), table(cfg)[indices(cfg, x)])
+    return cast(FixedPrecision.parse(cfg.result_t), table(cfg)[indices(cfg, x)])
+
+
+def describe(cfg: SigmoidConfig) -> str:
+    """The kept sigmoid in a conversion note: table, output type."""
+    return f"table {cfg.table_size} x {cfg.table_t} over [-8, 8), output {cfg.result_t}"

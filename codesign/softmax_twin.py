@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.firmware.files import parse_typedefs, resolve_type
-from codesign.precision import FixedPrecision, Overflow
+from codesign.final_heads import UnsupportedHead, cast, emitted_activation, refuse_stream
+from codesign.firmware.files import resolve_type
+from codesign.precision import FixedPrecision
 
 IMPLEMENTATIONS = ("stable", "latency")
 
@@ -60,44 +61,27 @@ class SoftmaxConfig:
         return cls(**d)
 
 
-class UnsupportedSoftmax(Exception):
+class UnsupportedSoftmax(UnsupportedHead):
     """The emitted softmax is not one this twin reproduces (the message says why)."""
+
+
+CONFIG = SoftmaxConfig
 
 
 def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
     """Parse the softmax of ``layer`` from the emitted firmware (parameters.h, defines.h, the top function)."""
-    fw = Path(project_path) / "firmware"
-    params = (fw / "parameters.h").read_text()
-    defines = parse_typedefs((fw / "defines.h").read_text())
-    m = re.search(rf"//\s*{re.escape(layer)}\s*\n\s*struct\s+(\w+)\s*:\s*nnet::activ_config\s*\{{(.*?)\n\}};", params, re.S)
-    if m is None:
-        raise UnsupportedSoftmax(f"no softmax config for layer '{layer}' in {fw / 'parameters.h'}")
-    struct, body = m.group(1), m.group(2)
-
-    def const(key: str) -> str:
-        k = re.search(rf"\b{key}\s*=\s*([^;]+);", body)
-        if k is None:
-            raise UnsupportedSoftmax(f"'{key}' missing from {struct} in parameters.h")
-        return k.group(1).strip()
-
-    local = parse_typedefs(body)
+    struct, local, const, defines, top = emitted_activation(project_path, layer, UnsupportedSoftmax, "softmax")
     impl = const("implementation").rsplit("::", 1)[-1]
     n_in, n_slice = int(const("n_in")), int(const("n_slice"))
     if impl not in IMPLEMENTATIONS:
         raise UnsupportedSoftmax(f"softmax implementation '{impl}' (the exact twin covers: {', '.join(IMPLEMENTATIONS)})")
     if n_in != n_slice:
         raise UnsupportedSoftmax(f"softmax over {n_in} values in slices of {n_slice} (the twin covers one slice)")
-    top = "\n".join(p.read_text() for p in sorted(fw.glob("*.cpp")))
     call = re.search(rf"nnet::softmax\w*<\s*(\w+)\s*,\s*(\w+)\s*,\s*{re.escape(struct)}\s*>", top)
     if call is None:
         raise UnsupportedSoftmax(f"no call of nnet::softmax with {struct} in the top function")
     inp_norm = local.get("inp_norm_t")
-    for t in (call.group(1), call.group(2)):
-        if "nnet::array" in resolve_type(t, defines):
-            # io_stream: hls4ml's stream softmax (nnet_activation_stream.h) is another kernel, not twinned here
-            raise UnsupportedSoftmax(
-                f"io_stream softmax ({resolve_type(t, defines)} packets); the twin covers io_parallel"
-            )
+    refuse_stream("softmax", call.groups(), defines, UnsupportedSoftmax)
     return SoftmaxConfig(
         layer=layer,
         implementation=impl,
@@ -113,18 +97,6 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
         inv_inp_t=resolve_type(local["inv_inp_t"], defines),
         inp_norm_t=resolve_type(inp_norm, defines) if inp_norm else None,
     )
-
-
-def _cast(p: FixedPrecision, x: np.ndarray) -> np.ndarray:
-    """``ap_fixed`` cast of float64 values, infinities included (the C++ reads inf as 2**1024)."""
-    x = np.asarray(x, dtype=np.float64)
-    inf = ~np.isfinite(x)
-    out = p.quantize(np.where(inf, 0.0, x))
-    if inf.any():
-        sat = p.overflow != Overflow.WRAP
-        big = np.where(x > 0, p.max_value if sat else 0.0, p.min_value if sat else 0.0)
-        out = np.where(inf, big, out)
-    return out
 
 
 def _top_bits(p: FixedPrecision, x: np.ndarray, n: int) -> np.ndarray:
@@ -155,9 +127,9 @@ def _reduce_add(values: list[np.ndarray], acc: FixedPrecision) -> np.ndarray:
     if n == 1:
         return values[0]
     if n == 2:
-        return _cast(acc, values[0] + values[1])
+        return cast(acc, values[0] + values[1])
     left = 1 << int(math.floor(math.log2(n - 1)))
-    return _cast(acc, _reduce_add(values[:left], acc) + _reduce_add(values[left:], acc))
+    return cast(acc, _reduce_add(values[:left], acc) + _reduce_add(values[left:], acc))
 
 
 def apply(cfg: SoftmaxConfig, logits: np.ndarray) -> np.ndarray:
@@ -172,19 +144,25 @@ def apply(cfg: SoftmaxConfig, logits: np.ndarray) -> np.ndarray:
     arg = _index_value(addr_t, n_exp, cfg.exp_table_size) * np.float32(cfg.exp_scale)
     if stable:
         arg = -arg
-    exp_table = _cast(t["exp_table_t"], np.exp(arg.astype(np.float64)).astype(np.float32).astype(np.float64))
+    exp_table = cast(t["exp_table_t"], np.exp(arg.astype(np.float64)).astype(np.float32).astype(np.float64))
     n_inv = _address_bits(t["inv_inp_t"], cfg.inv_table_size, "inverse")
     with np.errstate(divide="ignore"):
         inv = (np.float32(1.0) / _index_value(t["inv_inp_t"], n_inv, cfg.inv_table_size)).astype(np.float64)
-    inv_table = _cast(t["inv_table_t"], inv)
+    inv_table = cast(t["inv_table_t"], inv)
 
     if stable:
         x_max = x.max(axis=1, keepdims=True)
-        idx = _top_bits(addr_t, _cast(addr_t, x_max - x), n_exp)
+        idx = _top_bits(addr_t, cast(addr_t, x_max - x), n_exp)
     else:
         idx = _top_bits(addr_t, x, n_exp)
-    exp_res = _cast(t["accum_t"], exp_table[idx])
+    exp_res = cast(t["accum_t"], exp_table[idx])
     total = _reduce_add([exp_res[:, i] for i in range(cfg.n_slice)], t["accum_t"])
-    exp_sum = _cast(t["inv_inp_t"], total)
+    exp_sum = cast(t["inv_inp_t"], total)
     inv_sum = inv_table[_top_bits(t["inv_inp_t"], exp_sum, n_inv)]
-    return _cast(t["result_t"], exp_res * inv_sum[:, None])
+    return cast(t["result_t"], exp_res * inv_sum[:, None])
+
+
+def describe(cfg: SoftmaxConfig) -> str:
+    """The kept softmax in a conversion note: implementation, tables, output type."""
+    return (f"{cfg.implementation} implementation, exp table {cfg.exp_table_size} x {cfg.exp_table_t}, inverse "
+            f"table {cfg.inv_table_size} x {cfg.inv_table_t}, output {cfg.result_t}")  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign import exact_types, hgq, keras_env, model_safety, safe_names
+from codesign import exact_types, final_heads, hgq, keras_env, model_safety, safe_names
 from codesign.arrays import as_rows
 from codesign.errors import ConversionError, SpecError, ToolError, first_line
 from codesign.firmware import description as fw_description
@@ -206,34 +206,22 @@ def convert(
     except Exception as exc:  # the emulator is a second check: its absence is reported, never fatal
         (output_dir / fw_description.FILE_NAME).unlink(missing_ok=True)
         notes.append(f"firmware description not written, so the emulator cannot check this project: {first_line(exc)}")
-    final_softmax = final_sigmoid = None
-    if sigmoid_name is not None:
-        from codesign import sigmoid_twin
-
+    final: dict[str, dict] = {}
+    for head, name in (("sigmoid", sigmoid_name), ("softmax", softmax_name)):
+        if name is None:
+            continue
+        twin = final_heads.twin(head)
         try:
-            final_sigmoid = sigmoid_twin.read_config(output_dir, sigmoid_name).to_dict()
-        except sigmoid_twin.UnsupportedSigmoid as exc:
-            return _without_head(original_model, args, sigmoid_name, "sigmoid", exc)
+            kept = twin.read_config(output_dir, name)
+        except final_heads.UnsupportedHead as exc:
+            return _without_head(original_model, args, name, head, exc)
+        final[head] = kept.to_dict()
         notes.append(
-            f"final sigmoid '{sigmoid_name}' kept in the firmware as the user's config asks (table "
-            f"{final_sigmoid['table_size']} x {final_sigmoid['table_t']} over [-8, 8), output "
-            f"{final_sigmoid['result_t']}); its outputs are checked against hls4ml's table sigmoid redone in numpy "
-            "(codesign/sigmoid_twin.py) on the exact logits"
+            f"final {head} '{name}' kept in the firmware as the user's config asks ({twin.describe(kept)}); its "
+            f"outputs are checked against hls4ml's table {head} redone in numpy (codesign/{head}_twin.py) on the "
+            "exact logits"
         )
-    if softmax_name is not None:
-        from codesign import softmax_twin
-
-        try:
-            final_softmax = softmax_twin.read_config(output_dir, softmax_name).to_dict()
-        except softmax_twin.UnsupportedSoftmax as exc:
-            return _without_head(original_model, args, softmax_name, "softmax", exc)
-        notes.append(
-            f"final softmax '{softmax_name}' kept in the firmware as the user's config asks "
-            f"({final_softmax['implementation']} implementation, exp table {final_softmax['exp_table_size']} x "
-            f"{final_softmax['exp_table_t']}, inverse table {final_softmax['inv_table_size']} x "
-            f"{final_softmax['inv_table_t']}, output {final_softmax['result_t']}); its outputs are checked against "
-            "hls4ml's table softmax redone in numpy (codesign/softmax_twin.py) on the exact logits"
-        )
+    final_softmax, final_sigmoid = final.get("softmax"), final.get("sigmoid")
     inputs = _ports(graph.get_input_variables())
     outputs = _ports(graph.get_output_variables())
     _check_reference_types(inputs, outputs, notes)

@@ -338,14 +338,18 @@ def test_every_model_and_layer_setting_reaches_the_project(tmp_path, monkeypatch
     assert 'set part "xcvu9p-flga2577-2-e"' in tcl and re.search(r"set clock_period 3\.5", tcl)
 
 
-def test_model_reuse_factor_reaches_layers_without_their_own(tmp_path, monkeypatch):
-    text = QKERAS_3LAYER.replace("ReuseFactor: 1\n    Strategy: Latency", "ReuseFactor: 2\n    Strategy: Resource")
+def _model_reuse_project(tmp_path, monkeypatch, reuse_factor: int):
+    """The 3-layer config under the Resource strategy with ``Model.ReuseFactor`` only (no layer of its own)."""
+    text = QKERAS_3LAYER.replace("ReuseFactor: 1\n    Strategy: Latency", f"ReuseFactor: {reuse_factor}\n    Strategy: Resource")
     cfg, path = _layout_3layer(tmp_path, text)
     for entry in cfg["HLSConfig"]["LayerName"].values():
         entry.pop("ReuseFactor", None)
     monkeypatch.chdir(tmp_path)
-    project = hls.convert_from_hls4ml_config(cfg, path)
-    params = _parameters(project)
+    return hls.convert_from_hls4ml_config(cfg, path)
+
+
+def test_model_reuse_factor_reaches_layers_without_their_own(tmp_path, monkeypatch):
+    params = _parameters(_model_reuse_project(tmp_path, monkeypatch, 2))
     assert all("reuse_factor = 2;" in _struct(params, n) for n in ("fc1", "fc2", "output"))
 
 
@@ -356,6 +360,17 @@ def test_reuse_factor_hls4ml_would_replace_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SpecError, match=r"ReuseFactor 3 is not valid for layer 'fc1' .*valid for its 10 x 8 weights: 1, 2, 5"):
         hls.convert_from_hls4ml_config(cfg, path, output_dir_override=tmp_path / "prj")
+
+
+def test_model_reuse_factor_hls4ml_moves_is_applied_and_noted_per_layer(tmp_path, monkeypatch):
+    project = _model_reuse_project(tmp_path, monkeypatch, 3)
+    params = _parameters(project)
+    written = {n: int(re.search(r"reuse_factor = (\d+);", _struct(params, n)).group(1)) for n in project.reuse_factors}
+    assert set(written) == {"fc1", "fc2", "output"}
+    assert written == project.reuse_factors and written["fc1"] == 2  # fc1's 10 x 8 weights take 2 or 5, not 3
+    noted = {m.group(1): int(m.group(2)) for n in project.notes
+             if (m := re.match(r"HLSConfig\.Model\.ReuseFactor 3: layer '(\w+)'.* hls4ml uses (\d+)", n))}  # fmt: skip
+    assert noted == {k: v for k, v in written.items() if v != 3}
 
 
 @pytest.mark.parametrize(

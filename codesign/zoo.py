@@ -8,7 +8,8 @@ quantization step, per-layer overrides and the report refer to:
   drops those of a QDense on 3-D input) -> ``phi_relu_i``, ``pool``, ``rho_i`` -> ``rho_relu_i``,
   ``output_logits``, ``softmax``;
 - ``interaction_net``: ``edge_1_recv``/``edge_1_send`` (per node) -> ``edge_1`` (EdgePairSum, per edge) ->
-  ``edge_i`` -> ``aggregate`` (ReceiverSum) -> ``node_i`` -> ``pool`` -> ``rho_i``; see :func:`_interaction_net`;
+  ``edge_i`` -> ``aggregate`` (ReceiverSum) -> ``node_i`` (sized by ``node``, default ``phi``) -> ``pool`` ->
+  ``rho_i``; see :func:`_interaction_net`;
 - ``vae``: ``enc_i`` -> ``enc_relu_i``, ``z_mean`` / ``z_log_var``, ``sampling`` (adds the weighted KL to
   the loss), ``dec_i`` -> ``dec_relu_i``, ``reconstruction``. Its encoder and the score go to firmware
   (:func:`score_model`);
@@ -152,12 +153,14 @@ def _interaction_net(spec, input_shape, n_classes: int):
     with the bias, ``edge_1_send`` without) whose outputs :class:`EdgePairSum` (``edge_1``) adds per edge, with
     the ReLU; further edge layers are pointwise Conv1D on the edges (``edge_i``). :class:`ReceiverSum`
     (``aggregate``) sums each receiver's incoming messages; the node MLP (``node_i``) runs on ``[x; messages]``.
-    ``phi`` sizes serve both the edge and the node MLP. No 0/1 incidence matrix is multiplied (see
-    :mod:`codesign.hls_ext.interaction`); the edge MLP after its first layer still runs on N(N-1) edges
-    (56 for 8 constituents, 240 for 16, 992 for 32).
+    ``phi`` sizes the edge MLP, ``node`` the node MLP (``phi`` when not given), as the relational and object
+    networks f_R and f_O of the interaction network have their own sizes: the edge MLP runs on N(N-1) edges, the
+    node MLP on N nodes. No 0/1 incidence matrix is multiplied (see :mod:`codesign.hls_ext.interaction`); the edge
+    MLP after its first layer still runs on N(N-1) edges (56 for 8 constituents, 240 for 16, 992 for 32).
     """
     _check_rank("interaction_net", input_shape, 2, "constituents as (n_constituents, n_features)")
     phi = _check_sizes("phi", spec.phi)
+    node = phi if getattr(spec, "node", None) is None else _check_sizes("node", spec.node)
     rho = _check_sizes("rho", spec.rho, allow_empty=True)
     n, _ = input_shape
     if n < 2:
@@ -175,7 +178,7 @@ def _interaction_net(spec, input_shape, n_classes: int):
     e = _dense_block(e, phi[1:], "edge", "edge_relu", False, conv=True, start=2)
     agg = ReceiverSum(n, name="aggregate")(e)  # (N, D)
     x = L.Concatenate(axis=-1, name="node_inputs")([inp, agg])
-    x = _dense_block(x, phi, "node", "node_relu", False, conv=True)
+    x = _dense_block(x, node, "node", "node_relu", False, conv=True)
     x = _pool(x, spec.aggregation, "interaction_net")
     x = _dense_block(x, rho, "rho", "rho_relu", False)
     return keras.Model(inp, _classifier_head(x, n_classes), name="interaction_net")

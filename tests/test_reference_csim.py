@@ -234,7 +234,10 @@ def test_leaky_quantized_relu_exact_in_range_and_hls4ml_deviation_caught(tmp_pat
 
 @pytest.mark.slow
 def test_interaction_network_build_from_readme_keys_is_proven(tmp_path):
-    """`codesign build` of an 8-bit interaction network spec (README keys): trained, quantized, proven, exit 0."""
+    """`codesign build` of an 8-bit interaction network spec (README keys, a node MLP of its own): trained, quantized,
+    proven, exit 0, the node MLP's sizes in the emitted firmware."""
+    import re
+
     import yaml
     from click.testing import CliRunner
 
@@ -243,7 +246,7 @@ def test_interaction_network_build_from_readme_keys_is_proven(tmp_path):
     spec = {
         "name": "inet",
         "data": {"source": "jets_constituents", "n_constituents": 4, "n_train": 1500, "n_test": 300},
-        "model": {"family": "interaction_net", "phi": [4], "rho": [], "aggregation": "mean"},
+        "model": {"family": "interaction_net", "phi": [4], "node": [6, 3], "rho": [], "aggregation": "mean"},
         "train": {"epochs": 1, "batch_size": 256},
         "quantize": {"bits": 8, "epochs": 1},
         "check": {"n_samples": 300},
@@ -253,3 +256,6 @@ def test_interaction_network_build_from_readme_keys_is_proven(tmp_path):
     result = CliRunner().invoke(main, ["build", str(tmp_path / "inet.yaml"), "--part", "xcvu9p", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "bit-exact: yes" in result.output
+    top = (out / "hls" / "firmware" / "myproject.cpp").read_text()
+    for layer, width in (("edge_1_recv", 4), ("node_1", 6), ("node_2", 3)):  # per node (4) x the layer's width
+        assert re.search(rf"{layer}_result_t layer\d+_out\[4\*{width}\]", top), (layer, width)

@@ -47,6 +47,10 @@ def test_precision_is_a_value_object_after_parsing(tmp_path):
         ({"quantize": {"layers": {"dense_1": {"bitz": 3}}}}, ["quantize.layers.dense_1.bitz", "bits, integer"]),
         ({"model": {}}, ["model", "family", "file"]),
         ({"quantize": 5}, ["key 'quantize'", "bad value 5", "or null: no QAT"]),
+        ({"model": {"family": "deepsets", "node": [8]}}, ["spec.yaml", "'node'", "interaction_net", "deepsets"]),
+        ({"model": {"family": "mlp", "node": [8]}}, ["'node'", "interaction_net", "mlp"]),
+        ({"model": {"family": "interaction_net", "node": []}}, ["model.node", "at least 1"]),
+        ({"model": {"family": "interaction_net", "node": [8, 0]}}, ["model.node", "0"]),
     ],
 )
 def test_errors_name_file_key_and_accepted(tmp_path, patch, needles):
@@ -84,3 +88,19 @@ def test_relative_paths_resolve_against_the_spec_folder(tmp_path):
     spec = load_spec(write(tmp_path, {"name": "t", "model": {"file": "my.h5"}, "data": {"path": "d.h5"}}))
     assert spec.model.file == (tmp_path / "my.h5").resolve()
     assert spec.data.path == (tmp_path / "d.h5").resolve()
+
+
+# jet_in_16.yaml's resolved model section before model.node existed: the build_model step's cache key input
+IN16_MODEL = {"family": "interaction_net", "hidden": [64, 32, 32], "activation": "relu", "phi": [32, 16], "rho": [16],
+              "aggregation": "mean", "latent_dim": 3, "beta": 1.0, "encoder": [32, 16], "decoder": [16, 32],
+              "batchnorm": False, "file": None, "weights": None, "random_weights": False, "trust_code": False}  # fmt: skip
+
+
+def test_model_node_left_out_keeps_the_resolved_spec_and_given_is_recorded(tmp_path):
+    spec = load_spec(REPO / "models" / "jet_in_16.yaml")
+    assert spec.model.node is None and spec.resolved()["model"] == IN16_MODEL
+    obj = yaml.safe_load((REPO / "models" / "jet_in_16.yaml").read_text())
+    obj["model"]["node"] = [24, 12]
+    given = load_spec(write(tmp_path, obj))
+    assert given.model.node == (24, 12)
+    assert given.resolved()["model"] == {**IN16_MODEL, "node": [24, 12]}

@@ -109,6 +109,19 @@ def test_interaction_net_split_first_edge_layer_equals_the_concatenated_form():
     assert m.get_layer("aggregate").output.shape[1:] == (3, 3)
 
 
+def test_interaction_net_node_network_has_its_own_sizes():
+    """``node`` sizes the node MLP on [x; messages]; the edge MLP keeps phi's sizes; left out, the node MLP is phi."""
+    m = zoo.build_model(ModelSpec(family="interaction_net", phi=(4, 3), node=(6, 5), rho=()), (3, 2), 2, seed=1)
+    assert m.get_layer("edge_1_recv").kernel.shape == (1, 2, 4) and m.get_layer("edge_2").kernel.shape == (1, 4, 3)
+    assert m.get_layer("node_1").kernel.shape == (1, 2 + 3, 6) and m.get_layer("node_2").kernel.shape == (1, 6, 5)
+    assert "node_3" not in names(m) and m.get_layer("output_logits").kernel.shape == (5, 2)
+    same = zoo.build_model(ModelSpec(family="interaction_net", phi=(4, 3), rho=()), (3, 2), 2, seed=1)
+    given = zoo.build_model(ModelSpec(family="interaction_net", phi=(4, 3), node=(4, 3), rho=()), (3, 2), 2, seed=1)
+    assert names(same) == names(given)
+    assert all(np.array_equal(a, b) for a, b in zip(same.get_weights(), given.get_weights(), strict=True))
+    assert same.get_layer("node_1").kernel.shape == (1, 2 + 3, 4) and same.get_layer("node_2").kernel.shape == (1, 4, 3)
+
+
 def test_interaction_net_refuses_batchnorm():
     with pytest.raises(SpecError, match="batchnorm"):
         zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), rho=(), batchnorm=True), (3, 2), 2)

@@ -46,6 +46,10 @@ def test_flops_by_hand():
     # mean pool 3*4; logits 2*4*5
     assert flops.count(net)["flops"] == 96 + 24 + 12 + 144 + 12 + 40
     assert flops.count(net)["params"] == net.count_params() == 12 + 8 + 28 + 25
+    wide = zoo.build_model(ModelSpec(family="interaction_net", phi=(4,), node=(6,), rho=()), (3, 2), 5, seed=0)
+    # the edge terms as above; node 3*2*6*6 ([x; messages] = 2 + 4 in, 6 out); mean pool 3*6; logits 2*6*5
+    assert flops.count(wide)["flops"] == 96 + 24 + 12 + 216 + 18 + 60
+    assert flops.count(wide)["params"] == wide.count_params() == 12 + 8 + 42 + 35
 
 
 def test_flops_refuse_an_unknown_layer():

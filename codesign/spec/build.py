@@ -95,6 +95,8 @@ class BuildSpec(_Strict):
     def resolved(self) -> dict:
         """The spec with every default filled in, as JSON types (for report.json and the cache key)."""
         out = self.model_dump(mode="json")
+        if out["model"]["node"] is None:  # left out: the node network is phi; the resolved spec and keys stay as before
+            del out["model"]["node"]
         score = self.anomaly_score
         out["score"] = score.model_dump(mode="json") if score is not None else None
         return out

@@ -70,6 +70,10 @@ class ModelSpec(_Strict):
     activation: Literal["relu"] = "relu"
     phi: tuple[Size, ...] = Field((32, 32), description="a list of layer sizes, positive integers")
     rho: tuple[Size, ...] = Field((32,), description="a list of layer sizes, positive integers")
+    node: tuple[Size, ...] | None = Field(
+        None, min_length=1, description="interaction_net only: the node network's layer sizes, positive integers "
+        "(default: phi's, the edge network's)"
+    )  # fmt: skip
     aggregation: Literal["mean", "max"] = "mean"
     latent_dim: int = Field(3, gt=0, description="VAE latent dimensions, a positive integer")
     beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
@@ -99,6 +103,10 @@ class ModelSpec(_Strict):
             raise ValueError("'random_weights: true' goes with a .json 'file' and no 'weights' (accepted: false)")
         if self.trust_code and self.file is None:
             raise ValueError("'trust_code' goes with 'file' (your model); a 'family' model is codesign's own")
+        if self.node is not None and self.family != Family.INTERACTION_NET:
+            what = f"model.family {self.family.value}" if self.family is not None else "a model 'file'"
+            raise ValueError(f"'node' sizes the node network of model.family interaction_net, not of {what}; "
+                             "remove it (phi, rho or hidden size the other families)")  # fmt: skip
         return self
 
 

@@ -324,7 +324,11 @@ def forward(
     if cls == "ReLU":
         c = layer.get_config()
         if c.get("max_value") is not None or c.get("negative_slope") or c.get("threshold"):
-            raise refuse(layer, "ReLU with max_value/negative_slope/threshold (accepted: a plain ReLU)")
+            raise refuse(
+                layer,
+                "ReLU with max_value/negative_slope/threshold (accepted: a plain ReLU); for a bounded relu use "
+                "QActivation('quantized_relu(bits, integer)'), which clips at 2**integer - 2**(integer - bits)",
+            )
         return np.maximum(x, 0.0)
     if cls in PASS_THROUGH:
         return x
@@ -345,6 +349,15 @@ def forward(
         return _batchnorm(layer, x, types, strict, as_model=batchnorm_as_model)
     if cls in RESHAPING:
         return _reshaping(layer, x)
+    if cls == "Softmax":
+        return apply_quantizer("softmax", x, f"layer '{layer.name}' ({cls})")
+    if cls in ("LeakyReLU", "PReLU", "ELU", "ThresholdedReLU"):
+        raise refuse(
+            layer,
+            "a float activation hls4ml 1.3 computes with its slope or table in fixed-point types the model does not "
+            "define; replace it with QActivation('quantized_relu(bits, integer, negative_slope=0.125)') (a power-of-two slope) "
+            "or QActivation('quantized_relu(bits, integer)') in its place",
+        )
     if cls == "Sampling":
         raise refuse(layer, "random sampling has no firmware; only the VAE encoder goes to firmware")
     raise refuse(layer, f"no exact float64 reference for this layer class (accepted: {', '.join(SUPPORTED)})")

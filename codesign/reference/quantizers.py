@@ -18,6 +18,11 @@ import numpy as np
 from codesign.errors import ReferenceUnavailableError
 
 ACTIVATIONS = "linear, relu, quantized_bits(alpha=1), quantized_relu (negative_slope 0 or a power of two < 1)"
+# what to do with a float activation the firmware cannot compute as the model does
+QUANTIZE_IT = (
+    "; replace it with QActivation('quantized_relu(bits, integer)') or QActivation('quantized_bits(bits, integer)'), "
+    "whose grid the firmware computes exactly"
+)
 WEIGHT_QUANTIZERS = "quantized_bits(alpha=1 or None), quantized_po2 (no max_value above 1, no stochastic rounding)"
 
 
@@ -135,9 +140,11 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
         raise _refuse(
             where,
             f"{name} inside the model: hls4ml evaluates it with a lookup table or a hard approximation that QKeras "
-            f"does not share{final if name in ('sigmoid', 'tanh') else ''}",
+            f"does not share{final if name in ('sigmoid', 'tanh') else ''}{QUANTIZE_IT}",
         )
-    raise _refuse(where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS})")
+    raise _refuse(
+        where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS}){QUANTIZE_IT}"
+    )
 
 
 def _po2_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:

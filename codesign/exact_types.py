@@ -98,6 +98,7 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
     for node in list(graph.get_layers()):
         if node.class_name != "ApplyAlpha":
             continue
+        _restore_po2_scale(node, notes)
         try:
             in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
             bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
@@ -111,6 +112,37 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
             f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
             f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
         )
+
+
+def _is_po2(v: np.ndarray) -> bool:
+    m, _ = np.frexp(np.abs(v))
+    return bool(v.size) and bool(np.all(m == 0.5))
+
+
+def _restore_po2_scale(node: Any, notes: list[str]) -> None:
+    """Write QKeras' own power-of-two scales into hls4ml's ApplyAlpha where its exponent quantizer clipped them.
+
+    hls4ml 1.3 (``QKerasFactorizeAlpha``) stores the scales through ``quantized_po2(bits)`` with ``bits`` =
+    max |log2 scale| + 1 (at least 2), whose largest exponent is below that bound: a scale of 2 among scales
+    {1/2 .. 2} is written as 1, and the firmware's products are half the model's. The exact scales come back, in an
+    exponent type wide enough for them.
+    """
+    var = node.weights["scale"]
+    stored = np.asarray(var.data, dtype=np.float64)
+    true = np.asarray(getattr(var, "data_unquantized", stored), dtype=np.float64).reshape(stored.shape)
+    if np.array_equal(stored, true) or not _is_po2(true):
+        return
+    var.data = true
+    emin, emax = po2_exponents(true)
+    width = 1 + max(1, math.ceil(math.log2(max(-emin, emax + 1, 1))))
+    precision = var.type.precision
+    if getattr(precision, "width", width) < width:
+        precision.width = width
+    bad = int(np.sum(stored != true))
+    notes.append(
+        f"scale layer '{node.name}': hls4ml 1.3 stored {bad} of its {true.size} power-of-two scales clipped "
+        f"(its exponent quantizer stops below 2**{emax}); QKeras' scales 2**{emin}..2**{emax} written instead"
+    )
 
 
 _INT_TYPE = re.compile(r"^\s*(?:ap_)?(u?)int<\s*(\d+)\s*>\s*$")

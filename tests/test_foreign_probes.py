@@ -4,6 +4,12 @@
 one, the common case): hls4ml 1.3 stores the scales through ``quantized_po2(2)``, which clips 2 to 1, so the
 firmware's products were half the model's (NOT bit-exact, exit 3, 124 of 200 inputs; QKeras' own predict agreed
 with codesign's reference, not with the C-simulation). codesign writes QKeras' scales into the ApplyAlpha layer.
+
+``QActivation("relu")`` (a Keras activation in a QActivation) and inference-identity layers (``GaussianDropout``,
+``SpatialDropout1D``, ``ActivityRegularization``) crashed the build (exit 7, "internal error": hls4ml's
+"Unsupported QKeras activation: unknown" / "Unsupported layer type"): they are converted as the ``Activation`` /
+``Dropout`` they are. Layers hls4ml has no converter for (``Normalization``, ``Rescaling``) crashed the same way:
+they are refused (exit 2) by name, before any training, with what to do.
 """
 
 from __future__ import annotations
@@ -73,3 +79,103 @@ def test_auto_po2_model_builds_bit_exact_and_matches_qkeras(tmp_path):
     fw, qkeras = csim_and_qkeras(out, float64=False)
     np.testing.assert_array_equal(qkeras, fw)
     assert np.max(np.abs(fw)) > 0
+
+
+def prepared_layers_mlp(which: str):
+    """QDense -> a layer hls4ml 1.3 does not read as written -> QDense."""
+    from qkeras import QActivation, QConv1D, QDense
+
+    keras = keras_env.keras()
+    if which == "spatial_dropout":
+        inp = keras.Input((16, 3), name="x")
+        h = QConv1D(4, 3, kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_relu(6,2)", name="c1")(inp)
+        h = keras.layers.Flatten(name="flat")(keras.layers.SpatialDropout1D(0.2, name="sd")(h))
+    else:
+        inp = keras.Input((8,), name="x")
+        h = QDense(6, kernel_quantizer=Q, bias_quantizer=Q, name="d1")(inp)
+        if which == "qactivation_relu":
+            h = QActivation("relu", name="a1")(h)
+        else:
+            h = keras.layers.GaussianDropout(0.1, name="gd")(QActivation("quantized_relu(6,2)", name="a1")(h))
+            h = keras.layers.ActivityRegularization(l1=0.01, name="areg")(h)
+    model = keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h), name=which)
+    hls_models._randomize(model, 4)
+    return model
+
+
+PREPARED = ("qactivation_relu", "gauss_dropout", "spatial_dropout")
+
+
+@pytest.mark.parametrize("which", PREPARED)
+def test_layers_hls4ml_refuses_as_written_are_converted_as_what_they_are(tmp_path, which):
+    from codesign import hls, reference
+
+    model = prepared_layers_mlp(which)
+    prepared, notes = hls.prepare_model(model)
+    kinds = {lyr.name: type(lyr).__name__ for lyr in prepared.layers}
+    if which == "qactivation_relu":
+        assert kinds["a1"] == "Activation" and any(
+            "QActivation 'a1' holds the float activation 'relu'" in n for n in notes
+        )
+    else:
+        gone = ["sd"] if which == "spatial_dropout" else ["gd", "areg"]
+        assert all(kinds[n] == "Dropout" for n in gone) and all(any(f"'{n}'" in m for m in notes) for n in gone)
+    x = np.round(np.random.default_rng(0).normal(size=(40, *model.input_shape[1:])) * 64) / 64
+    np.testing.assert_array_equal(prepared.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(reference.reference_outputs(prepared, x), reference.reference_outputs(model, x))
+    project = hls_models.convert(model, tmp_path / "prj")  # hls4ml raised before
+    assert project.outputs[0].size == 3
+
+
+@pytest.mark.parametrize("which", ["Normalization", "Rescaling"])
+def test_layers_hls4ml_cannot_convert_are_refused_by_name_before_training(tmp_path, which):
+    from qkeras import QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    if which == "Normalization":
+        h = keras.layers.Normalization(mean=np.zeros(8), variance=np.full(8, 4.0), name="norm")(inp)
+    else:
+        h = keras.layers.Rescaling(0.25, name="norm")(inp)
+    model = keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
+    code, text, _ = build(tmp_path, model, "pre")
+    assert code == 2, text[-2000:]
+    assert f"layer(s) 'norm' ({which}): hls4ml 1.3 has no converter for this layer class" in text
+    assert "to the data before the model" in text and "internal error" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+@pytest.mark.parametrize("which", PREPARED)
+def test_prepared_layer_models_build_bit_exact_and_match_qkeras(tmp_path, which):
+    code, text, out = build(tmp_path, prepared_layers_mlp(which), which)
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    fw, qkeras = csim_and_qkeras(out)
+    np.testing.assert_array_equal(qkeras, fw)
+    assert np.max(np.abs(fw)) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_float_batchnorm_verdict_says_on_the_console_that_the_model_differs(tmp_path):
+    """A float BatchNormalization after a QDense: the verdict is about the firmware's rounded scale and bias (as
+    documented); the model's own normalisation differed on 8 of 200 inputs, said only in report.json and report.md.
+    The console now says it beside 'bit-exact: yes', and QKeras' own predict confirms that the model differs."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    h = keras.layers.BatchNormalization(name="bn")(QDense(6, kernel_quantizer=Q, bias_quantizer=Q, name="d1")(inp))
+    h = QActivation("quantized_relu(6,2)", name="a1")(h)
+    model = keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
+    hls_models._randomize(model, 3)
+    rng = np.random.default_rng(1)
+    model.get_layer("bn").set_weights([rng.uniform(0.5, 2, 6), rng.normal(0, 0.5, 6), rng.normal(0, 0.5, 6),
+                                       rng.uniform(0.5, 2, 6)])  # fmt: skip
+    code, text, out = build(tmp_path, model, "bn_after_qdense")
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    assert "WARNING: the reference rounds the BatchNormalization scale and bias" in text
+    fw, qkeras = csim_and_qkeras(out)
+    assert np.any(qkeras != fw)

@@ -30,6 +30,7 @@ from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
     final_head_name,
     prepare_model,
+    require_convertible,
 )
 from codesign.hls.project import (  # noqa: E402
     BACKENDS,
@@ -122,6 +123,7 @@ def convert(
     project_name = safe_names.project_name(project_name, "project name")
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
+    require_convertible(model)
     scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
     if scores and io_type != "io_parallel":
         raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "

@@ -9,7 +9,9 @@ with codesign's reference, not with the C-simulation). codesign writes QKeras' s
 ``SpatialDropout1D``, ``ActivityRegularization``) crashed the build (exit 7, "internal error": hls4ml's
 "Unsupported QKeras activation: unknown" / "Unsupported layer type"): they are converted as the ``Activation`` /
 ``Dropout`` they are. Layers hls4ml has no converter for (``Normalization``, ``Rescaling``) crashed the same way:
-they are refused (exit 2) by name, before any training, with what to do.
+they are refused (exit 2) by name, before any training, with what to do. QKeras depthwise and separable
+convolutions (``QDepthwiseConv2D``, ``QSeparableConv1D/2D``) had no reference (exit 6 on firmware that QKeras' own
+predict matched): they have one now.
 """
 
 from __future__ import annotations
@@ -179,3 +181,74 @@ def test_float_batchnorm_verdict_says_on_the_console_that_the_model_differs(tmp_
     assert "WARNING: the reference rounds the BatchNormalization scale and bias" in text
     fw, qkeras = csim_and_qkeras(out)
     assert np.any(qkeras != fw)
+
+
+def depthwise_model(which: str):
+    """QSeparableConv1D (same, stride 2) / QSeparableConv2D / QDepthwiseConv2D (same, stride 2) -> Flatten -> QDense."""
+    import qkeras
+
+    keras = keras_env.keras()
+    act = "quantized_relu(6,2)"
+    if which == "sepconv1d":
+        inp = keras.Input((16, 3), name="x")
+        h = qkeras.QSeparableConv1D(4, 3, strides=2, padding="same", depthwise_quantizer=Q, pointwise_quantizer=Q,
+                                    bias_quantizer=Q, activation=act, name="sc")(inp)  # fmt: skip
+    elif which == "sepconv2d":
+        inp = keras.Input((6, 6, 2), name="x")
+        h = qkeras.QSeparableConv2D(4, 3, depthwise_quantizer=Q, pointwise_quantizer=Q, bias_quantizer=Q, name="sc")(
+            inp
+        )
+        h = qkeras.QActivation(act, name="a1")(h)
+    else:
+        inp = keras.Input((6, 6, 2), name="x")
+        h = qkeras.QDepthwiseConv2D(3, strides=2, padding="same", depthwise_quantizer=Q, bias_quantizer=Q,
+                                    activation=act, name="dw")(inp)  # fmt: skip
+    h = keras.layers.Flatten(name="flat")(h)
+    model = keras.Model(inp, _out_layer()(h), name=which)
+    hls_models._randomize(model, 6)
+    return model
+
+
+def _out_layer():
+    from qkeras import QDense
+
+    return QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")
+
+
+DEPTHWISE = ("sepconv1d", "sepconv2d", "dwconv2d")
+
+
+@pytest.mark.parametrize("which", DEPTHWISE)
+def test_depthwise_and_separable_reference_equals_qkeras(which):
+    from codesign import reference
+    from tests.foreign_helpers import qkeras_predict
+
+    model = depthwise_model(which)
+    x = np.round(np.random.default_rng(2).normal(size=(64, *model.input_shape[1:])) * 2**10) / 2**10
+    np.testing.assert_array_equal(reference.reference_outputs(model, x), qkeras_predict(model, x))
+    assert not reference.float_weight_layers(model)
+
+
+def test_depthwise_without_its_quantizer_is_a_float_layer():
+    import qkeras
+
+    from codesign import reference
+
+    keras = keras_env.keras()
+    inp = keras.Input((6, 6, 2), name="x")
+    h = qkeras.QSeparableConv2D(4, 3, depthwise_quantizer=Q, bias_quantizer=Q, name="sc")(inp)  # float pointwise
+    model = keras.Model(inp, _out_layer()(keras.layers.Flatten(name="flat")(h)))
+    assert reference.float_weight_layers(model) == ["sc"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+@pytest.mark.parametrize("which", DEPTHWISE)
+def test_depthwise_models_build_bit_exact_and_match_qkeras(tmp_path, which):
+    code, text, out = build(tmp_path, depthwise_model(which), which)
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    fw, qkeras = csim_and_qkeras(out)
+    np.testing.assert_array_equal(qkeras, fw)
+    assert np.max(np.abs(fw)) > 0

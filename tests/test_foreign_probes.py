@@ -11,7 +11,9 @@ with codesign's reference, not with the C-simulation). codesign writes QKeras' s
 ``Dropout`` they are. Layers hls4ml has no converter for (``Normalization``, ``Rescaling``) crashed the same way:
 they are refused (exit 2) by name, before any training, with what to do. QKeras depthwise and separable
 convolutions (``QDepthwiseConv2D``, ``QSeparableConv1D/2D``) had no reference (exit 6 on firmware that QKeras' own
-predict matched): they have one now.
+predict matched): they have one now. So do ``quantized_tanh`` / ``quantized_sigmoid`` with QKeras' default hard
+sigmoid (refused before, exit 6, as "hls4ml's hard approximation is not QKeras' function": hls4ml's HardActivation
+computes ``clip(x / 2 + 1 / 2, 0, 1)`` exactly and rounds it half to even and saturates as QKeras does).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
+from codesign.errors import ReferenceUnavailableError  # noqa: E402
 from tests import hls_models  # noqa: E402
 from tests.foreign_helpers import build, check, csim_and_qkeras  # noqa: E402
 
@@ -246,6 +249,53 @@ def test_depthwise_without_its_quantizer_is_a_float_layer():
 @pytest.mark.parametrize("which", DEPTHWISE)
 def test_depthwise_models_build_bit_exact_and_match_qkeras(tmp_path, which):
     code, text, out = build(tmp_path, depthwise_model(which), which)
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    fw, qkeras = csim_and_qkeras(out)
+    np.testing.assert_array_equal(qkeras, fw)
+    assert np.max(np.abs(fw)) > 0
+
+
+def hard_tanh_model():
+    """QConv1D(activation=quantized_tanh(6)) -> QActivation(quantized_sigmoid(6)) -> Flatten -> QDense."""
+    from qkeras import QActivation, QConv1D
+
+    keras = keras_env.keras()
+    inp = keras.Input((16, 3), name="x")
+    h = QConv1D(4, 3, padding="same", kernel_quantizer=Q, bias_quantizer=Q, activation="quantized_tanh(6)", name="c1")(
+        inp
+    )
+    h = keras.layers.Flatten(name="flat")(QActivation("quantized_sigmoid(6)", name="s1")(h))
+    model = keras.Model(inp, _out_layer()(h), name="hard_tanh")
+    hls_models._randomize(model, 3)
+    return model
+
+
+def test_hard_tanh_and_sigmoid_reference_equals_qkeras_on_every_tie():
+    from qkeras import quantized_sigmoid, quantized_tanh
+
+    from codesign import reference
+    from codesign.reference.quantizers import apply_quantizer
+    from tests.foreign_helpers import qkeras_predict
+
+    x = np.arange(-3 * 2**12, 3 * 2**12 + 1) / 2**12  # every value of a 2**-12 grid across both clips: ties included
+    for q in (quantized_tanh(6), quantized_tanh(3), quantized_sigmoid(6), quantized_sigmoid(2)):
+        np.testing.assert_array_equal(apply_quantizer(q, x, "t"), np.asarray(q(x.astype(np.float32)), np.float64))
+    model = hard_tanh_model()
+    xs = np.round(np.random.default_rng(3).normal(size=(64, 16, 3)) * 2**10) / 2**10
+    np.testing.assert_array_equal(reference.reference_outputs(model, xs), qkeras_predict(model, xs))
+    with pytest.raises(ReferenceUnavailableError, match="'t': quantized_tanh with the real tanh"):
+        apply_quantizer(quantized_tanh(6, use_real_tanh=True), x, "'t'")
+    with pytest.raises(ReferenceUnavailableError, match="symmetric=True"):
+        apply_quantizer(quantized_sigmoid(6, symmetric=True), x, "'t'")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_hard_tanh_model_builds_bit_exact_and_matches_qkeras(tmp_path, io_type):
+    code, text, out = build(tmp_path, hard_tanh_model(), "hard_tanh", {"hls": {"io_type": io_type}})
     assert code == 0 and "bit-exact: yes" in text, text[-3000:]
     code, text = check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]

@@ -162,10 +162,11 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
         return _hard_tanh_sigmoid(name, c, x, where)
     if name in ("tanh", "sigmoid", "hard_sigmoid", "hard_tanh"):
         final = " (a sigmoid or softmax at a model output is left out of the firmware and its logits compared)"
+        hard = "" if name.startswith("hard") else f", or QActivation('quantized_{name}(bits)') (QKeras' hard {name})"
         raise _refuse(
             where,
             f"{name} inside the model: hls4ml evaluates it with a lookup table or a hard approximation that QKeras "
-            f"does not share{final if name in ('sigmoid', 'tanh') else ''}{QUANTIZE_IT}",
+            f"does not share{final if name in ('sigmoid', 'tanh') else ''}{QUANTIZE_IT}{hard}",
         )
     raise _refuse(
         where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS}){QUANTIZE_IT}"

@@ -98,6 +98,7 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
     for node in list(graph.get_layers()):
         if node.class_name != "ApplyAlpha":
             continue
+        _restore_po2_scale(node, notes)
         try:
             in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
             bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
@@ -111,6 +112,37 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
             f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
             f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
         )
+
+
+def _is_po2(v: np.ndarray) -> bool:
+    m, _ = np.frexp(np.abs(v))
+    return bool(v.size) and bool(np.all(m == 0.5))
+
+
+def _restore_po2_scale(node: Any, notes: list[str]) -> None:
+    """Write QKeras' own power-of-two scales into hls4ml's ApplyAlpha where its exponent quantizer clipped them.
+
+    hls4ml 1.3 (``QKerasFactorizeAlpha``) stores the scales through ``quantized_po2(bits)`` with ``bits`` =
+    max |log2 scale| + 1 (at least 2), whose largest exponent is below that bound: a scale of 2 among scales
+    {1/2 .. 2} is written as 1, and the firmware's products are half the model's. The exact scales come back, in an
+    exponent type wide enough for them.
+    """
+    var = node.weights["scale"]
+    stored = np.asarray(var.data, dtype=np.float64)
+    true = np.asarray(getattr(var, "data_unquantized", stored), dtype=np.float64).reshape(stored.shape)
+    if np.array_equal(stored, true) or not _is_po2(true):
+        return
+    var.data = true
+    emin, emax = po2_exponents(true)
+    width = 1 + max(1, math.ceil(math.log2(max(-emin, emax + 1, 1))))
+    precision = var.type.precision
+    if getattr(precision, "width", width) < width:
+        precision.width = width
+    bad = int(np.sum(stored != true))
+    notes.append(
+        f"scale layer '{node.name}': hls4ml 1.3 stored {bad} of its {true.size} power-of-two scales clipped "
+        f"(its exponent quantizer stops below 2**{emax}); QKeras' scales 2**{emin}..2**{emax} written instead"
+    )
 
 
 _INT_TYPE = re.compile(r"^\s*(?:ap_)?(u?)int<\s*(\d+)\s*>\s*$")
@@ -225,3 +257,67 @@ def weight_type_notes(model: Any) -> list[str]:
                     f"{fixed[1]} by hls4ml 1.3 (wraps QKeras' grid, step 2); typed {fixed[0].to_hls()}"
                 )
     return notes
+
+
+def relu_type(in_prec: FixedPrecision) -> FixedPrecision:
+    """The type that holds ``max(x, 0)`` of every ``x`` of ``in_prec`` exactly.
+
+    A signed ``ap_fixed<W,I>`` gives ``ap_ufixed<W-1,I-1>`` (the same integer and fractional bits without the
+    sign); an unsigned (or one-bit) input keeps its own grid. No value is rounded or clipped, so the modes go.
+    """
+    if in_prec.signed and in_prec.width >= 2:
+        return FixedPrecision(in_prec.width - 1, in_prec.integer - 1, False)
+    return FixedPrecision(in_prec.width, in_prec.integer, in_prec.signed)
+
+
+def _say(notes: list[str], name: str, text: str) -> None:
+    """One note per relu layer: a later conversion pass replaces the earlier note (its input type may change)."""
+    head = f"float relu '{name}'"
+    notes[:] = [n for n in notes if not n.startswith(head + ":")]
+    notes.append(f"{head}: {text}")
+
+
+def fix_float_relu(cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
+    """Exact result types for float ReLUs (``Activation("relu")``, ``ReLU()``, ``Dense(activation="relu")``).
+
+    hls4ml 1.3 gives a float activation's ``auto`` result the default precision (``ap_fixed<16,6>``), which cuts
+    large values and rounds fine ones, while QKeras computes relu on the exact (unquantized) output of the layer
+    before. relu is exact in its input's type: the result becomes :func:`relu_type` of the resolved input type.
+    A quantized relu (``quantized_relu``) carries its quantizer's type and is not touched; a result type the user
+    set is kept (a note says when it is not the exact one). ``owned`` collects the layers this function typed.
+    True if a type changed (the layers after it must be converted again).
+    """
+    changed = False
+    for node in graph.get_layers():
+        if node.class_name != "Activation" or str(node.get_attr("activation", "")).lower() != "relu":
+            continue
+        entry = cfg["LayerName"].get(node.name)
+        if not isinstance(entry, dict):
+            entry = cfg["LayerName"][node.name] = {}
+        prec = entry.get("Precision", {})
+        asked = prec.get("result", "auto") if isinstance(prec, dict) else prec
+        try:
+            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        except (SpecError, AttributeError):
+            _say(notes, node.name, "input type unknown, its result type left as configured (exactness not guaranteed)")
+            continue
+        want = relu_type(in_prec)
+        if asked not in (None, "auto") and node.name not in owned:
+            try:
+                kept = FixedPrecision.parse(str(asked))
+            except SpecError:
+                continue  # the user's config checks report a precision that does not parse
+            if kept != want:
+                _say(notes, node.name, f"result {kept.to_hls()} from the user's config kept; {want.to_hls()} (the "
+                                       f"unsigned form of its input {in_prec.to_hls()}) would hold it exactly")  # fmt: skip
+            continue
+        if asked == want.to_hls():
+            continue
+        if not isinstance(entry.get("Precision"), dict):
+            entry["Precision"] = {}
+        entry["Precision"]["result"] = want.to_hls()
+        owned.add(node.name)
+        changed = True
+        _say(notes, node.name, f"result {want.to_hls()}, relu of its input {in_prec.to_hls()} exactly (hls4ml 1.3 "
+                               "would use the default precision, which cuts large values and rounds fine ones)")  # fmt: skip
+    return changed

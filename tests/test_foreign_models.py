@@ -21,7 +21,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,6 +32,9 @@ keras_env.setup()
 
 from codesign import hls  # noqa: E402
 from tests import hls_models  # noqa: E402
+from tests.foreign_helpers import build as _build  # noqa: E402
+from tests.foreign_helpers import check as _check  # noqa: E402
+from tests.foreign_helpers import csim_and_qkeras  # noqa: E402
 
 Q = "quantized_bits(6,0,alpha=1)"
 
@@ -231,22 +233,6 @@ def test_symmetric_activations_saturate_symmetrically():
     assert cfg["LayerName"]["d2"]["Precision"]["result"] == "ap_fixed<7,2,AP_RND_CONV,AP_SAT_SYM>"
 
 
-def _build(tmp_path: Path, model, name: str) -> tuple[int, str, Path]:
-    model.save(tmp_path / f"{name}.h5")
-    spec = {"name": name, "model": {"file": f"{name}.h5"}, "quantize": None, "check": {"n_samples": 100, "workers": 1}}
-    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "codesign.cli", "build", "spec.yaml", "--part", "xcvu9p", "--out", str(out), "--no-plots"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
-    return proc.returncode, proc.stdout + proc.stderr, out
-
-
-def _check(out: Path) -> tuple[int, str]:
-    cmd = [sys.executable, "-m", "codesign.cli", "check", str(out), "--n", "30"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("which", ["two_heads_softmax", "po2", "sigmoid_layer", "sigmoid_fused", "sigmoid_qactivation",
@@ -262,15 +248,8 @@ def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
         assert "pre-sigmoid logits" in text
     code, text = _check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    # independently of codesign's reference: QKeras' own predict of the converted model equals the C-simulation
-    from codesign import modelio
-
-    with np.load(out / "csim" / "csim_results.npz") as z:
-        x, fw = z["inputs"], z["testbench"]
-    converted = modelio.load_model(out / "models" / "converted.h5")
-    outs = converted.predict(x, verbose=0)
-    outs = outs if isinstance(outs, list) else [outs]
-    qkeras = np.concatenate([np.asarray(o, np.float64).reshape(len(x), -1) for o in outs], axis=1)
+    # independently of codesign's reference: QKeras' own (float64) predict of the converted model equals the C-simulation
+    fw, qkeras = csim_and_qkeras(out, float64=which != "po2")
     np.testing.assert_array_equal(qkeras, fw)
 
 

@@ -136,7 +136,7 @@ def test_refused_quantizers_name_the_layer():
 
     inp = keras.Input((4,))
     for q, match in [
-        ("quantized_tanh(4)", "'act'.*quantized_tanh"),
+        ("quantized_tanh(4,use_real_tanh=True)", "'act'.*quantized_tanh with the real tanh"),
         ("quantized_relu_po2(4)", "'act'.*quantized_relu_po2"),
     ]:
         model = keras.Model(inp, QActivation(q, name="act")(inp))
@@ -252,7 +252,7 @@ def test_judge_multi_input_quantized_without_reference_names_the_layer():
 
     a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
     s = L.Add(name="add")([QActivation("quantized_bits(6,2,alpha=1)", name="qa")(a), b])
-    model = keras.Model([a, b], QActivation("quantized_tanh(6)", name="squash")(s))
+    model = keras.Model([a, b], QActivation("quantized_tanh(6,use_real_tanh=True)", name="squash")(s))
     xs = [_grid((4,), n=8, seed=1), _grid((4,), n=8, seed=2)]
     v = compare.judge(model, xs, np.zeros((8, 4)))
     assert v.exact is None and v.bit_accuracy is None

@@ -145,7 +145,7 @@ def _tanh_model():
     inp = keras.Input((8,), name="inputs")
     h = QDense(4, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
                name="dense1")(inp)  # fmt: skip
-    h = QActivation("quantized_tanh(6)", name="tanh1")(h)
+    h = QActivation("quantized_tanh(6,use_real_tanh=True)", name="tanh1")(h)
     model = keras.Model(inp, QDense(2, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
                                     name="logits")(h))
     hls_models._randomize(model, 1)
@@ -153,7 +153,8 @@ def _tanh_model():
 
 
 def test_unsupported_quantizer_gets_no_verdict(tmp_path):
-    """quantized_tanh: hls4ml's hard tanh is not QKeras' function: no verdict, the layer named (exit 6).
+    """quantized_tanh(use_real_tanh=True): hls4ml's table tanh is not QKeras' function: no verdict, the layer named
+    (exit 6).
 
     Whatever the firmware outputs, the verdict is the same, so no g++ build is needed here (the slow
     end-to-end test below runs the real build).
@@ -176,7 +177,8 @@ def test_unsupported_quantizer_gets_no_verdict(tmp_path):
 
 @pytest.mark.slow
 def test_unsupported_quantizer_build_exits_6(tmp_path):
-    """The whole `codesign build` of a QKeras .h5 with quantized_tanh: report written, NOT PROVEN, exit 6."""
+    """The whole `codesign build` of a QKeras .h5 with quantized_tanh(use_real_tanh=True): report written, NOT PROVEN,
+    exit 6."""
     import json
 
     import yaml

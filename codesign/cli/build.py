@@ -81,6 +81,11 @@ def _summary(result) -> None:
             d = acc["on_data"]
             click.echo(f"  on the {d['n_samples']} {d.get('inputs', 'data inputs')}: max |diff| {d['max_abs_diff']:.4g}, "
                        f"argmax agreement {d['argmax_agreement']}")  # fmt: skip
+    from codesign.compare import batchnorm_line
+
+    bn = batchnorm_line(acc.get("batchnorm_as_model") or {})
+    if bn:  # the verdict is about the firmware's rounded normalisation: say that the model's own differs
+        click.echo(f"WARNING: {bn} (report.json: bit_accuracy.batchnorm_as_model)", err=True)
     ov = acc.get("overflow") or {}
     if ov.get("overflowing"):
         click.echo(f"WARNING: overflow on the {ov.get('inputs')} in {', '.join(ov['overflowing'])} "

@@ -51,7 +51,7 @@ hls_ext.register_all()
 
 from codesign.hls.config import POOLING_LAYERS, build_hls_config  # noqa: E402
 from codesign.hls.conversion import convert  # noqa: E402
-from codesign.hls.prepare import final_softmax_name, prepare_model  # noqa: E402
+from codesign.hls.prepare import final_softmax_name, prepare_model, require_convertible  # noqa: E402
 from codesign.hls.project import (  # noqa: E402
     BACKENDS,
     COMPILE_TIMEOUT_S,
@@ -79,5 +79,5 @@ __all__ = [
     "BACKENDS", "COMPILE_TIMEOUT_S", "DEFAULT_INPUT_PRECISION", "HLS_CONFIG_KEYS", "HlsProject", "IO_SIDECAR",
     "IO_TYPES", "LayerTrace", "MODEL_KEYS", "POOLING_LAYERS", "PREDICT_STACK_BYTES", "STRATEGIES", "TopPort",
     "TraceBuild", "_read_tb_data", "build_hls_config", "build_trace", "convert", "convert_from_hls4ml_config",
-    "final_softmax_name", "load_keras_model", "on_big_stack", "prepare_model", "versions",
+    "final_softmax_name", "load_keras_model", "on_big_stack", "prepare_model", "require_convertible", "versions",
 ]

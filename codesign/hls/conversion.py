@@ -15,6 +15,7 @@ from codesign.arrays import as_rows
 from codesign.errors import ConversionError, SpecError, ToolError, first_line
 from codesign.firmware import description as fw_description
 from codesign.precision import FixedPrecision
+from codesign.reference.graph import is_quantized_model
 
 keras_env.setup()
 
@@ -29,6 +30,7 @@ from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
     final_head_name,
     prepare_model,
+    require_convertible,
 )
 from codesign.hls.project import (  # noqa: E402
     BACKENDS,
@@ -122,6 +124,7 @@ def convert(
     project_name = safe_names.project_name(project_name, "project name")
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
+    require_convertible(model)
     scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
     if scores and io_type != "io_parallel":
         raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "
@@ -184,14 +187,19 @@ def convert(
         return g
 
     graph = _convert()
-    # pooling and power-of-two layer types depend on their input's resolved type: read it from a pass, then
-    # convert again (a fixed layer can change the input type of the next one: at most one pass per layer)
+    # pooling, power-of-two and float relu layer types depend on their input's resolved type: read it from a pass,
+    # then convert again (a fixed layer can change the input type of the next one: at most one pass per layer).
+    # A float model keeps hls4ml's default activation types (it is judged against the emulator of those types).
     po2_owned: set[str] = set()
-    for _ in range(len(model.layers)):
+    relu_owned: set[str] = set()
+    quantized = is_quantized_model(model)
+    for _ in range(len(model.layers) + 1):
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
             changed = _fix_pooling(model, cfg, graph, notes)
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        if quantized:
+            changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed
         if not changed:
             break
         graph = _convert()

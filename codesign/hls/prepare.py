@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
+from codesign.errors import SpecError
 from codesign.reference.graph import fused_head_of, head_of
 
 
@@ -122,6 +123,76 @@ def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
     return model
 
 
+# identity at inference, unknown to hls4ml 1.3 ("Unsupported layer type"): converted as a Dropout, which it skips
+INFERENCE_IDENTITY = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
+                      "AlphaDropout", "ActivityRegularization")  # fmt: skip
+# wrappers and layers that prepare_model replaces or removes before hls4ml sees them
+_PREPARED = ("PruneLowMagnitude", "Dropout", *INFERENCE_IDENTITY)
+_ADVICE = {
+    "Normalization": "apply the normalisation to the data before the model (or fold it into the first Dense/Conv)",
+    "Rescaling": "apply the scaling to the data before the model (or fold it into the first Dense/Conv)",
+    "CategoryEncoding": "encode the data before the model",
+}
+
+
+def _float_activation_name(layer: Any) -> str | None:
+    """The Keras activation a ``QActivation("relu")`` holds (a function, not a QKeras quantizer), else None."""
+    if _layer_class(layer) != "QActivation":
+        return None
+    q = getattr(layer, "quantizer", None)
+    if q is None or hasattr(q, "get_config"):
+        return None
+    name = getattr(q, "__name__", "")
+    return name if name and "binary" not in name and "ternary" not in name else None
+
+
+def _plain_layers(model: Any, notes: list[str]) -> Any:
+    """``QActivation(<Keras activation>)`` as the ``Activation`` it is, and inference-identity layers as ``Dropout``:
+    hls4ml 1.3 refuses both ("Unsupported QKeras activation: unknown", "Unsupported layer type"); the model's
+    outputs do not change."""
+    keras = keras_env.keras()
+    acts = {lyr.name: a for lyr in model.layers if (a := _float_activation_name(lyr))}
+    idents = {lyr.name: _layer_class(lyr) for lyr in model.layers if _layer_class(lyr) in INFERENCE_IDENTITY}
+    if not acts and not idents:
+        return model
+
+    def clone_layer(layer: Any) -> Any:
+        if layer.name in acts:
+            return keras.layers.Activation(acts[layer.name], name=layer.name)
+        if layer.name in idents:
+            return keras.layers.Dropout(0.0, name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    new = keras.models.clone_model(model, clone_function=clone_layer)
+    for layer in new.layers:
+        src = model.get_layer(layer.name)
+        if src.get_weights():
+            layer.set_weights(src.get_weights())
+    notes.extend(f"QActivation '{n}' holds the float activation '{a}', not a QKeras quantizer: converted as "
+                 f"Activation('{a}') (hls4ml 1.3 refuses it in a QActivation)" for n, a in acts.items())  # fmt: skip
+    notes.extend(f"layer '{n}' ({c}) is the identity at inference: converted as a Dropout, which hls4ml skips"
+                 for n, c in idents.items())  # fmt: skip
+    return new
+
+
+def require_convertible(model: Any, source: str = "the model", ignore: Collection[str] = ()) -> None:
+    """SpecError naming every layer whose class hls4ml 1.3 has no converter for (it raised 'Unsupported layer type'
+    from deep inside the conversion), with what to do instead. ``ignore``: classes that do not go to firmware (the
+    VAE's sampling); HGQ layers are left to :func:`codesign.hgq.require_proxy`, which says what to give instead."""
+    from hls4ml.converters.keras_v2_to_hls import get_supported_keras_layers
+
+    known = set(get_supported_keras_layers()) | set(_PREPARED) | set(ignore)
+    bad = [lyr for lyr in model.layers if _layer_class(lyr) not in known and "hgq" not in type(lyr).__module__.lower()]
+    if bad:
+        named = ", ".join(f"'{lyr.name}' ({_layer_class(lyr)})" for lyr in bad)
+        advice = "; ".join(dict.fromkeys(_ADVICE[c] for lyr in bad if (c := _layer_class(lyr)) in _ADVICE))
+        raise SpecError(
+            f"{source}: layer(s) {named}: hls4ml 1.3 has no converter for this layer class, so it cannot go to "
+            f"firmware; {advice + ', or ' if advice else ''}remove or replace it with a layer hls4ml converts "
+            "(Dense/Conv, pooling, Reshape, Activation, QKeras layers ...) and re-save the model"
+        )
+
+
 def final_head_name(model: Any, head: str = "softmax") -> str | None:
     """hls4ml's name for the ``head`` ('softmax' or 'sigmoid') ending a single-output model: the separate layer's
     name, or ``<layer>_<head>`` for the output layer's own activation (hls4ml splits it out under that name)."""
@@ -154,12 +225,14 @@ def final_softmax_name(model: Any) -> str | None:
 
 
 def prepare_model(model: Any, keep_final_softmax: bool = False) -> tuple[Any, list[str]]:
-    """Strip pruning wrappers and a final softmax/sigmoid (unless kept), pre-quantize N-D QDense weights; returns
-    model and notes."""
+    """Strip pruning wrappers and a final softmax/sigmoid (unless kept), convert a QActivation holding a Keras
+    activation and inference-identity layers to what hls4ml reads, pre-quantize N-D QDense weights; returns model and
+    notes."""
     notes: list[str] = []
     model = _strip_pruning(model, notes)
     if not keep_final_softmax:
         model = _strip_final_heads(model, notes)
+    model = _plain_layers(model, notes)
     model = _prequantize_nd_dense(model, notes)
     return model, notes
 

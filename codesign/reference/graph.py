@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ReferenceUnavailableError
-from codesign.reference.layers import WEIGHT_LAYERS, activation_of, forward, is_quantized_layer, refuse
+from codesign.reference.layers import (
+    WEIGHT_LAYERS,
+    activation_of,
+    forward,
+    has_float_kernel,
+    is_quantized_layer,
+    refuse,
+)
 from codesign.reference.quantizers import quantizer_config
 
 
@@ -90,8 +97,7 @@ def float_weight_layers(model: Any) -> list[str]:
     return [
         lyr.name
         for lyr in model.layers
-        if type(lyr).__name__ in WEIGHT_LAYERS
-        and (getattr(lyr, "kernel_quantizer_internal", None) is None or _float_bias(lyr))
+        if type(lyr).__name__ in WEIGHT_LAYERS and (has_float_kernel(lyr) or _float_bias(lyr))
     ]
 
 

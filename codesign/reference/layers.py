@@ -21,7 +21,15 @@ from codesign.reference.quantizers import apply_quantizer, frac_bits, quantize_w
 
 DENSE = ("Dense", "QDense")
 CONV = ("Conv1D", "QConv1D", "Conv2D", "QConv2D")
-WEIGHT_LAYERS = DENSE + CONV
+DEPTHWISE = ("DepthwiseConv1D", "DepthwiseConv2D", "QDepthwiseConv2D")
+SEPARABLE = ("SeparableConv1D", "SeparableConv2D", "QSeparableConv1D", "QSeparableConv2D")
+WEIGHT_LAYERS = DENSE + CONV + DEPTHWISE + SEPARABLE
+# the QKeras attribute of each weight's quantizer, by layer kind (a layer missing one has float weights)
+WEIGHT_QUANTIZER_ATTRS = {
+    **dict.fromkeys(DENSE + CONV, ("kernel_quantizer_internal",)),
+    **dict.fromkeys(DEPTHWISE, ("depthwise_quantizer_internal",)),
+    **dict.fromkeys(SEPARABLE, ("depthwise_quantizer_internal", "pointwise_quantizer_internal")),
+}
 PASS_THROUGH = ("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianDropout", "ActivityRegularization")
 MERGE = ("Add", "Subtract", "Multiply", "Maximum", "Minimum")
 POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
@@ -61,6 +69,12 @@ def is_quantized_layer(layer: Any) -> bool:
     if type(layer).__name__.startswith("Q") or type(layer).__name__ in HGQ_PROXY_LAYERS:
         return True
     return any(getattr(layer, a, None) is not None for a in ("kernel_quantizer_internal", "quantizer"))
+
+
+def has_float_kernel(layer: Any) -> bool:
+    """True when a weight layer lacks a QKeras quantizer for one of its kernels (depthwise/pointwise included)."""
+    attrs = WEIGHT_QUANTIZER_ATTRS.get(type(layer).__name__, ("kernel_quantizer_internal",))
+    return any(getattr(layer, a, None) is None for a in attrs)
 
 
 def weights(layer: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -316,7 +330,12 @@ def forward(
         raise refuse(layer, f"{len(xs)} inputs where one is expected")
     x = xs[0]
     if cls in WEIGHT_LAYERS:
-        y = _linear(layer, x, strict)
+        if cls in DEPTHWISE + SEPARABLE:
+            from codesign.reference.depthwise import depthwise
+
+            y = depthwise(layer, x, strict)
+        else:
+            y = _linear(layer, x, strict)
         return y if linear else apply_quantizer(activation_of(layer), y, f"layer '{layer.name}' ({cls}) activation")
     if cls in ("Activation", "QActivation"):
         q = getattr(layer, "quantizer", None) if cls == "QActivation" else None
@@ -324,7 +343,11 @@ def forward(
     if cls == "ReLU":
         c = layer.get_config()
         if c.get("max_value") is not None or c.get("negative_slope") or c.get("threshold"):
-            raise refuse(layer, "ReLU with max_value/negative_slope/threshold (accepted: a plain ReLU)")
+            raise refuse(
+                layer,
+                "ReLU with max_value/negative_slope/threshold (accepted: a plain ReLU); for a bounded relu use "
+                "QActivation('quantized_relu(bits, integer)'), which clips at 2**integer - 2**(integer - bits)",
+            )
         return np.maximum(x, 0.0)
     if cls in PASS_THROUGH:
         return x
@@ -345,6 +368,15 @@ def forward(
         return _batchnorm(layer, x, types, strict, as_model=batchnorm_as_model)
     if cls in RESHAPING:
         return _reshaping(layer, x)
+    if cls == "Softmax":
+        return apply_quantizer("softmax", x, f"layer '{layer.name}' ({cls})")
+    if cls in ("LeakyReLU", "PReLU", "ELU", "ThresholdedReLU"):
+        raise refuse(
+            layer,
+            "a float activation hls4ml 1.3 computes with its slope or table in fixed-point types the model does not "
+            "define; replace it with QActivation('quantized_relu(bits, integer, negative_slope=0.125)') (a power-of-two slope) "
+            "or QActivation('quantized_relu(bits, integer)') in its place",
+        )
     if cls == "Sampling":
         raise refuse(layer, "random sampling has no firmware; only the VAE encoder goes to firmware")
     raise refuse(layer, f"no exact float64 reference for this layer class (accepted: {', '.join(SUPPORTED)})")

@@ -17,7 +17,15 @@ import numpy as np
 
 from codesign.errors import ReferenceUnavailableError
 
-ACTIVATIONS = "linear, relu, quantized_bits(alpha=1), quantized_relu (negative_slope 0 or a power of two < 1)"
+ACTIVATIONS = (
+    "linear, relu, quantized_bits(alpha=1), quantized_relu (negative_slope 0 or a power of two < 1), quantized_tanh, "
+    "quantized_sigmoid (QKeras' hard sigmoid, not symmetric)"
+)
+# what to do with a float activation the firmware cannot compute as the model does
+QUANTIZE_IT = (
+    "; replace it with QActivation('quantized_relu(bits, integer)') or QActivation('quantized_bits(bits, integer)'), "
+    "whose grid the firmware computes exactly"
+)
 WEIGHT_QUANTIZERS = "quantized_bits(alpha=1 or None), quantized_po2 (no max_value above 1, no stochastic rounding)"
 
 
@@ -111,6 +119,26 @@ def _quantized_relu(c: dict, x: np.ndarray, where: str) -> np.ndarray:
     return xq
 
 
+def _hard_tanh_sigmoid(name: str, c: dict, x: np.ndarray, where: str) -> np.ndarray:
+    """quantized_tanh / quantized_sigmoid with QKeras' default hard sigmoid ``clip(x / 2 + 1 / 2, 0, 1)``.
+
+    QKeras: ``clip(round(p * m) / m, lo, 1 - 1 / m)`` with ``p`` = ``2 * hard_sigmoid(x) - 1`` (``m = 2**(bits-1)``,
+    ``lo = -1``) or ``hard_sigmoid(x)`` (``m = 2**bits``, ``lo = 0``). hls4ml 1.3's HardActivation computes ``p``
+    exactly (slope and shift 0.5) and casts it to ``ap_[u]fixed<bits, 1 | 0, AP_RND_CONV, AP_SAT>``: the same values.
+    """
+    if c.get("use_real_tanh") or c.get("use_real_sigmoid"):
+        raise _refuse(where, f"{name} with the real tanh/sigmoid: hls4ml evaluates it with a lookup table")
+    if c.get("use_stochastic_rounding") or c.get("symmetric"):
+        raise _refuse(where, f"{name} with stochastic rounding or symmetric=True has no exact reference here")
+    bits = int(c.get("bits", 8))
+    p = np.clip(0.5 * x + 0.5, 0.0, 1.0)
+    if name == "quantized_tanh":
+        m, lo, p = 2.0 ** (bits - 1), -1.0, 2.0 * p - 1.0
+    else:
+        m, lo = 2.0**bits, 0.0
+    return np.clip(np.round(p * m) / m, lo, 1.0 - 1.0 / m)
+
+
 def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
     """Apply a QKeras activation quantizer (object) or Keras activation (name/function) to float64 values."""
     name, c = quantizer_config(q)
@@ -130,14 +158,19 @@ def apply_quantizer(q: Any, x: np.ndarray, where: str) -> np.ndarray:
         )
     if name in ("quantized_po2", "quantized_relu_po2"):
         raise _refuse(where, f"{name} as an activation: hls4ml 1.3 types it as a fixed-point value, not a power of two")
-    if name in ("quantized_tanh", "quantized_sigmoid", "tanh", "sigmoid", "hard_sigmoid", "hard_tanh"):
+    if name in ("quantized_tanh", "quantized_sigmoid"):
+        return _hard_tanh_sigmoid(name, c, x, where)
+    if name in ("tanh", "sigmoid", "hard_sigmoid", "hard_tanh"):
         final = " (a sigmoid or softmax at a model output is left out of the firmware and its logits compared)"
+        hard = "" if name.startswith("hard") else f", or QActivation('quantized_{name}(bits)') (QKeras' hard {name})"
         raise _refuse(
             where,
             f"{name} inside the model: hls4ml evaluates it with a lookup table or a hard approximation that QKeras "
-            f"does not share{final if name in ('sigmoid', 'tanh') else ''}",
+            f"does not share{final if name in ('sigmoid', 'tanh') else ''}{QUANTIZE_IT}{hard}",
         )
-    raise _refuse(where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS})")
+    raise _refuse(
+        where, f"activation/quantizer '{name or q}' has no exact float64 reference (supported: {ACTIVATIONS}){QUANTIZE_IT}"
+    )
 
 
 def _po2_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:

@@ -72,6 +72,9 @@ class BuildModel(Step):
             _check_data_fits_model(ctx, state, model)
             check_layer_names(model, ctx.spec)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
+            from codesign import hls, zoo
+
+            hls.require_convertible(model, str(m.file), ignore=zoo.CUSTOM_OBJECTS)  # a VAE's sampling stays out
             safe_names.layer_names(model, str(m.file))
             for line in model_safety.trust_notes(trust, notes):
                 state = state.note(line)

@@ -1,0 +1,96 @@
+"""Running a user's model through `codesign build` / `codesign check`, and QKeras' own float64 predict of it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from codesign import keras_env
+
+keras_env.setup()
+
+
+def build(tmp_path: Path, model, name: str, extra: dict | None = None) -> tuple[int, str, Path]:
+    """`codesign build` of ``model`` saved as ``<name>.h5`` with a spec of ``model.file`` (no data); (exit, output, out)."""
+    model.save(tmp_path / f"{name}.h5")
+    spec = {"name": name, "model": {"file": f"{name}.h5"}, "quantize": None, "check": {"n_samples": 100, "workers": 1}}
+    spec.update(extra or {})
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "codesign.cli",
+        "build",
+        "spec.yaml",
+        "--part",
+        "xcvu9p",
+        "--out",
+        str(out),
+        "--no-plots",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    return proc.returncode, proc.stdout + proc.stderr, out
+
+
+def check(out: Path) -> tuple[int, str]:
+    """`codesign check` of a finished build folder on 30 inputs; (exit, output)."""
+    cmd = [sys.executable, "-m", "codesign.cli", "check", str(out), "--n", "30"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _to_float64(obj) -> None:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "dtype" and v == "float32":
+                obj[k] = "float64"
+            else:
+                _to_float64(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _to_float64(v)
+
+
+def qkeras_predict(model, x: np.ndarray, float64: bool = True) -> np.ndarray:
+    """QKeras' own forward pass of ``model``, outputs side by side; ``float64``: every layer's dtype and Keras' floatx
+    float64.
+
+    float32 cannot hold a wide fixed-point sum (an unquantized Dense result of 26 bits and more), float64 can: this
+    is the model's own arithmetic, independent of codesign's reference and of hls4ml. (QKeras' quantized_po2 does not
+    run in float64: its kernels are defined by its float32 arithmetic.)
+    """
+    from qkeras.utils import _add_supported_quantized_objects
+
+    keras = keras_env.keras()
+    if float64:
+        custom: dict = {}
+        _add_supported_quantized_objects(custom)
+        arch = json.loads(model.to_json())
+        _to_float64(arch)
+        old = keras.backend.floatx()
+        keras.backend.set_floatx("float64")
+        try:
+            m64 = keras.models.model_from_json(json.dumps(arch), custom_objects=custom)
+            m64.set_weights(model.get_weights())
+            outs = m64.predict(np.asarray(x, np.float64), verbose=0)
+        finally:
+            keras.backend.set_floatx(old)
+    else:
+        outs = model.predict(x, verbose=0)
+    outs = outs if isinstance(outs, list) else [outs]
+    return np.concatenate([np.asarray(o, np.float64).reshape(len(x), -1) for o in outs], axis=1)
+
+
+def csim_and_qkeras(out: Path, float64: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(the C-simulated firmware's outputs, QKeras' predict of the converted model) on the build's inputs."""
+    from codesign import modelio
+
+    with np.load(out / "csim" / "csim_results.npz") as z:
+        x, fw = z["inputs"], z["testbench"]
+    return fw, qkeras_predict(modelio.load_model(out / "models" / "converted.h5"), x, float64)

@@ -76,6 +76,22 @@ def test_help_lists_the_exit_codes():
         assert code in out
 
 
+def _commands(group, path=()):
+    yield path
+    for name, cmd in getattr(group, "commands", {}).items():
+        yield from _commands(cmd, (*path, name))
+
+
+def test_every_help_page_prints_its_text_as_written():
+    """click does not %-format help strings: a ``%%`` written for argparse reaches the user doubled."""
+    paths = list(_commands(main))
+    assert ("data", "jets") in paths and ("scan",) in paths
+    for path in paths:
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "%%" not in result.output, (path, [ln for ln in result.output.splitlines() if "%%" in ln])
+
+
 def test_metrics_and_data_errors_are_codesign_errors():
     import numpy as np
 

@@ -15,7 +15,7 @@ Exit codes of check (its own; build uses 3 for not bit-exact):
   1  it is not (the first mismatch and the first layer that differs are printed)
   2  usage error: not a build folder or spec, bad --n / --seed / --junit
   5  g++ (or another tool) failed
-  6  no bit-exact reference can be computed (a float model, or a layer the reference lacks)
+  6  no bit-exact reference can be computed (a float model the emulator cannot run, or a layer the reference lacks)
   7  internal error (a bug in codesign)"""
 
 

@@ -116,6 +116,28 @@ def test_tensorflow_start_up_lines_stay_off_the_console():
     assert "absl" not in proc.stderr and "cuInit" not in proc.stderr and "cudart" not in proc.stderr
 
 
+def test_library_logging_records_go_to_the_build_log_not_the_console(tmp_path):
+    """A module-level ``logging.warning`` inside the build (root unconfigured) made basicConfig hand root the console
+    copy, and TensorFlow's records ('Compiled the loaded model ...' on saving converted.h5) then reached the
+    console through it. Run in a fresh process: pytest configures the root logger itself."""
+    log = tmp_path / "build.log"
+    code = (
+        "import logging, sys; from pathlib import Path; from codesign import console\n"
+        "tf = logging.getLogger('tensorflow'); h = logging.StreamHandler(sys.stderr)\n"
+        "h.setFormatter(logging.Formatter(logging.BASIC_FORMAT)); tf.addHandler(h)  # as tf.get_logger() does\n"
+        f"with console.library_output_to(Path({str(log)!r})):\n"
+        "    logging.warning('library record')\n"
+        "    tf.warning('tensorflow record')\n"
+        "logging.getLogger('after').warning('after the build')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "library record" not in proc.stderr and "tensorflow record" not in proc.stderr, proc.stderr
+    assert "after the build" in proc.stderr  # the redirect is undone: later records show as before
+    text = log.read_text()
+    assert text.count("WARNING:root:library record") == 1 and text.count("WARNING:tensorflow:tensorflow record") == 1
+
+
 def test_a_logging_handler_made_during_the_build_outlives_it(tmp_path):
     """TensorFlow's logger takes ``sys.stderr`` when it first logs; made inside the build's redirect, it must not
     keep the console copy that the redirect closes (a later warning then printed a '--- Logging error ---')."""

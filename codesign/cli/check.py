@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
+from codesign import console
 from codesign.errors import SpecError
 
 EXIT_CODES = """\b
@@ -57,8 +59,13 @@ def register(main: click.Group) -> None:
             raise SpecError(f"--part/--out apply to a SPEC, which is built first; {target} is not a spec file")
         else:
             build_dir = target
-        result = check(build_dir, n=n, junit=junit, trace=trace, seed=seed,
-                       progress=lambda m: click.echo(f"check: {m}", err=True))  # fmt: skip
+        # other packages' warnings (tf-keras on QKeras quantizers) go to check/check.log, as a build's go to
+        # build.log; only into a folder that is a build, so a wrong path gets its usage error and no new folder
+        quiet = console.library_output_to(Path(build_dir) / "check" / "check.log") if (
+            Path(build_dir) / ".codesign").is_dir() else contextlib.nullcontext()  # fmt: skip
+        with quiet:
+            result = check(build_dir, n=n, junit=junit, trace=trace, seed=seed,
+                           progress=lambda m: click.echo(f"check: {m}", err=True))  # fmt: skip
         click.echo(f"check: {result.build_dir} ({result.seconds:.1f} s)")
         for line in result.lines():
             click.echo(line)

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from throughput_harness import INPUT_PRECISION, cpu_seconds, demo_model
 
-from benchmarks.csim_throughput import INPUT_PRECISION, cpu_seconds, demo_model
 from codesign import compare, csim, hls
 
 

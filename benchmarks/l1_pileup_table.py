@@ -10,7 +10,7 @@ once (no weights; use files without QCD).
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
 
@@ -51,4 +51,6 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", metavar="FILE", help="L1 files made by codesign data l1")
+    main(parser.parse_args().files)

@@ -10,6 +10,7 @@ log otherwise. What the libraries said is kept, not lost: the log names where ea
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import warnings
@@ -51,9 +52,22 @@ def library_output_to(log_path: Path):
         os.dup2(log.fileno(), 2)
         sys.stderr = console
         warnings.showwarning = show
+        # A library's logging record must not reach the console: without a root handler, the first module-level
+        # ``logging.warning`` calls basicConfig, whose handler takes ``sys.stderr`` (the console copy), and
+        # TensorFlow's records then propagate to it. Root gets a handler into the log for the build; TensorFlow's
+        # logger, whose own handler already writes to fd 2 (the log), stops propagating meanwhile.
+        root, tf_logger = logging.getLogger(), logging.getLogger("tensorflow")
+        log_handler = logging.StreamHandler(log)
+        log_handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+        root.addHandler(log_handler)
+        tf_propagates = tf_logger.propagate
+        if tf_logger.handlers:
+            tf_logger.propagate = False
         try:
             yield
         finally:
+            tf_logger.propagate = tf_propagates
+            root.removeHandler(log_handler)
             warnings.showwarning = old_show
             sys.stderr = old_stderr
             _restore_logging_streams(console, old_stderr)
@@ -68,7 +82,9 @@ def _restore_logging_streams(stream, original) -> None:
     at the original stream, so they do not write to the console copy this module is about to close."""
     import logging
 
-    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
     for lg in loggers:
         for handler in lg.handlers:
             if isinstance(handler, logging.StreamHandler) and handler.stream is stream:

@@ -76,6 +76,22 @@ def test_help_lists_the_exit_codes():
         assert code in out
 
 
+def _commands(group, path=()):
+    yield path
+    for name, cmd in getattr(group, "commands", {}).items():
+        yield from _commands(cmd, (*path, name))
+
+
+def test_every_help_page_prints_its_text_as_written():
+    """click does not %-format help strings: a ``%%`` written for argparse reaches the user doubled."""
+    paths = list(_commands(main))
+    assert ("data", "jets") in paths and ("scan",) in paths
+    for path in paths:
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "%%" not in result.output, (path, [ln for ln in result.output.splitlines() if "%%" in ln])
+
+
 def test_metrics_and_data_errors_are_codesign_errors():
     import numpy as np
 
@@ -98,6 +114,28 @@ def test_tensorflow_start_up_lines_stay_off_the_console():
     # only the warning issued after setup reaches stderr; TensorFlow's lines (cuInit, absl) were captured
     assert proc.stderr.strip().splitlines()[-1].endswith("UserWarning: codesign warning"), proc.stderr
     assert "absl" not in proc.stderr and "cuInit" not in proc.stderr and "cudart" not in proc.stderr
+
+
+def test_library_logging_records_go_to_the_build_log_not_the_console(tmp_path):
+    """A module-level ``logging.warning`` inside the build (root unconfigured) made basicConfig hand root the console
+    copy, and TensorFlow's records ('Compiled the loaded model ...' on saving converted.h5) then reached the
+    console through it. Run in a fresh process: pytest configures the root logger itself."""
+    log = tmp_path / "build.log"
+    code = (
+        "import logging, sys; from pathlib import Path; from codesign import console\n"
+        "tf = logging.getLogger('tensorflow'); h = logging.StreamHandler(sys.stderr)\n"
+        "h.setFormatter(logging.Formatter(logging.BASIC_FORMAT)); tf.addHandler(h)  # as tf.get_logger() does\n"
+        f"with console.library_output_to(Path({str(log)!r})):\n"
+        "    logging.warning('library record')\n"
+        "    tf.warning('tensorflow record')\n"
+        "logging.getLogger('after').warning('after the build')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "library record" not in proc.stderr and "tensorflow record" not in proc.stderr, proc.stderr
+    assert "after the build" in proc.stderr  # the redirect is undone: later records show as before
+    text = log.read_text()
+    assert text.count("WARNING:root:library record") == 1 and text.count("WARNING:tensorflow:tensorflow record") == 1
 
 
 def test_a_logging_handler_made_during_the_build_outlives_it(tmp_path):

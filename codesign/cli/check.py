@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
+from codesign import console
 from codesign.errors import SpecError
 
 EXIT_CODES = """\b
@@ -15,7 +17,7 @@ Exit codes of check (its own; build uses 3 for not bit-exact):
   1  it is not (the first mismatch and the first layer that differs are printed)
   2  usage error: not a build folder or spec, bad --n / --seed / --junit
   5  g++ (or another tool) failed
-  6  no bit-exact reference can be computed (a float model, or a layer the reference lacks)
+  6  no bit-exact reference can be computed (a float model the emulator cannot run, or a layer the reference lacks)
   7  internal error (a bug in codesign)"""
 
 
@@ -57,8 +59,13 @@ def register(main: click.Group) -> None:
             raise SpecError(f"--part/--out apply to a SPEC, which is built first; {target} is not a spec file")
         else:
             build_dir = target
-        result = check(build_dir, n=n, junit=junit, trace=trace, seed=seed,
-                       progress=lambda m: click.echo(f"check: {m}", err=True))  # fmt: skip
+        # other packages' warnings (tf-keras on QKeras quantizers) go to check/check.log, as a build's go to
+        # build.log; only into a folder that is a build, so a wrong path gets its usage error and no new folder
+        quiet = console.library_output_to(Path(build_dir) / "check" / "check.log") if (
+            Path(build_dir) / ".codesign").is_dir() else contextlib.nullcontext()  # fmt: skip
+        with quiet:
+            result = check(build_dir, n=n, junit=junit, trace=trace, seed=seed,
+                           progress=lambda m: click.echo(f"check: {m}", err=True))  # fmt: skip
         click.echo(f"check: {result.build_dir} ({result.seconds:.1f} s)")
         for line in result.lines():
             click.echo(line)

@@ -59,7 +59,7 @@ def data_group() -> None:
 @click.option("--boson-process", type=click.Choice(["scalar", "wprime", "vjet"]), default="scalar", show_default=True,
               help="W/Z production: heavy scalar -> WW/ZZ, W' -> WZ (longitudinal bosons), or qqbar->Vg/qg->Vq (old)")
 @click.option("--parton-pt", type=float, default=None,
-              help="generate partons/bosons at this pT (pT-hat and resonance mass / 2 within 1 %%) [GeV]; "
+              help="generate partons/bosons at this pT (pT-hat and resonance mass / 2 within 1 %) [GeV]; "
               "the jet pT window is then a cut (default: pT-hat window 0.9 pt-min .. 1.1 pt-max)")
 @click.option("--boson-decays", type=click.Choice(["udscb", "udsc"]), default="udscb", show_default=True,
               help="quark flavours the W and Z of the w/z classes decay to (udsc: no Z -> b bbar, whose "
@@ -119,7 +119,7 @@ def jets_command(
 @click.option("--with-qcd", is_flag=True,
               help="include QCD b-bbar (forced semileptonic, weighted) in the background at the ADC2021 weight fraction")
 @click.option("--n-qcd", type=click.IntRange(min=1), default=None,
-              help="QCD events among the --n background events (default its fraction, 33.8 %%); weights keep 33.8 %%")
+              help="QCD events among the --n background events (default its fraction, 33.8 %); weights keep 33.8 %")
 @click.option("--qcd-rehadronize", type=click.IntRange(min=1), default=10, show_default=True,
               help="hadronisations of each QCD parton-level event (each weighted 1/N)")
 @click.option("--pileup", type=click.FloatRange(min=0.0, max=1000.0), default=0.0, show_default=True,

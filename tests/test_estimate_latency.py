@@ -91,6 +91,19 @@ def test_reuse_factor_schedule_and_interval():
     assert lats == sorted(lats)
 
 
+def test_reuse_factor_moves_lut_only_where_products_stay_multiplications():
+    """Default mapping, 6-bit constants (the demo's): RF 4 moves II alone; ``-impl fabric``: the shared LUT
+    multipliers take the LUT down (docs/estimator.md, "Latency strategy at RF > 1: what the reuse factor moves")."""
+    est = DenseEstimator()
+    usp = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vitis HLS", "2024.1", K.DELAY_FACTOR_ULTRASCALE_PLUS)
+    rf1, rf4 = (est.predict(_dense(64, 32, rf=rf, n_zeros=1536, bits=6), usp) for rf in (1, 4))
+    assert (rf4.lut, rf4.ff, rf4.dsp, rf4.latency_cycles) == (rf1.lut, rf1.ff, rf1.dsp, rf1.latency_cycles)
+    assert rf1.ii_cycles == 1 and rf4.ii_cycles == min(4, rf4.latency_cycles + 1) < 4
+    fabric = Context(Clock(5.0, 0.625), "DSP48E1", "fabric", "Vitis HLS", "2021.1", 1.0)
+    f1, f100 = (est.predict(_dense(32, 10, rf=rf), fabric) for rf in (1, 100))
+    assert f1.dsp == f100.dsp == 0 and f100.lut < 0.7 * f1.lut  # ArgyKokk mnist 32x10: 14178 -> 7805 reported
+
+
 def test_allocated_mults_depend_on_the_multiplier_mapping():
     # forced mapping: the saturating share; default mapping: only the DSP share of the products
     assert DotProductModel.allocated_mults(1000, 0.01, "dsp") == pytest.approx(

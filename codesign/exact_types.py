@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import SpecError
-from codesign.precision import FixedPrecision, Overflow, Rounding
+from codesign.precision import FixedPrecision, Overflow, Rounding, halving_shift
 
 
 def po2_exponents(kernel: np.ndarray) -> tuple[int, int]:
@@ -270,27 +270,55 @@ def relu_type(in_prec: FixedPrecision) -> FixedPrecision:
     return FixedPrecision(in_prec.width, in_prec.integer, in_prec.signed)
 
 
-def _say(notes: list[str], name: str, text: str) -> None:
+def leaky_relu_type(in_prec: FixedPrecision, shift: int) -> FixedPrecision:
+    """The type that holds ``x if x > 0 else x * 2**-shift`` of every ``x`` of ``in_prec`` exactly.
+
+    A signed ``ap_fixed<W,I>`` gives ``ap_fixed<W+shift,I>``: the positive side keeps its bits, the negative side is
+    at most ``2**(I-1-shift)`` in magnitude and needs ``shift`` more fractional bits. An unsigned input has no
+    negative side and keeps its own grid.
+    """
+    if in_prec.signed:
+        return FixedPrecision(in_prec.width + shift, in_prec.integer, True)
+    return FixedPrecision(in_prec.width, in_prec.integer, False)
+
+
+def _float_relu_kind(node: Any) -> tuple[str, int] | None:
+    """('relu', 0) or ('leaky relu', k) for a float relu / LeakyReLU(2**-k) layer of hls4ml's graph, else None."""
+    if node.class_name == "Activation" and str(node.get_attr("activation", "")).lower() == "relu":
+        return "relu", 0
+    if str(node.get_attr("activation", "")).lower() == "leakyrelu":  # hls4ml's ParametrizedActivation
+        shift = halving_shift(node.get_attr("activ_param", 0.0))
+        return ("leaky relu", shift) if shift is not None else None
+    return None
+
+
+def _say(notes: list[str], name: str, text: str, what: str = "relu") -> None:
     """One note per relu layer: a later conversion pass replaces the earlier note (its input type may change)."""
-    head = f"float relu '{name}'"
+    head = f"float {what} '{name}'"
     notes[:] = [n for n in notes if not n.startswith(head + ":")]
     notes.append(f"{head}: {text}")
 
 
 def fix_float_relu(cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> bool:
-    """Exact result types for float ReLUs (``Activation("relu")``, ``ReLU()``, ``Dense(activation="relu")``).
+    """Exact result types for float ReLUs (``Activation("relu")``, ``ReLU()``, ``Dense(activation="relu")``) and
+    float ``LeakyReLU(2**-k)`` (k >= 1).
 
     hls4ml 1.3 gives a float activation's ``auto`` result the default precision (``ap_fixed<16,6>``), which cuts
     large values and rounds fine ones, while QKeras computes relu on the exact (unquantized) output of the layer
     before. relu is exact in its input's type: the result becomes :func:`relu_type` of the resolved input type.
+    hls4ml's ``leaky_relu`` kernel multiplies a negative input by the slope in full precision (its ``param_t`` holds a
+    power of two exactly) and assigns it to the result type: :func:`leaky_relu_type` holds it exactly. Other slopes
+    are not typed here (the reference refuses them).
     A quantized relu (``quantized_relu``) carries its quantizer's type and is not touched; a result type the user
     set is kept (a note says when it is not the exact one). ``owned`` collects the layers this function typed.
     True if a type changed (the layers after it must be converted again).
     """
     changed = False
     for node in graph.get_layers():
-        if node.class_name != "Activation" or str(node.get_attr("activation", "")).lower() != "relu":
+        kind = _float_relu_kind(node)
+        if kind is None:
             continue
+        what, shift = kind
         entry = cfg["LayerName"].get(node.name)
         if not isinstance(entry, dict):
             entry = cfg["LayerName"][node.name] = {}
@@ -299,17 +327,27 @@ def fix_float_relu(cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> 
         try:
             in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
         except (SpecError, AttributeError):
-            _say(notes, node.name, "input type unknown, its result type left as configured (exactness not guaranteed)")
+            _say(
+                notes,
+                node.name,
+                "input type unknown, its result type left as configured (exactness not guaranteed)",
+                what,
+            )
             continue
-        want = relu_type(in_prec)
+        want = leaky_relu_type(in_prec, shift) if shift else relu_type(in_prec)
+        form = (
+            f"its input {in_prec.to_hls()} with {shift} more fractional bits"
+            if shift
+            else "the unsigned form of its input"
+        )
         if asked not in (None, "auto") and node.name not in owned:
             try:
                 kept = FixedPrecision.parse(str(asked))
             except SpecError:
                 continue  # the user's config checks report a precision that does not parse
             if kept != want:
-                _say(notes, node.name, f"result {kept.to_hls()} from the user's config kept; {want.to_hls()} (the "
-                                       f"unsigned form of its input {in_prec.to_hls()}) would hold it exactly")  # fmt: skip
+                _say(notes, node.name, f"result {kept.to_hls()} from the user's config kept; {want.to_hls()} ({form}"
+                                       f"{'' if shift else ' ' + in_prec.to_hls()}) would hold it exactly", what)  # fmt: skip
             continue
         if asked == want.to_hls():
             continue
@@ -318,6 +356,7 @@ def fix_float_relu(cfg: dict, graph: Any, notes: list[str], owned: set[str]) -> 
         entry["Precision"]["result"] = want.to_hls()
         owned.add(node.name)
         changed = True
-        _say(notes, node.name, f"result {want.to_hls()}, relu of its input {in_prec.to_hls()} exactly (hls4ml 1.3 "
-                               "would use the default precision, which cuts large values and rounds fine ones)")  # fmt: skip
+        slope = f" (slope 2**-{shift})" if shift else ""
+        _say(notes, node.name, f"result {want.to_hls()}, {what}{slope} of its input {in_prec.to_hls()} exactly (hls4ml "
+                               "1.3 would use the default precision, which cuts large values and rounds fine ones)", what)  # fmt: skip
     return changed

@@ -14,6 +14,7 @@ and calls :meth:`FixedPrecision.to_hls` only when it writes C++ or an hls4ml con
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -280,3 +281,12 @@ def parse_field(value: object, example: str = "ap_fixed<16,6>") -> FixedPrecisio
         return FixedPrecision.parse(value)
     except SpecError as exc:
         raise ValueError(str(exc)) from None
+
+
+def halving_shift(value: float) -> int | None:
+    """k when ``value`` is ``2**-k`` with k >= 1 (a leaky relu slope ``x * value`` is then exact), else None."""
+    v = float(value)
+    if not math.isfinite(v) or v <= 0:
+        return None
+    mantissa, exp = math.frexp(v)
+    return 1 - exp if mantissa == 0.5 and exp <= 0 else None

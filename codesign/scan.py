@@ -116,13 +116,12 @@ class _Runner:
         if show_progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=len(done), unit="point", desc="scan", dynamic_ncols=True)
-            self._postfix()
+            self.bar = tqdm(total=total, initial=len(done), unit="point", desc="scan", dynamic_ncols=True,
+                            postfix=self._counts(total))  # fmt: skip
 
-    def _postfix(self) -> None:
-        if self.bar is not None:
-            failed = sum(r["status"] != "ok" for r in self.done.values())
-            self.bar.set_postfix(done=len(self.done), failed=failed, remaining=self.bar.total - len(self.done))
+    def _counts(self, total: int) -> dict:
+        failed = sum(r["status"] != "ok" for r in self.done.values())
+        return {"done": len(self.done), "failed": failed, "remaining": total - len(self.done)}
 
     def job(self, point_id: str, params: dict) -> dict:
         """What a worker needs for one point (plain data, picklable)."""
@@ -148,8 +147,10 @@ class _Runner:
         self.done[rec["id"]] = rec
         self.n_ran += 1
         if self.bar is not None:
-            self.bar.update(1)
-            self._postfix()
+            # the counts first: update() writes its line with the postfix it holds, which would be the last point's
+            self.bar.set_postfix(self._counts(self.bar.total), refresh=False)
+            if not self.bar.update(1):  # tqdm prints at most every mininterval / miniters: show this count now
+                self.bar.refresh()
 
     def grid(self) -> None:
         """Every grid point not yet in points.jsonl; the study gets each finished point as a trial."""

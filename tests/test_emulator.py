@@ -122,6 +122,40 @@ def test_float_mlp_default_precisions(tmp_path):
     assert project.firmware_description().layer("dense1").type("weight").to_hls() == "ap_fixed<16,6>"
 
 
+def _float_leaky_mlp(slope: float, seed: int = 4):
+    """A float Dense -> LeakyReLU(slope) -> Dense at hls4ml's default types (the emulator is its reference)."""
+    keras = keras_env.keras()
+    inp = keras.Input((16,), name="inputs")
+    x = keras.layers.LeakyReLU(slope, name="lr")(keras.layers.Dense(8, name="dense1")(inp))
+    model = keras.Model(inp, keras.layers.Dense(5, name="logits")(x), name="float_leaky")
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0.0, 1.5, w.shape) for w in layer.get_weights()])
+    return model
+
+
+@needs_gxx
+@pytest.mark.parametrize("slope", [0.25, 0.3])
+def test_leaky_relu_float_model(tmp_path, slope):
+    """hls4ml's leaky_relu: 2**-2 exactly, 0.3 as its slope type holds it; ap_fixed<16,6> truncates and wraps."""
+    project = build(_float_leaky_mlp(slope), tmp_path)
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N, seed=5)
+    check_exact(project, x)
+    layers = emulator.emulate_layers(project.firmware_description(), x)
+    assert np.sum(layers["dense1"] < 0) > N  # the slope's side is exercised
+
+
+@needs_gxx
+def test_leaky_relu_quantized_model(tmp_path):
+    """A float LeakyReLU(2**-3) between QDense layers, typed exactly by codesign: emulator == C-sim."""
+    from tests.test_foreign_relu import float_leaky_mlp
+
+    project = build(float_leaky_mlp(0.125), tmp_path)
+    assert project.layer_precisions["lr"]["result"].width == project.layer_precisions["d1"]["result"].width + 3
+    check_exact(project, compare.grid_inputs(hls_models.INPUT_PRECISION, (8,), N, seed=6))
+
+
 @needs_gxx
 @pytest.mark.parametrize("pooling", ["avg", "max"])
 def test_deepsets_conv1d_pooling(tmp_path, pooling):

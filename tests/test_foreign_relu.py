@@ -113,6 +113,75 @@ def test_float_relu_model_builds_bit_exact_and_matches_qkeras(tmp_path, form):
     assert np.max(np.abs(fw)) > 0
 
 
+def float_leaky_mlp(slope: float, seed: int = 5):
+    """QDense -> float LeakyReLU(slope) -> QDense."""
+    from qkeras import QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    h = QDense(6, kernel_quantizer=Q, bias_quantizer=Q, name="d1")(inp)
+    h = keras.layers.LeakyReLU(slope, name="lr")(h)
+    out = QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)
+    model = keras.Model(inp, out, name="float_leaky")
+    hls_models._randomize(model, seed)
+    return model
+
+
+def test_halving_shift_accepts_only_two_to_a_negative_power():
+    from codesign.precision import halving_shift
+
+    assert [halving_shift(v) for v in (0.5, 0.25, 0.125, 2.0**-12)] == [1, 2, 3, 12]
+    assert [halving_shift(v) for v in (1.0, 2.0, 0.3, 0.1, 0.0, -0.25, 0.75, float("nan"))] == [None] * 8
+
+
+@pytest.mark.parametrize("shift", [1, 2, 5])
+def test_leaky_relu_type_holds_every_value_of_its_input(shift):
+    from codesign.exact_types import leaky_relu_type
+    from codesign.precision import FixedPrecision
+
+    for text in ("ap_fixed<10,4>", "ap_fixed<8,0,AP_RND_CONV,AP_SAT>", "ap_fixed<6,9>", "ap_ufixed<8,3>"):
+        src = FixedPrecision.parse(text)
+        got = leaky_relu_type(src, shift)
+        lo = -(2.0 ** (src.width - 1)) if src.signed else 0.0
+        x = np.arange(lo, 2.0 ** (src.width - (1 if src.signed else 0))) * src.lsb
+        want = np.where(x > 0, x, x * 2.0**-shift)
+        np.testing.assert_array_equal(got.quantize(want), want, err_msg=f"{text} -> {got.to_hls()}")
+        assert got.width == src.width + (shift if src.signed else 0)  # no wider than needed
+
+
+def test_float_leaky_relu_result_is_typed_from_its_input(tmp_path):
+    from codesign.exact_types import leaky_relu_type
+
+    project = hls_models.convert(float_leaky_mlp(0.25), tmp_path / "prj")
+    in_prec = project.layer_precisions["d1"]["result"]
+    want = leaky_relu_type(in_prec, 2)
+    assert project.layer_precisions["lr"]["result"] == want
+    assert want.to_hls() == f"ap_fixed<{in_prec.width + 2},{in_prec.integer}>"
+    assert any(n.startswith(f"float leaky relu 'lr': result {want.to_hls()}") for n in project.notes), project.notes
+
+
+def test_float_leaky_relu_reference_is_the_model(tmp_path):
+    """The reference computes a 2**-k slope (QKeras' float64 predict is the independent side)."""
+    from codesign import reference
+    from tests.foreign_helpers import qkeras_predict
+
+    model = float_leaky_mlp(0.125)
+    x = np.random.default_rng(3).integers(-64, 64, (64, 8)) / 16.0
+    np.testing.assert_array_equal(reference.reference_outputs(model, x), qkeras_predict(model, x))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_float_leaky_relu_model_builds_bit_exact_and_matches_qkeras(tmp_path):
+    code, text, out = build(tmp_path, float_leaky_mlp(0.25), "float_leaky")
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    fw, qkeras = csim_and_qkeras(out)
+    np.testing.assert_array_equal(qkeras, fw)
+    assert np.min(fw) < 0 < np.max(fw)
+
+
 @pytest.mark.parametrize(
     "layer, why",
     [

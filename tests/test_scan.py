@@ -444,3 +444,26 @@ def test_a_worker_starts_the_header_prebuild_once_with_its_first_point(monkeypat
     assert calls == [str(tmp_path / "cache" / "pch")]
     scan_points.run_point(dict(job, cache_dir=None))  # no shared cache: no header
     assert len(calls) == 1
+
+
+def test_progress_bar_line_counts_the_point_it_reports(capsys):
+    """Every line the bar writes shows the finished point in both its count and its postfix (the postfix
+    was set after update() had written its line, so that line showed the point before: 1/3 with done=0)."""
+    import re
+    from types import SimpleNamespace
+
+    from codesign.scan import _Runner
+
+    scan = SimpleNamespace(mode="grid", grid=lambda: [{}] * 3)
+    log = SimpleNamespace(append=lambda rec: None)
+    runner = _Runner(scan, Path("."), "xcvu9p", None, log, None, {}, True, True)
+    runner.bar.mininterval, runner.bar.miniters, runner.bar.dynamic_miniters = 0, 1, False  # update() always writes
+    for i, status in enumerate(("ok", "failed", "ok")):
+        runner.finish({"id": f"p{i:04d}", "status": status})
+    runner.close()
+    lines = [s for s in re.split(r"[\r\n]", capsys.readouterr().err) if "point" in s]
+    counts = [tuple(int(v) for v in re.search(r"(\d+)/3 .*done=(\d+), failed=(\d+), remaining=(\d+)", s).groups())
+              for s in lines]  # fmt: skip
+    assert {c[0] for c in counts} == {0, 1, 2, 3}
+    assert all(n == done == 3 - remaining for n, done, _, remaining in counts), lines
+    assert counts[-1] == (3, 3, 1, 0)

@@ -12,7 +12,7 @@ import numpy as np
 from codesign.firmware import graph_kernels, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
-from codesign.firmware.fixed import EmulationError, cast, check_width, frac, overflow, sbits
+from codesign.firmware.fixed import EmulationError, cast, check_width, frac, from_float, overflow, sbits
 from codesign.firmware.tensor import Tensor
 from codesign.precision import Overflow
 
@@ -86,6 +86,26 @@ def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     raise EmulationError(
         f"layer '{layer.name}': activation '{act}' is not emulated (accepted: linear, relu, sigmoid, tanh)"
     )
+
+
+def _parametrized_activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ParametrizedActivation, LeakyReLU only: ``x > 0 ? x : alpha * x`` (``nnet_activation.h``), alpha the
+    call's literal in ``param_t``, the product in full precision, then cast to the result type."""
+    x, rp = ins[0], layer.type("result")
+    act = str(layer.attrs.get("activation", "")).lower()
+    if act != "leakyrelu":
+        raise EmulationError(
+            f"layer '{layer.name}': parametrized activation '{act}' is not emulated (accepted: LeakyReLU)"
+        )
+    pt = layer.type("param")
+    alpha, fp = int(from_float(np.array([float(layer.attrs["activ_param"])]), pt)[0]), frac(pt)
+    if fp < 0:  # a coarse slope type: its code times 2**-fp, on an integer grid
+        alpha, fp = alpha << -fp, 0
+    bits = sbits(x.prec) + sbits(pt) + max(0, -frac(pt))
+    check_width(bits, f"layer '{layer.name}': the slope's product")
+    codes = x.codes.astype(np.int64)
+    prod = np.where(codes > 0, codes << fp, codes * alpha)
+    return Tensor(cast(prod, frac(x.prec) + fp, rp, bits_from=bits), rp)
 
 
 def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -190,6 +210,7 @@ KERNELS = {
     "PointwiseConv1D": _conv1d,
     "Activation": _activation,
     "ReLU": _activation,
+    "ParametrizedActivation": _parametrized_activation,
     "GlobalPooling1D": _global_pool1d,
     "BatchNormalization": _batchnorm,
     "Merge": _merge,

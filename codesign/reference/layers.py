@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ReferenceUnavailableError
+from codesign.precision import halving_shift
 from codesign.reference.quantizers import apply_quantizer, frac_bits, quantize_weights, sig_bits
 
 DENSE = ("Dense", "QDense")
@@ -36,7 +37,7 @@ POOL = ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 GLOBAL_POOL = ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
 RESHAPING = ("UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D")
 BATCHNORM = ("BatchNormalization", "QBatchNormalization")
-ACTIVATION = ("Activation", "QActivation", "ReLU")
+ACTIVATION = ("Activation", "QActivation", "ReLU", "LeakyReLU")  # LeakyReLU: a slope of 2**-k only
 GRAPH = ("EdgePairSum", "ReceiverSum")  # codesign/hls_ext/interaction.py
 SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + GRAPH + RESHAPING + (
     "Flatten", "Reshape", "Permute", "Concatenate", "AnomalyScore",
@@ -370,6 +371,11 @@ def forward(
         return _reshaping(layer, x)
     if cls == "Softmax":
         return apply_quantizer("softmax", x, f"layer '{layer.name}' ({cls})")
+    if cls == "LeakyReLU":
+        c = layer.get_config()
+        slope = c.get("negative_slope", c.get("alpha", 0.3))
+        if halving_shift(slope) is not None:  # x * 2**-k is exact in float64, as in the firmware's type
+            return np.where(x > 0, x, x * float(slope))
     if cls in ("LeakyReLU", "PReLU", "ELU", "ThresholdedReLU"):
         raise refuse(
             layer,

@@ -94,3 +94,17 @@ def csim_and_qkeras(out: Path, float64: bool = True) -> tuple[np.ndarray, np.nda
     with np.load(out / "csim" / "csim_results.npz") as z:
         x, fw = z["inputs"], z["testbench"]
     return fw, qkeras_predict(modelio.load_model(out / "models" / "converted.h5"), x, float64)
+
+
+def build_check_and_match_qkeras(tmp_path: Path, model, name: str, float64: bool = True,
+                                 extra: dict | None = None) -> np.ndarray:  # fmt: skip
+    """Build ``model``, require the BIT-EXACT verdict from the build and from `codesign check`, and require the C-sim
+    outputs to equal QKeras' own predict of the converted model (independent of codesign's reference) exactly.
+    Returns the firmware's outputs for a test's own checks (e.g. that they are not all zero)."""
+    code, text, out = build(tmp_path, model, name, extra)
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    fw, qkeras = csim_and_qkeras(out, float64)
+    np.testing.assert_array_equal(qkeras, fw)
+    return fw

@@ -29,7 +29,7 @@ keras_env.setup()
 
 from codesign.errors import ReferenceUnavailableError  # noqa: E402
 from tests import hls_models  # noqa: E402
-from tests.foreign_helpers import build, check, csim_and_qkeras  # noqa: E402
+from tests.foreign_helpers import build, build_check_and_match_qkeras, csim_and_qkeras  # noqa: E402
 
 Q = "quantized_bits(6,0,alpha=1)"
 
@@ -76,13 +76,8 @@ def test_auto_po2_scales_reach_the_firmware_as_qkeras_computes_them(tmp_path, sc
 def test_auto_po2_model_builds_bit_exact_and_matches_qkeras(tmp_path):
     model = auto_po2_relu()
     assert 2.0 in _qkeras_scales(model) and _qkeras_scales(model).min() == 0.5
-    code, text, out = build(tmp_path, model, "auto_po2_relu")
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
     # QKeras' auto_po2 quantizer does not run in float64; the outputs (ap_fixed<16,7>) fit float32 exactly
-    fw, qkeras = csim_and_qkeras(out, float64=False)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, model, "auto_po2_relu", float64=False)
     assert np.max(np.abs(fw)) > 0
 
 
@@ -153,12 +148,7 @@ def test_layers_hls4ml_cannot_convert_are_refused_by_name_before_training(tmp_pa
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("which", PREPARED)
 def test_prepared_layer_models_build_bit_exact_and_match_qkeras(tmp_path, which):
-    code, text, out = build(tmp_path, prepared_layers_mlp(which), which)
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    fw, qkeras = csim_and_qkeras(out)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, prepared_layers_mlp(which), which)
     assert np.max(np.abs(fw)) > 0
 
 
@@ -248,12 +238,7 @@ def test_depthwise_without_its_quantizer_is_a_float_layer():
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("which", DEPTHWISE)
 def test_depthwise_models_build_bit_exact_and_match_qkeras(tmp_path, which):
-    code, text, out = build(tmp_path, depthwise_model(which), which)
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    fw, qkeras = csim_and_qkeras(out)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, depthwise_model(which), which)
     assert np.max(np.abs(fw)) > 0
 
 
@@ -295,10 +280,5 @@ def test_hard_tanh_and_sigmoid_reference_equals_qkeras_on_every_tie():
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_hard_tanh_model_builds_bit_exact_and_matches_qkeras(tmp_path, io_type):
-    code, text, out = build(tmp_path, hard_tanh_model(), "hard_tanh", {"hls": {"io_type": io_type}})
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    fw, qkeras = csim_and_qkeras(out)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, hard_tanh_model(), "hard_tanh", extra={"hls": {"io_type": io_type}})
     assert np.max(np.abs(fw)) > 0

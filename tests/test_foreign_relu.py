@@ -20,7 +20,7 @@ from codesign import keras_env
 keras_env.setup()
 
 from tests import hls_models  # noqa: E402
-from tests.foreign_helpers import build, check, csim_and_qkeras  # noqa: E402
+from tests.foreign_helpers import build_check_and_match_qkeras  # noqa: E402
 
 Q = "quantized_bits(6,0,alpha=1)"
 FORMS = ("activation", "relu_layer", "fused", "chain")
@@ -104,12 +104,7 @@ def test_float_model_relu_keeps_the_configured_default(tmp_path):
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 @pytest.mark.parametrize("form", FORMS)
 def test_float_relu_model_builds_bit_exact_and_matches_qkeras(tmp_path, form):
-    code, text, out = build(tmp_path, float_relu_mlp(form), f"float_relu_{form}")
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    fw, qkeras = csim_and_qkeras(out)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, float_relu_mlp(form), f"float_relu_{form}")
     assert np.max(np.abs(fw)) > 0
 
 
@@ -173,12 +168,7 @@ def test_float_leaky_relu_reference_is_the_model(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 def test_float_leaky_relu_model_builds_bit_exact_and_matches_qkeras(tmp_path):
-    code, text, out = build(tmp_path, float_leaky_mlp(0.25), "float_leaky")
-    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    fw, qkeras = csim_and_qkeras(out)
-    np.testing.assert_array_equal(qkeras, fw)
+    fw = build_check_and_match_qkeras(tmp_path, float_leaky_mlp(0.25), "float_leaky")
     assert np.min(fw) < 0 < np.max(fw)
 
 

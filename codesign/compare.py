@@ -238,7 +238,21 @@ def batchnorm_as_model(model: Any, x: Any, ref: Any, types: Any) -> dict:
     acc = compare_exact(as_rows(ref), as_rows(own),
                         reference="the model with its own unrounded BatchNormalization scale and bias")  # fmt: skip
     return {"computed": True, "exact": acc.exact, "n_mismatch": acc.n_mismatch, "n_samples": acc.n_samples,
-            "note": BN_AS_MODEL_NOTE}  # fmt: skip
+            "note": BN_AS_MODEL_NOTE, "input_batchnorms": input_batchnorms(model)}  # fmt: skip
+
+
+def input_batchnorms(model: Any) -> list[str]:
+    """Names of the BatchNormalization layers that read the model's input (no layer before them to fold into)."""
+    names = []
+    for i, layer in enumerate(model.layers):
+        if type(layer).__name__ != "BatchNormalization":
+            continue
+        nodes = getattr(layer, "_inbound_nodes", None) or []
+        srcs = nodes[0].inbound_layers if nodes else []
+        srcs = srcs if isinstance(srcs, list) else [srcs]
+        if (not srcs and i == 0) or (srcs and all(type(s).__name__ == "InputLayer" for s in srcs)):
+            names.append(layer.name)
+    return names
 
 
 def batchnorm_line(own: dict) -> str | None:
@@ -246,9 +260,15 @@ def batchnorm_line(own: dict) -> str | None:
     reference (``own``: :func:`batchnorm_as_model`'s result); None when it does not or could not be computed."""
     if own.get("exact") is not False:
         return None
+    at_input = own.get("input_batchnorms") or []
+    advice = "fold BatchNormalization into the layer before it for firmware equal to the model"
+    if at_input:
+        names = ", ".join(f"'{n}'" for n in at_input)
+        advice = (f"BatchNormalization {names} reads the model's input: standardize the data with its mean and "
+                  f"variance before the model instead, and fold any other into the layer before it, for firmware "
+                  "equal to the model")  # fmt: skip
     return (f"the reference rounds the BatchNormalization scale and bias as the firmware stores them; the model's own "
-            f"unrounded ones give other outputs on {own['n_mismatch']} of {own['n_samples']} inputs (fold "
-            "BatchNormalization into the layer before it for firmware equal to the model)")  # fmt: skip
+            f"unrounded ones give other outputs on {own['n_mismatch']} of {own['n_samples']} inputs ({advice})")  # fmt: skip
 
 
 BN_AS_MODEL_NOTE = (

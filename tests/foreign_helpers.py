@@ -57,6 +57,26 @@ def _to_float64(obj) -> None:
             _to_float64(v)
 
 
+def _qactivation_class():
+    """QActivation whose from_config rebuilds a quantizer stored as {class_name, config} with QKeras' get_quantizer.
+
+    QKeras' own QActivation keeps such a dict as it is and fails on it: a model built with
+    ``QActivation(quantized_relu(6))`` (as hls4ml's tutorial writes it) does not rebuild from its JSON otherwise.
+    """
+    from qkeras import QActivation
+    from qkeras.quantizers import get_quantizer
+
+    class _QActivation(QActivation):
+        @classmethod
+        def from_config(cls, config):
+            act = config.get("activation")
+            if isinstance(act, dict):
+                config = {**config, "activation": get_quantizer(act)}
+            return cls(**config)
+
+    return _QActivation
+
+
 def qkeras_predict(model, x: np.ndarray, float64: bool = True) -> np.ndarray:
     """QKeras' own forward pass of ``model``, outputs side by side; ``float64``: every layer's dtype and Keras' floatx
     float64.
@@ -71,6 +91,7 @@ def qkeras_predict(model, x: np.ndarray, float64: bool = True) -> np.ndarray:
     if float64:
         custom: dict = {}
         _add_supported_quantized_objects(custom)
+        custom["QActivation"] = _qactivation_class()
         arch = json.loads(model.to_json())
         _to_float64(arch)
         old = keras.backend.floatx()

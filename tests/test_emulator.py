@@ -147,6 +147,27 @@ def test_leaky_relu_float_model(tmp_path, slope):
 
 
 @needs_gxx
+def test_leaky_relu_after_a_wide_float_dense(tmp_path):
+    """The ADC2021 autoencoder's shape: a 3-wide latent Dense without activation, then Dense -> LeakyReLU(0.3). The
+    second Dense's sum is ap_fixed<56,26>, the slope's product 65 bits (was refused: no emulator verdict)."""
+    keras = keras_env.keras()
+    inp = keras.Input((16,), name="inputs")
+    x = keras.layers.Dense(3, name="latent")(inp)
+    x = keras.layers.LeakyReLU(0.3, name="lr")(keras.layers.Dense(8, name="dense2")(x))
+    model = keras.Model(inp, keras.layers.Dense(5, name="logits")(x), name="wide_leaky")
+    rng = np.random.default_rng(11)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0.0, 1.0, w.shape) for w in layer.get_weights()])
+    project = build(model, tmp_path)
+    assert project.firmware_description().layer("dense2").type("result").width == 56
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (16,), N, seed=12)
+    check_exact(project, x)
+    layers = emulator.emulate_layers(project.firmware_description(), x)
+    assert np.sum(layers["dense2"] < 0) > N  # the slope's side is exercised
+
+
+@needs_gxx
 def test_leaky_relu_quantized_model(tmp_path):
     """A float LeakyReLU(2**-3) between QDense layers, typed exactly by codesign: emulator == C-sim."""
     from tests.test_foreign_relu import float_leaky_mlp
@@ -319,3 +340,76 @@ def test_unsigned_codes_into_a_signed_type_of_the_same_width_overflow():
     np.testing.assert_array_equal(fixed.cast(codes, 0, wrap, bits_from=fixed.sbits(u)), [0, 31, -32, -1])
     np.testing.assert_array_equal(fixed.cast(codes, 0, sat, bits_from=fixed.sbits(u)), [0, 31, 31, 31])
     np.testing.assert_array_equal(fixed.cast(codes.astype(np.int64), 0, sat), [0, 31, 31, 31])
+
+
+def _ap_cast_int(code: int, frac_from: int, to: FixedPrecision) -> int:
+    """One code cast to ``to`` with Python integers and Fractions: round with ``to``'s mode, then its overflow mode."""
+    from fractions import Fraction
+    from math import floor
+
+    v = Fraction(code, 1) / Fraction(2) ** frac_from * Fraction(2) ** (to.width - to.integer)  # on the target grid
+    fl = floor(v)
+    rem = v - fl
+    r = to.rounding
+    if r == Rounding.TRN or rem == 0:
+        q = fl
+    elif r == Rounding.TRN_ZERO:
+        q = fl + (1 if v < 0 else 0)
+    elif rem != Fraction(1, 2):
+        q = fl + (1 if rem > Fraction(1, 2) else 0)
+    else:  # a tie
+        up = {
+            Rounding.RND: True,
+            Rounding.RND_ZERO: v < 0,
+            Rounding.RND_INF: v > 0,
+            Rounding.RND_MIN_INF: False,
+            Rounding.RND_CONV: fl % 2 == 1,
+        }[r]
+        q = fl + (1 if up else 0)
+    lo, hi = (-(2 ** (to.width - 1)), 2 ** (to.width - 1) - 1) if to.signed else (0, 2**to.width - 1)
+    if to.overflow == Overflow.SAT_SYM and to.signed:
+        lo = -hi
+    if lo <= q <= hi:
+        return q
+    if to.overflow == Overflow.WRAP:
+        return (q - lo) % 2**to.width + lo if to.signed else q % 2**to.width
+    if to.overflow == Overflow.SAT_ZERO:
+        return 0
+    return lo if q < lo else hi
+
+
+@pytest.mark.parametrize("overflow", [Overflow.WRAP, Overflow.SAT, Overflow.SAT_ZERO, Overflow.SAT_SYM])
+@pytest.mark.parametrize("rounding", [Rounding.TRN, Rounding.TRN_ZERO, Rounding.RND, Rounding.RND_CONV])
+def test_leaky_relu_of_a_wide_input_equals_big_integer_arithmetic(overflow, rounding):
+    """A float model's LeakyReLU after an unquantized Dense of 56 bits: the slope's product needs 65 bits (the
+    emulator refused it); it now equals the product computed with Python integers and cast by Fractions."""
+    from codesign.firmware import kernels
+    from codesign.firmware.description import LayerDesc
+    from codesign.firmware.tensor import Tensor
+
+    xp = FixedPrecision.parse("ap_fixed<56,26>")
+    pt = FixedPrecision.parse("ap_ufixed<8,-1>")  # hls4ml's slope type for 0.3: code 153 = 0.298828125
+    rp = FixedPrecision(16, 6, signed=True, rounding=rounding, overflow=overflow)
+    rng = np.random.default_rng(7)
+    codes = np.concatenate(
+        [
+            rng.integers(-(2**55), 2**55, 400),  # huge magnitudes: far out of the result's range
+            rng.integers(-(2**37), 2**37, 400),  # about the result's range (+-32 is +-2**35): wrap and saturation
+            rng.integers(-(2**22), 2**22, 400),  # a few result codes: rounding and ties
+            [-(2**55), 2**55 - 1, 0, -1, 1, -(2**29), -(2**29) - 1, -(2**20) * 153],
+        ]
+    ).astype(np.int64)
+    layer = LayerDesc(
+        "lr",
+        "ParametrizedActivation",
+        ("x",),
+        "lr",
+        (len(codes),),
+        {"result": rp, "param": pt},
+        attrs={"activation": "leakyrelu", "activ_param": 0.3},
+    )
+    got = kernels.KERNELS["ParametrizedActivation"](layer, [Tensor(codes[None, :], xp)]).codes[0]
+    alpha = 153
+    want = [_ap_cast_int(int(c), 30, rp) if c > 0 else _ap_cast_int(int(c) * alpha, 30 + 9, rp) for c in codes.tolist()]
+    np.testing.assert_array_equal(np.asarray(got, dtype=np.int64), np.asarray(want, dtype=np.int64))
+    assert len(set(want)) > 200 and min(want) < -1000 < 1000 < max(want)

@@ -244,6 +244,36 @@ def test_the_model_s_own_batchnorm_is_compared_beside_the_verdict():
     assert "batchnorm_as_model" not in compare.judge(plain, x, reference.reference_outputs(plain, x)).to_dict()
 
 
+def test_batchnorm_at_the_input_is_named_with_advice_that_fits_it():
+    """The CMS L1 jet tagger normalises its input with a BatchNormalization: there is no layer before it to fold it
+    into, so the line names it and says to standardize the data; one after a layer keeps the folding advice."""
+    from qkeras import QActivation
+
+    from codesign import compare
+    from codesign.precision import FixedPrecision as FP
+
+    inp = keras.Input((4,))
+    norm = L.BatchNormalization(name="norm_input")(inp)
+    q = QActivation("quantized_bits(6,2,alpha=1)", name="q")(norm)
+    model = keras.Model(inp, L.BatchNormalization(name="bn")(q))
+    for name in ("norm_input", "bn"):
+        model.get_layer(name).set_weights([np.full(4, 0.7), np.full(4, 0.3), np.full(4, 0.1), np.full(4, 1.3)])
+    x = _grid((4,), prec="ap_fixed<8,3>")
+    bn_t = {"scale": FP.parse("ap_fixed<8,2>"), "bias": FP.parse("ap_fixed<8,2>")}
+    types = {"norm_input": bn_t, "bn": bn_t}
+    d = compare.judge(model, x, reference.reference_outputs(model, x, types=types), types=types).to_dict()
+    own = d["batchnorm_as_model"]
+    assert own["exact"] is False and own["input_batchnorms"] == ["norm_input"]
+    line = compare.batchnorm_line(own)
+    assert "'norm_input' reads the model's input: standardize the data" in line and "'bn'" not in line
+    after = keras.Model(inp, L.BatchNormalization(name="bn2")(QActivation("quantized_bits(6,2,alpha=1)")(inp)))
+    assert compare.input_batchnorms(after) == []
+    seq = keras.Sequential([keras.Input((4,)), L.BatchNormalization(name="first"), L.Dense(2)])
+    assert compare.input_batchnorms(seq) == ["first"]
+    own_after = {**own, "input_batchnorms": []}
+    assert "fold BatchNormalization into the layer before it" in compare.batchnorm_line(own_after)
+
+
 def test_judge_multi_input_quantized_without_reference_names_the_layer():
     """No g++ here: whatever the firmware outputs, a quantized model without a reference gets no verdict."""
     from qkeras import QActivation

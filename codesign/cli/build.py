@@ -77,6 +77,9 @@ def _summary(result) -> None:
         click.echo(f"bit-exact: NOT PROVEN, no reference for this quantized model: {acc['reference_unavailable']}")
     else:
         click.echo(f"bit-exact: no reference ({acc.get('reference')}); max |diff| {acc.get('max_abs_diff')}")
+        emu = acc.get("emulator_vs_testbench")
+        if isinstance(emu, dict) and emu.get("available") is False and emu.get("reason"):
+            click.echo(f"  fixed-point emulator not run: {emu['reason']}")
         if acc.get("on_data"):
             d = acc["on_data"]
             click.echo(f"  on the {d['n_samples']} {d.get('inputs', 'data inputs')}: max |diff| {d['max_abs_diff']:.4g}, "

@@ -12,9 +12,9 @@ import numpy as np
 from codesign.firmware import graph_kernels, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
-from codesign.firmware.fixed import EmulationError, cast, check_width, frac, from_float, overflow, sbits
+from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, overflow, sbits
 from codesign.firmware.tensor import Tensor
-from codesign.precision import Overflow
+from codesign.precision import FixedPrecision, Overflow
 
 
 def _dense(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -102,10 +102,35 @@ def _parametrized_activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     if fp < 0:  # a coarse slope type: its code times 2**-fp, on an integer grid
         alpha, fp = alpha << -fp, 0
     bits = sbits(x.prec) + sbits(pt) + max(0, -frac(pt))
-    check_width(bits, f"layer '{layer.name}': the slope's product")
     codes = x.codes.astype(np.int64)
-    prod = np.where(codes > 0, codes << fp, codes * alpha)
-    return Tensor(cast(prod, frac(x.prec) + fp, rp, bits_from=bits), rp)
+    if bits <= INT64_BITS:
+        prod = np.where(codes > 0, codes << fp, codes * alpha)
+        return Tensor(cast(prod, frac(x.prec) + fp, rp, bits_from=bits), rp)
+    # A wide input (a float model's unquantized Dense sum): x > 0 is cast as it is (x << fp at frac + fp is the
+    # same value), and x <= 0 is first replaced by a code giving the same cast of its product (small_product_codes).
+    if rp.saturation_bits:
+        check_width(bits, f"layer '{layer.name}': the slope's product")
+    shift = frac(x.prec) + fp - frac(rp)
+    small, small_bits = small_product_codes(np.where(codes > 0, 0, codes), shift, rp)
+    pos = cast(codes, frac(x.prec), rp, bits_from=sbits(x.prec))
+    neg = cast(small * alpha, frac(x.prec) + fp, rp, bits_from=small_bits + sbits(pt) + max(0, -frac(pt)))
+    return Tensor(np.where(codes > 0, pos, neg), rp)
+
+
+def small_product_codes(codes: np.ndarray, shift: int, rp: FixedPrecision) -> tuple[np.ndarray, int]:
+    """Codes (<= 0) replaced by codes of at most ``max(shift, 0) + rp.width + 2`` bits whose product with any nonzero
+    integer slope casts to ``rp`` (``shift`` fractional bits dropped) as the original product does; (codes, bits).
+
+    Wrapping keeps a product's residue modulo 2**(shift + width) and its sign, which is all the rounding and the
+    wrap read; saturation only needs the product to stay beyond the type's range on the same side, which a code of
+    magnitude 2**(shift + width + 1) already is (|slope| >= 1 code).
+    """
+    span = 1 << (max(shift, 0) + rp.width + 1)
+    if rp.overflow == Overflow.WRAP:
+        small = np.where(codes < 0, codes % span - span, 0)
+    else:
+        small = np.clip(codes, -span, 0)
+    return small.astype(np.int64), max(shift, 0) + rp.width + 2
 
 
 def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import SpecError
-from codesign.precision import FixedPrecision, Overflow, Rounding, halving_shift
+from codesign.precision import FixedPrecision, Overflow, Rounding, halving_shift, is_power_of_two
 
 
 def po2_exponents(kernel: np.ndarray) -> tuple[int, int]:
@@ -114,11 +114,6 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
         )
 
 
-def _is_po2(v: np.ndarray) -> bool:
-    m, _ = np.frexp(np.abs(v))
-    return bool(v.size) and bool(np.all(m == 0.5))
-
-
 def _restore_po2_scale(node: Any, notes: list[str]) -> None:
     """Write QKeras' own power-of-two scales into hls4ml's ApplyAlpha where its exponent quantizer clipped them.
 
@@ -130,7 +125,7 @@ def _restore_po2_scale(node: Any, notes: list[str]) -> None:
     var = node.weights["scale"]
     stored = np.asarray(var.data, dtype=np.float64)
     true = np.asarray(getattr(var, "data_unquantized", stored), dtype=np.float64).reshape(stored.shape)
-    if np.array_equal(stored, true) or not _is_po2(true):
+    if np.array_equal(stored, true) or not (true.size and all(is_power_of_two(v) for v in true.ravel())):
         return
     var.data = true
     emin, emax = po2_exponents(true)

@@ -283,6 +283,12 @@ def parse_field(value: object, example: str = "ap_fixed<16,6>") -> FixedPrecisio
         raise ValueError(str(exc)) from None
 
 
+def is_power_of_two(value: float) -> bool:
+    """True for +-2**k (any integer k): a product with it is a shift, not a multiplication; False for 0, inf, nan."""
+    v = abs(float(value))
+    return math.isfinite(v) and v != 0 and math.frexp(v)[0] == 0.5
+
+
 def halving_shift(value: float) -> int | None:
     """k when ``value`` is ``2**-k`` with k >= 1 (a leaky relu slope ``x * value`` is then exact), else None."""
     v = float(value)

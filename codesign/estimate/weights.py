@@ -8,12 +8,12 @@ counts), so this count is used in project mode only.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
 from codesign.errors import DataError
 from codesign.firmware.files import PO2_PAIR, po2_value
+from codesign.precision import is_power_of_two
 
 _INIT = re.compile(r"=\s*\{([^{}]*)\}\s*;", re.S)
 # quantized_po2 weights (hls4ml's ExponentWeightVariable): ``exponent_weight2_t w2[N] = {{1.0, -3}, {0.0, 0}, ...};``
@@ -43,9 +43,8 @@ def parse_values(path: Path) -> list[float]:
         raise DataError(f"{path}: a weight value is not a number ({exc})") from None
 
 
-def is_shift(value: float) -> bool:
-    """True for +-2^k (any integer k): a product with it is a shift, not a multiplication."""
-    return value != 0 and math.frexp(abs(value))[0] == 0.5
+#: True for +-2^k (any integer k): a product with it is a shift, not a multiplication
+is_shift = is_power_of_two
 
 
 def count_products(values: list[float]) -> dict[str, int]:

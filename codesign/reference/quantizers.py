@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import ReferenceUnavailableError
+from codesign.precision import is_power_of_two
 
 ACTIVATIONS = (
     "linear, relu, quantized_bits(alpha=1), quantized_relu (negative_slope 0 or a power of two < 1), quantized_tanh, "
@@ -57,18 +58,13 @@ def _require_full_noise(name: str, c: dict, where: str) -> None:
         )
 
 
-def _is_po2(v: float) -> bool:
-    m, _ = np.frexp(abs(v))
-    return v != 0 and m == 0.5
-
-
 def _auto_po2_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:
     """quantized_bits(alpha="auto_po2") on weights: QKeras' own values (a power-of-two scale per output channel)."""
     import tensorflow as tf
 
     vals = np.asarray(q(tf.constant(np.asarray(w, dtype=np.float32))), dtype=np.float64)
     scale = np.asarray(q.scale, dtype=np.float64)
-    if not all(_is_po2(float(v)) for v in np.ravel(scale)):
+    if not all(is_power_of_two(float(v)) for v in np.ravel(scale)):
         raise _refuse(where, "quantized_bits(alpha='auto_po2') gave a scale that is not a power of two")
     return vals
 
@@ -103,7 +99,7 @@ def _quantized_relu(c: dict, x: np.ndarray, where: str) -> np.ndarray:
     if c.get("relu_upper_bound") is not None and not c.get("is_quantized_clip", True):
         raise _refuse(where, "quantized_relu with relu_upper_bound has no exact reference (hls4ml ignores the bound)")
     ns = float(c.get("negative_slope", 0.0) or 0.0)
-    if ns and not (0 < ns < 1 and _is_po2(ns)):
+    if ns and not (0 < ns < 1 and is_power_of_two(ns)):
         raise _refuse(
             where,
             f"quantized_relu(negative_slope={ns}): hls4ml multiplies by the slope rounded to an 8-bit constant; "
@@ -183,7 +179,7 @@ def _po2_weights(q: Any, w: np.ndarray, where: str) -> np.ndarray:
 
     # QKeras' own float32 arithmetic defines the weights (its log2 rounding is float32); hls4ml calls it too
     vals = np.asarray(q(tf.constant(np.asarray(w, dtype=np.float32))), dtype=np.float64)
-    bad = [v for v in vals.ravel() if not _is_po2(float(v))]
+    bad = [v for v in vals.ravel() if not is_power_of_two(float(v))]
     if bad:
         raise _refuse(where, f"quantized_po2 gave {bad[0]!r}, not a power of two (the firmware stores only +-2**k)")
     return vals

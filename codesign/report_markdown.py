@@ -71,6 +71,7 @@ def _overflow_lines(ov: dict) -> list[str]:
     lines = ["", f"### Overflow profile ({ov.get('inputs')})", ""]
     if ov.get("overflowing"):
         lines += [f"**WARNING: values overflow their type in {', '.join(ov['overflowing'])}.**", ""]
+        lines += [f"- {d}" for d in ov.get("details", [])] + ([""] if ov.get("details") else [])
     table = [
         [r["layer"], r["quantity"], f"`{r['type']}`", f"[{r['type_min']:.15g}, {r['type_max']:.15g}]",
          f"[{_fmt(r['observed_min'])}, {_fmt(r['observed_max'])}]", r["n_overflow"], f"`{r['suggested']}`"]

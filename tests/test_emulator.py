@@ -222,6 +222,10 @@ def test_overflowing_intermediate_types(tmp_path):
     assert wide.max_value >= acc_row.observed_max and wide.overflow == Overflow.SAT
     report = profile.overflow_report(desc, x, "test inputs")
     assert "dense1 (accum)" in report["overflowing"] and len(report["rows"]) == len(rows)
+    # in words: the count, what the firmware does with the values (this accumulator saturates), the type that holds them
+    line = next(d for d in report["details"] if d.startswith("dense1 (accum)"))
+    assert f"{acc_row.n_overflow:,} of {acc_row.n_values:,} values" in line and "saturated" in line
+    assert acc_row.suggested in line
 
 
 @needs_gxx
@@ -413,3 +417,14 @@ def test_leaky_relu_of_a_wide_input_equals_big_integer_arithmetic(overflow, roun
     want = [_ap_cast_int(int(c), 30, rp) if c > 0 else _ap_cast_int(int(c) * alpha, 30 + 9, rp) for c in codes.tolist()]
     np.testing.assert_array_equal(np.asarray(got, dtype=np.int64), np.asarray(want, dtype=np.int64))
     assert len(set(want)) > 200 and min(want) < -1000 < 1000 < max(want)
+
+
+def test_overflow_detail_says_what_the_firmware_does():
+    """A wrapping result and a saturating ReLU read differently: the count, the behaviour, the type that holds them."""
+    wrap = profile.RangeRow("dense1", "Dense", "result", "ap_fixed<9,3>", -4.0, 3.984375, -9.5, 2.0, 400, 7,
+                            "ap_fixed<11,5>")  # fmt: skip
+    sat = profile.RangeRow("relu_1", "Activation", "result", "ap_ufixed<9,0,AP_RND_CONV,AP_SAT>", 0.0, 0.998046875,
+                           0.0, 3.2, 400, 120, "ap_ufixed<11,2,AP_RND_CONV,AP_SAT>")  # fmt: skip
+    assert profile.detail(wrap) == ("dense1 (result): 7 of 400 values (1.75 %) wrapped (wrong by a multiple of the "
+                                    "type's range); ap_fixed<11,5> would hold them")  # fmt: skip
+    assert "120 of 400 values (30 %) saturated (clipped to the type's limit)" in profile.detail(sat)

@@ -93,6 +93,8 @@ def _summary(result) -> None:
     if ov.get("overflowing"):
         click.echo(f"WARNING: overflow on the {ov.get('inputs')} in {', '.join(ov['overflowing'])} "
                    "(report.md: overflow profile)", err=True)  # fmt: skip
+        for line in ov.get("details", []):
+            click.echo(f"  {line}", err=True)
     from codesign.score_check import tail_check, warning_lines
 
     for line in warning_lines(tail_check(result.metrics)):

@@ -21,7 +21,7 @@ from codesign.firmware import graph_kernels
 from codesign.firmware.description import FirmwareDescription, LayerDesc
 from codesign.firmware.emulator import Tensor, conv1d_windows, run
 from codesign.firmware.fixed import EmulationError, to_float
-from codesign.precision import FixedPrecision
+from codesign.precision import FixedPrecision, Overflow
 
 
 @dataclass(frozen=True)
@@ -155,4 +155,23 @@ def overflow_report(desc: FirmwareDescription | None, x: Any, inputs: str) -> di
     except EmulationError as exc:
         return {"available": False, "reason": str(exc)}
     overflowing = sorted({f"{r.layer} ({r.quantity})" for r in rows if r.n_overflow})
-    return {"inputs": inputs, "rows": [r.to_dict() for r in rows], "overflowing": overflowing}
+    details = [detail(r) for r in rows if r.n_overflow]
+    return {"inputs": inputs, "rows": [r.to_dict() for r in rows], "overflowing": overflowing, "details": details}
+
+
+# what the firmware does with a value outside its type, by the type's overflow mode
+_BEHAVIOUR = {
+    Overflow.WRAP: "wrapped (wrong by a multiple of the type's range)",
+    Overflow.SAT: "saturated (clipped to the type's limit)",
+    Overflow.SAT_SYM: "saturated (clipped to the type's symmetric limit)",
+    Overflow.SAT_ZERO: "set to zero",
+}
+
+
+def detail(r: RangeRow) -> str:
+    """One overflowing quantity in words: how many values, what the firmware does with them, the type that holds
+    them. A saturating activation result is a clip: what a QKeras quantized activation (e.g. ``quantized_relu(9)``'s
+    cap at 1) does too, so the firmware is right; for a float model it is where the firmware departs from it."""
+    mode = FixedPrecision.parse(r.type).overflow
+    share = f"{r.n_overflow:,} of {r.n_values:,} values ({100.0 * r.n_overflow / max(r.n_values, 1):.3g} %)"
+    return f"{r.layer} ({r.quantity}): {share} {_BEHAVIOUR[mode]}; {r.suggested} would hold them"

@@ -64,8 +64,8 @@ class Compare(Step):
             acc["first_mismatch"]["layer"] = first_differing_layer(
                 state.project, model, x, verification.csim_out, ctx.path(".codesign", "trace"))
         acc["overflow"] = _overflow_profile(desc, x, n_data, rep_label)
-        for layer in acc["overflow"].get("overflowing", []):
-            state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {layer}")
+        for line in acc["overflow"].get("details", []):
+            state = state.note(f"WARNING: overflow on the {acc['overflow']['inputs']}: {line}")
         state = replace(state, bit_accuracy=acc)
         if ctx.hls4ml_config is None or "InputData" not in ctx.hls4ml_config.config:  # the user's own tb data stays
             state = _write_tb_data(state, x, verification)

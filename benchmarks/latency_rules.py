@@ -52,6 +52,10 @@ script keeps the evidence for why (docs/estimator.md, sixth round). Variants:
   implementation on a device faster than 7-series (the shipped model keeps none there; Vitis HLS keeps
   constants.SOFTMAX_TABLE_REGISTERS): the io_parallel latency-softmax reports on UltraScale+ are of records flagged
   custom (docs/estimator.md, tenth round).
+- ``vitis2022.2-floor F``: with Vitis HLS 2022.2 and later, the logic delay factor of a device faster than 7-series is
+  at least F (instead of constants.DELAY_FACTOR_ULTRASCALE_PLUS, read off Vitis HLS 2022.1 and 2024.1 reports): the
+  dense, convolution and softmax layers of alex-yang-upenn (2022.2) and abdennour-GUESSOUM (2023.2) are 1-5 cycles
+  longer than modelled; the DSP factor is unchanged (docs/estimator.md, tenth round).
 - ``softmax-floor-vitis F``: with Vitis HLS the softmax chain's delay factor is at least F instead of
   constants.SOFTMAX_MIN_DELAY_FACTOR (Vivado HLS keeps it); a narrow input keeps the device's factor.
 
@@ -191,6 +195,21 @@ def _softmax_latency_registers_vivado(extra: int) -> Callable[..., int]:
     return cycles
 
 
+def _vitis_floor_context(floor: float) -> Callable[..., object]:
+    """kernels.common.Context, its logic delay factor at least ``floor`` for Vitis HLS 2022.2+ on fast devices."""
+    from codesign.estimate.layers import Context
+
+    def make(*args, **kwargs):
+        ctx = Context(*args, **kwargs)
+        m = re.match(r"\s*(\d{4})\.(\d)", str(ctx.tool_version or ""))
+        newer = m is not None and (int(m.group(1)), int(m.group(2))) >= (2022, 2)
+        if ctx.vitis and newer and ctx.delay_factor < floor:
+            return replace(ctx, delay_factor=floor)
+        return ctx
+
+    return make
+
+
 def _softmax_floor_vitis(floor: float) -> Callable[..., float]:
     """kernels.activation.softmax_delay_factor with ``floor`` in place of SOFTMAX_MIN_DELAY_FACTOR for Vitis HLS."""
     original = KA.softmax_delay_factor
@@ -243,6 +262,11 @@ def variant(name: str) -> Iterator[None]:
         if m:
             cycles = staticmethod(_softmax_latency_registers_vivado(int(m.group(1))))
             stack.enter_context(mock.patch.object(KA.ActivationEstimator, "softmax_cycles", cycles))
+        m = re.search(r"vitis2022.2-floor ([\d.]+)", name)
+        if m:
+            make = _vitis_floor_context(float(m.group(1)))
+            for module in (N, EA):
+                stack.enter_context(mock.patch.object(module, "Context", make))
         m = re.search(r"softmax-floor-vitis ([\d.]+)", name)
         if m:
             stack.enter_context(mock.patch.object(KA, "softmax_delay_factor", _softmax_floor_vitis(float(m.group(1)))))
@@ -265,6 +289,7 @@ VARIANTS = (
     "resource-product-registered resource-product-add", "product-live-bits",
     "softmax-latency-registers-vivado 1", "softmax-latency-registers-vivado 2",
     "softmax-floor-vitis 0.4", "softmax-floor-vitis 0.5", "softmax-floor-vitis 0.6",
+    "vitis2022.2-floor 0.3", "vitis2022.2-floor 0.35", "vitis2022.2-floor 0.4",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

@@ -238,3 +238,20 @@ def test_softmax_candidate_variants_touch_only_their_kernel_and_tool():
             s for c, s in zip(cases, shipped, strict=True) if not c[1].vitis
         ]
     assert vitis_06 > lat(5, vitis_usp, "stable")  # the floor does move it (alex-yang-upenn's setting)
+
+
+def test_vitis_floor_context_raises_only_newer_vitis_on_fast_devices():
+    """latency_rules.py's ``vitis2022.2-floor F`` (tried, not kept): the logic factor of Vitis HLS 2022.2+ on a fast
+    device is at least F; Vitis HLS 2022.1, Vivado HLS and 7-series contexts are left as they are."""
+    make = _latency_rules()._vitis_floor_context(0.4)
+    clock = Clock(5.0, 1.35)
+
+    def factor(tool: str, version: str, df: float) -> float:
+        return make(clock, "DSP48E2", "auto", tool, version, df, df).delay_factor
+
+    assert factor("Vitis HLS", "2022.2", 0.2) == 0.4
+    assert factor("Vitis HLS", "2024.1", 0.2) == 0.4
+    assert factor("Vitis HLS", "2022.1", 0.2) == 0.2
+    assert factor("Vivado HLS", "2020.1", 0.2) == 0.2
+    assert factor("Vitis HLS", "2024.2", 1.2) == 1.2
+    assert make(clock, "DSP48E2", "auto", "Vitis HLS", "2023.2", 0.2, 0.2).dsp_delay_factor == 0.2

@@ -48,6 +48,17 @@ script keeps the evidence for why (docs/estimator.md, sixth round). Variants:
 - ``product-live-bits``: a dense/conv product keeps only the operand bits that reach its wrapping ``accum_t``
   (I_acc + F_data + F_weight; kernels.common.live_operand_widths): constants.PRODUCT_LIVE_BITS.
 
+- ``softmax-latency-registers-vivado N``: Vivado HLS keeps N table-read registers in the ``latency`` softmax
+  implementation on a device faster than 7-series (the shipped model keeps none there; Vitis HLS keeps
+  constants.SOFTMAX_TABLE_REGISTERS): the io_parallel latency-softmax reports on UltraScale+ are of records flagged
+  custom (docs/estimator.md, tenth round).
+- ``vitis2022.2-floor F``: with Vitis HLS 2022.2 and later, the logic delay factor of a device faster than 7-series is
+  at least F (instead of constants.DELAY_FACTOR_ULTRASCALE_PLUS, read off Vitis HLS 2022.1 and 2024.1 reports): the
+  dense, convolution and softmax layers of alex-yang-upenn (2022.2) and abdennour-GUESSOUM (2023.2) are 1-5 cycles
+  longer than modelled; the DSP factor is unchanged (docs/estimator.md, tenth round).
+- ``softmax-floor-vitis F``: with Vitis HLS the softmax chain's delay factor is at least F instead of
+  constants.SOFTMAX_MIN_DELAY_FACTOR (Vivado HLS keeps it); a narrow input keeps the device's factor.
+
 Names combine (``mul-output-registered vivado dsp-us+ 0.6 dsp-grade1 1.3``): each part applies its patch.
 
 Usage::
@@ -77,6 +88,7 @@ import estimator_compare  # noqa: E402
 from codesign.estimate import constants as K  # noqa: E402
 from codesign.estimate import hardware as H  # noqa: E402
 from codesign.estimate import network as N  # noqa: E402
+from codesign.estimate.kernels import activation as KA  # noqa: E402
 from codesign.estimate.kernels import dense as KD  # noqa: E402
 
 #: DSP48E1 maximum frequency (MHz, all pipeline registers used) by fabric class and speed grade, as the 7-series
@@ -171,16 +183,58 @@ def _from_year(first_year: int) -> Iterator[None]:
         yield
 
 
+def _softmax_latency_registers_vivado(extra: int) -> Callable[..., int]:
+    """ActivationEstimator.softmax_cycles plus ``extra`` registers for Vivado HLS's latency softmax on a fast device."""
+    original = KA.ActivationEstimator.softmax_cycles
+
+    def cycles(n: int, implementation: str, ctx, in_width: int = 16) -> int:
+        out = original(n, implementation, ctx, in_width)
+        fast = ctx.delay_factor < 1 and not KA._narrow(in_width)
+        return out + extra if not ctx.vitis and "latency" in implementation and fast else out
+
+    return cycles
+
+
+def _vitis_floor_context(floor: float) -> Callable[..., object]:
+    """kernels.common.Context, its logic delay factor at least ``floor`` for Vitis HLS 2022.2+ on fast devices."""
+    from codesign.estimate.layers import Context
+
+    def make(*args, **kwargs):
+        ctx = Context(*args, **kwargs)
+        m = re.match(r"\s*(\d{4})\.(\d)", str(ctx.tool_version or ""))
+        newer = m is not None and (int(m.group(1)), int(m.group(2))) >= (2022, 2)
+        if ctx.vitis and newer and ctx.delay_factor < floor:
+            return replace(ctx, delay_factor=floor)
+        return ctx
+
+    return make
+
+
+def _softmax_floor_vitis(floor: float) -> Callable[..., float]:
+    """kernels.activation.softmax_delay_factor with ``floor`` in place of SOFTMAX_MIN_DELAY_FACTOR for Vitis HLS."""
+    original = KA.softmax_delay_factor
+
+    def factor(ctx, in_width: int = 16) -> float:
+        if ctx.vitis and not KA._narrow(in_width):
+            return max(ctx.delay_factor, floor)
+        return original(ctx, in_width)
+
+    return factor
+
+
 @contextmanager
 def variant(name: str) -> Iterator[None]:
     """Apply one named variant (see the module docstring) for the length of the block."""
     with ExitStack() as stack:
         if name.startswith("datasheet"):
             stack.enter_context(_delay_factor(datasheet_delay_factor))
-        for flag, const in (("postadd-vivado", "DSP_POSTADDER_CHAIN_VIVADO"), ("postadd-vitis", "DSP_POSTADDER_CHAIN_VITIS"),
-                            ("resource-product-add", "RESOURCE_PRODUCT_ADD_CHAIN"),
-                            ("resource-product-registered", "RESOURCE_PRODUCT_REGISTERED_VIVADO"),
-                            ("product-live-bits", "PRODUCT_LIVE_BITS")):
+        for flag, const in (
+            ("postadd-vivado", "DSP_POSTADDER_CHAIN_VIVADO"),
+            ("postadd-vitis", "DSP_POSTADDER_CHAIN_VITIS"),
+            ("resource-product-add", "RESOURCE_PRODUCT_ADD_CHAIN"),
+            ("resource-product-registered", "RESOURCE_PRODUCT_REGISTERED_VIVADO"),
+            ("product-live-bits", "PRODUCT_LIVE_BITS"),
+        ):
             if flag in name:
                 stack.enter_context(mock.patch.object(K, const, True))
         m = re.search(r"kintex-fabric ([\d.]+)", name)
@@ -204,6 +258,18 @@ def variant(name: str) -> Iterator[None]:
             stack.enter_context(mock.patch.object(K, "ALLOC_TAIL_OFFSET_VIVADO", int(m.group(1))))
         if "iter-base+1" in name:
             stack.enter_context(mock.patch.object(K, "RESOURCE_ITER_BASE_CYCLES", K.RESOURCE_ITER_BASE_CYCLES + 1))
+        m = re.search(r"softmax-latency-registers-vivado (\d+)", name)
+        if m:
+            cycles = staticmethod(_softmax_latency_registers_vivado(int(m.group(1))))
+            stack.enter_context(mock.patch.object(KA.ActivationEstimator, "softmax_cycles", cycles))
+        m = re.search(r"vitis2022.2-floor ([\d.]+)", name)
+        if m:
+            make = _vitis_floor_context(float(m.group(1)))
+            for module in (N, EA):
+                stack.enter_context(mock.patch.object(module, "Context", make))
+        m = re.search(r"softmax-floor-vitis ([\d.]+)", name)
+        if m:
+            stack.enter_context(mock.patch.object(KA, "softmax_delay_factor", _softmax_floor_vitis(float(m.group(1)))))
         if name == "registered-multiplier":
             stack.enter_context(mock.patch.object(H, "chain_cycles", registered_chain_cycles))
             stack.enter_context(mock.patch.object(KD, "chain_cycles", registered_chain_cycles))
@@ -221,6 +287,9 @@ VARIANTS = (
     "kintex-fabric 0.75", "kintex-fabric 0.6", "postadd-vivado", "postadd-vivado postadd-vitis", "resource-product-add",
     "postadd-vivado resource-product-add", "postadd-vivado kintex-fabric 0.75", "resource-product-registered",
     "resource-product-registered resource-product-add", "product-live-bits",
+    "softmax-latency-registers-vivado 1", "softmax-latency-registers-vivado 2",
+    "softmax-floor-vitis 0.4", "softmax-floor-vitis 0.5", "softmax-floor-vitis 0.6",
+    "vitis2022.2-floor 0.3", "vitis2022.2-floor 0.35", "vitis2022.2-floor 0.4",
 )  # fmt: skip
 LAYER_GROUPS = (
     "ALL io_parallel layers",

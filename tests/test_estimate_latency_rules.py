@@ -1,5 +1,7 @@
 """Latency rules: the Resource ReuseLoop iteration, the reshaped-input-port read, the convergent-rounding ReLU."""
 
+from unittest import mock
+
 import pytest
 
 from codesign.estimate import constants as K
@@ -118,7 +120,10 @@ def test_softmax_on_ultrascale_plus_keeps_its_table_reads():
     # 7-series (delay factor >= 1) is unchanged: the registers on both tools
     slow = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", None, 1.2)
     slow_vitis = Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vitis HLS", None, 1.2)
-    assert predict_layer(_softmax(5, slow), slow).latency_cycles == predict_layer(_softmax(5, slow), slow_vitis).latency_cycles
+    assert (
+        predict_layer(_softmax(5, slow), slow).latency_cycles
+        == predict_layer(_softmax(5, slow), slow_vitis).latency_cycles
+    )
 
 
 def _stream_relu(n: int, pack: int) -> LayerCall:
@@ -204,3 +209,49 @@ def test_candidate_latency_rules_by_hand():
     assert chain_cycles([3.5, 2.0], 2.91) == 2
     assert m.registered_chain_cycles([3.5, 2.0], 2.91) == 3
     assert m.registered_chain_cycles([2.0, 0.5], 2.91) == chain_cycles([2.0, 0.5], 2.91) == 0
+
+
+def test_softmax_candidate_variants_touch_only_their_kernel_and_tool():
+    """latency_rules.py's tenth-round softmax variants (tried, not kept): Vivado HLS's latency softmax on a fast device
+    takes N table registers more; the Vitis floor on the softmax factor moves Vitis HLS on a fast device only."""
+    m = _latency_rules()
+
+    def lat(n: int, ctx: Context, impl: str = "stable") -> int:
+        call = _softmax(n, ctx)
+        call = LayerCall(call.name, call.function, {**call.config, "implementation": f"softmax_implementation::{impl}"},
+                         call.input, call.output, call.io_type)  # fmt: skip
+        return predict_layer(call, ctx).latency_cycles
+
+    vitis_usp, slow = (
+        _usp("Vitis HLS", 3.33, 0.9),
+        Context(Clock(5.0, 0.625), "DSP48E1", "auto", "Vivado HLS", None, 1.2),
+    )
+    cases = [(10, USP_VIVADO, "latency"), (10, USP_VIVADO, "stable"), (5, vitis_usp, "latency"), (5, slow, "latency")]
+    shipped = [lat(*c) for c in cases]
+    with m.variant("softmax-latency-registers-vivado 2"):
+        assert [lat(*c) for c in cases] == [shipped[0] + 2, *shipped[1:]]
+    with mock.patch.object(K, "SOFTMAX_MIN_DELAY_FACTOR", 0.6):
+        vitis_06 = lat(5, vitis_usp, "stable")  # the same floor through the shipped constant (both tools)
+    with m.variant("softmax-floor-vitis 0.6"):
+        assert lat(5, vitis_usp, "stable") == vitis_06
+        assert [lat(*c) for c in cases if not c[1].vitis] == [
+            s for c, s in zip(cases, shipped, strict=True) if not c[1].vitis
+        ]
+    assert vitis_06 > lat(5, vitis_usp, "stable")  # the floor does move it (alex-yang-upenn's setting)
+
+
+def test_vitis_floor_context_raises_only_newer_vitis_on_fast_devices():
+    """latency_rules.py's ``vitis2022.2-floor F`` (tried, not kept): the logic factor of Vitis HLS 2022.2+ on a fast
+    device is at least F; Vitis HLS 2022.1, Vivado HLS and 7-series contexts are left as they are."""
+    make = _latency_rules()._vitis_floor_context(0.4)
+    clock = Clock(5.0, 1.35)
+
+    def factor(tool: str, version: str, df: float) -> float:
+        return make(clock, "DSP48E2", "auto", tool, version, df, df).delay_factor
+
+    assert factor("Vitis HLS", "2022.2", 0.2) == 0.4
+    assert factor("Vitis HLS", "2024.1", 0.2) == 0.4
+    assert factor("Vitis HLS", "2022.1", 0.2) == 0.2
+    assert factor("Vivado HLS", "2020.1", 0.2) == 0.2
+    assert factor("Vitis HLS", "2024.2", 1.2) == 1.2
+    assert make(clock, "DSP48E2", "auto", "Vitis HLS", "2023.2", 0.2, 0.2).dsp_delay_factor == 0.2

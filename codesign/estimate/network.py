@@ -189,6 +189,23 @@ def top_style(settings: dict, calls: list[LayerCall]) -> tuple[str, int | None]:
     return "pipeline", None
 
 
+def stream_top_mismatch(settings: dict) -> str:
+    """Why a project whose layer configs say io_stream but whose top function is a PIPELINE is not estimated.
+
+    hls4ml writes an io_stream top as a DATAFLOW region over ``hls::stream`` FIFOs; a ``#pragma HLS PIPELINE`` top
+    passes arrays (io_parallel), so the configs and the top describe two designs and neither estimate is the one
+    synthesised. The one calibration record like this (mbavier/HLS4ML_VerilogAndC conv2dRolled: io_stream in
+    hls4ml_config.yml and parameters.h, an io_parallel ``myproject.cpp``) reports 8 cycles at II 1, a PIPELINE
+    top, where its configs read as a stream design give 10245.
+    """
+    pragma = next((" ".join(p.split()) for p in settings.get("top_pragmas") or [] if _TOP_PRAGMA.search(str(p))), "")
+    return (
+        f"{settings.get('id') or 'project'}: the layer configs say io_stream but the top function has '{pragma}' "
+        "and no DATAFLOW (an io_parallel top over arrays); accepted: a project hls4ml wrote for one io_type "
+        "(regenerate it with IOType io_stream, or io_parallel throughout)"
+    )
+
+
 def pipeline_interval(per_layer: list[LayerEstimate], requested: int | None, latency: int) -> int:
     """II of a PIPELINE top: its slowest layer's, or the II the pragma asks for if that is larger.
 
@@ -274,6 +291,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         per_layer[0] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
     stream = any(c.io_type == "io_stream" for c in calls)
     style, requested_ii = top_style(settings, calls)
+    if stream and style == "pipeline":
+        raise DataError(stream_top_mismatch(settings))
     lat = [x.latency_cycles for x in per_layer]
     iis = [x.ii_cycles for x in per_layer]
     if any(v is None for v in lat):

@@ -5,9 +5,12 @@ results): ``part``, ``target_clock_ns``, ``clock_uncertainty``, ``hls_tool``, ``
 ``strategy``, ``reuse_factors``, ``layers`` (every config struct of ``parameters.h`` with its constants and
 resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``, ``model_shape``,
 ``weight_sparsity``, ``available``; a project read from its files also gives ``top_pragmas`` (the ``#pragma HLS``
-lines of the top function: PIPELINE or DATAFLOW). A record's own ``top_pragmas`` is not read (``SETTING_KEYS``
-is the list the records mode may use): its top style comes from the rule hls4ml's ``SetPipelineStyle`` pass
-applies to the layers, which gives the same figures on every calibration record. The project is read from its files (``firmware/parameters.h``,
+lines of the top function: PIPELINE or DATAFLOW). A record's own ``top_pragmas`` is read only where its configs say
+io_stream (``SETTING_KEYS`` is the list the records mode may use): an io_parallel record's top style comes from the
+rule hls4ml's ``SetPipelineStyle`` pass applies to the layers (the figures of the io_parallel records were measured
+so; their pragmas would move filipemlins/nas-hls4ml's hls4ml 0.x record), and an io_stream top is DATAFLOW by that
+rule too, so its pragmas change an estimate only where they contradict the configs (a PIPELINE top: refused,
+``network.stream_top_mismatch``). The project is read from its files (``firmware/parameters.h``,
 ``defines.h``, ``myproject.cpp``, ``project.tcl`` / ``build_prj.tcl``, ``hls4ml_config.yml``) as hls4ml 1.3 writes
 them for the Vivado and Vitis backends; hls4ml itself is not imported.
 """
@@ -50,6 +53,8 @@ SETTING_KEYS = (
 def settings_from_record(record: dict) -> dict:
     """The settings of a calibration record (results and provenance dropped)."""
     out = {k: record.get(k) for k in SETTING_KEYS}
+    if "io_stream" in (record.get("io_type") or []):
+        out["top_pragmas"] = record.get("top_pragmas")
     # The tcl clock uncertainty line is a setting ('set clock_uncertainty 12.5%'); the report's value is not.
     out["clock_uncertainty"] = _uncertainty_from_tcl(record.get("tcl_config_lines") or [])
     return out

@@ -79,3 +79,18 @@ def test_calibration_record_with_an_io_parallel_top_is_declined():
         pytest.skip("the mbavier/HLS4ML_VerilogAndC conv2dRolled record is not in this calibration set")
     out = estimate_record(recs[0])
     assert "configs say io_stream" in out["declined"] and recs[0]["id"] in out["declined"]
+
+
+def test_stream_processes_tail_is_the_models():
+    """benchmarks/stream_processes.py recomputes the tail (latency - II) from the processes as the model composes it."""
+    from codesign.estimate.design import build_calls
+    from tests.benchmark_module import load_benchmark
+
+    sp = load_benchmark("stream_processes")
+    settings = read_project(STREAM)
+    est, calls = estimate_settings(settings), build_calls(settings)
+    assert sp.tail(est.per_layer, calls, drain=False) == est.latency_cycles - est.ii_cycles
+    # the drain candidate charges the not-pipelined processes after the slowest their cycles beyond their input words
+    assert sp.tail(est.per_layer, calls, drain=True) >= est.latency_cycles - est.ii_cycles
+    dense = next(c for c in calls if c.function.startswith("dense"))
+    assert sp.input_words(dense) == -(-int(dense.num("n_in")) // max(dense.pack, 1))

@@ -8,7 +8,8 @@ resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``,
 lines of the top function: PIPELINE or DATAFLOW). A record's own ``top_pragmas`` is read only where its configs say
 io_stream (``SETTING_KEYS`` is the list the records mode may use): an io_parallel record's top style comes from the
 rule hls4ml's ``SetPipelineStyle`` pass applies to the layers (the figures of the io_parallel records were measured
-so; their pragmas would move filipemlins/nas-hls4ml's hls4ml 0.x record), and an io_stream top is DATAFLOW by that
+so; their pragmas would move the LUT / FF of filipemlins/nas-hls4ml's hls4ml 0.x record and of a custom one,
+mgrailoo/HLS4ML_CPP_HDL_MNIST_), and an io_stream top is DATAFLOW by that
 rule too, so its pragmas change an estimate only where they contradict the configs (a PIPELINE top: refused,
 ``network.stream_top_mismatch``). The project is read from its files (``firmware/parameters.h``,
 ``defines.h``, ``myproject.cpp``, ``project.tcl`` / ``build_prj.tcl``, ``hls4ml_config.yml``) as hls4ml 1.3 writes

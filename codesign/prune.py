@@ -111,12 +111,13 @@ def prune(model, data, prune, train) -> TrainResult:
     Returns a plain model; ``model`` itself is left unchanged. A layer whose target is 0 stays dense (and is still
     fine-tuned). Raises when a layer ends further than the tolerance from its target.
     """
-    target = float(prune.sparsity)
-    if not 0 < target < 1:
-        raise SpecError(f"prune.sparsity must be in (0, 1) to prune, got {target}")
     if not prunable_layers(model):
         raise SpecError(f"model {model.name!r} has no Dense/Conv1D kernel to prune")
     targets = layer_targets(model, prune)
+    if not any(0 < t < 1 for t in targets.values()):  # prune.layers alone may ask for it, with prune.sparsity 0
+        asked = dict(getattr(prune, "layers", None) or {})
+        raise SpecError(f"prune: no layer has a target sparsity in (0, 1) (prune.sparsity {prune.sparsity}, "
+                        f"prune.layers {asked}); accepted: prune.sparsity or a prune.layers entry in (0, 1)")  # fmt: skip
     seed_everything(train.seed)
     n = len(data.x_train)
     n_fit = int(n * (1 - float(train.validation_split)))

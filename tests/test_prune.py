@@ -92,8 +92,23 @@ def test_prune_rejects_zero_sparsity_and_empty_schedule(trained):
     data, model = trained
     with pytest.raises(SpecError, match="prune.sparsity"):
         prune.prune(model, data, PruneSpec(sparsity=0.0), TRAIN)
-    with pytest.raises(SpecError, match="end_fraction"):
-        prune.prune(model, data, PruneSpec(sparsity=0.5, begin_fraction=0.5, end_fraction=0.5), TRAIN)
+    with pytest.raises(ValueError, match="prune.end_fraction 0.5 is not after prune.begin_fraction 0.5"):
+        PruneSpec(sparsity=0.5, begin_fraction=0.5, end_fraction=0.5)  # refused with the spec, before training
+    with pytest.raises(SpecError, match="end_fraction"):  # apart, but less than one of the few steps apart
+        prune.prune(model, data, PruneSpec(sparsity=0.5, epochs=1, begin_fraction=0.5, end_fraction=0.5001), TRAIN)
+
+
+def test_prune_layers_alone_prune_the_named_layers(trained):
+    """prune.layers with prune.sparsity 0: the named layer is pruned (the setting was dropped: pruning was off)."""
+    data, model = trained
+    spec = PruneSpec(epochs=1, frequency=5, layers={"dense_2": 0.5})
+    assert spec.enabled
+    s = prune.sparsity(prune.prune(model, data, spec, TRAIN).model)["layers"]
+    assert abs(s["dense_2"] - 0.5) <= 0.02
+    assert s["dense_1"] == 0.0 and s["output_logits"] == 0.0
+    assert not PruneSpec(layers={"dense_2": 0.0}).enabled
+    with pytest.raises(ValueError, match="prune.distill changes the pruning fine-tune, and pruning is off"):
+        PruneSpec(distill=True, layers={"dense_2": 0.0})
 
 
 @pytest.mark.slow  # ~20 CPU-s: one float VAE and two pruning runs

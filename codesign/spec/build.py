@@ -76,6 +76,9 @@ class BuildSpec(_Strict):
         if self.score is not None and family not in ("vae", "ae"):
             raise ValueError(f"'score' applies to model.family vae or ae (the firmware computes an anomaly score), "
                              f"not to {family or 'a model file'}; remove it")  # fmt: skip
+        if self.prune.distill and family not in ("vae", "ae", None):  # a model file: its task is known from the data
+            raise ValueError(f"prune.distill applies to anomaly models (model.family vae or ae), not to {family}: a "
+                             "classifier is pruned against its labels (remove prune.distill)")  # fmt: skip
         if self.score is not None:
             try:
                 self.score.resolved_kind(family)

@@ -49,6 +49,11 @@ class DataSpec(_Strict):
             raise ValueError(f"'{given}' was given without '{missing}' (accepted: both HDF5 keys, or neither)")
         if self.inputs is not None and self.path is None:
             raise ValueError("'inputs'/'labels' name keys of your own file: give 'path' too")
+        features = self.constituent_features or ()
+        twice = sorted({f for f in features if features.count(f) > 1})
+        if twice:  # a second copy of a column adds no information and changes every model's input width
+            raise ValueError(f"constituent_features names {', '.join(map(repr, twice))} more than once (accepted: "
+                             "each feature once, in the order the model reads them)")  # fmt: skip
         return self
 
 
@@ -151,9 +156,17 @@ class PruneSpec(_Strict):
         bad = {k: v for k, v in self.layers.items() if not 0 <= v < 1}
         if bad:
             raise ValueError(f"prune.layers: each sparsity must be in [0, 1), got {bad}")
+        if self.end_fraction <= self.begin_fraction:
+            raise ValueError(f"prune.end_fraction {self.end_fraction} is not after prune.begin_fraction "
+                             f"{self.begin_fraction}: the schedule would have no step to prune over (accepted: "
+                             "begin_fraction < end_fraction, both in [0, 1])")  # fmt: skip
+        if self.distill and not self.enabled:
+            raise ValueError("prune.distill changes the pruning fine-tune, and pruning is off (prune.sparsity 0 and "
+                             "no prune.layers target above 0); accepted: prune.sparsity > 0 with it, or remove "
+                             "prune.distill")  # fmt: skip
         return self
 
     @property
     def enabled(self) -> bool:
-        """True when pruning is asked for."""
-        return self.sparsity > 0
+        """True when pruning is asked for: a model-wide target, or a per-layer target above 0 in prune.layers."""
+        return self.sparsity > 0 or any(v > 0 for v in self.layers.values())

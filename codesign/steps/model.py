@@ -70,7 +70,7 @@ class BuildModel(Step):
             else:
                 model = modelio.load_model(m.file, trust=trust, notes=notes)
             _check_data_fits_model(ctx, state, model)
-            check_layer_names(model, ctx.spec)
+            check_layer_names(model, ctx.spec, state.data.task if state.data is not None else None)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
             from codesign import hls, zoo
 
@@ -87,7 +87,7 @@ class BuildModel(Step):
         except SpecError as exc:
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
-        check_layer_names(model, ctx.spec)  # before any training
+        check_layer_names(model, ctx.spec, data.task)  # before any training
         return replace(state, float_model=model)
 
 
@@ -289,8 +289,17 @@ def _with_sparsity(state: BuildState) -> BuildState:
     return replace(state, sparsity=out)
 
 
-def check_layer_names(model, spec) -> None:
-    """Refuse ``hls.layers`` / ``quantize.layers`` entries naming a layer the model does not have."""
+def check_layer_names(model, spec, task: str | None = None) -> None:
+    """Refuse ``hls.layers`` / ``quantize.layers`` / ``prune.layers`` entries naming a layer the model does not have
+    (``prune.layers``: not a prunable layer), and ``prune.distill`` on a model that is not an anomaly model (``task``
+    from the data): before any training, not when the pruning step reaches them."""
+    if spec.prune.enabled:
+        from codesign import prune
+
+        prune.layer_targets(model, spec.prune)
+    if spec.prune.distill and task is not None and task != "anomaly":
+        raise SpecError(f"prune.distill applies to anomaly models (vae, ae); model {model.name!r} is trained for "
+                        f"{task} (remove prune.distill)")  # fmt: skip
     names = [layer.name for layer in model.layers]
     sections = [("hls.layers", spec.hls.layers)]
     if spec.quantize is not None:

@@ -188,6 +188,7 @@ def fill_tmpfs(path: Path) -> None:
 
 S = "spec.yaml"
 ACC = "accepted"
+BEFORE_TRAINING = {"before_training": True}
 
 CASES: list[Case] = [
     # --- the spec file itself
@@ -378,6 +379,26 @@ CASES: list[Case] = [
     Case("cfg-inputdata-nan", {"config.yml": hls4ml_config(InputData="tb.npy"), "model.h5": tiny_model,
                                "tb.npy": npy(_with(np.zeros((5, 8)), (2, 4), np.nan))},
          build(spec_file="config.yml"), ("config.yml", "InputData", "tb.npy", "NaN/Inf", "[2, 4]", ACC)),
+    # --- keys added lately; refused before any training (extra before_training: the test stops a training that starts)
+    Case("data-constituent-feature-twice", {S: spec(data={"source": "jets_constituents", "n_constituents": 8,
+                                                          "constituent_features": ["j1_pt", "j1_etarel", "j1_pt"]},
+                                                    model={"family": "deepsets", "hidden": _DROP, "phi": [4], "rho": [4]})},
+         build(), (S, "constituent_features names 'j1_pt' more than once", ACC), extra=BEFORE_TRAINING),
+    Case("prune-distill-on-a-classifier", {S: spec(prune={"sparsity": 0.5, "distill": True})}, build(),
+         (S, "prune.distill applies to anomaly models", "not to mlp", "remove prune.distill"), extra=BEFORE_TRAINING),
+    Case("prune-distill-without-pruning", {S: spec(data={"source": "l1"}, model={"family": "ae", "hidden": _DROP},
+                                                   prune={"distill": True})}, build(),
+         (S, "prune.distill", "pruning is off", ACC), extra=BEFORE_TRAINING),
+    Case("prune-end-before-begin", {S: spec(prune={"sparsity": 0.5, "begin_fraction": 0.9, "end_fraction": 0.1})},
+         build(), (S, "prune.end_fraction 0.1 is not after prune.begin_fraction 0.9", ACC), extra=BEFORE_TRAINING),
+    Case("prune-layers-unknown-layer", {S: spec(prune={"sparsity": 0.5, "layers": {"dense_9": 0.5}})}, build(),
+         ("prune.layers names ['dense_9']", "accepted: dense_1, output_logits"), extra=BEFORE_TRAINING),
+    Case("prune-layers-distill-on-a-classifier-file",
+         {S: spec(**_merge(DATA_SPEC, {"model": {"family": _DROP, "hidden": _DROP, "file": "m.h5"},
+                                       "prune": {"sparsity": 0.5, "distill": True}})),
+          "data.h5": h5(x=X, y=Y), "m.h5": tiny_model},
+         build(), ("prune.distill applies to anomaly models", "classification", "remove prune.distill"),
+         extra=BEFORE_TRAINING),
     # --- reports of earlier builds
     Case("report-truncated", {"b/report.json": '{"spec": {"name": "x"}, "bit_acc', "b/hls/x": "x"},
          ("report", "{tmp}/b"), ("b/report.json", "truncated", ACC)),

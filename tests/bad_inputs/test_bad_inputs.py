@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from command_cases import COMMAND_CASES
 
 from codesign.cli import main
+from codesign.steps.model import TrainFloat
 
 REPO = Path(__file__).resolve().parents[2]
 SUBPROCESS_CASES = ("spec-duplicate-top-key", "quantize-integer-above-bits", "data-labels-shorter", "cfg-reuse-text",
@@ -79,6 +80,10 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
 ALL_CASES = CASES + COMMAND_CASES
 
 
+def _no_training(self, ctx, state):
+    raise AssertionError("the float training started: this input must be refused before it")
+
+
 def test_catalogue_is_large_and_ids_unique():
     ids = [c.id for c in ALL_CASES]
     assert len(ids) == len(set(ids))
@@ -88,6 +93,8 @@ def test_catalogue_is_large_and_ids_unique():
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_bad_input(case: Case, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a build that wrongly writes into the working directory is seen here
+    if case.extra.get("before_training"):
+        monkeypatch.setattr(TrainFloat, "run", _no_training)
     _write_files(case, tmp_path)
     mnt = _mount(case, tmp_path) if case.needs_mount else None
     fd = _hold_lock(tmp_path, case.hold_lock) if case.hold_lock else None

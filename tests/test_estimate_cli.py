@@ -59,9 +59,9 @@ def test_estimate_refuses_a_project_with_no_estimable_layer(tmp_path):
     assert not (proj / "estimate.json").exists()
 
 
-def test_estimate_records(tmp_path):
-    src = tmp_path / "in.jsonl"
-    rec = {
+def _record() -> dict:
+    """One io_parallel dense record in the calibration schema, settings only."""
+    return {
         "id": "r1",
         "part": "xcvu9p-flga2104-2L-e",
         "target_clock_ns": 5.0,
@@ -85,6 +85,11 @@ def test_estimate_records(tmp_path):
         "typedefs": {"input_t": "ap_fixed<10,4>", "layer2_t": "ap_fixed<20,8>"},
         "top_calls": ["nnet::dense<input_t, layer2_t, config2>"],
     }
+
+
+def test_estimate_records(tmp_path):
+    src = tmp_path / "in.jsonl"
+    rec = _record()
     bad = dict(rec, id="r2", top_calls=["nnet::multiheadattention<input_t, layer2_t, config9>"])
     src.write_text(json.dumps(rec) + "\n" + json.dumps(bad) + "\n")
     out = tmp_path / "pred.jsonl"
@@ -93,6 +98,54 @@ def test_estimate_records(tmp_path):
     p1, p2 = [json.loads(x) for x in out.read_text().splitlines()]
     assert p1["id"] == "r1" and p1["LUT"] > 0 and p1["interval_max"] == 1 and "declined" not in p1
     assert p2["LUT"] is None and "not modelled" in p2["declined"]
+
+
+def _layer(**values) -> dict:
+    rec = _record()
+    rec["layers"][0].update(values)
+    return rec
+
+
+BAD_RECORDS = [  # (record, what its declined reason must say); each was predicted as if the value were a good one
+    (_layer(reuse_factor=-4), "layers[0] (d).reuse_factor -4 (accepted: an integer >= 1"),
+    (_layer(reuse_factor=0), "layers[0] (d).reuse_factor 0"),
+    (_layer(n_in=-8), "layers[0] (d).n_in -8"),
+    (_layer(strategy="fastest"), "layers[0] (d).strategy 'fastest' (accepted: latency, resource"),
+    (_layer(n_zeros=33), "layers[0] (d).n_zeros 33 (accepted: 0 to n_in x n_out = 32)"),
+    ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns, a finite number > 0)"),
+    ({**_record(), "target_clock_ns": float("nan")}, "target_clock_ns nan"),
+    ({**_record(), "hls_tool": "Quartus HLS"}, "hls_tool 'Quartus HLS' (accepted: Vivado HLS, Vitis HLS or null)"),
+    ({**_record(), "hls_tool_version": "banana"}, "hls_tool_version 'banana' (accepted: a release such as 2020.1"),
+    ({**_record(), "io_type": "io_parallel"}, "io_type 'io_parallel' (accepted: a list of io_parallel, io_stream)"),
+    ({**_record(), "layers": "dense"}, "layers 'str' (accepted: a list of config structs"),
+    ({**_record(), "layers": [[8, 4]]}, "layers[0] 'list' (accepted: a config struct"),
+]
+
+
+def test_estimate_records_declines_settings_it_cannot_read_naming_the_field(tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "pred.jsonl"
+    lines = [_record(), *(dict(rec, id=f"bad{i}") for i, (rec, _) in enumerate(BAD_RECORDS))]
+    src.write_text("".join(json.dumps(rec) + "\n" for rec in lines))
+    res = CliRunner().invoke(main, ["estimate", "--records", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"1/{len(lines)} records predicted ({len(BAD_RECORDS)} declined" in res.output, res.output
+    good, *preds = [json.loads(x) for x in out.read_text().splitlines()]
+    assert good["LUT"] > 0 and "declined" not in good
+    for i, (pred, (_, reason)) in enumerate(zip(preds, BAD_RECORDS, strict=True)):
+        assert pred["LUT"] is None and pred["latency_max_cycles"] is None, pred
+        assert pred["declined"].startswith(f"DataError: bad{i}: ") and reason in pred["declined"], pred["declined"]
+
+
+def test_every_shipped_calibration_record_passes_the_record_check():
+    """The check refuses only what the estimator cannot read: the 222 shipped records (whose figures the README
+    quotes) all pass it, so no benchmark figure moves."""
+    from codesign.estimate.record_check import check_record
+
+    path = Path(__file__).parents[1] / "codesign" / "estimate" / "calibration" / "hls_reports.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert len(records) >= 200
+    for rec in records:
+        check_record(rec)
 
 
 def test_estimate_records_refuses_a_file_without_records(tmp_path):

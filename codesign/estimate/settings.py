@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from codesign.errors import DataError, SpecError
+from codesign.estimate.record_check import check_record
 from codesign.estimate.weights import layer_weight_counts
 from codesign.firmware.files import parse_typedefs, resolve_type
 
@@ -52,7 +53,9 @@ SETTING_KEYS = (
 
 
 def settings_from_record(record: dict) -> dict:
-    """The settings of a calibration record (results and provenance dropped)."""
+    """The settings of a calibration record (results and provenance dropped); DataError for a setting the estimator
+    cannot read (record_check)."""
+    check_record(record)
     out = {k: record.get(k) for k in SETTING_KEYS}
     if "io_stream" in (record.get("io_type") or []):
         out["top_pragmas"] = record.get("top_pragmas")

@@ -1,0 +1,66 @@
+"""The settings of a calibration-schema record, checked before the estimator reads them.
+
+A record is a hand-written or scraped JSON line: a value the estimator would read as something else (a negative
+reuse factor taken as 1, a negative clock period giving a shorter latency, an unknown tool version taken as "no
+version", a strategy it does not know taken as Latency) must decline that record with the field named, not turn
+into a figure. Results (LUT, latency, ...) are never read, so they are not checked here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from codesign.errors import DataError
+
+TOOLS = ("Vivado HLS", "Vitis HLS")
+STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmetic")
+IO_TYPES = ("io_parallel", "io_stream")
+_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")
+_POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
+
+
+def check_record(record: dict) -> None:
+    """Raise DataError naming the record, the field and what is accepted for a setting the estimator cannot read."""
+    where = record.get("id") or "record without an id"
+
+    def bad(field: str, value: Any, accepted: str) -> DataError:
+        return DataError(f"{where}: {field} {value!r} (accepted: {accepted})")
+
+    clock = record.get("target_clock_ns")
+    if clock is not None and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock)
+                              or clock <= 0):  # fmt: skip
+        raise bad("target_clock_ns", clock, "a period in ns, a finite number > 0")
+    tool = record.get("hls_tool")
+    if tool is not None and tool not in TOOLS:
+        raise bad("hls_tool", tool, f"{', '.join(TOOLS)} or null")
+    version = record.get("hls_tool_version")
+    if version is not None and not (isinstance(version, str) and _VERSION.fullmatch(version)):
+        raise bad("hls_tool_version", version, "a release such as 2020.1 or 2019.2.1, or null")
+    io_type = record.get("io_type")
+    if io_type is not None and (not isinstance(io_type, list) or any(v not in IO_TYPES for v in io_type)):
+        raise bad("io_type", io_type, f"a list of {', '.join(IO_TYPES)}")
+    layers = record.get("layers")
+    if layers is None:
+        return
+    if not isinstance(layers, list):
+        raise bad("layers", type(layers).__name__, "a list of config structs, JSON objects")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict):
+            raise bad(f"layers[{i}]", type(layer).__name__, "a config struct, a JSON object")
+        name = f"layers[{i}] ({layer.get('name') or layer.get('config') or layer.get('base')})"
+        for key in _POSITIVE:
+            value = layer.get(key)
+            if value is None or isinstance(value, str):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise bad(f"{name}.{key}", value, "an integer >= 1, or a C expression string")
+        strategy = layer.get("strategy")
+        if strategy is not None and str(strategy).lower() not in STRATEGIES:
+            raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
+        zeros, n_in, n_out = layer.get("n_zeros"), layer.get("n_in"), layer.get("n_out")
+        if isinstance(zeros, int) and not isinstance(zeros, bool):
+            size = n_in * n_out if isinstance(n_in, int) and isinstance(n_out, int) else None
+            if zeros < 0 or (size is not None and zeros > size):
+                raise bad(f"{name}.n_zeros", zeros, f"0 to n_in x n_out{f' = {size}' if size else ''}")

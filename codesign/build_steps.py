@@ -24,7 +24,16 @@ from codesign.steps.firmware import (
     _firmware_keras_model,
     _layer_overrides,
 )  # fmt: skip
-from codesign.steps.model import BuildModel, LoadData, Prune, Quantize, TrainFloat, _with_sparsity, check_layer_names
+from codesign.steps.model import (
+    BuildModel,
+    LoadData,
+    Prune,
+    Quantize,
+    TrainFloat,
+    _with_sparsity,
+    check_before_training,
+    check_layer_names,
+)
 from codesign.steps.results import Budget, Estimate, Report, Rtl, Synthesize
 from codesign.steps.verify import Compare, bootstrap_settings, stage_metrics, stage_scores
 
@@ -33,7 +42,7 @@ __all__ = [
     "NO_DATA_INPUTS", "Budget", "BuildModel", "CSim", "Compare", "Convert", "Estimate", "LoadData", "Prune", "Quantize",
     "Report", "Rtl", "Synthesize", "TrainFloat", "_check_inputs", "_conv_overrides", "_firmware_keras_model",
     "_layer_overrides", "_user_model_is_source", "_with_sparsity", "bootstrap_settings", "check_layer_names",
-    "default_steps", "stage_metrics", "stage_scores",
+    "check_before_training", "default_steps", "stage_metrics", "stage_scores",
 ]
 
 

@@ -219,6 +219,34 @@ def test_latency_strategy_keeps_a_reuse_factor_that_divides_nothing(tmp_path):
     ],
 )
 def test_reuse_factor_no_layer_can_take_is_refused(tmp_path, hls_section, message):
+    model, spec = hls_models.qmlp(6, seed=6), _spec({"backend": "Vivado", **hls_section})
     with pytest.raises(SpecError, match=message):
-        _convert(hls_models.qmlp(6, seed=6), _spec({"backend": "Vivado", **hls_section}), tmp_path / "p")
+        _convert(model, spec, tmp_path / "p")
     assert not (tmp_path / "p" / "firmware" / "parameters.h").exists()  # refused before the project is written
+    with pytest.raises(SpecError, match=message):  # the same refusal, word for word, before any training
+        build_steps.check_before_training(model, spec)
+
+
+def test_reuse_factor_rule_before_training_equals_hls4ml():
+    """codesign.hls.reuse's valid values and the value hls4ml moves to equal hls4ml 1.3's own, for every layer size
+    up to 24 x 24 and a few wide ones (the check before training must refuse exactly what the conversion refuses)."""
+    import hls4ml
+
+    from codesign.hls import reuse
+
+    backend = hls4ml.backends.get_backend("Vivado")
+    sizes = [(i, o) for i in range(1, 25) for o in range(1, 25)] + [(64, 32), (128, 10), (96, 7), (57, 64)]
+    for n_in, n_out in sizes:
+        valid = reuse.valid_reuse_factors(n_in, n_out)
+        assert valid == backend.get_valid_reuse_factors(n_in, n_out), (n_in, n_out)
+        for asked in range(1, n_in * n_out + 2, max(1, n_in * n_out // 40)):
+            assert reuse.closest(valid, asked) == backend.get_closest_reuse_factor(valid, asked), (n_in, n_out, asked)
+
+
+def test_reuse_factors_a_layer_takes_pass_the_check_before_training():
+    model = hls_models.qmlp(6, seed=6)  # dense1 16 x 8, output_logits 8 x 5
+    for hls_section in ({"strategy": "Resource", "layers": {"dense1": {"reuse_factor": 4}}},
+                        {"layers": {"dense1": {"reuse_factor": 3}}},  # Latency keeps it
+                        {"reuse_factor": 100},  # above output_logits' 40, within dense1's 128: applied per layer
+                        {"layers": {"dense1": {"reuse_factor": 128, "strategy": "Resource"}}}):  # fmt: skip
+        build_steps.check_before_training(model, _spec({"backend": "Vivado", **hls_section}))

@@ -51,6 +51,63 @@ def near(valid: list[int], asked: int) -> str:
     return ", ".join((["..."] if len(below) > NEAR else []) + shown + (["..."] if len(above) > NEAR else []))
 
 
+def valid_reuse_factors(n_in: int, n_out: int) -> list[int]:
+    """The reuse factors hls4ml 1.3's Resource strategy keeps for a layer of ``n_in x n_out`` weights (its
+    ``FPGABackend._validate_reuse_factor`` rule, written out here so a spec is checked before any training)."""
+    size, out = n_in * n_out, []
+    for rf in range(1, size + 1):
+        if size % rf:
+            continue
+        limit = -(-size // min(n_in, rf))  # the multipliers of one pass
+        if (limit % n_out == 0 or rf >= n_in) and (rf % n_in == 0 or rf < n_in):
+            out.append(rf)
+    return out
+
+
+def closest(valid: list[int], asked: int) -> int:
+    """The valid value hls4ml moves ``asked`` to: the nearest, the smaller one on a tie."""
+    return min(valid, key=lambda v: (abs(v - asked), v))
+
+
+def _rank2_dense_sizes(model: Any) -> dict[str, tuple[int, int]]:
+    """``{layer: (n_in, n_out)}`` of the Keras model's Dense / QDense layers on flat inputs, as hls4ml sizes them."""
+    sizes = {}
+    for layer in model.layers:
+        shape = getattr(getattr(layer, "input", None), "shape", None)
+        if type(layer).__name__ in ("Dense", "QDense") and shape is not None and len(shape) == 2:
+            sizes[layer.name] = (int(shape[-1]), int(layer.units))
+    return sizes
+
+
+def check_spec_reuse_factors(model: Any, hls: Any) -> None:
+    """Refuse, before any training, a spec's reuse factor that :func:`check_reuse_factors` would refuse at
+    conversion: a layer's own value that hls4ml would move (Resource) or that exceeds its ``n_in * n_out``, and a
+    model-wide value above every layer's. Dense layers on flat inputs only (their sizes are the Keras model's);
+    other layers are checked at conversion."""
+    sizes = _rank2_dense_sizes(model)
+    for name, entry in hls.layers.items():
+        if entry.reuse_factor is None or name not in sizes:
+            continue
+        (n_in, n_out), asked = sizes[name], int(entry.reuse_factor)
+        resource = (entry.strategy or hls.strategy) == "Resource"
+        valid = valid_reuse_factors(n_in, n_out)
+        used = closest(valid, asked) if resource and asked not in valid else asked
+        if used != asked or asked > n_in * n_out:
+            what = f"hls4ml would silently use {used}" if used != asked else f"at most {n_in * n_out}"
+            raise SpecError(
+                f"{SPEC_KEYS.layer.format(name)} {asked} is not valid for layer '{name}' ({what}); valid for its "
+                f"{n_in} x {n_out} weights: {near(valid, asked)} (n_in x n_out = {n_in * n_out})"
+            )
+    with_kernel = [layer.name for layer in model.layers if getattr(layer, "kernel", None) is not None]
+    own = {n for n, entry in hls.layers.items() if entry.reuse_factor is not None}
+    if with_kernel and set(with_kernel) <= set(sizes) and set(sizes) - own:  # every multiplier layer is sized here
+        if all(hls.reuse_factor > n_in * n_out for n_in, n_out in sizes.values()):
+            name = max(sizes, key=lambda n: sizes[n][0] * sizes[n][1])
+            n_in, n_out = sizes[name]
+            raise SpecError(f"{SPEC_KEYS.model}: {hls.reuse_factor} exceeds every layer's n_in x n_out (the largest: "
+                            f"layer '{name}', {n_in} x {n_out} = {n_in * n_out}); accepted: 1 to {n_in * n_out}")  # fmt: skip
+
+
 def check_reuse_factors(graph: Any, model_rf: int, per_layer: set[str], keys: ReuseKeys, notes: list[str]) -> dict:
     """Compare every multiplier layer's reuse factor as asked with the one hls4ml will write; refuse or note as the
     module docstring says. Returns ``{layer: reuse factor in the firmware}`` for the layers with multipliers."""

@@ -54,7 +54,7 @@ class BuildModel(Step):
     """Build the float model from the spec's family, or load the user's model."""
 
     name = "build_model"
-    code = ("codesign.zoo", "codesign.modelio", "codesign.build_steps:check_layer_names")
+    code = ("codesign.zoo", "codesign.modelio", "codesign.build_steps:check_layer_names")  # refusals alone: not keyed
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["model"] if ctx.spec is not None else "hls4ml-config"
@@ -70,7 +70,7 @@ class BuildModel(Step):
             else:
                 model = modelio.load_model(m.file, trust=trust, notes=notes)
             _check_data_fits_model(ctx, state, model)
-            check_layer_names(model, ctx.spec, state.data.task if state.data is not None else None)
+            check_before_training(model, ctx.spec, state.data.task if state.data is not None else None)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
             from codesign import hls, zoo
 
@@ -87,7 +87,7 @@ class BuildModel(Step):
         except SpecError as exc:
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
-        check_layer_names(model, ctx.spec, data.task)  # before any training
+        check_before_training(model, ctx.spec, data.task)
         return replace(state, float_model=model)
 
 
@@ -289,10 +289,11 @@ def _with_sparsity(state: BuildState) -> BuildState:
     return replace(state, sparsity=out)
 
 
-def check_layer_names(model, spec, task: str | None = None) -> None:
-    """Refuse ``hls.layers`` / ``quantize.layers`` / ``prune.layers`` entries naming a layer the model does not have
-    (``prune.layers``: not a prunable layer), and ``prune.distill`` on a model that is not an anomaly model (``task``
-    from the data): before any training, not when the pruning step reaches them."""
+def check_before_training(model, spec, task: str | None = None) -> None:
+    """Refuse before any training what a later step would refuse: layer names (:func:`check_layer_names`),
+    ``prune.layers`` naming a layer that is not prunable, ``prune.distill`` on a model that is not an anomaly model
+    (``task`` from the data), and reuse factors the conversion would refuse (Dense layers on flat inputs)."""
+    check_layer_names(model, spec)
     if spec.prune.enabled:
         from codesign import prune
 
@@ -300,6 +301,13 @@ def check_layer_names(model, spec, task: str | None = None) -> None:
     if spec.prune.distill and task is not None and task != "anomaly":
         raise SpecError(f"prune.distill applies to anomaly models (vae, ae); model {model.name!r} is trained for "
                         f"{task} (remove prune.distill)")  # fmt: skip
+    from codesign.hls.reuse import check_spec_reuse_factors
+
+    check_spec_reuse_factors(model, spec.hls)
+
+
+def check_layer_names(model, spec) -> None:
+    """Refuse ``hls.layers`` / ``quantize.layers`` entries naming a layer the model does not have."""
     names = [layer.name for layer in model.layers]
     sections = [("hls.layers", spec.hls.layers)]
     if spec.quantize is not None:

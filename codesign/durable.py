@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from codesign.errors import SpecError
 
 LOCK_NAME = "lock"
 IN_PROGRESS = "in_progress"
+REPORT_DIGEST = "report.sha256"  # in <out>/.codesign: report.json + report.md as codesign last wrote them
 
 # errno values that mean "this folder cannot take the build's output", not a bug in codesign
 FULL_BELOW_BYTES = 64 * 1024  # a file system with less than this free is full for a build
@@ -142,6 +144,44 @@ class BuildLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def report_digest(out_dir: Path | str) -> str | None:
+    """sha256 of the folder's report.json and, when there, report.md; None without report.json."""
+    h = hashlib.sha256()
+    for name in ("report.json", "report.md"):
+        try:
+            data = (Path(out_dir) / name).read_bytes()
+        except FileNotFoundError:
+            if name == "report.json":
+                return None
+            h.update(b"report.md missing")
+            continue
+        except OSError:
+            return None
+        h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+def record_report_digest(out_dir: Path | str, trusted: bool = True) -> None:
+    """Remember the digest of the reports codesign just wrote, in a build folder (one with ``.codesign/``): a build
+    trusts an unchanged report.json as up to date only while its digest is this one. ``trusted=False`` (reports
+    rewritten from a report.json that was edited by hand) forgets it, so the next build writes them from its steps."""
+    marker = Path(out_dir) / ".codesign"
+    digest = report_digest(out_dir)
+    if not trusted or digest is None:
+        (marker / REPORT_DIGEST).unlink(missing_ok=True)
+    elif marker.is_dir():
+        atomic_write_text(marker / REPORT_DIGEST, digest + "\n")
+
+
+def report_as_written(out_dir: Path | str) -> bool:
+    """True when report.json and report.md are the ones codesign last wrote (not edited, damaged or replaced)."""
+    try:
+        recorded = (Path(out_dir) / ".codesign" / REPORT_DIGEST).read_text().strip()
+    except OSError:
+        return False
+    return recorded == report_digest(out_dir)
 
 
 def build_lock(out_dir: Path | str) -> BuildLock:

@@ -29,7 +29,14 @@ from codesign import __version__
 from codesign.bit_exact import require_bit_exact
 from codesign.build_state import STEP_NAMES, BuildContext, BuildState, Step, StepRecord
 from codesign.datasets import file_digest
-from codesign.durable import IN_PROGRESS, atomic_write_text, build_lock, is_write_error, write_error
+from codesign.durable import (
+    IN_PROGRESS,
+    atomic_write_text,
+    build_lock,
+    is_write_error,
+    report_as_written,
+    write_error,
+)
 from codesign.spec import Hls4mlConfig, check_spec_consistency
 from codesign.step_cache import SharedStepCache, StepCache, code_digest
 
@@ -172,6 +179,11 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
     keys = step_keys(ctx, steps)
     report_path = ctx.path("report.json")
     report = _read_report(report_path) if not ctx.force and keys and cache.hit(COMPLETE, keys[-1]) else None
+    if report is not None and not report_as_written(ctx.out_dir):  # edited or damaged by hand: never trusted
+        if progress is not None:
+            progress("report.json / report.md differ from the ones this build wrote (edited or damaged): writing "
+                     "them again from the finished steps")  # fmt: skip
+        report = None
     if report is not None and not ctx.path(".codesign", IN_PROGRESS).exists():
         if progress is not None:
             progress("up to date: every step unchanged since the last build (--force redoes it)")

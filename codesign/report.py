@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from codesign import report_text
+from codesign.durable import record_report_digest
 from codesign.errors import DataError
 
 # public names of this module, defined next to it (report.md's rendering and its tables)
@@ -87,11 +88,13 @@ def load_report(out_dir: Path) -> dict:
     return report
 
 
-def write_report(report: dict, out_dir: Path) -> None:
-    """Write report.json and report.md (atomically) from a report dictionary."""
+def write_report(report: dict, out_dir: Path, trusted: bool = True) -> None:
+    """Write report.json and report.md (atomically) from a report dictionary; ``trusted=False`` when it comes from
+    a report.json edited since codesign wrote it (durable.record_report_digest)."""
     report = _jsonable(report)
     atomic_write_text(Path(out_dir) / REPORT_JSON, json.dumps(report, indent=1, allow_nan=False) + "\n")
     atomic_write_text(Path(out_dir) / REPORT_MD, render_markdown(report))
+    record_report_digest(out_dir, trusted)
 
 
 # ------------------------------------------------------------------------------------ build report

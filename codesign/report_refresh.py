@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from codesign.durable import report_as_written
 from codesign.errors import DataError
 from codesign.estimate import Estimate, estimate_project
 from codesign.estimate.design import build_calls
@@ -115,6 +116,7 @@ def refresh(out_dir: Path) -> dict:
         if proj and (out_dir.parent / proj).resolve() == out_dir.resolve():
             out_dir = out_dir.parent
             report = parent
+    trusted = report_as_written(out_dir)  # a hand-edited verdict refreshed here stays untrusted by the next build
     proj_path = (report.get("project") or {}).get("path")
     if proj_path and not Path(proj_path).is_absolute():
         proj_path = out_dir / proj_path  # report.json keeps paths relative to the build folder
@@ -169,6 +171,6 @@ def refresh(out_dir: Path) -> dict:
         verdict = report.get("verdict")
         if isinstance(verdict, dict):
             verdict["budget_pass"] = report["budget"]["pass"]
-    report_mod.write_report(report, out_dir)
+    report_mod.write_report(report, out_dir, trusted=trusted)
     report["_out_dir"] = str(out_dir)
     return report

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codesign.durable import BuildLock, atomic_path, atomic_write_text
+from codesign.durable import BuildLock, atomic_path, atomic_write_text, record_report_digest
 from codesign.errors import SpecError
 from codesign.parts import resolve_part
 from codesign.pipeline import BuildContext, Step, run_steps
@@ -62,6 +62,7 @@ class Reports(Step):
 
     def run(self, ctx, state):
         atomic_write_text(ctx.path("report.json"), json.dumps({"notes": list(state.notes)}))
+        record_report_digest(ctx.out_dir)
         return state
 
 

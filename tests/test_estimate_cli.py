@@ -240,3 +240,28 @@ def test_report_refresh_finds_a_named_project_and_compares_each_layer(tmp_path):
         assert re.search(rf"(^|_){row['config']}(_|$)", row["module"])
         assert row["latency_cycles"]["report"] == mod["latency_max"] and row["lut"]["report"] == mod["LUT"]
     assert "Per layer, estimate / C-synthesis module:" in (out / "report.md").read_text()
+
+
+def test_report_refresh_keeps_a_hand_edited_verdict_untrusted(tmp_path):
+    """`codesign report` rewrites report.json from itself: one edited by hand stays untrusted (the next build
+    writes it again from its steps), one codesign wrote stays trusted (the next build is up to date)."""
+    from codesign.durable import REPORT_DIGEST, report_as_written
+
+    out = tmp_path / "out"
+    shutil.copytree(FIX, out / "hls")
+    (out / ".codesign").mkdir()
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0  # no digest yet: written, untrusted
+    assert not (out / ".codesign" / REPORT_DIGEST).exists()
+    from codesign import report as report_mod
+
+    report_mod.write_report(json.loads((out / "report.json").read_text()), out)  # as a build's report step writes
+    assert report_as_written(out)
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    assert report_as_written(out)  # refreshed from a report codesign wrote: still trusted
+    rep = json.loads((out / "report.json").read_text())
+    rep["bit_accuracy"] = {"exact": True, "n_samples": 1000, "n_mismatch": 0}  # a verdict no build computed
+    (out / "report.json").write_text(json.dumps(rep))
+    assert not report_as_written(out)
+    assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    assert json.loads((out / "report.json").read_text())["bit_accuracy"]["n_samples"] == 1000  # kept, but:
+    assert not report_as_written(out) and not (out / ".codesign" / REPORT_DIGEST).exists()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from codesign.durable import record_report_digest
 from codesign.errors import BitAccuracyError
 from codesign.parts import resolve_part
 from codesign.pipeline import BuildContext, BuildState, Step, require_bit_exact, run_steps
@@ -125,11 +126,24 @@ def test_up_to_date_build_reads_the_report_back(tmp_path, monkeypatch):
     runs.clear()
     run_steps(_ctx(tmp_path), _steps(config, runs))
     assert runs == ["cheap"]
-    (tmp_path / "report.json").write_text(json.dumps({"bit_accuracy": {"exact": True}, "notes": ["n"]}))
+    report = json.dumps({"bit_accuracy": {"exact": True}, "notes": ["n"]})
+    (tmp_path / "report.json").write_text(report)
+    runs.clear()  # a report.json codesign did not write (no digest): never read back as the build's verdict
+    assert run_steps(_ctx(tmp_path), _steps(config, runs)).bit_accuracy is None and runs == ["cheap"]
+    assert not (tmp_path / "report.json").exists()  # removed when the build started, as any rebuild does
+    (tmp_path / "report.json").write_text(report)
+    record_report_digest(tmp_path)  # as the report step does after writing it
     runs.clear()
     state = run_steps(_ctx(tmp_path), _steps(config, runs))
     assert runs == []
     assert all(r.cached for r in state.records) and state.bit_accuracy == {"exact": True}
+    # edited by hand (a verdict flipped), or report.md damaged: the steps run again instead of trusting it
+    for name, text in (("report.json", json.dumps({"bit_accuracy": {"exact": False}})), ("report.md", "edited")):
+        (tmp_path / "report.json").write_text(report)
+        record_report_digest(tmp_path)
+        (tmp_path / name).write_text(text)
+        runs.clear()
+        assert run_steps(_ctx(tmp_path), _steps(config, runs)).bit_accuracy is None and runs == ["cheap"], name
     config["c"] = 2  # any change: not up to date any more
     runs.clear()
     run_steps(_ctx(tmp_path), _steps(config, runs))

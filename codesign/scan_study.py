@@ -119,3 +119,33 @@ def record_trial(study, scan: ScanFile, rec: dict) -> None:
         user_attrs={"point_id": rec["id"], "constraints": constraint_values(rec)},
     )  # fmt: skip
     study.add_trial(trial)
+
+
+def check_points(scan: ScanFile, out: Path, records: list[dict]) -> None:
+    """Refuse a points.jsonl holding lines this scan did not write (edited or pasted by hand): a point id twice, a
+    point whose parameters are not this scan's axes, or a grid point whose parameters are not the grid's at its id.
+    A resume would take such a line as a finished point and never build the one the id stands for."""
+    path, seen = out / "points.jsonl", set()
+    grid = scan.grid() if scan.mode == "grid" else None
+    fix = "remove the line, or choose another --out (accepted: the lines this scan wrote, one per point)"
+    for rec in records:
+        pid, params = rec["id"], rec.get("params")
+        if pid in seen:
+            raise SpecError(f"{path}: point {pid!r} appears twice; {fix}")
+        seen.add(pid)
+        if not isinstance(params, dict) or set(params) != set(scan.axes):
+            given = sorted(params) if isinstance(params, dict) else params
+            raise SpecError(
+                f"{path}: point {pid!r} has parameters {given}, not this scan's axes {sorted(scan.axes)}; {fix}"
+            )
+        if grid is not None:
+            index = int(pid[1:]) if isinstance(pid, str) and pid[:1] == "p" and pid[1:].isdigit() else None
+            want = grid[index] if index is not None and index < len(grid) else None
+            if want is None or params_key(want) != params_key(params):
+                has = f"has {want}" if want is not None else f"has no point of that id ({len(grid)} points)"
+                raise SpecError(f"{path}: point {pid!r} was built with {params}, but this scan's grid {has}; {fix}")
+        else:
+            for key, value in params.items():
+                if choice(value) not in [choice(v) for v in scan.axes[key]]:
+                    raise SpecError(f"{path}: point {pid!r} has {key} = {value!r}, not one of this scan's values "
+                                    f"{scan.axes[key]}; {fix}")  # fmt: skip

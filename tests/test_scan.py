@@ -467,3 +467,32 @@ def test_progress_bar_line_counts_the_point_it_reports(capsys):
     assert {c[0] for c in counts} == {0, 1, 2, 3}
     assert all(n == done == 3 - remaining for n, done, _, remaining in counts), lines
     assert counts[-1] == (3, 3, 1, 0)
+
+
+def test_resume_refuses_points_lines_this_scan_did_not_write(tmp_path):
+    """A points.jsonl line pasted from another scan, or edited, would stand for a point that was never built (resume
+    never redoes a finished point): refused naming the file and the point, before any point is built."""
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path))
+    out = tmp_path / "out"
+    run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    lines = (out / "points.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    other = {**first, "params": {**first["params"], "quantize.bits": 12}}  # from a scan with a 12-bit axis value
+    moved = {**first, "id": "p0011"}  # p0000's line under p0011's id
+    for bad, match in (
+        ([*lines, lines[0]], f"point '{first['id']}' appears twice"),
+        ([json.dumps(other), *lines[1:]], rf"point '{first['id']}' was built with .*'quantize.bits': 12.*grid has"),
+        ([json.dumps({**first, "params": {"quantize.bits": 4}}), *lines[1:]],
+         r"point 'p0000' has parameters \['quantize.bits'\], not this scan's axes"),
+        ([ln for ln in lines if json.loads(ln)["id"] != "p0011"] + [json.dumps(moved)], r"point 'p0011' was built"),
+        ([*lines, json.dumps({**first, "id": "p0099"})], r"point 'p0099'.*has no point of that id \(12 points\)"),
+    ):
+        (out / "points.jsonl").write_text("\n".join(bad) + "\n")
+        before = len(list((out / "calls").iterdir()))
+        with pytest.raises(SpecError, match=rf"points\.jsonl: {match}"):
+            run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+        assert len(list((out / "calls").iterdir())) == before  # nothing built
+    (out / "points.jsonl").write_text("\n".join(lines) + "\n")
+    assert run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False).n_ran == 0

@@ -27,6 +27,7 @@ from codesign.scan_study import (
     STUDY_FILE,
     check_points,
     check_storage,
+    check_study_file,
     constraint_values,
     distributions,
     objective_value,
@@ -73,6 +74,7 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     out = check_writable(Path(out).resolve(), "--out")
     check_storage(scan, out, resume)
     check_points(scan, out, PointsLog(out / "points.jsonl").read())  # a pasted line would stand for a point never built
+    check_study_file(out)
     part = part or scan.part or scan.base.get("part")
     if not part:
         raise SpecError(f"{scan.path}: no FPGA part: pass --part, or set 'part:' in the scan file or its spec")

@@ -149,3 +149,32 @@ def check_points(scan: ScanFile, out: Path, records: list[dict]) -> None:
                 if choice(value) not in [choice(v) for v in scan.axes[key]]:
                     raise SpecError(f"{path}: point {pid!r} has {key} = {value!r}, not one of this scan's values "
                                     f"{scan.axes[key]}; {fix}")  # fmt: skip
+
+
+def check_study_file(out: Path) -> None:
+    """Refuse an optuna.db that SQLite cannot read (truncated, overwritten) or that another process holds locked,
+    naming the file and the way out; the finished points are in points.jsonl, from which a resume rebuilds the
+    study when the file is moved away."""
+    import sqlite3
+
+    db = out / STUDY_FILE
+    if not db.is_file() or db.stat().st_size == 0:  # none yet, or an empty database: the study is created
+        return
+    n = len(PointsLog(out / "points.jsonl").read())
+    rebuild = (f"move it away (e.g. mv {db} {db}.damaged) and rerun with --resume: the study is rebuilt from the "
+               f"{n} finished point(s) in points.jsonl, none is built again")  # fmt: skip
+    try:
+        con = sqlite3.connect(db, timeout=5.0)
+        try:
+            status = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise SpecError(f"{db}: locked by another process (another codesign scan on this --out?): wait for it to "
+                            "end, or choose another --out") from None  # fmt: skip
+        raise SpecError(f"{db}: SQLite cannot read this Optuna storage ({exc}); {rebuild}") from None
+    except sqlite3.DatabaseError as exc:
+        raise SpecError(f"{db}: not a readable Optuna storage ({exc}: truncated or overwritten?); {rebuild}") from None
+    if status != "ok":
+        raise SpecError(f"{db}: the Optuna storage is damaged (SQLite quick_check: {status}); {rebuild}")

@@ -496,3 +496,36 @@ def test_resume_refuses_points_lines_this_scan_did_not_write(tmp_path):
         assert len(list((out / "calls").iterdir())) == before  # nothing built
     (out / "points.jsonl").write_text("\n".join(lines) + "\n")
     assert run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False).n_ran == 0
+
+
+def test_a_damaged_or_locked_optuna_storage_is_refused_and_the_advice_rebuilds_it(tmp_path):
+    """optuna.db truncated or overwritten was an internal error (sqlite3.DatabaseError), one locked by another
+    process too; now refused (exit 2) naming the file; moving it away as the message says rebuilds the study from
+    points.jsonl without building any point again."""
+    import sqlite3
+
+    import optuna
+
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path))
+    out = tmp_path / "out"
+    run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    db = out / "optuna.db"
+    data = db.read_bytes()
+    for damaged, why in ((data[: len(data) // 3], "database disk image is malformed"), (b"x" * 4096, "file is not a database")):
+        db.write_bytes(damaged)
+        with pytest.raises(SpecError, match=rf"optuna\.db: not a readable Optuna storage \({why}.*12 finished point"):
+            run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    db.rename(out / "optuna.db.damaged")  # what the message advises
+    again = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    assert again.n_ran == 0 and max(_count_calls(out).values()) == 1
+    study = optuna.load_study(study_name=f"scan-{scan.identity}", storage=f"sqlite:///{db}")
+    assert len(study.trials) == 12
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(SpecError, match=r"optuna\.db: locked by another process"):
+            run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    finally:
+        holder.close()

@@ -265,3 +265,34 @@ def test_report_refresh_keeps_a_hand_edited_verdict_untrusted(tmp_path):
     assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
     assert json.loads((out / "report.json").read_text())["bit_accuracy"]["n_samples"] == 1000  # kept, but:
     assert not report_as_written(out) and not (out / ".codesign" / REPORT_DIGEST).exists()
+
+
+STREAM = Path(__file__).parent / "fixtures" / "hls4ml13_vivado_stream"
+DENSE_CALL = "nnet::dense<layer5_t, fc1_result_t, config7>(layer6_out, layer7_out, w7, b7);"
+
+
+@pytest.mark.parametrize(
+    "edit, code, message",
+    [
+        # the '>' deleted by hand: read on, the call swallowed the sigmoid's; the dense layer left the estimate unseen
+        (lambda t: t.replace("fc1_result_t, config7>", "fc1_result_t"), 2,
+         r"myproject\.cpp:51: cannot read the template arguments of 'nnet::dense<layer5_t, fc1_result_t\(layer6_out"),
+        # every layer call removed: exit 0 with an estimate.json of unknowns
+        (lambda t: "\n".join(ln for ln in t.splitlines() if not re.search(r"^\s*nnet::(?!load_weights)", ln)), 2,
+         r"its top function calls no nnet:: layer, so there is nothing to estimate"),
+        (lambda t: t.replace(DENSE_CALL, DENSE_CALL + " " + DENSE_CALL), 0, None),  # called twice: estimated twice
+    ],
+)  # fmt: skip
+def test_estimate_on_a_hand_edited_io_stream_top_function(tmp_path, edit, code, message):
+    prj = tmp_path / "prj"
+    shutil.copytree(STREAM, prj)
+    top = prj / "firmware" / "myproject.cpp"
+    assert DENSE_CALL in top.read_text()
+    top.write_text(edit(top.read_text()))
+    res = CliRunner().invoke(main, ["estimate", str(prj), "--part", "xcvu9p"])
+    assert res.exit_code == code, res.output
+    if message:
+        assert re.search(message, res.output) and "Traceback" not in res.output, res.output
+        assert not (prj / "estimate.json").exists()
+    else:
+        assert [ln.split()[0] for ln in res.output.splitlines() if ln.startswith("fc1 ")] == ["fc1", "fc1"]

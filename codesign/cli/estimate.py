@@ -114,6 +114,9 @@ def register(main: click.Group) -> None:
         part = resolve_part(part_name) if part_name else None
         target = check_output_file(out) if out is not None else None  # before any work
         est = estimate_project(proj, part)
+        if not est.per_layer:  # a top function without layer calls: nothing was estimated
+            raise DataError(f"{proj}: its top function calls no nnet:: layer, so there is nothing to estimate "
+                            "(accepted: an hls4ml project whose firmware/<project>.cpp calls its layers)")  # fmt: skip
         if est.per_layer and all(x.declined for x in est.per_layer):  # every figure unknown: not an estimate
             raise DataError(
                 f"{proj}: none of its {len(est.per_layer)} layers could be estimated (first: {est.declined[0]}); "

@@ -153,20 +153,26 @@ def split_template_args(text: str) -> list[str]:
     return out
 
 
-def parse_top_calls(text: str) -> list[str]:
-    """The ``nnet::func<T...>`` calls of the top function, in order, as ``nnet::func<args>`` strings."""
+def parse_top_calls(text: str, where: str = "top function") -> list[str]:
+    """The ``nnet::func<T...>`` calls of the top function, in order, as ``nnet::func<args>`` strings. A template
+    argument list that is never closed, or that runs past its statement (a ``;``), is refused naming ``where`` and
+    the line: read on, it would swallow the next call and the layer would drop out of the estimate unseen."""
     calls = []
     for m in re.finditer(r"nnet::(\w+)\s*<", text):
         start = m.end()
         depth, i = 1, start
-        while i < len(text) and depth:
+        while i < len(text) and depth and text[i] not in ";{}":
             if text[i] == "<":
                 depth += 1
             elif text[i] == ">":
                 depth -= 1
             i += 1
         if depth:
-            continue
+            line = text.count("\n", 0, m.start()) + 1
+            shown = text[m.start() :].splitlines()[0].strip()[:120]
+            raise DataError(f"{where}:{line}: cannot read the template arguments of '{shown}' (its '<' is not closed "
+                            "before the statement ends); accepted: calls as hls4ml writes them, "
+                            "nnet::<function><types..., config>(...);")  # fmt: skip
         args = ", ".join(split_template_args(text[start : i - 1]))
         if not re.match(r"\s*\(", text[i : i + 5]):
             continue  # a type such as nnet::array<...>, not a call
@@ -231,7 +237,7 @@ def read_project(project_dir: Path | str) -> dict:
     typedefs.update({k: v for k, v in parse_typedefs(params_text.split("struct ")[0]).items() if k not in typedefs})
     layers = parse_layer_configs(params_text, typedefs)
     top_text = top_cpp.read_text(errors="replace")
-    top_calls = parse_top_calls(top_text)
+    top_calls = parse_top_calls(top_text, str(top_cpp))
     # hls4ml writes the layer name as a trailing comment of each call: prefer it to parameters.h comments
     for cfg, name in re.findall(r"nnet::\w+\s*<[^;]*?,\s*(\w+)\s*>\s*\([^;]*\);\s*//\s*(\S+)", top_text):
         for layer in layers:

@@ -138,3 +138,21 @@ def test_unknown_tool_version_is_flagged():
     text = path.read_text().replace(rec["hls_tool_version"], "2031.1", 1)
     other = parse_csynth_xml(path, text=text) if path.suffix == ".xml" else parse_csynth_rpt(path, text=text)
     assert other.LUT == rep.LUT and any("2031.1" in n and "outside the versions" in n for n in other.notes)
+
+
+def test_a_truncated_text_report_is_refused_naming_the_file_and_line(tmp_path):
+    """A *_csynth.rpt cut short read as figures the tool 'did not report' (LUT None, `codesign report` exit 0); every
+    complete report under raw holds both sections and the Total row (test above), so a cut one is refused."""
+    rec = next(r for r in _records() if r["id"].startswith("ArgyKokk/hls4ml_MLP_estimator::HLS_MLPs/jet_tagging/"))
+    full = (_base(rec) / rec["report_path"].replace(".xml", ".rpt")).read_text()
+    lines = full.splitlines(keepends=True)
+    util = next(i for i, ln in enumerate(lines) if ln.startswith("== Utilization Estimates"))
+    total = next(i for i, ln in enumerate(lines) if i > util and ln.startswith("|Total"))
+    cut = tmp_path / "myproject_csynth.rpt"
+    for keep, why in ((20, "without its '== Performance Estimates'|without its '== Utilization Estimates'"),
+                      (util + 2, "has no Total row"), (total, "has no Total row")):  # fmt: skip
+        cut.write_text("".join(lines[:keep]))
+        with pytest.raises(DataError, match=rf"myproject_csynth\.rpt:{keep}: .*({why})"):
+            parse_csynth(cut)
+    cut.write_text("".join(lines[: total + 1]))  # cut after the Total row: the totals are all there
+    assert parse_csynth(cut).LUT == parse_csynth_rpt(_base(rec) / rec["report_path"].replace(".xml", ".rpt")).LUT

@@ -32,6 +32,7 @@ def parse_csynth_rpt(path: Path | str, text: str | None = None) -> CsynthReport:
     if "Synthesis Summary Report" in text.split("\n== HW Interfaces")[0][:400]:
         return _parse_summary(str(path), text, tool, version, top, part)
 
+    _require_complete(path, text)
     perf = _section(text, "Performance Estimates")
     target = est = unc = None
     for row in (r for t in _tables(perf) for r in t):
@@ -66,6 +67,21 @@ def parse_csynth_rpt(path: Path | str, text: str | None = None) -> CsynthReport:
         available=available,
         modules=tuple(modules),
     )
+
+
+def _require_complete(path: Path | str, text: str) -> None:
+    """A per-module report holds both sections and the utilization Total row (1484 of 1484 calibration reports do);
+    one cut short would read as figures the tool "did not report"."""
+    lines = len(text.splitlines())  # its last line
+    for title in ("Performance Estimates", "Utilization Estimates"):
+        if not re.search(r"^==\s*" + re.escape(title), text, re.M):
+            raise DataError(f"{path}:{lines}: the report ends at line {lines} without its '== {title}' section "
+                            "(truncated?); accepted: a complete *_csynth.rpt as Vivado/Vitis HLS writes it, or its "
+                            "*_csynth.xml")  # fmt: skip
+    util = _section(text, "Utilization Estimates")
+    if not re.search(r"^\|\s*Total\s*\|", util, re.M):
+        raise DataError(f"{path}:{lines}: the '== Utilization Estimates' section has no Total row (the report ends at "
+                        f"line {lines}: truncated?); accepted: a complete *_csynth.rpt, or its *_csynth.xml")  # fmt: skip
 
 
 def _latency_summary(perf: str) -> tuple:

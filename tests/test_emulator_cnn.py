@@ -206,6 +206,88 @@ def test_pooling_mismatched_output_size_is_refused():
         _run(layer, p, (4, 4, 1), np.zeros((2, 4, 4, 1)))
 
 
+# ---------------------------------------------------------------------------------------------- io_stream kernels
+def _reduce_loops(cells, ap):
+    """``nnet::reduce<accum_t, N, Op_add>`` as written in nnet_common.h (leftN = pow2(floorlog2(N - 1)))."""
+    if len(cells) == 1:
+        return cells[0]
+    if len(cells) == 2:
+        return float(ap.quantize(cells[0] + cells[1]))
+    left = 2 ** int(np.floor(np.log2(len(cells) - 1)))
+    return float(ap.quantize(_reduce_loops(cells[:left], ap) + _reduce_loops(cells[left:], ap)))
+
+
+def _stream_pool_loops(x, ap, rp, op, pool):
+    """``compute_pool_buffer_2d``'s arithmetic per window: cells assigned to accum_t, reduce_pool, ``sum / N``."""
+    n, h, w, ch = x.shape
+    ph, pw = pool
+    res = np.zeros((n, h // ph, w // pw, ch))
+    for s, i, j, c in itertools.product(range(n), range(h // ph), range(w // pw), range(ch)):
+        cells = [float(ap.quantize(x[s, i * ph + k, j * pw + m, c])) for k in range(ph) for m in range(pw)]
+        if op == "max":
+            y = max(cells)
+        else:
+            y = float(ap.quantize(np.trunc(_reduce_loops(cells, ap) / ap.lsb / len(cells)) * ap.lsb))
+        res[s, i, j, c] = rp.quantize(y)
+    return res
+
+
+def _stream_global_loops(x, ap, rp, op):
+    """``global_pooling2d_cl`` for streams: a running max/sum in accum_t over the pixels, then ``/ (H * W)``."""
+    n, h, w, ch = x.shape
+    res = np.zeros((n, ch))
+    for s, c in itertools.product(range(n), range(ch)):
+        y = -(2.0 ** (ap.width - 1)) * ap.lsb if op == "max" else 0.0  # hls::numeric_limits<accum_t>::min()
+        for i, j in itertools.product(range(h), range(w)):
+            v = float(ap.quantize(x[s, i, j, c]))
+            y = (y if y > v else v) if op == "max" else float(ap.quantize(y + v))
+        if op == "average":
+            y = float(ap.quantize(np.trunc(y / ap.lsb / (h * w)) * ap.lsb))
+        res[s, c] = rp.quantize(y)
+    return res
+
+
+def _stream_desc(layer: LayerDesc, in_type: FixedPrecision, in_shape: tuple[int, ...]) -> FirmwareDescription:
+    inp = LayerDesc("x", "Input", ("input",), "x", in_shape, {"result": in_type})
+    return FirmwareDescription((inp, layer), ("x",), (layer.name,), io_type="io_stream")
+
+
+@pytest.mark.parametrize("op", ["max", "average"])
+@pytest.mark.parametrize("pool", [(2, 2), (3, 1), (1, 5)])
+def test_stream_pooling_equals_the_cpp_loops(op, pool):
+    """io_stream Pooling2D and GlobalPooling2D: cells rounded to a coarser, saturating accum_t, tree sums."""
+    xp, ap, rp = P("ap_fixed<10,3>"), P("ap_fixed<7,3,AP_RND,AP_SAT>"), P("ap_fixed<6,2,AP_RND_CONV,AP_SAT>")
+    rng = np.random.default_rng(sum(pool))
+    in_shape = (6, 5, 2)
+    x = _on_grid(rng, xp, (25, *in_shape))
+    outs = (in_shape[0] // pool[0], in_shape[1] // pool[1])
+    layer = _pool_layer("Pooling2D", op, in_shape, pool, pool, ((0, 0), (0, 0)), outs, ap, rp)
+    x_used = x[:, : outs[0] * pool[0], : outs[1] * pool[1]]
+    got = emulator.emulate_layers(_stream_desc(layer, xp, in_shape), x)["pool"]
+    np.testing.assert_array_equal(got, _stream_pool_loops(x_used, ap, rp, op, pool))
+    attrs = {"pool_op": op.capitalize(), "in_height": 6, "in_width": 5, "n_filt": 2}
+    glob = LayerDesc("g", "GlobalPooling2D", ("x",), "g", (2,), {"accum": ap, "result": rp}, attrs=attrs)
+    got = emulator.emulate_layers(_stream_desc(glob, xp, in_shape), x)["g"]
+    np.testing.assert_array_equal(got, _stream_global_loops(x, ap, rp, op))
+
+
+def test_stream_refusals_name_the_layer():
+    """io_stream: a padded or overlapping pooling, and an activation whose stream kernel is not emulated, are
+    refused by name."""
+    p = P("ap_fixed<8,3>")
+    layer = _pool_layer("Pooling2D", "max", (4, 4, 1), (3, 3), (1, 1), ((1, 1), (1, 1)), (4, 4), p, p)
+    with pytest.raises(fixed.EmulationError, match="layer 'pool' .*io_stream pooling with padding"):
+        emulator.emulate(_stream_desc(layer, p, (4, 4, 1)), np.zeros((2, 16)))
+    sig = LayerDesc("sig", "Activation", ("x",), "sig", (4,), {"result": p}, attrs={"activation": "sigmoid"})
+    with pytest.raises(fixed.EmulationError, match="layer 'sig': activation 'sigmoid' in io_stream"):
+        emulator.emulate(_stream_desc(sig, p, (4,)), np.zeros((2, 4)))
+    bn = LayerDesc("bn", "BatchNormalization", ("x",), "bn", (4,), {"result": p})
+    with pytest.raises(
+        fixed.EmulationError, match="hls4ml BatchNormalization, which the emulator does not know in io_stream"
+    ):
+        emulator.emulate(_stream_desc(bn, p, (4,)), np.zeros((2, 4)))
+
+
 # ---------------------------------------------------------------------------------------------- against C-simulation
 def float_cnn2d(seed: int = 21):
     """Float Conv2D 'same' -> ReLU -> MaxPool 2x2 -> Conv2D 2x2 -> ReLU -> AvgPool 3x3 'same' (6 or 4 cells
@@ -278,3 +360,62 @@ def test_float_cnn_emulator_equals_csim(tmp_path, which, narrow):
     if narrow:  # the narrow types reached the firmware, and its values do overflow them
         assert desc.layer("maxpool").type("result") == FixedPrecision.parse("ap_ufixed<7,3,AP_RND,AP_SAT>")
         assert {r.layer for r in rows if r.n_overflow} & set(NARROW)
+
+
+def stream_cnn2d(seed: int = 23):
+    """For io_stream (pools with strides equal to their size): Conv2D 'same' (hls4ml inserts a ZeroPadding2D) ->
+    ReLU -> MaxPool 2x2 -> Conv2D 2x2 -> ReLU -> AvgPool (3, 1) -> Conv2D 1x1 -> ReLU -> a Clone into
+    GlobalAveragePooling2D -> Dense and GlobalMaxPooling2D -> Dense."""
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((8, 6, 2), name="image")
+    x = L.Conv2D(4, (3, 3), padding="same", activation="relu", name="conv_a")(inp)
+    x = L.MaxPooling2D((2, 2), name="maxpool")(x)  # (4, 3, 4)
+    x = L.Conv2D(3, (2, 2), activation="relu", name="conv_b")(x)  # (3, 2, 3)
+    x = L.AveragePooling2D((3, 1), name="avgpool")(x)  # (1, 2, 3)
+    x = L.Conv2D(3, (1, 1), activation="relu", name="conv_c")(x)
+    a = L.Dense(3, name="head_a")(L.GlobalAveragePooling2D(name="gap")(x))
+    b = L.Dense(2, name="head_b")(L.GlobalMaxPooling2D(name="gmp")(x))
+    model = keras.Model(inp, [a, b], name="stream_cnn2d")
+    hls_models.randomize_trainable(model, seed)
+    return model
+
+
+def stream_cnn1d(seed: int = 24):
+    """For io_stream: Conv1D 'same' -> ReLU -> MaxPooling1D 2 -> Conv1D 'same' -> ReLU -> AveragePooling1D 3 ->
+    Flatten -> Dense."""
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((12, 3), name="seq")
+    x = L.Conv1D(4, 3, padding="same", activation="relu", name="conv_a")(inp)
+    x = L.MaxPooling1D(2, name="maxpool")(x)  # (6, 4)
+    x = L.Conv1D(3, 3, padding="same", activation="relu", name="conv_b")(x)  # (6, 3)
+    x = L.AveragePooling1D(3, name="avgpool")(x)  # (2, 3)
+    x = L.Dense(3, name="logits")(L.Flatten(name="flat")(x))
+    model = keras.Model(inp, x, name="stream_cnn1d")
+    hls_models.randomize_trainable(model, seed)
+    return model
+
+
+@needs_gxx
+@pytest.mark.slow
+@pytest.mark.parametrize("narrow", [False, True], ids=["default_types", "narrow_types"])
+@pytest.mark.parametrize("which", ["cnn2d", "cnn1d"])
+def test_stream_cnn_emulator_equals_csim(tmp_path, which, narrow):
+    """The same for io_stream firmware (ZeroPadding and Clone layers, streaming pooling)."""
+    model = stream_cnn2d() if which == "cnn2d" else stream_cnn1d()
+    project = hls_models.convert(model, tmp_path, io_type="io_stream", layer_overrides=NARROW if narrow else None)
+    csim.build_testbench(project)
+    desc = project.firmware_description()
+    assert desc.io_type == "io_stream"
+    kinds = {lyr.kind for lyr in desc.layers}
+    assert ({"ZeroPadding2D", "Clone", "GlobalPooling2D"} if which == "cnn2d" else {"ZeroPadding1D"}) <= kinds
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, tuple(model.inputs[0].shape[1:]), 1500, seed=9)
+    x[750:] = np.clip(x[750:], -2, 2)
+    emu = emulator.emulate(desc, x)
+    fw = csim.run_csim(project, x)
+    emus, fws = (emu, fw) if isinstance(fw, list) else ([emu], [fw])
+    for e, f in zip(emus, fws, strict=True):
+        np.testing.assert_array_equal(e, f)
+        assert np.std(f) > 0
+    assert {r.layer for r in profile.profile(desc, x)} >= {"conv_a", "maxpool", "avgpool"}

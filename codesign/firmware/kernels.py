@@ -261,3 +261,22 @@ KERNELS = {
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
 }
+
+
+def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``clone_stream``: the input copied to each output (cast to the result type)."""
+    x, rp = ins[0], layer.type("result")
+    return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
+
+
+# io_stream: the layers whose streaming kernels the emulator reproduces (the dense arithmetic of a streamed Dense
+# or convolution is nnet_dense_latency's; hls4ml inserts a ZeroPadding layer before a padded convolution), with
+# pooling's own streaming kernels
+STREAM_KERNELS = {
+    **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
+                               "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
+    "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
+    "Clone": _clone,
+    **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
+}  # fmt: skip
+STREAM_ACTIVATIONS = ("relu", "linear")

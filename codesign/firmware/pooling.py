@@ -1,12 +1,15 @@
-"""The emulator's pooling and padding kernels (hls4ml 1.3 ``nnet_pooling.h``, ``nnet_padding.h``, io_parallel).
+"""The emulator's pooling and padding kernels (hls4ml 1.3 ``nnet_pooling.h``, ``nnet_padding.h``; io_stream's
+pooling: ``nnet_pooling_stream.h``, :func:`pool_stream`).
 
+io_parallel:
 Max: the window's largest input (a padded cell holds ``pad_val``: the input type's code with only bit W-1 set, the
 most negative code of a signed type and the mid-range code 2**(W-1) of an unsigned one), cast to ``accum_t``, then
 to ``result_t``. Average: ``accum_t y = 0; y += x[i]`` over every cell of the window (padded cells are 0), each sum
 cast to ``accum_t``; then ``y /= length`` (``length`` the cells inside the image, or the whole window with
 ``count_pad``), a division that truncates toward zero on ``accum_t``'s grid; then the cast to ``result_t``.
 Global pooling is the same over the whole width (1-D) or image (2-D), with no padding. ZeroPadding writes each
-input cast to ``result_t`` and zeros around it. Only ``channels_last`` is emulated.
+input cast to ``result_t`` and zeros around it. Only ``channels_last`` is emulated. io_stream casts each cell to
+``accum_t`` first and sums a window as a balanced tree (see :func:`pool_stream`).
 """
 
 from __future__ import annotations
@@ -133,3 +136,57 @@ def zero_padding(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
         pads = [(int(at["pad_left"]), int(at["pad_right"]))]
     codes = cast(x.codes.reshape(n, *shape), frac(x.prec), rp, bits_from=sbits(x.prec))
     return Tensor(np.pad(codes, [(0, 0), *pads, (0, 0)]).reshape(n, *layer.shape), rp)
+
+
+# ---------------------------------------------------------------------------------------------- io_stream
+def _stream_shape(layer: LayerDesc) -> None:
+    """hls4ml 1.3's streaming pooling asserts no padding and a stride equal to the pool size."""
+    at = layer.attrs
+    pads = [int(at.get(k, 0)) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")]
+    strided = [(int(at[f"pool_{d}"]), int(at[f"stride_{d}"])) for d in ("height", "width") if f"pool_{d}" in at]
+    if any(pads) or any(k != s for k, s in strided):
+        raise EmulationError(
+            f"layer '{layer.name}' ({layer.kind}): io_stream pooling with padding or a stride other than the pool "
+            "size is not emulated (hls4ml 1.3's pooling1d_cl/pooling2d_cl for streams assert neither; use 'valid' "
+            "padding and strides equal to pool_size, or io_parallel)"
+        )
+
+
+def _tree_sum(c: np.ndarray, ap: FixedPrecision) -> np.ndarray:
+    """``nnet::reduce<accum_t, N, Op_add>`` on the last axis: halves split at the largest power of two below N,
+    each sum assigned to ``accum_t`` (same grid, so only its overflow mode acts)."""
+    size = c.shape[-1]
+    if size == 1:
+        return c[..., 0]
+    left = 1 << ((size - 1).bit_length() - 1)  # pow2(floorlog2(N - 1))
+    return overflow(_tree_sum(c[..., :left], ap) + _tree_sum(c[..., left:], ap), ap)
+
+
+def _divide(y: np.ndarray, n: int, ap: FixedPrecision) -> np.ndarray:
+    """``accum_t / n``: the quotient on ``accum_t``'s grid, truncated toward zero."""
+    q = np.abs(y) // n
+    return overflow(np.where(y < 0, -q, q), ap)
+
+
+def pool_stream(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's io_stream pooling (``nnet_pooling_stream.h``): each cell cast to ``accum_t``; Max: the largest;
+    Average: a balanced tree of sums in ``accum_t``, divided by the pool size (``reduce_pool``); global pooling:
+    a running max or sum over the pixels in ``accum_t``, divided by their count; then the cast to ``result_t``."""
+    x, ap, rp = ins[0], layer.type("accum"), layer.type("result")
+    glob = layer.kind.startswith("Global")
+    if not glob:
+        _stream_shape(layer)
+    cells, length = windows(layer, x)
+    c = cast(cells, frac(x.prec), ap, bits_from=sbits(x.prec)).astype(np.int64)
+    check_width(ap.width + 1, f"layer '{layer.name}'")
+    if _op(layer) == "max":
+        y = c.max(axis=-1)
+    elif glob:
+        y = np.zeros(c.shape[:-1], dtype=np.int64)
+        for i in range(c.shape[-1]):
+            y = overflow(y + c[..., i], ap)
+        y = _divide(y, c.shape[-1], ap)
+    else:
+        y = _divide(_tree_sum(c, ap), c.shape[-1], ap)
+    out = cast(y, frac(ap), rp, bits_from=sbits(ap))
+    return Tensor(out.reshape(x.codes.shape[0], *layer.shape), rp)

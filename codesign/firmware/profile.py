@@ -140,7 +140,7 @@ def layer_rows(layer: LayerDesc, ins: list[Tensor]) -> list[RangeRow]:
 def profile(desc: FirmwareDescription, x: np.ndarray | list[np.ndarray]) -> list[RangeRow]:
     """Range rows of every layer on inputs ``x``, in layer order (raises EmulationError like the emulator)."""
     tensors = run(desc, x)
-    by_output = {desc.layer(name).output: t for name, t in tensors.items()}
+    by_output = {out: t for name, t in tensors.items() for out in desc.layer(name).all_outputs()}
     rows: list[RangeRow] = []
     for layer in desc.layers:
         if layer.kind == "Input":

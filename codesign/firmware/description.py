@@ -69,7 +69,7 @@ class FirmwareDescription:
     def layer(self, name: str) -> LayerDesc:
         """The layer called ``name`` (its output tensor has the same name for hls4ml layers)."""
         for lyr in self.layers:
-            if lyr.name == name or lyr.output == name:
+            if lyr.name == name or name in lyr.all_outputs():
                 return lyr
         raise SpecError(f"no layer '{name}' in the firmware (layers: {', '.join(x.name for x in self.layers)})")
 

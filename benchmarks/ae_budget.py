@@ -88,6 +88,12 @@ VARIANTS: dict[str, dict] = {
     "distill scale, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "scale", "prune.epochs": 15},
     "distill noise, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "noise", "prune.epochs": 15},
     "distill mix, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "mix", "prune.epochs": 15},
+    "distill scale own, prune epochs 15": {
+        "prune.distill": True,
+        "prune.distill_widen": "scale",
+        "prune.distill_background": "own",
+        "prune.epochs": 15,
+    },
     "qat distill, prune epochs 15": {"quantize.distill": True, "prune.epochs": 15},
     "qat distill scale, prune epochs 15": {
         "quantize.distill": True,

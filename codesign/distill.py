@@ -52,8 +52,13 @@ def widened(x: np.ndarray, kind: str, seed: int) -> np.ndarray:
 def fit_set(data, widen: str, seed: int):
     """The data to distill on: ``data`` itself for ``widen: none``, else its training background plus one widened
     copy, on the input grid and shuffled (a new Dataset; the test set and signals are unchanged)."""
+    return marked_fit_set(data, widen, seed)[0]
+
+
+def marked_fit_set(data, widen: str, seed: int):
+    """(:func:`fit_set`, a boolean per training row: True for the widened copies)."""
     if widen == "none":
-        return data
+        return data, np.zeros(len(data.x_train), dtype=bool)
     x = np.asarray(data.x_train)
     extra = widened(x, widen, seed)
     precision = getattr(data, "input_precision", None)
@@ -67,7 +72,7 @@ def fit_set(data, widen: str, seed: int):
         value = getattr(data, name, None)
         if value is not None:
             doubled[name] = np.concatenate([value, value])[order]
-    return replace(data, **doubled)
+    return replace(data, **doubled), (order >= len(x))
 
 
 def _output_of(model, name: str):
@@ -78,9 +83,19 @@ def _output_of(model, name: str):
     raise InternalError(f"model {model.name!r} has no layer {name!r}")
 
 
-def student_and_targets(teacher, model, data, task: str, key: str = "prune.distill"):
-    """(student, targets) for fitting ``model`` (pruning-wrapped or QKeras) toward ``teacher``'s outputs on
-    ``data.x_train``; ``key`` names the spec setting in the error for a classifier."""
+def _masked_mse(y_true, y_pred):
+    """Mean squared error over all but the last column of ``y_true``, times that column (0: no target)."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(y_true[:, -1:] * tf.square(y_true[:, :-1] - y_pred), axis=-1)
+
+
+def student_and_targets(teacher, model, data, task: str, key: str = "prune.distill", own=None):
+    """(student, targets, loss) for fitting ``model`` (pruning-wrapped or QKeras) toward ``teacher``'s outputs on
+    ``data.x_train``; ``key`` names the spec setting in the error for a classifier.
+
+    ``own`` (a boolean per training row) marks events that keep the model's own loss instead: the AE's input as its
+    target, no z_mean / z_log_var target for the VAE (its reconstruction and KL terms stay on every event)."""
     from codesign.zoo import is_vae
 
     if task != "anomaly":
@@ -88,8 +103,15 @@ def student_and_targets(teacher, model, data, task: str, key: str = "prune.disti
                         f"against its labels (remove {key})")  # fmt: skip
     x = np.asarray(data.x_train, dtype=np.float32)
     if not is_vae(teacher):
-        return model, teacher.predict(x, batch_size=4096, verbose=0)
+        y = teacher.predict(x, batch_size=4096, verbose=0)
+        if own is not None:
+            y = np.where(np.reshape(own, (-1,) + (1,) * (y.ndim - 1)), x.reshape(y.shape), y)
+        return model, y, "mse"
     enc = keras.Model(teacher.input, [teacher.get_layer(h).output for h in HEADS])
     mu, lv = enc.predict(x, batch_size=4096, verbose=0)
     student = keras.Model(model.input, [*(_output_of(model, h) for h in HEADS), model.output])
-    return student, [mu, lv, x]
+    if own is None:
+        return student, [mu, lv, x], "mse"
+    flag = (~np.asarray(own, dtype=bool)).astype(np.float32)[:, None]
+    heads = [np.concatenate([t, flag], axis=1) for t in (mu, lv)]
+    return student, [*heads, x], [_masked_mse, _masked_mse, "mse"]

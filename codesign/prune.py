@@ -120,7 +120,8 @@ def prune(model, data, prune, train) -> TrainResult:
     seed_everything(train.seed)
     distilling = bool(getattr(prune, "distill", False))
     if distilling:  # the schedule's steps count the widened copies too
-        data = distill.fit_set(data, getattr(prune, "distill_widen", "none"), int(train.seed))
+        data, copies = distill.marked_fit_set(data, getattr(prune, "distill_widen", "none"), int(train.seed))
+        own = ~copies if getattr(prune, "distill_background", "teacher") == "own" else None
     n = len(data.x_train)
     n_fit = int(n * (1 - float(train.validation_split)))
     begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
@@ -134,8 +135,8 @@ def prune(model, data, prune, train) -> TrainResult:
     wrapped = _wrap(fresh_copy(model), schedules)
     task = getattr(data, "task", "classification")
     if distilling:
-        student, y = distill.student_and_targets(model, wrapped, data, task)
-        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss="mse")
+        student, y, loss = distill.student_and_targets(model, wrapped, data, task, own=own)
+        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss=loss)
     else:
         student, y = wrapped, None
         compile_model(wrapped, task, train.learning_rate)

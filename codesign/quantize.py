@@ -208,8 +208,8 @@ def qat(qmodel, data, q, train, mask_from=None, teacher=None) -> TrainResult:
         if teacher is None:
             raise InternalError("quantize.distill: QAT was given no float model to distill from")
         data = distill.fit_set(data, q.distill_widen, int(train.seed))
-        student, y = distill.student_and_targets(teacher, qmodel, data, task, key="quantize.distill")
-        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss="mse")
+        student, y, loss = distill.student_and_targets(teacher, qmodel, data, task, key="quantize.distill")
+        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss=loss)
     else:
         student, y = qmodel, None
         compile_model(qmodel, task, train.learning_rate)

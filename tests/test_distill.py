@@ -137,3 +137,44 @@ def test_widened_distillation_fits_the_float_encoder_off_the_background(float_va
         clf = zoo.build_model(ModelSpec(family="mlp", hidden=(8,)), (8,), 3, seed=0)
         qc = QuantizeSpec(bits=8, epochs=1, distill=True)
         quantize.qat(quantize.to_qkeras(clf, qc), clf_data, qc, TRAIN, teacher=clf)
+
+
+def test_marked_fit_set_marks_exactly_the_widened_copies():
+    x = _events(n=200)
+    data = Weighted(x, None, np.ones(200), None)
+    out, copies = distill.marked_fit_set(data, "scale", 3)
+    originals = {r.tobytes() for r in x}
+    assert copies.sum() == 200
+    assert all((r.tobytes() not in originals) == c for r, c in zip(out.x_train, copies, strict=True))
+    assert not distill.marked_fit_set(data, "none", 3)[1].any()
+
+
+def test_own_background_keeps_the_input_as_the_ae_target_and_no_encoder_target_for_the_vae(float_vae):
+    data, vae = float_vae
+    n = len(data.x_train)
+    own = np.arange(n) % 2 == 0
+    ae = zoo.build_model(ModelSpec(family="ae", encoder=(8,), decoder=(8,), latent_dim=2), (10,), 0, seed=0)
+    _, y, loss = distill.student_and_targets(ae, ae, data, "anomaly", own=own)
+    assert loss == "mse"
+    assert np.array_equal(y[own], data.x_train[own])
+    assert np.array_equal(y[~own], ae.predict(data.x_train, verbose=0)[~own])
+    student, (mu, lv, x), losses = distill.student_and_targets(vae, vae, data, "anomaly", own=own)
+    assert (
+        mu.shape == (n, 4) and np.array_equal(mu[:, -1], (~own).astype(np.float32)) and np.array_equal(x, data.x_train)
+    )
+    # the masked loss is the MSE on the flagged rows and exactly 0 on the others
+    pred = np.zeros((n, 3), dtype=np.float32)
+    per_row = losses[0](mu, pred).numpy()
+    assert np.all(per_row[own] == 0)
+    assert np.allclose(per_row[~own], np.mean(mu[~own, :3] ** 2, axis=1), rtol=1e-6)
+
+
+def test_own_background_without_widened_copies_is_refused(tmp_path):
+    body = {"name": "t", "model": {"family": "vae", "encoder": [8], "decoder": [8], "latent_dim": 2},
+            "prune": {"sparsity": 0.5, "distill": True, "distill_background": "own"}}  # fmt: skip
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(body))
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    for needle in ("spec.yaml", "prune.distill_background", "'own'", "distill_widen"):
+        assert needle in str(info.value), (needle, str(info.value))

@@ -85,6 +85,35 @@ VARIANTS: dict[str, dict] = {
     "distill, prune epochs 30": {"prune.distill": True, "prune.epochs": 30},
     "weights 6 bits, sparsity 0.4": {"quantize.bits": 6, "prune.sparsity": 0.4},
     "weights 6 bits, sparsity 0.3": {"quantize.bits": 6, "prune.sparsity": 0.3},
+    "distill scale, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "scale", "prune.epochs": 15},
+    "distill noise, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "noise", "prune.epochs": 15},
+    "distill mix, prune epochs 15": {"prune.distill": True, "prune.distill_widen": "mix", "prune.epochs": 15},
+    "distill scale own, prune epochs 15": {
+        "prune.distill": True,
+        "prune.distill_widen": "scale",
+        "prune.distill_background": "own",
+        "prune.epochs": 15,
+    },
+    "qat distill, prune epochs 15": {"quantize.distill": True, "prune.epochs": 15},
+    "qat distill scale, prune epochs 15": {
+        "quantize.distill": True,
+        "quantize.distill_widen": "scale",
+        "prune.epochs": 15,
+    },
+    "distill scale, qat distill scale, prune epochs 15": {
+        "prune.distill": True,
+        "prune.distill_widen": "scale",
+        "quantize.distill": True,
+        "quantize.distill_widen": "scale",
+        "prune.epochs": 15,
+    },
+    "distill mix, qat distill mix, prune epochs 15": {
+        "prune.distill": True,
+        "prune.distill_widen": "mix",
+        "quantize.distill": True,
+        "quantize.distill_widen": "mix",
+        "prune.epochs": 15,
+    },
 }
 SEED_SUFFIX = ", train seed "
 

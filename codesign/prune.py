@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from codesign import keras_env
+from codesign import distill, keras_env
 from codesign.errors import InternalError, SpecError
 from codesign.train import TrainResult, compile_model, fit, seed_everything
 
@@ -119,6 +119,10 @@ def prune(model, data, prune, train) -> TrainResult:
         raise SpecError(f"prune: no layer has a target sparsity in (0, 1) (prune.sparsity {prune.sparsity}, "
                         f"prune.layers {asked}); accepted: prune.sparsity or a prune.layers entry in (0, 1)")  # fmt: skip
     seed_everything(train.seed)
+    distilling = bool(getattr(prune, "distill", False))
+    if distilling:  # the schedule's steps count the widened copies too
+        data, copies = distill.marked_fit_set(data, getattr(prune, "distill_widen", "none"), int(train.seed))
+        own = ~copies if getattr(prune, "distill_background", "teacher") == "own" else None
     n = len(data.x_train)
     n_fit = int(n * (1 - float(train.validation_split)))
     begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
@@ -131,9 +135,9 @@ def prune(model, data, prune, train) -> TrainResult:
     }
     wrapped = _wrap(fresh_copy(model), schedules)
     task = getattr(data, "task", "classification")
-    if getattr(prune, "distill", False):
-        student, y = _distillation(model, wrapped, data, task)
-        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss="mse")
+    if distilling:
+        student, y, loss = distill.student_and_targets(model, wrapped, data, task, own=own)
+        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss=loss)
     else:
         student, y = wrapped, None
         compile_model(wrapped, task, train.learning_rate)
@@ -160,32 +164,3 @@ def prune(model, data, prune, train) -> TrainResult:
             f"(schedule steps {begin}..{end} every {freq}); this is a bug in the schedule arithmetic"
         )
     return TrainResult(model=out, history=result.history, epochs_run=result.epochs_run, seconds=result.seconds)
-
-
-def _output_of(model, name: str):
-    """The output of layer ``name`` in ``model``, also when it is wrapped for pruning."""
-    for layer in model.layers:
-        if name in (layer.name, getattr(getattr(layer, "layer", None), "name", None)):
-            return layer.output
-    raise InternalError(f"model {model.name!r} has no layer {name!r}")
-
-
-def _distillation(teacher, wrapped, data, task: str):
-    """(student, targets) for fine-tuning the pruned model toward the float model's outputs on the training inputs.
-
-    An autoencoder fits the float model's reconstruction; a VAE fits the float encoder's z_mean and z_log_var (what
-    its score is made of) while its decoder keeps its own target (the input) and its KL term.
-    """
-    from codesign.zoo import is_vae
-
-    if task != "anomaly":
-        raise SpecError("prune.distill applies to anomaly models (model.family vae or ae); a classifier is pruned "
-                        "against its labels (remove prune.distill)")  # fmt: skip
-    x = np.asarray(data.x_train, dtype=np.float32)
-    if not is_vae(teacher):
-        return wrapped, teacher.predict(x, batch_size=4096, verbose=0)
-    heads = ("z_mean", "z_log_var")
-    enc = keras.Model(teacher.input, [teacher.get_layer(h).output for h in heads])
-    mu, lv = enc.predict(x, batch_size=4096, verbose=0)
-    student = keras.Model(wrapped.input, [*(_output_of(wrapped, h) for h in heads), wrapped.output])
-    return student, [mu, lv, x]

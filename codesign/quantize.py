@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign import keras_env
+from codesign import distill, keras_env
 from codesign.errors import InternalError, SpecError
 from codesign.fold import WEIGHT_LAYERS, fold_batchnorm, producers
 from codesign.prune import masks, prunable_layers, sparsity_of
@@ -196,13 +196,26 @@ def _mask_pairs(qmodel, mask_from) -> list:
     return pairs
 
 
-def qat(qmodel, data, q, train, mask_from=None) -> TrainResult:
-    """Quantization-aware training for ``q.epochs`` epochs; zeros of ``mask_from`` (pruned float) stay zero."""
+def qat(qmodel, data, q, train, mask_from=None, teacher=None) -> TrainResult:
+    """Quantization-aware training for ``q.epochs`` epochs; zeros of ``mask_from`` (pruned float) stay zero.
+
+    With ``q.distill`` the QAT model fits ``teacher``'s (the float model's) outputs (:mod:`codesign.distill`)."""
     seed_everything(train.seed)
     hold = _HoldMask(_mask_pairs(qmodel, mask_from) if mask_from is not None else [])
     hold.apply()
-    compile_model(qmodel, getattr(data, "task", "classification"), train.learning_rate)
-    result = fit(qmodel, data, train, int(q.epochs), callbacks=[hold])
+    task = getattr(data, "task", "classification")
+    if getattr(q, "distill", False):
+        if teacher is None:
+            raise InternalError("quantize.distill: QAT was given no float model to distill from")
+        data = distill.fit_set(data, q.distill_widen, int(train.seed))
+        student, y, loss = distill.student_and_targets(teacher, qmodel, data, task, key="quantize.distill")
+        student.compile(optimizer=keras.optimizers.Adam(learning_rate=float(train.learning_rate)), loss=loss)
+    else:
+        student, y = qmodel, None
+        compile_model(qmodel, task, train.learning_rate)
+    result = fit(student, data, train, int(q.epochs), callbacks=[hold], y=y)
+    if student is not qmodel:
+        compile_model(qmodel, task, train.learning_rate)
     hold.apply()
     if mask_from is not None:
         qw = quantized_weights(qmodel)
@@ -210,7 +223,7 @@ def qat(qmodel, data, q, train, mask_from=None) -> TrainResult:
             leaked = int(np.count_nonzero(qw[name][0][~mask]))
             if leaked:
                 raise InternalError(f"QAT broke the pruning mask of layer {name!r}: {leaked} pruned weights non-zero")
-    return result
+    return TrainResult(model=qmodel, history=result.history, epochs_run=result.epochs_run, seconds=result.seconds)
 
 
 def quantized_weights(qmodel) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:

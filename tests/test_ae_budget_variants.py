@@ -16,12 +16,17 @@ ab = load_benchmark("ae_budget")
 
 
 def test_seed_suffix_adds_the_training_seed_to_the_listed_changes():
-    assert ab._changes("distill, prune epochs 15") == {"prune.distill": True, "prune.epochs": 15}
+    assert ab._changes("distill, prune epochs 15") == {"prune.distill": True, "prune.distill_widen": "none",
+                                                        "prune.epochs": 15}  # fmt: skip
     assert ab._changes("distill, prune epochs 15, train seed 3") == {
         "prune.distill": True,
+        "prune.distill_widen": "none",
         "prune.epochs": 15,
         "train.seed": 3,
     }
+    # the recipes of docs/physics.md's tables are undistilled unless named; "shipped" is the spec as it is
+    assert ab._changes("prune epochs 15") == {"prune.distill": False, "prune.distill_widen": "none", "prune.epochs": 15}
+    assert ab._changes("shipped") == {} and ab._changes("shipped, train seed 2") == {"train.seed": 2}
     assert ab._changes("prune epochs 15, end 0.4, train seed 12")["train.seed"] == 12
 
 

@@ -4,8 +4,9 @@ hls4ml-tutorial part 4 writes ``QActivation(quantized_relu(6))`` with a quantize
 baseline has pointwise QConv1D layers, a ``quantized_bits(18,8)`` QActivation before GlobalAveragePooling1D and two
 heads (jet ID and pT). Both build bit-exact, and QKeras' own float64 predict equals the C-simulation. The ADC2021
 dense autoencoder (float, Dense -> LeakyReLU(0.3) after a 3-wide latent Dense) had no emulator verdict: the
-LeakyReLU's product needed 65 bits. A float model with a layer the emulator does not know (Conv2D) says which on
-the console of ``codesign build``, not only in report.md.
+LeakyReLU's product needed 65 bits. A float model with a layer the emulator does not know (an UpSampling2D, which
+hls4ml converts to a Resize) says which on the console of ``codesign build``, not only in report.md (float CNNs with
+a verdict: ``tests/test_foreign_cnn.py``).
 """
 
 from __future__ import annotations
@@ -80,12 +81,13 @@ def adc_dense_autoencoder():
     return _randomize(keras.Model(inp, keras.layers.Dense(57)(x)), 3, 0.3)
 
 
-def float_conv2d():
-    """hls4ml example-models' small float Conv2D classifier."""
+def float_conv2d_upsampled():
+    """hls4ml example-models' small float Conv2D classifier with an UpSampling2D (no emulator kernel) after it."""
     keras = keras_env.keras()
     inp = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, (3, 3), activation="relu", padding="same", name="conv2d")(inp)
-    x = keras.layers.Flatten()(keras.layers.MaxPooling2D((2, 2))(x))
+    x = keras.layers.UpSampling2D((2, 2), name="upsample")(keras.layers.MaxPooling2D((2, 2))(x))
+    x = keras.layers.Flatten()(x)
     return _randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x)), 4)
 
 
@@ -114,8 +116,8 @@ def test_adc_dense_autoencoder_has_an_emulator_verdict(tmp_path):
 @pytest.mark.slow
 @needs_gxx
 def test_float_model_without_emulator_names_the_layer_on_the_console(tmp_path):
-    code, text, out = build(tmp_path, float_conv2d(), "conv2d")
+    code, text, out = build(tmp_path, float_conv2d_upsampled(), "conv2d")
     assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
-    assert "fixed-point emulator not run: layer 'conv2d' is an hls4ml Conv2D" in text, text[-3000:]
+    assert "fixed-point emulator not run: layer 'upsample' is an hls4ml Resize" in text, text[-3000:]
     code, text = check(out)
-    assert code == 6 and "layer 'conv2d' is an hls4ml Conv2D" in text, text[-3000:]
+    assert code == 6 and "layer 'upsample' is an hls4ml Resize" in text, text[-3000:]

@@ -286,3 +286,19 @@ def test_too_narrow_override_overflows_on_edge_inputs_and_is_caught(tmp_path):
     assert np.abs(ref).max() > 4  # the exact logits leave the [-4, 4) range of ap_fixed<8,3>
     verdict = compare.compare_exact(ref, csim.run_csim(project, x), reference="float64 reference")
     assert not verdict.exact and verdict.first_mismatch is not None
+
+
+def test_user_pooling_types_are_kept_with_a_note(tmp_path):
+    """A pooling accum/result type the user sets is applied as given (a note names the exact one); the other key is
+    still sized by codesign. Without the user's type the layer gets the exact ones."""
+    model = hls_models.deepsets(bits=6, n_const=16)
+    plain = hls_models.convert(model, tmp_path / "plain")
+    exact = plain.layer_precisions["pool"]
+    narrow = "ap_fixed<10,4>"
+    assert exact["accum"].to_hls() != narrow
+    project = hls_models.convert(model, tmp_path / "user", layer_overrides={"pool": {"Precision": {"accum": narrow}}})
+    types = project.layer_precisions["pool"]
+    assert types["accum"].to_hls() == narrow
+    assert types["result"].to_hls() == exact["result"].to_hls()
+    assert any(f"your accum type {narrow} kept; {exact['accum'].to_hls()} holds the exact value" in n
+               for n in project.notes)  # fmt: skip

@@ -48,6 +48,10 @@ class LayerDesc:
             )
         return p
 
+    def all_outputs(self) -> tuple[str, ...]:
+        """Every tensor the layer writes (an io_stream Clone writes one copy per reader)."""
+        return tuple(self.attrs.get("outputs") or (self.output,))
+
     def types_hls(self) -> dict[str, str | None]:
         """The layer's types as C++ strings (``None`` for a type that is not fixed-point)."""
         return {k: (p.to_hls() if p is not None else None) for k, p in self.types.items()}
@@ -65,7 +69,7 @@ class FirmwareDescription:
     def layer(self, name: str) -> LayerDesc:
         """The layer called ``name`` (its output tensor has the same name for hls4ml layers)."""
         for lyr in self.layers:
-            if lyr.name == name or lyr.output == name:
+            if lyr.name == name or name in lyr.all_outputs():
                 return lyr
         raise SpecError(f"no layer '{name}' in the firmware (layers: {', '.join(x.name for x in self.layers)})")
 
@@ -185,6 +189,8 @@ def from_graph(graph: Any) -> FirmwareDescription:
             except (EmulationError, SpecError) as exc:
                 attrs.setdefault("unsupported", str(exc))
         out = layer.get_output_variable()
+        if len(layer.outputs) > 1:
+            attrs["outputs"] = [str(o) for o in layer.outputs]
         layers.append(
             LayerDesc(
                 name=layer.name,

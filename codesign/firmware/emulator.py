@@ -1,4 +1,4 @@
-"""Bit-exact fixed-point emulator of hls4ml io_parallel firmware, vectorised over samples in integer arithmetic.
+"""Bit-exact fixed-point emulator of hls4ml io_parallel and io_stream firmware, vectorised over samples.
 
 It runs a :class:`~codesign.firmware.description.FirmwareDescription` (the firmware as configured) and
 reproduces what the C++ kernels of hls4ml 1.3 compute: the dense arithmetic is in :mod:`.dense`, one kernel
@@ -18,11 +18,11 @@ import numpy as np
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import FirmwareDescription
 from codesign.firmware.fixed import EmulationError, from_float
-from codesign.firmware.kernels import KERNELS, conv1d_windows
+from codesign.firmware.kernels import KERNELS, STREAM_ACTIVATIONS, STREAM_KERNELS, conv1d_windows
 from codesign.firmware.tensor import Tensor
 
-__all__ = ["KERNELS", "CHUNK_ROWS", "EmulationError", "Tensor", "conv1d_windows", "dense_codes", "emulate",
-           "emulate_layers", "run"]  # fmt: skip
+__all__ = ["KERNELS", "STREAM_KERNELS", "CHUNK_ROWS", "EmulationError", "Tensor", "conv1d_windows", "dense_codes", "emulate",
+           "emulate_layers", "kernels", "run"]  # fmt: skip
 
 CHUNK_ROWS = 8192  # samples per block through the whole network
 
@@ -46,22 +46,38 @@ def _inputs(desc: FirmwareDescription, x: np.ndarray | list[np.ndarray]) -> list
     return out
 
 
+def kernels(desc: FirmwareDescription) -> dict:
+    """The kernel of each layer kind for the firmware's io type."""
+    if desc.io_type == "io_parallel":
+        return KERNELS
+    if desc.io_type == "io_stream":
+        return STREAM_KERNELS
+    raise EmulationError(f"io_type '{desc.io_type}' is not emulated (accepted: io_parallel, io_stream)")
+
+
 def _check(desc: FirmwareDescription) -> None:
-    if desc.io_type != "io_parallel":
-        raise EmulationError(f"io_type '{desc.io_type}' is not emulated (accepted: io_parallel)")
+    known = kernels(desc)
     for layer in desc.layers:
         if layer.kind == "Input":
             continue
         if "unsupported" in layer.attrs:
             raise EmulationError(f"layer '{layer.name}' ({layer.kind}): {layer.attrs['unsupported']}")
-        if layer.kind not in KERNELS:
+        if layer.kind not in known:
+            where = " in io_stream" if desc.io_type == "io_stream" and layer.kind in KERNELS else ""
             raise EmulationError(
-                f"layer '{layer.name}' is an hls4ml {layer.kind}, which the emulator does not know "
-                f"(accepted: {', '.join(sorted(KERNELS))})"
+                f"layer '{layer.name}' is an hls4ml {layer.kind}, which the emulator does not know{where} "
+                f"(accepted{where}: {', '.join(sorted(known))})"
+            )
+        act = str(layer.attrs.get("activation", "")).lower()
+        if desc.io_type == "io_stream" and layer.kind == "Activation" and act not in STREAM_ACTIVATIONS:
+            raise EmulationError(
+                f"layer '{layer.name}': activation '{act}' in io_stream is not emulated "
+                f"(accepted in io_stream: {', '.join(STREAM_ACTIVATIONS)})"
             )
 
 
 def _run_rows(desc: FirmwareDescription, xs: list[np.ndarray]) -> dict[str, Tensor]:
+    known = kernels(desc)
     values: dict[str, Tensor] = {}
     by_layer: dict[str, Tensor] = {}
     for name, a in zip(desc.inputs, xs, strict=True):
@@ -75,7 +91,9 @@ def _run_rows(desc: FirmwareDescription, xs: list[np.ndarray]) -> dict[str, Tens
             ins = [values[i] for i in layer.inputs]
         except KeyError as exc:
             raise EmulationError(f"layer '{layer.name}' reads {exc}, which no earlier layer produced") from None
-        values[layer.output] = by_layer[layer.name] = KERNELS[layer.kind](layer, ins)
+        by_layer[layer.name] = known[layer.kind](layer, ins)
+        for name in layer.all_outputs():
+            values[name] = by_layer[layer.name]
     return by_layer
 
 

@@ -1,18 +1,18 @@
 """The emulator's layer kernels: one function per hls4ml layer kind, each mapping input tensors to the output tensor.
 
-They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_pooling.h``, ``nnet_activation.h``,
-``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; the interaction-network and score
-layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
+They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
+``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
+:mod:`.pooling`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, tables
+from codesign.firmware import graph_kernels, pooling, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
-from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, overflow, sbits
+from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
 from codesign.firmware.tensor import Tensor
 from codesign.precision import FixedPrecision, Overflow
 
@@ -63,6 +63,42 @@ def _conv1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     w = layer.weights["weight"].reshape(k * chan, n_filt)
     res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
     return Tensor(res.codes.reshape(n, out_w, n_filt), res.prec)
+
+
+def conv2d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
+    """A Conv2D's input windows, one row per (sample, output row, output column), ordered (filter row, filter
+    column, channel) as hls4ml's generated ``fill_buffer`` lays them out; zero padding included."""
+    at = layer.attrs
+    n = a.shape[0]
+    h, w, chan = int(at["in_height"]), int(at["in_width"]), int(at["n_chan"])
+    fh, fw, sh, sw = (int(at[k]) for k in ("filt_height", "filt_width", "stride_height", "stride_width"))
+    oh, ow = int(at["out_height"]), int(at["out_width"])
+    pads = ((int(at.get("pad_top", 0)), int(at.get("pad_bottom", 0))),
+            (int(at.get("pad_left", 0)), int(at.get("pad_right", 0))))  # fmt: skip
+    xc = a.reshape(n, h, w, chan)
+    if any(sum(p) for p in pads):
+        xc = np.pad(xc, ((0, 0), *pads, (0, 0)))
+    rows = (np.arange(oh) * sh)[:, None] + np.arange(fh)[None, :]
+    cols = (np.arange(ow) * sw)[:, None] + np.arange(fw)[None, :]
+    if rows.max() >= xc.shape[1] or cols.max() >= xc.shape[2]:
+        raise EmulationError(f"layer '{layer.name}': its windows reach past the padded input {xc.shape[1:3]}")
+    return xc[:, rows[:, None, :, None], cols[None, :, None, :], :].reshape(n * oh * ow, fh * fw * chan)
+
+
+def _conv2d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    _plain_strategy(layer)
+    a = layer.attrs
+    dilation = (int(a.get("dilation_height", 1)), int(a.get("dilation_width", 1)), int(a.get("dilation", 1)))
+    if a.get("data_format", "channels_last") != "channels_last" or dilation != (1, 1, 1):
+        raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1 convolutions are emulated")
+    x = ins[0]
+    n = x.codes.shape[0]
+    k = int(a["filt_height"]) * int(a["filt_width"]) * int(a["n_chan"])
+    n_filt, oh, ow = int(a["n_filt"]), int(a["out_height"]), int(a["out_width"])
+    cols = conv2d_windows(layer, x.codes)
+    w = layer.weights["weight"].reshape(k, n_filt)
+    res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
+    return Tensor(res.codes.reshape(n, oh, ow, n_filt), res.prec)
 
 
 def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -131,29 +167,6 @@ def small_product_codes(codes: np.ndarray, shift: int, rp: FixedPrecision) -> tu
     else:
         small = np.clip(codes, -span, 0)
     return small.astype(np.int64), max(shift, 0) + rp.width + 2
-
-
-def _global_pool1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    x = ins[0]
-    ap, rp = layer.type("accum"), layer.type("result")
-    n = x.codes.shape[0]
-    n_in, n_filt = int(layer.attrs["n_in"]), int(layer.attrs["n_filt"])
-    xc = x.codes.reshape(n, n_in, n_filt).astype(np.int64)
-    op = str(layer.attrs.get("pool_op", "")).lower()
-    if op == "max":
-        y = cast(xc.max(axis=1), frac(x.prec), ap, bits_from=sbits(x.prec))
-    elif op == "average":
-        # accum_t y = 0; y += x[i] (each sum cast to accum_t); y /= n (division truncates toward zero)
-        f = max(frac(ap), frac(x.prec))
-        check_width(max(ap.width + f - frac(ap), x.prec.width + f - frac(x.prec)) + 1, f"layer '{layer.name}'")
-        y = np.zeros((n, n_filt), dtype=np.int64)
-        for i in range(n_in):
-            y = cast((y << (f - frac(ap))) + (xc[:, i, :] << (f - frac(x.prec))), f, ap).astype(np.int64)
-        q = np.abs(y) // n_in
-        y = overflow(np.where(y < 0, -q, q), ap)
-    else:
-        raise EmulationError(f"layer '{layer.name}': pool_op '{op}' is not emulated (accepted: Max, Average)")
-    return Tensor(cast(y, frac(ap), rp, bits_from=sbits(ap)), rp)
 
 
 def _batchnorm(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -236,7 +249,11 @@ KERNELS = {
     "Activation": _activation,
     "ReLU": _activation,
     "ParametrizedActivation": _parametrized_activation,
-    "GlobalPooling1D": _global_pool1d,
+    "Conv2D": _conv2d,
+    "PointwiseConv2D": _conv2d,
+    **dict.fromkeys(pooling.KINDS, pooling.pool),
+    "ZeroPadding1D": pooling.zero_padding,
+    "ZeroPadding2D": pooling.zero_padding,
     "BatchNormalization": _batchnorm,
     "Merge": _merge,
     "Concatenate": _concatenate,
@@ -244,3 +261,22 @@ KERNELS = {
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
 }
+
+
+def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``clone_stream``: the input copied to each output (cast to the result type)."""
+    x, rp = ins[0], layer.type("result")
+    return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
+
+
+# io_stream: the layers whose streaming kernels the emulator reproduces (the dense arithmetic of a streamed Dense
+# or convolution is nnet_dense_latency's; hls4ml inserts a ZeroPadding layer before a padded convolution), with
+# pooling's own streaming kernels
+STREAM_KERNELS = {
+    **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
+                               "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
+    "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
+    "Clone": _clone,
+    **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
+}  # fmt: skip
+STREAM_ACTIVATIONS = ("relu", "linear")

@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from codesign.errors import SpecError
-from codesign.firmware import graph_kernels
+from codesign.firmware import graph_kernels, pooling
 from codesign.firmware.description import FirmwareDescription, LayerDesc
 from codesign.firmware.emulator import Tensor, conv1d_windows, run
 from codesign.firmware.fixed import EmulationError, to_float
+from codesign.firmware.kernels import conv2d_windows
 from codesign.precision import FixedPrecision, Overflow
 
 
@@ -102,13 +103,16 @@ def layer_rows(layer: LayerDesc, ins: list[Tensor]) -> list[RangeRow]:
         if act == "linear":
             return [_row(layer, "result", layer.type("result"), x)]
         return []  # table activations: the table's entries are the output
-    if kind == "GlobalPooling1D":
-        x = _values(ins[0]).reshape(ins[0].codes.shape[0], int(layer.attrs["n_in"]), int(layer.attrs["n_filt"]))
+    if kind in ("Conv2D", "PointwiseConv2D"):
+        return _dense_rows(layer, conv2d_windows(layer, _values(ins[0])))
+    if kind in pooling.KINDS:
+        cells, length = pooling.windows(layer, ins[0])
+        x = to_float(cells, ins[0].prec)
         if str(layer.attrs.get("pool_op", "")).lower() == "average":
-            s = x.sum(axis=1)
+            s = x.sum(axis=-1)
             return [_row(layer, "accum", layer.type("accum"), s),
-                    _row(layer, "result", layer.type("result"), s / x.shape[1])]  # fmt: skip
-        return [_row(layer, "result", layer.type("result"), x.max(axis=1))]
+                    _row(layer, "result", layer.type("result"), s / length)]  # fmt: skip
+        return [_row(layer, "result", layer.type("result"), x.max(axis=-1))]
     if kind == "BatchNormalization":
         x = _values(ins[0])
         s = to_float(layer.weights["scale"], layer.type("scale")).ravel()
@@ -136,7 +140,7 @@ def layer_rows(layer: LayerDesc, ins: list[Tensor]) -> list[RangeRow]:
 def profile(desc: FirmwareDescription, x: np.ndarray | list[np.ndarray]) -> list[RangeRow]:
     """Range rows of every layer on inputs ``x``, in layer order (raises EmulationError like the emulator)."""
     tensors = run(desc, x)
-    by_output = {desc.layer(name).output: t for name, t in tensors.items()}
+    by_output = {out: t for name, t in tensors.items() for out in desc.layer(name).all_outputs()}
     rows: list[RangeRow] = []
     for layer in desc.layers:
         if layer.kind == "Input":

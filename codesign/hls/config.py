@@ -202,9 +202,33 @@ def _pool_types(in_prec: FixedPrecision, n: int, average: bool) -> tuple[FixedPr
     return accum, result, exact
 
 
-def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
-    """Give global pooling layers accum/result types that hold the exact sum and mean; True if changed."""
+def user_set_types(model: Any, hls_config: dict | None, layer_overrides: dict | None) -> dict[str, set[str]]:
+    """The per-layer ``Precision`` keys (``accum``, ``result`` ...) the user set: in an hls4ml config's LayerName or
+    LayerType sections or the spec's ``hls.layers``; codesign's own type fixes leave them as given."""
+    from codesign.hls4ml_config import layer_type_names
+
+    out: dict[str, set[str]] = {}
+
+    def add(name: str, entry: Any) -> None:
+        prec = (entry or {}).get("Precision") if isinstance(entry, dict) else None
+        keys = set(prec) if isinstance(prec, dict) else ({"result"} if prec is not None else set())
+        if keys:
+            out.setdefault(name, set()).update(keys)
+
+    by_type = (hls_config or {}).get("LayerType", {}) or {}
+    for lyr in model.layers:
+        for cls in layer_type_names(lyr, _is_softmax_layer(lyr)):
+            add(lyr.name, by_type.get(cls))
+    for name, entry in {**((hls_config or {}).get("LayerName") or {}), **(layer_overrides or {})}.items():
+        add(name, entry)
+    return out
+
+
+def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: dict[str, set[str]] | None = None) -> bool:
+    """Give pooling layers accum/result types that hold the exact sum and mean; True if changed. A type the user
+    set (``user_set``: layer -> Precision keys) is kept, with a note naming the exact one when it differs."""
     changed = False
+    user_set = user_set or {}
     for lyr in model.layers:
         cls = _layer_class(lyr)
         if cls not in POOLING_LAYERS or lyr.name not in cfg["LayerName"]:
@@ -226,10 +250,19 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str]) -> bool:
         if not isinstance(prec, dict):
             continue
         want = {"accum": accum.to_hls(), "result": result.to_hls()}
+        kept = {k: prec[k] for k in want if k in user_set.get(lyr.name, set()) and k in prec}
+        for k, v in kept.items():
+            del want[k]
+            if str(v) != (accum if k == "accum" else result).to_hls():
+                msg = (f"pooling layer '{lyr.name}': your {k} type {v} kept; "
+                       f"{(accum if k == 'accum' else result).to_hls()} holds the exact value")  # fmt: skip
+                if msg not in notes:
+                    notes.append(msg)
         if any(prec.get(k) != v for k, v in want.items()):
             prec.update(want)
             changed = True
-            msg = f"pooling layer '{lyr.name}' over {n} values of {in_prec.to_hls()}: accum {want['accum']}, result {want['result']}"
+            types = ", ".join(f"{k} {v}" for k, v in want.items())
+            msg = f"pooling layer '{lyr.name}' over {n} values of {in_prec.to_hls()}: {types}"
             if not exact:
                 msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
             notes.append(msg)

@@ -25,6 +25,7 @@ from codesign.hls.config import (  # noqa: E402
     POOLING_LAYERS,
     _fix_pooling,
     build_hls_config,
+    user_set_types,
 )
 from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
@@ -193,10 +194,11 @@ def convert(
     po2_owned: set[str] = set()
     relu_owned: set[str] = set()
     quantized = is_quantized_model(model)
+    user_types = user_set_types(model, hls_config, layer_overrides)
     for _ in range(len(model.layers) + 1):
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
-            changed = _fix_pooling(model, cfg, graph, notes)
+            changed = _fix_pooling(model, cfg, graph, notes, user_types)
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
         if quantized:
             changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed

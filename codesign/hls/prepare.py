@@ -123,6 +123,50 @@ def _prequantize_nd_dense(model: Any, notes: list[str]) -> Any:
     return model
 
 
+# QBatchNormalization's parameters, their quantizers, and the Keras flag that gives the layer the parameter
+_QBN_PARAMS = (("gamma", "gamma", "scale"), ("beta", "beta", "center"), ("moving_mean", "mean", None),
+               ("moving_variance", "variance", None))  # fmt: skip
+
+
+def _prequantize_batchnorm(model: Any, notes: list[str]) -> Any:
+    """Store a QBatchNormalization's gamma, beta, moving mean and variance already quantized by its own quantizers.
+
+    hls4ml 1.3 converts it as a BatchNormalization of the stored float values and ignores the quantizers (its
+    ``BatchNormalization.initialize``), while QKeras normalises with the quantized values: the firmware computed
+    another normalisation than the model. QKeras' quantizers are idempotent, so storing q(w) leaves the model's
+    outputs unchanged; a quantizer that is not (q(q(w)) != q(w)) is left alone and the reference refuses the layer.
+    """
+    targets = [lyr for lyr in model.layers if _layer_class(lyr) == "QBatchNormalization"]
+    if not targets:
+        return model
+    import tensorflow as tf
+
+    model = _clone(model)
+    for src in targets:
+        lyr = model.get_layer(src.name)
+        names = [w.name.split("/")[-1].split(":")[0] for w in lyr.weights]
+        ws = dict(zip(names, lyr.get_weights(), strict=True))
+        changed = []
+        for wname, qname, flag in _QBN_PARAMS:
+            q = getattr(lyr, f"{qname}_quantizer_internal", None)
+            if q is None or wname not in ws or (flag and not getattr(lyr, flag, True)):
+                continue
+            qw = np.asarray(q(tf.constant(ws[wname])))
+            if not np.array_equal(np.asarray(q(tf.constant(qw))), qw):
+                continue  # not idempotent: storing it would change the model
+            if not np.array_equal(qw, ws[wname]):
+                ws[wname] = qw
+                changed.append(qname)
+        if changed:
+            lyr.set_weights([ws[n] for n in names])
+            notes.append(
+                f"QBatchNormalization '{src.name}': hls4ml 1.3 ignores its quantizers and normalises with the stored "
+                f"float values, so its {', '.join(changed)} were stored already quantized (the model's outputs do not "
+                "change; the firmware then rounds scale and bias to its types as for a BatchNormalization)"
+            )
+    return model
+
+
 # identity at inference, unknown to hls4ml 1.3 ("Unsupported layer type"): converted as a Dropout, which it skips
 INFERENCE_IDENTITY = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
                       "AlphaDropout", "ActivityRegularization")  # fmt: skip
@@ -226,14 +270,15 @@ def final_softmax_name(model: Any) -> str | None:
 
 def prepare_model(model: Any, keep_final_softmax: bool = False) -> tuple[Any, list[str]]:
     """Strip pruning wrappers and a final softmax/sigmoid (unless kept), convert a QActivation holding a Keras
-    activation and inference-identity layers to what hls4ml reads, pre-quantize N-D QDense weights; returns model and
-    notes."""
+    activation and inference-identity layers to what hls4ml reads, pre-quantize N-D QDense weights and
+    QBatchNormalization parameters; returns model and notes."""
     notes: list[str] = []
     model = _strip_pruning(model, notes)
     if not keep_final_softmax:
         model = _strip_final_heads(model, notes)
     model = _plain_layers(model, notes)
     model = _prequantize_nd_dense(model, notes)
+    model = _prequantize_batchnorm(model, notes)
     return model, notes
 
 

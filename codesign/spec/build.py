@@ -76,9 +76,11 @@ class BuildSpec(_Strict):
         if self.score is not None and family not in ("vae", "ae"):
             raise ValueError(f"'score' applies to model.family vae or ae (the firmware computes an anomaly score), "
                              f"not to {family or 'a model file'}; remove it")  # fmt: skip
-        if self.prune.distill and family not in ("vae", "ae", None):  # a model file: its task is known from the data
-            raise ValueError(f"prune.distill applies to anomaly models (model.family vae or ae), not to {family}: a "
-                             "classifier is pruned against its labels (remove prune.distill)")  # fmt: skip
+        for key, on in (("prune.distill", self.prune.distill),
+                        ("quantize.distill", self.quantize is not None and self.quantize.distill)):  # fmt: skip
+            if on and family not in ("vae", "ae", None):  # a model file: its task is known from the data
+                raise ValueError(f"{key} applies to anomaly models (model.family vae or ae), not to {family}: a "
+                                 f"classifier is trained against its labels (remove {key})")  # fmt: skip
         if self.score is not None:
             try:
                 self.score.resolved_kind(family)

@@ -56,9 +56,21 @@ class QuantizeSpec(_Strict):
         None, ge=0, le=24, description="activation_range data: fractional bits kept; width = integer bits + this "
         "(default: the width stays activation_bits)"
     )
+    distill: bool = Field(
+        False,
+        description="anomaly models: QAT fits the float model's outputs instead of the model's own targets (the AE's "
+        "reconstruction; the VAE's z_mean and z_log_var, its decoder keeping its own target)",
+    )
+    distill_widen: Literal["none", "scale", "noise", "mix"] = Field(
+        "none",
+        description="with distill: a widened copy of the training background in the QAT set, as prune.distill_widen",
+    )
 
     @model_validator(mode="after")
     def _fraction_bits(self) -> QuantizeSpec:
+        if self.distill_widen != "none" and not self.distill:
+            raise ValueError(f"quantize.distill_widen: {self.distill_widen!r} widens the distillation set, and "
+                             "quantize.distill is false (accepted: set distill: true, or distill_widen: none)")  # fmt: skip
         if self.activation_range == "data" and self.activation_integer is not None:
             raise ValueError("activation_integer and activation_range 'data' both set the ReLU integer bits "
                              "(accepted: one of them)")  # fmt: skip

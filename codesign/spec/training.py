@@ -150,6 +150,17 @@ class PruneSpec(_Strict):
         description="anomaly models: fine-tune while pruning toward the float model's outputs on the training inputs "
         "(the AE's reconstruction; the VAE's z_mean and z_log_var, its decoder keeping its own target)",
     )
+    distill_widen: Literal["none", "scale", "noise", "mix"] = Field(
+        "none",
+        description="with distill: one widened copy of the training background added to the distillation set, made "
+        "without any signal (scale: features x U(1, 3) per event; noise: Gaussian noise of 1-3 sigma added; mix: "
+        "each feature from another random event); none: the training background only",
+    )
+    distill_background: Literal["teacher", "own"] = Field(
+        "teacher",
+        description="with distill_widen: teacher: every event fits the float model's outputs; own: the background "
+        "keeps the model's own loss and only the widened copies fit the float model's outputs",
+    )
 
     @model_validator(mode="after")
     def _layer_targets(self) -> PruneSpec:
@@ -164,6 +175,13 @@ class PruneSpec(_Strict):
             raise ValueError("prune.distill changes the pruning fine-tune, and pruning is off (prune.sparsity 0 and "
                              "no prune.layers target above 0); accepted: prune.sparsity > 0 with it, or remove "
                              "prune.distill")  # fmt: skip
+        if self.distill_widen != "none" and not self.distill:
+            raise ValueError(f"prune.distill_widen: {self.distill_widen!r} widens the distillation set, and "
+                             "prune.distill is false (accepted: set prune.distill: true, or distill_widen: none)")  # fmt: skip
+        if self.distill_background == "own" and self.distill_widen == "none":
+            raise ValueError("prune.distill_background: 'own' keeps the background's own loss and distills only the "
+                             "widened copies, and prune.distill_widen is none (accepted: distill_widen scale, noise or "
+                             "mix, or distill_background: teacher)")  # fmt: skip
         return self
 
     @property

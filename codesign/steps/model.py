@@ -154,7 +154,7 @@ class Prune(Step):
     """Magnitude pruning to the spec's sparsity, fine-tuned, stripped."""
 
     name = "prune"
-    code = ("codesign.prune", "codesign.train", "codesign.modelio")
+    code = ("codesign.prune", "codesign.distill", "codesign.train", "codesign.modelio")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["prune"] if ctx.spec is not None else None
@@ -199,7 +199,7 @@ class Quantize(Step):
 
     name = "quantize"
     code = ("codesign.quantize", "codesign.fold", "codesign.prune", "codesign.train", "codesign.modelio", "codesign.build_steps:_with_sparsity",
-            "codesign.act_range")  # fmt: skip
+            "codesign.act_range", "codesign.distill")  # fmt: skip
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["quantize"] if ctx.spec is not None else None
@@ -225,7 +225,8 @@ class Quantize(Step):
 
         q, state = _data_ranges(ctx, state, source)
         qmodel = quantize.to_qkeras(source, q)
-        result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model)
+        teacher = state.float_model  # quantize.distill fits its outputs
+        result = quantize.qat(qmodel, state.data, q, ctx.spec.train, mask_from=state.pruned_model, teacher=teacher)
         state = _with_sparsity(replace(state, qmodel=result.model, histories={**state.histories, "qat": result.history}))
         _refuse_all_zero_layers(ctx, state)
         return state
@@ -298,9 +299,11 @@ def check_before_training(model, spec, task: str | None = None) -> None:
         from codesign import prune
 
         prune.layer_targets(model, spec.prune)
-    if spec.prune.distill and task is not None and task != "anomaly":
-        raise SpecError(f"prune.distill applies to anomaly models (vae, ae); model {model.name!r} is trained for "
-                        f"{task} (remove prune.distill)")  # fmt: skip
+    for key, on in (("prune.distill", spec.prune.distill),
+                    ("quantize.distill", spec.quantize is not None and spec.quantize.distill)):  # fmt: skip
+        if on and task is not None and task != "anomaly":
+            raise SpecError(f"{key} applies to anomaly models (vae, ae); model {model.name!r} is trained for "
+                            f"{task} (remove {key})")  # fmt: skip
     from codesign.hls.reuse import check_spec_reuse_factors
 
     check_spec_reuse_factors(model, spec.hls)

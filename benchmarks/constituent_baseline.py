@@ -3,6 +3,7 @@
     python benchmarks/constituent_baseline.py hlf models/data/jets.h5 --sizes 8 16 32 --flat
     python benchmarks/constituent_baseline.py hlf /tmp/towers.h5 --sizes 32 --folds 5
     python benchmarks/constituent_baseline.py deepsets models/data/jets.h5 --variant paper --variant wide-sum
+    python benchmarks/constituent_baseline.py deepsets models/data/jets.h5 --variant paper --augment eta,phi
 
 ``hlf``: the 16 HLF recomputed (codesign.data.jets.jet_columns, the generator's own code) from only the N stored
 leading constituents, rebuilt in GeV from their ratios (benchmarks/constituent_consistency.py), and a
@@ -13,13 +14,17 @@ N x (pT GeV, eta_rel, phi_rel). If the HLF from the N leading reach the stored H
 is in the N constituents and a constituent tagger's shortfall is in what it learns.
 ``deepsets``: DeepSets written here in plain tf-keras (not codesign.zoo / codesign.train): per-constituent
 inputs (pT in GeV, eta_rel, phi_rel; optional extras), standardised on the training jets' real constituents,
-padded slots masked out of the pooling, Adam, early stopping on a 10 % validation split.
+padded slots masked out of the pooling, Adam, early stopping on a 10 % validation split (the last 10 % of the
+training jets, as Keras' validation_split takes them). ``--augment eta,phi`` appends to the other 90 % their
+copies with eta_rel and / or phi_rel negated (both: also the copy with both negated, so 4 copies of each jet);
+the validation and test jets are not augmented, and the standardisation stays that of the unaugmented jets.
 Both use the build's split of the file (``data.seed`` 0: permutation, first 40,000 training, next 10,000 test).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -174,6 +179,19 @@ def deepsets(n_const: int, n_feat: int, variant: str, seed: int):
     return keras.Model([x_in, m_in], out), keras
 
 
+def reflect(x: np.ndarray, axes: tuple[str, ...]) -> np.ndarray:
+    """``x`` [N, n, F] (F: pT, eta_rel, phi_rel, ...) and its copies with eta_rel / phi_rel negated: every
+    non-empty subset of ``axes`` ('eta', 'phi') once, so 2 or 4 x N jets; the extras 'p4' are not mapped."""
+    cols = {"eta": 1, "phi": 2}
+    out = [x]
+    for k in range(1, len(axes) + 1):
+        for combo in itertools.combinations(axes, k):
+            sign = np.ones(x.shape[2], dtype=x.dtype)
+            sign[[cols[a] for a in combo]] = -1
+            out.append(x * sign)
+    return np.concatenate(out)
+
+
 def cmd_deepsets(args) -> None:
     d = cc.read(args.file)
     y = d["label"]
@@ -182,10 +200,27 @@ def cmd_deepsets(args) -> None:
     mask = (d["c"]["j1_ptrel"][:, : args.n_constituents] > 0).astype(np.float32)[:, :, None]
     real = mask[tr, :, 0] > 0
     mean, std = x[tr][real].mean(axis=0), x[tr][real].std(axis=0)
-    xs = np.where(mask > 0, (x - mean) / np.where(std > 0, std, 1.0), 0.0).astype(np.float32)
+    n_fit = int(len(tr) * 0.9)
+    fit, val = tr[:n_fit], tr[n_fit:]
+    x_fit, m_fit, y_fit = x[fit], mask[fit], y[fit]
+    if args.augment:
+        if args.extras:
+            raise SystemExit("--augment maps pT, eta_rel and phi_rel only, not --extras")
+        bad = [a for a in args.augment if a not in ("eta", "phi")]
+        if bad or len(set(args.augment)) != len(args.augment):
+            raise SystemExit(f"--augment {','.join(args.augment)}: accepted 'eta', 'phi' or 'eta,phi'")
+        x_fit = reflect(x_fit, args.augment)
+        copies = len(x_fit) // n_fit
+        m_fit, y_fit = np.tile(m_fit, (copies, 1, 1)), np.tile(y_fit, copies)
+
+    def standard(v, m):
+        return np.where(m > 0, (v - mean) / np.where(std > 0, std, 1.0), 0.0).astype(np.float32)
+
+    xs_fit, xs_val, xs_te = standard(x_fit, m_fit), standard(x[val], mask[val]), standard(x[te], mask[te])
     print(
         f"\n{args.n_train} training / {args.n_test} test jets, {args.n_constituents} constituents, "
-        f"inputs pT, eta_rel, phi_rel{' + ' + args.extras if args.extras else ''}\n"
+        f"inputs pT, eta_rel, phi_rel{' + ' + args.extras if args.extras else ''}, "
+        f"augment {','.join(args.augment) or 'none'} ({len(y_fit)} fitted jets, {len(val)} validation), seed {args.seed}\n"
     )
     print("| model | accuracy | AUC g / q / W / Z / t | params, epochs, s |\n|---|---|---|---|")
     for variant in args.variant:
@@ -197,15 +232,16 @@ def cmd_deepsets(args) -> None:
         ]
         t = time.time()
         hist = model.fit(
-            [xs[tr], mask[tr]],
-            y[tr],
-            validation_split=0.1,
+            [xs_fit, m_fit],
+            y_fit,
+            validation_data=([xs_val, mask[val]], y[val]),
+            shuffle=True,
             epochs=args.epochs,
             batch_size=args.batch,
             callbacks=cbs,
             verbose=0,
         )
-        r = scores(model.predict([xs[te], mask[te]], batch_size=4096, verbose=0), y[te])
+        r = scores(model.predict([xs_te, mask[te]], batch_size=4096, verbose=0), y[te])
         print(
             row(
                 f"DeepSets {variant}", r, f"{model.count_params()}, {len(hist.history['loss'])}, {time.time() - t:.0f}"
@@ -237,6 +273,12 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--augment",
+        type=lambda v: tuple(a for a in v.split(",") if a),
+        default=(),
+        help="'eta', 'phi' or 'eta,phi': add the training jets reflected in eta_rel / phi_rel (test untouched)",
+    )
     args = ap.parse_args()
     if args.cmd == "deepsets" and not args.variant:
         args.variant = ["paper"]

@@ -40,6 +40,10 @@ class Dataset:
     # background mixture's event weights); None: every sample weighs 1. Signal events weigh 1.
     weights_train: np.ndarray | None = None
     weights_test: np.ndarray | None = None
+    # ``data.augment``: reflected copies of x_train (row i of each a reflection of row i), standardised and snapped
+    # like it; train.fit adds them to the rows it fits on, never to its validation rows (codesign/data/augment.py)
+    x_train_augmented: tuple[np.ndarray, ...] = ()
+    augment: tuple[str, ...] = ()
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -60,6 +64,8 @@ class Dataset:
         }
         if self.signals:
             out["signals"] = {k: int(len(v)) for k, v in self.signals.items()}
+        if self.augment:
+            out["augment"] = {"reflections": list(self.augment), "copies": len(self.x_train_augmented)}
         if self.weights_test is not None:
             w = self.weights_test
             out["weights"] = {"test_sum": float(w.sum()), "test_min": float(w.min()), "test_max": float(w.max()),
@@ -294,12 +300,24 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     if spec.constituent_features is not None and source != DataSource.JETS_CONSTITUENTS:
         raise SpecError(f"data.constituent_features applies to constituent models (deepsets, interaction_net) on a jet "
                         f"file; {where} is read as {source.value if source else 'a user array'} (remove the key)")  # fmt: skip
+    if spec.augment:
+        from codesign.data.augment import check_features
+
+        if source != DataSource.JETS_CONSTITUENTS:
+            raise SpecError(f"data.augment applies to constituent models (deepsets, interaction_net) on a jet file; "
+                            f"{where} is read as {source.value if source else 'a user array'} (remove the key)")  # fmt: skip
+        check_features(tuple(spec.augment), tuple(names), where)
     if spec.pt_scale is not None and bounds is None:
         raise SpecError(f"data.pt_scale applies to L1 data only; {where} is not an L1 file (remove the key)")
     _check_finite(x, f"{where}: inputs")
     _check_magnitude(x, f"{where}: inputs")
     tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
     x_train, x_test = x[tr], x[te]
+    copies: list[np.ndarray] = []
+    if spec.augment:
+        from codesign.data.augment import reflected_copies
+
+        copies = reflected_copies(x_train, tuple(spec.augment), tuple(names))
     mean = std = None
     if spec.standardize:
         axes = tuple(range(x_train.ndim - 1))
@@ -313,10 +331,12 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             std = floored_std(std, mean, bounds.reshape(std.shape), HEADROOM * float(input_precision.max_value))
         x_train = (x_train - mean) / std
         x_test = (x_test - mean) / std
+        copies = [(c - mean) / std for c in copies]
         signals = {k: (v - mean) / std for k, v in signals.items()}
     if input_precision is not None:
         snap = _snap_precision(input_precision)
         x_train, x_test = snap.quantize(x_train), snap.quantize(x_test)
+        copies = [snap.quantize(c) for c in copies]
         signals = {k: snap.quantize(v) for k, v in signals.items()}
         _check_resolution(x[tr], x_train, names, input_precision, where, spec.standardize)
     return Dataset(
@@ -335,4 +355,6 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         files=(path,),
         weights_train=None if weights is None else weights[tr],
         weights_test=None if weights is None else weights[te],
+        x_train_augmented=tuple(np.asarray(c, dtype=np.float32) for c in copies),
+        augment=tuple(spec.augment),
     )

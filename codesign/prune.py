@@ -125,6 +125,7 @@ def prune(model, data, prune, train) -> TrainResult:
         own = ~copies if getattr(prune, "distill_background", "teacher") == "own" else None
     n = len(data.x_train)
     n_fit = int(n * (1 - float(train.validation_split)))
+    n_fit *= 1 + len(getattr(data, "x_train_augmented", ()))  # data.augment's copies: more steps per epoch
     begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
     schedules = {
         name: tfmot.sparsity.keras.PolynomialDecay(

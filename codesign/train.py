@@ -9,6 +9,7 @@ sampling layer adds. :func:`compile_model` and :func:`fit` are shared with pruni
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -104,18 +105,23 @@ def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = Tr
             )
         )
     weights = getattr(data, "weights_train", None)  # per-event weights of the data (L1 background mixture)
+    weights = None if weights is None else np.asarray(weights, dtype=np.float32)
+    split = {"validation_split": val}
+    copies = getattr(data, "x_train_augmented", ())
+    if copies:
+        x, y, weights, split = augmented(x, y, weights, copies, val)
     t0 = time.perf_counter()
     if epochs > 0:
         hist = model.fit(
             x,
             y,
-            sample_weight=None if weights is None else np.asarray(weights, dtype=np.float32),
+            sample_weight=weights,
             epochs=int(epochs),
             batch_size=int(train.batch_size),
-            validation_split=val,
             shuffle=True,
             callbacks=cbs,
             verbose=0,
+            **split,
         )
         history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     else:
@@ -123,6 +129,26 @@ def fit(model, data, train, epochs: int, callbacks=(), early_stopping: bool = Tr
     seconds = time.perf_counter() - t0
     epochs_run = len(next(iter(history.values()))) if history else 0
     return TrainResult(model=model, history=history, epochs_run=epochs_run, seconds=seconds)
+
+
+def fit_rows(n: int, validation_split: float) -> int:
+    """How many leading rows Keras fits on with ``validation_split`` (the rest validate): its own rounding."""
+    return int(math.floor(n * (1.0 - validation_split)))
+
+
+def augmented(x, y, weights, copies, val: float):
+    """(x, y, weights, fit kwargs) with ``copies`` (data.augment's reflections of x) appended to the fitted rows
+    only: the validation rows are the last ``val`` of ``x`` as Keras' validation_split takes them, unaugmented."""
+    n = fit_rows(len(x), val)
+    if n <= 0:
+        raise DataError(f"data.augment: train.validation_split {val} leaves no training rows of {len(x)}")
+    xs = np.concatenate([x[:n]] + [np.asarray(c[:n], dtype=np.float32) for c in copies])
+    ys = np.concatenate([y[:n]] * (1 + len(copies)))
+    ws = None if weights is None else np.concatenate([weights[:n]] * (1 + len(copies)))
+    if n == len(x):
+        return xs, ys, ws, {}
+    held = (x[n:], y[n:]) if weights is None else (x[n:], y[n:], weights[n:])
+    return xs, ys, ws, {"validation_data": held}
 
 
 def train_float(model, data, train) -> TrainResult:

@@ -102,6 +102,8 @@ class BuildSpec(_Strict):
         out = self.model_dump(mode="json")
         if out["model"]["node"] is None:  # left out: the node network is phi; the resolved spec and keys stay as before
             del out["model"]["node"]
+        if out.get("data") is not None and not out["data"]["augment"]:  # left out: the keys stay as before
+            del out["data"]["augment"]
         score = self.anomaly_score
         out["score"] = score.model_dump(mode="json") if score is not None else None
         return out

@@ -34,6 +34,11 @@ class DataSpec(_Strict):
         description="constituent models only: per-constituent features in this order, stored in the file or derived "
         "(j1_pt, j1_e in GeV from j1_ptrel / j1_erel and the jet); default: every stored feature",
     )
+    augment: tuple[Literal["reflect_eta", "reflect_phi"], ...] = Field(
+        (),
+        description="constituent models only: add reflected copies of the training jets (reflect_eta: eta_rel -> "
+        "-eta_rel, reflect_phi: phi_rel -> -phi_rel; both: 4 copies of each jet); validation and test untouched",
+    )
     seed: Seed = 0
     standardize: bool = Field(True, description="scale inputs to zero mean / unit variance (fitted on train)")
     pt_scale: Literal["log", "linear"] | None = Field(
@@ -54,6 +59,9 @@ class DataSpec(_Strict):
         if twice:  # a second copy of a column adds no information and changes every model's input width
             raise ValueError(f"constituent_features names {', '.join(map(repr, twice))} more than once (accepted: "
                              "each feature once, in the order the model reads them)")  # fmt: skip
+        if len(set(self.augment)) != len(self.augment):
+            raise ValueError(f"'augment' names a reflection twice ({', '.join(self.augment)}); accepted: each of "
+                             "reflect_eta, reflect_phi at most once")  # fmt: skip
         return self
 
 

@@ -302,3 +302,25 @@ def test_user_pooling_types_are_kept_with_a_note(tmp_path):
     assert types["result"].to_hls() == exact["result"].to_hls()
     assert any(f"your accum type {narrow} kept; {exact['accum'].to_hls()} holds the exact value" in n
                for n in project.notes)  # fmt: skip
+
+
+def test_padded_max_pooling_over_an_unsigned_input_is_named(tmp_path):
+    """hls4ml pads a 'same' max pooling with pad_val: mid-range for an unsigned (quantized_relu) input, not -inf; the
+    conversion says so by layer. The same pooling with 'valid' padding gets no such note."""
+    from qkeras import QActivation, QConv1D
+
+    keras = keras_env.keras()
+
+    def model(padding):
+        inp = keras.Input((7, 2), name="x")
+        h = QConv1D(3, 1, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
+                    name="conv")(inp)  # fmt: skip
+        h = QActivation("quantized_relu(6,2)", name="act")(h)
+        h = keras.layers.MaxPooling1D(2, padding=padding, name="pool")(h)
+        return keras.Model(inp, keras.layers.Flatten(name="flat")(h))
+
+    same = hls_models.convert(model("same"), tmp_path / "same")
+    lines = [n for n in same.notes if "max pooling layer 'pool'" in n]
+    assert len(lines) == 1 and "pads with 2 (its pad_val), not -inf" in lines[0], same.notes
+    valid = hls_models.convert(model("valid"), tmp_path / "valid")
+    assert not any("max pooling layer" in n for n in valid.notes)

@@ -267,3 +267,24 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: 
                 msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
             notes.append(msg)
     return changed
+
+
+def note_unsigned_max_padding(graph: Any, notes: list[str]) -> None:
+    """A warning note per padded max pooling over an unsigned input: hls4ml pads with ``pad_val`` (the code with only
+    bit W-1 set), which is the mid-range value of an unsigned type, not -inf as Keras pads, so the firmware's maxima
+    at the borders differ from the model's wherever the window's real values are all below it."""
+    for node in graph.get_layers():
+        at = getattr(node, "attributes", {})
+        if node.class_name not in ("Pooling1D", "Pooling2D") or str(at.get("pool_op", "")).lower() != "max":
+            continue
+        if not any(int(at.get(k, 0) or 0) for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")):
+            continue
+        try:
+            p = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        except (SpecError, AttributeError):
+            continue
+        if not p.signed:
+            pad = 2.0 ** (p.integer - 1)
+            notes.append(f"WARNING: max pooling layer '{node.name}' is padded and its input {p.to_hls()} is unsigned: "
+                         f"hls4ml pads with {pad:g} (its pad_val), not -inf as Keras does, so border outputs below "
+                         f"{pad:g} differ from the model's (use padding 'valid', or a signed input type)")  # fmt: skip

@@ -25,6 +25,7 @@ from codesign.hls.config import (  # noqa: E402
     POOLING_LAYERS,
     _fix_pooling,
     build_hls_config,
+    note_unsigned_max_padding,
     user_set_types,
 )
 from codesign.hls.prepare import (  # noqa: E402
@@ -206,6 +207,7 @@ def convert(
             break
         graph = _convert()
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
+    note_unsigned_max_padding(graph, notes)
     own_rf = {n for n, e in {**(layer_overrides or {}), **((hls_config or {}).get("LayerName") or {})}.items()
               if "ReuseFactor" in (e or {})}  # fmt: skip
     keys = HLS4ML_KEYS if hls_config else SPEC_KEYS

@@ -15,7 +15,7 @@ import numpy as np
 
 from codesign import distill, keras_env
 from codesign.errors import InternalError, SpecError
-from codesign.train import TrainResult, compile_model, fit, seed_everything
+from codesign.train import TrainResult, compile_model, fit, fit_rows, seed_everything
 
 keras = keras_env.keras()
 import tensorflow_model_optimization as tfmot  # noqa: E402  (after keras_env: selects tf-keras)
@@ -124,7 +124,7 @@ def prune(model, data, prune, train) -> TrainResult:
         data, copies = distill.marked_fit_set(data, getattr(prune, "distill_widen", "none"), int(train.seed))
         own = ~copies if getattr(prune, "distill_background", "teacher") == "own" else None
     n = len(data.x_train)
-    n_fit = int(n * (1 - float(train.validation_split)))
+    n_fit = fit_rows(n, float(train.validation_split))  # the rows Keras fits on, by its own rounding
     n_fit *= 1 + len(getattr(data, "x_train_augmented", ()))  # data.augment's copies: more steps per epoch
     begin, end, freq = schedule_steps(n_fit, int(train.batch_size), int(prune.epochs), prune)
     schedules = {

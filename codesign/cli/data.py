@@ -83,6 +83,13 @@ def jets_command(
 
     feats = _features(features)
     class_list = tuple(c.strip() for c in classes.split(",") if c.strip())
+    if not {"w", "z"} & set(class_list):  # these options shape only the W and Z jets: with neither, refused
+        ctx = click.get_current_context()
+        given = [f"--{p.replace('_', '-')}" for p in ("boson_process", "boson_decays", "boson_width")
+                 if ctx.get_parameter_source(p) is not click.core.ParameterSource.DEFAULT]  # fmt: skip
+        if given:
+            raise click.BadParameter(f"{' '.join(given)}: only the W and Z jets use it, and --classes {classes} has "
+                                     "neither; accepted: --classes with w or z, or leave it out", param_hint=given[0])  # fmt: skip
     command = _command_line(
         "jets",
         [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
@@ -149,6 +156,10 @@ def l1_command(
     bad = [p for p in names if p not in L.L1_PROCESSES]
     if bad or not names:
         raise click.BadParameter(f"unknown {bad}; accepted: all, {', '.join(L.L1_PROCESSES)}", param_hint="--process")
+    if n_signal is not None and all(p == L.BACKGROUND for p in names):
+        raise click.BadParameter(f"{n_signal}: sets the events of signal processes, and --process {process} lists "
+                                 f"none; accepted: --process with a signal ({', '.join(L.L1_PROCESSES[1:])}), or "
+                                 "leave --n-signal out", param_hint="--n-signal")  # fmt: skip
     per_process = {p: (n if p == L.BACKGROUND or n_signal is None else n_signal) for p in names}
     for item in n_process:
         name, _, count = item.partition("=")

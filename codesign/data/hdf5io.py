@@ -58,14 +58,42 @@ def _dataset(path: Path, handle: Any, key: str) -> Any:
 
 
 def _open(path: str | Path) -> tuple[Path, Any]:
-    """Open an HDF5 file for reading with a clear error if it is missing or not HDF5."""
+    """Open an HDF5 file for reading with a clear error if it is missing, not HDF5, or cut short while written."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: no such file{interrupted_hint(path)}")
     try:
-        return path, _h5py().File(path, "r")
+        handle = _h5py().File(path, "r")
     except OSError as exc:
         raise DataError(f"{path}: not a readable HDF5 file ({exc})") from exc
+    try:
+        refuse_incomplete(path, handle)
+    except DataError:
+        handle.close()
+        raise
+    return path, handle
+
+
+def refuse_incomplete(path: Path, handle: Any) -> None:
+    """Refuse a file whose writer was interrupted (it still carries :data:`layouts.ATTR_INCOMPLETE`)."""
+    if L.ATTR_INCOMPLETE in handle.attrs:
+        raise DataError(
+            f"{path}: incomplete: writing this file was interrupted ({L.ATTR_INCOMPLETE} is still set), so its "
+            "arrays may be missing or cut short; rerun the `codesign data` command that wrote it with --resume "
+            "(its finished chunks are kept in <out>.parts) (accepted: a file whose writing finished)"
+        )
+
+
+def interrupted_hint(path: Path) -> str:
+    """What a missing output's leftovers say: an interrupted `codesign data` run (its parts folder, its .tmp)."""
+    parts, tmp = path.with_name(path.name + ".parts"), path.with_name(path.name + ".tmp")
+    left = [str(p) for p in (parts, tmp) if p.exists()]
+    if not left:
+        return ""
+    return (
+        f" (left by an interrupted `codesign data` run that was to write it: {' and '.join(left)}; rerun that "
+        "command with --resume to finish it)"
+    )
 
 
 def _check_finite(path: Path, key: str, array: np.ndarray) -> None:
@@ -107,6 +135,7 @@ def write_jets(
         raise ValueError(f"{columns.shape[1]} jet columns but {len(column_names)} names")
     tmp = path.with_name(path.name + ".tmp")
     with _h5py().File(tmp, "w") as f:
+        f.attrs[L.ATTR_INCOMPLETE] = "writing"  # removed below once every array and attribute is in
         f.create_dataset(L.JETS_KEY, data=columns.astype(np.float32), **COMPRESSION)
         f.create_dataset(L.JET_FEATURE_NAMES_KEY, data=_names(column_names))
         if constituents is not None:
@@ -115,6 +144,7 @@ def write_jets(
             f.create_dataset(L.CONSTITUENTS_KEY, data=constituents.astype(constituent_dtype), **COMPRESSION)
             f.create_dataset(L.PARTICLE_FEATURE_NAMES_KEY, data=_names(constituent_names))
         _write_attrs(f, attrs or {})
+        del f.attrs[L.ATTR_INCOMPLETE]
     tmp.replace(path)
     return path
 
@@ -210,6 +240,7 @@ def write_l1(
     _prepare_output(path, overwrite)
     tmp = path.with_name(path.name + ".tmp")
     with _h5py().File(tmp, "w") as f:
+        f.attrs[L.ATTR_INCOMPLETE] = "writing"  # removed below once every array and attribute is in
         f.create_dataset(L.PARTICLES_KEY, data=particles.astype(dtype), **COMPRESSION)
         f.create_dataset(L.PARTICLES_NAMES_KEY, data=_names(L.L1_FEATURE_NAMES))
         f.create_dataset(L.PARTICLES_CLASSES_KEY, data=_names(L.L1_CLASS_NAMES))
@@ -223,6 +254,7 @@ def write_l1(
                 raise ValueError(f"weights have shape {np.shape(weights)}, expected ({len(particles)},)")
             f.create_dataset(L.WEIGHTS_KEY, data=np.asarray(weights, dtype=np.float64), **COMPRESSION)
         _write_attrs(f, attrs or {})
+        del f.attrs[L.ATTR_INCOMPLETE]
     tmp.replace(path)
     return path
 

@@ -109,3 +109,6 @@ ATTR_COMMAND = "codesign_command"
 ATTR_VERSION = "codesign_version"
 ATTR_GENERATOR = "generator"
 ATTR_CONFIG = "generation_config"
+# Set when a writer opens a file and removed as its last act: a file that still carries it was cut short (Ctrl-C, a
+# killed process, a full disk) and is refused by every reader.
+ATTR_INCOMPLETE = "codesign_incomplete"

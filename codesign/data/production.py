@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +25,7 @@ from codesign.data.generate import (
 )
 from codesign.data.hdf5io import write_jets, write_l1
 from codesign.data.jets import JetConfig
-from codesign.errors import DataError
+from codesign.errors import DataError, ToolError
 
 CONSTITUENT_DTYPES = ("float16", "float32")
 
@@ -41,6 +43,44 @@ def _validate_common(n: int, seed: int, workers: int) -> None:
         raise DataError(f"--seed must be in 0..{2**31 - 1} (got {seed})")
     if workers < 1:
         raise DataError(f"--workers must be at least 1 (got {workers})")
+
+
+GENERATOR_PACKAGES = (("pythia8mc", "pythia8mc==8.317.2"), ("fastjet", "fastjet==3.5.2.0"))  # pyproject.toml's pins
+
+
+def require_generators() -> None:
+    """Pythia8 and FastJet must import before any chunk is planned or any parts folder made (ToolError, exit 5)."""
+    import importlib
+
+    missing, why = [], []
+    for module, pin in GENERATOR_PACKAGES:
+        try:  # an import, not a look-up: a package whose compiled library does not load is as missing
+            importlib.import_module(module)
+        except ImportError as exc:
+            missing.append(pin)
+            why.append(f"{module}: {exc}")
+    if missing:
+        raise ToolError(f"event generation needs {' and '.join(missing)}, which this Python ({sys.executable}) cannot "
+                        f"import ({'; '.join(why)}): pip install {' '.join(missing)} (or pip install -e . in the "
+                        "checkout); nothing was generated")  # fmt: skip
+
+
+# The merge holds every chunk's arrays, their concatenation, the shuffled copy and the selected columns at once
+MERGE_COPIES = 4
+
+
+def check_memory(n_items: int, bytes_per_item: int, unit: str, smaller: str) -> None:
+    """Refuse a file whose merge cannot fit in this machine's memory, before any chunk is planned."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    need = MERGE_COPIES * n_items * bytes_per_item
+    if need > total:
+        most = total // (MERGE_COPIES * bytes_per_item)
+        raise DataError(
+            f"--n: {n_items:,} {unit}s take {n_items * bytes_per_item / 1e9:,.1f} GB, and writing them as one file "
+            f"holds about {MERGE_COPIES} copies ({need / 1e9:,.1f} GB) in memory, more than this machine's "
+            f"{total / 1e9:,.1f} GB; accepted: at most {most:,} {unit}s per file here ({smaller}, or several files "
+            "with different --seed)"
+        )
 
 
 def produce_jets(
@@ -72,6 +112,10 @@ def produce_jets(
     bad_classes = [c for c in classes if c not in L.CLASS_NAMES]
     if bad_classes or not classes:
         raise DataError(f"unknown jet classes {bad_classes}; accepted: {', '.join(L.CLASS_NAMES)}")
+    twice = sorted({c for c in classes if list(classes).count(c) > 1})
+    if twice:
+        raise DataError(f"--classes names {', '.join(twice)} more than once; accepted: each of "
+                        f"{', '.join(L.CLASS_NAMES)} at most once")  # fmt: skip
     if constituent_dtype not in CONSTITUENT_DTYPES:
         raise DataError(f"constituent dtype {constituent_dtype!r}; accepted: {', '.join(CONSTITUENT_DTYPES)}")
     required = [c for c in (*L.HLF_NAMES, *L.LABEL_COLUMNS, L.UNDEF_COLUMN) if c not in jet_columns]
@@ -80,6 +124,9 @@ def produce_jets(
         raise DataError(f"jet columns: missing required {required}, unknown {unknown_cols}; accepted: {', '.join(L.JET_COLUMNS)}")
     if not 0 < config.pt_min < config.pt_max:
         raise DataError(f"jet pT window [{config.pt_min}, {config.pt_max}] GeV must have 0 < pt-min < pt-max")
+    check_memory(n, 4 * (len(L.JET_COLUMNS) + config.n_constituents * len(L.PARTICLE_FEATURE_NAMES)), "jet",
+                 "or fewer --constituents")  # fmt: skip
+    require_generators()
     counts = split_counts(n, list(classes), [1.0] * len(classes))
     codes = {c: L.CLASS_NAMES.index(c) for c in classes}
     tasks = plan_chunks("jets", counts, seed, config, chunk_size, codes)
@@ -172,6 +219,9 @@ def produce_l1(
             counts.update({k: v for k, v in mix.items() if v > 0})
         else:
             counts[p] = per_process[p]
+    # particles (float32) and, per event, its sub-process code, weight and reused-file weight (int64, float64 x 2)
+    check_memory(sum(counts.values()), L.N_L1_OBJECTS * 4 * 4 + 3 * 8, "event", "fewer --n / --n-signal")
+    require_generators()
     codes = {label: SUBPROCESS_NAMES.index(label) for label in counts}
     tasks = plan_chunks("l1", counts, seed, config, chunk_size, codes)
     manifest = {"kind": "l1", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}

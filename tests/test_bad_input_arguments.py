@@ -69,3 +69,22 @@ def test_check_of_a_spec_refuses_its_arguments_before_the_build(extra, message, 
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert f"codesign: error: {message.replace('{tmp}', str(tmp_path))}" in result.output
+
+
+def test_vendor_flow_line_is_a_command_that_works_in_a_folder_with_spaces(tmp_path: Path, capsys):
+    """The line a build prints to run the vendor flow, pasted into a shell, goes into the build's hls/ folder also
+    when the path has spaces and non-ASCII characters (it was printed unquoted)."""
+    import shlex
+    from types import SimpleNamespace
+
+    from codesign.cli.build import _summary
+
+    out = tmp_path / "my builds" / "jét mlp"
+    (out / "hls").mkdir(parents=True)
+    (out / "hls" / "build_prj.tcl").write_text("")
+    result = SimpleNamespace(bit_accuracy={}, metrics={}, estimate=None, budget=None, rtl=None, out_dir=out,
+                             report_md=out / "report.md")  # fmt: skip
+    _summary(result)
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("vendor flow: "))
+    words = shlex.split(line.removeprefix("vendor flow: ").split(" (tb_data/")[0])  # the command, not its comment
+    assert words[:2] == ["cd", str(out / "hls")] and words[3:6] == ["vitis_hls", "-f", "build_prj.tcl"]

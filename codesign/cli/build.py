@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -138,7 +139,7 @@ def _summary(result) -> None:
     if tcl.is_file():
         backend = _backend_of(hls_dir)
         tool = "vivado_hls" if str(backend).lower() == "vivado" else "vitis_hls"
-        click.echo(f'vendor flow: cd {hls_dir} && {tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0" '
+        click.echo(f'vendor flow: cd {shlex.quote(str(hls_dir))} && {tool} -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0" '
                    "(tb_data/ holds the check's inputs and expected outputs)")  # fmt: skip
     click.echo(f"report: {result.report_md}")
 

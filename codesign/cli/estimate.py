@@ -105,6 +105,11 @@ def register(main: click.Group) -> None:
                 raise SpecError("give either PROJECT_DIR or --records, not both")
             if out is None:
                 raise SpecError("--records needs --out PRED.jsonl")
+            ignored = [flag for flag, given in (("--part", part_name is not None), ("--json", as_json)) if given]
+            if ignored:  # neither would change what --records writes: refused, not dropped
+                raise SpecError(f"{' and '.join(ignored)} {'apply' if len(ignored) > 1 else 'applies'} to a PROJECT_DIR estimate, not to --records (each "
+                                "record is predicted from its own settings, with no share of a part, and written as "
+                                "a JSON line to --out); accepted: --records IN.jsonl --out PRED.jsonl alone")  # fmt: skip
             n, ok = run_records(records, check_output_file(out))
             click.echo(f"{ok}/{n} records predicted ({n - ok} declined, with a reason); wrote {out}")
             return

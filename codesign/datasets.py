@@ -14,6 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
 from codesign.errors import DataError, SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
 from codesign.spec import DataSource, DataSpec, Family
@@ -148,19 +149,31 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
         raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
                         "truncated or of another format") from None  # fmt: skip
     with fh:
+        refuse_incomplete(path, fh)
         for key in (inputs, labels):
             if key not in fh:
                 raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())}; accepted: "
                         "data.inputs / data.labels naming keys of the file)")  # fmt: skip
             if not hasattr(fh[key], "shape"):
                 raise DataError(f"{path}: key '{key}' is a group, not an array (accepted: a numeric dataset)")
+        kind = fh[inputs].dtype.kind
+        if kind not in "biuf":  # a complex array would lose its imaginary part in the cast, text cannot be cast
+            raise DataError(f"{path}: key '{inputs}' holds {fh[inputs].dtype} values (accepted: real numbers: "
+                            "float, integer or bool)")  # fmt: skip
         try:
-            x, y = np.asarray(fh[inputs][...], dtype=np.float32), np.asarray(fh[labels][...])
+            raw, y = fh[inputs][...], np.asarray(fh[labels][...])
         except (OSError, ValueError, TypeError) as exc:
             raise DataError(f"{path}: keys '{inputs}'/'{labels}' cannot be read as numbers ({exc}); accepted: "
                             "numeric arrays, the file may be truncated") from None  # fmt: skip
-    if x.ndim < 2 or len(x) == 0:
-        raise DataError(f"{path}: key '{inputs}' has shape {x.shape} (accepted: samples x features, at least one sample)")
+    if kind == "f":  # before the float32 cast, which turns a finite 1e40 into inf
+        _check_magnitude(np.where(np.isfinite(raw), raw, 0), f"{path}: key '{inputs}'")
+    x = np.asarray(raw, dtype=np.float32)
+    if x.ndim < 2 or len(x) == 0 or x[0].size == 0:
+        raise DataError(f"{path}: key '{inputs}' has shape {x.shape} (accepted: samples x features, at least one "
+                        "sample and one feature)")  # fmt: skip
+    if y.ndim == 0:
+        raise DataError(f"{path}: key '{labels}' is a single value, not one label per sample (accepted: integer "
+                        "class indices or one-hot rows, one per sample)")  # fmt: skip
     if len(y) != len(x):
         raise DataError(f"{path}: key '{labels}' has {len(y)} labels but key '{inputs}' has {len(x)} samples "
                         "(accepted: one label per sample)")  # fmt: skip
@@ -172,6 +185,13 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
 
 def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] > 1:
+        not_one_hot = ~(np.all((labels == 0) | (labels == 1), axis=1) & (labels.sum(axis=1) == 1))
+        if not_one_hot.any():  # two 1s, no 1, a fraction: argmax-based metrics would read a class the row lacks
+            row = int(np.argmax(not_one_hot))
+            shown = ", ".join(f"{v:g}" for v in labels[row][:8]) + (", ..." if labels.shape[1] > 8 else "")
+            raise DataError(f"{where}: {int(not_one_hot.sum())} label rows of {len(labels)} are not one-hot (first: "
+                            f"row {row}, [{shown}]); accepted: one-hot rows (a single 1, the rest 0) "
+                            "or integer class indices")  # fmt: skip
         _check_every_class(labels.sum(axis=0) > 0, where, "one-hot rows with every column used")
         return labels.astype(np.float32)
     if labels.ndim == 2 and labels.shape[1] != 1:
@@ -188,13 +208,14 @@ def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
     return np.eye(int(flat.max()) + 1, dtype=np.float32)[flat]
 
 
-def _check_every_class(present: np.ndarray, where: str, accepted: str) -> None:
+def _check_every_class(present: np.ndarray, where: str, accepted: str, names: tuple[str, ...] = ()) -> None:
     """Refuse labels with a class that has no event: the model would get an output no sample trains or scores."""
     missing = np.flatnonzero(~present)
     if missing.size:
-        listed = ", ".join(str(int(k)) for k in missing[:10]) + (" ..." if missing.size > 10 else "")
+        name = (lambda k: names[k]) if names else str
+        listed = ", ".join(name(int(k)) for k in missing[:10]) + (" ..." if missing.size > 10 else "")
         raise DataError(f"{where}: {missing.size} of {present.size} classes have no events (class {listed}; "
-                        f"present: {', '.join(str(int(k)) for k in np.flatnonzero(present)[:10])}); accepted: {accepted}")  # fmt: skip
+                        f"present: {', '.join(name(int(k)) for k in np.flatnonzero(present)[:10])}); accepted: {accepted}")  # fmt: skip
 
 
 def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -237,8 +258,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     if spec.path is not None:
         path = Path(spec.path)
         if not path.is_file():
-            raise DataError(f"data.path: file {path} not found (accepted: an existing HDF5 file, relative paths "
-                            "from the spec's folder)")  # fmt: skip
+            raise DataError(f"data.path: file {path} not found{interrupted_hint(path)} (accepted: an existing HDF5 "
+                            "file, relative paths from the spec's folder)")  # fmt: skip
         where = str(path)
         if spec.inputs is not None:
             x, y = _read_keys(path, spec.inputs, spec.labels or "")
@@ -249,6 +270,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         else:
             try:
                 with h5py.File(path, "r") as fh:
+                    refuse_incomplete(path, fh)
                     keys = set(fh.keys())
             except OSError as exc:
                 raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
@@ -296,6 +318,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             sample = jetdata.read_jets(path)
             x, y = sample.hlf.astype(np.float32), sample.labels.astype(np.float32)
             names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
+        if task == "classification":  # the jet layout's five label columns: each class needs its jets
+            _check_every_class(y.sum(axis=0) > 0, where, f"jets of every class ({', '.join(classes)})", classes)
 
     if spec.constituent_features is not None and source != DataSource.JETS_CONSTITUENTS:
         raise SpecError(f"data.constituent_features applies to constituent models (deepsets, interaction_net) on a jet "

@@ -7,11 +7,12 @@ the work whose result it would hold (an estimate, a check verdict, generated eve
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import yaml
-from bad_input_cases import _DROP, ACC, BASE, DATA_SPEC, Case, X, Y, build, h5, spec
+from bad_input_cases import _DROP, ACC, BASE, DATA_SPEC, Case, Writer, X, Y, _with, build, data_case, h5, spec
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = str(REPO / "tests" / "fixtures" / "hls4ml13_vivado_jet_tutorial")  # an hls4ml project on disk
@@ -47,6 +48,59 @@ def qkeras_keras_archive(path: Path) -> None:
     inp = keras.Input((16,), name="inputs")
     x = QActivation(quantized_relu(6, 2), name="relu1")(QDense(4, name="d1")(inp))
     keras.Model(inp, QDense(5, name="out")(x)).save(path)
+
+
+def jets_file(classes: np.ndarray) -> Writer:
+    """A writer of a jet-layout file (codesign's own writer) whose jets have the class indices ``classes``."""
+
+    def write(path: Path) -> None:
+        from codesign.data import layouts as L
+        from codesign.data.hdf5io import write_jets
+
+        table = np.random.default_rng(0).normal(size=(len(classes), len(L.JET_COLUMNS))).astype(np.float32)
+        for k, column in enumerate(L.LABEL_COLUMNS):
+            table[:, L.JET_COLUMNS.index(column)] = classes == k
+        table[:, L.JET_COLUMNS.index(L.UNDEF_COLUMN)] = 0
+        write_jets(path, table, L.JET_COLUMNS, None, ())
+
+    return write
+
+
+class _Interrupt(dict):
+    """Attributes whose writing is interrupted (KeyboardInterrupt), as a Ctrl-C during ``codesign data``'s write."""
+
+    def items(self):
+        raise KeyboardInterrupt
+
+
+def interrupted_jets(path: Path) -> None:
+    """What a Ctrl-C while ``codesign data jets`` writes ``path`` leaves: its arrays in ``<path>.tmp``, the
+    attributes not, the rename not done; renamed here to ``path``, as a user copying the file would."""
+    from codesign.data import layouts as L
+    from codesign.data.hdf5io import write_jets
+
+    table = np.zeros((300, len(L.JET_COLUMNS)), np.float32)
+    table[np.arange(300), [L.JET_COLUMNS.index(L.LABEL_COLUMNS[i % 5]) for i in range(300)]] = 1
+    try:
+        write_jets(path, table, L.JET_COLUMNS, None, (), attrs=_Interrupt(codesign_command="codesign data jets"))
+    except KeyboardInterrupt:
+        path.with_name(path.name + ".tmp").rename(path)
+    else:
+        raise AssertionError("the write was not interrupted")
+
+
+def generation_leftovers(path: Path) -> None:
+    """``data.h5`` never written: an interrupted ``codesign data`` run left ``data.h5.parts/`` instead."""
+    (path.parent / "data.h5.parts").mkdir()
+    (path.parent / "data.h5.parts" / "manifest.json").write_text("{}")
+
+
+JETS_SPEC = {"inputs": _DROP, "labels": _DROP}
+
+
+def before_training(case: Case) -> Case:
+    """The case, with the test stopping a float training that starts (the input must be refused before it)."""
+    return replace(case, extra={"before_training": True})
 
 
 EMPTY_CLASS = np.where(Y == 1, 2, Y)  # classes 0 and 2: class 1 has no event
@@ -147,6 +201,94 @@ COMMAND_CASES: list[Case] = [
         "data-one-hot-column-unused", ONE_HOT_EMPTY, ("data.h5", "class 1", "one-hot rows with every column", ACC)
     ),
     labels_case("data-labels-negative-value", Y - 1, ("data.h5", ">= 0, got -1", ACC)),
+    # --- a user's HDF5 arrays: every value the build would read another way than the file means
+    before_training(
+        labels_case(
+            "data-one-hot-rows-two-ones",
+            np.eye(2)[Y] + np.eye(2)[1 - Y],
+            ("data.h5", "400 label rows of 400 are not one-hot", "row 0, [1, 1]", "a single 1", ACC),
+        )
+    ),
+    before_training(
+        labels_case("data-one-hot-rows-fractional", np.eye(2)[Y] * 0.5, ("data.h5", "are not one-hot", "0.5", ACC))
+    ),
+    before_training(labels_case("data-labels-one-value", np.int64(3), ("data.h5", "key 'y' is a single value", ACC))),
+    before_training(
+        data_case(
+            "data-inputs-no-feature",
+            h5(x=np.zeros((400, 0), np.float32), y=Y),
+            ("data.h5", "key 'x' has shape (400, 0)", "one feature", ACC),
+        )
+    ),
+    before_training(
+        data_case(
+            "data-inputs-complex",
+            h5(x=X.astype(np.complex64), y=Y),
+            ("data.h5", "key 'x' holds complex64 values", "real numbers", ACC),
+        )
+    ),
+    before_training(
+        data_case(
+            "data-inputs-beyond-float32",
+            h5(x=_with(X.astype(np.float64), (3, 2), 1e40), y=Y),
+            ("data.h5", "key 'x'", "magnitude >= 1e+15", "[3, 2]: 1e+40", ACC),
+        )
+    ),
+    before_training(
+        data_case(
+            "data-jets-file-one-class",
+            jets_file(np.zeros(300, int)),
+            ("data.h5", "4 of 5 classes have no events", "class q, w, z, t", "present: g", ACC),
+            data=JETS_SPEC,
+        )
+    ),
+    before_training(
+        data_case(
+            "data-jets-file-interrupted-write",
+            interrupted_jets,
+            ("data.h5", "incomplete: writing this file was interrupted", "--resume", ACC),
+            data=JETS_SPEC,
+        )
+    ),
+    before_training(
+        data_case(
+            "data-path-left-by-interrupted-generation",
+            generation_leftovers,
+            ("data.h5", "not found", "data.h5.parts", "--resume", ACC),
+        )
+    ),
+    # --- data generation: refused before any event is generated or any parts folder made
+    Case(
+        "data-jets-classes-twice",
+        {},
+        ("data", "jets", "--n", "10", "--classes", "g,q,g", "--out", "{tmp}/j.h5"),
+        ("--classes names g more than once", ACC),
+    ),
+    Case(
+        "data-jets-n-beyond-memory",
+        {},
+        ("data", "jets", "--n", str(10**12), "--out", "{tmp}/j.h5"),
+        ("--n: 1,000,000,000,000 jets", "more than this machine's", "accepted: at most", "fewer --constituents"),
+    ),
+    Case(
+        "data-l1-n-beyond-memory",
+        {},
+        ("data", "l1", "--n", str(10**12), "--out", "{tmp}/l1.h5"),
+        ("--n: 1,000,000,000,000 events", "more than this machine's", "accepted: at most"),
+    ),
+    # --- options the command would not use: refused, not dropped
+    Case(
+        "estimate-records-with-part",
+        {"r.jsonl": "{}\n"},
+        ("estimate", "--records", RECORDS, "--out", "{tmp}/p.jsonl", "--part", "xcvu9p"),
+        ("--part applies to a PROJECT_DIR estimate, not to --records", ACC),
+    ),
+    Case(
+        "estimate-records-with-json",
+        {"r.jsonl": "{}\n"},
+        ("estimate", "--records", RECORDS, "--out", "{tmp}/p.jsonl", "--json"),
+        ("--json applies to a PROJECT_DIR estimate", ACC),
+    ),
     # --- model archives
     Case(
         "model-tf-keras-archive-qactivation",

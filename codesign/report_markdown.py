@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from codesign import report_text
@@ -273,7 +274,7 @@ def render_markdown(r: dict) -> str:
         if proj.get("tb_data"):
             lines.append(f"- `{proj['tb_data']}/`: the check's inputs and expected outputs, read by the project's "
                          "own testbench in csim/cosim")  # fmt: skip
-        lines.append(f"- synthesise where the tools exist: `cd {proj['path']} && {report_text.synth_command(proj.get('backend'))}`")
+        lines.append(f"- synthesise where the tools exist: `cd {shlex.quote(str(proj['path']))} && {report_text.synth_command(proj.get('backend'))}`")
         lines.append("")
 
     steps = r.get("steps") or []

@@ -9,6 +9,7 @@ with the estimate-vs-report differences; the budget is re-judged when the report
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,7 @@ def refresh(out_dir: Path) -> dict:
     if found.csynth is None and found.vivado_synth is None:
         synthesis["note"] = (
             f"no C-synthesis or Vivado report under {project}; run the HLS tool "
-            f'(cd {project} && vitis_hls -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0", or vivado_hls for the '
+            f'(cd {shlex.quote(str(project))} && vitis_hls -f build_prj.tcl "csim=1 synth=1 cosim=0 export=0", or vivado_hls for the '
             "Vivado backend) or `codesign build --synth`"
         )
     report["synthesis"] = synthesis

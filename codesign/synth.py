@@ -7,6 +7,7 @@ missing this says which one and how to run the ready project by hand; the build 
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def run_synthesis(project_dir: Path, *, backend: str, log_dir: Path, timeout_s: 
         names = " or ".join(f"'{n}'" for n, _ in candidates)
         raise ToolError(
             f"{names} not found on PATH: C synthesis was not run. The project is ready: "
-            f"cd {project_dir} && {' '.join(candidates[0][1])}  (ready tcl: {tcl}); "
+            f"cd {shlex.quote(str(project_dir))} && {shlex.join(candidates[0][1])}  (ready tcl: {tcl}); "
             "then `codesign report` picks up the reports"
         )
     name, argv = found

@@ -88,3 +88,20 @@ def test_vendor_flow_line_is_a_command_that_works_in_a_folder_with_spaces(tmp_pa
     line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("vendor flow: "))
     words = shlex.split(line.removeprefix("vendor flow: ").split(" (tb_data/")[0])  # the command, not its comment
     assert words[:2] == ["cd", str(out / "hls")] and words[3:6] == ["vitis_hls", "-f", "build_prj.tcl"]
+
+
+def test_synth_without_the_tool_names_a_command_that_works_in_a_folder_with_spaces(tmp_path: Path, monkeypatch):
+    """--synth without vitis_hls: the command the error hands over, pasted into a shell, enters the project."""
+    import shlex
+
+    from codesign import synth, tools
+    from codesign.errors import ToolError
+
+    project = tmp_path / "my builds" / "jét mlp" / "hls"
+    project.mkdir(parents=True)
+    (project / "build_prj.tcl").write_text("")
+    monkeypatch.setattr(tools, "which", lambda name: None)
+    with pytest.raises(ToolError) as err:
+        synth.run_synthesis(project, backend="Vitis", log_dir=tmp_path / "logs")
+    command = str(err.value).split("The project is ready: ")[1].split("  (ready tcl:")[0]
+    assert shlex.split(command) == ["cd", str(project), "&&", "vitis_hls", "-f", "build_prj.tcl"]

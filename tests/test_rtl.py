@@ -221,6 +221,33 @@ def test_quantized_or_quantize_step_models_pass_the_check_before_training():
         check_before_training(hls_models.float_mlp(), as_is, "classification", rtl=True)
 
 
+def test_the_check_before_training_reads_the_layers_that_go_to_firmware():
+    """A VAE's firmware is its encoder and the score: a float decoder, which never reaches the firmware, is not
+    refused; a float encoder layer is."""
+    from qkeras import QDense
+
+    from codesign import zoo
+    from codesign.spec import parse_spec
+    from codesign.steps.model import check_before_training
+
+    keras = hls_models.keras_env.keras()
+    q = "quantized_bits(6,0,alpha=1)"
+    spec = parse_spec({"name": "x", "model": {"family": "vae"}, "quantize": None}, Path("s.yaml"))
+
+    def vae(encoder_quantized: bool):
+        inp = keras.Input((8,), name="inputs")
+        dense = (lambda n, name: QDense(n, kernel_quantizer=q, bias_quantizer=q, name=name)) if encoder_quantized \
+            else (lambda n, name: keras.layers.Dense(n, name=name))  # fmt: skip
+        h = dense(4, "enc")(inp)
+        z_mean, z_log_var = dense(2, "z_mean")(h), dense(2, "z_log_var")(h)
+        z = zoo.Sampling(name="z")([z_mean, z_log_var])
+        return keras.Model(inp, keras.layers.Dense(8, name="dec")(z), name="vae")
+
+    check_before_training(vae(encoder_quantized=True), spec, "anomaly", rtl=True)  # the float 'dec' stays out
+    with pytest.raises(SpecError, match=r"layer 'enc' \(Dense\).*float weights"):
+        check_before_training(vae(encoder_quantized=False), spec, "anomaly", rtl=True)
+
+
 def _user_model_spec(tmp_path, model, name: str):
     model.save(tmp_path / "user_model.h5")
     path = tmp_path / f"{name}.yaml"

@@ -299,6 +299,11 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
     if rtl and spec.quantize is None:
         from codesign.rtl.trace import check_weights_quantized
 
+        score = spec.anomaly_score  # an anomaly model's firmware is its encoder (vae) or whole (ae) and the score
+        if score is not None:
+            from codesign import zoo
+
+            model = zoo.score_model(model, score)
         check_weights_quantized(model, "--rtl")
     if spec.prune.enabled:
         from codesign import prune

@@ -64,13 +64,17 @@ def test_missing_generator_package_is_a_tool_error_before_any_parts_folder(kind,
             "--boson-process --boson-decays: only the W and Z jets use it",
         ),
         (["l1", "--n-signal", "5"], "--n-signal: 5: sets the events of signal processes, and --process background"),
+        (["jets", "--features", "none", "--dtype", "float16"],
+         "--dtype: sets the stored constituent list's type, and --features none stores none"),
+        (["l1", "--qcd-rehadronize", "10"], "--qcd-rehadronize: --qcd-rehadronize: set the QCD part of the background"),
+        (["l1", "--pileup-pool", "1000"], "--pileup-pool: --pileup-pool needs --pileup above 0"),
     ],
 )
 def test_an_option_the_run_would_not_use_is_refused(args, message, tmp_path):
     result = CliRunner().invoke(main, ["data", *args, "--n", "10", "--out", str(tmp_path / "f.h5"), "--quiet"])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split()), result.output  # click wraps its message
-    assert "accepted" in result.output and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_boson_options_with_a_boson_class_are_applied():

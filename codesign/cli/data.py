@@ -37,6 +37,13 @@ def _features(text: str) -> tuple[str, ...]:
     return names
 
 
+def _given(*names: str) -> list[str]:
+    """The options among ``names`` that the user set on the command line (not left at their default), as flags."""
+    ctx = click.get_current_context()
+    return [f"--{n.replace('_', '-')}" for n in names
+            if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT]  # fmt: skip
+
+
 @click.group("data")
 def data_group() -> None:
     """Generate jets and L1 events with Pythia8 + FastJet, and inspect data files."""
@@ -83,13 +90,14 @@ def jets_command(
 
     feats = _features(features)
     class_list = tuple(c.strip() for c in classes.split(",") if c.strip())
-    if not {"w", "z"} & set(class_list):  # these options shape only the W and Z jets: with neither, refused
-        ctx = click.get_current_context()
-        given = [f"--{p.replace('_', '-')}" for p in ("boson_process", "boson_decays", "boson_width")
-                 if ctx.get_parameter_source(p) is not click.core.ParameterSource.DEFAULT]  # fmt: skip
-        if given:
-            raise click.BadParameter(f"{' '.join(given)}: only the W and Z jets use it, and --classes {classes} has "
-                                     "neither; accepted: --classes with w or z, or leave it out", param_hint=given[0])  # fmt: skip
+    given = _given("boson_process", "boson_decays", "boson_width")
+    if given and not {"w", "z"} & set(class_list):  # these options shape only the W and Z jets: refused, not dropped
+        raise click.BadParameter(f"{' '.join(given)}: only the W and Z jets use it, and --classes {classes} has "
+                                 "neither; accepted: --classes with w or z, or leave it out", param_hint=given[0])  # fmt: skip
+    if _given("dtype") and not feats:  # --features none stores no constituent list: nothing to type
+        raise click.BadParameter("sets the stored constituent list's type, and --features none stores none; "
+                                 "accepted: --features with constituent features, or leave it out",
+                                 param_hint="--dtype")  # fmt: skip
     command = _command_line(
         "jets",
         [("--n", n), ("--out", out), ("--seed", seed), ("--pt-min", f"{pt_min:g}"), ("--pt-max", f"{pt_max:g}"),
@@ -176,9 +184,11 @@ def l1_command(
          ("--pileup-pool", pileup_pool if pileup else None),
          ("--pileup-mitigation", None if pileup_mitigation == "none" else pileup_mitigation)],
     )
-    if (n_qcd is not None or qcd_rehadronize != 10) and not with_qcd:
-        raise click.BadParameter("--n-qcd / --qcd-rehadronize need --with-qcd", param_hint="--n-qcd")
-    if pileup_pool != 1000 and not pileup:
+    given = _given("n_qcd", "qcd_rehadronize")
+    if given and not with_qcd:
+        raise click.BadParameter(f"{' '.join(given)}: set the QCD part of the background, which needs --with-qcd",
+                                 param_hint=given[0])  # fmt: skip
+    if _given("pileup_pool") and not pileup:
         raise click.BadParameter("--pileup-pool needs --pileup above 0", param_hint="--pileup-pool")
     if pileup_mitigation != "none" and not pileup:
         raise click.BadParameter(f"{pileup_mitigation!r} needs --pileup above 0 (there is no pileup to mitigate)",

@@ -85,8 +85,11 @@ class BuildModel(Step):
         try:
             model = zoo.build_model(ctx.spec.model, data.input_shape, len(data.class_names), seed=ctx.spec.train.seed)
         except SpecError as exc:
-            raise SpecError(f"{exc} from data {data.source}; accepted: data.source "
-                            "jets_hlf or l1 for mlp/vae, jets_constituents for deepsets/interaction_net") from None  # fmt: skip
+            accepted = ("labels of at least 2 classes in that file (data.labels)" if ctx.spec.data.path is not None
+                        and ctx.spec.data.inputs is not None else  # a user's arrays: their labels are the classes
+                        "data.source jets_hlf or jets_constituents for mlp, jets_constituents for deepsets/"
+                        "interaction_net, l1 for vae/ae")  # fmt: skip
+            raise SpecError(f"{exc} from data {data.source}; accepted: {accepted}") from None
         check_before_training(model, ctx.spec, data.task, ctx.rtl)
         return replace(state, float_model=model)
 

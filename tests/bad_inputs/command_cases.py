@@ -212,6 +212,21 @@ COMMAND_CASES: list[Case] = [
     before_training(
         labels_case("data-one-hot-rows-fractional", np.eye(2)[Y] * 0.5, ("data.h5", "are not one-hot", "0.5", ACC))
     ),
+    before_training(
+        labels_case(
+            "data-labels-one-class",
+            np.zeros(400, np.int64),
+            ("data.h5", "needs >= 2 classes, got 1", "labels of at least 2 classes", ACC),
+        )
+    ),
+    before_training(
+        Case(
+            "mlp-on-l1-data",
+            {"spec.yaml": spec(data={"source": "l1"})},
+            build(),
+            ("needs >= 2 classes, got 1 from data shipped sample", "l1 for vae/ae", ACC),
+        )
+    ),
     before_training(labels_case("data-labels-one-value", np.int64(3), ("data.h5", "key 'y' is a single value", ACC))),
     before_training(
         data_case(

@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 
 from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
+from codesign.data.layouts import BACKGROUND as L1_BACKGROUND
 from codesign.errors import DataError, SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
 from codesign.spec import DataSource, DataSpec, Family
@@ -299,6 +300,11 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             pt_scale = spec.pt_scale or "log"
             sample = jetdata.read_l1(path)
             bkg = sample.background()
+            if len(bkg.particles) == 0:  # an anomaly model trains on the background alone
+                present = ", ".join(sample.signal_names) or "none"
+                raise DataError(f"{where}: no background events (Process '{L1_BACKGROUND}'; processes present: "
+                                f"{present}): an anomaly model trains on the background (accepted: an L1 file with "
+                                "background events, e.g. `codesign data l1 --process background,...`)")  # fmt: skip
             x = l1_inputs.l1_features(bkg.particles, pt_scale)
             y = np.zeros((len(x), 1), dtype=np.float32)
             names = l1_inputs.feature_names(pt_scale)

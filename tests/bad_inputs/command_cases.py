@@ -66,6 +66,21 @@ def jets_file(classes: np.ndarray) -> Writer:
     return write
 
 
+def l1_file(process: str) -> Writer:
+    """A writer of an L1 file (codesign's own writer) of 400 events, every one of ``process``."""
+
+    def write(path: Path) -> None:
+        from codesign.data import layouts as L
+        from codesign.data.hdf5io import write_l1
+
+        particles = np.zeros((400, L.N_L1_OBJECTS, 4), np.float32)
+        particles[:, 0] = [50.0, 0.0, 1.0, 1.0]  # MET
+        particles[:, 1] = [30.0, 0.5, 0.2, 2.0]  # an electron
+        write_l1(path, particles, np.full(400, L.L1_PROCESSES.index(process)), L.L1_PROCESSES)
+
+    return write
+
+
 class _Interrupt(dict):
     """Attributes whose writing is interrupted (KeyboardInterrupt), as a Ctrl-C during ``codesign data``'s write."""
 
@@ -225,6 +240,17 @@ COMMAND_CASES: list[Case] = [
             {"spec.yaml": spec(data={"source": "l1"})},
             build(),
             ("needs >= 2 classes, got 1 from data shipped sample", "l1 for vae/ae", ACC),
+        )
+    ),
+    before_training(
+        Case(
+            "data-l1-file-without-background",
+            {
+                "spec.yaml": spec(data={"source": _DROP, "path": "data.h5"}, model={"family": "ae", "hidden": _DROP}),
+                "data.h5": l1_file("ato4l"),
+            },
+            build(),
+            ("data.h5", "no background events", "processes present: ato4l", ACC),
         )
     ),
     before_training(labels_case("data-labels-one-value", np.int64(3), ("data.h5", "key 'y' is a single value", ACC))),

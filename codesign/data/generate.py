@@ -163,6 +163,9 @@ def prepare_parts(out: Path, manifest: dict[str, Any], resume: bool, force: bool
     if out.exists() and not force:
         raise DataError(f"{out}: already exists; pass --force to overwrite it")
     text = json.dumps(manifest, sort_keys=True, indent=1, default=str)
+    if parts.exists() and not parts.is_dir():  # not a folder this command made: never removed or read as chunks
+        raise DataError(f"{parts}: is a file where the run keeps its finished chunks (the folder {parts.name}/); "
+                        "move it away (accepted: no such path, or the parts folder of an interrupted run)")  # fmt: skip
     if parts.exists():
         if force and not resume:
             shutil.rmtree(parts)

@@ -300,6 +300,12 @@ COMMAND_CASES: list[Case] = [
     ),
     # --- data generation: refused before any event is generated or any parts folder made
     Case(
+        "data-jets-parts-path-is-a-file",
+        {"j.h5.parts": "not a folder"},
+        ("data", "jets", "--n", "10", "--out", "{tmp}/j.h5", "--force"),
+        ("j.h5.parts: is a file where the run keeps its finished chunks", "move it away", ACC),
+    ),
+    Case(
         "data-jets-classes-twice",
         {},
         ("data", "jets", "--n", "10", "--classes", "g,q,g", "--out", "{tmp}/j.h5"),

@@ -126,8 +126,12 @@ def produce_jets(
         raise DataError(f"jet pT window [{config.pt_min}, {config.pt_max}] GeV must have 0 < pt-min < pt-max")
     check_memory(n, 4 * (len(L.JET_COLUMNS) + config.n_constituents * len(L.PARTICLE_FEATURE_NAMES)), "jet",
                  "or fewer --constituents")  # fmt: skip
-    require_generators()
     counts = split_counts(n, list(classes), [1.0] * len(classes))
+    empty = [c for c, k in counts.items() if k == 0]
+    if empty:  # a class asked for and left without jets: the file would lack it
+        raise DataError(f"--n {n} split over the {len(classes)} classes leaves {', '.join(empty)} without jets; "
+                        f"accepted: --n >= {len(classes)}, or fewer --classes")  # fmt: skip
+    require_generators()
     codes = {c: L.CLASS_NAMES.index(c) for c in classes}
     tasks = plan_chunks("jets", counts, seed, config, chunk_size, codes)
     manifest = {"kind": "jets", "seed": seed, "chunk_size": chunk_size, "config": config_dict(config)}

@@ -306,6 +306,12 @@ COMMAND_CASES: list[Case] = [
         ("j.h5.parts: is a file where the run keeps its finished chunks", "move it away", ACC),
     ),
     Case(
+        "data-jets-n-below-the-classes",
+        {},
+        ("data", "jets", "--n", "3", "--out", "{tmp}/j.h5"),
+        ("--n 3 split over the 5 classes leaves z, t without jets", "accepted: --n >= 5, or fewer --classes"),
+    ),
+    Case(
         "data-jets-classes-twice",
         {},
         ("data", "jets", "--n", "10", "--classes", "g,q,g", "--out", "{tmp}/j.h5"),

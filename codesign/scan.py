@@ -93,16 +93,21 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     n_before = len(done)
     start = time.perf_counter()
     runner = _Runner(scan, out, part, pool, log, study, done, shared_cache, show_progress, workers)
+    finished = False
     try:
         if scan.mode == "grid":
             runner.grid()
         else:
             runner.optuna(workers if scheduler is None else max(workers, 2))
+        finished = True
     finally:
         runner.close()
-        pool.close()
-    records = log.read()
-    outputs = write_outputs(scan, out, records)
+        pool.close(wait=not finished)  # every point is written: the workers exit while the outputs are drawn
+    try:
+        records = log.read()
+        outputs = write_outputs(scan, out, records)
+    finally:
+        pool.join()
     return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
                        time.perf_counter() - start, outputs)  # fmt: skip
 

@@ -41,11 +41,22 @@ def test_each_kind_of_error_has_its_exit_code(monkeypatch, exc, code):
     assert result.output.strip() == f"codesign: error: {exc}"
 
 
+def _fail_in_folder(monkeypatch, exc: BaseException, folder: Path) -> None:
+    """As :func:`_fail_with`, after naming ``folder`` as the build's (as codesign.api.build does once it knows it)."""
+    import codesign.api as api
+    import codesign.cli as cli
+
+    def boom(*_a, **_k):
+        cli.set_error_log_dir(folder)
+        raise exc
+
+    monkeypatch.setattr(api, "build", boom)
+
+
 def test_unexpected_exception_is_one_line_and_a_log(monkeypatch, tmp_path):
     import codesign.cli as cli
 
-    cli.set_error_log_dir(tmp_path / ".codesign")
-    _fail_with(monkeypatch, KeyError("surprise"))
+    _fail_in_folder(monkeypatch, KeyError("surprise"), tmp_path / ".codesign")
     try:
         result = CliRunner().invoke(main, ["build", "spec.yaml"])
     finally:
@@ -57,6 +68,26 @@ def test_unexpected_exception_is_one_line_and_a_log(monkeypatch, tmp_path):
     assert str(log) in lines[0]
     text = log.read_text()
     assert "Traceback" in text and "surprise" in text and "boom" in text
+
+
+def test_a_later_command_does_not_log_into_an_earlier_builds_folder(monkeypatch, tmp_path):
+    """In one process (the Python API, a notebook), a build names its folder; an internal error of a later command
+    that has no folder (codesign data) went into that build's error.log."""
+    import codesign.cli as cli
+
+    cli.set_error_log_dir(tmp_path / "earlier_build" / ".codesign")  # left by an earlier build in this process
+    _fail_with(monkeypatch, RuntimeError("later command"))
+    try:
+        result = CliRunner().invoke(main, ["build", "spec.yaml"])
+    finally:
+        cli._error_log_dir.clear()
+    assert result.exit_code == 7
+    assert not (tmp_path / "earlier_build" / ".codesign" / "error.log").exists()
+    path = Path(result.output.split("traceback: ")[1].rstrip(")\n"))
+    try:
+        assert "later command" in path.read_text()
+    finally:
+        path.unlink()
 
 
 def test_internal_error_without_a_build_folder_logs_to_a_temp_file(monkeypatch):

@@ -51,6 +51,7 @@ def _write_traceback(exc: BaseException) -> str:
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
+        _error_log_dir.clear()  # a build folder named by an earlier command in this process is not this one's
         try:
             return super().invoke(ctx)
         except InternalError as exc:

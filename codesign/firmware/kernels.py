@@ -215,6 +215,21 @@ def _merge(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(cast(v, f, rp), rp)
 
 
+def _dot(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml 1.3's ``dot1d``: each product cast to ``accum_t``, summed in input order in ``accum_t`` (each sum cast
+    to it), the sum cast to ``result_t``."""
+    a, b = ins
+    ap, rp = layer.type("accum"), layer.type("result")
+    check_width(a.prec.width + b.prec.width, f"layer '{layer.name}'")
+    n = a.codes.shape[0]
+    prod = a.codes.reshape(n, -1).astype(np.int64) * b.codes.reshape(n, -1).astype(np.int64)
+    terms = cast(prod, frac(a.prec) + frac(b.prec), ap, bits_from=sbits(a.prec) + sbits(b.prec)).astype(np.int64)
+    acc = np.zeros(n, dtype=np.int64)
+    for i in range(terms.shape[1]):
+        acc = cast(acc + terms[:, i], frac(ap), ap, bits_from=sbits(ap) + 1).astype(np.int64)
+    return Tensor(cast(acc, frac(ap), rp, bits_from=sbits(ap)).reshape(n, *layer.shape), rp)
+
+
 def _concatenate(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     rp = layer.type("result")
     n = ins[0].codes.shape[0]
@@ -257,6 +272,7 @@ KERNELS = {
     "BatchNormalization": _batchnorm,
     "Merge": _merge,
     "Concatenate": _concatenate,
+    "Dot": _dot,
     "Reshape": _reshape,
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),

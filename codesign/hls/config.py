@@ -177,6 +177,12 @@ def build_hls_config(
                 )
             _merge_layer(layers[lname], entry)
             notes.append(f"layer override applied to '{lname}': {entry}")
+    # hls4ml infers only a Dot's result type and asserts on an 'auto' accum (its own config_from_keras_model writes
+    # one): the accum is left to the first pass, then set by _fix_dot
+    for lyr in model.layers:
+        prec = layers.get(lyr.name, {}).get("Precision")
+        if _layer_class(lyr) == "Dot" and isinstance(prec, dict) and prec.get("accum") == "auto":
+            del prec["accum"]
     return cfg
 
 
@@ -266,6 +272,27 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: 
             if not exact:
                 msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
             notes.append(msg)
+    return changed
+
+
+def _fix_dot(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: dict[str, set[str]]) -> bool:
+    """Give each Dot layer the accum type that holds its exact sum; True if changed. hls4ml 1.3's ``dot1d`` casts
+    every product to ``accum_t`` and sums there, but infers only ``result_t`` (both input widths plus
+    ceil(log2 n) bits, which holds every product and partial sum): the accum gets that type. A user's accum is kept."""
+    changed = False
+    for lyr in model.layers:
+        if _layer_class(lyr) != "Dot" or lyr.name not in cfg["LayerName"] or "accum" in user_set.get(lyr.name, set()):
+            continue
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        try:
+            want = FixedPrecision.parse(str(graph.graph[lyr.name].get_output_variable().type.precision)).to_hls()
+        except (KeyError, SpecError, AttributeError):
+            notes.append(f"Dot layer '{lyr.name}': result type unknown, accum left to hls4ml (not proven exact)")
+            continue
+        if isinstance(prec, dict) and prec.get("accum") != want:
+            prec["accum"] = want
+            changed = True
+            notes.append(f"Dot layer '{lyr.name}': accum {want}, its result type, holds every product and sum exactly")
     return changed
 
 

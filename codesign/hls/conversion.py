@@ -23,6 +23,7 @@ import hls4ml  # noqa: E402  (keras_env.setup must run first)
 
 from codesign.hls.config import (  # noqa: E402
     POOLING_LAYERS,
+    _fix_dot,
     _fix_pooling,
     build_hls_config,
     note_unsigned_max_padding,
@@ -200,6 +201,8 @@ def convert(
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
             changed = _fix_pooling(model, cfg, graph, notes, user_types)
+        if any(_layer_class(lyr) == "Dot" for lyr in model.layers):
+            changed = _fix_dot(model, cfg, graph, notes, user_types) or changed
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
         if quantized:
             changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed

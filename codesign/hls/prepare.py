@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError
+from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.reference.graph import fused_head_of, head_of
 
 
@@ -177,6 +177,11 @@ _ADVICE = {
     "Rescaling": "apply the scaling to the data before the model (or fold it into the first Dense/Conv)",
     "CategoryEncoding": "encode the data before the model",
 }
+# parsed by hls4ml 1.3, but its Vivado and Vitis backends have no kernel for them (only Quartus/oneAPI do): the
+# generated C++ leaves the layer out and the next layer reads an array nothing wrote
+_NO_KERNEL = ("SimpleRNN", "QSimpleRNN")
+# hls4ml computes a recurrent layer's tanh/sigmoid from lookup tables (and asserts on QKeras' quantized ones)
+_QKERAS_RECURRENT = ("QLSTM", "QGRU")
 
 
 def _float_activation_name(layer: Any) -> str | None:
@@ -234,6 +239,37 @@ def require_convertible(model: Any, source: str = "the model", ignore: Collectio
             f"{source}: layer(s) {named}: hls4ml 1.3 has no converter for this layer class, so it cannot go to "
             f"firmware; {advice + ', or ' if advice else ''}remove or replace it with a layer hls4ml converts "
             "(Dense/Conv, pooling, Reshape, Activation, QKeras layers ...) and re-save the model"
+        )
+    _require_kernels_as_written(model, source)
+
+
+def _require_kernels_as_written(model: Any, source: str) -> None:
+    """SpecError for a SimpleRNN (no Vivado/Vitis kernel: its firmware output would be uninitialised memory) and a
+    normalized Dot (hls4ml reads neither ``normalize`` nor ``axes``), ReferenceUnavailableError for a QKeras
+    QLSTM/QGRU (no exact reference; hls4ml refuses its quantized activations)."""
+
+    def named(classes: tuple[str, ...]) -> str:
+        return ", ".join(f"'{lyr.name}' ({_layer_class(lyr)})" for lyr in model.layers if _layer_class(lyr) in classes)
+
+    if named(_NO_KERNEL):
+        raise SpecError(
+            f"{source}: layer(s) {named(_NO_KERNEL)}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
+            "(only its Quartus and oneAPI backends do): the generated C++ leaves the layer out and the next layer "
+            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel)"
+        )
+    normalized = [lyr.name for lyr in model.layers if _layer_class(lyr) == "Dot" and lyr.get_config().get("normalize")]
+    if normalized:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(repr(n) for n in normalized)} (Dot): normalize=True, which hls4ml 1.3 "
+            "ignores (its dot1d sums the plain products); accepted: Dot(axes=1) of two vectors, normalize=False "
+            "(normalize the inputs with layers before it if needed)"
+        )
+    if named(_QKERAS_RECURRENT):
+        raise ReferenceUnavailableError(
+            f"{source}: layer(s) {named(_QKERAS_RECURRENT)}: a QKeras recurrent layer has no exact reference: hls4ml "
+            "1.3 computes its tanh/sigmoid from lookup tables, not as QKeras does (and refuses QKeras' quantized "
+            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
+            "agreement with the model, not bit for bit)"
         )
 
 

@@ -1,0 +1,192 @@
+"""Models written the way other projects write them, round five: recurrent layers, Dot and branches of one input.
+
+- hls4ml's ``test/pytest/test_rnn.py`` / ``test_qkeras.py`` models: a SimpleRNN built and exited 3 ("library and
+  testbench disagree on 200 of 200 ... the same firmware built twice gives two answers"): hls4ml 1.3's Vivado/Vitis
+  backends have no SimpleRNN kernel, the C++ left the layer out and the Dense read an array nothing wrote. It is
+  refused by name before any training (exit 2). A QLSTM with QKeras' quantized_tanh crashed (exit 7, "'QLSTM' object
+  has no attribute 'kernel'", then hls4ml's "Hard activation not supported"); QKeras recurrent layers have no exact
+  reference (hls4ml computes their tanh/sigmoid from tables): refused by name (exit 6). QKeras 0.9's QGRU/QSimpleRNN
+  do not run with this TensorFlow; loading one said only "Exception encountered when calling layer", now the cause.
+- hls4ml's ``test_merge.py`` Dot(axes=1) of two vectors, here as two QDense branches of one input: hls4ml's own
+  ``config_from_keras_model(backend='Vitis')`` writes ``accum: auto`` for a Dot, on which its precision inference
+  asserts (exit 5, "AssertionError: AssertionError"). The Dot's accum now gets its inferred result type (both input
+  widths plus ceil(log2 n) bits, exact), the reference and the emulator compute a Dot, and a QKeras and a float Dot
+  model build bit-exact (a narrow user accum that wraps or saturates too, against the emulator).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from codesign import keras_env
+
+keras_env.setup()
+
+from tests.foreign_helpers import (  # noqa: E402
+    build,
+    build_check_and_match_qkeras,
+    check,
+    emulator_vs_csim,
+    qkeras_predict,
+)
+
+needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+Q = "quantized_bits(6,0,alpha=1)"
+
+
+def _randomize(model, seed: int, scale: float = 0.4):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if layer.get_weights():
+            layer.set_weights([rng.normal(0.0, scale, w.shape) for w in layer.get_weights()])
+    return model
+
+
+def qdot_branches():
+    """Two QDense -> quantized_relu(6,2) branches of one input, their Dot(axes=1)."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    a = QActivation("quantized_relu(6,2)", name="ra")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="da")(inp))
+    b = QActivation("quantized_relu(6,2)", name="rb")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="db")(inp))
+    return _randomize(keras.Model(inp, keras.layers.Dot(axes=1, name="dot")([a, b])), 9)
+
+
+def float_dot_branches(normalize: bool = False):
+    """Dense(relu) and Dense branches of one input, their Dot(axes=1)."""
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    a = keras.layers.Dense(4, activation="relu", name="da")(inp)
+    b = keras.layers.Dense(4, name="db")(inp)
+    return _randomize(keras.Model(inp, keras.layers.Dot(axes=1, normalize=normalize, name="dot")([a, b])), 21)
+
+
+def qbranches():
+    """Two QDense branches of one input, added and concatenated, then a QDense."""
+    from qkeras import QActivation, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    a = QActivation("quantized_relu(6,2)", name="ra")(QDense(5, kernel_quantizer=Q, bias_quantizer=Q, name="da")(inp))
+    b = QActivation("quantized_relu(4,1)", name="rb")(QDense(5, kernel_quantizer=Q, bias_quantizer=Q, name="db")(inp))
+    h = keras.layers.Concatenate(name="cat")([keras.layers.Add(name="add")([a, b]), a])
+    return _randomize(keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)), 8)
+
+
+def test_simple_rnn_is_refused_by_name_before_training(tmp_path):
+    keras = keras_env.keras()
+    inp = keras.Input((8, 4), name="x")
+    model = keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.SimpleRNN(8, name="rnn")(inp)))
+    code, text, _ = build(tmp_path, _randomize(model, 1), "simple_rnn")
+    assert code == 2, text[-2000:]
+    assert "layer(s) 'rnn' (SimpleRNN): hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel" in text
+    assert "accepted recurrent layers: LSTM or GRU" in text and "compare" not in text
+
+
+def test_qlstm_is_refused_with_the_reason_not_a_crash(tmp_path):
+    from qkeras import QLSTM
+
+    keras = keras_env.keras()
+    inp = keras.Input((5, 2), name="x")
+    q8 = "quantized_bits(8, 0, alpha=1)"
+    lstm = QLSTM(4, kernel_quantizer=q8, recurrent_quantizer=q8, bias_quantizer=q8, state_quantizer=q8,
+                 activation="quantized_tanh(8)", recurrent_activation="hard_sigmoid", name="qlstm")  # fmt: skip
+    code, text, _ = build(tmp_path, _randomize(keras.Model(inp, lstm(inp)), 5), "qlstm")
+    assert code == 6, text[-2000:]
+    assert "layer(s) 'qlstm' (QLSTM): a QKeras recurrent layer has no exact reference" in text
+    assert "internal error" not in text and "accepted: a float Keras LSTM/GRU in a float model" in text
+
+
+def test_qgru_that_qkeras_cannot_run_names_the_cause(tmp_path):
+    """QKeras 0.9's QGRU calls ``nest.is_sequence``, which TensorFlow 2.21 no longer has: the model cannot be built
+    here; the error used to stop at "Exception encountered when calling layer", now it carries the cause."""
+    from qkeras import QGRU
+
+    keras = keras_env.keras()
+    inp = keras.Input((5, 2), name="x")
+    try:
+        QGRU(4, name="probe")(inp)
+    except AttributeError:
+        pass
+    else:
+        pytest.skip("this QKeras' QGRU runs: its models load, nothing to name")
+    model = _randomize(keras.Model(inp, keras.layers.GRU(4, reset_after=False, name="qgru")(inp)), 1)
+    path = tmp_path / "qgru.h5"
+    model.save(path)
+    with h5py.File(path, "r+") as f:  # the same file as QGRU(quantizers) writes it, the class renamed
+        cfg = json.loads(f.attrs["model_config"])
+        for lyr in cfg["config"]["layers"]:
+            if lyr["class_name"] == "GRU":
+                lyr["class_name"] = "QGRU"
+                lyr["config"].update(dict.fromkeys(("kernel_quantizer", "recurrent_quantizer", "bias_quantizer",
+                                                    "state_quantizer"), "quantized_bits(8, 0, alpha=1)"))  # fmt: skip
+        f.attrs["model_config"] = json.dumps(cfg)
+    from codesign import modelio
+    from codesign.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"cannot load the Keras model: Exception encountered when calling layer "
+                                        r"\"qgru\" \(type QGRU\)\. \(cause: AttributeError: .*is_sequence"):  # fmt: skip
+        modelio.load_model(path)
+
+
+def test_dot_reference_equals_qkeras():
+    from codesign import reference
+
+    model = qdot_branches()
+    x = np.round(np.random.default_rng(0).normal(size=(200, 8)) * 16) / 16
+    ref = reference.reference_outputs(model, x)
+    np.testing.assert_array_equal(np.asarray(ref, np.float64).reshape(200, -1), qkeras_predict(model, x))
+    assert np.std(ref) > 0
+
+
+def test_normalized_dot_is_refused_by_name(tmp_path):
+    """hls4ml 1.3 reads neither ``normalize`` nor ``axes`` of a Dot: a normalized one would become a plain dot."""
+    code, text, _ = build(tmp_path, float_dot_branches(normalize=True), "dot_norm")
+    assert code == 2, text[-2000:]
+    assert "layer(s) 'dot' (Dot): normalize=True, which hls4ml 1.3 ignores" in text
+
+
+def test_dot_accum_is_its_exact_result_type(tmp_path):
+    """Conversion only: hls4ml raised on the Dot (exit 5); the accum is now the result type, two ap_ufixed<6,2>
+    vectors of 4 -> ap_ufixed<6+6+2, 2+2+2>."""
+    from codesign import hls
+    from codesign.precision import FixedPrecision
+
+    hls.convert(qdot_branches(), backend="Vitis", io_type="io_parallel", strategy="Latency", reuse_factor=1,
+                clock_ns=5, part="xcvu9p-flga2104-2L-e", input_precision=FixedPrecision.parse("ap_fixed<16,6>"),
+                output_dir=tmp_path / "prj")  # fmt: skip
+    defines = (tmp_path / "prj" / "firmware" / "defines.h").read_text()
+    assert "typedef ap_ufixed<14,6> dot_accum_t;" in defines, defines
+    assert "typedef ap_ufixed<14,6> result_t;" in defines, defines
+
+
+@pytest.mark.slow
+@needs_gxx
+@pytest.mark.parametrize("which", ["qdot", "qbranches"])
+def test_qkeras_dot_and_branch_models_build_bit_exact_and_match_qkeras(tmp_path, which):
+    model = qdot_branches() if which == "qdot" else qbranches()
+    fw = build_check_and_match_qkeras(tmp_path, model, which)
+    assert np.std(fw) > 0
+
+
+@pytest.mark.slow
+@needs_gxx
+@pytest.mark.parametrize("accum", [None, "ap_fixed<10,4>", "ap_fixed<12,5,AP_RND,AP_SAT>"])
+def test_float_dot_model_is_proven_against_the_emulator(tmp_path, accum):
+    """The default (exact) accum, and a user's narrow one that wraps or saturates at each step of the sum."""
+    extra = {"hls": {"layers": {"dot": {"precision": {"accum": accum}}}}} if accum else {}
+    code, text, out = build(tmp_path, float_dot_branches(), "float_dot", extra)
+    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
+    if accum:
+        written = accum.replace(">", ",0>") if "SAT" in accum else accum
+        assert f"typedef {written} dot_accum_t;" in (out / "hls" / "firmware" / "defines.h").read_text()
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    n, bad = emulator_vs_csim(out)
+    assert bad == 0, f"{bad} of {n} outputs differ"

@@ -11,7 +11,8 @@
   ``config_from_keras_model(backend='Vitis')`` writes ``accum: auto`` for a Dot, on which its precision inference
   asserts (exit 5, "AssertionError: AssertionError"). The Dot's accum now gets its inferred result type (both input
   widths plus ceil(log2 n) bits, exact), the reference and the emulator compute a Dot, and a QKeras and a float Dot
-  model build bit-exact (a narrow user accum that wraps or saturates too, against the emulator).
+  model build bit-exact (a narrow user accum that wraps or saturates too, against the emulator). In io_stream the
+  Dot project did not compile (exit 5): refused by name.
 """
 
 from __future__ import annotations
@@ -48,13 +49,15 @@ def _randomize(model, seed: int, scale: float = 0.4):
 
 
 def qdot_branches():
-    """Two QDense -> quantized_relu(6,2) branches of one input, their Dot(axes=1)."""
+    """QDense -> quantized_relu(6,2) (unsigned) and QDense -> quantized_bits(6,2) (signed) branches of one input,
+    their Dot(axes=1)."""
     from qkeras import QActivation, QDense
 
     keras = keras_env.keras()
     inp = keras.Input((8,), name="x")
     a = QActivation("quantized_relu(6,2)", name="ra")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="da")(inp))
-    b = QActivation("quantized_relu(6,2)", name="rb")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="db")(inp))
+    b = QActivation("quantized_bits(6,2,alpha=1)", name="rb")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q,
+                                                                      name="db")(inp))  # fmt: skip
     return _randomize(keras.Model(inp, keras.layers.Dot(axes=1, name="dot")([a, b])), 9)
 
 
@@ -152,9 +155,41 @@ def test_normalized_dot_is_refused_by_name(tmp_path):
     assert "layer(s) 'dot' (Dot): normalize=True, which hls4ml 1.3 ignores" in text
 
 
+def test_dot_in_io_stream_is_refused_by_name(tmp_path):
+    """hls4ml 1.3 has no streaming Dot: its io_stream project did not compile (exit 5, a g++ error)."""
+    code, text, _ = build(tmp_path, qdot_branches(), "dot_stream", {"hls": {"io_type": "io_stream"}})
+    assert code == 2, text[-2000:]
+    assert "layer(s) dot (Dot): hls4ml 1.3 has no io_stream Dot kernel" in text and "accepted: io_parallel" in text
+
+
+def _all_values(p) -> np.ndarray:
+    """Every value of an ap_[u]fixed type."""
+    codes = np.arange(-(2 ** (p.width - 1)) if p.signed else 0, 2 ** (p.width - p.signed))
+    return codes * 2.0 ** (p.integer - p.width)
+
+
+@pytest.mark.parametrize("signs", [(False, False), (True, False), (False, True), (True, True)])
+def test_dot_accum_holds_every_sum_of_every_product(signs):
+    """The accum type against brute force: every product of every pair of codes of two narrow types, n of the most
+    negative and n of the most positive summed, lie on its grid and in its range."""
+    from codesign.hls.config import _dot_accum
+    from codesign.precision import FixedPrecision
+
+    a, b = FixedPrecision(4, 2, signs[0]), FixedPrecision(3, 1, signs[1])
+    for n in (1, 3, 4, 5):
+        acc = _dot_accum(a, b, n)
+        prods = np.outer(_all_values(a), _all_values(b)).ravel()
+        lo, hi = n * min(prods.min(), 0), n * max(prods.max(), 0)
+        step = 2.0 ** (acc.integer - acc.width)
+        assert np.all(np.mod(prods, step) == 0), (a, b, acc)
+        amin = -(2.0 ** (acc.integer - 1)) if acc.signed else 0.0
+        amax = (2.0 ** (acc.integer - 1) if acc.signed else 2.0**acc.integer) - step
+        assert amin <= lo and hi <= amax, (a, b, n, acc, lo, hi)
+
+
 def test_dot_accum_is_its_exact_result_type(tmp_path):
-    """Conversion only: hls4ml raised on the Dot (exit 5); the accum is now the result type, two ap_ufixed<6,2>
-    vectors of 4 -> ap_ufixed<6+6+2, 2+2+2>."""
+    """Conversion only: hls4ml raised on the Dot (exit 5); the accum is now hls4ml's inferred result type, for an
+    ap_ufixed<6,2> and an ap_fixed<6,3> vector of 4: ap_fixed<6+6+2, 2+3+2>."""
     from codesign import hls
     from codesign.precision import FixedPrecision
 
@@ -162,8 +197,8 @@ def test_dot_accum_is_its_exact_result_type(tmp_path):
                 clock_ns=5, part="xcvu9p-flga2104-2L-e", input_precision=FixedPrecision.parse("ap_fixed<16,6>"),
                 output_dir=tmp_path / "prj")  # fmt: skip
     defines = (tmp_path / "prj" / "firmware" / "defines.h").read_text()
-    assert "typedef ap_ufixed<14,6> dot_accum_t;" in defines, defines
-    assert "typedef ap_ufixed<14,6> result_t;" in defines, defines
+    assert "typedef ap_fixed<14,7> dot_accum_t;" in defines, defines
+    assert "typedef ap_fixed<14,7> result_t;" in defines, defines
 
 
 @pytest.mark.slow

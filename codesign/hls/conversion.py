@@ -128,10 +128,12 @@ def convert(
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
     require_convertible(model)
-    scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
-    if scores and io_type != "io_parallel":
-        raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "
-                        f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
+    for cls, why in (("AnomalyScore", "the score's firmware is io_parallel only"),
+                     ("Dot", "hls4ml 1.3 has no io_stream Dot kernel (its C++ does not compile)")):  # fmt: skip
+        named = [lyr.name for lyr in model.layers if _layer_class(lyr) == cls]
+        if named and io_type != "io_parallel":
+            raise SpecError(f"layer(s) {', '.join(named)} ({cls}): {why}; hls.io_type {io_type!r} "
+                            "(accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
     _refuse_shadowing_names(model)

@@ -293,6 +293,9 @@ STREAM_KERNELS = {
                                "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
     "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
     "Clone": _clone,
+    # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
+    "Merge": _merge,
+    "Concatenate": _concatenate,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
 }  # fmt: skip
 STREAM_ACTIVATIONS = ("relu", "linear")

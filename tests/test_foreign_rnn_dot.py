@@ -87,6 +87,16 @@ def float_merges():
     return _randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 30)
 
 
+def float_upsampled(two_d: bool):
+    """Conv1D -> UpSampling1D(3), or Conv2D -> UpSampling2D((3, 2)), -> Flatten -> Dense."""
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((5, 4, 1) if two_d else (7, 2), name="x")
+    conv, up = (L.Conv2D(2, 3, activation="relu", name="c"), L.UpSampling2D((3, 2), name="up")) if two_d else (
+        L.Conv1D(3, 3, activation="relu", name="c"), L.UpSampling1D(3, name="up"))  # fmt: skip
+    return _randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(up(conv(inp))))), 31)
+
+
 def qbranches():
     """Two QDense branches of one input, added and concatenated, then a QDense."""
     from qkeras import QActivation, QDense
@@ -255,3 +265,33 @@ def test_float_merges_in_io_stream_are_proven_against_the_emulator(tmp_path):
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
     n, bad = emulator_vs_csim(out)
     assert bad == 0, f"{bad} of {n} outputs differ"
+
+
+@pytest.mark.slow
+@needs_gxx
+@pytest.mark.parametrize("two_d", [False, True])
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_float_upsampling_is_proven_against_the_emulator(tmp_path, two_d, io_type):
+    """UpSampling1D/2D (hls4ml's Resize: a 16-bit ratio in io_parallel, whole repeats in io_stream) had no emulator
+    kernel: a float model with one had no verdict."""
+    code, text, out = build(tmp_path, float_upsampled(two_d), "up", {"hls": {"io_type": io_type}})
+    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    n, bad = emulator_vs_csim(out)
+    assert bad == 0, f"{bad} of {n} outputs differ"
+
+
+@pytest.mark.slow
+@needs_gxx
+def test_float_lstm_model_names_the_layer_the_emulator_does_not_know(tmp_path):
+    """A float LSTM converts and C-simulates, but the emulator has no LSTM: no verdict, the layer named on the console
+    of `codesign build` (exit 0, the agreement with the model reported) and by `codesign check` (exit 6)."""
+    keras = keras_env.keras()
+    inp = keras.Input((6, 3), name="x")
+    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.LSTM(8, name="lstm")(inp))), 2)
+    code, text, out = build(tmp_path, model, "lstm")
+    assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
+    assert "fixed-point emulator not run: layer 'lstm' is an hls4ml LSTM" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 6 and "layer 'lstm' is an hls4ml LSTM" in text, text[-3000:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, pooling, tables
+from codesign.firmware import graph_kernels, pooling, resize, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
@@ -273,6 +273,7 @@ KERNELS = {
     "Merge": _merge,
     "Concatenate": _concatenate,
     "Dot": _dot,
+    "Resize": resize.resize,
     "Reshape": _reshape,
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
@@ -296,6 +297,7 @@ STREAM_KERNELS = {
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
     "Merge": _merge,
     "Concatenate": _concatenate,
+    "Resize": resize.resize_stream,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
 }  # fmt: skip
 STREAM_ACTIVATIONS = ("relu", "linear")

@@ -101,6 +101,30 @@ def _conv2d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(res.codes.reshape(n, oh, ow, n_filt), res.prec)
 
 
+def _depthwise(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``depthwise_conv_1d/2d_latency_cl``: per output pixel, each window product cast to ``accum_t``, and
+    channel c accumulated from its bias over the window positions in order. That is a Dense of the conv windows with a
+    block-diagonal kernel (window element (p, c') feeds output c' only): the zero products add nothing to a sum."""
+    _plain_strategy(layer)
+    a = layer.attrs
+    two_d = layer.kind == "DepthwiseConv2D"
+    if a.get("data_format", "channels_last") != "channels_last" or any(
+        int(a.get(k, 1)) != 1 for k in ("dilation", "dilation_width", "dilation_height", "depth_multiplier")
+    ):
+        raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1, depth multiplier 1 depthwise "
+                             "convolutions are emulated")  # fmt: skip
+    x, chan = ins[0], int(a["n_chan"])
+    n = x.codes.shape[0]
+    cols = (conv2d_windows if two_d else conv1d_windows)(layer, x.codes)
+    k = cols.shape[1] // chan
+    w = layer.weights["weight"].reshape(k * chan)
+    full = np.zeros((k * chan, chan), dtype=w.dtype)
+    full[np.arange(k * chan), np.tile(np.arange(chan), k)] = w
+    res = dense_codes(Tensor(cols, x.prec), full, layer.weights.get("bias"), layer)
+    out = (int(a["out_height"]), int(a["out_width"])) if two_d else (int(a["out_width"]),)
+    return Tensor(res.codes.reshape(n, *out, chan), res.prec)
+
+
 def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     x, rp = ins[0], layer.type("result")
     act = str(layer.attrs.get("activation", "")).lower()
@@ -273,6 +297,8 @@ KERNELS = {
     "Merge": _merge,
     "Concatenate": _concatenate,
     "Dot": _dot,
+    "DepthwiseConv1D": _depthwise,
+    "DepthwiseConv2D": _depthwise,
     "Resize": resize.resize,
     "Reshape": _reshape,
     "Transpose": _transpose,

@@ -16,7 +16,8 @@
 - Branches of one input merged (Add, Subtract, Maximum, Minimum, Average, Concatenate) in a float io_stream model had
   no verdict (the emulator knew no streamed merge); nnet_merge_stream.h's arithmetic is nnet_merge.h's: proven now.
   Float UpSampling1D/2D (hls4ml's Resize) and DepthwiseConv1D/2D / SeparableConv2D (io_parallel) had no verdict either:
-  the emulator has their kernels now.
+  the emulator has their kernels now. A float UpSampling2D(interpolation='bilinear') built "bit-exact: yes" while its
+  firmware resized by nearest neighbour (hls4ml's own config writes 'Algorithm: nearest'): refused by name.
 """
 
 from __future__ import annotations
@@ -229,6 +230,21 @@ def test_dot_accum_holds_every_sum_of_every_product(signs):
         amin = -(2.0 ** (acc.integer - 1)) if acc.signed else 0.0
         amax = (2.0 ** (acc.integer - 1) if acc.signed else 2.0**acc.integer) - step
         assert amin <= lo and hi <= amax, (a, b, n, acc, lo, hi)
+
+
+def test_bilinear_upsampling_is_refused_not_converted_as_nearest(tmp_path):
+    """A float UpSampling2D(interpolation='bilinear') built "bit-exact: yes": hls4ml's config_from_keras_model writes
+    'Algorithm: nearest' for it, so the firmware (and the emulator of it) resized by nearest neighbour, not as the
+    model does; refused now, by name (exit 2)."""
+    keras = keras_env.keras()
+    inp = keras.Input((4, 4, 1), name="x")
+    h = keras.layers.Conv2D(2, 3, padding="same", name="c")(inp)
+    h = keras.layers.UpSampling2D(2, interpolation="bilinear", name="up")(h)
+    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 34)
+    code, text, _ = build(tmp_path, model, "bilinear")
+    assert code == 2, text[-2000:]
+    assert "layer(s) 'up' (UpSampling2D, interpolation='bilinear'): hls4ml 1.3's Vivado and Vitis backends" in text
+    assert "accepted: interpolation='nearest'" in text and "bit-exact" not in text
 
 
 def test_dot_accum_is_its_exact_result_type(tmp_path):

@@ -244,9 +244,10 @@ def require_convertible(model: Any, source: str = "the model", ignore: Collectio
 
 
 def _require_kernels_as_written(model: Any, source: str) -> None:
-    """SpecError for a SimpleRNN (no Vivado/Vitis kernel: its firmware output would be uninitialised memory) and a
-    normalized Dot (hls4ml reads neither ``normalize`` nor ``axes``), ReferenceUnavailableError for a QKeras
-    QLSTM/QGRU (no exact reference; hls4ml refuses its quantized activations)."""
+    """SpecError for a SimpleRNN (no Vivado/Vitis kernel: its firmware output would be uninitialised memory), a
+    normalized Dot (hls4ml reads neither ``normalize`` nor ``axes``) and a bilinear UpSampling2D (converted as
+    nearest), ReferenceUnavailableError for a QKeras QLSTM/QGRU (no exact reference; hls4ml refuses its quantized
+    activations)."""
 
     def named(classes: tuple[str, ...]) -> str:
         return ", ".join(f"'{lyr.name}' ({_layer_class(lyr)})" for lyr in model.layers if _layer_class(lyr) in classes)
@@ -263,6 +264,15 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             f"{source}: layer(s) {', '.join(repr(n) for n in normalized)} (Dot): normalize=True, which hls4ml 1.3 "
             "ignores (its dot1d sums the plain products); accepted: Dot(axes=1) of two vectors, normalize=False "
             "(normalize the inputs with layers before it if needed)"
+        )
+    interp = [f"'{lyr.name}' ({_layer_class(lyr)}, interpolation='{lyr.get_config().get('interpolation')}')"
+              for lyr in model.layers if _layer_class(lyr) == "UpSampling2D"
+              and lyr.get_config().get("interpolation", "nearest") != "nearest"]  # fmt: skip
+    if interp:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(interp)}: hls4ml 1.3's Vivado and Vitis backends resize by nearest "
+            "neighbour only (its config_from_keras_model writes 'Algorithm: nearest', so the layer was converted as "
+            "a nearest-neighbour upsampling, not as the model computes it); accepted: interpolation='nearest'"
         )
     if named(_QKERAS_RECURRENT):
         raise ReferenceUnavailableError(

@@ -17,12 +17,14 @@
   no verdict (the emulator knew no streamed merge); nnet_merge_stream.h's arithmetic is nnet_merge.h's: proven now.
   Float UpSampling1D/2D (hls4ml's Resize) and DepthwiseConv1D/2D / SeparableConv2D (io_parallel) had no verdict either:
   the emulator has their kernels now. A float UpSampling2D(interpolation='bilinear') built "bit-exact: yes" while its
-  firmware resized by nearest neighbour (hls4ml's own config writes 'Algorithm: nearest'): refused by name.
+  firmware resized by nearest neighbour (hls4ml's own config writes 'Algorithm: nearest'): refused by name, as are the
+  other settings hls4ml 1.3 does not read (dilation_rate, groups, a BatchNormalization axis other than the last).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import h5py
@@ -245,6 +247,41 @@ def test_bilinear_upsampling_is_refused_not_converted_as_nearest(tmp_path):
     assert code == 2, text[-2000:]
     assert "layer(s) 'up' (UpSampling2D, interpolation='bilinear'): hls4ml 1.3's Vivado and Vitis backends" in text
     assert "accepted: interpolation='nearest'" in text and "bit-exact" not in text
+
+
+@pytest.mark.parametrize(
+    "which, why",
+    [("conv1d_dilated", "Conv1D, dilation_rate=(2,)"), ("conv2d_dilated", "Conv2D, dilation_rate=(2, 2)"),
+     ("conv2d_groups", "Conv2D, groups=2"), ("bn_axis1", "BatchNormalization, axis=1")],
+)  # fmt: skip
+def test_settings_hls4ml_does_not_read_are_refused_by_name(which, why):
+    """hls4ml 1.3 reads no dilation_rate, groups or BatchNormalization axis: a dilated Conv1D/Conv2D built (exit 0,
+    no verdict: the Dense after it got 30 values for 24 weights), a grouped Conv2D crashed (exit 7, "cannot reshape
+    array of size 72 into shape (36,4)"), a BatchNormalization(axis=1) exited 3 (its scale read past its 4 values)."""
+    from codesign import hls
+    from codesign.errors import SpecError
+
+    keras = keras_env.keras()
+    L = keras.layers
+    shape, layer = {
+        "conv1d_dilated": ((12, 2), L.Conv1D(3, 3, dilation_rate=2, name="lyr")),
+        "conv2d_dilated": ((8, 8, 1), L.Conv2D(2, 3, dilation_rate=2, name="lyr")),
+        "conv2d_groups": ((6, 6, 4), L.Conv2D(4, 3, groups=2, name="lyr")),
+        "bn_axis1": ((4, 6), L.BatchNormalization(axis=1, name="lyr")),
+    }[which]
+    inp = keras.Input(shape, name="x")
+    model = keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(layer(inp))))
+    with pytest.raises(SpecError, match=rf"layer\(s\) 'lyr' \({re.escape(why)}\): hls4ml 1.3 does not read"):
+        hls.require_convertible(model, "m.h5")
+
+
+def test_grouped_conv_is_refused_not_a_crash(tmp_path):
+    keras = keras_env.keras()
+    inp = keras.Input((6, 6, 4), name="x")
+    h = keras.layers.Conv2D(4, 3, groups=2, activation="relu", name="c")(inp)
+    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 43)
+    code, text, _ = build(tmp_path, model, "groups")
+    assert code == 2 and "layer(s) 'c' (Conv2D, groups=2): hls4ml 1.3 does not read this setting" in text, text[-2000:]
 
 
 def test_dot_accum_is_its_exact_result_type(tmp_path):

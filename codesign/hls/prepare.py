@@ -274,6 +274,13 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "neighbour only (its config_from_keras_model writes 'Algorithm: nearest', so the layer was converted as "
             "a nearest-neighbour upsampling, not as the model computes it); accepted: interpolation='nearest'"
         )
+    ignored = [f"'{lyr.name}' ({_layer_class(lyr)}, {why})" for lyr in model.layers if (why := _ignored_setting(lyr))]
+    if ignored:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(ignored)}: hls4ml 1.3 does not read this setting, so its firmware would "
+            "compute another layer than the model's (a wrong shape, or the next layer reading memory nothing wrote); "
+            "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
+        )
     if named(_QKERAS_RECURRENT):
         raise ReferenceUnavailableError(
             f"{source}: layer(s) {named(_QKERAS_RECURRENT)}: a QKeras recurrent layer has no exact reference: hls4ml "
@@ -281,6 +288,25 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
             "agreement with the model, not bit for bit)"
         )
+
+
+def _ignored_setting(layer: Any) -> str | None:
+    """A Keras setting hls4ml 1.3's converters do not read, as ``key=value``: a convolution's ``dilation_rate`` or
+    ``groups`` other than 1, a BatchNormalization's ``axis`` other than the last."""
+    cfg = layer.get_config()
+    if "Conv" in _layer_class(layer):
+        dil = cfg.get("dilation_rate", 1)
+        if any(int(d) != 1 for d in (dil if isinstance(dil, (list, tuple)) else [dil])):
+            return f"dilation_rate={dil}"
+        if int(cfg.get("groups", 1) or 1) != 1:
+            return f"groups={cfg['groups']}"
+    if "BatchNormalization" in _layer_class(layer):
+        axis = cfg.get("axis", -1)
+        axes = [int(axis)] if isinstance(axis, int) else [int(a) for a in axis]  # tf-keras: a ListWrapper
+        rank = len(layer.input_shape) if not isinstance(layer.input_shape, list) else len(layer.input_shape[0])
+        if [a % rank for a in axes] != [rank - 1]:
+            return f"axis={axes[0] if len(axes) == 1 else axes}"
+    return None
 
 
 def final_head_name(model: Any, head: str = "softmax") -> str | None:

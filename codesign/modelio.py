@@ -8,6 +8,7 @@ own) and the traps of loading them: a Keras-3 ``.keras`` file of a QKeras model 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,17 @@ def _load_hint(path: Path, custom: dict) -> str:
 
 
 _MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+_ERROR_LINE = re.compile(r"^\s*([A-Za-z_][\w.]*(?:Error|Exception)): (.+)$")
+
+
+def _innermost_error(text: str) -> str:
+    """`` (cause: <type>: <message>)`` from the last ``SomethingError: message`` line of a Keras error whose first
+    line only says which layer failed ("Exception encountered when calling layer ..."), else ''."""
+    lines = text.strip().splitlines()
+    if len(lines) < 2 or not lines[0].startswith("Exception encountered when calling layer"):
+        return ""
+    found = [m for line in lines[1:] if (m := _ERROR_LINE.match(line))]
+    return f" (cause: {found[-1].group(1)}: {found[-1].group(2)[:200]})" if found else ""
 
 
 def _layer_classes(text: str) -> set[str]:
@@ -154,7 +166,7 @@ def load_model(
     except SpecError:
         raise
     except Exception as exc:
-        msg = first_line(exc)
+        msg = first_line(exc) + _innermost_error(str(exc))
         hint = _load_hint(p, co)
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):
             msg = msg.split(" Full object config:")[0]  # the rest is the whole architecture on one line

@@ -129,3 +129,18 @@ def build_check_and_match_qkeras(tmp_path: Path, model, name: str, float64: bool
     fw, qkeras = csim_and_qkeras(out, float64)
     np.testing.assert_array_equal(qkeras, fw)
     return fw
+
+
+def emulator_vs_csim(out: Path) -> tuple[int, int]:
+    """The emulator, run on the build's C-simulated inputs from ``hls/codesign_firmware.npz``, against the
+    C-simulation's outputs; (elements compared, elements that differ)."""
+    from codesign.firmware import description, emulator
+
+    desc = description.FirmwareDescription.load(out / "hls" / description.FILE_NAME)
+    with np.load(out / "csim" / "csim_results.npz") as z:
+        x, fw = z["inputs"], z["testbench"]
+    emu = emulator.emulate(desc, x)
+    emu = np.concatenate([e.reshape(len(x), -1) for e in emu], axis=1) if isinstance(emu, list) else emu
+    fw = fw.reshape(len(x), -1)
+    assert emu.shape == fw.shape and np.std(fw) > 0
+    return int(fw.size), int(np.count_nonzero(emu != fw))

@@ -20,7 +20,6 @@ and the emulator, run here on the build's own inputs from the firmware descripti
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +28,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from codesign.firmware import description, emulator  # noqa: E402
-from tests.foreign_helpers import build, check  # noqa: E402
+from tests.foreign_helpers import build, check, emulator_vs_csim  # noqa: E402
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 
@@ -136,19 +134,6 @@ MODELS = {
     "conv1d_jet_classifier": (conv1d_jet_classifier, {}),
     "small_conv2d": (small_conv2d, {}),
 }
-
-
-def emulator_vs_csim(out: Path) -> tuple[int, int]:
-    """The emulator, run on the build's C-simulated inputs from ``hls/codesign_firmware.npz``, against the
-    C-simulation's outputs; (elements compared, elements that differ)."""
-    desc = description.FirmwareDescription.load(out / "hls" / description.FILE_NAME)
-    with np.load(out / "csim" / "csim_results.npz") as z:
-        x, fw = z["inputs"], z["testbench"]
-    emu = emulator.emulate(desc, x)
-    emu = np.concatenate([e.reshape(len(x), -1) for e in emu], axis=1) if isinstance(emu, list) else emu
-    fw = fw.reshape(len(x), -1)
-    assert emu.shape == fw.shape and np.std(fw) > 0
-    return int(fw.size), int(np.count_nonzero(emu != fw))
 
 
 @pytest.mark.slow

@@ -4,9 +4,9 @@ hls4ml-tutorial part 4 writes ``QActivation(quantized_relu(6))`` with a quantize
 baseline has pointwise QConv1D layers, a ``quantized_bits(18,8)`` QActivation before GlobalAveragePooling1D and two
 heads (jet ID and pT). Both build bit-exact, and QKeras' own float64 predict equals the C-simulation. The ADC2021
 dense autoencoder (float, Dense -> LeakyReLU(0.3) after a 3-wide latent Dense) had no emulator verdict: the
-LeakyReLU's product needed 65 bits. A float model with a layer the emulator does not know (an UpSampling2D, which
-hls4ml converts to a Resize) says which on the console of ``codesign build``, not only in report.md (float CNNs with
-a verdict: ``tests/test_foreign_cnn.py``).
+LeakyReLU's product needed 65 bits. A float CNN with an UpSampling2D (hls4ml's Resize) had no verdict and named the
+layer on the console; the Resize is emulated now and the model builds bit-exact (float CNNs with a verdict:
+``tests/test_foreign_cnn.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from tests.foreign_helpers import build, check, csim_and_qkeras  # noqa: E402
+from tests.foreign_helpers import build, check, csim_and_qkeras, emulator_vs_csim  # noqa: E402
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 
@@ -82,7 +82,7 @@ def adc_dense_autoencoder():
 
 
 def float_conv2d_upsampled():
-    """hls4ml example-models' small float Conv2D classifier with an UpSampling2D (no emulator kernel) after it."""
+    """hls4ml example-models' small float Conv2D classifier with an UpSampling2D after it."""
     keras = keras_env.keras()
     inp = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, (3, 3), activation="relu", padding="same", name="conv2d")(inp)
@@ -115,9 +115,12 @@ def test_adc_dense_autoencoder_has_an_emulator_verdict(tmp_path):
 
 @pytest.mark.slow
 @needs_gxx
-def test_float_model_without_emulator_names_the_layer_on_the_console(tmp_path):
+def test_float_upsampled_cnn_has_an_emulator_verdict(tmp_path):
+    """It had none (the emulator knew no Resize) and named the layer on the console; the Resize is emulated now
+    (a float model whose layer the emulator does not know: tests/test_foreign_rnn_dot.py's LSTM)."""
     code, text, out = build(tmp_path, float_conv2d_upsampled(), "conv2d")
-    assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
-    assert "fixed-point emulator not run: layer 'upsample' is an hls4ml Resize" in text, text[-3000:]
+    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
     code, text = check(out)
-    assert code == 6 and "layer 'upsample' is an hls4ml Resize" in text, text[-3000:]
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    n, bad = emulator_vs_csim(out)
+    assert bad == 0, f"{bad} of {n} outputs differ"

@@ -121,7 +121,7 @@ def test_po2_weights_equal_qkeras():
     ("layer", "match"),
     [
         (lambda: L.Average(name="avg"), "'avg' \\(Average\\).*truncates"),
-        (lambda: L.Dot(axes=-1, name="dot"), "'dot' \\(Dot\\)"),
+        (lambda: L.Dot(axes=-1, normalize=True, name="dot"), "'dot' \\(Dot\\): hls4ml 1.3 takes the Dot of two"),
     ],
 )
 def test_refused_merges_name_the_layer(layer, match):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, pooling, tables
+from codesign.firmware import graph_kernels, pooling, resize, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
@@ -99,6 +99,30 @@ def _conv2d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     w = layer.weights["weight"].reshape(k, n_filt)
     res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
     return Tensor(res.codes.reshape(n, oh, ow, n_filt), res.prec)
+
+
+def _depthwise(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``depthwise_conv_1d/2d_latency_cl``: per output pixel, each window product cast to ``accum_t``, and
+    channel c accumulated from its bias over the window positions in order. That is a Dense of the conv windows with a
+    block-diagonal kernel (window element (p, c') feeds output c' only): the zero products add nothing to a sum."""
+    _plain_strategy(layer)
+    a = layer.attrs
+    two_d = layer.kind == "DepthwiseConv2D"
+    if a.get("data_format", "channels_last") != "channels_last" or any(
+        int(a.get(k, 1)) != 1 for k in ("dilation", "dilation_width", "dilation_height", "depth_multiplier")
+    ):
+        raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1, depth multiplier 1 depthwise "
+                             "convolutions are emulated")  # fmt: skip
+    x, chan = ins[0], int(a["n_chan"])
+    n = x.codes.shape[0]
+    cols = (conv2d_windows if two_d else conv1d_windows)(layer, x.codes)
+    k = cols.shape[1] // chan
+    w = layer.weights["weight"].reshape(k * chan)
+    full = np.zeros((k * chan, chan), dtype=w.dtype)
+    full[np.arange(k * chan), np.tile(np.arange(chan), k)] = w
+    res = dense_codes(Tensor(cols, x.prec), full, layer.weights.get("bias"), layer)
+    out = (int(a["out_height"]), int(a["out_width"])) if two_d else (int(a["out_width"]),)
+    return Tensor(res.codes.reshape(n, *out, chan), res.prec)
 
 
 def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -215,6 +239,21 @@ def _merge(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(cast(v, f, rp), rp)
 
 
+def _dot(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml 1.3's ``dot1d``: each product cast to ``accum_t``, summed in input order in ``accum_t`` (each sum cast
+    to it), the sum cast to ``result_t``."""
+    a, b = ins
+    ap, rp = layer.type("accum"), layer.type("result")
+    check_width(a.prec.width + b.prec.width, f"layer '{layer.name}'")
+    n = a.codes.shape[0]
+    prod = a.codes.reshape(n, -1).astype(np.int64) * b.codes.reshape(n, -1).astype(np.int64)
+    terms = cast(prod, frac(a.prec) + frac(b.prec), ap, bits_from=sbits(a.prec) + sbits(b.prec)).astype(np.int64)
+    acc = np.zeros(n, dtype=np.int64)
+    for i in range(terms.shape[1]):
+        acc = cast(acc + terms[:, i], frac(ap), ap, bits_from=sbits(ap) + 1).astype(np.int64)
+    return Tensor(cast(acc, frac(ap), rp, bits_from=sbits(ap)).reshape(n, *layer.shape), rp)
+
+
 def _concatenate(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     rp = layer.type("result")
     n = ins[0].codes.shape[0]
@@ -257,6 +296,10 @@ KERNELS = {
     "BatchNormalization": _batchnorm,
     "Merge": _merge,
     "Concatenate": _concatenate,
+    "Dot": _dot,
+    "DepthwiseConv1D": _depthwise,
+    "DepthwiseConv2D": _depthwise,
+    "Resize": resize.resize,
     "Reshape": _reshape,
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
@@ -277,6 +320,10 @@ STREAM_KERNELS = {
                                "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
     "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
     "Clone": _clone,
+    # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
+    "Merge": _merge,
+    "Concatenate": _concatenate,
+    "Resize": resize.resize_stream,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
 }  # fmt: skip
 STREAM_ACTIVATIONS = ("relu", "linear")

@@ -177,6 +177,12 @@ def build_hls_config(
                 )
             _merge_layer(layers[lname], entry)
             notes.append(f"layer override applied to '{lname}': {entry}")
+    # hls4ml infers only a Dot's result type and asserts on an 'auto' accum (its own config_from_keras_model writes
+    # one): the accum is left to the first pass, then set by _fix_dot
+    for lyr in model.layers:
+        prec = layers.get(lyr.name, {}).get("Precision")
+        if _layer_class(lyr) == "Dot" and isinstance(prec, dict) and prec.get("accum") == "auto":
+            del prec["accum"]
     return cfg
 
 
@@ -266,6 +272,40 @@ def _fix_pooling(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: 
             if not exact:
                 msg += f" (average over {n}, not a power of two: the mean is rounded, NOT bit-exact with a float reference)"
             notes.append(msg)
+    return changed
+
+
+def _dot_accum(a: FixedPrecision, b: FixedPrecision, n: int) -> FixedPrecision:
+    """The type that holds every product of ``a`` and ``b`` and every partial sum of ``n`` of them exactly: both
+    widths and integer bits plus ceil(log2 n), signed if either is (hls4ml's own inference of a Dot's result type;
+    a signed times an unsigned product lies in (-2**(Ia+Ib-1), 2**(Ia+Ib-1)), which Ia + Ib signed bits hold)."""
+    k = max(0, int(np.ceil(np.log2(n))))
+    return FixedPrecision(a.width + b.width + k, a.integer + b.integer + k, a.signed or b.signed)
+
+
+def _fix_dot(model: Any, cfg: dict, graph: Any, notes: list[str], user_set: dict[str, set[str]]) -> bool:
+    """Give each Dot layer the accum type that holds its exact sum (:func:`_dot_accum` of its input types); True if
+    changed. hls4ml 1.3's ``dot1d`` casts every product to ``accum_t`` and sums there, but infers only ``result_t``.
+    A user's accum type is kept (a user's 'auto' is this one)."""
+    changed = False
+    for lyr in model.layers:
+        if _layer_class(lyr) != "Dot" or lyr.name not in cfg["LayerName"]:
+            continue
+        prec = cfg["LayerName"][lyr.name].setdefault("Precision", {})
+        if not isinstance(prec, dict) or ("accum" in user_set.get(lyr.name, set()) and "accum" in prec):
+            continue
+        try:
+            node = graph.graph[lyr.name]
+            a, b = (node.get_input_variable(i) for i in node.inputs)
+            want = _dot_accum(FixedPrecision.parse(str(a.type.precision)), FixedPrecision.parse(str(b.type.precision)),
+                              int(np.prod(a.shape))).to_hls()  # fmt: skip
+        except (KeyError, SpecError, AttributeError, ValueError):
+            notes.append(f"Dot layer '{lyr.name}': input types unknown, accum left to hls4ml (not proven exact)")
+            continue
+        if prec.get("accum") != want:
+            prec["accum"] = want
+            changed = True
+            notes.append(f"Dot layer '{lyr.name}': accum {want} holds every product and partial sum exactly")
     return changed
 
 

@@ -23,6 +23,7 @@ import hls4ml  # noqa: E402  (keras_env.setup must run first)
 
 from codesign.hls.config import (  # noqa: E402
     POOLING_LAYERS,
+    _fix_dot,
     _fix_pooling,
     build_hls_config,
     note_unsigned_max_padding,
@@ -127,10 +128,12 @@ def convert(
     clock_uncertainty = safe_names.clock_uncertainty(clock_uncertainty, "clock uncertainty")
     model_safety.require_firmware_safe(model)
     require_convertible(model)
-    scores = [lyr.name for lyr in model.layers if _layer_class(lyr) == "AnomalyScore"]
-    if scores and io_type != "io_parallel":
-        raise SpecError(f"layer(s) {', '.join(scores)} (AnomalyScore): the score's firmware is io_parallel only; "
-                        f"hls.io_type {io_type!r} (accepted: io_parallel)")  # fmt: skip
+    for cls, why in (("AnomalyScore", "the score's firmware is io_parallel only"),
+                     ("Dot", "hls4ml 1.3 has no io_stream Dot kernel (its C++ does not compile)")):  # fmt: skip
+        named = [lyr.name for lyr in model.layers if _layer_class(lyr) == cls]
+        if named and io_type != "io_parallel":
+            raise SpecError(f"layer(s) {', '.join(named)} ({cls}): {why}; hls.io_type {io_type!r} "
+                            "(accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
     _refuse_shadowing_names(model)
@@ -200,6 +203,8 @@ def convert(
         changed = False
         if any(_layer_class(lyr) in POOLING_LAYERS for lyr in model.layers):
             changed = _fix_pooling(model, cfg, graph, notes, user_types)
+        if any(_layer_class(lyr) == "Dot" for lyr in model.layers):
+            changed = _fix_dot(model, cfg, graph, notes, user_types) or changed
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
         if quantized:
             changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed

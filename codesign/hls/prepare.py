@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from codesign import keras_env
-from codesign.errors import SpecError
+from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.reference.graph import fused_head_of, head_of
 
 
@@ -177,6 +177,11 @@ _ADVICE = {
     "Rescaling": "apply the scaling to the data before the model (or fold it into the first Dense/Conv)",
     "CategoryEncoding": "encode the data before the model",
 }
+# parsed by hls4ml 1.3, but its Vivado and Vitis backends have no kernel for them (only Quartus/oneAPI do): the
+# generated C++ leaves the layer out and the next layer reads an array nothing wrote
+_NO_KERNEL = ("SimpleRNN", "QSimpleRNN")
+# hls4ml computes a recurrent layer's tanh/sigmoid from lookup tables (and asserts on QKeras' quantized ones)
+_QKERAS_RECURRENT = ("QLSTM", "QGRU")
 
 
 def _float_activation_name(layer: Any) -> str | None:
@@ -235,6 +240,73 @@ def require_convertible(model: Any, source: str = "the model", ignore: Collectio
             f"firmware; {advice + ', or ' if advice else ''}remove or replace it with a layer hls4ml converts "
             "(Dense/Conv, pooling, Reshape, Activation, QKeras layers ...) and re-save the model"
         )
+    _require_kernels_as_written(model, source)
+
+
+def _require_kernels_as_written(model: Any, source: str) -> None:
+    """SpecError for a SimpleRNN (no Vivado/Vitis kernel: its firmware output would be uninitialised memory), a
+    normalized Dot (hls4ml reads neither ``normalize`` nor ``axes``) and a bilinear UpSampling2D (converted as
+    nearest), ReferenceUnavailableError for a QKeras QLSTM/QGRU (no exact reference; hls4ml refuses its quantized
+    activations)."""
+
+    def named(classes: tuple[str, ...]) -> str:
+        return ", ".join(f"'{lyr.name}' ({_layer_class(lyr)})" for lyr in model.layers if _layer_class(lyr) in classes)
+
+    if named(_NO_KERNEL):
+        raise SpecError(
+            f"{source}: layer(s) {named(_NO_KERNEL)}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
+            "(only its Quartus and oneAPI backends do): the generated C++ leaves the layer out and the next layer "
+            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel)"
+        )
+    normalized = [lyr.name for lyr in model.layers if _layer_class(lyr) == "Dot" and lyr.get_config().get("normalize")]
+    if normalized:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(repr(n) for n in normalized)} (Dot): normalize=True, which hls4ml 1.3 "
+            "ignores (its dot1d sums the plain products); accepted: Dot(axes=1) of two vectors, normalize=False "
+            "(normalize the inputs with layers before it if needed)"
+        )
+    interp = [f"'{lyr.name}' ({_layer_class(lyr)}, interpolation='{lyr.get_config().get('interpolation')}')"
+              for lyr in model.layers if _layer_class(lyr) == "UpSampling2D"
+              and lyr.get_config().get("interpolation", "nearest") != "nearest"]  # fmt: skip
+    if interp:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(interp)}: hls4ml 1.3's Vivado and Vitis backends resize by nearest "
+            "neighbour only (its config_from_keras_model writes 'Algorithm: nearest', so the layer was converted as "
+            "a nearest-neighbour upsampling, not as the model computes it); accepted: interpolation='nearest'"
+        )
+    ignored = [f"'{lyr.name}' ({_layer_class(lyr)}, {why})" for lyr in model.layers if (why := _ignored_setting(lyr))]
+    if ignored:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(ignored)}: hls4ml 1.3 does not read this setting, so its firmware would "
+            "compute another layer than the model's (a wrong shape, or the next layer reading memory nothing wrote); "
+            "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
+        )
+    if named(_QKERAS_RECURRENT):
+        raise ReferenceUnavailableError(
+            f"{source}: layer(s) {named(_QKERAS_RECURRENT)}: a QKeras recurrent layer has no exact reference: hls4ml "
+            "1.3 computes its tanh/sigmoid from lookup tables, not as QKeras does (and refuses QKeras' quantized "
+            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
+            "agreement with the model, not bit for bit)"
+        )
+
+
+def _ignored_setting(layer: Any) -> str | None:
+    """A Keras setting hls4ml 1.3's converters do not read, as ``key=value``: a convolution's ``dilation_rate`` or
+    ``groups`` other than 1, a BatchNormalization's ``axis`` other than the last."""
+    cfg = layer.get_config()
+    if "Conv" in _layer_class(layer):
+        dil = cfg.get("dilation_rate", 1)
+        if any(int(d) != 1 for d in (dil if isinstance(dil, (list, tuple)) else [dil])):
+            return f"dilation_rate={dil}"
+        if int(cfg.get("groups", 1) or 1) != 1:
+            return f"groups={cfg['groups']}"
+    if "BatchNormalization" in _layer_class(layer):
+        axis = cfg.get("axis", -1)
+        axes = [int(axis)] if isinstance(axis, int) else [int(a) for a in axis]  # tf-keras: a ListWrapper
+        rank = len(layer.input_shape) if not isinstance(layer.input_shape, list) else len(layer.input_shape[0])
+        if [a % rank for a in axes] != [rank - 1]:
+            return f"axis={axes[0] if len(axes) == 1 else axes}"
+    return None
 
 
 def final_head_name(model: Any, head: str = "softmax") -> str | None:

@@ -3,7 +3,7 @@
 Every supported layer either moves values (InputLayer, Dropout, Flatten, Reshape, Permute, Concatenate,
 max pooling, UpSampling (nearest), ZeroPadding, Cropping) or computes sums and products of fixed-point values (Dense on any rank, Conv1D/Conv2D of any
 kernel, stride and ``valid``/``same`` padding, average pooling over a power of two, Add/Subtract/Multiply/
-Maximum/Minimum). Those are exact in float64 while the operands and sums fit 53 bits, which is checked;
+Maximum/Minimum, Dot of two vectors). Those are exact in float64 while the operands and sums fit 53 bits, which is checked;
 hls4ml's inferred types hold them exactly, so the firmware computes the same numbers (its C-simulation
 proves it per build). A layer whose firmware rounds where the model does not raises
 :class:`ReferenceUnavailableError` naming the layer, its class and why.
@@ -40,7 +40,7 @@ BATCHNORM = ("BatchNormalization", "QBatchNormalization")
 ACTIVATION = ("Activation", "QActivation", "ReLU", "LeakyReLU")  # LeakyReLU: a slope of 2**-k only
 GRAPH = ("EdgePairSum", "ReceiverSum")  # codesign/hls_ext/interaction.py
 SUPPORTED = WEIGHT_LAYERS + PASS_THROUGH + MERGE + POOL + GLOBAL_POOL + BATCHNORM + ACTIVATION + GRAPH + RESHAPING + (
-    "Flatten", "Reshape", "Permute", "Concatenate", "AnomalyScore",
+    "Flatten", "Reshape", "Permute", "Concatenate", "Dot", "AnomalyScore",
 )  # fmt: skip
 MAX_EXACT = 2.0**53
 
@@ -270,6 +270,22 @@ def _merge(layer: Any, xs: list[np.ndarray], strict: bool) -> np.ndarray:
     return np.minimum(a, b)
 
 
+def _dot(layer: Any, xs: list[np.ndarray], strict: bool) -> np.ndarray:
+    """The dot product of two vectors per sample (hls4ml 1.3's ``dot1d``: rank 1, no normalization)."""
+    cfg = layer.get_config()
+    axes = cfg.get("axes")
+    axes = list(axes) if isinstance(axes, (list, tuple)) else [axes, axes]
+    vectors = len(xs) == 2 and xs[0].ndim == 2 and xs[0].shape == xs[1].shape
+    if not vectors or cfg.get("normalize") or any(a not in (1, -1) for a in axes):
+        raise refuse(layer, "hls4ml 1.3 takes the Dot of two vectors of the same length (axes=1, normalize=False)")
+    a, b = xs
+    if strict:
+        if np.any(sig_bits(a) + sig_bits(b) > 53):
+            raise refuse(layer, "its products need more than 53 bits; float64 cannot hold them exactly")
+        check_exact(layer, np.sum(np.abs(a * b), axis=1), frac_bits(a) + frac_bits(b))
+    return np.sum(a * b, axis=1, keepdims=True)
+
+
 def _edges(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Receiver and sender of every edge of the complete directed graph on n nodes, receiver-major (as the
     firmware numbers them: e = r * (n - 1) + k, sender k if k < r else k + 1)."""
@@ -321,6 +337,8 @@ def forward(
         if len(xs) != 2:
             raise refuse(layer, f"{len(xs)} inputs (the score takes two)")
         return score(layer.score, xs[0], xs[1], f"layer '{layer.name}' (AnomalyScore)")
+    if cls == "Dot":
+        return _dot(layer, xs, strict)
     if cls in ("Concatenate",) + MERGE:
         if cls == "Concatenate":
             return np.concatenate(xs, axis=layer.axis)

@@ -32,7 +32,7 @@ STAGE_STEPS = {"float": "train_float", "pruned": "prune", "quantized": "quantize
 # the code a stage's result depends on besides the model: its scoring, its metrics, this file's format
 CODE = ("codesign.steps.verify", "codesign.steps.common", "codesign.arrays", "codesign.zoo", "codesign.metrics",
         "codesign.metrics_bootstrap", "codesign.metrics_stages", "codesign.stage_reuse")  # fmt: skip
-FOLDER = (".codesign", "stages")  # where a build keeps the entries it used or stored
+FOLDER = (".codesign", "stages")  # where an entry is written before it is stored (relative: its layout)
 
 
 @dataclass(frozen=True)
@@ -103,18 +103,24 @@ def read(out_dir: Path, key: str, label: str) -> StageResult | None:
     return StageResult(scores, StagePart(meta["metrics"], resamples))
 
 
-def fetch(cache: SharedStepCache, out_dir: Path, key: str, label: str) -> tuple[StageResult | None, bool]:
-    """(the stored result of ``key``, whether an entry was there but damaged); a damaged entry is removed."""
+def fetch(cache: SharedStepCache, key: str, label: str) -> tuple[StageResult | None, bool]:
+    """(the stored result of ``key``, read in the cache itself, whether an entry was there but did not match its
+    digest); such an entry is removed."""
     if not cache.has(key):
         return None, False
-    if cache.fetch(key, out_dir):
-        result = read(out_dir, key, label)
-        if result is not None:
-            return result, False
+    result = read(cache.entry(key), key, label)
+    if result is not None:
+        return result, False
     cache.discard(key)
     return None, True
 
 
 def store(cache: SharedStepCache, out_dir: Path, key: str, label: str, result: StageResult) -> None:
-    """Write a stage's entry into the build folder and the shared cache (an entry already stored is kept)."""
-    cache.put(key, out_dir, write(out_dir, key, label, result))
+    """Store a stage's entry in the shared cache (an entry already stored is kept), written first under the build
+    folder's ``.codesign`` and removed from there once stored: a point's folder does not keep a copy."""
+    rels = write(out_dir, key, label, result)
+    try:
+        cache.put(key, out_dir, rels)
+    finally:
+        for rel in rels:
+            (Path(out_dir) / rel).unlink(missing_ok=True)

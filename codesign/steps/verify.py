@@ -127,7 +127,7 @@ def _score_stages(ctx: BuildContext, state: BuildState) -> BuildState:
     cache, keys = _stage_sharing(ctx, state)
     reused, damaged = {}, []
     for label, key in keys.items() if not ctx.force else ():  # --force: computed (and stored) like every step
-        result, bad = stage_reuse.fetch(cache, ctx.out_dir, key, label)
+        result, bad = stage_reuse.fetch(cache, key, label)
         if result is not None:
             reused[label] = result
         damaged += [label] if bad else []

@@ -94,6 +94,8 @@ class BuildState:
     rtl: dict | None = None  # the --rtl section (codesign.rtl.flow): Verilator check, yosys counts
     notes: tuple[str, ...] = ()
     records: tuple[StepRecord, ...] = ()
+    keys: dict[str, str] = field(default_factory=dict)  # each step's cache key (content address), by step name
+    step_note: str = ""  # a line a step that is always run leaves for its record (then cleared by the pipeline)
 
     @property
     def firmware_model(self):

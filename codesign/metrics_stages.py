@@ -14,7 +14,9 @@ branch's name for the test rows' weights); None: unit weights. Accepted forms of
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,29 +48,61 @@ def event_weights(data) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
     return metrics.check_weights(test, n_test, f"{where} (dataset weights)"), per_signal
 
 
-def stage_metrics(data, scores: dict, bootstrap: BootstrapSettings | None = None) -> dict:
-    """Physics metrics of each stage's scores (report.json dicts), weighted when the data carry weights, with
-    bootstrap intervals and stage-vs-float comparisons unless ``bootstrap`` is None or has ``n = 0``."""
+@dataclass(frozen=True)
+class StagePart:
+    """One stage's figures before they are set against the float stage: its report dict without the bootstrap
+    annotations, and its figures on every resample (empty when the bootstrap is off).
+
+    A stage's part depends on its own scores, the data and the bootstrap settings only (every stage sees the same
+    seeded resamples), so a part computed in one build serves another build of the same model exactly."""
+
+    metrics: dict
+    resamples: dict[tuple, np.ndarray]
+
+
+def stage_parts(data, scores: dict, bootstrap: BootstrapSettings | None = None) -> dict[str, StagePart]:
+    """Each stage's :class:`StagePart` (weighted when the data carry weights); :func:`assemble` joins them."""
     w_test, w_signals = event_weights(data)
-    weighted = w_test is not None or bool(w_signals)
-    out = {}
+    nominal = {}
     for label, s in scores.items():
         if data.task == "classification":
-            out[label] = metrics.classification_metrics(data.y_test, s, data.class_names, weights=w_test).to_dict()
+            nominal[label] = metrics.classification_metrics(data.y_test, s, data.class_names, weights=w_test).to_dict()
         else:
             signals = {k: v for k, v in s.items() if k != "background"}
-            out[label] = metrics.anomaly_metrics(s["background"], signals, weights=w_test,
-                                                 signal_weights=w_signals).to_dict()  # fmt: skip
+            nominal[label] = metrics.anomaly_metrics(s["background"], signals, weights=w_test,
+                                                     signal_weights=w_signals).to_dict()  # fmt: skip
     if bootstrap is None or bootstrap.n == 0 or not scores:
-        return out
+        return {label: StagePart(m, {}) for label, m in nominal.items()}
     metrics_bootstrap.check_settings(bootstrap.n, bootstrap.confidence)
+    # the resamples are drawn from the seed alone, whichever stages are computed: a stage's figures on them do not
+    # depend on the other stages computed beside it
     if data.task == "classification":
         resamples = metrics_bootstrap.classification_resamples(scores, data.y_test, data.class_names, bootstrap,
                                                                weights=w_test)  # fmt: skip
-        metrics_bootstrap.annotate_classification(out, resamples, bootstrap, weighted)
     else:
-        fprs = tuple(next(iter(out.values()))["fprs"])
+        fprs = tuple(next(iter(nominal.values()))["fprs"])
         resamples = metrics_bootstrap.anomaly_resamples(scores, bootstrap, fprs, weights=w_test,
                                                         signal_weights=w_signals)  # fmt: skip
+    return {label: StagePart(m, resamples[label]) for label, m in nominal.items()}
+
+
+def assemble(data, parts: Mapping[str, StagePart], bootstrap: BootstrapSettings | None = None) -> dict:
+    """report.json's ``metrics`` from the stages' parts, in their order: intervals and stage-vs-float comparisons
+    (on the float stage's resamples) added unless ``bootstrap`` is None or has ``n = 0``. The parts are not changed."""
+    out = {label: copy.deepcopy(p.metrics) for label, p in parts.items()}
+    if bootstrap is None or bootstrap.n == 0 or not parts:
+        return out
+    w_test, w_signals = event_weights(data)
+    weighted = w_test is not None or bool(w_signals)
+    resamples = {label: p.resamples for label, p in parts.items()}
+    if data.task == "classification":
+        metrics_bootstrap.annotate_classification(out, resamples, bootstrap, weighted)
+    else:
         metrics_bootstrap.annotate_anomaly(out, resamples, bootstrap, weighted)
     return out
+
+
+def stage_metrics(data, scores: dict, bootstrap: BootstrapSettings | None = None) -> dict:
+    """Physics metrics of each stage's scores (report.json dicts), weighted when the data carry weights, with
+    bootstrap intervals and stage-vs-float comparisons unless ``bootstrap`` is None or has ``n = 0``."""
+    return assemble(data, stage_parts(data, scores, bootstrap), bootstrap)

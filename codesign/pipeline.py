@@ -192,7 +192,7 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
         return state
     cache.forget(COMPLETE)
     _start_build(ctx)
-    state = BuildState()
+    state = BuildState(keys={s.name: k for s, k in zip(steps, keys, strict=True)})
     reuse = not ctx.force
     for step, key in zip(steps, keys, strict=True):
         start, cpu0 = time.perf_counter(), process_cpu_s()
@@ -201,6 +201,7 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
         cached, note = False, ""
         if not step.cacheable:
             state = step.run(ctx, state)  # cheap and deterministic from its inputs: always recomputed
+            note, state = state.step_note, replace(state, step_note="")
         else:
             loaded = _load_cached(ctx, step, state, progress) if reuse and cache.hit(step.name, key) else None
             if loaded is not None:

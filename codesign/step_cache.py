@@ -105,6 +105,15 @@ class SharedStepCache:
             tmp.replace(dst)
         return True
 
+    def discard(self, key: str) -> None:
+        """Remove a key's entry (found damaged): renamed away first, so that no reader sees it half removed."""
+        gone = self.root / "objects" / f".{key}.{uuid.uuid4().hex}.gone"
+        try:
+            self.entry(key).rename(gone)
+        except OSError:  # already removed (or replaced) by another process
+            return
+        shutil.rmtree(gone, ignore_errors=True)
+
     def put(self, key: str, out_dir: Path, files: list[str]) -> None:
         """Store a finished step's files (paths relative to the build folder); a key already stored is kept."""
         if self.has(key) or not files:

@@ -262,3 +262,22 @@ def test_keys_do_not_depend_on_where_the_shipped_sample_lies(tmp_path, monkeypat
     with open(moved / "jets.h5", "ab") as fh:
         fh.write(b"\0")
     assert _keys(tmp_path)["load_data"] != before["load_data"]
+
+
+class _Noting(Step):
+    """A step that always runs and reads the keys of the steps before it (as the compare step does)."""
+
+    name = "compare"
+    seen: dict = {}
+
+    def run(self, ctx, state):
+        type(self).seen = dict(state.keys)
+        return replace(state, step_note=f"saw {len(state.keys)} keys")
+
+
+def test_steps_see_every_key_and_an_always_run_step_notes_its_record(tmp_path):
+    steps = [_Counting(), _Noting()]
+    state = run_steps(_ctx(tmp_path / "a", tmp_path / "cache"), steps)
+    keys = step_keys(_ctx(tmp_path / "a", tmp_path / "cache"), steps)
+    assert _Noting.seen == {"train_float": keys[0], "compare": keys[1]} == state.keys
+    assert [r.note for r in state.records] == ["", "saw 2 keys"] and state.step_note == ""

@@ -71,8 +71,7 @@ class Compare(Step):
             state = _write_tb_data(state, x, verification)
         if state.data is None:
             return state
-        scores = stage_scores(ctx, state)
-        state = replace(state, scores=scores, metrics=stage_metrics(state.data, scores, bootstrap_settings(ctx)))
+        state = _score_stages(ctx, state)
         from codesign.score_check import tail_check, warning_lines
 
         for line in warning_lines(tail_check(state.metrics)):
@@ -108,8 +107,71 @@ def _overflow_profile(desc, x: np.ndarray, n_data: int, rep_label: str = "data i
     return profile.overflow_report(desc, x, f"{len(x)} check inputs on the input grid, edges included (no data)")
 
 
-def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
-    """Test-set outputs per stage: class probabilities (classifiers) or {process: score} (anomaly models).
+def _model_stages(state: BuildState) -> dict:
+    """The Keras model of each model stage the build has, in report order: float, pruned, quantized."""
+    stages = {"float": state.float_model}
+    if state.pruned_model is not None:
+        stages["pruned"] = state.pruned_model
+    if state.qmodel is not None:
+        stages["quantized"] = state.qmodel
+    return stages
+
+
+def _score_stages(ctx: BuildContext, state: BuildState) -> BuildState:
+    """Every stage's scores and metrics; with a shared step cache (a scan), a model stage that another build of
+    the same model computed is read from it (:mod:`codesign.stage_reuse`), and one computed here is stored."""
+    from codesign import stage_reuse
+    from codesign.metrics_stages import assemble, stage_parts
+
+    bootstrap = bootstrap_settings(ctx)
+    cache, keys = _stage_sharing(ctx, state)
+    reused, damaged = {}, []
+    for label, key in keys.items() if not ctx.force else ():  # --force: computed (and stored) like every step
+        result, bad = stage_reuse.fetch(cache, key, label)
+        if result is not None:
+            reused[label] = result
+        damaged += [label] if bad else []
+    scores = stage_scores(ctx, state, skip=tuple(reused))
+    parts = stage_parts(state.data, scores, bootstrap)
+    for label, key in keys.items():
+        if label not in reused:
+            stage_reuse.store(cache, ctx.out_dir, key, label, stage_reuse.StageResult(scores[label], parts[label]))
+    order = [*_model_stages(state), "firmware"]
+    scores = {label: reused[label].scores if label in reused else scores[label] for label in order}
+    parts = {label: reused[label].part if label in reused else parts[label] for label in order}
+    state = replace(state, scores=scores, metrics=assemble(state.data, parts, bootstrap))
+    lines = []
+    if reused:
+        lines.append(f"test-set scores and metrics of the {', '.join(reused)} model reused from the shared cache")
+    if damaged:
+        lines.append(
+            f"the shared cache's entry of the {', '.join(damaged)} model's scores did not match its digest: "
+            "computed again and stored anew"
+        )
+    return replace(state, step_note="; ".join(lines)) if lines else state
+
+
+def _stage_sharing(ctx: BuildContext, state: BuildState):
+    """(the shared step cache, {model stage: its result's key}); (None, {}) when the build has no shared cache or no
+    spec (an hls4ml config's model comes from the convert step, not from a step keyed on it)."""
+    if ctx.cache_dir is None or ctx.spec is None:
+        return None, {}
+    from codesign import stage_reuse
+    from codesign.step_cache import SharedStepCache
+
+    resolved = ctx.spec.resolved()
+    settings = {"metrics": resolved.get("metrics"), "score": resolved.get("score")}
+    keys = {}
+    for label in _model_stages(state):
+        model_key = state.keys.get(stage_reuse.STAGE_STEPS[label])
+        if model_key is not None:
+            keys[label] = stage_reuse.stage_key(model_key, label, settings)
+    return SharedStepCache(ctx.cache_dir), keys
+
+
+def stage_scores(ctx: BuildContext, state: BuildState, skip: tuple[str, ...] = ()) -> dict:
+    """Test-set outputs per stage: class probabilities (classifiers) or {process: score} (anomaly models); the
+    model stages named in ``skip`` are left out (their scores come from elsewhere).
 
     The firmware stage uses the C-simulated outputs of the test inputs (the first rows of the C-sim
     inputs; see :func:`_check_inputs`), so its metrics are the firmware's own: for an anomaly model the score the
@@ -118,11 +180,7 @@ def stage_scores(ctx: BuildContext, state: BuildState) -> dict:
     data = state.data
     fw = _as_2d(state.csim["testbench"])
     n_test = len(data.x_test)
-    stages = {"float": state.float_model}
-    if state.pruned_model is not None:
-        stages["pruned"] = state.pruned_model
-    if state.qmodel is not None:
-        stages["quantized"] = state.qmodel
+    stages = {label: m for label, m in _model_stages(state).items() if label not in skip}
     scores: dict = {}
     if data.task == "classification":
         if fw.shape[1] == 1 and len(data.class_names) == 2:

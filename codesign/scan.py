@@ -10,6 +10,7 @@ cluster when a scheduler address is given; workers share only the folder (storag
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import time
@@ -102,12 +103,17 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
         finished = True
     finally:
         runner.close()
-        pool.close(wait=not finished)  # every point is written: the workers exit while the outputs are drawn
-    try:
-        records = log.read()
-        outputs = write_outputs(scan, out, records)
-    finally:
-        pool.join()
+        if not finished:
+            pool.close()
+    # every point is written: the workers shut down (and are waited for) while the outputs are drawn
+    with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesign-pool-close") as closer:
+        closed = closer.submit(pool.close) if finished else None
+        try:
+            records = log.read()
+            outputs = write_outputs(scan, out, records)
+        finally:
+            if closed is not None:
+                closed.result()
     return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
                        time.perf_counter() - start, outputs)  # fmt: skip
 

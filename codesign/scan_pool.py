@@ -79,18 +79,13 @@ class Pool:
             return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
         return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
 
-    def close(self, wait: bool = True) -> None:
-        """Shut the pool down (the cluster itself is left running); points not started are cancelled. ``wait``
-        False: return at once, the local workers exit in the background (:meth:`join` waits for them)."""
+    def close(self) -> None:
+        """Shut the pool down and wait until the local workers have exited (points not started are cancelled; the
+        cluster itself is left running)."""
         if self.client is not None:
             self.client.close()
         else:
-            self.executor.shutdown(wait=wait, cancel_futures=True)
-
-    def join(self) -> None:
-        """Wait until the local workers have exited (after :meth:`close`; nothing to wait for on a cluster)."""
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def check_rtl_tools(scan: ScanFile) -> None:

@@ -14,7 +14,12 @@ from codesign.scan_points import csim_mode
 
 
 def fake_point(job: dict) -> dict:
-    """A deterministic record from the point's params, after a short sleep; bits == 5 fails."""
+    """A deterministic record from the point's params, after a short sleep; bits == 5 fails. With
+    ``SCAN_STUB_EXIT_S`` set, the worker process takes that long to exit (as one holding TensorFlow does)."""
+    if os.environ.get("SCAN_STUB_EXIT_S"):
+        from multiprocessing import util
+
+        util.Finalize(None, time.sleep, args=(float(os.environ["SCAN_STUB_EXIT_S"]),), exitpriority=100)
     calls = Path(job["build_dir"]).parent.parent / "calls"
     calls.mkdir(parents=True, exist_ok=True)
     (calls / f"{job['id']}.{uuid.uuid4().hex}").write_text(str(os.getpid()))

@@ -174,6 +174,23 @@ def _ids(out: Path) -> list[str]:
     return [json.loads(line)["id"] for line in (out / "points.jsonl").read_text().splitlines()]
 
 
+def test_scan_returns_after_its_workers_have_exited(tmp_path, monkeypatch):
+    """The workers shut down while the outputs are written, and run_scan waits for them: a caller that counts its
+    children's CPU time (benchmarks/scan_rate.py) or starts another scan finds no worker left."""
+    import multiprocessing
+    import resource
+
+    from tests.scan_stub import fake_point
+
+    monkeypatch.setenv("SCAN_STUB_EXIT_S", "1.5")  # each worker takes 1.5 s to exit
+    scan = load_scan(write_scan(tmp_path))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_scan(scan, tmp_path / "out", workers=2, point_fn=fake_point, show_progress=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert multiprocessing.active_children() == []
+    assert after.ru_utime + after.ru_stime > before.ru_utime + before.ru_stime  # the workers were waited for
+
+
 def test_grid_scan_writes_every_point_once_and_the_outputs(tmp_path):
     from tests.scan_stub import fake_point
 

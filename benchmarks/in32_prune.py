@@ -4,14 +4,15 @@ Reads a finished build folder of ``models/jet_in_32.yaml`` (its ``models/float.h
 float model with each variant through ``codesign.prune.prune`` (the build's prune step: same data, schedule and
 fine-tune; no QAT, no firmware) and prints the pruned model's accuracy on the build's test jets. Each variant is
 ``NAME:KEY=VALUE,...`` with keys ``sparsity``, ``epochs`` (``prune.*``), a prunable layer's name (its
-``prune.layers`` target) and ``lr`` (the fine-tune's learning rate in place of ``train.learning_rate``: a screening
+``prune.layers`` target; the spec's own ``prune.layers`` are kept unless the variant names a layer or gives
+``layers=none``, which empties them) and ``lr`` (the fine-tune's learning rate in place of ``train.learning_rate``: a screening
 knob, not a spec key). ``--one-shot`` instead zeroes each layer's smallest half alone, without fine-tuning.
 
 LUT (rough): the build's per-layer estimate with each prunable layer scaled by its kept fraction (its products
 grow about linearly with the non-zero weights); the other layers as built. Build the chosen variant for the real
 figure.
 
-    python benchmarks/in32_prune.py BUILD_DIR base: spare:edge_1_recv=0,edge_1_send=0,rho_1=0,output_logits=0
+    python benchmarks/in32_prune.py BUILD_DIR shipped: before:layers=none,sparsity=0.5,epochs=6
     python benchmarks/in32_prune.py BUILD_DIR --one-shot
 """
 
@@ -42,15 +43,17 @@ def parse_variant(text: str) -> tuple[str, dict, dict[str, float], float | None]
         try:
             if not eq:
                 raise ValueError
-            if key == "lr":
+            if key == "layers" and value == "none":
+                updates["layers"] = {}
+            elif key == "lr":
                 lr = float(value)
             elif key in PRUNE_KEYS:
                 updates[key] = PRUNE_KEYS[key](value)
             else:
                 layers[key] = float(value)
         except ValueError:
-            raise SystemExit(f"variant {text!r}: {item!r} is not KEY=NUMBER (keys: sparsity, epochs, lr or a "
-                             "prunable layer's name)") from None  # fmt: skip
+            raise SystemExit(f"variant {text!r}: {item!r} is not KEY=NUMBER (keys: sparsity, epochs, lr, "
+                             "layers=none or a prunable layer's name)") from None  # fmt: skip
     if layers:
         updates["layers"] = layers
     return name, updates, layers, lr

@@ -176,6 +176,7 @@ def test_in32_prune_variants_and_rough_lut():
     name, updates, layers, lr = in32_prune.parse_variant("spare:node_1=0.3,epochs=15,lr=2e-4")
     assert (name, updates, layers, lr) == ("spare", {"epochs": 15, "layers": {"node_1": 0.3}}, {"node_1": 0.3}, 2e-4)
     assert in32_prune.parse_variant("base:")[1:] == ({}, {}, None)
+    assert in32_prune.parse_variant("before:layers=none,sparsity=0.5")[1] == {"layers": {}, "sparsity": 0.5}
     for bad in ("no_colon", "x:node_1", "x:epochs=many"):
         with pytest.raises(SystemExit, match="variant"):
             in32_prune.parse_variant(bad)

@@ -157,3 +157,32 @@ def test_in32_fit_takes_the_feature_count_from_the_shipped_spec(tmp_path):
     (tmp_path / "no_features.yaml").write_text(text)
     with pytest.raises(SystemExit, match="constituent_features is not set"):
         in32_fit.n_features(tmp_path / "no_features.yaml")
+
+
+def test_in32_spec_prunes_only_its_node_network():
+    from codesign import prune
+
+    spec = load_spec(ROOT / "models" / "jet_in_32.yaml")
+    model = zoo.build_model(spec.model, (32, 3), 5, seed=0)
+    targets = prune.layer_targets(model, spec.prune)  # refuses a name that is not a prunable layer of the model
+    assert {k: v for k, v in targets.items() if v > 0} == {"node_1": 0.3, "node_2": 0.65}
+    assert set(targets) == {"edge_1_recv", "edge_1_send", "node_1", "node_2", "rho_1", "output_logits"}
+
+
+def test_in32_prune_variants_and_rough_lut():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import in32_prune
+
+    name, updates, layers, lr = in32_prune.parse_variant("spare:node_1=0.3,epochs=15,lr=2e-4")
+    assert (name, updates, layers, lr) == ("spare", {"epochs": 15, "layers": {"node_1": 0.3}}, {"node_1": 0.3}, 2e-4)
+    assert in32_prune.parse_variant("base:")[1:] == ({}, {}, None)
+    assert in32_prune.parse_variant("before:layers=none,sparsity=0.5")[1] == {"layers": {}, "sparsity": 0.5}
+    for bad in ("no_colon", "x:node_1", "x:epochs=many"):
+        with pytest.raises(SystemExit, match="variant"):
+            in32_prune.parse_variant(bad)
+    report = {
+        "sparsity": {"quantized": {"layers": {"a": 0.5, "b": 0.75}}},
+        "estimate": {"per_layer": [{"name": "a", "lut": 1000}, {"name": "b", "lut": 400}, {"name": "sum", "lut": 77}]},
+    }
+    # a: kept 1/2 -> 7/10 of its weights (x 1.4); b: kept 1/4 -> all (x 4); the layer without weights as built
+    assert in32_prune.scaled_lut(report, {"a": 0.3, "b": 0.0}) == 1400 + 1600 + 77

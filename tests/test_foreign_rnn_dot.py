@@ -307,21 +307,28 @@ def test_qkeras_dot_and_branch_models_build_bit_exact_and_match_qkeras(tmp_path,
     assert np.std(fw) > 0
 
 
+def proven_against_emulator(tmp_path, model, name: str, extra: dict | None = None):
+    """Build a float model and check it: bit-exact against the fixed-point emulator in the build and in `codesign
+    check`, and the emulator run from the files on disk equal to the C-simulation; returns the build folder."""
+    code, text, out = build(tmp_path, model, name, extra or {})
+    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    n, bad = emulator_vs_csim(out)
+    assert bad == 0, f"{bad} of {n} outputs differ"
+    return out
+
+
 @pytest.mark.slow
 @needs_gxx
 @pytest.mark.parametrize("accum", [None, "ap_fixed<10,4>", "ap_fixed<12,5,AP_RND,AP_SAT>"])
 def test_float_dot_model_is_proven_against_the_emulator(tmp_path, accum):
     """The default (exact) accum, and a user's narrow one that wraps or saturates at each step of the sum."""
     extra = {"hls": {"layers": {"dot": {"precision": {"accum": accum}}}}} if accum else {}
-    code, text, out = build(tmp_path, float_dot_branches(), "float_dot", extra)
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
+    out = proven_against_emulator(tmp_path, float_dot_branches(), "float_dot", extra)
     if accum:
         written = accum.replace(">", ",0>") if "SAT" in accum else accum
         assert f"typedef {written} dot_accum_t;" in (out / "hls" / "firmware" / "defines.h").read_text()
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
 
 
 @pytest.mark.slow
@@ -329,12 +336,7 @@ def test_float_dot_model_is_proven_against_the_emulator(tmp_path, accum):
 def test_float_merges_in_io_stream_are_proven_against_the_emulator(tmp_path):
     """The emulator had no io_stream Merge/Concatenate: such a float model had no verdict ("the emulator does not know
     ... in io_stream"); nnet_merge_stream.h computes each element as nnet_merge.h does."""
-    code, text, out = build(tmp_path, float_merges(), "float_merges", {"hls": {"io_type": "io_stream"}})
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
+    proven_against_emulator(tmp_path, float_merges(), "float_merges", {"hls": {"io_type": "io_stream"}})
 
 
 @pytest.mark.slow
@@ -344,12 +346,7 @@ def test_float_merges_in_io_stream_are_proven_against_the_emulator(tmp_path):
 def test_float_upsampling_is_proven_against_the_emulator(tmp_path, two_d, io_type):
     """UpSampling1D/2D (hls4ml's Resize: a 16-bit ratio in io_parallel, whole repeats in io_stream) had no emulator
     kernel: a float model with one had no verdict."""
-    code, text, out = build(tmp_path, float_upsampled(two_d), "up", {"hls": {"io_type": io_type}})
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
+    proven_against_emulator(tmp_path, float_upsampled(two_d), "up", {"hls": {"io_type": io_type}})
 
 
 @pytest.mark.slow
@@ -377,9 +374,4 @@ def test_float_depthwise_is_proven_against_the_emulator(tmp_path, which, accum):
     """Float DepthwiseConv1D/2D and SeparableConv2D had no emulator kernel (no verdict); a user's narrow accum wraps
     or saturates at each window position."""
     extra = {"hls": {"layers": {"dw": {"precision": {"accum": accum}}}}} if accum else {}
-    code, text, out = build(tmp_path, float_depthwise(which), which, extra)
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
+    proven_against_emulator(tmp_path, float_depthwise(which), which, extra)

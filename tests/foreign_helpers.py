@@ -15,6 +15,21 @@ from codesign import keras_env
 keras_env.setup()
 
 
+def randomize(model, seed: int, scale: float = 0.4):
+    """Random normal(0, ``scale``) weights for every layer that has some (a stand-in for a trained model); a
+    BatchNormalization's moving variance is made positive. Returns the model."""
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        ws = layer.get_weights()
+        if not ws:
+            continue
+        new = [rng.normal(0.0, scale, w.shape) for w in ws]
+        if type(layer).__name__ == "BatchNormalization":  # gamma, beta, mean, variance > 0
+            new[3] = np.abs(new[3]) + 0.5
+        layer.set_weights(new)
+    return model
+
+
 def build(tmp_path: Path, model, name: str, extra: dict | None = None) -> tuple[int, str, Path]:
     """`codesign build` of ``model`` saved as ``<name>.h5`` with a spec of ``model.file`` (no data); (exit, output, out)."""
     model.save(tmp_path / f"{name}.h5")

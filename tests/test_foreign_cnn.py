@@ -21,29 +21,15 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 
 from codesign import keras_env
 
 keras_env.setup()
 
-from tests.foreign_helpers import build, check, emulator_vs_csim  # noqa: E402
+from tests.foreign_helpers import build, check, emulator_vs_csim, randomize  # noqa: E402
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
-
-
-def _randomize(model, seed: int, scale: float = 0.4):
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        ws = layer.get_weights()
-        if not ws:
-            continue
-        new = [rng.normal(0.0, scale, w.shape) for w in ws]
-        if type(layer).__name__ == "BatchNormalization":  # gamma, beta, mean, variance > 0
-            new[3] = np.abs(new[3]) + 0.5
-        layer.set_weights(new)
-    return model
 
 
 def hls4ml_cnn_mnist():
@@ -56,7 +42,7 @@ def hls4ml_cnn_mnist():
     x = L.Activation("relu", name="act_2")(L.Conv2D(6, (5, 5), padding="valid", name="conv_2")(x))
     x = L.AveragePooling2D(name="avgpool")(x)
     x = L.Dense(10, name="dense")(L.Flatten(name="flatten")(x))
-    return _randomize(keras.Model(inp, L.Activation("softmax", name="softmax")(x)), 11)
+    return randomize(keras.Model(inp, L.Activation("softmax", name="softmax")(x)), 11)
 
 
 def tutorial_part6():
@@ -75,7 +61,7 @@ def tutorial_part6():
         x = L.BatchNormalization(name=f"bn_dense_{i}")(x)
         x = L.Activation("relu", name=f"dense_act_{i}")(x)
     x = L.Activation("softmax", name="output_softmax")(L.Dense(10, name="output_dense")(x))
-    return _randomize(keras.Model(inp, x), 12, scale=0.3)
+    return randomize(keras.Model(inp, x), 12, scale=0.3)
 
 
 def econ_t_encoder():
@@ -86,7 +72,7 @@ def econ_t_encoder():
     x = L.Conv2D(8, 3, activation="relu", padding="same", name="conv2d")(inp)
     x = L.MaxPooling2D((2, 2), padding="same", name="max_pooling2d")(x)
     x = L.Dense(16, activation="relu", name="encoded_vector")(L.Flatten(name="flatten")(x))
-    return _randomize(keras.Model(inp, x), 13)
+    return randomize(keras.Model(inp, x), 13)
 
 
 def cms_float_deepset():
@@ -103,7 +89,7 @@ def cms_float_deepset():
     j = L.Dense(16, activation="relu", name="Dense_2_jetID")(j)
     j = L.Activation("softmax", name="jet_id_output")(L.Dense(8, name="Dense_3_jetID")(j))
     p = L.Dense(1, name="pT_output")(L.Dense(10, name="Dense_1_pT")(x))
-    return _randomize(keras.Model(inp, [j, p]), 14, scale=0.3)
+    return randomize(keras.Model(inp, [j, p]), 14, scale=0.3)
 
 
 def conv1d_jet_classifier():
@@ -114,7 +100,7 @@ def conv1d_jet_classifier():
     for i, (f, s) in enumerate([(8, 1), (4, 2), (2, 3)]):
         x = L.Conv1D(f, 4, strides=s, activation="relu", name=f"conv1d_{i + 1}")(x)
     x = L.Dense(32, activation="relu", name="dense_1")(L.Flatten(name="flatten")(x))
-    return _randomize(keras.Model(inp, L.Dense(5, activation="softmax", name="output")(x)), 15)
+    return randomize(keras.Model(inp, L.Dense(5, activation="softmax", name="output")(x)), 15)
 
 
 def small_conv2d():
@@ -123,7 +109,7 @@ def small_conv2d():
     inp = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, (3, 3), activation="relu", padding="same", name="conv2d")(inp)
     x = keras.layers.Flatten()(keras.layers.MaxPooling2D((2, 2))(x))
-    return _randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x)), 4)
+    return randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x)), 4)
 
 
 MODELS = {

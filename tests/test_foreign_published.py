@@ -20,17 +20,9 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from tests.foreign_helpers import build, check, csim_and_qkeras, emulator_vs_csim  # noqa: E402
+from tests.foreign_helpers import build, check, csim_and_qkeras, emulator_vs_csim, randomize  # noqa: E402
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
-
-
-def _randomize(model, seed: int, scale: float = 0.5):
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0.0, scale, w.shape) for w in layer.get_weights()])
-    return model
 
 
 def tutorial_part4():
@@ -44,7 +36,7 @@ def tutorial_part4():
     for i, n in enumerate((64, 32, 32), start=1):
         layers += [QDense(n, name=f"fc{i}", **q), QActivation(activation=quantized_relu(6), name=f"relu{i}")]
     layers += [QDense(5, name="output", **q), keras.layers.Activation("softmax", name="softmax")]
-    return _randomize(keras.Sequential(layers), 1)
+    return randomize(keras.Sequential(layers), 1, 0.5)
 
 
 def cms_jet_tagger():
@@ -65,7 +57,7 @@ def cms_jet_tagger():
     p = QActivation(quantized_relu(9), name="relu_1_pt")(QDense(10, name="Dense_1_pT", **ca)(x))
     pq = {"kernel_quantizer": quantized_bits(16, 6, alpha=1), "bias_quantizer": quantized_bits(16, 6, alpha=1)}
     p = QDense(1, name="pT_output", **pq)(p)
-    return _randomize(keras.Model(inp, [j, p]), 2)
+    return randomize(keras.Model(inp, [j, p]), 2, 0.5)
 
 
 def adc_dense_autoencoder():
@@ -78,7 +70,7 @@ def adc_dense_autoencoder():
     x = keras.layers.Dense(3, name="latent")(x)
     for n in (16, 32):
         x = keras.layers.LeakyReLU(0.3)(keras.layers.Dense(n)(x))
-    return _randomize(keras.Model(inp, keras.layers.Dense(57)(x)), 3, 0.3)
+    return randomize(keras.Model(inp, keras.layers.Dense(57)(x)), 3, 0.3)
 
 
 def float_conv2d_upsampled():
@@ -88,7 +80,7 @@ def float_conv2d_upsampled():
     x = keras.layers.Conv2D(4, (3, 3), activation="relu", padding="same", name="conv2d")(inp)
     x = keras.layers.UpSampling2D((2, 2), name="upsample")(keras.layers.MaxPooling2D((2, 2))(x))
     x = keras.layers.Flatten()(x)
-    return _randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x)), 4)
+    return randomize(keras.Model(inp, keras.layers.Dense(10, activation="softmax")(x)), 4, 0.5)
 
 
 @pytest.mark.slow

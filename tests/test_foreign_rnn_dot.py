@@ -41,18 +41,11 @@ from tests.foreign_helpers import (  # noqa: E402
     check,
     emulator_vs_csim,
     qkeras_predict,
+    randomize,
 )
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 Q = "quantized_bits(6,0,alpha=1)"
-
-
-def _randomize(model, seed: int, scale: float = 0.4):
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if layer.get_weights():
-            layer.set_weights([rng.normal(0.0, scale, w.shape) for w in layer.get_weights()])
-    return model
 
 
 def qdot_branches():
@@ -65,7 +58,7 @@ def qdot_branches():
     a = QActivation("quantized_relu(6,2)", name="ra")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q, name="da")(inp))
     b = QActivation("quantized_bits(6,2,alpha=1)", name="rb")(QDense(4, kernel_quantizer=Q, bias_quantizer=Q,
                                                                       name="db")(inp))  # fmt: skip
-    return _randomize(keras.Model(inp, keras.layers.Dot(axes=1, name="dot")([a, b])), 9)
+    return randomize(keras.Model(inp, keras.layers.Dot(axes=1, name="dot")([a, b])), 9)
 
 
 def float_dot_branches(normalize: bool = False):
@@ -74,7 +67,7 @@ def float_dot_branches(normalize: bool = False):
     inp = keras.Input((8,), name="x")
     a = keras.layers.Dense(4, activation="relu", name="da")(inp)
     b = keras.layers.Dense(4, name="db")(inp)
-    return _randomize(keras.Model(inp, keras.layers.Dot(axes=1, normalize=normalize, name="dot")([a, b])), 21)
+    return randomize(keras.Model(inp, keras.layers.Dot(axes=1, normalize=normalize, name="dot")([a, b])), 21)
 
 
 def float_merges():
@@ -89,7 +82,7 @@ def float_merges():
     c2 = L.Concatenate(name="c2")([b, L.Maximum(name="max")([a, b])])
     c3 = L.Concatenate(name="c3")([L.Minimum(name="min")([a, b]), L.Average(name="avg")([a, b])])
     h = L.Concatenate(name="c5")([L.Concatenate(name="c4")([c1, c2]), c3])
-    return _randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 30)
+    return randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 30)
 
 
 def float_upsampled(two_d: bool):
@@ -99,7 +92,7 @@ def float_upsampled(two_d: bool):
     inp = keras.Input((5, 4, 1) if two_d else (7, 2), name="x")
     conv, up = (L.Conv2D(2, 3, activation="relu", name="c"), L.UpSampling2D((3, 2), name="up")) if two_d else (
         L.Conv1D(3, 3, activation="relu", name="c"), L.UpSampling1D(3, name="up"))  # fmt: skip
-    return _randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(up(conv(inp))))), 31)
+    return randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(up(conv(inp))))), 31)
 
 
 def float_depthwise(which: str):
@@ -114,7 +107,7 @@ def float_depthwise(which: str):
     }[which]
     inp = keras.Input(shape, name="x")
     h = L.Flatten(name="f")(L.Activation("relu", name="r")(layer(inp)))
-    return _randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 11)
+    return randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 11)
 
 
 def qbranches():
@@ -126,14 +119,14 @@ def qbranches():
     a = QActivation("quantized_relu(6,2)", name="ra")(QDense(5, kernel_quantizer=Q, bias_quantizer=Q, name="da")(inp))
     b = QActivation("quantized_relu(4,1)", name="rb")(QDense(5, kernel_quantizer=Q, bias_quantizer=Q, name="db")(inp))
     h = keras.layers.Concatenate(name="cat")([keras.layers.Add(name="add")([a, b]), a])
-    return _randomize(keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)), 8)
+    return randomize(keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h)), 8)
 
 
 def test_simple_rnn_is_refused_by_name_before_training(tmp_path):
     keras = keras_env.keras()
     inp = keras.Input((8, 4), name="x")
     model = keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.SimpleRNN(8, name="rnn")(inp)))
-    code, text, _ = build(tmp_path, _randomize(model, 1), "simple_rnn")
+    code, text, _ = build(tmp_path, randomize(model, 1), "simple_rnn")
     assert code == 2, text[-2000:]
     assert "layer(s) 'rnn' (SimpleRNN): hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel" in text
     assert "accepted recurrent layers: LSTM or GRU" in text and "compare" not in text
@@ -147,7 +140,7 @@ def test_qlstm_is_refused_with_the_reason_not_a_crash(tmp_path):
     q8 = "quantized_bits(8, 0, alpha=1)"
     lstm = QLSTM(4, kernel_quantizer=q8, recurrent_quantizer=q8, bias_quantizer=q8, state_quantizer=q8,
                  activation="quantized_tanh(8)", recurrent_activation="hard_sigmoid", name="qlstm")  # fmt: skip
-    code, text, _ = build(tmp_path, _randomize(keras.Model(inp, lstm(inp)), 5), "qlstm")
+    code, text, _ = build(tmp_path, randomize(keras.Model(inp, lstm(inp)), 5), "qlstm")
     assert code == 6, text[-2000:]
     assert "layer(s) 'qlstm' (QLSTM): a QKeras recurrent layer has no exact reference" in text
     assert "internal error" not in text and "accepted: a float Keras LSTM/GRU in a float model" in text
@@ -166,7 +159,7 @@ def test_qgru_that_qkeras_cannot_run_names_the_cause(tmp_path):
         pass
     else:
         pytest.skip("this QKeras' QGRU runs: its models load, nothing to name")
-    model = _randomize(keras.Model(inp, keras.layers.GRU(4, reset_after=False, name="qgru")(inp)), 1)
+    model = randomize(keras.Model(inp, keras.layers.GRU(4, reset_after=False, name="qgru")(inp)), 1)
     path = tmp_path / "qgru.h5"
     model.save(path)
     with h5py.File(path, "r+") as f:  # the same file as QGRU(quantizers) writes it, the class renamed
@@ -242,7 +235,7 @@ def test_bilinear_upsampling_is_refused_not_converted_as_nearest(tmp_path):
     inp = keras.Input((4, 4, 1), name="x")
     h = keras.layers.Conv2D(2, 3, padding="same", name="c")(inp)
     h = keras.layers.UpSampling2D(2, interpolation="bilinear", name="up")(h)
-    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 34)
+    model = randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 34)
     code, text, _ = build(tmp_path, model, "bilinear")
     assert code == 2, text[-2000:]
     assert "layer(s) 'up' (UpSampling2D, interpolation='bilinear'): hls4ml 1.3's Vivado and Vitis backends" in text
@@ -279,7 +272,7 @@ def test_grouped_conv_is_refused_not_a_crash(tmp_path):
     keras = keras_env.keras()
     inp = keras.Input((6, 6, 4), name="x")
     h = keras.layers.Conv2D(4, 3, groups=2, activation="relu", name="c")(inp)
-    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 43)
+    model = randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.Flatten(name="f")(h))), 43)
     code, text, _ = build(tmp_path, model, "groups")
     assert code == 2 and "layer(s) 'c' (Conv2D, groups=2): hls4ml 1.3 does not read this setting" in text, text[-2000:]
 
@@ -356,7 +349,7 @@ def test_float_lstm_model_names_the_layer_the_emulator_does_not_know(tmp_path):
     of `codesign build` (exit 0, the agreement with the model reported) and by `codesign check` (exit 6)."""
     keras = keras_env.keras()
     inp = keras.Input((6, 3), name="x")
-    model = _randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.LSTM(8, name="lstm")(inp))), 2)
+    model = randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.LSTM(8, name="lstm")(inp))), 2)
     code, text, out = build(tmp_path, model, "lstm")
     assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
     assert "fixed-point emulator not run: layer 'lstm' is an hls4ml LSTM" in text, text[-3000:]

@@ -107,13 +107,12 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
             pool.close()
     # every point is written: the workers shut down (and are waited for) while the outputs are drawn
     with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="codesign-pool-close") as closer:
-        closed = closer.submit(pool.close) if finished else None
+        closed = closer.submit(pool.close)
         try:
             records = log.read()
             outputs = write_outputs(scan, out, records)
         finally:
-            if closed is not None:
-                closed.result()
+            closed.result()
     return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
                        time.perf_counter() - start, outputs)  # fmt: skip
 

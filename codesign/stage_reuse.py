@@ -118,6 +118,8 @@ def fetch(cache: SharedStepCache, key: str, label: str) -> tuple[StageResult | N
 def store(cache: SharedStepCache, out_dir: Path, key: str, label: str, result: StageResult) -> None:
     """Store a stage's entry in the shared cache (an entry already stored is kept), written first under the build
     folder's ``.codesign`` and removed from there once stored: a point's folder does not keep a copy."""
+    if cache.has(key):  # stored by another build meanwhile (or found under --force): nothing to write
+        return
     rels = write(out_dir, key, label, result)
     try:
         cache.put(key, out_dir, rels)

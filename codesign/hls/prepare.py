@@ -252,9 +252,10 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
     def named(classes: tuple[str, ...]) -> str:
         return ", ".join(f"'{lyr.name}' ({_layer_class(lyr)})" for lyr in model.layers if _layer_class(lyr) in classes)
 
-    if named(_NO_KERNEL):
+    no_kernel, recurrent = named(_NO_KERNEL), named(_QKERAS_RECURRENT)
+    if no_kernel:
         raise SpecError(
-            f"{source}: layer(s) {named(_NO_KERNEL)}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
+            f"{source}: layer(s) {no_kernel}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
             "(only its Quartus and oneAPI backends do): the generated C++ leaves the layer out and the next layer "
             "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel)"
         )
@@ -281,9 +282,9 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "compute another layer than the model's (a wrong shape, or the next layer reading memory nothing wrote); "
             "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
         )
-    if named(_QKERAS_RECURRENT):
+    if recurrent:
         raise ReferenceUnavailableError(
-            f"{source}: layer(s) {named(_QKERAS_RECURRENT)}: a QKeras recurrent layer has no exact reference: hls4ml "
+            f"{source}: layer(s) {recurrent}: a QKeras recurrent layer has no exact reference: hls4ml "
             "1.3 computes its tanh/sigmoid from lookup tables, not as QKeras does (and refuses QKeras' quantized "
             "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
             "agreement with the model, not bit for bit)"

@@ -40,6 +40,12 @@ def refuse(layer: Any, why: str) -> SpecError:
     )
 
 
+def require_fixed_weights(layer: Any) -> None:
+    """Raise :func:`refuse` for a Dense/Conv layer with float weights (no QKeras kernel quantizer)."""
+    if type(layer).__name__ in DENSE + CONV and getattr(layer, "kernel_quantizer_internal", None) is None:
+        raise refuse(layer, "float weights (no QKeras kernel quantizer) have no fixed-point RTL")
+
+
 def check(layer: Any) -> None:
     """Raise :func:`refuse` for a layer (or a layer setting) the RTL route cannot map."""
     cls = type(layer).__name__
@@ -52,8 +58,7 @@ def check(layer: Any) -> None:
         score.check(layer)
         return
     cfg = layer.get_config()
-    if cls in DENSE + CONV and getattr(layer, "kernel_quantizer_internal", None) is None:
-        raise refuse(layer, "float weights (no QKeras kernel quantizer) have no fixed-point RTL")
+    require_fixed_weights(layer)
     if cls in CONV + POOL + GLOBAL_POOL and cfg.get("data_format", "channels_last") != "channels_last":
         raise refuse(layer, "data_format channels_first (accepted: channels_last)")
     if cls in CONV:

@@ -36,11 +36,9 @@ def check_weights_quantized(model: Any, where: str) -> None:
     """Before any training, when the model goes to firmware as it is (``quantize: null``): a Dense/Conv layer with
     float weights stays float through the build, and :func:`check_supported` would refuse it after the HLS steps."""
     for layer in model.layers:
-        if (
-            type(layer).__name__ in layers.DENSE + layers.CONV
-            and getattr(layer, "kernel_quantizer_internal", None) is None
-        ):
-            exc = layers.refuse(layer, "float weights (no QKeras kernel quantizer) have no fixed-point RTL")
+        try:
+            layers.require_fixed_weights(layer)
+        except SpecError as exc:
             raise SpecError(
                 f"{where}: {exc}; with quantize: null the model goes to firmware as it is: give "
                 "quantize settings (QAT makes the weights fixed-point) or build without --rtl"

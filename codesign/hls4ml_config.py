@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.errors import SpecError
+from codesign.hls4ml_values import check_hls4ml_spelling, check_strategy_spelling
 from codesign.precision import FixedPrecision
 
 # per-layer keys hls4ml 1.3 reads (compared in snake_case, as hls4ml converts them), and where they apply
@@ -55,12 +56,12 @@ def _check_precision(value: Any, where: str) -> None:
                 raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
             _check_precision(v, f"{where}.Precision.{k}")
         return
-    if str(value).strip().lower() == "auto":
-        return
-    try:
-        FixedPrecision.parse(str(value))
-    except SpecError as exc:
-        raise SpecError(f"{where}: bad precision '{value}': {exc}") from None
+    if str(value).strip().lower() != "auto":
+        try:
+            FixedPrecision.parse(str(value))
+        except SpecError as exc:
+            raise SpecError(f"{where}: bad precision '{value}': {exc}") from None
+    check_hls4ml_spelling(str(value), where)
 
 
 def positive_int(value: Any, where: str) -> int:
@@ -105,6 +106,8 @@ def check_layer_entry(entry: Any, where: str, is_softmax: bool, notes: list[str]
             elif v.lower() not in [s.lower() for s in LAYER_STRATEGIES]:
                 accepted = LAYER_STRATEGIES + (SOFTMAX_IMPLEMENTATIONS[1:] if is_softmax else ())
                 raise SpecError(f"{where}.{key}: '{value}' (accepted: {', '.join(accepted)})")
+            else:
+                check_strategy_spelling(v, LAYER_STRATEGIES, f"{where}.{key}")
         elif k in ("trace", "skip") and not isinstance(value, bool):
             raise SpecError(f"{where}.{key}: must be true or false, got {value!r}")
     return _table_types_from_precision(out, where, is_softmax, notes)

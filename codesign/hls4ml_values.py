@@ -35,7 +35,7 @@ def check_precision(value: Any, where: str) -> None:
     if not isinstance(value, str):
         raise SpecError(f"{where}: {value!r} is not a type name (accepted: 'auto' or {PRECISIONS_ACCEPTED})")
     if value.strip().lower() == "auto":
-        return
+        return check_hls4ml_spelling(value, where)
     try:
         p = FixedPrecision.parse(value)
     except SpecError as exc:
@@ -46,11 +46,50 @@ def check_precision(value: Any, where: str) -> None:
             f"{where}: '{value}' has width {p.width} and {p.integer} integer bits (accepted: 1 <= W <= {MAX_WIDTH} "
             "and I <= W, e.g. ap_fixed<16,6>)"
         )
+    check_hls4ml_spelling(value, where)
+
+
+# how hls4ml 1.3 reads a precision's text (FPGABackend.convert_precision_string): by these case-sensitive prefixes,
+# and each rounding/overflow mode with 'AP_' removed case-sensitively before upper-casing it
+_HLS4ML_PREFIXES = ("ap_", "fixed", "ufixed", "int", "uint")
+_LOWER_MODE_PREFIX = re.compile(r"(?i)a[pc]_")
+
+
+def check_hls4ml_spelling(text: str, where: str) -> None:
+    """Refuse a precision codesign's parser reads but hls4ml 1.3 does not: a leading space, an upper-case type
+    name (both stop the conversion, 'Unsupported precision type') or a lower-case mode such as ap_rnd (a KeyError
+    inside hls4ml); the message gives the spelling hls4ml reads. ``text`` has parsed as a precision already."""
+    if text.strip().lower() == "auto":
+        problem = "a leading space" if text[:1].isspace() else None
+        fix = "auto"
+    else:
+        modes = [m.strip() for m in text.partition("<")[2].rpartition(">")[0].split(",")[2:]]
+        if text[:1].isspace():
+            problem = "a leading space"
+        elif not text.startswith(_HLS4ML_PREFIXES):
+            problem = f"the type name '{text.partition('<')[0]}' (hls4ml reads it in lower case only)"
+        else:
+            bad = [m for m in modes if _LOWER_MODE_PREFIX.match(m) and not m.startswith(("AP_", "AC_"))]
+            problem = f"the mode(s) {', '.join(bad)} (hls4ml reads AP_ in upper case only)" if bad else None
+        fix = FixedPrecision.parse(text).to_hls()
+    if problem:
+        raise SpecError(f"{where}: '{text}' cannot be read by hls4ml 1.3 because of {problem} (accepted: '{fix}')")
 
 
 def _choice(value: Any, accepted: tuple[str, ...], where: str) -> None:
     if not isinstance(value, str) or value.lower() not in {a.lower() for a in accepted}:
         raise SpecError(f"{where}: {value!r} is not supported (accepted: {', '.join(accepted)})")
+
+
+def check_strategy_spelling(value: Any, accepted: tuple[str, ...], where: str) -> None:
+    """A strategy as hls4ml 1.3 reads it: it snake-cases the text before comparing, so 'RESOURCE' becomes
+    'r_e_s_o_u_r_c_e' and the layer is silently built with Latency; only 'Resource' or 'resource' (and the same
+    forms of the other names) select the strategy."""
+    _choice(value, accepted, where)
+    if value not in accepted and value not in {a.lower() for a in accepted}:
+        fix = next(a for a in accepted if a.lower() == value.lower())
+        raise SpecError(f"{where}: {value!r}: hls4ml 1.3 reads this spelling as another strategy and would build the "
+                        f"layer with Latency (accepted: {fix!r} or {fix.lower()!r})")  # fmt: skip
 
 
 def _positive_int(value: Any, where: str, minimum: int = 1) -> None:
@@ -80,7 +119,7 @@ def _check_layer_entry(entry: Any, where: str) -> None:
         elif key == "BramFactor":
             _positive_int(value, at, minimum=0)
         elif key == "Strategy":
-            _choice(value, STRATEGIES, at)
+            check_strategy_spelling(value, STRATEGIES, at)
         elif key in ("TraceOutput", "Trace") and not isinstance(value, bool):
             raise SpecError(f"{at}: {value!r} is not true/false")
 

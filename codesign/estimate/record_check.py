@@ -64,3 +64,28 @@ def check_record(record: dict) -> None:
             size = n_in * n_out if isinstance(n_in, int) and isinstance(n_out, int) else None
             if zeros < 0 or (size is not None and zeros > size):
                 raise bad(f"{name}.n_zeros", zeros, f"0 to n_in x n_out{f' = {size}' if size else ''}")
+
+
+def check_project_layers(layers: list[dict], defines: dict, where: str) -> None:
+    """The config structs of a project's ``parameters.h`` (``where``): a reuse factor that does not evaluate to an
+    integer >= 1 (``reuse_factor = 0``, a name the file does not define), a size that evaluates below 1, or a strategy
+    the estimator does not know raises DataError naming the file, the struct and the key: the estimator would have
+    read them as 1 or Latency. A size it cannot evaluate is left to the layer's own decline (named in the estimate)."""
+    from codesign.estimate.design import eval_constant  # design reads the settings module, which imports this one
+
+    for layer in layers:
+        struct = f"struct {layer.get('config')}" + (f" ({layer['name']})" if layer.get("name") else "")
+        env = {**{k: v for k, v in defines.items() if isinstance(v, (int, float))}, **layer}
+        for key in _POSITIVE:
+            if key not in layer:
+                continue
+            value = eval_constant(env, key)
+            if value is None and key != "reuse_factor":
+                continue
+            if value is None or isinstance(value, bool) or value != int(value) or value < 1:
+                raise DataError(f"{where}: {struct}: {key} = {layer[key]!r} (accepted: an integer >= 1, or an "
+                                "expression of constants defined in this struct or defines.h)")  # fmt: skip
+        strategy = layer.get("strategy")
+        if strategy is not None and str(strategy).lower() not in STRATEGIES:
+            raise DataError(f"{where}: {struct}: strategy = nnet::{strategy} (accepted: "
+                            f"{', '.join(f'nnet::{s}' for s in STRATEGIES)})")  # fmt: skip

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from codesign.errors import DataError, SpecError
-from codesign.estimate.record_check import check_record
+from codesign.estimate.record_check import check_project_layers, check_record
 from codesign.estimate.weights import layer_weight_counts
 from codesign.firmware.files import parse_typedefs, resolve_type
 
@@ -244,6 +244,7 @@ def read_project(project_dir: Path | str) -> dict:
             if layer.get("config") == cfg:
                 layer["name"] = name
 
+    check_project_layers(layers, parse_defines(defines_text), str(params))
     tcl: dict[str, Any] = {"config_lines": []}
     for name in ("project.tcl", "build_prj.tcl"):
         f = root / name

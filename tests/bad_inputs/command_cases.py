@@ -118,6 +118,22 @@ def before_training(case: Case) -> Case:
     return replace(case, extra={"before_training": True})
 
 
+def edited_project(old: str, new: str) -> Writer:
+    """A writer of a copy of the fixture hls4ml project whose parameters.h has its first ``old`` replaced by ``new``
+    (a hand-edited project)."""
+
+    def write(path: Path) -> None:
+        import shutil
+
+        shutil.copytree(PROJECT, path)
+        params = path / "firmware" / "parameters.h"
+        text = params.read_text()
+        assert old in text, old
+        params.write_text(text.replace(old, new, 1))
+
+    return write
+
+
 EMPTY_CLASS = np.where(Y == 1, 2, Y)  # classes 0 and 2: class 1 has no event
 ONE_HOT_EMPTY = np.eye(3)[EMPTY_CLASS]
 FILE = {"afile": "not a folder"}
@@ -197,6 +213,31 @@ COMMAND_CASES: list[Case] = [
         {"spec.yaml": spec(quantize={"bitz": 6})},
         build(),
         ("spec.yaml", "key 'quantize.bitz'", "did you mean 'bits'?", ACC),
+    ),
+    # --- estimate on a hand-edited project: a setting the estimator would read as 1 or as Latency
+    Case(
+        "estimate-project-reuse-factor-0",
+        {"p": edited_project("reuse_factor = 1;", "reuse_factor = 0;")},
+        ("estimate", "{tmp}/p"),
+        ("p/firmware/parameters.h", "struct config2 (fc1)", "reuse_factor = 0", ACC),
+    ),
+    Case(
+        "estimate-project-reuse-factor-undefined-name",
+        {"p": edited_project("reuse_factor = 1;", "reuse_factor = RF;")},
+        ("estimate", "{tmp}/p"),
+        ("p/firmware/parameters.h", "struct config2 (fc1)", "reuse_factor = 'RF'", "defines.h", ACC),
+    ),
+    Case(
+        "estimate-project-strategy-unknown",
+        {"p": edited_project("strategy = nnet::latency;", "strategy = nnet::fastest;")},
+        ("estimate", "{tmp}/p"),
+        ("p/firmware/parameters.h", "struct config2 (fc1)", "strategy = nnet::fastest", "nnet::resource", ACC),
+    ),
+    Case(
+        "estimate-project-n-out-0",
+        {"p": edited_project("n_out = 64;", "n_out = 0;")},
+        ("estimate", "{tmp}/p"),
+        ("p/firmware/parameters.h", "struct config2 (fc1)", "n_out = 0", ACC),
     ),
     # --- estimate records
     Case(

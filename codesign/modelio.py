@@ -171,6 +171,11 @@ def load_model(
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):
             msg = msg.split(" Full object config:")[0]  # the rest is the whole architecture on one line
             hint = " (a Keras-3 '.keras' file: re-save it with tf-keras as .h5 to convert it)"
+        elif not hint and _h5_keras_version(p).startswith("3"):
+            msg = msg.split(" using config=")[0]  # the rest is the layer's whole config on one line
+            hint = (f" (an .h5 written by Keras {_h5_keras_version(p)}: tf-keras, which QKeras 0.9 and hls4ml 1.3 "
+                    "need, does not read Keras 3's layer configs; accepted: the model re-saved with tf-keras "
+                    "(TF_USE_LEGACY_KERAS=1) as .h5, or as JSON + weights)")  # fmt: skip
         elif not hint and p.suffix == ".keras":
             hint = ("; tf-keras does not reload every QKeras layer (QActivation among them) from a '.keras' archive: "
                     "accepted: the same model saved as .h5 (model.save('model.h5')) or as JSON + weights")  # fmt: skip
@@ -223,6 +228,37 @@ def _is_keras3_file(p: Path) -> bool:
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
     return False
+
+
+def _h5_keras_version(p: Path) -> str:
+    """The ``keras_version`` an HDF5 model file was written by ('' when it is not such a file)."""
+    import h5py
+
+    try:
+        with h5py.File(p, "r") as f:
+            v = f.attrs.get("keras_version", "")
+    except (OSError, ValueError):
+        return ""
+    return v.decode(errors="replace") if isinstance(v, bytes) else str(v)
+
+
+def fixed_input_shape(model: Any, where: str) -> tuple[int, ...]:
+    """The shape of a one-input model's samples (no batch axis); a dimension left open (None) is refused: hls4ml
+    sizes every firmware array when it converts, and the check's inputs are drawn with this shape."""
+    inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
+    for t in inputs:
+        shape = tuple(t.shape[1:])
+        open_axes = [i + 1 for i, d in enumerate(shape) if d is None]
+        if open_axes:
+            name = t.name.split(":")[0]
+            example = ", ".join("N" if d is None else str(int(d)) for d in shape) + ("," if len(shape) == 1 else "")
+            raise SpecError(
+                f"{where}: input '{name}' has shape {(None, *shape)}: dimension {', '.join(map(str, open_axes))} is "
+                f"not fixed (None) and hls4ml sizes every firmware array when it converts (accepted: a model whose "
+                f"input has a fixed shape apart from the batch, e.g. keras.Input(({example})) with N the size of "
+                "your data; re-save the model built that way)"
+            )
+    return tuple(int(d) for d in inputs[0].shape[1:])
 
 
 def _keras3_uses_qkeras(p: Path) -> bool:

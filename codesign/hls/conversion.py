@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign import exact_types, final_heads, hgq, keras_env, model_safety, safe_names
+from codesign import exact_types, final_heads, hgq, keras_env, model_safety, modelio, safe_names
 from codesign.arrays import as_rows
 from codesign.errors import ConversionError, SpecError, ToolError, first_line
 from codesign.firmware import description as fw_description
@@ -136,6 +136,7 @@ def convert(
                             "(accepted: io_parallel)")  # fmt: skip
     hgq.require_proxy(model)
     safe_names.layer_names(model)
+    modelio.fixed_input_shape(model, "the model")
     _refuse_shadowing_names(model)
     if hls_config:
         safe_names.config_strings(hls_config, "hls4ml config")

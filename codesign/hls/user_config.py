@@ -33,6 +33,7 @@ from codesign.spec import HLS4ML_LEGACY_KEYS as LEGACY_KEYS
 HLS_CONFIG_KEYS = ("Model", "LayerType", "LayerName")
 
 
+MODEL_KEYS_IN_ORDER = ("KerasModel", "KerasJson", "KerasH5")  # the key the model was read from, as loaded below
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "BramFactor", "TraceOutput")
 
 
@@ -119,6 +120,7 @@ def convert_from_hls4ml_config(
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
     model_safety.require_firmware_safe(model, where)
+    modelio.fixed_input_shape(model, f"{where}: the model of {next(k for k in MODEL_KEYS_IN_ORDER if k in cfg)}")
     notes += model_safety.trust_notes(trust, loaded)
 
     softmax_name = final_softmax_name(model)

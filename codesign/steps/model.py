@@ -69,6 +69,7 @@ class BuildModel(Step):
                 model = modelio.load_model(json_path=m.file, weights_path=m.weights, trust=trust, notes=notes)
             else:
                 model = modelio.load_model(m.file, trust=trust, notes=notes)
+            modelio.fixed_input_shape(model, str(m.file))
             _check_data_fits_model(ctx, state, model)
             check_before_training(model, ctx.spec, state.data.task if state.data is not None else None, ctx.rtl)
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
@@ -106,6 +107,14 @@ def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
             f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
             f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
             "match the model's input)"
+        )
+    if data.task == "classification" and len(model.outputs) != 1:
+        names = ", ".join(t.name.split(":")[0].split("/")[0] for t in model.outputs)
+        raise SpecError(
+            f"model.file {ctx.spec.model.file}: the model has {len(model.outputs)} outputs ({names}) but a "
+            f"classifier is trained and scored on one ({data.source} has {len(data.class_names)} classes; accepted: "
+            "one output with one unit per class, or one output (a sigmoid or a logit) for two classes; without "
+            "data: any number of outputs, checked bit for bit)"
         )
     n_out = int(np.prod([int(d) for d in model.outputs[0].shape[1:]]))
     binary = n_out == 1 and len(data.class_names) == 2  # one sigmoid (or logit) output: the probability of class 1

@@ -112,6 +112,13 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
     for flag, value in flags.items():  # a string such as 'no' is truthy: it would switch the setting on
         if not isinstance(value, bool):
             raise SpecError(f"codesign.build: {flag} must be True or False, got {value!r}")
+    if progress is not None and not callable(progress):
+        raise SpecError(
+            f"codesign.build: progress must be a function taking one line of text, or None; got {progress!r}"
+        )
+    if part is not None and (not isinstance(part, str) or not part.strip()):
+        raise SpecError(f"--part {part!r}: not a part name (accepted: a known device such as xcvu9p, or its full part "
+                        "string such as xcvu9p-flga2104-2L-e; leave it out to use the spec's part)")  # fmt: skip
     for name, value in (("out", out), ("cache_dir", cache_dir)):
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise SpecError(f"codesign.build: {name} must be a folder path (str or Path), got {value!r}")

@@ -4,6 +4,7 @@ setting read the wrong way (``force='no'`` is truthy)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,74 @@ def test_synth_without_the_tool_names_a_command_that_works_in_a_folder_with_spac
         synth.run_synthesis(project, backend="Vitis", log_dir=tmp_path / "logs")
     command = str(err.value).split("The project is ready: ")[1].split("  (ready tcl:")[0]
     assert shlex.split(command) == ["cd", str(project), "&&", "vitis_hls", "-f", "build_prj.tcl"]
+
+
+def test_build_progress_must_be_a_function(tmp_path: Path):
+    """progress='yes' was a TypeError (no codesign error) after the build folder was made."""
+    import codesign
+
+    with pytest.raises(SpecError, match=r"codesign.build: progress must be a function taking one line of text"):
+        codesign.build(SPEC, part="xcvu9p", out=tmp_path / "o", progress="yes")  # type: ignore[arg-type]
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("part", ["", "  ", 9, ["xcvu9p"]])
+def test_build_part_must_be_a_part_name(part, tmp_path: Path):
+    """part='' was dropped: the spec's own part was used (or 'no FPGA part'); 9 was read as the text '9'."""
+    import codesign
+
+    with pytest.raises(SpecError, match=re.escape(f"--part {part!r}: not a part name (accepted: a known device")):
+        codesign.build({**SPEC, "part": "xcku115"}, part=part, out=tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+
+
+def test_true_where_a_number_goes_is_refused_by_the_api_as_by_the_command_line(tmp_path: Path):
+    """'epochs: yes' (YAML's true) trained 1 epoch, 'max_fraction: {lut: true}' allowed 100 % of the part: refused,
+    with the same message from a dict (the API) as from the file (the command line)."""
+    from click.testing import CliRunner
+
+    import codesign
+    from codesign.cli import main
+
+    spec = {**SPEC, "train": {"epochs": True}, "budget": {"max_fraction": {"lut": True}}}
+    with pytest.raises(SpecError) as err:
+        codesign.build(spec, part="xcvu9p", out=tmp_path / "o")
+    api_lines = str(err.value).splitlines()
+    assert api_lines[0] == "<spec dict>: invalid spec"
+    assert "  key 'train.epochs': bad value True: true/false is not a number (accepted: an integer >= 0)" in api_lines
+    assert any(line.startswith("  key 'budget.max_fraction': bad value {...}: true/false") for line in api_lines)
+    (tmp_path / "spec.yaml").write_text(
+        "name: api_bad\nmodel: {family: mlp, hidden: [4]}\nquantize: {bits: 6}\ntrain: {epochs: yes}\n"
+        "budget: {max_fraction: {lut: true}}\n"
+    )
+    args = ["build", str(tmp_path / "spec.yaml"), "--part", "xcvu9p", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    cli_lines = result.output.removeprefix("codesign: error: ").splitlines()
+    assert cli_lines[0] == f"{tmp_path / 'spec.yaml'}: invalid spec" and cli_lines[1:] == api_lines[1:]
+
+
+def test_build_reads_the_dict_as_it_is_at_each_call_and_leaves_it_unchanged(tmp_path: Path, monkeypatch):
+    """A spec dict changed between two calls is built as changed (not from a copy kept by the first call), and the
+    build does not change the caller's dict (paths are resolved in the parsed spec, not written back)."""
+    import copy
+
+    import codesign
+    import codesign.pipeline as pipeline
+
+    seen = []
+
+    def stop(ctx, steps, progress=None):
+        seen.append(ctx.spec)
+        raise SpecError("stopped before the steps")
+
+    monkeypatch.setattr(pipeline, "run_steps", stop)
+    spec = {**SPEC, "model": {"family": "mlp", "hidden": [4]}, "quantize": {"bits": 6}}
+    before = copy.deepcopy(spec)
+    for bits in (6, 4):
+        spec["quantize"]["bits"] = bits
+        with pytest.raises(SpecError, match="stopped before the steps"):
+            codesign.build(spec, part="xcvu9p", out=tmp_path / "o")
+    assert [s.quantize.bits for s in seen] == [6, 4]
+    spec["quantize"]["bits"] = 6
+    assert spec == before

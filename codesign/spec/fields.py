@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
 
 from codesign.precision import FixedPrecision, parse_field
 
@@ -28,5 +29,33 @@ Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSe
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
 
 
+def _types_in(annotation: Any) -> set:
+    """Every type an annotation names (``int | None``, ``list[int]``, ``Annotated[int, ...]``, nested)."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        args = args[:1]
+    return {annotation, *(t for a in args for t in _types_in(a))}
+
+
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_bool(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_bool(v) for v in value.values())
+    return False
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_as_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """true/false where a number goes is refused: pydantic would read them as 1 and 0 (``epochs: true`` trained
+        one epoch; ``epochs: yes`` in YAML is the same true)."""
+        types = _types_in(cls.model_fields[info.field_name].annotation)
+        if bool not in types and types & {int, float} and _has_bool(value):
+            raise ValueError("true/false is not a number")
+        return value

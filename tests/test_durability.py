@@ -330,3 +330,28 @@ def test_real_build_killed_after_quantize_then_rerun_matches_a_clean_build(tmp_p
     for key in ("bit_accuracy", "metrics", "sparsity", "estimate", "budget"):
         assert killed[key] == clean[key], key
     assert killed["bit_accuracy"]["exact"] is True
+
+
+@pytest.mark.parametrize("turned_off", ["prune", "quantize"])
+def test_a_stage_the_spec_turns_off_removes_the_previous_builds_files(turned_off: str, tmp_path: Path):
+    """A build without pruning (or with quantize: null) into a folder where a pruned (quantized) build ran left
+    models/pruned.h5 (quantized.h5) and its history beside a report that has no such stage; the step removes them.
+    A stage that is on keeps its files (the files of another stage are never touched)."""
+    from codesign.build_state import BuildState
+    from codesign.spec import parse_spec
+    from codesign.steps.model import Prune, Quantize
+
+    spec = {"name": "x", "model": {"family": "mlp"}, "prune": {"sparsity": 0.5}, "quantize": {"bits": 6}}
+    spec[turned_off] = None if turned_off == "quantize" else {"sparsity": 0.0}
+    ctx = BuildContext(spec=parse_spec(spec, Path("s.yaml")), hls4ml_config=None, part=resolve_part("xcvu9p"),
+                       out_dir=tmp_path)  # fmt: skip
+    stale = {"prune": ["models/pruned.h5", "models/prune_history.json"],
+             "quantize": ["models/quantized.h5", "models/qat_history.json"]}  # fmt: skip
+    for rel in (*stale["prune"], *stale["quantize"], "models/float.h5"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("an earlier build's file")
+    step = Prune() if turned_off == "prune" else Quantize()
+    step.save(ctx, BuildState(float_model=None))
+    left = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    other = "quantize" if turned_off == "prune" else "prune"
+    assert left == {*stale[other], "models/float.h5"}

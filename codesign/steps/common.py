@@ -42,6 +42,13 @@ def _history_path(ctx: BuildContext, stage: str) -> Path:
     return ctx.path("models", f"{stage}_history.json")
 
 
+def _remove_stage(ctx: BuildContext, stage: str, history: str) -> None:
+    """Remove a model stage's files that an earlier build of another spec left in the folder (a build without
+    pruning after one with it kept models/pruned.h5 beside a report that has no pruned stage)."""
+    for rel in _stage_files(stage, history):
+        ctx.path(*rel.split("/")).unlink(missing_ok=True)
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)

@@ -14,6 +14,7 @@ from codesign.steps.common import (
     _load_stage,
     _model_path,
     _read_json,
+    _remove_stage,
     _stage_files,
     _user_model_is_source,
     _write_json,
@@ -188,6 +189,8 @@ class Prune(Step):
         if self._active(ctx, state):
             modelio.save_model(state.pruned_model, _model_path(ctx, "pruned"))
             _write_json(_history_path(ctx, "prune"), state.histories.get("prune", {}))
+        else:
+            _remove_stage(ctx, "pruned", "prune")
 
     def artefacts(self, ctx, state):
         return _stage_files("pruned", "prune") if self._active(ctx, state) else []
@@ -247,6 +250,8 @@ class Quantize(Step):
         if self._active(ctx, state):
             modelio.save_model(state.qmodel, _model_path(ctx, "quantized"))
             _write_json(_history_path(ctx, "qat"), state.histories.get("qat", {}))
+        else:
+            _remove_stage(ctx, "quantized", "qat")
 
     def artefacts(self, ctx, state):
         return _stage_files("quantized", "qat") if self._active(ctx, state) else []

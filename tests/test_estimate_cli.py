@@ -296,3 +296,28 @@ def test_estimate_on_a_hand_edited_io_stream_top_function(tmp_path, edit, code, 
         assert not (prj / "estimate.json").exists()
     else:
         assert [ln.split()[0] for ln in res.output.splitlines() if ln.startswith("fc1 ")] == ["fc1", "fc1"]
+
+
+def test_a_top_that_calls_the_resource_kernel_itself_is_estimated_as_resource(tmp_path):
+    """nnet::dense dispatches on the struct's strategy; a top (older or hand-written) that calls nnet::dense_resource
+    runs the Resource kernel whatever the struct says: estimated as the same layer with strategy resource (it was
+    estimated as Latency, the struct's value)."""
+    from codesign.estimate.network import estimate_project
+
+    tutorial = Path(__file__).parent / "fixtures" / "hls4ml13_vivado_jet_tutorial"
+    fc1 = ("strategy = nnet::latency;\n    static const unsigned reuse_factor = 1;",
+           "strategy = nnet::{};\n    static const unsigned reuse_factor = 4;")  # fmt: skip
+    projects = {}
+    for label, strategy, call in (("struct", "resource", "nnet::dense<"), ("call", "latency", "nnet::dense_resource<")):
+        proj = tmp_path / label
+        shutil.copytree(tutorial, proj)
+        params, top = proj / "firmware" / "parameters.h", proj / "firmware" / "myproject.cpp"
+        assert fc1[0] in params.read_text() and "nnet::dense<input_t" in top.read_text()
+        params.write_text(params.read_text().replace(fc1[0], fc1[1].format(strategy), 1))
+        top.write_text(top.read_text().replace("nnet::dense<input_t", call + "input_t", 1))
+        projects[label] = estimate_project(proj)
+    by_struct, by_call = projects["struct"], projects["call"]
+    assert by_call.per_layer[0].kind == "dense/resource" and by_call.per_layer[0].ii_cycles == 4
+    assert by_call.per_layer == by_struct.per_layer
+    assert (by_call.lut, by_call.latency_cycles, by_call.ii_cycles) == (by_struct.lut, by_struct.latency_cycles,
+                                                                        by_struct.ii_cycles)  # fmt: skip

@@ -219,6 +219,9 @@ def recurrent_parts(
     return out
 
 
+_KERNEL_STRATEGY = {"dense_latency": "latency", "dense_resource": "resource"}
+
+
 def build_calls(settings: dict) -> list[LayerCall]:
     """Match the top function's calls to their config structs; unknown calls keep an empty config."""
     layers = settings.get("layers") or []
@@ -256,6 +259,10 @@ def build_calls(settings: dict) -> list[LayerCall]:
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
         parts = recurrent_parts(cfg_name, cfg, by_config, defines) if is_recurrent(func, cfg) else {}
         mult1 = parts.get("mult1") or parts.get("forward", {}).get("mult1")
+        if cfg and func in _KERNEL_STRATEGY:
+            # the top calls the kernel itself instead of nnet::dense, which dispatches on CONFIG_T::strategy: the
+            # kernel named is what runs, whatever the struct's strategy says
+            cfg["strategy"] = _KERNEL_STRATEGY[func]
         if mult1 and "strategy" not in cfg:
             # the layer's strategy is that of its dense products (hls4ml's SetPipelineStyle reads the layer's)
             cfg["strategy"] = mult1.get("strategy", "latency")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
+import numbers
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,10 +62,11 @@ class ScanSummary:
 # ------------------------------------------------------------------------------------------ execution
 
 
-def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, resume: bool = False,
+def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | None = None, resume: bool = False,
              scheduler: str | None = None, part: str | None = None, shared_cache: bool = True,
              show_progress: bool = True, point_fn=run_point, threads_per_worker: int | None = None) -> ScanSummary:  # fmt: skip
-    """Run (or finish, with ``resume``) a scan into ``out``; returns a summary. Bad input fails before any work.
+    """Run (or finish, with ``resume``) a scan (a ScanFile or a scan file's path) into ``out``; returns a summary.
+    Bad input fails before any work.
 
     ``threads_per_worker``: each local worker's thread pools (TensorFlow's, BLAS's), default the cores shared out
     among the workers (README, "Scans"; docs/scans.md: more lets a worker use a core the other leaves idle).
@@ -72,6 +75,8 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
     """
     from codesign.scan_report import write_outputs
 
+    scan = check_arguments(scan, out, workers=workers, resume=resume, part=part, shared_cache=shared_cache,
+                           show_progress=show_progress, threads_per_worker=threads_per_worker)  # fmt: skip
     out = check_writable(Path(out).resolve(), "--out")
     check_storage(scan, out, resume)
     check_points(scan, out, PointsLog(out / "points.jsonl").read())  # a pasted line would stand for a point never built
@@ -115,6 +120,31 @@ def run_scan(scan: ScanFile, out: str | Path, *, workers: int | None = None, res
             closed.result()
     return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
                        time.perf_counter() - start, outputs)  # fmt: skip
+
+
+def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker) -> ScanFile:
+    """run_scan's arguments checked as the command line checks its options (a string such as 'no' is truthy, a
+    workers of 0 fell back to the core count): a SpecError naming the argument, before any work. A scan file path
+    is read here; returns the ScanFile."""
+    from codesign.scan_spec import load_scan
+
+    if isinstance(scan, (str, os.PathLike)):
+        scan = load_scan(scan)
+    elif not isinstance(scan, ScanFile):
+        raise SpecError(f"run_scan: scan must be a scan file path or a ScanFile (codesign.scan_spec.load_scan), got "
+                        f"{type(scan).__name__}")  # fmt: skip
+    for name, flag in (("resume", resume), ("shared_cache", shared_cache), ("show_progress", show_progress)):
+        if not isinstance(flag, bool):
+            raise SpecError(f"run_scan: {name} must be True or False, got {flag!r}")
+    for name, count in (("workers", workers), ("threads_per_worker", threads_per_worker)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1):
+            raise SpecError(f"--{name.replace('_', '-')} {count!r}: accepted: an integer >= 1, or None for the default")
+    if not isinstance(out, (str, os.PathLike)):
+        raise SpecError(f"--out {out!r}: accepted: a folder path (str or Path)")
+    if part is not None and (not isinstance(part, str) or not part.strip()):
+        raise SpecError(f"--part {part!r}: not a part name (accepted: a known device such as xcvu9p, or its full part "
+                        "string; leave it out to use the scan file's part)")  # fmt: skip
+    return scan
 
 
 class _Runner:

@@ -1,6 +1,6 @@
-"""Bad arguments of the Python API (``codesign.build``, ``codesign.check``) and of ``codesign check SPEC``: a
-SpecError naming the argument and what is accepted, raised before any work (a spec's build included); never a
-setting read the wrong way (``force='no'`` is truthy)."""
+"""Bad arguments of the Python API (``codesign.build``, ``codesign.check``, ``codesign.scan.run_scan``) and of
+``codesign check SPEC``: a SpecError naming the argument and what is accepted, raised before any work (a spec's
+build included); never a setting read the wrong way (``force='no'`` is truthy)."""
 
 from __future__ import annotations
 
@@ -177,3 +177,44 @@ def test_build_reads_the_dict_as_it_is_at_each_call_and_leaves_it_unchanged(tmp_
     assert [s.quantize.bits for s in seen] == [6, 4]
     spec["quantize"]["bits"] = 6
     assert spec == before
+
+
+SCAN_ARGUMENTS = [
+    ({"workers": 0}, "--workers 0: accepted: an integer >= 1"),  # fell back to the core count
+    ({"workers": "2"}, "--workers '2': accepted: an integer >= 1"),  # TypeError
+    ({"workers": True}, "--workers True: accepted: an integer >= 1"),
+    ({"threads_per_worker": 0}, "--threads-per-worker 0: accepted: an integer >= 1"),  # fell back to the default
+    ({"resume": "no"}, "run_scan: resume must be True or False, got 'no'"),  # 'no' resumed
+    ({"shared_cache": "no"}, "run_scan: shared_cache must be True or False, got 'no'"),  # 'no' shared the cache
+    ({"show_progress": "no"}, "run_scan: show_progress must be True or False, got 'no'"),
+    ({"part": ""}, "--part '': not a part name"),  # the scan file's part was used
+    ({"out": 5}, "--out 5: accepted: a folder path"),  # TypeError
+]
+
+
+@pytest.mark.parametrize("kwargs, message", SCAN_ARGUMENTS)
+def test_run_scan_refuses_its_arguments_before_any_work(kwargs, message, tmp_path: Path):
+    import yaml
+
+    from codesign.scan import run_scan
+
+    def no_point(job):
+        raise AssertionError("a point was built")
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"spec": SPEC, "part": "xcvu9p", "mode": "grid",
+                                                      "axes": {"quantize.bits": [4, 6]}, "objectives": {"lut": "min"}}))  # fmt: skip
+    args = {"out": tmp_path / "sc", "show_progress": False, "point_fn": no_point, **kwargs}
+    with pytest.raises(SpecError, match=re.escape(message)):
+        run_scan(tmp_path / "s.yaml", **args)
+    assert not (tmp_path / "sc").exists()
+
+
+def test_run_scan_reads_a_scan_file_path(tmp_path: Path):
+    """A path (str or Path) is read as the scan file (it was an AttributeError: 'str' object has no attribute
+    'mode'); anything else is refused naming what is accepted."""
+    from codesign.scan import run_scan
+
+    with pytest.raises(SpecError, match=r"nope.yaml: scan file not found"):
+        run_scan(str(tmp_path / "nope.yaml"), tmp_path / "sc", show_progress=False)
+    with pytest.raises(SpecError, match=r"run_scan: scan must be a scan file path or a ScanFile .* got dict"):
+        run_scan({"spec": SPEC}, tmp_path / "sc", show_progress=False)  # type: ignore[arg-type]

@@ -32,13 +32,15 @@ FULL_BELOW_BYTES = 64 * 1024  # a file system with less than this free is full f
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
-def write_error(exc: OSError, where: Path | str) -> SpecError:
-    """A SpecError for an OSError raised while writing into ``where``, naming the path and the cause."""
+def write_error(exc: OSError, where: Path | str, flag: str = "--out") -> SpecError:
+    """A SpecError for an OSError raised while writing into ``where`` (the folder of ``flag``: ``--out``, or the API's
+    ``cache_dir``), naming the path and the cause."""
     path = exc.filename or where
     cause = exc.strerror or disk_problem(where) or str(exc)
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or cause == "No space left on device"
-    hint = "free some space or pass --out on another disk" if full else "pass --out on a folder you can write"
-    return SpecError(f"{path}: cannot write the build output: {cause} ({hint}; accepted: a writable folder with free space)")
+    hint = f"free some space or pass {flag} on another disk" if full else f"pass {flag} on a folder you can write"
+    what = "the build output" if flag == "--out" else f"{flag} {where}"
+    return SpecError(f"{path}: cannot write {what}: {cause} ({hint}; accepted: a writable folder with free space)")
 
 
 def is_write_error(exc: BaseException, where: Path | str | None = None) -> bool:
@@ -210,7 +212,9 @@ def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
         raise SpecError(f"{flag} {out}: a parent of this path is a file, not a folder "
                         "(accepted: a path whose parents are folders)") from None  # fmt: skip
     except OSError as exc:
-        raise write_error(exc, out) from None
+        # the way out is another --out unless the folder is the API's cache_dir (flag may also name where the
+        # build folder came from: 'name', a config's OutputDir)
+        raise write_error(exc, out, "cache_dir" if flag == "cache_dir" else "--out") from None
     return out
 
 

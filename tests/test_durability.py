@@ -355,3 +355,24 @@ def test_a_stage_the_spec_turns_off_removes_the_previous_builds_files(turned_off
     left = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     other = "quantize" if turned_off == "prune" else "prune"
     assert left == {*stale[other], "models/float.h5"}
+
+
+def test_a_read_only_shared_cache_is_refused_naming_cache_dir(tmp_path):
+    """A step cache on a read-only file system (a shared cache mounted read-only) is refused before any step, the
+    message naming cache_dir and its way out (it said 'cannot write the build output ... pass --out')."""
+    import codesign
+
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}): needs root with mount permission")
+    try:
+        (mnt / "cache" / "objects").mkdir(parents=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        spec = {"name": "ro", "model": {"family": "mlp", "hidden": [4]}}
+        with pytest.raises(SpecError, match=rf"cannot write cache_dir {mnt / 'cache'}: Read-only file system \(pass "
+                                            r"cache_dir on a folder you can write; accepted: "):  # fmt: skip
+            codesign.build(spec, part="xcvu9p", out=tmp_path / "o", cache_dir=mnt / "cache")
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from codesign import hgq, keras_env, model_safety
+from codesign import hgq, keras_env, model_safety, safe_names
 from codesign.errors import SpecError, first_line
 from codesign.model_safety import HGQ_HINT, custom_objects
 
@@ -80,6 +80,31 @@ def _innermost_error(text: str) -> str:
     return f" (cause: {found[-1].group(1)}: {found[-1].group(2)[:200]})" if found else ""
 
 
+def _layer_names(text: str) -> list[str]:
+    """The ``name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        return []
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, v in node.items():
+                if key == "layers" and isinstance(v, list):
+                    for e in v:
+                        name = e.get("name", (e.get("config") or {}).get("name")) if isinstance(e, dict) else None
+                        if isinstance(name, str):
+                            out.append(name)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(cfg)
+    return out
+
+
 def _layer_classes(text: str) -> set[str]:
     """The ``class_name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
     try:
@@ -133,6 +158,7 @@ def load_model(
         except SpecError:
             raise
         except Exception as exc:
+            safe_names.names_as_c(_layer_names(_config_text(jp)), str(jp))  # the reason, in codesign's words
             hint = _load_hint(jp, co)
             raise SpecError(f"{jp}: cannot build a Keras model from this JSON: {first_line(exc)}{hint}") from None
         if weights_path is not None:
@@ -166,6 +192,7 @@ def load_model(
     except SpecError:
         raise
     except Exception as exc:
+        safe_names.names_as_c(_layer_names(_config_text(p)), str(p))  # the reason, in codesign's words
         msg = first_line(exc) + _innermost_error(str(exc))
         hint = _load_hint(p, co)
         if not hint and p.suffix == ".keras" and _is_keras3_file(p):

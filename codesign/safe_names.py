@@ -75,7 +75,13 @@ def config_strings(node: Any, where: str, key: str = "HLSConfig") -> None:
 def layer_names(model: Any, where: str = "the model") -> None:
     """Layer names become C++ identifiers (an input's array, every layer's ``<name>_result_t`` typedef): C identifiers
     only (a '.' or '-' in a name, or a leading digit, made g++ fail on hls4ml's project)."""
-    bad = [layer.name for layer in getattr(model, "layers", ()) if not C_IDENTIFIER.fullmatch(str(layer.name))]
+    names_as_c(list(getattr(layer, "name", "") for layer in getattr(model, "layers", ())), where)
+
+
+def names_as_c(names: list[str], where: str) -> None:
+    """:func:`layer_names` on the names alone (read from a model file's architecture when Keras cannot build it:
+    tf-keras refuses a space or a non-ASCII letter with its own scope-name error)."""
+    bad = [n for n in names if not C_IDENTIFIER.fullmatch(str(n))]
     if bad:
         raise SpecError(
             f"{where}: layer name(s) {', '.join(repr(b) for b in bad)} cannot go into the generated C++: hls4ml writes "

@@ -58,6 +58,27 @@ def keras3_h5(path: Path) -> None:
     subprocess.run([sys.executable, "-c", KERAS3_SAVE, str(path)], env=env, check=True, capture_output=True)
 
 
+def renamed_json(new_name: str):
+    """A writer of a tiny MLP's architecture JSON whose hidden layer is named ``new_name`` (a name tf-keras itself
+    cannot build: a space or a non-ASCII letter; such files come from other tools or hand edits)."""
+
+    def write(path: Path) -> None:
+        import json
+
+        keras = _keras()
+        inp = keras.Input((8,), name="inputs")
+        text = keras.Model(inp, keras.layers.Dense(2, name="out")(keras.layers.Dense(4, name="d1")(inp))).to_json()
+        path.write_text(text.replace('"d1"', json.dumps(new_name)))
+
+    return write
+
+
+def _json_model(new_name: str) -> dict:
+    patch = {"model": {"family": _DROP, "hidden": _DROP, "file": "m.json", "random_weights": True}, "data": _DROP,
+             "quantize": None}  # fmt: skip
+    return {"spec.yaml": spec(**patch), "m.json": renamed_json(new_name)}
+
+
 def _with_model(writer, data: bool = True, **patch) -> dict:
     body = _merge(DATA_SPEC, MODEL_FILE) if data else {**MODEL_FILE, "data": _DROP, "quantize": None}
     files = {"spec.yaml": spec(**_merge(body, patch)), "m.h5": writer}
@@ -79,6 +100,10 @@ MODEL_FILE_CASES: list[Case] = [
          extra=BEFORE_TRAINING),
     Case("model-keras3-h5", _with_model(keras3_h5), build(),
          ("m.h5", "cannot load the Keras model", "written by Keras 3.", "re-saved with tf-keras", ACC)),
+    Case("model-layer-name-with-a-space", _json_model("my dense"), build(),
+         ("m.json", "layer name(s) 'my dense'", "C identifiers", ACC), extra=BEFORE_TRAINING),
+    Case("model-layer-name-non-ascii", _json_model("dénse"), build(),
+         ("m.json", "layer name(s) 'dénse'", "C identifiers", ACC), extra=BEFORE_TRAINING),
     cfg_case("cfg-strategy-upper-case", ("config.yml", "HLSConfig.Model.Strategy", "'RESOURCE'",
                                          "would build the layer with Latency", "accepted: 'Resource' or 'resource'"),
              HLSConfig={"Model": {"Strategy": "RESOURCE"}}),

@@ -1,5 +1,6 @@
-"""Bad inputs from elsewhere: model files saved by other tools and hls4ml-config spellings hls4ml misreads. Rows in
-the format of ``bad_input_cases.py``, run by ``test_bad_inputs.py``; each is refused before any training.
+"""Bad inputs from elsewhere: model files saved by other tools, hls4ml-config spellings hls4ml misreads, an empty
+--part. Rows in the format of ``bad_input_cases.py``, run by ``test_bad_inputs.py``; each is refused before any
+training.
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ MODEL_FILE_CASES: list[Case] = [
          ("m.json", "layer name(s) 'my dense'", "C identifiers", ACC), extra=BEFORE_TRAINING),
     Case("model-layer-name-non-ascii", _json_model("dénse"), build(),
          ("m.json", "layer name(s) 'dénse'", "C identifiers", ACC), extra=BEFORE_TRAINING),
+    Case("part-empty-flag", {"spec.yaml": spec(part="xcku115")},
+         ("build", "{tmp}/spec.yaml", "--part", "", "--out", "{tmp}/out"),
+         ("--part ''", "not a part name", "leave it out to use the spec's part", ACC)),
     cfg_case("cfg-strategy-upper-case", ("config.yml", "HLSConfig.Model.Strategy", "'RESOURCE'",
                                          "would build the layer with Latency", "accepted: 'Resource' or 'resource'"),
              HLSConfig={"Model": {"Strategy": "RESOURCE"}}),

@@ -136,6 +136,15 @@ PART_SUFFIX = re.compile(
 PART_PATTERN_DOC = "<device>-<package><pins>-<speed>[L|LV][-<temperature>], e.g. xcvu9p-flga2104-2L-e (or <device>-<speed><package><pins>)"
 
 
+_VOLTAGE = re.compile(r"(-\d)(lv|l)(?=-|$)")
+
+
+def canonical_part_name(text: str) -> str:
+    """A full part string in AMD's spelling, as the HLS tools list their parts: lower case except the speed
+    grade's voltage letters (``XCVU9P-FLGA2104-2l-E`` -> ``xcvu9p-flga2104-2L-e``)."""
+    return _VOLTAGE.sub(lambda m: m.group(1) + m.group(2).upper(), text.strip().lower())
+
+
 def resolve_part(text: str) -> Part:
     """Find a part by short name (``xcvu9p``) or full part string (``xcvu9p-flga2104-2L-e``, see PART_SUFFIX)."""
     if isinstance(text, Part):
@@ -153,7 +162,7 @@ def resolve_part(text: str) -> Part:
         part = PARTS[best]
         return Part(
             part.name,
-            part_text(text),
+            canonical_part_name(part_text(text)),
             part.family,
             part.dsp_family,
             part.lut,

@@ -61,3 +61,20 @@ def test_part_from_report_totals():
     assert part_from_totals("xcvu5p-flva2104-2-e", {"LUT": 1, "FF": 1, "DSP": 1, "BRAM_18K": 1}).dsp_family == "DSP48E2"
     with pytest.raises(SpecError, match="no LUT/FF/DSP/BRAM_18K totals"):
         part_from_totals("xc7k160t", {})
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("XCVU9P-FLGA2104-2L-E", "xcvu9p-flga2104-2L-e"),
+        ("xcvu9p-flga2104-2l-e", "xcvu9p-flga2104-2L-e"),
+        ("xcvu9p-flga2104-2L-e", "xcvu9p-flga2104-2L-e"),
+        ("XC7A200TL-FFG1156-2L", "xc7a200tl-ffg1156-2L"),
+        ("xczu9eg-ffvb1156-2lv-e", "xczu9eg-ffvb1156-2LV-e"),
+        ("XCVU13P-FLGA2577-2-E", "xcvu13p-flga2577-2-e"),
+        ("XC7VX690T-3FFG1930", "xc7vx690t-3ffg1930"),
+    ],
+)
+def test_full_part_names_are_written_in_amds_spelling(given, written):
+    # the tcl gets the name as the HLS tools list their parts, whatever case the user typed
+    assert resolve_part(given).full_name == written

@@ -344,21 +344,6 @@ def test_float_upsampling_is_proven_against_the_emulator(tmp_path, two_d, io_typ
 
 @pytest.mark.slow
 @needs_gxx
-def test_float_lstm_model_names_the_layer_the_emulator_does_not_know(tmp_path):
-    """A float LSTM converts and C-simulates, but the emulator has no LSTM: no verdict, the layer named on the console
-    of `codesign build` (exit 0, the agreement with the model reported) and by `codesign check` (exit 6)."""
-    keras = keras_env.keras()
-    inp = keras.Input((6, 3), name="x")
-    model = randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(keras.layers.LSTM(8, name="lstm")(inp))), 2)
-    code, text, out = build(tmp_path, model, "lstm")
-    assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
-    assert "fixed-point emulator not run: layer 'lstm' is an hls4ml LSTM" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 6 and "layer 'lstm' is an hls4ml LSTM" in text, text[-3000:]
-
-
-@pytest.mark.slow
-@needs_gxx
 @pytest.mark.parametrize(
     "which, accum",
     [("dw1d", "ap_fixed<10,4>"), ("dw2d_same_s2", "ap_fixed<12,5,AP_RND,AP_SAT>"), ("sep2d", None), ("dw1d", None)],

@@ -2,14 +2,14 @@
 
 They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
 ``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
-:mod:`.pooling`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
+:mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, pooling, resize, tables
+from codesign.firmware import graph_kernels, pooling, recurrent, resize, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
@@ -303,6 +303,7 @@ KERNELS = {
     "Reshape": _reshape,
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
+    **recurrent.KERNELS,
 }
 
 
@@ -325,5 +326,7 @@ STREAM_KERNELS = {
     "Concatenate": _concatenate,
     "Resize": resize.resize_stream,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
+    # nnet_recurrent.h's streaming lstm_stack/gru_stack: one packet per time step, each step as in io_parallel
+    **recurrent.KERNELS,
 }  # fmt: skip
 STREAM_ACTIVATIONS = ("relu", "linear")

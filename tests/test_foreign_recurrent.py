@@ -13,6 +13,7 @@ emulator is handed another type than the firmware's.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -236,3 +237,62 @@ def test_float_lstm_model_is_proven_and_a_wrong_type_fails_the_check(tmp_path):
 @pytest.mark.slow
 def test_float_gru_sequence_model_is_proven_in_io_stream(tmp_path):
     _build_and_prove(tmp_path, float_rnn("gru", True, seed=4), "gru", {"hls": {"io_type": "io_stream"}})
+
+
+# ---------------------------------------------------------------------------------------------- refused settings
+REFUSED = [
+    ({"go_backwards": True}, "go_backwards=True, which hls4ml 1.3 does not read"),
+    ({"stateful": True}, "stateful=True: the firmware starts every sequence from a zero state"),
+    ({"use_bias": False}, "use_bias=False, on which hls4ml 1.3's converter fails"),
+    ({"recurrent_activation": "hard_sigmoid"}, "recurrent_activation='hard_sigmoid', which hls4ml 1.3's recurrent"),
+    ({"activation": "linear"}, "activation='linear', which hls4ml 1.3's recurrent kernels have no class for"),
+]
+
+
+@pytest.mark.parametrize(
+    "kind, kw, why",
+    [*(("LSTM", kw, why) for kw, why in REFUSED), *(("GRU", kw, why) for kw, why in REFUSED),
+     ("GRU", {"reset_after": False}, "reset_after=False: hls4ml 1.3's gru applies the reset gate after")],
+)  # fmt: skip
+def test_recurrent_settings_hls4ml_does_not_convert_are_refused_by_name(kind, kw, why):
+    """go_backwards built "bit-exact: yes" (the firmware ran the sequence forward; agreement with the model 0.64),
+    reset_after=False and use_bias=False exited 7 (hls4ml's converter failed), hard_sigmoid exited 5 (g++)."""
+    from codesign import hls
+    from codesign.errors import SpecError
+
+    keras = keras_env.keras()
+    inp = keras.Input((4, 2), batch_size=1 if "stateful" in kw else None, name="x")
+    layer = getattr(keras.layers, kind)(3, name="rnn", **kw)
+    model = keras.Model(inp, keras.layers.Dense(2, name="out")(layer(inp)))
+    with pytest.raises(SpecError, match=rf"m\.h5: layer\(s\) 'rnn' \({kind}, {re.escape(why)}") as err:
+        hls.require_convertible(model, "m.h5")
+    assert "accepted: LSTM/GRU with go_backwards=False" in str(err.value)
+
+
+def test_backwards_lstm_build_is_refused_before_training(tmp_path):
+    from tests.foreign_helpers import build, randomize
+
+    keras = keras_env.keras()
+    inp = keras.Input((5, 3), name="x")
+    lstm = keras.layers.LSTM(4, go_backwards=True, name="rnn")
+    code, text, _ = build(tmp_path, randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(lstm(inp))), 3), "bw")
+    assert code == 2 and "layer(s) 'rnn' (LSTM, go_backwards=True" in text, text[-2000:]
+    assert "bit-exact" not in text and "train_float" not in text
+
+
+def test_lstm_whose_types_differ_is_refused_at_conversion(tmp_path):
+    """A Dense before an LSTM in a float model gets a wide result type, the LSTM 16-bit ones: hls4ml wrote the
+    project and g++ failed on nnet_recurrent.h (exit 5). Refused at conversion now, with the three types."""
+    from codesign.errors import SpecError
+    from tests import hls_models
+    from tests.foreign_helpers import randomize
+
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((5, 3), name="x")
+    model = randomize(keras.Model(inp, L.Dense(3, name="out")(L.LSTM(4, name="rnn")(L.Dense(4, name="d0")(inp)))), 1)
+    with pytest.raises(SpecError, match=r"layer 'rnn' \(LSTM\): its types differ \(input ap_fixed<\d+,\d+>, accum "
+                                        r"ap_fixed<16,6>, result ap_fixed<16,6>\); hls4ml 1\.3's lstm_stack"):  # fmt: skip
+        hls_models.convert(model, tmp_path / "prj")
+    same = {"d0": {"Precision": {"result": "ap_fixed<16,6>"}}}  # the fix the message names
+    assert hls_models.convert(model, tmp_path / "prj2", layer_overrides=same).layer_precisions["rnn"]["accum"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.hls.recurrent import require_recurrent_settings
 from codesign.reference.graph import fused_head_of, head_of
 
 
@@ -257,7 +258,7 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
         raise SpecError(
             f"{source}: layer(s) {no_kernel}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
             "(only its Quartus and oneAPI backends do): the generated C++ leaves the layer out and the next layer "
-            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel)"
+            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel or io_stream)"
         )
     normalized = [lyr.name for lyr in model.layers if _layer_class(lyr) == "Dot" and lyr.get_config().get("normalize")]
     if normalized:
@@ -282,12 +283,13 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "compute another layer than the model's (a wrong shape, or the next layer reading memory nothing wrote); "
             "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
         )
+    require_recurrent_settings(model, source)
     if recurrent:
         raise ReferenceUnavailableError(
             f"{source}: layer(s) {recurrent}: a QKeras recurrent layer has no exact reference: hls4ml "
             "1.3 computes its tanh/sigmoid from lookup tables, not as QKeras does (and refuses QKeras' quantized "
-            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
-            "agreement with the model, not bit for bit)"
+            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked bit "
+            "for bit against codesign's fixed-point emulator of its types)"
         )
 
 

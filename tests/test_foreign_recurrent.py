@@ -296,3 +296,18 @@ def test_lstm_whose_types_differ_is_refused_at_conversion(tmp_path):
         hls_models.convert(model, tmp_path / "prj")
     same = {"d0": {"Precision": {"result": "ap_fixed<16,6>"}}}  # the fix the message names
     assert hls_models.convert(model, tmp_path / "prj2", layer_overrides=same).layer_precisions["rnn"]["accum"]
+
+
+def test_recurrent_table_type_hls4ml_does_not_read_is_refused(tmp_path):
+    """hls4ml 1.3 reads no ``table`` type for an LSTM/GRU (its tables stay ap_fixed<18,8>): a user's table type was
+    dropped without a word; refused now unless it is that type (as hls4ml's own config writes it)."""
+    from codesign.errors import SpecError
+    from tests import hls_models
+
+    model = float_rnn("gru", False)
+    with pytest.raises(SpecError, match=r"layer 'rnn' \(GRU\): Precision table ap_fixed<10,2> asked, but hls4ml 1\.3 "
+                                        r"does not read a recurrent layer's table type \(its firmware keeps "
+                                        r"ap_fixed<18,8>\)"):  # fmt: skip
+        hls_models.convert(model, tmp_path / "a", layer_overrides={"rnn": {"Precision": {"table": "ap_fixed<10,2>"}}})
+    kept = {"rnn": {"Precision": {"table": "fixed<18,8,TRN,WRAP,0>"}}}
+    assert hls_models.convert(model, tmp_path / "b", layer_overrides=kept).layer_precisions["rnn"]["table"].width == 18

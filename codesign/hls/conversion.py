@@ -45,7 +45,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     _read_written_config,
 )
-from codesign.hls.recurrent import require_lstm_types  # noqa: E402
+from codesign.hls.recurrent import require_recurrent_types  # noqa: E402
 from codesign.hls.reuse import HLS4ML_KEYS, SPEC_KEYS, check_reuse_factors  # noqa: E402
 
 
@@ -212,7 +212,7 @@ def convert(
         if not changed:
             break
         graph = _convert()
-    require_lstm_types(graph)
+    require_recurrent_types(graph, cfg)
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
     note_unsigned_max_padding(graph, notes)
     own_rf = {n for n, e in {**(layer_overrides or {}), **((hls_config or {}).get("LayerName") or {})}.items()

@@ -5,7 +5,8 @@ the firmware ran the sequence forward and the build said "bit-exact: yes" agains
 or one it fails on (a GRU with ``reset_after=False``, a layer without bias: an internal error), or an activation its
 C++ has no class for (a g++ error). After conversion (:func:`require_lstm_types`): an LSTM whose input, accum and
 result types differ, which does not compile (``lstm_stack`` instantiates the non-static ``lstm()`` whatever
-``Static`` says, and that one passes its input, state and products as arrays of one type).
+``Static`` says, and that one passes its input, state and products as arrays of one type), or a ``table`` type the
+user set, which hls4ml 1.3 does not read for a recurrent layer (its tables stay ``ap_fixed<18,8>``).
 """
 
 from __future__ import annotations
@@ -57,9 +58,31 @@ def _type_text(precision: Any) -> str:
         return str(precision)
 
 
-def require_lstm_types(graph: Any) -> None:
-    """SpecError naming an LSTM of a converted hls4ml graph whose input, accum and result types differ."""
+def _require_table(graph: Any, node: Any, cfg: dict) -> None:
+    entries = [(cfg.get("LayerType") or {}).get(node.class_name), (cfg.get("LayerName") or {}).get(node.name)]
+    asked = None
+    for entry in entries:
+        prec = (entry or {}).get("Precision") if isinstance(entry, dict) else None
+        if isinstance(prec, dict) and str(prec.get("table", "auto")).lower() != "auto":
+            asked = str(prec["table"])
+    if asked is None:
+        return
+    want = _type_text(graph.config.backend.convert_precision_string(asked))
+    got = _type_text(node.get_attr("table_t").precision)
+    if want != got:
+        raise SpecError(
+            f"layer '{node.name}' ({node.class_name}): Precision table {asked} asked, but hls4ml 1.3 does not read a "
+            f"recurrent layer's table type (its firmware keeps {got}); accepted: no table type for an LSTM/GRU, or {got}"
+        )
+
+
+def require_recurrent_types(graph: Any, cfg: dict) -> None:
+    """SpecError naming an LSTM of a converted hls4ml graph whose input, accum and result types differ, or an LSTM/GRU
+    whose table type is not the one its hls4ml config (``cfg``) asks for."""
     for node in graph.get_layers():
+        if node.class_name not in RECURRENT:
+            continue
+        _require_table(graph, node, cfg)
         if node.class_name != "LSTM":
             continue
         types = {

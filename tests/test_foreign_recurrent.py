@@ -199,18 +199,6 @@ def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, ac
         assert np.count_nonzero(emu != fw) > 100, key
 
 
-def _build_and_prove(tmp_path, model, name, extra=None):
-    from tests.foreign_helpers import build, check, emulator_vs_csim
-
-    code, text, out = build(tmp_path, model, name, extra or {})
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
-    return out
-
-
 @needs_gxx
 @pytest.mark.slow
 def test_float_lstm_model_is_proven_and_a_wrong_type_fails_the_check(tmp_path):
@@ -220,9 +208,9 @@ def test_float_lstm_model_is_proven_and_a_wrong_type_fails_the_check(tmp_path):
     from dataclasses import replace
 
     from codesign.firmware import description
-    from tests.foreign_helpers import check
+    from tests.foreign_helpers import check, proven_against_emulator
 
-    out = _build_and_prove(tmp_path, float_rnn("lstm", False), "lstm")
+    out = proven_against_emulator(tmp_path, float_rnn("lstm", False), "lstm")
     path = out / "hls" / description.FILE_NAME
     desc = description.FirmwareDescription.load(path)
     layers = tuple(replace(lyr, types={**lyr.types, "accum": P("ap_fixed<16,7>")}) if lyr.kind == "LSTM" else lyr
@@ -236,7 +224,9 @@ def test_float_lstm_model_is_proven_and_a_wrong_type_fails_the_check(tmp_path):
 @needs_gxx
 @pytest.mark.slow
 def test_float_gru_sequence_model_is_proven_in_io_stream(tmp_path):
-    _build_and_prove(tmp_path, float_rnn("gru", True, seed=4), "gru", {"hls": {"io_type": "io_stream"}})
+    from tests.foreign_helpers import proven_against_emulator
+
+    proven_against_emulator(tmp_path, float_rnn("gru", True, seed=4), "gru", {"hls": {"io_type": "io_stream"}})
 
 
 # ---------------------------------------------------------------------------------------------- refused settings

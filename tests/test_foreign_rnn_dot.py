@@ -39,7 +39,7 @@ from tests.foreign_helpers import (  # noqa: E402
     build,
     build_check_and_match_qkeras,
     check,
-    emulator_vs_csim,
+    proven_against_emulator,
     qkeras_predict,
     randomize,
 )
@@ -298,18 +298,6 @@ def test_qkeras_dot_and_branch_models_build_bit_exact_and_match_qkeras(tmp_path,
     model = qdot_branches() if which == "qdot" else qbranches()
     fw = build_check_and_match_qkeras(tmp_path, model, which)
     assert np.std(fw) > 0
-
-
-def proven_against_emulator(tmp_path, model, name: str, extra: dict | None = None):
-    """Build a float model and check it: bit-exact against the fixed-point emulator in the build and in `codesign
-    check`, and the emulator run from the files on disk equal to the C-simulation; returns the build folder."""
-    code, text, out = build(tmp_path, model, name, extra or {})
-    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
-    code, text = check(out)
-    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
-    n, bad = emulator_vs_csim(out)
-    assert bad == 0, f"{bad} of {n} outputs differ"
-    return out
 
 
 @pytest.mark.slow

@@ -293,6 +293,8 @@ KERNELS = {
     **dict.fromkeys(pooling.KINDS, pooling.pool),
     "ZeroPadding1D": pooling.zero_padding,
     "ZeroPadding2D": pooling.zero_padding,
+    "Cropping1D": pooling.cropping,
+    "Cropping2D": pooling.cropping,
     "BatchNormalization": _batchnorm,
     "Merge": _merge,
     "Concatenate": _concatenate,
@@ -318,7 +320,7 @@ def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 # pooling's own streaming kernels
 STREAM_KERNELS = {
     **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
-                               "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
+                               "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Reshape")},
     "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
     "Clone": _clone,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet

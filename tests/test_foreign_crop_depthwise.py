@@ -27,6 +27,7 @@ from codesign.firmware import emulator, fixed  # noqa: E402
 from codesign.firmware.description import FirmwareDescription, LayerDesc  # noqa: E402
 from codesign.precision import FixedPrecision  # noqa: E402
 from tests.foreign_helpers import emulator_with_type_vs_csim, proven_against_emulator, randomize  # noqa: E402
+from tests.test_foreign_rnn_dot import float_depthwise  # noqa: E402
 
 P = FixedPrecision.parse
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
@@ -89,3 +90,21 @@ def test_float_cropping_is_proven_against_the_emulator(tmp_path, two_d, io_type)
     out = proven_against_emulator(tmp_path, float_cropped(two_d), "crop", {"hls": {"io_type": io_type}})
     n, bad = emulator_with_type_vs_csim(out, "crop", "result", "ap_fixed<14,6>")
     assert bad > n // 10, f"only {bad} of {n} outputs differ with another cropping result type"
+
+
+@pytest.mark.slow
+@needs_gxx
+@pytest.mark.parametrize(
+    "which, accum, layer",
+    [("dw1d", "ap_fixed<10,4>", "dw"), ("dw2d_same_s2", "ap_fixed<12,5,AP_RND,AP_SAT>", "dw"),
+     ("sep2d", None, "sep_depthwise"), ("dw1d", None, "dw")],
+)  # fmt: skip
+def test_float_depthwise_in_io_stream_is_proven_against_the_emulator(tmp_path, which, accum, layer):
+    """Float DepthwiseConv1D/2D ('same' with stride 2: hls4ml's ZeroPadding2D before it) and SeparableConv2D (split
+    into depthwise and pointwise) in io_stream; a user's narrow accum wraps or saturates at each window position."""
+    hls: dict = {"io_type": "io_stream"}
+    if accum:
+        hls["layers"] = {"dw": {"precision": {"accum": accum}}}
+    out = proven_against_emulator(tmp_path, float_depthwise(which), which, {"hls": hls})
+    n, bad = emulator_with_type_vs_csim(out, layer, "accum", "ap_fixed<12,4>")
+    assert bad > n // 10, f"only {bad} of {n} outputs differ with another depthwise accum type"

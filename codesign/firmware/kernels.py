@@ -327,6 +327,10 @@ STREAM_KERNELS = {
     "Merge": _merge,
     "Concatenate": _concatenate,
     "Resize": resize.resize_stream,
+    # nnet_sepconv*_stream.h: each window through depthwise_product_latency, nnet_depthwise_product.h's
+    # arithmetic of the io_parallel kernel (hls4ml puts a ZeroPadding before a padded one)
+    "DepthwiseConv1D": _depthwise,
+    "DepthwiseConv2D": _depthwise,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
     # nnet_recurrent.h's streaming lstm_stack/gru_stack: one packet per time step, each step as in io_parallel
     **recurrent.KERNELS,

@@ -223,6 +223,15 @@ def test_float_lstm_model_is_proven_and_a_wrong_type_fails_the_check(tmp_path):
 
 @needs_gxx
 @pytest.mark.slow
+def test_float_dense_lstm_model_is_proven(tmp_path):
+    """It did not compile (exit 5): the Dense before the LSTM now has the LSTM's type."""
+    from tests.foreign_helpers import proven_against_emulator
+
+    proven_against_emulator(tmp_path, dense_lstm(), "dense_lstm")
+
+
+@needs_gxx
+@pytest.mark.slow
 def test_float_gru_sequence_model_is_proven_in_io_stream(tmp_path):
     from tests.foreign_helpers import proven_against_emulator
 
@@ -270,22 +279,31 @@ def test_backwards_lstm_build_is_refused_before_training(tmp_path):
     assert "bit-exact" not in text and "train_float" not in text
 
 
-def test_lstm_whose_types_differ_is_refused_at_conversion(tmp_path):
-    """A Dense before an LSTM in a float model gets a wide result type, the LSTM 16-bit ones: hls4ml wrote the
-    project and g++ failed on nnet_recurrent.h (exit 5). Refused at conversion now, with the three types."""
-    from codesign.errors import SpecError
-    from tests import hls_models
+def dense_lstm():
+    """Input (5, 3) -> Dense(4) -> LSTM(4) -> Dense(3): a float Dense's result is its exact (wide) sum."""
     from tests.foreign_helpers import randomize
 
     keras = keras_env.keras()
     L = keras.layers
     inp = keras.Input((5, 3), name="x")
-    model = randomize(keras.Model(inp, L.Dense(3, name="out")(L.LSTM(4, name="rnn")(L.Dense(4, name="d0")(inp)))), 1)
-    with pytest.raises(SpecError, match=r"layer 'rnn' \(LSTM\): its types differ \(input ap_fixed<\d+,\d+>, accum "
-                                        r"ap_fixed<16,6>, result ap_fixed<16,6>\); hls4ml 1\.3's lstm_stack"):  # fmt: skip
-        hls_models.convert(model, tmp_path / "prj")
-    same = {"d0": {"Precision": {"result": "ap_fixed<16,6>"}}}  # the fix the message names
-    assert hls_models.convert(model, tmp_path / "prj2", layer_overrides=same).layer_precisions["rnn"]["accum"]
+    return randomize(keras.Model(inp, L.Dense(3, name="out")(L.LSTM(4, name="rnn")(L.Dense(4, name="d0")(inp)))), 1)
+
+
+def test_lstm_types_are_made_one_type_or_refused(tmp_path):
+    """hls4ml 1.3's lstm_stack compiles only when the LSTM's input, accum and result are one type: a Dense before an
+    LSTM in a float model (its result the exact sum, ap_fixed<35,15>) did not compile (exit 5). codesign gives that
+    Dense the LSTM's type (a note says so); an LSTM whose types the user set apart is refused with the three types."""
+    from codesign.errors import SpecError
+    from tests import hls_models
+
+    project = hls_models.convert(dense_lstm(), tmp_path / "a")
+    assert project.layer_precisions["d0"]["result"] == P("ap_fixed<16,6>")
+    assert any("layer 'd0' before LSTM 'rnn': result ap_fixed<16,6>, the LSTM's type (was ap_fixed<35,15>" in n
+               for n in project.notes), project.notes  # fmt: skip
+    own = {"rnn": {"Precision": {"accum": "ap_fixed<12,4>", "result": "ap_fixed<12,4>"}}}
+    with pytest.raises(SpecError, match=r"layer 'rnn' \(LSTM\): its types differ \(input ap_fixed<16,6>, accum "
+                                        r"ap_fixed<12,4>, result ap_fixed<12,4>\); hls4ml 1\.3's lstm_stack"):  # fmt: skip
+        hls_models.convert(float_rnn("lstm", False), tmp_path / "b", layer_overrides=own)
 
 
 def test_recurrent_table_type_hls4ml_does_not_read_is_refused(tmp_path):

@@ -46,7 +46,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     _read_written_config,
 )
-from codesign.hls.recurrent import require_recurrent_types  # noqa: E402
+from codesign.hls.recurrent import fix_lstm_types, require_recurrent_types  # noqa: E402
 from codesign.hls.reuse import HLS4ML_KEYS, SPEC_KEYS, check_reuse_factors  # noqa: E402
 
 
@@ -208,6 +208,7 @@ def convert(
         if any(_layer_class(lyr) == "Dot" for lyr in model.layers):
             changed = _fix_dot(model, cfg, graph, notes, user_types) or changed
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        changed = fix_lstm_types(cfg, graph, notes, user_types) or changed
         if quantized:
             changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed
         if not changed:

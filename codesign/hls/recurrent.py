@@ -3,10 +3,14 @@
 Before any training (:func:`require_recurrent_settings`): a setting its converter does not read (``go_backwards``:
 the firmware ran the sequence forward and the build said "bit-exact: yes" against the emulator of that firmware),
 or one it fails on (a GRU with ``reset_after=False``, a layer without bias: an internal error), or an activation its
-C++ has no class for (a g++ error). After conversion (:func:`require_lstm_types`): an LSTM whose input, accum and
-result types differ, which does not compile (``lstm_stack`` instantiates the non-static ``lstm()`` whatever
+C++ has no class for (a g++ error). After conversion (:func:`require_recurrent_types`): an LSTM whose input, accum
+and result types differ, which does not compile (``lstm_stack`` instantiates the non-static ``lstm()`` whatever
 ``Static`` says, and that one passes its input, state and products as arrays of one type), or a ``table`` type the
 user set, which hls4ml 1.3 does not read for a recurrent layer (its tables stay ``ap_fixed<18,8>``).
+
+:func:`fix_lstm_types` makes the three one type where the user set none of them: an LSTM reading the model's input
+takes the input's type as accum and result; one after another layer gives that layer the LSTM's result type (a float
+model's Dense result is otherwise its exact sum, wider than hls4ml's default ``ap_fixed<16,6>`` of the LSTM).
 """
 
 from __future__ import annotations
@@ -76,6 +80,53 @@ def _require_table(graph: Any, node: Any, cfg: dict) -> None:
         )
 
 
+def _lstm_types(node: Any) -> dict[str, str]:
+    return {
+        "input": _type_text(node.get_input_variable().type.precision),
+        "accum": _type_text(node.get_attr("accum_t").precision),
+        "result": _type_text(node.get_output_variable().type.precision),
+    }
+
+
+def _precision_entry(cfg: dict, name: str) -> dict:
+    entry = cfg.setdefault("LayerName", {}).setdefault(name, {})
+    prec = entry.get("Precision")
+    if not isinstance(prec, dict):
+        prec = entry["Precision"] = {} if prec is None else {"result": prec}
+    return prec
+
+
+def fix_lstm_types(cfg: dict, graph: Any, notes: list[str], user_set: dict[str, set[str]]) -> bool:
+    """Make each LSTM's input, accum and result one type where the user set none of them; True if ``cfg`` changed."""
+    changed = False
+    for node in graph.get_layers():
+        if node.class_name != "LSTM":
+            continue
+        types = _lstm_types(node)
+        src = node.get_input_node()
+        if len(set(types.values())) == 1 or src is None or user_set.get(node.name, set()) & {"accum", "result"}:
+            continue
+        if src.class_name == "Input":
+            prec = _precision_entry(cfg, node.name)
+            if prec.get("accum") == prec.get("result") == types["input"]:
+                continue  # asked already; require_recurrent_types says why it did not take
+            prec["accum"] = prec["result"] = types["input"]
+            notes.append(f"LSTM '{node.name}': accum and result {types['input']}, its input's type (hls4ml 1.3's "
+                         "lstm_stack compiles only when the three are one type)")  # fmt: skip
+        elif types["accum"] == types["result"] and "result" not in user_set.get(src.name, set()):
+            prec = _precision_entry(cfg, src.name)
+            if prec.get("result") == types["result"]:
+                continue
+            prec["result"] = types["result"]
+            notes.append(f"layer '{src.name}' before LSTM '{node.name}': result {types['result']}, the LSTM's type "
+                         f"(was {types['input']}; hls4ml 1.3's lstm_stack compiles only when its input, accum and "
+                         "result are one type)")  # fmt: skip
+        else:
+            continue
+        changed = True
+    return changed
+
+
 def require_recurrent_types(graph: Any, cfg: dict) -> None:
     """SpecError naming an LSTM of a converted hls4ml graph whose input, accum and result types differ, or an LSTM/GRU
     whose table type is not the one its hls4ml config (``cfg``) asks for."""
@@ -85,11 +136,7 @@ def require_recurrent_types(graph: Any, cfg: dict) -> None:
         _require_table(graph, node, cfg)
         if node.class_name != "LSTM":
             continue
-        types = {
-            "input": _type_text(node.get_input_variable().type.precision),
-            "accum": _type_text(node.get_attr("accum_t").precision),
-            "result": _type_text(node.get_output_variable().type.precision),
-        }
+        types = _lstm_types(node)
         if len(set(types.values())) > 1:
             listed = ", ".join(f"{k} {v}" for k, v in types.items())
             raise SpecError(

@@ -164,14 +164,16 @@ NARROW = {
 @needs_gxx
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kind, seq, io_type, narrow, activation",
-    [("lstm", False, "io_parallel", False, "tanh"), ("lstm", True, "io_stream", False, "tanh"),
-     ("lstm", True, "io_parallel", True, "tanh"), ("gru", True, "io_parallel", True, "tanh"),
-     ("gru", False, "io_stream", False, "tanh"), ("gru", False, "io_parallel", False, "relu")],
+    "kind, seq, io_type, narrow, activation, static",
+    [("lstm", False, "io_parallel", False, "tanh", True), ("lstm", True, "io_stream", False, "tanh", True),
+     ("lstm", True, "io_parallel", True, "tanh", True), ("gru", True, "io_parallel", True, "tanh", True),
+     ("gru", False, "io_stream", False, "tanh", True), ("gru", False, "io_parallel", False, "relu", True),
+     ("lstm", True, "io_parallel", False, "tanh", False), ("gru", True, "io_stream", False, "tanh", False)],
 )  # fmt: skip
-def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, activation):
-    """Emulator == g++ C-simulation on every output; the same emulator handed another accum or table type than the
-    firmware's differs from it (the comparison can fail)."""
+def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, activation, static):
+    """Emulator == g++ C-simulation on every output (``Static: false`` too: the state in the stack's arrays, the same
+    arithmetic); the same emulator handed another accum or table type than the firmware's differs from it (the
+    comparison can fail)."""
     from dataclasses import replace
 
     from codesign import compare, csim
@@ -179,8 +181,9 @@ def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, ac
 
     model = float_rnn(kind, seq, activation=activation)
     in_type = P(NARROW_LSTM) if narrow and kind == "lstm" else hls_models.INPUT_PRECISION
-    project = hls_models.convert(model, tmp_path, io_type=io_type, input_precision=in_type,
-                                 layer_overrides=NARROW[kind] if narrow else None)  # fmt: skip
+    overrides = NARROW[kind] if narrow else {"rnn": {"Static": False}} if not static else None
+    project = hls_models.convert(model, tmp_path, io_type=io_type, input_precision=in_type, layer_overrides=overrides)
+    assert f"use_static = {str(static).lower()};" in (tmp_path / "firmware" / "parameters.h").read_text()
     csim.build_testbench(project)
     desc = project.firmware_description()
     rnn = desc.layer("rnn")

@@ -159,3 +159,35 @@ def emulator_vs_csim(out: Path) -> tuple[int, int]:
     fw = fw.reshape(len(x), -1)
     assert emu.shape == fw.shape and np.std(fw) > 0
     return int(fw.size), int(np.count_nonzero(emu != fw))
+
+
+def proven_against_emulator(tmp_path: Path, model, name: str, extra: dict | None = None) -> Path:
+    """Build a float model and check it: bit-exact against the fixed-point emulator in the build and in `codesign
+    check`, and the emulator run from the files on disk equal to the C-simulation; returns the build folder."""
+    code, text, out = build(tmp_path, model, name, extra or {})
+    assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+    n, bad = emulator_vs_csim(out)
+    assert bad == 0, f"{bad} of {n} outputs differ"
+    return out
+
+
+def emulator_with_type_vs_csim(out: Path, layer: str, key: str, other: str) -> tuple[int, int]:
+    """:func:`emulator_vs_csim` with the firmware description's ``layer`` given the ``key`` type ``other`` (a type
+    the firmware does not have): (elements compared, elements that differ), to show the comparison can fail."""
+    from dataclasses import replace
+
+    from codesign.firmware import description, emulator
+    from codesign.precision import FixedPrecision
+
+    desc = description.FirmwareDescription.load(out / "hls" / description.FILE_NAME)
+    target = desc.layer(layer)
+    assert key in target.types, (layer, key, target.types)
+    wrong = replace(target, types={**target.types, key: FixedPrecision.parse(other)})
+    desc = replace(desc, layers=tuple(wrong if lyr is target else lyr for lyr in desc.layers))
+    with np.load(out / "csim" / "csim_results.npz") as z:
+        x, fw = z["inputs"], z["testbench"]
+    emu = emulator.emulate(desc, x)
+    emu = np.concatenate([e.reshape(len(x), -1) for e in emu], axis=1) if isinstance(emu, list) else emu
+    return int(fw.size), int(np.count_nonzero(emu != fw.reshape(len(x), -1)))

@@ -282,3 +282,37 @@ def test_hard_tanh_and_sigmoid_reference_equals_qkeras_on_every_tie():
 def test_hard_tanh_model_builds_bit_exact_and_matches_qkeras(tmp_path, io_type):
     fw = build_check_and_match_qkeras(tmp_path, hard_tanh_model(), "hard_tanh", extra={"hls": {"io_type": io_type}})
     assert np.max(np.abs(fw)) > 0
+
+
+def folded_conv_bn():
+    """QConv2DBatchnorm -> QActivation -> Flatten -> QDense, as hls4ml-tutorial part 6's quantized CNN writes its
+    blocks."""
+    from qkeras import QActivation, QConv2DBatchnorm, QDense
+
+    keras = keras_env.keras()
+    inp = keras.Input((6, 6, 2), name="x")
+    conv = QConv2DBatchnorm(4, (3, 3), kernel_quantizer=Q, bias_quantizer=Q, name="cbn")
+    h = keras.layers.Flatten(name="f")(QActivation("quantized_relu(6,2)", name="a")(conv(inp)))
+    model = keras.Model(inp, QDense(3, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
+    hls_models._randomize(model, 6)
+    return model
+
+
+def test_folded_conv_batchnorm_is_refused_before_conversion_with_the_reference_reason():
+    """QConv2DBatchnorm was converted and C-simulated, then the reference refused it (exit 6); the same reason comes
+    before any training or conversion now. (QDepthwiseConv2DBatchnorm has no hls4ml converter: refused, exit 2.)"""
+    from codesign import hls, reference
+
+    model = folded_conv_bn()
+    with pytest.raises(ReferenceUnavailableError) as late:
+        reference.forward_layers(model, np.zeros((2, 6, 6, 2)))
+    with pytest.raises(ReferenceUnavailableError, match=r"m\.h5: layer 'cbn' \(QConv2DBatchnorm\)") as early:
+        hls.require_convertible(model, "m.h5")
+    assert str(late.value) in str(early.value) and "no exact float64 reference for this layer class" in str(late.value)
+    assert "refused before any training or conversion" in str(early.value)
+
+
+def test_folded_conv_batchnorm_build_exits_6_before_training(tmp_path):
+    code, text, _ = build(tmp_path, folded_conv_bn(), "cbn")
+    assert code == 6 and "layer 'cbn' (QConv2DBatchnorm): no exact float64 reference" in text, text[-2000:]
+    assert "train_float" not in text and "csim" not in text, text[-2000:]

@@ -109,7 +109,7 @@ def test_adc_dense_autoencoder_has_an_emulator_verdict(tmp_path):
 @needs_gxx
 def test_float_upsampled_cnn_has_an_emulator_verdict(tmp_path):
     """It had none (the emulator knew no Resize) and named the layer on the console; the Resize is emulated now
-    (a float model whose layer the emulator does not know: tests/test_foreign_rnn_dot.py's LSTM)."""
+    (a float model whose layer the emulator does not know: tests/test_foreign_rnn_dot.py's io_stream sigmoid)."""
     code, text, out = build(tmp_path, float_conv2d_upsampled(), "conv2d")
     assert code == 0 and "bit-exact: yes" in text and "fixed-point emulator" in text, text[-3000:]
     code, text = check(out)

@@ -2,14 +2,14 @@
 
 They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
 ``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
-:mod:`.pooling`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
+:mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, pooling, resize, tables
+from codesign.firmware import graph_kernels, pooling, recurrent, resize, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
@@ -293,6 +293,8 @@ KERNELS = {
     **dict.fromkeys(pooling.KINDS, pooling.pool),
     "ZeroPadding1D": pooling.zero_padding,
     "ZeroPadding2D": pooling.zero_padding,
+    "Cropping1D": pooling.cropping,
+    "Cropping2D": pooling.cropping,
     "BatchNormalization": _batchnorm,
     "Merge": _merge,
     "Concatenate": _concatenate,
@@ -303,6 +305,7 @@ KERNELS = {
     "Reshape": _reshape,
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
+    **recurrent.KERNELS,
 }
 
 
@@ -317,13 +320,19 @@ def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 # pooling's own streaming kernels
 STREAM_KERNELS = {
     **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
-                               "ZeroPadding1D", "ZeroPadding2D", "Reshape")},
+                               "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Reshape")},
     "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
     "Clone": _clone,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
     "Merge": _merge,
     "Concatenate": _concatenate,
     "Resize": resize.resize_stream,
+    # nnet_sepconv*_stream.h: each window through depthwise_product_latency, nnet_depthwise_product.h's
+    # arithmetic of the io_parallel kernel (hls4ml puts a ZeroPadding before a padded one)
+    "DepthwiseConv1D": _depthwise,
+    "DepthwiseConv2D": _depthwise,
     **dict.fromkeys(pooling.KINDS, pooling.pool_stream),
+    # nnet_recurrent.h's streaming lstm_stack/gru_stack: one packet per time step, each step as in io_parallel
+    **recurrent.KERNELS,
 }  # fmt: skip
 STREAM_ACTIVATIONS = ("relu", "linear")

@@ -138,6 +138,23 @@ def zero_padding(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(np.pad(codes, [(0, 0), *pads, (0, 0)]).reshape(n, *layer.shape), rp)
 
 
+def cropping(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``cropping1d_cl`` / ``cropping2d_cl`` (``nnet_cropping.h``; ``nnet_cropping_stream.h`` reads and drops
+    the cropped pixels): the kept window of the input, each value cast to ``result_t``."""
+    _channels_last(layer)
+    at, x, rp = layer.attrs, ins[0], layer.type("result")
+    n = x.codes.shape[0]
+    if "in_height" in at:
+        shape = (int(at["in_height"]), int(at["in_width"]), int(at["n_chan"]))
+        top, left = int(at["crop_top"]), int(at["crop_left"])
+        window = (slice(top, top + int(at["out_height"])), slice(left, left + int(at["out_width"])))
+    else:
+        shape = (int(at["in_width"]), int(at["n_chan"]))
+        window = (slice(int(at["crop_left"]), int(at["crop_left"]) + int(at["out_width"])),)
+    kept = x.codes.reshape(n, *shape)[(slice(None), *window)]
+    return Tensor(cast(kept, frac(x.prec), rp, bits_from=sbits(x.prec)).reshape(n, *layer.shape), rp)
+
+
 # ---------------------------------------------------------------------------------------------- io_stream
 def _stream_shape(layer: LayerDesc) -> None:
     """hls4ml 1.3's streaming pooling asserts no padding and a stride equal to the pool size."""

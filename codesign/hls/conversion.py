@@ -29,6 +29,7 @@ from codesign.hls.config import (  # noqa: E402
     note_unsigned_max_padding,
     user_set_types,
 )
+from codesign.hls.input_typed import require_result_types_read  # noqa: E402
 from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
     final_head_name,
@@ -45,6 +46,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     _read_written_config,
 )
+from codesign.hls.recurrent import fix_lstm_types, require_recurrent_types  # noqa: E402
 from codesign.hls.reuse import HLS4ML_KEYS, SPEC_KEYS, check_reuse_factors  # noqa: E402
 
 
@@ -207,11 +209,14 @@ def convert(
         if any(_layer_class(lyr) == "Dot" for lyr in model.layers):
             changed = _fix_dot(model, cfg, graph, notes, user_types) or changed
         changed = exact_types.fix_po2(model, cfg, graph, notes, po2_owned) or changed
+        changed = fix_lstm_types(cfg, graph, notes, user_types) or changed
         if quantized:
             changed = exact_types.fix_float_relu(cfg, graph, notes, relu_owned) or changed
         if not changed:
             break
         graph = _convert()
+    require_recurrent_types(graph, cfg)
+    require_result_types_read(graph, cfg)
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
     note_unsigned_max_padding(graph, notes)
     own_rf = {n for n, e in {**(layer_overrides or {}), **((hls_config or {}).get("LayerName") or {})}.items()

@@ -10,7 +10,9 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.hls.recurrent import require_recurrent_settings
 from codesign.reference.graph import fused_head_of, head_of
+from codesign.reference.layers import SUPPORTED, refuse
 
 
 def _layer_class(layer: Any) -> str:
@@ -182,6 +184,11 @@ _ADVICE = {
 _NO_KERNEL = ("SimpleRNN", "QSimpleRNN")
 # hls4ml computes a recurrent layer's tanh/sigmoid from lookup tables (and asserts on QKeras' quantized ones)
 _QKERAS_RECURRENT = ("QLSTM", "QGRU")
+# QKeras folds the BatchNormalization into the quantized kernel at every call; hls4ml 1.3 parses the layer as one dict
+# merged from a QConv2D's and a BatchNormalization's: the reference has no layer to compare with (it refused after the
+# C-simulation, exit 6). (QDepthwiseConv2DBatchnorm has no hls4ml converter: require_convertible names it.)
+_QKERAS_FOLDED = ("QConv2DBatchnorm",)
+_NO_REFERENCE = f"no exact float64 reference for this layer class (accepted: {', '.join(SUPPORTED)})"  # as forward's
 
 
 def _float_activation_name(layer: Any) -> str | None:
@@ -257,7 +264,7 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
         raise SpecError(
             f"{source}: layer(s) {no_kernel}: hls4ml 1.3's Vivado and Vitis backends have no SimpleRNN kernel "
             "(only its Quartus and oneAPI backends do): the generated C++ leaves the layer out and the next layer "
-            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel)"
+            "reads values nothing computed; accepted recurrent layers: LSTM or GRU (io_parallel or io_stream)"
         )
     normalized = [lyr.name for lyr in model.layers if _layer_class(lyr) == "Dot" and lyr.get_config().get("normalize")]
     if normalized:
@@ -282,12 +289,19 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "compute another layer than the model's (a wrong shape, or the next layer reading memory nothing wrote); "
             "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
         )
+    require_recurrent_settings(model, source)
+    for lyr in model.layers:
+        if _layer_class(lyr) in _QKERAS_FOLDED:
+            raise ReferenceUnavailableError(
+                f"{source}: {refuse(lyr, _NO_REFERENCE)}; refused before any training or conversion; accepted: a "
+                "QConv2D followed by its own QBatchNormalization or BatchNormalization layer"
+            )
     if recurrent:
         raise ReferenceUnavailableError(
             f"{source}: layer(s) {recurrent}: a QKeras recurrent layer has no exact reference: hls4ml "
             "1.3 computes its tanh/sigmoid from lookup tables, not as QKeras does (and refuses QKeras' quantized "
-            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked for "
-            "agreement with the model, not bit for bit)"
+            "activations in it); accepted: a float Keras LSTM/GRU in a float model (its firmware is then checked bit "
+            "for bit against codesign's fixed-point emulator of its types)"
         )
 
 

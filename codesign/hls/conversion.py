@@ -29,7 +29,7 @@ from codesign.hls.config import (  # noqa: E402
     note_unsigned_max_padding,
     user_set_types,
 )
-from codesign.hls.input_typed import require_result_types_read  # noqa: E402
+from codesign.hls.input_typed import note_narrow_user_types, require_result_types_read  # noqa: E402
 from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
     final_head_name,
@@ -217,6 +217,7 @@ def convert(
         graph = _convert()
     require_recurrent_types(graph, cfg)
     require_result_types_read(graph, cfg)
+    note_narrow_user_types(graph, cfg, notes)
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
     note_unsigned_max_padding(graph, notes)
     own_rf = {n for n, e in {**(layer_overrides or {}), **((hls_config or {}).get("LayerName") or {})}.items()

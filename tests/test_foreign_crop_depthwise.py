@@ -70,20 +70,25 @@ def test_channels_first_cropping_is_refused_by_name():
 
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
 def test_result_type_hls4ml_does_not_read_is_refused(tmp_path, io_type):
-    """hls4ml 1.3 gives a Cropping (ZeroPadding, Resize, Transpose) layer its input's type: a user's result type for it
-    was dropped without a word (the firmware kept ap_fixed<16,6>); refused at conversion unless it is that type."""
+    """hls4ml 1.3 gives a ZeroPadding (Resize, Transpose) layer its input's type: a user's result type for it was
+    dropped without a word (the firmware kept the Conv2D's ap_fixed<36,16>); refused at conversion unless it is that
+    type. (A Cropping's is applied: tests/test_cropping_types.py.)"""
     from codesign.errors import SpecError
     from tests import hls_models
 
-    model = float_cropped(True)
-    narrow = {"crop": {"Precision": {"result": "ap_fixed<8,2,AP_RND,AP_SAT>"}}}
-    with pytest.raises(SpecError, match=r"layer 'crop' \(Cropping2D\): Precision result ap_fixed<8,2,AP_RND,AP_SAT> "
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((6, 5, 2), name="x")
+    h = L.ZeroPadding2D(((1, 0), (0, 2)), name="pad")(L.Conv2D(3, 2, name="c")(inp))
+    model = randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(h))), 3)
+    narrow = {"pad": {"Precision": {"result": "ap_fixed<8,2,AP_RND,AP_SAT>"}}}
+    with pytest.raises(SpecError, match=r"layer 'pad' \(ZeroPadding2D\): Precision result ap_fixed<8,2,AP_RND,AP_SAT> "
                                         r"asked, but hls4ml 1\.3 gives this layer its input's type \(its firmware keeps "
-                                        r"ap_fixed<16,6>\)"):  # fmt: skip
+                                        r"ap_fixed<36,16>\)"):  # fmt: skip
         hls_models.convert(model, tmp_path / "a", io_type=io_type, layer_overrides=narrow)
-    same = {"crop": {"Precision": {"result": "ap_fixed<16,6>"}}}
+    same = {"pad": {"Precision": {"result": "ap_fixed<36,16>"}}}
     project = hls_models.convert(model, tmp_path / "b", io_type=io_type, layer_overrides=same)
-    assert project.layer_precisions["crop"]["result"] == P("ap_fixed<16,6>")
+    assert project.layer_precisions["pad"]["result"] == P("ap_fixed<36,16>")
 
 
 def float_cropped(two_d: bool):

@@ -55,16 +55,18 @@ def written_types(project_dir: Path, layer: str) -> tuple[FixedPrecision, FixedP
 
 
 def float_shape_model(kind: str, quantized: bool = False):
-    """Conv -> the shape-only layer 's' (after an UpSampling2D for 'up_crop') -> Flatten -> Dense, random weights."""
+    """Conv (QConv with ``quantized``) -> the shape-only layer 's' (after an UpSampling2D for 'up_crop') -> Flatten ->
+    Dense (QDense), random weights."""
     keras = keras_env.keras()
     L = keras.layers
-    conv1, conv2 = L.Conv1D, L.Conv2D
+    conv1, conv2, dense = L.Conv1D, L.Conv2D, L.Dense
     if quantized:
-        from qkeras import QConv1D, QConv2D
+        from qkeras import QConv1D, QConv2D, QDense
 
         q = "quantized_bits(8,0,alpha=1)"
         conv1 = lambda *a, **k: QConv1D(*a, kernel_quantizer=q, bias_quantizer=q, **k)  # noqa: E731
         conv2 = lambda *a, **k: QConv2D(*a, kernel_quantizer=q, bias_quantizer=q, **k)  # noqa: E731
+        dense = lambda *a, **k: QDense(*a, kernel_quantizer=q, bias_quantizer=q, **k)  # noqa: E731
     if kind.endswith("1d"):
         inp = keras.Input((9, 2), name="x")
         h = conv1(3, 2, name="c")(inp)
@@ -77,7 +79,7 @@ def float_shape_model(kind: str, quantized: bool = False):
         layer = {"crop2d": L.Cropping2D(((1, 0), (0, 2)), name="s"), "up_crop": L.Cropping2D(((1, 2), (3, 0)), name="s"),
                  "pad2d": L.ZeroPadding2D(1, name="s"), "up2d": L.UpSampling2D(2, name="s")}[kind]  # fmt: skip
         h = layer(h)
-    return randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(h))), 3)
+    return randomize(keras.Model(inp, dense(3, name="out")(L.Flatten(name="f")(h))), 3)
 
 
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])

@@ -93,6 +93,26 @@ def test_shape_only_layer_is_written_with_its_input_type(tmp_path, kind, io_type
     assert project.layer_precisions["s"]["result"] == conv_out
 
 
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_croppings_on_branches_in_chains_and_after_an_add_have_their_input_types(tmp_path, io_type):
+    """One Conv2D read by two Croppings (io_stream: through hls4ml's Clone), each followed by another, their Add
+    cropped again: each Cropping writes its input's type (the Conv2D's, then the Add's wider one)."""
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((6, 5, 2), name="x")
+    c = L.Conv2D(3, 2, name="c")(inp)
+    a = L.Cropping2D(((1, 0), (0, 0)), name="ca2")(L.Cropping2D(((1, 0), (0, 2)), name="ca")(c))
+    b = L.Cropping2D(((1, 0), (0, 0)), name="cb2")(L.Cropping2D(((0, 1), (2, 0)), name="cb")(c))
+    h = L.Cropping2D(((1, 0), (0, 0)), name="cadd")(L.Add(name="add")([a, b]))
+    model = randomize(keras.Model(inp, L.Dense(3, name="out")(L.Flatten(name="f")(h))), 3)
+    hls_models.convert(model, tmp_path, io_type=io_type)
+    _, conv_out = written_types(tmp_path, "c")
+    for name in ("ca", "cb", "ca2", "cb2"):
+        assert written_types(tmp_path, name) == (conv_out, conv_out), name
+    added, cropped = written_types(tmp_path, "cadd")  # the Add's output is the Cropping's input
+    assert cropped == added and (added.width, added.integer) == (conv_out.width + 1, conv_out.integer + 1)
+
+
 @pytest.mark.parametrize("kind", ["crop1d", "crop2d"])
 def test_qkeras_cropping_is_written_with_the_qconv_result_type(tmp_path, kind):
     hls_models.convert(float_shape_model(kind, quantized=True), tmp_path)

@@ -98,3 +98,20 @@ def test_a_strategy_is_accepted_exactly_when_hls4ml_selects_it(text: str):
             with pytest.raises(SpecError, match=rf"Strategy: '{text}': hls4ml 1.3 reads this spelling as another "
                                                 r"strategy and would build the layer with Latency \(accepted: "):  # fmt: skip
                 check()
+
+
+@pytest.mark.parametrize(("value", "ok"), [("12.5%", True), (" 12.5% ", True), ("0.5", True), (0.5, True), (0, True),
+                                           ("12.5 %", False), ("1; exec x", False), (-1, False), (True, False)])  # fmt: skip
+def test_clock_uncertainty_is_checked_once_on_loading_as_the_build_writes_it(value, ok: bool):
+    """The config's loader and the build's tcl writer gave different verdicts ('12.5 %' passed the loader and was
+    refused by the build): both use safe_names.clock_uncertainty now."""
+    from codesign import safe_names
+
+    cfg = {"KerasH5": "m.h5", "ClockUncertainty": value, "HLSConfig": {"Model": {"Precision": "ap_fixed<16,6>"}}}
+    for check in (lambda: check_hls4ml_values(cfg, Path("config.yml")),
+                  lambda: safe_names.clock_uncertainty(value, "config.yml")):  # fmt: skip
+        if ok:
+            check()
+        else:
+            with pytest.raises(SpecError, match="config.yml: ClockUncertainty"):
+                check()

@@ -4,6 +4,7 @@
     python benchmarks/fresh_seeds.py data models/data/l1.h5 /tmp/fresh/data/l1_s2.h5
     python benchmarks/fresh_seeds.py builds shipped=/tmp/fresh/b/mlp_shipped fresh=/tmp/fresh/b/mlp_fresh_s2
     python benchmarks/fresh_seeds.py merge /tmp/fresh/data/jets_s23.h5 /tmp/fresh/data/jets_s2.h5 /tmp/fresh/data/jets_s3.h5
+    python benchmarks/fresh_seeds.py tail --builds A=DIR_A B=DIR_B --data shipped=SPEC_A fresh=SPEC_B
 
 ``data``: per file, the generator's own figures that models/data/README.md quotes. Jets: count, fraction and
 acceptance (kept / Pythia events tried) per class, the mMDT groomed-mass peak and half-width (``codesign data
@@ -21,6 +22,11 @@ bit-exactness, estimated LUT and latency, budget verdict. Prints markdown tables
 ``merge``: the union of jets files made with the same arguments but different seeds, shuffled (``--seed``), so
 that a build's full split (40,000 / 10,000) can run on fresh jets made as several smaller runs. The output records
 each input's command in its ``merged_from`` attribute.
+
+``tail``: anomaly builds' float models scored on the test sets of other specs' data (each build on each data): the
+weighted A->4l TPR at FPR 1e-3 and 1e-2, and at 1e-3 the selected share of A->4l events with a 4th electron, a 4th
+muon (no 4th electron) and neither; first, per data spec, how many training-background events fill the 3rd and
+4th lepton slots. Tells a training sample's effect from a test sample's.
 """
 
 from __future__ import annotations
@@ -212,6 +218,50 @@ def merge(out: str, paths: list[str], seed: int) -> None:
     print(f"{out}: {len(order)} jets from {len(paths)} files")
 
 
+LEPTON_SLOTS = {"e3": 3, "e4": 4, "mu3": 7, "mu4": 8}  # Particles rows: 1-4 electrons, 5-8 muons
+
+
+def _l1_test(spec_path: str):
+    """(spec, dataset, A->4l slot masks) of an L1 spec; prints its training background's lepton-slot fills."""
+    from codesign.data import read_l1
+    from codesign.datasets import _split, load_dataset
+    from codesign.precision import FixedPrecision
+    from codesign.spec.load import load_spec
+
+    spec = load_spec(spec_path)
+    data = load_dataset(spec.data, spec.model.family, FixedPrecision.parse(spec.quantize.input))
+    sample = read_l1(spec.data.path or Path(__file__).resolve().parents[1] / "models" / "data" / "l1.h5")
+    bkg = sample.background()
+    tr, _ = _split(len(bkg), spec.data.n_train, spec.data.n_test, spec.data.seed, spec_path)
+    fills = {k: int(np.sum(bkg.particles[tr, row, 0] > 0)) for k, row in LEPTON_SLOTS.items()}
+    sig = sample.select("ato4l").particles[:, :, 0] > 0
+    print(f"{spec_path}: training background events filling a slot {fills}; A->4l with a 4th e "
+          f"{sig[:, 4].mean():.3f}, a 4th mu {sig[:, 8].mean():.3f}")  # fmt: skip
+    groups = {"4th e": sig[:, 4], "4th mu": sig[:, 8] & ~sig[:, 4], "neither": ~sig[:, 4] & ~sig[:, 8]}
+    return spec, data, groups
+
+
+def tail(builds_: list[str], datas: list[str]) -> None:
+    """Each build's float model on each data spec's test set: A->4l TPR at FPR 1e-3 / 1e-2 and who is selected."""
+    from codesign import metrics, modelio, zoo
+
+    loaded = {label: _l1_test(path) for label, _, path in (d.partition("=") for d in datas)}
+    print(
+        "\n| build | scored on | TPR at 1e-3 | at 1e-2 | selected at 1e-3: 4th e / 4th mu / neither |\n|---|---|---|---|---|"
+    )
+    for label, _, folder in (b.partition("=") for b in builds_):
+        model = modelio.load_model(Path(folder) / "models" / "float.h5")
+        for name, (spec, data, groups) in loaded.items():
+            scored = zoo.score_model(model, spec.anomaly_score)
+            bkg = np.asarray(scored.predict(data.x_test, batch_size=4096, verbose=0)).ravel()
+            sig = np.asarray(scored.predict(data.signals["ato4l"], batch_size=4096, verbose=0)).ravel()
+            tpr = {}
+            for f in (1e-3, 1e-2):
+                tpr[f] = sig > metrics.threshold_at_fpr(bkg, f, data.weights_test)[0]
+            shares = " / ".join(f"{tpr[1e-3][m].mean():.3f}" for m in groups.values())
+            print(f"| {label} | {name} | {tpr[1e-3].mean():.4f} | {tpr[1e-2].mean():.4f} | {shares} |")
+
+
 def main() -> None:
     """Dispatch to the data or builds comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -224,7 +274,13 @@ def main() -> None:
     m.add_argument("out")
     m.add_argument("paths", nargs="+")
     m.add_argument("--seed", type=int, default=0)
+    t = sub.add_parser("tail", help="anomaly builds' float models scored on several data specs' test sets")
+    t.add_argument("--builds", nargs="+", required=True, help="LABEL=BUILD_FOLDER")
+    t.add_argument("--data", nargs="+", required=True, help="LABEL=SPEC (its data section is used)")
     args = parser.parse_args()
+    if args.what == "tail":
+        tail(args.builds, args.data)
+        return
     if args.what == "merge":
         merge(args.out, args.paths, args.seed)
         return

@@ -353,12 +353,14 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         axes = tuple(range(x_train.ndim - 1))
         mean = x_train.mean(axis=axes, dtype=np.float64)
         std = x_train.std(axis=axes, dtype=np.float64)
-        std = np.where(std > 0, std, 1.0)
         if bounds is not None and input_precision is not None:
             from codesign.l1_inputs import HEADROOM, floored_std
 
-            # rarely filled slots keep a spread that maps every physical value inside the input type
+            # rarely filled slots keep a spread that maps every physical value inside the input type; a slot the
+            # training rows never fill (spread 0) gets that floor too, so its scale does not depend on whether the
+            # sample holds one such event (1.0 before: a 4th electron weighed 3.5x less in a file without one)
             std = floored_std(std, mean, bounds.reshape(std.shape), HEADROOM * float(input_precision.max_value))
+        std = np.where(std > 0, std, 1.0)
         x_train = (x_train - mean) / std
         x_test = (x_test - mean) / std
         copies = [(c - mean) / std for c in copies]

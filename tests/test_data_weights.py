@@ -107,6 +107,37 @@ def test_l1_inputs_use_log_pt_and_never_saturate_the_input_type(tmp_path):
     assert linear.feature_names[0] == "pt_0" and np.abs(linear.signals["ato4l"]).max() < limit
 
 
+def test_l1_slot_never_filled_gets_the_floored_spread_as_a_slot_filled_once(tmp_path):
+    """The 4th electron's slot: empty in every training row, or filled in one; both get the physical floor."""
+    from codesign.datasets import load_dataset
+    from codesign.l1_inputs import HEADROOM, physical_bounds
+    from codesign.spec import DataSpec, Family
+
+    rng = np.random.default_rng(4)
+    n = 400
+    particles = np.zeros((n, 19, 4), np.float32)
+    particles[:, 0] = np.stack([rng.uniform(5, 80, n), np.zeros(n), rng.uniform(-3, 3, n), np.ones(n)], 1)
+    particles[:, 1] = np.stack([rng.uniform(24, 90, n), rng.uniform(-2, 2, n), rng.uniform(-3, 3, n), np.full(n, 2)], 1)
+    sig = np.zeros((2, 19, 4), np.float32)
+    sig[:, 1:5] = (40.0, 0.5, 1.0, 2)  # four electrons
+    precision = FixedPrecision.parse("ap_fixed<16,6>")
+    limit = HEADROOM * float(precision.max_value)
+    order = np.random.default_rng(0).permutation(n)
+    spreads = {}
+    for case in ("empty", "once"):
+        rows = particles.copy()
+        if case == "once":
+            rows[order[0], 4] = (3.0, 0.01, 0.01, 2)  # one soft 4th electron in a training row
+        path = write_l1(tmp_path / f"{case}.h5", np.concatenate([rows, sig]), np.r_[np.zeros(n, int), np.ones(2, int)],
+                        ("background", "ato4l"))  # fmt: skip
+        data = load_dataset(DataSpec(path=str(path), n_train=300, n_test=100, seed=0), Family.VAE, precision)
+        slot = [data.feature_names.index(f"{k}_4") for k in ("logpt", "eta", "phi")]
+        spreads[case] = data.std[slot]
+        floor = (physical_bounds("log")[slot] + np.abs(data.mean[slot])) / limit
+        np.testing.assert_allclose(data.std[slot], floor, rtol=1e-12)  # below the floor either way: the floor
+    np.testing.assert_allclose(spreads["empty"], spreads["once"], rtol=1e-3)
+
+
 def test_pt_scale_is_refused_for_jet_data():
     from codesign.data import SHIPPED_JETS
     from codesign.datasets import load_dataset

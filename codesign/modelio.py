@@ -80,22 +80,19 @@ def _innermost_error(text: str) -> str:
     return f" (cause: {found[-1].group(1)}: {found[-1].group(2)[:200]})" if found else ""
 
 
-def _layer_names(text: str) -> list[str]:
-    """The ``name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
+def _layer_entries(text: str) -> list[dict]:
+    """Every entry of every ``layers`` list in a Keras architecture JSON (nested models included); [] if not JSON."""
     try:
         cfg = json.loads(text)
     except ValueError:
         return []
-    out: list[str] = []
+    out: list[dict] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, v in node.items():
                 if key == "layers" and isinstance(v, list):
-                    for e in v:
-                        name = e.get("name", (e.get("config") or {}).get("name")) if isinstance(e, dict) else None
-                        if isinstance(name, str):
-                            out.append(name)
+                    out.extend(e for e in v if isinstance(e, dict))
                 walk(v)
         elif isinstance(node, list):
             for v in node:
@@ -103,28 +100,17 @@ def _layer_names(text: str) -> list[str]:
 
     walk(cfg)
     return out
+
+
+def _layer_names(text: str) -> list[str]:
+    """The ``name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
+    names = (e.get("name", (e.get("config") or {}).get("name")) for e in _layer_entries(text))
+    return [n for n in names if isinstance(n, str)]
 
 
 def _layer_classes(text: str) -> set[str]:
     """The ``class_name`` of every entry of every ``layers`` list in a Keras architecture JSON."""
-    try:
-        cfg = json.loads(text)
-    except ValueError:
-        return set()
-    out: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, v in node.items():
-                if key == "layers" and isinstance(v, list):
-                    out.update(str(e["class_name"]) for e in v if isinstance(e, dict) and "class_name" in e)
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(cfg)
-    return out
+    return {str(e["class_name"]) for e in _layer_entries(text) if "class_name" in e}
 
 
 def load_model(

@@ -163,12 +163,18 @@ def test_enospc_during_a_step_is_a_spec_error_naming_the_file(tmp_path, monkeypa
     assert not (tmp_path / "report.json").exists()
 
 
-def test_a_real_full_disk_is_a_clear_error_and_leaves_no_half_written_file(tmp_path):
+def _tmpfs(tmp_path: Path, size: str) -> Path:
+    """A tmpfs of ``size`` mounted at tmp_path/mnt (the caller unmounts it); the test is skipped without mount rights."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}): needs root with mount permission")
+    return mnt
+
+
+def test_a_real_full_disk_is_a_clear_error_and_leaves_no_half_written_file(tmp_path):
+    mnt = _tmpfs(tmp_path, "96k")
     try:
 
         class Big(Writes):
@@ -362,11 +368,7 @@ def test_a_read_only_shared_cache_is_refused_naming_cache_dir(tmp_path):
     message naming cache_dir and its way out (it said 'cannot write the build output ... pass --out')."""
     import codesign
 
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}): needs root with mount permission")
+    mnt = _tmpfs(tmp_path, "1m")
     try:
         (mnt / "cache" / "objects").mkdir(parents=True)
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)

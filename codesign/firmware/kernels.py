@@ -306,6 +306,7 @@ KERNELS = {
     "Transpose": _transpose,
     **dict.fromkeys(graph_kernels.KINDS, graph_kernels.run),
     **recurrent.KERNELS,
+    "Bidirectional": recurrent.bidirectional,  # io_parallel only: hls4ml 1.3 has no streaming bidirectional_stack
 }
 
 

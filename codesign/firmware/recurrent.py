@@ -14,6 +14,12 @@ arithmetic: the state lives in the stack's arrays instead of static ones, reset 
 - GRU (Keras, reset_after=True order): ``h~ = act((accum_t)(x W_h + b_h) + (accum_t)(r * (accum_t)(h U_h + br_h)))``,
   ``h = (res_t)(h~ * (1 - z) + h * z)``; gate order z, r, h~.
 
+``bidirectional_stack`` (io_parallel only: hls4ml 1.3 has no streaming one) runs a forward cell over the sequence
+and a backward cell over it reversed, each an LSTM or a GRU as above with its own weights, weight types and
+activations and the layer's one ``accum_t``, ``result_t`` and table; the output concatenates the two states
+(``merge_mode='concat'``, the only one its C++ writes): forward then backward, at step t the backward state after it
+read step t (Keras' order), or the forward state after the last step then the backward state after the first.
+
 The products and sums of ``ap_fixed`` values in these expressions are exact (full precision) until the assignment,
 which casts with the target's rounding and overflow modes.
 """
@@ -179,3 +185,39 @@ def gru(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 
 
 KERNELS = {"LSTM": lstm, "GRU": gru}
+DIRECTION_KEYS = ("weight", "recurrent_weight", "bias", "recurrent_bias")
+
+
+def _direction(layer: LayerDesc, d: str) -> LayerDesc:
+    """One direction of a Bidirectional layer as the LSTM/GRU layer its cell computes (every step returned)."""
+    at = layer.attrs
+    kind = str(at.get(f"{d}_class_name", ""))
+    if kind not in KERNELS:
+        raise EmulationError(f"layer '{layer.name}' (Bidirectional): {d} layer '{kind}' is not emulated (accepted: "
+                             f"{', '.join(KINDS)})")  # fmt: skip
+    types = {k: layer.types.get(f"{d}_{k}") for k in DIRECTION_KEYS}
+    types.update({k: layer.types.get(k) for k in ("accum", "result", "table")})
+    weights = {k: layer.weights[f"{d}_{k}"] for k in DIRECTION_KEYS if f"{d}_{k}" in layer.weights}
+    n = int(at[f"{d}_n_states"])
+    attrs = {"n_out": n, "n_timesteps": at["n_timesteps"], "n_in": at["n_in"], "return_sequences": True,
+             "activation": at.get(f"{d}_activation"), "recurrent_activation": at.get(f"{d}_recurrent_activation"),
+             **{k: at[k] for k in ("strategy", "table_size", "pytorch", "pass_initial_states") if k in at}}  # fmt: skip
+    return LayerDesc(f"{layer.name} ({d})", kind, layer.inputs, layer.output, (int(at["n_timesteps"]), n), types,
+                     weights, attrs)  # fmt: skip
+
+
+def bidirectional(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """``bidirectional_stack``: the forward cell over the sequence, the backward one over it reversed, concatenated."""
+    merge = layer.attrs.get("merge_mode", "concat")
+    if merge != "concat":
+        raise EmulationError(f"layer '{layer.name}' (Bidirectional): merge_mode '{merge}' is not emulated (hls4ml "
+                             "1.3's bidirectional_stack writes the concatenation only; accepted: concat)")  # fmt: skip
+    x, _ = _sequence(layer, ins)
+    fwd_layer, bwd_layer = _direction(layer, "forward"), _direction(layer, "backward")
+    fwd = KERNELS[fwd_layer.kind](fwd_layer, [x])
+    bwd = KERNELS[bwd_layer.kind](bwd_layer, [Tensor(x.codes[:, ::-1], x.prec)])
+    if layer.attrs.get("return_sequences", False):
+        out = np.concatenate([fwd.codes, bwd.codes[:, ::-1]], axis=2)
+    else:
+        out = np.concatenate([fwd.codes[:, -1], bwd.codes[:, -1]], axis=1)
+    return Tensor(out.reshape(out.shape[0], *layer.shape), fwd.prec)

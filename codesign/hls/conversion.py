@@ -46,7 +46,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     _read_written_config,
 )
-from codesign.hls.recurrent import fix_lstm_types, require_recurrent_types  # noqa: E402
+from codesign.hls.recurrent import fix_lstm_types, require_bidirectional_io, require_recurrent_types  # noqa: E402
 from codesign.hls.reuse import HLS4ML_KEYS, SPEC_KEYS, check_reuse_factors  # noqa: E402
 
 
@@ -136,6 +136,7 @@ def convert(
         if named and io_type != "io_parallel":
             raise SpecError(f"layer(s) {', '.join(named)} ({cls}): {why}; hls.io_type {io_type!r} "
                             "(accepted: io_parallel)")  # fmt: skip
+    require_bidirectional_io(model, io_type, "the model")
     hgq.require_proxy(model)
     safe_names.layer_names(model)
     modelio.fixed_input_shape(model, "the model")

@@ -3,7 +3,9 @@
 Before any training (:func:`require_recurrent_settings`): a setting its converter does not read (``go_backwards``:
 the firmware ran the sequence forward and the build said "bit-exact: yes" against the emulator of that firmware),
 or one it fails on (a GRU with ``reset_after=False``, a layer without bias: an internal error), or an activation its
-C++ has no class for (a g++ error). After conversion (:func:`require_recurrent_types`): an LSTM whose input, accum
+C++ has no class for (a g++ error); a Bidirectional layer with such a cell, or with a ``merge_mode`` other than
+``concat`` (its C++ writes the concatenation past an output sized for one state), or in io_stream
+(:func:`require_bidirectional_io`). After conversion (:func:`require_recurrent_types`): an LSTM whose input, accum
 and result types differ, which does not compile (``lstm_stack`` instantiates the non-static ``lstm()`` whatever
 ``Static`` says, and that one passes its input, state and products as arrays of one type), or a ``table`` type the
 user set, which hls4ml 1.3 does not read for a recurrent layer (its tables stay ``ap_fixed<18,8>``).
@@ -44,15 +46,48 @@ def _unsupported(layer: Any) -> list[str]:
     return why
 
 
+def _bidirectional_unsupported(layer: Any) -> list[str]:
+    """What hls4ml 1.3's Bidirectional converter and ``bidirectional_stack`` do not carry as Keras computes it."""
+    why = []
+    merge = layer.get_config().get("merge_mode")
+    if merge != "concat":
+        why.append(f"merge_mode={merge!r}: hls4ml 1.3's bidirectional_stack writes the concatenation of the two "
+                   "states only (with 'sum' its C-simulation wrote past the output and crashed)")  # fmt: skip
+    for d in ("forward", "backward"):
+        cell = getattr(layer, f"{d}_layer", None)
+        kind = type(cell).__name__
+        if kind not in RECURRENT:
+            why.append(f"{d} layer {kind}: hls4ml 1.3's bidirectional_stack has LSTM and GRU cells only")
+            continue
+        if d == "forward" and cell.get_config().get("go_backwards"):
+            why.append("a wrapped layer with go_backwards=True: hls4ml 1.3 runs it forward and puts it second in "
+                       "the concatenation, Keras first")  # fmt: skip
+        why.extend(f"{d} {kind} {w}" for w in _unsupported(cell) if not w.startswith("go_backwards"))
+    return why
+
+
 def require_recurrent_settings(model: Any, source: str) -> None:
-    """SpecError naming every float Keras LSTM/GRU with a setting hls4ml 1.3 does not convert as the model computes."""
+    """SpecError naming every float Keras LSTM/GRU (also inside a Bidirectional) with a setting hls4ml 1.3 does not
+    convert as the model computes."""
     bad = [f"'{lyr.name}' ({type(lyr).__name__}, {'; '.join(why)})" for lyr in model.layers
            if type(lyr).__name__ in RECURRENT and (why := _unsupported(lyr))]  # fmt: skip
+    bad += [f"'{lyr.name}' (Bidirectional, {'; '.join(why)})" for lyr in model.layers
+            if type(lyr).__name__ == "Bidirectional" and (why := _bidirectional_unsupported(lyr))]  # fmt: skip
     if bad:
         raise SpecError(
             f"{source}: layer(s) {', '.join(bad)}; accepted: LSTM/GRU with go_backwards=False, stateful=False, "
-            f"use_bias=True, reset_after=True (GRU), activation and recurrent_activation {', '.join(ACTIVATIONS)}"
+            f"use_bias=True, reset_after=True (GRU), activation and recurrent_activation {', '.join(ACTIVATIONS)}; "
+            "Bidirectional of such layers with merge_mode='concat'"
         )
+
+
+def require_bidirectional_io(model: Any, io_type: str, source: str) -> None:
+    """SpecError naming the Bidirectional layers of a model asked in io_stream (hls4ml 1.3 has no streaming one)."""
+    named = [lyr.name for lyr in model.layers if type(lyr).__name__ == "Bidirectional"]
+    if named and io_type != "io_parallel":
+        raise SpecError(f"{source}: layer(s) {', '.join(repr(n) for n in named)} (Bidirectional): hls4ml 1.3 has no "
+                        f"io_stream bidirectional_stack (its Vitis backend raises); hls.io_type {io_type!r} (accepted: "
+                        "io_parallel)")  # fmt: skip
 
 
 def _type_text(precision: Any) -> str:
@@ -129,11 +164,15 @@ def fix_lstm_types(cfg: dict, graph: Any, notes: list[str], user_set: dict[str, 
 
 def require_recurrent_types(graph: Any, cfg: dict) -> None:
     """SpecError naming an LSTM of a converted hls4ml graph whose input, accum and result types differ, or an LSTM/GRU
-    whose table type is not the one its hls4ml config (``cfg``) asks for."""
+    whose table type is not the one its hls4ml config (``cfg``) asks for; a Bidirectional layer likewise (its LSTM
+    types only with ``Static: false``: its static cells compile with three types)."""
     for node in graph.get_layers():
-        if node.class_name not in RECURRENT:
+        if node.class_name not in (*RECURRENT, "Bidirectional"):
             continue
         _require_table(graph, node, cfg)
+        if node.class_name == "Bidirectional":
+            _require_bidirectional_types(node)
+            continue
         if node.class_name != "LSTM":
             continue
         types = _lstm_types(node)
@@ -145,3 +184,16 @@ def require_recurrent_types(graph: Any, cfg: dict) -> None:
                 "passes all three as one array type, whatever Static says); accepted: the same type for the LSTM's "
                 "accum and result (hls.layers.<lstm>.precision) and the result of the layer before it"
             )
+
+
+def _require_bidirectional_types(node: Any) -> None:
+    lstm = [d for d in ("forward", "backward") if node.get_attr(f"{d}_class_name") == "LSTM"]
+    types = _lstm_types(node)
+    if lstm and not node.get_attr("static", True) and len(set(types.values())) > 1:
+        listed = ", ".join(f"{k} {v}" for k, v in types.items())
+        raise SpecError(
+            f"layer '{node.name}' (Bidirectional, {'/'.join(lstm)} LSTM): Static false and its types differ ({listed}); "
+            "hls4ml 1.3's non-static lstm_class passes the input, state and products as one array type, so it does not "
+            "compile; accepted: Static true (hls4ml's default), or the same type for the layer's accum and result and "
+            "the result of the layer before it"
+        )

@@ -331,9 +331,11 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
         if on and task is not None and task != "anomaly":
             raise SpecError(f"{key} applies to anomaly models (vae, ae); model {model.name!r} is trained for "
                             f"{task} (remove {key})")  # fmt: skip
+    from codesign.hls.recurrent import require_bidirectional_io
     from codesign.hls.reuse import check_spec_reuse_factors
 
     check_spec_reuse_factors(model, spec.hls)
+    require_bidirectional_io(model, spec.hls.io_type, "the model")
 
 
 def check_layer_names(model, spec) -> None:

@@ -191,3 +191,24 @@ def emulator_with_type_vs_csim(out: Path, layer: str, key: str, other: str) -> t
     emu = emulator.emulate(desc, x)
     emu = np.concatenate([e.reshape(len(x), -1) for e in emu], axis=1) if isinstance(emu, list) else emu
     return int(fw.size), int(np.count_nonzero(emu != fw.reshape(len(x), -1)))
+
+
+def sequence_emulator_equals_csim(project, desc, layer, in_type) -> None:
+    """The emulator equals the g++ C-simulation on every output of 1000 grid inputs of shape (5, 3) (half of them
+    clipped to [-2, 2], where the tables' fine steps are), and ``layer`` handed another accum or table type than the
+    firmware's makes more than 100 outputs differ (the comparison can fail)."""
+    from dataclasses import replace
+
+    from codesign import compare, csim
+    from codesign.firmware import emulator
+    from codesign.precision import FixedPrecision
+
+    x = compare.grid_inputs(in_type, (5, 3), 1000, seed=8)
+    x[500:] = np.clip(x[500:], -2, 2)
+    fw = csim.run_csim(project, x)
+    np.testing.assert_array_equal(emulator.emulate(desc, x), fw)
+    assert np.std(fw) > 0 and len(np.unique(fw)) > 100
+    for key, other in (("accum", "ap_fixed<16,7>"), ("table", "ap_fixed<10,3>")):
+        wrong = replace(layer, types={**layer.types, key: FixedPrecision.parse(other)})
+        emu = emulator.emulate(replace(desc, layers=tuple(wrong if lyr is layer else lyr for lyr in desc.layers)), x)
+        assert np.count_nonzero(emu != fw) > 100, key

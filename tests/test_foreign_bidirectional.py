@@ -209,10 +209,9 @@ def _backward_gru_relu(seq: bool):
 def test_float_bidirectional_emulator_equals_csim(tmp_path, kind, seq, narrow, static, backward):
     """Emulator == g++ C-simulation on every output (narrow saturating/wrapping types, TableSize 512, Static false,
     a backward GRU of another size and activation); another accum or table type makes outputs differ."""
-    from dataclasses import replace
-
-    from codesign import compare, csim
+    from codesign import csim
     from tests import hls_models
+    from tests.foreign_helpers import sequence_emulator_equals_csim
 
     model = float_bidirectional(kind, seq, backward=_backward_gru_relu(seq) if backward else None)
     overrides = {"bi": {**(NARROW if narrow else {}), **({} if static else {"Static": False})}}
@@ -224,15 +223,7 @@ def test_float_bidirectional_emulator_equals_csim(tmp_path, kind, seq, narrow, s
     assert bi.kind == "Bidirectional" and bi.attrs["backward_class_name"] == ("GRU" if backward else kind.upper())
     if narrow:
         assert bi.types["accum"] == P(NARROW["Precision"]["accum"]) and bi.attrs["table_size"] == 512
-    x = compare.grid_inputs(hls_models.INPUT_PRECISION, (5, 3), 1000, seed=8)
-    x[500:] = np.clip(x[500:], -2, 2)
-    fw = csim.run_csim(project, x)
-    np.testing.assert_array_equal(emulator.emulate(desc, x), fw)
-    assert np.std(fw) > 0 and len(np.unique(fw)) > 100
-    for key, other in (("accum", "ap_fixed<16,7>"), ("table", "ap_fixed<10,3>")):
-        wrong = replace(bi, types={**bi.types, key: P(other)})
-        emu = emulator.emulate(replace(desc, layers=tuple(wrong if lyr is bi else lyr for lyr in desc.layers)), x)
-        assert np.count_nonzero(emu != fw) > 100, key
+    sequence_emulator_equals_csim(project, desc, bi, hls_models.INPUT_PRECISION)
 
 
 @needs_gxx

@@ -174,10 +174,9 @@ def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, ac
     """Emulator == g++ C-simulation on every output (``Static: false`` too: the state in the stack's arrays, the same
     arithmetic); the same emulator handed another accum or table type than the firmware's differs from it (the
     comparison can fail)."""
-    from dataclasses import replace
-
-    from codesign import compare, csim
+    from codesign import csim
     from tests import hls_models
+    from tests.foreign_helpers import sequence_emulator_equals_csim
 
     model = float_rnn(kind, seq, activation=activation)
     in_type = P(NARROW_LSTM) if narrow and kind == "lstm" else hls_models.INPUT_PRECISION
@@ -191,15 +190,7 @@ def test_float_rnn_emulator_equals_csim(tmp_path, kind, seq, io_type, narrow, ac
     if narrow:  # the narrow types and table size reached the firmware
         assert rnn.types["accum"] == P(NARROW[kind]["rnn"]["Precision"]["accum"])
         assert rnn.attrs["table_size"] == 512
-    x = compare.grid_inputs(in_type, (5, 3), 1000, seed=8)
-    x[500:] = np.clip(x[500:], -2, 2)
-    fw = csim.run_csim(project, x)
-    np.testing.assert_array_equal(emulator.emulate(desc, x), fw)
-    assert np.std(fw) > 0 and len(np.unique(fw)) > 100
-    for key, other in (("accum", "ap_fixed<16,7>"), ("table", "ap_fixed<10,3>")):
-        wrong = replace(rnn, types={**rnn.types, key: P(other)})
-        emu = emulator.emulate(replace(desc, layers=tuple(wrong if lyr is rnn else lyr for lyr in desc.layers)), x)
-        assert np.count_nonzero(emu != fw) > 100, key
+    sequence_emulator_equals_csim(project, desc, rnn, in_type)
 
 
 @needs_gxx

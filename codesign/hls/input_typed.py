@@ -19,17 +19,20 @@ INPUT_TYPED = ("ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Re
 USER_TYPED = ("Cropping1D", "Cropping2D")  # their asked result type is applied (codesign.hls_ext.cropping_types)
 
 
-def _asked_result(cfg: dict, node: Any) -> str | None:
+def asked_type(cfg: dict, node: Any, key: str = "result") -> str | None:
+    """The ``key`` type (result, table ...) an hls4ml config (``cfg``) asks for ``node`` by LayerType or LayerName
+    (LayerName wins), as written there; None when not asked or 'auto'. A plain string Precision is the result type."""
     asked = None
     for entry in ((cfg.get("LayerType") or {}).get(node.class_name), (cfg.get("LayerName") or {}).get(node.name)):
         prec = entry.get("Precision") if isinstance(entry, dict) else None
-        value = prec.get("result") if isinstance(prec, dict) else prec
+        value = prec.get(key) if isinstance(prec, dict) else prec if key == "result" else None
         if value is not None and str(value).lower() != "auto":
             asked = str(value)
     return asked
 
 
-def _text(precision: Any) -> str:
+def type_text(precision: Any) -> str:
+    """A precision as hls4ml writes it (codesign's canonical spelling when it parses, else as given)."""
     try:
         return FixedPrecision.parse(str(precision)).to_hls()
     except SpecError:
@@ -50,11 +53,11 @@ def require_result_types_read(graph: Any, cfg: dict) -> None:
     for node in graph.get_layers():
         if node.class_name not in INPUT_TYPED:
             continue
-        asked = _asked_result(cfg, node)
+        asked = asked_type(cfg, node)
         if asked is None:
             continue
-        got = _text(node.get_output_variable().type.precision)
-        if _text(graph.config.backend.convert_precision_string(asked)) != got:
+        got = type_text(node.get_output_variable().type.precision)
+        if type_text(graph.config.backend.convert_precision_string(asked)) != got:
             raise SpecError(
                 f"layer '{node.name}' ({node.class_name}): Precision result {asked} asked, but hls4ml 1.3 gives this "
                 f"layer its input's type (its firmware keeps {got}); accepted: no result type for a ZeroPadding, "
@@ -65,7 +68,7 @@ def require_result_types_read(graph: Any, cfg: dict) -> None:
 def note_narrow_user_types(graph: Any, cfg: dict, notes: list[str]) -> None:
     """A warning note per Cropping whose asked (applied) result type does not hold every value of its input's type."""
     for node in graph.get_layers():
-        if node.class_name not in USER_TYPED or _asked_result(cfg, node) is None:
+        if node.class_name not in USER_TYPED or asked_type(cfg, node) is None:
             continue
         try:
             got = FixedPrecision.parse(str(node.get_output_variable().type.precision))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from codesign.errors import SpecError
-from codesign.precision import FixedPrecision
+from codesign.hls.input_typed import asked_type, type_text
 
 RECURRENT = ("LSTM", "GRU")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")  # nnet_recr_activations.h's classes
@@ -90,24 +90,12 @@ def require_bidirectional_io(model: Any, io_type: str, source: str) -> None:
                         "io_parallel)")  # fmt: skip
 
 
-def _type_text(precision: Any) -> str:
-    try:
-        return FixedPrecision.parse(str(precision)).to_hls()
-    except SpecError:
-        return str(precision)
-
-
 def _require_table(graph: Any, node: Any, cfg: dict) -> None:
-    entries = [(cfg.get("LayerType") or {}).get(node.class_name), (cfg.get("LayerName") or {}).get(node.name)]
-    asked = None
-    for entry in entries:
-        prec = (entry or {}).get("Precision") if isinstance(entry, dict) else None
-        if isinstance(prec, dict) and str(prec.get("table", "auto")).lower() != "auto":
-            asked = str(prec["table"])
+    asked = asked_type(cfg, node, "table")
     if asked is None:
         return
-    want = _type_text(graph.config.backend.convert_precision_string(asked))
-    got = _type_text(node.get_attr("table_t").precision)
+    want = type_text(graph.config.backend.convert_precision_string(asked))
+    got = type_text(node.get_attr("table_t").precision)
     if want != got:
         raise SpecError(
             f"layer '{node.name}' ({node.class_name}): Precision table {asked} asked, but hls4ml 1.3 does not read a "
@@ -117,9 +105,9 @@ def _require_table(graph: Any, node: Any, cfg: dict) -> None:
 
 def _lstm_types(node: Any) -> dict[str, str]:
     return {
-        "input": _type_text(node.get_input_variable().type.precision),
-        "accum": _type_text(node.get_attr("accum_t").precision),
-        "result": _type_text(node.get_output_variable().type.precision),
+        "input": type_text(node.get_input_variable().type.precision),
+        "accum": type_text(node.get_attr("accum_t").precision),
+        "result": type_text(node.get_output_variable().type.precision),
     }
 
 

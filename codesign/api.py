@@ -19,6 +19,7 @@ from typing import Any
 
 from codesign import console
 from codesign.errors import SpecError
+from codesign.parts import check_part_argument
 
 DEFAULT_OUT_ROOT = Path("vivado_projects")
 
@@ -116,9 +117,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         raise SpecError(
             f"codesign.build: progress must be a function taking one line of text, or None; got {progress!r}"
         )
-    if part is not None and (not isinstance(part, str) or not part.strip()):
-        raise SpecError(f"--part {part!r}: not a part name (accepted: a known device such as xcvu9p, or its full part "
-                        "string such as xcvu9p-flga2104-2L-e; leave it out to use the spec's part)")  # fmt: skip
+    check_part_argument(part, "spec")
     for name, value in (("out", out), ("cache_dir", cache_dir)):
         if value is not None and not isinstance(value, (str, os.PathLike)):
             raise SpecError(f"codesign.build: {name} must be a folder path (str or Path), got {value!r}")

@@ -178,6 +178,14 @@ def resolve_part(text: str) -> Part:
     )
 
 
+def check_part_argument(part: object, default_from: str) -> None:
+    """A ``part`` argument of the API (``codesign.build``, ``run_scan``): None (the ``default_from`` file's part) or a
+    non-empty string, which :func:`resolve_part` then reads; SpecError otherwise (``--part ''`` used the file's part)."""
+    if part is not None and (not isinstance(part, str) or not part.strip()):
+        raise SpecError(f"--part {part!r}: not a part name (accepted: a known device such as xcvu9p, or its full part "
+                        f"string such as xcvu9p-flga2104-2L-e; leave it out to use the {default_from}'s part)")  # fmt: skip
+
+
 def part_from_totals(full_name: str, available: dict) -> Part:
     """A part outside the table, from the totals a C-synthesis report printed for it (``available``).
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from codesign import tools
 from codesign.durable import check_writable
 from codesign.errors import SpecError
+from codesign.parts import check_part_argument
 from codesign.scan_points import PointsLog, run_point
 from codesign.scan_pool import THREAD_ENV, Pool, check_rtl_tools, connect_scheduler, worker_threads
 from codesign.scan_spec import ScanFile
@@ -141,9 +142,7 @@ def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_prog
             raise SpecError(f"--{name.replace('_', '-')} {count!r}: accepted: an integer >= 1, or None for the default")
     if not isinstance(out, (str, os.PathLike)):
         raise SpecError(f"--out {out!r}: accepted: a folder path (str or Path)")
-    if part is not None and (not isinstance(part, str) or not part.strip()):
-        raise SpecError(f"--part {part!r}: not a part name (accepted: a known device such as xcvu9p, or its full part "
-                        "string; leave it out to use the scan file's part)")  # fmt: skip
+    check_part_argument(part, "scan file")
     return scan
 
 

@@ -12,6 +12,8 @@ accuracy, the firmware's per-class one-vs-rest AUC, whether the firmware is bit-
     nice -n 10 python benchmarks/zoo_table.py --out /tmp/zoo     # the full specs, trained to convergence (hours)
     python benchmarks/zoo_table.py --quick --families deepsets --sizes 8    # one row
     nice -n 10 python benchmarks/zoo_table.py --families interaction_net --sizes 32 --float-only --out /tmp/zoo
+    python benchmarks/zoo_table.py --families deepsets --sizes 32 --data /tmp/jets100k.h5 --n-train 90000 --out /tmp/zoo_big
+        # a larger jets file (e.g. `benchmarks/fresh_seeds.py merge` of files made with other seeds) and its sizes
 
 ``--reestimate`` builds nothing and recomputes every row's estimate (in ``--out``) from its hls4ml project with
 the estimator as it is now. ``--float-only`` runs only the build's first steps (load data, build, float training; the same step cache, so a
@@ -63,8 +65,8 @@ QUICK = {
 }
 
 
-def spec_for(family: str, n: int, quick: bool) -> dict:
-    """The spec dict of one table entry (the shipped spec, the MLP derived from DeepSets', quick overrides)."""
+def spec_for(family: str, n: int, quick: bool, data: dict | None = None) -> dict:
+    """The spec dict of one table entry (the shipped spec, the MLP derived from DeepSets', quick and data overrides)."""
     path = ROOT / "models" / (f"jet_in_{n}.yaml" if family == "interaction_net" else f"jet_deepsets_{n}.yaml")
     spec = yaml.safe_load(path.read_text())
     if family == "mlp":
@@ -74,21 +76,34 @@ def spec_for(family: str, n: int, quick: bool) -> dict:
         for key, over in QUICK.items():
             spec[key] = {**spec.get(key, {}), **over}
         spec["name"] += "_quick"
+    if data:  # --data / --n-train / --n-test: a user's file replaces the shipped source
+        spec["data"] = {k: v for k, v in {**spec["data"], **data}.items() if not ("path" in data and k == "source")}
     return spec
 
 
-def data_label() -> str:
-    """The generation command recorded in the shipped jets file and the file's SHA-256 (which data gave the figures)."""
+def data_label(data: dict | None = None) -> str:
+    """The jets file's generation command(s) and SHA-256, with any --n-train / --n-test (which data gave the figures).
+
+    The shipped file unless ``--data`` names another; a file merged from several seeds
+    (``benchmarks/fresh_seeds.py merge``) lists each input's command.
+    """
     from codesign.datasets import file_digest
     from codesign.resources import shipped_path
 
-    path = shipped_path("models", "data", "jets.h5")
+    data = data or {}
+    path = Path(data["path"]) if "path" in data else shipped_path("models", "data", "jets.h5")
     with h5py.File(path, "r") as f:
-        command = str(f.attrs.get("codesign_command", "(no codesign_command attribute)"))
-    return f"{command} (sha256 {file_digest(path)})"
+        if "codesign_command" in f.attrs:
+            command = str(f.attrs["codesign_command"])
+        elif "merged_from" in f.attrs:
+            command = "merged from: " + " + ".join(json.loads(f.attrs["merged_from"]))
+        else:
+            command = f"{path} (no codesign_command attribute)"
+    sizes = "".join(f", {k} {data[k]}" for k in ("n_train", "n_test") if k in data)
+    return f"{command} (sha256 {file_digest(path)}){sizes}"
 
 
-def run_float_only(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
+def run_float_only(family: str, n: int, quick: bool, out: Path, part: str, data_over: dict | None = None) -> dict:
     """Only the float steps of one entry's build (data, model, training): a row without firmware figures."""
     import numpy as np
 
@@ -97,7 +112,7 @@ def run_float_only(family: str, n: int, quick: bool, out: Path, part: str) -> di
     from codesign.pipeline import BuildContext, run_steps
     from codesign.spec import load_spec
 
-    spec = spec_for(family, n, quick)
+    spec = spec_for(family, n, quick, data_over)
     folder = out / spec["name"]
     folder.mkdir(parents=True, exist_ok=True)
     spec_path = folder / "float_only_spec.yaml"
@@ -115,17 +130,17 @@ def run_float_only(family: str, n: int, quick: bool, out: Path, part: str) -> di
         "model": FAMILIES[family], "n": n, "name": spec["name"], **flops.count(model),
         "accuracy_float": m.accuracy, "accuracy_firmware": None, "auc_firmware": [None] * len(CLASSES),
         "auc_float": [auc.get(c) for c in data.class_names], "bit_exact": None, "estimate": None,
-        "epochs_run": _epochs(folder), "max_epochs": _max_epochs(spec), "data": data_label(),
+        "epochs_run": _epochs(folder), "max_epochs": _max_epochs(spec), "data": data_label(data_over),
         "seconds": round(seconds, 1), "spec": spec, "float_only": True,
     }  # fmt: skip
 
 
-def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
+def run_one(family: str, n: int, quick: bool, out: Path, part: str, data_over: dict | None = None) -> dict:
     """Build one entry and collect its row."""
     import codesign
     from codesign import flops, modelio
 
-    spec = spec_for(family, n, quick)
+    spec = spec_for(family, n, quick, data_over)
     t0 = time.perf_counter()
     r = codesign.build(copy.deepcopy(spec), part=part, out=out / spec["name"])
     seconds = time.perf_counter() - t0
@@ -142,7 +157,7 @@ def run_one(family: str, n: int, quick: bool, out: Path, part: str) -> dict:
             "latency_cycles": est.latency_cycles, "latency_ns": est.latency_ns, "ii_cycles": est.ii_cycles,
             "lut": est.lut, "dsp": est.dsp,
         },
-        "epochs_run": _epochs(out / spec["name"]), "max_epochs": _max_epochs(spec), "data": data_label(),
+        "epochs_run": _epochs(out / spec["name"]), "max_epochs": _max_epochs(spec), "data": data_label(data_over),
         "seconds": round(seconds, 1), "spec": spec,
     }  # fmt: skip
 
@@ -263,10 +278,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="build nothing: recompute the estimate of every row in --out from its hls4ml project")
     ap.add_argument("--float-only", action="store_true",
                     help="only the float training steps (no QAT, hls4ml, C-simulation or estimate): float accuracy/AUC")
+    ap.add_argument("--data", type=Path, default=None,
+                    help="a jets file with constituents (e.g. a larger one merged from several seeds) instead of the shipped one")
+    ap.add_argument("--n-train", type=int, default=None, help="training jets (default: each spec's data.n_train)")
+    ap.add_argument("--n-test", type=int, default=None, help="test jets (default: each spec's data.n_test)")
     args = ap.parse_args(argv)
+    data_over = {k: v for k, v in (("n_train", args.n_train), ("n_test", args.n_test)) if v is not None}
+    if args.data is not None:
+        if not args.data.is_file():
+            ap.error(f"--data {args.data}: no such file (accepted: a jets HDF5 file written by `codesign data jets`)")
+        data_over["path"] = str(args.data.resolve())
     out = args.out or Path(tempfile.mkdtemp(prefix="zoo_table_"))
     out.mkdir(parents=True, exist_ok=True)
-    label = data_label()
+    label = data_label(data_over)
     rows = _previous_rows(out / "zoo_table.json", label, args.quick)
     if args.reestimate:
         rows = reestimate(rows, out, args.part)
@@ -280,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"building {FAMILIES[family]} at {n} constituents ...", flush=True)
             rows = [r for r in rows if (r["model"], r["n"]) != (FAMILIES[family], n)]
             run = run_float_only if args.float_only else run_one
-            row = run(family, n, args.quick, out, args.part)
+            row = run(family, n, args.quick, out, args.part, data_over)
             rows.append(row)
             rows.sort(key=lambda r: (r["n"], list(FAMILIES.values()).index(r["model"])))
             print(f"  done in {row['seconds']:.0f} s", flush=True)  # this row's, not the last one after sorting

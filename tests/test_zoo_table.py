@@ -186,3 +186,26 @@ def test_in32_prune_variants_and_rough_lut():
     }
     # a: kept 1/2 -> 7/10 of its weights (x 1.4); b: kept 1/4 -> all (x 4); the layer without weights as built
     assert in32_prune.scaled_lut(report, {"a": 0.3, "b": 0.0}) == 1400 + 1600 + 77
+
+
+def test_data_override_replaces_the_shipped_source_and_is_named_in_the_label(tmp_path):
+    """--data / --n-train: every row reads the user's file (path, not the shipped source) with the given sizes, and
+    the table's data line names the file's generation commands (each input's, for a merged file) and its digest."""
+    import h5py
+
+    from codesign.datasets import file_digest
+
+    zt = _zoo_table()
+    path = tmp_path / "jets_big.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["merged_from"] = json.dumps(["codesign data jets --seed 1", "codesign data jets --seed 2"])
+    over = {"path": str(path), "n_train": 90000}
+    spec = zt.spec_for("deepsets", 32, quick=False, data=over)
+    assert "source" not in spec["data"] and spec["data"]["path"] == str(path) and spec["data"]["n_train"] == 90000
+    assert spec["data"]["n_constituents"] == 32 and spec["data"]["augment"] == ["reflect_eta", "reflect_phi"]
+    assert zt.spec_for("deepsets", 32, quick=False, data={"n_train": 5000})["data"]["source"] == "jets_constituents"
+    assert zt.data_label(over) == (
+        f"merged from: codesign data jets --seed 1 + codesign data jets --seed 2 (sha256 {file_digest(path)}), n_train 90000"
+    )
+    with pytest.raises(SystemExit):  # argparse: a missing file is named before any build
+        zt.main(["--data", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o")])

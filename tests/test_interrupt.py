@@ -143,3 +143,17 @@ def test_ctrl_c_during_c_simulation_then_rerun(tmp_path):
     steps = {s["name"]: s["cached"] for s in json.loads((out / ".codesign" / "steps.json").read_text())}
     assert steps["train_float"] and steps["quantize"] and not steps["csim"]
     assert json.loads((out / "report.json").read_text())["bit_accuracy"]["exact"] is True
+
+
+def test_ctrl_c_while_data_chunks_run_keeps_them_for_resume(tmp_path, monkeypatch):
+    """codesign data: a Ctrl-C between chunks is exit 130 (it was exit 2, 'bad input'), naming the parts folder."""
+    from codesign.data import generate
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate, "_worker", interrupted)
+    task = generate.ChunkTask("jets", "g", 0, 5, 1, None)
+    with pytest.raises(Interrupted, match=r"finished chunks are kept in .*parts: rerun with --resume") as err:
+        generate.run_chunks([task], tmp_path / "parts", workers=1, unit="jet", progress=False)
+    assert err.value.exit_code == 130

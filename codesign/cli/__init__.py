@@ -9,6 +9,8 @@ Any other exception is a bug in codesign: one line on the console, the traceback
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -74,6 +76,9 @@ class _Group(click.Group):
             click.echo(f"codesign: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:  # click would print 'Aborted!' and exit 1
+            # a second Ctrl-C while threads and workers wind down ends the process at once, still with 130 (Python's
+            # own handler would raise during the shutdown and die of the signal: status -2, no last line)
+            signal.signal(signal.SIGINT, lambda signum, frame: os._exit(Interrupted.exit_code))
             click.echo(f"codesign: interrupted (Ctrl-C): {INTERRUPTED.get(ctx.invoked_subcommand, RERUN)}", err=True)
             sys.exit(Interrupted.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):

@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 
 from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
+from codesign.data.labels import check_every_class, check_split_classes, one_hot
 from codesign.data.layouts import BACKGROUND as L1_BACKGROUND
 from codesign.errors import DataError, SpecError
 from codesign.precision import FixedPrecision, Overflow, Rounding
@@ -184,41 +185,6 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
     return x, y
 
 
-def _one_hot(labels: np.ndarray, where: str) -> np.ndarray:
-    if labels.ndim == 2 and labels.shape[1] > 1:
-        not_one_hot = ~(np.all((labels == 0) | (labels == 1), axis=1) & (labels.sum(axis=1) == 1))
-        if not_one_hot.any():  # two 1s, no 1, a fraction: argmax-based metrics would read a class the row lacks
-            row = int(np.argmax(not_one_hot))
-            shown = ", ".join(f"{v:g}" for v in labels[row][:8]) + (", ..." if labels.shape[1] > 8 else "")
-            raise DataError(f"{where}: {int(not_one_hot.sum())} label rows of {len(labels)} are not one-hot (first: "
-                            f"row {row}, [{shown}]); accepted: one-hot rows (a single 1, the rest 0) "
-                            "or integer class indices")  # fmt: skip
-        _check_every_class(labels.sum(axis=0) > 0, where, "one-hot rows with every column used")
-        return labels.astype(np.float32)
-    if labels.ndim == 2 and labels.shape[1] != 1:
-        raise DataError(f"{where}: labels of shape {labels.shape} (accepted: integer class indices or one-hot rows)")
-    if np.any(labels != np.round(labels)):
-        raise DataError(f"{where}: labels are not integers (accepted: integer class indices >= 0 or one-hot rows)")
-    flat = labels.reshape(-1).astype(np.int64)
-    if flat.min() < 0:
-        raise DataError(f"{where}: integer labels must be >= 0, got {int(flat.min())} (accepted: integer class "
-                        "indices 0 .. K-1, every one present, or one-hot rows)")  # fmt: skip
-    if flat.max() >= 1000:
-        raise DataError(f"{where}: label {int(flat.max())} is not a class index (accepted: classes 0 .. 999)")
-    _check_every_class(np.bincount(flat) > 0, where, "integer class indices 0 .. K-1, every one present")
-    return np.eye(int(flat.max()) + 1, dtype=np.float32)[flat]
-
-
-def _check_every_class(present: np.ndarray, where: str, accepted: str, names: tuple[str, ...] = ()) -> None:
-    """Refuse labels with a class that has no event: the model would get an output no sample trains or scores."""
-    missing = np.flatnonzero(~present)
-    if missing.size:
-        name = (lambda k: names[k]) if names else str
-        listed = ", ".join(name(int(k)) for k in missing[:10]) + (" ..." if missing.size > 10 else "")
-        raise DataError(f"{where}: {missing.size} of {present.size} classes have no events (class {listed}; "
-                        f"present: {', '.join(name(int(k)) for k in np.flatnonzero(present)[:10])}); accepted: {accepted}")  # fmt: skip
-
-
 def _split(n: int, n_train: int, n_test: int, seed: int, where: str) -> tuple[np.ndarray, np.ndarray]:
     if n_train + n_test > n:
         raise SpecError(
@@ -264,7 +230,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
         where = str(path)
         if spec.inputs is not None:
             x, y = _read_keys(path, spec.inputs, spec.labels or "")
-            y = _one_hot(y, where)
+            y = one_hot(y, where)
             names = tuple(f"x{i}" for i in range(int(np.prod(x.shape[1:]))))
             classes = tuple(str(i) for i in range(y.shape[1]))
             task = "classification"
@@ -279,7 +245,9 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:
-                wants = family in (Family.DEEPSETS, Family.INTERACTION_NET) or spec.constituent_features is not None
+                # a constituent family, or a key only constituents read (an mlp on constituents asks with it)
+                wants = (family in (Family.DEEPSETS, Family.INTERACTION_NET) or spec.constituent_features is not None
+                         or "n_constituents" in spec.model_fields_set)  # fmt: skip
                 source = DataSource.JETS_CONSTITUENTS if wants else DataSource.JETS_HLF
             else:
                 raise DataError(
@@ -325,8 +293,18 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             x, y = sample.hlf.astype(np.float32), sample.labels.astype(np.float32)
             names, classes, task = tuple(sample.hlf_names), tuple(sample.class_names), "classification"
         if task == "classification":  # the jet layout's five label columns: each class needs its jets
-            _check_every_class(y.sum(axis=0) > 0, where, f"jets of every class ({', '.join(classes)})", classes)
+            check_every_class(y.sum(axis=0) > 0, where, f"jets of every class ({', '.join(classes)})", classes)
 
+    if family in (Family.VAE, Family.AE) and task != "anomaly":  # it would fit one-hot labels with a reconstruction
+        raise SpecError(f"model.family '{family.value}' is an anomaly model: it trains on background events and is "
+                        f"scored against signal processes, but {where} holds {task} data ({len(classes)} classes); "
+                        "accepted: L1 data (data.source l1, or data.path to a file with key 'Particles'), or a "
+                        "classifier family (mlp, deepsets, interaction_net) for these data")  # fmt: skip
+    if "n_constituents" in spec.model_fields_set and source != DataSource.JETS_CONSTITUENTS:  # given, never read
+        other = "" if spec.path is not None else ", or set data.source: jets_constituents"
+        raise SpecError(f"data.n_constituents applies to constituent inputs (deepsets, interaction_net, an mlp on "
+                        f"jets_constituents); {where} is read as {source.value if source else 'a user array'}, "
+                        f"so it would be dropped (accepted: remove the key{other})")  # fmt: skip
     if spec.constituent_features is not None and source != DataSource.JETS_CONSTITUENTS:
         raise SpecError(f"data.constituent_features applies to constituent models (deepsets, interaction_net) on a jet "
                         f"file; {where} is read as {source.value if source else 'a user array'} (remove the key)")  # fmt: skip
@@ -342,6 +320,8 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     _check_finite(x, f"{where}: inputs")
     _check_magnitude(x, f"{where}: inputs")
     tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
+    if task == "classification":
+        check_split_classes(y, tr, te, classes, where, spec.seed)
     x_train, x_test = x[tr], x[te]
     copies: list[np.ndarray] = []
     if spec.augment:

@@ -191,12 +191,31 @@ def build_lock(out_dir: Path | str) -> BuildLock:
     return BuildLock(out_dir)
 
 
+NAME_MAX, PATH_MAX = 255, 4096  # bytes of one file or folder name, of a whole path (Linux)
+FOLDER_HEADROOM = 256  # bytes a build folder's path leaves for what is written under it (hls/firmware/weights/...)
+
+
+def check_path_length(path: Path, flag: str, headroom: int) -> None:
+    """Refuse a path the file system cannot hold (a name over 255 bytes, a path over 4096 minus ``headroom``) before
+    any work: Path.exists() raises on it (errno ENAMETOOLONG), and a deep file written later would fail."""
+    full = os.fsencode(os.path.abspath(path))
+    longest = max((os.fsencode(part) for part in Path(path).parts), key=len, default=b"")
+    if len(longest) > NAME_MAX:
+        start = longest[:40].decode(errors="replace")
+        raise SpecError(f"{flag} {path}: a name in this path is {len(longest)} bytes long ({start}...); accepted: "
+                        f"names of at most {NAME_MAX} bytes")  # fmt: skip
+    if len(full) > PATH_MAX - headroom:
+        raise SpecError(f"{flag} {path}: the path is {len(full)} bytes long; accepted: at most {PATH_MAX - headroom} "
+                        f"bytes{f', leaving {headroom} for the files written under it' if headroom else ''}")  # fmt: skip
+
+
 def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
     """Create ``out_dir`` and prove a file can be written there; SpecError naming the folder otherwise."""
     if not str(out_dir).strip():
         raise SpecError(f"{flag} '{out_dir}': would write the build into the working directory "
                         "(accepted: a folder name, e.g. --out vivado_projects/my_build)")  # fmt: skip
     out = Path(out_dir)
+    check_path_length(out, flag, FOLDER_HEADROOM)
     if out.exists() and not out.is_dir():
         raise SpecError(f"{flag} {out}: is a file, not a folder (accepted: a new or existing folder)")
     try:
@@ -223,6 +242,7 @@ def check_output_file(path: Path | str, flag: str = "--out") -> Path:
     if not str(path).strip():
         raise SpecError(f"{flag} '{path}': empty (accepted: a file path, e.g. {flag} out.json)")
     target = Path(path)
+    check_path_length(target, flag, 0)
     if target.is_dir():
         raise SpecError(f"{flag} {target}: is a folder, not a file (accepted: a file path in an existing folder)")
     try:

@@ -11,6 +11,7 @@ One kind of failure, one exception type, one exit code (the command line maps ``
 | 5 | ToolError, ConversionError | an external tool (g++, vitis_hls, vivado_hls, vivado, verilator, yosys) is missing or failed, or hls4ml could not convert the model |
 | 6 | ReferenceUnavailableError | codesign cannot compute the bit-exact reference for a layer (the layer is named) |
 | 7 | InternalError | a bug in codesign: one line on the console, the traceback in a log file |
+| 130 | Interrupted | Ctrl-C (SIGINT): the command stopped; what it finished is kept, nothing half-written is read back |
 """
 
 
@@ -70,6 +71,13 @@ class InternalError(CodesignError):
     """An unexpected failure inside codesign (a bug); the traceback goes to a log file."""
 
     exit_code = 7
+
+
+class Interrupted(CodesignError):
+    """The command was interrupted (Ctrl-C, SIGINT); the message says what was kept and how to continue. 130 is
+    128 + SIGINT, the status a shell gives a command that a Ctrl-C stopped."""
+
+    exit_code = 130
 
 
 def first_line(exc: BaseException) -> str:

@@ -85,7 +85,24 @@ def load_report(out_dir: Path) -> dict:
                         "(accepted: a report.json written by codesign)") from None  # fmt: skip
     if not isinstance(report, dict):
         raise DataError(f"{path}: not a codesign report (a JSON object is expected, got {type(report).__name__})")
+    for key, value in report.items():  # a hand edit that changed a section's type: named here, not a crash later
+        kind = OBJECT_KEYS.get(key)
+        if kind is not None and value is not None and not isinstance(value, kind):
+            raise DataError(f"{path}: key '{key}' holds {_json_type(value)}, not {_json_type(kind())} as codesign "
+                            "writes it (accepted: a report.json written by codesign; rerun `codesign build` to write "
+                            "it again)")  # fmt: skip
     return report
+
+
+# the report's sections and their JSON types (a section may also be null); other keys are read where they are used
+OBJECT_KEYS = {key: dict for key in ("spec", "part", "versions", "verdict", "data", "bit_accuracy", "metrics",
+                                     "score_check", "sparsity", "estimate", "budget", "project", "synthesis", "rtl",
+                                     "plots")} | {"steps": list, "notes": list}  # fmt: skip
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
 
 
 def write_report(report: dict, out_dir: Path, trusted: bool = True) -> None:

@@ -10,15 +10,21 @@ with the estimate-vs-report differences; the budget is re-judged when the report
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from codesign.durable import report_as_written
-from codesign.errors import DataError
+from codesign.errors import DataError, SpecError
 from codesign.estimate import Estimate, estimate_project
 from codesign.estimate.design import build_calls
 from codesign.estimate.settings import read_project
 from codesign.parts import resolve_part
+from codesign.spec.build import BudgetSpec
+from codesign.spec.fields import CLOCK_NS_RANGE
+from codesign.spec_errors import format_validation_error
 from codesign.synth_reports import CsynthReport, VivadoUtilization, find_reports, module_for_config
 
 _COMPARE = (
@@ -101,6 +107,55 @@ def layer_differences(est: Estimate, modules: list, calls: list[tuple[str, str |
     return rows
 
 
+@dataclass(frozen=True)
+class SavedSettings:
+    """What a refresh reads back from a build's report.json, each value checked once here."""
+
+    part: str | None  # its full name (or short name)
+    project: str | None  # the hls4ml project's folder, relative to the build folder or absolute
+    budget: BudgetSpec | None  # spec.budget: the budget to judge the new estimate against
+    clock_ns: float | None  # spec.hls.clock_ns
+
+
+def _saved_settings(report: dict, path: Path) -> SavedSettings:
+    """The part, project folder, budget and clock of a report.json (sections already checked to be objects by
+    report.load_report): a value of another type or out of range is a DataError naming the file and the key."""
+
+    def bad(key: str, value: Any, accepted: str) -> DataError:
+        return DataError(f"{path}: key '{key}' is {value!r} (accepted: {accepted}, as codesign writes it; rerun "
+                         "`codesign build` to write the report again)")  # fmt: skip
+
+    part_info, project = report.get("part") or {}, report.get("project") or {}
+    part = part_info.get("full_name") or part_info.get("name")
+    if part is not None and not isinstance(part, str):
+        raise bad("part.full_name", part, "a part name such as xcvu9p-flga2104-2L-e")
+    if part is not None:
+        try:
+            resolve_part(part)
+        except SpecError as exc:
+            raise DataError(f"{path}: key 'part': {exc}") from None
+    folder = project.get("path")
+    if folder is not None and not isinstance(folder, str):
+        raise bad("project.path", folder, "the hls4ml project's folder, e.g. hls")
+    spec = report.get("spec") or {}
+    budget, hls = spec.get("budget"), spec.get("hls")
+    for key, value in (("spec.budget", budget), ("spec.hls", hls)):
+        if value is not None and not isinstance(value, dict):
+            raise bad(key, value, "an object")
+    if budget is not None:
+        try:
+            budget = BudgetSpec.model_validate(budget)
+        except ValidationError as exc:
+            raise DataError(format_validation_error(path, exc, BudgetSpec).replace("invalid spec", "invalid spec.budget")
+                            .replace("key '", "key 'spec.budget.")) from None  # fmt: skip
+    clock = (hls or {}).get("clock_ns")
+    low, high = CLOCK_NS_RANGE
+    number = isinstance(clock, (int, float)) and not isinstance(clock, bool)
+    if clock is not None and not (number and low <= clock <= high):
+        raise bad("spec.hls.clock_ns", clock, f"the clock period in ns, {low:g} to {high:g}")
+    return SavedSettings(part, folder, budget, None if clock is None else float(clock))
+
+
 def refresh(out_dir: Path) -> dict:
     """Recompute the estimate, collect synthesis figures, and rewrite the report; returns the report dict."""
     from codesign import report as report_mod
@@ -118,14 +173,14 @@ def refresh(out_dir: Path) -> dict:
             out_dir = out_dir.parent
             report = parent
     trusted = report_as_written(out_dir)  # a hand-edited verdict refreshed here stays untrusted by the next build
-    proj_path = (report.get("project") or {}).get("path")
+    saved = _saved_settings(report, out_dir / report_mod.REPORT_JSON)
+    proj_path = saved.project
     if proj_path and not Path(proj_path).is_absolute():
         proj_path = out_dir / proj_path  # report.json keeps paths relative to the build folder
     project = Path(proj_path) if proj_path and Path(proj_path).is_dir() else None
     if project is None:
         project = out_dir / "hls" if (out_dir / "hls" / "firmware").is_dir() else out_dir
-    part_info = report.get("part") or {}
-    part = resolve_part(part_info.get("full_name") or part_info.get("name") or read_project(project)["part"])
+    part = resolve_part(saved.part or read_project(project)["part"])
     est = estimate_project(project, part)
     report["estimate"] = est.to_dict()
     report.setdefault("part", part.to_dict())
@@ -150,17 +205,15 @@ def refresh(out_dir: Path) -> dict:
         )
     report["synthesis"] = synthesis
 
-    budget_spec = (report.get("spec") or {}).get("budget") if isinstance(report.get("spec"), dict) else None
-    if isinstance(budget_spec, dict):
+    if saved.budget is not None:
         from codesign.budget import judge
 
-        hls_spec = (report.get("spec") or {}).get("hls") or {}
-        clock = float(hls_spec.get("clock_ns") or read_project(project)["target_clock_ns"])
+        clock = saved.clock_ns or float(read_project(project)["target_clock_ns"])
         kwargs = {
             "clock_ns": clock,
-            "tm_period": int(budget_spec.get("tm_period", 1)),
-            "latency_limit_ns": budget_spec.get("latency_ns"),
-            "max_fraction": dict(budget_spec.get("max_fraction") or {}),
+            "tm_period": saved.budget.tm_period,
+            "latency_limit_ns": saved.budget.latency_ns,
+            "max_fraction": dict(saved.budget.max_fraction),
         }
         report["budget"] = judge(est, part, **kwargs).to_dict()
         if "csynth" in synthesis:

@@ -29,6 +29,7 @@ from codesign.scan_spec import ScanFile
 from codesign.scan_study import (
     SCAN_FILE,
     STUDY_FILE,
+    check_part,
     check_points,
     check_storage,
     check_study_file,
@@ -88,12 +89,13 @@ def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | Non
     from codesign.parts import resolve_part
 
     part = resolve_part(str(part)).full_name
+    check_part(out, part)
     if scan.rtl:
         check_rtl_tools(scan)
     workers = workers or tools.cpu_count()  # the cores this process may use (a batch slot's affinity mask)
     # an unreachable scheduler fails here, before any work; local workers start the shared precompiled header
     pool = Pool(workers, scheduler, point_fn, str(out / "cache" / "pch") if shared_cache else None, threads_per_worker)
-    write_marker(scan, out)
+    write_marker(scan, out, part)
     log = PointsLog(out / "points.jsonl")
     study = open_study(scan, out)
     done = {r["id"]: r for r in log.read()}

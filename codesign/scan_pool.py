@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import time
 
 from codesign import tools
@@ -32,6 +33,7 @@ def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force
     start building the C-simulation's precompiled header there in a background thread (one worker builds it, under
     a file lock, while the first point trains; :func:`codesign.hls.pch.prebuild`). ``force``: ``threads`` was
     asked for (``--threads-per-worker``) and replaces the environment's own settings instead of deferring to them."""
+    signal.signal(signal.SIGINT, _on_interrupt)
     for name in THREAD_ENV:
         if force:
             os.environ[name] = str(threads)
@@ -45,6 +47,27 @@ def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force
         from codesign.scan_points import start_pch_prebuild
 
         start_pch_prebuild(pch_root)
+
+
+_BUSY = False  # a local worker is building a point
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C reaches every process of the terminal's group. A worker building a point stops it as the coordinator
+    does (KeyboardInterrupt, carried back by the point's future; the point is never logged as finished); an idle one
+    ends quietly, where a KeyboardInterrupt would print its own traceback on the console."""
+    if _BUSY:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + signum)
+
+
+def _run_job(fn, job: dict):
+    global _BUSY
+    _BUSY = True
+    try:
+        return fn(job)
+    finally:
+        _BUSY = False
 
 
 class Pool:
@@ -69,7 +92,7 @@ class Pool:
         """Start one point."""
         if self.client is not None:
             return self.client.submit(self.fn, job, pure=False, key=f"codesign-point-{job['id']}-{time.time_ns()}")
-        return self.executor.submit(self.fn, job)
+        return self.executor.submit(_run_job, self.fn, job)
 
     def wait_any(self, futures) -> set:
         """Block until at least one point finished; return the finished futures."""

@@ -74,15 +74,21 @@ class ScanFile:
     csim: str | None = None  # both / testbench: every point's check.library; None: the spec's (or an axis's)
 
     @property
-    def identity(self) -> str:
-        """Digest of what defines the scan (base spec, mode, axes, objectives): a storage from another scan differs."""
-        return hashlib.sha256(json.dumps(
+    def definition(self) -> dict[str, Any]:
+        """What defines the scan (base spec, mode, axes, objectives, ...), as JSON types: the scan folder keeps it, so
+        that a resume of an edited scan file names what changed."""
+        return json.loads(json.dumps(
             {"base": self.base, "mode": self.mode, "trials": self.trials, "seed": self.seed,
              "axes": {k: list(v) for k, v in self.axes.items()}, "objectives": self.objectives,
              "constraints": list(self.constraints), "part": self.part, **({"rtl": True} if self.rtl else {}),
              **({"csim": self.csim} if self.csim is not None else {})},
-            sort_keys=True, default=str,
-        ).encode()).hexdigest()[:16]  # fmt: skip
+            default=str,
+        ))  # fmt: skip
+
+    @property
+    def identity(self) -> str:
+        """Digest of the scan's :attr:`definition`: a storage from another scan differs."""
+        return hashlib.sha256(json.dumps(self.definition, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def grid(self) -> list[dict[str, Any]]:
         """Every combination of the axis values, the first axis slowest (a stable order, for ids and resume)."""

@@ -54,10 +54,12 @@ def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
             raise SpecError(f"{marker}: not a scan marker (no 'identity'): this folder was not written by "
                             "`codesign scan`; choose another --out")  # fmt: skip
         if held.get("identity") != scan.identity:
+            changed = _changes(held["definition"], scan.definition) if isinstance(held.get("definition"), dict) else ""
             raise SpecError(
                 f"{out}: the storage ({STUDY_FILE}, points.jsonl) is from a different scan ({held.get('scan_file')}, "
-                f"identity {held.get('identity')}; this one is {scan.path}, identity {scan.identity}): choose another "
-                f"--out, or rerun that scan file"
+                f"identity {held.get('identity')}; this one is {scan.path}, identity {scan.identity}{changed}): its "
+                "points were built from the scan as it was, so they are not resumed under another (accepted: the scan "
+                "file as it was, or another --out for the edited one)"
             )
         if not resume and PointsLog(out / "points.jsonl").read():
             raise SpecError(f"{out}: already holds points of this scan: pass --resume to finish it, or choose another --out")
@@ -65,15 +67,45 @@ def check_storage(scan: ScanFile, out: Path, resume: bool) -> None:
         raise SpecError(f"{db}: an Optuna storage without {SCAN_FILE}: not a codesign scan folder; choose another --out")
 
 
-def write_marker(scan: ScanFile, out: Path) -> None:
-    """Write ``scan.json`` (which scan this folder holds) once, atomically."""
+def _changes(old: dict, new: dict, prefix: str = "") -> str:
+    """The keys whose values differ between two scan definitions, as '; changed: base.train.epochs 1 -> 2, ...'."""
+
+    def flat(d: Any, at: str) -> dict[str, Any]:
+        if not isinstance(d, dict) or not d:
+            return {at: d}
+        return {k: v for key, sub in d.items() for k, v in flat(sub, f"{at}.{key}" if at else str(key)).items()}
+
+    named = {"base": "spec"}  # the scan file's key for its base spec
+    a, b = (flat({named.get(k, k): v for k, v in d.items()}, prefix) for d in (old, new))
+    gone = object()
+    diffs = [f"{k} {json.dumps(a.get(k, None))} -> {json.dumps(b.get(k, None))}" if k in a and k in b else
+             f"{k} {'added' if k in b else 'removed'}" for k in sorted(set(a) | set(b)) if a.get(k, gone) != b.get(k, gone)]  # fmt: skip
+    shown = ", ".join(diffs[:5]) + (f" and {len(diffs) - 5} more" if len(diffs) > 5 else "")
+    return f"; changed since: {shown}" if diffs else ""
+
+
+def write_marker(scan: ScanFile, out: Path, part: str | None = None) -> None:
+    """Write ``scan.json`` (which scan this folder holds, its definition and the part its points are built for)
+    once, atomically."""
     marker = out / SCAN_FILE
     if not marker.is_file():
         tmp = marker.with_suffix(".tmp")
         tmp.write_text(json.dumps({"identity": scan.identity, "scan_file": str(scan.path),
                                    "axes": {k: list(v) for k, v in scan.axes.items()},
-                                   "objectives": scan.objectives}, indent=1, default=list))  # fmt: skip
+                                   "objectives": scan.objectives, "definition": scan.definition, "part": part},
+                                  indent=1, default=list))  # fmt: skip
         tmp.replace(marker)
+
+
+def check_part(out: Path, part: str) -> None:
+    """Refuse a resume for another part than the one the folder's points were built for (--part on the command line
+    is not in the scan file, so not in its identity; the points would mix two parts)."""
+    marker = out / SCAN_FILE
+    held = json.loads(marker.read_text()).get("part") if marker.is_file() else None
+    if held is not None and held != part:
+        raise SpecError(f"{out}: its points were built for part {held}, and this run asks for {part} (--part, or the "
+                        f"scan file's part): the scan would mix two parts (accepted: --part {held} to resume it, or "
+                        "another --out)")  # fmt: skip
 
 
 def open_study(scan: ScanFile, out: Path):

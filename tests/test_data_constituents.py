@@ -108,3 +108,19 @@ def test_key_reads_constituents_for_an_mlp_and_is_refused_on_high_level_features
     hlf = DataSpec(source="jets_hlf", n_train=30, n_test=10, constituent_features=("j1_pt",))
     with pytest.raises(SpecError, match="constituent_features applies to constituent models"):
         load_dataset(hlf, Family.MLP, None)
+
+
+def test_n_constituents_reads_constituents_or_is_refused(tmp_path):
+    """data.n_constituents given: a user's jet file is read as constituents (an mlp on them), cut to that many; on
+    data that has none (high-level features) the key would be dropped, so it is refused."""
+    from codesign.datasets import load_dataset
+    from codesign.spec import DataSpec, Family
+
+    path, const, _ = _jet_file(tmp_path)
+    data = load_dataset(DataSpec(path=str(path), n_train=30, n_test=10, n_constituents=2, standardize=False),
+                        Family.MLP, None)  # fmt: skip
+    order = np.random.default_rng(0).permutation(40)
+    assert data.feature_names == STORED and np.array_equal(data.x_train, const[order[:30], :2])
+    assert load_dataset(DataSpec(path=str(path), n_train=30, n_test=10), Family.MLP, None).x_train.ndim == 2
+    with pytest.raises(SpecError, match=r"data.n_constituents applies to constituent inputs .* read as jets_hlf"):
+        load_dataset(DataSpec(source="jets_hlf", n_train=30, n_test=10, n_constituents=8), Family.MLP, None)

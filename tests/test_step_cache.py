@@ -281,3 +281,41 @@ def test_steps_see_every_key_and_an_always_run_step_notes_its_record(tmp_path):
     keys = step_keys(_ctx(tmp_path / "a", tmp_path / "cache"), steps)
     assert _Noting.seen == {"train_float": keys[0], "compare": keys[1]} == state.keys
     assert [r.note for r in state.records] == ["", "saw 2 keys"] and state.step_note == ""
+
+
+# one valid change of each top-level spec key; a key added to BuildSpec must get a row here (the test says so)
+SPEC_CHANGES = {
+    "name": "k2",
+    "data": {"n_train": 1234},
+    "model": {"family": "mlp", "hidden": [5]},
+    "train": {"epochs": 7},
+    "prune": {"sparsity": 0.6},
+    "quantize": {"bits": 5},
+    "hls": {"clock_ns": 4.0},
+    "budget": {"latency_ns": 300.0},
+    "check": {"n_samples": 11},
+    "metrics": {"bootstrap": 10},
+}
+
+
+@pytest.mark.parametrize("key", sorted(BuildSpec.model_fields))
+def test_an_edited_spec_key_is_never_up_to_date(tmp_path, key):
+    """A rerun after any spec key changed must not be 'up to date' (read back from the old report.json): the last
+    step's key changes. The spec's part is the build's part (ctx.part: the convert step's key, tested above); score
+    applies to anomaly families (its change is tested on a vae)."""
+    from codesign.build_steps import default_steps
+
+    if key == "part":
+        pytest.skip("the spec's part becomes ctx.part, keyed by the convert step (test_keys_follow_what_each_step...)")
+    if key == "score":
+        base = {"name": "k", "model": {"family": "vae"}}
+        changed = {**base, "score": {"kind": "kl"}}
+    else:
+        assert key in SPEC_CHANGES, f"spec key {key!r} has no row in SPEC_CHANGES: add one"
+        base, changed = BASE, {**BASE, key: SPEC_CHANGES[key]}
+    steps = default_steps()
+    last = []
+    for raw in (base, changed):
+        ctx = BuildContext(spec=BuildSpec.model_validate(raw), hls4ml_config=None, part=PART, out_dir=tmp_path)
+        last.append(step_keys(ctx, steps)[-1])
+    assert last[0] != last[1], f"changing {key} leaves every step key as it was: the rerun would keep the old build"

@@ -9,6 +9,8 @@ Any other exception is a bug in codesign: one line on the console, the traceback
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -17,7 +19,7 @@ import click
 
 from codesign import __version__
 from codesign.console import _error_log_dir, set_error_log_dir  # noqa: F401  (set by codesign.api)
-from codesign.errors import CodesignError, InternalError
+from codesign.errors import CodesignError, InternalError, Interrupted
 
 COMMAND_MODULES = ("build", "check", "data", "estimate", "report", "scan")
 
@@ -30,8 +32,17 @@ Exit codes:
   4  the design does not fit the budget (build --fail-on-budget)
   5  a tool (g++, hls4ml's conversion, vitis_hls/vivado_hls) is missing or failed
   6  the bit-exact reference cannot be computed for a layer (the layer is named)
-  7  internal error (a bug): the traceback is in the log file named on the console"""
+  7  internal error (a bug): the traceback is in the log file named on the console
+  130  interrupted (Ctrl-C): what was finished is kept (build: rerun; scan, data: --resume)"""
 
+
+# what a command interrupted by Ctrl-C keeps, and how to go on (each checked by tests/test_interrupt.py)
+RERUN = "nothing it wrote is read back as finished; rerun the command"
+INTERRUPTED = {
+    "build": "the steps finished before it are kept in <out>/.codesign and reused by the same command (report.json "
+    "is written when the build completes; `codesign report` refuses the folder until then)",
+    "scan": "the finished points are kept in <out>/points.jsonl; rerun with --resume to build the others",
+}
 
 
 def _write_traceback(exc: BaseException) -> str:
@@ -58,10 +69,19 @@ class _Group(click.Group):
             log = _write_traceback(exc)
             click.echo(f"codesign: internal error: {exc} (traceback: {log})", err=True)
             sys.exit(exc.exit_code)
+        except Interrupted as exc:  # a command that says itself what it kept (codesign data's chunks)
+            click.echo(f"codesign: interrupted (Ctrl-C): {exc}", err=True)
+            sys.exit(exc.exit_code)
         except CodesignError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:  # click would print 'Aborted!' and exit 1
+            # a second Ctrl-C while threads and workers wind down ends the process at once, still with 130 (Python's
+            # own handler would raise during the shutdown and die of the signal: status -2, no last line)
+            signal.signal(signal.SIGINT, lambda signum, frame: os._exit(Interrupted.exit_code))
+            click.echo(f"codesign: interrupted (Ctrl-C): {INTERRUPTED.get(ctx.invoked_subcommand, RERUN)}", err=True)
+            sys.exit(Interrupted.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
             log = _write_traceback(exc)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.errors import DataError
+from codesign.errors import DataError, Interrupted
 from codesign.tools import cpu_count
 
 DEFAULT_CHUNK_SIZE = 250
@@ -230,7 +230,7 @@ def run_chunks(
                     remaining -= 1
                     _finished(show, on_chunk, name, n, seconds)
     except KeyboardInterrupt:
-        raise DataError(f"interrupted; finished chunks are kept in {parts}: rerun with --resume to continue") from None
+        raise Interrupted(f"finished chunks are kept in {parts}: rerun with --resume to continue") from None
     finally:
         _init_worker(None)
         if bar is not None:

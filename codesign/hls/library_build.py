@@ -73,7 +73,22 @@ def firmware_digest(path: Path) -> str:
 
 def weights_define(weights_dir: Path) -> str:
     """The ``-D`` flag that points the C-simulation's weight loading at ``weights_dir`` (absolute)."""
-    return f'-DWEIGHTS_DIR="{Path(weights_dir).resolve()}"'
+    return f"-DWEIGHTS_DIR={c_string_literal(str(Path(weights_dir).resolve()))}"
+
+
+def c_string_literal(text: str) -> str:
+    """``text`` as a C/C++ string literal: a build folder whose path holds a quote, a backslash or a newline (a
+    --out codesign accepts) otherwise ended the literal early and the C-simulation did not compile (exit 5, after
+    the training). Other characters, UTF-8 letters included, stand as they are; control characters as octal."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\{ord(ch):03o}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def stamped(path: Path, target: str, argv: list[str], inputs: str, log: str) -> str:

@@ -10,13 +10,17 @@ from codesign.precision import FixedPrecision
 from codesign.spec.fields import Precision, _Strict
 
 
-def _check_weight_bits(bits: int | None, integer: int | None) -> None:
+def _check_weight_bits(bits: int | None, integer: int | None, prefix: str = "", what: str = "weight") -> None:
     if bits is not None and integer is not None and integer >= bits:
         raise ValueError(
-            f"integer {integer} >= bits {bits}: quantized_bits({bits},{integer}) has no fractional bits and a step of "
-            f"2**{integer - bits + 1}, so every weight below that rounds to 0; accepted: integer <= bits - 1 "
-            "(QKeras convention: integer excludes the sign bit)"
+            f"{prefix}integer {integer} >= {prefix}bits {bits}: quantized_bits({bits},{integer}) has no fractional "
+            f"bits and a step of 2**{integer - bits + 1}, so every {what} below that rounds to 0; accepted: "
+            f"{prefix}integer <= {prefix}bits - 1 (QKeras convention: integer excludes the sign bit)"
         )
+
+
+def _first(*values: int | None) -> int | None:
+    return next((v for v in values if v is not None), None)
 
 
 class LayerQuant(_Strict):
@@ -78,9 +82,14 @@ class QuantizeSpec(_Strict):
             raise ValueError("headroom / activation_fractional apply to activation_range 'data' only "
                              "(accepted: set activation_range: data, or remove them)")  # fmt: skip
         _check_weight_bits(self.bits, self.integer)
+        # a bias follows its own setting, then the global bias setting, then its kernel's (codesign/quantize.py)
+        _check_weight_bits(_first(self.bias_bits, self.bits), _first(self.bias_integer, self.integer), "bias_", "bias")
         for name, layer in self.layers.items():
+            bits, integer = _first(layer.bits, self.bits), _first(layer.integer, self.integer)
             try:
-                _check_weight_bits(layer.bits or self.bits, self.integer if layer.integer is None else layer.integer)
+                _check_weight_bits(bits, integer)
+                _check_weight_bits(_first(layer.bias_bits, self.bias_bits, bits),
+                                   _first(layer.bias_integer, self.bias_integer, integer), "bias_", "bias")  # fmt: skip
             except ValueError as exc:
                 raise ValueError(f"layers.{name}: {exc}") from None
         return self

@@ -157,7 +157,9 @@ class Report(Step):
             "codesign.report_refresh")  # fmt: skip  # a new codesign rewrites a cached build's report
 
     def inputs(self, ctx):
-        return {"plots": ctx.plots}  # switching the plots on or off rewrites the report
+        # switching the plots on or off rewrites the report, and so does a new spec name: no step reads it, the
+        # report names the build by it (an up-to-date build would keep the old name in report.json)
+        return {"plots": ctx.plots, "name": ctx.spec.name if ctx.spec is not None else None}
 
     def run(self, ctx, state):
         from codesign import report

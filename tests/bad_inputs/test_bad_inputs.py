@@ -17,6 +17,7 @@ import pytest
 from bad_input_cases import CASES, Case
 from click.testing import CliRunner
 from command_cases import COMMAND_CASES
+from edge_cases import EDGE_CASES
 from model_file_cases import MODEL_FILE_CASES
 
 from codesign.cli import main
@@ -78,7 +79,7 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
         assert fragment.replace("{tmp}", str(tmp)) in text, f"{case.id}: {fragment!r} not in:\n{text}"
 
 
-ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES
+ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES
 
 
 def _no_training(self, ctx, state):

@@ -1,5 +1,5 @@
 """``python -m codesign``."""
 
-from codesign.cli import main
+from codesign.cli import run
 
-main()
+run()

@@ -157,3 +157,15 @@ def test_ctrl_c_while_data_chunks_run_keeps_them_for_resume(tmp_path, monkeypatc
     with pytest.raises(Interrupted, match=r"finished chunks are kept in .*parts: rerun with --resume") as err:
         generate.run_chunks([task], tmp_path / "parts", workers=1, unit="jet", progress=False)
     assert err.value.exit_code == 130
+
+
+def test_every_entry_point_goes_through_run():
+    """The script and both ``python -m`` forms enter through ``codesign.cli.run``, which leaves an interrupted
+    command with 130 itself (CPython would otherwise kill the process with SIGINT after a KeyboardInterrupt raised
+    inside TensorFlow's tracing: status -2, seen when the Ctrl-C lands as float training starts)."""
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"codesign": "codesign.cli:run"}
+    for module in ("codesign/__main__.py", "codesign/cli/__main__.py"):
+        assert "from codesign.cli import run\n\nrun()" in (REPO / module).read_text(), module

@@ -8,6 +8,7 @@ Any other exception is a bug in codesign: one line on the console, the traceback
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import signal
@@ -107,3 +108,23 @@ for _name in COMMAND_MODULES:
             raise
         continue
     _module.register(main)
+
+
+def run() -> None:
+    """The program's entry point (the ``codesign`` script, ``python -m codesign`` and ``python -m codesign.cli``).
+
+    ``main`` with one difference: a Ctrl-C leaves with status 130 every time. CPython marks a KeyboardInterrupt
+    as unhandled when it passes through Python code that a C extension runs (TensorFlow's function tracing at the
+    start of training), even after codesign caught it and called ``sys.exit(130)``, and at exit kills its own
+    process with SIGINT (status -2 to a parent process, 130 in a shell). So an interrupted command runs the exit
+    handlers itself (temporary folders, worker pools, logging), flushes the console and exits with 130.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code != Interrupted.exit_code:
+            raise
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(Interrupted.exit_code)

@@ -77,6 +77,16 @@ def library_output_to(log_path: Path):
             console.close()
 
 
+@contextlib.contextmanager
+def library_prints_to_fd2():
+    """Send what a library ``print``s (stdout) to fd 2 meanwhile: the build log inside :func:`library_output_to`,
+    stderr outside one. hls4ml 1.3 prints ``Unsupported quantizer: quantized_po2`` for each QKeras quantizer it only
+    wraps (a QBatchNormalization's), which codesign handles itself; stdout stays codesign's own progress lines."""
+    sys.stdout.flush()
+    with os.fdopen(os.dup(2), "w", buffering=1) as stream, contextlib.redirect_stdout(stream):
+        yield
+
+
 def _restore_logging_streams(stream, original) -> None:
     """Point logging handlers created inside the redirect (TensorFlow's logger picks up ``sys.stderr`` lazily) back
     at the original stream, so they do not write to the console copy this module is about to close."""

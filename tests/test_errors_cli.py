@@ -169,6 +169,29 @@ def test_library_logging_records_go_to_the_build_log_not_the_console(tmp_path):
     assert text.count("WARNING:root:library record") == 1 and text.count("WARNING:tensorflow:tensorflow record") == 1
 
 
+def test_a_library_print_goes_to_the_build_log_and_codesign_lines_stay_on_stdout(tmp_path):
+    """hls4ml 1.3 ``print``s 'Unsupported quantizer: ...' while it parses a QBatchNormalization: a function wrapped in
+    ``console.library_prints_to_fd2`` (as ``hls.conversion.convert`` is) sends its prints to fd 2, the build log during
+    a build, while stdout keeps codesign's own lines before and after (fresh process: pytest captures fds itself)."""
+    log = tmp_path / "build.log"
+    code = (
+        "from pathlib import Path; from codesign import console\n"
+        "@console.library_prints_to_fd2()\n"
+        "def convert():\n"
+        "    print('Unsupported quantizer: quantized_po2')\n"
+        f"with console.library_output_to(Path({str(log)!r})):\n"
+        "    print('[ 0.1 s] convert')\n"
+        "    convert()\n"
+        "    print('[ 0.2 s] csim')\n"
+        "convert()  # outside a build: stderr, not stdout\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[ 0.1 s] convert\n[ 0.2 s] csim\n", proc.stdout
+    assert log.read_text().count("Unsupported quantizer: quantized_po2") == 1
+    assert proc.stderr.count("Unsupported quantizer: quantized_po2") == 1, proc.stderr
+
+
 def test_a_logging_handler_made_during_the_build_outlives_it(tmp_path):
     """TensorFlow's logger takes ``sys.stderr`` when it first logs; made inside the build's redirect, it must not
     keep the console copy that the redirect closes (a later warning then printed a '--- Logging error ---')."""

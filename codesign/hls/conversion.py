@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign import exact_types, final_heads, hgq, keras_env, model_safety, modelio, safe_names
+from codesign import console, exact_types, final_heads, hgq, keras_env, model_safety, modelio, safe_names
 from codesign.arrays import as_rows
 from codesign.errors import ConversionError, SpecError, ToolError, first_line
 from codesign.firmware import description as fw_description
@@ -88,6 +88,7 @@ def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, 
             )
 
 
+@console.library_prints_to_fd2()  # hls4ml's prints (model parsing, conversion) go to the build log
 def convert(
     model: Any,
     *,

@@ -10,6 +10,7 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.hls.activations import require_activation_kernels
 from codesign.hls.recurrent import require_recurrent_settings
 from codesign.reference.graph import fused_head_of, head_of
 from codesign.reference.layers import SUPPORTED, refuse
@@ -290,6 +291,7 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
         )
     require_recurrent_settings(model, source)
+    require_activation_kernels(model, source)
     for lyr in model.layers:
         if _layer_class(lyr) in _QKERAS_FOLDED:
             raise ReferenceUnavailableError(

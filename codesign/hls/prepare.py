@@ -11,6 +11,7 @@ import numpy as np
 from codesign import keras_env
 from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.hls.activations import require_activation_kernels
+from codesign.hls.layer_settings import require_layer_settings
 from codesign.hls.recurrent import require_recurrent_settings
 from codesign.reference.graph import fused_head_of, head_of
 from codesign.reference.layers import SUPPORTED, refuse
@@ -292,6 +293,7 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
         )
     require_recurrent_settings(model, source)
     require_activation_kernels(model, source)
+    require_layer_settings(model, source)
     for lyr in model.layers:
         if _layer_class(lyr) in _QKERAS_FOLDED:
             raise ReferenceUnavailableError(

@@ -8,6 +8,10 @@
   firmware as written) while its firmware did not clip (max |diff| 36.0 against the float model on the check
   inputs). Refused by name and setting.
 - ``PReLU(shared_axes=...)``: hls4ml's converter raised (an internal error). Refused by name.
+- ``QActivation`` with a quantizer hls4ml's QKeras converter does not read (``quantized_relu_po2``,
+  ``quantized_hswish``: exit 7, "Unsupported QKeras activation") or a QKeras function (``hard_tanh``: exit 7;
+  ``hard_sigmoid``, QKeras' clip(0.5 x + 0.5, 0, 1), was converted as Keras' clip(0.2 x + 0.5, 0, 1)). Refused by
+  name with the quantizers and functions hls4ml reads.
 """
 
 from __future__ import annotations
@@ -55,6 +59,15 @@ def _layer(which: str):
         "prelu": lambda: L.PReLU(name="act"),
         "quantized_relu": lambda: QActivation("quantized_relu(6,2)", name="act"),
         "thresholded_relu": lambda: L.ThresholdedReLU(theta=0.5, name="act"),
+        "qactivation_relu_po2": lambda: QActivation("quantized_relu_po2(4,2)", name="act"),
+        "qactivation_hswish": lambda: QActivation("quantized_hswish(8,2)", name="act"),
+        "qactivation_hard_sigmoid": lambda: QActivation("hard_sigmoid", name="act"),
+        "qactivation_hard_tanh": lambda: QActivation("hard_tanh", name="act"),
+        "qactivation_relu": lambda: QActivation("relu", name="act"),
+        "qactivation_tanh": lambda: QActivation("quantized_tanh(8)", name="act"),
+        "qactivation_binary_tanh": lambda: QActivation("binary_tanh", name="act"),
+        "qactivation_ternary": lambda: QActivation("ternary()", name="act"),
+        "qactivation_leaky": lambda: QActivation("quantized_relu(4,0,negative_slope=0.25)", name="act"),
     }[which]()
 
 
@@ -67,6 +80,12 @@ REFUSED = [
     ("relu_negative_slope", "'act' (ReLU, negative_slope=0.25): hls4ml 1.3 converts a ReLU layer as a plain relu"),
     ("relu_threshold", "'act' (ReLU, threshold=0.5): hls4ml 1.3 converts a ReLU layer as a plain relu"),
     ("prelu_shared_axes", "'act' (PReLU, shared_axes=[1]): hls4ml 1.3's converter refuses a PReLU with shared_axes"),
+    # hls4ml raised "Unsupported QKeras activation" (exit 7); QKeras' hard_sigmoid (slope 0.5) was converted as Keras'
+    # (slope 0.2); QKeras' hard_tanh failed to convert (exit 7)
+    ("qactivation_relu_po2", "'act' (QActivation, quantizer quantized_relu_po2): hls4ml 1.3's QKeras converter"),
+    ("qactivation_hswish", "'act' (QActivation, quantizer quantized_hswish): hls4ml 1.3's QKeras converter"),
+    ("qactivation_hard_sigmoid", "'act' (QActivation, QKeras function hard_sigmoid): hls4ml 1.3's QKeras converter"),
+    ("qactivation_hard_tanh", "'act' (QActivation, QKeras function hard_tanh): hls4ml 1.3's QKeras converter"),
 ]
 
 
@@ -89,7 +108,8 @@ def test_a_dense_layers_own_activation_is_read_too():
 
 
 @pytest.mark.parametrize("which", ["elu", "leaky_relu", "relu", "relu_zero_settings", "prelu", "quantized_relu",
-                                   "thresholded_relu"])  # fmt: skip
+                                   "thresholded_relu", "qactivation_relu", "qactivation_tanh", "qactivation_binary_tanh",
+                                   "qactivation_ternary", "qactivation_leaky"])  # fmt: skip
 def test_activations_hls4ml_writes_are_accepted(which):
     from codesign import hls
 

@@ -8,7 +8,10 @@ Checked before any training (:func:`require_activation_kernels`, called by ``req
 - a ``ReLU`` layer with ``max_value``, ``negative_slope`` or ``threshold``: hls4ml 1.3's converter reads none of
   them and writes a plain ``nnet::relu``, so the firmware clipped nothing and the build said "bit-exact: yes" (the
   emulator runs the firmware as written) while the float agreement showed the model's clipped values differ;
-- a ``PReLU`` with ``shared_axes``, on which its converter raises (an internal error).
+- a ``PReLU`` with ``shared_axes``, on which its converter raises (an internal error);
+- a ``QActivation`` whose quantizer hls4ml 1.3's QKeras converter does not read (``quantized_relu_po2``,
+  ``quantized_hswish`` ...: an internal error), or that holds a QKeras function other than binary/ternary tanh
+  (``hard_sigmoid`` was converted as Keras' function of another slope, ``hard_tanh`` failed).
 
 QKeras layers are left to the reference (their ``activation`` may be a quantizer) and recurrent layers to
 :mod:`codesign.hls.recurrent` (their activations go to other kernels).
@@ -24,6 +27,10 @@ from codesign.errors import SpecError
 # elu as ELU, leaky_relu as LeakyReLU, softmax as Softmax)
 KERNEL_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "elu", "selu",
                       "hard_sigmoid", "leaky_relu")  # fmt: skip
+# the QActivation quantizers and QKeras functions hls4ml 1.3's converter reads (converters/keras/qkeras.py)
+QACTIVATION_QUANTIZERS = ("quantized_relu", "quantized_tanh", "quantized_sigmoid", "quantized_bits", "binary",
+                          "ternary")  # fmt: skip
+QACTIVATION_FUNCTIONS = ("binary_tanh", "ternary_tanh")
 _SKIPPED_CLASSES = ("LSTM", "GRU", "SimpleRNN", "Bidirectional", "InputLayer")
 
 
@@ -42,9 +49,9 @@ def _no_kernel(layer: Any) -> str | None:
     kind = type(layer).__name__
     if kind == "QActivation":  # a Keras activation in a QActivation is converted as that Activation
         q = getattr(layer, "quantizer", None)
-        name = None if q is None or hasattr(q, "get_config") else getattr(q, "__name__", None)
-        if name and ("binary" in name or "ternary" in name):  # QKeras' own functions, hls4ml's binary/ternary_tanh
-            return None
+        if q is None or hasattr(q, "get_config") or str(getattr(q, "__module__", "")).startswith("qkeras"):
+            return None  # a QKeras quantizer or function: _qactivation_unread
+        name = getattr(q, "__name__", None)
     elif kind in _SKIPPED_CLASSES or kind.startswith("Q") or type(layer).__module__.startswith("qkeras"):
         return None
     else:
@@ -52,6 +59,25 @@ def _no_kernel(layer: Any) -> str | None:
     if name is None or "(" in name or name.lower() in KERNEL_ACTIVATIONS:
         return None
     return f"activation='{name}'"
+
+
+def _qactivation_unread(layer: Any) -> str | None:
+    """What hls4ml 1.3's QActivation converter does not read as QKeras computes it: a quantizer class outside its
+    list (it raised "Unsupported QKeras activation", an internal error), or a QKeras function other than
+    binary_tanh/ternary_tanh (``hard_sigmoid``, QKeras' clip(0.5 x + 0.5, 0, 1), was converted as Keras' hard_sigmoid,
+    clip(0.2 x + 0.5, 0, 1); ``hard_tanh`` failed to convert)."""
+    if type(layer).__name__ != "QActivation":
+        return None
+    q = getattr(layer, "quantizer", None)
+    if q is None:
+        return None
+    if hasattr(q, "get_config"):
+        name = type(q).__name__
+        return None if name in QACTIVATION_QUANTIZERS else f"quantizer {name}"
+    name = str(getattr(q, "__name__", q))
+    if str(getattr(q, "__module__", "")).startswith("qkeras") and name not in QACTIVATION_FUNCTIONS:
+        return f"QKeras function {name}"
+    return None
 
 
 def _relu_setting(layer: Any) -> str | None:
@@ -74,6 +100,13 @@ def require_activation_kernels(model: Any, source: str) -> None:
             "activation (its C++ calls a function nnet_activation.h does not define, and g++ fails); accepted "
             f"activations: {', '.join(KERNEL_ACTIVATIONS)} (or the ReLU, LeakyReLU, ELU, PReLU, ThresholdedReLU "
             "layers); retrain with one of them"
+        )
+    unread = [f"'{lyr.name}' (QActivation, {why})" for lyr in model.layers if (why := _qactivation_unread(lyr))]
+    if unread:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(unread)}: hls4ml 1.3's QKeras converter does not convert it as QKeras "
+            f"computes it (or at all); accepted in a QActivation: {', '.join(QACTIVATION_QUANTIZERS)} quantizers, "
+            f"the functions {', '.join(QACTIVATION_FUNCTIONS)}, or a Keras activation ({', '.join(KERNEL_ACTIVATIONS)})"
         )
     relu = [f"'{lyr.name}' (ReLU, {why})" for lyr in model.layers if (why := _relu_setting(lyr))]
     if relu:

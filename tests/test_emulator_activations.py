@@ -27,9 +27,11 @@ needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is neede
 N = 2000
 
 
-def _acts():
+def _acts(stream: bool = False):
+    """One layer per activation; for io_stream without SELU (its streamed positive side casts lambda to the input's
+    type: refused by name) and with the table sigmoid and tanh (emulated in io_parallel before)."""
     L = keras_env.keras().layers
-    return {
+    acts = {
         "elu": L.Activation("elu", name="elu"),
         "elu3": L.ELU(alpha=0.3, name="elu3"),
         "selu": L.Activation("selu", name="selu"),
@@ -39,17 +41,28 @@ def _acts():
         "thr": L.ThresholdedReLU(theta=0.75, name="thr"),
         "prelu": L.PReLU(name="prelu"),
     }
+    if stream:
+        del acts["selu"]
+        acts.update(sig=L.Activation("sigmoid", name="sig"), tanh=L.Activation("tanh", name="tanh"))
+    return acts
 
 
-def activations_model(seed: int = 3):
-    """Dense(6) -> each activation on its own branch -> nested Concatenates (hls4ml's merge takes two inputs)."""
+def activations_model(seed: int = 3, stream: bool = False):
+    """Dense(6) -> each activation on its own branch -> nested Concatenates (hls4ml's merge takes two inputs); in
+    io_stream two Dense layers share the branches."""
     keras = keras_env.keras()
     L = keras.layers
     inp = keras.Input((8,), name="x")
     h = L.Dense(6, name="d1")(inp)
-    outs = [layer(h) for layer in _acts().values()]
+    acts = list(_acts(stream).values())
+    if stream:  # hls4ml clones a stream to at most 7 readers: a second Dense feeds the second half
+        h2 = L.Dense(6, name="d2")(inp)
+        outs = [layer(h if i < 5 else h2) for i, layer in enumerate(acts)]
+    else:
+        outs = [layer(h) for layer in acts]
     while len(outs) > 1:
-        outs = [L.Concatenate(name=f"cat{len(outs)}_{i}")(outs[i : i + 2]) for i in range(0, len(outs), 2)]
+        outs = [L.Concatenate(name=f"cat{len(outs)}_{i}")(outs[i : i + 2]) if i + 1 < len(outs) else outs[i]
+                for i in range(0, len(outs), 2)]  # fmt: skip
     return randomize(keras.Model(inp, outs[0]), seed, scale=0.6)
 
 
@@ -77,6 +90,20 @@ def _inputs(seed: int) -> np.ndarray:
 @pytest.mark.parametrize("narrow", [False, True])
 def test_activations_emulator_equals_csim(tmp_path, narrow):
     project = hls_models.convert(activations_model(), tmp_path, layer_overrides=NARROW if narrow else None)
+    _emulator_equals_csim_and_can_fail(project, narrow)
+
+
+@needs_gxx
+@pytest.mark.slow
+def test_streamed_activations_emulator_equals_csim(tmp_path):
+    """io_stream: nnet_activation_stream.h computes each packet element as nnet_activation.h does."""
+    narrow = {k: v for k, v in NARROW.items() if k != "selu"}
+    narrow["sig"] = {"Precision": {"result": "ap_ufixed<7,0,AP_RND,AP_SAT>"}, "table_t": "ap_ufixed<9,0>"}
+    project = hls_models.convert(activations_model(stream=True), tmp_path, io_type="io_stream", layer_overrides=narrow)
+    _emulator_equals_csim_and_can_fail(project, narrow=True, stream=True)
+
+
+def _emulator_equals_csim_and_can_fail(project, narrow: bool, stream: bool = False) -> None:
     desc = project.firmware_description()
     kinds = {lyr.name: lyr.kind for lyr in desc.layers}
     assert kinds["prelu"] == "PReLU" and kinds["hsig"] == "HardActivation" and kinds["elu3"] == "ParametrizedActivation"
@@ -86,14 +113,17 @@ def test_activations_emulator_equals_csim(tmp_path, narrow):
     fw = csim.run_csim(project, x)
     np.testing.assert_array_equal(emulator.emulate(desc, x), fw)
     layers = emulator.emulate_layers(desc, x)
-    for name in _acts():  # each branch varies and sees both signs of its input
+    for name in _acts(stream):  # each branch varies and sees both signs of its input
         assert len(np.unique(layers[name])) > 20, name
         assert np.any(layers["d1"] < 0) and np.any(layers["d1"] > 0)
     # a type the firmware does not have makes outputs differ: the comparison can fail
-    for name, key, other in (("elu", "table", "ap_fixed<5,2>"), ("selu", "table", "ap_fixed<6,3>"),
-                             ("softplus", "table", "ap_fixed<7,4>"), ("softsign", "table", "ap_fixed<4,1>"),
-                             ("hsig", "slope", "ap_ufixed<6,0>"), ("prelu", "param", "ap_fixed<8,2>"),
-                             ("elu3", "param", "ap_ufixed<2,0>"), ("thr", "result", "ap_fixed<6,2>")):  # fmt: skip
+    wrong_types = [("elu", "table", "ap_fixed<5,2>"), ("softplus", "table", "ap_fixed<7,4>"),
+                   ("softsign", "table", "ap_fixed<4,1>"), ("hsig", "slope", "ap_ufixed<6,0>"),
+                   ("prelu", "param", "ap_fixed<8,2>"), ("elu3", "param", "ap_ufixed<2,0>"),
+                   ("thr", "result", "ap_fixed<6,2>")]  # fmt: skip
+    wrong_types += [("sig", "table", "ap_ufixed<4,0>"), ("tanh", "table", "ap_fixed<5,1>")] if stream else [
+        ("selu", "table", "ap_fixed<6,3>")]  # fmt: skip
+    for name, key, other in wrong_types:
         lyr = desc.layer(name)
         wrong = replace(lyr, types={**lyr.types, key: FixedPrecision.parse(other)})
         if key == "param" and "param" in lyr.weights:  # the slopes as codes of the other type

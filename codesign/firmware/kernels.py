@@ -280,7 +280,9 @@ def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 STREAM_KERNELS = {
     **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
                                "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Reshape")},
-    "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
+    "Activation": KERNELS["Activation"],  # STREAM_ACTIVATIONS only
+    # nnet_activation_stream.h: each packet element as nnet_activation.h computes it (the same tables and indices)
+    **{k: KERNELS[k] for k in ("ParametrizedActivation", "PReLU", "HardActivation")},
     "Clone": _clone,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
     "Merge": _merge,
@@ -294,4 +296,5 @@ STREAM_KERNELS = {
     # nnet_recurrent.h's streaming lstm_stack/gru_stack: one packet per time step, each step as in io_parallel
     **recurrent.KERNELS,
 }  # fmt: skip
-STREAM_ACTIVATIONS = ("relu", "linear")
+# selu is left out: its streamed positive side casts lambda to the input's type, not to ap_ufixed<16,1>
+STREAM_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "softplus", "softsign")

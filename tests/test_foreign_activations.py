@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,40 @@ def test_a_bounded_relu_is_refused_before_training_not_built_as_a_plain_relu(tmp
     code, text, _ = build(tmp_path, randomize(_mlp(_layer("relu_max_value")), 5), "relu6")
     assert code == 2 and "layer(s) 'act' (ReLU, max_value=6)" in text, text[-2000:]
     assert "] convert" not in text and "] csim" not in text, text[-2000:]
+
+
+def _mid_softmax_model():
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((8,), name="x")
+    h = L.Softmax(name="sm")(L.Dense(6, name="d1")(inp))
+    return randomize(keras.Model(inp, L.Dense(3, name="out")(h)), 6)
+
+
+def test_a_softmax_layer_is_converted_as_the_softmax_activation():
+    """hls4ml 1.3 wrote a Softmax layer's call as softmax_config4 and its struct as Softmax_config4 (g++ failed, exit
+    5); Activation('softmax') is the same function and is written consistently."""
+    import numpy as np
+
+    from codesign import hls
+
+    model = _mid_softmax_model()
+    prepared, notes = hls.prepare_model(model)
+    assert type(prepared.get_layer("sm")).__name__ == "Activation"
+    assert any(n.startswith("Softmax layer 'sm' converted as Activation('softmax')") for n in notes), notes
+    x = np.random.default_rng(1).normal(size=(50, 8))
+    np.testing.assert_array_equal(prepared.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_a_model_with_a_softmax_inside_builds(tmp_path):
+    """It stopped at g++ (exit 5); now it builds and C-simulates, the estimate prices the softmax, and the float model
+    has no verdict, the emulator naming the softmax layer (it has no softmax kernel)."""
+    import json
+
+    code, text, out = build(tmp_path, _mid_softmax_model(), "mid_softmax")
+    assert code == 0 and "bit-exact: no reference" in text and "layer 'sm'" in text, text[-3000:]
+    est = json.loads((out / "report.json").read_text())["estimate"]
+    sm = [r for r in est["per_layer"] if r["name"] == "sm"]
+    assert sm and sm[0]["lut"] and sm[0]["lut"] > 0 and est["lut"] > 0, est

@@ -333,18 +333,19 @@ def test_float_upsampling_is_proven_against_the_emulator(tmp_path, two_d, io_typ
 @pytest.mark.slow
 @needs_gxx
 def test_float_model_names_the_layer_the_emulator_does_not_know(tmp_path):
-    """A float io_stream model with a table sigmoid between Dense layers converts and C-simulates, but the emulator has
-    no streamed table activation: no verdict, the layer named on the console of `codesign build` (exit 0, the agreement
-    with the model reported) and by `codesign check` (exit 6). (The float LSTM that showed this is emulated now.)"""
+    """A float io_stream model with a SELU between Dense layers converts and C-simulates, but the emulator has no
+    streamed SELU: no verdict, the layer named on the console of `codesign build` (exit 0, the agreement with the model
+    reported) and by `codesign check` (exit 6). (The float LSTM, then the streamed sigmoid that showed this are
+    emulated now.)"""
     keras = keras_env.keras()
     inp = keras.Input((6,), name="x")
-    h = keras.layers.Activation("sigmoid", name="sig")(keras.layers.Dense(5, name="d0")(inp))
+    h = keras.layers.Activation("selu", name="sig")(keras.layers.Dense(5, name="d0")(inp))
     model = randomize(keras.Model(inp, keras.layers.Dense(3, name="out")(h)), 2)
     code, text, out = build(tmp_path, model, "sig_stream", {"hls": {"io_type": "io_stream"}})
     assert code == 0 and "bit-exact: no reference" in text, text[-3000:]
-    assert "fixed-point emulator not run: layer 'sig': activation 'sigmoid' in io_stream" in text, text[-3000:]
+    assert "fixed-point emulator not run: layer 'sig': activation 'selu' in io_stream" in text, text[-3000:]
     code, text = check(out)
-    assert code == 6 and "layer 'sig': activation 'sigmoid' in io_stream is not emulated" in text, text[-3000:]
+    assert code == 6 and "layer 'sig': activation 'selu' in io_stream is not emulated" in text, text[-3000:]
 
 
 @pytest.mark.slow

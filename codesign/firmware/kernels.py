@@ -2,19 +2,19 @@
 
 They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
 ``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
-:mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
+:mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; table, hard and parametrized activations: :mod:`.activations`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import graph_kernels, pooling, recurrent, resize, tables
+from codesign.firmware import activations, graph_kernels, pooling, recurrent, resize, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
-from codesign.firmware.fixed import INT64_BITS, EmulationError, cast, check_width, frac, from_float, sbits
+from codesign.firmware.fixed import EmulationError, cast, check_width, frac, sbits
 from codesign.firmware.tensor import Tensor
-from codesign.precision import FixedPrecision, Overflow
+from codesign.precision import Overflow
 
 
 def _dense(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -143,54 +143,10 @@ def _activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
         span = 16 if act == "sigmoid" else 8
         index = tables.table_index(x.codes.astype(np.int64), frac(x.prec), size, span)
         return Tensor(cast(table[index], frac(table_t), rp, bits_from=sbits(table_t)), rp)
-    raise EmulationError(
-        f"layer '{layer.name}': activation '{act}' is not emulated (accepted: linear, relu, sigmoid, tanh)"
-    )
-
-
-def _parametrized_activation(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    """hls4ml's ParametrizedActivation, LeakyReLU only: ``x > 0 ? x : alpha * x`` (``nnet_activation.h``), alpha the
-    call's literal in ``param_t``, the product in full precision, then cast to the result type."""
-    x, rp = ins[0], layer.type("result")
-    act = str(layer.attrs.get("activation", "")).lower()
-    if act != "leakyrelu":
-        raise EmulationError(
-            f"layer '{layer.name}': parametrized activation '{act}' is not emulated (accepted: LeakyReLU)"
-        )
-    pt = layer.type("param")
-    alpha, fp = int(from_float(np.array([float(layer.attrs["activ_param"])]), pt)[0]), frac(pt)
-    if fp < 0:  # a coarse slope type: its code times 2**-fp, on an integer grid
-        alpha, fp = alpha << -fp, 0
-    bits = sbits(x.prec) + sbits(pt) + max(0, -frac(pt))
-    codes = x.codes.astype(np.int64)
-    if bits <= INT64_BITS:
-        prod = np.where(codes > 0, codes << fp, codes * alpha)
-        return Tensor(cast(prod, frac(x.prec) + fp, rp, bits_from=bits), rp)
-    # A wide input (a float model's unquantized Dense sum): x > 0 is cast as it is (x << fp at frac + fp is the
-    # same value), and x <= 0 is first replaced by a code giving the same cast of its product (small_product_codes).
-    if rp.saturation_bits:
-        check_width(bits, f"layer '{layer.name}': the slope's product")
-    shift = frac(x.prec) + fp - frac(rp)
-    small, small_bits = small_product_codes(np.where(codes > 0, 0, codes), shift, rp)
-    pos = cast(codes, frac(x.prec), rp, bits_from=sbits(x.prec))
-    neg = cast(small * alpha, frac(x.prec) + fp, rp, bits_from=small_bits + sbits(pt) + max(0, -frac(pt)))
-    return Tensor(np.where(codes > 0, pos, neg), rp)
-
-
-def small_product_codes(codes: np.ndarray, shift: int, rp: FixedPrecision) -> tuple[np.ndarray, int]:
-    """Codes (<= 0) replaced by codes of at most ``max(shift, 0) + rp.width + 2`` bits whose product with any nonzero
-    integer slope casts to ``rp`` (``shift`` fractional bits dropped) as the original product does; (codes, bits).
-
-    Wrapping keeps a product's residue modulo 2**(shift + width) and its sign, which is all the rounding and the
-    wrap read; saturation only needs the product to stay beyond the type's range on the same side, which a code of
-    magnitude 2**(shift + width + 1) already is (|slope| >= 1 code).
-    """
-    span = 1 << (max(shift, 0) + rp.width + 1)
-    if rp.overflow == Overflow.WRAP:
-        small = np.where(codes < 0, codes % span - span, 0)
-    else:
-        small = np.clip(codes, -span, 0)
-    return small.astype(np.int64), max(shift, 0) + rp.width + 2
+    if act in activations.TABLE_ACTIVATIONS:
+        return activations.table_activation(layer, x, act)
+    raise EmulationError(f"layer '{layer.name}': activation '{act}' is not emulated (accepted: linear, relu, sigmoid, "
+                         f"tanh, {', '.join(activations.TABLE_ACTIVATIONS)})")  # fmt: skip
 
 
 def _batchnorm(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
@@ -287,7 +243,9 @@ KERNELS = {
     "PointwiseConv1D": _conv1d,
     "Activation": _activation,
     "ReLU": _activation,
-    "ParametrizedActivation": _parametrized_activation,
+    "ParametrizedActivation": activations.parametrized,
+    "PReLU": activations.prelu,
+    "HardActivation": activations.hard_activation,
     "Conv2D": _conv2d,
     "PointwiseConv2D": _conv2d,
     **dict.fromkeys(pooling.KINDS, pooling.pool),
@@ -322,7 +280,9 @@ def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
 STREAM_KERNELS = {
     **{k: KERNELS[k] for k in ("Dense", "Conv1D", "PointwiseConv1D", "Conv2D", "PointwiseConv2D", "ReLU",
                                "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Reshape")},
-    "Activation": KERNELS["Activation"],  # relu and linear only (STREAM_ACTIVATIONS)
+    "Activation": KERNELS["Activation"],  # STREAM_ACTIVATIONS only
+    # nnet_activation_stream.h: each packet element as nnet_activation.h computes it (the same tables and indices)
+    **{k: KERNELS[k] for k in ("ParametrizedActivation", "PReLU", "HardActivation")},
     "Clone": _clone,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
     "Merge": _merge,
@@ -336,4 +296,5 @@ STREAM_KERNELS = {
     # nnet_recurrent.h's streaming lstm_stack/gru_stack: one packet per time step, each step as in io_parallel
     **recurrent.KERNELS,
 }  # fmt: skip
-STREAM_ACTIVATIONS = ("relu", "linear")
+# selu is left out: its streamed positive side casts lambda to the input's type, not to ap_ufixed<16,1>
+STREAM_ACTIVATIONS = ("relu", "linear", "sigmoid", "tanh", "softplus", "softsign")

@@ -25,6 +25,7 @@ def _libm() -> ctypes.CDLL:
     lib = ctypes.CDLL(name)
     lib.expf.restype, lib.expf.argtypes = ctypes.c_float, [ctypes.c_float]
     lib.tanh.restype, lib.tanh.argtypes = ctypes.c_double, [ctypes.c_double]
+    lib.log.restype, lib.log.argtypes = ctypes.c_double, [ctypes.c_double]
     return lib
 
 
@@ -49,6 +50,38 @@ def tanh_table(size: int, table_t: FixedPrecision) -> np.ndarray:
     """Codes of ``init_tanh_table``: ``(table_t) tanh((double) x)`` over x in [-4, 4)."""
     lib = _libm()
     vals = [lib.tanh(float(x)) for x in _in_vals(size, 4.0)]
+    return from_float(np.array(vals), table_t)
+
+
+def _negative_in_vals(n: int) -> np.ndarray:
+    """``float in_val = -8.0 * ii / float(N)`` (double arithmetic, stored as float): ELU's and SELU's [-8, 0]."""
+    return (-8.0 * np.arange(n, dtype=np.float64) / float(np.float32(n))).astype(np.float32)
+
+
+def activation_table(act: str, size: int, table_t: FixedPrecision) -> np.ndarray:
+    """Codes of ``init_<act>_table`` for softplus, softsign (over [-8, 8)), elu and selu (over [-8, 0]): each
+    ``<act>_fcn_float`` as the C++ computes it (``std::exp`` of a float is ``expf``, the rest in double), returned as
+    a float and cast to ``table_t``."""
+    lib = _libm()
+    if act in ("softplus", "softsign"):
+        xs = _in_vals(size, 8.0)
+    elif act in ("elu", "selu"):
+        xs = _negative_in_vals(size)
+    else:
+        raise EmulationError(f"no lookup table for activation '{act}' (accepted: softplus, softsign, elu, selu)")
+    vals = []
+    for x in xs:
+        x = float(x)
+        if act == "softplus":
+            v = lib.log(float(np.float32(lib.expf(x))) + 1.0)
+        elif act == "softsign":
+            v = x / (abs(x) + 1.0)
+        elif act == "elu":
+            v = float(np.float32(lib.expf(x))) - 1.0
+        else:
+            e = float(np.float32(lib.expf(x)))
+            v = 1.0507009873554804934193349852946 * (1.6732632423543772848170429916717 * (e - 1.0))
+        vals.append(float(np.float32(v)))  # the function returns a float
     return from_float(np.array(vals), table_t)
 
 

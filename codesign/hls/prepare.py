@@ -10,6 +10,8 @@ import numpy as np
 
 from codesign import keras_env
 from codesign.errors import ReferenceUnavailableError, SpecError
+from codesign.hls.activations import require_activation_kernels
+from codesign.hls.layer_settings import require_layer_settings
 from codesign.hls.recurrent import require_recurrent_settings
 from codesign.reference.graph import fused_head_of, head_of
 from codesign.reference.layers import SUPPORTED, refuse
@@ -209,6 +211,11 @@ def _plain_layers(model: Any, notes: list[str]) -> Any:
     keras = keras_env.keras()
     acts = {lyr.name: a for lyr in model.layers if (a := _float_activation_name(lyr))}
     idents = {lyr.name: _layer_class(lyr) for lyr in model.layers if _layer_class(lyr) in INFERENCE_IDENTITY}
+    # hls4ml 1.3 names a Softmax layer's config struct 'Softmax_config<i>' and calls it as 'softmax_config<i>' (g++
+    # fails); over the last axis it is Activation('softmax'), which it writes consistently
+    softmax = [lyr.name for lyr in model.layers if _layer_class(lyr) == "Softmax"
+               and lyr.get_config().get("axis", -1) in (-1, len(lyr.output_shape) - 1)]  # fmt: skip
+    acts.update(dict.fromkeys(softmax, "softmax"))
     if not acts and not idents:
         return model
 
@@ -225,7 +232,10 @@ def _plain_layers(model: Any, notes: list[str]) -> Any:
         if src.get_weights():
             layer.set_weights(src.get_weights())
     notes.extend(f"QActivation '{n}' holds the float activation '{a}', not a QKeras quantizer: converted as "
-                 f"Activation('{a}') (hls4ml 1.3 refuses it in a QActivation)" for n, a in acts.items())  # fmt: skip
+                 f"Activation('{a}') (hls4ml 1.3 refuses it in a QActivation)" for n, a in acts.items()
+                 if n not in softmax)  # fmt: skip
+    notes.extend(f"Softmax layer '{n}' converted as Activation('softmax'), the same function (hls4ml 1.3 writes a "
+                 "Softmax layer's C++ call with a config name it does not define)" for n in softmax)  # fmt: skip
     notes.extend(f"layer '{n}' ({c}) is the identity at inference: converted as a Dropout, which hls4ml skips"
                  for n, c in idents.items())  # fmt: skip
     return new
@@ -290,6 +300,8 @@ def _require_kernels_as_written(model: Any, source: str) -> None:
             "accepted: dilation_rate 1, groups 1, BatchNormalization over the last axis"
         )
     require_recurrent_settings(model, source)
+    require_activation_kernels(model, source)
+    require_layer_settings(model, source)
     for lyr in model.layers:
         if _layer_class(lyr) in _QKERAS_FOLDED:
             raise ReferenceUnavailableError(

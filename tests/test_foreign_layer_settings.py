@@ -1,0 +1,74 @@
+"""Models written the way other projects write them, round seven: LayerNormalization and Embedding.
+
+- ``LayerNormalization`` after a Dense on a flat input (the common MLP form): hls4ml 1.3's converter raised "input
+  size is not currently supported by hls4ml" (exit 7, internal error, after any training); over another axis or
+  with ``epsilon`` >= 0.1 it raised the same way; without ``center``/``scale`` it failed on the missing beta/gamma
+  (exit 5). Refused by name before training; the form hls4ml converts (``(steps, features)``, last axis) is accepted.
+- ``Embedding``: the check's inputs (on the input type's grid) are not indices; the model's own predict failed
+  after conversion and C-simulation (exit 7, "indices[0,3] = -1 is not in [0, 10)"). Refused by name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from codesign import keras_env
+
+keras_env.setup()
+
+from tests.foreign_helpers import build, randomize  # noqa: E402
+
+
+def _layer_norm_model(shape=(5, 3), **kw):
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input(shape, name="x")
+    h = L.Dense(4, name="d1")(inp)
+    h = L.LayerNormalization(name="ln", **kw)(h)
+    h = L.Flatten(name="f")(h) if len(shape) > 1 else h
+    return keras.Model(inp, L.Dense(3, name="out")(h))
+
+
+@pytest.mark.parametrize(
+    "shape, kw, why",
+    [
+        ((8,), {}, "an input of shape (4,) (hls4ml 1.3 takes (steps, features) only)"),
+        ((5, 3), {"axis": 1}, "axis=1 (hls4ml 1.3 normalises over the last axis only)"),
+        ((5, 3), {"center": False}, "center=False (hls4ml 1.3 reads a beta it does not have)"),
+        ((5, 3), {"scale": False}, "scale=False (hls4ml 1.3 reads a gamma it does not have)"),
+        ((5, 3), {"epsilon": 0.5}, "epsilon=0.5 (hls4ml 1.3 takes 0 < epsilon < 0.1)"),
+    ],
+)
+def test_layer_norm_forms_hls4ml_fails_on_are_refused_by_name(shape, kw, why):
+    from codesign import hls
+    from codesign.errors import SpecError
+
+    with pytest.raises(SpecError, match=re.escape(f"m.h5: layer(s) 'ln' (LayerNormalization, {why})")):
+        hls.require_convertible(_layer_norm_model(shape, **kw), "m.h5")
+
+
+@pytest.mark.parametrize("kw", [{}, {"axis": -1}, {"axis": 2, "epsilon": 1e-6}])
+def test_layer_norm_as_hls4ml_converts_it_is_accepted(kw):
+    from codesign import hls
+
+    hls.require_convertible(_layer_norm_model((5, 3), **kw), "m.h5")
+
+
+def test_embedding_is_refused_by_name():
+    from codesign import hls
+    from codesign.errors import SpecError
+
+    keras = keras_env.keras()
+    inp = keras.Input((6,), name="x")
+    h = keras.layers.Flatten(name="f")(keras.layers.Embedding(10, 4, name="emb")(inp))
+    model = keras.Model(inp, keras.layers.Dense(3, name="out")(h))
+    with pytest.raises(SpecError, match=re.escape("m.h5: layer(s) 'emb' (Embedding): an Embedding reads integer")):
+        hls.require_convertible(model, "m.h5")
+
+
+def test_a_flat_layer_norm_is_refused_before_training_not_an_internal_error(tmp_path):
+    code, text, _ = build(tmp_path, randomize(_layer_norm_model((8,)), 2), "ln_flat")
+    assert code == 2 and "layer(s) 'ln' (LayerNormalization, an input of shape (4,)" in text, text[-2000:]
+    assert "internal error" not in text and "] convert" not in text, text[-2000:]

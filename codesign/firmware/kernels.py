@@ -1,6 +1,6 @@
 """The emulator's layer kernels: one function per hls4ml layer kind, each mapping input tensors to the output tensor.
 
-They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
+They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, the Resource Dense (:mod:`.resource`), ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
 ``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
 :mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; table, hard and parametrized activations: :mod:`.activations`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import activations, graph_kernels, pooling, recurrent, resize, tables
+from codesign.firmware import activations, graph_kernels, pooling, recurrent, resize, resource, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import EmulationError, cast, check_width, frac, sbits
@@ -18,22 +18,20 @@ from codesign.precision import Overflow
 
 
 def _dense(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    _plain_strategy(layer)
     x = ins[0]
     n = x.codes.shape[0]
     w = layer.weights["weight"]
     flat = Tensor(x.codes.reshape(n, -1), x.prec)
+    if resource.strategy(layer) == "resource":  # the Latency arithmetic of inputs in the order the kernel adds them
+        w, order = resource.resource_dense(layer, flat.codes.shape[1])
+        flat = Tensor(flat.codes[:, order], x.prec)
     if flat.codes.shape[1] != w.shape[0]:
         raise EmulationError(f"layer '{layer.name}': input has {flat.codes.shape[1]} values, weights {w.shape}")
     return dense_codes(flat, w, layer.weights.get("bias"), layer)
 
 
 def _plain_strategy(layer: LayerDesc) -> None:
-    strategy = str(layer.attrs.get("strategy", "latency")).lower()
-    if strategy != "latency":
-        raise EmulationError(
-            f"layer '{layer.name}' ({layer.kind}): strategy '{strategy}' is not emulated (accepted: Latency)"
-        )
+    resource.strategy(layer, resource_kinds=())
 
 
 def conv1d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:

@@ -204,3 +204,61 @@ def test_resource_dense_refusals_name_the_layer(attrs, match):
                       {"weight": np.zeros((4, 6), dtype=np.int64)}, attrs)  # fmt: skip
     with pytest.raises(EmulationError, match=f"layer 'dd'.*{match}"):
         KERNELS["Dense"](layer, [Tensor(np.zeros((2, 6), dtype=np.int64), p)])
+
+
+def conv_model(two_d: bool, seed: int = 4):
+    """Conv1D(3 x 2 -> 4) on (8, 2) or Conv2D(2 x 2 x 2 -> 4) on (5, 5, 2), valid padding, flattened into a Latency
+    Dense(8) (io_stream has no kernel for a flattened output)."""
+    keras = keras_env.keras()
+    L = keras.layers
+    inp = keras.Input((5, 5, 2) if two_d else (8, 2), name="x")
+    conv = L.Conv2D(4, 2, name="c") if two_d else L.Conv1D(4, 3, name="c")
+    return randomize(keras.Model(inp, L.Dense(8, name="d")(L.Flatten(name="f")(conv(inp)))), seed, scale=0.8)
+
+
+@needs_gxx
+@pytest.mark.slow
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("two_d", [False, True])
+def test_resource_conv_emulator_equals_csim(tmp_path, io_type, two_d):
+    """conv_1d/2d_resource_cl (io_parallel) and the streamed windows through dense_resource (io_stream) at an RF
+    that divides the window (rf_leq_nin's reordered sum) with a saturating accum whose partial sums overflow."""
+    rf = 4 if two_d else 3
+    over = {"c": {"Strategy": "Resource", "ReuseFactor": rf,
+                  "Precision": {"accum": "ap_fixed<8,2,AP_TRN,AP_SAT>", "result": "ap_fixed<10,4>"}},
+            "d": {"Precision": {"result": "ap_fixed<18,8>"}}}  # fmt: skip
+    shape = (5, 5, 2) if two_d else (8, 2)
+    project = hls_models.convert(conv_model(two_d), tmp_path, io_type=io_type, layer_overrides=over)
+    desc = project.firmware_description()
+    lyr = desc.layer("c")
+    got = (lyr.attrs["strategy"], lyr.attrs["reuse_factor"], lyr.attrs["_weights_transposed"])
+    assert got == ("resource", rf, True), got
+    x = compare.grid_inputs(hls_models.INPUT_PRECISION, shape, N, seed=6)
+    fw = csim.run_csim(project, x)
+    np.testing.assert_array_equal(emulator.emulate(desc, x), fw)
+    assert len(np.unique(fw)) > 50
+    wrong = replace(lyr, types={**lyr.types, "accum": FixedPrecision.parse("ap_fixed<7,2,AP_TRN,AP_SAT>")})
+    assert np.count_nonzero(emulator.emulate(_swap(desc, "c", wrong), x) != fw) > 10
+    n_out = lyr.weights["weight"].shape[0]
+    w = lyr.weights["weight"].reshape(n_out, -1).T.reshape(*lyr.weights["weight"].shape[1:], n_out)
+    latency = replace(lyr, attrs={**lyr.attrs, "strategy": "latency"}, weights={**lyr.weights, "weight": w})
+    # Latency's input order saturates elsewhere
+    assert np.count_nonzero(emulator.emulate(_swap(desc, "c", latency), x) != fw) > 10
+
+
+@pytest.mark.parametrize("kind,rf,match", [
+    ("Conv1D", 12, "Resource strategy with reuse factor 12 above its 6 window inputs"),
+    ("PointwiseConv1D", 1, r"strategy 'resource' is not emulated \(accepted: Latency\)"),
+])  # fmt: skip
+def test_resource_conv_refusals_name_the_layer(kind, rf, match):
+    from codesign.firmware.description import LayerDesc
+    from codesign.firmware.kernels import KERNELS
+    from codesign.firmware.tensor import Tensor
+
+    p = FixedPrecision.parse("ap_fixed<8,3>")
+    attrs = {"strategy": "resource", "reuse_factor": rf, "_weights_transposed": True, "in_width": 4, "n_chan": 2,
+             "filt_width": 3, "n_filt": 4, "stride_width": 1, "out_width": 2}  # fmt: skip
+    layer = LayerDesc("cc", kind, ("x",), "cc", (2, 4), {"weight": p, "bias": p, "accum": p, "result": p},
+                      {"weight": np.zeros((4, 3, 2), dtype=np.int64)}, attrs)  # fmt: skip
+    with pytest.raises(EmulationError, match=f"layer 'cc'.*{match}"):
+        KERNELS[kind](layer, [Tensor(np.zeros((2, 4, 2), dtype=np.int64), p)])

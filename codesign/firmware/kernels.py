@@ -1,6 +1,6 @@
 """The emulator's layer kernels: one function per hls4ml layer kind, each mapping input tensors to the output tensor.
 
-They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
+They reproduce hls4ml 1.3's ``nnet_conv1d_latency.h``, the Resource Dense and Conv1D/Conv2D (:mod:`.resource`), ``nnet_conv2d_latency.h``, ``nnet_activation.h``,
 ``nnet_batchnorm.h`` and ``nnet_merge.h`` (dense arithmetic: :mod:`.dense`; pooling and zero padding:
 :mod:`.pooling`; LSTM and GRU: :mod:`.recurrent`; table, hard and parametrized activations: :mod:`.activations`; the interaction-network and score layers: :mod:`.graph_kernels`, :mod:`.score_kernel`). :data:`KERNELS` maps each layer kind to its kernel.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codesign.firmware import activations, graph_kernels, pooling, recurrent, resize, tables
+from codesign.firmware import activations, graph_kernels, pooling, recurrent, resize, resource, tables
 from codesign.firmware.dense import dense_codes
 from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import EmulationError, cast, check_width, frac, sbits
@@ -17,23 +17,27 @@ from codesign.firmware.tensor import Tensor
 from codesign.precision import Overflow
 
 
+def _in_kernel_order(layer: LayerDesc, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(input columns, (n_in, n_out) weights) in the order the layer's strategy adds the products: the Resource
+    kernels' order (:mod:`.resource`), or input order."""
+    if resource.strategy(layer) == "resource":
+        w, order = resource.resource_dense(layer, cols.shape[1])
+        return cols[:, order], w
+    return cols, resource.dense_weights(layer)
+
+
 def _dense(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    _plain_strategy(layer)
     x = ins[0]
     n = x.codes.shape[0]
-    w = layer.weights["weight"]
-    flat = Tensor(x.codes.reshape(n, -1), x.prec)
+    cols, w = _in_kernel_order(layer, x.codes.reshape(n, -1))
+    flat = Tensor(cols, x.prec)
     if flat.codes.shape[1] != w.shape[0]:
         raise EmulationError(f"layer '{layer.name}': input has {flat.codes.shape[1]} values, weights {w.shape}")
     return dense_codes(flat, w, layer.weights.get("bias"), layer)
 
 
 def _plain_strategy(layer: LayerDesc) -> None:
-    strategy = str(layer.attrs.get("strategy", "latency")).lower()
-    if strategy != "latency":
-        raise EmulationError(
-            f"layer '{layer.name}' ({layer.kind}): strategy '{strategy}' is not emulated (accepted: Latency)"
-        )
+    resource.strategy(layer, resource_kinds=())
 
 
 def conv1d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
@@ -52,15 +56,16 @@ def conv1d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
 
 
 def _conv1d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    _plain_strategy(layer)
+    resource.strategy(layer)
     a = layer.attrs
     if a.get("data_format", "channels_last") != "channels_last" or int(a.get("dilation", 1)) != 1:
         raise EmulationError(f"layer '{layer.name}': only channels_last, dilation 1 convolutions are emulated")
     x = ins[0]
     n = x.codes.shape[0]
     chan, k, n_filt, out_w = int(a["n_chan"]), int(a["filt_width"]), int(a["n_filt"]), int(a["out_width"])
-    cols = conv1d_windows(layer, x.codes)
-    w = layer.weights["weight"].reshape(k * chan, n_filt)
+    cols, w = _in_kernel_order(layer, conv1d_windows(layer, x.codes))
+    if w.shape != (k * chan, n_filt):
+        raise EmulationError(f"layer '{layer.name}': weights {layer.weights['weight'].shape}, not {k}x{chan}x{n_filt}")
     res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
     return Tensor(res.codes.reshape(n, out_w, n_filt), res.prec)
 
@@ -86,7 +91,7 @@ def conv2d_windows(layer: LayerDesc, a: np.ndarray) -> np.ndarray:
 
 
 def _conv2d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
-    _plain_strategy(layer)
+    resource.strategy(layer)
     a = layer.attrs
     dilation = (int(a.get("dilation_height", 1)), int(a.get("dilation_width", 1)), int(a.get("dilation", 1)))
     if a.get("data_format", "channels_last") != "channels_last" or dilation != (1, 1, 1):
@@ -95,8 +100,9 @@ def _conv2d(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     n = x.codes.shape[0]
     k = int(a["filt_height"]) * int(a["filt_width"]) * int(a["n_chan"])
     n_filt, oh, ow = int(a["n_filt"]), int(a["out_height"]), int(a["out_width"])
-    cols = conv2d_windows(layer, x.codes)
-    w = layer.weights["weight"].reshape(k, n_filt)
+    cols, w = _in_kernel_order(layer, conv2d_windows(layer, x.codes))
+    if w.shape != (k, n_filt):
+        raise EmulationError(f"layer '{layer.name}': weights {layer.weights['weight'].shape}, not {k} x {n_filt}")
     res = dense_codes(Tensor(cols, x.prec), w, layer.weights.get("bias"), layer)
     return Tensor(res.codes.reshape(n, oh, ow, n_filt), res.prec)
 

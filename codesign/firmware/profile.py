@@ -22,6 +22,7 @@ from codesign.firmware.description import FirmwareDescription, LayerDesc
 from codesign.firmware.emulator import Tensor, conv1d_windows, run
 from codesign.firmware.fixed import EmulationError, to_float
 from codesign.firmware.kernels import conv2d_windows
+from codesign.firmware.resource import dense_weights
 from codesign.precision import FixedPrecision, Overflow
 
 
@@ -75,8 +76,7 @@ def _values(t: Tensor) -> np.ndarray:
 
 
 def _dense_rows(layer: LayerDesc, x: np.ndarray) -> list[RangeRow]:
-    w = to_float(layer.weights["weight"], layer.type("weight"))
-    w = w.reshape(-1, w.shape[-1])
+    w = to_float(dense_weights(layer), layer.type("weight"))  # (n_in, n_out) whatever the strategy's layout
     b = to_float(layer.weights["bias"], layer.type("bias")) if "bias" in layer.weights else 0.0
     sums = x @ w + b
     ap = layer.type("accum")

@@ -77,6 +77,9 @@ class BuildModel(Step):
             from codesign import hls, zoo
 
             hls.require_convertible(model, str(m.file), ignore=zoo.CUSTOM_OBJECTS)  # a VAE's sampling stays out
+            from codesign.reference.early import require_exact_quantizers
+
+            require_exact_quantizers(model)  # exit 6 before training, not after C-simulation
             safe_names.layer_names(model, str(m.file))
             for line in model_safety.trust_notes(trust, notes):
                 state = state.note(line)

@@ -29,8 +29,11 @@ ENV = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPA
 
 
 def _start(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    """The command in its own process group, with SIGINT's default action restored as in a terminal: a test run
+    started as a background job of a non-interactive shell (as a CI runner may start it) ignores SIGINT, every child
+    inherits that, and Python then never raises KeyboardInterrupt (the build ran on to exit 0)."""
     return subprocess.Popen(args, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def _interrupt_when(proc: subprocess.Popen, ready, timeout_s: float = 240) -> tuple[int, list[str]]:

@@ -52,8 +52,8 @@ def _no_kernel(layer: Any) -> str | None:
         if q is None or hasattr(q, "get_config") or str(getattr(q, "__module__", "")).startswith("qkeras"):
             return None  # a QKeras quantizer or function: _qactivation_unread
         name = getattr(q, "__name__", None)
-    elif kind in _SKIPPED_CLASSES or kind.startswith("Q") or type(layer).__module__.startswith("qkeras"):
-        return None
+    elif kind in _SKIPPED_CLASSES or kind.startswith("Q") or type(layer).__module__.startswith(("qkeras", "codesign")):
+        return None  # QKeras layers: the reference; codesign's own layers: their fixed C++ templates, not nnet_activation.h
     else:
         name = _activation_name(layer.get_config().get("activation"))
     if name is None or "(" in name or name.lower() in KERNEL_ACTIVATIONS:

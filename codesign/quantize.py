@@ -107,11 +107,7 @@ def to_qkeras(float_model, q):
             bits, integer = FIXED_QUANTIZER
             bbits, binteger = bits, integer
         else:
-            lq = q.layers.get(layer.name, none)
-            bits, integer = _pick(lq.bits, q.bits), _pick(lq.integer, q.integer)
-            # a layer's bias follows its own bias setting, then the global bias setting, then its kernel
-            bbits = _pick(lq.bias_bits, _pick(q.bias_bits, bits))
-            binteger = _pick(lq.bias_integer, _pick(q.bias_integer, integer))
+            bits, integer, bbits, binteger = q.weight_bits(layer.name)
         return {
             "kernel_quantizer": quantized_bits(bits, integer, alpha=1),
             "bias_quantizer": quantized_bits(bbits, binteger, alpha=1),

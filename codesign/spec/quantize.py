@@ -81,18 +81,27 @@ class QuantizeSpec(_Strict):
         if self.activation_range == "fixed" and (self.headroom is not None or self.activation_fractional is not None):
             raise ValueError("headroom / activation_fractional apply to activation_range 'data' only "
                              "(accepted: set activation_range: data, or remove them)")  # fmt: skip
-        _check_weight_bits(self.bits, self.integer)
-        # a bias follows its own setting, then the global bias setting, then its kernel's (codesign/quantize.py)
-        _check_weight_bits(_first(self.bias_bits, self.bits), _first(self.bias_integer, self.integer), "bias_", "bias")
-        for name, layer in self.layers.items():
-            bits, integer = _first(layer.bits, self.bits), _first(layer.integer, self.integer)
+        bits, integer, bias_bits, bias_integer = self.weight_bits()
+        _check_weight_bits(bits, integer)
+        _check_weight_bits(bias_bits, bias_integer, "bias_", "bias")
+        for name in self.layers:
+            bits, integer, bias_bits, bias_integer = self.weight_bits(name)
             try:
                 _check_weight_bits(bits, integer)
-                _check_weight_bits(_first(layer.bias_bits, self.bias_bits, bits),
-                                   _first(layer.bias_integer, self.bias_integer, integer), "bias_", "bias")  # fmt: skip
+                _check_weight_bits(bias_bits, bias_integer, "bias_", "bias")
             except ValueError as exc:
                 raise ValueError(f"layers.{name}: {exc}") from None
         return self
+
+    def weight_bits(self, layer: str | None = None) -> tuple[int, int, int, int]:
+        """(bits, integer, bias_bits, bias_integer) of a layer's kernel and bias quantizers (the global ones without
+        a layer): the layer's own setting, then the global one; a bias then follows its kernel's. The one cascade
+        the spec is checked with and codesign/quantize.py builds the quantizers with."""
+        own = self.layers.get(layer) if layer is not None else None
+        lq = own if own is not None else LayerQuant()
+        bits, integer = _first(lq.bits, self.bits), _first(lq.integer, self.integer)
+        return (bits, integer, _first(lq.bias_bits, self.bias_bits, bits),
+                _first(lq.bias_integer, self.bias_integer, integer))  # fmt: skip
 
     @property
     def act_bits(self) -> int:

@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import traceback
+from typing import NoReturn
 
 import click
 
@@ -61,6 +62,15 @@ def _write_traceback(exc: BaseException) -> str:
         return fh.name
 
 
+def _leave_interrupted(kept: str) -> NoReturn:
+    """The last line of a command stopped by Ctrl-C (what it kept, how to go on) and exit 130. A second Ctrl-C while
+    threads and workers wind down ends the process at once, still with 130 (Python's own handler would raise during
+    the shutdown and die of the signal: status -2, no last line)."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(Interrupted.exit_code))
+    click.echo(f"codesign: interrupted (Ctrl-C): {kept}", err=True)
+    sys.exit(Interrupted.exit_code)
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         _error_log_dir.clear()  # a build folder named by an earlier command in this process is not this one's
@@ -71,17 +81,12 @@ class _Group(click.Group):
             click.echo(f"codesign: internal error: {exc} (traceback: {log})", err=True)
             sys.exit(exc.exit_code)
         except Interrupted as exc:  # a command that says itself what it kept (codesign data's chunks)
-            click.echo(f"codesign: interrupted (Ctrl-C): {exc}", err=True)
-            sys.exit(exc.exit_code)
+            _leave_interrupted(str(exc))
         except CodesignError as exc:
             click.echo(f"codesign: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:  # click would print 'Aborted!' and exit 1
-            # a second Ctrl-C while threads and workers wind down ends the process at once, still with 130 (Python's
-            # own handler would raise during the shutdown and die of the signal: status -2, no last line)
-            signal.signal(signal.SIGINT, lambda signum, frame: os._exit(Interrupted.exit_code))
-            click.echo(f"codesign: interrupted (Ctrl-C): {INTERRUPTED.get(ctx.invoked_subcommand, RERUN)}", err=True)
-            sys.exit(Interrupted.exit_code)
+            _leave_interrupted(INTERRUPTED.get(ctx.invoked_subcommand, RERUN))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:

@@ -156,3 +156,32 @@ def test_progress_counts_every_item_across_processes(tmp_path, capsys):
     files = run_chunks(tasks, parts, workers=2, unit="jet", progress=True)
     assert all(f.is_file() for f in files)
     assert "5/5" in capsys.readouterr().err
+
+
+def test_workers_beyond_the_chunks_left_start_no_more_processes(tmp_path, monkeypatch):
+    """--workers 10000 on a 10-jet file spawned 10000 interpreters (the machine ran out of memory): the pool holds
+    at most one process per chunk left to make, and the file equals a one-worker run's."""
+    import multiprocessing
+
+    import codesign.data.generate as generate
+
+    sizes = []
+    real = multiprocessing.get_context
+
+    class Recording:
+        def __init__(self, ctx):
+            self._ctx = ctx
+
+        def __getattr__(self, name):
+            return getattr(self._ctx, name)
+
+        def Pool(self, processes=None, **kw):  # noqa: N802 (multiprocessing's name)
+            sizes.append(processes)
+            assert processes <= 2, f"a pool of {processes} processes for two chunks"  # fail before spawning them
+            return self._ctx.Pool(processes=processes, **kw)
+
+    monkeypatch.setattr(generate.multiprocessing, "get_context", lambda method=None: Recording(real(method)))
+    wide = read_jets(_jets(tmp_path / "wide.h5", n=4, workers=10000), 8)
+    assert sizes == [2], sizes  # 4 jets in chunks of 2: two chunks, two processes
+    one = read_jets(_jets(tmp_path / "one.h5", n=4, workers=1), 8)
+    np.testing.assert_array_equal(wide.hlf, one.hlf)

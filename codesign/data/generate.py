@@ -212,6 +212,7 @@ def run_chunks(
 
     try:
         jobs = [(t, str(parts)) for t in todo]
+        workers = min(workers, len(jobs))  # never more processes than chunks left (--workers 10000 spawned 10000)
         if workers <= 1:
             _init_worker(counter)
             for name, n, seconds in map(_worker, jobs):

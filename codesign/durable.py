@@ -212,8 +212,9 @@ def check_path_length(path: Path, flag: str, headroom: int) -> None:
 
 # what a build writes, replaces or removes at the top of its folder (report.json/report.md are removed when it starts)
 BUILD_OUTPUTS = ("report.json", "report.md", "build.log", "hls", "models", "plots", "csim", "rtl", "logs", "check")
-# and a scan (scan.json, optuna.db: codesign/scan_study.py)
-SCAN_OUTPUTS = ("scan.json", "optuna.db", "points.jsonl", "points", "cache", "pareto.csv", "pareto.png", "scan.md")
+SCAN_FILE = "scan.json"  # a scan folder's marker (codesign/scan_study.py writes it)
+# and a scan (optuna.db: codesign/scan_study.py)
+SCAN_OUTPUTS = (SCAN_FILE, "optuna.db", "points.jsonl", "points", "cache", "pareto.csv", "pareto.png", "scan.md")
 
 
 def check_not_foreign(out: Path, owned: tuple[str, ...], flag: str = "--out") -> None:

@@ -156,6 +156,9 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
         try:
             raw, y = fh[inputs][...], np.asarray(fh[labels][...])
         except (OSError, ValueError, TypeError) as exc:
+            for key in (inputs, labels):
+                if why := h5read.undecodable_filters(fh[key]):
+                    raise DataError(f"{path}: key '{key}' is {why}") from None
             raise DataError(f"{path}: keys '{inputs}'/'{labels}' cannot be read as numbers ({exc}); accepted: "
                             "numeric arrays, the file may be truncated") from None  # fmt: skip
     if kind == "f":  # before the float32 cast, which turns a finite 1e40 into inf

@@ -61,9 +61,8 @@ def member(path: Path, handle: Any, key: str) -> Any:
 
 
 def dataset(path: Path, handle: Any, key: str, spec_key: str = "") -> Any:
-    """The dataset at ``key`` (a path such as ``events/x`` reaches one under a group), checked readable: a DataError
-    names the file and key when it is missing (listing the file's datasets by path), a group, damaged, or
-    compressed with a filter this h5py cannot decode."""
+    """The dataset at ``key`` (a path such as ``events/x`` reaches one under a group): a DataError names the file and
+    key when it is missing (listing the file's datasets by path), a group, or damaged."""
     import h5py
 
     named = f"{spec_key} " if spec_key else ""
@@ -75,22 +74,23 @@ def dataset(path: Path, handle: Any, key: str, spec_key: str = "") -> Any:
         inside = ", ".join(f"{key}/{k}" for k in list(obj.keys())[:SHOWN_KEYS]) or "nothing"
         raise DataError(f"{path}: {named}key '{key}' is a group, not an array (it holds {inside}; accepted: a numeric "
                         "dataset, with its group path as in events/x)")  # fmt: skip
-    _check_filters(path, obj, key)
     return obj
 
 
-def _check_filters(path: Path, ds: Any, key: str) -> None:
-    """Refuse a dataset compressed with a filter this h5py has no decoder for (a plugin filter such as blosc or
-    zstd, or an unknown id): reading it fails with HDF5's plugin-path message, which does not say so."""
+def undecodable_filters(ds: Any) -> str:
+    """The compression filters of a dataset this h5py has no decoder for (a plugin filter such as blosc or zstd, or
+    an unknown id), as text for an error message, or "" when there is none. Called when reading failed: HDF5's own
+    message names its plugin folder, not the filter."""
     from h5py import h5z
 
     plist = ds.id.get_create_plist()
+    missing = []
     for i in range(plist.get_nfilters()):
         code, _flags, _values, name = plist.get_filter(i)
         if not h5z.filter_avail(code):
-            label = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
-            raise DataError(
-                f"{path}: key '{key}' is compressed with HDF5 filter {code} ('{label}'), which this h5py cannot "
-                "decode (its plugin is not installed); accepted: data stored uncompressed or with gzip, lzf, szip, "
-                "shuffle, fletcher32 or scaleoffset (e.g. rewrite it with `h5repack -f NONE in.h5 out.h5`)"
-            )
+            missing.append(f"{code} ('{name.decode(errors='replace') if isinstance(name, bytes) else name}')")
+    if not missing:
+        return ""
+    return (f"compressed with HDF5 filter {', '.join(missing)}, which this h5py cannot decode (its plugin is not "
+            "installed); accepted: data stored uncompressed or with gzip, lzf, szip, shuffle, fletcher32 or scaleoffset "
+            "(e.g. rewrite it with `h5repack -f NONE in.h5 out.h5`)")  # fmt: skip

@@ -58,8 +58,9 @@ def expanded_size(node: yaml.Node | None) -> int:
 
 def parse_yaml_text(text: str, where: Path | str) -> Any:
     """Parse YAML text read from ``where``: duplicate keys refused, aliases bounded, tabs explained."""
-    loader = UniqueKeyLoader(text)
+    loader = None
     try:
+        loader = UniqueKeyLoader(text)  # its reader refuses control characters here, before any parsing
         node = loader.get_single_node()
         n = expanded_size(node)
         if n > MAX_NODES:
@@ -76,7 +77,8 @@ def parse_yaml_text(text: str, where: Path | str) -> Any:
             )
         raise SpecError(f"{where}: not valid YAML{hint}: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml_file(path: Path | str, what: str = "spec file") -> Any:

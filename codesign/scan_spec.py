@@ -222,6 +222,8 @@ def _base(raw: dict, path: Path) -> tuple[dict, Path]:
         return copy.deepcopy(spec), path.parent.resolve()
     base_path = Path(str(raw["base"]))
     base_path = base_path if base_path.is_absolute() else (path.parent / base_path)
+    if not base_path.exists():
+        raise _err(path, "base", f"spec file {base_path} not found (accepted: a spec file, relative to this file)")
     try:
         spec = read_yaml_file(base_path, "spec file")
     except SpecError as exc:

@@ -218,11 +218,11 @@ SCAN_OUTPUTS = (SCAN_FILE, "optuna.db", "points.jsonl", "points", "cache", "pare
 
 
 def check_not_foreign(out: Path, owned: tuple[str, ...], flag: str = "--out") -> None:
-    """Refuse an existing folder that codesign did not make (no ``.codesign`` in it) holding files with the names a
-    build or scan writes or removes there: they are the user's (their own report.md, models/), not an earlier
-    build's, and would be replaced or deleted."""
-    if not out.is_dir() or (out / ".codesign").is_dir():
-        return
+    """Refuse an existing folder that codesign did not make (no ``.codesign`` in it, nor a scan's marker) holding
+    files with the names a build or scan writes or removes there: they are the user's (their own report.md,
+    models/), not an earlier build's, and would be replaced or deleted."""
+    if not out.is_dir() or (out / ".codesign").is_dir() or (SCAN_FILE in owned and (out / SCAN_FILE).is_file()):
+        return  # a scan folder's scan.json is checked by the scan itself (codesign/scan_study.py)
     taken = [name for name in owned if (out / name).exists()]
     if taken:
         raise SpecError(

@@ -127,7 +127,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         sim.verilator_env()
     from codesign import parts, safe_names
     from codesign.build_steps import default_steps
-    from codesign.durable import check_writable
+    from codesign.durable import BUILD_OUTPUTS, check_writable
     from codesign.pipeline import BuildContext, check_spec_consistency, run_steps
     from codesign.spec import BuildSpec
 
@@ -156,7 +156,7 @@ def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Pa
         target = parts.resolve_part(str(part_text))
     except SpecError as exc:
         raise SpecError(f"{'--part' if part else f'{where}: part'}: {exc}") from None
-    out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, out_from)
+    out_dir = check_writable(out if out is not None else DEFAULT_OUT_ROOT / name, out_from, BUILD_OUTPUTS)
     if out_from not in ("--out", "name") and progress is not None:
         progress(f"build folder {out_dir} (from {out_from}; --out overrides it); the HLS project is in {out_dir / 'hls'}")
     console.set_error_log_dir(out_dir / ".codesign")

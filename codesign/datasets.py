@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
+from codesign.data import h5read
 from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
 from codesign.data.labels import check_every_class, check_split_classes, one_hot
 from codesign.data.layouts import BACKGROUND as L1_BACKGROUND
@@ -145,19 +145,10 @@ def _check_resolution(raw: np.ndarray, snapped: np.ndarray, names, precision, wh
 
 
 def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        fh = h5py.File(path, "r")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
-                        "truncated or of another format") from None  # fmt: skip
-    with fh:
+    with h5read.open_file(path) as fh:
         refuse_incomplete(path, fh)
-        for key in (inputs, labels):
-            if key not in fh:
-                raise DataError(f"{path}: key '{key}' not found (keys in file: {', '.join(fh.keys())}; accepted: "
-                        "data.inputs / data.labels naming keys of the file)")  # fmt: skip
-            if not hasattr(fh[key], "shape"):
-                raise DataError(f"{path}: key '{key}' is a group, not an array (accepted: a numeric dataset)")
+        for key, spec_key in ((inputs, "data.inputs"), (labels, "data.labels")):
+            h5read.dataset(path, fh, key, spec_key)
         kind = fh[inputs].dtype.kind
         if kind not in "biuf":  # a complex array would lose its imaginary part in the cast, text cannot be cast
             raise DataError(f"{path}: key '{inputs}' holds {fh[inputs].dtype} values (accepted: real numbers: "
@@ -165,6 +156,9 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
         try:
             raw, y = fh[inputs][...], np.asarray(fh[labels][...])
         except (OSError, ValueError, TypeError) as exc:
+            for key in (inputs, labels):
+                if why := h5read.undecodable_filters(fh[key]):
+                    raise DataError(f"{path}: key '{key}' is {why}") from None
             raise DataError(f"{path}: keys '{inputs}'/'{labels}' cannot be read as numbers ({exc}); accepted: "
                             "numeric arrays, the file may be truncated") from None  # fmt: skip
     if kind == "f":  # before the float32 cast, which turns a finite 1e40 into inf
@@ -235,13 +229,9 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             classes = tuple(str(i) for i in range(y.shape[1]))
             task = "classification"
         else:
-            try:
-                with h5py.File(path, "r") as fh:
-                    refuse_incomplete(path, fh)
-                    keys = set(fh.keys())
-            except OSError as exc:
-                raise DataError(f"{path}: cannot open as HDF5 ({exc}); accepted: an HDF5 file (.h5); this one may be empty, "
-                                "truncated or of another format") from None  # fmt: skip
+            with h5read.open_file(path) as fh:
+                refuse_incomplete(path, fh)
+                keys = set(fh.keys())
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:

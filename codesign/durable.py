@@ -109,8 +109,9 @@ def atomic_write_text(path: Path | str, text: str) -> None:
 class BuildLock:
     """An exclusive ``flock`` on ``<out>/.codesign/lock``, held for the whole build."""
 
-    def __init__(self, out_dir: Path | str):
+    def __init__(self, out_dir: Path | str, what: str = "build"):
         self.out_dir = Path(out_dir)
+        self.what = what
         self.path = self.out_dir / ".codesign" / LOCK_NAME
         self._fd: int | None = None
 
@@ -124,8 +125,8 @@ class BuildLock:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise SpecError(
-                f"{self.out_dir}: another codesign build (pid {holder}) is writing into this folder; wait for it to "
-                "finish or pass another --out (accepted: one build per output folder at a time)"
+                f"{self.out_dir}: another codesign {self.what} (pid {holder}) is writing into this folder; wait for it "
+                f"to finish or pass another --out (accepted: one {self.what} per output folder at a time)"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
@@ -186,9 +187,9 @@ def report_as_written(out_dir: Path | str) -> bool:
     return recorded == report_digest(out_dir)
 
 
-def build_lock(out_dir: Path | str) -> BuildLock:
-    """The lock of one output folder (use as a context manager)."""
-    return BuildLock(out_dir)
+def build_lock(out_dir: Path | str, what: str = "build") -> BuildLock:
+    """The lock of one output folder (use as a context manager); ``what`` holds it (a build, a scan)."""
+    return BuildLock(out_dir, what)
 
 
 NAME_MAX, PATH_MAX = 255, 4096  # bytes of one file or folder name, of a whole path (Linux)
@@ -209,8 +210,31 @@ def check_path_length(path: Path, flag: str, headroom: int) -> None:
                         f"bytes{f', leaving {headroom} for the files written under it' if headroom else ''}")  # fmt: skip
 
 
-def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
-    """Create ``out_dir`` and prove a file can be written there; SpecError naming the folder otherwise."""
+# what a build writes, replaces or removes at the top of its folder (report.json/report.md are removed when it starts)
+BUILD_OUTPUTS = ("report.json", "report.md", "build.log", "hls", "models", "plots", "csim", "rtl", "logs", "check")
+SCAN_FILE = "scan.json"  # a scan folder's marker (codesign/scan_study.py writes it)
+# and a scan (optuna.db: codesign/scan_study.py)
+SCAN_OUTPUTS = (SCAN_FILE, "optuna.db", "points.jsonl", "points", "cache", "pareto.csv", "pareto.png", "scan.md")
+
+
+def check_not_foreign(out: Path, owned: tuple[str, ...], flag: str = "--out") -> None:
+    """Refuse an existing folder that codesign did not make (no ``.codesign`` in it, nor a scan's marker) holding
+    files with the names a build or scan writes or removes there: they are the user's (their own report.md,
+    models/), not an earlier build's, and would be replaced or deleted."""
+    if not out.is_dir() or (out / ".codesign").is_dir() or (SCAN_FILE in owned and (out / SCAN_FILE).is_file()):
+        return  # a scan folder's scan.json is checked by the scan itself (codesign/scan_study.py)
+    taken = [name for name in owned if (out / name).exists()]
+    if taken:
+        raise SpecError(
+            f"{flag} {out}: this folder holds {', '.join(taken)} and is not a codesign output folder (no .codesign "
+            f"in it); codesign writes or removes {', '.join(taken)} there, so they would be replaced or deleted "
+            "(accepted: a new or empty folder, a folder without those names, or one codesign made earlier)"
+        )
+
+
+def check_writable(out_dir: Path | str, flag: str = "--out", owned: tuple[str, ...] = ()) -> Path:
+    """Create ``out_dir`` and prove a file can be written there; SpecError naming the folder otherwise. ``owned``:
+    the names the command writes at the top of the folder (:func:`check_not_foreign`)."""
     if not str(out_dir).strip():
         raise SpecError(f"{flag} '{out_dir}': would write the build into the working directory "
                         "(accepted: a folder name, e.g. --out vivado_projects/my_build)")  # fmt: skip
@@ -218,6 +242,7 @@ def check_writable(out_dir: Path | str, flag: str = "--out") -> Path:
     check_path_length(out, flag, FOLDER_HEADROOM)
     if out.exists() and not out.is_dir():
         raise SpecError(f"{flag} {out}: is a file, not a folder (accepted: a new or existing folder)")
+    check_not_foreign(out, owned, flag)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".codesign" / f".probe-{os.getpid()}"

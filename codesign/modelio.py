@@ -257,13 +257,25 @@ def _h5_keras_version(p: Path) -> str:
 
 def fixed_input_shape(model: Any, where: str) -> tuple[int, ...]:
     """The shape of a one-input model's samples (no batch axis); a dimension left open (None) is refused: hls4ml
-    sizes every firmware array when it converts, and the check's inputs are drawn with this shape."""
+    sizes every firmware array when it converts, and the check's inputs are drawn with this shape. So are a fixed
+    batch size and an input dtype that is not a float."""
     inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
     for t in inputs:
+        name = t.name.split(":")[0]
+        dtype = getattr(t.dtype, "name", str(t.dtype))
+        if t.shape[0] is not None:  # predict() pads or splits other batch sizes: NaN scores at the compare step
+            raise SpecError(f"{where}: input '{name}' has a fixed batch size {t.shape[0]} (shape {tuple(t.shape)}); "
+                            "codesign trains, predicts and checks in batches of other sizes (accepted: a model whose "
+                            "input leaves the batch open, keras.Input(shape) without batch_size; re-save the model "
+                            "built that way)")  # fmt: skip
+        if not getattr(t.dtype, "is_floating", True):  # QKeras quantizers and hls4ml's input cast take floats
+            raise SpecError(f"{where}: input '{name}' has dtype {dtype}; the model's layers then get integer "
+                            "tensors, which QKeras's quantizers and the float reference do not take (accepted: a "
+                            "float input, keras.Input(shape) with its default float32; the firmware's input type "
+                            "is set by quantize.input / hls, not by the Keras dtype)")  # fmt: skip
         shape = tuple(t.shape[1:])
         open_axes = [i + 1 for i, d in enumerate(shape) if d is None]
         if open_axes:
-            name = t.name.split(":")[0]
             example = ", ".join("N" if d is None else str(int(d)) for d in shape) + ("," if len(shape) == 1 else "")
             raise SpecError(
                 f"{where}: input '{name}' has shape {(None, *shape)}: dimension {', '.join(map(str, open_axes))} is "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codesign import tools
-from codesign.durable import check_writable
+from codesign.durable import SCAN_OUTPUTS, build_lock, check_writable
 from codesign.errors import SpecError
 from codesign.parts import check_part_argument
 from codesign.scan_points import PointsLog, run_point
@@ -75,11 +75,20 @@ def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | Non
 
     ``point_fn`` builds one point from its job (:func:`codesign.scan_points.run_point`; tests pass a stand-in).
     """
-    from codesign.scan_report import write_outputs
-
     scan = check_arguments(scan, out, workers=workers, resume=resume, part=part, shared_cache=shared_cache,
                            show_progress=show_progress, threads_per_worker=threads_per_worker)  # fmt: skip
-    out = check_writable(Path(out).resolve(), "--out")
+    out = check_writable(Path(out).resolve(), "--out", SCAN_OUTPUTS)
+    with build_lock(out, "scan"):  # a second scan into this --out (--resume or not) is refused while this one runs
+        return _run_locked(scan, out, workers, resume, scheduler, part, shared_cache, show_progress, point_fn,
+                           threads_per_worker)  # fmt: skip
+
+
+def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, scheduler: str | None,
+                part: str | None, shared_cache: bool, show_progress: bool, point_fn, threads_per_worker: int | None,
+                ) -> ScanSummary:  # fmt: skip
+    """run_scan's work, with the scan folder's lock held."""
+    from codesign.scan_report import write_outputs
+
     check_storage(scan, out, resume)
     check_points(scan, out, PointsLog(out / "points.jsonl").read())  # a pasted line would stand for a point never built
     check_study_file(out)

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from codesign.errors import SpecError
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
+from codesign.yamlio import read_yaml_file
 
 SCAN_KEYS = ("base", "spec", "mode", "trials", "seed", "axes", "objectives", "constraints", "part", "rtl", "plots",
              "csim")  # fmt: skip
@@ -153,13 +153,7 @@ def _err(path: Path, key: str, msg: str) -> SpecError:
 def load_scan(path: str | Path) -> ScanFile:
     """Read and check a scan file; every error names the file and the key."""
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: scan file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
-    return parse_scan(raw, path)
+    return parse_scan(read_yaml_file(path, "scan file"), path)
 
 
 def parse_scan(raw: Any, path: Path) -> ScanFile:
@@ -202,6 +196,7 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if csim is not None and "check.library" in axes:
         raise _err(path, "csim", "axes.check.library sets the same thing per point: give one of the two")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
+    check_combinations(axes, base, mode, path)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
         raise _err(path, "constraints", f"bad value {constraints!r} (accepted: a list of {', '.join(CONSTRAINTS)})")
@@ -227,12 +222,12 @@ def _base(raw: dict, path: Path) -> tuple[dict, Path]:
         return copy.deepcopy(spec), path.parent.resolve()
     base_path = Path(str(raw["base"]))
     base_path = base_path if base_path.is_absolute() else (path.parent / base_path)
-    if not base_path.is_file():
-        raise _err(path, "base", f"spec file {base_path} not found")
+    if not base_path.exists():
+        raise _err(path, "base", f"spec file {base_path} not found (accepted: a spec file, relative to this file)")
     try:
-        spec = yaml.safe_load(base_path.read_text())
-    except yaml.YAMLError as exc:
-        raise _err(path, "base", f"{base_path} is not valid YAML: {exc}") from None
+        spec = read_yaml_file(base_path, "spec file")
+    except SpecError as exc:
+        raise _err(path, "base", str(exc)) from None
     if not isinstance(spec, dict):
         raise _err(path, "base", f"{base_path} is not a codesign spec mapping")
     return spec, base_path.parent.resolve()
@@ -276,8 +271,62 @@ def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]
                 raise _err(path, where, f"value {v!r} does not give a valid spec: {detail}") from None
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise _err(path, where, f"repeated values in {values!r}")
+        _same_spec(values, key, base, path, where)
         out[key] = tuple(tuple(v) if isinstance(v, list) else v for v in values)
+    _overlapping(list(out), path)
     return out
+
+
+def _same_spec(values: list, key: str, base: dict, path: Path, where: str) -> None:
+    """Refuse two values of one axis that give the same spec once validated (4 and 4.0, 4 and '4'): two points,
+    one design, built twice."""
+    seen: dict[str, Any] = {}
+    for v in values:
+        raw = copy.deepcopy(base)
+        set_dotted(raw, key, v)
+        digest = json.dumps(_validate(raw, path).model_dump(mode="json"), sort_keys=True, default=str)
+        if digest in seen:
+            raise _err(path, where, f"values {seen[digest]!r} and {v!r} give the same spec (the same point twice); "
+                       "accepted: values that differ once read as the key's type")  # fmt: skip
+        seen[digest] = v
+
+
+def _overlapping(keys: list[str], path: Path) -> None:
+    """Refuse an axis over a section and another over a key inside it (quantize and quantize.bits): each point's
+    value would depend on which axis is applied last."""
+    for a in keys:
+        for b in keys:
+            if b.startswith(a + "."):
+                raise _err(path, f"axes.{b}", f"axis '{a}' sets the whole section that holds '{b}', so a point "
+                           f"would take '{b}' from whichever is applied last; accepted: one axis per key (list "
+                           f"'{b}' inside the values of '{a}', or drop '{a}')")  # fmt: skip
+
+
+MAX_CHECKED_POINTS = 4096  # every grid point is validated before any work; an Optuna space above this is not
+
+
+def check_combinations(scan_axes: dict[str, tuple], base: dict, mode: str, path: Path) -> None:
+    """Refuse axis values that are each valid with the base spec but not together (quantize.bits 4 with
+    quantize.integer 5): the point would fail after the others were built. Every grid point is checked (a grid
+    builds them all); an Optuna space only when it has at most :data:`MAX_CHECKED_POINTS` points."""
+    keys = list(scan_axes)
+    n = 1
+    for values in scan_axes.values():
+        n *= len(values)
+    if mode != "grid" and n > MAX_CHECKED_POINTS:
+        return
+    for combo in itertools.product(*scan_axes.values()):
+        raw = copy.deepcopy(base)
+        for key, value in zip(keys, combo, strict=True):
+            set_dotted(raw, key, list(value) if isinstance(value, tuple) else value)
+        try:
+            _validate(raw, path)
+        except SpecError as exc:
+            detail = str(exc).split("\n", 1)[-1].strip()
+            point = ", ".join(f"{k}: {v!r}" for k, v in zip(keys, combo, strict=True))
+            raise _err(path, "axes", f"the point {{{point}}} is not a valid spec, though each value is valid alone: "
+                       f"{detail} (accepted: axes whose every combination is a valid spec; a grid builds them "
+                       "all)") from None  # fmt: skip
 
 
 def allowed_objectives(family: str | None, rtl: bool = False) -> tuple[str, ...]:

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from codesign.durable import SCAN_FILE
 from codesign.errors import SpecError
 from codesign.scan_points import PointsLog
 from codesign.scan_spec import ESTIMATE_FIGURES, RTL_FIGURES, ScanFile
 
 STUDY_FILE = "optuna.db"
-SCAN_FILE = "scan.json"
 
 
 def objective_value(rec: dict, name: str) -> float | None:

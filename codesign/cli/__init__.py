@@ -20,6 +20,7 @@ from typing import NoReturn
 import click
 
 from codesign import __version__
+from codesign.cli.once import OnceGroup
 from codesign.console import _error_log_dir, set_error_log_dir  # noqa: F401  (set by codesign.api)
 from codesign.errors import CodesignError, InternalError, Interrupted
 
@@ -71,7 +72,7 @@ def _leave_interrupted(kept: str) -> NoReturn:
     sys.exit(Interrupted.exit_code)
 
 
-class _Group(click.Group):
+class _Group(OnceGroup):
     def invoke(self, ctx: click.Context):
         _error_log_dir.clear()  # a build folder named by an earlier command in this process is not this one's
         try:

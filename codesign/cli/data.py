@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from codesign.cli.once import OnceGroup
 from codesign.data import layouts as L
 from codesign.durable import check_output_file
 
@@ -44,7 +45,7 @@ def _given(*names: str) -> list[str]:
             if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT]  # fmt: skip
 
 
-@click.group("data")
+@click.group("data", cls=OnceGroup)
 def data_group() -> None:
     """Generate jets and L1 events with Pythia8 + FastJet, and inspect data files."""
 

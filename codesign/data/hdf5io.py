@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from codesign.data import h5read
 from codesign.data import layouts as L
 from codesign.data.samples import JetSample, L1Sample
 from codesign.errors import DataError
@@ -54,7 +55,7 @@ def _dataset(path: Path, handle: Any, key: str) -> Any:
     """The dataset at key, or a DataError listing the keys the file has."""
     if key not in handle:
         raise DataError(f"{path}: missing key {key!r}; the file has {sorted(handle.keys())}")
-    return handle[key]
+    return h5read.dataset(path, handle, key)
 
 
 def _open(path: str | Path) -> tuple[Path, Any]:
@@ -63,9 +64,9 @@ def _open(path: str | Path) -> tuple[Path, Any]:
     if not path.is_file():
         raise DataError(f"{path}: no such file{interrupted_hint(path)}")
     try:
-        handle = _h5py().File(path, "r")
-    except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file ({exc})") from exc
+        handle = h5read.open_file(path)
+    except DataError as exc:
+        raise DataError(f"{path}: not a readable HDF5 file: {str(exc).split(': ', 1)[-1]}") from None
     try:
         refuse_incomplete(path, handle)
     except DataError:
@@ -345,4 +346,5 @@ def file_keys(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
     """Top-level datasets of a file: shape and dtype of each."""
     path, f = _open(path)
     with f:
-        return {k: (tuple(f[k].shape), str(f[k].dtype)) for k in f.keys() if hasattr(f[k], "shape")}
+        members = {k: h5read.member(path, f, k) for k in f.keys()}
+        return {k: (tuple(m.shape), str(m.dtype)) for k, m in members.items() if hasattr(m, "shape")}

@@ -23,6 +23,7 @@ import numpy as np
 
 from codesign.arrays import as_rows
 from codesign.compare import BN_NOTE, REFERENCE_NAME, BitAccuracy, compare_exact
+from codesign.durable import IN_PROGRESS, SCAN_FILE
 from codesign.errors import ReferenceUnavailableError, SpecError
 from codesign.firmware import files as fwfiles
 from codesign.firmware.check_trace import reference_source, trace_layers
@@ -118,11 +119,20 @@ class CheckResult:
         return d
 
 
-def _require(path: Path, what: str) -> Path:
+def _require(build: Path, rel: str, what: str) -> Path:
+    """``build / rel``, or a SpecError naming the folder given and what it is instead (a scan folder, an unfinished
+    build) when that file is missing."""
+    path = build / rel
     if not path.exists():
-        raise SpecError(f"{path.parent.parent if path.parent.name else path.parent}: not a finished codesign build "
-                        f"({what} {path} is missing; accepted: the --out folder of a finished `codesign build` of "
-                        "this version, or a spec to build first)")  # fmt: skip
+        if (build / SCAN_FILE).is_file():
+            points = sorted(p.name for p in (build / "points").glob("p*") if (p / "report.json").is_file())[:3]
+            raise SpecError(f"{build}: a scan folder ({SCAN_FILE}), not a build: `codesign check` takes one point's "
+                            f"folder (accepted: {build / 'points' / (points[0] if points else '<id>')}; finished "
+                            f"points: {', '.join(points) if points else 'none yet'})")  # fmt: skip
+        state = " (its build was interrupted or failed before its report)" if (
+            build / ".codesign" / IN_PROGRESS).exists() else ""  # fmt: skip
+        raise SpecError(f"{build}: not a finished codesign build{state} ({what} {path} is missing; accepted: the --out "
+                        "folder of a finished `codesign build` of this version, or a spec to build first)")  # fmt: skip
     return path
 
 
@@ -187,11 +197,11 @@ def check(
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "
                         "or a spec file)")  # fmt: skip
     build = build.resolve()
-    report = _read_report(_require(build / "report.json", "report"))
+    report = _read_report(_require(build, "report.json", "report"))
     hls_dir = build / "hls"
-    _require(hls_dir / hls.IO_SIDECAR, "project description")
-    converted = _require(build / "models" / "converted.h5", "converted model")
-    results = _require(build / "csim" / "csim_results.npz", "C-simulation results")
+    _require(build, f"hls/{hls.IO_SIDECAR}", "project description")
+    converted = _require(build, "models/converted.h5", "converted model")
+    results = _require(build, "csim/csim_results.npz", "C-simulation results")
     project = hls.HlsProject.load(hls_dir)
     if len(project.inputs) != 1 or project.input_precision is None:
         raise ReferenceUnavailableError(f"{hls_dir}: codesign check takes single-input firmware with a fixed-point "

@@ -5,20 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from codesign.errors import SpecError
 from codesign.spec.build import BuildSpec
 from codesign.spec.hls4ml_yaml import HLS4ML_KEYS, Hls4mlConfig, is_hls4ml_config
 from codesign.spec_errors import format_validation_error
-from codesign.yamlio import UniqueKeyLoader
+from codesign.yamlio import read_yaml_file
 
 
 def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
     """Validate a YAML mapping read from ``path`` into a BuildSpec or an Hls4mlConfig."""
     if raw is None:
-        raise SpecError(f"{path}: the file is empty (accepted: a codesign spec with name: and model:, or an hls4ml config)")
+        raise SpecError(f"{path}: the file is empty or holds only comments (accepted: a codesign spec with name: and model:, or an hls4ml config)")
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: the top level must be a mapping of keys (name:, model:, ...), got {type(raw).__name__}")
     bad_keys = [k for k in raw if not isinstance(k, str)]
@@ -45,18 +44,7 @@ def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
 def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
     """Read and validate a spec file; relative model/data paths are resolved against its folder."""
     path = Path(path)
-    if path.is_dir():
-        raise SpecError(f"{path}: is a folder, not a spec file (accepted: a .yaml codesign spec or hls4ml config)")
-    if not path.is_file():
-        raise SpecError(f"{path}: spec file not found (accepted: a .yaml codesign spec or hls4ml config)")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot be read as a text file ({exc}); accepted: a UTF-8 YAML file") from None
-    try:
-        raw = yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml_file(path, "spec file")
     spec = parse_spec(raw, path)
     if isinstance(spec, BuildSpec):
         spec = _resolve_paths(spec, path.parent)

@@ -18,6 +18,7 @@ from bad_input_cases import CASES, Case
 from click.testing import CliRunner
 from command_cases import COMMAND_CASES
 from edge_cases import EDGE_CASES
+from file_cases import FILE_CASES
 from model_file_cases import MODEL_FILE_CASES
 
 from codesign.cli import main
@@ -26,7 +27,7 @@ from codesign.steps.model import TrainFloat
 REPO = Path(__file__).resolve().parents[2]
 SUBPROCESS_CASES = ("spec-duplicate-top-key", "quantize-integer-above-bits", "data-labels-shorter", "cfg-reuse-text",
                     "out-is-a-file", "report-truncated", "spec-is-a-folder", "scan-out-is-a-file",
-                    "estimate-records-line-a-list")  # fmt: skip
+                    "estimate-records-line-a-list", "spec-alias-bomb")  # fmt: skip
 
 
 def _write_files(case: Case, tmp: Path) -> None:
@@ -79,7 +80,7 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
         assert fragment.replace("{tmp}", str(tmp)) in text, f"{case.id}: {fragment!r} not in:\n{text}"
 
 
-ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES
+ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES
 
 
 def _no_training(self, ctx, state):

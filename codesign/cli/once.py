@@ -1,0 +1,53 @@
+"""Commands whose options take one value each: an option given twice is refused, not its first value dropped.
+
+click keeps the last of ``--part xcvu9p --part xcu250`` silently; a setting the user gave is applied or refused, so
+a second value of an option that takes one is a usage error (exit 2) naming the option and both values. Flags
+(``--force --force``) and options meant to repeat (``multiple=True``) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+
+
+def _values(option: click.Option, args: list[str]) -> list[str]:
+    """The values given to ``option`` in ``args`` (``--opt VALUE`` and ``--opt=VALUE``), in order."""
+    out, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            break
+        for name in option.opts:
+            if arg == name and i + 1 < len(args):
+                out.append(args[i + 1])
+                i += 1
+            elif arg.startswith(name + "="):
+                out.append(arg[len(name) + 1 :])
+        i += 1
+    return out
+
+
+class OnceCommand(click.Command):
+    """A command refusing a one-value option given more than once."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse as click does, after refusing an option that takes one value and was given twice."""
+        if not ctx.resilient_parsing:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            counts = Counter(p for p in order if isinstance(p, click.Option) and not (p.multiple or p.count
+                                                                                    or p.is_flag))  # fmt: skip
+            for option, n in counts.items():
+                if n > 1:
+                    given = ", then ".join(repr(v) for v in _values(option, list(args))) or f"{n} times"
+                    raise click.UsageError(f"option {option.opts[0]} given {n} times ({given}): it takes one value "
+                                           "and only one could be applied (accepted: the option once)", ctx)  # fmt: skip
+        return super().parse_args(ctx, args)
+
+
+class OnceGroup(click.Group):
+    """A group whose commands (and sub-groups) are :class:`OnceCommand`\\s."""
+
+    command_class = OnceCommand
+    group_class = type  # sub-groups are OnceGroups too

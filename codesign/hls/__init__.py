@@ -64,6 +64,7 @@ from codesign.hls.project import (  # noqa: E402
     TopPort,
     on_big_stack,
 )
+from codesign.hls.stock import STOCK_BACKENDS, write_stock_project  # noqa: E402
 from codesign.hls.trace import LayerTrace, TraceBuild, build_trace  # noqa: E402
 from codesign.hls.user_config import HLS_CONFIG_KEYS, MODEL_KEYS, _read_tb_data, convert_from_hls4ml_config  # noqa: E402
 
@@ -77,7 +78,9 @@ def versions() -> dict[str, str]:
 
 __all__ = [
     "BACKENDS", "COMPILE_TIMEOUT_S", "DEFAULT_INPUT_PRECISION", "HLS_CONFIG_KEYS", "HlsProject", "IO_SIDECAR",
-    "IO_TYPES", "LayerTrace", "MODEL_KEYS", "POOLING_LAYERS", "PREDICT_STACK_BYTES", "STRATEGIES", "TopPort",
+    "IO_TYPES", "LayerTrace", "MODEL_KEYS", "POOLING_LAYERS", "PREDICT_STACK_BYTES", "STOCK_BACKENDS", "STRATEGIES",
+    "TopPort",
     "TraceBuild", "_read_tb_data", "build_hls_config", "build_trace", "convert", "convert_from_hls4ml_config",
     "final_softmax_name", "load_keras_model", "on_big_stack", "prepare_model", "require_convertible", "versions",
+    "write_stock_project",
 ]

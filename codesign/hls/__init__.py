@@ -4,7 +4,9 @@ Its modules, by responsibility (every public name is importable from ``codesign.
 :mod:`~codesign.hls.project` (the written project, ctypes compile/predict), :mod:`~codesign.hls.prepare`
 (model surgery before conversion), :mod:`~codesign.hls.config` (the HLSConfig from the quantizers, the
 pooling-type fix), :mod:`~codesign.hls.conversion` (conversion and its checks), :mod:`~codesign.hls.user_config`
-(a user's plain hls4ml YAML config), :mod:`~codesign.hls.trace` (per-layer trace for ``codesign check``).
+(a user's plain hls4ml YAML config), :mod:`~codesign.hls.trace` (per-layer trace for ``codesign check``),
+:mod:`~codesign.hls.stock` (a model written with hls4ml's default configuration, unchanged, for comparisons with
+hls4ml's own synthesis reports).
 
 Precisions are not guessed: hls4ml's ``granularity="name"`` configuration already reads every QKeras
 quantizer, and this package fixes what hls4ml 1.3 gets wrong or leaves ambiguous, recording each change in

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from codesign.durable import report_as_written
 from codesign.errors import DataError, SpecError
-from codesign.estimate import Estimate, estimate_project
+from codesign.estimate import Estimate, check_tool_version, estimate_project, report_tool_version
 from codesign.estimate.design import build_calls
 from codesign.estimate.settings import read_project
 from codesign.parts import resolve_part
@@ -115,6 +115,7 @@ class SavedSettings:
     project: str | None  # the hls4ml project's folder, relative to the build folder or absolute
     budget: BudgetSpec | None  # spec.budget: the budget to judge the new estimate against
     clock_ns: float | None  # spec.hls.clock_ns
+    tool_version: str | None  # spec.hls.tool_version
 
 
 def _saved_settings(report: dict, path: Path) -> SavedSettings:
@@ -153,7 +154,12 @@ def _saved_settings(report: dict, path: Path) -> SavedSettings:
     number = isinstance(clock, (int, float)) and not isinstance(clock, bool)
     if clock is not None and not (number and low <= clock <= high):
         raise bad("spec.hls.clock_ns", clock, f"the clock period in ns, {low:g} to {high:g}")
-    return SavedSettings(part, folder, budget, None if clock is None else float(clock))
+    version = (hls or {}).get("tool_version")
+    try:
+        version = check_tool_version(version, "spec.hls.tool_version")
+    except SpecError:
+        raise bad("spec.hls.tool_version", version, "an HLS release such as 2024.1, or null") from None
+    return SavedSettings(part, folder, budget, None if clock is None else float(clock), version)
 
 
 def refresh(out_dir: Path) -> dict:
@@ -181,11 +187,11 @@ def refresh(out_dir: Path) -> dict:
     if project is None:
         project = out_dir / "hls" if (out_dir / "hls" / "firmware").is_dir() else out_dir
     part = resolve_part(saved.part or read_project(project)["part"])
-    est = estimate_project(project, part)
+    found = find_reports(project)
+    est = estimate_project(project, part, saved.tool_version or report_tool_version(found.csynth))
     report["estimate"] = est.to_dict()
     report.setdefault("part", part.to_dict())
 
-    found = find_reports(project)
     synthesis: dict[str, Any] = {"project": report_mod.relative_to(project, out_dir)}
     if found.csynth is not None:
         figs = csynth_figures(found.csynth)

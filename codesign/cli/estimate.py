@@ -9,8 +9,9 @@ import click
 
 from codesign.durable import check_output_file
 from codesign.errors import DataError, SpecError
-from codesign.estimate import Estimate, estimate_project, estimate_record
+from codesign.estimate import Estimate, check_tool_version, estimate_project, estimate_record, report_tool_version
 from codesign.parts import Part, resolve_part
+from codesign.synth_reports import find_reports
 
 
 def project_path(path: Path) -> Path:
@@ -87,6 +88,11 @@ def register(main: click.Group) -> None:
     @click.option("--part", "part_name", help="FPGA part (short or full name); default: the project's part.")
     @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON instead of a table.")
     @click.option(
+        "--hls-version",
+        help="Release of the HLS tool (the project's backend) that synthesises it, e.g. 2024.1; default: the "
+        "release its own synthesis report names, if any.",
+    )
+    @click.option(
         "--records",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Predict calibration-schema records (JSONL) instead of a project.",
@@ -97,15 +103,17 @@ def register(main: click.Group) -> None:
         help="With --records: predictions JSONL. With a project: where to write estimate.json.",
     )
     def estimate_cmd(
-        project_dir: Path | None, part_name: str | None, as_json: bool, records: Path | None, out: Path | None
-    ) -> None:
+        project_dir: Path | None, part_name: str | None, as_json: bool, hls_version: str | None, records: Path | None,
+        out: Path | None,
+    ) -> None:  # fmt: skip
         """Estimate latency, II and resources of an hls4ml project per layer (no synthesis needed)."""
         if records is not None:
             if project_dir is not None:
                 raise SpecError("give either PROJECT_DIR or --records, not both")
             if out is None:
                 raise SpecError("--records needs --out PRED.jsonl")
-            ignored = [flag for flag, given in (("--part", part_name is not None), ("--json", as_json)) if given]
+            ignored = [flag for flag, given in (("--part", part_name is not None), ("--json", as_json),
+                                                ("--hls-version", hls_version is not None)) if given]  # fmt: skip
             if ignored:  # neither would change what --records writes: refused, not dropped
                 raise SpecError(f"{' and '.join(ignored)} {'apply' if len(ignored) > 1 else 'applies'} to a PROJECT_DIR estimate, not to --records (each "
                                 "record is predicted from its own settings, with no share of a part, and written as "
@@ -118,7 +126,8 @@ def register(main: click.Group) -> None:
         proj = project_path(project_dir)
         part = resolve_part(part_name) if part_name else None
         target = check_output_file(out) if out is not None else None  # before any work
-        est = estimate_project(proj, part)
+        version = check_tool_version(hls_version, "--hls-version") or report_tool_version(find_reports(proj).csynth)
+        est = estimate_project(proj, part, version)
         if not est.per_layer:  # a top function without layer calls: nothing was estimated
             raise DataError(f"{proj}: its top function calls no nnet:: layer, so there is nothing to estimate "
                             "(accepted: an hls4ml project whose firmware/<project>.cpp calls its layers)")  # fmt: skip
@@ -133,10 +142,11 @@ def register(main: click.Group) -> None:
             from codesign.estimate.settings import read_project
 
             part = resolve_part(read_project(proj)["part"])
-        payload = {**est.to_dict(), "part": part.to_dict()}
+        payload = {**est.to_dict(), "part": part.to_dict(), "hls_tool_version": version}
         Path(target).write_text(json.dumps(payload, indent=1) + "\n")
         if as_json:
             click.echo(json.dumps(payload, indent=1))
         else:
             click.echo(render_table(est, part))
+            click.echo(f"HLS tool release: {version or 'not known (--hls-version sets it)'}")
             click.echo(f"wrote {target}")

@@ -37,7 +37,21 @@ Vivado HLS's shifter (``network.port_read_cycles``) only, no Vitis HLS report sh
 Resource kernel's iteration is 4 or 5 cycles at equal sizes (GuillaumeDerville), modelled as 4.
 """
 
-from codesign.estimate.network import estimate_project, estimate_record, estimate_settings
+from codesign.estimate.network import (
+    check_tool_version,
+    estimate_project,
+    estimate_record,
+    estimate_settings,
+    report_tool_version,
+)
 from codesign.estimate.result import Estimate, LayerEstimate
 
-__all__ = ["Estimate", "LayerEstimate", "estimate_project", "estimate_record", "estimate_settings"]
+__all__ = [
+    "Estimate",
+    "LayerEstimate",
+    "check_tool_version",
+    "estimate_project",
+    "estimate_record",
+    "estimate_settings",
+    "report_tool_version",
+]

@@ -337,9 +337,33 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     )  # fmt: skip
 
 
-def estimate_project(project_dir: Path, part: Part | None = None) -> Estimate:
-    """Estimate an hls4ml project directory (read from its files; ``part`` overrides the project's part)."""
-    return estimate_settings(read_project(project_dir), part)
+TOOL_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")
+
+
+def check_tool_version(version: str | None, where: str) -> str | None:
+    """``version`` when it names an HLS release (``2024.1``, ``2019.2.1``); SpecError naming ``where`` otherwise."""
+    if version is not None and not (isinstance(version, str) and TOOL_VERSION.fullmatch(version.strip())):
+        raise SpecError(f"{where}: {version!r} is not an HLS tool release (accepted: a release such as 2024.1 or "
+                        "2019.2.1)")  # fmt: skip
+    return version.strip() if version is not None else None
+
+
+def report_tool_version(csynth) -> str | None:
+    """The release a synthesis report names (``CsynthReport.tool_version``, e.g. ``2020.1``), None without one."""
+    m = TOOL_VERSION.match(str(getattr(csynth, "tool_version", None) or "").strip())
+    return m.group(0) if m else None
+
+
+def estimate_project(project_dir: Path, part: Part | None = None, tool_version: str | None = None) -> Estimate:
+    """Estimate an hls4ml project directory (read from its files; ``part`` overrides the project's part).
+
+    ``tool_version``: the release of the HLS tool (the project's backend: Vivado HLS or Vitis HLS) that synthesises
+    it, e.g. ``"2024.1"``; the estimator's version-gated rules follow it (docs/estimator.md). None: no release is
+    known, and each such rule takes the default it documents.
+    """
+    settings = read_project(project_dir)
+    settings["hls_tool_version"] = check_tool_version(tool_version, "tool version")
+    return estimate_settings(settings, part)
 
 
 _RESULT_KEYS = (

@@ -57,5 +57,10 @@ class HlsSpec(_Strict):
     parallelization_factor: int | Literal["full"] = Field(
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
+    tool_version: str | None = Field(
+        None, pattern=r"^\d{4}\.\d+(\.\d+)?$", description="the release of the HLS tool (the backend's Vivado HLS or "
+        "Vitis HLS) that will synthesise the project, e.g. 2024.1: the estimate's version-gated rules follow it "
+        "(default: none known)"
+    )
     project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
     layers: dict[str, HlsLayerSpec] = Field(default_factory=dict, description="per-layer settings by layer name")

@@ -15,12 +15,17 @@ class Estimate(Step):
     name = "estimate"
 
     def inputs(self, ctx):
-        return ctx.part.full_name
+        return ctx.part.full_name, _tool_version(ctx)
 
     def run(self, ctx, state):
         from codesign.estimate import estimate_project
 
-        return replace(state, estimate=estimate_project(Path(state.project.path), ctx.part))
+        return replace(state, estimate=estimate_project(Path(state.project.path), ctx.part, _tool_version(ctx)))
+
+
+def _tool_version(ctx) -> str | None:
+    """spec.hls.tool_version (None for a build without a spec's hls section)."""
+    return ctx.spec.hls.tool_version if ctx.spec is not None else None
 
 
 class Budget(Step):

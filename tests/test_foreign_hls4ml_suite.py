@@ -27,6 +27,7 @@ from codesign import keras_env
 keras_env.setup()
 
 from codesign.errors import ReferenceUnavailableError, SpecError  # noqa: E402
+from codesign.firmware.fixed import EmulationError as EmulationError  # noqa: E402
 from codesign.precision import FixedPrecision  # noqa: E402
 from tests import hls_models  # noqa: E402
 from tests.foreign_helpers import randomize  # noqa: E402
@@ -231,3 +232,30 @@ def test_io_stream_reshape_emulator_equals_csim(tmp_path):
     wrong = replace(lyr, types={**lyr.types, "result": FixedPrecision.parse("ap_fixed<9,4>")})
     emu = emulator.emulate(replace(desc, layers=tuple(wrong if layer is lyr else layer for layer in desc.layers)), x)
     assert np.count_nonzero(emu != fw) > 100
+
+
+def test_wide_weight_types_are_emulated_by_their_codes():
+    """hls4ml's tests give every type 32 bits (test_reshape: fixed<32,16>): a 32-bit input times a 32-bit weight type
+    was refused (64 bits past int64) though the weights' codes (|w| < 2: 18 bits) make 50-bit products. The result
+    equals Python's exact integers; a weight code of 31 bits is still refused, naming the layer."""
+    from codesign.firmware.description import LayerDesc
+    from codesign.firmware.fixed import from_float
+    from codesign.firmware.kernels import KERNELS
+    from codesign.firmware.tensor import Tensor
+
+    p32, ap = FixedPrecision.parse("fixed<32,16>"), FixedPrecision.parse("ap_fixed<69,37>")
+    rng = np.random.default_rng(9)
+    xc = from_float(np.clip(rng.normal(0, 4000, (400, 10)), -32768, 32767), p32).astype(np.int64)
+    wc = from_float(rng.normal(0, 0.6, (10, 30)), p32).astype(np.int64)
+    bc = from_float(rng.normal(0, 0.6, 30), p32).astype(np.int64)
+    types = {"weight": p32, "bias": p32, "accum": ap, "result": ap}
+    layer = LayerDesc("dense", "Dense", ("x",), "dense", (30,), types, {"weight": wc, "bias": bc}, {})
+    got = KERNELS["Dense"](layer, [Tensor(xc, p32)]).codes
+    # exact: products have 32 fractional bits as accum has; the bias (16) is shifted up; no overflow in 69 bits
+    want = [[sum(int(a) * int(w) for a, w in zip(row, col, strict=True)) + (int(b) << 16)
+             for col, b in zip(wc.T, bc, strict=True)] for row in xc]  # fmt: skip
+    assert np.array_equal(np.asarray(got, dtype=object), np.asarray(want, dtype=object))
+    big = wc.copy()
+    big[0, 0] = (1 << 30) + 1
+    with pytest.raises(EmulationError, match="layer 'dense'"):
+        KERNELS["Dense"](replace(layer, weights={"weight": big, "bias": bc}), [Tensor(xc, p32)])

@@ -259,3 +259,26 @@ def test_wide_weight_types_are_emulated_by_their_codes():
     big[0, 0] = (1 << 30) + 1
     with pytest.raises(EmulationError, match="layer 'dense'"):
         KERNELS["Dense"](replace(layer, weights={"weight": big, "bias": bc}), [Tensor(xc, p32)])
+
+
+@pytest.mark.slow
+def test_input_type_wider_than_float64_is_refused_naming_the_input(tmp_path):
+    """hls4ml's test_quantised_po2_bit_width config (default_precision 'ap_fixed<64, 32>'): the check's inputs cannot
+    be drawn on a 64-bit grid in float64; refused naming the input and its type (was: exit 2 with the type alone)."""
+    import subprocess
+    import sys
+
+    from qkeras import QDense, quantized_po2
+
+    keras = keras_env.keras()
+    inp = keras.Input((26,), name="x")
+    model = keras.Model(inp, QDense(6, kernel_quantizer=quantized_po2(18, max_value=2**20), name="dense")(inp))
+    model.save(tmp_path / "m.h5")
+    cfg = {"KerasH5": "m.h5", "OutputDir": "prj", "ProjectName": "myproject", "Part": "xcvu9p-flga2104-2L-e",
+           "ClockPeriod": 5, "IOType": "io_parallel", "Backend": "Vivado",
+           "HLSConfig": {"Model": {"Precision": "ap_fixed<64, 32>", "ReuseFactor": 1, "Strategy": "Latency"}}}  # fmt: skip
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "codesign.cli", "build", "config.yml", "--out", "out", "--no-plots"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "the firmware input 'x' is ap_fixed<64,32>" in text and "52 bits" in text, text

@@ -52,6 +52,12 @@ def resolve_path(value: Any, key: str, config_path: Path) -> Path:
 def _check_precision(value: Any, where: str) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
+            if k == "dw_output":  # the key of later hls4ml versions' test_qkeras.py separable convolutions
+                raise SpecError(
+                    f"{where}.Precision: key 'dw_output' is not read by hls4ml 1.3, which splits a SeparableConv1D/2D "
+                    "into a '<layer>_depthwise' and a '<layer>_pointwise' layer before it reads types, both with the "
+                    f"layer's own entries (result, accum) (accepted: {', '.join(PRECISION_KEYS)})"
+                )
             if k not in PRECISION_KEYS:
                 raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
             _check_precision(v, f"{where}.Precision.{k}")

@@ -282,3 +282,14 @@ def test_input_type_wider_than_float64_is_refused_naming_the_input(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "the firmware input 'x' is ap_fixed<64,32>" in text and "52 bits" in text, text
+
+
+def test_separable_dw_output_key_says_hls4ml_does_not_read_it():
+    """test_qkeras.py's separable convolutions set Precision.dw_output, which hls4ml 1.3 does not read (it splits the
+    layer into depthwise and pointwise first): refused with that reason, not only as an unknown key."""
+    from codesign.hls4ml_config import check_layer_entry
+
+    entry = {"Precision": {"result": "fixed<23,7>", "dw_output": "fixed<15,4>"}}
+    with pytest.raises(SpecError, match=r"LayerName.qsepconv_1.Precision: key 'dw_output' is not read by hls4ml 1.3"):
+        check_layer_entry(entry, "LayerName.qsepconv_1", False, [])
+    check_layer_entry({"Precision": {"result": "fixed<23,7>"}}, "LayerName.qsepconv_1", False, [])

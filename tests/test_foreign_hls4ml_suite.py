@@ -293,3 +293,29 @@ def test_separable_dw_output_key_says_hls4ml_does_not_read_it():
     with pytest.raises(SpecError, match=r"LayerName.qsepconv_1.Precision: key 'dw_output' is not read by hls4ml 1.3"):
         check_layer_entry(entry, "LayerName.qsepconv_1", False, [])
     check_layer_entry({"Precision": {"result": "fixed<23,7>"}}, "LayerName.qsepconv_1", False, [])
+
+
+def test_hard_activation_types_config_from_keras_model_writes_are_accepted():
+    """config_from_keras_model(granularity='name') writes Precision {slope: auto, shift: auto} for a QActivation of
+    quantized_tanh/quantized_sigmoid (test_qkeras.py's test_quantizer_special): refused as unknown keys before
+    (exit 2); 'auto' is accepted, another value refused: hls4ml 1.3 sets those types itself."""
+    from codesign.hls4ml_config import check_layer_entry
+
+    entry = {"Precision": {"result": "fixed<8,1,RND_CONV,SAT,0>", "shift": "auto", "slope": "auto"}, "Trace": False}
+    check_layer_entry(entry, "LayerName.quantizer", False, [])
+    with pytest.raises(SpecError, match=r"LayerName.quantizer.Precision.slope: 'ap_fixed<8,0>' is not read by hls4ml"):
+        check_layer_entry({"Precision": {"slope": "ap_fixed<8,0>"}}, "LayerName.quantizer", False, [])
+
+
+def test_hard_activation_struct_without_a_base_is_priced():
+    """hls4ml 1.3 writes `struct hard_tanh_config2 {` without a base class: the estimator did not find its n_in and
+    declined the layer, so a QActivation('quantized_tanh(8)') model had no estimate at all."""
+    from codesign.estimate.settings import parse_layer_configs
+
+    text = (
+        "struct hard_tanh_config2 {\n    static const unsigned n_in = 12;\n    static const slope2_t slope;\n"
+        "    static const unsigned reuse_factor = 1;\n};\n"
+        "struct relu_config3 : nnet::activ_config {\n    static const unsigned n_in = 4;\n};\n"
+    )
+    got = {c["config"]: (c["base"], c.get("n_in")) for c in parse_layer_configs(text, {})}
+    assert got == {"hard_tanh_config2": ("", 12), "relu_config3": ("activ_config", 4)}

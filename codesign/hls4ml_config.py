@@ -27,6 +27,8 @@ PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
     "depthwise", "pointwise",
 )  # fmt: skip
+# a HardActivation's (QKeras quantized_tanh/sigmoid) types, which hls4ml's config writer lists and 1.3 does not read
+HARD_ACTIVATION_KEYS = ("slope", "shift")
 LAYER_STRATEGIES = ("Latency", "Resource")
 SOFTMAX_IMPLEMENTATIONS = ("stable", "latency", "argmax", "legacy")
 
@@ -52,6 +54,19 @@ def resolve_path(value: Any, key: str, config_path: Path) -> Path:
 def _check_precision(value: Any, where: str) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
+            if k in HARD_ACTIVATION_KEYS:  # config_from_keras_model writes them 'auto' for a quantized_tanh/sigmoid
+                if str(v).strip().lower() != "auto":
+                    raise SpecError(
+                        f"{where}.Precision.{k}: {v!r} is not read by hls4ml 1.3, which sets a hard activation's "
+                        "slope and shift types itself (HardActivation.initialize) (accepted: auto, or leave it out)"
+                    )
+                continue
+            if k == "dw_output":  # the key of later hls4ml versions' test_qkeras.py separable convolutions
+                raise SpecError(
+                    f"{where}.Precision: key 'dw_output' is not read by hls4ml 1.3, which splits a SeparableConv1D/2D "
+                    "into a '<layer>_depthwise' and a '<layer>_pointwise' layer before it reads types, both with the "
+                    f"layer's own entries (result, accum) (accepted: {', '.join(PRECISION_KEYS)})"
+                )
             if k not in PRECISION_KEYS:
                 raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
             _check_precision(v, f"{where}.Precision.{k}")

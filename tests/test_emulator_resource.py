@@ -248,7 +248,7 @@ def test_resource_conv_emulator_equals_csim(tmp_path, io_type, two_d):
 
 @pytest.mark.parametrize("kind,rf,match", [
     ("Conv1D", 12, "Resource strategy with reuse factor 12 above its 6 window inputs"),
-    ("PointwiseConv1D", 1, r"strategy 'resource' is not emulated \(accepted: Latency\)"),
+    ("DepthwiseConv1D", 1, r"strategy 'resource' is not emulated \(accepted: Latency\)"),
 ])  # fmt: skip
 def test_resource_conv_refusals_name_the_layer(kind, rf, match):
     from codesign.firmware.description import LayerDesc

@@ -98,6 +98,26 @@ def test_quantizing_relu_cast_costs_luts_per_input_bit():
     assert vitis == round(8 * 16 * (K.LUT_PER_RELU_BIT + K.RELU_CAST_LUT_PER_BIT_VITIS))
 
 
+def test_quantizing_linear_cast_costs_the_casts_luts():
+    """nnet::linear is wires unless its output cast rounds or saturates bits away (a QActivation('quantized_bits')):
+    then the cast's share of a quantizing ReLU, without the compare (it was priced 0 LUT)."""
+
+    def linear(inp: str, out: str) -> LayerCall:
+        return LayerCall(
+            "q", "linear", {"n_in": 8}, FixedPrecision.parse(inp), FixedPrecision.parse(out), "io_parallel"
+        )
+
+    cast = predict_layer(linear("ap_fixed<16,6>", "ap_fixed<9,5,AP_RND_CONV,AP_SAT>"), VIVADO)
+    assert cast.lut == round(8 * 16 * K.RELU_CAST_LUT_PER_BIT) > 0
+    relu = predict_layer(_relu("ap_fixed<16,6>", "ap_fixed<9,5,AP_RND_CONV,AP_SAT>"), VIVADO)
+    assert cast.lut < relu.lut and cast.latency_cycles == relu.latency_cycles
+    vitis = predict_layer(linear("ap_fixed<16,6>", "ap_fixed<9,5,AP_RND_CONV,AP_SAT>"), VITIS).lut
+    assert vitis == round(8 * 16 * K.RELU_CAST_LUT_PER_BIT_VITIS)
+    # nothing rounded or saturated away: wires
+    for out in ("ap_fixed<16,6>", "ap_fixed<18,7>", "ap_fixed<9,5>"):  # the last truncates and wraps: no logic
+        assert predict_layer(linear("ap_fixed<16,6>", out), VIVADO).lut == 0, out
+
+
 def test_resource_layer_at_rf1_costs_its_products_as_constant_weight_products():
     # RF = 1: every weight index is a constant, so the Resource layer's products are the Latency layer's
     res, lat = predict_layer(_dense(14, 1), VIVADO), predict_layer(_dense(14, 1, "latency"), VIVADO)

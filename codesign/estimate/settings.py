@@ -96,7 +96,8 @@ _TolerantLoader.add_multi_constructor(
 
 # ------------------------------------------------------------------------------------------------ C++ parsing
 _STRUCT_RE = re.compile(
-    r"(?://\s*(?P<name>[^\n]*)\n)?\s*struct\s+(?P<config>\w+)\s*:\s*nnet::(?P<base>\w+)\s*\{(?P<body>.*?)\n\};",
+    # hls4ml 1.3 writes a hard activation's struct (hard_tanh_config2) without a base class
+    r"(?://\s*(?P<name>[^\n]*)\n)?\s*struct\s+(?P<config>\w+)\s*(?::\s*nnet::(?P<base>\w+)\s*)?\{(?P<body>.*?)\n\};",
     re.S,
 )
 _CONST_RE = re.compile(r"static\s+(?:const|constexpr)\s+[\w:]+(?:\s+[\w:]+)?\s+(\w+)\s*=\s*([^;]+);")
@@ -123,7 +124,7 @@ def parse_layer_configs(text: str, typedefs: dict[str, str]) -> list[dict]:
     layers = []
     for m in _STRUCT_RE.finditer(text):
         body = m.group("body")
-        layer: dict[str, Any] = {"base": m.group("base"), "name": (m.group("name") or "").strip() or None}
+        layer: dict[str, Any] = {"base": m.group("base") or "", "name": (m.group("name") or "").strip() or None}
         for key, val in _CONST_RE.findall(body):
             layer[key] = _value(val)
         for alias, typ in parse_typedefs(body).items():

@@ -41,6 +41,8 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
 
     types = project.layer_precisions
     reason = reference.exact_reference_reason(model)
+    if reason is None and not reference.is_quantized_model(model):
+        reason = _inexact_reason(model, project)
     if reason is None:
         softmax, sigmoid = getattr(project, "final_softmax", None), getattr(project, "final_sigmoid", None)
         if softmax is not None or sigmoid is not None:
@@ -64,6 +66,23 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
 
     return ReferenceSource(compare.FLOAT_REFERENCE_NAME, lambda x: emulator.emulate(desc, x),
                            lambda x: emulator.emulate_layers(desc, x))  # fmt: skip
+
+
+def _inexact_reason(model: Any, project: Any) -> str | None:
+    """Why a float model without weights has no exact float64 reference (products or sums past 53 bits), as the
+    build finds it: its check inputs hold the input type's edges (every input at the largest magnitude, +-1 lsb),
+    which set the bounds the reference checks. None when it has one."""
+    from codesign import compare, reference
+
+    if len(model.inputs) != 1 or getattr(project, "input_precision", None) is None:
+        return None  # several inputs: the check refuses them elsewhere
+    shape = tuple(int(d) for d in model.inputs[0].shape[1:])
+    probe = compare.grid_inputs(project.input_precision, shape, 64, seed=0)
+    try:
+        reference.reference_outputs(model, probe, types=project.layer_precisions)
+    except ReferenceUnavailableError as exc:
+        return str(exc)
+    return None
 
 
 def trace_layers(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,

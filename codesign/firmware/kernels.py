@@ -280,6 +280,14 @@ def _clone(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)), rp)
 
 
+def _repack(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
+    """hls4ml's ``repack_stream`` (the io_stream Reshape): the elements in order, each cast to the result type, in
+    packets of the output's last dimension."""
+    x, rp = ins[0], layer.type("result")
+    n = x.codes.shape[0]
+    return Tensor(cast(x.codes, frac(x.prec), rp, bits_from=sbits(x.prec)).reshape(n, *layer.shape), rp)
+
+
 # io_stream: the layers whose streaming kernels the emulator reproduces (the dense arithmetic of a streamed Dense
 # or convolution is nnet_dense_latency's; hls4ml inserts a ZeroPadding layer before a padded convolution), with
 # pooling's own streaming kernels
@@ -290,6 +298,7 @@ STREAM_KERNELS = {
     # nnet_activation_stream.h: each packet element as nnet_activation.h computes it (the same tables and indices)
     **{k: KERNELS[k] for k in ("ParametrizedActivation", "PReLU", "HardActivation")},
     "Clone": _clone,
+    "Repack": _repack,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet
     "Merge": _merge,
     "Concatenate": _concatenate,

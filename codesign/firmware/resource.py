@@ -25,7 +25,10 @@ from codesign.firmware.description import LayerDesc
 from codesign.firmware.fixed import EmulationError
 
 STRATEGIES = ("latency", "resource")
-RESOURCE_KINDS = ("Dense", "Conv1D", "Conv2D")
+# a PointwiseConv1D/2D (a 1-wide convolution, or a Dense on a (steps, features) input) runs conv_1d/2d_resource_cl in
+# io_parallel and its pixels through the dense_resource kernel in io_stream (pointwise_mult_buffer): the convolution's
+# arithmetic with a window of one pixel, its weights transposed as a Conv1D's/Conv2D's
+RESOURCE_KINDS = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D")
 
 
 def strategy(layer: LayerDesc, resource_kinds: tuple[str, ...] = RESOURCE_KINDS) -> str:

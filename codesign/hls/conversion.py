@@ -30,6 +30,7 @@ from codesign.hls.config import (  # noqa: E402
     user_set_types,
 )
 from codesign.hls.input_typed import note_narrow_user_types, require_result_types_read  # noqa: E402
+from codesign.hls.layer_settings import require_weights_inside  # noqa: E402
 from codesign.hls.prepare import (  # noqa: E402
     _layer_class,
     final_head_name,
@@ -219,6 +220,7 @@ def convert(
         graph = _convert()
     require_recurrent_types(graph, cfg)
     require_result_types_read(graph, cfg)
+    require_weights_inside(graph, hls_config)
     note_narrow_user_types(graph, cfg, notes)
     exact_types.fix_alpha(graph, notes, _ap_type(graph))
     note_unsigned_max_padding(graph, notes)

@@ -9,11 +9,15 @@ Checked before any training (:func:`require_layer_settings`, called by ``require
 - ``Embedding``: its input is an integer index, while codesign checks the firmware on inputs drawn on the input
   type's grid (fractions, negatives, the range edges), on which the model's own predict fails (exit 7 after the
   conversion and the C-simulation, "indices[0,3] = -1 is not in [0, 10)").
+
+Checked after the conversion, before the project is written (:func:`require_weights_inside`): ``BramFactor``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from codesign.errors import SpecError
 
@@ -56,3 +60,25 @@ def require_layer_settings(model: Any, source: str) -> None:
             "model itself cannot run; accepted: one-hot inputs into a Dense (the same product), or the embedding "
             "applied to the data before the model"
         )
+
+
+def require_weights_inside(graph: Any, hls_config: dict | None) -> None:
+    """SpecError when the config's ``Model.BramFactor`` made hls4ml move weight arrays out of the firmware.
+
+    hls4ml makes every weight array with more values than ``BramFactor`` a port of the top function (memory
+    outside the firmware, its values written by the caller): the C-simulation testbench calls the top function with
+    its input and output only (g++ stopped with "too few arguments", exit 5), and the emulator and the estimate
+    read the weights as constants of the firmware.
+    """
+    ports = [(layer.name, wname, int(np.prod(w.shape))) for layer in graph.get_layers()
+             for wname, w in layer.weights.items() if str(getattr(w, "storage", "")).lower() == "bram"]  # fmt: skip
+    if not ports:
+        return
+    bf = ((hls_config or {}).get("Model") or {}).get("BramFactor")
+    largest = max(n for _, _, n in ports)
+    listed = ", ".join(f"'{name}' {wname} ({n} values)" for name, wname, n in ports)
+    raise SpecError(
+        f"HLSConfig.Model.BramFactor {bf}: hls4ml makes every weight array of more values a port of the top "
+        f"function (memory outside the firmware): {listed}; codesign C-simulates, emulates and estimates firmware "
+        f"that holds its weights (accepted: a BramFactor of at least {largest}, the largest weight array, or none)"
+    )

@@ -45,6 +45,12 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.n
             "check single-input firmware (accepted: one input, e.g. the inputs concatenated into one tensor before "
             "the model; the Python API codesign.hls.convert + codesign.compare.verify takes a list of input arrays)"
         )
+    if precision is not None and precision.width > 52:
+        raise SpecError(
+            f"the firmware input '{names[0]}' is {precision.to_hls()}: codesign draws the check's inputs on its grid in "
+            "float64, exact for types of at most 52 bits (accepted: an input type of at most 52 bits, e.g. the input "
+            "layer's Precision.result in the hls4ml config, or Model.Precision)"
+        )
     n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
     parts = []
     shape = tuple(state.data.input_shape) if state.data is not None else None

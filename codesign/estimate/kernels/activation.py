@@ -60,7 +60,7 @@ class ActivationEstimator:
         wo = width_of(call.output, width_of(call.input))
         stream = call.io_type == "io_stream"
         if f == "linear":
-            return _stream(call, n, LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0), stream)
+            return _stream(call, n, self._linear(call, n, ctx, wo, stream), stream)
         if f in self.SIMPLE or f.startswith("relu"):
             t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
             lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor else 1
@@ -102,6 +102,24 @@ class ActivationEstimator:
             ff = n * wo
             return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
+
+    @staticmethod
+    def _linear(call: LayerCall, n: int, ctx: Context, wo: int, stream: bool) -> LayerEstimate:
+        """``nnet::linear``: wires, unless its output cast quantizes (a QActivation('quantized_bits(8,4)') after an
+        ap_fixed<16,6>: round and saturate to ap_fixed<9,5,AP_RND_CONV,AP_SAT>), which costs the cast's share of a
+        quantizing ReLU (RELU_CAST_LUT_PER_BIT per input bit, without the compare) and its timing."""
+        if not _quantizing_cast(call.input, call.output):
+            return LayerEstimate(call.name, "linear", 0, 1, 0, 0, 0, 0)
+        t_cast = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
+        lat = 0 if ctx.clock.effective_ns >= t_cast * ctx.delay_factor else 1
+        per_bit = K.RELU_CAST_LUT_PER_BIT_VITIS if ctx.vitis else K.RELU_CAST_LUT_PER_BIT
+        if stream:
+            lat = stream_word_cycles(ctx) - 1
+            lut = stream_wrapper_luts(call, call.pack * width_of(call.input) * per_bit, n)
+            ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
+        else:
+            lut, ff = n * width_of(call.input) * per_bit, (n * wo if lat else 0)
+        return LayerEstimate(call.name, "linear", lat, 1, rint(lut), rint(ff), 0, 0)
 
     @staticmethod
     def softmax_cycles(n: int, implementation: str, ctx: Context, in_width: int = 16) -> int:

@@ -7,6 +7,8 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 
 from codesign import tools
@@ -27,12 +29,16 @@ def worker_threads(workers: int, cores: int | None = None, threads: int | None =
     return max(1, (cores or tools.cpu_count()) // max(1, workers))
 
 
-def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force: bool = False) -> None:
+def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force: bool = False,
+                 parent: int | None = None) -> None:
     """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
     once, while the coordinator is still setting up (the process builds many points and keeps it). ``pch_root``:
     start building the C-simulation's precompiled header there in a background thread (one worker builds it, under
     a file lock, while the first point trains; :func:`codesign.hls.pch.prebuild`). ``force``: ``threads`` was
-    asked for (``--threads-per-worker``) and replaces the environment's own settings instead of deferring to them."""
+    asked for (``--threads-per-worker``) and replaces the environment's own settings instead of deferring to them.
+    ``parent``: the coordinating process's pid; the worker ends when that process dies (:func:`_die_with`)."""
+    if parent is not None:
+        _die_with(parent)
     signal.signal(signal.SIGINT, _on_interrupt)
     for name in THREAD_ENV:
         if force:
@@ -47,6 +53,30 @@ def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force
         from codesign.scan_points import start_pch_prebuild
 
         start_pch_prebuild(pch_root)
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the coordinating process ``parent`` dies (kill -9 of the scan alone, not its group).
+
+    A worker whose coordinator is gone would finish its point holding the point folder's build lock, so that a
+    ``--resume`` started meanwhile recorded that point as failed ('another codesign build is writing into this
+    folder'), and then wait forever on a task queue whose write end it holds itself. On Linux the kernel kills
+    it with the parent (PR_SET_PDEATHSIG); elsewhere a thread checks the parent pid every half second."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG: SIGKILL when the parent dies
+            if os.getppid() != parent:  # it died before the line above
+                os._exit(128 + signal.SIGKILL)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(128 + signal.SIGKILL)
+
+    threading.Thread(target=watch, name="codesign-parent-watch", daemon=True).start()
 
 
 _BUSY = False  # a local worker is building a point
@@ -86,7 +116,7 @@ class Pool:
             self.executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                                    initializer=_init_worker,
                                                    initargs=(worker_threads(workers, threads=threads), point_fn is run_point, pch_root,
-                                                             threads is not None))  # fmt: skip
+                                                             threads is not None, os.getpid()))  # fmt: skip
 
     def submit(self, job: dict):
         """Start one point."""

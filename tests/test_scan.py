@@ -259,6 +259,56 @@ def test_kill_9_mid_scan_then_resume_gives_every_point_once(tmp_path):
     assert s.n_done_before == len(before) and s.n_ran == 12 - len(before)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").is_file() is False or "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_kill_9_of_the_scan_alone_ends_its_workers_and_resume_builds_every_point(tmp_path):
+    """kill -9 of the coordinating process only (not its group): its workers end with it. They used to finish their
+    points holding the point folders' build locks (a resume started meanwhile recorded those points as failed,
+    'another codesign build is writing into this folder') and then wait forever for work."""
+    scan_path = write_scan(tmp_path, axes={"quantize.bits": [4, 6], "hls.reuse_factor": [1, 2]})
+    out = tmp_path / "out"
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        from codesign.scan import run_scan
+        from codesign.scan_spec import load_scan
+        from tests.scan_stub import fake_point
+        if __name__ == "__main__":  # spawned pool workers import this file again
+            run_scan(load_scan({str(scan_path)!r}), {str(out)!r}, workers=2, point_fn=fake_point, show_progress=False)
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "SCAN_STUB_SLEEP": "20"}
+    proc = subprocess.Popen([sys.executable, str(driver)], cwd=REPO, env=env, start_new_session=True)
+    calls = out / "calls"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not calls.is_dir() or len(list(calls.iterdir())) < 2):
+        assert proc.poll() is None, "the scan process ended before it could be killed"
+        time.sleep(0.1)
+    workers = {int(p.read_text()) for p in calls.iterdir()}
+    assert len(workers) == 2, "both workers should be building a point"
+    os.kill(proc.pid, signal.SIGKILL)  # the coordinator alone
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    left = [w for w in workers if _alive(w)]
+    try:
+        assert not left, f"workers {left} outlived their scan"
+    finally:
+        for w in left:
+            os.kill(w, signal.SIGKILL)
+    from tests.scan_stub import fake_point
+
+    s = run_scan(load_scan(scan_path), out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in recs) == ["p0000", "p0001", "p0002", "p0003"] and s.n_done_before == 0
+    assert all(r["status"] == "ok" for r in recs), [r["error"] for r in recs]
+
+
 def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
     from tests.scan_stub import fake_point
 

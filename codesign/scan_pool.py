@@ -29,8 +29,9 @@ def worker_threads(workers: int, cores: int | None = None, threads: int | None =
     return max(1, (cores or tools.cpu_count()) // max(1, workers))
 
 
-def _init_worker(threads: int, preload: bool, pch_root: str | None = None, force: bool = False,
-                 parent: int | None = None) -> None:
+def _init_worker(
+    threads: int, preload: bool, pch_root: str | None = None, force: bool = False, parent: int | None = None
+) -> None:
     """A local worker's start: cap its thread pools before TensorFlow is imported, then (``preload``) import it
     once, while the coordinator is still setting up (the process builds many points and keeps it). ``pch_root``:
     start building the C-simulation's precompiled header there in a background thread (one worker builds it, under

@@ -281,7 +281,8 @@ def test_kill_9_of_the_scan_alone_ends_its_workers_and_resume_builds_every_point
         if __name__ == "__main__":  # spawned pool workers import this file again
             run_scan(load_scan({str(scan_path)!r}), {str(out)!r}, workers=2, point_fn=fake_point, show_progress=False)
     """))
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "SCAN_STUB_SLEEP": "20"}
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env["SCAN_STUB_SLEEP"] = "20"  # both workers are mid-point when the coordinator dies
     proc = subprocess.Popen([sys.executable, str(driver)], cwd=REPO, env=env, start_new_session=True)
     calls = out / "calls"
     deadline = time.time() + 120

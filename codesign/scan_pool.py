@@ -133,6 +133,26 @@ class Pool:
             return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
         return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
 
+    def result(self, fut, unfinished: int) -> dict:
+        """A finished point's record. A worker that died under a point (the out-of-memory killer, kill -9; a Dask
+        worker lost until the scheduler gives the point up) is a ToolError saying how to go on (``unfinished``: the
+        points submitted and not finished); a local pool cannot run on without that worker, and every finished point
+        is in points.jsonl."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        lost: tuple[type[BaseException], ...] = (BrokenProcessPool,)
+        if self.client is not None:
+            from distributed.scheduler import KilledWorker
+
+            lost = (KilledWorker,)
+        try:
+            return fut.result()
+        except lost as exc:
+            where = "a Dask worker" if self.client is not None else "a scan worker process"
+            raise ToolError(f"{where} died while building a point (killed by a signal: out of memory, or kill -9; "
+                            f"{type(exc).__name__}); {unfinished} point(s) not finished; the finished points are kept "
+                            "in points.jsonl: rerun with --resume to build the others") from None  # fmt: skip
+
     def close(self) -> None:
         """Shut the pool down and wait until the local workers have exited (points not started are cancelled; the
         cluster itself is left running)."""

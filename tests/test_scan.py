@@ -310,6 +310,30 @@ def test_kill_9_of_the_scan_alone_ends_its_workers_and_resume_builds_every_point
     assert all(r["status"] == "ok" for r in recs), [r["error"] for r in recs]
 
 
+@pytest.mark.parametrize("mode", ["grid", "optuna"])
+def test_a_worker_killed_under_a_point_stops_the_scan_with_a_clear_error_then_resume(tmp_path, monkeypatch, mode):
+    """A local worker killed while it builds a point (the out-of-memory killer): the pool cannot go on, and the scan
+    stops with a ToolError (exit 5) saying to resume, not an internal error (exit 7, BrokenProcessPool); the resume
+    builds every point once."""
+    from codesign.errors import ToolError
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path, **({"mode": mode, "trials": 12, "seed": 1} if mode == "optuna" else {})))
+    out = tmp_path / "out"
+    first = "p0003" if mode == "grid" else "t0003"
+    monkeypatch.setenv("SCAN_STUB_KILL", first)
+    with pytest.raises(ToolError, match=r"a scan worker process died while building a point .*BrokenProcessPool.*"
+                       r"rerun with --resume"):  # fmt: skip
+        run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    before = _ids(out) if (out / "points.jsonl").is_file() else []
+    assert first not in before and len(before) < 12
+    monkeypatch.delenv("SCAN_STUB_KILL")
+    s = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    ids = _ids(out)
+    assert len(ids) == 12 == len(set(ids)) and s.n_done_before == len(before)
+    assert {r["id"] for r in map(json.loads, (out / "points.jsonl").read_text().splitlines())} >= set(before)
+
+
 def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
     from tests.scan_stub import fake_point
 

@@ -442,6 +442,72 @@ def test_point_records_the_reuse_factors_in_the_firmware_not_the_asked_one():
     assert rec["params"] == {"hls.reuse_factor": 3} and rec["reuse_factors"] == {"dense1": 2, "out": 2}
 
 
+def _fake_build(log: list, pause: float):
+    """A stand-in for codesign.api.build that holds the folder's build lock as the pipeline does and logs when it
+    runs, so that a test sees overlapping builds."""
+    import threading
+
+    from codesign.api import BuildResult
+    from codesign.durable import build_lock
+
+    guard = threading.Lock()
+
+    def build(spec, *, part, out, cache_dir=None, rtl=False, plots=False):
+        with build_lock(out):
+            with guard:
+                log.append(("start", out))
+            time.sleep(pause)
+            with guard:
+                log.append(("end", out))
+        return BuildResult.from_report({"name": "toy", "bit_accuracy": {"exact": True}}, Path(out))
+
+    return build
+
+
+def _job(tmp_path: Path, pid: str) -> dict:
+    return {"id": pid, "params": {"hls.reuse_factor": 1}, "spec": {}, "part": "xcvu9p",
+            "build_dir": str(tmp_path / "points" / pid), "cache_dir": None}  # fmt: skip
+
+
+def test_a_dask_worker_with_several_threads_builds_one_point_at_a_time(tmp_path, monkeypatch):
+    """A Dask worker started with 2 threads (dask's default is one per core; a jobqueue cluster's cores) hands
+    run_point two points at once in one process: every point of a real scan failed ('I/O operation on closed
+    file'), the builds swapping the console's file descriptors under each other. They now run one after the other."""
+    import concurrent.futures as cf
+
+    import codesign.api
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.3))
+    with cf.ThreadPoolExecutor(max_workers=3) as ex:
+        recs = list(ex.map(run_point, [_job(tmp_path, f"p000{i}") for i in range(3)]))
+    assert [r["status"] for r in recs] == ["ok"] * 3, [r["error"] for r in recs]
+    assert [e for e, _ in log] == ["start", "end"] * 3  # never two builds at once
+
+
+def test_a_point_waits_for_an_earlier_attempt_still_building_its_folder(tmp_path, monkeypatch):
+    """The attempt of a point that a Dask worker still runs after its scan died (the cluster cannot stop a running
+    task) holds the point folder's build lock: the resumed point waits for it, then builds (reusing what it
+    finished), where it was recorded as failed ('another codesign build is writing into this folder')."""
+    import threading
+
+    import codesign.api
+    from codesign.durable import build_lock
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.0))
+    job = _job(tmp_path, "p0000")
+    earlier = build_lock(job["build_dir"])
+    earlier.acquire()
+    threading.Timer(1.0, earlier.release).start()
+    start = time.perf_counter()
+    rec = run_point(job)
+    assert rec["status"] == "ok", rec["error"]
+    assert time.perf_counter() - start >= 0.9 and log == [("start", job["build_dir"]), ("end", job["build_dir"])]
+
+
 def test_rtl_scan_passes_rtl_to_each_point_and_ranks_on_rtl_lut(tmp_path, monkeypatch):
     import codesign.scan as scan_mod
     from tests.scan_stub import fake_point

@@ -106,7 +106,7 @@ class Pool:
 
     def __init__(self, workers: int, scheduler: str | None, point_fn=run_point, pch_root: str | None = None,
                  threads: int | None = None):
-        self.client, self.fn = None, point_fn
+        self.client, self.fn, self.address = None, point_fn, scheduler
         if scheduler and threads is not None:
             raise SpecError(f"--threads-per-worker {threads}: applies to local workers only; a Dask cluster's workers "
                             "set their own threads (dask worker --nthreads, or the jobqueue cluster's cores)")
@@ -129,8 +129,12 @@ class Pool:
         """Block until at least one point finished; return the finished futures."""
         if self.client is not None:
             from distributed import wait
+            from distributed.client import FuturesCancelledError
 
-            return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+            try:
+                return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+            except FuturesCancelledError as exc:  # the scheduler went away (or cancelled our points)
+                raise self._lost(exc, len(futures)) from None
         return set(cf.wait(list(futures), return_when=cf.FIRST_COMPLETED).done)
 
     def result(self, fut, unfinished: int) -> dict:
@@ -144,14 +148,26 @@ class Pool:
         if self.client is not None:
             from distributed.scheduler import KilledWorker
 
-            lost = (KilledWorker,)
+            lost = (KilledWorker, cf.CancelledError)
         try:
             return fut.result()
         except lost as exc:
-            where = "a Dask worker" if self.client is not None else "a scan worker process"
-            raise ToolError(f"{where} died while building a point (killed by a signal: out of memory, or kill -9; "
-                            f"{type(exc).__name__}); {unfinished} point(s) not finished; the finished points are kept "
-                            "in points.jsonl: rerun with --resume to build the others") from None  # fmt: skip
+            raise self._lost(exc, unfinished) from None
+
+    def _lost(self, exc: BaseException, unfinished: int) -> ToolError:
+        """The error for a scan that cannot go on: a worker died, or the Dask scheduler went away."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if isinstance(exc, BrokenProcessPool):
+            what = f"a scan worker process died while building a point (killed by a signal: out of memory, or kill -9; {type(exc).__name__})"
+        elif type(exc).__name__ == "KilledWorker":
+            what = f"the Dask cluster gave a point up after its workers died under it ({exc})"
+        else:
+            reason = str(exc).strip().splitlines()
+            what = (f"the Dask scheduler {self.address} went away or cancelled the points ({type(exc).__name__}"
+                    f"{': ' + ' '.join(reason[:3]) if reason else ''})")  # fmt: skip
+        return ToolError(f"{what}; {unfinished} point(s) not finished; the finished points are kept in points.jsonl: "
+                         "rerun with --resume to build the others")  # fmt: skip
 
     def close(self) -> None:
         """Shut the pool down and wait until the local workers have exited (points not started are cancelled; the

@@ -334,6 +334,45 @@ def test_a_worker_killed_under_a_point_stops_the_scan_with_a_clear_error_then_re
     assert {r["id"] for r in map(json.loads, (out / "points.jsonl").read_text().splitlines())} >= set(before)
 
 
+def test_a_dask_scheduler_lost_mid_scan_is_a_clear_error_then_resume(tmp_path):
+    """The Dask scheduler dies while points run: the scan stops with a ToolError naming the scheduler and saying to
+    resume (was: internal error, exit 7, FuturesCancelledError); a resume builds every point once."""
+    from codesign.errors import ToolError
+    from tests.scan_stub import fake_point
+
+    cluster = tmp_path / "cluster.py"
+    cluster.write_text(textwrap.dedent("""
+        import sys, time
+        from distributed import LocalCluster
+        if __name__ == "__main__":
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+                print(c.scheduler_address, flush=True)
+                time.sleep(600)
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env["SCAN_STUB_SLEEP"] = "2"
+    proc = subprocess.Popen([sys.executable, str(cluster)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        address = proc.stdout.readline().strip()
+        assert address.startswith("tcp://"), address
+        scan = load_scan(write_scan(tmp_path, axes={"quantize.bits": [4, 6], "hls.reuse_factor": [1, 2]}))
+        out = tmp_path / "out"
+        import threading
+
+        threading.Timer(3.0, os.killpg, args=(proc.pid, signal.SIGKILL)).start()  # the scheduler and its worker
+        with pytest.raises(ToolError, match=rf"the Dask scheduler {address} went away .*rerun with --resume"):
+            run_scan(scan, out, scheduler=address, point_fn=fake_point, show_progress=False)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = _ids(out) if (out / "points.jsonl").is_file() else []
+    assert len(before) < 4
+    s = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    assert sorted(_ids(out)) == ["p0000", "p0001", "p0002", "p0003"] and s.n_done_before == len(before)
+
+
 def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
     from tests.scan_stub import fake_point
 

@@ -162,8 +162,8 @@ def _run_point(job: dict) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an unexpected failure of one point must not stop the scan
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
-    return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "csim": csim_mode(job["spec"]),
-            "metrics": {}, "estimate": {},
+    return {"id": point_id, "params": params, "reuse_factors": None, "status": "failed", "bit_exact": None,
+            "csim": csim_mode(job["spec"]), "metrics": {}, "estimate": {},
             "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 

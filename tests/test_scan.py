@@ -525,6 +525,26 @@ def test_a_dask_worker_with_several_threads_builds_one_point_at_a_time(tmp_path,
     assert [e for e, _ in log] == ["start", "end"] * 3  # never two builds at once
 
 
+def test_a_failed_points_line_has_the_keys_of_a_finished_one(tmp_path, monkeypatch):
+    """points.jsonl lines have one set of keys: a failed point's line lacked 'reuse_factors' (README lists it for
+    every line), so a reader of r['reuse_factors'] stopped on the first failed point."""
+    import codesign.api
+    from codesign.errors import SpecError as Refused
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.0))
+    ok = run_point(_job(tmp_path, "p0000"))
+
+    def refuse(spec, **kw):
+        raise Refused("hls.layers.dense_9: no layer named 'dense_9' in the model")
+
+    monkeypatch.setattr(codesign.api, "build", refuse)
+    failed = run_point(_job(tmp_path, "p0001"))
+    assert ok["status"] == "ok" and failed["status"] == "failed" and "dense_9" in failed["error"]
+    assert set(failed) == set(ok) and failed["reuse_factors"] is None
+
+
 def test_a_point_waits_for_an_earlier_attempt_still_building_its_folder(tmp_path, monkeypatch):
     """The attempt of a point that a Dask worker still runs after its scan died (the cluster cannot stop a running
     task) holds the point folder's build lock: the resumed point waits for it, then builds (reusing what it

@@ -213,7 +213,7 @@ def _run_locked(ctx: BuildContext, steps: list[Step], progress) -> BuildState:
                 step.save(ctx, state)
                 cache.store(step.name, key)
             else:
-                state, cached, reuse, waited = _run_shared(ctx, step, key, state, cache, shared, reuse)
+                state, cached, reuse, waited = _run_shared(ctx, step, key, state, cache, shared, reuse, progress)
                 note = f"waited {waited:.1f} s for another build computing this step" if waited >= 0.5 else ""
         record = StepRecord(step.name, time.perf_counter() - start, cached, note, process_cpu_s() - cpu0)
         state = replace(state, records=(*state.records, record))
@@ -233,20 +233,23 @@ def process_cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _run_shared(ctx, step, key, state, cache, shared, reuse):
+def _run_shared(ctx, step, key, state, cache, shared, reuse, progress=None):
     """A cacheable step with a shared cache: reuse the stored result of its key, or compute and store it while
-    holding the key's lock (a second worker on the same key waits, then reuses). Returns (state, cached, reuse,
-    seconds waited for the lock)."""
+    holding the key's lock (a second worker on the same key waits, then reuses). A stored result that does not load
+    (a truncated file) is removed and the step computed again, as in a build folder's own cache: it failed the point
+    that fetched it (the loader's error) and every later one. Returns (state, cached, reuse, seconds waited for the
+    lock)."""
     # keys are content addresses: a stored result is reused even after an earlier step of this build was
     # recomputed (that step's result has the same key, so the stored one was made from an equivalent input)
     asked = time.perf_counter()
     with shared.lock(key):
         waited = time.perf_counter() - asked
         if not ctx.force and shared.fetch(key, ctx.out_dir):
-            loaded = step.load(ctx, state)
+            loaded = _load_cached(ctx, step, state, progress)
             if loaded is not None:
                 cache.store(step.name, key)
                 return loaded, True, True, waited
+            shared.discard(key)  # damaged (a truncated file): computed again below and stored afresh
         cache.forget(step.name)
         state = step.run(ctx, state)
         step.save(ctx, state)

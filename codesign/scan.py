@@ -217,8 +217,8 @@ class _Runner:
         running = {self.pool.submit(self.job(pid, params)): pid for pid, params in todo}
         while running:
             for fut in self.pool.wait_any(running):
+                rec = self.pool.result(fut, len(running))
                 running.pop(fut)
-                rec = fut.result()
                 self.finish(rec)
                 record_trial(self.study, self.scan, rec)
 
@@ -258,8 +258,8 @@ class _Runner:
             if not running:
                 break
             for fut in self.pool.wait_any(running):
+                rec = self.pool.result(fut, len(running))
                 number, _ = running.pop(fut)
-                rec = fut.result()
                 self.finish(rec)
                 by_params[params_key(rec["params"])] = rec
                 self._tell(number, rec)

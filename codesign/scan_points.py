@@ -10,10 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any
+
+from codesign.durable import LOCK_NAME
 
 ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
 RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "latency_ns", "latency_cycles", "ii_cycles",
@@ -115,8 +118,34 @@ def start_pch_prebuild(root: str) -> None:
     threading.Thread(target=pch.prebuild, args=(root,), name="codesign-pch", daemon=True).start()
 
 
+_ONE_BUILD = threading.Lock()  # a build changes process-wide state (the console's file descriptors, TensorFlow)
+
+
 def run_point(job: dict) -> dict[str, Any]:
-    """Build one point (in a worker process); never raises: a failure is a record with its reason."""
+    """Build one point (in a worker process); never raises: a failure is a record with its reason.
+
+    One point at a time per process: a Dask worker started with several threads (``dask worker``'s default, a
+    jobqueue cluster's ``cores``) hands this function points on each; two builds side by side in one process failed
+    ('I/O operation on closed file', each build redirecting the console's file descriptors), so the others wait."""
+    with _ONE_BUILD:
+        _wait_for_an_earlier_attempt(Path(job["build_dir"]))
+        return _run_point(job)
+
+
+def _wait_for_an_earlier_attempt(build_dir: Path) -> None:
+    """Wait until no process holds the point folder's build lock. The holder can only be an earlier attempt of this
+    point: one a Dask worker still runs after the scan that submitted it died (the cluster cannot stop a running
+    task), which would have made the resumed point's build refuse the folder and the point be recorded as failed.
+    The build that follows reuses what that attempt finished."""
+    lock = build_dir / ".codesign" / LOCK_NAME
+    if not lock.is_file():
+        return
+    with open(lock, "rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_point(job: dict) -> dict[str, Any]:
     from codesign.errors import CodesignError
 
     start = time.perf_counter()
@@ -133,8 +162,8 @@ def run_point(job: dict) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an unexpected failure of one point must not stop the scan
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
-    return {"id": point_id, "params": params, "status": "failed", "bit_exact": None, "csim": csim_mode(job["spec"]),
-            "metrics": {}, "estimate": {},
+    return {"id": point_id, "params": params, "reuse_factors": None, "status": "failed", "bit_exact": None,
+            "csim": csim_mode(job["spec"]), "metrics": {}, "estimate": {},
             "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 

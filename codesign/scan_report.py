@@ -104,7 +104,11 @@ def write_plot(scan: ScanFile, records: list[dict], best: list[dict], path: Path
             ax.set_xlabel(x_name.upper() if x_name != "latency_ns" else "latency [ns]")
             ax.set_ylabel(f"firmware {y_name}")
             ax.grid(alpha=0.3)
-        axes[0][0].legend(loc="best")
+        if axes[0][0].get_legend_handles_labels()[0]:
+            axes[0][0].legend(loc="best")
+        else:  # every point failed: say so, where matplotlib printed a warning on the console about an empty legend
+            axes[0][0].text(0.5, 0.5, "no point finished:\nsee scan.md", ha="center", va="center",
+                            transform=axes[0][0].transAxes)  # fmt: skip
         fig.suptitle(f"{scan.path.name}: {len(ok)} points, {sum(r.get('status') != 'ok' for r in records)} failed",
                      fontsize=11)  # fmt: skip
         _save(fig, path)

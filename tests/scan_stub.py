@@ -6,16 +6,35 @@ count how often each point was built."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
 
+from codesign.durable import build_lock
+from codesign.errors import SpecError
 from codesign.scan_points import csim_mode
 
 
 def fake_point(job: dict) -> dict:
-    """A deterministic record from the point's params, after a short sleep; bits == 5 fails. With
-    ``SCAN_STUB_EXIT_S`` set, the worker process takes that long to exit (as one holding TensorFlow does)."""
+    """A deterministic record from the point's params, after a short sleep, holding the point folder's build lock
+    as a real build does; bits == 5 fails. With ``SCAN_STUB_EXIT_S`` set, the worker process takes that long to
+    exit (as one holding TensorFlow does); with ``SCAN_STUB_KILL`` set to a point id, the worker building that
+    point is killed (SIGKILL)."""
+    try:
+        lock = build_lock(job["build_dir"])
+        lock.acquire()
+    except SpecError as exc:  # as run_point records a build's refusal
+        return {"id": job["id"], "params": job["params"], "status": "failed", "bit_exact": None, "metrics": {},
+                "estimate": {}, "budget_pass": None, "budget_failed": [], "build_dir": job["build_dir"], "seconds": 0.0,
+                "steps": [], "error": f"SpecError: {exc}"}  # fmt: skip
+    try:
+        return _record(job)
+    finally:
+        lock.release()
+
+
+def _record(job: dict) -> dict:
     if os.environ.get("SCAN_STUB_EXIT_S"):
         from multiprocessing import util
 
@@ -24,6 +43,8 @@ def fake_point(job: dict) -> dict:
     calls.mkdir(parents=True, exist_ok=True)
     (calls / f"{job['id']}.{uuid.uuid4().hex}").write_text(str(os.getpid()))
     time.sleep(float(os.environ.get("SCAN_STUB_SLEEP", "0.3")))
+    if job["id"] == os.environ.get("SCAN_STUB_KILL"):  # the worker dies under this point (as the OOM killer does it)
+        os.kill(os.getpid(), signal.SIGKILL)
     p = job["params"]
     bits = p.get("quantize.bits", 6)
     rf = p.get("hls.reuse_factor", 1)

@@ -259,6 +259,120 @@ def test_kill_9_mid_scan_then_resume_gives_every_point_once(tmp_path):
     assert s.n_done_before == len(before) and s.n_ran == 12 - len(before)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").is_file() is False or "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_kill_9_of_the_scan_alone_ends_its_workers_and_resume_builds_every_point(tmp_path):
+    """kill -9 of the coordinating process only (not its group): its workers end with it. They used to finish their
+    points holding the point folders' build locks (a resume started meanwhile recorded those points as failed,
+    'another codesign build is writing into this folder') and then wait forever for work."""
+    scan_path = write_scan(tmp_path, axes={"quantize.bits": [4, 6], "hls.reuse_factor": [1, 2]})
+    out = tmp_path / "out"
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        from codesign.scan import run_scan
+        from codesign.scan_spec import load_scan
+        from tests.scan_stub import fake_point
+        if __name__ == "__main__":  # spawned pool workers import this file again
+            run_scan(load_scan({str(scan_path)!r}), {str(out)!r}, workers=2, point_fn=fake_point, show_progress=False)
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env["SCAN_STUB_SLEEP"] = "20"  # both workers are mid-point when the coordinator dies
+    proc = subprocess.Popen([sys.executable, str(driver)], cwd=REPO, env=env, start_new_session=True)
+    calls = out / "calls"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not calls.is_dir() or len(list(calls.iterdir())) < 2):
+        assert proc.poll() is None, "the scan process ended before it could be killed"
+        time.sleep(0.1)
+    workers = {int(p.read_text()) for p in calls.iterdir()}
+    assert len(workers) == 2, "both workers should be building a point"
+    os.kill(proc.pid, signal.SIGKILL)  # the coordinator alone
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    left = [w for w in workers if _alive(w)]
+    try:
+        assert not left, f"workers {left} outlived their scan"
+    finally:
+        for w in left:
+            os.kill(w, signal.SIGKILL)
+    from tests.scan_stub import fake_point
+
+    s = run_scan(load_scan(scan_path), out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    recs = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in recs) == ["p0000", "p0001", "p0002", "p0003"] and s.n_done_before == 0
+    assert all(r["status"] == "ok" for r in recs), [r["error"] for r in recs]
+
+
+@pytest.mark.parametrize("mode", ["grid", "optuna"])
+def test_a_worker_killed_under_a_point_stops_the_scan_with_a_clear_error_then_resume(tmp_path, monkeypatch, mode):
+    """A local worker killed while it builds a point (the out-of-memory killer): the pool cannot go on, and the scan
+    stops with a ToolError (exit 5) saying to resume, not an internal error (exit 7, BrokenProcessPool); the resume
+    builds every point once."""
+    from codesign.errors import ToolError
+    from tests.scan_stub import fake_point
+
+    scan = load_scan(write_scan(tmp_path, **({"mode": mode, "trials": 12, "seed": 1} if mode == "optuna" else {})))
+    out = tmp_path / "out"
+    first = "p0003" if mode == "grid" else "t0003"
+    monkeypatch.setenv("SCAN_STUB_KILL", first)
+    with pytest.raises(ToolError, match=r"a scan worker process died while building a point .*BrokenProcessPool.*"
+                       r"rerun with --resume"):  # fmt: skip
+        run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    before = _ids(out) if (out / "points.jsonl").is_file() else []
+    assert first not in before and len(before) < 12
+    monkeypatch.delenv("SCAN_STUB_KILL")
+    s = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    ids = _ids(out)
+    assert len(ids) == 12 == len(set(ids)) and s.n_done_before == len(before)
+    assert {r["id"] for r in map(json.loads, (out / "points.jsonl").read_text().splitlines())} >= set(before)
+
+
+def test_a_dask_scheduler_lost_mid_scan_is_a_clear_error_then_resume(tmp_path):
+    """The Dask scheduler dies while points run: the scan stops with a ToolError naming the scheduler and saying to
+    resume (was: internal error, exit 7, FuturesCancelledError); a resume builds every point once."""
+    from codesign.errors import ToolError
+    from tests.scan_stub import fake_point
+
+    cluster = tmp_path / "cluster.py"
+    cluster.write_text(textwrap.dedent("""
+        import sys, time
+        from distributed import LocalCluster
+        if __name__ == "__main__":
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+                print(c.scheduler_address, flush=True)
+                time.sleep(600)
+    """))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env["SCAN_STUB_SLEEP"] = "2"
+    proc = subprocess.Popen([sys.executable, str(cluster)], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        address = proc.stdout.readline().strip()
+        assert address.startswith("tcp://"), address
+        scan = load_scan(write_scan(tmp_path, axes={"quantize.bits": [4, 6], "hls.reuse_factor": [1, 2]}))
+        out = tmp_path / "out"
+        import threading
+
+        threading.Timer(3.0, os.killpg, args=(proc.pid, signal.SIGKILL)).start()  # the scheduler and its worker
+        with pytest.raises(ToolError, match=rf"the Dask scheduler {address} went away .*rerun with --resume"):
+            run_scan(scan, out, scheduler=address, point_fn=fake_point, show_progress=False)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    before = _ids(out) if (out / "points.jsonl").is_file() else []
+    assert len(before) < 4
+    s = run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    assert sorted(_ids(out)) == ["p0000", "p0001", "p0002", "p0003"] and s.n_done_before == len(before)
+
+
 def test_optuna_mode_nsga2_runs_the_asked_trials_once(tmp_path):
     from tests.scan_stub import fake_point
 
@@ -365,6 +479,92 @@ def test_point_records_the_reuse_factors_in_the_firmware_not_the_asked_one():
     report = {"name": "toy", "bit_accuracy": {"exact": True}, "project": {"reuse_factors": {"dense1": 2, "out": 2}}}
     rec = record_from_result(BuildResult.from_report(report, Path("/x")), {"hls.reuse_factor": 3}, "p0000", 1.0)
     assert rec["params"] == {"hls.reuse_factor": 3} and rec["reuse_factors"] == {"dense1": 2, "out": 2}
+
+
+def _fake_build(log: list, pause: float):
+    """A stand-in for codesign.api.build that holds the folder's build lock as the pipeline does and logs when it
+    runs, so that a test sees overlapping builds."""
+    import threading
+
+    from codesign.api import BuildResult
+    from codesign.durable import build_lock
+
+    guard = threading.Lock()
+
+    def build(spec, *, part, out, cache_dir=None, rtl=False, plots=False):
+        with build_lock(out):
+            with guard:
+                log.append(("start", out))
+            time.sleep(pause)
+            with guard:
+                log.append(("end", out))
+        return BuildResult.from_report({"name": "toy", "bit_accuracy": {"exact": True}}, Path(out))
+
+    return build
+
+
+def _job(tmp_path: Path, pid: str) -> dict:
+    return {"id": pid, "params": {"hls.reuse_factor": 1}, "spec": {}, "part": "xcvu9p",
+            "build_dir": str(tmp_path / "points" / pid), "cache_dir": None}  # fmt: skip
+
+
+def test_a_dask_worker_with_several_threads_builds_one_point_at_a_time(tmp_path, monkeypatch):
+    """A Dask worker started with 2 threads (dask's default is one per core; a jobqueue cluster's cores) hands
+    run_point two points at once in one process: every point of a real scan failed ('I/O operation on closed
+    file'), the builds swapping the console's file descriptors under each other. They now run one after the other."""
+    import concurrent.futures as cf
+
+    import codesign.api
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.3))
+    with cf.ThreadPoolExecutor(max_workers=3) as ex:
+        recs = list(ex.map(run_point, [_job(tmp_path, f"p000{i}") for i in range(3)]))
+    assert [r["status"] for r in recs] == ["ok"] * 3, [r["error"] for r in recs]
+    assert [e for e, _ in log] == ["start", "end"] * 3  # never two builds at once
+
+
+def test_a_failed_points_line_has_the_keys_of_a_finished_one(tmp_path, monkeypatch):
+    """points.jsonl lines have one set of keys: a failed point's line lacked 'reuse_factors' (README lists it for
+    every line), so a reader of r['reuse_factors'] stopped on the first failed point."""
+    import codesign.api
+    from codesign.errors import SpecError as Refused
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.0))
+    ok = run_point(_job(tmp_path, "p0000"))
+
+    def refuse(spec, **kw):
+        raise Refused("hls.layers.dense_9: no layer named 'dense_9' in the model")
+
+    monkeypatch.setattr(codesign.api, "build", refuse)
+    failed = run_point(_job(tmp_path, "p0001"))
+    assert ok["status"] == "ok" and failed["status"] == "failed" and "dense_9" in failed["error"]
+    assert set(failed) == set(ok) and failed["reuse_factors"] is None
+
+
+def test_a_point_waits_for_an_earlier_attempt_still_building_its_folder(tmp_path, monkeypatch):
+    """The attempt of a point that a Dask worker still runs after its scan died (the cluster cannot stop a running
+    task) holds the point folder's build lock: the resumed point waits for it, then builds (reusing what it
+    finished), where it was recorded as failed ('another codesign build is writing into this folder')."""
+    import threading
+
+    import codesign.api
+    from codesign.durable import build_lock
+    from codesign.scan_points import run_point
+
+    log: list = []
+    monkeypatch.setattr(codesign.api, "build", _fake_build(log, 0.0))
+    job = _job(tmp_path, "p0000")
+    earlier = build_lock(job["build_dir"])
+    earlier.acquire()
+    threading.Timer(1.0, earlier.release).start()
+    start = time.perf_counter()
+    rec = run_point(job)
+    assert rec["status"] == "ok", rec["error"]
+    assert time.perf_counter() - start >= 0.9 and log == [("start", job["build_dir"]), ("end", job["build_dir"])]
 
 
 def test_rtl_scan_passes_rtl_to_each_point_and_ranks_on_rtl_lut(tmp_path, monkeypatch):

@@ -200,3 +200,25 @@ def test_pareto_plot_is_drawn_in_the_house_style(tmp_path, monkeypatch):
     n_fail = sum(r["status"] == "ok" and not r["budget_pass"] for r in records)
     assert legend == [f"budget fails ({n_fail})", f"fits the budget ({n_ok - n_fail - len(best)})",
                       f"Pareto front ({len(best)})", "float model"]  # fmt: skip
+
+
+def test_pareto_plot_of_a_scan_whose_points_all_failed_warns_nothing(tmp_path, monkeypatch):
+    """A scan whose every point failed (a layer name the model lacks) drew an empty legend, and matplotlib printed
+    'No artists with labels found to put in legend' on the scan's console; the plot now says no point finished."""
+    import warnings
+
+    from codesign import scan_report
+    from codesign.scan_spec import load_scan
+
+    scan = load_scan(write_scan(tmp_path))
+    records = [{"id": "p0000", "params": scan.grid()[0], "status": "failed", "metrics": {}, "estimate": {},
+                "error": "SpecError: no layer named 'dense_9'"}]  # fmt: skip
+    kept = []
+    real = scan_report._save
+    monkeypatch.setattr(scan_report, "_save", lambda fig, path: (kept.append(fig), real(fig, path)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scan_report.write_plot(scan, records, [], tmp_path / "pareto.png")
+    assert (tmp_path / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+    assert kept[0].axes[0].get_legend() is None
+    assert [t.get_text() for t in kept[0].axes[0].texts] == ["no point finished:\nsee scan.md"]

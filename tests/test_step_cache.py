@@ -175,6 +175,23 @@ def test_shared_cache_reuses_across_build_folders(tmp_path):
     assert again.records[0].cached and _Counting.runs.count(str(tmp_path / "d")) == 1
 
 
+def test_a_damaged_shared_entry_is_computed_again_and_replaced(tmp_path):
+    """A shared cache entry whose file is truncated: the build that fetches it redoes the step and stores a good
+    entry (it failed with the loader's error, and so did every later point of a scan that fetched it)."""
+    _Counting.runs = []
+    cache = tmp_path / "cache"
+    first = run_steps(_ctx(tmp_path / "a", cache), [_Counting()])
+    (entry,) = [p for p in (cache / "objects").iterdir() if not p.name.startswith(".")]
+    stored = entry / "models" / "fake.json"
+    stored.write_text(stored.read_text()[:5])  # truncated: its loader raises, as Keras does on a truncated .h5
+    second = run_steps(_ctx(tmp_path / "b", cache), [_Counting()])
+    assert _Counting.runs == [str(tmp_path / "a"), str(tmp_path / "b")]  # redone, not failed
+    assert not second.records[0].cached and second.histories == first.histories
+    assert json.loads((entry / "models" / "fake.json").read_text()) == first.histories["float"]  # a good entry again
+    third = run_steps(_ctx(tmp_path / "c", cache), [_Counting()])
+    assert third.records[0].cached and len(_Counting.runs) == 2
+
+
 def test_shared_entries_are_complete_or_absent(tmp_path):
     shared = SharedStepCache(tmp_path / "cache")
     out = tmp_path / "b"

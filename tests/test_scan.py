@@ -360,7 +360,13 @@ def test_a_dask_scheduler_lost_mid_scan_is_a_clear_error_then_resume(tmp_path):
         out = tmp_path / "out"
         import threading
 
-        threading.Timer(3.0, os.killpg, args=(proc.pid, signal.SIGKILL)).start()  # the scheduler and its worker
+        def kill_once_a_point_runs() -> None:  # the scheduler and its worker, while the first point is building
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and not any((out / "calls").glob("*")):
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGKILL)
+
+        threading.Thread(target=kill_once_a_point_runs, daemon=True).start()
         with pytest.raises(ToolError, match=rf"the Dask scheduler {address} went away .*rerun with --resume"):
             run_scan(scan, out, scheduler=address, point_fn=fake_point, show_progress=False)
     finally:

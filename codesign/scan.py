@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from codesign import tools
+from codesign import console, tools
 from codesign.durable import SCAN_OUTPUTS, build_lock, check_writable
 from codesign.errors import SpecError
 from codesign.parts import check_part_argument
@@ -78,6 +78,7 @@ def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | Non
     scan = check_arguments(scan, out, workers=workers, resume=resume, part=part, shared_cache=shared_cache,
                            show_progress=show_progress, threads_per_worker=threads_per_worker)  # fmt: skip
     out = check_writable(Path(out).resolve(), "--out", SCAN_OUTPUTS)
+    console.set_error_log_dir(out / ".codesign")  # an internal error's traceback, and the Ctrl-C line's folder
     with build_lock(out, "scan"):  # a second scan into this --out (--resume or not) is refused while this one runs
         return _run_locked(scan, out, workers, resume, scheduler, part, shared_cache, show_progress, point_fn,
                            threads_per_worker)  # fmt: skip

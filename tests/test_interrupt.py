@@ -119,6 +119,7 @@ def test_ctrl_c_during_a_scan_then_resume(tmp_path):
     code, lines = _interrupt_when(_start(args, REPO, {**ENV, "SCAN_STUB_SLEEP": "1.0"}), two_done)
     assert code == 130, "\n".join(lines)
     assert lines[-1].startswith("codesign: interrupted (Ctrl-C): the finished points are kept"), lines
+    assert f"kept in {out.resolve() / 'points.jsonl'};" in lines[-1], lines[-1]  # the folder, not '<out>'
     assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines), "\n".join(lines)
     before = {json.loads(line)["id"] for line in points.read_text().splitlines()}
     assert 2 <= len(before) < 8, "the interruption came too late to test the resume"

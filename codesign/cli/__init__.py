@@ -48,6 +48,12 @@ INTERRUPTED = {
 }
 
 
+def _kept(command: str | None) -> str:
+    """INTERRUPTED's line for ``command``, with the output folder it named in place of ``<out>`` where known."""
+    text = INTERRUPTED.get(command or "", RERUN)
+    return text.replace("<out>", str(_error_log_dir[0].parent)) if _error_log_dir else text
+
+
 def _write_traceback(exc: BaseException) -> str:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     for folder in _error_log_dir:
@@ -87,7 +93,7 @@ class _Group(OnceGroup):
             click.echo(f"codesign: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:  # click would print 'Aborted!' and exit 1
-            _leave_interrupted(INTERRUPTED.get(ctx.invoked_subcommand, RERUN))
+            _leave_interrupted(_kept(ctx.invoked_subcommand))
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:

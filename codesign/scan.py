@@ -215,7 +215,7 @@ class _Runner:
                 record_trial(self.study, self.scan, rec)
         todo = [(f"p{i:04d}", p) for i, p in enumerate(self.scan.grid()) if f"p{i:04d}" not in self.done]
         todo = [todo[i] for i in spread_order([self.stages(p) for _, p in todo], self.workers)]
-        running = {self.pool.submit(self.job(pid, params)): pid for pid, params in todo}
+        running = {self.pool.submit(self.job(pid, params), len(todo) - 1): pid for pid, params in todo}
         while running:
             for fut in self.pool.wait_any(running):
                 rec = self.pool.result(fut, len(running))
@@ -255,7 +255,7 @@ class _Runner:
                     repeats += 1
                     self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
                     continue
-                running[self.pool.submit(self.job(pid, params))] = (trial.number, params_key(params))
+                running[self.pool.submit(self.job(pid, params), len(running))] = (trial.number, params_key(params))
             if not running:
                 break
             for fut in self.pool.wait_any(running):

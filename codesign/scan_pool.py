@@ -119,11 +119,17 @@ class Pool:
                                                    initargs=(worker_threads(workers, threads=threads), point_fn is run_point, pch_root,
                                                              threads is not None, os.getpid()))  # fmt: skip
 
-    def submit(self, job: dict):
-        """Start one point."""
+    def submit(self, job: dict, running: int = 0):
+        """Start one point (``running``: the points submitted before it and not finished). A local pool broken by a
+        worker that died since the last point finished is the same ToolError as :meth:`result` gives."""
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.client is not None:
             return self.client.submit(self.fn, job, pure=False, key=f"codesign-point-{job['id']}-{time.time_ns()}")
-        return self.executor.submit(_run_job, self.fn, job)
+        try:
+            return self.executor.submit(_run_job, self.fn, job)
+        except BrokenProcessPool as exc:
+            raise self._lost(exc, running + 1) from None
 
     def wait_any(self, futures) -> set:
         """Block until at least one point finished; return the finished futures."""

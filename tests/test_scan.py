@@ -754,3 +754,27 @@ def test_a_damaged_or_locked_optuna_storage_is_refused_and_the_advice_rebuilds_i
             run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
     finally:
         holder.close()
+
+
+def test_a_pool_broken_before_the_next_submit_is_the_same_clear_error(tmp_path, monkeypatch):
+    """A worker that dies between one point finishing and the next submit breaks the local pool there: submit raised
+    BrokenProcessPool itself (internal error, exit 7; seen once in an optuna scan under load) instead of the
+    ToolError that a point's result gives."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from codesign.errors import ToolError
+    from codesign.scan_pool import Pool
+    from tests.scan_stub import fake_point
+
+    pool = Pool(1, None, fake_point)
+    try:
+
+        def broken(*args, **kwargs):
+            raise BrokenProcessPool("A child process terminated abruptly, the process pool is not usable anymore")
+
+        monkeypatch.setattr(pool.executor, "submit", broken)
+        with pytest.raises(ToolError, match=r"a scan worker process died .*; 3 point\(s\) not finished; .*--resume"):
+            pool.submit({"id": "p0000"}, running=2)
+    finally:
+        monkeypatch.undo()
+        pool.close()

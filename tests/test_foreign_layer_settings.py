@@ -72,3 +72,22 @@ def test_a_flat_layer_norm_is_refused_before_training_not_an_internal_error(tmp_
     code, text, _ = build(tmp_path, randomize(_layer_norm_model((8,)), 2), "ln_flat")
     assert code == 2 and "layer(s) 'ln' (LayerNormalization, an input of shape (4,)" in text, text[-2000:]
     assert "internal error" not in text and "] convert" not in text, text[-2000:]
+
+
+@pytest.mark.parametrize("merge", ["Concatenate", "Add", "Average", "Maximum"])
+def test_a_merge_of_one_input_is_refused_by_name(merge):
+    """Keras accepts a merge called on a list of one input (the identity); hls4ml 1.3's converter raised IndexError
+    (Concatenate) or AssertionError (Add, Average, Maximum): an internal error, exit 7. The two-input merge is
+    accepted."""
+    from codesign import hls
+    from codesign.errors import SpecError
+
+    keras = keras_env.keras()
+    inp = keras.Input((4,), name="x")
+    a = keras.layers.Dense(3, name="a")(inp)
+    lone = getattr(keras.layers, merge)(name="m")([a])
+    with pytest.raises(SpecError, match=re.escape(f"m.h5: layer(s) 'm' ({merge}): a merge called on one input")):
+        hls.require_convertible(keras.Model(inp, keras.layers.Dense(2, name="out")(lone)), "m.h5")
+    b = keras.layers.Dense(3, name="b")(inp)
+    pair = getattr(keras.layers, merge)(name="m2")([a, b])
+    hls.require_convertible(keras.Model(inp, keras.layers.Dense(2, name="out2")(pair)), "m.h5")

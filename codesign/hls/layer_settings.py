@@ -9,6 +9,8 @@ Checked before any training (:func:`require_layer_settings`, called by ``require
 - ``Embedding``: its input is an integer index, while codesign checks the firmware on inputs drawn on the input
   type's grid (fractions, negatives, the range edges), on which the model's own predict fails (exit 7 after the
   conversion and the C-simulation, "indices[0,3] = -1 is not in [0, 10)").
+- A merge layer (``Concatenate``, ``Add``, ...) called on a list of one input, which Keras accepts as the identity:
+  hls4ml 1.3's converter raised IndexError (Concatenate) or AssertionError (Add, Average, Maximum): exit 7.
 
 Checked after the conversion, before the project is written (:func:`require_weights_inside`): ``BramFactor``.
 """
@@ -42,9 +44,24 @@ def _layer_norm_unread(layer: Any) -> list[str]:
     return why
 
 
+MERGES = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot")
+
+
+def _n_inputs(layer: Any) -> int:
+    return len(layer.input) if isinstance(layer.input, (list, tuple)) else 1
+
+
 def require_layer_settings(model: Any, source: str) -> None:
-    """SpecError naming every LayerNormalization hls4ml 1.3 cannot convert and every Embedding (see the module
-    docstring)."""
+    """SpecError naming every LayerNormalization hls4ml 1.3 cannot convert, every Embedding and every merge of one
+    input (see the module docstring)."""
+    lone = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers
+            if type(lyr).__name__ in MERGES and _n_inputs(lyr) < 2]  # fmt: skip
+    if lone:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(lone)}: a merge called on one input (Keras passes it through; hls4ml 1.3's "
+            "converter expects two or more and fails); accepted: a merge of two or more inputs, or the layer left "
+            "out (on one input it is the identity)"
+        )
     bad = [f"'{lyr.name}' (LayerNormalization, {'; '.join(why)})" for lyr in model.layers
            if type(lyr).__name__ == "LayerNormalization" and (why := _layer_norm_unread(lyr))]  # fmt: skip
     if bad:

@@ -108,3 +108,23 @@ def test_report_refresh_reads_the_saved_tool_version(tmp_path):
     with pytest.raises(DataError) as info:
         _saved_settings({"spec": {"hls": {"tool_version": 2023}}}, path)
     assert "spec.hls.tool_version" in str(info.value) and "report.json" in str(info.value)
+
+
+def test_the_projects_own_synthesis_report_names_the_release(vitis_stream):
+    """Without --hls-version the release comes from the project's own C-synthesis report, where there is one."""
+    from codesign.estimate.calibration_set import shared_dir
+
+    raw = shared_dir() / "raw" / "ArgyKokk_hls4ml_MLP_estimator" / "72e2e22e6a" / "HLS_MLPs" / "jet_tagging"
+    reports = sorted(raw.glob("hls4ml_prj/*/myproject_prj/solution1/syn/report/myproject_csynth.rpt"))
+    if not reports:
+        pytest.skip("calibration reports (../shared/calibration/raw) not present; they are not carried in the project")
+    text = reports[0].read_text()
+    dest = vitis_stream / "myproject_prj" / "solution1" / "syn" / "report"
+    dest.mkdir(parents=True)
+    released = text.replace("* Version:        2021.1", "* Version:        2024.1", 1)
+    assert released != text
+    (dest / "myproject_csynth.rpt").write_text(released)
+    got = _estimate(vitis_stream)
+    assert got["hls_tool_version"] == "2024.1"
+    assert got["latency_cycles"] == _estimate(vitis_stream, "--hls-version", "2024.1")["latency_cycles"]
+    assert got["latency_cycles"] > _estimate(vitis_stream, "--hls-version", "2020.1")["latency_cycles"]

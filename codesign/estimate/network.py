@@ -34,6 +34,7 @@ from codesign.estimate.design import LayerCall, build_calls, output_size
 from codesign.estimate.hardware import delay_factor, dsp_delay_factor, dsp_full_reg, make_clock, mul_impl
 from codesign.estimate.kernels.multiplexers import port_read_mux_delta
 from codesign.estimate.layers import Context, predict_layer
+from codesign.estimate.record_check import TOOL_VERSION
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
 from codesign.estimate.uncertainty import design_kind, interval
@@ -335,9 +336,6 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE,
         bands, basis,
     )  # fmt: skip
-
-
-TOOL_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")
 
 
 def check_tool_version(version: str | None, where: str) -> str | None:

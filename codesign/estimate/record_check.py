@@ -17,7 +17,7 @@ from codesign.errors import DataError
 TOOLS = ("Vivado HLS", "Vitis HLS")
 STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmetic")
 IO_TYPES = ("io_parallel", "io_stream")
-_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")
+TOOL_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")  # an HLS release: 2024.1, 2019.2.1
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
 
 
@@ -36,7 +36,7 @@ def check_record(record: dict) -> None:
     if tool is not None and tool not in TOOLS:
         raise bad("hls_tool", tool, f"{', '.join(TOOLS)} or null")
     version = record.get("hls_tool_version")
-    if version is not None and not (isinstance(version, str) and _VERSION.fullmatch(version)):
+    if version is not None and not (isinstance(version, str) and TOOL_VERSION.fullmatch(version)):
         raise bad("hls_tool_version", version, "a release such as 2020.1 or 2019.2.1, or null")
     io_type = record.get("io_type")
     if io_type is not None and (not isinstance(io_type, list) or any(v not in IO_TYPES for v in io_type)):

@@ -214,7 +214,8 @@ def check_path_length(path: Path, flag: str, headroom: int) -> None:
 BUILD_OUTPUTS = ("report.json", "report.md", "build.log", "hls", "models", "plots", "csim", "rtl", "logs", "check")
 SCAN_FILE = "scan.json"  # a scan folder's marker (codesign/scan_study.py writes it)
 # and a scan (optuna.db: codesign/scan_study.py)
-SCAN_OUTPUTS = (SCAN_FILE, "optuna.db", "points.jsonl", "points", "cache", "pareto.csv", "pareto.png", "scan.md")
+SCAN_OUTPUTS = (SCAN_FILE, "optuna.db", "points.jsonl", "points_retried.jsonl", "points", "cache", "pareto.csv",
+                "pareto.png", "scan.md")  # fmt: skip
 
 
 def check_not_foreign(out: Path, owned: tuple[str, ...], flag: str = "--out") -> None:

@@ -4,7 +4,8 @@ The study lives in ``<out>``: ``scan.json`` (which scan this folder holds), ``op
 SQLite, so it survives any crash), ``points.jsonl`` (one line per finished point, written by this coordinating
 process only, once the point is done), ``points/<id>/`` (each point's build folder) and ``cache/`` (the step
 cache the points share). ``--resume`` reads points.jsonl and never redoes a finished point; a point that was
-running when the scan died has no line and is run again. Points run in a local process pool, or on a Dask
+running when the scan died has no line and is run again. ``--retry-failed`` (a resume) builds the failed points
+again: their lines move from points.jsonl to ``points_retried.jsonl`` (kept, appended) before any work. Points run in a local process pool, or on a Dask
 cluster when a scheduler address is given; workers share only the folder (storage and cache).
 """
 
@@ -23,7 +24,7 @@ from codesign import console, tools
 from codesign.durable import SCAN_OUTPUTS, build_lock, check_writable
 from codesign.errors import SpecError
 from codesign.parts import check_part_argument
-from codesign.scan_points import PointsLog, run_point
+from codesign.scan_points import RETRIED_FILE, PointsLog, run_point
 from codesign.scan_pool import THREAD_ENV, Pool, check_rtl_tools, connect_scheduler, worker_threads
 from codesign.scan_spec import ScanFile
 from codesign.scan_study import (
@@ -33,6 +34,7 @@ from codesign.scan_study import (
     check_points,
     check_storage,
     check_study_file,
+    choice,
     constraint_values,
     distributions,
     objective_value,
@@ -59,6 +61,7 @@ class ScanSummary:
     n_failed: int
     seconds: float
     outputs: dict[str, str]
+    n_retried: int = 0
 
 
 # ------------------------------------------------------------------------------------------ execution
@@ -66,9 +69,15 @@ class ScanSummary:
 
 def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | None = None, resume: bool = False,
              scheduler: str | None = None, part: str | None = None, shared_cache: bool = True,
-             show_progress: bool = True, point_fn=run_point, threads_per_worker: int | None = None) -> ScanSummary:  # fmt: skip
+             show_progress: bool = True, point_fn=run_point, threads_per_worker: int | None = None,
+             retry_failed: bool = False) -> ScanSummary:  # fmt: skip
     """Run (or finish, with ``resume``) a scan (a ScanFile or a scan file's path) into ``out``; returns a summary.
     Bad input fails before any work.
+
+    ``retry_failed``: a resume that also builds the points recorded as failed again (after the cause was fixed: a
+    missing compiler, a full disk, a setting a later codesign accepts); their old lines are kept in
+    ``points_retried.jsonl``. Grid points keep their ids and folders; in ``optuna`` mode a failed trial's parameters
+    are asked first again, under a new trial number.
 
     ``threads_per_worker``: each local worker's thread pools (TensorFlow's, BLAS's), default the cores shared out
     among the workers (README, "Scans"; docs/scans.md: more lets a worker use a core the other leaves idle).
@@ -76,17 +85,19 @@ def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | Non
     ``point_fn`` builds one point from its job (:func:`codesign.scan_points.run_point`; tests pass a stand-in).
     """
     scan = check_arguments(scan, out, workers=workers, resume=resume, part=part, shared_cache=shared_cache,
-                           show_progress=show_progress, threads_per_worker=threads_per_worker)  # fmt: skip
+                           show_progress=show_progress, threads_per_worker=threads_per_worker,
+                           retry_failed=retry_failed)  # fmt: skip
+    resume = resume or retry_failed
     out = check_writable(Path(out).resolve(), "--out", SCAN_OUTPUTS)
     console.set_error_log_dir(out / ".codesign")  # an internal error's traceback, and the Ctrl-C line's folder
     with build_lock(out, "scan"):  # a second scan into this --out (--resume or not) is refused while this one runs
         return _run_locked(scan, out, workers, resume, scheduler, part, shared_cache, show_progress, point_fn,
-                           threads_per_worker)  # fmt: skip
+                           threads_per_worker, retry_failed)  # fmt: skip
 
 
 def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, scheduler: str | None,
                 part: str | None, shared_cache: bool, show_progress: bool, point_fn, threads_per_worker: int | None,
-                ) -> ScanSummary:  # fmt: skip
+                retry_failed: bool = False) -> ScanSummary:  # fmt: skip
     """run_scan's work, with the scan folder's lock held."""
     from codesign.scan_report import write_outputs
 
@@ -108,10 +119,13 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
     write_marker(scan, out, part)
     log = PointsLog(out / "points.jsonl")
     study = open_study(scan, out)
+    retried = log.take_failed(out / RETRIED_FILE) if retry_failed else []
     done = {r["id"]: r for r in log.read()}
     n_before = len(done)
     start = time.perf_counter()
     runner = _Runner(scan, out, part, pool, log, study, done, shared_cache, show_progress, workers)
+    if scan.mode == "optuna":
+        runner.ask_again(retried)
     finished = False
     try:
         if scan.mode == "grid":
@@ -132,10 +146,11 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
         finally:
             closed.result()
     return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
-                       time.perf_counter() - start, outputs)  # fmt: skip
+                       time.perf_counter() - start, outputs, len(retried))  # fmt: skip
 
 
-def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker) -> ScanFile:
+def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker,
+                    retry_failed=False) -> ScanFile:  # fmt: skip
     """run_scan's arguments checked as the command line checks its options (a string such as 'no' is truthy, a
     workers of 0 fell back to the core count): a SpecError naming the argument, before any work. A scan file path
     is read here; returns the ScanFile."""
@@ -146,7 +161,8 @@ def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_prog
     elif not isinstance(scan, ScanFile):
         raise SpecError(f"run_scan: scan must be a scan file path or a ScanFile (codesign.scan_spec.load_scan), got "
                         f"{type(scan).__name__}")  # fmt: skip
-    for name, flag in (("resume", resume), ("shared_cache", shared_cache), ("show_progress", show_progress)):
+    for name, flag in (("resume", resume), ("shared_cache", shared_cache), ("show_progress", show_progress),
+                       ("retry_failed", retry_failed)):  # fmt: skip
         if not isinstance(flag, bool):
             raise SpecError(f"run_scan: {name} must be True or False, got {flag!r}")
     for name, count in (("workers", workers), ("threads_per_worker", threads_per_worker)):
@@ -264,6 +280,12 @@ class _Runner:
                 self.finish(rec)
                 by_params[params_key(rec["params"])] = rec
                 self._tell(number, rec)
+
+    def ask_again(self, retried: list[dict]) -> None:
+        """Queue the parameters of failed trials taken out of points.jsonl (``--retry-failed``), so that the study
+        proposes each of them first again."""
+        for rec in retried:
+            self.study.enqueue_trial({k: choice(v) for k, v in rec["params"].items()}, skip_if_exists=False)
 
     def _tell(self, number: int, rec: dict) -> None:
         """Tell the study a trial's outcome (a point's values, or a failure)."""

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from codesign.durable import LOCK_NAME
+from codesign.durable import LOCK_NAME, atomic_write_text
 
 ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
 RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "latency_ns", "latency_cycles", "ii_cycles",
@@ -168,6 +168,9 @@ def _run_point(job: dict) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 
 
+RETRIED_FILE = "points_retried.jsonl"  # the lines of failed points taken out by --retry-failed, oldest first
+
+
 class PointsLog:
     """``points.jsonl``: one JSON line per finished point, appended with one write under a file lock."""
 
@@ -193,9 +196,27 @@ class PointsLog:
             tmp.replace(self.path)
         return good
 
+    def take_failed(self, archive: Path) -> list[dict]:
+        """Take the failed points' lines out (``--retry-failed``): appended to ``archive`` first (flushed), then
+        this file rewritten atomically without them; a crash in between leaves them in both, never in neither.
+        Returns the lines taken."""
+        records = self.read()
+        failed = [r for r in records if r.get("status") != "ok"]
+        if failed:
+            PointsLog(archive).extend(failed)
+            kept = [r for r in records if r.get("status") == "ok"]
+            atomic_write_text(self.path, "".join(json.dumps(r, default=str) + "\n" for r in kept))
+        return failed
+
+    def extend(self, records: list[dict]) -> None:
+        """Append several lines with one write."""
+        self._write("".join(json.dumps(r, default=str) + "\n" for r in records).encode())
+
     def append(self, record: dict) -> None:
         """Append one line (a single write, flushed to disk, under an exclusive lock)."""
-        data = (json.dumps(record, default=str) + "\n").encode()
+        self._write((json.dumps(record, default=str) + "\n").encode())
+
+    def _write(self, data: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -18,7 +18,8 @@ from codesign.scan_points import csim_mode
 
 def fake_point(job: dict) -> dict:
     """A deterministic record from the point's params, after a short sleep, holding the point folder's build lock
-    as a real build does; bits == 5 fails. With ``SCAN_STUB_EXIT_S`` set, the worker process takes that long to
+    as a real build does; bits == 5 fails (``SCAN_STUB_FAIL_BITS``: the bit widths that fail, comma-separated,
+    '' for none). With ``SCAN_STUB_EXIT_S`` set, the worker process takes that long to
     exit (as one holding TensorFlow does); with ``SCAN_STUB_KILL`` set to a point id, the worker building that
     point is killed (SIGKILL)."""
     try:
@@ -48,7 +49,7 @@ def _record(job: dict) -> dict:
     p = job["params"]
     bits = p.get("quantize.bits", 6)
     rf = p.get("hls.reuse_factor", 1)
-    if bits == 5:
+    if str(bits) in os.environ.get("SCAN_STUB_FAIL_BITS", "5").split(","):
         return {"id": job["id"], "params": p, "status": "failed", "bit_exact": None, "metrics": {}, "estimate": {},
                 "budget_pass": None, "budget_failed": [], "build_dir": job["build_dir"], "seconds": 0.3,
                 "steps": [], "error": "SpecError: five bits are refused by this stand-in"}  # fmt: skip

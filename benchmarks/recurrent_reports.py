@@ -47,6 +47,12 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _model(project_dir: str) -> str:
+    """The project folder's name, or its parent's where hls4ml's default name (``hls4ml_prj``) says nothing."""
+    path = Path(project_dir)
+    return path.parent.name if path.name == "hls4ml_prj" else path.name
+
+
 def groups_of(rec: dict) -> dict[str, str]:
     """The groups a record belongs to: recurrent kind, strategy, tool and version, model (project folder)."""
     kinds = sorted({x["base"].split("_")[0].upper() for x in rec["layers"] if x.get("base") in ("gru_config",
@@ -55,7 +61,7 @@ def groups_of(rec: dict) -> dict[str, str]:
         "kind": "+".join(kinds) or "?",
         "strategy": "+".join(rec.get("strategy") or []) or "?",
         "tool": f"{rec.get('hls_tool')} {rec.get('hls_tool_version')}",
-        "model": Path(rec["project_dir"]).name,
+        "model": _model(rec["project_dir"]),
     }
 
 

@@ -7,17 +7,19 @@ myproject.cpp and the weight headers only.
 """
 
 import copy
+import json
 import math
 from pathlib import Path
 
 from codesign.estimate import constants as K
 from codesign.estimate import estimate_project
 from codesign.estimate.design import LayerCall, build_calls
-from codesign.estimate.hardware import Clock, sum_width
+from codesign.estimate.hardware import Clock, delay_factor, dsp_delay_factor, make_clock, sum_width
 from codesign.estimate.layers import ActivationEstimator, Context, ConvEstimator, DenseEstimator, predict_layer
 from codesign.estimate.network import estimate_settings
 from codesign.estimate.recurrent import cell
-from codesign.estimate.settings import read_project
+from codesign.estimate.settings import read_project, settings_from_record
+from codesign.parts import resolve_part
 from codesign.precision import FixedPrecision
 
 FIX = Path(__file__).parent / "fixtures"
@@ -205,3 +207,83 @@ def test_cell_schedule_per_tool():
     table = ActivationEstimator().predict(LayerCall("t", "sigmoid", {"n_in": 12}, acc, acc, "io_parallel"), vitis)
     assert b.step >= dense + 3 * table.latency_cycles + 4 * K.RECURRENT_CALL_CYCLES
     assert (a.lut, a.dsp) == (b.lut, b.dsp)
+
+
+# Stock hls4ml GRU designs with their C-synthesis reports: benchmarks/data/recurrent_reports.jsonl
+# (uw-acme/HLS4ML_VS_MANUAL, Vivado HLS 2019.2, xcu250, Resource strategy, DATAFLOW top; provenance next to it).
+RECORDS = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "recurrent_reports.jsonl"
+
+
+def _records() -> dict[str, dict]:
+    recs = [json.loads(line) for line in RECORDS.read_text().splitlines() if line.strip()]
+    return {f"{Path(r['project_dir']).name.split('_')[0]} {r['precisions']['input']}": r for r in recs}
+
+
+def _gru_call(rec: dict, style: str):
+    s = settings_from_record(rec)
+    part = resolve_part(s["part"])
+    ctx = Context(make_clock(5.0, None, s["hls_tool"]), part.dsp_family, "auto", s["hls_tool"], s["hls_tool_version"],
+                  delay_factor(part.family, part.full_name), dsp_delay_factor(part.family, part.full_name),
+                  top_style=style)  # fmt: skip
+    return next(c for c in build_calls(s) if c.function == "gru_stack"), ctx
+
+
+def test_vivado_cell_under_a_dataflow_top_is_a_state_machine():
+    rec = _records()["toptagging ap_fixed<16,6>"]
+    call, fsm = _gru_call(rec, "dataflow")
+    _, piped = _gru_call(rec, "pipeline")
+    acc = FixedPrecision.parse(call.parts["mult1"]["accum_t"])
+    d = [DenseEstimator().predict(LayerCall("d", "dense", call.parts[k], p, acc, "io_parallel"), fsm).latency_cycles
+         for k, p in (("mult1", call.input), ("mult2", call.output))]  # fmt: skip
+    acts = [ActivationEstimator().predict(LayerCall("a", fn, {**call.parts[k], "n_in": n}, acc, acc, "io_parallel"),
+                                          fsm).latency_cycles
+            for k, fn, n in (("act_recr", "sigmoid", 40), ("act", "tanh", 20))]  # fmt: skip
+    a, b = cell("gru", 20, call.parts, call, fsm), cell("gru", 20, call.parts, call, piped)
+    # the dense pair side by side, each activation, two product stages (1-cycle DSP multiply-adds here), a state
+    # per call (dense pair, sigmoid, tanh)
+    assert a.step == max(d) + sum(acts) + 2 + 3 * K.RECURRENT_CALL_CYCLES
+    # under a pipelined top the cell is one pipeline, as before
+    assert b.step == max(d) + 2 + 2
+    layer = predict_layer(call, fsm)
+    # the time loop: the cell plus its input slice and call states per step, then the exit state; the DATAFLOW
+    # top adds the restart handshake to the interval
+    assert layer.latency_cycles == 20 * (a.step + K.RECURRENT_FSM_LOOP_CYCLES) + K.RECURRENT_FSM_EXIT_CYCLES
+    assert layer.ii_cycles == layer.latency_cycles and layer.sequential
+    assert predict_layer(call, piped).latency_cycles == 20 * (b.step + 1) - 1
+
+
+def test_stock_gru_reports_16_bit_time_loops_land_on_the_reported_cycles():
+    # toptagging's module reports gave the counts; ftag's and quickdraw's were not read: every 16-bit design's
+    # GRU module latency is the reported one (the 4- and 18-bit runs are 1-3 cycles a step off: docs/estimator.md)
+    for key in ("toptagging ap_fixed<16,6>", "ftag ap_fixed<16,6>", "quickdraw ap_fixed<16,6>"):
+        rec = _records()[key]
+        est = estimate_settings(settings_from_record(rec))
+        gru = _recurrent(est)
+        assert gru.latency_cycles == rec["recurrent_module"]["latency_max_cycles"], key
+        assert gru.dsp == rec["recurrent_module"]["DSP"] and gru.bram_18k == rec["recurrent_module"]["BRAM_18K"], key
+        assert abs(est.ii_cycles - rec["interval_max"]) <= 1, key
+
+
+def test_every_stock_recurrent_record_is_estimated():
+    for key, rec in _records().items():
+        est = estimate_settings(settings_from_record(rec))
+        assert not est.declined and est.latency_cycles and _recurrent(est).kind == "gru/static", key
+
+
+def test_vivado_chains_the_table_index_into_the_read_on_ultrascale_only():
+    acc = FixedPrecision.parse("ap_fixed<16,6>")
+    cfg = {"n_in": 8, "table_size": 1024, "table_t": "ap_fixed<18,8>"}
+
+    def lat(tool: str, factor: float, io: str = "io_parallel") -> int:
+        ctx = Context(
+            Clock(5.0, 0.625), "DSP48E2", "auto", tool, "2019.2" if tool == "Vivado HLS" else "2022.1", factor
+        )
+        return ActivationEstimator().predict(LayerCall("s", "sigmoid", cfg, acc, acc, io), ctx).latency_cycles
+
+    # Vivado HLS on UltraScale+: index arithmetic and ROM read in the read's registered cycle
+    assert lat("Vivado HLS", 0.2) == K.TABLE_CHAINED_READ_CYCLES == 1
+    # 7-series Vivado HLS and Vitis HLS keep the arithmetic's cycle before the registered read
+    assert lat("Vivado HLS", 1.0) == 1 + K.TABLE_ROM_READ_CYCLES
+    assert lat("Vitis HLS", 0.2) == 1 + K.TABLE_ROM_READ_CYCLES
+    # io_stream activations (no such report read) keep the arithmetic's cycle too
+    assert lat("Vivado HLS", 0.2, "io_stream") >= 1 + K.TABLE_ROM_READ_CYCLES

@@ -279,6 +279,11 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
     calls = build_calls(settings)
     if not calls:
         return Estimate(None, None, None, None, None, None, None, None, (), SOURCE)
+    stream = any(c.io_type == "io_stream" for c in calls)
+    style, requested_ii = top_style(settings, calls)
+    if stream and style == "pipeline":
+        raise DataError(stream_top_mismatch(settings))
+    ctx = replace(ctx, top_style=style)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
     extra = port_read_cycles(calls[0], ctx)
     if extra and per_layer[0].latency_cycles is not None:
@@ -290,10 +295,6 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         first = per_layer[0]
         lut = max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx))
         per_layer[0] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
-    stream = any(c.io_type == "io_stream" for c in calls)
-    style, requested_ii = top_style(settings, calls)
-    if stream and style == "pipeline":
-        raise DataError(stream_top_mismatch(settings))
     lat = [x.latency_cycles for x in per_layer]
     iis = [x.ii_cycles for x in per_layer]
     if any(v is None for v in lat):

@@ -10,16 +10,20 @@ What the kernels do (``lstm_stack`` / ``gru_stack``, io_parallel and io_stream):
 - the time loop: each step needs the previous step's state, so the steps run one after the other whatever the
   mode. ``use_static`` (hls4ml's default) keeps the state in static variables of one cell function: one cell
   in hardware, reused every step, which takes the next sequence only once the last step is done (II = latency,
-  like a Resource-strategy layer). ``use_static = false`` unrolls the loop into n_sequence cells (resources x
+  like a Resource-strategy layer). Vivado HLS pipelines that cell only under a pipelined top; under a DATAFLOW
+  top (io_stream, any Resource-strategy layer) it is a state machine, its sub-function calls one after the
+  other, as Vitis HLS leaves it in any top. ``use_static = false`` unrolls the loop into n_sequence cells (resources x
   n_sequence) that a pipelined top can restart every II (the largest reuse factor);
 - ``bidirectional_stack`` (hls4ml 1.3): a forward and a backward cell (each an LSTM or a GRU) called in every
   step on independent data, so side by side: the step is the slower cell's, the resources both cells'.
 
 The dense products, the activations and their constants are those of :mod:`codesign.estimate.kernels` (the
 per-kernel rules measured on the dense and activation reports); the composition is counted from the kernel
-source. No report of a stock hls4ml LSTM / GRU is in the calibration set, so nothing here was checked against
-one: the uncertainty band for recurrent designs is an assumption (``uncertainty.ASSUMED_BANDS``), said so in
-the estimate's ``interval_basis``.
+source. No report of a stock hls4ml LSTM / GRU is in the calibration set; seven stock GRU reports (one repository,
+Vivado HLS 2019.2, Resource strategy) are kept apart as a check (``benchmarks/data/recurrent_reports.jsonl``,
+``benchmarks/recurrent_reports.py``): the Vivado HLS state-machine cell and its time loop were read from one of
+their designs' module reports and checked on the others. The uncertainty band for recurrent designs is still an
+assumption (``uncertainty.ASSUMED_BANDS``), said so in the estimate's ``interval_basis``.
 """
 
 from __future__ import annotations
@@ -111,6 +115,14 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
         # Vitis HLS leaves the cell function unpipelined: its sub-function calls (the dense pair, then each
         # activation) run one after the other, each ending on a registered state (constants.RECURRENT_...)
         step += (1 + len(acts)) * K.RECURRENT_CALL_CYCLES
+    elif ctx.top_style == "dataflow":
+        # Vivado HLS under a DATAFLOW top: the cell (no PIPELINE pragma in hls4ml's lstm_static / gru_static)
+        # stays a state machine, its calls one after the other as with Vitis HLS, but the gate sums ride on the
+        # products' DSP adders (mac_muladd): the dense pair, each activation, two product stages, a state per
+        # call (constants.RECURRENT_FSM_...)
+        step = max(int(d1.latency_cycles or 0), int(d2.latency_cycles or 0))
+        step += sum(int(x.latency_cycles or 0) for x in acts) + 2 * mul_add
+        step += (1 + len(acts)) * K.RECURRENT_CALL_CYCLES
     else:
         # Vivado HLS pipelines the cell as one function: the table reads take a cycle each and the products
         # are DSP multiply-adds of one cycle, the gate sums folded into them (constants.RECURRENT_...)
@@ -170,11 +182,21 @@ class RecurrentEstimator:
             words = math.ceil(int(n_in) / max(call.pack, 1))
             per_step = max(per_step, words)
         # the time loop is not pipelined: each iteration calls the cell and takes one more cycle to start the
-        # next (constants.RECURRENT_STEP_CYCLES), the last one without it
-        latency = n_seq * (per_step + K.RECURRENT_STEP_CYCLES) - K.RECURRENT_STEP_CYCLES
+        # next (constants.RECURRENT_STEP_CYCLES), the last one without it; around a Vivado HLS state-machine
+        # cell, a state to slice the step's input and one to call the cell, and an exit state
+        # (constants.RECURRENT_FSM_LOOP_CYCLES, RECURRENT_FSM_EXIT_CYCLES)
+        fsm = not ctx.vitis and ctx.top_style == "dataflow"
+        if fsm:
+            latency = n_seq * (per_step + K.RECURRENT_FSM_LOOP_CYCLES) + K.RECURRENT_FSM_EXIT_CYCLES
+        else:
+            latency = n_seq * (per_step + K.RECURRENT_STEP_CYCLES) - K.RECURRENT_STEP_CYCLES
         static = _truthy(call.config.get("use_static"), True)
         copies = 1 if static else n_seq
-        if static:
+        if static and fsm:
+            # the stack function is not pipelined: its interval is its latency, and the DATAFLOW top restarts it
+            # one handshake cycle after it is done (network.dataflow_interval adds that cycle)
+            ii, sequential = latency, True
+        elif static:
             # the stack function is not pipelined: it takes the next sequence once it is done
             ii, sequential = latency + 1, True
         else:

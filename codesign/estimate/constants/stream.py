@@ -94,3 +94,14 @@ FIFO_SRL_MAX_DEPTH = 64
 #: mul / muladd), 1 + 3 + 2 = 6 modelled for 5 reported. Two designs, structure read from them; not a fit.
 RECURRENT_STEP_CYCLES = 1
 RECURRENT_CALL_CYCLES = 1
+#: (c) Vivado HLS 2019.2, hls4ml 1.0.0, Resource strategy, so a DATAFLOW top: the cell is not pipelined (hls4ml's
+#: gru_static has no PIPELINE pragma, and no pipelined top reaches it). Read from the per-module reports of one
+#: design, uw-acme/HLS4ML_VS_MANUAL toptagging (GRU(20) over 20 steps of 6 inputs, benchmarks/data/
+#: recurrent_reports.jsonl): ``gru_static`` 38-39 cycles with dense RF 30 / RF 20 (31-32 / 20-21 cycles, side by
+#: side), 8 cycles at RF 1 (1 / 1): in both the dense pair + sigmoid 1 + tanh 1 + 2 product stages (DSP
+#: mac_muladd, the gate sums on their adders) + 3 call states. ``gru_stack``'s loop: iteration = the cell + 2 at
+#: RF 30 (41 = 39 + 2; 11 = 8 + 3 at RF 1), trip count 20, then one exit state (821 = 20 x 41 + 1, 221 = 20 x 11
+#: + 1). Counts of the schedule, not fitted; checked on the ftag and quickdraw designs, whose module reports were
+#: not read (docs/estimator.md, "Stock recurrent reports").
+RECURRENT_FSM_LOOP_CYCLES = 2
+RECURRENT_FSM_EXIT_CYCLES = 1

@@ -114,6 +114,15 @@ T_COMPARE_NS = 1.5
 #: the structure (the ROM's output register), not a fit. Softmax's two table reads carry the same register
 #: in SOFTMAX_TABLE_REGISTERS.
 TABLE_ROM_READ_CYCLES = 1
+#: ... except with Vivado HLS on UltraScale / UltraScale+ (logic factor < 1), io_parallel: there the index
+#: arithmetic and the ROM read share the read's registered cycle, 1 cycle in all. Every such module report says
+#: so: uw-acme/HLS4ML_VS_MANUAL toptagging (Vivado HLS 2019.2, xcu250, 5 ns; benchmarks/data/
+#: recurrent_reports.jsonl), ``sigmoid`` config6 (a layer of its own) and the ``sigmoid`` / ``tanh`` of both
+#: ``gru_static`` cells, 1 cycle each, 18-bit 1024-entry tables. The calibration set has no Vivado HLS table
+#: activation on those families (its 2-cycle reports are Vivado HLS on 7-series and Vitis HLS on xcu55c), so the
+#: stock figures do not move. A count from the reports, not a fit; checked on the ftag and quickdraw GRU designs,
+#: whose module reports were not read (docs/estimator.md, "Stock recurrent reports").
+TABLE_CHAINED_READ_CYCLES = 1
 #: Softmax: the chain of ActivationEstimator.softmax_cycles packed by hardware.chain_cycles, plus
 #: SOFTMAX_TABLE_REGISTERS cycles for the registered outputs of its two table reads. Grid (T_MAX_LEVEL 2-4,
 #: T_TABLE_READ 3-9, products 1-8 ns, registers -1..3) on ArgyKokk's 35 softmax reports (n = 2..16 at 2.91 and

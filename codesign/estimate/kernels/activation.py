@@ -96,8 +96,11 @@ class ActivationEstimator:
             tw = width_of(call.prec("table_t"), 18)
             bram = math.ceil(n / 2) * math.ceil(table * tw / 18432)
             # index arithmetic (shift, offset, clip) into the table address, then the ROM read, whose
-            # registered output is one more cycle (constants.TABLE_ROM_READ_CYCLES)
+            # registered output is one more cycle (constants.TABLE_ROM_READ_CYCLES); Vivado HLS on a device
+            # faster than 7-series chains the arithmetic into the read's cycle (constants.TABLE_CHAINED_...)
             lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
+            if not ctx.vitis and ctx.delay_factor < 1.0 and call.io_type == "io_parallel":
+                lat = K.TABLE_CHAINED_READ_CYCLES
             lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
             return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)

@@ -26,6 +26,9 @@ class Context:
     dsp_delay_factor: float | None = None
     #: ``config_schedule -enable_dsp_full_reg`` as the build script leaves it (hardware.dsp_full_reg)
     dsp_full_reg: bool = True
+    #: how the top function schedules its layer calls, "pipeline" or "dataflow" (network.top_style): a
+    #: function without a PIPELINE pragma of its own is pipelined only under a pipelined top
+    top_style: str = "pipeline"
 
     @property
     def dsp_factor(self) -> float:

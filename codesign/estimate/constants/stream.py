@@ -53,7 +53,9 @@ STREAM_CONV_WINDOW_CYCLES = 4
 #: its target: the loop carries the window state through the iteration. Loop tables: abdennour (2023.2)
 #: depth 5 / II 3 and 8 / 6, alex-yang (2022.2) 7 / 5 twice, SpAllen0726 (2023.1, no firmware: not a
 #: benchmark record) 5 / 3, 8 / 6, 8 / 6, 9 / 7, and its pointwise layer (no window) depth 5 / II 1; Vitis 2022.1
-#: (CestMerNeil) and Vivado HLS 2019.1-2020.1 reach II 1.
+#: (CestMerNeil) and Vivado HLS 2019.1-2020.1 reach II 1. Only where the per-pixel step is a function of its own
+#: (``compute_output_buffer_1d/2d``, INLINE OFF): the depthwise step is inlined and keeps its target (hls4ml's
+#: Vitis 2024.1 DepthwiseConv1D / 2D baselines: one pixel a cycle).
 STREAM_CONV_RECURRENCE_SLACK = 2
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
 #: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).

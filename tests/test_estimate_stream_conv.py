@@ -100,6 +100,17 @@ def test_stream_latency_does_not_count_the_pacing_sequential_process_fill_twice(
     assert stream_latency([conv, slow], dataflow_interval([conv, slow])) == 301 + 6 + 0 + 2
 
 
+def test_a_region_of_one_process_takes_that_process_latency():
+    """hls4ml's DepthwiseConv1D / 2D io_stream baselines (one process): latency = II - 1 (35 / 36, 1028 / 1029)."""
+    conv = LayerEstimate("c", "conv/stream", 100, 100, 0, 0, 0, 0, sequential=True, fill_cycles=6)
+    ii = dataflow_interval([conv])
+    assert ii == 101 and stream_latency([conv], ii) == 100
+    relu = LayerEstimate("r", "relu/stream", 3, 1, 0, 0, 0, 0)
+    assert stream_latency([relu], dataflow_interval([relu])) == 3
+    # two processes keep the composed form: II + the other's fill + one cycle per FIFO hop
+    assert stream_latency([conv, relu], ii) == 101 + 2 + 2
+
+
 @pytest.mark.parametrize(
     ("repo", "low", "high"),
     [

@@ -240,8 +240,13 @@ def stream_latency(per_layer: list[LayerEstimate], ii: int) -> int:
     A process's fill is its ``fill_cycles`` where it gives one (a sequential convolution: its pixel
     pipeline's depth), else its latency beyond its interval; the sequential process that sets the pace has
     its fill inside its latency (= its interval) already.
+
+    One process: no FIFO hop, and its handshake separates calls (the II), so the latency is its own (hls4ml's
+    DepthwiseConv1D / 2D io_stream baselines, Vivado 2020.1 and Vitis 2024.1: 35 / II 36, 1028 / II 1029).
     """
     lat = [int(x.latency_cycles or 0) for x in per_layer]
+    if len(per_layer) == 1:
+        return lat[0]
     iis = [int(x.ii_cycles or 0) for x in per_layer]
     depths = [x.fill_cycles if x.fill_cycles is not None else max(a - b, 0)
               for x, a, b in zip(per_layer, lat, iis, strict=True)]  # fmt: skip

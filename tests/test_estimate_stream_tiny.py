@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codesign.estimate import constants as K
 from codesign.estimate import estimate_project
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock
@@ -71,6 +72,18 @@ def test_single_word_dense_of_hls4ml_1_is_the_pipelined_kernel(ctx):
         old = DenseEstimator().predict(call, ctx)
         assert old.sequential and old.ii_cycles == old.latency_cycles
         assert old.latency_cycles >= kern.latency_cycles + 1
+
+
+def test_sequential_single_word_dense_reads_and_writes_in_states_of_their_own():
+    """hls4ml 0.x (abdennour, Vitis 2023.2: a 3-cycle dense function around its 1-cycle kernel instance): the one
+    word's read, the kernel, the write; several words keep the loop form (words + kernel + STREAM_LOOP_CYCLES)."""
+    kern = DotProductModel().predict(1, 64, 64, 16, 16, 16, 1, VITIS, shared_index=True)
+    one = DenseEstimator().predict(_dense(kernel=None), VITIS)
+    assert one.latency_cycles == kern.latency_cycles + 1 + K.STREAM_DENSE_WORD_STATES == 1 + kern.latency_cycles + 1
+    wide = replace(_dense(kernel=None), config={**_dense().config, "n_in": 4, "n_nonzeros": 256}, pack=1)
+    kern4 = DotProductModel().predict(4, 64, 256, 16, 16, 16, 1, VITIS, shared_index=True)
+    four = DenseEstimator().predict(wide, VITIS)
+    assert four.latency_cycles == 4 + kern4.latency_cycles + K.STREAM_LOOP_CYCLES
 
 
 def test_single_word_elementwise_is_a_function_pipeline_on_vivado_and_sequential_on_vitis():

@@ -226,9 +226,9 @@ class DenseEstimator:
             # the input array arrives as ceil(n_in / pack) stream words before the products can finish; several
             # words are a loop (STREAM_LOOP_CYCLES, as kernels.common.stream_elementwise). The wrapper function is
             # not pipelined: every io_stream dense report (41, 12 repositories, Latency and Resource) has
-            # interval = latency
+            # interval = latency; one word is read and written in states of their own around the kernel
             words = stream_words(call, n_in)
-            latency = (latency or 0) + words + (K.STREAM_LOOP_CYCLES if words > 1 else 0)
+            latency = (latency or 0) + words + (K.STREAM_LOOP_CYCLES if words > 1 else K.STREAM_DENSE_WORD_STATES)
             ii, sequential = latency, True
         elif resource and rf > 1 and not ctx.vitis:
             # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS

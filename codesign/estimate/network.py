@@ -16,7 +16,7 @@ DATAFLOW (io_stream; io_parallel with a multi-partition convolution or a Resourc
 hls4ml's ``SetPipelineStyle`` picks): the II is the slowest process's, plus the ap_done/ap_start handshake
 cycle for a process whose function is not pipelined (:func:`dataflow_interval`). The latency of io_stream is
 approximated by the slowest process's interval plus every process's fill depth (latency beyond its interval)
-and one cycle per FIFO hop; that of io_parallel by the sum of the layers' (arrays passed as ping-pong
+and one cycle per FIFO hop (a region of one process: that process's latency); that of io_parallel by the sum of the layers' (arrays passed as ping-pong
 buffers: one process after the other).
 """
 

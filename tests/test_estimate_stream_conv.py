@@ -100,6 +100,17 @@ def test_stream_latency_does_not_count_the_pacing_sequential_process_fill_twice(
     assert stream_latency([conv, slow], dataflow_interval([conv, slow])) == 301 + 6 + 0 + 2
 
 
+def test_a_region_of_one_process_takes_that_process_latency():
+    """hls4ml's DepthwiseConv1D / 2D io_stream baselines (one process): latency = II - 1 (35 / 36, 1028 / 1029)."""
+    conv = LayerEstimate("c", "conv/stream", 100, 100, 0, 0, 0, 0, sequential=True, fill_cycles=6)
+    ii = dataflow_interval([conv])
+    assert ii == 101 and stream_latency([conv], ii) == 100
+    relu = LayerEstimate("r", "relu/stream", 3, 1, 0, 0, 0, 0)
+    assert stream_latency([relu], dataflow_interval([relu])) == 3
+    # two processes keep the composed form: II + the other's fill + one cycle per FIFO hop
+    assert stream_latency([conv, relu], ii) == 101 + 2 + 2
+
+
 @pytest.mark.parametrize(
     ("repo", "low", "high"),
     [
@@ -115,3 +126,40 @@ def test_vitis_stream_designs_latency_from_their_settings(repo, low, high):
     for rec in recs:
         pred = estimate_record(rec)
         assert low <= pred["latency_max_cycles"] / rec["latency_max_cycles"] <= high
+
+
+def _depthwise(filt: int = 3, n_chan: int = 3, side: int = 12, one_d: bool = False) -> LayerCall:
+    out = side - filt + 1
+    cfg = {"in_height": 1 if one_d else side, "in_width": side, "n_chan": n_chan, "n_filt": n_chan,
+           "filt_height": 1 if one_d else filt, "filt_width": filt, "out_height": 1 if one_d else out,
+           "out_width": out, "reuse_factor": 1, "strategy": "latency", "weight_t": "ap_fixed<8,4>",
+           "accum_t": "ap_fixed<25,14>"}  # fmt: skip
+    return LayerCall("dw", f"depthwise_conv_{1 if one_d else 2}d_cl", cfg, P8, P8, "io_stream")
+
+
+def _depthwise_depth(call: LayerCall, ctx: Context) -> int:
+    """A depthwise window's iteration depth, recomputed: one fh x fw dot product per channel + the window cycles."""
+    c = call.config
+    taps = c["filt_height"] * c["filt_width"]
+    slow = replace(ctx, delay_factor=max(ctx.delay_factor, K.STREAM_CONV_MIN_DELAY_FACTOR))
+    kern = DotProductModel().predict(taps, c["n_chan"], taps * c["n_chan"], 8, 8, 25, 1, slow)
+    return kern.latency_cycles + K.STREAM_CONV_WINDOW_CYCLES
+
+
+@pytest.mark.parametrize("one_d", [False, True])
+def test_depthwise_step_is_inlined_and_keeps_its_target_ii_with_vitis_2022_2(one_d):
+    """``compute_depthwise_output_buffer_*`` is ``#pragma HLS INLINE`` (its window state is the loop's registers),
+    unlike ``compute_output_buffer_*`` (INLINE OFF): no recurrence. hls4ml's Vitis HLS 2024.1 DepthwiseConv1D / 2D
+    baselines take one pixel a cycle, as on Vivado HLS 2020.1."""
+    call = _depthwise(one_d=one_d)
+    pixels = call.config["in_height"] * call.config["in_width"]
+    depth = _depthwise_depth(call, VITIS_NEW)
+    assert depth - K.STREAM_CONV_RECURRENCE_SLACK > 1  # the recurrence rule would have moved it
+    for ctx in (VITIS_NEW, VITIS_OLD, VIVADO):
+        est = ConvEstimator().predict(call, ctx)
+        assert est.latency_cycles == _expected_latency(pixels, 1, depth), ctx.tool_version
+    # the standard convolution over the same window keeps the recurrence
+    std = _conv(filt=3, n_chan=3)
+    std_depth = _depth(std, VITIS_NEW)
+    assert std_depth - K.STREAM_CONV_RECURRENCE_SLACK > 1
+    assert ConvEstimator().predict(std, VITIS_NEW).latency_cycles == _expected_latency(144, std_depth - 2, std_depth)

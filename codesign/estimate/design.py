@@ -47,6 +47,8 @@ class LayerCall:
     io_type: str
     extra_inputs: tuple[FixedPrecision | None, ...] = field(default=())
     pack: int = 1
+    #: io_stream: elements per word of the output stream (``res_T::size``)
+    out_pack: int = 1
     #: config structs the layer's own struct names (a recurrent layer's two dense products and two
     #: activations: ``mult1``, ``mult2``, ``act_recr``, ``act``; see :func:`recurrent_parts`)
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -257,6 +259,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         io = str(cfg.get("io_type") or default_io)
         io = io if io in _IO_TYPES else default_io
         pack = _pack_size(resolve_type(types[0], typedefs)) if types else 1
+        out_pack = _pack_size(resolve_type(types[-1], typedefs)) if len(types) >= 2 else 1
         parts = recurrent_parts(cfg_name, cfg, by_config, defines) if is_recurrent(func, cfg) else {}
         mult1 = parts.get("mult1") or parts.get("forward", {}).get("mult1")
         if cfg and func in _KERNEL_STRATEGY:
@@ -273,7 +276,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         calls.append(
             LayerCall(
                 name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack,
-                parts=parts,
+                out_pack=out_pack, parts=parts,
             )
         )
     return calls

@@ -16,7 +16,7 @@ DATAFLOW (io_stream; io_parallel with a multi-partition convolution or a Resourc
 hls4ml's ``SetPipelineStyle`` picks): the II is the slowest process's, plus the ap_done/ap_start handshake
 cycle for a process whose function is not pipelined (:func:`dataflow_interval`). The latency of io_stream is
 approximated by the slowest process's interval plus every process's fill depth (latency beyond its interval)
-and one cycle per FIFO hop; that of io_parallel by the sum of the layers' (arrays passed as ping-pong
+and one cycle per FIFO hop (a region of one process: that process's latency); that of io_parallel by the sum of the layers' (arrays passed as ping-pong
 buffers: one process after the other).
 """
 
@@ -240,8 +240,13 @@ def stream_latency(per_layer: list[LayerEstimate], ii: int) -> int:
     A process's fill is its ``fill_cycles`` where it gives one (a sequential convolution: its pixel
     pipeline's depth), else its latency beyond its interval; the sequential process that sets the pace has
     its fill inside its latency (= its interval) already.
+
+    One process: no FIFO hop, and its handshake separates calls (the II), so the latency is its own (hls4ml's
+    DepthwiseConv1D / 2D io_stream baselines, Vivado 2020.1 and Vitis 2024.1: 35 / II 36, 1028 / II 1029).
     """
     lat = [int(x.latency_cycles or 0) for x in per_layer]
+    if len(per_layer) == 1:
+        return lat[0]
     iis = [int(x.ii_cycles or 0) for x in per_layer]
     depths = [x.fill_cycles if x.fill_cycles is not None else max(a - b, 0)
               for x, a, b in zip(per_layer, lat, iis, strict=True)]  # fmt: skip

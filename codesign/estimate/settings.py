@@ -101,6 +101,9 @@ _STRUCT_RE = re.compile(
     re.S,
 )
 _CONST_RE = re.compile(r"static\s+(?:const|constexpr)\s+[\w:]+(?:\s+[\w:]+)?\s+(\w+)\s*=\s*([^;]+);")
+#: hls4ml >= 1.0 names the dot-product kernel in the config struct (``using kernel = nnet::DenseLatency<...>``); its
+#: stream ``dense`` then calls ``CONFIG_T::kernel`` (hls4ml 0.x structs have no such alias)
+_KERNEL_RE = re.compile(r"using\s+kernel\s*=\s*nnet::(\w+)\s*<")
 
 
 def parse_defines(text: str) -> dict[str, int]:
@@ -129,6 +132,9 @@ def parse_layer_configs(text: str, typedefs: dict[str, str]) -> list[dict]:
             layer[key] = _value(val)
         for alias, typ in parse_typedefs(body).items():
             layer[alias] = resolve_type(typ, typedefs)
+        kernel = _KERNEL_RE.search(body)
+        if kernel:
+            layer["kernel"] = kernel.group(1)
         layer["config"] = m.group("config")
         if layer.get("name") and (layer["name"].startswith("hls-fpga") or " " in layer["name"]):
             layer["name"] = None

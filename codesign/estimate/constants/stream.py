@@ -17,6 +17,12 @@ STREAM_EXTRA_CYCLES = 2
 #: -1 at 5 ns (kendermag, Gabriele-bot PYNQ_IA, RishThakkar, CestMerNeil, ChiRuiChen, Spehic); the previous form
 #: (W + 1, II = W) was 2-3 cycles short on all 9. Dense (W > 1): + 3 brings 10 of 14 reports within 2.
 STREAM_LOOP_CYCLES = 3
+#: A sequential io_stream dense layer of one input word (hls4ml 0.x; kernels.dense.pipelined_stream_dense for 1.x):
+#: its read and its write are states of their own around the kernel, latency = kernel + 1 (the word) + this.
+#: abdennour-GUESSOUM (Vitis 2023.2): dense function 3 cycles around a 1-cycle ``dense_latency_wrapper`` instance.
+#: Per layer, io_stream dense reports of one word (0 before): Latency RF = 1 exact 16 -> 26 % of 19, Resource RF > 1
+#: 32 -> 36 % of 25 (within one cycle 76 -> 84 %); nicologhielmetti's record 76 -> 77 cycles for 78.
+STREAM_DENSE_WORD_STATES = 1
 #: io_stream element-wise layers: read, compare-select and write of one word take
 #: max(1, cycles(T_STREAM_WORD_NS x delay factor)). Single-word relu reports: 1 cycle on UltraScale+ (CestMerNeil
 #: Vitis 2022.1, RishThakkar Vivado 2019.2) and at 8.75 ns on 7-series -1 (nicologhielmetti), 2 at 4.38 ns on
@@ -53,7 +59,9 @@ STREAM_CONV_WINDOW_CYCLES = 4
 #: its target: the loop carries the window state through the iteration. Loop tables: abdennour (2023.2)
 #: depth 5 / II 3 and 8 / 6, alex-yang (2022.2) 7 / 5 twice, SpAllen0726 (2023.1, no firmware: not a
 #: benchmark record) 5 / 3, 8 / 6, 8 / 6, 9 / 7, and its pointwise layer (no window) depth 5 / II 1; Vitis 2022.1
-#: (CestMerNeil) and Vivado HLS 2019.1-2020.1 reach II 1.
+#: (CestMerNeil) and Vivado HLS 2019.1-2020.1 reach II 1. Only where the per-pixel step is a function of its own
+#: (``compute_output_buffer_1d/2d``, INLINE OFF): the depthwise step is inlined and keeps its target (hls4ml's
+#: Vitis 2024.1 DepthwiseConv1D / 2D baselines: one pixel a cycle).
 STREAM_CONV_RECURRENCE_SLACK = 2
 #: io_stream pooling reads each input pixel in two cycles (abdennour-GUESSOUM, CestMerNeil, kendermag,
 #: ChiRuiChen, Spehic pooling reports: latency ~ 2 x in_height x in_width).

@@ -60,7 +60,7 @@ class ActivationEstimator:
         wo = width_of(call.output, width_of(call.input))
         stream = call.io_type == "io_stream"
         if f == "linear":
-            return _stream(call, n, self._linear(call, n, ctx, wo, stream), stream)
+            return _stream(call, n, self._linear(call, n, ctx, wo, stream), stream, ctx)
         if f in self.SIMPLE or f.startswith("relu"):
             t_relu = K.T_RELU_NS + (K.T_RND_CONV_NS if _rounds_convergent(call.input, call.output) else 0.0)
             lat = 0 if ctx.clock.effective_ns >= t_relu * ctx.delay_factor else 1
@@ -74,7 +74,7 @@ class ActivationEstimator:
             if stream:  # one stream word (pack elements) per cycle, plus the stream handshake multiplexers
                 lut = stream_wrapper_luts(call, call.pack * width_of(call.input) * per_bit, n)
                 ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
-            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream)
+            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream, ctx)
         if f.startswith("softmax"):
             table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
             tw = width_of(call.prec("exp_table_t"), 18)
@@ -85,7 +85,8 @@ class ActivationEstimator:
             lut = n * K.LUT_PER_SOFTMAX_ELEMENT
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
             dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
-            est = _stream(call, n, LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram), stream)
+            est = LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram)
+            est = _stream(call, n, est, stream, ctx)
             if stream:
                 # nnet_activation_stream.h's softmax is not pipelined: every io_stream softmax report (23, 10
                 # repositories) has interval = latency
@@ -103,7 +104,7 @@ class ActivationEstimator:
                 lat = K.TABLE_CHAINED_READ_CYCLES
             lut = n * K.LUT_PER_TABLE_LOOKUP
             ff = n * wo
-            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream)
+            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream, ctx)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")
 
     @staticmethod
@@ -169,5 +170,5 @@ def softmax_table_registers(ctx: Context, in_width: int = 16) -> int:
     return round(K.SOFTMAX_TABLE_REGISTERS * min(1.0, ctx.delay_factor))
 
 
-def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool) -> LayerEstimate:
-    return stream_elementwise(call, n, est) if stream else est
+def _stream(call: LayerCall, n: int, est: LayerEstimate, stream: bool, ctx: Context) -> LayerEstimate:
+    return stream_elementwise(call, n, est, ctx) if stream else est

@@ -84,18 +84,26 @@ def stream_words(call: LayerCall, n: int) -> int:
     return max(1, math.ceil(n / max(call.pack, 1)))
 
 
-def stream_elementwise(call: LayerCall, n: int, est: LayerEstimate) -> LayerEstimate:
+def stream_elementwise(call: LayerCall, n: int, est: LayerEstimate, ctx: Context) -> LayerEstimate:
     """An element-wise layer in io_stream: one packed array (a pixel's channels) per cycle.
 
-    One word: the function is one pipeline, the element's latency plus the word's read (II 1). Several words:
-    a pipelined loop over them inside a function that is not itself pipelined: the words, the element's
-    latency, and STREAM_LOOP_CYCLES for the loop's entry/exit and its read/write registers; it takes its next
-    input once done (II = latency, sequential: a DATAFLOW region adds its handshake cycle). Constants.
+    Several words: a pipelined loop over them inside a function that is not itself pipelined: the words, the
+    element's latency, and STREAM_LOOP_CYCLES for the loop's entry/exit and its read/write registers; it takes its
+    next input once done (II = latency, sequential: a DATAFLOW region adds its handshake cycle). Constants.
+    One word: the element's latency plus the word's read. Vivado HLS makes the function one pipeline (II 1): its
+    single-word relu / sigmoid reports say Pipeline Type "function" with interval 1 below latency 2-4
+    (kendermag, RishThakkar, uw-acme, nicologhielmetti). Vitis HLS keeps the one-iteration loop inside a function
+    that is not pipelined, so the layer is sequential as with several words: its single-word relu reports say
+    Pipeline Type "no" (alex-yang-upenn 2022.2, CestMerNeil 2022.1), and hls4ml's own tiny io_stream baselines
+    (Dense on one input, then one activation word; Vitis HLS 2023.1 / 2024.1, 10 designs) report the DATAFLOW
+    II as the activation's latency + 1: 2 after relu / leaky_relu / PReLU, 4 after ELU / sigmoid.
     """
     words = stream_words(call, n)
     lat = (est.latency_cycles or 0) + words
     if words == 1:
-        return LayerEstimate(est.name, est.kind + "/stream", lat, 1, est.lut, est.ff, est.dsp, est.bram_18k)
+        sequential = ctx.vitis
+        return LayerEstimate(est.name, est.kind + "/stream", lat, lat if sequential else 1, est.lut, est.ff, est.dsp,
+                             est.bram_18k, sequential=sequential)  # fmt: skip
     lat += K.STREAM_LOOP_CYCLES
     return LayerEstimate(est.name, est.kind + "/stream", lat, lat, est.lut, est.ff, est.dsp, est.bram_18k,
                          sequential=True)  # fmt: skip

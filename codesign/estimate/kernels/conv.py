@@ -71,9 +71,12 @@ class ConvEstimator:
                 latency = pixels_in * (rf + K.STREAM_RESOURCE_PIXEL_CYCLES)
                 fill = (kern.latency_cycles or 0) + K.STREAM_EXTRA_CYCLES
             else:
-                pointwise = "pointwise" in call.function or fh * fw == 1
+                # the per-pixel step is a function of its own only for a standard windowed convolution
+                # (``compute_output_buffer_*``, INLINE OFF); pointwise and depthwise steps are inlined
+                separate = not ("pointwise" in call.function or fh * fw == 1 or depthwise)
                 args = (k_in, n_out, nnz, wd, ww, acc, rf)
-                per_pixel, depth = self.stream_pixel_schedule(args, rf, pointwise, ctx, n_shift=int(c("n_shift", 0) or 0))
+                shifts = int(c("n_shift", 0) or 0)
+                per_pixel, depth = self.stream_pixel_schedule(args, rf, separate, ctx, n_shift=shifts)
                 # the ReadInput loop: (pixels - 1) intervals then the last pixel's depth, + the call's state
                 latency = (pixels_in - 1) * per_pixel + depth + 1
                 fill = depth + 1
@@ -118,7 +121,7 @@ class ConvEstimator:
         return LayerEstimate(call.name, "conv/parallel", latency, ii, lut, ff, dsp, 0, sequential=sequential)
 
     def stream_pixel_schedule(
-        self, args: tuple, rf: int, pointwise: bool, ctx: Context, *, n_shift: int = 0
+        self, args: tuple, rf: int, separate: bool, ctx: Context, *, n_shift: int = 0
     ) -> tuple[int, int]:
         """(cycles per input pixel, iteration depth) of the io_stream Latency-strategy pixel loop.
 
@@ -126,9 +129,13 @@ class ConvEstimator:
         line buffer and window (STREAM_CONV_WINDOW_CYCLES with the read and the write) and runs the dense
         kernel over the window, whose adders HLS schedules at no less than STREAM_CONV_MIN_DELAY_FACTOR of the
         7-series delays (constants). Where the target II is not shorter than that depth, HLS runs the loop
-        without overlap: II = depth. With Vitis HLS >= 2022.2 the window's state (the static line-buffer and
-        position counters) is carried from one pixel to the next through the iteration, so the II is at
-        least depth - STREAM_CONV_RECURRENCE_SLACK (a pointwise kernel has no window and keeps its target).
+        without overlap: II = depth. With Vitis HLS >= 2022.2, where the iteration calls the per-pixel step as
+        a function of its own (``separate``: ``compute_output_buffer_1d/2d``, ``#pragma HLS INLINE OFF``, whose
+        static window and position counters live inside it), that state is carried from one call to the next
+        through the iteration, so the II is at least depth - STREAM_CONV_RECURRENCE_SLACK. A pointwise step
+        (no window) and the depthwise ``compute_depthwise_output_buffer_*`` (``#pragma HLS INLINE``: its state
+        is the loop's own registers) keep the target: hls4ml's Vitis HLS 2024.1 DepthwiseConv1D / 2D baselines
+        take one pixel a cycle (latency 35 for 32 pixels, 1028 for 1024), as on Vivado HLS 2020.1.
         """
         floor = K.STREAM_CONV_MIN_DELAY_FACTOR
         kctx = replace(ctx, delay_factor=max(ctx.delay_factor, floor), dsp_delay_factor=max(ctx.dsp_factor, floor))
@@ -137,7 +144,7 @@ class ConvEstimator:
         target = max(1, rf)
         if target >= depth:
             return depth, depth
-        if not pointwise and ctx.vitis and version_at_least(ctx.tool_version, 2022, 2):
+        if separate and ctx.vitis and version_at_least(ctx.tool_version, 2022, 2):
             return max(target, depth - K.STREAM_CONV_RECURRENCE_SLACK), depth
         return target, depth
 

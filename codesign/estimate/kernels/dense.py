@@ -221,13 +221,14 @@ class DenseEstimator:
                 latency = reuse_loop_cycles(n_in, n_out, rf, wd, ww, ctx)
         ii = est.ii_cycles
         sequential = False
-        if call.io_type == "io_stream":
+        # hls4ml >= 1.0 with one word in and one out: the pipelined kernel alone (pipelined_stream_dense)
+        if call.io_type == "io_stream" and not pipelined_stream_dense(call, n_in, n_out):
             # the input array arrives as ceil(n_in / pack) stream words before the products can finish; several
             # words are a loop (STREAM_LOOP_CYCLES, as kernels.common.stream_elementwise). The wrapper function is
             # not pipelined: every io_stream dense report (41, 12 repositories, Latency and Resource) has
-            # interval = latency
+            # interval = latency; one word is read and written in states of their own around the kernel
             words = stream_words(call, n_in)
-            latency = (latency or 0) + words + (K.STREAM_LOOP_CYCLES if words > 1 else 0)
+            latency = (latency or 0) + words + (K.STREAM_LOOP_CYCLES if words > 1 else K.STREAM_DENSE_WORD_STATES)
             ii, sequential = latency, True
         elif resource and rf > 1 and not ctx.vitis:
             # ``nnet_dense_resource.h`` pipelines its ReuseLoop (II = 1, ``rewind``) of RF iterations. Vivado HLS
@@ -250,6 +251,29 @@ class DenseEstimator:
         return LayerEstimate(
             call.name, f"dense/{strategy}", latency, ii, lut, ff, est.dsp, bram, sequential=sequential
         )
+
+
+def pipelined_stream_dense(call: LayerCall, n_in: int, n_out: int) -> bool:
+    """Whether an io_stream dense layer is one pipelined kernel rather than a sequential read-compute-write function.
+
+    hls4ml >= 1.0 (the config struct names its ``kernel``, settings._KERNEL_RE) with the Latency strategy, one
+    input and one output word (no DataPrepare / ResWrite loop left). Its ``nnet_dense_stream.h`` differs by tool:
+    Vivado's ``dense_wrapper`` is ``INLINE recursive`` and holds ``PIPELINE II=RF`` in an otherwise empty block, so
+    once inlined the directive pipelines ``nnet::dense`` itself; Vitis's ``nnet::dense`` is ``INLINE recursive``,
+    so the top schedules the word's read and write with the pipelined ``dense_latency_wrapper``. Either way the
+    step is the kernel's pipeline, latency = the kernel's, II = RF: hls4ml's own io_stream Dense(64) / Dense(2)
+    baselines (one input, hls4ml 1.x) report II 1 on Vivado HLS 2020.1 (6 designs), where a sequential dense
+    would give >= 2, and on Vitis HLS 2023.1 / 2024.1 II = the activation's latency + 1 (10 designs:
+    kernels.common.stream_elementwise). The hls4ml 0.x kernel (PIPELINE around the call, a function of its own)
+    is sequential: every io_stream dense report of the calibration records, 0.x all, has interval = latency.
+    Several words (a read or write loop) keep the sequential form: no hls4ml 1.x report of one.
+    """
+    if not call.config.get("kernel") or str(call.config.get("strategy", "latency")).lower() not in (
+        "latency",
+        "distributed_arithmetic",
+    ):
+        return False
+    return stream_words(call, n_in) == 1 and math.ceil(n_out / max(call.out_pack, 1)) == 1
 
 
 def reuse_loop_cycles(n_in: int, n_out: int, rf: int, wd: int, ww: int, ctx: Context) -> int:

@@ -47,7 +47,7 @@ class BatchNormEstimator:
         ff = n * wo if lat else 0
         est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
         if call.io_type == "io_stream":
-            return self.stream_allocation(call, n, rf, stream_elementwise(call, n, est))
+            return self.stream_allocation(call, n, rf, stream_elementwise(call, n, est, ctx))
         return est
 
     @staticmethod
@@ -64,7 +64,7 @@ class BatchNormEstimator:
             return est
         words = stream_words(call, n)
         lat = est.latency_cycles + words * (per_word - 1)
-        return replace(est, latency_cycles=lat, ii_cycles=per_word if words == 1 else lat)
+        return replace(est, latency_cycles=lat, ii_cycles=lat if words > 1 or est.sequential else per_word)
 
 
 class PoolingEstimator:
@@ -144,7 +144,7 @@ class MergeEstimator:
         lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
         est = LayerEstimate(call.name, f, lat, 1, rint(lut), n * w if lat else 0, rint(dsp), 0)
         if call.io_type == "io_stream":
-            return stream_elementwise(call, n, est)
+            return stream_elementwise(call, n, est, ctx)
         return est
 
 

@@ -21,6 +21,7 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,10 +66,11 @@ def groups_of(rec: dict) -> dict[str, str]:
     }
 
 
-def evaluate(rec: dict) -> dict:
-    """Predicted and reported figures of one record, for the design and for its recurrent layer."""
+def evaluate(rec: dict, groups: Callable[[dict], dict[str, str]] = groups_of) -> dict:
+    """Predicted and reported figures of one record, for the design and for its recurrent layer (where it has one);
+    ``groups`` names the groups the record belongs to."""
     est = estimate_settings(settings_from_record(rec))
-    row = {"id": rec["id"], "groups": groups_of(rec), "design": {}, "layer": {}}
+    row = {"id": rec["id"], "groups": groups(rec), "design": {}, "layer": {}}
     for key, attr, label in FIGURES:
         row["design"][label] = (getattr(est, attr), rec.get(key))
     layer = next((x for x in est.per_layer if x.kind.startswith(("gru", "lstm", "bidirectional"))), None)

@@ -1,5 +1,5 @@
-"""Register (FF) and area rules: what the Resource ReuseLoop registers per multiplier, and the io_parallel
-convolution's fill_buffer and output registers.
+"""Register (FF) and area rules: what the Resource ReuseLoop registers per multiplier, the io_parallel
+convolution's fill_buffer and output registers, and which tools count a pipelined multiplier core's registers.
 
 Each expected figure is counted here from the rule's structure (products, widths, partitions), not read back
 from the estimator, and compared exactly.
@@ -11,7 +11,7 @@ import pytest
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import make_clock
+from codesign.estimate.hardware import make_clock, mul_core_registers_in_fabric
 from codesign.estimate.kernels.dense import accum_cast_bits
 from codesign.estimate.layers import Context, ConvEstimator, DenseEstimator, DotProductModel
 from codesign.precision import FixedPrecision
@@ -148,3 +148,20 @@ def test_accumulator_casts_priced_as_relu_casts_per_product():
             assert b.lut - a.lut == round(products * 48 * per_bit)
             assert (b.ff, b.dsp, b.latency_cycles) == (a.ff, a.dsp, a.latency_cycles)
 
+
+@pytest.mark.parametrize(
+    ("tool", "version", "counted"),
+    [
+        ("Vivado HLS", "2019.2", True),  # camillaMiao: 67 FF per 2-cycle 16x16 core
+        ("Vivado HLS", None, True),
+        ("Vitis HLS", "2021.1", False),  # ArgyKokk: 3-cycle cores, 0 FF
+        ("Vitis HLS", "2024.2", True),  # MinhNguy3n: mul_11s_7s_18_2_0 47 FF, mul_12s_8s_19_2_0 51 FF
+        ("Vitis HLS", "2025.1", True),  # Thifjj/Iris_hls4ml_pynqZ2: mul_16s_*_2_0 67 FF
+        ("Vitis HLS", None, True),  # a release not given counts as a current one
+    ],
+)
+def test_multiplier_core_registers_by_tool_version(tool, version, counted):
+    assert mul_core_registers_in_fabric(tool, version) is counted
+    year = int(version[:4]) if version else None
+    if tool == "Vitis HLS" and year is not None:
+        assert counted == (year >= K.VITIS_MUL_CORE_FF_FROM_YEAR)

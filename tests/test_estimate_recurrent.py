@@ -130,29 +130,33 @@ def test_resource_dense_registers_follow_the_reuse_loop():
     assert rf1.ff != round((14 * 8 + 8 * 20 + 112 * (8 + 6 + sum_width(8, 6, 14, 20))) * K.FF_RESOURCE_PER_BIT)
 
 
-def _dense16(tool: str, clock: Clock, grade_factor: float) -> tuple:
+def _dense16(tool: str, clock: Clock, grade_factor: float, version: str | None = None) -> tuple:
     p16 = FixedPrecision.parse("ap_fixed<16,6>")
     cfg = {"n_in": 16, "n_out": 4, "reuse_factor": 1, "strategy": "latency", "weight_t": "ap_fixed<16,6>",
            "accum_t": "ap_fixed<16,6>", "n_zeros": 0}  # fmt: skip
-    ctx = Context(clock, "DSP48E1", "auto", tool, None, grade_factor)
+    ctx = Context(clock, "DSP48E1", "auto", tool, version, grade_factor)
     return DenseEstimator().predict(LayerCall("d", "dense", cfg, p16, p16, "io_parallel"), ctx), ctx
 
 
-def test_vivado_counts_the_registers_of_a_multi_cycle_dsp_multiplier_vitis_does_not():
+def test_vivado_counts_the_registers_of_a_multi_cycle_dsp_multiplier_vitis_2021_does_not():
     clock = Clock(5.0, 0.625)
     # speed grade -1 (x1.2): a 16x16 DSP product does not fit 4.375 ns, a multi-cycle multiplier core
-    vivado, ctx = _dense16("Vivado HLS", clock, 1.2)
-    vitis, _ = _dense16("Vitis HLS", clock, 1.2)
+    vivado, ctx = _dense16("Vivado HLS", clock, 1.2, "2020.1")
+    vitis, _ = _dense16("Vitis HLS", clock, 1.2, "2021.1")
     t_mul = (K.T_MUL_DSP_NS + K.T_FANOUT_NS * math.log2(4)) * 1.2
     cycles = math.ceil(t_mul / clock.effective_ns)
     assert cycles == 2 and vivado.dsp == vitis.dsp > 0
     # per DSP multiplier, (cycles - 1) stages of both operands (the DSP count is rounded: within one product)
     per_mul = (cycles - 1) * 32 * K.FF_PIPELINED_MUL_PER_BIT
     assert abs((vivado.ff - vitis.ff) - vivado.dsp * per_mul) <= per_mul
+    # Vitis HLS from VITIS_MUL_CORE_FF_FROM_YEAR on (and a Vitis release not given) counts them as Vivado HLS does
+    for version in ("2024.2", "2025.1", None):
+        later, _ = _dense16("Vitis HLS", clock, 1.2, version)
+        assert later.ff - vitis.ff == vivado.ff - vitis.ff
     # a -3 grade part (x1.0): the product fits a cycle, no core registers in either tool
-    fast_vivado, _ = _dense16("Vivado HLS", clock, 1.0)
-    fast_vitis, _ = _dense16("Vitis HLS", clock, 1.0)
-    assert fast_vivado.ff == fast_vitis.ff
+    fast_vivado, _ = _dense16("Vivado HLS", clock, 1.0, "2020.1")
+    for version in ("2021.1", "2025.1"):
+        assert _dense16("Vitis HLS", clock, 1.0, version)[0].ff == fast_vivado.ff
 
 
 def test_stream_resource_conv_takes_rf_plus_the_call_per_input_pixel():

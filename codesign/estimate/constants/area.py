@@ -74,14 +74,22 @@ FF_PER_SUM_BIT = 1.1
 FF_SATURATION_STAGES = 5
 #: Vivado HLS (2016-2020) binds a DSP product that does not fit one cycle (T_MUL x delay factor, plus one T_ADD
 #: per cascade level of a product wider than the DSP ports, above the effective period) to a pipelined
-#: multiplier core and counts the core's stage registers as fabric FFs in its "Instance" row; Vitis HLS
-#: reports the same cores with 0 FF (absorbed into the DSP slice: ArgyKokk, Vitis 2021.1, 25 DSP instances,
-#: 0 FF). Per instance and per extra cycle, FF_PIPELINED_MUL_PER_BIT x (wd + ww): both operands, or the
+#: multiplier core and counts the core's stage registers as fabric FFs in its "Instance" row; Vitis HLS 2021.1
+#: reports its cores with 0 FF (absorbed into the DSP slice: ArgyKokk, 3-cycle ``mul_*_3_*`` instances, 0 FF),
+#: Vitis HLS 2024.2 and 2025.1 with fabric FFs again (hardware.mul_core_registers_in_fabric). Per instance and
+#: per extra cycle, FF_PIPELINED_MUL_PER_BIT x (wd + ww): both operands, or the
 #: product, registered. camillaMiao's 16x4 layer (Vivado HLS 2019.2, 16x16 bits): on xc7z020-1 the products
 #: do not fit 4.375 ns and 50 DSP instances carry 3350 FF (67 each, 2 x 32 = 64 predicted); on xc7vx690t-3 the
 #: same layer's products fit and carry none. GuillaumeDerville (Vivado HLS 2020.1, xc7z020-1, 16x16 at RF 4
 #: and 8): 89-94 FF per DSP instance beyond the adder-tree registers. A count from the structure, not a fit.
 FF_PIPELINED_MUL_PER_BIT = 2.0
+#: The first Vitis HLS release year whose 2-cycle DSP multiplier cores carry fabric FFs: MinhNguy3n (Vitis 2024.2,
+#: xc7z020-1; calibration) ``mul_11s_7s_18_2_0`` and ``mul_12s_8s_19_2_0``, 1 DSP and 47 / 51 FF each;
+#: Thifjj/Iris_hls4ml_pynqZ2 (Vitis 2025.1, xc7z020-1; held out, read after the rule was tried) 56
+#: ``mul_16s_*_2_0`` instances of 1 DSP and 67 FF each in one dense module, as camillaMiao's Vivado HLS cores.
+#: ArgyKokk (2021.1) is the last release seen without them; no report of 2021.2-2024.1 has a multi-cycle DSP
+#: core, so 2022 is the first release after the evidence, not a measured boundary.
+VITIS_MUL_CORE_FF_FROM_YEAR = 2022
 #: Resource ReuseLoop at RF > 1: FFs per bit of what lives across its iterations (kernels.dense.
 #: resource_register_bits). The benchmark's refit over the Resource dense layers of 10 repositories, the first
 #: layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule below).

@@ -14,7 +14,14 @@ import math
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import MultiplierMap, chain_cycles, mul_inputs_registered, sum_width, tool_year
+from codesign.estimate.hardware import (
+    MultiplierMap,
+    chain_cycles,
+    mul_core_registers_in_fabric,
+    mul_inputs_registered,
+    sum_width,
+    tool_year,
+)
 from codesign.estimate.kernels.common import (
     Context,
     adder_lut_offset,
@@ -166,10 +173,10 @@ class DotProductModel:
             stages = min(latency, K.FF_SATURATION_STAGES) / K.FF_SATURATION_STAGES
         ff = sums * K.FF_PER_SUM_BIT * sw * stages
         mul_cycles = math.ceil(ops[0] / ctx.clock.effective_ns - 1e-9)
-        if dsp and mul_cycles > 1 and not ctx.vitis:
-            # Vivado HLS binds a product longer than a cycle to a pipelined multiplier core whose stage
-            # registers it counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT); Vitis HLS absorbs them
-            # into the DSP slice (its mul instances report 0 FF)
+        if dsp and mul_cycles > 1 and mul_core_registers_in_fabric(ctx.tool, ctx.tool_version):
+            # HLS binds a product longer than a cycle to a pipelined multiplier core whose stage registers it
+            # counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT): Vivado HLS and Vitis HLS >= 2022;
+            # Vitis HLS 2021.1 absorbs them into the DSP slice (its mul instances report 0 FF)
             ff += (dsp / slices_per_product) * (mul_cycles - 1) * (wd + ww) * K.FF_PIPELINED_MUL_PER_BIT
         return LayerEstimate("", "", latency, ii, rint(lut), rint(ff), rint(dsp), 0)
 

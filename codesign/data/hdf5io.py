@@ -44,7 +44,7 @@ def _names(values: Sequence[str]) -> np.ndarray:
 
 def _decode(path: Path, handle: Any, key: str) -> tuple[str, ...]:
     """A dataset of byte or text names as a tuple of str."""
-    raw = _dataset(path, handle, key)[()]
+    raw = h5read.values(path, _dataset(path, handle, key), key, (), numeric=False)
     try:
         return tuple(v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(raw).ravel())
     except UnicodeDecodeError as exc:
@@ -97,12 +97,18 @@ def interrupted_hint(path: Path) -> str:
     )
 
 
-def _check_finite(path: Path, key: str, array: np.ndarray) -> None:
-    """Raise if an array holds NaN or Inf, naming how many and the first position."""
+def _check_finite(path: Path, key: str, array: np.ndarray, names: Sequence[str] = ()) -> None:
+    """Raise if an array holds NaN or Inf, naming how many and the first position: the index in the file, and the
+    column by name when ``names`` names the last axis (``array`` holds the file's leading rows, all of them)."""
     bad = ~np.isfinite(array)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} NaN/Inf values (first at index {first})")
+        at = f"index {first}"
+        if names:  # the file's row; the column by name (a selection of the file's columns has other indices)
+            constituent = f", constituent {first[1]}" if len(first) == 3 else ""
+            at = f"row {first[0]}{constituent}, '{names[first[-1]]}'"
+        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} NaN/Inf values (first at {at}); accepted: "
+                        "finite numbers (drop or repair those rows)")  # fmt: skip
 
 
 def _prepare_output(path: Path, overwrite: bool) -> None:
@@ -166,18 +172,26 @@ def read_jets(path: str | Path, n_constituents: int | None = None) -> JetSample:
             )
         missing = [n for n in (*L.HLF_NAMES, *L.LABEL_COLUMNS) if n not in names]
         if missing:
-            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} lacks the columns {missing}")
-        table = np.asarray(jets[()], dtype=np.float32)
+            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} lacks the columns {missing} (accepted: the public "
+                            f"jet layout, naming the 16 high-level features and the label columns {list(L.LABEL_COLUMNS)}"
+                            "; or data.inputs / data.labels naming your own arrays)")  # fmt: skip
+        twice = sorted({n for n in (*L.HLF_NAMES, *L.LABEL_COLUMNS) if names.count(n) > 1})
+        if twice:  # which column is the feature? the first would be read without a word
+            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} names {twice} more than once (accepted: each "
+                            "column named once)")  # fmt: skip
+        table = np.asarray(h5read.values(path, jets, L.JETS_KEY, ()), dtype=np.float32)
         hlf = table[:, [names.index(n) for n in L.HLF_NAMES]]
         labels = table[:, [names.index(n) for n in L.LABEL_COLUMNS]]
-        _check_finite(path, L.JETS_KEY, hlf)
+        _check_finite(path, L.JETS_KEY, hlf, L.HLF_NAMES)
         row_sums = labels.sum(axis=1)
         is_binary = np.all((labels == 0.0) | (labels == 1.0))
         if not is_binary or not np.all(row_sums == 1.0):
-            bad = int(np.sum(row_sums != 1.0)) if is_binary else int(np.sum((labels != 0) & (labels != 1)))
+            wrong = ~(np.all((labels == 0.0) | (labels == 1.0), axis=1) & (row_sums == 1.0))
+            bad, first = int(wrong.sum()), int(np.argmax(wrong))
             raise DataError(
                 f"{path}: key {L.JETS_KEY!r} label columns {list(L.LABEL_COLUMNS)} must be one-hot over the 5 "
-                f"classes; {bad} rows are not (jets labelled {L.UNDEF_COLUMN} are not accepted)"
+                f"classes; {bad} rows are not (first: row {first}) (accepted: a single 1 per row, the rest 0; jets "
+                f"labelled {L.UNDEF_COLUMN} only, or none, are not accepted)"
             )
         constituents, const_names = None, ()
         if n_constituents is not None:
@@ -210,8 +224,8 @@ def _read_constituents(path: Path, f: Any, n_jets: int, n_constituents: int) -> 
             f"{path}: key {L.PARTICLE_FEATURE_NAMES_KEY!r} names {len(names)} features but "
             f"{L.CONSTITUENTS_KEY!r} has {data.shape[2]}"
         )
-    values = np.asarray(data[:, :n_constituents, :], dtype=np.float32)
-    _check_finite(path, L.CONSTITUENTS_KEY, values)
+    values = np.asarray(h5read.values(path, data, L.CONSTITUENTS_KEY, np.s_[:, :n_constituents, :]), dtype=np.float32)
+    _check_finite(path, L.CONSTITUENTS_KEY, values, names[: data.shape[2]])
     return values, names[: data.shape[2]]
 
 
@@ -220,7 +234,7 @@ def read_jet_table(path: str | Path) -> tuple[np.ndarray, tuple[str, ...]]:
     path, f = _open(path)
     with f:
         names = _decode(path, f, L.JET_FEATURE_NAMES_KEY)
-        return np.asarray(_dataset(path, f, L.JETS_KEY)[()], dtype=np.float32), names
+        return np.asarray(h5read.values(path, _dataset(path, f, L.JETS_KEY), L.JETS_KEY, ()), dtype=np.float32), names
 
 
 # --- L1 events --------------------------------------------------------------------------------------
@@ -284,7 +298,7 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
             names = _decode(path, f, L.PARTICLES_NAMES_KEY)
             if tuple(n.lower() for n in names) != tuple(n.lower() for n in L.L1_FEATURE_NAMES):
                 raise DataError(f"{path}: key {L.PARTICLES_NAMES_KEY!r} is {names}, expected {L.L1_FEATURE_NAMES}")
-        particles = np.asarray(data[()], dtype=np.float32)
+        particles = np.asarray(h5read.values(path, data, L.PARTICLES_KEY, ()), dtype=np.float32)
         _check_finite(path, L.PARTICLES_KEY, particles)
         types = particles[:, :, 3]
         if not np.all(np.isin(types, (0, 1, 2, 3, 4))):
@@ -292,14 +306,9 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
         subprocess, subprocess_names = None, ()
         weights = None
         if L.WEIGHTS_KEY in f:
-            weights = np.asarray(f[L.WEIGHTS_KEY][()], dtype=np.float64)
-            if weights.shape != (len(particles),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-                raise DataError(
-                    f"{path}: key {L.WEIGHTS_KEY!r} must hold one finite weight >= 0 per event "
-                    f"(shape ({len(particles)},)); got shape {weights.shape}"
-                )
+            weights = _weights(path, f, len(particles))
         if L.PROCESS_KEY in f:
-            codes = np.asarray(f[L.PROCESS_KEY][()], dtype=np.int64)
+            codes = np.asarray(h5read.values(path, _dataset(path, f, L.PROCESS_KEY), L.PROCESS_KEY, ()), dtype=np.int64)
             process_names = _decode(path, f, L.PROCESS_NAMES_KEY)
             if codes.shape != (len(particles),) or codes.min(initial=0) < 0 or codes.max(initial=0) >= len(process_names):
                 raise DataError(
@@ -308,7 +317,8 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
             if process is not None:
                 raise DataError(f"{path}: has per-event processes; do not pass process={process!r}")
             if L.SUBPROCESS_KEY in f:
-                subprocess = np.asarray(f[L.SUBPROCESS_KEY][()], dtype=np.int64)
+                subprocess = np.asarray(h5read.values(path, _dataset(path, f, L.SUBPROCESS_KEY), L.SUBPROCESS_KEY, ()),
+                                        dtype=np.int64)  # fmt: skip
                 subprocess_names = _decode(path, f, L.SUBPROCESS_NAMES_KEY)
         else:
             name = process or _process_from_filename(path)
@@ -323,6 +333,25 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
         source=str(path),
         weights=weights,
     )
+
+
+def _weights(path: Path, f: Any, n: int) -> np.ndarray:
+    """The per-event ``Weights``: one finite number >= 0 per event, not all 0, or a DataError naming the first that
+    is not (a negative or NaN weight would train and score on a mixture no process has)."""
+    key = L.WEIGHTS_KEY
+    weights = np.asarray(h5read.values(path, _dataset(path, f, key), key, ()), dtype=np.float64)
+    accepted = f"accepted: one finite weight >= 0 per event, shape ({n},), not all 0"
+    if weights.shape != (n,):
+        raise DataError(f"{path}: key {key!r} has shape {weights.shape} ({accepted})")
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} weights that are negative, NaN or Inf (first: "
+                        f"event {first}, {weights[first]:g}); {accepted}")  # fmt: skip
+    if n and not weights.any():
+        raise DataError(f"{path}: key {key!r}: every weight is 0, so no event counts in training or in the scores "
+                        f"({accepted})")  # fmt: skip
+    return weights
 
 
 def read_attrs(path: str | Path) -> dict[str, Any]:

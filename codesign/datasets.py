@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.data import h5read
-from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
+from codesign.data.hdf5io import interrupted_hint, refuse_incomplete, refuse_two_layouts
 from codesign.data.labels import check_every_class, check_split_classes, one_hot
 from codesign.data.layouts import BACKGROUND as L1_BACKGROUND
 from codesign.errors import DataError, SpecError
@@ -226,6 +226,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             with h5read.open_file(path) as fh:
                 refuse_incomplete(path, fh)
                 keys = set(fh.keys())
+            refuse_two_layouts(path, keys)
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:

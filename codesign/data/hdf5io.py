@@ -7,6 +7,7 @@ expected. Writers refuse to replace an existing file unless ``overwrite`` is set
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ def _dataset(path: Path, handle: Any, key: str) -> Any:
 def _open(path: str | Path) -> tuple[Path, Any]:
     """Open an HDF5 file for reading with a clear error if it is missing, not HDF5, or cut short while written."""
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise DataError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist or loops (accepted: a "
+                        "link to an HDF5 file)")  # fmt: skip
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path}: not a regular file (a folder, a FIFO or a device; accepted: an HDF5 file)")
     if not path.is_file():
         raise DataError(f"{path}: no such file{interrupted_hint(path)}")
     try:
@@ -83,6 +89,14 @@ def refuse_incomplete(path: Path, handle: Any) -> None:
             "arrays may be missing or cut short; rerun the `codesign data` command that wrote it with --resume "
             "(its finished chunks are kept in <out>.parts) (accepted: a file whose writing finished)"
         )
+
+
+def refuse_two_layouts(path: Path, keys) -> None:
+    """Refuse a file holding both a jets table and L1 events: a build read it as L1 data, `data info` as jets."""
+    if L.PARTICLES_KEY in keys and L.JETS_KEY in keys:
+        raise DataError(f"{path}: holds both a jets table (key '{L.JETS_KEY}') and L1 events (key "
+                        f"'{L.PARTICLES_KEY}'), so which data set it is cannot be told (accepted: a file of one layout; "
+                        "or data.inputs / data.labels naming the arrays to read)")  # fmt: skip
 
 
 def interrupted_hint(path: Path) -> str:

@@ -5,6 +5,7 @@ compressed with a filter h5py cannot decode, or weigh events negative, NaN or al
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,15 @@ def _zero_on_training_rows() -> np.ndarray:
     return w
 
 
+def _both_layouts(path: Path) -> None:
+    """A jets table and L1 events in one file."""
+    import h5py
+
+    public_jets()(path)
+    with h5py.File(path, "r+") as fh:
+        fh["Particles"] = np.zeros((N, 19, 4), np.float32)
+
+
 def _jets(id_: str, writer, fragments: tuple[str, ...]) -> Case:
     return before_training(Case(id_, {"spec.yaml": spec(**JETS_SPEC), "data.h5": writer}, build(), fragments))
 
@@ -144,4 +154,11 @@ USER_DATA_CASES: list[Case] = [
         ("data.h5", "key 'Weights'", "the 200 rows of data.n_train weighs 0", ACC)),
     _l1("user-l1-weights-text", l1_events(np.array([b"1"] * N)), ("data.h5", "key 'Weights' holds |S1 values", ACC)),
     _l1("user-l1-particles-text", l1_events(particles_dtype="S8"), ("data.h5", "key 'Particles' holds |S8 values", ACC)),
+    # a build read such a file as L1 data, `data info` as jets
+    _jets("user-file-of-both-layouts", _both_layouts, ("data.h5", "holds both a jets table", "Particles", ACC)),
+    Case("user-file-of-both-layouts-info", {"data.h5": _both_layouts}, INFO, ("data.h5", "holds both", ACC)),
+    # were "no such file"
+    Case("user-info-on-a-fifo", {"data.h5": lambda p: os.mkfifo(p)}, INFO, ("data.h5", "not a regular file", ACC)),
+    Case("user-info-on-a-symlink-loop", {"data.h5": lambda p: os.symlink(p.name, p)}, INFO,
+         ("data.h5", "a symbolic link to data.h5, which does not exist or loops", ACC)),
 ]  # fmt: skip

@@ -187,7 +187,7 @@ def check(
     """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
     from codesign import csim, hls, modelio, tools
     from codesign.firmware import junit as junit_xml
-    from codesign.firmware.check_inputs import choose_inputs
+    from codesign.firmware.check_inputs import check_memory, choose_inputs
 
     start = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -217,6 +217,8 @@ def check(
             n_data = 0  # a build without data led with N(0,1) stand-ins, not data: the check draws its own inputs
     spec_check = ((report.get("spec") or {}).get("check") or {}) if isinstance(report, dict) else {}
     shape = tuple(int(d) for d in model.input_shape[1:])
+    if n is not None:
+        check_memory(int(n), shape)
     chosen = choose_inputs(stored[:n_data] if n_data else None, project.input_precision, shape, model, n=n,
                            default_n=int(spec_check.get("n_samples") or 2000), seed=int(seed))  # fmt: skip
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.data import h5read
+from codesign.data import h5read, validate
 from codesign.data import layouts as L
 from codesign.data.samples import JetSample, L1Sample
 from codesign.errors import DataError
@@ -111,20 +111,6 @@ def interrupted_hint(path: Path) -> str:
     )
 
 
-def _check_finite(path: Path, key: str, array: np.ndarray, names: Sequence[str] = ()) -> None:
-    """Raise if an array holds NaN or Inf, naming how many and the first position: the index in the file, and the
-    column by name when ``names`` names the last axis (``array`` holds the file's leading rows, all of them)."""
-    bad = ~np.isfinite(array)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        at = f"index {first}"
-        if names:  # the file's row; the column by name (a selection of the file's columns has other indices)
-            constituent = f", constituent {first[1]}" if len(first) == 3 else ""
-            at = f"row {first[0]}{constituent}, '{names[first[-1]]}'"
-        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} NaN/Inf values (first at {at}); accepted: "
-                        "finite numbers (drop or repair those rows)")  # fmt: skip
-
-
 def _prepare_output(path: Path, overwrite: bool) -> None:
     """Refuse to replace an existing file unless asked; create the parent folder."""
     if path.exists() and not overwrite:
@@ -196,7 +182,7 @@ def read_jets(path: str | Path, n_constituents: int | None = None) -> JetSample:
         table = np.asarray(h5read.values(path, jets, L.JETS_KEY, ()), dtype=np.float32)
         hlf = table[:, [names.index(n) for n in L.HLF_NAMES]]
         labels = table[:, [names.index(n) for n in L.LABEL_COLUMNS]]
-        _check_finite(path, L.JETS_KEY, hlf, L.HLF_NAMES)
+        validate.finite(path, L.JETS_KEY, hlf, L.HLF_NAMES)
         row_sums = labels.sum(axis=1)
         is_binary = np.all((labels == 0.0) | (labels == 1.0))
         if not is_binary or not np.all(row_sums == 1.0):
@@ -239,7 +225,7 @@ def _read_constituents(path: Path, f: Any, n_jets: int, n_constituents: int) -> 
             f"{L.CONSTITUENTS_KEY!r} has {data.shape[2]}"
         )
     values = np.asarray(h5read.values(path, data, L.CONSTITUENTS_KEY, np.s_[:, :n_constituents, :]), dtype=np.float32)
-    _check_finite(path, L.CONSTITUENTS_KEY, values, names[: data.shape[2]])
+    validate.finite(path, L.CONSTITUENTS_KEY, values, names[: data.shape[2]])
     return values, names[: data.shape[2]]
 
 
@@ -313,27 +299,20 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
             if tuple(n.lower() for n in names) != tuple(n.lower() for n in L.L1_FEATURE_NAMES):
                 raise DataError(f"{path}: key {L.PARTICLES_NAMES_KEY!r} is {names}, expected {L.L1_FEATURE_NAMES}")
         particles = np.asarray(h5read.values(path, data, L.PARTICLES_KEY, ()), dtype=np.float32)
-        _check_finite(path, L.PARTICLES_KEY, particles)
+        validate.finite(path, L.PARTICLES_KEY, particles)
         types = particles[:, :, 3]
         if not np.all(np.isin(types, (0, 1, 2, 3, 4))):
             raise DataError(f"{path}: key {L.PARTICLES_KEY!r} column Class must be 0 (padding) or 1..4")
         subprocess, subprocess_names = None, ()
         weights = None
         if L.WEIGHTS_KEY in f:
-            weights = _weights(path, f, len(particles))
+            weights = validate.weights(path, L.WEIGHTS_KEY, _array(path, f, L.WEIGHTS_KEY), len(particles))
         if L.PROCESS_KEY in f:
-            codes = np.asarray(h5read.values(path, _dataset(path, f, L.PROCESS_KEY), L.PROCESS_KEY, ()), dtype=np.int64)
-            process_names = _decode(path, f, L.PROCESS_NAMES_KEY)
-            if codes.shape != (len(particles),) or codes.min(initial=0) < 0 or codes.max(initial=0) >= len(process_names):
-                raise DataError(
-                    f"{path}: key {L.PROCESS_KEY!r} must hold one code in 0..{len(process_names) - 1} per event"
-                )
+            codes, process_names = _codes(path, f, L.PROCESS_KEY, L.PROCESS_NAMES_KEY, len(particles))
             if process is not None:
                 raise DataError(f"{path}: has per-event processes; do not pass process={process!r}")
             if L.SUBPROCESS_KEY in f:
-                subprocess = np.asarray(h5read.values(path, _dataset(path, f, L.SUBPROCESS_KEY), L.SUBPROCESS_KEY, ()),
-                                        dtype=np.int64)  # fmt: skip
-                subprocess_names = _decode(path, f, L.SUBPROCESS_NAMES_KEY)
+                subprocess, subprocess_names = _codes(path, f, L.SUBPROCESS_KEY, L.SUBPROCESS_NAMES_KEY, len(particles))
         else:
             name = process or _process_from_filename(path)
             process_names = (*L.L1_PROCESSES, name) if name not in L.L1_PROCESSES else L.L1_PROCESSES
@@ -349,23 +328,15 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
     )
 
 
-def _weights(path: Path, f: Any, n: int) -> np.ndarray:
-    """The per-event ``Weights``: one finite number >= 0 per event, not all 0, or a DataError naming the first that
-    is not (a negative or NaN weight would train and score on a mixture no process has)."""
-    key = L.WEIGHTS_KEY
-    weights = np.asarray(h5read.values(path, _dataset(path, f, key), key, ()), dtype=np.float64)
-    accepted = f"accepted: one finite weight >= 0 per event, shape ({n},), not all 0"
-    if weights.shape != (n,):
-        raise DataError(f"{path}: key {key!r} has shape {weights.shape} ({accepted})")
-    bad = ~np.isfinite(weights) | (weights < 0)
-    if bad.any():
-        first = int(np.argmax(bad))
-        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} weights that are negative, NaN or Inf (first: "
-                        f"event {first}, {weights[first]:g}); {accepted}")  # fmt: skip
-    if n and not weights.any():
-        raise DataError(f"{path}: key {key!r}: every weight is 0, so no event counts in training or in the scores "
-                        f"({accepted})")  # fmt: skip
-    return weights
+def _array(path: Path, f: Any, key: str) -> np.ndarray:
+    """The numbers of dataset ``key`` (h5read.values: text refused, an undecodable filter named)."""
+    return np.asarray(h5read.values(path, _dataset(path, f, key), key, ()))
+
+
+def _codes(path: Path, f: Any, key: str, names_key: str, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Per-event codes and their names (:func:`validate.codes`)."""
+    names = _decode(path, f, names_key)
+    return validate.codes(path, key, _array(path, f, key), names_key, names, n), names
 
 
 def read_attrs(path: str | Path) -> dict[str, Any]:

@@ -95,6 +95,22 @@ def l1_events(weights=None, particles_dtype: str = "float32"):
     return write
 
 
+def l1_with(**arrays):
+    """A writer of the L1 file of :func:`l1_events` with the given datasets put in place of its own (or added)."""
+
+    def write(path: Path) -> None:
+        import h5py
+
+        l1_events()(path)
+        with h5py.File(path, "r+") as fh:
+            for key, value in arrays.items():
+                if key in fh:
+                    del fh[key]
+                fh[key] = value
+
+    return write
+
+
 def _with(value, at: int = 10) -> np.ndarray:
     w = np.ones(N)
     w[at] = value
@@ -154,6 +170,20 @@ USER_DATA_CASES: list[Case] = [
         ("data.h5", "key 'Weights'", "the 200 rows of data.n_train weighs 0", ACC)),
     _l1("user-l1-weights-text", l1_events(np.array([b"1"] * N)), ("data.h5", "key 'Weights' holds |S1 values", ACC)),
     _l1("user-l1-particles-text", l1_events(particles_dtype="S8"), ("data.h5", "key 'Particles' holds |S8 values", ACC)),
+    # per-event codes: a Subprocess code beyond its names or of another length was exit 7 (IndexError), a name twice
+    # put two processes' events under one name, fractional codes were cut to whole ones
+    Case("user-l1-subprocess-code-beyond-its-names-info",
+         {"data.h5": l1_with(Subprocess=np.where(np.arange(N) == 5, 99, 0).astype(np.int8),
+                             Subprocess_Names=np.array([b"qcd", b"ttbar"]))}, INFO,
+         ("data.h5", "key 'Subprocess' holds 1 codes that are not a name's index (first: event 5, 99)", ACC)),
+    _l1("user-l1-subprocess-of-another-length",
+        l1_with(Subprocess=np.zeros(10, np.int8), Subprocess_Names=np.array([b"qcd"])),
+        ("data.h5", "key 'Subprocess' has shape (10,)", ACC)),
+    _l1("user-l1-process-name-twice",
+        l1_with(Process_Names=np.array([b"background", b"background", b"lq_btau", b"h_tautau", b"hpm_taunu"])),
+        ("data.h5", "key 'Process_Names' names ['background'] more than once", ACC)),
+    _l1("user-l1-process-codes-fractional", l1_with(Process=np.full(N, 0.5, np.float32)),
+        ("data.h5", "key 'Process' holds 400 codes that are not a name's index (first: event 0, 0.5)", ACC)),
     # a build read such a file as L1 data, `data info` as jets
     _jets("user-file-of-both-layouts", _both_layouts, ("data.h5", "holds both a jets table", "Particles", ACC)),
     Case("user-file-of-both-layouts-info", {"data.h5": _both_layouts}, INFO, ("data.h5", "holds both", ACC)),

@@ -286,7 +286,11 @@ class _Runner:
     def _add_missing_trials(self) -> None:
         """Tell a study that does not know some finished points (optuna.db moved away and rebuilt, a line written
         just before a crash) about them, so that NSGA-II learns from them and asks no trial number they hold."""
-        in_study = {t.user_attrs.get("point_id") for t in self.study.get_trials(deepcopy=False)}
+        import optuna
+
+        running = optuna.trial.TrialState.RUNNING  # a trial asked by an earlier codesign: its id is its number
+        in_study = {t.user_attrs.get("point_id") or (f"t{t.number:04d}" if t.state == running else None)
+                    for t in self.study.get_trials(deepcopy=False)}  # fmt: skip
         for rec in self.done.values():
             if rec["id"] not in in_study:
                 record_trial(self.study, self.scan, rec)

@@ -270,3 +270,11 @@ def test_synthesized_weights_come_from_the_h_files(tmp_path):
     assert (out / "w2.txt").read_text() == "0.25000, 0.75000, 0.12500\n" and (out / "b2.txt").read_text() == "0.0"
     digests = files.firmware_digests(tmp_path / "firmware")
     assert set(digests) == {"weights/w2.h", "weights/w2.txt", "weights/b2.txt"}
+
+
+@pytest.mark.parametrize("workers", [0, -1, 2.5, "two", True])
+def test_check_api_workers_is_applied_or_refused(tmp_path, workers):
+    """codesign.check(workers=0) fell back to the default without a word, 2.5 was cut to 2, 'two' was a ValueError:
+    refused before the build folder is read."""
+    with pytest.raises(codesign.errors.SpecError, match=r"codesign.check: workers .*accepted: an integer >= 1"):
+        codesign.check(tmp_path / "no_build", workers=workers)

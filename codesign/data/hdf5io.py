@@ -183,16 +183,8 @@ def read_jets(path: str | Path, n_constituents: int | None = None) -> JetSample:
         hlf = table[:, [names.index(n) for n in L.HLF_NAMES]]
         labels = table[:, [names.index(n) for n in L.LABEL_COLUMNS]]
         validate.finite(path, L.JETS_KEY, hlf, L.HLF_NAMES)
-        row_sums = labels.sum(axis=1)
-        is_binary = np.all((labels == 0.0) | (labels == 1.0))
-        if not is_binary or not np.all(row_sums == 1.0):
-            wrong = ~(np.all((labels == 0.0) | (labels == 1.0), axis=1) & (row_sums == 1.0))
-            bad, first = int(wrong.sum()), int(np.argmax(wrong))
-            raise DataError(
-                f"{path}: key {L.JETS_KEY!r} label columns {list(L.LABEL_COLUMNS)} must be one-hot over the 5 "
-                f"classes; {bad} rows are not (first: row {first}) (accepted: a single 1 per row, the rest 0; jets "
-                f"labelled {L.UNDEF_COLUMN} only, or none, are not accepted)"
-            )
+        undef = table[:, names.index(L.UNDEF_COLUMN)] if L.UNDEF_COLUMN in names else None
+        validate.one_hot(path, L.JETS_KEY, labels, L.LABEL_COLUMNS, undef, L.UNDEF_COLUMN)
         constituents, const_names = None, ()
         if n_constituents is not None:
             constituents, const_names = _read_constituents(path, f, len(table), n_constituents)

@@ -59,3 +59,18 @@ def weights(path: Path, key: str, raw: np.ndarray, n: int) -> np.ndarray:
         raise DataError(f"{path}: key {key!r}: every weight is 0, so no event counts in training or in the scores "
                         f"({accepted})")  # fmt: skip
     return weights
+
+
+def one_hot(path: Path, key: str, labels: np.ndarray, columns: Sequence[str], undef: np.ndarray | None,
+            undef_name: str) -> None:  # fmt: skip
+    """The label columns one-hot on every row, and the row not also marked ``undef`` (a jet of no class and of one
+    at once was read as that class), or a DataError naming the first row that is not."""
+    wrong = ~(np.all((labels == 0.0) | (labels == 1.0), axis=1) & (labels.sum(axis=1) == 1.0))
+    if undef is not None:
+        wrong |= undef != 0
+    if wrong.any():
+        first = int(np.argmax(wrong))
+        raise DataError(f"{path}: key {key!r} label columns {list(columns)} must be one-hot over the {len(columns)} "
+                        f"classes with {undef_name} 0; {int(wrong.sum())} rows are not (first: row {first}) (accepted: "
+                        f"a single 1 per row, the rest 0; jets labelled {undef_name}, or of no class, are not "
+                        "accepted)")  # fmt: skip

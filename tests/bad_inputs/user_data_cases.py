@@ -159,7 +159,10 @@ USER_DATA_CASES: list[Case] = [
           ("data.h5", "lacks the columns ['j_t']", "label columns", ACC)),
     _jets("user-jets-labels-all-zero", public_jets(lambda t, n: (np.where(np.isin(np.arange(t.shape[1]),
           [n.index(c) for c in ("j_g", "j_q", "j_w", "j_z", "j_t")]), 0, t).astype(np.float32), n)),
-          ("data.h5", "must be one-hot over the 5 classes; 400 rows are not (first: row 0)", ACC)),
+          ("data.h5", "must be one-hot over the 5 classes with j_undef 0; 400 rows are not (first: row 0)", ACC)),
+    # a jet marked j_undef and of a class at once was read as that class
+    _jets("user-jets-undef-and-a-class", public_jets(_set("j_undef", 3, 1.0)),
+          ("data.h5", "with j_undef 0; 1 rows are not (first: row 3)", ACC)),
     _jets("user-jets-column-named-twice", public_jets(lambda t, n: (t, tuple("j_t" if c == "j_undef" else c for c in n))),
           ("data.h5", "names ['j_t'] more than once", ACC)),
     # the weights' refusal said only "got shape (400,)", the shape it asked for; all 0 or text were accepted

@@ -263,7 +263,7 @@ class _Runner:
                 trial = self.study.ask(distributions(self.scan))
                 params = {k: unchoice(trial.params[k]) for k in self.scan.axes}
                 pid = self._free_id(trial.number)
-                self.study._storage.set_trial_user_attr(trial._trial_id, "point_id", pid)
+                trial.set_user_attr("point_id", pid)  # its folder and line: a rebuilt study numbers trials anew
                 same = by_params.get(params_key(params))
                 if same is not None:  # NSGA-II proposed a finished point again: its result, not a rebuild
                     repeats += 1

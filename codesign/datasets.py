@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from codesign.data import h5read
-from codesign.data.hdf5io import interrupted_hint, refuse_incomplete
+from codesign.data.hdf5io import interrupted_hint, refuse_incomplete, refuse_two_layouts
 from codesign.data.labels import check_every_class, check_split_classes, one_hot
 from codesign.data.layouts import BACKGROUND as L1_BACKGROUND
 from codesign.errors import DataError, SpecError
@@ -153,14 +153,8 @@ def _read_keys(path: Path, inputs: str, labels: str) -> tuple[np.ndarray, np.nda
         if kind not in "biuf":  # a complex array would lose its imaginary part in the cast, text cannot be cast
             raise DataError(f"{path}: key '{inputs}' holds {fh[inputs].dtype} values (accepted: real numbers: "
                             "float, integer or bool)")  # fmt: skip
-        try:
-            raw, y = fh[inputs][...], np.asarray(fh[labels][...])
-        except (OSError, ValueError, TypeError) as exc:
-            for key in (inputs, labels):
-                if why := h5read.undecodable_filters(fh[key]):
-                    raise DataError(f"{path}: key '{key}' is {why}") from None
-            raise DataError(f"{path}: keys '{inputs}'/'{labels}' cannot be read as numbers ({exc}); accepted: "
-                            "numeric arrays, the file may be truncated") from None  # fmt: skip
+        raw = h5read.values(path, fh[inputs], inputs)
+        y = np.asarray(h5read.values(path, fh[labels], labels, numeric=False))  # text labels: refused below, named
     if kind == "f":  # before the float32 cast, which turns a finite 1e40 into inf
         _check_magnitude(np.where(np.isfinite(raw), raw, 0), f"{path}: key '{inputs}'")
     x = np.asarray(raw, dtype=np.float32)
@@ -232,6 +226,7 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
             with h5read.open_file(path) as fh:
                 refuse_incomplete(path, fh)
                 keys = set(fh.keys())
+            refuse_two_layouts(path, keys)
             if "Particles" in keys:
                 source = DataSource.L1
             elif "jets" in keys or "hlf" in keys:
@@ -310,6 +305,12 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     _check_finite(x, f"{where}: inputs")
     _check_magnitude(x, f"{where}: inputs")
     tr, te = _split(len(x), spec.n_train, spec.n_test, spec.seed, where)
+    if weights is not None:  # each part's weights must count for something: a weighted loss or mean of all 0 is 0/0
+        for rows, key in ((tr, "n_train"), (te, "n_test")):
+            if not weights[rows].any():
+                raise DataError(f"{where}: key 'Weights': every background event of the {len(rows)} rows of data.{key} "
+                                f"weighs 0 (split by data.seed {spec.seed}): nothing would train or be scored (accepted: "
+                                "weights > 0 on some background events of each part)")  # fmt: skip
     if task == "classification":
         check_split_classes(y, tr, te, classes, where, spec.seed)
     x_train, x_test = x[tr], x[te]

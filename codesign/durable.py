@@ -271,6 +271,9 @@ def check_output_file(path: Path | str, flag: str = "--out") -> Path:
     check_path_length(target, flag, 0)
     if target.is_dir():
         raise SpecError(f"{flag} {target}: is a folder, not a file (accepted: a file path in an existing folder)")
+    if target.exists() and not target.is_file():  # the file is renamed into place: that would replace /dev/full
+        raise SpecError(f"{flag} {target}: not a regular file (a device, FIFO or socket), which writing the file "
+                        "(to a temporary name, renamed into place) would replace (accepted: a regular file path)")  # fmt: skip
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)

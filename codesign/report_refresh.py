@@ -132,7 +132,10 @@ def _saved_settings(report: dict, path: Path) -> SavedSettings:
         raise bad("part.full_name", part, "a part name such as xcvu9p-flga2104-2L-e")
     if part is not None:
         try:
-            resolve_part(part)
+            full = resolve_part(part).full_name
+            name = part_info.get("name")  # the short name report.md shows: the same part, or an edit
+            if isinstance(name, str) and name != part and resolve_part(name).full_name != full:
+                raise bad("part.name", name, f"the short name of part.full_name {full}, whose figures the report has")
         except SpecError as exc:
             raise DataError(f"{path}: key 'part': {exc}") from None
     folder = project.get("path")

@@ -245,8 +245,9 @@ class _Runner:
 
         TS = optuna.trial.TrialState
         by_params = {params_key(r["params"]): r for r in self.done.values()}
+        self._add_missing_trials()
         for t in self.study.get_trials(deepcopy=False, states=(TS.RUNNING, TS.WAITING)):
-            pid = f"t{t.number:04d}"
+            pid = t.user_attrs.get("point_id", f"t{t.number:04d}")
             if t.state == TS.RUNNING and pid in self.done:  # its line was written, the tell was not
                 self._tell(t.number, self.done[pid])
             elif t.state == TS.RUNNING:
@@ -261,7 +262,8 @@ class _Runner:
                     break  # every combination is done or running: nothing new to try
                 trial = self.study.ask(distributions(self.scan))
                 params = {k: unchoice(trial.params[k]) for k in self.scan.axes}
-                pid = f"t{trial.number:04d}"
+                pid = self._free_id(trial.number)
+                trial.set_user_attr("point_id", pid)  # its folder and line: a rebuilt study numbers trials anew
                 same = by_params.get(params_key(params))
                 if same is not None:  # NSGA-II proposed a finished point again: its result, not a rebuild
                     repeats += 1
@@ -281,9 +283,32 @@ class _Runner:
                 by_params[params_key(rec["params"])] = rec
                 self._tell(number, rec)
 
+    def _add_missing_trials(self) -> None:
+        """Tell a study that does not know some finished points (optuna.db moved away and rebuilt, a line written
+        just before a crash) about them, so that NSGA-II learns from them and asks no trial number they hold."""
+        import optuna
+
+        running = optuna.trial.TrialState.RUNNING  # a trial asked by an earlier codesign: its id is its number
+        in_study = {t.user_attrs.get("point_id") or (f"t{t.number:04d}" if t.state == running else None)
+                    for t in self.study.get_trials(deepcopy=False)}  # fmt: skip
+        for rec in self.done.values():
+            if rec["id"] not in in_study:
+                record_trial(self.study, self.scan, rec)
+
+    def _free_id(self, number: int) -> str:
+        """``t<trial number>``, or with a letter after it when a point of that id exists already (a study rebuilt
+        from points.jsonl numbers its trials anew; a failed point's folder kept by --retry-failed): a new point
+        never takes a finished point's line or folder."""
+        pid = f"t{number:04d}"
+        for suffix in ("", *"bcdefghijklmnopqrstuvwxyz"):
+            if pid + suffix not in self.done and not (self.out / "points" / (pid + suffix)).exists():
+                return pid + suffix
+        raise RuntimeError(f"no free point id for trial {number}: points/{pid}b..z all exist")
+
     def ask_again(self, retried: list[dict]) -> None:
         """Queue the parameters of failed trials taken out of points.jsonl (``--retry-failed``), so that the study
         proposes each of them first again."""
+        self._add_missing_trials()  # first, so that the queued trials' numbers follow the finished points'
         for rec in retried:
             self.study.enqueue_trial({k: choice(v) for k, v in rec["params"].items()}, skip_if_exists=False)
 

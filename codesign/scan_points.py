@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.durable import LOCK_NAME, atomic_write_text
+from codesign.errors import SpecError
 
 ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
 RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "latency_ns", "latency_cycles", "ii_cycles",
@@ -178,23 +179,40 @@ class PointsLog:
         self.path = Path(path)
 
     def read(self) -> list[dict]:
-        """The complete lines; a line cut by a crash (the last one) is dropped and the file repaired."""
+        """The complete lines; a line cut by a crash (the last one) is dropped and the file repaired. A line that
+        cannot be one cut by a crash (one before the last, a JSON value that is not a point's record) was edited by
+        hand: a SpecError naming it, since dropping it would build its point again without a word."""
+        self._refuse_folder()
         if not self.path.is_file():
             return []
         good, bad = [], 0
-        for line in self.path.read_text().splitlines():
+        lines = self.path.read_text(errors="replace").splitlines()
+        for number, line in enumerate(lines, 1):
             try:
                 rec = json.loads(line)
-            except ValueError:
+            except ValueError as exc:
+                if number < len(lines) and line.strip():
+                    self._refuse(number, f"is not JSON ({exc}), and lines follow it (a write cut by a crash is the last "
+                                         "line)")  # fmt: skip
                 bad += 1
                 continue
-            if isinstance(rec, dict) and "id" in rec:
-                good.append(rec)
+            if not isinstance(rec, dict) or "id" not in rec:
+                self._refuse(number, f"is {type(rec).__name__} JSON without a point 'id', not a point's record")
+            good.append(rec)
         if bad:  # rewrite without the cut line, atomically, so that later appends start on a fresh line
             tmp = self.path.with_suffix(".repair.tmp")
             tmp.write_text("".join(json.dumps(r) + "\n" for r in good))
             tmp.replace(self.path)
         return good
+
+    def _refuse(self, number: int, why: str) -> None:
+        raise SpecError(f"{self.path}: line {number} {why}: edited by hand? (accepted: the lines the scan wrote, one "
+                        "JSON record per point; remove the line and its point is built again)")  # fmt: skip
+
+    def _refuse_folder(self) -> None:
+        if self.path.exists() and not self.path.is_file():
+            raise SpecError(f"{self.path}: not a file (a folder?); the scan keeps its points' lines here (accepted: "
+                            "a file the scan wrote, or none; move it away)")  # fmt: skip
 
     def take_failed(self, archive: Path) -> list[dict]:
         """Take the failed points' lines out (``--retry-failed``): appended to ``archive`` first (flushed), then
@@ -202,6 +220,7 @@ class PointsLog:
         Returns the lines taken."""
         records = self.read()
         failed = [r for r in records if r.get("status") != "ok"]
+        PointsLog(archive)._refuse_folder()
         if failed:
             PointsLog(archive).extend(failed)
             kept = [r for r in records if r.get("status") == "ok"]
@@ -217,9 +236,12 @@ class PointsLog:
         self._write((json.dumps(record, default=str) + "\n").encode())
 
     def _write(self, data: bytes) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            end = os.fstat(fd).st_size
+            if end and os.pread(fd, 1, end - 1) != b"\n":  # a file edited by hand without its last newline
+                data = b"\n" + data  # the line goes on a line of its own, not glued to the last one
             os.write(fd, data)
             os.fsync(fd)
         finally:

@@ -165,6 +165,9 @@ def check_points(scan: ScanFile, out: Path, records: list[dict]) -> None:
         if pid in seen:
             raise SpecError(f"{path}: point {pid!r} appears twice; {fix}")
         seen.add(pid)
+        if rec.get("status") not in ("ok", "failed"):  # read as failed by --retry-failed, as a KeyError elsewhere
+            raise SpecError(f"{path}: point {pid!r} has status {rec.get('status', 'none')!r}, which the scan does not "
+                            f"write (accepted: 'ok' or 'failed'); {fix}")  # fmt: skip
         if not isinstance(params, dict) or set(params) != set(scan.axes):
             given = sorted(params) if isinstance(params, dict) else params
             raise SpecError(

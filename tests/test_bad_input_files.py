@@ -103,6 +103,40 @@ def test_an_option_given_twice_is_refused_naming_both_values(args, option, value
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]  # nothing made
 
 
+@pytest.mark.parametrize("args, option, value", [
+    (["build", "{spec}", "--out", "--part", "xcvu9p"], "--out", "--part"),
+    (["build", "{spec}", "--part", "xcvu9p", "--out=-o"], "--out", "-o"),
+    (["build", "{spec}", "--part", "--out", "{tmp}/o"], "--part", "--out"),
+    (["scan", "{tmp}/s.yaml", "--out", "--workers", "2"], "--out", "--workers"),
+    (["check", "{tmp}/b", "--junit", "--trace"], "--junit", "--trace"),
+    (["estimate", "{tmp}/p", "--out", "-j"], "--out", "-j"),
+    (["data", "jets", "--out", "--n", "10"], "--out", "--n"),
+])  # fmt: skip
+def test_an_option_as_the_value_of_another_is_refused_naming_both(args, option, value, tmp_path: Path, monkeypatch):
+    """`--out --part xcvu9p` built into a folder named '--part' (and then failed for want of a part, or not): a
+    value starting with '-' given to a path option, or another option's name given as a value, is a usage error."""
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    args = [a.replace("{spec}", str(spec)).replace("{tmp}", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert f"option {option} got '{value}' as its value, which looks like an option" in result.output, result.output
+    assert "accepted:" in result.output and sorted(p.name for p in tmp_path.iterdir()) == ["spec.yaml"]
+
+
+def test_a_negative_number_and_a_path_written_dot_slash_dash_are_still_values(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["data", "jets", "--out", "x.h5", "--n", "10", "--pt-min", "-5"])
+    assert result.exit_code == 2 and "must have 0 < pt-min < pt-max" in result.output, result.output
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    _stop_training(monkeypatch)
+    result = CliRunner().invoke(main, ["build", str(spec), "--part", "xcvu9p", "--out", "./-o"])
+    assert isinstance(result.exception, _Trained) or "_Trained" in result.output, result.output
+    assert (tmp_path / "-o" / ".codesign").is_dir()
+
+
 def test_a_flag_given_twice_is_applied_once(tmp_path: Path):
     result = CliRunner().invoke(main, ["check", str(tmp_path / "b"), "--trace", "--trace"])
     assert result.exit_code == 2 and "no such build folder" in result.output, result.output

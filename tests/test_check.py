@@ -4,6 +4,7 @@ errors exit 2, no reference 6, a missing g++ 5; a float model is checked against
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -160,11 +161,16 @@ def test_tampered_type_in_defines_is_found_with_the_layer_type(built, tmp_path):
         (["{built}", "--part", "xcvu9p"], "apply to a SPEC"),
         (["{built}", "--junit", "{empty}"], "is a folder"),
         (["{built}", "--n", "many"], "'many' is not a valid integer"),
+        # a MemoryError (exit 7) drawing 10**12 random inputs
+        (["{built}", "--n", str(10**12)], "--n 1,000,000,000,000: 1,000,000,000,000 inputs of shape (16,)"),
+        # the JUnit file is written to a temporary name and renamed: as root that replaced /dev/full by a text file
+        (["{built}", "--junit", "{fifo}"], "not a regular file (a device, FIFO or socket)"),
     ],
 )
 def test_usage_errors_exit_2_with_a_clear_message(built, tmp_path, args, message):
     (tmp_path / "empty").mkdir()
-    paths = {"missing": tmp_path / "nope", "empty": tmp_path / "empty", "built": built}
+    os.mkfifo(tmp_path / "fifo.xml")
+    paths = {"missing": tmp_path / "nope", "empty": tmp_path / "empty", "built": built, "fifo": tmp_path / "fifo.xml"}
     res = CliRunner().invoke(main, ["check", *[a.format(**paths) for a in args]])
     assert res.exit_code == 2, res.output
     assert message in res.output
@@ -264,3 +270,11 @@ def test_synthesized_weights_come_from_the_h_files(tmp_path):
     assert (out / "w2.txt").read_text() == "0.25000, 0.75000, 0.12500\n" and (out / "b2.txt").read_text() == "0.0"
     digests = files.firmware_digests(tmp_path / "firmware")
     assert set(digests) == {"weights/w2.h", "weights/w2.txt", "weights/b2.txt"}
+
+
+@pytest.mark.parametrize("workers", [0, -1, 2.5, "two", True])
+def test_check_api_workers_is_applied_or_refused(tmp_path, workers):
+    """codesign.check(workers=0) fell back to the default without a word, 2.5 was cut to 2, 'two' was a ValueError:
+    refused before the build folder is read."""
+    with pytest.raises(codesign.errors.SpecError, match=r"codesign.check: workers .*accepted: an integer >= 1"):
+        codesign.check(tmp_path / "no_build", workers=workers)

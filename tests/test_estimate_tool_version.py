@@ -51,7 +51,10 @@ def test_hls_version_reaches_the_version_gated_rules(vitis_stream):
     assert direct.latency_cycles == new["latency_cycles"]
 
 
-@pytest.mark.parametrize("bad", ["24.1", "2024", "latest", "2024.1b"])
+FULL_WIDTH = "\uff12\uff10\uff12\uff14.\uff11"  # 2024.1 in full-width digits
+
+
+@pytest.mark.parametrize("bad", ["24.1", "2024", "latest", "2024.1b", FULL_WIDTH, "2024.1.1.1", ""])
 def test_a_bad_hls_version_is_refused_by_name(vitis_stream, bad):
     res = CliRunner().invoke(main, ["estimate", str(vitis_stream), "--hls-version", bad])
     assert res.exit_code == 2 and "--hls-version" in res.output and "2024.1" in res.output, res.output
@@ -77,9 +80,10 @@ def test_report_tool_version_reads_the_release_a_report_names():
 
 
 def test_spec_tool_version_is_checked_and_reaches_the_estimate_step(tmp_path, vitis_stream):
-    with pytest.raises(SpecError) as info:
-        load_spec(write(tmp_path, {**GOOD, "hls": {"tool_version": "24.1"}}))
-    assert "hls.tool_version" in str(info.value)
+    for bad in ("24.1", FULL_WIDTH):  # full-width digits: \d took them as a release
+        with pytest.raises(SpecError) as info:
+            load_spec(write(tmp_path, {**GOOD, "hls": {"tool_version": bad}}))
+        assert "hls.tool_version" in str(info.value)
     spec = load_spec(write(tmp_path, {**GOOD, "hls": {"tool_version": "2024.1", "backend": "Vitis"}}))
     assert spec.hls.tool_version == "2024.1"
 

@@ -94,3 +94,22 @@ def undecodable_filters(ds: Any) -> str:
     return (f"compressed with HDF5 filter {', '.join(missing)}, which this h5py cannot decode (its plugin is not "
             "installed); accepted: data stored uncompressed or with gzip, lzf, szip, shuffle, fletcher32 or scaleoffset "
             "(e.g. rewrite it with `h5repack -f NONE in.h5 out.h5`)")  # fmt: skip
+
+
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integer, float: what a cast to float reads as the same numbers
+
+
+def values(path: Path, ds: Any, key: str, index: Any = Ellipsis, numeric: bool = True) -> Any:
+    """``ds[index]`` as a numpy array, or a DataError naming the file and key: values that are not numbers when
+    ``numeric`` (text would be parsed digit by digit, a fixed-length string cut short reads as another number), a
+    compression filter this h5py cannot decode, or chunks that cannot be read (truncated, damaged)."""
+    if numeric and ds.dtype.kind not in NUMERIC_KINDS:
+        raise DataError(f"{path}: key '{key}' holds {ds.dtype} values, not numbers (accepted: a float, integer or bool "
+                        "dataset)")  # fmt: skip
+    try:
+        return ds[index]
+    except (OSError, ValueError, TypeError) as exc:
+        if why := undecodable_filters(ds):
+            raise DataError(f"{path}: key '{key}' is {why}") from None
+        raise DataError(f"{path}: key '{key}' cannot be read ({exc}); accepted: an HDF5 file written whole (this one "
+                        "may be truncated or damaged)") from None  # fmt: skip

@@ -7,13 +7,14 @@ expected. Writers refuse to replace an existing file unless ``overwrite`` is set
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from codesign.data import h5read
+from codesign.data import h5read, validate
 from codesign.data import layouts as L
 from codesign.data.samples import JetSample, L1Sample
 from codesign.errors import DataError
@@ -44,7 +45,7 @@ def _names(values: Sequence[str]) -> np.ndarray:
 
 def _decode(path: Path, handle: Any, key: str) -> tuple[str, ...]:
     """A dataset of byte or text names as a tuple of str."""
-    raw = _dataset(path, handle, key)[()]
+    raw = h5read.values(path, _dataset(path, handle, key), key, (), numeric=False)
     try:
         return tuple(v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(raw).ravel())
     except UnicodeDecodeError as exc:
@@ -61,6 +62,11 @@ def _dataset(path: Path, handle: Any, key: str) -> Any:
 def _open(path: str | Path) -> tuple[Path, Any]:
     """Open an HDF5 file for reading with a clear error if it is missing, not HDF5, or cut short while written."""
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise DataError(f"{path}: a symbolic link to {os.readlink(path)}, which does not exist or loops (accepted: a "
+                        "link to an HDF5 file)")  # fmt: skip
+    if path.exists() and not path.is_file():
+        raise DataError(f"{path}: not a regular file (a folder, a FIFO or a device; accepted: an HDF5 file)")
     if not path.is_file():
         raise DataError(f"{path}: no such file{interrupted_hint(path)}")
     try:
@@ -85,6 +91,14 @@ def refuse_incomplete(path: Path, handle: Any) -> None:
         )
 
 
+def refuse_two_layouts(path: Path, keys) -> None:
+    """Refuse a file holding both a jets table and L1 events: a build read it as L1 data, `data info` as jets."""
+    if L.PARTICLES_KEY in keys and L.JETS_KEY in keys:
+        raise DataError(f"{path}: holds both a jets table (key '{L.JETS_KEY}') and L1 events (key "
+                        f"'{L.PARTICLES_KEY}'), so which data set it is cannot be told (accepted: a file of one layout; "
+                        "or data.inputs / data.labels naming the arrays to read)")  # fmt: skip
+
+
 def interrupted_hint(path: Path) -> str:
     """What a missing output's leftovers say: an interrupted `codesign data` run (its parts folder, its .tmp)."""
     parts, tmp = path.with_name(path.name + ".parts"), path.with_name(path.name + ".tmp")
@@ -95,14 +109,6 @@ def interrupted_hint(path: Path) -> str:
         f" (left by an interrupted `codesign data` run that was to write it: {' and '.join(left)}; rerun that "
         "command with --resume to finish it)"
     )
-
-
-def _check_finite(path: Path, key: str, array: np.ndarray) -> None:
-    """Raise if an array holds NaN or Inf, naming how many and the first position."""
-    bad = ~np.isfinite(array)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataError(f"{path}: key {key!r} holds {int(bad.sum())} NaN/Inf values (first at index {first})")
 
 
 def _prepare_output(path: Path, overwrite: bool) -> None:
@@ -166,19 +172,19 @@ def read_jets(path: str | Path, n_constituents: int | None = None) -> JetSample:
             )
         missing = [n for n in (*L.HLF_NAMES, *L.LABEL_COLUMNS) if n not in names]
         if missing:
-            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} lacks the columns {missing}")
-        table = np.asarray(jets[()], dtype=np.float32)
+            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} lacks the columns {missing} (accepted: the public "
+                            f"jet layout, naming the 16 high-level features and the label columns {list(L.LABEL_COLUMNS)}"
+                            "; or data.inputs / data.labels naming your own arrays)")  # fmt: skip
+        twice = sorted({n for n in (*L.HLF_NAMES, *L.LABEL_COLUMNS) if names.count(n) > 1})
+        if twice:  # which column is the feature? the first would be read without a word
+            raise DataError(f"{path}: {L.JET_FEATURE_NAMES_KEY!r} names {twice} more than once (accepted: each "
+                            "column named once)")  # fmt: skip
+        table = np.asarray(h5read.values(path, jets, L.JETS_KEY, ()), dtype=np.float32)
         hlf = table[:, [names.index(n) for n in L.HLF_NAMES]]
         labels = table[:, [names.index(n) for n in L.LABEL_COLUMNS]]
-        _check_finite(path, L.JETS_KEY, hlf)
-        row_sums = labels.sum(axis=1)
-        is_binary = np.all((labels == 0.0) | (labels == 1.0))
-        if not is_binary or not np.all(row_sums == 1.0):
-            bad = int(np.sum(row_sums != 1.0)) if is_binary else int(np.sum((labels != 0) & (labels != 1)))
-            raise DataError(
-                f"{path}: key {L.JETS_KEY!r} label columns {list(L.LABEL_COLUMNS)} must be one-hot over the 5 "
-                f"classes; {bad} rows are not (jets labelled {L.UNDEF_COLUMN} are not accepted)"
-            )
+        validate.finite(path, L.JETS_KEY, hlf, L.HLF_NAMES)
+        undef = table[:, names.index(L.UNDEF_COLUMN)] if L.UNDEF_COLUMN in names else None
+        validate.one_hot(path, L.JETS_KEY, labels, L.LABEL_COLUMNS, undef, L.UNDEF_COLUMN)
         constituents, const_names = None, ()
         if n_constituents is not None:
             constituents, const_names = _read_constituents(path, f, len(table), n_constituents)
@@ -210,8 +216,8 @@ def _read_constituents(path: Path, f: Any, n_jets: int, n_constituents: int) -> 
             f"{path}: key {L.PARTICLE_FEATURE_NAMES_KEY!r} names {len(names)} features but "
             f"{L.CONSTITUENTS_KEY!r} has {data.shape[2]}"
         )
-    values = np.asarray(data[:, :n_constituents, :], dtype=np.float32)
-    _check_finite(path, L.CONSTITUENTS_KEY, values)
+    values = np.asarray(h5read.values(path, data, L.CONSTITUENTS_KEY, np.s_[:, :n_constituents, :]), dtype=np.float32)
+    validate.finite(path, L.CONSTITUENTS_KEY, values, names[: data.shape[2]])
     return values, names[: data.shape[2]]
 
 
@@ -220,7 +226,7 @@ def read_jet_table(path: str | Path) -> tuple[np.ndarray, tuple[str, ...]]:
     path, f = _open(path)
     with f:
         names = _decode(path, f, L.JET_FEATURE_NAMES_KEY)
-        return np.asarray(_dataset(path, f, L.JETS_KEY)[()], dtype=np.float32), names
+        return np.asarray(h5read.values(path, _dataset(path, f, L.JETS_KEY), L.JETS_KEY, ()), dtype=np.float32), names
 
 
 # --- L1 events --------------------------------------------------------------------------------------
@@ -284,32 +290,21 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
             names = _decode(path, f, L.PARTICLES_NAMES_KEY)
             if tuple(n.lower() for n in names) != tuple(n.lower() for n in L.L1_FEATURE_NAMES):
                 raise DataError(f"{path}: key {L.PARTICLES_NAMES_KEY!r} is {names}, expected {L.L1_FEATURE_NAMES}")
-        particles = np.asarray(data[()], dtype=np.float32)
-        _check_finite(path, L.PARTICLES_KEY, particles)
+        particles = np.asarray(h5read.values(path, data, L.PARTICLES_KEY, ()), dtype=np.float32)
+        validate.finite(path, L.PARTICLES_KEY, particles)
         types = particles[:, :, 3]
         if not np.all(np.isin(types, (0, 1, 2, 3, 4))):
             raise DataError(f"{path}: key {L.PARTICLES_KEY!r} column Class must be 0 (padding) or 1..4")
         subprocess, subprocess_names = None, ()
         weights = None
         if L.WEIGHTS_KEY in f:
-            weights = np.asarray(f[L.WEIGHTS_KEY][()], dtype=np.float64)
-            if weights.shape != (len(particles),) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-                raise DataError(
-                    f"{path}: key {L.WEIGHTS_KEY!r} must hold one finite weight >= 0 per event "
-                    f"(shape ({len(particles)},)); got shape {weights.shape}"
-                )
+            weights = validate.weights(path, L.WEIGHTS_KEY, _array(path, f, L.WEIGHTS_KEY), len(particles))
         if L.PROCESS_KEY in f:
-            codes = np.asarray(f[L.PROCESS_KEY][()], dtype=np.int64)
-            process_names = _decode(path, f, L.PROCESS_NAMES_KEY)
-            if codes.shape != (len(particles),) or codes.min(initial=0) < 0 or codes.max(initial=0) >= len(process_names):
-                raise DataError(
-                    f"{path}: key {L.PROCESS_KEY!r} must hold one code in 0..{len(process_names) - 1} per event"
-                )
+            codes, process_names = _codes(path, f, L.PROCESS_KEY, L.PROCESS_NAMES_KEY, len(particles))
             if process is not None:
                 raise DataError(f"{path}: has per-event processes; do not pass process={process!r}")
             if L.SUBPROCESS_KEY in f:
-                subprocess = np.asarray(f[L.SUBPROCESS_KEY][()], dtype=np.int64)
-                subprocess_names = _decode(path, f, L.SUBPROCESS_NAMES_KEY)
+                subprocess, subprocess_names = _codes(path, f, L.SUBPROCESS_KEY, L.SUBPROCESS_NAMES_KEY, len(particles))
         else:
             name = process or _process_from_filename(path)
             process_names = (*L.L1_PROCESSES, name) if name not in L.L1_PROCESSES else L.L1_PROCESSES
@@ -323,6 +318,17 @@ def read_l1(path: str | Path, process: str | None = None) -> L1Sample:
         source=str(path),
         weights=weights,
     )
+
+
+def _array(path: Path, f: Any, key: str) -> np.ndarray:
+    """The numbers of dataset ``key`` (h5read.values: text refused, an undecodable filter named)."""
+    return np.asarray(h5read.values(path, _dataset(path, f, key), key, ()))
+
+
+def _codes(path: Path, f: Any, key: str, names_key: str, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Per-event codes and their names (:func:`validate.codes`)."""
+    names = _decode(path, f, names_key)
+    return validate.codes(path, key, _array(path, f, key), names_key, names, n), names
 
 
 def read_attrs(path: str | Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from codesign.data import layouts as L
-from codesign.data.hdf5io import file_keys, read_attrs, read_jets, read_l1
+from codesign.data.hdf5io import file_keys, read_attrs, read_jets, read_l1, refuse_two_layouts
 from codesign.errors import DataError
 
 
@@ -80,6 +80,7 @@ def l1_summary(path: str | Path) -> dict[str, Any]:
 def summarize(path: str | Path) -> dict[str, Any]:
     """Summary of a jets or L1 file, recognised by its keys, with its keys and metadata."""
     keys = file_keys(path)
+    refuse_two_layouts(Path(path), keys)
     if L.JETS_KEY in keys:
         out = jets_summary(path)
     elif L.PARTICLES_KEY in keys:

@@ -17,7 +17,7 @@ from codesign.errors import DataError
 TOOLS = ("Vivado HLS", "Vitis HLS")
 STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmetic")
 IO_TYPES = ("io_parallel", "io_stream")
-TOOL_VERSION = re.compile(r"\d{4}\.\d+(\.\d+)?")  # an HLS release: 2024.1, 2019.2.1
+TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
 
 

@@ -160,9 +160,16 @@ def _edges(labels: tuple[str, ...], ref: np.ndarray, fw: np.ndarray) -> tuple[Ed
     return tuple(out)
 
 
-def check_arguments(*, n: int | None, junit: Path | str | None, trace: bool, seed: int) -> None:
+def check_arguments(
+    *, n: int | None, junit: Path | str | None, trace: bool, seed: int, workers: int | None = None
+) -> None:
     """Refuse bad check arguments before any work (a spec target's build included): SpecError naming the option."""
     from codesign.durable import check_output_file
+
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1):
+        # 0 fell back to the default without a word, 2.5 was cut to 2, 'two' was a ValueError
+        raise SpecError(f"codesign.check: workers {workers!r}: accepted: an integer >= 1, or None for the spec's "
+                        "check.workers (else the cores)")  # fmt: skip
 
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise SpecError(f"--n {n!r}: the number of inputs must be an integer >= 1")
@@ -187,11 +194,11 @@ def check(
     """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
     from codesign import csim, hls, modelio, tools
     from codesign.firmware import junit as junit_xml
-    from codesign.firmware.check_inputs import choose_inputs
+    from codesign.firmware.check_inputs import check_memory, choose_inputs
 
     start = time.perf_counter()
     say = progress or (lambda _m: None)
-    check_arguments(n=n, junit=junit, trace=trace, seed=seed)
+    check_arguments(n=n, junit=junit, trace=trace, seed=seed, workers=workers)
     build = Path(build_dir)
     if not build.is_dir():
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "
@@ -217,6 +224,8 @@ def check(
             n_data = 0  # a build without data led with N(0,1) stand-ins, not data: the check draws its own inputs
     spec_check = ((report.get("spec") or {}).get("check") or {}) if isinstance(report, dict) else {}
     shape = tuple(int(d) for d in model.input_shape[1:])
+    if n is not None:
+        check_memory(int(n), shape)
     chosen = choose_inputs(stored[:n_data] if n_data else None, project.input_precision, shape, model, n=n,
                            default_n=int(spec_check.get("n_samples") or 2000), seed=int(seed))  # fmt: skip
 

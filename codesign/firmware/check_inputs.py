@@ -9,6 +9,7 @@ one that minimises) its sum, which drives that layer's accumulator and the types
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,22 @@ def edge_cases(model: Any, precision: FixedPrecision, shape: tuple[int, ...], se
     if not precision.on_grid(x):
         raise SpecError(f"edge cases are not on the input grid {precision.to_hls()} (a bug in codesign check)")
     return x, tuple(label for label, _ in cases)
+
+
+# The inputs as drawn, snapped to the grid, joined with the edge cases, written as the testbench's text, and the
+# firmware's and the reference's outputs are held at once (float64)
+CHECK_COPIES = 6
+
+
+def check_memory(n: int, shape: tuple[int, ...]) -> None:
+    """Refuse ``--n`` inputs that cannot fit in this machine's memory, before any is drawn (a MemoryError, exit 7)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    per_input = 8 * int(np.prod(shape, dtype=np.int64))
+    if CHECK_COPIES * n * per_input > total:
+        most = total // (CHECK_COPIES * per_input)
+        raise SpecError(f"--n {n:,}: {n:,} inputs of shape {shape} take {n * per_input / 1e9:,.1f} GB, and the check "
+                        f"holds about {CHECK_COPIES} copies of them, more than this machine's {total / 1e9:,.1f} GB "
+                        f"(accepted: --n at most {most:,} here)")  # fmt: skip
 
 
 def choose_inputs(

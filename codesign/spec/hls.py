@@ -58,7 +58,7 @@ class HlsSpec(_Strict):
         "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
     )
     tool_version: str | None = Field(
-        None, pattern=r"^\d{4}\.\d+(\.\d+)?$", description="the release of the HLS tool (the backend's Vivado HLS or "
+        None, pattern=r"^[0-9]{4}\.[0-9]+(\.[0-9]+)?$", description="the release of the HLS tool (the backend's Vivado HLS or "
         "Vitis HLS) that will synthesise the project, e.g. 2024.1: the estimate's version-gated rules follow it "
         "(default: none known)"
     )

@@ -168,6 +168,12 @@ EDGE_CASES: list[Case] = [
         ("report", "{tmp}/b"),
         ("b/report.json", "key 'part': unknown FPGA part 'virtex-42'", ACC),
     ),
+    Case(  # report.md showed xcu250 beside figures of the xcvu9p
+        "report-part-name-another-part",
+        report({"part": {"name": "xcu250", "full_name": "xcvu9p-flga2104-2L-e"}}),
+        ("report", "{tmp}/b"),
+        ("b/report.json", "key 'part.name' is 'xcu250'", "short name of part.full_name xcvu9p-flga2104-2L-e", ACC),
+    ),
     # --- output paths the file system cannot hold
     Case(
         "out-name-too-long",

@@ -20,6 +20,7 @@ from command_cases import COMMAND_CASES
 from edge_cases import EDGE_CASES
 from file_cases import FILE_CASES
 from model_file_cases import MODEL_FILE_CASES
+from user_data_cases import USER_DATA_CASES
 
 from codesign.cli import main
 from codesign.steps.model import TrainFloat
@@ -80,7 +81,7 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
         assert fragment.replace("{tmp}", str(tmp)) in text, f"{case.id}: {fragment!r} not in:\n{text}"
 
 
-ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES
+ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES + USER_DATA_CASES
 
 
 def _no_training(self, ctx, state):

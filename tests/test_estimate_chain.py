@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 
 from codesign.estimate import constants as K
+from codesign.estimate.calibration_set import raw_dir, shared_dir
 from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import Clock, chain_cycles, combinational_run_cycles
 from codesign.estimate.kernels.dense import product_delay_ns
@@ -123,3 +124,17 @@ def test_with_constants_patches_and_refuses_unknown_names():
         wc.patch("NO_SUCH_CONSTANT=1")
     with pytest.raises(SystemExit, match="not a Python literal"):
         wc.patch("T_ADD_NS=fast")
+
+
+@pytest.mark.skipif(raw_dir() is None, reason="per-layer reports (../shared/calibration/raw) not present")
+def test_top_chain_moves_only_the_records_with_a_zero_cycle_run_that_overflows():
+    bench = load_benchmark("top_own_cycles")
+    shipped = {r["id"]: r for r in bench.own_cycles(shared_dir())}
+    with mock.patch.object(K, "TOP_CHAIN_COMBINATIONAL", True):
+        chained = {r["id"]: r for r in bench.own_cycles(shared_dir())}
+    assert shipped.keys() == chained.keys() and shipped
+    moved = {k for k in shipped if shipped[k]["rule"] != chained[k]["rule"]}
+    # the only 7-series run of two 0-cycle calls is batchnorm (2.5 ns) + ReLU (3.0 ns): over 4.375 ns, one register
+    assert moved and all("batchnorm0/0 relu0/0" in shipped[k]["layers"] for k in moved)
+    assert all(chained[k]["rule"] == shipped[k]["rule"] + 1 for k in moved)
+    assert all("batchnorm0/0 relu0/0" not in shipped[k]["layers"] for k in shipped.keys() - moved)

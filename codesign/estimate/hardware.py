@@ -182,6 +182,21 @@ def chain_cycles(delays_ns: list[float], effective_ns: float, *, registered_inpu
     return cycles
 
 
+def combinational_run_cycles(calls: list[tuple[bool, tuple[float, ...]]], effective_ns: float) -> int:
+    """Registers a pipelined caller puts inside its runs of combinational calls, given as (combinational, delays).
+
+    HLS schedules a combinational call's operations in the caller's cycles, so a run of such calls is one chain of
+    their operations' delays (:func:`chain_cycles`): a register only where the accumulated delay fills the period.
+    """
+    cycles, run = 0, []
+    for combinational, delays in [*calls, (False, ())]:
+        if combinational:
+            run.extend(delays)
+        else:
+            cycles, run = cycles + chain_cycles(run, effective_ns), []
+    return cycles
+
+
 def mul_inputs_registered(tool: str | None, constant_operand: bool = False) -> bool:
     """Whether the tool's pipelined multiplier core registers its inputs before the product (constants); a
     ``constant_operand`` product is an unrolled kernel's (a weight of the Latency strategy, shared or not)."""

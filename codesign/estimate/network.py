@@ -31,7 +31,14 @@ from pathlib import Path
 from codesign.errors import DataError, SpecError
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall, build_calls, output_size
-from codesign.estimate.hardware import delay_factor, dsp_delay_factor, dsp_full_reg, make_clock, mul_impl
+from codesign.estimate.hardware import (
+    combinational_run_cycles,
+    delay_factor,
+    dsp_delay_factor,
+    dsp_full_reg,
+    make_clock,
+    mul_impl,
+)
 from codesign.estimate.kernels.multiplexers import port_read_mux_delta
 from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.record_check import TOOL_VERSION
@@ -84,8 +91,11 @@ def _top_overhead(per_layer: list[LayerEstimate], ii: int | None, ctx: Context) 
         if not (prev.latency_cycles == 0 and cur.latency_cycles == 0):
             boundaries += 1
     extra = 0
+    if K.TOP_CHAIN_COMBINATIONAL:  # runs of 0-cycle calls: registers where their chained delay fills the period
+        runs = [(x.latency_cycles == 0, x.chain_ns) for x in per_layer]
+        extra = combinational_run_cycles(runs, ctx.clock.effective_ns)
     if ii == 1 and ctx.vitis and ctx.delay_factor >= 1.0:
-        extra = K.TOP_CYCLES_II1_PER_DENSE * sum(1 for x in per_layer if x.kind.startswith("dense"))
+        extra += K.TOP_CYCLES_II1_PER_DENSE * sum(1 for x in per_layer if x.kind.startswith("dense"))
     return K.TOP_CYCLES_PER_BOUNDARY * boundaries + extra
 
 
@@ -290,6 +300,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         raise DataError(stream_top_mismatch(settings))
     ctx = replace(ctx, top_style=style)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
+    last_dense = [i for i, c in enumerate(calls) if c.function.lower().startswith("dense")][-1:]
+    if K.DENSE_COMBINATIONAL_LAST and last_dense and style == "pipeline" and not stream:  # (constants)
+        per_layer[last_dense[0]] = predict_layer(calls[last_dense[0]], replace(ctx, combinational_dense=True))
     extra = port_read_cycles(calls[0], ctx)
     if extra and per_layer[0].latency_cycles is not None:
         per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)

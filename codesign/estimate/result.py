@@ -30,6 +30,9 @@ class LayerEstimate:
     #: io_stream: cycles from a process's first input to its first output where that is not latency - II (a
     #: sequential layer whose loop streams pixels through: the loop's iteration depth); None: latency - II
     fill_cycles: int | None = None
+    #: io_parallel, a 0-cycle (combinational) layer: the delays (ns) of the operations on its critical path, which a
+    #: pipelined top chains with its combinational neighbours' (:func:`codesign.estimate.network.chained_run_cycles`)
+    chain_ns: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

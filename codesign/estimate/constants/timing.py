@@ -172,6 +172,22 @@ SOFTMAX_LUT_TABLE_MAX_BITS = 6
 #: MinhNguy3n), and its restriction to 7-series Vitis is what the UltraScale+ and Vivado HLS reports show.
 TOP_CYCLES_PER_BOUNDARY = 1
 TOP_CYCLES_II1_PER_DENSE = 1
+#: Candidates of the eleventh round, hooks left off: none improves the held-out sets without a cost (docs/estimator.md,
+#: eleventh round; `benchmarks/with_constants.py NAME=VALUE SCRIPT` runs any benchmark with one on).
+#: TOP_CHAIN_COMBINATIONAL: a run of 0-cycle calls is one chain of their operations' delays (LayerEstimate.chain_ns)
+#: packed by hardware.chain_cycles, a register only where the period is full (off: such a run costs no cycle). Refuted
+#: by ArgyKokk's Breast_cancer (batchnorm + ReLU, 2.5 + 3.0 ns, report no register at 4.38 ns: 6 records +1 cycle).
+TOP_CHAIN_COMBINATIONAL = False
+#: DENSE_COMBINATIONAL_MAX_LEVELS: a Latency dense layer at RF 1 whose product and adder tree (of at most this many
+#: levels) fit one cycle is a 0-cycle call (None: at least 1 cycle). The calibration's layers that fit (UltraScale+,
+#: Vitis HLS) report 1 cycle in 6 of 9, 2 in 1 and 0 in 2 (kimhaneal11's and Lrozzy's last layers).
+DENSE_COMBINATIONAL_MAX_LEVELS: int | None = None
+#: POOLING_COMBINATIONAL: an io_parallel pooling layer whose comparator tree fits one cycle is a 0-cycle call (off: at
+#: least 1 cycle wherever it compares, as hardware.Clock.cycles rounds any delay up; hls4ml's baselines report 0).
+POOLING_COMBINATIONAL = False
+#: DENSE_COMBINATIONAL_LAST: only the design's last dense call is combinational where its chain fits (read off the two
+#: last layers above); the held-out ml4quantum modules (Vivado HLS 2019.1, xczu3eg -1) all report 1-2 cycles.
+DENSE_COMBINATIONAL_LAST = False
 #: io_parallel, Vivado HLS: hls4ml ``ARRAY_RESHAPE``s the top's input array into one word of n_in x width bits.
 #: A Resource-strategy dense layer at RF > 1 that reads it directly indexes it with its loop variable
 #: (``data[in_index]``), which becomes a variable part-select of that word: a shifter of ceil(log2(n_in x

@@ -74,7 +74,9 @@ class ActivationEstimator:
             if stream:  # one stream word (pack elements) per cycle, plus the stream handshake multiplexers
                 lut = stream_wrapper_luts(call, call.pack * width_of(call.input) * per_bit, n)
                 ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
-            return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0), stream, ctx)
+            chain = (t_relu * ctx.delay_factor,) if lat == 0 and not stream else ()
+            est = LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, 0, chain_ns=chain)
+            return _stream(call, n, est, stream, ctx)
         if f.startswith("softmax"):
             table = int(call.num("exp_table_size", call.num("table_size", 1024)) or 1024)
             tw = width_of(call.prec("exp_table_t"), 18)
@@ -123,7 +125,8 @@ class ActivationEstimator:
             ff = call.pack * width_of(call.input) * K.STREAM_FF_PER_BIT
         else:
             lut, ff = n * width_of(call.input) * per_bit, (n * wo if lat else 0)
-        return LayerEstimate(call.name, "linear", lat, 1, rint(lut), rint(ff), 0, 0)
+        chain = (t_cast * ctx.delay_factor,) if lat == 0 and not stream else ()
+        return LayerEstimate(call.name, "linear", lat, 1, rint(lut), rint(ff), 0, 0, chain_ns=chain)
 
     @staticmethod
     def softmax_cycles(n: int, implementation: str, ctx: Context, in_width: int = 16) -> int:

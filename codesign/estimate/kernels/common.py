@@ -29,6 +29,9 @@ class Context:
     #: how the top function schedules its layer calls, "pipeline" or "dataflow" (network.top_style): a
     #: function without a PIPELINE pragma of its own is pipelined only under a pipelined top
     top_style: str = "pipeline"
+    #: a Latency dense call the top lets be combinational where its chain fits one cycle (network, constants
+    #: DENSE_COMBINATIONAL_LAST): the design's last dense call only
+    combinational_dense: bool = False
 
     @property
     def dsp_factor(self) -> float:

@@ -130,8 +130,14 @@ class DotProductModel:
             t_mul += K.T_ADD_NS * math.ceil(math.log2(slices_per_product)) * ctx.delay_factor
         ops = [t_mul] + [K.T_ADD_NS * ctx.delay_factor] * levels
         registered = mul_inputs_registered(ctx.tool, constant_operand=zeros_skipped)
-        depth = max(1, chain_cycles(ops[: len(ops) - post_adder_levels(dsp_path, levels, ctx)],
-                                    ctx.clock.effective_ns, registered_inputs=registered))
+        chained = ops[: len(ops) - post_adder_levels(dsp_path, levels, ctx)]
+        depth = chain_cycles(chained, ctx.clock.effective_ns, registered_inputs=registered)
+        # a bank whose whole chain fits one cycle: combinational where DENSE_COMBINATIONAL_MAX_LEVELS says so (constants),
+        # its delays left for the top to chain with its neighbours'; else at least one cycle
+        max_levels = K.DENSE_COMBINATIONAL_MAX_LEVELS
+        allowed = ctx.combinational_dense or (max_levels is not None and levels <= max_levels)
+        combinational = allowed and depth == 0 and zeros_skipped and rf == 1 and nnz > 0
+        depth = depth if combinational else max(1, depth)
         if zeros_skipped and ctx.vitis and n_in * n_out > K.VITIS_BALANCE_MAX_WEIGHTS:
             # Vitis HLS leaves the accumulation of a very large layer as the chain the source writes
             # (``acc[j] += mult[i][j]``): one adder per non-zero term, about two per cycle (constants)
@@ -178,7 +184,8 @@ class DotProductModel:
             # counts as fabric FFs (constants.FF_PIPELINED_MUL_PER_BIT): Vivado HLS and Vitis HLS >= 2022;
             # Vitis HLS 2021.1 absorbs them into the DSP slice (its mul instances report 0 FF)
             ff += (dsp / slices_per_product) * (mul_cycles - 1) * (wd + ww) * K.FF_PIPELINED_MUL_PER_BIT
-        return LayerEstimate("", "", latency, ii, rint(lut), rint(ff), rint(dsp), 0)
+        chain_ns = tuple(chained) if combinational and latency == 0 else ()
+        return LayerEstimate("", "", latency, ii, rint(lut), rint(ff), rint(dsp), 0, chain_ns=chain_ns)
 
 
 class DenseEstimator:
@@ -255,9 +262,9 @@ class DenseEstimator:
         lut = (est.lut or 0) + accum_cast_luts(call, nnz if constant_weights else math.ceil(n_in * n_out / rf), ctx)
         if resource:
             lut += rewind_mux_luts(call, n_in, n_out, rf, ctx)
-        return LayerEstimate(
-            call.name, f"dense/{strategy}", latency, ii, lut, ff, est.dsp, bram, sequential=sequential
-        )
+        chain_ns = est.chain_ns if latency == 0 and call.io_type == "io_parallel" else ()
+        return LayerEstimate(call.name, f"dense/{strategy}", latency, ii, lut, ff, est.dsp, bram,
+                             sequential=sequential, chain_ns=chain_ns)  # fmt: skip
 
 
 def pipelined_stream_dense(call: LayerCall, n_in: int, n_out: int) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import MultiplierMap, tree_levels
+from codesign.estimate.hardware import MultiplierMap, chain_cycles, tree_levels
 from codesign.estimate.kernels.common import (
     Context,
     adder_lut_offset,
@@ -45,7 +45,9 @@ class BatchNormEstimator:
         ii = min(rf, lat + 1)
         lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * (wo + adder_lut_offset(ctx)))
         ff = n * wo if lat else 0
-        est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0)
+        chain = (K.T_MUL_LUT_NS * ctx.delay_factor,) if lat == 0 and call.io_type != "io_stream" else ()
+        est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0,
+                            chain_ns=chain)  # fmt: skip
         if call.io_type == "io_stream":
             return self.stream_allocation(call, n, rf, stream_elementwise(call, n, est, ctx))
         return est
@@ -108,8 +110,12 @@ class PoolingEstimator:
                                  sequential=True)  # fmt: skip
         n_out = int(oh * ow * n_filt)
         lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
-        lat = ctx.clock.cycles(tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor)
-        return LayerEstimate(call.name, "pooling", lat, 1, rint(lut), rint(n_out * w if lat else 0), 0, 0)
+        delay = tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor
+        # constants.POOLING_COMBINATIONAL: a comparator tree that fits the period is combinational (chain_cycles)
+        lat = chain_cycles([delay], ctx.clock.effective_ns) if K.POOLING_COMBINATIONAL else ctx.clock.cycles(delay)
+        chain = (delay,) if lat == 0 and delay > 0 else ()
+        return LayerEstimate(call.name, "pooling", lat, 1, rint(lut), rint(n_out * w if lat else 0), 0, 0,
+                             chain_ns=chain)  # fmt: skip
 
 
 def stream_pooling_luts(n_filt: int, window: int, width: int, global_pool: bool) -> float:
@@ -141,8 +147,10 @@ class MergeEstimator:
             dsp, lut = n * cost.dsp, n * (cost.lut + w)
         else:
             dsp, lut = 0.0, n * w * K.LUT_PER_COMPARE_BIT
-        lat = ctx.clock.cycles(K.T_ADD_NS) if f != "multiply" else ctx.clock.cycles(K.T_MUL_DSP_NS)
-        est = LayerEstimate(call.name, f, lat, 1, rint(lut), n * w if lat else 0, rint(dsp), 0)
+        delay = K.T_ADD_NS if f != "multiply" else K.T_MUL_DSP_NS
+        lat = ctx.clock.cycles(delay)
+        chain = (delay,) if lat == 0 and call.io_type != "io_stream" else ()
+        est = LayerEstimate(call.name, f, lat, 1, rint(lut), n * w if lat else 0, rint(dsp), 0, chain_ns=chain)
         if call.io_type == "io_stream":
             return stream_elementwise(call, n, est, ctx)
         return est

@@ -44,6 +44,7 @@ from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.record_check import TOOL_VERSION
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
+from codesign.estimate.top_ports import input_port_ff
 from codesign.estimate.uncertainty import design_kind, interval
 from codesign.parts import Part, part_from_totals, resolve_part
 
@@ -336,6 +337,9 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         per_layer = _with_dataflow_channels(calls, per_layer)
     elif latency is not None:
         per_layer = _with_boundary_registers(calls, per_layer)
+    port_ff = input_port_ff(settings, calls, style)  # the top's own input register, counted with the first layer
+    if port_ff and per_layer[0].ff is not None:
+        per_layer[0] = replace(per_layer[0], ff=per_layer[0].ff + port_ff)
     lut = _sum([x.lut for x in per_layer])
     ff = _sum([x.ff for x in per_layer])
     dsp = _sum([x.dsp for x in per_layer])

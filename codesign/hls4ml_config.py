@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.errors import SpecError
+from codesign.hls4ml_layer_keys import BATCHNORM_PRECISION_KEYS
 from codesign.hls4ml_values import check_hls4ml_spelling, check_strategy_spelling
 from codesign.precision import FixedPrecision
 
@@ -20,7 +21,9 @@ from codesign.precision import FixedPrecision
 LAYER_KEYS = (
     "precision", "reuse_factor", "strategy", "trace", "table_size", "table_t", "conv_implementation",
     "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation", "skip",
+    "algorithm",
 )  # fmt: skip
+# 'algorithm' (an UpSampling's, as config_from_keras_model writes it) is checked against its layer in hls4ml_layer_keys
 # 'skip' (hls4ml's SkipSoftmax, written as Skip: false by config_from_keras_model): true leaves the softmax out
 SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation", "skip")
 PRECISION_KEYS = (
@@ -67,6 +70,9 @@ def _check_precision(value: Any, where: str) -> None:
                     "into a '<layer>_depthwise' and a '<layer>_pointwise' layer before it reads types, both with the "
                     f"layer's own entries (result, accum) (accepted: {', '.join(PRECISION_KEYS)})"
                 )
+            if k in BATCHNORM_PRECISION_KEYS:  # a QBatchNormalization's: checked against its layer
+                _check_precision(v, f"{where}.Precision.{k}")
+                continue
             if k not in PRECISION_KEYS:
                 raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
             _check_precision(v, f"{where}.Precision.{k}")

@@ -49,3 +49,66 @@ def test_softmax_implementation_as_model_strategy_or_on_another_layer_is_refused
     notes: list[str] = []
     got = hls4ml_config.check_layer_entry({"Strategy": "Stable"}, "c.yml: HLSConfig.LayerName.softmax", True, notes)
     assert got == {"implementation": "stable"} and "read as the softmax implementation 'stable'" in notes[0]
+
+
+def _layers():
+    from codesign import keras_env
+
+    keras_env.setup()
+    import qkeras
+
+    keras = keras_env.keras()
+    inp = keras.Input((8, 4))
+    up = keras.layers.UpSampling1D(2, name="up")
+    x = up(inp)
+    x = keras.layers.Flatten()(x)
+    dense = keras.layers.Dense(4, name="dense")
+    x = dense(x)
+    qbn = qkeras.QBatchNormalization(name="qbn")  # QKeras' default quantizers: po2 for all four
+    qbn6 = qkeras.QBatchNormalization(name="qbn6", beta_quantizer="quantized_bits(6,2)", gamma_quantizer=None)
+    bn = keras.layers.BatchNormalization(name="bn")
+    keras.Model(inp, bn(qbn6(qbn(x))))
+    return up, dense, qbn, qbn6, bn
+
+
+def test_upsampling_algorithm_written_by_hls4ml_is_checked_against_the_layer():
+    """config_from_keras_model(granularity='name') writes 'Algorithm: nearest' for an UpSampling (test_upsampling.py);
+    it was refused as an unknown key (exit 2). hls4ml 1.3 resizes with it, so it must be the layer's own."""
+    from codesign.hls4ml_layer_keys import check_algorithm
+
+    up, dense, *_ = _layers()
+    check_algorithm("nearest", up, "c.yml: HLSConfig.LayerName.up")
+    with pytest.raises(
+        SpecError, match=r"LayerName.up.Algorithm: 'bilinear'.*interpolates 'nearest'.*accepted: nearest"
+    ):
+        check_algorithm("bilinear", up, "c.yml: HLSConfig.LayerName.up")
+    with pytest.raises(SpecError, match=r"LayerName.dense.Algorithm: applies to UpSampling1D / UpSampling2D.*Dense"):
+        check_algorithm("nearest", dense, "c.yml: HLSConfig.LayerName.dense")
+
+
+def test_qbatchnorm_types_written_by_hls4ml_are_accepted_only_where_they_describe_the_quantizer():
+    """config_from_keras_model writes Precision beta/gamma/mean/variance for a QBatchNormalization (test_binary_cnn.py),
+    refused as unknown keys (exit 2). hls4ml 1.3 does not read them; codesign applies the quantizers themselves."""
+    from codesign.hls4ml_layer_keys import batchnorm_precisions
+    from codesign.precision import FixedPrecision
+
+    *_, qbn, qbn6, bn = _layers()
+    default = FixedPrecision.parse("ap_fixed<16,6>")
+    at = "c.yml: HLSConfig.LayerName.qbn"
+    written = {"result": "auto", "beta": "fixed<16,6,TRN,WRAP,0>", "gamma": "fixed<16,6,TRN,WRAP,0>",
+               "mean": "fixed<16,6,TRN,WRAP,0>", "variance": "fixed<16,6,TRN,WRAP,0>"}  # fmt: skip
+    notes: list[str] = []
+    assert batchnorm_precisions(written, qbn, default, at, notes) == {"result": "auto"}
+    assert len(notes) == 4 and "quantized_po2" in notes[0] and "not read by hls4ml 1.3" in notes[0]
+    # a po2 quantizer's stand-in must be the Model default hls4ml writes; another type would be dropped
+    with pytest.raises(SpecError, match=r"qbn.Precision.beta: 'ap_fixed<8,3>' is not read.*accepted: ap_fixed<16,6>"):
+        batchnorm_precisions({"beta": "ap_fixed<8,3>"}, qbn, default, at, [])
+    # a quantized_bits quantizer: its own type (sign bit counted), whatever the modes
+    at6 = "c.yml: HLSConfig.LayerName.qbn6"
+    assert batchnorm_precisions({"beta": "fixed<6,3,TRN,WRAP,0>"}, qbn6, default, at6, []) == {}
+    with pytest.raises(SpecError, match=r"qbn6.Precision.beta: 'fixed<6,2>'.*accepted: ap_fixed<6,3"):
+        batchnorm_precisions({"beta": "fixed<6,2>"}, qbn6, default, at6, [])
+    with pytest.raises(SpecError, match=r"qbn6.Precision.gamma: .*no gamma_quantizer"):
+        batchnorm_precisions({"gamma": "fixed<6,3>"}, qbn6, default, at6, [])
+    with pytest.raises(SpecError, match=r"LayerName.bn.Precision: key\(s\) beta.*QBatchNormalization's.*this is Batch"):
+        batchnorm_precisions({"beta": "fixed<6,3>"}, bn, default, "c.yml: HLSConfig.LayerName.bn", [])

@@ -1,0 +1,81 @@
+"""Keys that hls4ml's ``config_from_keras_model`` writes for one kind of layer, checked against that layer.
+
+- ``Algorithm`` (an UpSampling1D/2D, as hls4ml's Resize): hls4ml 1.3 reads it and resizes with it, so it must be
+  the Keras layer's own interpolation; on any other layer it is refused.
+- ``Precision: {beta, gamma, mean, variance}`` (a QBatchNormalization, one entry per quantizer): hls4ml 1.3 does not
+  read them (its BatchNormalization folds the stored values into ``scale`` and ``bias``); codesign stores the four
+  values already quantized by the layer's own quantizers (``hls.prepare``), so a type is accepted where it is that
+  quantizer's, or hls4ml's stand-in (the Model default) for a quantizer it cannot map (``quantized_po2``); another
+  type would be dropped, and is refused. They are removed from the entry hls4ml gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codesign.errors import SpecError
+from codesign.precision import FixedPrecision
+
+BATCHNORM_PRECISION_KEYS = ("beta", "gamma", "mean", "variance")
+RESIZE_CLASSES = ("UpSampling1D", "UpSampling2D")
+
+
+def _same_type(a: FixedPrecision, b: FixedPrecision) -> bool:
+    return (a.width, a.integer, a.signed) == (b.width, b.integer, b.signed)
+
+
+def _interpolation(layer: Any) -> str:
+    return str(getattr(layer, "interpolation", "nearest")).lower()
+
+
+def check_algorithm(value: Any, layer: Any, where: str) -> None:
+    """``Algorithm`` on an UpSampling layer equal to its own interpolation, else a SpecError naming both."""
+    cls = type(layer).__name__ if layer is not None else None
+    if cls not in RESIZE_CLASSES:
+        raise SpecError(f"{where}.Algorithm: applies to {' / '.join(RESIZE_CLASSES)} layers only (this is {cls})")
+    own = _interpolation(layer)
+    if str(value).strip().lower() != own:
+        raise SpecError(
+            f"{where}.Algorithm: {value!r}: hls4ml 1.3 would resize with it while the Keras layer interpolates "
+            f"'{own}', so the firmware would compute another layer (accepted: {own}, or leave it out)"
+        )
+
+
+def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecision | None, where: str,
+                         notes: list[str]) -> dict:  # fmt: skip
+    """``precision`` without its beta/gamma/mean/variance keys, each checked against ``layer``'s quantizer."""
+    keys = [k for k in BATCHNORM_PRECISION_KEYS if k in precision]
+    if not keys:
+        return precision
+    cls = type(layer).__name__ if layer is not None else None
+    if cls != "QBatchNormalization":
+        raise SpecError(
+            f"{where}.Precision: key(s) {', '.join(keys)} are read by hls4ml 1.3 on no layer; config_from_keras_model "
+            f"writes them for a QBatchNormalization's quantizers only (this is {cls}; accepted: leave them out)"
+        )
+    out = dict(precision)
+    for key in keys:
+        text = str(out.pop(key))
+        at = f"{where}.Precision.{key}"
+        if text.strip().lower() == "auto":
+            continue
+        given = FixedPrecision.parse(text)
+        quantizer = getattr(layer, f"{key}_quantizer_internal", None)
+        if quantizer is None:
+            raise SpecError(f"{at}: '{text}' is not read by hls4ml 1.3 and the layer has no {key}_quantizer that "
+                            "would give the stored value this type (accepted: leave it out, or set the quantizer)")  # fmt: skip
+        try:
+            own, stand_in = FixedPrecision.from_qkeras(quantizer), False
+        except SpecError:
+            own, stand_in = model_default, True
+        if own is None or not _same_type(given, own):
+            accepted = own.to_hls() if own is not None else "leave it out"
+            raise SpecError(
+                f"{at}: '{text}' is not read by hls4ml 1.3; codesign stores the layer's {key} quantized by its own "
+                f"{key}_quantizer ({quantizer}), which this type does not describe (accepted: {accepted}, or leave "
+                "it out)"
+            )
+        if stand_in:
+            notes.append(f"{at}: '{text}' (hls4ml's stand-in for the {key}_quantizer {quantizer}, which it cannot "
+                         f"map) is not read by hls4ml 1.3; the stored {key} is quantized by that quantizer itself")  # fmt: skip
+    return out

@@ -7,6 +7,9 @@
   values already quantized by the layer's own quantizers (``hls.prepare``), so a type is accepted where it is that
   quantizer's, or hls4ml's stand-in (the Model default) for a quantizer it cannot map (``quantized_po2``); another
   type would be dropped, and is refused. They are removed from the entry hls4ml gets.
+- ``Precision: {param}`` (written ``auto`` for every activation layer): the type of a parametrized activation's
+  alpha / theta / PReLU slopes, which hls4ml 1.3 reads (``param_t``) and the emulator takes from parameters.h; a
+  type on another layer would be dropped, and is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from codesign.precision import FixedPrecision
 
 BATCHNORM_PRECISION_KEYS = ("beta", "gamma", "mean", "variance")
 RESIZE_CLASSES = ("UpSampling1D", "UpSampling2D")
+# the layers hls4ml 1.3 converts to a ParametrizedActivation / PReLU, which hold a param_t
+PARAM_CLASSES = ("ELU", "LeakyReLU", "ThresholdedReLU", "PReLU")
+PARAM_ACTIVATIONS = ("elu", "leaky_relu")
 
 
 def _same_type(a: FixedPrecision, b: FixedPrecision) -> bool:
@@ -79,3 +85,18 @@ def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecis
             notes.append(f"{at}: '{text}' (hls4ml's stand-in for the {key}_quantizer {quantizer}, which it cannot "
                          f"map) is not read by hls4ml 1.3; the stored {key} is quantized by that quantizer itself")  # fmt: skip
     return out
+
+
+def check_param(precision: dict, layer: Any, where: str) -> None:
+    """A ``param`` type other than ``auto`` only where hls4ml reads it (a parametrized activation)."""
+    text = precision.get("param")
+    if text is None or str(text).strip().lower() == "auto":
+        return
+    cls = type(layer).__name__ if layer is not None else None
+    act = str(getattr(getattr(layer, "activation", None), "__name__", "")).lower()
+    if cls in PARAM_CLASSES or (cls == "Activation" and act in PARAM_ACTIVATIONS):
+        return
+    raise SpecError(
+        f"{where}.Precision.param: '{text}' is read by hls4ml 1.3 only for a parametrized activation "
+        f"({', '.join(PARAM_CLASSES)}, Activation('elu' / 'leaky_relu')); this is {cls} (accepted: auto, or leave it out)"
+    )

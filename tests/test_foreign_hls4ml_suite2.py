@@ -112,3 +112,20 @@ def test_qbatchnorm_types_written_by_hls4ml_are_accepted_only_where_they_describ
         batchnorm_precisions({"gamma": "fixed<6,3>"}, qbn6, default, at6, [])
     with pytest.raises(SpecError, match=r"LayerName.bn.Precision: key\(s\) beta.*QBatchNormalization's.*this is Batch"):
         batchnorm_precisions({"beta": "fixed<6,3>"}, bn, default, "c.yml: HLSConfig.LayerName.bn", [])
+
+
+def test_param_type_of_parametrized_activations_is_read_elsewhere_refused():
+    """config_from_keras_model writes 'Precision: {param: auto}' for activation layers (test_trace.py,
+    test_activations.py): refused as an unknown key (exit 2). hls4ml 1.3 reads it as a parametrized activation's
+    param_t (the emulator takes that type from parameters.h); on another layer a type would be dropped."""
+    from codesign import keras_env
+    from codesign.hls4ml_layer_keys import check_param
+
+    keras = keras_env.keras()
+    L = keras.layers
+    at = "c.yml: HLSConfig.LayerName.x"
+    for layer in (L.ELU(1.25), L.LeakyReLU(1.5), L.ThresholdedReLU(0.75), L.PReLU(), L.Activation("elu")):
+        check_param({"param": "ap_fixed<8,3>", "result": "auto"}, layer, at)
+    check_param({"param": "auto"}, L.Dense(3), at)
+    with pytest.raises(SpecError, match=r"LayerName.x.Precision.param: 'ap_fixed<8,3>'.*this is Activation"):
+        check_param({"param": "ap_fixed<8,3>"}, L.Activation("relu"), at)

@@ -221,6 +221,7 @@ def _layer_keys(entry: dict, layers: list, default: FixedPrecision | None, at: s
                 lk.check_algorithm(value, lyr, at)
         elif hc.snake(key) == "precision" and isinstance(value, dict):
             for lyr in layers:
+                lk.check_param(value, lyr, at)
                 out[key] = lk.batchnorm_precisions(value, lyr, default, at, notes)
     return out
 

@@ -54,7 +54,7 @@ def check_precision(value: Any, where: str) -> None:
 
 # how hls4ml 1.3 reads a precision's text (FPGABackend.convert_precision_string): by these case-sensitive prefixes,
 # and each rounding/overflow mode with 'AP_' removed case-sensitively before upper-casing it
-_HLS4ML_PREFIXES = ("ap_", "fixed", "ufixed", "int", "uint")
+_HLS4ML_PREFIXES = ("ap_", "ac_", "fixed", "ufixed", "int", "uint")
 _LOWER_MODE_PREFIX = re.compile(r"(?i)a[pc]_")
 
 

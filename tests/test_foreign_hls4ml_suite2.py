@@ -129,3 +129,37 @@ def test_param_type_of_parametrized_activations_is_read_elsewhere_refused():
     check_param({"param": "auto"}, L.Dense(3), at)
     with pytest.raises(SpecError, match=r"LayerName.x.Precision.param: 'ap_fixed<8,3>'.*this is Activation"):
         check_param({"param": "ap_fixed<8,3>"}, L.Activation("relu"), at)
+
+
+def _lone_softmax():
+    from codesign import keras_env
+
+    keras = keras_env.keras()
+    return keras.Sequential(
+        [keras.Input((8,), name="softmax_input"), keras.layers.Activation("softmax", name="softmax")]
+    )
+
+
+def test_a_model_that_is_only_its_final_softmax_is_refused_before_training():
+    """test_softmax.py's model is a lone Activation('softmax'): where codesign leaves the softmax out (a spec, an
+    io_stream softmax, the argmax implementation) nothing remained and Keras raised (exit 7, internal error)."""
+    from codesign.hls import require_convertible
+
+    with pytest.raises(SpecError, match=r"m.h5: final softmax layer 'softmax' is the model's only layer"):
+        require_convertible(_lone_softmax(), "m.h5")
+
+
+@pytest.mark.parametrize("io_type,strategy", [("io_stream", "latency"), ("io_parallel", "argmax")])
+def test_hls4ml_softmax_test_config_is_refused_where_the_softmax_is_not_kept(tmp_path, io_type, strategy):
+    from codesign import hls
+
+    _lone_softmax().save(tmp_path / "m.h5")
+    cfg = {
+        "KerasH5": str(tmp_path / "m.h5"), "OutputDir": "prj", "ProjectName": "myproject",
+        "Part": "xcvu9p-flga2104-2L-e", "IOType": io_type,
+        "HLSConfig": {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"},
+                      "LayerName": {"softmax": {"Strategy": strategy, "exp_table_t": "ap_fixed<18,8,AP_RND,AP_SAT>"},
+                                    "softmax_input": {"Precision": {"result": "fixed<16,6>"}}}},
+    }  # fmt: skip
+    with pytest.raises(SpecError, match=r"final softmax layer 'softmax' is the model's only layer"):
+        hls.convert_from_hls4ml_config(cfg, tmp_path / "c.yml", output_dir_override=tmp_path / "prj")

@@ -21,14 +21,15 @@ from codesign.precision import FixedPrecision
 LAYER_KEYS = (
     "precision", "reuse_factor", "strategy", "trace", "table_size", "table_t", "conv_implementation",
     "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation", "skip",
-    "algorithm",
+    "algorithm", "static",
 )  # fmt: skip
-# 'algorithm' (an UpSampling's, as config_from_keras_model writes it) is checked against its layer in hls4ml_layer_keys
+# 'algorithm' (an UpSampling's, as config_from_keras_model writes it) and 'static' (an LSTM/GRU's) are checked
+# against their layer in hls4ml_layer_keys
 # 'skip' (hls4ml's SkipSoftmax, written as Skip: false by config_from_keras_model): true leaves the softmax out
 SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation", "skip")
 PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
-    "depthwise", "pointwise", "param",
+    "depthwise", "pointwise", "param", "recurrent_weight", "recurrent_bias",
 )  # fmt: skip
 # a HardActivation's (QKeras quantized_tanh/sigmoid) types, which hls4ml's config writer lists and 1.3 does not read
 HARD_ACTIVATION_KEYS = ("slope", "shift")

@@ -9,7 +9,8 @@
   type would be dropped, and is refused. They are removed from the entry hls4ml gets.
 - ``Precision: {param}`` (written ``auto`` for every activation layer): the type of a parametrized activation's
   alpha / theta / PReLU slopes, which hls4ml 1.3 reads (``param_t``) and the emulator takes from parameters.h; a
-  type on another layer would be dropped, and is refused.
+  type on another layer would be dropped, and is refused. The same for an LSTM/GRU's ``recurrent_weight`` and
+  ``recurrent_bias`` types, and its ``static`` flag (test_rnn.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ RESIZE_CLASSES = ("UpSampling1D", "UpSampling2D")
 # the layers hls4ml 1.3 converts to a ParametrizedActivation / PReLU, which hold a param_t
 PARAM_CLASSES = ("ELU", "LeakyReLU", "ThresholdedReLU", "PReLU")
 PARAM_ACTIVATIONS = ("elu", "leaky_relu")
+# the recurrent layers: their recurrent_weight / recurrent_bias types and 'static' (one cell instance for all steps)
+RECURRENT_CLASSES = ("LSTM", "GRU", "QLSTM", "QGRU", "Bidirectional")
 
 
 def _same_type(a: FixedPrecision, b: FixedPrecision) -> bool:
@@ -87,16 +90,31 @@ def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecis
     return out
 
 
-def check_param(precision: dict, layer: Any, where: str) -> None:
-    """A ``param`` type other than ``auto`` only where hls4ml reads it (a parametrized activation)."""
-    text = precision.get("param")
-    if text is None or str(text).strip().lower() == "auto":
-        return
+def _owns(key: str, layer: Any) -> bool:
     cls = type(layer).__name__ if layer is not None else None
-    act = str(getattr(getattr(layer, "activation", None), "__name__", "")).lower()
-    if cls in PARAM_CLASSES or (cls == "Activation" and act in PARAM_ACTIVATIONS):
-        return
-    raise SpecError(
-        f"{where}.Precision.param: '{text}' is read by hls4ml 1.3 only for a parametrized activation "
-        f"({', '.join(PARAM_CLASSES)}, Activation('elu' / 'leaky_relu')); this is {cls} (accepted: auto, or leave it out)"
-    )
+    if key == "param":
+        act = str(getattr(getattr(layer, "activation", None), "__name__", "")).lower()
+        return cls in PARAM_CLASSES or (cls == "Activation" and act in PARAM_ACTIVATIONS)
+    return cls in RECURRENT_CLASSES
+
+
+def check_param(precision: dict, layer: Any, where: str) -> None:
+    """A ``param`` / ``recurrent_weight`` / ``recurrent_bias`` type other than ``auto`` only where hls4ml reads it."""
+    for key, what in (("param", f"a parametrized activation ({', '.join(PARAM_CLASSES)}, Activation('elu' / "
+                                "'leaky_relu'))"), ("recurrent_weight", "an LSTM / GRU"), ("recurrent_bias", "an LSTM / GRU")):  # fmt: skip
+        text = precision.get(key)
+        if text is None or str(text).strip().lower() == "auto" or _owns(key, layer):
+            continue
+        cls = type(layer).__name__ if layer is not None else None
+        raise SpecError(f"{where}.Precision.{key}: '{text}' is read by hls4ml 1.3 only for {what}; this is {cls} "
+                        "(accepted: auto, or leave it out)")  # fmt: skip
+
+
+def check_static(value: Any, layer: Any, where: str) -> None:
+    """``static`` (an LSTM/GRU's, as hls4ml's test_rnn.py sets it): true or false, on a recurrent layer only."""
+    if not isinstance(value, bool):
+        raise SpecError(f"{where}.static: must be true or false, got {value!r}")
+    cls = type(layer).__name__ if layer is not None else None
+    if cls not in RECURRENT_CLASSES:
+        raise SpecError(f"{where}.static: read by hls4ml 1.3 only for {', '.join(RECURRENT_CLASSES)} layers; this "
+                        f"is {cls} (accepted: leave it out)")  # fmt: skip

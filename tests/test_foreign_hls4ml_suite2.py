@@ -163,3 +163,27 @@ def test_hls4ml_softmax_test_config_is_refused_where_the_softmax_is_not_kept(tmp
     }  # fmt: skip
     with pytest.raises(SpecError, match=r"final softmax layer 'softmax' is the model's only layer"):
         hls.convert_from_hls4ml_config(cfg, tmp_path / "c.yml", output_dir_override=tmp_path / "prj")
+
+
+def test_recurrent_types_and_static_of_hls4ml_rnn_configs_are_read_on_recurrent_layers_only():
+    """test_rnn.py's configs (config_from_keras_model + 'static', 'TableSize'): Precision recurrent_weight /
+    recurrent_bias and 'static' were refused as unknown keys (exit 2); hls4ml 1.3 reads them for an LSTM / GRU."""
+    from codesign import keras_env
+    from codesign.hls4ml_layer_keys import check_param, check_static
+
+    keras = keras_env.keras()
+    L = keras.layers
+    at = "c.yml: HLSConfig.LayerName.x"
+    for layer in (L.LSTM(4), L.GRU(4)):
+        check_param({"recurrent_weight": "ap_fixed<8,3>", "recurrent_bias": "ap_fixed<8,3>"}, layer, at)
+        check_static(True, layer, at)
+        check_static(False, layer, at)
+    check_param({"recurrent_weight": "auto"}, L.Dense(3), at)
+    with pytest.raises(
+        SpecError, match=r"LayerName.x.Precision.recurrent_bias: 'ap_fixed<8,3>'.*LSTM / GRU; this is Dense"
+    ):
+        check_param({"recurrent_bias": "ap_fixed<8,3>"}, L.Dense(3), at)
+    with pytest.raises(SpecError, match=r"LayerName.x.static: read by hls4ml 1.3 only for LSTM.*this is Dense"):
+        check_static(True, L.Dense(3), at)
+    with pytest.raises(SpecError, match=r"LayerName.x.static: must be true or false, got 'yes'"):
+        check_static("yes", L.LSTM(4), at)

@@ -219,6 +219,9 @@ def _layer_keys(entry: dict, layers: list, default: FixedPrecision | None, at: s
         if hc.snake(key) == "algorithm":
             for lyr in layers:
                 lk.check_algorithm(value, lyr, at)
+        elif hc.snake(key) == "static":
+            for lyr in layers:
+                lk.check_static(value, lyr, at)
         elif hc.snake(key) == "precision" and isinstance(value, dict):
             for lyr in layers:
                 lk.check_param(value, lyr, at)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.errors import SpecError
-from codesign.hls4ml_layer_keys import BATCHNORM_PRECISION_KEYS
+from codesign.hls4ml_layer_keys import BATCHNORM_PRECISION_KEYS, BIDIRECTIONAL_PRECISION_KEYS
 from codesign.hls4ml_values import check_hls4ml_spelling, check_strategy_spelling
 from codesign.precision import FixedPrecision
 
@@ -29,7 +29,7 @@ LAYER_KEYS = (
 SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation", "skip")
 PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
-    "depthwise", "pointwise", "param", "recurrent_weight", "recurrent_bias",
+    "depthwise", "pointwise", "param", "recurrent_weight", "recurrent_bias", *BIDIRECTIONAL_PRECISION_KEYS,
 )  # fmt: skip
 # a HardActivation's (QKeras quantized_tanh/sigmoid) types, which hls4ml's config writer lists and 1.3 does not read
 HARD_ACTIVATION_KEYS = ("slope", "shift")

@@ -27,6 +27,9 @@ PARAM_CLASSES = ("ELU", "LeakyReLU", "ThresholdedReLU", "PReLU")
 PARAM_ACTIVATIONS = ("elu", "leaky_relu")
 # the recurrent layers: their recurrent_weight / recurrent_bias types and 'static' (one cell instance for all steps)
 RECURRENT_CLASSES = ("LSTM", "GRU", "QLSTM", "QGRU", "Bidirectional")
+# a Bidirectional's per-direction types, which hls4ml 1.3 reads and the emulator takes from parameters.h
+BIDIRECTIONAL_PRECISION_KEYS = tuple(f"{d}_{k}" for d in ("forward", "backward")
+                                     for k in ("weight", "bias", "recurrent_weight", "recurrent_bias"))  # fmt: skip
 
 
 def _same_type(a: FixedPrecision, b: FixedPrecision) -> bool:
@@ -92,6 +95,8 @@ def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecis
 
 def _owns(key: str, layer: Any) -> bool:
     cls = type(layer).__name__ if layer is not None else None
+    if key.startswith(("forward_", "backward_")):
+        return cls == "Bidirectional"
     if key == "param":
         act = str(getattr(getattr(layer, "activation", None), "__name__", "")).lower()
         return cls in PARAM_CLASSES or (cls == "Activation" and act in PARAM_ACTIVATIONS)
@@ -101,7 +106,8 @@ def _owns(key: str, layer: Any) -> bool:
 def check_param(precision: dict, layer: Any, where: str) -> None:
     """A ``param`` / ``recurrent_weight`` / ``recurrent_bias`` type other than ``auto`` only where hls4ml reads it."""
     for key, what in (("param", f"a parametrized activation ({', '.join(PARAM_CLASSES)}, Activation('elu' / "
-                                "'leaky_relu'))"), ("recurrent_weight", "an LSTM / GRU"), ("recurrent_bias", "an LSTM / GRU")):  # fmt: skip
+                                "'leaky_relu'))"), ("recurrent_weight", "an LSTM / GRU"), ("recurrent_bias", "an LSTM / GRU"),
+                      *((k, "a Bidirectional layer") for k in BIDIRECTIONAL_PRECISION_KEYS)):  # fmt: skip
         text = precision.get(key)
         if text is None or str(text).strip().lower() == "auto" or _owns(key, layer):
             continue

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import yaml
 
@@ -179,6 +181,10 @@ def test_recurrent_types_and_static_of_hls4ml_rnn_configs_are_read_on_recurrent_
         check_static(True, layer, at)
         check_static(False, layer, at)
     check_param({"recurrent_weight": "auto"}, L.Dense(3), at)
+    check_param({"backward_bias": "ap_fixed<8,3>", "forward_recurrent_weight": "ap_fixed<8,3>"},
+                L.Bidirectional(L.GRU(4)), at)  # fmt: skip
+    with pytest.raises(SpecError, match=r"Precision.backward_bias: .*only for a Bidirectional layer; this is LSTM"):
+        check_param({"backward_bias": "ap_fixed<8,3>"}, L.LSTM(4), at)
     with pytest.raises(
         SpecError, match=r"LayerName.x.Precision.recurrent_bias: 'ap_fixed<8,3>'.*LSTM / GRU; this is Dense"
     ):
@@ -187,3 +193,23 @@ def test_recurrent_types_and_static_of_hls4ml_rnn_configs_are_read_on_recurrent_
         check_static(True, L.Dense(3), at)
     with pytest.raises(SpecError, match=r"LayerName.x.static: must be true or false, got 'yes'"):
         check_static("yes", L.LSTM(4), at)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_activation_leaky_relu_string_builds_bit_exact_against_the_emulator(tmp_path):
+    """test_activations.py's Activation('leaky_relu') (tf.nn.leaky_relu, slope 0.2; hls4ml converts it as a
+    LeakyReLU(0.2)) was refused as code that is not Keras' (exit 2), and the emulator did not know its hls4ml name:
+    now proven bit for bit against the emulator, which equals the C-simulation; another result type differs."""
+    from codesign import keras_env
+    from tests.foreign_helpers import emulator_with_type_vs_csim, proven_against_emulator, randomize
+
+    keras = keras_env.keras()
+    inp = keras.Input((8,), name="x")
+    x = keras.layers.Dense(8, name="dense")(inp)
+    model = randomize(keras.Model(inp, keras.layers.Activation("leaky_relu", name="act")(x)), 5)
+    out = proven_against_emulator(tmp_path, model, "leaky_act")
+    cpp = (out / "hls" / "firmware" / "myproject.cpp").read_text()
+    assert "nnet::leaky_relu<" in cpp and ", 0.2, " in cpp
+    n, bad = emulator_with_type_vs_csim(out, "act", "result", "ap_fixed<10,4>")
+    assert bad > n // 10, (bad, n)

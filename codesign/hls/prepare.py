@@ -242,7 +242,9 @@ def _plain_layers(model: Any, notes: list[str]) -> Any:
     return new
 
 
-def require_convertible(model: Any, source: str = "the model", ignore: Collection[str] = ()) -> None:
+def require_convertible(
+    model: Any, source: str = "the model", ignore: Collection[str] = (), strips_heads: bool = False
+) -> None:
     """SpecError naming every layer whose class hls4ml 1.3 has no converter for (it raised 'Unsupported layer type'
     from deep inside the conversion), with what to do instead. ``ignore``: classes that do not go to firmware (the
     VAE's sampling); HGQ layers are left to :func:`codesign.hgq.require_proxy`, which says what to give instead."""
@@ -259,7 +261,8 @@ def require_convertible(model: Any, source: str = "the model", ignore: Collectio
             "(Dense/Conv, pooling, Reshape, Activation, QKeras layers ...) and re-save the model"
         )
     _require_kernels_as_written(model, source)
-    _require_layers_before_head(model, source)
+    if strips_heads:  # a spec's model: its final softmax/sigmoid never goes to firmware
+        _require_layers_before_head(model, source)
 
 
 def _require_layers_before_head(model: Any, source: str) -> None:

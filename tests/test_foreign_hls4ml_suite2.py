@@ -234,3 +234,46 @@ def test_io_stream_batchnorm_builds_bit_exact_against_the_emulator(tmp_path):
     assert "nnet::normalize<" in (out / "hls" / "firmware" / "myproject.cpp").read_text()
     n, bad = emulator_with_type_vs_csim(out, "bn", "result", "ap_fixed<10,4>")
     assert bad > n // 10, (bad, n)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+def test_float_model_with_kept_softmax_is_judged_by_emulator_then_twin(tmp_path):
+    """test_cnn_mnist.py / test_conv1d.py: a float model whose hls4ml config keeps the final softmax
+    ('Strategy: Stable') had no verdict (the emulator does not run an hls4ml Softmax). Its exact logits from the
+    emulator through the softmax twin equal the C-simulation on 2000 inputs; another type before the softmax differs."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from codesign import compare, csim, hls, keras_env
+    from codesign.final_heads import emulate_through_head
+    from codesign.precision import FixedPrecision
+    from tests.foreign_helpers import randomize
+
+    keras = keras_env.keras()
+    inp = keras.Input((10,), name="x")
+    x = keras.layers.Dense(8, activation="relu", name="fc")(inp)
+    model = randomize(keras.Model(inp, keras.layers.Dense(5, activation="softmax", name="out")(x)), 11, scale=1.5)
+    model.save(tmp_path / "m.h5")
+    cfg = {
+        "KerasH5": str(tmp_path / "m.h5"), "OutputDir": "prj", "ProjectName": "myproject",
+        "Part": "xcvu9p-flga2104-2L-e", "IOType": "io_parallel",
+        "HLSConfig": {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"},
+                      "LayerName": {"out_softmax": {"Strategy": "Stable"}, "out": {"Precision": {"result": "ap_fixed<12,4>"}}}},
+    }  # fmt: skip
+    project = hls.convert_from_hls4ml_config(cfg, tmp_path / "c.yml", output_dir_override=tmp_path / "prj")
+    assert project.final_softmax is not None and project.final_softmax["implementation"] == "stable"
+    desc = compare.firmware_description(project)
+    p = project.input_precision
+    rng = np.random.default_rng(4)
+    xs = np.concatenate([p.quantize(rng.normal(0, 2, (1000, 10))), compare.grid_inputs(p, (10,), 1000, seed=4)])
+    fw = csim.run_csim(project, xs).reshape(len(xs), -1)
+    emu, name = emulate_through_head(desc, xs, project.final_softmax, None)
+    np.testing.assert_array_equal(emu, fw)
+    assert "table softmax 'out_softmax'" in name and len(np.unique(fw)) > 20
+    out = desc.layer("out")
+    wrong = replace(out, types={**out.types, "result": FixedPrecision.parse("ap_fixed<10,4>")})
+    emu2, _ = emulate_through_head(replace(desc, layers=tuple(wrong if lyr is out else lyr for lyr in desc.layers)),
+                                   xs, project.final_softmax, None)  # fmt: skip
+    assert np.count_nonzero(emu2 != fw) > fw.size // 10

@@ -30,6 +30,7 @@ SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation"
 PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
     "depthwise", "pointwise", "param", "recurrent_weight", "recurrent_bias", *BIDIRECTIONAL_PRECISION_KEYS,
+    "embeddings",
 )  # fmt: skip
 # a HardActivation's (QKeras quantized_tanh/sigmoid) types, which hls4ml's config writer lists and 1.3 does not read
 HARD_ACTIVATION_KEYS = ("slope", "shift")

@@ -10,7 +10,8 @@
 - ``Precision: {param}`` (written ``auto`` for every activation layer): the type of a parametrized activation's
   alpha / theta / PReLU slopes, which hls4ml 1.3 reads (``param_t``) and the emulator takes from parameters.h; a
   type on another layer would be dropped, and is refused. The same for an LSTM/GRU's ``recurrent_weight`` and
-  ``recurrent_bias`` types, and its ``static`` flag (test_rnn.py).
+  ``recurrent_bias`` types, and its ``static`` flag (test_rnn.py), a Bidirectional's per-direction types and an
+  Embedding's ``embeddings`` type (test_embed.py).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def _owns(key: str, layer: Any) -> bool:
     cls = type(layer).__name__ if layer is not None else None
     if key.startswith(("forward_", "backward_")):
         return cls == "Bidirectional"
+    if key == "embeddings":
+        return cls == "Embedding"
     if key == "param":
         act = str(getattr(getattr(layer, "activation", None), "__name__", "")).lower()
         return cls in PARAM_CLASSES or (cls == "Activation" and act in PARAM_ACTIVATIONS)
@@ -107,7 +110,8 @@ def check_param(precision: dict, layer: Any, where: str) -> None:
     """A ``param`` / ``recurrent_weight`` / ``recurrent_bias`` type other than ``auto`` only where hls4ml reads it."""
     for key, what in (("param", f"a parametrized activation ({', '.join(PARAM_CLASSES)}, Activation('elu' / "
                                 "'leaky_relu'))"), ("recurrent_weight", "an LSTM / GRU"), ("recurrent_bias", "an LSTM / GRU"),
-                      *((k, "a Bidirectional layer") for k in BIDIRECTIONAL_PRECISION_KEYS)):  # fmt: skip
+                      *((k, "a Bidirectional layer") for k in BIDIRECTIONAL_PRECISION_KEYS),
+                      ("embeddings", "an Embedding")):  # fmt: skip
         text = precision.get(key)
         if text is None or str(text).strip().lower() == "auto" or _owns(key, layer):
             continue

@@ -186,6 +186,10 @@ def test_recurrent_types_and_static_of_hls4ml_rnn_configs_are_read_on_recurrent_
                 L.Bidirectional(L.GRU(4)), at)  # fmt: skip
     with pytest.raises(SpecError, match=r"Precision.backward_bias: .*only for a Bidirectional layer; this is LSTM"):
         check_param({"backward_bias": "ap_fixed<8,3>"}, L.LSTM(4), at)
+    # test_embed.py's config: the Embedding's own type key; the Embedding itself is refused by name elsewhere
+    check_param({"embeddings": "ap_fixed<16,6>"}, L.Embedding(13, 8), at)
+    with pytest.raises(SpecError, match=r"Precision.embeddings: .*only for an Embedding; this is Dense"):
+        check_param({"embeddings": "ap_fixed<16,6>"}, L.Dense(3), at)
     with pytest.raises(
         SpecError, match=r"LayerName.x.Precision.recurrent_bias: 'ap_fixed<8,3>'.*LSTM / GRU; this is Dense"
     ):

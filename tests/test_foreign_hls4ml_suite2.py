@@ -143,8 +143,8 @@ def _lone_softmax():
 
 
 def test_a_model_that_is_only_its_final_softmax_is_refused_before_training():
-    """test_softmax.py's model is a lone Activation('softmax'): where codesign leaves the softmax out (a spec, an
-    io_stream softmax, the argmax implementation) nothing remained and Keras raised (exit 7, internal error)."""
+    """test_softmax.py's model is a lone Activation('softmax'): where codesign leaves the softmax out (a spec, the
+    argmax implementation) nothing remained and Keras raised (exit 7, internal error)."""
     from codesign.hls import require_convertible
 
     with pytest.raises(SpecError, match=r"m.h5: final softmax layer 'softmax' is the model's only layer"):
@@ -152,7 +152,7 @@ def test_a_model_that_is_only_its_final_softmax_is_refused_before_training():
     require_convertible(_lone_softmax(), "m.h5")  # an hls4ml config may keep it (io_parallel stable/latency)
 
 
-@pytest.mark.parametrize("io_type,strategy", [("io_stream", "latency"), ("io_parallel", "argmax")])
+@pytest.mark.parametrize("io_type,strategy", [("io_stream", "argmax"), ("io_parallel", "argmax")])
 def test_hls4ml_softmax_test_config_is_refused_where_the_softmax_is_not_kept(tmp_path, io_type, strategy):
     from codesign import hls
 
@@ -281,3 +281,44 @@ def test_float_model_with_kept_softmax_is_judged_by_emulator_then_twin(tmp_path)
     emu2, _ = emulate_through_head(replace(desc, layers=tuple(wrong if lyr is out else lyr for lyr in desc.layers)),
                                    xs, project.final_softmax, None)  # fmt: skip
     assert np.count_nonzero(emu2 != fw) > fw.size // 10
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
+@pytest.mark.parametrize("shape,implementation", [((8,), "latency"), ((8, 8, 3), "stable")])
+def test_io_stream_softmax_is_kept_and_checked_packet_by_packet(tmp_path, shape, implementation):
+    """test_softmax.py in io_stream: nnet_activation_stream.h computes each packet as the io_parallel kernel computes
+    a slice, so the twin keeps the softmax (it was left out, and for a lone softmax nothing remained: exit 7). On a
+    (8, 8, 3) input the packets are a pixel's 3 channels while hls4ml writes n_slice 192: the twin over 192 values
+    differs from the C-simulation, over each packet it equals it."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from codesign import compare, hls, keras_env, softmax_twin
+
+    keras = keras_env.keras()
+    model = keras.Sequential(
+        [keras.Input(shape, name="softmax_input"), keras.layers.Activation("softmax", name="softmax")]
+    )
+    model.save(tmp_path / "m.h5")
+    cfg = {
+        "KerasH5": str(tmp_path / "m.h5"), "OutputDir": "prj", "ProjectName": "myproject",
+        "Part": "xcvu9p-flga2104-2L-e", "IOType": "io_stream",
+        "HLSConfig": {"Model": {"Precision": "ap_fixed<16,6>", "ReuseFactor": 1, "Strategy": "Latency"},
+                      "LayerName": {"softmax": {"implementation": implementation, "exp_table_t": "ap_fixed<18,8,AP_RND,AP_SAT>",
+                                                "inv_table_t": "ap_fixed<18,8,AP_RND,AP_SAT>"},
+                                    "softmax_input": {"Precision": {"result": "fixed<16,6>"}}}},
+    }  # fmt: skip
+    project = hls.convert_from_hls4ml_config(cfg, tmp_path / "c.yml", output_dir_override=tmp_path / "prj")
+    sm = project.final_softmax
+    assert sm is not None and sm["implementation"] == implementation and sm["n_slice"] == shape[-1]
+    p = project.input_precision
+    x = p.quantize(np.clip(np.random.default_rng(5).normal(0, 3, (600, *shape)), p.min_value, p.max_value))
+    v = compare.verify(project, x, use_ctypes=False)
+    assert v.exact is True and "softmax_twin" in v.bit_accuracy.reference, v.bit_accuracy.describe()
+    fw = np.asarray(v.csim_out).reshape(len(x), -1)
+    assert len(np.unique(fw)) > 20
+    if len(shape) > 1:  # one slice of all 192 values, as n_slice says, is not what the firmware computes
+        whole = replace(softmax_twin.SoftmaxConfig.from_dict(sm), n_slice=int(np.prod(shape)))
+        assert np.count_nonzero(softmax_twin.apply(whole, x.reshape(len(x), -1)) != fw) > fw.size // 2

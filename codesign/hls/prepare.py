@@ -273,7 +273,7 @@ def _require_layers_before_head(model: Any, source: str) -> None:
             raise SpecError(f"{source}: final {head_of(lyr)} layer '{lyr.name}' is the model's only layer: codesign "
                             "leaves it out of the firmware, which outputs and checks the logits, and none would remain "
                             "(accepted: a model with layers before it; an hls4ml config keeps a final softmax with a "
-                            "LayerName entry, io_parallel, stable or latency implementation)")  # fmt: skip
+                            "LayerName entry and the stable or latency implementation)")  # fmt: skip
 
 
 def _require_kernels_as_written(model: Any, source: str) -> None:

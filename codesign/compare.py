@@ -281,17 +281,20 @@ EMULATOR_NAME = "codesign fixed-point emulator of the firmware's configured type
 FLOAT_REFERENCE_NAME = f"{EMULATOR_NAME} (float model: exactness against its ap_fixed types)"
 
 
-def _emulate(desc: Any, x: np.ndarray, fw: Any) -> tuple[BitAccuracy | None, str | None, Any]:
-    """(emulator vs firmware, reason it could not run, emulator outputs)."""
+def _emulate(desc: Any, x: np.ndarray, fw: Any, softmax: dict | None = None,
+             sigmoid: dict | None = None) -> tuple[BitAccuracy | None, str | None, Any]:  # fmt: skip
+    """(emulator vs firmware, reason it could not run, emulator outputs); a kept final softmax/sigmoid through its
+    twin (:func:`codesign.final_heads.emulate_through_head`), the reference's name then says so."""
     if desc is None:
         return None, "no firmware description (project converted before the emulator existed)", None
+    from codesign.final_heads import emulate_through_head
     from codesign.firmware import emulator
 
     try:
-        emu = emulator.emulate(desc, x)
+        emu, head = emulate_through_head(desc, x, softmax, sigmoid)
     except emulator.EmulationError as exc:
         return None, str(exc), None
-    return compare_exact(emu, fw, reference=EMULATOR_NAME), None, emu
+    return compare_exact(emu, fw, reference=EMULATOR_NAME + (head or "")), None, emu
 
 
 def judge(
@@ -325,7 +328,7 @@ def judge(
     from codesign import reference
 
     ctypes_vs = compare_exact(ct, fw, reference="hls4ml compiled library (ctypes)") if ct is not None else None
-    emu_vs, emu_reason, _ = _emulate(desc, x, fw)
+    emu_vs, emu_reason, _ = _emulate(desc, x, fw, softmax, sigmoid)
     common = {"ctypes_vs_csim": ctypes_vs, "csim_out": fw, "ctypes_out": ct}
     unavailable = None
     if reference.is_quantized_model(model):
@@ -362,7 +365,7 @@ def judge(
     agree["reference"] = "float model"
     if emu_vs is not None and unavailable is None:
         return Verification(
-            bit_accuracy=replace(emu_vs, reference=FLOAT_REFERENCE_NAME),
+            bit_accuracy=replace(emu_vs, reference=emu_vs.reference.replace(EMULATOR_NAME, FLOAT_REFERENCE_NAME, 1)),
             agreement=agree,
             no_reference_reason=f"no QKeras reference: {reason}",
             reference_out=float_out,

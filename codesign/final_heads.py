@@ -105,3 +105,32 @@ def logits_reference_name(removed: bool | tuple[str, ...]) -> str:
         return REFERENCE_NAME
     only_sigmoid = not isinstance(removed, bool) and tuple(removed) == ("sigmoid",)
     return SIGMOID_LOGITS_REFERENCE_NAME if only_sigmoid else LOGITS_REFERENCE_NAME
+
+
+def emulate_through_head(desc: Any, x: Any, softmax: dict | None, sigmoid: dict | None) -> tuple[Any, str | None]:
+    """The fixed-point emulator's outputs of ``desc`` on ``x``; where the firmware keeps its final table softmax or
+    sigmoid (which the emulator does not run), the emulator's exact logits through that head's numpy twin, as the
+    quantized model's reference goes. ``(outputs, what the twin adds to the reference's name, or None)``."""
+    from dataclasses import replace
+
+    from codesign.firmware import emulator
+
+    kept = softmax if softmax is not None else sigmoid
+    if kept is None:
+        return emulator.emulate(desc, x), None
+    head = "softmax" if softmax is not None else "sigmoid"
+    layer = desc.layer(kept["layer"])
+    if len(desc.outputs) != 1 or desc.layer(desc.outputs[0]) is not layer or len(layer.inputs) != 1:
+        raise emulator.EmulationError(f"the kept final {head} '{layer.name}' is not the firmware's one output")
+    cut = replace(desc, layers=tuple(lyr for lyr in desc.layers if lyr is not layer), outputs=(layer.inputs[0],))
+    out, _ = apply_twin(emulator.emulate(cut, x), softmax, sigmoid)
+    return out, through_head_name(softmax, sigmoid)
+
+
+def through_head_name(softmax: dict | None, sigmoid: dict | None) -> str:
+    """What a kept final softmax/sigmoid adds to the emulator reference's name ('' when the firmware keeps none)."""
+    for head, kept in (("softmax", softmax), ("sigmoid", sigmoid)):
+        if kept is not None:
+            return (f", its logits then through the firmware's table {head} '{kept['layer']}' redone in numpy "
+                    f"(codesign/{head}_twin.py)")  # fmt: skip
+    return ""

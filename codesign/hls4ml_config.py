@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codesign.errors import SpecError
+from codesign.hls4ml_layer_keys import BATCHNORM_PRECISION_KEYS, BIDIRECTIONAL_PRECISION_KEYS
 from codesign.hls4ml_values import check_hls4ml_spelling, check_strategy_spelling
 from codesign.precision import FixedPrecision
 
@@ -20,12 +21,16 @@ from codesign.precision import FixedPrecision
 LAYER_KEYS = (
     "precision", "reuse_factor", "strategy", "trace", "table_size", "table_t", "conv_implementation",
     "parallelization_factor", "exp_table_t", "inv_table_t", "inv_inp_t", "accum_t", "implementation", "skip",
+    "algorithm", "static",
 )  # fmt: skip
+# 'algorithm' (an UpSampling's, as config_from_keras_model writes it) and 'static' (an LSTM/GRU's) are checked
+# against their layer in hls4ml_layer_keys
 # 'skip' (hls4ml's SkipSoftmax, written as Skip: false by config_from_keras_model): true leaves the softmax out
 SOFTMAX_ONLY_KEYS = ("exp_table_t", "inv_table_t", "inv_inp_t", "implementation", "skip")
 PRECISION_KEYS = (
     "default", "result", "accum", "weight", "bias", "table", "exp_table", "inv_table", "inv_inp", "scale",
-    "depthwise", "pointwise",
+    "depthwise", "pointwise", "param", "recurrent_weight", "recurrent_bias", *BIDIRECTIONAL_PRECISION_KEYS,
+    "embeddings",
 )  # fmt: skip
 # a HardActivation's (QKeras quantized_tanh/sigmoid) types, which hls4ml's config writer lists and 1.3 does not read
 HARD_ACTIVATION_KEYS = ("slope", "shift")
@@ -67,6 +72,9 @@ def _check_precision(value: Any, where: str) -> None:
                     "into a '<layer>_depthwise' and a '<layer>_pointwise' layer before it reads types, both with the "
                     f"layer's own entries (result, accum) (accepted: {', '.join(PRECISION_KEYS)})"
                 )
+            if k in BATCHNORM_PRECISION_KEYS:  # a QBatchNormalization's: checked against its layer
+                _check_precision(v, f"{where}.Precision.{k}")
+                continue
             if k not in PRECISION_KEYS:
                 raise SpecError(f"{where}.Precision: unknown key '{k}' (accepted: {', '.join(PRECISION_KEYS)})")
             _check_precision(v, f"{where}.Precision.{k}")

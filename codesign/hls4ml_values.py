@@ -21,6 +21,9 @@ from codesign.precision import FixedPrecision
 BACKENDS = ("Vivado", "Vitis")
 IO_TYPES = ("io_parallel", "io_stream")
 STRATEGIES = ("Latency", "Resource")
+# a softmax's implementation, which older hls4ml configs (and hls4ml's own tests) select with a layer's Strategy;
+# codesign.hls4ml_config reads it as the softmax's implementation and refuses it on any other layer
+SOFTMAX_STRATEGIES = ("Stable", "Argmax", "Legacy")
 MAX_WIDTH = 1024  # AP_INT_MAX_W, the widest ap_fixed the HLS headers take by default
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OutputDir", "InputData", "OutputPredictions")
@@ -51,7 +54,7 @@ def check_precision(value: Any, where: str) -> None:
 
 # how hls4ml 1.3 reads a precision's text (FPGABackend.convert_precision_string): by these case-sensitive prefixes,
 # and each rounding/overflow mode with 'AP_' removed case-sensitively before upper-casing it
-_HLS4ML_PREFIXES = ("ap_", "fixed", "ufixed", "int", "uint")
+_HLS4ML_PREFIXES = ("ap_", "ac_", "fixed", "ufixed", "int", "uint")
 _LOWER_MODE_PREFIX = re.compile(r"(?i)a[pc]_")
 
 
@@ -105,8 +108,9 @@ def _mapping(value: Any, where: str, what: str) -> dict:
     return value
 
 
-def _check_layer_entry(entry: Any, where: str) -> None:
-    """Value types of the settings codesign applies from a Model / LayerType / LayerName entry."""
+def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
+    """Value types of the settings codesign applies from a Model / LayerType / LayerName entry (``per_layer``
+    False for Model, where a softmax implementation is no strategy)."""
     entry = _mapping(entry, where, "Precision:, ReuseFactor:, Strategy:, ...")
     for key, value in entry.items():
         if not isinstance(key, str):
@@ -119,6 +123,8 @@ def _check_layer_entry(entry: Any, where: str) -> None:
         elif key == "BramFactor":
             _positive_int(value, at, minimum=0)
         elif key == "Strategy":
+            if per_layer and isinstance(value, str) and value.lower() in {s.lower() for s in SOFTMAX_STRATEGIES}:
+                continue  # which layer it names is checked where layers are known (codesign.hls4ml_config)
             check_strategy_spelling(value, STRATEGIES, at)
         elif key in ("TraceOutput", "Trace") and not isinstance(value, bool):
             raise SpecError(f"{at}: {value!r} is not true/false")
@@ -163,7 +169,7 @@ def check_hls4ml_values(raw: dict, path: Path) -> None:
         _choice(raw["Backend"], BACKENDS, f"{where}: Backend")
     hls_cfg = _mapping(raw.get("HLSConfig"), f"{where}: HLSConfig", "Model:, LayerType:, LayerName:")
     if "Model" in hls_cfg:
-        _check_layer_entry(hls_cfg["Model"], f"{where}: HLSConfig.Model")
+        _check_layer_entry(hls_cfg["Model"], f"{where}: HLSConfig.Model", per_layer=False)
     for section in ("LayerType", "LayerName"):
         entries = _mapping(hls_cfg.get(section), f"{where}: HLSConfig.{section}", "a layer name or class per key")
         for name, entry in entries.items():

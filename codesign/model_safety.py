@@ -37,6 +37,9 @@ _EXTRA_KERAS = {"Policy", "DTypePolicy", "FloatDTypePolicy", "InputSpec", "Tenso
 # QKeras quantizer functions that are not among its custom objects but that its quantizer strings may name.
 _QKERAS_EXTRA = {"quantized_hswish", "binary_sigmoid", "binary_tanh", "hard_sigmoid", "hard_tanh",
                  "smooth_sigmoid", "smooth_tanh"}  # fmt: skip
+# activation names tf-keras resolves outside keras.activations' own functions: Activation('leaky_relu') calls
+# tf.nn.leaky_relu (slope 0.2, which hls4ml 1.3 converts as LeakyReLU(0.2): hls4ml's test_activations.py)
+_KERAS_EXTRA_ACTIVATIONS = {"leaky_relu"}
 _TRUSTED_PACKAGES = ("keras", "tf_keras", "qkeras", "codesign")
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _NAME = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\(.*\))?\s*$", re.DOTALL)
@@ -88,7 +91,7 @@ def known_names(with_hgq: bool = False) -> tuple[frozenset[str], frozenset[str]]
         kind = classes if inspect.isclass(obj) else functions
         kind.add(name)
         kind.add(keras.saving.get_registered_name(obj))  # 'codesign>Sampling' for a registered class
-    functions |= _QKERAS_EXTRA
+    functions |= _QKERAS_EXTRA | _KERAS_EXTRA_ACTIVATIONS
     classes -= CODE_LAYERS
     return frozenset(classes), frozenset(functions - CODE_LAYERS)
 

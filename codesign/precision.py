@@ -45,18 +45,24 @@ class Overflow(str, Enum):
     SAT_SYM = "AP_SAT_SYM"
 
 
-_TYPE_RE = re.compile(
-    r"^\s*(?:ap_)?(?P<kind>fixed|ufixed|int|uint)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE
-)
+_TYPE_RE = re.compile(r"^\s*(?:ap_)?(?P<kind>fixed|ufixed|int|uint)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE)
+
+# Algorithmic C spellings, which hls4ml 1.3 reads for every backend (its tests write them for Vivado too):
+# ac_fixed<W,I[,S[,Q[,O]]]> (S signed: true/false/1/0, default true), ac_int<W[,S]>
+_AC_RE = re.compile(r"^\s*ac_(?P<kind>fixed|int)\s*<\s*(?P<args>[^<>]*)>\s*$", re.IGNORECASE)
+_AC_SIGN = {"true": True, "1": True, "false": False, "0": False}
 
 ACCEPTED = (
     "ap_fixed<W,I>, ap_ufixed<W,I>, ap_fixed<W,I,ROUNDING,OVERFLOW>, ap_int<W>, ap_uint<W> "
-    "(also without the 'ap_' prefix, as hls4ml writes them; modes like AP_RND_CONV or RND_CONV, AP_SAT or SAT)"
+    "(also without the 'ap_' prefix, as hls4ml writes them; modes like AP_RND_CONV or RND_CONV, AP_SAT or SAT), "
+    "ac_fixed<W,I,SIGNED,ROUNDING,OVERFLOW>, ac_int<W,SIGNED>"
 )
 
 
 def _mode(enum: type[Enum], text: str, full: str):
     key = text.strip().upper()
+    if key.startswith("AC_"):  # ac_fixed's modes are ap_fixed's: AC_RND_CONV = AP_RND_CONV
+        key = "AP_" + key[3:]
     if not key.startswith("AP_"):
         key = "AP_" + key
     for member in enum:
@@ -87,6 +93,8 @@ class FixedPrecision:
         """Parse ``ap_fixed<16,6>``, ``fixed<8,1,RND_CONV,SAT>``, ``ap_uint<4>`` and friends."""
         if isinstance(text, FixedPrecision):
             return text
+        if _AC_RE.match(str(text)):
+            return cls._parse_ac(str(text))
         m = _TYPE_RE.match(str(text))
         if not m:
             raise SpecError(f"cannot parse precision '{text}' (accepted: {ACCEPTED})")
@@ -111,6 +119,29 @@ class FixedPrecision:
         overflow = _mode(Overflow, args[3], text) if len(args) > 3 else Overflow.WRAP
         sat_bits = int(args[4]) if len(args) > 4 else 0
         return cls(width, integer, signed, rounding, overflow, sat_bits)
+
+    @classmethod
+    def _parse_ac(cls, text: str) -> FixedPrecision:
+        """``ac_fixed<W,I,S,Q,O>`` / ``ac_int<W,S>`` as hls4ml 1.3 reads them (signed unless S is false or 0)."""
+        m = _AC_RE.match(text)
+        kind = m.group("kind").lower()
+        args = [a.strip() for a in m.group("args").split(",") if a.strip()]
+        n_int = 1 if kind == "int" else 2
+        if len(args) < n_int or len(args) > (2 if kind == "int" else 5):
+            raise SpecError(f"precision '{text}': ac_{kind} takes {'W[,S]' if kind == 'int' else 'W,I[,S[,Q[,O]]]'} "
+                            f"(accepted: {ACCEPTED})")  # fmt: skip
+        try:
+            width, integer = int(args[0]), int(args[n_int - 1])
+        except ValueError:
+            raise SpecError(
+                f"precision '{text}': width and integer bits must be integers (accepted: {ACCEPTED})"
+            ) from None
+        sign = args[n_int].lower() if len(args) > n_int else "true"
+        if sign not in _AC_SIGN:
+            raise SpecError(f"precision '{text}': signedness '{args[n_int]}' (accepted: true, false, 1, 0)")
+        rounding = _mode(Rounding, args[3], text) if len(args) > 3 else Rounding.TRN
+        overflow = _mode(Overflow, args[4], text) if len(args) > 4 else Overflow.WRAP
+        return cls(width, integer, _AC_SIGN[sign], rounding, overflow)
 
     def to_hls(self) -> str:
         """Print as the C++ type name, e.g. ``ap_fixed<16,6,AP_RND_CONV,AP_SAT>``."""

@@ -13,7 +13,8 @@ bit-accuracy check can compare the softmax outputs exactly:
   ``accum_t`` with the same balanced adder tree (``reduce`` in nnet_common.h), cast to ``inv_inp_t``,
   the inverse is looked up, and each ``exp * inv`` is cast to the result type.
 
-Only the ``stable`` and ``latency`` implementations over the last axis are covered; :func:`read_config`
+Only the ``stable`` and ``latency`` implementations over the last axis are covered, in io_parallel (one slice) and
+io_stream (``nnet_activation_stream.h``: each packet, one slice, as io_parallel computes a slice); :func:`read_config`
 refuses the others, and the conversion then leaves the softmax out and says so.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codesign.final_heads import UnsupportedHead, cast, emitted_activation, refuse_stream
+from codesign.final_heads import UnsupportedHead, cast, emitted_activation
 from codesign.firmware.files import resolve_type
 from codesign.precision import FixedPrecision
 
@@ -75,13 +76,17 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
     n_in, n_slice = int(const("n_in")), int(const("n_slice"))
     if impl not in IMPLEMENTATIONS:
         raise UnsupportedSoftmax(f"softmax implementation '{impl}' (the exact twin covers: {', '.join(IMPLEMENTATIONS)})")
-    if n_in != n_slice:
-        raise UnsupportedSoftmax(f"softmax over {n_in} values in slices of {n_slice} (the twin covers one slice)")
     call = re.search(rf"nnet::softmax\w*<\s*(\w+)\s*,\s*(\w+)\s*,\s*{re.escape(struct)}\s*>", top)
     if call is None:
         raise UnsupportedSoftmax(f"no call of nnet::softmax with {struct} in the top function")
     inp_norm = local.get("inp_norm_t")
-    refuse_stream("softmax", call.groups(), defines, UnsupportedSoftmax)
+    (input_t, packet), (result_t, _) = (_stream_element(resolve_type(t, defines)) for t in call.groups())
+    # io_parallel computes one slice; io_stream (nnet_activation_stream.h) each packet as io_parallel computes a
+    # slice, whatever n_slice says (a (8, 8, 3) input: packets of 3 channels, n_slice 192)
+    if packet is not None and n_in % packet == 0:
+        n_slice = packet
+    elif n_in != n_slice:
+        raise UnsupportedSoftmax(f"softmax over {n_in} values in slices of {n_slice} (the twin covers one slice)")
     return SoftmaxConfig(
         layer=layer,
         implementation=impl,
@@ -89,14 +94,22 @@ def read_config(project_path: Path, layer: str) -> SoftmaxConfig:
         exp_table_size=int(const("exp_table_size")),
         inv_table_size=int(const("inv_table_size")),
         exp_scale=float(const("exp_scale").rstrip("f")),
-        input_t=resolve_type(call.group(1), defines),
-        result_t=resolve_type(call.group(2), defines),
+        input_t=input_t,
+        result_t=result_t,
         exp_table_t=resolve_type(local["exp_table_t"], defines),
         inv_table_t=resolve_type(local["inv_table_t"], defines),
         accum_t=resolve_type(local["accum_t"], defines),
         inv_inp_t=resolve_type(local["inv_inp_t"], defines),
         inp_norm_t=resolve_type(inp_norm, defines) if inp_norm else None,
     )
+
+
+def _stream_element(type_name: str) -> tuple[str, int | None]:
+    """An io_stream packet type ``nnet::array<T, N>`` as (T, N); another type as (itself, None)."""
+    m = re.fullmatch(r"\s*nnet::array\s*<\s*(.+)\s*,\s*([0-9*\s]+)>\s*", type_name)
+    if m is None:
+        return type_name, None
+    return m.group(1).strip(), math.prod(int(v) for v in m.group(2).split("*"))
 
 
 def _top_bits(p: FixedPrecision, x: np.ndarray, n: int) -> np.ndarray:
@@ -136,8 +149,10 @@ def apply(cfg: SoftmaxConfig, logits: np.ndarray) -> np.ndarray:
     """The firmware's softmax outputs for ``logits`` (values of the softmax's input type), float64."""
     t = {k: FixedPrecision.parse(v) for k, v in asdict(cfg).items() if k.endswith("_t") and v}
     x = np.asarray(logits, dtype=np.float64).reshape(len(logits), -1)
-    if x.shape[1] != cfg.n_slice:
+    if x.shape[1] % cfg.n_slice:
         raise UnsupportedSoftmax(f"softmax of {cfg.n_slice} values applied to {x.shape[1]}")
+    rows = len(x)
+    x = x.reshape(-1, cfg.n_slice)  # io_stream: one slice per packet
     stable = cfg.implementation == "stable"
     addr_t = t["inp_norm_t"] if stable else t["input_t"]
     n_exp = _address_bits(addr_t, cfg.exp_table_size, "exp")
@@ -159,7 +174,7 @@ def apply(cfg: SoftmaxConfig, logits: np.ndarray) -> np.ndarray:
     total = _reduce_add([exp_res[:, i] for i in range(cfg.n_slice)], t["accum_t"])
     exp_sum = cast(t["inv_inp_t"], total)
     inv_sum = inv_table[_top_bits(t["inv_inp_t"], exp_sum, n_inv)]
-    return cast(t["result_t"], exp_res * inv_sum[:, None])
+    return cast(t["result_t"], exp_res * inv_sum[:, None]).reshape(rows, -1)
 
 
 def describe(cfg: SoftmaxConfig) -> str:

@@ -147,3 +147,19 @@ def test_dataflow_record_lut_is_close_to_its_report():
     recs = [r for r in load_records() if r["id"] == "nicologhielmetti/hls4ml-pynq::cpp_nn_v1::98fc3b0010"]
     assert len(recs) == 1
     assert abs(estimate_record(recs[0])["LUT"] - 35327) / 35327 < 0.15
+
+
+def test_binary_and_ternary_thresholds_are_priced_as_comparators():
+    """hls4ml folds a (Q)BatchNormalization into the binary/ternary QActivation after it (test_binary_cnn.py):
+    nnet::normalize_binary_tanh was declined, and with it every figure of the model's estimate."""
+
+    def thresh(fn: str, io: str = "io_parallel") -> LayerCall:
+        out = "ap_uint<1>" if "binary" in fn else "ap_int<2>"
+        return LayerCall("bnbt", fn, {"n_in": 64, "base": "batchnorm_quantized_tanh_config"},
+                         FixedPrecision.parse("ap_fixed<16,6>"), FixedPrecision.parse(out), io)  # fmt: skip
+
+    binary = predict_layer(thresh("normalize_binary_tanh"), VIVADO)
+    assert binary.declined is None and binary.lut == 64 * 16 * K.LUT_PER_COMPARE_BIT and binary.dsp == 0
+    ternary = predict_layer(thresh("normalize_ternary_tanh"), VIVADO)
+    assert ternary.lut == 2 * binary.lut and ternary.latency_cycles == binary.latency_cycles
+    assert predict_layer(thresh("normalize_binary_tanh", "io_stream"), VIVADO).declined is None

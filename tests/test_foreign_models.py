@@ -408,14 +408,19 @@ def test_hls4ml_generated_name_config_converts_and_its_softmax_skip_is_applied(t
         assert project.final_softmax is not None and project.final_softmax["implementation"] == "stable"
 
 
-def test_io_stream_softmax_of_a_user_config_is_left_out_and_said(tmp_path):
-    """The softmax twin reads io_parallel kernels only: an io_stream config's softmax (its types are nnet::array
-    packets) made the build exit 2 ('cannot parse precision nnet::array<...>'); now it is left out, as documented."""
+def test_io_stream_softmax_of_a_user_config_is_kept_with_its_packets_element_types(tmp_path):
+    """An io_stream config's softmax (its types are nnet::array packets) made the build exit 2 ('cannot parse
+    precision nnet::array<...>'), then was left out; the twin now reads the packets' element types and keeps it
+    (nnet_activation_stream.h computes each packet as io_parallel computes a slice)."""
     hls_models.qmlp(6, n_in=4, hidden=3, n_out=2).save(tmp_path / "m.h5")
     cfg = {"KerasH5": "m.h5", "OutputDir": "prj", "ProjectName": "myproject", "Part": "xcvu9p-flga2104-2L-e",
            "ClockPeriod": 5, "IOType": "io_stream", "Backend": "Vitis", "HLSConfig": yaml.safe_load(HLS4ML_GENERATED)}  # fmt: skip
     path = tmp_path / "config.yml"
     path.write_text(yaml.safe_dump(cfg))
     project = hls.convert_from_hls4ml_config(cfg, path, output_dir_override=tmp_path / "prj")
-    assert project.final_softmax is None and project.softmax_removed
-    assert any("NOT kept" in n and "io_stream" in n for n in project.notes)
+    sm = project.final_softmax
+    assert sm is not None and not project.softmax_removed and sm["n_slice"] == 2
+    assert "nnet::array" not in sm["input_t"] + sm["result_t"]
+    from codesign.precision import FixedPrecision
+
+    assert FixedPrecision.parse(sm["result_t"]).width > 0 and FixedPrecision.parse(sm["input_t"]).width > 0

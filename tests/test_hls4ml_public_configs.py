@@ -3,7 +3,7 @@
 The configs (config-files/qkeras_3layer_config.yml, qkeras_mnist_dense_config.yml, qkeras_mnist_cnn_config.yml)
 are reproduced key for key; the models have the same layer names and kinds, scaled down. What is checked:
 the final softmax the configs name is kept with the user's table types and proven bit-exact against
-codesign/softmax_twin.py (io_parallel; the io_stream CNN's softmax is left out and said); paths resolve from the working directory first, then the config's folder; every
+codesign/softmax_twin.py (io_parallel, and io_stream packet by packet); paths resolve from the working directory first, then the config's folder; every
 setting reaches the emitted project or is refused by name.
 """
 
@@ -303,17 +303,19 @@ def test_mnist_dense_config_settings_reach_the_project(tmp_path):
     assert any("Strategy 'Stable' read as the softmax implementation" in n for n in project.notes)
 
 
-def test_mnist_cnn_config_converts_without_its_io_stream_softmax(tmp_path, monkeypatch):
+def test_mnist_cnn_config_keeps_its_io_stream_softmax(tmp_path, monkeypatch):
     _save(qkeras_mnist_cnn(), tmp_path / "keras", "qkeras_mnist_cnn")
     path = tmp_path / "config-files" / "qkeras_mnist_cnn_config.yml"
     path.parent.mkdir()
     path.write_text(QKERAS_MNIST_CNN)
     monkeypatch.chdir(tmp_path)
     project = hls.convert_from_hls4ml_config(yaml.safe_load(QKERAS_MNIST_CNN), path)
-    # io_stream: the softmax twin covers io_parallel kernels only (kept, the build's check then stopped at its
-    # nnet::array packet types with exit 2), so the softmax is left out and said
-    assert project.io_type == "io_stream" and project.final_softmax is None and project.softmax_removed
-    assert any("NOT kept" in n and "io_stream" in n for n in project.notes)
+    # io_stream: nnet_activation_stream.h's softmax computes each packet as the io_parallel kernel a slice, so the
+    # twin reads the packets' element types and keeps it (it was left out and said)
+    sm = project.final_softmax
+    assert project.io_type == "io_stream" and sm is not None and not project.softmax_removed
+    assert sm["result_t"] == "ap_fixed<16,6>" and sm["n_slice"] == 3  # the look-alike's Dense(3), one packet
+    assert any("final softmax 'softmax' kept" in n for n in project.notes)
     assert "reuse_factor = 16;" in _struct(_parameters(project), "max_pooling2d")  # the Model's ReuseFactor
 
 

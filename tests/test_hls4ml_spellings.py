@@ -19,6 +19,10 @@ SPELLINGS = [
     "ap_fixed<16,6>", "ap_fixed<16, 6>", "ap_fixed< 8 , 3 >", "fixed<16,6>", "ufixed<8,3>", "ap_ufixed<8,3>",
     "ap_fixed<16,6,RND_CONV,SAT>", "ap_fixed<16,6,AP_RND_CONV,AP_SAT>", "ap_fixed<16,6, AP_RND >", "ap_int<8>",
     "uint<4>", "ap_fixed<16,6> ", "auto",
+    # Algorithmic C spellings (hls4ml's test_dense_unrolled.py and test_precision_parsing.py give them to Vivado)
+    "ac_fixed<32, 16>", "ac_fixed<8, 2, true>", "ac_fixed<8, 2, 1>", "ac_fixed<3, 2, false>", "ac_fixed<3, 2, 0>",
+    "ac_int<3, TRue>", "ac_int<3, FALse>", "ac_int<5>", "ac_fixed<16,6,true,AC_RND_CONV,AC_SAT>",
+    "ac_fixed<16,6,true,AP_RND_CONV,AP_SAT>", "AC_FIXED<16,6>",
     # spellings codesign's parser reads and hls4ml does not
     "AP_FIXED<16,6>", "Ap_fixed<16,6>", " ap_fixed<16,6>", "FIXED<16,6>", "ap_fixed<16,6,ap_rnd,ap_sat>",
     "ap_fixed<16,6,AP_RND,ap_sat>", "ap_fixed<16,6,Ap_Rnd_Conv>", " auto", "AP_INT<8>",

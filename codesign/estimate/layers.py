@@ -23,6 +23,7 @@ from codesign.estimate.kernels.elementwise import (
     MergeEstimator,
     PassThroughEstimator,
     PoolingEstimator,
+    ThresholdEstimator,
 )
 from codesign.estimate.kernels.graph import FUNCTIONS as GRAPH_FUNCTIONS
 from codesign.estimate.kernels.graph import GraphEstimator
@@ -40,6 +41,7 @@ __all__ = [
     "MergeEstimator",
     "PassThroughEstimator",
     "PoolingEstimator",
+    "ThresholdEstimator",
     "estimator_for",
     "predict_layer",
     "reuse_loop_cycles",
@@ -54,6 +56,7 @@ _MERGE = MergeEstimator()
 _PASS = PassThroughEstimator()
 _CAST = CastEstimator()
 _GRAPH = GraphEstimator()
+_THRESHOLD = ThresholdEstimator()
 
 
 def estimator_for(call: LayerCall):
@@ -74,6 +77,8 @@ def estimator_for(call: LayerCall):
         return _POOL
     if f in GRAPH_FUNCTIONS:
         return _GRAPH
+    if f in ("normalize_binary_tanh", "normalize_ternary_tanh"):
+        return _THRESHOLD
     if f in ("normalize", "normalize_bias") or base == "batchnorm_config" and f.startswith("normalize"):
         return _BN
     if f.startswith(("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")):

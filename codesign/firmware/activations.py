@@ -142,7 +142,7 @@ def parametrized(layer: LayerDesc, ins: list[Tensor]) -> Tensor:
     """hls4ml's ParametrizedActivation: LeakyReLU, ThresholdedReLU, ELU."""
     x = ins[0]
     act = str(layer.attrs.get("activation", "")).lower()
-    if act == "leakyrelu":
+    if act in ("leakyrelu", "leaky_relu"):  # a LeakyReLU layer, or Activation('leaky_relu'): one nnet::leaky_relu
         pt = layer.type("param")
         return leaky(layer, x, from_float(np.array([float(layer.attrs["activ_param"])]), pt), pt)
     if act == "thresholdedrelu":

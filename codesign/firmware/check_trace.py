@@ -62,9 +62,12 @@ def reference_source(build: Path, model: Any, project: Any) -> ReferenceSource:
         raise ReferenceUnavailableError(f"{build}: no bit-exact reference: {reason}; and no firmware description "
                                         f"({project.path}/codesign_firmware.npz) for the emulator: rebuild the "
                                         "project with this codesign version")  # fmt: skip
+    from codesign.final_heads import emulate_through_head, through_head_name
     from codesign.firmware import emulator
 
-    return ReferenceSource(compare.FLOAT_REFERENCE_NAME, lambda x: emulator.emulate(desc, x),
+    softmax, sigmoid = getattr(project, "final_softmax", None), getattr(project, "final_sigmoid", None)
+    name = compare.FLOAT_REFERENCE_NAME + through_head_name(softmax, sigmoid)
+    return ReferenceSource(name, lambda x: emulate_through_head(desc, x, softmax, sigmoid)[0],
                            lambda x: emulator.emulate_layers(desc, x))  # fmt: skip
 
 

@@ -297,6 +297,9 @@ STREAM_KERNELS = {
     "Activation": KERNELS["Activation"],  # STREAM_ACTIVATIONS only
     # nnet_activation_stream.h: each packet element as nnet_activation.h computes it (the same tables and indices)
     **{k: KERNELS[k] for k in ("ParametrizedActivation", "PReLU", "HardActivation")},
+    # nnet_batchnorm_stream.h's normalize: each packet element x * scale + bias as nnet_batchnorm.h computes it, the
+    # scale and bias of element j % n_filt (n_filt = -1: of the element's flat index), as io_parallel indexes them
+    "BatchNormalization": _batchnorm,
     "Clone": _clone,
     "Repack": _repack,
     # nnet_merge_stream.h: the same element arithmetic and casts as nnet_merge.h, element by element of each packet

@@ -71,6 +71,7 @@ def _strip_final_heads(model: Any, notes: list[str]) -> Any:
     fused = {lyr.name: h for lyr in outs if lyr.name not in separate and (h := fused_head_of(lyr))}
     if not separate and not fused:
         return model
+    _require_layers_before_head(model, "the model")
     new = _clone(model, final_linear=fused)
     if separate:
         tensors = [new.get_layer(separate[lyr.name].name if lyr.name in separate else lyr.name).output for lyr in outs]
@@ -241,7 +242,9 @@ def _plain_layers(model: Any, notes: list[str]) -> Any:
     return new
 
 
-def require_convertible(model: Any, source: str = "the model", ignore: Collection[str] = ()) -> None:
+def require_convertible(
+    model: Any, source: str = "the model", ignore: Collection[str] = (), strips_heads: bool = False
+) -> None:
     """SpecError naming every layer whose class hls4ml 1.3 has no converter for (it raised 'Unsupported layer type'
     from deep inside the conversion), with what to do instead. ``ignore``: classes that do not go to firmware (the
     VAE's sampling); HGQ layers are left to :func:`codesign.hgq.require_proxy`, which says what to give instead."""
@@ -258,6 +261,19 @@ def require_convertible(model: Any, source: str = "the model", ignore: Collectio
             "(Dense/Conv, pooling, Reshape, Activation, QKeras layers ...) and re-save the model"
         )
     _require_kernels_as_written(model, source)
+    if strips_heads:  # a spec's model: its final softmax/sigmoid never goes to firmware
+        _require_layers_before_head(model, source)
+
+
+def _require_layers_before_head(model: Any, source: str) -> None:
+    """SpecError for a final softmax/sigmoid fed by the input: left out of the firmware, nothing would remain (a Keras
+    error, exit 7, when the model was cut)."""
+    for lyr in (model.get_layer(n) for n in model.output_names):
+        if head_of(lyr) and _layer_class(_producer(lyr)) == "InputLayer":
+            raise SpecError(f"{source}: final {head_of(lyr)} layer '{lyr.name}' is the model's only layer: codesign "
+                            "leaves it out of the firmware, which outputs and checks the logits, and none would remain "
+                            "(accepted: a model with layers before it; an hls4ml config keeps a final softmax with a "
+                            "LayerName entry and the stable or latency implementation)")  # fmt: skip
 
 
 def _require_kernels_as_written(model: Any, source: str) -> None:

@@ -90,7 +90,8 @@ def convert_from_hls4ml_config(
     mcfg = _section(hls_cfg.get("Model", {}) or {}, "HLSConfig.Model", MODEL_KEYS, where)
     reuse = hc.positive_int(mcfg.get("ReuseFactor", 1), f"{where}: HLSConfig.Model.ReuseFactor")
     if "Precision" in mcfg:
-        hc.check_layer_entry({"Precision": mcfg["Precision"]}, f"{where}: HLSConfig.Model", False, notes)
+        at = f"{where}: HLSConfig.Model"
+        _layer_keys(hc.check_layer_entry({"Precision": mcfg["Precision"]}, at, False, notes), [None], None, at, notes)
     try:
         clock_ns = float(cfg.get("ClockPeriod", 5.0))
     except (TypeError, ValueError):
@@ -200,6 +201,34 @@ def _input_layer_names(model: Any) -> set[str]:
     return names
 
 
+def _model_default(hls_cfg: dict) -> FixedPrecision | None:
+    """The Model's default precision (what config_from_keras_model writes for a quantizer it cannot map)."""
+    p = (hls_cfg.get("Model") or {}).get("Precision")
+    text = p.get("default") if isinstance(p, dict) else p
+    return None if text is None or str(text).strip().lower() == "auto" else FixedPrecision.parse(str(text))
+
+
+def _layer_keys(entry: dict, layers: list, default: FixedPrecision | None, at: str, notes: list[str]) -> dict:
+    """A checked entry's keys that belong to one kind of layer (Algorithm, a QBatchNormalization's
+    beta/gamma/mean/variance types) checked against each layer it selects (codesign.hls4ml_layer_keys)."""
+    from codesign import hls4ml_config as hc
+    from codesign import hls4ml_layer_keys as lk
+
+    out = dict(entry)
+    for key, value in entry.items():
+        if hc.snake(key) == "algorithm":
+            for lyr in layers:
+                lk.check_algorithm(value, lyr, at)
+        elif hc.snake(key) == "static":
+            for lyr in layers:
+                lk.check_static(value, lyr, at)
+        elif hc.snake(key) == "precision" and isinstance(value, dict):
+            for lyr in layers:
+                lk.check_param(value, lyr, at)
+                out[key] = lk.batchnorm_precisions(value, lyr, default, at, notes)
+    return out
+
+
 def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None, where: str, notes: list[str]) -> dict:
     """HLSConfig with every LayerName/LayerType entry validated: unknown layers, types or keys are refused."""
     from codesign import hls4ml_config as hc
@@ -210,6 +239,7 @@ def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None,
     by_name = hls_cfg.get("LayerName") or {}
     if not isinstance(by_name, dict):
         raise SpecError(f"{where}: HLSConfig.LayerName must be a mapping of layer names")
+    default = _model_default(hls_cfg)
     checked = {}
     for lname, entry in by_name.items():
         linear = str(lname).endswith("_linear") and str(lname)[:-7] in names
@@ -220,7 +250,8 @@ def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None,
             )
         lyr = names.get(lname)
         softmax = (lyr is not None and _is_softmax_layer(lyr)) or (lname in split and str(lname).endswith("_softmax"))
-        checked[lname] = hc.check_layer_entry(entry, f"{where}: HLSConfig.LayerName.{lname}", softmax, notes)
+        at = f"{where}: HLSConfig.LayerName.{lname}"
+        checked[lname] = _layer_keys(hc.check_layer_entry(entry, at, softmax, notes), [lyr], default, at, notes)
     if by_name:
         out["LayerName"] = checked
     by_type = hls_cfg.get("LayerType") or {}
@@ -237,7 +268,9 @@ def _checked_layer_settings(hls_cfg: dict, model: Any, softmax_name: str | None,
                 f"{where}: HLSConfig.LayerType '{tname}' matches no layer of the model "
                 f"(layer types here: {', '.join(sorted(known))})"
             )
-        checked[tname] = hc.check_layer_entry(entry, f"{where}: HLSConfig.LayerType.{tname}", known[tname], notes)
+        at = f"{where}: HLSConfig.LayerType.{tname}"
+        layers = [lyr for lyr in model.layers if tname in hc.layer_type_names(lyr, _is_softmax_layer(lyr))]
+        checked[tname] = _layer_keys(hc.check_layer_entry(entry, at, known[tname], notes), layers, default, at, notes)
     if by_type:
         out["LayerType"] = checked
     return out

@@ -76,7 +76,8 @@ class BuildModel(Step):
             model_safety.require_firmware_safe(model, str(m.file))  # before any training, not at conversion
             from codesign import hls, zoo
 
-            hls.require_convertible(model, str(m.file), ignore=zoo.CUSTOM_OBJECTS)  # a VAE's sampling stays out
+            # a VAE's sampling stays out; a spec leaves the final softmax/sigmoid out of the firmware
+            hls.require_convertible(model, str(m.file), ignore=zoo.CUSTOM_OBJECTS, strips_heads=True)
             from codesign.reference.early import require_exact_quantizers
 
             require_exact_quantizers(model)  # exit 6 before training, not after C-simulation

@@ -69,6 +69,25 @@ class BatchNormEstimator:
         return replace(est, latency_cycles=lat, ii_cycles=lat if words > 1 or est.sequential else per_word)
 
 
+class ThresholdEstimator:
+    """``nnet::normalize_binary_tanh`` / ``normalize_ternary_tanh`` (hls4ml folds a BatchNormalization into the binary
+    or ternary activation after it): per element one (binary) or two (ternary) comparisons of the input with a
+    threshold of the input's type. Priced as the max-pooling and merge comparators (LUT_PER_COMPARE_BIT per input
+    bit, T_COMPARE_NS); no synthesis report of this kernel was at hand to fit it on."""
+
+    def predict(self, call: LayerCall, ctx: Context) -> LayerEstimate:
+        """Estimate one threshold layer."""
+        n = int(call.num("n_in", 0) or 0)
+        if n <= 0:
+            return declined(call.name, call.function, "n_in missing from the config")
+        compares = 2 if "ternary" in call.function.lower() else 1
+        lat = ctx.clock.cycles(K.T_COMPARE_NS * ctx.delay_factor)
+        lut = n * compares * width_of(call.input) * K.LUT_PER_COMPARE_BIT
+        ff = n * compares if lat else 0  # the 1- or 2-bit results, registered
+        est = LayerEstimate(call.name, call.function, lat, 1, rint(lut), rint(ff), 0, 0)
+        return stream_elementwise(call, n, est) if call.io_type == "io_stream" else est
+
+
 class PoolingEstimator:
     """``nnet::pooling1d_cl`` / ``pooling2d_cl`` / global pooling: comparators or adders per window."""
 

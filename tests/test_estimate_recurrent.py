@@ -77,6 +77,18 @@ def test_unrolled_time_loop_is_n_sequence_cells_at_ii_one():
         assert abs(getattr(unrolled, f) - 5 * getattr(static, f)) <= 5
 
 
+def test_non_static_cell_under_a_dataflow_top_is_one_cell_called_step_after_step():
+    """Only a PIPELINE top unrolls the time loop (it and both cell functions carry no pragma of their own): in
+    io_stream, under a DATAFLOW top, ``use_static = false`` is one cell called every step, as the static one."""
+    s = read_project(GRU)
+    static = _recurrent(estimate_settings(s))
+    non_static = _recurrent(estimate_settings(_with(s, "config2", use_static="false")))
+    assert (non_static.lut, non_static.ff, non_static.dsp, non_static.bram_18k) == (
+        static.lut, static.ff, static.dsp, static.bram_18k)  # fmt: skip
+    assert (non_static.latency_cycles, non_static.ii_cycles, non_static.sequential) == (
+        static.latency_cycles, static.ii_cycles, True)  # fmt: skip
+
+
 def test_gru_reads_one_stream_word_per_step():
     s = read_project(GRU)
     a = _recurrent(estimate_settings(s))

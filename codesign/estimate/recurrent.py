@@ -190,7 +190,10 @@ class RecurrentEstimator:
             latency = n_seq * (per_step + K.RECURRENT_FSM_LOOP_CYCLES) + K.RECURRENT_FSM_EXIT_CYCLES
         else:
             latency = n_seq * (per_step + K.RECURRENT_STEP_CYCLES) - K.RECURRENT_STEP_CYCLES
-        static = _truthy(call.config.get("use_static"), True)
+        # ``use_static = false`` gives n_seq cells only where the time loop is unrolled, and only a PIPELINE top
+        # unrolls it (the loop and both cell functions have no pragma of their own): under a DATAFLOW top (io_stream,
+        # or a Resource-strategy layer) the non-static cell is one instance called step after step, as the static one
+        static = _truthy(call.config.get("use_static"), True) or ctx.top_style == "dataflow"
         copies = 1 if static else n_seq
         if static and fsm:
             # the stack function is not pipelined: its interval is its latency, and the DATAFLOW top restarts it

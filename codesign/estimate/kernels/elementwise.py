@@ -85,7 +85,7 @@ class ThresholdEstimator:
         lut = n * compares * width_of(call.input) * K.LUT_PER_COMPARE_BIT
         ff = n * compares if lat else 0  # the 1- or 2-bit results, registered
         est = LayerEstimate(call.name, call.function, lat, 1, rint(lut), rint(ff), 0, 0)
-        return stream_elementwise(call, n, est) if call.io_type == "io_stream" else est
+        return stream_elementwise(call, n, est, ctx) if call.io_type == "io_stream" else est
 
 
 class PoolingEstimator:

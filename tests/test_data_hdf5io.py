@@ -153,3 +153,16 @@ def test_l1_round_trip_and_bad_class(tmp_path):
         f["Particles"] = np.zeros((3, 18, 4))
     with pytest.raises(DataError, match=r"expected \[N, 19, 4\]"):
         read_l1(tmp_path / "shape.h5")
+
+
+def test_data_info_on_a_file_whose_jets_is_a_group_says_so_and_lists_its_datasets(tmp_path):
+    """A file with a group named 'jets' (its arrays under it) is neither layout: the message names the group and the
+    datasets by path, where it said "it has []" (the top level holds no dataset)."""
+    from codesign.data.summary import summarize
+
+    path = tmp_path / "grouped.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("jets").create_dataset("x", data=np.zeros((3, 3)))
+        f.create_dataset("extra", data=np.zeros(2))
+    with pytest.raises(DataError, match=r"'jets' is a group, not a dataset; its datasets: (jets/x, extra|extra, jets/x)$"):
+        summarize(path)

@@ -45,7 +45,8 @@ def dataset_paths(handle: Any) -> list[str]:
     return found
 
 
-def _listing(handle: Any) -> str:
+def listing(handle: Any) -> str:
+    """The file's datasets by path, the first SHOWN_KEYS of them, or 'none'."""
     paths = dataset_paths(handle)
     more = ", ..." if len(paths) > SHOWN_KEYS else ""
     return ", ".join(paths[:SHOWN_KEYS]) + more if paths else "none"
@@ -68,7 +69,7 @@ def dataset(path: Path, handle: Any, key: str, spec_key: str = "") -> Any:
     named = f"{spec_key} " if spec_key else ""
     obj = member(path, handle, key)
     if obj is None:
-        raise DataError(f"{path}: {named}key '{key}' not found (datasets in the file: {_listing(handle)}; accepted: "
+        raise DataError(f"{path}: {named}key '{key}' not found (datasets in the file: {listing(handle)}; accepted: "
                         f"{spec_key or 'a key'} naming one of them, with its group path as in events/x)")  # fmt: skip
     if not isinstance(obj, h5py.Dataset):
         inside = ", ".join(f"{key}/{k}" for k in list(obj.keys())[:SHOWN_KEYS]) or "nothing"

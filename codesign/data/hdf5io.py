@@ -354,3 +354,14 @@ def file_keys(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
     with f:
         members = {k: h5read.member(path, f, k) for k in f.keys()}
         return {k: (tuple(m.shape), str(m.dtype)) for k, m in members.items() if hasattr(m, "shape")}
+
+
+def layout_miss(path: str | Path, wanted: tuple[str, ...]) -> str:
+    """What a file that has none of the datasets ``wanted`` holds instead, for the error that refuses it: a wanted
+    name that is a group, not a dataset, and the file's datasets by path (``jets/x`` for one under a group)."""
+    path, f = _open(path)
+    with f:
+        groups = [k for k in wanted if k in f and not hasattr(h5read.member(path, f, k), "shape")]
+        listing = h5read.listing(f)
+    said = "".join(f"'{k}' is a group, not a dataset; " for k in groups)
+    return f"{said}its datasets: {listing}"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from codesign.data import layouts as L
-from codesign.data.hdf5io import file_keys, read_attrs, read_jets, read_l1, refuse_two_layouts
+from codesign.data.hdf5io import file_keys, layout_miss, read_attrs, read_jets, read_l1, refuse_two_layouts
 from codesign.errors import DataError
 
 
@@ -87,8 +87,8 @@ def summarize(path: str | Path) -> dict[str, Any]:
         out = l1_summary(path)
     else:
         raise DataError(
-            f"{path}: neither a jets file (key {L.JETS_KEY!r}) nor an L1 file (key {L.PARTICLES_KEY!r}); "
-            f"it has {sorted(keys)}"
+            f"{path}: neither a jets file (a dataset {L.JETS_KEY!r}) nor an L1 file (a dataset {L.PARTICLES_KEY!r}); "
+            f"{layout_miss(path, (L.JETS_KEY, L.PARTICLES_KEY))}"
         )
     out["keys"] = {k: {"shape": list(s), "dtype": d} for k, (s, d) in keys.items()}
     out["attrs"] = read_attrs(path)

@@ -225,10 +225,7 @@ class _Runner:
 
     def grid(self) -> None:
         """Every grid point not yet in points.jsonl; the study gets each finished point as a trial."""
-        in_study = {t.user_attrs.get("point_id") for t in self.study.get_trials(deepcopy=False)}
-        for rec in self.done.values():  # lines written just before a crash, before the study heard of them
-            if rec["id"] not in in_study:
-                record_trial(self.study, self.scan, rec)
+        self._add_missing_trials()  # lines written just before a crash, before the study heard of them
         todo = [(f"p{i:04d}", p) for i, p in enumerate(self.scan.grid()) if f"p{i:04d}" not in self.done]
         todo = [todo[i] for i in spread_order([self.stages(p) for _, p in todo], self.workers)]
         running = {self.pool.submit(self.job(pid, params), len(todo) - 1): pid for pid, params in todo}
@@ -285,7 +282,8 @@ class _Runner:
 
     def _add_missing_trials(self) -> None:
         """Tell a study that does not know some finished points (optuna.db moved away and rebuilt, a line written
-        just before a crash) about them, so that NSGA-II learns from them and asks no trial number they hold."""
+        just before a crash) about them: a grid's study holds every finished point, and NSGA-II learns from them and
+        asks no trial number they hold."""
         import optuna
 
         running = optuna.trial.TrialState.RUNNING  # a trial asked by an earlier codesign: its id is its number

@@ -200,10 +200,12 @@ class PointsLog:
                 self._refuse(number, f"is {type(rec).__name__} JSON without a point 'id', not a point's record")
             good.append(rec)
         if bad:  # rewrite without the cut line, atomically, so that later appends start on a fresh line
-            tmp = self.path.with_suffix(".repair.tmp")
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in good))
-            tmp.replace(self.path)
+            self._rewrite(good)
         return good
+
+    def _rewrite(self, records: list[dict]) -> None:
+        """The file replaced, atomically, by these lines."""
+        atomic_write_text(self.path, "".join(json.dumps(r, default=str) + "\n" for r in records))
 
     def _refuse(self, number: int, why: str) -> None:
         raise SpecError(f"{self.path}: line {number} {why}: edited by hand? (accepted: the lines the scan wrote, one "
@@ -220,11 +222,11 @@ class PointsLog:
         Returns the lines taken."""
         records = self.read()
         failed = [r for r in records if r.get("status") != "ok"]
-        PointsLog(archive)._refuse_folder()
+        kept_log = PointsLog(archive)
+        kept_log._refuse_folder()
         if failed:
-            PointsLog(archive).extend(failed)
-            kept = [r for r in records if r.get("status") == "ok"]
-            atomic_write_text(self.path, "".join(json.dumps(r, default=str) + "\n" for r in kept))
+            kept_log.extend(failed)
+            self._rewrite([r for r in records if r.get("status") == "ok"])
         return failed
 
     def extend(self, records: list[dict]) -> None:

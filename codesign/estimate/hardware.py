@@ -205,14 +205,20 @@ def mul_inputs_registered(tool: str | None, constant_operand: bool = False) -> b
     return K.MUL_INPUTS_REGISTERED_VIVADO_CONSTANT if constant_operand else K.MUL_INPUTS_REGISTERED_VIVADO
 
 
-def mul_core_registers_in_fabric(tool: str | None, version: str | None) -> bool:
-    """Whether the tool counts a pipelined DSP multiplier core's stage registers as fabric FFs
-    (constants.FF_PIPELINED_MUL_PER_BIT): Vivado HLS always; Vitis HLS from VITIS_MUL_CORE_FF_FROM_YEAR on (an
-    unknown Vitis release counts as a current one); Vitis HLS 2021.1 keeps them in the DSP slice."""
+def vivado_or_vitis_from(tool: str | None, version: str | None, year: int) -> bool:
+    """Whether a rule Vivado HLS always follows holds for this tool: any Vivado HLS, Vitis HLS from release ``year``
+    on (an unknown Vitis release counts as a current one)."""
     if not is_vitis(tool):
         return True
-    year = tool_year(version)
-    return year is None or year >= K.VITIS_MUL_CORE_FF_FROM_YEAR
+    release = tool_year(version)
+    return release is None or release >= year
+
+
+def mul_core_registers_in_fabric(tool: str | None, version: str | None) -> bool:
+    """Whether the tool counts a pipelined DSP multiplier core's stage registers as fabric FFs
+    (constants.FF_PIPELINED_MUL_PER_BIT): Vivado HLS always; Vitis HLS from VITIS_MUL_CORE_FF_FROM_YEAR on;
+    Vitis HLS 2021.1 keeps them in the DSP slice."""
+    return vivado_or_vitis_from(tool, version, K.VITIS_MUL_CORE_FF_FROM_YEAR)
 
 
 def tree_levels(n_terms: int) -> int:

@@ -301,9 +301,10 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         raise DataError(stream_top_mismatch(settings))
     ctx = replace(ctx, top_style=style)
     per_layer: list[LayerEstimate] = [predict_layer(c, ctx) for c in calls]
-    last_dense = [i for i, c in enumerate(calls) if c.function.lower().startswith("dense")][-1:]
-    if K.DENSE_COMBINATIONAL_LAST and last_dense and style == "pipeline" and not stream:  # (constants)
-        per_layer[last_dense[0]] = predict_layer(calls[last_dense[0]], replace(ctx, combinational_dense=True))
+    if K.DENSE_COMBINATIONAL_LAST and style == "pipeline" and not stream:  # (constants)
+        dense = [i for i, c in enumerate(calls) if c.function.lower().startswith("dense")]
+        if dense:
+            per_layer[dense[-1]] = predict_layer(calls[dense[-1]], replace(ctx, combinational_dense=True))
     extra = port_read_cycles(calls[0], ctx)
     if extra and per_layer[0].latency_cycles is not None:
         per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)

@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from codesign.estimate import constants as K
-from codesign.estimate.hardware import is_vitis, tool_year
+from codesign.estimate.hardware import vivado_or_vitis_from
 
 if TYPE_CHECKING:  # design imports settings, which parses the top's signature here
     from codesign.estimate.design import LayerCall
@@ -76,10 +76,7 @@ def registers_input_port(style: str, io_parallel: bool, tool: str | None, versio
     Vitis HLS from VITIS_INPUT_PORT_REGISTER_FROM_YEAR on (an unknown Vitis release counts as a current one)."""
     if style != "pipeline" or not io_parallel:
         return False
-    if not is_vitis(tool):
-        return True
-    year = tool_year(version)
-    return year is None or year >= K.VITIS_INPUT_PORT_REGISTER_FROM_YEAR
+    return vivado_or_vitis_from(tool, version, K.VITIS_INPUT_PORT_REGISTER_FROM_YEAR)
 
 
 def _port_pragmas(settings: dict) -> list[str] | None:

@@ -37,13 +37,17 @@ def _same_type(a: FixedPrecision, b: FixedPrecision) -> bool:
     return (a.width, a.integer, a.signed) == (b.width, b.integer, b.signed)
 
 
+def _class_name(layer: Any) -> str | None:
+    return type(layer).__name__ if layer is not None else None
+
+
 def _interpolation(layer: Any) -> str:
     return str(getattr(layer, "interpolation", "nearest")).lower()
 
 
 def check_algorithm(value: Any, layer: Any, where: str) -> None:
     """``Algorithm`` on an UpSampling layer equal to its own interpolation, else a SpecError naming both."""
-    cls = type(layer).__name__ if layer is not None else None
+    cls = _class_name(layer)
     if cls not in RESIZE_CLASSES:
         raise SpecError(f"{where}.Algorithm: applies to {' / '.join(RESIZE_CLASSES)} layers only (this is {cls})")
     own = _interpolation(layer)
@@ -60,7 +64,7 @@ def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecis
     keys = [k for k in BATCHNORM_PRECISION_KEYS if k in precision]
     if not keys:
         return precision
-    cls = type(layer).__name__ if layer is not None else None
+    cls = _class_name(layer)
     if cls != "QBatchNormalization":
         raise SpecError(
             f"{where}.Precision: key(s) {', '.join(keys)} are read by hls4ml 1.3 on no layer; config_from_keras_model "
@@ -95,7 +99,7 @@ def batchnorm_precisions(precision: dict, layer: Any, model_default: FixedPrecis
 
 
 def _owns(key: str, layer: Any) -> bool:
-    cls = type(layer).__name__ if layer is not None else None
+    cls = _class_name(layer)
     if key.startswith(("forward_", "backward_")):
         return cls == "Bidirectional"
     if key == "embeddings":
@@ -115,7 +119,7 @@ def check_param(precision: dict, layer: Any, where: str) -> None:
         text = precision.get(key)
         if text is None or str(text).strip().lower() == "auto" or _owns(key, layer):
             continue
-        cls = type(layer).__name__ if layer is not None else None
+        cls = _class_name(layer)
         raise SpecError(f"{where}.Precision.{key}: '{text}' is read by hls4ml 1.3 only for {what}; this is {cls} "
                         "(accepted: auto, or leave it out)")  # fmt: skip
 
@@ -124,7 +128,7 @@ def check_static(value: Any, layer: Any, where: str) -> None:
     """``static`` (an LSTM/GRU's, as hls4ml's test_rnn.py sets it): true or false, on a recurrent layer only."""
     if not isinstance(value, bool):
         raise SpecError(f"{where}.static: must be true or false, got {value!r}")
-    cls = type(layer).__name__ if layer is not None else None
+    cls = _class_name(layer)
     if cls not in RECURRENT_CLASSES:
         raise SpecError(f"{where}.static: read by hls4ml 1.3 only for {', '.join(RECURRENT_CLASSES)} layers; this "
                         f"is {cls} (accepted: leave it out)")  # fmt: skip

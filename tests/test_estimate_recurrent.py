@@ -303,3 +303,36 @@ def test_vivado_chains_the_table_index_into_the_read_on_ultrascale_only():
     assert lat("Vitis HLS", 0.2) == 1 + K.TABLE_ROM_READ_CYCLES
     # io_stream activations (no such report read) keep the arithmetic's cycle too
     assert lat("Vivado HLS", 0.2, "io_stream") >= 1 + K.TABLE_ROM_READ_CYCLES
+
+
+def _sum_cells(call, ctx) -> int:
+    """The LUTs of the layer's cell alone (dense pair, activations, state products, gate sums)."""
+    return round(cell("gru", int(call.num("n_state")), call.parts, call, ctx).lut)
+
+
+def test_rolled_time_loop_slices_each_step_input_with_variable_shifts():
+    """gru_stack's ``data[j + iloop * n_in]`` under a Vivado HLS DATAFLOW top: per input element one shift of the
+    whole n_seq x n_in x width word at RECURRENT_SLICE_SHIFT_LUT; a power-of-two width (16 bits) adds a second shift
+    and two word-wide gates. Counted by hand for toptagging (20 steps x 6 inputs): 16,6 -> 6 x (2 x 2171 + 2 x 1920);
+    18,8 -> 6 x 2171 (the reports: 49695 and 13167 LUT of Expression)."""
+    assert K.RECURRENT_SLICE_SHIFT_LUT == 2171
+    for key, per_input in (
+        ("toptagging ap_fixed<16,6>", 2 * 2171 + 2 * 20 * 6 * 16),
+        ("toptagging ap_fixed<18,8>", 2171),
+    ):
+        call, fsm = _gru_call(_records()[key], "dataflow")
+        assert predict_layer(call, fsm).lut == _sum_cells(call, fsm) + 6 * per_input, key
+
+
+def test_no_input_slice_where_the_time_loop_is_unrolled_or_on_vitis(monkeypatch):
+    """A pipelined top unrolls the time loop (constant indices: no shifter); Vitis HLS (no report read) and the
+    second form switched off are left out or priced as one shift."""
+    rec = _records()["toptagging ap_fixed<16,6>"]
+    call, piped = _gru_call(rec, "pipeline")
+    assert predict_layer(call, piped).lut == _sum_cells(call, piped)
+    vitis = Context(make_clock(5.0, None, "Vitis HLS"), "DSP48E2", "auto", "Vitis HLS", "2023.1", 0.2,
+                    top_style="dataflow")  # fmt: skip
+    assert predict_layer(call, vitis).lut == _sum_cells(call, vitis)
+    call, fsm = _gru_call(rec, "dataflow")
+    monkeypatch.setattr(K, "RECURRENT_SLICE_POW2_FORM", False)
+    assert predict_layer(call, fsm).lut == _sum_cells(call, fsm) + 6 * 2171

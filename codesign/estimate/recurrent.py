@@ -139,6 +139,20 @@ def cell(kind: str, n_state: int, parts: dict, call: LayerCall, ctx: Context) ->
     )
 
 
+def input_slice_luts(n_seq: int, n_in: int, width: int) -> int:
+    """LUTs of the variable shifters with which a rolled time loop copies each step's input out of the top's
+    reshaped input word (``data[j + iloop * n_in]``): one shift of the whole n_seq x n_in x width word per input
+    element, priced flat (constants.RECURRENT_SLICE_SHIFT_LUT); where the element width is a power of two and
+    constants.RECURRENT_SLICE_POW2_FORM, a second shift and two gates over the word's bits per element. 0 for a
+    single step (the index is a constant)."""
+    if n_seq <= 1 or n_in <= 0:
+        return 0
+    per_input = K.RECURRENT_SLICE_SHIFT_LUT
+    if K.RECURRENT_SLICE_POW2_FORM and width > 0 and width & (width - 1) == 0:
+        per_input = 2 * K.RECURRENT_SLICE_SHIFT_LUT + 2 * n_seq * n_in * width
+    return n_in * per_input
+
+
 class RecurrentEstimator:
     """``nnet::lstm_stack`` / ``gru_stack`` / ``bidirectional_stack`` (io_parallel and io_stream, Latency and
     Resource strategies)."""
@@ -207,8 +221,12 @@ class RecurrentEstimator:
             ii = max(max(x.dense_ii for x in ok), n_seq * words if words > 1 else 1)
             sequential = False
         suffix = "/stream" if call.io_type == "io_stream" else ("/static" if static else "/unrolled")
+        lut = sum(x.lut for x in ok) * copies
+        if fsm and call.io_type == "io_parallel":
+            # the rolled time loop slices each step's input out of the reshaped input word with variable shifts
+            lut += input_slice_luts(n_seq, int(n_in), width_of(call.input, 16))
         return LayerEstimate(
-            call.name, kind + suffix, latency, ii, round(sum(x.lut for x in ok) * copies),
+            call.name, kind + suffix, latency, ii, round(lut),
             round(sum(x.ff for x in ok) * copies), round(sum(x.dsp for x in ok) * copies),
             sum(x.bram for x in ok) * copies, sequential=sequential,
         )  # fmt: skip

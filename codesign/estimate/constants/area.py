@@ -177,3 +177,14 @@ VITIS_INPUT_PORT_REGISTER_FROM_YEAR = 2023
 #: calibration median not at all, hls4ml's baselines 60 -> 58 % and the held-out extra_reports 31 -> 34 % (it adds
 #: to designs already over-predicted): docs/estimator.md "The top's port registers".
 TOP_INPUT_PORT_REGISTER = False
+# ---------------------------------------------------------------------------------------------- recurrent layers
+#: ``gru_stack`` / ``lstm_stack`` (io_parallel) copy each step's input out of the top's reshaped input word,
+#: ``data[j + iloop * n_in]`` with the time index ``iloop`` variable where the time loop stays rolled (Vivado HLS
+#: state-machine cell, recurrent.RecurrentEstimator): one variable right shift (``lshr``) of the whole
+#: n_sequence x n_in x width word per input element j, which Vivado HLS 2019.2 prices at about
+#: RECURRENT_SLICE_SHIFT_LUT whatever the word's width (uw-acme/HLS4ML_VS_MANUAL's gru_stack reports: toptagging
+#: 18,8 6 shifts over 2160 bits, 13167 LUT of Expression; quickdraw 18,8 3 over 5400 bits, 6604). With
+#: RECURRENT_SLICE_POW2_FORM, an element width that is a power of two adds a second shift and two gates (and,
+#: select) over the word's bits per element (toptagging 16,6: 6 x (2 x 2171 + 2 x 1920) of its 49695 LUT).
+RECURRENT_SLICE_SHIFT_LUT = 2171
+RECURRENT_SLICE_POW2_FORM = True

@@ -38,39 +38,54 @@ def _resource(
     return LayerCall("d", "dense", cfg, FixedPrecision.parse(f"ap_fixed<{bits},3>"), out, io_type)
 
 
-def test_resource_loop_registers_operands_only_for_dsp_products():
-    """ReuseLoop registers: input array, accumulators and each multiplier's partial sum; a product wide enough
-    for a DSP (RESOURCE_DSP_MIN_WIDTH) also registers its two operands, a narrow LUT product does not. Vivado HLS
-    2020.1, io_parallel: two copies of the input array and a 12-bit return register per output besides."""
-    n_in, n_out, rf, acc = 32, 16, 8, 24
+@pytest.mark.parametrize(
+    ("bits", "wbits", "acc", "ctx", "operands"),
+    [
+        (6, 6, "ap_fixed<24,10>", SEVEN, False),  # narrow: a LUT product, chained with its add
+        (16, 8, "ap_fixed<24,10>", SEVEN, False),  # one slice, free cast: the operands feed the slice's ports
+        (16, 8, "ap_fixed<24,10,AP_RND,AP_SAT>", SEVEN, True),  # the cast rounds and saturates (Berk-Bilgin)
+        (16, 8, "ap_fixed<24,10,AP_TRN,AP_SAT>", SEVEN, True),  # the sums saturate
+        (30, 8, "ap_fixed<24,10>", SEVEN, True),  # 30 bits > the DSP48E1's 25-bit port: a two-slice cascade
+        (26, 8, "ap_fixed<24,10>", SEVEN, True),  # 26 > 25 on DSP48E1 ...
+        (26, 8, "ap_fixed<24,10>", Context(CLOCK, "DSP48E2", "auto", "Vivado HLS", "2020.1", 1.0), False),  # ... not > 27
+        (6, 6, "ap_fixed<24,10>", Context(CLOCK, "DSP48E1", "dsp", "Vivado HLS", "2020.1", 1.0), False),  # -impl dsp
+    ],
+)
+def test_resource_loop_registers_operands_only_for_cascades_and_quantizing_casts(bits, wbits, acc, ctx, operands):
+    """ReuseLoop registers: input array, accumulators and each multiplier's partial sum; a DSP product registers its
+    two operands in fabric only where it cascades over several slices or the accumulator cast rounds or saturates
+    (constants.RESOURCE_DSP_OPERAND_REGISTERS off: the GRU reports' 16x16 products into a truncating, wrapping
+    accum_t register the product alone). Vivado HLS 2020.1, io_parallel: two copies of the input array and a 12-bit
+    return register per output besides."""
+    n_in, n_out, rf, acc_w = 32, 16, 8, 24
     block = math.ceil(n_in * n_out / rf)
-    for bits, wbits, on_dsp in ((6, 6, False), (16, 8, True)):
-        assert (max(bits, wbits) >= K.RESOURCE_DSP_MIN_WIDTH) is on_dsp
-        est = DenseEstimator().predict(_resource(n_in, n_out, rf, bits, wbits), SEVEN)
-        sw = _sum_bits(bits, wbits, n_in, acc)
-        per_mult = sw + (bits + wbits if on_dsp else 0)
-        expected = 2 * n_in * bits + n_out * acc + block * per_mult + n_out * 12
-        assert est.ff == round(expected * K.FF_RESOURCE_PER_BIT)
-    # ``config_op mul -impl dsp`` puts even the narrow products on DSPs: operands registered again
-    forced = Context(CLOCK, "DSP48E1", "dsp", "Vivado HLS", "2020.1", 1.0)
-    narrow = DenseEstimator().predict(_resource(n_in, n_out, rf, 6, 6), forced)
-    sw = _sum_bits(6, 6, n_in, acc)
-    expected = 2 * n_in * 6 + n_out * acc + block * (sw + 12) + n_out * 12
-    assert narrow.ff == round(expected * K.FF_RESOURCE_PER_BIT)
+    est = DenseEstimator().predict(_resource(n_in, n_out, rf, bits, wbits, acc=acc), ctx)
+    sw = _sum_bits(bits, wbits, n_in, acc_w)
+    per_mult = sw + (bits + wbits if operands else 0)
+    expected = 2 * n_in * bits + n_out * acc_w + block * per_mult + n_out * 12
+    assert est.ff == round(expected * K.FF_RESOURCE_PER_BIT)
+
+
+def test_resource_operand_registers_switch_restores_the_old_count(monkeypatch):
+    """RESOURCE_DSP_OPERAND_REGISTERS on: every DSP product registers its operands again (the count before)."""
+    monkeypatch.setattr(K, "RESOURCE_DSP_OPERAND_REGISTERS", True)
+    est = DenseEstimator().predict(_resource(32, 16, 8, 16, 8), SEVEN)
+    expected = 2 * 32 * 16 + 16 * 24 + 64 * (24 + 24) + 16 * 12
+    assert est.ff == round(expected * K.FF_RESOURCE_PER_BIT)
 
 
 @pytest.mark.parametrize(
     ("tool", "version", "io_type", "bits"),
     [
-        # 32 x 16 at RF 8, 16-bit data x 8-bit weights on DSPs, 24-bit accumulator, 12-bit outputs:
-        # block 64 multipliers, each a 24-bit partial sum (16 + 8 + 5 growth, capped at 24) and 16 + 8 operand
-        # bits; 16 accumulators of 24 bits; the input array is 32 x 16 = 512 bits
-        ("Vivado HLS", "2020.1", "io_parallel", 2 * 512 + 384 + 64 * 48 + 16 * 12),  # rewind + phi, return regs
-        ("Vivado HLS", "2019.2", "io_parallel", 0 * 512 + 384 + 64 * 48),  # the argument array, unregistered
-        ("Vivado HLS", "2019.2", "io_stream", 2 * 512 + 384 + 64 * 48),  # the array read from the stream
-        ("Vivado HLS", "2020.1", "io_stream", 2 * 512 + 384 + 64 * 48),  # no return registers in io_stream
-        ("Vitis HLS", "2023.1", "io_parallel", 1 * 512 + 384 + 64 * 48),  # no rewind: one copy
-        ("Vivado HLS", None, "io_parallel", 0 * 512 + 384 + 64 * 48),  # unknown version: the older rule
+        # 32 x 16 at RF 8, 16-bit data x 8-bit weights on DSPs (one slice, truncating accum_t: no operand
+        # registers), 24-bit accumulator, 12-bit outputs: block 64 multipliers, each a 24-bit partial sum
+        # (16 + 8 + 5 growth, capped at 24); 16 accumulators of 24 bits; the input array is 32 x 16 = 512 bits
+        ("Vivado HLS", "2020.1", "io_parallel", 2 * 512 + 384 + 64 * 24 + 16 * 12),  # rewind + phi, return regs
+        ("Vivado HLS", "2019.2", "io_parallel", 0 * 512 + 384 + 64 * 24),  # the argument array, unregistered
+        ("Vivado HLS", "2019.2", "io_stream", 2 * 512 + 384 + 64 * 24),  # the array read from the stream
+        ("Vivado HLS", "2020.1", "io_stream", 2 * 512 + 384 + 64 * 24),  # no return registers in io_stream
+        ("Vitis HLS", "2023.1", "io_parallel", 1 * 512 + 384 + 64 * 24),  # no rewind: one copy
+        ("Vivado HLS", None, "io_parallel", 0 * 512 + 384 + 64 * 24),  # unknown version: the older rule
     ],
 )
 def test_resource_loop_registers_by_tool_version(tool, version, io_type, bits):
@@ -141,12 +156,22 @@ def test_accumulator_casts_priced_as_relu_casts_per_product():
     (64 / 4); LUTs per bit as the quantizing ReLU output cast of the same tool."""
     plain, sat = "ap_fixed<24,10>", "ap_fixed<24,10,AP_RND,AP_SAT>"
     vitis = Context(CLOCK, "DSP48E1", "auto", "Vitis HLS", "2022.1", 1.0)
+    # Resource at RF 4 (16 DSP multipliers of 16 x 8 bits, 24-bit sums and accumulators, 4 outputs): the quantizing
+    # cast also registers each multiplier's 16 + 8 operand bits (constants.RESOURCE_DSP_OPERAND_REGISTERS); Vivado
+    # HLS 2020.1 holds two copies of the 16 x 16 input bits and 4 x 24 return bits, Vitis HLS one copy, no return
+    plain_bits = {SEVEN: 2 * 256 + 96 + 96 + 16 * 24, vitis: 256 + 96 + 16 * 24}
     for ctx, per_bit in ((SEVEN, K.RELU_CAST_LUT_PER_BIT), (vitis, K.RELU_CAST_LUT_PER_BIT_VITIS)):
         for rf, strategy, products in ((1, "latency", 56), (4, "resource", 16)):
             a = DenseEstimator().predict(_dense_acc(plain, rf, strategy), ctx)
             b = DenseEstimator().predict(_dense_acc(sat, rf, strategy), ctx)
             assert b.lut - a.lut == round(products * 48 * per_bit)
-            assert (b.ff, b.dsp, b.latency_cycles) == (a.ff, a.dsp, a.latency_cycles)
+            assert (b.dsp, b.latency_cycles) == (a.dsp, a.latency_cycles)
+            if strategy == "latency":
+                assert b.ff == a.ff
+            else:
+                bits = plain_bits[ctx]
+                assert a.ff == round(bits * K.FF_RESOURCE_PER_BIT)
+                assert b.ff == round((bits + 16 * (16 + 8)) * K.FF_RESOURCE_PER_BIT)
 
 
 @pytest.mark.parametrize(

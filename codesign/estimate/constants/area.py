@@ -92,13 +92,23 @@ FF_PIPELINED_MUL_PER_BIT = 2.0
 VITIS_MUL_CORE_FF_FROM_YEAR = 2022
 #: Resource ReuseLoop at RF > 1: FFs per bit of what lives across its iterations (kernels.dense.
 #: resource_register_bits). The benchmark's refit over the Resource dense layers of 10 repositories, the first
-#: layer's port shifters taken out (1.61-1.72 per fold; 2.4 before the version rule below).
-FF_RESOURCE_PER_BIT = 1.67
+#: layer's port shifters taken out (1.68 since RESOURCE_DSP_OPERAND_REGISTERS below; 1.67 before, 1.61-1.72 per
+#: fold; 2.4 before the version rule below).
+FF_RESOURCE_PER_BIT = 1.68
 #: Input-array copies by tool version (kernels.dense.resource_input_copies; docs/estimator.md): Vivado HLS 2020.1
 #: keeps a rewind and a phi register per input word and an ``ap_return_N_preg`` per io_parallel output (PYNQ_IA,
 #: GuillaumeDerville), 2019.2 neither past the first layer (nicologhielmetti); io_stream twice; Vitis HLS once.
 RESOURCE_INPUT_COPIES_REWIND = 2
 RESOURCE_REWIND_REGISTERS_FROM_YEAR = 2020
+#: Resource ReuseLoop at RF > 1: whether a DSP-bound product also registers its two operands in fabric (wd + ww bits
+#: per multiplier in kernels.dense.resource_register_bits) where it fits one slice and the accumulator cast is free
+#: (truncating, wrapping accum_t). Off: the register tables of the stock GRU reports' dense modules
+#: (uw-acme/HLS4ML_VS_MANUAL, Vivado HLS 2019.2, xcu250, 16x16 products, default accum_t) list per multiplier only
+#: the product cast to accum_t (``trunc_ln708_*``, 16 bits), no operand register: ftag's 120 x 360 layer at RF 30
+#: holds 1440 x 16 of its 40337 FF. Kept where the cast rounds or saturates (Berk-Bilgin's 24x8 products into
+#: ap_fixed<24,16,AP_RND,AP_SAT>: about 92 FF per multiplier) and where the product cascades over two slices (no
+#: report either way). docs/estimator.md "Resource dense and GRU designs: registers and the input slice".
+RESOURCE_DSP_OPERAND_REGISTERS = False
 
 # ---------------------------------------------------------------------------------------------- activations
 #: ReLU and friends: LUTs per input bit per element (compare, select, output rounding). Per-layer relu

@@ -224,7 +224,8 @@ class DenseEstimator:
             block = math.ceil(n_in * n_out / rf)
             if rf > 1:
                 out_w = width_of(call.output, acc)
-                bits = resource_register_bits(n_in, n_out, rf, wd, ww, acc, ctx, io_type=call.io_type, out_w=out_w)
+                bits = resource_register_bits(n_in, n_out, rf, wd, ww, acc, ctx, io_type=call.io_type, out_w=out_w,
+                                              quantizing_cast=accum_cast_bits(call) > 0)  # fmt: skip
                 ff = rint(bits * K.FF_RESOURCE_PER_BIT)
             # weights in a ROM of depth RF and width block*ww, which the kernel binds to BRAM at RF > 1
             # (``#pragma HLS RESOURCE variable=weights core=ROM_nP_BRAM``): 512 x 36 words per BRAM18
@@ -344,19 +345,26 @@ def resource_input_copies(ctx: Context, io_type: str) -> int:
 
 def resource_register_bits(
     n_in: int, n_out: int, rf: int, wd: int, ww: int, acc: int, ctx: Context, *, io_type: str = "io_parallel",
-    out_w: int = 0,
+    out_w: int = 0, quantizing_cast: bool = False,
 ) -> int:  # fmt: skip
     """Bits ``nnet_dense_resource.h``'s ReuseLoop (RF > 1) keeps in registers across its pipeline stages.
 
     The input array (:func:`resource_input_copies` copies of it), the n_out accumulators and, per multiplier
     (block factor), its partial sum; a product bound to a DSP (constants.RESOURCE_DSP_MIN_WIDTH) also registers
-    its two operands at the slice's ports, while a narrow product in LUTs chains with its add. Where the tool
+    its two operands in fabric where it cascades over several slices or ``quantizing_cast`` (the accumulator cast
+    rounds or saturates: :func:`accum_cast_bits`), else it feeds the slice's ports straight
+    (constants.RESOURCE_DSP_OPERAND_REGISTERS); a narrow product in LUTs chains with its add. Where the tool
     registers the rewound loop (:func:`registers_rewound_loop`), an io_parallel layer also returns each output
     from a register of ``out_w`` bits. Scaled by constants.FF_RESOURCE_PER_BIT.
     """
     block = math.ceil(n_in * n_out / rf)
     sw = sum_width(wd, ww, n_in, acc)
-    per_mult = sw + (wd + ww if variable_product_on_dsp(max(wd, ww), ctx) else 0)
+    on_dsp = variable_product_on_dsp(max(wd, ww), ctx)
+    # a product wider than one slice's ports is a cascade whose operands wait in fabric registers; one that fits a
+    # slice feeds its ports straight (constants.RESOURCE_DSP_OPERAND_REGISTERS)
+    cascade = DotProductModel.multipliers.slices(wd, ww, ctx.dsp_family) > 1
+    operands = on_dsp and (K.RESOURCE_DSP_OPERAND_REGISTERS or cascade or quantizing_cast)
+    per_mult = sw + (wd + ww if operands else 0)
     ret = n_out * out_w if io_type == "io_parallel" and registers_rewound_loop(ctx) else 0
     return resource_input_copies(ctx, io_type) * n_in * wd + n_out * acc + block * per_mult + ret
 

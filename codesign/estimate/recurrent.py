@@ -14,7 +14,8 @@ What the kernels do (``lstm_stack`` / ``gru_stack``, io_parallel and io_stream):
   top (io_stream, any Resource-strategy layer) it is a state machine, its sub-function calls one after the
   other, as Vitis HLS leaves it in any top. ``use_static = false`` under a PIPELINE top unrolls the loop into
   n_sequence cells (resources x n_sequence) that the top can restart every II (the largest reuse factor); under a
-  DATAFLOW top the loop stays, one cell called every step as the static one;
+  DATAFLOW top the loop stays, one cell called every step as the static one, and each step's input is sliced out
+  of the top's reshaped input word with variable shifts (:func:`input_slice_luts`);
 - ``bidirectional_stack`` (hls4ml 1.3): a forward and a backward cell (each an LSTM or a GRU) called in every
   step on independent data, so side by side: the step is the slower cell's, the resources both cells'.
 

@@ -31,7 +31,8 @@ ADDITIVE = ("latency_cycles", "ii_cycles")
 #: stream-pooling rule (constants.POOL_STREAM_*), the dsp rows after the effective-width DSP curve (constants.DSP_WIDTH_*;
 #: a design estimated at 0 DSPs has no ratio and is not in them), the io_parallel resource latency row after the rem0
 #: index read (constants.REM0_INDEX_READ_CYCLES), the io_parallel resource and io_stream FF rows after the Resource
-#: loop's registers by tool version (constants.RESOURCE_INPUT_COPIES_REWIND), the lut rows after the adder price by tool
+#: loop's registers by tool version (constants.RESOURCE_INPUT_COPIES_REWIND) and its DSP operands
+#: (constants.RESOURCE_DSP_OPERAND_REGISTERS), the lut rows after the adder price by tool
 #: version (constants.ADDER_LUT_OFFSET_BITS), the io_stream rows without the record whose io_stream configs sit under an
 #: io_parallel top (network.stream_top_mismatch: refused).
 BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
@@ -43,13 +44,13 @@ BANDS: dict[tuple[str, str], tuple[float, float, int, int]] = {
     ('io_parallel latency', 'lut'): (0.786, 1.232, 55, 11),
     ('io_parallel resource', 'bram_18k'): (0.841, 1.0, 11, 5),
     ('io_parallel resource', 'dsp'): (0.982, 1.0, 11, 5),
-    ('io_parallel resource', 'ff'): (0.715, 1.345, 12, 5),
+    ('io_parallel resource', 'ff'): (0.847, 1.356, 12, 5),
     ('io_parallel resource', 'ii_cycles'): (0.0, 0.0, 12, 5),
     ('io_parallel resource', 'latency_cycles'): (-3.0, 1.0, 12, 5),
     ('io_parallel resource', 'lut'): (0.967, 1.336, 12, 5),
     ('io_stream', 'bram_18k'): (1.182, 4.286, 29, 13),
     ('io_stream', 'dsp'): (0.687, 1.287, 31, 13),
-    ('io_stream', 'ff'): (0.819, 1.983, 31, 13),
+    ('io_stream', 'ff'): (0.821, 2.003, 31, 13),
     ('io_stream', 'ii_cycles'): (0.955, 1.03, 31, 13),
     ('io_stream', 'latency_cycles'): (0.954, 1.035, 31, 13),
     ('io_stream', 'lut'): (0.877, 1.495, 31, 13),

@@ -52,6 +52,22 @@ def adder_lut_offset(ctx: Context) -> float:
     return K.ADDER_LUT_OFFSET_BITS
 
 
+def compare_luts(width: int, ctx: Context) -> float:
+    """LUTs of a compare of two ``width``-bit variables: an adder's price (width + ADDER_LUT_OFFSET_BITS) from Vitis HLS
+    VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR on, LUT_PER_COMPARE_BIT per bit before it and on Vivado HLS or an unknown
+    release (constants)."""
+    year = tool_year(ctx.tool_version)
+    if ctx.vitis and year is not None and year >= K.VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR:
+        return width + K.ADDER_LUT_OFFSET_BITS
+    return width * K.LUT_PER_COMPARE_BIT
+
+
+def compare_select_luts(in_width: int, out_width: int, ctx: Context) -> float:
+    """LUTs of one compare-and-select (``y = x > y ? x : y``): the compare (:func:`compare_luts`) and a 2:1 select
+    of the output bits (constants.LUT_PER_SELECT_BIT)."""
+    return compare_luts(in_width, ctx) + out_width * K.LUT_PER_SELECT_BIT
+
+
 def width_of(p: FixedPrecision | None, default: int = 16) -> int:
     """The width of a precision, or ``default`` where the type is unknown."""
     return p.width if p is not None else default

@@ -13,6 +13,7 @@ from codesign.estimate.hardware import MultiplierMap, chain_cycles, tree_levels
 from codesign.estimate.kernels.common import (
     Context,
     adder_lut_offset,
+    compare_select_luts,
     rint,
     stream_elementwise,
     stream_word_cycles,
@@ -128,7 +129,11 @@ class PoolingEstimator:
             return LayerEstimate(call.name, "pooling/stream", lat, lat, rint(lut), rint(n_filt * window * w), 0, 0,
                                  sequential=True)  # fmt: skip
         n_out = int(oh * ow * n_filt)
-        lut = n_out * (window - 1) * w * K.LUT_PER_COMPARE_BIT
+        # Max: window - 1 compare-selects per output (``nnet_pooling.h`` max: y = x[i] > y ? x[i] : y), priced by tool
+        # release (kernels.common.compare_select_luts); Average (or no pool_op in the config): one operation per bit
+        op = str(call.config.get("pool_op", "")).split("::")[-1].strip().lower()
+        per_op = compare_select_luts(w, width_of(call.output, w), ctx) if op == "max" else w * K.LUT_PER_COMPARE_BIT
+        lut = n_out * (window - 1) * per_op
         delay = tree_levels(window) * K.T_COMPARE_NS * ctx.delay_factor
         # constants.POOLING_COMBINATIONAL: a comparator tree that fits the period is combinational (chain_cycles)
         lat = chain_cycles([delay], ctx.clock.effective_ns) if K.POOLING_COMBINATIONAL else ctx.clock.cycles(delay)
@@ -164,6 +169,8 @@ class MergeEstimator:
         if f == "multiply":
             cost = self.multipliers.predict(width_of(call.input), width_of(call.input), ctx.dsp_family, ctx.mul_impl)
             dsp, lut = n * cost.dsp, n * (cost.lut + w)
+        elif f in ("maximum", "minimum"):  # res = a > b ? a : b: a compare-select per element (common)
+            dsp, lut = 0.0, n * compare_select_luts(width_of(call.input, w), w, ctx)
         else:
             dsp, lut = 0.0, n * w * K.LUT_PER_COMPARE_BIT
         delay = K.T_ADD_NS if f != "multiply" else K.T_MUL_DSP_NS

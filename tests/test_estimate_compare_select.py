@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import Clock
+from codesign.estimate.hardware import Clock, in_release_window, tool_release
 from codesign.estimate.layers import Context, predict_layer
 from codesign.precision import FixedPrecision
 
@@ -12,6 +12,7 @@ from codesign.precision import FixedPrecision
 VIVADO_2020 = Context(Clock(5.0, 0.625), "DSP48E2", "auto", "Vivado HLS", "2020.1", 0.2)
 VITIS_2024 = replace(VIVADO_2020, tool="Vitis HLS", tool_version="2024.1")
 VITIS_2022 = replace(VIVADO_2020, tool="Vitis HLS", tool_version="2022.2")
+VITIS_2024_2 = replace(VIVADO_2020, tool="Vitis HLS", tool_version="2024.2")
 VITIS_UNKNOWN = replace(VIVADO_2020, tool="Vitis HLS", tool_version=None)
 
 P16 = FixedPrecision.parse("ap_fixed<16,6>")
@@ -47,13 +48,24 @@ def test_average_pooling_and_an_unknown_release_keep_the_old_price():
     for ctx in (VIVADO_2020, VITIS_2022, VITIS_2024):
         assert predict_layer(_pool2d("Average"), ctx).lut == n_ops * 16  # adders: no select, no compare
         assert predict_layer(_pool2d(None), ctx).lut == n_ops * 16  # no pool_op in the config: not taken as Max
-    # Vitis HLS of no known release: the compare at LUT_PER_COMPARE_BIT per bit, not the 2023 price
+    # Vitis HLS 2024.2 (its icmp rows at W or W + 1) and a Vitis HLS of no known release: LUT_PER_COMPARE_BIT per bit
+    assert predict_layer(_pool2d("Max"), VITIS_2024_2).lut == n_ops * 32
     assert predict_layer(_pool2d("Max"), VITIS_UNKNOWN).lut == n_ops * 32
+
+
+def test_release_window():
+    first, last = (2023, 1), (2024, 1)
+    assert [in_release_window(v, first, last) for v in ("2022.2", "2023.1", "2023.2", "2024.1", "2024.2", "2025.1")] == [
+        False, True, True, True, False, False]  # fmt: skip
+    # a bare year counts only where every release of it is inside; no version never does
+    assert in_release_window("2023", first, last) and not in_release_window("2024", first, last)
+    assert not in_release_window(None, first, last) and not in_release_window("unknown", first, last)
+    assert tool_release("2019.2.1") == (2019, 2) and tool_release("2023") == (2023, None)
 
 
 def test_the_select_and_the_release_rule_switch_off_through_their_constants(monkeypatch):
     monkeypatch.setattr(K, "LUT_PER_SELECT_BIT", 0.0)
-    monkeypatch.setattr(K, "VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR", 9999)
+    monkeypatch.setattr(K, "VITIS_COMPARE_AT_ADDER_PRICE_RELEASES", ((9999, 1), (9999, 1)))
     assert predict_layer(_pool2d("Max"), VITIS_2024).lut == 567 * 16  # the price before the rule
 
 

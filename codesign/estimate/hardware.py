@@ -92,6 +92,27 @@ def tool_year(version: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def tool_release(version: str | None) -> tuple[int, int | None] | None:
+    """Year and minor release of an HLS tool version string (``2024.1`` -> (2024, 1), ``2019.2.1`` -> (2019, 2),
+    ``2023`` -> (2023, None)); None when it names no year."""
+    m = re.match(r"\s*(\d{4})(?:\.(\d+))?", str(version or ""))
+    if not m:
+        return None
+    return int(m.group(1)), (int(m.group(2)) if m.group(2) is not None else None)
+
+
+def in_release_window(version: str | None, first: tuple[int, int], last: tuple[int, int]) -> bool:
+    """Whether a tool version lies in the releases ``first``..``last`` (inclusive); a version naming only its year
+    counts when every release of that year does; an unknown version does not."""
+    rel = tool_release(version)
+    if rel is None:
+        return False
+    year, minor = rel
+    if minor is None:
+        return (year, 1) >= first and (year, 99) <= last
+    return first <= (year, minor) <= last
+
+
 def mul_impl(tcl_lines: list[str] | None) -> str:
     """The ``config_op mul -impl`` choice of the build script: ``dsp``, ``fabric`` or ``auto``."""
     for line in tcl_lines or []:

@@ -132,14 +132,16 @@ RELU_CAST_LUT_PER_BIT_VITIS = 2.3
 LUT_PER_TABLE_LOOKUP = 30
 #: Comparators (max pooling, element-wise merge): one LUT per bit.
 LUT_PER_COMPARE_BIT = 1.0
-#: A compare of two W-bit variables (``icmp``) from this Vitis HLS release year on is priced as an adder, W +
-#: ADDER_LUT_OFFSET_BITS LUTs (kernels.common.compare_luts): the Expression tables under ../shared/calibration/raw
-#: (icmp rows with two operands of one width) give Vitis HLS 2023.x 13 / 14 / 15 / 28 LUT at 6 / 7 / 8 / 21 bits
-#: (SpAllen0726, abdennour-GUESSOUM; 90 rows, every one at W + 7), where Vivado HLS 2018.3-2020.1 (12 repositories,
-#: 1600 rows) and Vitis HLS 2022.x (alex-yang-upenn, CestMerNeil: 445 rows) give 11 at 6-8 bits, 13 at 9-16 and
-#: 18-20 at 32, and Vitis HLS 2021.1 (ArgyKokk) 7 at 16: there LUT_PER_COMPARE_BIT per bit stays. hls4ml's own
-#: max-pooling baselines (Vitis HLS 2023.1 / 2024.1, 16 bits: 39.0-39.2 LUT per compare-select) agree (23 + 16).
-VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR = 2023
+#: The Vitis HLS releases (first, last) that price a W-bit compare (``icmp``) as an adder, W + ADDER_LUT_OFFSET_BITS
+#: LUTs (kernels.common.compare_luts). The Expression tables under ../shared/calibration/raw: every icmp row of
+#: Vitis HLS 2023.1, 2023.2 and 2024.1 at W + 7 (SpAllen0726, abdennour-GUESSOUM, Lrozzy: 421 rows against a
+#: constant, W >= 8, and 90 between two variables: 13 / 14 / 15 / 28 at 6 / 7 / 8 / 21 bits); Vitis HLS 2024.2 at W
+#: or W + 1 (MinhNguy3n, 54 rows), Vitis HLS 2022.x at W - 3 (CestMerNeil, kimhaneal11, alex-yang-upenn: 503 rows;
+#: 11 / 13 / 20 LUT at 6-8 / 9-16 / 32 bits between variables), Vivado HLS 2018.3-2020.1 likewise (W - 3 in 3074 of
+#: 4500 rows, 13 repositories), Vitis HLS 2021.1 at W - 9 (ArgyKokk). Elsewhere LUT_PER_COMPARE_BIT per bit stays
+#: (W: between W - 3 and W + 1). hls4ml's max-pooling baselines (Vitis HLS 2023.1 / 2024.1, 16 bits: 39.0-39.2 LUT
+#: per compare-select) agree with 23 + 16. No report of 2022.2 < release < 2023.1 or of 2025.x was read.
+VITIS_COMPARE_AT_ADDER_PRICE_RELEASES = ((2023, 1), (2024, 1))
 #: The select of a compare-and-select (max pooling, merge maximum / minimum: ``y = x > y ? x : y``): LUTs per
 #: output bit. Vivado HLS's Expression tables price a W-bit ``select`` at W LUTs (RishThakkar, CestMerNeil pooling
 #: modules, 10- and 16-bit); hls4ml's max-pooling baselines (16 bits) come to 29.2-31.4 LUT per compare-select

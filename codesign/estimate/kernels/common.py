@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from codesign.estimate import constants as K
 from codesign.estimate.design import LayerCall
-from codesign.estimate.hardware import Clock, is_vitis, tool_year
+from codesign.estimate.hardware import Clock, in_release_window, is_vitis, tool_year
 from codesign.estimate.result import LayerEstimate
 from codesign.precision import FixedPrecision, Overflow
 
@@ -53,11 +53,10 @@ def adder_lut_offset(ctx: Context) -> float:
 
 
 def compare_luts(width: int, ctx: Context) -> float:
-    """LUTs of a compare of two ``width``-bit variables: an adder's price (width + ADDER_LUT_OFFSET_BITS) from Vitis HLS
-    VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR on, LUT_PER_COMPARE_BIT per bit before it and on Vivado HLS or an unknown
-    release (constants)."""
-    year = tool_year(ctx.tool_version)
-    if ctx.vitis and year is not None and year >= K.VITIS_COMPARE_AT_ADDER_PRICE_FROM_YEAR:
+    """LUTs of a compare of two ``width``-bit variables: an adder's price (width + ADDER_LUT_OFFSET_BITS) on the Vitis HLS
+    releases VITIS_COMPARE_AT_ADDER_PRICE_RELEASES, LUT_PER_COMPARE_BIT per bit on the others, on Vivado HLS and on
+    an unknown release (constants)."""
+    if ctx.vitis and in_release_window(ctx.tool_version, *K.VITIS_COMPARE_AT_ADDER_PRICE_RELEASES):
         return width + K.ADDER_LUT_OFFSET_BITS
     return width * K.LUT_PER_COMPARE_BIT
 

@@ -65,7 +65,7 @@ def test_release_window():
 
 def test_the_select_and_the_release_rule_switch_off_through_their_constants(monkeypatch):
     monkeypatch.setattr(K, "LUT_PER_SELECT_BIT", 0.0)
-    monkeypatch.setattr(K, "VITIS_COMPARE_AT_ADDER_PRICE_RELEASES", ((9999, 1), (9999, 1)))
+    monkeypatch.setattr(K, "VITIS_COMPARE_AT_ADDER_PRICE_RELEASES", None)
     assert predict_layer(_pool2d("Max"), VITIS_2024).lut == 567 * 16  # the price before the rule
 
 

@@ -140,8 +140,9 @@ LUT_PER_COMPARE_BIT = 1.0
 #: 11 / 13 / 20 LUT at 6-8 / 9-16 / 32 bits between variables), Vivado HLS 2018.3-2020.1 likewise (W - 3 in 3074 of
 #: 4500 rows, 13 repositories), Vitis HLS 2021.1 at W - 9 (ArgyKokk). Elsewhere LUT_PER_COMPARE_BIT per bit stays
 #: (W: between W - 3 and W + 1). hls4ml's max-pooling baselines (Vitis HLS 2023.1 / 2024.1, 16 bits: 39.0-39.2 LUT
-#: per compare-select) agree with 23 + 16. No report of 2022.2 < release < 2023.1 or of 2025.x was read.
-VITIS_COMPARE_AT_ADDER_PRICE_RELEASES = ((2023, 1), (2024, 1))
+#: per compare-select) agree with 23 + 16. No report of 2022.2 < release < 2023.1 or of 2025.x was read. None: the
+#: rule off (every release at LUT_PER_COMPARE_BIT).
+VITIS_COMPARE_AT_ADDER_PRICE_RELEASES: tuple[tuple[int, int], tuple[int, int]] | None = ((2023, 1), (2024, 1))
 #: The select of a compare-and-select (max pooling, merge maximum / minimum: ``y = x > y ? x : y``): LUTs per
 #: output bit. Vivado HLS's Expression tables price a W-bit ``select`` at W LUTs (RishThakkar, CestMerNeil pooling
 #: modules, 10- and 16-bit); hls4ml's max-pooling baselines (16 bits) come to 29.2-31.4 LUT per compare-select

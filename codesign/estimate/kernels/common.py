@@ -54,9 +54,10 @@ def adder_lut_offset(ctx: Context) -> float:
 
 def compare_luts(width: int, ctx: Context) -> float:
     """LUTs of a compare of two ``width``-bit variables: an adder's price (width + ADDER_LUT_OFFSET_BITS) on the Vitis HLS
-    releases VITIS_COMPARE_AT_ADDER_PRICE_RELEASES, LUT_PER_COMPARE_BIT per bit on the others, on Vivado HLS and on
-    an unknown release (constants)."""
-    if ctx.vitis and in_release_window(ctx.tool_version, *K.VITIS_COMPARE_AT_ADDER_PRICE_RELEASES):
+    releases VITIS_COMPARE_AT_ADDER_PRICE_RELEASES (None: none), LUT_PER_COMPARE_BIT per bit on the others, on Vivado
+    HLS and on an unknown release (constants)."""
+    window = K.VITIS_COMPARE_AT_ADDER_PRICE_RELEASES
+    if ctx.vitis and window is not None and in_release_window(ctx.tool_version, *window):
         return width + K.ADDER_LUT_OFFSET_BITS
     return width * K.LUT_PER_COMPARE_BIT
 

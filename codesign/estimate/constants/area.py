@@ -137,7 +137,7 @@ LUT_PER_COMPARE_BIT = 1.0
 #: Vitis HLS 2023.1, 2023.2 and 2024.1 at W + 7 (SpAllen0726, abdennour-GUESSOUM, Lrozzy: 421 rows against a
 #: constant, W >= 8, and 90 between two variables: 13 / 14 / 15 / 28 at 6 / 7 / 8 / 21 bits); Vitis HLS 2024.2 at W
 #: or W + 1 (MinhNguy3n, 54 rows), Vitis HLS 2022.x at W - 3 (CestMerNeil, kimhaneal11, alex-yang-upenn: 503 rows;
-#: 11 / 13 / 20 LUT at 6-8 / 9-16 / 32 bits between variables), Vivado HLS 2018.3-2020.1 mostly likewise (W - 3 in
+#: 10-13 LUT at 6-16 bits, 18-20 at 32, between variables), Vivado HLS 2018.3-2020.1 mostly likewise (W - 3 in
 #: 3148 of 4824 rows; 2019.1, jmduarte and kendermag, mostly W + 1), Vitis HLS 2021.1 at W - 9 (ArgyKokk). Elsewhere LUT_PER_COMPARE_BIT per bit stays
 #: (W: between W - 3 and W + 1). hls4ml's max-pooling baselines (Vitis HLS 2023.1 / 2024.1, 16 bits: 39.0-39.2 LUT
 #: per compare-select) agree with 23 + 16. No report of 2022.2 < release < 2023.1 or of 2025.x was read. None: the

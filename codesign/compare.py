@@ -95,13 +95,13 @@ def agreement(float_out: np.ndarray | list[np.ndarray], fw_out: np.ndarray | lis
     return out
 
 
-def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed: int) -> np.ndarray:
+def grid_inputs(precision: FixedPrecision, shape: tuple[int, ...], n: int, seed: int | tuple[int, ...]) -> np.ndarray:
     """``n`` random inputs on the precision's grid: full-range values, range edges and large magnitudes.
 
     A quarter of the samples are built from the grid's edges (min, max, 0, +-lsb) only, so the products
     and sums downstream reach the extremes of the intermediate types (and overflow a too-narrow one); a
     quarter are uniform over the whole range; the rest are normal with a scale of a quarter of the range,
-    where most real data lies.
+    where most real data lies. ``seed``: an integer, or a tuple (one stream per input of a model with several).
     """
     rng = np.random.default_rng(seed)
     size = (n,) + tuple(shape)
@@ -393,12 +393,14 @@ def verify(project: Any, x: np.ndarray, *, workers: int = 2, use_ctypes: bool = 
     """
     from codesign import csim
 
-    prec = project.input_precision
-    if prec is not None and len(project.inputs) == 1 and not prec.on_grid(x):
-        raise SpecError(
-            f"the check inputs are not on the input grid {prec.to_hls()}: the firmware would round them and the "
-            "reference would not; snap them first (FixedPrecision.quantize)"
-        )
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    for port, a in zip(project.inputs, xs, strict=False):
+        prec = port.precision
+        if prec is not None and not prec.on_grid(a):
+            raise SpecError(
+                f"the check inputs of '{port.name}' are not on the input grid {prec.to_hls()}: the firmware would round "
+                "them and the reference would not; snap them first (FixedPrecision.quantize)"
+            )
     fw = csim.run_csim(project, x, workers=workers)
     ct = project.predict(x) if use_ctypes else None
     return judge(

@@ -116,7 +116,9 @@ def render_markdown(r: dict) -> str:
     if acc:
         lines.append("## Bit accuracy")
         lines.append("")
-        lines.append(f"Reference: {acc.get('reference')}; {acc.get('n_samples')} inputs on the input fixed-point grid.")
+        several = len((r.get("project") or {}).get("inputs") or []) > 1
+        grid = "each input's own fixed-point grid" if several else "the input fixed-point grid"
+        lines.append(f"Reference: {acc.get('reference')}; {acc.get('n_samples')} inputs on {grid}.")
         lines.append("")
         rows = [[k, acc.get(k)] for k in ("exact", "n_samples", "n_mismatch", "max_abs_diff", "argmax_agreement")
                 if k in acc]  # fmt: skip

@@ -92,7 +92,7 @@ def _qactivation_class():
     return _QActivation
 
 
-def qkeras_predict(model, x: np.ndarray, float64: bool = True) -> np.ndarray:
+def qkeras_predict(model, x: np.ndarray | list[np.ndarray], float64: bool = True) -> np.ndarray:
     """QKeras' own forward pass of ``model``, outputs side by side; ``float64``: every layer's dtype and Keras' floatx
     float64.
 
@@ -114,21 +114,34 @@ def qkeras_predict(model, x: np.ndarray, float64: bool = True) -> np.ndarray:
         try:
             m64 = keras.models.model_from_json(json.dumps(arch), custom_objects=custom)
             m64.set_weights(model.get_weights())
-            outs = m64.predict(np.asarray(x, np.float64), verbose=0)
+            outs = m64.predict(_as_float64(x), verbose=0)
         finally:
             keras.backend.set_floatx(old)
     else:
         outs = model.predict(x, verbose=0)
     outs = outs if isinstance(outs, list) else [outs]
-    return np.concatenate([np.asarray(o, np.float64).reshape(len(x), -1) for o in outs], axis=1)
+    n = len(x[0]) if isinstance(x, list) else len(x)
+    return np.concatenate([np.asarray(o, np.float64).reshape(n, -1) for o in outs], axis=1)
+
+
+def _as_float64(x):
+    """One input array, or a list of them (a model with several inputs), as float64."""
+    return [np.asarray(a, np.float64) for a in x] if isinstance(x, list) else np.asarray(x, np.float64)
+
+
+def stored_inputs(out: Path):
+    """The build's C-simulated inputs (one array, or one per input of a model with several) and outputs."""
+    from codesign.firmware.several_inputs import stored_inputs as read
+
+    with np.load(out / "csim" / "csim_results.npz") as z:
+        return read(z, str(out)), z["testbench"]
 
 
 def csim_and_qkeras(out: Path, float64: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(the C-simulated firmware's outputs, QKeras' predict of the converted model) on the build's inputs."""
     from codesign import modelio
 
-    with np.load(out / "csim" / "csim_results.npz") as z:
-        x, fw = z["inputs"], z["testbench"]
+    x, fw = stored_inputs(out)
     return fw, qkeras_predict(modelio.load_model(out / "models" / "converted.h5"), x, float64)
 
 
@@ -152,11 +165,11 @@ def emulator_vs_csim(out: Path) -> tuple[int, int]:
     from codesign.firmware import description, emulator
 
     desc = description.FirmwareDescription.load(out / "hls" / description.FILE_NAME)
-    with np.load(out / "csim" / "csim_results.npz") as z:
-        x, fw = z["inputs"], z["testbench"]
+    x, fw = stored_inputs(out)
+    n = len(fw)
     emu = emulator.emulate(desc, x)
-    emu = np.concatenate([e.reshape(len(x), -1) for e in emu], axis=1) if isinstance(emu, list) else emu
-    fw = fw.reshape(len(x), -1)
+    emu = np.concatenate([e.reshape(n, -1) for e in emu], axis=1) if isinstance(emu, list) else emu.reshape(n, -1)
+    fw = fw.reshape(n, -1)
     assert emu.shape == fw.shape and np.std(fw) > 0
     return int(fw.size), int(np.count_nonzero(emu != fw))
 

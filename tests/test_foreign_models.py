@@ -253,20 +253,6 @@ def test_foreign_model_builds_bit_exact_and_checks(tmp_path, which):
     np.testing.assert_array_equal(qkeras, fw)
 
 
-def test_two_input_model_is_refused_by_name_not_a_crash(tmp_path):
-    """A two-input model.file crashed the build (exit 7, 'int() argument must be ... not tuple'); it is a clear
-    refusal (exit 2) naming the inputs and what is accepted."""
-    from qkeras import QDense
-
-    keras = keras_env.keras()
-    a, b = keras.Input((4,), name="xa"), keras.Input((3,), name="xb")
-    h = keras.layers.Concatenate(name="cat")([a, b])
-    model = keras.Model([a, b], QDense(2, kernel_quantizer=Q, bias_quantizer=Q, name="out")(h))
-    code, text, _ = _build(tmp_path, model, "two_inputs")
-    assert code == 2 and "has 2 inputs (xa, xb)" in text and "single-input" in text, text[-2000:]
-    assert "internal error" not in text
-
-
 @pytest.mark.parametrize("layer", ["perm", "bias"])
 def test_layer_named_like_its_own_hls4ml_attribute_is_refused(tmp_path, layer):
     """hls4ml 1.3 stores a layer's output under the layer's name among its attributes: a Permute named 'perm'

@@ -52,6 +52,8 @@ class LayerCall:
     #: config structs the layer's own struct names (a recurrent layer's two dense products and two
     #: activations: ``mult1``, ``mult2``, ``act_recr``, ``act``; see :func:`recurrent_parts`)
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the input's type name as the top writes it (``input_t``, ``layer2_t``): which calls read a top input port
+    input_type: str = ""
 
     def num(self, key: str, default: float | None = None) -> float | None:
         """A numeric constant of the config struct, evaluating expressions such as ``n_in * n_out``."""
@@ -276,7 +278,7 @@ def build_calls(settings: dict) -> list[LayerCall]:
         calls.append(
             LayerCall(
                 name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack,
-                out_pack=out_pack, parts=parts,
+                out_pack=out_pack, parts=parts, input_type=types[0] if types else "",
             )
         )
     return calls

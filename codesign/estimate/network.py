@@ -44,7 +44,7 @@ from codesign.estimate.layers import Context, predict_layer
 from codesign.estimate.record_check import TOOL_VERSION
 from codesign.estimate.result import Estimate, LayerEstimate
 from codesign.estimate.settings import read_project, settings_from_record
-from codesign.estimate.top_ports import input_port_ff
+from codesign.estimate.top_ports import input_port_ff, reads_top_input
 from codesign.estimate.uncertainty import design_kind, interval
 from codesign.parts import Part, part_from_totals, resolve_part
 
@@ -305,16 +305,17 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         dense = [i for i, c in enumerate(calls) if c.function.lower().startswith("dense")]
         if dense:
             per_layer[dense[-1]] = predict_layer(calls[dense[-1]], replace(ctx, combinational_dense=True))
-    extra = port_read_cycles(calls[0], ctx)
-    if extra and per_layer[0].latency_cycles is not None:
-        per_layer[0] = replace(per_layer[0], latency_cycles=per_layer[0].latency_cycles + extra)
-    if extra and per_layer[0].lut is not None:
-        # the first layer reads the port through shifters instead of its operand multiplexers; their stage and
-        # output registers count too (constants.PORT_SHIFT_FF_PER_BIT)
-        shift_lut, shift_ff = port_shifter_area(calls[0], ctx)
-        first = per_layer[0]
-        lut = max(0, first.lut + shift_lut + port_read_mux_delta(calls[0], ctx))
-        per_layer[0] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
+    for i in [i for i, c in enumerate(calls) if reads_top_input(settings, i, c)]:  # one per input port
+        extra = port_read_cycles(calls[i], ctx)
+        if extra and per_layer[i].latency_cycles is not None:
+            per_layer[i] = replace(per_layer[i], latency_cycles=per_layer[i].latency_cycles + extra)
+        if extra and per_layer[i].lut is not None:
+            # the layer reads the port through shifters instead of its operand multiplexers; their stage and
+            # output registers count too (constants.PORT_SHIFT_FF_PER_BIT)
+            shift_lut, shift_ff = port_shifter_area(calls[i], ctx)
+            first = per_layer[i]
+            lut = max(0, first.lut + shift_lut + port_read_mux_delta(calls[i], ctx))
+            per_layer[i] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
     lat = [x.latency_cycles for x in per_layer]
     iis = [x.ii_cycles for x in per_layer]
     if any(v is None for v in lat):

@@ -6,7 +6,8 @@ results): ``part``, ``target_clock_ns``, ``clock_uncertainty``, ``hls_tool``, ``
 resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``, ``model_shape``,
 ``weight_sparsity``, ``available``; a project read from its files also gives ``top_pragmas`` (the ``#pragma HLS``
 lines of the top function: PIPELINE or DATAFLOW) and ``top_inputs`` (the elements of each input array of its signature,
-top_ports.parse_top_inputs); a record gives ``top_port_pragmas`` (its top's ``#pragma HLS INTERFACE`` and ``DATAFLOW`` lines). A record's own ``top_pragmas`` is read only where its configs say
+top_ports.parse_top_inputs) and ``top_input_types`` (their element type names, which say the calls that read an
+input port and each port's width); a record gives ``top_port_pragmas`` (its top's ``#pragma HLS INTERFACE`` and ``DATAFLOW`` lines). A record's own ``top_pragmas`` is read only where its configs say
 io_stream (``SETTING_KEYS`` is the list the records mode may use): an io_parallel record's top style comes from the
 rule hls4ml's ``SetPipelineStyle`` pass applies to the layers (the figures of the io_parallel records were measured
 so; their pragmas would move the LUT / FF of filipemlins/nas-hls4ml's hls4ml 0.x record and of a custom one,
@@ -27,7 +28,7 @@ import yaml
 
 from codesign.errors import DataError, SpecError
 from codesign.estimate.record_check import check_project_layers, check_record
-from codesign.estimate.top_ports import parse_top_inputs
+from codesign.estimate.top_ports import parse_top_input_types, parse_top_inputs
 from codesign.estimate.weights import layer_weight_counts
 from codesign.firmware.files import parse_typedefs, resolve_type
 
@@ -311,6 +312,7 @@ def read_project(project_dir: Path | str) -> dict:
         "defines": parse_defines(defines_text),
         "top_calls": top_calls,
         "top_inputs": parse_top_inputs(top_text, parse_defines(defines_text)),
+        "top_input_types": parse_top_input_types(top_text),
         "top_pragmas": [" ".join(p.split()) for p in re.findall(r"#pragma\s+HLS\b[^\n]*", top_text)],
         "tcl_config_lines": tcl["config_lines"],
         "model_shape": [],

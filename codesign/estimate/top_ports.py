@@ -54,6 +54,41 @@ def parse_top_inputs(top_text: str, defines: dict[str, int]) -> list[int] | None
     return sizes or None
 
 
+def parse_top_input_types(top_text: str) -> list[str] | None:
+    """The element type name of each input array in the top function's signature (``input_t``, ``input2_t`` ...),
+    in the order of :func:`parse_top_inputs`; None where the signature has no input array."""
+    m = _SIGNATURE.search(top_text)
+    if not m:
+        return None
+    names = [typ for typ, name, _size in _ARRAY_ARG.findall(m.group(1)) if not re.fullmatch(r"layer\d+_out", name)]
+    return names or None
+
+
+def reads_top_input(settings: dict, index: int, call: LayerCall) -> bool:
+    """Whether the layer call ``index`` reads one of the top's input ports: its input type is an input array's
+    type of the signature (``top_input_types``, a project read from its files: every layer that reads one of
+    several inputs); else the first call (a record, which carries no signature)."""
+    names = settings.get("top_input_types")
+    if names:
+        return bool(call.input_type) and call.input_type in names
+    return index == 0
+
+
+def _input_widths(settings: dict, calls: list[LayerCall], n: int) -> list[int]:
+    """Bits of each input array's element: its own type where the settings resolve them (``top_input_types``
+    through ``typedefs``), else the first layer's input width (16 where unknown)."""
+    from codesign.estimate.design import element_precision
+    from codesign.firmware.files import resolve_type
+
+    names = settings.get("top_input_types") or []
+    typedefs = settings.get("typedefs") or {}
+    precs = [element_precision(resolve_type(t, typedefs)) for t in names]
+    if len(precs) == n and all(p is not None for p in precs):
+        return [p.width for p in precs]  # type: ignore[union-attr]
+    width = calls[0].input.width if calls and calls[0].input is not None else 16
+    return [width] * n
+
+
 def input_arrays(settings: dict, calls: list[LayerCall]) -> list[int]:
     """Elements of each input array of the top: from its signature where the project was read from its files
     (``top_inputs``), else from ``defines.h``'s ``N_INPUT_<dim>_<input>`` (hls4ml 0.x names every dimension of
@@ -102,16 +137,16 @@ def has_ap_vld_input(settings: dict) -> bool:
 
 
 def input_port_ff(settings: dict, calls: list[LayerCall], style: str) -> int:
-    """FF of the top's input port registers: per input array, n_in x the first layer's input width (16 bits where
-    unknown), plus its ap_vld flag; 0 where the top has no ap_vld input or :func:`registers_input_port` says it
+    """FF of the top's input port registers: per input array, n_in x its element width (:func:`_input_widths`),
+    plus its ap_vld flag; 0 where the top has no ap_vld input or :func:`registers_input_port` says it
     holds none (constants.TOP_INPUT_PORT_REGISTER off: 0)."""
     io_parallel = bool(calls) and all(c.io_type == "io_parallel" for c in calls)
     if not K.TOP_INPUT_PORT_REGISTER or not has_ap_vld_input(settings):
         return 0
     if not registers_input_port(style, io_parallel, settings.get("hls_tool"), settings.get("hls_tool_version")):
         return 0
-    width = calls[0].input.width if calls[0].input is not None else 16
-    return sum(n * width + 1 for n in input_arrays(settings, calls))
+    arrays = input_arrays(settings, calls)
+    return sum(n * width + 1 for n, width in zip(arrays, _input_widths(settings, calls, len(arrays)), strict=True))
 
 
-__all__ = ["input_arrays", "input_port_ff", "registers_input_port"]
+__all__ = ["input_arrays", "input_port_ff", "parse_top_input_types", "reads_top_input", "registers_input_port"]

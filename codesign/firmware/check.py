@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.arrays import as_rows
+from codesign.arrays import as_rows, join_rows, n_rows
 from codesign.compare import BN_NOTE, REFERENCE_NAME, BitAccuracy, compare_exact
 from codesign.durable import IN_PROGRESS, SCAN_FILE
 from codesign.errors import ReferenceUnavailableError, SpecError
@@ -194,7 +194,8 @@ def check(
     """Check a finished build's firmware against its bit-exact reference on ``n`` inputs plus edge cases."""
     from codesign import csim, hls, modelio, tools
     from codesign.firmware import junit as junit_xml
-    from codesign.firmware.check_inputs import check_memory, choose_inputs
+    from codesign.firmware.check_inputs import check_memory, choose_inputs, choose_several
+    from codesign.firmware.several_inputs import stored_inputs
 
     start = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -210,43 +211,51 @@ def check(
     converted = _require(build, "models/converted.h5", "converted model")
     results = _require(build, "csim/csim_results.npz", "C-simulation results")
     project = hls.HlsProject.load(hls_dir)
-    if len(project.inputs) != 1 or project.input_precision is None:
-        raise ReferenceUnavailableError(f"{hls_dir}: codesign check takes single-input firmware with a fixed-point "
-                                        f"input type; this one has {len(project.inputs)} input(s)")  # fmt: skip
+    several = len(project.inputs) > 1
+    if not several and project.input_precision is None:
+        raise ReferenceUnavailableError(f"{hls_dir}: codesign check draws its inputs on the firmware's input type; "
+                                        f"input '{project.inputs[0].name}' has no fixed-point type "
+                                        f"({project.inputs[0].definition})")  # fmt: skip
     say("loading the converted model")
     model = modelio.load_model(converted)
     ref_source = reference_source(build, model, project)
 
     with np.load(results) as z:
-        stored = z["inputs"]
+        stored = stored_inputs(z, str(results))
         n_data = int(z["n_data"]) if "n_data" in z.files else 0
         if "rep_label" in z.files and str(z["rep_label"]) != "data inputs":
             n_data = 0  # a build without data led with N(0,1) stand-ins, not data: the check draws its own inputs
     spec_check = ((report.get("spec") or {}).get("check") or {}) if isinstance(report, dict) else {}
-    shape = tuple(int(d) for d in model.input_shape[1:])
-    if n is not None:
-        check_memory(int(n), shape)
-    chosen = choose_inputs(stored[:n_data] if n_data else None, project.input_precision, shape, model, n=n,
-                           default_n=int(spec_check.get("n_samples") or 2000), seed=int(seed))  # fmt: skip
+    default_n = int(spec_check.get("n_samples") or 2000)
+    if several:  # built without data (refused with data): random inputs on each input's own grid
+        if n is not None:
+            check_memory(int(n), (project.n_inputs,))
+        chosen = choose_several(model, project.inputs, n=n, default_n=default_n, seed=int(seed), where=str(hls_dir))
+    else:
+        shape = tuple(int(d) for d in model.input_shape[1:])
+        if n is not None:
+            check_memory(int(n), shape)
+        chosen = choose_inputs(stored[:n_data] if n_data else None, project.input_precision, shape, model, n=n,
+                               default_n=default_n, seed=int(seed))  # fmt: skip
 
     changes = fwfiles.firmware_changes(build, hls_dir / "firmware")
     weights_dir, mismatches = fwfiles.synthesized_weights(hls_dir / "firmware", build / WORK / "weights")
     exe = hls_dir / csim.TB_BINARY
     before = exe.stat().st_mtime_ns if exe.exists() else None
-    x_all = np.concatenate([chosen.x, chosen.edge_x], axis=0)
+    x_all = join_rows([chosen.x, chosen.edge_x])
     with ThreadPoolExecutor(max_workers=2) as pool:
         # the traced copy of the firmware compiles beside the testbench (each g++ on its own core)
         trace_job = pool.submit(hls.build_trace, hls_dir, model, build / WORK / "trace", weights_dir) if trace else None
         say("compiling the testbench" + (" and the traced firmware" if trace else "") + " (when changed)")
         csim.build_testbench(project, weights_dir=weights_dir)
-        say(f"C-simulating {len(x_all)} inputs")
+        say(f"C-simulating {n_rows(x_all)} inputs")
         fw = as_rows(csim.run_csim(project, x_all, workers=int(workers or spec_check.get("workers") or tools.cpu_count()),
                                  weights_dir=weights_dir))  # fmt: skip
         rebuilt = before is None or exe.stat().st_mtime_ns != before
         say("computing the reference")
         ref = as_rows(ref_source.outputs(x_all))
         traced = trace_job.result() if trace_job is not None else None
-    k = len(chosen.x)
+    k = n_rows(chosen.x)
     main = compare_exact(ref[:k], fw[:k], reference=ref_source.name)
     per_output = _per_output(ref[:k], fw[:k])
     edges = _edges(chosen.edge_labels, ref[k:], fw[k:])

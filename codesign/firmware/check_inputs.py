@@ -26,11 +26,11 @@ N_RANDOM_EXTREMES = 8
 class CheckInputs:
     """The main inputs (data first, then random grid inputs) and the labelled edge cases."""
 
-    x: np.ndarray
+    x: np.ndarray | list[np.ndarray]  # one array per input for firmware with several
     n_data: int
     n_random: int
     source: str  # how the main inputs were chosen, one line
-    edge_x: np.ndarray
+    edge_x: np.ndarray | list[np.ndarray]
     edge_labels: tuple[str, ...]
 
 
@@ -128,3 +128,20 @@ def choose_inputs(
         )
     edge_x, labels = edge_cases(model, precision, shape, seed)
     return CheckInputs(x, n_data, n_random, source, edge_x, labels)
+
+
+def choose_several(model: Any, ports: Any, *, n: int | None, default_n: int, seed: int, where: str) -> CheckInputs:
+    """The check's inputs of firmware with several inputs (top-function ``ports``): ``n`` random inputs on each
+    input's own grid (a build of such a model has no data), plus their edge cases
+    (:mod:`codesign.firmware.several_inputs`)."""
+    from codesign.firmware import several_inputs as several
+
+    names = [p.name for p in ports]
+    types = several.input_types(ports, model, where)
+    shapes = several.input_shapes(model)
+    n_random = default_n if n is None else n
+    x = several.random_inputs(types, shapes, n_random, seed)
+    source = (f"{n_random} random inputs on each input's grid ({several.describe_types(names, types)}; the build has "
+              "no data)")  # fmt: skip
+    edge_x, labels = several.edge_cases(model, names, types, shapes, seed, MAX_UNIT_CASES, N_RANDOM_EXTREMES)
+    return CheckInputs(x, 0, n_random, source, edge_x, labels)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from codesign.arrays import as_rows
+from codesign.arrays import as_rows, n_rows, take_rows
 from codesign.compare import BN_NOTE, REFERENCE_NAME
 from codesign.errors import ReferenceUnavailableError
 from codesign.firmware import files as fwfiles
@@ -77,10 +77,13 @@ def _inexact_reason(model: Any, project: Any) -> str | None:
     which set the bounds the reference checks. None when it has one."""
     from codesign import compare, reference
 
-    if len(model.inputs) != 1 or getattr(project, "input_precision", None) is None:
-        return None  # several inputs: the check refuses them elsewhere
-    shape = tuple(int(d) for d in model.inputs[0].shape[1:])
-    probe = compare.grid_inputs(project.input_precision, shape, 64, seed=0)
+    ports = getattr(project, "inputs", ())
+    types = [getattr(p, "precision", None) for p in ports]
+    if len(types) != len(model.inputs) or any(t is None for t in types):
+        return None  # an input without a fixed-point type: the check refuses it elsewhere
+    shapes = [tuple(int(d) for d in t.shape[1:]) for t in model.inputs]
+    probes = [compare.grid_inputs(t, s, 64, seed=(0, i)) for i, (t, s) in enumerate(zip(types, shapes, strict=True))]
+    probe = probes if len(probes) > 1 else probes[0]
     try:
         reference.reference_outputs(model, probe, types=project.layer_precisions)
     except ReferenceUnavailableError as exc:
@@ -88,15 +91,15 @@ def _inexact_reason(model: Any, project: Any) -> str | None:
     return None
 
 
-def trace_layers(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: np.ndarray, ref: np.ndarray,
+def trace_layers(traced_fw: Any, project: Any, ref_source: ReferenceSource, x_all: Any, ref: np.ndarray,
                  fw: np.ndarray) -> tuple[tuple[LayerVerdict, ...], tuple[str, ...]]:  # fmt: skip
     """hls4ml's trace of the firmware on the mismatching samples (or the first ones) vs the per-layer reference."""
     from codesign.firmware import layers
 
     bad = np.flatnonzero(~(ref == fw).all(axis=1))
-    rest = np.setdiff1d(np.arange(len(x_all)), bad)
+    rest = np.setdiff1d(np.arange(n_rows(x_all)), bad)
     ids = np.concatenate([bad, rest])[:TRACE_SAMPLES]
-    x = x_all[ids]
+    x = take_rows(x_all, ids)
     traced = traced_fw.trace(x)
     defs = fwfiles.typedefs(traced.path / "firmware")
     types = {name: {role: fwfiles.type_string(defs.get(t, t)) for role, t in roles.items()}

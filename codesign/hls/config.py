@@ -77,8 +77,10 @@ def build_hls_config(
     layer_overrides: dict | None,
     hls_config: dict | None,
     notes: list[str],
+    input_precisions: dict[str, FixedPrecision] | None = None,
 ) -> dict:
-    """hls4ml HLSConfig with per-layer precisions from the QKeras quantizers plus codesign's fixes."""
+    """hls4ml HLSConfig with per-layer precisions from the QKeras quantizers plus codesign's fixes; every input layer
+    gets ``input_precision`` unless ``input_precisions`` names its own."""
     default = input_precision.to_hls()
     user_model = (hls_config or {}).get("Model", {}) or {}
     if "Precision" in user_model:
@@ -101,11 +103,12 @@ def build_hls_config(
             input_names.add(node.layer.name)
     for name in input_names:
         if name in layers:
+            own = (input_precisions or {}).get(name, input_precision).to_hls()
             prec = layers[name].setdefault("Precision", {})
             if isinstance(prec, dict):
-                prec["result"] = input_precision.to_hls()
+                prec["result"] = own
             else:
-                layers[name]["Precision"] = {"result": input_precision.to_hls()}
+                layers[name]["Precision"] = {"result": own}
 
     # QActivation(quantized_bits) after an auto-typed producer: hls4ml drops it with its quantizer
     for lyr in model.layers:

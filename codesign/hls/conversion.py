@@ -80,6 +80,13 @@ def _ports(variables: list[Any]) -> tuple[TopPort, ...]:
     return tuple(out)
 
 
+def _common_type(ports: tuple[TopPort, ...]) -> FixedPrecision | None:
+    """The input type of the firmware: the one type all its inputs share (each input's own is on its port), or None
+    where they differ."""
+    types = {p.precision for p in ports}
+    return next(iter(types)) if len(types) == 1 else None
+
+
 def _check_reference_types(inputs: tuple[TopPort, ...], outputs: tuple[TopPort, ...], notes: list[str]) -> None:
     for p in inputs + outputs:
         if p.precision is not None and p.precision.width > 53:
@@ -109,8 +116,12 @@ def convert(
     hls_config: dict | None = None,
     keep_final_softmax: bool = False,
     keep_final_sigmoid: bool = False,
+    input_precisions: dict[str, FixedPrecision] | None = None,
 ) -> HlsProject:
     """Convert a Keras/QKeras model into a written hls4ml project whose firmware is bit-exact by construction.
+
+    ``input_precisions``: the type of an input layer (by name) of a model with several inputs where it differs from
+    ``input_precision`` (an hls4ml config's ``LayerName.<input>.Precision``).
 
     ``keep_final_softmax`` / ``keep_final_sigmoid``: a final softmax / sigmoid layer stays in the firmware (its
     outputs are then checked with :mod:`codesign.softmax_twin` / :mod:`codesign.sigmoid_twin`); if the twin cannot
@@ -151,9 +162,11 @@ def convert(
     model, notes = prepare_model(model, keep_final_softmax=softmax_name is not None or sigmoid_name is not None)
     if input_precision is None:
         input_precision = DEFAULT_INPUT_PRECISION
-        notes.append(
-            f"no input precision given: inputs are {input_precision.to_hls()} (snap data to this grid for exactness)"
-        )
+        if len(input_precisions or {}) < len(model.inputs):
+            notes.append(
+                f"no input precision given: inputs are {input_precision.to_hls()} (snap data to this grid for "
+                "exactness)"
+            )
     cfg = build_hls_config(
         model,
         backend=backend,
@@ -163,6 +176,7 @@ def convert(
         layer_overrides=layer_overrides,
         hls_config=hls_config,
         notes=notes,
+        input_precisions=input_precisions,
     )
     tb_in = tb_out = None
     if tb_inputs is not None:
@@ -268,7 +282,7 @@ def convert(
         io_type=io_type,
         part=str(part),
         clock_ns=float(clock_ns),
-        input_precision=inputs[0].precision if len(inputs) == 1 else input_precision,
+        input_precision=_common_type(inputs),
         output_precision=outputs[0].precision if len(outputs) == 1 else None,
         layer_precisions=layer_precisions,
         reuse_factors=reuse_factors,

@@ -47,14 +47,20 @@ class TraceBuild:
     top_matches: bool
     path: Path
 
-    def trace(self, x: np.ndarray) -> LayerTrace:
-        """Every traced layer's output for ``x`` (float64 rows on the input grid)."""
+    def trace(self, x: np.ndarray | list[np.ndarray]) -> LayerTrace:
+        """Every traced layer's output for ``x`` (float64 rows on the input grid; a list, one array per input, for
+        firmware with several inputs)."""
         import contextlib
         import io
 
+        def rows(a: Any) -> np.ndarray:
+            return np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+
+        arg = [rows(a).reshape(len(a), -1) for a in x] if isinstance(x, (list, tuple)) else rows(x)
+
         def work() -> Any:
             with contextlib.redirect_stdout(io.StringIO()):  # "Recompiling ... with tracing": it does not here
-                return self.graph.trace(np.ascontiguousarray(np.asarray(x, dtype=np.float64)))
+                return self.graph.trace(arg)
 
         _, traced = on_big_stack(work, "hls4ml-trace")
         order, types, classes = [], {}, {}

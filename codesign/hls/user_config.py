@@ -137,6 +137,7 @@ def convert_from_hls4ml_config(
                 f"Model.Precision {input_precision.to_hls()} used for the input and float layers only; "
                 "quantized layers keep the types of their QKeras quantizers (granularity 'name')"
             )
+    own_inputs: dict[str, FixedPrecision] = {}  # an input layer's own type: each input of several keeps its own
     for lname, entry in (hls_cfg.get("LayerName", {}) or {}).items():
         if lname in _input_layer_names(model):
             pr = (entry or {}).get("Precision")
@@ -144,9 +145,11 @@ def convert_from_hls4ml_config(
             # 'auto' (hls4ml's config_from_keras_model writes it for the input): hls4ml gives the Model default
             if text is not None and str(text).strip().lower() != "auto":
                 try:
-                    input_precision = FixedPrecision.parse(text)
+                    own_inputs[lname] = FixedPrecision.parse(text)
                 except SpecError as exc:
                     raise SpecError(f"{where}: HLSConfig.LayerName.{lname}.Precision: {exc}") from None
+    if len(model.inputs) == 1 and own_inputs:
+        input_precision = next(iter(own_inputs.values()))
     # hls4ml writes OutputDir relative to the working directory
     out_dir = output_dir_override or Path(str(cfg.get("OutputDir", "my-hls-test")))
     tb = {}
@@ -171,6 +174,7 @@ def convert_from_hls4ml_config(
         clock_ns=clock_ns,
         part=part,
         input_precision=input_precision,
+        input_precisions=own_inputs,
         output_dir=Path(out_dir),
         project_name=project_name,
         clock_uncertainty=clock_uncertainty,

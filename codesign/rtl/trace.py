@@ -23,7 +23,11 @@ from codesign.rtl import constants, layers
 def check_supported(model: Any) -> None:
     """Refuse (SpecError naming the layer) a model the RTL route cannot build, before any work is done."""
     if len(model.inputs) != 1:
-        raise SpecError(f"model '{model.name}' has {len(model.inputs)} inputs; the RTL route supports one")
+        names = ", ".join(t.name.split(":")[0] for t in model.inputs)
+        raise SpecError(f"model '{model.name}' has {len(model.inputs)} inputs ({names}); the RTL route (--rtl) takes a "
+                        "model with one input (accepted: one input, e.g. the inputs concatenated into one tensor "
+                        "before the model; or the build without --rtl, which checks the hls4ml firmware with several "
+                        "inputs bit for bit)")  # fmt: skip
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer" or (layer.name in model.output_names and _is_head_layer(layer)):
             continue

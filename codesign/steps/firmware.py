@@ -31,20 +31,16 @@ def _firmware_keras_model(ctx: BuildContext, state: BuildState):
 NO_DATA_INPUTS = "N(0,1) inputs on the input grid (no data given: a stand-in for standardized data)"
 
 
-def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.ndarray, int, str]:
+def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.ndarray | list[np.ndarray], int, str]:
     """The inputs the firmware is checked on: representative rows first (the data's test set and signals, or
     without data N(0,1) inputs on the input grid, said so), then random grid inputs with the type's edges; how many
-    leading rows are representative, and what they are."""
+    leading rows are representative, and what they are. Firmware with several inputs: one array per input, each
+    on its own input type (:mod:`codesign.firmware.several_inputs`)."""
     from codesign import compare
 
     names = [t.name.split(":")[0] for t in state.project.keras_model.inputs]
     if len(names) != 1:
-        where = ctx.spec.model.file if ctx.spec is not None and ctx.spec.model.file else "the model"
-        raise SpecError(
-            f"{where}: the model has {len(names)} inputs ({', '.join(names)}); `codesign build` and `codesign check` "
-            "check single-input firmware (accepted: one input, e.g. the inputs concatenated into one tensor before "
-            "the model; the Python API codesign.hls.convert + codesign.compare.verify takes a list of input arrays)"
-        )
+        return _several_check_inputs(ctx, state, names)
     if precision is not None and precision.width > 52:
         raise SpecError(
             f"the firmware input '{names[0]}' is {precision.to_hls()}: codesign draws the check's inputs on its grid in "
@@ -69,6 +65,24 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.n
     n_rep = sum(len(p) for p in parts)
     parts.append(compare.grid_inputs(precision, shape, n_random, seed=0))
     return np.concatenate(parts, axis=0), n_rep, label
+
+
+NO_DATA_SEVERAL = "N(0,1) inputs on each input's grid (no data given: a stand-in for standardized data)"
+
+
+def _several_check_inputs(ctx: BuildContext, state: BuildState, names: list[str]) -> tuple[list[np.ndarray], int, str]:
+    """:func:`_check_inputs` of a model with several inputs: built without data (the datasets hold one input array),
+    each input drawn on its own firmware input type."""
+    from codesign.firmware import several_inputs as several
+
+    where = str(ctx.spec.model.file) if ctx.spec is not None and ctx.spec.model.file else "the model"
+    if state.data is not None:
+        raise several.data_refused(where, names, state.data.source)
+    model = state.project.keras_model
+    types = several.input_types(state.project.inputs, model, where)
+    n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
+    x, n_rep = several.build_inputs(types, several.input_shapes(model), n_random)
+    return x, n_rep, NO_DATA_SEVERAL
 
 
 class Convert(Step):
@@ -169,7 +183,8 @@ class CSim(Step):
     """Compile the firmware once and link it into hls4ml's ctypes library and codesign's g++ testbench; run both."""
 
     name = "csim"
-    code = ("codesign.csim", "codesign.hls", "codesign.compare", "codesign.build_steps:_check_inputs", "templates")
+    code = ("codesign.csim", "codesign.hls", "codesign.compare", "codesign.build_steps:_check_inputs",
+            "codesign.firmware.several_inputs", "templates")
 
     def inputs(self, ctx):
         return ctx.spec.resolved()["check"] if ctx.spec is not None else None
@@ -192,8 +207,11 @@ class CSim(Step):
         return replace(state, csim=csim_out)
 
     def save(self, ctx, state):
+        from codesign.firmware.several_inputs import INPUTS_KEY, inputs_entries
+
+        entries = {k: v for k, v in state.csim.items() if k != INPUTS_KEY}
         with atomic_path(ctx.path("csim", "csim_results.npz")) as tmp:
-            np.savez_compressed(tmp, **state.csim)
+            np.savez_compressed(tmp, **entries, **inputs_entries(state.csim[INPUTS_KEY]))
 
     def artefacts(self, ctx, state):
         return ["csim/csim_results.npz"]
@@ -202,8 +220,12 @@ class CSim(Step):
         path = ctx.path("csim", "csim_results.npz")
         if not path.is_file():
             return None
+        from codesign.firmware.several_inputs import INPUTS_KEY, stored_inputs
+
         with np.load(path) as z:
-            return replace(state, csim={k: z[k] for k in z.files})
+            csim = {k: z[k] for k in z.files if not k.startswith(INPUTS_KEY)}
+            csim[INPUTS_KEY] = stored_inputs(z, str(path))
+        return replace(state, csim=csim)
 
 
 def _shared_pch(ctx: BuildContext, state: BuildState, project) -> tuple[Path | None, BuildState]:

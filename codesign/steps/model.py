@@ -107,7 +107,11 @@ def _check_data_fits_model(ctx: BuildContext, state: BuildState, model) -> None:
         return
     inputs = model.inputs if isinstance(model.inputs, (list, tuple)) else [model.inputs]
     shapes = [tuple(int(d) for d in t.shape[1:]) for t in inputs]
-    if len(shapes) != 1 or shapes[0] != tuple(data.input_shape):
+    if len(shapes) != 1:
+        from codesign.firmware.several_inputs import data_refused
+
+        raise data_refused(f"model.file {ctx.spec.model.file}", [t.name.split(":")[0] for t in inputs], data.source)
+    if shapes[0] != tuple(data.input_shape):
         raise SpecError(
             f"model.file {ctx.spec.model.file}: the model takes inputs of shape {' + '.join(map(str, shapes))} but "
             f"the data ({data.source}) have samples of shape {tuple(data.input_shape)} (accepted: data whose samples "
@@ -317,6 +321,10 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
     (``task`` from the data), reuse factors the conversion would refuse (Dense layers on flat inputs), and with
     ``rtl`` float weights that go to firmware as they are (``quantize: null``), which the RTL route refuses."""
     check_layer_names(model, spec)
+    if rtl and len(model.inputs) != 1:
+        from codesign.rtl.trace import check_supported
+
+        check_supported(model)  # several inputs: refused before any training
     if rtl and spec.quantize is None:
         from codesign.rtl.trace import check_weights_quantized
 

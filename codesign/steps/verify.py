@@ -82,13 +82,14 @@ class Compare(Step):
 def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState:
     """The check's inputs and expected outputs into the project's tb_data/ for Vivado/Vitis csim and cosim."""
     from codesign import tb_data
+    from codesign.arrays import n_rows
 
     exact_ref = verification.bit_accuracy is not None
     expected = verification.reference_out if exact_ref else verification.csim_out
     n = tb_data.write_tb_data(state.project.path, x, expected)
     what = "the bit-exact reference's outputs" if exact_ref else "the C-simulated firmware's outputs (no exact reference)"
     return state.note(
-        f"hls/tb_data/: the first {n} of the {len(x)} check inputs and, as expected outputs, {what}; the project's "
+        f"hls/tb_data/: the first {n} of the {n_rows(x)} check inputs and, as expected outputs, {what}; the project's "
         "testbench reads them in csim/cosim"
     )
 
@@ -96,15 +97,17 @@ def _write_tb_data(state: BuildState, x: np.ndarray, verification) -> BuildState
 def _overflow_profile(desc, x: np.ndarray, n_data: int, rep_label: str = "data inputs") -> dict:
     """Per-layer ranges against the types on the data rows (else on all check inputs); the grid rows with the
     input type's edges are reported apart, by the layers they overflow."""
+    from codesign.arrays import n_rows, take_rows
     from codesign.firmware import profile
 
     if n_data > 0:
-        out = profile.overflow_report(desc, x[:n_data], f"{n_data} {rep_label}")
-        if n_data < len(x) and out.get("rows") is not None:
-            edges = profile.overflow_report(desc, x[n_data:], "grid inputs with the input type's edges")
+        out = profile.overflow_report(desc, take_rows(x, slice(None, n_data)), f"{n_data} {rep_label}")
+        if n_data < n_rows(x) and out.get("rows") is not None:
+            edges = profile.overflow_report(desc, take_rows(x, slice(n_data, None)),
+                                            "grid inputs with the input type's edges")  # fmt: skip
             out["edge_inputs_overflowing"] = edges.get("overflowing", [])
         return out
-    return profile.overflow_report(desc, x, f"{len(x)} check inputs on the input grid, edges included (no data)")
+    return profile.overflow_report(desc, x, f"{n_rows(x)} check inputs on the input grid, edges included (no data)")
 
 
 def _model_stages(state: BuildState) -> dict:

@@ -15,6 +15,7 @@ from codesign.estimate import constants as K
 from codesign.estimate import estimate_project
 from codesign.estimate.design import LayerCall, build_calls
 from codesign.estimate.hardware import Clock, delay_factor, dsp_delay_factor, make_clock, sum_width
+from codesign.estimate.kernels.tables import index_luts
 from codesign.estimate.layers import ActivationEstimator, Context, ConvEstimator, DenseEstimator, predict_layer
 from codesign.estimate.network import estimate_settings
 from codesign.estimate.recurrent import cell
@@ -222,7 +223,11 @@ def test_cell_schedule_per_tool():
     # Vitis HLS: the unpipelined cell, whose four sub-function calls each add a state
     table = ActivationEstimator().predict(LayerCall("t", "sigmoid", {"n_in": 12}, acc, acc, "io_parallel"), vitis)
     assert b.step >= dense + 3 * table.latency_cycles + 4 * K.RECURRENT_CALL_CYCLES
-    assert (a.lut, a.dsp) == (b.lut, b.dsp)
+    # the same area but for the table activations' index compares, which Vitis HLS 2023.1 prices as adders
+    # (kernels.tables): 12 sigmoid elements (3 gates x 4) and 2 x 4 tanh ones
+    extra = {f: index_luts(f, acc, 1024, vitis) - index_luts(f, acc, 1024, vivado) for f in ("sigmoid", "tanh")}
+    assert extra["sigmoid"] > 0 and extra["tanh"] > 0
+    assert (b.lut - a.lut, a.dsp) == (12 * extra["sigmoid"] + 2 * 4 * extra["tanh"], b.dsp)
 
 
 # Stock hls4ml GRU designs with their C-synthesis reports: benchmarks/data/recurrent_reports.jsonl

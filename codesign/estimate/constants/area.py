@@ -128,8 +128,16 @@ LUT_PER_RELU_BIT = 1.3
 #: <24,16,AP_RND,AP_SAT>: 0.11-0.23x before, 0.69-0.99x with it, 18 layers).
 RELU_CAST_LUT_PER_BIT = 4.0
 RELU_CAST_LUT_PER_BIT_VITIS = 2.3
-#: Table-lookup activations: address arithmetic LUTs per element.
+#: Table-lookup activations: address arithmetic LUTs per element, where kernels.tables does not count them (ELU,
+#: SELU, GELU, swish; an unknown input type; a table size that is not a power of two; TABLE_INDEX_LOGIC off).
 LUT_PER_TABLE_LOOKUP = 30
+#: sigmoid / tanh / softplus / softsign: the index arithmetic counted operation by operation from the input type and
+#: table_size (kernels.tables.index_luts: the conversion towards zero, the offset, the clamp), priced as adders,
+#: selects and compares are elsewhere. The per-module reports (freaksie 16,6 / 18,4 / 18,6 / 32,18 sigmoid, Vivado HLS
+#: 2018.3; kimhaneal11 16,6, Vitis HLS 2022.1; uw-acme toptagging 16,6 / 18,8 sigmoid and the GRU cell's sigmoid /
+#: tanh, Vivado HLS 2019.2) list 116-235 LUT per element where 30 was priced. False: LUT_PER_TABLE_LOOKUP for every
+#: table kernel (the rule before; docs/estimator.md "Table activations: the index logic").
+TABLE_INDEX_LOGIC = True
 #: Comparators (max pooling, element-wise merge): one LUT per bit.
 LUT_PER_COMPARE_BIT = 1.0
 #: The Vitis HLS releases (first, last) that price a W-bit compare (``icmp``) as an adder, W + ADDER_LUT_OFFSET_BITS

@@ -11,6 +11,7 @@ from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
 from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
 from codesign.estimate.kernels.multiplexers import stream_wrapper_luts
+from codesign.estimate.kernels.tables import index_luts
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
 
@@ -104,7 +105,8 @@ class ActivationEstimator:
             lat = max(1, ctx.clock.cycles(K.T_TABLE_LOOKUP_NS * ctx.delay_factor)) + K.TABLE_ROM_READ_CYCLES
             if not ctx.vitis and ctx.delay_factor < 1.0 and call.io_type == "io_parallel":
                 lat = K.TABLE_CHAINED_READ_CYCLES
-            lut = n * K.LUT_PER_TABLE_LOOKUP
+            per = index_luts(f, call.input, table, ctx)
+            lut = n * (K.LUT_PER_TABLE_LOOKUP if per is None else per)
             ff = n * wo
             return _stream(call, n, LayerEstimate(call.name, f, lat, 1, rint(lut), rint(ff), 0, bram), stream, ctx)
         return declined(call.name, f, f"activation '{call.function}' is not modelled")

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from codesign.errors import SpecError
+from codesign.metrics.anomaly import DEFAULT_FPRS
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
 from codesign.yamlio import read_yaml_file
@@ -49,7 +50,17 @@ ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "laten
 RTL_FIGURES = ("rtl_lut", "rtl_ff", "rtl_latency_ns", "rtl_latency_cycles", "rtl_ii_cycles")
 RTL_COUNTS = ("rtl_lut", "rtl_ff")  # null in the report without yosys
 CLASSIFIER_FIGURES = ("accuracy", "auc", "mean_auc")
-ANOMALY_FIGURES = ("auc", "tpr_at_fpr")
+
+
+def tpr_figure(fpr: float) -> str:
+    """The objective name of the signal efficiency at one evaluated FPR: ``tpr_at_fpr_1e-4`` for 1e-4."""
+    mantissa, exponent = f"{float(fpr):.0e}".split("e")
+    return f"tpr_at_fpr_{mantissa}e{int(exponent)}"
+
+
+# tpr_at_fpr: at the smallest FPR the background test sample resolves; tpr_at_fpr_<fpr>: at that FPR
+TPR_FIGURES = {tpr_figure(f): f for f in DEFAULT_FPRS}
+ANOMALY_FIGURES = ("auc", "tpr_at_fpr", *TPR_FIGURES)
 CONSTRAINTS = ("budget",)
 # mapping keys whose children are names the user chooses (layer names), not spec fields
 NAMED_CHILDREN = ("hls.layers", "quantize.layers")

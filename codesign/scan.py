@@ -62,6 +62,9 @@ class ScanSummary:
     seconds: float
     outputs: dict[str, str]
     n_retried: int = 0
+    n_front: int = 0  # the Pareto front's points (built, every objective known, within the constraints)
+    n_unranked: int = 0  # built points without a value for an objective (not ranked)
+    n_over_budget: int = 0  # built points over the budget
 
 
 # ------------------------------------------------------------------------------------------ execution
@@ -99,7 +102,7 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
                 part: str | None, shared_cache: bool, show_progress: bool, point_fn, threads_per_worker: int | None,
                 retry_failed: bool = False) -> ScanSummary:  # fmt: skip
     """run_scan's work, with the scan folder's lock held."""
-    from codesign.scan_report import write_outputs
+    from codesign.scan_report import front, missing_objectives, write_outputs
 
     check_storage(scan, out, resume)
     check_points(scan, out, PointsLog(out / "points.jsonl").read())  # a pasted line would stand for a point never built
@@ -145,8 +148,11 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
             outputs = write_outputs(scan, out, records)
         finally:
             closed.result()
-    return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
-                       time.perf_counter() - start, outputs, len(retried))  # fmt: skip
+    built = [r for r in records if r["status"] == "ok"]
+    return ScanSummary(out, len(records), n_before, runner.n_ran, len(records) - len(built),
+                       time.perf_counter() - start, outputs, len(retried), len(front(scan, records)),
+                       sum(bool(missing_objectives(scan, r)) for r in built),
+                       sum(r.get("budget_pass") is not True for r in built))  # fmt: skip
 
 
 def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker,

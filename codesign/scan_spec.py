@@ -207,6 +207,11 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if csim is not None and "check.library" in axes:
         raise _err(path, "csim", "axes.check.library sets the same thing per point: give one of the two")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
+    space = len(list(itertools.product(*axes.values())))
+    if mode == "optuna" and trials > space:
+        raise _err(path, "trials", f"{trials} is more than the {space} points the axes hold (each trial is a point not "
+                   f"built before, so the scan would stop at {space}); accepted: 1 to {space}, or mode: grid to build "
+                   "every point")  # fmt: skip
     check_combinations(axes, base, mode, path)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):

@@ -135,3 +135,12 @@ def test_scan_md_writes_counts_as_whole_numbers():
     from codesign.scan_report import _fmt
 
     assert [_fmt(v) for v in (14665.0, 15474.6667, 35.0, 0.2075, 1.5)] == ["14665", "15475", "35", "0.2075", "1.5"]
+
+
+def test_more_optuna_trials_than_points_is_refused(tmp_path):
+    """trials: 10 over 4 points ran 4 and stopped, its progress bar at 4/10 with 'remaining=6' and scan.md saying
+    nothing of the 6 trials asked and never run."""
+    axes = {"quantize.bits": [4, 6], "hls.reuse_factor": [1, 2]}
+    assert load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=4)).trials == 4
+    with pytest.raises(SpecError, match=r"key 'trials': 10 is more than the 4 points the axes hold .*accepted: 1 to 4"):
+        load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=10))

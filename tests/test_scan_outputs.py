@@ -144,3 +144,13 @@ def test_more_optuna_trials_than_points_is_refused(tmp_path):
     assert load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=4)).trials == 4
     with pytest.raises(SpecError, match=r"key 'trials': 10 is more than the 4 points the axes hold .*accepted: 1 to 4"):
         load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=10))
+
+
+def test_a_width_axis_of_another_family_is_refused_before_any_work(tmp_path):
+    """model.hidden on a DeepSets base was accepted, and every point built the same network (the spec ignored it)."""
+    ds = {"name": "ds", "data": {"source": "jets_constituents", "n_constituents": 8},
+          "model": {"family": "deepsets", "phi": [8], "rho": [8]}}  # fmt: skip
+    with pytest.raises(SpecError, match=r"key 'axes.model.hidden': value \[8\] does not give a valid spec: .*'hidden' "
+                       r"does not shape model.family deepsets and would be ignored \(it takes phi, rho"):  # fmt: skip
+        load_scan(write_scan(tmp_path, spec=ds, axes={"model.hidden": [[8], [16, 8]]}))
+    assert load_scan(write_scan(tmp_path, spec=ds, axes={"model.phi": [[8], [16, 8]]})).axes["model.phi"] == ((8,), (16, 8))

@@ -62,8 +62,6 @@ def tpr_figure(fpr: float) -> str:
 TPR_FIGURES = {tpr_figure(f): f for f in DEFAULT_FPRS}
 ANOMALY_FIGURES = ("auc", "tpr_at_fpr", *TPR_FIGURES)
 CONSTRAINTS = ("budget",)
-# mapping keys whose children are names the user chooses (layer names), not spec fields
-NAMED_CHILDREN = ("hls.layers", "quantize.layers")
 
 
 @dataclass(frozen=True)
@@ -132,27 +130,35 @@ def set_dotted(raw: dict, key: str, value: Any) -> None:
 
 
 def _known_key(key: str) -> bool:
-    """True when a dotted key names a spec field (or a per-layer field under a layer name)."""
+    """True when a dotted key names a spec field, a key under a mapping field (a layer name under ``hls.layers``,
+    ``quantize.layers`` or ``prune.layers``; ``lut`` under ``budget.max_fraction``) or a field under that."""
+    import typing
+
     from pydantic import BaseModel
 
+    def models(ann: Any) -> list:
+        return [a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+    def mapping(ann: Any) -> tuple | None:
+        """(key type, value type) of a dict annotation (or of the dict in an Optional), else None."""
+        for a in (ann, *typing.get_args(ann)):
+            if typing.get_origin(a) is dict:
+                return typing.get_args(a)
+        return None
+
     parts = key.split(".")
-    model: Any = BuildSpec
+    ann: Any = BuildSpec
     i = 0
     while i < len(parts):
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or parts[i] not in model.model_fields:
+        node = models(ann)
+        if node and parts[i] in node[0].model_fields:
+            ann = node[0].model_fields[parts[i]].annotation
+        elif (kv := mapping(ann)) is not None:
+            if typing.get_origin(kv[0]) is typing.Literal and parts[i] not in typing.get_args(kv[0]):
+                return False  # budget.max_fraction takes lut, ff, dsp, bram_18k, uram
+            ann = kv[1]
+        else:
             return False
-        prefix = ".".join(parts[: i + 1])
-        ann = model.model_fields[parts[i]].annotation
-        if prefix in NAMED_CHILDREN:
-            if i + 2 >= len(parts) + 1:
-                return False
-            value_type = getattr(ann, "__args__", (None, None))[1]
-            model, i = value_type, i + 2  # skip the layer name
-            continue
-        candidates = [
-            a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)
-        ]
-        model = candidates[0] if candidates else None
         i += 1
     return True
 

@@ -154,3 +154,16 @@ def test_a_width_axis_of_another_family_is_refused_before_any_work(tmp_path):
                        r"does not shape model.family deepsets and would be ignored \(it takes phi, rho"):  # fmt: skip
         load_scan(write_scan(tmp_path, spec=ds, axes={"model.hidden": [[8], [16, 8]]}))
     assert load_scan(write_scan(tmp_path, spec=ds, axes={"model.phi": [[8], [16, 8]]})).axes["model.phi"] == ((8,), (16, 8))
+
+
+def test_axes_under_a_mapping_of_the_spec_prune_layers_and_budget(tmp_path):
+    """prune.layers.<layer> (a per-layer sparsity) and budget.max_fraction.lut were refused as 'the spec has no such
+    key': the scan knew the layer-name mappings hls.layers and quantize.layers alone."""
+    scan = load_scan(write_scan(tmp_path, axes={"prune.layers.dense_1": [0.0, 0.5], "budget.max_fraction.lut": [0.01]}))
+    spec = scan.point_spec(scan.grid()[1], name="toy_p0001")
+    assert spec["prune"]["layers"] == {"dense_1": 0.5} and spec["budget"]["max_fraction"] == {"lut": 0.01}
+    for axes, match in (({"prune.layers.dense_1": [1.5]}, r"'axes.prune.layers.dense_1': value 1.5 does not give a valid"),
+                        ({"budget.max_fraction.lutz": [0.1]}, r"'axes.budget.max_fraction.lutz': the spec has no such key"),
+                        ({"prune.layers.dense_1.x": [0.1]}, r"'axes.prune.layers.dense_1.x': the spec has no such key")):  # fmt: skip
+        with pytest.raises(SpecError, match=match):
+            load_scan(write_scan(tmp_path, axes=axes))

@@ -191,6 +191,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise _err(path, "trials", f"optuna mode needs trials: a positive integer, got {trials!r}")
     if mode == "grid" and trials is not None:
         raise _err(path, "trials", "only for mode: optuna (a grid runs every combination)")
+    if mode == "grid" and "seed" in raw:
+        raise _err(path, "seed", "only for mode: optuna (the NSGA-II sampler's seed; a grid draws nothing): the "
+                   "training's seeds are spec keys (train.seed, data.seed), which can be axes")  # fmt: skip
     seed = raw.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise _err(

@@ -167,3 +167,12 @@ def test_axes_under_a_mapping_of_the_spec_prune_layers_and_budget(tmp_path):
                         ({"prune.layers.dense_1.x": [0.1]}, r"'axes.prune.layers.dense_1.x': the spec has no such key")):  # fmt: skip
         with pytest.raises(SpecError, match=match):
             load_scan(write_scan(tmp_path, axes=axes))
+
+
+def test_a_seed_in_a_grid_scan_is_refused_naming_the_training_seeds(tmp_path):
+    """seed: 3 in a grid scan was accepted and used by nothing (the grid draws nothing; a user meaning the training's
+    seed got the same models)."""
+    with pytest.raises(SpecError, match=r"key 'seed': only for mode: optuna .*train.seed, data.seed"):
+        load_scan(write_scan(tmp_path, seed=3))
+    assert load_scan(write_scan(tmp_path, axes={"train.seed": [0, 1]})).axes == {"train.seed": (0, 1)}
+    assert load_scan(write_scan(tmp_path, mode="optuna", trials=3, seed=3)).seed == 3

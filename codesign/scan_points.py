@@ -94,6 +94,8 @@ def record_from_result(result, params: dict, point_id: str, seconds: float, csim
         "estimate": estimate,
         "budget_pass": result.budget_pass,
         "budget_failed": [c.name for c in result.budget.checks if not c.passed] if result.budget is not None else [],
+        "budget_over": [{"name": c.name, "value": c.value, "limit": c.limit, "unit": c.unit}
+                        for c in (result.budget.checks if result.budget is not None else ()) if not c.passed],
         "rtl": rtl,
         "build_dir": str(result.out_dir),
         "seconds": round(seconds, 3),
@@ -173,7 +175,7 @@ def _run_point(job: dict) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
     return {"id": point_id, "params": params, "reuse_factors": None, "status": "failed", "bit_exact": None,
             "csim": csim_mode(job["spec"]), "metrics": {}, "estimate": {},
-            "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
+            "budget_pass": None, "budget_failed": [], "budget_over": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 
 

@@ -194,9 +194,24 @@ def write_markdown(scan: ScanFile, records: list[dict], best: list[dict], path: 
                   + "; ".join(_missing_reason(n) for n in missing_objectives(scan, r)) for r in unranked]  # fmt: skip
     if over:
         lines += ["", "## Over the budget", ""]
-        lines += [f"- `{r['id']}` {json.dumps(r['params'])}: {', '.join(r.get('budget_failed') or []) or 'unknown'}"
-                  for r in over]  # fmt: skip
+        lines += [f"- `{r['id']}` {json.dumps(r['params'])}: {_over_text(r)}" for r in over]
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _over_text(rec: dict) -> str:
+    """The budget checks a point fails, with value and limit where its line has them (``budget_over``)."""
+    over = rec.get("budget_over")
+    if not over:
+        return ", ".join(rec.get("budget_failed") or []) or "unknown"
+    parts = []
+    for c in over:
+        value, limit = c.get("value"), c.get("limit")
+        if value is None:
+            parts.append(f"{c['name']} unknown (limit {_fmt(float(limit))} {c.get('unit', '')})")
+        else:
+            ratio = f", {value / limit:.3g}x" if limit else ""
+            parts.append(f"{c['name']} {_fmt(float(value))} > {_fmt(float(limit))} {c.get('unit', '')}{ratio}")
+    return "; ".join(parts)
 
 
 def _why_empty(scan: ScanFile, records: list[dict], failed: list, over: list, unranked: list) -> str:

@@ -176,3 +176,25 @@ def test_a_seed_in_a_grid_scan_is_refused_naming_the_training_seeds(tmp_path):
         load_scan(write_scan(tmp_path, seed=3))
     assert load_scan(write_scan(tmp_path, axes={"train.seed": [0, 1]})).axes == {"train.seed": (0, 1)}
     assert load_scan(write_scan(tmp_path, mode="optuna", trials=3, seed=3)).seed == 3
+
+
+def test_over_the_budget_says_by_how_much(tmp_path):
+    """scan.md's 'Over the budget' named the check alone ('lut'): a point 54x over read as one 1 % over."""
+    from pathlib import Path
+
+    from codesign.api import BuildResult
+    from codesign.scan_points import record_from_result
+    from codesign.scan_report import write_markdown
+
+    checks = [{"name": "lut", "value": 6446.0, "limit": 118.224, "pass": False, "unit": "LUT"},
+              {"name": "ff", "value": 1053.0, "limit": 118224.0, "pass": True, "unit": "FF"},
+              {"name": "latency_ns", "value": None, "limit": 100.0, "pass": False, "unit": "ns"}]  # fmt: skip
+    report = {"name": "toy", "bit_accuracy": {"exact": True}, "budget": {"pass": False, "checks": checks}}
+    rec = record_from_result(BuildResult.from_report(report, Path("/x")), {"quantize.bits": 4}, "p0000", 1.0)
+    assert rec["budget_failed"] == ["lut", "latency_ns"]
+    assert rec["budget_over"] == [{"name": "lut", "value": 6446.0, "limit": 118.224, "unit": "LUT"},
+                                  {"name": "latency_ns", "value": None, "limit": 100.0, "unit": "ns"}]  # fmt: skip
+    scan = load_scan(write_scan(tmp_path, axes={"quantize.bits": [4]}))
+    write_markdown(scan, [rec], [], tmp_path / "scan.md")
+    md = (tmp_path / "scan.md").read_text()
+    assert '- `p0000` {"quantize.bits": 4}: lut 6446 > 118.2 LUT, 54.5x; latency_ns unknown (limit 100 ns)' in md

@@ -31,7 +31,7 @@ def _missing_reason(name: str) -> str:
 
 def feasible(scan: ScanFile, rec: dict) -> bool:
     """A finished point with every objective known that meets the constraints (the budget, when asked)."""
-    if rec.get("status") != "ok" or any(objective_value(rec, n) is None for n in scan.objectives):
+    if rec.get("status") != "ok" or missing_objectives(scan, rec):
         return False
     return not ("budget" in scan.constraints and rec.get("budget_pass") is not True)
 

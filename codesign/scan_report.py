@@ -80,10 +80,15 @@ def resource_axes(scan: ScanFile) -> list[str]:
     return named + [n for n in PLOT_AGAINST if n not in named]
 
 
+AXIS_LABELS = {"lut": "LUT", "ff": "FF", "dsp": "DSP", "bram_18k": "BRAM 18k", "uram": "URAM",
+               "latency_ns": "latency [ns]", "latency_cycles": "latency [cycles]", "ii_cycles": "II [cycles]"}  # fmt: skip
+
+
 def _label(name: str) -> str:
-    if name.endswith("latency_ns"):
-        return name.replace("latency_ns", "latency [ns]").replace("_", " ")
-    return name.upper() if name in ("lut", "ff", "dsp") else name
+    """An x axis's label: ``rtl_latency_ns`` is 'RTL latency [ns]'."""
+    rtl = name.startswith("rtl_")
+    base = AXIS_LABELS.get(name[4:] if rtl else name, name)
+    return f"RTL {base}" if rtl else base
 
 
 def _save(fig, path: Path) -> None:

@@ -116,7 +116,7 @@ def test_pareto_plot_puts_the_scans_own_objectives_on_its_axes(tmp_path, monkeyp
     real = scan_report._save
     monkeypatch.setattr(scan_report, "_save", lambda fig, path: (kept.append(fig), real(fig, path)))
     raw = yaml.safe_load(write_scan(tmp_path).read_text())
-    cases = [({"accuracy": "max", "ff": "min", "ii_cycles": "min"}, ["FF", "ii_cycles", "LUT", "DSP", "latency [ns]"]),
+    cases = [({"accuracy": "max", "ff": "min", "ii_cycles": "min"}, ["FF", "II [cycles]", "LUT", "DSP", "latency [ns]"]),
              ({"accuracy": "max", "lut": "min"}, ["LUT", "DSP", "latency [ns]"]),
              ({"accuracy": "max", "mean_auc": "max", "latency_ns": "min"}, ["latency [ns]", "LUT", "DSP"])]  # fmt: skip
     for objectives, columns in cases:

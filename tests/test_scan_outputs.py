@@ -198,3 +198,24 @@ def test_over_the_budget_says_by_how_much(tmp_path):
     write_markdown(scan, [rec], [], tmp_path / "scan.md")
     md = (tmp_path / "scan.md").read_text()
     assert '- `p0000` {"quantize.bits": 4}: lut 6446 > 118.2 LUT, 54.5x; latency_ns unknown (limit 100 ns)' in md
+
+
+def test_an_optuna_point_running_when_the_scan_died_is_built_again_under_its_own_id(tmp_path, monkeypatch):
+    """A trial running when the scan died was asked again under a new trial number: its first folder stayed in
+    points/ with no line in points.jsonl (a real DeepSets scan killed with kill -9 left points/t0002 so)."""
+    import json
+
+    from codesign.errors import ToolError
+
+    scan = load_scan(write_scan(tmp_path, mode="optuna", trials=12, seed=1))
+    out = tmp_path / "out"
+    monkeypatch.setenv("SCAN_STUB_KILL", "t0003")  # the worker building t0003 dies: t0003 (and its peer) unfinished
+    with pytest.raises(ToolError, match="rerun with --resume"):
+        run_scan(scan, out, workers=2, point_fn=fake_point, show_progress=False)
+    monkeypatch.delenv("SCAN_STUB_KILL")
+    before = {json.loads(line)["id"] for line in (out / "points.jsonl").read_text().splitlines()}
+    assert "t0003" not in before and (out / "points" / "t0003").is_dir()
+    run_scan(scan, out, workers=2, resume=True, point_fn=fake_point, show_progress=False)
+    ids = [json.loads(line)["id"] for line in (out / "points.jsonl").read_text().splitlines()]
+    assert len(ids) == 12 == len(set(ids)) and "t0003" in ids
+    assert sorted(p.name for p in (out / "points").iterdir()) == sorted(ids)  # every folder has its line

@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,10 @@ def _base(raw: dict, path: Path) -> tuple[dict, Path]:
         spec = raw["spec"]
         if not isinstance(spec, dict):
             raise _err(path, "spec", "the inline spec must be a mapping (name:, model:, ...)")
-        return copy.deepcopy(spec), path.parent.resolve()
+        spec = copy.deepcopy(spec)
+        if "name" not in spec:  # every point is renamed <name>_<id>: the scan file's name serves
+            spec["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)[:100] or "scan"
+        return spec, path.parent.resolve()
     base_path = Path(str(raw["base"]))
     base_path = base_path if base_path.is_absolute() else (path.parent / base_path)
     if not base_path.exists():

@@ -219,3 +219,11 @@ def test_an_optuna_point_running_when_the_scan_died_is_built_again_under_its_own
     ids = [json.loads(line)["id"] for line in (out / "points.jsonl").read_text().splitlines()]
     assert len(ids) == 12 == len(set(ids)) and "t0003" in ids
     assert sorted(p.name for p in (out / "points").iterdir()) == sorted(ids)  # every folder has its line
+
+
+def test_an_inline_spec_without_a_name_takes_the_scan_files(tmp_path):
+    """An inline spec without 'name:' was refused ('key name: required'), though the scan names every point itself."""
+    spec = {k: v for k, v in VAE.items() if k != "name"}
+    scan = load_scan(write_scan(tmp_path, spec=spec, axes={"quantize.bits": [6, 8]}, objectives={"auc": "max"}))
+    assert scan.base["name"] == "scan" and scan.point_spec(scan.grid()[0], "scan_p0000")["name"] == "scan_p0000"
+    assert load_scan(write_scan(tmp_path, spec=VAE, axes={"quantize.bits": [6]}, objectives={"auc": "max"})).base["name"] == "vae"

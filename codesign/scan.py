@@ -62,6 +62,9 @@ class ScanSummary:
     seconds: float
     outputs: dict[str, str]
     n_retried: int = 0
+    n_front: int = 0  # the Pareto front's points (built, every objective known, within the constraints)
+    n_unranked: int = 0  # built points without a value for an objective (not ranked)
+    n_over_budget: int = 0  # built points over the budget
 
 
 # ------------------------------------------------------------------------------------------ execution
@@ -99,7 +102,7 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
                 part: str | None, shared_cache: bool, show_progress: bool, point_fn, threads_per_worker: int | None,
                 retry_failed: bool = False) -> ScanSummary:  # fmt: skip
     """run_scan's work, with the scan folder's lock held."""
-    from codesign.scan_report import write_outputs
+    from codesign.scan_report import front, missing_objectives, write_outputs
 
     check_storage(scan, out, resume)
     check_points(scan, out, PointsLog(out / "points.jsonl").read())  # a pasted line would stand for a point never built
@@ -145,8 +148,11 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
             outputs = write_outputs(scan, out, records)
         finally:
             closed.result()
-    return ScanSummary(out, len(records), n_before, runner.n_ran, sum(r["status"] != "ok" for r in records),
-                       time.perf_counter() - start, outputs, len(retried))  # fmt: skip
+    built = [r for r in records if r["status"] == "ok"]
+    return ScanSummary(out, len(records), n_before, runner.n_ran, len(records) - len(built),
+                       time.perf_counter() - start, outputs, len(retried), len(front(scan, records)),
+                       sum(bool(missing_objectives(scan, r)) for r in built),
+                       sum(r.get("budget_pass") is not True for r in built))  # fmt: skip
 
 
 def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker,
@@ -249,7 +255,10 @@ class _Runner:
                 self._tell(t.number, self.done[pid])
             elif t.state == TS.RUNNING:
                 self.study._storage.set_trial_state_values(t._trial_id, TS.FAIL)
-                self.study.enqueue_trial({k: v for k, v in t.params.items()}, skip_if_exists=False)
+                # asked again first, in its own folder (a build reuses what the killed one finished): no folder is
+                # left without a line, as a grid point keeps its id
+                self.study.enqueue_trial({k: v for k, v in t.params.items()}, user_attrs={"rerun_of": pid},
+                                         skip_if_exists=False)  # fmt: skip
         running: dict = {}
         space = len(self.scan.grid())
         repeats = 0
@@ -259,7 +268,9 @@ class _Runner:
                     break  # every combination is done or running: nothing new to try
                 trial = self.study.ask(distributions(self.scan))
                 params = {k: unchoice(trial.params[k]) for k in self.scan.axes}
-                pid = self._free_id(trial.number)
+                rerun = trial.user_attrs.get("rerun_of")
+                pid = rerun if rerun and rerun not in self.done and rerun not in running_ids(running) else \
+                    self._free_id(trial.number)
                 trial.set_user_attr("point_id", pid)  # its folder and line: a rebuilt study numbers trials anew
                 same = by_params.get(params_key(params))
                 if same is not None:  # NSGA-II proposed a finished point again: its result, not a rebuild
@@ -270,12 +281,12 @@ class _Runner:
                     repeats += 1
                     self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
                     continue
-                running[self.pool.submit(self.job(pid, params), len(running))] = (trial.number, params_key(params))
+                running[self.pool.submit(self.job(pid, params), len(running))] = (trial.number, params_key(params), pid)
             if not running:
                 break
             for fut in self.pool.wait_any(running):
                 rec = self.pool.result(fut, len(running))
-                number, _ = running.pop(fut)
+                number, _, _ = running.pop(fut)
                 self.finish(rec)
                 by_params[params_key(rec["params"])] = rec
                 self._tell(number, rec)
@@ -364,7 +375,12 @@ def spread_order(stages: list[tuple[str, ...]], workers: int) -> list[int]:
 
 def running_keys(running: dict) -> list[str]:
     """The parameter keys of the points in flight."""
-    return [key for _, key in running.values()]
+    return [key for _, key, _ in running.values()]
+
+
+def running_ids(running: dict) -> list[str]:
+    """The ids of the points in flight."""
+    return [pid for _, _, pid in running.values()]
 
 
 def _absolute_paths(spec: dict, base_dir: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from codesign.durable import LOCK_NAME, atomic_write_text
 from codesign.errors import SpecError
+from codesign.scan_spec import tpr_figure
 
 ESTIMATE_KEYS = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "latency_cycles", "ii_cycles")
 RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "latency_ns", "latency_cycles", "ii_cycles",
@@ -26,7 +27,11 @@ RTL_KEYS = ("bit_exact", "n_mismatch", "n_samples", "lut", "ff", "carry", "laten
 
 def physics_figures(stage: dict | None) -> dict[str, float]:
     """The scalar physics figures of one stage's metrics: accuracy/auc for classifiers, auc/tpr_at_fpr for anomaly
-    models (means over signals), and each class's or signal's auc as ``auc_<name>``."""
+    models (means over signals), and each class's or signal's auc as ``auc_<name>``.
+
+    An anomaly model's ``tpr_at_fpr`` is the mean TPR at the smallest FPR that the background test sample resolves
+    for every signal (``fpr`` says which), and ``tpr_at_fpr_1e-4`` ... the mean TPR at each resolved FPR: an FPR
+    the sample cannot resolve (fewer than 1 / FPR background events) has no figure."""
     stage = stage or {}
     out: dict[str, float] = {}
     if "signals" in stage:
@@ -34,13 +39,16 @@ def physics_figures(stage: dict | None) -> dict[str, float]:
         aucs = {n: s.get("auc") for n, s in sigs.items() if s.get("auc") is not None}
         if aucs:
             out["auc"] = sum(aucs.values()) / len(aucs)
-        tprs = []
+        tprs: dict[float, list[float]] = {}
         for s in sigs.values():
-            points = list((s.get("points") or {}).values())
-            if points and points[0].get("tpr") is not None and points[0].get("resolved", True):
-                tprs.append(points[0]["tpr"])
-        if tprs:
-            out["tpr_at_fpr"] = sum(tprs) / len(tprs)
+            for p in (s.get("points") or {}).values():
+                if p.get("fpr") is not None and p.get("tpr") is not None and p.get("resolved", True):
+                    tprs.setdefault(float(p["fpr"]), []).append(float(p["tpr"]))
+        resolved = sorted(f for f, v in tprs.items() if sigs and len(v) == len(sigs))
+        for f in resolved:
+            out[tpr_figure(f)] = sum(tprs[f]) / len(tprs[f])
+        if resolved:
+            out["tpr_at_fpr"], out["fpr"] = out[tpr_figure(resolved[0])], resolved[0]
         out.update({f"auc_{n}": v for n, v in aucs.items()})
         return out
     for key in ("accuracy", "mean_auc"):
@@ -86,6 +94,8 @@ def record_from_result(result, params: dict, point_id: str, seconds: float, csim
         "estimate": estimate,
         "budget_pass": result.budget_pass,
         "budget_failed": [c.name for c in result.budget.checks if not c.passed] if result.budget is not None else [],
+        "budget_over": [{"name": c.name, "value": c.value, "limit": c.limit, "unit": c.unit}
+                        for c in (result.budget.checks if result.budget is not None else ()) if not c.passed],
         "rtl": rtl,
         "build_dir": str(result.out_dir),
         "seconds": round(seconds, 3),
@@ -165,7 +175,7 @@ def _run_point(job: dict) -> dict[str, Any]:
         error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).strip().splitlines()[-1]}"
     return {"id": point_id, "params": params, "reuse_factors": None, "status": "failed", "bit_exact": None,
             "csim": csim_mode(job["spec"]), "metrics": {}, "estimate": {},
-            "budget_pass": None, "budget_failed": [], "rtl": None, "build_dir": job["build_dir"],
+            "budget_pass": None, "budget_failed": [], "budget_over": [], "rtl": None, "build_dir": job["build_dir"],
             "seconds": round(time.perf_counter() - start, 3), "steps": [], "error": error}  # fmt: skip
 
 

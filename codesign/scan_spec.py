@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from codesign.errors import SpecError
+from codesign.metrics.anomaly import DEFAULT_FPRS
 from codesign.spec import BuildSpec, Family
 from codesign.spec_errors import format_validation_error
 from codesign.yamlio import read_yaml_file
@@ -49,10 +51,18 @@ ESTIMATE_FIGURES = ("lut", "ff", "dsp", "bram_18k", "uram", "latency_ns", "laten
 RTL_FIGURES = ("rtl_lut", "rtl_ff", "rtl_latency_ns", "rtl_latency_cycles", "rtl_ii_cycles")
 RTL_COUNTS = ("rtl_lut", "rtl_ff")  # null in the report without yosys
 CLASSIFIER_FIGURES = ("accuracy", "auc", "mean_auc")
-ANOMALY_FIGURES = ("auc", "tpr_at_fpr")
+
+
+def tpr_figure(fpr: float) -> str:
+    """The objective name of the signal efficiency at one evaluated FPR: ``tpr_at_fpr_1e-4`` for 1e-4."""
+    mantissa, exponent = f"{float(fpr):.0e}".split("e")
+    return f"tpr_at_fpr_{mantissa}e{int(exponent)}"
+
+
+# tpr_at_fpr: at the smallest FPR the background test sample resolves; tpr_at_fpr_<fpr>: at that FPR
+TPR_FIGURES = {tpr_figure(f): f for f in DEFAULT_FPRS}
+ANOMALY_FIGURES = ("auc", "tpr_at_fpr", *TPR_FIGURES)
 CONSTRAINTS = ("budget",)
-# mapping keys whose children are names the user chooses (layer names), not spec fields
-NAMED_CHILDREN = ("hls.layers", "quantize.layers")
 
 
 @dataclass(frozen=True)
@@ -121,27 +131,35 @@ def set_dotted(raw: dict, key: str, value: Any) -> None:
 
 
 def _known_key(key: str) -> bool:
-    """True when a dotted key names a spec field (or a per-layer field under a layer name)."""
+    """True when a dotted key names a spec field, a key under a mapping field (a layer name under ``hls.layers``,
+    ``quantize.layers`` or ``prune.layers``; ``lut`` under ``budget.max_fraction``) or a field under that."""
+    import typing
+
     from pydantic import BaseModel
 
+    def models(ann: Any) -> list:
+        return [a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+    def mapping(ann: Any) -> tuple | None:
+        """(key type, value type) of a dict annotation (or of the dict in an Optional), else None."""
+        for a in (ann, *typing.get_args(ann)):
+            if typing.get_origin(a) is dict:
+                return typing.get_args(a)
+        return None
+
     parts = key.split(".")
-    model: Any = BuildSpec
+    ann: Any = BuildSpec
     i = 0
     while i < len(parts):
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or parts[i] not in model.model_fields:
+        node = models(ann)
+        if node and parts[i] in node[0].model_fields:
+            ann = node[0].model_fields[parts[i]].annotation
+        elif (kv := mapping(ann)) is not None:
+            if typing.get_origin(kv[0]) is typing.Literal and parts[i] not in typing.get_args(kv[0]):
+                return False  # budget.max_fraction takes lut, ff, dsp, bram_18k, uram
+            ann = kv[1]
+        else:
             return False
-        prefix = ".".join(parts[: i + 1])
-        ann = model.model_fields[parts[i]].annotation
-        if prefix in NAMED_CHILDREN:
-            if i + 2 >= len(parts) + 1:
-                return False
-            value_type = getattr(ann, "__args__", (None, None))[1]
-            model, i = value_type, i + 2  # skip the layer name
-            continue
-        candidates = [
-            a for a in (ann, *getattr(ann, "__args__", ())) if isinstance(a, type) and issubclass(a, BaseModel)
-        ]
-        model = candidates[0] if candidates else None
         i += 1
     return True
 
@@ -174,6 +192,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise _err(path, "trials", f"optuna mode needs trials: a positive integer, got {trials!r}")
     if mode == "grid" and trials is not None:
         raise _err(path, "trials", "only for mode: optuna (a grid runs every combination)")
+    if mode == "grid" and "seed" in raw:
+        raise _err(path, "seed", "only for mode: optuna (the NSGA-II sampler's seed; a grid draws nothing): the "
+                   "training's seeds are spec keys (train.seed, data.seed), which can be axes")  # fmt: skip
     seed = raw.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise _err(
@@ -196,6 +217,11 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if csim is not None and "check.library" in axes:
         raise _err(path, "csim", "axes.check.library sets the same thing per point: give one of the two")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
+    space = len(list(itertools.product(*axes.values())))
+    if mode == "optuna" and trials > space:
+        raise _err(path, "trials", f"{trials} is more than the {space} points the axes hold (each trial is a point not "
+                   f"built before, so the scan would stop at {space}); accepted: 1 to {space}, or mode: grid to build "
+                   "every point")  # fmt: skip
     check_combinations(axes, base, mode, path)
     constraints = raw.get("constraints", [])
     if not isinstance(constraints, list) or any(c not in CONSTRAINTS for c in constraints):
@@ -219,7 +245,10 @@ def _base(raw: dict, path: Path) -> tuple[dict, Path]:
         spec = raw["spec"]
         if not isinstance(spec, dict):
             raise _err(path, "spec", "the inline spec must be a mapping (name:, model:, ...)")
-        return copy.deepcopy(spec), path.parent.resolve()
+        spec = copy.deepcopy(spec)
+        if "name" not in spec:  # every point is renamed <name>_<id>: the scan file's name serves
+            spec["name"] = re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem)[:100] or "scan"
+        return spec, path.parent.resolve()
     base_path = Path(str(raw["base"]))
     base_path = base_path if base_path.is_absolute() else (path.parent / base_path)
     if not base_path.exists():

@@ -104,3 +104,18 @@ def test_model_node_left_out_keeps_the_resolved_spec_and_given_is_recorded(tmp_p
     given = load_spec(write(tmp_path, obj))
     assert given.model.node == (24, 12)
     assert given.resolved()["model"] == {**IN16_MODEL, "node": [24, 12]}
+
+
+@pytest.mark.parametrize("model, key", [({"family": "deepsets", "hidden": [8]}, "'hidden' does not shape model.family deepsets"),
+                                        ({"family": "mlp", "phi": [8], "rho": [4]}, "'phi', 'rho' do not shape model.family mlp"),
+                                        ({"family": "ae", "beta": 0.5}, "'beta' does not shape model.family ae"),
+                                        ({"file": "m.h5", "encoder": [4]}, "'encoder' does not shape a model 'file'")])  # fmt: skip
+def test_a_size_key_of_another_family_is_refused_not_ignored(tmp_path, model, key):
+    """model.hidden on a DeepSets spec was accepted and ignored: a scan with a model.hidden axis on a DeepSets base
+    built the same network at every value."""
+    with pytest.raises(SpecError, match=rf"key 'model'.*{key} and would be ignored"):
+        load_spec(write(tmp_path, {"name": "t", "data": {"source": "jets_hlf"}, "model": model}))
+    family = model.get("family")
+    kept = {k: v for k, v in model.items() if k in ("family", "file")}
+    assert load_spec(write(tmp_path, {"name": "t", "data": {"source": "jets_hlf"}, "model": kept})).model.family == (
+        None if family is None else family)

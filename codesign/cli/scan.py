@@ -27,7 +27,9 @@ def register(main: click.Group) -> None:
              no_shared_cache: bool, threads_per_worker: int | None, retry_failed: bool) -> None:  # fmt: skip
         """Build every point of SCAN_FILE (see README, "Scans") and write points.jsonl, pareto.csv, pareto.png and
         scan.md into --out. A failed point is recorded with its reason and the scan goes on; exits 0 when the scan
-        finished (even with failed points), 2 on a bad scan file or storage."""
+        finished with a point it could rank (even with failed points, or none within the budget), 1 when it finished
+        and no point could be ranked (every point failed, or none has a value for every objective), 2 on a bad scan
+        file or storage."""
         from codesign.scan import run_scan
         from codesign.scan_spec import load_scan
 
@@ -42,3 +44,27 @@ def register(main: click.Group) -> None:
         )
         for key in ("points", "pareto_csv", "pareto_png", "scan_md"):
             click.echo(f"{key}: {summary.outputs[key]}")
+        verdict, code = scan_verdict(summary)
+        if verdict:
+            click.echo(f"codesign scan: {verdict}", err=True)
+        if code:
+            raise SystemExit(code)
+
+
+def scan_verdict(summary) -> tuple[str, int]:
+    """What the console must say about a finished scan's front, and the exit code: 1 when no point could be ranked
+    (every point failed, or none built has every objective's value), else 0."""
+    built = summary.n_points - summary.n_failed
+    if summary.n_points and not built:
+        return f"every point failed ({summary.n_failed}): nothing to rank; the reasons are in scan.md, 'Failed points'", 1
+    if built and summary.n_unranked == built:
+        return (f"no built point has a value for every objective ({built} built): nothing to rank; see scan.md, "
+                "'Built, not ranked'", 1)  # fmt: skip
+    notes = []
+    if summary.n_unranked:
+        notes.append(f"{summary.n_unranked} built point(s) without a value for an objective were not ranked (scan.md, "
+                     "'Built, not ranked')")  # fmt: skip
+    if built and not summary.n_front:
+        notes.append(f"no point on the Pareto front: {summary.n_over_budget} of {built} built point(s) over the budget "
+                     "(scan.md, 'Over the budget')")  # fmt: skip
+    return "; ".join(notes), 0

@@ -75,6 +75,17 @@ class Family(str, Enum):
     AE = "ae"
 
 
+# the keys that shape each family's network; a key given for another family (or with a model file) is refused
+FAMILY_KEYS = {
+    Family.MLP: ("hidden", "batchnorm"),
+    Family.DEEPSETS: ("phi", "rho", "aggregation", "batchnorm"),
+    Family.INTERACTION_NET: ("phi", "rho", "node", "aggregation", "batchnorm"),
+    Family.VAE: ("encoder", "decoder", "latent_dim", "beta", "batchnorm"),
+    Family.AE: ("encoder", "decoder", "latent_dim", "batchnorm"),
+}
+SHAPE_KEYS = tuple(dict.fromkeys(k for keys in FAMILY_KEYS.values() for k in keys))
+
+
 class ModelSpec(_Strict):
     """The network: a family with its sizes, or the user's own model file."""
 
@@ -120,6 +131,13 @@ class ModelSpec(_Strict):
             what = f"model.family {self.family.value}" if self.family is not None else "a model 'file'"
             raise ValueError(f"'node' sizes the node network of model.family interaction_net, not of {what}; "
                              "remove it (phi, rho or hidden size the other families)")  # fmt: skip
+        unused = [k for k in SHAPE_KEYS if k in self.model_fields_set and k not in FAMILY_KEYS.get(self.family, ())]
+        if unused:
+            what = f"model.family {self.family.value}" if self.family is not None else "a model 'file'"
+            takes = (f"it takes {', '.join(FAMILY_KEYS[self.family])}" if self.family is not None else
+                     "the file sets the network")  # fmt: skip
+            raise ValueError(f"{', '.join(map(repr, unused))} {'does' if len(unused) == 1 else 'do'} not shape {what} "
+                             f"and would be ignored ({takes}); remove {'it' if len(unused) == 1 else 'them'}")  # fmt: skip
         return self
 
 

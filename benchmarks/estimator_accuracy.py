@@ -47,7 +47,14 @@ from codesign.estimate import constants as K  # noqa: E402
 from codesign.estimate import estimate_record  # noqa: E402
 from codesign.estimate.calibration_set import load_records, records_dir  # noqa: E402
 from codesign.estimate.design import build_calls  # noqa: E402
-from codesign.estimate.hardware import delay_factor, dsp_delay_factor, dsp_full_reg, make_clock, mul_impl  # noqa: E402
+from codesign.estimate.hardware import (  # noqa: E402
+    delay_factor,
+    dsp_delay_factor,
+    dsp_full_reg,
+    hls_family,
+    make_clock,
+    mul_impl,
+)
 from codesign.estimate.layers import Context, predict_layer  # noqa: E402
 from codesign.estimate.network import port_shifter_area  # noqa: E402
 from codesign.estimate.settings import settings_from_record  # noqa: E402
@@ -111,6 +118,7 @@ def layer_rows(recs: list[dict], calib: Path) -> list[dict]:
             delay_factor(part.family, part.full_name),
             dsp_delay_factor(part.family, part.full_name),
             dsp_full_reg(s["tcl_config_lines"]),
+            family=hls_family(part.family),
         )
         for i, call in enumerate(build_calls(s)):
             cfg = call.config.get("config")

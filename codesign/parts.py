@@ -63,6 +63,8 @@ RESOURCES = ("lut", "ff", "dsp", "bram_18k", "uram")
 
 _E1, _E2 = "DSP48E1", "DSP48E2"
 _USP, _US, _ZUSP, _S7 = "virtexuplus", "kintexu", "zynquplus", "7series"
+#: the 7-series family by the letter after ``xc7``, as the HLS reports name it ("Product family")
+_SERIES7_FAMILY = {"v": "virtex7", "k": "kintex7", "a": "artix7", "z": "zynq", "s": "spartan7"}
 
 # name, full part string, family, dsp family, LUT, FF, DSP, BRAM_18K, URAM, SLR
 _TABLE: tuple[Part, ...] = (
@@ -190,8 +192,9 @@ def part_from_totals(full_name: str, available: dict) -> Part:
     """A part outside the table, from the totals a C-synthesis report printed for it (``available``).
 
     The DSP family follows the device prefix: ``xc7`` parts are 7-series (DSP48E1), the UltraScale(+) names
-    (``xcvu``, ``xcku``, ``xczu``, ``xcu``, ``xcau``) have DSP48E2. Raises SpecError when the name or totals do
-    not allow that.
+    (``xcvu``, ``xcku``, ``xczu``, ``xcu``, ``xcau``) have DSP48E2. The family is named as the table names it
+    (``xc7v`` virtex7, ``xc7z`` zynq, ``xczu`` zynquplus, ``xcu`` alveo ...), since the estimator keys some prices
+    on it. Raises SpecError when the name or totals do not allow that.
     """
     name = str(full_name).strip().lower()
     keys = ("LUT", "FF", "DSP", "BRAM_18K")
@@ -201,10 +204,16 @@ def part_from_totals(full_name: str, available: dict) -> Part:
             f"(known: {', '.join(PARTS)})"
         )
     if name.startswith("xc7"):
-        family, dsp = "7series", _E1
+        family, dsp = _SERIES7_FAMILY.get(name[3:4], _S7), _E1
     elif name.startswith(("xcvu", "xcku", "xczu", "xcu", "xcau", "xcve", "xcvc")):
         plus = "p" in name.split("-")[0][4:] or name.startswith(("xczu", "xcu", "xcau"))
         family, dsp = (_USP if plus else _US), _E2
+        if name.startswith("xczu"):  # the HLS reports' product family: Zynq UltraScale+ (RFSoC: the 'dr' parts)
+            family = "zynquplusRFSOC" if re.match(r"xczu\d+dr", name) else _ZUSP
+        elif name.startswith("xcku") and plus:
+            family = "kintexuplus"
+        elif name.startswith("xcu"):
+            family = "alveo"
     else:
         raise SpecError(f"unknown FPGA part '{full_name}': cannot tell its DSP family (known: {', '.join(PARTS)})")
     short = name.split("-")[0]

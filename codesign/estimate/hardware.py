@@ -63,6 +63,16 @@ def make_clock(period_ns: float, uncertainty: str | float | None, tool: str | No
 _ULTRASCALE_PLUS = ("virtexuplus", "kintexuplus", "alveo", "zynquplus", "zynquplusRFSOC")
 
 
+#: parts.py's family names that the HLS reports print under another "Product family": the Alveo cards are Virtex
+#: UltraScale+ devices (xcu250, xcu50, xcu55c: virtexuplus in every report under ../shared/calibration/raw)
+_HLS_FAMILY = {"alveo": "virtexuplus"}
+
+
+def hls_family(family: str | None) -> str | None:
+    """The device family as the HLS reports name it (``alveo`` -> ``virtexuplus``; the others as parts.py names them)."""
+    return _HLS_FAMILY.get(family, family) if family else None
+
+
 def speed_grade(full_name: str) -> int | None:
     """Speed grade of a full part string (``xc7z020-clg400-1`` -> 1, ``xcu250-figd2104-2L-e`` -> 2)."""
     m = re.search(r"-(\d)(?:LV|L|E|I)?(?:-[a-zA-Z])?$", full_name.strip())

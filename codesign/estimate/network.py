@@ -36,6 +36,7 @@ from codesign.estimate.hardware import (
     delay_factor,
     dsp_delay_factor,
     dsp_full_reg,
+    hls_family,
     make_clock,
     mul_impl,
 )
@@ -291,6 +292,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         delay_factor=delay_factor(part.family, part.full_name),
         dsp_delay_factor=dsp_delay_factor(part.family, part.full_name),
         dsp_full_reg=dsp_full_reg(settings.get("tcl_config_lines")),
+        family=hls_family(part.family),
     )
     calls = build_calls(settings)
     if not calls:

@@ -45,6 +45,28 @@ LUT_PER_SUM_BIT = 1.2
 #: 2021 repository: 80 % of 32984 rows at W, 0 at W + 7; 2020.x unchecked). Held out, docs/estimator.md, fifth round.
 ADDER_LUT_OFFSET_BITS = 7.0
 ADDER_AT_WIDTH_LAST_VITIS_YEAR = 2021
+#: Vivado HLS prices a W-bit adder at W LUTs, not W + ADDER_LUT_OFFSET_BITS, on the Virtex families up to 2019.2:
+#: device family (as the reports' "Product family" names it, hardware.hls_family) -> (first, last) release read.
+#: The Expression tables under ../shared/calibration/raw ('+'/'-' rows, W >= 9; benchmarks/adder_prices.py):
+#: 2019.2 virtexuplus 81 % at W, 0 % at W + 7 (7954 rows: Fiwo735 100 %, manuelblancovalentin 100 %, mbavier 54 %);
+#: 2019.2 virtex7 85 % at W, 15 % at W + 7 (966: uw-acme NeutDetector, camillaMiao); 2018.3 virtex7 58 / 37 %
+#: (freaksie); 2016.4 virtex7 39 % at W, none at W + 7 (55 % at W - 9; fastmachinelearning, hls4ml 0.x). The same
+#: releases elsewhere keep W + 7: 2019.2 zynquplus 71 % (RishThakkar), zynq 26 % (7 repositories; 9 % at W), 2019.1
+#: zynq 78 %, 2018.2 kintexu 48 %; Vivado HLS 2020.1 on virtexuplus 73 % (5 repositories, none at W). No report of
+#: 2017.x, of 2019.1 on a Virtex part or of virtexuplus before 2019.2 was read: those keep W + 7. None: the rule off.
+VIVADO_ADDER_AT_WIDTH: dict[str, tuple[tuple[int, int], tuple[int, int]]] | None = {
+    "virtex7": ((2016, 4), (2019, 2)),
+    "virtexuplus": ((2019, 2), (2019, 2)),
+}
+#: Where VIVADO_ADDER_AT_WIDTH applies (kernels.common.adder_lut_offset): of ``tree`` (Latency dense/conv adder trees),
+#: ``accumulator`` (Resource accumulators), ``batchnorm`` and ``table`` (table activations' index logic), only the
+#: Resource accumulators, judged on the four sets (docs/estimator.md "The adder price by release and device family"):
+#: their rows are at W in every Resource report of the families (mbavier 43 % at W, none at W + 7; the uw-acme GRU
+#: cells' 1440 x 16), and the ftag GRU designs go 1.98x -> 1.91x and 1.29x -> 1.18x, uw-acme NeutDetector 14 -> 11 %.
+#: The trees priced at W take the calibration's held-out LUT median 13 -> 18 % (freaksie 5 -> 30 %, camillaMiao 1 ->
+#: 25 %, mbavier 2 -> 24 %: the design totals stay at the W + 7 model whatever the rows say); the tables at W move
+#: freaksie's sigmoid (152 LUT an element at W + 7) away.
+VIVADO_ADDER_AT_WIDTH_USES: tuple[str, ...] = ("accumulator",)
 #: ``config_op mul -impl fabric``, Latency strategy: the products that ``-impl dsp`` puts on DSPs become LUT
 #: multipliers of LUT_PER_MULT_BIT2 x wd x ww LUTs each; the adder tree is unchanged. ArgyKokk's 17 pairs of
 #: the same layer synthesised with ``-impl fabric`` and ``-impl dsp`` (8-bit x 8-bit, RF 1, 2 and 100):

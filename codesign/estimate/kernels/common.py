@@ -32,6 +32,9 @@ class Context:
     #: a Latency dense call the top lets be combinational where its chain fits one cycle (network, constants
     #: DENSE_COMBINATIONAL_LAST): the design's last dense call only
     combinational_dense: bool = False
+    #: the device family as the HLS reports name it (hardware.hls_family: ``virtex7``, ``virtexuplus``, ``zynq``...);
+    #: None where unknown
+    family: str | None = None
 
     @property
     def dsp_factor(self) -> float:
@@ -44,10 +47,17 @@ class Context:
         return is_vitis(self.tool)
 
 
-def adder_lut_offset(ctx: Context) -> float:
-    """LUTs HLS prices an adder above its width: ADDER_LUT_OFFSET_BITS, none for Vitis HLS up to 2021 (constants)."""
+def adder_lut_offset(ctx: Context, use: str = "tree") -> float:
+    """LUTs HLS prices an adder above its width: ADDER_LUT_OFFSET_BITS; none for Vitis HLS up to 2021, and none for
+    Vivado HLS on the (family, releases) of VIVADO_ADDER_AT_WIDTH where ``use`` (``tree``: a Latency dense/conv adder
+    tree, ``accumulator``: the Resource accumulators, ``batchnorm``, ``table``: a table activation's index logic) is
+    one of VIVADO_ADDER_AT_WIDTH_USES (constants)."""
     year = tool_year(ctx.tool_version)
     if ctx.vitis and year is not None and year <= K.ADDER_AT_WIDTH_LAST_VITIS_YEAR:
+        return 0.0
+    window = (K.VIVADO_ADDER_AT_WIDTH or {}).get(ctx.family or "")
+    if (not ctx.vitis and window is not None and use in K.VIVADO_ADDER_AT_WIDTH_USES
+            and in_release_window(ctx.tool_version, *window)):  # fmt: skip
         return 0.0
     return K.ADDER_LUT_OFFSET_BITS
 

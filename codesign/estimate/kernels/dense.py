@@ -164,7 +164,7 @@ class DotProductModel:
         if zeros_skipped:
             lut = sums * K.LUT_PER_SUM_BIT * (sw + adder_lut_offset(ctx)) + lut_mults * wd * ww * K.LUT_PER_MULT_BIT2
         else:
-            lut = sums * K.LUT_PER_SUM_BIT * (sw + adder_lut_offset(ctx)) * cost.lut
+            lut = sums * K.LUT_PER_SUM_BIT * (sw + adder_lut_offset(ctx, "accumulator")) * cost.lut
         if rf > 1 and not zeros_skipped:  # operand multiplexers in front of the reused multipliers
             lut += operand_mux_luts(n_in, n_out, rf, wd, shared_index)
         # Registers: where the product does not share a cycle with the first adder level (7-series clocks:

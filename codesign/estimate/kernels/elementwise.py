@@ -44,7 +44,7 @@ class BatchNormEstimator:
         one_term = math.floor(K.T_MUL_LUT_NS * ctx.delay_factor / ctx.clock.effective_ns + K.STAGE_ROUNDING)
         lat = max(0, one_term - 1)
         ii = min(rf, lat + 1)
-        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * (wo + adder_lut_offset(ctx)))
+        lut = per_cycle * (cost.lut + K.LUT_PER_SUM_BIT * (wo + adder_lut_offset(ctx, "batchnorm")))
         ff = n * wo if lat else 0
         chain = (K.T_MUL_LUT_NS * ctx.delay_factor,) if lat == 0 and call.io_type != "io_stream" else ()
         est = LayerEstimate(call.name, "batchnorm", lat, ii, rint(lut), rint(ff), rint(per_cycle * cost.dsp), 0,

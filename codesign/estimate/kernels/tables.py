@@ -46,7 +46,7 @@ def index_luts(function: str, inp: FixedPrecision | None, table_size: int, ctx: 
     s = a - shift
     w_int, frac = inp.integer, inp.width - inp.integer
     w = max(2, w_int + s + 1)
-    offset = adder_lut_offset(ctx)
+    offset = adder_lut_offset(ctx, "table")
     sel = K.LUT_PER_SELECT_BIT
     luts = w + offset  # index = data_round + table_size / 2
     if frac > s:  # int() towards zero: fraction tests, +1, two selects

@@ -130,6 +130,18 @@ def test_retime_keeps_da4mls_model_where_the_data_sheet_figure_does_not_apply(pa
     assert n == 0 and new is comb, why
 
 
+def test_dsp_timed_on_every_ultrascale_plus_family_and_not_elsewhere():
+    """The Alveo cards are Virtex UltraScale+ devices and the RFSoC parts Zynq UltraScale+ ones (DSP48E2 at the
+    data sheets' 3.29 ns); 7-series (DSP48E1) and UltraScale parts keep da4ml's model."""
+    from codesign.rtl import timing
+
+    for part in ("xcvu9p", "xcu250", "xcu55c", "xczu49dr", "xczu9eg", "xcku15p"):
+        assert timing.dsp_timed(part, 5.0), part
+        assert not timing.dsp_timed(part, 3.0), part
+    for part in ("xc7z020", "xc7vx690t"):
+        assert not timing.dsp_timed(part, 5.0), part
+
+
 @needs_rtl
 def test_retime_leaves_a_graph_without_products_alone():
     from da4ml.trace import comb_trace

@@ -42,7 +42,9 @@ from codesign.parts import resolve_part
 
 DSP_FMAX_NOPIPELINEREG_MHZ = 304.0  # slowest UltraScale+ figure (DS925/DS931/DS930, -1 at 0.72 V; DS923 VU+: 323)
 DSP_NS = 1000.0 / DSP_FMAX_NOPIPELINEREG_MHZ  # 3.29 ns
-DSP_FAMILIES = ("virtexuplus", "kintexuplus", "zynquplus")  # UltraScale+ (DSP48E2, the data sheets above)
+#: UltraScale+ (DSP48E2, the data sheets above); parts.py names the Alveo cards (Virtex UltraScale+ devices, DS923)
+#: and the RFSoC parts (Zynq UltraScale+, DS926) apart
+DSP_FAMILIES = ("virtexuplus", "kintexuplus", "zynquplus", "alveo", "zynquplusRFSOC")
 DSP_A_BITS, DSP_B_BITS = 27, 18  # the DSP48E2 multiplier's signed operand widths
 MUL, CONST, INPUT, MUX = 7, 5, -1, (6, -6)
 

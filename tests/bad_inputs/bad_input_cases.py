@@ -298,6 +298,12 @@ CASES: list[Case] = [
     Case("model-family-unknown", {S: spec(model={"family": "transformer"})}, build(), (S, "model.family", "mlp", "vae")),
     Case("model-hidden-zero", {S: spec(model={"hidden": [0]})}, build(), (S, "model.hidden.0", "positive integers")),
     Case("model-hidden-text", {S: spec(model={"hidden": "64"})}, build(), (S, "model.hidden", "positive integers")),
+    Case("model-hidden-empty", {S: spec(model={"hidden": []})}, build(), (S, "model.hidden", "at least one", ACC),
+         extra={"before_training": True}),  # was refused after loading the data, without the file's name
+    Case("model-hidden-beyond-any-fpga", {S: spec(model={"hidden": [4, 10**9]})}, build(),
+         (S, "model.hidden.1", "up to 4096", ACC), extra={"before_training": True}),  # was exit 7, TensorFlow OOM
+    Case("model-latent-dim-beyond-any-fpga", {S: spec(data={"source": "l1"}, model={"family": "vae", "hidden": _DROP,
+         "latent_dim": 10**9})}, build(), (S, "model.latent_dim", "up to 4096", ACC), extra={"before_training": True}),
     Case("model-file-number", {S: spec(model={"family": _DROP, "file": 5})}, build(), (S, "model.file", "path", ACC)),
     Case("quantize-layers-list", {S: spec(quantize={"layers": ["dense_1"]})}, build(),
          (S, "quantize.layers", "dictionary", "per-layer overrides")),

@@ -201,6 +201,10 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
             path, "seed", f"bad value {seed!r} (accepted: an integer from 0 to 2**32 - 1, the NSGA-II sampler's)"
         )
     axes = _axes(raw.get("axes"), base, base_dir, path)
+    if "part" in axes:  # every point is built for the scan's one part (--part, the scan file's, the spec's)
+        raise _err(path, "axes.part", "a scan builds every point for one FPGA part (--part, else the scan file's "
+                   "'part:', else the spec's), which would replace this axis's values in every point (accepted: "
+                   "one scan per part, each with --part)")  # fmt: skip
     family = _family(base)
     rtl = raw.get("rtl", False)
     if not isinstance(rtl, bool):

@@ -150,6 +150,12 @@ FILE_CASES: list[Case] = [
         scan(),
         ("s.yaml", "'axes.quantize.bits'", "4 and '4'", ACC),
     ),
+    Case(  # every point was built for the scan's one part: the axis was dropped without a word
+        "scan-axis-part",
+        {"s.yaml": scan_text(axes={"part": ["xcvu9p", "xcu250"]})},
+        scan(),
+        ("s.yaml", "'axes.part'", "one FPGA part", "--part", ACC),
+    ),
     Case(
         "scan-axes-section-and-key",
         {"s.yaml": scan_text(axes={"quantize.bits": [4, 6], "quantize": [{"bits": 8, "integer": 0}]})},

@@ -233,9 +233,16 @@ def read_project(project_dir: Path | str) -> dict:
     config: dict = {}
     if cfg_yml.exists():
         try:
-            config = yaml.load(cfg_yml.read_text(), Loader=_TolerantLoader) or {}
+            config = yaml.load(cfg_yml.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
         except yaml.YAMLError as exc:
             raise DataError(f"{cfg_yml}: invalid YAML ({exc})") from None
+        except UnicodeDecodeError as exc:  # was an internal error (exit 7)
+            raise DataError(f"{cfg_yml}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                            "accepted: the hls4ml_config.yml hls4ml writes, or no such file") from None  # fmt: skip
+        if not isinstance(config, dict):  # config.get below: an AttributeError (exit 7)
+            raise DataError(f"{cfg_yml}: the top level is a {type(config).__name__}, not a mapping (accepted: the "
+                            "hls4ml_config.yml hls4ml writes: ProjectName, Part, ClockPeriod, IOType, HLSConfig, "
+                            "...)")  # fmt: skip
     project_name = str(config.get("ProjectName") or "myproject")
     top_cpp = fw / f"{project_name}.cpp"
     if not top_cpp.exists():

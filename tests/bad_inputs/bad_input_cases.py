@@ -260,6 +260,8 @@ CASES: list[Case] = [
     Case("hls-io-type", {S: spec(hls={"io_type": "io_serial"})}, build(), (S, "hls.io_type", "io_parallel", "io_stream")),
     Case("hls-strategy", {S: spec(hls={"strategy": "Fastest"})}, build(), (S, "hls.strategy", "Latency", "Resource")),
     Case("hls-backend", {S: spec(hls={"backend": "Quartus"})}, build(), (S, "hls.backend", "Vivado", "Vitis")),
+    Case("hls-tool-version-a-number", {S: spec(hls={"tool_version": 2022.1})}, build(),  # said only "a valid string"
+         (S, "hls.tool_version", "2022.10 as the number 2022.1", "in quotes", ACC), extra={"before_training": True}),
     Case("hls-project-name", {S: spec(hls={"project_name": "1 bad"})}, build(), (S, "hls.project_name", "C identifier")),
     Case("hls-parallelization-text", {S: spec(hls={"parallelization_factor": "half"})}, build(),
          (S, "hls.parallelization_factor", "'half'", "full")),

@@ -179,6 +179,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: the top level must be a mapping (keys: {', '.join(SCAN_KEYS)})")
     unknown = sorted(set(raw) - set(SCAN_KEYS))
+    if "model" in raw and "axes" not in raw:  # a build spec: 'did you mean mode' named the wrong mistake
+        raise SpecError(f"{path}: a build spec (name:, model:), not a scan file (accepted: codesign build {path}; or a "
+                        "scan file naming it as base: with axes: and objectives:)")  # fmt: skip
     if unknown:
         close = [m for k in unknown for m in difflib.get_close_matches(str(k), SCAN_KEYS, n=1)]
         hint = f"did you mean {', '.join(repr(m) for m in close)}? " if close else ""

@@ -24,6 +24,9 @@ def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
     if bad_keys:
         raise SpecError(f"{path}: top-level key {bad_keys[0]!r} is not a name (accepted: name, model, data, ... "
                         "or the keys of an hls4ml config)")  # fmt: skip
+    if "axes" in raw and ("base" in raw or "spec" in raw) and "model" not in raw:  # listed as 3 unknown keys
+        raise SpecError(f"{path}: a scan file (axes:, {'base:' if 'base' in raw else 'spec:'}), not a spec to build "
+                        f"(accepted: codesign scan {path} --out DIR, or a spec with name: and model:)")  # fmt: skip
     if is_hls4ml_config(raw):
         from codesign.hls4ml_values import check_hls4ml_values
 

@@ -156,6 +156,30 @@ FILE_CASES: list[Case] = [
         scan(),
         ("s.yaml", "'axes.part'", "one FPGA part", "--part", ACC),
     ),
+    Case(  # was: unknown keys base, axes, objectives
+        "build-given-a-scan-file",
+        {"s.yaml": scan_text()},
+        ("build", "{tmp}/s.yaml", "--part", "xcvu9p", "--out", "{tmp}/out"),
+        ("s.yaml", "a scan file", "codesign scan", ACC),
+    ),
+    Case(  # was: unknown keys ... (did you mean 'mode'?)
+        "scan-given-a-spec",
+        {"s.yaml": spec()},
+        scan(),
+        ("s.yaml", "a build spec", "codesign build", ACC),
+    ),
+    Case(  # was: 'not an hls4ml project (missing firmware/parameters.h ...)'
+        "report-given-a-scan-folder",
+        {"sc/scan.json": "{}\n", "sc/points.jsonl": ""},
+        ("report", "{tmp}/sc"),
+        ("sc: a scan folder", "points", ACC),
+    ),
+    Case(
+        "estimate-given-a-scan-folder",
+        {"sc/scan.json": "{}\n", "sc/points.jsonl": ""},
+        ("estimate", "{tmp}/sc"),
+        ("sc: a scan folder", "points", ACC),
+    ),
     Case(
         "scan-axes-section-and-key",
         {"s.yaml": scan_text(axes={"quantize.bits": [4, 6], "quantize": [{"bits": 8, "integer": 0}]})},

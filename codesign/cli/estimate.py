@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from codesign.durable import check_output_file
+from codesign.durable import check_not_an_input, check_output_file
 from codesign.errors import DataError, SpecError
 from codesign.estimate import Estimate, check_tool_version, estimate_project, estimate_record, report_tool_version
 from codesign.parts import Part, resolve_part
@@ -101,17 +101,6 @@ def _is_estimate(path: Path) -> bool:
     return isinstance(payload, dict) and {"per_layer", "source", "part"} <= payload.keys()
 
 
-def _refuse_project_file(target: Path, project_dir: Path) -> None:
-    """An --out that is an existing file inside the project (or codesign output folder) it estimates, other than an
-    earlier estimate: the estimate would replace a file the project is made of (parameters.h, the tcl, a build's
-    report.json)."""
-    folder, where = project_dir.resolve(), target.resolve()
-    if target.is_file() and folder in where.parents and not _is_estimate(target):
-        raise SpecError(f"--out {target}: an existing file of {project_dir} ({where.relative_to(folder)}), the "
-                        "folder being estimated, and not an earlier estimate; the estimate would replace it (accepted: "
-                        "a new file, an earlier estimate's file, or a path outside the project)")  # fmt: skip
-
-
 def register(main: click.Group) -> None:
     """Add ``estimate`` to the command group."""
 
@@ -163,7 +152,7 @@ def register(main: click.Group) -> None:
         part = resolve_part(part_name) if part_name else None
         target = check_output_file(out) if out is not None else None  # before any work
         if target is not None:
-            _refuse_project_file(target, Path(project_dir))
+            check_not_an_input(target, project_dir, "--out", _is_estimate, "an earlier estimate")
         version = check_tool_version(hls_version, "--hls-version") or report_tool_version(find_reports(proj).csynth)
         est = estimate_project(proj, part, version)
         if not est.per_layer:  # a top function without layer calls: nothing was estimated

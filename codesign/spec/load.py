@@ -50,16 +50,23 @@ def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
     raw = read_yaml_file(path, "spec file")
     spec = parse_spec(raw, path)
     if isinstance(spec, BuildSpec):
-        spec = _resolve_paths(spec, path.parent)
+        spec = _resolve_paths(spec, path.parent, path)
     return spec
 
 
-def _resolve_paths(spec: BuildSpec, base: Path) -> BuildSpec:
-    def fix(p: Path | None) -> Path | None:
-        return p if p is None or p.is_absolute() else (base / p).resolve()
+def _resolve_paths(spec: BuildSpec, base: Path, path: Path) -> BuildSpec:
+    def fix(p: Path | None, key: str) -> Path | None:
+        if p is None or p.is_absolute():
+            return p
+        try:
+            return (base / p).resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink that points at itself: RuntimeError, an internal error
+            raise SpecError(f"{path}: key '{key}': {base / p} cannot be resolved ({exc}); accepted: "
+                            "a path to an existing file, relative to the spec's folder") from None  # fmt: skip
 
-    model = spec.model.model_copy(update={"file": fix(spec.model.file), "weights": fix(spec.model.weights)})
+    model = spec.model.model_copy(update={"file": fix(spec.model.file, "model.file"),
+                                          "weights": fix(spec.model.weights, "model.weights")})  # fmt: skip
     data = spec.data
     if data is not None and data.path is not None:
-        data = data.model_copy(update={"path": fix(data.path)})
+        data = data.model_copy(update={"path": fix(data.path, "data.path")})
     return spec.model_copy(update={"model": model, "data": data})

@@ -328,7 +328,8 @@ CASES: list[Case] = [
          (S, "'model'", "random_weights", ACC)),
     # --- data files
     data_case("data-file-missing", lambda p: None, ("data.h5", "data.path", "not found", ACC)),
-    data_case("data-path-is-a-folder", lambda p: (p / "x").parent.mkdir(), ("data.h5", "data.path", "not found", ACC)),
+    data_case("data-path-is-a-folder", lambda p: (p / "x").parent.mkdir(),  # was 'file ... not found'
+              ("data.h5", "data.path", "is a folder, not a file", ACC)),
     data_case("data-file-empty", lambda p: p.write_bytes(b""), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-not-hdf5", lambda p: p.write_text("x,y\n1,2\n"), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-truncated", truncated_h5, ("data.h5", "cannot open as HDF5", ACC)),

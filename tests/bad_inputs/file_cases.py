@@ -270,4 +270,21 @@ FILE_CASES: list[Case] = [
             ("gone.h5", "not found", ACC),
         )
     ),
+    before_training(  # was exit 7: RuntimeError 'Symlink loop' while the spec's paths were resolved
+        Case(
+            "data-path-a-symlink-loop",
+            {S: spec(**DATA_SPEC), "data.h5": lambda p: p.symlink_to(p.name)},
+            build(),
+            (S, "key 'data.path'", "Symlink loop", ACC),
+        )
+    ),
+    before_training(
+        Case(
+            "model-file-a-symlink-loop",
+            {S: spec(data=_DROP, model={"family": _DROP, "hidden": _DROP, "file": "m.h5"}),
+             "m.h5": lambda p: p.symlink_to(p.name)},  # fmt: skip
+            build(),
+            (S, "key 'model.file'", "Symlink loop", ACC),
+        )
+    ),
 ]

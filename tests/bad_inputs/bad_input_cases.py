@@ -295,6 +295,8 @@ CASES: list[Case] = [
     Case("prune-sparsity-1", {S: spec(prune={"sparsity": 1.0})}, build(), (S, "prune.sparsity", "fraction of zero weights")),
     Case("prune-epochs-0", {S: spec(prune={"epochs": 0})}, build(), (S, "prune.epochs", "fine-tuning epochs")),
     Case("check-n-samples-0", {S: spec(check={"n_samples": 0})}, build(), (S, "check.n_samples", "test inputs")),
+    Case("check-n-samples-beyond-memory", {S: spec(check={"n_samples": 10**10})}, build(),  # was exit 7 after training
+         ("check.n_samples 10,000,000,000", "GB", "accepted: check.n_samples at most"), extra={"before_training": True}),
     Case("check-workers-0", {S: spec(check={"workers": 0})}, build(), (S, "check.workers", "C-simulation processes")),
     # --- model section
     Case("model-family-unknown", {S: spec(model={"family": "transformer"})}, build(), (S, "model.family", "mlp", "vae")),

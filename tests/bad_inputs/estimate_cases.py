@@ -1,5 +1,5 @@
-"""Bad inputs of ``codesign estimate``: calibration-schema record files (``--records``) and the hls4ml project it
-reads, and an ``--out`` that would replace what the command reads. Rows in the format of ``bad_input_cases.py``,
+"""Bad inputs of ``codesign estimate`` and ``codesign report``: calibration-schema record files (``--records``), the
+hls4ml project and synthesis reports they read, and an ``--out`` that would replace what the command reads. Rows in the format of ``bad_input_cases.py``,
 run by ``test_bad_inputs.py``; each fails before any estimate is written.
 """
 
@@ -33,7 +33,26 @@ def project(path: Path) -> None:
     shutil.copytree(PROJECT, path)
 
 
+def project_with_csynth_xml(text: str) -> Writer:
+    """A writer of a copy of the fixture hls4ml project with a C-synthesis XML report holding ``text``."""
+
+    def write(path: Path) -> None:
+        shutil.copytree(PROJECT, path)
+        report = path / "myproject_prj" / "solution1" / "syn" / "report" / "myproject_csynth.xml"
+        report.parent.mkdir(parents=True)
+        report.write_text(text)
+
+    return write
+
+
 ESTIMATE_CASES: list[Case] = [
+    Case(  # was exit 0: the report refreshed with 'not reported: LUT'
+        "report-csynth-lut-not-a-number",
+        {"p": project_with_csynth_xml("<profile><AreaEstimates><Resources><LUT>lots</LUT></Resources></AreaEstimates>"
+                                      "</profile>")},  # fmt: skip
+        ("report", "{tmp}/p"),
+        ("myproject_csynth.xml", "<AreaEstimates/Resources/LUT> is 'lots'", ACC),
+    ),
     Case(  # was exit 7: UnicodeDecodeError
         "estimate-records-not-utf-8",
         {"r.jsonl": (json.dumps(RECORD) + "\n").encode() + b'{"id": "caf\xe9"}\n'},

@@ -20,7 +20,7 @@ STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmeti
 IO_TYPES = ("io_parallel", "io_stream")
 TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
-_FLOAT_TYPES = ("float", "double")  # C types without a fixed-point width: the estimator leaves them unknown
+_AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
 #: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one
 #: character per line: the LUT / DSP figures moved without a word)
 _CONTAINERS = {"typedefs": dict, "defines": dict, "available": dict, "precisions": dict, "weight_sparsity": dict,
@@ -75,9 +75,13 @@ def check_record(record: dict) -> None:
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
         for key, value in layer.items():  # a type the estimator cannot read was priced at a default width
-            if key.endswith("_t") and value not in _FLOAT_TYPES and element_precision(value) is None:
+            if not key.endswith("_t") or value is None:
+                continue
+            # a bare name is a typedef the record left unresolved (exponent_scale13_t), as hls4ml wrote it
+            spelled = isinstance(value, str) and _AP_TYPE.search(value) is not None
+            if not isinstance(value, str) or (spelled and element_precision(value) is None):
                 raise bad(f"{name}.{key}", value, "an ap_fixed / ap_ufixed / ap_int / ap_uint type (also inside "
-                          "nnet::array<...>), float or double")  # fmt: skip
+                          "nnet::array<...>), float, double or a typedef name")  # fmt: skip
         zeros, n_in, n_out = layer.get("n_zeros"), layer.get("n_in"), layer.get("n_out")
         if isinstance(zeros, int) and not isinstance(zeros, bool):
             size = n_in * n_out if isinstance(n_in, int) and isinstance(n_out, int) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -86,6 +87,13 @@ class BuildSpec(_Strict):
                 self.score.resolved_kind(family)
             except SpecError as exc:
                 raise ValueError(str(exc)) from None
+        n_train = self.data.n_train if self.data is not None else DataSpec().n_train if family else None
+        split = self.train.validation_split
+        if n_train and split > 0 and math.floor(n_train * (1.0 - split)) < 1:  # Keras' rounding (train.fit_rows)
+            # Keras' ValueError (exit 7) when the float training started
+            raise ValueError(f"train.validation_split {split:g} of data.n_train {n_train} leaves no training row "
+                             f"(accepted: a split below {1 - 1 / n_train:.6g} for {n_train} rows, or a larger "
+                             "data.n_train)")  # fmt: skip
         return self
 
     @property

@@ -292,6 +292,8 @@ CASES: list[Case] = [
          (S, "train.learning_rate", "finite number", "> 0")),
     Case("hls-clock-nan", {S: spec(hls={"clock_ns": float("nan")})}, build(), (S, "hls.clock_ns", "finite number", "1 to 100 ns")),
     Case("train-validation-split", {S: spec(train={"validation_split": 1.5})}, build(), (S, "train.validation_split", "[0, 1)")),
+    Case("train-validation-split-leaves-no-row", {S: spec(train={"validation_split": 0.999})}, build(),  # was exit 7
+         (S, "train.validation_split 0.999 of data.n_train 200", "no training row", ACC)),
     Case("prune-sparsity-1", {S: spec(prune={"sparsity": 1.0})}, build(), (S, "prune.sparsity", "fraction of zero weights")),
     Case("prune-epochs-0", {S: spec(prune={"epochs": 0})}, build(), (S, "prune.epochs", "fine-tuning epochs")),
     Case("check-n-samples-0", {S: spec(check={"n_samples": 0})}, build(), (S, "check.n_samples", "test inputs")),

@@ -208,6 +208,9 @@ CASES: list[Case] = [
     Case("spec-unknown-nested-key", {S: spec(quantize={"bitz": 4})}, build(), (S, "quantize.bitz", "unknown key", "bits")),
     Case("spec-missing-name", {S: spec(name=_DROP)}, build(), (S, "'name'", "required")),
     Case("spec-missing-model", {S: spec(model=_DROP)}, build(), (S, "'model'", "required")),
+    Case("spec-section-left-empty", {S: "name: bad\nmodel: {family: mlp, hidden: [4]}\nprune:\ntrain: {epochs: 1}\n"},
+         build(), (S, "key 'prune': empty", "nothing under it as null", "sparsity", "leave the key out")),  # was:
+    # "Input should be a valid dictionary or instance of PruneSpec", with no accepted keys
     Case("spec-model-not-mapping", {S: spec(model=["mlp"])}, build(), (S, "'model'", "dictionary")),
     # --- names and output folders
     Case("name-dotdot", {S: spec(name="..")}, build(), (S, "'name'", "outside vivado_projects", ACC)),

@@ -63,6 +63,15 @@ class BuildSpec(_Strict):
     metrics: MetricsSpec = MetricsSpec()
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_as_text(cls, name: object) -> object:
+        """YAML reads 'name: 001' as the number 1 and 'name: 2024.10' as 2024.1: say to quote it."""
+        if isinstance(name, (int, float)) and not isinstance(name, bool):
+            raise ValueError(f"a number ({name!r}); YAML reads a name such as 001 as the number 1, so write it in "
+                             "quotes: name: '001'")  # fmt: skip
+        return name
+
     @field_validator("name")
     @classmethod
     def _name_is_a_folder(cls, name: str) -> str:

@@ -215,6 +215,8 @@ CASES: list[Case] = [
     # --- names and output folders
     Case("name-dotdot", {S: spec(name="..")}, build(), (S, "'name'", "outside vivado_projects", ACC)),
     Case("name-dot", {S: spec(name=".")}, build(), (S, "'name'", "outside vivado_projects", ACC)),
+    Case("name-a-yaml-number", {S: "name: 001\nmodel: {family: mlp, hidden: [4]}\n"}, build(),  # was "a valid string"
+         (S, "key 'name'", "bad value 1", "write it in quotes", ACC)),
     Case("name-slash", {S: spec(name="a/b")}, build(), (S, "'name'", "letters, digits")),
     Case("out-empty", {S: spec()}, ("build", "{tmp}/spec.yaml", "--part", "xcvu9p", "--out", ""),
          ("--out", "working directory", ACC)),

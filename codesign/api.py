@@ -99,7 +99,7 @@ def load_any_spec(spec: str | Path | dict):
 
     if isinstance(spec, dict):
         parsed = parse_spec(spec, Path("<spec dict>"))
-        return _resolve_paths(parsed, Path.cwd()) if isinstance(parsed, BuildSpec) else parsed
+        return _resolve_paths(parsed, Path.cwd(), Path("<spec dict>")) if isinstance(parsed, BuildSpec) else parsed
     if isinstance(spec, (str, Path)):
         return load_spec(spec)
     raise SpecError(f"codesign.build: spec must be a file path or a dict, got {type(spec).__name__}")

@@ -212,6 +212,9 @@ def load_dataset(spec: DataSpec | None, family: Family | None, input_precision: 
     bounds: np.ndarray | None = None
     if spec.path is not None:
         path = Path(spec.path)
+        if path.is_dir():  # was 'not found'
+            raise DataError(f"data.path: {path} is a folder, not a file (accepted: an existing HDF5 file, relative "
+                            "paths from the spec's folder)")  # fmt: skip
         if not path.is_file():
             raise DataError(f"data.path: file {path} not found{interrupted_hint(path)} (accepted: an existing HDF5 "
                             "file, relative paths from the spec's folder)")  # fmt: skip

@@ -18,7 +18,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from codesign.errors import SpecError
@@ -289,3 +289,16 @@ def check_output_file(path: Path | str, flag: str = "--out") -> Path:
         raise SpecError(f"{flag} {target}: cannot write the file: {cause} "
                         "(accepted: a file path in a folder you can write)") from None  # fmt: skip
     return target
+
+
+def check_not_an_input(target: Path | str, folder: Path | str, flag: str, earlier: Callable[[Path], bool],
+                       what: str) -> None:  # fmt: skip
+    """Refuse an output file ``target`` that is an existing file inside ``folder`` (the folder the command reads)
+    unless ``earlier`` says it is this command's own earlier output (``what``): writing there would replace a file the
+    folder is made of (a build's report.json, a project's parameters.h)."""
+    target, folder = Path(target), Path(folder).resolve()
+    where = target.resolve()
+    if target.is_file() and folder in where.parents and not earlier(target):
+        raise SpecError(f"{flag} {target}: an existing file of {folder} ({where.relative_to(folder)}), the folder "
+                        f"this command reads, and not {what}; writing there would replace it (accepted: a new file, "
+                        f"{what}, or a path outside the folder)")  # fmt: skip

@@ -179,6 +179,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: the top level must be a mapping (keys: {', '.join(SCAN_KEYS)})")
     unknown = sorted(set(raw) - set(SCAN_KEYS))
+    if "model" in raw and "axes" not in raw:  # a build spec: 'did you mean mode' named the wrong mistake
+        raise SpecError(f"{path}: a build spec (name:, model:), not a scan file (accepted: codesign build {path}; or a "
+                        "scan file naming it as base: with axes: and objectives:)")  # fmt: skip
     if unknown:
         close = [m for k in unknown for m in difflib.get_close_matches(str(k), SCAN_KEYS, n=1)]
         hint = f"did you mean {', '.join(repr(m) for m in close)}? " if close else ""
@@ -201,6 +204,10 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
             path, "seed", f"bad value {seed!r} (accepted: an integer from 0 to 2**32 - 1, the NSGA-II sampler's)"
         )
     axes = _axes(raw.get("axes"), base, base_dir, path)
+    if "part" in axes:  # every point is built for the scan's one part (--part, the scan file's, the spec's)
+        raise _err(path, "axes.part", "a scan builds every point for one FPGA part (--part, else the scan file's "
+                   "'part:', else the spec's), which would replace this axis's values in every point (accepted: "
+                   "one scan per part, each with --part)")  # fmt: skip
     family = _family(base)
     rtl = raw.get("rtl", False)
     if not isinstance(rtl, bool):

@@ -66,6 +66,14 @@ def format_validation_error(path: Path, exc: ValidationError, root: type[BaseMod
             lines.append(f"  key '{key}': unknown key ({hint}accepted here: {accepted})")
         elif err["type"] == "missing":
             lines.append(f"  key '{key}': required key is missing")
+        elif err["type"] == "model_type" and value is None and (section := _model_at((*loc, "_"), root)):
+            # 'prune:' with nothing under it is null to YAML; the message named pydantic's class (PruneSpec)
+            owner = _model_at(loc, root)
+            field = owner.model_fields.get(loc[-1]) if owner is not None and isinstance(loc[-1], str) else None
+            rest = "; it is required" if field is not None and field.is_required() else (
+                ", or leave the key out for its defaults")  # fmt: skip
+            lines.append(f"  key '{key}': empty (YAML reads '{loc[-1]}:' with nothing under it as null; accepted: a "
+                         f"mapping of its keys ({', '.join(_field_names(section))}){rest})")  # fmt: skip
         else:
             msg = err["msg"].removeprefix("Value error, ")
             shown = repr(value) if not isinstance(value, dict) else "{...}"

@@ -70,6 +70,14 @@ def test_missing_generator_package_is_a_tool_error_before_any_parts_folder(kind,
         ),
         (["l1", "--qcd-rehadronize", "10"], "--qcd-rehadronize: --qcd-rehadronize: set the QCD part of the background"),
         (["l1", "--pileup-pool", "1000"], "--pileup-pool: --pileup-pool needs --pileup above 0"),
+        # round nine: each was run as if it meant something else
+        (["jets", "--features", ""], "--features: '' names no feature; accepted: all, none"),  # stored no list
+        (["jets", "--features", "j1_ptrel,j1_ptrel"], "--features names j1_ptrel more than once"),  # stored twice
+        (["l1", "--process", "background,background"], "--process names background more than once"),
+        (["l1", "--n-process", "background=5", "--n-process", "background=6"],  # kept the last
+         "--n-process: 'background=5' and 'background=6' both set background; accepted: one --n-process per process"),
+        (["l1", "--pileup", "nan"], "--pileup: nan: accepted: a mean number of interactions from 0 to 1000"),
+        (["jets", "--pt-max", "inf"], "--pt-min 800 --pt-max inf: the jet pT window [GeV]; accepted: finite numbers"),
     ],
 )
 def test_an_option_the_run_would_not_use_is_refused(args, message, tmp_path):

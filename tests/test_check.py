@@ -278,3 +278,21 @@ def test_check_api_workers_is_applied_or_refused(tmp_path, workers):
     refused before the build folder is read."""
     with pytest.raises(codesign.errors.SpecError, match=r"codesign.check: workers .*accepted: an integer >= 1"):
         codesign.check(tmp_path / "no_build", workers=workers)
+
+
+def test_junit_onto_a_file_of_the_build_or_a_lost_firmware_file_is_refused(built, tmp_path):
+    """--junit naming the build's own report.json replaced it with the XML (exit 0); an earlier JUnit report in the
+    folder is rewritten as before. A firmware file the build wrote and the user removed was exit 5 (g++ failed)."""
+    b = _copy(built, tmp_path)
+    report = (b / "report.json").read_bytes()
+    res = CliRunner().invoke(main, ["check", str(b), "--junit", str(b / "report.json")])
+    assert res.exit_code == 2 and "report.json), the folder this command reads" in res.output, res.output
+    assert (b / "report.json").read_bytes() == report
+    for _ in range(2):  # the second run rewrites the first run's report
+        res = CliRunner().invoke(main, ["check", str(b), "--junit", str(b / "check.xml")])
+        assert res.exit_code == 0, res.output
+    assert set(_junit(b / "check.xml")) >= {"outputs"}
+    (b / "hls" / "firmware" / "parameters.h").unlink()
+    res = CliRunner().invoke(main, ["check", str(b)])
+    assert res.exit_code == 2, res.output
+    assert "firmware file(s) the build wrote are missing (parameters.h)" in res.output and "accepted" in res.output

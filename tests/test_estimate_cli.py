@@ -112,7 +112,15 @@ BAD_RECORDS = [  # (record, what its declined reason must say); each was predict
     (_layer(n_in=-8), "layers[0] (d).n_in -8"),
     (_layer(strategy="fastest"), "layers[0] (d).strategy 'fastest' (accepted: latency, resource"),
     (_layer(n_zeros=33), "layers[0] (d).n_zeros 33 (accepted: 0 to n_in x n_out = 32)"),
-    ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns, a finite number > 0)"),
+    ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns from 1 to 100"),
+    ({**_record(), "target_clock_ns": 1e-300}, "target_clock_ns 1e-300 (accepted: a period in ns from 1 to 100"),
+    # round nine: each was read as something else and moved the figures (or gave latencies of 10**300 cycles)
+    (_layer(accum_t="ap_fixed<16"), "layers[0] (d).accum_t 'ap_fixed<16' (accepted: an ap_fixed"),
+    (_layer(weight_t=8), "layers[0] (d).weight_t 8 (accepted: an ap_fixed"),
+    ({**_record(), "typedefs": ["layer2_t"]}, "typedefs 'list' (accepted: a JSON object, or null)"),
+    ({**_record(), "tcl_config_lines": "config_op mul -impl fabric"}, "tcl_config_lines 'config_op mul -impl fabric' "
+     "(accepted: a JSON list, or null)"),
+    ({**_record(), "top_pragmas": "#pragma HLS PIPELINE"}, "top_pragmas '#pragma HLS PIPELINE' (accepted: a JSON list"),
     ({**_record(), "target_clock_ns": float("nan")}, "target_clock_ns nan"),
     ({**_record(), "hls_tool": "Quartus HLS"}, "hls_tool 'Quartus HLS' (accepted: Vivado HLS, Vitis HLS or null)"),
     ({**_record(), "hls_tool_version": "banana"}, "hls_tool_version 'banana' (accepted: a release such as 2020.1"),
@@ -321,3 +329,22 @@ def test_a_top_that_calls_the_resource_kernel_itself_is_estimated_as_resource(tm
     assert by_call.per_layer == by_struct.per_layer
     assert (by_call.lut, by_call.latency_cycles, by_call.ii_cycles) == (by_struct.lut, by_struct.latency_cycles,
                                                                         by_struct.ii_cycles)  # fmt: skip
+
+
+def test_estimate_records_read_a_byte_order_mark_as_one_and_leave_the_records_as_they_were(tmp_path):
+    """A file starting with a UTF-8 byte-order mark (an editor's) is predicted as the same file without it (it was
+    'not JSON'); an --out naming the records file itself is refused and the records stay byte for byte."""
+    plain, marked = tmp_path / "plain.jsonl", tmp_path / "marked.jsonl"
+    plain.write_text(json.dumps(_record()) + "\n")
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    preds = []
+    for src in (plain, marked):
+        out = tmp_path / f"{src.stem}.pred.jsonl"
+        res = CliRunner().invoke(main, ["estimate", "--records", str(src), "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        preds.append(out.read_text())
+    assert preds[0] == preds[1] and json.loads(preds[0])["LUT"] > 0
+    before = marked.read_bytes()
+    res = CliRunner().invoke(main, ["estimate", "--records", str(marked), "--out", str(marked)])
+    assert res.exit_code == 2 and "same file as --records" in res.output, res.output
+    assert marked.read_bytes() == before

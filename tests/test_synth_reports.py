@@ -130,6 +130,15 @@ def test_not_a_report(tmp_path):
     assert find_reports(tmp_path).csynth is None
 
 
+def test_a_resource_count_that_is_not_a_number_is_refused_naming_the_tag(tmp_path):
+    """<LUT>lots</LUT> was read as 'not reported' and the report refreshed with exit 0."""
+    xml = "<profile><AreaEstimates><Resources><FF>12</FF><LUT>{}</LUT></Resources></AreaEstimates></profile>"
+    good = parse_csynth_xml(tmp_path / "a_csynth.xml", text=xml.format("34"))
+    assert (good.LUT, good.FF) == (34, 12)
+    with pytest.raises(DataError, match=r"a_csynth.xml: <AreaEstimates/Resources/LUT> is 'lots', not a count"):
+        parse_csynth_xml(tmp_path / "a_csynth.xml", text=xml.format("lots"))
+
+
 def test_unknown_tool_version_is_flagged():
     rec = _records()[1]
     path = _base(rec) / rec["report_path"]

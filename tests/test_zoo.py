@@ -194,7 +194,7 @@ def test_errors_name_the_key_and_the_accepted_values():
     with pytest.raises(SpecError, match=r"'deepsets' needs constituents"):
         zoo.build_model(ModelSpec(family="deepsets"), (16,), 4)
     with pytest.raises(SpecError, match=r"model.hidden: needs at least one"):
-        zoo.build_model(ModelSpec(family="mlp", hidden=()), (16,), 4)
+        zoo.build_model(ModelSpec(family="mlp").model_copy(update={"hidden": ()}), (16,), 4)  # the spec refuses []
     with pytest.raises(SpecError, match=r"unknown family 'cnn' \(accepted: mlp, deepsets, interaction_net, vae, ae\)"):
         zoo.build_model(SimpleNamespace(family="cnn", file=None), (16,), 4)
     with pytest.raises(SpecError, match=r">= 2 classes"):

@@ -30,6 +30,9 @@ def _features(text: str) -> tuple[str, ...]:
     if text.strip().lower() == "none":
         return ()
     names = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names:  # an empty shell variable: 'none' is how no constituent list is asked for
+        raise click.BadParameter(f"{text!r} names no feature; accepted: all, none, or names among "
+                                 f"{', '.join(L.PARTICLE_FEATURE_NAMES)}", param_hint="--features")  # fmt: skip
     unknown = [f for f in names if f not in L.PARTICLE_FEATURE_NAMES]
     if unknown:
         raise click.BadParameter(
@@ -170,11 +173,16 @@ def l1_command(
                                  f"none; accepted: --process with a signal ({', '.join(L.L1_PROCESSES[1:])}), or "
                                  "leave --n-signal out", param_hint="--n-signal")  # fmt: skip
     per_process = {p: (n if p == L.BACKGROUND or n_signal is None else n_signal) for p in names}
+    given_for: dict[str, str] = {}
     for item in n_process:
         name, _, count = item.partition("=")
         if name not in names or not count.strip().isdigit() or int(count) < 1:
             raise click.BadParameter(f"{item!r}: expected NAME=N with N >= 1 and NAME one of {', '.join(names)}",
                                      param_hint="--n-process")
+        if name in given_for:  # the last one was kept without a word
+            raise click.BadParameter(f"{given_for[name]!r} and {item!r} both set {name}; accepted: one --n-process "
+                                     "per process", param_hint="--n-process")  # fmt: skip
+        given_for[name] = item
         per_process[name] = int(count)
     command = _command_line(
         "l1",
@@ -194,6 +202,8 @@ def l1_command(
     if pileup_mitigation != "none" and not pileup:
         raise click.BadParameter(f"{pileup_mitigation!r} needs --pileup above 0 (there is no pileup to mitigate)",
                                  param_hint="--pileup-mitigation")
+    if pileup != pileup:  # NaN passes click's range; it was refused only once the generation had started
+        raise click.BadParameter("nan: accepted: a mean number of interactions from 0 to 1000", param_hint="--pileup")
     config = L1Config(include_qcd=with_qcd, qcd_rehadronize=qcd_rehadronize, pileup=pileup, pileup_pool=pileup_pool,
                       pileup_mitigation=pileup_mitigation)
     check_output_file(out)  # before any event is generated

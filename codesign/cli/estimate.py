@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
 
-from codesign.durable import check_output_file
+from codesign.durable import check_not_an_input, check_output_file
 from codesign.errors import DataError, SpecError
 from codesign.estimate import Estimate, check_tool_version, estimate_project, estimate_record, report_tool_version
 from codesign.parts import Part, resolve_part
@@ -55,12 +56,18 @@ def render_table(est: Estimate, part: Part) -> str:
 def run_records(src: Path, dst: Path) -> tuple[int, int]:
     """Predict every record of a calibration-schema JSONL file; returns (records, predicted)."""
     try:
-        lines = Path(src).read_text().splitlines()
+        data = Path(src).read_bytes()
     except OSError as exc:
         raise DataError(f"cannot read {src}: {exc}") from None
     n = ok = 0
     out = []
-    for i, line in enumerate(lines, 1):
+    seen: dict = {}  # id -> line: a predictions file is read by id, so one id twice could not be told apart
+    for i, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):  # a byte-order mark, as a spec's
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{src}:{i}: not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1}); "
+                            "accepted: JSON lines in UTF-8") from None  # fmt: skip
         if not line.strip():
             continue
         try:
@@ -70,6 +77,11 @@ def run_records(src: Path, dst: Path) -> tuple[int, int]:
         if not isinstance(rec, dict):
             raise DataError(f"{src}:{i}: a JSON {type(rec).__name__}, not an object (accepted: one calibration-schema "
                             "record, a JSON object, per line)")  # fmt: skip
+        rid = rec.get("id")
+        if rid is not None and json.dumps(rid) in seen:
+            raise DataError(f"{src}:{i}: id {rid!r} is also the id of line {seen[json.dumps(rid)]} (accepted: one "
+                            "record per id: each prediction line carries its record's id)")  # fmt: skip
+        seen[json.dumps(rid)] = i
         pred = estimate_record(rec)
         n += 1
         ok += pred.get("LUT") is not None
@@ -78,6 +90,15 @@ def run_records(src: Path, dst: Path) -> tuple[int, int]:
         raise DataError(f"{src}: no records (accepted: one calibration-schema record, a JSON object, per line)")
     Path(dst).write_text("\n".join(out) + ("\n" if out else ""))
     return n, ok
+
+
+def _is_estimate(path: Path) -> bool:
+    """Whether ``path`` holds an estimate this command wrote (a JSON object with its per-layer list and source)."""
+    try:
+        payload = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(payload, dict) and {"per_layer", "source", "part"} <= payload.keys()
 
 
 def register(main: click.Group) -> None:
@@ -118,7 +139,11 @@ def register(main: click.Group) -> None:
                 raise SpecError(f"{' and '.join(ignored)} {'apply' if len(ignored) > 1 else 'applies'} to a PROJECT_DIR estimate, not to --records (each "
                                 "record is predicted from its own settings, with no share of a part, and written as "
                                 "a JSON line to --out); accepted: --records IN.jsonl --out PRED.jsonl alone")  # fmt: skip
-            n, ok = run_records(records, check_output_file(out))
+            target = check_output_file(out)
+            if target.exists() and os.path.samefile(target, records):  # the records would be replaced, unread
+                raise SpecError(f"--out {out}: the same file as --records {records}, which writing the predictions "
+                                "would replace (accepted: another file, e.g. --out predictions.jsonl)")  # fmt: skip
+            n, ok = run_records(records, target)
             click.echo(f"{ok}/{n} records predicted ({n - ok} declined, with a reason); wrote {out}")
             return
         if project_dir is None:
@@ -126,6 +151,8 @@ def register(main: click.Group) -> None:
         proj = project_path(project_dir)
         part = resolve_part(part_name) if part_name else None
         target = check_output_file(out) if out is not None else None  # before any work
+        if target is not None:
+            check_not_an_input(target, project_dir, "--out", _is_estimate, "an earlier estimate")
         version = check_tool_version(hls_version, "--hls-version") or report_tool_version(find_reports(proj).csynth)
         est = estimate_project(proj, part, version)
         if not est.per_layer:  # a top function without layer calls: nothing was estimated

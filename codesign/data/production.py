@@ -116,6 +116,10 @@ def produce_jets(
     if twice:
         raise DataError(f"--classes names {', '.join(twice)} more than once; accepted: each of "
                         f"{', '.join(L.CLASS_NAMES)} at most once")  # fmt: skip
+    twice = sorted({f for f in features if list(features).count(f) > 1})
+    if twice:  # the constituent list stored the column twice under one name
+        raise DataError(f"--features names {', '.join(twice)} more than once; accepted: each constituent feature at "
+                        "most once")  # fmt: skip
     if constituent_dtype not in CONSTITUENT_DTYPES:
         raise DataError(f"constituent dtype {constituent_dtype!r}; accepted: {', '.join(CONSTITUENT_DTYPES)}")
     required = [c for c in (*L.HLF_NAMES, *L.LABEL_COLUMNS, L.UNDEF_COLUMN) if c not in jet_columns]
@@ -205,6 +209,10 @@ def produce_l1(
     bad = [p for p in processes if p not in L.L1_PROCESSES]
     if bad or not processes:
         raise DataError(f"unknown L1 processes {bad}; accepted: {', '.join(L.L1_PROCESSES)}")
+    twice = sorted({p for p in processes if list(processes).count(p) > 1})
+    if twice:
+        raise DataError(f"--process names {', '.join(twice)} more than once; accepted: each of "
+                        f"{', '.join(L.L1_PROCESSES)} at most once")  # fmt: skip
     per_process = n_per_process or {p: n for p in processes}
     # Chunks are per sub-process: the background splits into its mixture, a signal is its own label.
     counts: dict[str, int] = {}
@@ -347,6 +355,9 @@ def jet_config_from_options(
         raise DataError(f"--boson-width {boson_width!r}; accepted: {', '.join(BOSON_WIDTHS)}")
     if constituents_from not in CONSTITUENT_SOURCES:
         raise DataError(f"--constituents-from {constituents_from!r}; accepted: {', '.join(CONSTITUENT_SOURCES)}")
+    if not (np.isfinite(pt_min) and np.isfinite(pt_max) and 0 < pt_min < pt_max):  # inf reached Pythia, mid-run
+        raise DataError(f"--pt-min {pt_min:g} --pt-max {pt_max:g}: the jet pT window [GeV]; accepted: finite numbers "
+                        "with 0 < pt-min < pt-max")  # fmt: skip
     if parton_pt is not None and not pt_min < parton_pt < pt_max:
         raise DataError(f"--parton-pt {parton_pt:g} must lie inside the jet window ({pt_min:g}, {pt_max:g}) GeV")
     return replace(JetConfig(), pt_min=pt_min, pt_max=pt_max, n_constituents=n_constituents,

@@ -13,25 +13,40 @@ import re
 from typing import Any
 
 from codesign.errors import DataError
+from codesign.spec.fields import CLOCK_NS_RANGE
 
 TOOLS = ("Vivado HLS", "Vitis HLS")
 STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmetic")
 IO_TYPES = ("io_parallel", "io_stream")
 TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
+_AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
+#: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one
+#: character per line: the LUT / DSP figures moved without a word)
+_CONTAINERS = {"typedefs": dict, "defines": dict, "available": dict, "precisions": dict, "weight_sparsity": dict,
+               "top_calls": list, "top_pragmas": list, "tcl_config_lines": list, "reuse_factors": list,
+               "strategy": list, "model_shape": list}  # fmt: skip
 
 
 def check_record(record: dict) -> None:
     """Raise DataError naming the record, the field and what is accepted for a setting the estimator cannot read."""
+    from codesign.estimate.design import element_precision  # design reads the settings module, which imports this one
+
     where = record.get("id") or "record without an id"
 
     def bad(field: str, value: Any, accepted: str) -> DataError:
         return DataError(f"{where}: {field} {value!r} (accepted: {accepted})")
 
+    for key, kind in _CONTAINERS.items():  # read as iterables: a string was read a character at a time
+        value = record.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise bad(key, value if isinstance(value, (str, int, float)) else type(value).__name__,
+                      f"a JSON {'object' if kind is dict else 'list'}, or null")  # fmt: skip
     clock = record.get("target_clock_ns")
+    lo, hi = CLOCK_NS_RANGE
     if clock is not None and (isinstance(clock, bool) or not isinstance(clock, (int, float)) or not math.isfinite(clock)
-                              or clock <= 0):  # fmt: skip
-        raise bad("target_clock_ns", clock, "a period in ns, a finite number > 0")
+                              or not lo <= clock <= hi):  # fmt: skip
+        raise bad("target_clock_ns", clock, f"a period in ns from {lo:g} to {hi:g}, as a spec's hls.clock_ns")
     tool = record.get("hls_tool")
     if tool is not None and tool not in TOOLS:
         raise bad("hls_tool", tool, f"{', '.join(TOOLS)} or null")
@@ -59,6 +74,14 @@ def check_record(record: dict) -> None:
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
+        for key, value in layer.items():  # a type the estimator cannot read was priced at a default width
+            if not key.endswith("_t") or value is None:
+                continue
+            # a bare name is a typedef the record left unresolved (exponent_scale13_t), as hls4ml wrote it
+            spelled = isinstance(value, str) and _AP_TYPE.search(value) is not None
+            if not isinstance(value, str) or (spelled and element_precision(value) is None):
+                raise bad(f"{name}.{key}", value, "an ap_fixed / ap_ufixed / ap_int / ap_uint type (also inside "
+                          "nnet::array<...>), float, double or a typedef name")  # fmt: skip
         zeros, n_in, n_out = layer.get("n_zeros"), layer.get("n_in"), layer.get("n_out")
         if isinstance(zeros, int) and not isinstance(zeros, bool):
             size = n_in * n_out if isinstance(n_in, int) and isinstance(n_out, int) else None

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from codesign.durable import SCAN_FILE
 from codesign.errors import DataError, SpecError
 from codesign.estimate.record_check import check_project_layers, check_record
 from codesign.estimate.top_ports import parse_top_input_types, parse_top_inputs
@@ -224,6 +225,11 @@ def read_project(project_dir: Path | str) -> dict:
         raise DataError(f"{root}: not a directory (expected an hls4ml project directory)")
     fw = root / "firmware"
     params, defines = fw / "parameters.h", fw / "defines.h"
+    if not fw.is_dir() and (root / SCAN_FILE).is_file():  # a scan's --out: each point has its own project
+        points = sorted(p.name for p in (root / "points").glob("*") if (p / "hls" / "firmware").is_dir())[:3]
+        raise DataError(f"{root}: a scan folder ({SCAN_FILE}), not an hls4ml project or a build: each point has "
+                        f"its own (accepted: {root / 'points' / (points[0] if points else '<id>')}; points with a "
+                        f"project: {', '.join(points) if points else 'none yet'})")  # fmt: skip
     if not params.exists() or not defines.exists():
         raise DataError(
             f"{root}: not an hls4ml project (missing firmware/parameters.h or firmware/defines.h); "
@@ -233,9 +239,16 @@ def read_project(project_dir: Path | str) -> dict:
     config: dict = {}
     if cfg_yml.exists():
         try:
-            config = yaml.load(cfg_yml.read_text(), Loader=_TolerantLoader) or {}
+            config = yaml.load(cfg_yml.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
         except yaml.YAMLError as exc:
             raise DataError(f"{cfg_yml}: invalid YAML ({exc})") from None
+        except UnicodeDecodeError as exc:  # was an internal error (exit 7)
+            raise DataError(f"{cfg_yml}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+                            "accepted: the hls4ml_config.yml hls4ml writes, or no such file") from None  # fmt: skip
+        if not isinstance(config, dict):  # config.get below: an AttributeError (exit 7)
+            raise DataError(f"{cfg_yml}: the top level is a {type(config).__name__}, not a mapping (accepted: the "
+                            "hls4ml_config.yml hls4ml writes: ProjectName, Part, ClockPeriod, IOType, HLSConfig, "
+                            "...)")  # fmt: skip
     project_name = str(config.get("ProjectName") or "myproject")
     top_cpp = fw / f"{project_name}.cpp"
     if not top_cpp.exists():

@@ -205,6 +205,10 @@ def check(
         raise SpecError(f"{build}: no such build folder (accepted: the --out folder of a finished `codesign build`, "
                         "or a spec file)")  # fmt: skip
     build = build.resolve()
+    if junit is not None:  # --junit report.json replaced the build's report with the XML (exit 0)
+        from codesign.durable import check_not_an_input
+
+        check_not_an_input(junit, build, "--junit", junit_xml.is_junit, "an earlier JUnit report")
     report = _read_report(_require(build, "report.json", "report"))
     hls_dir = build / "hls"
     _require(build, f"hls/{hls.IO_SIDECAR}", "project description")
@@ -239,6 +243,10 @@ def check(
                                default_n=default_n, seed=int(seed))  # fmt: skip
 
     changes = fwfiles.firmware_changes(build, hls_dir / "firmware")
+    if changes.removed:  # g++ would fail on them: exit 5 'a tool failed' for a build folder that lost its files
+        raise SpecError(f"{hls_dir / 'firmware'}: {len(changes.removed)} firmware file(s) the build wrote are missing "
+                        f"({', '.join(changes.removed[:3])}{', ...' if len(changes.removed) > 3 else ''}); accepted: the "
+                        "folder as `codesign build` left it (rerun the build, or restore the files)")  # fmt: skip
     weights_dir, mismatches = fwfiles.synthesized_weights(hls_dir / "firmware", build / WORK / "weights")
     exe = hls_dir / csim.TB_BINARY
     before = exe.stat().st_mtime_ns if exe.exists() else None

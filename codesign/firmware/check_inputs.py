@@ -75,15 +75,17 @@ def edge_cases(model: Any, precision: FixedPrecision, shape: tuple[int, ...], se
 CHECK_COPIES = 6
 
 
-def check_memory(n: int, shape: tuple[int, ...]) -> None:
-    """Refuse ``--n`` inputs that cannot fit in this machine's memory, before any is drawn (a MemoryError, exit 7)."""
+def check_memory(n: int, shape: tuple[int, ...], flag: str = "--n", given: int | None = None) -> None:
+    """Refuse ``n`` inputs that cannot fit in this machine's memory, before any is drawn (a MemoryError, exit 7).
+    ``flag`` names the setting and ``given`` its value when it asks for ``n / given`` inputs per unit."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     per_input = 8 * int(np.prod(shape, dtype=np.int64))
+    given = n if given is None else given
     if CHECK_COPIES * n * per_input > total:
-        most = total // (CHECK_COPIES * per_input)
-        raise SpecError(f"--n {n:,}: {n:,} inputs of shape {shape} take {n * per_input / 1e9:,.1f} GB, and the check "
-                        f"holds about {CHECK_COPIES} copies of them, more than this machine's {total / 1e9:,.1f} GB "
-                        f"(accepted: --n at most {most:,} here)")  # fmt: skip
+        most = total // (CHECK_COPIES * per_input) * given // n
+        raise SpecError(f"{flag} {given:,}: {n:,} inputs of shape {shape} take {n * per_input / 1e9:,.1f} GB, and the "
+                        f"check holds about {CHECK_COPIES} copies of them, more than this machine's "
+                        f"{total / 1e9:,.1f} GB (accepted: {flag} at most {most:,} here)")  # fmt: skip
 
 
 def choose_inputs(

@@ -53,6 +53,15 @@ def to_xml(suites: dict[str, list[Case]], *, name: str = "codesign check") -> ET
     return root
 
 
+def is_junit(path: Path) -> bool:
+    """Whether ``path`` holds a JUnit report this module wrote (a ``<testsuites name="codesign check">`` root)."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return False
+    return root.tag == "testsuites" and root.get("name") == "codesign check"
+
+
 def write(path: Path, suites: dict[str, list[Case]]) -> Path:
     """Write the JUnit file atomically and check it parses; returns the path."""
     path = Path(path)

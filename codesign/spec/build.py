@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -62,6 +63,15 @@ class BuildSpec(_Strict):
     metrics: MetricsSpec = MetricsSpec()
     part: str | None = Field(None, description="FPGA part; --part on the command line wins")
 
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_as_text(cls, name: object) -> object:
+        """YAML reads 'name: 001' as the number 1 and 'name: 2024.10' as 2024.1: say to quote it."""
+        if isinstance(name, (int, float)) and not isinstance(name, bool):
+            raise ValueError(f"a number ({name!r}); YAML reads a name such as 001 as the number 1, so write it in "
+                             "quotes: name: '001'")  # fmt: skip
+        return name
+
     @field_validator("name")
     @classmethod
     def _name_is_a_folder(cls, name: str) -> str:
@@ -86,6 +96,13 @@ class BuildSpec(_Strict):
                 self.score.resolved_kind(family)
             except SpecError as exc:
                 raise ValueError(str(exc)) from None
+        n_train = self.data.n_train if self.data is not None else DataSpec().n_train if family else None
+        split = self.train.validation_split
+        if n_train and split > 0 and math.floor(n_train * (1.0 - split)) < 1:  # Keras' rounding (train.fit_rows)
+            # Keras' ValueError (exit 7) when the float training started
+            raise ValueError(f"train.validation_split {split:g} of data.n_train {n_train} leaves no training row "
+                             f"(accepted: a split below {1 - 1 / n_train:.6g} for {n_train} rows, or a larger "
+                             "data.n_train)")  # fmt: skip
         return self
 
     @property

@@ -23,7 +23,10 @@ def _parse_precision(value: Any) -> FixedPrecision:
 
 
 Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2**32-1")]
-Size = Annotated[int, Field(gt=0)]
+# a layer wider than this holds more weights than any L1 FPGA (4096 x 4096 = 16.8 M), and a size such as 10**9
+# reached TensorFlow as an out-of-memory internal error while building the model
+MAX_LAYER_SIZE = 4096
+Size = Annotated[int, Field(gt=0, le=MAX_LAYER_SIZE)]
 Fraction = Annotated[float, Field(gt=0, le=1, description="a fraction of the part, in (0, 1]")]
 Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from codesign.spec.fields import CLOCK_NS_RANGE, Precision, _Strict
 
@@ -63,4 +63,13 @@ class HlsSpec(_Strict):
         "(default: none known)"
     )
     project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
+
+    @field_validator("tool_version", mode="before")
+    @classmethod
+    def _release_as_text(cls, value: object) -> object:
+        """YAML reads 2024.1 as a number, and 2022.10 as 2022.1: say to quote it rather than "a valid string"."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"a number ({value!r}); YAML reads a release such as 2022.10 as the number 2022.1, so "
+                             "write it in quotes: tool_version: '2024.1'")  # fmt: skip
+        return value
     layers: dict[str, HlsLayerSpec] = Field(default_factory=dict, description="per-layer settings by layer name")

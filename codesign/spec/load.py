@@ -24,6 +24,9 @@ def parse_spec(raw: Any, path: Path) -> BuildSpec | Hls4mlConfig:
     if bad_keys:
         raise SpecError(f"{path}: top-level key {bad_keys[0]!r} is not a name (accepted: name, model, data, ... "
                         "or the keys of an hls4ml config)")  # fmt: skip
+    if "axes" in raw and ("base" in raw or "spec" in raw) and "model" not in raw:  # listed as 3 unknown keys
+        raise SpecError(f"{path}: a scan file (axes:, {'base:' if 'base' in raw else 'spec:'}), not a spec to build "
+                        f"(accepted: codesign scan {path} --out DIR, or a spec with name: and model:)")  # fmt: skip
     if is_hls4ml_config(raw):
         from codesign.hls4ml_values import check_hls4ml_values
 
@@ -47,16 +50,23 @@ def load_spec(path: str | Path) -> BuildSpec | Hls4mlConfig:
     raw = read_yaml_file(path, "spec file")
     spec = parse_spec(raw, path)
     if isinstance(spec, BuildSpec):
-        spec = _resolve_paths(spec, path.parent)
+        spec = _resolve_paths(spec, path.parent, path)
     return spec
 
 
-def _resolve_paths(spec: BuildSpec, base: Path) -> BuildSpec:
-    def fix(p: Path | None) -> Path | None:
-        return p if p is None or p.is_absolute() else (base / p).resolve()
+def _resolve_paths(spec: BuildSpec, base: Path, path: Path) -> BuildSpec:
+    def fix(p: Path | None, key: str) -> Path | None:
+        if p is None or p.is_absolute():
+            return p
+        try:
+            return (base / p).resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink that points at itself: RuntimeError, an internal error
+            raise SpecError(f"{path}: key '{key}': {base / p} cannot be resolved ({exc}); accepted: "
+                            "a path to an existing file, relative to the spec's folder") from None  # fmt: skip
 
-    model = spec.model.model_copy(update={"file": fix(spec.model.file), "weights": fix(spec.model.weights)})
+    model = spec.model.model_copy(update={"file": fix(spec.model.file, "model.file"),
+                                          "weights": fix(spec.model.weights, "model.weights")})  # fmt: skip
     data = spec.data
     if data is not None and data.path is not None:
-        data = data.model_copy(update={"path": fix(data.path)})
+        data = data.model_copy(update={"path": fix(data.path, "data.path")})
     return spec.model_copy(update={"model": model, "data": data})

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from codesign.spec.fields import PathStr, Seed, Size, _Strict
+from codesign.spec.fields import MAX_LAYER_SIZE, PathStr, Seed, Size, _Strict
 
 
 class DataSource(str, Enum):
@@ -85,24 +85,29 @@ FAMILY_KEYS = {
 }
 SHAPE_KEYS = tuple(dict.fromkeys(k for keys in FAMILY_KEYS.values() for k in keys))
 
+_SIZES = f"a list of layer sizes, positive integers up to {MAX_LAYER_SIZE}"
+_SIZES_ONE = f"{_SIZES}, at least one"
+
 
 class ModelSpec(_Strict):
     """The network: a family with its sizes, or the user's own model file."""
 
     family: Family | None = None
-    hidden: tuple[Size, ...] = Field((64, 32, 32), description="a list of layer sizes, positive integers")
+    hidden: tuple[Size, ...] = Field((64, 32, 32), min_length=1, description=_SIZES_ONE)
     activation: Literal["relu"] = "relu"
-    phi: tuple[Size, ...] = Field((32, 32), description="a list of layer sizes, positive integers")
-    rho: tuple[Size, ...] = Field((32,), description="a list of layer sizes, positive integers")
+    phi: tuple[Size, ...] = Field((32, 32), min_length=1, description=_SIZES_ONE)
+    rho: tuple[Size, ...] = Field((32,), description=_SIZES)
     node: tuple[Size, ...] | None = Field(
-        None, min_length=1, description="interaction_net only: the node network's layer sizes, positive integers "
+        None, min_length=1, description=f"interaction_net only: the node network's layer sizes, positive integers up to {MAX_LAYER_SIZE} "
         "(default: phi's, the edge network's)"
     )  # fmt: skip
     aggregation: Literal["mean", "max"] = "mean"
-    latent_dim: int = Field(3, gt=0, description="VAE latent dimensions, a positive integer")
+    latent_dim: int = Field(
+        3, gt=0, le=MAX_LAYER_SIZE, description=f"VAE latent dimensions, a positive integer up to {MAX_LAYER_SIZE}"
+    )
     beta: float = Field(1.0, ge=0, description="VAE: weight of the KL term (beta-VAE)")
-    encoder: tuple[Size, ...] = Field((32, 16), description="a list of layer sizes, positive integers")
-    decoder: tuple[Size, ...] = Field((16, 32), description="a list of layer sizes, positive integers")
+    encoder: tuple[Size, ...] = Field((32, 16), min_length=1, description=_SIZES_ONE)
+    decoder: tuple[Size, ...] = Field((16, 32), min_length=1, description=_SIZES_ONE)
     batchnorm: bool = False
     file: PathStr | None = Field(None, description="a .h5 / .keras / .json model of your own")
     weights: PathStr | None = Field(None, description="weights .h5 for a .json model")

@@ -348,6 +348,13 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
 
     check_spec_reuse_factors(model, spec.hls)
     require_bidirectional_io(model, spec.hls.io_type, "the model")
+    from codesign.firmware.check_inputs import check_memory
+
+    # the C-simulation step draws check.n_samples grid inputs (and as many stand-ins without data): 10**10 was a
+    # MemoryError (exit 7) after the whole training
+    if not isinstance(model.input_shape, list):  # a model of several inputs is refused by name at the C-simulation
+        check_memory(2 * spec.check.n_samples, tuple(int(d) for d in model.input_shape[1:]), "check.n_samples",
+                     spec.check.n_samples)  # fmt: skip
 
 
 def check_layer_names(model, spec) -> None:

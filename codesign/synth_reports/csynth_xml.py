@@ -31,7 +31,10 @@ def parse_csynth_xml(path: Path | str, text: str | None = None) -> CsynthReport:
         if el is not None:
             for child in el:
                 key = _RES_KEYS.get(child.tag)
-                if key and child.text is not None and re.fullmatch(r"\d+", child.text.strip()):
+                if key and child.text is not None and child.text.strip():
+                    if not re.fullmatch(r"\d+", child.text.strip()):  # was read as 'not reported', exit 0
+                        raise DataError(f"{path}: <AreaEstimates/{block}/{child.tag}> is {child.text.strip()!r}, not a "
+                                        "count (accepted: a whole number, as the HLS tool writes it)")  # fmt: skip
                     out[key] = int(child.text.strip())
         return out
 

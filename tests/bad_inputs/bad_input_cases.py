@@ -208,10 +208,15 @@ CASES: list[Case] = [
     Case("spec-unknown-nested-key", {S: spec(quantize={"bitz": 4})}, build(), (S, "quantize.bitz", "unknown key", "bits")),
     Case("spec-missing-name", {S: spec(name=_DROP)}, build(), (S, "'name'", "required")),
     Case("spec-missing-model", {S: spec(model=_DROP)}, build(), (S, "'model'", "required")),
+    Case("spec-section-left-empty", {S: "name: bad\nmodel: {family: mlp, hidden: [4]}\nprune:\ntrain: {epochs: 1}\n"},
+         build(), (S, "key 'prune': empty", "nothing under it as null", "sparsity", "leave the key out")),  # was:
+    # "Input should be a valid dictionary or instance of PruneSpec", with no accepted keys
     Case("spec-model-not-mapping", {S: spec(model=["mlp"])}, build(), (S, "'model'", "dictionary")),
     # --- names and output folders
     Case("name-dotdot", {S: spec(name="..")}, build(), (S, "'name'", "outside vivado_projects", ACC)),
     Case("name-dot", {S: spec(name=".")}, build(), (S, "'name'", "outside vivado_projects", ACC)),
+    Case("name-a-yaml-number", {S: "name: 001\nmodel: {family: mlp, hidden: [4]}\n"}, build(),  # was "a valid string"
+         (S, "key 'name'", "bad value 1", "write it in quotes", ACC)),
     Case("name-slash", {S: spec(name="a/b")}, build(), (S, "'name'", "letters, digits")),
     Case("out-empty", {S: spec()}, ("build", "{tmp}/spec.yaml", "--part", "xcvu9p", "--out", ""),
          ("--out", "working directory", ACC)),
@@ -260,6 +265,8 @@ CASES: list[Case] = [
     Case("hls-io-type", {S: spec(hls={"io_type": "io_serial"})}, build(), (S, "hls.io_type", "io_parallel", "io_stream")),
     Case("hls-strategy", {S: spec(hls={"strategy": "Fastest"})}, build(), (S, "hls.strategy", "Latency", "Resource")),
     Case("hls-backend", {S: spec(hls={"backend": "Quartus"})}, build(), (S, "hls.backend", "Vivado", "Vitis")),
+    Case("hls-tool-version-a-number", {S: spec(hls={"tool_version": 2022.1})}, build(),  # said only "a valid string"
+         (S, "hls.tool_version", "2022.10 as the number 2022.1", "in quotes", ACC), extra={"before_training": True}),
     Case("hls-project-name", {S: spec(hls={"project_name": "1 bad"})}, build(), (S, "hls.project_name", "C identifier")),
     Case("hls-parallelization-text", {S: spec(hls={"parallelization_factor": "half"})}, build(),
          (S, "hls.parallelization_factor", "'half'", "full")),
@@ -290,14 +297,24 @@ CASES: list[Case] = [
          (S, "train.learning_rate", "finite number", "> 0")),
     Case("hls-clock-nan", {S: spec(hls={"clock_ns": float("nan")})}, build(), (S, "hls.clock_ns", "finite number", "1 to 100 ns")),
     Case("train-validation-split", {S: spec(train={"validation_split": 1.5})}, build(), (S, "train.validation_split", "[0, 1)")),
+    Case("train-validation-split-leaves-no-row", {S: spec(train={"validation_split": 0.999})}, build(),  # was exit 7
+         (S, "train.validation_split 0.999 of data.n_train 200", "no training row", ACC)),
     Case("prune-sparsity-1", {S: spec(prune={"sparsity": 1.0})}, build(), (S, "prune.sparsity", "fraction of zero weights")),
     Case("prune-epochs-0", {S: spec(prune={"epochs": 0})}, build(), (S, "prune.epochs", "fine-tuning epochs")),
     Case("check-n-samples-0", {S: spec(check={"n_samples": 0})}, build(), (S, "check.n_samples", "test inputs")),
+    Case("check-n-samples-beyond-memory", {S: spec(check={"n_samples": 10**10})}, build(),  # was exit 7 after training
+         ("check.n_samples 10,000,000,000", "GB", "accepted: check.n_samples at most"), extra={"before_training": True}),
     Case("check-workers-0", {S: spec(check={"workers": 0})}, build(), (S, "check.workers", "C-simulation processes")),
     # --- model section
     Case("model-family-unknown", {S: spec(model={"family": "transformer"})}, build(), (S, "model.family", "mlp", "vae")),
     Case("model-hidden-zero", {S: spec(model={"hidden": [0]})}, build(), (S, "model.hidden.0", "positive integers")),
     Case("model-hidden-text", {S: spec(model={"hidden": "64"})}, build(), (S, "model.hidden", "positive integers")),
+    Case("model-hidden-empty", {S: spec(model={"hidden": []})}, build(), (S, "model.hidden", "at least one", ACC),
+         extra={"before_training": True}),  # was refused after loading the data, without the file's name
+    Case("model-hidden-beyond-any-fpga", {S: spec(model={"hidden": [4, 10**9]})}, build(),
+         (S, "model.hidden.1", "up to 4096", ACC), extra={"before_training": True}),  # was exit 7, TensorFlow OOM
+    Case("model-latent-dim-beyond-any-fpga", {S: spec(data={"source": "l1"}, model={"family": "vae", "hidden": _DROP,
+         "latent_dim": 10**9})}, build(), (S, "model.latent_dim", "up to 4096", ACC), extra={"before_training": True}),
     Case("model-file-number", {S: spec(model={"family": _DROP, "file": 5})}, build(), (S, "model.file", "path", ACC)),
     Case("quantize-layers-list", {S: spec(quantize={"layers": ["dense_1"]})}, build(),
          (S, "quantize.layers", "dictionary", "per-layer overrides")),
@@ -320,7 +337,8 @@ CASES: list[Case] = [
          (S, "'model'", "random_weights", ACC)),
     # --- data files
     data_case("data-file-missing", lambda p: None, ("data.h5", "data.path", "not found", ACC)),
-    data_case("data-path-is-a-folder", lambda p: (p / "x").parent.mkdir(), ("data.h5", "data.path", "not found", ACC)),
+    data_case("data-path-is-a-folder", lambda p: (p / "x").parent.mkdir(),  # was 'file ... not found'
+              ("data.h5", "data.path", "is a folder, not a file", ACC)),
     data_case("data-file-empty", lambda p: p.write_bytes(b""), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-not-hdf5", lambda p: p.write_text("x,y\n1,2\n"), ("data.h5", "cannot open as HDF5", ACC)),
     data_case("data-file-truncated", truncated_h5, ("data.h5", "cannot open as HDF5", ACC)),

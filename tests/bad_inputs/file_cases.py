@@ -150,6 +150,36 @@ FILE_CASES: list[Case] = [
         scan(),
         ("s.yaml", "'axes.quantize.bits'", "4 and '4'", ACC),
     ),
+    Case(  # every point was built for the scan's one part: the axis was dropped without a word
+        "scan-axis-part",
+        {"s.yaml": scan_text(axes={"part": ["xcvu9p", "xcu250"]})},
+        scan(),
+        ("s.yaml", "'axes.part'", "one FPGA part", "--part", ACC),
+    ),
+    Case(  # was: unknown keys base, axes, objectives
+        "build-given-a-scan-file",
+        {"s.yaml": scan_text()},
+        ("build", "{tmp}/s.yaml", "--part", "xcvu9p", "--out", "{tmp}/out"),
+        ("s.yaml", "a scan file", "codesign scan", ACC),
+    ),
+    Case(  # was: unknown keys ... (did you mean 'mode'?)
+        "scan-given-a-spec",
+        {"s.yaml": spec()},
+        scan(),
+        ("s.yaml", "a build spec", "codesign build", ACC),
+    ),
+    Case(  # was: 'not an hls4ml project (missing firmware/parameters.h ...)'
+        "report-given-a-scan-folder",
+        {"sc/scan.json": "{}\n", "sc/points.jsonl": ""},
+        ("report", "{tmp}/sc"),
+        ("sc: a scan folder", "points", ACC),
+    ),
+    Case(
+        "estimate-given-a-scan-folder",
+        {"sc/scan.json": "{}\n", "sc/points.jsonl": ""},
+        ("estimate", "{tmp}/sc"),
+        ("sc: a scan folder", "points", ACC),
+    ),
     Case(
         "scan-axes-section-and-key",
         {"s.yaml": scan_text(axes={"quantize.bits": [4, 6], "quantize": [{"bits": 8, "integer": 0}]})},
@@ -238,6 +268,23 @@ FILE_CASES: list[Case] = [
             {S: spec(**DATA_SPEC), "data.h5": lambda p: p.symlink_to(p.parent / "gone.h5")},
             build(),
             ("gone.h5", "not found", ACC),
+        )
+    ),
+    before_training(  # was exit 7: RuntimeError 'Symlink loop' while the spec's paths were resolved
+        Case(
+            "data-path-a-symlink-loop",
+            {S: spec(**DATA_SPEC), "data.h5": lambda p: p.symlink_to(p.name)},
+            build(),
+            (S, "key 'data.path'", "Symlink loop", ACC),
+        )
+    ),
+    before_training(
+        Case(
+            "model-file-a-symlink-loop",
+            {S: spec(data=_DROP, model={"family": _DROP, "hidden": _DROP, "file": "m.h5"}),
+             "m.h5": lambda p: p.symlink_to(p.name)},  # fmt: skip
+            build(),
+            (S, "key 'model.file'", "Symlink loop", ACC),
         )
     ),
 ]

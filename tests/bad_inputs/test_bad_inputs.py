@@ -18,6 +18,7 @@ from bad_input_cases import CASES, Case
 from click.testing import CliRunner
 from command_cases import COMMAND_CASES
 from edge_cases import EDGE_CASES
+from estimate_cases import ESTIMATE_CASES
 from file_cases import FILE_CASES
 from model_file_cases import MODEL_FILE_CASES
 from user_data_cases import USER_DATA_CASES
@@ -81,7 +82,8 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
         assert fragment.replace("{tmp}", str(tmp)) in text, f"{case.id}: {fragment!r} not in:\n{text}"
 
 
-ALL_CASES = CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES + USER_DATA_CASES
+ALL_CASES = (CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES + USER_DATA_CASES
+             + ESTIMATE_CASES)  # fmt: skip
 
 
 def _no_training(self, ctx, state):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from codesign.durable import check_not_an_input, check_output_file
+from codesign.durable import atomic_write_text, check_not_an_input, check_output_file
 from codesign.errors import DataError, SpecError
 from codesign.estimate import Estimate, check_tool_version, estimate_project, estimate_record, report_tool_version
 from codesign.parts import Part, resolve_part
@@ -88,7 +88,7 @@ def run_records(src: Path, dst: Path) -> tuple[int, int]:
         out.append(json.dumps(pred))
     if n == 0:  # nothing to predict is not a result: no empty predictions file, no exit 0
         raise DataError(f"{src}: no records (accepted: one calibration-schema record, a JSON object, per line)")
-    Path(dst).write_text("\n".join(out) + ("\n" if out else ""))
+    atomic_write_text(dst, "\n".join(out) + ("\n" if out else ""))
     return n, ok
 
 
@@ -170,7 +170,7 @@ def register(main: click.Group) -> None:
 
             part = resolve_part(read_project(proj)["part"])
         payload = {**est.to_dict(), "part": part.to_dict(), "hls_tool_version": version}
-        Path(target).write_text(json.dumps(payload, indent=1) + "\n")
+        atomic_write_text(target, json.dumps(payload, indent=1) + "\n")
         if as_json:
             click.echo(json.dumps(payload, indent=1))
         else:

@@ -89,7 +89,7 @@ def run_scan(scan: ScanFile | str | Path, out: str | Path, *, workers: int | Non
     """
     scan = check_arguments(scan, out, workers=workers, resume=resume, part=part, shared_cache=shared_cache,
                            show_progress=show_progress, threads_per_worker=threads_per_worker,
-                           retry_failed=retry_failed)  # fmt: skip
+                           retry_failed=retry_failed, scheduler=scheduler)  # fmt: skip
     resume = resume or retry_failed
     out = check_writable(Path(out).resolve(), "--out", SCAN_OUTPUTS)
     console.set_error_log_dir(out / ".codesign")  # an internal error's traceback, and the Ctrl-C line's folder
@@ -155,8 +155,14 @@ def _run_locked(scan: ScanFile, out: Path, workers: int | None, resume: bool, sc
                        sum(r.get("budget_pass") is not True for r in built))  # fmt: skip
 
 
+#: Local workers per core above which a scan is refused: each local worker is a process with its own TensorFlow,
+#: hls4ml and g++ builds (about 1-2 GiB at its peak), so a typo such as --workers 100 would exhaust the machine's
+#: memory, while more than a few per core only wait on each other (a cluster: --scheduler).
+MAX_LOCAL_WORKERS_PER_CORE = 4
+
+
 def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_progress, threads_per_worker,
-                    retry_failed=False) -> ScanFile:  # fmt: skip
+                    retry_failed=False, scheduler=None) -> ScanFile:  # fmt: skip
     """run_scan's arguments checked as the command line checks its options (a string such as 'no' is truthy, a
     workers of 0 fell back to the core count): a SpecError naming the argument, before any work. A scan file path
     is read here; returns the ScanFile."""
@@ -174,6 +180,12 @@ def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_prog
     for name, count in (("workers", workers), ("threads_per_worker", threads_per_worker)):
         if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1):
             raise SpecError(f"--{name.replace('_', '-')} {count!r}: accepted: an integer >= 1, or None for the default")
+    most = MAX_LOCAL_WORKERS_PER_CORE * tools.cpu_count()
+    if scheduler is None and workers is not None and workers > most:
+        raise SpecError(f"--workers {workers}: more local worker processes than {MAX_LOCAL_WORKERS_PER_CORE} per core "
+                        f"of the {tools.cpu_count()} this process may use; each loads TensorFlow and hls4ml, so they "
+                        f"would exhaust the memory and wait on each other (accepted: 1..{most}; for more, a Dask "
+                        "cluster: --scheduler ADDRESS)")  # fmt: skip
     if not isinstance(out, (str, os.PathLike)):
         raise SpecError(f"--out {out!r}: accepted: a folder path (str or Path)")
     check_part_argument(part, "scan file")

@@ -183,6 +183,7 @@ SCAN_ARGUMENTS = [
     ({"workers": 0}, "--workers 0: accepted: an integer >= 1"),  # fell back to the core count
     ({"workers": "2"}, "--workers '2': accepted: an integer >= 1"),  # TypeError
     ({"workers": True}, "--workers True: accepted: an integer >= 1"),
+    ({"workers": 10**6}, "--workers 1000000: more local worker processes than 4 per core"),  # started them all
     ({"threads_per_worker": 0}, "--threads-per-worker 0: accepted: an integer >= 1"),  # fell back to the default
     ({"resume": "no"}, "run_scan: resume must be True or False, got 'no'"),  # 'no' resumed
     ({"shared_cache": "no"}, "run_scan: shared_cache must be True or False, got 'no'"),  # 'no' shared the cache

@@ -72,6 +72,17 @@ def latency_remainder(est: dict, io_type: str | None) -> str | None:
     total = est.get("latency_cycles")
     if total is None or any(v is None for v in lat):
         return None
+    path = est.get("latency_path") or []
+    layers = [layer.get("name") for layer in per_layer if layer.get("kind") != "cast"]
+    beside = [n for n in layers if n not in set(path)]
+    if path and beside:
+        on = int(sum(layer.get("latency_cycles") or 0 for layer in per_layer if layer.get("name") in set(path)))
+        return (
+            f"The total {int(total)} cycles follows the longest path through the layer calls ({len(path)} of "
+            f"{len(layers)}; {', '.join(map(str, beside))} run beside it): its layers' latencies add to {on} cycles, "
+            f"the other {int(total) - on} are the top function's own cycles, the registers between layers "
+            "(codesign/estimate/constants/timing.py, TOP_CYCLES_*)."
+        )
     summed = int(sum(lat))
     if summed == int(total):
         return None

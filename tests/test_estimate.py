@@ -64,6 +64,7 @@ def test_estimate_project_vitis_parallel():
         "source",
         "interval",
         "interval_basis",
+        "latency_path",
     }
     assert "calibration records" in d["source"]
     # every known figure carries its 16th-84th percentile interval, which contains the estimate here

@@ -43,6 +43,9 @@ def render_table(est: Estimate, part: Part) -> str:
     lat = "unknown" if est.latency_cycles is None else f"{est.latency_cycles} cycles ({est.latency_ns} ns)"
     ii = est.ii_cycles if est.ii_cycles is not None else "unknown"
     lines.append(f"latency {lat}{band('latency_cycles')}, II {ii}{band('ii_cycles')}")
+    beside = [x.name for x in est.per_layer if x.kind != "cast" and x.name not in set(est.latency_path)]
+    if est.latency_path and beside:
+        lines.append(f"  longest path: {' > '.join(est.latency_path)}; beside it: {', '.join(beside)}")
     for key, label in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram_18k", "BRAM_18K"), ("uram", "URAM")):
         v, total = getattr(est, key), part.total(key)
         share = f"{100.0 * v / total:6.2f} % of {part.name}" if v is not None and total else ""

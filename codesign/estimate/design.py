@@ -54,6 +54,10 @@ class LayerCall:
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the input's type name as the top writes it (``input_t``, ``layer2_t``): which calls read a top input port
     input_type: str = ""
+    #: the data the call reads and the one it writes, for the call graph (estimate.call_graph): its argument
+    #: variables where the settings carry them (``top_call_vars``, a project), else its data type names (a record)
+    reads: tuple[str, ...] = ()
+    writes: str = ""
 
     def num(self, key: str, default: float | None = None) -> float | None:
         """A numeric constant of the config struct, evaluating expressions such as ``n_in * n_out``."""
@@ -238,7 +242,8 @@ def build_calls(settings: dict) -> list[LayerCall]:
     default_io = io_types[0] if io_types else "io_parallel"
     calls: list[LayerCall] = []
     prev_out: int | None = None
-    for call in settings.get("top_calls") or []:
+    call_vars = settings.get("top_call_vars")
+    for j, call in enumerate(settings.get("top_calls") or []):
         m = re.match(r"nnet::(\w+)\s*<(.*)>\s*$", call)
         if not m:
             continue
@@ -279,6 +284,19 @@ def build_calls(settings: dict) -> list[LayerCall]:
             LayerCall(
                 name=name, function=func, config=cfg, input=inp, output=out, io_type=io, extra_inputs=extra, pack=pack,
                 out_pack=out_pack, parts=parts, input_type=types[0] if types else "",
+                **_data_flow(args, by_config, call_vars[j] if call_vars and j < len(call_vars) else None),
             )
         )
     return calls
+
+
+def _data_flow(args: list[str], by_config: dict, variables: list[str] | None) -> dict[str, Any]:
+    """``reads`` / ``writes`` of a call: the data arrays it passes, the one it writes last (hls4ml's ``(data...,
+    [param,] res, weights...)``; settings.parse_top_call_vars). Without argument variables (a record), the data
+    types stand for them, in the same order (``nnet::concatenate1d<layer3_t, layer4_t, layer5_t, config5>``)."""
+    names = variables
+    if names is None:
+        names = [a for a in args if a not in by_config and re.fullmatch(r"[A-Za-z_]\w*", a)]
+    if len(names) < 2:
+        return {}
+    return {"reads": tuple(names[:-1]), "writes": names[-1]}

@@ -2,7 +2,9 @@
 
 The top function is either one pipeline (``#pragma HLS PIPELINE``) or a DATAFLOW region (:func:`top_style`).
 
-io_parallel, PIPELINE: its latency is the sum of the layers' plus a register per call boundary. Its II is
+io_parallel, PIPELINE: its latency is the longest path through the call graph, each call its latency, each
+boundary on the path a register (:mod:`codesign.estimate.call_graph`): for a chain of calls, the sum of the
+layers' latencies plus a register per call boundary; branches run side by side. Its II is
 the largest layer II (:func:`pipeline_interval`): hls4ml writes the pragma without ``II=`` (except for
 ``resource_unrolled`` layers, where it asks for the largest reuse factor), so the tool aims at II = 1 and
 reports the II its slowest sub-function allows. Every stock io_parallel PIPELINE record of the calibration
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from codesign.errors import DataError, SpecError
 from codesign.estimate import constants as K
+from codesign.estimate.call_graph import boundary_cycles, call_cycles, pipeline_latency
 from codesign.estimate.design import LayerCall, build_calls, output_size
 from codesign.estimate.hardware import (
     combinational_run_cycles,
@@ -84,21 +87,14 @@ def _with_fifos(calls: list, per_layer: list[LayerEstimate]) -> list[LayerEstima
 
 
 def _top_overhead(per_layer: list[LayerEstimate], ii: int | None, ctx: Context) -> int:
-    """Cycles the pipelined io_parallel top adds to the sum of its layers' latencies (see constants)."""
+    """Cycles the pipelined io_parallel top adds to the sum of its layers' latencies along one chain of calls."""
     # casts (HGQ quantizers) are inlined into their neighbours: no call boundary of their own
     per_layer = [x for x in per_layer if x.kind != "cast"]
-    boundaries = 0
-    for prev, cur in pairwise(per_layer):
-        # two combinational (0-cycle) calls in a row chain into one stage: no register between them
-        if not (prev.latency_cycles == 0 and cur.latency_cycles == 0):
-            boundaries += 1
-    extra = 0
+    extra = sum(boundary_cycles(prev, cur) for prev, cur in pairwise(per_layer))
     if K.TOP_CHAIN_COMBINATIONAL:  # runs of 0-cycle calls: registers where their chained delay fills the period
         runs = [(x.latency_cycles == 0, x.chain_ns) for x in per_layer]
-        extra = combinational_run_cycles(runs, ctx.clock.effective_ns)
-    if ii == 1 and ctx.vitis and ctx.delay_factor >= 1.0:
-        extra += K.TOP_CYCLES_II1_PER_DENSE * sum(1 for x in per_layer if x.kind.startswith("dense"))
-    return K.TOP_CYCLES_PER_BOUNDARY * boundaries + extra
+        extra += combinational_run_cycles(runs, ctx.clock.effective_ns)
+    return extra + sum(call_cycles(x, ii, ctx) for x in per_layer)
 
 
 def _output_array(call: LayerCall) -> tuple[int, int]:
@@ -320,6 +316,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
             per_layer[i] = replace(first, lut=lut, ff=(first.ff or 0) + shift_ff)
     lat = [x.latency_cycles for x in per_layer]
     iis = [x.ii_cycles for x in per_layer]
+    on_path: tuple[str, ...] = ()
     if any(v is None for v in lat):
         latency = None
         ii = None
@@ -333,7 +330,8 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
         latency = int(sum(lat)) + _top_overhead(per_layer, ii, ctx)  # type: ignore[arg-type]
     else:
         layer_ii = max(int(v or 1) for v in iis) if iis else 1
-        latency = int(sum(lat)) + _top_overhead(per_layer, layer_ii, ctx)  # type: ignore[arg-type]
+        latency, path = pipeline_latency(settings, calls, per_layer, layer_ii, ctx)
+        on_path = tuple(per_layer[i].name for i in path)
         ii = pipeline_interval(per_layer, requested_ii, latency)
     if stream:
         per_layer = _with_fifos(calls, per_layer)
@@ -361,7 +359,7 @@ def estimate_settings(settings: dict, part: Part | None = None) -> Estimate:
                                                        round(cycles[1] * clock.period_ns, 3))  # fmt: skip
     return Estimate(
         latency, latency_ns, ii, lut, ff, dsp, bram, 0 if bram is not None else None, tuple(per_layer), SOURCE,
-        bands, basis,
+        bands, basis, on_path,
     )  # fmt: skip
 
 

@@ -82,6 +82,9 @@ class Estimate:
     interval: dict[str, tuple[float, float] | None] = field(default_factory=dict)
     #: which population's band the interval comes from (``io_parallel latency``, ``io_stream`` ...)
     interval_basis: str | None = None
+    #: io_parallel PIPELINE: the layer calls on the longest path through the top's call graph, whose latencies and
+    #: registers make ``latency_cycles`` (estimate.call_graph); the others run beside it. Empty elsewhere.
+    latency_path: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form with exactly the dataclass fields."""
@@ -98,6 +101,7 @@ class Estimate:
             "source": self.source,
             "interval": {k: (list(v) if v is not None else None) for k, v in self.interval.items()},
             "interval_basis": self.interval_basis,
+            "latency_path": list(self.latency_path),
         }
 
     @classmethod
@@ -108,7 +112,7 @@ class Estimate:
             d.get("dsp"), d.get("bram_18k"), d.get("uram"),
             tuple(LayerEstimate.from_dict(x) for x in d.get("per_layer") or ()), d.get("source", ""),
             {k: (tuple(v) if v is not None else None) for k, v in (d.get("interval") or {}).items()},
-            d.get("interval_basis"),
+            d.get("interval_basis"), tuple(d.get("latency_path") or ()),
         )  # fmt: skip
 
     @property

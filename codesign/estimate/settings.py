@@ -5,9 +5,10 @@ results): ``part``, ``target_clock_ns``, ``clock_uncertainty``, ``hls_tool``, ``
 ``strategy``, ``reuse_factors``, ``layers`` (every config struct of ``parameters.h`` with its constants and
 resolved types), ``typedefs``, ``defines``, ``top_calls``, ``tcl_config_lines``, ``model_shape``,
 ``weight_sparsity``, ``available``; a project read from its files also gives ``top_pragmas`` (the ``#pragma HLS``
-lines of the top function: PIPELINE or DATAFLOW) and ``top_inputs`` (the elements of each input array of its signature,
-top_ports.parse_top_inputs) and ``top_input_types`` (their element type names, which say the calls that read an
-input port and each port's width); a record gives ``top_port_pragmas`` (its top's ``#pragma HLS INTERFACE`` and ``DATAFLOW`` lines). A record's own ``top_pragmas`` is read only where its configs say
+lines of the top function: PIPELINE or DATAFLOW), ``top_call_vars`` (each call's argument variables,
+:func:`parse_top_call_vars`, from which estimate.call_graph reads the call graph) and ``top_inputs`` (the elements
+of each input array of its signature, top_ports.parse_top_inputs) and ``top_input_types`` (their element type names, which say the calls that read an
+input port and each port's width) and ``top_input_names`` (their names); a record gives ``top_port_pragmas`` (its top's ``#pragma HLS INTERFACE`` and ``DATAFLOW`` lines). A record's own ``top_pragmas`` is read only where its configs say
 io_stream (``SETTING_KEYS`` is the list the records mode may use): an io_parallel record's top style comes from the
 rule hls4ml's ``SetPipelineStyle`` pass applies to the layers (the figures of the io_parallel records were measured
 so; their pragmas would move the LUT / FF of filipemlins/nas-hls4ml's hls4ml 0.x record and of a custom one,
@@ -29,7 +30,7 @@ import yaml
 from codesign.durable import SCAN_FILE
 from codesign.errors import DataError, SpecError
 from codesign.estimate.record_check import check_project_layers, check_record
-from codesign.estimate.top_ports import parse_top_input_types, parse_top_inputs
+from codesign.estimate.top_ports import parse_top_input_names, parse_top_input_types, parse_top_inputs
 from codesign.estimate.weights import layer_weight_counts
 from codesign.firmware.files import parse_typedefs, resolve_type
 
@@ -166,10 +167,9 @@ def split_template_args(text: str) -> list[str]:
     return out
 
 
-def parse_top_calls(text: str, where: str = "top function") -> list[str]:
-    """The ``nnet::func<T...>`` calls of the top function, in order, as ``nnet::func<args>`` strings. A template
-    argument list that is never closed, or that runs past its statement (a ``;``), is refused naming ``where`` and
-    the line: read on, it would swallow the next call and the layer would drop out of the estimate unseen."""
+def _scan_top_calls(text: str, where: str) -> list[tuple[str, str]]:
+    """Every ``nnet::func<T...>(args)`` call of the top function, in order: (``nnet::func<args>``, the text between
+    its parentheses). Refuses a template argument list that is never closed (see :func:`parse_top_calls`)."""
     calls = []
     for m in re.finditer(r"nnet::(\w+)\s*<", text):
         start = m.end()
@@ -189,8 +189,45 @@ def parse_top_calls(text: str, where: str = "top function") -> list[str]:
         args = ", ".join(split_template_args(text[start : i - 1]))
         if not re.match(r"\s*\(", text[i : i + 5]):
             continue  # a type such as nnet::array<...>, not a call
-        calls.append(f"nnet::{m.group(1)}<{args}>")
+        paren = re.match(r"\s*\(([^;]*?)\)\s*;", text[i:])
+        calls.append((f"nnet::{m.group(1)}<{args}>", paren.group(1) if paren else ""))
     return calls
+
+
+def parse_top_calls(text: str, where: str = "top function") -> list[str]:
+    """The ``nnet::func<T...>`` calls of the top function, in order, as ``nnet::func<args>`` strings. A template
+    argument list that is never closed, or that runs past its statement (a ``;``), is refused naming ``where`` and
+    the line: read on, it would swallow the next call and the layer would drop out of the estimate unseen."""
+    return [call for call, _ in _scan_top_calls(text, where)]
+
+
+#: hls4ml's in-place variables (a Reshape or Flatten in io_parallel): ``auto& layer4_out = layer3_out;``
+_ALIAS_RE = re.compile(r"\bauto\s*&\s*(\w+)\s*=\s*(\w+)\s*;")
+#: an array the top function declares, in its signature or its body: ``layer2_t layer2_out[N_LAYER_2]``
+_ARRAY_RE = re.compile(r"\b\w+\s+(\w+)\s*\[")
+
+
+def parse_top_call_vars(text: str, where: str = "top function") -> list[list[str]]:
+    """The data arrays each call of :func:`parse_top_calls` passes (same order): its arguments that are arrays of
+    the top function (its ports and the layer arrays it declares; an ``auto&`` in-place variable stands for the
+    array it names), in argument order, so the array the call writes last (hls4ml passes ``(data..., [param,]
+    res, weights...)``, weights being global): ``nnet::dense<...>(input_1, layer2_out, w2, b2)`` -> ``[input_1,
+    layer2_out]``, ``nnet::elu<...>(layer2_out, 1.0, layer4_out)`` -> ``[layer2_out, layer4_out]``."""
+    aliases = dict(_ALIAS_RE.findall(text))
+    arrays = set(_ARRAY_RE.findall(text))
+
+    def resolve(name: str) -> str:
+        seen = set()
+        while name in aliases and name not in seen:
+            seen.add(name)
+            name = aliases[name]
+        return name
+
+    out = []
+    for _, arg_text in _scan_top_calls(text, where):
+        names = [resolve(a.strip()) for a in split_template_args(arg_text)] if arg_text.strip() else []
+        out.append([a for a in names if a in arrays])
+    return out
 
 
 def _tcl_settings(text: str) -> dict[str, Any]:
@@ -263,6 +300,7 @@ def read_project(project_dir: Path | str) -> dict:
     layers = parse_layer_configs(params_text, typedefs)
     top_text = top_cpp.read_text(errors="replace")
     top_calls = parse_top_calls(top_text, str(top_cpp))
+    top_call_vars = parse_top_call_vars(top_text, str(top_cpp))
     # hls4ml writes the layer name as a trailing comment of each call: prefer it to parameters.h comments
     for cfg, name in re.findall(r"nnet::\w+\s*<[^;]*?,\s*(\w+)\s*>\s*\([^;]*\);\s*//\s*(\S+)", top_text):
         for layer in layers:
@@ -324,8 +362,10 @@ def read_project(project_dir: Path | str) -> dict:
         "typedefs": typedefs,
         "defines": parse_defines(defines_text),
         "top_calls": top_calls,
+        "top_call_vars": top_call_vars,
         "top_inputs": parse_top_inputs(top_text, parse_defines(defines_text)),
         "top_input_types": parse_top_input_types(top_text),
+        "top_input_names": parse_top_input_names(top_text),
         "top_pragmas": [" ".join(p.split()) for p in re.findall(r"#pragma\s+HLS\b[^\n]*", top_text)],
         "tcl_config_lines": tcl["config_lines"],
         "model_shape": [],

@@ -64,6 +64,16 @@ def parse_top_input_types(top_text: str) -> list[str] | None:
     return names or None
 
 
+def parse_top_input_names(top_text: str) -> list[str] | None:
+    """The name of each input array in the top function's signature (``input_1``, ``input_2`` ...), in the order of
+    :func:`parse_top_inputs`; None where the signature has no input array."""
+    m = _SIGNATURE.search(top_text)
+    if not m:
+        return None
+    names = [name for _typ, name, _size in _ARRAY_ARG.findall(m.group(1)) if not re.fullmatch(r"layer\d+_out", name)]
+    return names or None
+
+
 def reads_top_input(settings: dict, index: int, call: LayerCall) -> bool:
     """Whether the layer call ``index`` reads one of the top's input ports: its input type is an input array's
     type of the signature (``top_input_types``, a project read from its files: every layer that reads one of
@@ -149,4 +159,11 @@ def input_port_ff(settings: dict, calls: list[LayerCall], style: str) -> int:
     return sum(n * width + 1 for n, width in zip(arrays, _input_widths(settings, calls, len(arrays)), strict=True))
 
 
-__all__ = ["input_arrays", "input_port_ff", "parse_top_input_types", "reads_top_input", "registers_input_port"]
+__all__ = [
+    "input_arrays",
+    "input_port_ff",
+    "parse_top_input_names",
+    "parse_top_input_types",
+    "reads_top_input",
+    "registers_input_port",
+]

@@ -262,6 +262,12 @@ def build_calls(settings: dict) -> list[LayerCall]:
         inp = precs[0] if precs else None
         out = precs[-1] if len(precs) >= 2 else None
         extra = tuple(precs[1:-1]) if len(precs) > 2 else ()
+        if func.startswith("softmax"):
+            # the table types are aliases inside the struct (``typedef softmax_exp_table_t exp_table_t;``), which
+            # harvested settings keep among the file's typedefs rather than in the layer's config
+            for key in ("exp_table_t", "inv_table_t"):
+                if key not in cfg and key in typedefs:
+                    cfg[key] = resolve_type(typedefs[key], typedefs)
         name = str(cfg.get("name") or cfg_name or func)
         io = str(cfg.get("io_type") or default_io)
         io = io if io in _IO_TYPES else default_io

@@ -179,8 +179,26 @@ VITIS_COMPARE_AT_ADDER_PRICE_RELEASES: tuple[tuple[int, int], tuple[int, int]] |
 #: on Vivado HLS 2020.1 (13 + 16) and 39.0-39.2 on Vitis HLS 2023.1 / 2024.1 (23 + 16). 0 prices the compare alone
 #: (the rule before: docs/estimator.md "Compare and select by tool version").
 LUT_PER_SELECT_BIT = 1.0
-#: Softmax: LUTs and FFs per element.
+#: Softmax: LUTs and FFs per element (LUTs: only where kernels.softmax does not count them: ``legacy``, ``argmax``,
+#: SOFTMAX_LUT_COUNT off).
 LUT_PER_SOFTMAX_ELEMENT = 145
+#: Softmax ``latency`` / ``stable``: the LUTs counted operation by operation (kernels.softmax.softmax_luts: the sum
+#: tree, the max tree, the subtractions and hls4ml 0.x's saturating cast, LUT multipliers where the products are
+#: not on DSPs, the shift registers), from the per-module reports' Expression, Instance and Register tables
+#: (docs/estimator.md "Softmax: the LUTs by implementation"). False: LUT_PER_SOFTMAX_ELEMENT for every softmax and
+#: the products on DSPs unless ``-impl fabric`` (the rule before).
+SOFTMAX_LUT_COUNT = True
+#: ... and for hls4ml 1.x configs (``exp_table_size`` in the struct: the sum in ``accum_t``, an unsigned ``inp_norm_t``
+#: without saturation). Off: no per-module report of a 1.x softmax exists to check the count on, and the one 1.x design
+#: with a softmax in the held-out sets (Thifjj, Vitis HLS 2025.1, n = 3: 435 LUT priced, 179 counted) goes from 0.86x
+#: to 0.81x of its reported LUT (extra_reports LUT median 16 -> 18 %).
+SOFTMAX_LUT_COUNT_HLS4ML_1 = False
+#: A softmax value held two or more cycles (kernels.softmax.shift_register_values) is a shift register the Register
+#: table prices at 32 LUT (and 64 FF) whatever its width: all 563 such rows of 44 distinct softmax module reports
+#: (10- to 18-bit values; Vivado HLS 2019.1-2020.1, Vitis HLS 2021.1). No Vitis HLS 2022.1-2023.2 softmax module
+#: has one (alex-yang-upenn, CestMerNeil, abdennour-GUESSOUM: values waiting 2-3 cycles), hence the last release year.
+SOFTMAX_SRL_LUTS = 32
+SOFTMAX_SRL_LAST_VITIS_YEAR = 2021
 FF_PER_SOFTMAX_ELEMENT = 215
 
 # ---------------------------------------------------------------------------------------------- top level

@@ -11,6 +11,7 @@ from codesign.estimate.design import LayerCall
 from codesign.estimate.hardware import chain_cycles
 from codesign.estimate.kernels.common import Context, rint, stream_elementwise, stream_word_cycles, width_of
 from codesign.estimate.kernels.multiplexers import stream_wrapper_luts
+from codesign.estimate.kernels.softmax import products_on_dsp, softmax_luts
 from codesign.estimate.kernels.tables import index_luts
 from codesign.estimate.result import LayerEstimate, declined
 from codesign.precision import FixedPrecision
@@ -85,9 +86,14 @@ class ActivationEstimator:
             bram = n * per  # one exp-table copy per element (the inverse table shares the last)
             impl = str(call.config.get("implementation", "stable"))
             lat = self.softmax_cycles(n, impl, ctx, width_of(call.input))
-            lut = n * K.LUT_PER_SOFTMAX_ELEMENT
+            w_in = width_of(call.input)
+            counted = softmax_luts(call, n, ctx, softmax_delay_factor(ctx, w_in), softmax_table_registers(ctx, w_in))
+            lut = n * K.LUT_PER_SOFTMAX_ELEMENT if counted is None else counted
             ff = n * K.FF_PER_SOFTMAX_ELEMENT
-            dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
+            if counted is None:
+                dsp = 0 if ctx.mul_impl == "fabric" else n  # exp x 1/sum products
+            else:
+                dsp = n if products_on_dsp(call, ctx) else 0
             est = LayerEstimate(call.name, "softmax", lat, 1, rint(lut), rint(ff), dsp, bram)
             est = _stream(call, n, est, stream, ctx)
             if stream:

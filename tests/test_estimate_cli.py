@@ -107,10 +107,18 @@ def _layer(**values) -> dict:
 
 
 BAD_RECORDS = [  # (record, what its declined reason must say); each was predicted as if the value were a good one
-    (_layer(reuse_factor=-4), "layers[0] (d).reuse_factor -4 (accepted: an integer >= 1"),
+    (_layer(reuse_factor=-4), "layers[0] (d).reuse_factor -4 (accepted: an integer from 1 to 4294967295"),
     (_layer(reuse_factor=0), "layers[0] (d).reuse_factor 0"),
     (_layer(n_in=-8), "layers[0] (d).n_in -8"),
     (_layer(strategy="fastest"), "layers[0] (d).strategy 'fastest' (accepted: latency, resource"),
+    # round ten: past a C++ unsigned (II 54 and DSP 1 for 10**30), not an integer, or a name no define gives (read as 1)
+    (_layer(reuse_factor=10**30), "layers[0] (d).reuse_factor 1000000000000000000000000000000 (accepted: an integer "
+     "from 1 to 4294967295 (a C++ unsigned)"),
+    (_layer(n_out=2**32), "layers[0] (d).n_out 4294967296 (accepted: an integer from 1 to 4294967295"),
+    (_layer(n_in=10**30), "layers[0] (d).n_in 1000000000000000000000000000000"),
+    (_layer(reuse_factor=2.5), "layers[0] (d).reuse_factor 2.5"),
+    (_layer(reuse_factor=True), "layers[0] (d).reuse_factor True"),
+    (_layer(reuse_factor="RF_UNDEFINED"), "layers[0] (d).reuse_factor 'RF_UNDEFINED' (accepted: an integer from 1"),
     (_layer(n_zeros=33), "layers[0] (d).n_zeros 33 (accepted: 0 to n_in x n_out = 32)"),
     ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns from 1 to 100"),
     ({**_record(), "target_clock_ns": 1e-300}, "target_clock_ns 1e-300 (accepted: a period in ns from 1 to 100"),

@@ -20,6 +20,10 @@ STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmeti
 IO_TYPES = ("io_parallel", "io_stream")
 TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
+#: hls4ml writes these as ``static const unsigned`` in the config struct: a value past 32 bits is not a C++ value
+#: (10**30 was read as a 10**30-cycle loop: II 54 from a wrapped figure, DSP 1)
+UNSIGNED_MAX = 2**32 - 1
+_POSITIVE_ACCEPTED = f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned), or a C expression string of constants"
 _AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
 #: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one
 #: character per line: the LUT / DSP figures moved without a word)
@@ -30,7 +34,7 @@ _CONTAINERS = {"typedefs": dict, "defines": dict, "available": dict, "precisions
 
 def check_record(record: dict) -> None:
     """Raise DataError naming the record, the field and what is accepted for a setting the estimator cannot read."""
-    from codesign.estimate.design import element_precision  # design reads the settings module, which imports this one
+    from codesign.estimate.design import element_precision, eval_constant  # design reads settings, which imports this
 
     where = record.get("id") or "record without an id"
 
@@ -65,12 +69,18 @@ def check_record(record: dict) -> None:
         if not isinstance(layer, dict):
             raise bad(f"layers[{i}]", type(layer).__name__, "a config struct, a JSON object")
         name = f"layers[{i}] ({layer.get('name') or layer.get('config') or layer.get('base')})"
+        env = {**{k: v for k, v in (record.get("defines") or {}).items() if isinstance(v, (int, float))}, **layer}
         for key in _POSITIVE:
             value = layer.get(key)
-            if value is None or isinstance(value, str):
+            if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(f"{name}.{key}", value, "an integer >= 1, or a C expression string")
+            if isinstance(value, str):  # an expression: a reuse factor that does not evaluate was read as 1
+                value = eval_constant(env, key)
+                if value is None and key != "reuse_factor":
+                    continue  # a size it cannot evaluate is left to the layer's own decline
+                value = int(value) if value is not None and value == int(value) else None
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= UNSIGNED_MAX:
+                raise bad(f"{name}.{key}", layer[key], _POSITIVE_ACCEPTED + " defined in the record's defines")
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
@@ -105,9 +115,9 @@ def check_project_layers(layers: list[dict], defines: dict, where: str) -> None:
             value = eval_constant(env, key)
             if value is None and key != "reuse_factor":
                 continue
-            if value is None or isinstance(value, bool) or value != int(value) or value < 1:
-                raise DataError(f"{where}: {struct}: {key} = {layer[key]!r} (accepted: an integer >= 1, or an "
-                                "expression of constants defined in this struct or defines.h)")  # fmt: skip
+            if value is None or isinstance(value, bool) or value != int(value) or not 1 <= value <= UNSIGNED_MAX:
+                raise DataError(f"{where}: {struct}: {key} = {layer[key]!r} (accepted: an integer from 1 to "
+                                f"{UNSIGNED_MAX}, or an expression of constants defined in this struct or defines.h)")  # fmt: skip
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise DataError(f"{where}: {struct}: strategy = nnet::{strategy} (accepted: "

@@ -140,7 +140,7 @@ def test_true_where_a_number_goes_is_refused_by_the_api_as_by_the_command_line(t
         codesign.build(spec, part="xcvu9p", out=tmp_path / "o")
     api_lines = str(err.value).splitlines()
     assert api_lines[0] == "<spec dict>: invalid spec"
-    assert "  key 'train.epochs': bad value True: true/false is not a number (accepted: an integer >= 0)" in api_lines
+    assert "  key 'train.epochs': bad value True: true/false is not a number (accepted: an integer from 0 to 10000)" in api_lines
     assert any(line.startswith("  key 'budget.max_fraction': bad value {...}: true/false") for line in api_lines)
     (tmp_path / "spec.yaml").write_text(
         "name: api_bad\nmodel: {family: mlp, hidden: [4]}\nquantize: {bits: 6}\ntrain: {epochs: yes}\n"

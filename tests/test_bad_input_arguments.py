@@ -219,3 +219,21 @@ def test_run_scan_reads_a_scan_file_path(tmp_path: Path):
         run_scan(str(tmp_path / "nope.yaml"), tmp_path / "sc", show_progress=False)
     with pytest.raises(SpecError, match=r"run_scan: scan must be a scan file path or a ScanFile .* got dict"):
         run_scan({"spec": SPEC}, tmp_path / "sc", show_progress=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "patch, message",
+    [  # round ten: each was built: a set in hash order with its repeats dropped, bytes read as text
+        ({"model": {"family": "mlp", "hidden": {16, 8}}}, "key 'model.hidden': a set, which has no order and no repeats"),
+        ({"name": b"api_bad"}, "key 'name': bytes (b'api_bad')"),
+        ({"hls": {"layers": {"fc1": {"reuse_factor": bytearray(b"4")}}}}, "key 'hls.layers.fc1.reuse_factor': bytes"),
+        ({"quantize": {"bits": 6, "layers": {"fc1": {"bits": frozenset({4})}}}}, "key 'quantize.layers.fc1.bits': a set"),
+    ],
+)
+def test_build_refuses_a_dict_value_no_spec_file_holds(patch, message, tmp_path: Path):
+    import codesign
+
+    with pytest.raises(SpecError, match=re.escape(f"<spec dict>: {message}")) as err:
+        codesign.build({**SPEC, **patch}, part="xcvu9p", out=tmp_path / "o")
+    assert "accepted: the types a spec file holds" in str(err.value)
+    assert not (tmp_path / "o").exists()

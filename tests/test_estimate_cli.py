@@ -356,3 +356,18 @@ def test_estimate_records_read_a_byte_order_mark_as_one_and_leave_the_records_as
     res = CliRunner().invoke(main, ["estimate", "--records", str(marked), "--out", str(marked)])
     assert res.exit_code == 2 and "same file as --records" in res.output, res.output
     assert marked.read_bytes() == before
+
+
+def test_calibration_variable_naming_a_folder_without_records_is_refused(tmp_path, monkeypatch):
+    """CODESIGN_CALIBRATION set to a folder without hls_reports.jsonl: the carried records were read instead, so a
+    benchmark's figures came from another set than the one named."""
+    from codesign.errors import DataError
+    from codesign.estimate import calibration_set
+
+    monkeypatch.setenv("CODESIGN_CALIBRATION", str(tmp_path))
+    with pytest.raises(DataError, match=rf"CODESIGN_CALIBRATION={tmp_path}: no hls_reports.jsonl there \(accepted"):
+        calibration_set.records_dir()
+    (tmp_path / "hls_reports.jsonl").write_text("")
+    assert calibration_set.records_dir() == tmp_path
+    monkeypatch.delenv("CODESIGN_CALIBRATION")
+    assert calibration_set.records_dir(prefer_shared=False) == calibration_set.CARRIED

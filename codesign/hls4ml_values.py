@@ -17,6 +17,7 @@ from codesign import safe_names
 from codesign.errors import SpecError
 from codesign.precision import ACCEPTED as PRECISIONS_ACCEPTED
 from codesign.precision import FixedPrecision
+from codesign.safe_names import UNSIGNED_MAX
 
 BACKENDS = ("Vivado", "Vitis")
 IO_TYPES = ("io_parallel", "io_stream")
@@ -25,7 +26,6 @@ STRATEGIES = ("Latency", "Resource")
 # codesign.hls4ml_config reads it as the softmax's implementation and refuses it on any other layer
 SOFTMAX_STRATEGIES = ("Stable", "Argmax", "Legacy")
 MAX_WIDTH = 1024  # AP_INT_MAX_W, the widest ap_fixed the HLS headers take by default
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OutputDir", "InputData", "OutputPredictions")
 
 
@@ -96,8 +96,9 @@ def check_strategy_spelling(value: Any, accepted: tuple[str, ...], where: str) -
 
 
 def _positive_int(value: Any, where: str, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"{where}: {value!r} is not an integer >= {minimum} (accepted: e.g. 1, 2, 4)")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= UNSIGNED_MAX:
+        raise SpecError(f"{where}: {value!r} is not an integer >= {minimum} (accepted: e.g. 1, 2, 4, at most "
+                        f"{UNSIGNED_MAX}: hls4ml writes it as a C++ unsigned)")  # fmt: skip
 
 
 def _mapping(value: Any, where: str, what: str) -> dict:
@@ -118,7 +119,8 @@ def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
         at = f"{where}.{key}"
         if key == "Precision":
             check_precision(value, at)
-        elif key in ("ReuseFactor", "ParallelizationFactor"):
+        elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "table_size", "reuse_factor",
+                     "parallelization_factor"):  # fmt: skip
             _positive_int(value, at)
         elif key == "BramFactor":
             _positive_int(value, at, minimum=0)
@@ -144,9 +146,9 @@ def check_hls4ml_values(raw: dict, path: Path) -> None:
             f"{where}: KerasJson without KerasH5: the model would be built with random weights (accepted: "
             "KerasJson + KerasH5, KerasH5 alone, or KerasModel)"
         )
-    if "ProjectName" in raw and (not isinstance(raw["ProjectName"], str) or not _NAME.match(raw["ProjectName"])):
+    if "ProjectName" in raw and (not isinstance(raw["ProjectName"], str) or not safe_names.is_cpp_name(raw["ProjectName"])):
         raise SpecError(f"{where}: ProjectName: {raw['ProjectName']!r} is not a C identifier (accepted: letters, "
-                        "digits and '_', not starting with a digit)")  # fmt: skip
+                        "digits and '_', not starting with a digit, and no C++ keyword such as class)")  # fmt: skip
     for key in ("Part", "XilinxPart"):
         if key in raw:
             if not isinstance(raw[key], str):

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from codesign.errors import DataError
+from codesign.safe_names import UNSIGNED_MAX
 from codesign.spec.fields import CLOCK_NS_RANGE
 
 TOOLS = ("Vivado HLS", "Vitis HLS")
@@ -20,9 +21,8 @@ STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmeti
 IO_TYPES = ("io_parallel", "io_stream")
 TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
-#: hls4ml writes these as ``static const unsigned`` in the config struct: a value past 32 bits is not a C++ value
-#: (10**30 was read as a 10**30-cycle loop: II 54 from a wrapped figure, DSP 1)
-UNSIGNED_MAX = 2**32 - 1
+#: hls4ml writes these as ``static const unsigned`` in the config struct (safe_names.UNSIGNED_MAX): a value past 32
+#: bits is not a C++ value (10**30 was priced as II 54 from a wrapped figure, DSP 1)
 _POSITIVE_ACCEPTED = f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned), or a C expression string of constants"
 _AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
 #: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one

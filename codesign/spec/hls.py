@@ -62,7 +62,18 @@ class HlsSpec(_Strict):
         "Vitis HLS) that will synthesise the project, e.g. 2024.1: the estimate's version-gated rules follow it "
         "(default: none known)"
     )
-    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
+    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                              description="a C identifier, no C++ keyword")  # fmt: skip
+
+    @field_validator("project_name")
+    @classmethod
+    def _not_a_keyword(cls, value: str) -> str:
+        """hls4ml names the top function after it: 'class' or 'int' made g++ fail once the model was trained."""
+        from codesign.safe_names import CPP_KEYWORDS
+
+        if value in CPP_KEYWORDS:
+            raise ValueError(f"{value!r} is a C++ keyword, and hls4ml names the top function after it")
+        return value
 
     @field_validator("tool_version", mode="before")
     @classmethod

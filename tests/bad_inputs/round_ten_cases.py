@@ -5,10 +5,23 @@ fails before any training, event generation or g++ build.
 
 from __future__ import annotations
 
-from bad_input_cases import ACC, Case, build, spec
+from pathlib import Path
+
+from bad_input_cases import _DROP, ACC, Case, build, cfg_case, hls4ml_config, spec
 from command_cases import scan, scan_file
 
 S = "spec.yaml"
+
+
+def input_named_int(path: Path, width: int = 8, n_out: int = 2) -> None:
+    """A tiny float model whose input layer is named 'int' (a C++ keyword; a Dense named 'class' compiles)."""
+    from codesign import keras_env, modelio
+
+    keras_env.setup()
+    keras = keras_env.keras()
+    inp = keras.Input((width,), name="int")
+    out = keras.layers.Dense(n_out, name="out")(keras.layers.Dense(4, activation="relu", name="class")(inp))
+    modelio.save_model(keras.Model(inp, out), path)
 
 ROUND_TEN_CASES: list[Case] = [
     # training counts: 10**12 was accepted (the prune schedule spread over 10**12 epochs never reached its sparsity)
@@ -25,4 +38,22 @@ ROUND_TEN_CASES: list[Case] = [
          ("s.yaml", "axes.name", "each point's name is the scan's", ACC)),
     Case("scan-axis-over-check-workers", {"s.yaml": scan_file(axes={"check.workers": [1, 2]})}, scan(),
          ("s.yaml", "axes.check.workers", "the same design and figures", ACC)),
+    # hls4ml configs: a quoted number reached hls4ml as text (exit 5 from its conversion), 10**30 is no C++ unsigned
+    cfg_case("cfg-table-size-text", ("config.yml", "HLSConfig.LayerName.d1_relu.table_size", "'1024'", ACC),
+             HLSConfig={"LayerName": {"d1_relu": {"table_size": "1024"}}}),
+    cfg_case("cfg-snake-reuse-factor-text", ("config.yml", "HLSConfig.LayerName.d1.reuse_factor", "'4'", ACC),
+             HLSConfig={"LayerName": {"d1": {"reuse_factor": "4"}}}),
+    cfg_case("cfg-reuse-10-to-the-30", ("config.yml", "HLSConfig.LayerName.d1.ReuseFactor", "at most 4294967295"),
+             HLSConfig={"LayerName": {"d1": {"ReuseFactor": 10**30}}}),
+    # a C++ keyword as the top function's name: g++ failed (exit 5) after the conversion / the training
+    cfg_case("cfg-project-name-cpp-keyword", ("config.yml", "ProjectName", "'class'", "no C++ keyword"),
+             ProjectName="class"),
+    Case("hls-project-name-cpp-keyword", {S: spec(hls={"project_name": "int"})}, build(),
+         (S, "hls.project_name", "'int' is a C++ keyword", ACC), extra={"before_training": True}),
+    # an input layer named after a C++ keyword: hls4ml's top function took it as its argument, g++ failed (exit 5)
+    Case("cfg-input-layer-cpp-keyword", {"config.yml": hls4ml_config(), "model.h5": input_named_int},
+         build(spec_file="config.yml"), ("config.yml", "the model of KerasH5", "input layer name(s) 'int'", ACC)),
+    Case("model-input-layer-cpp-keyword", {S: spec(model={"family": _DROP, "hidden": _DROP, "file": "m.h5"},
+                                                   quantize=None), "m.h5": lambda p: input_named_int(p, 16, 5)},
+         build(), ("m.h5", "input layer name(s) 'int'", ACC), extra={"before_training": True}),
 ]

@@ -190,6 +190,9 @@ SCAN_ARGUMENTS = [
     ({"show_progress": "no"}, "run_scan: show_progress must be True or False, got 'no'"),
     ({"part": ""}, "--part '': not a part name"),  # the scan file's part was used
     ({"out": 5}, "--out 5: accepted: a folder path"),  # TypeError
+    # round ten: '' ran the points locally without a word; 5 was a TypeError from Dask (exit 7)
+    ({"scheduler": ""}, "--scheduler '': accepted: a Dask scheduler address such as tcp://host:8786"),
+    ({"scheduler": 5}, "--scheduler 5: accepted: a Dask scheduler address"),
 ]
 
 

@@ -30,6 +30,16 @@ CPP_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
+#: names hls4ml 1.3 gives the top function's own variables and types (weights w2, b2, s2, wr2, ...; outputs layer4_out;
+#: typedefs input_t, result_t, layer3_t, <layer>_weight_t, ...; config structs config2, relu_config3): an input
+#: argument of that name shadows it (an input named 'w2' crashed the C-simulation with SIGBUS, 'input_t' failed g++)
+HLS4ML_TOP_NAMES = re.compile(
+    r"(?:[abdepstwz]|br|wr|tl|th|output_transform_w)\d+|layer\d+(?:_out|_h|_c|_cpy)?|(?:input\d*|result|layer\d+|"
+    r"model_default)_t|\w+_(?:weight|bias|accum|result|table|scale|param|recurrent_weight|recurrent_bias)_t|"
+    r"\w*config\d+|loaded_weights|nnet|std"
+)
+
+
 def is_cpp_name(text: str) -> bool:
     """A C identifier that is no C++ keyword (``class``, ``int``, ``new`` made g++ fail on hls4ml's project)."""
     return C_IDENTIFIER.fullmatch(text) is not None and text not in CPP_KEYWORDS
@@ -89,18 +99,21 @@ def config_strings(node: Any, where: str, key: str = "HLSConfig") -> None:
         )
 
 
-def layer_names(model: Any, where: str = "the model") -> None:
+def layer_names(model: Any, where: str = "the model", project: str | None = None) -> None:
     """Layer names become C++ identifiers (an input's array, every layer's ``<name>_result_t`` typedef): C identifiers
     only (a '.' or '-' in a name, or a leading digit, made g++ fail on hls4ml's project)."""
     names_as_c(list(getattr(layer, "name", "") for layer in getattr(model, "layers", ())), where)
     # an input's name is the top function's argument as it is (another layer's is a prefix: class_result_t compiles)
     inputs = [layer.name for layer in getattr(model, "layers", ()) if type(layer).__name__ == "InputLayer"]
-    keywords = [n for n in inputs if n in CPP_KEYWORDS]
-    if keywords:
+    taken = [n for n in inputs if n in CPP_KEYWORDS or HLS4ML_TOP_NAMES.fullmatch(n) or n == project]
+    if taken:
         raise SpecError(
-            f"{where}: input layer name(s) {', '.join(map(repr, keywords))}: hls4ml names the top function's input "
-            "argument after the input layer, and a C++ keyword made g++ fail (accepted: a C identifier that is no C++ "
-            "keyword); rename the input layer and re-save the model"
+            f"{where}: input layer name(s) {', '.join(map(repr, taken))}: hls4ml names the top function's input "
+            "argument after the input layer, and this name is a C++ keyword, the project's (its top function) or "
+            "one hls4ml gives its own weights, outputs, types or config structs (w2, layer2_out, input_t, config2: g++ "
+            "failed, or the "
+            "C-simulation crashed) (accepted: another C identifier, e.g. inputs, x, features); rename the input "
+            "layer and re-save the model"
         )
 
 

@@ -81,7 +81,7 @@ class BuildModel(Step):
             from codesign.reference.early import require_exact_quantizers
 
             require_exact_quantizers(model)  # exit 6 before training, not after C-simulation
-            safe_names.layer_names(model, str(m.file))
+            safe_names.layer_names(model, str(m.file), ctx.spec.hls.project_name)
             for line in model_safety.trust_notes(trust, notes):
                 state = state.note(line)
             return replace(state, float_model=model)

@@ -13,13 +13,13 @@ from command_cases import scan, scan_file
 S = "spec.yaml"
 
 
-def input_named_int(path: Path, width: int = 8, n_out: int = 2) -> None:
-    """A tiny float model whose input layer is named 'int' (a C++ keyword; a Dense named 'class' compiles)."""
+def input_named_int(path: Path, width: int = 8, n_out: int = 2, name: str = "int") -> None:
+    """A tiny float model whose input layer is named ``name`` ('int', a C++ keyword; a Dense named 'class' compiles)."""
     from codesign import keras_env, modelio
 
     keras_env.setup()
     keras = keras_env.keras()
-    inp = keras.Input((width,), name="int")
+    inp = keras.Input((width,), name=name)
     out = keras.layers.Dense(n_out, name="out")(keras.layers.Dense(4, activation="relu", name="class")(inp))
     modelio.save_model(keras.Model(inp, out), path)
 
@@ -56,4 +56,14 @@ ROUND_TEN_CASES: list[Case] = [
     Case("model-input-layer-cpp-keyword", {S: spec(model={"family": _DROP, "hidden": _DROP, "file": "m.h5"},
                                                    quantize=None), "m.h5": lambda p: input_named_int(p, 16, 5)},
          build(), ("m.h5", "input layer name(s) 'int'", ACC), extra={"before_training": True}),
+    # an input named like hls4ml's own weights / types: 'w2' shadowed the weights (the C-simulation died of SIGBUS,
+    # exit 135, no message), 'input_t' the input type (g++ failed, exit 5)
+    Case("cfg-input-layer-named-w2", {"config.yml": hls4ml_config(), "model.h5": lambda p: input_named_int(p, name="w2")},
+         build(spec_file="config.yml"), ("config.yml", "input layer name(s) 'w2'", "weights", ACC)),
+    Case("cfg-input-layer-named-input-t", {"config.yml": hls4ml_config(),
+                                           "model.h5": lambda p: input_named_int(p, name="input_t")},
+         build(spec_file="config.yml"), ("config.yml", "input layer name(s) 'input_t'", ACC)),
+    Case("cfg-input-layer-named-as-the-project", {"config.yml": hls4ml_config(),  # g++ failed (exit 5)
+                                                  "model.h5": lambda p: input_named_int(p, name="myproject")},
+         build(spec_file="config.yml"), ("config.yml", "input layer name(s) 'myproject'", "the project's", ACC)),
 ]

@@ -119,6 +119,14 @@ BAD_RECORDS = [  # (record, what its declined reason must say); each was predict
     (_layer(reuse_factor=2.5), "layers[0] (d).reuse_factor 2.5"),
     (_layer(reuse_factor=True), "layers[0] (d).reuse_factor True"),
     (_layer(reuse_factor="RF_UNDEFINED"), "layers[0] (d).reuse_factor 'RF_UNDEFINED' (accepted: an integer from 1"),
+    # conv / pool geometry: in_height 10**30 was priced at 8.4e31 cycles, n_chan 10**30 at 5.5e33 LUT, in_height 0
+    # at 607 cycles; a padding of -2 was accepted
+    (_layer(in_height=10**30), "layers[0] (d).in_height 1000000000000000000000000000000 (accepted: an integer from 1 "
+     "to 4294967295 (a C++ unsigned))"),
+    (_layer(n_chan=0), "layers[0] (d).n_chan 0 (accepted: an integer from 1"),
+    (_layer(pad_top=-2), "layers[0] (d).pad_top -2 (accepted: an integer from 0 to 4294967295"),
+    (_layer(n_filt=0), "layers[0] (d).n_filt 0 (accepted: an integer from 1 to 4294967295, or -1 (no filters))"),
+    (_layer(table_min=-(2**40)), "layers[0] (d).table_min -1099511627776 (accepted: an integer from -2147483648"),
     (_layer(n_zeros=33), "layers[0] (d).n_zeros 33 (accepted: 0 to n_in x n_out = 32)"),
     ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns from 1 to 100"),
     ({**_record(), "target_clock_ns": 1e-300}, "target_clock_ns 1e-300 (accepted: a period in ns from 1 to 100"),

@@ -24,6 +24,11 @@ _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a 
 #: hls4ml writes these as ``static const unsigned`` in the config struct (safe_names.UNSIGNED_MAX): a value past 32
 #: bits is not a C++ value (10**30 was priced as II 54 from a wrapped figure, DSP 1)
 _POSITIVE_ACCEPTED = f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned), or a C expression string of constants"
+#: the geometry of a conv / pool / recurrent struct, >= 1 where given: 10**30 in_height was priced at 8.4e31 cycles,
+#: n_chan 10**30 at 5.5e33 LUT, in_height 0 at 607 cycles (the 222 shipped records hold none outside the range)
+_GEOMETRY = ("in_height", "in_width", "n_chan", "filt_height", "filt_width", "out_height", "out_width",
+             "stride_height", "stride_width", "pool_height", "pool_width", "n_elem", "n_sequence", "n_state")  # fmt: skip
+_NON_NEGATIVE = ("pad_top", "pad_bottom", "pad_left", "pad_right", "n_nonzeros")
 _AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
 #: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one
 #: character per line: the LUT / DSP figures moved without a word)
@@ -81,6 +86,7 @@ def check_record(record: dict) -> None:
                 value = int(value) if value is not None and value == int(value) else None
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= UNSIGNED_MAX:
                 raise bad(f"{name}.{key}", layer[key], _POSITIVE_ACCEPTED + " defined in the record's defines")
+        _check_geometry(layer, name, bad)
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
@@ -97,6 +103,22 @@ def check_record(record: dict) -> None:
             size = n_in * n_out if isinstance(n_in, int) and isinstance(n_out, int) else None
             if zeros < 0 or (size is not None and zeros > size):
                 raise bad(f"{name}.n_zeros", zeros, f"0 to n_in x n_out{f' = {size}' if size else ''}")
+
+
+def _check_geometry(layer: dict, name: str, bad) -> None:
+    """The integer constants of a config struct (``static const unsigned`` in hls4ml's parameters.h, a signed table
+    bound or axis at most): a value no C++ int holds, a size below 1 or a padding below 0 raises ``bad``."""
+    for key, value in layer.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        if key in _GEOMETRY and not 1 <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned)")
+        if key in _NON_NEGATIVE and not 0 <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from 0 to {UNSIGNED_MAX} (a C++ unsigned)")
+        if key == "n_filt" and value != -1 and not 1 <= value <= UNSIGNED_MAX:  # -1: an activation's, no filters
+            raise bad(f"{name}.{key}", value, f"an integer from 1 to {UNSIGNED_MAX}, or -1 (no filters)")
+        if not -(2**31) <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from {-(2**31)} to {UNSIGNED_MAX} (a C++ int or unsigned)")
 
 
 def check_project_layers(layers: list[dict], defines: dict, where: str) -> None:

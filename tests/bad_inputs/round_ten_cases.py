@@ -66,4 +66,10 @@ ROUND_TEN_CASES: list[Case] = [
     Case("cfg-input-layer-named-as-the-project", {"config.yml": hls4ml_config(),  # g++ failed (exit 5)
                                                   "model.h5": lambda p: input_named_int(p, name="myproject")},
          build(spec_file="config.yml"), ("config.yml", "input layer name(s) 'myproject'", "the project's", ACC)),
+    # hls.parallelization_factor: applied to io_parallel Conv1D layers only (an MLP dropped it without a word); 0
+    # reached the conversion's width % 0 (exit 7 after training on a DeepSets model)
+    Case("hls-parallelization-factor-without-conv1d", {S: spec(hls={"parallelization_factor": 4})}, build(),
+         ("hls.parallelization_factor 4", "the model has no Conv1D layer", ACC), extra={"before_training": True}),
+    Case("hls-parallelization-factor-0", {S: spec(hls={"parallelization_factor": 0})}, build(),
+         (S, "hls.parallelization_factor", "greater than or equal to 1")),
 ]

@@ -27,8 +27,8 @@ Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2*
 # reached TensorFlow as an out-of-memory internal error while building the model
 MAX_LAYER_SIZE = 4096
 Size = Annotated[int, Field(gt=0, le=MAX_LAYER_SIZE)]
-# training stops at its patience long before this; a count past it is a typo, and one of 10**12 spread the pruning
-# schedule (epochs x steps) so far that the target sparsity was never reached while the report said it was set
+# the float training stops at its patience long before this; the pruning fine-tuning has no early stop, so 10**12
+# prune.epochs ran the schedule (target sparsity at end_fraction of epochs x steps) for longer than any build lasts
 MAX_EPOCHS = 10_000
 # a batch is one tensor in memory; Keras quietly trains a larger one as one batch of every row, so a value past the
 # largest training set a trigger study holds (a million rows) is a typo, not a setting that is applied

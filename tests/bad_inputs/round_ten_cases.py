@@ -24,7 +24,7 @@ def input_named_int(path: Path, width: int = 8, n_out: int = 2, name: str = "int
     modelio.save_model(keras.Model(inp, out), path)
 
 ROUND_TEN_CASES: list[Case] = [
-    # training counts: 10**12 was accepted (the prune schedule spread over 10**12 epochs never reached its sparsity)
+    # training counts: 10**12 was accepted (the pruning fine-tuning, which has no early stop, would run them all)
     Case("train-epochs-10-to-the-12", {S: spec(train={"epochs": 10**12})}, build(),
          (S, "train.epochs", "1000000000000", "an integer from 0 to 10000")),
     Case("train-batch-size-10-to-the-12", {S: spec(train={"batch_size": 10**12})}, build(),

@@ -47,6 +47,20 @@ def test_check_trace_is_a_boolean(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
+    "kwargs, message",
+    [  # round ten: each was a TypeError (exit 7)
+        ({"junit": 5}, "codesign.check: junit 5: accepted: a file path (str or Path), or None"),
+        ({"progress": 5}, "codesign.check: progress must be a function taking one line of text, or None; got 5"),
+    ],
+)
+def test_check_refuses_a_junit_or_progress_of_another_type(kwargs, message, tmp_path: Path):
+    import codesign
+
+    with pytest.raises(SpecError, match=re.escape(message)):
+        codesign.check(tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--junit", "{tmp}/afile/c.xml"], "--junit {tmp}/afile/c.xml: a parent of this path is a file"),

@@ -119,6 +119,10 @@ def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
         at = f"{where}.{key}"
         if key == "Precision":
             check_precision(value, at)
+            default = value.get("default") if isinstance(value, dict) else value
+            if not per_layer and str(default).strip().lower() == "auto":  # was 'cannot parse', no file or key named
+                raise SpecError(f"{at}: 'auto' is the model's default type, which hls4ml writes as model_default_t "
+                                "and cannot infer (accepted: a type such as ap_fixed<16,6>; 'auto' goes on a layer)")  # fmt: skip
         elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "table_size", "reuse_factor",
                      "parallelization_factor"):  # fmt: skip
             _positive_int(value, at)
@@ -130,6 +134,18 @@ def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
             check_strategy_spelling(value, STRATEGIES, at)
         elif key in ("TraceOutput", "Trace") and not isinstance(value, bool):
             raise SpecError(f"{at}: {value!r} is not true/false")
+
+
+def _uncertainty_below_the_period(value: Any, clock: Any, where: str) -> None:
+    """A clock uncertainty of the whole period or more (150%, or 10 ns of a 5 ns clock) leaves the HLS tool no time
+    to schedule in: it was written into project.tcl as it was."""
+    if value is None or isinstance(clock, bool) or not isinstance(clock, (int, float)):
+        return
+    text = str(value)
+    ns = float(text[:-1]) / 100 * clock if text.endswith("%") else float(text)
+    if ns >= clock:
+        raise SpecError(f"{where}: ClockUncertainty {value!r} is {ns:g} ns of the {clock:g} ns ClockPeriod, which "
+                        "leaves no time to schedule in (accepted: less than the period, e.g. 12.5% or 0.5)")  # fmt: skip
 
 
 def check_hls4ml_values(raw: dict, path: Path) -> None:
@@ -164,7 +180,8 @@ def check_hls4ml_values(raw: dict, path: Path) -> None:
             raise SpecError(f"{where}: ClockPeriod: {clock!r} is not a clock period in ns (accepted: a number from "
                             f"{lo:g} to {hi:g})")  # fmt: skip
     if "ClockUncertainty" in raw:  # the one check of what may go into project.tcl (the build applies the same)
-        safe_names.clock_uncertainty(raw["ClockUncertainty"], where)
+        _uncertainty_below_the_period(safe_names.clock_uncertainty(raw["ClockUncertainty"], where),
+                                      raw.get("ClockPeriod", 5), where)  # fmt: skip
     if "IOType" in raw:
         _choice(raw["IOType"], IO_TYPES, f"{where}: IOType")
     if "Backend" in raw:

@@ -72,4 +72,12 @@ ROUND_TEN_CASES: list[Case] = [
          ("hls.parallelization_factor 4", "the model has no Conv1D layer", ACC), extra={"before_training": True}),
     Case("hls-parallelization-factor-0", {S: spec(hls={"parallelization_factor": 0})}, build(),
          (S, "hls.parallelization_factor", "greater than or equal to 1")),
+    # Model.Precision 'auto': 2 with no file or key named ("cannot parse precision 'auto'"), once the model was read
+    cfg_case("cfg-model-precision-auto", ("config.yml", "HLSConfig.Model.Precision", "'auto'", ACC),
+             HLSConfig={"Model": {"Precision": {"default": "auto"}}}),
+    # a clock uncertainty of the whole period or more went into project.tcl as it was
+    cfg_case("cfg-clock-uncertainty-150-percent", ("config.yml", "ClockUncertainty '150%'", "7.5 ns", ACC),
+             ClockUncertainty="150%"),
+    cfg_case("cfg-clock-uncertainty-above-the-period", ("config.yml", "ClockUncertainty 10", "5 ns ClockPeriod", ACC),
+             ClockUncertainty=10),
 ]

@@ -98,11 +98,27 @@ def load_any_spec(spec: str | Path | dict):
     from codesign.spec import BuildSpec, _resolve_paths, load_spec, parse_spec
 
     if isinstance(spec, dict):
+        _check_plain_values(spec, "")
         parsed = parse_spec(spec, Path("<spec dict>"))
         return _resolve_paths(parsed, Path.cwd(), Path("<spec dict>")) if isinstance(parsed, BuildSpec) else parsed
     if isinstance(spec, (str, Path)):
         return load_spec(spec)
     raise SpecError(f"codesign.build: spec must be a file path or a dict, got {type(spec).__name__}")
+
+
+def _check_plain_values(value: object, key: str) -> None:
+    """Refuse a value of a spec dict that no spec file can hold where it would be read as something else: a set
+    (``hidden: {16, 8}`` was built in hash order, a repeated size dropped) or bytes (``name: b'x'`` was read as text)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_plain_values(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_plain_values(v, f"{key}[{i}]")
+    elif isinstance(value, (set, frozenset, bytes, bytearray)):
+        what = "a set, which has no order and no repeats" if isinstance(value, (set, frozenset)) else "bytes"
+        raise SpecError(f"<spec dict>: key '{key}': {what} ({value!r}); accepted: the types a spec file holds "
+                        "(a dict, list, str, number, bool or None)")  # fmt: skip
 
 
 def run_build(spec: str | Path | dict, *, part: str | None = None, out: str | Path | None = None, force: bool = False,

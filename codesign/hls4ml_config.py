@@ -16,6 +16,7 @@ from codesign.errors import SpecError
 from codesign.hls4ml_layer_keys import BATCHNORM_PRECISION_KEYS, BIDIRECTIONAL_PRECISION_KEYS
 from codesign.hls4ml_values import check_hls4ml_spelling, check_strategy_spelling
 from codesign.precision import FixedPrecision
+from codesign.safe_names import UNSIGNED_MAX
 
 # per-layer keys hls4ml 1.3 reads (compared in snake_case, as hls4ml converts them), and where they apply
 LAYER_KEYS = (
@@ -88,14 +89,13 @@ def _check_precision(value: Any, where: str) -> None:
 
 
 def positive_int(value: Any, where: str) -> int:
-    """An integer >= 1 (ReuseFactor), or a SpecError naming ``where``."""
-    try:
-        n = int(value)
-        if n != float(value) or n < 1:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise SpecError(f"{where}: must be an integer >= 1, got {value!r}") from None
-    return n
+    """An integer from 1 to a C++ unsigned's largest (ReuseFactor, table_size: hls4ml writes them into
+    ``static const unsigned`` fields), or a SpecError naming ``where``. A string ('1024') reached hls4ml as text
+    and failed its conversion; 10**30 was not a C++ value."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= UNSIGNED_MAX:
+        raise SpecError(f"{where}: {value!r} is not an integer >= 1 (accepted: e.g. 1, 2, 4, at most {UNSIGNED_MAX}: "
+                        "hls4ml writes it as a C++ unsigned; a number without quotes)")  # fmt: skip
+    return value
 
 
 def check_layer_entry(entry: Any, where: str, is_softmax: bool, notes: list[str]) -> dict:

@@ -17,6 +17,7 @@ from codesign import safe_names
 from codesign.errors import SpecError
 from codesign.precision import ACCEPTED as PRECISIONS_ACCEPTED
 from codesign.precision import FixedPrecision
+from codesign.safe_names import UNSIGNED_MAX
 
 BACKENDS = ("Vivado", "Vitis")
 IO_TYPES = ("io_parallel", "io_stream")
@@ -25,7 +26,6 @@ STRATEGIES = ("Latency", "Resource")
 # codesign.hls4ml_config reads it as the softmax's implementation and refuses it on any other layer
 SOFTMAX_STRATEGIES = ("Stable", "Argmax", "Legacy")
 MAX_WIDTH = 1024  # AP_INT_MAX_W, the widest ap_fixed the HLS headers take by default
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FILE_KEYS = ("KerasJson", "KerasH5", "KerasModel", "OutputDir", "InputData", "OutputPredictions")
 
 
@@ -96,8 +96,9 @@ def check_strategy_spelling(value: Any, accepted: tuple[str, ...], where: str) -
 
 
 def _positive_int(value: Any, where: str, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"{where}: {value!r} is not an integer >= {minimum} (accepted: e.g. 1, 2, 4)")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= UNSIGNED_MAX:
+        raise SpecError(f"{where}: {value!r} is not an integer >= {minimum} (accepted: e.g. 1, 2, 4, at most "
+                        f"{UNSIGNED_MAX}: hls4ml writes it as a C++ unsigned)")  # fmt: skip
 
 
 def _mapping(value: Any, where: str, what: str) -> dict:
@@ -118,7 +119,12 @@ def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
         at = f"{where}.{key}"
         if key == "Precision":
             check_precision(value, at)
-        elif key in ("ReuseFactor", "ParallelizationFactor"):
+            default = value.get("default") if isinstance(value, dict) else value
+            if not per_layer and str(default).strip().lower() == "auto":  # was 'cannot parse', no file or key named
+                raise SpecError(f"{at}: 'auto' is the model's default type, which hls4ml writes as model_default_t "
+                                "and cannot infer (accepted: a type such as ap_fixed<16,6>; 'auto' goes on a layer)")  # fmt: skip
+        elif key in ("ReuseFactor", "ParallelizationFactor", "TableSize", "table_size", "reuse_factor",
+                     "parallelization_factor"):  # fmt: skip
             _positive_int(value, at)
         elif key == "BramFactor":
             _positive_int(value, at, minimum=0)
@@ -128,6 +134,18 @@ def _check_layer_entry(entry: Any, where: str, per_layer: bool = True) -> None:
             check_strategy_spelling(value, STRATEGIES, at)
         elif key in ("TraceOutput", "Trace") and not isinstance(value, bool):
             raise SpecError(f"{at}: {value!r} is not true/false")
+
+
+def _uncertainty_below_the_period(value: Any, clock: Any, where: str) -> None:
+    """A clock uncertainty of the whole period or more (150%, or 10 ns of a 5 ns clock) leaves the HLS tool no time
+    to schedule in: it was written into project.tcl as it was."""
+    if value is None or isinstance(clock, bool) or not isinstance(clock, (int, float)):
+        return
+    text = str(value)
+    ns = float(text[:-1]) / 100 * clock if text.endswith("%") else float(text)
+    if ns >= clock:
+        raise SpecError(f"{where}: ClockUncertainty {value!r} is {ns:g} ns of the {clock:g} ns ClockPeriod, which "
+                        "leaves no time to schedule in (accepted: less than the period, e.g. 12.5% or 0.5)")  # fmt: skip
 
 
 def check_hls4ml_values(raw: dict, path: Path) -> None:
@@ -144,9 +162,9 @@ def check_hls4ml_values(raw: dict, path: Path) -> None:
             f"{where}: KerasJson without KerasH5: the model would be built with random weights (accepted: "
             "KerasJson + KerasH5, KerasH5 alone, or KerasModel)"
         )
-    if "ProjectName" in raw and (not isinstance(raw["ProjectName"], str) or not _NAME.match(raw["ProjectName"])):
+    if "ProjectName" in raw and (not isinstance(raw["ProjectName"], str) or not safe_names.is_cpp_name(raw["ProjectName"])):
         raise SpecError(f"{where}: ProjectName: {raw['ProjectName']!r} is not a C identifier (accepted: letters, "
-                        "digits and '_', not starting with a digit)")  # fmt: skip
+                        "digits and '_', not starting with a digit, and no C++ keyword such as class)")  # fmt: skip
     for key in ("Part", "XilinxPart"):
         if key in raw:
             if not isinstance(raw[key], str):
@@ -162,7 +180,8 @@ def check_hls4ml_values(raw: dict, path: Path) -> None:
             raise SpecError(f"{where}: ClockPeriod: {clock!r} is not a clock period in ns (accepted: a number from "
                             f"{lo:g} to {hi:g})")  # fmt: skip
     if "ClockUncertainty" in raw:  # the one check of what may go into project.tcl (the build applies the same)
-        safe_names.clock_uncertainty(raw["ClockUncertainty"], where)
+        _uncertainty_below_the_period(safe_names.clock_uncertainty(raw["ClockUncertainty"], where),
+                                      raw.get("ClockPeriod", 5), where)  # fmt: skip
     if "IOType" in raw:
         _choice(raw["IOType"], IO_TYPES, f"{where}: IOType")
     if "Backend" in raw:

@@ -180,6 +180,10 @@ def check_arguments(scan, out, *, workers, resume, part, shared_cache, show_prog
     for name, count in (("workers", workers), ("threads_per_worker", threads_per_worker)):
         if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1):
             raise SpecError(f"--{name.replace('_', '-')} {count!r}: accepted: an integer >= 1, or None for the default")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        # '' ran the points locally without a word; a number was a TypeError (exit 7) from Dask
+        raise SpecError(f"--scheduler {scheduler!r}: accepted: a Dask scheduler address such as tcp://host:8786, or "
+                        "leave it out (None) for local worker processes")  # fmt: skip
     most = MAX_LOCAL_WORKERS_PER_CORE * tools.cpu_count()
     if scheduler is None and workers is not None and workers > most:
         raise SpecError(f"--workers {workers}: more local worker processes than {MAX_LOCAL_WORKERS_PER_CORE} per core "

@@ -208,6 +208,9 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
         raise _err(path, "axes.part", "a scan builds every point for one FPGA part (--part, else the scan file's "
                    "'part:', else the spec's), which would replace this axis's values in every point (accepted: "
                    "one scan per part, each with --part)")  # fmt: skip
+    for key, why in _NOT_AXES.items():
+        if key in axes:
+            raise _err(path, f"axes.{key}", why)
     family = _family(base)
     rtl = raw.get("rtl", False)
     if not isinstance(rtl, bool):
@@ -279,6 +282,15 @@ def _validate(raw: dict, where: Path) -> BuildSpec:
 def _family(base: dict) -> str | None:
     fam = (base.get("model") or {}).get("family")
     return str(fam) if fam is not None else None
+
+
+#: keys that name or run a point rather than define its design: an axis over them was dropped or gave equal points
+_NOT_AXES = {
+    "name": "each point's name is the scan's (<base name>_<point id>), which replaced this axis's values in every "
+            "point (accepted: an axis over a key that shapes the design; a point's folder is named by its id)",
+    "check.workers": "the C-simulation processes change how fast a point is checked, not the point: every value "
+                     "would give the same design and figures (accepted: one check.workers in the base spec)",
+}  # fmt: skip
 
 
 def _axes(axes: Any, base: dict, base_dir: Path, path: Path) -> dict[str, tuple]:

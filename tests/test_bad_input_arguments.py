@@ -47,6 +47,20 @@ def test_check_trace_is_a_boolean(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
+    "kwargs, message",
+    [  # round ten: each was a TypeError (exit 7)
+        ({"junit": 5}, "codesign.check: junit 5: accepted: a file path (str or Path), or None"),
+        ({"progress": 5}, "codesign.check: progress must be a function taking one line of text, or None; got 5"),
+    ],
+)
+def test_check_refuses_a_junit_or_progress_of_another_type(kwargs, message, tmp_path: Path):
+    import codesign
+
+    with pytest.raises(SpecError, match=re.escape(message)):
+        codesign.check(tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--junit", "{tmp}/afile/c.xml"], "--junit {tmp}/afile/c.xml: a parent of this path is a file"),
@@ -140,7 +154,7 @@ def test_true_where_a_number_goes_is_refused_by_the_api_as_by_the_command_line(t
         codesign.build(spec, part="xcvu9p", out=tmp_path / "o")
     api_lines = str(err.value).splitlines()
     assert api_lines[0] == "<spec dict>: invalid spec"
-    assert "  key 'train.epochs': bad value True: true/false is not a number (accepted: an integer >= 0)" in api_lines
+    assert "  key 'train.epochs': bad value True: true/false is not a number (accepted: an integer from 0 to 10000)" in api_lines
     assert any(line.startswith("  key 'budget.max_fraction': bad value {...}: true/false") for line in api_lines)
     (tmp_path / "spec.yaml").write_text(
         "name: api_bad\nmodel: {family: mlp, hidden: [4]}\nquantize: {bits: 6}\ntrain: {epochs: yes}\n"
@@ -190,6 +204,9 @@ SCAN_ARGUMENTS = [
     ({"show_progress": "no"}, "run_scan: show_progress must be True or False, got 'no'"),
     ({"part": ""}, "--part '': not a part name"),  # the scan file's part was used
     ({"out": 5}, "--out 5: accepted: a folder path"),  # TypeError
+    # round ten: '' ran the points locally without a word; 5 was a TypeError from Dask (exit 7)
+    ({"scheduler": ""}, "--scheduler '': accepted: a Dask scheduler address such as tcp://host:8786"),
+    ({"scheduler": 5}, "--scheduler 5: accepted: a Dask scheduler address"),
 ]
 
 
@@ -219,3 +236,21 @@ def test_run_scan_reads_a_scan_file_path(tmp_path: Path):
         run_scan(str(tmp_path / "nope.yaml"), tmp_path / "sc", show_progress=False)
     with pytest.raises(SpecError, match=r"run_scan: scan must be a scan file path or a ScanFile .* got dict"):
         run_scan({"spec": SPEC}, tmp_path / "sc", show_progress=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "patch, message",
+    [  # round ten: each was built: a set in hash order with its repeats dropped, bytes read as text
+        ({"model": {"family": "mlp", "hidden": {16, 8}}}, "key 'model.hidden': a set, which has no order and no repeats"),
+        ({"name": b"api_bad"}, "key 'name': bytes (b'api_bad')"),
+        ({"hls": {"layers": {"fc1": {"reuse_factor": bytearray(b"4")}}}}, "key 'hls.layers.fc1.reuse_factor': bytes"),
+        ({"quantize": {"bits": 6, "layers": {"fc1": {"bits": frozenset({4})}}}}, "key 'quantize.layers.fc1.bits': a set"),
+    ],
+)
+def test_build_refuses_a_dict_value_no_spec_file_holds(patch, message, tmp_path: Path):
+    import codesign
+
+    with pytest.raises(SpecError, match=re.escape(f"<spec dict>: {message}")) as err:
+        codesign.build({**SPEC, **patch}, part="xcvu9p", out=tmp_path / "o")
+    assert "accepted: the types a spec file holds" in str(err.value)
+    assert not (tmp_path / "o").exists()

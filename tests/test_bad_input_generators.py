@@ -78,6 +78,10 @@ def test_missing_generator_package_is_a_tool_error_before_any_parts_folder(kind,
          "--n-process: 'background=5' and 'background=6' both set background; accepted: one --n-process per process"),
         (["l1", "--pileup", "nan"], "--pileup: nan: accepted: a mean number of interactions from 0 to 1000"),
         (["jets", "--pt-max", "inf"], "--pt-min 800 --pt-max inf: the jet pT window [GeV]; accepted: finite numbers"),
+        # round ten: resume won and the existing output was replaced without the restart --force asks for
+        (["jets", "--resume", "--force"], "--resume --force: --resume keeps the finished chunks of an interrupted run "
+         "and --force restarts it; accepted: one of the two"),
+        (["l1", "--resume", "--force"], "--resume --force: --resume keeps the finished chunks"),
     ],
 )
 def test_an_option_the_run_would_not_use_is_refused(args, message, tmp_path):

@@ -107,10 +107,26 @@ def _layer(**values) -> dict:
 
 
 BAD_RECORDS = [  # (record, what its declined reason must say); each was predicted as if the value were a good one
-    (_layer(reuse_factor=-4), "layers[0] (d).reuse_factor -4 (accepted: an integer >= 1"),
+    (_layer(reuse_factor=-4), "layers[0] (d).reuse_factor -4 (accepted: an integer from 1 to 4294967295"),
     (_layer(reuse_factor=0), "layers[0] (d).reuse_factor 0"),
     (_layer(n_in=-8), "layers[0] (d).n_in -8"),
     (_layer(strategy="fastest"), "layers[0] (d).strategy 'fastest' (accepted: latency, resource"),
+    # round ten: past a C++ unsigned (II 54 and DSP 1 for 10**30), not an integer, or a name no define gives (read as 1)
+    (_layer(reuse_factor=10**30), "layers[0] (d).reuse_factor 1000000000000000000000000000000 (accepted: an integer "
+     "from 1 to 4294967295 (a C++ unsigned)"),
+    (_layer(n_out=2**32), "layers[0] (d).n_out 4294967296 (accepted: an integer from 1 to 4294967295"),
+    (_layer(n_in=10**30), "layers[0] (d).n_in 1000000000000000000000000000000"),
+    (_layer(reuse_factor=2.5), "layers[0] (d).reuse_factor 2.5"),
+    (_layer(reuse_factor=True), "layers[0] (d).reuse_factor True"),
+    (_layer(reuse_factor="RF_UNDEFINED"), "layers[0] (d).reuse_factor 'RF_UNDEFINED' (accepted: an integer from 1"),
+    # conv / pool geometry: in_height 10**30 was priced at 8.4e31 cycles, n_chan 10**30 at 5.5e33 LUT, in_height 0
+    # at 607 cycles; a padding of -2 was accepted
+    (_layer(in_height=10**30), "layers[0] (d).in_height 1000000000000000000000000000000 (accepted: an integer from 1 "
+     "to 4294967295 (a C++ unsigned))"),
+    (_layer(n_chan=0), "layers[0] (d).n_chan 0 (accepted: an integer from 1"),
+    (_layer(pad_top=-2), "layers[0] (d).pad_top -2 (accepted: an integer from 0 to 4294967295"),
+    (_layer(n_filt=0), "layers[0] (d).n_filt 0 (accepted: an integer from 1 to 4294967295, or -1 (no filters))"),
+    (_layer(table_min=-(2**40)), "layers[0] (d).table_min -1099511627776 (accepted: an integer from -2147483648"),
     (_layer(n_zeros=33), "layers[0] (d).n_zeros 33 (accepted: 0 to n_in x n_out = 32)"),
     ({**_record(), "target_clock_ns": -5.0}, "target_clock_ns -5.0 (accepted: a period in ns from 1 to 100"),
     ({**_record(), "target_clock_ns": 1e-300}, "target_clock_ns 1e-300 (accepted: a period in ns from 1 to 100"),
@@ -348,3 +364,18 @@ def test_estimate_records_read_a_byte_order_mark_as_one_and_leave_the_records_as
     res = CliRunner().invoke(main, ["estimate", "--records", str(marked), "--out", str(marked)])
     assert res.exit_code == 2 and "same file as --records" in res.output, res.output
     assert marked.read_bytes() == before
+
+
+def test_calibration_variable_naming_a_folder_without_records_is_refused(tmp_path, monkeypatch):
+    """CODESIGN_CALIBRATION set to a folder without hls_reports.jsonl: the carried records were read instead, so a
+    benchmark's figures came from another set than the one named."""
+    from codesign.errors import DataError
+    from codesign.estimate import calibration_set
+
+    monkeypatch.setenv("CODESIGN_CALIBRATION", str(tmp_path))
+    with pytest.raises(DataError, match=rf"CODESIGN_CALIBRATION={tmp_path}: no hls_reports.jsonl there \(accepted"):
+        calibration_set.records_dir()
+    (tmp_path / "hls_reports.jsonl").write_text("")
+    assert calibration_set.records_dir() == tmp_path
+    monkeypatch.delenv("CODESIGN_CALIBRATION")
+    assert calibration_set.records_dir(prefer_shared=False) == calibration_set.CARRIED

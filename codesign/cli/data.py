@@ -48,6 +48,14 @@ def _given(*names: str) -> list[str]:
             if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT]  # fmt: skip
 
 
+def _resume_or_force(resume: bool, force: bool) -> None:
+    """Refuse --resume with --force: one keeps an interrupted run's chunks, the other restarts it (resume won, and
+    the existing output was then replaced without the restart --force asks for)."""
+    if resume and force:
+        raise click.BadParameter("--resume keeps the finished chunks of an interrupted run and --force restarts it; "
+                                 "accepted: one of the two", param_hint="--resume --force")  # fmt: skip
+
+
 @click.group("data", cls=OnceGroup)
 def data_group() -> None:
     """Generate jets and L1 events with Pythia8 + FastJet, and inspect data files."""
@@ -92,6 +100,7 @@ def jets_command(
     """Generate labelled jets (g, q, W, Z, t), one per Pythia event, in the public hls4ml layout."""
     from codesign.data.production import jet_config_from_options, produce_jets
 
+    _resume_or_force(resume, force)
     feats = _features(features)
     class_list = tuple(c.strip() for c in classes.split(",") if c.strip())
     given = _given("boson_process", "boson_decays", "boson_width")
@@ -164,6 +173,7 @@ def l1_command(
     from codesign.data.l1 import L1Config
     from codesign.data.production import produce_l1
 
+    _resume_or_force(resume, force)
     names = L.L1_PROCESSES if process.strip() == "all" else tuple(p.strip() for p in process.split(",") if p.strip())
     bad = [p for p in names if p not in L.L1_PROCESSES]
     if bad or not names:

@@ -31,6 +31,10 @@ def records_dir(prefer_shared: bool = True) -> Path:
     shared = shared_dir()
     if prefer_shared and (shared / "hls_reports.jsonl").exists():
         return shared
+    env = os.environ.get("CODESIGN_CALIBRATION")
+    if prefer_shared and env:  # the folder the user named was passed over for the carried records without a word
+        raise DataError(f"CODESIGN_CALIBRATION={env}: no hls_reports.jsonl there (accepted: a folder holding the "
+                        "calibration records' hls_reports.jsonl, or leave the variable unset for the carried set)")  # fmt: skip
     return CARRIED
 
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from codesign.errors import DataError
+from codesign.safe_names import UNSIGNED_MAX
 from codesign.spec.fields import CLOCK_NS_RANGE
 
 TOOLS = ("Vivado HLS", "Vitis HLS")
@@ -20,6 +21,14 @@ STRATEGIES = ("latency", "resource", "resource_unrolled", "distributed_arithmeti
 IO_TYPES = ("io_parallel", "io_stream")
 TOOL_VERSION = re.compile(r"[0-9]{4}\.[0-9]+(\.[0-9]+)?")  # an HLS release: 2024.1, 2019.2.1 (ASCII digits: \d also takes full-width ones)
 _POSITIVE = ("n_in", "n_out", "reuse_factor")  # an int where given; a str is a C expression hls4ml wrote
+#: hls4ml writes these as ``static const unsigned`` in the config struct (safe_names.UNSIGNED_MAX): a value past 32
+#: bits is not a C++ value (10**30 was priced as II 54 from a wrapped figure, DSP 1)
+_POSITIVE_ACCEPTED = f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned), or a C expression string of constants"
+#: the geometry of a conv / pool / recurrent struct, >= 1 where given: 10**30 in_height was priced at 8.4e31 cycles,
+#: n_chan 10**30 at 5.5e33 LUT, in_height 0 at 607 cycles (the 222 shipped records hold none outside the range)
+_GEOMETRY = ("in_height", "in_width", "n_chan", "filt_height", "filt_width", "out_height", "out_width",
+             "stride_height", "stride_width", "pool_height", "pool_width", "n_elem", "n_sequence", "n_state")  # fmt: skip
+_NON_NEGATIVE = ("pad_top", "pad_bottom", "pad_left", "pad_right", "n_nonzeros")
 _AP_TYPE = re.compile(r"\bap_u?(?:fixed|int)\b|\bu?fixed\s*<")  # a fixed-point type's spelling, parsed or not
 #: settings read as mappings or lists (a list for typedefs was read as no typedefs, a string of tcl lines one
 #: character per line: the LUT / DSP figures moved without a word)
@@ -30,7 +39,7 @@ _CONTAINERS = {"typedefs": dict, "defines": dict, "available": dict, "precisions
 
 def check_record(record: dict) -> None:
     """Raise DataError naming the record, the field and what is accepted for a setting the estimator cannot read."""
-    from codesign.estimate.design import element_precision  # design reads the settings module, which imports this one
+    from codesign.estimate.design import element_precision, eval_constant  # design reads settings, which imports this
 
     where = record.get("id") or "record without an id"
 
@@ -65,12 +74,19 @@ def check_record(record: dict) -> None:
         if not isinstance(layer, dict):
             raise bad(f"layers[{i}]", type(layer).__name__, "a config struct, a JSON object")
         name = f"layers[{i}] ({layer.get('name') or layer.get('config') or layer.get('base')})"
+        env = {**{k: v for k, v in (record.get("defines") or {}).items() if isinstance(v, (int, float))}, **layer}
         for key in _POSITIVE:
             value = layer.get(key)
-            if value is None or isinstance(value, str):
+            if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(f"{name}.{key}", value, "an integer >= 1, or a C expression string")
+            if isinstance(value, str):  # an expression: a reuse factor that does not evaluate was read as 1
+                value = eval_constant(env, key)
+                if value is None and key != "reuse_factor":
+                    continue  # a size it cannot evaluate is left to the layer's own decline
+                value = int(value) if value is not None and value == int(value) else None
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= UNSIGNED_MAX:
+                raise bad(f"{name}.{key}", layer[key], _POSITIVE_ACCEPTED + " defined in the record's defines")
+        _check_geometry(layer, name, bad)
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise bad(f"{name}.strategy", strategy, ", ".join(STRATEGIES))
@@ -89,6 +105,22 @@ def check_record(record: dict) -> None:
                 raise bad(f"{name}.n_zeros", zeros, f"0 to n_in x n_out{f' = {size}' if size else ''}")
 
 
+def _check_geometry(layer: dict, name: str, bad) -> None:
+    """The integer constants of a config struct (``static const unsigned`` in hls4ml's parameters.h, a signed table
+    bound or axis at most): a value no C++ int holds, a size below 1 or a padding below 0 raises ``bad``."""
+    for key, value in layer.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        if key in _GEOMETRY and not 1 <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from 1 to {UNSIGNED_MAX} (a C++ unsigned)")
+        if key in _NON_NEGATIVE and not 0 <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from 0 to {UNSIGNED_MAX} (a C++ unsigned)")
+        if key == "n_filt" and value != -1 and not 1 <= value <= UNSIGNED_MAX:  # -1: an activation's, no filters
+            raise bad(f"{name}.{key}", value, f"an integer from 1 to {UNSIGNED_MAX}, or -1 (no filters)")
+        if not -(2**31) <= value <= UNSIGNED_MAX:
+            raise bad(f"{name}.{key}", value, f"an integer from {-(2**31)} to {UNSIGNED_MAX} (a C++ int or unsigned)")
+
+
 def check_project_layers(layers: list[dict], defines: dict, where: str) -> None:
     """The config structs of a project's ``parameters.h`` (``where``): a reuse factor that does not evaluate to an
     integer >= 1 (``reuse_factor = 0``, a name the file does not define), a size that evaluates below 1, or a strategy
@@ -105,9 +137,9 @@ def check_project_layers(layers: list[dict], defines: dict, where: str) -> None:
             value = eval_constant(env, key)
             if value is None and key != "reuse_factor":
                 continue
-            if value is None or isinstance(value, bool) or value != int(value) or value < 1:
-                raise DataError(f"{where}: {struct}: {key} = {layer[key]!r} (accepted: an integer >= 1, or an "
-                                "expression of constants defined in this struct or defines.h)")  # fmt: skip
+            if value is None or isinstance(value, bool) or value != int(value) or not 1 <= value <= UNSIGNED_MAX:
+                raise DataError(f"{where}: {struct}: {key} = {layer[key]!r} (accepted: an integer from 1 to "
+                                f"{UNSIGNED_MAX}, or an expression of constants defined in this struct or defines.h)")  # fmt: skip
         strategy = layer.get("strategy")
         if strategy is not None and str(strategy).lower() not in STRATEGIES:
             raise DataError(f"{where}: {struct}: strategy = nnet::{strategy} (accepted: "

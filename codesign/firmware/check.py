@@ -12,6 +12,7 @@ trace of the firmware against the reference's per-layer outputs.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -177,6 +178,8 @@ def check_arguments(
         raise SpecError(f"--seed {seed!r}: accepted: an integer >= 0")
     if not isinstance(trace, bool):
         raise SpecError(f"codesign.check: trace must be True or False, got {trace!r}")
+    if junit is not None and not isinstance(junit, (str, os.PathLike)):  # was a TypeError (exit 7) from os.path
+        raise SpecError(f"codesign.check: junit {junit!r}: accepted: a file path (str or Path), or None")
     if junit is not None:  # before the check runs, so that its verdict is not lost to an unwritable path
         check_output_file(junit, "--junit")
 
@@ -198,6 +201,8 @@ def check(
     from codesign.firmware.several_inputs import stored_inputs
 
     start = time.perf_counter()
+    if progress is not None and not callable(progress):  # was a TypeError (exit 7) at the first line it was given
+        raise SpecError(f"codesign.check: progress must be a function taking one line of text, or None; got {progress!r}")
     say = progress or (lambda _m: None)
     check_arguments(n=n, junit=junit, trace=trace, seed=seed, workers=workers)
     build = Path(build_dir)

@@ -151,7 +151,7 @@ def convert(
                             "(accepted: io_parallel)")  # fmt: skip
     require_bidirectional_io(model, io_type, "the model")
     hgq.require_proxy(model)
-    safe_names.layer_names(model)
+    safe_names.layer_names(model, project=project_name)
     modelio.fixed_input_shape(model, "the model")
     _refuse_shadowing_names(model)
     if hls_config:

@@ -121,7 +121,9 @@ def convert_from_hls4ml_config(
     else:
         raise SpecError(f"{where}: no model: set KerasJson + KerasH5, KerasH5 or KerasModel")
     model_safety.require_firmware_safe(model, where)
-    modelio.fixed_input_shape(model, f"{where}: the model of {next(k for k in MODEL_KEYS_IN_ORDER if k in cfg)}")
+    of_key = f"{where}: the model of {next(k for k in MODEL_KEYS_IN_ORDER if k in cfg)}"
+    safe_names.layer_names(model, of_key, project_name)  # here, with the file named (the conversion checks again, as 'the model')
+    modelio.fixed_input_shape(model, of_key)
     notes += model_safety.trust_notes(trust, loaded)
 
     softmax_name = final_softmax_name(model)

@@ -27,6 +27,12 @@ Seed = Annotated[int, Field(ge=0, le=SEED_MAX, description="random seed, 0 .. 2*
 # reached TensorFlow as an out-of-memory internal error while building the model
 MAX_LAYER_SIZE = 4096
 Size = Annotated[int, Field(gt=0, le=MAX_LAYER_SIZE)]
+# the float training stops at its patience long before this; the pruning fine-tuning has no early stop, so 10**12
+# prune.epochs ran the schedule (target sparsity at end_fraction of epochs x steps) for longer than any build lasts
+MAX_EPOCHS = 10_000
+# a batch is one tensor in memory; Keras quietly trains a larger one as one batch of every row, so a value past the
+# largest training set a trigger study holds (a million rows) is a typo, not a setting that is applied
+MAX_BATCH_SIZE = 2**20
 Fraction = Annotated[float, Field(gt=0, le=1, description="a fraction of the part, in (0, 1]")]
 Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSerializer(lambda p: p.to_hls())]
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]

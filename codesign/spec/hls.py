@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from codesign.safe_names import UNSIGNED_MAX
 from codesign.spec.fields import CLOCK_NS_RANGE, Precision, _Strict
 
 
@@ -54,15 +55,27 @@ class HlsSpec(_Strict):
     strategy: Literal["Latency", "Resource"] = "Latency"
     reuse_factor: int = Field(1, ge=1, description="an integer >= 1")
     clock_ns: float = Field(5.0, ge=CLOCK_NS_RANGE[0], le=CLOCK_NS_RANGE[1], description="clock period, 1 to 100 ns")
-    parallelization_factor: int | Literal["full"] = Field(
-        "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle; 'full' = all (II 1)"
-    )
+    parallelization_factor: Annotated[int, Field(ge=1, le=UNSIGNED_MAX)] | Literal["full"] = Field(
+        "full", description="io_parallel Conv1D (per-constituent) layers: outputs computed per cycle, an integer >= 1 "
+        "dividing the layer's outputs; 'full' = all (II 1)"
+    )  # fmt: skip
     tool_version: str | None = Field(
         None, pattern=r"^[0-9]{4}\.[0-9]+(\.[0-9]+)?$", description="the release of the HLS tool (the backend's Vivado HLS or "
         "Vitis HLS) that will synthesise the project, e.g. 2024.1: the estimate's version-gated rules follow it "
         "(default: none known)"
     )
-    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a C identifier")
+    project_name: str = Field("myproject", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                              description="a C identifier, no C++ keyword")  # fmt: skip
+
+    @field_validator("project_name")
+    @classmethod
+    def _not_a_keyword(cls, value: str) -> str:
+        """hls4ml names the top function after it: 'class' or 'int' made g++ fail once the model was trained."""
+        from codesign.safe_names import CPP_KEYWORDS
+
+        if value in CPP_KEYWORDS:
+            raise ValueError(f"{value!r} is a C++ keyword, and hls4ml names the top function after it")
+        return value
 
     @field_validator("tool_version", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from codesign.precision import FixedPrecision
-from codesign.spec.fields import Precision, _Strict
+from codesign.spec.fields import MAX_EPOCHS, Precision, _Strict
 
 
 def _check_weight_bits(bits: int | None, integer: int | None, prefix: str = "", what: str = "weight") -> None:
@@ -49,7 +49,7 @@ class QuantizeSpec(_Strict):
     activation_bits: int | None = Field(None, ge=1, le=32, description="quantized_relu bits (default: bits)")
     activation_integer: int | None = Field(None, ge=0, le=32, description="quantized_relu integer bits, 0 to 32 (default: 3)")
     input: Precision = Field(FixedPrecision.parse("ap_fixed<16,6>"), description="the input type ap_fixed<W,I>, 1 <= W <= 24, I <= W; data are snapped to it")
-    epochs: int = Field(10, ge=0, description="QAT epochs")
+    epochs: int = Field(10, ge=0, le=MAX_EPOCHS, description=f"QAT epochs, 0 to {MAX_EPOCHS}")
     layers: dict[str, LayerQuant] = Field(default_factory=dict, description="per-layer overrides by layer name")
     activation_range: Literal["fixed", "data"] = Field(
         "fixed", description="fixed: activation_integer everywhere; data: each ReLU's integer bits from its largest "

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from codesign.spec.fields import MAX_LAYER_SIZE, PathStr, Seed, Size, _Strict
+from codesign.spec.fields import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_LAYER_SIZE, PathStr, Seed, Size, _Strict
 
 
 class DataSource(str, Enum):
@@ -149,8 +149,8 @@ class ModelSpec(_Strict):
 class TrainSpec(_Strict):
     """Float training (Adam, early stopping on the validation loss)."""
 
-    epochs: int = Field(15, ge=0, description="an integer >= 0")
-    batch_size: int = Field(1024, gt=0, description="a positive integer")
+    epochs: int = Field(15, ge=0, le=MAX_EPOCHS, description=f"an integer from 0 to {MAX_EPOCHS}")
+    batch_size: int = Field(1024, gt=0, le=MAX_BATCH_SIZE, description=f"an integer from 1 to {MAX_BATCH_SIZE}")
     learning_rate: float = Field(1.0e-3, gt=0, description="a number > 0")
     seed: Seed = 0
     patience: int = Field(3, ge=0, description="epochs without improvement before stopping, >= 0")
@@ -166,7 +166,7 @@ class PruneSpec(_Strict):
     """Magnitude pruning with tensorflow-model-optimization (PolynomialDecay to the target sparsity)."""
 
     sparsity: float = Field(0.0, ge=0, lt=1, description="target fraction of zero weights; 0 turns pruning off")
-    epochs: int = Field(5, ge=1, description="fine-tuning epochs while pruning")
+    epochs: int = Field(5, ge=1, le=MAX_EPOCHS, description=f"fine-tuning epochs while pruning, 1 to {MAX_EPOCHS}")
     begin_fraction: float = Field(0.0, ge=0, le=1, description="start of the schedule, as a fraction of the steps")
     end_fraction: float = Field(0.7, gt=0, le=1, description="target reached at this fraction of the steps")
     frequency: int = Field(50, gt=0, description="pruning steps between mask updates")

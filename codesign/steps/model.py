@@ -81,7 +81,7 @@ class BuildModel(Step):
             from codesign.reference.early import require_exact_quantizers
 
             require_exact_quantizers(model)  # exit 6 before training, not after C-simulation
-            safe_names.layer_names(model, str(m.file))
+            safe_names.layer_names(model, str(m.file), ctx.spec.hls.project_name)
             for line in model_safety.trust_notes(trust, notes):
                 state = state.note(line)
             return replace(state, float_model=model)
@@ -347,6 +347,7 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
     from codesign.hls.reuse import check_spec_reuse_factors
 
     check_spec_reuse_factors(model, spec.hls)
+    _check_parallelization_factor(model, spec.hls)
     require_bidirectional_io(model, spec.hls.io_type, "the model")
     from codesign.firmware.check_inputs import check_memory
 
@@ -355,6 +356,21 @@ def check_before_training(model, spec, task: str | None = None, rtl: bool = Fals
     if not isinstance(model.input_shape, list):  # a model of several inputs is refused by name at the C-simulation
         check_memory(2 * spec.check.n_samples, tuple(int(d) for d in model.input_shape[1:]), "check.n_samples",
                      spec.check.n_samples)  # fmt: skip
+
+
+def _check_parallelization_factor(model, hls) -> None:
+    """``hls.parallelization_factor`` is applied to io_parallel Conv1D layers only: given for a model without one (or
+    in io_stream) it was dropped without a word; one that does not divide a layer's outputs failed after training."""
+    from codesign.steps.firmware import _conv_overrides
+
+    if hls.parallelization_factor == "full":
+        return
+    convs = [layer.name for layer in model.layers if type(layer).__name__ in ("Conv1D", "QConv1D")]
+    if not convs or hls.io_type != "io_parallel":
+        why = "the model has no Conv1D layer" if not convs else f"hls.io_type is {hls.io_type!r}"
+        raise SpecError(f"hls.parallelization_factor {hls.parallelization_factor}: applies to io_parallel Conv1D "
+                        f"layers, and {why}, so it would be dropped (accepted: leave it out, or 'full')")  # fmt: skip
+    _conv_overrides(model, hls)  # a factor that does not divide a layer's outputs, before the training
 
 
 def check_layer_names(model, spec) -> None:

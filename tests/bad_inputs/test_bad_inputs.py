@@ -21,6 +21,7 @@ from edge_cases import EDGE_CASES
 from estimate_cases import ESTIMATE_CASES
 from file_cases import FILE_CASES
 from model_file_cases import MODEL_FILE_CASES
+from round_ten_cases import ROUND_TEN_CASES
 from user_data_cases import USER_DATA_CASES
 
 from codesign.cli import main
@@ -83,7 +84,7 @@ def _check_message(case: Case, text: str, tmp: Path) -> None:
 
 
 ALL_CASES = (CASES + COMMAND_CASES + MODEL_FILE_CASES + EDGE_CASES + FILE_CASES + USER_DATA_CASES
-             + ESTIMATE_CASES)  # fmt: skip
+             + ESTIMATE_CASES + ROUND_TEN_CASES)  # fmt: skip
 
 
 def _no_training(self, ctx, state):

@@ -7,8 +7,9 @@ and runs before any conversion (:mod:`codesign.hls`).
 
 def register_all() -> None:
     """Register every codesign extension layer with hls4ml (safe to call more than once)."""
-    from codesign.hls_ext import anomaly_score, cropping_types, interaction, qkeras_weight_types
+    from codesign.hls_ext import alpha_batchnorm, anomaly_score, cropping_types, interaction, qkeras_weight_types
 
+    alpha_batchnorm.register()
     anomaly_score.register()
     cropping_types.register()
     interaction.register()

@@ -106,3 +106,40 @@ def test_auto_po2_conv_then_batchnorm_builds_bit_exact(tmp_path):
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
     _, fw = stored_inputs(out)
     assert np.std(fw) > 0
+
+
+def _separable(pointwise_alpha, depthwise_alpha=1, po2_bias: bool = False):
+    """A QSeparableConv2D -> QDense model; ``None`` leaves alpha out (QKeras then stores 'auto_po2')."""
+    from qkeras import QDense, QSeparableConv2D
+    from qkeras.quantizers import quantized_bits, quantized_po2
+
+    keras = keras_env.keras()
+    q = quantized_bits(6, 0, 1, alpha=1)
+    xi = keras.Input((6, 6, 2))
+    x = QSeparableConv2D(4, (3, 3), depthwise_quantizer=quantized_bits(6, 0, 1, alpha=depthwise_alpha),
+                         pointwise_quantizer=quantized_bits(6, 0, 1, alpha=pointwise_alpha), bias_quantizer=q,
+                         name="sep")(xi)  # fmt: skip
+    x = keras.layers.Flatten()(x)
+    bias = quantized_po2(4, 1) if po2_bias else q
+    return keras.Model(xi, QDense(3, kernel_quantizer=quantized_po2(4, 1), bias_quantizer=bias, name="out")(x))
+
+
+def test_separable_pointwise_auto_po2_and_po2_bias_are_refused_by_name():
+    """QSeparableConv2D with alpha left out (edge-nns / MobileNet-style code writes quantized_bits(6, 0, 1)) was exit 5,
+    "hls4ml could not convert the model: TypeError: unsupported operand type(s) for +: 'NoneType' and 'str'"; a
+    quantized_po2 bias was exit 5 after a g++ failure. Both are refused by name before any training."""
+    from codesign.errors import SpecError
+    from codesign.hls.layer_settings import require_layer_settings
+
+    with pytest.raises(SpecError, match=r"m.h5: layer\(s\) 'sep' \(QSeparableConv2D\): pointwise_quantizer .*"
+                                        r"alpha='auto_po2'.*accepted: pointwise_quantizer quantized_bits\(..., alpha=1\)"):  # fmt: skip
+        require_layer_settings(_separable(None), "m.h5")
+    with pytest.raises(SpecError, match=r"'out' \(QDense\): bias_quantizer quantized_po2.*accepted: a quantized_bits"):
+        require_layer_settings(_separable(1, po2_bias=True), "m.h5")
+    # what converts is accepted: alpha=1 pointwise, a depthwise alpha left out, a po2 kernel with a bits bias
+    require_layer_settings(_separable(1, depthwise_alpha=None), "m.h5")
+
+
+def test_separable_with_alpha_left_out_exits_2_from_build(tmp_path):
+    code, text, _ = build(tmp_path, randomize(_separable(None), 12, 0.5), "sep")
+    assert code == 2 and "'sep' (QSeparableConv2D): pointwise_quantizer" in text and "Traceback" not in text, text

@@ -31,7 +31,7 @@ from codesign import keras_env
 
 keras_env.setup()
 
-from tests.foreign_helpers import build, check, randomize, stored_inputs  # noqa: E402
+from tests.foreign_helpers import build, build_check_and_match_qkeras, check, randomize, stored_inputs  # noqa: E402
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is needed for C-simulation")
 
@@ -143,3 +143,43 @@ def test_separable_pointwise_auto_po2_and_po2_bias_are_refused_by_name():
 def test_separable_with_alpha_left_out_exits_2_from_build(tmp_path):
     code, text, _ = build(tmp_path, randomize(_separable(None), 12, 0.5), "sep")
     assert code == 2 and "'sep' (QSeparableConv2D): pointwise_quantizer" in text and "Traceback" not in text, text
+
+
+def po2_mlp():
+    """QKeras' po2 examples' QDense(kernel_quantizer=quantized_po2(4, 1)) after a quantized_relu(6, 2) (4 fractional
+    bits), with a quantized_bits bias: kernel exponents down to 2**-7."""
+    from qkeras import QActivation, QDense
+    from qkeras.quantizers import quantized_bits, quantized_po2
+
+    keras = keras_env.keras()
+    b = quantized_bits(6, 2, 1, alpha=1)
+    xi = keras.Input((16,))
+    x = QDense(16, kernel_quantizer=quantized_po2(4, 1), bias_quantizer=b, name="d0")(xi)
+    x = QActivation("quantized_relu(6, 2)", name="a0")(x)
+    return randomize(keras.Model(xi, QDense(5, kernel_quantizer=quantized_po2(4, 1), bias_quantizer=b, name="d1")(x)),
+                     9, 0.5)  # fmt: skip
+
+
+def test_po2_exponent_is_wide_enough_for_the_products(tmp_path):
+    """hls4ml's weight_exponential product shifts the input in ap_fixed<2(E+W), E+W>: E (the exponent's width) was
+    the quantizer's 4 bits, so a 4-fractional-bit input times 2**-7 (11 bits) lost one; E is now at least 7."""
+    import tensorflow as tf
+
+    from codesign.exact_types import po2_exponents
+
+    model = po2_mlp()
+    d1 = model.get_layer("d1")
+    emin, _ = po2_exponents(np.asarray(d1.kernel_quantizer_internal(tf.constant(d1.get_weights()[0]))))
+    assert emin == -7
+    graph = _convert(model, tmp_path)
+    width = graph.graph["d1"].weights["weight"].type.precision.width
+    assert width == 7 and 4 - emin > 4 + 6  # the old product type had E + W = 4 + 6 fractional bits, 11 needed
+
+
+@pytest.mark.slow
+@needs_gxx
+def test_po2_mlp_builds_bit_exact_and_matches_qkeras(tmp_path):
+    """It was exit 3, "bit-exact: NO (73 of 200 differ)", max |diff| 2**-11. QKeras' own predict (float32: its po2
+    quantizer does not run in float64; the 19-bit sums fit) equals the C-simulation."""
+    fw = build_check_and_match_qkeras(tmp_path, po2_mlp(), "po2", float64=False)
+    assert np.std(fw) > 0

@@ -183,3 +183,49 @@ def test_po2_mlp_builds_bit_exact_and_matches_qkeras(tmp_path):
     quantizer does not run in float64; the 19-bit sums fit) equals the C-simulation."""
     fw = build_check_and_match_qkeras(tmp_path, po2_mlp(), "po2", float64=False)
     assert np.std(fw) > 0
+
+
+def muon_regression():
+    """An L1 muon pT regression (EMTF-style Dense stack) in QKeras: QDense with alpha left out -> QBatchNormalization
+    -> quantized_tanh(8), three times, then a 1-wide QDense."""
+    from qkeras import QActivation, QBatchNormalization, QDense
+    from qkeras.quantizers import quantized_bits
+
+    keras = keras_env.keras()
+    x = xi = keras.Input((23,))
+    for i, n in enumerate((20, 15, 10)):
+        x = QDense(n, kernel_quantizer=quantized_bits(8, 0, 1), bias_quantizer=quantized_bits(8, 0, 1), name=f"d{i}")(x)
+        x = QActivation("quantized_tanh(8)", name=f"t{i}")(QBatchNormalization(name=f"bn{i}")(x))
+    x = QDense(1, kernel_quantizer=quantized_bits(10, 3, 1), bias_quantizer=quantized_bits(10, 3, 1), name="pt")(x)
+    return randomize(keras.Model(xi, x), 17, 0.3)
+
+
+def test_batchnorm_result_rule_equals_hls4ml_inference(tmp_path):
+    """codesign's batchnorm_result, applied to the types hls4ml 1.3 gave 'd0_alpha' and 'bn0', equals the result type
+    hls4ml inferred for 'bn0'; from the ApplyAlpha's exact type (fix_alpha's) it is wider, as the firmware needs."""
+    from codesign.exact_types import batchnorm_result
+    from codesign.precision import FixedPrecision
+
+    graph = _convert(muon_regression(), tmp_path)
+
+    def p(node, key=None):
+        t = graph.graph[node].get_output_variable().type if key is None else graph.graph[node].types[key]
+        return FixedPrecision.parse(str(t.precision))
+
+    x, scale, bias = p("d0_alpha"), p("bn0", "scale_t"), p("bn0", "bias_t")
+    assert batchnorm_result(x, scale, bias) == p("bn0")
+    exact = FixedPrecision.parse("ap_fixed<32,14>")
+    assert batchnorm_result(exact, scale, bias).fractional > p("bn0").fractional
+
+
+@pytest.mark.slow
+@needs_gxx
+def test_muon_regression_with_batchnorm_after_the_scale_builds_bit_exact(tmp_path):
+    """It was exit 3, "bit-exact: NO (71 of 200 differ)" while hls4ml folded the scales into the BatchNormalizations,
+    then 1 of 200 (max |diff| 1.6e-4): each BatchNormalization's result type had been inferred from the ApplyAlpha's
+    default type, before its exact type was set."""
+    code, text, out = build(tmp_path, muon_regression(), "muon")
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    assert "BatchNormalization 'bn0' after scale layer 'd0_alpha': result" in (out / "report.md").read_text()
+    code, text = check(out)
+    assert code == 0 and "verdict: bit-exact" in text, text[-3000:]

@@ -99,59 +99,32 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
         if node.class_name != "ApplyAlpha":
             continue
         _restore_po2_scale(node, notes)
-        try:
-            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
-            bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
-            emin, emax = po2_exponents(node.weights["scale"].data)
-        except Exception:
+        res = alpha_result(node)
+        if res is None:
             notes.append(f"scale layer '{node.name}': types unknown, hls4ml's default result type kept")
             continue
-        res = po2_accum(in_prec, emin, emax, 1, bias)
-        stale = _parsed(node.get_output_variable().type.precision)
+        emin, emax = po2_exponents(node.weights["scale"].data)
         node.get_output_variable().type.precision = ap_type(res.to_hls())
         notes.append(
             f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
             f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
         )
-        _retype_batchnorm_after(graph, node, stale, res, notes, ap_type)
 
 
-def _parsed(precision: Any) -> FixedPrecision | None:
+def alpha_result(node: Any) -> FixedPrecision | None:
+    """The exact result type of hls4ml's ApplyAlpha ``node`` (x * 2**e + bias, QKeras' own scales), None if a type is
+    unknown."""
+    var = node.weights["scale"]
+    scales = np.asarray(getattr(var, "data_unquantized", var.data), dtype=np.float64)
+    if not (scales.size and all(is_power_of_two(v) for v in scales.ravel())):
+        scales = np.asarray(var.data, dtype=np.float64)
     try:
-        return FixedPrecision.parse(str(precision))
+        in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
     except Exception:
         return None
-
-
-def batchnorm_result(x: FixedPrecision, scale: FixedPrecision, bias: FixedPrecision) -> FixedPrecision:
-    """hls4ml 1.3's inferred BatchNormalization result type (``_infer_bn_precision``): x * scale + bias exactly."""
-    signed = scale.signed or x.signed
-    width, integer = x.width + scale.width, x.integer + scale.integer
-    out_integer = max(integer + (bias.signed and not signed), bias.integer + (signed and not bias.signed)) + 1
-    return FixedPrecision(out_integer + max(width - integer, bias.fractional), out_integer, signed or bias.signed)
-
-
-def _retype_batchnorm_after(graph: Any, alpha: Any, stale: FixedPrecision | None, res: FixedPrecision,
-                            notes: list[str], ap_type: Callable[[str], Any]) -> None:  # fmt: skip
-    """The BatchNormalization reading ``alpha`` gets the result type hls4ml infers from the ApplyAlpha's exact type.
-
-    hls4ml inferred it from the ApplyAlpha's default type (``stale``), which :func:`fix_alpha` widened afterwards:
-    ``ap_fixed<33,13>`` after ``ap_fixed<16,6>`` cut the 28 fractional bits of an ``ap_fixed<32,14>`` input times
-    an ``ap_fixed<16,6>`` scale to 20 (1 of 200 outputs of a QDense -> QBatchNormalization -> quantized_tanh MLP
-    differed). A type that is not the one inferred from ``stale`` was set by the user and is kept.
-    """
-    for node in graph.get_layers():
-        if node.class_name != "BatchNormalization" or list(node.inputs)[:1] != list(alpha.outputs)[:1]:
-            continue
-        scale, bias = _parsed(node.types["scale_t"].precision), _parsed(node.types["bias_t"].precision)
-        current = _parsed(node.get_output_variable().type.precision)
-        if None in (stale, scale, bias, current) or current != batchnorm_result(stale, scale, bias):
-            continue
-        exact = batchnorm_result(res, scale, bias)
-        if exact != current:
-            node.get_output_variable().type.precision = ap_type(exact.to_hls())
-            notes.append(f"BatchNormalization '{node.name}' after scale layer '{alpha.name}': result {exact.to_hls()}, "
-                         f"inferred from the scale layer's exact type (was {current.to_hls()})")  # fmt: skip
+    emin, emax = po2_exponents(scales)
+    return po2_accum(in_prec, emin, emax, 1, bias)
 
 
 def _restore_po2_scale(node: Any, notes: list[str]) -> None:

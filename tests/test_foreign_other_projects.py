@@ -200,32 +200,49 @@ def muon_regression():
     return randomize(keras.Model(xi, x), 17, 0.3)
 
 
-def test_batchnorm_result_rule_equals_hls4ml_inference(tmp_path):
-    """codesign's batchnorm_result, applied to the types hls4ml 1.3 gave 'd0_alpha' and 'bn0', equals the result type
-    hls4ml inferred for 'bn0'; from the ApplyAlpha's exact type (fix_alpha's) it is wider, as the firmware needs."""
-    from codesign.exact_types import batchnorm_result
+def auto_po2_then_dense():
+    """QDense with alpha left out straight into a QDense (no activation between): the second sums the scaled values."""
+    from qkeras import QDense
+    from qkeras.quantizers import quantized_bits
+
+    keras = keras_env.keras()
+    xi = keras.Input((12,))
+    x = QDense(8, kernel_quantizer=quantized_bits(6, 0, 1), bias_quantizer=quantized_bits(6, 0, 1), name="d0")(xi)
+    q = quantized_bits(6, 0, 1, alpha=1)
+    return randomize(keras.Model(xi, QDense(3, kernel_quantizer=q, bias_quantizer=q, name="d1")(x)), 22, 0.5)
+
+
+def test_scale_layer_typed_exactly_before_the_layers_after_it_are_inferred(tmp_path):
+    """hls4ml 1.3 gave the ApplyAlpha 'd0_alpha' its default ap_fixed<16,6> and inferred the layers after it from that
+    (codesign's build leaves their types 'auto'); now its type, in hls4ml's own inference, holds d0's sum times QKeras'
+    scales (exponents from QKeras' quantizer) plus the bias."""
+    import tensorflow as tf
+
+    from codesign.exact_types import po2_accum, po2_exponents
     from codesign.precision import FixedPrecision
 
-    graph = _convert(muon_regression(), tmp_path)
+    model = auto_po2_then_dense()
+    d0 = model.get_layer("d0")
+    kq = d0.kernel_quantizer_internal
+    kq(tf.constant(d0.get_weights()[0]))  # QKeras sets its per-channel scale on a call
+    emin, emax = po2_exponents(np.asarray(kq.scale))
+    graph = _convert(model, tmp_path)
 
-    def p(node, key=None):
-        t = graph.graph[node].get_output_variable().type if key is None else graph.graph[node].types[key]
-        return FixedPrecision.parse(str(t.precision))
+    def p(node, key="result_t"):
+        return FixedPrecision.parse(str(graph.graph[node].types[key].precision))
 
-    x, scale, bias = p("d0_alpha"), p("bn0", "scale_t"), p("bn0", "bias_t")
-    assert batchnorm_result(x, scale, bias) == p("bn0")
-    exact = FixedPrecision.parse("ap_fixed<32,14>")
-    assert batchnorm_result(exact, scale, bias).fractional > p("bn0").fractional
+    expected = po2_accum(p("d0"), emin, emax, 1, p("d0_alpha", "bias_t"))
+    assert p("d0_alpha") == expected and expected.fractional > 10  # not the default ap_fixed<16,6>
 
 
 @pytest.mark.slow
 @needs_gxx
-def test_muon_regression_with_batchnorm_after_the_scale_builds_bit_exact(tmp_path):
-    """It was exit 3, "bit-exact: NO (71 of 200 differ)" while hls4ml folded the scales into the BatchNormalizations,
-    then 1 of 200 (max |diff| 1.6e-4): each BatchNormalization's result type had been inferred from the ApplyAlpha's
-    default type, before its exact type was set."""
-    code, text, out = build(tmp_path, muon_regression(), "muon")
+@pytest.mark.parametrize("which", ["muon_regression", "auto_po2_then_dense"])
+def test_layers_after_the_scale_build_bit_exact(tmp_path, which):
+    """The muon regression was exit 3, "bit-exact: NO (71 of 200 differ)" while hls4ml folded the scales into the
+    BatchNormalizations, then 1 of 200 (max |diff| 1.6e-4: each BatchNormalization typed from the scale's default
+    type); QDense -> QDense was exit 3, 199 of 200 differ (max |diff| 1.9e-4)."""
+    code, text, out = build(tmp_path, globals()[which](), which)
     assert code == 0 and "bit-exact: yes" in text, text[-3000:]
-    assert "BatchNormalization 'bn0' after scale layer 'd0_alpha': result" in (out / "report.md").read_text()
     code, text = check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]

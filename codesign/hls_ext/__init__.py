@@ -9,8 +9,8 @@ def register_all() -> None:
     """Register every codesign extension layer with hls4ml (safe to call more than once)."""
     from codesign.hls_ext import alpha_batchnorm, anomaly_score, cropping_types, interaction, qkeras_weight_types
 
-    alpha_batchnorm.register()
     anomaly_score.register()
     cropping_types.register()
+    alpha_batchnorm.register()  # after cropping_types: it wraps the type inference registered there
     interaction.register()
     qkeras_weight_types.register()

@@ -12,6 +12,12 @@ them): a QConv1D -> BatchNormalization tau tagger differed on 199 of 200 inputs 
 :func:`register` keeps the two layers apart: the ApplyAlpha gets an exact result type
 (:func:`codesign.exact_types.fix_alpha`) and the BatchNormalization rounds its own scale and bias, as the reference
 does. Two BatchNormalization layers of the model itself are merged as before.
+
+hls4ml 1.3 also types the ApplyAlpha from its scale, an exponent type its inference cannot read, so it gets the
+default ``ap_fixed<16,6>`` and every layer after it is inferred from that: a QDense (alpha left out) -> QDense had
+its second accumulator typed for ``ap_fixed<16,6>`` inputs, narrower than the scaled sums (``bit-exact: NO``, 199 of
+200). The type inference registered here gives the ApplyAlpha its exact type
+(:func:`codesign.exact_types.alpha_result`) before the layers after it are inferred.
 """
 
 from __future__ import annotations
@@ -40,4 +46,27 @@ def register() -> None:
     new = KeepAlphaApart()
     new.__dict__.update(old.__dict__)
     optimizer.optimizer_map[PASS] = new
+    _register_inference(optimizer)
     _REGISTERED["done"] = True
+
+
+def _register_inference(optimizer: Any) -> None:
+    """Wrap the registered ``infer_precision_types`` pass (codesign's Cropping rule included) with the ApplyAlpha's."""
+    from hls4ml.model.types import FixedPrecisionType
+
+    from codesign.exact_types import alpha_result
+
+    old = optimizer.optimizer_map["infer_precision_types"]
+
+    class InferWithAlpha(type(old)):
+        def _infer_precision(self, node: Any, types_to_infer: list[str]) -> list[str]:
+            inferred = super()._infer_precision(node, types_to_infer)
+            if node.class_name == "ApplyAlpha" and "result_t" in inferred:
+                exact = alpha_result(node)
+                if exact is not None:
+                    node.types["result_t"].precision = FixedPrecisionType(exact.width, exact.integer, exact.signed)
+            return inferred
+
+    new = InferWithAlpha()
+    new.__dict__.update(old.__dict__)
+    optimizer.optimizer_map["infer_precision_types"] = new

@@ -99,19 +99,32 @@ def fix_alpha(graph: Any, notes: list[str], ap_type: Callable[[str], Any]) -> No
         if node.class_name != "ApplyAlpha":
             continue
         _restore_po2_scale(node, notes)
-        try:
-            in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
-            bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
-            emin, emax = po2_exponents(node.weights["scale"].data)
-        except Exception:
+        res = alpha_result(node)
+        if res is None:
             notes.append(f"scale layer '{node.name}': types unknown, hls4ml's default result type kept")
             continue
-        res = po2_accum(in_prec, emin, emax, 1, bias)
+        emin, emax = po2_exponents(node.weights["scale"].data)
         node.get_output_variable().type.precision = ap_type(res.to_hls())
         notes.append(
             f"scale layer '{node.name}' (hls4ml's ApplyAlpha for alpha='auto_po2', scales 2**{emin}..2**{emax}): "
             f"result {res.to_hls()} (hls4ml 1.3 would use the default precision, which overflows or truncates)"
         )
+
+
+def alpha_result(node: Any) -> FixedPrecision | None:
+    """The exact result type of hls4ml's ApplyAlpha ``node`` (x * 2**e + bias, QKeras' own scales), None if a type is
+    unknown."""
+    var = node.weights["scale"]
+    scales = np.asarray(getattr(var, "data_unquantized", var.data), dtype=np.float64)
+    if not (scales.size and all(is_power_of_two(v) for v in scales.ravel())):
+        scales = np.asarray(var.data, dtype=np.float64)
+    try:
+        in_prec = FixedPrecision.parse(str(node.get_input_variable().type.precision))
+        bias = FixedPrecision.parse(str(node.types["bias_t"].precision))
+    except Exception:
+        return None
+    emin, emax = po2_exponents(scales)
+    return po2_accum(in_prec, emin, emax, 1, bias)
 
 
 def _restore_po2_scale(node: Any, notes: list[str]) -> None:

@@ -11,6 +11,11 @@ Checked before any training (:func:`require_layer_settings`, called by ``require
   conversion and the C-simulation, "indices[0,3] = -1 is not in [0, 10)").
 - A merge layer (``Concatenate``, ``Add``, ...) called on a list of one input, which Keras accepts as the identity:
   hls4ml 1.3's converter raised IndexError (Concatenate) or AssertionError (Add, Average, Maximum): exit 7.
+- A ``QSeparableConv1D/2D`` whose pointwise ``quantized_bits`` has ``alpha='auto_po2'`` (QKeras sets
+  it whenever ``alpha`` is left out): hls4ml 1.3 splits the layer into a depthwise and a pointwise convolution and
+  then fails factoring the pointwise scale out ("unsupported operand type(s) for +: 'NoneType' and 'str'", exit 5).
+- A ``quantized_po2`` bias quantizer: hls4ml 1.3 stores the bias as a power-of-two exponent, which its Dense/Conv
+  kernels cannot add (g++: "no matching function for call to ap_fixed<29, 11>::ap_fixed(config2::bias_t&)", exit 5).
 
 Checked after the conversion, before the project is written (:func:`require_weights_inside`): ``BramFactor``.
 """
@@ -51,9 +56,34 @@ def _n_inputs(layer: Any) -> int:
     return len(layer.input) if isinstance(layer.input, (list, tuple)) else 1
 
 
+def _pointwise_auto_po2(layer: Any) -> bool:
+    q = layer.get_config().get("pointwise_quantizer") if type(layer).__name__.startswith("QSeparableConv") else None
+    return isinstance(q, dict) and (q.get("config") or {}).get("alpha") == "auto_po2"
+
+
+def _po2_bias(layer: Any) -> bool:
+    q = layer.get_config().get("bias_quantizer")
+    name = q.get("class_name") if isinstance(q, dict) else q
+    return isinstance(name, str) and name.startswith("quantized_po2")
+
+
 def require_layer_settings(model: Any, source: str) -> None:
-    """SpecError naming every LayerNormalization hls4ml 1.3 cannot convert, every Embedding and every merge of one
-    input (see the module docstring)."""
+    """SpecError naming every LayerNormalization hls4ml 1.3 cannot convert, every Embedding, every merge of one
+    input and every QKeras quantizer setting its conversion fails on (see the module docstring)."""
+    sep = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers if _pointwise_auto_po2(lyr)]
+    if sep:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(sep)}: pointwise_quantizer quantized_bits with alpha='auto_po2' (QKeras' "
+            "value when alpha is left out): hls4ml 1.3 splits the layer and then fails factoring the pointwise "
+            "power-of-two scale out; accepted: pointwise_quantizer quantized_bits(..., alpha=1)"
+        )
+    po2 = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers if _po2_bias(lyr)]
+    if po2:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(po2)}: bias_quantizer quantized_po2: hls4ml 1.3 stores the bias as a "
+            "power-of-two exponent, which its Dense/Conv kernels cannot add (g++ fails); accepted: a quantized_bits "
+            "bias_quantizer"
+        )
     lone = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers
             if type(lyr).__name__ in MERGES and _n_inputs(lyr) < 2]  # fmt: skip
     if lone:

@@ -71,14 +71,20 @@ def input_types(ports: Sequence[Any], model: Any, where: str) -> list[FixedPreci
         if p.precision is None:
             raise SpecError(f"{where}: firmware input '{p.name}' has no fixed-point type ({p.definition}); the check "
                             "draws each input on its type's grid (accepted: an ap_fixed/ap_int input type)")  # fmt: skip
-        if p.precision.width > MAX_EXACT_WIDTH:
-            raise SpecError(
-                f"{where}: the firmware input '{p.name}' is {p.precision.to_hls()}: codesign draws the check's inputs "
-                f"on its grid in float64, exact for types of at most {MAX_EXACT_WIDTH} bits (accepted: an input type "
-                "of at most 52 bits, e.g. the input layer's Precision.result in the hls4ml config, or Model.Precision)"
-            )
+        require_drawable(p.name, p.precision, f"{where}: ")
         types.append(p.precision)
     return types
+
+
+def require_drawable(name: str, precision: FixedPrecision | None, prefix: str = "") -> None:
+    """SpecError when a firmware input's type is wider than float64 holds exactly: the check's inputs are drawn on
+    its grid in float64."""
+    if precision is not None and precision.width > MAX_EXACT_WIDTH:
+        raise SpecError(
+            f"{prefix}the firmware input '{name}' is {precision.to_hls()}: codesign draws the check's inputs on its "
+            f"grid in float64, exact for types of at most {MAX_EXACT_WIDTH} bits (accepted: an input type of at most "
+            f"{MAX_EXACT_WIDTH} bits, e.g. the input layer's Precision.result in the hls4ml config, or Model.Precision)"
+        )
 
 
 def input_shapes(model: Any) -> list[tuple[int, ...]]:

@@ -41,12 +41,9 @@ def _check_inputs(ctx: BuildContext, state: BuildState, precision) -> tuple[np.n
     names = [t.name.split(":")[0] for t in state.project.keras_model.inputs]
     if len(names) != 1:
         return _several_check_inputs(ctx, state, names)
-    if precision is not None and precision.width > 52:
-        raise SpecError(
-            f"the firmware input '{names[0]}' is {precision.to_hls()}: codesign draws the check's inputs on its grid in "
-            "float64, exact for types of at most 52 bits (accepted: an input type of at most 52 bits, e.g. the input "
-            "layer's Precision.result in the hls4ml config, or Model.Precision)"
-        )
+    from codesign.firmware.several_inputs import require_drawable
+
+    require_drawable(names[0], precision)
     n_random = ctx.spec.check.n_samples if ctx.spec is not None else 2000
     parts = []
     shape = tuple(state.data.input_shape) if state.data is not None else None

@@ -91,3 +91,30 @@ def test_a_merge_of_one_input_is_refused_by_name(merge):
     b = keras.layers.Dense(3, name="b")(inp)
     pair = getattr(keras.layers, merge)(name="m2")([a, b])
     hls.require_convertible(keras.Model(inp, keras.layers.Dense(2, name="out2")(pair)), "m.h5")
+
+
+def _leaky_mlp(slope: float):
+    """QDense whose own activation is quantized_relu(6, 2, negative_slope=slope) -> QDense."""
+    from qkeras import QDense
+
+    keras = keras_env.keras()
+    q = "quantized_bits(6,0,alpha=1)"
+    inp = keras.Input((8,), name="x")
+    act = f"quantized_relu(6,2,negative_slope={slope})"
+    h = QDense(6, kernel_quantizer=q, bias_quantizer=q, activation=act, name="d1")(inp)
+    return randomize(keras.Model(inp, QDense(3, kernel_quantizer=q, bias_quantizer=q, name="out")(h)), 5, 0.5)
+
+
+def test_leaky_quantized_relu_is_refused_before_conversion_naming_the_layer(tmp_path):
+    """QKeras stops quantized_relu's negative side at -negative_slope * 2**integer (-1 here), hls4ml 1.3's leaky relu
+    only at its result type's range (-4): the build ended "bit-exact: NO" after any training and C-simulation.
+    Refused by name (exit 2) before the conversion; negative_slope=0 builds bit-exact."""
+    (tmp_path / "leaky").mkdir()
+    (tmp_path / "plain").mkdir()
+    code, text, _ = build(tmp_path / "leaky", _leaky_mlp(0.25), "leaky")
+    assert code == 2, text[-2000:]
+    assert "layer(s) 'd1' (QDense, quantized_relu(6, 2, negative_slope=0.25)): QKeras stops the negative side" in text
+    assert "accepted: quantized_relu with negative_slope 0, or a float LeakyReLU" in text
+    assert "] convert" not in text, text[-2000:]
+    code, text, _ = build(tmp_path / "plain", _leaky_mlp(0), "plain")
+    assert code == 0 and "bit-exact: yes" in text, text[-2000:]

@@ -246,3 +246,75 @@ def test_layers_after_the_scale_build_bit_exact(tmp_path, which):
     assert code == 0 and "bit-exact: yes" in text, text[-3000:]
     code, text = check(out)
     assert code == 0 and "verdict: bit-exact" in text, text[-3000:]
+
+
+def auto_po2_relu_then_dense():
+    """QDense (alpha left out, its own quantized_relu) -> QDense: hls4ml traces 'd0' (the unscaled sum, no bias),
+    'd0_alpha' (scale and bias), 'd0_quantized_relu', 'd1'."""
+    from qkeras import QDense
+    from qkeras.quantizers import quantized_bits
+
+    keras = keras_env.keras()
+    xi = keras.Input((12,))
+    x = QDense(8, kernel_quantizer=quantized_bits(6, 0, 1), bias_quantizer=quantized_bits(6, 0, 1),
+               activation="quantized_relu(8, 3)", name="d0")(xi)  # fmt: skip
+    q = quantized_bits(6, 0, 1, alpha=1)
+    return randomize(keras.Model(xi, QDense(3, kernel_quantizer=q, bias_quantizer=q, name="d1")(x)), 23, 0.1)
+
+
+def test_per_layer_reference_splits_the_scale_as_hls4ml_does(tmp_path):
+    """The per-layer reference holds 'd0' as hls4ml computes it (the inputs times hls4ml's own unscaled kernel, no
+    bias) and 'd0_alpha' as the model's scaled sum plus bias; computed apart from hls4ml, equal to it exactly."""
+    from codesign import compare
+    from codesign.firmware.layers import reference_layers
+    from codesign.precision import FixedPrecision
+
+    model = auto_po2_relu_then_dense()
+    graph = _convert(model, tmp_path)
+    x = compare.grid_inputs(FixedPrecision.parse("ap_fixed<16,6>"), (12,), 64, seed=3)
+    ref = reference_layers(model, x)
+    kernel = np.asarray(graph.graph["d0"].weights["weight"].data, np.float64).reshape(12, 8)
+    assert not np.any(graph.graph["d0"].weights["bias"].data)  # hls4ml moved the bias to d0_alpha
+    np.testing.assert_array_equal(ref["d0"], x @ kernel)
+    scale = np.asarray(graph.graph["d0_alpha"].weights["scale"].data, np.float64).ravel()
+    bias = np.asarray(graph.graph["d0_alpha"].weights["bias"].data, np.float64).ravel()
+    assert np.any(scale != 1)  # a scale that is not 1: the two names hold different values
+    np.testing.assert_array_equal(ref["d0_alpha"], x @ kernel * scale + bias)
+    assert set(ref) >= {"d0", "d0_alpha", "d0_quantized_relu", "d1"}
+
+
+def _check_trace(out):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "codesign.cli", "check", str(out), "--n", "30", "--trace"],
+                          capture_output=True, text=True)  # fmt: skip
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+@needs_gxx
+def test_trace_compares_the_scale_layer_with_its_like(tmp_path):
+    """`check --trace` on a bit-exact auto_po2 model said "first layer that differs: layer 'd0' ... 61 of 61 traced
+    samples differ" (hls4ml's unscaled sum against the reference's scaled one); now every layer is equal. With a
+    weight of 'd1' (after the scale) moved, the trace names 'd1', 'd0' and 'd0_alpha' equal."""
+    import re
+
+    code, text, out = build(tmp_path, auto_po2_relu_then_dense(), "po2relu")
+    assert code == 0 and "bit-exact: yes" in text, text[-3000:]
+    code, text = _check_trace(out)
+    assert code == 0 and "trace: no traced layer differs from the reference" in text, text[-3000:]
+    for name in ("d0", "d0_alpha", "d0_quantized_relu", "d1"):
+        assert re.search(rf"layer '{name}' \(.*\): equal on \d+ traced samples", text), text[-3000:]
+
+    weights = out / "hls" / "firmware" / "weights"
+    last = max(weights.glob("w*.h"), key=lambda p: int(p.stem[1:]))  # d1's kernel
+    body = last.read_text()
+    m = re.search(r"#else\s*\n[^=]*=\s*\{\s*([^,]+),", body)
+    old = float(m.group(1))
+    last.write_text(body[: m.start(1)] + f"{old - 0.5 if old >= 0 else old + 0.5:.6f}" + body[m.end(1) :])
+    code, text = _check_trace(out)
+    assert code == 1, text[-3000:]
+    assert "first layer that differs: layer 'd1' (" in text, text[-3000:]
+    for name in ("d0", "d0_alpha", "d0_quantized_relu"):
+        assert re.search(rf"layer '{name}' \(.*\): equal on \d+ traced samples", text), text[-3000:]

@@ -6,6 +6,12 @@ with hls4ml's names: a layer's own activation is split off as ``<layer>_<activat
 holding its output before the activation); for a float model the emulator's ``emulate_layers`` of the
 firmware as the build configured it (hls4ml's layer names already).
 
+A QDense/QConv1D/QConv2D whose kernel quantizer is ``quantized_bits`` with an ``alpha`` (QKeras stores
+``'auto_po2'`` when it is left out) is two layers in hls4ml: the layer on the unscaled kernel, without its bias,
+then the ApplyAlpha ``<layer>_alpha`` (the per-channel scale and the bias). The reference then holds the same two:
+``<layer>`` the unscaled sum, ``<layer>_alpha`` the scaled sum plus bias (the model's pre-activation output), so
+each is compared with its like.
+
 A traced layer agrees when its values equal the reference's, or equal the reference cast to the layer's
 result type as the build configured it (the firmware rounds there by design, e.g. a Dense whose result
 type is the next quantizer's). Layers with no reference counterpart are listed, not guessed.
@@ -24,8 +30,39 @@ from codesign.precision import FixedPrecision
 def reference_layers(model: Any, x: np.ndarray, types: Any = None) -> dict[str, np.ndarray]:
     """Per-layer float64 reference outputs, keyed as hls4ml names the layers (see the module docstring)."""
     from codesign import reference
+    from codesign.reference.layers import weights
 
-    return reference.forward_layers(model, x, types=types, split_activations=True)
+    out = reference.forward_layers(model, x, types=types, split_activations=True)
+    for layer in model.layers:
+        scale = alpha_scale(layer)
+        if scale is None or layer.name not in out:
+            continue
+        _, bias = weights(layer)
+        scaled = out[layer.name]
+        # scaled = sum * 2**e + bias exactly (the reference checks it), so the difference and the division are exact
+        out[f"{layer.name}_alpha"] = scaled
+        out[layer.name] = (scaled - (0.0 if bias is None else bias)) / scale
+    return out
+
+
+_ALPHA_LAYERS = ("QDense", "QConv1D", "QConv2D")  # the layers hls4ml 1.3's qkeras_factorize_alpha splits
+
+
+def alpha_scale(layer: Any) -> np.ndarray | None:
+    """QKeras' per-output-channel scale of a layer hls4ml splits into the layer and an ApplyAlpha (its kernel's
+    ``quantized_bits`` has an alpha other than 1/None), float64; None for any other layer."""
+    from codesign.reference.quantizers import quantizer_config
+
+    q = getattr(layer, "kernel_quantizer_internal", None)
+    if type(layer).__name__ not in _ALPHA_LAYERS or q is None:
+        return None
+    name, c = quantizer_config(q)
+    if name != "quantized_bits" or c.get("alpha") in (None, 1, 1.0):
+        return None
+    import tensorflow as tf
+
+    q(tf.constant(np.asarray(layer.get_weights()[0], dtype=np.float32)))  # QKeras sets its scale on a call
+    return np.ravel(np.asarray(q.scale, dtype=np.float64))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ Checked before any training (:func:`require_layer_settings`, called by ``require
   then fails factoring the pointwise scale out ("unsupported operand type(s) for +: 'NoneType' and 'str'", exit 5).
 - A ``quantized_po2`` bias quantizer: hls4ml 1.3 stores the bias as a power-of-two exponent, which its Dense/Conv
   kernels cannot add (g++: "no matching function for call to ap_fixed<29, 11>::ap_fixed(config2::bias_t&)", exit 5).
+- A leaky ``quantized_relu(bits, integer, negative_slope=s)`` (a QActivation or a layer's own activation): QKeras
+  stops the negative side at ``-s * 2**integer`` (-1 for s=0.25, integer 2), hls4ml 1.3's leaky relu only at its
+  result type's range (-4): the build ended ``bit-exact: NO`` after training and C-simulation whenever a sum fell
+  below ``-2**integer``. No result type gives both QKeras' positive range and its negative stop.
 
 Checked after the conversion, before the project is written (:func:`require_weights_inside`): ``BramFactor``.
 """
@@ -67,6 +71,18 @@ def _po2_bias(layer: Any) -> bool:
     return isinstance(name, str) and name.startswith("quantized_po2")
 
 
+def _leaky_quantized_relu(layer: Any) -> str | None:
+    """The layer's quantized_relu with a negative_slope other than 0, as QKeras writes it; None otherwise."""
+    from codesign.reference.layers import activation_of
+    from codesign.reference.quantizers import quantizer_config
+
+    q = getattr(layer, "quantizer", None) if type(layer).__name__ == "QActivation" else activation_of(layer)
+    name, c = quantizer_config(q)
+    if name != "quantized_relu" or not float(c.get("negative_slope") or 0.0):
+        return None
+    return f"quantized_relu({c.get('bits')}, {c.get('integer')}, negative_slope={float(c['negative_slope']):g})"
+
+
 def require_layer_settings(model: Any, source: str) -> None:
     """SpecError naming every LayerNormalization hls4ml 1.3 cannot convert, every Embedding, every merge of one
     input and every QKeras quantizer setting its conversion fails on (see the module docstring)."""
@@ -83,6 +99,15 @@ def require_layer_settings(model: Any, source: str) -> None:
             f"{source}: layer(s) {', '.join(po2)}: bias_quantizer quantized_po2: hls4ml 1.3 stores the bias as a "
             "power-of-two exponent, which its Dense/Conv kernels cannot add (g++ fails); accepted: a quantized_bits "
             "bias_quantizer"
+        )
+    leaky = [f"'{lyr.name}' ({type(lyr).__name__}, {q})" for lyr in model.layers
+             if (q := _leaky_quantized_relu(lyr))]  # fmt: skip
+    if leaky:
+        raise SpecError(
+            f"{source}: layer(s) {', '.join(leaky)}: QKeras stops the negative side at -negative_slope * 2**integer, "
+            "hls4ml 1.3's leaky relu only at its result type's range, so the firmware would differ from the model "
+            "wherever an input falls below -2**integer; accepted: quantized_relu with negative_slope 0, or a float "
+            "LeakyReLU with a power-of-two slope (0.5, 0.25, ...)"
         )
     lone = [f"'{lyr.name}' ({type(lyr).__name__})" for lyr in model.layers
             if type(lyr).__name__ in MERGES and _n_inputs(lyr) < 2]  # fmt: skip

@@ -398,7 +398,7 @@ def forward(
         raise refuse(
             layer,
             "a float activation hls4ml 1.3 computes with its slope or table in fixed-point types the model does not "
-            "define; replace it with QActivation('quantized_relu(bits, integer, negative_slope=0.125)') (a power-of-two slope) "
+            "define; replace it with a LeakyReLU of a power-of-two slope (negative_slope=0.125, ...) "
             "or QActivation('quantized_relu(bits, integer)') in its place",
         )
     if cls == "Sampling":

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from codesign.errors import SpecError
 from codesign.score_spec import ScoreSpec
-from codesign.spec.fields import Fraction, Seed, _Strict
+from codesign.spec.fields import Fraction, Seed, _Strict, text_not_number
 from codesign.spec.hls import HlsSpec
 from codesign.spec.quantize import QuantizeSpec
 from codesign.spec.training import DataSpec, ModelSpec, PruneSpec, TrainSpec
@@ -67,10 +67,7 @@ class BuildSpec(_Strict):
     @classmethod
     def _name_as_text(cls, name: object) -> object:
         """YAML reads 'name: 001' as the number 1 and 'name: 2024.10' as 2024.1: say to quote it."""
-        if isinstance(name, (int, float)) and not isinstance(name, bool):
-            raise ValueError(f"a number ({name!r}); YAML reads a name such as 001 as the number 1, so write it in "
-                             "quotes: name: '001'")  # fmt: skip
-        return name
+        return text_not_number(name, "a name such as 001 as the number 1", "name: '001'")
 
     @field_validator("name")
     @classmethod

@@ -38,6 +38,15 @@ Precision = Annotated[FixedPrecision, BeforeValidator(_parse_precision), PlainSe
 PathStr = Annotated[Path, PlainSerializer(lambda p: str(p))]
 
 
+def text_not_number(value: object, reads: str, example: str) -> object:
+    """A text key given as a YAML number (``name: 001`` is 1, ``2022.10`` is 2022.1): a ValueError saying to quote
+    it, rather than pydantic's "a valid string" with the number YAML made of it. ``reads``: what YAML reads as what;
+    ``example``: the line in quotes."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"a number ({value!r}); YAML reads {reads}, so write it in quotes: {example}")
+    return value
+
+
 def _types_in(annotation: Any) -> set:
     """Every type an annotation names (``int | None``, ``list[int]``, ``Annotated[int, ...]``, nested)."""
     args = typing.get_args(annotation)

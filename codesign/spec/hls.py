@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from codesign.safe_names import UNSIGNED_MAX
-from codesign.spec.fields import CLOCK_NS_RANGE, Precision, _Strict
+from codesign.spec.fields import CLOCK_NS_RANGE, Precision, _Strict, text_not_number
 
 
 class Backend(str, Enum):
@@ -81,8 +81,5 @@ class HlsSpec(_Strict):
     @classmethod
     def _release_as_text(cls, value: object) -> object:
         """YAML reads 2024.1 as a number, and 2022.10 as 2022.1: say to quote it rather than "a valid string"."""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise ValueError(f"a number ({value!r}); YAML reads a release such as 2022.10 as the number 2022.1, so "
-                             "write it in quotes: tool_version: '2024.1'")  # fmt: skip
-        return value
+        return text_not_number(value, "a release such as 2022.10 as the number 2022.1", "tool_version: '2024.1'")
     layers: dict[str, HlsLayerSpec] = Field(default_factory=dict, description="per-layer settings by layer name")

@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,7 +228,7 @@ def parse_scan(raw: Any, path: Path) -> ScanFile:
     if csim is not None and "check.library" in axes:
         raise _err(path, "csim", "axes.check.library sets the same thing per point: give one of the two")
     objectives = _objectives(raw.get("objectives"), family, path, rtl)
-    space = len(list(itertools.product(*axes.values())))
+    space = space_size(axes)
     if mode == "optuna" and trials > space:
         raise _err(path, "trials", f"{trials} is more than the {space} points the axes hold (each trial is a point not "
                    f"built before, so the scan would stop at {space}); accepted: 1 to {space}, or mode: grid to build "
@@ -353,15 +354,18 @@ def _overlapping(keys: list[str], path: Path) -> None:
 MAX_CHECKED_POINTS = 4096  # every grid point is validated before any work; an Optuna space above this is not
 
 
+def space_size(scan_axes: dict[str, tuple]) -> int:
+    """The number of points the axes hold (the product of their lengths), counted without listing them: an Optuna
+    space may be far too large to enumerate."""
+    return math.prod(len(values) for values in scan_axes.values())
+
+
 def check_combinations(scan_axes: dict[str, tuple], base: dict, mode: str, path: Path) -> None:
     """Refuse axis values that are each valid with the base spec but not together (quantize.bits 4 with
     quantize.integer 5): the point would fail after the others were built. Every grid point is checked (a grid
     builds them all); an Optuna space only when it has at most :data:`MAX_CHECKED_POINTS` points."""
     keys = list(scan_axes)
-    n = 1
-    for values in scan_axes.values():
-        n *= len(values)
-    if mode != "grid" and n > MAX_CHECKED_POINTS:
+    if mode != "grid" and space_size(scan_axes) > MAX_CHECKED_POINTS:
         return
     for combo in itertools.product(*scan_axes.values()):
         raw = copy.deepcopy(base)

@@ -146,6 +146,17 @@ def test_more_optuna_trials_than_points_is_refused(tmp_path):
         load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=10))
 
 
+def test_an_optuna_space_too_large_to_list_is_counted_not_listed(tmp_path):
+    """The trials check counted the space by listing every point: an Optuna scan over 14 x 45 x 64 x 1000 x 1000
+    points (what NSGA-II is for) would not load. space_size is the product of the axes' lengths."""
+    from codesign.scan_spec import space_size
+
+    axes = {"quantize.bits": list(range(3, 17)), "prune.sparsity": [i / 100 for i in range(0, 90, 2)],
+            "hls.reuse_factor": list(range(1, 65)), "train.seed": list(range(1000)), "data.seed": list(range(1000))}  # fmt: skip
+    scan = load_scan(write_scan(tmp_path, axes=axes, mode="optuna", trials=20))
+    assert scan.trials == 20 and space_size(scan.axes) == 14 * 45 * 64 * 1000 * 1000
+
+
 def test_a_width_axis_of_another_family_is_refused_before_any_work(tmp_path):
     """model.hidden on a DeepSets base was accepted, and every point built the same network (the spec ignored it)."""
     ds = {"name": "ds", "data": {"source": "jets_constituents", "n_constituents": 8},

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from recurrent_reports import FIGURES, evaluate, fmt_pair, fmt_summary, load, summary  # noqa: E402
+from recurrent_reports import FIGURES, by_group, evaluate, fmt_pair, fmt_summary, load, summary  # noqa: E402
 
 from codesign.errors import SpecError  # noqa: E402
 from codesign.parts import part_from_totals, resolve_part  # noqa: E402
@@ -70,11 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures: dict = {"records": [{k: r[k] for k in ("id", "design")} for r in rows], "groups": {"all": summary(rows)}}
     print("\n== median/p90 of |error| (resources: relative; latency, II: cycles); latency within 2 cycles")
     print(f"all: {fmt_summary(figures['groups']['all'])}")
-    by: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        for dim, value in r["groups"].items():
-            by[f"{dim} {value}"].append(r)
-    for name, rs in sorted(by.items()):
+    for name, rs in by_group(rows):
         figures["groups"][name] = summary(rs)
         print(f"{name}: {fmt_summary(figures['groups'][name])}")
     if args.json:

@@ -121,6 +121,15 @@ def fmt_pair(label: str, pair: tuple) -> str:
     return f"{pred}/{act} ({pred - act:+d})"
 
 
+def by_group(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The rows of each group ('<dimension> <value>', from each row's ``groups``), sorted by group name."""
+    by: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        for dim, value in r["groups"].items():
+            by[f"{dim} {value}"].append(r)
+    return sorted(by.items())
+
+
 def fmt_summary(s: dict) -> str:
     parts = [f"n={s['n']}"]
     for _, _, label in FIGURES:
@@ -150,11 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     for part in ("design", "layer"):
         figures["groups"][part] = {"all": summary(rows, part)}
         print(f"[{part}] all: {fmt_summary(figures['groups'][part]['all'])}")
-        by: dict[str, list[dict]] = defaultdict(list)
-        for r in rows:
-            for dim, value in r["groups"].items():
-                by[f"{dim} {value}"].append(r)
-        for name, rs in sorted(by.items()):
+        for name, rs in by_group(rows):
             s = summary(rs, part)
             figures["groups"][part][name] = s
             print(f"[{part}] {name}: {fmt_summary(s)}")
